@@ -1,0 +1,111 @@
+# Makefile: the one entry point of qserv-node.
+#
+#   make deps        install every Debian package building and testing need
+#   make / image     binaries, kernel, rootfs -> build/images/qserv-node.{vmlinuz,initramfs}
+#   make check       every test (unit, integration, QEMU); ends "N passed, N failed"
+#   make check-unit | check-integ | check-qemu     one layer (T=substring filters)
+#   make musl-check  every project C file through musl-gcc -fsyntax-only
+#   make bench       benchmarks, printed as ratios against a baseline of the same run
+#   make clean       removes build/
+#
+# Components add themselves from their own */*.mk files through the helpers
+# below: $(call program,...) for build/bin/ programs, $(call unit_test,...) for
+# kselftest-style unit tests (built with ASan/UBSan), and by appending scripts
+# to INTEG_TESTS / QEMU_TESTS / BENCHES.  Output goes to build/ only.
+
+BUILD    ?= build
+CC       ?= gcc
+export SOURCE_DATE_EPOCH ?= 1700000000
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+CPPFLAGS := -D_GNU_SOURCE -Ilib -I$(BUILD)/include
+CFLAGS   := -std=c11 -O2 -g -fPIC $(WARN)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  :=
+
+BINS        :=
+TESTS       :=
+INTEG_TESTS :=
+QEMU_TESTS  :=
+BENCHES     :=
+LIBS_BUILT  :=
+
+.PHONY: all image deps check check-unit check-integ check-qemu musl-check bench clean binaries unit-tests
+all: image
+
+# objs/sanobjs: object files of sources, plain and sanitized.
+objs    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+sanobjs = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
+# Test sources use GNU C (the kselftest harness needs it); project code is C11.
+cstd    = $(if $(findstring /tests/,$(1)),-std=gnu11,-std=c11)
+
+$(BUILD)/obj/%.o: %.c | $(BUILD)/include/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call cstd,$<) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj-san/%.o: %.c | $(BUILD)/include/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call cstd,$<) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+# $(call program,NAME,SOURCES,LDLIBS): build/bin/NAME
+define program
+BINS += $(BUILD)/bin/$(1)
+$(BUILD)/bin/$(1): $(call objs,$(2))
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(3)
+endef
+
+# $(call unit_test,NAME,SOURCES,LDLIBS): build/tests/NAME, sanitized, TAP out
+define unit_test
+TESTS += $(BUILD)/tests/$(1)
+$(BUILD)/tests/$(1): $(call sanobjs,$(2))
+	@mkdir -p $$(@D)
+	$$(CC) $(SANFLAGS) -o $$@ $$^ $(3)
+endef
+
+# $(call shared_lib,NAME.so,SOURCES,LDLIBS): build/lib/NAME.so (e.g. UDF plugins)
+define shared_lib
+LIBS_BUILT += $(BUILD)/lib/$(1)
+$(BUILD)/lib/$(1): $(call objs,$(2))
+	@mkdir -p $$(@D)
+	$$(CC) -shared -o $$@ $$^ $(3)
+endef
+
+# The kernel's own kselftest harness, taken from linux-source-6.1.
+$(BUILD)/include/kselftest_harness.h:
+	@mkdir -p $(BUILD)/include
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(BUILD)/include --strip-components=4 \
+	    --wildcards '*/tools/testing/selftests/kselftest_harness.h' '*/tools/testing/selftests/kselftest.h'
+	touch $@
+
+include $(sort $(wildcard */*.mk))
+
+binaries: $(BINS) $(LIBS_BUILT)
+unit-tests: $(TESTS)
+
+deps:
+	@tools/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory binaries unit-tests
+	@$(MAKE) --no-print-directory image
+	@tools/run-tests $(TESTS) $(INTEG_TESTS) $(QEMU_TESTS)
+
+check-unit: binaries unit-tests
+	@tools/run-tests $(TESTS)
+
+check-integ: binaries unit-tests
+	@tools/run-tests $(INTEG_TESTS)
+
+check-qemu: image
+	@tools/run-tests $(QEMU_TESTS)
+
+bench: deps binaries image
+	@tools/run-bench $(BENCHES)
+
+musl-check:
+	@tools/musl-check.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-san -name '*.d' 2>/dev/null)

@@ -1,0 +1,2 @@
+# lib.mk: small pieces shared by agent, storage and qserv.
+LIB_SRCS := lib/log.c
