@@ -18,7 +18,7 @@ CC       ?= gcc
 export SOURCE_DATE_EPOCH ?= 1700000000
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS := -D_GNU_SOURCE -Ilib -I$(BUILD)/include
-CFLAGS   := -std=c11 -O2 -g -fPIC $(WARN)
+CFLAGS   := -O2 -g -fPIC $(WARN)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  :=
 
@@ -46,18 +46,30 @@ $(BUILD)/obj-san/%.o: %.c | $(BUILD)/include/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call cstd,$<) $(SANFLAGS) -MMD -MP -c $< -o $@
 
-# $(call program,NAME,SOURCES,LDLIBS): build/bin/NAME
+# $(call static_lib,NAME.a,SOURCES): build/lib/NAME.a and, for the sanitized
+# unit tests, build/lib-san/NAME.a.  Consumers name it in their ARCHIVES.
+define static_lib
+$(BUILD)/lib/$(1): $(call objs,$(2))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+$(BUILD)/lib-san/$(1): $(call sanobjs,$(2))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+
+# $(call program,NAME,SOURCES,LDLIBS,ARCHIVES): build/bin/NAME
+# ARCHIVES are static_lib names, most dependent first (libqagent.a libqcommon.a).
 define program
 BINS += $(BUILD)/bin/$(1)
-$(BUILD)/bin/$(1): $(call objs,$(2))
+$(BUILD)/bin/$(1): $(call objs,$(2)) $(addprefix $(BUILD)/lib/,$(4))
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(3)
 endef
 
-# $(call unit_test,NAME,SOURCES,LDLIBS): build/tests/NAME, sanitized, TAP out
+# $(call unit_test,NAME,SOURCES,LDLIBS,ARCHIVES): build/tests/NAME, sanitized, TAP out
 define unit_test
 TESTS += $(BUILD)/tests/$(1)
-$(BUILD)/tests/$(1): $(call sanobjs,$(2))
+$(BUILD)/tests/$(1): $(call sanobjs,$(2)) $(addprefix $(BUILD)/lib-san/,$(4))
 	@mkdir -p $$(@D)
 	$$(CC) $(SANFLAGS) -o $$@ $$^ $(3)
 endef
@@ -77,7 +89,9 @@ $(BUILD)/include/kselftest_harness.h:
 	    --wildcards '*/tools/testing/selftests/kselftest_harness.h' '*/tools/testing/selftests/kselftest.h'
 	touch $@
 
-include $(sort $(wildcard */*.mk))
+# Component makefiles: qserv/<part>/<part>.mk and <dir>/<dir>.mk, any order
+# (libraries are referenced by archive path, never by another .mk's variable).
+include $(sort $(wildcard */*.mk qserv/*/*.mk))
 
 binaries: $(BINS) $(LIBS_BUILT)
 unit-tests: $(TESTS)
