@@ -1,0 +1,24 @@
+/* util.h: small helpers private to libqstorage (error buffers, bounded
+ * string copies, reading one-line files).  Not part of the public API. */
+#ifndef QSTORAGE_UTIL_H
+#define QSTORAGE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Formats err (may be NULL) and returns -abs(e): `return qs_err(err, n, -EIO, "...")`. */
+int qs_err(char *err, size_t errlen, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* strlcpy semantics: always NUL-terminates, returns strlen(src). */
+size_t qs_strlcpy(char *dst, const char *src, size_t size);
+/* Reads the file root/rel into buf, strips trailing whitespace; -errno. */
+int qs_read_line(const char *root, const char *rel, char *buf, size_t size);
+/* Reads an unsigned decimal from root/rel; returns def when unreadable. */
+uint64_t qs_read_u64(const char *root, const char *rel, uint64_t def);
+/* Is name one of the comma-separated items of list? */
+bool qs_in_list(const char *list, const char *name);
+/* Trims whitespace at both ends and collapses inner runs into one '_'. */
+void qs_tidy(char *s);
+
+#endif
