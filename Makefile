@@ -16,8 +16,8 @@
 BUILD    ?= build
 CC       ?= gcc
 export SOURCE_DATE_EPOCH ?= 1700000000
-WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
-CPPFLAGS := -D_GNU_SOURCE -Ilib -I$(BUILD)/include
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
+CPPFLAGS := -D_GNU_SOURCE -I. -Ilib -I$(BUILD)/include
 CFLAGS   := -O2 -g -fPIC $(WARN)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  :=
@@ -36,7 +36,7 @@ all: image
 objs    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 sanobjs = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
 # Test sources use GNU C (the kselftest harness needs it); project code is C11.
-cstd    = $(if $(findstring /tests/,$(1)),-std=gnu11,-std=c11)
+cstd    = $(if $(findstring /tests/,$(1)),-std=gnu11 -Wno-sign-compare,-std=c11)
 
 $(BUILD)/obj/%.o: %.c | $(BUILD)/include/kselftest_harness.h
 	@mkdir -p $(@D)

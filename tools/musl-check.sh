@@ -16,7 +16,7 @@ ln -sfn /usr/include/x86_64-linux-gnu/asm "$inc/asm"
 n=0 bad=0
 for f in $(git ls-files '*.c' 2>/dev/null || find . -name '*.c' -not -path './build/*'); do
 	std=-std=c11; case "$f" in */tests/*) std=-std=gnu11 ;; esac
-	if ! musl-gcc $std -D_GNU_SOURCE -fsyntax-only -Wall -Wno-unused-parameter -Ilib -Ibuild/include -isystem "$inc" \
+	if ! musl-gcc $std -D_GNU_SOURCE -fsyntax-only -Wall -Wno-unused-parameter -I. -Ilib -Ibuild/include -isystem "$inc" \
 		$(sed -n 's|^// musl-check-flags: ||p' "$f") "$f"; then
 		bad=$((bad + 1)); echo "musl-check: $f failed"
 	fi

@@ -1,0 +1,440 @@
+/* main.c: qagent, the node agent (PID 1's one respawned child).
+ *
+ * main() is a straight list of steps, each logging its own failure once:
+ * configuration, identity, inventory, network, storage, status server,
+ * supervised processes, then one event loop (signalfd + a 1 s timerfd +
+ * power-button evdev fds) until SIGTERM or the power button.  Shutdown
+ * stops the role daemon first and MariaDB last (supervise.c), then asks
+ * BusyBox init to power off.
+ *
+ * Host mode (--host) runs the same agent on an ordinary Linux machine for
+ * tests: no hostname, network or power handling; paths come from options. */
+#include "config.h"
+#include "inventory.h"
+#include "net.h"
+#include "power.h"
+#include "status.h"
+#include "supervise.h"
+
+#include "log.h"
+#include "storage/qstorage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define AGENT_VERSION "0.1"
+
+struct agent {
+	struct agent_config cfg;
+	int config_problems;
+	bool host_mode;
+	const char *sysfs, *proc, *cmdline_path, *conf_path, *pidfile, *status_addr;
+	unsigned status_port;
+	char uuid[40];
+	char hostname[64];
+	struct inventory inv;
+	struct qstorage_disk *disks;
+	size_t n_disks;
+	struct supervisor sup;
+	struct status_server *status;
+	struct power_buttons power;
+	uint64_t start_ms;
+};
+
+static void warn_config(void *ctx, const char *src, int pos, const char *msg)
+{
+	struct agent *a = ctx;
+
+	if (!strcmp(src, "config"))
+		a->config_problems++;
+	if (pos > 0)
+		log_warn("config %s:%d: %s", src, pos, msg);
+	else
+		log_warn("config %s: %s", src, msg);
+}
+
+static char *slurp(const char *path)
+{
+	char *buf;
+	long n;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return NULL;
+	buf = malloc(65537);
+	if (buf) {
+		n = (long)fread(buf, 1, 65536, f);
+		buf[n] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+static void read_config(struct agent *a)
+{
+	char *text;
+
+	config_defaults(&a->cfg);
+	text = slurp(a->cmdline_path);
+	if (text) {
+		config_parse_cmdline(&a->cfg, text, warn_config, a);
+		free(text);
+	} else {
+		log_warn("cannot read %s: %s", a->cmdline_path, strerror(errno));
+	}
+	text = slurp(a->conf_path);
+	if (text) {
+		log_info("reading %s", a->conf_path);
+		config_parse_file(&a->cfg, a->conf_path, text, warn_config, a);
+		free(text);
+	}
+	config_verify(&a->cfg, warn_config, a);
+	log_info("role %s, cluster %s, ip %s%s%s", config_role_name(a->cfg.role), a->cfg.cluster,
+		 a->cfg.ip, a->cfg.join[0] ? ", join " : "", a->cfg.join);
+}
+
+/* SMBIOS product UUID; else a random one kept for this boot (the agent
+ * issue keeps it on the node's own disk). */
+static void read_identity(struct agent *a)
+{
+	if (a->inv.uuid[0] && strcmp(a->inv.uuid, "00000000-0000-0000-0000-000000000000")) {
+		snprintf(a->uuid, sizeof(a->uuid), "%s", a->inv.uuid);
+		return;
+	}
+	if (inventory_read_line("/proc/sys/kernel/random/uuid", a->uuid, sizeof(a->uuid)) < 0)
+		snprintf(a->uuid, sizeof(a->uuid), "unknown");
+	log_warn("no SMBIOS product UUID; using %s for this boot", a->uuid);
+}
+
+static void read_disks(struct agent *a)
+{
+	char err[256];
+
+	qstorage_disks_free(a->disks, a->n_disks);
+	a->disks = NULL;
+	a->n_disks = 0;
+	if (qstorage_discover(a->sysfs, 0, &a->disks, &a->n_disks, err, sizeof(err)) < 0)
+		log_warn("disk discovery: %s", err);
+}
+
+static json_t *addresses_json(const struct inventory *inv)
+{
+	json_t *all = json_array();
+
+	for (size_t i = 0; i < inv->n_nics; i++)
+		for (size_t j = 0; j < inv->nics[i].n_addrs; j++)
+			json_array_append_new(all, json_string(inv->nics[i].addrs[j]));
+	return all;
+}
+
+static json_t *nics_json(const struct inventory *inv)
+{
+	json_t *nics = json_array();
+
+	for (size_t i = 0; i < inv->n_nics; i++) {
+		const struct inv_nic *n = &inv->nics[i];
+		json_t *addrs = json_array();
+
+		for (size_t j = 0; j < n->n_addrs; j++)
+			json_array_append_new(addrs, json_string(n->addrs[j]));
+		json_array_append_new(nics, json_pack("{s:s, s:s, s:s, s:o, s:i, s:o}",
+			"name", n->name, "mac", n->mac, "operstate", n->operstate,
+			"carrier", n->carrier < 0 ? json_null() : json_boolean(n->carrier),
+			"speed_mbps", (int)n->speed_mbps, "addresses", addrs));
+	}
+	return nics;
+}
+
+static void publish(struct agent *a)
+{
+	uint64_t now = sup_now_ms();
+	json_t *doc;
+	char *json, *metrics = NULL;
+	size_t mlen = 0;
+	FILE *m;
+
+	if (!a->status)
+		return;
+	inventory_read_addresses(&a->inv);
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:o, s:o, s:i, s:I, s:o, s:o, s:i}",
+		"version", AGENT_VERSION, "uuid", a->uuid, "role", config_role_name(a->cfg.role),
+		"hostname", a->hostname, "uptime_s", (json_int_t)(now / 1000),
+		"agent_start_s", a->start_ms / 1000.0,
+		"addresses", addresses_json(&a->inv), "nics", nics_json(&a->inv),
+		"cpus", a->inv.cpus, "mem_bytes", (json_int_t)a->inv.mem_bytes,
+		"disks", qstorage_disks_json(a->disks, a->n_disks),
+		"processes", sup_json(&a->sup, now), "config_problems", a->config_problems);
+	json = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+
+	m = open_memstream(&metrics, &mlen);
+	if (m) {
+		fprintf(m, "# TYPE qserv_node_uptime_seconds gauge\nqserv_node_uptime_seconds %.3f\n",
+			now / 1000.0);
+		fprintf(m, "# TYPE qserv_node_info gauge\nqserv_node_info{role=\"%s\",uuid=\"%s\",hostname=\"%s\",version=\"%s\"} 1\n",
+			config_role_name(a->cfg.role), a->uuid, a->hostname, AGENT_VERSION);
+		fprintf(m, "# TYPE qserv_node_disks gauge\nqserv_node_disks %zu\n", a->n_disks);
+		fprintf(m, "# TYPE qserv_process_up gauge\n");
+		for (int i = 0; i < a->sup.n; i++)
+			fprintf(m, "qserv_process_up{name=\"%s\"} %d\n", a->sup.svc[i].name,
+				a->sup.svc[i].state == SUP_UP);
+		fprintf(m, "# TYPE qserv_process_restarts_total counter\n");
+		for (int i = 0; i < a->sup.n; i++)
+			fprintf(m, "qserv_process_restarts_total{name=\"%s\"} %u\n", a->sup.svc[i].name,
+				a->sup.svc[i].restarts);
+		fprintf(m, "# TYPE qserv_process_crash_loop gauge\n");
+		for (int i = 0; i < a->sup.n; i++)
+			fprintf(m, "qserv_process_crash_loop{name=\"%s\"} %d\n", a->sup.svc[i].name,
+				a->sup.svc[i].crash_loop);
+		fclose(m);
+	}
+	if (json && metrics)
+		status_publish(a->status, json, metrics);
+	free(json);
+	free(metrics);
+}
+
+static void on_service_event(void *ctx, const struct sup_service *svc, const char *event)
+{
+	if (svc->pid)
+		log_info("process %s (pid %d): %s", svc->name, (int)svc->pid, event);
+	else
+		log_info("process %s: %s", svc->name, event);
+}
+
+static int write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (write(fd, buf, n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* qagent --stop: ask the running agent to shut down in order and wait for it
+ * (BusyBox init runs this as its shutdown action before killing everything). */
+static int stop_running_agent(const char *pidfile, unsigned timeout_s)
+{
+	char buf[32];
+	pid_t pid;
+
+	if (inventory_read_line(pidfile, buf, sizeof(buf)) <= 0)
+		return 0;
+	pid = (pid_t)atoi(buf);
+	if (pid <= 1 || kill(pid, SIGTERM) < 0)
+		return 0;
+	for (unsigned i = 0; i < timeout_s * 10; i++) {
+		if (kill(pid, 0) < 0)
+			return 0;
+		usleep(100000);
+	}
+	fprintf(stderr, "qagent --stop: agent %d still running after %u s\n", (int)pid, timeout_s);
+	return 1;
+}
+
+static void shutdown_node(struct agent *a, bool poweroff)
+{
+	log_info("shutting down: stopping processes in order");
+	sup_stop_all(&a->sup, 30000);
+	sync();
+	status_stop(a->status);
+	a->status = NULL;
+	unlink(a->pidfile);
+	if (poweroff && !a->host_mode) {
+		log_info("asking init to power off");
+		kill(1, SIGUSR2);
+	}
+	log_info("stopped");
+}
+
+static int event_loop(struct agent *a)
+{
+	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 0, 1000000 } };
+	struct pollfd pfd[2 + POWER_MAX_FDS];
+	sigset_t mask;
+	int sfd, tfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) < 0) {
+		log_error("event loop setup: %s", strerror(errno));
+		return 111;
+	}
+	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+	for (size_t i = 0; i < a->power.n; i++)
+		pfd[2 + i] = (struct pollfd){ .fd = a->power.fds[i], .events = POLLIN };
+
+	for (;;) {
+		struct signalfd_siginfo si;
+		uint64_t ticks;
+
+		if (poll(pfd, 2 + a->power.n, -1) < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			return 111;
+		}
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD) {
+				sup_reap(&a->sup, sup_now_ms());
+			} else if (si.ssi_signo == SIGHUP) {
+				read_disks(a);
+			} else {
+				log_info("signal %d", (int)si.ssi_signo);
+				shutdown_node(a, false);
+				return 0;
+			}
+		}
+		if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
+			sup_tick(&a->sup, sup_now_ms());
+			publish(a);
+		}
+		for (size_t i = 0; i < a->power.n; i++) {
+			if (pfd[2 + i].revents & POLLIN && power_pressed(a->power.fds[i])) {
+				log_info("power button pressed");
+				shutdown_node(a, true);
+				pause();
+				return 0;
+			}
+		}
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: qagent [options]\n"
+		"  --host              run on an ordinary host (no network/hostname/power handling)\n"
+		"  --cmdline FILE      kernel command line to read (default /proc/cmdline)\n"
+		"  --conf FILE         KEY=VALUE config file (default /qserv.conf)\n"
+		"  --sysfs DIR         sysfs root (default /sys)\n"
+		"  --proc DIR          procfs root (default /proc)\n"
+		"  --status-port N     port of /status and /metrics (default 9400)\n"
+		"  --status-addr A     listen address (default all)\n"
+		"  --pidfile FILE      (default /run/qagent.pid)\n"
+		"  -n, --check-config  parse and verify the configuration, then exit\n"
+		"  --stop              stop the running agent in order and wait for it\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "host", no_argument, NULL, 'H' }, { "cmdline", required_argument, NULL, 'c' },
+		{ "conf", required_argument, NULL, 'f' }, { "sysfs", required_argument, NULL, 's' },
+		{ "proc", required_argument, NULL, 'p' }, { "status-port", required_argument, NULL, 'P' },
+		{ "status-addr", required_argument, NULL, 'A' }, { "pidfile", required_argument, NULL, 'i' },
+		{ "check-config", no_argument, NULL, 'n' }, { "stop", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' }, { 0 }
+	};
+	struct agent a = { .sysfs = "/sys", .proc = "/proc", .cmdline_path = "/proc/cmdline",
+			   .conf_path = "/qserv.conf", .pidfile = "/run/qagent.pid",
+			   .status_port = 9400 };
+	bool check_only = false, stop = false;
+	sigset_t mask;
+	char err[256];
+	int c, n;
+
+	while ((c = getopt_long(argc, argv, "nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H': a.host_mode = true; break;
+		case 'c': a.cmdline_path = optarg; break;
+		case 'f': a.conf_path = optarg; break;
+		case 's': a.sysfs = optarg; break;
+		case 'p': a.proc = optarg; break;
+		case 'P': a.status_port = (unsigned)atoi(optarg); break;
+		case 'A': a.status_addr = optarg; break;
+		case 'i': a.pidfile = optarg; break;
+		case 'n': check_only = true; break;
+		case 'S': stop = true; break;
+		default: usage(); return c == 'h' ? 0 : 100;
+		}
+	}
+	if (stop)
+		return stop_running_agent(a.pidfile, 120);
+
+	a.start_ms = sup_now_ms();
+	log_init("qagent", LOG_LVL_INFO);
+	log_info("qserv-node agent %s starting", AGENT_VERSION);
+	read_config(&a);
+	if (check_only) {
+		printf(a.config_problems ? "configuration has %d problem(s)\n" : "configuration OK\n",
+		       a.config_problems);
+		return a.config_problems ? 1 : 0;
+	}
+
+	/* Signals arrive through the signalfd of the event loop, never in handlers. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if (write_pidfile(a.pidfile) < 0)
+		log_warn("cannot write %s: %s", a.pidfile, strerror(errno));
+
+	if (inventory_read(a.sysfs, a.proc, &a.inv) < 0)
+		log_warn("inventory of %s incomplete: %s", a.sysfs, strerror(errno));
+	read_identity(&a);
+	snprintf(a.hostname, sizeof(a.hostname), "%s", a.cfg.hostname);
+	if (a.host_mode)
+		gethostname(a.hostname, sizeof(a.hostname));
+	else if (sethostname(a.hostname, strlen(a.hostname)) < 0)
+		log_warn("sethostname %s: %s", a.hostname, strerror(errno));
+	log_info("machine %s: %d cpus, %llu MiB memory, %zu nics", a.uuid, a.inv.cpus,
+		 (unsigned long long)(a.inv.mem_bytes >> 20), a.inv.n_nics);
+
+	sup_init(&a.sup, on_service_event, &a);
+	if (!a.host_mode) {
+		n = net_bring_up(&a.cfg, &a.inv, &a.sup, err, sizeof(err));
+		if (n < 0)
+			log_error("network: %s", err);
+		else
+			log_info("network: %d interface(s) configured (%s)", n, a.cfg.ip);
+	}
+
+	read_disks(&a);
+	for (size_t i = 0; i < a.n_disks; i++)
+		log_info("disk %s: %s, %llu MiB, %s, %s", a.disks[i].name, a.disks[i].id,
+			 (unsigned long long)(a.disks[i].size_bytes >> 20), a.disks[i].transport,
+			 a.disks[i].rotational ? "rotational" : "non-rotational");
+
+	if (!a.host_mode)
+		power_open(&a.power, "/dev/input");
+	if (status_start(a.status_addr, (uint16_t)a.status_port, &a.status, err, sizeof(err)) < 0) {
+		log_error("status server: %s", err);
+		return 111;
+	}
+	sup_tick(&a.sup, sup_now_ms());
+	publish(&a);
+	log_info("agent ready: /status on port %u", a.status_port);
+
+	n = event_loop(&a);
+	power_close(&a.power);
+	sup_free(&a.sup);
+	qstorage_disks_free(a.disks, a.n_disks);
+	return n;
+}

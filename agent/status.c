@@ -1,0 +1,120 @@
+/* status.c: libmicrohttpd server for /status and /metrics (see status.h). */
+#include "status.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct status_server {
+	struct MHD_Daemon *mhd;
+	pthread_mutex_t lock;
+	char *status_json;  /* owned; replaced whole by status_publish */
+	char *metrics_text; /* owned */
+};
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const char *type,
+			     const char *body)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct status_server *s = cls;
+	const char *type;
+	char *copy = NULL;
+	enum MHD_Result ret;
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply(conn, 405, "text/plain", "only GET\n");
+	pthread_mutex_lock(&s->lock);
+	if (!strcmp(url, "/status")) {
+		copy = strdup(s->status_json ? s->status_json : "{}");
+		type = "application/json";
+	} else if (!strcmp(url, "/metrics")) {
+		copy = strdup(s->metrics_text ? s->metrics_text : "");
+		type = "text/plain; version=0.0.4";
+	} else {
+		type = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!type)
+		return reply(conn, 404, "text/plain", "not found: try /status or /metrics\n");
+	if (!copy)
+		return reply(conn, 500, "text/plain", "out of memory\n");
+	ret = reply(conn, 200, type, copy);
+	free(copy);
+	return ret;
+}
+
+int status_start(const char *addr, uint16_t port, struct status_server **ret, char *err, size_t errlen)
+{
+	struct status_server *s = calloc(1, sizeof(*s));
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	if (!s)
+		return -ENOMEM;
+	if (addr && inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		snprintf(err, errlen, "bad listen address %s", addr);
+		free(s);
+		return -EINVAL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port, NULL,
+				  NULL, handle, s, MHD_OPTION_SOCK_ADDR, &sin,
+				  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!s->mhd) {
+		snprintf(err, errlen, "cannot listen on port %u", port);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return -EADDRINUSE;
+	}
+	*ret = s;
+	return 0;
+}
+
+void status_publish(struct status_server *s, const char *status_json, const char *metrics_text)
+{
+	char *a = strdup(status_json), *b = strdup(metrics_text), *old_a, *old_b;
+
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	old_a = s->status_json;
+	old_b = s->metrics_text;
+	s->status_json = a;
+	s->metrics_text = b;
+	pthread_mutex_unlock(&s->lock);
+	free(old_a);
+	free(old_b);
+}
+
+void status_stop(struct status_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->mhd);
+	pthread_mutex_destroy(&s->lock);
+	free(s->status_json);
+	free(s->metrics_text);
+	free(s);
+}
