@@ -569,7 +569,8 @@ int tls_config_new(const struct tls_config_opts *o, struct tls_config **ret_cfg,
 	}
 	if ((o->server && (!o->cert_pem || o->peer_auth == TLS_PEER_PIN)) ||
 	    (!o->server && o->peer_auth == TLS_PEER_NONE) ||
-	    (o->peer_auth == TLS_PEER_CA && !o->ca_pem) || (!o->cert_pem != !o->key_pem)) {
+	    (!o->server && o->peer_auth == TLS_PEER_CA_OPTIONAL) ||
+	    ((o->peer_auth == TLS_PEER_CA || o->peer_auth == TLS_PEER_CA_OPTIONAL) && !o->ca_pem) || (!o->cert_pem != !o->key_pem)) {
 		seterr(err, errlen, "inconsistent TLS options");
 		return -EINVAL;
 	}
@@ -588,7 +589,8 @@ int tls_config_new(const struct tls_config_opts *o, struct tls_config **ret_cfg,
 		r = -EINVAL;
 		goto fail;
 	}
-	if (o->peer_auth == TLS_PEER_CA && (r = parse_crt(&cfg->ca, o->ca_pem, "CA", err, errlen)) < 0)
+	if ((o->peer_auth == TLS_PEER_CA || o->peer_auth == TLS_PEER_CA_OPTIONAL) &&
+	    (r = parse_crt(&cfg->ca, o->ca_pem, "CA", err, errlen)) < 0)
 		goto fail;
 	if (o->cert_pem && ((r = parse_crt(&cfg->own, o->cert_pem, "own", err, errlen)) < 0 ||
 			    (r = parse_key(&cfg->key, o->key_pem, "own", err, errlen)) < 0))
@@ -607,6 +609,10 @@ int tls_config_new(const struct tls_config_opts *o, struct tls_config **ret_cfg,
 		break;
 	case TLS_PEER_CA:
 		mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->ca, NULL);
+		break;
+	case TLS_PEER_CA_OPTIONAL:
+		mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
 		mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->ca, NULL);
 		break;
 	case TLS_PEER_PIN:
@@ -774,6 +780,14 @@ int tls_conn_new(struct tls_config *cfg, int fd, const char *expect_name,
 	}
 	if (cfg->auth == TLS_PEER_PIN && (r = check_pinned(c, err, errlen)) < 0)
 		goto fail;
+	if (cfg->auth == TLS_PEER_CA_OPTIONAL && mbedtls_ssl_get_peer_cert(&c->ssl) &&
+	    mbedtls_ssl_get_verify_result(&c->ssl) != 0) {
+		mbedtls_x509_crt_verify_info(info, sizeof(info), "",
+					     mbedtls_ssl_get_verify_result(&c->ssl));
+		seterr(err, errlen, "peer certificate rejected: %s", info);
+		r = -EPERM;
+		goto fail;
+	}
 	if (expect_name) {
 		struct tls_identity id;
 		if (tls_conn_peer(c, &id) < 0 || strcmp(id.name, expect_name) != 0) {

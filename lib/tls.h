@@ -91,6 +91,9 @@ int tls_random_hex(size_t len, char *ret_hex);
 enum tls_peer_auth {
 	TLS_PEER_NONE,     /* server: don't ask for a client certificate */
 	TLS_PEER_CA,       /* verify the peer's certificate against ca_pem */
+	TLS_PEER_CA_OPTIONAL, /* server only: ask for a client certificate; none is
+			      fine (tls_conn_peer -> -ENOENT), but one that fails
+			      verification against ca_pem fails the handshake */
 	TLS_PEER_PIN,      /* client only: the server must send a CA whose pin equals
 			      `pin` and a leaf that CA signed (bootstrap before the
 			      node has the CA itself) */

@@ -280,6 +280,29 @@ TEST(mutual_tls_identity_and_refusals)
 	pki_free(&q);
 }
 
+TEST(optional_client_certificate)
+{
+	struct pki p, q;
+	struct side s, c;
+	pki_make(&p);
+	pki_make(&q);
+	struct tls_config_opts so = { .server = true, .peer_auth = TLS_PEER_CA_OPTIONAL, .ca_pem = p.ca,
+				      .cert_pem = p.srv, .key_pem = p.srvkey };
+	struct tls_config_opts nocert = { .peer_auth = TLS_PEER_CA, .ca_pem = p.ca };
+	ASSERT_EQ(0, run_pair(&so, &nocert, NULL, &s, &c, NULL)) TH_LOG("%s", c.err);
+	EXPECT_EQ(0, s.peer.name[0]);          /* no identity without a certificate */
+	struct tls_config_opts good = { .peer_auth = TLS_PEER_CA, .ca_pem = p.ca,
+					.cert_pem = p.cli, .key_pem = p.clikey };
+	ASSERT_EQ(0, run_pair(&so, &good, NULL, &s, &c, NULL));
+	EXPECT_STREQ("worker-1", s.peer.name);
+	struct tls_config_opts foreign = { .peer_auth = TLS_PEER_CA, .ca_pem = p.ca,
+					   .cert_pem = q.cli, .key_pem = q.clikey };
+	EXPECT_NE(0, run_pair(&so, &foreign, NULL, &s, &c, NULL));
+	EXPECT_EQ(-EPERM, s.rc);
+	pki_free(&p);
+	pki_free(&q);
+}
+
 TEST(handshake_timeout_on_silent_peer)
 {
 	struct pki p;
