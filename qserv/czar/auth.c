@@ -1,0 +1,227 @@
+/* auth.c: users file and mysql_native_password (see auth.h). */
+#include "auth.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <mbedtls/sha1.h>
+
+static void sha1(const void *a, size_t alen, const void *b, size_t blen, unsigned char out[20])
+{
+	mbedtls_sha1_context ctx;
+
+	mbedtls_sha1_init(&ctx);
+	mbedtls_sha1_starts_ret(&ctx);
+	mbedtls_sha1_update_ret(&ctx, a, alen);
+	if (blen)
+		mbedtls_sha1_update_ret(&ctx, b, blen);
+	mbedtls_sha1_finish_ret(&ctx, out);
+	mbedtls_sha1_free(&ctx);
+}
+
+void auth_hash_password(const char *pw, size_t len, unsigned char ret_hash[AUTH_HASH_LEN])
+{
+	unsigned char h1[20];
+
+	sha1(pw, len, NULL, 0, h1);
+	sha1(h1, 20, NULL, 0, ret_hash);
+}
+
+void auth_hash_format(const unsigned char hash[AUTH_HASH_LEN], char ret[42])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int i;
+
+	ret[0] = '*';
+	for (i = 0; i < AUTH_HASH_LEN; i++) {
+		ret[1 + 2 * i] = hex[hash[i] >> 4];
+		ret[2 + 2 * i] = hex[hash[i] & 15];
+	}
+	ret[41] = 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int auth_hash_parse(const char *s, unsigned char ret_hash[AUTH_HASH_LEN])
+{
+	unsigned char h[AUTH_HASH_LEN];
+	int i;
+
+	if (s[0] != '*' || strlen(s) != 41)
+		return -EINVAL;
+	for (i = 0; i < AUTH_HASH_LEN; i++) {
+		int hi = hexval((unsigned char)s[1 + 2 * i]), lo = hexval((unsigned char)s[2 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		h[i] = (unsigned char)(hi << 4 | lo);
+	}
+	memcpy(ret_hash, h, sizeof(h));
+	return 0;
+}
+
+void auth_native_token(const char *pw, size_t len, const unsigned char scramble[AUTH_SCRAMBLE_LEN],
+		       unsigned char ret_token[AUTH_HASH_LEN])
+{
+	unsigned char h1[20], h2[20], x[20];
+	int i;
+
+	sha1(pw, len, NULL, 0, h1);
+	sha1(h1, 20, NULL, 0, h2);
+	sha1(scramble, AUTH_SCRAMBLE_LEN, h2, 20, x);
+	for (i = 0; i < 20; i++)
+		ret_token[i] = h1[i] ^ x[i];
+}
+
+int auth_native_check(const struct auth_user *u, const unsigned char scramble[AUTH_SCRAMBLE_LEN],
+		      const unsigned char *token, size_t toklen)
+{
+	unsigned char x[20], h1[20], h2[20];
+	unsigned diff = 0;
+	int i;
+
+	if (!u->has_password)
+		return toklen == 0;
+	if (toklen != AUTH_HASH_LEN)
+		return 0;
+	sha1(scramble, AUTH_SCRAMBLE_LEN, u->hash, 20, x);
+	for (i = 0; i < 20; i++)
+		h1[i] = token[i] ^ x[i];
+	sha1(h1, 20, NULL, 0, h2);
+	for (i = 0; i < 20; i++)      /* constant time */
+		diff |= (unsigned)(h2[i] ^ u->hash[i]);
+	return diff == 0;
+}
+
+int auth_scramble(unsigned char ret[AUTH_SCRAMBLE_LEN])
+{
+	unsigned char r[AUTH_SCRAMBLE_LEN];
+	size_t got = 0;
+	int i;
+
+	while (got < sizeof(r)) {
+		ssize_t k = getrandom(r + got, sizeof(r) - got, 0);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)k;
+	}
+	/* Printable ASCII like MySQL: clients treat the scramble as a C string. */
+	for (i = 0; i < AUTH_SCRAMBLE_LEN; i++)
+		ret[i] = (unsigned char)(33 + r[i] % 94);
+	return 0;
+}
+
+static int add_user(struct auth_users *u, const char *name, const char *hash, char *why, size_t whylen)
+{
+	struct auth_user *nv, *x;
+	size_t i;
+
+	if (!*name || strlen(name) > AUTH_NAME_MAX) {
+		snprintf(why, whylen, "user name must be 1..%d bytes", AUTH_NAME_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < u->n; i++)
+		if (!strcmp(u->v[i].name, name)) {
+			snprintf(why, whylen, "duplicate user '%s'", name);
+			return -EINVAL;
+		}
+	nv = realloc(u->v, (u->n + 1) * sizeof(*nv));
+	if (!nv) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	u->v = nv;
+	x = &nv[u->n];
+	memset(x, 0, sizeof(*x));
+	strcpy(x->name, name);
+	if (*hash) {
+		if (auth_hash_parse(hash, x->hash) < 0) {
+			snprintf(why, whylen, "password hash must be '*' and 40 hex digits");
+			return -EINVAL;
+		}
+		x->has_password = 1;
+	}
+	u->n++;
+	return 0;
+}
+
+int auth_users_load(const char *path, struct auth_users *ret, char *err, size_t errlen)
+{
+	struct auth_users u = { 0 };
+	char line[512], why[128];
+	int lineno = 0, rc = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *colon, *end;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(why, sizeof(why), "line too long");
+			rc = -EINVAL;
+			break;
+		}
+		end = s + strcspn(s, "\r\n");
+		*end = 0;
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		colon = strchr(s, ':');
+		if (!colon) {
+			snprintf(why, sizeof(why), "expected 'user:*HASH'");
+			rc = -EINVAL;
+			break;
+		}
+		*colon = 0;
+		rc = add_user(&u, s, colon + 1, why, sizeof(why));
+		if (rc < 0)
+			break;
+	}
+	fclose(f);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+		auth_users_free(&u);
+		return rc;
+	}
+	*ret = u;
+	return 0;
+}
+
+void auth_users_free(struct auth_users *u)
+{
+	if (!u)
+		return;
+	free(u->v);
+	u->v = NULL;
+	u->n = 0;
+}
+
+const struct auth_user *auth_users_find(const struct auth_users *u, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		if (!strcmp(u->v[i].name, name))
+			return &u->v[i];
+	return NULL;
+}

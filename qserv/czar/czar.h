@@ -1,0 +1,32 @@
+/* czar.h: state shared by every session of one qserv-czar process.
+ *
+ * struct czar is created by main before the first accept and lives until
+ * exit.  lock guards the session list and the counters; everything else is
+ * read-only after start.  A session is on the list from its first byte to
+ * its close, so SHOW PROCESSLIST and KILL see every connection. */
+#ifndef QSERV_CZAR_CZAR_H
+#define QSERV_CZAR_CZAR_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "backend.h"
+
+struct sess;
+
+struct czar {
+	struct auth_users users;
+	struct backend *backend;
+	size_t max_packet;            /* largest client packet accepted */
+	unsigned max_connections;
+
+	pthread_mutex_t lock;
+	struct sess *sessions;        /* doubly linked, newest first */
+	unsigned nsessions;
+	uint32_t next_id;
+	uint64_t queries, errors;     /* totals since start */
+};
+
+#endif

@@ -1,0 +1,277 @@
+/* main.c: qserv-czar, the Qserv SQL front end (MySQL protocol, port 4040).
+ *
+ * main is a straight list of steps: options, users file, czar MariaDB pool,
+ * listening socket, then the accept loop.  Each client gets a detached
+ * thread (session.c) with a small stack, up to --max-connections; SIGTERM
+ * and SIGINT arrive through a signalfd polled next to the listener, and end
+ * the process (sessions hold no state that outlives them). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "czar.h"
+#include "session.h"
+
+struct opts {
+	const char *bind, *users, *socket, *my_user, *my_password_file;
+	int port;
+	unsigned pool, max_conn;
+	int check_only, hash_password;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: qserv-czar --users FILE [options]\n"
+		"       qserv-czar --hash-password < password\n"
+		"  --port N               MySQL protocol port (default 4040)\n"
+		"  --bind ADDR            listen address (default 0.0.0.0)\n"
+		"  --users FILE           'user:*HASH' lines (hash from --hash-password)\n"
+		"  --mariadb-socket PATH  the czar's own MariaDB (unix socket)\n"
+		"  --mariadb-user NAME    its account (default root)\n"
+		"  --mariadb-password-file FILE\n"
+		"  --pool N               connections to the czar MariaDB (default 16)\n"
+		"  --max-connections N    client connections (default 1024)\n"
+		"  -n, --check            check the configuration and exit\n");
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "port", required_argument, 0, 'p' },     { "bind", required_argument, 0, 'b' },
+		{ "users", required_argument, 0, 'u' },    { "mariadb-socket", required_argument, 0, 's' },
+		{ "mariadb-user", required_argument, 0, 'U' }, { "mariadb-password-file", required_argument, 0, 'P' },
+		{ "pool", required_argument, 0, 'o' },     { "max-connections", required_argument, 0, 'm' },
+		{ "check", no_argument, 0, 'n' },          { "hash-password", no_argument, 0, 'H' },
+		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
+	};
+	unsigned long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->bind = "0.0.0.0";
+	o->port = 4040;
+	o->pool = 16;
+	o->max_conn = 1024;
+	while ((c = getopt_long(argc, argv, "nh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_uint(optarg, 65535, &v) < 0)
+				return fprintf(stderr, "qserv-czar: --port: not a port: %s\n", optarg), -1;
+			o->port = (int)v;
+			break;
+		case 'b': o->bind = optarg; break;
+		case 'u': o->users = optarg; break;
+		case 's': o->socket = optarg; break;
+		case 'U': o->my_user = optarg; break;
+		case 'P': o->my_password_file = optarg; break;
+		case 'o':
+			if (parse_uint(optarg, 1000, &v) < 0 || v == 0)
+				return fprintf(stderr, "qserv-czar: --pool: want 1..1000: %s\n", optarg), -1;
+			o->pool = (unsigned)v;
+			break;
+		case 'm':
+			if (parse_uint(optarg, 100000, &v) < 0 || v == 0)
+				return fprintf(stderr, "qserv-czar: --max-connections: want 1..100000: %s\n", optarg), -1;
+			o->max_conn = (unsigned)v;
+			break;
+		case 'n': o->check_only = 1; break;
+		case 'H': o->hash_password = 1; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc)
+		return fprintf(stderr, "qserv-czar: unexpected argument: %s\n", argv[optind]), -1;
+	if (!o->hash_password && !o->users)
+		return fprintf(stderr, "qserv-czar: --users FILE is required\n"), -1;
+	return 0;
+}
+
+static int hash_password(void)
+{
+	char pw[1024], out[42];
+	unsigned char h[AUTH_HASH_LEN];
+	size_t n;
+
+	if (!fgets(pw, sizeof(pw), stdin)) {
+		fprintf(stderr, "qserv-czar: no password on stdin\n");
+		return 1;
+	}
+	n = strcspn(pw, "\r\n");
+	auth_hash_password(pw, n, h);
+	auth_hash_format(h, out);
+	printf("%s\n", out);
+	return 0;
+}
+
+static char *read_secret(const char *path)
+{
+	char buf[512];
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return NULL;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = 0;
+	return strdup(buf);
+}
+
+static int listen_on(const char *addr, int port)
+{
+	struct sockaddr_in sa;
+	int fd, one = 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void serve_one(struct czar *cz, int fd, const struct sockaddr_in *peer, pthread_attr_t *attr)
+{
+	char host[INET_ADDRSTRLEN] = "?";
+	struct sess *s;
+	pthread_t t;
+	int one = 1;
+
+	inet_ntop(AF_INET, &peer->sin_addr, host, sizeof(host));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s = sess_new(cz, fd, host);
+	if (!s) {
+		log_warn("refused a connection from %s: too many connections or out of memory", host);
+		return;
+	}
+	if (pthread_create(&t, attr, sess_thread, s) != 0) {
+		log_warn("cannot start a session thread for %s", host);
+		sess_thread_abort(s);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct czar cz;
+	struct opts o;
+	struct backend_cfg bcfg;
+	char err[512], *password = NULL;
+	sigset_t mask;
+	pthread_attr_t attr;
+	int lfd, sfd;
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return 2;
+	if (o.hash_password)
+		return hash_password();
+	log_init("qserv-czar", LOG_LVL_INFO);
+	memset(&cz, 0, sizeof(cz));
+	pthread_mutex_init(&cz.lock, NULL);
+	cz.max_packet = 16 * 1024 * 1024;
+	cz.max_connections = o.max_conn;
+	if (auth_users_load(o.users, &cz.users, err, sizeof(err)) < 0) {
+		fprintf(stderr, "qserv-czar: %s\n", err);
+		return 1;
+	}
+	if (o.my_password_file && !(password = read_secret(o.my_password_file))) {
+		fprintf(stderr, "qserv-czar: %s: %s\n", o.my_password_file, strerror(errno));
+		return 1;
+	}
+	if (o.check_only) {
+		printf("qserv-czar: configuration OK (%zu users)\n", cz.users.n);
+		return 0;
+	}
+	memset(&bcfg, 0, sizeof(bcfg));
+	bcfg.socket = o.socket;
+	bcfg.user = o.my_user;
+	bcfg.password = password;
+	bcfg.size = o.pool;
+	if (mysql_library_init(0, NULL, NULL) != 0 || backend_new(&bcfg, &cz.backend) < 0) {
+		fprintf(stderr, "qserv-czar: cannot initialise the MariaDB client library\n");
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);   /* inherited by every session */
+	sigdelset(&mask, SIGPIPE);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	lfd = listen_on(o.bind, o.port);
+	if (lfd < 0 || sfd < 0) {
+		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(errno));
+		return 1;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	log_info("listening on %s:%d (%zu users, czar MariaDB %s)", o.bind, o.port, cz.users.n,
+		 o.socket ? o.socket : "default socket");
+	for (;;) {
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct sockaddr_in peer;
+		socklen_t plen = sizeof(peer);
+		int fd;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (p[1].revents) {
+			log_info("stopping on signal");
+			break;
+		}
+		fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
+				log_warn("accept: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE)
+				usleep(100000);
+			continue;
+		}
+		serve_one(&cz, fd, &peer, &attr);
+	}
+	close(lfd);
+	return 0;
+}

@@ -1,0 +1,184 @@
+/* relay.c: statements on the czar's MariaDB, answers relayed (see relay.h). */
+#include "relay.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <mariadb/errmsg.h>
+#include <mariadb/mysql.h>
+#include <mariadb/mysqld_error.h>
+
+#include "myproto.h"
+#include "session.h"
+
+#define RELAY_FLUSH_BYTES (64 * 1024)
+
+static void forward_error(struct sess *s, MYSQL *my)
+{
+	unsigned code = mysql_errno(my);
+
+	if (code >= CR_MIN_ERROR && code <= CR_MAX_ERROR)
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "czar MariaDB: %s", mysql_error(my));
+	else
+		myp_err(&s->conn, code, mysql_sqlstate(my), "%s", mysql_error(my));
+}
+
+static int is_client_error(MYSQL *my)
+{
+	unsigned code = mysql_errno(my);
+	return code >= CR_MIN_ERROR && code <= CR_MAX_ERROR;
+}
+
+static struct backend_conn *lend(struct sess *s, const char *db)
+{
+	char err[256];
+	struct backend_conn *bc = backend_get(s->cz->backend, err, sizeof(err));
+
+	if (!bc) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+		return NULL;
+	}
+	if (backend_use_db(s->cz->backend, bc, db) != 0) {
+		forward_error(s, bc->my);
+		backend_put(s->cz->backend, bc, is_client_error(bc->my));
+		return NULL;
+	}
+	return bc;
+}
+
+static void field_to_column(const MYSQL_FIELD *f, struct myp_column *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->db = f->db;
+	c->table = f->table;
+	c->org_table = f->org_table;
+	c->name = f->name;
+	c->org_name = f->org_name;
+	c->charset = f->charsetnr;
+	c->length = (uint32_t)f->length;
+	c->type = f->type;
+	c->flags = f->flags;
+	c->decimals = f->decimals;
+}
+
+/* Streams res to the client.  Returns -1 when the client went away. */
+static int relay_rows(struct sess *s, MYSQL *my, MYSQL_RES *res)
+{
+	unsigned i, n = mysql_num_fields(res);
+	MYSQL_FIELD *fields = mysql_fetch_fields(res);
+	struct myp_column col;
+	MYSQL_ROW row;
+
+	myp_column_count(&s->conn, n);
+	for (i = 0; i < n; i++) {
+		field_to_column(&fields[i], &col);
+		myp_column(&s->conn, &col, 0);
+	}
+	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	while ((row = mysql_fetch_row(res))) {
+		myp_row(&s->conn, (const char *const *)row, mysql_fetch_lengths(res), n);
+		if (s->conn.out.len >= RELAY_FLUSH_BYTES && pkt_flush(&s->conn) < 0)
+			return -1;
+	}
+	if (mysql_errno(my))
+		forward_error(s, my);   /* an ERR replaces the final EOF */
+	else
+		myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	return 0;
+}
+
+void relay_run(struct sess *s, const char *sql, size_t len)
+{
+	struct backend_conn *bc = lend(s, s->db);
+	MYSQL_RES *res;
+	int broken = 0;
+
+	if (!bc)
+		return;
+	pthread_mutex_lock(&s->cz->lock);
+	s->backend_tid = bc->thread_id;
+	pthread_mutex_unlock(&s->cz->lock);
+	if (mysql_real_query(bc->my, sql, len) != 0) {
+		forward_error(s, bc->my);
+		broken = is_client_error(bc->my);
+		goto out;
+	}
+	res = mysql_use_result(bc->my);
+	if (!res) {
+		if (mysql_field_count(bc->my) == 0) {
+			myp_ok(&s->conn, mysql_affected_rows(bc->my), SERVER_STATUS_AUTOCOMMIT, NULL);
+		} else {
+			forward_error(s, bc->my);
+			broken = is_client_error(bc->my);
+		}
+		goto out;
+	}
+	if (relay_rows(s, bc->my, res) < 0) {
+		/* The client left mid-result: stop the statement, so freeing
+		 * the result does not drain every remaining row. */
+		backend_kill_query(s->cz->backend, bc->thread_id);
+		broken = 1;
+	} else {
+		broken = is_client_error(bc->my);
+	}
+	mysql_free_result(res);
+out:
+	pthread_mutex_lock(&s->cz->lock);
+	s->backend_tid = 0;
+	pthread_mutex_unlock(&s->cz->lock);
+	backend_put(s->cz->backend, bc, broken);
+}
+
+void relay_field_list(struct sess *s, const char *table)
+{
+	struct backend_conn *bc;
+	MYSQL_RES *res;
+	char sql[256];
+	unsigned i, n;
+	int broken = 0;
+
+	if (strchr(table, '`') || strlen(table) > 64) {
+		myp_err(&s->conn, ER_NO_SUCH_TABLE, NULL, "Table '%s.%.64s' doesn't exist", s->db, table);
+		return;
+	}
+	if (!s->db[0]) {
+		myp_err(&s->conn, ER_NO_DB_ERROR, NULL, "No database selected");
+		return;
+	}
+	bc = lend(s, s->db);
+	if (!bc)
+		return;
+	snprintf(sql, sizeof(sql), "SELECT * FROM `%s` LIMIT 0", table);
+	if (mysql_query(bc->my, sql) != 0 || !(res = mysql_store_result(bc->my))) {
+		forward_error(s, bc->my);
+		broken = is_client_error(bc->my);
+		goto out;
+	}
+	n = mysql_num_fields(res);
+	for (i = 0; i < n; i++) {
+		struct myp_column col;
+		field_to_column(mysql_fetch_field_direct(res, i), &col);
+		myp_column(&s->conn, &col, 1);
+	}
+	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	mysql_free_result(res);
+out:
+	backend_put(s->cz->backend, bc, broken);
+}
+
+unsigned relay_check_db(struct sess *s, const char *db)
+{
+	char err[256];
+	struct backend_conn *bc = backend_get(s->cz->backend, err, sizeof(err));
+	unsigned code;
+
+	if (!bc) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+		return ER_UNKNOWN_ERROR;
+	}
+	code = backend_use_db(s->cz->backend, bc, db);
+	if (code)
+		forward_error(s, bc->my);
+	backend_put(s->cz->backend, bc, code && is_client_error(bc->my));
+	return code;
+}

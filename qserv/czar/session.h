@@ -1,0 +1,45 @@
+/* session.h: one client connection of the czar, from handshake to close.
+ *
+ * A session runs on its own thread: handshake, authentication, then the
+ * command loop (COM_QUERY, COM_INIT_DB, COM_PING, COM_FIELD_LIST, COM_QUIT;
+ * anything else gets ER_UNKNOWN_COM_ERROR).  Fields shown by SHOW
+ * PROCESSLIST (command, info, start) change only under czar.lock. */
+#ifndef QSERV_CZAR_SESSION_H
+#define QSERV_CZAR_SESSION_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "czar.h"
+#include "packet.h"
+
+struct sess {
+	struct czar *cz;
+	struct pkt_conn conn;
+	uint32_t id;
+	char user[AUTH_NAME_MAX + 1];
+	char db[65];
+	char host[64];
+	/* under cz->lock */
+	const char *command;          /* "Connect", "Sleep", "Query", ... */
+	char *info;                   /* current statement (owned) or NULL */
+	time_t since;
+	unsigned long backend_tid;    /* czar MariaDB thread running our query */
+	volatile sig_atomic_t killed; /* KILL QUERY from another session */
+	struct sess *prev, *next;
+};
+
+/* Registers a session for fd (the connection is owned from here on).
+ * Returns NULL when the connection limit is reached (fd then closed
+ * after an ER_CON_COUNT_ERROR packet). */
+struct sess *sess_new(struct czar *cz, int fd, const char *host);
+/* Sets what SHOW PROCESSLIST shows (info copied; NULL clears it). */
+void sess_set_state(struct sess *s, const char *command, const char *info, size_t len);
+/* Thread body: serves the connection, closes it and frees s. */
+void *sess_thread(void *s);
+
+/* Closes and frees a session whose thread could not start. */
+void sess_thread_abort(struct sess *s);
+
+#endif
