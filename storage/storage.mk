@@ -1,8 +1,11 @@
 # storage.mk: libqstorage (disk discovery, selectors, probing, provisioning,
 # hot-plug), the qstorage CLI, and their tests.
-STORAGE_SRCS := storage/util.c storage/discover.c storage/json.c
+STORAGE_SRCS := storage/util.c storage/discover.c storage/json.c storage/selector.c storage/probe.c \
+	storage/gpt.c storage/plan.c storage/fs.c storage/wipe.c
 STORAGE_LIBS := -lblkid -lfdisk -ljansson -lmnl
 STORAGE_ARCH := libqstorage.a libqcommon.a
 $(eval $(call static_lib,libqstorage.a,$(STORAGE_SRCS)))
 
 $(eval $(call unit_test,storage_discover_test,storage/tests/discover_test.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))
+$(eval $(call unit_test,storage_selector_test,storage/tests/selector_test.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))
+$(eval $(call unit_test,storage_probe_test,storage/tests/probe_test.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))
