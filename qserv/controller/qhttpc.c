@@ -1,0 +1,201 @@
+/* qhttpc.c: libcurl requests with JSON replies (see qhttpc.h).  One easy
+ * handle per call: calls are rare next to the loads they start, and a
+ * handle per call keeps the functions thread-safe without a pool. */
+#include "qhttpc.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct buf *b = ud;
+	size_t n = size * nmemb;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return 0;
+		b->p = p, b->cap = cap;
+	}
+	memcpy(b->p + b->n, data, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+	return n;
+}
+
+int qhttpc_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+}
+
+char *qhttpc_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	if (!e)
+		return NULL;
+	char *r = strdup(e);
+	curl_free(e);
+	return r;
+}
+
+/* Parses the reply in b; 0 when it is a successful Qserv-style reply. */
+static int parse_reply(const char *url, long code, struct buf *b, json_t **ret_reply,
+		       char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *j = b->n ? json_loadb(b->p, b->n, 0, &je) : NULL;
+	if (!j || !json_is_object(j)) {
+		snprintf(err, errlen, "%s: HTTP %ld, reply is not a JSON object: %.200s", url, code,
+			 b->n ? b->p : "(empty)");
+		json_decref(j);
+		return -EPROTO;
+	}
+	json_t *ok = json_object_get(j, "success");
+	if (code < 200 || code >= 300 || !ok || (!json_is_true(ok) && json_integer_value(ok) != 1)) {
+		const char *e = json_string_value(json_object_get(j, "error"));
+		snprintf(err, errlen, "%s", e && *e ? e : "request failed");
+		json_decref(j);
+		return code == 404 ? -ENOENT : code == 409 ? -EBUSY : -EIO;
+	}
+	if (ret_reply)
+		*ret_reply = j;
+	else
+		json_decref(j);
+	return 0;
+}
+
+static int perform(CURL *c, const char *url, struct buf *b, json_t **ret_reply, char *err, size_t errlen)
+{
+	char cerr[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
+		return -EIO;
+	}
+	long code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	return parse_reply(url, code, b, ret_reply, err, errlen);
+}
+
+int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_reply,
+		char *err, size_t errlen)
+{
+	CURL *c = curl_easy_init();
+	if (!c) {
+		snprintf(err, errlen, "curl_easy_init failed");
+		return -ENOMEM;
+	}
+	struct buf b = { 0 };
+	struct curl_slist *h = NULL;
+	char *s = NULL;
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (body) {
+		s = json_dumps(body, JSON_COMPACT);
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, s ? s : "{}");
+	}
+	int ret = perform(c, url, &b, ret_reply, err, errlen);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	free(s);
+	free(b.p);
+	return ret;
+}
+
+int qhttpc_post_file(const char *url, const char *path, json_t **ret_reply, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	struct stat st;
+	fstat(fileno(f), &st);
+	CURL *c = curl_easy_init();
+	struct buf b = { 0 };
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: text/plain");
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_READDATA, f);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)st.st_size);
+	int ret = perform(c, url, &b, ret_reply, err, errlen);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	fclose(f);
+	free(b.p);
+	return ret;
+}
+
+struct dl {
+	int fd;
+	unsigned long long n;
+	int err;
+};
+
+static size_t on_dl(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct dl *d = ud;
+	size_t n = size * nmemb, off = 0;
+	while (off < n) {
+		ssize_t w = write(d->fd, data + off, n - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			d->err = errno;
+			return 0;
+		}
+		off += (size_t)w;
+	}
+	d->n += n;
+	return n;
+}
+
+int qhttpc_download(const char *url, int fd, unsigned long long *ret_bytes, char *err, size_t errlen)
+{
+	CURL *c = curl_easy_init();
+	if (!c) {
+		snprintf(err, errlen, "curl_easy_init failed");
+		return -ENOMEM;
+	}
+	char cerr[CURL_ERROR_SIZE] = "";
+	struct dl d = { .fd = fd };
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_dl);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	CURLcode rc = curl_easy_perform(c);
+	int ret = 0;
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s: %s%s%s", url, cerr[0] ? cerr : curl_easy_strerror(rc),
+			 d.err ? ": " : "", d.err ? strerror(d.err) : "");
+		ret = d.err ? -d.err : -EIO;
+	} else if (ret_bytes) {
+		*ret_bytes = d.n;
+	}
+	curl_easy_cleanup(c);
+	return ret;
+}

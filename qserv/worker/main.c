@@ -1,0 +1,111 @@
+/* main.c: qserv-worker, the per-node Qserv worker daemon.
+ *
+ *   qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]
+ *                [--staging DIR] [--user U] [--password P]
+ *
+ * Steps: parse options, connect to the local mariadbd over its unix socket
+ * and create the bookkeeping schema, start the ingest API (wapi.c), start
+ * the chunk-query executor when it is linked in (worker_query_start(), the
+ * czar engineer's qserv/worker/query*.c), then wait for SIGTERM/SIGINT and
+ * stop in reverse order.  Logs once per failure, here; exit 111 on a
+ * temporary failure (MariaDB not up yet), 100 on a permanent one (usage). */
+#include "worker.h"
+#include "log.h"
+#include "qhttp.h"
+#include "../controller/qhttpc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]\n"
+			"                    [--staging DIR] [--user U] [--password P]\n");
+	exit(100);
+}
+
+int main(int argc, char **argv)
+{
+	static struct worker w;
+	static const struct option opts[] = {
+		{ "socket", required_argument, 0, 's' }, { "port", required_argument, 0, 'p' },
+		{ "bind", required_argument, 0, 'b' },   { "id", required_argument, 0, 'i' },
+		{ "staging", required_argument, 0, 'S' }, { "user", required_argument, 0, 'u' },
+		{ "password", required_argument, 0, 'P' }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	w.port = 25004;
+	w.id = "worker";
+	w.staging = "/tmp";
+	w.sql.user = "root";
+	w.sql.password = "";
+	int o;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': w.sql.socket = optarg; break;
+		case 'p': w.port = atoi(optarg); break;
+		case 'b': w.bind = optarg; break;
+		case 'i': w.id = optarg; break;
+		case 'S': w.staging = optarg; break;
+		case 'u': w.sql.user = optarg; break;
+		case 'P': w.sql.password = optarg; break;
+		default: usage();
+		}
+	}
+	if (!w.sql.socket || w.port <= 0 || w.port > 65535 || optind != argc)
+		usage();
+	log_init("qserv-worker", LOG_LVL_INFO);
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	if (mkdir(w.staging, 0700) < 0 && errno != EEXIST) {
+		log_error("staging directory %s: %s", w.staging, strerror(errno));
+		return 111;
+	}
+	char err[1024];
+	MYSQL *m = qsql_connect(&w.sql, err, sizeof err);
+	if (!m) {
+		log_error("%s", err);
+		return 111;
+	}
+	int r = wmeta_init(m, &w, err, sizeof err);
+	mysql_close(m);
+	if (r) {
+		log_error("creating the qservWorker schema: %s", err);
+		return 111;
+	}
+	if (qhttpc_init()) {
+		log_error("libcurl initialisation failed");
+		return 111;
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct qhttp_server *http = qhttp_start(w.bind, w.port, wapi_handle, wapi_spool, &w, err, sizeof err);
+	if (!http) {
+		log_error("ingest API: %s", err);
+		return 111;
+	}
+	if (worker_query_start && worker_query_start(&w, err, sizeof err)) {
+		log_error("query service: %s", err);
+		qhttp_stop(http);
+		return 111;
+	}
+	log_info("%s: ingest API on %s:%d, MariaDB at %s, %zu transactions known", w.id,
+		 w.bind ? w.bind : "0.0.0.0", w.port, w.sql.socket, w.ntrans);
+	int sig = 0;
+	sigwait(&set, &sig);
+	log_info("signal %d: stopping", sig);
+	if (worker_query_stop)
+		worker_query_stop(&w);
+	qhttp_stop(http);
+	return 0;
+}

@@ -1,0 +1,150 @@
+/* qsql.c: Connector/C helpers (see qsql.h).  Statements are built with
+ * vsnprintf into a heap buffer sized by a first pass, so a long schema or
+ * IN list never truncates silently. */
+#include "qsql.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+MYSQL *qsql_connect(const struct qsql_conf *c, char *err, size_t errlen)
+{
+	MYSQL *m = mysql_init(NULL);
+	if (!m) {
+		snprintf(err, errlen, "mysql_init: out of memory");
+		return NULL;
+	}
+	unsigned int proto = MYSQL_PROTOCOL_SOCKET;
+	my_bool on = 1;
+	mysql_optionsv(m, MYSQL_OPT_PROTOCOL, &proto);
+	mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &on);
+	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (!mysql_real_connect(m, NULL, c->user ? c->user : "root", c->password ? c->password : "",
+				NULL, 0, c->socket, CLIENT_LOCAL_FILES)) {
+		snprintf(err, errlen, "cannot connect to MariaDB at %s: %s", c->socket, mysql_error(m));
+		mysql_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return NULL;
+	char *s = malloc((size_t)n + 1);
+	if (s)
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+static int vexec(MYSQL *m, unsigned long long *ret_affected, char *err, size_t errlen,
+		 const char *fmt, va_list ap)
+{
+	char *q = vformat(fmt, ap);
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int ret = 0;
+	if (mysql_real_query(m, q, strlen(q))) {
+		snprintf(err, errlen, "%s [%.300s]", mysql_error(m), q);
+		ret = -EIO;
+	} else {
+		MYSQL_RES *res = mysql_store_result(m);
+		if (ret_affected)
+			*ret_affected = mysql_affected_rows(m);
+		mysql_free_result(res);
+	}
+	free(q);
+	return ret;
+}
+
+int qsql_exec(MYSQL *m, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vexec(m, NULL, err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int qsql_exec_n(MYSQL *m, unsigned long long *ret_affected, char *err, size_t errlen,
+		const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vexec(m, ret_affected, err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static MYSQL_RES *vquery(MYSQL *m, char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	char *q = vformat(fmt, ap);
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	MYSQL_RES *res = NULL;
+	if (mysql_real_query(m, q, strlen(q)) || !(res = mysql_store_result(m)))
+		snprintf(err, errlen, "%s [%.300s]", mysql_error(m), q);
+	free(q);
+	return res;
+}
+
+MYSQL_RES *qsql_query(MYSQL *m, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	MYSQL_RES *r = vquery(m, err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int qsql_int(MYSQL *m, long long *ret_value, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	MYSQL_RES *res = vquery(m, err, errlen, fmt, ap);
+	va_end(ap);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	int ret = -ENOENT;
+	if (row && row[0]) {
+		*ret_value = strtoll(row[0], NULL, 10);
+		ret = 0;
+	}
+	mysql_free_result(res);
+	return ret;
+}
+
+bool qsql_ident_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '$'))
+			return false;
+	}
+	return true;
+}
+
+char *qsql_quote(MYSQL *m, const char *s)
+{
+	size_t n = strlen(s);
+	char *o = malloc(2 * n + 1);
+	if (o)
+		mysql_real_escape_string(m, o, s, (unsigned long)n);
+	return o;
+}

@@ -1,0 +1,331 @@
+/* wingest.c: one contribution, from its source to rows in a chunk table.
+ *
+ * Steps: check the transaction is open (and count the load in flight),
+ * resolve the target table (T_<chunk>, TFullOverlap_<chunk> or regular T),
+ * get the data as a local file (file:// as is, http:// downloaded into the
+ * staging directory, CSV bodies already spooled there), check every row's
+ * field count (a bad file is rejected with its line number before any row
+ * is loaded), add the transaction's partition and bulk-load it with
+ * LOAD DATA LOCAL INFILE ... SET qserv_trans_id = <id>.  MariaDB warnings
+ * during the load (a value that does not convert) fail the contribution and
+ * mark the transaction poisoned: its rows may be partial, so the worker
+ * then refuses to commit it and only an abort (which drops the partition)
+ * ends it. */
+#include "worker.h"
+#include "csvd.h"
+#include "../controller/qhttpc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t worker_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct wcontrib *worker_contrib_new(struct worker *w)
+{
+	struct wcontrib *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	pthread_mutex_lock(&w->mu);
+	if (w->ncontribs == w->ccontribs) {
+		size_t n = w->ccontribs ? 2 * w->ccontribs : 64;
+		struct wcontrib **v = realloc(w->contribs, n * sizeof *v);
+		if (!v) {
+			pthread_mutex_unlock(&w->mu);
+			free(c);
+			return NULL;
+		}
+		w->contribs = v, w->ccontribs = n;
+	}
+	w->contribs[w->ncontribs++] = c;
+	c->id = ++w->next_contrib;
+	pthread_mutex_unlock(&w->mu);
+	c->create_ms = worker_now_ms();
+	c->status = WC_QUEUED;
+	strcpy(c->charset, "latin1");
+	return c;
+}
+
+struct wcontrib *worker_contrib_find(struct worker *w, uint32_t id)
+{
+	struct wcontrib *c = NULL;
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->ncontribs && !c; i++)
+		if (w->contribs[i]->id == id)
+			c = w->contribs[i];
+	pthread_mutex_unlock(&w->mu);
+	return c;
+}
+
+static const char *status_name(enum wcontrib_status s)
+{
+	switch (s) {
+	case WC_QUEUED: return "QUEUED";
+	case WC_IN_PROGRESS: return "IN_PROGRESS";
+	case WC_FINISHED: return "FINISHED";
+	default: return "FAILED";
+	}
+}
+
+json_t *wcontrib_json(const struct wcontrib *c)
+{
+	return json_pack("{s:I, s:I, s:s, s:s, s:I, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+			 "id", (json_int_t)c->id, "transaction_id", (json_int_t)c->trans_id,
+			 "database", c->db, "table", c->table, "chunk", (json_int_t)c->chunk,
+			 "overlap", c->overlap ? 1 : 0, "url", c->url, "status", status_name(c->status),
+			 "num_bytes", (json_int_t)c->num_bytes, "num_rows", (json_int_t)c->num_rows,
+			 "create_time", (json_int_t)c->create_ms, "start_time", (json_int_t)c->start_ms,
+			 "read_time", (json_int_t)c->read_ms, "load_time", (json_int_t)c->load_ms,
+			 "error", c->error);
+}
+
+static void fail(struct wcontrib *c, int http_status, const char *fmt, const char *detail)
+{
+	c->status = WC_FAILED;
+	c->http_status = http_status;
+	snprintf(c->error, sizeof c->error, fmt, detail);
+}
+
+/* Takes the transaction (inflight++) if it is open; fills c->db when the
+ * request did not name the database. */
+static int take_trans(struct worker *w, struct wcontrib *c)
+{
+	pthread_mutex_lock(&w->mu);
+	struct wtrans *t = worker_trans_find(w, c->trans_id);
+	int r = -EINVAL;
+	if (!t)
+		snprintf(c->error, sizeof c->error, "transaction %u is not open on this worker", c->trans_id);
+	else if (t->state != WT_STARTED)
+		snprintf(c->error, sizeof c->error, "transaction %u is %s", c->trans_id,
+			 t->state == WT_FINISHED ? "committed" : "aborted");
+	else if (c->db[0] && strcmp(c->db, t->db))
+		snprintf(c->error, sizeof c->error, "transaction %u belongs to database %s, not %s",
+			 c->trans_id, t->db, c->db);
+	else {
+		snprintf(c->db, sizeof c->db, "%s", t->db);
+		t->inflight++;
+		r = 0;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+static void release_trans(struct worker *w, struct wcontrib *c, bool poison)
+{
+	pthread_mutex_lock(&w->mu);
+	struct wtrans *t = worker_trans_find(w, c->trans_id);
+	if (t) {
+		t->inflight--;
+		if (poison)
+			t->poisoned = true;
+	}
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Gets a local path to load; downloads http:// sources to the spool. */
+static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t len)
+{
+	if (c->spool[0]) {
+		snprintf(path, len, "%s", c->spool);
+		return 0;
+	}
+	if (!strncmp(c->url, "file://", 7)) {
+		snprintf(path, len, "%s", c->url + 7);
+		if (path[0] != '/') {
+			fail(c, 400, "file URL must be absolute: %s", c->url);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strncmp(c->url, "http://", 7) && strncmp(c->url, "https://", 8)) {
+		fail(c, 400, "unsupported URL '%s' (file://, http:// or https://)", c->url);
+		return -EINVAL;
+	}
+	snprintf(c->spool, sizeof c->spool, "%s/contrib-%u.download", w->staging, c->id);
+	int fd = open(c->spool, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fail(c, 500, "cannot create the download file: %s", strerror(errno));
+		c->spool[0] = '\0';
+		return -EIO;
+	}
+	char err[600];
+	int r = qhttpc_download(c->url, fd, NULL, err, sizeof err);
+	close(fd);
+	if (r) {
+		fail(c, 502, "download failed: %s", err);
+		return r;
+	}
+	snprintf(path, len, "%s", c->spool);
+	return 0;
+}
+
+/* Collects up to three MariaDB warnings into c->error. */
+static void warnings(MYSQL *m, struct wcontrib *c, unsigned n)
+{
+	char err[256];
+	size_t off = (size_t)snprintf(c->error, sizeof c->error,
+				      "%u MariaDB warning(s) while loading; the transaction must be aborted:", n);
+	MYSQL_RES *res = qsql_query(m, err, sizeof err, "SHOW WARNINGS LIMIT 3");
+	MYSQL_ROW row;
+	while (res && (row = mysql_fetch_row(res)) && off < sizeof c->error)
+		off += (size_t)snprintf(c->error + off, sizeof c->error - off, " [%s]", row[2] ? row[2] : "");
+	mysql_free_result(res);
+}
+
+static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
+{
+	char err[1024], path[1100], target[160], dialect[256];
+	struct csvd d;
+	struct wtable t = { 0 };
+	int64_t t0 = worker_now_ms();
+	if (csvd_parse(&d, c->ft[0] ? c->ft : NULL, c->enc, c->esc, c->lt[0] ? c->lt : NULL, err, sizeof err)) {
+		fail(c, 400, "%s", err);
+		return;
+	}
+	if (!qsql_ident_ok(c->charset)) {
+		fail(c, 400, "bad charset_name '%s'", c->charset);
+		return;
+	}
+	int r = wmeta_table(m, c->db, c->table, &t, err, sizeof err);
+	if (r) {
+		fail(c, r == -ENOENT ? 404 : 500, "%s", err);
+		return;
+	}
+	if (t.partitioned) {
+		if (c->chunk < 0) {
+			fail(c, 400, "table %s is partitioned: a chunk number is required", c->table);
+			goto out;
+		}
+		if (c->overlap && !t.director) {
+			fail(c, 400, "table %s is not a director table: it has no overlap tables", c->table);
+			goto out;
+		}
+		if (!wmeta_has_chunk(m, c->db, c->chunk)) {
+			snprintf(err, sizeof err, "chunk %d of %s is not placed on this worker (ask the controller,"
+				 " POST /ingest/chunk)", c->chunk, c->db);
+			fail(c, 400, "%s", err);
+			goto out;
+		}
+		snprintf(target, sizeof target, "%s%s_%d", c->table, c->overlap ? "FullOverlap" : "", c->chunk);
+	} else {
+		snprintf(target, sizeof target, "%s", c->table);
+	}
+	if (local_source(w, c, path, sizeof path))
+		goto out;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, sizeof err, "%s: %s", path, strerror(errno));
+		fail(c, 400, "cannot open the contribution: %s", err);
+		goto out;
+	}
+	struct stat st;
+	fstat(fd, &st);
+	c->num_bytes = (unsigned long long)st.st_size;
+	unsigned long long rows = 0;
+	r = csvd_check_fd(fd, &d, t.ncols, &rows, err, sizeof err);
+	close(fd);
+	if (r) {
+		char msg[1200];
+		snprintf(msg, sizeof msg, "%s: %s (table %s has %u columns); nothing was loaded", c->url, err,
+			 c->table, t.ncols);
+		fail(c, 400, "%s", msg);
+		goto out;
+	}
+	c->read_ms = worker_now_ms() - t0;
+	if (wmeta_add_partition(m, c->db, target, c->trans_id, err, sizeof err)) {
+		fail(c, 500, "%s", err);
+		goto out;
+	}
+	char *qpath = qsql_quote(m, path);
+	csvd_sql(&d, dialect, sizeof dialect);
+	unsigned long long affected = 0;
+	int64_t t1 = worker_now_ms();
+	r = qpath ? qsql_exec_n(m, &affected, err, sizeof err,
+				"LOAD DATA LOCAL INFILE '%s' INTO TABLE `%s`.`%s` CHARACTER SET %s %s (%s)"
+				" SET qserv_trans_id = %u",
+				qpath, c->db, target, c->charset, dialect, t.cols, c->trans_id) : -ENOMEM;
+	free(qpath);
+	c->load_ms = worker_now_ms() - t1;
+	if (r) {
+		*poison = true; /* a failed load may have written some rows */
+		fail(c, 500, "LOAD DATA failed, the transaction must be aborted: %s", err);
+		goto out;
+	}
+	c->num_rows = affected;
+	unsigned nw = mysql_warning_count(m);
+	if (nw) {
+		*poison = true;
+		warnings(m, c, nw);
+		c->status = WC_FAILED;
+		c->http_status = 400;
+		goto out;
+	}
+	c->status = WC_FINISHED;
+out:
+	free(t.cols);
+}
+
+void wingest_run(struct worker *w, struct wcontrib *c)
+{
+	c->start_ms = worker_now_ms();
+	c->status = WC_IN_PROGRESS;
+	if (take_trans(w, c)) {
+		c->status = WC_FAILED;
+		c->http_status = 400;
+		goto out;
+	}
+	bool poison = false;
+	char err[512];
+	MYSQL *m = qsql_connect(&w->sql, err, sizeof err);
+	if (!m)
+		fail(c, 500, "%s", err);
+	else
+		load(w, c, m, &poison);
+	mysql_close(m);
+	release_trans(w, c, poison);
+out:
+	if (c->spool[0]) {
+		unlink(c->spool);
+		c->spool[0] = '\0';
+	}
+}
+
+static void *async_main(void *arg)
+{
+	void **a = arg;
+	struct worker *w = a[0];
+	struct wcontrib *c = a[1];
+	free(a);
+	wingest_run(w, c);
+	return NULL;
+}
+
+int wingest_start_async(struct worker *w, struct wcontrib *c)
+{
+	void **a = malloc(2 * sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	a[0] = w, a[1] = c;
+	pthread_t th;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	int r = pthread_create(&th, &at, async_main, a);
+	pthread_attr_destroy(&at);
+	if (r) {
+		free(a);
+		return -r;
+	}
+	return 0;
+}

@@ -1,0 +1,407 @@
+/* wmeta.c: the worker's tables in its local MariaDB.
+ *
+ * Owns the SQL for databases, prototype tables `<db>.<T>`, chunk tables
+ * `<T>_<chunk>` / `<T>FullOverlap_<chunk>` (created LIKE the prototype, so
+ * they inherit its MyISAM engine and its LIST partitioning on
+ * qserv_trans_id), per-transaction partitions, and the bookkeeping database
+ * `qservWorker` (tables, placed chunks, transactions).  Every identifier
+ * reaching here was checked with qsql_ident_ok() by the caller or here. */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const schema_sql[] = {
+	"CREATE DATABASE IF NOT EXISTS qservWorker",
+	"CREATE TABLE IF NOT EXISTS qservWorker.tables (db VARCHAR(64) NOT NULL, name VARCHAR(64) NOT NULL,"
+	" is_partitioned TINYINT NOT NULL, is_director TINYINT NOT NULL, director_key VARCHAR(64) NOT NULL,"
+	" chunk_key VARCHAR(64) NOT NULL, sub_chunk_key VARCHAR(64) NOT NULL, ncols INT NOT NULL,"
+	" cols TEXT NOT NULL, PRIMARY KEY (db, name)) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS qservWorker.chunks (db VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
+	" PRIMARY KEY (db, chunk)) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS qservWorker.trans (id INT UNSIGNED NOT NULL PRIMARY KEY,"
+	" db VARCHAR(64) NOT NULL, state TINYINT NOT NULL, poisoned TINYINT NOT NULL) ENGINE=InnoDB",
+};
+
+int wmeta_init(MYSQL *m, struct worker *w, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof schema_sql / sizeof *schema_sql; i++)
+		if (qsql_exec(m, err, errlen, "%s", schema_sql[i]))
+			return -EIO;
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT id, db, state, poisoned FROM qservWorker.trans");
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(res))) {
+		if (w->ntrans == w->ctrans) {
+			size_t c = w->ctrans ? 2 * w->ctrans : 16;
+			struct wtrans *t = realloc(w->trans, c * sizeof *t);
+			if (!t)
+				break;
+			w->trans = t, w->ctrans = c;
+		}
+		struct wtrans *t = &w->trans[w->ntrans++];
+		memset(t, 0, sizeof *t);
+		t->id = (uint32_t)strtoul(row[0], NULL, 10);
+		snprintf(t->db, sizeof t->db, "%s", row[1]);
+		t->state = (enum wtrans_state)atoi(row[2]);
+		t->poisoned = atoi(row[3]) != 0;
+	}
+	mysql_free_result(res);
+	return 0;
+}
+
+int wmeta_save_trans(MYSQL *m, const struct wtrans *t, char *err, size_t errlen)
+{
+	return qsql_exec(m, err, errlen, "REPLACE INTO qservWorker.trans VALUES (%u, '%s', %d, %d)",
+			 t->id, t->db, (int)t->state, t->poisoned ? 1 : 0);
+}
+
+int wmeta_create_db(MYSQL *m, const char *db, char *err, size_t errlen)
+{
+	if (!qsql_ident_ok(db)) {
+		snprintf(err, errlen, "bad database name '%s'", db ? db : "");
+		return -EINVAL;
+	}
+	return qsql_exec(m, err, errlen, "CREATE DATABASE IF NOT EXISTS `%s`", db);
+}
+
+int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen)
+{
+	if (!qsql_ident_ok(db)) {
+		snprintf(err, errlen, "bad database name '%s'", db ? db : "");
+		return -EINVAL;
+	}
+	if (qsql_exec(m, err, errlen, "DROP DATABASE IF EXISTS `%s`", db) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.tables WHERE db='%s'", db) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.chunks WHERE db='%s'", db))
+		return -EIO;
+	return 0;
+}
+
+/* Creates the chunk tables of one partitioned table for one chunk. */
+static int create_chunk_tables(MYSQL *m, const char *db, const char *t, bool director, int32_t chunk,
+			       char *err, size_t errlen)
+{
+	if (qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS `%s`.`%s_%d` LIKE `%s`.`%s`", db, t, chunk, db, t))
+		return -EIO;
+	if (director && qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS `%s`.`%sFullOverlap_%d` LIKE `%s`.`%s`",
+				  db, t, chunk, db, t))
+		return -EIO;
+	return 0;
+}
+
+/* A column type must not be able to end the statement or open a comment. */
+static bool type_ok(const char *s)
+{
+	return s && *s && strlen(s) < 256 && !strpbrk(s, ";`\\#") && !strstr(s, "--") && !strstr(s, "/*");
+}
+
+static const char *jstr(json_t *o, const char *k, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : dflt;
+}
+
+static bool jbool(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_true(v) || (json_is_integer(v) && json_integer_value(v) != 0) ||
+	       (json_is_string(v) && atoi(json_string_value(v)) != 0);
+}
+
+int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen)
+{
+	const char *db = jstr(req, "database", NULL), *t = jstr(req, "table", NULL);
+	const char *dkey = jstr(req, "director_key", ""), *ck = jstr(req, "chunk_id_key", "chunkId");
+	const char *sck = jstr(req, "sub_chunk_id_key", "subChunkId");
+	bool part = jbool(req, "is_partitioned"), director = part && jbool(req, "is_director");
+	json_t *schema = json_object_get(req, "schema");
+	if (!qsql_ident_ok(db) || !qsql_ident_ok(t)) {
+		snprintf(err, errlen, "bad database or table name");
+		return -EINVAL;
+	}
+	if (!json_is_array(schema) || json_array_size(schema) == 0) {
+		snprintf(err, errlen, "table %s.%s: 'schema' must be a non-empty array of {name, type}", db, t);
+		return -EINVAL;
+	}
+	if ((*dkey && !qsql_ident_ok(dkey)) || (part && (!qsql_ident_ok(ck) || !qsql_ident_ok(sck)))) {
+		snprintf(err, errlen, "table %s.%s: bad director/chunk column name", db, t);
+		return -EINVAL;
+	}
+	size_t n = json_array_size(schema), dlen = 0, clen = 0;
+	char *defs = calloc(1, n * 330 + 1), *cols = calloc(1, n * 70 + 1);
+	int ret = -EINVAL;
+	if (!defs || !cols) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = json_array_get(schema, i);
+		const char *name = jstr(c, "name", NULL), *type = jstr(c, "type", NULL);
+		if (!qsql_ident_ok(name) || !type_ok(type) || !strcmp(name, "qserv_trans_id")) {
+			snprintf(err, errlen, "table %s.%s: schema column %zu: bad name or type", db, t, i + 1);
+			goto out;
+		}
+		dlen += (size_t)sprintf(defs + dlen, "`%s` %s,", name, type);
+		clen += (size_t)sprintf(cols + clen, "%s`%s`", i ? "," : "", name);
+	}
+	ret = -EIO;
+	if (qsql_exec(m, err, errlen, "CREATE DATABASE IF NOT EXISTS `%s`", db) ||
+	    qsql_exec(m, err, errlen,
+		      "CREATE TABLE IF NOT EXISTS `%s`.`%s` (%s `qserv_trans_id` INT NOT NULL) ENGINE=MyISAM"
+		      " PARTITION BY LIST (`qserv_trans_id`) (PARTITION p0 VALUES IN (0))", db, t, defs) ||
+	    qsql_exec(m, err, errlen,
+		      "REPLACE INTO qservWorker.tables VALUES ('%s','%s',%d,%d,'%s','%s','%s',%zu,'%s')",
+		      db, t, part, director, dkey, ck, sck, n, cols))
+		goto out;
+	if (part) {
+		MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT chunk FROM qservWorker.chunks WHERE db='%s'", db);
+		if (!res)
+			goto out;
+		MYSQL_ROW row;
+		int r = 0;
+		while (!r && (row = mysql_fetch_row(res)))
+			r = create_chunk_tables(m, db, t, director, atoi(row[0]), err, errlen);
+		mysql_free_result(res);
+		if (r)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(defs);
+	free(cols);
+	return ret;
+}
+
+/* Runs fn(name) for every table of db named t, t_<n> or tFullOverlap_<n>. */
+static int drop_family(MYSQL *m, const char *db, const char *t, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA='%s' AND"
+		" (TABLE_NAME='%s' OR TABLE_NAME REGEXP '^%s(FullOverlap)?_[0-9]+$')", db, t, t);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	int r = 0;
+	while (!r && (row = mysql_fetch_row(res)))
+		r = qsql_exec(m, err, errlen, "DROP TABLE IF EXISTS `%s`.`%s`", db, row[0]);
+	mysql_free_result(res);
+	return r;
+}
+
+int wmeta_drop_table(MYSQL *m, const char *db, const char *t, char *err, size_t errlen)
+{
+	if (!qsql_ident_ok(db) || !qsql_ident_ok(t)) {
+		snprintf(err, errlen, "bad database or table name");
+		return -EINVAL;
+	}
+	if (drop_family(m, db, t, err, errlen) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.tables WHERE db='%s' AND name='%s'", db, t))
+		return -EIO;
+	return 0;
+}
+
+/* Creates chunk `chunk`'s tables for every partitioned table of db. */
+static int chunk_tables_all(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT name, is_director FROM qservWorker.tables WHERE db='%s' AND is_partitioned=1", db);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	int r = 0;
+	while (!r && (row = mysql_fetch_row(res)))
+		r = create_chunk_tables(m, db, row[0], atoi(row[1]) != 0, chunk, err, errlen);
+	mysql_free_result(res);
+	return r;
+}
+
+int wmeta_add_chunk(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen)
+{
+	if (!qsql_ident_ok(db) || chunk < 0) {
+		snprintf(err, errlen, "bad database name or chunk id");
+		return -EINVAL;
+	}
+	if (chunk_tables_all(m, db, chunk, err, errlen) ||
+	    qsql_exec(m, err, errlen, "INSERT IGNORE INTO qservWorker.chunks VALUES ('%s', %d)", db, chunk))
+		return -EIO;
+	return 0;
+}
+
+bool wmeta_has_chunk(MYSQL *m, const char *db, int32_t chunk)
+{
+	char err[256];
+	long long n = 0;
+	return qsql_int(m, &n, err, sizeof err,
+			"SELECT COUNT(*) FROM qservWorker.chunks WHERE db='%s' AND chunk=%d", db, chunk) == 0 && n > 0;
+}
+
+int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen)
+{
+	if (!qsql_ident_ok(db)) {
+		snprintf(err, errlen, "bad database name");
+		return -EINVAL;
+	}
+	return chunk_tables_all(m, db, WORKER_DUMMY_CHUNK, err, errlen);
+}
+
+int wmeta_table(MYSQL *m, const char *db, const char *table, struct wtable *ret, char *err, size_t errlen)
+{
+	if (!qsql_ident_ok(db) || !qsql_ident_ok(table)) {
+		snprintf(err, errlen, "bad database or table name");
+		return -EINVAL;
+	}
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT is_partitioned, is_director, director_key, chunk_key, sub_chunk_key, ncols, cols"
+		" FROM qservWorker.tables WHERE db='%s' AND name='%s'", db, table);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	int r = -ENOENT;
+	if (!row) {
+		snprintf(err, errlen, "table %s.%s is not registered on this worker", db, table);
+	} else {
+		struct wtable t = { 0 };
+		snprintf(t.db, sizeof t.db, "%s", db);
+		snprintf(t.name, sizeof t.name, "%s", table);
+		t.partitioned = atoi(row[0]) != 0;
+		t.director = atoi(row[1]) != 0;
+		snprintf(t.director_key, sizeof t.director_key, "%s", row[2]);
+		snprintf(t.chunk_key, sizeof t.chunk_key, "%s", row[3]);
+		snprintf(t.sub_chunk_key, sizeof t.sub_chunk_key, "%s", row[4]);
+		t.ncols = (unsigned)atoi(row[5]);
+		t.cols = strdup(row[6]);
+		*ret = t;
+		r = t.cols ? 0 : -ENOMEM;
+	}
+	mysql_free_result(res);
+	return r;
+}
+
+int wmeta_add_partition(MYSQL *m, const char *db, const char *table, uint32_t trans, char *err, size_t errlen)
+{
+	return qsql_exec(m, err, errlen,
+			 "ALTER TABLE `%s`.`%s` ADD PARTITION IF NOT EXISTS (PARTITION p%u VALUES IN (%u))",
+			 db, table, trans, trans);
+}
+
+int wmeta_drop_trans(MYSQL *m, const char *db, uint32_t trans, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT TABLE_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA='%s'"
+		" AND PARTITION_NAME='p%u'", db, trans);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	int r = 0;
+	while (!r && (row = mysql_fetch_row(res)))
+		r = qsql_exec(m, err, errlen, "ALTER TABLE `%s`.`%s` DROP PARTITION IF EXISTS p%u", db, row[0], trans);
+	mysql_free_result(res);
+	return r;
+}
+
+int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t trans, int fd,
+		       unsigned long long *ret_rows, char *err, size_t errlen)
+{
+	struct wtable t;
+	int r = wmeta_table(m, db, table, &t, err, errlen);
+	if (r)
+		return r;
+	r = -EINVAL;
+	if (!t.director || !t.director_key[0]) {
+		snprintf(err, errlen, "table %s.%s is not a director table", db, table);
+		goto out;
+	}
+	MYSQL_RES *chunks = qsql_query(m, err, errlen, "SELECT chunk FROM qservWorker.chunks WHERE db='%s'", db);
+	r = -EIO;
+	if (!chunks)
+		goto out;
+	FILE *f = fdopen(dup(fd), "w");
+	unsigned long long rows = 0;
+	MYSQL_ROW crow;
+	r = f ? 0 : -errno;
+	while (!r && (crow = mysql_fetch_row(chunks))) {
+		char where[64] = "";
+		if (trans)
+			snprintf(where, sizeof where, " WHERE qserv_trans_id=%u", trans);
+		char q[512];
+		snprintf(q, sizeof q, "SELECT `%s`, `%s`, `%s` FROM `%s`.`%s_%s`%s", t.director_key, t.chunk_key,
+			 t.sub_chunk_key, db, table, crow[0], where);
+		if (mysql_real_query(m, q, strlen(q))) {
+			snprintf(err, errlen, "%s [%s]", mysql_error(m), q);
+			r = -EIO;
+			break;
+		}
+		MYSQL_RES *res = mysql_use_result(m);
+		MYSQL_ROW row;
+		while (res && (row = mysql_fetch_row(res))) {
+			if (!row[0])
+				continue; /* a NULL key cannot be indexed */
+			fprintf(f, "%s\t%s\t%s\n", row[0], row[1] ? row[1] : "\\N", row[2] ? row[2] : "\\N");
+			rows++;
+		}
+		if (!res || mysql_errno(m)) {
+			snprintf(err, errlen, "reading %s.%s_%s: %s", db, table, crow[0], mysql_error(m));
+			r = -EIO;
+		}
+		mysql_free_result(res);
+	}
+	mysql_free_result(chunks);
+	if (f && (fclose(f) != 0) && !r) {
+		snprintf(err, errlen, "writing the index: %s", strerror(errno));
+		r = -EIO;
+	}
+	if (!r && ret_rows)
+		*ret_rows = rows;
+out:
+	free(t.cols);
+	return r;
+}
+
+int wmeta_count(MYSQL *m, const char *db, const char *table, json_t **ret, char *err, size_t errlen)
+{
+	struct wtable t;
+	int r = wmeta_table(m, db, table, &t, err, errlen);
+	if (r)
+		return r;
+	free(t.cols);
+	long long rows = 0, orows = 0, n;
+	json_t *chunks = json_object();
+	if (!t.partitioned) {
+		if ((r = qsql_int(m, &rows, err, errlen, "SELECT COUNT(*) FROM `%s`.`%s`", db, table)))
+			goto fail;
+	} else {
+		MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT chunk FROM qservWorker.chunks WHERE db='%s'", db);
+		if (!res) {
+			r = -EIO;
+			goto fail;
+		}
+		MYSQL_ROW row;
+		while (!r && (row = mysql_fetch_row(res))) {
+			r = qsql_int(m, &n, err, errlen, "SELECT COUNT(*) FROM `%s`.`%s_%s`", db, table, row[0]);
+			if (r)
+				break;
+			rows += n;
+			json_object_set_new(chunks, row[0], json_integer(n));
+			if (t.director) {
+				r = qsql_int(m, &n, err, errlen, "SELECT COUNT(*) FROM `%s`.`%sFullOverlap_%s`", db,
+					     table, row[0]);
+				orows += n;
+			}
+		}
+		mysql_free_result(res);
+		if (r)
+			goto fail;
+	}
+	*ret = json_pack("{s:I, s:I, s:o}", "rows", (json_int_t)rows, "overlap_rows", (json_int_t)orows,
+			 "chunks", chunks);
+	return 0;
+fail:
+	json_decref(chunks);
+	return r;
+}

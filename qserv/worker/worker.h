@@ -1,0 +1,125 @@
+/* worker.h: state of the qserv-worker daemon and the interface between its
+ * files: wmeta.c (tables, chunks, transactions in the local MariaDB),
+ * wingest.c (contributions), wapi.c (the HTTP API), main.c.
+ *
+ * Invariants: a contribution loads only while its transaction is STARTED
+ * on this worker and counts itself in the transaction's `inflight`; commit
+ * and abort first flip the state (no new loads), then wait for inflight to
+ * drop to 0, then act.  Every table the worker owns has the last column
+ * qserv_trans_id and is LIST-partitioned on it, one partition p<id> per
+ * transaction, so abort = DROP PARTITION.  The worker's own bookkeeping
+ * lives in the database `qservWorker` of its MariaDB so a restart resumes. */
+#ifndef QSERV_WORKER_H
+#define QSERV_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "qsql.h"
+
+#define WORKER_DUMMY_CHUNK 1234567890
+
+enum wtrans_state { WT_STARTED, WT_FINISHED, WT_ABORTED };
+
+struct wtrans {
+	uint32_t id;
+	char db[65];
+	enum wtrans_state state;
+	int inflight;   /* contributions loading now */
+	bool poisoned;  /* a contribution left rows it could not vouch for */
+};
+
+enum wcontrib_status { WC_QUEUED, WC_IN_PROGRESS, WC_FINISHED, WC_FAILED };
+
+struct wcontrib {
+	uint32_t id;
+	uint32_t trans_id;
+	char db[65], table[65];
+	int32_t chunk;
+	bool overlap;
+	char url[1024];
+	char spool[256];        /* local copy to load (csv body / http download) */
+	char charset[33];
+	char ft[4], enc[4], esc[4], lt[4];
+	enum wcontrib_status status;
+	unsigned long long num_bytes, num_rows;
+	int64_t create_ms, start_ms, read_ms, load_ms;
+	char error[1024];
+	int http_status;        /* for a failed sync request */
+};
+
+struct worker {
+	struct qsql_conf sql;
+	const char *id;
+	const char *staging;
+	const char *bind;
+	int port;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct wtrans *trans;
+	size_t ntrans, ctrans;
+	struct wcontrib **contribs;
+	size_t ncontribs, ccontribs;
+	uint32_t next_contrib;
+};
+
+int64_t worker_now_ms(void);
+
+/* wmeta.c -- everything SQL about the worker's tables.  All return 0 or a
+ * negative errno with err filled; m is a connection of the caller. */
+int wmeta_init(MYSQL *m, struct worker *w, char *err, size_t errlen);
+int wmeta_create_db(MYSQL *m, const char *db, char *err, size_t errlen);
+int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen);
+int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen);
+int wmeta_drop_table(MYSQL *m, const char *db, const char *table, char *err, size_t errlen);
+int wmeta_add_chunk(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen);
+int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen);
+
+struct wtable {
+	char db[65], name[65];
+	bool partitioned, director;
+	char director_key[65], chunk_key[65], sub_chunk_key[65];
+	unsigned ncols;
+	char *cols;             /* "`a`,`b`,..." (caller frees) */
+};
+int wmeta_table(MYSQL *m, const char *db, const char *table, struct wtable *ret, char *err, size_t errlen);
+bool wmeta_has_chunk(MYSQL *m, const char *db, int32_t chunk);
+int wmeta_add_partition(MYSQL *m, const char *db, const char *table, uint32_t trans, char *err, size_t errlen);
+int wmeta_drop_trans(MYSQL *m, const char *db, uint32_t trans, char *err, size_t errlen);
+int wmeta_save_trans(MYSQL *m, const struct wtrans *t, char *err, size_t errlen);
+/* Writes "key\tchunkId\tsubChunkId\n" of the table's non-overlap rows
+ * (of one transaction, or all when trans == 0) to fd. */
+int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t trans, int fd,
+		       unsigned long long *ret_rows, char *err, size_t errlen);
+/* {"rows": N, "overlap_rows": N, "chunks": {"<id>": N, ...}} of committed
+ * and open rows alike. */
+int wmeta_count(MYSQL *m, const char *db, const char *table, json_t **ret, char *err, size_t errlen);
+
+/* worker transactions (main state, under w->mu) */
+struct wtrans *worker_trans_find(struct worker *w, uint32_t id);
+int worker_trans_begin(struct worker *w, uint32_t id, const char *db, char *err, size_t errlen);
+int worker_trans_end(struct worker *w, uint32_t id, bool commit, char *err, size_t errlen);
+
+/* wingest.c -- a contribution from start to end; fills c's status/error. */
+struct wcontrib *worker_contrib_new(struct worker *w);
+struct wcontrib *worker_contrib_find(struct worker *w, uint32_t id);
+json_t *wcontrib_json(const struct wcontrib *c);
+void wingest_run(struct worker *w, struct wcontrib *c);
+/* Runs c in a detached thread. */
+int wingest_start_async(struct worker *w, struct wcontrib *c);
+
+/* wapi.c */
+struct qhttp_req;
+void wapi_handle(void *app, struct qhttp_req *r);
+int wapi_spool(void *app, const char *method, const char *url, char *ret_path, size_t len);
+
+/* Hook for the chunk-query executor (qserv/worker/query*.c, the czar
+ * engineer's): when it exists it defines worker_query_start(), which main
+ * calls after the ingest API is up; it is declared weak here so the worker
+ * links without it. */
+int worker_query_start(struct worker *w, char *err, size_t errlen) __attribute__((weak));
+void worker_query_stop(struct worker *w) __attribute__((weak));
+
+#endif
