@@ -112,7 +112,12 @@ int inventory_read(const char *sysfs_root, const char *proc_root, struct invento
 	if (!d)
 		return -errno;
 	while ((de = readdir(d)) && ret->n_nics < INV_MAX_NICS) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "lo"))
+		char dev[600];
+
+		/* Physical NICs only: they have a backing device (tunnels,
+		 * bridges and the loopback do not). */
+		snprintf(dev, sizeof(dev), "%s/%s/device", path, de->d_name);
+		if (de->d_name[0] == '.' || access(dev, F_OK) < 0)
 			continue;
 		read_nic(sysfs_root, de->d_name, &ret->nics[ret->n_nics++]);
 	}
@@ -121,12 +126,16 @@ int inventory_read(const char *sysfs_root, const char *proc_root, struct invento
 	return 0;
 }
 
-void inventory_read_addresses(struct inventory *inv)
+void inventory_refresh_nics(struct inventory *inv, const char *sysfs_root)
 {
 	struct ifaddrs *ifa, *i;
 
-	for (size_t n = 0; n < inv->n_nics; n++)
-		inv->nics[n].n_addrs = 0;
+	for (size_t n = 0; n < inv->n_nics; n++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s", inv->nics[n].name);
+		read_nic(sysfs_root, name, &inv->nics[n]);
+	}
 	if (getifaddrs(&ifa) < 0)
 		return;
 	for (i = ifa; i; i = i->ifa_next) {

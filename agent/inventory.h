@@ -33,8 +33,9 @@ struct inventory {
 
 /* Reads CPUs, memory, UUID and NICs (without addresses) from the trees. */
 int inventory_read(const char *sysfs_root, const char *proc_root, struct inventory *ret);
-/* Adds the live IPv4 addresses of each NIC (getifaddrs). */
-void inventory_read_addresses(struct inventory *inv);
+/* Re-reads link state and carrier of each NIC and adds its live IPv4
+ * addresses (getifaddrs). */
+void inventory_refresh_nics(struct inventory *inv, const char *sysfs_root);
 /* Reads a sysfs-style one-line file into buf, trailing newline removed;
  * returns the length or a negative errno. */
 int inventory_read_line(const char *path, char *buf, size_t size);

@@ -167,7 +167,7 @@ static void publish(struct agent *a)
 
 	if (!a->status)
 		return;
-	inventory_read_addresses(&a->inv);
+	inventory_refresh_nics(&a->inv, a->sysfs);
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:o, s:o, s:i, s:I, s:o, s:o, s:i}",
 		"version", AGENT_VERSION, "uuid", a->uuid, "role", config_role_name(a->cfg.role),
 		"hostname", a->hostname, "uptime_s", (json_int_t)(now / 1000),

@@ -41,6 +41,9 @@ FIXTURE_SETUP(tree)
 	put(self->proc, "meminfo", "MemTotal:        2048000 kB\nMemFree: 1 kB\n");
 	put(self->sys, "class/dmi/id/product_uuid", "4c4c4544-0042-3510-8052-b4c04f4e5331\n");
 	put(self->sys, "class/net/lo/address", "00:00:00:00:00:00\n");
+	put(self->sys, "class/net/sit0/address", "00:00:00:00\n");
+	put(self->sys, "class/net/eth1/device/vendor", "0x8086\n");
+	put(self->sys, "class/net/eth0/device/vendor", "0x1af4\n");
 	put(self->sys, "class/net/eth1/address", "52:54:00:12:34:57\n");
 	put(self->sys, "class/net/eth1/operstate", "down\n");
 	put(self->sys, "class/net/eth0/address", "52:54:00:12:34:56\n");
@@ -66,7 +69,7 @@ TEST_F(tree, reads_everything)
 	EXPECT_EQ(5, inv.cpus);
 	EXPECT_EQ(2048000ull * 1024, inv.mem_bytes);
 	EXPECT_STREQ("4c4c4544-0042-3510-8052-b4c04f4e5331", inv.uuid);
-	ASSERT_EQ(2, inv.n_nics);
+	ASSERT_EQ(2, inv.n_nics); /* lo and sit0 have no device: not NICs */
 	EXPECT_STREQ("eth0", inv.nics[0].name);
 	EXPECT_STREQ("52:54:00:12:34:56", inv.nics[0].mac);
 	EXPECT_EQ(1, inv.nics[0].carrier);

@@ -1,0 +1,18 @@
+# rootfs.mk: the kernel and the initramfs, i.e. the boot files of the image.
+#
+# IMAGE_FILES are the project files that go into the image; components add
+# theirs with `IMAGE_FILES += build/bin/x` in their own .mk.
+IMAGE_FILES += $(BUILD)/bin/qagent
+IMAGES := $(BUILD)/images
+KERNEL_FRAGMENTS := $(wildcard kernel-config/*.config)
+
+.PHONY: kernel initramfs
+image: $(IMAGES)/qserv-node.vmlinuz $(IMAGES)/qserv-node.initramfs
+kernel: $(IMAGES)/qserv-node.vmlinuz
+initramfs: $(IMAGES)/qserv-node.initramfs
+
+$(IMAGES)/qserv-node.vmlinuz: $(KERNEL_FRAGMENTS) kernel-config/build-kernel.sh
+	kernel-config/build-kernel.sh $(BUILD) $@
+
+$(IMAGES)/qserv-node.initramfs: $(IMAGE_FILES) rootfs/build-rootfs.sh rootfs/packages.txt $(shell find rootfs/skel -type f)
+	rootfs/build-rootfs.sh $(BUILD) $@ $(IMAGE_FILES)
