@@ -1,0 +1,108 @@
+# lib.sh: helpers for QEMU tests (sourced by qemu-tests/*.sh, POSIX sh).
+#
+#   vm_start NAME [QEMU ARGS...]   boots the image (kernel + initramfs) in
+#                                  the background; console -> $VM_DIR/NAME/console.log,
+#                                  HMP monitor on $VM_DIR/NAME/monitor.sock,
+#                                  guest port 9400 forwarded to $(vm_port NAME)
+#   vm_append NAME "ARGS"          kernel command line additions (before vm_start)
+#   vm_status NAME                 GET /status (prints JSON, fails if no answer)
+#   vm_wait_status NAME SECONDS    waits until /status answers
+#   vm_monitor NAME "COMMAND"      one HMP command (system_powerdown, device_add ...)
+#   vm_wait_exit NAME SECONDS      waits until the QEMU process is gone
+#   vm_wait_console NAME REGEX SECONDS   waits for a console line
+#   vm_kill_all                    kills every VM this script started (use in trap)
+#   disk_file NAME SIZE            creates a sparse raw disk file under $VM_DIR
+#
+# Every VM runs with -accel ${QEMU_ACCEL:-tcg}, -nographic, -no-reboot and
+# user-mode networking restricted to the forwarded port.
+REPO=${REPO:-$(cd "$(dirname "$0")/.." && pwd)}
+BUILD=${BUILD:-$REPO/build}
+KERNEL=${KERNEL:-$BUILD/images/qserv-node.vmlinuz}
+INITRD=${INITRD:-$BUILD/images/qserv-node.initramfs}
+VM_DIR=${VM_DIR:-$BUILD/qemu/$(basename "$0" .sh).$$}
+VM_PIDS=
+mkdir -p "$VM_DIR"
+
+# A free TCP port on 127.0.0.1 (the kernel picks it; racy only in theory).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+vm_port() { cat "$VM_DIR/$1/port"; }
+
+vm_append() { mkdir -p "$VM_DIR/$1"; echo "$2" >> "$VM_DIR/$1/append"; }
+
+vm_start() {
+	name=$1; shift
+	d=$VM_DIR/$name
+	mkdir -p "$d"
+	port=$(free_port)
+	echo "$port" > "$d/port"
+	append="console=ttyS0 $(cat "$d/append" 2>/dev/null | tr '\n' ' ')"
+	qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg}" -m "${VM_MEM:-2048}" -smp "${VM_CPUS:-1}" \
+		-nographic -no-reboot -serial "file:$d/console.log" -monitor "unix:$d/monitor.sock,server,nowait" \
+		-kernel "${VM_KERNEL:-$KERNEL}" -initrd "${VM_INITRD:-$INITRD}" -append "$append" \
+		-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$port-:9400" \
+		"$@" > "$d/qemu.log" 2>&1 &
+	echo $! > "$d/pid"
+	VM_PIDS="$VM_PIDS $!"
+}
+
+vm_status() {
+	curl -sf -m 5 "http://127.0.0.1:$(vm_port "$1")/status"
+}
+
+vm_metrics() {
+	curl -sf -m 5 "http://127.0.0.1:$(vm_port "$1")/metrics"
+}
+
+vm_wait_status() {
+	i=0
+	while [ "$i" -lt "$(($2 * 2))" ]; do
+		vm_status "$1" > /dev/null 2>&1 && return 0
+		kill -0 "$(cat "$VM_DIR/$1/pid")" 2>/dev/null || return 1
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 1
+}
+
+vm_monitor() {
+	printf '%s\n' "$2" | socat - "UNIX-CONNECT:$VM_DIR/$1/monitor.sock" > /dev/null 2>&1
+}
+
+vm_wait_exit() {
+	pid=$(cat "$VM_DIR/$1/pid")
+	i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$i" -ge "$(($2 * 10))" ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 0
+}
+
+vm_wait_console() {
+	i=0
+	while ! grep -Eq "$2" "$VM_DIR/$1/console.log" 2>/dev/null; do
+		[ "$i" -ge "$(($3 * 2))" ] && return 1
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 0
+}
+
+vm_kill_all() {
+	for p in $VM_PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.5
+	for p in $VM_PIDS; do kill -9 "$p" 2>/dev/null; done
+	VM_PIDS=
+}
+
+disk_file() {
+	truncate -s "$2" "$VM_DIR/$1"
+	echo "$VM_DIR/$1"
+}
+
+# json FILTER: jq over stdin, raw output.
+json() { jq -r "$1"; }
