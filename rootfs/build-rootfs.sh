@@ -22,7 +22,7 @@ out=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 epoch=${SOURCE_DATE_EPOCH:-1700000000}
-debs=$build/debs
+debs=${DEBS_DIR:-$build/debs}
 root=$build/rootfs
 mkdir -p "$debs/x"
 
@@ -94,14 +94,14 @@ done
 # Project files.
 for f in "$@"; do
 	case "$f" in
-	*/qagent) install -m 0755 "$f" "$root/usr/sbin/qagent" ;;
-	*.so) install -m 0644 "$f" "$root/usr/lib/mysql/plugin/" ;;
-	*.sql) install -m 0644 "$f" "$root/usr/share/mysql/" ;;
-	*) install -m 0755 "$f" "$root/usr/bin/" ;;
+	*/qagent) dst=$root/usr/sbin/qagent ;;
+	*.so) dst=$root/usr/lib/mysql/plugin/$(basename "$f") ;;
+	*.sql) dst=$root/usr/share/mysql/$(basename "$f") ;;
+	*) dst=$root/usr/bin/$(basename "$f") ;;
 	esac
+	cp "$f" "$dst"
+	if head -c4 "$dst" | grep -q ELF; then strip --strip-unneeded "$dst"; fi
 done
-find "$root/usr/bin" "$root/usr/sbin" "$root/usr/lib/mysql/plugin" -type f -newer "$here/packages.txt" \
-	-exec sh -c 'for f; do head -c4 "$f" | grep -q ELF && strip --strip-unneeded "$f"; done' sh {} + 2>/dev/null || true
 
 # Shared-library closure of every ELF file, from the owning packages.
 libs=$build/rootfs-libs.txt

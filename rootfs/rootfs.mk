@@ -16,3 +16,6 @@ $(IMAGES)/qserv-node.vmlinuz: $(KERNEL_FRAGMENTS) kernel-config/build-kernel.sh
 
 $(IMAGES)/qserv-node.initramfs: $(IMAGE_FILES) rootfs/build-rootfs.sh rootfs/packages.txt $(shell find rootfs/skel -type f)
 	rootfs/build-rootfs.sh $(BUILD) $@ $(IMAGE_FILES)
+	echo $(abspath $(IMAGE_FILES)) > $(IMAGES)/image-files.txt
+
+INTEG_TESTS += rootfs/tests/image_test.sh
