@@ -20,7 +20,7 @@ lz4 -dc "$img/qserv-node.initramfs" > "$tmp/root.cpio" 2>/dev/null
 cpio -it --quiet < "$tmp/root.cpio" > "$tmp/list" 2>/dev/null
 missing=
 for f in init sbin lib64 usr/sbin/init etc/inittab etc/init.d/rcS usr/sbin/qagent usr/sbin/mariadbd \
-	usr/bin/busybox usr/share/mysql/english/errmsg.sys lib64/ld-linux-x86-64.so.2 dev/console; do
+	usr/bin/busybox usr/share/mysql/english/errmsg.sys usr/lib64/ld-linux-x86-64.so.2 dev/console; do
 	grep -qx "$f" "$tmp/list" || missing="$missing $f"
 done
 tap_is "$missing" "" "initramfs holds init, qagent, mariadbd and their files"
