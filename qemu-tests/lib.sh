@@ -13,6 +13,7 @@
 #   vm_kill_all                    kills every VM this script started (use in trap)
 #   disk_file NAME SIZE            creates a sparse raw disk file under $VM_DIR
 #
+# Functions keep their variables local (dash and bash both have `local`).
 # Every VM runs with -accel ${QEMU_ACCEL:-tcg}, -nographic, -no-reboot and
 # user-mode networking restricted to the forwarded port.
 REPO=${REPO:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -33,6 +34,7 @@ vm_port() { cat "$VM_DIR/$1/port"; }
 vm_append() { mkdir -p "$VM_DIR/$1"; echo "$2" >> "$VM_DIR/$1/append"; }
 
 vm_start() {
+	local name d port append
 	name=$1; shift
 	d=$VM_DIR/$name
 	mkdir -p "$d"
@@ -43,6 +45,7 @@ vm_start() {
 		-nographic -no-reboot -serial "file:$d/console.log" -monitor "unix:$d/monitor.sock,server,nowait" \
 		-kernel "${VM_KERNEL:-$KERNEL}" -initrd "${VM_INITRD:-$INITRD}" -append "$append" \
 		-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$port-:9400" \
+		-device virtio-rng-pci \
 		"$@" > "$d/qemu.log" 2>&1 &
 	echo $! > "$d/pid"
 	VM_PIDS="$VM_PIDS $!"
@@ -57,7 +60,7 @@ vm_metrics() {
 }
 
 vm_wait_status() {
-	i=0
+	local i=0
 	while [ "$i" -lt "$(($2 * 2))" ]; do
 		vm_status "$1" > /dev/null 2>&1 && return 0
 		kill -0 "$(cat "$VM_DIR/$1/pid")" 2>/dev/null || return 1
@@ -72,8 +75,8 @@ vm_monitor() {
 }
 
 vm_wait_exit() {
+	local pid i=0
 	pid=$(cat "$VM_DIR/$1/pid")
-	i=0
 	while kill -0 "$pid" 2>/dev/null; do
 		[ "$i" -ge "$(($2 * 10))" ] && return 1
 		sleep 0.1
@@ -83,7 +86,7 @@ vm_wait_exit() {
 }
 
 vm_wait_console() {
-	i=0
+	local i=0
 	while ! grep -Eq "$2" "$VM_DIR/$1/console.log" 2>/dev/null; do
 		[ "$i" -ge "$(($3 * 2))" ] && return 1
 		sleep 0.5
@@ -93,6 +96,7 @@ vm_wait_console() {
 }
 
 vm_kill_all() {
+	local p
 	for p in $VM_PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.5
 	for p in $VM_PIDS; do kill -9 "$p" 2>/dev/null; done
