@@ -5,3 +5,7 @@
 REG_TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 $(eval $(call unit_test,tls_test,agent/tests/tls_test.c,$(REG_TLS_LIBS) -lpthread,libqcommon.a))
 $(eval $(call unit_test,frame_test,agent/tests/frame_test.c,,libqcommon.a))
+REG_SRCS := agent/registry.c agent/registry_state.c agent/registry_msg.c agent/join.c
+REG_LDLIBS := -ljansson $(REG_TLS_LIBS) -lpthread
+$(eval $(call unit_test,registry_state_test,agent/tests/registry_state_test.c agent/registry_state.c,$(REG_LDLIBS),libqcommon.a))
+$(eval $(call unit_test,registry_test,agent/tests/registry_test.c $(REG_SRCS),$(REG_LDLIBS),libqcommon.a))

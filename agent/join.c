@@ -1,0 +1,609 @@
+/* join.c: joining the cluster and keeping the heartbeat session (join.h).
+ *
+ * Files in state_dir (each written atomically): node.key (0600, created
+ * once, reused by later joins), node.crt, ca.crt, identity.json,
+ * cluster-map.json (the newest map, for the role daemons to read).
+ * The thread's state lives in struct join under its mutex; the blocking
+ * work (connect, handshake, messages) runs without the lock, and join_stop
+ * interrupts it by shutting the current socket down. */
+#include "join.h"
+#include "registry_msg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IO_TIMEOUT_MS 10000
+#define UNKNOWN_NODE (-10001)   /* internal: registry wants a fresh join */
+
+enum join_state { J_START, J_JOINING, J_CONNECTING, J_READY, J_RETRY, J_STOPPED };
+
+struct join {
+	struct join_opts o;
+	char *state_dir, *registry, *token, *pin, *uuid, *role;
+	json_t *inventory;
+	pthread_t th;
+	pthread_mutex_t lock;
+	int wake[2];
+	int cur_fd;
+	bool stopping;
+	enum join_state state;
+	char last_error[256];
+	char name[TLS_ID_MAX];
+	int ordinal;
+	json_t *health, *map;
+	uint64_t map_version, hb_sent, acks, joins, sessions;
+};
+
+static const char *state_name(enum join_state s)
+{
+	static const char *const n[] = { "starting", "joining", "connecting", "ready", "retrying", "stopped" };
+	return n[s];
+}
+
+static void jev(struct join *j, enum reg_event_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void jev(struct join *j, enum reg_event_level lvl, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	if (!j->o.event)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	j->o.event(j->o.event_ctx, lvl, msg);
+}
+
+static void path_of(char *out, size_t len, const char *dir, const char *file)
+{
+	snprintf(out, len, "%s/%s", dir, file);
+}
+
+/* ---- TCP ------------------------------------------------------------------ */
+
+static int connect_registry(const char *hostport, int timeout_ms, char *err, size_t errlen)
+{
+	char host[256], port[16] = "7070";
+	const char *colon = strrchr(hostport, ':');
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
+	size_t hl = colon ? (size_t)(colon - hostport) : strlen(hostport);
+	if (hl == 0 || hl >= sizeof(host)) {
+		snprintf(err, errlen, "bad registry address '%s' (want host:port)", hostport);
+		return -EINVAL;
+	}
+	memcpy(host, hostport, hl);
+	host[hl] = '\0';
+	if (colon)
+		snprintf(port, sizeof(port), "%s", colon + 1);
+	int rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc != 0) {
+		snprintf(err, errlen, "registry %s: %s", hostport, gai_strerror(rc));
+		return -EHOSTUNREACH;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		return -errno;
+	}
+	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (rc < 0 && errno == EINPROGRESS) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		int e = 0;
+		socklen_t el = sizeof(e);
+		rc = poll(&p, 1, timeout_ms);
+		if (rc == 0)
+			e = ETIMEDOUT;
+		else if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+			e = errno;
+		errno = e;
+		rc = e ? -1 : 0;
+	}
+	if (rc < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot connect to the registry %s: %s", hostport, strerror(e));
+		close(fd);
+		return -e;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* ---- credentials ---------------------------------------------------------- */
+
+static int get_or_make_key(const char *dir, char **ret_key, char *err, size_t errlen)
+{
+	char path[512];
+	path_of(path, sizeof(path), dir, "node.key");
+	int rc = tls_file_read(path, ret_key);
+	if (rc != -ENOENT)
+		return rc;
+	if ((rc = tls_key_generate(ret_key, err, errlen)) < 0)
+		return rc;
+	if ((rc = tls_file_write(path, *ret_key, 0600)) < 0) {
+		snprintf(err, errlen, "cannot store %s: %s", path, strerror(-rc));
+		free(*ret_key);
+	}
+	return rc;
+}
+
+static int store_map(const char *dir, json_t *map)
+{
+	char path[512];
+	char *text = json_dumps(map, JSON_INDENT(1) | JSON_SORT_KEYS);
+	if (!text)
+		return -ENOMEM;
+	path_of(path, sizeof(path), dir, "cluster-map.json");
+	int rc = tls_file_write(path, text, 0644);
+	free(text);
+	return rc;
+}
+
+static int refused(json_t *msg, char *err, size_t errlen)
+{
+	char code[32], text[200], e[64];
+	reg_msg_str(msg, "code", code, sizeof(code), 0, e, sizeof(e));
+	reg_msg_str(msg, "message", text, sizeof(text), 0, e, sizeof(e));
+	snprintf(err, errlen, "registry refused: %s: %s", code, text);
+	if (!strcmp(code, "bad_token"))
+		return -EACCES;
+	if (!strcmp(code, "unknown_node"))
+		return UNKNOWN_NODE;
+	return -EPERM;
+}
+
+static int join_io(const struct join_opts *o, int fd, const char *csr, json_t **ret_reply,
+		   char *err, size_t errlen)
+{
+	struct tls_config *cfg = NULL;
+	struct tls_conn *t = NULL;
+	struct tls_config_opts co = { .peer_auth = TLS_PEER_PIN, .pin = o->pin, .timeout_ms = IO_TIMEOUT_MS };
+	json_t *reply = NULL;
+	int type, rc = tls_config_new(&co, &cfg, err, errlen);
+	if (rc == 0)
+		rc = tls_conn_new(cfg, fd, "registry", &t, err, errlen);
+	if (rc == 0) {
+		json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "token", o->token ? o->token : "",
+					"uuid", o->uuid, "role", o->role, "csr", csr);
+		if (o->inventory)
+			json_object_set(req, "inventory", o->inventory);
+		rc = reg_msg_send(tls_io_write, t, REG_MSG_JOIN, req, REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
+		/* even if sending failed, the registry may have said why */
+		int rr = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, IO_TIMEOUT_MS, &type, &reply, err, errlen);
+		if (rr == 0 && type == REG_MSG_ERROR) {
+			rc = refused(reply, err, errlen);
+		} else if (rr == 0 && type != REG_MSG_JOINED) {
+			snprintf(err, errlen, "unexpected %s from the registry", reg_msg_name(type));
+			rc = -EPROTO;
+		} else if (rr < 0 && rc == 0) {
+			rc = rr;
+		} else if (rr < 0) {
+			snprintf(err, errlen, "sending JOIN failed: %s", strerror(-rc));
+		}
+	}
+	tls_conn_free(t);
+	tls_config_free(cfg);
+	if (rc == 0)
+		*ret_reply = reply;
+	else
+		json_decref(reply);
+	return rc;
+}
+
+static int store_join(const struct join_opts *o, json_t *reply, char *err, size_t errlen)
+{
+	char cert[16384], ca[16384], name[TLS_ID_MAX], role[16], path[512];
+	struct tls_identity id;
+	json_t *map = json_object_get(reply, "map");
+	json_t *ord = json_object_get(reply, "ordinal");
+	if (reg_msg_str(reply, "cert", cert, sizeof(cert), 1, err, errlen) < 0 ||
+	    reg_msg_str(reply, "ca", ca, sizeof(ca), 1, err, errlen) < 0 ||
+	    reg_msg_str(reply, "name", name, sizeof(name), 1, err, errlen) < 0 ||
+	    reg_msg_str(reply, "role", role, sizeof(role), 1, err, errlen) < 0 || !json_is_integer(ord))
+		return -EBADMSG;
+	/* the CA must be the pinned one, the certificate ours and for us */
+	if (tls_pin_check(ca, o->pin, err, errlen) < 0)
+		return -EPERM;
+	if (tls_cert_identity(cert, &id, err, errlen) < 0)
+		return -EBADMSG;
+	if (strcmp(id.uuid, o->uuid) || strcmp(id.name, name)) {
+		snprintf(err, errlen, "registry issued a certificate for %s/%s, not this machine", id.name, id.uuid);
+		return -EPERM;
+	}
+	json_t *ident = json_pack("{s:s, s:I, s:s, s:s, s:s}", "name", name,
+				  "ordinal", json_integer_value(ord), "role", role, "uuid", o->uuid,
+				  "cluster", id.cluster);
+	char *itext = json_dumps(ident, JSON_INDENT(1) | JSON_SORT_KEYS);
+	json_decref(ident);
+	int rc = 0;
+	path_of(path, sizeof(path), o->state_dir, "ca.crt");
+	if ((rc = tls_file_write(path, ca, 0644)) == 0) {
+		path_of(path, sizeof(path), o->state_dir, "identity.json");
+		rc = tls_file_write(path, itext ? itext : "{}", 0644);
+	}
+	if (rc == 0) {
+		path_of(path, sizeof(path), o->state_dir, "node.crt");
+		rc = tls_file_write(path, cert, 0644);
+	}
+	free(itext);
+	if (rc == 0 && json_is_object(map))
+		rc = store_map(o->state_dir, map);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot store the credentials in %s: %s", o->state_dir, strerror(-rc));
+	return rc;
+}
+
+int join_once(const struct join_opts *o, char *err, size_t errlen)
+{
+	char *key = NULL, *csr = NULL;
+	json_t *reply = NULL;
+	struct tls_identity id = { .name = "joining" };
+	int fd = -1, rc;
+	if (!o->pin || !o->pin[0]) {
+		snprintf(err, errlen, "no CA pin (qserv.ca) given: cannot verify the registry");
+		return -EINVAL;
+	}
+	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", o->state_dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(id.role, sizeof(id.role), "%s", o->role);
+	snprintf(id.uuid, sizeof(id.uuid), "%s", o->uuid);
+	if ((rc = get_or_make_key(o->state_dir, &key, err, errlen)) < 0 ||
+	    (rc = tls_csr_create(key, &id, &csr, err, errlen)) < 0)
+		goto out;
+	if ((fd = rc = connect_registry(o->registry, IO_TIMEOUT_MS, err, errlen)) < 0)
+		goto out;
+	if ((rc = join_io(o, fd, csr, &reply, err, errlen)) < 0)
+		goto out;
+	rc = store_join(o, reply, err, errlen);
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(reply);
+	free(key);
+	free(csr);
+	return rc;
+}
+
+/* ---- the thread ------------------------------------------------------------- */
+
+static void set_state(struct join *j, enum join_state s, const char *error)
+{
+	pthread_mutex_lock(&j->lock);
+	j->state = s;
+	if (error)
+		snprintf(j->last_error, sizeof(j->last_error), "%s", error);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* Sleep ms unless stopping; returns true when stopping. */
+static bool nap(struct join *j, int ms)
+{
+	struct pollfd p = { .fd = j->wake[0], .events = POLLIN };
+	return poll(&p, 1, ms) > 0;
+}
+
+static void take_map(struct join *j, json_t *map)
+{
+	if (!json_is_object(map))
+		return;
+	json_int_t v = json_integer_value(json_object_get(map, "version"));
+	pthread_mutex_lock(&j->lock);
+	bool changed = !j->map || (uint64_t)v != j->map_version;
+	if (changed) {
+		json_decref(j->map);
+		j->map = json_incref(map);
+		j->map_version = (uint64_t)v;
+	}
+	pthread_mutex_unlock(&j->lock);
+	if (changed)
+		store_map(j->state_dir, map);
+}
+
+static void take_identity(struct join *j, json_t *msg)
+{
+	char name[TLS_ID_MAX], e[64];
+	if (reg_msg_str(msg, "name", name, sizeof(name), 1, e, sizeof(e)) < 0)
+		return;
+	pthread_mutex_lock(&j->lock);
+	bool changed = strcmp(j->name, name) != 0;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	j->ordinal = (int)json_integer_value(json_object_get(msg, "ordinal"));
+	pthread_mutex_unlock(&j->lock);
+	if (changed && j->o.set_hostname && sethostname(name, strlen(name)) < 0)
+		jev(j, REG_EV_WARN, "sethostname %s: %s", name, strerror(errno));
+}
+
+/* Load stored credentials; -ENOENT when the node must join first. */
+static int load_creds(struct join *j, char **cert, char **key, char **ca)
+{
+	char p1[512], p2[512], p3[512], e[128];
+	path_of(p1, sizeof(p1), j->state_dir, "node.crt");
+	path_of(p2, sizeof(p2), j->state_dir, "node.key");
+	path_of(p3, sizeof(p3), j->state_dir, "ca.crt");
+	*cert = *key = *ca = NULL;
+	if (tls_file_read(p1, cert) < 0 || tls_file_read(p2, key) < 0 || tls_file_read(p3, ca) < 0 ||
+	    (j->pin && j->pin[0] && tls_pin_check(*ca, j->pin, e, sizeof(e)) < 0)) {
+		free(*cert);
+		free(*key);
+		free(*ca);
+		*cert = *key = *ca = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void forget_cert(struct join *j)
+{
+	char p[512];
+	path_of(p, sizeof(p), j->state_dir, "node.crt");
+	unlink(p);
+}
+
+/* Mutual-TLS session: HELLO, then heartbeats until something fails.
+ * Returns <0 (err filled); sets *ret_ready when the session got ready. */
+static int session(struct join *j, bool *ret_ready, char *err, size_t errlen)
+{
+	char *cert, *key, *ca;
+	struct tls_config *cfg = NULL;
+	struct tls_conn *t = NULL;
+	json_t *msg = NULL;
+	int fd = -1, type, rc;
+	if (load_creds(j, &cert, &key, &ca) < 0)
+		return -ENOENT;
+	struct tls_config_opts co = { .peer_auth = TLS_PEER_CA, .ca_pem = ca, .cert_pem = cert,
+				      .key_pem = key, .timeout_ms = IO_TIMEOUT_MS };
+	rc = tls_config_new(&co, &cfg, err, errlen);
+	free(cert);
+	free(key);
+	free(ca);
+	if (rc < 0)
+		return rc;
+	if ((fd = rc = connect_registry(j->registry, IO_TIMEOUT_MS, err, errlen)) < 0)
+		goto out;
+	pthread_mutex_lock(&j->lock);
+	j->cur_fd = fd;
+	bool stop = j->stopping;
+	uint64_t mv = j->map_version;
+	pthread_mutex_unlock(&j->lock);
+	if (stop || (rc = tls_conn_new(cfg, fd, "registry", &t, err, errlen)) < 0)
+		goto out;
+	rc = reg_msg_send(tls_io_write, t, REG_MSG_HELLO, json_pack("{s:I}", "map_version", (json_int_t)mv),
+			  REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
+	if (rc == 0)
+		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, IO_TIMEOUT_MS, &type, &msg, err, errlen);
+	if (rc == 0 && type == REG_MSG_ERROR)
+		rc = refused(msg, err, errlen);
+	else if (rc == 0 && type != REG_MSG_WELCOME)
+		rc = -EPROTO;
+	if (rc < 0)
+		goto out;
+	take_identity(j, msg);
+	take_map(j, json_object_get(msg, "map"));
+	json_decref(msg);
+	msg = NULL;
+	pthread_mutex_lock(&j->lock);
+	j->sessions++;
+	j->state = J_READY;
+	j->last_error[0] = '\0';
+	pthread_mutex_unlock(&j->lock);
+	*ret_ready = true;
+	jev(j, REG_EV_INFO, "session with the registry %s up as %s", j->registry, j->name);
+	for (uint64_t seq = 1;; seq++) {
+		if (nap(j, j->o.heartbeat_ms > 0 ? j->o.heartbeat_ms : 2000)) {
+			rc = 0;
+			break;
+		}
+		pthread_mutex_lock(&j->lock);
+		json_t *hb = json_pack("{s:I, s:s, s:I}", "seq", (json_int_t)seq, "state", "ready",
+				       "map_version", (json_int_t)j->map_version);
+		json_object_set_new(hb, "health", j->health ? json_deep_copy(j->health) : json_object());
+		j->hb_sent++;
+		pthread_mutex_unlock(&j->lock);
+		rc = reg_msg_send(tls_io_write, t, REG_MSG_HEARTBEAT, hb, REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
+		if (rc < 0) {
+			snprintf(err, errlen, "heartbeat: %s", strerror(-rc));
+			break;
+		}
+		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, IO_TIMEOUT_MS, &type, &msg, err, errlen);
+		if (rc == 0 && type == REG_MSG_ERROR)
+			rc = refused(msg, err, errlen);
+		else if (rc == 0 && (type != REG_MSG_ACK ||
+				     json_integer_value(json_object_get(msg, "seq")) != (json_int_t)seq)) {
+			snprintf(err, errlen, "bad heartbeat acknowledgement");
+			rc = -EPROTO;
+		}
+		if (rc < 0)
+			break;
+		pthread_mutex_lock(&j->lock);
+		j->acks++;
+		pthread_mutex_unlock(&j->lock);
+		take_map(j, json_object_get(msg, "map"));
+		json_decref(msg);
+		msg = NULL;
+	}
+out:
+	json_decref(msg);
+	tls_conn_free(t);
+	tls_config_free(cfg);
+	pthread_mutex_lock(&j->lock);
+	j->cur_fd = -1;
+	pthread_mutex_unlock(&j->lock);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void *join_main(void *arg)
+{
+	struct join *j = arg;
+	char err[256];
+	int backoff = 500;
+	while (!j->stopping) {
+		bool ready = false;
+		char *c, *k, *a;
+		int rc;
+		if (load_creds(j, &c, &k, &a) < 0) {
+			set_state(j, J_JOINING, NULL);
+			rc = join_once(&j->o, err, sizeof(err));
+			if (rc == 0) {
+				pthread_mutex_lock(&j->lock);
+				j->joins++;
+				pthread_mutex_unlock(&j->lock);
+				jev(j, REG_EV_INFO, "joined the cluster through %s", j->registry);
+				continue;
+			}
+			if (j->stopping)
+				break;
+			jev(j, REG_EV_ERROR, "join through %s failed: %s", j->registry, err);
+			set_state(j, J_RETRY, err);
+			if (nap(j, rc == -EACCES || rc == -EPERM || rc == -EINVAL ? 10000 : backoff))
+				break;
+			backoff = backoff < 5000 ? backoff * 2 : 10000;
+			continue;
+		}
+		free(c);
+		free(k);
+		free(a);
+		set_state(j, J_CONNECTING, NULL);
+		err[0] = '\0';
+		rc = session(j, &ready, err, sizeof(err));
+		if (j->stopping)
+			break;
+		if (ready)
+			backoff = 500;
+		if (rc == UNKNOWN_NODE) {
+			jev(j, REG_EV_WARN, "%s; joining again", err);
+			forget_cert(j);
+			continue;
+		}
+		jev(j, REG_EV_WARN, "session with the registry %s ended: %s", j->registry,
+		    err[0] ? err : strerror(-rc));
+		set_state(j, J_RETRY, err[0] ? err : strerror(-rc));
+		if (nap(j, backoff))
+			break;
+		backoff = backoff < 5000 ? backoff * 2 : 10000;
+	}
+	set_state(j, J_STOPPED, NULL);
+	return NULL;
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+int join_start(const struct join_opts *o, struct join **ret_j, char *err, size_t errlen)
+{
+	if (!o->state_dir || !o->registry || !o->uuid || !o->role) {
+		snprintf(err, errlen, "join needs a state dir, registry address, machine uuid and role");
+		return -EINVAL;
+	}
+	struct join *j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	pthread_mutex_init(&j->lock, NULL);
+	j->cur_fd = -1;
+	j->state_dir = dup_or_empty(o->state_dir);
+	j->registry = dup_or_empty(o->registry);
+	j->token = dup_or_empty(o->token);
+	j->pin = dup_or_empty(o->pin);
+	j->uuid = dup_or_empty(o->uuid);
+	j->role = dup_or_empty(o->role);
+	j->inventory = o->inventory ? json_deep_copy(o->inventory) : NULL;
+	j->o = *o;
+	j->o.state_dir = j->state_dir;
+	j->o.registry = j->registry;
+	j->o.token = j->token;
+	j->o.pin = j->pin;
+	j->o.uuid = j->uuid;
+	j->o.role = j->role;
+	j->o.inventory = j->inventory;
+	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", o->state_dir, strerror(errno));
+		j->wake[0] = j->wake[1] = -1;
+		join_stop(j);
+		return -EIO;
+	}
+	if (pipe2(j->wake, O_CLOEXEC) < 0 || pthread_create(&j->th, NULL, join_main, j) != 0) {
+		snprintf(err, errlen, "cannot start the join thread");
+		j->wake[0] = j->wake[1] = -1;
+		join_stop(j);
+		return -EAGAIN;
+	}
+	*ret_j = j;
+	return 0;
+}
+
+void join_stop(struct join *j)
+{
+	if (!j)
+		return;
+	if (j->wake[1] >= 0) {
+		pthread_mutex_lock(&j->lock);
+		j->stopping = true;
+		if (j->cur_fd >= 0)
+			shutdown(j->cur_fd, SHUT_RDWR);
+		pthread_mutex_unlock(&j->lock);
+		(void)!write(j->wake[1], "x", 1);
+		pthread_join(j->th, NULL);
+		close(j->wake[0]);
+		close(j->wake[1]);
+	}
+	json_decref(j->health);
+	json_decref(j->map);
+	json_decref(j->inventory);
+	free(j->state_dir);
+	free(j->registry);
+	free(j->token);
+	free(j->pin);
+	free(j->uuid);
+	free(j->role);
+	pthread_mutex_destroy(&j->lock);
+	free(j);
+}
+
+void join_set_health(struct join *j, json_t *health)
+{
+	pthread_mutex_lock(&j->lock);
+	json_decref(j->health);
+	j->health = health;
+	pthread_mutex_unlock(&j->lock);
+}
+
+json_t *join_status_json(struct join *j)
+{
+	pthread_mutex_lock(&j->lock);
+	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+			      "state", state_name(j->state), "registry", j->registry, "name", j->name,
+			      "role", j->role, "last_error", j->last_error,
+			      "map_version", (json_int_t)j->map_version, "heartbeats_sent", (json_int_t)j->hb_sent,
+			      "acks", (json_int_t)j->acks, "joins", (json_int_t)j->joins,
+			      "sessions", (json_int_t)j->sessions);
+	json_object_set_new(s, "ordinal", j->name[0] ? json_integer(j->ordinal) : json_null());
+	pthread_mutex_unlock(&j->lock);
+	return s;
+}
+
+json_t *join_cluster_map(struct join *j)
+{
+	pthread_mutex_lock(&j->lock);
+	json_t *m = j->map ? json_deep_copy(j->map) : NULL;
+	pthread_mutex_unlock(&j->lock);
+	return m;
+}

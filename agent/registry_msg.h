@@ -1,0 +1,65 @@
+/* registry_msg.h: the messages between agents and the registry (port 7070).
+ *
+ * Every message is one frame (lib/frame.h) whose type is below and whose
+ * payload is a JSON object (jansson; duplicate keys refused).  Requests are
+ * small and capped at REG_MSG_MAX_REQ before anything is allocated; replies
+ * may carry the cluster map and are capped at REG_MSG_MAX_REPLY.
+ *
+ *   JOIN      agent -> registry  {token, uuid, role, csr, inventory?}     (pinned TLS)
+ *   JOINED    registry -> agent  {name, ordinal, role, cluster, cert, ca, map}
+ *   HELLO     agent -> registry  {map_version}                            (mutual TLS)
+ *   WELCOME   registry -> agent  {name, ordinal, role, map}
+ *   HEARTBEAT agent -> registry  {seq, state, map_version, health{}}
+ *   ACK       registry -> agent  {seq, map_version, map?}  (map when versions differ)
+ *   ADMIN     qservctl -> registry (unix socket) {cmd, ...}
+ *   ADMIN_OK  registry -> qservctl {...}
+ *   ERROR     either way         {code, message}; the sender then closes.
+ *
+ * Error codes: bad_token, bad_request, bad_csr, role_conflict,
+ * unknown_node, too_large, internal. */
+#ifndef AGENT_REGISTRY_MSG_H
+#define AGENT_REGISTRY_MSG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "frame.h"
+
+enum reg_msg_type {
+	REG_MSG_JOIN = 1,
+	REG_MSG_JOINED = 2,
+	REG_MSG_ERROR = 3,
+	REG_MSG_HELLO = 4,
+	REG_MSG_WELCOME = 5,
+	REG_MSG_HEARTBEAT = 6,
+	REG_MSG_ACK = 7,
+	REG_MSG_ADMIN = 8,
+	REG_MSG_ADMIN_OK = 9,
+};
+
+#define REG_MSG_MAX_REQ    (256u << 10)
+#define REG_MSG_MAX_REPLY  (16u << 20)
+
+const char *reg_msg_name(int type);
+
+/* Parse a payload into a JSON object (*ret_obj, caller decrefs).
+ * -EBADMSG with err naming the problem. */
+int reg_msg_decode(const void *payload, size_t len, json_t **ret_obj, char *err, size_t errlen);
+
+/* Copy the string member `key` into buf: -ENOENT if missing and required,
+ * -EBADMSG if not a string, longer than size-1, or holding a control
+ * character.  Missing and optional: buf = "" and 0. */
+int reg_msg_str(json_t *obj, const char *key, char *buf, size_t size, int required,
+		char *err, size_t errlen);
+
+/* Send obj (stolen: decref'd here) as a frame of `type`. */
+int reg_msg_send(frame_write_fn wr, void *ctx, int type, json_t *obj, size_t max, int timeout_ms);
+
+/* Receive one message: *ret_type and *ret_obj (caller decrefs). */
+int reg_msg_recv(frame_read_fn rd, void *ctx, size_t max, int timeout_ms,
+		 int *ret_type, json_t **ret_obj, char *err, size_t errlen);
+
+/* Send an ERROR message (best effort). */
+void reg_msg_send_error(frame_write_fn wr, void *ctx, const char *code, const char *message);
+
+#endif

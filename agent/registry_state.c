@@ -1,0 +1,303 @@
+/* registry_state.c: node table, ordinal assignment and the state file
+ * (see registry_state.h).  The file is JSON:
+ *   {"format":1, "cluster":"...", "token":"...", "next_serial":N,
+ *    "next_ordinal":{"worker":N,"czar":N},
+ *    "nodes":[{"uuid","name","role","ordinal","serial","addr","joined_at"}]}
+ * Loading re-checks every invariant, so a hand-edited file that would give
+ * two machines one name is refused with the reason rather than served. */
+#include "registry_state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static bool uuid_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= TLS_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool role_ok(const char *r)
+{
+	return !strcmp(r, "worker") || !strcmp(r, "czar");
+}
+
+void reg_state_init(struct reg_state *st, const char *cluster)
+{
+	memset(st, 0, sizeof(*st));
+	snprintf(st->cluster, sizeof(st->cluster), "%s", cluster);
+	st->next_serial = 2;    /* 1 is the registry's own certificate */
+}
+
+static void node_free(struct reg_node *n)
+{
+	if (!n)
+		return;
+	json_decref(n->health);
+	free(n);
+}
+
+void reg_state_free(struct reg_state *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		node_free(st->nodes[i]);
+	free(st->nodes);
+	st->nodes = NULL;
+	st->n = st->cap = 0;
+}
+
+struct reg_node *reg_state_find(const struct reg_state *st, const char *uuid)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->nodes[i]->uuid, uuid))
+			return st->nodes[i];
+	return NULL;
+}
+
+struct reg_node *reg_state_find_name(const struct reg_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->nodes[i]->name, name))
+			return st->nodes[i];
+	return NULL;
+}
+
+static int push(struct reg_state *st, struct reg_node *n)
+{
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 16;
+		struct reg_node **p = realloc(st->nodes, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		st->nodes = p;
+		st->cap = cap;
+	}
+	st->nodes[st->n++] = n;
+	return 0;
+}
+
+int reg_state_assign(struct reg_state *st, const char *uuid, const char *role,
+		     struct reg_node **ret_node, bool *ret_new)
+{
+	if (!uuid_ok(uuid) || !role_ok(role))
+		return -EINVAL;
+	struct reg_node *n = reg_state_find(st, uuid);
+	if (n) {
+		*ret_node = n;
+		*ret_new = false;
+		return strcmp(n->role, role) ? -EEXIST : 0;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	snprintf(n->uuid, sizeof(n->uuid), "%s", uuid);
+	snprintf(n->role, sizeof(n->role), "%s", role);
+	n->ordinal = !strcmp(role, "czar") ? st->next_czar : st->next_worker;
+	snprintf(n->name, sizeof(n->name), "%s-%d", role, n->ordinal);
+	n->joined_at = (int64_t)time(NULL);
+	n->state = REG_NODE_JOINED;
+	/* A hand-edited file could hold the name already: skip forward. */
+	while (reg_state_find_name(st, n->name)) {
+		n->ordinal++;
+		snprintf(n->name, sizeof(n->name), "%s-%d", role, n->ordinal);
+	}
+	if (push(st, n) < 0) {
+		free(n);
+		return -ENOMEM;
+	}
+	if (!strcmp(role, "czar"))
+		st->next_czar = n->ordinal + 1;
+	else
+		st->next_worker = n->ordinal + 1;
+	*ret_node = n;
+	*ret_new = true;
+	return 0;
+}
+
+uint64_t reg_state_next_serial(struct reg_state *st)
+{
+	return st->next_serial++;
+}
+
+const char *reg_node_state_name(enum reg_node_state s)
+{
+	switch (s) {
+	case REG_NODE_JOINED: return "joined";
+	case REG_NODE_READY: return "ready";
+	case REG_NODE_DOWN: return "down";
+	}
+	return "?";
+}
+
+int reg_token_generate(char ret_token[24])
+{
+	char id[7], secret[17];
+	if (tls_random_hex(3, id) < 0 || tls_random_hex(8, secret) < 0)
+		return -EIO;
+	snprintf(ret_token, 24, "%s.%s", id, secret);
+	return 0;
+}
+
+json_t *reg_state_to_json(const struct reg_state *st)
+{
+	json_t *nodes = json_array();
+	for (size_t i = 0; i < st->n; i++) {
+		const struct reg_node *n = st->nodes[i];
+		json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:I}",
+			"uuid", n->uuid, "name", n->name, "role", n->role, "ordinal", n->ordinal,
+			"serial", (json_int_t)n->serial, "addr", n->addr, "joined_at", (json_int_t)n->joined_at));
+	}
+	return json_pack("{s:i, s:s, s:s, s:I, s:{s:i, s:i}, s:o}",
+		"format", REG_STATE_FORMAT, "cluster", st->cluster, "token", st->token,
+		"next_serial", (json_int_t)st->next_serial,
+		"next_ordinal", "worker", st->next_worker, "czar", st->next_czar, "nodes", nodes);
+}
+
+static int copy_str(char *dst, size_t size, const char *src)
+{
+	if (!src || strlen(src) >= size)
+		return -1;
+	strcpy(dst, src);
+	return 0;
+}
+
+static int node_from_json(json_t *j, size_t idx, struct reg_node **ret, char *err, size_t errlen)
+{
+	const char *uuid, *name, *role, *addr = "";
+	int ordinal;
+	json_int_t serial, joined = 0;
+	json_error_t je;
+	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s:s, s:i, s:I, s?s, s?I}",
+			   "uuid", &uuid, "name", &name, "role", &role, "ordinal", &ordinal,
+			   "serial", &serial, "addr", &addr, "joined_at", &joined) < 0) {
+		snprintf(err, errlen, "nodes[%zu]: %s", idx, je.text);
+		return -EBADMSG;
+	}
+	struct reg_node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	char want[TLS_ID_MAX];
+	snprintf(want, sizeof(want), "%s-%d", role, ordinal);
+	if (!uuid_ok(uuid) || !role_ok(role) || ordinal < 0 || serial < 0 || strcmp(want, name) ||
+	    copy_str(n->uuid, sizeof(n->uuid), uuid) || copy_str(n->name, sizeof(n->name), name) ||
+	    copy_str(n->role, sizeof(n->role), role) || copy_str(n->addr, sizeof(n->addr), addr)) {
+		snprintf(err, errlen, "nodes[%zu]: invalid uuid, role, ordinal or name", idx);
+		free(n);
+		return -EBADMSG;
+	}
+	n->ordinal = ordinal;
+	n->serial = (uint64_t)serial;
+	n->joined_at = joined;
+	n->state = REG_NODE_DOWN;
+	*ret = n;
+	return 0;
+}
+
+int reg_state_from_json(json_t *doc, struct reg_state *ret_st, char *err, size_t errlen)
+{
+	const char *cluster, *token;
+	json_int_t next_serial;
+	int format, nw, nc;
+	json_t *nodes;
+	json_error_t je;
+	struct reg_state st;
+	int r;
+	if (json_unpack_ex(doc, &je, JSON_STRICT, "{s:i, s:s, s:s, s:I, s:{s:i, s:i}, s:o}",
+			   "format", &format, "cluster", &cluster, "token", &token,
+			   "next_serial", &next_serial, "next_ordinal", "worker", &nw, "czar", &nc,
+			   "nodes", &nodes) < 0) {
+		snprintf(err, errlen, "%s", je.text);
+		return -EBADMSG;
+	}
+	if (format != REG_STATE_FORMAT || !json_is_array(nodes) || nw < 0 || nc < 0 || next_serial < 2) {
+		snprintf(err, errlen, "unsupported format %d or bad counters", format);
+		return -EBADMSG;
+	}
+	reg_state_init(&st, cluster);
+	if (copy_str(st.cluster, sizeof(st.cluster), cluster) || copy_str(st.token, sizeof(st.token), token)) {
+		snprintf(err, errlen, "cluster or token too long");
+		return -EBADMSG;
+	}
+	st.next_serial = (uint64_t)next_serial;
+	st.next_worker = nw;
+	st.next_czar = nc;
+	for (size_t i = 0; i < json_array_size(nodes); i++) {
+		struct reg_node *n;
+		if ((r = node_from_json(json_array_get(nodes, i), i, &n, err, errlen)) < 0)
+			goto fail;
+		if (reg_state_find(&st, n->uuid) || reg_state_find_name(&st, n->name)) {
+			snprintf(err, errlen, "nodes[%zu]: duplicate uuid %s or name %s", i, n->uuid, n->name);
+			node_free(n);
+			r = -EBADMSG;
+			goto fail;
+		}
+		int *next = !strcmp(n->role, "czar") ? &st.next_czar : &st.next_worker;
+		if (n->ordinal >= *next)
+			*next = n->ordinal + 1;     /* never hand out an ordinal in use */
+		if (n->serial >= st.next_serial)
+			st.next_serial = n->serial + 1;
+		if ((r = push(&st, n)) < 0) {
+			node_free(n);
+			goto fail;
+		}
+	}
+	*ret_st = st;
+	return 0;
+fail:
+	reg_state_free(&st);
+	return r;
+}
+
+int reg_state_load(const char *path, struct reg_state *ret_st, char *err, size_t errlen)
+{
+	char *text;
+	json_error_t je;
+	int r = tls_file_read(path, &text);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	free(text);
+	if (!doc) {
+		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+		return -EBADMSG;
+	}
+	char why[200];
+	r = reg_state_from_json(doc, ret_st, why, sizeof(why));
+	json_decref(doc);
+	if (r < 0)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return r;
+}
+
+int reg_state_save(const char *path, const struct reg_state *st, char *err, size_t errlen)
+{
+	json_t *doc = reg_state_to_json(st);
+	char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+	json_decref(doc);
+	if (!text) {
+		snprintf(err, errlen, "cannot encode the registry state");
+		return -ENOMEM;
+	}
+	size_t len = strlen(text);
+	char *withnl = realloc(text, len + 2);
+	if (withnl) {
+		text = withnl;
+		strcpy(text + len, "\n");
+	}
+	int r = tls_file_write(path, text, 0600);
+	free(text);
+	if (r < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	return r;
+}

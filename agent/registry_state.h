@@ -1,0 +1,89 @@
+/* registry_state.h: the cluster registry's table of nodes and its file.
+ *
+ * Owns: identities (machine UUID -> role, ordinal, name, certificate
+ * serial), the per-role ordinal counters, the join token, and the JSON file
+ * that keeps them across czar reboots.  Runtime facts (last heartbeat,
+ * ready/down, health) live in the same records but are never persisted: a
+ * registry that restarts sees every node as unknown until it speaks again.
+ *
+ * Invariants: a UUID appears at most once; (role, ordinal) pairs and names
+ * are unique; ordinals are never reused (counters only grow), so the same
+ * machine always gets its own ordinal back and a new machine never inherits
+ * another's name.  Node records are heap objects whose addresses stay valid
+ * while the state lives (the array holds pointers).
+ *
+ * Persistence: write to a temporary file, fsync, rename over the old one,
+ * fsync the directory (tls_file_write): a crash leaves the old state or the
+ * new one, never a torn file.  Not thread-safe: the registry holds its lock. */
+#ifndef AGENT_REGISTRY_STATE_H
+#define AGENT_REGISTRY_STATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tls.h"
+
+#define REG_STATE_FORMAT 1
+
+enum reg_node_state { REG_NODE_JOINED, REG_NODE_READY, REG_NODE_DOWN };
+
+struct reg_node {
+	/* persisted */
+	char uuid[TLS_ID_MAX];
+	char name[TLS_ID_MAX];
+	char role[16];
+	int ordinal;
+	uint64_t serial;            /* serial of the newest certificate issued */
+	char addr[64];              /* last address seen (peer address) */
+	int64_t joined_at;          /* unix seconds of the first join */
+	/* runtime */
+	enum reg_node_state state;
+	uint64_t last_seen_ms;      /* monotonic, 0 = never in this run */
+	uint64_t heartbeats;        /* received in this run */
+	uint64_t sessions;          /* mTLS sessions opened in this run */
+	json_t *health;             /* last reported health (owned), or NULL */
+};
+
+struct reg_state {
+	char cluster[TLS_ID_MAX];
+	char token[128];
+	uint64_t next_serial;
+	int next_worker, next_czar;
+	struct reg_node **nodes;
+	size_t n, cap;
+};
+
+void reg_state_init(struct reg_state *st, const char *cluster);
+void reg_state_free(struct reg_state *st);   /* frees nodes; st may be zeroed */
+
+/* Load path into *ret_st (initialized here).  -ENOENT when absent,
+ * -EBADMSG (err says where) when it does not parse or breaks an invariant. */
+int reg_state_load(const char *path, struct reg_state *ret_st, char *err, size_t errlen);
+/* Atomically replace path (mode 0600). */
+int reg_state_save(const char *path, const struct reg_state *st, char *err, size_t errlen);
+
+json_t *reg_state_to_json(const struct reg_state *st);
+int reg_state_from_json(json_t *doc, struct reg_state *ret_st, char *err, size_t errlen);
+
+struct reg_node *reg_state_find(const struct reg_state *st, const char *uuid);
+struct reg_node *reg_state_find_name(const struct reg_state *st, const char *name);
+
+/* Identity for uuid asking for role ("worker" or "czar"): the existing
+ * record (role must match: -EEXIST otherwise, *ret_node set to it), or a new
+ * record with the next ordinal of that role and name "<role>-<ordinal>".
+ * *ret_new tells which.  -EINVAL for a bad uuid or role. */
+int reg_state_assign(struct reg_state *st, const char *uuid, const char *role,
+		     struct reg_node **ret_node, bool *ret_new);
+
+/* Next certificate serial (persist the state after using it). */
+uint64_t reg_state_next_serial(struct reg_state *st);
+
+const char *reg_node_state_name(enum reg_node_state s);
+
+/* "<6 hex>.<16 hex>" (kubeadm-like: the id part may be logged, the whole is
+ * the secret). */
+int reg_token_generate(char ret_token[24]);
+
+#endif

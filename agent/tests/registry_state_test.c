@@ -1,0 +1,207 @@
+/* registry_state_test.c: ordinal assignment stability, the state file's
+ * round trip and validation, and crash safety: a writer killed at random
+ * moments leaves the old state or the new one, never a torn file. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kselftest_harness.h>
+
+#include "agent/registry_state.h"
+
+FIXTURE(dir) { char path[64]; char file[128]; };
+FIXTURE_SETUP(dir)
+{
+	strcpy(self->path, "/tmp/regstate.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->path));
+	snprintf(self->file, sizeof(self->file), "%s/state.json", self->path);
+}
+FIXTURE_TEARDOWN(dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->path);
+	(void)!system(cmd);
+}
+
+static struct reg_node *assign(struct reg_state *st, const char *uuid, const char *role, bool *is_new)
+{
+	struct reg_node *n = NULL;
+	if (reg_state_assign(st, uuid, role, &n, is_new) < 0)
+		return NULL;
+	return n;
+}
+
+TEST(ordinals_stable_and_never_reused)
+{
+	struct reg_state st;
+	bool nw;
+	reg_state_init(&st, "c1");
+	EXPECT_STREQ("worker-0", assign(&st, "uuid-a", "worker", &nw)->name);
+	EXPECT_TRUE(nw);
+	EXPECT_STREQ("worker-1", assign(&st, "uuid-b", "worker", &nw)->name);
+	EXPECT_STREQ("czar-0", assign(&st, "uuid-c", "czar", &nw)->name);
+	EXPECT_STREQ("worker-2", assign(&st, "uuid-d", "worker", &nw)->name);
+	/* same machine, same identity, no new record */
+	struct reg_node *a = assign(&st, "uuid-a", "worker", &nw);
+	EXPECT_STREQ("worker-0", a->name);
+	EXPECT_EQ(0, a->ordinal);
+	EXPECT_FALSE(nw);
+	EXPECT_EQ(4, st.n);
+	/* a machine cannot change role behind its name */
+	struct reg_node *n = NULL;
+	EXPECT_EQ(-EEXIST, reg_state_assign(&st, "uuid-a", "czar", &n, &nw));
+	EXPECT_STREQ("worker-0", n->name);
+	EXPECT_EQ(-EINVAL, reg_state_assign(&st, "bad uuid", "worker", &n, &nw));
+	EXPECT_EQ(-EINVAL, reg_state_assign(&st, "uuid-e", "admin", &n, &nw));
+	EXPECT_EQ(-EINVAL, reg_state_assign(&st, "", "worker", &n, &nw));
+	reg_state_free(&st);
+}
+
+TEST_F(dir, round_trip_keeps_identities)
+{
+	struct reg_state st, back;
+	char err[256];
+	bool nw;
+	reg_state_init(&st, "c1");
+	strcpy(st.token, "abcdef.0123456789abcdef");
+	for (int i = 0; i < 50; i++) {
+		char u[32];
+		snprintf(u, sizeof(u), "machine-%02d", i);
+		struct reg_node *n = assign(&st, u, "worker", &nw);
+		ASSERT_NE(NULL, n);
+		n->serial = reg_state_next_serial(&st);
+		snprintf(n->addr, sizeof(n->addr), "10.0.0.%d", i + 1);
+	}
+	ASSERT_EQ(0, reg_state_save(self->file, &st, err, sizeof(err))) TH_LOG("%s", err);
+	struct stat sb;
+	ASSERT_EQ(0, stat(self->file, &sb));
+	EXPECT_EQ(0600, sb.st_mode & 0777);
+	ASSERT_EQ(0, reg_state_load(self->file, &back, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("c1", back.cluster);
+	EXPECT_STREQ("abcdef.0123456789abcdef", back.token);
+	ASSERT_EQ(50, back.n);
+	EXPECT_STREQ("worker-17", reg_state_find(&back, "machine-17")->name);
+	EXPECT_STREQ("10.0.0.18", reg_state_find(&back, "machine-17")->addr);
+	EXPECT_EQ(st.nodes[17]->serial, reg_state_find(&back, "machine-17")->serial);
+	/* after reload: old machines keep ordinals, a new one gets the next */
+	EXPECT_STREQ("worker-3", assign(&back, "machine-03", "worker", &nw)->name);
+	EXPECT_STREQ("worker-50", assign(&back, "machine-new", "worker", &nw)->name);
+	EXPECT_EQ(st.next_serial, back.next_serial);
+	reg_state_free(&st);
+	reg_state_free(&back);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+TEST_F(dir, bad_files_refused_with_reason)
+{
+	struct reg_state st;
+	char err[256];
+	EXPECT_EQ(-ENOENT, reg_state_load(self->file, &st, err, sizeof(err)));
+	write_file(self->file, "{\"format\":1, \"cluster\":");
+	EXPECT_EQ(-EBADMSG, reg_state_load(self->file, &st, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "state.json:"));
+	/* two machines with one name */
+	write_file(self->file, "{\"format\":1,\"cluster\":\"c\",\"token\":\"t\",\"next_serial\":9,"
+		   "\"next_ordinal\":{\"worker\":2,\"czar\":0},\"nodes\":["
+		   "{\"uuid\":\"a\",\"name\":\"worker-1\",\"role\":\"worker\",\"ordinal\":1,\"serial\":2},"
+		   "{\"uuid\":\"b\",\"name\":\"worker-1\",\"role\":\"worker\",\"ordinal\":1,\"serial\":3}]}");
+	EXPECT_EQ(-EBADMSG, reg_state_load(self->file, &st, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "duplicate")) TH_LOG("%s", err);
+	/* name that does not match role-ordinal */
+	write_file(self->file, "{\"format\":1,\"cluster\":\"c\",\"token\":\"t\",\"next_serial\":9,"
+		   "\"next_ordinal\":{\"worker\":2,\"czar\":0},\"nodes\":["
+		   "{\"uuid\":\"a\",\"name\":\"worker-9\",\"role\":\"worker\",\"ordinal\":1,\"serial\":2}]}");
+	EXPECT_EQ(-EBADMSG, reg_state_load(self->file, &st, err, sizeof(err)));
+	/* counters behind the nodes are pulled forward: no ordinal reuse */
+	write_file(self->file, "{\"format\":1,\"cluster\":\"c\",\"token\":\"t\",\"next_serial\":2,"
+		   "\"next_ordinal\":{\"worker\":0,\"czar\":0},\"nodes\":["
+		   "{\"uuid\":\"a\",\"name\":\"worker-4\",\"role\":\"worker\",\"ordinal\":4,\"serial\":7}]}");
+	ASSERT_EQ(0, reg_state_load(self->file, &st, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(5, st.next_worker);
+	EXPECT_EQ(8, st.next_serial);
+	reg_state_free(&st);
+}
+
+/* Two distinguishable states of a few hundred KB so a write takes a while. */
+static void big_state(struct reg_state *st, const char *tag)
+{
+	bool nw;
+	reg_state_init(st, tag);
+	snprintf(st->token, sizeof(st->token), "%s", tag);
+	for (int i = 0; i < 1500; i++) {
+		char u[48];
+		snprintf(u, sizeof(u), "%s-machine-%05d", tag, i);
+		struct reg_node *n = assign(st, u, "worker", &nw);
+		n->serial = (uint64_t)i + 2;
+	}
+}
+
+TEST_F(dir, kill_mid_write_leaves_old_or_new)
+{
+	struct reg_state a, b, got;
+	char err[256];
+	int seen_a = 0, seen_b = 0;
+	big_state(&a, "stateA");
+	big_state(&b, "stateB");
+	ASSERT_EQ(0, reg_state_save(self->file, &a, err, sizeof(err)));
+	srand((unsigned)time(NULL));
+	for (int round = 0; round < 40; round++) {
+		int pfd[2];
+		ASSERT_EQ(0, pipe(pfd));
+		pid_t pid = fork();
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			close(pfd[0]);
+			for (int k = 0;; k++) {
+				reg_state_save(self->file, k % 2 ? &a : &b, err, sizeof(err));
+				(void)!write(pfd[1], "s", 1);
+			}
+		}
+		close(pfd[1]);
+		/* let 0..2 saves complete, then kill at a random point of the next */
+		char c;
+		for (int k = rand() % 3; k > 0; k--)
+			ASSERT_EQ(1, read(pfd[0], &c, 1));
+		usleep(rand() % 20000);
+		kill(pid, SIGKILL);
+		close(pfd[0]);
+		waitpid(pid, NULL, 0);
+		ASSERT_EQ(0, reg_state_load(self->file, &got, err, sizeof(err))) TH_LOG("round %d: %s", round, err);
+		ASSERT_EQ(1500, got.n);
+		if (!strcmp(got.cluster, "stateA"))
+			seen_a++;
+		else if (!strcmp(got.cluster, "stateB"))
+			seen_b++;
+		/* every record belongs to the same version */
+		ASSERT_EQ(0, strncmp(got.nodes[1499]->uuid, got.cluster, 6));
+		reg_state_free(&got);
+	}
+	TH_LOG("old/new states seen: A %d, B %d", seen_a, seen_b);
+	EXPECT_EQ(40, seen_a + seen_b);
+	reg_state_free(&a);
+	reg_state_free(&b);
+}
+
+TEST(token_format)
+{
+	char t1[24], t2[24];
+	ASSERT_EQ(0, reg_token_generate(t1));
+	ASSERT_EQ(0, reg_token_generate(t2));
+	EXPECT_EQ(23, strlen(t1));
+	EXPECT_EQ('.', t1[6]);
+	EXPECT_NE(0, strcmp(t1, t2));
+}
+
+TEST_HARNESS_MAIN
