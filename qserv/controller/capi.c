@@ -1,0 +1,492 @@
+/* capi.c: the controller's HTTP API, in the shape of Qserv's replication
+ * system ingest API (so existing loaders keep working):
+ *
+ *   POST   /ingest/database        {database, num_stripes, num_sub_stripes, overlap,
+ *                                   auto_build_secondary_index}
+ *   GET    /ingest/database        list
+ *   PUT    /ingest/database/<db>   publish (refused while a transaction is open)
+ *   DELETE /ingest/database/<db>   (refused while a transaction is open)
+ *   POST   /ingest/table           {database, table, is_partitioned, director_table,
+ *                                   director_key, latitude_key, longitude_key, schema,
+ *                                   [chunk_id_key, sub_chunk_id_key]}
+ *   DELETE /ingest/table/<db>/<table>
+ *   POST   /ingest/trans           {database}            -> transaction id
+ *   PUT    /ingest/trans/<id>?abort=0|1                   commit / abort
+ *   GET    /ingest/trans[?database=]  GET /ingest/trans/<id>
+ *   POST   /ingest/chunk           {transaction_id | database, chunk} -> location
+ *   POST   /ingest/chunks          {transaction_id | database, chunks: [...]}
+ *   GET    /ingest/regular[?database= | /<transaction id>]   every worker's location
+ *   POST   /ingest/index/secondary {database, [director_table]}  rebuild
+ *   GET    /ingest/rows/<db>/<table>   row counts summed over the workers
+ *   POST   /meta/worker {id, host, ingest_port, query_port}   GET /meta/workers
+ *   GET    /status
+ * Replies carry "success" and "error". */
+#include "controller.h"
+#include "qjson.h"
+#include "../worker/qhttp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int status_of(int rc)
+{
+	switch (rc) {
+	case -EINVAL: return 400;
+	case -ENOENT: return 404;
+	case -EPERM: case -EBUSY: case -EEXIST: return 409;
+	case -ENODEV: return 503;
+	default: return 500;
+	}
+}
+
+static void reply(struct qhttp_req *r, int rc, const char *err, json_t *ok)
+{
+	if (rc) {
+		qhttp_reply_error(r, status_of(rc), "%s", err);
+		json_decref(ok);
+	} else {
+		qhttp_reply_ok(r, ok);
+	}
+}
+
+static bool same_db(const struct cdb *d, int s, int ss, double ov)
+{
+	return d->num_stripes == s && d->num_sub_stripes == ss && (d->overlap - ov) < 1e-9 && (ov - d->overlap) < 1e-9;
+}
+
+static int add_database(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen)
+{
+	const char *db = qjson_str(b, "database", NULL);
+	int s = (int)qjson_int(b, "num_stripes", 0), ss = (int)qjson_int(b, "num_sub_stripes", 0);
+	double ov = qjson_real(b, "overlap", -1);
+	int autoidx = qjson_int(b, "auto_build_secondary_index", 1) != 0;
+	if (!qsql_ident_ok(db)) {
+		snprintf(err, errlen, "bad or missing database name");
+		return -EINVAL;
+	}
+	if (s < 1 || ss < 1 || ov < 0 || ov > 10) {
+		snprintf(err, errlen, "database %s: need num_stripes >= 1, num_sub_stripes >= 1, overlap in [0, 10]", db);
+		return -EINVAL;
+	}
+	struct cdb d;
+	int r = cmeta_db(m, db, &d, err, errlen);
+	if (r == 0) {
+		if (!same_db(&d, s, ss, ov)) {
+			snprintf(err, errlen, "database %s already exists with other partitioning parameters", db);
+			return -EEXIST;
+		}
+	} else if (r == -ENOENT) {
+		if (qsql_exec(m, err, errlen, "INSERT INTO qservMeta.dbs VALUES ('%s', %d, %d, %.17g, %d, 0)",
+			      db, s, ss, ov, autoidx))
+			return -EIO;
+	} else {
+		return r;
+	}
+	json_t *body = json_pack("{s:s}", "database", db);
+	r = ctl_all_workers(m, "POST", "database", body, err, errlen);
+	json_decref(body);
+	*out = json_pack("{s:{s:s, s:i, s:i, s:f, s:i}}", "database", "name", db, "num_stripes", s,
+			 "num_sub_stripes", ss, "overlap", ov, "auto_build_secondary_index", autoidx);
+	return r;
+}
+
+static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen)
+{
+	const char *db = qjson_str(b, "database", NULL), *t = qjson_str(b, "table", NULL);
+	const char *dt = qjson_str(b, "director_table", ""), *dk = qjson_str(b, "director_key", "");
+	const char *lat = qjson_str(b, "latitude_key", ""), *lon = qjson_str(b, "longitude_key", "");
+	const char *ck = qjson_str(b, "chunk_id_key", "chunkId"), *sck = qjson_str(b, "sub_chunk_id_key", "subChunkId");
+	bool part = qjson_int(b, "is_partitioned", 0) != 0;
+	bool director = part && (!*dt || !strcmp(dt, t ? t : ""));
+	json_t *schema = json_object_get(b, "schema");
+	struct cdb d;
+	int r = cmeta_db(m, db, &d, err, errlen);
+	if (r)
+		return r;
+	if (!qsql_ident_ok(t)) {
+		snprintf(err, errlen, "bad or missing table name");
+		return -EINVAL;
+	}
+	if (d.published) {
+		snprintf(err, errlen, "database %s is published: no new tables", db);
+		return -EPERM;
+	}
+	if (!json_is_array(schema) || !json_array_size(schema)) {
+		snprintf(err, errlen, "table %s: 'schema' must be a non-empty array of {name, type}", t);
+		return -EINVAL;
+	}
+	/* the columns the partitioned layout relies on must be in the schema */
+	const char *need[4] = { part ? dk : "", part ? ck : "", part ? sck : "", director ? lat : "" };
+	const char *what[4] = { "director_key", "chunk_id_key", "sub_chunk_id_key", "latitude_key" };
+	for (int i = 0; i < 4; i++) {
+		bool found = false;
+		size_t j;
+		json_t *col;
+		if (!need[i][0] && part && i != 3) {
+			snprintf(err, errlen, "partitioned table %s: %s is required", t, what[i]);
+			return -EINVAL;
+		}
+		if (!need[i][0])
+			continue;
+		json_array_foreach(schema, j, col)
+			found |= !strcmp(qjson_str(col, "name", ""), need[i]);
+		if (!found || !qsql_ident_ok(need[i])) {
+			snprintf(err, errlen, "table %s: %s '%s' is not a column of the schema", t, what[i], need[i]);
+			return -EINVAL;
+		}
+	}
+	if (director && (!*lat || !*lon)) {
+		snprintf(err, errlen, "director table %s: latitude_key and longitude_key are required", t);
+		return -EINVAL;
+	}
+	if (part && !director) {
+		long long n = 0;
+		if (!qsql_ident_ok(dt) || qsql_int(m, &n, err, errlen, "SELECT COUNT(*) FROM qservMeta.tables WHERE"
+						   " db='%s' AND name='%s' AND is_director=1", db, dt) || !n) {
+			snprintf(err, errlen, "child table %s: director table '%s' is not registered", t, dt);
+			return -EINVAL;
+		}
+	}
+	char *sj = json_dumps(schema, JSON_COMPACT), *q = sj ? qsql_quote(m, sj) : NULL;
+	long long exists = 0;
+	r = -EIO;
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (qsql_int(m, &exists, err, errlen, "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'"
+		     " AND (schema_json<>'%s' OR is_partitioned<>%d)", db, t, q, part))
+		goto out;
+	if (exists) {
+		snprintf(err, errlen, "table %s.%s already exists with another schema", db, t);
+		r = -EEXIST;
+		goto out;
+	}
+	if (qsql_exec(m, err, errlen, "INSERT IGNORE INTO qservMeta.tables VALUES ('%s','%s',%d,%d,'%s','%s',"
+		      "'%s','%s','%s','%s','%s',0)", db, t, part, director, director ? t : dt, dk, lat, lon,
+		      part ? ck : "", part ? sck : "", q))
+		goto out;
+	json_t *body = json_pack("{s:s, s:s, s:O, s:i, s:i, s:s, s:s, s:s}", "database", db, "table", t,
+				 "schema", schema, "is_partitioned", part, "is_director", director,
+				 "director_key", dk, "chunk_id_key", ck, "sub_chunk_id_key", sck);
+	r = ctl_all_workers(m, "POST", "table", body, err, errlen);
+	json_decref(body);
+	*out = json_pack("{s:{s:s, s:s, s:i, s:i}}", "table", "database", db, "name", t, "is_partitioned", part,
+			 "is_director", director);
+out:
+	free(sj);
+	free(q);
+	return r;
+}
+
+static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
+{
+	struct cdb d;
+	int r = cmeta_db(m, db, &d, err, errlen);
+	if (r)
+		return r;
+	long long open = 0;
+	if ((r = cmeta_open_trans(m, db, &open, err, errlen)))
+		return r;
+	if (open) {
+		snprintf(err, errlen, "database %s has %lld open transaction(s): commit or abort them before publishing",
+			 db, open);
+		return -EBUSY;
+	}
+	json_t *body = json_pack("{s:s}", "database", db);
+	r = ctl_all_workers(m, "POST", "publish", body, err, errlen);
+	json_decref(body);
+	if (!r && (qsql_exec(m, err, errlen, "UPDATE qservMeta.dbs SET published=1 WHERE name='%s'", db) ||
+		   qsql_exec(m, err, errlen, "UPDATE qservMeta.tables SET published=1 WHERE db='%s'", db)))
+		r = -EIO;
+	return r;
+}
+
+/* Drops a table (t != NULL) or a whole database on the workers and here. */
+static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errlen)
+{
+	struct cdb d;
+	int r = cmeta_db(m, db, &d, err, errlen);
+	if (r)
+		return r;
+	long long open = 0;
+	if ((r = cmeta_open_trans(m, db, &open, err, errlen)))
+		return r;
+	if (open) {
+		snprintf(err, errlen, "database %s has %lld open transaction(s)", db, open);
+		return -EBUSY;
+	}
+	if (t && !qsql_ident_ok(t)) {
+		snprintf(err, errlen, "bad table name");
+		return -EINVAL;
+	}
+	char path[200];
+	if (t)
+		snprintf(path, sizeof path, "table/%s/%s", db, t);
+	else
+		snprintf(path, sizeof path, "database/%s", db);
+	if ((r = ctl_all_workers(m, "DELETE", path, NULL, err, errlen)))
+		return r;
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name FROM qservMeta.tables WHERE db='%s'%s%s%s", db,
+				    t ? " AND name='" : "", t ? t : "", t ? "'" : "");
+	MYSQL_ROW row;
+	while (res && (row = mysql_fetch_row(res)))
+		qsql_exec(m, err, errlen, "DROP TABLE IF EXISTS qservMeta.`%s__%s`", db, row[0]);
+	mysql_free_result(res);
+	if (t)
+		return qsql_exec(m, err, errlen, "DELETE FROM qservMeta.tables WHERE db='%s' AND name='%s'", db, t);
+	if (qsql_exec(m, err, errlen, "DELETE FROM qservMeta.tables WHERE db='%s'", db) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.chunks WHERE db='%s'", db) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.trans WHERE db='%s'", db) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.dbs WHERE name='%s'", db))
+		return -EIO;
+	return 0;
+}
+
+/* The database a request names directly or through its transaction. */
+static int request_db(MYSQL *m, json_t *b, const char *qdb, const char *qtid, char *ret, char *err, size_t errlen)
+{
+	long long tid = b ? qjson_int(b, "transaction_id", 0) : 0;
+	const char *db = b ? qjson_str(b, "database", NULL) : NULL;
+	if (!tid && qtid)
+		tid = atoll(qtid);
+	if (!db)
+		db = qdb;
+	if (tid > 0) {
+		char state[17];
+		int r = cmeta_trans(m, tid, ret, state, err, errlen);
+		if (r)
+			return r;
+		if (strcmp(state, "STARTED")) {
+			snprintf(err, errlen, "transaction %lld is %s", tid, state);
+			return -EPERM;
+		}
+		return 0;
+	}
+	if (!qsql_ident_ok(db)) {
+		snprintf(err, errlen, "database or transaction_id is required");
+		return -EINVAL;
+	}
+	snprintf(ret, 65, "%s", db);
+	return 0;
+}
+
+static int rows(MYSQL *m, const char *db, const char *t, json_t **out, char *err, size_t errlen)
+{
+	if (!qsql_ident_ok(db) || !qsql_ident_ok(t)) {
+		snprintf(err, errlen, "use GET /ingest/rows/<database>/<table>");
+		return -EINVAL;
+	}
+	struct cworker *w;
+	size_t n;
+	int r = cmeta_workers(m, &w, &n, err, errlen);
+	if (r)
+		return r;
+	json_int_t total = 0, overlap = 0;
+	json_t *per = json_object();
+	for (size_t i = 0; !r && i < n; i++) {
+		char path[200];
+		json_t *c = NULL;
+		snprintf(path, sizeof path, "count?database=%s&table=%s", db, t);
+		r = ctl_worker_call(&w[i], "GET", path, NULL, &c, err, errlen);
+		if (r)
+			break;
+		json_int_t wr = (json_int_t)qjson_int(c, "rows", 0);
+		total += wr;
+		overlap += (json_int_t)qjson_int(c, "overlap_rows", 0);
+		json_object_set_new(per, w[i].id, json_integer(wr));
+		json_decref(c);
+	}
+	free(w);
+	if (r) {
+		json_decref(per);
+		return r;
+	}
+	*out = json_pack("{s:I, s:I, s:o}", "rows", total, "overlap_rows", overlap, "workers", per);
+	return 0;
+}
+
+static int locations(MYSQL *m, json_t **out, char *err, size_t errlen)
+{
+	struct cworker *w;
+	size_t n;
+	int r = cmeta_workers(m, &w, &n, err, errlen);
+	if (r)
+		return r;
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, cplace_location(&w[i]));
+	free(w);
+	*out = json_pack("{s:o}", "locations", a);
+	return 0;
+}
+
+static json_t *list_dbs(MYSQL *m, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name, num_stripes, num_sub_stripes, overlap,"
+				    " auto_build_secondary_index, published FROM qservMeta.dbs ORDER BY name");
+	if (!res)
+		return NULL;
+	json_t *a = json_array();
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(res)))
+		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:f, s:i, s:i}", "database", row[0],
+			"num_stripes", atoi(row[1]), "num_sub_stripes", atoi(row[2]), "overlap", strtod(row[3], NULL),
+			"auto_build_secondary_index", atoi(row[4]), "is_published", atoi(row[5])));
+	mysql_free_result(res);
+	return json_pack("{s:o}", "databases", a);
+}
+
+static void route(struct ctl *c, MYSQL *m, struct qhttp_req *r, json_t *b)
+{
+	char err[1024] = "", db[65];
+	const char *u = r->url, *meth = r->method;
+	json_t *out = NULL;
+	int rc = -ENOENT;
+	bool get = !strcmp(meth, "GET"), post = !strcmp(meth, "POST"), put = !strcmp(meth, "PUT"),
+	     del = !strcmp(meth, "DELETE");
+	snprintf(err, sizeof err, "no such endpoint: %s %s", meth, u);
+	if (post && !strcmp(u, "/ingest/database")) {
+		rc = add_database(m, b, &out, err, sizeof err);
+	} else if (get && !strcmp(u, "/ingest/database")) {
+		out = list_dbs(m, err, sizeof err);
+		rc = out ? 0 : -EIO;
+	} else if (put && !strncmp(u, "/ingest/database/", 17)) {
+		rc = publish(m, u + 17, err, sizeof err);
+	} else if (del && !strncmp(u, "/ingest/database/", 17)) {
+		rc = drop(m, u + 17, NULL, err, sizeof err);
+	} else if (post && !strcmp(u, "/ingest/table")) {
+		rc = add_table(m, b, &out, err, sizeof err);
+	} else if (del && !strncmp(u, "/ingest/table/", 14)) {
+		const char *s = strchr(u + 14, '/');
+		if (s && s - (u + 14) < 65) {
+			memcpy(db, u + 14, (size_t)(s - (u + 14)));
+			db[s - (u + 14)] = '\0';
+			rc = drop(m, db, s + 1, err, sizeof err);
+		} else {
+			rc = -EINVAL;
+			snprintf(err, sizeof err, "use DELETE /ingest/table/<database>/<table>");
+		}
+	} else if (post && !strcmp(u, "/ingest/trans")) {
+		long long id = 0;
+		const char *d = qjson_str(b, "database", NULL);
+		rc = ctrans_begin(c, m, d, &id, err, sizeof err);
+		if (!rc) {
+			json_t *t = cmeta_trans_json(m, id, NULL, err, sizeof err);
+			json_t *one = json_array_get(t, 0);
+			out = json_pack("{s:O, s:{s:{s:O}}}", "transaction", one, "databases", d, "transactions", t);
+			json_decref(t);
+		}
+	} else if (put && !strncmp(u, "/ingest/trans/", 14)) {
+		const char *a = qhttp_arg(r, "abort");
+		long long id = atoll(u + 14);
+		rc = ctrans_end(c, m, id, a && atoi(a) != 0, &out, err, sizeof err);
+		if (!rc) {
+			json_t *t = cmeta_trans_json(m, id, NULL, err, sizeof err);
+			json_object_set(out, "transaction", json_array_get(t, 0));
+			json_decref(t);
+		}
+	} else if (get && (!strcmp(u, "/ingest/trans") || !strncmp(u, "/ingest/trans/", 14))) {
+		long long id = u[13] == '/' ? atoll(u + 14) : 0;
+		const char *d = qhttp_arg(r, "database");
+		if (d && !qsql_ident_ok(d)) {
+			rc = -EINVAL;
+			snprintf(err, sizeof err, "bad database name");
+		} else {
+			json_t *t = cmeta_trans_json(m, id, d, err, sizeof err);
+			rc = !t ? -EIO : (id && !json_array_size(t)) ? -ENOENT : 0;
+			if (rc == -ENOENT)
+				snprintf(err, sizeof err, "no transaction %lld", id);
+			if (!rc && id)
+				out = json_pack("{s:O, s:o}", "transaction", json_array_get(t, 0), "transactions", t);
+			else if (!rc)
+				out = json_pack("{s:o}", "transactions", t);
+			else
+				json_decref(t);
+		}
+	} else if (post && (!strcmp(u, "/ingest/chunk") || !strcmp(u, "/ingest/chunks"))) {
+		rc = request_db(m, b, NULL, NULL, db, err, sizeof err);
+		struct cdb d;
+		if (!rc)
+			rc = cmeta_db(m, db, &d, err, sizeof err);
+		if (!rc && d.published) {
+			rc = -EPERM;
+			snprintf(err, sizeof err, "database %s is published", db);
+		}
+		struct cworker w;
+		if (!rc && u[13] == '\0') {
+			json_t *ch = json_object_get(b, "chunk");
+			if (!ch) {
+				rc = -EINVAL;
+				snprintf(err, sizeof err, "chunk is required");
+			} else if (!(rc = cplace_chunk(c, m, db, (int32_t)qjson_int(b, "chunk", -1), &w, err, sizeof err))) {
+				json_t *loc = cplace_location(&w);
+				json_object_set_new(loc, "chunk", json_integer(qjson_int(b, "chunk", -1)));
+				out = json_pack("{s:o}", "location", loc);
+			}
+		} else if (!rc) {
+			json_t *chunks = json_object_get(b, "chunks"), *v, *a = json_array();
+			size_t i;
+			json_array_foreach(chunks, i, v) {
+				int32_t ch = (int32_t)(json_is_integer(v) ? json_integer_value(v) :
+						       json_is_string(v) ? atoi(json_string_value(v)) : -1);
+				if ((rc = cplace_chunk(c, m, db, ch, &w, err, sizeof err)))
+					break;
+				json_t *loc = cplace_location(&w);
+				json_object_set_new(loc, "chunk", json_integer(ch));
+				json_array_append_new(a, loc);
+			}
+			out = json_pack("{s:o}", "location", a);
+		}
+	} else if (get && (!strcmp(u, "/ingest/regular") || !strncmp(u, "/ingest/regular/", 16))) {
+		rc = locations(m, &out, err, sizeof err);
+	} else if (post && !strcmp(u, "/ingest/index/secondary")) {
+		rc = request_db(m, b, NULL, NULL, db, err, sizeof err);
+		if (!rc)
+			rc = cindex_rebuild(c, m, db, qjson_str(b, "director_table", NULL), &out, err, sizeof err);
+	} else if (get && !strncmp(u, "/ingest/rows/", 13)) {
+		const char *s = strchr(u + 13, '/');
+		rc = -EINVAL;
+		snprintf(err, sizeof err, "use GET /ingest/rows/<database>/<table>");
+		if (s && s - (u + 13) < 65) {
+			memcpy(db, u + 13, (size_t)(s - (u + 13)));
+			db[s - (u + 13)] = '\0';
+			rc = rows(m, db, s + 1, &out, err, sizeof err);
+		}
+	} else if (post && !strcmp(u, "/meta/worker")) {
+		struct cworker w = { 0 };
+		snprintf(w.id, sizeof w.id, "%s", qjson_str(b, "id", ""));
+		snprintf(w.host, sizeof w.host, "%s", qjson_str(b, "host", ""));
+		w.ingest_port = (int)qjson_int(b, "ingest_port", 25004);
+		w.query_port = (int)qjson_int(b, "query_port", 0);
+		rc = cmeta_add_worker(m, &w, err, sizeof err);
+	} else if (get && (!strcmp(u, "/meta/workers") || !strcmp(u, "/status"))) {
+		rc = locations(m, &out, err, sizeof err);
+	}
+	reply(r, rc, err, out);
+}
+
+void capi_handle(void *app, struct qhttp_req *r)
+{
+	struct ctl *c = app;
+	char err[1024];
+	json_t *b = NULL;
+	if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT")) {
+		if (!(b = qhttp_body_json(r, err, sizeof err))) {
+			qhttp_reply_error(r, 400, "%s", err);
+			return;
+		}
+	} else {
+		b = json_object();
+	}
+	MYSQL *m = qsql_connect(&c->sql, err, sizeof err);
+	if (!m) {
+		qhttp_reply_error(r, 503, "%s", err);
+	} else {
+		route(c, m, r, b);
+		mysql_close(m);
+	}
+	json_decref(b);
+}

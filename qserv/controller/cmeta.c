@@ -1,0 +1,192 @@
+/* cmeta.c: the qservMeta database of the czar node (schema in META.md):
+ * creation and the small queries the controller repeats.  Identifiers are
+ * checked by the callers (qsql_ident_ok) before they reach here. */
+#include "controller.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const schema_sql[] = {
+	"CREATE DATABASE IF NOT EXISTS qservMeta",
+	"CREATE TABLE IF NOT EXISTS qservMeta.workers (id VARCHAR(64) NOT NULL PRIMARY KEY,"
+	" host VARCHAR(255) NOT NULL, ingest_port INT NOT NULL, query_port INT NOT NULL DEFAULT 0,"
+	" enabled TINYINT NOT NULL DEFAULT 1) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS qservMeta.dbs (name VARCHAR(64) NOT NULL PRIMARY KEY,"
+	" num_stripes INT NOT NULL, num_sub_stripes INT NOT NULL, overlap DOUBLE NOT NULL,"
+	" auto_build_secondary_index TINYINT NOT NULL, published TINYINT NOT NULL DEFAULT 0) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS qservMeta.tables (db VARCHAR(64) NOT NULL, name VARCHAR(64) NOT NULL,"
+	" is_partitioned TINYINT NOT NULL, is_director TINYINT NOT NULL, director_table VARCHAR(64) NOT NULL,"
+	" director_key VARCHAR(64) NOT NULL, latitude_key VARCHAR(64) NOT NULL,"
+	" longitude_key VARCHAR(64) NOT NULL, chunk_id_key VARCHAR(64) NOT NULL,"
+	" sub_chunk_id_key VARCHAR(64) NOT NULL, schema_json MEDIUMTEXT NOT NULL,"
+	" published TINYINT NOT NULL DEFAULT 0, PRIMARY KEY (db, name)) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS qservMeta.chunks (db VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
+	" worker_id VARCHAR(64) NOT NULL, PRIMARY KEY (db, chunk, worker_id)) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS qservMeta.trans (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+	" db VARCHAR(64) NOT NULL, state VARCHAR(16) NOT NULL, begin_time BIGINT NOT NULL,"
+	" end_time BIGINT NOT NULL DEFAULT 0, KEY (db)) ENGINE=InnoDB",
+};
+
+int cmeta_init(MYSQL *m, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof schema_sql / sizeof *schema_sql; i++)
+		if (qsql_exec(m, err, errlen, "%s", schema_sql[i]))
+			return -EIO;
+	return 0;
+}
+
+/* Worker ids are names like worker-3: letters, digits, '_', '-', '.'. */
+static bool worker_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}
+
+int cmeta_add_worker(MYSQL *m, const struct cworker *w, char *err, size_t errlen)
+{
+	if (!worker_id_ok(w->id) || w->ingest_port <= 0 || w->ingest_port > 65535 || !w->host[0] ||
+	    strpbrk(w->host, "'\\/ ")) {
+		snprintf(err, errlen, "bad worker '%s' (id, host, ingest_port)", w->id);
+		return -EINVAL;
+	}
+	return qsql_exec(m, err, errlen,
+			 "INSERT INTO qservMeta.workers (id, host, ingest_port, query_port) VALUES ('%s','%s',%d,%d)"
+			 " ON DUPLICATE KEY UPDATE host=VALUES(host), ingest_port=VALUES(ingest_port),"
+			 " query_port=VALUES(query_port)", w->id, w->host, w->ingest_port, w->query_port);
+}
+
+static void fill_worker(MYSQL_ROW row, struct cworker *w)
+{
+	snprintf(w->id, sizeof w->id, "%s", row[0]);
+	snprintf(w->host, sizeof w->host, "%s", row[1]);
+	w->ingest_port = atoi(row[2]);
+	w->query_port = atoi(row[3]);
+}
+
+int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT id, host, ingest_port, query_port FROM qservMeta.workers WHERE enabled=1 ORDER BY id");
+	if (!res)
+		return -EIO;
+	size_t n = mysql_num_rows(res);
+	struct cworker *v = calloc(n ? n : 1, sizeof *v);
+	if (!v) {
+		mysql_free_result(res);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	MYSQL_ROW row;
+	for (size_t i = 0; (row = mysql_fetch_row(res)); i++)
+		fill_worker(row, &v[i]);
+	mysql_free_result(res);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT id, host, ingest_port, query_port FROM qservMeta.workers WHERE id='%s'", id);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	int r = -ENOENT;
+	if (row) {
+		fill_worker(row, ret);
+		r = 0;
+	} else {
+		snprintf(err, errlen, "no worker '%s'", id);
+	}
+	mysql_free_result(res);
+	return r;
+}
+
+int cmeta_db(MYSQL *m, const char *name, struct cdb *ret, char *err, size_t errlen)
+{
+	if (!qsql_ident_ok(name)) {
+		snprintf(err, errlen, "bad database name '%s'", name ? name : "");
+		return -EINVAL;
+	}
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT num_stripes, num_sub_stripes, overlap, auto_build_secondary_index, published"
+		" FROM qservMeta.dbs WHERE name='%s'", name);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	int r = -ENOENT;
+	if (row) {
+		struct cdb d = { 0 };
+		snprintf(d.name, sizeof d.name, "%s", name);
+		d.num_stripes = atoi(row[0]);
+		d.num_sub_stripes = atoi(row[1]);
+		d.overlap = strtod(row[2], NULL);
+		d.auto_index = atoi(row[3]) != 0;
+		d.published = atoi(row[4]) != 0;
+		*ret = d;
+		r = 0;
+	} else {
+		snprintf(err, errlen, "database '%s' is not registered", name);
+	}
+	mysql_free_result(res);
+	return r;
+}
+
+int cmeta_open_trans(MYSQL *m, const char *db, long long *ret_n, char *err, size_t errlen)
+{
+	return qsql_int(m, ret_n, err, errlen,
+			"SELECT COUNT(*) FROM qservMeta.trans WHERE db='%s' AND state NOT IN ('FINISHED','ABORTED')", db);
+}
+
+json_t *cmeta_trans_json(MYSQL *m, long long id, const char *db, char *err, size_t errlen)
+{
+	char where[160] = "";
+	if (id > 0)
+		snprintf(where, sizeof where, " WHERE id=%lld", id);
+	else if (db)
+		snprintf(where, sizeof where, " WHERE db='%s'", db);
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT id, db, state, begin_time, end_time FROM qservMeta.trans%s ORDER BY id", where);
+	if (!res)
+		return NULL;
+	json_t *a = json_array();
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(res)))
+		json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:I, s:I}", "id", (json_int_t)atoll(row[0]),
+						   "database", row[1], "state", row[2],
+						   "begin_time", (json_int_t)atoll(row[3]),
+						   "end_time", (json_int_t)atoll(row[4])));
+	mysql_free_result(res);
+	return a;
+}
+
+int cmeta_trans(MYSQL *m, long long id, char *ret_db, char *ret_state, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT db, state FROM qservMeta.trans WHERE id=%lld", id);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	int r = -ENOENT;
+	if (row) {
+		snprintf(ret_db, 65, "%s", row[0]);
+		snprintf(ret_state, 17, "%s", row[1]);
+		r = 0;
+	} else {
+		snprintf(err, errlen, "no transaction %lld", id);
+	}
+	mysql_free_result(res);
+	return r;
+}
+
+int cmeta_set_trans(MYSQL *m, long long id, const char *state, char *err, size_t errlen)
+{
+	bool final = !strcmp(state, "FINISHED") || !strcmp(state, "ABORTED");
+	return qsql_exec(m, err, errlen,
+			 "UPDATE qservMeta.trans SET state='%s'%s WHERE id=%lld", state,
+			 final ? ", end_time=UNIX_TIMESTAMP(NOW(3))*1000" : "", id);
+}

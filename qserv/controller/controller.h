@@ -1,0 +1,82 @@
+/* controller.h: the ingest controller (qserv-controller) on the czar node.
+ *
+ * It owns the metadata database qservMeta of the czar node's MariaDB (see
+ * META.md for the contract with the czar) and drives the workers through
+ * their management API.  Files: cmeta.c (qservMeta SQL), cplace.c (chunk
+ * placement), ctrans.c (transactions and the director index), capi.c
+ * (HTTP API), main.c.
+ *
+ * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
+ * FINISHED or {STARTED, IS_FINISHING, IS_ABORTING} -> IS_ABORTING ->
+ * ABORTED, and is written to qservMeta before the workers are told, so a
+ * crash leaves it in a state whose retry is safe; a database with a
+ * transaction not FINISHED/ABORTED cannot be published; placement of a
+ * chunk is decided under `place_mu` and never changes once recorded. */
+#ifndef QSERV_CONTROLLER_H
+#define QSERV_CONTROLLER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "../worker/qsql.h"
+
+struct ctl {
+	struct qsql_conf sql;
+	const char *bind;
+	int port;
+	const char *staging;
+	pthread_mutex_t place_mu;
+	pthread_mutex_t trans_mu;
+};
+
+struct cworker {
+	char id[65], host[256];
+	int ingest_port, query_port;
+};
+
+struct cdb {
+	char name[65];
+	int num_stripes, num_sub_stripes;
+	double overlap;
+	bool auto_index, published;
+};
+
+/* cmeta.c */
+int cmeta_init(MYSQL *m, char *err, size_t errlen);
+int cmeta_add_worker(MYSQL *m, const struct cworker *w, char *err, size_t errlen);
+/* All enabled workers; caller frees *ret. */
+int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen);
+int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_t errlen);
+int cmeta_db(MYSQL *m, const char *name, struct cdb *ret, char *err, size_t errlen);
+/* Number of transactions of db not FINISHED/ABORTED. */
+int cmeta_open_trans(MYSQL *m, const char *db, long long *ret_n, char *err, size_t errlen);
+json_t *cmeta_trans_json(MYSQL *m, long long id, const char *db_filter, char *err, size_t errlen);
+int cmeta_trans(MYSQL *m, long long id, char *ret_db, char *ret_state, char *err, size_t errlen);
+int cmeta_set_trans(MYSQL *m, long long id, const char *state, char *err, size_t errlen);
+
+/* Calls method /worker/<path> on every enabled worker (body borrowed);
+ * stops at the first failure, naming the worker in err. */
+int ctl_all_workers(MYSQL *m, const char *method, const char *path, json_t *body, char *err, size_t errlen);
+/* Same, on one worker. */
+int ctl_worker_call(const struct cworker *w, const char *method, const char *path, json_t *body,
+		    json_t **ret, char *err, size_t errlen);
+
+/* cplace.c: where chunk `chunk` of db lives (placing it when new). */
+int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct cworker *ret,
+		 char *err, size_t errlen);
+json_t *cplace_location(const struct cworker *w);
+
+/* ctrans.c */
+int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, long long *ret_id, char *err, size_t errlen);
+int ctrans_end(struct ctl *c, MYSQL *m, long long id, bool abort, json_t **ret_info, char *err, size_t errlen);
+/* (Re)builds db's director index for table (all its rows). */
+int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, json_t **ret_info,
+		   char *err, size_t errlen);
+
+/* capi.c */
+struct qhttp_req;
+void capi_handle(void *app, struct qhttp_req *r);
+
+#endif

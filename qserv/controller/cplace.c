@@ -1,0 +1,94 @@
+/* cplace.c: chunk placement and calls to workers.
+ *
+ * A new chunk goes to the enabled worker holding the fewest chunks of that
+ * database (ties: lowest id), which spreads a catalog evenly whatever order
+ * its chunks arrive in; the choice is recorded in qservMeta.chunks after
+ * the worker created the chunk's tables, and an existing record always
+ * wins, so placement is stable.  Decided under ctl.place_mu: two loaders
+ * asking for the same new chunk get the same worker. */
+#include "controller.h"
+#include "qhttpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ctl_worker_call(const struct cworker *w, const char *method, const char *path, json_t *body,
+		    json_t **ret, char *err, size_t errlen)
+{
+	char url[512], e[768];
+	snprintf(url, sizeof url, "http://%s:%d/worker/%s", w->host, w->ingest_port, path);
+	int r = qhttpc_json(method, url, body, ret, e, sizeof e);
+	if (r)
+		snprintf(err, errlen, "worker %s: %s", w->id, e);
+	return r;
+}
+
+int ctl_all_workers(MYSQL *m, const char *method, const char *path, json_t *body, char *err, size_t errlen)
+{
+	struct cworker *v;
+	size_t n;
+	int r = cmeta_workers(m, &v, &n, err, errlen);
+	if (r)
+		return r;
+	for (size_t i = 0; !r && i < n; i++)
+		r = ctl_worker_call(&v[i], method, path, body, NULL, err, errlen);
+	free(v);
+	return r;
+}
+
+json_t *cplace_location(const struct cworker *w)
+{
+	return json_pack("{s:s, s:s, s:i, s:s, s:i, s:i}", "worker", w->id, "host", w->host,
+			 "port", w->ingest_port, "http_host", w->host, "http_port", w->ingest_port,
+			 "query_port", w->query_port);
+}
+
+int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct cworker *ret,
+		 char *err, size_t errlen)
+{
+	if (chunk < 0) {
+		snprintf(err, errlen, "bad chunk number %d", chunk);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->place_mu);
+	char id[65] = "";
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT worker_id FROM qservMeta.chunks WHERE db='%s' AND chunk=%d ORDER BY worker_id LIMIT 1",
+		db, chunk);
+	int r = -EIO;
+	MYSQL_ROW row;
+	if (!res)
+		goto out;
+	if ((row = mysql_fetch_row(res)))
+		snprintf(id, sizeof id, "%s", row[0]);
+	mysql_free_result(res);
+	if (id[0]) {
+		r = cmeta_worker(m, id, ret, err, errlen);
+		goto out;
+	}
+	res = qsql_query(m, err, errlen,
+		"SELECT w.id FROM qservMeta.workers w LEFT JOIN qservMeta.chunks c ON c.worker_id=w.id AND"
+		" c.db='%s' WHERE w.enabled=1 GROUP BY w.id ORDER BY COUNT(c.chunk), w.id LIMIT 1", db);
+	if (!res)
+		goto out;
+	if ((row = mysql_fetch_row(res)))
+		snprintf(id, sizeof id, "%s", row[0]);
+	mysql_free_result(res);
+	if (!id[0]) {
+		snprintf(err, errlen, "no enabled worker to place chunk %d on", chunk);
+		r = -ENODEV;
+		goto out;
+	}
+	if ((r = cmeta_worker(m, id, ret, err, errlen)))
+		goto out;
+	json_t *body = json_pack("{s:s, s:i}", "database", db, "chunk", chunk);
+	r = ctl_worker_call(ret, "POST", "chunk", body, NULL, err, errlen);
+	json_decref(body);
+	if (!r)
+		r = qsql_exec(m, err, errlen, "INSERT INTO qservMeta.chunks VALUES ('%s', %d, '%s')", db, chunk, id);
+out:
+	pthread_mutex_unlock(&c->place_mu);
+	return r;
+}

@@ -1,0 +1,255 @@
+/* ctrans.c: super-transactions across the workers, and the director index.
+ *
+ * begin: record STARTED, then tell every worker (a worker that cannot begin
+ * aborts the whole transaction at once).  commit: record IS_FINISHING, tell
+ * every worker to commit (each waits for its loads in flight and refuses a
+ * transaction with a failed contribution), build the director index from
+ * the transaction's non-overlap rows when the database asks for it, record
+ * FINISHED.  abort: record IS_ABORTING, every worker drops the
+ * transaction's partitions, index rows of the transaction are deleted,
+ * record ABORTED.  Every step is idempotent, so after any failure or crash
+ * the same call can be repeated.  Ends are serialized by ctl.trans_mu.
+ *
+ * The director index qservMeta.<db>__<T> is MyISAM with the director key as
+ * PRIMARY KEY; rows come from each worker's GET /worker/index as TSV and go
+ * in with LOAD DATA LOCAL INFILE.  A duplicate key is skipped by MariaDB and
+ * reported in the reply as "index_duplicates". */
+#include "controller.h"
+#include "qhttpc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, long long *ret_id, char *err, size_t errlen)
+{
+	struct cdb d;
+	int r = cmeta_db(m, db, &d, err, errlen);
+	if (r)
+		return r;
+	if (d.published) {
+		snprintf(err, errlen, "database %s is published: no new transactions", db);
+		return -EPERM;
+	}
+	unsigned long long n;
+	if (qsql_exec_n(m, &n, err, errlen,
+			"INSERT INTO qservMeta.trans (db, state, begin_time) VALUES ('%s', 'STARTED',"
+			" UNIX_TIMESTAMP(NOW(3))*1000)", db))
+		return -EIO;
+	long long id = (long long)mysql_insert_id(m);
+	json_t *body = json_pack("{s:s, s:I, s:s}", "database", db, "transaction_id", (json_int_t)id,
+				 "action", "begin");
+	r = ctl_all_workers(m, "POST", "trans", body, err, errlen);
+	json_decref(body);
+	if (r) {
+		char e2[256];
+		json_t *info = NULL;
+		ctrans_end(c, m, id, true, &info, e2, sizeof e2);
+		json_decref(info);
+		return r;
+	}
+	*ret_id = id;
+	return 0;
+}
+
+static int director_tables(MYSQL *m, const char *db, MYSQL_RES **ret, char *err, size_t errlen)
+{
+	*ret = qsql_query(m, err, errlen,
+		"SELECT name, director_key, schema_json FROM qservMeta.tables WHERE db='%s' AND is_director=1"
+		" AND director_key<>''", db);
+	return *ret ? 0 : -EIO;
+}
+
+/* The declared type of column key in a schema_json, or BIGINT. */
+static void key_type(const char *schema_json, const char *key, char *ret, size_t len)
+{
+	snprintf(ret, len, "BIGINT NOT NULL");
+	json_t *s = json_loads(schema_json, 0, NULL);
+	size_t i;
+	json_t *col;
+	json_array_foreach(s, i, col) {
+		const char *n = json_string_value(json_object_get(col, "name"));
+		const char *t = json_string_value(json_object_get(col, "type"));
+		if (n && t && !strcmp(n, key))
+			snprintf(ret, len, "%s", t);
+	}
+	json_decref(s);
+}
+
+/* Loads the index rows of table from every worker (of one transaction, or
+ * all rows when trans == 0 after emptying the index). */
+static int index_load(struct ctl *c, MYSQL *m, const char *db, const char *table, const char *key,
+		      const char *schema_json, long long trans, json_int_t *ret_rows, json_int_t *ret_dups,
+		      char *err, size_t errlen)
+{
+	char idx[140], type[260];
+	snprintf(idx, sizeof idx, "%s__%s", db, table);
+	if (strlen(idx) > 64) {
+		snprintf(err, errlen, "director index name %s is longer than 64 characters", idx);
+		return -EINVAL;
+	}
+	key_type(schema_json, key, type, sizeof type);
+	if (qsql_exec(m, err, errlen,
+		      "CREATE TABLE IF NOT EXISTS qservMeta.`%s` (`%s` %s, chunkId INT NOT NULL,"
+		      " subChunkId INT NOT NULL, qserv_trans_id INT NOT NULL, PRIMARY KEY (`%s`)) ENGINE=MyISAM",
+		      idx, key, type, key) ||
+	    (trans ? qsql_exec(m, err, errlen, "DELETE FROM qservMeta.`%s` WHERE qserv_trans_id=%lld", idx, trans)
+		   : qsql_exec(m, err, errlen, "TRUNCATE TABLE qservMeta.`%s`", idx)))
+		return -EIO;
+	struct cworker *w;
+	size_t n;
+	int r = cmeta_workers(m, &w, &n, err, errlen);
+	if (r)
+		return r;
+	for (size_t i = 0; !r && i < n; i++) {
+		char path[300], url[600], tq[64] = "", e[700];
+		if (trans)
+			snprintf(tq, sizeof tq, "&transaction_id=%lld", trans);
+		snprintf(url, sizeof url, "http://%s:%d/worker/index?database=%s&table=%s%s", w[i].host,
+			 w[i].ingest_port, db, table, tq);
+		snprintf(path, sizeof path, "%s/index-XXXXXX", c->staging);
+		int fd = mkstemp(path);
+		if (fd < 0) {
+			snprintf(err, errlen, "mkstemp %s: %s", path, strerror(errno));
+			r = -EIO;
+			break;
+		}
+		r = qhttpc_download(url, fd, NULL, e, sizeof e);
+		close(fd);
+		if (r) {
+			snprintf(err, errlen, "director index from worker %s: %s", w[i].id, e);
+		} else {
+			unsigned long long rows = 0;
+			r = qsql_exec_n(m, &rows, err, errlen,
+					"LOAD DATA LOCAL INFILE '%s' IGNORE INTO TABLE qservMeta.`%s`"
+					" (`%s`, chunkId, subChunkId, qserv_trans_id)", path, idx, key);
+			*ret_rows += (json_int_t)rows;
+			*ret_dups += mysql_warning_count(m);
+		}
+		unlink(path);
+	}
+	free(w);
+	return r;
+}
+
+/* Builds the index of every director table of db for one transaction. */
+static int index_trans(struct ctl *c, MYSQL *m, const char *db, long long trans, json_t *info,
+		       char *err, size_t errlen)
+{
+	MYSQL_RES *res;
+	int r = director_tables(m, db, &res, err, errlen);
+	if (r)
+		return r;
+	MYSQL_ROW row;
+	json_int_t rows = 0, dups = 0;
+	while (!r && (row = mysql_fetch_row(res)))
+		r = index_load(c, m, db, row[0], row[1], row[2], trans, &rows, &dups, err, errlen);
+	mysql_free_result(res);
+	json_object_set_new(info, "index_rows", json_integer(rows));
+	json_object_set_new(info, "index_duplicates", json_integer(dups));
+	return r;
+}
+
+static int drop_index_rows(MYSQL *m, const char *db, long long trans, char *err, size_t errlen)
+{
+	MYSQL_RES *res;
+	int r = director_tables(m, db, &res, err, errlen);
+	if (r)
+		return r;
+	MYSQL_ROW row;
+	while (!r && (row = mysql_fetch_row(res))) {
+		long long exists = 0;
+		qsql_int(m, &exists, err, errlen, "SELECT COUNT(*) FROM information_schema.TABLES WHERE"
+			 " TABLE_SCHEMA='qservMeta' AND TABLE_NAME='%s__%s'", db, row[0]);
+		if (exists)
+			r = qsql_exec(m, err, errlen, "DELETE FROM qservMeta.`%s__%s` WHERE qserv_trans_id=%lld",
+				      db, row[0], trans);
+	}
+	mysql_free_result(res);
+	return r;
+}
+
+static int end_locked(struct ctl *c, MYSQL *m, long long id, bool abort, json_t *info, char *err, size_t errlen)
+{
+	char db[65], state[17];
+	int r = cmeta_trans(m, id, db, state, err, errlen);
+	if (r)
+		return r;
+	struct cdb d;
+	if ((r = cmeta_db(m, db, &d, err, errlen)))
+		return r;
+	if (abort && !strcmp(state, "FINISHED")) {
+		snprintf(err, errlen, "transaction %lld is already committed", id);
+		return -EPERM;
+	}
+	if (!abort && (!strcmp(state, "ABORTED") || !strcmp(state, "IS_ABORTING"))) {
+		snprintf(err, errlen, "transaction %lld is %s", id, state);
+		return -EPERM;
+	}
+	if ((abort && !strcmp(state, "ABORTED")) || (!abort && !strcmp(state, "FINISHED")))
+		return 0;
+	const char *mid = abort ? "IS_ABORTING" : "IS_FINISHING";
+	if ((r = cmeta_set_trans(m, id, mid, err, errlen)))
+		return r;
+	json_t *body = json_pack("{s:s, s:I, s:s}", "database", db, "transaction_id", (json_int_t)id,
+				 "action", abort ? "abort" : "commit");
+	r = ctl_all_workers(m, "POST", "trans", body, err, errlen);
+	json_decref(body);
+	if (r)
+		return r;
+	if (abort)
+		r = drop_index_rows(m, db, id, err, errlen);
+	else if (d.auto_index)
+		r = index_trans(c, m, db, id, info, err, errlen);
+	if (r)
+		return r;
+	return cmeta_set_trans(m, id, abort ? "ABORTED" : "FINISHED", err, errlen);
+}
+
+int ctrans_end(struct ctl *c, MYSQL *m, long long id, bool abort, json_t **ret_info, char *err, size_t errlen)
+{
+	json_t *info = json_object();
+	pthread_mutex_lock(&c->trans_mu);
+	int r = end_locked(c, m, id, abort, info, err, errlen);
+	pthread_mutex_unlock(&c->trans_mu);
+	*ret_info = info;
+	return r;
+}
+
+int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, json_t **ret_info,
+		   char *err, size_t errlen)
+{
+	long long open = 0;
+	int r = cmeta_open_trans(m, db, &open, err, errlen);
+	if (r)
+		return r;
+	if (open) {
+		snprintf(err, errlen, "database %s has %lld open transaction(s): commit or abort them first", db, open);
+		return -EBUSY;
+	}
+	MYSQL_RES *res;
+	if ((r = director_tables(m, db, &res, err, errlen)))
+		return r;
+	json_int_t rows = 0, dups = 0;
+	int found = 0;
+	MYSQL_ROW row;
+	pthread_mutex_lock(&c->trans_mu);
+	while (!r && (row = mysql_fetch_row(res))) {
+		if (table && *table && strcmp(table, row[0]))
+			continue;
+		found++;
+		r = index_load(c, m, db, row[0], row[1], row[2], 0, &rows, &dups, err, errlen);
+	}
+	pthread_mutex_unlock(&c->trans_mu);
+	mysql_free_result(res);
+	if (!r && !found) {
+		snprintf(err, errlen, "database %s has no director table%s%s", db, table && *table ? " " : "",
+			 table ? table : "");
+		r = -ENOENT;
+	}
+	*ret_info = json_pack("{s:I, s:I}", "index_rows", rows, "index_duplicates", dups);
+	return r;
+}

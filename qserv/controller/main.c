@@ -1,0 +1,123 @@
+/* main.c: qserv-controller, the ingest controller on the czar node.
+ *
+ *   qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]
+ *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]...
+ *
+ * Steps: connect to the czar node's MariaDB, create qservMeta (META.md),
+ * record the --worker entries, serve the ingest API (capi.c) until SIGTERM
+ * or SIGINT.  Logs here only; exit 111 temporary failure, 100 usage. */
+#include "controller.h"
+#include "log.h"
+#include "qhttpc.h"
+#include "../worker/qhttp.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
+			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]...\n");
+	exit(100);
+}
+
+static int parse_worker(const char *s, struct cworker *w)
+{
+	memset(w, 0, sizeof *w);
+	const char *eq = strchr(s, '='), *colon = eq ? strchr(eq, ':') : NULL;
+	if (!eq || !colon || eq - s >= (long)sizeof w->id || colon - eq - 1 >= (long)sizeof w->host)
+		return -EINVAL;
+	memcpy(w->id, s, (size_t)(eq - s));
+	memcpy(w->host, eq + 1, (size_t)(colon - eq - 1));
+	char *end;
+	w->ingest_port = (int)strtol(colon + 1, &end, 10);
+	if (*end == ':')
+		w->query_port = (int)strtol(end + 1, &end, 10);
+	return *end ? -EINVAL : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctl c;
+	static const struct option opts[] = {
+		{ "socket", required_argument, 0, 's' }, { "port", required_argument, 0, 'p' },
+		{ "bind", required_argument, 0, 'b' },   { "staging", required_argument, 0, 'S' },
+		{ "worker", required_argument, 0, 'w' }, { "user", required_argument, 0, 'u' },
+		{ "password", required_argument, 0, 'P' }, { 0, 0, 0, 0 },
+	};
+	struct cworker workers[256];
+	size_t nw = 0;
+	c.port = 25081;
+	c.staging = "/tmp";
+	c.sql.user = "root";
+	c.sql.password = "";
+	int o;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': c.sql.socket = optarg; break;
+		case 'p': c.port = atoi(optarg); break;
+		case 'b': c.bind = optarg; break;
+		case 'S': c.staging = optarg; break;
+		case 'u': c.sql.user = optarg; break;
+		case 'P': c.sql.password = optarg; break;
+		case 'w':
+			if (nw == 256 || parse_worker(optarg, &workers[nw])) {
+				fprintf(stderr, "qserv-controller: bad --worker '%s'\n", optarg);
+				usage();
+			}
+			nw++;
+			break;
+		default: usage();
+		}
+	}
+	if (!c.sql.socket || c.port <= 0 || c.port > 65535 || optind != argc)
+		usage();
+	log_init("qserv-controller", LOG_LVL_INFO);
+	pthread_mutex_init(&c.place_mu, NULL);
+	pthread_mutex_init(&c.trans_mu, NULL);
+	if (mkdir(c.staging, 0700) < 0 && errno != EEXIST) {
+		log_error("staging directory %s: %s", c.staging, strerror(errno));
+		return 111;
+	}
+	char err[1024];
+	MYSQL *m = qsql_connect(&c.sql, err, sizeof err);
+	if (!m) {
+		log_error("%s", err);
+		return 111;
+	}
+	int r = cmeta_init(m, err, sizeof err);
+	for (size_t i = 0; !r && i < nw; i++)
+		r = cmeta_add_worker(m, &workers[i], err, sizeof err);
+	mysql_close(m);
+	if (r) {
+		log_error("qservMeta: %s", err);
+		return 111;
+	}
+	if (qhttpc_init()) {
+		log_error("libcurl initialisation failed");
+		return 111;
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct qhttp_server *http = qhttp_start(c.bind, c.port, capi_handle, NULL, &c, err, sizeof err);
+	if (!http) {
+		log_error("ingest API: %s", err);
+		return 111;
+	}
+	log_info("ingest API on %s:%d, qservMeta at %s, %zu worker(s) from the command line",
+		 c.bind ? c.bind : "0.0.0.0", c.port, c.sql.socket, nw);
+	int sig = 0;
+	sigwait(&set, &sig);
+	log_info("signal %d: stopping", sig);
+	qhttp_stop(http);
+	return 0;
+}
