@@ -97,9 +97,9 @@ vm_wait_console() {
 
 vm_kill_all() {
 	local p
-	for p in $VM_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $VM_PIDS; do kill "$p" 2>/dev/null || true; done
 	sleep 0.5
-	for p in $VM_PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $VM_PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	VM_PIDS=
 }
 

@@ -19,3 +19,9 @@ $(IMAGES)/qserv-node.initramfs: $(IMAGE_FILES) rootfs/build-rootfs.sh rootfs/pac
 	echo $(abspath $(IMAGE_FILES)) > $(IMAGES)/image-files.txt
 
 INTEG_TESTS += rootfs/tests/image_test.sh
+
+# The main job until `make cluster` exists: boot one node and show its status.
+.PHONY: demo
+demo: deps
+	@$(MAKE) --no-print-directory image
+	@tools/demo-node.sh
