@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libfdisk/libfdisk.h>
+#include <linux/blkpg.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +86,25 @@ out_dev:
 	fdisk_deassign_device(cxt, 1);
 out:
 	fdisk_unref_context(cxt);
+	close(fd);
+	return r;
+}
+
+int qs_part_add(const char *dev_path, int partno, uint64_t start, uint64_t size, char *err,
+		size_t errlen)
+{
+	struct blkpg_partition part = { .start = (long long)start, .length = (long long)size,
+					.pno = partno };
+	struct blkpg_ioctl_arg arg = { .op = BLKPG_ADD_PARTITION, .datalen = sizeof(part),
+				       .data = &part };
+	int fd = open(dev_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int r = 0;
+
+	if (fd < 0)
+		return qs_err(err, errlen, -errno, "%s: %s", dev_path, strerror(errno));
+	if (ioctl(fd, BLKPG, &arg) < 0 && errno != EBUSY) /* EBUSY: already there */
+		r = qs_err(err, errlen, -errno, "%s: adding partition %d (BLKPG): %s", dev_path, partno,
+			   strerror(errno));
 	close(fd);
 	return r;
 }

@@ -13,6 +13,11 @@
  * devices.  Opens O_EXCL: refused while anything holds the disk. */
 int qs_gpt_write(const char *dev_path, const char *name, char *err, size_t errlen);
 
+/* gpt.c: tells the kernel about partition partno (BLKPG), for kernels
+ * that do not parse GPTs themselves (no CONFIG_EFI_PARTITION). */
+int qs_part_add(const char *dev_path, int partno, uint64_t start, uint64_t size, char *err,
+		size_t errlen);
+
 /* plan.c: "qserv-fast0" -> FAST, 0; false for anything else. */
 bool qs_parse_label(const char *label, enum qstorage_pool *ret_pool, int *ret_index);
 

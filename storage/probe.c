@@ -149,6 +149,8 @@ static int check_gpt(int fd, uint64_t size, struct qstorage_probe *p)
 		goto out;
 	}
 	p->content = QSTORAGE_CONTENT_OURS;
+	p->part_start = start;
+	p->part_size = len;
 	qs_strlcpy(p->signature, "gpt", sizeof(p->signature));
 	r = signature_at(fd, start, len, false, p->fs_type, sizeof(p->fs_type), p->fs_label,
 			 sizeof(p->fs_label));

@@ -38,7 +38,7 @@ struct ctx {
 	struct qstorage_selector *sel;
 	struct qstorage_report *r;
 	enum qstorage_action *act;     /* per present disk */
-	int *partno;                   /* per present disk: our partition's number */
+	struct qstorage_probe *probe;  /* per present disk */
 	int boot_maj, boot_min;   /* device mounted at "/", -1 if none */
 };
 
@@ -93,17 +93,25 @@ static int find_partition(const struct ctx *c, const struct qstorage_disk *d, in
 }
 
 /* The partition's device node, waiting for the kernel (and devtmpfs) to
- * show it; creates the node itself when /dev is not devtmpfs. */
-static int partition_dev(const struct ctx *c, struct qstorage_disk *d, int partno, unsigned *ret_maj,
-			 unsigned *ret_min, char *err, size_t errlen)
+ * show it.  A kernel that does not parse GPTs is told about the partition
+ * (BLKPG, from the extent we read); the node is created when /dev is not
+ * devtmpfs. */
+static int partition_dev(const struct ctx *c, struct qstorage_disk *d, const struct qstorage_probe *p,
+			 unsigned *ret_maj, unsigned *ret_min, char *err, size_t errlen)
 {
-	char name[64];
+	char name[64], disk_dev[300];
 	struct stat st;
 	int r = -ENOENT;
 
 	for (int i = 0; i < 100; i++) { /* up to 5 s */
 		if (r < 0)
-			r = find_partition(c, d, partno, name, sizeof(name), ret_maj, ret_min);
+			r = find_partition(c, d, p->part_no, name, sizeof(name), ret_maj, ret_min);
+		if (r < 0 && i == 4) {
+			snprintf(disk_dev, sizeof(disk_dev), "%s/%s", c->o.dev_root, d->name);
+			int e = qs_part_add(disk_dev, p->part_no, p->part_start, p->part_size, err, errlen);
+			if (e < 0)
+				return e;
+		}
 		if (r == 0) {
 			snprintf(d->part_dev, sizeof(d->part_dev), "%s/%s", c->o.dev_root, name);
 			if (stat(d->part_dev, &st) == 0 && S_ISBLK(st.st_mode) &&
@@ -115,9 +123,8 @@ static int partition_dev(const struct ctx *c, struct qstorage_disk *d, int partn
 		usleep(50 * 1000);
 	}
 	if (r < 0)
-		return qs_err(err, errlen, -ENOENT,
-			      "partition %d of %s not visible in sysfs (kernel did not scan it)", partno,
-			      d->name);
+		return qs_err(err, errlen, -ENOENT, "partition %d of %s does not appear in sysfs",
+			      p->part_no, d->name);
 	return qs_err(err, errlen, -ENOENT, "no device node %s", d->part_dev);
 }
 
@@ -137,7 +144,7 @@ static void mountpoint_of(const struct ctx *c, const struct qstorage_disk *d, ch
 }
 
 /* Step 3 for one disk of ours. */
-static void mount_ours(struct ctx *c, struct qstorage_disk *d, int partno)
+static void mount_ours(struct ctx *c, struct qstorage_disk *d, const struct qstorage_probe *p)
 {
 	char err[QSTORAGE_REASON_MAX], mnt[256], label[40];
 	unsigned maj, min;
@@ -145,7 +152,7 @@ static void mount_ours(struct ctx *c, struct qstorage_disk *d, int partno)
 	int r;
 
 	snprintf(label, sizeof(label), "qserv-%s%d", qstorage_pool_name(d->pool), d->index);
-	if ((r = partition_dev(c, d, partno, &maj, &min, err, sizeof(err))) < 0) {
+	if ((r = partition_dev(c, d, p, &maj, &min, err, sizeof(err))) < 0) {
 		d->state = QSTORAGE_ERROR;
 		REASON(d, "ours (%s) but %s", label, err);
 		return;
@@ -251,8 +258,16 @@ static void provision_blank(struct ctx *c, struct qstorage_disk *d, bool wipe)
 		d->index = -1;
 		return;
 	}
-	if ((r = qs_gpt_write(dev, label, err, sizeof(err))) < 0 ||
-	    (r = partition_dev(c, d, 1, &maj, &min, err, sizeof(err))) < 0 ||
+	if ((r = qs_gpt_write(dev, label, err, sizeof(err))) < 0)
+		goto fail;
+	/* read back what we wrote: it must now probe as ours */
+	if ((r = qstorage_probe_disk(dev, &p, err, sizeof(err))) < 0)
+		goto fail;
+	if (p.content != QSTORAGE_CONTENT_OURS || strcmp(p.part_label, label)) {
+		snprintf(err, sizeof(err), "the GPT written reads back as %s", p.signature);
+		goto fail;
+	}
+	if ((r = partition_dev(c, d, &p, &maj, &min, err, sizeof(err))) < 0 ||
 	    (r = qs_mkfs(d->part_dev, c->o.fs_type, label, err, sizeof(err))) < 0 ||
 	    (r = qs_mount(d->part_dev, mnt, c->o.fs_type, err, sizeof(err))) < 0)
 		goto fail;
@@ -345,8 +360,8 @@ static int discover_and_plan(struct ctx *c, char *err, size_t errlen)
 	c->r->disks = all;
 	c->r->n = k;
 	c->act = calloc(k ? k : 1, sizeof(*c->act));
-	c->partno = calloc(k ? k : 1, sizeof(*c->partno));
-	if (!c->act || !c->partno)
+	c->probe = calloc(k ? k : 1, sizeof(*c->probe));
+	if (!c->act || !c->probe)
 		return qs_err(err, errlen, -ENOMEM, "out of memory");
 	detect_root(c);
 	for (size_t i = 0; i < k; i++) {
@@ -365,7 +380,7 @@ static int discover_and_plan(struct ctx *c, char *err, size_t errlen)
 		}
 		c->act[i] = qstorage_plan_disk(d, &p, qstorage_selector_match(c->sel, d),
 					       qs_in_list(c->o.wipe, d->id), boot, c->o.min_size_bytes);
-		c->partno[i] = p.part_no;
+		c->probe[i] = p;
 	}
 	return 0;
 }
@@ -390,7 +405,7 @@ static void locate_ours(struct ctx *c)
 	for (size_t i = 0; i < c->r->n; i++) {
 		struct qstorage_disk *d = &c->r->disks[i];
 		if (c->act[i] == QSTORAGE_ACT_MOUNT && d->state == QSTORAGE_OURS_MOUNTED)
-			mount_ours(c, d, c->partno[i]);
+			mount_ours(c, d, &c->probe[i]);
 	}
 }
 
@@ -591,13 +606,13 @@ int qstorage_provision(const struct qstorage_opts *opts, const struct qstorage_r
 	if ((r = choose_dirs(&c, err, errlen)) < 0)
 		goto fail;
 	free(c.act);
-	free(c.partno);
+	free(c.probe);
 	qstorage_selector_free(c.sel);
 	*ret_report = c.r;
 	return 0;
 fail:
 	free(c.act);
-	free(c.partno);
+	free(c.probe);
 	qstorage_selector_free(c.sel);
 	qstorage_report_free(c.r);
 	return r;

@@ -133,6 +133,7 @@ struct qstorage_probe {
 	char signature[96];       /* foreign: what was found; ours: "gpt" */
 	char part_label[40];      /* ours: GPT partition name, "qserv-fast0" */
 	int part_no;              /* ours: partition number (1) */
+	uint64_t part_start, part_size; /* ours: partition extent in bytes */
 	char fs_type[16];         /* ours: filesystem found on the partition, "" if none */
 	char fs_label[40];
 };
