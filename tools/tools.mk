@@ -1,0 +1,2 @@
+# tools.mk: checks over the whole tree.
+INTEG_TESTS += tools/tests/musl_check.sh
