@@ -1,0 +1,5 @@
+# gen.mk: qserv-gen, deterministic Object/Source-like catalog generator.
+QGEN_SRCS := qserv/gen/sky.c
+$(eval $(call static_lib,libqgen.a,$(QGEN_SRCS)))
+$(eval $(call program,qserv-gen,qserv/gen/main.c,-lm,libqgen.a))
+INTEG_TESTS += qserv/gen/tests/gen_test.sh

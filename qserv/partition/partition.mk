@@ -1,0 +1,10 @@
+# partition.mk: qserv-partition (sph-partition compatible partitioner),
+# its library, unit tests, integration test and benchmark.
+QPART_SRCS := qserv/partition/config.c qserv/partition/csv.c qserv/partition/output.c \
+	qserv/partition/spec.c qserv/partition/run.c
+QPART_LIBS := -ljansson -llz4 -lpthread -lm
+$(eval $(call static_lib,libqpartition.a,$(QPART_SRCS)))
+$(eval $(call program,qserv-partition,qserv/partition/main.c,$(QPART_LIBS),libqpartition.a libqchunk.a))
+$(eval $(call unit_test,qpart_csv_test,qserv/partition/tests/csv_test.c,$(QPART_LIBS),libqpartition.a libqchunk.a))
+INTEG_TESTS += qserv/partition/tests/partition_test.sh
+BENCHES += qserv/partition/tests/partition_bench.sh

@@ -1,0 +1,319 @@
+/* spec.c: turns a configuration into a checked qpart_spec: layout
+ * parameters (part.*), position and id columns, input/output field lists
+ * and dialects (in.csv.*, out.csv.*), inputs (in.path, directories
+ * expanded, empty files skipped as sph-partition does), output (out.dir,
+ * part.prefix, out.lz4) and run limits (mr.num-workers, mr.block-size,
+ * max-errors).  Every error names the option at fault. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../chunk/chunk.h"
+#include "config.h"
+#include "partition.h"
+
+static int find_field(char **fields, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; ++i)
+		if (!strcmp(fields[i], name))
+			return (int)i;
+	return -1;
+}
+
+static int get_int(const struct qpart_config *cfg, const char *key, long def, long *ret, char *err,
+		   size_t errlen)
+{
+	int r = qpart_config_int(cfg, key, ret, err, errlen);
+	if (r == -ENOENT) {
+		*ret = def;
+		return 0;
+	}
+	return r;
+}
+
+static int layout(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+{
+	long ns, nss;
+	double overlap = 0.01;
+	int r;
+	if ((r = get_int(cfg, "part.num-stripes", 18, &ns, err, errlen)) < 0 ||
+	    (r = get_int(cfg, "part.num-sub-stripes", 100, &nss, err, errlen)) < 0)
+		return r;
+	r = qpart_config_double(cfg, "part.overlap", &overlap, err, errlen);
+	if (r == -ENOENT)
+		r = qpart_config_double(cfg, "part.default-overlap", &overlap, err, errlen);
+	if (r == -EINVAL)
+		return r;
+	char why[200];
+	r = qchunk_new((int32_t)ns, (int32_t)nss, overlap, &s->chunker, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen, "partitioning parameters (part.num-stripes=%ld, "
+			 "part.num-sub-stripes=%ld, part.overlap=%g): %s", ns, nss, overlap, why);
+	return r;
+}
+
+static int position(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+{
+	char **pos = NULL;
+	size_t n = 0;
+	int r = qpart_config_list(cfg, "part.pos", &pos, &n, err, errlen);
+	if (r == -ENOENT) {
+		snprintf(err, errlen, "--part.pos is required (the longitude and latitude column names, "
+			 "e.g. --part.pos=ra,decl); partitioning by --part.id is not supported");
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	if (n != 2) {
+		snprintf(err, errlen, "--part.pos is not a comma separated field name pair");
+		qpart_strv_free(pos);
+		return -EINVAL;
+	}
+	s->lon_idx = find_field(s->in_fields, s->nin, pos[0]);
+	s->lat_idx = find_field(s->in_fields, s->nin, pos[1]);
+	if (s->lon_idx < 0 || s->lat_idx < 0 || s->lon_idx == s->lat_idx) {
+		snprintf(err, errlen, "--part.pos=%s,%s: %s is not an input field (in.csv.field)",
+			 pos[0], pos[1], s->lon_idx < 0 ? pos[0] : pos[1]);
+		qpart_strv_free(pos);
+		return -EINVAL;
+	}
+	qpart_strv_free(pos);
+	return 0;
+}
+
+/* Output columns: out.csv.field (default the input fields) with the chunk
+ * and sub-chunk columns appended unless already listed. */
+static int columns(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+{
+	const char *chunk = "chunkId", *sub = "subChunkId";
+	int r;
+	if ((r = qpart_config_str(cfg, "part.chunk", &chunk, err, errlen)) == -EINVAL ||
+	    (r = qpart_config_str(cfg, "part.sub-chunk", &sub, err, errlen)) == -EINVAL)
+		return r;
+	if (!strcmp(chunk, sub)) {
+		snprintf(err, errlen, "--part.chunk and --part.sub-chunk name the same column");
+		return -EINVAL;
+	}
+	char **out = NULL;
+	size_t n = 0;
+	r = qpart_config_list(cfg, "out.csv.field", &out, &n, err, errlen);
+	if (r == -EINVAL || r == -ENOMEM)
+		return r;
+	char **names = out ? out : s->in_fields;
+	if (!out)
+		n = s->nin;
+	s->out_map = calloc(n + 2, sizeof(int));
+	if (!s->out_map) {
+		qpart_strv_free(out);
+		return -ENOMEM;
+	}
+	bool has_chunk = false, has_sub = false;
+	for (size_t i = 0; i < n; ++i) {
+		if (!strcmp(names[i], chunk)) {
+			s->out_map[i] = QPART_COL_CHUNK, has_chunk = true;
+		} else if (!strcmp(names[i], sub)) {
+			s->out_map[i] = QPART_COL_SUB, has_sub = true;
+		} else if ((s->out_map[i] = find_field(s->in_fields, s->nin, names[i])) < 0) {
+			snprintf(err, errlen, "--out.csv.field: %s is not an input field", names[i]);
+			qpart_strv_free(out);
+			return -EINVAL;
+		}
+	}
+	if (!has_chunk)
+		s->out_map[n++] = QPART_COL_CHUNK;
+	if (!has_sub)
+		s->out_map[n++] = QPART_COL_SUB;
+	s->nout = n;
+	qpart_strv_free(out);
+	s->fast = qpart_dialect_equal(&s->in, &s->out) && n == s->nin + 2;
+	for (size_t i = 0; s->fast && i < s->nin; ++i)
+		s->fast = s->out_map[i] == (int)i;
+	return 0;
+}
+
+static int push_path(struct qpart_spec *s, const char *p)
+{
+	char **v = realloc(s->paths, (s->npaths + 2) * sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	s->paths = v;
+	if (!(v[s->npaths] = strdup(p)))
+		return -ENOMEM;
+	v[++s->npaths] = NULL;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_input(struct qpart_spec *s, const char *p, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(p, &st) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "--in.path=%s: %s", p, strerror(e));
+		return -e;
+	}
+	if (S_ISREG(st.st_mode))
+		return st.st_size > 0 ? push_path(s, p) : 0;
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "--in.path=%s: not a file or directory", p);
+		return -EINVAL;
+	}
+	struct dirent **ents;
+	int n = scandir(p, &ents, NULL, NULL);
+	if (n < 0) {
+		int e = errno;
+		snprintf(err, errlen, "--in.path=%s: %s", p, strerror(e));
+		return -e;
+	}
+	char **names = calloc(n + 1, sizeof(char *));
+	int k = 0, r = names ? 0 : -ENOMEM;
+	for (int i = 0; i < n; ++i) {
+		char full[4096];
+		snprintf(full, sizeof(full), "%s/%s", p, ents[i]->d_name);
+		if (r == 0 && ents[i]->d_name[0] != '.' && stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size > 0 && !(names[k++] = strdup(full)))
+			r = -ENOMEM;
+		free(ents[i]);
+	}
+	free(ents);
+	if (names) {
+		qsort(names, k, sizeof(char *), cmp_str);
+		for (int i = 0; i < k; ++i) {
+			if (r == 0)
+				r = push_path(s, names[i]);
+			free(names[i]);
+		}
+		free(names);
+	}
+	return r;
+}
+
+static int inputs(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int r = qpart_config_list(cfg, "in.path", &v, &n, err, errlen);
+	if (r == -ENOENT) {
+		snprintf(err, errlen, "At least one input file must be provided using --in.path.");
+		return -EINVAL;
+	}
+	for (size_t i = 0; r == 0 && i < n; ++i)
+		r = add_input(s, v[i], err, errlen);
+	qpart_strv_free(v);
+	if (r == 0 && s->npaths == 0) {
+		snprintf(err, errlen, "No non-empty input files found among the files and directories "
+			 "specified via --in.path.");
+		r = -EINVAL;
+	}
+	return r;
+}
+
+static int output(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+{
+	const char *dir, *prefix = "chunk";
+	int r = qpart_config_str(cfg, "out.dir", &dir, err, errlen);
+	if (r == -ENOENT) {
+		snprintf(err, errlen, "No output directory specified (use --out.dir).");
+		return -EINVAL;
+	}
+	if (r < 0 || (r = qpart_config_str(cfg, "part.prefix", &prefix, err, errlen)) == -EINVAL)
+		return r;
+	if (!*prefix || strchr(prefix, '/')) {
+		snprintf(err, errlen, "--part.prefix=%s: must be a plain file name prefix", prefix);
+		return -EINVAL;
+	}
+	s->out_dir = strdup(dir);
+	s->prefix = strdup(prefix);
+	if (!s->out_dir || !s->prefix)
+		return -ENOMEM;
+	r = qpart_config_bool(cfg, "out.lz4", &s->lz4, err, errlen);
+	return r == -ENOENT ? 0 : r;
+}
+
+static int limits(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+{
+	long w, mib, maxerr;
+	int r;
+	if ((r = get_int(cfg, "mr.num-workers", 2, &w, err, errlen)) < 0 ||
+	    (r = get_int(cfg, "mr.block-size", 4, &mib, err, errlen)) < 0 ||
+	    (r = get_int(cfg, "max-errors", 0, &maxerr, err, errlen)) < 0)
+		return r;
+	if (w < 1 || w > 64) {
+		snprintf(err, errlen, "--mr.num-workers=%ld: must be between 1 and 64", w);
+		return -EINVAL;
+	}
+	if (mib < 1 || mib > 1024) {
+		snprintf(err, errlen, "The IO block size given by --mr.block-size must be between 1 and "
+			 "1024 MiB.");
+		return -EINVAL;
+	}
+	if (maxerr < 0) {
+		snprintf(err, errlen, "--max-errors=%ld: must not be negative", maxerr);
+		return -EINVAL;
+	}
+	s->workers = (int)w;
+	s->block_size = (size_t)mib << 20;
+	s->max_errors = maxerr;
+	return 0;
+}
+
+int qpart_spec_from_config(const struct qpart_config *cfg, struct qpart_spec *ret, char *err,
+			   size_t errlen)
+{
+	struct qpart_spec s;
+	memset(&s, 0, sizeof(s));
+	int r = qpart_config_list(cfg, "in.csv.field", &s.in_fields, &s.nin, err, errlen);
+	if (r == -ENOENT)
+		snprintf(err, errlen, "Input CSV field names not specified (in.csv.field).");
+	if (r == 0 && s.nin == 0) {
+		snprintf(err, errlen, "in.csv.field is empty");
+		r = -EINVAL;
+	}
+	for (size_t i = 0; r == 0 && i < s.nin; ++i)
+		if (find_field(s.in_fields, i, s.in_fields[i]) >= 0) {
+			snprintf(err, errlen, "in.csv.field: duplicate field %s", s.in_fields[i]);
+			r = -EINVAL;
+		}
+	if (r == 0)
+		r = qpart_dialect_from_config(cfg, "in.csv.", &s.in, err, errlen);
+	if (r == 0)
+		r = qpart_dialect_from_config(cfg, "out.csv.", &s.out, err, errlen);
+	if (r == 0)
+		r = layout(cfg, &s, err, errlen);
+	if (r == 0)
+		r = position(cfg, &s, err, errlen);
+	if (r == 0)
+		r = columns(cfg, &s, err, errlen);
+	if (r == 0)
+		r = output(cfg, &s, err, errlen);
+	if (r == 0)
+		r = limits(cfg, &s, err, errlen);
+	if (r == 0)
+		r = inputs(cfg, &s, err, errlen);
+	if (r < 0) {
+		if (r == -ENOENT)
+			r = -EINVAL;
+		qpart_spec_free(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void qpart_spec_free(struct qpart_spec *s)
+{
+	qchunk_free(s->chunker);
+	qpart_strv_free(s->in_fields);
+	qpart_strv_free(s->paths);
+	free(s->out_map);
+	free(s->out_dir);
+	free(s->prefix);
+	memset(s, 0, sizeof(*s));
+}
