@@ -1,12 +1,14 @@
 # czar.mk: qserv-czar (the SQL front end) -> build/bin/qserv-czar, libqczar.a,
 # unit tests and integration tests with real MySQL clients.
 CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
-	qserv/czar/backend.c qserv/czar/relay.c qserv/czar/session.c qserv/czar/query.c
+	qserv/czar/backend.c qserv/czar/relay.c qserv/czar/session.c qserv/czar/query.c \
+	qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_print.c
 CZAR_LDLIBS := -lmariadb -lmbedcrypto -lpthread
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))
 $(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqcommon.a))
 
 $(eval $(call unit_test,czar_packet_test,qserv/czar/tests/packet_test.c,$(CZAR_LDLIBS),libqczar.a))
+$(eval $(call unit_test,czar_sql_test,qserv/czar/tests/sql_test.c,$(CZAR_LDLIBS),libqczar.a))
 $(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a))
 
 # A Connector/C client the integration tests drive (many concurrent sessions).

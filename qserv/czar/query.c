@@ -1,10 +1,18 @@
-/* query.c: what the czar does with a client's statement (see query.h). */
+/* query.c: what the czar does with a client's statement (see query.h).
+ *
+ * Every statement is parsed first; refusals and syntax errors never reach
+ * a MariaDB.  SELECTs are sent as the printer writes them back (so what
+ * runs is exactly the tree the czar analysed); SHOW and DESCRIBE go to the
+ * czar's MariaDB as written; SET is accepted and ignored (the czar is
+ * read-only and answers in utf8mb4); USE, KILL and SHOW PROCESSLIST are
+ * answered here. */
 #include "query.h"
 
-#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/socket.h>
 
 #include <mariadb/mysql.h>
 #include <mariadb/mysqld_error.h>
@@ -12,49 +20,144 @@
 #include "myproto.h"
 #include "relay.h"
 #include "session.h"
+#include "sql.h"
 
-static size_t first_word(const char *sql, size_t len, char *w, size_t cap)
+static void processlist(struct sess *s, int full)
 {
-	size_t i = 0, n = 0;
+	static const char *const names[] = { "Id", "User", "Host", "db", "Command", "Time", "State", "Info" };
+	struct myp_column col;
+	struct sess *x;
+	unsigned i;
+	time_t now = time(NULL);
 
-	while (i < len && isspace((unsigned char)sql[i]))
-		i++;
-	while (i < len && n + 1 < cap && isalpha((unsigned char)sql[i]))
-		w[n++] = sql[i++];
-	w[n] = 0;
-	return n;
+	myp_column_count(&s->conn, 8);
+	for (i = 0; i < 8; i++) {
+		memset(&col, 0, sizeof(col));
+		col.name = col.org_name = names[i];
+		col.charset = (i == 0 || i == 5) ? MYP_CHARSET_BINARY : MYP_CHARSET_UTF8MB4;
+		col.type = (i == 0 || i == 5) ? MYSQL_TYPE_LONGLONG : MYSQL_TYPE_VAR_STRING;
+		col.length = (i == 7) ? 400 : 64;
+		col.flags = (i == 0 || i == 5) ? (NOT_NULL_FLAG | BINARY_FLAG | NUM_FLAG) : 0;
+		myp_column(&s->conn, &col, 0);
+	}
+	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	pthread_mutex_lock(&s->cz->lock);
+	for (x = s->cz->sessions; x; x = x->next) {
+		char id[24], t[24], info[401];
+		const char *v[8];
+		unsigned long len[8];
+		snprintf(id, sizeof(id), "%u", x->id);
+		snprintf(t, sizeof(t), "%lld", (long long)(now - x->since));
+		snprintf(info, full ? sizeof(info) : 101, "%s", x->info ? x->info : "");
+		v[0] = id;
+		v[1] = x->user;
+		v[2] = x->host;
+		v[3] = x->db[0] ? x->db : NULL;
+		v[4] = x->command;
+		v[5] = t;
+		v[6] = x->killed ? "Killed" : "";
+		v[7] = x->info ? info : NULL;
+		for (i = 0; i < 8; i++)
+			len[i] = v[i] ? strlen(v[i]) : 0;
+		myp_row(&s->conn, v, len, 8);
+	}
+	pthread_mutex_unlock(&s->cz->lock);
+	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+}
+
+/* KILL [QUERY] id: stops the statement of session id (and, without QUERY,
+ * closes its connection).  Only the session's own user may kill it. */
+static void kill_session(struct sess *s, int64_t id, int query_only)
+{
+	struct sess *x;
+	unsigned long tid = 0;
+	int found = 0, allowed = 0;
+
+	pthread_mutex_lock(&s->cz->lock);
+	for (x = s->cz->sessions; x; x = x->next)
+		if ((int64_t)x->id == id) {
+			found = 1;
+			allowed = !strcmp(x->user, s->user);
+			if (allowed) {
+				x->killed = 1;
+				tid = x->backend_tid;
+				if (!query_only)
+					shutdown(x->conn.fd, SHUT_RDWR);
+			}
+			break;
+		}
+	pthread_mutex_unlock(&s->cz->lock);
+	if (!found) {
+		myp_err(&s->conn, ER_NO_SUCH_THREAD, NULL, "Unknown thread id: %lld", (long long)id);
+		return;
+	}
+	if (!allowed) {
+		myp_err(&s->conn, ER_KILL_DENIED_ERROR, "HY000", "You are not owner of thread %lld", (long long)id);
+		return;
+	}
+	if (tid)
+		backend_kill_query(s->cz->backend, tid);
+	myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+}
+
+static void run_select(struct sess *s, const struct sql_stmt *st)
+{
+	struct sql_out o = { 0 };
+
+	sql_print_select(&o, st->select);
+	if (o.oom) {
+		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
+	} else {
+		relay_run(s, o.s, o.len);
+	}
+	sql_out_free(&o);
 }
 
 void query_run(struct sess *s, const char *sql, size_t len)
 {
-	char w[16];
+	struct sql_stmt *st;
+	struct sql_error err;
+	int rc;
 
-	first_word(sql, len, w, sizeof(w));
-	if (!strcasecmp(w, "SET")) {
-		/* Session settings from client libraries (autocommit, names):
-		 * the czar is read-only and always answers in utf8mb4. */
+	pthread_mutex_lock(&s->cz->lock);
+	s->cz->queries++;
+	pthread_mutex_unlock(&s->cz->lock);
+	rc = sql_parse(sql, len, &st, &err);
+	if (rc == -ENOMEM) {
+		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
+		return;
+	}
+	if (rc < 0) {
+		myp_err(&s->conn, err.code, NULL, "%s", err.msg);
+		return;
+	}
+	switch (st->kind) {
+	case SQL_SELECT:
+		run_select(s, st);
+		break;
+	case SQL_SHOW:
+	case SQL_DESCRIBE:
+		relay_run(s, sql, len);
+		break;
+	case SQL_SHOW_PROCESSLIST:
+		processlist(s, st->show_full);
+		break;
+	case SQL_SET:
 		myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
-		return;
-	}
-	static const char *const refused[] = { "INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP",
-		"ALTER", "TRUNCATE", "RENAME", "LOAD", "GRANT", "REVOKE", "CALL", "DO", "HANDLER", "LOCK",
-		"UNLOCK", "FLUSH", "INSTALL", "UNINSTALL", "OPTIMIZE", "REPAIR", "ANALYZE", "PREPARE",
-		"EXECUTE", "DEALLOCATE", "START", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "XA", NULL };
-	size_t i;
-
-	for (i = 0; refused[i]; i++)
-		if (!strcasecmp(w, refused[i])) {
-			myp_err(&s->conn, ER_NOT_SUPPORTED_YET, NULL,
-				"qserv-czar is read-only and answers SELECT, SHOW and DESCRIBE; %s is refused", refused[i]);
-			return;
+		break;
+	case SQL_USE:
+		if (strlen(st->db) >= sizeof(s->db))
+			myp_err(&s->conn, ER_BAD_DB_ERROR, NULL, "Unknown database '%.64s'", st->db);
+		else if (query_check_db(s, st->db) == 0) {
+			snprintf(s->db, sizeof(s->db), "%s", st->db);
+			myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
 		}
-	if (strcasecmp(w, "SELECT") && strcasecmp(w, "SHOW") && strcasecmp(w, "DESCRIBE") &&
-	    strcasecmp(w, "DESC")) {
-		myp_err(&s->conn, ER_PARSE_ERROR, NULL,
-			"You have an error in your SQL syntax near '%.40s' at line 1", sql);
-		return;
+		break;
+	case SQL_KILL:
+		kill_session(s, st->kill_id, st->kill_query);
+		break;
 	}
-	relay_run(s, sql, len);
+	sql_stmt_free(st);
 }
 
 void query_field_list(struct sess *s, const char *arg, size_t len)

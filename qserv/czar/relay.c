@@ -105,7 +105,7 @@ void relay_run(struct sess *s, const char *sql, size_t len)
 	}
 	res = mysql_use_result(bc->my);
 	if (!res) {
-		if (mysql_field_count(bc->my) == 0) {
+		if (mysql_errno(bc->my) == 0 && mysql_field_count(bc->my) == 0) {
 			myp_ok(&s->conn, mysql_affected_rows(bc->my), SERVER_STATUS_AUTOCOMMIT, NULL);
 		} else {
 			forward_error(s, bc->my);

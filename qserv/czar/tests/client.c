@@ -45,6 +45,11 @@ static int run_query(const char *sql)
 		return 0;
 	}
 	res = mysql_store_result(my);
+	if (!res && mysql_errno(my)) {
+		printf("ERROR %u (%s): %s\n", mysql_errno(my), mysql_sqlstate(my), mysql_error(my));
+		mysql_close(my);
+		return 0;
+	}
 	if (!res) {
 		printf("OK %llu\n", (unsigned long long)mysql_affected_rows(my));
 		mysql_close(my);

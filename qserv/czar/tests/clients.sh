@@ -11,7 +11,7 @@ trap 'czar_cleanup "$T"' EXIT INT TERM
 CLIENT=$BUILD/tests/czar-client
 PY=/usr/bin/python3
 
-tap_plan 20
+tap_plan 24
 czar_mariadb_start "$T" || { tap_fail "private mariadbd starts" "$(tail -5 "$T/my.err")"; exit 1; }
 PORT=$(czar_free_port)
 czar_start "$T" "$PORT" "$T/my.sock" --max-connections 300 || { tap_fail "qserv-czar starts" "$(cat "$T/czar.log")"; exit 1; }
@@ -110,6 +110,68 @@ JSEOF
 else
 	tap_skip "mysql2: types, NULLs, binary, refusal" "npm mysql2 not installed (make deps)"
 fi
+
+# The czar sends SELECTs as its printer writes them: every expression must
+# mean, to MariaDB, what the client wrote (values and result types).
+cat >"$T/exprs" <<'XEOF'
+1 + 2 * 3 - 4 / 5
+7 DIV 2 + 7 MOD 3 - 7 % 4
+-2 * -3 - - 4
+1 | 2 & 3 << 4 >> 1 ^ 5
+~0 >> 60
+!0 + !1
+NOT 1 = 2
+1 = 1 = 1
+2 BETWEEN 1 AND 3 = 1
+1 AND 0 OR 1 XOR 1
+1 && 0 || 1
+NULL <=> NULL
+NULL = NULL
+3 IN (1, 2, 3) AND 4 NOT IN (1, NULL)
+'abc' LIKE 'a%' AND 'a_c' LIKE 'a!_c' ESCAPE '!'
+'abc' NOT REGEXP '^b'
+NULL IS NULL AND 0 IS NOT TRUE AND 1 IS TRUE
+CASE WHEN 1 > 2 THEN 'x' WHEN 2 > 1 THEN 'y' ELSE 'z' END
+CASE 3 WHEN 1 THEN 'a' WHEN 3 THEN 'c' END
+CAST(2.567 AS DECIMAL(5,2)) + CAST('7' AS SIGNED)
+BINARY 'a' = 'A'
+'it''s' = "it's"
+X'41' = _binary 0x41
+COALESCE(NULL, 1.5e0) + ABS(-3) + ROUND(2.5) + FLOOR(-1.5) + POW(2, 10)
+CONCAT('a', NULL) IS NULL
+IF(1 > 2, 'yes', 'no')
+LEFT('abcdef', 3) = 'abc'
+1 - 2 - 3
+2 * 3 % 4
+-(1 + 2) * 3
+XEOF
+bad=0 n=0
+while IFS= read -r e; do
+	n=$((n + 1))
+	"$CLIENT" -S "$T/my.sock" -u root query "SELECT $e AS v" >"$T/e.direct" 2>&1
+	"$CLIENT" -h 127.0.0.1 -P "$PORT" -u qsmaster -p "$CZAR_PW" query "SELECT $e AS v" >"$T/e.czar" 2>&1
+	if ! cmp -s "$T/e.direct" "$T/e.czar"; then
+		bad=$((bad + 1)); tap_diag "differs: $e"; tap_diag "$(cat "$T/e.direct" "$T/e.czar")"
+	fi
+done <"$T/exprs"
+tap_is "$bad" 0 "$n expressions: printed SQL gives MariaDB's own values and types"
+
+# SHOW PROCESSLIST and KILL QUERY of a running statement.
+"$CLIENT" -h 127.0.0.1 -P "$PORT" -u qsmaster -p "$CZAR_PW" query 'SELECT SLEEP(60) AS s' >"$T/sleep.out" 2>&1 &
+SLEEPER=$!
+id=
+for _ in $(seq 100); do
+	id=$(viacz -N -e 'SHOW PROCESSLIST' | awk -F'\t' '$5 == "Query" && $8 ~ /SLEEP/ { print $1 }')
+	[ -n "$id" ] && break
+	sleep 0.1
+done
+tap_ok "SHOW PROCESSLIST shows the running statement" test -n "$id"
+viacz -e "KILL QUERY $id" >/dev/null 2>&1
+wait $SLEEPER
+out=$(cat "$T/sleep.out")
+case "$out" in *"ERROR 1317 (70100)"*|"col s"*"1") tap_pass "KILL QUERY interrupts it" ;; *) tap_fail "KILL QUERY interrupts it" "$out" ;; esac
+out=$(viacz -e 'KILL QUERY 999999' 2>&1)
+case "$out" in *"ERROR 1094"*) tap_pass "KILL of an unknown id: 1094" ;; *) tap_fail "KILL of an unknown id: 1094" "$out" ;; esac
 
 out=$("$CLIENT" -h 127.0.0.1 -P "$PORT" -u qsmaster -p "$CZAR_PW" concurrent 250 5 2>&1)
 tap_is "$out" "ok 250" "250 concurrent Connector/C sessions, 5 checked queries each"
