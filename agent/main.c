@@ -10,6 +10,7 @@
  * Host mode (--host) runs the same agent on an ordinary Linux machine for
  * tests: no hostname, network or power handling; paths come from options. */
 #include "config.h"
+#include "disks.h"
 #include "inventory.h"
 #include "net.h"
 #include "power.h"
@@ -17,7 +18,6 @@
 #include "supervise.h"
 
 #include "log.h"
-#include "storage/qstorage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,8 +45,7 @@ struct agent {
 	char uuid[40];
 	char hostname[64];
 	struct inventory inv;
-	struct qstorage_disk *disks;
-	size_t n_disks;
+	struct agent_disks disks;
 	struct supervisor sup;
 	struct status_server *status;
 	struct power_buttons power;
@@ -118,17 +117,6 @@ static void read_identity(struct agent *a)
 	log_warn("no SMBIOS product UUID; using %s for this boot", a->uuid);
 }
 
-static void read_disks(struct agent *a)
-{
-	char err[256];
-
-	qstorage_disks_free(a->disks, a->n_disks);
-	a->disks = NULL;
-	a->n_disks = 0;
-	if (qstorage_discover(a->sysfs, 0, &a->disks, &a->n_disks, err, sizeof(err)) < 0)
-		log_warn("disk discovery: %s", err);
-}
-
 static json_t *addresses_json(const struct inventory *inv)
 {
 	json_t *all = json_array();
@@ -168,13 +156,13 @@ static void publish(struct agent *a)
 	if (!a->status)
 		return;
 	inventory_refresh_nics(&a->inv, a->sysfs);
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:o, s:o, s:i, s:I, s:o, s:o, s:i}",
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:o, s:o, s:i, s:I, s:o, s:o, s:o, s:i}",
 		"version", AGENT_VERSION, "uuid", a->uuid, "role", config_role_name(a->cfg.role),
 		"hostname", a->hostname, "uptime_s", (json_int_t)(now / 1000),
 		"agent_start_s", a->start_ms / 1000.0,
 		"addresses", addresses_json(&a->inv), "nics", nics_json(&a->inv),
 		"cpus", a->inv.cpus, "mem_bytes", (json_int_t)a->inv.mem_bytes,
-		"disks", qstorage_disks_json(a->disks, a->n_disks),
+		"disks", disks_json(&a->disks), "storage", disks_storage_json(&a->disks),
 		"processes", sup_json(&a->sup, now), "config_problems", a->config_problems);
 	json = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
@@ -185,7 +173,11 @@ static void publish(struct agent *a)
 			now / 1000.0);
 		fprintf(m, "# TYPE qserv_node_info gauge\nqserv_node_info{role=\"%s\",uuid=\"%s\",hostname=\"%s\",version=\"%s\"} 1\n",
 			config_role_name(a->cfg.role), a->uuid, a->hostname, AGENT_VERSION);
-		fprintf(m, "# TYPE qserv_node_disks gauge\nqserv_node_disks %zu\n", a->n_disks);
+		char *dm = disks_metrics(&a->disks);
+
+		if (dm)
+			fputs(dm, m);
+		free(dm);
 		fprintf(m, "# TYPE qserv_process_up gauge\n");
 		for (int i = 0; i < a->sup.n; i++)
 			fprintf(m, "qserv_process_up{name=\"%s\"} %d\n", a->sup.svc[i].name,
@@ -270,7 +262,7 @@ static void shutdown_node(struct agent *a, bool poweroff)
 static int event_loop(struct agent *a)
 {
 	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 0, 1000000 } };
-	struct pollfd pfd[2 + POWER_MAX_FDS];
+	struct pollfd pfd[3 + POWER_MAX_FDS];
 	sigset_t mask;
 	int sfd, tfd;
 
@@ -287,14 +279,15 @@ static int event_loop(struct agent *a)
 	}
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = disks_watch_fd(&a->disks), .events = POLLIN };
 	for (size_t i = 0; i < a->power.n; i++)
-		pfd[2 + i] = (struct pollfd){ .fd = a->power.fds[i], .events = POLLIN };
+		pfd[3 + i] = (struct pollfd){ .fd = a->power.fds[i], .events = POLLIN };
 
 	for (;;) {
 		struct signalfd_siginfo si;
 		uint64_t ticks;
 
-		if (poll(pfd, 2 + a->power.n, -1) < 0 && errno != EINTR) {
+		if (poll(pfd, 3 + a->power.n, -1) < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			return 111;
 		}
@@ -302,7 +295,7 @@ static int event_loop(struct agent *a)
 			if (si.ssi_signo == SIGCHLD) {
 				sup_reap(&a->sup, sup_now_ms());
 			} else if (si.ssi_signo == SIGHUP) {
-				read_disks(a);
+				disks_rescan(&a->disks);
 			} else {
 				log_info("signal %d", (int)si.ssi_signo);
 				shutdown_node(a, false);
@@ -313,8 +306,10 @@ static int event_loop(struct agent *a)
 			sup_tick(&a->sup, sup_now_ms());
 			publish(a);
 		}
+		if (pfd[2].revents & POLLIN)
+			disks_on_event(&a->disks);
 		for (size_t i = 0; i < a->power.n; i++) {
-			if (pfd[2 + i].revents & POLLIN && power_pressed(a->power.fds[i])) {
+			if (pfd[3 + i].revents & POLLIN && power_pressed(a->power.fds[i])) {
 				log_info("power button pressed");
 				shutdown_node(a, true);
 				pause();
@@ -416,25 +411,27 @@ int main(int argc, char **argv)
 			log_info("network: %d interface(s) configured (%s)", n, a.cfg.ip);
 	}
 
-	read_disks(&a);
-	for (size_t i = 0; i < a.n_disks; i++)
-		log_info("disk %s: %s, %llu MiB, %s, %s", a.disks[i].name, a.disks[i].id,
-			 (unsigned long long)(a.disks[i].size_bytes >> 20), a.disks[i].transport,
-			 a.disks[i].rotational ? "rotational" : "non-rotational");
-
 	if (!a.host_mode)
 		power_open(&a.power, "/dev/input");
 	if (status_start(a.status_addr, (uint16_t)a.status_port, &a.status, err, sizeof(err)) < 0) {
 		log_error("status server: %s", err);
 		return 111;
 	}
-	sup_tick(&a.sup, sup_now_ms());
 	publish(&a);
 	log_info("agent ready: /status on port %u", a.status_port);
+
+	/* Disks after the status server, so a long first provisioning is
+	 * visible from outside.  Host mode only discovers. */
+	a.disks.provision = !a.host_mode;
+	a.disks.opts = (struct qstorage_opts){ .sysfs_root = a.sysfs, .selector = a.cfg.disks,
+		.wipe = a.cfg.wipe, .node_uuid = a.uuid, .flags = QSTORAGE_F_TMPFS };
+	disks_start(&a.disks);
+	sup_tick(&a.sup, sup_now_ms());
+	publish(&a);
 
 	n = event_loop(&a);
 	power_close(&a.power);
 	sup_free(&a.sup);
-	qstorage_disks_free(a.disks, a.n_disks);
+	disks_stop(&a.disks);
 	return n;
 }
