@@ -152,6 +152,19 @@ static void mount_ours(struct ctx *c, struct qstorage_disk *d, const struct qsto
 	int r;
 
 	snprintf(label, sizeof(label), "qserv-%s%d", qstorage_pool_name(d->pool), d->index);
+	mountpoint_of(c, d, mnt, sizeof(mnt));
+	if (c->o.flags & QSTORAGE_F_DRYRUN) { /* look, never wait or tell the kernel anything */
+		char name[64];
+		if (find_partition(c, d, p->part_no, name, sizeof(name), &maj, &min) == 0 &&
+		    qs_find_mount(maj, min, d->mountpoint, sizeof(d->mountpoint)) == 1) {
+			REASON(d, "ours: %s (%s), already mounted at %s", label, d->fs_type,
+			       d->mountpoint);
+			fill_usage(d);
+		} else {
+			REASON(d, "ours: %s (%s), would check and mount at %s", label, d->fs_type, mnt);
+		}
+		return;
+	}
 	if ((r = partition_dev(c, d, p, &maj, &min, err, sizeof(err))) < 0) {
 		d->state = QSTORAGE_ERROR;
 		REASON(d, "ours (%s) but %s", label, err);
@@ -160,11 +173,6 @@ static void mount_ours(struct ctx *c, struct qstorage_disk *d, const struct qsto
 	if (qs_find_mount(maj, min, d->mountpoint, sizeof(d->mountpoint)) == 1) {
 		REASON(d, "ours: %s (%s), already mounted at %s", label, d->fs_type, d->mountpoint);
 		fill_usage(d);
-		return;
-	}
-	mountpoint_of(c, d, mnt, sizeof(mnt));
-	if (c->o.flags & QSTORAGE_F_DRYRUN) {
-		REASON(d, "ours: %s (%s), would check and mount at %s", label, d->fs_type, mnt);
 		return;
 	}
 	if ((r = qs_fsck(d->part_dev, d->fs_type, err, sizeof(err))) < 0 ||

@@ -11,3 +11,4 @@ $(eval $(call unit_test,storage_selector_test,storage/tests/selector_test.c,$(ST
 $(eval $(call unit_test,storage_probe_test,storage/tests/probe_test.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))
 $(eval $(call program,qstorage,storage/qstorage.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))
 INTEG_TESTS += storage/tests/loop_provision.sh
+$(eval $(call unit_test,storage_plan_test,storage/tests/plan_test.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))
