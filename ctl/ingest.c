@@ -1,0 +1,720 @@
+/* ingest.c: `qservctl ingest DIR`, a whole qserv-ingest dataset through the
+ * controller's API.
+ *
+ *   qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]
+ *            [--transfer auto|file|upload] [--no-publish] [-q] DIR
+ *
+ * DIR holds metadata.json (version 12: "database" names the database JSON,
+ * "tables"[] each with a "schema" table JSON and "data"[] entries of a
+ * "directory" with "chunks"/"overlaps" lists (chunk_<id>.txt,
+ * chunk_<id>_overlap.txt) or "files" for regular tables).  Steps: register
+ * the database and tables (directors first), load the files in
+ * transactions of --batch files with -j contributions in parallel (chunk
+ * placement asked from the controller, rows sent to the worker as a
+ * file:// URL when the worker is on this host, else uploaded), commit,
+ * publish, build the director index when the database does not build it at
+ * commit, then compare the row counts the workers hold with the input.
+ *
+ * Resuming: the state file (default DIR/.qservctl-ingest.state) gets
+ * "open T", "file T table path" and "commit T"/"abort T" lines, fsync'd,
+ * before and after each step.  A rerun skips files of committed
+ * transactions, asks the controller about transactions left open (a
+ * FINISHED one counts as committed, any other is aborted, which removes its
+ * rows), so an interrupted ingest never duplicates or loses rows. */
+#include "ctl.h"
+#include "../qserv/controller/qhttpc.h"
+#include "../qserv/controller/qjson.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum transfer { TR_AUTO, TR_FILE, TR_UPLOAD };
+
+struct tbl {
+	char name[65];
+	json_t *json;               /* the table JSON as read */
+	bool partitioned, director;
+	unsigned long long expect_rows, expect_overlap;
+};
+
+struct job {
+	size_t t;                   /* index in ing.t */
+	char path[PATH_MAX];        /* absolute */
+	char rel[PATH_MAX];         /* relative to DIR: the resume key */
+	int32_t chunk;
+	bool overlap, done;
+	unsigned long long bytes;
+};
+
+struct ing {
+	const char *url, *dir, *state_path;
+	int par, batch;
+	enum transfer transfer;
+	bool publish, quiet;
+	char db[65];
+	json_t *dbjson;
+	const char *charset;
+	json_t *meta;
+	struct tbl *t;
+	size_t nt;
+	struct job *j;
+	size_t nj;
+	FILE *state;
+	json_t *regular;            /* locations of every worker */
+	json_t *chunk_loc;          /* "chunk" -> location (cache) */
+	pthread_mutex_t mu;
+	/* the running batch */
+	size_t *batch_v, batch_n, next;
+	long long trans;
+	bool failed;
+	char err[2048];
+	/* progress */
+	size_t files_done, files_total;
+	unsigned long long rows, bytes;
+	double t0, last_print;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static json_t *load_json(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	json_error_t je;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	json_t *j = json_load_file(path, 0, &je);
+	if (!j)
+		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+	else if (!json_is_object(j)) {
+		snprintf(err, errlen, "%s: not a JSON object", path);
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+static int api(struct ing *g, const char *method, const char *path, json_t *body, json_t **ret,
+	       char *err, size_t errlen)
+{
+	char url[1024];
+	snprintf(url, sizeof url, "%s%s", g->url, path);
+	return qhttpc_json(method, url, body, ret, err, errlen);
+}
+
+/* -- dataset ------------------------------------------------------------- */
+
+static int add_job(struct ing *g, size_t t, const char *dir, const char *file, int32_t chunk, bool overlap,
+		   char *err, size_t errlen)
+{
+	struct job *v = realloc(g->j, (g->nj + 1) * sizeof *v);
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	g->j = v;
+	struct job *j = &v[g->nj];
+	memset(j, 0, sizeof *j);
+	j->t = t, j->chunk = chunk, j->overlap = overlap;
+	snprintf(j->rel, sizeof j->rel, "%s%s%s", dir, *dir ? "/" : "", file);
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof p, "%s/%s", g->dir, j->rel);
+	struct stat st;
+	if (!realpath(p, j->path) || stat(j->path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s (listed in metadata.json)", p, strerror(errno));
+		return -ENOENT;
+	}
+	j->bytes = (unsigned long long)st.st_size;
+	g->nj++;
+	return 0;
+}
+
+static int add_table_data(struct ing *g, size_t ti, json_t *data, char *err, size_t errlen)
+{
+	size_t i, k;
+	json_t *d, *v;
+	json_array_foreach(data, i, d) {
+		const char *dir = qjson_str(d, "directory", "");
+		char name[64];
+		int r;
+		json_array_foreach(json_object_get(d, "chunks"), k, v) {
+			int32_t c = (int32_t)(json_is_integer(v) ? json_integer_value(v) : atoi(json_string_value(v) ?: "-1"));
+			snprintf(name, sizeof name, "chunk_%d.txt", c);
+			if ((r = add_job(g, ti, dir, name, c, false, err, errlen)))
+				return r;
+		}
+		json_array_foreach(json_object_get(d, "overlaps"), k, v) {
+			int32_t c = (int32_t)(json_is_integer(v) ? json_integer_value(v) : atoi(json_string_value(v) ?: "-1"));
+			snprintf(name, sizeof name, "chunk_%d_overlap.txt", c);
+			if ((r = add_job(g, ti, dir, name, c, true, err, errlen)))
+				return r;
+		}
+		json_array_foreach(json_object_get(d, "files"), k, v) {
+			if (!json_is_string(v)) {
+				snprintf(err, errlen, "table %s: 'files' must list file names", g->t[ti].name);
+				return -EINVAL;
+			}
+			if ((r = add_job(g, ti, dir, json_string_value(v), -1, false, err, errlen)))
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int read_dataset(struct ing *g, char *err, size_t errlen)
+{
+	if (!(g->meta = load_json(g->dir, "metadata.json", err, errlen)))
+		return -EINVAL;
+	long long ver = qjson_int(g->meta, "version", 0);
+	if (ver != 12)
+		fprintf(stderr, "qservctl: warning: metadata.json version %lld (this tool follows version 12)\n", ver);
+	g->charset = qjson_str(g->meta, "charset_name", "latin1");
+	const char *dbf = qjson_str(g->meta, "database", NULL);
+	json_t *tables = json_object_get(g->meta, "tables");
+	if (!dbf || !json_is_array(tables)) {
+		snprintf(err, errlen, "%s/metadata.json: needs \"database\" and \"tables\"", g->dir);
+		return -EINVAL;
+	}
+	if (!(g->dbjson = load_json(g->dir, dbf, err, errlen)))
+		return -EINVAL;
+	snprintf(g->db, sizeof g->db, "%s", qjson_str(g->dbjson, "database", ""));
+	size_t n = json_array_size(tables);
+	g->t = calloc(n ? n : 1, sizeof *g->t);
+	/* directors first: children name them when they are registered */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(tables, i, e) {
+			const char *sf = qjson_str(e, "schema", NULL);
+			json_t *tj = sf ? load_json(g->dir, sf, err, errlen) : NULL;
+			if (!tj) {
+				if (!sf)
+					snprintf(err, errlen, "metadata.json: table %zu has no \"schema\"", i + 1);
+				return -EINVAL;
+			}
+			const char *dt = qjson_str(tj, "director_table", "");
+			const char *name = qjson_str(tj, "table", "");
+			bool part = qjson_int(tj, "is_partitioned", 0) != 0;
+			bool director = part && (!*dt || !strcmp(dt, name));
+			if ((pass == 0) != director) {
+				json_decref(tj);
+				continue;
+			}
+			struct tbl *t = &g->t[g->nt];
+			snprintf(t->name, sizeof t->name, "%s", name);
+			t->json = tj, t->partitioned = part, t->director = director;
+			json_object_set_new(tj, "database", json_string(g->db));
+			int r = add_table_data(g, g->nt++, json_object_get(e, "data"), err, errlen);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Rows in a file: its line terminators (plus a last unterminated line). */
+static int count_rows(const char *path, unsigned long long *ret)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	static __thread char buf[1 << 20];
+	unsigned long long n = 0;
+	char last = '\n';
+	ssize_t k;
+	while ((k = read(fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf, *end = buf + k; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+			n++;
+		last = buf[k - 1];
+	}
+	close(fd);
+	if (k < 0)
+		return -EIO;
+	*ret = n + (last != '\n');
+	return 0;
+}
+
+/* -- state file ---------------------------------------------------------- */
+
+static int state_write(struct ing *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int state_write(struct ing *g, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(g->state, fmt, ap);
+	va_end(ap);
+	if (fflush(g->state) || fsync(fileno(g->state)))
+		return -errno;
+	return 0;
+}
+
+static struct job *find_job(struct ing *g, const char *table, const char *rel)
+{
+	for (size_t i = 0; i < g->nj; i++)
+		if (!strcmp(g->j[i].rel, rel) && !strcmp(g->t[g->j[i].t].name, table))
+			return &g->j[i];
+	return NULL;
+}
+
+/* Replays the state file: files of committed transactions are done;
+ * transactions left open are resolved with the controller. */
+static int state_resume(struct ing *g, char *err, size_t errlen)
+{
+	FILE *f = fopen(g->state_path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	char line[PATH_MAX + 200];
+	long long *open = NULL;
+	size_t nopen = 0;
+	struct { long long tid; struct job *j; } *files = NULL;
+	size_t nfiles = 0;
+	int r = 0;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		long long tid;
+		char table[65];
+		int off = 0;
+		if (sscanf(line, "open %lld", &tid) == 1) {
+			open = realloc(open, (nopen + 1) * sizeof *open);
+			open[nopen++] = tid;
+		} else if (sscanf(line, "file %lld %64s %n", &tid, table, &off) == 2 && off) {
+			struct job *j = find_job(g, table, line + off);
+			if (j) {
+				files = realloc(files, (nfiles + 1) * sizeof *files);
+				files[nfiles].tid = tid, files[nfiles++].j = j;
+			}
+		} else if (sscanf(line, "commit %lld", &tid) == 1 || sscanf(line, "abort %lld", &tid) == 1) {
+			bool commit = line[0] == 'c';
+			for (size_t i = 0; i < nopen; i++)
+				if (open[i] == tid)
+					open[i] = commit ? -tid : 0;
+		}
+	}
+	fclose(f);
+	for (size_t i = 0; i < nopen && !r; i++) {
+		long long tid = open[i];
+		if (tid > 0) {
+			/* left open by an interrupted run: ask the controller */
+			char path[64];
+			json_t *rep = NULL;
+			snprintf(path, sizeof path, "/ingest/trans/%lld", tid);
+			r = api(g, "GET", path, NULL, &rep, err, errlen);
+			if (r)
+				break;
+			const char *st = qjson_str(json_object_get(rep, "transaction"), "state", "");
+			bool finished = !strcmp(st, "FINISHED");
+			json_decref(rep);
+			if (!finished) {
+				snprintf(path, sizeof path, "/ingest/trans/%lld?abort=1", tid);
+				if (strcmp(st, "ABORTED") && (r = api(g, "PUT", path, NULL, NULL, err, errlen)))
+					break;
+				fprintf(stderr, "qservctl: transaction %lld of an interrupted run aborted\n", tid);
+			}
+			state_write(g, "%s %lld\n", finished ? "commit" : "abort", tid);
+			open[i] = finished ? -tid : 0;
+			tid = open[i];
+		}
+		if (tid < 0)
+			for (size_t k = 0; k < nfiles; k++)
+				if (files[k].tid == -tid)
+					files[k].j->done = true;
+	}
+	free(open);
+	free(files);
+	return r;
+}
+
+/* -- loading ------------------------------------------------------------- */
+
+static bool local_host(const char *h)
+{
+	return !strncmp(h, "127.", 4) || !strcmp(h, "localhost") || !strcmp(h, "::1");
+}
+
+/* Sends one file to one worker location. */
+static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long long *ret_rows,
+		      char *err, size_t errlen)
+{
+	struct tbl *t = &g->t[j->t];
+	const char *host = qjson_str(loc, "http_host", qjson_str(loc, "host", ""));
+	int port = (int)qjson_int(loc, "http_port", qjson_int(loc, "port", 0));
+	bool upload = g->transfer == TR_UPLOAD || (g->transfer == TR_AUTO && !local_host(host));
+	static const char *const dk[] = { "fields_terminated_by", "fields_enclosed_by", "fields_escaped_by",
+					  "lines_terminated_by" };
+	json_t *rep = NULL;
+	char url[PATH_MAX + 512], e[1500];
+	int r;
+	if (!upload) {
+		json_t *body = json_pack("{s:I, s:s, s:i, s:i, s:s, s:s}", "transaction_id", (json_int_t)g->trans,
+					 "table", t->name, "chunk", j->chunk, "overlap", j->overlap ? 1 : 0,
+					 "charset_name", g->charset, "database", g->db);
+		char fu[PATH_MAX + 8];
+		snprintf(fu, sizeof fu, "file://%s", j->path);
+		json_object_set_new(body, "url", json_string(fu));
+		for (int i = 0; i < 4; i++) {
+			const char *v = qjson_str(t->json, dk[i], qjson_str(g->meta, dk[i], NULL));
+			if (v)
+				json_object_set_new(body, dk[i], json_string(v));
+		}
+		snprintf(url, sizeof url, "http://%s:%d/ingest/file", host, port);
+		r = qhttpc_json("POST", url, body, &rep, e, sizeof e);
+		json_decref(body);
+	} else {
+		size_t off = (size_t)snprintf(url, sizeof url,
+			"http://%s:%d/ingest/csv?transaction_id=%lld&table=%s&chunk=%d&overlap=%d&database=%s&charset_name=%s",
+			host, port, g->trans, t->name, j->chunk, j->overlap ? 1 : 0, g->db, g->charset);
+		for (int i = 0; i < 4; i++) {
+			const char *v = qjson_str(t->json, dk[i], qjson_str(g->meta, dk[i], NULL));
+			char *ev = v ? qhttpc_escape(v) : NULL;
+			if (ev)
+				off += (size_t)snprintf(url + off, sizeof url - off, "&%s=%s", dk[i], ev);
+			free(ev);
+		}
+		r = qhttpc_post_file(url, j->path, &rep, e, sizeof e);
+	}
+	if (r)
+		snprintf(err, errlen, "%s (table %s) -> %s: %s", j->rel, t->name, qjson_str(loc, "worker", host), e);
+	else
+		*ret_rows = (unsigned long long)qjson_int(json_object_get(rep, "contrib"), "num_rows", 0);
+	json_decref(rep);
+	return r;
+}
+
+/* Where chunk c goes (cached: placement is stable). */
+static json_t *chunk_location(struct ing *g, int32_t c, char *err, size_t errlen)
+{
+	char key[16];
+	snprintf(key, sizeof key, "%d", c);
+	pthread_mutex_lock(&g->mu);
+	json_t *loc = json_object_get(g->chunk_loc, key);
+	json_incref(loc);
+	pthread_mutex_unlock(&g->mu);
+	if (loc)
+		return loc;
+	json_t *body = json_pack("{s:I, s:i}", "transaction_id", (json_int_t)g->trans, "chunk", c), *rep = NULL;
+	int r = api(g, "POST", "/ingest/chunk", body, &rep, err, errlen);
+	json_decref(body);
+	if (r)
+		return NULL;
+	loc = json_incref(json_object_get(rep, "location"));
+	json_decref(rep);
+	pthread_mutex_lock(&g->mu);
+	json_object_set(g->chunk_loc, key, loc);
+	pthread_mutex_unlock(&g->mu);
+	return loc;
+}
+
+static void progress(struct ing *g, bool final)
+{
+	double t = now_s(), dt = t - g->t0;
+	if (g->quiet || (!final && t - g->last_print < 1.0))
+		return;
+	g->last_print = t;
+	fprintf(stderr, "qservctl: %s files %zu/%zu, rows %llu, %.1f MB, %.1f MB/s, %.0f rows/s\n",
+		final ? "loaded" : "progress", g->files_done, g->files_total, g->rows, (double)g->bytes / 1e6,
+		dt > 0 ? (double)g->bytes / 1e6 / dt : 0.0, dt > 0 ? (double)g->rows / dt : 0.0);
+}
+
+static void *loader(void *arg)
+{
+	struct ing *g = arg;
+	for (;;) {
+		pthread_mutex_lock(&g->mu);
+		if (g->failed || g->next >= g->batch_n) {
+			pthread_mutex_unlock(&g->mu);
+			return NULL;
+		}
+		struct job *j = &g->j[g->batch_v[g->next++]];
+		pthread_mutex_unlock(&g->mu);
+		char err[2048] = "";
+		unsigned long long rows = 0, n;
+		int r = 0;
+		if (g->t[j->t].partitioned) {
+			json_t *loc = chunk_location(g, j->chunk, err, sizeof err);
+			r = loc ? contribute(g, j, loc, &rows, err, sizeof err) : -EIO;
+			json_decref(loc);
+		} else {
+			size_t i;
+			json_t *loc;
+			json_array_foreach(g->regular, i, loc) {
+				if ((r = contribute(g, j, loc, &n, err, sizeof err)))
+					break;
+				rows = n; /* the same rows on every worker */
+			}
+		}
+		pthread_mutex_lock(&g->mu);
+		if (r && !g->failed) {
+			g->failed = true;
+			snprintf(g->err, sizeof g->err, "%s", err);
+		} else if (!r) {
+			g->files_done++;
+			g->rows += rows;
+			g->bytes += j->bytes;
+			progress(g, false);
+		}
+		pthread_mutex_unlock(&g->mu);
+	}
+}
+
+/* One transaction over the files batch_v[0..batch_n). */
+static int run_batch(struct ing *g, char *err, size_t errlen)
+{
+	json_t *body = json_pack("{s:s}", "database", g->db), *rep = NULL;
+	int r = api(g, "POST", "/ingest/trans", body, &rep, err, errlen);
+	json_decref(body);
+	if (r)
+		return r;
+	g->trans = qjson_int(json_object_get(rep, "transaction"), "id", 0);
+	json_decref(rep);
+	if ((r = state_write(g, "open %lld\n", g->trans)))
+		goto write_failed;
+	for (size_t i = 0; i < g->batch_n; i++) {
+		struct job *j = &g->j[g->batch_v[i]];
+		if ((r = state_write(g, "file %lld %s %s\n", g->trans, g->t[j->t].name, j->rel)))
+			goto write_failed;
+	}
+	g->next = 0;
+	g->failed = false;
+	int nth = g->par < (int)g->batch_n ? g->par : (int)g->batch_n;
+	pthread_t th[64];
+	for (int i = 0; i < nth; i++)
+		pthread_create(&th[i], NULL, loader, g);
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	char path[80];
+	if (g->failed) {
+		snprintf(err, errlen, "%s", g->err);
+		snprintf(path, sizeof path, "/ingest/trans/%lld?abort=1", g->trans);
+		char e2[512];
+		if (!api(g, "PUT", path, NULL, NULL, e2, sizeof e2))
+			state_write(g, "abort %lld\n", g->trans);
+		else
+			fprintf(stderr, "qservctl: aborting transaction %lld: %s\n", g->trans, e2);
+		return -EIO;
+	}
+	snprintf(path, sizeof path, "/ingest/trans/%lld?abort=0", g->trans);
+	if ((r = api(g, "PUT", path, NULL, NULL, err, errlen)))
+		return r;
+	for (size_t i = 0; i < g->batch_n; i++)
+		g->j[g->batch_v[i]].done = true;
+	return state_write(g, "commit %lld\n", g->trans);
+write_failed:
+	snprintf(err, errlen, "%s: %s", g->state_path, strerror(-r));
+	return r;
+}
+
+static int load_all(struct ing *g, char *err, size_t errlen)
+{
+	g->batch_v = calloc(g->nj ? g->nj : 1, sizeof *g->batch_v);
+	g->files_total = 0;
+	for (size_t i = 0; i < g->nj; i++)
+		g->files_total += !g->j[i].done;
+	size_t i = 0;
+	int r = 0;
+	while (!r) {
+		g->batch_n = 0;
+		for (; i < g->nj && g->batch_n < (size_t)g->batch; i++)
+			if (!g->j[i].done)
+				g->batch_v[g->batch_n++] = i;
+		if (!g->batch_n)
+			break;
+		r = run_batch(g, err, errlen);
+	}
+	progress(g, true);
+	return r;
+}
+
+/* -- registration, publish, validation ----------------------------------- */
+
+static int is_published(struct ing *g, bool *ret, char *err, size_t errlen)
+{
+	json_t *rep = NULL;
+	int r = api(g, "GET", "/ingest/database", NULL, &rep, err, errlen);
+	if (r)
+		return r;
+	size_t i;
+	json_t *d;
+	*ret = false;
+	json_array_foreach(json_object_get(rep, "databases"), i, d)
+		if (!strcmp(qjson_str(d, "database", ""), g->db))
+			*ret = qjson_int(d, "is_published", 0) != 0;
+	json_decref(rep);
+	return 0;
+}
+
+static int register_all(struct ing *g, char *err, size_t errlen)
+{
+	int r = api(g, "POST", "/ingest/database", g->dbjson, NULL, err, errlen);
+	for (size_t i = 0; !r && i < g->nt; i++)
+		r = api(g, "POST", "/ingest/table", g->t[i].json, NULL, err, errlen);
+	return r;
+}
+
+static int validate(struct ing *g, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < g->nj; i++) {
+		unsigned long long n = 0;
+		int r = count_rows(g->j[i].path, &n);
+		if (r) {
+			snprintf(err, errlen, "%s: %s", g->j[i].path, strerror(-r));
+			return r;
+		}
+		if (g->j[i].overlap)
+			g->t[g->j[i].t].expect_overlap += n;
+		else
+			g->t[g->j[i].t].expect_rows += n;
+	}
+	size_t nworkers = json_array_size(g->regular);
+	int bad = 0;
+	for (size_t i = 0; i < g->nt; i++) {
+		struct tbl *t = &g->t[i];
+		char path[200];
+		json_t *rep = NULL;
+		snprintf(path, sizeof path, "/ingest/rows/%s/%s", g->db, t->name);
+		int r = api(g, "GET", path, NULL, &rep, err, errlen);
+		if (r)
+			return r;
+		unsigned long long rows = (unsigned long long)qjson_int(rep, "rows", -1);
+		unsigned long long orows = (unsigned long long)qjson_int(rep, "overlap_rows", -1);
+		json_decref(rep);
+		unsigned long long want = t->partitioned ? t->expect_rows : t->expect_rows * nworkers;
+		bool ok = rows == want && (!t->director || orows == t->expect_overlap);
+		printf("%s.%s: %llu rows%s, input %llu%s: %s\n", g->db, t->name, rows,
+		       t->partitioned ? "" : " over all workers", want, t->director ? " (+overlap)" : "",
+		       ok ? "ok" : "MISMATCH");
+		if (t->director && orows != t->expect_overlap)
+			printf("%s.%s: %llu overlap rows, input %llu\n", g->db, t->name, orows, t->expect_overlap);
+		bad += !ok;
+	}
+	if (bad) {
+		snprintf(err, errlen, "%d table(s) do not hold the input's row count", bad);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int run(struct ing *g, char *err, size_t errlen)
+{
+	int r = read_dataset(g, err, errlen);
+	bool published = false;
+	if (r || (r = is_published(g, &published, err, errlen)))
+		return r;
+	json_t *rep = NULL;
+	if ((r = api(g, "GET", "/ingest/regular", NULL, &rep, err, errlen)))
+		return r;
+	g->regular = json_incref(json_object_get(rep, "locations"));
+	json_decref(rep);
+	if (!published) {
+		if ((r = register_all(g, err, errlen)))
+			return r;
+		if (!(g->state = fopen(g->state_path, "a"))) {
+			snprintf(err, errlen, "%s: %s", g->state_path, strerror(errno));
+			return -errno;
+		}
+		if ((r = state_resume(g, err, errlen)) || (r = load_all(g, err, errlen)))
+			return r;
+		if (g->publish) {
+			char path[100];
+			snprintf(path, sizeof path, "/ingest/database/%s", g->db);
+			if ((r = api(g, "PUT", path, NULL, NULL, err, errlen)))
+				return r;
+			if (!qjson_int(g->dbjson, "auto_build_secondary_index", 1)) {
+				json_t *b = json_pack("{s:s}", "database", g->db);
+				r = api(g, "POST", "/ingest/index/secondary", b, NULL, err, errlen);
+				json_decref(b);
+				if (r)
+					return r;
+			}
+			if (!g->quiet)
+				fprintf(stderr, "qservctl: database %s published\n", g->db);
+		}
+	} else if (!g->quiet) {
+		fprintf(stderr, "qservctl: database %s is already published: validating only\n", g->db);
+	}
+	return validate(g, err, errlen);
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]\n"
+			"                [--transfer auto|file|upload] [--no-publish] [-q] DIR\n");
+	return 2;
+}
+
+int ctl_ingest(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, 0, 'u' }, { "jobs", required_argument, 0, 'j' },
+		{ "batch", required_argument, 0, 'b' }, { "state", required_argument, 0, 's' },
+		{ "transfer", required_argument, 0, 't' }, { "no-publish", no_argument, 0, 'n' },
+		{ "quiet", no_argument, 0, 'q' }, { 0, 0, 0, 0 },
+	};
+	struct ing g = { .par = 4, .batch = 64, .publish = true };
+	g.url = ctl_url ? ctl_url : getenv("QSERV_INGEST_URL");
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "j:q", opts, NULL)) != -1) {
+		switch (o) {
+		case 'u': g.url = optarg; break;
+		case 'j': g.par = atoi(optarg); break;
+		case 'b': g.batch = atoi(optarg); break;
+		case 's': g.state_path = optarg; break;
+		case 't':
+			if (!strcmp(optarg, "auto")) g.transfer = TR_AUTO;
+			else if (!strcmp(optarg, "file")) g.transfer = TR_FILE;
+			else if (!strcmp(optarg, "upload")) g.transfer = TR_UPLOAD;
+			else return usage();
+			break;
+		case 'n': g.publish = false; break;
+		case 'q': g.quiet = true; break;
+		default: return usage();
+		}
+	}
+	if (optind + 1 != argc || g.par < 1 || g.par > 64 || g.batch < 1)
+		return usage();
+	if (!g.url || !*g.url) {
+		fprintf(stderr, "qservctl ingest: no controller URL (--url or QSERV_INGEST_URL)\n");
+		return 2;
+	}
+	g.dir = argv[optind];
+	char sp[PATH_MAX];
+	if (!g.state_path) {
+		snprintf(sp, sizeof sp, "%s/.qservctl-ingest.state", g.dir);
+		g.state_path = sp;
+	}
+	pthread_mutex_init(&g.mu, NULL);
+	g.chunk_loc = json_object();
+	g.t0 = now_s();
+	qhttpc_init();
+	char err[2048] = "";
+	int r = run(&g, err, sizeof err);
+	if (r)
+		fprintf(stderr, "qservctl ingest: %s\n", err);
+	if (g.state)
+		fclose(g.state);
+	for (size_t i = 0; i < g.nt; i++)
+		json_decref(g.t[i].json);
+	free(g.t);
+	free(g.j);
+	free(g.batch_v);
+	json_decref(g.meta);
+	json_decref(g.dbjson);
+	json_decref(g.regular);
+	json_decref(g.chunk_loc);
+	return r ? 1 : 0;
+}

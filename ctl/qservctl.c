@@ -1,0 +1,50 @@
+/* qservctl.c: the operator's command-line tool, a table of subcommands.
+ *
+ *   qservctl [--url URL] COMMAND [ARGS...]
+ *
+ * Each subcommand lives in its own file (ingest.c, ...) and is one row of
+ * the table below. */
+#include "ctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *ctl_url;
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "ingest", ctl_ingest, "ingest DIR: load a qserv-ingest dataset (metadata.json) through the controller" },
+};
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: qservctl [--url URL] COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	return f == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--url") && i + 1 < argc)
+			ctl_url = argv[++i];
+		else if (!strncmp(argv[i], "--url=", 6))
+			ctl_url = argv[i] + 6;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return usage(stdout);
+		else
+			return usage(stderr);
+	}
+	if (i >= argc)
+		return usage(stderr);
+	for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
+		if (!strcmp(argv[i], commands[k].name))
+			return commands[k].fn(argc - i, argv + i);
+	fprintf(stderr, "qservctl: unknown command '%s'\n", argv[i]);
+	return usage(stderr);
+}
