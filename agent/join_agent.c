@@ -1,0 +1,145 @@
+/* join_agent.c: registry + join wired for the agent daemon (join_agent.h). */
+#include "join_agent.h"
+#include "join.h"
+#include "registry.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct join_agent {
+	struct registry *reg;
+	struct join *join;
+	bool czar;
+};
+
+static void on_event(void *ctx, enum reg_event_level lvl, const char *msg)
+{
+	const char *who = ctx;
+	if (lvl == REG_EV_ERROR)
+		log_error("%s: %s", who, msg);
+	else if (lvl == REG_EV_WARN)
+		log_warn("%s: %s", who, msg);
+	else
+		log_info("%s: %s", who, msg);
+}
+
+static void mkdir_p(const char *path)
+{
+	char tmp[512];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(tmp, 0700);
+}
+
+int join_agent_start(const struct join_agent_opts *o, struct join_agent **ret, char *err, size_t errlen)
+{
+	char regdir[512], agentdir[512], addr[64], token[128], pin[TLS_PIN_LEN];
+	uint16_t port = o->registry_port ? o->registry_port : REGISTRY_PORT;
+	struct join_agent *a = calloc(1, sizeof(*a));
+	int rc;
+	if (!a)
+		return -ENOMEM;
+	a->czar = o->czar;
+	mkdir_p(o->data_dir);
+	snprintf(regdir, sizeof(regdir), "%s/registry", o->data_dir);
+	snprintf(agentdir, sizeof(agentdir), "%s/agent", o->data_dir);
+	struct join_opts jo = { .state_dir = agentdir, .uuid = o->uuid, .role = o->czar ? "czar" : "worker",
+				.inventory = o->inventory, .heartbeat_ms = o->heartbeat_ms,
+				.set_hostname = o->set_hostname, .event = on_event, .event_ctx = "cluster" };
+	if (o->czar) {
+		const char *sock = o->admin_socket ? o->admin_socket : "/run/qagent/registry.sock";
+		char sockdir[256];
+		snprintf(sockdir, sizeof(sockdir), "%s", sock);
+		char *slash = strrchr(sockdir, '/');
+		if (slash && slash != sockdir) {
+			*slash = '\0';
+			mkdir_p(sockdir);
+		}
+		struct registry_opts ro = { .state_dir = regdir, .cluster = o->cluster && o->cluster[0] ? o->cluster : "qserv",
+					    .port = port, .admin_socket = sock, .self_uuid = o->uuid,
+					    .down_after_ms = o->down_after_ms, .event = on_event,
+					    .event_ctx = "registry" };
+		if ((rc = registry_start(&ro, &a->reg, err, errlen)) < 0) {
+			free(a);
+			return rc;
+		}
+		registry_secrets(a->reg, token, pin);
+		/* The operator reads these on the console (and in /status). */
+		log_info("registry: listening on port %u; boot workers with:", registry_port(a->reg));
+		log_info("registry:   qserv.token=%s qserv.ca=%s", token, pin);
+		snprintf(addr, sizeof(addr), "127.0.0.1:%u", registry_port(a->reg));
+		jo.registry = addr;
+		jo.token = token;
+		jo.pin = pin;
+	} else {
+		if (!o->join || !o->join[0]) {
+			snprintf(err, errlen, "no registry address (qserv.join) for this worker");
+			free(a);
+			return -EINVAL;
+		}
+		jo.registry = o->join;
+		jo.token = o->token;
+		jo.pin = o->pin;
+	}
+	if ((rc = join_start(&jo, &a->join, err, errlen)) < 0) {
+		registry_stop(a->reg);
+		free(a);
+		return rc;
+	}
+	*ret = a;
+	return 0;
+}
+
+void join_agent_tick(struct join_agent *a, json_t *health)
+{
+	if (a && a->join)
+		join_set_health(a->join, health);
+	else
+		json_decref(health);
+}
+
+void join_agent_status(struct join_agent *a, json_t *status)
+{
+	if (!a)
+		return;
+	json_object_set_new(status, "membership", join_status_json(a->join));
+	json_t *map = join_cluster_map(a->join);
+	json_object_set_new(status, "cluster_map", map ? map : json_null());
+	if (a->reg)
+		json_object_set_new(status, "registry", registry_status_json(a->reg));
+}
+
+void join_agent_metrics(struct join_agent *a, FILE *out)
+{
+	if (!a)
+		return;
+	json_t *s = join_status_json(a->join);
+	const char *st = json_string_value(json_object_get(s, "state"));
+	fprintf(out, "# TYPE qserv_node_joined gauge\nqserv_node_joined %d\n", st && !strcmp(st, "ready"));
+	fprintf(out, "# TYPE qserv_node_heartbeats_sent_total counter\nqserv_node_heartbeats_sent_total %lld\n",
+		(long long)json_integer_value(json_object_get(s, "heartbeats_sent")));
+	fprintf(out, "# TYPE qserv_node_heartbeat_acks_total counter\nqserv_node_heartbeat_acks_total %lld\n",
+		(long long)json_integer_value(json_object_get(s, "acks")));
+	json_decref(s);
+	if (a->reg)
+		registry_metrics(a->reg, out);
+}
+
+void join_agent_stop(struct join_agent *a)
+{
+	if (!a)
+		return;
+	join_stop(a->join);
+	registry_stop(a->reg);
+	free(a);
+}
