@@ -8,5 +8,14 @@
 extern const char *ctl_url;
 
 int ctl_ingest(int argc, char **argv);
+int ctl_nodes(int argc, char **argv);
+int ctl_token(int argc, char **argv);
+
+/* Registry admin socket (admin.c): the path from -s, else
+ * $QSERV_REGISTRY_SOCKET, else /run/qagent/registry.sock; one request ->
+ * one reply (new reference).  Errors are printed; returns <0 on failure. */
+#include <jansson.h>
+const char *ctl_registry_socket(const char *opt);
+int ctl_registry_call(const char *sock, const char *cmd, json_t **ret_reply);
 
 #endif
