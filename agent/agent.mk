@@ -1,5 +1,5 @@
 # agent.mk: qagent, the node agent, and its unit tests.
-AGENT_SRCS := agent/config.c agent/disks.c agent/inventory.c agent/net.c agent/power.c agent/status.c \
+AGENT_SRCS := agent/bootmedium.c agent/config.c agent/disks.c agent/inventory.c agent/net.c agent/power.c agent/status.c \
 	agent/supervise.c
 AGENT_LDLIBS := -lblkid -lfdisk -ljansson -lmnl -lmicrohttpd -lpthread
 AGENT_ARCHIVES := libqstorage.a libqcommon.a
@@ -9,3 +9,4 @@ $(eval $(call program,qagent,agent/main.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_AR
 $(eval $(call unit_test,agent_config_test,agent/tests/config_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
 $(eval $(call unit_test,agent_inventory_test,agent/tests/inventory_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
 $(eval $(call unit_test,agent_supervise_test,agent/tests/supervise_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
+$(eval $(call unit_test,agent_bootmedium_test,agent/tests/bootmedium_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
