@@ -9,6 +9,7 @@
  *
  * Host mode (--host) runs the same agent on an ordinary Linux machine for
  * tests: no hostname, network or power handling; paths come from options. */
+#include "bootmedium.h"
 #include "config.h"
 #include "disks.h"
 #include "inventory.h"
@@ -49,6 +50,7 @@ struct agent {
 	struct supervisor sup;
 	struct status_server *status;
 	struct power_buttons power;
+	struct bootmedium boot;
 	uint64_t start_ms;
 };
 
@@ -102,6 +104,21 @@ static void read_config(struct agent *a)
 	config_verify(&a->cfg, warn_config, a);
 	log_info("role %s, cluster %s, ip %s%s%s", config_role_name(a->cfg.role), a->cfg.cluster,
 		 a->cfg.ip, a->cfg.join[0] ? ", join " : "", a->cfg.join);
+}
+
+/* The boot stick's config partition, mounted read-only: its qserv.conf is
+ * the one read, and its disk is never provisioned (bootmedium.h). */
+static void open_boot_medium(struct agent *a)
+{
+	char err[256];
+
+	if (bootmedium_open(&a->boot, a->sysfs, "/dev", a->cmdline_path, BOOTMEDIUM_DIR,
+			    BOOTMEDIUM_WAIT_MS, err, sizeof(err)) < 0 && (a->boot.wanted || a->boot.disk[0]))
+		log_warn("boot medium: %s", err);
+	if (a->boot.disk[0])
+		log_info("boot medium: disk %s, partition %s (%s)", a->boot.disk, a->boot.part, a->boot.label);
+	if (a->boot.conf_path[0])
+		a->conf_path = a->boot.conf_path;
 }
 
 /* SMBIOS product UUID; else a random one kept for this boot (the agent
@@ -164,6 +181,8 @@ static void publish(struct agent *a)
 		"cpus", a->inv.cpus, "mem_bytes", (json_int_t)a->inv.mem_bytes,
 		"disks", disks_json(&a->disks), "storage", disks_storage_json(&a->disks),
 		"processes", sup_json(&a->sup, now), "config_problems", a->config_problems);
+	json_object_set_new(doc, "cluster", json_string(a->cfg.cluster));
+	json_object_set_new(doc, "boot_medium", a->boot.disk[0] ? json_string(a->boot.disk) : json_null());
 	json = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 
@@ -374,6 +393,8 @@ int main(int argc, char **argv)
 	a.start_ms = sup_now_ms();
 	log_init("qagent", LOG_LVL_INFO);
 	log_info("qserv-node agent %s starting", AGENT_VERSION);
+	if (!a.host_mode)
+		open_boot_medium(&a);
 	read_config(&a);
 	if (check_only) {
 		printf(a.config_problems ? "configuration has %d problem(s)\n" : "configuration OK\n",
@@ -424,7 +445,8 @@ int main(int argc, char **argv)
 	 * visible from outside.  Host mode only discovers. */
 	a.disks.provision = !a.host_mode;
 	a.disks.opts = (struct qstorage_opts){ .sysfs_root = a.sysfs, .selector = a.cfg.disks,
-		.wipe = a.cfg.wipe, .node_uuid = a.uuid, .flags = QSTORAGE_F_TMPFS };
+		.wipe = a.cfg.wipe, .node_uuid = a.uuid, .flags = QSTORAGE_F_TMPFS,
+		.boot_device = a.boot.disk };
 	disks_start(&a.disks);
 	sup_tick(&a.sup, sup_now_ms());
 	publish(&a);
