@@ -25,6 +25,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -37,6 +38,11 @@
 #include <unistd.h>
 
 #define MAX_CONNS 8192
+/* Handshakes (and join signing) in progress at once.  A rack powering on
+ * opens hundreds of connections together; with every handshake sharing the
+ * CPU fairly none would finish before its deadline.  Queued connections wait
+ * for a slot first, so the work is done in arrival order. */
+#define HANDSHAKE_SLOTS 8
 #define JOIN_TIMEOUT_MS 10000
 #define CERT_DAYS (10 * 365)
 #define CA_DAYS (20 * 365)
@@ -61,6 +67,7 @@ struct registry {
 	int conn_fds[MAX_CONNS];
 	int nconns;
 	pthread_t accept_th, monitor_th;
+	sem_t slots;
 	reg_event_fn event;
 	void *event_ctx;
 	/* counters */
@@ -71,6 +78,7 @@ struct conn {
 	struct registry *r;
 	int fd;
 	bool admin;
+	bool slot;          /* holds a handshake slot */
 	char peer[64];
 };
 
@@ -185,6 +193,31 @@ static void refuse(struct conn *c, struct tls_conn *t, const char *code, const c
 {
 	reg_msg_send_error(tls_io_write, t, code, what);
 	drain(c->fd);
+}
+
+/* Wait for a handshake slot; false when the registry is stopping. */
+static bool slot_take(struct registry *r)
+{
+	while (!r->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (sem_timedwait(&r->slots, &ts) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void slot_give(struct conn *c)
+{
+	if (c->slot) {
+		c->slot = false;
+		sem_post(&c->r->slots);
+	}
 }
 
 /* ---- join ------------------------------------------------------------------ */
@@ -342,6 +375,7 @@ static void handle_session(struct conn *c, struct tls_conn *t, const struct tls_
 		ev(r, REG_EV_INFO, "%s is ready (session from %s)", id->name, c->peer);
 	if (reg_msg_send(tls_io_write, t, REG_MSG_WELCOME, w, REG_MSG_MAX_REPLY, JOIN_TIMEOUT_MS) < 0)
 		return;
+	slot_give(c);     /* heartbeats are cheap: the slot goes to the next handshake */
 
 	for (;;) {
 		/* A node silent for 3x the down timeout has a dead session. */
@@ -466,6 +500,9 @@ static void *conn_main(void *arg)
 		handle_admin(c);
 		goto out;
 	}
+	if (!slot_take(r))
+		goto out;
+	c->slot = true;
 	if (tls_conn_new(r->tls, c->fd, NULL, &t, err, sizeof(err)) < 0) {
 		pthread_mutex_lock(&r->lock);
 		r->handshake_failures++;
@@ -498,6 +535,7 @@ static void *conn_main(void *arg)
 		json_decref(req);
 	}
 out:
+	slot_give(c);
 	tls_conn_free(t);
 	conn_unregister(r, c->fd);
 	close(c->fd);
@@ -722,6 +760,7 @@ static void free_registry(struct registry *r)
 	reg_state_free(&r->st);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->idle);
+	sem_destroy(&r->slots);
 	free(r);
 }
 
@@ -734,6 +773,7 @@ int registry_start(const struct registry_opts *o, struct registry **ret_reg, cha
 		return -ENOMEM;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->idle, NULL);
+	sem_init(&r->slots, 0, HANDSHAKE_SLOTS);
 	r->lfd = r->afd = r->wake[0] = r->wake[1] = -1;
 	r->down_after_ms = o->down_after_ms > 0 ? o->down_after_ms : 10000;
 	r->event = o->event;

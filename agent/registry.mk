@@ -9,3 +9,5 @@ REG_SRCS := agent/registry.c agent/registry_state.c agent/registry_msg.c agent/j
 REG_LDLIBS := -ljansson $(REG_TLS_LIBS) -lpthread
 $(eval $(call unit_test,registry_state_test,agent/tests/registry_state_test.c agent/registry_state.c,$(REG_LDLIBS),libqcommon.a))
 $(eval $(call unit_test,registry_test,agent/tests/registry_test.c $(REG_SRCS),$(REG_LDLIBS),libqcommon.a))
+# qregistry-sim: N simulated agents against one registry (tests and bench, not in the image)
+$(eval $(call program,qregistry-sim,agent/registry_sim.c agent/registry_msg.c,$(REG_LDLIBS),libqcommon.a))
