@@ -12,3 +12,4 @@ $(eval $(call unit_test,storage_probe_test,storage/tests/probe_test.c,$(STORAGE_
 $(eval $(call program,qstorage,storage/qstorage.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))
 INTEG_TESTS += storage/tests/loop_provision.sh
 $(eval $(call unit_test,storage_plan_test,storage/tests/plan_test.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))
+INTEG_TESTS += storage/tests/loop_hotplug.sh

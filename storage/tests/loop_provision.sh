@@ -18,9 +18,18 @@ fi
 
 T=$(mktemp -d /tmp/qstorage-loop.XXXXXX)
 LOOPS=""
+# detach LOOP: retried, a short-lived opener (blkid, e2fsck) may hold it
+detach() {
+	for _i in $(seq 50); do
+		losetup "$1" >/dev/null 2>&1 || return 0
+		losetup -d "$1" 2>/dev/null && ! losetup "$1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "# could not detach $1" >&2
+}
 cleanup() {
 	for m in $(grep " $T/" /proc/self/mounts | awk '{print $2}' | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
-	for l in $LOOPS; do losetup -d "$l" 2>/dev/null; done
+	for l in $LOOPS; do detach "$l"; done
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -83,7 +92,7 @@ tap_is "$(jq '[.disks[] | select(.state == "ours-mounted")] | length' "$T/r2.jso
 
 # reboot: unmount everything, detach, re-attach in another order, re-run
 for m in $(grep " $T/mnt" /proc/self/mounts | awk '{print $2}' | sort -r); do umount "$m"; done
-for l in $LOOPS; do losetup -d "$l"; done
+for l in $LOOPS; do detach "$l"; done
 LOOPS=""
 for d in gpt:1 ext4:0 small:0 hdd0:1 ssd1:0 ssd0:0; do attach "${d%:*}" "${d#*:}" >/dev/null; done
 qs --disks 'size >= 100M' apply --json > "$T/r3.json"
