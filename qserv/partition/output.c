@@ -1,9 +1,11 @@
 /* output.c: chunk file writer (see output.h).
  *
  * One mutex guards the table of chunk files; each entry keeps the row
- * counts and, while cached, an open descriptor.  When the number of open
- * descriptors reaches the limit every cached descriptor is closed: simple,
- * and with batched writes (many rows per call) reopening is rare.  Writes
+ * counts and, while cached, an open descriptor.  Writes happen outside the
+ * mutex with the entry marked busy (one writer per file, so batches never
+ * interleave).  When the number of open descriptors reaches the limit every
+ * idle cached descriptor is closed: simple, and with batched writes (many
+ * rows per call) and the soft limit raised to the hard one it is rare.  Writes
  * are whole batches of rows, so a reader never sees half a row once the run
  * is finished. */
 #include <errno.h>
@@ -22,18 +24,18 @@
 struct entry {
 	int64_t key;	/* chunk_id * 2 + overlap, -1 when empty */
 	int fd;
+	bool busy;	/* a thread is writing to fd (outside the lock) */
 	uint64_t rows;
 };
 
 struct qpart_out {
 	pthread_mutex_t lock;
+	pthread_cond_t idle;	/* an entry stopped being busy */
 	char *dir, *prefix;
 	bool lz4;
 	struct entry *tab;
 	size_t cap, used;
 	int open_fds, max_open;
-	char *zbuf;
-	size_t zcap;
 	int close_err;
 };
 
@@ -78,20 +80,23 @@ int qpart_out_open(const char *dir, const char *prefix, bool lz4, struct qpart_o
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < o->cap; ++i)
-		o->tab[i] = (struct entry){ -1, -1, 0 };
+		o->tab[i] = (struct entry){ -1, -1, false, 0 };
+	/* keep every chunk file open when the limit allows: raise the soft
+	 * limit to the hard one and leave 64 descriptors to the rest */
 	struct rlimit rl;
 	o->max_open = 256;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 4096) {
-			rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);
 			getrlimit(RLIMIT_NOFILE, &rl);
 		}
 		if (rl.rlim_cur > 128)
-			o->max_open = (int)(rl.rlim_cur - 64 < 2048 ? rl.rlim_cur - 64 : 2048);
+			o->max_open = (int)(rl.rlim_cur - 64 < 65536 ? rl.rlim_cur - 64 : 65536);
 	}
 	o->lz4 = lz4;
 	pthread_mutex_init(&o->lock, NULL);
+	pthread_cond_init(&o->idle, NULL);
 	*ret = o;
 	return 0;
 }
@@ -115,7 +120,7 @@ static int grow(struct qpart_out *o)
 	o->tab = tab;
 	o->cap = oldcap * 2;
 	for (size_t i = 0; i < o->cap; ++i)
-		tab[i] = (struct entry){ -1, -1, 0 };
+		tab[i] = (struct entry){ -1, -1, false, 0 };
 	for (size_t i = 0; i < oldcap; ++i)
 		if (old[i].key != -1)
 			tab[slot(o, old[i].key)] = old[i];
@@ -132,13 +137,13 @@ static void file_name(const struct qpart_out *o, int64_t key, char *buf, size_t 
 static void close_all(struct qpart_out *o)
 {
 	for (size_t i = 0; i < o->cap; ++i) {
-		if (o->tab[i].fd >= 0) {
+		if (o->tab[i].fd >= 0 && !o->tab[i].busy) {
 			if (close(o->tab[i].fd) < 0 && !o->close_err)
 				o->close_err = -errno;
 			o->tab[i].fd = -1;
+			o->open_fds--;
 		}
 	}
-	o->open_fds = 0;
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -156,38 +161,42 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* Compresses data into one LZ4 frame in o->zbuf; returns its size. */
-static long lz4_frame(struct qpart_out *o, const char *data, size_t len)
+/* Compresses data into one LZ4 frame in a new buffer (*ret, caller
+ * frees); returns its size or a negative errno. */
+static long lz4_frame(const char *data, size_t len, char **ret)
 {
 	LZ4F_preferences_t prefs;
 	memset(&prefs, 0, sizeof(prefs));
 	prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
 	size_t bound = LZ4F_compressFrameBound(len, &prefs);
-	if (bound > o->zcap) {
-		char *z = realloc(o->zbuf, bound);
-		if (!z)
-			return -ENOMEM;
-		o->zbuf = z;
-		o->zcap = bound;
-	}
-	size_t n = LZ4F_compressFrame(o->zbuf, o->zcap, data, len, &prefs);
-	if (LZ4F_isError(n))
+	char *z = malloc(bound);
+	if (!z)
+		return -ENOMEM;
+	size_t n = LZ4F_compressFrame(z, bound, data, len, &prefs);
+	if (LZ4F_isError(n)) {
+		free(z);
 		return -EIO;
+	}
+	*ret = z;
 	return (long)n;
 }
 
-static int write_locked(struct qpart_out *o, int32_t chunk_id, bool overlap, const char *data,
-			size_t len, uint64_t rows, char *err, size_t errlen)
+/* Finds or creates the entry of key, waits until no other thread writes
+ * to it, opens its file if needed and marks it busy.  Called locked;
+ * returns the descriptor or a negative errno. */
+static int acquire(struct qpart_out *o, int64_t key, char *err, size_t errlen)
 {
-	int64_t key = (int64_t)chunk_id * 2 + (overlap ? 1 : 0);
+	char name[4200];
 	if ((o->used + 1) * 2 > o->cap && grow(o) < 0)
 		return -ENOMEM;
-	size_t i = slot(o, key);
-	struct entry *e = &o->tab[i];
-	char name[4200];
+	struct entry *e = &o->tab[slot(o, key)];
 	if (e->key == -1) {
-		*e = (struct entry){ key, -1, 0 };
+		*e = (struct entry){ key, -1, false, 0 };
 		o->used++;
+	}
+	while (e->busy) {
+		pthread_cond_wait(&o->idle, &o->lock);
+		e = &o->tab[slot(o, key)];	/* the table may have grown */
 	}
 	if (e->fd < 0) {
 		if (o->open_fds >= o->max_open)
@@ -201,28 +210,47 @@ static int write_locked(struct qpart_out *o, int32_t chunk_id, bool overlap, con
 		}
 		o->open_fds++;
 	}
-	int r;
-	if (o->lz4) {
-		long n = lz4_frame(o, data, len);
-		r = n < 0 ? (int)n : write_all(e->fd, o->zbuf, (size_t)n);
-	} else {
-		r = write_all(e->fd, data, len);
-	}
-	if (r < 0) {
-		file_name(o, key, name, sizeof(name));
-		snprintf(err, errlen, "%s: %s", name, strerror(-r));
-		return r;
-	}
-	e->rows += rows;
-	return 0;
+	e->busy = true;
+	return e->fd;
 }
 
+/* The write itself runs unlocked, so two workers writing different chunk
+ * files proceed in parallel; one file has one writer at a time. */
 int qpart_out_write(struct qpart_out *out, int32_t chunk_id, bool overlap, const char *data,
 		    size_t len, uint64_t rows, char *err, size_t errlen)
 {
+	int64_t key = (int64_t)chunk_id * 2 + (overlap ? 1 : 0);
+	char *z = NULL;
+	if (out->lz4) {
+		long n = lz4_frame(data, len, &z);
+		if (n < 0) {
+			snprintf(err, errlen, "LZ4 compression failed");
+			return (int)n;
+		}
+		data = z;
+		len = (size_t)n;
+	}
 	pthread_mutex_lock(&out->lock);
-	int r = write_locked(out, chunk_id, overlap, data, len, rows, err, errlen);
+	int fd = acquire(out, key, err, errlen);
 	pthread_mutex_unlock(&out->lock);
+	if (fd < 0) {
+		free(z);
+		return fd;
+	}
+	int r = write_all(fd, data, len);
+	free(z);
+	pthread_mutex_lock(&out->lock);
+	struct entry *e = &out->tab[slot(out, key)];
+	e->busy = false;
+	if (r == 0)
+		e->rows += rows;
+	pthread_cond_broadcast(&out->idle);
+	pthread_mutex_unlock(&out->lock);
+	if (r < 0) {
+		char name[4200];
+		file_name(out, key, name, sizeof(name));
+		snprintf(err, errlen, "%s: %s", name, strerror(-r));
+	}
 	return r;
 }
 
@@ -271,8 +299,8 @@ int qpart_out_close(struct qpart_out *out, char *err, size_t errlen)
 	if (r < 0)
 		snprintf(err, errlen, "%s: closing a chunk file: %s", out->dir, strerror(-r));
 	pthread_mutex_destroy(&out->lock);
+	pthread_cond_destroy(&out->idle);
 	free(out->tab);
-	free(out->zbuf);
 	free(out->dir);
 	free(out->prefix);
 	free(out);

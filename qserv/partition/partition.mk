@@ -8,3 +8,4 @@ $(eval $(call program,qserv-partition,qserv/partition/main.c,$(QPART_LIBS),libqp
 $(eval $(call unit_test,qpart_csv_test,qserv/partition/tests/csv_test.c,$(QPART_LIBS),libqpartition.a libqchunk.a))
 INTEG_TESTS += qserv/partition/tests/partition_test.sh
 BENCHES += qserv/partition/tests/partition_bench.sh
+$(eval $(call unit_test,qpart_run_test,qserv/partition/tests/run_test.c,$(QPART_LIBS),libqpartition.a libqchunk.a))

@@ -6,7 +6,7 @@
  * record boundary (an unescaped LF); the reader carries a partial record
  * over to the next block and grows a block only for a record longer than
  * the block size.  Each worker keeps an output batch (rows tagged with
- * chunk/overlap key); when it passes BATCH_BYTES it is sorted by key and
+ * chunk/overlap key); when it passes 4 blocks it is sorted by key and
  * appended to the chunk files, one write per chunk file.  Within a chunk
  * file rows of one batch keep their input order.
  *
@@ -28,7 +28,6 @@
 #include "output.h"
 #include "partition.h"
 
-#define BATCH_BYTES (8u << 20)
 #define MAX_FIELDS 4096
 
 struct block {
@@ -361,7 +360,7 @@ static int process(struct worker *w, struct block *b)
 		}
 		line += nl ? count_lines(p, nl + 1) : 1;
 		p = nl ? nl + 1 : end;
-		if (w->len >= BATCH_BYTES && flush(w) < 0)
+		if (w->len >= 4 * s->block_size && flush(w) < 0)
 			return -EIO;
 	}
 	return 0;
@@ -479,7 +478,8 @@ static int read_file(struct job *j, const char *path, uint64_t *bytes)
 			fatal(j, rc, "out of memory");
 			break;
 		}
-		memcpy(b->buf, carry, carry_len);
+		if (carry_len)
+			memcpy(b->buf, carry, carry_len);
 		b->len = carry_len;
 		while (b->len < want) {
 			ssize_t n = read(fd, b->buf + b->len, want - b->len);

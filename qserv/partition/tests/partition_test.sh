@@ -1,0 +1,101 @@
+#!/bin/sh
+# partition_test.sh: qserv-partition end to end on qserv-gen catalogs.
+# Round trip checked by an independent Python transcription of Qserv's
+# Chunker (check_partition.py): every row in exactly one primary chunk file
+# with the right ids, overlap rows exactly where the math says; child table
+# placed with its director; CSV vs TSV; config precedence; LZ4; bad rows
+# with file:line and --max-errors; bounded memory on a 60 MB input.
+cd "$(dirname "$0")/../../.." || exit 1
+. tools/tap.sh
+BIN=build/bin
+HERE=qserv/partition/tests
+T=$(mktemp -d /tmp/qpart_test.XXXXXX)
+trap 'rm -rf "$T"' EXIT INT TERM
+tap_plan 16
+
+$BIN/qserv-gen --objects 20000 --sources-per-object 2 --dec -90,90 --seed 7 --out-dir "$T/g" >/dev/null 2>&1
+$BIN/qserv-gen --objects 20000 --sources-per-object 0 --dec -90,90 --seed 7 --format csv \
+	--out-dir "$T/gc" >/dev/null 2>&1
+
+# 1-2: director table round trip (full sky: poles and the RA 0/360 wrap)
+$BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/g/Object.tsv" \
+	--out.dir="$T/o" > "$T/o.json" 2> "$T/o.err"
+tap_is "$?" 0 "partition Object exits 0"
+tap_ok "Object: primary and overlap rows match the reference" \
+	python3 $HERE/check_partition.py primary "$T/g/Object.tsv" "$T/o" 85 12 0.01667 tab 1 2 0
+
+# 3-4: child table placed by its director's position, no overlap
+$BIN/qserv-partition -c "$T/g/Source.json" -i "$T/g/Source.tsv" --out.dir="$T/s" > /dev/null 2>&1
+tap_is "$?" 0 "partition Source exits 0"
+tap_ok "Source rows are in their object's chunk and sub-chunk" \
+	python3 $HERE/check_partition.py child "$T/g/Source.tsv" "$T/s" 85 12 0 tab 4 5 0 "$T/o" 1
+
+# 5: CSV dialect gives the same placement as TSV
+$BIN/qserv-partition --config-file="$T/gc/Object.json" --in.path="$T/gc/Object.csv" \
+	--out.dir="$T/oc" > /dev/null 2>&1
+ids() { cat "$1"/chunk_*.txt | awk -F"$2" '{print $1, $(NF-1), $NF}' | sort; }
+tap_ok "CSV input places rows as TSV does" \
+	sh -c "[ \"\$(cd '$T' && ls o)\" = \"\$(cd '$T' && ls oc)\" ] && \
+	       [ \"\$(cat '$T'/o/chunk_*.txt | awk -F'\t' '{print \$1, \$(NF-1), \$NF}' | sort)\" = \
+	         \"\$(cat '$T'/oc/chunk_*.txt | awk -F, '{print \$1, \$(NF-1), \$NF}' | sort)\" ]"
+
+# 6: summary counts rows
+tap_ok "summary reports 20000 rows and the overlap rows" \
+	sh -c "grep -q '\"rows\": 20000, \"bad_rows\": 0, \"chunk_rows\": 20000' '$T/o.json' && \
+	       [ \$(cat '$T'/o/chunk_*_overlap.txt | wc -l) -gt 0 ] && \
+	       grep -q \"\\\"overlap_rows\\\": \$(cat '$T'/o/chunk_*_overlap.txt | wc -l),\" '$T/o.json'"
+
+# 7: later config files override earlier ones, the command line overrides both
+printf '{"part": {"num-stripes": 340, "num-sub-stripes": 3}}\n' > "$T/a.json"
+printf '{"part": {"num-stripes": 18, "num-sub-stripes": 100, "overlap": 0}}\n' > "$T/b.json"
+$BIN/qserv-partition --config-file="$T/g/Object.json" --config-file="$T/a.json" \
+	--config-file="$T/b.json" --in.path="$T/g/Object.tsv" --out.dir="$T/p18" >/dev/null 2>&1
+$BIN/qserv-partition --config-file="$T/g/Object.json" --config-file="$T/a.json" \
+	--config-file="$T/b.json" --part.num-stripes=85 --part.num-sub-stripes 12 --part.overlap=0.01667 \
+	--in.path="$T/g/Object.tsv" --out.dir="$T/p85" >/dev/null 2>&1
+tap_ok "config precedence: file order, then command line" \
+	sh -c "python3 $HERE/check_partition.py primary '$T/g/Object.tsv' '$T/p18' 18 100 0 tab 1 2 0 >/dev/null && \
+	       python3 $HERE/check_partition.py primary '$T/g/Object.tsv' '$T/p85' 85 12 0.01667 tab 1 2 0 >/dev/null && \
+	       [ -z \"\$(ls '$T/p18' | grep overlap)\" ]"
+
+# 8: LZ4 output decompresses to the same rows
+$BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/g/Object.tsv" \
+	--out.dir="$T/z" --out.lz4=true >/dev/null 2>&1
+tap_ok "LZ4 chunk files hold the same rows" \
+	sh -c "[ -n \"\$(ls '$T/z' | grep '\.txt\.lz4\$')\" ] && \
+	       for f in '$T'/z/*.lz4; do lz4 -dcq \"\$f\"; done | sort > '$T/z.rows' && \
+	       cat '$T'/o/*.txt | sort | cmp -s - '$T/z.rows'"
+
+# 9-12: bad rows: file and line, --max-errors
+cp "$T/g/Object.tsv" "$T/bad.tsv"
+sed -i '3s/.*/3\tonly\ttwo/; 5s/^\([0-9]*\)\t[^\t]*\t[^\t]*/\1\t10\t95.5/; 7s/^\([0-9]*\)\t[^\t]*/\1\tabc/' "$T/bad.tsv"
+$BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/bad.tsv" --out.dir="$T/b0" \
+	>/dev/null 2> "$T/b0.err"
+rc=$?
+tap_ok "bad rows fail the run by default (status $rc)" [ "$rc" -eq 1 ]
+tap_ok "the first bad row is reported with file and line" grep -q "bad.tsv:3: expected 11 fields, found 3" "$T/b0.err"
+$BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/bad.tsv" --out.dir="$T/b3" \
+	--max-errors=3 > "$T/b3.json" 2> "$T/b3.err"
+tap_is "$?" 0 "--max-errors=3 tolerates three bad rows"
+tap_ok "each bad row named with its line, the rest partitioned" \
+	sh -c "grep -q 'bad.tsv:5: latitude decl=95.5 is outside' '$T/b3.err' && \
+	       grep -q 'bad.tsv:7: longitude ra is not a finite number' '$T/b3.err' && \
+	       [ \$(wc -l < '$T/b3.err') -eq 3 ] && [ \$(cat '$T'/b3/chunk_*[0-9].txt | wc -l) -eq 19997 ]"
+
+# 13-14: configuration errors are clear and exit 2
+$BIN/qserv-partition --in.path="$T/g/Object.tsv" --out.dir="$T/x" --in.csv.field=objectId,ra,decl \
+	--part.pos=ra,dec 2> "$T/x.err"
+tap_is "$?" 2 "unknown position column is a usage error"
+$BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/g/Object.tsv" --out.dir="$T/x" \
+	--part.overlap=0.5 2> "$T/y.err"
+tap_ok "an overlap larger than a sub-stripe is refused (Qserv's check)" \
+	grep -q "greater than the sub-stripe height" "$T/y.err"
+
+# 15-16: bounded memory: a 60 MB input partitions in well under its size
+$BIN/qserv-gen --objects 600000 --out-dir "$T/big" --seed 3 >/dev/null 2>&1
+/usr/bin/time -f '%M' -o "$T/rss" $BIN/qserv-partition --config-file="$T/big/Object.json" \
+	--in.path="$T/big/Object.tsv" --out.dir="$T/bo" --mr.block-size=1 >/dev/null 2>&1
+tap_is "$?" 0 "partition a $(($(stat -c %s "$T/big/Object.tsv") / 1000000)) MB file"
+rss=$(cat "$T/rss")
+tap_ok "peak memory ${rss} KiB stays under 48 MiB" [ "$rss" -lt 49152 ]
+tap_done

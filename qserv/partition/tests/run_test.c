@@ -1,0 +1,140 @@
+/* run_test.c: qpart_run() under ASan/UBSan: a run over records longer than
+ * a block boundary, escaped newlines, CRLF, bad rows reported with file
+ * and line, the --max-errors limit, and dialect conversion. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kselftest_harness.h>
+
+#include "../config.h"
+#include "../partition.h"
+
+struct msgs {
+	char text[8][256];
+	int n;
+};
+
+static void collect(void *ctx, const char *msg)
+{
+	struct msgs *m = ctx;
+	if (m->n < 8)
+		snprintf(m->text[m->n], sizeof(m->text[0]), "%s", msg);
+	m->n++;
+}
+
+static int spec_for(const char *dir, const char *in, const char *extra, struct qpart_spec *s,
+		    char *err, size_t errlen)
+{
+	struct qpart_config *c;
+	char json[2048];
+	snprintf(json, sizeof(json),
+		 "{\"in\": {\"path\": \"%s\", \"csv\": {\"field\": [\"id\", \"ra\", \"decl\", \"txt\"],"
+		 " \"no-quote\": true}},"
+		 " \"out\": {\"dir\": \"%s/out\", \"csv\": {\"no-quote\": true}},"
+		 " \"part\": {\"num-stripes\": 85, \"num-sub-stripes\": 12, \"overlap\": 0.01667,"
+		 " \"pos\": \"ra,decl\"}}", in, dir);
+	if (qpart_config_new(&c) < 0 || qpart_config_merge_text(c, json, err, errlen) < 0 ||
+	    (extra && qpart_config_merge_text(c, extra, err, errlen) < 0))
+		return -1;
+	int r = qpart_spec_from_config(c, s, err, errlen);
+	qpart_config_free(c);
+	return r;
+}
+
+static size_t slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return n;
+}
+
+TEST(bad_rows_reported_with_lines)
+{
+	char dir[] = "/tmp/qpart_run_XXXXXX", in[300], err[512], cmd[400];
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(in, sizeof(in), "%s/in.tsv", dir);
+	FILE *f = fopen(in, "w");
+	fputs("1\t10\t20\ta\n", f);		/* 1 ok */
+	fputs("2\t10\t20\n", f);		/* 2 too few fields */
+	fputs("3\t10\t95\tb\n", f);		/* 3 latitude out of range */
+	fputs("4\tabc\t20\tc\n", f);		/* 4 unparsable */
+	fputs("5\t10\t20\tline\\\nbreak\n", f);	/* 5-6 escaped newline: one record */
+	fputs("6\t\\N\t20\td\n", f);		/* 7 NULL position */
+	fputs("7\t370\t-20\te\r\n", f);		/* 8 ok, RA wraps, CRLF */
+	fclose(f);
+	struct qpart_spec s;
+	struct qpart_stats st;
+	struct msgs m = { .n = 0 };
+	ASSERT_EQ(0, spec_for(dir, in, "{\"max-errors\": 4}", &s, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, qpart_run(&s, collect, &m, &st, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(7, st.rows_in);
+	EXPECT_EQ(4, st.rows_bad);
+	EXPECT_EQ(3, st.rows_out);
+	ASSERT_EQ(4, m.n);
+	int seen[8] = { 0 };
+	for (int i = 0; i < m.n; ++i) {
+		char *colon = strstr(m.text[i], "in.tsv:");
+		ASSERT_NE(NULL, colon);
+		int line = atoi(colon + 7);
+		ASSERT_TRUE(line >= 1 && line < 8);
+		seen[line] = 1;
+	}
+	EXPECT_TRUE(seen[2] && seen[3] && seen[4] && seen[7]);
+	qpart_spec_free(&s);
+	/* one error fewer allowed: the run fails */
+	m.n = 0;
+	ASSERT_EQ(0, spec_for(dir, in, "{\"max-errors\": 3}", &s, err, sizeof(err)));
+	EXPECT_EQ(-ECANCELED, qpart_run(&s, collect, &m, &st, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "max-errors"));
+	qpart_spec_free(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ASSERT_EQ(0, system(cmd));
+}
+
+TEST(long_records_across_blocks_and_dialect_change)
+{
+	char dir[] = "/tmp/qpart_run_XXXXXX", in[300], err[512], cmd[400], out[400];
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(in, sizeof(in), "%s/in.tsv", dir);
+	FILE *f = fopen(in, "w");
+	/* 3 MiB of records, one 1.5 MiB long, with a 1 MiB block size */
+	char *big = malloc(1536 * 1024 + 1);
+	memset(big, 'x', 1536 * 1024);
+	big[1536 * 1024] = '\0';
+	int rows = 0;
+	for (; rows < 20000; ++rows)
+		fprintf(f, "%d\t%.6f\t%.6f\tv,%d\n", rows, 1.0 + rows * 1e-5, 0.5, rows);
+	fprintf(f, "%d\t1.0\t0.5\t%s\n", rows++, big);
+	for (; rows < 40000; ++rows)
+		fprintf(f, "%d\t%.6f\t%.6f\tv,%d\n", rows, 1.0 + rows * 1e-5, 0.5, rows);
+	fclose(f);
+	free(big);
+	struct qpart_spec s;
+	struct qpart_stats st;
+	ASSERT_EQ(0, spec_for(dir, in,
+			      "{\"mr\": {\"block-size\": 1}, \"out\": {\"csv\": {\"delimiter\": \",\"}}}",
+			      &s, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_FALSE(s.fast);
+	ASSERT_EQ(0, qpart_run(&s, NULL, NULL, &st, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(40000, st.rows_in);
+	EXPECT_EQ(0, st.rows_bad);
+	EXPECT_EQ(40000, st.rows_out);
+	qpart_spec_free(&s);
+	/* (1, 0.5) with S=85, SS=12 is chunk 7140; the comma in "v,0" is
+	 * escaped in the comma-delimited output */
+	snprintf(out, sizeof(out), "%s/out/chunk_7140.txt", dir);
+	static char buf[4 << 20];
+	ASSERT_GT(slurp(out, buf, sizeof(buf)), 0);
+	EXPECT_EQ(0, strncmp(buf, "0,1.000000,0.500000,v\\,0,7140,", 30)) TH_LOG("%.60s", buf);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ASSERT_EQ(0, system(cmd));
+}
+
+TEST_HARNESS_MAIN
