@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """mkdataset.py: turns qserv-gen + qserv-partition output into a dataset
 directory in the qserv-ingest layout (metadata.json version 12), the input
 `qservctl ingest` takes.

@@ -1,0 +1,7 @@
+# controller.mk: qserv-controller, the ingest controller of the czar node
+# (Qserv replication-system ingest API, qservMeta, director index).
+CONTROLLER_SRCS := qserv/controller/main.c qserv/controller/capi.c qserv/controller/cmeta.c \
+	qserv/controller/cplace.c qserv/controller/ctrans.c
+$(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lmariadb -ljansson -lcurl -lpthread,libqingest.a libqcommon.a))
+
+INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh

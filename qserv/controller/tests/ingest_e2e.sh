@@ -1,0 +1,131 @@
+#!/bin/sh
+# ingest_e2e.sh: the whole ingest path on a 2-worker dev cluster: qserv-gen
+# catalog -> qserv-partition -> qserv-ingest dataset -> `qservctl ingest`;
+# then the workers' tables, the director index and the chunk placement are
+# read back from every MariaDB and compared with the input.  Also: publish
+# refused while a transaction is open, abort leaves no row (and no index
+# row), a bad CSV row fails the ingest naming file and line and leaves
+# nothing, resume after a crash (before and after a commit, and a kill -9)
+# without duplicated or lost rows, DELETE of a database.
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$top/tools/tap.sh"
+BIN=${QSERV_BIN:-$top/build/bin}
+TD=$top/qserv/controller/tests
+T=$(mktemp -d /tmp/ingest_e2e.XXXXXX)
+BGPID=
+cleanup() {
+	[ -n "$BGPID" ] && kill -9 "$BGPID" 2>/dev/null
+	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+tap_plan 32
+
+for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
+	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
+done
+"$BIN/qserv-gen" --objects 3000 --sources-per-object 2 --out-dir "$T/gen" --ra 0,30 --dec -15,15 \
+	--num-stripes 85 --num-sub-stripes 12 --overlap 0.01667 > "$T/gen.log" 2>&1
+for t in Object Source; do
+	"$BIN/qserv-partition" --config-file="$T/gen/$t.json" --in.path="$T/gen/$t.tsv" \
+		--out.dir="$T/part/$t" > "$T/part-$t.log" 2>&1
+done
+printf '1\tu\n2\tg\n3\tr\n4\ti\n5\tz\n6\ty\n' > "$T/Filter.tsv"
+NOBJ=$(wc -l < "$T/gen/Object.tsv")
+NSRC=$(wc -l < "$T/gen/Source.tsv")
+mkds() { /usr/bin/python3 "$TD/mkdataset.py" --db "$1" --gen "$T/gen" --part "$T/part" --out "$T/$1" --regular "$T/Filter.tsv"; }
+
+tap_ok "dev cluster with 2 workers comes up" "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster"
+set -a; . "$T/cluster/cluster.env"; set +a
+U=$QSERV_INGEST_URL
+api() { curl -s -X "$1" "$U$2" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+layout() { /usr/bin/python3 "$TD/check_layout.py" "$T/cluster/cluster.env" "$1" Filter > "$T/layout-$1"; }
+val() { sed -n "s/^$1|//p" "$T/layout-$2"; }
+has() { printf '%s' "$1" | grep -q -- "$2"; }
+
+# 1. a whole dataset
+mkds e2e
+tap_ok "qservctl ingest loads the dataset" "$BIN/qservctl" ingest -j 3 --batch 40 -q "$T/e2e"
+layout e2e
+tap_is "$(val object_rows e2e)" "$NOBJ" "every Object row is on a worker"
+tap_is "$(val object_distinct e2e)" "$NOBJ" "no Object row is duplicated"
+tap_is "$(val object_chunk_ok e2e)" "$NOBJ" "every Object row is in its own chunk's table"
+tap_is "$(val source_rows e2e)" "$NSRC" "every Source row is on a worker"
+tap_is "$(val index_rows e2e)" "$NOBJ" "director index has one row per object"
+tap_is "$(val index_match e2e)" "$NOBJ" "director index chunk/sub-chunk match the rows"
+tap_is "$(val placement_ok e2e)" 1 "chunk tables exist exactly where qservMeta.chunks says"
+tap_ok "chunks are spread evenly (max-min <= 1)" test "$(val placement_spread e2e)" -le 1
+tap_is "$(val regular_worker-1 e2e)/$(val regular_worker-2 e2e)" "6/6" "regular table on every worker"
+tap_is "$(api GET /ingest/database | jq -r '.databases[] | select(.database=="e2e") | .is_published')" 1 \
+	"database is published"
+tap_ok "a second run finds it published and only validates" "$BIN/qservctl" ingest -q "$T/e2e"
+
+# 2. publish refused while a transaction is open; abort leaves nothing
+api POST /ingest/database '{"database":"e2a","num_stripes":85,"num_sub_stripes":12,"overlap":0.01667}' >/dev/null
+api POST /ingest/table "$(jq -c '.database="e2a"' "$T/e2e/Object.json")" > "$T/r"
+tap_is "$(jq -r .success "$T/r")" 1 "register a director table"
+tid=$(api POST /ingest/trans '{"database":"e2a"}' | jq -r .transaction.id)
+chunk=$(jq -r '.tables[0].data[0].chunks[0]' "$T/e2e/metadata.json")
+loc=$(api POST /ingest/chunk "{\"transaction_id\":$tid,\"chunk\":$chunk}")
+wurl="http://$(echo "$loc" | jq -r .location.http_host):$(echo "$loc" | jq -r .location.http_port)"
+r=$(curl -s -X POST "$wurl/ingest/file" -d "{\"transaction_id\":$tid,\"table\":\"Object\",\"chunk\":$chunk,\"url\":\"file://$T/e2e/chunks/Object/chunk_$chunk.txt\"}")
+tap_ok "contribution into the open transaction" test "$(echo "$r" | jq -r .contrib.num_rows)" -gt 0
+r=$(api PUT /ingest/database/e2a)
+tap_ok "publish refused while a transaction is open" has "$r" "open transaction"
+tap_is "$(api PUT "/ingest/trans/$tid?abort=1" | jq -r .transaction.state)" ABORTED "abort"
+layout e2a
+tap_is "$(val object_rows e2a)" 0 "no row of the aborted transaction is left"
+tap_is "$(val index_rows e2a)" 0 "no index row of the aborted transaction"
+tap_is "$(api PUT /ingest/database/e2a | jq -r .success)" 1 "publish after the abort"
+tap_ok "no transaction on a published database" has "$(api POST /ingest/trans '{"database":"e2a"}')" "published"
+tap_is "$(api DELETE /ingest/database/e2a | jq -r .success)" 1 "delete the database"
+n=$(mariadb --no-defaults -S "$QSERV_WORKER_1_SOCKET" -uroot -N -e "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='e2a'")
+tap_is "$n" 0 "the deleted database is gone from the workers"
+
+# 3. a bad row fails the ingest naming the file and line, and leaves nothing
+mkds e2b
+f=$(ls -S "$T/e2b/chunks/Source/" | head -1)
+awk 'NR == 5 { sub(/\t[^\t]*$/, "") } { print }' "$T/e2b/chunks/Source/$f" > "$T/x" && mv "$T/x" "$T/e2b/chunks/Source/$f"
+"$BIN/qservctl" ingest -q --batch 1000 "$T/e2b" > "$T/out-e2b" 2> "$T/err-e2b"
+tap_is "$?" 1 "ingest with a bad row fails"
+tap_ok "the error names the file and line 5" grep -q "chunks/Source/$f.*line 5:" "$T/err-e2b"
+layout e2b
+tap_is "$(val object_rows e2b)+$(val source_rows e2b)" "0+0" "the failed transaction left no row"
+tap_is "$(api GET '/ingest/trans?database=e2b' | jq -r '.transactions[-1].state')" ABORTED "and was aborted"
+
+# 4. resume: a transaction left open after a load (crash before commit) and
+#    one committed whose commit never reached the state file
+mkds e2r
+api POST /ingest/database "$(cat "$T/e2r/db.json")" >/dev/null
+for t in Object Source Filter; do api POST /ingest/table "$(cat "$T/e2r/$t.json")" >/dev/null; done
+c1=$(jq -r '.tables[0].data[0].chunks[0]' "$T/e2r/metadata.json")
+c2=$(jq -r '.tables[0].data[0].chunks[1]' "$T/e2r/metadata.json")
+load_one() { # trans chunk
+	l=$(api POST /ingest/chunk "{\"transaction_id\":$1,\"chunk\":$2}")
+	curl -s -X POST "http://127.0.0.1:$(echo "$l" | jq -r .location.http_port)/ingest/file" \
+		-d "{\"transaction_id\":$1,\"table\":\"Object\",\"chunk\":$2,\"url\":\"file://$T/e2r/chunks/Object/chunk_$2.txt\"}" >/dev/null
+}
+t1=$(api POST /ingest/trans '{"database":"e2r"}' | jq -r .transaction.id)
+load_one "$t1" "$c1"
+t2=$(api POST /ingest/trans '{"database":"e2r"}' | jq -r .transaction.id)
+load_one "$t2" "$c2"
+api PUT "/ingest/trans/$t2?abort=0" >/dev/null
+printf 'open %s\nfile %s Object chunks/Object/chunk_%s.txt\nopen %s\nfile %s Object chunks/Object/chunk_%s.txt\n' \
+	"$t1" "$t1" "$c1" "$t2" "$t2" "$c2" > "$T/e2r/.qservctl-ingest.state"
+tap_ok "resumed ingest succeeds (validation included)" "$BIN/qservctl" ingest -q "$T/e2r"
+layout e2r
+tap_is "$(val object_rows e2r)/$(val object_distinct e2r)" "$NOBJ/$NOBJ" "resume: no Object row lost or duplicated"
+tap_is "$(api GET "/ingest/trans/$t1" | jq -r .transaction.state)" ABORTED "the transaction left open was aborted"
+
+# 5. kill -9 in the middle of a run, then run again
+mkds e2k
+"$BIN/qservctl" ingest -q -j 1 --batch 20 "$T/e2k" > /dev/null 2>&1 &
+BGPID=$!
+i=0; until grep -q '^commit' "$T/e2k/.qservctl-ingest.state" 2>/dev/null || [ $i -gt 300 ]; do i=$((i + 1)); sleep 0.05; done
+kill -9 "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; BGPID=
+tap_ok "rerun after kill -9 succeeds" "$BIN/qservctl" ingest -q "$T/e2k"
+layout e2k
+tap_is "$(val object_rows e2k)/$(val object_distinct e2k)/$(val source_rows e2k)" "$NOBJ/$NOBJ/$NSRC" \
+	"after kill -9 and resume: exact row counts"
+tap_done
