@@ -11,3 +11,5 @@ $(eval $(call unit_test,registry_state_test,agent/tests/registry_state_test.c ag
 $(eval $(call unit_test,registry_test,agent/tests/registry_test.c $(REG_SRCS),$(REG_LDLIBS),libqcommon.a))
 # qregistry-sim: N simulated agents against one registry (tests and bench, not in the image)
 $(eval $(call program,qregistry-sim,agent/registry_sim.c agent/registry_msg.c,$(REG_LDLIBS),libqcommon.a))
+$(eval $(call unit_test,netlink_test,agent/tests/netlink_test.c agent/netlink.c,-lmnl,))
+$(eval $(call unit_test,identity_test,agent/tests/identity_test.c agent/identity.c,$(REG_LDLIBS),libqcommon.a))
