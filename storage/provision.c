@@ -106,7 +106,7 @@ static int partition_dev(const struct ctx *c, struct qstorage_disk *d, const str
 	for (int i = 0; i < 100; i++) { /* up to 5 s */
 		if (r < 0)
 			r = find_partition(c, d, p->part_no, name, sizeof(name), ret_maj, ret_min);
-		if (r < 0 && i == 1) { /* BLKRRPART is synchronous: no GPT parser */
+		if (r < 0 && i == 0) { /* BLKRRPART is synchronous: no GPT parser */
 			snprintf(disk_dev, sizeof(disk_dev), "%s/%s", c->o.dev_root, d->name);
 			int e = qs_part_add(disk_dev, p->part_no, p->part_start, p->part_size, err, errlen);
 			if (e < 0)
