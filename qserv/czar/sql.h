@@ -56,6 +56,7 @@ struct sql_expr {
 struct sql_item {                 /* select-list entry */
 	struct sql_expr *e;
 	const char *alias;            /* NULL when none */
+	int start, end;               /* source text of the expression [start, end) */
 };
 
 enum sql_join { SQL_J_FIRST, SQL_J_COMMA, SQL_J_INNER, SQL_J_LEFT, SQL_J_RIGHT, SQL_J_CROSS,

@@ -26,6 +26,7 @@ struct parser {
 	struct sql_error *err;
 	int failed;
 	int depth;
+	int prev_end;                /* end offset of the last consumed token */
 };
 
 static const char *const reserved[] = {
@@ -107,6 +108,7 @@ static void next(struct parser *p)
 {
 	if (p->failed)
 		return;
+	p->prev_end = p->t.pos + p->t.len;
 	p->t = sql_lex_next(&p->lx);
 	if (p->t.kind == TK_ERROR) {
 		if (!strcmp(p->lx.error, "executable comments are not supported"))
@@ -1055,8 +1057,10 @@ static struct sql_select *select_stmt(struct parser *p)
 				return NULL;
 			next(p);
 		} else {
+			it->start = p->t.pos;
 			if (!(it->e = expr(p)))
 				return NULL;
+			it->end = p->prev_end;
 			it->alias = alias(p, 0);
 		}
 		if (p->failed || vec_push(p, &items, it) < 0)

@@ -1,0 +1,271 @@
+/* meta.c: snapshots of qservMeta (see meta.h). */
+#include "meta.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct meta *meta_new(void)
+{
+	struct meta *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->refs = 1;
+	return m;
+}
+
+struct meta *meta_ref(struct meta *m)
+{
+	__atomic_add_fetch(&m->refs, 1, __ATOMIC_SEQ_CST);
+	return m;
+}
+
+void meta_unref(struct meta *m)
+{
+	size_t i;
+
+	if (!m || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_SEQ_CST) > 0)
+		return;
+	for (i = 0; i < m->ndbs; i++) {
+		qchunk_free(m->dbs[i].chunker);
+		free(m->dbs[i].tables);
+		free(m->dbs[i].chunks);
+	}
+	free(m->dbs);
+	free(m->workers);
+	free(m);
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+struct meta_db *meta_add_db(struct meta *m, const char *name, int32_t s, int32_t ss, double overlap,
+			    char *err, size_t errlen)
+{
+	struct meta_db *v = realloc(m->dbs, (m->ndbs + 1) * sizeof(*v)), *d;
+	char why[256];
+
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->dbs = v;
+	d = &v[m->ndbs];
+	memset(d, 0, sizeof(*d));
+	copy(d->name, sizeof(d->name), name);
+	d->num_stripes = s;
+	d->num_sub_stripes = ss;
+	d->overlap = overlap;
+	if (qchunk_new(s, ss, overlap, &d->chunker, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "database %s: %s", name, why);
+		return NULL;
+	}
+	m->ndbs++;
+	return d;
+}
+
+struct meta_table *meta_add_table(struct meta_db *d, const char *name)
+{
+	struct meta_table *v = realloc(d->tables, (d->ntables + 1) * sizeof(*v)), *t;
+
+	if (!v)
+		return NULL;
+	d->tables = v;
+	t = &v[d->ntables++];
+	memset(t, 0, sizeof(*t));
+	copy(t->name, sizeof(t->name), name);
+	copy(t->chunk_key, sizeof(t->chunk_key), "chunkId");
+	copy(t->sub_chunk_key, sizeof(t->sub_chunk_key), "subChunkId");
+	return t;
+}
+
+int meta_add_worker(struct meta *m, const char *id, const char *host, int port)
+{
+	struct meta_worker *v = realloc(m->workers, (m->nworkers + 1) * sizeof(*v)), *w;
+
+	if (!v)
+		return -ENOMEM;
+	m->workers = v;
+	w = &v[m->nworkers++];
+	memset(w, 0, sizeof(*w));
+	copy(w->id, sizeof(w->id), id);
+	copy(w->host, sizeof(w->host), host);
+	w->query_port = port;
+	return 0;
+}
+
+int meta_add_chunk(struct meta_db *d, int32_t chunk, unsigned worker)
+{
+	struct meta_chunk *v;
+	size_t i;
+
+	for (i = d->nchunks; i-- > 0;)          /* rows arrive grouped by chunk */
+		if (d->chunks[i].id == chunk) {
+			if (d->chunks[i].nworkers < 4)
+				d->chunks[i].worker[d->chunks[i].nworkers++] = worker;
+			return 0;
+		}
+	v = realloc(d->chunks, (d->nchunks + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	d->chunks = v;
+	memset(&v[d->nchunks], 0, sizeof(*v));
+	v[d->nchunks].id = chunk;
+	v[d->nchunks].worker[0] = worker;
+	v[d->nchunks].nworkers = 1;
+	d->nchunks++;
+	return 0;
+}
+
+static int cmp_chunk(const void *a, const void *b)
+{
+	int32_t x = ((const struct meta_chunk *)a)->id, y = ((const struct meta_chunk *)b)->id;
+	return (x > y) - (x < y);
+}
+
+void meta_finish(struct meta *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->ndbs; i++)
+		if (m->dbs[i].nchunks)
+			qsort(m->dbs[i].chunks, m->dbs[i].nchunks, sizeof(struct meta_chunk), cmp_chunk);
+}
+
+const struct meta_db *meta_find_db(const struct meta *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; m && i < m->ndbs; i++)
+		if (!strcmp(m->dbs[i].name, name))
+			return &m->dbs[i];
+	return NULL;
+}
+
+const struct meta_table *meta_find_table(const struct meta_db *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; d && i < d->ntables; i++)
+		if (!strcmp(d->tables[i].name, name))
+			return &d->tables[i];
+	return NULL;
+}
+
+const struct meta_chunk *meta_find_chunk(const struct meta_db *d, int32_t id)
+{
+	struct meta_chunk key = { .id = id };
+
+	if (!d->nchunks)
+		return NULL;
+	return bsearch(&key, d->chunks, d->nchunks, sizeof(key), cmp_chunk);
+}
+
+static MYSQL_RES *query(MYSQL *my, const char *sql, char *err, size_t errlen)
+{
+	MYSQL_RES *r;
+
+	if (mysql_query(my, sql) != 0 || !(r = mysql_store_result(my))) {
+		snprintf(err, errlen, "qservMeta: %s", mysql_error(my));
+		return NULL;
+	}
+	return r;
+}
+
+static size_t worker_index(const struct meta *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->nworkers; i++)
+		if (!strcmp(m->workers[i].id, id))
+			return i;
+	return (size_t)-1;
+}
+
+int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
+{
+	struct meta *m = meta_new();
+	MYSQL_RES *r = NULL;
+	MYSQL_ROW row;
+	int rc = -EIO;
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (!(r = query(my, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'qservMeta' "
+			    "AND TABLE_NAME IN ('workers', 'dbs', 'tables', 'chunks')", err, errlen)))
+		goto fail;
+	row = mysql_fetch_row(r);
+	if (!row || strcmp(row[0], "4") != 0) {       /* no controller yet: nothing published */
+		mysql_free_result(r);
+		*ret = m;
+		return 0;
+	}
+	mysql_free_result(r);
+	if (!(r = query(my, "SELECT id, host, COALESCE(query_port, 0) FROM qservMeta.workers WHERE enabled = 1 "
+			    "ORDER BY id", err, errlen)))
+		goto fail;
+	while ((row = mysql_fetch_row(r)))
+		if (meta_add_worker(m, row[0], row[1], atoi(row[2])) < 0)
+			goto oom;
+	mysql_free_result(r);
+	if (!(r = query(my, "SELECT name, num_stripes, num_sub_stripes, overlap FROM qservMeta.dbs "
+			    "WHERE published = 1 ORDER BY name", err, errlen)))
+		goto fail;
+	while ((row = mysql_fetch_row(r)))
+		if (!meta_add_db(m, row[0], atoi(row[1]), atoi(row[2]), atof(row[3]), err, errlen))
+			goto fail;
+	mysql_free_result(r);
+	if (!(r = query(my, "SELECT db, name, is_partitioned, is_director, director_table, director_key, "
+			    "latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key FROM qservMeta.tables "
+			    "ORDER BY db, name", err, errlen)))
+		goto fail;
+	while ((row = mysql_fetch_row(r))) {
+		struct meta_db *d = (struct meta_db *)meta_find_db(m, row[0]);
+		struct meta_table *t;
+		if (!d)
+			continue;             /* unpublished database */
+		if (!(t = meta_add_table(d, row[1])))
+			goto oom;
+		t->partitioned = atoi(row[2]);
+		t->director = atoi(row[3]);
+		copy(t->director_table, sizeof(t->director_table), row[4]);
+		copy(t->director_key, sizeof(t->director_key), row[5]);
+		copy(t->lat_key, sizeof(t->lat_key), row[6]);
+		copy(t->lon_key, sizeof(t->lon_key), row[7]);
+		if (row[8] && *row[8])
+			copy(t->chunk_key, sizeof(t->chunk_key), row[8]);
+		if (row[9] && *row[9])
+			copy(t->sub_chunk_key, sizeof(t->sub_chunk_key), row[9]);
+		if (t->director && !t->director_table[0])
+			copy(t->director_table, sizeof(t->director_table), t->name);
+	}
+	mysql_free_result(r);
+	if (!(r = query(my, "SELECT db, chunk, worker_id FROM qservMeta.chunks ORDER BY db, chunk, worker_id",
+			err, errlen)))
+		goto fail;
+	while ((row = mysql_fetch_row(r))) {
+		struct meta_db *d = (struct meta_db *)meta_find_db(m, row[0]);
+		size_t w = worker_index(m, row[2]);
+		if (!d || w == (size_t)-1)
+			continue;             /* unpublished, or a drained worker */
+		if (meta_add_chunk(d, atoi(row[1]), (unsigned)w) < 0)
+			goto oom;
+	}
+	mysql_free_result(r);
+	meta_finish(m);
+	*ret = m;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	rc = -ENOMEM;
+fail:
+	if (r)
+		mysql_free_result(r);
+	meta_unref(m);
+	return rc;
+}

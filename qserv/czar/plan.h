@@ -1,0 +1,56 @@
+/* plan.h: query analysis and rewrite -- one SELECT into chunk queries for
+ * the workers and, when needed, a merge query for the czar's MariaDB.
+ *
+ * The plan says where the statement runs:
+ *   PLAN_LOCAL   no Qserv table: the czar's own MariaDB answers it
+ *                (client probes, constant expressions, information_schema);
+ *   PLAN_CHUNKS  chunk queries: worker_sql with "%CC%" standing for the
+ *                chunk id, sent once per candidate chunk (or once to one
+ *                worker when only regular tables are involved);
+ *                merge_sql, with "%RT%" for the result table the worker
+ *                rows were collected in, computes the final answer; when
+ *                merge_sql is NULL the worker rows stream to the client
+ *                as they arrive (at most stream_limit of them after
+ *                skipping stream_offset, when those are >= 0).
+ * Restrictors (qserv_areaspec_*) pick the candidate chunks and become
+ * scisql_s2PtIn*(...) = 1 on the table holding positions; director-key
+ * predicates (=, IN, BETWEEN) produce index_sql, a lookup in the director
+ * index that narrows the chunks further at run time.  Aggregates split into
+ * worker parts (COUNT, SUM, MIN, MAX, and SUM + COUNT for AVG) and merge
+ * parts; GROUP BY, HAVING, ORDER BY, LIMIT and DISTINCT are applied at the
+ * merge.  What cannot be answered exactly is refused with
+ * ER_NOT_SUPPORTED_YET naming the problem. */
+#ifndef QSERV_CZAR_PLAN_H
+#define QSERV_CZAR_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meta.h"
+#include "sql.h"
+
+enum plan_kind { PLAN_LOCAL, PLAN_CHUNKS };
+
+struct plan {
+	enum plan_kind kind;
+	char *sql;                    /* PLAN_LOCAL: the statement as printed */
+	const struct meta_db *db;     /* PLAN_CHUNKS */
+	char *worker_sql;
+	char *merge_sql;              /* NULL: stream */
+	int64_t stream_limit, stream_offset;   /* -1: none */
+	int regular_only;             /* one query on one worker, no %CC% */
+	int32_t *chunks;              /* candidate chunks, ascending */
+	size_t nchunks;
+	char *index_sql;              /* NULL, or returns chunk ids in column 1 */
+	char *area;                   /* the restrictor applied, for logs/tests */
+};
+
+/* Plans st (whose AST it rewrites in place) against meta m, with the
+ * session's current database (may be ""), src being the statement text
+ * (for column names).  Returns 0 and *ret (plan_free), -EINVAL with err
+ * (a MySQL error code and message), or -ENOMEM. */
+int plan_build(struct sql_stmt *st, const char *src, const char *session_db, const struct meta *m,
+	       struct plan **ret, struct sql_error *err);
+void plan_free(struct plan *p);
+
+#endif

@@ -1,0 +1,259 @@
+/* plan_test.c: query analysis and rewrite -- the worker and merge SQL the
+ * czar produces for each query shape, chunk selection by restrictors, index
+ * lookups, and refusals.  The expected SQL below is also run for real by
+ * the end-to-end tests; here it documents and pins the rewrite. */
+#include <stdio.h>
+#include <string.h>
+
+#include <kselftest_harness.h>
+
+#include <mariadb/mysqld_error.h>
+
+#include "../meta.h"
+#include "../plan.h"
+#include "../sql.h"
+
+/* LSST: S=85, SS=12, overlap 0.01667; Object director, Source child with
+ * own positions, Filter regular.  Chunks placed: every chunk of the sky,
+ * alternately on worker-1 and worker-2. */
+static struct meta *test_meta(void)
+{
+	struct meta *m = meta_new();
+	struct meta_db *d;
+	struct meta_table *t;
+	struct qchunk_ids all = { 0 };
+	char err[256];
+	size_t i;
+
+	meta_add_worker(m, "worker-1", "127.0.0.1", 1);
+	meta_add_worker(m, "worker-2", "127.0.0.1", 2);
+	d = meta_add_db(m, "LSST", 85, 12, 0.01667, err, sizeof(err));
+	t = meta_add_table(d, "Object");
+	t->partitioned = t->director = 1;
+	strcpy(t->director_table, "Object");
+	strcpy(t->director_key, "objectId");
+	strcpy(t->lon_key, "ra");
+	strcpy(t->lat_key, "decl");
+	t = meta_add_table(d, "Source");
+	t->partitioned = 1;
+	strcpy(t->director_table, "Object");
+	strcpy(t->director_key, "objectId");
+	strcpy(t->lon_key, "ra");
+	strcpy(t->lat_key, "decl");
+	t = meta_add_table(d, "Filter");
+	qchunk_all_chunks(d->chunker, &all);
+	for (i = 0; i < all.n; i++)
+		meta_add_chunk(d, all.v[i], (unsigned)(i % 2));
+	qchunk_ids_free(&all);
+	meta_finish(m);
+	return m;
+}
+
+struct result {
+	int rc;
+	char text[4096];
+	struct plan *p;
+};
+
+static void run(const char *sql, const char *db, struct result *r)
+{
+	struct meta *m = test_meta();
+	struct sql_stmt *st;
+	struct sql_error err;
+
+	memset(r, 0, sizeof(*r));
+	r->rc = sql_parse(sql, strlen(sql), &st, &err);
+	if (r->rc == 0) {
+		r->rc = plan_build(st, sql, db, m, &r->p, &err);
+		sql_stmt_free(st);
+	}
+	if (r->rc < 0) {
+		snprintf(r->text, sizeof(r->text), "ERROR %u: %s", err.code, err.msg);
+	} else if (r->p->kind == PLAN_LOCAL) {
+		snprintf(r->text, sizeof(r->text), "LOCAL: %s", r->p->sql);
+	} else {
+		snprintf(r->text, sizeof(r->text), "WORKER: %s\nMERGE: %s", r->p->worker_sql,
+			 r->p->merge_sql ? r->p->merge_sql : "(stream)");
+	}
+	printf("# %s\n#   -> %s\n", sql, r->text);
+	meta_unref(m);
+}
+
+static const struct { const char *sql, *want; } shapes[] = {
+	{ "SELECT 1 + 1", "LOCAL: SELECT 1 + 1" },
+	{ "SELECT objectId, ra, decl FROM Object WHERE objectId = 42",
+	  "WORKER: SELECT `objectId`, `ra`, `decl` FROM `LSST`.`Object_%CC%` AS `Object` WHERE `objectId` = 42\n"
+	  "MERGE: (stream)" },
+	{ "SELECT COUNT(*) FROM LSST.Object",
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `LSST`.`Object_%CC%` AS `Object`\n"
+	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
+	{ "SELECT AVG(ra), MIN(decl), MAX(decl), SUM(flux) AS s FROM Object",
+	  "WORKER: SELECT SUM(`ra`) AS `QS_A1`, COUNT(`ra`) AS `QS_A2`, MIN(`decl`) AS `QS_A3`, MAX(`decl`) AS `QS_A4`, "
+	  "SUM(`flux`) AS `QS_A5` FROM `LSST`.`Object_%CC%` AS `Object`\n"
+	  "MERGE: SELECT SUM(`QS_A1`) / SUM(`QS_A2`) AS `AVG(ra)`, MIN(`QS_A3`) AS `MIN(decl)`, MAX(`QS_A4`) AS `MAX(decl)`, "
+	  "SUM(`QS_A5`) AS `s` FROM `%RT%`" },
+	{ "SELECT filterId AS f, COUNT(*) AS n, AVG(flux) FROM Source GROUP BY f HAVING n > 10 ORDER BY n DESC LIMIT 3",
+	  "WORKER: SELECT `filterId` AS `QS_G1`, COUNT(*) AS `QS_A2`, SUM(`flux`) AS `QS_A3`, COUNT(`flux`) AS `QS_A4` "
+	  "FROM `LSST`.`Source_%CC%` AS `Source` GROUP BY `filterId`\n"
+	  "MERGE: SELECT `QS_G1` AS `f`, CAST(COALESCE(SUM(`QS_A2`), 0) AS SIGNED) AS `n`, SUM(`QS_A3`) / SUM(`QS_A4`) "
+	  "AS `AVG(flux)` FROM `%RT%` GROUP BY `QS_G1` HAVING CAST(COALESCE(SUM(`QS_A2`), 0) AS SIGNED) > 10 "
+	  "ORDER BY 2 DESC LIMIT 3" },
+	{ "SELECT objectId, ra FROM Object ORDER BY ra DESC LIMIT 5",
+	  "WORKER: SELECT `objectId` AS `QS_C1`, `ra` AS `QS_C2` FROM `LSST`.`Object_%CC%` AS `Object` "
+	  "ORDER BY `ra` DESC LIMIT 5\n"
+	  "MERGE: SELECT `QS_C1` AS `objectId`, `QS_C2` AS `ra` FROM `%RT%` ORDER BY 2 DESC LIMIT 5" },
+	{ "SELECT objectId FROM Object ORDER BY decl LIMIT 2, 5",
+	  "WORKER: SELECT `objectId` AS `QS_C1`, `decl` AS `QS_O2` FROM `LSST`.`Object_%CC%` AS `Object` "
+	  "ORDER BY `decl` LIMIT 7\n"
+	  "MERGE: SELECT `QS_C1` AS `objectId` FROM `%RT%` ORDER BY `QS_O2` LIMIT 5 OFFSET 2" },
+	{ "SELECT DISTINCT filterId FROM Source",
+	  "WORKER: SELECT DISTINCT `filterId` AS `QS_C1` FROM `LSST`.`Source_%CC%` AS `Source`\n"
+	  "MERGE: SELECT DISTINCT `QS_C1` AS `filterId` FROM `%RT%`" },
+	{ "SELECT ra FROM Object LIMIT 10",
+	  "WORKER: SELECT `ra` FROM `LSST`.`Object_%CC%` AS `Object` LIMIT 10\nMERGE: (stream)" },
+	{ "SELECT o.objectId, s.flux FROM Object o JOIN Source s ON o.objectId = s.objectId WHERE s.flux > 1",
+	  "WORKER: SELECT `o`.`objectId`, `s`.`flux` FROM `LSST`.`Object_%CC%` AS `o` JOIN `LSST`.`Source_%CC%` AS `s` "
+	  "ON `o`.`objectId` = `s`.`objectId` WHERE `s`.`flux` > 1\nMERGE: (stream)" },
+	{ "SELECT o.objectId, COUNT(*) FROM Object o, Source s WHERE o.objectId = s.objectId GROUP BY o.objectId",
+	  "WORKER: SELECT `o`.`objectId` AS `QS_G1`, COUNT(*) AS `QS_A2` FROM `LSST`.`Object_%CC%` AS `o`, "
+	  "`LSST`.`Source_%CC%` AS `s` WHERE `o`.`objectId` = `s`.`objectId` GROUP BY `o`.`objectId`\n"
+	  "MERGE: SELECT `QS_G1` AS `objectId`, CAST(COALESCE(SUM(`QS_A2`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%` "
+	  "GROUP BY `QS_G1`" },
+	{ "SELECT s.sourceId, f.name FROM Source s JOIN Filter f USING (filterId)",
+	  "WORKER: SELECT `s`.`sourceId`, `f`.`name` FROM `LSST`.`Source_%CC%` AS `s` JOIN `LSST`.`Filter` AS `f` "
+	  "USING (`filterId`)\nMERGE: (stream)" },
+	{ "SELECT name FROM LSST.Filter WHERE filterId < 3",
+	  "WORKER: SELECT `name` FROM `LSST`.`Filter` AS `Filter` WHERE `filterId` < 3\nMERGE: (stream)" },
+	{ "SELECT objectId FROM Object WHERE qserv_areaspec_box(1, 2, 3, 4) AND decl > 0",
+	  "WORKER: SELECT `objectId` FROM `LSST`.`Object_%CC%` AS `Object` WHERE "
+	  "(scisql_s2PtInBox(`Object`.`ra`, `Object`.`decl`, 1, 2, 3, 4) = 1) AND (`decl` > 0)\nMERGE: (stream)" },
+	{ "SELECT COUNT(*) FROM Object AS o WHERE qserv_areaspec_circle(10, -5, 0.5)",
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `LSST`.`Object_%CC%` AS `o` WHERE "
+	  "scisql_s2PtInCircle(`o`.`ra`, `o`.`decl`, 10, -5, 0.5) = 1\n"
+	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
+	{ "SELECT scisql_angSep(ra, decl, 0, 0) AS d, ra*2 FROM Object",
+	  "WORKER: SELECT scisql_angSep(`ra`, `decl`, 0, 0) AS `d`, `ra` * 2 AS `ra*2` FROM `LSST`.`Object_%CC%` AS `Object`\n"
+	  "MERGE: (stream)" },
+	{ "SELECT * FROM information_schema.SCHEMATA", "LOCAL: SELECT * FROM `information_schema`.`SCHEMATA`" },
+};
+
+TEST(worker_and_merge_sql_per_shape)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		struct result r;
+		run(shapes[i].sql, "LSST", &r);
+		EXPECT_STREQ(shapes[i].want, r.text);
+		plan_free(r.p);
+	}
+}
+
+TEST(restrictors_pick_chunks)
+{
+	struct result r;
+
+	run("SELECT ra FROM Object", "LSST", &r);
+	ASSERT_EQ(0, r.rc);
+	EXPECT_EQ(8983, r.p->nchunks);
+	plan_free(r.p);
+
+	/* a small box near the equator: a handful of chunks (2.1 deg wide chunks) */
+	run("SELECT ra FROM Object WHERE qserv_areaspec_box(0.5, 0.5, 1.5, 1.5)", "LSST", &r);
+	ASSERT_EQ(0, r.rc);
+	EXPECT_GE(2, r.p->nchunks);
+	EXPECT_LE(1, r.p->nchunks);
+	plan_free(r.p);
+
+	/* a box crossing RA 0/360 touches chunks on both sides */
+	run("SELECT ra FROM Object WHERE qserv_areaspec_box(359.5, -0.5, 0.5, 0.5)", "LSST", &r);
+	ASSERT_EQ(0, r.rc);
+	EXPECT_LE(2, r.p->nchunks);
+	EXPECT_GE(8, r.p->nchunks);
+	EXPECT_EQ(1, r.p->chunks[r.p->nchunks - 1] > r.p->chunks[0] + 100);   /* both ends of the stripe */
+	plan_free(r.p);
+
+	/* a circle on the pole covers the whole polar stripe */
+	run("SELECT ra FROM Object WHERE qserv_areaspec_circle(0, 90, 1)", "LSST", &r);
+	ASSERT_EQ(0, r.rc);
+	EXPECT_LE(1, r.p->nchunks);
+	EXPECT_GT(50, r.p->nchunks);
+	plan_free(r.p);
+
+	/* a child's own positions never prune: its rows follow the director */
+	run("SELECT sourceId FROM Source WHERE qserv_areaspec_box(0.5, 0.5, 1.5, 1.5)", "LSST", &r);
+	ASSERT_EQ(0, r.rc);
+	EXPECT_EQ(8983, r.p->nchunks);
+	plan_free(r.p);
+}
+
+TEST(director_index_lookups)
+{
+	static const struct { const char *sql, *want; } cases[] = {
+		{ "SELECT * FROM Object WHERE objectId = 42",
+		  "SELECT DISTINCT `chunkId` FROM `qservMeta`.`LSST__Object` WHERE `objectId` = 42" },
+		{ "SELECT * FROM Object o WHERE o.objectId IN (1, 2, 3) AND ra > 0",
+		  "SELECT DISTINCT `chunkId` FROM `qservMeta`.`LSST__Object` WHERE `objectId` IN (1, 2, 3)" },
+		{ "SELECT * FROM Object WHERE objectId BETWEEN 10 AND 20",
+		  "SELECT DISTINCT `chunkId` FROM `qservMeta`.`LSST__Object` WHERE `objectId` BETWEEN 10 AND 20" },
+		{ "SELECT * FROM Source WHERE 7 = objectId",
+		  "SELECT DISTINCT `chunkId` FROM `qservMeta`.`LSST__Object` WHERE 7 = `objectId`" },
+		{ "SELECT * FROM Object WHERE objectId = 1 OR ra > 2", NULL },
+		{ "SELECT * FROM Object WHERE objectId NOT IN (1, 2)", NULL },
+		{ "SELECT * FROM Object WHERE objectId > 5", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result r;
+		run(cases[i].sql, "LSST", &r);
+		ASSERT_EQ(0, r.rc) TH_LOG("%s", r.text);
+		if (cases[i].want) {
+			EXPECT_STREQ(cases[i].want, r.p->index_sql ? r.p->index_sql : "(none)");
+		} else {
+			EXPECT_EQ(NULL, r.p->index_sql);
+		}
+		plan_free(r.p);
+	}
+}
+
+TEST(refusals_name_the_problem)
+{
+	static const struct { const char *sql; unsigned code; const char *msg; } cases[] = {
+		{ "SELECT * FROM Object o1, Object o2 WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.01",
+		  ER_NOT_SUPPORTED_YET, "near-neighbour" },
+		{ "SELECT * FROM Object o, Source s WHERE o.ra = s.ra", ER_NOT_SUPPORTED_YET, "director key" },
+		{ "SELECT * FROM Object WHERE ra > 0 OR qserv_areaspec_box(0, 0, 1, 1)", ER_NOT_SUPPORTED_YET,
+		  "AND term of WHERE" },
+		{ "SELECT * FROM Object WHERE qserv_areaspec_box(0, 0, 1)", ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+		  "qserv_areaspec_box" },
+		{ "SELECT * FROM Object WHERE qserv_areaspec_box(0, 10, 1, 5)", ER_WRONG_ARGUMENTS, "Incorrect arguments" },
+		{ "SELECT * FROM Object WHERE qserv_areaspec_circle(ra, 0, 1)", ER_NOT_SUPPORTED_YET, "not numbers" },
+		{ "SELECT ra, COUNT(*) FROM Object", ER_NOT_SUPPORTED_YET, "not in GROUP BY" },
+		{ "SELECT COUNT(DISTINCT ra) FROM Object", ER_NOT_SUPPORTED_YET, "COUNT(DISTINCT" },
+		{ "SELECT STD(ra) FROM Object", ER_NOT_SUPPORTED_YET, "STD" },
+		{ "SELECT * FROM Nope", ER_NO_SUCH_TABLE, "Table 'LSST.Nope' doesn't exist" },
+		{ "SELECT * FROM Object, mysql.user", ER_NOT_SUPPORTED_YET, "not a table of a published" },
+		{ "SELECT * FROM Filter WHERE qserv_areaspec_box(0, 0, 1, 1)", ER_NOT_SUPPORTED_YET, "regular tables" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result r;
+		run(cases[i].sql, "LSST", &r);
+		EXPECT_EQ(-EINVAL, r.rc) TH_LOG("%s", cases[i].sql);
+		EXPECT_NE(NULL, strstr(r.text, cases[i].msg)) TH_LOG("%s -> %s", cases[i].sql, r.text);
+		if (r.rc == 0)
+			plan_free(r.p);
+	}
+}
+
+TEST(no_database_selected)
+{
+	struct result r;
+
+	run("SELECT * FROM Object", "", &r);
+	EXPECT_STREQ("ERROR 1046: No database selected", r.text);
+}
+
+TEST_HARNESS_MAIN
