@@ -23,3 +23,5 @@ $(IMAGES_OUT)/pxe/initramfs: $(IMAGES_OUT)/qserv-node.initramfs
 $(IMAGES_OUT)/pxe/boot.ipxe: images/boot.ipxe
 	@mkdir -p $(@D)
 	cp $< $@
+
+QEMU_TESTS += qemu-tests/usb_image.sh qemu-tests/usb_uefi.sh qemu-tests/usb_bios.sh

@@ -110,3 +110,48 @@ disk_file() {
 
 # json FILTER: jq over stdin, raw output.
 json() { jq -r "$1"; }
+
+# ---- boot media (images/images.mk, qemu-tests/usb_*.sh, pxe_*.sh) --------
+#   vm_boot NAME [QEMU ARGS...]    like vm_start, but the firmware boots what
+#                                  the args give (USB stick, disk, NIC ROM):
+#                                  no -kernel/-initrd/-append.  VM_NIC
+#                                  replaces the user-mode NIC with forwarded
+#                                  port ("none": no NIC); VM_WRAP prefixes
+#                                  the command (ip netns exec NS)
+#   ovmf_args NAME                 pflash arguments for OVMF, with a private
+#                                  copy of the variable store in $VM_DIR/NAME
+#   img_part_offset IMG LABEL      byte offset of the GPT partition named LABEL
+vm_boot() {
+	name=$1; shift
+	d=$VM_DIR/$name
+	mkdir -p "$d"
+	port=$(free_port)
+	echo "$port" > "$d/port"
+	nic=${VM_NIC:-user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$port-:9400}
+	date +%s.%N > "$d/start"
+	${VM_WRAP:-} qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg}" -m "${VM_MEM:-2048}" -smp "${VM_CPUS:-1}" \
+		-nographic -no-reboot -serial "file:$d/console.log" -monitor "unix:$d/monitor.sock,server,nowait" \
+		-nic "$nic" "$@" > "$d/qemu.log" 2>&1 &
+	echo $! > "$d/pid"
+	VM_PIDS="$VM_PIDS $!"
+}
+
+# Seconds since vm_boot started NAME (for diagnostics, never asserted).
+vm_elapsed() {
+	python3 -c 'import sys,time; print("%.1f" % (time.time() - float(open(sys.argv[1]).read())))' \
+		"$VM_DIR/$1/start"
+}
+
+ovmf_args() {
+	code=/usr/share/OVMF/OVMF_CODE_4M.fd
+	vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+	mkdir -p "$VM_DIR/$1"
+	cp "$vars" "$VM_DIR/$1/ovmf_vars.fd"
+	echo "-drive if=pflash,format=raw,unit=0,readonly=on,file=$code" \
+		"-drive if=pflash,format=raw,unit=1,file=$VM_DIR/$1/ovmf_vars.fd"
+}
+
+img_part_offset() {
+	sfdisk -J "$1" | jq -r --arg l "$2" \
+		'.partitiontable as $t | $t.partitions[] | select(.name == $l) | .start * ($t.sectorsize // 512)'
+}
