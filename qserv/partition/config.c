@@ -295,11 +295,11 @@ void qpart_strv_free(char **v)
 	free(v);
 }
 
-/* Appends the comma-separated items of s to the vector. */
-static int split_push(char ***v, size_t *n, const char *s)
+/* Appends the comma-separated items of s (or s whole) to the vector. */
+static int split_push(char ***v, size_t *n, const char *s, bool split)
 {
 	while (*s) {
-		const char *comma = strchr(s, ',');
+		const char *comma = split ? strchr(s, ',') : NULL;
 		size_t len = comma ? (size_t)(comma - s) : strlen(s);
 		const char *a = s, *b = s + len;
 		while (a < b && (*a == ' ' || *a == '\t'))
@@ -321,8 +321,8 @@ static int split_push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-int qpart_config_list(const struct qpart_config *cfg, const char *key, char ***ret, size_t *ret_n,
-		      char *err, size_t errlen)
+static int list(const struct qpart_config *cfg, const char *key, bool split, char ***ret,
+		size_t *ret_n, char *err, size_t errlen)
 {
 	json_t *v = lookup(cfg, key);
 	if (!v || json_is_null(v))
@@ -333,7 +333,7 @@ int qpart_config_list(const struct qpart_config *cfg, const char *key, char ***r
 	if (!out)
 		return -ENOMEM;
 	if (json_is_string(v)) {
-		r = split_push(&out, &n, json_string_value(v));
+		r = split_push(&out, &n, json_string_value(v), split);
 	} else if (json_is_array(v)) {
 		size_t i;
 		json_t *e;
@@ -343,7 +343,7 @@ int qpart_config_list(const struct qpart_config *cfg, const char *key, char ***r
 				r = -EINVAL;
 				break;
 			}
-			if ((r = split_push(&out, &n, json_string_value(e))) < 0)
+			if ((r = split_push(&out, &n, json_string_value(e), split)) < 0)
 				break;
 		}
 	} else {
@@ -357,4 +357,16 @@ int qpart_config_list(const struct qpart_config *cfg, const char *key, char ***r
 	*ret = out;
 	*ret_n = n;
 	return 0;
+}
+
+int qpart_config_list(const struct qpart_config *cfg, const char *key, char ***ret, size_t *ret_n,
+		      char *err, size_t errlen)
+{
+	return list(cfg, key, true, ret, ret_n, err, errlen);
+}
+
+int qpart_config_paths(const struct qpart_config *cfg, const char *key, char ***ret, size_t *ret_n,
+		       char *err, size_t errlen)
+{
+	return list(cfg, key, false, ret, ret_n, err, errlen);
 }

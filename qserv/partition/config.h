@@ -50,6 +50,9 @@ int qpart_config_char(const struct qpart_config *cfg, const char *key, char *ret
  * the caller: free with qpart_strv_free(). */
 int qpart_config_list(const struct qpart_config *cfg, const char *key, char ***ret, size_t *ret_n,
 		      char *err, size_t errlen);
+/* The same without splitting strings on commas (file names). */
+int qpart_config_paths(const struct qpart_config *cfg, const char *key, char ***ret, size_t *ret_n,
+		       char *err, size_t errlen);
 void qpart_strv_free(char **v);
 
 #endif

@@ -199,7 +199,7 @@ static int inputs(const struct qpart_config *cfg, struct qpart_spec *s, char *er
 {
 	char **v = NULL;
 	size_t n = 0;
-	int r = qpart_config_list(cfg, "in.path", &v, &n, err, errlen);
+	int r = qpart_config_paths(cfg, "in.path", &v, &n, err, errlen);
 	if (r == -ENOENT) {
 		snprintf(err, errlen, "At least one input file must be provided using --in.path.");
 		return -EINVAL;

@@ -265,4 +265,51 @@ TEST(cover_is_tight)
 	qchunk_free(c);
 }
 
+/* Longitude ranges [a0,a1] and [b0,b1] (a may wrap: a0 > a1) overlap,
+ * widened by eps; an independent formulation on unwrapped copies. */
+static bool lon_meet(double a0, double a1, double b0, double b1, double eps)
+{
+	if (a0 > a1)
+		a1 += 360.0;
+	for (int k = -1; k <= 1; ++k) {
+		double c0 = b0 + 360.0 * k, c1 = b1 + 360.0 * k;
+		if (c0 <= a1 + eps && c1 >= a0 - eps)
+			return true;
+	}
+	return false;
+}
+
+TEST(box_cover_matches_brute_force)
+{
+	struct qchunk *c = mk(85, 12, 0.0);
+	struct qchunk_ids all = { 0 };
+	ASSERT_EQ(0, qchunk_all_chunks(c, &all));
+	srand(11);
+	for (int k = 0; k < 40; ++k) {
+		double lon0 = frand(0, 360), w = frand(0.01, 40), lat0 = frand(-90, 85), h = frand(0.01, 20);
+		double lat1 = fmin(lat0 + h, 90), lon1 = fmod(lon0 + w, 360.0);
+		struct qchunk_region r;
+		ASSERT_EQ(0, qchunk_region_box(&r, lon0, lat0, lon1, lat1, NULL, 0));
+		struct qchunk_ids ids = { 0 };
+		ASSERT_EQ(0, qchunk_chunks_in(c, &r, &ids));
+		for (size_t i = 0; i < all.n; ++i) {
+			struct qchunk_box b;
+			qchunk_chunk_bounds(c, all.v[i], &b);
+			bool lat_in = b.lat_min <= lat1 && b.lat_max >= lat0;
+			bool must = lat_in && lon_meet(lon0, lon1, b.lon_min, b.lon_max, -1e-6) &&
+				    b.lat_min < lat1 - 1e-6 && b.lat_max > lat0 + 1e-6;
+			bool may = b.lat_min <= lat1 + 1e-6 && b.lat_max >= lat0 - 1e-6 &&
+				   lon_meet(lon0, lon1, b.lon_min, b.lon_max, 1e-6);
+			bool got = has(&ids, all.v[i]);
+			if (must)
+				ASSERT_TRUE(got) TH_LOG("box %g %g %g %g missed chunk %d", lon0, lat0, lon1, lat1, all.v[i]);
+			if (!may)
+				ASSERT_FALSE(got) TH_LOG("box %g %g %g %g extra chunk %d", lon0, lat0, lon1, lat1, all.v[i]);
+		}
+		qchunk_ids_free(&ids);
+	}
+	qchunk_ids_free(&all);
+	qchunk_free(c);
+}
+
 TEST_HARNESS_MAIN
