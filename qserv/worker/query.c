@@ -1,0 +1,329 @@
+/* query.c: the worker's chunk-query executor (the czar engineer's part of
+ * qserv-worker; hooks in through worker_query_start/worker_query_stop).
+ *
+ * Listens on QSERV_QUERY_PORT (environment; unset = no query service) for
+ * mutual-TLS connections whose peer certificate says role "czar", signed by
+ * the cluster CA in QSERV_TLS_DIR/ca.pem; the worker's own certificate is
+ * QSERV_TLS_DIR/<worker id>.pem/.key.  Each connection gets a thread and
+ * one Connector/C session to the local MariaDB (unix socket) and serves
+ * chunk queries one after another (qserv/wire/wire.h): the statement runs
+ * with mysql_use_result and its rows stream back in LZ4 batches as MariaDB
+ * produces them, so worker memory stays at one batch per connection.  When
+ * the czar goes away mid-result the statement is killed (KILL QUERY on a
+ * second session), not run to completion.
+ *
+ * Not done here yet: priorities between interactive queries and scans,
+ * and shared scans of one chunk by concurrent queries. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tls.h"
+#include "worker.h"
+#include "../wire/wire.h"
+
+static struct {
+	int lfd, stop_pipe[2];
+	pthread_t thread;
+	int running;
+	struct tls_config *tls;
+	struct worker *w;
+} qs = { .lfd = -1, .stop_pipe = { -1, -1 } };
+
+struct qconn {
+	int fd;
+	char peer[64];
+};
+
+static int send_buf(const struct wire_io *io, uint8_t type, uint8_t flags, struct wire_buf *b)
+{
+	if (b->oom)
+		return -ENOMEM;
+	return wire_send(io, type, flags, b->data, b->len);
+}
+
+static int send_error(const struct wire_io *io, unsigned code, const char *state, const char *msg)
+{
+	struct wire_error e;
+	struct wire_buf b = { 0 };
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	e.code = code;
+	snprintf(e.sqlstate, sizeof(e.sqlstate), "%s", state ? state : "HY000");
+	snprintf(e.msg, sizeof(e.msg), "%s", msg);
+	wire_error_encode(&e, &b);
+	rc = send_buf(io, WIRE_ERROR, 0, &b);
+	wire_buf_free(&b);
+	return rc;
+}
+
+static void kill_query(unsigned long tid)
+{
+	char err[256];
+	MYSQL *k = qsql_connect(&qs.w->sql, err, sizeof(err));
+
+	if (!k)
+		return;
+	qsql_exec(k, err, sizeof(err), "KILL QUERY %lu", tid);
+	mysql_close(k);
+}
+
+/* Runs one chunk query; returns <0 when the connection to the czar is gone. */
+static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query *q)
+{
+	struct wire_buf b = { 0 };
+	struct wire_batch bt;
+	struct wire_col *cols = NULL;
+	MYSQL_RES *res;
+	MYSQL_FIELD *f;
+	MYSQL_ROW row;
+	uint64_t nrows = 0;
+	unsigned i, n;
+	int rc = 0;
+
+	if (mysql_real_query(m, q->sql, q->sql_len) != 0)
+		return send_error(io, mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
+	res = mysql_use_result(m);
+	if (!res) {
+		if (mysql_errno(m))
+			return send_error(io, mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
+		return send_error(io, 1105, "HY000", "chunk query returned no result set");
+	}
+	n = mysql_num_fields(res);
+	f = mysql_fetch_fields(res);
+	cols = calloc(n, sizeof(*cols));
+	if (!cols) {
+		mysql_free_result(res);
+		return send_error(io, 1041, "HY000", "worker out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		cols[i] = (struct wire_col){ .name = f[i].name, .org_name = f[i].org_name, .table = f[i].table,
+					     .org_table = f[i].org_table, .db = f[i].db,
+					     .length = (uint32_t)f[i].length, .flags = (uint16_t)f[i].flags,
+					     .charset = (uint16_t)f[i].charsetnr, .type = (uint8_t)f[i].type,
+					     .decimals = (uint8_t)f[i].decimals };
+	}
+	rc = wire_cols_encode(cols, n, &b);
+	free(cols);
+	if (rc == 0)
+		rc = send_buf(io, WIRE_COLUMNS, 0, &b);
+	wire_batch_init(&bt, n);
+	while (rc == 0 && (row = mysql_fetch_row(res))) {
+		rc = wire_batch_add(&bt, (const char *const *)row, mysql_fetch_lengths(res));
+		nrows++;
+		if (rc == 0 && bt.raw.len >= WIRE_BATCH_BYTES) {
+			rc = wire_batch_seal(&bt, &b);
+			if (rc == 0)
+				rc = send_buf(io, WIRE_ROWS, FRAME_F_LZ4, &b);
+		}
+	}
+	if (rc < 0) {
+		/* the czar is gone (or a row too large): stop the statement */
+		kill_query(mysql_thread_id(m));
+		mysql_free_result(res);
+		wire_batch_free(&bt);
+		wire_buf_free(&b);
+		return rc == -EMSGSIZE ? send_error(io, 1153, "08S01", "a row is larger than a wire frame") : -EPIPE;
+	}
+	if (mysql_errno(m)) {
+		rc = send_error(io, mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
+	} else {
+		if (bt.nrows) {
+			rc = wire_batch_seal(&bt, &b);
+			if (rc == 0)
+				rc = send_buf(io, WIRE_ROWS, FRAME_F_LZ4, &b);
+		}
+		b.len = 0;
+		if (rc == 0 && (rc = wire_end_encode(nrows, &b)) == 0)
+			rc = send_buf(io, WIRE_END, 0, &b);
+	}
+	mysql_free_result(res);
+	wire_batch_free(&bt);
+	wire_buf_free(&b);
+	return rc;
+}
+
+static void *conn_thread(void *arg)
+{
+	struct qconn *qc = arg;
+	struct tls_conn *tc = NULL;
+	struct tls_identity peer;
+	struct wire_io io;
+	MYSQL *m = NULL;
+	char err[512];
+	int rc;
+
+	rc = tls_conn_new(qs.tls, qc->fd, NULL, &tc, err, sizeof(err));
+	if (rc < 0) {
+		log_warn("query service: TLS with %s: %s", qc->peer, err);
+		goto out;
+	}
+	if (tls_conn_peer(tc, &peer) < 0 || strcmp(peer.role, "czar") != 0) {
+		log_warn("query service: %s is not a czar (role '%s'): refused", qc->peer, peer.role);
+		goto out;
+	}
+	io = (struct wire_io){ tls_io_read, tls_io_write, tc, -1 };
+	for (;;) {
+		struct frame_hdr h;
+		struct wire_query q;
+		void *buf = NULL;
+
+		io.timeout_ms = -1;               /* idle between chunk queries */
+		rc = wire_recv(&io, &h, &buf);
+		if (rc < 0)
+			break;
+		io.timeout_ms = 600000;
+		if (h.type != WIRE_QUERY || wire_query_decode(buf, h.len, &q) < 0) {
+			log_warn("query service: %s sent a malformed message (type %u): closing", qc->peer, h.type);
+			free(buf);
+			break;
+		}
+		if (!m && !(m = qsql_connect(&qs.w->sql, err, sizeof(err)))) {
+			rc = send_error(&io, 2002, "HY000", err);
+			free(buf);
+			if (rc < 0)
+				break;
+			continue;
+		}
+		rc = run_query(m, &io, &q);
+		free(buf);
+		if (rc < 0)
+			break;
+	}
+out:
+	if (m)
+		mysql_close(m);
+	tls_conn_free(tc);
+	close(qc->fd);
+	free(qc);
+	return NULL;
+}
+
+static void *accept_thread(void *arg)
+{
+	pthread_attr_t attr;
+
+	(void)arg;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = qs.lfd, .events = POLLIN }, { .fd = qs.stop_pipe[0], .events = POLLIN } };
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		struct qconn *qc;
+		pthread_t t;
+		int fd, one = 1;
+
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents)
+			break;
+		fd = accept4(qs.lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		qc = calloc(1, sizeof(*qc));
+		if (!qc) {
+			close(fd);
+			continue;
+		}
+		qc->fd = fd;
+		inet_ntop(AF_INET, &sa.sin_addr, qc->peer, sizeof(qc->peer));
+		if (pthread_create(&t, &attr, conn_thread, qc) != 0) {
+			close(fd);
+			free(qc);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	return NULL;
+}
+
+static char *read_pem(const char *dir, const char *name, const char *ext, char *err, size_t errlen)
+{
+	char path[4096];
+	char *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
+	if (tls_file_read(path, &text) < 0) {
+		snprintf(err, errlen, "cannot read %s", path);
+		return NULL;
+	}
+	return text;
+}
+
+int worker_query_start(struct worker *w, char *err, size_t errlen)
+{
+	const char *port = getenv("QSERV_QUERY_PORT"), *dir = getenv("QSERV_TLS_DIR");
+	struct tls_config_opts o;
+	struct sockaddr_in sa;
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	int one = 1, rc = -1;
+
+	if (!port || !*port)
+		return 0;                         /* no query service configured */
+	if (!dir || !*dir) {
+		snprintf(err, errlen, "QSERV_QUERY_PORT is set but QSERV_TLS_DIR is not");
+		return -EINVAL;
+	}
+	qs.w = w;
+	if (!(ca = read_pem(dir, "ca", "pem", err, errlen)) || !(cert = read_pem(dir, w->id, "pem", err, errlen)) ||
+	    !(key = read_pem(dir, w->id, "key", err, errlen)))
+		goto out;
+	memset(&o, 0, sizeof(o));
+	o.server = true;
+	o.peer_auth = TLS_PEER_CA;
+	o.ca_pem = ca;
+	o.cert_pem = cert;
+	o.key_pem = key;
+	if (tls_config_new(&o, &qs.tls, err, errlen) < 0)
+		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)atoi(port));
+	if (inet_pton(AF_INET, w->bind ? w->bind : "0.0.0.0", &sa.sin_addr) != 1) {
+		snprintf(err, errlen, "bad bind address %s", w->bind);
+		goto out;
+	}
+	qs.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (qs.lfd < 0 || setsockopt(qs.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(qs.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(qs.lfd, 256) < 0 ||
+	    pipe(qs.stop_pipe) < 0) {
+		snprintf(err, errlen, "query port %s: %s", port, strerror(errno));
+		goto out;
+	}
+	if (pthread_create(&qs.thread, NULL, accept_thread, NULL) != 0) {
+		snprintf(err, errlen, "cannot start the query service thread");
+		goto out;
+	}
+	qs.running = 1;
+	rc = 0;
+	log_info("%s: chunk queries on port %s (mutual TLS, CA %s/ca.pem)", w->id, port, dir);
+out:
+	free(ca);
+	free(cert);
+	free(key);
+	return rc;
+}
+
+void worker_query_stop(struct worker *w)
+{
+	(void)w;
+	if (!qs.running)
+		return;
+	if (write(qs.stop_pipe[1], "x", 1) < 0) {
+		/* the accept thread then stops with the process */
+	}
+	pthread_join(qs.thread, NULL);
+	close(qs.lfd);
+	qs.running = 0;
+}
