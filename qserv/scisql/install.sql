@@ -51,3 +51,7 @@ DROP FUNCTION IF EXISTS scisql_abMagToNanojanskySigma;
 CREATE FUNCTION scisql_abMagToNanojanskySigma RETURNS REAL SONAME 'qserv_scisql.so';
 DROP FUNCTION IF EXISTS scisql_getVersion;
 CREATE FUNCTION scisql_getVersion RETURNS STRING SONAME 'qserv_scisql.so';
+DROP FUNCTION IF EXISTS scisql_s2HtmId;
+CREATE FUNCTION scisql_s2HtmId RETURNS INTEGER SONAME 'qserv_scisql.so';
+DROP FUNCTION IF EXISTS scisql_s2HtmLevel;
+CREATE FUNCTION scisql_s2HtmLevel RETURNS INTEGER SONAME 'qserv_scisql.so';

@@ -7,6 +7,9 @@
 #    (0,89)-(180,89) crosses the pole: 2 deg;
 #  - the square (0,0)-(10,10) has great-circle edges: the top edge peaks at
 #    atan(tan 10 / cos 5) = 10.0381 deg at lon 5;
+#  - HTM level 0 is the octant: (45,45) N3=15, (315,-45) S3=11, (135,10)
+#    N2=14, (0,0) N3=15; deeper ids from a Python transcription of Qserv's
+#    Geometry.cc htmId(); each level appends 2 bits;
 #  - an AB flux of 10^(-48.6/2.5) erg/cm2/s/Hz is magnitude 0, each factor
 #    100 is 5 magnitudes; 1 nJy is 31.4 mag; 2.5/ln 10 = 1.0857362.
 cd "$(dirname "$0")/../../.." || exit 1
@@ -19,7 +22,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-tap_plan 13
+tap_plan 15
 
 mariadb-install-db --no-defaults --datadir="$T/data" --user=root --skip-name-resolve \
 	--skip-test-db --auth-root-authentication-method=normal > "$T/install.log" 2>&1 ||
@@ -36,7 +39,7 @@ q() { mariadb --no-defaults -S "$SOCK" -u root -N -B -e "$1" 2>&1; }
 mariadb --no-defaults -S "$SOCK" -u root < qserv/scisql/install.sql > "$T/i1" 2>&1 &&
 	mariadb --no-defaults -S "$SOCK" -u root < qserv/scisql/install.sql > "$T/i2" 2>&1
 tap_is "$?" 0 "install.sql registers the functions (and again: idempotent)"
-tap_is "$(q "SELECT COUNT(*) FROM mysql.func WHERE dl = 'qserv_scisql.so'")" 23 "23 functions registered"
+tap_is "$(q "SELECT COUNT(*) FROM mysql.func WHERE dl = 'qserv_scisql.so'")" 25 "25 functions registered"
 
 # near GOT WANT [TOL]: numeric comparison
 near() { awk -v g="$1" -v w="$2" -v t="${3:-1e-9}" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g != "" && d <= t) }'; }
@@ -85,6 +88,13 @@ check "flux <-> AB magnitude (zero point, factor 100 = 5 mag), zero/negative/NUL
 check "sigmas, nanojansky and DN forms" \
 	"scisql_fluxToAbMagSigma(1, 0.1), scisql_nanojanskyToAbMag(1), scisql_nanojanskyToAbMag(100), scisql_abMagToNanojansky(26.4), scisql_nanojanskyToAbMagSigma(100, 10), scisql_dnToAbMag(1, 100), scisql_abMagToFluxSigma(0, 1)/3.630780547701013425e-20, scisql_dnToFlux(2, 1)/3.630780547701013425e-20" \
 	0.10857362047581296 31.4 26.4 100 0.10857362047581296 5 0.9210340371976183 2
+
+check "s2HtmId: octants at level 0, deeper levels, bad level NULL" \
+	"scisql_s2HtmId(45,45,0), scisql_s2HtmId(315,-45,0), scisql_s2HtmId(135,10,0), scisql_s2HtmId(0,0,0), scisql_s2HtmId(45,45,1), scisql_s2HtmId(45,45,5), scisql_s2HtmId(10,-20,10), scisql_s2HtmId(271.2,12.7,20), scisql_s2HtmId(123.456,-33.3,24), scisql_s2HtmId(0,0,25)" \
+	15 11 14 15 63 16351 8630809 13783231109140 2798984131092847 NULL
+check "s2HtmLevel: level of valid ids, NULL for invalid ones" \
+	"scisql_s2HtmLevel(15), scisql_s2HtmLevel(63), scisql_s2HtmLevel(2798984131092847), scisql_s2HtmLevel(7), scisql_s2HtmLevel(31)" \
+	0 1 24 NULL NULL
 
 # the UDFs work inside a query over a table, as the czar's chunk queries use them
 q "CREATE DATABASE t; CREATE TABLE t.o (id INT, ra DOUBLE, decl DOUBLE);
