@@ -304,9 +304,14 @@ static int record(struct worker *w, const char *file, uint64_t line, const char 
 	w->locs.n = 0;
 	if (qchunk_locate_all(s->chunker, lon, lat, -1, &w->locs) < 0)
 		return -ENOMEM;
+	/* all locations or none: a value the output dialect cannot write
+	 * rolls the row back */
+	size_t nrec = w->nrec, len0 = w->len;
+	uint64_t out0 = w->rows_out, ov0 = w->overlap_out;
 	for (size_t i = 0; i < w->locs.n; ++i) {
 		int r = emit(w, rec, len, nf, &w->locs.v[i]);
 		if (r == -EINVAL) {
+			w->nrec = nrec, w->len = len0, w->rows_out = out0, w->overlap_out = ov0;
 			bad_row(j, file, line, "a value cannot be written in the output dialect");
 			return 0;
 		}
