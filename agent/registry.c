@@ -128,17 +128,24 @@ static void map_changed_locked(struct registry *r)
 	r->map_version++;
 }
 
-/* Map as a JSON object (new reference), rebuilt only when it changed. */
-static json_t *map_get_locked(struct registry *r)
+/* Map as JSON text, rebuilt only when it changed (owned by the registry,
+ * valid until the lock is released). */
+static const char *map_text_locked(struct registry *r)
 {
 	if (!r->map_cache || r->map_cache_version != r->map_version) {
 		json_t *m = map_json_locked(r);
 		free(r->map_cache);
 		r->map_cache = json_dumps(m, JSON_COMPACT);
 		r->map_cache_version = r->map_version;
-		return m;
+		json_decref(m);
 	}
-	return json_loads(r->map_cache, 0, NULL);
+	return r->map_cache ? r->map_cache : "null";
+}
+
+/* Map as a JSON object (new reference). */
+static json_t *map_get_locked(struct registry *r)
+{
+	return json_loads(map_text_locked(r), 0, NULL);
 }
 
 /* ---- connection bookkeeping ------------------------------------------------ */
@@ -417,13 +424,23 @@ static void handle_session(struct conn *c, struct tls_conn *t, const struct tls_
 			map_changed_locked(r);
 			ev(r, REG_EV_INFO, "%s is ready again", n->name);
 		}
-		json_t *ack = json_pack("{s:I, s:I}", "seq", (json_int_t)(json_is_integer(seq) ? json_integer_value(seq) : -1),
-					"map_version", (json_int_t)r->map_version);
-		if (!json_is_integer(mv) || (uint64_t)json_integer_value(mv) != r->map_version)
-			json_object_set_new(ack, "map", map_get_locked(r));
+		/* The ACK is built as text around the cached map: with a thousand
+		 * nodes the map is ~100 KB and re-encoding it per ACK would cost
+		 * more than the rest of the heartbeat. */
+		long long sq = json_is_integer(seq) ? (long long)json_integer_value(seq) : -1;
+		unsigned long long ver = (unsigned long long)r->map_version;
+		bool with_map = !json_is_integer(mv) || (uint64_t)json_integer_value(mv) != r->map_version;
+		char *ack = NULL;
+		int len = with_map ? asprintf(&ack, "{\"seq\":%lld,\"map_version\":%llu,\"map\":%s}", sq, ver,
+					      map_text_locked(r))
+				   : asprintf(&ack, "{\"seq\":%lld,\"map_version\":%llu}", sq, ver);
 		pthread_mutex_unlock(&r->lock);
 		json_decref(msg);
-		if (reg_msg_send(tls_io_write, t, REG_MSG_ACK, ack, REG_MSG_MAX_REPLY, JOIN_TIMEOUT_MS) < 0)
+		if (len < 0)
+			return;
+		rc = frame_write(tls_io_write, t, REG_MSG_ACK, 0, ack, (size_t)len, REG_MSG_MAX_REPLY, JOIN_TIMEOUT_MS);
+		free(ack);
+		if (rc < 0)
 			return;
 	}
 }
@@ -613,11 +630,11 @@ static void *monitor_main(void *arg)
 		struct pollfd p = { .fd = r->wake[0], .events = POLLIN };
 		if (poll(&p, 1, 250) > 0)
 			break;
-		uint64_t now = mono_ms();
 		pthread_mutex_lock(&r->lock);
+		uint64_t now = mono_ms();    /* read under the lock: never before a last_seen */
 		for (size_t i = 0; i < r->st.n; i++) {
 			struct reg_node *n = r->st.nodes[i];
-			if (n->state != REG_NODE_DOWN && n->last_seen_ms &&
+			if (n->state != REG_NODE_DOWN && n->last_seen_ms && now > n->last_seen_ms &&
 			    now - n->last_seen_ms > (uint64_t)r->down_after_ms) {
 				n->state = REG_NODE_DOWN;
 				map_changed_locked(r);
