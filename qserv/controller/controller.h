@@ -22,12 +22,17 @@
 
 #include "../worker/qsql.h"
 
+#define CTL_MAX_PENDING 256
+
 struct ctl {
 	struct qsql_conf sql;
 	const char *bind;
 	int port;
 	const char *staging;
 	pthread_mutex_t place_mu;
+	pthread_cond_t place_cv;
+	struct { char db[65]; int32_t chunk; } pending[CTL_MAX_PENDING];
+	int npending;
 	pthread_mutex_t trans_mu;
 };
 

@@ -2,10 +2,11 @@
  *
  * A new chunk goes to the enabled worker holding the fewest chunks of that
  * database (ties: lowest id), which spreads a catalog evenly whatever order
- * its chunks arrive in; the choice is recorded in qservMeta.chunks after
- * the worker created the chunk's tables, and an existing record always
- * wins, so placement is stable.  Decided under ctl.place_mu: two loaders
- * asking for the same new chunk get the same worker. */
+ * its chunks arrive in; the choice is recorded in qservMeta.chunks (and
+ * removed again if the worker cannot create the chunk's tables), and an
+ * existing record always wins, so placement is stable.  Decided under ctl.place_mu (the worker call
+ * itself runs outside it): two loaders asking for the same new chunk get
+ * the same worker, and the second returns only once the tables exist. */
 #include "controller.h"
 #include "qhttpc.h"
 
@@ -45,6 +46,32 @@ json_t *cplace_location(const struct cworker *w)
 			 "query_port", w->query_port);
 }
 
+/* Chunks being placed right now: the row is in qservMeta.chunks already
+ * (so the next choice counts it) but the worker has not created the tables
+ * yet, so a second asker for the same chunk waits. */
+static int pending_find(struct ctl *c, const char *db, int32_t chunk)
+{
+	for (int i = 0; i < c->npending; i++)
+		if (c->pending[i].chunk == chunk && !strcmp(c->pending[i].db, db))
+			return i;
+	return -1;
+}
+
+static int lookup(MYSQL *m, const char *db, int32_t chunk, char *ret_id, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT worker_id FROM qservMeta.chunks WHERE db='%s' AND chunk=%d ORDER BY worker_id LIMIT 1",
+		db, chunk);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	ret_id[0] = '\0';
+	if (row)
+		snprintf(ret_id, 65, "%s", row[0]);
+	mysql_free_result(res);
+	return 0;
+}
+
 int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct cworker *ret,
 		 char *err, size_t errlen)
 {
@@ -52,43 +79,61 @@ int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct 
 		snprintf(err, errlen, "bad chunk number %d", chunk);
 		return -EINVAL;
 	}
+	char id[65];
+	int r;
 	pthread_mutex_lock(&c->place_mu);
-	char id[65] = "";
-	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT worker_id FROM qservMeta.chunks WHERE db='%s' AND chunk=%d ORDER BY worker_id LIMIT 1",
-		db, chunk);
-	int r = -EIO;
-	MYSQL_ROW row;
-	if (!res)
-		goto out;
-	if ((row = mysql_fetch_row(res)))
-		snprintf(id, sizeof id, "%s", row[0]);
-	mysql_free_result(res);
+	for (;;) {
+		if ((r = lookup(m, db, chunk, id, err, errlen)))
+			goto unlock;
+		if (pending_find(c, db, chunk) < 0)
+			break;
+		pthread_cond_wait(&c->place_cv, &c->place_mu);
+	}
 	if (id[0]) {
 		r = cmeta_worker(m, id, ret, err, errlen);
-		goto out;
+		goto unlock;
 	}
-	res = qsql_query(m, err, errlen,
+	MYSQL_RES *res = qsql_query(m, err, errlen,
 		"SELECT w.id FROM qservMeta.workers w LEFT JOIN qservMeta.chunks c ON c.worker_id=w.id AND"
 		" c.db='%s' WHERE w.enabled=1 GROUP BY w.id ORDER BY COUNT(c.chunk), w.id LIMIT 1", db);
+	r = -EIO;
 	if (!res)
-		goto out;
-	if ((row = mysql_fetch_row(res)))
-		snprintf(id, sizeof id, "%s", row[0]);
+		goto unlock;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	snprintf(id, sizeof id, "%s", row ? row[0] : "");
 	mysql_free_result(res);
 	if (!id[0]) {
 		snprintf(err, errlen, "no enabled worker to place chunk %d on", chunk);
 		r = -ENODEV;
-		goto out;
+		goto unlock;
 	}
 	if ((r = cmeta_worker(m, id, ret, err, errlen)))
-		goto out;
+		goto unlock;
+	if (c->npending == CTL_MAX_PENDING) {
+		snprintf(err, errlen, "too many chunk placements at once");
+		r = -EBUSY;
+		goto unlock;
+	}
+	if ((r = qsql_exec(m, err, errlen, "INSERT INTO qservMeta.chunks VALUES ('%s', %d, '%s')", db, chunk, id)))
+		goto unlock;
+	snprintf(c->pending[c->npending].db, sizeof c->pending[0].db, "%s", db);
+	c->pending[c->npending++].chunk = chunk;
+	pthread_mutex_unlock(&c->place_mu);
+
+	/* the worker creates the chunk's tables; other chunks proceed meanwhile */
 	json_t *body = json_pack("{s:s, s:i}", "database", db, "chunk", chunk);
 	r = ctl_worker_call(ret, "POST", "chunk", body, NULL, err, errlen);
 	json_decref(body);
-	if (!r)
-		r = qsql_exec(m, err, errlen, "INSERT INTO qservMeta.chunks VALUES ('%s', %d, '%s')", db, chunk, id);
-out:
+
+	pthread_mutex_lock(&c->place_mu);
+	if (r) {
+		char e2[256];
+		qsql_exec(m, e2, sizeof e2, "DELETE FROM qservMeta.chunks WHERE db='%s' AND chunk=%d", db, chunk);
+	}
+	int i = pending_find(c, db, chunk);
+	c->pending[i] = c->pending[--c->npending];
+	pthread_cond_broadcast(&c->place_cv);
+unlock:
 	pthread_mutex_unlock(&c->place_mu);
 	return r;
 }

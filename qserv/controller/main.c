@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 		usage();
 	log_init("qserv-controller", LOG_LVL_INFO);
 	pthread_mutex_init(&c.place_mu, NULL);
+	pthread_cond_init(&c.place_cv, NULL);
 	pthread_mutex_init(&c.trans_mu, NULL);
 	if (mkdir(c.staging, 0700) < 0 && errno != EEXIST) {
 		log_error("staging directory %s: %s", c.staging, strerror(errno));

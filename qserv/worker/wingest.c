@@ -5,12 +5,12 @@
  * get the data as a local file (file:// as is, http:// downloaded into the
  * staging directory, CSV bodies already spooled there), check every row's
  * field count (a bad file is rejected with its line number before any row
- * is loaded), add the transaction's partition and bulk-load it with
- * LOAD DATA LOCAL INFILE ... SET qserv_trans_id = <id>.  MariaDB warnings
+ * is loaded), record that the transaction touches the table and bulk-load
+ * it with LOAD DATA LOCAL INFILE ... SET qserv_trans_id = <id>.  MariaDB warnings
  * during the load (a value that does not convert) fail the contribution and
  * mark the transaction poisoned: its rows may be partial, so the worker
- * then refuses to commit it and only an abort (which drops the partition)
- * ends it. */
+ * then refuses to commit it and only an abort (which deletes the
+ * transaction's rows) ends it. */
 #include "worker.h"
 #include "csvd.h"
 #include "../controller/qhttpc.h"
@@ -243,7 +243,7 @@ static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
 		goto out;
 	}
 	c->read_ms = worker_now_ms() - t0;
-	if (wmeta_add_partition(m, c->db, target, c->trans_id, err, sizeof err)) {
+	if (wmeta_touch(m, c->db, target, c->trans_id, err, sizeof err)) {
 		fail(c, 500, "%s", err);
 		goto out;
 	}

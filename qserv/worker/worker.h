@@ -6,8 +6,9 @@
  * on this worker and counts itself in the transaction's `inflight`; commit
  * and abort first flip the state (no new loads), then wait for inflight to
  * drop to 0, then act.  Every table the worker owns has the last column
- * qserv_trans_id and is LIST-partitioned on it, one partition p<id> per
- * transaction, so abort = DROP PARTITION.  The worker's own bookkeeping
+ * qserv_trans_id, and qservWorker.trans_tables lists the tables each
+ * transaction wrote to, so abort = DELETE WHERE qserv_trans_id = <id> on
+ * those (see wmeta.c for why not a partition per transaction).  The worker's own bookkeeping
  * lives in the database `qservWorker` of its MariaDB so a restart resumes. */
 #ifndef QSERV_WORKER_H
 #define QSERV_WORKER_H
@@ -86,10 +87,12 @@ struct wtable {
 };
 int wmeta_table(MYSQL *m, const char *db, const char *table, struct wtable *ret, char *err, size_t errlen);
 bool wmeta_has_chunk(MYSQL *m, const char *db, int32_t chunk);
-int wmeta_add_partition(MYSQL *m, const char *db, const char *table, uint32_t trans, char *err, size_t errlen);
+/* Records that transaction trans writes to db.table (before it loads). */
+int wmeta_touch(MYSQL *m, const char *db, const char *table, uint32_t trans, char *err, size_t errlen);
+/* Abort: deletes the transaction's rows from every table it touched. */
 int wmeta_drop_trans(MYSQL *m, const char *db, uint32_t trans, char *err, size_t errlen);
 int wmeta_save_trans(MYSQL *m, const struct wtrans *t, char *err, size_t errlen);
-/* Writes "key\tchunkId\tsubChunkId\n" of the table's non-overlap rows
+/* Writes "key\tchunkId\tsubChunkId\tqserv_trans_id\n" of the table's non-overlap rows
  * (of one transaction, or all when trans == 0) to fd. */
 int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t trans, int fd,
 		       unsigned long long *ret_rows, char *err, size_t errlen);

@@ -2,7 +2,7 @@
  * invariants).  The controller tells every worker when a transaction begins
  * and ends; contributions check here that theirs is open.  Ending flips the
  * state under the lock first, then waits for the contributions in flight,
- * then (abort) drops the transaction's partition from every table. */
+ * then (abort) deletes the transaction's rows from every table it touched. */
 #include "worker.h"
 
 #include <errno.h>
