@@ -33,6 +33,7 @@ struct qpart_out {
 	pthread_cond_t idle;	/* an entry stopped being busy */
 	char *dir, *prefix;
 	bool lz4;
+	uint32_t num_nodes;
 	struct entry *tab;
 	size_t cap, used;
 	int open_fds, max_open;
@@ -60,8 +61,21 @@ static int mkdir_p(const char *dir)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-int qpart_out_open(const char *dir, const char *prefix, bool lz4, struct qpart_out **ret,
-		   char *err, size_t errlen)
+uint32_t qpart_hash32(uint32_t x)
+{
+	x += x << 16;
+	x ^= x >> 13;
+	x += x << 4;
+	x ^= x >> 7;
+	x += x << 10;
+	x ^= x >> 5;
+	x += x << 8;
+	x ^= x >> 16;
+	return x;
+}
+
+int qpart_out_open(const char *dir, const char *prefix, bool lz4, uint32_t num_nodes,
+		   struct qpart_out **ret, char *err, size_t errlen)
 {
 	int r = mkdir_p(dir);
 	if (r < 0) {
@@ -95,6 +109,7 @@ int qpart_out_open(const char *dir, const char *prefix, bool lz4, struct qpart_o
 			o->max_open = (int)(rl.rlim_cur - 64 < 65536 ? rl.rlim_cur - 64 : 65536);
 	}
 	o->lz4 = lz4;
+	o->num_nodes = num_nodes ? num_nodes : 1;
 	pthread_mutex_init(&o->lock, NULL);
 	pthread_cond_init(&o->idle, NULL);
 	*ret = o;
@@ -128,9 +143,17 @@ static int grow(struct qpart_out *o)
 	return 0;
 }
 
+/* The chunk file of key; with nodes, creates its node directory. */
 static void file_name(const struct qpart_out *o, int64_t key, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s_%lld%s.txt%s", o->dir, o->prefix, (long long)(key / 2),
+	char sub[32] = "";
+	if (o->num_nodes > 1) {
+		uint32_t node = qpart_hash32((uint32_t)(key / 2)) % o->num_nodes;
+		snprintf(sub, sizeof(sub), "/node_%05lu", (unsigned long)node);
+		snprintf(buf, len, "%s%s", o->dir, sub);
+		mkdir(buf, 0755);	/* EEXIST is fine; open() reports real trouble */
+	}
+	snprintf(buf, len, "%s%s/%s_%lld%s.txt%s", o->dir, sub, o->prefix, (long long)(key / 2),
 		 key % 2 ? "_overlap" : "", o->lz4 ? ".lz4" : "");
 }
 

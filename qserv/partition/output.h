@@ -16,9 +16,15 @@
 
 struct qpart_out;
 
-/* Creates dir (and parents) if needed.  0 or -errno (message in err). */
-int qpart_out_open(const char *dir, const char *prefix, bool lz4, struct qpart_out **ret,
-		   char *err, size_t errlen);
+/* Creates dir (and parents) if needed.  With num_nodes > 1 the files of
+ * a chunk go to dir/node_NNNNN/, NNNNN = hash(chunkId) % num_nodes with
+ * Qserv's 32-bit Mulvey hash, as sph-partition's out.num-nodes does.
+ * 0 or -errno (message in err). */
+int qpart_out_open(const char *dir, const char *prefix, bool lz4, uint32_t num_nodes,
+		   struct qpart_out **ret, char *err, size_t errlen);
+
+/* Qserv's hash of a chunk id (src/partition/Hash.h). */
+uint32_t qpart_hash32(uint32_t x);
 
 /* Appends len bytes holding rows whole rows to a chunk's file.  0 or
  * -errno (message in err naming the file). */

@@ -547,7 +547,8 @@ int qpart_run(const struct qpart_spec *spec, qpart_report_fn report, void *ctx,
 	pthread_mutex_init(&j.lock, NULL);
 	pthread_mutex_init(&j.report_lock, NULL);
 	pthread_cond_init(&j.cond, NULL);
-	int r = qpart_out_open(spec->out_dir, spec->prefix, spec->lz4, &j.out, err, errlen);
+	int r = qpart_out_open(spec->out_dir, spec->prefix, spec->lz4, spec->num_nodes, &j.out, err,
+			       errlen);
 	if (r < 0)
 		return r;
 	int nw = spec->workers, nblocks = nw + 2;

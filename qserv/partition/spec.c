@@ -2,7 +2,7 @@
  * parameters (part.*), position and id columns, input/output field lists
  * and dialects (in.csv.*, out.csv.*), inputs (in.path, directories
  * expanded, empty files skipped as sph-partition does), output (out.dir,
- * part.prefix, out.lz4) and run limits (mr.num-workers, mr.block-size,
+ * part.prefix, out.lz4, out.num-nodes) and run limits (mr.num-workers, mr.block-size,
  * max-errors).  Every error names the option at fault. */
 #include <dirent.h>
 #include <errno.h>
@@ -239,9 +239,10 @@ static int output(const struct qpart_config *cfg, struct qpart_spec *s, char *er
 
 static int limits(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
 {
-	long w, mib, maxerr;
+	long w, mib, maxerr, nodes;
 	int r;
-	if ((r = get_int(cfg, "mr.num-workers", 2, &w, err, errlen)) < 0 ||
+	if ((r = get_int(cfg, "out.num-nodes", 1, &nodes, err, errlen)) < 0 ||
+	    (r = get_int(cfg, "mr.num-workers", 2, &w, err, errlen)) < 0 ||
 	    (r = get_int(cfg, "mr.block-size", 4, &mib, err, errlen)) < 0 ||
 	    (r = get_int(cfg, "max-errors", 0, &maxerr, err, errlen)) < 0)
 		return r;
@@ -254,6 +255,11 @@ static int limits(const struct qpart_config *cfg, struct qpart_spec *s, char *er
 			 "1024 MiB.");
 		return -EINVAL;
 	}
+	if (nodes < 1 || nodes > 99999) {
+		snprintf(err, errlen, "--out.num-nodes=%ld: must be between 1 and 99999", nodes);
+		return -EINVAL;
+	}
+	s->num_nodes = (uint32_t)nodes;
 	if (maxerr < 0) {
 		snprintf(err, errlen, "--max-errors=%ld: must not be negative", maxerr);
 		return -EINVAL;

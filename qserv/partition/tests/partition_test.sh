@@ -4,14 +4,15 @@
 # Chunker (check_partition.py): every row in exactly one primary chunk file
 # with the right ids, overlap rows exactly where the math says; child table
 # placed with its director; CSV vs TSV; config precedence; LZ4; bad rows
-# with file:line and --max-errors; bounded memory on a 60 MB input.
+# with file:line and --max-errors; out.num-nodes; bounded memory on a
+# 54 MB input.
 cd "$(dirname "$0")/../../.." || exit 1
 . tools/tap.sh
 BIN=build/bin
 HERE=qserv/partition/tests
 T=$(mktemp -d /tmp/qpart_test.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
-tap_plan 16
+tap_plan 17
 
 $BIN/qserv-gen --objects 20000 --sources-per-object 2 --dec -90,90 --seed 7 --out-dir "$T/g" >/dev/null 2>&1
 $BIN/qserv-gen --objects 20000 --sources-per-object 0 --dec -90,90 --seed 7 --format csv \
@@ -91,7 +92,27 @@ $BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/g/Object.tsv
 tap_ok "an overlap larger than a sub-stripe is refused (Qserv's check)" \
 	grep -q "greater than the sub-stripe height" "$T/y.err"
 
-# 15-16: bounded memory: a 60 MB input partitions in well under its size
+# 15: out.num-nodes: node_NNNNN directories by Qserv's Mulvey hash of the chunk id
+$BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/g/Object.tsv" --out.dir="$T/n" \
+	--out.num-nodes=3 >/dev/null 2>&1
+tap_ok "out.num-nodes=3 spreads chunk files over node_00000..2 by hash(chunkId) % 3" python3 -c "
+import os, sys
+def h(x):
+    M = 0xffffffff
+    x = (x + (x << 16)) & M; x ^= x >> 13; x = (x + (x << 4)) & M; x ^= x >> 7
+    x = (x + (x << 10)) & M; x ^= x >> 5; x = (x + (x << 8)) & M; x ^= x >> 16
+    return x
+rows = 0
+for n in range(3):
+    d = '$T/n/node_%05d' % n
+    for f in os.listdir(d):
+        c = int(f.split('_')[1].split('.')[0])
+        if h(c) % 3 != n: sys.exit('chunk %d in node %d' % (c, n))
+        if not f.endswith('_overlap.txt'): rows += sum(1 for _ in open(os.path.join(d, f)))
+sys.exit(0 if rows == 20000 and sorted(os.listdir('$T/n')) == ['node_00000', 'node_00001', 'node_00002'] else 'rows %d' % rows)
+"
+
+# 16-17: bounded memory: a 60 MB input partitions in well under its size
 $BIN/qserv-gen --objects 600000 --out-dir "$T/big" --seed 3 >/dev/null 2>&1
 /usr/bin/time -f '%M' -o "$T/rss" $BIN/qserv-partition --config-file="$T/big/Object.json" \
 	--in.path="$T/big/Object.tsv" --out.dir="$T/bo" --mr.block-size=1 >/dev/null 2>&1
