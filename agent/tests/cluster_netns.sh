@@ -1,0 +1,175 @@
+#!/bin/sh
+# cluster_netns.sh: a registry and several agents, each a real qagent in host
+# mode in its own network namespace, on a bridge in a namespace this test
+# creates (10.250.0.0/24, nothing leaves it).  Covers: join and names, the
+# same name after an agent restart, wrong token refused, wrong CA pin
+# refused by the agent, token rotation, a killed agent going down and coming
+# back ready, and a registry restart keeping the CA and every identity.
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$REPO/tools/tap.sh"
+BUILD=${BUILD:-$REPO/build}
+QAGENT=$BUILD/bin/qagent
+QSERVCTL=$BUILD/bin/qservctl
+P=qr$$
+T=$(mktemp -d /tmp/qserv-cluster-netns.XXXXXX)
+NODES="czar w1 w2 w3"
+
+cleanup() {
+	for n in $NODES; do
+		[ -f "$T/$n.pid" ] && kill -9 "$(cat "$T/$n.pid")" 2>/dev/null
+	done
+	for n in $NODES br; do ip netns del "$P-$n" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+tap_plan 16
+if [ "$(id -u)" != 0 ] || ! ip netns add "$P-br" 2>/dev/null; then
+	for i in $(seq 16); do tap_skip "cluster in namespaces" "needs root and ip netns"; done
+	exit 0
+fi
+
+# --- network: a bridge namespace, one veth per node --------------------------
+ip -n "$P-br" link add br0 type bridge
+ip -n "$P-br" link set br0 up
+i=1
+for n in $NODES; do
+	ip netns add "$P-$n"
+	ip link add "$P$i" type veth peer name eth0 netns "$P-$n"
+	ip link set "$P$i" netns "$P-br"
+	ip -n "$P-br" link set "$P$i" master br0 up
+	ip -n "$P-$n" addr add "10.250.0.$i/24" dev eth0
+	ip -n "$P-$n" link set eth0 up
+	ip -n "$P-$n" link set lo up
+	i=$((i + 1))
+done
+
+# start NAME CMDLINE: qagent in host mode inside the node's namespace
+start() {
+	echo "$2" > "$T/$1.cmdline"
+	extra=
+	[ "$1" = czar ] && extra="--admin-socket $T/admin.sock"
+	ip netns exec "$P-$1" "$QAGENT" --host --data-dir "$T/$1" --cmdline "$T/$1.cmdline" \
+		--conf /dev/null --pidfile "$T/$1.agentpid" --status-port 9400 $extra >> "$T/$1.log" 2>&1 &
+	echo $! > "$T/$1.pid"
+}
+stop() { kill -TERM "$(cat "$T/$1.pid")" 2>/dev/null; wait "$(cat "$T/$1.pid")" 2>/dev/null; rm -f "$T/$1.pid"; }
+status() { ip netns exec "$P-$1" curl -sf -m 3 http://127.0.0.1:9400/status; }
+nodes() { "$QSERVCTL" nodes -s "$T/admin.sock" --json 2>/dev/null; }
+# node_field NAME FIELD: a field of the registry's record for NAME
+node_field() { nodes | jq -r --arg n "$1" ".nodes[] | select(.name == \$n) | .$2"; }
+# wait_for SECONDS CMD...: retries CMD every 0.2 s
+wait_for() {
+	_t=$1; shift
+	_i=0
+	while [ "$_i" -lt $((_t * 5)) ]; do
+		"$@" && return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	return 1
+}
+is_state() { [ "$(node_field "$1" state)" = "$2" ]; }
+my_name() { status "$1" | jq -r '.membership.name // empty'; }
+has_name() { [ "$(my_name "$1")" = "$2" ]; }
+last_error() { status "$1" | jq -r '.membership.last_error // empty'; }
+error_has() { last_error "$1" | grep -q "$2"; }
+
+# --- czar --------------------------------------------------------------------
+start czar "qserv.role=czar qserv.cluster=nstest"
+wait_for 20 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
+TOKEN=$(status czar | jq -r .registry.token)
+PIN=$(status czar | jq -r .registry.ca_pin)
+case "$PIN" in sha256:????????????????????????????????????????????????????????????????) tap_pass "czar prints a CA pin in /status" ;;
+	*) tap_fail "czar prints a CA pin in /status" "got '$PIN'" ;; esac
+if grep -q "qserv.token=$TOKEN qserv.ca=$PIN" "$T/czar.log"; then tap_pass "token and pin on the console"; else tap_fail "token and pin on the console"; fi
+if wait_for 20 is_state czar-0 ready; then tap_pass "czar joined itself as czar-0"; else tap_fail "czar joined itself as czar-0" "$(nodes)"; fi
+
+# --- workers join --------------------------------------------------------------
+W="qserv.role=worker qserv.join=10.250.0.1:7070 qserv.token=$TOKEN qserv.ca=$PIN"
+start w1 "$W"
+wait_for 20 is_state worker-0 ready
+start w2 "$W"
+if wait_for 20 is_state worker-1 ready && has_name w1 worker-0 && has_name w2 worker-1; then
+	tap_pass "two workers joined as worker-0 and worker-1"
+else
+	tap_fail "two workers joined as worker-0 and worker-1" "$(nodes)"
+fi
+tap_is "$(node_field worker-1 addr)" "10.250.0.3" "registry records the worker's address"
+if "$QSERVCTL" nodes -s "$T/admin.sock" | grep -q "^worker-1 .*ready .*10.250.0.3"; then
+	tap_pass "qservctl nodes lists worker-1 ready"
+else
+	tap_fail "qservctl nodes lists worker-1 ready" "$("$QSERVCTL" nodes -s "$T/admin.sock" 2>&1)"
+fi
+if wait_for 10 sh -c "ip netns exec $P-w1 curl -sf http://127.0.0.1:9400/status | jq -e '.cluster_map.nodes | map(select(.name == \"worker-1\" and .state == \"ready\")) | length == 1' > /dev/null"; then
+	tap_pass "cluster map pushed to worker-0 shows worker-1"
+else
+	tap_fail "cluster map pushed to worker-0 shows worker-1"
+fi
+
+# --- same name after restart ----------------------------------------------------
+uuid1=$(node_field worker-0 uuid)
+stop w1
+start w1 "$W"
+if wait_for 20 has_name w1 worker-0 && [ "$(node_field worker-0 uuid)" = "$uuid1" ]; then
+	tap_pass "restarted worker keeps worker-0"
+else
+	tap_fail "restarted worker keeps worker-0" "$(my_name w1)"
+fi
+
+# --- wrong token, wrong pin -----------------------------------------------------
+before=$(nodes | jq '.nodes | length')
+start w3 "qserv.role=worker qserv.join=10.250.0.1:7070 qserv.token=000000.0000000000000000 qserv.ca=$PIN"
+if wait_for 15 error_has w3 bad_token && grep -q "refused: wrong token" "$T/czar.log"; then
+	tap_pass "wrong token refused, reported on both sides"
+else
+	tap_fail "wrong token refused, reported on both sides" "$(last_error w3)"
+fi
+stop w3
+rm -rf "$T/w3"
+badpin=sha256:$(printf '%064d' 0)
+start w3 "qserv.role=worker qserv.join=10.250.0.1:7070 qserv.token=$TOKEN qserv.ca=$badpin"
+if wait_for 15 error_has w3 pinned; then tap_pass "wrong CA pin refused by the agent"; else tap_fail "wrong CA pin refused by the agent" "$(last_error w3)"; fi
+stop w3
+tap_is "$(nodes | jq '.nodes | length')" "$before" "refused joins registered nothing"
+
+# --- token rotation ---------------------------------------------------------------
+NEW=$("$QSERVCTL" token rotate -s "$T/admin.sock" | sed -n 's/^qserv.token=//p')
+rm -rf "$T/w3"
+start w3 "$W"      # a new machine with the old token
+wait_for 15 error_has w3 bad_token
+stop w3
+rm -rf "$T/w3"
+start w3 "qserv.role=worker qserv.join=10.250.0.1:7070 qserv.token=$NEW qserv.ca=$PIN"
+stop w1
+start w1 "$W"      # joined node, old token in its config: still fine
+if wait_for 20 is_state worker-2 ready && wait_for 20 has_name w1 worker-0; then
+	tap_pass "token rotation: new token joins worker-2, joined worker-0 unaffected"
+else
+	tap_fail "token rotation: new token joins worker-2, joined worker-0 unaffected" "$(nodes)"
+fi
+
+# --- a killed agent goes down, and comes back -------------------------------------
+kill -9 "$(cat "$T/w2.pid")"
+wait "$(cat "$T/w2.pid")" 2>/dev/null
+if wait_for 25 is_state worker-1 down; then tap_pass "killed agent marked down"; else tap_fail "killed agent marked down" "$(node_field worker-1 state)"; fi
+if wait_for 10 sh -c "ip netns exec $P-w1 curl -sf http://127.0.0.1:9400/status | jq -e '.cluster_map.nodes[] | select(.name == \"worker-1\") | .state == \"down\"' > /dev/null"; then
+	tap_pass "other nodes' maps show it down"
+else
+	tap_fail "other nodes' maps show it down"
+fi
+start w2 "$W"
+if wait_for 20 is_state worker-1 ready; then tap_pass "restarted agent ready again as worker-1"; else tap_fail "restarted agent ready again as worker-1"; fi
+
+# --- registry restart -------------------------------------------------------------
+stop czar
+start czar "qserv.role=czar qserv.cluster=nstest"
+wait_for 20 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
+PIN2=$(status czar | jq -r .registry.ca_pin)
+if [ "$PIN2" = "$PIN" ] && wait_for 30 is_state worker-0 ready && wait_for 30 is_state worker-1 ready &&
+	wait_for 30 is_state worker-2 ready && [ "$(node_field worker-0 uuid)" = "$uuid1" ]; then
+	tap_pass "registry restart keeps the CA and every identity; sessions come back"
+else
+	tap_fail "registry restart keeps the CA and every identity; sessions come back" "$(nodes)"
+fi
+tap_done
