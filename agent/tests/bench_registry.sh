@@ -59,15 +59,18 @@ jps=$(tr ' ' '\n' < "$T/sim.kv" | sed -n 's/^joins_per_s=//p')
 # Worker join latency, from agent start to "ready" in the registry.
 W="qserv.role=worker qserv.join=127.0.0.1:7070 qserv.token=$TOKEN qserv.ca=$PIN"
 echo "$W" > "$T/w.cmdline"
-state_of() { "$BUILD/bin/qservctl" nodes -s "$T/admin.sock" --json 2>/dev/null |
-	jq -r --arg u "$1" '.nodes[] | select(.uuid == $u) | .state'; }
+# sessions_ready UUID: sessions this registry run opened for UUID while ready (0 if none)
+sessions_ready() { "$BUILD/bin/qservctl" nodes -s "$T/admin.sock" --json 2>/dev/null |
+	jq -r --arg u "$1" '[.nodes[] | select(.uuid == $u and .state == "ready") | .sessions] | add // 0'; }
 run_worker() {  # run_worker DIR PORT: prints ms until the registry lists it ready
+	before=0
+	[ -s "$1/agent/machine-uuid" ] && before=$(sessions_ready "$(cat "$1/agent/machine-uuid")")
 	t0=$(ms)
 	in_ns "$QAGENT" --host --data-dir "$1" --cmdline "$T/w.cmdline" --conf /dev/null \
 		--pidfile "$1.agentpid" --status-port "$2" >> "$T/w.log" 2>&1 &
 	echo $! > "$T/w.pid"
 	n=0
-	until [ -s "$1/agent/machine-uuid" ] && [ "$(state_of "$(cat "$1/agent/machine-uuid")")" = ready ]; do
+	until [ -s "$1/agent/machine-uuid" ] && [ "$(sessions_ready "$(cat "$1/agent/machine-uuid")")" -gt "$before" ]; do
 		n=$((n + 1)); [ "$n" -gt 2000 ] && break
 		sleep 0.005
 	done
