@@ -7,7 +7,7 @@
 
 #include <kselftest_harness.h>
 
-#include "agent/identity.h"
+#include "../identity.h"
 
 FIXTURE(dir) { char path[64]; };
 FIXTURE_SETUP(dir) { strcpy(self->path, "/tmp/ident.XXXXXX"); ASSERT_NE(NULL, mkdtemp(self->path)); }

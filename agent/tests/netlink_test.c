@@ -14,7 +14,7 @@
 
 #include <kselftest_harness.h>
 
-#include "agent/netlink.h"
+#include "../netlink.h"
 
 static int private_net(void)
 {

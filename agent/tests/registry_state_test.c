@@ -13,7 +13,7 @@
 
 #include <kselftest_harness.h>
 
-#include "agent/registry_state.h"
+#include "../registry_state.h"
 
 FIXTURE(dir) { char path[64]; char file[128]; };
 FIXTURE_SETUP(dir)

@@ -16,9 +16,9 @@
 
 #include <kselftest_harness.h>
 
-#include "agent/join.h"
-#include "agent/registry.h"
-#include "agent/registry_msg.h"
+#include "../join.h"
+#include "../registry.h"
+#include "../registry_msg.h"
 #include "frame.h"
 
 static void quiet(void *ctx, enum reg_event_level lvl, const char *msg)
