@@ -5,3 +5,4 @@ CONTROLLER_SRCS := qserv/controller/main.c qserv/controller/capi.c qserv/control
 $(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lmariadb -ljansson -lcurl -lpthread,libqingest.a libqcommon.a))
 
 INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh
+BENCHES += qserv/controller/tests/ingest_bench.sh
