@@ -13,6 +13,8 @@
 
 #include "auth.h"
 #include "backend.h"
+#include "dispatch.h"
+#include "meta.h"
 
 struct sess;
 
@@ -27,6 +29,16 @@ struct czar {
 	unsigned nsessions;
 	uint32_t next_id;
 	uint64_t queries, errors;     /* totals since start */
+	uint64_t chunk_queries;       /* chunk queries completed since start */
+	uint64_t next_qid;            /* atomic; query ids (start time << 24 | n) */
+
+	struct dispatch *dispatch;    /* NULL: no worker TLS configured */
+	uint64_t max_result_rows;     /* merge-table limit per query */
+	unsigned slow_ms;             /* slow-query log threshold (0: off) */
+
+	pthread_mutex_t meta_lock;    /* meta, meta_ms */
+	struct meta *meta;            /* latest snapshot of qservMeta */
+	int64_t meta_ms;              /* when it was loaded (monotonic ms) */
 };
 
 #endif

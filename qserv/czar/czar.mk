@@ -3,15 +3,16 @@
 CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/backend.c qserv/czar/relay.c qserv/czar/session.c qserv/czar/query.c \
 	qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_print.c \
-	qserv/czar/meta.c qserv/czar/plan.c
-CZAR_LDLIBS := -lmariadb -lmbedcrypto -lpthread -lm
+	qserv/czar/meta.c qserv/czar/plan.c \
+	qserv/czar/dispatch.c qserv/czar/merge.c qserv/czar/exec.c
+CZAR_LDLIBS := -lmariadb -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))
-$(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqchunk.a libqcommon.a))
+$(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
 
-$(eval $(call unit_test,czar_packet_test,qserv/czar/tests/packet_test.c,$(CZAR_LDLIBS),libqczar.a libqchunk.a))
-$(eval $(call unit_test,czar_sql_test,qserv/czar/tests/sql_test.c,$(CZAR_LDLIBS),libqczar.a libqchunk.a))
-$(eval $(call unit_test,czar_plan_test,qserv/czar/tests/plan_test.c,$(CZAR_LDLIBS),libqczar.a libqchunk.a))
-$(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a libqchunk.a))
+$(eval $(call unit_test,czar_packet_test,qserv/czar/tests/packet_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
+$(eval $(call unit_test,czar_sql_test,qserv/czar/tests/sql_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
+$(eval $(call unit_test,czar_plan_test,qserv/czar/tests/plan_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
+$(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
 
 # A Connector/C client the integration tests drive (many concurrent sessions).
 CZAR_CLIENT := $(BUILD)/tests/czar-client

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -25,9 +26,10 @@
 #include "session.h"
 
 struct opts {
-	const char *bind, *users, *socket, *my_user, *my_password_file;
+	const char *bind, *users, *socket, *my_user, *my_password_file, *tls_dir, *tls_name;
 	int port;
-	unsigned pool, max_conn;
+	unsigned pool, max_conn, window, slow_ms;
+	unsigned long long max_result_rows;
 	int check_only, hash_password;
 };
 
@@ -44,6 +46,11 @@ static void usage(FILE *f)
 		"  --mariadb-password-file FILE\n"
 		"  --pool N               connections to the czar MariaDB (default 16)\n"
 		"  --max-connections N    client connections (default 1024)\n"
+		"  --tls-dir DIR          ca.pem and NAME.pem/.key for mutual TLS to the workers\n"
+		"  --tls-name NAME        this czar's certificate name (default czar)\n"
+		"  --window N             chunk queries in flight per worker (default 8)\n"
+		"  --max-result-rows N    rows a merge may collect (default 10000000)\n"
+		"  --slow-ms N            log statements slower than N ms (default 10000, 0 off)\n"
 		"  -n, --check            check the configuration and exit\n");
 }
 
@@ -68,6 +75,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "mariadb-user", required_argument, 0, 'U' }, { "mariadb-password-file", required_argument, 0, 'P' },
 		{ "pool", required_argument, 0, 'o' },     { "max-connections", required_argument, 0, 'm' },
 		{ "check", no_argument, 0, 'n' },          { "hash-password", no_argument, 0, 'H' },
+		{ "tls-dir", required_argument, 0, 't' },  { "tls-name", required_argument, 0, 'T' },
+		{ "window", required_argument, 0, 'w' },   { "max-result-rows", required_argument, 0, 'r' },
+		{ "slow-ms", required_argument, 0, 'S' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
@@ -78,6 +88,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->port = 4040;
 	o->pool = 16;
 	o->max_conn = 1024;
+	o->tls_name = "czar";
+	o->window = 8;
+	o->max_result_rows = 10000000;
+	o->slow_ms = 10000;
 	while ((c = getopt_long(argc, argv, "nh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -99,6 +113,23 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_uint(optarg, 100000, &v) < 0 || v == 0)
 				return fprintf(stderr, "qserv-czar: --max-connections: want 1..100000: %s\n", optarg), -1;
 			o->max_conn = (unsigned)v;
+			break;
+		case 't': o->tls_dir = optarg; break;
+		case 'T': o->tls_name = optarg; break;
+		case 'w':
+			if (parse_uint(optarg, 256, &v) < 0 || v == 0)
+				return fprintf(stderr, "qserv-czar: --window: want 1..256: %s\n", optarg), -1;
+			o->window = (unsigned)v;
+			break;
+		case 'r':
+			if (parse_uint(optarg, 1000000000000ul, &v) < 0 || v == 0)
+				return fprintf(stderr, "qserv-czar: --max-result-rows: not a count: %s\n", optarg), -1;
+			o->max_result_rows = v;
+			break;
+		case 'S':
+			if (parse_uint(optarg, 86400000, &v) < 0)
+				return fprintf(stderr, "qserv-czar: --slow-ms: not a duration: %s\n", optarg), -1;
+			o->slow_ms = (unsigned)v;
 			break;
 		case 'n': o->check_only = 1; break;
 		case 'H': o->hash_password = 1; break;
@@ -169,6 +200,22 @@ static int listen_on(const char *addr, int port)
 	return fd;
 }
 
+/* The database merge tables live in; leftovers of a crash are dropped. */
+static void prepare_result_db(struct czar *cz)
+{
+	char err[256];
+	struct backend_conn *bc = backend_get(cz->backend, err, sizeof(err));
+
+	if (!bc) {
+		log_warn("%s (merges will fail until it is up)", err);
+		return;
+	}
+	if (mysql_query(bc->my, "DROP DATABASE IF EXISTS qservResult") != 0 ||
+	    mysql_query(bc->my, "CREATE DATABASE qservResult") != 0)
+		log_warn("czar MariaDB: cannot prepare qservResult: %s", mysql_error(bc->my));
+	backend_put(cz->backend, bc, 0);
+}
+
 static void serve_one(struct czar *cz, int fd, const struct sockaddr_in *peer, pthread_attr_t *attr)
 {
 	char host[INET_ADDRSTRLEN] = "?";
@@ -206,6 +253,10 @@ int main(int argc, char **argv)
 	log_init("qserv-czar", LOG_LVL_INFO);
 	memset(&cz, 0, sizeof(cz));
 	pthread_mutex_init(&cz.lock, NULL);
+	pthread_mutex_init(&cz.meta_lock, NULL);
+	cz.next_qid = (uint64_t)time(NULL) << 24;   /* unique across restarts: result tables never collide */
+	cz.max_result_rows = o.max_result_rows;
+	cz.slow_ms = o.slow_ms;
 	cz.max_packet = 16 * 1024 * 1024;
 	cz.max_connections = o.max_conn;
 	if (auth_users_load(o.users, &cz.users, err, sizeof(err)) < 0) {
@@ -215,6 +266,13 @@ int main(int argc, char **argv)
 	if (o.my_password_file && !(password = read_secret(o.my_password_file))) {
 		fprintf(stderr, "qserv-czar: %s: %s\n", o.my_password_file, strerror(errno));
 		return 1;
+	}
+	if (o.tls_dir) {
+		struct dispatch_cfg dc = { .tls_dir = o.tls_dir, .name = o.tls_name, .window = o.window };
+		if (dispatch_new(&dc, &cz.dispatch, err, sizeof(err)) < 0) {
+			fprintf(stderr, "qserv-czar: worker TLS: %s\n", err);
+			return 1;
+		}
 	}
 	if (o.check_only) {
 		printf("qserv-czar: configuration OK (%zu users)\n", cz.users.n);
@@ -229,6 +287,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "qserv-czar: cannot initialise the MariaDB client library\n");
 		return 1;
 	}
+	prepare_result_db(&cz);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -244,8 +303,8 @@ int main(int argc, char **argv)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
-	log_info("listening on %s:%d (%zu users, czar MariaDB %s)", o.bind, o.port, cz.users.n,
-		 o.socket ? o.socket : "default socket");
+	log_info("listening on %s:%d (%zu users, czar MariaDB %s, workers %s)", o.bind, o.port, cz.users.n,
+		 o.socket ? o.socket : "default socket", cz.dispatch ? "over mutual TLS" : "off (no --tls-dir)");
 	for (;;) {
 		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
 		struct sockaddr_in peer;

@@ -17,7 +17,9 @@
 #include <mariadb/mysql.h>
 #include <mariadb/mysqld_error.h>
 
+#include "exec.h"
 #include "myproto.h"
+#include "plan.h"
 #include "relay.h"
 #include "session.h"
 #include "sql.h"
@@ -43,7 +45,7 @@ static void processlist(struct sess *s, int full)
 	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
 	pthread_mutex_lock(&s->cz->lock);
 	for (x = s->cz->sessions; x; x = x->next) {
-		char id[24], t[24], info[401];
+		char id[24], t[24], info[401], state[96];
 		const char *v[8];
 		unsigned long len[8];
 		snprintf(id, sizeof(id), "%u", x->id);
@@ -55,7 +57,12 @@ static void processlist(struct sess *s, int full)
 		v[3] = x->db[0] ? x->db : NULL;
 		v[4] = x->command;
 		v[5] = t;
-		v[6] = x->killed ? "Killed" : "";
+		if (x->qid)
+			snprintf(state, sizeof(state), "qserv query %llu: chunks %u/%u", (unsigned long long)x->qid,
+				 x->progress.done, x->progress.total);
+		else
+			snprintf(state, sizeof(state), "%s", x->killed ? "Killed" : "");
+		v[6] = state;
 		v[7] = x->info ? info : NULL;
 		for (i = 0; i < 8; i++)
 			len[i] = v[i] ? strlen(v[i]) : 0;
@@ -100,17 +107,29 @@ static void kill_session(struct sess *s, int64_t id, int query_only)
 	myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
 }
 
-static void run_select(struct sess *s, const struct sql_stmt *st)
+static void run_select(struct sess *s, struct sql_stmt *st, const char *sql)
 {
-	struct sql_out o = { 0 };
+	struct sql_error err;
+	struct plan *p = NULL;
+	char why[256];
+	struct meta *m = exec_meta(s->cz, why, sizeof(why));
+	int rc;
 
-	sql_print_select(&o, st->select);
-	if (o.oom) {
-		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
-	} else {
-		relay_run(s, o.s, o.len);
+	if (!m) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
+		return;
 	}
-	sql_out_free(&o);
+	rc = plan_build(st, sql, s->db, m, &p, &err);
+	if (rc == -ENOMEM)
+		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
+	else if (rc < 0)
+		myp_err(&s->conn, err.code, NULL, "%s", err.msg);
+	else if (p->kind == PLAN_LOCAL)
+		relay_run(s, p->sql, strlen(p->sql));
+	else
+		exec_distributed(s, p, m);
+	plan_free(p);
+	meta_unref(m);
 }
 
 void query_run(struct sess *s, const char *sql, size_t len)
@@ -133,7 +152,7 @@ void query_run(struct sess *s, const char *sql, size_t len)
 	}
 	switch (st->kind) {
 	case SQL_SELECT:
-		run_select(s, st);
+		run_select(s, st, sql);
 		break;
 	case SQL_SHOW:
 	case SQL_DESCRIBE:

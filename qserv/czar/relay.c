@@ -87,14 +87,11 @@ static int relay_rows(struct sess *s, MYSQL *my, MYSQL_RES *res)
 	return 0;
 }
 
-void relay_run(struct sess *s, const char *sql, size_t len)
+int relay_run_conn(struct sess *s, struct backend_conn *bc, const char *sql, size_t len)
 {
-	struct backend_conn *bc = lend(s, s->db);
 	MYSQL_RES *res;
 	int broken = 0;
 
-	if (!bc)
-		return;
 	pthread_mutex_lock(&s->cz->lock);
 	s->backend_tid = bc->thread_id;
 	pthread_mutex_unlock(&s->cz->lock);
@@ -126,7 +123,16 @@ out:
 	pthread_mutex_lock(&s->cz->lock);
 	s->backend_tid = 0;
 	pthread_mutex_unlock(&s->cz->lock);
-	backend_put(s->cz->backend, bc, broken);
+	return broken;
+}
+
+void relay_run(struct sess *s, const char *sql, size_t len)
+{
+	struct backend_conn *bc = lend(s, s->db);
+
+	if (!bc)
+		return;
+	backend_put(s->cz->backend, bc, relay_run_conn(s, bc, sql, len));
 }
 
 void relay_field_list(struct sess *s, const char *table)

@@ -12,6 +12,10 @@
 struct sess;
 
 void relay_run(struct sess *s, const char *sql, size_t len);
+struct backend_conn;
+/* The same on a connection the caller holds; returns 1 when the connection
+ * must be discarded (broken), else 0. */
+int relay_run_conn(struct sess *s, struct backend_conn *bc, const char *sql, size_t len);
 /* COM_FIELD_LIST answer for table (column definitions, then EOF). */
 void relay_field_list(struct sess *s, const char *table);
 /* 0 when db exists on the czar MariaDB, else writes ERR and returns its code. */

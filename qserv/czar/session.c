@@ -10,6 +10,7 @@
 #include <mariadb/mysql.h>
 #include <mariadb/mysqld_error.h>
 
+#include "log.h"
 #include "myproto.h"
 #include "query.h"
 
@@ -186,10 +187,19 @@ static int command(struct sess *s, struct pkt_buf *in)
 	case MYP_COM_INIT_DB:
 		com_init_db(s, arg, n);
 		break;
-	case MYP_COM_QUERY:
+	case MYP_COM_QUERY: {
+		struct timespec t0, t1;
+		long long ms;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		sess_set_state(s, "Query", arg, n);
 		query_run(s, arg, n);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (s->cz->slow_ms && ms >= s->cz->slow_ms)
+			log_warn("slow query: session %u user %s: %lld ms, %u/%u chunks: %.300s", s->id, s->user, ms,
+				 s->progress.done, s->progress.total, arg);
 		break;
+	}
 	case MYP_COM_FIELD_LIST:
 		sess_set_state(s, "Field List", arg, strnlen(arg, n));
 		query_field_list(s, arg, n);

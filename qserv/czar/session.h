@@ -27,6 +27,8 @@ struct sess {
 	time_t since;
 	unsigned long backend_tid;    /* czar MariaDB thread running our query */
 	volatile sig_atomic_t killed; /* KILL QUERY from another session */
+	uint64_t qid;                 /* Qserv query id of the running statement (0: none) */
+	struct dispatch_progress progress;   /* its chunks done/total */
 	struct sess *prev, *next;
 };
 

@@ -1,0 +1,619 @@
+/* dispatch.c: chunk queries to the workers (see dispatch.h).
+ *
+ * Threads, not an event loop: a chunk query is a blocking conversation on
+ * one TLS connection, and the per-worker window bounds both the threads
+ * and the connections of a query.  struct run is the state of one query;
+ * run.lock guards its queues, the sink, the error and the active fds (the
+ * sockets a cancel shuts down). */
+#include "dispatch.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mariadb/mysqld_error.h>
+
+#include "tls.h"
+
+#define POOL_IDLE_MAX 32
+#define MAX_ATTEMPTS 3
+
+struct wconn {
+	int fd;
+	struct tls_conn *tls;
+};
+
+struct wpool {
+	char key[320];               /* id@host:port */
+	struct wconn *idle[POOL_IDLE_MAX];
+	unsigned nidle;
+};
+
+struct dispatch {
+	struct tls_config *tls;
+	unsigned window;
+	int timeout_ms;
+	pthread_mutex_t lock;        /* pools */
+	struct wpool *pools;
+	size_t npools;
+};
+
+static char *read_pem(const char *dir, const char *name, const char *ext, char *err, size_t errlen)
+{
+	char path[4096];
+	char *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
+	if (tls_file_read(path, &text) < 0) {
+		snprintf(err, errlen, "cannot read %s", path);
+		return NULL;
+	}
+	return text;
+}
+
+int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *err, size_t errlen)
+{
+	struct dispatch *d = calloc(1, sizeof(*d));
+	struct tls_config_opts o;
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	int rc = -EINVAL;
+
+	if (!d)
+		return -ENOMEM;
+	d->window = cfg->window ? cfg->window : 8;
+	d->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 10000;
+	pthread_mutex_init(&d->lock, NULL);
+	if (!(ca = read_pem(cfg->tls_dir, "ca", "pem", err, errlen)) ||
+	    !(cert = read_pem(cfg->tls_dir, cfg->name, "pem", err, errlen)) ||
+	    !(key = read_pem(cfg->tls_dir, cfg->name, "key", err, errlen)))
+		goto out;
+	memset(&o, 0, sizeof(o));
+	o.peer_auth = TLS_PEER_CA;
+	o.ca_pem = ca;
+	o.cert_pem = cert;
+	o.key_pem = key;
+	o.timeout_ms = d->timeout_ms;
+	rc = tls_config_new(&o, &d->tls, err, errlen);
+out:
+	free(ca);
+	free(cert);
+	free(key);
+	if (rc < 0) {
+		dispatch_free(d);
+		return rc;
+	}
+	*ret = d;
+	return 0;
+}
+
+static void conn_close(struct wconn *c)
+{
+	if (!c)
+		return;
+	tls_conn_free(c->tls);
+	close(c->fd);
+	free(c);
+}
+
+void dispatch_free(struct dispatch *d)
+{
+	size_t i;
+	unsigned k;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->npools; i++)
+		for (k = 0; k < d->pools[i].nidle; k++)
+			conn_close(d->pools[i].idle[k]);
+	free(d->pools);
+	tls_config_free(d->tls);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+static int tcp_connect(const char *host, int port, int timeout_ms)
+{
+	struct addrinfo hints, *ai = NULL, *a;
+	char ps[16];
+	int fd = -1, one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(ps, sizeof(ps), "%d", port);
+	if (getaddrinfo(host, ps, &hints, &ai) != 0)
+		return -EHOSTUNREACH;
+	for (a = ai; a; a = a->ai_next) {
+		struct pollfd p;
+		int err = 0;
+		socklen_t el = sizeof(err);
+
+		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) < 0 && errno != EINPROGRESS) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		p.fd = fd;
+		p.events = POLLOUT;
+		if (poll(&p, 1, timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		break;
+	}
+	freeaddrinfo(ai);
+	return fd >= 0 ? fd : -ECONNREFUSED;
+}
+
+static struct wpool *pool_of(struct dispatch *d, const struct meta_worker *w)
+{
+	char key[320];
+	size_t i;
+	struct wpool *v;
+
+	snprintf(key, sizeof(key), "%s@%s:%d", w->id, w->host, w->query_port);
+	for (i = 0; i < d->npools; i++)
+		if (!strcmp(d->pools[i].key, key))
+			return &d->pools[i];
+	v = realloc(d->pools, (d->npools + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	d->pools = v;
+	memset(&v[d->npools], 0, sizeof(*v));
+	snprintf(v[d->npools].key, sizeof(v[d->npools].key), "%s", key);
+	return &v[d->npools++];
+}
+
+static struct wconn *conn_get(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
+{
+	struct wconn *c = NULL;
+	struct wpool *p;
+	int fd;
+
+	pthread_mutex_lock(&d->lock);
+	p = pool_of(d, w);
+	if (p && p->nidle)
+		c = p->idle[--p->nidle];
+	pthread_mutex_unlock(&d->lock);
+	if (c)
+		return c;
+	if (w->query_port <= 0) {
+		snprintf(err, errlen, "worker %s has no query port in qservMeta.workers", w->id);
+		return NULL;
+	}
+	fd = tcp_connect(w->host, w->query_port, d->timeout_ms);
+	if (fd < 0) {
+		snprintf(err, errlen, "worker %s (%s:%d): %s", w->id, w->host, w->query_port, strerror(-fd));
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->fd = fd;
+	if (tls_conn_new(d->tls, fd, w->id, &c->tls, err, errlen) < 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "worker %s: TLS: %s", w->id, why);
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void conn_put(struct dispatch *d, const struct meta_worker *w, struct wconn *c)
+{
+	struct wpool *p;
+
+	pthread_mutex_lock(&d->lock);
+	p = pool_of(d, w);
+	if (p && p->nidle < POOL_IDLE_MAX) {
+		p->idle[p->nidle++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&d->lock);
+	conn_close(c);
+}
+
+/* ---- one query ----------------------------------------------------------- */
+
+struct run {
+	struct dispatch *d;
+	const struct meta *m;
+	uint64_t qid;
+	const char *sql;
+	const struct dispatch_job *jobs;
+	const struct dispatch_sink *sink;
+	struct dispatch_progress *progress;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t **queue;              /* per worker: job indexes */
+	size_t *qlen, *qnext;
+	int *active;                 /* per thread: fd in use or -1 */
+	unsigned running;            /* threads not finished */
+	int stop;                    /* cancelled, failed or sink satisfied */
+	int failed;
+	int cols_seen;
+	struct wire_error err;
+};
+
+struct worker_arg {
+	struct run *r;
+	unsigned worker;
+	unsigned slot;
+};
+
+static void fail_run(struct run *r, unsigned code, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fail_run(struct run *r, unsigned code, const char *state, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* caller holds r->lock */
+	if (r->failed)
+		return;
+	r->failed = 1;
+	r->stop = 1;
+	r->err.code = code;
+	snprintf(r->err.sqlstate, sizeof(r->err.sqlstate), "%s", state);
+	va_start(ap, fmt);
+	vsnprintf(r->err.msg, sizeof(r->err.msg), fmt, ap);
+	va_end(ap);
+}
+
+static char *subst_chunk(const char *sql, int32_t chunk)
+{
+	char num[16];
+	size_t n = strlen(sql), k, count = 0, i, o = 0;
+	const char *p;
+	char *out;
+
+	snprintf(num, sizeof(num), "%d", (int)chunk);
+	k = strlen(num);
+	for (p = sql; (p = strstr(p, "%CC%")); p += 4)
+		count++;
+	out = malloc(n + count * k + 1);
+	if (!out)
+		return NULL;
+	for (i = 0; i < n;) {
+		if (!strncmp(sql + i, "%CC%", 4)) {
+			memcpy(out + o, num, k);
+			o += k;
+			i += 4;
+		} else {
+			out[o++] = sql[i++];
+		}
+	}
+	out[o] = 0;
+	return out;
+}
+
+enum attempt_result { ATT_OK, ATT_RETRY, ATT_FAILED };
+
+/* One attempt of one chunk on one worker. */
+static enum attempt_result attempt(struct run *r, unsigned slot, const struct meta_worker *w, const char *sql,
+				   int32_t chunk, char *why, size_t whylen)
+{
+	struct wire_query q = { .query_id = r->qid, .chunk_id = chunk, .sql = sql, .sql_len = strlen(sql) };
+	struct wire_buf b = { 0 };
+	struct wire_cols cols = { 0 };
+	struct wconn *c = conn_get(r->d, w, why, whylen);
+	struct wire_io io;
+	int delivered = 0, rc;
+	enum attempt_result res = ATT_RETRY;
+
+	if (!c)
+		return ATT_RETRY;
+	pthread_mutex_lock(&r->lock);
+	if (r->stop) {
+		pthread_mutex_unlock(&r->lock);
+		conn_put(r->d, w, c);
+		return ATT_FAILED;
+	}
+	r->active[slot] = c->fd;
+	pthread_mutex_unlock(&r->lock);
+	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, -1 };
+	if ((rc = wire_query_encode(&q, &b)) < 0 || (rc = wire_send(&io, WIRE_QUERY, 0, b.data, b.len)) < 0) {
+		snprintf(why, whylen, "worker %s: sending chunk %d: %s", w->id, (int)chunk, strerror(-rc));
+		goto out;
+	}
+	for (;;) {
+		struct frame_hdr h;
+		void *buf = NULL;
+
+		rc = wire_recv(&io, &h, &buf);
+		if (rc < 0) {
+			snprintf(why, whylen, "worker %s: chunk %d: connection lost (%s)", w->id, (int)chunk,
+				 strerror(-rc));
+			break;
+		}
+		if (h.type == WIRE_COLUMNS) {
+			wire_cols_free(&cols);
+			rc = wire_cols_decode(buf, h.len, &cols);
+			free(buf);
+			if (rc < 0) {
+				snprintf(why, whylen, "worker %s: malformed columns", w->id);
+				break;
+			}
+			pthread_mutex_lock(&r->lock);
+			if (!r->cols_seen && !r->stop) {
+				r->cols_seen = 1;
+				rc = r->sink->columns(r->sink->ctx, &cols);
+				if (rc < 0)
+					fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: cannot take the result columns");
+			}
+			pthread_mutex_unlock(&r->lock);
+		} else if (h.type == WIRE_ROWS) {
+			struct wire_rows rows;
+			rc = cols.n ? wire_rows_decode(buf, h.len, cols.n, &rows) : -EBADMSG;
+			free(buf);
+			if (rc < 0) {
+				snprintf(why, whylen, "worker %s: malformed row batch", w->id);
+				break;
+			}
+			delivered = 1;
+			pthread_mutex_lock(&r->lock);
+			if (!r->stop) {
+				rc = r->sink->rows(r->sink->ctx, &rows);
+				if (rc > 0)
+					r->stop = 1;               /* enough rows */
+				else if (rc < 0)
+					fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: the client or the merge table "
+						 "did not take the rows");
+			}
+			rc = r->stop;
+			pthread_mutex_unlock(&r->lock);
+			wire_rows_free(&rows);
+			if (rc) {
+				res = ATT_FAILED;          /* stopped: the connection has unread frames */
+				goto out;
+			}
+		} else if (h.type == WIRE_END) {
+			free(buf);
+			res = ATT_OK;
+			break;
+		} else if (h.type == WIRE_ERROR) {
+			struct wire_error e;
+			rc = wire_error_decode(buf, h.len, &e);
+			free(buf);
+			if (rc < 0) {
+				snprintf(why, whylen, "worker %s: malformed error", w->id);
+				break;
+			}
+			if (e.code >= 2000 && !delivered) {     /* the worker lost its MariaDB */
+				snprintf(why, whylen, "worker %s: %s", w->id, e.msg);
+				res = ATT_RETRY;
+				/* the stream is in sync: the connection stays usable */
+				pthread_mutex_lock(&r->lock);
+				r->active[slot] = -1;
+				pthread_mutex_unlock(&r->lock);
+				conn_put(r->d, w, c);
+				c = NULL;
+				goto done;
+			}
+			pthread_mutex_lock(&r->lock);
+			fail_run(r, e.code, e.sqlstate, "%s (chunk %d on %s)", e.msg, (int)chunk, w->id);
+			r->active[slot] = -1;
+			pthread_mutex_unlock(&r->lock);
+			conn_put(r->d, w, c);
+			c = NULL;
+			res = ATT_FAILED;
+			goto done;
+		} else {
+			free(buf);
+			snprintf(why, whylen, "worker %s: unexpected message type %u", w->id, h.type);
+			break;
+		}
+	}
+	if (res == ATT_RETRY && delivered) {
+		pthread_mutex_lock(&r->lock);
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000",
+			 "%s after sending rows: the query cannot be completed exactly", why);
+		pthread_mutex_unlock(&r->lock);
+		res = ATT_FAILED;
+	}
+out:
+	pthread_mutex_lock(&r->lock);
+	r->active[slot] = -1;
+	pthread_mutex_unlock(&r->lock);
+	if (res == ATT_OK)
+		conn_put(r->d, w, c);
+	else
+		conn_close(c);
+	c = NULL;
+done:
+	wire_cols_free(&cols);
+	wire_buf_free(&b);
+	return res;
+}
+
+static void *worker_thread(void *arg)
+{
+	struct worker_arg *a = arg;
+	struct run *r = a->r;
+	char why[512];
+
+	for (;;) {
+		const struct dispatch_job *j;
+		char *sql;
+		unsigned k;
+		enum attempt_result res = ATT_RETRY;
+
+		pthread_mutex_lock(&r->lock);
+		if (r->stop || r->qnext[a->worker] >= r->qlen[a->worker]) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		j = &r->jobs[r->queue[a->worker][r->qnext[a->worker]++]];
+		pthread_mutex_unlock(&r->lock);
+		sql = subst_chunk(r->sql, j->chunk);
+		if (!sql) {
+			pthread_mutex_lock(&r->lock);
+			fail_run(r, ER_OUT_OF_RESOURCES, "HY000", "czar out of memory");
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		snprintf(why, sizeof(why), "no replica");
+		for (k = 0; k < MAX_ATTEMPTS && res == ATT_RETRY; k++)
+			res = attempt(r, a->slot, &r->m->workers[j->replica[k % j->nreplicas]], sql, j->chunk, why,
+				      sizeof(why));
+		free(sql);
+		pthread_mutex_lock(&r->lock);
+		if (res == ATT_RETRY)
+			fail_run(r, ER_UNKNOWN_ERROR, "HY000", "chunk %d failed %d times: %s", (int)j->chunk,
+				 MAX_ATTEMPTS, why);
+		if (res == ATT_OK)
+			__atomic_add_fetch(&r->progress->done, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&r->lock);
+		if (res != ATT_OK)
+			break;
+	}
+	pthread_mutex_lock(&r->lock);
+	r->running--;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+static int client_gone(int fd)
+{
+	char c;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, const char *sql,
+		 const struct dispatch_job *jobs, size_t njobs, const struct dispatch_sink *sink,
+		 volatile sig_atomic_t *cancel, int client_fd, struct dispatch_progress *progress,
+		 struct wire_error *ret_err)
+{
+	struct run r;
+	struct worker_arg *args = NULL;
+	pthread_t *threads = NULL;
+	pthread_attr_t attr;
+	unsigned nthreads = 0, i, k;
+	size_t j;
+	int rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.d = d;
+	r.m = m;
+	r.qid = query_id;
+	r.sql = sql;
+	r.jobs = jobs;
+	r.sink = sink;
+	r.progress = progress;
+	progress->done = 0;
+	progress->total = (unsigned)njobs;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+	r.queue = calloc(m->nworkers + 1, sizeof(*r.queue));
+	r.qlen = calloc(m->nworkers + 1, sizeof(*r.qlen));
+	r.qnext = calloc(m->nworkers + 1, sizeof(*r.qnext));
+	if (!r.queue || !r.qlen || !r.qnext)
+		goto oom;
+	for (i = 0; i < m->nworkers; i++)
+		if (!(r.queue[i] = malloc((njobs + 1) * sizeof(size_t))))
+			goto oom;
+	for (j = 0; j < njobs; j++) {
+		unsigned w = jobs[j].replica[0];
+		r.queue[w][r.qlen[w]++] = j;
+	}
+	for (i = 0; i < m->nworkers; i++)
+		nthreads += r.qlen[i] < d->window ? (unsigned)r.qlen[i] : d->window;
+	threads = calloc(nthreads + 1, sizeof(*threads));
+	args = calloc(nthreads + 1, sizeof(*args));
+	r.active = malloc((nthreads + 1) * sizeof(int));
+	if (!threads || !args || !r.active)
+		goto oom;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	for (i = 0, k = 0; i < m->nworkers; i++) {
+		unsigned t, n = r.qlen[i] < d->window ? (unsigned)r.qlen[i] : d->window;
+		for (t = 0; t < n; t++, k++) {
+			args[k] = (struct worker_arg){ &r, i, k };
+			r.active[k] = -1;
+			pthread_mutex_lock(&r.lock);
+			r.running++;
+			pthread_mutex_unlock(&r.lock);
+			if (pthread_create(&threads[k], &attr, worker_thread, &args[k]) != 0) {
+				pthread_mutex_lock(&r.lock);
+				r.running--;
+				fail_run(&r, ER_OUT_OF_RESOURCES, "HY000", "czar: cannot start dispatch threads");
+				pthread_mutex_unlock(&r.lock);
+				threads[k] = 0;
+			}
+		}
+	}
+	pthread_attr_destroy(&attr);
+	/* wait, watching for KILL and for the client hanging up */
+	pthread_mutex_lock(&r.lock);
+	while (r.running > 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r.cond, &r.lock, &ts);
+		if (!r.stop && ((cancel && *cancel) || client_gone(client_fd)))
+			fail_run(&r, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
+		if (r.stop)
+			for (i = 0; i < nthreads; i++)
+				if (r.active[i] >= 0)
+					shutdown(r.active[i], SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&r.lock);
+	for (i = 0; i < nthreads; i++)
+		if (threads[i])
+			pthread_join(threads[i], NULL);
+	if (r.failed) {
+		*ret_err = r.err;
+		rc = -1;
+	}
+	goto out;
+oom:
+	memset(ret_err, 0, sizeof(*ret_err));
+	ret_err->code = ER_OUT_OF_RESOURCES;
+	snprintf(ret_err->sqlstate, sizeof(ret_err->sqlstate), "HY000");
+	snprintf(ret_err->msg, sizeof(ret_err->msg), "czar out of memory");
+	rc = -1;
+out:
+	if (r.queue)
+		for (i = 0; i < m->nworkers; i++)
+			free(r.queue[i]);
+	free(r.queue);
+	free(r.qlen);
+	free(r.qnext);
+	free(r.active);
+	free(threads);
+	free(args);
+	pthread_mutex_destroy(&r.lock);
+	pthread_cond_destroy(&r.cond);
+	return rc;
+}

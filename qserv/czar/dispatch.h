@@ -1,0 +1,63 @@
+/* dispatch.h: sending chunk queries to the workers and collecting rows.
+ *
+ * struct dispatch (one per czar) holds the mutual-TLS client configuration
+ * and, per worker, a pool of idle connections reused across queries.
+ * dispatch_run executes one query's chunk jobs: per worker at most `window`
+ * chunk queries are in flight (one per connection, one thread each);
+ * results reach the sink serialised under one lock, in arrival order.  A
+ * chunk whose worker fails before delivering any row is retried on its
+ * next replica (or the same worker on a fresh connection), up to three
+ * attempts; a failure after rows were delivered fails the query, since a
+ * retry would duplicate them.  SQL errors from a worker fail the query
+ * with the worker's code and message.  Cancelling (the flag, the sink
+ * returning non-zero, or the client hanging up) closes every connection of
+ * the query, which stops its statements on the workers. */
+#ifndef QSERV_CZAR_DISPATCH_H
+#define QSERV_CZAR_DISPATCH_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meta.h"
+#include "../wire/wire.h"
+
+struct dispatch;
+
+struct dispatch_cfg {
+	const char *tls_dir;         /* ca.pem, <name>.pem, <name>.key */
+	const char *name;            /* the czar's certificate name, e.g. "czar" */
+	unsigned window;             /* chunk queries in flight per worker */
+	int timeout_ms;              /* connect + per-frame deadline */
+};
+
+int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *err, size_t errlen);
+void dispatch_free(struct dispatch *d);
+
+struct dispatch_job {
+	int32_t chunk;
+	unsigned replica[4];         /* indexes into meta.workers */
+	unsigned nreplicas;
+};
+
+/* Called under the dispatch lock.  Return 0 to go on, 1 to stop the query
+ * early (e.g. LIMIT reached: not an error), <0 to fail it. */
+struct dispatch_sink {
+	void *ctx;
+	int (*columns)(void *ctx, const struct wire_cols *cols);   /* first chunk to answer only */
+	int (*rows)(void *ctx, const struct wire_rows *rows);
+};
+
+struct dispatch_progress {
+	volatile unsigned done, total;   /* chunks */
+};
+
+/* Runs the jobs: sql has "%CC%" for the chunk id.  cancel: set by KILL;
+ * client_fd: polled for a hang-up (-1: none).  Returns 0, or -1 with
+ * *ret_err (MySQL code, SQLSTATE, message). */
+int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, const char *sql,
+		 const struct dispatch_job *jobs, size_t njobs, const struct dispatch_sink *sink,
+		 volatile sig_atomic_t *cancel, int client_fd, struct dispatch_progress *progress,
+		 struct wire_error *ret_err);
+
+#endif

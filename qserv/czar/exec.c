@@ -1,0 +1,316 @@
+/* exec.c: running a planned distributed query (see exec.h). */
+#include "exec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mariadb/mysql.h>
+#include <mariadb/mysqld_error.h>
+
+#include "merge.h"
+#include "myproto.h"
+#include "relay.h"
+#include "session.h"
+
+#define DUMMY_CHUNK 1234567890     /* exists, empty, on every worker (Qserv's) */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct meta *exec_meta(struct czar *cz, char *err, size_t errlen)
+{
+	struct meta *m = NULL, *fresh;
+	struct backend_conn *bc;
+
+	pthread_mutex_lock(&cz->meta_lock);
+	if (cz->meta && now_ms() - cz->meta_ms < META_TTL_MS) {
+		m = meta_ref(cz->meta);
+		pthread_mutex_unlock(&cz->meta_lock);
+		return m;
+	}
+	bc = backend_get(cz->backend, err, errlen);
+	if (bc && meta_load(bc->my, &fresh, err, errlen) == 0) {
+		meta_unref(cz->meta);
+		cz->meta = fresh;
+		cz->meta_ms = now_ms();
+	}
+	if (bc)
+		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+	if (cz->meta)
+		m = meta_ref(cz->meta);   /* a stale snapshot beats none */
+	pthread_mutex_unlock(&cz->meta_lock);
+	return m;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Narrows chunks[] to those the director index names.  Returns the new
+ * count, or -1 after writing an ERR. */
+static long index_chunks(struct sess *s, const char *sql, int32_t *chunks, size_t n)
+{
+	char err[256];
+	struct backend_conn *bc = backend_get(s->cz->backend, err, sizeof(err));
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int32_t *found = NULL;
+	size_t nf = 0, cap = 0, i = 0, j = 0, out = 0;
+
+	if (!bc) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+		return -1;
+	}
+	if (mysql_query(bc->my, sql) != 0 || !(res = mysql_store_result(bc->my))) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "director index lookup failed: %s", mysql_error(bc->my));
+		backend_put(s->cz->backend, bc, mysql_errno(bc->my) >= 2000);
+		return -1;
+	}
+	while ((row = mysql_fetch_row(res))) {
+		if (!row[0])
+			continue;
+		if (nf == cap) {
+			int32_t *v = realloc(found, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+			if (!v)
+				break;
+			found = v;
+		}
+		found[nf++] = (int32_t)atol(row[0]);
+	}
+	mysql_free_result(res);
+	backend_put(s->cz->backend, bc, 0);
+	if (nf)
+		qsort(found, nf, sizeof(*found), cmp_i32);
+	while (i < n && j < nf) {
+		if (chunks[i] < found[j])
+			i++;
+		else if (chunks[i] > found[j])
+			j++;
+		else {
+			chunks[out++] = chunks[i++];
+			j++;
+		}
+	}
+	free(found);
+	return (long)out;
+}
+
+/* ---- streaming sink ------------------------------------------------------ */
+
+struct stream {
+	struct sess *s;
+	int cols_sent;
+	unsigned ncols;
+	int64_t skip, left;        /* OFFSET still to skip; rows still wanted (-1: all) */
+};
+
+static int stream_columns(void *ctx, const struct wire_cols *cols)
+{
+	struct stream *st = ctx;
+	unsigned i;
+
+	myp_column_count(&st->s->conn, cols->n);
+	for (i = 0; i < cols->n; i++) {
+		const struct wire_col *w = &cols->v[i];
+		struct myp_column c = { .db = w->db, .table = w->table, .org_table = w->org_table,
+					.name = w->name, .org_name = w->org_name, .charset = w->charset,
+					.length = w->length, .type = w->type, .flags = w->flags,
+					.decimals = w->decimals };
+		myp_column(&st->s->conn, &c, 0);
+	}
+	myp_eof(&st->s->conn, SERVER_STATUS_AUTOCOMMIT);
+	st->cols_sent = 1;
+	st->ncols = cols->n;
+	return pkt_flush(&st->s->conn) < 0 ? -1 : 0;
+}
+
+static int stream_rows(void *ctx, const struct wire_rows *rows)
+{
+	struct stream *st = ctx;
+	uint32_t r;
+
+	if (rows->ncols != st->ncols)
+		return -1;
+	for (r = 0; r < rows->nrows; r++) {
+		if (st->skip > 0) {
+			st->skip--;
+			continue;
+		}
+		if (st->left == 0)
+			return 1;
+		myp_row(&st->s->conn, rows->vals + (size_t)r * rows->ncols, rows->lens + (size_t)r * rows->ncols,
+			rows->ncols);
+		if (st->left > 0)
+			st->left--;
+		if (st->s->conn.out.len >= 64 * 1024 && pkt_flush(&st->s->conn) < 0)
+			return -1;
+	}
+	return st->left == 0 ? 1 : 0;
+}
+
+/* ---- merging sink -------------------------------------------------------- */
+
+static int merge_cols_cb(void *ctx, const struct wire_cols *cols)
+{
+	return merge_columns(ctx, cols);
+}
+
+static int merge_rows_cb(void *ctx, const struct wire_rows *rows)
+{
+	return merge_rows(ctx, rows);
+}
+
+static char *merge_sql(const char *tmpl, const char *table)
+{
+	const char *at = strstr(tmpl, "`%RT%`");
+	char qualified[96];
+	size_t n;
+	char *out;
+
+	if (!at)
+		return NULL;
+	snprintf(qualified, sizeof(qualified), "`qservResult`.`%s`", table);
+	n = strlen(tmpl) - 6 + strlen(qualified);
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	snprintf(out, n + 1, "%.*s%s%s", (int)(at - tmpl), tmpl, qualified, at + 6);
+	return out;
+}
+
+void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m)
+{
+	struct czar *cz = s->cz;
+	struct dispatch_job *jobs = NULL;
+	int32_t *chunks = NULL;
+	size_t n = p->nchunks, i, njobs = 0;
+	struct wire_error werr;
+	struct dispatch_sink sink;
+	struct stream st;
+	struct merge mg;
+	struct backend_conn *bc = NULL;
+	uint64_t qid;
+	int rc;
+
+	if (!cz->dispatch) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL,
+			"this czar has no worker TLS configuration (--tls-dir): distributed queries are off");
+		return;
+	}
+	if (!m->nworkers) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "no worker is enabled in qservMeta.workers");
+		return;
+	}
+	qid = __atomic_add_fetch(&cz->next_qid, 1, __ATOMIC_SEQ_CST);
+	chunks = malloc((n + 1) * sizeof(*chunks));
+	jobs = calloc(n + 1, sizeof(*jobs));
+	if (!chunks || !jobs) {
+		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
+		goto out;
+	}
+	if (n)
+		memcpy(chunks, p->chunks, n * sizeof(*chunks));
+	if (p->index_sql && !p->regular_only) {
+		long k = index_chunks(s, p->index_sql, chunks, n);
+		if (k < 0)
+			goto out;
+		n = (size_t)k;
+	}
+	if (p->regular_only) {
+		n = 0;
+	}
+	for (i = 0; i < n; i++) {
+		const struct meta_chunk *c = meta_find_chunk(p->db, chunks[i]);
+		if (!c)
+			continue;
+		jobs[njobs].chunk = c->id;
+		memcpy(jobs[njobs].replica, c->worker, sizeof(c->worker));
+		jobs[njobs].nreplicas = c->nworkers;
+		njobs++;
+	}
+	if (njobs == 0) {
+		/* No chunk holds candidate rows: ask one worker's empty dummy chunk,
+		 * which still gives the columns, and aggregates over no rows. */
+		unsigned w = (unsigned)(qid % m->nworkers), k;
+		jobs[0].chunk = DUMMY_CHUNK;
+		for (k = 0; k < 4 && k < m->nworkers; k++)
+			jobs[0].replica[k] = (w + k) % (unsigned)m->nworkers;
+		jobs[0].nreplicas = k;
+		njobs = 1;
+	}
+	pthread_mutex_lock(&cz->lock);
+	s->qid = qid;
+	pthread_mutex_unlock(&cz->lock);
+	if (!p->merge_sql) {
+		memset(&st, 0, sizeof(st));
+		st.s = s;
+		st.skip = p->stream_offset > 0 ? p->stream_offset : 0;
+		st.left = p->stream_limit;
+		sink = (struct dispatch_sink){ &st, stream_columns, stream_rows };
+		rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, jobs, njobs, &sink, &s->killed, s->conn.fd,
+				  &s->progress, &werr);
+		if (rc < 0)
+			myp_err(&s->conn, werr.code, werr.sqlstate, "%s", werr.msg);
+		else if (!st.cols_sent)
+			myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "no worker answered");
+		else
+			myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+		goto out;
+	}
+	{
+		char err[256];
+		bc = backend_get(cz->backend, err, sizeof(err));
+		if (!bc) {
+			myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+			goto out;
+		}
+	}
+	merge_init(&mg, bc->my, qid, cz->max_result_rows);
+	sink = (struct dispatch_sink){ &mg, merge_cols_cb, merge_rows_cb };
+	rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, jobs, njobs, &sink, &s->killed, s->conn.fd,
+			  &s->progress, &werr);
+	if (rc == 0 && merge_flush(&mg) < 0) {
+		rc = -1;
+		werr.code = mg.err_code;
+		snprintf(werr.sqlstate, sizeof(werr.sqlstate), "%s", myp_sqlstate(mg.err_code));
+		snprintf(werr.msg, sizeof(werr.msg), "%s", mg.err);
+	}
+	if (rc < 0) {
+		if (mg.err_code && werr.code == ER_UNKNOWN_ERROR && strstr(werr.msg, "merge table"))
+			myp_err(&s->conn, mg.err_code, NULL, "%s", mg.err);
+		else
+			myp_err(&s->conn, werr.code, werr.sqlstate[0] ? werr.sqlstate : NULL, "%s", werr.msg);
+	} else {
+		char *sql = merge_sql(p->merge_sql, mg.table);
+		if (!sql)
+			myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
+		else if (relay_run_conn(s, bc, sql, strlen(sql))) {
+			merge_drop(&mg);
+			free(sql);
+			backend_put(cz->backend, bc, 1);
+			bc = NULL;
+			goto out;
+		}
+		free(sql);
+	}
+	merge_drop(&mg);
+	backend_put(cz->backend, bc, 0);
+	bc = NULL;
+out:
+	pthread_mutex_lock(&cz->lock);
+	s->qid = 0;
+	cz->chunk_queries += s->progress.done;
+	pthread_mutex_unlock(&cz->lock);
+	free(chunks);
+	free(jobs);
+}

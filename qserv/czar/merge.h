@@ -1,0 +1,44 @@
+/* merge.h: the result table a distributed query's rows are merged in.
+ *
+ * Worker rows that need a merge step (aggregates, ORDER BY, DISTINCT,
+ * GROUP BY) are collected in qservResult.r_<query id> on the czar's own
+ * MariaDB: the table is created from the first worker's column definitions
+ * (types, lengths, signedness, charsets kept), rows are inserted in
+ * multi-row INSERTs of about 1 MiB, so the czar holds at most one batch in
+ * memory, and the merge query then runs there.  merge_rows fails once the
+ * table would exceed max_rows (a clear error instead of filling the disk).
+ * The caller drops the table (merge_drop) whatever happened. */
+#ifndef QSERV_CZAR_MERGE_H
+#define QSERV_CZAR_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mariadb/mysql.h>
+
+#include "../wire/wire.h"
+
+struct merge {
+	MYSQL *my;
+	char table[64];              /* r_<qid> */
+	uint64_t rows, max_rows;
+	int created;
+	unsigned ncols;
+	unsigned char *binary;       /* per column: insert as X'hex' */
+	char *buf;                   /* pending INSERT */
+	size_t len, cap;
+	char err[512];
+	unsigned err_code;
+};
+
+void merge_init(struct merge *mg, MYSQL *my, uint64_t query_id, uint64_t max_rows);
+/* Column type of c as DDL ("BIGINT UNSIGNED", "VARCHAR(20) CHARACTER SET
+ * utf8mb4", ...) into buf.  Exposed for tests. */
+void merge_column_type(const struct wire_col *c, char *buf, size_t len);
+int merge_columns(struct merge *mg, const struct wire_cols *cols);
+int merge_rows(struct merge *mg, const struct wire_rows *rows);
+/* Sends the pending INSERT. */
+int merge_flush(struct merge *mg);
+void merge_drop(struct merge *mg);
+
+#endif
