@@ -36,6 +36,7 @@ struct qpart_spec {
 	size_t npaths;
 	char *out_dir, *prefix;
 	bool lz4;
+	bool dry_run;		/* part.disable-chunks: check input, write nothing */
 	uint32_t num_nodes;	/* out.num-nodes: node_NNNNN sub-directories */
 	int workers;
 	size_t block_size;	/* bytes */

@@ -145,6 +145,11 @@ static int cmp_rec(const void *a, const void *b)
 static int flush(struct worker *w)
 {
 	struct job *j = w->job;
+	if (j->spec->dry_run) {
+		w->len = 0;
+		w->nrec = 0;
+		return 0;
+	}
 	qsort(w->recs, w->nrec, sizeof(*w->recs), cmp_rec);
 	for (size_t i = 0; i < w->nrec;) {
 		size_t k = i, bytes = 0;

@@ -234,6 +234,9 @@ static int output(const struct qpart_config *cfg, struct qpart_spec *s, char *er
 	if (!s->out_dir || !s->prefix)
 		return -ENOMEM;
 	r = qpart_config_bool(cfg, "out.lz4", &s->lz4, err, errlen);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = qpart_config_bool(cfg, "part.disable-chunks", &s->dry_run, err, errlen);
 	return r == -ENOENT ? 0 : r;
 }
 

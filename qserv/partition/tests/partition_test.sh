@@ -12,7 +12,7 @@ BIN=build/bin
 HERE=qserv/partition/tests
 T=$(mktemp -d /tmp/qpart_test.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
-tap_plan 17
+tap_plan 18
 
 $BIN/qserv-gen --objects 20000 --sources-per-object 2 --dec -90,90 --seed 7 --out-dir "$T/g" >/dev/null 2>&1
 $BIN/qserv-gen --objects 20000 --sources-per-object 0 --dec -90,90 --seed 7 --format csv \
@@ -82,6 +82,14 @@ tap_ok "each bad row named with its line, the rest partitioned" \
 	sh -c "grep -q 'bad.tsv:5: latitude decl=95.5 is outside' '$T/b3.err' && \
 	       grep -q 'bad.tsv:7: longitude ra is not a finite number' '$T/b3.err' && \
 	       [ \$(wc -l < '$T/b3.err') -eq 3 ] && [ \$(cat '$T'/b3/chunk_*[0-9].txt | wc -l) -eq 19997 ]"
+
+# dry run (sph-partition's part.disable-chunks): checks rows, writes no chunk file
+$BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/bad.tsv" --out.dir="$T/dry" \
+	--part.disable-chunks --max-errors=5 > "$T/dry.json" 2> "$T/dry.err"
+rc=$?
+tap_ok "--part.disable-chunks reports the 3 bad rows and writes no chunk file" \
+	sh -c "[ $rc -eq 0 ] && [ \$(wc -l < '$T/dry.err') -eq 3 ] && [ -z \"\$(ls '$T/dry')\" ] && \
+	       grep -q '\"rows\": 20000, \"bad_rows\": 3' '$T/dry.json'"
 
 # 13-14: configuration errors are clear and exit 2
 $BIN/qserv-partition --in.path="$T/g/Object.tsv" --out.dir="$T/x" --in.csv.field=objectId,ra,decl \
