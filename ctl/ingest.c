@@ -144,6 +144,14 @@ static int add_job(struct ing *g, size_t t, const char *dir, const char *file, i
 	return 0;
 }
 
+/* A chunk number from metadata.json (a number or a numeric string). */
+static int32_t chunk_of(json_t *v)
+{
+	if (json_is_integer(v))
+		return (int32_t)json_integer_value(v);
+	return json_is_string(v) ? atoi(json_string_value(v)) : -1;
+}
+
 static int add_table_data(struct ing *g, size_t ti, json_t *data, char *err, size_t errlen)
 {
 	size_t i, k;
@@ -153,13 +161,13 @@ static int add_table_data(struct ing *g, size_t ti, json_t *data, char *err, siz
 		char name[64];
 		int r;
 		json_array_foreach(json_object_get(d, "chunks"), k, v) {
-			int32_t c = (int32_t)(json_is_integer(v) ? json_integer_value(v) : atoi(json_string_value(v) ?: "-1"));
+			int32_t c = chunk_of(v);
 			snprintf(name, sizeof name, "chunk_%d.txt", c);
 			if ((r = add_job(g, ti, dir, name, c, false, err, errlen)))
 				return r;
 		}
 		json_array_foreach(json_object_get(d, "overlaps"), k, v) {
-			int32_t c = (int32_t)(json_is_integer(v) ? json_integer_value(v) : atoi(json_string_value(v) ?: "-1"));
+			int32_t c = chunk_of(v);
 			snprintf(name, sizeof name, "chunk_%d_overlap.txt", c);
 			if ((r = add_job(g, ti, dir, name, c, true, err, errlen)))
 				return r;
