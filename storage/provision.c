@@ -549,14 +549,16 @@ static int choose_dirs(struct ctx *c, char *err, size_t errlen)
 		snprintf(r->mariadb_dir, sizeof(r->mariadb_dir), "%s/mariadb", db->mountpoint);
 		snprintf(r->staging_dir, sizeof(r->staging_dir), "%s/staging", st->mountpoint);
 		snprintf(r->backup_dir, sizeof(r->backup_dir), "%s/backups", bk->mountpoint);
-		for (size_t i = 0; i < r->n; i++) {
-			const struct qstorage_disk *d = &r->disks[i];
-			if (!in_use(d) || d->pool != dbpool || !d->mountpoint[0])
-				continue;
-			snprintf(dir, sizeof(dir), "%s/chunks", d->mountpoint);
-			if (add_chunk_dir(r, dir) < 0)
-				return qs_err(err, errlen, -ENOMEM, "out of memory");
-		}
+		/* in index order: stable whatever the kernel names the disks */
+		for (int idx = 0; idx < 100; idx++)
+			for (size_t i = 0; i < r->n; i++) {
+				const struct qstorage_disk *d = &r->disks[i];
+				if (!in_use(d) || d->pool != dbpool || !d->mountpoint[0] || d->index != idx)
+					continue;
+				snprintf(dir, sizeof(dir), "%s/chunks", d->mountpoint);
+				if (add_chunk_dir(r, dir) < 0)
+					return qs_err(err, errlen, -ENOMEM, "out of memory");
+			}
 		if (r->fast.degraded || r->bulk.degraded)
 			snprintf(r->warning, sizeof(r->warning), "pool%s%s degraded: a disk is missing or failed",
 				 r->fast.degraded ? " fast" : "", r->bulk.degraded ? " bulk" : "");
@@ -607,9 +609,15 @@ int qstorage_provision(const struct qstorage_opts *opts, const struct qstorage_r
 	size_t present = c.r->n;
 	if ((r = carry_missing(&c, prev, err, errlen)) < 0)
 		goto fail;
-	for (size_t i = 0; i < present; i++)
-		if (c.act[i] == QSTORAGE_ACT_PROVISION || c.act[i] == QSTORAGE_ACT_WIPE_PROVISION)
-			provision_blank(&c, &c.r->disks[i], c.act[i] == QSTORAGE_ACT_WIPE_PROVISION);
+	/* NVMe first, so the fastest disk gets index 0 (MariaDB's home) */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < present; i++) {
+			bool nvme = !strcmp(c.r->disks[i].transport, "nvme");
+			if (nvme != (pass == 0))
+				continue;
+			if (c.act[i] == QSTORAGE_ACT_PROVISION || c.act[i] == QSTORAGE_ACT_WIPE_PROVISION)
+				provision_blank(&c, &c.r->disks[i], c.act[i] == QSTORAGE_ACT_WIPE_PROVISION);
+		}
 	sum_pools(c.r);
 	if ((r = choose_dirs(&c, err, errlen)) < 0)
 		goto fail;

@@ -197,7 +197,8 @@ struct qstorage_report {
 	char mariadb_dir[256];    /* MariaDB datadir: <fast0>/mariadb, else <bulk0>/mariadb */
 	char staging_dir[256];    /* ingest staging: <bulk0>/staging, else <fast0>/staging */
 	char backup_dir[256];     /* backups: <bulk0>/backups, else <fast0>/backups */
-	char **chunk_dirs;        /* <mnt>/chunks on every mounted disk of MariaDB's pool */
+	char **chunk_dirs;        /* <mnt>/chunks on every mounted disk of MariaDB's pool,
+				   * in pool index order */
 	size_t n_chunk_dirs;
 	bool tmpfs;               /* no disk: everything on a tmpfs */
 	char warning[256];        /* loud warning for logs and /status, "" if none */
@@ -221,7 +222,9 @@ json_t *qstorage_report_json(const struct qstorage_report *r);
 /* Prometheus text (qserv_storage_pool_{size,used}_bytes, _disks,
  * _degraded, qserv_storage_disk_state).  Returns malloc'd text or NULL. */
 char *qstorage_report_metrics(const struct qstorage_report *r);
-/* Chunk data directory for a chunk: spreads chunks over chunk_dirs. */
+/* Where to create a new chunk's tables (DATA DIRECTORY): chunk_dirs[chunk_id
+ * % n].  A placement choice for new tables only: MariaDB records each
+ * table's directory itself, so a pool growing by a disk moves nothing. */
 const char *qstorage_chunk_dir(const struct qstorage_report *r, unsigned chunk_id);
 
 /* Wipes one disk by id (the `qstorage wipe` command): refuses a disk that is

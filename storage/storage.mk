@@ -14,3 +14,4 @@ INTEG_TESTS += storage/tests/loop_provision.sh
 $(eval $(call unit_test,storage_plan_test,storage/tests/plan_test.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))
 INTEG_TESTS += storage/tests/loop_hotplug.sh
 BENCHES += storage/bench_provision.sh
+QEMU_TESTS += qemu-tests/storage_pools.sh
