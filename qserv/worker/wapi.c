@@ -20,6 +20,8 @@
  *   POST /worker/publish {database}
  *   GET  /worker/index?database=&table=[&transaction_id=]   TSV key/chunk/subchunk
  *   GET  /worker/count?database=&table=
+ *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
+ *   DELETE /worker/subchunks/<db>/<chunk>
  *   GET  /status
  * Every JSON reply carries "success" and "error". */
 #include "worker.h"
@@ -255,6 +257,23 @@ static void manage(struct worker *w, struct qhttp_req *r, const char *path)
 		}
 	} else if (post && !strcmp(path, "chunk")) {
 		rc = wmeta_add_chunk(m, db, (int32_t)jint(body, "chunk", -1), err, sizeof err);
+	} else if (post && !strcmp(path, "subchunks")) {
+		json_t *a = json_object_get(body, "sub_chunks"), *v;
+		size_t i, n = json_array_size(a);
+		int32_t *sub = calloc(n ? n : 1, sizeof *sub);
+		json_array_foreach(a, i, v)
+			sub[i] = json_is_integer(v) ? (int32_t)json_integer_value(v) : -1;
+		rc = sub ? wsub_build(m, db ? db : "", jstr(body, "table") ? jstr(body, "table") : "",
+				      (int32_t)jint(body, "chunk", -1), sub, n, err, sizeof err) : -ENOMEM;
+		free(sub);
+	} else if (del && !strncmp(path, "subchunks/", 10)) {
+		char d[65] = "", *slash = strchr(path + 10, '/');
+		rc = -EINVAL;
+		snprintf(err, sizeof err, "use DELETE /worker/subchunks/<database>/<chunk>");
+		if (slash && slash - (path + 10) < 65) {
+			memcpy(d, path + 10, (size_t)(slash - (path + 10)));
+			rc = wsub_drop(m, d, atoi(slash + 1), err, sizeof err);
+		}
 	} else if (post && !strcmp(path, "publish")) {
 		rc = wmeta_publish(m, db, err, sizeof err);
 	} else if (!strcmp(r->method, "GET") && !strcmp(path, "count")) {

@@ -100,6 +100,12 @@ int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t tra
  * and open rows alike. */
 int wmeta_count(MYSQL *m, const char *db, const char *table, json_t **ret, char *err, size_t errlen);
 
+/* wsub.c -- sub-chunk tables Subchunks_<db>_<chunk>.<T>_<chunk>_<sc> (and
+ * <T>FullOverlap_<chunk>_<sc> for directors) for near-neighbour queries. */
+int wsub_build(MYSQL *m, const char *db, const char *table, int32_t chunk, const int32_t *sub, size_t n,
+	       char *err, size_t errlen);
+int wsub_drop(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen);
+
 /* worker transactions (main state, under w->mu) */
 struct wtrans *worker_trans_find(struct worker *w, uint32_t id);
 int worker_trans_begin(struct worker *w, uint32_t id, const char *db, char *err, size_t errlen);

@@ -8,7 +8,7 @@ $(eval $(call static_lib,libqingest.a,$(QINGEST_SRCS)))
 # query*.c belong to the chunk-query executor (czar engineer); they are
 # picked up here automatically and hook in through worker_query_start().
 WORKER_SRCS := qserv/worker/main.c qserv/worker/wapi.c qserv/worker/wingest.c qserv/worker/wmeta.c \
-	qserv/worker/wtrans.c $(wildcard qserv/worker/query*.c)
+	qserv/worker/wtrans.c qserv/worker/wsub.c $(wildcard qserv/worker/query*.c)
 WORKER_QUERY_LIBS ?=
 $(eval $(call program,qserv-worker,$(WORKER_SRCS),$(QINGEST_LIBS) $(WORKER_QUERY_LIBS),libqingest.a libqcommon.a))
 

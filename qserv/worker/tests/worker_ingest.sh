@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 24
+tap_plan 27
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { mariadb --no-defaults -S "$T/mysql.sock" -uroot -N -B -e "$1"; }
@@ -116,4 +116,11 @@ start_worker
 r=$(post /worker/trans '{"database":"wt","transaction_id":9,"action":"abort"}')
 tap_ok "after a worker crash the transaction is still known and aborts" ok "$r"
 tap_is "$(sql 'SELECT COUNT(*) FROM wt.Object_42')" 3 "only the committed rows of chunk 42 remain"
+
+# sub-chunk tables for near-neighbour queries
+tap_ok "build sub-chunks 1 and 3 of chunk 42" ok "$(post /worker/subchunks '{"database":"wt","table":"Object","chunk":42,"sub_chunks":[1,3]}')"
+tap_is "$(sql 'SELECT (SELECT GROUP_CONCAT(objectId) FROM Subchunks_wt_42.Object_42_1), (SELECT GROUP_CONCAT(objectId) FROM Subchunks_wt_42.Object_42_3), (SELECT GROUP_CONCAT(objectId) FROM Subchunks_wt_42.ObjectFullOverlap_42_3)')" \
+	"$(printf '1\t3\t9')" "sub-chunk tables hold exactly their sub-chunk's rows and overlap"
+curl -s -X DELETE "$W/worker/subchunks/wt/42" > /dev/null
+tap_is "$(sql "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='Subchunks_wt_42'")" 0 "sub-chunk database dropped"
 tap_done
