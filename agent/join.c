@@ -315,6 +315,52 @@ static void take_map(struct join *j, json_t *map)
 		store_map(j->state_dir, map);
 }
 
+/* Apply an ACK's "changes" (entries of nodes changed since our version) to
+ * our map: replace entries by name, append new ones, refresh "czar". */
+static void take_changes(struct join *j, json_t *ack)
+{
+	json_t *changes = json_object_get(ack, "changes"), *c, *n;
+	json_int_t v = json_integer_value(json_object_get(ack, "map_version"));
+	size_t i, k;
+	if (!json_is_array(changes))
+		return;
+	pthread_mutex_lock(&j->lock);
+	if (!j->map) {
+		pthread_mutex_unlock(&j->lock);
+		return;
+	}
+	json_t *map = json_deep_copy(j->map), *nodes = json_object_get(map, "nodes");
+	json_array_foreach(changes, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		bool found = false;
+		if (!name)
+			continue;
+		json_array_foreach(nodes, k, n) {
+			const char *have = json_string_value(json_object_get(n, "name"));
+			if (have && !strcmp(have, name)) {
+				json_array_set(nodes, k, c);
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			json_array_append(nodes, c);
+		const char *role = json_string_value(json_object_get(c, "role"));
+		if (role && !strcmp(role, "czar"))
+			json_object_set_new(map, "czar", json_pack("{s:O, s:O, s:O}", "name", json_object_get(c, "name"),
+							      "addr", json_object_get(c, "addr"),
+							      "state", json_object_get(c, "state")));
+	}
+	json_object_set_new(map, "version", json_integer(v));
+	json_decref(j->map);
+	j->map = map;
+	j->map_version = (uint64_t)v;
+	json_t *copy = json_incref(map);
+	pthread_mutex_unlock(&j->lock);
+	store_map(j->state_dir, copy);
+	json_decref(copy);
+}
+
 static void take_identity(struct join *j, json_t *msg)
 {
 	char name[TLS_ID_MAX], e[64];
@@ -412,6 +458,9 @@ static int session(struct join *j, bool *ret_ready, char *err, size_t errlen)
 		pthread_mutex_lock(&j->lock);
 		json_t *hb = json_pack("{s:I, s:s, s:I}", "seq", (json_int_t)seq, "state", "ready",
 				       "map_version", (json_int_t)j->map_version);
+		json_t *epoch = j->map ? json_object_get(j->map, "epoch") : NULL;
+		if (json_is_string(epoch))
+			json_object_set(hb, "map_epoch", epoch);
 		json_object_set_new(hb, "health", j->health ? json_deep_copy(j->health) : json_object());
 		j->hb_sent++;
 		pthread_mutex_unlock(&j->lock);
@@ -434,6 +483,7 @@ static int session(struct join *j, bool *ret_ready, char *err, size_t errlen)
 		j->acks++;
 		pthread_mutex_unlock(&j->lock);
 		take_map(j, json_object_get(msg, "map"));
+		take_changes(j, msg);
 		json_decref(msg);
 		msg = NULL;
 	}

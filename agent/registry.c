@@ -43,6 +43,12 @@
  * CPU fairly none would finish before its deadline.  Queued connections wait
  * for a slot first, so the work is done in arrival order. */
 #define HANDSHAKE_SLOTS 8
+#define MAP_LOG 512        /* map changes remembered for deltas */
+
+struct map_change {
+	uint64_t version;
+	size_t node;            /* index in st.nodes (records are never removed) */
+};
 #define JOIN_TIMEOUT_MS 10000
 #define CERT_DAYS (10 * 365)
 #define CA_DAYS (20 * 365)
@@ -58,6 +64,8 @@ struct registry {
 	char self_uuid[TLS_ID_MAX];
 	int down_after_ms;
 	uint64_t map_version;
+	char epoch[17];                   /* random per run: versions of another run differ */
+	struct map_change changes[MAP_LOG];
 	char *map_cache;                  /* JSON of the map at map_cache_version */
 	uint64_t map_cache_version;
 	int lfd, afd, wake[2];
@@ -105,27 +113,71 @@ static void ev(struct registry *r, enum reg_event_level lvl, const char *fmt, ..
 
 /* ---- cluster map ----------------------------------------------------------- */
 
+/* The map's entry for one node. */
+static json_t *map_node_json(const struct reg_node *n)
+{
+	return json_pack("{s:s, s:s, s:i, s:s, s:s}", "name", n->name, "role", n->role,
+			 "ordinal", n->ordinal, "addr", n->addr, "state", reg_node_state_name(n->state));
+}
+
 /* Caller holds the lock. */
 static json_t *map_json_locked(struct registry *r)
 {
 	json_t *nodes = json_array(), *czar = json_null();
 	for (size_t i = 0; i < r->st.n; i++) {
 		const struct reg_node *n = r->st.nodes[i];
-		json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "name", n->name, "role", n->role,
-				      "ordinal", n->ordinal, "addr", n->addr,
-				      "state", reg_node_state_name(n->state));
 		if (!strcmp(n->role, "czar") && json_is_null(czar))
 			czar = json_pack("{s:s, s:s, s:s}", "name", n->name, "addr", n->addr,
 					 "state", reg_node_state_name(n->state));
-		json_array_append_new(nodes, o);
+		json_array_append_new(nodes, map_node_json(n));
 	}
-	return json_pack("{s:I, s:s, s:o, s:o}", "version", (json_int_t)r->map_version,
-			 "cluster", r->st.cluster, "czar", czar, "nodes", nodes);
+	return json_pack("{s:I, s:s, s:s, s:o, s:o}", "version", (json_int_t)r->map_version,
+			 "epoch", r->epoch, "cluster", r->st.cluster, "czar", czar, "nodes", nodes);
 }
 
-static void map_changed_locked(struct registry *r)
+/* Every change to the map is one node's entry: log which, so a node that
+ * is a few versions behind gets only the entries that changed (a delta)
+ * instead of the whole map.  With a thousand nodes booting, full maps in
+ * every acknowledgement would cost O(nodes^2) bytes. */
+static void map_changed_locked(struct registry *r, const struct reg_node *n)
 {
 	r->map_version++;
+	for (size_t i = 0; i < r->st.n; i++) {
+		if (r->st.nodes[i] == n) {
+			r->changes[r->map_version % MAP_LOG].version = r->map_version;
+			r->changes[r->map_version % MAP_LOG].node = i;
+			break;
+		}
+	}
+}
+
+/* Entries changed after version `since`, as a JSON array (new reference),
+ * or NULL when the log no longer reaches back that far. */
+static json_t *map_delta_locked(struct registry *r, uint64_t since)
+{
+	if (since >= r->map_version || r->map_version - since >= MAP_LOG)
+		return NULL;
+	unsigned char *seen = calloc(r->st.n ? r->st.n : 1, 1);
+	json_t *a = json_array();
+	/* newest first, one entry per node (its current state) */
+	for (uint64_t v = r->map_version; v > since && seen; v--) {
+		const struct map_change *c = &r->changes[v % MAP_LOG];
+		if (c->version != v || c->node >= r->st.n) {
+			json_decref(a);
+			free(seen);
+			return NULL;
+		}
+		if (!seen[c->node]) {
+			seen[c->node] = 1;
+			json_array_append_new(a, map_node_json(r->st.nodes[c->node]));
+		}
+	}
+	if (!seen) {
+		json_decref(a);
+		return NULL;
+	}
+	free(seen);
+	return a;
 }
 
 /* Map as JSON text, rebuilt only when it changed (owned by the registry,
@@ -315,7 +367,7 @@ static void handle_join(struct conn *c, struct tls_conn *t, json_t *req)
 		goto out;
 	}
 	snprintf(n->addr, sizeof(n->addr), "%s", c->peer);
-	map_changed_locked(r);
+	map_changed_locked(r, n);
 	r->joins_ok++;
 	json_t *resp = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", n->name,
 				 "ordinal", n->ordinal, "role", n->role, "cluster", r->st.cluster,
@@ -374,7 +426,7 @@ static void handle_session(struct conn *c, struct tls_conn *t, const struct tls_
 	r->sessions++;
 	snprintf(n->addr, sizeof(n->addr), "%s", c->peer);
 	if (changed)
-		map_changed_locked(r);
+		map_changed_locked(r, n);
 	json_t *w = json_pack("{s:s, s:i, s:s, s:o}", "name", n->name, "ordinal", n->ordinal,
 			      "role", n->role, "map", map_get_locked(r));
 	pthread_mutex_unlock(&r->lock);
@@ -421,7 +473,7 @@ static void handle_session(struct conn *c, struct tls_conn *t, const struct tls_
 		}
 		if (n->state != REG_NODE_READY) {
 			n->state = REG_NODE_READY;
-			map_changed_locked(r);
+			map_changed_locked(r, n);
 			ev(r, REG_EV_INFO, "%s is ready again", n->name);
 		}
 		/* The ACK is built as text around the cached map: with a thousand
@@ -429,11 +481,22 @@ static void handle_session(struct conn *c, struct tls_conn *t, const struct tls_
 		 * more than the rest of the heartbeat. */
 		long long sq = json_is_integer(seq) ? (long long)json_integer_value(seq) : -1;
 		unsigned long long ver = (unsigned long long)r->map_version;
-		bool with_map = !json_is_integer(mv) || (uint64_t)json_integer_value(mv) != r->map_version;
-		char *ack = NULL;
-		int len = with_map ? asprintf(&ack, "{\"seq\":%lld,\"map_version\":%llu,\"map\":%s}", sq, ver,
-					      map_text_locked(r))
-				   : asprintf(&ack, "{\"seq\":%lld,\"map_version\":%llu}", sq, ver);
+		const char *ep = json_string_value(json_object_get(msg, "map_epoch"));
+		bool current = json_is_integer(mv) && (uint64_t)json_integer_value(mv) == r->map_version;
+		json_t *delta = !current && json_is_integer(mv) && ep && !strcmp(ep, r->epoch) ?
+				map_delta_locked(r, (uint64_t)json_integer_value(mv)) : NULL;
+		char *ack = NULL, *dtext = delta ? json_dumps(delta, JSON_COMPACT) : NULL;
+		json_decref(delta);
+		int len;
+		if (current)
+			len = asprintf(&ack, "{\"seq\":%lld,\"map_version\":%llu}", sq, ver);
+		else if (dtext)
+			len = asprintf(&ack, "{\"seq\":%lld,\"map_version\":%llu,\"map_epoch\":\"%s\",\"changes\":%s}",
+				       sq, ver, r->epoch, dtext);
+		else
+			len = asprintf(&ack, "{\"seq\":%lld,\"map_version\":%llu,\"map\":%s}", sq, ver,
+				       map_text_locked(r));
+		free(dtext);
 		pthread_mutex_unlock(&r->lock);
 		json_decref(msg);
 		if (len < 0)
@@ -637,7 +700,7 @@ static void *monitor_main(void *arg)
 			if (n->state != REG_NODE_DOWN && n->last_seen_ms && now > n->last_seen_ms &&
 			    now - n->last_seen_ms > (uint64_t)r->down_after_ms) {
 				n->state = REG_NODE_DOWN;
-				map_changed_locked(r);
+				map_changed_locked(r, n);
 				ev(r, REG_EV_WARN, "%s is down: silent for %llu ms", n->name,
 				   (unsigned long long)(now - n->last_seen_ms));
 			}
@@ -796,6 +859,7 @@ int registry_start(const struct registry_opts *o, struct registry **ret_reg, cha
 	r->event = o->event;
 	r->event_ctx = o->event_ctx;
 	r->map_version = 1;
+	tls_random_hex(8, r->epoch);
 	snprintf(r->self_uuid, sizeof(r->self_uuid), "%s", o->self_uuid ? o->self_uuid : "");
 	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST) {
 		rc = -errno;

@@ -154,8 +154,12 @@ static int do_session(struct node *n, bool joined)
 		snprintf(n->err, sizeof(n->err), "HELLO answered by %s", reg_msg_name(type));
 		rc = -EPROTO;
 	}
+	char epoch[32] = "";
 	if (rc == 0) {
-		mv = json_integer_value(json_object_get(json_object_get(msg, "map"), "version"));
+		json_t *m = json_object_get(msg, "map");
+		mv = json_integer_value(json_object_get(m, "version"));
+		snprintf(epoch, sizeof(epoch), "%s", json_string_value(json_object_get(m, "epoch")) ?
+			 json_string_value(json_object_get(m, "epoch")) : "");
 		atomic_fetch_add(&s->sessions, 1);
 	}
 	json_decref(msg);
@@ -170,8 +174,8 @@ static int do_session(struct node *n, bool joined)
 		if (atomic_load(&s->stop))
 			break;
 		rc = reg_msg_send(tls_io_write, t, REG_MSG_HEARTBEAT,
-				  json_pack("{s:i, s:s, s:I, s:{s:f}}", "seq", k, "state", "ready", "map_version", mv,
-					    "health", "load1", 0.5),
+				  json_pack("{s:i, s:s, s:I, s:s, s:{s:f}}", "seq", k, "state", "ready", "map_version", mv,
+					    "map_epoch", epoch, "health", "load1", 0.5),
 				  REG_MSG_MAX_REQ, 60000);
 		if (rc < 0)
 			break;
@@ -183,9 +187,10 @@ static int do_session(struct node *n, bool joined)
 		}
 		if (rc == 0) {
 			atomic_fetch_add(&s->hb_acked, 1);
+			mv = json_integer_value(json_object_get(msg, "map_version"));   /* map or changes applied */
 			json_t *m = json_object_get(msg, "map");
-			if (m)
-				mv = json_integer_value(json_object_get(m, "version"));
+			if (json_is_string(json_object_get(m, "epoch")))
+				snprintf(epoch, sizeof(epoch), "%s", json_string_value(json_object_get(m, "epoch")));
 		}
 		json_decref(msg);
 		msg = NULL;
