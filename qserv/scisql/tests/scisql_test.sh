@@ -30,11 +30,14 @@ mariadb-install-db --no-defaults --datadir="$T/data" --user=root --skip-name-res
 mariadbd --no-defaults --datadir="$T/data" --socket="$SOCK" --skip-networking --user=root \
 	--pid-file="$T/pid" --log-error="$T/err.log" --plugin-dir="$PWD/build/lib" \
 	--innodb-buffer-pool-size=16M > /dev/null 2>&1 &
-for i in $(seq 60); do
+for i in $(seq 240); do
 	mariadb-admin --no-defaults -S "$SOCK" -u root ping >/dev/null 2>&1 && break
 	sleep 0.5
 done
 q() { mariadb --no-defaults -S "$SOCK" -u root -N -B -e "$1" 2>&1; }
+if ! mariadb-admin --no-defaults -S "$SOCK" -u root ping >/dev/null 2>&1; then
+	tap_diag "mariadbd did not start:"; sed 's/^/# /' "$T/err.log"; exit 1
+fi
 
 mariadb --no-defaults -S "$SOCK" -u root < qserv/scisql/install.sql > "$T/i1" 2>&1 &&
 	mariadb --no-defaults -S "$SOCK" -u root < qserv/scisql/install.sql > "$T/i2" 2>&1
