@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 27
+tap_plan 29
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { mariadb --no-defaults -S "$T/mysql.sock" -uroot -N -B -e "$1"; }
@@ -116,6 +116,20 @@ start_worker
 r=$(post /worker/trans '{"database":"wt","transaction_id":9,"action":"abort"}')
 tap_ok "after a worker crash the transaction is still known and aborts" ok "$r"
 tap_is "$(sql 'SELECT COUNT(*) FROM wt.Object_42')" 3 "only the committed rows of chunk 42 remain"
+
+# transaction 10: worker killed while MariaDB is loading a big file
+awk 'BEGIN { for (i = 0; i < 2000000; i++) printf "%d\tq\n", i }' > "$T/big.tsv"
+post /worker/trans '{"database":"wt","transaction_id":10,"action":"begin"}' >/dev/null
+post /ingest/file-async "{\"transaction_id\":10,\"table\":\"Filter\",\"url\":\"file://$T/big.tsv\"}" >/dev/null
+i=0
+until [ "$(sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA%'")" -gt 0 ] || [ $i -gt 200 ]; do
+	i=$((i + 1)); sleep 0.02
+done
+kill -9 "$WPID"; wait "$WPID" 2>/dev/null; WPID=
+start_worker
+tap_diag "rows of the interrupted load before the abort: $(sql 'SELECT COUNT(*) FROM wt.Filter WHERE qserv_trans_id=10')"
+tap_ok "abort after a crash in the middle of a load" ok "$(post /worker/trans '{"database":"wt","transaction_id":10,"action":"abort"}')"
+tap_is "$(sql 'SELECT COUNT(*) FROM wt.Filter WHERE qserv_trans_id=10')" 0 "no partial row of the interrupted load is left"
 
 # sub-chunk tables for near-neighbour queries
 tap_ok "build sub-chunks 1 and 3 of chunk 42" ok "$(post /worker/subchunks '{"database":"wt","table":"Object","chunk":42,"sub_chunks":[1,3]}')"
