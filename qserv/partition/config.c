@@ -159,7 +159,13 @@ int qpart_config_set(struct qpart_config *cfg, const char *key, const char *valu
 		return json_object_set_new(o, last, s) < 0 ? -ENOMEM : 0;
 	json_t *cur = json_object_get(o, last);
 	if (!json_is_array(cur)) {
+		/* a single value becomes the first element; "" is a placeholder */
 		json_t *a = json_array();
+		if (a && json_is_string(cur) && json_string_length(cur) > 0 &&
+		    json_array_append(a, cur) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
 		if (!a || json_object_set_new(o, last, a) < 0) {
 			json_decref(s);
 			return -ENOMEM;
@@ -240,6 +246,8 @@ int qpart_config_bool(const struct qpart_config *cfg, const char *key, bool *ret
 	json_t *v = lookup(cfg, key);
 	if (!v || json_is_null(v))
 		return -ENOENT;
+	if (json_is_array(v) && json_array_size(v) > 0)
+		v = json_array_get(v, json_array_size(v) - 1);
 	if (json_is_boolean(v)) {
 		*ret = json_is_true(v);
 		return 0;

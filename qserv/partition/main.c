@@ -4,7 +4,8 @@
  *
  * Config files merge in the order given (later override earlier), then
  * every --KEY=VALUE (or --KEY VALUE, or a bare --FLAG) on the command line
- * overrides them.  --in.path (-i) and --config-file (-c) repeat.  Bad rows
+ * overrides them.  A repeated key accumulates into a list (--in.path, -i,
+ * --in.csv.field); --config-file (-c) repeats.  Bad rows
  * are reported on stderr as "file:line: reason"; the run fails once more
  * than --max-errors (default 0) were seen.  On success a JSON summary goes
  * to stdout.  Exit status: 0 ok, 1 bad rows / I/O error, 2 usage or
@@ -93,20 +94,26 @@ int main(int argc, char **argv)
 		}
 		i += n;
 	}
-	/* pass 2: command-line keys override the files */
-	bool paths_reset = false;
+	/* pass 2: command-line keys override the files; a key repeated on the
+	 * command line accumulates (--in.path=a --in.path=b), the first
+	 * occurrence replacing what the files said, as with Boost options */
 	for (int i = 1; i < argc;) {
 		int n = option(argc, argv, i, key, sizeof(key), &value);
+		bool again = false;
+		for (int k = 1; k < i && !again;) {
+			char prev[256];
+			const char *pv;
+			int m = option(argc, argv, k, prev, sizeof(prev), &pv);
+			again = !strcmp(prev, key);
+			k += m;
+		}
 		i += n;
 		if (!strcmp(key, "config-file") || !strcmp(key, "verbose") || !strcmp(key, "v"))
 			continue;
-		bool append = !strcmp(key, "in.path");
-		if (append && !paths_reset) {
-			/* command-line inputs replace any in.path from the files */
-			qpart_config_set(cfg, "in.path", "", false);
-			paths_reset = true;
-		}
-		if (qpart_config_set(cfg, key, value, append) < 0) {
+		bool list = !strcmp(key, "in.path");
+		if (list && !again)
+			qpart_config_set(cfg, key, "", false);	/* drop the files' list */
+		if (qpart_config_set(cfg, key, value, list || again) < 0) {
 			fprintf(stderr, "qserv-partition: bad option --%s\n", key);
 			return 2;
 		}

@@ -12,7 +12,7 @@ BIN=build/bin
 HERE=qserv/partition/tests
 T=$(mktemp -d /tmp/qpart_test.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
-tap_plan 18
+tap_plan 19
 
 $BIN/qserv-gen --objects 20000 --sources-per-object 2 --dec -90,90 --seed 7 --out-dir "$T/g" >/dev/null 2>&1
 $BIN/qserv-gen --objects 20000 --sources-per-object 0 --dec -90,90 --seed 7 --format csv \
@@ -58,6 +58,14 @@ tap_ok "config precedence: file order, then command line" \
 	sh -c "python3 $HERE/check_partition.py primary '$T/g/Object.tsv' '$T/p18' 18 100 0 tab 1 2 0 >/dev/null && \
 	       python3 $HERE/check_partition.py primary '$T/g/Object.tsv' '$T/p85' 85 12 0.01667 tab 1 2 0 >/dev/null && \
 	       [ -z \"\$(ls '$T/p18' | grep overlap)\" ]"
+
+# repeated options accumulate: the field list given one name at a time
+cut -f1-3 "$T/g/Object.tsv" > "$T/three.tsv"
+$BIN/qserv-partition --in.path="$T/three.tsv" --out.dir="$T/r" --in.csv.field=objectId \
+	--in.csv.field=ra --in.csv.field decl --part.pos=ra,decl --part.num-stripes=85 \
+	--part.num-sub-stripes=12 --part.overlap=0.01667 --in.csv.null='\N' --in.csv.no-quote >/dev/null 2>&1
+tap_ok "--in.csv.field repeated builds the field list (Boost-style)" \
+	python3 $HERE/check_partition.py primary "$T/three.tsv" "$T/r" 85 12 0.01667 tab 1 2 0
 
 # 8: LZ4 output decompresses to the same rows
 $BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/g/Object.tsv" \
