@@ -13,7 +13,10 @@ if [ "$(id -u)" != 0 ] || ! losetup -f >/dev/null 2>&1; then
 fi
 T=$(mktemp -d /tmp/qstorage-bench.XXXXXX)
 LOOPS="" WPID=""
-detach() { for _i in $(seq 50); do losetup -d "$1" 2>/dev/null; losetup "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done; }
+# detach LOOP, only while it is still backed by one of our files (the
+# number may be reused by someone else as soon as it is free)
+ours_loop() { losetup -n -O BACK-FILE "$1" 2>/dev/null | grep -q "^$T/"; }
+detach() { for _i in $(seq 50); do ours_loop "$1" || return 0; losetup -d "$1" 2>/dev/null; sleep 0.1; done; }
 cleanup() {
 	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
 	for m in $(grep " $T/" /proc/self/mounts | awk '{print $2}' | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done

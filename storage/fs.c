@@ -126,11 +126,10 @@ int qs_fsck(const char *dev, const char *fs_type, char *err, size_t errlen)
 		return qs_err(err, errlen, r, "e2fsck: %s", msg);
 	if (r <= 3) /* 0 clean, 1 fixed, 2 fixed (reboot advised) */
 		return 0;
-	if (r & 4)
-		return qs_err(err, errlen, -EUCLEAN,
-			      "filesystem damaged (e2fsck -p exit %d: %s); not reformatted, repair by hand "
-			      "(e2fsck -f %s)", r, msg, dev);
-	return qs_err(err, errlen, -EIO, "e2fsck %s failed (exit %d): %s", dev, r, msg);
+	/* 4: errors left uncorrected; 8: e2fsck gave up (e.g. no root inode) */
+	return qs_err(err, errlen, (r & 4) ? -EUCLEAN : -EIO,
+		      "filesystem %s (e2fsck -p exit %d: %s); not reformatted, repair by hand "
+		      "(e2fsck -f %s)", (r & 4) ? "damaged" : "check failed", r, msg, dev);
 }
 
 int qs_mkdir_p(const char *path, unsigned mode)

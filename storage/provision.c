@@ -175,10 +175,15 @@ static void mount_ours(struct ctx *c, struct qstorage_disk *d, const struct qsto
 		fill_usage(d);
 		return;
 	}
-	if ((r = qs_fsck(d->part_dev, d->fs_type, err, sizeof(err))) < 0 ||
-	    (r = qs_mount(d->part_dev, mnt, d->fs_type, err, sizeof(err))) < 0) {
+	if ((r = qs_fsck(d->part_dev, d->fs_type, err, sizeof(err))) < 0) {
 		d->state = QSTORAGE_ERROR;
 		REASON(d, "ours (%s): %s", label, err);
+		return;
+	}
+	if ((r = qs_mount(d->part_dev, mnt, d->fs_type, err, sizeof(err))) < 0) {
+		d->state = QSTORAGE_ERROR;
+		REASON(d, "ours (%s): %s; not reformatted (check it with %s)", label, err,
+		       strcmp(d->fs_type, "xfs") ? "e2fsck -f" : "xfs_repair");
 		return;
 	}
 	qs_strlcpy(d->mountpoint, mnt, sizeof(d->mountpoint));

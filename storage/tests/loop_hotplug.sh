@@ -16,11 +16,14 @@ fi
 
 T=$(mktemp -d /tmp/qstorage-hot.XXXXXX)
 LOOPS="" WPID=""
-# detach LOOP: retried, a short-lived opener (blkid, e2fsck) may hold it
+# detach LOOP: retried (a short-lived opener may hold it, and detaching
+# completes asynchronously), only while it is still backed by one of our
+# files: the number may be reused by someone else as soon as it is free
+ours_loop() { losetup -n -O BACK-FILE "$1" 2>/dev/null | grep -q "^$T/"; }
 detach() {
 	for _i in $(seq 50); do
-		losetup "$1" >/dev/null 2>&1 || return 0
-		losetup -d "$1" 2>/dev/null && ! losetup "$1" >/dev/null 2>&1 && return 0
+		ours_loop "$1" || return 0
+		losetup -d "$1" 2>/dev/null
 		sleep 0.1
 	done
 	echo "# could not detach $1" >&2

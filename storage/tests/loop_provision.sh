@@ -10,19 +10,22 @@ cd "$(dirname "$0")/../.."
 . tools/tap.sh
 Q=$PWD/build/bin/qstorage
 
-tap_plan 30
+tap_plan 37
 if [ "$(id -u)" != 0 ] || ! losetup -f >/dev/null 2>&1; then
-	for i in $(seq 30); do tap_skip "loop test $i" "needs root and loop devices"; done
+	for i in $(seq 37); do tap_skip "loop test $i" "needs root and loop devices"; done
 	exit 0
 fi
 
 T=$(mktemp -d /tmp/qstorage-loop.XXXXXX)
 LOOPS=""
-# detach LOOP: retried, a short-lived opener (blkid, e2fsck) may hold it
+# detach LOOP: retried (a short-lived opener may hold it, and detaching
+# completes asynchronously), only while it is still backed by one of our
+# files: the number may be reused by someone else as soon as it is free
+ours_loop() { losetup -n -O BACK-FILE "$1" 2>/dev/null | grep -q "^$T/"; }
 detach() {
 	for _i in $(seq 50); do
-		losetup "$1" >/dev/null 2>&1 || return 0
-		losetup -d "$1" 2>/dev/null && ! losetup "$1" >/dev/null 2>&1 && return 0
+		ours_loop "$1" || return 0
+		losetup -d "$1" 2>/dev/null
 		sleep 0.1
 	done
 	echo "# could not detach $1" >&2
@@ -105,7 +108,7 @@ tap_is "$(sha256sum < "$T/ext4.img")" "$SUM_EXT4" "ext4 disk still intact after 
 # wipe: refused while mounted, then a foreign disk wiped by id and provisioned
 qs wipe "loop:$T/ssd0.img" --yes > /dev/null 2> "$T/wipe.err"
 tap_ok "wipe refuses a mounted disk" grep -q "busy" "$T/wipe.err"
-tap_ok "wipe --yes of the foreign GPT by id" qs wipe "loop:$T/gpt.img" --yes
+tap_ok "wipe --yes of the foreign GPT by id" qs wipe "loop:$T/gpt.img" --yes > /dev/null 2>&1
 qs --disks 'size >= 100M' apply --json > "$T/r4.json"
 tap_is "$(field "$T/r4.json" gpt state) $(field "$T/r4.json" gpt pool) $(field "$T/r4.json" gpt mountpoint)" \
 	"provisioned-now bulk $T/mnt/bulk1" "wiped disk provisioned into the next free index"
@@ -115,8 +118,38 @@ HDD=/dev/$(field "$T/r4.json" hdd0 name)
 umount "$T/mnt/bulk0"
 [ -b "${HDD}p1" ] && dd if=/dev/zero of="${HDD}p1" bs=4096 count=1 conv=notrunc 2>/dev/null   # primary superblock gone
 sync
-SUM_HDD=$(sha256sum < "$HDD")
+# whole-disk checksums bypass the page cache: the partition has its own
+dsum() { blockdev --flushbufs "$1"; dd if="$1" iflag=direct bs=1M 2>/dev/null | sha256sum; }
+SUM_HDD=$(dsum "$HDD")
 qs --disks 'size >= 100M' apply --json > "$T/r5.json"
 tap_is "$(field "$T/r5.json" hdd0 state)" "error" "damaged disk of ours reported as error"
-tap_is "$(sha256sum < "$HDD")" "$SUM_HDD" "damaged disk left untouched"
+tap_is "$(dsum "$HDD")" "$SUM_HDD" "damaged disk left untouched"
+
+# a filesystem e2fsck -p cannot repair (root inode cleared): error, not reformatted
+GPTDEV=/dev/$(field "$T/r5.json" gpt name)
+UUID_G=$(blkid -s UUID -o value "${GPTDEV}p1")
+umount "$T/mnt/bulk1"
+debugfs -w -R "clri <2>" "${GPTDEV}p1" > /dev/null 2>&1
+qs --disks 'size >= 100M' apply --json > "$T/r6.json"
+tap_is "$(field "$T/r6.json" gpt state)" "error" "unrepairable filesystem of ours reported as error"
+REASON=$(field "$T/r6.json" gpt reason)
+tap_diag "$REASON"
+# e2fsck -p gives up, or trusts the clean flag and the mount refuses it
+case "$REASON" in *"not reformatted"*e2fsck*) tap_pass "reason says not reformatted and how to check" ;;
+	*) tap_fail "reason says not reformatted and how to check" "$REASON" ;; esac
+tap_is "$(blkid -s UUID -o value "${GPTDEV}p1")" "$UUID_G" "its filesystem was not re-created"
+
+# xfs on request; found again after an unmount
+truncate -s 320M "$T/xfs.img"; attach xfs 0 > /dev/null
+"$Q" --loop --only "loop:$T/xfs.img" --mount-root "$T/mntx" --fs xfs apply --json > "$T/x1.json"
+tap_is "$(jq -r '.disks[0] | "\(.state) \(.fs_type) \(.mountpoint)"' "$T/x1.json")" "provisioned-now xfs $T/mntx/fast0" "xfs provisioned with --fs xfs"
+umount "$T/mntx/fast0"
+"$Q" --loop --only "loop:$T/xfs.img" --mount-root "$T/mntx" apply --json > "$T/x2.json"
+tap_is "$(jq -r '.disks[0] | "\(.state) \(.fs_type)"' "$T/x2.json")" "ours-mounted xfs" "xfs disk of ours mounted as found"
+
+# no disk at all: a tmpfs, loudly
+"$Q" --loop --only "none-such" --mount-root "$T/mntt" --tmpfs apply --json > "$T/t.json"
+tap_is "$(jq -r '"\(.tmpfs) \(.mariadb_dir)"' "$T/t.json") $(grep " $T/mntt/tmpfs0 " /proc/self/mounts | cut -d' ' -f3)" \
+	"true $T/mntt/tmpfs0/mariadb tmpfs" "no disk: tmpfs mounted and chosen"
+tap_ok "no disk: loud warning" sh -c "jq -r .warning '$T/t.json' | grep -q 'NO DISK'"
 tap_done
