@@ -62,6 +62,7 @@ struct registry {
 	char pin[TLS_PIN_LEN];
 	struct tls_config *tls;
 	char self_uuid[TLS_ID_MAX];
+	char self_addr[64];               /* the czar's address as workers reach it */
 	int down_after_ms;
 	uint64_t map_version;
 	char epoch[17];                   /* random per run: versions of another run differ */
@@ -88,6 +89,7 @@ struct conn {
 	bool admin;
 	bool slot;          /* holds a handshake slot */
 	char peer[64];
+	char local[64];     /* our address on this connection */
 };
 
 static uint64_t mono_ms(void)
@@ -279,6 +281,34 @@ static void slot_give(struct conn *c)
 	}
 }
 
+/* The czar joins its own registry over loopback; the map must show the
+ * address workers reach it at, which the registry learns from the local
+ * end of their connections.  Caller holds the lock. */
+static bool loopback(const char *a)
+{
+	return !strncmp(a, "127.", 4);
+}
+
+static void learn_self_addr_locked(struct registry *r, const struct conn *c)
+{
+	if (!c->local[0] || loopback(c->local) || !strcmp(r->self_addr, c->local))
+		return;
+	snprintf(r->self_addr, sizeof(r->self_addr), "%s", c->local);
+	struct reg_node *self = r->self_uuid[0] ? reg_state_find(&r->st, r->self_uuid) : NULL;
+	if (self && strcmp(self->addr, r->self_addr)) {
+		snprintf(self->addr, sizeof(self->addr), "%s", r->self_addr);
+		map_changed_locked(r, self);
+	}
+}
+
+/* Address to record for node n seen on connection c. */
+static const char *node_addr(const struct registry *r, const struct conn *c, const struct reg_node *n)
+{
+	if (loopback(c->peer) && r->self_addr[0] && !strcmp(n->uuid, r->self_uuid))
+		return r->self_addr;
+	return c->peer;
+}
+
 /* ---- join ------------------------------------------------------------------ */
 
 /* Undo a new node added by reg_state_assign (it is the last one). */
@@ -366,7 +396,8 @@ static void handle_join(struct conn *c, struct tls_conn *t, json_t *req)
 		refuse(c, t, rc == -EIO || rc == -ENOSPC ? "internal" : "bad_csr", serr);
 		goto out;
 	}
-	snprintf(n->addr, sizeof(n->addr), "%s", c->peer);
+	learn_self_addr_locked(r, c);
+	snprintf(n->addr, sizeof(n->addr), "%s", node_addr(r, c, n));
 	map_changed_locked(r, n);
 	r->joins_ok++;
 	json_t *resp = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", n->name,
@@ -419,12 +450,13 @@ static void handle_session(struct conn *c, struct tls_conn *t, const struct tls_
 		refuse(c, t, "unknown_node", "certificate unknown or superseded: join again with the token");
 		return;
 	}
-	bool changed = n->state != REG_NODE_READY || strcmp(n->addr, c->peer);
+	learn_self_addr_locked(r, c);
+	bool changed = n->state != REG_NODE_READY || strcmp(n->addr, node_addr(r, c, n));
 	n->state = REG_NODE_READY;
 	n->last_seen_ms = mono_ms();
 	n->sessions++;
 	r->sessions++;
-	snprintf(n->addr, sizeof(n->addr), "%s", c->peer);
+	snprintf(n->addr, sizeof(n->addr), "%s", node_addr(r, c, n));
 	if (changed)
 		map_changed_locked(r, n);
 	json_t *w = json_pack("{s:s, s:i, s:s, s:o}", "name", n->name, "ordinal", n->ordinal,
@@ -640,6 +672,10 @@ static void spawn_conn(struct registry *r, int fd, bool admin, const struct sock
 		snprintf(c->peer, sizeof(c->peer), "admin socket");
 	else
 		inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
+	struct sockaddr_in la;
+	socklen_t ll = sizeof(la);
+	if (!admin && getsockname(fd, (struct sockaddr *)&la, &ll) == 0)
+		inet_ntop(AF_INET, &la.sin_addr, c->local, sizeof(c->local));
 	pthread_attr_init(&at);
 	pthread_attr_setstacksize(&at, 256 << 10);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);

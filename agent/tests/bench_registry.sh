@@ -14,7 +14,7 @@
 # Prints measurements and ratios; asserts nothing.
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$REPO/build}
-QAGENT=$BUILD/bin/qagent
+QAGENT=${QAGENT:-$BUILD/bin/qagent}
 SIM=$BUILD/bin/qregistry-sim
 NODES=${BENCH_NODES:-1000}
 NS=qbench$$

@@ -8,7 +8,7 @@
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tools/tap.sh"
 BUILD=${BUILD:-$REPO/build}
-QAGENT=$BUILD/bin/qagent
+QAGENT=${QAGENT:-$BUILD/bin/qagent}
 QSERVCTL=$BUILD/bin/qservctl
 P=qr$$
 T=$(mktemp -d /tmp/qserv-cluster-netns.XXXXXX)
@@ -90,12 +90,13 @@ W="qserv.role=worker qserv.join=10.250.0.1:7070 qserv.token=$TOKEN qserv.ca=$PIN
 start w1 "$W"
 wait_for 20 is_state worker-0 ready
 start w2 "$W"
-if wait_for 20 is_state worker-1 ready && has_name w1 worker-0 && has_name w2 worker-1; then
+if wait_for 20 is_state worker-1 ready && wait_for 5 has_name w1 worker-0 && wait_for 5 has_name w2 worker-1; then
 	tap_pass "two workers joined as worker-0 and worker-1"
 else
 	tap_fail "two workers joined as worker-0 and worker-1" "$(nodes)"
 fi
-tap_is "$(node_field worker-1 addr)" "10.250.0.3" "registry records the worker's address"
+tap_is "$(node_field worker-1 addr) $(node_field czar-0 addr)" "10.250.0.3 10.250.0.1" \
+	"registry records the workers' addresses and the czar's as workers reach it"
 if "$QSERVCTL" nodes -s "$T/admin.sock" | grep -q "^worker-1 .*ready .*10.250.0.3"; then
 	tap_pass "qservctl nodes lists worker-1 ready"
 else
