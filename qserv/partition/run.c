@@ -6,7 +6,7 @@
  * record boundary (an unescaped LF); the reader carries a partial record
  * over to the next block and grows a block only for a record longer than
  * the block size.  Each worker keeps an output batch (rows tagged with
- * chunk/overlap key); when it passes 4 blocks it is sorted by key and
+ * chunk/overlap key); when it passes 4 blocks it is grouped by key and
  * appended to the chunk files, one write per chunk file.  Within a chunk
  * file rows of one batch keep their input order.
  *
@@ -73,6 +73,9 @@ struct worker {
 	size_t scratch_cap;
 	char *vbuf;	/* one decoded value (dialect conversion) */
 	size_t vcap;
+	struct group *groups;	/* flush: rows grouped by key */
+	size_t gcap, ngroups_cap;
+	size_t *next;		/* flush: chain of record indexes */
 	struct qchunk_locs locs;
 	struct qpart_field fields[MAX_FIELDS];
 	uint64_t rows_in, rows_out, overlap_out;
@@ -134,43 +137,90 @@ static int reserve(char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-static int cmp_rec(const void *a, const void *b)
+/* Groups the batch by key in one pass: chains of record indexes (input
+ * order kept within a key) hung off an open-addressed table, then one
+ * write per key.  O(rows), where sorting was 20% of the run time. */
+struct group {
+	int64_t key;	/* -1 when empty */
+	size_t head, tail, bytes, rows;
+};
+
+static int group_batch(struct worker *w)
 {
-	const struct rec *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->off < y->off ? -1 : x->off > y->off;
+	size_t cap = 1024;
+	while (cap < 2 * w->nrec && cap < ((size_t)1 << 30))
+		cap *= 2;
+	if (cap > w->gcap) {
+		struct group *g = realloc(w->groups, cap * sizeof(*g));
+		size_t *n = realloc(w->next, (w->nrec + 1) * sizeof(*n));
+		if (g)
+			w->groups = g;
+		if (n)
+			w->next = n;
+		if (!g || !n)
+			return -ENOMEM;
+		w->gcap = cap;
+	} else {
+		size_t *n = realloc(w->next, (w->nrec + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		w->next = n;
+		cap = w->gcap;
+	}
+	for (size_t i = 0; i < cap; ++i)
+		w->groups[i].key = -1;
+	w->ngroups_cap = cap;
+	for (size_t i = 0; i < w->nrec; ++i) {
+		int64_t key = w->recs[i].key;
+		size_t h = (size_t)(((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+		while (w->groups[h].key != -1 && w->groups[h].key != key)
+			h = (h + 1) & (cap - 1);
+		struct group *g = &w->groups[h];
+		w->next[i] = (size_t)-1;
+		if (g->key == -1) {
+			*g = (struct group){ key, i, i, 0, 0 };
+		} else {
+			w->next[g->tail] = i;
+			g->tail = i;
+		}
+		g->bytes += w->recs[i].len;
+		g->rows++;
+	}
+	return 0;
 }
 
 static int flush(struct worker *w)
 {
 	struct job *j = w->job;
-	if (j->spec->dry_run) {
+	if (j->spec->dry_run || w->nrec == 0) {
 		w->len = 0;
 		w->nrec = 0;
 		return 0;
 	}
-	qsort(w->recs, w->nrec, sizeof(*w->recs), cmp_rec);
-	for (size_t i = 0; i < w->nrec;) {
-		size_t k = i, bytes = 0;
-		for (; k < w->nrec && w->recs[k].key == w->recs[i].key; ++k)
-			bytes += w->recs[k].len;
-		if (reserve(&w->scratch, &w->scratch_cap, bytes) < 0)
+	if (group_batch(w) < 0) {
+		fatal(j, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t h = 0; h < w->ngroups_cap; ++h) {
+		const struct group *g = &w->groups[h];
+		if (g->key == -1)
+			continue;
+		if (reserve(&w->scratch, &w->scratch_cap, g->bytes) < 0) {
+			fatal(j, -ENOMEM, "out of memory");
 			return -ENOMEM;
+		}
 		size_t at = 0;
-		for (size_t m = i; m < k; ++m) {
+		for (size_t m = g->head; m != (size_t)-1; m = w->next[m]) {
 			memcpy(w->scratch + at, w->data + w->recs[m].off, w->recs[m].len);
 			at += w->recs[m].len;
 		}
 		char err[512];
-		int64_t key = w->recs[i].key;
-		int r = qpart_out_write(j->out, (int32_t)(key / 2), key % 2, w->scratch, at, k - i, err,
-					sizeof(err));
+		int r = qpart_out_write(j->out, (int32_t)(g->key / 2), g->key % 2, w->scratch, at,
+					g->rows, err, sizeof(err));
 		if (r < 0) {
 			fatal(j, r, err);
 			return r;
 		}
-		i = k;
 	}
 	w->len = 0;
 	w->nrec = 0;
@@ -603,6 +653,8 @@ int qpart_run(const struct qpart_spec *spec, qpart_report_fn report, void *ctx,
 		free(ws[i].recs);
 		free(ws[i].scratch);
 		free(ws[i].vbuf);
+		free(ws[i].groups);
+		free(ws[i].next);
 		qchunk_locs_free(&ws[i].locs);
 	}
 	for (int i = 0; i < nblocks; ++i)
