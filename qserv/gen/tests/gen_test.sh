@@ -1,13 +1,14 @@
 #!/bin/sh
 # gen_test.sh: qserv-gen output is deterministic, sized as asked, has
 # unique ids, sources referencing existing objects, coordinates in range,
-# the requested footprint, and configs qserv-partition accepts.
+# the requested footprint, a thinned galactic plane and clusters, and
+# configs qserv-partition accepts.
 cd "$(dirname "$0")/../../.." || exit 1
 . tools/tap.sh
 G=build/bin/qserv-gen
 T=$(mktemp -d /tmp/qgen_test.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
-tap_plan 11
+tap_plan 12
 
 $G --objects 5000 --sources-per-object 4 --seed 11 --out-dir "$T/a" >/dev/null 2>&1
 tap_is "$?" 0 "generate 5000 objects"
@@ -34,6 +35,24 @@ tap_ok "a box through RA 0 is honoured, CSV format" sh -c "
 	awk -F, '\$2 >= 350 {a++} \$2 <= 10 {b++} END {exit !(a > 500 && b > 500)}' '$T/w/Object.csv'"
 tap_ok "generated partition config is accepted" sh -c "
 	build/bin/qserv-partition --config-file='$T/a/Object.json' --in.path='$T/a/Object.tsv' --out.dir='$T/p' >/dev/null"
+$G --objects 20000 --dec -90,90 --cluster-frac 0.2 --seed 4 --out-dir "$T/s" >/dev/null 2>&1
+tap_ok "sky model: galactic plane thinned, 20% of objects in compact clusters" python3 -c "
+import math
+b_in, n, pts = 0, 0, []
+for line in open('$T/s/Object.tsv'):
+    f = line.split('\t'); ra, dec = math.radians(float(f[1])), math.radians(float(f[2]))
+    rp, dp = math.radians(192.85948), math.radians(27.12825)
+    b = math.degrees(math.asin(math.sin(dec) * math.sin(dp) + math.cos(dec) * math.cos(dp) * math.cos(ra - rp)))
+    n += 1; b_in += abs(b) < 10
+    pts.append((int(float(f[1]) // 1), int(float(f[2]) // 1)))
+cells = {}
+for p in pts: cells[p] = cells.get(p, 0) + 1
+dense = sum(c for c in cells.values() if c >= 20)
+# |b| < 10 is 17.4% of the sky; kept at 30% it holds about 6%; clusters
+# (50 of them, 3' wide) put about 20% of the rows in a few 1-degree cells
+assert 0.03 < b_in / n < 0.10, b_in / n
+assert 0.12 < dense / n < 0.30, dense / n
+"
 $G --objects -1 --out-dir "$T/x" 2>/dev/null
 tap_is "$?" 2 "a bad size is a usage error"
 tap_done
