@@ -34,7 +34,7 @@ in_ns() { ip netns exec "$NS" "$@"; }
 ms() { date +%s%3N; }
 
 echo "qserv.role=czar qserv.cluster=bench" > "$T/czar.cmdline"
-in_ns "$QAGENT" --host --data-dir "$T/czar" --cmdline "$T/czar.cmdline" --conf /dev/null \
+ip netns exec "$NS" "$QAGENT" --host --data-dir "$T/czar" --cmdline "$T/czar.cmdline" --conf /dev/null \
 	--pidfile "$T/czar.agentpid" --status-port 9400 --admin-socket "$T/admin.sock" > "$T/czar.log" 2>&1 &
 echo $! > "$T/czar.pid"
 i=0
@@ -66,7 +66,7 @@ run_worker() {  # run_worker DIR PORT: prints ms until the registry lists it rea
 	before=0
 	[ -s "$1/agent/machine-uuid" ] && before=$(sessions_ready "$(cat "$1/agent/machine-uuid")")
 	t0=$(ms)
-	in_ns "$QAGENT" --host --data-dir "$1" --cmdline "$T/w.cmdline" --conf /dev/null \
+	ip netns exec "$NS" "$QAGENT" --host --data-dir "$1" --cmdline "$T/w.cmdline" --conf /dev/null \
 		--pidfile "$1.agentpid" --status-port "$2" >> "$T/w.log" 2>&1 &
 	echo $! > "$T/w.pid"
 	n=0
