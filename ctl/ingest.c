@@ -2,7 +2,7 @@
  * controller's API.
  *
  *   qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]
- *            [--transfer auto|file|upload] [--no-publish] [-q] DIR
+ *            [--transfer auto|file|upload] [--no-publish] [--auth-key-file F] [-q] DIR
  *
  * DIR holds metadata.json (version 12: "database" names the database JSON,
  * "tables"[] each with a "schema" table JSON and "data"[] entries of a
@@ -660,7 +660,8 @@ static int run(struct ing *g, char *err, size_t errlen)
 static int usage(void)
 {
 	fprintf(stderr, "usage: qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]\n"
-			"                [--transfer auto|file|upload] [--no-publish] [-q] DIR\n");
+			"                [--transfer auto|file|upload] [--no-publish] [--auth-key-file F] [-q] DIR\n"
+			"  The controller URL defaults to $QSERV_INGEST_URL, the auth key to $QSERV_AUTH_KEY.\n");
 	return 2;
 }
 
@@ -670,10 +671,12 @@ int ctl_ingest(int argc, char **argv)
 		{ "url", required_argument, 0, 'u' }, { "jobs", required_argument, 0, 'j' },
 		{ "batch", required_argument, 0, 'b' }, { "state", required_argument, 0, 's' },
 		{ "transfer", required_argument, 0, 't' }, { "no-publish", no_argument, 0, 'n' },
-		{ "quiet", no_argument, 0, 'q' }, { 0, 0, 0, 0 },
+		{ "quiet", no_argument, 0, 'q' }, { "auth-key-file", required_argument, 0, 'k' },
+		{ 0, 0, 0, 0 },
 	};
 	struct ing g = { .par = 4, .batch = 64, .publish = true };
 	g.url = ctl_url ? ctl_url : getenv("QSERV_INGEST_URL");
+	const char *keyfile = NULL;
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "j:q", opts, NULL)) != -1) {
@@ -690,6 +693,7 @@ int ctl_ingest(int argc, char **argv)
 			break;
 		case 'n': g.publish = false; break;
 		case 'q': g.quiet = true; break;
+		case 'k': keyfile = optarg; break;
 		default: return usage();
 		}
 	}
@@ -709,7 +713,19 @@ int ctl_ingest(int argc, char **argv)
 	g.chunk_loc = json_object();
 	g.t0 = now_s();
 	qhttpc_init();
-	char err[2048] = "";
+	char err[2048] = "", key[256] = "";
+	if (keyfile) {
+		FILE *kf = fopen(keyfile, "r");
+		if (!kf || !fgets(key, sizeof key, kf)) {
+			fprintf(stderr, "qservctl ingest: %s: cannot read the auth key\n", keyfile);
+			if (kf)
+				fclose(kf);
+			return 2;
+		}
+		fclose(kf);
+		key[strcspn(key, "\r\n")] = '\0';
+	}
+	qhttpc_set_auth_key(keyfile ? key : getenv("QSERV_AUTH_KEY"));
 	int r = run(&g, err, sizeof err);
 	if (r)
 		fprintf(stderr, "qservctl ingest: %s\n", err);

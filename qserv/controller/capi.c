@@ -20,7 +20,9 @@
  *   GET    /ingest/rows/<db>/<table>   row counts summed over the workers
  *   POST   /meta/worker {id, host, ingest_port, query_port}   GET /meta/workers
  *   GET    /status
- * Replies carry "success" and "error". */
+ * Replies carry "success" and "error".  With --auth-key-file, every request
+ * but a GET must carry the key (X-Qserv-Auth-Key, auth_key argument or JSON
+ * field). */
 #include "controller.h"
 #include "qjson.h"
 #include "../worker/qhttp.h"
@@ -473,6 +475,10 @@ void capi_handle(void *app, struct qhttp_req *r)
 	struct ctl *c = app;
 	char err[1024];
 	json_t *b = NULL;
+	if (strcmp(r->method, "GET") && !qhttp_auth_ok(r, c->auth_key)) {
+		qhttp_reply_error(r, 401, "missing or wrong auth_key");
+		return;
+	}
 	if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT")) {
 		if (!(b = qhttp_body_json(r, err, sizeof err))) {
 			qhttp_reply_error(r, 400, "%s", err);

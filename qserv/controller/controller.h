@@ -29,6 +29,7 @@ struct ctl {
 	const char *bind;
 	int port;
 	const char *staging;
+	char auth_key[256];     /* required on every non-GET request ("" = none) */
 	pthread_mutex_t place_mu;
 	pthread_cond_t place_cv;
 	struct { char db[65]; int32_t chunk; } pending[CTL_MAX_PENDING];

@@ -117,7 +117,7 @@ static int index_load(struct ctl *c, MYSQL *m, const char *db, const char *table
 			r = -EIO;
 			break;
 		}
-		r = qhttpc_download(url, fd, NULL, e, sizeof e);
+		r = qhttpc_download_ours(url, fd, NULL, e, sizeof e);
 		close(fd);
 		if (r) {
 			snprintf(err, errlen, "director index from worker %s: %s", w[i].id, e);

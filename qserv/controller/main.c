@@ -1,7 +1,10 @@
 /* main.c: qserv-controller, the ingest controller on the czar node.
  *
  *   qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]
- *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]...
+ *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]
+ *
+ * --auth-key-file: the shared secret (Qserv's auth_key) that changing
+ * requests must carry and that the controller sends to the workers.
  *
  * Steps: connect to the czar node's MariaDB, create qservMeta (META.md),
  * record the --worker entries, serve the ingest API (capi.c) until SIGTERM
@@ -22,7 +25,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
-			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]...\n");
+			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]\n");
 	exit(100);
 }
 
@@ -48,7 +51,8 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, 0, 's' }, { "port", required_argument, 0, 'p' },
 		{ "bind", required_argument, 0, 'b' },   { "staging", required_argument, 0, 'S' },
 		{ "worker", required_argument, 0, 'w' }, { "user", required_argument, 0, 'u' },
-		{ "password", required_argument, 0, 'P' }, { 0, 0, 0, 0 },
+		{ "password", required_argument, 0, 'P' }, { "auth-key-file", required_argument, 0, 'k' },
+		{ 0, 0, 0, 0 },
 	};
 	struct cworker workers[256];
 	size_t nw = 0;
@@ -56,9 +60,11 @@ int main(int argc, char **argv)
 	c.staging = "/tmp";
 	c.sql.user = "root";
 	c.sql.password = "";
+	const char *keyfile = NULL;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
+		case 'k': keyfile = optarg; break;
 		case 's': c.sql.socket = optarg; break;
 		case 'p': c.port = atoi(optarg); break;
 		case 'b': c.bind = optarg; break;
@@ -86,6 +92,10 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	char err[1024];
+	if (keyfile && qhttp_read_key(keyfile, c.auth_key, sizeof c.auth_key, err, sizeof err)) {
+		log_error("auth key: %s", err);
+		return 100;
+	}
 	MYSQL *m = qsql_connect(&c.sql, err, sizeof err);
 	if (!m) {
 		log_error("%s", err);
@@ -103,6 +113,7 @@ int main(int argc, char **argv)
 		log_error("libcurl initialisation failed");
 		return 111;
 	}
+	qhttpc_set_auth_key(c.auth_key);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -35,6 +35,21 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+static char auth_header[320];
+
+void qhttpc_set_auth_key(const char *key)
+{
+	if (key && *key)
+		snprintf(auth_header, sizeof auth_header, "X-Qserv-Auth-Key: %s", key);
+	else
+		auth_header[0] = '\0';
+}
+
+static struct curl_slist *with_auth(struct curl_slist *h)
+{
+	return auth_header[0] ? curl_slist_append(h, auth_header) : h;
+}
+
 int qhttpc_init(void)
 {
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
@@ -107,12 +122,14 @@ int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_
 	struct curl_slist *h = NULL;
 	char *s = NULL;
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	h = with_auth(h);
 	if (body) {
 		s = json_dumps(body, JSON_COMPACT);
 		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, s ? s : "{}");
 	}
+	if (h)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	int ret = perform(c, url, &b, ret_reply, err, errlen);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
@@ -135,6 +152,7 @@ int qhttpc_post_file(const char *url, const char *path, json_t **ret_reply, char
 	struct buf b = { 0 };
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: text/plain");
 	h = curl_slist_append(h, "Expect:");
+	h = with_auth(h);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_READDATA, f);
@@ -171,7 +189,8 @@ static size_t on_dl(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-int qhttpc_download(const char *url, int fd, unsigned long long *ret_bytes, char *err, size_t errlen)
+static int download(const char *url, int fd, bool auth, unsigned long long *ret_bytes,
+		    char *err, size_t errlen)
 {
 	CURL *c = curl_easy_init();
 	if (!c) {
@@ -186,8 +205,13 @@ int qhttpc_download(const char *url, int fd, unsigned long long *ret_bytes, char
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	struct curl_slist *h = auth ? with_auth(NULL) : NULL;
+	if (h)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	else
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	CURLcode rc = curl_easy_perform(c);
+	curl_slist_free_all(h);
 	int ret = 0;
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%s: %s%s%s", url, cerr[0] ? cerr : curl_easy_strerror(rc),
@@ -198,4 +222,14 @@ int qhttpc_download(const char *url, int fd, unsigned long long *ret_bytes, char
 	}
 	curl_easy_cleanup(c);
 	return ret;
+}
+
+int qhttpc_download(const char *url, int fd, unsigned long long *ret_bytes, char *err, size_t errlen)
+{
+	return download(url, fd, false, ret_bytes, err, errlen);
+}
+
+int qhttpc_download_ours(const char *url, int fd, unsigned long long *ret_bytes, char *err, size_t errlen)
+{
+	return download(url, fd, true, ret_bytes, err, errlen);
 }

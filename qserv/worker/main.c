@@ -2,6 +2,11 @@
  *
  *   qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]
  *                [--staging DIR] [--user U] [--password P]
+ *                [--auth-key-file F] [--file-root DIR]
+ *
+ * --auth-key-file: every request but GET /status must carry the key (Qserv's
+ * auth_key; X-Qserv-Auth-Key header, auth_key argument or JSON field).
+ * --file-root: file:// contributions must name files under DIR.
  *
  * Steps: parse options, connect to the local mariadbd over its unix socket
  * and create the bookkeeping schema, start the ingest API (wapi.c), start
@@ -26,7 +31,8 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]\n"
-			"                    [--staging DIR] [--user U] [--password P]\n");
+			"                    [--staging DIR] [--user U] [--password P]\n"
+			"                    [--auth-key-file F] [--file-root DIR]\n");
 	exit(100);
 }
 
@@ -38,6 +44,7 @@ int main(int argc, char **argv)
 		{ "bind", required_argument, 0, 'b' },   { "id", required_argument, 0, 'i' },
 		{ "staging", required_argument, 0, 'S' }, { "user", required_argument, 0, 'u' },
 		{ "password", required_argument, 0, 'P' }, { "help", no_argument, 0, 'h' },
+		{ "auth-key-file", required_argument, 0, 'k' }, { "file-root", required_argument, 0, 'r' },
 		{ 0, 0, 0, 0 },
 	};
 	w.port = 25004;
@@ -45,9 +52,12 @@ int main(int argc, char **argv)
 	w.staging = "/tmp";
 	w.sql.user = "root";
 	w.sql.password = "";
+	const char *keyfile = NULL;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
+		case 'k': keyfile = optarg; break;
+		case 'r': w.file_root = optarg; break;
 		case 's': w.sql.socket = optarg; break;
 		case 'p': w.port = atoi(optarg); break;
 		case 'b': w.bind = optarg; break;
@@ -68,6 +78,10 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	char err[1024];
+	if (keyfile && qhttp_read_key(keyfile, w.auth_key, sizeof w.auth_key, err, sizeof err)) {
+		log_error("auth key: %s", err);
+		return 100;
+	}
 	MYSQL *m = qsql_connect(&w.sql, err, sizeof err);
 	if (!m) {
 		log_error("%s", err);

@@ -104,6 +104,53 @@ json_t *qhttp_body_json(struct qhttp_req *r, char *err, size_t errlen)
 	return j;
 }
 
+static bool same(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	unsigned char d = na != nb;
+	for (size_t i = 0; i < na; i++)
+		d |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
+	return d == 0;
+}
+
+bool qhttp_auth_ok(struct qhttp_req *r, const char *key)
+{
+	if (!key || !*key)
+		return true;
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Qserv-Auth-Key");
+	if (!h)
+		h = qhttp_arg(r, "auth_key");
+	if (h)
+		return same(h, key);
+	if (r->len && r->body && r->body[0] == '{') {
+		json_t *j = json_loadb(r->body, r->len, 0, NULL);
+		const char *k = json_string_value(json_object_get(j, "auth_key"));
+		bool ok = k && same(k, key);
+		json_decref(j);
+		return ok;
+	}
+	return false;
+}
+
+int qhttp_read_key(const char *path, char *buf, size_t len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0]) {
+		snprintf(err, errlen, "%s: empty key", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int body_append(struct qhttp_req *r, const char *data, size_t n)
 {
 	if (r->spool_fd >= 0) {

@@ -12,6 +12,7 @@
 #ifndef QSERV_QHTTP_H
 #define QSERV_QHTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <jansson.h>
@@ -49,6 +50,13 @@ const char *qhttp_arg(struct qhttp_req *r, const char *key);
 /* The in-memory body as a JSON object (an empty body is {}); NULL and err
  * filled when it does not parse.  Caller owns the result. */
 json_t *qhttp_body_json(struct qhttp_req *r, char *err, size_t errlen);
+
+/* Shared-secret check (Qserv's auth_key): true when key is NULL/"" or the
+ * request carries it in the X-Qserv-Auth-Key header, the auth_key query
+ * argument or the auth_key field of its JSON body.  Constant time. */
+bool qhttp_auth_ok(struct qhttp_req *r, const char *key);
+/* Reads a key file's first line into buf; -errno + err. */
+int qhttp_read_key(const char *path, char *buf, size_t len, char *err, size_t errlen);
 
 /* Replies; obj is stolen. */
 void qhttp_reply_json(struct qhttp_req *r, int status, json_t *obj);

@@ -319,7 +319,9 @@ void wapi_handle(void *app, struct qhttp_req *r)
 	struct worker *w = app;
 	const char *u = r->url;
 	bool post = !strcmp(r->method, "POST");
-	if (post && !strcmp(u, "/ingest/file"))
+	if (strcmp(u, "/status") && !qhttp_auth_ok(r, w->auth_key))
+		qhttp_reply_error(r, 401, "missing or wrong auth_key");
+	else if (post && !strcmp(u, "/ingest/file"))
 		contribute(w, r, false, false);
 	else if (post && !strcmp(u, "/ingest/file-async"))
 		contribute(w, r, false, true);

@@ -16,6 +16,7 @@
 #include "../controller/qhttpc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,15 @@ static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t
 		if (path[0] != '/') {
 			fail(c, 400, "file URL must be absolute: %s", c->url);
 			return -EINVAL;
+		}
+		if (w->file_root) {
+			char real[PATH_MAX], root[PATH_MAX];
+			size_t n;
+			if (!realpath(path, real) || !realpath(w->file_root, root) ||
+			    strncmp(real, root, n = strlen(root)) || (real[n] != '/' && root[n - 1] != '/')) {
+				fail(c, 403, "%s is not under the worker's --file-root", c->url);
+				return -EPERM;
+			}
 		}
 		return 0;
 	}

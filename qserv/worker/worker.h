@@ -57,6 +57,8 @@ struct worker {
 	const char *staging;
 	const char *bind;
 	int port;
+	const char *file_root;  /* file:// sources must be under it (NULL: any) */
+	char auth_key[256];     /* shared secret of the API ("" = none) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct wtrans *trans;

@@ -12,15 +12,16 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 BIN=${QSERV_BIN:-$top/build/bin}
 TD=$top/qserv/controller/tests
 T=$(mktemp -d /tmp/ingest_e2e.XXXXXX)
-BGPID=
+BGPID= KPID=
 cleanup() {
 	[ -n "$BGPID" ] && kill -9 "$BGPID" 2>/dev/null
+	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null
 	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 32
+tap_plan 35
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -128,4 +129,18 @@ tap_ok "rerun after kill -9 succeeds" "$BIN/qservctl" ingest -q "$T/e2k"
 layout e2k
 tap_is "$(val object_rows e2k)/$(val object_distinct e2k)/$(val source_rows e2k)" "$NOBJ/$NOBJ/$NSRC" \
 	"after kill -9 and resume: exact row counts"
+
+# 6. a controller with an auth key (same qservMeta, same workers)
+echo k3y > "$T/key"
+KP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN/qserv-controller" --socket "$QSERV_CZAR_DB_SOCKET" --port "$KP" --bind 127.0.0.1 --staging "$T" \
+	--auth-key-file "$T/key" > "$T/controller-k.log" 2>&1 &
+KPID=$!
+i=0; until curl -sf "http://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+tap_is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$KP/ingest/trans" -d '{"database":"e2k"}')" 401 \
+	"auth key: a changing request without it is refused"
+tap_is "$(curl -s "http://127.0.0.1:$KP/ingest/database" | jq -r .success)" 1 "auth key: reading needs none"
+mkds e2z
+QSERV_AUTH_KEY=k3y "$BIN/qservctl" --url "http://127.0.0.1:$KP" ingest -q "$T/e2z" > "$T/out-k" 2>&1
+tap_is "$?" 0 "auth key: a whole ingest with QSERV_AUTH_KEY works"
 tap_done

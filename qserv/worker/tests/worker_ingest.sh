@@ -9,9 +9,10 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
 BIN=${QSERV_BIN:-$top/build/bin}
 T=$(mktemp -d /tmp/worker_ingest.XXXXXX)
-MPID= WPID= HPID=
+MPID= WPID= HPID= KPID=
 cleanup() {
 	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null
+	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null
 	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null
 	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
 	[ -n "$WPID$MPID" ] && sleep 1
@@ -20,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 29
+tap_plan 33
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { mariadb --no-defaults -S "$T/mysql.sock" -uroot -N -B -e "$1"; }
@@ -137,4 +138,24 @@ tap_is "$(sql 'SELECT (SELECT GROUP_CONCAT(objectId) FROM Subchunks_wt_42.Object
 	"$(printf '1\t3\t9')" "sub-chunk tables hold exactly their sub-chunk's rows and overlap"
 curl -s -X DELETE "$W/worker/subchunks/wt/42" > /dev/null
 tap_is "$(sql "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='Subchunks_wt_42'")" 0 "sub-chunk database dropped"
+
+# a second worker with an auth key and a file root
+echo s3cret > "$T/key"
+KP=$(free_port)
+mkdir -p "$T/root"
+"$BIN/qserv-worker" --socket "$T/mysql.sock" --port "$KP" --bind 127.0.0.1 --id worker-k \
+	--staging "$T/staging" --auth-key-file "$T/key" --file-root "$T/root" >> "$T/worker-k.log" 2>&1 &
+KPID=$!
+i=0; until curl -sf "http://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+tap_is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$KP/worker/count?database=wt&table=Filter")" 401 \
+	"with an auth key, a request without it is refused"
+tap_is "$(curl -s -H 'X-Qserv-Auth-Key: s3cret' "http://127.0.0.1:$KP/worker/count?database=wt&table=Filter" | jq -r .success)" 1 \
+	"and accepted with it"
+curl -s -X POST "http://127.0.0.1:$KP/worker/trans" -H 'X-Qserv-Auth-Key: s3cret' \
+	-d '{"database":"wt","transaction_id":11,"action":"begin"}' >/dev/null
+r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file:///etc/passwd\"}")
+tap_ok "file:// outside --file-root is refused" has "$r" "not under the worker's --file-root"
+cp "$T/www/filter.tsv" "$T/root/"
+r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/../root/filter.tsv\"}")
+tap_is "$(echo "$r" | jq -r .contrib.num_rows)" 2 "file:// inside --file-root loads"
 tap_done
