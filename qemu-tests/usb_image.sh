@@ -18,7 +18,11 @@ build "${SOURCE_DATE_EPOCH:-1700000000}" "$VM_DIR/a.img"
 sleep 1.1
 build "${SOURCE_DATE_EPOCH:-1700000000}" "$VM_DIR/b.img"
 tap_ok "two builds are byte-identical" cmp -s "$VM_DIR/a.img" "$VM_DIR/b.img"
-tap_ok "build/images/qserv-node.img is that same image" cmp -s "$VM_DIR/a.img" "$BUILD/images/qserv-node.img"
+if [ "$BUILD/images/qserv-node.img" -nt "$i" ] && [ "$BUILD/images/qserv-node.img" -nt "$k" ]; then
+	tap_ok "build/images/qserv-node.img is that same image" cmp -s "$VM_DIR/a.img" "$BUILD/images/qserv-node.img"
+else
+	tap_skip "build/images/qserv-node.img is that same image" "older than the kernel or initramfs (make image)"
+fi
 build 1600000000 "$VM_DIR/c.img"
 tap_ok "another SOURCE_DATE_EPOCH gives another disk GUID" \
 	test "$(sfdisk -J "$VM_DIR/a.img" | json .partitiontable.id)" != "$(sfdisk -J "$VM_DIR/c.img" | json .partitiontable.id)"
