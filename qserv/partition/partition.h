@@ -19,6 +19,7 @@
 
 struct qchunk;
 struct qpart_config;
+struct qpart_index;
 
 #define QPART_COL_CHUNK (-1)
 #define QPART_COL_SUB (-2)
@@ -28,7 +29,10 @@ struct qpart_spec {
 	struct qpart_dialect in, out;
 	char **in_fields;
 	size_t nin;
-	int lon_idx, lat_idx;	/* position columns (input indexes) */
+	int lon_idx, lat_idx;	/* position columns (input indexes), -1 in id mode */
+	int id_idx;		/* part.id column, -1 if none */
+	bool write_index;	/* part.pos and part.id: write <prefix>_object_index.txt */
+	struct qpart_index *index;	/* id mode (part.id-url): the director's index */
 	int *out_map;		/* per output column: input index or QPART_COL_* */
 	size_t nout;
 	bool fast;		/* output == input + chunk + sub, same dialect */

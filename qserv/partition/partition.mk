@@ -1,7 +1,7 @@
 # partition.mk: qserv-partition (sph-partition compatible partitioner),
 # its library, unit tests, integration test and benchmark.
 QPART_SRCS := qserv/partition/config.c qserv/partition/csv.c qserv/partition/output.c \
-	qserv/partition/spec.c qserv/partition/run.c
+	qserv/partition/index.c qserv/partition/spec.c qserv/partition/run.c
 QPART_LIBS := -ljansson -llz4 -lpthread -lm
 $(eval $(call static_lib,libqpartition.a,$(QPART_SRCS)))
 $(eval $(call program,qserv-partition,qserv/partition/main.c,$(QPART_LIBS),libqpartition.a libqchunk.a))

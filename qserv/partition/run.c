@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../chunk/chunk.h"
+#include "index.h"
 #include "output.h"
 #include "partition.h"
 
@@ -51,6 +52,7 @@ struct job {
 	atomic_ulong bad;
 	pthread_mutex_t report_lock;
 	int err_code;		/* first fatal error (under lock) */
+	int index_fd;		/* <prefix>_object_index.txt, -1 if not written */
 	char err[512];
 	/* totals, under lock */
 	uint64_t rows_in, rows_out, overlap_out;
@@ -76,6 +78,8 @@ struct worker {
 	struct group *groups;	/* flush: rows grouped by key */
 	size_t gcap, ngroups_cap;
 	size_t *next;		/* flush: chain of record indexes */
+	char *ibuf;		/* object index lines of the batch */
+	size_t ilen, icap;
 	struct qchunk_locs locs;
 	struct qpart_field fields[MAX_FIELDS];
 	uint64_t rows_in, rows_out, overlap_out;
@@ -189,9 +193,40 @@ static int group_batch(struct worker *w)
 	return 0;
 }
 
+/* Appends the batch's object index lines (one write, under the lock). */
+static int flush_index(struct worker *w)
+{
+	struct job *j = w->job;
+	int r = 0;
+	if (j->index_fd < 0 || w->ilen == 0)
+		return 0;
+	pthread_mutex_lock(&j->lock);
+	for (size_t at = 0; at < w->ilen;) {
+		ssize_t n = write(j->index_fd, w->ibuf + at, w->ilen - at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		at += (size_t)n;
+	}
+	pthread_mutex_unlock(&j->lock);
+	w->ilen = 0;
+	if (r < 0) {
+		char m[300];
+		snprintf(m, sizeof(m), "%s/%s_object_index.txt: %s", j->spec->out_dir, j->spec->prefix,
+			 strerror(-r));
+		fatal(j, r, m);
+	}
+	return r;
+}
+
 static int flush(struct worker *w)
 {
 	struct job *j = w->job;
+	if (flush_index(w) < 0)
+		return -EIO;
 	if (j->spec->dry_run || w->nrec == 0) {
 		w->len = 0;
 		w->nrec = 0;
@@ -341,6 +376,22 @@ static int record(struct worker *w, const char *file, uint64_t line, const char 
 		bad_row(j, file, line, "expected %zu fields, found %zu", s->nin, nf);
 		return 0;
 	}
+	if (s->lon_idx < 0) {
+		/* id mode: the director's location, no overlap */
+		const struct qpart_field *id = &w->fields[s->id_idx];
+		struct qchunk_loc loc = { .overlap = false };
+		if (qpart_index_find(s->index, id->p, id->len, &loc.chunk_id, &loc.sub_chunk_id) < 0) {
+			bad_row(j, file, line, "%s=%.*s is not in the object index",
+				s->in_fields[s->id_idx], (int)(id->len > 64 ? 64 : id->len), id->p);
+			return 0;
+		}
+		int r = emit(w, rec, len, nf, &loc);
+		if (r == -EINVAL) {	/* emit() stores nothing when it fails */
+			bad_row(j, file, line, "a value cannot be written in the output dialect");
+			return 0;
+		}
+		return r;
+	}
 	double lon, lat;
 	const char *why;
 	if (!coord(s, &w->fields[s->lon_idx], &lon, &why)) {
@@ -372,6 +423,20 @@ static int record(struct worker *w, const char *file, uint64_t line, const char 
 		}
 		if (r < 0)
 			return r;
+	}
+	if (s->write_index) {
+		const struct qpart_field *id = &w->fields[s->id_idx];
+		if (reserve(&w->ibuf, &w->icap, w->ilen + id->len + 32) < 0)
+			return -ENOMEM;
+		char *p = w->ibuf + w->ilen;
+		memcpy(p, id->p, id->len);
+		p += id->len;
+		*p++ = s->out.delim;
+		p = put_int(p, w->locs.v[0].chunk_id);
+		*p++ = s->out.delim;
+		p = put_int(p, w->locs.v[0].sub_chunk_id);
+		*p++ = '\n';
+		w->ilen = (size_t)(p - w->ibuf);
 	}
 	return 0;
 }
@@ -452,7 +517,7 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&j->cond);
 		pthread_mutex_unlock(&j->lock);
 	}
-	if (!atomic_load(&j->abort) && w->nrec)
+	if (!atomic_load(&j->abort) && (w->nrec || w->ilen))
 		flush(w);
 	pthread_mutex_lock(&j->lock);
 	j->rows_in += w->rows_in;
@@ -606,6 +671,18 @@ int qpart_run(const struct qpart_spec *spec, qpart_report_fn report, void *ctx,
 			       errlen);
 	if (r < 0)
 		return r;
+	j.index_fd = -1;
+	if (spec->write_index) {
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/%s_object_index.txt", spec->out_dir, spec->prefix);
+		j.index_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (j.index_fd < 0) {
+			r = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+			qpart_out_close(j.out, NULL, 0);
+			return r;
+		}
+	}
 	int nw = spec->workers, nblocks = nw + 2;
 	struct worker *ws = calloc(nw, sizeof(*ws));
 	struct block *blocks = calloc(nblocks, sizeof(*blocks));
@@ -643,6 +720,11 @@ int qpart_run(const struct qpart_spec *spec, qpart_report_fn report, void *ctx,
 	};
 	char cerr[512] = "";
 	int cr = qpart_out_close(j.out, cerr, sizeof(cerr));
+	if (j.index_fd >= 0 && close(j.index_fd) < 0 && cr == 0) {
+		cr = -errno;
+		snprintf(cerr, sizeof(cerr), "%s/%s_object_index.txt: %s", spec->out_dir, spec->prefix,
+			 strerror(-cr));
+	}
 	r = j.err_code;
 	if (r < 0)
 		snprintf(err, errlen, "%s", j.err);
@@ -654,6 +736,7 @@ int qpart_run(const struct qpart_spec *spec, qpart_report_fn report, void *ctx,
 		free(ws[i].scratch);
 		free(ws[i].vbuf);
 		free(ws[i].groups);
+		free(ws[i].ibuf);
 		free(ws[i].next);
 		qchunk_locs_free(&ws[i].locs);
 	}

@@ -1,5 +1,6 @@
 /* spec.c: turns a configuration into a checked qpart_spec: layout
- * parameters (part.*), position and id columns, input/output field lists
+ * parameters (part.*), position and id columns (loading the director's
+ * object index for part.id-url), input/output field lists
  * and dialects (in.csv.*, out.csv.*), inputs (in.path, directories
  * expanded, empty files skipped as sph-partition does), output (out.dir,
  * part.prefix, out.lz4, out.num-nodes) and run limits (mr.num-workers, mr.block-size,
@@ -13,6 +14,7 @@
 
 #include "../chunk/chunk.h"
 #include "config.h"
+#include "index.h"
 #include "partition.h"
 
 static int find_field(char **fields, size_t n, const char *name)
@@ -47,6 +49,8 @@ static int layout(const struct qpart_config *cfg, struct qpart_spec *s, char *er
 		r = qpart_config_double(cfg, "part.default-overlap", &overlap, err, errlen);
 	if (r == -EINVAL)
 		return r;
+	if (!qpart_config_has(cfg, "part.pos"))
+		overlap = 0.0;	/* as Qserv: no overlap without positions */
 	char why[200];
 	r = qchunk_new((int32_t)ns, (int32_t)nss, overlap, &s->chunker, why, sizeof(why));
 	if (r < 0)
@@ -55,16 +59,50 @@ static int layout(const struct qpart_config *cfg, struct qpart_spec *s, char *er
 	return r;
 }
 
+/* part.id: the object id column.  With part.pos the run writes the object
+ * index; without it the rows are placed through the index at part.id-url. */
+static int id_column(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+{
+	const char *id, *url;
+	s->id_idx = -1;
+	int r = qpart_config_str(cfg, "part.id", &id, err, errlen);
+	if (r == -ENOENT) {
+		if (qpart_config_has(cfg, "part.pos"))
+			return 0;
+		snprintf(err, errlen, "Neither --part.pos nor --part.id option were specified.");
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	if ((s->id_idx = find_field(s->in_fields, s->nin, id)) < 0) {
+		snprintf(err, errlen, "--part.id=%s: not an input field (in.csv.field)", id);
+		return -EINVAL;
+	}
+	if (qpart_config_has(cfg, "part.pos")) {
+		s->write_index = true;
+		return 0;
+	}
+	r = qpart_config_str(cfg, "part.id-url", &url, err, errlen);
+	if (r == -ENOENT) {
+		snprintf(err, errlen, "Secondary index URL --part.id-url was not specified.");
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	return qpart_index_load(url, &s->in, &s->index, err, errlen);
+}
+
 static int position(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
 {
 	char **pos = NULL;
 	size_t n = 0;
-	int r = qpart_config_list(cfg, "part.pos", &pos, &n, err, errlen);
-	if (r == -ENOENT) {
-		snprintf(err, errlen, "--part.pos is required (the longitude and latitude column names, "
-			 "e.g. --part.pos=ra,decl); partitioning by --part.id is not supported");
-		return -EINVAL;
-	}
+	int r = id_column(cfg, s, err, errlen);
+	if (r < 0)
+		return r;
+	s->lon_idx = s->lat_idx = -1;
+	r = qpart_config_list(cfg, "part.pos", &pos, &n, err, errlen);
+	if (r == -ENOENT)
+		return 0;	/* id mode */
 	if (r < 0)
 		return r;
 	if (n != 2) {
@@ -319,6 +357,7 @@ int qpart_spec_from_config(const struct qpart_config *cfg, struct qpart_spec *re
 void qpart_spec_free(struct qpart_spec *s)
 {
 	qchunk_free(s->chunker);
+	qpart_index_free(s->index);
 	qpart_strv_free(s->in_fields);
 	qpart_strv_free(s->paths);
 	free(s->out_map);

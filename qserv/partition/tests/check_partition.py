@@ -18,6 +18,7 @@ Prints "ok" or the first differences, exits non-zero on mismatch.
 """
 import math
 import os
+import re
 import sys
 
 
@@ -120,13 +121,10 @@ def read_rows(path, delim):
 
 def chunk_files(out_dir, overlap):
     for name in os.listdir(out_dir):
-        if not name.startswith("chunk_") or not name.endswith(".txt"):
+        m = re.fullmatch(r"chunk_(\d+)(_overlap)?\.txt", name)
+        if not m or bool(m.group(2)) != overlap:
             continue
-        is_ov = name.endswith("_overlap.txt")
-        if is_ov != overlap:
-            continue
-        cid = int(name[len("chunk_"):].split("_")[0].split(".")[0])
-        yield cid, os.path.join(out_dir, name)
+        yield int(m.group(1)), os.path.join(out_dir, name)
 
 
 def fail(msgs):

@@ -12,7 +12,7 @@ BIN=build/bin
 HERE=qserv/partition/tests
 T=$(mktemp -d /tmp/qpart_test.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
-tap_plan 19
+tap_plan 22
 
 $BIN/qserv-gen --objects 20000 --sources-per-object 2 --dec -90,90 --seed 7 --out-dir "$T/g" >/dev/null 2>&1
 $BIN/qserv-gen --objects 20000 --sources-per-object 0 --dec -90,90 --seed 7 --format csv \
@@ -30,6 +30,31 @@ $BIN/qserv-partition -c "$T/g/Source.json" -i "$T/g/Source.tsv" --out.dir="$T/s"
 tap_is "$?" 0 "partition Source exits 0"
 tap_ok "Source rows are in their object's chunk and sub-chunk" \
 	python3 $HERE/check_partition.py child "$T/g/Source.tsv" "$T/s" 85 12 0 tab 4 5 0 "$T/o" 1
+
+# object index: a director run with --part.id writes chunk_object_index.txt;
+# a child without coordinates is placed through it (--part.id-url)
+$BIN/qserv-partition --config-file="$T/g/Object.json" --in.path="$T/g/Object.tsv" \
+	--out.dir="$T/oi" --part.id=objectId >/dev/null 2>&1
+tap_ok "director run with --part.id writes one index line per row, at its chunk" sh -c "
+	[ \$(wc -l < '$T/oi/chunk_object_index.txt') -eq 20000 ] &&
+	cat '$T'/o/chunk_*[0-9].txt | awk -F'\t' '{print \$1\"\t\"\$(NF-1)\"\t\"\$NF}' | sort > '$T/want.idx' &&
+	sort '$T/oi/chunk_object_index.txt' | cmp -s - '$T/want.idx'"
+python3 -c "
+import json
+c = json.load(open('$T/g/Source.json'))
+del c['part']['pos']
+c['part']['id'] = 'objectId'
+c['part']['id-url'] = 'file://$T/oi/chunk_object_index.txt'
+json.dump(c, open('$T/src_id.json', 'w'))"
+$BIN/qserv-partition --config-file="$T/src_id.json" --in.path="$T/g/Source.tsv" --out.dir="$T/si" >/dev/null 2>&1
+tap_ok "child placed by --part.id-url lands with its director, no overlap" \
+	python3 $HERE/check_partition.py child "$T/g/Source.tsv" "$T/si" 85 12 0 tab 4 5 0 "$T/o" 1
+head -3 "$T/g/Source.tsv" > "$T/orphan.tsv"
+printf '999\t424242\t1\t1\t1\t1\t60000\tr\t1\t1\n' >> "$T/orphan.tsv"
+$BIN/qserv-partition --config-file="$T/src_id.json" --in.path="$T/orphan.tsv" --out.dir="$T/so" \
+	>/dev/null 2> "$T/so.err"
+tap_ok "a child row whose id is not in the index is a bad row with its line" \
+	grep -q "orphan.tsv:4: objectId=424242 is not in the object index" "$T/so.err"
 
 # 5: CSV dialect gives the same placement as TSV
 $BIN/qserv-partition --config-file="$T/gc/Object.json" --in.path="$T/gc/Object.csv" \
