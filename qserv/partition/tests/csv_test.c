@@ -10,6 +10,7 @@
 
 #include "../config.h"
 #include "../csv.h"
+#include "../index.h"
 #include "../partition.h"
 
 static struct qpart_config *cfg_of(const char *json)
@@ -187,6 +188,38 @@ TEST(spec_checks)
 	qpart_spec_free(&s);
 	qpart_config_free(c);
 	unlink(in);
+	rmdir(dir);
+}
+
+TEST(object_index_load)
+{
+	char dir[] = "/tmp/qpart_idx_XXXXXX", path[300], url[320], err[512];
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/chunk_object_index.txt", dir);
+	FILE *f = fopen(path, "w");
+	fputs("17\t7140\t554\n42\t10713\t624\n17\t7140\t554\n", f);
+	fclose(f);
+	struct qpart_config *c = cfg_of("{\"in\": {\"csv\": {\"no-quote\": true}}}");
+	struct qpart_dialect d;
+	ASSERT_EQ(0, qpart_dialect_from_config(c, "in.csv.", &d, err, sizeof(err)));
+	struct qpart_index *ix;
+	snprintf(url, sizeof(url), "file://%s", path);
+	ASSERT_EQ(0, qpart_index_load(url, &d, &ix, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(2, qpart_index_size(ix));
+	int32_t ch, sub;
+	ASSERT_EQ(0, qpart_index_find(ix, "42", 2, &ch, &sub));
+	EXPECT_EQ(10713, ch);
+	EXPECT_EQ(624, sub);
+	EXPECT_EQ(-ENOENT, qpart_index_find(ix, "4", 1, &ch, &sub));
+	qpart_index_free(ix);
+	EXPECT_EQ(-EINVAL, qpart_index_load(path, &d, &ix, err, sizeof(err)));	/* not a URL */
+	f = fopen(path, "a");
+	fputs("43\tx\t1\n", f);
+	fclose(f);
+	EXPECT_EQ(-EINVAL, qpart_index_load(url, &d, &ix, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "chunk_object_index.txt:4:"));
+	qpart_config_free(c);
+	unlink(path);
 	rmdir(dir);
 }
 
