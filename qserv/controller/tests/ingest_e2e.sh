@@ -21,12 +21,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 35
+tap_plan 37
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
-"$BIN/qserv-gen" --objects 3000 --sources-per-object 2 --out-dir "$T/gen" --ra 0,30 --dec -15,15 \
+"$BIN/qserv-gen" --objects 3000 --sources-per-object 2 --out-dir "$T/gen" --ra 0,12 --dec -6,6 \
 	--num-stripes 85 --num-sub-stripes 12 --overlap 0.01667 > "$T/gen.log" 2>&1
 for t in Object Source; do
 	"$BIN/qserv-partition" --config-file="$T/gen/$t.json" --in.path="$T/gen/$t.tsv" \
@@ -130,7 +130,13 @@ layout e2k
 tap_is "$(val object_rows e2k)/$(val object_distinct e2k)/$(val source_rows e2k)" "$NOBJ/$NOBJ/$NSRC" \
 	"after kill -9 and resume: exact row counts"
 
-# 6. a controller with an auth key (same qservMeta, same workers)
+# 6. rows uploaded in the request body instead of file:// URLs
+mkds e2u
+tap_ok "ingest with --transfer upload" "$BIN/qservctl" ingest -q --transfer upload "$T/e2u"
+layout e2u
+tap_is "$(val object_rows e2u)/$(val source_rows e2u)/$(val index_rows e2u)" "$NOBJ/$NSRC/$NOBJ" "upload: exact row counts and index"
+
+# 7. a controller with an auth key (same qservMeta, same workers)
 echo k3y > "$T/key"
 KP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/qserv-controller" --socket "$QSERV_CZAR_DB_SOCKET" --port "$KP" --bind 127.0.0.1 --staging "$T" \
