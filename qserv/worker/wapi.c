@@ -160,8 +160,10 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 		snprintf(c->url, sizeof c->url, "csv-body:%llu-bytes", r->spooled);
 		snprintf(c->spool, sizeof c->spool, "%s.c%u", r->spool_path, c->id);
 		if (rename(r->spool_path, c->spool) < 0) {
-			qhttp_reply_error(r, 500, "cannot take the uploaded body: %s", strerror(errno));
+			c->status = WC_FAILED;
+			snprintf(c->error, sizeof c->error, "cannot take the uploaded body: %s", strerror(errno));
 			c->spool[0] = '\0';
+			qhttp_reply_error(r, 500, "%s", c->error);
 			return;
 		}
 	}
@@ -171,7 +173,11 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 		return;
 	}
 	if (wingest_start_async(w, c)) {
-		qhttp_reply_error(r, 500, "cannot start the contribution thread");
+		c->status = WC_FAILED;
+		snprintf(c->error, sizeof c->error, "cannot start the contribution thread");
+		if (c->spool[0])
+			unlink(c->spool);
+		qhttp_reply_error(r, 500, "%s", c->error);
 		return;
 	}
 	qhttp_reply_ok(r, json_pack("{s:o}", "contrib", wcontrib_json(c)));
