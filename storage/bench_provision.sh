@@ -57,7 +57,7 @@ echo "$base $prov $N $got $rescan $reboot" | awk '{
 unmount_all
 
 # hot-add to mounted, through the watcher, vs a direct apply after attach
-qs watch > "$T/watch.out" 2>&1 &
+"$Q" --loop --only "loop:$T/*" --mount-root "$T/mnt" watch > "$T/watch.out" 2>&1 &  # not through qs(): $! must be qstorage
 WPID=$!
 i=0; while [ $i -lt 100 ] && [ "$(grep -c " $T/mnt/" /proc/self/mounts)" -lt "$N" ]; do sleep 0.1; i=$((i + 1)); done
 total=0; runs=3; r=0
