@@ -2,11 +2,13 @@
  *
  *   qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]
  *                [--staging DIR] [--user U] [--password P]
- *                [--auth-key-file F] [--file-root DIR]
+ *                [--auth-key-file F] [--file-root DIR] [--async-loads N]
  *
  * --auth-key-file: every request but GET /status must carry the key (Qserv's
  * auth_key; X-Qserv-Auth-Key header, auth_key argument or JSON field).
  * --file-root: file:// contributions must name files under DIR.
+ * --async-loads: asynchronous contributions loading at once (default 8);
+ * the others wait with status QUEUED.
  *
  * Steps: parse options, connect to the local mariadbd over its unix socket
  * and create the bookkeeping schema, start the ingest API (wapi.c), start
@@ -32,7 +34,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]\n"
 			"                    [--staging DIR] [--user U] [--password P]\n"
-			"                    [--auth-key-file F] [--file-root DIR]\n");
+			"                    [--auth-key-file F] [--file-root DIR] [--async-loads N]\n");
 	exit(100);
 }
 
@@ -45,9 +47,11 @@ int main(int argc, char **argv)
 		{ "staging", required_argument, 0, 'S' }, { "user", required_argument, 0, 'u' },
 		{ "password", required_argument, 0, 'P' }, { "help", no_argument, 0, 'h' },
 		{ "auth-key-file", required_argument, 0, 'k' }, { "file-root", required_argument, 0, 'r' },
+		{ "async-loads", required_argument, 0, 'a' },
 		{ 0, 0, 0, 0 },
 	};
 	w.port = 25004;
+	w.async_max = 8;
 	w.id = "worker";
 	w.staging = "/tmp";
 	w.sql.user = "root";
@@ -57,6 +61,7 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'k': keyfile = optarg; break;
+		case 'a': w.async_max = atoi(optarg); break;
 		case 'r': w.file_root = optarg; break;
 		case 's': w.sql.socket = optarg; break;
 		case 'p': w.port = atoi(optarg); break;
@@ -68,7 +73,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!w.sql.socket || w.port <= 0 || w.port > 65535 || optind != argc)
+	if (!w.sql.socket || w.async_max < 1 || w.port <= 0 || w.port > 65535 || optind != argc)
 		usage();
 	log_init("qserv-worker", LOG_LVL_INFO);
 	pthread_mutex_init(&w.mu, NULL);

@@ -317,7 +317,16 @@ static void *async_main(void *arg)
 	struct worker *w = a[0];
 	struct wcontrib *c = a[1];
 	free(a);
+	pthread_mutex_lock(&w->mu);
+	while (w->async_active >= w->async_max)
+		pthread_cond_wait(&w->cv, &w->mu);
+	w->async_active++;
+	pthread_mutex_unlock(&w->mu);
 	wingest_run(w, c);
+	pthread_mutex_lock(&w->mu);
+	w->async_active--;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 

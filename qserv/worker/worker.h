@@ -59,6 +59,8 @@ struct worker {
 	int port;
 	const char *file_root;  /* file:// sources must be under it (NULL: any) */
 	char auth_key[256];     /* shared secret of the API ("" = none) */
+	int async_max;          /* asynchronous loads at once; more wait QUEUED */
+	int async_active;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct wtrans *trans;
