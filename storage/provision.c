@@ -607,6 +607,7 @@ int qstorage_provision(const struct qstorage_opts *opts, const struct qstorage_r
 		qstorage_selector_free(c.sel);
 		return qs_err(err, errlen, -ENOMEM, "out of memory");
 	}
+	c.r->dry_run = (c.o.flags & QSTORAGE_F_DRYRUN) != 0;
 	if ((r = discover_and_plan(&c, err, errlen)) < 0)
 		goto fail;
 	locate_ours(&c);

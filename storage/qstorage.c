@@ -50,6 +50,16 @@ static const char *human(uint64_t b, char *buf, size_t size)
 	return buf;
 }
 
+/* `list` shows what is, not what apply would do */
+static const char *list_state(const struct qstorage_report *r, const struct qstorage_disk *d)
+{
+	if (r->dry_run && d->state == QSTORAGE_PROVISIONED_NOW)
+		return d->signature[0] ? "foreign(wipe)" : "blank";
+	if (r->dry_run && d->state == QSTORAGE_OURS_MOUNTED && !d->mountpoint[0])
+		return "ours";
+	return qstorage_state_name(d->state);
+}
+
 static void print_table(const struct qstorage_report *r, bool reasons)
 {
 	char sz[32];
@@ -68,7 +78,7 @@ static void print_table(const struct qstorage_report *r, bool reasons)
 			printf("%-10s %-40s %8s %-9s %-4s %-20s %-16s %-5s %s\n", d->name, d->id,
 			       human(d->size_bytes, sz, sizeof(sz)), d->transport,
 			       d->rotational ? "yes" : "no", d->model[0] ? d->model : "-",
-			       qstorage_state_name(d->state), d->pool ? qstorage_pool_name(d->pool) : "-",
+			       list_state(r, d), d->pool ? qstorage_pool_name(d->pool) : "-",
 			       d->mountpoint[0] ? d->mountpoint : "-");
 	}
 	if (r->mariadb_dir[0])

@@ -201,6 +201,7 @@ struct qstorage_report {
 				   * in pool index order */
 	size_t n_chunk_dirs;
 	bool tmpfs;               /* no disk: everything on a tmpfs */
+	bool dry_run;             /* QSTORAGE_F_DRYRUN: states are what would be */
 	char warning[256];        /* loud warning for logs and /status, "" if none */
 };
 
@@ -217,7 +218,7 @@ void qstorage_report_free(struct qstorage_report *r);
 
 /* {"disks":[...], "pools":{"fast":{...},"bulk":{...}}, "mariadb_dir":...,
  *  "staging_dir":..., "backup_dir":..., "chunk_dirs":[...], "tmpfs":bool,
- *  "warning":...}.  New reference. */
+ *  "warning":..., "dry_run":bool}.  New reference. */
 json_t *qstorage_report_json(const struct qstorage_report *r);
 /* Prometheus text (qserv_storage_pool_{size,used}_bytes, _disks,
  * _degraded, qserv_storage_disk_state).  Returns malloc'd text or NULL. */

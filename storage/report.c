@@ -23,11 +23,11 @@ json_t *qstorage_report_json(const struct qstorage_report *r)
 			json_decref(dirs);
 			return NULL;
 		}
-	o = json_pack("{s:o, s:{s:o, s:o}, s:s, s:s, s:s, s:o, s:b, s:s}", "disks",
+	o = json_pack("{s:o, s:{s:o, s:o}, s:s, s:s, s:s, s:o, s:b, s:s, s:b}", "disks",
 		      qstorage_disks_json(r->disks, r->n), "pools", "fast", pool_json(&r->fast),
 		      "bulk", pool_json(&r->bulk), "mariadb_dir", r->mariadb_dir, "staging_dir",
 		      r->staging_dir, "backup_dir", r->backup_dir, "chunk_dirs", dirs, "tmpfs",
-		      r->tmpfs, "warning", r->warning);
+		      r->tmpfs, "warning", r->warning, "dry_run", r->dry_run);
 	return o; /* json_pack's "o" steals references, also on failure */
 }
 

@@ -166,6 +166,13 @@ TEST_F(sys, json_keys)
 	EXPECT_STREQ("foreign", json_string_value(json_object_get(o, "state")));
 	EXPECT_TRUE(json_is_null(json_object_get(o, "pool")));
 	json_decref(o);
+
+	/* a tool's message that is not UTF-8 must not lose the disk */
+	snprintf(d[0].reason, sizeof(d[0].reason), "mkfs said \xff\xfe");
+	o = qstorage_disk_json(&d[0]);
+	ASSERT_NE(NULL, o);
+	EXPECT_STREQ("mkfs said ??", json_string_value(json_object_get(o, "reason")));
+	json_decref(o);
 	qstorage_disks_free(d, n);
 }
 
