@@ -180,7 +180,7 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 		qhttp_reply_error(r, 500, "%s", c->error);
 		return;
 	}
-	qhttp_reply_ok(r, json_pack("{s:o}", "contrib", wcontrib_json(c)));
+	qhttp_reply_ok(r, json_pack("{s:o}", "contrib", worker_contrib_snapshot(w, c)));
 }
 
 static void contrib_status(struct worker *w, struct qhttp_req *r, const char *id)
@@ -189,7 +189,7 @@ static void contrib_status(struct worker *w, struct qhttp_req *r, const char *id
 	if (!c)
 		qhttp_reply_error(r, 404, "no contribution %s", id);
 	else
-		qhttp_reply_ok(r, json_pack("{s:o}", "contrib", wcontrib_json(c)));
+		qhttp_reply_ok(r, json_pack("{s:o}", "contrib", worker_contrib_snapshot(w, c)));
 }
 
 /* Runs a management request that needs a MariaDB connection. */

@@ -286,10 +286,17 @@ out:
 	free(t.cols);
 }
 
-void wingest_run(struct worker *w, struct wcontrib *c)
+/* Runs on a private copy of c, published under w->mu at the start
+ * (IN_PROGRESS) and at the end, so status readers never see a half-written
+ * record. */
+void wingest_run(struct worker *w, struct wcontrib *shared)
 {
-	c->start_ms = worker_now_ms();
-	c->status = WC_IN_PROGRESS;
+	struct wcontrib x, *c = &x;
+	pthread_mutex_lock(&w->mu);
+	shared->start_ms = worker_now_ms();
+	shared->status = WC_IN_PROGRESS;
+	x = *shared;
+	pthread_mutex_unlock(&w->mu);
 	if (take_trans(w, c)) {
 		c->status = WC_FAILED;
 		c->http_status = 400;
@@ -309,6 +316,17 @@ out:
 		unlink(c->spool);
 		c->spool[0] = '\0';
 	}
+	pthread_mutex_lock(&w->mu);
+	*shared = x;
+	pthread_mutex_unlock(&w->mu);
+}
+
+json_t *worker_contrib_snapshot(struct worker *w, const struct wcontrib *c)
+{
+	pthread_mutex_lock(&w->mu);
+	struct wcontrib x = *c;
+	pthread_mutex_unlock(&w->mu);
+	return wcontrib_json(&x);
 }
 
 static void *async_main(void *arg)

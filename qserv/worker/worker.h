@@ -119,6 +119,8 @@ int worker_trans_end(struct worker *w, uint32_t id, bool commit, char *err, size
 struct wcontrib *worker_contrib_new(struct worker *w);
 struct wcontrib *worker_contrib_find(struct worker *w, uint32_t id);
 json_t *wcontrib_json(const struct wcontrib *c);
+/* wcontrib_json() of a consistent copy (c may be loading in another thread). */
+json_t *worker_contrib_snapshot(struct worker *w, const struct wcontrib *c);
 void wingest_run(struct worker *w, struct wcontrib *c);
 /* Runs c in a detached thread. */
 int wingest_start_async(struct worker *w, struct wcontrib *c);
