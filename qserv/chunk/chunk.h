@@ -149,6 +149,10 @@ struct qchunk_region {
 			double lon, lat;		/* centre, deg */
 			double semi_major, semi_minor;	/* arcsec, as scisql */
 			double pos_angle;		/* deg east of north */
+			/* a convex polygon containing the ellipse (bn = 0: none),
+			 * used to cover it more tightly than its circle */
+			int bn;
+			double blon[16], blat[16], bedge[16][3];
 		} ellipse;
 		struct {
 			int n;
@@ -185,8 +189,8 @@ bool qchunk_region_may_intersect(const struct qchunk_region *r, const struct qch
 
 /* Appends, ascending, the ids of every chunk the region may intersect.
  * Never misses a chunk; may include a chunk that the region only touches
- * within rounding or, for an ellipse, lies inside its bounding circle.
- * 0 or -ENOMEM. */
+ * within rounding or, for an ellipse, that meets a 16-gon around it but
+ * not the ellipse itself.  0 or -ENOMEM. */
 int qchunk_chunks_in(const struct qchunk *c, const struct qchunk_region *r, struct qchunk_ids *ret);
 
 /* Appends, ascending, the ids of the sub-chunks of chunk_id the region may

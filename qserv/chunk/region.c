@@ -12,7 +12,11 @@
  *
  * Intersection with a box (a chunk or sub-chunk) is conservative: exact
  * geometry with a small tolerance for boxes, circles and polygons; an
- * ellipse is tested as its bounding circle (semi-major axis).  A false
+ * ellipse must meet both its bounding circle (semi-major axis) and a
+ * circumscribed 16-gon (an affine image of a regular 16-gon around the unit
+ * circle, in scisql's orthographic coordinates; the great-circle edges
+ * bulge outward in that projection, so the spherical polygon contains the
+ * planar one and hence the ellipse).  A false
  * positive only costs the czar a chunk query that returns no rows; a false
  * negative would lose rows, so every doubt answers "may intersect". */
 #include <errno.h>
@@ -112,6 +116,8 @@ int qchunk_region_circle(struct qchunk_region *ret, double lon, double lat, doub
 	return 0;
 }
 
+static void ellipse_bound(struct qchunk_region *e);
+
 int qchunk_region_ellipse(struct qchunk_region *ret, double lon, double lat, double semi_major,
 			  double semi_minor, double pos_angle, char *err, size_t errlen)
 {
@@ -132,6 +138,7 @@ int qchunk_region_ellipse(struct qchunk_region *ret, double lon, double lat, dou
 	ret->u.ellipse.semi_major = semi_major;
 	ret->u.ellipse.semi_minor = semi_minor;
 	ret->u.ellipse.pos_angle = pos_angle;
+	ellipse_bound(ret);
 	return 0;
 }
 
@@ -221,6 +228,45 @@ int qchunk_region_poly(struct qchunk_region *ret, const double *lon, const doubl
 	}
 	*ret = r;
 	return 0;
+}
+
+/* The circumscribed 16-gon of an ellipse (see the file comment); left
+ * empty (bn = 0) for a degenerate ellipse or if the polygon check fails. */
+static void ellipse_bound(struct qchunk_region *e)
+{
+	enum { N = 16 };
+	double M = e->u.ellipse.semi_major / 3600.0 * QCHUNK_RAD;
+	double m = e->u.ellipse.semi_minor / 3600.0 * QCHUNK_RAD;
+	e->u.ellipse.bn = 0;
+	if (m < 1e-9)
+		return;
+	double cl = e->u.ellipse.lon * QCHUNK_RAD, cb = e->u.ellipse.lat * QCHUNK_RAD;
+	double pa = e->u.ellipse.pos_angle * QCHUNK_RAD;
+	double C[3], Nv[3] = { -sin(cb) * cos(cl), -sin(cb) * sin(cl), cos(cb) };
+	double E[3] = { -sin(cl), cos(cl), 0.0 }, A[3], B[3];
+	qchunk__vec(e->u.ellipse.lon, e->u.ellipse.lat, C);
+	for (int k = 0; k < 3; ++k) {
+		A[k] = cos(pa) * Nv[k] + sin(pa) * E[k];	/* major axis */
+		B[k] = cos(pa) * E[k] - sin(pa) * Nv[k];	/* minor axis */
+	}
+	double grow = 1.0 / cos(QCHUNK_PI / N) * (1.0 + 1e-9);
+	double lon[N], lat[N];
+	for (int i = 0; i < N; ++i) {
+		double t = 2.0 * QCHUNK_PI * i / N;
+		double px = M * cos(t) * grow, py = m * sin(t) * grow;
+		double pz = sqrt(1.0 - px * px - py * py), w[3];
+		for (int k = 0; k < 3; ++k)
+			w[k] = px * A[k] + py * B[k] + pz * C[k];
+		lon[i] = qchunk_reduce_lon(atan2(w[1], w[0]) * QCHUNK_DEG);
+		lat[i] = asin(w[2] > 1.0 ? 1.0 : (w[2] < -1.0 ? -1.0 : w[2])) * QCHUNK_DEG;
+	}
+	struct qchunk_region p;
+	if (qchunk_region_poly(&p, lon, lat, N, NULL, 0) < 0)
+		return;
+	e->u.ellipse.bn = N;
+	memcpy(e->u.ellipse.blon, p.u.poly.lon, sizeof(e->u.ellipse.blon));
+	memcpy(e->u.ellipse.blat, p.u.poly.lat, sizeof(e->u.ellipse.blat));
+	memcpy(e->u.ellipse.bedge, p.u.poly.edge, sizeof(e->u.ellipse.bedge));
 }
 
 static bool lon_in(double lon, double lo, double hi)
@@ -400,9 +446,9 @@ static bool edge_meets_parallel(const double a[3], const double b[3], const doub
 	return false;
 }
 
-static bool poly_may_intersect(const struct qchunk_region *r, const struct qchunk_box *b)
+static bool poly_may_intersect(int n, const double *plon, const double *plat,
+			       const double (*edge)[3], const struct qchunk_box *b)
 {
-	int n = r->u.poly.n;
 	struct qchunk_region box;
 	box.kind = QCHUNK_REGION_BOX;
 	box.u.box = (struct qchunk_box){ b->lon_min - EPS_DEG, b->lon_max + EPS_DEG,
@@ -412,7 +458,7 @@ static bool poly_may_intersect(const struct qchunk_region *r, const struct qchun
 		box.u.box.lon_max = qchunk_reduce_lon(box.u.box.lon_max);
 	}
 	for (int i = 0; i < n; ++i)
-		if (qchunk_region_contains(&box, r->u.poly.lon[i], r->u.poly.lat[i]))
+		if (qchunk_region_contains(&box, plon[i], plat[i]))
 			return true;
 	double corner_lon[2] = { b->lon_min, b->lon_max }, corner_lat[2] = { b->lat_min, b->lat_max };
 	for (int i = 0; i < 2; ++i)
@@ -421,17 +467,17 @@ static bool poly_may_intersect(const struct qchunk_region *r, const struct qchun
 			qchunk__vec(corner_lon[i], corner_lat[j], v);
 			bool in = true;
 			for (int k = 0; k < n && in; ++k)
-				in = dot(v, r->u.poly.edge[k]) >= -EPS_DOT;
+				in = dot(v, edge[k]) >= -EPS_DOT;
 			if (in)
 				return true;
 		}
 	bool full = b->lon_max - b->lon_min >= 360.0;
 	for (int i = 0; i < n; ++i) {
 		double a[3], c[3];
-		const double *e = r->u.poly.edge[i];
+		const double *e = edge[i];
 		int j = (i + 1) % n;
-		qchunk__vec(r->u.poly.lon[i], r->u.poly.lat[i], a);
-		qchunk__vec(r->u.poly.lon[j], r->u.poly.lat[j], c);
+		qchunk__vec(plon[i], plat[i], a);
+		qchunk__vec(plon[j], plat[j], c);
 		if (edge_meets_parallel(a, c, e, b->lat_min, b->lon_min, b->lon_max) ||
 		    edge_meets_parallel(a, c, e, b->lat_max, b->lon_min, b->lon_max))
 			return true;
@@ -456,10 +502,15 @@ bool qchunk_region_may_intersect(const struct qchunk_region *r, const struct qch
 	case QCHUNK_REGION_CIRCLE:
 		return circle_may_intersect(r->u.circle.lon, r->u.circle.lat, r->u.circle.radius, b);
 	case QCHUNK_REGION_ELLIPSE:
-		return circle_may_intersect(r->u.ellipse.lon, r->u.ellipse.lat,
-					    r->u.ellipse.semi_major / 3600.0, b);
+		if (!circle_may_intersect(r->u.ellipse.lon, r->u.ellipse.lat,
+					  r->u.ellipse.semi_major / 3600.0, b))
+			return false;
+		return r->u.ellipse.bn == 0 ||
+		       poly_may_intersect(r->u.ellipse.bn, r->u.ellipse.blon, r->u.ellipse.blat,
+					  (const double (*)[3])r->u.ellipse.bedge, b);
 	case QCHUNK_REGION_POLY:
-		return poly_may_intersect(r, b);
+		return poly_may_intersect(r->u.poly.n, r->u.poly.lon, r->u.poly.lat,
+					  (const double (*)[3])r->u.poly.edge, b);
 	}
 	return true;
 }

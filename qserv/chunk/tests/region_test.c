@@ -203,6 +203,12 @@ TEST(cover_never_misses)
 		rc = check_cover(_metadata, c, &r, clon, clat, size * 1.2);
 		ASSERT_GE(rc, 0);
 		total += rc;
+		/* an elongated one: 10:1 */
+		ASSERT_EQ(0, qchunk_region_ellipse(&r, clon, clat, size * 3600, size * 360,
+						   frand(0, 360), NULL, 0));
+		rc = check_cover(_metadata, c, &r, clon, clat, size * 1.2);
+		ASSERT_GE(rc, 0);
+		total += rc;
 		double blat0 = fmax(clat - size, -90), blat1 = fmin(clat + size, 90);
 		ASSERT_EQ(0, qchunk_region_box(&r, clon - size, blat0, clon + size, blat1, NULL, 0));
 		rc = check_cover(_metadata, c, &r, clon, clat, size * 1.5);
@@ -250,6 +256,19 @@ TEST(cover_is_tight)
 	ASSERT_EQ(0, qchunk_chunks_in(c, &r, &ids));
 	ASSERT_EQ(1, ids.n);
 	EXPECT_EQ(7141, ids.v[0]);
+	qchunk_ids_free(&ids);
+	/* a 10 x 0.1 deg ellipse along the equator stays in the equatorial
+	 * stripe (chunks 7140..7308), unlike its 10 deg bounding circle */
+	ASSERT_EQ(0, qchunk_region_ellipse(&r, 10, 0, 36000, 360, 90, NULL, 0));
+	ASSERT_EQ(0, qchunk_chunks_in(c, &r, &ids));
+	EXPECT_GE(ids.n, 9);
+	EXPECT_LE(ids.n, 12);
+	for (size_t i = 0; i < ids.n; ++i)
+		EXPECT_EQ(42, ids.v[i] / 170);
+	qchunk_ids_free(&ids);
+	ASSERT_EQ(0, qchunk_region_circle(&r, 10, 0, 10, NULL, 0));
+	ASSERT_EQ(0, qchunk_chunks_in(c, &r, &ids));
+	EXPECT_GT(ids.n, 60);
 	qchunk_ids_free(&ids);
 	/* whole sky */
 	ASSERT_EQ(0, qchunk_region_box(&r, 0, -90, 360, 90, NULL, 0));
@@ -310,6 +329,32 @@ TEST(box_cover_matches_brute_force)
 	}
 	qchunk_ids_free(&all);
 	qchunk_free(c);
+}
+
+/* The 16-gon around an ellipse contains every point of the ellipse. */
+TEST(ellipse_bound_contains_ellipse)
+{
+	srand(13);
+	int inside = 0;
+	for (int k = 0; k < 50; ++k) {
+		struct qchunk_region e, p;
+		double clon = frand(0, 360), clat = frand(-90, 90), M = frand(1, 36000);
+		double m = M * frand(0.01, 1.0);
+		ASSERT_EQ(0, qchunk_region_ellipse(&e, clon, clat, M, m, frand(-360, 360), NULL, 0));
+		ASSERT_EQ(16, e.u.ellipse.bn);
+		ASSERT_EQ(0, qchunk_region_poly(&p, e.u.ellipse.blon, e.u.ellipse.blat, 16, NULL, 0));
+		double d = M / 3600.0 * 1.1;
+		for (int i = 0; i < 2000; ++i) {
+			double lat = fmax(-90, fmin(90, clat + frand(-d, d)));
+			double lon = clon + frand(-d, d) / fmax(cos(lat * M_PI / 180), 1e-3);
+			if (!qchunk_region_contains(&e, lon, lat))
+				continue;
+			inside++;
+			ASSERT_TRUE(qchunk_region_contains(&p, lon, lat))
+				TH_LOG("ellipse %g %g %g %g: point %g %g outside its bound", clon, clat, M, m, lon, lat);
+		}
+	}
+	ASSERT_GT(inside, 5000);
 }
 
 TEST_HARNESS_MAIN
