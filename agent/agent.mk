@@ -1,5 +1,5 @@
 # agent.mk: qagent, the node agent, and its unit tests.
-AGENT_SRCS := agent/bootmedium.c agent/config.c agent/disks.c agent/inventory.c agent/net.c agent/power.c agent/status.c \
+AGENT_SRCS := agent/bootmedium.c agent/config.c agent/disks.c agent/inventory.c agent/mariadb.c agent/net.c agent/power.c agent/status.c \
 	agent/supervise.c
 AGENT_LDLIBS := -lblkid -lfdisk -ljansson -lmnl -lmicrohttpd -lpthread
 AGENT_ARCHIVES := libqstorage.a libqcommon.a

@@ -11,16 +11,20 @@
 #include "storage/qstorage.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/fs.h>
 
 static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
 {
@@ -200,4 +204,168 @@ int bootmedium_open(struct bootmedium *bm, const char *sysfs_root, const char *d
 	if (r < 0)
 		return r;
 	return bootmedium_mount(bm, mountpoint, err, errlen);
+}
+
+/* End of the medium's partitioned area in bytes: the end of its last
+ * partition plus 1 MiB (where the image keeps its backup GPT). */
+static int medium_end(const char *sysfs_root, const char *disk, uint64_t *ret_end)
+{
+	struct dirent **parts;
+	char path[800];
+	uint64_t end = 0;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/block/%s", sysfs_root, disk);
+	n = scandir(path, &parts, only_visible, alphasort);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		unsigned long long start = 0, size = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/block/%s/%s/start", sysfs_root, disk, parts[i]->d_name);
+		f = fopen(path, "re");
+		if (f) {
+			if (fscanf(f, "%llu", &start) != 1)
+				start = 0;
+			fclose(f);
+			snprintf(path, sizeof(path), "%s/block/%s/%s/size", sysfs_root, disk,
+				 parts[i]->d_name);
+			f = fopen(path, "re");
+			if (f && fscanf(f, "%llu", &size) == 1 && (start + size) * 512 > end)
+				end = (start + size) * 512;
+			if (f)
+				fclose(f);
+		}
+		free(parts[i]);
+	}
+	free(parts);
+	if (!end)
+		return -ENOENT;
+	*ret_end = end + 1024 * 1024;
+	return 0;
+}
+
+/* Copies len bytes from src to dst (both block devices or files). */
+static int copy_bytes(const char *src, const char *dst, uint64_t len, char *err, size_t errlen)
+{
+	size_t chunk = 1024 * 1024;
+	char *buf = malloc(chunk);
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out = open(dst, O_WRONLY | O_CLOEXEC | O_EXCL);
+	int r = 0;
+
+	if (!buf || in < 0 || out < 0) {
+		r = fail(err, errlen, buf ? -errno : -ENOMEM, "open %s: %s", in < 0 ? src : dst,
+			 strerror(errno));
+		goto out;
+	}
+	for (uint64_t done = 0; done < len;) {
+		size_t want = len - done < chunk ? (size_t)(len - done) : chunk;
+		ssize_t got = pread(in, buf, want, (off_t)done);
+
+		if (got <= 0) {
+			r = fail(err, errlen, got < 0 ? -errno : -EIO, "read %s at %llu: %s", src,
+				 (unsigned long long)done, got < 0 ? strerror(errno) : "short read");
+			goto out;
+		}
+		if (pwrite(out, buf, (size_t)got, (off_t)done) != got) {
+			r = fail(err, errlen, -EIO, "write %s at %llu: %s", dst,
+				 (unsigned long long)done, strerror(errno));
+			goto out;
+		}
+		done += (uint64_t)got;
+	}
+	if (fsync(out) < 0)
+		r = fail(err, errlen, -errno, "fsync %s: %s", dst, strerror(errno));
+	else
+		ioctl(out, BLKRRPART); /* a regular file (tests) has no partitions to re-read */
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(buf);
+	return r;
+}
+
+/* The one disk matching selector, other than skip (*ret_skip_matches says
+ * whether skip matches too); -ENOENT/-E2BIG otherwise. */
+static int install_target(const char *sysfs_root, const char *selector, const char *skip,
+			  struct qstorage_disk *ret, bool *ret_skip_matches, char *err, size_t errlen)
+{
+	struct qstorage_selector *sel = NULL;
+	struct qstorage_disk *disks = NULL;
+	size_t n = 0, errpos = 0, matches = 0;
+	char names[256] = "";
+	int r;
+
+	r = qstorage_selector_parse(selector, &sel, &errpos, err, errlen);
+	if (r < 0)
+		return r;
+	r = qstorage_discover(sysfs_root, 0, &disks, &n, err, errlen);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (!qstorage_selector_match(sel, &disks[i]))
+			continue;
+		if (!strcmp(disks[i].name, skip)) {
+			*ret_skip_matches = true;
+			continue;
+		}
+		if (matches++ == 0)
+			*ret = disks[i];
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), " %s", disks[i].name);
+	}
+	qstorage_disks_free(disks, n);
+	qstorage_selector_free(sel);
+	if (r < 0)
+		return r;
+	if (matches == 0)
+		return fail(err, errlen, -ENOENT, "no disk matches install=%s", selector);
+	if (matches > 1)
+		return fail(err, errlen, -E2BIG, "install=%s matches several disks:%s", selector, names);
+	return 0;
+}
+
+int bootmedium_install(const struct bootmedium *bm, const char *sysfs_root, const char *dev_root,
+		       const char *selector, char *ret_target, size_t target_size, char *err,
+		       size_t errlen)
+{
+	struct qstorage_disk target;
+	struct qstorage_probe probe;
+	struct bootmedium there;
+	char src[96], dst[96];
+	bool medium_matches = false;
+	uint64_t end = 0;
+	int r;
+
+	if (!bm->disk[0])
+		return fail(err, errlen, -ENODEV, "no boot medium to install from");
+	r = install_target(sysfs_root, selector, bm->disk, &target, &medium_matches, err, errlen);
+	if (r == -ENOENT && medium_matches)
+		return fail(err, errlen, 1, "booted from %s, the disk install= selects", bm->disk);
+	if (r < 0)
+		return r;
+	if (find_on_disk(sysfs_root, dev_root, target.name, bm->label, &there) == 0)
+		return fail(err, errlen, 1, "%s already holds a %s partition (%s)", target.name,
+			    bm->label, there.part);
+	snprintf(dst, sizeof(dst), "%s/%s", dev_root, target.name);
+	snprintf(src, sizeof(src), "%s/%s", dev_root, bm->disk);
+	r = qstorage_probe_disk(dst, &probe, err, errlen);
+	if (r < 0)
+		return r;
+	if (probe.content != QSTORAGE_CONTENT_BLANK)
+		return fail(err, errlen, -EEXIST, "%s (%s) is not blank (%s): not installing", target.name,
+			    target.id, probe.signature[0] ? probe.signature : "data");
+	r = medium_end(sysfs_root, bm->disk, &end);
+	if (r < 0)
+		return fail(err, errlen, r, "%s: no partitions in sysfs", bm->disk);
+	if (end > target.size_bytes)
+		return fail(err, errlen, -ENOSPC, "%s has %llu bytes, the boot files need %llu",
+			    target.name, (unsigned long long)target.size_bytes,
+			    (unsigned long long)end);
+	r = copy_bytes(src, dst, end, err, errlen);
+	if (r < 0)
+		return r;
+	snprintf(ret_target, target_size, "%s", target.name);
+	return 0;
 }

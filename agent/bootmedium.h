@@ -55,4 +55,19 @@ int bootmedium_open(struct bootmedium *bm, const char *sysfs_root, const char *d
 		    const char *cmdline_path, const char *mountpoint, unsigned wait_ms, char *err,
 		    size_t errlen);
 
+/* Installs the boot medium onto an internal disk (`install=SELECTOR`): the
+ * one disk of sysfs_root matching selector, other than bm->disk, gets a
+ * byte copy of the medium's partitioned area (protective MBR with its boot
+ * code, GPT, QSERVCONF with the current qserv.conf, the ESP with both
+ * loaders and the boot files), then the kernel re-reads its partitions.
+ * The target must be blank (libqstorage's probe: no signature, zero first
+ * and last MiB), is opened O_EXCL, and must be big enough.  Returns 0 when
+ * written (ret_target = its kernel name), 1 when there is nothing to do
+ * (the medium is that disk, or the disk already holds a QSERVCONF
+ * partition: err says which), negative errno otherwise (no match, several
+ * matches, foreign content, I/O). */
+int bootmedium_install(const struct bootmedium *bm, const char *sysfs_root, const char *dev_root,
+		       const char *selector, char *ret_target, size_t target_size, char *err,
+		       size_t errlen);
+
 #endif

@@ -34,8 +34,19 @@ static void provision(struct agent_disks *d)
 		log_error("storage: %s", err);
 		return;
 	}
-	for (size_t i = 0; i < next->n; i++)
-		log_disk(&next->disks[i], find(d->report, next->disks[i].id));
+	for (size_t i = 0; i < next->n; i++) {
+		struct qstorage_disk *n = &next->disks[i];
+		const struct qstorage_disk *old = find(d->report, n->id);
+
+		/* A disk provisioned earlier in this boot stays "provisioned-now"
+		 * when a later rescan finds it ours and mounted. */
+		if (old && old->state == QSTORAGE_PROVISIONED_NOW && n->state == QSTORAGE_OURS_MOUNTED &&
+		    !strcmp(old->mountpoint, n->mountpoint)) {
+			n->state = QSTORAGE_PROVISIONED_NOW;
+			memcpy(n->reason, old->reason, sizeof(n->reason));
+		}
+		log_disk(n, old);
+	}
 	if (next->warning[0] && (!d->report || strcmp(next->warning, d->report->warning)))
 		log_warn("storage: %s", next->warning);
 	if (next->mariadb_dir[0] && (!d->report || strcmp(next->mariadb_dir, d->report->mariadb_dir)))

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "disks.h"
 #include "inventory.h"
+#include "mariadb.h"
 #include "net.h"
 #include "power.h"
 #include "status.h"
@@ -52,6 +53,8 @@ struct agent {
 	struct power_buttons power;
 	struct bootmedium boot;
 	uint64_t start_ms;
+	bool mariadb_started, mariadb_ready;
+	char mariadb_dir[256];
 };
 
 static void warn_config(void *ctx, const char *src, int pos, const char *msg)
@@ -121,6 +124,23 @@ static void open_boot_medium(struct agent *a)
 		a->conf_path = a->boot.conf_path;
 }
 
+/* install=SELECTOR: copies the boot medium onto that internal disk, before
+ * the storage pass could take it for data (bootmedium_install). */
+static void install_boot_files(struct agent *a)
+{
+	char target[32], err[256];
+	int r = bootmedium_install(&a->boot, a->sysfs, "/dev", a->cfg.install, target, sizeof(target),
+				   err, sizeof(err));
+
+	if (r < 0)
+		log_error("install: %s", err);
+	else if (r > 0)
+		log_info("install: nothing to do: %s", err);
+	else
+		log_info("install: boot medium %s copied to %s; the node boots from it without the stick",
+			 a->boot.disk, target);
+}
+
 /* SMBIOS product UUID; else a random one kept for this boot (the agent
  * issue keeps it on the node's own disk). */
 static void read_identity(struct agent *a)
@@ -162,6 +182,53 @@ static json_t *nics_json(const struct inventory *inv)
 	return nics;
 }
 
+/* The role daemon, once MariaDB answers.  Until the Qserv role daemons are
+ * in the image, MariaDB is supervised alone. */
+static void start_role(struct agent *a)
+{
+	const struct qstorage_report *r = a->disks.report;
+	const char *staging = r && r->staging_dir[0] ? r->staging_dir : "/tmp";
+
+	if (a->cfg.role == ROLE_WORKER && access("/usr/bin/qserv-worker", X_OK) == 0) {
+		char *argv[] = { "/usr/bin/qserv-worker", "--socket", MARIADB_SOCKET, "--staging",
+				 (char *)staging, "--id", a->hostname, NULL };
+
+		sup_add(&a->sup, "qserv-worker", argv);
+	}
+}
+
+static void start_mariadb(struct agent *a)
+{
+	const char *dir = disks_mariadb_dir(&a->disks);
+	char *argv[] = { MARIADB_RUN, a->mariadb_dir, NULL };
+
+	if (a->host_mode || a->cfg.role == ROLE_NONE || access(MARIADB_RUN, X_OK) < 0)
+		return;
+	if (!dir) {
+		log_error("mariadb: the storage pass chose no data directory; not starting");
+		return;
+	}
+	snprintf(a->mariadb_dir, sizeof(a->mariadb_dir), "%s", dir);
+	if (sup_add(&a->sup, "mariadb", argv) >= 0) {
+		a->mariadb_started = true;
+		log_info("mariadb: data directory %s", a->mariadb_dir);
+	}
+}
+
+static void check_mariadb(struct agent *a)
+{
+	char err[256];
+
+	if (!a->mariadb_started || a->mariadb_ready || !mariadb_answers(MARIADB_SOCKET, 50))
+		return;
+	a->mariadb_ready = true;
+	log_info("mariadb: ready on %s", MARIADB_SOCKET);
+	if (mariadb_apply_sql(MARIADB_SOCKET, a->mariadb_dir, err, sizeof(err)) < 0)
+		log_error("mariadb: %s", err);
+	start_role(a);
+	sup_tick(&a->sup, sup_now_ms());
+}
+
 static void publish(struct agent *a)
 {
 	uint64_t now = sup_now_ms();
@@ -173,14 +240,16 @@ static void publish(struct agent *a)
 	if (!a->status)
 		return;
 	inventory_refresh_nics(&a->inv, a->sysfs);
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:o, s:o, s:i, s:I, s:o, s:o, s:o, s:i}",
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:o, s:o, s:i, s:I, s:o, s:o, s:o, s:{s:s, s:b}, s:i}",
 		"version", AGENT_VERSION, "uuid", a->uuid, "role", config_role_name(a->cfg.role),
 		"hostname", a->hostname, "uptime_s", (json_int_t)(now / 1000),
 		"agent_start_s", a->start_ms / 1000.0,
 		"addresses", addresses_json(&a->inv), "nics", nics_json(&a->inv),
 		"cpus", a->inv.cpus, "mem_bytes", (json_int_t)a->inv.mem_bytes,
 		"disks", disks_json(&a->disks), "storage", disks_storage_json(&a->disks),
-		"processes", sup_json(&a->sup, now), "config_problems", a->config_problems);
+		"processes", sup_json(&a->sup, now),
+		"mariadb", "dir", a->mariadb_dir, "ready", a->mariadb_ready,
+		"config_problems", a->config_problems);
 	json_object_set_new(doc, "cluster", json_string(a->cfg.cluster));
 	json_object_set_new(doc, "boot_medium", a->boot.disk[0] ? json_string(a->boot.disk) : json_null());
 	json = json_dumps(doc, JSON_COMPACT);
@@ -323,6 +392,7 @@ static int event_loop(struct agent *a)
 		}
 		if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
 			sup_tick(&a->sup, sup_now_ms());
+			check_mariadb(a);
 			publish(a);
 		}
 		if (pfd[2].revents & POLLIN)
@@ -443,11 +513,14 @@ int main(int argc, char **argv)
 
 	/* Disks after the status server, so a long first provisioning is
 	 * visible from outside.  Host mode only discovers. */
+	if (!a.host_mode && a.cfg.install[0])
+		install_boot_files(&a);
 	a.disks.provision = !a.host_mode;
 	a.disks.opts = (struct qstorage_opts){ .sysfs_root = a.sysfs, .selector = a.cfg.disks,
 		.wipe = a.cfg.wipe, .node_uuid = a.uuid, .flags = QSTORAGE_F_TMPFS,
 		.boot_device = a.boot.disk };
 	disks_start(&a.disks);
+	start_mariadb(&a);
 	sup_tick(&a.sup, sup_now_ms());
 	publish(&a);
 

@@ -5,3 +5,4 @@ BENCHES += qemu-tests/bench_boot.sh
 .PHONY: bench-boot
 bench-boot: image
 	@qemu-tests/bench_boot.sh
+QEMU_TESTS += qemu-tests/mariadb_node.sh

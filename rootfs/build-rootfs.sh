@@ -96,6 +96,7 @@ for f in "$@"; do
 	case "$f" in
 	*/qagent) dst=$root/usr/sbin/qagent ;;
 	*.so) dst=$root/usr/lib/mysql/plugin/$(basename "$f") ;;
+	*/scisql/install.sql) dst=$root/usr/share/mysql/qserv_scisql.sql ;;
 	*.sql) dst=$root/usr/share/mysql/$(basename "$f") ;;
 	*) dst=$root/usr/bin/$(basename "$f") ;;
 	esac

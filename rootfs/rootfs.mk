@@ -1,8 +1,12 @@
 # rootfs.mk: the kernel and the initramfs, i.e. the boot files of the image.
 #
-# IMAGE_FILES are the project files that go into the image; components add
-# theirs with `IMAGE_FILES += build/bin/x` in their own .mk.
-IMAGE_FILES += $(BUILD)/bin/qagent
+# IMAGE_FILES are the project files that go into the image: the node's
+# programs that exist in this tree, the scisql UDF plugin and its install SQL
+# (applied by mariadb-run on a new data directory).  Expanded late
+# (.SECONDEXPANSION), so every component's .mk has been read by then.
+IMAGE_PROGRAMS := qagent qstorage qservctl qserv-worker qserv-czar qserv-controller
+IMAGE_FILES = $(filter $(addprefix $(BUILD)/bin/,$(IMAGE_PROGRAMS)),$(BINS)) \
+	$(filter %/qserv_scisql.so,$(LIBS_BUILT)) $(wildcard qserv/scisql/install.sql)
 IMAGES := $(BUILD)/images
 KERNEL_FRAGMENTS := $(wildcard kernel-config/*.config)
 
@@ -14,7 +18,8 @@ initramfs: $(IMAGES)/qserv-node.initramfs
 $(IMAGES)/qserv-node.vmlinuz: $(KERNEL_FRAGMENTS) kernel-config/build-kernel.sh
 	kernel-config/build-kernel.sh $(BUILD) $@
 
-$(IMAGES)/qserv-node.initramfs: $(IMAGE_FILES) rootfs/build-rootfs.sh rootfs/packages.txt $(shell find rootfs/skel -type f)
+.SECONDEXPANSION:
+$(IMAGES)/qserv-node.initramfs: $$(IMAGE_FILES) rootfs/build-rootfs.sh rootfs/packages.txt $(shell find rootfs/skel -type f)
 	rootfs/build-rootfs.sh $(BUILD) $@ $(IMAGE_FILES)
 	echo $(abspath $(IMAGE_FILES)) > $(IMAGES)/image-files.txt
 
