@@ -147,6 +147,10 @@ int qchunk_new(int32_t num_stripes, int32_t num_sub_stripes, double overlap,
 		qchunk_errf(err, errlen, "The number of stripes and sub-stripes per stripe must be positive.");
 		return -EINVAL;
 	}
+	if (2 * (int64_t)num_stripes * num_stripes > INT32_MAX) {
+		qchunk_errf(err, errlen, "Too many stripes: chunk ids would not fit 32 bits.");
+		return -EINVAL;
+	}
 	if ((int64_t)num_stripes * num_sub_stripes > 180 * 3600) {
 		qchunk_errf(err, errlen, "Sub-stripes are too small (more than 648000 sub-stripes).");
 		return -EINVAL;

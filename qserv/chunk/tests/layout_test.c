@@ -158,6 +158,8 @@ TEST(parameter_checks)
 	EXPECT_EQ(-EINVAL, qchunk_new(85, 12, 0.2, &c, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "sub-stripe height"));
 	EXPECT_EQ(-EINVAL, qchunk_new(85, 12, NAN, &c, err, sizeof(err)));
+	EXPECT_EQ(-EINVAL, qchunk_new(40000, 1, 0.0, &c, err, sizeof(err)));	/* ids overflow */
+	EXPECT_EQ(-EINVAL, qchunk_new(1000, 1000, 0.0, &c, err, sizeof(err)));	/* < 1" sub-stripes */
 	/* output untouched on failure */
 	EXPECT_EQ((struct qchunk *)0x1, c);
 	c = NULL;
