@@ -13,6 +13,7 @@
 #include "merge.h"
 #include "myproto.h"
 #include "relay.h"
+#include "schema.h"
 #include "session.h"
 
 #define DUMMY_CHUNK 1234567890     /* exists, empty, on every worker (Qserv's) */
@@ -38,6 +39,9 @@ struct meta *exec_meta(struct czar *cz, char *err, size_t errlen)
 	}
 	bc = backend_get(cz->backend, err, errlen);
 	if (bc && meta_load(bc->my, &fresh, err, errlen) == 0) {
+		char why[256];
+		if (schema_sync(bc->my, fresh, why, sizeof(why)) > 0 && !cz->meta)
+			snprintf(err, errlen, "some tables are not mirrored on the czar: %s", why);
 		meta_unref(cz->meta);
 		cz->meta = fresh;
 		cz->meta_ms = now_ms();

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 struct meta *meta_new(void)
 {
 	struct meta *m = calloc(1, sizeof(*m));
@@ -28,6 +30,14 @@ void meta_unref(struct meta *m)
 	if (!m || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_SEQ_CST) > 0)
 		return;
 	for (i = 0; i < m->ndbs; i++) {
+		size_t k;
+		for (k = 0; k < m->dbs[i].ntables; k++) {
+			size_t c;
+			for (c = 0; c < m->dbs[i].tables[k].ncols; c++)
+				free(m->dbs[i].tables[k].cols[c]);
+			free(m->dbs[i].tables[k].cols);
+			free(m->dbs[i].tables[k].schema_json);
+		}
 		qchunk_free(m->dbs[i].chunker);
 		free(m->dbs[i].tables);
 		free(m->dbs[i].chunks);
@@ -80,6 +90,36 @@ struct meta_table *meta_add_table(struct meta_db *d, const char *name)
 	copy(t->chunk_key, sizeof(t->chunk_key), "chunkId");
 	copy(t->sub_chunk_key, sizeof(t->sub_chunk_key), "subChunkId");
 	return t;
+}
+
+int meta_table_schema(struct meta_table *t, const char *schema_json)
+{
+	json_error_t je;
+	json_t *j = json_loads(schema_json, 0, &je), *c;
+	size_t i;
+
+	if (!j || !json_is_array(j)) {
+		json_decref(j);
+		return -EINVAL;
+	}
+	t->schema_json = strdup(schema_json);
+	t->cols = calloc(json_array_size(j) + 1, sizeof(*t->cols));
+	if (!t->schema_json || !t->cols) {
+		json_decref(j);
+		return -ENOMEM;
+	}
+	json_array_foreach(j, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		if (!name)
+			continue;
+		if (!(t->cols[t->ncols] = strdup(name))) {
+			json_decref(j);
+			return -ENOMEM;
+		}
+		t->ncols++;
+	}
+	json_decref(j);
+	return 0;
 }
 
 int meta_add_worker(struct meta *m, const char *id, const char *host, int port)
@@ -221,7 +261,7 @@ int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
 			goto fail;
 	mysql_free_result(r);
 	if (!(r = query(my, "SELECT db, name, is_partitioned, is_director, director_table, director_key, "
-			    "latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key FROM qservMeta.tables "
+			    "latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key, schema_json FROM qservMeta.tables "
 			    "ORDER BY db, name", err, errlen)))
 		goto fail;
 	while ((row = mysql_fetch_row(r))) {
@@ -241,6 +281,8 @@ int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
 			copy(t->chunk_key, sizeof(t->chunk_key), row[8]);
 		if (row[9] && *row[9])
 			copy(t->sub_chunk_key, sizeof(t->sub_chunk_key), row[9]);
+		if (row[10] && meta_table_schema(t, row[10]) == -ENOMEM)
+			goto oom;
 		if (t->director && !t->director_table[0])
 			copy(t->director_table, sizeof(t->director_table), t->name);
 	}

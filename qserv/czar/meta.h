@@ -25,6 +25,9 @@ struct meta_table {
 	char director_key[65];       /* directors: unique id; children: foreign key */
 	char lat_key[65], lon_key[65];
 	char chunk_key[65], sub_chunk_key[65];
+	char *schema_json;           /* [{"name":..,"type":..},...] as registered (owned) */
+	char **cols;                 /* its column names, in order (owned; NULL if unknown) */
+	size_t ncols;
 };
 
 struct meta_chunk {
@@ -69,6 +72,8 @@ struct meta *meta_new(void);
 struct meta_db *meta_add_db(struct meta *m, const char *name, int32_t s, int32_t ss, double overlap,
 			    char *err, size_t errlen);
 struct meta_table *meta_add_table(struct meta_db *d, const char *name);
+/* Sets t's schema (and column names) from the registered JSON. 0, -EINVAL, -ENOMEM. */
+int meta_table_schema(struct meta_table *t, const char *schema_json);
 int meta_add_worker(struct meta *m, const char *id, const char *host, int port);
 int meta_add_chunk(struct meta_db *d, int32_t chunk, unsigned worker);
 /* Sorts chunk lists; call once after the last meta_add_chunk. */

@@ -966,6 +966,98 @@ static int plan_rows(struct ctx *c, struct sql_select *wk)
 	return c->p->merge_sql ? 0 : -1;
 }
 
+/* SELECT * and t.* become the registered columns, so the worker's own
+ * column (qserv_trans_id) stays hidden and merges can name every column.
+ * USING columns come first and once, as MariaDB orders them. */
+static int in_list(const char *const *v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(v[i], s))
+			return 1;
+	return 0;
+}
+
+static int push_col(struct ctx *c, struct sql_item *v, size_t *n, size_t cap, const char *table, const char *name)
+{
+	if (*n >= cap) {
+		fail(c, ER_TOO_MANY_FIELDS, "Too many columns");
+		return -1;
+	}
+	memset(&v[*n], 0, sizeof(v[*n]));
+	if (!(v[*n].e = col(c, table, name)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static int expand_stars(struct ctx *c)
+{
+	struct sql_select *s = c->s;
+	struct sql_item *v;
+	size_t i, k, t, n = 0, cap = MAX_COLS;
+	const char *using_all[64];
+	size_t nusing = 0;
+
+	for (i = 0; i < s->nitems; i++)
+		if (s->items[i].e->kind == SQL_E_STAR ||
+		    (s->items[i].e->kind == SQL_E_COL && !strcmp(s->items[i].e->name, "*")))
+			break;
+	if (i == s->nitems)
+		return 0;
+	for (t = 0; t < c->nrefs; t++)
+		if (!c->refs[t].mt->cols)
+			return 0;            /* schema unknown: leave * to the workers */
+	for (t = 1; t < c->nrefs; t++)
+		for (k = 0; k < c->refs[t].t->nusing && nusing < 64; k++)
+			using_all[nusing++] = c->refs[t].t->using_cols[k];
+	v = sql_alloc(c->a, cap * sizeof(*v));
+	if (!v)
+		return oom(c), -1;
+	for (i = 0; i < s->nitems; i++) {
+		const struct sql_expr *e = s->items[i].e;
+		if (e->kind == SQL_E_STAR) {
+			const struct meta_table *m0 = c->refs[0].mt;
+			for (k = 0; k < m0->ncols; k++)      /* coalesced USING columns first */
+				if (in_list(using_all, nusing, m0->cols[k]) &&
+				    push_col(c, v, &n, cap, c->refs[0].qname, m0->cols[k]) < 0)
+					return -1;
+			for (t = 0; t < c->nrefs; t++) {
+				const struct meta_table *mt = c->refs[t].mt;
+				for (k = 0; k < mt->ncols; k++) {
+					if (t == 0 && in_list(using_all, nusing, mt->cols[k]))
+						continue;
+					if (t > 0 && in_list(c->refs[t].t->using_cols, c->refs[t].t->nusing, mt->cols[k]))
+						continue;
+					if (push_col(c, v, &n, cap, c->refs[t].qname, mt->cols[k]) < 0)
+						return -1;
+				}
+			}
+		} else if (e->kind == SQL_E_COL && !strcmp(e->name, "*")) {
+			for (t = 0; t < c->nrefs; t++)
+				if (!strcmp(c->refs[t].qname, e->table))
+					break;
+			if (t == c->nrefs) {
+				fail(c, ER_BAD_TABLE_ERROR, "Unknown table '%s'", e->table);
+				return -1;
+			}
+			for (k = 0; k < c->refs[t].mt->ncols; k++)
+				if (push_col(c, v, &n, cap, c->refs[t].qname, c->refs[t].mt->cols[k]) < 0)
+					return -1;
+		} else {
+			if (n >= cap) {
+				fail(c, ER_TOO_MANY_FIELDS, "Too many columns");
+				return -1;
+			}
+			v[n++] = s->items[i];
+		}
+	}
+	s->items = v;
+	s->nitems = n;
+	return 0;
+}
+
 void plan_free(struct plan *p)
 {
 	if (!p)
@@ -1000,6 +1092,8 @@ static int plan_chunks(struct ctx *c)
 		c->p->chunks[i] = c->db->chunks[i].id;
 	c->p->nchunks = c->db->nchunks;
 
+	if (expand_stars(c) < 0)
+		return -1;
 	conjuncts(s->where, conj, &nconj, 256);
 	if (nconj == 256) {
 		fail(c, ER_NOT_SUPPORTED_YET, "Qserv does not support more than 255 AND terms in WHERE");

@@ -155,9 +155,12 @@ void query_run(struct sess *s, const char *sql, size_t len)
 		run_select(s, st, sql);
 		break;
 	case SQL_SHOW:
-	case SQL_DESCRIBE:
+	case SQL_DESCRIBE: {
+		char why[256];
+		meta_unref(exec_meta(s->cz, why, sizeof(why)));   /* mirror newly published schema */
 		relay_run(s, sql, len);
 		break;
+	}
 	case SQL_SHOW_PROCESSLIST:
 		processlist(s, st->show_full);
 		break;
@@ -195,5 +198,9 @@ void query_field_list(struct sess *s, const char *arg, size_t len)
 
 unsigned query_check_db(struct sess *s, const char *db)
 {
+	char why[256];
+	struct meta *m = exec_meta(s->cz, why, sizeof(why));   /* mirrors newly published databases */
+
+	meta_unref(m);
 	return relay_check_db(s, db);
 }

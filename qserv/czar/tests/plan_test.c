@@ -34,12 +34,16 @@ static struct meta *test_meta(void)
 	strcpy(t->director_key, "objectId");
 	strcpy(t->lon_key, "ra");
 	strcpy(t->lat_key, "decl");
+	meta_table_schema(t, "[{\"name\":\"objectId\",\"type\":\"BIGINT\"},{\"name\":\"ra\",\"type\":\"DOUBLE\"},"
+			     "{\"name\":\"decl\",\"type\":\"DOUBLE\"}]");
 	t = meta_add_table(d, "Source");
 	t->partitioned = 1;
 	strcpy(t->director_table, "Object");
 	strcpy(t->director_key, "objectId");
 	strcpy(t->lon_key, "ra");
 	strcpy(t->lat_key, "decl");
+	meta_table_schema(t, "[{\"name\":\"sourceId\",\"type\":\"BIGINT\"},{\"name\":\"objectId\",\"type\":\"BIGINT\"},"
+			     "{\"name\":\"flux\",\"type\":\"DOUBLE\"}]");
 	t = meta_add_table(d, "Filter");
 	qchunk_all_chunks(d->chunker, &all);
 	for (i = 0; i < all.n; i++)
@@ -134,6 +138,16 @@ static const struct { const char *sql, *want; } shapes[] = {
 	{ "SELECT scisql_angSep(ra, decl, 0, 0) AS d, ra*2 FROM Object",
 	  "WORKER: SELECT scisql_angSep(`ra`, `decl`, 0, 0) AS `d`, `ra` * 2 AS `ra*2` FROM `LSST`.`Object_%CC%` AS `Object`\n"
 	  "MERGE: (stream)" },
+	{ "SELECT * FROM Object JOIN Source USING (objectId) WHERE qserv_areaspec_box(0, 0, 1, 1)",
+	  "WORKER: SELECT `Object`.`objectId`, `Object`.`ra`, `Object`.`decl`, `Source`.`sourceId`, `Source`.`flux` "
+	  "FROM `LSST`.`Object_%CC%` AS `Object` JOIN `LSST`.`Source_%CC%` AS `Source` USING (`objectId`) WHERE "
+	  "scisql_s2PtInBox(`Object`.`ra`, `Object`.`decl`, 0, 0, 1, 1) = 1\nMERGE: (stream)" },
+	{ "SELECT s.*, o.ra FROM Object o, Source s WHERE o.objectId = s.objectId ORDER BY 1 LIMIT 2",
+	  "WORKER: SELECT `s`.`sourceId` AS `QS_C1`, `s`.`objectId` AS `QS_C2`, `s`.`flux` AS `QS_C3`, `o`.`ra` AS `QS_C4` "
+	  "FROM `LSST`.`Object_%CC%` AS `o`, `LSST`.`Source_%CC%` AS `s` WHERE `o`.`objectId` = `s`.`objectId` "
+	  "ORDER BY `s`.`sourceId` LIMIT 2\n"
+	  "MERGE: SELECT `QS_C1` AS `sourceId`, `QS_C2` AS `objectId`, `QS_C3` AS `flux`, `QS_C4` AS `ra` FROM `%RT%` "
+	  "ORDER BY 1 LIMIT 2" },
 	{ "SELECT * FROM information_schema.SCHEMATA", "LOCAL: SELECT * FROM `information_schema`.`SCHEMATA`" },
 };
 
