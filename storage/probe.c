@@ -115,6 +115,17 @@ static int all_zero(int fd, uint64_t off, size_t len)
 	return 1;
 }
 
+/* The whole disk's page cache is not kept coherent with writes made through
+ * its partitions (mkfs, a mounted filesystem): drop it, so a probe sees
+ * what is on the disk now, not what a probe saw before. */
+static void drop_cache(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode))
+		ioctl(fd, BLKFLSBUF, 0);
+}
+
 /* GPT: is it exactly one partition of our type?  Fills p when it is. */
 static int check_gpt(int fd, uint64_t size, struct qstorage_probe *p)
 {
@@ -177,6 +188,7 @@ int qstorage_probe_disk(const char *dev_path, struct qstorage_probe *ret_probe, 
 		qs_err(err, errlen, r, "%s: size: %s", dev_path, strerror(-r));
 		goto out;
 	}
+	drop_cache(fd);
 	r = signature_at(fd, 0, 0, true, p.signature, sizeof(p.signature), NULL, 0);
 	if (r < 0) {
 		qs_err(err, errlen, r, "%s: libblkid probe failed", dev_path);
@@ -235,6 +247,7 @@ int qstorage_probe_fs(const char *dev_path, char *ret_type, size_t typelen, char
 	fd = open(dev_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return qs_err(err, errlen, -errno, "%s: %s", dev_path, strerror(errno));
+	drop_cache(fd);
 	r = signature_at(fd, 0, 0, false, type, sizeof(type), label, sizeof(label));
 	close(fd);
 	if (r < 0)

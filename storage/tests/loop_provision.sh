@@ -108,7 +108,8 @@ tap_is "$(sha256sum < "$T/ext4.img")" "$SUM_EXT4" "ext4 disk still intact after 
 # wipe: refused while mounted, then a foreign disk wiped by id and provisioned
 qs wipe "loop:$T/ssd0.img" --yes > /dev/null 2> "$T/wipe.err"
 tap_ok "wipe refuses a mounted disk" grep -q "busy" "$T/wipe.err"
-tap_ok "wipe --yes of the foreign GPT by id" qs wipe "loop:$T/gpt.img" --yes > /dev/null 2>&1
+quiet() { "$@" > /dev/null 2>&1; }
+tap_ok "wipe --yes of the foreign GPT by id" quiet qs wipe "loop:$T/gpt.img" --yes
 qs --disks 'size >= 100M' apply --json > "$T/r4.json"
 tap_is "$(field "$T/r4.json" gpt state) $(field "$T/r4.json" gpt pool) $(field "$T/r4.json" gpt mountpoint)" \
 	"provisioned-now bulk $T/mnt/bulk1" "wiped disk provisioned into the next free index"
@@ -123,6 +124,7 @@ dsum() { blockdev --flushbufs "$1"; dd if="$1" iflag=direct bs=1M 2>/dev/null | 
 SUM_HDD=$(dsum "$HDD")
 qs --disks 'size >= 100M' apply --json > "$T/r5.json"
 tap_is "$(field "$T/r5.json" hdd0 state)" "error" "damaged disk of ours reported as error"
+tap_diag "$(field "$T/r5.json" hdd0 reason)"
 tap_is "$(dsum "$HDD")" "$SUM_HDD" "damaged disk left untouched"
 
 # a filesystem e2fsck -p cannot repair (root inode cleared): error, not reformatted
