@@ -11,6 +11,7 @@
 #include "storage/qstorage.h"
 
 #include <dirent.h>
+#include <libfdisk/libfdisk.h>
 #include <fcntl.h>
 #include <errno.h>
 #include <stdint.h>
@@ -246,13 +247,35 @@ static int medium_end(const char *sysfs_root, const char *disk, uint64_t *ret_en
 	return 0;
 }
 
+/* The copied GPT still says the disk ends where the medium ended: libfdisk
+ * rewrites it with the backup header and last usable LBA at the end of
+ * this disk (the protective MBR's boot code is kept). */
+static int relocate_gpt(int fd, const char *dst, char *err, size_t errlen)
+{
+	struct fdisk_context *cxt = fdisk_new_context();
+	int r;
+
+	if (!cxt)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	r = fdisk_assign_device_by_fd(cxt, fd, dst, 0);
+	if (r == 0 && !fdisk_is_labeltype(cxt, FDISK_DISKLABEL_GPT))
+		r = -EINVAL;
+	if (r == 0)
+		r = fdisk_write_disklabel(cxt);
+	if (r < 0)
+		fail(err, errlen, r, "%s: rewriting the copied GPT: %s", dst, strerror(-r));
+	fdisk_deassign_device(cxt, 1);
+	fdisk_unref_context(cxt);
+	return r < 0 ? r : 0;
+}
+
 /* Copies len bytes from src to dst (both block devices or files). */
 static int copy_bytes(const char *src, const char *dst, uint64_t len, char *err, size_t errlen)
 {
 	size_t chunk = 1024 * 1024;
 	char *buf = malloc(chunk);
 	int in = open(src, O_RDONLY | O_CLOEXEC);
-	int out = open(dst, O_WRONLY | O_CLOEXEC | O_EXCL);
+	int out = open(dst, O_RDWR | O_CLOEXEC | O_EXCL);
 	int r = 0;
 
 	if (!buf || in < 0 || out < 0) {
@@ -276,9 +299,14 @@ static int copy_bytes(const char *src, const char *dst, uint64_t len, char *err,
 		}
 		done += (uint64_t)got;
 	}
-	if (fsync(out) < 0)
+	if (fsync(out) < 0) {
 		r = fail(err, errlen, -errno, "fsync %s: %s", dst, strerror(errno));
-	else
+		goto out;
+	}
+	r = relocate_gpt(out, dst, err, errlen);
+	if (r == 0 && fsync(out) < 0)
+		r = fail(err, errlen, -errno, "fsync %s: %s", dst, strerror(errno));
+	if (r == 0)
 		ioctl(out, BLKRRPART); /* a regular file (tests) has no partitions to re-read */
 out:
 	if (in >= 0)

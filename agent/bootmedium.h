@@ -59,7 +59,9 @@ int bootmedium_open(struct bootmedium *bm, const char *sysfs_root, const char *d
  * one disk of sysfs_root matching selector, other than bm->disk, gets a
  * byte copy of the medium's partitioned area (protective MBR with its boot
  * code, GPT, QSERVCONF with the current qserv.conf, the ESP with both
- * loaders and the boot files), then the kernel re-reads its partitions.
+ * loaders and the boot files); libfdisk then moves the backup GPT to the
+ * end of the disk, and the kernel re-reads its partitions.  The medium's
+ * own files are not re-read: a later boot from the disk is what checks them.
  * The target must be blank (libqstorage's probe: no signature, zero first
  * and last MiB), is opened O_EXCL, and must be big enough.  Returns 0 when
  * written (ret_target = its kernel name), 1 when there is nothing to do

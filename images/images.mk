@@ -24,4 +24,5 @@ $(IMAGES_OUT)/pxe/boot.ipxe: images/boot.ipxe
 	@mkdir -p $(@D)
 	cp $< $@
 
-QEMU_TESTS += qemu-tests/usb_image.sh qemu-tests/usb_uefi.sh qemu-tests/usb_bios.sh qemu-tests/pxe_boot.sh
+QEMU_TESTS += qemu-tests/usb_image.sh qemu-tests/usb_uefi.sh qemu-tests/usb_bios.sh qemu-tests/usb_install.sh \
+	qemu-tests/pxe_boot.sh
