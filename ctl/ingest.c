@@ -24,6 +24,7 @@
 #include "ctl.h"
 #include "../qserv/controller/qhttpc.h"
 #include "../qserv/controller/qjson.h"
+#include "../qserv/worker/qlz4.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,9 +133,18 @@ static int add_job(struct ing *g, size_t t, const char *dir, const char *file, i
 	memset(j, 0, sizeof *j);
 	j->t = t, j->chunk = chunk, j->overlap = overlap;
 	snprintf(j->rel, sizeof j->rel, "%s%s%s", dir, *dir ? "/" : "", file);
-	char p[PATH_MAX * 2];
+	char p[PATH_MAX * 2 + 8];
 	snprintf(p, sizeof p, "%s/%s", g->dir, j->rel);
 	struct stat st;
+	if (access(p, F_OK) < 0) {
+		/* qserv-partition with out.lz4 writes chunk_<id>.txt.lz4 */
+		char z[PATH_MAX * 2 + 8];
+		snprintf(z, sizeof z, "%s.lz4", p);
+		if (access(z, F_OK) == 0) {
+			snprintf(p, sizeof p, "%s", z);
+			snprintf(j->rel + strlen(j->rel), sizeof j->rel - strlen(j->rel), ".lz4");
+		}
+	}
 	if (!realpath(p, j->path) || stat(j->path, &st) < 0) {
 		snprintf(err, errlen, "%s: %s (listed in metadata.json)", p, strerror(errno));
 		return -ENOENT;
@@ -235,12 +245,36 @@ static int read_dataset(struct ing *g, char *err, size_t errlen)
 	return 0;
 }
 
-/* Rows in a file: its line terminators (plus a last unterminated line). */
+struct nl {
+	unsigned long long n;
+	char last;
+};
+
+static int count_nl(void *ud, const char *data, size_t len)
+{
+	struct nl *c = ud;
+	for (const char *p = data, *end = data + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		c->n++;
+	c->last = data[len - 1];
+	return 0;
+}
+
+/* Rows in a file: its line terminators (plus a last unterminated line);
+ * LZ4-framed files are counted decompressed. */
 static int count_rows(const char *path, unsigned long long *ret)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (qlz4_is_frame(fd)) {
+		struct nl c = { 0, '\n' };
+		char err[256] = "";
+		int r = qlz4_stream(fd, count_nl, &c, err, sizeof err);
+		close(fd);
+		if (!r)
+			*ret = c.n + (c.last != '\n');
+		return r;
+	}
 	static __thread char buf[1 << 20];
 	unsigned long long n = 0;
 	char last = '\n';

@@ -3,7 +3,8 @@
  * Steps: check the transaction is open (and count the load in flight),
  * resolve the target table (T_<chunk>, TFullOverlap_<chunk> or regular T),
  * get the data as a local file (file:// as is, http:// downloaded into the
- * staging directory, CSV bodies already spooled there), check every row's
+ * staging directory, CSV bodies already spooled there; LZ4 frames, as
+ * qserv-partition writes with out.lz4, decompressed there), check every row's
  * field count (a bad file is rejected with its line number before any row
  * is loaded), record that the transaction touches the table and bulk-load
  * it with LOAD DATA LOCAL INFILE ... SET qserv_trans_id = <id>.  MariaDB warnings
@@ -13,6 +14,7 @@
  * transaction's rows) ends it. */
 #include "worker.h"
 #include "csvd.h"
+#include "qlz4.h"
 #include "../controller/qhttpc.h"
 
 #include <errno.h>
@@ -195,7 +197,7 @@ static void warnings(MYSQL *m, struct wcontrib *c, unsigned n)
 
 static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
 {
-	char err[1024], path[1100], target[160], dialect[256];
+	char err[1024], path[1100], target[160], dialect[256], plain[300] = "";
 	struct csvd d;
 	struct wtable t = { 0 };
 	int64_t t0 = worker_now_ms();
@@ -242,6 +244,24 @@ static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
 	struct stat st;
 	fstat(fd, &st);
 	c->num_bytes = (unsigned long long)st.st_size;
+	if (qlz4_is_frame(fd)) {
+		/* qserv-partition's out.lz4 output: decompress once into the staging area */
+		snprintf(plain, sizeof plain, "%s/contrib-%u.plain", w->staging, c->id);
+		int pfd = open(plain, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		r = pfd < 0 ? -errno : qlz4_decompress_fd(fd, pfd, NULL, err, sizeof err);
+		close(fd);
+		fd = pfd;
+		if (r) {
+			if (pfd < 0)
+				snprintf(err, sizeof err, "%s: %s", plain, strerror(-r));
+			if (fd >= 0)
+				close(fd);
+			fail(c, r == -EBADMSG ? 400 : 500, "cannot decompress the LZ4 contribution: %s", err);
+			goto out;
+		}
+		lseek(fd, 0, SEEK_SET);
+		snprintf(path, sizeof path, "%s", plain);
+	}
 	unsigned long long rows = 0;
 	r = csvd_check_fd(fd, &d, t.ncols, &rows, err, sizeof err);
 	close(fd);
@@ -283,6 +303,8 @@ static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
 	}
 	c->status = WC_FINISHED;
 out:
+	if (plain[0])
+		unlink(plain);
 	free(t.cols);
 }
 

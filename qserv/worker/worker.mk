@@ -1,8 +1,9 @@
 # worker.mk: qserv-worker (ingest API + chunk tables on the local MariaDB),
 # and libqingest.a, the HTTP/SQL/CSV pieces the worker, the controller and
 # `qservctl ingest` share.
-QINGEST_SRCS := qserv/worker/qhttp.c qserv/worker/qsql.c qserv/worker/csvd.c qserv/controller/qhttpc.c
-QINGEST_LIBS := -lmicrohttpd -lmariadb -ljansson -lcurl -lpthread
+QINGEST_SRCS := qserv/worker/qhttp.c qserv/worker/qsql.c qserv/worker/csvd.c qserv/worker/qlz4.c \
+	qserv/controller/qhttpc.c
+QINGEST_LIBS := -lmicrohttpd -lmariadb -ljansson -lcurl -llz4 -lpthread
 $(eval $(call static_lib,libqingest.a,$(QINGEST_SRCS)))
 
 # query*.c belong to the chunk-query executor (czar engineer); they are

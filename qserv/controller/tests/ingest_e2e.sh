@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 37
+tap_plan 39
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -136,7 +136,16 @@ tap_ok "ingest with --transfer upload" "$BIN/qservctl" ingest -q --transfer uplo
 layout e2u
 tap_is "$(val object_rows e2u)/$(val source_rows e2u)/$(val index_rows e2u)" "$NOBJ/$NSRC/$NOBJ" "upload: exact row counts and index"
 
-# 7. a controller with an auth key (same qservMeta, same workers)
+# 7. LZ4-framed chunk files (qserv-partition's out.lz4 names: chunk_<id>.txt.lz4)
+mkds e2l
+"$BIN/qserv-partition" --config-file="$T/gen/Object.json" --in.path="$T/gen/Object.tsv" \
+	--out.dir="$T/lz4" --out.lz4=true > /dev/null 2>&1
+rm -f "$T"/e2l/chunks/Object/*.txt && cp "$T"/lz4/*.lz4 "$T/e2l/chunks/Object/"
+tap_ok "ingest of .txt.lz4 chunk files" "$BIN/qservctl" ingest -q "$T/e2l"
+layout e2l
+tap_is "$(val object_rows e2l)/$(val object_distinct e2l)/$(val index_match e2l)" "$NOBJ/$NOBJ/$NOBJ" "lz4: exact rows and index"
+
+# 8. a controller with an auth key (same qservMeta, same workers)
 echo k3y > "$T/key"
 KP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/qserv-controller" --socket "$QSERV_CZAR_DB_SOCKET" --port "$KP" --bind 127.0.0.1 --staging "$T" \
