@@ -52,4 +52,8 @@ int qs_marker_read(const char *mnt, struct qs_marker *ret_m);
  * (O_EXCL) disk. */
 int qs_wipe_fd(int fd, const char *dev_path, char *err, size_t errlen);
 
+/* watch.c: is this kernel uevent (raw datagram) about a whole disk being
+ * added, removed or changed? */
+bool qs_uevent_is_disk(const char *buf, size_t len);
+
 #endif

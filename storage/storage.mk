@@ -15,3 +15,4 @@ $(eval $(call unit_test,storage_plan_test,storage/tests/plan_test.c,$(STORAGE_LI
 INTEG_TESTS += storage/tests/loop_hotplug.sh
 BENCHES += storage/bench_provision.sh
 QEMU_TESTS += qemu-tests/storage_pools.sh
+$(eval $(call unit_test,storage_watch_test,storage/tests/watch_test.c,$(STORAGE_LIBS),$(STORAGE_ARCH)))

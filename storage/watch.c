@@ -6,7 +6,7 @@
  * reordered; a rescan converges).  Partition events are ignored, so our own
  * partitioning does not retrigger work, except through the disk's own
  * "change" which at worst costs one more no-op rescan. */
-#include "qstorage.h"
+#include "internal.h"
 #include "util.h"
 
 #include <errno.h>
@@ -51,13 +51,19 @@ int qstorage_watch_fd(const struct qstorage_watch *w)
 }
 
 /* A kernel uevent: "ACTION@DEVPATH\0KEY=VALUE\0...". */
-static bool disk_event(const char *buf, size_t len)
+bool qs_uevent_is_disk(const char *raw, size_t len)
 {
 	const char *action = NULL, *subsystem = NULL, *devtype = NULL;
+	char buf[8192];
 
-	if (len < 2 || !memchr(buf, '@', strnlen(buf, len)))
-		return false; /* not from the kernel (udev's libudev messages start "libudev") */
-	for (size_t off = strnlen(buf, len) + 1; off < len; off += strnlen(buf + off, len - off) + 1) {
+	/* work on a NUL-terminated copy: a datagram need not end with one */
+	if (len < 2 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, raw, len);
+	buf[len] = '\0';
+	if (!strchr(buf, '@'))
+		return false; /* not from the kernel (libudev's messages start "libudev") */
+	for (size_t off = strlen(buf) + 1; off < len; off += strlen(buf + off) + 1) {
 		const char *kv = buf + off;
 		if (!strncmp(kv, "ACTION=", 7))
 			action = kv + 7;
@@ -73,7 +79,7 @@ static bool disk_event(const char *buf, size_t len)
 
 int qstorage_watch_read(struct qstorage_watch *w, bool *ret_rescan, char *err, size_t errlen)
 {
-	static char buf[16384];
+	static char buf[8192]; /* uevents are at most 2 KiB (UEVENT_BUFFER_SIZE) */
 	bool rescan = false;
 
 	for (;;) {
@@ -90,7 +96,7 @@ int qstorage_watch_read(struct qstorage_watch *w, bool *ret_rescan, char *err, s
 			return qs_err(err, errlen, -errno, "uevent read: %s", strerror(errno));
 		}
 		buf[n] = '\0';
-		if (disk_event(buf, (size_t)n))
+		if (qs_uevent_is_disk(buf, (size_t)n))
 			rescan = true;
 	}
 	*ret_rescan = rescan;

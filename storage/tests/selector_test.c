@@ -121,6 +121,45 @@ TEST(deep_nesting_is_rejected_not_crashing)
 	EXPECT_EQ(-EINVAL, qstorage_selector_parse(expr, &s, &pos, NULL, 0));
 }
 
+/* Mutations of valid expressions: parse must succeed or fail with a
+ * position inside the string, never crash (run under ASan/UBSan). */
+TEST(mutations_never_crash)
+{
+	static const char *seeds[] = {
+		"rotational == false && size >= 100G",
+		"(transport == \"nvme\" || model ~ \"INTEL*\") && !(size < 1Ti)",
+		"serial != \"a\\\"b\" || physical_sector == 4096",
+	};
+	static const char alphabet[] = "()!&|=<>~\"\\ azG0159iTB_.*";
+	unsigned seed = 12345;
+	char buf[128];
+
+	for (int i = 0; i < 20000; i++) {
+		const char *s = seeds[i % 3];
+		size_t len = strlen(s);
+		memcpy(buf, s, len + 1);
+		for (int m = 0; m < 1 + (i % 4); m++) {
+			seed = seed * 1103515245 + 12345;
+			size_t at = (seed >> 8) % len;
+			seed = seed * 1103515245 + 12345;
+			buf[at] = alphabet[(seed >> 8) % (sizeof(alphabet) - 1)];
+		}
+		seed = seed * 1103515245 + 12345;
+		if ((seed >> 8) % 5 == 0)
+			buf[(seed >> 12) % len] = '\0'; /* truncate */
+		struct qstorage_selector *sel;
+		size_t pos = 0;
+		int r = qstorage_selector_parse(buf, &sel, &pos, NULL, 0);
+		if (r == 0) {
+			qstorage_selector_match(sel, &nvme);
+			qstorage_selector_free(sel);
+		} else {
+			ASSERT_EQ(-EINVAL, r) TH_LOG("%s", buf);
+			ASSERT_LE(pos, strlen(buf)) TH_LOG("%s", buf);
+		}
+	}
+}
+
 TEST(null_selector_matches_everything)
 {
 	EXPECT_TRUE(qstorage_selector_match(NULL, &hdd));
