@@ -46,9 +46,9 @@ TEST(no_terminator_is_safe)
 	memcpy(heap, "add@/x", 6);
 	EXPECT_FALSE(qs_uevent_is_disk(heap, 6));
 	free(heap);
-	heap = malloc(25);
-	memcpy(heap, "add@/x\0ACTION=add\0ACTIO", 25); /* a key cut short at the end */
-	EXPECT_FALSE(qs_uevent_is_disk(heap, 25));
+	heap = malloc(23);
+	memcpy(heap, "add@/x\0ACTION=add\0ACTIO", 23); /* a key cut short at the end */
+	EXPECT_FALSE(qs_uevent_is_disk(heap, 23));
 	free(heap);
 }
 
