@@ -155,8 +155,10 @@ struct qstorage_opts {
 	const char *wipe;         /* qserv.wipe=: comma-separated ids the operator allows to wipe */
 	const char *fs_type;      /* "ext4" (default) or "xfs" */
 	const char *node_uuid;    /* recorded in the marker; NULL = not checked */
-	const char *boot_device;  /* kernel name of the boot medium (sdb), never touched */
-	const char *only;         /* comma-separated kernel names: ignore every other disk (tests) */
+	const char *boot_device;  /* kernel name or id of the boot medium, never touched (the
+				   * disk holding "/" or /boot is found by itself) */
+	const char *only;         /* comma-separated globs on kernel name or id: every other
+				   * disk is ignored, not even probed (tests, benches) */
 	unsigned flags;           /* QSTORAGE_F_* */
 	uint64_t min_size_bytes;  /* smaller disks are excluded; 0 = 64 MiB */
 };
@@ -220,8 +222,10 @@ void qstorage_report_free(struct qstorage_report *r);
  *  "staging_dir":..., "backup_dir":..., "chunk_dirs":[...], "tmpfs":bool,
  *  "warning":..., "dry_run":bool}.  New reference. */
 json_t *qstorage_report_json(const struct qstorage_report *r);
-/* Prometheus text (qserv_storage_pool_{size,used}_bytes, _disks,
- * _degraded, qserv_storage_disk_state).  Returns malloc'd text or NULL. */
+/* Prometheus text: qserv_storage_pool_{size_bytes,used_bytes,disks,degraded}
+ * {pool=}, qserv_storage_tmpfs, qserv_storage_disks{state=},
+ * qserv_storage_disk_size_bytes{id=,name=,state=,pool=}.  Returns malloc'd
+ * text (caller frees) or NULL. */
 char *qstorage_report_metrics(const struct qstorage_report *r);
 /* Where to create a new chunk's tables (DATA DIRECTORY): chunk_dirs[chunk_id
  * % n].  A placement choice for new tables only: MariaDB records each
@@ -242,8 +246,11 @@ int qstorage_watch_open(struct qstorage_watch **ret_w, char *err, size_t errlen)
 /* The fd to poll for POLLIN (non-blocking, close-on-exec). */
 int qstorage_watch_fd(const struct qstorage_watch *w);
 /* Drains pending uevents; *ret_rescan = true when a whole disk was added,
- * removed or changed (SUBSYSTEM=block, DEVTYPE=disk), so the caller should
- * run qstorage_provision(opts, current, &next) and swap reports. */
+ * removed or changed (SUBSYSTEM=block, DEVTYPE=disk), or events were lost
+ * (ENOBUFS).  The caller then runs qstorage_provision(opts, current, &next),
+ * frees current and keeps next: the pass is idempotent, so extra rescans
+ * cost a probe of each disk and nothing else.  A short settle delay
+ * (~100 ms) before rescanning lets a burst of events arrive first. */
 int qstorage_watch_read(struct qstorage_watch *w, bool *ret_rescan, char *err, size_t errlen);
 void qstorage_watch_close(struct qstorage_watch *w);
 
