@@ -10,9 +10,9 @@ cd "$(dirname "$0")/../.."
 . tools/tap.sh
 Q=$PWD/build/bin/qstorage
 
-tap_plan 37
+tap_plan 39
 if [ "$(id -u)" != 0 ] || ! losetup -f >/dev/null 2>&1; then
-	for i in $(seq 37); do tap_skip "loop test $i" "needs root and loop devices"; done
+	for i in $(seq 39); do tap_skip "loop test $i" "needs root and loop devices"; done
 	exit 0
 fi
 
@@ -140,6 +140,12 @@ tap_diag "$REASON"
 case "$REASON" in *"not reformatted"*e2fsck*) tap_pass "reason says not reformatted and how to check" ;;
 	*) tap_fail "reason says not reformatted and how to check" "$REASON" ;; esac
 tap_is "$(blkid -s UUID -o value "${GPTDEV}p1")" "$UUID_G" "its filesystem was not re-created"
+
+# a disk of ours from another node is not used (marker names that node)
+umount "$T/mnt/fast1"
+"$Q" --loop --only "loop:$T/ssd1.img" --mount-root "$T/mnt" --node-uuid 99999999-0000-0000-0000-000000000000 apply --json > "$T/r7.json"
+tap_is "$(field "$T/r7.json" ssd1 state)" "foreign" "a qserv disk of another node is foreign"
+tap_ok "and it is not left mounted" sh -c "! grep -q ' $T/mnt/fast1 ' /proc/self/mounts"
 
 # xfs on request; found again after an unmount
 truncate -s 320M "$T/xfs.img"; attach xfs 0 > /dev/null
