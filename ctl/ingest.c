@@ -16,8 +16,9 @@
  * commit, then compare the row counts the workers hold with the input.
  *
  * Resuming: the state file (default DIR/.qservctl-ingest.state) gets
- * "open T", "file T table path" and "commit T"/"abort T" lines, fsync'd,
- * before and after each step.  A rerun skips files of committed
+ * "begin TOKEN" (before the transaction exists; TOKEN is also its context
+ * at the controller), "open T TOKEN", "file T table path" and
+ * "commit T"/"abort T" lines, fsync'd, before and after each step.  A rerun skips files of committed
  * transactions, asks the controller about transactions left open (a
  * FINISHED one counts as committed, any other is aborted, which removes its
  * rows), so an interrupted ingest never duplicates or loses rows. */
@@ -325,12 +326,23 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 	size_t nopen = 0;
 	struct { long long tid; struct job *j; } *files = NULL;
 	size_t nfiles = 0;
+	char (*begun)[128] = NULL;
+	size_t nbegun = 0;
 	int r = 0;
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = '\0';
 		long long tid;
-		char table[65];
+		char table[65], tok[128];
 		int off = 0;
+		if (sscanf(line, "begin %127s", tok) == 1) {
+			begun = realloc(begun, (nbegun + 1) * sizeof *begun);
+			snprintf(begun[nbegun++], sizeof *begun, "%s", tok);
+			continue;
+		}
+		if (sscanf(line, "open %lld %127s", &tid, tok) == 2)
+			for (size_t i = 0; i < nbegun; i++)
+				if (!strcmp(begun[i], tok))
+					begun[i][0] = '\0'; /* it got its id: handled as "open" */
 		if (sscanf(line, "open %lld", &tid) == 1) {
 			open = realloc(open, (nopen + 1) * sizeof *open);
 			open[nopen++] = tid;
@@ -376,6 +388,33 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 				if (files[k].tid == -tid)
 					files[k].j->done = true;
 	}
+	/* announced but never recorded: find them by their context and abort */
+	size_t pending = 0;
+	for (size_t i = 0; i < nbegun; i++)
+		pending += begun[i][0] != '\0';
+	if (!r && pending) {
+		char path[160];
+		json_t *rep = NULL, *t;
+		size_t i;
+		snprintf(path, sizeof path, "/ingest/trans?database=%s", g->db);
+		r = api(g, "GET", path, NULL, &rep, err, errlen);
+		json_array_foreach(json_object_get(rep, "transactions"), i, t) {
+			const char *tok = qjson_str(json_object_get(t, "context"), "qservctl", "");
+			const char *st = qjson_str(t, "state", "");
+			long long tid = qjson_int(t, "id", 0);
+			for (size_t k = 0; !r && *tok && k < nbegun; k++) {
+				if (strcmp(begun[k], tok) || !strcmp(st, "ABORTED") || !strcmp(st, "FINISHED"))
+					continue;
+				snprintf(path, sizeof path, "/ingest/trans/%lld?abort=1", tid);
+				if (!(r = api(g, "PUT", path, NULL, NULL, err, errlen))) {
+					state_write(g, "abort %lld\n", tid);
+					fprintf(stderr, "qservctl: transaction %lld of an interrupted run aborted\n", tid);
+				}
+			}
+		}
+		json_decref(rep);
+	}
+	free(begun);
 	free(open);
 	free(files);
 	return r;
@@ -513,17 +552,29 @@ static void *loader(void *arg)
 	}
 }
 
-/* One transaction over the files batch_v[0..batch_n). */
+/* One transaction over the files batch_v[0..batch_n).  The transaction is
+ * announced in the state file ("begin TOKEN") before it exists and created
+ * with context {"qservctl": TOKEN}, so a run killed between the two can
+ * still find and abort it. */
 static int run_batch(struct ing *g, char *err, size_t errlen)
 {
-	json_t *body = json_pack("{s:s}", "database", g->db), *rep = NULL;
-	int r = api(g, "POST", "/ingest/trans", body, &rep, err, errlen);
+	char token[128], host[64] = "";
+	static unsigned seq;
+	gethostname(host, sizeof host - 1);
+	snprintf(token, sizeof token, "%s-%d-%lld-%u", host, (int)getpid(), (long long)time(NULL), ++seq);
+	int r = state_write(g, "begin %s\n", token);
+	if (r) {
+		snprintf(err, errlen, "%s: %s", g->state_path, strerror(-r));
+		return r;
+	}
+	json_t *body = json_pack("{s:s, s:{s:s}}", "database", g->db, "context", "qservctl", token), *rep = NULL;
+	r = api(g, "POST", "/ingest/trans", body, &rep, err, errlen);
 	json_decref(body);
 	if (r)
 		return r;
 	g->trans = qjson_int(json_object_get(rep, "transaction"), "id", 0);
 	json_decref(rep);
-	if ((r = state_write(g, "open %lld\n", g->trans)))
+	if ((r = state_write(g, "open %lld %s\n", g->trans, token)))
 		goto write_failed;
 	for (size_t i = 0; i < g->batch_n; i++) {
 		struct job *j = &g->j[g->batch_v[i]];

@@ -10,7 +10,7 @@
  *                                   director_key, latitude_key, longitude_key, schema,
  *                                   [chunk_id_key, sub_chunk_id_key]}
  *   DELETE /ingest/table/<db>/<table>
- *   POST   /ingest/trans           {database}            -> transaction id
+ *   POST   /ingest/trans           {database, [context]} -> transaction id
  *   PUT    /ingest/trans/<id>?abort=0|1                   commit / abort
  *   GET    /ingest/trans[?database=]  GET /ingest/trans/<id>
  *   POST   /ingest/chunk           {transaction_id | database, chunk} -> location
@@ -374,7 +374,7 @@ static void route(struct ctl *c, MYSQL *m, struct qhttp_req *r, json_t *b)
 	} else if (post && !strcmp(u, "/ingest/trans")) {
 		long long id = 0;
 		const char *d = qjson_str(b, "database", NULL);
-		rc = ctrans_begin(c, m, d, &id, err, sizeof err);
+		rc = ctrans_begin(c, m, d, json_object_get(b, "context"), &id, err, sizeof err);
 		if (!rc) {
 			json_t *t = cmeta_trans_json(m, id, NULL, err, sizeof err);
 			json_t *one = json_array_get(t, 0);

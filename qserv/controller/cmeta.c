@@ -26,7 +26,8 @@ static const char *const schema_sql[] = {
 	" worker_id VARCHAR(64) NOT NULL, PRIMARY KEY (db, chunk, worker_id)) ENGINE=InnoDB",
 	"CREATE TABLE IF NOT EXISTS qservMeta.trans (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
 	" db VARCHAR(64) NOT NULL, state VARCHAR(16) NOT NULL, begin_time BIGINT NOT NULL,"
-	" end_time BIGINT NOT NULL DEFAULT 0, KEY (db)) ENGINE=InnoDB",
+	" end_time BIGINT NOT NULL DEFAULT 0, context TEXT, KEY (db)) ENGINE=InnoDB",
+	"ALTER TABLE qservMeta.trans ADD COLUMN IF NOT EXISTS context TEXT",
 };
 
 int cmeta_init(MYSQL *m, char *err, size_t errlen)
@@ -151,16 +152,19 @@ json_t *cmeta_trans_json(MYSQL *m, long long id, const char *db, char *err, size
 	else if (db)
 		snprintf(where, sizeof where, " WHERE db='%s'", db);
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT id, db, state, begin_time, end_time FROM qservMeta.trans%s ORDER BY id", where);
+		"SELECT id, db, state, begin_time, end_time, context FROM qservMeta.trans%s ORDER BY id", where);
 	if (!res)
 		return NULL;
 	json_t *a = json_array();
 	MYSQL_ROW row;
-	while ((row = mysql_fetch_row(res)))
-		json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:I, s:I}", "id", (json_int_t)atoll(row[0]),
+	while ((row = mysql_fetch_row(res))) {
+		json_t *ctx = row[5] ? json_loads(row[5], JSON_DECODE_ANY, NULL) : NULL;
+		json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:I, s:I, s:o}", "id", (json_int_t)atoll(row[0]),
 						   "database", row[1], "state", row[2],
 						   "begin_time", (json_int_t)atoll(row[3]),
-						   "end_time", (json_int_t)atoll(row[4])));
+						   "end_time", (json_int_t)atoll(row[4]),
+						   "context", ctx ? ctx : json_object()));
+	}
 	mysql_free_result(res);
 	return a;
 }

@@ -75,7 +75,10 @@ int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct 
 json_t *cplace_location(const struct cworker *w);
 
 /* ctrans.c */
-int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, long long *ret_id, char *err, size_t errlen);
+/* context: the request's "context" (any JSON, kept with the transaction and
+ * returned by GET /ingest/trans, as in Qserv), may be NULL. */
+int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long long *ret_id,
+		 char *err, size_t errlen);
 int ctrans_end(struct ctl *c, MYSQL *m, long long id, bool abort, json_t **ret_info, char *err, size_t errlen);
 /* (Re)builds db's director index for table (all its rows). */
 int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, json_t **ret_info,

@@ -24,7 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
-int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, long long *ret_id, char *err, size_t errlen)
+int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long long *ret_id,
+		 char *err, size_t errlen)
 {
 	struct cdb d;
 	int r = cmeta_db(m, db, &d, err, errlen);
@@ -35,9 +36,18 @@ int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, long long *ret_id, cha
 		return -EPERM;
 	}
 	unsigned long long n;
-	if (qsql_exec_n(m, &n, err, errlen,
-			"INSERT INTO qservMeta.trans (db, state, begin_time) VALUES ('%s', 'STARTED',"
-			" UNIX_TIMESTAMP(NOW(3))*1000)", db))
+	char *cj = json_dumps(context ? context : json_object(), JSON_COMPACT | JSON_ENCODE_ANY);
+	char *cq = cj ? qsql_quote(m, cj) : NULL;
+	free(cj);
+	if (!cq) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = qsql_exec_n(m, &n, err, errlen,
+			"INSERT INTO qservMeta.trans (db, state, begin_time, context) VALUES ('%s', 'STARTED',"
+			" UNIX_TIMESTAMP(NOW(3))*1000, '%s')", db, cq);
+	free(cq);
+	if (r)
 		return -EIO;
 	long long id = (long long)mysql_insert_id(m);
 	json_t *body = json_pack("{s:s, s:I, s:s}", "database", db, "transaction_id", (json_int_t)id,

@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 39
+tap_plan 42
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -61,6 +61,11 @@ tap_is "$(val regular_worker-1 e2e)/$(val regular_worker-2 e2e)" "6/6" "regular 
 tap_is "$(api GET /ingest/database | jq -r '.databases[] | select(.database=="e2e") | .is_published')" 1 \
 	"database is published"
 tap_ok "a second run finds it published and only validates" "$BIN/qservctl" ingest -q "$T/e2e"
+mariadb --no-defaults -S "$QSERV_CZAR_DB_SOCKET" -uroot -e 'TRUNCATE TABLE qservMeta.e2e__Object'
+tap_is "$(api POST /ingest/index/secondary '{"database":"e2e"}' | jq -r .index_rows)" "$NOBJ" \
+	"director index rebuilt on request"
+layout e2e
+tap_is "$(val index_match e2e)" "$NOBJ" "rebuilt index matches the rows"
 
 # 2. publish refused while a transaction is open; abort leaves nothing
 api POST /ingest/database '{"database":"e2a","num_stripes":85,"num_sub_stripes":12,"overlap":0.01667}' >/dev/null
@@ -112,12 +117,15 @@ load_one "$t1" "$c1"
 t2=$(api POST /ingest/trans '{"database":"e2r"}' | jq -r .transaction.id)
 load_one "$t2" "$c2"
 api PUT "/ingest/trans/$t2?abort=0" >/dev/null
-printf 'open %s\nfile %s Object chunks/Object/chunk_%s.txt\nopen %s\nfile %s Object chunks/Object/chunk_%s.txt\n' \
+t3=$(api POST /ingest/trans '{"database":"e2r","context":{"qservctl":"tok-killed-before-open"}}' | jq -r .transaction.id)
+printf 'open %s\nfile %s Object chunks/Object/chunk_%s.txt\nopen %s\nfile %s Object chunks/Object/chunk_%s.txt\nbegin tok-killed-before-open\n' \
 	"$t1" "$t1" "$c1" "$t2" "$t2" "$c2" > "$T/e2r/.qservctl-ingest.state"
 tap_ok "resumed ingest succeeds (validation included)" "$BIN/qservctl" ingest -q "$T/e2r"
 layout e2r
 tap_is "$(val object_rows e2r)/$(val object_distinct e2r)" "$NOBJ/$NOBJ" "resume: no Object row lost or duplicated"
 tap_is "$(api GET "/ingest/trans/$t1" | jq -r .transaction.state)" ABORTED "the transaction left open was aborted"
+tap_is "$(api GET "/ingest/trans/$t3" | jq -r .transaction.state)" ABORTED \
+	"a transaction created just before the kill is found by its context and aborted"
 
 # 5. kill -9 in the middle of a run, then run again
 mkds e2k
