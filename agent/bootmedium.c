@@ -247,9 +247,46 @@ static int medium_end(const char *sysfs_root, const char *disk, uint64_t *ret_en
 	return 0;
 }
 
+static int new_guid(char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
+	int r = f && fgets(buf, (int)size, f) ? 0 : -EIO;
+
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return r;
+}
+
+/* New GUIDs for the disk and each partition: the copy must not share them
+ * with the medium (or with another node's copy). */
+static int new_guids(struct fdisk_context *cxt)
+{
+	char guid[64];
+	size_t n = fdisk_get_npartitions(cxt);
+	int r = new_guid(guid, sizeof(guid));
+
+	if (r == 0)
+		r = fdisk_set_disklabel_id_from_string(cxt, guid);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct fdisk_partition *pa;
+
+		if (!fdisk_is_partition_used(cxt, i))
+			continue;
+		pa = fdisk_new_partition();
+		r = pa ? new_guid(guid, sizeof(guid)) : -ENOMEM;
+		if (r == 0)
+			r = fdisk_partition_set_uuid(pa, guid);
+		if (r == 0)
+			r = fdisk_set_partition(cxt, i, pa);
+		fdisk_unref_partition(pa);
+	}
+	return r;
+}
+
 /* The copied GPT still says the disk ends where the medium ended: libfdisk
  * rewrites it with the backup header and last usable LBA at the end of
- * this disk (the protective MBR's boot code is kept). */
+ * this disk, and new GUIDs (the protective MBR's boot code is kept). */
 static int relocate_gpt(int fd, const char *dst, char *err, size_t errlen)
 {
 	struct fdisk_context *cxt = fdisk_new_context();
@@ -260,6 +297,8 @@ static int relocate_gpt(int fd, const char *dst, char *err, size_t errlen)
 	r = fdisk_assign_device_by_fd(cxt, fd, dst, 0);
 	if (r == 0 && !fdisk_is_labeltype(cxt, FDISK_DISKLABEL_GPT))
 		r = -EINVAL;
+	if (r == 0)
+		r = new_guids(cxt);
 	if (r == 0)
 		r = fdisk_write_disklabel(cxt);
 	if (r < 0)

@@ -152,6 +152,6 @@ ovmf_args() {
 }
 
 img_part_offset() {
-	sfdisk -J "$1" | jq -r --arg l "$2" \
+	sfdisk -J "$1" 2> /dev/null | jq -r --arg l "$2" \
 		'.partitiontable as $t | $t.partitions[] | select(.name == $l) | .start * ($t.sectorsize // 512)'
 }

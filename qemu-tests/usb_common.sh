@@ -5,7 +5,8 @@
 # no -kernel: the firmware, the stick's boot loader and the kernel command
 # line inside the image do everything.  The node must answer /status with
 # the role and cluster of the edited file, name the stick as its boot
-# medium, leave it unprovisioned, and not change a byte of it.
+# medium, leave it unprovisioned, and not change a byte of it.  The copy
+# is grown to 1 GiB, as the image is when written to a real stick.
 . "$(dirname "$0")/lib.sh"
 . "$REPO/tools/tap.sh"
 trap vm_kill_all EXIT INT TERM
@@ -15,6 +16,8 @@ img=$BUILD/images/qserv-node.img
 stick=$VM_DIR/stick.img
 cluster=usb-$USB_FIRMWARE-$$
 cp "$img" "$stick"
+# A real stick is bigger than the image: the backup GPT is then not at its end.
+truncate -s 1G "$stick"
 off=$(img_part_offset "$stick" QSERVCONF)
 # The edited file: CRLF line ends for the BIOS run (a Windows laptop's editor).
 if [ "$USB_FIRMWARE" = bios ]; then eol='\r\n'; else eol='\n'; fi

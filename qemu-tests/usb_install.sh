@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$REPO/tools/tap.sh"
 trap vm_kill_all EXIT INT TERM
-tap_plan 15
+tap_plan 18
 
 uuid=7a3c1e52-90b4-4f0e-8d6a-5b2c1d0e9f37
 cluster=install-$$
@@ -19,6 +19,7 @@ cp "$BUILD/images/qserv-node.img" "$stick"
 printf 'role=worker\ncluster=%s\ninstall=transport == "virtio"\n' "$cluster" > "$VM_DIR/qserv.conf"
 off=$(img_part_offset "$stick" QSERVCONF)
 tap_ok "qserv.conf with install= written to the stick" mcopy -o -i "$stick@@$off" "$VM_DIR/qserv.conf" ::/qserv.conf
+sfdisk -J "$stick" 2> /dev/null | json '[.partitiontable.id] + [.partitiontable.partitions[].uuid] | .[]' > "$VM_DIR/stick.guids"
 boot=$(disk_file boot.img 512M)
 nvme=$(disk_file nvme.img 1G)
 disks="-drive file=$boot,if=none,id=dboot,format=raw -drive file=$nvme,if=none,id=dnvme,format=raw
@@ -60,6 +61,11 @@ tap_is "$(vm_status first | json '.disks[] | select(.serial == "BOOT0001") | .st
 vm_monitor first system_powerdown
 tap_ok "first boot: powers off" vm_wait_exit first 90
 vm_kill_all
+layout() { sfdisk -J "$1" 2> /dev/null | json '.partitiontable.partitions[] | "\(.name) \(.type) \(.start) \(.size) \(.attrs // "")"'; }
+guids() { sfdisk -J "$1" 2> /dev/null | json '[.partitiontable.id] + [.partitiontable.partitions[].uuid] | .[]'; }
+tap_is "$(layout "$boot")" "$(layout "$stick")" "installed disk: the stick's partitions (name, type, place, attributes)"
+tap_is "$(guids "$boot" | grep -cxFf - "$VM_DIR/stick.guids")" "0" "installed disk: new disk and partition GUIDs"
+tap_ok "installed disk: GPT valid with its backup at the disk's end" sh -c "sfdisk -V '$boot' 2>&1 | grep -q 'No errors detected' && ! sfdisk -d '$boot' 2>&1 | grep -q 'not on the end'"
 
 # Second boot: no stick, the virtio disk first in the boot order.
 # shellcheck disable=SC2086
