@@ -21,4 +21,5 @@ $(CZAR_CLIENT): qserv/czar/tests/client.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 -o $@ $< -lmariadb -lpthread
 binaries: $(CZAR_CLIENT)
 
-INTEG_TESTS += qserv/czar/tests/clients.sh
+INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh
+BENCHES += qserv/czar/tests/czar_bench.sh

@@ -167,11 +167,11 @@ else
 fi
 
 # SHOW PROCESSLIST progress and KILL of a long distributed query.
-$CZ -D e2e -N -e "SELECT COUNT(*) FROM Object WHERE SLEEP(0.02) = 0" > "$T/long.out" 2>&1 &
+$CZ -D e2e -N -e "SELECT COUNT(*) FROM Object WHERE SLEEP(0.05) = 0" > "$T/long.out" 2>&1 &
 LONG=$!
 id= st=
 for _ in $(seq 100); do
-	line=$($CZ -N -B -e 'SHOW PROCESSLIST' | grep 'SLEEP(0.02)' | head -1)
+	line=$($CZ -N -B -e 'SHOW PROCESSLIST' | grep 'SLEEP(0.05)' | head -1)
 	id=$(echo "$line" | cut -f1); st=$(echo "$line" | cut -f7)
 	case "$st" in *chunks*) break ;; esac
 	sleep 0.1
