@@ -1,7 +1,9 @@
 # agent.mk: qagent, the node agent, and its unit tests.
 AGENT_SRCS := agent/bootmedium.c agent/config.c agent/disks.c agent/inventory.c agent/mariadb.c agent/net.c agent/power.c agent/status.c \
-	agent/supervise.c
-AGENT_LDLIBS := -lblkid -lfdisk -ljansson -lmnl -lmicrohttpd -lpthread
+	agent/supervise.c \
+	agent/heartbeat.c agent/identity.c agent/join.c agent/join_agent.c agent/netlink.c \
+	agent/registry.c agent/registry_msg.c agent/registry_state.c
+AGENT_LDLIBS := -lblkid -lfdisk -ljansson -lmnl -lmicrohttpd -lpthread -lmbedtls -lmbedx509 -lmbedcrypto
 AGENT_ARCHIVES := libqstorage.a libqcommon.a
 
 $(eval $(call static_lib,libqagent.a,$(AGENT_SRCS)))

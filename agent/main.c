@@ -12,7 +12,10 @@
 #include "bootmedium.h"
 #include "config.h"
 #include "disks.h"
+#include "heartbeat.h"
+#include "identity.h"
 #include "inventory.h"
+#include "join_agent.h"
 #include "mariadb.h"
 #include "net.h"
 #include "power.h"
@@ -53,6 +56,10 @@ struct agent {
 	struct power_buttons power;
 	struct bootmedium boot;
 	uint64_t start_ms;
+	const char *data_dir_opt, *admin_socket;
+	unsigned registry_port;
+	char data_dir[256];
+	struct join_agent *member;    /* cluster membership (registry on the czar) */
 	bool mariadb_started, mariadb_ready;
 	char mariadb_dir[256];
 };
@@ -145,13 +152,43 @@ static void install_boot_files(struct agent *a)
  * issue keeps it on the node's own disk). */
 static void read_identity(struct agent *a)
 {
-	if (a->inv.uuid[0] && strcmp(a->inv.uuid, "00000000-0000-0000-0000-000000000000")) {
+	if (!a->host_mode && identity_uuid_usable(a->inv.uuid))
 		snprintf(a->uuid, sizeof(a->uuid), "%s", a->inv.uuid);
+}
+
+/* Cluster membership, once storage has a place for the node's state: the
+ * data dir is <fast pool>/qserv (next to MariaDB's), or --data-dir. */
+static void start_membership(struct agent *a)
+{
+	const char *mdir = a->disks.report ? a->disks.report->mariadb_dir : "";
+	char agentdir[300], err[256];
+	enum identity_source src;
+
+	if (a->data_dir_opt)
+		snprintf(a->data_dir, sizeof(a->data_dir), "%s", a->data_dir_opt);
+	else if (mdir[0] && strrchr(mdir, '/'))
+		snprintf(a->data_dir, sizeof(a->data_dir), "%.*s/qserv", (int)(strrchr(mdir, '/') - mdir), mdir);
+	else
+		snprintf(a->data_dir, sizeof(a->data_dir), "/var/lib/qserv");
+	snprintf(agentdir, sizeof(agentdir), "%s/agent", a->data_dir);
+	mkdir(a->data_dir, 0700);
+	if (identity_machine_uuid(a->host_mode ? NULL : a->inv.uuid, agentdir, a->uuid, &src, err, sizeof(err)) < 0) {
+		log_error("machine identity: %s; not joining the cluster", err);
 		return;
 	}
-	if (inventory_read_line("/proc/sys/kernel/random/uuid", a->uuid, sizeof(a->uuid)) < 0)
-		snprintf(a->uuid, sizeof(a->uuid), "unknown");
-	log_warn("no SMBIOS product UUID; using %s for this boot", a->uuid);
+	log_info("machine %s (%s UUID), state in %s", a->uuid, identity_source_name(src), a->data_dir);
+	if (a->cfg.role == ROLE_NONE)
+		return;
+	json_t *inv = json_pack("{s:i, s:I, s:o}", "cpus", a->inv.cpus, "mem_bytes", (json_int_t)a->inv.mem_bytes,
+				"disks", disks_json(&a->disks));
+	struct join_agent_opts o = { .czar = a->cfg.role == ROLE_CZAR, .cluster = a->cfg.cluster,
+				     .join = a->cfg.join, .token = a->cfg.token, .pin = a->cfg.ca,
+				     .uuid = a->uuid, .data_dir = a->data_dir,
+				     .registry_port = (uint16_t)a->registry_port, .admin_socket = a->admin_socket,
+				     .set_hostname = !a->host_mode, .inventory = inv };
+	if (join_agent_start(&o, &a->member, err, sizeof(err)) < 0)
+		log_error("cluster: %s", err);
+	json_decref(inv);
 }
 
 static json_t *addresses_json(const struct inventory *inv)
@@ -251,6 +288,8 @@ static void publish(struct agent *a)
 		"mariadb", "dir", a->mariadb_dir, "ready", a->mariadb_ready,
 		"config_problems", a->config_problems);
 	json_object_set_new(doc, "cluster", json_string(a->cfg.cluster));
+	join_agent_status(a->member, doc);
+	join_agent_tick(a->member, heartbeat_health(a->proc, sup_json(&a->sup, now), disks_storage_json(&a->disks)));
 	json_object_set_new(doc, "boot_medium", a->boot.disk[0] ? json_string(a->boot.disk) : json_null());
 	json = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
@@ -266,6 +305,7 @@ static void publish(struct agent *a)
 		if (dm)
 			fputs(dm, m);
 		free(dm);
+		join_agent_metrics(a->member, m);
 		fprintf(m, "# TYPE qserv_process_up gauge\n");
 		for (int i = 0; i < a->sup.n; i++)
 			fprintf(m, "qserv_process_up{name=\"%s\"} %d\n", a->sup.svc[i].name,
@@ -336,6 +376,8 @@ static void shutdown_node(struct agent *a, bool poweroff)
 {
 	log_info("shutting down: stopping processes in order");
 	sup_stop_all(&a->sup, 30000);
+	join_agent_stop(a->member);
+	a->member = NULL;
 	sync();
 	status_stop(a->status);
 	a->status = NULL;
@@ -420,6 +462,9 @@ static void usage(void)
 		"  --status-port N     port of /status and /metrics (default 9400)\n"
 		"  --status-addr A     listen address (default all)\n"
 		"  --pidfile FILE      (default /run/qagent.pid)\n"
+		"  --data-dir DIR      node state: identity, certificates, registry (default <fast pool>/qserv)\n"
+		"  --registry-port N   czar: registry port (default 7070)\n"
+		"  --admin-socket P    czar: qservctl socket (default /run/qagent/registry.sock)\n"
 		"  -n, --check-config  parse and verify the configuration, then exit\n"
 		"  --stop              stop the running agent in order and wait for it\n");
 }
@@ -431,6 +476,8 @@ int main(int argc, char **argv)
 		{ "conf", required_argument, NULL, 'f' }, { "sysfs", required_argument, NULL, 's' },
 		{ "proc", required_argument, NULL, 'p' }, { "status-port", required_argument, NULL, 'P' },
 		{ "status-addr", required_argument, NULL, 'A' }, { "pidfile", required_argument, NULL, 'i' },
+		{ "data-dir", required_argument, NULL, 'D' }, { "registry-port", required_argument, NULL, 'R' },
+		{ "admin-socket", required_argument, NULL, 'M' },
 		{ "check-config", no_argument, NULL, 'n' }, { "stop", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
@@ -452,6 +499,9 @@ int main(int argc, char **argv)
 		case 'P': a.status_port = (unsigned)atoi(optarg); break;
 		case 'A': a.status_addr = optarg; break;
 		case 'i': a.pidfile = optarg; break;
+		case 'D': a.data_dir_opt = optarg; break;
+		case 'R': a.registry_port = (unsigned)atoi(optarg); break;
+		case 'M': a.admin_socket = optarg; break;
 		case 'n': check_only = true; break;
 		case 'S': stop = true; break;
 		default: usage(); return c == 'h' ? 0 : 100;
@@ -520,6 +570,7 @@ int main(int argc, char **argv)
 		.wipe = a.cfg.wipe, .node_uuid = a.uuid, .flags = QSTORAGE_F_TMPFS,
 		.boot_device = a.boot.disk };
 	disks_start(&a.disks);
+	start_membership(&a);
 	start_mariadb(&a);
 	sup_tick(&a.sup, sup_now_ms());
 	publish(&a);
