@@ -13,3 +13,5 @@ $(eval $(call unit_test,registry_test,agent/tests/registry_test.c $(REG_SRCS),$(
 $(eval $(call program,qregistry-sim,agent/registry_sim.c agent/registry_msg.c,$(REG_LDLIBS),libqcommon.a))
 $(eval $(call unit_test,netlink_test,agent/tests/netlink_test.c agent/netlink.c,-lmnl,))
 $(eval $(call unit_test,identity_test,agent/tests/identity_test.c agent/identity.c,$(REG_LDLIBS),libqcommon.a))
+INTEG_TESTS += agent/tests/cluster_netns.sh agent/tests/registry_sim.sh
+BENCHES += agent/tests/bench_registry.sh

@@ -1,0 +1,108 @@
+#!/bin/sh
+# qemu_cluster.sh: a czar VM and two worker VMs of the real image on a
+# bridge inside a network namespace this test creates (taps, dnsmasq DHCP
+# with a fixed lease per MAC, 10.251.0.0/24; nothing leaves the namespace).
+# The workers get the token and CA pin on their kernel command line, join
+# as worker-0 and worker-1 (qservctl nodes, read from the czar's /status),
+# and worker-0 keeps its name after a power cycle (down while off, ready
+# again after boot).  Boot-to-ready times are printed, never asserted.
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$REPO/qemu-tests/lib.sh"
+. "$REPO/tools/tap.sh"
+NS=qcl$$
+QSERVCTL=$BUILD/bin/qservctl
+CZAR=10.251.0.10
+cleanup() {
+	vm_kill_all
+	[ -f "$VM_DIR/dnsmasq.pid" ] && kill "$(cat "$VM_DIR/dnsmasq.pid")" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	[ -n "${KEEP_VM_DIR:-}" ] || rm -rf "$VM_DIR"
+}
+trap cleanup EXIT INT TERM
+tap_plan 7
+if [ "$(id -u)" != 0 ] || [ ! -f "$KERNEL" ] || [ ! -f "$INITRD" ] || ! ip netns add "$NS" 2>/dev/null; then
+	for i in 1 2 3 4 5 6 7; do tap_skip "QEMU cluster" "needs root, ip netns and the image"; done
+	exit 0
+fi
+ip -n "$NS" link set lo up
+ip -n "$NS" link add br0 type bridge
+ip -n "$NS" addr add 10.251.0.1/24 dev br0
+ip -n "$NS" link set br0 up
+for t in 0 1 2; do
+	ip -n "$NS" tuntap add "tap$t" mode tap
+	ip -n "$NS" link set "tap$t" master br0 up
+done
+ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface=br0 \
+	--bind-interfaces --dhcp-range=10.251.0.100,10.251.0.150,1h \
+	--dhcp-host=52:54:00:51:00:10,$CZAR --dhcp-host=52:54:00:51:00:11,10.251.0.11 \
+	--dhcp-host=52:54:00:51:00:12,10.251.0.12 --dhcp-leasefile="$VM_DIR/leases" \
+	--pid-file="$VM_DIR/dnsmasq.pid" > "$VM_DIR/dnsmasq.log" 2>&1 &
+
+# node NAME TAP MACBYTE UUID CMDLINE: boot one VM of the image on the bridge
+node() {
+	VM_WRAP="ip netns exec $NS" VM_NIC="tap,ifname=$2,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:51:00:$3" \
+		vm_boot "$1" -kernel "$KERNEL" -initrd "$INITRD" -append "console=ttyS0 $5" -uuid "$4" \
+		-device virtio-rng-pci
+}
+in_ns() { ip netns exec "$NS" "$@"; }
+czar_status() { in_ns curl -sf -m 10 "http://$CZAR:9400/status"; }
+nodes_json() { in_ns "$QSERVCTL" --url "http://$CZAR:9400" nodes --json 2>/dev/null || echo '{}'; }
+state_of() { nodes_json | jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .state'; }
+is_state() { [ "$(state_of "$1")" = "$2" ]; }
+wait_for() {
+	_t=$1; shift
+	_i=0
+	while [ "$_i" -lt "$_t" ]; do
+		"$@" && return 0
+		sleep 1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# keeps the czar's /status in $ST once it has the registry view
+pin_ready() { ST=$(czar_status) && echo "$ST" | jq -e '.registry.ca_pin and .registry.token' > /dev/null 2>&1; }
+
+node czar tap0 10 5e1f0c2a-0000-4c1e-9a57-00000000c0a1 "qserv.role=czar qserv.cluster=qemutest"
+if wait_for 180 pin_ready; then tap_pass "czar VM serves its registry view"; else tap_fail "czar VM serves its registry view" "$(tail -5 "$VM_DIR/czar/console.log")"; fi
+TOKEN=$(echo "$ST" | jq -r .registry.token)
+PIN=$(echo "$ST" | jq -r .registry.ca_pin)
+if grep -q "qserv.token=$TOKEN qserv.ca=$PIN" "$VM_DIR/czar/console.log"; then
+	tap_pass "token and pin on the czar's console"
+else
+	tap_fail "token and pin on the czar's console"
+fi
+W="qserv.role=worker qserv.join=$CZAR:7070 qserv.token=$TOKEN qserv.ca=$PIN"
+
+node w0 tap1 11 5e1f0c2a-0000-4c1e-9a57-0000000000b0 "$W"
+wait_for 180 is_state worker-0 ready
+tap_diag "worker-0 ready $(vm_elapsed w0) s after its VM started"
+node w1 tap2 12 5e1f0c2a-0000-4c1e-9a57-0000000000b1 "$W"
+wait_for 180 is_state worker-1 ready
+tap_diag "worker-1 ready $(vm_elapsed w1) s after its VM started"
+list=$(in_ns "$QSERVCTL" --url "http://$CZAR:9400" nodes 2>&1)
+tap_diag "$(echo "$list" | tr '\n' '|')"
+if echo "$list" | grep -q "^worker-0 .*ready .*10.251.0.11" && echo "$list" | grep -q "^worker-1 .*ready .*10.251.0.12"; then
+	tap_pass "qservctl nodes lists worker-0 and worker-1 ready at their DHCP addresses"
+else
+	tap_fail "qservctl nodes lists worker-0 and worker-1 ready at their DHCP addresses"
+fi
+tap_is "$(state_of czar-0) $(nodes_json | jq -r '.nodes[] | select(.name == "czar-0") | .addr')" "ready $CZAR" \
+	"czar-0 ready at its own address"
+
+# power-cycle worker-0: down while off, same name when back
+kill -9 "$(cat "$VM_DIR/w0/pid")"
+if wait_for 30 is_state worker-0 down; then tap_pass "powered-off worker-0 marked down"; else tap_fail "powered-off worker-0 marked down"; fi
+mv "$VM_DIR/w0" "$VM_DIR/w0.first"
+node w0 tap1 11 5e1f0c2a-0000-4c1e-9a57-0000000000b0 "$W"
+if wait_for 180 is_state worker-0 ready && [ "$(nodes_json | jq '[.nodes[] | select(.role == "worker")] | length')" = 2 ]; then
+	tap_pass "worker-0 back under the same name, no new identity"
+else
+	tap_fail "worker-0 back under the same name, no new identity" "$(nodes_json)"
+fi
+tap_diag "worker-0 ready again $(vm_elapsed w0) s after its VM restarted"
+if grep -q "session with the registry .* up as worker-0" "$VM_DIR/w0/console.log"; then
+	tap_pass "worker console reports its session as worker-0"
+else
+	tap_fail "worker console reports its session as worker-0" "$(grep -i cluster "$VM_DIR/w0/console.log" | tail -3)"
+fi
+tap_done
