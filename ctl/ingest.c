@@ -370,14 +370,26 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 			r = api(g, "GET", path, NULL, &rep, err, errlen);
 			if (r)
 				break;
-			const char *st = qjson_str(json_object_get(rep, "transaction"), "state", "");
+			char st[17];
+			snprintf(st, sizeof st, "%s", qjson_str(json_object_get(rep, "transaction"), "state", ""));
 			bool finished = !strcmp(st, "FINISHED");
 			json_decref(rep);
 			if (!finished) {
 				snprintf(path, sizeof path, "/ingest/trans/%lld?abort=1", tid);
-				if (strcmp(st, "ABORTED") && (r = api(g, "PUT", path, NULL, NULL, err, errlen)))
-					break;
-				fprintf(stderr, "qservctl: transaction %lld of an interrupted run aborted\n", tid);
+				if (strcmp(st, "ABORTED") && (r = api(g, "PUT", path, NULL, NULL, err, errlen))) {
+					/* a commit still running at the controller may have won */
+					snprintf(path, sizeof path, "/ingest/trans/%lld", tid);
+					if (api(g, "GET", path, NULL, &rep, err, errlen))
+						break;
+					finished = !strcmp(qjson_str(json_object_get(rep, "transaction"), "state", ""),
+							   "FINISHED");
+					json_decref(rep);
+					if (!finished)
+						break;
+					r = 0;
+				} else {
+					fprintf(stderr, "qservctl: transaction %lld of an interrupted run aborted\n", tid);
+				}
 			}
 			state_write(g, "%s %lld\n", finished ? "commit" : "abort", tid);
 			open[i] = finished ? -tid : 0;

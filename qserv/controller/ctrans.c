@@ -36,7 +36,7 @@ int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long 
 		return -EPERM;
 	}
 	unsigned long long n;
-	char *cj = json_dumps(context ? context : json_object(), JSON_COMPACT | JSON_ENCODE_ANY);
+	char *cj = context ? json_dumps(context, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("{}");
 	char *cq = cj ? qsql_quote(m, cj) : NULL;
 	free(cj);
 	if (!cq) {
