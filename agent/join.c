@@ -39,6 +39,7 @@ struct join {
 	int wake[2];
 	int cur_fd;
 	bool stopping;
+	bool kick;              /* join_reconnect: retry without back-off */
 	enum join_state state;
 	char last_error[256];
 	char name[TLS_ID_MAX];
@@ -542,6 +543,14 @@ static void *join_main(void *arg)
 			forget_cert(j);
 			continue;
 		}
+		pthread_mutex_lock(&j->lock);
+		bool kicked = j->kick;
+		j->kick = false;
+		pthread_mutex_unlock(&j->lock);
+		if (kicked) {
+			jev(j, REG_EV_INFO, "network changed: reconnecting to the registry %s", j->registry);
+			continue;
+		}
 		jev(j, REG_EV_WARN, "session with the registry %s ended: %s", j->registry,
 		    err[0] ? err : strerror(-rc));
 		set_state(j, J_RETRY, err[0] ? err : strerror(-rc));
@@ -626,6 +635,16 @@ void join_stop(struct join *j)
 	free(j->role);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
+}
+
+void join_reconnect(struct join *j)
+{
+	pthread_mutex_lock(&j->lock);
+	if (j->cur_fd >= 0) {
+		j->kick = true;
+		shutdown(j->cur_fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&j->lock);
 }
 
 void join_set_health(struct join *j, json_t *health)

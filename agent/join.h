@@ -45,6 +45,10 @@ struct join;
 int join_start(const struct join_opts *opts, struct join **ret_j, char *err, size_t errlen);
 void join_stop(struct join *j);      /* accepts NULL */
 
+/* The network changed (link back up, new address): drop the current
+ * session and reconnect at once, re-announcing the node's address. */
+void join_reconnect(struct join *j);
+
 /* Replace the health object sent with the next heartbeats (stolen). */
 void join_set_health(struct join *j, json_t *health);
 

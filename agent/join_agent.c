@@ -1,20 +1,80 @@
 /* join_agent.c: registry + join wired for the agent daemon (join_agent.h). */
 #include "join_agent.h"
 #include "join.h"
+#include "netlink.h"
 #include "registry.h"
 
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct join_agent {
 	struct registry *reg;
 	struct join *join;
 	bool czar;
+	int mon_fd, stop[2];
+	pthread_t watch;
+	bool watching;
+	char carrier[8][16];     /* links last seen with carrier */
 };
+
+static void on_link(void *ctx, const struct netlink_link *l)
+{
+	struct join_agent *a = ctx;
+	int idx = -1, free_slot = -1;
+	if (l->loopback)
+		return;
+	for (int i = 0; i < 8; i++) {
+		if (!strcmp(a->carrier[i], l->name))
+			idx = i;
+		else if (!a->carrier[i][0] && free_slot < 0)
+			free_slot = i;
+	}
+	if (l->carrier && idx < 0) {
+		if (free_slot >= 0)
+			snprintf(a->carrier[free_slot], sizeof(a->carrier[free_slot]), "%s", l->name);
+		log_info("network: %s has carrier; re-announcing to the registry", l->name);
+		join_reconnect(a->join);
+	} else if (!l->carrier && idx >= 0) {
+		a->carrier[idx][0] = '\0';
+		log_warn("network: %s lost carrier", l->name);
+	}
+}
+
+static void *watch_main(void *arg)
+{
+	struct join_agent *a = arg;
+	struct pollfd p[2] = { { .fd = a->stop[0], .events = POLLIN }, { .fd = a->mon_fd, .events = POLLIN } };
+	while (poll(p, 2, -1) >= 0 && !p[0].revents) {
+		if (p[1].revents & POLLIN)
+			netlink_monitor_read(a->mon_fd, on_link, a);
+	}
+	return NULL;
+}
+
+static void watch_start(struct join_agent *a)
+{
+	struct netlink_link *links;
+	size_t n;
+	if ((a->mon_fd = netlink_monitor_open()) < 0 || pipe2(a->stop, O_CLOEXEC) < 0) {
+		log_warn("network: cannot follow link changes: %s", strerror(errno));
+		return;
+	}
+	if (netlink_links(&links, &n) == 0) {
+		for (size_t i = 0, k = 0; i < n && k < 8; i++)
+			if (!links[i].loopback && links[i].carrier)
+				snprintf(a->carrier[k++], sizeof(a->carrier[0]), "%s", links[i].name);
+		free(links);
+	}
+	a->watching = pthread_create(&a->watch, NULL, watch_main, a) == 0;
+}
 
 static void on_event(void *ctx, enum reg_event_level lvl, const char *msg)
 {
@@ -96,6 +156,9 @@ int join_agent_start(const struct join_agent_opts *o, struct join_agent **ret, c
 		free(a);
 		return rc;
 	}
+	a->mon_fd = a->stop[0] = a->stop[1] = -1;
+	if (o->watch_links)
+		watch_start(a);
 	*ret = a;
 	return 0;
 }
@@ -139,6 +202,16 @@ void join_agent_stop(struct join_agent *a)
 {
 	if (!a)
 		return;
+	if (a->watching) {
+		(void)!write(a->stop[1], "x", 1);
+		pthread_join(a->watch, NULL);
+	}
+	if (a->mon_fd >= 0)
+		close(a->mon_fd);
+	if (a->stop[0] >= 0) {
+		close(a->stop[0]);
+		close(a->stop[1]);
+	}
 	join_stop(a->join);
 	registry_stop(a->reg);
 	free(a);

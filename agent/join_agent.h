@@ -9,6 +9,11 @@
  * end up in <data_dir>/agent (join.h): node.key, node.crt, ca.crt,
  * identity.json, cluster-map.json.
  *
+ * With watch_links, a thread follows rtnetlink link events (netlink.h):
+ * a link losing or regaining carrier is logged, and on regaining it the
+ * session is re-opened at once so the registry records the node's current
+ * address (DHCP renewal itself stays with udhcpc).
+ *
  * Logging happens here (this is the daemon side); registry and join report
  * through callbacks routed to lib/log.h. */
 #ifndef AGENT_JOIN_AGENT_H
@@ -30,6 +35,7 @@ struct join_agent_opts {
 	const char *admin_socket;   /* czar: NULL -> /run/qagent/registry.sock */
 	int heartbeat_ms, down_after_ms;   /* 0 -> 2000, 10000 */
 	bool set_hostname;
+	bool watch_links;           /* image mode: reconnect when a link comes back */
 	json_t *inventory;          /* borrowed, copied */
 };
 

@@ -16,6 +16,7 @@
 #include "identity.h"
 #include "inventory.h"
 #include "join_agent.h"
+#include "netlink.h"
 #include "mariadb.h"
 #include "net.h"
 #include "power.h"
@@ -150,6 +151,25 @@ static void install_boot_files(struct agent *a)
 
 /* SMBIOS product UUID; else a random one kept for this boot (the agent
  * issue keeps it on the node's own disk). */
+/* ip=dhcp: supervised udhcpc per NIC (net.c).  A static ip= goes through
+ * rtnetlink (netlink.c): the first NIC that gets carrier, its address and
+ * the default route. */
+static int bring_up_network(struct agent *a, char *err, size_t errlen)
+{
+	char nic[16];
+	int rc;
+
+	if (!strcmp(a->cfg.ip, "dhcp"))
+		return net_bring_up(&a->cfg, &a->inv, &a->sup, err, errlen);
+	rc = netlink_pick_link(nic, 10000);
+	if (rc < 0) {
+		snprintf(err, errlen, "ip=%s: no interface got carrier within 10 s", a->cfg.ip);
+		return rc;
+	}
+	rc = netlink_apply_static(nic, a->cfg.ip, err, errlen);
+	return rc < 0 ? rc : 1;
+}
+
 static void read_identity(struct agent *a)
 {
 	if (!a->host_mode && identity_uuid_usable(a->inv.uuid))
@@ -185,7 +205,7 @@ static void start_membership(struct agent *a)
 				     .join = a->cfg.join, .token = a->cfg.token, .pin = a->cfg.ca,
 				     .uuid = a->uuid, .data_dir = a->data_dir,
 				     .registry_port = (uint16_t)a->registry_port, .admin_socket = a->admin_socket,
-				     .set_hostname = !a->host_mode, .inventory = inv };
+				     .set_hostname = !a->host_mode, .watch_links = !a->host_mode, .inventory = inv };
 	if (join_agent_start(&o, &a->member, err, sizeof(err)) < 0)
 		log_error("cluster: %s", err);
 	json_decref(inv);
@@ -545,7 +565,7 @@ int main(int argc, char **argv)
 
 	sup_init(&a.sup, on_service_event, &a);
 	if (!a.host_mode) {
-		n = net_bring_up(&a.cfg, &a.inv, &a.sup, err, sizeof(err));
+		n = bring_up_network(&a, err, sizeof(err));
 		if (n < 0)
 			log_error("network: %s", err);
 		else
