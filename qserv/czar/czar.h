@@ -30,6 +30,7 @@ struct czar {
 	uint32_t next_id;
 	uint64_t queries, errors;     /* totals since start */
 	uint64_t chunk_queries;       /* chunk queries completed since start */
+	uint64_t statement_ms;        /* time spent answering statements */
 	uint64_t next_qid;            /* atomic; query ids (start time << 24 | n) */
 
 	struct dispatch *dispatch;    /* NULL: no worker TLS configured */

@@ -32,6 +32,7 @@
 
 struct wconn {
 	int fd;
+	int reused;                  /* came from the pool */
 	struct tls_conn *tls;
 };
 
@@ -181,19 +182,30 @@ static struct wpool *pool_of(struct dispatch *d, const struct meta_worker *w)
 	return &v[d->npools++];
 }
 
+static struct wconn *conn_get_fresh(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen);
+
 static struct wconn *conn_get(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
 {
 	struct wconn *c = NULL;
 	struct wpool *p;
-	int fd;
 
 	pthread_mutex_lock(&d->lock);
 	p = pool_of(d, w);
 	if (p && p->nidle)
 		c = p->idle[--p->nidle];
 	pthread_mutex_unlock(&d->lock);
-	if (c)
+	if (c) {
+		c->reused = 1;
 		return c;
+	}
+	return conn_get_fresh(d, w, err, errlen);
+}
+
+static struct wconn *conn_get_fresh(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
+{
+	struct wconn *c;
+	int fd;
+
 	if (w->query_port <= 0) {
 		snprintf(err, errlen, "worker %s has no query port in qservMeta.workers", w->id);
 		return NULL;
@@ -250,6 +262,7 @@ struct run {
 	size_t **queue;              /* per worker: job indexes */
 	size_t *qlen, *qnext;
 	int *active;                 /* per thread: fd in use or -1 */
+	unsigned char *shut;         /* per thread: its fd was shut down by a cancel */
 	unsigned running;            /* threads not finished */
 	int stop;                    /* cancelled, failed or sink satisfied */
 	int failed;
@@ -310,6 +323,23 @@ static char *subst_chunk(const char *sql, int32_t chunk)
 
 enum attempt_result { ATT_OK, ATT_RETRY, ATT_FAILED };
 
+/* Ends the slot's use of c: back to the pool when reusable and no cancel
+ * shut it down meanwhile, else closed. */
+static void release(struct run *r, unsigned slot, const struct meta_worker *w, struct wconn *c, int reusable)
+{
+	int shut;
+
+	pthread_mutex_lock(&r->lock);
+	shut = r->shut[slot];
+	r->shut[slot] = 0;
+	r->active[slot] = -1;
+	pthread_mutex_unlock(&r->lock);
+	if (reusable && !shut)
+		conn_put(r->d, w, c);
+	else
+		conn_close(c);
+}
+
 /* One attempt of one chunk on one worker. */
 static enum attempt_result attempt(struct run *r, unsigned slot, const struct meta_worker *w, const char *sql,
 				   int32_t chunk, char *why, size_t whylen)
@@ -333,7 +363,22 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	r->active[slot] = c->fd;
 	pthread_mutex_unlock(&r->lock);
 	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, -1 };
-	if ((rc = wire_query_encode(&q, &b)) < 0 || (rc = wire_send(&io, WIRE_QUERY, 0, b.data, b.len)) < 0) {
+	if ((rc = wire_query_encode(&q, &b)) == 0 && (rc = wire_send(&io, WIRE_QUERY, 0, b.data, b.len)) < 0 &&
+	    c->reused) {
+		/* a pooled connection the worker closed meanwhile (restart):
+		 * nothing was sent, so a fresh connection is not a retry */
+		release(r, slot, w, c, 0);
+		if (!(c = conn_get_fresh(r->d, w, why, whylen)))
+			goto done;
+		pthread_mutex_lock(&r->lock);
+		r->active[slot] = r->stop ? -1 : c->fd;
+		rc = r->stop ? -ECANCELED : 0;
+		pthread_mutex_unlock(&r->lock);
+		io.ctx = c->tls;
+		if (rc == 0)
+			rc = wire_send(&io, WIRE_QUERY, 0, b.data, b.len);
+	}
+	if (rc < 0) {
 		snprintf(why, whylen, "worker %s: sending chunk %d: %s", w->id, (int)chunk, strerror(-rc));
 		goto out;
 	}
@@ -404,19 +449,13 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 				snprintf(why, whylen, "worker %s: %s", w->id, e.msg);
 				res = ATT_RETRY;
 				/* the stream is in sync: the connection stays usable */
-				pthread_mutex_lock(&r->lock);
-				r->active[slot] = -1;
-				pthread_mutex_unlock(&r->lock);
-				conn_put(r->d, w, c);
-				c = NULL;
+				release(r, slot, w, c, 1);
 				goto done;
 			}
 			pthread_mutex_lock(&r->lock);
 			fail_run(r, e.code, e.sqlstate, "%s (chunk %d on %s)", e.msg, (int)chunk, w->id);
-			r->active[slot] = -1;
 			pthread_mutex_unlock(&r->lock);
-			conn_put(r->d, w, c);
-			c = NULL;
+			release(r, slot, w, c, 1);
 			res = ATT_FAILED;
 			goto done;
 		} else {
@@ -433,14 +472,7 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 		res = ATT_FAILED;
 	}
 out:
-	pthread_mutex_lock(&r->lock);
-	r->active[slot] = -1;
-	pthread_mutex_unlock(&r->lock);
-	if (res == ATT_OK)
-		conn_put(r->d, w, c);
-	else
-		conn_close(c);
-	c = NULL;
+	release(r, slot, w, c, res == ATT_OK);
 done:
 	wire_cols_free(&cols);
 	wire_buf_free(&b);
@@ -548,7 +580,8 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	threads = calloc(nthreads + 1, sizeof(*threads));
 	args = calloc(nthreads + 1, sizeof(*args));
 	r.active = malloc((nthreads + 1) * sizeof(int));
-	if (!threads || !args || !r.active)
+	r.shut = calloc(nthreads + 1, 1);
+	if (!threads || !args || !r.active || !r.shut)
 		goto oom;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -585,8 +618,10 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 			fail_run(&r, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
 		if (r.stop)
 			for (i = 0; i < nthreads; i++)
-				if (r.active[i] >= 0)
+				if (r.active[i] >= 0) {
 					shutdown(r.active[i], SHUT_RDWR);
+					r.shut[i] = 1;   /* never back into the pool */
+				}
 	}
 	pthread_mutex_unlock(&r.lock);
 	for (i = 0; i < nthreads; i++)
@@ -611,6 +646,7 @@ out:
 	free(r.qlen);
 	free(r.qnext);
 	free(r.active);
+	free(r.shut);
 	free(threads);
 	free(args);
 	pthread_mutex_destroy(&r.lock);

@@ -23,12 +23,14 @@
 
 #include "log.h"
 #include "czar.h"
+#include "metrics.h"
 #include "session.h"
 
 struct opts {
 	const char *bind, *users, *socket, *my_user, *my_password_file, *tls_dir, *tls_name;
 	int port;
 	unsigned pool, max_conn, window, slow_ms;
+	int metrics_port;
 	unsigned long long max_result_rows;
 	int check_only, hash_password;
 };
@@ -51,6 +53,7 @@ static void usage(FILE *f)
 		"  --window N             chunk queries in flight per worker (default 8)\n"
 		"  --max-result-rows N    rows a merge may collect (default 10000000)\n"
 		"  --slow-ms N            log statements slower than N ms (default 10000, 0 off)\n"
+		"  --metrics-port N       serve GET /metrics on the --bind address (default off)\n"
 		"  -n, --check            check the configuration and exit\n");
 }
 
@@ -77,7 +80,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "check", no_argument, 0, 'n' },          { "hash-password", no_argument, 0, 'H' },
 		{ "tls-dir", required_argument, 0, 't' },  { "tls-name", required_argument, 0, 'T' },
 		{ "window", required_argument, 0, 'w' },   { "max-result-rows", required_argument, 0, 'r' },
-		{ "slow-ms", required_argument, 0, 'S' },
+		{ "slow-ms", required_argument, 0, 'S' },  { "metrics-port", required_argument, 0, 'M' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
@@ -130,6 +133,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_uint(optarg, 86400000, &v) < 0)
 				return fprintf(stderr, "qserv-czar: --slow-ms: not a duration: %s\n", optarg), -1;
 			o->slow_ms = (unsigned)v;
+			break;
+		case 'M':
+			if (parse_uint(optarg, 65535, &v) < 0)
+				return fprintf(stderr, "qserv-czar: --metrics-port: not a port: %s\n", optarg), -1;
+			o->metrics_port = (int)v;
 			break;
 		case 'n': o->check_only = 1; break;
 		case 'H': o->hash_password = 1; break;
@@ -298,6 +306,10 @@ int main(int argc, char **argv)
 	lfd = listen_on(o.bind, o.port);
 	if (lfd < 0 || sfd < 0) {
 		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(errno));
+		return 1;
+	}
+	if (o.metrics_port && !metrics_start(&cz, o.bind, o.metrics_port, err, sizeof(err))) {
+		log_error("%s", err);
 		return 1;
 	}
 	pthread_attr_init(&attr);

@@ -195,6 +195,12 @@ static int command(struct sess *s, struct pkt_buf *in)
 		query_run(s, arg, n);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		pthread_mutex_lock(&s->cz->lock);
+		s->cz->statement_ms += (uint64_t)ms;
+		/* an answer that starts with an ERR packet is a failed statement */
+		if (s->conn.out.len > 4 && s->conn.out.data[4] == 0xff)
+			s->cz->errors++;
+		pthread_mutex_unlock(&s->cz->lock);
 		if (s->cz->slow_ms && ms >= s->cz->slow_ms)
 			log_warn("slow query: session %u user %s: %lld ms, %u/%u chunks: %.300s", s->id, s->user, ms,
 				 s->progress.done, s->progress.total, arg);

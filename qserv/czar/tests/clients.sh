@@ -11,10 +11,11 @@ trap 'czar_cleanup "$T"' EXIT INT TERM
 CLIENT=$BUILD/tests/czar-client
 PY=/usr/bin/python3
 
-tap_plan 24
+tap_plan 26
 czar_mariadb_start "$T" || { tap_fail "private mariadbd starts" "$(tail -5 "$T/my.err")"; exit 1; }
 PORT=$(czar_free_port)
-czar_start "$T" "$PORT" "$T/my.sock" --max-connections 300 || { tap_fail "qserv-czar starts" "$(cat "$T/czar.log")"; exit 1; }
+MPORT=$(czar_free_port)
+czar_start "$T" "$PORT" "$T/my.sock" --max-connections 300 --metrics-port "$MPORT" || { tap_fail "qserv-czar starts" "$(cat "$T/czar.log")"; exit 1; }
 tap_pass "qserv-czar starts on a private MariaDB"
 
 direct() { mariadb --no-defaults -S "$T/my.sock" -uroot "$@"; }
@@ -177,6 +178,9 @@ out=$("$CLIENT" -h 127.0.0.1 -P "$PORT" -u qsmaster -p "$CZAR_PW" concurrent 250
 tap_is "$out" "ok 250" "250 concurrent Connector/C sessions, 5 checked queries each"
 tap_is "$(viacz -N -e 'SELECT 42')" 42 "czar still answers after the burst"
 
+m=$(curl -sf "http://127.0.0.1:$MPORT/metrics")
+tap_ok "/metrics counts statements and errors" sh -c "echo '$m' | grep -q '^qserv_czar_statements_total [1-9]' && echo '$m' | grep -q '^qserv_czar_statement_errors_total [1-9]'"
+tap_ok "/metrics shows the open connections" sh -c "echo '$m' | grep -q '^qserv_czar_connections [0-9]'"
 printf 'a:\nbad line\n' >"$T/bad-users"
 out=$("$BUILD/bin/qserv-czar" --users "$T/bad-users" --check 2>&1)
 case "$out" in *"bad-users:2: expected 'user:*HASH'"*) tap_pass "--check names file:line of a bad users file" ;;

@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 64
+tap_plan 65
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
@@ -178,6 +178,8 @@ for _ in $(seq 100); do
 done
 case "$st" in "qserv query "*": chunks "*/*) tap_pass "SHOW PROCESSLIST shows Qserv query id and chunk progress" ;;
 	*) tap_fail "SHOW PROCESSLIST shows Qserv query id and chunk progress" "state '$st'" ;; esac
+qid=$(echo "$st" | sed -n 's/^qserv query \([0-9]*\):.*/\1/p')
+tap_ok "/metrics shows the running query's chunks" sh -c "curl -sf '$QSERV_CZAR_METRICS_URL' | grep -q '^qserv_czar_query_chunks_total{qid=\"$qid\"'"
 $CZ -e "KILL QUERY $id" > /dev/null 2>&1
 wait $LONG
 if grep -q "ERROR 1317" "$T/long.out"; then tap_pass "KILL QUERY interrupts the distributed query"
