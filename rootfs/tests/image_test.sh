@@ -43,11 +43,14 @@ for f in usr/sbin/mariadbd usr/sbin/qagent usr/bin/mariadb sbin/mkfs.ext4; do
 done
 tap_is "$unresolved" "" "library closure complete"
 
-# Rebuild into a scratch build dir (sharing the package cache) and compare.
-mkdir -p "$tmp/build"
-if DEBS_DIR=$BUILD/debs "$REPO/rootfs/build-rootfs.sh" "$tmp/build" "$tmp/again.initramfs" \
+# Build twice from the same inputs into scratch build dirs (sharing the
+# package cache) and compare.
+mkdir -p "$tmp/b1" "$tmp/b2"
+if DEBS_DIR=$BUILD/debs "$REPO/rootfs/build-rootfs.sh" "$tmp/b1" "$tmp/one.initramfs" \
 	$(cat "$img/image-files.txt") > "$tmp/rebuild.log" 2>&1 &&
-	cmp -s "$tmp/again.initramfs" "$img/qserv-node.initramfs"; then
+	DEBS_DIR=$BUILD/debs "$REPO/rootfs/build-rootfs.sh" "$tmp/b2" "$tmp/two.initramfs" \
+	$(cat "$img/image-files.txt") >> "$tmp/rebuild.log" 2>&1 &&
+	cmp -s "$tmp/one.initramfs" "$tmp/two.initramfs"; then
 	tap_pass "a second build is byte-identical"
 else
 	tap_fail "a second build is byte-identical" "$(tail -3 "$tmp/rebuild.log")"
