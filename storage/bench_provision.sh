@@ -4,6 +4,13 @@
 # from the same run: a bare `mkfs.ext4 + mount` of the same size (the
 # irreducible part), and a direct `qstorage apply` after attaching (no
 # watcher).  Prints measurements and ratios; asserts nothing.
+# Our own private mount namespace: mounts made here never propagate into
+# namespaces other programs create meanwhile (ip netns exec ...), which
+# would keep our filesystems alive after we unmount them.
+if [ -z "${QSTORAGE_PRIVATE_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+	export QSTORAGE_PRIVATE_NS=1
+	exec unshare -m --propagation private "$0" "$@"
+fi
 cd "$(dirname "$0")/.."
 Q=$PWD/build/bin/qstorage
 N=${BENCH_DISKS:-4}

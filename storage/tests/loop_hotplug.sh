@@ -4,6 +4,13 @@
 # provisioned and mounted; a detached disk is reported missing and its pool
 # degraded; the watcher keeps running.  Time to mounted is printed, not
 # asserted.  Only loop devices this script attaches are considered.
+# Our own private mount namespace: mounts made here never propagate into
+# namespaces other programs create meanwhile (ip netns exec ...), which
+# would keep our filesystems alive after we unmount them.
+if [ -z "${QSTORAGE_PRIVATE_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+	export QSTORAGE_PRIVATE_NS=1
+	exec unshare -m --propagation private "$0" "$@"
+fi
 cd "$(dirname "$0")/../.."
 . tools/tap.sh
 Q=$PWD/build/bin/qstorage

@@ -6,6 +6,13 @@
 # reformatting, a damaged disk of ours is reported not reformatted, wipe
 # needs an explicit id and refuses a mounted disk.  Only loop devices this
 # script attaches are ever considered (--only on their backing files).
+# Our own private mount namespace: mounts made here never propagate into
+# namespaces other programs create meanwhile (ip netns exec ...), which
+# would keep our filesystems alive after we unmount them.
+if [ -z "${QSTORAGE_PRIVATE_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+	export QSTORAGE_PRIVATE_NS=1
+	exec unshare -m --propagation private "$0" "$@"
+fi
 cd "$(dirname "$0")/../.."
 . tools/tap.sh
 Q=$PWD/build/bin/qstorage
@@ -145,6 +152,7 @@ tap_is "$(blkid -s UUID -o value "${GPTDEV}p1")" "$UUID_G" "its filesystem was n
 umount "$T/mnt/fast1"
 "$Q" --loop --only "loop:$T/ssd1.img" --mount-root "$T/mnt" --node-uuid 99999999-0000-0000-0000-000000000000 apply --json > "$T/r7.json"
 tap_is "$(field "$T/r7.json" ssd1 state)" "foreign" "a qserv disk of another node is foreign"
+tap_diag "$(field "$T/r7.json" ssd1 reason)"
 tap_ok "and it is not left mounted" sh -c "! grep -q ' $T/mnt/fast1 ' /proc/self/mounts"
 
 # xfs on request; found again after an unmount
