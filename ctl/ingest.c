@@ -696,9 +696,21 @@ static int validate(struct ing *g, char *err, size_t errlen)
 			return r;
 		unsigned long long rows = (unsigned long long)qjson_int(rep, "rows", -1);
 		unsigned long long orows = (unsigned long long)qjson_int(rep, "overlap_rows", -1);
-		json_decref(rep);
 		unsigned long long want = t->partitioned ? t->expect_rows : t->expect_rows * nworkers;
 		bool ok = rows == want && (!t->director || orows == t->expect_overlap);
+		if (!t->partitioned) {
+			/* a regular table: a full copy on every worker, not just the right total */
+			const char *wid;
+			json_t *n;
+			json_object_foreach(json_object_get(rep, "workers"), wid, n) {
+				if ((unsigned long long)json_integer_value(n) != t->expect_rows) {
+					printf("%s.%s: %lld rows on %s, input %llu\n", g->db, t->name,
+					       (long long)json_integer_value(n), wid, t->expect_rows);
+					ok = false;
+				}
+			}
+		}
+		json_decref(rep);
 		printf("%s.%s: %llu rows%s, input %llu%s: %s\n", g->db, t->name, rows,
 		       t->partitioned ? "" : " over all workers", want, t->director ? " (+overlap)" : "",
 		       ok ? "ok" : "MISMATCH");

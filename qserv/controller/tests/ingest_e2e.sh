@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 42
+tap_plan 44
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -66,6 +66,10 @@ tap_is "$(api POST /ingest/index/secondary '{"database":"e2e"}' | jq -r .index_r
 	"director index rebuilt on request"
 layout e2e
 tap_is "$(val index_match e2e)" "$NOBJ" "rebuilt index matches the rows"
+mariadb --no-defaults -S "$QSERV_WORKER_1_SOCKET" -uroot -e 'DELETE FROM e2e.Filter LIMIT 1'
+"$BIN/qservctl" ingest -q "$T/e2e" > "$T/out-val" 2>&1
+tap_is "$?" 1 "validation fails when a worker lost a row"
+tap_ok "and names the table and worker" grep -q "e2e.Filter: 5 rows on worker-1, input 6" "$T/out-val"
 
 # 2. publish refused while a transaction is open; abort leaves nothing
 api POST /ingest/database '{"database":"e2a","num_stripes":85,"num_sub_stripes":12,"overlap":0.01667}' >/dev/null
