@@ -15,3 +15,4 @@ $(eval $(call unit_test,netlink_test,agent/tests/netlink_test.c agent/netlink.c,
 $(eval $(call unit_test,identity_test,agent/tests/identity_test.c agent/identity.c,$(REG_LDLIBS),libqcommon.a))
 INTEG_TESTS += agent/tests/cluster_netns.sh agent/tests/registry_sim.sh
 BENCHES += agent/tests/bench_registry.sh
+QEMU_TESTS += agent/tests/qemu_cluster.sh

@@ -24,7 +24,8 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
 if [ "$(id -u)" != 0 ] || ! ip netns add "$NS"; then
 	echo "# bench_registry: needs root and ip netns; skipped"
 	exit 0

@@ -21,7 +21,8 @@ cleanup() {
 	for n in $NODES br; do ip netns del "$P-$n" 2>/dev/null; done
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
 
 tap_plan 16
 if [ "$(id -u)" != 0 ] || ! ip netns add "$P-br" 2>/dev/null; then

@@ -3,7 +3,8 @@
 # bridge inside a network namespace this test creates (taps, dnsmasq DHCP
 # with a fixed lease per MAC, 10.251.0.0/24; nothing leaves the namespace).
 # The workers get the token and CA pin on their kernel command line, join
-# as worker-0 and worker-1 (qservctl nodes, read from the czar's /status),
+# as worker-0 and worker-1 (qservctl nodes, read from the czar's /status;
+# worker-1 with a static qserv.ip instead of DHCP),
 # and worker-0 keeps its name after a power cycle (down while off, ready
 # again after boot).  Boot-to-ready times are printed, never asserted.
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +19,8 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	[ -n "${KEEP_VM_DIR:-}" ] || rm -rf "$VM_DIR"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
 tap_plan 7
 if [ "$(id -u)" != 0 ] || [ ! -f "$KERNEL" ] || [ ! -f "$INITRD" ] || ! ip netns add "$NS" 2>/dev/null; then
 	for i in 1 2 3 4 5 6 7; do tap_skip "QEMU cluster" "needs root, ip netns and the image"; done
@@ -76,15 +78,16 @@ W="qserv.role=worker qserv.join=$CZAR:7070 qserv.token=$TOKEN qserv.ca=$PIN"
 node w0 tap1 11 5e1f0c2a-0000-4c1e-9a57-0000000000b0 "$W"
 wait_for 180 is_state worker-0 ready
 tap_diag "worker-0 ready $(vm_elapsed w0) s after its VM started"
-node w1 tap2 12 5e1f0c2a-0000-4c1e-9a57-0000000000b1 "$W"
+# worker-1 takes a static address (qserv.ip, applied over rtnetlink) instead of DHCP
+node w1 tap2 12 5e1f0c2a-0000-4c1e-9a57-0000000000b1 "$W qserv.ip=10.251.0.12/24,10.251.0.1"
 wait_for 180 is_state worker-1 ready
 tap_diag "worker-1 ready $(vm_elapsed w1) s after its VM started"
 list=$(in_ns "$QSERVCTL" --url "http://$CZAR:9400" nodes 2>&1)
 tap_diag "$(echo "$list" | tr '\n' '|')"
 if echo "$list" | grep -q "^worker-0 .*ready .*10.251.0.11" && echo "$list" | grep -q "^worker-1 .*ready .*10.251.0.12"; then
-	tap_pass "qservctl nodes lists worker-0 and worker-1 ready at their DHCP addresses"
+	tap_pass "qservctl nodes lists worker-0 (DHCP) and worker-1 (static ip) ready at their addresses"
 else
-	tap_fail "qservctl nodes lists worker-0 and worker-1 ready at their DHCP addresses"
+	tap_fail "qservctl nodes lists worker-0 (DHCP) and worker-1 (static ip) ready at their addresses"
 fi
 tap_is "$(state_of czar-0) $(nodes_json | jq -r '.nodes[] | select(.name == "czar-0") | .addr')" "ready $CZAR" \
 	"czar-0 ready at its own address"

@@ -18,7 +18,8 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
 if [ "$(id -u)" != 0 ] || ! ip netns add "$NS" 2>/dev/null; then
 	tap_plan 1
 	tap_skip "registry simulation" "needs root and ip netns"
