@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void usage(void)
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
 	};
 	w.port = 25004;
 	w.async_max = 8;
+	/* contribution ids stay unique across restarts (clients poll them) */
+	w.next_contrib = (uint32_t)(time(NULL) % 1000000) * 1000u;
 	w.id = "worker";
 	w.staging = "/tmp";
 	w.sql.user = "root";
