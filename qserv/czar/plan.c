@@ -49,6 +49,8 @@ struct ctx {
 	char **group_txt;
 	size_t ngroup;
 	struct plan *p;
+	int nn;                       /* near-neighbour self-join: refs[nn_second] reads chunk + overlap */
+	size_t nn_second;
 };
 
 static void fail(struct ctx *c, unsigned code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -207,6 +209,8 @@ static int key_ref(struct ctx *c, const struct sql_expr *e)
 		const struct tref *r = &c->refs[i];
 		if (!r->mt || !r->mt->partitioned || strcasecmp(r->mt->director_key, e->name))
 			continue;
+		if (c->nn && i == c->nn_second)
+			continue;        /* its rows also come from other chunks' overlap */
 		if (e->table && strcmp(e->table, r->qname))
 			continue;
 		if (found >= 0)
@@ -238,6 +242,92 @@ static struct sql_expr *and_all(struct ctx *c, struct sql_expr **v, size_t n)
 	return e;
 }
 
+static int literal_double(const struct sql_expr *e, double *ret);
+
+static int is_col_of(struct ctx *c, const struct sql_expr *e, size_t r, const char *name)
+{
+	if (!e || e->kind != SQL_E_COL || strcasecmp(e->name, name))
+		return 0;
+	if (e->table)
+		return !strcmp(e->table, c->refs[r].qname);
+	return 0;                        /* both instances have it: must be qualified */
+}
+
+/* `scisql_angSep(a.lon, a.lat, b.lon, b.lat) < X` (or <=, or X > ...) with
+ * a and b the two instances; the bound in *ret. */
+static int ang_sep_bound(struct ctx *c, const struct sql_expr *e, size_t i, size_t j, double *ret)
+{
+	const struct sql_expr *f, *x;
+	const struct meta_table *mt = c->refs[i].mt;
+	int flip;
+
+	if (e->kind != SQL_E_BINARY)
+		return 0;
+	if (!strcmp(e->text, "<") || !strcmp(e->text, "<="))
+		flip = 0;
+	else if (!strcmp(e->text, ">") || !strcmp(e->text, ">="))
+		flip = 1;
+	else
+		return 0;
+	f = e->args[flip];
+	x = e->args[!flip];
+	if (!f || f->kind != SQL_E_FUNC || strcasecmp(f->text, "scisql_angSep") || f->nargs != 4 ||
+	    literal_double(x, ret) < 0)
+		return 0;
+	return (is_col_of(c, f->args[0], i, mt->lon_key) && is_col_of(c, f->args[1], i, mt->lat_key) &&
+		is_col_of(c, f->args[2], j, mt->lon_key) && is_col_of(c, f->args[3], j, mt->lat_key)) ||
+	       (is_col_of(c, f->args[0], j, mt->lon_key) && is_col_of(c, f->args[1], j, mt->lat_key) &&
+		is_col_of(c, f->args[2], i, mt->lon_key) && is_col_of(c, f->args[3], i, mt->lat_key));
+}
+
+/* Two instances of one director: every pair closer than R <= overlap is
+ * found once, in the chunk of the first instance's row, by joining that
+ * chunk with the second instance read from the same chunk plus its overlap
+ * table (deduplicated: overlap rows can repeat a chunk's own rows). */
+static int near_neighbour(struct ctx *c, struct sql_expr **conj, size_t nconj)
+{
+	size_t i, j = 0, k, first = (size_t)-1;
+	double bound = -1, b;
+
+	for (i = 0; i < c->nrefs; i++)
+		if (c->refs[i].mt && c->refs[i].mt->director) {
+			if (first == (size_t)-1)
+				first = i;
+			else
+				j = i;
+		}
+	if (c->refs[j].t->join == SQL_J_LEFT || c->refs[j].t->join == SQL_J_RIGHT || c->refs[j].t->nusing) {
+		fail(c, ER_NOT_SUPPORTED_YET, "Qserv does not support outer or USING near-neighbour joins");
+		return -1;
+	}
+	for (k = 0; k < nconj; k++)
+		if (ang_sep_bound(c, conj[k], first, j, &b) && (bound < 0 || b < bound))
+			bound = b;
+	if (bound < 0) {
+		fail(c, ER_NOT_SUPPORTED_YET,
+		     "Qserv does not support this self-join of %s: a near-neighbour join needs the AND term "
+		     "scisql_angSep(%s.%s, %s.%s, %s.%s, %s.%s) < R with R no larger than the overlap (%g)",
+		     c->refs[first].mt->name, c->refs[first].qname, c->refs[first].mt->lon_key, c->refs[first].qname,
+		     c->refs[first].mt->lat_key, c->refs[j].qname, c->refs[j].mt->lon_key, c->refs[j].qname,
+		     c->refs[j].mt->lat_key, c->db->overlap);
+		return -1;
+	}
+	if (bound > c->db->overlap) {
+		fail(c, ER_NOT_SUPPORTED_YET,
+		     "Qserv does not support a near-neighbour distance of %g degrees: it is larger than the overlap "
+		     "of %s (%g degrees), so pairs across chunks could be missed", bound, c->db->name, c->db->overlap);
+		return -1;
+	}
+	if (!c->refs[j].mt->cols) {
+		fail(c, ER_NOT_SUPPORTED_YET, "Qserv does not know the columns of %s: no near-neighbour join",
+		     c->refs[j].mt->name);
+		return -1;
+	}
+	c->nn = 1;
+	c->nn_second = j;
+	return 0;
+}
+
 /* Partitioned tables must join inside a chunk: one director family, at
  * most one director instance, and every instance tied to the others by
  * director-key equalities (WHERE, ON or USING). */
@@ -265,9 +355,13 @@ static int check_joins(struct ctx *c, struct sql_expr **conj, size_t nconj)
 			ndir++;
 	}
 	if (ndir > 1) {
-		fail(c, ER_NOT_SUPPORTED_YET,
-		     "Qserv does not support near-neighbour self-joins of %s in this version", family);
-		return -1;
+		if (ndir > 2 || npart > 2) {
+			fail(c, ER_NOT_SUPPORTED_YET,
+			     "Qserv does not support joins of more than two instances of %s, or a near-neighbour "
+			     "join together with other partitioned tables", family);
+			return -1;
+		}
+		return near_neighbour(c, conj, nconj);
 	}
 	if (npart < 2)
 		return 0;
@@ -565,7 +659,31 @@ static struct sql_table *worker_from(struct ctx *c)
 		f[i] = *r->t;
 		f[i].db = c->db->name;
 		f[i].alias = r->qname;
-		if (r->mt->partitioned) {
+		if (c->nn && i == c->nn_second) {
+			struct sql_out o = { 0 };
+			size_t k, n = 0;
+			for (k = 0; k < r->mt->ncols; k++) {
+				if (!strcasecmp(r->mt->cols[k], r->mt->chunk_key) ||
+				    !strcasecmp(r->mt->cols[k], r->mt->sub_chunk_key))
+					continue;
+				sql_out_puts(&o, n++ ? ", " : "SELECT ");
+				sql_out_ident(&o, r->mt->cols[k]);
+			}
+			{
+				char *cols = o.s ? strdup(o.s) : NULL;
+				sql_out_puts(&o, " FROM ");
+				sql_out_ident(&o, c->db->name);
+				sql_out_printf(&o, ".`%s_%%CC%%` UNION %s FROM ", r->t->name, cols ? cols : "");
+				sql_out_ident(&o, c->db->name);
+				sql_out_printf(&o, ".`%sFullOverlap_%%CC%%`", r->t->name);
+				free(cols);
+			}
+			if (o.oom || !(f[i].derived = sql_strdup(c->a, o.s))) {
+				sql_out_free(&o);
+				return oom(c);
+			}
+			sql_out_free(&o);
+		} else if (r->mt->partitioned) {
 			char *n = sql_alloc(c->a, strlen(r->t->name) + 6);
 			if (!n)
 				return oom(c);
@@ -1028,6 +1146,9 @@ static int expand_stars(struct ctx *c)
 				for (k = 0; k < mt->ncols; k++) {
 					if (t == 0 && in_list(using_all, nusing, mt->cols[k]))
 						continue;
+					if (c->nn && t == c->nn_second && (!strcasecmp(mt->cols[k], mt->chunk_key) ||
+									   !strcasecmp(mt->cols[k], mt->sub_chunk_key)))
+						continue;
 					if (t > 0 && in_list(c->refs[t].t->using_cols, c->refs[t].t->nusing, mt->cols[k]))
 						continue;
 					if (push_col(c, v, &n, cap, c->refs[t].qname, mt->cols[k]) < 0)
@@ -1042,9 +1163,14 @@ static int expand_stars(struct ctx *c)
 				fail(c, ER_BAD_TABLE_ERROR, "Unknown table '%s'", e->table);
 				return -1;
 			}
-			for (k = 0; k < c->refs[t].mt->ncols; k++)
-				if (push_col(c, v, &n, cap, c->refs[t].qname, c->refs[t].mt->cols[k]) < 0)
+			for (k = 0; k < c->refs[t].mt->ncols; k++) {
+				const struct meta_table *mt = c->refs[t].mt;
+				if (c->nn && t == c->nn_second && (!strcasecmp(mt->cols[k], mt->chunk_key) ||
+								   !strcasecmp(mt->cols[k], mt->sub_chunk_key)))
+					continue;
+				if (push_col(c, v, &n, cap, c->refs[t].qname, mt->cols[k]) < 0)
 					return -1;
+			}
 		} else {
 			if (n >= cap) {
 				fail(c, ER_TOO_MANY_FIELDS, "Too many columns");
@@ -1092,8 +1218,6 @@ static int plan_chunks(struct ctx *c)
 		c->p->chunks[i] = c->db->chunks[i].id;
 	c->p->nchunks = c->db->nchunks;
 
-	if (expand_stars(c) < 0)
-		return -1;
 	conjuncts(s->where, conj, &nconj, 256);
 	if (nconj == 256) {
 		fail(c, ER_NOT_SUPPORTED_YET, "Qserv does not support more than 255 AND terms in WHERE");
@@ -1116,6 +1240,8 @@ static int plan_chunks(struct ctx *c)
 		if (check_joins(c, all, nall) < 0)
 			return -1;
 	}
+	if (expand_stars(c) < 0)
+		return -1;
 	for (i = 0; i < nconj; i++)
 		if (is_areaspec(conj[i])) {
 			if (npart == 0) {

@@ -66,6 +66,7 @@ struct sql_table {
 	const char *db;               /* NULL: the session's database */
 	const char *name;
 	const char *alias;            /* NULL when none */
+	const char *derived;          /* rewrites only: a sub-query's SQL printed instead of the name */
 	enum sql_join join;           /* how it joins the tables before it */
 	struct sql_expr *on;          /* JOIN ... ON */
 	const char **using_cols;      /* JOIN ... USING (a, b) */

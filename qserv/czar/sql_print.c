@@ -147,6 +147,11 @@ void sql_print_expr(struct sql_out *o, const struct sql_expr *e)
 
 static void table_ref(struct sql_out *o, const struct sql_table *t)
 {
+	if (t->derived) {
+		sql_out_printf(o, "(%s) AS ", t->derived);
+		sql_out_ident(o, t->alias);
+		return;
+	}
 	if (t->db) {
 		sql_out_ident(o, t->db);
 		sql_out_puts(o, ".");

@@ -148,6 +148,18 @@ static const struct { const char *sql, *want; } shapes[] = {
 	  "ORDER BY `s`.`sourceId` LIMIT 2\n"
 	  "MERGE: SELECT `QS_C1` AS `sourceId`, `QS_C2` AS `objectId`, `QS_C3` AS `flux`, `QS_C4` AS `ra` FROM `%RT%` "
 	  "ORDER BY 1 LIMIT 2" },
+	{ "SELECT o1.objectId, o2.objectId, scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) AS d FROM Object o1, Object o2 "
+	  "WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.015 AND o1.objectId <> o2.objectId",
+	  "WORKER: SELECT `o1`.`objectId`, `o2`.`objectId`, scisql_angSep(`o1`.`ra`, `o1`.`decl`, `o2`.`ra`, `o2`.`decl`) AS `d` "
+	  "FROM `LSST`.`Object_%CC%` AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM `LSST`.`Object_%CC%` UNION "
+	  "SELECT `objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%`) AS `o2` WHERE "
+	  "(scisql_angSep(`o1`.`ra`, `o1`.`decl`, `o2`.`ra`, `o2`.`decl`) < 0.015) AND (`o1`.`objectId` <> `o2`.`objectId`)\n"
+	  "MERGE: (stream)" },
+	{ "SELECT COUNT(*) FROM Object a JOIN Object b ON 0.01 > scisql_angSep(b.ra, b.decl, a.ra, a.decl) WHERE a.objectId = 5",
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `LSST`.`Object_%CC%` AS `a` JOIN (SELECT `objectId`, `ra`, `decl` FROM "
+	  "`LSST`.`Object_%CC%` UNION SELECT `objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%`) AS `b` ON "
+	  "0.01 > scisql_angSep(`b`.`ra`, `b`.`decl`, `a`.`ra`, `a`.`decl`) WHERE `a`.`objectId` = 5\n"
+	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
 	{ "SELECT * FROM information_schema.SCHEMATA", "LOCAL: SELECT * FROM `information_schema`.`SCHEMATA`" },
 };
 
@@ -234,8 +246,14 @@ TEST(director_index_lookups)
 TEST(refusals_name_the_problem)
 {
 	static const struct { const char *sql; unsigned code; const char *msg; } cases[] = {
-		{ "SELECT * FROM Object o1, Object o2 WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.01",
-		  ER_NOT_SUPPORTED_YET, "near-neighbour" },
+		{ "SELECT * FROM Object o1, Object o2 WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.5",
+		  ER_NOT_SUPPORTED_YET, "larger than the overlap" },
+		{ "SELECT * FROM Object o1, Object o2 WHERE o1.ra = o2.ra", ER_NOT_SUPPORTED_YET,
+		  "a near-neighbour join needs the AND term scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < R" },
+		{ "SELECT * FROM Object o1, Object o2 WHERE scisql_angSep(ra, decl, ra, decl) < 0.01", ER_NOT_SUPPORTED_YET,
+		  "near-neighbour join needs" },
+		{ "SELECT * FROM Object o1, Object o2, Object o3 WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.01",
+		  ER_NOT_SUPPORTED_YET, "more than two instances" },
 		{ "SELECT * FROM Object o, Source s WHERE o.ra = s.ra", ER_NOT_SUPPORTED_YET, "director key" },
 		{ "SELECT * FROM Object WHERE ra > 0 OR qserv_areaspec_box(0, 0, 1, 1)", ER_NOT_SUPPORTED_YET,
 		  "AND term of WHERE" },
