@@ -168,7 +168,7 @@ static int refused(json_t *msg, char *err, size_t errlen)
 }
 
 static int join_io(const struct join_opts *o, int fd, const char *csr, json_t **ret_reply,
-		   char *err, size_t errlen)
+		   struct tls_config **keep_cfg, struct tls_conn **keep_t, char *err, size_t errlen)
 {
 	struct tls_config *cfg = NULL;
 	struct tls_conn *t = NULL;
@@ -196,8 +196,13 @@ static int join_io(const struct join_opts *o, int fd, const char *csr, json_t **
 			snprintf(err, errlen, "sending JOIN failed: %s", strerror(-rc));
 		}
 	}
-	tls_conn_free(t);
-	tls_config_free(cfg);
+	if (rc == 0 && keep_t) {
+		*keep_cfg = cfg;     /* the caller continues the session on it */
+		*keep_t = t;
+	} else {
+		tls_conn_free(t);
+		tls_config_free(cfg);
+	}
 	if (rc == 0)
 		*ret_reply = reply;
 	else
@@ -248,7 +253,10 @@ static int store_join(const struct join_opts *o, json_t *reply, char *err, size_
 	return rc;
 }
 
-int join_once(const struct join_opts *o, char *err, size_t errlen)
+/* Join; with keep_* the TLS connection stays open for the session (the
+ * registry accepts HELLO on it), saving a second handshake. */
+static int join_run(const struct join_opts *o, int *keep_fd, struct tls_config **keep_cfg,
+		    struct tls_conn **keep_t, char *err, size_t errlen)
 {
 	char *key = NULL, *csr = NULL;
 	json_t *reply = NULL;
@@ -269,16 +277,27 @@ int join_once(const struct join_opts *o, char *err, size_t errlen)
 		goto out;
 	if ((fd = rc = connect_registry(o->registry, IO_TIMEOUT_MS, err, errlen)) < 0)
 		goto out;
-	if ((rc = join_io(o, fd, csr, &reply, err, errlen)) < 0)
+	if ((rc = join_io(o, fd, csr, &reply, keep_cfg, keep_t, err, errlen)) < 0)
 		goto out;
 	rc = store_join(o, reply, err, errlen);
+	if (rc < 0 && keep_t) {
+		tls_conn_free(*keep_t);
+		tls_config_free(*keep_cfg);
+	}
 out:
-	if (fd >= 0)
+	if (rc == 0 && keep_fd)
+		*keep_fd = fd;
+	else if (fd >= 0)
 		close(fd);
 	json_decref(reply);
 	free(key);
 	free(csr);
 	return rc;
+}
+
+int join_once(const struct join_opts *o, char *err, size_t errlen)
+{
+	return join_run(o, NULL, NULL, NULL, err, errlen);
 }
 
 /* ---- the thread ------------------------------------------------------------- */
@@ -404,13 +423,19 @@ static void forget_cert(struct join *j)
 
 /* Mutual-TLS session: HELLO, then heartbeats until something fails.
  * Returns <0 (err filled); sets *ret_ready when the session got ready. */
-static int session(struct join *j, bool *ret_ready, char *err, size_t errlen)
+static int session(struct join *j, int fd, struct tls_config *cfg, struct tls_conn *t,
+		   bool *ret_ready, char *err, size_t errlen)
 {
 	char *cert, *key, *ca;
-	struct tls_config *cfg = NULL;
-	struct tls_conn *t = NULL;
 	json_t *msg = NULL;
-	int fd = -1, type, rc;
+	int type, rc;
+	uint64_t mv;
+	if (t) {               /* continuing on the join's connection */
+		pthread_mutex_lock(&j->lock);
+		j->cur_fd = fd;
+		pthread_mutex_unlock(&j->lock);
+		goto hello;
+	}
 	if (load_creds(j, &cert, &key, &ca) < 0)
 		return -ENOENT;
 	struct tls_config_opts co = { .peer_auth = TLS_PEER_CA, .ca_pem = ca, .cert_pem = cert,
@@ -426,10 +451,13 @@ static int session(struct join *j, bool *ret_ready, char *err, size_t errlen)
 	pthread_mutex_lock(&j->lock);
 	j->cur_fd = fd;
 	bool stop = j->stopping;
-	uint64_t mv = j->map_version;
 	pthread_mutex_unlock(&j->lock);
 	if (stop || (rc = tls_conn_new(cfg, fd, "registry", &t, err, errlen)) < 0)
 		goto out;
+hello:
+	pthread_mutex_lock(&j->lock);
+	mv = j->map_version;
+	pthread_mutex_unlock(&j->lock);
 	rc = reg_msg_send(tls_io_write, t, REG_MSG_HELLO, json_pack("{s:I}", "map_version", (json_int_t)mv),
 			  REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
 	if (rc == 0)
@@ -511,13 +539,19 @@ static void *join_main(void *arg)
 		int rc;
 		if (load_creds(j, &c, &k, &a) < 0) {
 			set_state(j, J_JOINING, NULL);
-			rc = join_once(&j->o, err, sizeof(err));
+			int kfd = -1;
+			struct tls_config *kcfg = NULL;
+			struct tls_conn *kt = NULL;
+			rc = join_run(&j->o, &kfd, &kcfg, &kt, err, sizeof(err));
 			if (rc == 0) {
 				pthread_mutex_lock(&j->lock);
 				j->joins++;
 				pthread_mutex_unlock(&j->lock);
 				jev(j, REG_EV_INFO, "joined the cluster through %s", j->registry);
-				continue;
+				set_state(j, J_CONNECTING, NULL);
+				err[0] = '\0';
+				rc = session(j, kfd, kcfg, kt, &ready, err, sizeof(err));
+				goto ended;
 			}
 			if (j->stopping)
 				break;
@@ -533,7 +567,8 @@ static void *join_main(void *arg)
 		free(a);
 		set_state(j, J_CONNECTING, NULL);
 		err[0] = '\0';
-		rc = session(j, &ready, err, sizeof(err));
+		rc = session(j, -1, NULL, NULL, &ready, err, sizeof(err));
+ended:
 		if (j->stopping)
 			break;
 		if (ready)
