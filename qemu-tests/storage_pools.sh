@@ -4,7 +4,8 @@
 # a foreign ext4: pools are right, MariaDB's data lands on fast (the NVMe),
 # chunk dirs span both SSDs, the foreign disk is untouched byte for byte; a
 # disk hot-added through the monitor (drive_add + device_add) is provisioned
-# and mounted (time printed, not asserted); after a power-off and a boot on
+# and mounted (time printed, not asserted), then removed again (device_del):
+# reported missing, its pool degraded; after a power-off and a boot on
 # the same disk files every disk of ours is mounted as found at the same
 # place, nothing is reformatted (same filesystem UUIDs and markers, a file
 # written between the boots is still there) and MariaDB reuses its data.
@@ -12,7 +13,7 @@
 . "$REPO/tools/tap.sh"
 # disk images go, console logs stay
 trap 'vm_kill_all; rm -f "$VM_DIR"/*.img' EXIT INT TERM
-tap_plan 17
+tap_plan 19
 MiB=1048576
 
 nvme=$(disk_file nvme.img 1G)
@@ -72,7 +73,7 @@ tap_is "$(vm_status first | json '.mariadb.dir // ""')" "/data/fast0/mariadb" "M
 # hot-add a blank HDD through the monitor
 t0=$(date +%s%N)
 vm_monitor first "drive_add 0 if=none,id=dhot,file=$hot,format=raw"
-vm_monitor first "device_add scsi-hd,drive=dhot,bus=scsi0.0,rotation_rate=7200,serial=HOT-S1"
+vm_monitor first "device_add scsi-hd,drive=dhot,bus=scsi0.0,rotation_rate=7200,serial=HOT-S1,id=hotdev"
 i=0
 while [ "$(disk first HOT-S1)" != "provisioned-now bulk /data/bulk2" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 dt=$((($(date +%s%N) - t0) / 1000000))
@@ -80,10 +81,20 @@ tap_is "$(disk first HOT-S1)" "provisioned-now bulk /data/bulk2" "hot-added disk
 tap_diag "hot-add (device_add) to mounted in /status: $dt ms (TCG; includes /status polling every 100 ms)"
 tap_is "$(vm_metrics first | grep -c '^qserv_storage_pool_disks{pool="bulk"} 3')" 1 "/metrics counts 3 bulk disks"
 
+# hot-remove it again (mounted): reported missing, pool degraded, agent fine
+vm_monitor first "device_del hotdev"
+i=0
+while [ "$(disk first HOT-S1 | cut -d' ' -f1)" != "missing" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+tap_is "$(disk first HOT-S1 | cut -d' ' -f1) $(vm_status first | json '.storage.pools.bulk.degraded')" "missing true" \
+	"hot-removed disk reported missing, bulk pool degraded"
+tap_is "$(vm_status first | json '.disks[] | select(.serial == "NVME-S1") | .state')" "provisioned-now" "the other disks are unaffected"
+
 vm_monitor first system_powerdown
 if vm_wait_exit first 90; then tap_pass "first boot powers off"; else tap_fail "first boot powers off"; fi
 tap_is "$(sha256sum < "$foreign")" "$sum_foreign" "foreign disk byte-for-byte intact"
-ids1=$(for f in "$nvme" "$ssd" "$hdd1" "$hdd2" "$hot"; do fs_id "$f"; done)
+# the hot disk left uncleanly (device_del while mounted): its marker may
+# still sit in the journal, so only its filesystem UUID is compared
+ids1=$(for f in "$nvme" "$ssd" "$hdd1" "$hdd2"; do fs_id "$f"; done; blkid -p -O $MiB -s UUID -o value "$hot")
 echo "written between boots" > "$VM_DIR/between.txt"
 debugfs -w -R "write $VM_DIR/between.txt between.txt" "$hdd1?offset=$MiB" > /dev/null 2>&1
 
@@ -99,7 +110,7 @@ i=0
 while [ "$(vm_status second | json '.mariadb.dir // ""')" = "" ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
 vm_monitor second system_powerdown
 vm_wait_exit second 90
-ids2=$(for f in "$nvme" "$ssd" "$hdd1" "$hdd2" "$hot"; do fs_id "$f"; done)
+ids2=$(for f in "$nvme" "$ssd" "$hdd1" "$hdd2"; do fs_id "$f"; done; blkid -p -O $MiB -s UUID -o value "$hot")
 tap_is "$ids2" "$ids1" "nothing reformatted: same filesystem UUIDs and markers"
 tap_is "$(debugfs -R "cat /between.txt" "$hdd1?offset=$MiB" 2>/dev/null) $(sha256sum < "$foreign" | cut -c1-12)" \
 	"written between boots $(echo "$sum_foreign" | cut -c1-12)" "file written between boots intact, foreign disk intact"

@@ -422,6 +422,27 @@ static void locate_ours(struct ctx *c)
 	}
 }
 
+/* A disk that could not be probed now (going away, I/O errors) but was
+ * in a pool before stays in it: the pool shows degraded, the index stays
+ * reserved, and if it then disappears it is missing from that pool. */
+static void keep_pools(struct ctx *c, const struct qstorage_report *prev)
+{
+	for (size_t i = 0; prev && i < c->r->n; i++) {
+		struct qstorage_disk *d = &c->r->disks[i];
+		if (d->state != QSTORAGE_ERROR || d->pool != QSTORAGE_POOL_NONE)
+			continue;
+		for (size_t j = 0; j < prev->n; j++) {
+			const struct qstorage_disk *pd = &prev->disks[j];
+			if (strcmp(pd->id, d->id) || pd->pool == QSTORAGE_POOL_NONE)
+				continue;
+			d->pool = pd->pool;
+			d->index = pd->index;
+			qs_strlcpy(d->fs_type, pd->fs_type, sizeof(d->fs_type));
+			break;
+		}
+	}
+}
+
 /* Step 4. */
 static int carry_missing(struct ctx *c, const struct qstorage_report *prev, char *err, size_t errlen)
 {
@@ -611,6 +632,7 @@ int qstorage_provision(const struct qstorage_opts *opts, const struct qstorage_r
 	if ((r = discover_and_plan(&c, err, errlen)) < 0)
 		goto fail;
 	locate_ours(&c);
+	keep_pools(&c, prev);
 	/* missing disks keep their labels' indexes reserved */
 	size_t present = c.r->n;
 	if ((r = carry_missing(&c, prev, err, errlen)) < 0)

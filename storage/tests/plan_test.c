@@ -314,6 +314,28 @@ TEST_F(node, missing_disks_are_carried_and_degrade_their_pool)
 	qstorage_report_free(r2);
 }
 
+TEST_F(node, a_disk_failing_its_probe_keeps_its_pool)
+{
+	struct qstorage_opts o = { .sysfs_root = self->sys, .dev_root = self->dev,
+				   .mount_root = "/nonexistent/data", .boot_device = "sdd",
+				   .flags = QSTORAGE_F_DRYRUN };
+	struct qstorage_report *r1, *r2;
+	char path[700];
+	ASSERT_EQ(0, qstorage_provision(&o, NULL, &r1, NULL, 0));
+	snprintf(path, sizeof(path), "%s/nvme1n1", self->dev); /* ours, fast0: now unreadable */
+	ASSERT_EQ(0, unlink(path));
+	ASSERT_EQ(0, qstorage_provision(&o, r1, &r2, NULL, 0));
+	const struct qstorage_disk *d = by(r2, "nvme1n1");
+	EXPECT_EQ(QSTORAGE_ERROR, d->state);
+	EXPECT_NE(NULL, strstr(d->reason, "cannot probe"));
+	EXPECT_EQ(QSTORAGE_POOL_FAST, d->pool);
+	EXPECT_EQ(0, d->index);
+	EXPECT_TRUE(r2->fast.degraded);
+	EXPECT_EQ(1, by(r2, "nvme0n1")->index); /* fast0 stays reserved */
+	qstorage_report_free(r1);
+	qstorage_report_free(r2);
+}
+
 TEST_F(node, bad_selector_and_fs_are_rejected)
 {
 	struct qstorage_opts o = { .sysfs_root = self->sys, .dev_root = self->dev,
