@@ -13,7 +13,10 @@
  * placement asked from the controller, rows sent to the worker as a
  * file:// URL when the worker is on this host, else uploaded), commit,
  * publish, build the director index when the database does not build it at
- * commit, then compare the row counts the workers hold with the input.
+ * commit, create the table indexes the dataset lists ("indexes"), then
+ * compare the row counts the workers hold with the input.  The CSV dialect
+ * of a file comes from its table JSON, metadata.json's "formats" entry for
+ * its extension, or metadata.json itself (default: TSV, \N, backslash).
  *
  * Resuming: the state file (default DIR/.qservctl-ingest.state) gets
  * "begin TOKEN" (before the transaction exists; TOKEN is also its context
@@ -439,6 +442,31 @@ static bool local_host(const char *h)
 	return !strncmp(h, "127.", 4) || !strcmp(h, "localhost") || !strcmp(h, "::1");
 }
 
+/* A CSV dialect key for a file: the table JSON's, else metadata.json's
+ * "formats" entry for the file's extension (qserv-ingest: "formats":
+ * {"txt": {"fields_terminated_by": ","}}), else metadata.json's own, else
+ * unset (the worker's default: Qserv's TSV). */
+static const char *dialect(struct ing *g, struct tbl *t, struct job *j, const char *key)
+{
+	const char *v = qjson_str(t->json, key, NULL);
+	if (v)
+		return v;
+	char ext[16] = "";
+	const char *name = strrchr(j->rel, '/') ? strrchr(j->rel, '/') + 1 : j->rel;
+	size_t n = strlen(name);
+	if (n > 4 && !strcmp(name + n - 4, ".lz4"))
+		n -= 4;
+	for (size_t i = n; i-- > 0;)
+		if (name[i] == '.') {
+			if (n - i - 1 < sizeof ext)
+				snprintf(ext, sizeof ext, "%.*s", (int)(n - i - 1), name + i + 1);
+			break;
+		}
+	json_t *fmt = json_object_get(json_object_get(g->meta, "formats"), ext);
+	v = qjson_str(fmt, key, NULL);
+	return v ? v : qjson_str(g->meta, key, NULL);
+}
+
 /* Sends one file to one worker location. */
 static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long long *ret_rows,
 		      char *err, size_t errlen)
@@ -460,7 +488,7 @@ static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long l
 		snprintf(fu, sizeof fu, "file://%s", j->path);
 		json_object_set_new(body, "url", json_string(fu));
 		for (int i = 0; i < 4; i++) {
-			const char *v = qjson_str(t->json, dk[i], qjson_str(g->meta, dk[i], NULL));
+			const char *v = dialect(g, t, j, dk[i]);
 			if (v)
 				json_object_set_new(body, dk[i], json_string(v));
 		}
@@ -472,7 +500,7 @@ static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long l
 			"http://%s:%d/ingest/csv?transaction_id=%lld&table=%s&chunk=%d&overlap=%d&database=%s&charset_name=%s",
 			host, port, g->trans, t->name, j->chunk, j->overlap ? 1 : 0, g->db, g->charset);
 		for (int i = 0; i < 4; i++) {
-			const char *v = qjson_str(t->json, dk[i], qjson_str(g->meta, dk[i], NULL));
+			const char *v = dialect(g, t, j, dk[i]);
 			char *ev = v ? qhttpc_escape(v) : NULL;
 			if (ev)
 				off += (size_t)snprintf(url + off, sizeof url - off, "&%s=%s", dk[i], ev);
@@ -670,6 +698,29 @@ static int register_all(struct ing *g, char *err, size_t errlen)
 	return r;
 }
 
+/* The table indexes metadata.json lists ("indexes": ["idx_T.json"], each
+ * a POST /replication/sql/index request); idempotent. */
+static int create_indexes(struct ing *g, char *err, size_t errlen)
+{
+	size_t i, k;
+	json_t *e, *f;
+	json_array_foreach(json_object_get(g->meta, "tables"), i, e) {
+		json_array_foreach(json_object_get(e, "indexes"), k, f) {
+			if (!json_is_string(f))
+				continue;
+			json_t *ix = load_json(g->dir, json_string_value(f), err, errlen);
+			if (!ix)
+				return -EINVAL;
+			json_object_set_new(ix, "database", json_string(g->db));
+			int r = api(g, "POST", "/replication/sql/index", ix, NULL, err, errlen);
+			json_decref(ix);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
 static int validate(struct ing *g, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < g->nj; i++) {
@@ -757,6 +808,8 @@ static int run(struct ing *g, char *err, size_t errlen)
 				if (r)
 					return r;
 			}
+			if ((r = create_indexes(g, err, errlen)))
+				return r;
 			if (!g->quiet)
 				fprintf(stderr, "qservctl: database %s published\n", g->db);
 		}

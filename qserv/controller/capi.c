@@ -17,6 +17,8 @@
  *   POST   /ingest/chunks          {transaction_id | database, chunks: [...]}
  *   GET    /ingest/regular[?database= | /<transaction id>]   every worker's location
  *   POST   /ingest/index/secondary {database, [director_table]}  rebuild
+ *   POST   /replication/sql/index  {database, table, index, spec, comment, columns[]}
+ *                                  a MariaDB index on a table's every chunk table
  *   GET    /ingest/rows/<db>/<table>   row counts summed over the workers
  *   POST   /meta/worker {id, host, ingest_port, query_port}   GET /meta/workers
  *   GET    /status
@@ -444,6 +446,15 @@ static void route(struct ctl *c, MYSQL *m, struct qhttp_req *r, json_t *b)
 		}
 	} else if (get && (!strcmp(u, "/ingest/regular") || !strncmp(u, "/ingest/regular/", 16))) {
 		rc = locations(m, &out, err, sizeof err);
+	} else if (post && !strcmp(u, "/replication/sql/index")) {
+		const char *d = qjson_str(b, "database", ""), *t = qjson_str(b, "table", "");
+		long long n = 0;
+		rc = -EINVAL;
+		snprintf(err, sizeof err, "table %s.%s is not registered", d, t);
+		if (qsql_ident_ok(d) && qsql_ident_ok(t) &&
+		    !qsql_int(m, &n, err, sizeof err, "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'",
+			      d, t) && n)
+			rc = ctl_all_workers(m, "POST", "sqlindex", b, err, sizeof err);
 	} else if (post && !strcmp(u, "/ingest/index/secondary")) {
 		rc = request_db(m, b, NULL, NULL, db, err, sizeof err);
 		if (!rc)

@@ -20,6 +20,7 @@
  *   POST /worker/publish {database}
  *   GET  /worker/index?database=&table=[&transaction_id=]   TSV key/chunk/subchunk
  *   GET  /worker/count?database=&table=
+ *   POST /worker/sqlindex {database, table, index, spec, comment, columns}
  *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
  *   DELETE /worker/subchunks/<db>/<chunk>
  *   GET  /status
@@ -263,6 +264,8 @@ static void manage(struct worker *w, struct qhttp_req *r, const char *path)
 		}
 	} else if (post && !strcmp(path, "chunk")) {
 		rc = wmeta_add_chunk(m, db, (int32_t)jint(body, "chunk", -1), err, sizeof err);
+	} else if (post && !strcmp(path, "sqlindex")) {
+		rc = wmeta_add_index(m, body, err, sizeof err);
 	} else if (post && !strcmp(path, "subchunks")) {
 		json_t *a = json_object_get(body, "sub_chunks"), *v;
 		size_t i, n = json_array_size(a);

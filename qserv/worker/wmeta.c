@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static const char *const schema_sql[] = {
@@ -419,5 +420,71 @@ int wmeta_count(MYSQL *m, const char *db, const char *table, json_t **ret, char 
 	return 0;
 fail:
 	json_decref(chunks);
+	return r;
+}
+
+/* Qserv's POST /replication/sql/index, on this worker: the index goes on
+ * the prototype and every chunk table of a partitioned table (so later
+ * chunks, created LIKE the prototype, have it too; the overlap tables too
+ * with "overlap": 1), or on the regular table. */
+int wmeta_add_index(MYSQL *m, json_t *req, char *err, size_t errlen)
+{
+	const char *db = jstr(req, "database", NULL), *t = jstr(req, "table", NULL);
+	const char *name = jstr(req, "index", NULL), *spec = jstr(req, "spec", "DEFAULT");
+	const char *comment = jstr(req, "comment", "");
+	json_t *cols = json_object_get(req, "columns");
+	if (!qsql_ident_ok(db) || !qsql_ident_ok(t) || !qsql_ident_ok(name)) {
+		snprintf(err, errlen, "bad database, table or index name");
+		return -EINVAL;
+	}
+	const char *kind = !strcasecmp(spec, "DEFAULT") ? "" : !strcasecmp(spec, "UNIQUE") ? "UNIQUE " :
+			   !strcasecmp(spec, "FULLTEXT") ? "FULLTEXT " : !strcasecmp(spec, "SPATIAL") ? "SPATIAL " : NULL;
+	if (!kind || !json_is_array(cols) || !json_array_size(cols) || json_array_size(cols) > 32) {
+		snprintf(err, errlen, "index %s: spec must be DEFAULT, UNIQUE, FULLTEXT or SPATIAL and"
+			 " columns a non-empty array", name);
+		return -EINVAL;
+	}
+	char list[32 * 90] = "";
+	size_t off = 0, i;
+	json_t *c;
+	json_array_foreach(cols, i, c) {
+		const char *col = jstr(c, "column", NULL);
+		json_int_t len = json_integer_value(json_object_get(c, "length"));
+		json_t *asc = json_object_get(c, "ascending");
+		bool desc = asc && (json_is_false(asc) || (json_is_integer(asc) && !json_integer_value(asc)));
+		if (!qsql_ident_ok(col) || len < 0 || len > 65535) {
+			snprintf(err, errlen, "index %s: bad column %zu", name, i + 1);
+			return -EINVAL;
+		}
+		char lenb[16] = "";
+		if (len)
+			snprintf(lenb, sizeof lenb, "(%d)", (int)len);
+		off += (size_t)snprintf(list + off, sizeof list - off, "%s`%s`%s%s", i ? "," : "", col, lenb,
+					desc ? " DESC" : "");
+	}
+	char *qc = qsql_quote(m, comment);
+	if (!qc) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* overlap tables only on request: an object is in a chunk's overlap once
+	 * per neighbouring sub-chunk, so a UNIQUE key would not hold there */
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA='%s' AND"
+		" (TABLE_NAME='%s' OR TABLE_NAME REGEXP '^%s%s_[0-9]+$')", db, t, t,
+		jbool(req, "overlap") ? "(FullOverlap)?" : "");
+	int r = res ? 0 : -EIO, n = 0;
+	MYSQL_ROW row;
+	while (!r && res && (row = mysql_fetch_row(res))) {
+		r = qsql_exec(m, err, errlen, "ALTER TABLE `%s`.`%s` ADD %sINDEX IF NOT EXISTS `%s` (%s) COMMENT '%s'",
+			      db, row[0], kind, name, list, qc);
+		n++;
+	}
+	mysql_free_result(res);
+	free(qc);
+	if (!r && !n) {
+		snprintf(err, errlen, "table %s.%s does not exist on this worker", db, t);
+		r = -ENOENT;
+	}
 	return r;
 }

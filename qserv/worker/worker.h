@@ -81,6 +81,9 @@ int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen);
 int wmeta_drop_table(MYSQL *m, const char *db, const char *table, char *err, size_t errlen);
 int wmeta_add_chunk(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen);
 int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen);
+/* Creates an index ({database, table, index, spec, comment, columns,
+ * [overlap]}) on a table and all its chunk (and overlap) tables. */
+int wmeta_add_index(MYSQL *m, json_t *req, char *err, size_t errlen);
 
 struct wtable {
 	char db[65], name[65];

@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 44
+tap_plan 47
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -157,7 +157,24 @@ tap_ok "ingest of .txt.lz4 chunk files" "$BIN/qservctl" ingest -q "$T/e2l"
 layout e2l
 tap_is "$(val object_rows e2l)/$(val object_distinct e2l)/$(val index_match e2l)" "$NOBJ/$NOBJ/$NOBJ" "lz4: exact rows and index"
 
-# 8. a controller with an auth key (same qservMeta, same workers)
+# 8. qserv-ingest "formats" (comma-separated .txt files) and "indexes"
+mkds e2f
+for f in "$T"/e2f/chunks/*/*.txt; do tr '\t' ',' < "$f" > "$f.x" && mv "$f.x" "$f"; done
+cat > "$T/e2f/idx_Object.json" <<'JSON'
+{"version": 12, "database": "e2f", "table": "Object", "index": "objectId", "spec": "UNIQUE",
+ "comment": "object id", "columns": [{"column": "objectId", "length": 0, "ascending": 1}]}
+JSON
+jq '.formats = {"txt": {"fields_terminated_by": ","}} | .tables[0].indexes = ["idx_Object.json"]' \
+	"$T/e2f/metadata.json" > "$T/x" && mv "$T/x" "$T/e2f/metadata.json"
+tap_ok "ingest of comma-separated files named by metadata \"formats\"" "$BIN/qservctl" ingest -q "$T/e2f"
+layout e2f
+tap_is "$(val object_rows e2f)/$(val source_rows e2f)" "$NOBJ/$NSRC" "formats: exact row counts"
+q="SELECT COUNT(*) = (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='e2f' AND TABLE_NAME REGEXP '^Object(_[0-9]+)?$')
+   FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='e2f' AND INDEX_NAME='objectId' AND NON_UNIQUE=0"
+tap_is "$(mariadb --no-defaults -S "$QSERV_WORKER_1_SOCKET" -uroot -N -e "$q")/$(mariadb --no-defaults -S "$QSERV_WORKER_2_SOCKET" -uroot -N -e "$q")" \
+	"1/1" "indexes: Object and every Object chunk table on every worker have the unique objectId index"
+
+# 9. a controller with an auth key (same qservMeta, same workers)
 echo k3y > "$T/key"
 KP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/qserv-controller" --socket "$QSERV_CZAR_DB_SOCKET" --port "$KP" --bind 127.0.0.1 --staging "$T" \
