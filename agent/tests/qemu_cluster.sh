@@ -103,6 +103,14 @@ else
 	tap_fail "worker-0 back under the same name, no new identity" "$(nodes_json)"
 fi
 tap_diag "worker-0 ready again $(vm_elapsed w0) s after its VM restarted"
+# join cost inside the VMs, from their console's kernel timestamps
+for v in w0 w1; do
+	awk -v v=$v '/qagent: info: network: .*configured/ { gsub(/[\[\]]/, "", $1); net = $1 }
+		/state in .*qserv/ { gsub(/[\[\]]/, "", $1); st = $1 }
+		/session with the registry .* up as/ { gsub(/[\[\]]/, "", $1); up = $1 }
+		END { if (up) printf "# %s: membership start -> ready %.2f s; network configured -> ready %.2f s\n", v, up - st, up - net }' \
+		"$VM_DIR/$v/console.log"
+done
 if grep -q "session with the registry .* up as worker-0" "$VM_DIR/w0/console.log"; then
 	tap_pass "worker console reports its session as worker-0"
 else
