@@ -233,6 +233,26 @@ static struct wconn *conn_get_fresh(struct dispatch *d, const struct meta_worker
 	return c;
 }
 
+/* Closes every idle connection to w (after one of them turned out dead:
+ * the worker restarted, the others are dead too). */
+static void pool_drain(struct dispatch *d, const struct meta_worker *w)
+{
+	struct wconn *idle[POOL_IDLE_MAX];
+	struct wpool *p;
+	unsigned n = 0, i;
+
+	pthread_mutex_lock(&d->lock);
+	p = pool_of(d, w);
+	if (p) {
+		n = p->nidle;
+		memcpy(idle, p->idle, n * sizeof(*idle));
+		p->nidle = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	for (i = 0; i < n; i++)
+		conn_close(idle[i]);
+}
+
 static void conn_put(struct dispatch *d, const struct meta_worker *w, struct wconn *c)
 {
 	struct wpool *p;
@@ -340,6 +360,33 @@ static void release(struct run *r, unsigned slot, const struct meta_worker *w, s
 		conn_close(c);
 }
 
+/* Replaces the dead pooled connection *c by a fresh one and sends the
+ * query (b) again.  0, or -1 with why filled (*c then released). */
+static int reconnect(struct run *r, unsigned slot, const struct meta_worker *w, struct wconn **c,
+		     struct wire_io *io, const struct wire_buf *b, char *why, size_t whylen)
+{
+	int rc;
+
+	release(r, slot, w, *c, 0);
+	pool_drain(r->d, w);
+	if (!(*c = conn_get_fresh(r->d, w, why, whylen)))
+		return -1;
+	pthread_mutex_lock(&r->lock);
+	rc = r->stop ? -ECANCELED : 0;
+	r->active[slot] = rc ? -1 : (*c)->fd;
+	pthread_mutex_unlock(&r->lock);
+	io->ctx = (*c)->tls;
+	if (rc == 0)
+		rc = wire_send(io, WIRE_QUERY, 0, b->data, b->len);
+	if (rc < 0) {
+		snprintf(why, whylen, "worker %s: sending a chunk query: %s", w->id, strerror(-rc));
+		release(r, slot, w, *c, 0);
+		*c = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* One attempt of one chunk on one worker. */
 static enum attempt_result attempt(struct run *r, unsigned slot, const struct meta_worker *w, const char *sql,
 				   int32_t chunk, char *why, size_t whylen)
@@ -349,7 +396,7 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	struct wire_cols cols = { 0 };
 	struct wconn *c = conn_get(r->d, w, why, whylen);
 	struct wire_io io;
-	int delivered = 0, rc;
+	int delivered = 0, got_frame = 0, rc;
 	enum attempt_result res = ATT_RETRY;
 
 	if (!c)
@@ -363,20 +410,13 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	r->active[slot] = c->fd;
 	pthread_mutex_unlock(&r->lock);
 	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, -1 };
-	if ((rc = wire_query_encode(&q, &b)) == 0 && (rc = wire_send(&io, WIRE_QUERY, 0, b.data, b.len)) < 0 &&
-	    c->reused) {
-		/* a pooled connection the worker closed meanwhile (restart):
-		 * nothing was sent, so a fresh connection is not a retry */
-		release(r, slot, w, c, 0);
-		if (!(c = conn_get_fresh(r->d, w, why, whylen)))
+	rc = wire_query_encode(&q, &b);
+	if (rc == 0)
+		rc = wire_send(&io, WIRE_QUERY, 0, b.data, b.len);
+	if (rc < 0 && c->reused) {
+		if (reconnect(r, slot, w, &c, &io, &b, why, whylen) < 0)
 			goto done;
-		pthread_mutex_lock(&r->lock);
-		r->active[slot] = r->stop ? -1 : c->fd;
-		rc = r->stop ? -ECANCELED : 0;
-		pthread_mutex_unlock(&r->lock);
-		io.ctx = c->tls;
-		if (rc == 0)
-			rc = wire_send(&io, WIRE_QUERY, 0, b.data, b.len);
+		rc = 0;
 	}
 	if (rc < 0) {
 		snprintf(why, whylen, "worker %s: sending chunk %d: %s", w->id, (int)chunk, strerror(-rc));
@@ -387,11 +427,19 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 		void *buf = NULL;
 
 		rc = wire_recv(&io, &h, &buf);
+		if (rc < 0 && !got_frame && c->reused) {
+			/* the pooled connection was dead (its worker restarted):
+			 * nothing ran, so this is not a retry */
+			if (reconnect(r, slot, w, &c, &io, &b, why, whylen) < 0)
+				goto done;
+			continue;
+		}
 		if (rc < 0) {
 			snprintf(why, whylen, "worker %s: chunk %d: connection lost (%s)", w->id, (int)chunk,
 				 strerror(-rc));
 			break;
 		}
+		got_frame = 1;
 		if (h.type == WIRE_COLUMNS) {
 			wire_cols_free(&cols);
 			rc = wire_cols_decode(buf, h.len, &cols);

@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 67
+tap_plan 70
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
@@ -188,6 +188,46 @@ wait $LONG
 if grep -q "ERROR 1317" "$T/long.out"; then tap_pass "KILL QUERY interrupts the distributed query"
 else tap_fail "KILL QUERY interrupts the distributed query" "id '$id': $(cat "$T/long.out")"; fi
 tap_is "$($CZ -D e2e -N -e 'SELECT COUNT(*) FROM Object')" "$(wc -l < "$T/gen/Object.tsv")" "the czar answers after the kill"
+# A client that hangs up mid-query cancels its chunk queries on the workers.
+$CZ -D e2e -N -e "SELECT COUNT(*) FROM Object WHERE SLEEP(0.051) = 0" > /dev/null 2>&1 &
+CL=$!
+for _ in $(seq 100); do
+	$CZ -N -B -e 'SHOW PROCESSLIST' | grep 'SLEEP(0.051)' | grep -q chunks && break
+	sleep 0.1
+done
+kill -9 $CL; wait $CL 2>/dev/null
+on_workers() {
+	n=0
+	for w in 1 2; do
+		eval sock=\$QSERV_WORKER_${w}_SOCKET
+		k=$(mariadb --no-defaults -S "$sock" -uroot -N -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(0.051)%' AND INFO NOT LIKE '%PROCESSLIST%'")
+		n=$((n + k))
+	done
+	echo $n
+}
+gone=
+for _ in $(seq 100); do
+	[ "$(on_workers)" = 0 ] && ! $CZ -N -B -e 'SHOW PROCESSLIST' | grep -q 'SLEEP(0.051)' && { gone=1; break; }
+	sleep 0.1
+done
+tap_ok "a client hanging up cancels the query and its chunk queries on the workers" test -n "$gone"
+
+# A worker that dies: a clear error naming it; once back, queries work
+# again (the czar replaces its dead pooled connections).
+wpid=$(awk '$1 == "worker-2" { print $2 }' "$T/cluster/pids")
+kill "$wpid"
+for _ in $(seq 100); do kill -0 "$wpid" 2>/dev/null || break; sleep 0.1; done
+out=$($CZ -D e2e -N -e "SELECT COUNT(*) FROM Object" 2>&1)
+case "$out" in *"ERROR 1105"*"worker-2"*) tap_pass "a dead worker gives an error naming it" ;;
+	*) tap_fail "a dead worker gives an error naming it" "$out" ;; esac
+QSERV_QUERY_PORT=$QSERV_WORKER_2_QUERY_PORT QSERV_TLS_DIR=$T/cluster/pki "$BIN/qserv-worker" \
+	--socket "$QSERV_WORKER_2_SOCKET" --port "$QSERV_WORKER_2_INGEST_PORT" --bind 127.0.0.1 --id worker-2 \
+	--staging "$T/cluster/worker-2/staging" >> "$T/cluster/worker-2/worker.log" 2>&1 &
+sed -i "s/^worker-2 .*/worker-2 $!/" "$T/cluster/pids"
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$QSERV_WORKER_2_INGEST_PORT/status" > /dev/null && break; sleep 0.1; done
+tap_is "$($CZ -D e2e -N -e 'SELECT COUNT(*) FROM Object' 2>&1)" "$(wc -l < "$T/gen/Object.tsv")" \
+	"after the worker restarts the same query succeeds"
+
 left=$($REF -N -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'qservResult'")
 tap_is "$left" 0 "no result table is left behind"
 tap_done
