@@ -274,6 +274,7 @@ struct run {
 	const struct meta *m;
 	uint64_t qid;
 	const char *sql;
+	uint32_t flags;
 	const struct dispatch_job *jobs;
 	const struct dispatch_sink *sink;
 	struct dispatch_progress *progress;
@@ -391,7 +392,8 @@ static int reconnect(struct run *r, unsigned slot, const struct meta_worker *w, 
 static enum attempt_result attempt(struct run *r, unsigned slot, const struct meta_worker *w, const char *sql,
 				   int32_t chunk, char *why, size_t whylen)
 {
-	struct wire_query q = { .query_id = r->qid, .chunk_id = chunk, .sql = sql, .sql_len = strlen(sql) };
+	struct wire_query q = { .query_id = r->qid, .chunk_id = chunk, .flags = r->flags, .sql = sql,
+				.sql_len = strlen(sql) };
 	struct wire_buf b = { 0 };
 	struct wire_cols cols = { 0 };
 	struct wconn *c = conn_get(r->d, w, why, whylen);
@@ -586,7 +588,7 @@ static int client_gone(int fd)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, const char *sql,
+int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, const char *sql, uint32_t flags,
 		 const struct dispatch_job *jobs, size_t njobs, const struct dispatch_sink *sink,
 		 volatile sig_atomic_t *cancel, int client_fd, struct dispatch_progress *progress,
 		 struct wire_error *ret_err)
@@ -604,6 +606,7 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	r.m = m;
 	r.qid = query_id;
 	r.sql = sql;
+	r.flags = flags;
 	r.jobs = jobs;
 	r.sink = sink;
 	r.progress = progress;

@@ -204,6 +204,8 @@ void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m
 	struct merge mg;
 	struct backend_conn *bc = NULL;
 	uint64_t qid;
+	/* a full scan: no restrictor, no index lookup -- workers run it behind interactive queries */
+	uint32_t flags = (!p->index_sql && !p->area && !p->regular_only) ? WIRE_Q_SCAN : 0;
 	int rc;
 
 	if (!cz->dispatch) {
@@ -261,7 +263,7 @@ void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m
 		st.skip = p->stream_offset > 0 ? p->stream_offset : 0;
 		st.left = p->stream_limit;
 		sink = (struct dispatch_sink){ &st, stream_columns, stream_rows };
-		rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, jobs, njobs, &sink, &s->killed, s->conn.fd,
+		rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, flags, jobs, njobs, &sink, &s->killed, s->conn.fd,
 				  &s->progress, &werr);
 		if (rc < 0)
 			myp_err(&s->conn, werr.code, werr.sqlstate, "%s", werr.msg);
@@ -281,7 +283,7 @@ void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m
 	}
 	merge_init(&mg, bc->my, qid, cz->max_result_rows);
 	sink = (struct dispatch_sink){ &mg, merge_cols_cb, merge_rows_cb };
-	rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, jobs, njobs, &sink, &s->killed, s->conn.fd,
+	rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, flags, jobs, njobs, &sink, &s->killed, s->conn.fd,
 			  &s->progress, &werr);
 	if (rc == 0 && merge_flush(&mg) < 0) {
 		rc = -1;

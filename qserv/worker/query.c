@@ -12,8 +12,9 @@
  * the czar goes away mid-result the statement is killed (KILL QUERY on a
  * second session), not run to completion.
  *
- * Not done here yet: priorities between interactive queries and scans,
- * and shared scans of one chunk by concurrent queries. */
+ * At most QSERV_QUERY_SLOTS (default 4) statements run on MariaDB at once;
+ * interactive chunk queries go ahead of waiting scans (query_sched.h).
+ * Not done here yet: shared scans of one chunk by concurrent queries. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,6 +29,7 @@
 
 #include "log.h"
 #include "tls.h"
+#include "query_sched.h"
 #include "worker.h"
 #include "../wire/wire.h"
 
@@ -37,6 +39,7 @@ static struct {
 	int running;
 	struct tls_config *tls;
 	struct worker *w;
+	struct query_sched sched;
 } qs = { .lfd = -1, .stop_pipe = { -1, -1 } };
 
 struct qconn {
@@ -195,7 +198,9 @@ static void *conn_thread(void *arg)
 				break;
 			continue;
 		}
+		query_sched_acquire(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0);
 		rc = run_query(m, &io, &q);
+		query_sched_release(&qs.sched);
 		free(buf);
 		if (rc < 0)
 			break;
@@ -276,6 +281,7 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	qs.w = w;
+	query_sched_init(&qs.sched, getenv("QSERV_QUERY_SLOTS") ? (unsigned)atoi(getenv("QSERV_QUERY_SLOTS")) : 4);
 	if (!(ca = read_pem(dir, "ca", "pem", err, errlen)) || !(cert = read_pem(dir, w->id, "pem", err, errlen)) ||
 	    !(key = read_pem(dir, w->id, "key", err, errlen)))
 		goto out;
