@@ -1,6 +1,8 @@
 /* worker.h: state of the qserv-worker daemon and the interface between its
  * files: wmeta.c (tables, chunks, transactions in the local MariaDB),
- * wingest.c (contributions), wapi.c (the HTTP API), main.c.
+ * wtrans.c (transaction states), wingest.c (contributions), wsub.c
+ * (sub-chunk tables), wapi.c (the HTTP API), main.c; query*.c is the
+ * chunk-query executor (czar engineer) behind worker_query_start().
  *
  * Invariants: a contribution loads only while its transaction is STARTED
  * on this worker and counts itself in the transaction's `inflight`; commit
@@ -8,8 +10,9 @@
  * drop to 0, then act.  Every table the worker owns has the last column
  * qserv_trans_id, and qservWorker.trans_tables lists the tables each
  * transaction wrote to, so abort = DELETE WHERE qserv_trans_id = <id> on
- * those (see wmeta.c for why not a partition per transaction).  The worker's own bookkeeping
- * lives in the database `qservWorker` of its MariaDB so a restart resumes. */
+ * those (see wmeta.c for why not a partition per transaction).  The
+ * worker's own bookkeeping lives in the database `qservWorker` of its
+ * MariaDB so a restart resumes. */
 #ifndef QSERV_WORKER_H
 #define QSERV_WORKER_H
 
