@@ -105,9 +105,10 @@ fi
 tap_diag "worker-0 ready again $(vm_elapsed w0) s after its VM restarted"
 # join cost inside the VMs, from their console's kernel timestamps
 for v in w0 w1; do
-	awk -v v=$v '/qagent: info: network: .*configured/ { gsub(/[\[\]]/, "", $1); net = $1 }
-		/state in .*qserv/ { gsub(/[\[\]]/, "", $1); st = $1 }
-		/session with the registry .* up as/ { gsub(/[\[\]]/, "", $1); up = $1 }
+	awk -v v=$v 'function ts() { t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); return t + 0 }
+		/qagent: info: network: .*configured/ { net = ts() }
+		/state in .*qserv/ { st = ts() }
+		/session with the registry .* up as/ && !up { up = ts() }
 		END { if (up) printf "# %s: membership start -> ready %.2f s; network configured -> ready %.2f s\n", v, up - st, up - net }' \
 		"$VM_DIR/$v/console.log"
 done
