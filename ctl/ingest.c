@@ -18,7 +18,11 @@
  * of a file comes from its table JSON, metadata.json's "formats" entry for
  * its extension, or metadata.json itself (default: TSV, \N, backslash).
  *
- * Resuming: the state file (default DIR/.qservctl-ingest.state) gets
+ * DIR may be an http(s):// URL, as qserv-ingest serves its datasets: the
+ * JSON files are fetched and the workers fetch the data files themselves.
+ *
+ * Resuming: the state file (default DIR/.qservctl-ingest.state, or
+ * ./.qservctl-ingest-<URL>.state for a URL) gets
  * "begin TOKEN" (before the transaction exists; TOKEN is also its context
  * at the controller), "open T TOKEN", "file T table path" and
  * "commit T"/"abort T" lines, fsync'd, before and after each step.  A rerun skips files of committed
@@ -30,6 +34,7 @@
 #include "../qserv/controller/qjson.h"
 #include "../qserv/worker/qlz4.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -98,12 +103,48 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A dataset given as an http(s):// URL (qserv-ingest serves its datasets
+ * over HTTP): metadata is fetched, and the workers fetch the data files. */
+static bool is_url(const char *s)
+{
+	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+}
+
+/* Downloads url into an unlinked temporary file, returned at offset 0. */
+static int fetch_tmp(const char *url, char *err, size_t errlen)
+{
+	const char *td = getenv("TMPDIR");
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/qservctl.XXXXXX", td && *td ? td : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	unlink(path);
+	if (qhttpc_download(url, fd, NULL, err, errlen)) {
+		close(fd);
+		return -1;
+	}
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
 static json_t *load_json(const char *dir, const char *name, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	json_error_t je;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	json_t *j = json_load_file(path, 0, &je);
+	json_t *j;
+	if (is_url(dir)) {
+		int fd = fetch_tmp(path, err, errlen);
+		if (fd < 0)
+			return NULL;
+		j = json_loadfd(fd, 0, &je);
+		close(fd);
+	} else {
+		j = json_load_file(path, 0, &je);
+	}
 	if (!j)
 		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
 	else if (!json_is_object(j)) {
@@ -137,6 +178,12 @@ static int add_job(struct ing *g, size_t t, const char *dir, const char *file, i
 	memset(j, 0, sizeof *j);
 	j->t = t, j->chunk = chunk, j->overlap = overlap;
 	snprintf(j->rel, sizeof j->rel, "%s%s%s", dir, *dir ? "/" : "", file);
+	if (is_url(g->dir)) {
+		/* the worker fetches it; its size comes back in the reply */
+		snprintf(j->path, sizeof j->path, "%s/%s", g->dir, j->rel);
+		g->nj++;
+		return 0;
+	}
 	char p[PATH_MAX * 2 + 8];
 	snprintf(p, sizeof p, "%s/%s", g->dir, j->rel);
 	struct stat st;
@@ -267,9 +314,10 @@ static int count_nl(void *ud, const char *data, size_t len)
  * LZ4-framed files are counted decompressed. */
 static int count_rows(const char *path, unsigned long long *ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char err[512];
+	int fd = is_url(path) ? fetch_tmp(path, err, sizeof err) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return is_url(path) ? -EIO : -errno;
 	if (qlz4_is_frame(fd)) {
 		struct nl c = { 0, '\n' };
 		char err[256] = "";
@@ -469,12 +517,13 @@ static const char *dialect(struct ing *g, struct tbl *t, struct job *j, const ch
 
 /* Sends one file to one worker location. */
 static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long long *ret_rows,
-		      char *err, size_t errlen)
+		      unsigned long long *ret_bytes, char *err, size_t errlen)
 {
 	struct tbl *t = &g->t[j->t];
 	const char *host = qjson_str(loc, "http_host", qjson_str(loc, "host", ""));
 	int port = (int)qjson_int(loc, "http_port", qjson_int(loc, "port", 0));
-	bool upload = g->transfer == TR_UPLOAD || (g->transfer == TR_AUTO && !local_host(host));
+	bool url_mode = is_url(j->path);
+	bool upload = !url_mode && (g->transfer == TR_UPLOAD || (g->transfer == TR_AUTO && !local_host(host)));
 	static const char *const dk[] = { "fields_terminated_by", "fields_enclosed_by", "fields_escaped_by",
 					  "lines_terminated_by" };
 	json_t *rep = NULL;
@@ -485,7 +534,7 @@ static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long l
 					 "table", t->name, "chunk", j->chunk, "overlap", j->overlap ? 1 : 0,
 					 "charset_name", g->charset, "database", g->db);
 		char fu[PATH_MAX + 8];
-		snprintf(fu, sizeof fu, "file://%s", j->path);
+		snprintf(fu, sizeof fu, "%s%s", url_mode ? "" : "file://", j->path);
 		json_object_set_new(body, "url", json_string(fu));
 		for (int i = 0; i < 4; i++) {
 			const char *v = dialect(g, t, j, dk[i]);
@@ -510,8 +559,10 @@ static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long l
 	}
 	if (r)
 		snprintf(err, errlen, "%s (table %s) -> %s: %s", j->rel, t->name, qjson_str(loc, "worker", host), e);
-	else
+	else {
 		*ret_rows = (unsigned long long)qjson_int(json_object_get(rep, "contrib"), "num_rows", 0);
+		*ret_bytes = (unsigned long long)qjson_int(json_object_get(rep, "contrib"), "num_bytes", 0);
+	}
 	json_decref(rep);
 	return r;
 }
@@ -563,17 +614,17 @@ static void *loader(void *arg)
 		struct job *j = &g->j[g->batch_v[g->next++]];
 		pthread_mutex_unlock(&g->mu);
 		char err[2048] = "";
-		unsigned long long rows = 0, n;
+		unsigned long long rows = 0, n, bytes = 0;
 		int r = 0;
 		if (g->t[j->t].partitioned) {
 			json_t *loc = chunk_location(g, j->chunk, err, sizeof err);
-			r = loc ? contribute(g, j, loc, &rows, err, sizeof err) : -EIO;
+			r = loc ? contribute(g, j, loc, &rows, &bytes, err, sizeof err) : -EIO;
 			json_decref(loc);
 		} else {
 			size_t i;
 			json_t *loc;
 			json_array_foreach(g->regular, i, loc) {
-				if ((r = contribute(g, j, loc, &n, err, sizeof err)))
+				if ((r = contribute(g, j, loc, &n, &bytes, err, sizeof err)))
 					break;
 				rows = n; /* the same rows on every worker */
 			}
@@ -585,7 +636,7 @@ static void *loader(void *arg)
 		} else if (!r) {
 			g->files_done++;
 			g->rows += rows;
-			g->bytes += j->bytes;
+			g->bytes += j->bytes ? j->bytes : bytes;
 			progress(g, false);
 		}
 		pthread_mutex_unlock(&g->mu);
@@ -865,9 +916,19 @@ int ctl_ingest(int argc, char **argv)
 		fprintf(stderr, "qservctl ingest: no controller URL (--url or QSERV_INGEST_URL)\n");
 		return 2;
 	}
-	g.dir = argv[optind];
-	char sp[PATH_MAX];
-	if (!g.state_path) {
+	char dir[PATH_MAX], sp[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", argv[optind]);
+	for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+		dir[n - 1] = '\0';
+	g.dir = dir;
+	if (!g.state_path && is_url(g.dir)) {
+		/* a URL cannot hold the state: keep it here, named after the URL */
+		size_t n = (size_t)snprintf(sp, sizeof sp, ".qservctl-ingest-");
+		for (const char *c = g.dir; *c && n + 7 < sizeof sp; c++)
+			sp[n++] = isalnum((unsigned char)*c) ? *c : '_';
+		snprintf(sp + n, sizeof sp - n, ".state");
+		g.state_path = sp;
+	} else if (!g.state_path) {
 		snprintf(sp, sizeof sp, "%s/.qservctl-ingest.state", g.dir);
 		g.state_path = sp;
 	}

@@ -12,8 +12,9 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 BIN=${QSERV_BIN:-$top/build/bin}
 TD=$top/qserv/controller/tests
 T=$(mktemp -d /tmp/ingest_e2e.XXXXXX)
-BGPID= KPID=
+BGPID= KPID= HPID=
 cleanup() {
+	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null
 	[ -n "$BGPID" ] && kill -9 "$BGPID" 2>/dev/null
 	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null
 	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
@@ -21,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 47
+tap_plan 49
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -174,7 +175,18 @@ q="SELECT COUNT(*) = (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE
 tap_is "$(mariadb --no-defaults -S "$QSERV_WORKER_1_SOCKET" -uroot -N -e "$q")/$(mariadb --no-defaults -S "$QSERV_WORKER_2_SOCKET" -uroot -N -e "$q")" \
 	"1/1" "indexes: Object and every Object chunk table on every worker have the unique objectId index"
 
-# 9. a controller with an auth key (same qservMeta, same workers)
+# 9. a dataset served over HTTP, as qserv-ingest does: the workers fetch the files
+mkds e2h
+HP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$T/e2h" && exec python3 -m http.server "$HP" --bind 127.0.0.1) > /dev/null 2>&1 &
+HPID=$!
+i=0; until curl -sf -o /dev/null "http://127.0.0.1:$HP/metadata.json" || [ $i -gt 100 ]; do i=$((i + 1)); sleep 0.1; done
+tap_ok "ingest of a dataset given as an http:// URL" "$BIN/qservctl" ingest -q --state "$T/e2h.state" "http://127.0.0.1:$HP/"
+layout e2h
+tap_is "$(val object_rows e2h)/$(val source_rows e2h)/$(val index_match e2h)" "$NOBJ/$NSRC/$NOBJ" "http dataset: exact rows and index"
+kill "$HPID"; HPID=
+
+# 10. a controller with an auth key (same qservMeta, same workers)
 echo k3y > "$T/key"
 KP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/qserv-controller" --socket "$QSERV_CZAR_DB_SOCKET" --port "$KP" --bind 127.0.0.1 --staging "$T" \
