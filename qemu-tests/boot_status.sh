@@ -25,8 +25,8 @@ tap_is "$(echo "$st" | json .role)" "worker" "role from the kernel command line"
 tap_is "$(echo "$st" | json '.hostname | length > 0')" "true" "hostname present"
 tap_is "$(echo "$st" | json '.uptime_s | type')" "number" "uptime_s is a number"
 # the DHCP lease may take a moment after the agent is up
-i=0
-while [ "$(vm_status node | json '.addresses | length')" = 0 ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+has_address() { [ "$(vm_status node | json '.addresses | length')" != 0 ]; }
+wait_until 60 has_address
 tap_is "$(vm_status node | json '.addresses[0]')" "10.0.2.15/24" "DHCP address in addresses"
 disk() { vm_status node | json ".disks[] | select(.serial == \"$1\") | \"\(.rotational) \(.transport) \(.size_bytes)\""; }
 tap_is "$(disk NVME0001)" "false nvme 1073741824" "NVMe disk: non-rotational, nvme, 1 GiB"

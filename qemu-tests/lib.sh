@@ -64,12 +64,12 @@ vm_metrics() {
 }
 
 vm_wait_status() {
-	local i=0
-	while [ "$i" -lt "$(($2 * 2))" ]; do
+	local end
+	end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt "$end" ]; do
 		vm_status "$1" > /dev/null 2>&1 && return 0
 		kill -0 "$(cat "$VM_DIR/$1/pid")" 2>/dev/null || return 1
 		sleep 0.5
-		i=$((i + 1))
 	done
 	return 1
 }
@@ -158,4 +158,18 @@ ovmf_args() {
 img_part_offset() {
 	sfdisk -J "$1" 2> /dev/null | jq -r --arg l "$2" \
 		'.partitiontable as $t | $t.partitions[] | select(.name == $l) | .start * ($t.sectorsize // 512)'
+}
+
+# wait_until SECONDS COMMAND...: retries COMMAND every 0.2 s until it
+# succeeds or SECONDS of wall-clock time have passed (a hung VM whose every
+# probe takes a curl timeout still ends the wait on time).
+wait_until() {
+	local end
+	end=$(($(date +%s) + $1))
+	shift
+	while ! "$@"; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+	return 0
 }

@@ -17,13 +17,9 @@ boot() {
 		-device virtio-scsi-pci,id=scsi0 \
 		-drive "file=$hdd,if=none,id=dhdd,format=raw" -device scsi-hd,drive=dhdd,bus=scsi0.0,rotation_rate=7200,serial=HD-MDB
 }
+mariadb_ready() { [ "$(vm_status "$1" | json .mariadb.ready)" = true ]; }
 wait_ready() {
-	vm_wait_status "$1" 90 || return 1
-	i=0
-	while [ "$(vm_status "$1" | json .mariadb.ready)" != true ]; do
-		[ $i -ge 240 ] && return 1
-		sleep 1; i=$((i + 1))
-	done
+	vm_wait_status "$1" 90 && wait_until 240 mariadb_ready "$1"
 }
 
 boot first

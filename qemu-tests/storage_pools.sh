@@ -40,13 +40,11 @@ boot() {
 		"$@"
 }
 # wait until the storage pass has run (the status server starts first)
+storage_done() { [ "$(vm_status "$1" | json '.storage.mariadb_dir // ""')" != "" ]; }
+mariadb_dir_known() { [ "$(vm_status "$1" | json '.mariadb.dir // ""')" != "" ]; }
+hot_state_is() { [ "$(disk first HOT-S1 | cut -d' ' -f"$1")" = "$2" ]; }
 wait_storage() {
-	vm_wait_status "$1" 90 || return 1
-	i=0
-	while [ "$(vm_status "$1" | json '.storage.mariadb_dir // ""')" = "" ]; do
-		[ $i -ge 120 ] && return 1
-		sleep 1; i=$((i + 1))
-	done
+	vm_wait_status "$1" 90 && wait_until 120 storage_done "$1"
 }
 # "state pool mountpoint" of the disk with this serial
 disk() { vm_status "$1" | json ".disks[] | select(.serial == \"$2\") | \"\(.state) \(.pool) \(.mountpoint)\""; }
@@ -66,25 +64,22 @@ tap_is "$(echo "$st" | json '.storage.mariadb_dir') $(echo "$st" | json '.storag
 	"/data/fast0/mariadb /data/bulk0/staging" "MariaDB data on fast, staging on bulk"
 tap_is "$(echo "$st" | json '.storage.chunk_dirs | join(" ")')" "/data/fast0/chunks /data/fast1/chunks" \
 	"chunk tables spread over both fast disks"
-i=0
-while [ "$(vm_status first | json '.mariadb.dir // ""')" = "" ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+wait_until 60 mariadb_dir_known first
 tap_is "$(vm_status first | json '.mariadb.dir // ""')" "/data/fast0/mariadb" "MariaDB started on the fast pool"
 
 # hot-add a blank HDD through the monitor
 t0=$(date +%s%N)
 vm_monitor first "drive_add 0 if=none,id=dhot,file=$hot,format=raw"
 vm_monitor first "device_add scsi-hd,drive=dhot,bus=scsi0.0,rotation_rate=7200,serial=HOT-S1,id=hotdev"
-i=0
-while [ "$(disk first HOT-S1)" != "provisioned-now bulk /data/bulk2" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 60 hot_state_is 1-3 "provisioned-now bulk /data/bulk2"
 dt=$((($(date +%s%N) - t0) / 1000000))
 tap_is "$(disk first HOT-S1)" "provisioned-now bulk /data/bulk2" "hot-added disk provisioned and mounted"
-tap_diag "hot-add (device_add) to mounted in /status: $dt ms (TCG; includes /status polling every 100 ms)"
+tap_diag "hot-add (device_add) to mounted in /status: $dt ms (TCG; includes /status polling every 200 ms)"
 tap_is "$(vm_metrics first | grep -c '^qserv_storage_pool_disks{pool="bulk"} 3')" 1 "/metrics counts 3 bulk disks"
 
 # hot-remove it again (mounted): reported missing, pool degraded, agent fine
 vm_monitor first "device_del hotdev"
-i=0
-while [ "$(disk first HOT-S1 | cut -d' ' -f1)" != "missing" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 30 hot_state_is 1 missing
 tap_is "$(disk first HOT-S1 | cut -d' ' -f1) $(vm_status first | json '.storage.pools.bulk.degraded')" "missing true" \
 	"hot-removed disk reported missing, bulk pool degraded"
 tap_is "$(vm_status first | json '.disks[] | select(.serial == "NVME-S1") | .state')" "provisioned-now" "the other disks are unaffected"
@@ -106,8 +101,7 @@ for s in NVME-S1 SSD-S1 HDD-S1 HDD-S2 HOT-S1; do got="$got$(disk second $s | cut
 tap_is "$got" "ours-mounted /data/fast0;ours-mounted /data/fast1;$(disk second HDD-S1 | grep -q bulk0 && echo 'ours-mounted /data/bulk0;ours-mounted /data/bulk1' || echo 'ours-mounted /data/bulk1;ours-mounted /data/bulk0');ours-mounted /data/bulk2;" \
 	"second boot: every disk of ours mounted as found, same mount points"
 tap_is "$(vm_status second | json '.disks[] | select(.serial == "FOREIGN-S1") | .state')" "foreign" "foreign disk still foreign"
-i=0
-while [ "$(vm_status second | json '.mariadb.dir // ""')" = "" ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+wait_until 60 mariadb_dir_known second
 vm_monitor second system_powerdown
 vm_wait_exit second 90
 ids2=$(for f in "$nvme" "$ssd" "$hdd1" "$hdd2"; do fs_id "$f"; done; blkid -p -O $MiB -s UUID -o value "$hot")
