@@ -39,6 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Generous: a thousand joins queue behind the registry's handshake slots, and
+ * the machine may be busy; the test is about correctness, not speed. */
+#define SIM_TIMEOUT_MS 300000
+
 struct sim {
 	struct sockaddr_in addr;
 	const char *token, *pin, *prefix;
@@ -96,7 +100,7 @@ static int do_join(struct node *n)
 		snprintf(n->err, sizeof(n->err), "connect: %s", strerror(-fd));
 		return fd;
 	}
-	struct tls_config_opts co = { .peer_auth = TLS_PEER_PIN, .pin = s->pin, .timeout_ms = 60000 };
+	struct tls_config_opts co = { .peer_auth = TLS_PEER_PIN, .pin = s->pin, .timeout_ms = SIM_TIMEOUT_MS };
 	rc = tls_config_new(&co, &cfg, n->err, sizeof(n->err));
 	if (rc == 0)
 		rc = tls_conn_new(cfg, fd, "registry", &t, n->err, sizeof(n->err));
@@ -104,9 +108,9 @@ static int do_join(struct node *n)
 		rc = reg_msg_send(tls_io_write, t, REG_MSG_JOIN,
 				  json_pack("{s:s, s:s, s:s, s:s, s:{s:b}}", "token", s->token, "uuid", n->uuid,
 					    "role", "worker", "csr", n->csr, "inventory", "simulated", 1),
-				  REG_MSG_MAX_REQ, 60000);
+				  REG_MSG_MAX_REQ, SIM_TIMEOUT_MS);
 	if (rc == 0)
-		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, 60000, &type, &reply, n->err, sizeof(n->err));
+		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, SIM_TIMEOUT_MS, &type, &reply, n->err, sizeof(n->err));
 	if (rc == 0 && type != REG_MSG_JOINED) {
 		snprintf(n->err, sizeof(n->err), "registry answered %s: %s", reg_msg_name(type),
 			 json_string_value(json_object_get(reply, "message")));
@@ -141,15 +145,15 @@ static int do_session(struct node *n, bool joined)
 		return fd;
 	}
 	struct tls_config_opts co = { .peer_auth = TLS_PEER_CA, .ca_pem = s->ca_pem, .cert_pem = n->cert,
-				      .key_pem = n->key, .timeout_ms = 60000 };
+				      .key_pem = n->key, .timeout_ms = SIM_TIMEOUT_MS };
 	rc = tls_config_new(&co, &cfg, n->err, sizeof(n->err));
 	if (rc == 0)
 		rc = tls_conn_new(cfg, fd, "registry", &t, n->err, sizeof(n->err));
 	if (rc == 0)
 		rc = reg_msg_send(tls_io_write, t, REG_MSG_HELLO, json_pack("{s:I}", "map_version", mv),
-				  REG_MSG_MAX_REQ, 60000);
+				  REG_MSG_MAX_REQ, SIM_TIMEOUT_MS);
 	if (rc == 0)
-		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, 60000, &type, &msg, n->err, sizeof(n->err));
+		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, SIM_TIMEOUT_MS, &type, &msg, n->err, sizeof(n->err));
 	if (rc == 0 && type != REG_MSG_WELCOME) {
 		snprintf(n->err, sizeof(n->err), "HELLO answered by %s", reg_msg_name(type));
 		rc = -EPROTO;
@@ -176,11 +180,11 @@ static int do_session(struct node *n, bool joined)
 		rc = reg_msg_send(tls_io_write, t, REG_MSG_HEARTBEAT,
 				  json_pack("{s:i, s:s, s:I, s:s, s:{s:f}}", "seq", k, "state", "ready", "map_version", mv,
 					    "map_epoch", epoch, "health", "load1", 0.5),
-				  REG_MSG_MAX_REQ, 60000);
+				  REG_MSG_MAX_REQ, SIM_TIMEOUT_MS);
 		if (rc < 0)
 			break;
 		atomic_fetch_add(&s->hb_sent, 1);
-		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, 60000, &type, &msg, n->err, sizeof(n->err));
+		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, SIM_TIMEOUT_MS, &type, &msg, n->err, sizeof(n->err));
 		if (rc == 0 && (type != REG_MSG_ACK || json_integer_value(json_object_get(msg, "seq")) != k)) {
 			snprintf(n->err, sizeof(n->err), "heartbeat %d answered by %s", k, reg_msg_name(type));
 			rc = -EPROTO;
