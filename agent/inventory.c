@@ -1,6 +1,8 @@
 /* inventory.c: CPUs, memory, NICs and machine UUID from sysfs/procfs. */
 #include "inventory.h"
 
+#include "fileio.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -11,23 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-int inventory_read_line(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return (int)n;
-}
 
 /* "0-3,6" -> 5 */
 static int count_cpu_list(const char *s)
@@ -73,17 +58,17 @@ static void read_nic(const char *sysfs_root, const char *name, struct inv_nic *n
 	memset(nic, 0, sizeof(*nic));
 	snprintf(nic->name, sizeof(nic->name), "%s", name);
 	snprintf(path, sizeof(path), "%s/class/net/%s/address", sysfs_root, name);
-	if (inventory_read_line(path, buf, sizeof(buf)) > 0)
+	if (fileio_read_line(path, buf, sizeof(buf)) > 0)
 		snprintf(nic->mac, sizeof(nic->mac), "%s", buf);
 	snprintf(path, sizeof(path), "%s/class/net/%s/operstate", sysfs_root, name);
-	if (inventory_read_line(path, buf, sizeof(buf)) > 0)
+	if (fileio_read_line(path, buf, sizeof(buf)) > 0)
 		snprintf(nic->operstate, sizeof(nic->operstate), "%s", buf);
 	nic->carrier = -1;
 	snprintf(path, sizeof(path), "%s/class/net/%s/carrier", sysfs_root, name);
-	if (inventory_read_line(path, buf, sizeof(buf)) > 0)
+	if (fileio_read_line(path, buf, sizeof(buf)) > 0)
 		nic->carrier = buf[0] == '1';
 	snprintf(path, sizeof(path), "%s/class/net/%s/speed", sysfs_root, name);
-	if (inventory_read_line(path, buf, sizeof(buf)) > 0 && buf[0] != '-')
+	if (fileio_read_line(path, buf, sizeof(buf)) > 0 && buf[0] != '-')
 		nic->speed_mbps = (uint32_t)strtoul(buf, NULL, 10);
 }
 
@@ -100,11 +85,11 @@ int inventory_read(const char *sysfs_root, const char *proc_root, struct invento
 
 	memset(ret, 0, sizeof(*ret));
 	snprintf(path, sizeof(path), "%s/devices/system/cpu/online", sysfs_root);
-	if (inventory_read_line(path, buf, sizeof(buf)) > 0)
+	if (fileio_read_line(path, buf, sizeof(buf)) > 0)
 		ret->cpus = count_cpu_list(buf);
 	ret->mem_bytes = read_mem_total(proc_root);
 	snprintf(path, sizeof(path), "%s/class/dmi/id/product_uuid", sysfs_root);
-	if (inventory_read_line(path, buf, sizeof(buf)) == 36)
+	if (fileio_read_line(path, buf, sizeof(buf)) == 36)
 		snprintf(ret->uuid, sizeof(ret->uuid), "%s", buf);
 
 	snprintf(path, sizeof(path), "%s/class/net", sysfs_root);

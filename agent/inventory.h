@@ -36,8 +36,5 @@ int inventory_read(const char *sysfs_root, const char *proc_root, struct invento
 /* Re-reads link state and carrier of each NIC and adds its live IPv4
  * addresses (getifaddrs). */
 void inventory_refresh_nics(struct inventory *inv, const char *sysfs_root);
-/* Reads a sysfs-style one-line file into buf, trailing newline removed;
- * returns the length or a negative errno. */
-int inventory_read_line(const char *path, char *buf, size_t size);
 
 #endif

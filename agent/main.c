@@ -23,6 +23,7 @@
 #include "status.h"
 #include "supervise.h"
 
+#include "fileio.h"
 #include "log.h"
 
 #include <errno.h>
@@ -77,36 +78,19 @@ static void warn_config(void *ctx, const char *src, int pos, const char *msg)
 		log_warn("config %s: %s", src, msg);
 }
 
-static char *slurp(const char *path)
-{
-	char *buf;
-	long n;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return NULL;
-	buf = malloc(65537);
-	if (buf) {
-		n = (long)fread(buf, 1, 65536, f);
-		buf[n] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
 static void read_config(struct agent *a)
 {
 	char *text;
 
 	config_defaults(&a->cfg);
-	text = slurp(a->cmdline_path);
+	text = fileio_read_all(a->cmdline_path, 65536, NULL);
 	if (text) {
 		config_parse_cmdline(&a->cfg, text, warn_config, a);
 		free(text);
 	} else {
 		log_warn("cannot read %s: %s", a->cmdline_path, strerror(errno));
 	}
-	text = slurp(a->conf_path);
+	text = fileio_read_all(a->conf_path, 65536, NULL);
 	if (text) {
 		log_info("reading %s", a->conf_path);
 		config_parse_file(&a->cfg, a->conf_path, text, warn_config, a);
@@ -378,7 +362,7 @@ static int stop_running_agent(const char *pidfile, unsigned timeout_s)
 	char buf[32];
 	pid_t pid;
 
-	if (inventory_read_line(pidfile, buf, sizeof(buf)) <= 0)
+	if (fileio_read_line(pidfile, buf, sizeof(buf)) <= 0)
 		return 0;
 	pid = (pid_t)atoi(buf);
 	if (pid <= 1 || kill(pid, SIGTERM) < 0)

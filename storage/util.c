@@ -1,6 +1,8 @@
 /* util.c: helpers private to libqstorage (see util.h). */
 #include "util.h"
 
+#include "fileio.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,22 +39,12 @@ size_t qs_strlcpy(char *dst, const char *src, size_t size)
 int qs_read_line(const char *root, const char *rel, char *buf, size_t size)
 {
 	char path[4096];
-	ssize_t n;
-	int fd;
+	int n;
 
 	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return 0;
+	n = fileio_read_line(path, buf, size);
+	return n < 0 ? n : 0;
 }
 
 uint64_t qs_read_u64(const char *root, const char *rel, uint64_t def)
