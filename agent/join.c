@@ -26,6 +26,9 @@
 #include <unistd.h>
 
 #define IO_TIMEOUT_MS 10000
+/* The registry queues handshakes when a whole rack boots at once: waiting
+ * in that queue is normal, giving up would only make it redo the work. */
+#define HANDSHAKE_TIMEOUT_MS 60000
 #define UNKNOWN_NODE (-10001)   /* internal: registry wants a fresh join */
 
 enum join_state { J_START, J_JOINING, J_CONNECTING, J_READY, J_RETRY, J_STOPPED };
@@ -172,7 +175,7 @@ static int join_io(const struct join_opts *o, int fd, const char *csr, json_t **
 {
 	struct tls_config *cfg = NULL;
 	struct tls_conn *t = NULL;
-	struct tls_config_opts co = { .peer_auth = TLS_PEER_PIN, .pin = o->pin, .timeout_ms = IO_TIMEOUT_MS };
+	struct tls_config_opts co = { .peer_auth = TLS_PEER_PIN, .pin = o->pin, .timeout_ms = HANDSHAKE_TIMEOUT_MS };
 	json_t *reply = NULL;
 	int type, rc = tls_config_new(&co, &cfg, err, errlen);
 	if (rc == 0)
@@ -439,7 +442,7 @@ static int session(struct join *j, int fd, struct tls_config *cfg, struct tls_co
 	if (load_creds(j, &cert, &key, &ca) < 0)
 		return -ENOENT;
 	struct tls_config_opts co = { .peer_auth = TLS_PEER_CA, .ca_pem = ca, .cert_pem = cert,
-				      .key_pem = key, .timeout_ms = IO_TIMEOUT_MS };
+				      .key_pem = key, .timeout_ms = HANDSHAKE_TIMEOUT_MS };
 	rc = tls_config_new(&co, &cfg, err, errlen);
 	free(cert);
 	free(key);
