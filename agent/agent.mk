@@ -1,5 +1,6 @@
 # agent.mk: qagent, the node agent, and its unit tests.
 AGENT_SRCS := agent/bootmedium.c agent/config.c agent/disks.c agent/inventory.c agent/mariadb.c agent/net.c agent/power.c agent/status.c \
+	agent/roles.c \
 	agent/supervise.c \
 	agent/heartbeat.c agent/identity.c agent/join.c agent/join_agent.c agent/netlink.c \
 	agent/registry.c agent/registry_msg.c agent/registry_state.c

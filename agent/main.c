@@ -20,6 +20,7 @@
 #include "mariadb.h"
 #include "net.h"
 #include "power.h"
+#include "roles.h"
 #include "status.h"
 #include "supervise.h"
 
@@ -62,6 +63,7 @@ struct agent {
 	unsigned registry_port;
 	char data_dir[256];
 	struct join_agent *member;    /* cluster membership (registry on the czar) */
+	struct roles roles;           /* the Qserv role daemons (roles.c) */
 	bool mariadb_started, mariadb_ready;
 	char mariadb_dir[256];
 };
@@ -223,21 +225,6 @@ static json_t *nics_json(const struct inventory *inv)
 	return nics;
 }
 
-/* The role daemon, once MariaDB answers.  Until the Qserv role daemons are
- * in the image, MariaDB is supervised alone. */
-static void start_role(struct agent *a)
-{
-	const struct qstorage_report *r = a->disks.report;
-	const char *staging = r && r->staging_dir[0] ? r->staging_dir : "/tmp";
-
-	if (a->cfg.role == ROLE_WORKER && access("/usr/bin/qserv-worker", X_OK) == 0) {
-		char *argv[] = { "/usr/bin/qserv-worker", "--socket", MARIADB_SOCKET, "--staging",
-				 (char *)staging, "--id", a->hostname, NULL };
-
-		sup_add(&a->sup, "qserv-worker", argv);
-	}
-}
-
 static void start_mariadb(struct agent *a)
 {
 	const char *dir = disks_mariadb_dir(&a->disks);
@@ -260,13 +247,15 @@ static void check_mariadb(struct agent *a)
 {
 	char err[256];
 
+	if (a->mariadb_ready)
+		roles_tick(&a->roles, &a->sup, sup_now_ms());
 	if (!a->mariadb_started || a->mariadb_ready || !mariadb_answers(MARIADB_SOCKET, 50))
 		return;
 	a->mariadb_ready = true;
 	log_info("mariadb: ready on %s", MARIADB_SOCKET);
 	if (mariadb_apply_sql(MARIADB_SOCKET, a->mariadb_dir, err, sizeof(err)) < 0)
 		log_error("mariadb: %s", err);
-	start_role(a);
+	roles_tick(&a->roles, &a->sup, sup_now_ms());
 	sup_tick(&a->sup, sup_now_ms());
 }
 
@@ -293,6 +282,7 @@ static void publish(struct agent *a)
 		"config_problems", a->config_problems);
 	json_object_set_new(doc, "cluster", json_string(a->cfg.cluster));
 	join_agent_status(a->member, doc);
+	roles_status(&a->roles, doc);
 	join_agent_tick(a->member, heartbeat_health(a->proc, sup_json(&a->sup, now), disks_storage_json(&a->disks)));
 	json_object_set_new(doc, "boot_medium", a->boot.disk[0] ? json_string(a->boot.disk) : json_null());
 	json = json_dumps(doc, JSON_COMPACT);
@@ -575,6 +565,8 @@ int main(int argc, char **argv)
 		.boot_device = a.boot.disk };
 	disks_start(&a.disks);
 	start_membership(&a);
+	roles_init(&a.roles, a.cfg.role, a.cfg.role == ROLE_CZAR || a.cfg.join[0], a.data_dir,
+		   a.disks.report ? a.disks.report->staging_dir : "", MARIADB_SOCKET, a.hostname);
 	start_mariadb(&a);
 	sup_tick(&a.sup, sup_now_ms());
 	publish(&a);

@@ -1,0 +1,333 @@
+/* roles.c: what runs on each role once MariaDB answers and the node has
+ * joined (see roles.h).  One small state machine per node:
+ *
+ *   WAITING (no node.crt yet) --credentials--> STARTED (daemons supervised)
+ *
+ * and, on the czar, a sync every few seconds of the cluster map's ready
+ * workers into the controller.  The map is read from the file the join
+ * thread keeps (<data_dir>/agent/cluster-map.json): no new interface into
+ * the registry.  Trade-off: a worker's registration lags the map by up to
+ * one sync period; the ingest tool waits for workers anyway. */
+#include "roles.h"
+
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define ROLES_SYNC_MS 3000
+#define ROLES_BIN "/usr/bin/"
+
+void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const char *data_dir,
+		const char *staging, const char *socket, const char *hostname)
+{
+	memset(r, 0, sizeof(*r));
+	r->role = role;
+	r->in_cluster = in_cluster;
+	snprintf(r->data_dir, sizeof(r->data_dir), "%s", data_dir ? data_dir : "");
+	snprintf(r->staging, sizeof(r->staging), "%s", staging && staging[0] ? staging : "/tmp");
+	snprintf(r->socket, sizeof(r->socket), "%s", socket);
+	snprintf(r->hostname, sizeof(r->hostname), "%s", hostname);
+	r->registered = json_object();
+}
+
+void roles_free(struct roles *r)
+{
+	json_decref(r->registered);
+	r->registered = NULL;
+}
+
+static void path_in(char *buf, size_t len, const struct roles *r, const char *rel)
+{
+	snprintf(buf, len, "%s/%s", r->data_dir, rel);
+}
+
+/* The registry name from <data_dir>/agent/identity.json, once node.crt (the
+ * last credential the join writes) exists. */
+static bool read_name(struct roles *r)
+{
+	char path[400];
+	json_t *id;
+	const char *name;
+
+	path_in(path, sizeof(path), r, "agent/node.crt");
+	if (!r->data_dir[0] || access(path, R_OK) < 0)
+		return false;
+	path_in(path, sizeof(path), r, "agent/identity.json");
+	id = json_load_file(path, 0, NULL);
+	name = json_string_value(json_object_get(id, "name"));
+	if (name)
+		snprintf(r->name, sizeof(r->name), "%s", name);
+	json_decref(id);
+	return name != NULL;
+}
+
+static int relink(const char *target, const char *link)
+{
+	unlink(link);
+	return symlink(target, link) < 0 ? -errno : 0;
+}
+
+/* <data_dir>/tls: ca.pem, NAME.pem, NAME.key -> the join credentials. */
+static int make_tls_dir(const struct roles *r, char *dir, size_t dirlen)
+{
+	char src[400], dst[400];
+	static const char *const files[][2] = { { "ca.crt", "ca" }, { "node.crt", NULL }, { "node.key", NULL } };
+	static const char *const exts[] = { "pem", "pem", "key" };
+	int rc = 0;
+
+	path_in(dir, dirlen, r, "tls");
+	mkdir(dir, 0700);
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		path_in(src, sizeof(src), r, "agent");
+		snprintf(src + strlen(src), sizeof(src) - strlen(src), "/%s", files[i][0]);
+		snprintf(dst, sizeof(dst), "%s/%s.%s", dir, files[i][1] ? files[i][1] : r->name, exts[i]);
+		rc = relink(src, dst);
+	}
+	return rc;
+}
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -EIO;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf[0] ? 0 : -EIO;
+}
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+	char tmp[420];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	chmod(tmp, mode);
+	if (fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0)
+		rc = -EIO;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -EIO;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	return rc;
+}
+
+/* The czar's users file, made once: a random password kept next to it
+ * (both 0600 on the node's data disk), its hash from qserv-czar itself. */
+static int czar_users(struct roles *r, char *users, size_t ulen)
+{
+	char dir[300], pwpath[400], cmd[256], hash[128], line[256];
+	unsigned char raw[9];
+	FILE *p;
+
+	path_in(dir, sizeof(dir), r, "czar");
+	mkdir(dir, 0700);
+	snprintf(pwpath, sizeof(pwpath), "%s/password", dir);
+	snprintf(users, ulen, "%s/users", dir);
+	if (read_line(pwpath, r->password, sizeof(r->password)) == 0 && access(users, R_OK) == 0)
+		return 0;
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(r->password + 2 * i, 3, "%02x", raw[i]);
+	snprintf(cmd, sizeof(cmd), "echo %s | " ROLES_BIN "qserv-czar --hash-password", r->password);
+	p = popen(cmd, "r");
+	if (!p)
+		return -errno;
+	if (!fgets(hash, sizeof(hash), p))
+		hash[0] = '\0';
+	if (pclose(p) != 0 || !hash[0])
+		return -EIO;
+	hash[strcspn(hash, "\r\n")] = '\0';
+	snprintf(line, sizeof(line), "%s:%s\n", ROLES_CZAR_USER, hash);
+	snprintf(hash, sizeof(hash), "%s\n", r->password);
+	if (write_file(users, line, 0600) < 0 || write_file(pwpath, hash, 0600) < 0)
+		return -EIO;
+	return 0;
+}
+
+static void start_czar(struct roles *r, struct supervisor *sup)
+{
+	char tls[400], users[400], staging[300];
+	char *ctl[] = { ROLES_BIN "qserv-controller", "--socket", r->socket, "--staging", staging, NULL };
+	char *czar[] = { ROLES_BIN "qserv-czar", "--users", users, "--mariadb-socket", r->socket,
+			 "--tls-dir", tls, "--tls-name", r->name, NULL };
+	int rc;
+
+	snprintf(staging, sizeof(staging), "%s/controller", r->staging);
+	mkdir(staging, 0700);
+	if ((rc = make_tls_dir(r, tls, sizeof(tls))) < 0)
+		log_error("roles: TLS dir %s: %s", tls, strerror(-rc));
+	if ((rc = czar_users(r, users, sizeof(users))) < 0) {
+		log_error("roles: czar users file %s: %s; qserv-czar not started", users, strerror(-rc));
+		czar[0] = NULL;
+	}
+	sup_add(sup, "qserv-controller", ctl);
+	if (czar[0]) {
+		sup_add(sup, "qserv-czar", czar);
+		log_info("czar: SQL on port %d, user %s password %s (kept in %s/czar/password)",
+			 ROLES_SQL_PORT, ROLES_CZAR_USER, r->password, r->data_dir);
+	}
+}
+
+/* The worker's environment goes through env(1): the supervisor execs argv
+ * as given, so per-service variables need no supervisor change. */
+static void start_worker(struct roles *r, struct supervisor *sup)
+{
+	char tls[400], qport[48], tlsenv[420];
+	char *plain[] = { ROLES_BIN "qserv-worker", "--socket", r->socket, "--staging", r->staging,
+			  "--id", r->hostname, NULL };
+	char *joined[] = { "/usr/bin/env", qport, tlsenv, ROLES_BIN "qserv-worker", "--socket", r->socket,
+			   "--staging", r->staging, "--id", r->name, NULL };
+	int rc;
+
+	if (!r->in_cluster) {
+		sup_add(sup, "qserv-worker", plain);
+		log_info("worker: not in a cluster; qserv-worker as %s without the query service", r->hostname);
+		return;
+	}
+	if ((rc = make_tls_dir(r, tls, sizeof(tls))) < 0)
+		log_error("roles: TLS dir %s: %s", tls, strerror(-rc));
+	snprintf(qport, sizeof(qport), "QSERV_QUERY_PORT=%d", ROLES_WORKER_QUERY_PORT);
+	snprintf(tlsenv, sizeof(tlsenv), "QSERV_TLS_DIR=%s", tls);
+	sup_add(sup, "qserv-worker", joined);
+	log_info("worker: qserv-worker as %s (ingest :%d, chunk queries :%d)", r->name,
+		 ROLES_WORKER_INGEST_PORT, ROLES_WORKER_QUERY_PORT);
+}
+
+/* POST body to 127.0.0.1:port/path; 0 on a 2xx answer.  Bounded by 2 s
+ * socket timeouts (the controller is local). */
+static int http_post_local(int port, const char *path, const char *body, char *err, size_t errlen)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { 2, 0 };
+	char req[1024], resp[256];
+	int fd, n, code = 0, rc = -EIO;
+	ssize_t got = 0, k;
+
+	n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", path, strlen(body), body);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return -E2BIG;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(fd, req, (size_t)n) != n) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto out;
+	}
+	while (got < (ssize_t)sizeof(resp) - 1 && (k = read(fd, resp + got, sizeof(resp) - 1 - (size_t)got)) > 0)
+		got += k;
+	resp[got] = '\0';
+	if (sscanf(resp, "HTTP/%*s %d", &code) == 1 && code >= 200 && code < 300)
+		rc = 0;
+	else
+		snprintf(err, errlen, "answer '%.*s'", (int)strcspn(resp, "\r\n"), resp);
+out:
+	close(fd);
+	return rc;
+}
+
+/* Ready workers of the cluster map -> the controller, when new or moved. */
+static void sync_workers(struct roles *r)
+{
+	char path[400], body[256], err[128];
+	json_t *map, *nodes, *n;
+	size_t i;
+
+	path_in(path, sizeof(path), r, "agent/cluster-map.json");
+	map = json_load_file(path, 0, NULL);
+	nodes = json_object_get(map, "nodes");
+	json_array_foreach(nodes, i, n) {
+		const char *name = json_string_value(json_object_get(n, "name"));
+		const char *role = json_string_value(json_object_get(n, "role"));
+		const char *state = json_string_value(json_object_get(n, "state"));
+		const char *addr = json_string_value(json_object_get(n, "addr"));
+		const char *had;
+
+		if (!name || !role || !state || !addr || !addr[0] || strcmp(role, "worker") || strcmp(state, "ready"))
+			continue;
+		had = json_string_value(json_object_get(r->registered, name));
+		if (had && !strcmp(had, addr))
+			continue;
+		snprintf(body, sizeof(body), "{\"id\":\"%s\",\"host\":\"%s\",\"ingest_port\":%d,\"query_port\":%d}",
+			 name, addr, ROLES_WORKER_INGEST_PORT, ROLES_WORKER_QUERY_PORT);
+		if (http_post_local(ROLES_CONTROLLER_PORT, "/meta/worker", body, err, sizeof(err)) < 0) {
+			log_debug("roles: registering %s into the controller: %s (retrying)", name, err);
+			continue;
+		}
+		log_info("czar: worker %s at %s registered in the controller%s", name, addr, had ? " (address changed)" : "");
+		json_object_set_new(r->registered, name, json_string(addr));
+	}
+	json_decref(map);
+}
+
+void roles_tick(struct roles *r, struct supervisor *sup, uint64_t now_ms)
+{
+	if (r->role == ROLE_NONE)
+		return;
+	if (!r->started) {
+		if (r->in_cluster && !read_name(r)) {
+			if (!r->told_waiting)
+				log_info("roles: MariaDB ready; waiting for the cluster credentials before the %s daemons",
+					 config_role_name(r->role));
+			r->told_waiting = true;
+			return;
+		}
+		if (r->role == ROLE_CZAR)
+			start_czar(r, sup);
+		else if (access(ROLES_BIN "qserv-worker", X_OK) == 0)
+			start_worker(r, sup);
+		r->started = true;
+		sup_tick(sup, now_ms);
+		return;
+	}
+	if (r->role == ROLE_CZAR && now_ms >= r->next_sync_ms) {
+		r->next_sync_ms = now_ms + ROLES_SYNC_MS;
+		sync_workers(r);
+	}
+}
+
+void roles_status(const struct roles *r, json_t *status)
+{
+	json_t *q;
+
+	if (r->role == ROLE_NONE)
+		return;
+	q = json_pack("{s:s, s:b, s:s}", "state", r->started ? "started" : "waiting",
+		      "in_cluster", r->in_cluster, "name", r->name[0] ? r->name : r->hostname);
+	if (r->role == ROLE_CZAR) {
+		json_object_set_new(q, "sql_port", json_integer(ROLES_SQL_PORT));
+		json_object_set_new(q, "ingest_port", json_integer(ROLES_CONTROLLER_PORT));
+		json_object_set_new(q, "user", json_string(ROLES_CZAR_USER));
+		json_object_set_new(q, "password", r->password[0] ? json_string(r->password) : json_null());
+		json_object_set_new(q, "registered_workers", json_deep_copy(r->registered));
+	} else {
+		json_object_set_new(q, "ingest_port", json_integer(ROLES_WORKER_INGEST_PORT));
+		json_object_set_new(q, "query_port", r->in_cluster ? json_integer(ROLES_WORKER_QUERY_PORT) : json_null());
+	}
+	json_object_set_new(status, "qserv", q);
+}

@@ -1,0 +1,57 @@
+/* roles.h: the node's Qserv role daemons, started once MariaDB answers and
+ * (when the node is in a cluster) the node has joined.
+ *
+ *   czar node:   qserv-controller (ingest API, :25081) and qserv-czar (SQL,
+ *                :4040), supervised; the czar's users file is made on first
+ *                boot with a generated password kept on the node's data dir;
+ *                ready workers of the cluster map are registered into the
+ *                controller (POST /meta/worker) and re-registered when their
+ *                address changes.
+ *   worker node: qserv-worker --id <registry name> (ingest :25004, chunk
+ *                queries over mutual TLS :25005).
+ *
+ * The TLS dir the Qserv daemons read (<data_dir>/tls: ca.pem, NAME.pem,
+ * NAME.key) is made of symlinks to the join credentials in <data_dir>/agent.
+ * This is daemon-side code: it logs.  roles_tick is called from the agent's
+ * 1 s tick; it never blocks longer than a local HTTP request (2 s bound). */
+#ifndef AGENT_ROLES_H
+#define AGENT_ROLES_H
+
+#include "config.h"
+#include "supervise.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ROLES_SQL_PORT 4040
+#define ROLES_CONTROLLER_PORT 25081
+#define ROLES_WORKER_INGEST_PORT 25004
+#define ROLES_WORKER_QUERY_PORT 25005
+#define ROLES_CZAR_USER "qsmaster"
+
+struct roles {
+	enum agent_role role;
+	bool in_cluster;            /* a registry to join (czar: always) */
+	char data_dir[256];         /* <data_dir>/agent holds the join credentials */
+	char staging[256];
+	char socket[128];           /* the local MariaDB */
+	char hostname[64];          /* worker id when not in a cluster */
+	bool started, told_waiting;
+	char name[64];              /* registry name once joined */
+	char password[64];          /* czar: the SQL user's password */
+	json_t *registered;         /* czar: {worker name: addr} in the controller */
+	uint64_t next_sync_ms;
+};
+
+/* Fills r (nothing starts yet).  data_dir may be "" (no membership). */
+void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const char *data_dir,
+		const char *staging, const char *socket, const char *hostname);
+/* Called every tick once MariaDB answers: starts the daemons when the
+ * credentials are there, keeps the controller's worker list in step. */
+void roles_tick(struct roles *r, struct supervisor *sup, uint64_t now_ms);
+/* Adds "qserv": {...} (role state, czar SQL endpoint and user) to status. */
+void roles_status(const struct roles *r, json_t *status);
+void roles_free(struct roles *r);
+
+#endif
