@@ -258,7 +258,10 @@ static int store_join(const struct join_opts *o, json_t *reply, char *err, size_
 
 /* Join; with keep_* the TLS connection stays open for the session (the
  * registry accepts HELLO on it), saving a second handshake. */
-static int join_run(const struct join_opts *o, int *keep_fd, struct tls_config **keep_cfg,
+struct join;
+static bool track_fd(struct join *j, int fd);
+
+static int join_run(const struct join_opts *o, struct join *j, int *keep_fd, struct tls_config **keep_cfg,
 		    struct tls_conn **keep_t, char *err, size_t errlen)
 {
 	char *key = NULL, *csr = NULL;
@@ -280,6 +283,11 @@ static int join_run(const struct join_opts *o, int *keep_fd, struct tls_config *
 		goto out;
 	if ((fd = rc = connect_registry(o->registry, IO_TIMEOUT_MS, err, errlen)) < 0)
 		goto out;
+	if (j && !track_fd(j, fd)) {      /* stopping: join_stop can interrupt us now */
+		snprintf(err, errlen, "stopping");
+		rc = -ECANCELED;
+		goto out;
+	}
 	if ((rc = join_io(o, fd, csr, &reply, keep_cfg, keep_t, err, errlen)) < 0)
 		goto out;
 	rc = store_join(o, reply, err, errlen);
@@ -300,10 +308,20 @@ out:
 
 int join_once(const struct join_opts *o, char *err, size_t errlen)
 {
-	return join_run(o, NULL, NULL, NULL, err, errlen);
+	return join_run(o, NULL, NULL, NULL, NULL, err, errlen);
 }
 
 /* ---- the thread ------------------------------------------------------------- */
+
+/* Make fd the one join_stop shuts down; false when already stopping. */
+static bool track_fd(struct join *j, int fd)
+{
+	pthread_mutex_lock(&j->lock);
+	bool ok = !j->stopping;
+	j->cur_fd = fd;
+	pthread_mutex_unlock(&j->lock);
+	return ok;
+}
 
 static void set_state(struct join *j, enum join_state s, const char *error)
 {
@@ -545,7 +563,8 @@ static void *join_main(void *arg)
 			int kfd = -1;
 			struct tls_config *kcfg = NULL;
 			struct tls_conn *kt = NULL;
-			rc = join_run(&j->o, &kfd, &kcfg, &kt, err, sizeof(err));
+			rc = join_run(&j->o, j, &kfd, &kcfg, &kt, err, sizeof(err));
+			track_fd(j, -1);
 			if (rc == 0) {
 				pthread_mutex_lock(&j->lock);
 				j->joins++;
