@@ -61,8 +61,8 @@ struct tbl {
 
 struct job {
 	size_t t;                   /* index in ing.t */
-	char path[PATH_MAX];        /* absolute */
-	char rel[PATH_MAX];         /* relative to DIR: the resume key */
+	char *path;                 /* absolute path or URL (owned) */
+	char *rel;                  /* relative to DIR: the resume key (owned) */
 	int32_t chunk;
 	bool overlap, done;
 	unsigned long long bytes;
@@ -177,30 +177,34 @@ static int add_job(struct ing *g, size_t t, const char *dir, const char *file, i
 	struct job *j = &v[g->nj];
 	memset(j, 0, sizeof *j);
 	j->t = t, j->chunk = chunk, j->overlap = overlap;
-	snprintf(j->rel, sizeof j->rel, "%s%s%s", dir, *dir ? "/" : "", file);
-	if (is_url(g->dir)) {
-		/* the worker fetches it; its size comes back in the reply */
-		snprintf(j->path, sizeof j->path, "%s/%s", g->dir, j->rel);
-		g->nj++;
-		return 0;
-	}
-	char p[PATH_MAX * 2 + 8];
-	snprintf(p, sizeof p, "%s/%s", g->dir, j->rel);
-	struct stat st;
-	if (access(p, F_OK) < 0) {
-		/* qserv-partition with out.lz4 writes chunk_<id>.txt.lz4 */
-		char z[PATH_MAX * 2 + 8];
-		snprintf(z, sizeof z, "%s.lz4", p);
-		if (access(z, F_OK) == 0) {
-			snprintf(p, sizeof p, "%s", z);
-			snprintf(j->rel + strlen(j->rel), sizeof j->rel - strlen(j->rel), ".lz4");
+	char rel[PATH_MAX], p[PATH_MAX * 2 + 8], real[PATH_MAX];
+	snprintf(rel, sizeof rel, "%s%s%s", dir, *dir ? "/" : "", file);
+	snprintf(p, sizeof p, "%s/%s", g->dir, rel);
+	if (!is_url(g->dir)) {
+		struct stat st;
+		if (access(p, F_OK) < 0) {
+			/* qserv-partition with out.lz4 writes chunk_<id>.txt.lz4 */
+			char z[sizeof p + 4];
+			snprintf(z, sizeof z, "%s.lz4", p);
+			if (access(z, F_OK) == 0) {
+				snprintf(p, sizeof p, "%s", z);
+				snprintf(rel + strlen(rel), sizeof rel - strlen(rel), ".lz4");
+			}
 		}
+		if (!realpath(p, real) || stat(real, &st) < 0) {
+			snprintf(err, errlen, "%s: %s (listed in metadata.json)", p, strerror(errno));
+			return -ENOENT;
+		}
+		j->bytes = (unsigned long long)st.st_size;
 	}
-	if (!realpath(p, j->path) || stat(j->path, &st) < 0) {
-		snprintf(err, errlen, "%s: %s (listed in metadata.json)", p, strerror(errno));
-		return -ENOENT;
+	/* a URL: the worker fetches it and its size comes back in the reply */
+	j->rel = strdup(rel);
+	j->path = strdup(is_url(g->dir) ? p : real);
+	if (!j->rel || !j->path) {
+		free(j->rel), free(j->path);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	j->bytes = (unsigned long long)st.st_size;
 	g->nj++;
 	return 0;
 }
@@ -957,6 +961,8 @@ int ctl_ingest(int argc, char **argv)
 	for (size_t i = 0; i < g.nt; i++)
 		json_decref(g.t[i].json);
 	free(g.t);
+	for (size_t i = 0; i < g.nj; i++)
+		free(g.j[i].rel), free(g.j[i].path);
 	free(g.j);
 	free(g.batch_v);
 	json_decref(g.meta);
