@@ -16,3 +16,4 @@ $(eval $(call unit_test,identity_test,agent/tests/identity_test.c agent/identity
 INTEG_TESTS += agent/tests/cluster_netns.sh agent/tests/registry_sim.sh
 BENCHES += agent/tests/bench_registry.sh
 QEMU_TESTS += agent/tests/qemu_cluster.sh
+$(eval $(call unit_test,registry_msg_test,agent/tests/registry_msg_test.c agent/registry_msg.c,$(REG_LDLIBS),libqcommon.a))
