@@ -19,6 +19,7 @@
 #include "registry_state.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -863,6 +864,24 @@ static int listen_admin(struct registry *r, const char *path, char *err, size_t 
 	return 0;
 }
 
+/* A crash during an atomic write leaves "<file>.tmp.<pid>.<n>" behind (the
+ * file itself is intact); remove such leftovers at start. */
+static void remove_stale_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[1024];
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strstr(e->d_name, ".tmp.")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+}
+
 static void raise_nofile(void)
 {
 	struct rlimit rl;
@@ -918,6 +937,7 @@ int registry_start(const struct registry_opts *o, struct registry **ret_reg, cha
 		goto fail;
 	}
 	snprintf(r->state_path, sizeof(r->state_path), "%s/state.json", o->state_dir);
+	remove_stale_tmp(o->state_dir);
 	rc = reg_state_load(r->state_path, &r->st, why, sizeof(why));
 	if (rc == -ENOENT) {
 		reg_state_init(&r->st, o->cluster);

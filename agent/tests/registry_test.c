@@ -356,7 +356,14 @@ TEST_F(reg, restart_keeps_ca_and_identities)
 	ASSERT_EQ(0, join_once(&b, err, sizeof(err)));
 	strcpy(pin_before, self->pin);
 	registry_stop(self->r);
+	/* what a crash in the middle of an atomic write leaves behind */
+	char stale[256];
+	snprintf(stale, sizeof(stale), "%s/state.json.tmp.123.0", self->regdir);
+	FILE *f = fopen(stale, "w");
+	fputs("{\"torn", f);
+	fclose(f);
 	reg_up(_metadata, self);
+	EXPECT_NE(0, access(stale, F_OK));
 	EXPECT_STREQ(pin_before, self->pin);
 	EXPECT_STREQ("down", node_state(self->r, "worker-1"));   /* unknown until it speaks */
 	/* stored certificates still open sessions */
