@@ -361,12 +361,25 @@ static int state_write(struct ing *g, const char *fmt, ...)
 	return 0;
 }
 
-static struct job *find_job(struct ing *g, const char *table, const char *rel)
+/* The job of (table, rel) through a hash of "table/rel" -> index (jansson's
+ * object), so replaying a state file stays linear in its length. */
+static struct job *find_job(struct ing *g, json_t *index, const char *table, const char *rel)
 {
-	for (size_t i = 0; i < g->nj; i++)
-		if (!strcmp(g->j[i].rel, rel) && !strcmp(g->t[g->j[i].t].name, table))
-			return &g->j[i];
-	return NULL;
+	char key[PATH_MAX + 80];
+	snprintf(key, sizeof key, "%s/%s", table, rel);
+	json_t *v = json_object_get(index, key);
+	return v ? &g->j[json_integer_value(v)] : NULL;
+}
+
+static json_t *job_index(struct ing *g)
+{
+	json_t *index = json_object();
+	char key[PATH_MAX + 80];
+	for (size_t i = 0; i < g->nj; i++) {
+		snprintf(key, sizeof key, "%s/%s", g->t[g->j[i].t].name, g->j[i].rel);
+		json_object_set_new(index, key, json_integer((json_int_t)i));
+	}
+	return index;
 }
 
 /* Replays the state file: files of committed transactions are done;
@@ -384,6 +397,7 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 	char (*begun)[128] = NULL;
 	size_t nbegun = 0;
 	int r = 0;
+	json_t *index = job_index(g);
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = '\0';
 		long long tid;
@@ -402,7 +416,7 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 			open = realloc(open, (nopen + 1) * sizeof *open);
 			open[nopen++] = tid;
 		} else if (sscanf(line, "file %lld %64s %n", &tid, table, &off) == 2 && off) {
-			struct job *j = find_job(g, table, line + off);
+			struct job *j = find_job(g, index, table, line + off);
 			if (j) {
 				files = realloc(files, (nfiles + 1) * sizeof *files);
 				files[nfiles].tid = tid, files[nfiles++].j = j;
@@ -415,6 +429,7 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 		}
 	}
 	fclose(f);
+	json_decref(index);
 	for (size_t i = 0; i < nopen && !r; i++) {
 		long long tid = open[i];
 		if (tid > 0) {
