@@ -23,6 +23,8 @@ struct join_agent {
 	pthread_t watch;
 	bool watching;
 	char carrier[8][16];     /* links last seen with carrier */
+	pthread_mutex_t lock;
+	char regained[8][16];    /* links that came back, for the main loop */
 };
 
 static void on_link(void *ctx, const struct netlink_link *l)
@@ -42,6 +44,14 @@ static void on_link(void *ctx, const struct netlink_link *l)
 			snprintf(a->carrier[free_slot], sizeof(a->carrier[free_slot]), "%s", l->name);
 		log_info("network: %s has carrier; re-announcing to the registry", l->name);
 		join_reconnect(a->join);
+		pthread_mutex_lock(&a->lock);
+		for (int i = 0; i < 8; i++) {
+			if (!a->regained[i][0] || !strcmp(a->regained[i], l->name)) {
+				snprintf(a->regained[i], sizeof(a->regained[i]), "%s", l->name);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&a->lock);
 	} else if (!l->carrier && idx >= 0) {
 		a->carrier[idx][0] = '\0';
 		log_warn("network: %s lost carrier", l->name);
@@ -109,6 +119,7 @@ int join_agent_start(const struct join_agent_opts *o, struct join_agent **ret, c
 	int rc;
 	if (!a)
 		return -ENOMEM;
+	pthread_mutex_init(&a->lock, NULL);
 	a->czar = o->czar;
 	mkdir_p(o->data_dir);
 	snprintf(regdir, sizeof(regdir), "%s/registry", o->data_dir);
@@ -198,6 +209,23 @@ void join_agent_metrics(struct join_agent *a, FILE *out)
 		registry_metrics(a->reg, out);
 }
 
+bool join_agent_link_regained(struct join_agent *a, char ret_ifname[16])
+{
+	bool found = false;
+	if (!a)
+		return false;
+	pthread_mutex_lock(&a->lock);
+	for (int i = 0; i < 8 && !found; i++) {
+		if (a->regained[i][0]) {
+			memcpy(ret_ifname, a->regained[i], 16);
+			a->regained[i][0] = '\0';
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+	return found;
+}
+
 void join_agent_stop(struct join_agent *a)
 {
 	if (!a)
@@ -214,5 +242,6 @@ void join_agent_stop(struct join_agent *a)
 	}
 	join_stop(a->join);
 	registry_stop(a->reg);
+	pthread_mutex_destroy(&a->lock);
 	free(a);
 }

@@ -48,6 +48,9 @@ void join_agent_tick(struct join_agent *a, json_t *health);
  * added to the agent's /status document. */
 void join_agent_status(struct join_agent *a, json_t *status);
 void join_agent_metrics(struct join_agent *a, FILE *out);
+/* A link that regained carrier since the last call (watch_links), for the
+ * main loop to renew DHCP on it; false when none is pending. */
+bool join_agent_link_regained(struct join_agent *a, char ret_ifname[16]);
 void join_agent_stop(struct join_agent *a);   /* accepts NULL */
 
 #endif

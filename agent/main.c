@@ -156,6 +156,23 @@ static int bring_up_network(struct agent *a, char *err, size_t errlen)
 	return rc < 0 ? rc : 1;
 }
 
+/* A link came back (join_agent's link watch): ask its udhcpc to renew the
+ * lease at once (SIGUSR1), as the network behind the cable may have changed. */
+static void renew_dhcp(struct agent *a)
+{
+	char nic[16], name[32];
+
+	while (join_agent_link_regained(a->member, nic)) {
+		snprintf(name, sizeof(name), "dhcp-%s", nic);
+		for (int i = 0; i < a->sup.n; i++) {
+			if (!strcmp(a->sup.svc[i].name, name) && a->sup.svc[i].state == SUP_UP) {
+				log_info("network: %s is back; renewing its DHCP lease", nic);
+				kill(a->sup.svc[i].pid, SIGUSR1);
+			}
+		}
+	}
+}
+
 static void read_identity(struct agent *a)
 {
 	if (!a->host_mode && identity_uuid_usable(a->inv.uuid))
@@ -429,6 +446,7 @@ static int event_loop(struct agent *a)
 		if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
 			sup_tick(&a->sup, sup_now_ms());
 			check_mariadb(a);
+			renew_dhcp(a);
 			publish(a);
 		}
 		if (pfd[2].revents & POLLIN)
