@@ -173,3 +173,23 @@ wait_until() {
 	done
 	return 0
 }
+
+#   img_append_cmdline IMG WORDS   appends WORDS to the kernel command line of
+#                                  both loaders on IMG's QSERVBOOT partition
+#                                  (tests use it for TCG-only workarounds)
+#   TCG_CMDLINE                    such words: no_timer_check, since a loaded
+#                                  TCG host can fail the kernel's IO-APIC
+#                                  timer check ("IO-APIC + timer doesn't work")
+TCG_CMDLINE=${TCG_CMDLINE-no_timer_check}
+img_append_cmdline() {
+	[ -n "$2" ] || return 0
+	_esp=$(img_part_offset "$1" QSERVBOOT)
+	[ -n "$_esp" ] || return 1
+	mtype -i "$1@@$_esp" ::/loader/entries/qserv-node.conf | sed "s/^options .*/& $2/" > "$1.entry" &&
+		mtype -i "$1@@$_esp" ::/syslinux/syslinux.cfg | sed "s/^ *APPEND .*/& $2/" > "$1.sysl" &&
+		mcopy -o -i "$1@@$_esp" "$1.entry" ::/loader/entries/qserv-node.conf &&
+		mcopy -o -i "$1@@$_esp" "$1.sysl" ::/syslinux/syslinux.cfg
+	_r=$?
+	rm -f "$1.entry" "$1.sysl"
+	return $_r
+}

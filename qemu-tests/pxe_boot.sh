@@ -7,7 +7,9 @@
 #      boot files over HTTP (busybox httpd);
 #   B  the site already runs DHCP (busybox udhcpd here, static lease):
 #      dnsmasq in proxy-DHCP mode hands out only the per-node script
-#      (tagged by MAC), script and boot files over dnsmasq's TFTP.
+#      (tagged by MAC), script and boot files over dnsmasq's TFTP;
+#   C  as A, on the same bridge, under UEFI (OVMF + the ROM's iPXE EFI
+#      driver; the kernel's EFI stub takes the initrd= of the script).
 # Each node must answer /status on its lease address (curl inside the
 # namespace) with the role and cluster of its script and that address.
 . "$(dirname "$0")/lib.sh"
@@ -21,9 +23,10 @@ cleanup() {
 	for p in $DAEMONS; do kill "$p" 2>/dev/null; done
 	ip netns del "$NS_A" 2>/dev/null
 	ip netns del "$NS_B" 2>/dev/null
+	rm -rf "$VM_DIR/http" "$VM_DIR/tftp" # the boot files' copies; logs stay
 }
 trap cleanup EXIT INT TERM
-tap_plan 14
+tap_plan 18
 
 # bridge NS SUBNET: namespace with br0 = SUBNET.1/24 and tap0 on it.
 bridge() {
@@ -34,18 +37,20 @@ bridge() {
 }
 # script FILE ROLE CLUSTER: the iPXE template with role and cluster set.
 script() {
-	sed -e "s/^set role .*/set role $2/" -e "s/^set cluster .*/set cluster $3/" "$PXE/boot.ipxe" > "$1"
+	sed -e "s/^set role .*/set role $2/" -e "s/^set cluster .*/set cluster $3/" \
+		-e "s/^set extra.*/set extra $TCG_CMDLINE/" "$PXE/boot.ipxe" > "$1"
 }
 # ns_status NS ADDR: GET /status of the node at ADDR, from inside NS.
 ns_status() { ip netns exec "$1" curl -sf -m 5 "http://$2:9400/status"; }
-# wait_addr NS ADDR NAME SECONDS: until /status lists ADDR/24 (the node's own DHCP done).
+# wait_addr NS ADDR NAME SECONDS: until /status lists ADDR/24 (the node's
+# own DHCP done); gives up at once if the VM is gone or its kernel panicked.
 wait_addr() {
-	i=0
-	while [ "$i" -lt "$4" ]; do
+	_end=$(($(date +%s) + $4))
+	while [ "$(date +%s)" -lt "$_end" ]; do
 		ns_status "$1" "$2" 2> /dev/null | json '.addresses[]' 2> /dev/null | grep -qx "$2/24" && return 0
 		kill -0 "$(cat "$VM_DIR/$3/pid")" 2> /dev/null || return 1
+		grep -q "Kernel panic" "$VM_DIR/$3/console.log" 2> /dev/null && return 1
 		sleep 1
-		i=$((i + 1))
 	done
 	return 1
 }
@@ -60,6 +65,7 @@ script "$root_b/node-11.ipxe" worker "pxe-proxy-$$"
 
 ok=true
 bridge "$NS_A" 10.77.1 && bridge "$NS_B" 10.77.2 || ok=false
+ip -n "$NS_A" tuntap add tap1 mode tap && ip -n "$NS_A" link set tap1 master br0 up || ok=false
 if $ok; then
 	ip netns exec "$NS_A" busybox httpd -f -p 10.77.1.1:80 -h "$root_a" &
 	DAEMONS="$DAEMONS $!"
@@ -67,6 +73,7 @@ if $ok; then
 		--interface=br0 --bind-interfaces --dhcp-leasefile="$VM_DIR/a.leases" \
 		--dhcp-range=10.77.1.100,10.77.1.200,255.255.255.0,1h \
 		--dhcp-host=52:54:00:77:01:10,10.77.1.10,set:workers \
+		--dhcp-host=52:54:00:77:01:12,10.77.1.12,set:workers \
 		--dhcp-userclass=set:ipxe,iPXE \
 		--dhcp-boot=tag:ipxe,tag:workers,http://10.77.1.1/workers.ipxe \
 		--pid-file="$VM_DIR/a.dnsmasq.pid" --log-dhcp --log-facility="$VM_DIR/a.dnsmasq.log" &
@@ -146,4 +153,24 @@ vm_monitor a system_powerdown
 vm_monitor b system_powerdown
 if vm_wait_exit a 90; then tap_pass "A: system_powerdown powers the VM off"; else tap_fail "A: system_powerdown powers the VM off"; fi
 if vm_wait_exit b 90; then tap_pass "B: system_powerdown powers the VM off"; else tap_fail "B: system_powerdown powers the VM off"; fi
+
+# C: UEFI, after A and B are off (TCG on 2 cores).
+# shellcheck disable=SC2046
+VM_WRAP="ip netns exec $NS_A" VM_NIC="tap,ifname=tap1,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:77:01:12" \
+	vm_boot c -boot n $(ovmf_args c)
+if wait_addr "$NS_A" 10.77.1.12 c 300; then
+	tap_pass "C (UEFI, dnsmasq DHCP, HTTP): node answers /status on its fixed lease 10.77.1.12"
+	tap_diag "C: power-on to /status with address in $(vm_elapsed c) s"
+else
+	tap_fail "C (UEFI, dnsmasq DHCP, HTTP): node answers /status on its fixed lease 10.77.1.12" "see $VM_DIR/c/console.log"
+fi
+st=$(ns_status "$NS_A" 10.77.1.12 || echo '{}')
+tap_is "$(echo "$st" | json '.role + " " + .cluster')" "worker pxe-http-$$" "C: role and cluster from the group's iPXE script"
+if grep -q "EFI stub: Loaded initrd" "$VM_DIR/c/console.log"; then
+	tap_pass "C: booted through the kernel's EFI stub"
+else
+	tap_fail "C: booted through the kernel's EFI stub"
+fi
+vm_monitor c system_powerdown
+if vm_wait_exit c 90; then tap_pass "C: system_powerdown powers the VM off"; else tap_fail "C: system_powerdown powers the VM off"; fi
 tap_done

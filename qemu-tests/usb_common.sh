@@ -9,7 +9,8 @@
 # is grown to 1 GiB, as the image is when written to a real stick.
 . "$(dirname "$0")/lib.sh"
 . "$REPO/tools/tap.sh"
-trap vm_kill_all EXIT INT TERM
+# Logs stay in $VM_DIR; the 1 GiB stick copy goes.
+trap 'vm_kill_all; rm -f "$VM_DIR/stick.img"' EXIT INT TERM
 tap_plan 9
 
 img=$BUILD/images/qserv-node.img
@@ -18,6 +19,7 @@ cluster=usb-$USB_FIRMWARE-$$
 cp "$img" "$stick"
 # A real stick is bigger than the image: the backup GPT is then not at its end.
 truncate -s 1G "$stick"
+img_append_cmdline "$stick" "$TCG_CMDLINE"
 off=$(img_part_offset "$stick" QSERVCONF)
 # The edited file: CRLF line ends for the BIOS run (a Windows laptop's editor).
 if [ "$USB_FIRMWARE" = bios ]; then eol='\r\n'; else eol='\n'; fi

@@ -9,13 +9,15 @@
 # medium and its data disk is found and mounted, not reformatted.
 . "$(dirname "$0")/lib.sh"
 . "$REPO/tools/tap.sh"
-trap vm_kill_all EXIT INT TERM
+# Logs stay in $VM_DIR; the disk images go.
+trap 'vm_kill_all; rm -f "$VM_DIR/stick.img" "$VM_DIR/boot.img" "$VM_DIR/nvme.img"' EXIT INT TERM
 tap_plan 18
 
 uuid=7a3c1e52-90b4-4f0e-8d6a-5b2c1d0e9f37
 cluster=install-$$
 stick=$VM_DIR/stick.img
 cp "$BUILD/images/qserv-node.img" "$stick"
+img_append_cmdline "$stick" "$TCG_CMDLINE"
 printf 'role=worker\ncluster=%s\ninstall=transport == "virtio"\n' "$cluster" > "$VM_DIR/qserv.conf"
 off=$(img_part_offset "$stick" QSERVCONF)
 tap_ok "qserv.conf with install= written to the stick" mcopy -o -i "$stick@@$off" "$VM_DIR/qserv.conf" ::/qserv.conf
