@@ -47,11 +47,48 @@ struct qconn {
 	char peer[64];
 };
 
+/* Frames of one answer are queued and written together: an answer of a
+ * few rows (most chunk queries) leaves in one TLS record, big ones in
+ * WIRE_BATCH_BYTES pieces as the rows come. */
+static struct wire_buf *outq(void)
+{
+	static _Thread_local struct wire_buf q;
+	return &q;
+}
+
+static int flush_out(const struct wire_io *io)
+{
+	struct wire_buf *q = outq();
+	ssize_t n;
+
+	if (q->oom) {
+		q->len = 0;
+		q->oom = 0;
+		return -ENOMEM;
+	}
+	if (q->len == 0)
+		return 0;
+	n = io->wr(io->ctx, q->data, q->len, io->timeout_ms);
+	q->len = 0;
+	return n < 0 ? (int)n : 0;
+}
+
 static int send_buf(const struct wire_io *io, uint8_t type, uint8_t flags, struct wire_buf *b)
 {
+	struct frame_hdr h = { .type = type, .flags = flags, .len = (uint32_t)b->len };
+	uint8_t hdr[FRAME_HDR_LEN];
+	struct wire_buf *q = outq();
+
 	if (b->oom)
 		return -ENOMEM;
-	return wire_send(io, type, flags, b->data, b->len);
+	if (b->len > WIRE_MAX_FRAME)
+		return -EMSGSIZE;
+	frame_hdr_encode(&h, hdr);
+	wire_buf_put(q, hdr, sizeof(hdr));
+	wire_buf_put(q, b->data, b->len);
+	if (type == WIRE_END || type == WIRE_ERROR || q->len >= WIRE_BATCH_BYTES)
+		return flush_out(io);
+	return q->oom ? -ENOMEM : 0;
 }
 
 static int send_error(const struct wire_io *io, unsigned code, const char *state, const char *msg)
@@ -132,6 +169,7 @@ static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query
 	}
 	if (rc < 0) {
 		/* the czar is gone (or a row too large): stop the statement */
+		outq()->len = 0;
 		kill_query(mysql_thread_id(m));
 		mysql_free_result(res);
 		wire_batch_free(&bt);
@@ -206,6 +244,7 @@ static void *conn_thread(void *arg)
 			break;
 	}
 out:
+	wire_buf_free(outq());
 	if (m)
 		mysql_close(m);
 	tls_conn_free(tc);
