@@ -193,3 +193,17 @@ img_append_cmdline() {
 	rm -f "$1.entry" "$1.sysl"
 	return $_r
 }
+
+#   vm_wait_up NAME SECONDS        like vm_wait_status, but SECONDS of wall
+#                                  time however slow each try is, and gives
+#                                  up at once when the VM's kernel panicked
+vm_wait_up() {
+	_end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt "$_end" ]; do
+		vm_status "$1" > /dev/null 2>&1 && return 0
+		kill -0 "$(cat "$VM_DIR/$1/pid")" 2> /dev/null || return 1
+		grep -q "Kernel panic" "$VM_DIR/$1/console.log" 2> /dev/null && return 1
+		sleep 0.5
+	done
+	return 1
+}

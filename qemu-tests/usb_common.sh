@@ -37,7 +37,7 @@ fw=
 vm_boot node $fw -device qemu-xhci,id=xhci \
 	-drive "file=$stick,if=none,id=stick,format=raw" -device usb-storage,bus=xhci.0,drive=stick,bootindex=1
 
-if vm_wait_status node 300; then
+if vm_wait_up node 300; then
 	tap_pass "$USB_FIRMWARE: the stick boots and /status answers"
 	tap_diag "$USB_FIRMWARE: power-on to /status in $(vm_elapsed node) s"
 else
@@ -50,12 +50,11 @@ bm=$(echo "$st" | json '.boot_medium // ""')
 tap_is "$(echo "$st" | json "[.disks[] | select(.transport == \"usb\") | .name] | join(\" \")")" \
 	"${bm:-none}" "/status names the USB disk as its boot medium"
 # The storage pass runs after /status is up: give it a moment to report.
-i=0
-while [ "$i" -lt 60 ]; do
+end=$(($(date +%s) + 60))
+while [ "$(date +%s)" -lt "$end" ]; do
 	state=$(vm_status node | json ".disks[] | select(.name == \"$bm\") | .state // \"\"")
 	[ -n "$state" ] && break
 	sleep 1
-	i=$((i + 1))
 done
 tap_is "$state" "boot-medium" "the stick's disk state is boot-medium (never provisioned)"
 if grep -q "boot medium: disk $bm" "$VM_DIR/node/console.log"; then

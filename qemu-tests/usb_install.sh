@@ -29,12 +29,11 @@ disks="-drive file=$boot,if=none,id=dboot,format=raw -drive file=$nvme,if=none,i
 
 # state NAME SERIAL: the disk's state once the storage pass reported it.
 state() {
-	i=0
-	while [ "$i" -lt 90 ]; do
+	_end=$(($(date +%s) + 90))
+	while [ "$(date +%s)" -lt "$_end" ]; do
 		s=$(vm_status "$1" | json ".disks[] | select(.serial == \"$2\") | .state // \"\"")
 		[ -n "$s" ] && { echo "$s"; return; }
 		sleep 1
-		i=$((i + 1))
 	done
 }
 
@@ -43,7 +42,7 @@ vm_boot first $(ovmf_args first) -uuid $uuid $disks \
 	-device virtio-blk-pci,drive=dboot,serial=BOOT0001,bootindex=2 \
 	-device qemu-xhci,id=xhci -drive "file=$stick,if=none,id=stick,format=raw" \
 	-device usb-storage,bus=xhci.0,drive=stick,bootindex=1
-if vm_wait_status first 300; then
+if vm_wait_up first 300; then
 	tap_pass "first boot (stick) answers /status"
 	tap_diag "first boot: power-on to /status in $(vm_elapsed first) s"
 else
@@ -73,7 +72,7 @@ tap_ok "installed disk: GPT valid with its backup at the disk's end" sh -c "sfdi
 # shellcheck disable=SC2086
 vm_boot second $(ovmf_args second) -uuid $uuid $disks \
 	-device virtio-blk-pci,drive=dboot,serial=BOOT0001,bootindex=1
-if vm_wait_status second 300; then
+if vm_wait_up second 300; then
 	tap_pass "second boot (internal disk, no stick) answers /status"
 	tap_diag "second boot: power-on to /status in $(vm_elapsed second) s"
 else
