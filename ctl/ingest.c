@@ -2,7 +2,8 @@
  * controller's API.
  *
  *   qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]
- *            [--transfer auto|file|upload] [--no-publish] [--auth-key-file F] [-q] DIR
+ *            [--transfer auto|file|upload] [--no-publish] [--auth-key-file F]
+ *            [--validate input|loaded|none] [-q] DIR
  *
  * DIR holds metadata.json (version 12: "database" names the database JSON,
  * "tables"[] each with a "schema" table JSON and "data"[] entries of a
@@ -24,7 +25,8 @@
  * Resuming: the state file (default DIR/.qservctl-ingest.state, or
  * ./.qservctl-ingest-<URL>.state for a URL) gets
  * "begin TOKEN" (before the transaction exists; TOKEN is also its context
- * at the controller), "open T TOKEN", "file T table path" and
+ * at the controller), "open T TOKEN", "file T table path", "rows T table
+ * N path" (rows the worker loaded, for --validate loaded) and
  * "commit T"/"abort T" lines, fsync'd, before and after each step.  A rerun skips files of committed
  * transactions, asks the controller about transactions left open (a
  * FINISHED one counts as committed, any other is aborted, which removes its
@@ -51,6 +53,10 @@
 #include <unistd.h>
 
 enum transfer { TR_AUTO, TR_FILE, TR_UPLOAD };
+/* What the table row counts are compared with: the input files' lines
+ * (reads the whole input again), the rows the workers reported loading
+ * (recorded in the state file), or nothing. */
+enum validate { V_INPUT, V_LOADED, V_NONE };
 
 struct tbl {
 	char name[65];
@@ -66,12 +72,14 @@ struct job {
 	int32_t chunk;
 	bool overlap, done;
 	unsigned long long bytes;
+	long long loaded_rows;      /* rows the worker reported loading, -1 unknown */
 };
 
 struct ing {
 	const char *url, *dir, *state_path;
 	int par, batch;
 	enum transfer transfer;
+	enum validate validate;
 	bool publish, quiet;
 	char db[65];
 	json_t *dbjson;
@@ -177,6 +185,7 @@ static int add_job(struct ing *g, size_t t, const char *dir, const char *file, i
 	struct job *j = &v[g->nj];
 	memset(j, 0, sizeof *j);
 	j->t = t, j->chunk = chunk, j->overlap = overlap;
+	j->loaded_rows = -1;
 	char rel[PATH_MAX], p[PATH_MAX * 2 + 8], real[PATH_MAX];
 	snprintf(rel, sizeof rel, "%s%s%s", dir, *dir ? "/" : "", file);
 	snprintf(p, sizeof p, "%s/%s", g->dir, rel);
@@ -392,7 +401,7 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 	char line[PATH_MAX + 200];
 	long long *open = NULL;
 	size_t nopen = 0;
-	struct { long long tid; struct job *j; } *files = NULL;
+	struct { long long tid; struct job *j; long long rows; } *files = NULL;
 	size_t nfiles = 0;
 	char (*begun)[128] = NULL;
 	size_t nbegun = 0;
@@ -400,7 +409,7 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 	json_t *index = job_index(g);
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = '\0';
-		long long tid;
+		long long tid, nrows;
 		char table[65], tok[128];
 		int off = 0;
 		if (sscanf(line, "begin %127s", tok) == 1) {
@@ -419,8 +428,15 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 			struct job *j = find_job(g, index, table, line + off);
 			if (j) {
 				files = realloc(files, (nfiles + 1) * sizeof *files);
-				files[nfiles].tid = tid, files[nfiles++].j = j;
+				files[nfiles].tid = tid, files[nfiles].rows = -1, files[nfiles++].j = j;
 			}
+		} else if (sscanf(line, "rows %lld %64s %lld %n", &tid, table, &nrows, &off) == 3 && off) {
+			struct job *j = find_job(g, index, table, line + off);
+			for (size_t k = nfiles; j && k-- > 0;)
+				if (files[k].j == j && files[k].tid == tid) {
+					files[k].rows = nrows;
+					break;
+				}
 		} else if (sscanf(line, "commit %lld", &tid) == 1 || sscanf(line, "abort %lld", &tid) == 1) {
 			bool commit = line[0] == 'c';
 			for (size_t i = 0; i < nopen; i++)
@@ -467,8 +483,10 @@ static int state_resume(struct ing *g, char *err, size_t errlen)
 		}
 		if (tid < 0)
 			for (size_t k = 0; k < nfiles; k++)
-				if (files[k].tid == -tid)
+				if (files[k].tid == -tid) {
 					files[k].j->done = true;
+					files[k].j->loaded_rows = files[k].rows;
+				}
 	}
 	/* announced but never recorded: find them by their context and abort */
 	size_t pending = 0;
@@ -655,6 +673,11 @@ static void *loader(void *arg)
 		} else if (!r) {
 			g->files_done++;
 			g->rows += rows;
+			j->loaded_rows = (long long)rows;
+			/* informational (a lost line only means counting that file):
+			 * flushed, not fsync'd, so loaders do not queue on the disk */
+			fprintf(g->state, "rows %lld %s %llu %s\n", g->trans, g->t[j->t].name, rows, j->rel);
+			fflush(g->state);
 			g->bytes += j->bytes ? j->bytes : bytes;
 			progress(g, false);
 		}
@@ -793,9 +816,18 @@ static int create_indexes(struct ing *g, char *err, size_t errlen)
 
 static int validate(struct ing *g, char *err, size_t errlen)
 {
+	if (g->validate == V_NONE) {
+		if (!g->quiet)
+			fprintf(stderr, "qservctl: row counts not validated (--validate none)\n");
+		return 0;
+	}
 	for (size_t i = 0; i < g->nj; i++) {
 		unsigned long long n = 0;
-		int r = count_rows(g->j[i].path, &n);
+		int r = 0;
+		if (g->validate == V_LOADED && g->j[i].loaded_rows >= 0)
+			n = (unsigned long long)g->j[i].loaded_rows;
+		else
+			r = count_rows(g->j[i].path, &n);
 		if (r) {
 			snprintf(err, errlen, "%s: %s", g->j[i].path, strerror(-r));
 			return r;
@@ -883,8 +915,18 @@ static int run(struct ing *g, char *err, size_t errlen)
 			if (!g->quiet)
 				fprintf(stderr, "qservctl: database %s published\n", g->db);
 		}
-	} else if (!g->quiet) {
-		fprintf(stderr, "qservctl: database %s is already published: validating only\n", g->db);
+	} else {
+		if (!g->quiet)
+			fprintf(stderr, "qservctl: database %s is already published: validating only\n", g->db);
+		/* the loaded row counts of earlier runs are in the state file */
+		if (g->validate == V_LOADED && access(g->state_path, F_OK) == 0) {
+			if (!(g->state = fopen(g->state_path, "a"))) {
+				snprintf(err, errlen, "%s: %s", g->state_path, strerror(errno));
+				return -errno;
+			}
+			if ((r = state_resume(g, err, errlen)))
+				return r;
+		}
 	}
 	return validate(g, err, errlen);
 }
@@ -892,7 +934,8 @@ static int run(struct ing *g, char *err, size_t errlen)
 static int usage(void)
 {
 	fprintf(stderr, "usage: qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]\n"
-			"                [--transfer auto|file|upload] [--no-publish] [--auth-key-file F] [-q] DIR\n"
+			"                [--transfer auto|file|upload] [--no-publish] [--auth-key-file F]\n"
+			"                [--validate input|loaded|none] [-q] DIR\n"
 			"  The controller URL defaults to $QSERV_INGEST_URL, the auth key to $QSERV_AUTH_KEY.\n");
 	return 2;
 }
@@ -904,6 +947,7 @@ int ctl_ingest(int argc, char **argv)
 		{ "batch", required_argument, 0, 'b' }, { "state", required_argument, 0, 's' },
 		{ "transfer", required_argument, 0, 't' }, { "no-publish", no_argument, 0, 'n' },
 		{ "quiet", no_argument, 0, 'q' }, { "auth-key-file", required_argument, 0, 'k' },
+		{ "validate", required_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
 	struct ing g = { .par = 4, .batch = 64, .publish = true };
@@ -926,6 +970,12 @@ int ctl_ingest(int argc, char **argv)
 		case 'n': g.publish = false; break;
 		case 'q': g.quiet = true; break;
 		case 'k': keyfile = optarg; break;
+		case 'V':
+			if (!strcmp(optarg, "input")) g.validate = V_INPUT;
+			else if (!strcmp(optarg, "loaded")) g.validate = V_LOADED;
+			else if (!strcmp(optarg, "none")) g.validate = V_NONE;
+			else return usage();
+			break;
 		default: return usage();
 		}
 	}

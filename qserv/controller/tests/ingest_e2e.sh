@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 49
+tap_plan 52
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -139,6 +139,15 @@ BGPID=$!
 i=0; until grep -q '^commit' "$T/e2k/.qservctl-ingest.state" 2>/dev/null || [ $i -gt 300 ]; do i=$((i + 1)); sleep 0.05; done
 kill -9 "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; BGPID=
 tap_ok "rerun after kill -9 succeeds" "$BIN/qservctl" ingest -q "$T/e2k"
+# an input file that changed after the load: only the input count notices
+f=$(ls "$T"/e2k/chunks/Object/chunk_*[0-9].txt | head -1)
+tail -1 "$f" >> "$f"
+"$BIN/qservctl" ingest --validate loaded "$T/e2k" > "$T/out-loaded" 2>&1
+tap_is "$?" 0 "validation against the rows the workers reported (--validate loaded)"
+tap_is "$(grep -c ': ok$' "$T/out-loaded")" 3 "all three tables match the recorded loads"
+"$BIN/qservctl" ingest -q "$T/e2k" > /dev/null 2>&1
+tap_is "$?" 1 "validation against the input files sees the changed file"
+
 layout e2k
 tap_is "$(val object_rows e2k)/$(val object_distinct e2k)/$(val source_rows e2k)" "$NOBJ/$NOBJ/$NSRC" \
 	"after kill -9 and resume: exact row counts"
