@@ -6,7 +6,9 @@
 # as worker-0 and worker-1 (qservctl nodes, read from the czar's /status;
 # worker-1 with a static qserv.ip instead of DHCP),
 # and worker-0 keeps its name after a power cycle (down while off, ready
-# again after boot).  Boot-to-ready times are printed, never asserted.
+# again after boot); pulling worker-0's cable (set_link) and plugging it
+# back makes it renew its lease and re-open its session.  Boot-to-ready
+# times are printed, never asserted.
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/qemu-tests/lib.sh"
 . "$REPO/tools/tap.sh"
@@ -21,9 +23,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
-tap_plan 7
+tap_plan 8
 if [ "$(id -u)" != 0 ] || [ ! -f "$KERNEL" ] || [ ! -f "$INITRD" ] || ! ip netns add "$NS" 2>/dev/null; then
-	for i in 1 2 3 4 5 6 7; do tap_skip "QEMU cluster" "needs root, ip netns and the image"; done
+	for i in 1 2 3 4 5 6 7 8; do tap_skip "QEMU cluster" "needs root, ip netns and the image"; done
 	exit 0
 fi
 ip -n "$NS" link set lo up
@@ -91,6 +93,21 @@ else
 fi
 tap_is "$(state_of czar-0) $(nodes_json | jq -r '.nodes[] | select(.name == "czar-0") | .addr')" "ready $CZAR" \
 	"czar-0 ready at its own address"
+
+# pull worker-0's cable and plug it back: the agent sees carrier go and come
+# back, renews its DHCP lease and re-opens its session (re-announcing itself)
+sess=$(nodes_json | jq '.nodes[] | select(.name == "worker-0") | .sessions')
+printf 'set_link virtio-net-pci.0 off\n' | socat - "UNIX-CONNECT:$VM_DIR/w0/monitor.sock" > /dev/null 2>&1
+sleep 3
+printf 'set_link virtio-net-pci.0 on\n' | socat - "UNIX-CONNECT:$VM_DIR/w0/monitor.sock" > /dev/null 2>&1
+more_sessions() { [ "$(nodes_json | jq '.nodes[] | select(.name == "worker-0") | .sessions')" -gt "$sess" ] 2>/dev/null; }
+if wait_for 60 more_sessions && grep -q "eth0 lost carrier" "$VM_DIR/w0/console.log" &&
+	grep -q "renewing its DHCP lease" "$VM_DIR/w0/console.log" && is_state worker-0 ready; then
+	tap_pass "cable pulled and back: lease renewed, session re-opened, worker-0 ready"
+else
+	tap_fail "cable pulled and back: lease renewed, session re-opened, worker-0 ready" \
+		"$(grep -i 'carrier\|lease\|registry' "$VM_DIR/w0/console.log" | tail -5)"
+fi
 
 # power-cycle worker-0: down while off, same name when back
 kill -9 "$(cat "$VM_DIR/w0/pid")"
