@@ -1,0 +1,111 @@
+#!/bin/sh
+# cluster_query.sh: the main job (tools/cluster, what `make cluster` runs)
+# end to end in a namespace of this test: a czar VM and two worker VMs (NVMe
+# SSD + SCSI HDD each) boot the image, join, provision their disks and start
+# their Qserv daemons; the czar registers the workers into its controller; a
+# generated catalog is ingested with qservctl ingest; queries through the
+# czar's port 4040 must give the same rows (sorted) as the same queries on a
+# reference MariaDB on the host holding the unpartitioned generated tables.
+# Boot/join/ready times are printed (tools/cluster's timings), never asserted.
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+. "$REPO/qemu-tests/lib.sh"
+. "$REPO/tools/tap.sh"
+export QSERV_CLUSTER_NS=qcq$$ QSERV_CLUSTER_DIR=$VM_DIR/cluster QSERV_CLUSTER_NET=10.254.0
+export QSERV_CLUSTER_TIMEOUT=300
+CZAR=$QSERV_CLUSTER_NET.10
+REF=$VM_DIR/ref
+cleanup() {
+	"$REPO/tools/cluster" down > "$VM_DIR/down.log" 2>&1
+	[ -f "$REF/mariadbd.pid" ] && kill "$(cat "$REF/mariadbd.pid")" 2>/dev/null
+	ip netns del "$QSERV_CLUSTER_NS" 2>/dev/null
+	[ -n "${KEEP_VM_DIR:-}" ] || rm -rf "$VM_DIR"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
+N=18
+tap_plan $N
+if [ "$(id -u)" != 0 ] || [ ! -f "$KERNEL" ] || [ ! -f "$INITRD" ] || [ ! -f "$BUILD/lib/qserv_scisql.so" ]; then
+	i=0; while [ $i -lt $N ]; do tap_skip "QEMU cluster queries" "needs root, the image and the scisql plugin"; i=$((i + 1)); done
+	exit 0
+fi
+in_ns() { ip netns exec "$QSERV_CLUSTER_NS" "$@"; }
+status_of() { in_ns curl -sf -m 10 "http://$1:9400/status"; }
+
+if "$REPO/tools/cluster" up --no-forward --no-queries > "$VM_DIR/up.log" 2>&1; then
+	tap_pass "tools/cluster up: czar + 2 workers ready, catalog ingested"
+else
+	tap_fail "tools/cluster up: czar + 2 workers ready, catalog ingested" "$(tail -5 "$VM_DIR/up.log")"
+	for c in czar worker-0 worker-1; do
+		tap_diag "$c: $(tail -3 "$QSERV_CLUSTER_DIR/$c/console.log" 2>/dev/null | tr '\n' '|')"
+	done
+	exit 1
+fi
+while read -r line; do tap_diag "$line"; done < "$QSERV_CLUSTER_DIR/timings"
+
+nodes=$(in_ns "$BUILD/bin/qservctl" --url "http://$CZAR:9400" nodes --json 2>/dev/null)
+tap_is "$(echo "$nodes" | jq -r '[.nodes[] | "\(.name)=\(.state)"] | sort | join(" ")')" \
+	"czar-0=ready worker-0=ready worker-1=ready" "registry: czar-0, worker-0 and worker-1 joined and ready"
+for v in w1 w2; do
+	st=$(status_of "$(cat "$QSERV_CLUSTER_DIR/$v/ip")")
+	tap_is "$(echo "$st" | jq -r --arg s "QS-$v-NVME" '.disks[] | select(.serial == $s) | "\(.state | sub("-now$"; "")) \(.pool)"') $(echo "$st" | jq -r --arg s "QS-$v-HDD" '.disks[] | select(.serial == $s) | "\(.state | sub("-now$"; "")) \(.pool)"')" \
+		"provisioned fast provisioned bulk" "VM $v: NVMe provisioned into fast, HDD into bulk"
+	tap_is "$(echo "$st" | jq -r '[.processes[] | select(.name == "mariadb" or .name == "qserv-worker") | "\(.name)=\(.state)"] | sort | join(" ")') $(echo "$st" | jq -r .qserv.name)" \
+		"mariadb=up qserv-worker=up $(echo "$st" | jq -r .membership.name)" "VM $v: MariaDB and qserv-worker up, worker id is its registry name"
+done
+st=$(status_of "$CZAR")
+tap_is "$(echo "$st" | jq -r '[.processes[] | select(.name | test("mariadb|qserv")) | "\(.name)=\(.state)"] | sort | join(" ")')" \
+	"mariadb=up qserv-controller=up qserv-czar=up" "czar: MariaDB, qserv-controller and qserv-czar up"
+tap_is "$(echo "$st" | jq -r '.qserv.registered_workers | to_entries | map("\(.key)@\(.value)") | sort | join(" ")')" \
+	"$(echo "$nodes" | jq -r '[.nodes[] | select(.role == "worker") | "\(.name)@\(.addr)"] | sort | join(" ")')" \
+	"czar: every worker of the registry registered in the controller at its address"
+G=$QSERV_CLUSTER_DIR/catalog/gen
+tap_is "$(grep -c ': ok$' "$QSERV_CLUSTER_DIR/ingest.log")" 3 "qservctl ingest validated Object, Source and Filter row counts"
+
+# the reference: the same rows, unpartitioned, in one private MariaDB on the host
+mkdir -p "$REF"
+mariadb-install-db --no-defaults --datadir="$REF/data" --user=root --skip-test-db --skip-name-resolve \
+	--auth-root-authentication-method=normal > "$REF/install.log" 2>&1
+mariadbd --no-defaults --datadir="$REF/data" --socket="$REF/my.sock" --skip-networking --user=root \
+	--plugin-dir="$BUILD/lib" --local-infile=1 --log-error="$REF/my.err" --pid-file="$REF/my.pid" \
+	> /dev/null 2>&1 &
+echo $! > "$REF/mariadbd.pid"
+RQ="mariadb --no-defaults -S $REF/my.sock -uroot --local-infile=1"
+wait_until 60 $RQ -e 'SELECT 1' > /dev/null 2>&1
+cols() { python3 -c 'import json,sys; print(", ".join("`%s` %s" % (c["name"], c["type"]) for c in json.load(open(sys.argv[1]))["schema"]))' "$1"; }
+$RQ < "$REPO/qserv/scisql/install.sql" > "$REF/scisql.log" 2>&1
+$RQ -e "CREATE DATABASE ref;
+	CREATE TABLE ref.Object ($(cols "$G/Object.schema.json"));
+	CREATE TABLE ref.Source ($(cols "$G/Source.schema.json"));
+	CREATE TABLE ref.Filter (id INT NOT NULL, name VARCHAR(32));
+	LOAD DATA LOCAL INFILE '$G/Object.tsv' INTO TABLE ref.Object;
+	LOAD DATA LOCAL INFILE '$G/Source.tsv' INTO TABLE ref.Source;
+	LOAD DATA LOCAL INFILE '$QSERV_CLUSTER_DIR/catalog/Filter.tsv' INTO TABLE ref.Filter;" > "$REF/load.log" 2>&1
+tap_is "$($RQ -N -e 'SELECT COUNT(*) FROM ref.Object') $($RQ -N -e 'SELECT COUNT(*) FROM ref.Source')" \
+	"$(wc -l < "$G/Object.tsv") $(wc -l < "$G/Source.tsv")" "reference MariaDB holds every generated row"
+
+. "$QSERV_CLUSTER_DIR/cluster.env"
+CZ="mariadb --no-defaults -h $CZAR -P 4040 -u $QSERV_USER -p$QSERV_PASSWORD"
+while IFS='|' read -r name q r; do
+	case "$name" in ''|'#'*) continue ;; esac
+	[ -n "$r" ] || r=$q
+	in_ns $CZ -D sample -N -B -e "$q" > "$VM_DIR/c.out" 2> "$VM_DIR/c.err"
+	$RQ -D ref -N -B -e "$r" > "$VM_DIR/r.out" 2> "$VM_DIR/r.err"
+	sort "$VM_DIR/c.out" > "$VM_DIR/c.sorted"; sort "$VM_DIR/r.out" > "$VM_DIR/r.sorted"
+	if [ -s "$VM_DIR/c.err" ] || [ -s "$VM_DIR/r.err" ] || [ ! -s "$VM_DIR/r.out" ]; then
+		tap_fail "$name" "czar: $(cat "$VM_DIR/c.err") / ref: $(cat "$VM_DIR/r.err")"
+	elif cmp -s "$VM_DIR/c.sorted" "$VM_DIR/r.sorted"; then
+		tap_pass "$name ($(wc -l < "$VM_DIR/r.out") rows)"
+	else
+		tap_fail "$name" "$(diff "$VM_DIR/c.sorted" "$VM_DIR/r.sorted" | head -6 | tr '\n' '|')"
+	fi
+done <<'QEOF'
+COUNT(*) of the director table|SELECT COUNT(*) FROM Object|
+COUNT(*) of the child table|SELECT COUNT(*) FROM Source|
+objectId lookup (director index)|SELECT objectId, ra, decl, r_psFlux, nSources FROM Object WHERE objectId = 42|
+box|SELECT objectId, ra, decl FROM Object WHERE qserv_areaspec_box(10, -20, 40, 10)|SELECT objectId, ra, decl FROM Object WHERE scisql_s2PtInBox(ra, decl, 10, -20, 40, 10) = 1
+circle across RA 0|SELECT objectId FROM Object WHERE qserv_areaspec_circle(359, 0, 10)|SELECT objectId FROM Object WHERE scisql_s2PtInCircle(ra, decl, 359, 0, 10) = 1
+GROUP BY over the child table|SELECT filterName, COUNT(*), ROUND(AVG(psFlux), 3) FROM Source GROUP BY filterName|
+director-child join in a box|SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s USING (objectId) WHERE qserv_areaspec_box(0, 0, 30, 30) GROUP BY o.objectId|SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s USING (objectId) WHERE scisql_s2PtInBox(o.ra, o.decl, 0, 0, 30, 30) = 1 GROUP BY o.objectId
+regular-table join|SELECT f.id, f.name, COUNT(*) FROM Source s JOIN Filter f ON f.name = s.filterName GROUP BY f.id, f.name|
+QEOF
+tap_done
