@@ -380,8 +380,23 @@ int main(int argc, char **argv)
 	usleep((useconds_t)s.heartbeats * (useconds_t)s.interval_ms * 1000);
 	double cpu3 = proc_cpu(rpid);
 	long hb3 = atomic_load(&s.hb_sent);
+	/* every node should be ready now; on a starved machine a late heartbeat
+	 * may have marked one down for a moment: give them a few intervals */
 	json_t *live = NULL;
-	int live_rc = admin ? admin_nodes(admin, &live) : -1;
+	int live_rc = -1;
+	for (int tries = 0; admin && tries < 8; tries++) {
+		json_decref(live);
+		live = NULL;
+		live_rc = admin_nodes(admin, &live);
+		int ready = 0;
+		size_t i;
+		json_t *nd;
+		json_array_foreach(live_rc == 0 ? json_object_get(live, "nodes") : NULL, i, nd)
+			ready += !strcmp(json_string_value(json_object_get(nd, "state")), "ready");
+		if (ready >= s.nodes)
+			break;
+		usleep((useconds_t)s.interval_ms * 1000);
+	}
 	atomic_store(&s.stop, 1);
 	for (int i = 0; i < s.nodes; i++)
 		pthread_join(th[i], NULL);
