@@ -391,8 +391,11 @@ int main(int argc, char **argv)
 		int ready = 0;
 		size_t i;
 		json_t *nd;
-		json_array_foreach(live_rc == 0 ? json_object_get(live, "nodes") : NULL, i, nd)
-			ready += !strcmp(json_string_value(json_object_get(nd, "state")), "ready");
+		json_array_foreach(live_rc == 0 ? json_object_get(live, "nodes") : NULL, i, nd) {
+			const char *u = json_string_value(json_object_get(nd, "uuid"));
+			if (u && !strncmp(u, s.prefix, strlen(s.prefix)) && u[strlen(s.prefix)] == '-')
+				ready += !strcmp(json_string_value(json_object_get(nd, "state")), "ready");
+		}
 		if (ready >= s.nodes)
 			break;
 		usleep((useconds_t)s.interval_ms * 1000);
