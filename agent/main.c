@@ -287,6 +287,8 @@ static void publish(struct agent *a)
 	if (!a->status)
 		return;
 	inventory_refresh_nics(&a->inv, a->sysfs);
+	if (!a->host_mode)      /* the registry's name, once joined (join.c sets it) */
+		gethostname(a->hostname, sizeof(a->hostname));
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:o, s:o, s:i, s:I, s:o, s:o, s:o, s:{s:s, s:b}, s:i}",
 		"version", AGENT_VERSION, "uuid", a->uuid, "role", config_role_name(a->cfg.role),
 		"hostname", a->hostname, "uptime_s", (json_int_t)(now / 1000),
