@@ -1,21 +1,27 @@
 /* bootmedium.c: finds the boot medium by the FAT label of its config
- * partition and mounts that partition read-only (see bootmedium.h).
+ * partition, mounts that partition read-only, and installs the medium onto
+ * an internal disk (see bootmedium.h).
  *
  * Partitions are listed from sysfs (<sysfs>/block/<disk>/<part>/partition),
  * so the whole disk's kernel name comes for free; each is probed through
  * libqstorage's libblkid probe, read-only.  Polling rather than listening
  * to uevents: the agent has nothing else to do before its configuration is
- * read, and a 200 ms poll is simpler than a second uevent consumer. */
+ * read, and a 200 ms poll is simpler than a second uevent consumer.
+ *
+ * Install is a byte copy of the medium's partitioned area rather than new
+ * partitions and file copies: the copy boots exactly as the medium did
+ * (same loaders, same boot sector, same qserv.conf) and needs no mtools or
+ * mkfs in the image; only the GPT is then rewritten by libfdisk. */
 #include "bootmedium.h"
 
 #include "storage/qstorage.h"
 
 #include <dirent.h>
-#include <libfdisk/libfdisk.h>
-#include <fcntl.h>
 #include <errno.h>
-#include <stdint.h>
+#include <fcntl.h>
+#include <libfdisk/libfdisk.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
