@@ -142,16 +142,23 @@ int meta_add_chunk(struct meta_db *d, int32_t chunk, unsigned worker)
 	struct meta_chunk *v;
 	size_t i;
 
-	for (i = d->nchunks; i-- > 0;)          /* rows arrive grouped by chunk */
-		if (d->chunks[i].id == chunk) {
-			if (d->chunks[i].nworkers < 4)
-				d->chunks[i].worker[d->chunks[i].nworkers++] = worker;
-			return 0;
-		}
-	v = realloc(d->chunks, (d->nchunks + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	d->chunks = v;
+	/* replicas of a chunk arrive together (meta_load orders by chunk):
+	 * only the last entry can be the same chunk */
+	i = d->nchunks;
+	if (i > 0 && d->chunks[i - 1].id == chunk) {
+		if (d->chunks[i - 1].nworkers < 4)
+			d->chunks[i - 1].worker[d->chunks[i - 1].nworkers++] = worker;
+		return 0;
+	}
+	if (d->nchunks == d->cchunks) {
+		size_t cap = d->cchunks ? 2 * d->cchunks : 256;
+		v = realloc(d->chunks, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		d->chunks = v;
+		d->cchunks = cap;
+	}
+	v = d->chunks;
 	memset(&v[d->nchunks], 0, sizeof(*v));
 	v[d->nchunks].id = chunk;
 	v[d->nchunks].worker[0] = worker;

@@ -44,7 +44,7 @@ struct meta_db {
 	struct meta_table *tables;
 	size_t ntables;
 	struct meta_chunk *chunks;   /* ascending id */
-	size_t nchunks;
+	size_t nchunks, cchunks;
 };
 
 struct meta_worker {

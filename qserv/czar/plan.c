@@ -49,6 +49,9 @@ struct ctx {
 	char **group_txt;
 	size_t ngroup;
 	struct plan *p;
+	struct sql_expr **wgroup;     /* worker GROUP BY: the query's, then DISTINCT aggregate arguments */
+	size_t nwgroup, cwgroup;
+	size_t nw_distinct[16];       /* worker column of each DISTINCT argument */
 	int nn;                       /* near-neighbour self-join: refs[nn_second] reads chunk + overlap */
 	size_t nn_second;
 };
@@ -760,11 +763,46 @@ static struct sql_expr *merge_expr(struct ctx *c, struct sql_expr *e, struct sql
 	}
 	if (sql_is_aggregate(e)) {
 		const char *a, *b;
-		if (e->distinct || (strcasecmp(e->text, "COUNT") && strcasecmp(e->text, "SUM") &&
-				    strcasecmp(e->text, "MIN") && strcasecmp(e->text, "MAX") && strcasecmp(e->text, "AVG"))) {
+		if (strcasecmp(e->text, "COUNT") && strcasecmp(e->text, "SUM") && strcasecmp(e->text, "MIN") &&
+		    strcasecmp(e->text, "MAX") && strcasecmp(e->text, "AVG")) {
 			fail(c, ER_NOT_SUPPORTED_YET, "Qserv does not support %s(%s...) over partitioned tables",
 			     e->text, e->distinct ? "DISTINCT " : "");
 			return NULL;
+		}
+		if (e->distinct) {
+			/* Workers also group by the argument and return its values;
+			 * the merge applies the DISTINCT aggregate to them.  The other
+			 * partial aggregates stay exact: they sum over finer groups. */
+			const char *t = NULL;
+			if (e->nargs != 1 || sql_has_aggregate(e->args[0])) {
+				fail(c, ER_NOT_SUPPORTED_YET, "Qserv does not support %s(DISTINCT ...) of several "
+				     "expressions over partitioned tables", e->text);
+				return NULL;
+			}
+			if (!(t = text(c, e->args[0])))
+				return NULL;
+			a = NULL;
+			for (i = c->ngroup; i < c->nwgroup; i++)
+				if (!strcmp(text(c, c->wgroup[i]), t)) {
+					a = c->w[c->nw_distinct[i - c->ngroup]].alias;
+					break;
+				}
+			if (!a) {
+				if (c->nwgroup >= c->cwgroup) {
+					fail(c, ER_NOT_SUPPORTED_YET, "Qserv does not support more than 16 DISTINCT aggregates");
+					return NULL;
+				}
+				c->nw_distinct[c->nwgroup - c->ngroup] = c->nw;
+				if (!(a = add_worker_col(c, e->args[0], "QS_D")))
+					return NULL;
+				c->wgroup[c->nwgroup++] = e->args[0];
+			}
+			x = func(c, e->text, 1);
+			if (!x)
+				return NULL;
+			x->distinct = 1;
+			x->args[0] = col(c, NULL, a);
+			return x;
 		}
 		for (i = 0; i < e->nargs; i++)
 			if (sql_has_aggregate(e->args[i])) {
@@ -890,7 +928,7 @@ static int plan_aggregate(struct ctx *c, struct sql_select *wk)
 	memset(&mg, 0, sizeof(mg));
 	merged = sql_alloc(c->a, (s->nitems + 1) * sizeof(*merged));
 	mitems = sql_alloc(c->a, (s->nitems + 1) * sizeof(*mitems));
-	wgroup = sql_alloc(c->a, (s->ngroup + 1) * sizeof(*wgroup));
+	wgroup = sql_alloc(c->a, (s->ngroup + 16) * sizeof(*wgroup));
 	c->group_txt = sql_alloc(c->a, (s->ngroup + 1) * sizeof(*c->group_txt));
 	if (!merged || !mitems || !wgroup || !c->group_txt)
 		return oom(c), -1;
@@ -911,6 +949,9 @@ static int plan_aggregate(struct ctx *c, struct sql_select *wk)
 		/* group columns are the first worker columns: QS_G1..n */
 	}
 	c->ngroup = s->ngroup;
+	c->wgroup = wgroup;
+	c->nwgroup = s->ngroup;
+	c->cwgroup = s->ngroup + 16;
 	for (i = 0; i < s->nitems; i++) {
 		if (!(merged[i] = merge_expr(c, s->items[i].e, NULL)))
 			return -1;
@@ -958,7 +999,7 @@ static int plan_aggregate(struct ctx *c, struct sql_select *wk)
 	wk->items = c->w;
 	wk->nitems = c->nw;
 	wk->group = wgroup;
-	wk->ngroup = s->ngroup;
+	wk->ngroup = c->nwgroup;
 	if (c->failed)
 		return -1;
 	c->p->merge_sql = print_select(c, &mg);

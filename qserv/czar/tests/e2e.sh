@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 64
+tap_plan 69
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
@@ -100,6 +100,9 @@ ORDER BY LIMIT|SELECT objectId, r_psFlux FROM Object WHERE r_psFlux IS NOT NULL 
 ORDER BY hidden column LIMIT OFFSET|SELECT objectId FROM Object ORDER BY decl LIMIT 5 OFFSET 3|
 LIMIT without ORDER BY (count only)|SELECT COUNT(*) FROM Object LIMIT 3|
 DISTINCT|SELECT DISTINCT nSources FROM Object|
+COUNT(DISTINCT) with other aggregates|SELECT COUNT(DISTINCT nSources), COUNT(*), SUM(nSources), COUNT(DISTINCT r_extendedness) FROM Object|
+COUNT(DISTINCT) per group|SELECT filterName, COUNT(DISTINCT objectId), COUNT(*) FROM Source GROUP BY filterName|
+COUNT(DISTINCT) over no rows|SELECT COUNT(DISTINCT nSources), COUNT(*), MAX(ra) FROM Object WHERE objectId = 123456789|
 DISTINCT ORDER BY|SELECT DISTINCT filterName FROM Source ORDER BY filterName|
 NULL values|SELECT objectId, i_psFlux, g_psFlux FROM Object WHERE i_psFlux IS NULL ORDER BY objectId LIMIT 20|
 director-child join in a box|SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s USING (objectId) WHERE qserv_areaspec_box(0, 0, 30, 30) GROUP BY o.objectId|SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s USING (objectId) WHERE scisql_s2PtInBox(o.ra, o.decl, 0, 0, 30, 30) = 1 GROUP BY o.objectId
@@ -122,7 +125,7 @@ refused() { # name sql pattern
 }
 refused "near-neighbour distance beyond the overlap" "SELECT COUNT(*) FROM Object o1, Object o2 WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.5" "larger than the overlap"
 refused "non-local join" "SELECT COUNT(*) FROM Object o, Source s WHERE o.ra = s.ra" "director key"
-refused "COUNT(DISTINCT)" "SELECT COUNT(DISTINCT nSources) FROM Object" "COUNT(DISTINCT"
+refused "STD over partitioned tables" "SELECT STD(ra) FROM Object" "STD"
 refused "sub-query" "SELECT objectId FROM Object WHERE objectId IN (SELECT objectId FROM Source)" "sub-queries"
 refused "DML" "DELETE FROM Object" "DELETE"
 refused "restrictor in OR" "SELECT objectId FROM Object WHERE decl > 80 OR qserv_areaspec_box(0, 0, 1, 1)" "AND term"
@@ -227,6 +230,24 @@ sed -i "s/^worker-2 .*/worker-2 $!/" "$T/cluster/pids"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$QSERV_WORKER_2_INGEST_PORT/status" > /dev/null && break; sleep 0.1; done
 tap_is "$($CZ -D e2e -N -e 'SELECT COUNT(*) FROM Object' 2>&1)" "$(wc -l < "$T/gen/Object.tsv")" \
 	"after the worker restarts the same query succeeds"
+
+# A second czar on the same cluster with a tiny merge limit: a clear error.
+P2=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN/qserv-czar" --bind 127.0.0.1 --port "$P2" --users "$T/cluster/czar/users" --mariadb-socket "$QSERV_CZAR_DB_SOCKET" \
+	--tls-dir "$T/cluster/pki" --max-result-rows 100 > "$T/czar2.log" 2>&1 &
+Z2=$!
+for _ in $(seq 100); do
+	mariadb --no-defaults -h127.0.0.1 -P"$P2" -u"$QSERV_USER" -p"$QSERV_PASSWORD" -e 'SELECT 1' > /dev/null 2>&1 && break
+	sleep 0.1
+done
+out=$(mariadb --no-defaults -h127.0.0.1 -P"$P2" -u"$QSERV_USER" -p"$QSERV_PASSWORD" -D e2e -N \
+	-e 'SELECT objectId FROM Object ORDER BY objectId' 2>&1)
+case "$out" in *"ERROR 1104"*"more than 100 rows"*) tap_pass "a merge beyond --max-result-rows fails clearly" ;;
+	*) tap_fail "a merge beyond --max-result-rows fails clearly" "$(echo "$out" | tail -2)" ;; esac
+out=$(mariadb --no-defaults -h127.0.0.1 -P"$P2" -u"$QSERV_USER" -p"$QSERV_PASSWORD" -D e2e -N \
+	-e 'SELECT objectId FROM Object WHERE objectId IN (3, 1, 2) ORDER BY objectId' 2>&1)
+tap_is "$(echo $out)" "1 2 3" "and a merge within it works"
+kill $Z2; wait $Z2 2>/dev/null
 
 left=$($REF -N -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'qservResult'")
 tap_is "$left" 0 "no result table is left behind"
