@@ -23,9 +23,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
-tap_plan 8
+tap_plan 9
 if [ "$(id -u)" != 0 ] || [ ! -f "$KERNEL" ] || [ ! -f "$INITRD" ] || ! ip netns add "$NS" 2>/dev/null; then
-	for i in 1 2 3 4 5 6 7 8; do tap_skip "QEMU cluster" "needs root, ip netns and the image"; done
+	for i in 1 2 3 4 5 6 7 8 9; do tap_skip "QEMU cluster" "needs root, ip netns and the image"; done
 	exit 0
 fi
 ip -n "$NS" link set lo up
@@ -91,6 +91,8 @@ if echo "$list" | grep -q "^worker-0 .*ready .*10.251.0.11" && echo "$list" | gr
 else
 	tap_fail "qservctl nodes lists worker-0 (DHCP) and worker-1 (static ip) ready at their addresses"
 fi
+host1=$(in_ns curl -sf -m 10 http://10.251.0.12:9400/status | jq -r .hostname)
+tap_is "$host1" "worker-1" "worker-1's hostname is the name the registry gave"
 tap_is "$(state_of czar-0) $(nodes_json | jq -r '.nodes[] | select(.name == "czar-0") | .addr')" "ready $CZAR" \
 	"czar-0 ready at its own address"
 
