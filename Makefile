@@ -48,13 +48,15 @@ $(BUILD)/obj-san/%.o: %.c | $(BUILD)/include/kselftest_harness.h
 
 # $(call static_lib,NAME.a,SOURCES): build/lib/NAME.a and, for the sanitized
 # unit tests, build/lib-san/NAME.a.  Consumers name it in their ARCHIVES.
+# The archive also depends on the .mk that declares it, so a source added to
+# the list (whose object may already exist) gets into the archive.
 define static_lib
-$(BUILD)/lib/$(1): $(call objs,$(2))
+$(BUILD)/lib/$(1): $(call objs,$(2)) $(lastword $(MAKEFILE_LIST))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
-$(BUILD)/lib-san/$(1): $(call sanobjs,$(2))
+	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
+$(BUILD)/lib-san/$(1): $(call sanobjs,$(2)) $(lastword $(MAKEFILE_LIST))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 endef
 
 # $(call program,NAME,SOURCES,LDLIBS,ARCHIVES): build/bin/NAME
