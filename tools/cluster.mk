@@ -7,3 +7,6 @@ cluster: deps
 
 cluster-down:
 	@tools/cluster down
+
+# The same flow in a test namespace, answers checked against a reference MariaDB.
+QEMU_TESTS += qemu-tests/cluster_query.sh
