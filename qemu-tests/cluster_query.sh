@@ -14,14 +14,16 @@ export QSERV_CLUSTER_NS=qcq$$ QSERV_CLUSTER_DIR=$VM_DIR/cluster QSERV_CLUSTER_NE
 export QSERV_CLUSTER_TIMEOUT=300
 CZAR=$QSERV_CLUSTER_NET.10
 REF=$VM_DIR/ref
+UP_PID=
 cleanup() {
+	[ -n "$UP_PID" ] && kill "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
 	"$REPO/tools/cluster" down > "$VM_DIR/down.log" 2>&1
 	[ -f "$REF/mariadbd.pid" ] && kill "$(cat "$REF/mariadbd.pid")" 2>/dev/null
 	ip netns del "$QSERV_CLUSTER_NS" 2>/dev/null
 	[ -n "${KEEP_VM_DIR:-}" ] || rm -rf "$VM_DIR"
 }
 trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
+trap 'trap - EXIT; cleanup; exit 1' INT TERM
 N=18
 tap_plan $N
 if [ "$(id -u)" != 0 ] || [ ! -f "$KERNEL" ] || [ ! -f "$INITRD" ] || [ ! -f "$BUILD/lib/qserv_scisql.so" ]; then
@@ -31,7 +33,13 @@ fi
 in_ns() { ip netns exec "$QSERV_CLUSTER_NS" "$@"; }
 status_of() { in_ns curl -sf -m 10 "http://$1:9400/status"; }
 
-if "$REPO/tools/cluster" up --no-forward --no-queries > "$VM_DIR/up.log" 2>&1; then
+# in the background: a TERM to this test runs its trap at once, not after up
+"$REPO/tools/cluster" up --no-forward --no-queries > "$VM_DIR/up.log" 2>&1 &
+UP_PID=$!
+wait "$UP_PID"
+rc=$?
+UP_PID=
+if [ $rc = 0 ]; then
 	tap_pass "tools/cluster up: czar + 2 workers ready, catalog ingested"
 else
 	tap_fail "tools/cluster up: czar + 2 workers ready, catalog ingested" "$(tail -5 "$VM_DIR/up.log")"
