@@ -6,6 +6,8 @@
 # generated catalog is ingested with qservctl ingest; queries through the
 # czar's port 4040 must give the same rows (sorted) as the same queries on a
 # reference MariaDB on the host holding the unpartitioned generated tables.
+# Then one worker VM is power-cycled: it comes back under its name with its
+# disks mounted as found, and the answers are right again.
 # Boot/join/ready times are printed (tools/cluster's timings), never asserted.
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/qemu-tests/lib.sh"
@@ -24,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'trap - EXIT; cleanup; exit 1' INT TERM
-N=18
+N=22
 tap_plan $N
 if [ "$(id -u)" != 0 ] || [ ! -f "$KERNEL" ] || [ ! -f "$INITRD" ] || [ ! -f "$BUILD/lib/qserv_scisql.so" ]; then
 	i=0; while [ $i -lt $N ]; do tap_skip "QEMU cluster queries" "needs root, the image and the scisql plugin"; i=$((i + 1)); done
@@ -116,4 +118,30 @@ GROUP BY over the child table|SELECT filterName, COUNT(*), ROUND(AVG(psFlux), 3)
 director-child join in a box|SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s USING (objectId) WHERE qserv_areaspec_box(0, 0, 30, 30) GROUP BY o.objectId|SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s USING (objectId) WHERE scisql_s2PtInBox(o.ra, o.decl, 0, 0, 30, 30) = 1 GROUP BY o.objectId
 regular-table join|SELECT f.id, f.name, COUNT(*) FROM Source s JOIN Filter f ON f.name = s.filterName GROUP BY f.id, f.name|
 QEOF
+
+# one worker power-cycled: same name, disks mounted as they were, same answers
+before=$(status_of "$(cat "$QSERV_CLUSTER_DIR/w1/ip")" | jq -r .membership.name)
+if "$REPO/tools/cluster" reboot w1 > "$VM_DIR/reboot.log" 2>&1; then
+	tap_pass "w1 power-cycled and ready again"
+else
+	tap_fail "w1 power-cycled and ready again" "$(tail -3 "$VM_DIR/reboot.log" | tr '\n' '|')"
+fi
+tap_diag "$(grep 'ready again' "$VM_DIR/reboot.log")"
+st=$(status_of "$(cat "$QSERV_CLUSTER_DIR/w1/ip")")
+tap_is "$(echo "$st" | jq -r '"\(.membership.name) \(.qserv.name)"') $(echo "$st" | jq -r '[.disks[] | select(.serial | test("^QS-w1-")) | "\(.state) \(.pool)"] | sort | join(" ")')" \
+	"$before $before ours-mounted bulk ours-mounted fast" "w1 back under its name ($before), its disks mounted as found, not reformatted"
+same() { # name sql ref-sql: sorted answers equal, within 60 s (the czar replaces its dead connections)
+	in_ns $CZ -D sample -N -B -e "$2" 2>&1 | sort > "$VM_DIR/c.sorted"
+	$RQ -D ref -N -B -e "$3" | sort > "$VM_DIR/r.sorted"
+	cmp -s "$VM_DIR/c.sorted" "$VM_DIR/r.sorted"
+}
+for q in "COUNT(*) after the reboot|SELECT COUNT(*), SUM(nSources) FROM Object|" \
+	"box after the reboot|SELECT objectId FROM Object WHERE qserv_areaspec_box(0, -30, 90, 30)|SELECT objectId FROM Object WHERE scisql_s2PtInBox(ra, decl, 0, -30, 90, 30) = 1"; do
+	name=${q%%|*}; rest=${q#*|}; sql=${rest%%|*}; ref=${rest#*|}; [ -n "$ref" ] || ref=$sql
+	if wait_until 60 same "$name" "$sql" "$ref"; then
+		tap_pass "$name ($(wc -l < "$VM_DIR/r.sorted") rows)"
+	else
+		tap_fail "$name" "$(diff "$VM_DIR/c.sorted" "$VM_DIR/r.sorted" | head -4 | tr '\n' '|')"
+	fi
+done
 tap_done
