@@ -13,3 +13,4 @@ $(eval $(call unit_test,agent_config_test,agent/tests/config_test.c,$(AGENT_LDLI
 $(eval $(call unit_test,agent_inventory_test,agent/tests/inventory_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
 $(eval $(call unit_test,agent_supervise_test,agent/tests/supervise_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
 $(eval $(call unit_test,agent_bootmedium_test,agent/tests/bootmedium_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
+$(eval $(call unit_test,agent_roles_test,agent/tests/roles_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))

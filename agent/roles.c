@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #define ROLES_SYNC_MS 3000
-#define ROLES_BIN "/usr/bin/"
 
 void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const char *data_dir,
 		const char *staging, const char *socket, const char *hostname)
@@ -39,6 +38,8 @@ void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const ch
 	snprintf(r->socket, sizeof(r->socket), "%s", socket);
 	snprintf(r->hostname, sizeof(r->hostname), "%s", hostname);
 	r->registered = json_object();
+	snprintf(r->bin, sizeof(r->bin), "/usr/bin");
+	r->controller_port = ROLES_CONTROLLER_PORT;
 }
 
 void roles_free(struct roles *r)
@@ -150,7 +151,7 @@ static int czar_users(struct roles *r, char *users, size_t ulen)
 		return -EIO;
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(r->password + 2 * i, 3, "%02x", raw[i]);
-	snprintf(cmd, sizeof(cmd), "echo %s | " ROLES_BIN "qserv-czar --hash-password", r->password);
+	snprintf(cmd, sizeof(cmd), "echo %s | %s/qserv-czar --hash-password", r->password, r->bin);
 	p = popen(cmd, "r");
 	if (!p)
 		return -errno;
@@ -168,12 +169,14 @@ static int czar_users(struct roles *r, char *users, size_t ulen)
 
 static void start_czar(struct roles *r, struct supervisor *sup)
 {
-	char tls[400], users[400], staging[300];
-	char *ctl[] = { ROLES_BIN "qserv-controller", "--socket", r->socket, "--staging", staging, NULL };
-	char *czar[] = { ROLES_BIN "qserv-czar", "--users", users, "--mariadb-socket", r->socket,
+	char tls[400], users[400], staging[300], ctlbin[160], czarbin[160];
+	char *ctl[] = { ctlbin, "--socket", r->socket, "--staging", staging, NULL };
+	char *czar[] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
 			 "--tls-dir", tls, "--tls-name", r->name, NULL };
 	int rc;
 
+	snprintf(ctlbin, sizeof(ctlbin), "%s/qserv-controller", r->bin);
+	snprintf(czarbin, sizeof(czarbin), "%s/qserv-czar", r->bin);
 	snprintf(staging, sizeof(staging), "%s/controller", r->staging);
 	mkdir(staging, 0700);
 	if ((rc = make_tls_dir(r, tls, sizeof(tls))) < 0)
@@ -194,13 +197,13 @@ static void start_czar(struct roles *r, struct supervisor *sup)
  * as given, so per-service variables need no supervisor change. */
 static void start_worker(struct roles *r, struct supervisor *sup)
 {
-	char tls[400], qport[48], tlsenv[420];
-	char *plain[] = { ROLES_BIN "qserv-worker", "--socket", r->socket, "--staging", r->staging,
-			  "--id", r->hostname, NULL };
-	char *joined[] = { "/usr/bin/env", qport, tlsenv, ROLES_BIN "qserv-worker", "--socket", r->socket,
+	char tls[400], qport[48], tlsenv[420], bin[160];
+	char *plain[] = { bin, "--socket", r->socket, "--staging", r->staging, "--id", r->hostname, NULL };
+	char *joined[] = { "/usr/bin/env", qport, tlsenv, bin, "--socket", r->socket,
 			   "--staging", r->staging, "--id", r->name, NULL };
 	int rc;
 
+	snprintf(bin, sizeof(bin), "%s/qserv-worker", r->bin);
 	if (!r->in_cluster) {
 		sup_add(sup, "qserv-worker", plain);
 		log_info("worker: not in a cluster; qserv-worker as %s without the query service", r->hostname);
@@ -275,7 +278,7 @@ static void sync_workers(struct roles *r)
 			continue;
 		snprintf(body, sizeof(body), "{\"id\":\"%s\",\"host\":\"%s\",\"ingest_port\":%d,\"query_port\":%d}",
 			 name, addr, ROLES_WORKER_INGEST_PORT, ROLES_WORKER_QUERY_PORT);
-		if (http_post_local(ROLES_CONTROLLER_PORT, "/meta/worker", body, err, sizeof(err)) < 0) {
+		if (http_post_local(r->controller_port, "/meta/worker", body, err, sizeof(err)) < 0) {
 			log_debug("roles: registering %s into the controller: %s (retrying)", name, err);
 			continue;
 		}
@@ -297,9 +300,12 @@ void roles_tick(struct roles *r, struct supervisor *sup, uint64_t now_ms)
 			r->told_waiting = true;
 			return;
 		}
+		char worker[160];
+
+		snprintf(worker, sizeof(worker), "%s/qserv-worker", r->bin);
 		if (r->role == ROLE_CZAR)
 			start_czar(r, sup);
-		else if (access(ROLES_BIN "qserv-worker", X_OK) == 0)
+		else if (access(worker, X_OK) == 0)
 			start_worker(r, sup);
 		r->started = true;
 		sup_tick(sup, now_ms);

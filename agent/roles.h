@@ -42,6 +42,8 @@ struct roles {
 	char password[64];          /* czar: the SQL user's password */
 	json_t *registered;         /* czar: {worker name: addr} in the controller */
 	uint64_t next_sync_ms;
+	char bin[128];              /* where the daemons are (/usr/bin; tests change it) */
+	int controller_port;        /* ROLES_CONTROLLER_PORT; tests change it */
 };
 
 /* Fills r (nothing starts yet).  data_dir may be "" (no membership). */
