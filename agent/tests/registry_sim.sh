@@ -36,7 +36,19 @@ until ip netns exec "$NS" curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .re
 	if [ "$i" -gt 100 ]; then tap_plan 1; tap_fail "registry started" "$(tail -3 "$T/czar.log")"; exit 1; fi
 	sleep 0.2
 done
+# the registry port must accept connections too (curl exit 7 = refused)
+i=0
+while ip netns exec "$NS" curl -s -m 1 telnet://127.0.0.1:7070 < /dev/null > /dev/null 2>&1; [ $? -eq 7 ]; do
+	i=$((i + 1))
+	if [ "$i" -gt 100 ]; then tap_plan 1; tap_fail "registry listening on 7070" "$(tail -3 "$T/czar.log")"; exit 1; fi
+	sleep 0.2
+done
 st=$(ip netns exec "$NS" curl -sf http://127.0.0.1:9400/status)
 ip netns exec "$NS" "$BUILD/bin/qregistry-sim" --registry 127.0.0.1:7070 \
 	--token "$(echo "$st" | jq -r .registry.token)" --pin "$(echo "$st" | jq -r .registry.ca_pin)" \
-	--nodes "$NODES" --heartbeats 2 --interval-ms 2000 --admin-socket "$T/admin.sock" 2>/dev/null
+	--nodes "$NODES" --heartbeats 2 --interval-ms 2000 --admin-socket "$T/admin.sock" 2> "$T/sim.err"
+rc=$?
+# the simulator's own complaints (first failures, thread limits) as TAP diagnostics
+grep -v '^join_seconds=' "$T/sim.err" | head -20 | sed 's/^/# sim: /'
+grep -q 'registry: ' "$T/czar.log" || tail -5 "$T/czar.log" | sed 's/^/# registry: /'
+exit $rc
