@@ -25,7 +25,8 @@ $(IMAGES)/qserv-node.initramfs: $$(IMAGE_FILES) rootfs/build-rootfs.sh rootfs/pa
 
 INTEG_TESTS += rootfs/tests/image_test.sh
 
-# The main job until `make cluster` exists: boot one node and show its status.
+# make demo: boot one node of the image, show its status, power it off
+# (a smaller look than the main job, `make cluster`).
 .PHONY: demo
 demo: deps
 	@$(MAKE) --no-print-directory image

@@ -1,5 +1,5 @@
 #!/bin/sh
-# demo-node.sh: the main job until `make cluster` exists: boots one node of
+# demo-node.sh: `make demo`, a smaller look than `make cluster`: boots one node of
 # the image in QEMU with an NVMe SSD and a SCSI HDD, shows what it reports on
 # /status and /metrics, then powers it off through ACPI.
 set -eu
