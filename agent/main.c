@@ -587,6 +587,8 @@ int main(int argc, char **argv)
 	start_membership(&a);
 	roles_init(&a.roles, a.cfg.role, a.cfg.role == ROLE_CZAR || a.cfg.join[0], a.data_dir,
 		   a.disks.report ? a.disks.report->staging_dir : "", MARIADB_SOCKET, a.hostname);
+	if (a.cfg.role == ROLE_WORKER && a.disks.report && a.disks.report->n_chunk_dirs > 1)
+		roles_set_chunk_dirs(&a.roles, a.disks.report->chunk_dirs, a.disks.report->n_chunk_dirs);
 	start_mariadb(&a);
 	sup_tick(&a.sup, sup_now_ms());
 	publish(&a);

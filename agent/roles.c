@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -40,6 +41,20 @@ void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const ch
 	r->registered = json_object();
 	snprintf(r->bin, sizeof(r->bin), "/usr/bin");
 	r->controller_port = ROLES_CONTROLLER_PORT;
+}
+
+void roles_set_chunk_dirs(struct roles *r, char *const *dirs, size_t n)
+{
+	struct passwd *pw = getpwnam("mysql");
+
+	r->n_chunk_dirs = 0;
+	for (size_t i = 0; i < n && r->n_chunk_dirs < ROLES_MAX_CHUNK_DIRS; i++) {
+		if (mkdir(dirs[i], 0750) < 0 && errno != EEXIST)
+			continue;
+		if (pw && chown(dirs[i], pw->pw_uid, pw->pw_gid) < 0)
+			continue;
+		snprintf(r->chunk_dirs[r->n_chunk_dirs++], sizeof(r->chunk_dirs[0]), "%s", dirs[i]);
+	}
 }
 
 void roles_free(struct roles *r)
@@ -198,24 +213,39 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 static void start_worker(struct roles *r, struct supervisor *sup)
 {
 	char tls[400], qport[48], tlsenv[420], bin[160];
-	char *plain[] = { bin, "--socket", r->socket, "--staging", r->staging, "--id", r->hostname, NULL };
-	char *joined[] = { "/usr/bin/env", qport, tlsenv, bin, "--socket", r->socket,
-			   "--staging", r->staging, "--id", r->name, NULL };
+	char *argv[SUP_MAX_ARGS + 1];
+	size_t n = 0;
 	int rc;
 
 	snprintf(bin, sizeof(bin), "%s/qserv-worker", r->bin);
-	if (!r->in_cluster) {
-		sup_add(sup, "qserv-worker", plain);
-		log_info("worker: not in a cluster; qserv-worker as %s without the query service", r->hostname);
-		return;
+	if (r->in_cluster) {
+		if ((rc = make_tls_dir(r, tls, sizeof(tls))) < 0)
+			log_error("roles: TLS dir %s: %s", tls, strerror(-rc));
+		snprintf(qport, sizeof(qport), "QSERV_QUERY_PORT=%d", ROLES_WORKER_QUERY_PORT);
+		snprintf(tlsenv, sizeof(tlsenv), "QSERV_TLS_DIR=%s", tls);
+		argv[n++] = "/usr/bin/env";
+		argv[n++] = qport;
+		argv[n++] = tlsenv;
 	}
-	if ((rc = make_tls_dir(r, tls, sizeof(tls))) < 0)
-		log_error("roles: TLS dir %s: %s", tls, strerror(-rc));
-	snprintf(qport, sizeof(qport), "QSERV_QUERY_PORT=%d", ROLES_WORKER_QUERY_PORT);
-	snprintf(tlsenv, sizeof(tlsenv), "QSERV_TLS_DIR=%s", tls);
-	sup_add(sup, "qserv-worker", joined);
-	log_info("worker: qserv-worker as %s (ingest :%d, chunk queries :%d)", r->name,
-		 ROLES_WORKER_INGEST_PORT, ROLES_WORKER_QUERY_PORT);
+	argv[n++] = bin;
+	argv[n++] = "--socket";
+	argv[n++] = r->socket;
+	argv[n++] = "--staging";
+	argv[n++] = r->staging;
+	argv[n++] = "--id";
+	argv[n++] = r->in_cluster ? r->name : r->hostname;
+	for (size_t i = 0; i < r->n_chunk_dirs && n + 2 <= SUP_MAX_ARGS; i++) {
+		argv[n++] = "--chunk-dir";
+		argv[n++] = r->chunk_dirs[i];
+	}
+	argv[n] = NULL;
+	sup_add(sup, "qserv-worker", argv);
+	if (!r->in_cluster)
+		log_info("worker: not in a cluster; qserv-worker as %s without the query service, %zu chunk dir(s)",
+			 r->hostname, r->n_chunk_dirs);
+	else
+		log_info("worker: qserv-worker as %s (ingest :%d, chunk queries :%d, %zu chunk dir(s))", r->name,
+			 ROLES_WORKER_INGEST_PORT, ROLES_WORKER_QUERY_PORT, r->n_chunk_dirs);
 }
 
 /* POST body to 127.0.0.1:port/path; 0 on a 2xx answer.  Bounded by 2 s

@@ -30,6 +30,8 @@
 #define ROLES_WORKER_QUERY_PORT 25005
 #define ROLES_CZAR_USER "qsmaster"
 
+#define ROLES_MAX_CHUNK_DIRS 8
+
 struct roles {
 	enum agent_role role;
 	bool in_cluster;            /* a registry to join (czar: always) */
@@ -43,12 +45,17 @@ struct roles {
 	json_t *registered;         /* czar: {worker name: addr} in the controller */
 	uint64_t next_sync_ms;
 	char bin[128];              /* where the daemons are (/usr/bin; tests change it) */
+	char chunk_dirs[ROLES_MAX_CHUNK_DIRS][256]; /* worker: chunk tables spread over these */
+	size_t n_chunk_dirs;
 	int controller_port;        /* ROLES_CONTROLLER_PORT; tests change it */
 };
 
 /* Fills r (nothing starts yet).  data_dir may be "" (no membership). */
 void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const char *data_dir,
 		const char *staging, const char *socket, const char *hostname);
+/* Worker: the chunk directories of MariaDB's pool (storage report), one per
+ * disk; created and given to MariaDB's user, passed as --chunk-dir. */
+void roles_set_chunk_dirs(struct roles *r, char *const *dirs, size_t n);
 /* Called every tick once MariaDB answers: starts the daemons when the
  * credentials are there, keeps the controller's worker list in step. */
 void roles_tick(struct roles *r, struct supervisor *sup, uint64_t now_ms);

@@ -13,7 +13,7 @@
 . "$REPO/tools/tap.sh"
 # disk images go, console logs stay
 trap 'vm_kill_all; rm -f "$VM_DIR"/*.img' EXIT INT TERM
-tap_plan 19
+tap_plan 20
 MiB=1048576
 
 nvme=$(disk_file nvme.img 1G)
@@ -66,6 +66,9 @@ tap_is "$(echo "$st" | json '.storage.chunk_dirs | join(" ")')" "/data/fast0/chu
 	"chunk tables spread over both fast disks"
 wait_until 60 mariadb_dir_known first
 tap_is "$(vm_status first | json '.mariadb.dir // ""')" "/data/fast0/mariadb" "MariaDB started on the fast pool"
+worker_up() { [ "$(vm_status first | json '.processes[] | select(.name == "qserv-worker") | .state')" = up ]; }
+worker_spreads() { wait_until 120 worker_up && grep -q "qserv-worker as .*, 2 chunk dir(s)" "$VM_DIR/first/console.log"; }
+tap_ok "qserv-worker up with its chunk tables spread over both fast disks (--chunk-dir)" worker_spreads
 
 # hot-add a blank HDD through the monitor
 t0=$(date +%s%N)

@@ -3,6 +3,7 @@
  *   qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]
  *                [--staging DIR] [--user U] [--password P]
  *                [--auth-key-file F] [--file-root DIR] [--async-loads N]
+ *                [--chunk-dir DIR]...   (chunk tables spread over these disks)
  *
  * --auth-key-file: every request but GET /status must carry the key (Qserv's
  * auth_key; X-Qserv-Auth-Key header, auth_key argument or JSON field).
@@ -35,7 +36,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]\n"
 			"                    [--staging DIR] [--user U] [--password P]\n"
-			"                    [--auth-key-file F] [--file-root DIR] [--async-loads N]\n");
+			"                    [--auth-key-file F] [--file-root DIR] [--async-loads N]\n"
+			"                    [--chunk-dir DIR]...\n");
 	exit(100);
 }
 
@@ -48,7 +50,7 @@ int main(int argc, char **argv)
 		{ "staging", required_argument, 0, 'S' }, { "user", required_argument, 0, 'u' },
 		{ "password", required_argument, 0, 'P' }, { "help", no_argument, 0, 'h' },
 		{ "auth-key-file", required_argument, 0, 'k' }, { "file-root", required_argument, 0, 'r' },
-		{ "async-loads", required_argument, 0, 'a' },
+		{ "async-loads", required_argument, 0, 'a' }, { "chunk-dir", required_argument, 0, 'c' },
 		{ 0, 0, 0, 0 },
 	};
 	w.port = 25004;
@@ -60,10 +62,17 @@ int main(int argc, char **argv)
 	w.sql.user = "root";
 	w.sql.password = "";
 	const char *keyfile = NULL;
+	static const char *chunk_dirs[16];
+	size_t n_chunk_dirs = 0;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'k': keyfile = optarg; break;
+		case 'c':
+			if (n_chunk_dirs == sizeof(chunk_dirs) / sizeof(chunk_dirs[0]))
+				usage();
+			chunk_dirs[n_chunk_dirs++] = optarg;
+			break;
 		case 'a': w.async_max = atoi(optarg); break;
 		case 'r': w.file_root = optarg; break;
 		case 's': w.sql.socket = optarg; break;
@@ -86,6 +95,10 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	char err[1024];
+	if (wmeta_set_chunk_dirs(chunk_dirs, n_chunk_dirs, err, sizeof err)) {
+		log_error("%s", err);
+		return 100;
+	}
 	if (keyfile && qhttp_read_key(keyfile, w.auth_key, sizeof w.auth_key, err, sizeof err)) {
 		log_error("auth key: %s", err);
 		return 100;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const schema_sql[] = {
@@ -96,14 +97,86 @@ int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen)
 	return 0;
 }
 
+/* Chunk data directories (--chunk-dir): with several disks in the pool,
+ * chunk tables are spread over them, chunk id modulo the count, through
+ * MyISAM's DATA/INDEX DIRECTORY.  Set once at start, before any thread
+ * runs; none = tables live in MariaDB's own data directory. */
+static const char *const *chunk_dirs;
+static size_t n_chunk_dirs;
+
+int wmeta_set_chunk_dirs(const char *const *dirs, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (dirs[i][0] != '/' || strpbrk(dirs[i], "'\\`") || strlen(dirs[i]) > 512) {
+			snprintf(err, errlen, "chunk directory '%s' must be an absolute path without quotes", dirs[i]);
+			return -EINVAL;
+		}
+	}
+	chunk_dirs = dirs;
+	n_chunk_dirs = n;
+	return 0;
+}
+
+/* <chunk dir>/<db>: MyISAM puts a table's files directly in its DATA
+ * DIRECTORY, so each database gets its own, owned like the chunk directory
+ * (MariaDB's user) for mariadbd to write into. */
+static int chunk_db_dir(const char *dir, const char *db, char *ret_path, size_t size, char *err, size_t errlen)
+{
+	struct stat st;
+
+	snprintf(ret_path, size, "%s/%s", dir, db);
+	if (stat(dir, &st) < 0 || (mkdir(ret_path, 0750) < 0 && errno != EEXIST) ||
+	    chown(ret_path, st.st_uid, st.st_gid) < 0) {
+		snprintf(err, errlen, "chunk directory %s: %s", ret_path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* CREATE TABLE name LIKE proto, but in the chunk's data directory: LIKE
+ * takes no DATA DIRECTORY, so the prototype's own CREATE statement (with its
+ * indexes) is reused under the new name. */
+static int create_like(MYSQL *m, const char *db, const char *proto, const char *name, int32_t chunk,
+		       char *err, size_t errlen)
+{
+	const char *body;
+	char dir[600];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int r;
+
+	if (n_chunk_dirs == 0)
+		return qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS `%s`.`%s` LIKE `%s`.`%s`",
+				 db, name, db, proto) ? -EIO : 0;
+	if (chunk_db_dir(chunk_dirs[(uint32_t)chunk % n_chunk_dirs], db, dir, sizeof(dir), err, errlen) < 0)
+		return -EIO;
+	res = qsql_query(m, err, errlen, "SHOW CREATE TABLE `%s`.`%s`", db, proto);
+	if (!res)
+		return -EIO;
+	row = mysql_fetch_row(res);
+	body = row && row[1] ? strchr(row[1], '(') : NULL;
+	if (!body) {
+		snprintf(err, errlen, "cannot read the definition of %s.%s", db, proto);
+		mysql_free_result(res);
+		return -EIO;
+	}
+	r = qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS `%s`.`%s` %s DATA DIRECTORY='%s' INDEX DIRECTORY='%s'",
+		      db, name, body, dir, dir) ? -EIO : 0;
+	mysql_free_result(res);
+	return r;
+}
+
 /* Creates the chunk tables of one partitioned table for one chunk. */
 static int create_chunk_tables(MYSQL *m, const char *db, const char *t, bool director, int32_t chunk,
 			       char *err, size_t errlen)
 {
-	if (qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS `%s`.`%s_%d` LIKE `%s`.`%s`", db, t, chunk, db, t))
+	char name[160];
+
+	snprintf(name, sizeof(name), "%s_%d", t, chunk);
+	if (create_like(m, db, t, name, chunk, err, errlen) < 0)
 		return -EIO;
-	if (director && qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS `%s`.`%sFullOverlap_%d` LIKE `%s`.`%s`",
-				  db, t, chunk, db, t))
+	snprintf(name, sizeof(name), "%sFullOverlap_%d", t, chunk);
+	if (director && create_like(m, db, t, name, chunk, err, errlen) < 0)
 		return -EIO;
 	return 0;
 }

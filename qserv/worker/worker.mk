@@ -15,6 +15,6 @@ $(eval $(call program,qserv-worker,$(WORKER_SRCS),$(QINGEST_LIBS) $(WORKER_QUERY
 
 $(eval $(call unit_test,worker_csvd_test,qserv/worker/tests/csvd_test.c,,libqingest.a))
 
-INTEG_TESTS += qserv/worker/tests/worker_ingest.sh
+INTEG_TESTS += qserv/worker/tests/worker_ingest.sh qserv/worker/tests/chunk_dirs.sh
 $(eval $(call unit_test,worker_qhttp_test,qserv/worker/tests/qhttp_test.c,$(QINGEST_LIBS),libqingest.a))
 $(eval $(call unit_test,worker_qlz4_test,qserv/worker/tests/qlz4_test.c,-llz4,libqingest.a))
