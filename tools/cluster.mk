@@ -10,3 +10,6 @@ cluster-down:
 
 # The same flow in a test namespace, answers checked against a reference MariaDB.
 QEMU_TESTS += qemu-tests/cluster_query.sh
+
+# Bring-up timings per node for 1 and 3 workers (make bench).
+BENCHES += tools/bench-cluster.sh
