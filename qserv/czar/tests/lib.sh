@@ -15,33 +15,9 @@ czar_free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-czar_mariadb_start() {
-	_d=$1
-	mkdir -p "$_d/data"
-	mariadb-install-db --no-defaults --datadir="$_d/data" --user=root --skip-test-db \
-		--skip-name-resolve --auth-root-authentication-method=normal >"$_d/install.log" 2>&1 || return 1
-	mariadbd --no-defaults --datadir="$_d/data" --socket="$_d/my.sock" --skip-networking \
-		--user=root --pid-file="$_d/my.pid" --log-error="$_d/my.err" \
-		--innodb-buffer-pool-size=64M --max-connections=400 >/dev/null 2>&1 &
-	echo $! >"$_d/mariadbd.pid"
-	_i=0
-	while ! mariadb --no-defaults -S "$_d/my.sock" -uroot -e 'SELECT 1' >/dev/null 2>&1; do
-		_i=$((_i + 1))
-		[ $_i -gt 300 ] && return 1
-		kill -0 "$(cat "$_d/mariadbd.pid")" 2>/dev/null || return 1
-		sleep 0.1
-	done
-}
-
-czar_mariadb_stop() {
-	[ -f "$1/mariadbd.pid" ] || return 0
-	_p=$(cat "$1/mariadbd.pid")
-	kill "$_p" 2>/dev/null
-	_i=0
-	while kill -0 "$_p" 2>/dev/null && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
-	kill -9 "$_p" 2>/dev/null
-	rm -f "$1/mariadbd.pid"
-}
+. "$(dirname "$0")/../../../tools/test-mariadb.sh"
+czar_mariadb_start() { test_mariadb_start "$1" --innodb-buffer-pool-size=64M --max-connections=400; }
+czar_mariadb_stop() { test_mariadb_stop "$1"; }
 
 czar_start() {
 	_d=$1 _port=$2 _sock=$3

@@ -5,32 +5,25 @@
 # dropping the database removes the files from those disks too.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
+. "$top/tools/test-mariadb.sh"
 BIN=${QSERV_BIN:-$top/build/bin}
 T=$(mktemp -d /tmp/worker_chunkdirs.XXXXXX)
-MPID= WPID=
+WPID=
 cleanup() {
 	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null
-	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
-	[ -n "$MPID" ] && sleep 1 && kill -9 "$MPID" 2>/dev/null
+	test_mariadb_stop "$T"
 	[ -n "$KEEP" ] || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 tap_plan 9
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-sql() { mariadb --no-defaults -S "$T/mysql.sock" -uroot -N -B -e "$1"; }
-userarg=; [ "$(id -u)" -eq 0 ] && userarg=--user=root
-mariadb-install-db --no-defaults --datadir="$T/data" --auth-root-authentication-method=normal \
-	--skip-test-db --skip-name-resolve $userarg > "$T/install.log" 2>&1
-mariadbd --no-defaults --datadir="$T/data" --socket="$T/mysql.sock" --skip-networking $userarg \
-	--pid-file="$T/m.pid" --log-error="$T/m.err" --local-infile=1 > /dev/null 2>&1 &
-MPID=$!
-i=0; until mariadb-admin --no-defaults -S "$T/mysql.sock" -uroot ping >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+sql() { mariadb --no-defaults -S "$T/my.sock" -uroot -N -B -e "$1"; }
+test_mariadb_start "$T" --local-infile=1 || tap_diag "mariadbd did not start: $(tail -3 "$T/my.err")"
 mkdir -p "$T/disk0/chunks" "$T/disk1/chunks" "$T/staging"
 PORT=$(free_port)
 W=http://127.0.0.1:$PORT
-"$BIN/qserv-worker" --socket "$T/mysql.sock" --port "$PORT" --bind 127.0.0.1 --id worker-cd \
+"$BIN/qserv-worker" --socket "$T/my.sock" --port "$PORT" --bind 127.0.0.1 --id worker-cd \
 	--staging "$T/staging" --chunk-dir "$T/disk0/chunks" --chunk-dir "$T/disk1/chunks" > "$T/worker.log" 2>&1 &
 WPID=$!
 i=0; until curl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done

@@ -7,16 +7,15 @@
 # restarts with the transaction still abortable.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
+. "$top/tools/test-mariadb.sh"
 BIN=${QSERV_BIN:-$top/build/bin}
 T=$(mktemp -d /tmp/worker_ingest.XXXXXX)
-MPID= WPID= HPID= KPID=
+WPID= HPID= KPID=
 cleanup() {
 	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null
 	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null
 	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null
-	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
-	[ -n "$WPID$MPID" ] && sleep 1
-	[ -n "$MPID" ] && kill -9 "$MPID" 2>/dev/null
+	test_mariadb_stop "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -24,19 +23,12 @@ trap cleanup EXIT INT TERM
 tap_plan 33
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-sql() { mariadb --no-defaults -S "$T/mysql.sock" -uroot -N -B -e "$1"; }
-userarg=; [ "$(id -u)" -eq 0 ] && userarg=--user=root
-mariadb-install-db --no-defaults --datadir="$T/data" --auth-root-authentication-method=normal \
-	--skip-test-db --skip-name-resolve $userarg > "$T/install.log" 2>&1
-mariadbd --no-defaults --datadir="$T/data" --socket="$T/mysql.sock" --skip-networking $userarg \
-	--pid-file="$T/m.pid" --log-error="$T/m.err" --local-infile=1 > /dev/null 2>&1 &
-MPID=$!
-i=0; until mariadb-admin --no-defaults -S "$T/mysql.sock" -uroot ping >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1; done
+sql() { mariadb --no-defaults -S "$T/my.sock" -uroot -N -B -e "$1"; }
+test_mariadb_start "$T" --local-infile=1 || tap_diag "mariadbd did not start: $(tail -3 "$T/my.err")"
 PORT=$(free_port)
 W=http://127.0.0.1:$PORT
 start_worker() {
-	"$BIN/qserv-worker" --socket "$T/mysql.sock" --port "$PORT" --bind 127.0.0.1 --id worker-t \
+	"$BIN/qserv-worker" --socket "$T/my.sock" --port "$PORT" --bind 127.0.0.1 --id worker-t \
 		--staging "$T/staging" >> "$T/worker.log" 2>&1 &
 	WPID=$!
 	i=0; until curl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
@@ -143,7 +135,7 @@ tap_is "$(sql "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAM
 echo s3cret > "$T/key"
 KP=$(free_port)
 mkdir -p "$T/root"
-"$BIN/qserv-worker" --socket "$T/mysql.sock" --port "$KP" --bind 127.0.0.1 --id worker-k \
+"$BIN/qserv-worker" --socket "$T/my.sock" --port "$KP" --bind 127.0.0.1 --id worker-k \
 	--staging "$T/staging" --auth-key-file "$T/key" --file-root "$T/root" >> "$T/worker-k.log" 2>&1 &
 KPID=$!
 i=0; until curl -sf "http://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
