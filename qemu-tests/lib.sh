@@ -6,7 +6,8 @@
 #                                  guest port 9400 forwarded to $(vm_port NAME)
 #   vm_append NAME "ARGS"          kernel command line additions (before vm_start)
 #   vm_status NAME                 GET /status (prints JSON, fails if no answer)
-#   vm_wait_status NAME SECONDS    waits until /status answers
+#   vm_wait_status NAME SECONDS    waits until /status answers (wall clock; gives
+#                                  up at once if the VM exits or panics)
 #   vm_monitor NAME "COMMAND"      one HMP command (system_powerdown, device_add ...)
 #   vm_wait_exit NAME SECONDS      waits until the QEMU process is gone
 #   vm_wait_console NAME REGEX SECONDS   waits for a console line
@@ -63,12 +64,14 @@ vm_metrics() {
 	curl -sf -m 5 "http://127.0.0.1:$(vm_port "$1")/metrics"
 }
 
+# Gives up at once when the VM is gone or its kernel panicked.
 vm_wait_status() {
 	local end
 	end=$(($(date +%s) + $2))
 	while [ "$(date +%s)" -lt "$end" ]; do
 		vm_status "$1" > /dev/null 2>&1 && return 0
 		kill -0 "$(cat "$VM_DIR/$1/pid")" 2>/dev/null || return 1
+		grep -q "Kernel panic" "$VM_DIR/$1/console.log" 2>/dev/null && return 1
 		sleep 0.5
 	done
 	return 1
@@ -78,26 +81,11 @@ vm_monitor() {
 	printf '%s\n' "$2" | socat - "UNIX-CONNECT:$VM_DIR/$1/monitor.sock" > /dev/null 2>&1
 }
 
-vm_wait_exit() {
-	local pid i=0
-	pid=$(cat "$VM_DIR/$1/pid")
-	while kill -0 "$pid" 2>/dev/null; do
-		[ "$i" -ge "$(($2 * 10))" ] && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 0
-}
+vm_gone() { ! kill -0 "$(cat "$VM_DIR/$1/pid" 2>/dev/null)" 2>/dev/null; }
+vm_wait_exit() { wait_until "$2" vm_gone "$1"; }
 
-vm_wait_console() {
-	local i=0
-	while ! grep -Eq "$2" "$VM_DIR/$1/console.log" 2>/dev/null; do
-		[ "$i" -ge "$(($3 * 2))" ] && return 1
-		sleep 0.5
-		i=$((i + 1))
-	done
-	return 0
-}
+console_has() { grep -Eq "$2" "$VM_DIR/$1/console.log" 2>/dev/null; }
+vm_wait_console() { wait_until "$3" console_has "$1" "$2"; }
 
 vm_kill_all() {
 	local p
@@ -194,16 +182,3 @@ img_append_cmdline() {
 	return $_r
 }
 
-#   vm_wait_up NAME SECONDS        like vm_wait_status, but SECONDS of wall
-#                                  time however slow each try is, and gives
-#                                  up at once when the VM's kernel panicked
-vm_wait_up() {
-	_end=$(($(date +%s) + $2))
-	while [ "$(date +%s)" -lt "$_end" ]; do
-		vm_status "$1" > /dev/null 2>&1 && return 0
-		kill -0 "$(cat "$VM_DIR/$1/pid")" 2> /dev/null || return 1
-		grep -q "Kernel panic" "$VM_DIR/$1/console.log" 2> /dev/null && return 1
-		sleep 0.5
-	done
-	return 1
-}

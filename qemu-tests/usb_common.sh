@@ -37,7 +37,7 @@ fw=
 vm_boot node $fw -device qemu-xhci,id=xhci \
 	-drive "file=$stick,if=none,id=stick,format=raw" -device usb-storage,bus=xhci.0,drive=stick,bootindex=1
 
-if vm_wait_up node 300; then
+if vm_wait_status node 300; then
 	tap_pass "$USB_FIRMWARE: the stick boots and /status answers"
 	tap_diag "$USB_FIRMWARE: power-on to /status in $(vm_elapsed node) s"
 else

@@ -42,7 +42,7 @@ vm_boot first $(ovmf_args first) -uuid $uuid $disks \
 	-device virtio-blk-pci,drive=dboot,serial=BOOT0001,bootindex=2 \
 	-device qemu-xhci,id=xhci -drive "file=$stick,if=none,id=stick,format=raw" \
 	-device usb-storage,bus=xhci.0,drive=stick,bootindex=1
-if vm_wait_up first 300; then
+if vm_wait_status first 300; then
 	tap_pass "first boot (stick) answers /status"
 	tap_diag "first boot: power-on to /status in $(vm_elapsed first) s"
 else
@@ -72,7 +72,7 @@ tap_ok "installed disk: GPT valid with its backup at the disk's end" sh -c "sfdi
 # shellcheck disable=SC2086
 vm_boot second $(ovmf_args second) -uuid $uuid $disks \
 	-device virtio-blk-pci,drive=dboot,serial=BOOT0001,bootindex=1
-if vm_wait_up second 300; then
+if vm_wait_status second 300; then
 	tap_pass "second boot (internal disk, no stick) answers /status"
 	tap_diag "second boot: power-on to /status in $(vm_elapsed second) s"
 else
