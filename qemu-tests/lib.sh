@@ -143,10 +143,7 @@ ovmf_args() {
 		"-drive if=pflash,format=raw,unit=1,file=$VM_DIR/$1/ovmf_vars.fd"
 }
 
-img_part_offset() {
-	sfdisk -J "$1" 2> /dev/null | jq -r --arg l "$2" \
-		'.partitiontable as $t | $t.partitions[] | select(.name == $l) | .start * ($t.sectorsize // 512)'
-}
+img_part_offset() { "$REPO/images/stick.sh" "$1" offset "$2"; }
 
 # wait_until SECONDS COMMAND...: retries COMMAND every 0.2 s until it
 # succeeds or SECONDS of wall-clock time have passed (a hung VM whose every
@@ -163,22 +160,11 @@ wait_until() {
 }
 
 #   img_append_cmdline IMG WORDS   appends WORDS to the kernel command line of
-#                                  both loaders on IMG's QSERVBOOT partition
+#                                  every boot entry on IMG (images/stick.sh)
 #                                  (tests use it for TCG-only workarounds)
 #   TCG_CMDLINE                    such words: no_timer_check, since a loaded
 #                                  TCG host can fail the kernel's IO-APIC
 #                                  timer check ("IO-APIC + timer doesn't work")
 TCG_CMDLINE=${TCG_CMDLINE-no_timer_check}
-img_append_cmdline() {
-	[ -n "$2" ] || return 0
-	_esp=$(img_part_offset "$1" QSERVBOOT)
-	[ -n "$_esp" ] || return 1
-	mtype -i "$1@@$_esp" ::/loader/entries/qserv-node.conf | sed "s/^options .*/& $2/" > "$1.entry" &&
-		mtype -i "$1@@$_esp" ::/syslinux/syslinux.cfg | sed "s/^ *APPEND .*/& $2/" > "$1.sysl" &&
-		mcopy -o -i "$1@@$_esp" "$1.entry" ::/loader/entries/qserv-node.conf &&
-		mcopy -o -i "$1@@$_esp" "$1.sysl" ::/syslinux/syslinux.cfg
-	_r=$?
-	rm -f "$1.entry" "$1.sysl"
-	return $_r
-}
+img_append_cmdline() { "$REPO/images/stick.sh" "$1" append "$2"; }
 
