@@ -30,8 +30,12 @@
  * in that queue is normal, giving up would only make it redo the work. */
 #define HANDSHAKE_TIMEOUT_MS 60000
 #define UNKNOWN_NODE (-10001)   /* internal: registry wants a fresh join */
+#define NODE_REMOVED (-10002)   /* internal: the operator removed this node */
+/* A removed node asks again this often (an operator may re-admit it);
+ * it says why in the log once, not at every attempt. */
+#define REMOVED_RETRY_MS 10000
 
-enum join_state { J_START, J_JOINING, J_CONNECTING, J_READY, J_RETRY, J_STOPPED };
+enum join_state { J_START, J_JOINING, J_CONNECTING, J_READY, J_RETRY, J_STOPPED, J_REMOVED };
 
 struct join {
 	struct join_opts o;
@@ -45,6 +49,7 @@ struct join {
 	bool kick;              /* join_reconnect: retry without back-off */
 	enum join_state state;
 	char last_error[256];
+	bool removed_told;      /* the removal is in the log already */
 	char name[TLS_ID_MAX];
 	int ordinal;
 	json_t *health, *map;
@@ -53,7 +58,7 @@ struct join {
 
 static const char *state_name(enum join_state s)
 {
-	static const char *const n[] = { "starting", "joining", "connecting", "ready", "retrying", "stopped" };
+	static const char *const n[] = { "starting", "joining", "connecting", "ready", "retrying", "stopped", "removed" };
 	return n[s];
 }
 
@@ -167,6 +172,10 @@ static int refused(json_t *msg, char *err, size_t errlen)
 		return -EACCES;
 	if (!strcmp(code, "unknown_node"))
 		return UNKNOWN_NODE;
+	if (!strcmp(code, "node_removed")) {
+		snprintf(err, errlen, "%s", text);    /* "node worker-2 was removed from the cluster ..." */
+		return NODE_REMOVED;
+	}
 	return -EPERM;
 }
 
@@ -308,7 +317,8 @@ out:
 
 int join_once(const struct join_opts *o, char *err, size_t errlen)
 {
-	return join_run(o, NULL, NULL, NULL, NULL, err, errlen);
+	int rc = join_run(o, NULL, NULL, NULL, NULL, err, errlen);
+	return rc == NODE_REMOVED ? -EKEYREVOKED : rc;
 }
 
 /* ---- the thread ------------------------------------------------------------- */
@@ -499,7 +509,9 @@ hello:
 	j->last_error[0] = '\0';
 	pthread_mutex_unlock(&j->lock);
 	*ret_ready = true;
-	jev(j, REG_EV_INFO, "session with the registry %s up as %s", j->registry, j->name);
+	jev(j, REG_EV_INFO, "session with the registry %s up as %s%s", j->registry, j->name,
+	    j->removed_told ? " (re-admitted by the operator)" : "");
+	j->removed_told = false;
 	for (uint64_t seq = 1;; seq++) {
 		if (nap(j, j->o.heartbeat_ms > 0 ? j->o.heartbeat_ms : 2000)) {
 			rc = 0;
@@ -549,6 +561,19 @@ out:
 	return rc;
 }
 
+/* The registry refused this machine because the operator removed it: say
+ * so once, plainly, keep the credentials (a re-admitted node comes back
+ * with them) and ask again every REMOVED_RETRY_MS.  True when stopping. */
+static bool removed(struct join *j, const char *err)
+{
+	if (!j->removed_told)
+		jev(j, REG_EV_ERROR, "%s; not rejoining (asking the registry %s again every %d s)", err,
+		    j->registry, REMOVED_RETRY_MS / 1000);
+	j->removed_told = true;
+	set_state(j, J_REMOVED, err);
+	return nap(j, REMOVED_RETRY_MS);
+}
+
 static void *join_main(void *arg)
 {
 	struct join *j = arg;
@@ -577,6 +602,11 @@ static void *join_main(void *arg)
 			}
 			if (j->stopping)
 				break;
+			if (rc == NODE_REMOVED) {
+				if (removed(j, err))
+					break;
+				continue;
+			}
 			jev(j, REG_EV_ERROR, "join through %s failed: %s", j->registry, err);
 			set_state(j, J_RETRY, err);
 			if (nap(j, rc == -EACCES || rc == -EPERM || rc == -EINVAL ? 10000 : backoff))
@@ -595,6 +625,11 @@ ended:
 			break;
 		if (ready)
 			backoff = 500;
+		if (rc == NODE_REMOVED) {
+			if (removed(j, err))
+				break;
+			continue;
+		}
 		if (rc == UNKNOWN_NODE) {
 			jev(j, REG_EV_WARN, "%s; joining again", err);
 			forget_cert(j);

@@ -8,6 +8,8 @@
  *         -> (certificate)    CONNECTING --WELCOME--> READY (heartbeats)
  *   any failure -> RETRY (back-off 0.5 s doubling to 10 s) -> previous step
  *   registry says unknown_node (state wiped, certificate superseded) -> JOINING
+ *   registry says node_removed (operator decommissioned it) -> REMOVED: logged
+ *         once, credentials kept, asked again every 10 s (re-admission)
  *
  * The first join trusts the registry only through the CA pin (qserv.ca);
  * the CA received then is stored and every later session is mutual TLS
@@ -60,7 +62,8 @@ json_t *join_status_json(struct join *j);
 json_t *join_cluster_map(struct join *j);
 
 /* One synchronous join attempt (used by join's thread and by tests):
- * on success the credentials are stored in state_dir. */
+ * on success the credentials are stored in state_dir.  -EKEYREVOKED when
+ * the operator removed this machine (err: "node NAME was removed ..."). */
 int join_once(const struct join_opts *opts, char *err, size_t errlen);
 
 #endif

@@ -7,6 +7,12 @@
  * few seconds).  A session certificate must be the newest one issued to
  * that machine (serial check), so a re-join retires older certificates.
  *
+ * Decommissioning: `qservctl nodes remove NAME` marks the record removed
+ * (persisted); from then on a join, a session or a heartbeat of that machine
+ * is refused with code node_removed, naming the node, until an operator
+ * re-admits it (`qservctl nodes readmit NAME`).  The record stays, so the
+ * name and ordinal are never handed to another machine.
+ *
  * Failure handling: every refusal sends an ERROR message with a code and a
  * sentence, reports it through the event callback, and changes no state; a
  * join whose signing or persisting fails is rolled back.  After an error the
@@ -314,6 +320,14 @@ static void handle_session(struct conn *c, struct tls_conn *t, const struct tls_
 
 /* ---- join ------------------------------------------------------------------ */
 
+/* The refusal a removed machine gets, on every path (join, session,
+ * heartbeat): its log must say plainly what happened and what undoes it. */
+static void removed_message(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "node %s was removed from the cluster (qservctl nodes remove); "
+		 "the operator can re-admit it with: qservctl nodes readmit %s", name, name);
+}
+
 /* Undo a new node added by reg_state_assign (it is the last one). */
 static void unassign_new(struct reg_state *st, struct reg_node *n)
 {
@@ -363,6 +377,14 @@ static void handle_join(struct conn *c, struct tls_conn *t, json_t *req)
 		goto out;
 	}
 	rc = reg_state_assign(&r->st, uuid, role, &n, &is_new);
+	if (rc == -EKEYREVOKED) {
+		r->joins_refused++;
+		removed_message(n->name, err, sizeof(err));
+		pthread_mutex_unlock(&r->lock);
+		ev(r, REG_EV_WARN, "join from %s (machine %s) refused: %s", c->peer, uuid, err);
+		refuse(c, t, "node_removed", err);
+		goto out;
+	}
 	if (rc < 0) {
 		r->joins_refused++;
 		pthread_mutex_unlock(&r->lock);
@@ -459,6 +481,14 @@ static void handle_session(struct conn *c, struct tls_conn *t, const struct tls_
 	json_decref(msg);
 	pthread_mutex_lock(&r->lock);
 	struct reg_node *n = session_node_locked(r, id);
+	if (n && reg_node_removed(n)) {
+		removed_message(n->name, err, sizeof(err));
+		r->joins_refused++;
+		pthread_mutex_unlock(&r->lock);
+		ev(r, REG_EV_WARN, "session from %s refused: %s", c->peer, err);
+		refuse(c, t, "node_removed", err);
+		return;
+	}
 	if (!n) {
 		pthread_mutex_unlock(&r->lock);
 		ev(r, REG_EV_WARN, "session from %s refused: certificate of %s (machine %s, serial %s) is not current",
@@ -506,6 +536,14 @@ static void handle_session(struct conn *c, struct tls_conn *t, const struct tls_
 		json_t *health = json_object_get(msg, "health");
 		pthread_mutex_lock(&r->lock);
 		n = session_node_locked(r, id);    /* a re-join may have retired this cert */
+		if (n && reg_node_removed(n)) {
+			removed_message(n->name, err, sizeof(err));
+			pthread_mutex_unlock(&r->lock);
+			json_decref(msg);
+			ev(r, REG_EV_INFO, "session of %s from %s closed: the node was removed", id->name, c->peer);
+			refuse(c, t, "node_removed", err);
+			return;
+		}
 		if (!n) {
 			pthread_mutex_unlock(&r->lock);
 			json_decref(msg);
@@ -573,6 +611,8 @@ static json_t *nodes_json_locked(struct registry *r)
 				    json_integer((json_int_t)(now - n->last_seen_ms)) : json_null());
 		if (n->health)
 			json_object_set(o, "health", n->health);
+		if (reg_node_removed(n))
+			json_object_set_new(o, "removed_at", json_integer((json_int_t)n->removed_at));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -581,12 +621,13 @@ static json_t *nodes_json_locked(struct registry *r)
 static void handle_admin(struct conn *c)
 {
 	struct registry *r = c->r;
-	char cmd[32], err[256], token[128];
+	char cmd[32], err[256], token[128], name[TLS_ID_MAX] = "";
 	int type, fd = c->fd;
 	json_t *req = NULL, *resp = NULL;
 	if (reg_msg_recv(frame_fd_read, &fd, REG_MSG_MAX_REQ, 5000, &type, &req, err, sizeof(err)) < 0 ||
-	    type != REG_MSG_ADMIN || reg_msg_str(req, "cmd", cmd, sizeof(cmd), 1, err, sizeof(err)) < 0) {
-		reg_msg_send_error(frame_fd_write, &fd, "bad_request", "expected ADMIN {cmd}");
+	    type != REG_MSG_ADMIN || reg_msg_str(req, "cmd", cmd, sizeof(cmd), 1, err, sizeof(err)) < 0 ||
+	    reg_msg_str(req, "name", name, sizeof(name), 0, err, sizeof(err)) < 0) {
+		reg_msg_send_error(frame_fd_write, &fd, "bad_request", "expected ADMIN {cmd[, name]}");
 		json_decref(req);
 		return;
 	}
@@ -607,6 +648,17 @@ static void handle_admin(struct conn *c)
 		}
 		ev(r, REG_EV_INFO, "join token rotated (new id %.6s); joined nodes are unaffected", token);
 		resp = json_pack("{s:s}", "token", token);
+	} else if (!strcmp(cmd, "node-remove") || !strcmp(cmd, "node-readmit")) {
+		bool rm = !strcmp(cmd, "node-remove");
+		int rc = rm ? registry_node_remove(r, name, err, sizeof(err)) :
+			      registry_node_readmit(r, name, err, sizeof(err));
+		if (rc < 0 && rc != -EALREADY) {
+			reg_msg_send_error(frame_fd_write, &fd, rc == -ENOENT ? "unknown_node" :
+					   rc == -EPERM ? "refused" : "internal", err);
+			return;
+		}
+		resp = json_pack("{s:s, s:s, s:b}", "name", name, "state", rm ? "removed" : "readmitted",
+				 "changed", rc == 0);
 	} else {
 		reg_msg_send_error(frame_fd_write, &fd, "bad_request", "unknown command");
 		return;
@@ -749,7 +801,7 @@ static void *monitor_main(void *arg)
 		uint64_t now = mono_ms();    /* read under the lock: never before a last_seen */
 		for (size_t i = 0; i < r->st.n; i++) {
 			struct reg_node *n = r->st.nodes[i];
-			if (n->state != REG_NODE_DOWN && n->last_seen_ms && now > n->last_seen_ms &&
+			if (n->state != REG_NODE_DOWN && !reg_node_removed(n) && n->last_seen_ms && now > n->last_seen_ms &&
 			    now - n->last_seen_ms > (uint64_t)r->down_after_ms) {
 				n->state = REG_NODE_DOWN;
 				map_changed_locked(r, n);
@@ -1048,6 +1100,59 @@ int registry_token_rotate(struct registry *r, char ret_token[128], char *err, si
 	return rc;
 }
 
+int registry_node_remove(struct registry *r, const char *name, char *err, size_t errlen)
+{
+	struct reg_node *n = NULL;
+	char why[256];
+	pthread_mutex_lock(&r->lock);
+	int rc = reg_state_remove(&r->st, name, &n);
+	if (rc == 0) {
+		enum reg_node_state was = n->state;
+		if ((rc = reg_state_save(r->state_path, &r->st, why, sizeof(why))) < 0) {
+			n->removed_at = 0;         /* unchanged on failure */
+			n->state = was;
+			snprintf(err, errlen, "cannot persist the registry: %s", why);
+		} else {
+			map_changed_locked(r, n);
+		}
+	} else if (rc == -ENOENT) {
+		snprintf(err, errlen, "no node named '%s' in the registry", name);
+	} else if (rc == -EPERM) {
+		snprintf(err, errlen, "%s is the czar: the cluster cannot remove its own registry", name);
+	} else if (rc == -EALREADY) {
+		snprintf(err, errlen, "%s was already removed", name);
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (rc == 0)
+		ev(r, REG_EV_INFO, "%s removed from the cluster by the operator: its certificate, heartbeats "
+		   "and re-joins are refused from now on; the name is never reused", name);
+	return rc;
+}
+
+int registry_node_readmit(struct registry *r, const char *name, char *err, size_t errlen)
+{
+	struct reg_node *n = NULL;
+	char why[256];
+	pthread_mutex_lock(&r->lock);
+	int rc = reg_state_readmit(&r->st, name, &n);
+	if (rc == 0) {
+		if ((rc = reg_state_save(r->state_path, &r->st, why, sizeof(why))) < 0) {
+			reg_state_remove(&r->st, name, &n);    /* unchanged on failure */
+			snprintf(err, errlen, "cannot persist the registry: %s", why);
+		} else {
+			map_changed_locked(r, n);
+		}
+	} else if (rc == -ENOENT) {
+		snprintf(err, errlen, "no node named '%s' in the registry", name);
+	} else if (rc == -EALREADY) {
+		snprintf(err, errlen, "%s is not removed", name);
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (rc == 0)
+		ev(r, REG_EV_INFO, "%s re-admitted by the operator: the same machine may rejoin under that name", name);
+	return rc;
+}
+
 json_t *registry_status_json(struct registry *r)
 {
 	pthread_mutex_lock(&r->lock);
@@ -1064,17 +1169,19 @@ json_t *registry_status_json(struct registry *r)
 
 void registry_metrics(struct registry *r, FILE *out)
 {
-	size_t ready = 0, down = 0, joined = 0;
+	size_t ready = 0, down = 0, joined = 0, removed = 0;
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->st.n; i++) {
 		enum reg_node_state s = r->st.nodes[i]->state;
 		ready += s == REG_NODE_READY;
 		down += s == REG_NODE_DOWN;
 		joined += s == REG_NODE_JOINED;
+		removed += s == REG_NODE_REMOVED;
 	}
 	fprintf(out, "# TYPE qserv_registry_nodes gauge\n"
 		"qserv_registry_nodes{state=\"ready\"} %zu\nqserv_registry_nodes{state=\"down\"} %zu\n"
-		"qserv_registry_nodes{state=\"joined\"} %zu\n", ready, down, joined);
+		"qserv_registry_nodes{state=\"joined\"} %zu\nqserv_registry_nodes{state=\"removed\"} %zu\n",
+		ready, down, joined, removed);
 	fprintf(out, "# TYPE qserv_registry_joins_total counter\nqserv_registry_joins_total %llu\n"
 		"# TYPE qserv_registry_joins_refused_total counter\nqserv_registry_joins_refused_total %llu\n"
 		"# TYPE qserv_registry_heartbeats_total counter\nqserv_registry_heartbeats_total %llu\n"

@@ -52,6 +52,16 @@ void registry_secrets(struct registry *r, char ret_token[128], char ret_pin[TLS_
 /* New token for new joins; joined nodes keep their certificates. */
 int registry_token_rotate(struct registry *r, char ret_token[128], char *err, size_t errlen);
 
+/* Decommission the node called name: persisted; its joins, sessions and
+ * heartbeats are refused (code node_removed) until it is re-admitted, and
+ * the map shows it "removed".  -ENOENT unknown, -EPERM the czar, -EALREADY
+ * already removed (err says which), other <0 when the state cannot be saved
+ * (nothing changed then). */
+int registry_node_remove(struct registry *r, const char *name, char *err, size_t errlen);
+/* The same machine may come back under its name.  -ENOENT, -EALREADY (not
+ * removed), or a save failure. */
+int registry_node_readmit(struct registry *r, const char *name, char *err, size_t errlen);
+
 /* {"cluster","ca_pin","token_id","map_version","nodes":[...]} (new reference). */
 json_t *registry_status_json(struct registry *r);
 /* Prometheus lines (qserv_registry_*). */

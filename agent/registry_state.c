@@ -2,7 +2,9 @@
  * (see registry_state.h).  The file is JSON:
  *   {"format":1, "cluster":"...", "token":"...", "next_serial":N,
  *    "next_ordinal":{"worker":N,"czar":N},
- *    "nodes":[{"uuid","name","role","ordinal","serial","addr","joined_at"}]}
+ *    "nodes":[{"uuid","name","role","ordinal","serial","addr","joined_at"[,"removed_at"]}]}
+ * ("removed_at" only on decommissioned nodes: files written before it
+ * existed load unchanged)
  * Loading re-checks every invariant, so a hand-edited file that would give
  * two machines one name is refused with the reason rather than served. */
 #include "registry_state.h"
@@ -94,6 +96,8 @@ int reg_state_assign(struct reg_state *st, const char *uuid, const char *role,
 	if (n) {
 		*ret_node = n;
 		*ret_new = false;
+		if (reg_node_removed(n))
+			return -EKEYREVOKED;
 		return strcmp(n->role, role) ? -EEXIST : 0;
 	}
 	n = calloc(1, sizeof(*n));
@@ -123,6 +127,37 @@ int reg_state_assign(struct reg_state *st, const char *uuid, const char *role,
 	return 0;
 }
 
+int reg_state_remove(struct reg_state *st, const char *name, struct reg_node **ret_node)
+{
+	struct reg_node *n = reg_state_find_name(st, name);
+	if (!n)
+		return -ENOENT;
+	*ret_node = n;
+	if (!strcmp(n->role, "czar"))
+		return -EPERM;
+	if (reg_node_removed(n))
+		return -EALREADY;
+	n->removed_at = (int64_t)time(NULL);
+	if (n->removed_at <= 0)
+		n->removed_at = 1;
+	n->state = REG_NODE_REMOVED;
+	return 0;
+}
+
+int reg_state_readmit(struct reg_state *st, const char *name, struct reg_node **ret_node)
+{
+	struct reg_node *n = reg_state_find_name(st, name);
+	if (!n)
+		return -ENOENT;
+	*ret_node = n;
+	if (!reg_node_removed(n))
+		return -EALREADY;
+	n->removed_at = 0;
+	n->state = REG_NODE_DOWN;
+	n->last_seen_ms = 0;
+	return 0;
+}
+
 uint64_t reg_state_next_serial(struct reg_state *st)
 {
 	return st->next_serial++;
@@ -134,6 +169,7 @@ const char *reg_node_state_name(enum reg_node_state s)
 	case REG_NODE_JOINED: return "joined";
 	case REG_NODE_READY: return "ready";
 	case REG_NODE_DOWN: return "down";
+	case REG_NODE_REMOVED: return "removed";
 	}
 	return "?";
 }
@@ -152,9 +188,12 @@ json_t *reg_state_to_json(const struct reg_state *st)
 	json_t *nodes = json_array();
 	for (size_t i = 0; i < st->n; i++) {
 		const struct reg_node *n = st->nodes[i];
-		json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:I}",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:I}",
 			"uuid", n->uuid, "name", n->name, "role", n->role, "ordinal", n->ordinal,
-			"serial", (json_int_t)n->serial, "addr", n->addr, "joined_at", (json_int_t)n->joined_at));
+			"serial", (json_int_t)n->serial, "addr", n->addr, "joined_at", (json_int_t)n->joined_at);
+		if (reg_node_removed(n))
+			json_object_set_new(o, "removed_at", json_integer((json_int_t)n->removed_at));
+		json_array_append_new(nodes, o);
 	}
 	return json_pack("{s:i, s:s, s:s, s:I, s:{s:i, s:i}, s:o}",
 		"format", REG_STATE_FORMAT, "cluster", st->cluster, "token", st->token,
@@ -174,11 +213,11 @@ static int node_from_json(json_t *j, size_t idx, struct reg_node **ret, char *er
 {
 	const char *uuid, *name, *role, *addr = "";
 	int ordinal;
-	json_int_t serial, joined = 0;
+	json_int_t serial, joined = 0, removed = 0;
 	json_error_t je;
-	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s:s, s:i, s:I, s?s, s?I}",
+	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s:s, s:i, s:I, s?s, s?I, s?I}",
 			   "uuid", &uuid, "name", &name, "role", &role, "ordinal", &ordinal,
-			   "serial", &serial, "addr", &addr, "joined_at", &joined) < 0) {
+			   "serial", &serial, "addr", &addr, "joined_at", &joined, "removed_at", &removed) < 0) {
 		snprintf(err, errlen, "nodes[%zu]: %s", idx, je.text);
 		return -EBADMSG;
 	}
@@ -187,17 +226,19 @@ static int node_from_json(json_t *j, size_t idx, struct reg_node **ret, char *er
 		return -ENOMEM;
 	char want[TLS_ID_MAX];
 	snprintf(want, sizeof(want), "%s-%d", role, ordinal);
-	if (!uuid_ok(uuid) || !role_ok(role) || ordinal < 0 || serial < 0 || strcmp(want, name) ||
+	if (!uuid_ok(uuid) || !role_ok(role) || ordinal < 0 || serial < 0 || removed < 0 || strcmp(want, name) ||
+	    (removed && !strcmp(role, "czar")) ||
 	    copy_str(n->uuid, sizeof(n->uuid), uuid) || copy_str(n->name, sizeof(n->name), name) ||
 	    copy_str(n->role, sizeof(n->role), role) || copy_str(n->addr, sizeof(n->addr), addr)) {
-		snprintf(err, errlen, "nodes[%zu]: invalid uuid, role, ordinal or name", idx);
+		snprintf(err, errlen, "nodes[%zu]: invalid uuid, role, ordinal, name or removed_at", idx);
 		free(n);
 		return -EBADMSG;
 	}
 	n->ordinal = ordinal;
 	n->serial = (uint64_t)serial;
 	n->joined_at = joined;
-	n->state = REG_NODE_DOWN;
+	n->removed_at = removed;
+	n->state = removed ? REG_NODE_REMOVED : REG_NODE_DOWN;
 	*ret = n;
 	return 0;
 }

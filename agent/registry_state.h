@@ -9,7 +9,9 @@
  * Invariants: a UUID appears at most once; (role, ordinal) pairs and names
  * are unique; ordinals are never reused (counters only grow), so the same
  * machine always gets its own ordinal back and a new machine never inherits
- * another's name.  Node records are heap objects whose addresses stay valid
+ * another's name.  Records are never deleted: a decommissioned node keeps
+ * its record marked removed (persisted), which is what keeps its name
+ * reserved and lets the registry refuse that machine by name.  Node records are heap objects whose addresses stay valid
  * while the state lives (the array holds pointers).
  *
  * Persistence: write to a temporary file, fsync, rename over the old one,
@@ -27,7 +29,9 @@
 
 #define REG_STATE_FORMAT 1
 
-enum reg_node_state { REG_NODE_JOINED, REG_NODE_READY, REG_NODE_DOWN };
+/* REMOVED is the only persisted state (the record's `removed` mark); the
+ * others are runtime facts. */
+enum reg_node_state { REG_NODE_JOINED, REG_NODE_READY, REG_NODE_DOWN, REG_NODE_REMOVED };
 
 struct reg_node {
 	/* persisted */
@@ -38,6 +42,7 @@ struct reg_node {
 	uint64_t serial;            /* serial of the newest certificate issued */
 	char addr[64];              /* last address seen (peer address) */
 	int64_t joined_at;          /* unix seconds of the first join */
+	int64_t removed_at;         /* unix seconds of `nodes remove`, 0 = a member */
 	/* runtime */
 	enum reg_node_state state;
 	uint64_t last_seen_ms;      /* monotonic, 0 = never in this run */
@@ -73,9 +78,24 @@ struct reg_node *reg_state_find_name(const struct reg_state *st, const char *nam
 /* Identity for uuid asking for role ("worker" or "czar"): the existing
  * record (role must match: -EEXIST otherwise, *ret_node set to it), or a new
  * record with the next ordinal of that role and name "<role>-<ordinal>".
- * *ret_new tells which.  -EINVAL for a bad uuid or role. */
+ * *ret_new tells which.  -EINVAL for a bad uuid or role; -EKEYREVOKED
+ * (*ret_node set) when the machine's record was removed. */
 int reg_state_assign(struct reg_state *st, const char *uuid, const char *role,
 		     struct reg_node **ret_node, bool *ret_new);
+
+/* Decommission: mark the node called name removed (removed_at = now,
+ * state REMOVED).  -ENOENT unknown name, -EPERM for a czar (the cluster
+ * cannot remove its own registry), -EALREADY when already removed (the
+ * record is returned in every case but -ENOENT).  Persist afterwards. */
+int reg_state_remove(struct reg_state *st, const char *name, struct reg_node **ret_node);
+/* Undo reg_state_remove: the same machine may come back under the same
+ * name (state DOWN until it speaks).  -ENOENT, or -EALREADY when it is not
+ * removed.  Persist afterwards. */
+int reg_state_readmit(struct reg_state *st, const char *name, struct reg_node **ret_node);
+static inline bool reg_node_removed(const struct reg_node *n)
+{
+	return n->removed_at != 0;
+}
 
 /* Next certificate serial (persist the state after using it). */
 uint64_t reg_state_next_serial(struct reg_state *st);

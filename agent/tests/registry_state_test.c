@@ -194,6 +194,93 @@ TEST_F(dir, kill_mid_write_leaves_old_or_new)
 	reg_state_free(&b);
 }
 
+TEST_F(dir, removed_node_keeps_its_name_reserved_and_persists)
+{
+	struct reg_state st, back;
+	struct reg_node *n = NULL;
+	char err[256];
+	bool nw;
+	reg_state_init(&st, "c1");
+	strcpy(st.token, "abcdef.0123456789abcdef");
+	ASSERT_NE(NULL, assign(&st, "uuid-czar", "czar", &nw));
+	ASSERT_NE(NULL, assign(&st, "uuid-a", "worker", &nw));
+	ASSERT_NE(NULL, assign(&st, "uuid-b", "worker", &nw));
+	/* refusals: unknown name, the czar; nothing changes */
+	EXPECT_EQ(-ENOENT, reg_state_remove(&st, "worker-9", &n));
+	EXPECT_EQ(-EPERM, reg_state_remove(&st, "czar-0", &n));
+	EXPECT_FALSE(reg_node_removed(reg_state_find_name(&st, "czar-0")));
+	/* remove worker-1 (machine b) */
+	ASSERT_EQ(0, reg_state_remove(&st, "worker-1", &n));
+	EXPECT_STREQ("uuid-b", n->uuid);
+	EXPECT_TRUE(reg_node_removed(n));
+	EXPECT_STREQ("removed", reg_node_state_name(n->state));
+	EXPECT_EQ(-EALREADY, reg_state_remove(&st, "worker-1", &n));
+	/* the same machine cannot come back by joining again */
+	n = NULL;
+	EXPECT_EQ(-EKEYREVOKED, reg_state_assign(&st, "uuid-b", "worker", &n, &nw));
+	ASSERT_NE(NULL, n);
+	EXPECT_STREQ("worker-1", n->name);
+	EXPECT_FALSE(nw);
+	/* a new machine never gets the removed name or ordinal */
+	struct reg_node *c = assign(&st, "uuid-c", "worker", &nw);
+	ASSERT_NE(NULL, c);
+	EXPECT_STREQ("worker-2", c->name);
+	EXPECT_EQ(4, st.n);
+	/* persisted: the mark and the reservation survive a restart */
+	ASSERT_EQ(0, reg_state_save(self->file, &st, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, reg_state_load(self->file, &back, err, sizeof(err))) TH_LOG("%s", err);
+	n = reg_state_find_name(&back, "worker-1");
+	ASSERT_NE(NULL, n);
+	EXPECT_TRUE(reg_node_removed(n));
+	EXPECT_EQ(REG_NODE_REMOVED, n->state);
+	EXPECT_EQ(reg_state_find_name(&st, "worker-1")->removed_at, n->removed_at);
+	EXPECT_FALSE(reg_node_removed(reg_state_find_name(&back, "worker-0")));
+	EXPECT_EQ(REG_NODE_DOWN, reg_state_find_name(&back, "worker-0")->state);
+	EXPECT_EQ(-EKEYREVOKED, reg_state_assign(&back, "uuid-b", "worker", &n, &nw));
+	EXPECT_STREQ("worker-3", assign(&back, "uuid-d", "worker", &nw)->name);
+	/* re-admission: the same machine, the same name; no new record */
+	EXPECT_EQ(-EALREADY, reg_state_readmit(&back, "worker-0", &n));
+	EXPECT_EQ(-ENOENT, reg_state_readmit(&back, "worker-7", &n));
+	ASSERT_EQ(0, reg_state_readmit(&back, "worker-1", &n));
+	EXPECT_FALSE(reg_node_removed(n));
+	EXPECT_STREQ("down", reg_node_state_name(n->state));
+	size_t count = back.n;
+	ASSERT_EQ(0, reg_state_assign(&back, "uuid-b", "worker", &n, &nw));
+	EXPECT_STREQ("worker-1", n->name);
+	EXPECT_FALSE(nw);
+	EXPECT_EQ(count, back.n);
+	reg_state_free(&back);
+	reg_state_free(&st);
+}
+
+TEST_F(dir, removed_mark_validated_on_load)
+{
+	struct reg_state st;
+	char err[256];
+	const char *base = "{\"format\":1,\"cluster\":\"c\",\"token\":\"t\",\"next_serial\":5,"
+			   "\"next_ordinal\":{\"worker\":1,\"czar\":1},\"nodes\":[%s]}";
+	const char *cases[] = {
+		/* a removed czar would leave the cluster without its registry */
+		"{\"uuid\":\"u1\",\"name\":\"czar-0\",\"role\":\"czar\",\"ordinal\":0,\"serial\":2,\"removed_at\":5}",
+		"{\"uuid\":\"u1\",\"name\":\"worker-0\",\"role\":\"worker\",\"ordinal\":0,\"serial\":2,\"removed_at\":-1}",
+		"{\"uuid\":\"u1\",\"name\":\"worker-0\",\"role\":\"worker\",\"ordinal\":0,\"serial\":2,\"removed_at\":\"yes\"}",
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f = fopen(self->file, "w");
+		ASSERT_NE(NULL, f);
+		fprintf(f, base, cases[i]);
+		fclose(f);
+		EXPECT_EQ(-EBADMSG, reg_state_load(self->file, &st, err, sizeof(err))) TH_LOG("case %zu", i);
+	}
+	/* a file without the key (older registries) loads: nobody is removed */
+	FILE *f = fopen(self->file, "w");
+	fprintf(f, base, "{\"uuid\":\"u1\",\"name\":\"worker-0\",\"role\":\"worker\",\"ordinal\":0,\"serial\":2}");
+	fclose(f);
+	ASSERT_EQ(0, reg_state_load(self->file, &st, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_FALSE(reg_node_removed(st.nodes[0]));
+	reg_state_free(&st);
+}
+
 TEST(token_format)
 {
 	char t1[24], t2[24];

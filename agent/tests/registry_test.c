@@ -2,7 +2,8 @@
  * real TLS on loopback: first start, join and stable ordinals, refusals
  * (wrong token, wrong pin, malformed and oversized messages) that change
  * nothing and leave the registry serving, heartbeat sessions with down/ready
- * transitions, token rotation, and a registry restart keeping identities. */
+ * transitions, token rotation, a registry restart keeping identities, and
+ * decommissioning (a removed node refused on every path until re-admitted). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -383,6 +384,83 @@ TEST_F(reg, restart_keeps_ca_and_identities)
 	EXPECT_STREQ("worker-1", json_string_value(json_object_get(st, "name")));
 	json_decref(st);
 	join_stop(ja);
+}
+
+static bool map_says(struct join *j, const char *name, const char *state)
+{
+	json_t *m = join_cluster_map(j), *n;
+	size_t k;
+	bool yes = false;
+	json_array_foreach(json_object_get(m, "nodes"), k, n)
+		if (!strcmp(json_string_value(json_object_get(n, "name")), name) &&
+		    !strcmp(json_string_value(json_object_get(n, "state")), state))
+			yes = true;
+	json_decref(m);
+	return yes;
+}
+
+static bool last_error_has(struct join *j, const char *what)
+{
+	json_t *s = join_status_json(j);
+	const char *e = json_string_value(json_object_get(s, "last_error"));
+	bool yes = e && strstr(e, what);
+	json_decref(s);
+	return yes;
+}
+
+TEST_F(reg, removed_node_refused_everywhere_until_readmitted)
+{
+	char d1[256], d2[256], d3[256], d4[256], err[256], name[64];
+	struct join *ja, *jb;
+	struct join_opts a = jopts(self, "a", "uuid-aaaa", d1), b = jopts(self, "b", "uuid-bbbb", d2);
+	ASSERT_EQ(0, join_once(&a, err, sizeof(err)));
+	ASSERT_EQ(0, join_once(&b, err, sizeof(err)));
+	ASSERT_EQ(0, join_start(&a, &ja, err, sizeof(err)));
+	ASSERT_EQ(0, join_start(&b, &jb, err, sizeof(err)));
+	ASSERT_TRUE(wait_state(self->r, "worker-1", "ready", 10000));
+	ASSERT_TRUE(wait_join(ja, "ready", 10000));
+	/* the czar cannot be removed, unknown names are refused */
+	EXPECT_EQ(-ENOENT, registry_node_remove(self->r, "worker-7", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "worker-7"));
+	/* remove worker-1 while its session is up: the next heartbeat is refused */
+	ASSERT_EQ(0, registry_node_remove(self->r, "worker-1", err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(-EALREADY, registry_node_remove(self->r, "worker-1", err, sizeof(err)));
+	EXPECT_STREQ("removed", node_state(self->r, "worker-1"));
+	EXPECT_TRUE(wait_join(jb, "removed", 5000));
+	EXPECT_TRUE(last_error_has(jb, "node worker-1 was removed from the cluster")) TH_LOG("removal not in b's status");
+	/* stays removed: not marked down by the monitor, and the others' maps show it */
+	usleep(900000);
+	EXPECT_STREQ("removed", node_state(self->r, "worker-1"));
+	bool pushed = false;
+	for (int i = 0; i < 100 && !(pushed = map_says(ja, "worker-1", "removed")); i++)
+		usleep(20000);
+	EXPECT_TRUE(pushed);
+	join_stop(jb);
+	/* the same machine with the token, from a wiped node directory: refused */
+	struct join_opts b2 = jopts(self, "b2", "uuid-bbbb", d3);
+	EXPECT_EQ(-EKEYREVOKED, join_once(&b2, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "node worker-1 was removed from the cluster")) TH_LOG("%s", err);
+	/* a new machine never gets the name */
+	struct join_opts c = jopts(self, "c", "uuid-cccc", d4);
+	ASSERT_EQ(0, join_once(&c, err, sizeof(err)));
+	identity_of(d4, name);
+	EXPECT_STREQ("worker-2", name);
+	/* the removal survives a registry restart */
+	join_stop(ja);
+	registry_stop(self->r);
+	reg_up(_metadata, self);
+	EXPECT_STREQ("removed", node_state(self->r, "worker-1"));
+	ASSERT_EQ(0, join_start(&b, &jb, err, sizeof(err)));      /* stored certificate: refused */
+	EXPECT_TRUE(wait_join(jb, "removed", 5000));
+	/* re-admitted: the same machine comes back by itself, same name */
+	ASSERT_EQ(0, registry_node_readmit(self->r, "worker-1", err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(-EALREADY, registry_node_readmit(self->r, "worker-1", err, sizeof(err)));
+	EXPECT_TRUE(wait_join(jb, "ready", 15000));
+	EXPECT_TRUE(wait_state(self->r, "worker-1", "ready", 5000));
+	json_t *st = join_status_json(jb);
+	EXPECT_STREQ("worker-1", json_string_value(json_object_get(st, "name")));
+	json_decref(st);
+	join_stop(jb);
 }
 
 TEST_HARNESS_MAIN
