@@ -21,6 +21,8 @@
  *                                  a MariaDB index on a table's every chunk table
  *   GET    /ingest/rows/<db>/<table>   row counts summed over the workers
  *   POST   /meta/worker {id, host, ingest_port, query_port}   GET /meta/workers
+ *   DELETE /meta/worker/<id>[?force=1]   decommission: 409 while it holds the
+ *                                  only replica of a chunk (unless force)
  *   GET    /status
  * Replies carry "success" and "error".  With --auth-key-file, every request
  * but a GET must carry the key (X-Qserv-Auth-Key, auth_key argument or JSON
@@ -243,6 +245,7 @@ static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errle
 		return qsql_exec(m, err, errlen, "DELETE FROM qservMeta.tables WHERE db='%s' AND name='%s'", db, t);
 	if (qsql_exec(m, err, errlen, "DELETE FROM qservMeta.tables WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.chunks WHERE db='%s'", db) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.lost_chunks WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.trans WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.dbs WHERE name='%s'", db))
 		return -EIO;
@@ -475,6 +478,9 @@ static void route(struct ctl *c, MYSQL *m, struct qhttp_req *r, json_t *b)
 		w.ingest_port = (int)qjson_int(b, "ingest_port", 25004);
 		w.query_port = (int)qjson_int(b, "query_port", 0);
 		rc = cmeta_add_worker(m, &w, err, sizeof err);
+	} else if (del && !strncmp(u, "/meta/worker/", 13)) {
+		const char *f = qhttp_arg(r, "force");
+		rc = cmeta_remove_worker(c, m, u + 13, f && atoi(f) != 0, &out, err, sizeof err);
 	} else if (get && (!strcmp(u, "/meta/workers") || !strcmp(u, "/status"))) {
 		rc = locations(m, &out, err, sizeof err);
 	}

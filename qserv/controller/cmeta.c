@@ -28,6 +28,8 @@ static const char *const schema_sql[] = {
 	" db VARCHAR(64) NOT NULL, state VARCHAR(16) NOT NULL, begin_time BIGINT NOT NULL,"
 	" end_time BIGINT NOT NULL DEFAULT 0, context TEXT, KEY (db)) ENGINE=InnoDB",
 	"ALTER TABLE qservMeta.trans ADD COLUMN IF NOT EXISTS context TEXT",
+	"CREATE TABLE IF NOT EXISTS qservMeta.lost_chunks (db VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
+	" worker_id VARCHAR(64) NOT NULL, lost_at BIGINT NOT NULL, PRIMARY KEY (db, chunk)) ENGINE=InnoDB",
 };
 
 int cmeta_init(MYSQL *m, char *err, size_t errlen)
@@ -193,4 +195,87 @@ int cmeta_set_trans(MYSQL *m, long long id, const char *state, char *err, size_t
 	return qsql_exec(m, err, errlen,
 			 "UPDATE qservMeta.trans SET state='%s'%s WHERE id=%lld", state,
 			 final ? ", end_time=UNIX_TIMESTAMP(NOW(3))*1000" : "", id);
+}
+
+/* Chunks of worker id that no other enabled worker holds, per database:
+ * "WHERE" clause shared by the count and the move to lost_chunks. */
+#define SOLE_CHUNKS \
+	" FROM qservMeta.chunks c WHERE c.worker_id='%s' AND NOT EXISTS (SELECT 1 FROM qservMeta.chunks o" \
+	" JOIN qservMeta.workers w ON w.id=o.worker_id AND w.enabled=1 WHERE o.db=c.db AND o.chunk=c.chunk" \
+	" AND o.worker_id<>c.worker_id)"
+
+/* Per database {db: n} of the chunks only id holds, the total in *ret_n and
+ * a sentence for the operator in text ("12 chunk(s): 10 of test101
+ * (published), 2 of t2 (not published)"). */
+static json_t *sole_chunks(MYSQL *m, const char *id, long long *ret_n, char *text, size_t tlen,
+			   char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT c.db, COUNT(*), COALESCE(MAX(d.published), 0)"
+				    SOLE_CHUNKS " GROUP BY c.db ORDER BY c.db", id);
+	json_t *per;
+	MYSQL_ROW row;
+	size_t used = 0;
+	if (!res)
+		return NULL;
+	per = json_object();
+	*ret_n = 0;
+	text[0] = '\0';
+	while ((row = mysql_fetch_row(res))) {
+		long long n = atoll(row[1]);
+		*ret_n += n;
+		json_object_set_new(per, row[0], json_integer(n));
+		if (used < tlen)
+			used += (size_t)snprintf(text + used, tlen - used, "%s%lld of %s (%s)", used ? ", " : "", n,
+						 row[0], atoi(row[2]) ? "published" : "not published");
+	}
+	mysql_free_result(res);
+	return per;
+}
+
+int cmeta_remove_worker(struct ctl *c, MYSQL *m, const char *id, bool force, json_t **ret,
+			char *err, size_t errlen)
+{
+	struct cworker w;
+	char detail[512];
+	long long nsole = 0, nall = 0;
+	json_t *per = NULL;
+	int r;
+	if (!worker_id_ok(id)) {
+		snprintf(err, errlen, "bad worker id '%s'", id);
+		return -EINVAL;
+	}
+	/* under place_mu: no chunk is placed on the worker while it goes */
+	pthread_mutex_lock(&c->place_mu);
+	if ((r = cmeta_worker(m, id, &w, err, errlen)))
+		goto out;
+	r = -EIO;
+	if (qsql_int(m, &nall, err, errlen, "SELECT COUNT(*) FROM qservMeta.chunks WHERE worker_id='%s'", id) ||
+	    !(per = sole_chunks(m, id, &nsole, detail, sizeof detail, err, errlen)))
+		goto out;
+	if (nsole && !force) {
+		snprintf(err, errlen, "worker %s holds the only replica of %lld chunk(s): %s; removing it would "
+			 "lose them, so nothing was changed. Move the data first, or remove it with force "
+			 "(qservctl nodes remove --force, or ?force=1): those chunk placements are dropped and "
+			 "queries that need them fail naming the missing chunks", id, nsole, detail);
+		r = -EBUSY;
+		goto out;
+	}
+	if (qsql_exec(m, err, errlen, "START TRANSACTION"))
+		goto out;
+	if (qsql_exec(m, err, errlen, "REPLACE INTO qservMeta.lost_chunks (db, chunk, worker_id, lost_at)"
+		      " SELECT c.db, c.chunk, c.worker_id, UNIX_TIMESTAMP(NOW(3))*1000" SOLE_CHUNKS, id) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.chunks WHERE worker_id='%s'", id) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.workers WHERE id='%s'", id) ||
+	    qsql_exec(m, err, errlen, "COMMIT")) {
+		char e2[128];
+		qsql_exec(m, e2, sizeof e2, "ROLLBACK");
+		goto out;
+	}
+	*ret = json_pack("{s:s, s:I, s:I, s:O}", "worker", id, "chunks_dropped", (json_int_t)nall,
+			 "chunks_lost", (json_int_t)nsole, "lost_chunks", per);
+	r = 0;
+out:
+	pthread_mutex_unlock(&c->place_mu);
+	json_decref(per);
+	return r;
 }

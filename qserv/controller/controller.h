@@ -52,6 +52,14 @@ struct cdb {
 /* cmeta.c */
 int cmeta_init(MYSQL *m, char *err, size_t errlen);
 int cmeta_add_worker(MYSQL *m, const struct cworker *w, char *err, size_t errlen);
+/* Decommission worker id (DELETE /meta/worker/<id>): -ENOENT unknown;
+ * -EBUSY (nothing changed, err counts the chunks per database) while it is
+ * the only enabled holder of any chunk, unless force; with force those
+ * chunks move to qservMeta.lost_chunks (the czar then refuses queries that
+ * need them).  Its placements and its row go in one MariaDB transaction.
+ * *ret: {worker, chunks_dropped, chunks_lost, lost_chunks: {db: n}}. */
+int cmeta_remove_worker(struct ctl *c, MYSQL *m, const char *id, bool force, json_t **ret,
+			char *err, size_t errlen);
 /* All enabled workers; caller frees *ret. */
 int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen);
 int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_t errlen);

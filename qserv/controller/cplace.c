@@ -129,6 +129,10 @@ int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct 
 	if (r) {
 		char e2[256];
 		qsql_exec(m, e2, sizeof e2, "DELETE FROM qservMeta.chunks WHERE db='%s' AND chunk=%d", db, chunk);
+	} else {
+		/* a chunk lost with a removed worker and loaded again is no longer lost */
+		char e2[256];
+		qsql_exec(m, e2, sizeof e2, "DELETE FROM qservMeta.lost_chunks WHERE db='%s' AND chunk=%d", db, chunk);
 	}
 	int i = pending_find(c, db, chunk);
 	c->pending[i] = c->pending[--c->npending];

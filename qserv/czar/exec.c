@@ -192,6 +192,31 @@ static char *merge_sql(const char *tmpl, const char *table)
 	return out;
 }
 
+/* Chunks the query needs that have no replica (their only worker was
+ * removed by force): the query is refused naming them, since answering
+ * without them would silently drop rows.  True when refused. */
+static bool lost_chunks(struct sess *s, const struct meta_db *d, const int32_t *chunks, size_t n)
+{
+	char list[400];
+	size_t used = 0, nlost = 0, i;
+
+	for (i = 0; i < n; i++) {
+		const struct meta_chunk *c = meta_find_chunk(d, chunks[i]);
+		if (!c || c->nworkers)
+			continue;
+		if (nlost < 20 && used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%d", nlost ? ", " : "", c->id);
+		nlost++;
+	}
+	if (!nlost)
+		return false;
+	myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL,
+		"query needs %zu chunk(s) of database %s that no worker holds any more: %s%s (lost when their "
+		"worker was removed with qservctl nodes remove --force); refusing rather than returning partial "
+		"results", nlost, d->name, list, nlost > 20 ? ", ..." : "");
+	return true;
+}
+
 void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m)
 {
 	struct czar *cz = s->cz;
@@ -235,6 +260,8 @@ void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m
 	if (p->regular_only) {
 		n = 0;
 	}
+	if (lost_chunks(s, p->db, chunks, n))
+		goto out;
 	for (i = 0; i < n; i++) {
 		const struct meta_chunk *c = meta_find_chunk(p->db, chunks[i]);
 		if (!c)

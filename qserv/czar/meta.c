@@ -167,6 +167,19 @@ int meta_add_chunk(struct meta_db *d, int32_t chunk, unsigned worker)
 	return 0;
 }
 
+int meta_add_lost_chunk(struct meta_db *d, int32_t chunk)
+{
+	size_t i = d->nchunks;
+	int rc;
+
+	if (i > 0 && d->chunks[i - 1].id == chunk)
+		return 0;                     /* it has a replica after all */
+	if ((rc = meta_add_chunk(d, chunk, 0)) < 0)
+		return rc;
+	d->chunks[d->nchunks - 1].nworkers = 0;
+	return 0;
+}
+
 static int cmp_chunk(const void *a, const void *b)
 {
 	int32_t x = ((const struct meta_chunk *)a)->id, y = ((const struct meta_chunk *)b)->id;
@@ -237,14 +250,15 @@ int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
 	struct meta *m = meta_new();
 	MYSQL_RES *r = NULL;
 	MYSQL_ROW row;
-	int rc = -EIO;
+	int rc = -EIO, have_lost;
 
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (!(r = query(my, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'qservMeta' "
-			    "AND TABLE_NAME IN ('workers', 'dbs', 'tables', 'chunks')", err, errlen)))
+	if (!(r = query(my, "SELECT COALESCE(SUM(TABLE_NAME IN ('workers', 'dbs', 'tables', 'chunks')), 0), "
+			    "COALESCE(SUM(TABLE_NAME = 'lost_chunks'), 0) FROM information_schema.TABLES "
+			    "WHERE TABLE_SCHEMA = 'qservMeta'", err, errlen)))
 		goto fail;
 	row = mysql_fetch_row(r);
 	if (!row || strcmp(row[0], "4") != 0) {       /* no controller yet: nothing published */
@@ -252,6 +266,7 @@ int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
 		*ret = m;
 		return 0;
 	}
+	have_lost = strcmp(row[1], "0") != 0;        /* controllers before decommissioning lack it */
 	mysql_free_result(r);
 	if (!(r = query(my, "SELECT id, host, COALESCE(query_port, 0) FROM qservMeta.workers WHERE enabled = 1 "
 			    "ORDER BY id", err, errlen)))
@@ -306,6 +321,20 @@ int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
 			goto oom;
 	}
 	mysql_free_result(r);
+	r = NULL;
+	/* chunks whose only worker was removed by force: kept, without a replica,
+	 * so a query that needs one fails instead of silently missing rows */
+	if (have_lost && !(r = query(my, "SELECT l.db, l.chunk FROM qservMeta.lost_chunks l WHERE NOT EXISTS "
+				     "(SELECT 1 FROM qservMeta.chunks c WHERE c.db = l.db AND c.chunk = l.chunk) "
+				     "ORDER BY l.db, l.chunk", err, errlen)))
+		goto fail;
+	while (r && (row = mysql_fetch_row(r))) {
+		struct meta_db *d = (struct meta_db *)meta_find_db(m, row[0]);
+		if (d && meta_add_lost_chunk(d, atoi(row[1])) < 0)
+			goto oom;
+	}
+	if (r)
+		mysql_free_result(r);
 	meta_finish(m);
 	*ret = m;
 	return 0;

@@ -5,7 +5,9 @@
  * keeps the snapshot it was planned with while a newer one replaces it for
  * later queries (meta_get reloads at most every META_TTL_MS).  Only
  * published databases are in it.  Chunk lists are sorted ascending; every
- * chunk has at least one replica (a worker index). */
+ * chunk has at least one replica (a worker index), except lost chunks
+ * (nworkers 0: their only worker was decommissioned by force, see
+ * qservMeta.lost_chunks), which queries must refuse, never skip. */
 #ifndef QSERV_CZAR_META_H
 #define QSERV_CZAR_META_H
 
@@ -76,6 +78,8 @@ struct meta_table *meta_add_table(struct meta_db *d, const char *name);
 int meta_table_schema(struct meta_table *t, const char *schema_json);
 int meta_add_worker(struct meta *m, const char *id, const char *host, int port);
 int meta_add_chunk(struct meta_db *d, int32_t chunk, unsigned worker);
+/* A chunk with no replica left (qservMeta.lost_chunks). */
+int meta_add_lost_chunk(struct meta_db *d, int32_t chunk);
 /* Sorts chunk lists; call once after the last meta_add_chunk. */
 void meta_finish(struct meta *m);
 
