@@ -113,7 +113,9 @@ static void open_boot_medium(struct agent *a)
 			    BOOTMEDIUM_WAIT_MS, err, sizeof(err)) < 0 && (a->boot.wanted || a->boot.disk[0]))
 		log_warn("boot medium: %s", err);
 	if (a->boot.disk[0])
-		log_info("boot medium: disk %s, partition %s (%s)", a->boot.disk, a->boot.part, a->boot.label);
+		log_info("boot medium: disk %s, partition %s (%s)%s%s%s%s", a->boot.disk, a->boot.part,
+			 a->boot.label, a->boot.esp_part[0] ? ", boot partition " : "", a->boot.esp_part,
+			 a->boot.slot[0] ? ", slot " : "", a->boot.slot);
 	if (a->boot.conf_path[0])
 		a->conf_path = a->boot.conf_path;
 }
@@ -131,8 +133,8 @@ static void install_boot_files(struct agent *a)
 	else if (r > 0)
 		log_info("install: nothing to do: %s", err);
 	else
-		log_info("install: boot medium %s copied to %s; the node boots from it without the stick",
-			 a->boot.disk, target);
+		log_info("install: boot medium %s copied to %s, boot slots a and b; the node boots from it "
+			 "without the stick", a->boot.disk, target);
 }
 
 /* SMBIOS product UUID; else a random one kept for this boot (the agent
@@ -304,6 +306,7 @@ static void publish(struct agent *a)
 	roles_status(&a->roles, doc);
 	join_agent_tick(a->member, heartbeat_health(a->proc, sup_json(&a->sup, now), disks_storage_json(&a->disks)));
 	json_object_set_new(doc, "boot_medium", a->boot.disk[0] ? json_string(a->boot.disk) : json_null());
+	json_object_set_new(doc, "boot_slot", a->boot.slot[0] ? json_string(a->boot.slot) : json_null());
 	json = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 
