@@ -7,7 +7,13 @@
  * workers into the controller.  The map is read from the file the join
  * thread keeps (<data_dir>/agent/cluster-map.json): no new interface into
  * the registry.  Trade-off: a worker's registration lags the map by up to
- * one sync period; the ingest tool waits for workers anyway. */
+ * one sync period; the ingest tool waits for workers anyway.
+ *
+ * A worker the map shows "removed" (qservctl nodes remove) is taken out of
+ * the controller (DELETE /meta/worker/<name>, never with force: the
+ * operator's qservctl already did that, or was refused; this is the
+ * backstop) and out of the registered list; it is never registered again
+ * until the registry re-admits it. */
 #include "roles.h"
 
 #include "log.h"
@@ -39,6 +45,7 @@ void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const ch
 	snprintf(r->socket, sizeof(r->socket), "%s", socket);
 	snprintf(r->hostname, sizeof(r->hostname), "%s", hostname);
 	r->registered = json_object();
+	r->removed = json_object();
 	snprintf(r->bin, sizeof(r->bin), "/usr/bin");
 	r->controller_port = ROLES_CONTROLLER_PORT;
 }
@@ -61,6 +68,8 @@ void roles_free(struct roles *r)
 {
 	json_decref(r->registered);
 	r->registered = NULL;
+	json_decref(r->removed);
+	r->removed = NULL;
 }
 
 static void path_in(char *buf, size_t len, const struct roles *r, const char *rel)
@@ -248,24 +257,29 @@ static void start_worker(struct roles *r, struct supervisor *sup)
 			 ROLES_WORKER_INGEST_PORT, ROLES_WORKER_QUERY_PORT, r->n_chunk_dirs);
 }
 
-/* POST body to 127.0.0.1:port/path; 0 on a 2xx answer.  Bounded by 2 s
- * socket timeouts (the controller is local). */
-static int http_post_local(int port, const char *path, const char *body, char *err, size_t errlen)
+/* METHOD body to 127.0.0.1:port/path; the HTTP status (0 when there was no
+ * answer, err says why).  Bounded by 2 s socket timeouts (the controller is
+ * local).  err gets the status line or the reply's error on a non-2xx. */
+static int http_local(int port, const char *method, const char *path, const char *body, char *err, size_t errlen)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { 2, 0 };
-	char req[1024], resp[256];
-	int fd, n, code = 0, rc = -EIO;
+	char req[1024], resp[1024];
+	int fd, n, code = 0;
 	ssize_t got = 0, k;
 
-	n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", path, strlen(body), body);
-	if (n < 0 || (size_t)n >= sizeof(req))
-		return -E2BIG;
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", method, path, strlen(body), body);
+	if (n < 0 || (size_t)n >= sizeof(req)) {
+		snprintf(err, errlen, "request too long");
+		return 0;
+	}
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return 0;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(fd, req, (size_t)n) != n) {
@@ -275,13 +289,51 @@ static int http_post_local(int port, const char *path, const char *body, char *e
 	while (got < (ssize_t)sizeof(resp) - 1 && (k = read(fd, resp + got, sizeof(resp) - 1 - (size_t)got)) > 0)
 		got += k;
 	resp[got] = '\0';
-	if (sscanf(resp, "HTTP/%*s %d", &code) == 1 && code >= 200 && code < 300)
-		rc = 0;
-	else
-		snprintf(err, errlen, "answer '%.*s'", (int)strcspn(resp, "\r\n"), resp);
+	if (sscanf(resp, "HTTP/%*s %d", &code) != 1)
+		code = 0;
+	if (code < 200 || code >= 300) {
+		const char *body_at = strstr(resp, "\r\n\r\n");
+		json_t *j = body_at ? json_loads(body_at + 4, 0, NULL) : NULL;
+		const char *e = json_string_value(json_object_get(j, "error"));
+		if (e)
+			snprintf(err, errlen, "%s", e);
+		else
+			snprintf(err, errlen, "answer '%.*s'", (int)strcspn(resp, "\r\n"), resp);
+		json_decref(j);
+	}
 out:
 	close(fd);
-	return rc;
+	return code;
+}
+
+static int http_post_local(int port, const char *path, const char *body, char *err, size_t errlen)
+{
+	int code = http_local(port, "POST", path, body, err, errlen);
+	return code >= 200 && code < 300 ? 0 : -EIO;
+}
+
+/* A worker the registry removed: out of the controller (once it agrees) and
+ * out of the registered list.  r->removed: {name: true once done, false
+ * while the controller refuses (logged once)}. */
+static void drop_worker(struct roles *r, const char *name)
+{
+	char path[128], err[512];
+	json_t *done = json_object_get(r->removed, name);
+	int code;
+
+	if (json_is_true(done))
+		return;
+	snprintf(path, sizeof(path), "/meta/worker/%s", name);
+	code = http_local(r->controller_port, "DELETE", path, "", err, sizeof(err));
+	if ((code >= 200 && code < 300) || code == 404) {
+		log_info("czar: worker %s was removed from the cluster; %s", name,
+			 code == 404 ? "the controller does not list it" : "dropped from the controller");
+		json_object_del(r->registered, name);
+		json_object_set_new(r->removed, name, json_true());
+	} else if (!done) {
+		log_warn("czar: worker %s was removed from the cluster but the controller keeps it: %s", name, err);
+		json_object_set_new(r->removed, name, json_false());
+	}
 }
 
 /* Ready workers of the cluster map -> the controller, when new or moved. */
@@ -301,6 +353,12 @@ static void sync_workers(struct roles *r)
 		const char *addr = json_string_value(json_object_get(n, "addr"));
 		const char *had;
 
+		if (name && role && state && !strcmp(role, "worker") && !strcmp(state, "removed")) {
+			drop_worker(r, name);
+			continue;
+		}
+		if (name && json_object_get(r->removed, name))
+			json_object_del(r->removed, name);       /* re-admitted */
 		if (!name || !role || !state || !addr || !addr[0] || strcmp(role, "worker") || strcmp(state, "ready"))
 			continue;
 		had = json_string_value(json_object_get(r->registered, name));

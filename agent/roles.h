@@ -6,7 +6,9 @@
  *                boot with a generated password kept on the node's data dir;
  *                ready workers of the cluster map are registered into the
  *                controller (POST /meta/worker) and re-registered when their
- *                address changes.
+ *                address changes; workers the registry marks removed are
+ *                deleted from it (DELETE /meta/worker/<name>) and from
+ *                /status qserv.registered_workers.
  *   worker node: qserv-worker --id <registry name> (ingest :25004, chunk
  *                queries over mutual TLS :25005).
  *
@@ -43,6 +45,7 @@ struct roles {
 	char name[64];              /* registry name once joined */
 	char password[64];          /* czar: the SQL user's password */
 	json_t *registered;         /* czar: {worker name: addr} in the controller */
+	json_t *removed;            /* czar: {worker name: dropped from the controller?} */
 	uint64_t next_sync_ms;
 	char bin[128];              /* where the daemons are (/usr/bin; tests change it) */
 	char chunk_dirs[ROLES_MAX_CHUNK_DIRS][256]; /* worker: chunk tables spread over these */

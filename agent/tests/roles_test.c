@@ -2,7 +2,8 @@
  * scripts in a temp bin dir) and fake join credentials: nothing before the
  * credentials, the TLS dir links, the czar's users file and password kept
  * across restarts, the worker's argv and environment, and the sync of the
- * cluster map's ready workers into a fake controller on loopback. */
+ * cluster map's ready workers into a fake controller on loopback, and
+ * removed workers deleted from it. */
 #include <kselftest_harness.h>
 
 #include "agent/roles.h"
@@ -185,10 +186,13 @@ TEST(czar_users_file_and_password_kept)
 	rmtree(root);
 }
 
-/* A fake controller: answers 200 to each request, keeps the bodies. */
+/* A fake controller: answers 200 to each request (DELETE: delete_status),
+ * keeps the bodies and the request lines. */
 struct fake_ctl {
 	int lfd, port;
+	int delete_status;
 	char bodies[4096];
+	char lines[4096];
 };
 
 static void *serve(void *arg)
@@ -200,9 +204,16 @@ static void *serve(void *arg)
 	while ((fd = accept(c->lfd, NULL, NULL)) >= 0) {
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
 		const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+		const char *busy = "HTTP/1.1 409 Conflict\r\nContent-Length: 50\r\nConnection: close\r\n\r\n"
+				   "{\"success\":0,\"error\":\"holds the only replica x\"}";
+		const char *gone = "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
 
 		if (n > 0) {
 			buf[n] = '\0';
+			if (!strncmp(buf, "DELETE ", 7))
+				ok = c->delete_status == 409 ? busy : c->delete_status == 404 ? gone : ok;
+			snprintf(c->lines + strlen(c->lines), sizeof(c->lines) - strlen(c->lines), "%.*s;",
+				 (int)(strstr(buf, " HTTP/") ? strstr(buf, " HTTP/") - buf : 0), buf);
 			char *body = strstr(buf, "\r\n\r\n");
 			if (body)
 				snprintf(c->bodies + strlen(c->bodies), sizeof(c->bodies) - strlen(c->bodies), "%s;", body + 4);
@@ -214,17 +225,102 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void write_map(const char *root, const char *w1addr)
+static void write_map_states(const char *root, const char *w1addr, const char *w0state)
 {
 	char d[512], text[1024];
 
 	snprintf(d, sizeof(d), "%s/data/agent", root);
 	snprintf(text, sizeof(text), "{\"nodes\": ["
 		 "{\"name\": \"czar-0\", \"role\": \"czar\", \"addr\": \"10.0.0.1\", \"state\": \"ready\"},"
-		 "{\"name\": \"worker-0\", \"role\": \"worker\", \"addr\": \"10.0.0.2\", \"state\": \"ready\"},"
+		 "{\"name\": \"worker-0\", \"role\": \"worker\", \"addr\": \"10.0.0.2\", \"state\": \"%s\"},"
 		 "{\"name\": \"worker-1\", \"role\": \"worker\", \"addr\": \"%s\", \"state\": \"ready\"},"
-		 "{\"name\": \"worker-2\", \"role\": \"worker\", \"addr\": \"10.0.0.4\", \"state\": \"down\"}]}", w1addr);
+		 "{\"name\": \"worker-2\", \"role\": \"worker\", \"addr\": \"10.0.0.4\", \"state\": \"down\"}]}",
+		 w0state, w1addr);
 	put(d, "cluster-map.json", text, 0644);
+}
+
+static void write_map(const char *root, const char *w1addr)
+{
+	write_map_states(root, w1addr, "ready");
+}
+
+static void fake_up(struct __test_metadata *_metadata, struct fake_ctl *c, pthread_t *th)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+
+	c->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_EQ(0, bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(c->lfd, 8));
+	getsockname(c->lfd, (struct sockaddr *)&sa, &sl);
+	c->port = ntohs(sa.sin_port);
+	ASSERT_EQ(0, pthread_create(th, NULL, serve, c));
+}
+
+static void fake_down(struct fake_ctl *c, pthread_t th)
+{
+	shutdown(c->lfd, SHUT_RDWR);
+	close(c->lfd);
+	pthread_join(th, NULL);
+}
+
+TEST(removed_worker_dropped_from_controller_and_status)
+{
+	char root[256];
+	struct roles r;
+	struct supervisor s;
+	struct fake_ctl c = { 0 };
+	pthread_t th;
+	uint64_t t = sup_now_ms();
+	json_t *st;
+
+	fake_up(_metadata, &c, &th);
+	make_tree(root, sizeof(root), true, "czar-0");
+	write_map(root, "10.0.0.3");
+	sup_init(&s, NULL, NULL);
+	start(&r, root, ROLE_CZAR);
+	r.controller_port = c.port;
+	roles_tick(&r, &s, t);
+	roles_tick(&r, &s, t + 1);
+	ASSERT_NE(NULL, json_object_get(r.registered, "worker-0"));
+	/* worker-0 removed, the controller refuses (sole replica): kept, asked again */
+	c.lines[0] = '\0';
+	c.delete_status = 409;
+	write_map_states(root, "10.0.0.3", "removed");
+	roles_tick(&r, &s, t + 10000);
+	EXPECT_STREQ("DELETE /meta/worker/worker-0;", c.lines);
+	EXPECT_NE(NULL, json_object_get(r.registered, "worker-0"));
+	c.lines[0] = '\0';
+	roles_tick(&r, &s, t + 20000);
+	EXPECT_STREQ("DELETE /meta/worker/worker-0;", c.lines);
+	/* the controller agrees: gone from the list /status shows, asked no more */
+	c.delete_status = 200;
+	roles_tick(&r, &s, t + 30000);
+	EXPECT_EQ(NULL, json_object_get(r.registered, "worker-0"));
+	st = json_object();
+	roles_status(&r, st);
+	EXPECT_EQ(NULL, json_object_get(json_object_get(json_object_get(st, "qserv"), "registered_workers"), "worker-0"));
+	EXPECT_NE(NULL, json_object_get(json_object_get(json_object_get(st, "qserv"), "registered_workers"), "worker-1"));
+	json_decref(st);
+	c.lines[0] = '\0';
+	roles_tick(&r, &s, t + 40000);
+	EXPECT_STREQ("", c.lines);
+	/* re-admitted and ready again: registered again */
+	write_map_states(root, "10.0.0.3", "ready");
+	roles_tick(&r, &s, t + 50000);
+	EXPECT_STREQ("POST /meta/worker;", c.lines);
+	EXPECT_NE(NULL, json_object_get(r.registered, "worker-0"));
+	/* removed while the controller never knew it (404): dropped all the same */
+	c.delete_status = 404;
+	write_map_states(root, "10.0.0.3", "removed");
+	roles_tick(&r, &s, t + 60000);
+	EXPECT_EQ(NULL, json_object_get(r.registered, "worker-0"));
+
+	fake_down(&c, th);
+	sup_stop_all(&s, 2000);
+	roles_free(&r);
+	sup_free(&s);
+	rmtree(root);
 }
 
 TEST(ready_workers_registered_once_and_again_when_moved)
