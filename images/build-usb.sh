@@ -11,9 +11,13 @@
 #                 disk show this one)
 #   p2 QSERVBOOT  EFI system partition, FAT32, "LegacyBIOSBootable":
 #                 /EFI/BOOT/BOOTX64.EFI     systemd-boot (UEFI)
-#                 /loader/                  its config and the boot entry
+#                 /loader/                  its config and slot a's boot entry
 #                 /syslinux/                ldlinux.sys + syslinux.cfg (BIOS)
-#                 /qserv/vmlinuz, /qserv/initramfs   one copy, both loaders
+#                 /qserv/a/vmlinuz, /qserv/a/initramfs   boot slot a, both loaders
+#                 (room for slot b, /qserv/b/: the installed disk has both)
+#
+# Every boot entry names the medium by the ESP's partition GUID and its
+# slot: `bootmedium=PARTUUID=<GUID> bootslot=a` (agent/bootmedium.h).
 #
 # No root, no loop devices: sfdisk writes the table into the file, mtools
 # formats and fills the FAT file systems at their offsets, syslinux (the
@@ -28,8 +32,9 @@ conf=$3
 out=$4
 epoch=${SOURCE_DATE_EPOCH:-1700000000}
 export SOURCE_DATE_EPOCH=$epoch
-# Kernel command line of both loaders; qserv.* keys belong in qserv.conf.
-cmdline=${QSERV_USB_CMDLINE:-console=tty0 console=ttyS0,115200 usb-storage.delay_use=0 bootmedium=QSERVCONF}
+# Kernel command line of both loaders (the medium and slot words are added
+# below); qserv.* keys belong in qserv.conf.
+cmdline=${QSERV_USB_CMDLINE:-console=tty0 console=ttyS0,115200 usb-storage.delay_use=0}
 stub=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 gptmbr=/usr/lib/syslinux/mbr/gptmbr.bin
 for f in "$kernel" "$initrd" "$conf" "$stub" "$gptmbr"; do
@@ -47,41 +52,51 @@ guid() {
 # serial WHAT: a FAT volume serial (8 hex digits) derived the same way.
 serial() { printf 'qserv-node fat %s %s' "$epoch" "$1" | sha256sum | cut -c1-8; }
 
+esp_guid=$(guid esp)
+cmdline="$cmdline bootmedium=PARTUUID=$esp_guid bootslot=a"
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# Staged files, times normalised (mcopy -m keeps them).
-mkdir -p "$tmp/esp/EFI/BOOT" "$tmp/esp/loader/entries" "$tmp/esp/syslinux" "$tmp/esp/qserv" "$tmp/conf"
+# Staged files, times normalised (mcopy -m keeps them).  The entry and
+# syslinux.cfg formats are also written by the installer
+# (agent/bootmedium.c, bootmedium_write_slots) and images/stick.sh: the
+# loader picks the entry with the highest `version` that boot counting has
+# not marked bad (docs/usb.md, "Boot slots").
+mkdir -p "$tmp/esp/EFI/BOOT" "$tmp/esp/loader/entries" "$tmp/esp/syslinux" "$tmp/esp/qserv/a" "$tmp/conf"
 cp "$stub" "$tmp/esp/EFI/BOOT/BOOTX64.EFI"
-cp "$kernel" "$tmp/esp/qserv/vmlinuz"
-cp "$initrd" "$tmp/esp/qserv/initramfs"
+cp "$kernel" "$tmp/esp/qserv/a/vmlinuz"
+cp "$initrd" "$tmp/esp/qserv/a/initramfs"
 cat > "$tmp/esp/loader/loader.conf" <<EOF
-default qserv-node.conf
+default qserv-*
 timeout 0
 console-mode keep
 editor no
 EOF
-cat > "$tmp/esp/loader/entries/qserv-node.conf" <<EOF
-title   qserv-node
-linux   /qserv/vmlinuz
-initrd  /qserv/initramfs
-options $cmdline
+cat > "$tmp/esp/loader/entries/qserv-a.conf" <<EOF
+title    qserv-node slot a
+sort-key qserv
+version  1
+linux    /qserv/a/vmlinuz
+initrd   /qserv/a/initramfs
+options  $cmdline
 EOF
 cat > "$tmp/esp/syslinux/syslinux.cfg" <<EOF
 SERIAL 0 115200
-DEFAULT qserv-node
+DEFAULT qserv-a
 PROMPT 0
 TIMEOUT 0
-LABEL qserv-node
-  LINUX /qserv/vmlinuz
-  INITRD /qserv/initramfs
+LABEL qserv-a
+  LINUX /qserv/a/vmlinuz
+  INITRD /qserv/a/initramfs
   APPEND $cmdline
 EOF
 cp "$conf" "$tmp/conf/qserv.conf"
 find "$tmp/esp" "$tmp/conf" -exec touch -h -d "@$epoch" {} +
 
 # Sizes in 512-byte sectors.  The ESP gets room for a second kernel and
-# initramfs (an upgrade copied next to the running one) and 16 MiB more.
+# initramfs (slot b, written by the installer or an upgrade) and 16 MiB
+# more (a bigger kernel or initramfs later).
 mib=2048
 conf_start=$mib
 conf_size=$((4 * mib))
@@ -100,7 +115,7 @@ label-id: $(guid disk)
 unit: sectors
 first-lba: $mib
 start=$conf_start, size=$conf_size, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, uuid=$(guid conf), name="QSERVCONF"
-start=$esp_start, size=$esp_size, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$(guid esp), name="QSERVBOOT", attrs="LegacyBIOSBootable"
+start=$esp_start, size=$esp_size, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$esp_guid, name="QSERVBOOT", attrs="LegacyBIOSBootable"
 EOF
 dd if="$gptmbr" of="$out.tmp" bs=440 count=1 conv=notrunc status=none
 

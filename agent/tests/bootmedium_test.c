@@ -1,8 +1,11 @@
 /* bootmedium_test.c: the boot medium is found by the FAT label of its config
  * partition in a fake sysfs tree whose "device nodes" are FAT images made
- * with mkfs.fat (dosfstools); the `bootmedium=` kernel word is parsed;
- * install copies a GPT "stick" made by sfdisk onto a blank file disk and
- * refuses foreign, ambiguous, missing and too small targets. */
+ * with mkfs.fat (dosfstools), or by the GPT GUID of its ESP in whole-disk
+ * images made with sfdisk (the config partition on that same disk, not the
+ * first in name order); the `bootmedium=` and `bootslot=` kernel words are
+ * parsed; both boot slots are written into an ESP directory; install
+ * copies a GPT "stick" made by sfdisk onto a blank file disk and refuses
+ * foreign, ambiguous, missing and too small targets. */
 #include <kselftest_harness.h>
 
 #include "agent/bootmedium.h"
@@ -136,21 +139,281 @@ TEST_F(tree, open_waits_only_when_asked)
 	EXPECT_STREQ("", bm.disk);
 }
 
-TEST(cmdline_label)
+TEST(cmdline)
 {
-	char label[16];
+	struct bootmedium bm = { 0 };
 
-	ASSERT_EQ(0, bootmedium_cmdline_label("BOOT_IMAGE=/q console=ttyS0 bootmedium=QSERVCONF",
-					      label, sizeof(label)));
-	EXPECT_STREQ("QSERVCONF", label);
-	ASSERT_EQ(0, bootmedium_cmdline_label("bootmedium=X\n", label, sizeof(label)));
-	EXPECT_STREQ("X", label);
-	EXPECT_EQ(-ENOENT, bootmedium_cmdline_label("console=ttyS0 xbootmedium=Y", label,
-						    sizeof(label)));
-	EXPECT_EQ(-ENOENT, bootmedium_cmdline_label("", label, sizeof(label)));
-	EXPECT_EQ(-EINVAL, bootmedium_cmdline_label("bootmedium= quiet", label, sizeof(label)));
-	EXPECT_EQ(-EINVAL, bootmedium_cmdline_label("bootmedium=AVERYLONGLABELNAME", label,
-						    sizeof(label)));
+	ASSERT_EQ(0, bootmedium_cmdline("BOOT_IMAGE=/q console=ttyS0 bootmedium=QSERVCONF", &bm));
+	EXPECT_STREQ("QSERVCONF", bm.label);
+	EXPECT_STREQ("", bm.partuuid);
+	EXPECT_STREQ("", bm.slot);
+	ASSERT_EQ(0, bootmedium_cmdline("bootmedium=X\n", &bm));
+	EXPECT_STREQ("X", bm.label);
+	/* the GUID form, upper-cased, and the slot */
+	memset(&bm, 0, sizeof(bm));
+	ASSERT_EQ(0, bootmedium_cmdline("console=ttyS0 bootmedium=PARTUUID=0f8e2b1c-4d3a-4b5c-9d6e-7f8091a2b3c4 "
+					"bootslot=b no_timer_check", &bm));
+	EXPECT_STREQ("0F8E2B1C-4D3A-4B5C-9D6E-7F8091A2B3C4", bm.partuuid);
+	EXPECT_STREQ("", bm.label);
+	EXPECT_STREQ("b", bm.slot);
+	/* the last word wins (words appended to an entry override it) */
+	ASSERT_EQ(0, bootmedium_cmdline("bootmedium=PARTUUID=0F8E2B1C-4D3A-4B5C-9D6E-7F8091A2B3C4 "
+					"bootslot=a bootmedium=QSERVCONF bootslot=b", &bm));
+	EXPECT_STREQ("", bm.partuuid);
+	EXPECT_STREQ("QSERVCONF", bm.label);
+	EXPECT_STREQ("b", bm.slot);
+	/* no medium named: -ENOENT, the slot is still read */
+	memset(&bm, 0, sizeof(bm));
+	EXPECT_EQ(-ENOENT, bootmedium_cmdline("console=ttyS0 xbootmedium=Y bootslot=a", &bm));
+	EXPECT_STREQ("a", bm.slot);
+	EXPECT_EQ(-ENOENT, bootmedium_cmdline("", &bm));
+	/* malformed words */
+	EXPECT_EQ(-EINVAL, bootmedium_cmdline("bootmedium= quiet", &bm));
+	EXPECT_EQ(-EINVAL, bootmedium_cmdline("bootmedium=AVERYLONGLABELNAMEOFMORETHAN31CHARS", &bm));
+	EXPECT_EQ(-EINVAL, bootmedium_cmdline("bootmedium=PARTUUID=", &bm));
+	EXPECT_EQ(-EINVAL, bootmedium_cmdline("bootmedium=PARTUUID=0F8E2B1C", &bm));
+	EXPECT_EQ(-EINVAL, bootmedium_cmdline("bootmedium=PARTUUID=0F8E2B1C-4D3A-4B5C-9D6E-7F8091A2B3CX", &bm));
+	EXPECT_EQ(-EINVAL, bootmedium_cmdline("bootmedium=PARTUUID=0F8E2B1C04D3A-4B5C-9D6E-7F8091A2B3C4", &bm));
+	EXPECT_EQ(-EINVAL, bootmedium_cmdline("bootmedium=QSERVCONF bootslot=", &bm));
+	EXPECT_EQ(-EINVAL, bootmedium_cmdline("bootmedium=QSERVCONF bootslot=B", &bm));
+	EXPECT_EQ(-EINVAL, bootmedium_cmdline("bootmedium=QSERVCONF bootslot=toolongslot", &bm));
+}
+
+/* Whole-disk images with a GPT (sfdisk) next to their "partition" files:
+ * sda (a stick left plugged in: QSERVCONF + ESP ...A1), vda (the installed
+ * disk: QSERVCONF + ESP ...B2), vdb (an ESP ...C3 and no QSERVCONF), sr0
+ * (no device node). */
+#define UUID_STICK "1A2B3C4D-0000-4000-8000-0000000000A1"
+#define UUID_DISK "1A2B3C4D-0000-4000-8000-0000000000B2"
+#define UUID_NOCONF "1A2B3C4D-0000-4000-8000-0000000000C3"
+
+FIXTURE(gpt) {
+	char root[64];
+	char sys[128], dev[128], mnt[128], cmdline[128];
+	bool have_tools;
+};
+
+static void gpt_disk(const char *sys, const char *dev, const char *disk, const char *p1,
+		     const char *p2, const char *esp_uuid, bool conf)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "PATH=$PATH:/usr/sbin:/sbin; set -e; mkdir -p %s/block/%s/%s %s/block/%s/%s; "
+		 "echo 1 > %s/block/%s/%s/partition; echo 2 > %s/block/%s/%s/partition; "
+		 "truncate -s 8M %s/%s; printf 'label: gpt\\nstart=2048, size=4096, name=QSERVCONF\\n"
+		 "start=6144, size=8192, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=%s\\n' | "
+		 "sfdisk -q %s/%s > /dev/null; %s",
+		 sys, disk, p1, sys, disk, p2, sys, disk, p1, sys, disk, p2, dev, disk, esp_uuid, dev,
+		 disk, conf ? "" : "true");
+	if (system(cmd) != 0)
+		abort();
+	if (conf) {
+		snprintf(cmd, sizeof(cmd), "PATH=$PATH:/usr/sbin:/sbin; mkfs.fat -C -n QSERVCONF %s/%s 1024 "
+			 "> /dev/null", dev, p1);
+		if (system(cmd) != 0)
+			abort();
+	}
+}
+
+FIXTURE_SETUP(gpt)
+{
+	strcpy(self->root, "/tmp/qagent-bmg-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->root));
+	snprintf(self->sys, sizeof(self->sys), "%s/sys", self->root);
+	snprintf(self->dev, sizeof(self->dev), "%s/dev", self->root);
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->root);
+	snprintf(self->cmdline, sizeof(self->cmdline), "%s/cmdline", self->root);
+	sh("mkdir -p %s/block/sr0 %s", self->sys, self->dev);
+	self->have_tools = system("PATH=$PATH:/usr/sbin:/sbin; command -v sfdisk >/dev/null && "
+				  "command -v mkfs.fat >/dev/null") == 0;
+	if (!self->have_tools)
+		return;
+	gpt_disk(self->sys, self->dev, "sda", "sda1", "sda2", UUID_STICK, true);
+	gpt_disk(self->sys, self->dev, "vda", "vda1", "vda2", UUID_DISK, true);
+	gpt_disk(self->sys, self->dev, "vdb", "vdb1", "vdb2", UUID_NOCONF, false);
+}
+
+FIXTURE_TEARDOWN(gpt)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->root);
+	if (system(cmd) != 0)
+		TH_LOG("cleanup failed");
+}
+
+TEST_F(gpt, partuuid_names_the_disk_not_the_first_label)
+{
+	struct bootmedium bm = { 0 };
+	char err[256] = "";
+
+	if (!self->have_tools)
+		SKIP(return, "sfdisk or mkfs.fat not installed");
+	/* by label, the stick (first in name order) would win */
+	ASSERT_EQ(0, bootmedium_find(self->sys, self->dev, "QSERVCONF", &bm, err, sizeof(err)));
+	EXPECT_STREQ("sda", bm.disk);
+	/* by the ESP's GUID, the disk the loader booted from */
+	memset(&bm, 0, sizeof(bm));
+	ASSERT_EQ(0, bootmedium_find_partuuid(self->sys, self->dev, UUID_DISK, &bm, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_STREQ("vda", bm.disk);
+	EXPECT_STREQ("vda1", bm.part);
+	EXPECT_STREQ("vda2", bm.esp_part);
+	EXPECT_STREQ("QSERVCONF", bm.label);
+	EXPECT_STREQ(UUID_DISK, bm.partuuid);
+	EXPECT_NE(NULL, strstr(bm.dev, "/dev/vda1"));
+	/* case does not matter (libblkid prints lower case) */
+	memset(&bm, 0, sizeof(bm));
+	ASSERT_EQ(0, bootmedium_find_partuuid(self->sys, self->dev, "1a2b3c4d-0000-4000-8000-0000000000a1",
+					      &bm, err, sizeof(err)));
+	EXPECT_STREQ("sda", bm.disk);
+	EXPECT_STREQ("sda2", bm.esp_part);
+}
+
+TEST_F(gpt, partuuid_missing_or_without_config_partition)
+{
+	struct bootmedium bm = { .disk = "keep" };
+	char err[256] = "";
+
+	if (!self->have_tools)
+		SKIP(return, "sfdisk or mkfs.fat not installed");
+	EXPECT_EQ(-ENOENT, bootmedium_find_partuuid(self->sys, self->dev, UUID_NOCONF, &bm, err,
+						    sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "vdb")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "no FAT partition labelled QSERVCONF"));
+	EXPECT_EQ(-ENOENT, bootmedium_find_partuuid(self->sys, self->dev,
+						    "1A2B3C4D-0000-4000-8000-0000000000D4", &bm, err,
+						    sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "no partition with PARTUUID"));
+	EXPECT_STREQ("keep", bm.disk);
+}
+
+TEST_F(gpt, open_by_partuuid_reads_slot)
+{
+	struct bootmedium bm;
+	char err[256] = "";
+	FILE *f;
+	int r;
+
+	if (!self->have_tools)
+		SKIP(return, "sfdisk or mkfs.fat not installed");
+	f = fopen(self->cmdline, "w");
+	ASSERT_NE(NULL, f);
+	fputs("console=ttyS0 bootmedium=PARTUUID=" UUID_DISK " bootslot=b\n", f);
+	fclose(f);
+	/* found; mounting a plain file then fails (no loop device), not -ENOENT */
+	r = bootmedium_open(&bm, self->sys, self->dev, self->cmdline, self->mnt, 400, err, sizeof(err));
+	EXPECT_NE(-ENOENT, r) TH_LOG("%s", err);
+	EXPECT_TRUE(bm.wanted);
+	EXPECT_STREQ("vda", bm.disk);
+	EXPECT_STREQ("vda1", bm.part);
+	EXPECT_STREQ("b", bm.slot);
+	/* a GUID that never appears: -ENOENT after the wait */
+	f = fopen(self->cmdline, "w");
+	ASSERT_NE(NULL, f);
+	fputs("bootmedium=PARTUUID=1A2B3C4D-0000-4000-8000-0000000000D4\n", f);
+	fclose(f);
+	EXPECT_EQ(-ENOENT, bootmedium_open(&bm, self->sys, self->dev, self->cmdline, self->mnt, 400,
+					   err, sizeof(err)));
+	EXPECT_TRUE(bm.wanted);
+	EXPECT_STREQ("", bm.disk);
+	EXPECT_NE(NULL, strstr(err, "after 0 s")) TH_LOG("%s", err);
+}
+
+/* An ESP directory as the stick has it (slot a, a stale counted entry
+ * of slot b from an earlier upgrade attempt) gets both slots. */
+FIXTURE(esp) {
+	char root[64];
+};
+
+FIXTURE_SETUP(esp)
+{
+	strcpy(self->root, "/tmp/qagent-bme-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->root));
+	sh("cd %s && mkdir -p loader/entries syslinux qserv/a && echo kernel-a > qserv/a/vmlinuz && "
+	   "echo initramfs-a > qserv/a/initramfs && echo old > syslinux/syslinux.cfg && "
+	   "echo 'title x' > loader/entries/qserv-b+0-3.conf && echo keep > loader/entries/other.conf%s",
+	   self->root, "");
+	sh("printf 'title    qserv-node slot a\\nversion  1\\nlinux    /qserv/a/vmlinuz\\n"
+	   "options  console=ttyS0 bootmedium=PARTUUID=" UUID_STICK " bootslot=a no_timer_check\\n' "
+	   "> %s/loader/entries/qserv-a.conf%s", self->root, "");
+}
+
+FIXTURE_TEARDOWN(esp)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->root);
+	if (system(cmd) != 0)
+		TH_LOG("cleanup failed");
+}
+
+static int file_is(const char *root, const char *name, const char *want)
+{
+	char path[256], got[2048] = "";
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(got, 1, sizeof(got) - 1, f);
+	got[n] = '\0';
+	fclose(f);
+	if (strcmp(got, want))
+		fprintf(stderr, "# %s:\n%s", name, got);
+	return strcmp(got, want) ? 1 : 0;
+}
+
+TEST_F(esp, writes_both_slots)
+{
+	char err[256] = "", path[256];
+
+	ASSERT_EQ(0, bootmedium_write_slots(self->root, "a", UUID_DISK, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0, file_is(self->root, "qserv/b/vmlinuz", "kernel-a\n"));
+	EXPECT_EQ(0, file_is(self->root, "qserv/b/initramfs", "initramfs-a\n"));
+	EXPECT_EQ(0, file_is(self->root, "loader/entries/qserv-a.conf",
+			     "title    qserv-node slot a\nsort-key qserv\nversion  2\n"
+			     "linux    /qserv/a/vmlinuz\ninitrd   /qserv/a/initramfs\n"
+			     "options  console=ttyS0 no_timer_check bootmedium=PARTUUID=" UUID_DISK
+			     " bootslot=a\n"));
+	EXPECT_EQ(0, file_is(self->root, "loader/entries/qserv-b.conf",
+			     "title    qserv-node slot b\nsort-key qserv\nversion  1\n"
+			     "linux    /qserv/b/vmlinuz\ninitrd   /qserv/b/initramfs\n"
+			     "options  console=ttyS0 no_timer_check bootmedium=PARTUUID=" UUID_DISK
+			     " bootslot=b\n"));
+	EXPECT_EQ(0, file_is(self->root, "syslinux/syslinux.cfg",
+			     "SERIAL 0 115200\nDEFAULT qserv-a\nPROMPT 0\nTIMEOUT 0\n"
+			     "LABEL qserv-a\n  LINUX /qserv/a/vmlinuz\n  INITRD /qserv/a/initramfs\n"
+			     "  APPEND console=ttyS0 no_timer_check bootmedium=PARTUUID=" UUID_DISK " bootslot=a\n"
+			     "LABEL qserv-b\n  LINUX /qserv/b/vmlinuz\n  INITRD /qserv/b/initramfs\n"
+			     "  APPEND console=ttyS0 no_timer_check bootmedium=PARTUUID=" UUID_DISK " bootslot=b\n"));
+	snprintf(path, sizeof(path), "%s/loader/entries/qserv-b+0-3.conf", self->root);
+	EXPECT_NE(0, access(path, F_OK));
+	EXPECT_EQ(0, file_is(self->root, "loader/entries/other.conf", "keep\n"));
+
+	/* from slot b: b stays active (higher version, DEFAULT), a gets b's files */
+	sh("echo kernel-b > %s/qserv/b/vmlinuz%s", self->root, "");
+	ASSERT_EQ(0, bootmedium_write_slots(self->root, "b", UUID_DISK, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0, file_is(self->root, "qserv/a/vmlinuz", "kernel-b\n"));
+	snprintf(path, sizeof(path), "grep -qx 'version  2' %s/loader/entries/qserv-b.conf && "
+		 "grep -qx 'DEFAULT qserv-b' %s/syslinux/syslinux.cfg", self->root, self->root);
+	EXPECT_EQ(0, system(path));
+}
+
+TEST_F(esp, refuses_bad_or_missing_slot)
+{
+	char err[256] = "";
+
+	EXPECT_EQ(-EINVAL, bootmedium_write_slots(self->root, "c", UUID_DISK, err, sizeof(err)));
+	sh("rm %s/loader/entries/qserv-a.conf%s", self->root, "");
+	EXPECT_EQ(-ENOENT, bootmedium_write_slots(self->root, "a", UUID_DISK, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "no entry for slot a"));
+	EXPECT_EQ(-ENOENT, bootmedium_write_slots(self->root, "b", UUID_DISK, err, sizeof(err)));
 }
 
 /* bootmedium_install on files: sda is a "stick" with a GPT made by sfdisk,
