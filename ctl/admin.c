@@ -25,12 +25,18 @@ const char *ctl_registry_socket(const char *opt)
 
 int ctl_registry_call(const char *sock, const char *cmd, json_t **ret_reply)
 {
+	return ctl_registry_request(sock, json_pack("{s:s}", "cmd", cmd), ret_reply);
+}
+
+int ctl_registry_request(const char *sock, json_t *req, json_t **ret_reply)
+{
 	struct sockaddr_un su = { .sun_family = AF_UNIX };
 	char err[256];
 	json_t *reply = NULL;
 	int type, rc;
 	if (strlen(sock) >= sizeof(su.sun_path)) {
 		fprintf(stderr, "qservctl: socket path too long: %s\n", sock);
+		json_decref(req);
 		return -ENAMETOOLONG;
 	}
 	strcpy(su.sun_path, sock);
@@ -41,10 +47,10 @@ int ctl_registry_call(const char *sock, const char *cmd, json_t **ret_reply)
 			"or give -s SOCKET)\n", sock, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		json_decref(req);
 		return rc;
 	}
-	rc = reg_msg_send(frame_fd_write, &fd, REG_MSG_ADMIN, json_pack("{s:s}", "cmd", cmd),
-			  REG_MSG_MAX_REQ, 5000);
+	rc = reg_msg_send(frame_fd_write, &fd, REG_MSG_ADMIN, req, REG_MSG_MAX_REQ, 5000);
 	if (rc == 0)
 		rc = reg_msg_recv(frame_fd_read, &fd, REG_MSG_MAX_REPLY, 10000, &type, &reply, err, sizeof(err));
 	close(fd);

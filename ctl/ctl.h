@@ -17,5 +17,7 @@ int ctl_token(int argc, char **argv);
 #include <jansson.h>
 const char *ctl_registry_socket(const char *opt);
 int ctl_registry_call(const char *sock, const char *cmd, json_t **ret_reply);
+/* Same with a whole request {"cmd": ..., ...} (stolen). */
+int ctl_registry_request(const char *sock, json_t *req, json_t **ret_reply);
 
 #endif

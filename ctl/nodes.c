@@ -1,21 +1,39 @@
-/* nodes.c: `qservctl nodes`, the cluster as the registry sees it.
+/* nodes.c: `qservctl nodes`, the cluster as the registry sees it, and
+ * decommissioning.
  *
  *   qservctl nodes [-s SOCKET] [--json]
  *   qservctl --url http://CZAR:9400 nodes [--json]
+ *   qservctl nodes remove NAME [--force] [-s SOCKET] [--controller URL] [--auth-key-file F]
+ *   qservctl nodes readmit NAME [-s SOCKET]
  *
  * The first form asks the registry over its local admin socket (on the
  * czar node); the second reads the registry view from the czar agent's
  * /status, from anywhere that reaches port 9400.
- * One line per node: name, role, state (ready|down|joined), address,
- * seconds since its last heartbeat, heartbeats this registry run, machine
- * UUID.  --json prints the registry's answer as is.  Exit 0 on success, 1
- * when the registry cannot be reached or refuses. */
+ * One line per node: name, role, state (ready|down|joined|removed),
+ * address, seconds since its last heartbeat, heartbeats this registry run,
+ * machine UUID.  Removed nodes stay listed as `removed` (their names stay
+ * reserved).  --json prints the registry's answer as is.
+ *
+ * remove: the controller first (DELETE /meta/worker/NAME[?force=1]; it
+ * refuses, changing nothing, while the worker holds the only replica of a
+ * chunk), then the registry (node-remove: the machine is refused from now
+ * on).  That order makes a refusal leave everything as it was; the czar's
+ * agent deletes removed workers from the controller too, as a backstop.
+ * Controller URL: --controller, else $QSERV_INGEST_URL, else
+ * http://127.0.0.1:25081 (the czar node's own); auth key: --auth-key-file,
+ * else $QSERV_AUTH_KEY.  readmit undoes a remove in the registry (the same
+ * machine comes back under its name and is registered into the controller
+ * again, without its old chunks).
+ * Exit 0 on success, 1 when the registry or controller cannot be reached
+ * or refuses, 2 on a usage error. */
 #include "ctl.h"
 
 #include "../qserv/controller/qhttpc.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,6 +65,143 @@ static int nodes_from_status(const char *url, json_t **ret)
 	return 0;
 }
 
+/* The registry's record of name (new reference), or NULL (printed why). */
+static json_t *registry_node(const char *sock, const char *name)
+{
+	json_t *reply, *n, *found = NULL;
+	size_t i;
+	if (ctl_registry_call(sock, "nodes", &reply) < 0)
+		return NULL;
+	json_array_foreach(json_object_get(reply, "nodes"), i, n)
+		if (!strcmp(json_string_value(json_object_get(n, "name")), name))
+			found = json_incref(n);
+	json_decref(reply);
+	if (!found)
+		fprintf(stderr, "qservctl nodes: no node named '%s' in the registry (see qservctl nodes)\n", name);
+	return found;
+}
+
+static int read_key(const char *path, char *key, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(key, (int)len, f)) {
+		fprintf(stderr, "qservctl nodes: %s: cannot read the auth key\n", path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	key[strcspn(key, "\r\n")] = '\0';
+	return 0;
+}
+
+/* Step 1 of remove: the controller.  0 when it dropped the worker or never
+ * had it, -1 when it refused or could not be asked (printed). */
+static int controller_remove(const char *url, const char *name, bool force)
+{
+	char full[1024], err[2048];
+	json_t *reply = NULL, *per, *v;
+	const char *db;
+	snprintf(full, sizeof(full), "%s%smeta/worker/%s%s", url, url[0] && url[strlen(url) - 1] == '/' ? "" : "/",
+		 name, force ? "?force=1" : "");
+	int rc = qhttpc_json("DELETE", full, NULL, &reply, err, sizeof(err));
+	if (rc == -ENOENT && !strstr(err, "no such endpoint")) {
+		printf("controller: %s was not registered there\n", name);
+		return 0;
+	}
+	if (rc == -EBUSY) {
+		fprintf(stderr, "qservctl nodes remove: the controller refuses: %s\n", err);
+		return -1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "qservctl nodes remove: controller %s: %s\nnothing was changed: the controller must "
+			"confirm that no chunk is lost (give --controller URL or QSERV_INGEST_URL)\n", url, err);
+		return -1;
+	}
+	printf("controller: %s dropped (%lld chunk placement(s)", name,
+	       (long long)json_integer_value(json_object_get(reply, "chunks_dropped")));
+	per = json_object_get(reply, "lost_chunks");
+	if (json_integer_value(json_object_get(reply, "chunks_lost")) > 0) {
+		printf("; %lld chunk(s) LOST, no other replica:", (long long)json_integer_value(json_object_get(reply, "chunks_lost")));
+		json_object_foreach(per, db, v)
+			printf(" %s: %lld", db, (long long)json_integer_value(v));
+		printf("; queries that need them fail naming them");
+	}
+	printf(")\n");
+	json_decref(reply);
+	return 0;
+}
+
+static int nodes_remove(int argc, char **argv, const char *sock, bool readmit)
+{
+	static const struct option opts[] = { { "socket", required_argument, NULL, 's' },
+					      { "force", no_argument, NULL, 'f' },
+					      { "controller", required_argument, NULL, 'c' },
+					      { "auth-key-file", required_argument, NULL, 'k' }, { 0 } };
+	const char *curl_ = getenv("QSERV_INGEST_URL"), *keyfile = NULL, *name;
+	char key[256] = "";
+	bool force = false;
+	int c;
+	json_t *node, *reply;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:fc:k:", opts, NULL)) != -1) {
+		if (c == 's')
+			sock = optarg;
+		else if (c == 'f' && !readmit)
+			force = true;
+		else if (c == 'c' && !readmit)
+			curl_ = optarg;
+		else if (c == 'k' && !readmit)
+			keyfile = optarg;
+		else
+			goto usage;
+	}
+	if (optind + 1 != argc)
+		goto usage;
+	name = argv[optind];
+	sock = ctl_registry_socket(sock);
+	if (readmit) {
+		if (ctl_registry_request(sock, json_pack("{s:s, s:s}", "cmd", "node-readmit", "name", name), &reply) < 0)
+			return 1;
+		printf("%s %s: the same machine may rejoin under its name\n", name,
+		       json_is_true(json_object_get(reply, "changed")) ? "re-admitted" : "was not removed");
+		json_decref(reply);
+		return 0;
+	}
+	if (!(node = registry_node(sock, name)))
+		return 1;
+	if (!strcmp(json_string_value(json_object_get(node, "role")), "czar")) {
+		fprintf(stderr, "qservctl nodes remove: %s is the czar: the cluster cannot remove its own registry\n", name);
+		json_decref(node);
+		return 1;
+	}
+	if (!strcmp(json_string_value(json_object_get(node, "state")), "removed"))
+		printf("%s is already removed in the registry; making sure the controller dropped it\n", name);
+	json_decref(node);
+	if (keyfile && read_key(keyfile, key, sizeof(key)) < 0)
+		return 2;
+	if (qhttpc_init() < 0) {
+		fprintf(stderr, "qservctl nodes remove: cannot initialize the HTTP client\n");
+		return 1;
+	}
+	qhttpc_set_auth_key(keyfile ? key : getenv("QSERV_AUTH_KEY"));
+	if (controller_remove(curl_ && curl_[0] ? curl_ : "http://127.0.0.1:25081", name, force) < 0)
+		return 1;
+	if (ctl_registry_request(sock, json_pack("{s:s, s:s}", "cmd", "node-remove", "name", name), &reply) < 0) {
+		fprintf(stderr, "qservctl nodes remove: the controller already dropped %s; run the same command "
+			"again once the registry answers\n", name);
+		return 1;
+	}
+	json_decref(reply);
+	printf("%s removed from the cluster: the registry refuses its certificate, heartbeats and re-joins from "
+	       "now on, and never gives its name to another machine (undo: qservctl nodes readmit %s)\n", name, name);
+	return 0;
+usage:
+	fprintf(stderr, "usage: qservctl nodes remove NAME [--force] [-s SOCKET] [--controller URL] [--auth-key-file F]\n"
+		"       qservctl nodes readmit NAME [-s SOCKET]\n");
+	return 2;
+}
+
 int ctl_nodes(int argc, char **argv)
 {
 	static const struct option opts[] = { { "socket", required_argument, NULL, 's' },
@@ -55,6 +210,9 @@ int ctl_nodes(int argc, char **argv)
 	int as_json = 0, c;
 	json_t *reply, *n;
 	size_t i;
+	/* subcommands come first: qservctl nodes remove|readmit NAME ... */
+	if (argc > 1 && (!strcmp(argv[1], "remove") || !strcmp(argv[1], "readmit")))
+		return nodes_remove(argc - 1, argv + 1, NULL, !strcmp(argv[1], "readmit"));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:j", opts, NULL)) != -1) {
 		if (c == 's')
@@ -62,7 +220,9 @@ int ctl_nodes(int argc, char **argv)
 		else if (c == 'j')
 			as_json = 1;
 		else {
-			fprintf(stderr, "usage: qservctl nodes [-s SOCKET] [--json]\n");
+			fprintf(stderr, "usage: qservctl nodes [-s SOCKET] [--json]\n"
+				"       qservctl nodes remove NAME [--force] [-s SOCKET] [--controller URL]\n"
+				"       qservctl nodes readmit NAME [-s SOCKET]\n");
 			return 2;
 		}
 	}

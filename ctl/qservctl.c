@@ -17,7 +17,8 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "ingest", ctl_ingest, "ingest DIR: load a qserv-ingest dataset (metadata.json) through the controller" },
-	{ "nodes", ctl_nodes, "nodes [--json]: list the cluster's nodes as the registry sees them (on the czar)" },
+	{ "nodes", ctl_nodes, "nodes [--json] | nodes remove NAME [--force] | nodes readmit NAME: the cluster's "
+	  "nodes as the registry sees them; decommission a node (on the czar)" },
 	{ "token", ctl_token, "token [show|rotate]: print the join token and CA pin, or rotate the token" },
 };
 
