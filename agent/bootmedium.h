@@ -96,6 +96,22 @@ int bootmedium_open(struct bootmedium *bm, const char *sysfs_root, const char *d
 int bootmedium_write_slots(const char *esp_dir, const char *slot, const char *partuuid, char *err,
 			   size_t errlen);
 
+/* Boot counting (systemd-boot, UEFI): an entry written as
+ * qserv-<slot>+3.conf (images/stick.sh slot) is renamed by the loader on
+ * each try (+2-1, +1-2, +0-3: then marked bad, sorted last, and the other
+ * slot boots).  bootmedium_bless_dir renames slot's counted entry in the
+ * ESP mounted at esp_dir back to qserv-<slot>.conf (ret_entry = its old
+ * name): the boot counts as good.  1 when renamed, 0 when slot's entry is
+ * not counted. */
+int bootmedium_bless_dir(const char *esp_dir, const char *slot, char *ret_entry, size_t size,
+			 char *err, size_t errlen);
+
+/* The same on the medium booted from: mounts bm->esp_part read-only at
+ * mountpoint, and read-write only when bm->slot's entry is counted.  0
+ * when there is nothing to do (no ESP known: found by label, PXE). */
+int bootmedium_bless(const struct bootmedium *bm, const char *dev_root, const char *mountpoint,
+		     char *ret_entry, size_t size, char *err, size_t errlen);
+
 /* Installs the boot medium onto an internal disk (`install=SELECTOR`): the
  * one disk of sysfs_root matching selector, other than bm->disk, gets a
  * byte copy of the medium's partitioned area (protective MBR with its boot

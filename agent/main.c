@@ -120,6 +120,21 @@ static void open_boot_medium(struct agent *a)
 		a->conf_path = a->boot.conf_path;
 }
 
+/* A boot-counted entry (a slot on trial after an upgrade) got as far as
+ * the network and /status: the boot counts as good (bootmedium_bless). */
+static void bless_boot_entry(struct agent *a)
+{
+	char entry[64], err[256];
+	int r = bootmedium_bless(&a->boot, "/dev", BOOTMEDIUM_INSTALL_DIR, entry, sizeof(entry), err,
+				 sizeof(err));
+
+	if (r < 0)
+		log_warn("boot slot %s: %s", a->boot.slot, err);
+	else if (r > 0)
+		log_info("boot slot %s: boot counted good, entry %s is now qserv-%s.conf", a->boot.slot,
+			 entry, a->boot.slot);
+}
+
 /* install=SELECTOR: copies the boot medium onto that internal disk, before
  * the storage pass could take it for data (bootmedium_install). */
 static void install_boot_files(struct agent *a)
@@ -577,6 +592,8 @@ int main(int argc, char **argv)
 	}
 	publish(&a);
 	log_info("agent ready: /status on port %u", a.status_port);
+	if (!a.host_mode)
+		bless_boot_entry(&a);
 
 	/* Disks after the status server, so a long first provisioning is
 	 * visible from outside.  Host mode only discovers. */

@@ -416,6 +416,24 @@ TEST_F(esp, refuses_bad_or_missing_slot)
 	EXPECT_EQ(-ENOENT, bootmedium_write_slots(self->root, "b", UUID_DISK, err, sizeof(err)));
 }
 
+TEST_F(esp, bless_renames_the_counted_entry_of_the_slot)
+{
+	char err[256] = "", entry[64] = "", path[256];
+
+	sh("cd %s/loader/entries && mv qserv-a.conf qserv-a+2-1.conf%s", self->root, "");
+	ASSERT_EQ(1, bootmedium_bless_dir(self->root, "a", entry, sizeof(entry), err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_STREQ("qserv-a+2-1.conf", entry);
+	snprintf(path, sizeof(path), "%s/loader/entries/qserv-a.conf", self->root);
+	EXPECT_EQ(0, access(path, F_OK));
+	EXPECT_EQ(0, bootmedium_bless_dir(self->root, "a", entry, sizeof(entry), err, sizeof(err)));
+	/* the loader renames +1-2 to +0-3 before the last try: a good last try is blessed too */
+	EXPECT_EQ(1, bootmedium_bless_dir(self->root, "b", entry, sizeof(entry), err, sizeof(err)));
+	EXPECT_STREQ("qserv-b+0-3.conf", entry);
+	EXPECT_EQ(0, file_is(self->root, "loader/entries/qserv-b.conf", "title x\n"));
+}
+
+
 /* bootmedium_install on files: sda is a "stick" with a GPT made by sfdisk,
  * vdb (16 MiB) and vdd (3 MiB) are blank, vdc holds data. */
 FIXTURE(inst) {
