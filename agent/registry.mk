@@ -17,3 +17,4 @@ INTEG_TESTS += agent/tests/cluster_netns.sh agent/tests/registry_sim.sh
 BENCHES += agent/tests/bench_registry.sh
 QEMU_TESTS += agent/tests/qemu_cluster.sh
 $(eval $(call unit_test,registry_msg_test,agent/tests/registry_msg_test.c agent/registry_msg.c,$(REG_LDLIBS),libqcommon.a))
+INTEG_TESTS += agent/tests/decommission.sh

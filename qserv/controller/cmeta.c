@@ -210,7 +210,8 @@ int cmeta_set_trans(MYSQL *m, long long id, const char *state, char *err, size_t
 static json_t *sole_chunks(MYSQL *m, const char *id, long long *ret_n, char *text, size_t tlen,
 			   char *err, size_t errlen)
 {
-	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT c.db, COUNT(*), COALESCE(MAX(d.published), 0)"
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT c.db, COUNT(*),"
+				    " COALESCE((SELECT MAX(d.published) FROM qservMeta.dbs d WHERE d.name=c.db), 0)"
 				    SOLE_CHUNKS " GROUP BY c.db ORDER BY c.db", id);
 	json_t *per;
 	MYSQL_ROW row;
