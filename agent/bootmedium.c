@@ -17,7 +17,13 @@
  * qserv.conf) and needs no mtools or mkfs in the image; libfdisk then
  * rewrites the GPT, and the kernel's vfat writes the second slot and the
  * boot entries (text files; ldlinux.sys, whose sectors the boot sector
- * records, is never moved). */
+ * records, is never moved).  The entry and syslinux.cfg formats are the
+ * ones images/build-usb.sh writes; keep them in step.
+ *
+ * Blessing a boot-counted entry is the agent's only write to the medium it
+ * booted from, and only after an operator or upgrade put a counted entry
+ * there: the ESP is mounted read-only to look, so an ordinary boot writes
+ * nothing (the QEMU tests compare the stick byte for byte). */
 #include "bootmedium.h"
 
 #include "storage/qstorage.h"
