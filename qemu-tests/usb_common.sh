@@ -5,13 +5,14 @@
 # no -kernel: the firmware, the stick's boot loader and the kernel command
 # line inside the image do everything.  The node must answer /status with
 # the role and cluster of the edited file, name the stick as its boot
-# medium, leave it unprovisioned, and not change a byte of it.  The copy
+# medium and slot a (the loader's entry, systemd-boot or syslinux), leave
+# it unprovisioned, and not change a byte of it.  The copy
 # is grown to 1 GiB, as the image is when written to a real stick.
 . "$(dirname "$0")/lib.sh"
 . "$REPO/tools/tap.sh"
 # Logs stay in $VM_DIR; the 1 GiB stick copy goes.
 trap 'vm_kill_all; rm -f "$VM_DIR/stick.img"' EXIT INT TERM
-tap_plan 9
+tap_plan 10
 
 img=$BUILD/images/qserv-node.img
 stick=$VM_DIR/stick.img
@@ -49,6 +50,7 @@ tap_is "$(echo "$st" | json .cluster)" "$cluster" "cluster from the stick's qser
 bm=$(echo "$st" | json '.boot_medium // ""')
 tap_is "$(echo "$st" | json "[.disks[] | select(.transport == \"usb\") | .name] | join(\" \")")" \
 	"${bm:-none}" "/status names the USB disk as its boot medium"
+tap_is "$(echo "$st" | json '.boot_slot // "none"')" "a" "$USB_FIRMWARE: the loader booted slot a (bootslot=a)"
 # The storage pass runs after /status is up: give it a moment to report.
 end=$(($(date +%s) + 60))
 while [ "$(date +%s)" -lt "$end" ]; do
