@@ -1,13 +1,16 @@
 #!/bin/sh
 # cluster_query.sh: the main job (tools/cluster, what `make cluster` runs)
-# end to end in a namespace of this test: a czar VM and two worker VMs (NVMe
-# SSD + SCSI HDD each) boot the image, join, provision their disks and start
-# their Qserv daemons; the czar registers the workers into its controller; a
+# end to end in a namespace of this test: a czar VM boots from a USB stick
+# (SeaBIOS) and three worker VMs (NVMe SSD + SCSI HDD each) from the network
+# (iPXE ROM, dnsmasq DHCP, iPXE script and boot files over HTTP); all join,
+# provision their disks and start their Qserv daemons; the czar registers
+# the workers into its controller; a
 # generated catalog is ingested with qservctl ingest; queries through the
 # czar's port 4040 must give the same rows (sorted) as the same queries on a
 # reference MariaDB on the host holding the unpartitioned generated tables.
-# Then one worker VM is power-cycled: it comes back under its name with its
-# disks mounted as found, and the answers are right again.
+# Then one worker VM is power-cycled: it boots from the network again, comes
+# back under its name with its disks mounted as found, and the answers are
+# right again.
 # Boot/join/ready times are printed (tools/cluster's timings), never asserted.
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/qemu-tests/lib.sh"
@@ -26,9 +29,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'trap - EXIT; cleanup; exit 1' INT TERM
-N=22
+N=27
 tap_plan $N
-if [ "$(id -u)" != 0 ] || [ ! -f "$KERNEL" ] || [ ! -f "$INITRD" ] || [ ! -f "$BUILD/lib/qserv_scisql.so" ]; then
+if [ "$(id -u)" != 0 ] || [ ! -f "$BUILD/images/qserv-node.img" ] || [ ! -f "$BUILD/images/pxe/initramfs" ] ||
+	[ ! -f "$BUILD/lib/qserv_scisql.so" ]; then
 	i=0; while [ $i -lt $N ]; do tap_skip "QEMU cluster queries" "needs root, the image and the scisql plugin"; i=$((i + 1)); done
 	exit 0
 fi
@@ -36,16 +40,16 @@ in_ns() { ip netns exec "$QSERV_CLUSTER_NS" "$@"; }
 status_of() { in_ns curl -sf -m 10 "http://$1:9400/status"; }
 
 # in the background: a TERM to this test runs its trap at once, not after up
-"$REPO/tools/cluster" up --no-forward --no-queries > "$VM_DIR/up.log" 2>&1 &
+"$REPO/tools/cluster" up --workers 3 --boot media --no-forward --no-queries > "$VM_DIR/up.log" 2>&1 &
 UP_PID=$!
 wait "$UP_PID"
 rc=$?
 UP_PID=
 if [ $rc = 0 ]; then
-	tap_pass "tools/cluster up: czar + 2 workers ready, catalog ingested"
+	tap_pass "tools/cluster up: czar (USB stick) + 3 workers (PXE) ready, catalog ingested"
 else
-	tap_fail "tools/cluster up: czar + 2 workers ready, catalog ingested" "$(tail -5 "$VM_DIR/up.log")"
-	for c in czar worker-0 worker-1; do
+	tap_fail "tools/cluster up: czar (USB stick) + 3 workers (PXE) ready, catalog ingested" "$(tail -5 "$VM_DIR/up.log")"
+	for c in czar w1 w2 w3; do
 		tap_diag "$c: $(tail -3 "$QSERV_CLUSTER_DIR/$c/console.log" 2>/dev/null | tr '\n' '|')"
 	done
 	exit 1
@@ -54,8 +58,18 @@ while read -r line; do tap_diag "$line"; done < "$QSERV_CLUSTER_DIR/timings"
 
 nodes=$(in_ns "$BUILD/bin/qservctl" --url "http://$CZAR:9400" nodes --json 2>/dev/null)
 tap_is "$(echo "$nodes" | jq -r '[.nodes[] | "\(.name)=\(.state)"] | sort | join(" ")')" \
-	"czar-0=ready worker-0=ready worker-1=ready" "registry: czar-0, worker-0 and worker-1 joined and ready"
-for v in w1 w2; do
+	"czar-0=ready worker-0=ready worker-1=ready worker-2=ready" "registry: czar-0 and worker-0..2 joined and ready"
+st=$(status_of "$CZAR")
+tap_is "$(echo "$st" | jq -r '"\(.boot_medium) \(.boot_slot)"') $(echo "$st" | jq -r '[.disks[] | select(.transport == "usb") | "\(.name) \(.state)"] | join(" ")')" \
+	"$(echo "$st" | jq -r '[.disks[] | select(.transport == "usb") | .name] | join(" ")') a $(echo "$st" | jq -r '[.disks[] | select(.transport == "usb") | .name] | join(" ")') boot-medium" \
+	"czar: booted slot a of its USB stick, the stick is its boot medium and never provisioned"
+pxe=
+for v in w1 w2 w3; do
+	grep -q "http://$QSERV_CLUSTER_NET.1/worker.ipxe" "$QSERV_CLUSTER_DIR/$v/console.log" &&
+		[ "$(status_of "$(cat "$QSERV_CLUSTER_DIR/$v/ip")" | jq -r .boot_medium)" = null ] && pxe="$pxe $v"
+done
+tap_is "$pxe" " w1 w2 w3" "workers: network boot (iPXE fetched the workers' script over HTTP, no boot medium)"
+for v in w1 w2 w3; do
 	st=$(status_of "$(cat "$QSERV_CLUSTER_DIR/$v/ip")")
 	tap_is "$(echo "$st" | jq -r --arg s "QS-$v-NVME" '.disks[] | select(.serial == $s) | "\(.state | sub("-now$"; "")) \(.pool)"') $(echo "$st" | jq -r --arg s "QS-$v-HDD" '.disks[] | select(.serial == $s) | "\(.state | sub("-now$"; "")) \(.pool)"')" \
 		"provisioned fast provisioned bulk" "VM $v: NVMe provisioned into fast, HDD into bulk"
@@ -125,6 +139,11 @@ if "$REPO/tools/cluster" reboot w1 > "$VM_DIR/reboot.log" 2>&1; then
 	tap_pass "w1 power-cycled and ready again"
 else
 	tap_fail "w1 power-cycled and ready again" "$(tail -3 "$VM_DIR/reboot.log" | tr '\n' '|')"
+fi
+if grep -q "http://$QSERV_CLUSTER_NET.1/worker.ipxe" "$QSERV_CLUSTER_DIR/w1/console.log"; then
+	tap_pass "w1 booted from the network again"
+else
+	tap_fail "w1 booted from the network again" "$(head -5 "$QSERV_CLUSTER_DIR/w1/console.log" | tr '\n' '|')"
 fi
 tap_diag "$(grep 'ready again' "$VM_DIR/reboot.log")"
 st=$(status_of "$(cat "$QSERV_CLUSTER_DIR/w1/ip")")
