@@ -20,6 +20,7 @@
 # its name.
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tools/tap.sh"
+. "$REPO/agent/tests/netns_agents.sh"
 BUILD=${BUILD:-$REPO/build}
 BIN=$BUILD/bin
 QAGENT=$BIN/qagent
@@ -30,10 +31,7 @@ NODES="czar w0 w1 w2 w3"
 PLAN=19
 
 cleanup() {
-	for n in $NODES; do
-		[ -f "$T/$n.pid" ] && kill -9 "$(cat "$T/$n.pid")" 2>/dev/null
-	done
-	for n in $NODES br; do ip netns del "$P-$n" 2>/dev/null; done
+	netns_cleanup
 	"$REPO/tools/dev-cluster" down --dir "$T/cluster" > /dev/null 2>&1
 	[ -n "${DECOM_KEEP:-}" ] || rm -rf "$T"
 }
@@ -75,42 +73,7 @@ W2CHUNKS=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='dcm' AND worker
 NOBJ=$(wc -l < "$T/gen/Object.tsv")
 
 # --- membership side: registry and agents in namespaces --------------------------
-ip -n "$P-br" link add br0 type bridge
-ip -n "$P-br" link set br0 up
-i=1
-for n in $NODES; do
-	ip netns add "$P-$n"
-	ip link add "$P$i" type veth peer name eth0 netns "$P-$n"
-	ip link set "$P$i" netns "$P-br"
-	ip -n "$P-br" link set "$P$i" master br0 up
-	ip -n "$P-$n" addr add "10.251.0.$i/24" dev eth0
-	ip -n "$P-$n" link set eth0 up
-	ip -n "$P-$n" link set lo up
-	i=$((i + 1))
-done
-start() {
-	echo "$2" > "$T/$1.cmdline"
-	extra=
-	[ "$1" = czar ] && extra="--admin-socket $T/admin.sock"
-	ip netns exec "$P-$1" "$QAGENT" --host --data-dir "$T/$1" --cmdline "$T/$1.cmdline" \
-		--conf /dev/null --pidfile "$T/$1.agentpid" --status-port 9400 $extra >> "$T/$1.log" 2>&1 &
-	echo $! > "$T/$1.pid"
-}
-stop() { kill -TERM "$(cat "$T/$1.pid")" 2>/dev/null; wait "$(cat "$T/$1.pid")" 2>/dev/null; rm -f "$T/$1.pid"; }
-status() { ip netns exec "$P-$1" curl -sf -m 3 http://127.0.0.1:9400/status; }
-nodes() { "$QSERVCTL" nodes -s "$T/admin.sock" --json 2>/dev/null; }
-node_field() { nodes | jq -r --arg n "$1" ".nodes[] | select(.name == \$n) | .$2"; }
-wait_for() {
-	_t=$1; shift
-	_i=0
-	while [ "$_i" -lt $((_t * 5)) ]; do
-		"$@" && return 0
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	return 1
-}
-is_state() { [ "$(node_field "$1" state)" = "$2" ]; }
+netns_nodes 10.251.0
 member() { status "$1" | jq -r ".membership.$2 // empty"; }
 member_is() { [ "$(member "$1" "$2")" = "$3" ]; }
 remove() { "$QSERVCTL" nodes remove "$@" -s "$T/admin.sock" --controller "$QSERV_INGEST_URL"; }
