@@ -112,6 +112,7 @@ json() { jq -r "$1"; }
 #                                  the command (ip netns exec NS)
 #   ovmf_args NAME                 pflash arguments for OVMF, with a private
 #                                  copy of the variable store in $VM_DIR/NAME
+#   tap_booted NAME DESCRIPTION    TAP line: NAME's /status answers within 300 s
 #   img_part_offset IMG LABEL      byte offset of the GPT partition named LABEL
 vm_boot() {
 	name=$1; shift
@@ -126,6 +127,17 @@ vm_boot() {
 		-nic "$nic" "$@" > "$d/qemu.log" 2>&1 &
 	echo $! > "$d/pid"
 	VM_PIDS="$VM_PIDS $!"
+}
+
+# tap_booted NAME DESCRIPTION: a TAP line for "NAME answers /status within
+# 300 s" (with its power-on time as a diagnostic, or where to look).
+tap_booted() {
+	if vm_wait_status "$1" 300; then
+		tap_pass "$2"
+		tap_diag "$1: power-on to /status in $(vm_elapsed "$1") s"
+	else
+		tap_fail "$2" "see $VM_DIR/$1/console.log"
+	fi
 }
 
 # Seconds since vm_boot started NAME (for diagnostics, never asserted).

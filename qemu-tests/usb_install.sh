@@ -54,12 +54,7 @@ vm_boot first $(ovmf_args first) -uuid $uuid $disks \
 	-device virtio-blk-pci,drive=dboot,serial=BOOT0001,bootindex=2 \
 	-device qemu-xhci,id=xhci -drive "file=$stick,if=none,id=stick,format=raw" \
 	-device usb-storage,bus=xhci.0,drive=stick,bootindex=1
-if vm_wait_status first 300; then
-	tap_pass "first boot (stick) answers /status"
-	tap_diag "first boot: power-on to /status in $(vm_elapsed first) s"
-else
-	tap_fail "first boot (stick) answers /status" "see $VM_DIR/first/console.log"
-fi
+tap_booted first "first boot (stick) answers /status"
 st1=$(vm_status first || echo '{}')
 tap_is "$(echo "$st1" | json '.disks[] | select(.transport == "usb") | .name')" \
 	"$(echo "$st1" | json '.boot_medium')" "first boot: the stick is the boot medium"
@@ -100,12 +95,7 @@ tap_is "$(mtype -i "$besp" ::/syslinux/syslinux.cfg | grep -E '^DEFAULT|APPEND' 
 # shellcheck disable=SC2086
 vm_boot second $(ovmf_args second) -uuid $uuid $disks \
 	-device virtio-blk-pci,drive=dboot,serial=BOOT0001,bootindex=1
-if vm_wait_status second 300; then
-	tap_pass "second boot (internal disk, no stick) answers /status"
-	tap_diag "second boot: power-on to /status in $(vm_elapsed second) s"
-else
-	tap_fail "second boot (internal disk, no stick) answers /status" "see $VM_DIR/second/console.log"
-fi
+tap_booted second "second boot (internal disk, no stick) answers /status"
 st2=$(vm_status second || echo '{}')
 tap_is "$(echo "$st2" | json '.uuid + " " + .hostname')" "$(echo "$st1" | json '.uuid + " " + .hostname')" \
 	"second boot: same machine UUID and hostname"
@@ -132,12 +122,7 @@ vm_boot third $(ovmf_args third) -uuid $uuid $disks \
 	-device virtio-blk-pci,drive=dboot,serial=BOOT0001,bootindex=1 \
 	-device qemu-xhci,id=xhci -drive "file=$stick,if=none,id=stick,format=raw" \
 	-device usb-storage,bus=xhci.0,drive=stick,bootindex=2
-if vm_wait_status third 300; then
-	tap_pass "third boot (internal disk, stick plugged in) answers /status"
-	tap_diag "third boot: power-on to /status in $(vm_elapsed third) s"
-else
-	tap_fail "third boot (internal disk, stick plugged in) answers /status" "see $VM_DIR/third/console.log"
-fi
+tap_booted third "third boot (internal disk, stick plugged in) answers /status"
 st3=$(vm_status third || echo '{}')
 tap_is "$(echo "$st3" | json '.boot_slot')" "b" "third boot: boot slot b"
 tap_is "$(echo "$st3" | json '.boot_medium + " " + ([.disks[] | select(.serial == "BOOT0001") | .name] | join(" "))')" \
@@ -162,12 +147,7 @@ tap_ok "slot b's entry marked out of tries (qserv-b+0-3.conf)" \
 # shellcheck disable=SC2086
 vm_boot fourth $(ovmf_args fourth) -uuid $uuid $disks \
 	-device virtio-blk-pci,drive=dboot,serial=BOOT0001,bootindex=1
-if vm_wait_status fourth 300; then
-	tap_pass "fourth boot (slot b out of tries) answers /status"
-	tap_diag "fourth boot: power-on to /status in $(vm_elapsed fourth) s"
-else
-	tap_fail "fourth boot (slot b out of tries) answers /status" "see $VM_DIR/fourth/console.log"
-fi
+tap_booted fourth "fourth boot (slot b out of tries) answers /status"
 st4=$(vm_status fourth || echo '{}')
 tap_is "$(echo "$st4" | json '.boot_slot + " " + .boot_medium')" "a vda" "fourth boot: fell back to slot a of the internal disk"
 vm_monitor fourth system_powerdown
