@@ -15,6 +15,7 @@
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/qemu-tests/lib.sh"
 . "$REPO/tools/tap.sh"
+. "$REPO/tools/test-mariadb.sh"
 export QSERV_CLUSTER_NS=qcq$$ QSERV_CLUSTER_DIR=$VM_DIR/cluster QSERV_CLUSTER_NET=10.254.0
 export QSERV_CLUSTER_TIMEOUT=300
 CZAR=$QSERV_CLUSTER_NET.10
@@ -23,7 +24,7 @@ UP_PID=
 cleanup() {
 	[ -n "$UP_PID" ] && kill "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
 	"$REPO/tools/cluster" down > "$VM_DIR/down.log" 2>&1
-	[ -f "$REF/mariadbd.pid" ] && kill "$(cat "$REF/mariadbd.pid")" 2>/dev/null
+	test_mariadb_stop "$REF"
 	ip netns del "$QSERV_CLUSTER_NS" 2>/dev/null
 	[ -n "${KEEP_VM_DIR:-}" ] || rm -rf "$VM_DIR"
 }
@@ -87,14 +88,8 @@ tap_is "$(grep -c ': ok$' "$QSERV_CLUSTER_DIR/ingest.log")" 3 "qservctl ingest v
 
 # the reference: the same rows, unpartitioned, in one private MariaDB on the host
 mkdir -p "$REF"
-mariadb-install-db --no-defaults --datadir="$REF/data" --user=root --skip-test-db --skip-name-resolve \
-	--auth-root-authentication-method=normal > "$REF/install.log" 2>&1
-mariadbd --no-defaults --datadir="$REF/data" --socket="$REF/my.sock" --skip-networking --user=root \
-	--plugin-dir="$BUILD/lib" --local-infile=1 --log-error="$REF/my.err" --pid-file="$REF/my.pid" \
-	> /dev/null 2>&1 &
-echo $! > "$REF/mariadbd.pid"
+TEST_MARIADB_WAIT=120 test_mariadb_start "$REF" --plugin-dir="$BUILD/lib" --local-infile=1 || tap_diag "reference MariaDB did not start: $(tail -3 "$REF/my.err")"
 RQ="mariadb --no-defaults -S $REF/my.sock -uroot --local-infile=1"
-wait_until 60 $RQ -e 'SELECT 1' > /dev/null 2>&1
 cols() { python3 -c 'import json,sys; print(", ".join("`%s` %s" % (c["name"], c["type"]) for c in json.load(open(sys.argv[1]))["schema"]))' "$1"; }
 $RQ < "$REPO/qserv/scisql/install.sql" > "$REF/scisql.log" 2>&1
 $RQ -e "CREATE DATABASE ref;

@@ -3,7 +3,8 @@
 #   test_mariadb_start DIR [MARIADBD ARGS...]   initializes DIR/data and starts
 #       mariadbd on the unix socket DIR/my.sock (no networking, root without
 #       password, log DIR/my.err, pid in DIR/mariadbd.pid); returns once it
-#       answers, non-zero if it does not start (30 s) or dies
+#       answers, non-zero if it does not start (within $TEST_MARIADB_WAIT s,
+#       default 30; more where VMs load the host) or dies
 #   test_mariadb_stop DIR                        TERM, then KILL after 10 s
 # Never touches a system-wide MariaDB; the caller's trap calls the stop.
 test_mariadb_start() {
@@ -18,7 +19,7 @@ test_mariadb_start() {
 	_tm_i=0
 	while ! mariadb --no-defaults -S "$_tm_d/my.sock" -uroot -e 'SELECT 1' > /dev/null 2>&1; do
 		_tm_i=$((_tm_i + 1))
-		[ $_tm_i -gt 300 ] && return 1
+		[ $_tm_i -gt $((${TEST_MARIADB_WAIT:-30} * 10)) ] && return 1
 		kill -0 "$(cat "$_tm_d/mariadbd.pid")" 2>/dev/null || return 1
 		sleep 0.1
 	done

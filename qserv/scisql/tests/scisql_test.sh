@@ -14,29 +14,19 @@
 #    100 is 5 magnitudes; 1 nJy is 31.4 mag; 2.5/ln 10 = 1.0857362.
 cd "$(dirname "$0")/../../.." || exit 1
 . tools/tap.sh
+. tools/test-mariadb.sh
 T=$(mktemp -d /tmp/qscisql.XXXXXX)
-SOCK=$T/sock
+SOCK=$T/my.sock
 cleanup() {
-	[ -f "$T/pid" ] && kill "$(cat "$T/pid")" 2>/dev/null
-	for i in 1 2 3 4 5 6 7 8 9 10; do [ -f "$T/pid" ] && kill -0 "$(cat "$T/pid")" 2>/dev/null && sleep 1; done
+	test_mariadb_stop "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 tap_plan 15
 
-mariadb-install-db --no-defaults --datadir="$T/data" --user=root --skip-name-resolve \
-	--skip-test-db --auth-root-authentication-method=normal > "$T/install.log" 2>&1 ||
-	{ tap_diag "mariadb-install-db failed"; cat "$T/install.log"; exit 1; }
-mariadbd --no-defaults --datadir="$T/data" --socket="$SOCK" --skip-networking --user=root \
-	--pid-file="$T/pid" --log-error="$T/err.log" --plugin-dir="$PWD/build/lib" \
-	--innodb-buffer-pool-size=16M > /dev/null 2>&1 &
-for i in $(seq 240); do
-	mariadb-admin --no-defaults -S "$SOCK" -u root ping >/dev/null 2>&1 && break
-	sleep 0.5
-done
 q() { mariadb --no-defaults -S "$SOCK" -u root -N -B -e "$1" 2>&1; }
-if ! mariadb-admin --no-defaults -S "$SOCK" -u root ping >/dev/null 2>&1; then
-	tap_diag "mariadbd did not start:"; sed 's/^/# /' "$T/err.log"; exit 1
+if ! test_mariadb_start "$T" --plugin-dir="$PWD/build/lib" --innodb-buffer-pool-size=16M; then
+	tap_diag "mariadbd did not start:"; sed 's/^/# /' "$T/install.log" "$T/my.err"; exit 1
 fi
 
 mariadb --no-defaults -S "$SOCK" -u root < qserv/scisql/install.sql > "$T/i1" 2>&1 &&
