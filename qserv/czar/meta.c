@@ -268,8 +268,10 @@ int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
 	}
 	have_lost = strcmp(row[1], "0") != 0;        /* controllers before decommissioning lack it */
 	mysql_free_result(r);
-	if (!(r = query(my, "SELECT id, host, COALESCE(query_port, 0) FROM qservMeta.workers WHERE enabled = 1 "
-			    "ORDER BY id", err, errlen)))
+	/* every worker, drained ones too: enabled = 0 only stops new chunks from
+	 * being placed there, its chunks are still served from it */
+	if (!(r = query(my, "SELECT id, host, COALESCE(query_port, 0) FROM qservMeta.workers ORDER BY id",
+			err, errlen)))
 		goto fail;
 	while ((row = mysql_fetch_row(r)))
 		if (meta_add_worker(m, row[0], row[1], atoi(row[2])) < 0)
@@ -316,7 +318,7 @@ int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
 		struct meta_db *d = (struct meta_db *)meta_find_db(m, row[0]);
 		size_t w = worker_index(m, row[2]);
 		if (!d || w == (size_t)-1)
-			continue;             /* unpublished, or a drained worker */
+			continue;             /* unpublished, or a worker not in the table */
 		if (meta_add_chunk(d, atoi(row[1]), (unsigned)w) < 0)
 			goto oom;
 	}
