@@ -297,7 +297,7 @@ static void publish(struct agent *a)
 {
 	uint64_t now = sup_now_ms();
 	json_t *doc;
-	char *json, *metrics = NULL;
+	char *json, *public_json, *metrics = NULL;
 	size_t mlen = 0;
 	FILE *m;
 
@@ -323,6 +323,10 @@ static void publish(struct agent *a)
 	json_object_set_new(doc, "boot_medium", a->boot.disk[0] ? json_string(a->boot.disk) : json_null());
 	json_object_set_new(doc, "boot_slot", a->boot.slot[0] ? json_string(a->boot.slot) : json_null());
 	json = json_dumps(doc, JSON_COMPACT);
+	/* the public copy: no join token, no SQL password (status.h) */
+	json_object_del(json_object_get(doc, "registry"), "token");
+	json_object_del(json_object_get(doc, "qserv"), "password");
+	public_json = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 
 	m = open_memstream(&metrics, &mlen);
@@ -351,9 +355,10 @@ static void publish(struct agent *a)
 				a->sup.svc[i].crash_loop);
 		fclose(m);
 	}
-	if (json && metrics)
-		status_publish(a->status, json, metrics);
+	if (json && public_json && metrics)
+		status_publish(a->status, json, public_json, metrics);
 	free(json);
+	free(public_json);
 	free(metrics);
 }
 

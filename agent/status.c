@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ struct status_server {
 	struct MHD_Daemon *mhd;
 	pthread_mutex_t lock;
 	char *status_json;  /* owned; replaced whole by status_publish */
+	char *public_json;  /* owned: status_json without secrets */
 	char *metrics_text; /* owned */
 };
 
@@ -32,6 +34,21 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const c
 	return ret;
 }
 
+/* The peer is this node: 127.0.0.0/8 or ::1. */
+static bool peer_is_local(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return false;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
@@ -45,7 +62,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply(conn, 405, "text/plain", "only GET\n");
 	pthread_mutex_lock(&s->lock);
 	if (!strcmp(url, "/status")) {
-		copy = strdup(s->status_json ? s->status_json : "{}");
+		const char *doc = peer_is_local(conn) ? s->status_json : s->public_json;
+
+		copy = strdup(doc ? doc : "{}");
 		type = "application/json";
 	} else if (!strcmp(url, "/metrics")) {
 		copy = strdup(s->metrics_text ? s->metrics_text : "");
@@ -89,22 +108,28 @@ int status_start(const char *addr, uint16_t port, struct status_server **ret, ch
 	return 0;
 }
 
-void status_publish(struct status_server *s, const char *status_json, const char *metrics_text)
+void status_publish(struct status_server *s, const char *status_json, const char *public_json,
+		    const char *metrics_text)
 {
-	char *a = strdup(status_json), *b = strdup(metrics_text), *old_a, *old_b;
+	char *a = strdup(status_json), *p = strdup(public_json), *b = strdup(metrics_text);
+	char *old_a, *old_p, *old_b;
 
-	if (!a || !b) {
+	if (!a || !p || !b) {
 		free(a);
+		free(p);
 		free(b);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
 	old_a = s->status_json;
+	old_p = s->public_json;
 	old_b = s->metrics_text;
 	s->status_json = a;
+	s->public_json = p;
 	s->metrics_text = b;
 	pthread_mutex_unlock(&s->lock);
 	free(old_a);
+	free(old_p);
 	free(old_b);
 }
 
@@ -115,6 +140,7 @@ void status_stop(struct status_server *s)
 	MHD_stop_daemon(s->mhd);
 	pthread_mutex_destroy(&s->lock);
 	free(s->status_json);
+	free(s->public_json);
 	free(s->metrics_text);
 	free(s);
 }

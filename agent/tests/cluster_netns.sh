@@ -22,9 +22,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
 
-tap_plan 16
+tap_plan 17
 if [ "$(id -u)" != 0 ] || ! ip netns add "$P-br" 2>/dev/null; then
-	for i in $(seq 16); do tap_skip "cluster in namespaces" "needs root and ip netns"; done
+	for i in $(seq 17); do tap_skip "cluster in namespaces" "needs root and ip netns"; done
 	exit 0
 fi
 
@@ -44,6 +44,9 @@ PIN=$(status czar | jq -r .registry.ca_pin)
 case "$PIN" in sha256:????????????????????????????????????????????????????????????????) tap_pass "czar prints a CA pin in /status" ;;
 	*) tap_fail "czar prints a CA pin in /status" "got '$PIN'" ;; esac
 if grep -q "qserv.token=$TOKEN qserv.ca=$PIN" "$T/czar.log"; then tap_pass "token and pin on the console"; else tap_fail "token and pin on the console"; fi
+# from another node (not loopback): the pin, never the token
+far=$(ip netns exec "$P-w1" curl -sf -m 3 http://10.250.0.1:9400/status | jq -r '"\(.registry.ca_pin) \(.registry | has("token"))"')
+tap_is "$far" "$PIN false" "/status from another node shows the CA pin but not the join token"
 if wait_for 20 is_state czar-0 ready; then tap_pass "czar joined itself as czar-0"; else tap_fail "czar joined itself as czar-0" "$(nodes)"; fi
 
 # --- workers join --------------------------------------------------------------
