@@ -4,48 +4,28 @@
 # from the same run: a bare `mkfs.ext4 + mount` of the same size (the
 # irreducible part), and a direct `qstorage apply` after attaching (no
 # watcher).  Prints measurements and ratios; asserts nothing.
-# Our own private mount namespace: mounts made here never propagate into
-# namespaces other programs create meanwhile (ip netns exec ...), which
-# would keep our filesystems alive after we unmount them.
-if [ -z "${QSTORAGE_PRIVATE_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
-	export QSTORAGE_PRIVATE_NS=1
-	exec unshare -m --propagation private "$0" "$@"
-fi
+. "$(dirname "$0")/tests/loop_lib.sh"   # (re-runs this script in a private mount namespace)
 cd "$(dirname "$0")/.."
 Q=$PWD/build/bin/qstorage
 N=${BENCH_DISKS:-4}
 SIZE=${BENCH_DISK_SIZE:-1G}
-if [ "$(id -u)" != 0 ] || ! losetup -f >/dev/null 2>&1; then
+if ! loop_usable; then
 	echo "# storage bench skipped: needs root and loop devices"; exit 0
 fi
-T=$(mktemp -d /tmp/qstorage-bench.XXXXXX)
-LOOPS="" WPID=""
-# detach LOOP, only while it is still backed by one of our files (the
-# number may be reused by someone else as soon as it is free)
-ours_loop() { losetup -n -O BACK-FILE "$1" 2>/dev/null | grep -q "^$T/"; }
-detach() { for _i in $(seq 50); do ours_loop "$1" || return 0; losetup -d "$1" 2>/dev/null; sleep 0.1; done; }
-cleanup() {
-	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
-	for m in $(grep " $T/" /proc/self/mounts | awk '{print $2}' | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
-	for l in $LOOPS; do detach "$l"; done
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-attach() { truncate -s "$SIZE" "$T/$1.img"; L=$(losetup -P -f --show "$T/$1.img") && LOOPS="$LOOPS $L"; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-unmount_all() { for m in $(grep " $T/" /proc/self/mounts | awk '{print $2}' | sort -r); do umount "$m"; done; }
+loop_init qstorage-bench
+mkdisk() { truncate -s "$SIZE" "$T/$1.img" && attach "$1"; }
 qs() { "$Q" --loop --only "loop:$T/*" --mount-root "$T/mnt" "$@"; }
 echo "# storage bench: $N loop disks of $SIZE"
 
 # baseline: bare mkfs.ext4 + mount on one disk of the same size
-attach base; mkdir -p "$T/base"
+mkdisk base; mkdir -p "$T/base"
 t0=$(now_ms)
 mkfs.ext4 -q -m 0 -E lazy_itable_init=1,lazy_journal_init=1 "$L" && mount -o noatime "$L" "$T/base"
 base=$(($(now_ms) - t0))
 umount "$T/base"; detach "$L"; LOOPS=""
 
 # provisioning N blank disks in one pass
-i=0; while [ $i -lt "$N" ]; do attach "d$i"; i=$((i + 1)); done
+i=0; while [ $i -lt "$N" ]; do mkdisk "d$i"; i=$((i + 1)); done
 t0=$(now_ms)
 qs apply > /dev/null
 prov=$(($(now_ms) - t0))
@@ -70,13 +50,13 @@ i=0; while [ $i -lt 100 ] && [ "$(grep -c " $T/mnt/" /proc/self/mounts)" -lt "$N
 total=0; runs=3; r=0
 while [ $r -lt $runs ]; do
 	before=$(grep -c " $T/mnt/" /proc/self/mounts)
-	t0=$(now_ms); attach "hot$r"
+	t0=$(now_ms); mkdisk "hot$r"
 	while [ "$(grep -c " $T/mnt/" /proc/self/mounts)" -le "$before" ] && [ $(($(now_ms) - t0)) -lt 30000 ]; do sleep 0.02; done
 	dt=$(($(now_ms) - t0)); total=$((total + dt))
 	echo "hot-add run $r: attach -> mounted $dt ms"
 	r=$((r + 1))
 done
 kill "$WPID"; wait "$WPID" 2>/dev/null; WPID=""
-t0=$(now_ms); attach direct; qs apply > /dev/null; direct=$(($(now_ms) - t0))
+t0=$(now_ms); mkdisk direct; qs apply > /dev/null; direct=$(($(now_ms) - t0))
 echo "$total $runs $direct" | awk '{ m = $1 / $2
 	printf "hot-add to mounted (watcher): mean %.0f ms; direct attach+apply: %d ms; ratio %.2fx\n", m, $3, m / ($3 ? $3 : 1) }'

@@ -4,49 +4,20 @@
 # provisioned and mounted; a detached disk is reported missing and its pool
 # degraded; the watcher keeps running.  Time to mounted is printed, not
 # asserted.  Only loop devices this script attaches are considered.
-# Our own private mount namespace: mounts made here never propagate into
-# namespaces other programs create meanwhile (ip netns exec ...), which
-# would keep our filesystems alive after we unmount them.
-if [ -z "${QSTORAGE_PRIVATE_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
-	export QSTORAGE_PRIVATE_NS=1
-	exec unshare -m --propagation private "$0" "$@"
-fi
+. "$(dirname "$0")/loop_lib.sh"   # (re-runs this script in a private mount namespace)
 cd "$(dirname "$0")/../.."
 . tools/tap.sh
 Q=$PWD/build/bin/qstorage
 
 tap_plan 7
-if [ "$(id -u)" != 0 ] || ! losetup -f >/dev/null 2>&1; then
+if ! loop_usable; then
 	for i in $(seq 7); do tap_skip "hotplug test $i" "needs root and loop devices"; done
 	exit 0
 fi
 
-T=$(mktemp -d /tmp/qstorage-hot.XXXXXX)
-LOOPS="" WPID=""
-# detach LOOP: retried (a short-lived opener may hold it, and detaching
-# completes asynchronously), only while it is still backed by one of our
-# files: the number may be reused by someone else as soon as it is free
-ours_loop() { losetup -n -O BACK-FILE "$1" 2>/dev/null | grep -q "^$T/"; }
-detach() {
-	for _i in $(seq 50); do
-		ours_loop "$1" || return 0
-		losetup -d "$1" 2>/dev/null
-		sleep 0.1
-	done
-	echo "# could not detach $1" >&2
-}
-cleanup() {
-	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
-	for m in $(grep " $T/" /proc/self/mounts | awk '{print $2}' | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
-	for l in $LOOPS; do detach "$l"; done
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-# attach NAME: sets L to the new /dev/loopN (not in a subshell: LOOPS must grow)
-attach() { L=$(losetup -P -f --show "$T/$1.img") && LOOPS="$LOOPS $L"; }
+loop_init qstorage-hot
 # the hot disk's pool depends on the loop driver's default rotational flag
 hot_mounted() { m=$(last | jq -r --arg id "loop:$T/hot.img" '.disks[] | select(.id == $id) | .mountpoint'); [ -n "$m" ] && mounted "$m"; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # wait_for SECONDS CMD...: poll every 50 ms
 wait_for() { _end=$(($(now_ms) + $1 * 1000)); shift; while ! "$@"; do [ "$(now_ms)" -ge "$_end" ] && return 1; sleep 0.05; done; }
 last() { jq -s 'last' "$T/watch.json" 2>/dev/null; }

@@ -6,51 +6,18 @@
 # reformatting, a damaged disk of ours is reported not reformatted, wipe
 # needs an explicit id and refuses a mounted disk.  Only loop devices this
 # script attaches are ever considered (--only on their backing files).
-# Our own private mount namespace: mounts made here never propagate into
-# namespaces other programs create meanwhile (ip netns exec ...), which
-# would keep our filesystems alive after we unmount them.
-if [ -z "${QSTORAGE_PRIVATE_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
-	export QSTORAGE_PRIVATE_NS=1
-	exec unshare -m --propagation private "$0" "$@"
-fi
+. "$(dirname "$0")/loop_lib.sh"   # (re-runs this script in a private mount namespace)
 cd "$(dirname "$0")/../.."
 . tools/tap.sh
 Q=$PWD/build/bin/qstorage
 
 tap_plan 39
-if [ "$(id -u)" != 0 ] || ! losetup -f >/dev/null 2>&1; then
+if ! loop_usable; then
 	for i in $(seq 39); do tap_skip "loop test $i" "needs root and loop devices"; done
 	exit 0
 fi
 
-T=$(mktemp -d /tmp/qstorage-loop.XXXXXX)
-LOOPS=""
-# detach LOOP: retried (a short-lived opener may hold it, and detaching
-# completes asynchronously), only while it is still backed by one of our
-# files: the number may be reused by someone else as soon as it is free
-ours_loop() { losetup -n -O BACK-FILE "$1" 2>/dev/null | grep -q "^$T/"; }
-detach() {
-	for _i in $(seq 50); do
-		ours_loop "$1" || return 0
-		losetup -d "$1" 2>/dev/null
-		sleep 0.1
-	done
-	echo "# could not detach $1" >&2
-}
-cleanup() {
-	for m in $(grep " $T/" /proc/self/mounts | awk '{print $2}' | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
-	for l in $LOOPS; do detach "$l"; done
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-# attach NAME ROTATIONAL -> prints /dev/loopN, records it
-attach() {
-	l=$(losetup -P -f --show "$T/$1.img") || return 1
-	LOOPS="$LOOPS $l"
-	echo "$2" > "/sys/block/${l#/dev/}/queue/rotational"
-	echo "$l"
-}
+loop_init qstorage-loop
 mkimg() { truncate -s "$2" "$T/$1.img"; }
 ONLY="loop:$T/*"
 qs() { "$Q" --loop --only "$ONLY" --mount-root "$T/mnt" --node-uuid 11111111-2222-3333-4444-555555555555 "$@"; }
@@ -64,7 +31,7 @@ printf 'label: gpt\n,,L\n' | sfdisk -q "$T/gpt.img" >/dev/null
 SUM_EXT4=$(sha256sum < "$T/ext4.img")
 SUM_GPT=$(sha256sum < "$T/gpt.img")
 
-for d in ssd0:0 ssd1:0 hdd0:1 small:0 ext4:0 gpt:1; do attach "${d%:*}" "${d#*:}" >/dev/null; done
+for d in ssd0:0 ssd1:0 hdd0:1 small:0 ext4:0 gpt:1; do attach "${d%:*}" "${d#*:}"; done
 
 # plan: explains every disk, touches nothing
 qs --disks 'size >= 100M' plan > "$T/plan.txt"
@@ -101,10 +68,10 @@ tap_is "$(jq '[.disks[] | select(.state == "provisioned-now")] | length' "$T/r2.
 tap_is "$(jq '[.disks[] | select(.state == "ours-mounted")] | length' "$T/r2.json")" 3 "second run finds the three disks of ours mounted"
 
 # reboot: unmount everything, detach, re-attach in another order, re-run
-for m in $(grep " $T/mnt" /proc/self/mounts | awk '{print $2}' | sort -r); do umount "$m"; done
+unmount_all
 for l in $LOOPS; do detach "$l"; done
 LOOPS=""
-for d in gpt:1 ext4:0 small:0 hdd0:1 ssd1:0 ssd0:0; do attach "${d%:*}" "${d#*:}" >/dev/null; done
+for d in gpt:1 ext4:0 small:0 hdd0:1 ssd1:0 ssd0:0; do attach "${d%:*}" "${d#*:}"; done
 qs --disks 'size >= 100M' apply --json > "$T/r3.json"
 tap_is "$(jq -r '[.disks[] | select(.pool != null) | .state] | unique | join(",")' "$T/r3.json")" "ours-mounted" "after reboot: all ours mounted as found"
 tap_is "$(field "$T/r3.json" ssd1 mountpoint)" "$T/mnt/fast1" "same mount point after reboot"
@@ -156,7 +123,7 @@ tap_diag "$(field "$T/r7.json" ssd1 reason)"
 tap_ok "and it is not left mounted" sh -c "! grep -q ' $T/mnt/fast1 ' /proc/self/mounts"
 
 # xfs on request; found again after an unmount
-truncate -s 320M "$T/xfs.img"; attach xfs 0 > /dev/null
+truncate -s 320M "$T/xfs.img"; attach xfs 0
 "$Q" --loop --only "loop:$T/xfs.img" --mount-root "$T/mntx" --fs xfs apply --json > "$T/x1.json"
 tap_is "$(jq -r '.disks[0] | "\(.state) \(.fs_type) \(.mountpoint)"' "$T/x1.json")" "provisioned-now xfs $T/mntx/fast0" "xfs provisioned with --fs xfs"
 umount "$T/mntx/fast0"
