@@ -35,10 +35,6 @@ tap_is "$(disk SSD0001)" "false scsi 1073741824" "SCSI SSD (rotation_rate=1): no
 if vm_metrics node | grep -q '^qserv_node_info{role="worker"'; then tap_pass "/metrics has qserv_node_info"; else tap_fail "/metrics has qserv_node_info"; fi
 
 vm_monitor node system_powerdown
-if vm_wait_exit node 60; then tap_pass "system_powerdown powers the VM off"; else tap_fail "system_powerdown powers the VM off"; fi
-if grep -q "qagent: info: stopped" "$VM_DIR/node/console.log"; then
-	tap_pass "agent stopped its processes before power-off"
-else
-	tap_fail "agent stopped its processes before power-off" "see $VM_DIR/node/console.log"
-fi
+tap_ok "system_powerdown powers the VM off" vm_wait_exit node 60
+tap_ok "agent stopped its processes before power-off" console_has node "qagent: info: stopped"
 tap_done

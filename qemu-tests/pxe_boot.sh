@@ -117,11 +117,7 @@ st=$(ns_status "$NS_A" 10.77.1.10 || echo '{}')
 tap_is "$(echo "$st" | json .role)" "worker" "A: role from the group's iPXE script"
 tap_is "$(echo "$st" | json .cluster)" "pxe-http-$$" "A: cluster from the group's iPXE script"
 tap_is "$(echo "$st" | json '.boot_medium')" "null" "A: no boot medium (network boot)"
-if grep -q "http://10.77.1.1/workers.ipxe" "$VM_DIR/a/console.log"; then
-	tap_pass "A: iPXE fetched the tagged script over HTTP"
-else
-	tap_fail "A: iPXE fetched the tagged script over HTTP"
-fi
+tap_ok "A: iPXE fetched the tagged script over HTTP" console_has a "http://10.77.1.1/workers.ipxe"
 
 # B: site DHCP + dnsmasq proxy-DHCP + TFTP
 if wait_addr "$NS_B" 10.77.2.11 b 300; then
@@ -133,26 +129,18 @@ fi
 st=$(ns_status "$NS_B" 10.77.2.11 || echo '{}')
 tap_is "$(echo "$st" | json .role)" "worker" "B: role from the per-node iPXE script"
 tap_is "$(echo "$st" | json .cluster)" "pxe-proxy-$$" "B: cluster from the per-node iPXE script"
-if grep -q "tftp://10.77.2.1/node-11.ipxe" "$VM_DIR/b/console.log"; then
-	tap_pass "B: iPXE fetched the per-node script by TFTP from the proxy"
-else
-	tap_fail "B: iPXE fetched the per-node script by TFTP from the proxy"
-fi
+tap_ok "B: iPXE fetched the per-node script by TFTP from the proxy" console_has b "tftp://10.77.2.1/node-11.ipxe"
 if grep -q "sent .*initramfs to 10.77.2.11" "$VM_DIR/b.dnsmasq.log"; then
 	tap_pass "B: dnsmasq's TFTP sent the initramfs"
 else
 	tap_fail "B: dnsmasq's TFTP sent the initramfs" "see $VM_DIR/b.dnsmasq.log"
 fi
-if grep -q "Command line: .*qserv.role=worker qserv.cluster=pxe-proxy-$$" "$VM_DIR/b/console.log"; then
-	tap_pass "B: the kernel got the script's command line"
-else
-	tap_fail "B: the kernel got the script's command line"
-fi
+tap_ok "B: the kernel got the script's command line" console_has b "Command line: .*qserv.role=worker qserv.cluster=pxe-proxy-$$"
 
 vm_monitor a system_powerdown
 vm_monitor b system_powerdown
-if vm_wait_exit a 90; then tap_pass "A: system_powerdown powers the VM off"; else tap_fail "A: system_powerdown powers the VM off"; fi
-if vm_wait_exit b 90; then tap_pass "B: system_powerdown powers the VM off"; else tap_fail "B: system_powerdown powers the VM off"; fi
+tap_ok "A: system_powerdown powers the VM off" vm_wait_exit a 90
+tap_ok "B: system_powerdown powers the VM off" vm_wait_exit b 90
 
 # C: UEFI, after A and B are off (TCG on 2 cores).
 # shellcheck disable=SC2046
@@ -166,11 +154,7 @@ else
 fi
 st=$(ns_status "$NS_A" 10.77.1.12 || echo '{}')
 tap_is "$(echo "$st" | json '.role + " " + .cluster')" "worker pxe-http-$$" "C: role and cluster from the group's iPXE script"
-if grep -q "EFI stub: Loaded initrd" "$VM_DIR/c/console.log"; then
-	tap_pass "C: booted through the kernel's EFI stub"
-else
-	tap_fail "C: booted through the kernel's EFI stub"
-fi
+tap_ok "C: booted through the kernel's EFI stub" console_has c "EFI stub: Loaded initrd"
 vm_monitor c system_powerdown
-if vm_wait_exit c 90; then tap_pass "C: system_powerdown powers the VM off"; else tap_fail "C: system_powerdown powers the VM off"; fi
+tap_ok "C: system_powerdown powers the VM off" vm_wait_exit c 90
 tap_done

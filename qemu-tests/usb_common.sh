@@ -54,14 +54,10 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	sleep 1
 done
 tap_is "$state" "boot-medium" "the stick's disk state is boot-medium (never provisioned)"
-if grep -q "boot medium: disk $bm" "$VM_DIR/node/console.log"; then
-	tap_pass "console logs the boot medium"
-else
-	tap_fail "console logs the boot medium"
-fi
+tap_ok "console logs the boot medium" console_has node "boot medium: disk $bm"
 
 vm_monitor node system_powerdown
-if vm_wait_exit node 90; then tap_pass "system_powerdown powers the VM off"; else tap_fail "system_powerdown powers the VM off"; fi
+tap_ok "system_powerdown powers the VM off" vm_wait_exit node 90
 vm_kill_all
 tap_is "$(sha256sum < "$stick")" "$before" "not a byte of the stick changed"
 tap_done
