@@ -427,6 +427,36 @@ static struct sql_expr *column_or_call(struct parser *p)
 	return e;
 }
 
+/* The current token as a literal of the given kind (its text kept as is). */
+static struct sql_expr *token_literal(struct parser *p, enum sql_expr_kind kind, int pos)
+{
+	struct sql_expr *e = mk(p, kind, 0, pos);
+
+	if (!e)
+		return NULL;
+	e->text = p->t.text;
+	next(p);
+	return e;
+}
+
+/* A word and the literal after it (_latin1'abc', DATE '2020-01-01'): one
+ * string literal whose text is both, space-separated. */
+static struct sql_expr *introduced_literal(struct parser *p, int pos)
+{
+	const char *word = p->t.text;
+	struct sql_expr *e;
+	char *s;
+
+	next(p);
+	s = sql_alloc(p->a, strlen(word) + strlen(p->t.text) + 2);
+	if (!s || !(e = mk(p, SQL_E_STR, 0, pos)))
+		return oom(p);
+	sprintf(s, "%s %s", word, p->t.text);
+	e->text = s;
+	next(p);
+	return e;
+}
+
 static struct sql_expr *primary(struct parser *p)
 {
 	struct sql_expr *e;
@@ -440,24 +470,15 @@ static struct sql_expr *primary(struct parser *p)
 	}
 	switch (p->t.kind) {
 	case TK_NUM:
-		if (!(e = mk(p, SQL_E_NUM, 0, pos)))
-			return NULL;
-		e->text = p->t.text;
-		next(p);
+		e = token_literal(p, SQL_E_NUM, pos);
 		goto out;
 	case TK_STR:
-		if (!(e = mk(p, SQL_E_STR, 0, pos)))
-			return NULL;
-		e->text = p->t.text;
-		next(p);
+		e = token_literal(p, SQL_E_STR, pos);
 		goto out;
 	case TK_VAR:
 		if (p->t.text[1] != '@')
 			return refuse(p, pos, "user variables"), NULL;
-		if (!(e = mk(p, SQL_E_SYSVAR, 0, pos)))
-			return NULL;
-		e->text = p->t.text;
-		next(p);
+		e = token_literal(p, SQL_E_SYSVAR, pos);
 		goto out;
 	case TK_PARAM:
 		return refuse(p, pos, "prepared-statement parameters"), NULL;
@@ -501,31 +522,13 @@ static struct sql_expr *primary(struct parser *p)
 		if (p->t.text[0] == '_' && (peek(p).kind == TK_STR ||
 					    (peek(p).kind == TK_NUM && peek(p).text[0] == '0' &&
 					     (peek(p).text[1] == 'x' || peek(p).text[1] == 'b')))) {
-			const char *cs = p->t.text;
-			char *s;
-			next(p);
-			s = sql_alloc(p->a, strlen(cs) + strlen(p->t.text) + 2);
-			if (!s || !(e = mk(p, SQL_E_STR, 0, pos)))
-				return oom(p);
-			sprintf(s, "%s %s", cs, p->t.text);
-			e->text = s;
-			next(p);
+			e = introduced_literal(p, pos);
 			goto out;
 		}
-		if (is_kw(p, "DATE") || is_kw(p, "TIMESTAMP") || is_kw(p, "TIME")) {
-			struct sql_token nt = peek(p);
-			if (nt.kind == TK_STR) {          /* DATE '2020-01-01' */
-				char *s;
-				const char *kw = p->t.text;
-				next(p);
-				s = sql_alloc(p->a, strlen(kw) + strlen(p->t.text) + 2);
-				if (!s || !(e = mk(p, SQL_E_STR, 0, pos)))
-					return oom(p);
-				sprintf(s, "%s %s", kw, p->t.text);
-				e->text = s;
-				next(p);
-				goto out;
-			}
+		if ((is_kw(p, "DATE") || is_kw(p, "TIMESTAMP") || is_kw(p, "TIME")) &&
+		    peek(p).kind == TK_STR) {         /* DATE '2020-01-01' */
+			e = introduced_literal(p, pos);
+			goto out;
 		}
 		/* fall through */
 	case TK_QIDENT:
@@ -541,6 +544,25 @@ out:
 	return p->failed ? NULL : e;
 }
 
+/* A prefix operator (unary - + ~ ! and NOT): op operand, counted against
+ * the nesting limit like a parenthesis. */
+static struct sql_expr *prefix(struct parser *p, const char *op, struct sql_expr *(*operand)(struct parser *))
+{
+	int pos = p->t.pos;
+	struct sql_expr *e, *x;
+
+	if (++p->depth > 200)
+		return refuse(p, pos, "expressions nested deeper than 200 levels"), NULL;
+	next(p);
+	x = operand(p);
+	p->depth--;
+	if (!x || !(e = mk(p, SQL_E_UNARY, 1, pos)))
+		return NULL;
+	e->text = op;
+	e->args[0] = x;
+	return e;
+}
+
 static struct sql_expr *unary(struct parser *p)
 {
 	static const char *const ops[] = { "-", "+", "~", "!", NULL };
@@ -550,19 +572,8 @@ static struct sql_expr *unary(struct parser *p)
 	if (p->failed)
 		return NULL;
 	for (i = 0; ops[i]; i++)
-		if (is_op(p, ops[i])) {
-			struct sql_expr *e, *x;
-			if (++p->depth > 200)
-				return refuse(p, pos, "expressions nested deeper than 200 levels"), NULL;
-			next(p);
-			x = unary(p);
-			p->depth--;
-			if (!x || !(e = mk(p, SQL_E_UNARY, 1, pos)))
-				return NULL;
-			e->text = ops[i];
-			e->args[0] = x;
-			return e;
-		}
+		if (is_op(p, ops[i]))
+			return prefix(p, ops[i], unary);
 	if (is_kw(p, "BINARY")) {
 		struct sql_expr *e, *x;
 		next(p);
@@ -576,15 +587,33 @@ static struct sql_expr *unary(struct parser *p)
 	return primary(p);
 }
 
+/* One left-associative level of binary operators: operand (OP operand)*.
+ * ops pairs each token with the operator it stands for (NULL-terminated):
+ * a keyword when it starts with a letter, else an operator token. */
+static struct sql_expr *left_assoc(struct parser *p, struct sql_expr *(*operand)(struct parser *),
+				   const char *const *ops)
+{
+	struct sql_expr *l = operand(p);
+	size_t i;
+
+	while (l) {
+		int pos = p->t.pos;
+		for (i = 0; ops[i]; i += 2)
+			if (isalpha((unsigned char)ops[i][0]) ? is_kw(p, ops[i]) : is_op(p, ops[i]))
+				break;
+		if (!ops[i])
+			break;
+		next(p);
+		l = binary(p, ops[i + 1], l, operand(p), pos);
+	}
+	return l;
+}
+
 static struct sql_expr *bitxor(struct parser *p)
 {
-	struct sql_expr *l = unary(p);
+	static const char *const ops[] = { "^", "^", NULL };
+	struct sql_expr *l = left_assoc(p, unary, ops);
 
-	while (l && is_op(p, "^")) {
-		int pos = p->t.pos;
-		next(p);
-		l = binary(p, "^", l, unary(p), pos);
-	}
 	if (l && is_kw(p, "COLLATE"))
 		return refuse(p, p->t.pos, "COLLATE"), NULL;
 	return l;
@@ -592,78 +621,38 @@ static struct sql_expr *bitxor(struct parser *p)
 
 static struct sql_expr *mul(struct parser *p)
 {
-	struct sql_expr *l = bitxor(p);
+	static const char *const ops[] = { "*", "*", "/", "/", "%", "%", "MOD", "%", "DIV", "DIV", NULL };
 
-	for (;;) {
-		const char *op = NULL;
-		int pos = p->t.pos;
-		if (!l)
-			return NULL;
-		if (is_op(p, "*"))
-			op = "*";
-		else if (is_op(p, "/"))
-			op = "/";
-		else if (is_op(p, "%") || is_kw(p, "MOD"))
-			op = "%";
-		else if (is_kw(p, "DIV"))
-			op = "DIV";
-		if (!op)
-			return l;
-		next(p);
-		l = binary(p, op, l, bitxor(p), pos);
-	}
+	return left_assoc(p, bitxor, ops);
 }
 
+/* `a + INTERVAL ...` (date arithmetic) is refused by primary(). */
 static struct sql_expr *add(struct parser *p)
 {
-	struct sql_expr *l = mul(p);
+	static const char *const ops[] = { "+", "+", "-", "-", NULL };
 
-	while (l && (is_op(p, "+") || is_op(p, "-"))) {
-		const char *op = is_op(p, "+") ? "+" : "-";
-		int pos = p->t.pos;
-		next(p);
-		if (is_kw(p, "INTERVAL"))
-			return refuse(p, p->t.pos, "INTERVAL expressions"), NULL;
-		l = binary(p, op, l, mul(p), pos);
-	}
-	return l;
+	return left_assoc(p, mul, ops);
 }
 
 static struct sql_expr *shift(struct parser *p)
 {
-	struct sql_expr *l = add(p);
+	static const char *const ops[] = { "<<", "<<", ">>", ">>", NULL };
 
-	while (l && (is_op(p, "<<") || is_op(p, ">>"))) {
-		const char *op = is_op(p, "<<") ? "<<" : ">>";
-		int pos = p->t.pos;
-		next(p);
-		l = binary(p, op, l, add(p), pos);
-	}
-	return l;
+	return left_assoc(p, add, ops);
 }
 
 static struct sql_expr *bitand_(struct parser *p)
 {
-	struct sql_expr *l = shift(p);
+	static const char *const ops[] = { "&", "&", NULL };
 
-	while (l && is_op(p, "&")) {
-		int pos = p->t.pos;
-		next(p);
-		l = binary(p, "&", l, shift(p), pos);
-	}
-	return l;
+	return left_assoc(p, shift, ops);
 }
 
 static struct sql_expr *bitor(struct parser *p)
 {
-	struct sql_expr *l = bitand_(p);
+	static const char *const ops[] = { "|", "|", NULL };
 
-	while (l && is_op(p, "|")) {
-		int pos = p->t.pos;
-		next(p);
-		l = binary(p, "|", l, bitand_(p), pos);
-	}
-	return l;
+	return left_assoc(p, bitand_, ops);
 }
 
 static const char *comparison_op(struct parser *p)
@@ -781,57 +770,30 @@ static struct sql_expr *predicate(struct parser *p)
 
 static struct sql_expr *not_(struct parser *p)
 {
-	int pos = p->t.pos;
-
-	if (is_kw(p, "NOT")) {
-		struct sql_expr *e, *x;
-		if (++p->depth > 200)
-			return refuse(p, pos, "expressions nested deeper than 200 levels"), NULL;
-		next(p);
-		x = not_(p);
-		p->depth--;
-		if (!x || !(e = mk(p, SQL_E_UNARY, 1, pos)))
-			return NULL;
-		e->text = "NOT";
-		e->args[0] = x;
-		return e;
-	}
+	if (is_kw(p, "NOT"))
+		return prefix(p, "NOT", not_);
 	return predicate(p);
 }
 
 static struct sql_expr *and_(struct parser *p)
 {
-	struct sql_expr *l = not_(p);
+	static const char *const ops[] = { "AND", "AND", "&&", "AND", NULL };
 
-	while (l && (is_kw(p, "AND") || is_op(p, "&&"))) {
-		int pos = p->t.pos;
-		next(p);
-		l = binary(p, "AND", l, not_(p), pos);
-	}
-	return l;
+	return left_assoc(p, not_, ops);
 }
 
 static struct sql_expr *xor_(struct parser *p)
 {
-	struct sql_expr *l = and_(p);
+	static const char *const ops[] = { "XOR", "XOR", NULL };
 
-	while (l && is_kw(p, "XOR")) {
-		int pos = p->t.pos;
-		next(p);
-		l = binary(p, "XOR", l, and_(p), pos);
-	}
-	return l;
+	return left_assoc(p, and_, ops);
 }
 
 static struct sql_expr *expr(struct parser *p)
 {
-	struct sql_expr *l = xor_(p);
+	static const char *const ops[] = { "OR", "OR", "||", "OR", NULL };
+	struct sql_expr *l = left_assoc(p, xor_, ops);
 
-	while (l && (is_kw(p, "OR") || is_op(p, "||"))) {
-		int pos = p->t.pos;
-		next(p);
-		l = binary(p, "OR", l, xor_(p), pos);
-	}
 	if (l && is_op(p, ":="))
 		return refuse(p, p->t.pos, "assignments (:=)"), NULL;
 	return p->failed ? NULL : l;
@@ -1136,6 +1098,20 @@ static struct sql_select *select_stmt(struct parser *p)
 	return p->failed ? NULL : s;
 }
 
+/* Passes over the rest of a statement the czar's MariaDB checks (SHOW ...,
+ * SET ...), refusing user variables and sub-queries in it.  -1 on error. */
+static int skip_to_end(struct parser *p)
+{
+	while (!p->failed && p->t.kind != TK_END && !is_op(p, ";")) {
+		if (p->t.kind == TK_VAR && p->t.text[1] != '@')
+			return refuse(p, p->t.pos, "user variables"), -1;
+		if (is_kw(p, "SELECT"))
+			return refuse(p, p->t.pos, "sub-queries"), -1;
+		next(p);
+	}
+	return p->failed ? -1 : 0;
+}
+
 static int show_stmt(struct parser *p, struct sql_stmt *st)
 {
 	static const char *const ok[] = { "DATABASES", "SCHEMAS", "TABLES", "COLUMNS", "FIELDS", "CREATE",
@@ -1171,14 +1147,7 @@ static int show_stmt(struct parser *p, struct sql_stmt *st)
 	st->kind = SQL_SHOW;
 	/* The rest (FROM db, LIKE 'x', WHERE ...) is checked by the czar's
 	 * MariaDB, which answers SHOW; only its tokens are validated here. */
-	while (!p->failed && p->t.kind != TK_END && !is_op(p, ";")) {
-		if (p->t.kind == TK_VAR && p->t.text[1] != '@')
-			return refuse(p, p->t.pos, "user variables"), -1;
-		if (is_kw(p, "SELECT"))
-			return refuse(p, p->t.pos, "sub-queries"), -1;
-		next(p);
-	}
-	return p->failed ? -1 : 0;
+	return skip_to_end(p);
 }
 
 static int describe_stmt(struct parser *p, struct sql_stmt *st)
@@ -1204,15 +1173,10 @@ static int set_stmt(struct parser *p, struct sql_stmt *st)
 		return refuse(p, p->t.pos, "SET GLOBAL"), -1;
 	if (is_kw(p, "PASSWORD"))
 		return refuse(p, p->t.pos, "SET PASSWORD"), -1;
-	while (!p->failed && p->t.kind != TK_END && !is_op(p, ";")) {
-		if (p->t.kind == TK_VAR && p->t.text[1] != '@')
-			return refuse(p, p->t.pos, "user variables"), -1;
-		if (is_kw(p, "SELECT"))
-			return refuse(p, p->t.pos, "sub-queries"), -1;
-		next(p);
-	}
+	if (skip_to_end(p) < 0)
+		return -1;
 	st->kind = SQL_SET;
-	return p->failed ? -1 : 0;
+	return 0;
 }
 
 static int kill_stmt(struct parser *p, struct sql_stmt *st)
