@@ -10,13 +10,13 @@
  * record the --worker entries, serve the ingest API (capi.c) until SIGTERM
  * or SIGINT.  Logs here only; exit 111 temporary failure, 100 usage. */
 #include "controller.h"
+#include "daemon.h"
 #include "log.h"
 #include "qhttpc.h"
 #include "../worker/qhttp.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,11 +115,7 @@ int main(int argc, char **argv)
 	}
 	qhttpc_set_auth_key(c.auth_key);
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_block_stop_signals(&set);
 	struct qhttp_server *http = qhttp_start(c.bind, c.port, capi_handle, NULL, &c, err, sizeof err);
 	if (!http) {
 		log_error("ingest API: %s", err);
@@ -127,9 +123,7 @@ int main(int argc, char **argv)
 	}
 	log_info("ingest API on %s:%d, qservMeta at %s, %zu worker(s) from the command line",
 		 c.bind ? c.bind : "0.0.0.0", c.port, c.sql.socket, nw);
-	int sig = 0;
-	sigwait(&set, &sig);
-	log_info("signal %d: stopping", sig);
+	log_info("signal %d: stopping", daemon_wait_stop_signal(&set));
 	qhttp_stop(http);
 	return 0;
 }

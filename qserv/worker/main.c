@@ -18,13 +18,13 @@
  * stop in reverse order.  Logs once per failure, here; exit 111 on a
  * temporary failure (MariaDB not up yet), 100 on a permanent one (usage). */
 #include "worker.h"
+#include "daemon.h"
 #include "log.h"
 #include "qhttp.h"
 #include "../controller/qhttpc.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,11 +119,7 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_block_stop_signals(&set);
 	struct qhttp_server *http = qhttp_start(w.bind, w.port, wapi_handle, wapi_spool, &w, err, sizeof err);
 	if (!http) {
 		log_error("ingest API: %s", err);
@@ -136,9 +132,7 @@ int main(int argc, char **argv)
 	}
 	log_info("%s: ingest API on %s:%d, MariaDB at %s, %zu transactions known", w.id,
 		 w.bind ? w.bind : "0.0.0.0", w.port, w.sql.socket, w.ntrans);
-	int sig = 0;
-	sigwait(&set, &sig);
-	log_info("signal %d: stopping", sig);
+	log_info("signal %d: stopping", daemon_wait_stop_signal(&set));
 	if (worker_query_stop)
 		worker_query_stop(&w);
 	qhttp_stop(http);
