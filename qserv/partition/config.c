@@ -181,14 +181,24 @@ bool qpart_config_has(const struct qpart_config *cfg, const char *key)
 	return v && !json_is_null(v);
 }
 
-int qpart_config_str(const struct qpart_config *cfg, const char *key, const char **ret,
-		     char *err, size_t errlen)
+/* The value a single-valued key reads: NULL when unset (absent or null);
+ * of a key given several times (an array), the last one given wins. */
+static json_t *scalar(const struct qpart_config *cfg, const char *key)
 {
 	json_t *v = lookup(cfg, key);
 	if (!v || json_is_null(v))
-		return -ENOENT;
+		return NULL;
 	if (json_is_array(v) && json_array_size(v) > 0)
-		v = json_array_get(v, json_array_size(v) - 1);	/* last one given wins */
+		v = json_array_get(v, json_array_size(v) - 1);
+	return v;
+}
+
+int qpart_config_str(const struct qpart_config *cfg, const char *key, const char **ret,
+		     char *err, size_t errlen)
+{
+	json_t *v = scalar(cfg, key);
+	if (!v)
+		return -ENOENT;
 	if (!json_is_string(v)) {
 		errf(err, errlen, "--%s: expected a string", key);
 		return -EINVAL;
@@ -200,11 +210,9 @@ int qpart_config_str(const struct qpart_config *cfg, const char *key, const char
 int qpart_config_double(const struct qpart_config *cfg, const char *key, double *ret,
 			char *err, size_t errlen)
 {
-	json_t *v = lookup(cfg, key);
-	if (!v || json_is_null(v))
+	json_t *v = scalar(cfg, key);
+	if (!v)
 		return -ENOENT;
-	if (json_is_array(v) && json_array_size(v) > 0)
-		v = json_array_get(v, json_array_size(v) - 1);
 	if (json_is_number(v)) {
 		*ret = json_number_value(v);
 		return 0;
@@ -243,11 +251,9 @@ int qpart_config_int(const struct qpart_config *cfg, const char *key, long *ret,
 int qpart_config_bool(const struct qpart_config *cfg, const char *key, bool *ret,
 		      char *err, size_t errlen)
 {
-	json_t *v = lookup(cfg, key);
-	if (!v || json_is_null(v))
+	json_t *v = scalar(cfg, key);
+	if (!v)
 		return -ENOENT;
-	if (json_is_array(v) && json_array_size(v) > 0)
-		v = json_array_get(v, json_array_size(v) - 1);
 	if (json_is_boolean(v)) {
 		*ret = json_is_true(v);
 		return 0;
