@@ -51,46 +51,17 @@ struct dispatch {
 	size_t npools;
 };
 
-static char *read_pem(const char *dir, const char *name, const char *ext, char *err, size_t errlen)
-{
-	char path[4096];
-	char *text = NULL;
-
-	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
-	if (tls_file_read(path, &text) < 0) {
-		snprintf(err, errlen, "cannot read %s", path);
-		return NULL;
-	}
-	return text;
-}
-
 int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *err, size_t errlen)
 {
 	struct dispatch *d = calloc(1, sizeof(*d));
-	struct tls_config_opts o;
-	char *ca = NULL, *cert = NULL, *key = NULL;
-	int rc = -EINVAL;
+	int rc;
 
 	if (!d)
 		return -ENOMEM;
 	d->window = cfg->window ? cfg->window : 8;
 	d->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 10000;
 	pthread_mutex_init(&d->lock, NULL);
-	if (!(ca = read_pem(cfg->tls_dir, "ca", "pem", err, errlen)) ||
-	    !(cert = read_pem(cfg->tls_dir, cfg->name, "pem", err, errlen)) ||
-	    !(key = read_pem(cfg->tls_dir, cfg->name, "key", err, errlen)))
-		goto out;
-	memset(&o, 0, sizeof(o));
-	o.peer_auth = TLS_PEER_CA;
-	o.ca_pem = ca;
-	o.cert_pem = cert;
-	o.key_pem = key;
-	o.timeout_ms = d->timeout_ms;
-	rc = tls_config_new(&o, &d->tls, err, errlen);
-out:
-	free(ca);
-	free(cert);
-	free(key);
+	rc = wire_tls_config(cfg->tls_dir, cfg->name, false, d->timeout_ms, &d->tls, err, errlen);
 	if (rc < 0) {
 		dispatch_free(d);
 		return rc;

@@ -19,6 +19,7 @@
 #ifndef QSERV_WIRE_H
 #define QSERV_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -121,5 +122,14 @@ struct wire_error {
 };
 int wire_error_encode(const struct wire_error *e, struct wire_buf *out);
 int wire_error_decode(const void *p, size_t n, struct wire_error *ret);
+
+/* The mutual-TLS configuration of one end (wire_tls.c): its certificate
+ * and key from dir/NAME.pem and dir/NAME.key, the peer's checked against
+ * dir/ca.pem (the files qserv-certs writes).  server: the worker's end;
+ * timeout_ms: the handshake deadline (0: lib/tls.h's default).  Returns 0
+ * or a negative errno with err filled; *ret_cfg: free with tls_config_free. */
+struct tls_config;
+int wire_tls_config(const char *dir, const char *name, bool server, int timeout_ms,
+		    struct tls_config **ret_cfg, char *err, size_t errlen);
 
 #endif

@@ -2,7 +2,7 @@
 # mutual TLS, LZ4 row batches), qserv-certs (dev/test PKI), and unit tests.
 # The worker's chunk-query executor (qserv/worker/query*.c) links it through
 # WORKER_QUERY_LIBS (worker.mk is included after this file).
-WIRE_SRCS := qserv/wire/wire.c
+WIRE_SRCS := qserv/wire/wire.c qserv/wire/wire_tls.c
 $(eval $(call static_lib,libqwire.a,$(WIRE_SRCS)))
 WIRE_LDLIBS := -llz4 -lmbedtls -lmbedx509 -lmbedcrypto
 $(eval $(call unit_test,wire_test,qserv/wire/tests/wire_test.c,$(WIRE_LDLIBS),libqwire.a libqcommon.a))

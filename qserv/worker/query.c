@@ -292,26 +292,11 @@ static void *accept_thread(void *arg)
 	return NULL;
 }
 
-static char *read_pem(const char *dir, const char *name, const char *ext, char *err, size_t errlen)
-{
-	char path[4096];
-	char *text = NULL;
-
-	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
-	if (tls_file_read(path, &text) < 0) {
-		snprintf(err, errlen, "cannot read %s", path);
-		return NULL;
-	}
-	return text;
-}
-
 int worker_query_start(struct worker *w, char *err, size_t errlen)
 {
 	const char *port = getenv("QSERV_QUERY_PORT"), *dir = getenv("QSERV_TLS_DIR");
-	struct tls_config_opts o;
 	struct sockaddr_in sa;
-	char *ca = NULL, *cert = NULL, *key = NULL;
-	int one = 1, rc = -1;
+	int one = 1;
 
 	if (!port || !*port)
 		return 0;                         /* no query service configured */
@@ -321,43 +306,29 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 	}
 	qs.w = w;
 	query_sched_init(&qs.sched, getenv("QSERV_QUERY_SLOTS") ? (unsigned)atoi(getenv("QSERV_QUERY_SLOTS")) : 4);
-	if (!(ca = read_pem(dir, "ca", "pem", err, errlen)) || !(cert = read_pem(dir, w->id, "pem", err, errlen)) ||
-	    !(key = read_pem(dir, w->id, "key", err, errlen)))
-		goto out;
-	memset(&o, 0, sizeof(o));
-	o.server = true;
-	o.peer_auth = TLS_PEER_CA;
-	o.ca_pem = ca;
-	o.cert_pem = cert;
-	o.key_pem = key;
-	if (tls_config_new(&o, &qs.tls, err, errlen) < 0)
-		goto out;
+	if (wire_tls_config(dir, w->id, true, 0, &qs.tls, err, errlen) < 0)
+		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)atoi(port));
 	if (inet_pton(AF_INET, w->bind ? w->bind : "0.0.0.0", &sa.sin_addr) != 1) {
 		snprintf(err, errlen, "bad bind address %s", w->bind);
-		goto out;
+		return -1;
 	}
 	qs.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (qs.lfd < 0 || setsockopt(qs.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(qs.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(qs.lfd, 256) < 0 ||
 	    pipe(qs.stop_pipe) < 0) {
 		snprintf(err, errlen, "query port %s: %s", port, strerror(errno));
-		goto out;
+		return -1;
 	}
 	if (pthread_create(&qs.thread, NULL, accept_thread, NULL) != 0) {
 		snprintf(err, errlen, "cannot start the query service thread");
-		goto out;
+		return -1;
 	}
 	qs.running = 1;
-	rc = 0;
 	log_info("%s: chunk queries on port %s (mutual TLS, CA %s/ca.pem)", w->id, port, dir);
-out:
-	free(ca);
-	free(cert);
-	free(key);
-	return rc;
+	return 0;
 }
 
 void worker_query_stop(struct worker *w)
