@@ -19,23 +19,23 @@ uint32_t myp_server_caps(void)
 
 void myp_handshake(struct pkt_conn *c, uint32_t conn_id, const unsigned char scramble[20])
 {
-	struct pkt_buf *b = &c->out;
+	struct lebuf *b = &c->out;
 	uint32_t caps = myp_server_caps();
 
 	pkt_begin(c);
-	pkt_put_u8(b, 10);
+	lebuf_u8(b, 10);
 	pkt_put_nulstr(b, MYP_SERVER_VERSION);
-	pkt_put_u32(b, conn_id);
-	pkt_put_bytes(b, scramble, 8);
-	pkt_put_u8(b, 0);
-	pkt_put_u16(b, caps & 0xffff);
-	pkt_put_u8(b, MYP_CHARSET_UTF8MB4);
-	pkt_put_u16(b, SERVER_STATUS_AUTOCOMMIT);
-	pkt_put_u16(b, caps >> 16);
-	pkt_put_u8(b, 21);
-	pkt_put_bytes(b, "\0\0\0\0\0\0\0\0\0\0", 10);
-	pkt_put_bytes(b, scramble + 8, 12);
-	pkt_put_u8(b, 0);
+	lebuf_u32(b, conn_id);
+	lebuf_put(b, scramble, 8);
+	lebuf_u8(b, 0);
+	lebuf_u16(b, caps & 0xffff);
+	lebuf_u8(b, MYP_CHARSET_UTF8MB4);
+	lebuf_u16(b, SERVER_STATUS_AUTOCOMMIT);
+	lebuf_u16(b, caps >> 16);
+	lebuf_u8(b, 21);
+	lebuf_put(b, "\0\0\0\0\0\0\0\0\0\0", 10);
+	lebuf_put(b, scramble + 8, 12);
+	lebuf_u8(b, 0);
 	pkt_put_nulstr(b, "mysql_native_password");
 	pkt_end(c);
 }
@@ -54,21 +54,21 @@ static int copy_name(char *dst, size_t cap, const void *src, size_t n)
 int myp_parse_login(const void *payload, size_t len, struct myp_login *ret)
 {
 	struct myp_login l;
-	struct pkt_reader r;
+	struct lerd r;
 	const char *s;
 	size_t n;
 	int rc;
 
 	memset(&l, 0, sizeof(l));
-	pkt_reader_init(&r, payload, len);
-	l.caps = pkt_get_u32(&r);
+	lerd_init(&r, payload, len);
+	l.caps = lerd_u32(&r);
 	if (r.err)
 		return -EBADMSG;
 	if (!(l.caps & CLIENT_PROTOCOL_41))
 		return -EPROTO;
-	pkt_get_u32(&r);                       /* max packet size */
-	l.charset = pkt_get_u8(&r);
-	pkt_get_fixed(&r, 23);
+	lerd_u32(&r);                       /* max packet size */
+	l.charset = lerd_u8(&r);
+	lerd_take(&r, 23);
 	s = pkt_get_nulstr(&r, &n);
 	if (r.err)
 		return -EBADMSG;
@@ -77,21 +77,21 @@ int myp_parse_login(const void *payload, size_t len, struct myp_login *ret)
 	if (l.caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) {
 		l.auth = pkt_get_lenstr(&r, &l.auth_len);
 	} else if (l.caps & CLIENT_SECURE_CONNECTION) {
-		l.auth_len = pkt_get_u8(&r);
-		l.auth = pkt_get_fixed(&r, l.auth_len);
+		l.auth_len = lerd_u8(&r);
+		l.auth = lerd_take(&r, l.auth_len);
 	} else {
 		l.auth = (const unsigned char *)pkt_get_nulstr(&r, &l.auth_len);
 	}
 	if (r.err)
 		return -EBADMSG;
-	if ((l.caps & CLIENT_CONNECT_WITH_DB) && pkt_remaining(&r) > 0) {
+	if ((l.caps & CLIENT_CONNECT_WITH_DB) && lerd_remaining(&r) > 0) {
 		s = pkt_get_nulstr(&r, &n);
 		if (r.err)
 			return -EBADMSG;
 		if ((rc = copy_name(l.db, sizeof(l.db), s, n)) < 0)
 			return rc;
 	}
-	if ((l.caps & CLIENT_PLUGIN_AUTH) && pkt_remaining(&r) > 0) {
+	if ((l.caps & CLIENT_PLUGIN_AUTH) && lerd_remaining(&r) > 0) {
 		s = pkt_get_nulstr(&r, &n);
 		if (r.err)
 			return -EBADMSG;
@@ -106,32 +106,32 @@ int myp_parse_login(const void *payload, size_t len, struct myp_login *ret)
 void myp_auth_switch(struct pkt_conn *c, const unsigned char scramble[20])
 {
 	pkt_begin(c);
-	pkt_put_u8(&c->out, 0xfe);
+	lebuf_u8(&c->out, 0xfe);
 	pkt_put_nulstr(&c->out, "mysql_native_password");
-	pkt_put_bytes(&c->out, scramble, 20);
-	pkt_put_u8(&c->out, 0);
+	lebuf_put(&c->out, scramble, 20);
+	lebuf_u8(&c->out, 0);
 	pkt_end(c);
 }
 
 void myp_ok(struct pkt_conn *c, uint64_t affected, uint16_t status, const char *info)
 {
 	pkt_begin(c);
-	pkt_put_u8(&c->out, 0);
+	lebuf_u8(&c->out, 0);
 	pkt_put_lenenc(&c->out, affected);
 	pkt_put_lenenc(&c->out, 0);
-	pkt_put_u16(&c->out, status);
-	pkt_put_u16(&c->out, 0);
+	lebuf_u16(&c->out, status);
+	lebuf_u16(&c->out, 0);
 	if (info && *info)
-		pkt_put_bytes(&c->out, info, strlen(info));
+		lebuf_put(&c->out, info, strlen(info));
 	pkt_end(c);
 }
 
 void myp_eof(struct pkt_conn *c, uint16_t status)
 {
 	pkt_begin(c);
-	pkt_put_u8(&c->out, 0xfe);
-	pkt_put_u16(&c->out, 0);
-	pkt_put_u16(&c->out, status);
+	lebuf_u8(&c->out, 0xfe);
+	lebuf_u16(&c->out, 0);
+	lebuf_u16(&c->out, status);
 	pkt_end(c);
 }
 
@@ -172,11 +172,11 @@ void myp_err(struct pkt_conn *c, unsigned code, const char *sqlstate, const char
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
 	pkt_begin(c);
-	pkt_put_u8(&c->out, 0xff);
-	pkt_put_u16(&c->out, code);
-	pkt_put_u8(&c->out, '#');
-	pkt_put_bytes(&c->out, sqlstate ? sqlstate : myp_sqlstate(code), 5);
-	pkt_put_bytes(&c->out, msg, (size_t)n);
+	lebuf_u8(&c->out, 0xff);
+	lebuf_u16(&c->out, code);
+	lebuf_u8(&c->out, '#');
+	lebuf_put(&c->out, sqlstate ? sqlstate : myp_sqlstate(code), 5);
+	lebuf_put(&c->out, msg, (size_t)n);
 	pkt_end(c);
 }
 
@@ -187,14 +187,14 @@ void myp_column_count(struct pkt_conn *c, unsigned n)
 	pkt_end(c);
 }
 
-static void put_s(struct pkt_buf *b, const char *s)
+static void put_s(struct lebuf *b, const char *s)
 {
 	pkt_put_lenstr(b, s ? s : "", s ? strlen(s) : 0);
 }
 
 void myp_column(struct pkt_conn *c, const struct myp_column *col, int with_default)
 {
-	struct pkt_buf *b = &c->out;
+	struct lebuf *b = &c->out;
 
 	pkt_begin(c);
 	put_s(b, "def");
@@ -203,13 +203,13 @@ void myp_column(struct pkt_conn *c, const struct myp_column *col, int with_defau
 	put_s(b, col->org_table);
 	put_s(b, col->name);
 	put_s(b, col->org_name);
-	pkt_put_u8(b, 0x0c);
-	pkt_put_u16(b, col->charset);
-	pkt_put_u32(b, col->length);
-	pkt_put_u8(b, col->type);
-	pkt_put_u16(b, col->flags);
-	pkt_put_u8(b, col->decimals);
-	pkt_put_u16(b, 0);
+	lebuf_u8(b, 0x0c);
+	lebuf_u16(b, col->charset);
+	lebuf_u32(b, col->length);
+	lebuf_u8(b, col->type);
+	lebuf_u16(b, col->flags);
+	lebuf_u8(b, col->decimals);
+	lebuf_u16(b, 0);
 	if (with_default)
 		pkt_put_lenenc(b, 0);
 	pkt_end(c);
@@ -222,7 +222,7 @@ void myp_row(struct pkt_conn *c, const char *const *vals, const unsigned long *l
 	pkt_begin(c);
 	for (i = 0; i < n; i++) {
 		if (!vals[i])
-			pkt_put_u8(&c->out, 0xfb);
+			lebuf_u8(&c->out, 0xfb);
 		else
 			pkt_put_lenstr(&c->out, vals[i], lens[i]);
 	}

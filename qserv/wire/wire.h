@@ -15,7 +15,8 @@
  * its statement when it next writes, and the czar opens a new connection
  * for the next chunk.  Encoding is little-endian; strings are a u16 or u32
  * length then bytes.  Every decoder checks each length against what is
- * left and fails with -EBADMSG, never reads past the payload. */
+ * left and fails with -EBADMSG, never reads past the payload; messages are
+ * built in a lib/lebuf.h buffer. */
 #ifndef QSERV_WIRE_H
 #define QSERV_WIRE_H
 
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "lebuf.h"
 
 enum wire_type {
 	WIRE_QUERY = 1, WIRE_COLUMNS = 2, WIRE_ROWS = 3, WIRE_END = 4, WIRE_ERROR = 5,
@@ -34,18 +36,6 @@ enum wire_type {
 #define WIRE_BATCH_BYTES (64u << 10)   /* raw rows per ROWS frame, before LZ4 */
 #define WIRE_MAX_COLS 4096
 #define WIRE_NULL_LEN 0xffffffffu
-
-struct wire_buf {
-	unsigned char *data;
-	size_t len, cap;
-	int oom;
-};
-void wire_buf_free(struct wire_buf *b);
-void wire_buf_put(struct wire_buf *b, const void *p, size_t n);
-void wire_buf_u8(struct wire_buf *b, unsigned v);
-void wire_buf_u16(struct wire_buf *b, unsigned v);
-void wire_buf_u32(struct wire_buf *b, uint32_t v);
-void wire_buf_u64(struct wire_buf *b, uint64_t v);
 
 /* I/O over any transport (tls_io_read/tls_io_write, frame_fd_*). */
 struct wire_io {
@@ -67,7 +57,7 @@ struct wire_query {
 	size_t sql_len;
 };
 #define WIRE_Q_SCAN 1u
-int wire_query_encode(const struct wire_query *q, struct wire_buf *out);
+int wire_query_encode(const struct wire_query *q, struct lebuf *out);
 /* q->sql points into p. */
 int wire_query_decode(const void *p, size_t n, struct wire_query *ret);
 
@@ -83,14 +73,14 @@ struct wire_cols {
 	unsigned n;
 	char *strings;               /* one block holding every name */
 };
-int wire_cols_encode(const struct wire_col *c, unsigned n, struct wire_buf *out);
+int wire_cols_encode(const struct wire_col *c, unsigned n, struct lebuf *out);
 int wire_cols_decode(const void *p, size_t n, struct wire_cols *ret);
 void wire_cols_free(struct wire_cols *c);
 
 /* ROWS: rows are appended to a batch, which is sent LZ4-compressed when
  * it reaches WIRE_BATCH_BYTES (and at the end). */
 struct wire_batch {
-	struct wire_buf raw;         /* u32 nrows, then per value u32 len + bytes */
+	struct lebuf raw;         /* u32 nrows, then per value u32 len + bytes */
 	uint32_t nrows;
 	unsigned ncols;
 };
@@ -98,7 +88,7 @@ void wire_batch_init(struct wire_batch *b, unsigned ncols);
 void wire_batch_free(struct wire_batch *b);
 int wire_batch_add(struct wire_batch *b, const char *const *vals, const unsigned long *lens);
 /* Compresses the batch into out (u32 raw length + LZ4 block) and empties it. */
-int wire_batch_seal(struct wire_batch *b, struct wire_buf *out);
+int wire_batch_seal(struct wire_batch *b, struct lebuf *out);
 
 /* Decoded batch: row r, column i is vals[r*ncols+i] (NULL for SQL NULL),
  * lens likewise; everything points into data. */
@@ -113,14 +103,14 @@ int wire_rows_decode(const void *p, size_t n, unsigned ncols, struct wire_rows *
 void wire_rows_free(struct wire_rows *r);
 
 /* END / ERROR */
-int wire_end_encode(uint64_t rows, struct wire_buf *out);
+int wire_end_encode(uint64_t rows, struct lebuf *out);
 int wire_end_decode(const void *p, size_t n, uint64_t *ret_rows);
 struct wire_error {
 	unsigned code;
 	char sqlstate[6];
 	char msg[512];
 };
-int wire_error_encode(const struct wire_error *e, struct wire_buf *out);
+int wire_error_encode(const struct wire_error *e, struct lebuf *out);
 int wire_error_decode(const void *p, size_t n, struct wire_error *ret);
 
 /* The mutual-TLS configuration of one end (wire_tls.c): its certificate

@@ -17,23 +17,23 @@ TEST(lenenc_round_trip_at_boundaries)
 {
 	static const uint64_t v[] = { 0, 1, 250, 251, 0xffff, 0x10000, 0xffffff, 0x1000000,
 				      0xffffffffull, 0x123456789abcdefull };
-	struct pkt_buf b;
-	struct pkt_reader r;
+	struct lebuf b;
+	struct lerd r;
 	size_t i;
 
-	pkt_buf_init(&b);
+	lebuf_init(&b);
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		pkt_put_lenenc(&b, v[i]);
 	ASSERT_EQ(0, b.oom);
 	/* 1-byte form below 251, 0xfc/0xfd/0xfe forms above */
 	EXPECT_EQ(250, b.data[2]);
 	EXPECT_EQ(0xfc, b.data[3]);
-	pkt_reader_init(&r, b.data, b.len);
+	lerd_init(&r, b.data, b.len);
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		EXPECT_EQ(v[i], pkt_get_lenenc(&r));
 	EXPECT_EQ(0, r.err);
-	EXPECT_EQ(0, pkt_remaining(&r));
-	pkt_buf_free(&b);
+	EXPECT_EQ(0, lerd_remaining(&r));
+	lebuf_free(&b);
 }
 
 TEST(reader_latches_errors_on_short_fields)
@@ -42,40 +42,40 @@ TEST(reader_latches_errors_on_short_fields)
 	static const unsigned char nul_missing[] = { 'a', 'b' };
 	static const unsigned char lenstr_long[] = { 5, 'a', 'b' };
 	static const unsigned char null_marker[] = { 0xfb };
-	struct pkt_reader r;
+	struct lerd r;
 	size_t n;
 
-	pkt_reader_init(&r, trunc, sizeof(trunc));
+	lerd_init(&r, trunc, sizeof(trunc));
 	pkt_get_lenenc(&r);
 	EXPECT_EQ(-EBADMSG, r.err);
-	EXPECT_EQ(0, pkt_get_u32(&r));    /* stays failed */
+	EXPECT_EQ(0, lerd_u32(&r));    /* stays failed */
 
-	pkt_reader_init(&r, nul_missing, sizeof(nul_missing));
+	lerd_init(&r, nul_missing, sizeof(nul_missing));
 	EXPECT_EQ(NULL, pkt_get_nulstr(&r, &n));
 	EXPECT_EQ(-EBADMSG, r.err);
 
-	pkt_reader_init(&r, lenstr_long, sizeof(lenstr_long));
+	lerd_init(&r, lenstr_long, sizeof(lenstr_long));
 	EXPECT_EQ(NULL, pkt_get_lenstr(&r, &n));
 	EXPECT_EQ(-EBADMSG, r.err);
 
-	pkt_reader_init(&r, null_marker, sizeof(null_marker));
+	lerd_init(&r, null_marker, sizeof(null_marker));
 	pkt_get_lenenc(&r);
 	EXPECT_EQ(-EBADMSG, r.err);
 }
 
-FIXTURE(pair) { int fd[2]; struct pkt_conn srv, cli; struct pkt_buf in; };
+FIXTURE(pair) { int fd[2]; struct pkt_conn srv, cli; struct lebuf in; };
 FIXTURE_SETUP(pair)
 {
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->fd));
 	pkt_conn_init(&self->srv, self->fd[0]);
 	pkt_conn_init(&self->cli, self->fd[1]);
-	pkt_buf_init(&self->in);
+	lebuf_init(&self->in);
 }
 FIXTURE_TEARDOWN(pair)
 {
 	pkt_conn_free(&self->srv);
 	pkt_conn_free(&self->cli);
-	pkt_buf_free(&self->in);
+	lebuf_free(&self->in);
 	close(self->fd[0]);
 	close(self->fd[1]);
 }
@@ -93,7 +93,7 @@ TEST_F(pair, small_packets_keep_sequence)
 	pkt_put_nulstr(&self->cli.out, "hello");
 	ASSERT_EQ(0, pkt_end(&self->cli));
 	pkt_begin(&self->cli);
-	pkt_put_u8(&self->cli.out, 7);
+	lebuf_u8(&self->cli.out, 7);
 	ASSERT_EQ(0, pkt_end(&self->cli));
 	ASSERT_EQ(0, pkt_flush(&self->cli));
 	ASSERT_EQ(0, pkt_read(&self->srv, &self->in, 1024, 1));
@@ -109,7 +109,7 @@ TEST_F(pair, wrong_sequence_is_a_protocol_error)
 {
 	self->cli.seq = 5;
 	pkt_begin(&self->cli);
-	pkt_put_u8(&self->cli.out, 1);
+	lebuf_u8(&self->cli.out, 1);
 	pkt_end(&self->cli);
 	pkt_flush(&self->cli);
 	EXPECT_EQ(-EPROTO, pkt_read(&self->srv, &self->in, 1024, 1));
@@ -121,7 +121,7 @@ TEST_F(pair, oversized_packet_is_refused)
 
 	memset(big, 'x', sizeof(big));
 	pkt_begin(&self->cli);
-	pkt_put_bytes(&self->cli.out, big, sizeof(big));
+	lebuf_put(&self->cli.out, big, sizeof(big));
 	pkt_end(&self->cli);
 	pkt_flush(&self->cli);
 	EXPECT_EQ(-EMSGSIZE, pkt_read(&self->srv, &self->in, 1000, 1));
@@ -146,7 +146,7 @@ TEST_F(pair, continuation_packets_split_and_join)
 	for (i = 0; i < n; i++)
 		p[i] = (unsigned char)(i * 7);
 	pkt_begin(&self->cli);
-	pkt_put_bytes(&self->cli.out, p, n);
+	lebuf_put(&self->cli.out, p, n);
 	ASSERT_EQ(0, pkt_end(&self->cli));
 	EXPECT_EQ(n + 12, self->cli.out.len);
 	EXPECT_EQ(3, self->cli.seq);
@@ -163,14 +163,14 @@ TEST_F(pair, continuation_packets_split_and_join)
 static size_t build_login(unsigned char *out, uint32_t caps, const char *user, const char *db,
 			  const char *plugin)
 {
-	struct pkt_buf b;
+	struct lebuf b;
 	size_t n;
 
-	pkt_buf_init(&b);
-	pkt_put_u32(&b, caps);
-	pkt_put_u32(&b, 1 << 24);
-	pkt_put_u8(&b, 45);
-	pkt_put_bytes(&b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 23);
+	lebuf_init(&b);
+	lebuf_u32(&b, caps);
+	lebuf_u32(&b, 1 << 24);
+	lebuf_u8(&b, 45);
+	lebuf_put(&b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 23);
 	pkt_put_nulstr(&b, user);
 	pkt_put_lenstr(&b, "01234567890123456789", 20);
 	if (db)
@@ -179,7 +179,7 @@ static size_t build_login(unsigned char *out, uint32_t caps, const char *user, c
 		pkt_put_nulstr(&b, plugin);
 	n = b.len;
 	memcpy(out, b.data, n);
-	pkt_buf_free(&b);
+	lebuf_free(&b);
 	return n;
 }
 
