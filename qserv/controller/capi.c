@@ -187,7 +187,9 @@ out:
 	return r;
 }
 
-static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
+/* 0 when db is registered and has no open transaction, else the error;
+ * -EBUSY's message ("database D has N open transaction(s)") ends with advice. */
+static int db_idle(MYSQL *m, const char *db, const char *advice, char *err, size_t errlen)
 {
 	struct cdb d;
 	int r = cmeta_db(m, db, &d, err, errlen);
@@ -197,10 +199,17 @@ static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
 	if ((r = cmeta_open_trans(m, db, &open, err, errlen)))
 		return r;
 	if (open) {
-		snprintf(err, errlen, "database %s has %lld open transaction(s): commit or abort them before publishing",
-			 db, open);
+		snprintf(err, errlen, "database %s has %lld open transaction(s)%s", db, open, advice);
 		return -EBUSY;
 	}
+	return 0;
+}
+
+static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
+{
+	int r = db_idle(m, db, ": commit or abort them before publishing", err, errlen);
+	if (r)
+		return r;
 	json_t *body = json_pack("{s:s}", "database", db);
 	r = ctl_all_workers(m, "POST", "publish", body, err, errlen);
 	json_decref(body);
@@ -213,17 +222,9 @@ static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
 /* Drops a table (t != NULL) or a whole database on the workers and here. */
 static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errlen)
 {
-	struct cdb d;
-	int r = cmeta_db(m, db, &d, err, errlen);
+	int r = db_idle(m, db, "", err, errlen);
 	if (r)
 		return r;
-	long long open = 0;
-	if ((r = cmeta_open_trans(m, db, &open, err, errlen)))
-		return r;
-	if (open) {
-		snprintf(err, errlen, "database %s has %lld open transaction(s)", db, open);
-		return -EBUSY;
-	}
 	if (t && !qsql_ident_ok(t)) {
 		snprintf(err, errlen, "bad table name");
 		return -EINVAL;
