@@ -14,6 +14,7 @@
  * and verifies the leaf against exactly that CA.  The CA found is kept on the
  * connection so the caller can store it. */
 #include "tls.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,18 +66,6 @@ struct tls_conn {
 };
 
 /* ---- error text and RNG -------------------------------------------------- */
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *mbed_str(int r, char *buf, size_t len)
 {
@@ -197,12 +186,12 @@ static int parse_crt(mbedtls_x509_crt *crt, const char *pem, const char *what,
 {
 	char e[128];
 	if (!pem) {
-		seterr(err, errlen, "%s: missing certificate", what);
+		errbuf_printf(err, errlen, "%s: missing certificate", what);
 		return -EINVAL;
 	}
 	int r = mbedtls_x509_crt_parse(crt, (const unsigned char *)pem, strlen(pem) + 1);
 	if (r != 0) {
-		seterr(err, errlen, "%s: bad certificate: %s", what, mbed_str(r, e, sizeof(e)));
+		errbuf_printf(err, errlen, "%s: bad certificate: %s", what, mbed_str(r, e, sizeof(e)));
 		return -EBADMSG;
 	}
 	return 0;
@@ -213,12 +202,12 @@ static int parse_key(mbedtls_pk_context *pk, const char *pem, const char *what,
 {
 	char e[128];
 	if (!pem) {
-		seterr(err, errlen, "%s: missing private key", what);
+		errbuf_printf(err, errlen, "%s: missing private key", what);
 		return -EINVAL;
 	}
 	int r = mbedtls_pk_parse_key(pk, (const unsigned char *)pem, strlen(pem) + 1, NULL, 0);
 	if (r != 0) {
-		seterr(err, errlen, "%s: bad private key: %s", what, mbed_str(r, e, sizeof(e)));
+		errbuf_printf(err, errlen, "%s: bad private key: %s", what, mbed_str(r, e, sizeof(e)));
 		return -EBADMSG;
 	}
 	return 0;
@@ -248,9 +237,9 @@ int tls_key_generate(char **ret_key_pem, char *err, size_t errlen)
 	int r;
 	mbedtls_pk_init(&pk);
 	if ((r = gen_key(&pk)) < 0) {
-		seterr(err, errlen, "key generation failed");
+		errbuf_printf(err, errlen, "key generation failed");
 	} else if (mbedtls_pk_write_key_pem(&pk, buf, sizeof(buf)) != 0) {
-		seterr(err, errlen, "key encoding failed");
+		errbuf_printf(err, errlen, "key encoding failed");
 		r = -EIO;
 	} else if (!(*ret_key_pem = pem_dup(buf))) {
 		r = -ENOMEM;
@@ -269,7 +258,7 @@ int tls_csr_create(const char *key_pem, const struct tls_identity *id,
 	char dn[512];
 	int r;
 	if (tls_identity_valid(id) < 0 || identity_dn(id, dn, sizeof(dn)) < 0) {
-		seterr(err, errlen, "invalid identity for CSR");
+		errbuf_printf(err, errlen, "invalid identity for CSR");
 		return -EINVAL;
 	}
 	if (rng() < 0)
@@ -282,11 +271,11 @@ int tls_csr_create(const char *key_pem, const struct tls_identity *id,
 	mbedtls_x509write_csr_set_key(&w, &pk);
 	r = -EIO;
 	if (mbedtls_x509write_csr_set_subject_name(&w, dn) != 0) {
-		seterr(err, errlen, "CSR: bad subject %s", dn);
+		errbuf_printf(err, errlen, "CSR: bad subject %s", dn);
 		goto out;
 	}
 	if (mbedtls_x509write_csr_pem(&w, buf, sizeof(buf), mbedtls_ctr_drbg_random, &g_drbg) != 0) {
-		seterr(err, errlen, "CSR encoding failed");
+		errbuf_printf(err, errlen, "CSR encoding failed");
 		goto out;
 	}
 	r = (*ret_csr_pem = pem_dup(buf)) ? 0 : -ENOMEM;
@@ -340,14 +329,14 @@ int tls_ca_create(const char *cluster, int days, char **ret_cert_pem,
 	uint64_t serial;
 	int r;
 	if (!field_ok(cluster, true)) {
-		seterr(err, errlen, "invalid cluster name '%s' (use [A-Za-z0-9._-])", cluster);
+		errbuf_printf(err, errlen, "invalid cluster name '%s' (use [A-Za-z0-9._-])", cluster);
 		return -EINVAL;
 	}
 	snprintf(dn, sizeof(dn), "CN=%s-ca,O=%s", cluster, cluster);
 	mbedtls_pk_init(&pk);
 	mbedtls_x509write_crt_init(&w);
 	if ((r = gen_key(&pk)) < 0) {
-		seterr(err, errlen, "CA key generation failed");
+		errbuf_printf(err, errlen, "CA key generation failed");
 		goto out;
 	}
 	mbedtls_ctr_drbg_random(&g_drbg, (unsigned char *)&serial, sizeof(serial));
@@ -379,7 +368,7 @@ int tls_ca_create(const char *cluster, int days, char **ret_cert_pem,
 	r = 0;
 	goto out;
 fail:
-	seterr(err, errlen, "CA certificate creation failed");
+	errbuf_printf(err, errlen, "CA certificate creation failed");
 out:
 	mbedtls_platform_zeroize(kbuf, sizeof(kbuf));
 	mbedtls_x509write_crt_free(&w);
@@ -416,7 +405,7 @@ int tls_csr_sign(const char *ca_cert_pem, const char *ca_key_pem,
 	struct tls_identity caid;
 	int r;
 	if (tls_identity_valid(id) < 0 || identity_dn(id, dn, sizeof(dn)) < 0 || serial == 0) {
-		seterr(err, errlen, "invalid identity or serial for the certificate");
+		errbuf_printf(err, errlen, "invalid identity or serial for the certificate");
 		return -EINVAL;
 	}
 	if (rng() < 0)
@@ -430,12 +419,12 @@ int tls_csr_sign(const char *ca_cert_pem, const char *ca_key_pem,
 		goto out;
 	if (!csr_pem || (r = mbedtls_x509_csr_parse(&csr, (const unsigned char *)csr_pem,
 						    strlen(csr_pem) + 1)) != 0) {
-		seterr(err, errlen, "unparsable CSR: %s", csr_pem ? mbed_str(r, e, sizeof(e)) : "none");
+		errbuf_printf(err, errlen, "unparsable CSR: %s", csr_pem ? mbed_str(r, e, sizeof(e)) : "none");
 		r = -EBADMSG;
 		goto out;
 	}
 	if ((r = csr_verify(&csr)) < 0) {
-		seterr(err, errlen, "CSR rejected: its signature does not match its key (or not an EC key)");
+		errbuf_printf(err, errlen, "CSR rejected: its signature does not match its key (or not an EC key)");
 		goto out;
 	}
 	crt_identity(&ca, &caid);
@@ -461,7 +450,7 @@ int tls_csr_sign(const char *ca_cert_pem, const char *ca_key_pem,
 	r = (*ret_cert_pem = pem_dup(buf)) ? 0 : -ENOMEM;
 	goto out;
 fail:
-	seterr(err, errlen, "certificate signing failed");
+	errbuf_printf(err, errlen, "certificate signing failed");
 out:
 	mbedtls_x509write_crt_free(&w);
 	mbedtls_x509_csr_free(&csr);
@@ -525,14 +514,14 @@ int tls_pin_check(const char *cert_pem, const char *pin, char *err, size_t errle
 {
 	char want[TLS_PIN_LEN], got[TLS_PIN_LEN];
 	if (pin_normalize(pin, want) < 0) {
-		seterr(err, errlen, "malformed CA pin (want sha256:<64 hex digits>)");
+		errbuf_printf(err, errlen, "malformed CA pin (want sha256:<64 hex digits>)");
 		return -EINVAL;
 	}
 	int r = tls_pin(cert_pem, got, err, errlen);
 	if (r < 0)
 		return r;
 	if (!tls_secret_equal(got, want)) {
-		seterr(err, errlen, "CA pin mismatch: certificate has %s", got);
+		errbuf_printf(err, errlen, "CA pin mismatch: certificate has %s", got);
 		return -EPERM;
 	}
 	return 0;
@@ -564,14 +553,14 @@ int tls_config_new(const struct tls_config_opts *o, struct tls_config **ret_cfg,
 	char e[128];
 	int r;
 	if (rng() < 0) {
-		seterr(err, errlen, "random generator failed to seed");
+		errbuf_printf(err, errlen, "random generator failed to seed");
 		return -EIO;
 	}
 	if ((o->server && (!o->cert_pem || o->peer_auth == TLS_PEER_PIN)) ||
 	    (!o->server && o->peer_auth == TLS_PEER_NONE) ||
 	    (!o->server && o->peer_auth == TLS_PEER_CA_OPTIONAL) ||
 	    ((o->peer_auth == TLS_PEER_CA || o->peer_auth == TLS_PEER_CA_OPTIONAL) && !o->ca_pem) || (!o->cert_pem != !o->key_pem)) {
-		seterr(err, errlen, "inconsistent TLS options");
+		errbuf_printf(err, errlen, "inconsistent TLS options");
 		return -EINVAL;
 	}
 	struct tls_config *cfg = calloc(1, sizeof(*cfg));
@@ -585,7 +574,7 @@ int tls_config_new(const struct tls_config_opts *o, struct tls_config **ret_cfg,
 	cfg->server = o->server;
 	cfg->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	if (o->peer_auth == TLS_PEER_PIN && pin_normalize(o->pin, cfg->pin) < 0) {
-		seterr(err, errlen, "malformed CA pin (want sha256:<64 hex digits>)");
+		errbuf_printf(err, errlen, "malformed CA pin (want sha256:<64 hex digits>)");
 		r = -EINVAL;
 		goto fail;
 	}
@@ -624,7 +613,7 @@ int tls_config_new(const struct tls_config_opts *o, struct tls_config **ret_cfg,
 	*ret_cfg = cfg;
 	return 0;
 mbedfail:
-	seterr(err, errlen, "TLS configuration failed: %s", mbed_str(r, e, sizeof(e)));
+	errbuf_printf(err, errlen, "TLS configuration failed: %s", mbed_str(r, e, sizeof(e)));
 	r = -EIO;
 fail:
 	tls_config_free(cfg);
@@ -723,7 +712,7 @@ static int check_pinned(struct tls_conn *c, char *err, size_t errlen)
 			ca = p;
 	}
 	if (!ca) {
-		seterr(err, errlen, "server's CA does not match the pinned %s (wrong qserv.ca, or not our cluster)",
+		errbuf_printf(err, errlen, "server's CA does not match the pinned %s (wrong qserv.ca, or not our cluster)",
 		       c->cfg->pin);
 		return -EPERM;
 	}
@@ -733,7 +722,7 @@ static int check_pinned(struct tls_conn *c, char *err, size_t errlen)
 	if (mbedtls_x509_crt_verify((mbedtls_x509_crt *)peer, &c->pinned_ca, NULL, NULL,
 				    &flags, NULL, NULL) != 0) {
 		mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
-		seterr(err, errlen, "server certificate not signed by the pinned CA: %s", info);
+		errbuf_printf(err, errlen, "server certificate not signed by the pinned CA: %s", info);
 		return -EPERM;
 	}
 	return 0;
@@ -752,7 +741,7 @@ int tls_conn_new(struct tls_config *cfg, int fd, const char *expect_name,
 	mbedtls_ssl_init(&c->ssl);
 	mbedtls_x509_crt_init(&c->pinned_ca);
 	if ((r = mbedtls_ssl_setup(&c->ssl, &cfg->conf)) != 0) {
-		seterr(err, errlen, "TLS setup failed: %s", mbed_str(r, e, sizeof(e)));
+		errbuf_printf(err, errlen, "TLS setup failed: %s", mbed_str(r, e, sizeof(e)));
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -761,7 +750,7 @@ int tls_conn_new(struct tls_config *cfg, int fd, const char *expect_name,
 	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0) {
 		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
 			if ((r = wait_io(fd, r, deadline)) < 0) {
-				seterr(err, errlen, "TLS handshake: %s", r == -ETIMEDOUT ? "timed out" : strerror(-r));
+				errbuf_printf(err, errlen, "TLS handshake: %s", r == -ETIMEDOUT ? "timed out" : strerror(-r));
 				goto fail;
 			}
 			continue;
@@ -769,11 +758,11 @@ int tls_conn_new(struct tls_config *cfg, int fd, const char *expect_name,
 		if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
 			mbedtls_x509_crt_verify_info(info, sizeof(info), "",
 						     mbedtls_ssl_get_verify_result(&c->ssl));
-			seterr(err, errlen, "peer certificate rejected: %s", info);
+			errbuf_printf(err, errlen, "peer certificate rejected: %s", info);
 		} else if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-			seterr(err, errlen, "TLS handshake: the peer refused us (fatal alert; our certificate?)");
+			errbuf_printf(err, errlen, "TLS handshake: the peer refused us (fatal alert; our certificate?)");
 		} else {
-			seterr(err, errlen, "TLS handshake: %s", mbed_str(r, e, sizeof(e)));
+			errbuf_printf(err, errlen, "TLS handshake: %s", mbed_str(r, e, sizeof(e)));
 		}
 		r = map_err(r);
 		goto fail;
@@ -784,14 +773,14 @@ int tls_conn_new(struct tls_config *cfg, int fd, const char *expect_name,
 	    mbedtls_ssl_get_verify_result(&c->ssl) != 0) {
 		mbedtls_x509_crt_verify_info(info, sizeof(info), "",
 					     mbedtls_ssl_get_verify_result(&c->ssl));
-		seterr(err, errlen, "peer certificate rejected: %s", info);
+		errbuf_printf(err, errlen, "peer certificate rejected: %s", info);
 		r = -EPERM;
 		goto fail;
 	}
 	if (expect_name) {
 		struct tls_identity id;
 		if (tls_conn_peer(c, &id) < 0 || strcmp(id.name, expect_name) != 0) {
-			seterr(err, errlen, "peer is '%s', expected '%s'",
+			errbuf_printf(err, errlen, "peer is '%s', expected '%s'",
 			       mbedtls_ssl_get_peer_cert(&c->ssl) ? id.name : "(no certificate)", expect_name);
 			r = -EPERM;
 			goto fail;

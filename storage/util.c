@@ -1,6 +1,7 @@
 /* util.c: helpers private to libqstorage (see util.h). */
 #include "util.h"
 
+#include "errbuf.h"
 #include "fileio.h"
 
 #include <ctype.h>
@@ -16,11 +17,9 @@ int qs_err(char *err, size_t errlen, int e, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	errbuf_vprintf(err, errlen, fmt, ap);
+	va_end(ap);
 	return e < 0 ? e : -e;
 }
 

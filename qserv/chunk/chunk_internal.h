@@ -1,5 +1,6 @@
 /* chunk_internal.h: helpers shared by the files of libqchunk.a only
- * (constants, the error formatter, unit vectors, layout accessors). */
+ * (constants, unit vectors, layout accessors); errors go through
+ * lib/errbuf.h. */
 #ifndef QSERV_CHUNK_INTERNAL_H
 #define QSERV_CHUNK_INTERNAL_H
 
@@ -7,13 +8,11 @@
 #include <stdint.h>
 
 #include "chunk.h"
+#include "errbuf.h"
 
 #define QCHUNK_PI 3.14159265358979323846
 #define QCHUNK_RAD (QCHUNK_PI / 180.0)
 #define QCHUNK_DEG (180.0 / QCHUNK_PI)
-
-void qchunk_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 int qchunk__ids_push(struct qchunk_ids *ids, int32_t id);
 int32_t qchunk__nss(const struct qchunk *c);

@@ -89,16 +89,6 @@ double qchunk_max_alpha(double r, double center_lat)
 	return QCHUNK_DEG * fabs(atan(y / x));
 }
 
-void qchunk_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 void qchunk_free(struct qchunk *c)
 {
 	if (!c)
@@ -123,7 +113,7 @@ static int init_stripe(struct qchunk *c, int32_t i, double stripe_h, char *err, 
 		double lat_max = (ss + 1) * c->ss_height - 90.0;
 		int32_t nsc = qchunk_segments(lat_min, lat_max, c->ss_height) / nc;
 		if (nsc < 1) {
-			qchunk_errf(err, errlen, "sub-stripe %d has no sub-chunks", ss);
+			errbuf_printf(err, errlen, "sub-stripe %d has no sub-chunks", ss);
 			return -EINVAL;
 		}
 		if (nsc > c->max_sc)
@@ -132,7 +122,7 @@ static int init_stripe(struct qchunk *c, int32_t i, double stripe_h, char *err, 
 		c->scw[ss] = 360.0 / ((double)nsc * nc);
 		double a = qchunk_max_alpha(c->overlap, fmax(fabs(lat_min), fabs(lat_max)));
 		if (a > c->scw[ss]) {
-			qchunk_errf(err, errlen, "The overlap radius is greater than the sub-chunk width.");
+			errbuf_printf(err, errlen, "The overlap radius is greater than the sub-chunk width.");
 			return -EINVAL;
 		}
 		c->alpha[ss] = a;
@@ -144,25 +134,25 @@ int qchunk_new(int32_t num_stripes, int32_t num_sub_stripes, double overlap,
 	       struct qchunk **ret, char *err, size_t errlen)
 {
 	if (num_stripes < 1 || num_sub_stripes < 1) {
-		qchunk_errf(err, errlen, "The number of stripes and sub-stripes per stripe must be positive.");
+		errbuf_printf(err, errlen, "The number of stripes and sub-stripes per stripe must be positive.");
 		return -EINVAL;
 	}
 	if (2 * (int64_t)num_stripes * num_stripes > INT32_MAX) {
-		qchunk_errf(err, errlen, "Too many stripes: chunk ids would not fit 32 bits.");
+		errbuf_printf(err, errlen, "Too many stripes: chunk ids would not fit 32 bits.");
 		return -EINVAL;
 	}
 	if ((int64_t)num_stripes * num_sub_stripes > 180 * 3600) {
-		qchunk_errf(err, errlen, "Sub-stripes are too small (more than 648000 sub-stripes).");
+		errbuf_printf(err, errlen, "Sub-stripes are too small (more than 648000 sub-stripes).");
 		return -EINVAL;
 	}
 	if (!(overlap >= 0.0 && overlap <= 10.0)) {
-		qchunk_errf(err, errlen, "The overlap radius must be in range [0, 10] deg.");
+		errbuf_printf(err, errlen, "The overlap radius must be in range [0, 10] deg.");
 		return -EINVAL;
 	}
 	int32_t nss = num_stripes * num_sub_stripes;
 	double ss_height = 180.0 / nss;
 	if (ss_height < overlap) {
-		qchunk_errf(err, errlen, "The overlap radius is greater than the sub-stripe height.");
+		errbuf_printf(err, errlen, "The overlap radius is greater than the sub-stripe height.");
 		return -EINVAL;
 	}
 	struct qchunk *c = calloc(1, sizeof(*c));

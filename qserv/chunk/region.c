@@ -77,15 +77,15 @@ int qchunk_region_box(struct qchunk_region *ret, double lon_min, double lat_min,
 		      double lon_max, double lat_max, char *err, size_t errlen)
 {
 	if (!isfinite(lon_min) || !isfinite(lon_max) || !lat_ok(lat_min) || !lat_ok(lat_max)) {
-		qchunk_errf(err, errlen, "box: latitudes must lie in [-90, 90] and values be finite");
+		errbuf_printf(err, errlen, "box: latitudes must lie in [-90, 90] and values be finite");
 		return -EINVAL;
 	}
 	if (lat_min > lat_max) {
-		qchunk_errf(err, errlen, "box: latMin %g is greater than latMax %g", lat_min, lat_max);
+		errbuf_printf(err, errlen, "box: latMin %g is greater than latMax %g", lat_min, lat_max);
 		return -EINVAL;
 	}
 	if (lon_max < lon_min && (lon_max < 0.0 || lon_min > 360.0)) {
-		qchunk_errf(err, errlen, "box: lonMax < lonMin with a longitude outside [0, 360]");
+		errbuf_printf(err, errlen, "box: lonMax < lonMin with a longitude outside [0, 360]");
 		return -EINVAL;
 	}
 	memset(ret, 0, sizeof(*ret));
@@ -105,7 +105,7 @@ int qchunk_region_circle(struct qchunk_region *ret, double lon, double lat, doub
 			 char *err, size_t errlen)
 {
 	if (!isfinite(lon) || !lat_ok(lat) || !isfinite(radius) || radius < 0.0 || radius > 180.0) {
-		qchunk_errf(err, errlen, "circle: need finite lon, lat in [-90, 90], radius in [0, 180] deg");
+		errbuf_printf(err, errlen, "circle: need finite lon, lat in [-90, 90], radius in [0, 180] deg");
 		return -EINVAL;
 	}
 	memset(ret, 0, sizeof(*ret));
@@ -123,11 +123,11 @@ int qchunk_region_ellipse(struct qchunk_region *ret, double lon, double lat, dou
 {
 	if (!isfinite(lon) || !lat_ok(lat) || !isfinite(pos_angle) || !isfinite(semi_major) ||
 	    !isfinite(semi_minor)) {
-		qchunk_errf(err, errlen, "ellipse: need finite values and lat in [-90, 90]");
+		errbuf_printf(err, errlen, "ellipse: need finite values and lat in [-90, 90]");
 		return -EINVAL;
 	}
 	if (semi_minor < 0.0 || semi_minor > semi_major || semi_major > 36000.0) {
-		qchunk_errf(err, errlen,
+		errbuf_printf(err, errlen,
 			    "ellipse: need 0 <= semiMinor <= semiMajor <= 36000 arcsec (10 deg)");
 		return -EINVAL;
 	}
@@ -187,7 +187,7 @@ int qchunk_region_poly(struct qchunk_region *ret, const double *lon, const doubl
 		       char *err, size_t errlen)
 {
 	if (n < 3 || n > QCHUNK_POLY_MAX) {
-		qchunk_errf(err, errlen, "polygon: need 3 to %d vertices, got %d", QCHUNK_POLY_MAX, n);
+		errbuf_printf(err, errlen, "polygon: need 3 to %d vertices, got %d", QCHUNK_POLY_MAX, n);
 		return -EINVAL;
 	}
 	struct qchunk_region r;
@@ -196,7 +196,7 @@ int qchunk_region_poly(struct qchunk_region *ret, const double *lon, const doubl
 	r.u.poly.n = n;
 	for (int i = 0; i < n; ++i) {
 		if (!isfinite(lon[i]) || !lat_ok(lat[i])) {
-			qchunk_errf(err, errlen, "polygon: vertex %d: need finite lon and lat in [-90, 90]",
+			errbuf_printf(err, errlen, "polygon: vertex %d: need finite lon and lat in [-90, 90]",
 				    i + 1);
 			return -EINVAL;
 		}
@@ -206,7 +206,7 @@ int qchunk_region_poly(struct qchunk_region *ret, const double *lon, const doubl
 	poly_edges(&r);
 	for (int i = 0; i < n; ++i) {
 		if (norm(r.u.poly.edge[i]) < 1e-12) {
-			qchunk_errf(err, errlen, "polygon: vertices %d and %d coincide or are antipodal",
+			errbuf_printf(err, errlen, "polygon: vertices %d and %d coincide or are antipodal",
 				    i + 1, (i + 1) % n + 1);
 			return -EINVAL;
 		}
@@ -223,7 +223,7 @@ int qchunk_region_poly(struct qchunk_region *ret, const double *lon, const doubl
 	if (s < 0.0)
 		poly_reverse(&r);
 	if (!poly_convex(&r)) {
-		qchunk_errf(err, errlen, "polygon: vertices do not form a convex polygon");
+		errbuf_printf(err, errlen, "polygon: vertices do not form a convex polygon");
 		return -EINVAL;
 	}
 	*ret = r;

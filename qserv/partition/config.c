@@ -9,20 +9,11 @@
 #include <string.h>
 
 #include "config.h"
+#include "errbuf.h"
 
 struct qpart_config {
 	json_t *root;
 };
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int qpart_config_new(struct qpart_config **ret)
 {
@@ -74,7 +65,7 @@ static int merge_patch(json_t *target, json_t *patch)
 static int merge_json(struct qpart_config *cfg, json_t *j, const char *src, char *err, size_t errlen)
 {
 	if (!json_is_object(j)) {
-		errf(err, errlen, "%s: the configuration must be a JSON object", src);
+		errbuf_printf(err, errlen, "%s: the configuration must be a JSON object", src);
 		json_decref(j);
 		return -EINVAL;
 	}
@@ -89,13 +80,13 @@ int qpart_config_merge_file(struct qpart_config *cfg, const char *path, char *er
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		int e = errno;
-		errf(err, errlen, "%s: %s", path, strerror(e));
+		errbuf_printf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	json_t *j = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
 	fclose(f);
 	if (!j) {
-		errf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+		errbuf_printf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
 		return -EINVAL;
 	}
 	return merge_json(cfg, j, path, err, errlen);
@@ -106,7 +97,7 @@ int qpart_config_merge_text(struct qpart_config *cfg, const char *text, char *er
 	json_error_t je;
 	json_t *j = json_loads(text, 0, &je);
 	if (!j) {
-		errf(err, errlen, "JSON:%d:%d: %s", je.line, je.column, je.text);
+		errbuf_printf(err, errlen, "JSON:%d:%d: %s", je.line, je.column, je.text);
 		return -EINVAL;
 	}
 	return merge_json(cfg, j, "JSON", err, errlen);
@@ -200,7 +191,7 @@ int qpart_config_str(const struct qpart_config *cfg, const char *key, const char
 	if (!v)
 		return -ENOENT;
 	if (!json_is_string(v)) {
-		errf(err, errlen, "--%s: expected a string", key);
+		errbuf_printf(err, errlen, "--%s: expected a string", key);
 		return -EINVAL;
 	}
 	*ret = json_string_value(v);
@@ -229,7 +220,7 @@ int qpart_config_double(const struct qpart_config *cfg, const char *key, double 
 			return 0;
 		}
 	}
-	errf(err, errlen, "--%s: expected a number", key);
+	errbuf_printf(err, errlen, "--%s: expected a number", key);
 	return -EINVAL;
 }
 
@@ -241,7 +232,7 @@ int qpart_config_int(const struct qpart_config *cfg, const char *key, long *ret,
 	if (r < 0)
 		return r;
 	if (d != floor(d) || fabs(d) > 2e9) {
-		errf(err, errlen, "--%s: expected an integer", key);
+		errbuf_printf(err, errlen, "--%s: expected an integer", key);
 		return -EINVAL;
 	}
 	*ret = (long)d;
@@ -273,7 +264,7 @@ int qpart_config_bool(const struct qpart_config *cfg, const char *key, bool *ret
 			return 0;
 		}
 	}
-	errf(err, errlen, "--%s: expected true or false", key);
+	errbuf_printf(err, errlen, "--%s: expected true or false", key);
 	return -EINVAL;
 }
 
@@ -296,7 +287,7 @@ int qpart_config_char(const struct qpart_config *cfg, const char *key, char *ret
 		*ret = '\\';
 		return 0;
 	}
-	errf(err, errlen, "--%s: expected a single character, got \"%s\"", key, s);
+	errbuf_printf(err, errlen, "--%s: expected a single character, got \"%s\"", key, s);
 	return -EINVAL;
 }
 
@@ -353,7 +344,7 @@ static int list(const struct qpart_config *cfg, const char *key, bool split, cha
 		json_t *e;
 		json_array_foreach(v, i, e) {
 			if (!json_is_string(e)) {
-				errf(err, errlen, "--%s: expected a list of strings", key);
+				errbuf_printf(err, errlen, "--%s: expected a list of strings", key);
 				r = -EINVAL;
 				break;
 			}
@@ -361,7 +352,7 @@ static int list(const struct qpart_config *cfg, const char *key, bool split, cha
 				break;
 		}
 	} else {
-		errf(err, errlen, "--%s: expected a list of strings", key);
+		errbuf_printf(err, errlen, "--%s: expected a list of strings", key);
 		r = -EINVAL;
 	}
 	if (r < 0) {
