@@ -51,12 +51,22 @@ static int copy_name(char *dst, size_t cap, const void *src, size_t n)
 	return 0;
 }
 
+/* The next NUL-terminated name of a payload into dst[cap]: 0, -EBADMSG
+ * (payload ends first) or copy_name's error. */
+static int get_name(struct lerd *r, char *dst, size_t cap)
+{
+	size_t n;
+	const char *s = pkt_get_nulstr(r, &n);
+
+	if (r->err)
+		return -EBADMSG;
+	return copy_name(dst, cap, s, n);
+}
+
 int myp_parse_login(const void *payload, size_t len, struct myp_login *ret)
 {
 	struct myp_login l;
 	struct lerd r;
-	const char *s;
-	size_t n;
 	int rc;
 
 	memset(&l, 0, sizeof(l));
@@ -69,10 +79,7 @@ int myp_parse_login(const void *payload, size_t len, struct myp_login *ret)
 	lerd_u32(&r);                       /* max packet size */
 	l.charset = lerd_u8(&r);
 	lerd_take(&r, 23);
-	s = pkt_get_nulstr(&r, &n);
-	if (r.err)
-		return -EBADMSG;
-	if ((rc = copy_name(l.user, sizeof(l.user), s, n)) < 0)
+	if ((rc = get_name(&r, l.user, sizeof(l.user))) < 0)
 		return rc;
 	if (l.caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) {
 		l.auth = pkt_get_lenstr(&r, &l.auth_len);
@@ -84,20 +91,12 @@ int myp_parse_login(const void *payload, size_t len, struct myp_login *ret)
 	}
 	if (r.err)
 		return -EBADMSG;
-	if ((l.caps & CLIENT_CONNECT_WITH_DB) && lerd_remaining(&r) > 0) {
-		s = pkt_get_nulstr(&r, &n);
-		if (r.err)
-			return -EBADMSG;
-		if ((rc = copy_name(l.db, sizeof(l.db), s, n)) < 0)
-			return rc;
-	}
-	if ((l.caps & CLIENT_PLUGIN_AUTH) && lerd_remaining(&r) > 0) {
-		s = pkt_get_nulstr(&r, &n);
-		if (r.err)
-			return -EBADMSG;
-		if ((rc = copy_name(l.plugin, sizeof(l.plugin), s, n)) < 0)
-			return rc;
-	}
+	if ((l.caps & CLIENT_CONNECT_WITH_DB) && lerd_remaining(&r) > 0 &&
+	    (rc = get_name(&r, l.db, sizeof(l.db))) < 0)
+		return rc;
+	if ((l.caps & CLIENT_PLUGIN_AUTH) && lerd_remaining(&r) > 0 &&
+	    (rc = get_name(&r, l.plugin, sizeof(l.plugin))) < 0)
+		return rc;
 	/* Connection attributes, if any, are not used. */
 	*ret = l;
 	return 0;
