@@ -713,7 +713,7 @@ static int check_pinned(struct tls_conn *c, char *err, size_t errlen)
 	}
 	if (!ca) {
 		errbuf_printf(err, errlen, "server's CA does not match the pinned %s (wrong qserv.ca, or not our cluster)",
-		       c->cfg->pin);
+			      c->cfg->pin);
 		return -EPERM;
 	}
 	if (mbedtls_x509_crt_parse_der(&c->pinned_ca, ca->raw.p, ca->raw.len) != 0)
@@ -781,7 +781,7 @@ int tls_conn_new(struct tls_config *cfg, int fd, const char *expect_name,
 		struct tls_identity id;
 		if (tls_conn_peer(c, &id) < 0 || strcmp(id.name, expect_name) != 0) {
 			errbuf_printf(err, errlen, "peer is '%s', expected '%s'",
-			       mbedtls_ssl_get_peer_cert(&c->ssl) ? id.name : "(no certificate)", expect_name);
+				      mbedtls_ssl_get_peer_cert(&c->ssl) ? id.name : "(no certificate)", expect_name);
 			r = -EPERM;
 			goto fail;
 		}

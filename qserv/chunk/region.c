@@ -128,7 +128,7 @@ int qchunk_region_ellipse(struct qchunk_region *ret, double lon, double lat, dou
 	}
 	if (semi_minor < 0.0 || semi_minor > semi_major || semi_major > 36000.0) {
 		errbuf_printf(err, errlen,
-			    "ellipse: need 0 <= semiMinor <= semiMajor <= 36000 arcsec (10 deg)");
+			      "ellipse: need 0 <= semiMinor <= semiMajor <= 36000 arcsec (10 deg)");
 		return -EINVAL;
 	}
 	memset(ret, 0, sizeof(*ret));
@@ -197,7 +197,7 @@ int qchunk_region_poly(struct qchunk_region *ret, const double *lon, const doubl
 	for (int i = 0; i < n; ++i) {
 		if (!isfinite(lon[i]) || !lat_ok(lat[i])) {
 			errbuf_printf(err, errlen, "polygon: vertex %d: need finite lon and lat in [-90, 90]",
-				    i + 1);
+				      i + 1);
 			return -EINVAL;
 		}
 		r.u.poly.lon[i] = qchunk_reduce_lon(lon[i]);
@@ -207,7 +207,7 @@ int qchunk_region_poly(struct qchunk_region *ret, const double *lon, const doubl
 	for (int i = 0; i < n; ++i) {
 		if (norm(r.u.poly.edge[i]) < 1e-12) {
 			errbuf_printf(err, errlen, "polygon: vertices %d and %d coincide or are antipodal",
-				    i + 1, (i + 1) % n + 1);
+				      i + 1, (i + 1) % n + 1);
 			return -EINVAL;
 		}
 	}
