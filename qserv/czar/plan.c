@@ -1018,7 +1018,7 @@ static int plan_rows(struct ctx *c, struct sql_select *wk)
 		    (s->items[i].e->kind == SQL_E_COL && !strcmp(s->items[i].e->name, "*")))
 			star = 1;
 	wk->distinct = s->distinct;
-	if (!s->distinct && !s->norder && !s->has_limit) {
+	if (!s->distinct && !s->norder) {
 		/* stream: worker columns carry the final names */
 		for (i = 0; i < s->nitems; i++) {
 			c->w[i] = s->items[i];
@@ -1027,21 +1027,13 @@ static int plan_rows(struct ctx *c, struct sql_select *wk)
 		}
 		wk->items = c->w;
 		wk->nitems = s->nitems;
-		return c->failed ? -1 : 0;
-	}
-	if (s->has_limit && !s->norder && !s->distinct) {
-		/* any LIMIT rows will do: stream and stop early */
-		for (i = 0; i < s->nitems; i++) {
-			c->w[i] = s->items[i];
-			if (!star && s->items[i].e->kind != SQL_E_COL)
-				c->w[i].alias = final_name(c, &s->items[i]);
+		if (s->has_limit) {
+			/* any LIMIT rows will do: stop early */
+			wk->has_limit = 1;
+			wk->limit = s->limit + s->offset;
+			c->p->stream_limit = s->limit;
+			c->p->stream_offset = s->offset;
 		}
-		wk->items = c->w;
-		wk->nitems = s->nitems;
-		wk->has_limit = 1;
-		wk->limit = s->limit + s->offset;
-		c->p->stream_limit = s->limit;
-		c->p->stream_offset = s->offset;
 		return c->failed ? -1 : 0;
 	}
 	memset(&mg, 0, sizeof(mg));
