@@ -566,7 +566,6 @@ static struct sql_expr *prefix(struct parser *p, const char *op, struct sql_expr
 static struct sql_expr *unary(struct parser *p)
 {
 	static const char *const ops[] = { "-", "+", "~", "!", NULL };
-	int pos = p->t.pos;
 	size_t i;
 
 	if (p->failed)
@@ -574,16 +573,8 @@ static struct sql_expr *unary(struct parser *p)
 	for (i = 0; ops[i]; i++)
 		if (is_op(p, ops[i]))
 			return prefix(p, ops[i], unary);
-	if (is_kw(p, "BINARY")) {
-		struct sql_expr *e, *x;
-		next(p);
-		x = unary(p);
-		if (!x || !(e = mk(p, SQL_E_UNARY, 1, pos)))
-			return NULL;
-		e->text = "BINARY";
-		e->args[0] = x;
-		return e;
-	}
+	if (is_kw(p, "BINARY"))       /* counted in the nesting depth like the others */
+		return prefix(p, "BINARY", unary);
 	return primary(p);
 }
 

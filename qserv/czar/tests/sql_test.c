@@ -172,6 +172,22 @@ TEST(malformed_inputs_fail_cleanly)
 		EXPECT_EQ(-EINVAL, sql_parse(deep, strlen(deep), &st, &err));
 		EXPECT_NE(NULL, strstr(err.msg, "nested deeper"));
 	}
+	/* so is a chain of prefix operators, BINARY included (it used to
+	 * recurse uncounted and overflow a session thread's stack) */
+	for (const char *op = "- "; op; op = *op == '-' ? "BINARY " : NULL) {
+		char *chain = malloc(5000 * 8 + 16);
+		struct sql_stmt *st;
+		struct sql_error err;
+
+		ASSERT_NE(NULL, chain);
+		strcpy(chain, "SELECT ");
+		for (i = 0; i < 5000; i++)
+			strcat(chain, op);
+		strcat(chain, "1");
+		EXPECT_EQ(-EINVAL, sql_parse(chain, strlen(chain), &st, &err));
+		EXPECT_NE(NULL, strstr(err.msg, "nested deeper"));
+		free(chain);
+	}
 	/* an embedded NUL is refused, not silently truncated */
 	{
 		struct sql_stmt *st;
