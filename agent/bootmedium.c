@@ -25,6 +25,7 @@
  * there: the ESP is mounted read-only to look, so an ordinary boot writes
  * nothing (the QEMU tests compare the stick byte for byte). */
 #include "bootmedium.h"
+#include "errbuf.h"
 
 #include "storage/qstorage.h"
 
@@ -53,11 +54,9 @@ static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	errbuf_vprintf(err, errlen, fmt, ap);
+	va_end(ap);
 	return e;
 }
 
