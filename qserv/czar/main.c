@@ -314,7 +314,11 @@ int main(int argc, char **argv)
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* 8 MiB, as a default thread: parsing, planning and printing recurse
+	 * with the expression (200 levels of nesting and 4000 chained operators
+	 * at most, sql_parse.c), 256 KiB overflowed at ~130 parentheses; only
+	 * the pages a session touches are ever committed */
+	pthread_attr_setstacksize(&attr, 8u << 20);
 	log_info("listening on %s:%d (%zu users, czar MariaDB %s, workers %s)", o.bind, o.port, cz.users.n,
 		 o.socket ? o.socket : "default socket", cz.dispatch ? "over mutual TLS" : "off (no --tls-dir)");
 	for (;;) {

@@ -26,6 +26,7 @@ struct parser {
 	struct sql_error *err;
 	int failed;
 	int depth;
+	int chained;                 /* operators applied to an earlier operand */
 	int prev_end;                /* end offset of the last consumed token */
 };
 
@@ -229,6 +230,22 @@ static const char *ident(struct parser *p, const char *what)
 }
 
 static struct sql_expr *expr(struct parser *p);
+
+/* An operator applied to an operand built before it (1 + 1 + 1 ...,
+ * x IS NULL IS NULL ...) deepens the tree without recursing here, but the
+ * printer, the planner and sql_stmt_free do recurse: chains are bounded
+ * per statement, as nesting is (200 levels), to stay far inside a session
+ * thread's 8 MiB stack (a 100,000-term chain still fitted; MariaDB on the
+ * workers stops parsing the printed form somewhere past 20,000). */
+#define SQL_MAX_CHAINED 20000
+static int chained(struct parser *p, int pos)
+{
+	if (++p->chained <= SQL_MAX_CHAINED)
+		return 0;
+	refuse(p, pos, "more than %d chained operators in one statement (long OR lists: use IN (...))",
+	       SQL_MAX_CHAINED);
+	return -1;
+}
 
 static struct sql_expr *binary(struct parser *p, const char *op, struct sql_expr *l, struct sql_expr *r, int pos)
 {
@@ -594,6 +611,8 @@ static struct sql_expr *left_assoc(struct parser *p, struct sql_expr *(*operand)
 				break;
 		if (!ops[i])
 			break;
+		if (chained(p, pos) < 0)
+			return NULL;
 		next(p);
 		l = binary(p, ops[i + 1], l, operand(p), pos);
 	}
@@ -660,6 +679,7 @@ static const char *comparison_op(struct parser *p)
 static struct sql_expr *predicate(struct parser *p)
 {
 	struct sql_expr *l = bitor(p), *e;
+	int applied = 0;              /* operators applied to l so far */
 
 	for (;;) {
 		const char *op;
@@ -672,6 +692,8 @@ static struct sql_expr *predicate(struct parser *p)
 			if (is_kw(p, "ANY") || is_kw(p, "ALL") || is_kw(p, "SOME"))
 				return refuse(p, p->t.pos, "sub-queries (ANY/ALL)"), NULL;
 			l = binary(p, op, l, bitor(p), pos);
+			if (applied++ && chained(p, pos) < 0)
+				return NULL;
 			continue;
 		}
 		if (is_kw(p, "IS")) {
@@ -688,6 +710,8 @@ static struct sql_expr *predicate(struct parser *p)
 			e->args[0] = l;
 			next(p);
 			l = e;
+			if (applied++ && chained(p, pos) < 0)
+				return NULL;
 			continue;
 		}
 		if (is_kw(p, "NOT")) {
@@ -712,6 +736,8 @@ static struct sql_expr *predicate(struct parser *p)
 			e->args[2] = hi;
 			e->negated = neg;
 			l = e;
+			if (applied++ && chained(p, pos) < 0)
+				return NULL;
 			continue;
 		}
 		if (accept_kw(p, "IN")) {
@@ -731,6 +757,8 @@ static struct sql_expr *predicate(struct parser *p)
 				return NULL;
 			e->negated = neg;
 			l = e;
+			if (applied++ && chained(p, pos) < 0)
+				return NULL;
 			continue;
 		}
 		if (is_kw(p, "LIKE") || is_kw(p, "REGEXP") || is_kw(p, "RLIKE")) {
@@ -749,6 +777,8 @@ static struct sql_expr *predicate(struct parser *p)
 				e->args[2] = esc;
 			e->negated = neg;
 			l = e;
+			if (applied++ && chained(p, pos) < 0)
+				return NULL;
 			continue;
 		}
 		if (neg)

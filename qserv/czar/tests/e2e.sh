@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 69
+tap_plan 75
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
@@ -129,6 +129,18 @@ refused "STD over partitioned tables" "SELECT STD(ra) FROM Object" "STD"
 refused "sub-query" "SELECT objectId FROM Object WHERE objectId IN (SELECT objectId FROM Source)" "sub-queries"
 refused "DML" "DELETE FROM Object" "DELETE"
 refused "restrictor in OR" "SELECT objectId FROM Object WHERE decl > 80 OR qserv_areaspec_box(0, 0, 1, 1)" "AND term"
+
+# Deep but legal statements answer (parsed, planned, printed and merged in a
+# session thread); deeper ones are refused and the czar lives on.
+rep() { /usr/bin/python3 -c 'import sys; print(sys.argv[1] * int(sys.argv[2]), end="")' "$1" "$2"; }
+deep="SELECT COUNT(*) FROM Object WHERE $(rep '(' 190)objectId > 100$(rep ')' 190)"
+tap_is "$($CZ -D e2e -N -e "$deep" 2>&1)" "$($REF -D ref -N -e "$deep" 2>&1)" "190 nested parentheses"
+chain="SELECT COUNT(*) FROM Object WHERE objectId = 0$(/usr/bin/python3 -c 'print("".join(" OR objectId = %d" % (7 * i) for i in range(1, 3000)), end="")')"
+tap_is "$($CZ -D e2e -N -e "$chain" 2>&1)" "$($REF -D ref -N -e "$chain" 2>&1)" "an OR chain of 3000 terms"
+refused "20001 chained operators" "SELECT 1$(rep ' + 1' 20001)" "20000 chained operators"
+refused "5000 nested BINARY" "SELECT $(rep 'BINARY ' 5000)1" "nested deeper than 200"
+refused "5000 nested function calls" "SELECT $(rep 'ABS(' 5000)1$(rep ')' 5000)" "nested deeper than 200"
+tap_is "$($CZ -N -e 'SELECT 1' 2>&1)" 1 "the czar still answers"
 out=$($CZ -D e2e -e "SELECT nope FROM Object WHERE objectId = 1" 2>&1)
 case "$out" in *"ERROR 1054 (42S22)"*"nope"*) tap_pass "worker SQL error reaches the client with its code" ;;
 	*) tap_fail "worker SQL error reaches the client with its code" "$out" ;; esac
