@@ -4,6 +4,7 @@
  *                [--staging DIR] [--user U] [--password P]
  *                [--auth-key-file F] [--file-root DIR] [--async-loads N]
  *                [--chunk-dir DIR]...   (chunk tables spread over these disks)
+ *                [--chunk-dirs-file F]  (or over those F lists, read again when it changes)
  *
  * --auth-key-file: every request but GET /status must carry the key (Qserv's
  * auth_key; X-Qserv-Auth-Key header, auth_key argument or JSON field).
@@ -37,7 +38,7 @@ static void usage(void)
 	fprintf(stderr, "usage: qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]\n"
 			"                    [--staging DIR] [--user U] [--password P]\n"
 			"                    [--auth-key-file F] [--file-root DIR] [--async-loads N]\n"
-			"                    [--chunk-dir DIR]...\n");
+			"                    [--chunk-dir DIR]... [--chunk-dirs-file FILE]\n");
 	exit(100);
 }
 
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
 		{ "password", required_argument, 0, 'P' }, { "help", no_argument, 0, 'h' },
 		{ "auth-key-file", required_argument, 0, 'k' }, { "file-root", required_argument, 0, 'r' },
 		{ "async-loads", required_argument, 0, 'a' }, { "chunk-dir", required_argument, 0, 'c' },
+		{ "chunk-dirs-file", required_argument, 0, 'C' },
 		{ 0, 0, 0, 0 },
 	};
 	w.port = 25004;
@@ -61,7 +63,7 @@ int main(int argc, char **argv)
 	w.staging = "/tmp";
 	w.sql.user = "root";
 	w.sql.password = "";
-	const char *keyfile = NULL;
+	const char *keyfile = NULL, *chunk_dirs_file = NULL;
 	static const char *chunk_dirs[16];
 	size_t n_chunk_dirs = 0;
 	int o;
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 				usage();
 			chunk_dirs[n_chunk_dirs++] = optarg;
 			break;
+		case 'C': chunk_dirs_file = optarg; break;
 		case 'a': w.async_max = atoi(optarg); break;
 		case 'r': w.file_root = optarg; break;
 		case 's': w.sql.socket = optarg; break;
@@ -95,7 +98,7 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	char err[1024];
-	if (wmeta_set_chunk_dirs(chunk_dirs, n_chunk_dirs, err, sizeof err)) {
+	if (wmeta_set_chunk_dirs(chunk_dirs, n_chunk_dirs, chunk_dirs_file, err, sizeof err)) {
 		log_error("%s", err);
 		return 100;
 	}

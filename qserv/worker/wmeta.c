@@ -18,8 +18,10 @@
  * pair per partition.  Every identifier reaching here was checked with
  * qsql_ident_ok() by the caller or here. */
 #include "worker.h"
+#include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,24 +99,104 @@ int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen)
 	return 0;
 }
 
-/* Chunk data directories (--chunk-dir): with several disks in the pool,
- * chunk tables are spread over them, chunk id modulo the count, through
- * MyISAM's DATA/INDEX DIRECTORY.  Set once at start, before any thread
- * runs; none = tables live in MariaDB's own data directory. */
-static const char *const *chunk_dirs;
+/* Chunk data directories: with several disks in MariaDB's pool, chunk
+ * tables are spread over them, chunk id modulo the count, through MyISAM's
+ * DATA/INDEX DIRECTORY; none = tables live in MariaDB's own data directory.
+ * Either fixed at start (--chunk-dir DIR...) or listed in a file, one a
+ * line (--chunk-dirs-file), read again whenever it changes: a disk the
+ * agent adds to the pool then takes new chunk tables without a restart.
+ * Tables already made stay where they are (MariaDB finds them by name);
+ * only where new ones go follows the list. */
+#define MAX_CHUNK_DIRS 16
+static pthread_mutex_t dirs_mu = PTHREAD_MUTEX_INITIALIZER;
+static char chunk_dirs[MAX_CHUNK_DIRS][520];
 static size_t n_chunk_dirs;
+static const char *dirs_file;
+static struct stat dirs_seen;    /* the file as last read (inode, size, mtime) */
 
-int wmeta_set_chunk_dirs(const char *const *dirs, size_t n, char *err, size_t errlen)
+static int dir_ok(const char *d, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (dirs[i][0] != '/' || strpbrk(dirs[i], "'\\`") || strlen(dirs[i]) > 512) {
-			snprintf(err, errlen, "chunk directory '%s' must be an absolute path without quotes", dirs[i]);
-			return -EINVAL;
+	if (d[0] == '/' && !strpbrk(d, "'\\`") && strlen(d) < sizeof(chunk_dirs[0]))
+		return 0;
+	snprintf(err, errlen, "chunk directory '%s' must be an absolute path without quotes", d);
+	return -EINVAL;
+}
+
+/* Reads dirs_file again if it changed since (dirs_mu held).  A missing
+ * file is an empty list; a bad line keeps the previous list. */
+static int reload_dirs(char *err, size_t errlen)
+{
+	char line[600], list[MAX_CHUNK_DIRS][520];
+	size_t n = 0;
+	struct stat st;
+	FILE *f;
+
+	if (stat(dirs_file, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (st.st_ino == dirs_seen.st_ino && st.st_size == dirs_seen.st_size &&
+	    st.st_mtim.tv_sec == dirs_seen.st_mtim.tv_sec && st.st_mtim.tv_nsec == dirs_seen.st_mtim.tv_nsec)
+		return 0;
+	if ((f = fopen(dirs_file, "r"))) {
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\r\n")] = 0;
+			if (!line[0] || line[0] == '#')
+				continue;
+			if (n == MAX_CHUNK_DIRS || dir_ok(line, err, errlen) < 0) {
+				if (n == MAX_CHUNK_DIRS)
+					snprintf(err, errlen, "%s: more than %d chunk directories", dirs_file, MAX_CHUNK_DIRS);
+				fclose(f);
+				return -EINVAL;
+			}
+			snprintf(list[n++], sizeof(list[0]), "%s", line);
 		}
+		fclose(f);
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", dirs_file, strerror(errno));
+		return -errno;
 	}
-	chunk_dirs = dirs;
+	memcpy(chunk_dirs, list, sizeof(list));
 	n_chunk_dirs = n;
+	dirs_seen = st;
+	log_info("chunk tables go to %zu director%s from %s", n, n == 1 ? "y" : "ies", dirs_file);
 	return 0;
+}
+
+int wmeta_set_chunk_dirs(const char *const *dirs, size_t n, const char *file, char *err, size_t errlen)
+{
+	int r = 0;
+
+	if (n > MAX_CHUNK_DIRS) {
+		snprintf(err, errlen, "more than %d chunk directories", MAX_CHUNK_DIRS);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (dir_ok(dirs[i], err, errlen) < 0)
+			return -EINVAL;
+		snprintf(chunk_dirs[i], sizeof(chunk_dirs[0]), "%s", dirs[i]);
+	}
+	n_chunk_dirs = n;
+	if (file) {
+		pthread_mutex_lock(&dirs_mu);
+		dirs_file = file;
+		memset(&dirs_seen, 0xff, sizeof(dirs_seen));   /* read it now */
+		r = reload_dirs(err, errlen);
+		pthread_mutex_unlock(&dirs_mu);
+	}
+	return r;
+}
+
+/* The directory for a new table of chunk into ret ("" = MariaDB's own). */
+static int chunk_dir_of(int32_t chunk, char *ret, size_t size, char *err, size_t errlen)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&dirs_mu);
+	if (dirs_file)
+		r = reload_dirs(err, errlen);
+	if (!r)
+		snprintf(ret, size, "%s", n_chunk_dirs ? chunk_dirs[(uint32_t)chunk % n_chunk_dirs] : "");
+	pthread_mutex_unlock(&dirs_mu);
+	return r;
 }
 
 /* <chunk dir>/<db>: MyISAM puts a table's files directly in its DATA
@@ -140,15 +222,17 @@ static int create_like(MYSQL *m, const char *db, const char *proto, const char *
 		       char *err, size_t errlen)
 {
 	const char *body;
-	char dir[600];
+	char base[520], dir[600];
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	int r;
 
-	if (n_chunk_dirs == 0)
+	if (chunk_dir_of(chunk, base, sizeof(base), err, errlen) < 0)
+		return -EIO;
+	if (!base[0])
 		return qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS `%s`.`%s` LIKE `%s`.`%s`",
 				 db, name, db, proto) ? -EIO : 0;
-	if (chunk_db_dir(chunk_dirs[(uint32_t)chunk % n_chunk_dirs], db, dir, sizeof(dir), err, errlen) < 0)
+	if (chunk_db_dir(base, db, dir, sizeof(dir), err, errlen) < 0)
 		return -EIO;
 	res = qsql_query(m, err, errlen, "SHOW CREATE TABLE `%s`.`%s`", db, proto);
 	if (!res)

@@ -78,9 +78,10 @@ int64_t worker_now_ms(void);
 /* wmeta.c -- everything SQL about the worker's tables.  All return 0 or a
  * negative errno with err filled; m is a connection of the caller. */
 int wmeta_init(MYSQL *m, struct worker *w, char *err, size_t errlen);
-/* Spreads new chunk tables over dirs (absolute, MariaDB-writable; the array
- * must outlive the worker).  Call once before serving. */
-int wmeta_set_chunk_dirs(const char *const *dirs, size_t n, char *err, size_t errlen);
+/* Spreads new chunk tables over dirs (absolute, MariaDB-writable), or over
+ * the directories listed in file (one a line; read again when it changes;
+ * must outlive the worker) when file is not NULL.  Call once before serving. */
+int wmeta_set_chunk_dirs(const char *const *dirs, size_t n, const char *file, char *err, size_t errlen);
 int wmeta_create_db(MYSQL *m, const char *db, char *err, size_t errlen);
 int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen);
 int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen);
