@@ -425,6 +425,16 @@ static void shutdown_node(struct agent *a, bool poweroff)
 	log_info("stopped");
 }
 
+/* A worker's chunk tables follow the disks of MariaDB's pool, also when
+ * one is hot-added (qserv-worker reads the list again, no restart). */
+static void update_chunk_dirs(struct agent *a)
+{
+	const struct qstorage_report *rep = a->disks.report;
+
+	if (a->cfg.role == ROLE_WORKER && rep)
+		roles_set_chunk_dirs(&a->roles, rep->chunk_dirs, rep->n_chunk_dirs);
+}
+
 static int event_loop(struct agent *a)
 {
 	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 0, 1000000 } };
@@ -462,6 +472,7 @@ static int event_loop(struct agent *a)
 				sup_reap(&a->sup, sup_now_ms());
 			} else if (si.ssi_signo == SIGHUP) {
 				disks_rescan(&a->disks);
+				update_chunk_dirs(a);
 			} else {
 				log_info("signal %d", (int)si.ssi_signo);
 				shutdown_node(a, false);
@@ -474,8 +485,10 @@ static int event_loop(struct agent *a)
 			renew_dhcp(a);
 			publish(a);
 		}
-		if (pfd[2].revents & POLLIN)
+		if (pfd[2].revents & POLLIN) {
 			disks_on_event(&a->disks);
+			update_chunk_dirs(a);
+		}
 		for (size_t i = 0; i < a->power.n; i++) {
 			if (pfd[3 + i].revents & POLLIN && power_pressed(a->power.fds[i])) {
 				log_info("power button pressed");
@@ -612,8 +625,7 @@ int main(int argc, char **argv)
 	start_membership(&a);
 	roles_init(&a.roles, a.cfg.role, a.cfg.role == ROLE_CZAR || a.cfg.join[0], a.data_dir,
 		   a.disks.report ? a.disks.report->staging_dir : "", MARIADB_SOCKET, a.hostname);
-	if (a.cfg.role == ROLE_WORKER && a.disks.report && a.disks.report->n_chunk_dirs > 1)
-		roles_set_chunk_dirs(&a.roles, a.disks.report->chunk_dirs, a.disks.report->n_chunk_dirs);
+	update_chunk_dirs(&a);
 	start_mariadb(&a);
 	sup_tick(&a.sup, sup_now_ms());
 	publish(&a);

@@ -16,7 +16,9 @@
  * until the registry re-admits it. */
 #include "roles.h"
 
+#include "fileio.h"
 #include "log.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,9 +52,17 @@ void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const ch
 	r->controller_port = ROLES_CONTROLLER_PORT;
 }
 
+static void path_in(char *buf, size_t len, const struct roles *r, const char *rel)
+{
+	snprintf(buf, len, "%s/%s", r->data_dir, rel);
+}
+
 void roles_set_chunk_dirs(struct roles *r, char *const *dirs, size_t n)
 {
 	struct passwd *pw = getpwnam("mysql");
+	char path[320], text[ROLES_MAX_CHUNK_DIRS * 258] = "", *old;
+	size_t off = 0, before = r->n_chunk_dirs;
+	int rc;
 
 	r->n_chunk_dirs = 0;
 	for (size_t i = 0; i < n && r->n_chunk_dirs < ROLES_MAX_CHUNK_DIRS; i++) {
@@ -62,6 +72,18 @@ void roles_set_chunk_dirs(struct roles *r, char *const *dirs, size_t n)
 			continue;
 		snprintf(r->chunk_dirs[r->n_chunk_dirs++], sizeof(r->chunk_dirs[0]), "%s", dirs[i]);
 	}
+	/* one disk: its tables stay in MariaDB's own directory (an empty list) */
+	for (size_t i = 0; r->n_chunk_dirs > 1 && i < r->n_chunk_dirs; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s\n", r->chunk_dirs[i]);
+	path_in(path, sizeof(path), r, ROLES_CHUNK_DIRS_FILE);
+	old = fileio_read_all(path, sizeof(text), NULL);
+	if (!old || strcmp(old, text)) {
+		if ((rc = tls_file_write(path, text, 0644)) < 0)
+			log_error("roles: %s: %s", path, strerror(-rc));
+		else if (old)     /* a disk joined or left MariaDB's pool while running */
+			log_info("worker: chunk tables now spread over %zu chunk dir(s), was %zu", r->n_chunk_dirs, before);
+	}
+	free(old);
 }
 
 void roles_free(struct roles *r)
@@ -70,11 +92,6 @@ void roles_free(struct roles *r)
 	r->registered = NULL;
 	json_decref(r->removed);
 	r->removed = NULL;
-}
-
-static void path_in(char *buf, size_t len, const struct roles *r, const char *rel)
-{
-	snprintf(buf, len, "%s/%s", r->data_dir, rel);
 }
 
 /* The registry name from <data_dir>/agent/identity.json, once node.crt (the
@@ -221,6 +238,7 @@ static void start_czar(struct roles *r, struct supervisor *sup)
  * as given, so per-service variables need no supervisor change. */
 static void start_worker(struct roles *r, struct supervisor *sup)
 {
+	char dirs_file[320];
 	char tls[400], qport[48], tlsenv[420], bin[160];
 	char *argv[SUP_MAX_ARGS + 1];
 	size_t n = 0;
@@ -243,10 +261,9 @@ static void start_worker(struct roles *r, struct supervisor *sup)
 	argv[n++] = r->staging;
 	argv[n++] = "--id";
 	argv[n++] = r->in_cluster ? r->name : r->hostname;
-	for (size_t i = 0; i < r->n_chunk_dirs && n + 2 <= SUP_MAX_ARGS; i++) {
-		argv[n++] = "--chunk-dir";
-		argv[n++] = r->chunk_dirs[i];
-	}
+	path_in(dirs_file, sizeof(dirs_file), r, ROLES_CHUNK_DIRS_FILE);
+	argv[n++] = "--chunk-dirs-file";   /* read again by the worker when it changes */
+	argv[n++] = dirs_file;
 	argv[n] = NULL;
 	sup_add(sup, "qserv-worker", argv);
 	if (!r->in_cluster)

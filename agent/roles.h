@@ -33,6 +33,7 @@
 #define ROLES_CZAR_USER "qsmaster"
 
 #define ROLES_MAX_CHUNK_DIRS 8
+#define ROLES_CHUNK_DIRS_FILE "chunk-dirs"   /* under data_dir: qserv-worker --chunk-dirs-file */
 
 struct roles {
 	enum agent_role role;
@@ -57,7 +58,9 @@ struct roles {
 void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const char *data_dir,
 		const char *staging, const char *socket, const char *hostname);
 /* Worker: the chunk directories of MariaDB's pool (storage report), one per
- * disk; created and given to MariaDB's user, passed as --chunk-dir. */
+ * disk; created and given to MariaDB's user and written (when more than
+ * one) to <data_dir>/ROLES_CHUNK_DIRS_FILE, which qserv-worker reads again
+ * whenever it changes.  Call again after a disk joins or leaves the pool. */
 void roles_set_chunk_dirs(struct roles *r, char *const *dirs, size_t n);
 /* Called every tick once MariaDB answers: starts the daemons when the
  * credentials are there, keeps the controller's worker list in step. */

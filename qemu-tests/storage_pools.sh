@@ -5,7 +5,9 @@
 # chunk dirs span both SSDs, the foreign disk is untouched byte for byte; a
 # disk hot-added through the monitor (drive_add + device_add) is provisioned
 # and mounted (time printed, not asserted), then removed again (device_del):
-# reported missing, its pool degraded; after a power-off and a boot on
+# reported missing, its pool degraded; a hot-added SSD joins MariaDB's pool
+# and qserv-worker's chunk directories without a restart (and leaves them
+# when removed); after a power-off and a boot on
 # the same disk files every disk of ours is mounted as found at the same
 # place, nothing is reformatted (same filesystem UUIDs and markers, a file
 # written between the boots is still there) and MariaDB reuses its data.
@@ -13,7 +15,7 @@
 . "$REPO/tools/tap.sh"
 # disk images go, console logs stay
 trap 'vm_kill_all; rm -f "$VM_DIR"/*.img' EXIT INT TERM
-tap_plan 20
+tap_plan 22
 MiB=1048576
 
 nvme=$(disk_file nvme.img 1G)
@@ -22,6 +24,7 @@ hdd1=$(disk_file hdd1.img 2G)
 hdd2=$(disk_file hdd2.img 2G)
 foreign=$(disk_file foreign.img 512M)
 hot=$(disk_file hot.img 1G)
+hotfast=$(disk_file hotfast.img 1G)
 echo "precious foreign data" > "$VM_DIR/precious.txt"
 mkfs.ext4 -q -F -L precious "$foreign"
 debugfs -w -R "write $VM_DIR/precious.txt precious.txt" "$foreign" > /dev/null 2>&1
@@ -68,7 +71,7 @@ wait_until 60 mariadb_dir_known first
 tap_is "$(vm_status first | json '.mariadb.dir // ""')" "/data/fast0/mariadb" "MariaDB started on the fast pool"
 worker_up() { [ "$(vm_status first | json '.processes[] | select(.name == "qserv-worker") | .state')" = up ]; }
 worker_spreads() { wait_until 120 worker_up && grep -q "qserv-worker as .*, 2 chunk dir(s)" "$VM_DIR/first/console.log"; }
-tap_ok "qserv-worker up with its chunk tables spread over both fast disks (--chunk-dir)" worker_spreads
+tap_ok "qserv-worker up with its chunk tables spread over both fast disks (--chunk-dirs-file)" worker_spreads
 
 # hot-add a blank HDD through the monitor
 t0=$(date +%s%N)
@@ -86,6 +89,23 @@ wait_until 30 hot_state_is 1 missing
 tap_is "$(disk first HOT-S1 | cut -d' ' -f1) $(vm_status first | json '.storage.pools.bulk.degraded')" "missing true" \
 	"hot-removed disk reported missing, bulk pool degraded"
 tap_is "$(vm_status first | json '.disks[] | select(.serial == "NVME-S1") | .state')" "provisioned-now" "the other disks are unaffected"
+
+# hot-add an SSD: MariaDB's pool grows, so do the worker's chunk directories
+# (the list file qserv-worker reads again; no restart)
+wpid() { vm_status first | json '.processes[] | select(.name == "qserv-worker") | .pid'; }
+pid0=$(wpid)
+vm_monitor first "drive_add 0 if=none,id=dhotf,file=$hotfast,format=raw"
+vm_monitor first "device_add scsi-hd,drive=dhotf,bus=scsi0.0,rotation_rate=1,serial=HOTF-S1,id=hotfdev"
+spread3() { console_has first "chunk tables now spread over 3 chunk dir\\(s\\), was 2"; }
+if wait_until 60 spread3 && [ "$(wpid)" = "$pid0" ]; then
+	tap_pass "hot-added SSD: qserv-worker's chunk tables spread over 3 disks, same process"
+else
+	tap_fail "hot-added SSD: qserv-worker's chunk tables spread over 3 disks, same process" \
+		"$(disk first HOTF-S1); pid $pid0 -> $(wpid); $(grep 'chunk' "$VM_DIR/first/console.log" | tail -2 | tr '\n' '|')"
+fi
+vm_monitor first "device_del hotfdev"
+spread2() { console_has first "chunk tables now spread over 2 chunk dir\\(s\\), was 3"; }
+tap_ok "hot-removed SSD: back to 2 chunk directories" wait_until 60 spread2
 
 vm_monitor first system_powerdown
 tap_ok "first boot powers off" vm_wait_exit first 90
