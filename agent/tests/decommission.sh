@@ -48,15 +48,7 @@ for b in qagent qservctl qserv-gen qserv-partition qserv-worker qserv-controller
 done
 
 # --- data side: dev cluster, a small published catalog -------------------------
-"$BIN/qserv-gen" --objects 600 --sources-per-object 1 --out-dir "$T/gen" --ra 0,20 --dec -10,10 \
-	--num-stripes 85 --num-sub-stripes 12 --overlap 0.01667 > "$T/gen.log" 2>&1
-for t in Object Source; do
-	"$BIN/qserv-partition" --config-file="$T/gen/$t.json" --in.path="$T/gen/$t.tsv" \
-		--out.dir="$T/part/$t" > "$T/part-$t.log" 2>&1
-done
-printf '1\tu\n2\tg\n' > "$T/Filter.tsv"
-/usr/bin/python3 "$REPO/qserv/controller/tests/mkdataset.py" --db dcm --gen "$T/gen" --part "$T/part" \
-	--out "$T/ds" --regular "$T/Filter.tsv" > "$T/mkds.log" 2>&1
+"$REPO/tools/sample-catalog.sh" "$T" dcm --objects 600 --sources-per-object 1 --ra 0,20 --dec -10,10 || exit 1
 if "$REPO/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
 	set -a && . "$T/cluster/cluster.env" && set +a &&
 	"$QSERVCTL" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then

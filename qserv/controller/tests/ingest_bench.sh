@@ -26,12 +26,7 @@ now() { date +%s.%N; }
 calc() { echo "scale=3; $*" | bc; }
 f2() { printf "%.2f" "$1"; }
 
-"$BIN/qserv-gen" --objects "$N" --sources-per-object 2 --out-dir "$T/gen" --ra 0,10 --dec -5,5 \
-	--num-stripes 85 --num-sub-stripes 12 --overlap 0.01667 > /dev/null || exit 1
-for t in Object Source; do
-	"$BIN/qserv-partition" --config-file="$T/gen/$t.json" --in.path="$T/gen/$t.tsv" --out.dir="$T/part/$t" > /dev/null || exit 1
-done
-/usr/bin/python3 "$TD/mkdataset.py" --db bench --gen "$T/gen" --part "$T/part" --out "$T/ds" --no-auto-index || exit 1
+"$top/tools/sample-catalog.sh" "$T" bench --objects "$N" --ra 0,10 --dec -5,5 --no-filter --no-auto-index || exit 1
 rm -rf "$T/gen" "$T/part"
 files=$(find "$T/ds/chunks" -name 'chunk_*.txt' | sort)
 nfiles=$(echo "$files" | wc -l)

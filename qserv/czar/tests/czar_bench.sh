@@ -28,12 +28,7 @@ calc() { echo "scale=4; $*" | bc; }
 f2() { printf "%.2f" "$1"; }
 f3() { printf "%.3f" "$1"; }
 
-"$BIN/qserv-gen" --objects "$N" --sources-per-object 2 --out-dir "$T/gen" --ra 0,10 --dec -5,5 \
-	--num-stripes 85 --num-sub-stripes 12 --overlap 0.01667 > /dev/null || exit 1
-for t in Object Source; do
-	"$BIN/qserv-partition" --config-file="$T/gen/$t.json" --in.path="$T/gen/$t.tsv" --out.dir="$T/part/$t" > /dev/null || exit 1
-done
-/usr/bin/python3 "$top/qserv/controller/tests/mkdataset.py" --db bench --gen "$T/gen" --part "$T/part" --out "$T/ds" || exit 1
+"$top/tools/sample-catalog.sh" "$T" bench --objects "$N" --ra 0,10 --dec -5,5 --no-filter || exit 1
 "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > /dev/null || exit 1
 set -a; . "$T/cluster/cluster.env"; set +a
 "$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q -j 4 "$T/ds" > /dev/null || { echo "ingest failed"; exit 1; }

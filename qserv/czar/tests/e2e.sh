@@ -25,16 +25,7 @@ for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-
 done
 [ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
 
-S=18 SS=4
-"$BIN/qserv-gen" --objects 3000 --sources-per-object 2 --out-dir "$T/gen" --ra 0,360 --dec -90,90 \
-	--num-stripes $S --num-sub-stripes $SS --overlap 0.01667 > "$T/gen.log" 2>&1
-for t in Object Source; do
-	"$BIN/qserv-partition" --config-file="$T/gen/$t.json" --in.path="$T/gen/$t.tsv" \
-		--out.dir="$T/part/$t" > "$T/part-$t.log" 2>&1
-done
-printf '1\tu\n2\tg\n3\tr\n4\ti\n5\tz\n6\ty\n' > "$T/Filter.tsv"
-/usr/bin/python3 "$top/qserv/controller/tests/mkdataset.py" --db e2e --gen "$T/gen" --part "$T/part" \
-	--out "$T/ds" --regular "$T/Filter.tsv" --stripes $S --sub-stripes $SS > "$T/mkds.log" 2>&1
+"$top/tools/sample-catalog.sh" "$T" e2e --stripes 18 --sub-stripes 4 || exit 1
 
 if ! "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1; then
 	tap_fail "dev cluster with the czar comes up" "$(cat "$T/up.log")"; exit 1
