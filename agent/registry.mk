@@ -3,8 +3,6 @@
 # Kept apart from agent.mk so the agent skeleton and these parts can move
 # independently.
 REG_TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
-$(eval $(call unit_test,tls_test,agent/tests/tls_test.c,$(REG_TLS_LIBS) -lpthread,libqcommon.a))
-$(eval $(call unit_test,frame_test,agent/tests/frame_test.c,,libqcommon.a))
 REG_SRCS := agent/registry.c agent/registry_state.c agent/registry_msg.c agent/join.c
 REG_LDLIBS := -ljansson $(REG_TLS_LIBS) -lpthread
 $(eval $(call unit_test,registry_state_test,agent/tests/registry_state_test.c agent/registry_state.c,$(REG_LDLIBS),libqcommon.a))

@@ -1,84 +1,35 @@
-/* lebuf.c: little-endian output buffers and payload readers (see lebuf.h). */
+/* lebuf.c: little-endian encoding into a struct buf, and payload readers (see lebuf.h). */
 #include "lebuf.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-void lebuf_init(struct lebuf *b)
-{
-	memset(b, 0, sizeof(*b));
-}
-
-void lebuf_free(struct lebuf *b)
-{
-	if (!b)
-		return;
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
-int lebuf_reserve(struct lebuf *b, size_t extra)
-{
-	size_t want, cap;
-	unsigned char *p;
-
-	if (b->oom)
-		return -ENOMEM;
-	if (extra > SIZE_MAX / 2 - b->len) {
-		b->oom = 1;
-		return -ENOMEM;
-	}
-	want = b->len + extra;
-	if (want <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 256;
-	while (cap < want)
-		cap *= 2;
-	p = realloc(b->data, cap);
-	if (!p) {
-		b->oom = 1;
-		return -ENOMEM;
-	}
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
-
-void lebuf_put(struct lebuf *b, const void *p, size_t n)
-{
-	if (n == 0 || lebuf_reserve(b, n) < 0)
-		return;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-void lebuf_u8(struct lebuf *b, unsigned v)
+void lebuf_u8(struct buf *b, unsigned v)
 {
 	unsigned char c = (unsigned char)v;
-	lebuf_put(b, &c, 1);
+	buf_put(b, &c, 1);
 }
 
-void lebuf_u16(struct lebuf *b, unsigned v)
+void lebuf_u16(struct buf *b, unsigned v)
 {
 	unsigned char c[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
-	lebuf_put(b, c, 2);
+	buf_put(b, c, 2);
 }
 
-void lebuf_u24(struct lebuf *b, uint32_t v)
+void lebuf_u24(struct buf *b, uint32_t v)
 {
 	unsigned char c[3] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16) };
-	lebuf_put(b, c, 3);
+	buf_put(b, c, 3);
 }
 
-void lebuf_u32(struct lebuf *b, uint32_t v)
+void lebuf_u32(struct buf *b, uint32_t v)
 {
 	unsigned char c[4] = { (unsigned char)v, (unsigned char)(v >> 8),
 			       (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
-	lebuf_put(b, c, 4);
+	buf_put(b, c, 4);
 }
 
-void lebuf_u64(struct lebuf *b, uint64_t v)
+void lebuf_u64(struct buf *b, uint64_t v)
 {
 	lebuf_u32(b, (uint32_t)v);
 	lebuf_u32(b, (uint32_t)(v >> 32));

@@ -1,9 +1,9 @@
 /* lebuf.h: little-endian binary encoding for the byte protocols (MySQL's
  * client protocol in the czar, the czar <-> worker chunk-query messages).
  *
- * struct lebuf is a growable output buffer: every append that cannot grow
- * it latches oom and does nothing more, so an encoder appends a whole
- * message and tests oom once.  struct lerd reads a received payload: every
+ * The lebuf_u* encoders append to a struct buf (buf.h: growable, oom
+ * latched, so an encoder appends a whole message and tests oom once).
+ * struct lerd reads a received payload: every
  * getter checks what is left first and latches err (-EBADMSG) on a short
  * field, returning 0 or NULL, so a decoder reads a whole message and tests
  * err once; nothing ever reads past len.  Nothing here logs. */
@@ -13,22 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct lebuf {
-	unsigned char *data;
-	size_t len, cap;
-	int oom;
-};
+#include "buf.h"
 
-void lebuf_init(struct lebuf *b);
-void lebuf_free(struct lebuf *b);                 /* accepts NULL; b is empty again */
-/* Room for extra more bytes: 0, or -ENOMEM (oom latched). */
-int lebuf_reserve(struct lebuf *b, size_t extra);
-void lebuf_put(struct lebuf *b, const void *p, size_t n);
-void lebuf_u8(struct lebuf *b, unsigned v);
-void lebuf_u16(struct lebuf *b, unsigned v);
-void lebuf_u24(struct lebuf *b, uint32_t v);
-void lebuf_u32(struct lebuf *b, uint32_t v);
-void lebuf_u64(struct lebuf *b, uint64_t v);
+void lebuf_u8(struct buf *b, unsigned v);
+void lebuf_u16(struct buf *b, unsigned v);
+void lebuf_u24(struct buf *b, uint32_t v);
+void lebuf_u32(struct buf *b, uint32_t v);
+void lebuf_u64(struct buf *b, uint64_t v);
 
 struct lerd {
 	const unsigned char *p;

@@ -335,7 +335,7 @@ static void release(struct run *r, unsigned slot, const struct meta_worker *w, s
 /* Replaces the dead pooled connection *c by a fresh one and sends the
  * query (b) again.  0, or -1 with why filled (*c then released). */
 static int reconnect(struct run *r, unsigned slot, const struct meta_worker *w, struct wconn **c,
-		     struct wire_io *io, const struct lebuf *b, char *why, size_t whylen)
+		     struct wire_io *io, const struct buf *b, char *why, size_t whylen)
 {
 	int rc;
 
@@ -365,7 +365,7 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 {
 	struct wire_query q = { .query_id = r->qid, .chunk_id = chunk, .flags = r->flags, .sql = sql,
 				.sql_len = strlen(sql) };
-	struct lebuf b = { 0 };
+	struct buf b = { 0 };
 	struct wire_cols cols = { 0 };
 	struct wconn *c = conn_get(r->d, w, why, whylen);
 	struct wire_io io;
@@ -496,7 +496,7 @@ out:
 	release(r, slot, w, c, res == ATT_OK);
 done:
 	wire_cols_free(&cols);
-	lebuf_free(&b);
+	buf_free(&b);
 	return res;
 }
 

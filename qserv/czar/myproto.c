@@ -19,22 +19,22 @@ uint32_t myp_server_caps(void)
 
 void myp_handshake(struct pkt_conn *c, uint32_t conn_id, const unsigned char scramble[20])
 {
-	struct lebuf *b = &c->out;
+	struct buf *b = &c->out;
 	uint32_t caps = myp_server_caps();
 
 	pkt_begin(c);
 	lebuf_u8(b, 10);
 	pkt_put_nulstr(b, MYP_SERVER_VERSION);
 	lebuf_u32(b, conn_id);
-	lebuf_put(b, scramble, 8);
+	buf_put(b, scramble, 8);
 	lebuf_u8(b, 0);
 	lebuf_u16(b, caps & 0xffff);
 	lebuf_u8(b, MYP_CHARSET_UTF8MB4);
 	lebuf_u16(b, SERVER_STATUS_AUTOCOMMIT);
 	lebuf_u16(b, caps >> 16);
 	lebuf_u8(b, 21);
-	lebuf_put(b, "\0\0\0\0\0\0\0\0\0\0", 10);
-	lebuf_put(b, scramble + 8, 12);
+	buf_put(b, "\0\0\0\0\0\0\0\0\0\0", 10);
+	buf_put(b, scramble + 8, 12);
 	lebuf_u8(b, 0);
 	pkt_put_nulstr(b, "mysql_native_password");
 	pkt_end(c);
@@ -107,7 +107,7 @@ void myp_auth_switch(struct pkt_conn *c, const unsigned char scramble[20])
 	pkt_begin(c);
 	lebuf_u8(&c->out, 0xfe);
 	pkt_put_nulstr(&c->out, "mysql_native_password");
-	lebuf_put(&c->out, scramble, 20);
+	buf_put(&c->out, scramble, 20);
 	lebuf_u8(&c->out, 0);
 	pkt_end(c);
 }
@@ -121,7 +121,7 @@ void myp_ok(struct pkt_conn *c, uint64_t affected, uint16_t status, const char *
 	lebuf_u16(&c->out, status);
 	lebuf_u16(&c->out, 0);
 	if (info && *info)
-		lebuf_put(&c->out, info, strlen(info));
+		buf_put(&c->out, info, strlen(info));
 	pkt_end(c);
 }
 
@@ -174,8 +174,8 @@ void myp_err(struct pkt_conn *c, unsigned code, const char *sqlstate, const char
 	lebuf_u8(&c->out, 0xff);
 	lebuf_u16(&c->out, code);
 	lebuf_u8(&c->out, '#');
-	lebuf_put(&c->out, sqlstate ? sqlstate : myp_sqlstate(code), 5);
-	lebuf_put(&c->out, msg, (size_t)n);
+	buf_put(&c->out, sqlstate ? sqlstate : myp_sqlstate(code), 5);
+	buf_put(&c->out, msg, (size_t)n);
 	pkt_end(c);
 }
 
@@ -186,14 +186,14 @@ void myp_column_count(struct pkt_conn *c, unsigned n)
 	pkt_end(c);
 }
 
-static void put_s(struct lebuf *b, const char *s)
+static void put_s(struct buf *b, const char *s)
 {
 	pkt_put_lenstr(b, s ? s : "", s ? strlen(s) : 0);
 }
 
 void myp_column(struct pkt_conn *c, const struct myp_column *col, int with_default)
 {
-	struct lebuf *b = &c->out;
+	struct buf *b = &c->out;
 
 	pkt_begin(c);
 	put_s(b, "def");

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-void pkt_put_lenenc(struct lebuf *b, uint64_t v)
+void pkt_put_lenenc(struct buf *b, uint64_t v)
 {
 	unsigned char c[9];
 	int i;
@@ -28,20 +28,20 @@ void pkt_put_lenenc(struct lebuf *b, uint64_t v)
 	c[0] = 0xfe;
 	for (i = 0; i < 8; i++)
 		c[1 + i] = (unsigned char)(v >> (8 * i));
-	lebuf_put(b, c, 9);
+	buf_put(b, c, 9);
 }
 
-void pkt_put_nulstr(struct lebuf *b, const char *s)
+void pkt_put_nulstr(struct buf *b, const char *s)
 {
 	if (s)
-		lebuf_put(b, s, strlen(s));
+		buf_put(b, s, strlen(s));
 	lebuf_u8(b, 0);
 }
 
-void pkt_put_lenstr(struct lebuf *b, const void *s, size_t n)
+void pkt_put_lenstr(struct buf *b, const void *s, size_t n)
 {
 	pkt_put_lenenc(b, n);
-	lebuf_put(b, s, n);
+	buf_put(b, s, n);
 }
 
 uint64_t pkt_get_lenenc(struct lerd *r)
@@ -110,13 +110,13 @@ void pkt_conn_init(struct pkt_conn *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
-	lebuf_init(&c->out);
+	buf_init(&c->out);
 }
 
 void pkt_conn_free(struct pkt_conn *c)
 {
 	if (c)
-		lebuf_free(&c->out);
+		buf_free(&c->out);
 }
 
 static int read_full(int fd, void *buf, size_t n)
@@ -138,7 +138,7 @@ static int read_full(int fd, void *buf, size_t n)
 	return 0;
 }
 
-int pkt_read(struct pkt_conn *c, struct lebuf *payload, size_t max, int check_seq)
+int pkt_read(struct pkt_conn *c, struct buf *payload, size_t max, int check_seq)
 {
 	unsigned char h[4];
 	size_t n;
@@ -156,7 +156,7 @@ int pkt_read(struct pkt_conn *c, struct lebuf *payload, size_t max, int check_se
 		c->seq = (uint8_t)(h[3] + 1);
 		if (n > max || payload->len > max - n)
 			return -EMSGSIZE;
-		if (lebuf_reserve(payload, n + 1) < 0)
+		if (buf_reserve(payload, n + 1) < 0)
 			return -ENOMEM;
 		rc = read_full(c->fd, payload->data + payload->len, n);
 		if (rc < 0)
@@ -172,7 +172,7 @@ int pkt_read(struct pkt_conn *c, struct lebuf *payload, size_t max, int check_se
 void pkt_begin(struct pkt_conn *c)
 {
 	c->start = c->out.len;
-	lebuf_put(&c->out, "\0\0\0\0", 4);
+	buf_put(&c->out, "\0\0\0\0", 4);
 }
 
 static void put_header(unsigned char *h, size_t n, uint8_t seq)
@@ -206,8 +206,8 @@ int pkt_end(struct pkt_conn *c)
 		size_t k = n - off < PKT_MAX_PAYLOAD ? n - off : PKT_MAX_PAYLOAD;
 		unsigned char h[4];
 		put_header(h, k, c->seq++);
-		lebuf_put(&c->out, h, 4);
-		lebuf_put(&c->out, copy + off, k);
+		buf_put(&c->out, h, 4);
+		buf_put(&c->out, copy + off, k);
 		off += k;
 		if (k < PKT_MAX_PAYLOAD)
 			break;

@@ -6,7 +6,7 @@
  * output buffer: responses are built in place (pkt_begin .. pkt_end) and sent
  * with pkt_flush, so a result set goes out in few write() calls.
  *
- * Payloads are built in a struct lebuf and read with a struct lerd
+ * Payloads are built in a struct buf and read with a struct lerd
  * (lib/lebuf.h: fixed-size little-endian fields, errors latched); this file
  * adds MySQL's own field codecs on top: length-encoded integers and strings,
  * NUL-terminated strings. */
@@ -21,11 +21,11 @@
 #define PKT_MAX_PAYLOAD 0xffffffu
 
 /* Length-encoded integer. */
-void pkt_put_lenenc(struct lebuf *b, uint64_t v);
+void pkt_put_lenenc(struct buf *b, uint64_t v);
 /* NUL-terminated string (s may be NULL: an empty one). */
-void pkt_put_nulstr(struct lebuf *b, const char *s);
+void pkt_put_nulstr(struct buf *b, const char *s);
 /* Length-encoded string of n bytes. */
-void pkt_put_lenstr(struct lebuf *b, const void *s, size_t n);
+void pkt_put_lenstr(struct buf *b, const void *s, size_t n);
 
 /* Length-encoded integer (0xfb NULL and 0xff error markers are malformed). */
 uint64_t pkt_get_lenenc(struct lerd *r);
@@ -39,7 +39,7 @@ struct pkt_conn {
 	int fd;
 	uint8_t seq;        /* sequence id of the next packet to send */
 	size_t start;       /* offset of the packet under construction in out */
-	struct lebuf out;
+	struct buf out;
 };
 
 void pkt_conn_init(struct pkt_conn *c, int fd);
@@ -47,7 +47,7 @@ void pkt_conn_free(struct pkt_conn *c);
 /* Reads one logical packet (joining continuations) into *payload (replaced).
  * Returns 0, -ECONNRESET at end of stream, -EMSGSIZE above max bytes,
  * -EPROTO on a sequence id mismatch when check_seq, or -errno. */
-int pkt_read(struct pkt_conn *c, struct lebuf *payload, size_t max, int check_seq);
+int pkt_read(struct pkt_conn *c, struct buf *payload, size_t max, int check_seq);
 /* Starts a packet in c->out; its payload is appended with lebuf_* and
  * pkt_put_* (&c->out). */
 void pkt_begin(struct pkt_conn *c);

@@ -89,7 +89,7 @@ void sess_set_state(struct sess *s, const char *command, const char *info, size_
 static int authenticate(struct sess *s)
 {
 	unsigned char scramble[AUTH_SCRAMBLE_LEN];
-	struct lebuf in;
+	struct buf in;
 	struct myp_login login;
 	const struct auth_user *u;
 	const unsigned char *token;
@@ -102,7 +102,7 @@ static int authenticate(struct sess *s)
 	myp_handshake(&s->conn, s->id, scramble);
 	if (pkt_flush(&s->conn) < 0)
 		return -1;
-	lebuf_init(&in);
+	buf_init(&in);
 	rc = pkt_read(&s->conn, &in, 64 * 1024, 1);
 	if (rc < 0)
 		goto out;
@@ -151,7 +151,7 @@ out_flush:
 	if (pkt_flush(&s->conn) < 0 && rc == 0)
 		rc = -EIO;
 out:
-	lebuf_free(&in);
+	buf_free(&in);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -172,7 +172,7 @@ static void com_init_db(struct sess *s, const char *db, size_t len)
 }
 
 /* One command; returns 0 to go on, -1 to close the connection. */
-static int command(struct sess *s, struct lebuf *in)
+static int command(struct sess *s, struct buf *in)
 {
 	const char *arg = (const char *)in->data + 1;
 	size_t n = in->len - 1;
@@ -225,10 +225,10 @@ static int command(struct sess *s, struct lebuf *in)
 void *sess_thread(void *arg)
 {
 	struct sess *s = arg;
-	struct lebuf in;
+	struct buf in;
 	int rc;
 
-	lebuf_init(&in);
+	buf_init(&in);
 	if (authenticate(s) < 0)
 		goto out;
 	sess_set_state(s, "Sleep", NULL, 0);
@@ -247,7 +247,7 @@ void *sess_thread(void *arg)
 			break;
 	}
 out:
-	lebuf_free(&in);
+	buf_free(&in);
 	sess_free(s);
 	return NULL;
 }

@@ -18,7 +18,7 @@ int wire_recv(const struct wire_io *io, struct frame_hdr *ret_h, void **ret_buf)
 	return frame_read(io->rd, io->ctx, WIRE_MAX_FRAME, io->timeout_ms, ret_h, ret_buf);
 }
 
-int wire_query_encode(const struct wire_query *q, struct lebuf *out)
+int wire_query_encode(const struct wire_query *q, struct buf *out)
 {
 	if (q->sql_len > WIRE_MAX_FRAME - 64)
 		return -EMSGSIZE;
@@ -27,7 +27,7 @@ int wire_query_encode(const struct wire_query *q, struct lebuf *out)
 	lebuf_u32(out, (uint32_t)q->chunk_id);
 	lebuf_u32(out, q->flags);
 	lebuf_u32(out, (uint32_t)q->sql_len);
-	lebuf_put(out, q->sql, q->sql_len);
+	buf_put(out, q->sql, q->sql_len);
 	return out->oom ? -ENOMEM : 0;
 }
 
@@ -50,17 +50,17 @@ int wire_query_decode(const void *p, size_t n, struct wire_query *ret)
 	return 0;
 }
 
-static void put_str16(struct lebuf *b, const char *s)
+static void put_str16(struct buf *b, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
 	if (n > 0xffff)
 		n = 0xffff;
 	lebuf_u16(b, (unsigned)n);
-	lebuf_put(b, s, n);
+	buf_put(b, s, n);
 }
 
-int wire_cols_encode(const struct wire_col *c, unsigned n, struct lebuf *out)
+int wire_cols_encode(const struct wire_col *c, unsigned n, struct buf *out)
 {
 	unsigned i;
 
@@ -145,7 +145,7 @@ void wire_batch_init(struct wire_batch *b, unsigned ncols)
 
 void wire_batch_free(struct wire_batch *b)
 {
-	lebuf_free(&b->raw);
+	buf_free(&b->raw);
 }
 
 int wire_batch_add(struct wire_batch *b, const char *const *vals, const unsigned long *lens)
@@ -162,7 +162,7 @@ int wire_batch_add(struct wire_batch *b, const char *const *vals, const unsigned
 		if (lens[i] >= WIRE_NULL_LEN)
 			return -EMSGSIZE;
 		lebuf_u32(&b->raw, (uint32_t)lens[i]);
-		lebuf_put(&b->raw, vals[i], lens[i]);
+		buf_put(&b->raw, vals[i], lens[i]);
 	}
 	if (b->raw.oom)
 		return -ENOMEM;
@@ -172,7 +172,7 @@ int wire_batch_add(struct wire_batch *b, const char *const *vals, const unsigned
 	return 0;
 }
 
-int wire_batch_seal(struct wire_batch *b, struct lebuf *out)
+int wire_batch_seal(struct wire_batch *b, struct buf *out)
 {
 	int bound, k;
 
@@ -272,7 +272,7 @@ void wire_rows_free(struct wire_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int wire_end_encode(uint64_t rows, struct lebuf *out)
+int wire_end_encode(uint64_t rows, struct buf *out)
 {
 	lebuf_u64(out, rows);
 	return out->oom ? -ENOMEM : 0;
@@ -289,14 +289,14 @@ int wire_end_decode(const void *p, size_t n, uint64_t *ret_rows)
 	return 0;
 }
 
-int wire_error_encode(const struct wire_error *e, struct lebuf *out)
+int wire_error_encode(const struct wire_error *e, struct buf *out)
 {
 	size_t n = strnlen(e->msg, sizeof(e->msg));
 
 	lebuf_u16(out, e->code);
-	lebuf_put(out, e->sqlstate[0] ? e->sqlstate : "HY000", 5);
+	buf_put(out, e->sqlstate[0] ? e->sqlstate : "HY000", 5);
 	lebuf_u16(out, (unsigned)n);
-	lebuf_put(out, e->msg, n);
+	buf_put(out, e->msg, n);
 	return out->oom ? -ENOMEM : 0;
 }
 

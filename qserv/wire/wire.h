@@ -57,7 +57,7 @@ struct wire_query {
 	size_t sql_len;
 };
 #define WIRE_Q_SCAN 1u
-int wire_query_encode(const struct wire_query *q, struct lebuf *out);
+int wire_query_encode(const struct wire_query *q, struct buf *out);
 /* q->sql points into p. */
 int wire_query_decode(const void *p, size_t n, struct wire_query *ret);
 
@@ -73,14 +73,14 @@ struct wire_cols {
 	unsigned n;
 	char *strings;               /* one block holding every name */
 };
-int wire_cols_encode(const struct wire_col *c, unsigned n, struct lebuf *out);
+int wire_cols_encode(const struct wire_col *c, unsigned n, struct buf *out);
 int wire_cols_decode(const void *p, size_t n, struct wire_cols *ret);
 void wire_cols_free(struct wire_cols *c);
 
 /* ROWS: rows are appended to a batch, which is sent LZ4-compressed when
  * it reaches WIRE_BATCH_BYTES (and at the end). */
 struct wire_batch {
-	struct lebuf raw;         /* u32 nrows, then per value u32 len + bytes */
+	struct buf raw;         /* u32 nrows, then per value u32 len + bytes */
 	uint32_t nrows;
 	unsigned ncols;
 };
@@ -88,7 +88,7 @@ void wire_batch_init(struct wire_batch *b, unsigned ncols);
 void wire_batch_free(struct wire_batch *b);
 int wire_batch_add(struct wire_batch *b, const char *const *vals, const unsigned long *lens);
 /* Compresses the batch into out (u32 raw length + LZ4 block) and empties it. */
-int wire_batch_seal(struct wire_batch *b, struct lebuf *out);
+int wire_batch_seal(struct wire_batch *b, struct buf *out);
 
 /* Decoded batch: row r, column i is vals[r*ncols+i] (NULL for SQL NULL),
  * lens likewise; everything points into data. */
@@ -103,14 +103,14 @@ int wire_rows_decode(const void *p, size_t n, unsigned ncols, struct wire_rows *
 void wire_rows_free(struct wire_rows *r);
 
 /* END / ERROR */
-int wire_end_encode(uint64_t rows, struct lebuf *out);
+int wire_end_encode(uint64_t rows, struct buf *out);
 int wire_end_decode(const void *p, size_t n, uint64_t *ret_rows);
 struct wire_error {
 	unsigned code;
 	char sqlstate[6];
 	char msg[512];
 };
-int wire_error_encode(const struct wire_error *e, struct lebuf *out);
+int wire_error_encode(const struct wire_error *e, struct buf *out);
 int wire_error_decode(const void *p, size_t n, struct wire_error *ret);
 
 /* The mutual-TLS configuration of one end (wire_tls.c): its certificate

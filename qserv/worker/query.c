@@ -50,15 +50,15 @@ struct qconn {
 /* Frames of one answer are queued and written together: an answer of a
  * few rows (most chunk queries) leaves in one TLS record, big ones in
  * WIRE_BATCH_BYTES pieces as the rows come. */
-static struct lebuf *outq(void)
+static struct buf *outq(void)
 {
-	static _Thread_local struct lebuf q;
+	static _Thread_local struct buf q;
 	return &q;
 }
 
 static int flush_out(const struct wire_io *io)
 {
-	struct lebuf *q = outq();
+	struct buf *q = outq();
 	ssize_t n;
 
 	if (q->oom) {
@@ -73,19 +73,19 @@ static int flush_out(const struct wire_io *io)
 	return n < 0 ? (int)n : 0;
 }
 
-static int send_buf(const struct wire_io *io, uint8_t type, uint8_t flags, struct lebuf *b)
+static int send_buf(const struct wire_io *io, uint8_t type, uint8_t flags, struct buf *b)
 {
 	struct frame_hdr h = { .type = type, .flags = flags, .len = (uint32_t)b->len };
 	uint8_t hdr[FRAME_HDR_LEN];
-	struct lebuf *q = outq();
+	struct buf *q = outq();
 
 	if (b->oom)
 		return -ENOMEM;
 	if (b->len > WIRE_MAX_FRAME)
 		return -EMSGSIZE;
 	frame_hdr_encode(&h, hdr);
-	lebuf_put(q, hdr, sizeof(hdr));
-	lebuf_put(q, b->data, b->len);
+	buf_put(q, hdr, sizeof(hdr));
+	buf_put(q, b->data, b->len);
 	if (type == WIRE_END || type == WIRE_ERROR || q->len >= WIRE_BATCH_BYTES)
 		return flush_out(io);
 	return q->oom ? -ENOMEM : 0;
@@ -94,7 +94,7 @@ static int send_buf(const struct wire_io *io, uint8_t type, uint8_t flags, struc
 static int send_error(const struct wire_io *io, unsigned code, const char *state, const char *msg)
 {
 	struct wire_error e;
-	struct lebuf b = { 0 };
+	struct buf b = { 0 };
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -103,7 +103,7 @@ static int send_error(const struct wire_io *io, unsigned code, const char *state
 	snprintf(e.msg, sizeof(e.msg), "%s", msg);
 	wire_error_encode(&e, &b);
 	rc = send_buf(io, WIRE_ERROR, 0, &b);
-	lebuf_free(&b);
+	buf_free(&b);
 	return rc;
 }
 
@@ -121,7 +121,7 @@ static void kill_query(unsigned long tid)
 /* Runs one chunk query; returns <0 when the connection to the czar is gone. */
 static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query *q)
 {
-	struct lebuf b = { 0 };
+	struct buf b = { 0 };
 	struct wire_batch bt;
 	struct wire_col *cols = NULL;
 	MYSQL_RES *res;
@@ -173,7 +173,7 @@ static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query
 		kill_query(mysql_thread_id(m));
 		mysql_free_result(res);
 		wire_batch_free(&bt);
-		lebuf_free(&b);
+		buf_free(&b);
 		return rc == -EMSGSIZE ? send_error(io, 1153, "08S01", "a row is larger than a wire frame") : -EPIPE;
 	}
 	if (mysql_errno(m)) {
@@ -190,7 +190,7 @@ static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query
 	}
 	mysql_free_result(res);
 	wire_batch_free(&bt);
-	lebuf_free(&b);
+	buf_free(&b);
 	return rc;
 }
 
@@ -244,7 +244,7 @@ static void *conn_thread(void *arg)
 			break;
 	}
 out:
-	lebuf_free(outq());
+	buf_free(outq());
 	if (m)
 		mysql_close(m);
 	tls_conn_free(tc);

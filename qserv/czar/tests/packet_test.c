@@ -17,11 +17,11 @@ TEST(lenenc_round_trip_at_boundaries)
 {
 	static const uint64_t v[] = { 0, 1, 250, 251, 0xffff, 0x10000, 0xffffff, 0x1000000,
 				      0xffffffffull, 0x123456789abcdefull };
-	struct lebuf b;
+	struct buf b;
 	struct lerd r;
 	size_t i;
 
-	lebuf_init(&b);
+	buf_init(&b);
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		pkt_put_lenenc(&b, v[i]);
 	ASSERT_EQ(0, b.oom);
@@ -33,7 +33,7 @@ TEST(lenenc_round_trip_at_boundaries)
 		EXPECT_EQ(v[i], pkt_get_lenenc(&r));
 	EXPECT_EQ(0, r.err);
 	EXPECT_EQ(0, lerd_remaining(&r));
-	lebuf_free(&b);
+	buf_free(&b);
 }
 
 TEST(reader_latches_errors_on_short_fields)
@@ -63,19 +63,19 @@ TEST(reader_latches_errors_on_short_fields)
 	EXPECT_EQ(-EBADMSG, r.err);
 }
 
-FIXTURE(pair) { int fd[2]; struct pkt_conn srv, cli; struct lebuf in; };
+FIXTURE(pair) { int fd[2]; struct pkt_conn srv, cli; struct buf in; };
 FIXTURE_SETUP(pair)
 {
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->fd));
 	pkt_conn_init(&self->srv, self->fd[0]);
 	pkt_conn_init(&self->cli, self->fd[1]);
-	lebuf_init(&self->in);
+	buf_init(&self->in);
 }
 FIXTURE_TEARDOWN(pair)
 {
 	pkt_conn_free(&self->srv);
 	pkt_conn_free(&self->cli);
-	lebuf_free(&self->in);
+	buf_free(&self->in);
 	close(self->fd[0]);
 	close(self->fd[1]);
 }
@@ -121,7 +121,7 @@ TEST_F(pair, oversized_packet_is_refused)
 
 	memset(big, 'x', sizeof(big));
 	pkt_begin(&self->cli);
-	lebuf_put(&self->cli.out, big, sizeof(big));
+	buf_put(&self->cli.out, big, sizeof(big));
 	pkt_end(&self->cli);
 	pkt_flush(&self->cli);
 	EXPECT_EQ(-EMSGSIZE, pkt_read(&self->srv, &self->in, 1000, 1));
@@ -146,7 +146,7 @@ TEST_F(pair, continuation_packets_split_and_join)
 	for (i = 0; i < n; i++)
 		p[i] = (unsigned char)(i * 7);
 	pkt_begin(&self->cli);
-	lebuf_put(&self->cli.out, p, n);
+	buf_put(&self->cli.out, p, n);
 	ASSERT_EQ(0, pkt_end(&self->cli));
 	EXPECT_EQ(n + 12, self->cli.out.len);
 	EXPECT_EQ(3, self->cli.seq);
@@ -163,14 +163,14 @@ TEST_F(pair, continuation_packets_split_and_join)
 static size_t build_login(unsigned char *out, uint32_t caps, const char *user, const char *db,
 			  const char *plugin)
 {
-	struct lebuf b;
+	struct buf b;
 	size_t n;
 
-	lebuf_init(&b);
+	buf_init(&b);
 	lebuf_u32(&b, caps);
 	lebuf_u32(&b, 1 << 24);
 	lebuf_u8(&b, 45);
-	lebuf_put(&b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 23);
+	buf_put(&b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 23);
 	pkt_put_nulstr(&b, user);
 	pkt_put_lenstr(&b, "01234567890123456789", 20);
 	if (db)
@@ -179,7 +179,7 @@ static size_t build_login(unsigned char *out, uint32_t caps, const char *user, c
 		pkt_put_nulstr(&b, plugin);
 	n = b.len;
 	memcpy(out, b.data, n);
-	lebuf_free(&b);
+	buf_free(&b);
 	return n;
 }
 

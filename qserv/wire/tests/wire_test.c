@@ -15,7 +15,7 @@ TEST(query_round_trip)
 {
 	struct wire_query q = { .query_id = 0x1122334455667788ull, .chunk_id = 1234567890, .flags = WIRE_Q_SCAN,
 				.sql = "SELECT 1", .sql_len = 8 }, d;
-	struct lebuf b = { 0 };
+	struct buf b = { 0 };
 
 	ASSERT_EQ(0, wire_query_encode(&q, &b));
 	ASSERT_EQ(0, wire_query_decode(b.data, b.len, &d));
@@ -26,7 +26,7 @@ TEST(query_round_trip)
 	EXPECT_EQ(0, memcmp(d.sql, "SELECT 1", 8));
 	b.data[0] = 9;   /* unknown version */
 	EXPECT_EQ(-EPROTONOSUPPORT, wire_query_decode(b.data, b.len, &d));
-	lebuf_free(&b);
+	buf_free(&b);
 }
 
 TEST(columns_round_trip)
@@ -37,7 +37,7 @@ TEST(columns_round_trip)
 		{ .name = "s", .org_name = "", .table = "", .org_table = "", .db = "", .length = 80,
 		  .flags = 0, .charset = 45, .type = 253, .decimals = 39 },
 	};
-	struct lebuf b = { 0 };
+	struct buf b = { 0 };
 	struct wire_cols d;
 
 	ASSERT_EQ(0, wire_cols_encode(c, 2, &b));
@@ -51,13 +51,13 @@ TEST(columns_round_trip)
 	EXPECT_EQ(39, d.v[1].decimals);
 	EXPECT_STREQ("", d.v[1].table);
 	wire_cols_free(&d);
-	lebuf_free(&b);
+	buf_free(&b);
 }
 
 TEST(rows_round_trip_with_nulls_and_binary)
 {
 	struct wire_batch bt;
-	struct lebuf out = { 0 };
+	struct buf out = { 0 };
 	struct wire_rows r;
 	const char *v1[3] = { "1", NULL, "a\0b" }, *v2[3] = { "", "x", NULL };
 	unsigned long l1[3] = { 1, 0, 3 }, l2[3] = { 0, 1, 0 };
@@ -89,13 +89,13 @@ TEST(rows_round_trip_with_nulls_and_binary)
 	wire_batch_seal(&bt, &out);
 	EXPECT_EQ(-EBADMSG, wire_rows_decode(out.data, out.len, 2, &r));
 	wire_batch_free(&bt);
-	lebuf_free(&out);
+	buf_free(&out);
 }
 
 TEST(error_and_end_round_trip)
 {
 	struct wire_error e = { .code = 1146, .sqlstate = "42S02", .msg = "Table 'LSST.x' doesn't exist" }, d;
-	struct lebuf b = { 0 };
+	struct buf b = { 0 };
 	uint64_t rows;
 
 	ASSERT_EQ(0, wire_error_encode(&e, &b));
@@ -107,7 +107,7 @@ TEST(error_and_end_round_trip)
 	ASSERT_EQ(0, wire_end_encode(12345678901ull, &b));
 	ASSERT_EQ(0, wire_end_decode(b.data, b.len, &rows));
 	EXPECT_EQ(12345678901ull, rows);
-	lebuf_free(&b);
+	buf_free(&b);
 }
 
 /* Truncations and random corruption of every message: decoders either
@@ -118,7 +118,7 @@ TEST(malformed_messages_fail_cleanly)
 	struct wire_col c = { .name = "a", .org_name = "a", .table = "t", .org_table = "t", .db = "d", .type = 3 };
 	const char *v[1] = { "12345" };
 	unsigned long l[1] = { 5 };
-	struct lebuf m[4] = { { 0 } };
+	struct buf m[4] = { { 0 } };
 	struct wire_batch bt;
 	struct wire_error e = { .code = 1, .sqlstate = "HY000", .msg = "x" };
 	size_t i, k;
@@ -168,7 +168,7 @@ TEST(malformed_messages_fail_cleanly)
 	/* every strict prefix is refused */
 	EXPECT_EQ(m[0].len + m[1].len + m[2].len + m[3].len, bad);
 	for (i = 0; i < 4; i++)
-		lebuf_free(&m[i]);
+		buf_free(&m[i]);
 }
 
 TEST(frames_over_a_socket)
