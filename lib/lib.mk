@@ -2,8 +2,8 @@
 # (log, file I/O with the one atomic replace, the one growable buffer and
 # its little-endian encoders, the one monotonic clock, frames, TLS: PKI and
 # connections, the libmicrohttpd listener, daemon signals), and their tests.
-LIB_SRCS := lib/fileio.c lib/log.c lib/tls.c lib/frame.c lib/daemon.c lib/buf.c lib/lebuf.c
-# Users of tls.c link: -lmbedtls -lmbedx509 -lmbedcrypto
+LIB_SRCS := lib/fileio.c lib/log.c lib/tls.c lib/frame.c lib/daemon.c lib/buf.c lib/lebuf.c lib/httpd.c
+# Users of tls.c link -lmbedtls -lmbedx509 -lmbedcrypto, users of httpd.c -lmicrohttpd
 $(eval $(call static_lib,libqcommon.a,$(LIB_SRCS)))
 PUBLIC_HEADERS += $(wildcard lib/*.h)
 
