@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../chunk/chunk.h"
+#include "qserv/chunk/chunk.h"
 #include "index.h"
 #include "output.h"
 #include "partition.h"

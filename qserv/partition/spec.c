@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../chunk/chunk.h"
+#include "qserv/chunk/chunk.h"
 #include "config.h"
 #include "index.h"
 #include "partition.h"

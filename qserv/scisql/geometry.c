@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../chunk/chunk.h"
+#include "qserv/chunk/chunk.h"
 #include "udf.h"
 
 #define RAD (M_PI / 180.0)
