@@ -5,6 +5,7 @@
  * protocol allows.  Deadlines are computed once per frame from the
  * monotonic clock and the remaining time is passed to each transport call. */
 #include "frame.h"
+#include "monotime.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -14,19 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Remaining milliseconds before deadline (-1: none); 0 once past. */
 static int remaining(int64_t deadline)
 {
 	if (deadline < 0)
 		return -1;
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - monotime_ms();
 	return left > 0 ? (int)left : 0;
 }
 
@@ -75,7 +69,7 @@ static int read_full(frame_read_fn rd, void *ctx, void *buf, size_t len, int64_t
 int frame_read(frame_read_fn rd, void *ctx, size_t max, int timeout_ms,
 	       struct frame_hdr *ret_h, void **ret_buf)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : monotime_ms() + timeout_ms;
 	uint8_t hdr[FRAME_HDR_LEN];
 	struct frame_hdr h;
 	int r = read_full(rd, ctx, hdr, sizeof(hdr), deadline);
@@ -103,7 +97,7 @@ int frame_write(frame_write_fn wr, void *ctx, uint8_t type, uint8_t flags,
 {
 	if (len > max || len > FRAME_MAX_ABS)
 		return -EMSGSIZE;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : monotime_ms() + timeout_ms;
 	struct frame_hdr h = { .type = type, .flags = flags, .len = (uint32_t)len };
 	/* One buffer, one write: small frames go out in one TLS record. */
 	uint8_t *out = malloc(FRAME_HDR_LEN + len);

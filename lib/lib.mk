@@ -2,7 +2,7 @@
 # (log, file I/O with the one atomic replace, the one growable buffer and
 # its little-endian encoders, the one monotonic clock, frames, TLS: PKI and
 # connections, the libmicrohttpd listener, daemon signals), and their tests.
-LIB_SRCS := lib/fileio.c lib/log.c lib/tls.c lib/frame.c lib/daemon.c lib/buf.c lib/lebuf.c lib/httpd.c
+LIB_SRCS := lib/fileio.c lib/log.c lib/tls_pki.c lib/tls_conn.c lib/frame.c lib/daemon.c lib/buf.c lib/lebuf.c lib/httpd.c
 # Users of tls.c link -lmbedtls -lmbedx509 -lmbedcrypto, users of httpd.c -lmicrohttpd
 $(eval $(call static_lib,libqcommon.a,$(LIB_SRCS)))
 PUBLIC_HEADERS += $(wildcard lib/*.h)
@@ -10,3 +10,4 @@ PUBLIC_HEADERS += $(wildcard lib/*.h)
 LIB_TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 $(eval $(call unit_test,tls_test,lib/tests/tls_test.c,$(LIB_TLS_LIBS) -lpthread,libqcommon.a))
 $(eval $(call unit_test,frame_test,lib/tests/frame_test.c,,libqcommon.a))
+$(eval $(call unit_test,buf_test,lib/tests/buf_test.c,,libqcommon.a))

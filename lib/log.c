@@ -1,6 +1,7 @@
 /* log.c: timestamped console logging (see log.h).  One write(2) per line so
  * lines from several processes sharing the console do not interleave. */
 #include "log.h"
+#include "monotime.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,14 +21,14 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "debug", "info", "warn", "error" };
 	char line[2048];
-	struct timespec ts;
+	int64_t us;
 	int n, m;
 
 	if (lvl < log_min)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	n = snprintf(line, sizeof(line), "[%5ld.%06ld] %s: %s: ", (long)ts.tv_sec,
-		     ts.tv_nsec / 1000, log_prog, names[lvl]);
+	us = monotime_ns() / 1000;
+	n = snprintf(line, sizeof(line), "[%5lld.%06lld] %s: %s: ", (long long)(us / 1000000),
+		     (long long)(us % 1000000), log_prog, names[lvl]);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
