@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "monotime.h"
 #include "config.h"
 #include "partition.h"
 
@@ -125,12 +125,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "qserv-partition: %s\n", err);
 		return 2;
 	}
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = monotime_s();
 	struct qpart_stats st;
 	r = qpart_run(&spec, report, NULL, &st, err, sizeof(err));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	double secs = monotime_s() - t0;
 	if (r < 0) {
 		fprintf(stderr, "qserv-partition: %s; output in %s is incomplete\n", err, spec.out_dir);
 		qpart_spec_free(&spec);

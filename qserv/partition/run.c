@@ -104,18 +104,24 @@ static void bad_row(struct job *j, const char *file, uint64_t line, const char *
 
 static void bad_row(struct job *j, const char *file, uint64_t line, const char *fmt, ...)
 {
-	char msg[600];
-	int n = snprintf(msg, sizeof(msg), "%s:%llu: ", file, (unsigned long long)line);
+	/* Allocated: an input path may be as long as PATH_MAX (a fixed buffer
+	 * here once overflowed the stack with a long path and one bad row). */
+	char *reason = NULL, *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+	if (vasprintf(&reason, fmt, ap) < 0)
+		reason = NULL;
 	va_end(ap);
+	if (!reason || asprintf(&msg, "%s:%llu: %s", file, (unsigned long long)line, reason) < 0)
+		msg = NULL;
 	unsigned long bad = atomic_fetch_add(&j->bad, 1) + 1;
 	if (j->report) {
 		pthread_mutex_lock(&j->report_lock);
-		j->report(j->ctx, msg);
+		j->report(j->ctx, msg ? msg : "bad row (out of memory formatting its reason)");
 		pthread_mutex_unlock(&j->report_lock);
 	}
+	free(msg);
+	free(reason);
 	if ((long)bad > j->spec->max_errors) {
 		char m[200];
 		snprintf(m, sizeof(m), "%lu bad rows: more than --max-errors=%ld", bad,

@@ -1,11 +1,13 @@
 /* run_test.c: qpart_run() under ASan/UBSan: a run over records longer than
  * a block boundary, escaped newlines, CRLF, bad rows reported with file
- * and line, the --max-errors limit, and dialect conversion. */
+ * and line (also under a path longer than any fixed message buffer), the
+ * --max-errors limit, and dialect conversion. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <kselftest_harness.h>
@@ -30,7 +32,7 @@ static int spec_for(const char *dir, const char *in, const char *extra, struct q
 		    char *err, size_t errlen)
 {
 	struct qpart_config *c;
-	char json[2048];
+	char json[8192];
 	snprintf(json, sizeof(json),
 		 "{\"in\": {\"path\": \"%s\", \"csv\": {\"field\": [\"id\", \"ra\", \"decl\", \"txt\"],"
 		 " \"no-quote\": true}},"
@@ -94,6 +96,57 @@ TEST(bad_rows_reported_with_lines)
 	ASSERT_EQ(0, spec_for(dir, in, "{\"max-errors\": 3}", &s, err, sizeof(err)));
 	EXPECT_EQ(-ECANCELED, qpart_run(&s, collect, &m, &st, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "max-errors"));
+	qpart_spec_free(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ASSERT_EQ(0, system(cmd));
+}
+
+struct long_msg {
+	char *text;
+	int n;
+};
+
+static void keep_whole(void *ctx, const char *msg)
+{
+	struct long_msg *m = ctx;
+	free(m->text);
+	m->text = strdup(msg);
+	m->n++;
+}
+
+/* A bad row under an input path of ~1,800 bytes: the report once went
+ * through a 600-byte stack buffer, "path:line: " first, then the reason
+ * written at msg + n past its end (ASan: stack-buffer-overflow). */
+TEST(bad_row_under_a_very_long_path)
+{
+	char dir[] = "/tmp/qpart_run_XXXXXX", in[4096], err[512], cmd[4200], seg[201];
+	ASSERT_NE(NULL, mkdtemp(dir));
+	memset(seg, 'd', 200);
+	seg[200] = '\0';
+	int n = snprintf(in, sizeof(in), "%s", dir);
+	for (int i = 0; i < 9; ++i) {
+		n += snprintf(in + n, sizeof(in) - n, "/%s", seg);
+		ASSERT_EQ(0, mkdir(in, 0700));
+	}
+	snprintf(in + n, sizeof(in) - n, "/in.tsv");
+	ASSERT_GT(strlen(in), 1800);
+	FILE *f = fopen(in, "w");
+	ASSERT_NE(NULL, f);
+	fputs("1\t10\t20\ta\n", f);
+	fputs("2\tabc\t20\tb\n", f);		/* 2 unparsable */
+	fclose(f);
+	struct qpart_spec s;
+	struct qpart_stats st;
+	struct long_msg m = { NULL, 0 };
+	ASSERT_EQ(0, spec_for(dir, in, "{\"max-errors\": 1}", &s, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, qpart_run(&s, keep_whole, &m, &st, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(1, st.rows_bad);
+	ASSERT_EQ(1, m.n);
+	/* the whole path, the line, then the reason */
+	EXPECT_EQ(0, strncmp(m.text, in, strlen(in)));
+	EXPECT_EQ(0, strncmp(m.text + strlen(in), ":2: ", 4)) TH_LOG("%s", m.text + strlen(in));
+	EXPECT_GT(strlen(m.text), strlen(in) + 5);
+	free(m.text);
 	qpart_spec_free(&s);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ASSERT_EQ(0, system(cmd));
