@@ -28,8 +28,8 @@
  * but a GET must carry the key (X-Qserv-Auth-Key, auth_key argument or JSON
  * field). */
 #include "controller.h"
-#include "qjson.h"
-#include "../worker/qhttp.h"
+#include "qserv/common/qjson.h"
+#include "qserv/common/qhttp.h"
 
 #include <errno.h>
 #include <stdio.h>

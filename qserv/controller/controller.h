@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "../worker/qsql.h"
+#include "qserv/common/qsql.h"
 
 #define CTL_MAX_PENDING 256
 

@@ -8,7 +8,7 @@
  * itself runs outside it): two loaders asking for the same new chunk get
  * the same worker, and the second returns only once the tables exist. */
 #include "controller.h"
-#include "qhttpc.h"
+#include "qserv/common/qhttpc.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
  * in with LOAD DATA LOCAL INFILE.  A duplicate key is skipped by MariaDB and
  * reported in the reply as "index_duplicates". */
 #include "controller.h"
-#include "qhttpc.h"
+#include "qserv/common/qhttpc.h"
 
 #include <errno.h>
 #include <fcntl.h>

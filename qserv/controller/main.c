@@ -12,8 +12,8 @@
 #include "controller.h"
 #include "daemon.h"
 #include "log.h"
-#include "qhttpc.h"
-#include "../worker/qhttp.h"
+#include "qserv/common/qhttpc.h"
+#include "qserv/common/qhttp.h"
 
 #include <errno.h>
 #include <getopt.h>

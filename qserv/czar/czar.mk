@@ -12,7 +12,6 @@ $(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a lib
 $(eval $(call unit_test,czar_packet_test,qserv/czar/tests/packet_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
 $(eval $(call unit_test,czar_sql_test,qserv/czar/tests/sql_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
 $(eval $(call unit_test,czar_plan_test,qserv/czar/tests/plan_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
-$(eval $(call unit_test,czar_worker_sched_test,qserv/czar/tests/worker_sched_test.c qserv/worker/query_sched.c,-lpthread,))
 $(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
 
 # A Connector/C client the integration tests drive (many concurrent sessions).

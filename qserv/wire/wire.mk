@@ -1,12 +1,11 @@
 # wire.mk: libqwire.a, the czar <-> worker chunk-query protocol (frames over
-# mutual TLS, LZ4 row batches), qserv-certs (dev/test PKI), and unit tests.
-# The worker's chunk-query executor (qserv/worker/query*.c) links it through
-# WORKER_QUERY_LIBS (worker.mk is included after this file).
+# mutual TLS, LZ4 row batches); users link -llz4 -lmbedtls -lmbedx509
+# -lmbedcrypto and libqcommon.a after it.  Tests: the codec's unit test and
+# qserv-certs (tests/certs.c), the dev/test PKI tool the integration tests
+# use to make node certificates.
 WIRE_SRCS := qserv/wire/wire.c qserv/wire/wire_tls.c
 $(eval $(call static_lib,libqwire.a,$(WIRE_SRCS)))
+PUBLIC_HEADERS += qserv/wire/wire.h
 WIRE_LDLIBS := -llz4 -lmbedtls -lmbedx509 -lmbedcrypto
 $(eval $(call unit_test,wire_test,qserv/wire/tests/wire_test.c,$(WIRE_LDLIBS),libqwire.a libqcommon.a))
-$(eval $(call program,qserv-certs,qserv/wire/certs.c,$(WIRE_LDLIBS),libqcommon.a))
-
-WORKER_QUERY_LIBS := $(BUILD)/lib/libqwire.a $(BUILD)/lib/libqcommon.a $(WIRE_LDLIBS)
-$(BUILD)/bin/qserv-worker: $(BUILD)/lib/libqwire.a
+$(eval $(call program,qserv-certs,qserv/wire/tests/certs.c,$(WIRE_LDLIBS),libqcommon.a))

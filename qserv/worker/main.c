@@ -14,15 +14,15 @@
  *
  * Steps: parse options, connect to the local mariadbd over its unix socket
  * and create the bookkeeping schema, start the ingest API (wapi.c), start
- * the chunk-query executor when it is linked in (worker_query_start(), the
- * czar engineer's qserv/worker/query*.c), then wait for SIGTERM/SIGINT and
- * stop in reverse order.  Logs once per failure, here; exit 111 on a
+ * the chunk-query service (query.h; only when QSERV_QUERY_PORT is set),
+ * then wait for SIGTERM/SIGINT and stop in reverse order.  Logs once per failure, here; exit 111 on a
  * temporary failure (MariaDB not up yet), 100 on a permanent one (usage). */
 #include "worker.h"
+#include "query.h"
 #include "daemon.h"
 #include "log.h"
-#include "qhttp.h"
-#include "../controller/qhttpc.h"
+#include "qserv/common/qhttp.h"
+#include "qserv/common/qhttpc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 		log_error("ingest API: %s", err);
 		return 111;
 	}
-	if (worker_query_start && worker_query_start(&w, err, sizeof err)) {
+	if (worker_query_start(&w, err, sizeof err)) {
 		log_error("query service: %s", err);
 		qhttp_stop(http);
 		return 111;
@@ -136,8 +136,7 @@ int main(int argc, char **argv)
 	log_info("%s: ingest API on %s:%d, MariaDB at %s, %zu transactions known", w.id,
 		 w.bind ? w.bind : "0.0.0.0", w.port, w.sql.socket, w.ntrans);
 	log_info("signal %d: stopping", daemon_wait_stop_signal(&set));
-	if (worker_query_stop)
-		worker_query_stop(&w);
+	worker_query_stop(&w);
 	qhttp_stop(http);
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* query.c: the worker's chunk-query executor (the czar engineer's part of
- * qserv-worker; hooks in through worker_query_start/worker_query_stop).
+/* query.c: the worker's chunk-query executor (query.h: main.c calls
+ * worker_query_start/worker_query_stop).
  *
  * Listens on QSERV_QUERY_PORT (environment; unset = no query service) for
  * mutual-TLS connections whose peer certificate says role "czar", signed by
@@ -31,7 +31,8 @@
 #include "tls.h"
 #include "query_sched.h"
 #include "worker.h"
-#include "../wire/wire.h"
+#include "query.h"
+#include "qserv/wire/wire.h"
 
 static struct {
 	int lfd, stop_pipe[2];

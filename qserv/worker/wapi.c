@@ -26,7 +26,7 @@
  *   GET  /status
  * Every JSON reply carries "success" and "error". */
 #include "worker.h"
-#include "qhttp.h"
+#include "qserv/common/qhttp.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -13,9 +13,9 @@
  * then refuses to commit it and only an abort (which deletes the
  * transaction's rows) ends it. */
 #include "worker.h"
-#include "csvd.h"
-#include "qlz4.h"
-#include "../controller/qhttpc.h"
+#include "qserv/common/csvd.h"
+#include "qserv/common/qlz4.h"
+#include "qserv/common/qhttpc.h"
 
 #include <errno.h>
 #include <limits.h>

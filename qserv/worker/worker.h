@@ -1,8 +1,8 @@
 /* worker.h: state of the qserv-worker daemon and the interface between its
  * files: wmeta.c (tables, chunks, transactions in the local MariaDB),
  * wtrans.c (transaction states), wingest.c (contributions), wsub.c
- * (sub-chunk tables), wapi.c (the HTTP API), main.c; query*.c is the
- * chunk-query executor (czar engineer) behind worker_query_start().
+ * (sub-chunk tables), wapi.c (the HTTP API), main.c; query.c is the
+ * chunk-query service (query.h), query_sched.c its slot scheduler.
  *
  * Invariants: a contribution loads only while its transaction is STARTED
  * on this worker and counts itself in the transaction's `inflight`; commit
@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "qsql.h"
+#include "qserv/common/qsql.h"
 
 #define WORKER_DUMMY_CHUNK 1234567890
 
@@ -139,12 +139,5 @@ int wingest_start_async(struct worker *w, struct wcontrib *c);
 struct qhttp_req;
 void wapi_handle(void *app, struct qhttp_req *r);
 int wapi_spool(void *app, const char *method, const char *url, char *ret_path, size_t len);
-
-/* Hook for the chunk-query executor (qserv/worker/query*.c, the czar
- * engineer's): when it exists it defines worker_query_start(), which main
- * calls after the ingest API is up; it is declared weak here so the worker
- * links without it. */
-int worker_query_start(struct worker *w, char *err, size_t errlen) __attribute__((weak));
-void worker_query_stop(struct worker *w) __attribute__((weak));
 
 #endif

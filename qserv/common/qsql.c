@@ -1,7 +1,9 @@
-/* qsql.c: Connector/C helpers (see qsql.h).  Statements are built with
- * vsnprintf into a heap buffer sized by a first pass, so a long schema or
- * IN list never truncates silently. */
+/* qsql.c: Connector/C helpers (see qsql.h).  Statements are formatted
+ * into a growable struct buf (lib/buf.h), so a long schema or IN list
+ * never truncates silently. */
 #include "qsql.h"
+
+#include "buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -32,16 +34,10 @@ MYSQL *qsql_connect(const struct qsql_conf *c, char *err, size_t errlen)
 
 static char *vformat(const char *fmt, va_list ap)
 {
-	va_list ap2;
-	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (n < 0)
-		return NULL;
-	char *s = malloc((size_t)n + 1);
-	if (s)
-		vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
+	struct buf b;
+	buf_init(&b);
+	buf_vprintf(&b, fmt, ap);
+	return buf_steal(&b);
 }
 
 static int vexec(MYSQL *m, unsigned long long *ret_affected, char *err, size_t errlen,

@@ -5,6 +5,8 @@
  * callback (which also removes a spool file the handler left behind). */
 #include "qhttp.h"
 
+#include "fileio.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -154,16 +156,12 @@ int qhttp_read_key(const char *path, char *buf, size_t len, char *err, size_t er
 static int body_append(struct qhttp_req *r, const char *data, size_t n)
 {
 	if (r->spool_fd >= 0) {
-		while (n > 0) {
-			ssize_t w = write(r->spool_fd, data, n);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				r->io_error = errno;
-				return -1;
-			}
-			data += w, n -= (size_t)w, r->spooled += (size_t)w;
+		int e = fileio_write_full(r->spool_fd, data, n);
+		if (e < 0) {
+			r->io_error = -e;
+			return -1;
 		}
+		r->spooled += n;
 		return 0;
 	}
 	if (r->len + n + 1 > QHTTP_MAX_MEM_BODY) {

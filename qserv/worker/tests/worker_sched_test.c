@@ -6,7 +6,7 @@
 
 #include <kselftest_harness.h>
 
-#include "../../worker/query_sched.h"
+#include "../query_sched.h"
 
 struct job {
 	struct query_sched *s;

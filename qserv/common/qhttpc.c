@@ -3,6 +3,9 @@
  * handle per call keeps the functions thread-safe without a pool. */
 #include "qhttpc.h"
 
+#include "buf.h"
+#include "fileio.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,27 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
+/* Collects a reply body; kept NUL-terminated so an error can quote it. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct buf *b = ud;
 	size_t n = size * nmemb;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return 0;
-		b->p = p, b->cap = cap;
-	}
-	memcpy(b->p + b->n, data, n);
-	b->n += n;
-	b->p[b->n] = '\0';
+	if (buf_reserve(b, n + 1) < 0)
+		return 0;
+	buf_put(b, data, n);
+	b->data[b->len] = '\0';
 	return n;
 }
 
@@ -70,10 +61,10 @@ static int parse_reply(const char *url, long code, struct buf *b, json_t **ret_r
 		       char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *j = b->n ? json_loadb(b->p, b->n, 0, &je) : NULL;
+	json_t *j = b->len ? json_loadb((const char *)b->data, b->len, 0, &je) : NULL;
 	if (!j || !json_is_object(j)) {
 		snprintf(err, errlen, "%s: HTTP %ld, reply is not a JSON object: %.200s", url, code,
-			 b->n ? b->p : "(empty)");
+			 b->len ? buf_str(b) : "(empty)");
 		json_decref(j);
 		return -EPROTO;
 	}
@@ -118,7 +109,8 @@ int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_
 		snprintf(err, errlen, "curl_easy_init failed");
 		return -ENOMEM;
 	}
-	struct buf b = { 0 };
+	struct buf b;
+	buf_init(&b);
 	struct curl_slist *h = NULL;
 	char *s = NULL;
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -134,7 +126,7 @@ int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	free(s);
-	free(b.p);
+	buf_free(&b);
 	return ret;
 }
 
@@ -149,7 +141,8 @@ int qhttpc_post_file(const char *url, const char *path, json_t **ret_reply, char
 	struct stat st;
 	fstat(fileno(f), &st);
 	CURL *c = curl_easy_init();
-	struct buf b = { 0 };
+	struct buf b;
+	buf_init(&b);
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: text/plain");
 	h = curl_slist_append(h, "Expect:");
 	h = with_auth(h);
@@ -161,7 +154,7 @@ int qhttpc_post_file(const char *url, const char *path, json_t **ret_reply, char
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	fclose(f);
-	free(b.p);
+	buf_free(&b);
 	return ret;
 }
 
@@ -174,16 +167,11 @@ struct dl {
 static size_t on_dl(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct dl *d = ud;
-	size_t n = size * nmemb, off = 0;
-	while (off < n) {
-		ssize_t w = write(d->fd, data + off, n - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			d->err = errno;
-			return 0;
-		}
-		off += (size_t)w;
+	size_t n = size * nmemb;
+	int r = fileio_write_full(d->fd, data, n);
+	if (r < 0) {
+		d->err = -r;
+		return 0;
 	}
 	d->n += n;
 	return n;

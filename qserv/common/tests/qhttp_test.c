@@ -16,7 +16,7 @@
 #include <kselftest_harness.h>
 
 #include "../qhttp.h"
-#include "../../controller/qhttpc.h"
+#include "../qhttpc.h"
 
 static const char *KEY = "k3y";
 
