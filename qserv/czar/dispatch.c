@@ -37,7 +37,7 @@ struct wconn {
 };
 
 struct wpool {
-	char key[320];               /* id@host:port */
+	char key[336];               /* id@host:port: 64 + 1 + 255 + 1 + 11 + NUL */
 	struct wconn *idle[POOL_IDLE_MAX];
 	unsigned nidle;
 };
@@ -136,7 +136,7 @@ static int tcp_connect(const char *host, int port, int timeout_ms)
 
 static struct wpool *pool_of(struct dispatch *d, const struct meta_worker *w)
 {
-	char key[320];
+	char key[sizeof(((struct wpool *)0)->key)];
 	size_t i;
 	struct wpool *v;
 
@@ -504,7 +504,8 @@ static void *worker_thread(void *arg)
 {
 	struct worker_arg *a = arg;
 	struct run *r = a->r;
-	char why[512];
+	/* room for attempt()'s longest: "worker %s: %s" with a worker's error */
+	char why[8 + sizeof(((struct meta_worker *)0)->id) + 2 + sizeof(((struct wire_error *)0)->msg)];
 
 	for (;;) {
 		const struct dispatch_job *j;

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "meta.h"
-#include "../wire/wire.h"
+#include "qserv/wire/wire.h"
 
 struct dispatch;
 

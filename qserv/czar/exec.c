@@ -10,6 +10,8 @@
 #include <mariadb/mysql.h>
 #include <mariadb/mysqld_error.h>
 
+#include "monotime.h"
+
 #include "merge.h"
 #include "myproto.h"
 #include "relay.h"
@@ -18,21 +20,13 @@
 
 #define DUMMY_CHUNK 1234567890     /* exists, empty, on every worker (Qserv's) */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct meta *exec_meta(struct czar *cz, char *err, size_t errlen)
 {
 	struct meta *m = NULL, *fresh;
 	struct backend_conn *bc;
 
 	pthread_mutex_lock(&cz->meta_lock);
-	if (cz->meta && now_ms() - cz->meta_ms < META_TTL_MS) {
+	if (cz->meta && monotime_ms() - cz->meta_ms < META_TTL_MS) {
 		m = meta_ref(cz->meta);
 		pthread_mutex_unlock(&cz->meta_lock);
 		return m;
@@ -44,7 +38,7 @@ struct meta *exec_meta(struct czar *cz, char *err, size_t errlen)
 			snprintf(err, errlen, "some tables are not mirrored on the czar: %s", why);
 		meta_unref(cz->meta);
 		cz->meta = fresh;
-		cz->meta_ms = now_ms();
+		cz->meta_ms = monotime_ms();
 	}
 	if (bc)
 		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);

@@ -16,7 +16,7 @@
 
 #include <mariadb/mysql.h>
 
-#include "../wire/wire.h"
+#include "qserv/wire/wire.h"
 
 struct merge {
 	MYSQL *my;

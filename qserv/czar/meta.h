@@ -16,7 +16,7 @@
 
 #include <mariadb/mysql.h>
 
-#include "../chunk/chunk.h"
+#include "qserv/chunk/chunk.h"
 
 #define META_TTL_MS 2000
 

@@ -1,10 +1,7 @@
 /* metrics.c: GET /metrics of qserv-czar (see metrics.h). */
 #include "metrics.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,44 +9,15 @@
 
 #include <microhttpd.h>
 
+#include "buf.h"
+#include "httpd.h"
+
 #include "session.h"
 
 struct metrics {
 	struct MHD_Daemon *d;
 	struct czar *cz;
 };
-
-struct text {
-	char *s;
-	size_t len, cap;
-};
-
-static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (t->len + (size_t)n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-		char *s;
-		while (cap < t->len + (size_t)n + 1)
-			cap *= 2;
-		if (!(s = realloc(t->s, cap)))
-			return;
-		t->s = s;
-		t->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	t->len += (size_t)n;
-}
 
 /* Label values: user names are [^"\\\n] in practice; escape anyway. */
 static void label(char *dst, size_t cap, const char *s)
@@ -66,27 +34,27 @@ static void label(char *dst, size_t cap, const char *s)
 
 char *metrics_text(struct czar *cz)
 {
-	struct text t = { 0 };
+	struct buf t = { 0 };
 	struct sess *s;
 	time_t now = time(NULL);
 	unsigned running = 0;
 
 	pthread_mutex_lock(&cz->lock);
-	add(&t, "# HELP qserv_czar_connections Client connections open now.\n"
+	buf_printf(&t, "# HELP qserv_czar_connections Client connections open now.\n"
 		"# TYPE qserv_czar_connections gauge\nqserv_czar_connections %u\n", cz->nsessions);
-	add(&t, "# HELP qserv_czar_statements_total Statements received since start.\n"
+	buf_printf(&t, "# HELP qserv_czar_statements_total Statements received since start.\n"
 		"# TYPE qserv_czar_statements_total counter\nqserv_czar_statements_total %llu\n",
 	    (unsigned long long)cz->queries);
-	add(&t, "# HELP qserv_czar_statement_errors_total Statements answered with an error.\n"
+	buf_printf(&t, "# HELP qserv_czar_statement_errors_total Statements answered with an error.\n"
 		"# TYPE qserv_czar_statement_errors_total counter\nqserv_czar_statement_errors_total %llu\n",
 	    (unsigned long long)cz->errors);
-	add(&t, "# HELP qserv_czar_statement_seconds_total Time spent answering statements.\n"
+	buf_printf(&t, "# HELP qserv_czar_statement_seconds_total Time spent answering statements.\n"
 		"# TYPE qserv_czar_statement_seconds_total counter\nqserv_czar_statement_seconds_total %.3f\n",
 	    cz->statement_ms / 1000.0);
-	add(&t, "# HELP qserv_czar_chunk_queries_total Chunk queries completed on workers.\n"
+	buf_printf(&t, "# HELP qserv_czar_chunk_queries_total Chunk queries completed on workers.\n"
 		"# TYPE qserv_czar_chunk_queries_total counter\nqserv_czar_chunk_queries_total %llu\n",
 	    (unsigned long long)cz->chunk_queries);
-	add(&t, "# HELP qserv_czar_query_chunks_done Chunks finished of a running distributed query.\n"
+	buf_printf(&t, "# HELP qserv_czar_query_chunks_done Chunks finished of a running distributed query.\n"
 		"# TYPE qserv_czar_query_chunks_done gauge\n"
 		"# HELP qserv_czar_query_chunks_total Chunks of a running distributed query.\n"
 		"# TYPE qserv_czar_query_chunks_total gauge\n"
@@ -100,14 +68,14 @@ char *metrics_text(struct czar *cz)
 		label(user, sizeof(user), s->user);
 		snprintf(labels, sizeof(labels), "{qid=\"%llu\",session=\"%u\",user=\"%s\"}",
 			 (unsigned long long)s->qid, s->id, user);
-		add(&t, "qserv_czar_query_chunks_done%s %u\n", labels, s->progress.done);
-		add(&t, "qserv_czar_query_chunks_total%s %u\n", labels, s->progress.total);
-		add(&t, "qserv_czar_query_seconds%s %lld\n", labels, (long long)(now - s->since));
+		buf_printf(&t, "qserv_czar_query_chunks_done%s %u\n", labels, s->progress.done);
+		buf_printf(&t, "qserv_czar_query_chunks_total%s %u\n", labels, s->progress.total);
+		buf_printf(&t, "qserv_czar_query_seconds%s %lld\n", labels, (long long)(now - s->since));
 	}
-	add(&t, "# HELP qserv_czar_queries_running Distributed queries running now.\n"
+	buf_printf(&t, "# HELP qserv_czar_queries_running Distributed queries running now.\n"
 		"# TYPE qserv_czar_queries_running gauge\nqserv_czar_queries_running %u\n", running);
 	pthread_mutex_unlock(&cz->lock);
-	return t.s;
+	return buf_steal(&t);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -145,25 +113,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 struct metrics *metrics_start(struct czar *cz, const char *bind, int port, char *err, size_t errlen)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
-	struct sockaddr_in sa;
+	struct httpd_opts o = { .bind = bind, .port = (uint16_t)port, .handler = handle };
+	int rc;
 
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	m->cz = cz;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, bind, &sa.sin_addr) != 1) {
+	o.handler_cls = m;
+	rc = httpd_start(&o, &m->d, NULL, 0);
+	if (rc == -EINVAL)
 		snprintf(err, errlen, "bad address %s", bind);
-		free(m);
-		return NULL;
-	}
-	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-				handle, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END);
-	if (!m->d) {
+	else if (rc < 0)
 		snprintf(err, errlen, "cannot serve /metrics on %s:%d", bind, port);
+	if (rc < 0) {
 		free(m);
 		return NULL;
 	}
@@ -174,6 +138,6 @@ void metrics_stop(struct metrics *m)
 {
 	if (!m)
 		return;
-	MHD_stop_daemon(m->d);
+	httpd_stop(m->d);
 	free(m);
 }

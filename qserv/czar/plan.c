@@ -83,14 +83,14 @@ static void *oom(struct ctx *c)
 /* Printed form of e (arena), for comparing expressions structurally. */
 static char *text(struct ctx *c, const struct sql_expr *e)
 {
-	struct sql_out o = { 0 };
+	struct buf o = { 0 };
 	char *s;
 
 	sql_print_expr(&o, e);
 	if (o.oom)
 		return oom(c);
-	s = sql_strdup(c->a, o.s ? o.s : "");
-	sql_out_free(&o);
+	s = sql_strdup(c->a, buf_str(&o));
+	buf_free(&o);
 	return s ? s : oom(c);
 }
 
@@ -576,7 +576,7 @@ static int const_literal(const struct sql_expr *e)
 static void index_lookup(struct ctx *c, const struct sql_expr *e)
 {
 	const struct meta_table *dir;
-	struct sql_out o = { 0 };
+	struct buf o = { 0 };
 	const struct sql_expr *val = NULL;
 	struct sql_expr *copy;
 	int r = -1;
@@ -620,20 +620,20 @@ static void index_lookup(struct ctx *c, const struct sql_expr *e)
 	}
 	for (i = 0; i < e->nargs; i++)
 		copy->args[i] = key_ref(c, e->args[i]) >= 0 ? col(c, NULL, dir->director_key) : e->args[i];
-	sql_out_puts(&o, "SELECT DISTINCT `chunkId` FROM `qservMeta`.");
+	buf_puts(&o, "SELECT DISTINCT `chunkId` FROM `qservMeta`.");
 	{
 		char name[140];
 		snprintf(name, sizeof(name), "%s__%s", c->db->name, dir->name);
-		sql_out_ident(&o, name);
+		sql_print_ident(&o, name);
 	}
-	sql_out_puts(&o, " WHERE ");
+	buf_puts(&o, " WHERE ");
 	sql_print_expr(&o, copy);
 	if (o.oom) {
-		sql_out_free(&o);
+		buf_free(&o);
 		oom(c);
 		return;
 	}
-	c->p->index_sql = o.s;
+	c->p->index_sql = buf_steal(&o);
 }
 
 /* ---- worker and merge queries -------------------------------------------- */
@@ -663,29 +663,29 @@ static struct sql_table *worker_from(struct ctx *c)
 		f[i].db = c->db->name;
 		f[i].alias = r->qname;
 		if (c->nn && i == c->nn_second) {
-			struct sql_out o = { 0 };
+			struct buf o = { 0 };
 			size_t k, n = 0;
 			for (k = 0; k < r->mt->ncols; k++) {
 				if (!strcasecmp(r->mt->cols[k], r->mt->chunk_key) ||
 				    !strcasecmp(r->mt->cols[k], r->mt->sub_chunk_key))
 					continue;
-				sql_out_puts(&o, n++ ? ", " : "SELECT ");
-				sql_out_ident(&o, r->mt->cols[k]);
+				buf_puts(&o, n++ ? ", " : "SELECT ");
+				sql_print_ident(&o, r->mt->cols[k]);
 			}
 			{
-				char *cols = o.s ? strdup(o.s) : NULL;
-				sql_out_puts(&o, " FROM ");
-				sql_out_ident(&o, c->db->name);
-				sql_out_printf(&o, ".`%s_%%CC%%` UNION %s FROM ", r->t->name, cols ? cols : "");
-				sql_out_ident(&o, c->db->name);
-				sql_out_printf(&o, ".`%sFullOverlap_%%CC%%`", r->t->name);
+				char *cols = strdup(buf_str(&o));
+				buf_puts(&o, " FROM ");
+				sql_print_ident(&o, c->db->name);
+				buf_printf(&o, ".`%s_%%CC%%` UNION %s FROM ", r->t->name, cols ? cols : "");
+				sql_print_ident(&o, c->db->name);
+				buf_printf(&o, ".`%sFullOverlap_%%CC%%`", r->t->name);
 				free(cols);
 			}
-			if (o.oom || !(f[i].derived = sql_strdup(c->a, o.s))) {
-				sql_out_free(&o);
+			if (o.oom || !(f[i].derived = sql_strdup(c->a, buf_str(&o)))) {
+				buf_free(&o);
 				return oom(c);
 			}
-			sql_out_free(&o);
+			buf_free(&o);
 		} else if (r->mt->partitioned) {
 			char *n = sql_alloc(c->a, strlen(r->t->name) + 6);
 			if (!n)
@@ -728,10 +728,10 @@ static const char *add_worker_col(struct ctx *c, struct sql_expr *e, const char 
 		fail(c, ER_TOO_MANY_FIELDS, "Too many columns");
 		return NULL;
 	}
-	alias = sql_alloc(c->a, 24);
+	alias = sql_alloc(c->a, 32);      /* a QS_x prefix + 20 digits */
 	if (!alias)
 		return oom(c);
-	snprintf(alias, 24, "%s%zu", prefix, c->nw + 1);
+	snprintf(alias, 32, "%s%zu", prefix, c->nw + 1);
 	c->w[c->nw].e = e;
 	c->w[c->nw].alias = alias;
 	c->nw++;
@@ -752,7 +752,7 @@ static struct sql_expr *merge_expr(struct ctx *c, struct sql_expr *e, struct sql
 	if (c->ngroup && e->kind != SQL_E_NUM && e->kind != SQL_E_STR && (t = text(c, e)))
 		for (i = 0; i < c->ngroup; i++)
 			if (!strcmp(t, c->group_txt[i])) {
-				char name[24];
+				char name[32];    /* QS_G + 20 digits */
 				snprintf(name, sizeof(name), "QS_G%zu", i + 1);
 				return col(c, NULL, sql_strdup(c->a, name));
 			}
@@ -900,14 +900,14 @@ static int item_ref(struct ctx *c, const struct sql_expr *e)
 
 static char *print_select(struct ctx *c, const struct sql_select *s)
 {
-	struct sql_out o = { 0 };
+	struct buf o = { 0 };
 
 	sql_print_select(&o, s);
 	if (o.oom) {
-		sql_out_free(&o);
+		buf_free(&o);
 		return oom(c);
 	}
-	return o.s;
+	return buf_steal(&o);
 }
 
 static struct sql_expr *position(struct ctx *c, size_t i)
@@ -1367,14 +1367,14 @@ int plan_build(struct sql_stmt *st, const char *src, const char *session_db, con
 	if (nq < 0)
 		goto out;
 	if (nq == 0) {
-		struct sql_out o = { 0 };
+		struct buf o = { 0 };
 		p->kind = PLAN_LOCAL;
 		sql_print_select(&o, c->s);
 		if (o.oom) {
-			sql_out_free(&o);
+			buf_free(&o);
 			oom(c);
 		}
-		p->sql = o.s;
+		p->sql = buf_steal(&o);
 		goto out;
 	}
 	plan_chunks(c);

@@ -11,6 +11,7 @@
 #include <mariadb/mysqld_error.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "myproto.h"
 #include "query.h"
 
@@ -188,13 +189,11 @@ static int command(struct sess *s, struct buf *in)
 		com_init_db(s, arg, n);
 		break;
 	case MYP_COM_QUERY: {
-		struct timespec t0, t1;
+		int64_t t0 = monotime_ms();
 		long long ms;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		sess_set_state(s, "Query", arg, n);
 		query_run(s, arg, n);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		ms = (long long)(monotime_ms() - t0);
 		pthread_mutex_lock(&s->cz->lock);
 		s->cz->statement_ms += (uint64_t)ms;
 		/* an answer that starts with an ERR packet is a failed statement */

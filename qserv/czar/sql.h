@@ -10,15 +10,17 @@
  * ER_NOT_SUPPORTED_YET naming the construct; malformed text as ER_PARSE_ERROR
  * with the line and the text near the error.
  *
- * sql_print writes an expression or statement back as SQL that MariaDB
- * parses to the same tree: identifiers back-quoted, every compound operand
- * parenthesised, literals as written.  print(parse(print(parse(q)))) equals
+ * sql_print writes an expression or statement (into a struct buf) back
+ * as SQL that MariaDB parses to the same tree: identifiers back-quoted,
+ * every compound operand parenthesised, literals as written.  print(parse(print(parse(q)))) equals
  * print(parse(q)). */
 #ifndef QSERV_CZAR_SQL_H
 #define QSERV_CZAR_SQL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "buf.h"
 
 struct sql_arena;
 
@@ -133,19 +135,11 @@ void *sql_alloc(struct sql_arena *a, size_t n);
 char *sql_strdup(struct sql_arena *a, const char *s);
 struct sql_expr *sql_expr_new(struct sql_arena *a, enum sql_expr_kind kind, size_t nargs);
 
-/* Printing: appends to a malloc'd string builder. */
-struct sql_out {
-	char *s;
-	size_t len, cap;
-	int oom;
-};
-void sql_out_free(struct sql_out *o);
-void sql_out_puts(struct sql_out *o, const char *s);
-void sql_out_printf(struct sql_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sql_out_ident(struct sql_out *o, const char *name);
-void sql_print_expr(struct sql_out *o, const struct sql_expr *e);
-void sql_print_select(struct sql_out *o, const struct sql_select *s);
-void sql_print_stmt(struct sql_out *o, const struct sql_stmt *st);
+/* Printing: appends to a struct buf (lib/buf.h; oom latched there). */
+void sql_print_ident(struct buf *o, const char *name);
+void sql_print_expr(struct buf *o, const struct sql_expr *e);
+void sql_print_select(struct buf *o, const struct sql_select *s);
+void sql_print_stmt(struct buf *o, const struct sql_stmt *st);
 
 /* 1 when e is an aggregate call (COUNT, SUM, AVG, MIN, MAX, ...). */
 int sql_is_aggregate(const struct sql_expr *e);

@@ -1,12 +1,10 @@
-/* sql_ast.c: the arena every AST node lives in, the SQL string builder and
- * small AST predicates.  An arena is a list of blocks; nodes are never freed
- * one by one, so a statement and its rewrites go away in one call. */
+/* sql_ast.c: the arena every AST node lives in and small AST predicates.
+ * An arena is a list of blocks; nodes are never freed one by one, so a
+ * statement and its rewrites go away in one call. */
 #include "sql.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -89,75 +87,6 @@ void sql_stmt_free(struct sql_stmt *st)
 {
 	if (st)
 		sql_arena_free(st->arena);   /* st itself lives in the arena */
-}
-
-void sql_out_free(struct sql_out *o)
-{
-	free(o->s);
-	memset(o, 0, sizeof(*o));
-}
-
-static void out_grow(struct sql_out *o, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (o->oom || o->len + n + 1 <= o->cap)
-		return;
-	cap = o->cap ? o->cap : 256;
-	while (cap < o->len + n + 1)
-		cap *= 2;
-	p = realloc(o->s, cap);
-	if (!p) {
-		o->oom = 1;
-		return;
-	}
-	o->s = p;
-	o->cap = cap;
-}
-
-void sql_out_puts(struct sql_out *o, const char *s)
-{
-	size_t n = strlen(s);
-
-	out_grow(o, n);
-	if (o->oom)
-		return;
-	memcpy(o->s + o->len, s, n + 1);
-	o->len += n;
-}
-
-void sql_out_printf(struct sql_out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	out_grow(o, (size_t)n);
-	if (o->oom)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(o->s + o->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	o->len += (size_t)n;
-}
-
-void sql_out_ident(struct sql_out *o, const char *name)
-{
-	const char *p;
-
-	sql_out_puts(o, "`");
-	for (p = name; *p; p++) {
-		char c[3] = { *p, 0, 0 };
-		if (*p == '`')
-			c[1] = '`';
-		sql_out_puts(o, c);
-	}
-	sql_out_puts(o, "`");
 }
 
 int sql_is_aggregate(const struct sql_expr *e)

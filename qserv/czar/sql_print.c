@@ -8,6 +8,20 @@
 
 #include "sql.h"
 
+void sql_print_ident(struct buf *o, const char *name)
+{
+	const char *p;
+
+	buf_puts(o, "`");
+	for (p = name; *p; p++) {
+		char c[3] = { *p, 0, 0 };
+		if (*p == '`')
+			c[1] = '`';
+		buf_puts(o, c);
+	}
+	buf_puts(o, "`");
+}
+
 static int compound(const struct sql_expr *e)
 {
 	switch (e->kind) {
@@ -19,147 +33,147 @@ static int compound(const struct sql_expr *e)
 	}
 }
 
-static void operand(struct sql_out *o, const struct sql_expr *e)
+static void operand(struct buf *o, const struct sql_expr *e)
 {
 	if (compound(e)) {
-		sql_out_puts(o, "(");
+		buf_puts(o, "(");
 		sql_print_expr(o, e);
-		sql_out_puts(o, ")");
+		buf_puts(o, ")");
 	} else {
 		sql_print_expr(o, e);
 	}
 }
 
-static void column(struct sql_out *o, const struct sql_expr *e)
+static void column(struct buf *o, const struct sql_expr *e)
 {
 	if (e->db) {
-		sql_out_ident(o, e->db);
-		sql_out_puts(o, ".");
+		sql_print_ident(o, e->db);
+		buf_puts(o, ".");
 	}
 	if (e->table) {
-		sql_out_ident(o, e->table);
-		sql_out_puts(o, ".");
+		sql_print_ident(o, e->table);
+		buf_puts(o, ".");
 	}
 	if (!strcmp(e->name, "*") && e->table)
-		sql_out_puts(o, "*");
+		buf_puts(o, "*");
 	else
-		sql_out_ident(o, e->name);
+		sql_print_ident(o, e->name);
 }
 
-void sql_print_expr(struct sql_out *o, const struct sql_expr *e)
+void sql_print_expr(struct buf *o, const struct sql_expr *e)
 {
 	size_t i;
 
 	switch (e->kind) {
 	case SQL_E_NUM: case SQL_E_STR: case SQL_E_SYSVAR:
-		sql_out_puts(o, e->text);
+		buf_puts(o, e->text);
 		break;
 	case SQL_E_NULL:
-		sql_out_puts(o, "NULL");
+		buf_puts(o, "NULL");
 		break;
 	case SQL_E_BOOL:
-		sql_out_puts(o, e->ival ? "TRUE" : "FALSE");
+		buf_puts(o, e->ival ? "TRUE" : "FALSE");
 		break;
 	case SQL_E_COL:
 		column(o, e);
 		break;
 	case SQL_E_STAR:
-		sql_out_puts(o, "*");
+		buf_puts(o, "*");
 		break;
 	case SQL_E_FUNC:
-		sql_out_puts(o, e->text);
-		sql_out_puts(o, "(");
+		buf_puts(o, e->text);
+		buf_puts(o, "(");
 		if (e->distinct)
-			sql_out_puts(o, "DISTINCT ");
+			buf_puts(o, "DISTINCT ");
 		for (i = 0; i < e->nargs; i++) {
 			if (i)
-				sql_out_puts(o, ", ");
+				buf_puts(o, ", ");
 			sql_print_expr(o, e->args[i]);
 		}
-		sql_out_puts(o, ")");
+		buf_puts(o, ")");
 		break;
 	case SQL_E_UNARY:
-		sql_out_puts(o, e->text);
+		buf_puts(o, e->text);
 		if (!strcmp(e->text, "NOT") || !strcmp(e->text, "BINARY"))
-			sql_out_puts(o, " ");
+			buf_puts(o, " ");
 		operand(o, e->args[0]);
 		break;
 	case SQL_E_BINARY:
 		operand(o, e->args[0]);
-		sql_out_printf(o, " %s ", e->text);
+		buf_printf(o, " %s ", e->text);
 		operand(o, e->args[1]);
 		break;
 	case SQL_E_BETWEEN:
 		operand(o, e->args[0]);
-		sql_out_puts(o, e->negated ? " NOT BETWEEN " : " BETWEEN ");
+		buf_puts(o, e->negated ? " NOT BETWEEN " : " BETWEEN ");
 		operand(o, e->args[1]);
-		sql_out_puts(o, " AND ");
+		buf_puts(o, " AND ");
 		operand(o, e->args[2]);
 		break;
 	case SQL_E_IN:
 		operand(o, e->args[0]);
-		sql_out_puts(o, e->negated ? " NOT IN (" : " IN (");
+		buf_puts(o, e->negated ? " NOT IN (" : " IN (");
 		for (i = 1; i < e->nargs; i++) {
 			if (i > 1)
-				sql_out_puts(o, ", ");
+				buf_puts(o, ", ");
 			sql_print_expr(o, e->args[i]);
 		}
-		sql_out_puts(o, ")");
+		buf_puts(o, ")");
 		break;
 	case SQL_E_LIKE:
 		operand(o, e->args[0]);
-		sql_out_printf(o, " %s%s ", e->negated ? "NOT " : "", e->text);
+		buf_printf(o, " %s%s ", e->negated ? "NOT " : "", e->text);
 		operand(o, e->args[1]);
 		if (e->nargs == 3) {
-			sql_out_puts(o, " ESCAPE ");
+			buf_puts(o, " ESCAPE ");
 			operand(o, e->args[2]);
 		}
 		break;
 	case SQL_E_IS:
 		operand(o, e->args[0]);
-		sql_out_printf(o, " IS %s%s", e->negated ? "NOT " : "", e->text);
+		buf_printf(o, " IS %s%s", e->negated ? "NOT " : "", e->text);
 		break;
 	case SQL_E_CASE:
-		sql_out_puts(o, "CASE");
+		buf_puts(o, "CASE");
 		if (e->args[0]) {
-			sql_out_puts(o, " ");
+			buf_puts(o, " ");
 			sql_print_expr(o, e->args[0]);
 		}
 		for (i = 1; i + 2 <= e->nargs - 1; i += 2) {   /* [operand, (when, then)..., else] */
-			sql_out_puts(o, " WHEN ");
+			buf_puts(o, " WHEN ");
 			sql_print_expr(o, e->args[i]);
-			sql_out_puts(o, " THEN ");
+			buf_puts(o, " THEN ");
 			sql_print_expr(o, e->args[i + 1]);
 		}
 		if (e->args[e->nargs - 1]) {
-			sql_out_puts(o, " ELSE ");
+			buf_puts(o, " ELSE ");
 			sql_print_expr(o, e->args[e->nargs - 1]);
 		}
-		sql_out_puts(o, " END");
+		buf_puts(o, " END");
 		break;
 	case SQL_E_CAST:
-		sql_out_puts(o, "CAST(");
+		buf_puts(o, "CAST(");
 		sql_print_expr(o, e->args[0]);
-		sql_out_printf(o, " AS %s)", e->text);
+		buf_printf(o, " AS %s)", e->text);
 		break;
 	}
 }
 
-static void table_ref(struct sql_out *o, const struct sql_table *t)
+static void table_ref(struct buf *o, const struct sql_table *t)
 {
 	if (t->derived) {
-		sql_out_printf(o, "(%s) AS ", t->derived);
-		sql_out_ident(o, t->alias);
+		buf_printf(o, "(%s) AS ", t->derived);
+		sql_print_ident(o, t->alias);
 		return;
 	}
 	if (t->db) {
-		sql_out_ident(o, t->db);
-		sql_out_puts(o, ".");
+		sql_print_ident(o, t->db);
+		buf_puts(o, ".");
 	}
-	sql_out_ident(o, t->name);
+	sql_print_ident(o, t->name);
 	if (t->alias) {
-		sql_out_puts(o, " AS ");
-		sql_out_ident(o, t->alias);
+		buf_puts(o, " AS ");
+		sql_print_ident(o, t->alias);
 	}
 }
 
@@ -176,88 +190,88 @@ static const char *join_word(enum sql_join j)
 	}
 }
 
-void sql_print_select(struct sql_out *o, const struct sql_select *s)
+void sql_print_select(struct buf *o, const struct sql_select *s)
 {
 	size_t i, k;
 
-	sql_out_puts(o, s->distinct ? "SELECT DISTINCT " : "SELECT ");
+	buf_puts(o, s->distinct ? "SELECT DISTINCT " : "SELECT ");
 	for (i = 0; i < s->nitems; i++) {
 		if (i)
-			sql_out_puts(o, ", ");
+			buf_puts(o, ", ");
 		sql_print_expr(o, s->items[i].e);
 		if (s->items[i].alias) {
-			sql_out_puts(o, " AS ");
-			sql_out_ident(o, s->items[i].alias);
+			buf_puts(o, " AS ");
+			sql_print_ident(o, s->items[i].alias);
 		}
 	}
 	for (i = 0; i < s->nfrom; i++) {
 		const struct sql_table *t = &s->from[i];
-		sql_out_puts(o, i ? join_word(t->join) : " FROM ");
+		buf_puts(o, i ? join_word(t->join) : " FROM ");
 		table_ref(o, t);
 		if (t->on) {
-			sql_out_puts(o, " ON ");
+			buf_puts(o, " ON ");
 			sql_print_expr(o, t->on);
 		}
 		if (t->nusing) {
-			sql_out_puts(o, " USING (");
+			buf_puts(o, " USING (");
 			for (k = 0; k < t->nusing; k++) {
 				if (k)
-					sql_out_puts(o, ", ");
-				sql_out_ident(o, t->using_cols[k]);
+					buf_puts(o, ", ");
+				sql_print_ident(o, t->using_cols[k]);
 			}
-			sql_out_puts(o, ")");
+			buf_puts(o, ")");
 		}
 	}
 	if (s->where) {
-		sql_out_puts(o, " WHERE ");
+		buf_puts(o, " WHERE ");
 		sql_print_expr(o, s->where);
 	}
 	for (i = 0; i < s->ngroup; i++) {
-		sql_out_puts(o, i ? ", " : " GROUP BY ");
+		buf_puts(o, i ? ", " : " GROUP BY ");
 		sql_print_expr(o, s->group[i]);
 	}
 	if (s->having) {
-		sql_out_puts(o, " HAVING ");
+		buf_puts(o, " HAVING ");
 		sql_print_expr(o, s->having);
 	}
 	for (i = 0; i < s->norder; i++) {
-		sql_out_puts(o, i ? ", " : " ORDER BY ");
+		buf_puts(o, i ? ", " : " ORDER BY ");
 		sql_print_expr(o, s->order[i].e);
 		if (s->order[i].desc)
-			sql_out_puts(o, " DESC");
+			buf_puts(o, " DESC");
 	}
 	if (s->has_limit) {
-		sql_out_printf(o, " LIMIT %lld", (long long)s->limit);
+		buf_printf(o, " LIMIT %lld", (long long)s->limit);
 		if (s->offset)
-			sql_out_printf(o, " OFFSET %lld", (long long)s->offset);
+			buf_printf(o, " OFFSET %lld", (long long)s->offset);
 	}
 }
 
-void sql_print_stmt(struct sql_out *o, const struct sql_stmt *st)
+void sql_print_stmt(struct buf *o, const struct sql_stmt *st)
 {
 	switch (st->kind) {
 	case SQL_SELECT:
 		sql_print_select(o, st->select);
 		break;
 	case SQL_SHOW:
-		sql_out_printf(o, "SHOW %s...", st->show_what);
+		buf_printf(o, "SHOW %s...", st->show_what);
 		break;
 	case SQL_SHOW_PROCESSLIST:
-		sql_out_puts(o, st->show_full ? "SHOW FULL PROCESSLIST" : "SHOW PROCESSLIST");
+		buf_puts(o, st->show_full ? "SHOW FULL PROCESSLIST" : "SHOW PROCESSLIST");
 		break;
 	case SQL_DESCRIBE:
-		sql_out_puts(o, "DESCRIBE ");
+		buf_puts(o, "DESCRIBE ");
 		table_ref(o, st->table);
 		break;
 	case SQL_SET:
-		sql_out_puts(o, "SET ...");
+		buf_puts(o, "SET ...");
 		break;
 	case SQL_USE:
-		sql_out_puts(o, "USE ");
-		sql_out_ident(o, st->db);
+		buf_puts(o, "USE ");
+		sql_print_ident(o, st->db);
 		break;
 	case SQL_KILL:
-		sql_out_printf(o, "KILL %s%lld", st->kill_query ? "QUERY " : "", (long long)st->kill_id);
+		buf_printf(o, "KILL %s%lld", st->kill_query ? "QUERY " : "", (long long)st->kill_id);
 		break;
 	}
 }

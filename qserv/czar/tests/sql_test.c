@@ -12,13 +12,13 @@ static char *print(const char *sql)
 {
 	struct sql_stmt *st;
 	struct sql_error err;
-	struct sql_out o = { 0 };
+	struct buf o = { 0 };
 
 	if (sql_parse(sql, strlen(sql), &st, &err) != 0)
 		return strdup(err.msg);
 	sql_print_stmt(&o, st);
 	sql_stmt_free(st);
-	return o.s ? o.s : strdup("");
+	return o.len ? buf_steal(&o) : strdup("");
 }
 
 static const struct { const char *in, *out; } round_trips[] = {
