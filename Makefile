@@ -8,10 +8,18 @@
 #   make bench       benchmarks, printed as ratios against a baseline of the same run
 #   make clean       removes build/
 #
-# Components add themselves from their own */*.mk files through the helpers
+# Components add themselves from their own .mk files through the helpers
 # below: $(call program,...) for build/bin/ programs, $(call unit_test,...) for
 # kselftest-style unit tests (built with ASan/UBSan), and by appending scripts
 # to INTEG_TESTS / QEMU_TESTS / BENCHES.  Output goes to build/ only.
+#
+# The layering rules (docs/development.md), checked by tools/check-layers in
+# `make check`: a .mk compiles only its own directory's sources, names other
+# components only by archive, never reads another .mk's variables; headers
+# other components may include are listed in PUBLIC_HEADERS; the component
+# graph has no cycle.  The helpers record what the checker needs in
+# LAYER_SOURCES (mk:source), LAYER_ARCHIVES (mk:archive built) and
+# LAYER_LINKS (mk:archive linked); `make print-layers` prints them.
 
 BUILD    ?= build
 CC       ?= gcc
@@ -24,6 +32,10 @@ LDFLAGS  :=
 
 BINS        :=
 TESTS       :=
+PUBLIC_HEADERS :=
+LAYER_SOURCES  :=
+LAYER_ARCHIVES :=
+LAYER_LINKS    :=
 INTEG_TESTS :=
 QEMU_TESTS  :=
 BENCHES     :=
@@ -51,6 +63,8 @@ $(BUILD)/obj-san/%.o: %.c | $(BUILD)/include/kselftest_harness.h
 # The archive also depends on the .mk that declares it, so a source added to
 # the list (whose object may already exist) gets into the archive.
 define static_lib
+LAYER_SOURCES += $(addprefix $(lastword $(MAKEFILE_LIST)):,$(2))
+LAYER_ARCHIVES += $(lastword $(MAKEFILE_LIST)):$(1)
 $(BUILD)/lib/$(1): $(call objs,$(2)) $(lastword $(MAKEFILE_LIST))
 	@mkdir -p $$(@D)
 	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
@@ -63,6 +77,8 @@ endef
 # ARCHIVES are static_lib names, most dependent first (libqagent.a libqcommon.a).
 define program
 BINS += $(BUILD)/bin/$(1)
+LAYER_SOURCES += $(addprefix $(lastword $(MAKEFILE_LIST)):,$(2))
+LAYER_LINKS += $(addprefix $(lastword $(MAKEFILE_LIST)):,$(4) $(notdir $(filter %.a,$(3))))
 $(BUILD)/bin/$(1): $(call objs,$(2)) $(addprefix $(BUILD)/lib/,$(4))
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(3)
@@ -71,6 +87,8 @@ endef
 # $(call unit_test,NAME,SOURCES,LDLIBS,ARCHIVES): build/tests/NAME, sanitized, TAP out
 define unit_test
 TESTS += $(BUILD)/tests/$(1)
+LAYER_SOURCES += $(addprefix $(lastword $(MAKEFILE_LIST)):,$(2))
+LAYER_LINKS += $(addprefix $(lastword $(MAKEFILE_LIST)):,$(4) $(notdir $(filter %.a,$(3))))
 $(BUILD)/tests/$(1): $(call sanobjs,$(2)) $(addprefix $(BUILD)/lib-san/,$(4))
 	@mkdir -p $$(@D)
 	$$(CC) $(SANFLAGS) -o $$@ $$^ $(3)
@@ -79,6 +97,8 @@ endef
 # $(call shared_lib,NAME.so,SOURCES,LDLIBS): build/lib/NAME.so (e.g. UDF plugins)
 define shared_lib
 LIBS_BUILT += $(BUILD)/lib/$(1)
+LAYER_SOURCES += $(addprefix $(lastword $(MAKEFILE_LIST)):,$(2))
+LAYER_LINKS += $(addprefix $(lastword $(MAKEFILE_LIST)):,$(notdir $(filter %.a,$(3))))
 $(BUILD)/lib/$(1): $(call objs,$(2))
 	@mkdir -p $$(@D)
 	$$(CC) -shared -o $$@ $$^ $(3)
@@ -91,11 +111,19 @@ $(BUILD)/include/kselftest_harness.h:
 	    --wildcards '*/tools/testing/selftests/kselftest_harness.h' '*/tools/testing/selftests/kselftest.h'
 	touch $@
 
-# Component makefiles: qserv/<part>/<part>.mk and <dir>/<dir>.mk, any order
-# (libraries are referenced by archive path, never by another .mk's variable).
-include $(sort $(wildcard */*.mk qserv/*/*.mk))
+# Component makefiles: <dir>/<dir>.mk, qserv/<part>/<part>.mk,
+# agent/registry/registry.mk, in any order (libraries are referenced by
+# archive path, never by another .mk's variable).
+include $(sort $(wildcard */*.mk qserv/*/*.mk agent/*/*.mk))
 
 binaries: $(BINS) $(LIBS_BUILT)
+
+.PHONY: print-layers
+print-layers:
+	@printf 'source %s\n' $(LAYER_SOURCES)
+	@printf 'archive %s\n' $(LAYER_ARCHIVES)
+	@printf 'link %s\n' $(LAYER_LINKS)
+	@printf 'public %s\n' $(PUBLIC_HEADERS)
 unit-tests: $(TESTS)
 
 deps:

@@ -30,13 +30,12 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'trap - EXIT; cleanup; exit 1' INT TERM
-N=27
-tap_plan $N
 if [ "$(id -u)" != 0 ] || [ ! -f "$BUILD/images/qserv-node.img" ] || [ ! -f "$BUILD/images/pxe/initramfs" ] ||
 	[ ! -f "$BUILD/lib/qserv_scisql.so" ]; then
-	i=0; while [ $i -lt $N ]; do tap_skip "QEMU cluster queries" "needs root, the image and the scisql plugin"; i=$((i + 1)); done
-	exit 0
+	tap_skip_all "needs root, the image and the scisql plugin"
 fi
+N=27
+tap_plan $N
 in_ns() { ip netns exec "$QSERV_CLUSTER_NS" "$@"; }
 status_of() { in_ns curl -sf -m 10 "http://$1:9400/status"; }
 

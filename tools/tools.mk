@@ -1,2 +1,3 @@
-# tools.mk: checks over the whole tree.
-INTEG_TESTS += tools/tests/musl_check.sh
+# tools.mk: checks over the whole tree: every project C file through
+# musl-gcc, and the component layering (tools/check-layers).
+INTEG_TESTS += tools/tests/musl_check.sh tools/check-layers
