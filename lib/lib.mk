@@ -3,9 +3,9 @@
 # its little-endian encoders, the one monotonic clock, frames, TLS: PKI and
 # connections, the libmicrohttpd listener, daemon signals), and their tests.
 LIB_SRCS := lib/fileio.c lib/log.c lib/tls_pki.c lib/tls_conn.c lib/frame.c lib/daemon.c lib/buf.c lib/lebuf.c lib/httpd.c
-# Users of tls.c link -lmbedtls -lmbedx509 -lmbedcrypto, users of httpd.c -lmicrohttpd
+# Users of tls_*.c link -lmbedtls -lmbedx509 -lmbedcrypto, users of httpd.c -lmicrohttpd
 $(eval $(call static_lib,libqcommon.a,$(LIB_SRCS)))
-PUBLIC_HEADERS += $(wildcard lib/*.h)
+PUBLIC_HEADERS += $(filter-out lib/tls_internal.h,$(wildcard lib/*.h))
 
 LIB_TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 $(eval $(call unit_test,tls_test,lib/tests/tls_test.c,$(LIB_TLS_LIBS) -lpthread,libqcommon.a))
