@@ -2,10 +2,9 @@
 AGENT_SRCS := agent/bootmedium.c agent/config.c agent/disks.c agent/inventory.c agent/mariadb.c agent/net.c agent/power.c agent/status.c \
 	agent/roles.c \
 	agent/supervise.c \
-	agent/heartbeat.c agent/identity.c agent/join.c agent/join_agent.c agent/netlink.c \
-	agent/registry.c agent/registry_msg.c agent/registry_state.c
+	agent/heartbeat.c agent/identity.c agent/join_agent.c agent/netlink.c
 AGENT_LDLIBS := -lblkid -lfdisk -ljansson -lmnl -lmicrohttpd -lpthread -lmbedtls -lmbedx509 -lmbedcrypto
-AGENT_ARCHIVES := libqstorage.a libqcommon.a
+AGENT_ARCHIVES := libqregistry.a libqstorage.a libqcommon.a
 
 $(eval $(call static_lib,libqagent.a,$(AGENT_SRCS)))
 $(eval $(call program,qagent,agent/main.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
@@ -14,3 +13,7 @@ $(eval $(call unit_test,agent_inventory_test,agent/tests/inventory_test.c,$(AGEN
 $(eval $(call unit_test,agent_supervise_test,agent/tests/supervise_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
 $(eval $(call unit_test,agent_bootmedium_test,agent/tests/bootmedium_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
 $(eval $(call unit_test,agent_roles_test,agent/tests/roles_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
+$(eval $(call unit_test,netlink_test,agent/tests/netlink_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
+$(eval $(call unit_test,identity_test,agent/tests/identity_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
+INTEG_TESTS += agent/tests/cluster_netns.sh agent/tests/decommission.sh
+QEMU_TESTS += agent/tests/qemu_cluster.sh

@@ -1,9 +1,9 @@
 /* join_agent.c: registry + join wired for the agent daemon (join_agent.h). */
 #include "join_agent.h"
-#include "join.h"
 #include "netlink.h"
-#include "registry.h"
 
+#include "agent/registry/join.h"
+#include "agent/registry/registry.h"
 #include "log.h"
 
 #include <errno.h>

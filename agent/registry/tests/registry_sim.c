@@ -17,7 +17,7 @@
  * registry's CPU seconds per 1000 joins and per 1000 heartbeats (from
  * /proc/PID/stat with --registry-pid), and --baseline N bare pinned TLS
  * handshakes, the floor a join cannot go under. */
-#include "registry_msg.h"
+#include "../registry_msg.h"
 #include "frame.h"
 #include "tls.h"
 

@@ -6,7 +6,7 @@
 # opened, every heartbeat acknowledged and counted by the registry, every
 # node ready.  Prints qregistry-sim's TAP; speed is measured in
 # bench_registry.sh, never asserted here.
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 BUILD=${BUILD:-$REPO/build}
 QAGENT=${QAGENT:-$BUILD/bin/qagent}

@@ -12,7 +12,7 @@
 #     with its stored certificate (session only).  Issue target: < 2 s on
 #     top of network bring-up.
 # Prints measurements and ratios; asserts nothing.
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 BUILD=${BUILD:-$REPO/build}
 QAGENT=${QAGENT:-$BUILD/bin/qagent}
 SIM=$BUILD/bin/qregistry-sim
