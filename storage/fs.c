@@ -1,10 +1,11 @@
-/* fs.c: our filesystems: mkfs, fsck, mount, the marker file, and the
- * mount table.  mkfs/fsck are the distribution's tools (e2fsprogs,
+/* fs.c: our filesystems: mkfs, fsck, mount, the marker file (replaced
+ * durably through fileio_write_atomic), and the mount table.  mkfs/fsck are the distribution's tools (e2fsprogs,
  * xfsprogs) run as child processes with stdin on /dev/null, so any tool that
  * would ask "proceed anyway?" stops instead; mkfs is never forced.  Mounts go
  * through mount(2) with MS_NOATIME, no helper involved. */
 #include "internal.h"
 #include "util.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -243,33 +244,30 @@ bool qs_is_mountpoint(const char *path)
 
 int qs_marker_write(const char *mnt, const struct qs_marker *m, char *err, size_t errlen)
 {
-	char path[4200], tmp[4200];
+	char path[4200], *text = NULL, *line;
 	json_t *o;
-	int fd, r = 0;
+	size_t n;
+	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", mnt, QSTORAGE_MARKER);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (snprintf(path, sizeof(path), "%s/%s", mnt, QSTORAGE_MARKER) >= (int)sizeof(path))
+		return qs_err(err, errlen, -ENAMETOOLONG, "marker: %s: path too long", mnt);
 	o = json_pack("{s:s, s:s, s:i, s:s, s:I}", "node", m->node, "pool", m->pool, "index",
 		      m->index, "disk", m->disk, "created", (json_int_t)time(NULL));
-	if (!o)
-		return qs_err(err, errlen, -ENOMEM, "marker: out of memory");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		r = qs_err(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (json_dumpfd(o, fd, JSON_INDENT(1)) < 0 || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
-		r = qs_err(err, errlen, -EIO, "%s: write failed", tmp);
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = qs_err(err, errlen, -errno, "rename %s: %s", path, strerror(errno));
-	if (r == 0 && (fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-out:
+	if (o)
+		text = json_dumps(o, JSON_INDENT(1));
 	json_decref(o);
-	return r;
+	n = text ? strlen(text) : 0;
+	line = text ? realloc(text, n + 2) : NULL;
+	if (!line) {
+		free(text);
+		return qs_err(err, errlen, -ENOMEM, "marker: out of memory");
+	}
+	memcpy(line + n, "\n", 2);
+	r = fileio_write_atomic(path, line, n + 1, 0644);
+	free(line);
+	if (r < 0)
+		return qs_err(err, errlen, r, "%s: %s", path, strerror(-r));
+	return 0;
 }
 
 int qs_marker_read(const char *mnt, struct qs_marker *ret_m)

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REASON(d, ...) snprintf((d)->reason, sizeof((d)->reason), __VA_ARGS__)
+#define REASON(d, ...) qs_line((d)->reason, sizeof((d)->reason), __VA_ARGS__)
 
 /* "qserv-fast0" -> FAST, 0.  false on anything else. */
 bool qs_parse_label(const char *label, enum qstorage_pool *ret_pool, int *ret_index)

@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REASON(d, ...) snprintf((d)->reason, sizeof((d)->reason), __VA_ARGS__)
+#define REASON(d, ...) qs_line((d)->reason, sizeof((d)->reason), __VA_ARGS__)
 
 struct ctx {
 	struct qstorage_opts o;
@@ -113,7 +113,10 @@ static int partition_dev(const struct ctx *c, struct qstorage_disk *d, const str
 				return e;
 		}
 		if (r == 0) {
-			snprintf(d->part_dev, sizeof(d->part_dev), "%s/%s", c->o.dev_root, name);
+			int e = qs_path(d->part_dev, sizeof(d->part_dev), err, errlen, "%s/%s",
+					c->o.dev_root, name);
+			if (e < 0)
+				return e;
 			if (stat(d->part_dev, &st) == 0 && S_ISBLK(st.st_mode) &&
 			    st.st_rdev == makedev(*ret_maj, *ret_min))
 				return 0;
@@ -537,6 +540,18 @@ static int add_chunk_dir(struct qstorage_report *r, const char *dir)
 	return 0;
 }
 
+/* MariaDB's, staging's and backups' directories under their mount points. */
+static int set_dirs(struct qstorage_report *r, const char *db, const char *st, const char *bk,
+		    char *err, size_t errlen)
+{
+	int e = qs_path(r->mariadb_dir, sizeof(r->mariadb_dir), err, errlen, "%s/mariadb", db);
+	if (e == 0)
+		e = qs_path(r->staging_dir, sizeof(r->staging_dir), err, errlen, "%s/staging", st);
+	if (e == 0)
+		e = qs_path(r->backup_dir, sizeof(r->backup_dir), err, errlen, "%s/backups", bk);
+	return e;
+}
+
 /* Step 6. */
 static int choose_dirs(struct ctx *c, char *err, size_t errlen)
 {
@@ -548,33 +563,34 @@ static int choose_dirs(struct ctx *c, char *err, size_t errlen)
 	const struct qstorage_disk *st = pick(r, stpool, "staging");
 	const struct qstorage_disk *bk = pick(r, stpool, "backups");
 	char dir[600];
+	int e;
 
 	if (!db) {
 		if (!(c->o.flags & QSTORAGE_F_TMPFS)) {
 			snprintf(r->warning, sizeof(r->warning), "no usable disk: nothing mounted");
 			return 0;
 		}
-		snprintf(dir, sizeof(dir), "%s/tmpfs0", c->o.mount_root);
+		/* room left in dir for "/chunks" */
+		if ((e = qs_path(dir, sizeof(dir) - 8, err, errlen, "%s/tmpfs0", c->o.mount_root)) < 0)
+			return e;
 		if (!dry && !qs_is_mountpoint(dir)) {
-			int e = qs_mkdir_p(dir, 0755);
+			e = qs_mkdir_p(dir, 0755);
 			if (e < 0 || mount("tmpfs", dir, "tmpfs", MS_NOATIME | MS_NODEV | MS_NOSUID,
 					   "mode=0755") < 0)
 				return qs_err(err, errlen, e < 0 ? e : -errno, "tmpfs on %s: %s", dir,
 					      strerror(e < 0 ? -e : errno));
 		}
 		r->tmpfs = true;
-		snprintf(r->warning, sizeof(r->warning),
-			 "NO DISK: all data on a tmpfs at %s, lost at reboot", dir);
-		snprintf(r->mariadb_dir, sizeof(r->mariadb_dir), "%s/mariadb", dir);
-		snprintf(r->staging_dir, sizeof(r->staging_dir), "%s/staging", dir);
-		snprintf(r->backup_dir, sizeof(r->backup_dir), "%s/backups", dir);
+		qs_line(r->warning, sizeof(r->warning), "NO DISK: all data on a tmpfs at %s, lost at reboot",
+			dir);
+		if ((e = set_dirs(r, dir, dir, dir, err, errlen)) < 0)
+			return e;
 		snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/chunks");
 		if (add_chunk_dir(r, dir) < 0)
 			return qs_err(err, errlen, -ENOMEM, "out of memory");
 	} else {
-		snprintf(r->mariadb_dir, sizeof(r->mariadb_dir), "%s/mariadb", db->mountpoint);
-		snprintf(r->staging_dir, sizeof(r->staging_dir), "%s/staging", st->mountpoint);
-		snprintf(r->backup_dir, sizeof(r->backup_dir), "%s/backups", bk->mountpoint);
+		if ((e = set_dirs(r, db->mountpoint, st->mountpoint, bk->mountpoint, err, errlen)) < 0)
+			return e;
 		/* in index order: stable whatever the kernel names the disks */
 		for (int idx = 0; idx < 100; idx++)
 			for (size_t i = 0; i < r->n; i++) {

@@ -1,5 +1,7 @@
 # storage.mk: libqstorage (disk discovery, selectors, probing, provisioning,
 # hot-plug), the qstorage CLI, and their tests.
+# The agent includes "storage/qstorage.h" and links libqstorage.a.
+PUBLIC_HEADERS += storage/qstorage.h
 STORAGE_SRCS := storage/util.c storage/discover.c storage/json.c storage/selector.c storage/probe.c \
 	storage/gpt.c storage/plan.c storage/fs.c storage/wipe.c storage/provision.c storage/report.c storage/watch.c
 STORAGE_LIBS := -lblkid -lfdisk -ljansson -lmnl

@@ -23,6 +23,33 @@ int qs_err(char *err, size_t errlen, int e, const char *fmt, ...)
 	return e < 0 ? e : -e;
 }
 
+void qs_line(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n >= size && size > 4)
+		memcpy(dst + size - 4, "...", 4);
+}
+
+int qs_path(char *dst, size_t size, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return qs_err(err, errlen, -ENAMETOOLONG, "path too long: %.80s...", dst);
+	return 0;
+}
+
 size_t qs_strlcpy(char *dst, const char *src, size_t size)
 {
 	size_t n = strlen(src);

@@ -10,6 +10,13 @@
 /* Formats err (may be NULL) and returns -abs(e): `return qs_err(err, n, -EIO, "...")`. */
 int qs_err(char *err, size_t errlen, int e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Formats one human-readable line (a disk's reason, a warning) into dst;
+ * a line longer than size is cut and ends in "...", so the cut shows. */
+void qs_line(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Formats a path into dst: 0, or -ENAMETOOLONG (err filled) when it does
+ * not fit (a cut path would name another file). */
+int qs_path(char *dst, size_t size, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* strlcpy semantics: always NUL-terminates, returns strlen(src). */
 size_t qs_strlcpy(char *dst, const char *src, size_t size);
 /* Reads the file root/rel into buf, strips trailing whitespace; -errno. */

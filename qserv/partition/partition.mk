@@ -1,5 +1,8 @@
 # partition.mk: qserv-partition (sph-partition compatible partitioner),
 # its library, unit tests, integration test and benchmark.
+# libqpartition.a's API: the run (partition.h), the configuration (config.h)
+# and the CSV dialect partition.h names (csv.h).
+PUBLIC_HEADERS += qserv/partition/partition.h qserv/partition/config.h qserv/partition/csv.h
 QPART_SRCS := qserv/partition/config.c qserv/partition/csv.c qserv/partition/output.c \
 	qserv/partition/index.c qserv/partition/spec.c qserv/partition/run.c
 QPART_LIBS := -ljansson -llz4 -lpthread -lm
