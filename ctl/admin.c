@@ -5,7 +5,7 @@
  * {"cmd":...} and reads one reply (agent/registry_msg.h).  Being local and
  * root-only is the authentication. */
 #include "ctl.h"
-#include "../agent/registry_msg.h"
+#include "agent/registry/registry_msg.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -32,9 +32,9 @@
  * FINISHED one counts as committed, any other is aborted, which removes its
  * rows), so an interrupted ingest never duplicates or loses rows. */
 #include "ctl.h"
-#include "../qserv/controller/qhttpc.h"
-#include "../qserv/controller/qjson.h"
-#include "../qserv/worker/qlz4.h"
+#include "qserv/common/qhttpc.h"
+#include "qserv/common/qjson.h"
+#include "qserv/common/qlz4.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -28,7 +28,7 @@
  * or refuses, 2 on a usage error. */
 #include "ctl.h"
 
-#include "../qserv/controller/qhttpc.h"
+#include "qserv/common/qhttpc.h"
 
 #include <errno.h>
 #include <getopt.h>
