@@ -83,6 +83,19 @@ void qhttp_reply_fd(struct qhttp_req *r, int status, int fd, off_t size, const c
 	queue(r, status, resp);
 }
 
+bool qhttp_path_match(const char *pattern, const char *url, const char **ret_rest)
+{
+	size_t n = strlen(pattern);
+	if (n && pattern[n - 1] == '*') {
+		if (strncmp(url, pattern, n - 1))
+			return false;
+		*ret_rest = url + n - 1;
+		return true;
+	}
+	*ret_rest = NULL;
+	return !strcmp(url, pattern);
+}
+
 const char *qhttp_arg(struct qhttp_req *r, const char *key)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);

@@ -45,6 +45,11 @@ struct qhttp_server *qhttp_start(const char *bind_addr, int port, qhttp_handler_
 				 qhttp_spool_fn spool, void *app, char *err, size_t errlen);
 void qhttp_stop(struct qhttp_server *s);
 
+/* Route tables: true when url matches pattern, an exact path or a prefix
+ * ending in '*' that matches any rest (even "").  *ret_rest gets what '*'
+ * matched, NULL for an exact pattern. */
+bool qhttp_path_match(const char *pattern, const char *url, const char **ret_rest);
+
 /* Query-string argument, or NULL. */
 const char *qhttp_arg(struct qhttp_req *r, const char *key);
 /* The in-memory body as a JSON object (an empty body is {}); NULL and err

@@ -347,145 +347,267 @@ static json_t *list_dbs(MYSQL *m, char *err, size_t errlen)
 	return json_pack("{s:o}", "databases", a);
 }
 
+/* One request being routed: what the handlers read and fill. */
+struct call {
+	struct ctl *c;
+	MYSQL *m;
+	struct qhttp_req *r;
+	json_t *b;              /* the JSON body ({} without one) */
+	const char *rest;       /* what the pattern's '*' matched, else NULL */
+	json_t *out;            /* reply fields on success (freed on error) */
+	char err[1024];
+};
+
+/* Splits "<db>/<second>" (db at most 64 bytes) into db; NULL when not. */
+static const char *split_db(const char *s, char db[65])
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || slash - s >= 65)
+		return NULL;
+	memcpy(db, s, (size_t)(slash - s));
+	db[slash - s] = '\0';
+	return slash + 1;
+}
+
+static int db_add(struct call *k)
+{
+	return add_database(k->m, k->b, &k->out, k->err, sizeof k->err);
+}
+
+static int db_list(struct call *k)
+{
+	k->out = list_dbs(k->m, k->err, sizeof k->err);
+	return k->out ? 0 : -EIO;
+}
+
+static int db_publish(struct call *k)
+{
+	return publish(k->m, k->rest, k->err, sizeof k->err);
+}
+
+static int db_drop(struct call *k)
+{
+	return drop(k->m, k->rest, NULL, k->err, sizeof k->err);
+}
+
+static int table_add(struct call *k)
+{
+	return add_table(k->m, k->b, &k->out, k->err, sizeof k->err);
+}
+
+static int table_drop(struct call *k)
+{
+	char db[65];
+	const char *t = split_db(k->rest, db);
+	if (!t) {
+		snprintf(k->err, sizeof k->err, "use DELETE /ingest/table/<database>/<table>");
+		return -EINVAL;
+	}
+	return drop(k->m, db, t, k->err, sizeof k->err);
+}
+
+static int trans_begin(struct call *k)
+{
+	long long id = 0;
+	const char *d = qjson_str(k->b, "database", NULL);
+	int rc = ctrans_begin(k->c, k->m, d, json_object_get(k->b, "context"), &id, k->err, sizeof k->err);
+	if (rc)
+		return rc;
+	json_t *t = cmeta_trans_json(k->m, id, NULL, k->err, sizeof k->err);
+	json_t *one = json_array_get(t, 0);
+	k->out = json_pack("{s:O, s:{s:{s:O}}}", "transaction", one, "databases", d, "transactions", t);
+	json_decref(t);
+	return 0;
+}
+
+static int trans_end(struct call *k)
+{
+	const char *a = qhttp_arg(k->r, "abort");
+	long long id = atoll(k->rest);
+	int rc = ctrans_end(k->c, k->m, id, a && atoi(a) != 0, &k->out, k->err, sizeof k->err);
+	if (rc)
+		return rc;
+	json_t *t = cmeta_trans_json(k->m, id, NULL, k->err, sizeof k->err);
+	json_object_set(k->out, "transaction", json_array_get(t, 0));
+	json_decref(t);
+	return 0;
+}
+
+/* GET /ingest/trans (all, or ?database=) and /ingest/trans/<id>. */
+static int trans_get(struct call *k)
+{
+	long long id = k->rest ? atoll(k->rest) : 0;
+	const char *d = qhttp_arg(k->r, "database");
+	if (d && !qsql_ident_ok(d)) {
+		snprintf(k->err, sizeof k->err, "bad database name");
+		return -EINVAL;
+	}
+	json_t *t = cmeta_trans_json(k->m, id, d, k->err, sizeof k->err);
+	int rc = !t ? -EIO : (id && !json_array_size(t)) ? -ENOENT : 0;
+	if (rc == -ENOENT)
+		snprintf(k->err, sizeof k->err, "no transaction %lld", id);
+	if (!rc && id)
+		k->out = json_pack("{s:O, s:o}", "transaction", json_array_get(t, 0), "transactions", t);
+	else if (!rc)
+		k->out = json_pack("{s:o}", "transactions", t);
+	else
+		json_decref(t);
+	return rc;
+}
+
+/* The database a chunk request places into: registered, not published. */
+static int chunk_db(struct call *k, char db[65])
+{
+	struct cdb d;
+	int rc = request_db(k->m, k->b, NULL, NULL, db, k->err, sizeof k->err);
+	if (!rc)
+		rc = cmeta_db(k->m, db, &d, k->err, sizeof k->err);
+	if (!rc && d.published) {
+		snprintf(k->err, sizeof k->err, "database %s is published", db);
+		rc = -EPERM;
+	}
+	return rc;
+}
+
+static int chunk_place(struct call *k)
+{
+	char db[65];
+	struct cworker w;
+	int rc = chunk_db(k, db);
+	if (rc)
+		return rc;
+	if (!json_object_get(k->b, "chunk")) {
+		snprintf(k->err, sizeof k->err, "chunk is required");
+		return -EINVAL;
+	}
+	int32_t ch = (int32_t)qjson_int(k->b, "chunk", -1);
+	if ((rc = cplace_chunk(k->c, k->m, db, ch, &w, k->err, sizeof k->err)))
+		return rc;
+	json_t *loc = cplace_location(&w);
+	json_object_set_new(loc, "chunk", json_integer(qjson_int(k->b, "chunk", -1)));
+	k->out = json_pack("{s:o}", "location", loc);
+	return 0;
+}
+
+static int chunks_place(struct call *k)
+{
+	char db[65];
+	struct cworker w;
+	int rc = chunk_db(k, db);
+	if (rc)
+		return rc;
+	json_t *chunks = json_object_get(k->b, "chunks"), *v, *a = json_array();
+	size_t i;
+	json_array_foreach(chunks, i, v) {
+		int32_t ch = (int32_t)(json_is_integer(v) ? json_integer_value(v) :
+				       json_is_string(v) ? atoi(json_string_value(v)) : -1);
+		if ((rc = cplace_chunk(k->c, k->m, db, ch, &w, k->err, sizeof k->err)))
+			break;
+		json_t *loc = cplace_location(&w);
+		json_object_set_new(loc, "chunk", json_integer(ch));
+		json_array_append_new(a, loc);
+	}
+	k->out = json_pack("{s:o}", "location", a);
+	return rc;
+}
+
+/* GET /ingest/regular, /meta/workers, /status: every worker's location. */
+static int worker_locations(struct call *k)
+{
+	return locations(k->m, &k->out, k->err, sizeof k->err);
+}
+
+static int sql_index(struct call *k)
+{
+	const char *d = qjson_str(k->b, "database", ""), *t = qjson_str(k->b, "table", "");
+	long long n = 0;
+	snprintf(k->err, sizeof k->err, "table %s.%s is not registered", d, t);
+	if (qsql_ident_ok(d) && qsql_ident_ok(t) &&
+	    !qsql_int(k->m, &n, k->err, sizeof k->err,
+		      "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'", d, t) && n)
+		return ctl_all_workers(k->m, "POST", "sqlindex", k->b, k->err, sizeof k->err);
+	return -EINVAL;
+}
+
+static int index_rebuild(struct call *k)
+{
+	char db[65];
+	int rc = request_db(k->m, k->b, NULL, NULL, db, k->err, sizeof k->err);
+	if (rc)
+		return rc;
+	return cindex_rebuild(k->c, k->m, db, qjson_str(k->b, "director_table", NULL), &k->out,
+			      k->err, sizeof k->err);
+}
+
+static int table_rows(struct call *k)
+{
+	char db[65];
+	const char *t = split_db(k->rest, db);
+	if (!t) {
+		snprintf(k->err, sizeof k->err, "use GET /ingest/rows/<database>/<table>");
+		return -EINVAL;
+	}
+	return rows(k->m, db, t, &k->out, k->err, sizeof k->err);
+}
+
+static int worker_add(struct call *k)
+{
+	struct cworker w = { 0 };
+	snprintf(w.id, sizeof w.id, "%s", qjson_str(k->b, "id", ""));
+	snprintf(w.host, sizeof w.host, "%s", qjson_str(k->b, "host", ""));
+	w.ingest_port = (int)qjson_int(k->b, "ingest_port", 25004);
+	w.query_port = (int)qjson_int(k->b, "query_port", 0);
+	return cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
+}
+
+static int worker_remove(struct call *k)
+{
+	const char *f = qhttp_arg(k->r, "force");
+	return cmeta_remove_worker(k->c, k->m, k->rest, f && atoi(f) != 0, &k->out, k->err, sizeof k->err);
+}
+
+/* The API (see the top of this file); the first match wins, a pattern
+ * ending in '*' takes any rest of the path (k->rest). */
+static const struct route {
+	const char *method, *path;
+	int (*fn)(struct call *k);
+} routes[] = {
+	{ "POST", "/ingest/database", db_add },
+	{ "GET", "/ingest/database", db_list },
+	{ "PUT", "/ingest/database/*", db_publish },
+	{ "DELETE", "/ingest/database/*", db_drop },
+	{ "POST", "/ingest/table", table_add },
+	{ "DELETE", "/ingest/table/*", table_drop },
+	{ "POST", "/ingest/trans", trans_begin },
+	{ "PUT", "/ingest/trans/*", trans_end },
+	{ "GET", "/ingest/trans", trans_get },
+	{ "GET", "/ingest/trans/*", trans_get },
+	{ "POST", "/ingest/chunk", chunk_place },
+	{ "POST", "/ingest/chunks", chunks_place },
+	{ "GET", "/ingest/regular", worker_locations },
+	{ "GET", "/ingest/regular/*", worker_locations },
+	{ "POST", "/replication/sql/index", sql_index },
+	{ "POST", "/ingest/index/secondary", index_rebuild },
+	{ "GET", "/ingest/rows/*", table_rows },
+	{ "POST", "/meta/worker", worker_add },
+	{ "DELETE", "/meta/worker/*", worker_remove },
+	{ "GET", "/meta/workers", worker_locations },
+	{ "GET", "/status", worker_locations },
+};
+
 static void route(struct ctl *c, MYSQL *m, struct qhttp_req *r, json_t *b)
 {
-	char err[1024] = "", db[65];
-	const char *u = r->url, *meth = r->method;
-	json_t *out = NULL;
+	struct call k = { .c = c, .m = m, .r = r, .b = b };
 	int rc = -ENOENT;
-	bool get = !strcmp(meth, "GET"), post = !strcmp(meth, "POST"), put = !strcmp(meth, "PUT"),
-	     del = !strcmp(meth, "DELETE");
-	snprintf(err, sizeof err, "no such endpoint: %s %s", meth, u);
-	if (post && !strcmp(u, "/ingest/database")) {
-		rc = add_database(m, b, &out, err, sizeof err);
-	} else if (get && !strcmp(u, "/ingest/database")) {
-		out = list_dbs(m, err, sizeof err);
-		rc = out ? 0 : -EIO;
-	} else if (put && !strncmp(u, "/ingest/database/", 17)) {
-		rc = publish(m, u + 17, err, sizeof err);
-	} else if (del && !strncmp(u, "/ingest/database/", 17)) {
-		rc = drop(m, u + 17, NULL, err, sizeof err);
-	} else if (post && !strcmp(u, "/ingest/table")) {
-		rc = add_table(m, b, &out, err, sizeof err);
-	} else if (del && !strncmp(u, "/ingest/table/", 14)) {
-		const char *s = strchr(u + 14, '/');
-		if (s && s - (u + 14) < 65) {
-			memcpy(db, u + 14, (size_t)(s - (u + 14)));
-			db[s - (u + 14)] = '\0';
-			rc = drop(m, db, s + 1, err, sizeof err);
-		} else {
-			rc = -EINVAL;
-			snprintf(err, sizeof err, "use DELETE /ingest/table/<database>/<table>");
+	/* also the message of a handler failing without one of its own */
+	snprintf(k.err, sizeof k.err, "no such endpoint: %s %s", r->method, r->url);
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if (!strcmp(r->method, routes[i].method) && qhttp_path_match(routes[i].path, r->url, &k.rest)) {
+			rc = routes[i].fn(&k);
+			break;
 		}
-	} else if (post && !strcmp(u, "/ingest/trans")) {
-		long long id = 0;
-		const char *d = qjson_str(b, "database", NULL);
-		rc = ctrans_begin(c, m, d, json_object_get(b, "context"), &id, err, sizeof err);
-		if (!rc) {
-			json_t *t = cmeta_trans_json(m, id, NULL, err, sizeof err);
-			json_t *one = json_array_get(t, 0);
-			out = json_pack("{s:O, s:{s:{s:O}}}", "transaction", one, "databases", d, "transactions", t);
-			json_decref(t);
-		}
-	} else if (put && !strncmp(u, "/ingest/trans/", 14)) {
-		const char *a = qhttp_arg(r, "abort");
-		long long id = atoll(u + 14);
-		rc = ctrans_end(c, m, id, a && atoi(a) != 0, &out, err, sizeof err);
-		if (!rc) {
-			json_t *t = cmeta_trans_json(m, id, NULL, err, sizeof err);
-			json_object_set(out, "transaction", json_array_get(t, 0));
-			json_decref(t);
-		}
-	} else if (get && (!strcmp(u, "/ingest/trans") || !strncmp(u, "/ingest/trans/", 14))) {
-		long long id = u[13] == '/' ? atoll(u + 14) : 0;
-		const char *d = qhttp_arg(r, "database");
-		if (d && !qsql_ident_ok(d)) {
-			rc = -EINVAL;
-			snprintf(err, sizeof err, "bad database name");
-		} else {
-			json_t *t = cmeta_trans_json(m, id, d, err, sizeof err);
-			rc = !t ? -EIO : (id && !json_array_size(t)) ? -ENOENT : 0;
-			if (rc == -ENOENT)
-				snprintf(err, sizeof err, "no transaction %lld", id);
-			if (!rc && id)
-				out = json_pack("{s:O, s:o}", "transaction", json_array_get(t, 0), "transactions", t);
-			else if (!rc)
-				out = json_pack("{s:o}", "transactions", t);
-			else
-				json_decref(t);
-		}
-	} else if (post && (!strcmp(u, "/ingest/chunk") || !strcmp(u, "/ingest/chunks"))) {
-		rc = request_db(m, b, NULL, NULL, db, err, sizeof err);
-		struct cdb d;
-		if (!rc)
-			rc = cmeta_db(m, db, &d, err, sizeof err);
-		if (!rc && d.published) {
-			rc = -EPERM;
-			snprintf(err, sizeof err, "database %s is published", db);
-		}
-		struct cworker w;
-		if (!rc && u[13] == '\0') {
-			json_t *ch = json_object_get(b, "chunk");
-			if (!ch) {
-				rc = -EINVAL;
-				snprintf(err, sizeof err, "chunk is required");
-			} else if (!(rc = cplace_chunk(c, m, db, (int32_t)qjson_int(b, "chunk", -1), &w, err, sizeof err))) {
-				json_t *loc = cplace_location(&w);
-				json_object_set_new(loc, "chunk", json_integer(qjson_int(b, "chunk", -1)));
-				out = json_pack("{s:o}", "location", loc);
-			}
-		} else if (!rc) {
-			json_t *chunks = json_object_get(b, "chunks"), *v, *a = json_array();
-			size_t i;
-			json_array_foreach(chunks, i, v) {
-				int32_t ch = (int32_t)(json_is_integer(v) ? json_integer_value(v) :
-						       json_is_string(v) ? atoi(json_string_value(v)) : -1);
-				if ((rc = cplace_chunk(c, m, db, ch, &w, err, sizeof err)))
-					break;
-				json_t *loc = cplace_location(&w);
-				json_object_set_new(loc, "chunk", json_integer(ch));
-				json_array_append_new(a, loc);
-			}
-			out = json_pack("{s:o}", "location", a);
-		}
-	} else if (get && (!strcmp(u, "/ingest/regular") || !strncmp(u, "/ingest/regular/", 16))) {
-		rc = locations(m, &out, err, sizeof err);
-	} else if (post && !strcmp(u, "/replication/sql/index")) {
-		const char *d = qjson_str(b, "database", ""), *t = qjson_str(b, "table", "");
-		long long n = 0;
-		rc = -EINVAL;
-		snprintf(err, sizeof err, "table %s.%s is not registered", d, t);
-		if (qsql_ident_ok(d) && qsql_ident_ok(t) &&
-		    !qsql_int(m, &n, err, sizeof err, "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'",
-			      d, t) && n)
-			rc = ctl_all_workers(m, "POST", "sqlindex", b, err, sizeof err);
-	} else if (post && !strcmp(u, "/ingest/index/secondary")) {
-		rc = request_db(m, b, NULL, NULL, db, err, sizeof err);
-		if (!rc)
-			rc = cindex_rebuild(c, m, db, qjson_str(b, "director_table", NULL), &out, err, sizeof err);
-	} else if (get && !strncmp(u, "/ingest/rows/", 13)) {
-		const char *s = strchr(u + 13, '/');
-		rc = -EINVAL;
-		snprintf(err, sizeof err, "use GET /ingest/rows/<database>/<table>");
-		if (s && s - (u + 13) < 65) {
-			memcpy(db, u + 13, (size_t)(s - (u + 13)));
-			db[s - (u + 13)] = '\0';
-			rc = rows(m, db, s + 1, &out, err, sizeof err);
-		}
-	} else if (post && !strcmp(u, "/meta/worker")) {
-		struct cworker w = { 0 };
-		snprintf(w.id, sizeof w.id, "%s", qjson_str(b, "id", ""));
-		snprintf(w.host, sizeof w.host, "%s", qjson_str(b, "host", ""));
-		w.ingest_port = (int)qjson_int(b, "ingest_port", 25004);
-		w.query_port = (int)qjson_int(b, "query_port", 0);
-		rc = cmeta_add_worker(m, &w, err, sizeof err);
-	} else if (del && !strncmp(u, "/meta/worker/", 13)) {
-		const char *f = qhttp_arg(r, "force");
-		rc = cmeta_remove_worker(c, m, u + 13, f && atoi(f) != 0, &out, err, sizeof err);
-	} else if (get && (!strcmp(u, "/meta/workers") || !strcmp(u, "/status"))) {
-		rc = locations(m, &out, err, sizeof err);
 	}
-	reply(r, rc, err, out);
+	reply(r, rc, k.err, k.out);
 }
 
 void capi_handle(void *app, struct qhttp_req *r)

@@ -47,8 +47,13 @@ int wapi_spool(void *app, const char *method, const char *url, char *ret_path, s
 	static unsigned seq;
 	if (!csv_upload(method, url))
 		return 0;
-	snprintf(ret_path, len, "%s/upload-%d-%u.csv", w->staging, (int)getpid(),
-		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	/* a staging name too long: the body stays in memory and the request
+	 * fails when it cannot take the spool file over */
+	if (snprintf(ret_path, len, "%s/upload-%d-%u.csv", w->staging, (int)getpid(),
+		     __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED)) >= (int)len) {
+		ret_path[0] = '\0';
+		return 0;
+	}
 	return 1;
 }
 
@@ -159,10 +164,11 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 	if (csv) {
 		/* take the spooled body over from the HTTP layer */
 		snprintf(c->url, sizeof c->url, "csv-body:%llu-bytes", r->spooled);
-		snprintf(c->spool, sizeof c->spool, "%s.c%u", r->spool_path, c->id);
-		if (rename(r->spool_path, c->spool) < 0) {
+		int n = snprintf(c->spool, sizeof c->spool, "%s.c%u", r->spool_path, c->id);
+		if (n >= (int)sizeof c->spool || rename(r->spool_path, c->spool) < 0) {
 			c->status = WC_FAILED;
-			snprintf(c->error, sizeof c->error, "cannot take the uploaded body: %s", strerror(errno));
+			snprintf(c->error, sizeof c->error, "cannot take the uploaded body: %s",
+				 strerror(n >= (int)sizeof c->spool ? ENAMETOOLONG : errno));
 			c->spool[0] = '\0';
 			qhttp_reply_error(r, 500, "%s", c->error);
 			return;
@@ -213,137 +219,274 @@ static void reply_rc(struct qhttp_req *r, int rc, const char *err, json_t *ok)
 		json_decref(ok);
 }
 
+/* One /worker/ management request: what the handlers read and fill. */
+struct mreq {
+	struct worker *w;
+	struct qhttp_req *r;
+	MYSQL *m;               /* NULL for the routes that need no MariaDB */
+	json_t *body;           /* the JSON body of a POST, else NULL */
+	const char *db;         /* the body's "database", or NULL */
+	const char *rest;       /* what the pattern's '*' matched, else NULL */
+	json_t *out;            /* reply fields on success */
+	int replied;            /* the handler queued its own reply */
+	char err[1024];
+};
+
+/* Splits "<db>/<second>" (db at most 64 bytes) into db; NULL when not. */
+static const char *split_db(const char *s, char db[65])
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || slash - s >= 65)
+		return NULL;
+	memcpy(db, s, (size_t)(slash - s));
+	db[slash - s] = '\0';
+	return slash + 1;
+}
+
+static const char *arg_or_empty(struct qhttp_req *r, const char *key)
+{
+	const char *v = qhttp_arg(r, key);
+	return v ? v : "";
+}
+
+/* POST /worker/trans {database, transaction_id, action: begin|commit|abort} */
+static int m_trans(struct mreq *k)
+{
+	const char *action = jstr(k->body, "action");
+	long long id = jint(k->body, "transaction_id", 0);
+	int rc;
+	if (!action || id <= 0 || id > 0x7fffffff) {
+		snprintf(k->err, sizeof k->err, "transaction_id and action are required");
+		return -EINVAL;
+	}
+	if (!strcmp(action, "begin"))
+		rc = worker_trans_begin(k->w, (uint32_t)id, k->db, k->err, sizeof k->err);
+	else if (!strcmp(action, "commit") || !strcmp(action, "abort"))
+		rc = worker_trans_end(k->w, (uint32_t)id, action[0] == 'c', k->err, sizeof k->err);
+	else {
+		snprintf(k->err, sizeof k->err, "unknown action '%s'", action);
+		rc = -EINVAL;
+	}
+	return rc == -EEXIST ? -EINVAL : rc;
+}
+
+static int m_db_add(struct mreq *k)
+{
+	return wmeta_create_db(k->m, k->db, k->err, sizeof k->err);
+}
+
+static int m_db_drop(struct mreq *k)
+{
+	return wmeta_drop_db(k->m, k->rest, k->err, sizeof k->err);
+}
+
+static int m_table_add(struct mreq *k)
+{
+	return wmeta_create_table(k->m, k->body, k->err, sizeof k->err);
+}
+
+static int m_table_drop(struct mreq *k)
+{
+	char d[65];
+	const char *t = split_db(k->rest, d);
+	if (!t) {
+		snprintf(k->err, sizeof k->err, "use DELETE /worker/table/<database>/<table>");
+		return -EINVAL;
+	}
+	return wmeta_drop_table(k->m, d, t, k->err, sizeof k->err);
+}
+
+static int m_chunk_add(struct mreq *k)
+{
+	return wmeta_add_chunk(k->m, k->db, (int32_t)jint(k->body, "chunk", -1), k->err, sizeof k->err);
+}
+
+static int m_sqlindex(struct mreq *k)
+{
+	return wmeta_add_index(k->m, k->body, k->err, sizeof k->err);
+}
+
+static int m_subchunks_add(struct mreq *k)
+{
+	json_t *a = json_object_get(k->body, "sub_chunks"), *v;
+	size_t i, n = json_array_size(a);
+	int32_t *sub = calloc(n ? n : 1, sizeof *sub);
+	if (!sub)
+		return -ENOMEM;
+	json_array_foreach(a, i, v)
+		sub[i] = json_is_integer(v) ? (int32_t)json_integer_value(v) : -1;
+	const char *t = jstr(k->body, "table");
+	int rc = wsub_build(k->m, k->db ? k->db : "", t ? t : "", (int32_t)jint(k->body, "chunk", -1), sub, n,
+			    k->err, sizeof k->err);
+	free(sub);
+	return rc;
+}
+
+static int m_subchunks_drop(struct mreq *k)
+{
+	char d[65];
+	const char *chunk = split_db(k->rest, d);
+	if (!chunk) {
+		snprintf(k->err, sizeof k->err, "use DELETE /worker/subchunks/<database>/<chunk>");
+		return -EINVAL;
+	}
+	return wsub_drop(k->m, d, atoi(chunk), k->err, sizeof k->err);
+}
+
+static int m_publish(struct mreq *k)
+{
+	return wmeta_publish(k->m, k->db, k->err, sizeof k->err);
+}
+
+static int m_count(struct mreq *k)
+{
+	return wmeta_count(k->m, arg_or_empty(k->r, "database"), arg_or_empty(k->r, "table"), &k->out,
+			   k->err, sizeof k->err);
+}
+
+/* GET /worker/index: the director index as TSV, exported into an unlinked
+ * staging file and streamed from there. */
+static int m_index(struct mreq *k)
+{
+	char tmp[300];
+	if (snprintf(tmp, sizeof tmp, "%s/index-XXXXXX", k->w->staging) >= (int)sizeof tmp) {
+		snprintf(k->err, sizeof k->err, "staging directory name too long");
+		return -ENAMETOOLONG;
+	}
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(k->err, sizeof k->err, "mkstemp %s: %s", tmp, strerror(errno));
+		return -EIO;
+	}
+	unlink(tmp);
+	const char *tid = qhttp_arg(k->r, "transaction_id");
+	int rc = wmeta_index_export(k->m, arg_or_empty(k->r, "database"), arg_or_empty(k->r, "table"),
+				    tid ? (uint32_t)strtoul(tid, NULL, 10) : 0, fd, NULL, k->err, sizeof k->err);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	off_t size = lseek(fd, 0, SEEK_END);
+	lseek(fd, 0, SEEK_SET);
+	qhttp_reply_fd(k->r, 200, fd, size, "text/tab-separated-values");
+	k->replied = 1;
+	return 0;
+}
+
+/* The management API under /worker/ (see the top of this file); the first
+ * match wins, a pattern ending in '*' takes any rest (k->rest).  Every
+ * route but trans runs on its own MariaDB connection. */
+static const struct mroute {
+	const char *method, *path;
+	int (*fn)(struct mreq *k);
+	bool no_db;
+} mroutes[] = {
+	{ "POST", "trans", m_trans, true },
+	{ "POST", "database", m_db_add, false },
+	{ "DELETE", "database/*", m_db_drop, false },
+	{ "POST", "table", m_table_add, false },
+	{ "DELETE", "table/*", m_table_drop, false },
+	{ "POST", "chunk", m_chunk_add, false },
+	{ "POST", "sqlindex", m_sqlindex, false },
+	{ "POST", "subchunks", m_subchunks_add, false },
+	{ "DELETE", "subchunks/*", m_subchunks_drop, false },
+	{ "POST", "publish", m_publish, false },
+	{ "GET", "count", m_count, false },
+	{ "GET", "index", m_index, false },
+};
+
+static const struct mroute *mroute_find(const char *method, const char *path, const char **ret_rest)
+{
+	for (size_t i = 0; i < sizeof mroutes / sizeof mroutes[0]; i++)
+		if (!strcmp(method, mroutes[i].method) && qhttp_path_match(mroutes[i].path, path, ret_rest))
+			return &mroutes[i];
+	return NULL;
+}
+
+/* /worker/<path>: a POST's body must be JSON (400); then the route runs,
+ * on a MariaDB connection (503 without one) unless it needs none.  An
+ * unknown path is 404, after the connection like any other. */
 static void manage(struct worker *w, struct qhttp_req *r, const char *path)
 {
-	char err[1024] = "";
+	struct mreq k = { .w = w, .r = r };
 	int rc = -ENOENT;
-	json_t *body = NULL, *out = NULL;
-	bool post = !strcmp(r->method, "POST"), del = !strcmp(r->method, "DELETE");
-	if (post && !(body = qhttp_body_json(r, err, sizeof err))) {
-		qhttp_reply_error(r, 400, "%s", err);
+	if (!strcmp(r->method, "POST") && !(k.body = qhttp_body_json(r, k.err, sizeof k.err))) {
+		qhttp_reply_error(r, 400, "%s", k.err);
 		return;
 	}
-	const char *db = body ? jstr(body, "database") : NULL;
-	if (post && !strcmp(path, "trans")) {
-		const char *action = jstr(body, "action");
-		long long id = jint(body, "transaction_id", 0);
-		if (!action || id <= 0 || id > 0x7fffffff) {
-			snprintf(err, sizeof err, "transaction_id and action are required");
-			rc = -EINVAL;
-		} else if (!strcmp(action, "begin")) {
-			rc = worker_trans_begin(w, (uint32_t)id, db, err, sizeof err);
-		} else if (!strcmp(action, "commit") || !strcmp(action, "abort")) {
-			rc = worker_trans_end(w, (uint32_t)id, action[0] == 'c', err, sizeof err);
-		} else {
-			snprintf(err, sizeof err, "unknown action '%s'", action);
-			rc = -EINVAL;
+	k.db = k.body ? jstr(k.body, "database") : NULL;
+	const struct mroute *rt = mroute_find(r->method, path, &k.rest);
+	if (!rt || !rt->no_db) {
+		k.m = conn(w, r);
+		if (!k.m) {
+			json_decref(k.body);
+			return;
 		}
-		reply_rc(r, rc == -EEXIST ? -EINVAL : rc, err, NULL);
-		json_decref(body);
-		return;
 	}
-	MYSQL *m = conn(w, r);
-	if (!m) {
-		json_decref(body);
-		return;
-	}
-	if (post && !strcmp(path, "database")) {
-		rc = wmeta_create_db(m, db, err, sizeof err);
-	} else if (del && !strncmp(path, "database/", 9)) {
-		rc = wmeta_drop_db(m, path + 9, err, sizeof err);
-	} else if (post && !strcmp(path, "table")) {
-		rc = wmeta_create_table(m, body, err, sizeof err);
-	} else if (del && !strncmp(path, "table/", 6)) {
-		char d[65] = "", *slash = strchr(path + 6, '/');
-		if (slash && slash - (path + 6) < 65) {
-			memcpy(d, path + 6, (size_t)(slash - (path + 6)));
-			rc = wmeta_drop_table(m, d, slash + 1, err, sizeof err);
-		} else {
-			snprintf(err, sizeof err, "use DELETE /worker/table/<database>/<table>");
-			rc = -EINVAL;
-		}
-	} else if (post && !strcmp(path, "chunk")) {
-		rc = wmeta_add_chunk(m, db, (int32_t)jint(body, "chunk", -1), err, sizeof err);
-	} else if (post && !strcmp(path, "sqlindex")) {
-		rc = wmeta_add_index(m, body, err, sizeof err);
-	} else if (post && !strcmp(path, "subchunks")) {
-		json_t *a = json_object_get(body, "sub_chunks"), *v;
-		size_t i, n = json_array_size(a);
-		int32_t *sub = calloc(n ? n : 1, sizeof *sub);
-		json_array_foreach(a, i, v)
-			sub[i] = json_is_integer(v) ? (int32_t)json_integer_value(v) : -1;
-		rc = sub ? wsub_build(m, db ? db : "", jstr(body, "table") ? jstr(body, "table") : "",
-				      (int32_t)jint(body, "chunk", -1), sub, n, err, sizeof err) : -ENOMEM;
-		free(sub);
-	} else if (del && !strncmp(path, "subchunks/", 10)) {
-		char d[65] = "", *slash = strchr(path + 10, '/');
-		rc = -EINVAL;
-		snprintf(err, sizeof err, "use DELETE /worker/subchunks/<database>/<chunk>");
-		if (slash && slash - (path + 10) < 65) {
-			memcpy(d, path + 10, (size_t)(slash - (path + 10)));
-			rc = wsub_drop(m, d, atoi(slash + 1), err, sizeof err);
-		}
-	} else if (post && !strcmp(path, "publish")) {
-		rc = wmeta_publish(m, db, err, sizeof err);
-	} else if (!strcmp(r->method, "GET") && !strcmp(path, "count")) {
-		rc = wmeta_count(m, qhttp_arg(r, "database") ? qhttp_arg(r, "database") : "",
-				 qhttp_arg(r, "table") ? qhttp_arg(r, "table") : "", &out, err, sizeof err);
-	} else if (!strcmp(r->method, "GET") && !strcmp(path, "index")) {
-		char tmp[300];
-		snprintf(tmp, sizeof tmp, "%s/index-XXXXXX", w->staging);
-		int fd = mkstemp(tmp);
-		if (fd < 0) {
-			snprintf(err, sizeof err, "mkstemp %s: %s", tmp, strerror(errno));
-			rc = -EIO;
-		} else {
-			unlink(tmp);
-			const char *tid = qhttp_arg(r, "transaction_id");
-			rc = wmeta_index_export(m, qhttp_arg(r, "database") ? qhttp_arg(r, "database") : "",
-						qhttp_arg(r, "table") ? qhttp_arg(r, "table") : "",
-						tid ? (uint32_t)strtoul(tid, NULL, 10) : 0, fd, NULL, err, sizeof err);
-			if (!rc) {
-				off_t size = lseek(fd, 0, SEEK_END);
-				lseek(fd, 0, SEEK_SET);
-				qhttp_reply_fd(r, 200, fd, size, "text/tab-separated-values");
-				fd = -1;
-			}
-			if (fd >= 0)
-				close(fd);
-			if (!rc) {
-				mysql_close(m);
-				json_decref(body);
-				return;
-			}
-		}
-	} else {
-		snprintf(err, sizeof err, "no such endpoint: %s /worker/%s", r->method, path);
-	}
-	mysql_close(m);
-	json_decref(body);
-	reply_rc(r, rc, err, out);
+	if (rt)
+		rc = rt->fn(&k);
+	else
+		snprintf(k.err, sizeof k.err, "no such endpoint: %s /worker/%s", r->method, path);
+	if (k.m)
+		mysql_close(k.m);
+	json_decref(k.body);
+	if (!k.replied)
+		reply_rc(r, rc, k.err, k.out);
 }
+
+static void file_sync(struct worker *w, struct qhttp_req *r, const char *rest)
+{
+	contribute(w, r, false, false);
+}
+
+static void file_async(struct worker *w, struct qhttp_req *r, const char *rest)
+{
+	contribute(w, r, false, true);
+}
+
+static void csv_sync(struct worker *w, struct qhttp_req *r, const char *rest)
+{
+	contribute(w, r, true, false);
+}
+
+static void csv_async(struct worker *w, struct qhttp_req *r, const char *rest)
+{
+	contribute(w, r, true, true);
+}
+
+static void status(struct worker *w, struct qhttp_req *r, const char *rest)
+{
+	qhttp_reply_ok(r, json_pack("{s:s, s:i}", "worker", w->id, "port", w->port));
+}
+
+/* The top level; method NULL = any (the management routes check theirs). */
+static const struct route {
+	const char *method, *path;
+	void (*fn)(struct worker *w, struct qhttp_req *r, const char *rest);
+} routes[] = {
+	{ "POST", "/ingest/file", file_sync },
+	{ "POST", "/ingest/file-async", file_async },
+	{ "POST", "/ingest/csv", csv_sync },
+	{ "POST", "/ingest/csv-async", csv_async },
+	{ "GET", "/ingest/file-async/*", contrib_status },
+	{ NULL, "/worker/*", manage },
+	{ "GET", "/status", status },
+};
 
 void wapi_handle(void *app, struct qhttp_req *r)
 {
 	struct worker *w = app;
-	const char *u = r->url;
-	bool post = !strcmp(r->method, "POST");
-	if (strcmp(u, "/status") && !qhttp_auth_ok(r, w->auth_key))
+	const char *rest;
+	if (strcmp(r->url, "/status") && !qhttp_auth_ok(r, w->auth_key)) {
 		qhttp_reply_error(r, 401, "missing or wrong auth_key");
-	else if (post && !strcmp(u, "/ingest/file"))
-		contribute(w, r, false, false);
-	else if (post && !strcmp(u, "/ingest/file-async"))
-		contribute(w, r, false, true);
-	else if (post && !strcmp(u, "/ingest/csv"))
-		contribute(w, r, true, false);
-	else if (post && !strcmp(u, "/ingest/csv-async"))
-		contribute(w, r, true, true);
-	else if (!strcmp(r->method, "GET") && !strncmp(u, "/ingest/file-async/", 19))
-		contrib_status(w, r, u + 19);
-	else if (!strncmp(u, "/worker/", 8))
-		manage(w, r, u + 8);
-	else if (!strcmp(r->method, "GET") && !strcmp(u, "/status"))
-		qhttp_reply_ok(r, json_pack("{s:s, s:i}", "worker", w->id, "port", w->port));
-	else
-		qhttp_reply_error(r, 404, "no such endpoint: %s %s", r->method, u);
+		return;
+	}
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if ((!routes[i].method || !strcmp(r->method, routes[i].method)) &&
+		    qhttp_path_match(routes[i].path, r->url, &rest)) {
+			routes[i].fn(w, r, rest);
+			return;
+		}
+	}
+	qhttp_reply_error(r, 404, "no such endpoint: %s %s", r->method, r->url);
 }

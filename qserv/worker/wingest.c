@@ -16,8 +16,10 @@
 #include "qserv/common/csvd.h"
 #include "qserv/common/qlz4.h"
 #include "qserv/common/qhttpc.h"
+#include "monotime.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -92,11 +94,20 @@ json_t *wcontrib_json(const struct wcontrib *c)
 			 "error", c->error);
 }
 
-static void fail(struct wcontrib *c, int http_status, const char *fmt, const char *detail)
+/* Marks c failed.  A message longer than c->error is cut and ends in
+ * "..." so the cut shows. */
+static void fail(struct wcontrib *c, int http_status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct wcontrib *c, int http_status, const char *fmt, ...)
 {
+	va_list ap;
 	c->status = WC_FAILED;
 	c->http_status = http_status;
-	snprintf(c->error, sizeof c->error, fmt, detail);
+	va_start(ap, fmt);
+	int n = vsnprintf(c->error, sizeof c->error, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof c->error)
+		memcpy(c->error + sizeof c->error - 4, "...", 4);
 }
 
 /* Takes the transaction (inflight++) if it is open; fills c->db when the
@@ -164,7 +175,12 @@ static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t
 		fail(c, 400, "unsupported URL '%s' (file://, http:// or https://)", c->url);
 		return -EINVAL;
 	}
-	snprintf(c->spool, sizeof c->spool, "%s/contrib-%u.download", w->staging, c->id);
+	if (snprintf(c->spool, sizeof c->spool, "%s/contrib-%u.download", w->staging, c->id) >=
+	    (int)sizeof c->spool) {
+		c->spool[0] = '\0';
+		fail(c, 500, "staging directory name too long: %s", w->staging);
+		return -ENAMETOOLONG;
+	}
 	int fd = open(c->spool, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		fail(c, 500, "cannot create the download file: %s", strerror(errno));
@@ -195,102 +211,144 @@ static void warnings(MYSQL *m, struct wcontrib *c, unsigned n)
 	mysql_free_result(res);
 }
 
-static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
+/* The request's dialect and charset, checked before anything is read. */
+static int check_request(struct wcontrib *c, struct csvd *d)
 {
-	char err[1024], path[1100], target[160], dialect[256], plain[300] = "";
-	struct csvd d;
-	struct wtable t = { 0 };
-	int64_t t0 = worker_now_ms();
-	if (csvd_parse(&d, c->ft[0] ? c->ft : NULL, c->enc, c->esc, c->lt[0] ? c->lt : NULL, err, sizeof err)) {
+	char err[512];
+	if (csvd_parse(d, c->ft[0] ? c->ft : NULL, c->enc, c->esc, c->lt[0] ? c->lt : NULL, err, sizeof err)) {
 		fail(c, 400, "%s", err);
-		return;
+		return -EINVAL;
 	}
 	if (!qsql_ident_ok(c->charset)) {
 		fail(c, 400, "bad charset_name '%s'", c->charset);
-		return;
+		return -EINVAL;
 	}
-	int r = wmeta_table(m, c->db, c->table, &t, err, sizeof err);
+	return 0;
+}
+
+/* The table the rows go to: T_<chunk>, TFullOverlap_<chunk> (a director's
+ * overlap) or the regular table T; *t is filled (caller frees t->cols,
+ * also on failure). */
+static int resolve_target(struct wcontrib *c, MYSQL *m, struct wtable *t, char *target, size_t len)
+{
+	char err[1024];
+	int r = wmeta_table(m, c->db, c->table, t, err, sizeof err);
 	if (r) {
 		fail(c, r == -ENOENT ? 404 : 500, "%s", err);
-		return;
+		return r;
 	}
-	if (t.partitioned) {
-		if (c->chunk < 0) {
-			fail(c, 400, "table %s is partitioned: a chunk number is required", c->table);
-			goto out;
-		}
-		if (c->overlap && !t.director) {
-			fail(c, 400, "table %s is not a director table: it has no overlap tables", c->table);
-			goto out;
-		}
-		if (!wmeta_has_chunk(m, c->db, c->chunk)) {
-			snprintf(err, sizeof err, "chunk %d of %s is not placed on this worker (ask the controller,"
-				 " POST /ingest/chunk)", c->chunk, c->db);
-			fail(c, 400, "%s", err);
-			goto out;
-		}
-		snprintf(target, sizeof target, "%s%s_%d", c->table, c->overlap ? "FullOverlap" : "", c->chunk);
-	} else {
-		snprintf(target, sizeof target, "%s", c->table);
+	if (!t->partitioned) {
+		snprintf(target, len, "%s", c->table);
+		return 0;
 	}
-	if (local_source(w, c, path, sizeof path))
-		goto out;
+	if (c->chunk < 0) {
+		fail(c, 400, "table %s is partitioned: a chunk number is required", c->table);
+		return -EINVAL;
+	}
+	if (c->overlap && !t->director) {
+		fail(c, 400, "table %s is not a director table: it has no overlap tables", c->table);
+		return -EINVAL;
+	}
+	if (!wmeta_has_chunk(m, c->db, c->chunk)) {
+		fail(c, 400, "chunk %d of %s is not placed on this worker (ask the controller,"
+		     " POST /ingest/chunk)", c->chunk, c->db);
+		return -EINVAL;
+	}
+	snprintf(target, len, "%s%s_%d", c->table, c->overlap ? "FullOverlap" : "", c->chunk);
+	return 0;
+}
+
+/* Decompresses the LZ4 frames of fd (qserv-partition's out.lz4 output)
+ * once into plain, in the staging area; returns plain's fd, or -1 (c
+ * failed).  fd is closed either way. */
+static int decompress(struct worker *w, struct wcontrib *c, int fd, char *plain, size_t len)
+{
+	char err[1024];
+	if (snprintf(plain, len, "%s/contrib-%u.plain", w->staging, c->id) >= (int)len) {
+		plain[0] = '\0';
+		close(fd);
+		fail(c, 500, "staging directory name too long: %s", w->staging);
+		return -1;
+	}
+	int pfd = open(plain, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int r = pfd < 0 ? -errno : qlz4_decompress_fd(fd, pfd, NULL, err, sizeof err);
+	close(fd);
+	if (r) {
+		if (pfd < 0)
+			fail(c, 500, "cannot decompress the LZ4 contribution: %s: %s", plain, strerror(-r));
+		else
+			fail(c, r == -EBADMSG ? 400 : 500, "cannot decompress the LZ4 contribution: %s", err);
+		if (pfd >= 0)
+			close(pfd);
+		return -1;
+	}
+	lseek(pfd, 0, SEEK_SET);
+	return pfd;
+}
+
+/* Opens the contribution as a local plain file: path (the file LOAD DATA
+ * reads) and the returned fd, or -1 (c failed).  plain names the
+ * decompressed copy when there is one (the caller removes it). */
+static int open_source(struct worker *w, struct wcontrib *c, char *path, size_t len, char *plain,
+		       size_t plainlen)
+{
+	if (local_source(w, c, path, len))
+		return -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, sizeof err, "%s: %s", path, strerror(errno));
-		fail(c, 400, "cannot open the contribution: %s", err);
-		goto out;
+		fail(c, 400, "cannot open the contribution: %s: %s", path, strerror(errno));
+		return -1;
 	}
 	struct stat st;
 	fstat(fd, &st);
 	c->num_bytes = (unsigned long long)st.st_size;
-	if (qlz4_is_frame(fd)) {
-		/* qserv-partition's out.lz4 output: decompress once into the staging area */
-		snprintf(plain, sizeof plain, "%s/contrib-%u.plain", w->staging, c->id);
-		int pfd = open(plain, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		r = pfd < 0 ? -errno : qlz4_decompress_fd(fd, pfd, NULL, err, sizeof err);
-		close(fd);
-		fd = pfd;
-		if (r) {
-			if (pfd < 0)
-				snprintf(err, sizeof err, "%s: %s", plain, strerror(-r));
-			if (fd >= 0)
-				close(fd);
-			fail(c, r == -EBADMSG ? 400 : 500, "cannot decompress the LZ4 contribution: %s", err);
-			goto out;
-		}
-		lseek(fd, 0, SEEK_SET);
-		snprintf(path, sizeof path, "%s", plain);
-	}
+	if (!qlz4_is_frame(fd))
+		return fd;
+	fd = decompress(w, c, fd, plain, plainlen);
+	if (fd >= 0)
+		snprintf(path, len, "%s", plain);
+	return fd;
+}
+
+/* Every row must have the table's column count; a bad file is rejected
+ * with its line number before any row is loaded.  Closes fd. */
+static int check_rows(struct wcontrib *c, int fd, const struct csvd *d, const struct wtable *t)
+{
+	char err[1024];
 	unsigned long long rows = 0;
-	r = csvd_check_fd(fd, &d, t.ncols, &rows, err, sizeof err);
+	int r = csvd_check_fd(fd, d, t->ncols, &rows, err, sizeof err);
 	close(fd);
-	if (r) {
-		char msg[1200];
-		snprintf(msg, sizeof msg, "%s: %s (table %s has %u columns); nothing was loaded", c->url, err,
-			 c->table, t.ncols);
-		fail(c, 400, "%s", msg);
-		goto out;
-	}
-	c->read_ms = worker_now_ms() - t0;
+	if (r)
+		fail(c, 400, "%s: %s (table %s has %u columns); nothing was loaded", c->url, err, c->table,
+		     t->ncols);
+	return r;
+}
+
+/* Records that the transaction touches target, then LOAD DATA LOCAL
+ * INFILE with SET qserv_trans_id.  A failed load or MariaDB warnings
+ * poison the transaction (its rows may be partial). */
+static void bulk_load(struct wcontrib *c, MYSQL *m, const struct csvd *d, const struct wtable *t,
+		      const char *target, const char *path, bool *poison)
+{
+	char err[1024], dialect[256];
 	if (wmeta_touch(m, c->db, target, c->trans_id, err, sizeof err)) {
 		fail(c, 500, "%s", err);
-		goto out;
+		return;
 	}
 	char *qpath = qsql_quote(m, path);
-	csvd_sql(&d, dialect, sizeof dialect);
+	csvd_sql(d, dialect, sizeof dialect);
 	unsigned long long affected = 0;
-	int64_t t1 = worker_now_ms();
-	r = qpath ? qsql_exec_n(m, &affected, err, sizeof err,
-				"LOAD DATA LOCAL INFILE '%s' INTO TABLE `%s`.`%s` CHARACTER SET %s %s (%s)"
-				" SET qserv_trans_id = %u",
-				qpath, c->db, target, c->charset, dialect, t.cols, c->trans_id) : -ENOMEM;
+	int64_t t1 = monotime_ms();
+	int r = qpath ? qsql_exec_n(m, &affected, err, sizeof err,
+				    "LOAD DATA LOCAL INFILE '%s' INTO TABLE `%s`.`%s` CHARACTER SET %s %s (%s)"
+				    " SET qserv_trans_id = %u",
+				    qpath, c->db, target, c->charset, dialect, t->cols, c->trans_id) : -ENOMEM;
 	free(qpath);
-	c->load_ms = worker_now_ms() - t1;
+	c->load_ms = monotime_ms() - t1;
 	if (r) {
 		*poison = true; /* a failed load may have written some rows */
 		fail(c, 500, "LOAD DATA failed, the transaction must be aborted: %s", err);
-		goto out;
+		return;
 	}
 	c->num_rows = affected;
 	unsigned nw = mysql_warning_count(m);
@@ -299,10 +357,27 @@ static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
 		warnings(m, c, nw);
 		c->status = WC_FAILED;
 		c->http_status = 400;
-		goto out;
+		return;
 	}
 	c->status = WC_FINISHED;
-out:
+}
+
+/* The steps of one contribution, in order (see the top of this file). */
+static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
+{
+	char path[1100], target[160], plain[300] = "";
+	struct csvd d;
+	struct wtable t = { 0 };
+	int64_t t0 = monotime_ms();
+	if (check_request(c, &d))
+		return;
+	if (resolve_target(c, m, &t, target, sizeof target) == 0) {
+		int fd = open_source(w, c, path, sizeof path, plain, sizeof plain);
+		if (fd >= 0 && check_rows(c, fd, &d, &t) == 0) {
+			c->read_ms = monotime_ms() - t0;
+			bulk_load(c, m, &d, &t, target, path, poison);
+		}
+	}
 	if (plain[0])
 		unlink(plain);
 	free(t.cols);

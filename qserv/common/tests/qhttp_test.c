@@ -194,4 +194,20 @@ TEST_F(srv, download_to_fd)
 	close(fd);
 }
 
+TEST(route_patterns)
+{
+	const char *rest = "x";
+	ASSERT_TRUE(qhttp_path_match("/status", "/status", &rest));
+	ASSERT_EQ(NULL, rest);
+	ASSERT_FALSE(qhttp_path_match("/status", "/status/", &rest));
+	ASSERT_FALSE(qhttp_path_match("/ingest/trans", "/ingest/transX", &rest));
+	ASSERT_TRUE(qhttp_path_match("/ingest/trans/*", "/ingest/trans/42", &rest));
+	ASSERT_STREQ("42", rest);
+	ASSERT_TRUE(qhttp_path_match("/ingest/trans/*", "/ingest/trans/", &rest));
+	ASSERT_STREQ("", rest);
+	ASSERT_FALSE(qhttp_path_match("/ingest/trans/*", "/ingest/trans", &rest));
+	ASSERT_TRUE(qhttp_path_match("table/*", "table/db/t", &rest));
+	ASSERT_STREQ("db/t", rest);
+}
+
 TEST_HARNESS_MAIN
