@@ -1,10 +1,15 @@
 /* wire_test.c: czar <-> worker messages -- round trips, LZ4 row batches,
  * frames over a socketpair, and every truncation / random corruption of
- * each message failing cleanly. */
+ * each message type (QUERY, COLUMNS, ROWS, END, ERROR) either refused with
+ * a clean error or decoded within bounds.  The corruption's seed is
+ * printed; SEED=N replays it. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <kselftest_harness.h>
@@ -110,65 +115,205 @@ TEST(error_and_end_round_trip)
 	buf_free(&b);
 }
 
-/* Truncations and random corruption of every message: decoders either
- * fail with an error or succeed, never read out of bounds (ASan). */
-TEST(malformed_messages_fail_cleanly)
+/* Malformed messages: one encoded message of each type, cut at every
+ * length and corrupted at random.  A decoder must either refuse with a
+ * clean error code or succeed with every field within bounds, and never
+ * read out of bounds (the test runs under ASan). */
+enum { M_QUERY, M_COLS, M_ROWS, M_END, M_ERROR, M_N };
+static const char *const msg_name[M_N] = { "QUERY", "COLUMNS", "ROWS", "END", "ERROR" };
+
+static void encode_each_type(struct buf m[M_N])
 {
 	struct wire_query q = { .query_id = 7, .chunk_id = 3, .sql = "SELECT * FROM t", .sql_len = 15 };
-	struct wire_col c = { .name = "a", .org_name = "a", .table = "t", .org_table = "t", .db = "d", .type = 3 };
+	struct wire_col c[2] = {
+		{ .name = "a", .org_name = "a", .table = "t", .org_table = "t", .db = "d", .type = 3 },
+		{ .name = "bb", .org_name = "", .table = "t", .org_table = "t", .db = "d", .type = 253 },
+	};
 	const char *v[1] = { "12345" };
 	unsigned long l[1] = { 5 };
-	struct buf m[4] = { { 0 } };
 	struct wire_batch bt;
-	struct wire_error e = { .code = 1, .sqlstate = "HY000", .msg = "x" };
-	size_t i, k;
-	int bad = 0;
+	struct wire_error e = { .code = 1146, .sqlstate = "42S02", .msg = "no such table" };
 
-	wire_query_encode(&q, &m[0]);
-	wire_cols_encode(&c, 1, &m[1]);
+	wire_query_encode(&q, &m[M_QUERY]);
+	wire_cols_encode(c, 2, &m[M_COLS]);
 	wire_batch_init(&bt, 1);
 	wire_batch_add(&bt, v, l);
 	wire_batch_add(&bt, v, l);
-	wire_batch_seal(&bt, &m[2]);
+	wire_batch_seal(&bt, &m[M_ROWS]);
 	wire_batch_free(&bt);
-	wire_error_encode(&e, &m[3]);
-	srand(42);
-	for (i = 0; i < 4; i++) {
-		for (k = 0; k < m[i].len; k++) {
-			unsigned char *copy = malloc(k ? k : 1);
-			struct wire_query dq;
-			struct wire_cols dc;
-			struct wire_rows dr;
-			struct wire_error de;
-			memcpy(copy, m[i].data, k);
-			switch (i) {
-			case 0: bad += wire_query_decode(copy, k, &dq) < 0; break;
-			case 1: if (wire_cols_decode(copy, k, &dc) < 0) bad++; else wire_cols_free(&dc); break;
-			case 2: if (wire_rows_decode(copy, k, 1, &dr) < 0) bad++; else wire_rows_free(&dr); break;
-			case 3: bad += wire_error_decode(copy, k, &de) < 0; break;
-			}
-			free(copy);
+	wire_end_encode(12345, &m[M_END]);
+	wire_error_encode(&e, &m[M_ERROR]);
+}
+
+static uint64_t le_bytes(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static bool clean_error(int type, int r)
+{
+	return r == -EBADMSG || (type == M_QUERY && r == -EPROTONOSUPPORT);
+}
+
+static bool cols_sane(const struct wire_cols *c, size_t n)
+{
+	size_t total = 0;
+	if (c->n < 1 || c->n > WIRE_MAX_COLS)
+		return false;
+	for (unsigned i = 0; i < c->n; i++) {
+		const char *s[5] = { c->v[i].name, c->v[i].org_name, c->v[i].table, c->v[i].org_table,
+				     c->v[i].db };
+		for (int k = 0; k < 5; k++) {
+			if (!s[k] || s[k] < c->strings)
+				return false;
+			total += strlen(s[k]);
 		}
-		for (k = 0; k < 2000; k++) {
-			unsigned char *copy = malloc(m[i].len);
-			struct wire_cols dc;
-			struct wire_rows dr;
-			struct wire_query dq;
-			memcpy(copy, m[i].data, m[i].len);
-			copy[rand() % m[i].len] ^= (unsigned char)(1 + rand() % 255);
-			if (i == 1 && wire_cols_decode(copy, m[i].len, &dc) == 0)
-				wire_cols_free(&dc);
-			if (i == 2 && wire_rows_decode(copy, m[i].len, 1, &dr) == 0)
-				wire_rows_free(&dr);
-			if (i == 0)
-				wire_query_decode(copy, m[i].len, &dq);
+	}
+	return total <= n;
+}
+
+static bool rows_sane(const struct wire_rows *w, const unsigned char *p, size_t n)
+{
+	uint64_t raw = n >= 4 ? le_bytes(p, 4) : 0;
+	if (w->ncols != 1 || raw < 4 || (uint64_t)w->nrows * 4 > raw)
+		return false;
+	for (uint32_t i = 0; i < w->nrows; i++) {
+		if (!w->vals[i]) {
+			if (w->lens[i])
+				return false;
+		} else if (w->vals[i] < w->data || w->lens[i] > raw ||
+			   w->vals[i] + w->lens[i] > w->data + raw) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Decodes the n bytes at p as a message of type; returns the decoder's
+ * result and, on success, in *ret_sane whether every decoded field lies
+ * within its bounds (pointers inside the payload, strings terminated). */
+static int decode_checked(int type, const unsigned char *p, size_t n, bool *ret_sane)
+{
+	struct wire_query q;
+	struct wire_cols c;
+	struct wire_rows w;
+	struct wire_error e;
+	uint64_t rows;
+	int r = -EINVAL;
+
+	*ret_sane = true;
+	switch (type) {
+	case M_QUERY:
+		if ((r = wire_query_decode(p, n, &q)) == 0)
+			*ret_sane = (const unsigned char *)q.sql >= p && q.sql_len <= n &&
+				    (const unsigned char *)q.sql + q.sql_len == p + n;
+		break;
+	case M_COLS:
+		if ((r = wire_cols_decode(p, n, &c)) == 0) {
+			*ret_sane = cols_sane(&c, n);
+			wire_cols_free(&c);
+		}
+		break;
+	case M_ROWS:
+		if ((r = wire_rows_decode(p, n, 1, &w)) == 0) {
+			*ret_sane = rows_sane(&w, p, n);
+			wire_rows_free(&w);
+		}
+		break;
+	case M_END:
+		if ((r = wire_end_decode(p, n, &rows)) == 0)
+			*ret_sane = n == 8 && rows == le_bytes(p, 8);
+		break;
+	case M_ERROR:
+		if ((r = wire_error_decode(p, n, &e)) == 0)
+			*ret_sane = memchr(e.msg, '\0', sizeof(e.msg)) && e.sqlstate[5] == '\0' && e.code <= 0xffff;
+		break;
+	}
+	return r;
+}
+
+/* xorshift64*: the corruption is replayable from the printed seed. */
+static uint64_t next_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1Dull;
+}
+
+TEST(truncated_messages_fail_cleanly)
+{
+	struct buf m[M_N] = { { 0 } };
+	size_t want = 0, bad = 0;
+	bool sane;
+
+	encode_each_type(m);
+	for (int t = 0; t < M_N; t++) {
+		ASSERT_LT(0, m[t].len);
+		want += m[t].len;
+		for (size_t k = 0; k < m[t].len; k++) {
+			unsigned char *copy = malloc(k ? k : 1);
+			memcpy(copy, m[t].data, k);
+			int r = decode_checked(t, copy, k, &sane);
 			free(copy);
+			if (r < 0) {
+				EXPECT_TRUE(clean_error(t, r)) TH_LOG("%s cut at %zu: error %d", msg_name[t], k, r);
+				bad++;
+			}
 		}
 	}
 	/* every strict prefix is refused */
-	EXPECT_EQ(m[0].len + m[1].len + m[2].len + m[3].len, bad);
-	for (i = 0; i < 4; i++)
-		buf_free(&m[i]);
+	EXPECT_EQ(want, bad);
+	for (int t = 0; t < M_N; t++)
+		buf_free(&m[t]);
+}
+
+TEST(corrupted_messages_fail_cleanly_or_decode_in_bounds)
+{
+	enum { ROUNDS = 2000 };
+	struct buf m[M_N] = { { 0 } };
+	const char *env = getenv("SEED");
+	uint64_t seed = env && *env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	uint64_t rs = seed ? seed : 1;
+	unsigned ok[M_N] = { 0 }, refused[M_N] = { 0 };
+
+	TH_LOG("seed %llu (SEED=%llu replays this run)", (unsigned long long)seed, (unsigned long long)seed);
+	encode_each_type(m);
+	for (int t = 0; t < M_N; t++) {
+		unsigned char *copy = malloc(m[t].len);
+		ASSERT_NE(NULL, copy);
+		for (int k = 0; k < ROUNDS; k++) {
+			int flips = 1 + (int)(next_rand(&rs) % 3);
+			bool sane;
+			memcpy(copy, m[t].data, m[t].len);
+			for (int f = 0; f < flips; f++)
+				copy[next_rand(&rs) % m[t].len] ^= (unsigned char)(1 + next_rand(&rs) % 255);
+			int r = decode_checked(t, copy, m[t].len, &sane);
+			if (r < 0) {
+				ASSERT_TRUE(clean_error(t, r))
+					TH_LOG("%s round %d: error %d is not a clean refusal", msg_name[t], k, r);
+				refused[t]++;
+			} else {
+				ASSERT_TRUE(sane) TH_LOG("%s round %d: decoded out of bounds", msg_name[t], k);
+				ok[t]++;
+			}
+		}
+		free(copy);
+		TH_LOG("%s: %u decoded in bounds, %u refused", msg_name[t], ok[t], refused[t]);
+		EXPECT_EQ(ROUNDS, ok[t] + refused[t]);
+		if (t == M_END) {
+			EXPECT_EQ(ROUNDS, ok[t]);   /* any 8 bytes are a row count */
+		} else {
+			/* a flipped length is refused, a flipped text byte is not */
+			EXPECT_LT(0, refused[t]);
+			EXPECT_LT(0, ok[t]);
+		}
+	}
+	for (int t = 0; t < M_N; t++)
+		buf_free(&m[t]);
 }
 
 TEST(frames_over_a_socket)
