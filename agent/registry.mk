@@ -1,1 +1,0 @@
-include agent/registry/registry.mk
