@@ -1,0 +1,392 @@
+/* registry_join.c: what the registry does on a node's connection: the JOIN
+ * (token + CSR -> identity + certificate + map) and the node's session
+ * (HELLO -> WELCOME, then HEARTBEAT -> ACK every few seconds).
+ *
+ * A join is one atomic step under the lock: admit (token, role, identity),
+ * sign, persist; a failure anywhere rolls the identity and the serial back,
+ * so a refused join changes no state.  A session certificate must be the
+ * newest one issued to that machine (serial check), so a re-join retires
+ * older certificates; a removed machine is refused on every path (join,
+ * HELLO, heartbeat) with code node_removed, naming the node.  Every
+ * refusal sends an ERROR with a code and a sentence and reports it through
+ * the event callback. */
+#include "registry_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monotime.h"
+
+#define CSR_MAX 16384
+
+/* ---- join ------------------------------------------------------------------ */
+
+/* The refusal a removed machine gets, on every path (join, session,
+ * heartbeat): its log must say plainly what happened and what undoes it. */
+void reg_removed_message(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "node %s was removed from the cluster (qservctl nodes remove); "
+		 "the operator can re-admit it with: qservctl nodes readmit %s", name, name);
+}
+
+/* Undo a new node added by reg_state_assign (it is the last one). */
+static void unassign_new(struct reg_state *st, struct reg_node *n)
+{
+	if (st->n && st->nodes[st->n - 1] == n) {
+		st->n--;
+		if (!strcmp(n->role, "czar"))
+			st->next_czar = n->ordinal;
+		else
+			st->next_worker = n->ordinal;
+		json_decref(n->health);
+		free(n);
+	}
+}
+
+struct join_req {
+	char token[128], uuid[TLS_ID_MAX], role[16];
+	char csr[CSR_MAX];
+};
+
+/* Why a join was refused: the ERROR code, the sentence the joiner reads,
+ * and what the event says after "refused: ". */
+struct refusal {
+	const char *code;
+	char what[2 * TLS_ID_MAX + 256];
+	const char *log;                  /* NULL: the same as what */
+	bool machine;                     /* the event names the machine */
+};
+
+static void join_refused(struct conn *c, struct tls_conn *t, const struct join_req *q, const struct refusal *f)
+{
+	const char *log = f->log ? f->log : f->what;
+
+	if (f->machine)
+		reg_ev(c->r, REG_EV_WARN, "join from %s (machine %s) refused: %s", c->peer, q->uuid, log);
+	else
+		reg_ev(c->r, REG_EV_WARN, "join from %s refused: %s", c->peer, log);
+	reg_refuse(c, t, f->code, f->what);
+}
+
+/* Token, role and identity: 0 with *ret_node (new or known), or -1 with
+ * *f filled.  Caller holds the lock. */
+static int join_admit_locked(struct registry *r, const struct join_req *q, struct reg_node **ret_node,
+			     bool *ret_new, struct refusal *f)
+{
+	int rc;
+
+	f->machine = true;
+	if (!tls_secret_equal(q->token, r->st.token)) {
+		f->code = "bad_token";
+		f->log = "wrong token";
+		snprintf(f->what, sizeof(f->what), "wrong join token (check qserv.token; it may have been rotated)");
+		return -1;
+	}
+	if (!strcmp(q->role, "czar") && strcmp(q->uuid, r->self_uuid)) {
+		f->code = "role_conflict";
+		f->log = "asks for role czar";
+		snprintf(f->what, sizeof(f->what), "this cluster already has its czar; join as a worker");
+		return -1;
+	}
+	rc = reg_state_assign(&r->st, q->uuid, q->role, ret_node, ret_new);
+	if (rc == -EKEYREVOKED) {
+		f->code = "node_removed";
+		reg_removed_message((*ret_node)->name, f->what, sizeof(f->what));
+		return -1;
+	}
+	if (rc < 0) {
+		f->machine = false;
+		f->code = rc == -EEXIST ? "role_conflict" : "bad_request";
+		if (rc == -EEXIST)
+			snprintf(f->what, sizeof(f->what), "machine %s is registered as %s; it cannot join as %s",
+				 q->uuid, (*ret_node)->name, q->role);
+		else
+			snprintf(f->what, sizeof(f->what), "invalid machine uuid or role");
+		return -1;
+	}
+	return 0;
+}
+
+/* Sign node n's certificate with the next serial and persist the state;
+ * on failure everything is as before (a new n is dropped).  Caller holds
+ * the lock. */
+static int join_issue_locked(struct registry *r, struct reg_node *n, bool is_new, const char *csr,
+			     uint64_t *ret_serial, char **ret_cert, struct refusal *f)
+{
+	uint64_t old_serial = n->serial, serial = reg_state_next_serial(&r->st);
+	char err[256];
+	int rc;
+
+	rc = reg_ca_sign_node(r, n, csr, serial, ret_cert, f->what, sizeof(f->what));
+	if (rc == 0) {
+		n->serial = serial;
+		rc = reg_state_save(r->state_path, &r->st, err, sizeof(err));
+		if (rc < 0)
+			snprintf(f->what, sizeof(f->what), "cannot persist the registry: %s", err);
+	}
+	if (rc < 0) {
+		n->serial = old_serial;
+		r->st.next_serial--;
+		if (is_new)
+			unassign_new(&r->st, n);
+		f->code = rc == -EIO || rc == -ENOSPC ? "internal" : "bad_csr";
+		f->machine = true;
+		return rc;
+	}
+	*ret_serial = serial;
+	return 0;
+}
+
+void reg_handle_join(struct conn *c, struct tls_conn *t, json_t *req)
+{
+	struct registry *r = c->r;
+	struct join_req *q = malloc(sizeof(*q));
+	struct refusal f = { .code = NULL };
+	struct tls_identity id;
+	struct reg_node *n = NULL;
+	char *cert = NULL;
+	bool is_new = false;
+	uint64_t serial = 0;
+	int rc;
+
+	if (!q)
+		return;
+	if (reg_msg_str(req, "token", q->token, sizeof(q->token), 1, f.what, sizeof(f.what)) < 0 ||
+	    reg_msg_str(req, "uuid", q->uuid, sizeof(q->uuid), 1, f.what, sizeof(f.what)) < 0 ||
+	    reg_msg_str(req, "role", q->role, sizeof(q->role), 1, f.what, sizeof(f.what)) < 0 ||
+	    reg_msg_str(req, "csr", q->csr, sizeof(q->csr), 1, f.what, sizeof(f.what)) < 0) {
+		reg_ev(r, REG_EV_WARN, "join from %s refused: bad request: %s", c->peer, f.what);
+		reg_refuse(c, t, "bad_request", f.what);
+		goto out;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (join_admit_locked(r, q, &n, &is_new, &f) < 0 ||
+	    join_issue_locked(r, n, is_new, q->csr, &serial, &cert, &f) < 0) {
+		r->joins_refused++;
+		pthread_mutex_unlock(&r->lock);
+		join_refused(c, t, q, &f);
+		goto out;
+	}
+	reg_learn_self_addr_locked(r, c);
+	snprintf(n->addr, sizeof(n->addr), "%s", reg_node_addr(r, c, n));
+	reg_map_changed_locked(r, n);
+	r->joins_ok++;
+	json_t *resp = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", n->name,
+				 "ordinal", n->ordinal, "role", n->role, "cluster", r->st.cluster,
+				 "cert", cert, "ca", r->ca_pem, "map", reg_map_get_locked(r));
+	reg_ca_node_identity(r, n, &id);
+	pthread_mutex_unlock(&r->lock);
+	rc = reg_msg_send(tls_io_write, t, REG_MSG_JOINED, resp, REG_MSG_MAX_REPLY, JOIN_TIMEOUT_MS);
+	reg_ev(r, rc < 0 ? REG_EV_WARN : REG_EV_INFO, "%s %s (machine %s) from %s%s", id.name,
+	       is_new ? "joined" : "re-joined", q->uuid, c->peer, rc < 0 ? ": reply not delivered" : "");
+	/* The joiner may go on with HELLO on this connection: the token
+	 * authenticated it and it now holds the certificate just issued, so
+	 * it is that node's session (one handshake instead of two at boot).
+	 * Reconnections use mutual TLS with the certificate. */
+	if (rc == 0) {
+		snprintf(id.serial, sizeof(id.serial), "%llx", (unsigned long long)serial);
+		free(cert);
+		free(q);
+		reg_handle_session(c, t, &id, true);
+		return;
+	}
+out:
+	free(cert);
+	free(q);
+}
+
+/* ---- sessions -------------------------------------------------------------- */
+
+/* The node a session certificate belongs to, or NULL when it is not that
+ * machine's newest certificate.  Caller holds the lock. */
+static struct reg_node *session_node_locked(struct registry *r, const struct tls_identity *id)
+{
+	struct reg_node *n = reg_state_find(&r->st, id->uuid);
+	if (!n || strcmp(n->name, id->name) || strtoull(id->serial, NULL, 16) != n->serial)
+		return NULL;
+	return n;
+}
+
+/* The first message of a session must be HELLO.  0, or <0 after
+ * refusing (or silently when a one-shot joiner hung up). */
+static int session_hello(struct conn *c, struct tls_conn *t, const struct tls_identity *id, bool after_join)
+{
+	char err[256];
+	json_t *msg = NULL;
+	int type, rc;
+
+	rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, JOIN_TIMEOUT_MS, &type, &msg, err, sizeof(err));
+	json_decref(msg);
+	if (after_join && (rc == -ENODATA || rc == -ECONNRESET))
+		return -1;     /* a one-shot join (join_once, qregistry-sim): it hung up */
+	if (rc < 0 || type != REG_MSG_HELLO) {
+		reg_ev(c->r, REG_EV_WARN, "session of %s from %s: expected HELLO: %s", id->name, c->peer,
+		       rc < 0 ? err : reg_msg_name(type));
+		reg_refuse(c, t, rc == -EMSGSIZE ? "too_large" : "bad_request", rc < 0 ? err : "expected HELLO");
+		return -1;
+	}
+	return 0;
+}
+
+/* After HELLO: the node is ready (its address noted), and gets WELCOME
+ * with its identity and the map.  0, or <0 when refused or not sent. */
+static int session_welcome(struct conn *c, struct tls_conn *t, const struct tls_identity *id)
+{
+	struct registry *r = c->r;
+	char why[2 * TLS_ID_MAX + 256];
+
+	pthread_mutex_lock(&r->lock);
+	struct reg_node *n = session_node_locked(r, id);
+	if (n && reg_node_removed(n)) {
+		reg_removed_message(n->name, why, sizeof(why));
+		r->joins_refused++;
+		pthread_mutex_unlock(&r->lock);
+		reg_ev(r, REG_EV_WARN, "session from %s refused: %s", c->peer, why);
+		reg_refuse(c, t, "node_removed", why);
+		return -1;
+	}
+	if (!n) {
+		pthread_mutex_unlock(&r->lock);
+		reg_ev(r, REG_EV_WARN, "session from %s refused: certificate of %s (machine %s, serial %s) is not current",
+		       c->peer, id->name, id->uuid, id->serial);
+		reg_refuse(c, t, "unknown_node", "certificate unknown or superseded: join again with the token");
+		return -1;
+	}
+	reg_learn_self_addr_locked(r, c);
+	bool changed = n->state != REG_NODE_READY || strcmp(n->addr, reg_node_addr(r, c, n));
+	n->state = REG_NODE_READY;
+	n->last_seen_ms = (uint64_t)monotime_ms();
+	n->sessions++;
+	r->sessions++;
+	snprintf(n->addr, sizeof(n->addr), "%s", reg_node_addr(r, c, n));
+	if (changed)
+		reg_map_changed_locked(r, n);
+	json_t *w = json_pack("{s:s, s:i, s:s, s:o}", "name", n->name, "ordinal", n->ordinal,
+			      "role", n->role, "map", reg_map_get_locked(r));
+	pthread_mutex_unlock(&r->lock);
+	if (changed)
+		reg_ev(r, REG_EV_INFO, "%s is ready (session from %s)", id->name, c->peer);
+	return reg_msg_send(tls_io_write, t, REG_MSG_WELCOME, w, REG_MSG_MAX_REPLY, JOIN_TIMEOUT_MS);
+}
+
+/* The ACK of heartbeat hb, built as text around the cached map: with a
+ * thousand nodes the map is ~100 KB and re-encoding it per ACK would cost
+ * more than the rest of the heartbeat.  Current map version: no map; a
+ * version of this run the change log still reaches: the changed entries;
+ * else the whole map.  *ret_ack is malloc'd; its length or <0.  Caller
+ * holds the lock. */
+static int ack_text_locked(struct registry *r, json_t *hb, char **ret_ack)
+{
+	json_t *seq = json_object_get(hb, "seq"), *mv = json_object_get(hb, "map_version");
+	long long sq = json_is_integer(seq) ? (long long)json_integer_value(seq) : -1;
+	unsigned long long ver = (unsigned long long)r->map_version;
+	const char *ep = json_string_value(json_object_get(hb, "map_epoch"));
+	bool current = json_is_integer(mv) && (uint64_t)json_integer_value(mv) == r->map_version;
+	json_t *delta = !current && json_is_integer(mv) && ep && !strcmp(ep, r->epoch) ?
+			reg_map_delta_locked(r, (uint64_t)json_integer_value(mv)) : NULL;
+	char *dtext = delta ? json_dumps(delta, JSON_COMPACT) : NULL;
+	int len;
+
+	json_decref(delta);
+	*ret_ack = NULL;
+	if (current)
+		len = asprintf(ret_ack, "{\"seq\":%lld,\"map_version\":%llu}", sq, ver);
+	else if (dtext)
+		len = asprintf(ret_ack, "{\"seq\":%lld,\"map_version\":%llu,\"map_epoch\":\"%s\",\"changes\":%s}",
+			       sq, ver, r->epoch, dtext);
+	else
+		len = asprintf(ret_ack, "{\"seq\":%lld,\"map_version\":%llu,\"map\":%s}", sq, ver,
+			       reg_map_text_locked(r));
+	free(dtext);
+	return len;
+}
+
+/* Node n spoke: note when, its health, and that it is ready.  Caller
+ * holds the lock. */
+static void heartbeat_seen_locked(struct registry *r, struct reg_node *n, json_t *hb)
+{
+	json_t *health = json_object_get(hb, "health");
+
+	n->last_seen_ms = (uint64_t)monotime_ms();
+	n->heartbeats++;
+	r->heartbeats++;
+	if (json_is_object(health)) {
+		json_decref(n->health);
+		n->health = json_incref(health);
+	}
+	if (n->state != REG_NODE_READY) {
+		n->state = REG_NODE_READY;
+		reg_map_changed_locked(r, n);
+		reg_ev(r, REG_EV_INFO, "%s is ready again", n->name);
+	}
+}
+
+/* One HEARTBEAT: recorded and acknowledged.  0, or <0 when the session
+ * ends (refused, or the ACK could not be sent). */
+static int session_heartbeat(struct conn *c, struct tls_conn *t, const struct tls_identity *id, json_t *hb)
+{
+	struct registry *r = c->r;
+	char why[2 * TLS_ID_MAX + 256], *ack = NULL;
+	int len, rc;
+
+	pthread_mutex_lock(&r->lock);
+	struct reg_node *n = session_node_locked(r, id);    /* a re-join may have retired this cert */
+	if (n && reg_node_removed(n)) {
+		reg_removed_message(n->name, why, sizeof(why));
+		pthread_mutex_unlock(&r->lock);
+		reg_ev(r, REG_EV_INFO, "session of %s from %s closed: the node was removed", id->name, c->peer);
+		reg_refuse(c, t, "node_removed", why);
+		return -1;
+	}
+	if (!n) {
+		pthread_mutex_unlock(&r->lock);
+		reg_refuse(c, t, "unknown_node", "certificate superseded by a newer join");
+		return -1;
+	}
+	heartbeat_seen_locked(r, n, hb);
+	len = ack_text_locked(r, hb, &ack);
+	pthread_mutex_unlock(&r->lock);
+	if (len < 0)
+		return -1;
+	rc = frame_write(tls_io_write, t, REG_MSG_ACK, 0, ack, (size_t)len, REG_MSG_MAX_REPLY, JOIN_TIMEOUT_MS);
+	free(ack);
+	return rc;
+}
+
+/* A node's session: HELLO, WELCOME, then heartbeats until it hangs up,
+ * falls silent for 3x the down timeout, or breaks the protocol. */
+void reg_handle_session(struct conn *c, struct tls_conn *t, const struct tls_identity *id, bool after_join)
+{
+	struct registry *r = c->r;
+	char err[256];
+	json_t *msg = NULL;
+	int type, rc;
+
+	if (session_hello(c, t, id, after_join) < 0 || session_welcome(c, t, id) < 0)
+		return;
+	reg_slot_give(c);     /* heartbeats are cheap: the slot goes to the next handshake */
+	for (;;) {
+		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, 3 * r->down_after_ms, &type, &msg,
+				  err, sizeof(err));
+		if (rc < 0) {
+			if (rc != -ENODATA && rc != -ECONNRESET && !r->stopping) {
+				reg_ev(r, REG_EV_WARN, "session of %s from %s: %s", id->name, c->peer, err);
+				if (rc == -EMSGSIZE || rc == -EBADMSG || rc == -EPROTO)
+					reg_refuse(c, t, rc == -EMSGSIZE ? "too_large" : "bad_request", err);
+			}
+			return;
+		}
+		if (type != REG_MSG_HEARTBEAT) {
+			reg_ev(r, REG_EV_WARN, "session of %s: unexpected %s", id->name, reg_msg_name(type));
+			reg_refuse(c, t, "bad_request", "expected HEARTBEAT");
+			json_decref(msg);
+			return;
+		}
+		rc = session_heartbeat(c, t, id, msg);
+		json_decref(msg);
+		if (rc < 0)
+			return;
+	}
+}
