@@ -1,17 +1,17 @@
 /* qhttp.c: libmicrohttpd glue for the worker and controller APIs (see
- * qhttp.h).  One struct qhttp_req per connection request, created at the
- * first callback, filled by the upload callbacks, handed to the
+ * qhttp.h); the listener itself starts and stops through lib/httpd.h.
+ * One struct qhttp_req per connection request, created at the first
+ * callback, filled by the upload callbacks, handed to the
  * application handler at the last one and freed by the completion
  * callback (which also removes a spool file the handler left behind). */
 #include "qhttp.h"
 
 #include "fileio.h"
+#include "httpd.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,27 +259,26 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 struct qhttp_server *qhttp_start(const char *bind_addr, int port, qhttp_handler_fn h,
 				 qhttp_spool_fn spool, void *app, char *err, size_t errlen)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (bind_addr && inet_pton(AF_INET, bind_addr, &sin.sin_addr) != 1) {
-		snprintf(err, errlen, "bad listen address '%s'", bind_addr);
-		return NULL;
-	}
 	struct qhttp_server *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->handler = h, s->spool = spool, s->app = app;
-	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-				(uint16_t)port, NULL, NULL, on_request, s,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-				MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-				MHD_OPTION_CONNECTION_TIMEOUT, 0u,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-				MHD_OPTION_END);
-	if (!s->d) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s", bind_addr ? bind_addr : "0.0.0.0",
-			 port, strerror(errno ? errno : EADDRINUSE));
+	/* a thread per connection: a handler may block on MariaDB for as long
+	 * as a load takes, so no idle timeout either */
+	struct httpd_opts o = {
+		.bind = bind_addr,
+		.port = (uint16_t)port,
+		.thread_per_connection = true,
+		.reuse_address = true,
+		.connection_timeout_s = 0,
+		.handler = on_request,
+		.handler_cls = s,
+		.completed = on_done,
+		.completed_cls = s,
+	};
+	if (httpd_start(&o, &s->d, err, errlen) < 0) {
 		free(s);
 		return NULL;
 	}
@@ -290,6 +289,6 @@ void qhttp_stop(struct qhttp_server *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->d);
+	httpd_stop(s->d);
 	free(s);
 }

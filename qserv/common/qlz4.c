@@ -2,6 +2,8 @@
  * liblz4's frame API with 64 KiB input and 256 KiB output buffers. */
 #include "qlz4.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <lz4frame.h>
 #include <stdio.h>
@@ -77,16 +79,10 @@ struct sink {
 static int to_fd(void *ud, const char *data, size_t len)
 {
 	struct sink *s = ud;
-	while (len) {
-		ssize_t w = write(s->fd, data, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		data += w, len -= (size_t)w, s->n += (size_t)w;
-	}
-	return 0;
+	int r = fileio_write_full(s->fd, data, len);
+	if (r == 0)
+		s->n += len;
+	return r;
 }
 
 int qlz4_decompress_fd(int fd, int out_fd, unsigned long long *ret_bytes, char *err, size_t errlen)
