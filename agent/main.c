@@ -26,6 +26,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "monotime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -282,20 +283,20 @@ static void check_mariadb(struct agent *a)
 	char err[256];
 
 	if (a->mariadb_ready)
-		roles_tick(&a->roles, &a->sup, sup_now_ms());
+		roles_tick(&a->roles, &a->sup, monotime_ms());
 	if (!a->mariadb_started || a->mariadb_ready || !mariadb_answers(MARIADB_SOCKET, 50))
 		return;
 	a->mariadb_ready = true;
 	log_info("mariadb: ready on %s", MARIADB_SOCKET);
 	if (mariadb_apply_sql(MARIADB_SOCKET, a->mariadb_dir, err, sizeof(err)) < 0)
 		log_error("mariadb: %s", err);
-	roles_tick(&a->roles, &a->sup, sup_now_ms());
-	sup_tick(&a->sup, sup_now_ms());
+	roles_tick(&a->roles, &a->sup, monotime_ms());
+	sup_tick(&a->sup, monotime_ms());
 }
 
 static void publish(struct agent *a)
 {
-	uint64_t now = sup_now_ms();
+	uint64_t now = monotime_ms();
 	json_t *doc;
 	char *json, *public_json, *metrics = NULL;
 	size_t mlen = 0;
@@ -469,7 +470,7 @@ static int event_loop(struct agent *a)
 		}
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGCHLD) {
-				sup_reap(&a->sup, sup_now_ms());
+				sup_reap(&a->sup, monotime_ms());
 			} else if (si.ssi_signo == SIGHUP) {
 				disks_rescan(&a->disks);
 				update_chunk_dirs(a);
@@ -480,7 +481,7 @@ static int event_loop(struct agent *a)
 			}
 		}
 		if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
-			sup_tick(&a->sup, sup_now_ms());
+			sup_tick(&a->sup, monotime_ms());
 			check_mariadb(a);
 			renew_dhcp(a);
 			publish(a);
@@ -560,7 +561,7 @@ int main(int argc, char **argv)
 	if (stop)
 		return stop_running_agent(a.pidfile, 120);
 
-	a.start_ms = sup_now_ms();
+	a.start_ms = monotime_ms();
 	log_init("qagent", LOG_LVL_INFO);
 	log_info("qserv-node agent %s starting", AGENT_VERSION);
 	if (!a.host_mode)
@@ -627,7 +628,7 @@ int main(int argc, char **argv)
 		   a.disks.report ? a.disks.report->staging_dir : "", MARIADB_SOCKET, a.hostname);
 	update_chunk_dirs(&a);
 	start_mariadb(&a);
-	sup_tick(&a.sup, sup_now_ms());
+	sup_tick(&a.sup, monotime_ms());
 	publish(&a);
 
 	n = event_loop(&a);

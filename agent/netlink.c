@@ -7,6 +7,8 @@
  * short, happen at boot, and polling keeps the code small. */
 #include "netlink.h"
 
+#include "monotime.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -144,16 +146,9 @@ int netlink_link_set_up(const char *ifname, bool up)
 	return request(nlh, NULL, NULL);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int netlink_wait_carrier(const char *ifname, int timeout_ms)
 {
-	long long end = mono_ms() + timeout_ms;
+	int64_t end = monotime_ms() + timeout_ms;
 	for (;;) {
 		struct netlink_link l;
 		int rc = netlink_link_get(ifname, &l);
@@ -161,7 +156,7 @@ int netlink_wait_carrier(const char *ifname, int timeout_ms)
 			return rc;
 		if (l.carrier)
 			return 0;
-		if (mono_ms() >= end)
+		if (monotime_ms() >= end)
 			return -ETIMEDOUT;
 		usleep(50000);
 	}
@@ -178,7 +173,7 @@ int netlink_pick_link(char ret_ifname[16], int timeout_ms)
 		if (!v[i].loopback && !v[i].up)
 			netlink_link_set_up(v[i].name, true);
 	free(v);
-	long long end = mono_ms() + timeout_ms;
+	int64_t end = monotime_ms() + timeout_ms;
 	for (;;) {
 		if ((rc = netlink_links(&v, &n)) < 0)
 			return rc;
@@ -190,7 +185,7 @@ int netlink_pick_link(char ret_ifname[16], int timeout_ms)
 			}
 		}
 		free(v);
-		if (rc == 0 || mono_ms() >= end)
+		if (rc == 0 || monotime_ms() >= end)
 			return rc;
 		usleep(50000);
 	}

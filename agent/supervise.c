@@ -2,6 +2,8 @@
  * processes (see supervise.h for the state machine). */
 #include "supervise.h"
 
+#include "monotime.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,14 +18,6 @@
 #define SUP_STABLE_MS 30000
 #define SUP_QUICK_MS 10000
 #define SUP_CRASH_LOOP_EXITS 3
-
-uint64_t sup_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *sup_state_name(enum sup_state st)
 {
@@ -183,19 +177,19 @@ void sup_stop_all(struct supervisor *s, unsigned timeout_ms)
 		svc->state = SUP_STOPPING;
 		emit(s, svc, "stopping");
 		kill(svc->pid, SIGTERM);
-		deadline = sup_now_ms() + timeout_ms;
+		deadline = (uint64_t)monotime_ms() + timeout_ms;
 		while (svc->pid) {
 			pid_t pid = waitpid(svc->pid, &status, WNOHANG);
 
 			if (pid == svc->pid) {
-				exited(s, svc, status, sup_now_ms());
+				exited(s, svc, status, (uint64_t)monotime_ms());
 				break;
 			}
 			if (pid < 0 && errno == ECHILD) {
-				exited(s, svc, -1, sup_now_ms());
+				exited(s, svc, -1, (uint64_t)monotime_ms());
 				break;
 			}
-			if (sup_now_ms() >= deadline) {
+			if ((uint64_t)monotime_ms() >= deadline) {
 				emit(s, svc, "did not stop in time, killing");
 				kill(svc->pid, SIGKILL);
 				deadline = (uint64_t)-1;

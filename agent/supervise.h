@@ -61,6 +61,5 @@ void sup_free(struct supervisor *s);
 /* [{"name","state","pid","restarts","crash_loop","last_exit"}...] */
 json_t *sup_json(const struct supervisor *s, uint64_t now_ms);
 const char *sup_state_name(enum sup_state st);
-uint64_t sup_now_ms(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <kselftest_harness.h>
 
 #include "agent/roles.h"
+#include "monotime.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -105,7 +106,7 @@ TEST(nothing_before_the_credentials)
 	make_tree(root, sizeof(root), false, "");
 	sup_init(&s, NULL, NULL);
 	start(&r, root, ROLE_WORKER);
-	roles_tick(&r, &s, sup_now_ms());
+	roles_tick(&r, &s, monotime_ms());
 	EXPECT_EQ(0, s.n);
 	EXPECT_FALSE(r.started);
 	roles_free(&r);
@@ -124,7 +125,7 @@ TEST(worker_argv_env_and_tls_links)
 	make_tree(root, sizeof(root), true, "worker-3");
 	sup_init(&s, NULL, NULL);
 	start(&r, root, ROLE_WORKER);
-	roles_tick(&r, &s, sup_now_ms());
+	roles_tick(&r, &s, monotime_ms());
 	i = find(&s, "qserv-worker");
 	ASSERT_GE(i, 0);
 	EXPECT_STREQ("/usr/bin/env", s.svc[i].argv[0]);
@@ -157,7 +158,7 @@ TEST(czar_users_file_and_password_kept)
 	make_tree(root, sizeof(root), true, "czar-0");
 	sup_init(&s, NULL, NULL);
 	start(&r, root, ROLE_CZAR);
-	roles_tick(&r, &s, sup_now_ms());
+	roles_tick(&r, &s, monotime_ms());
 	ASSERT_GE(find(&s, "qserv-controller"), 0);
 	i = find(&s, "qserv-czar");
 	ASSERT_GE(i, 0);
@@ -178,7 +179,7 @@ TEST(czar_users_file_and_password_kept)
 	/* a restarted agent finds the same password */
 	sup_init(&s, NULL, NULL);
 	start(&r, root, ROLE_CZAR);
-	roles_tick(&r, &s, sup_now_ms());
+	roles_tick(&r, &s, monotime_ms());
 	EXPECT_STREQ(first, r.password);
 	sup_stop_all(&s, 2000);
 	roles_free(&r);
@@ -271,7 +272,7 @@ TEST(removed_worker_dropped_from_controller_and_status)
 	struct supervisor s;
 	struct fake_ctl c = { 0 };
 	pthread_t th;
-	uint64_t t = sup_now_ms();
+	uint64_t t = monotime_ms();
 	json_t *st;
 
 	fake_up(_metadata, &c, &th);
@@ -332,7 +333,7 @@ TEST(ready_workers_registered_once_and_again_when_moved)
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
 	pthread_t th;
-	uint64_t t = sup_now_ms();
+	uint64_t t = monotime_ms();
 
 	c.lfd = socket(AF_INET, SOCK_STREAM, 0);
 	ASSERT_EQ(0, bind(c.lfd, (struct sockaddr *)&sa, sizeof(sa)));

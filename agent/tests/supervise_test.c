@@ -3,6 +3,7 @@
 #include <kselftest_harness.h>
 
 #include "agent/supervise.h"
+#include "monotime.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ TEST(restart_with_backoff_and_crash_loop)
 
 	sup_init(&s, record, &e);
 	ASSERT_EQ(0, sup_add(&s, "flaky", argv));
-	t = sup_now_ms();
+	t = monotime_ms();
 	sup_tick(&s, t);
 	EXPECT_EQ(SUP_UP, s.svc[0].state);
 	for (int round = 0; round < 3; round++) {
@@ -70,14 +71,14 @@ TEST(stop_in_reverse_order)
 	sup_init(&s, record, &e);
 	ASSERT_EQ(0, sup_add(&s, "mariadb", db));
 	ASSERT_EQ(1, sup_add(&s, "role", role));
-	sup_tick(&s, sup_now_ms());
+	sup_tick(&s, monotime_ms());
 	e.log[0] = '\0';
 	sup_stop_all(&s, 2000);
 	EXPECT_STREQ("role:stopping;role:stopped;mariadb:stopping;mariadb:stopped;", e.log);
 	EXPECT_EQ(SUP_DOWN, s.svc[0].state);
 	EXPECT_EQ(SUP_DOWN, s.svc[1].state);
 	/* nothing restarts after a stop */
-	EXPECT_EQ(-1, sup_tick(&s, sup_now_ms() + 100000));
+	EXPECT_EQ(-1, sup_tick(&s, monotime_ms() + 100000));
 	EXPECT_EQ(SUP_DOWN, s.svc[0].state);
 	sup_free(&s);
 }
@@ -90,7 +91,7 @@ TEST(stubborn_child_is_killed)
 
 	sup_init(&s, record, &e);
 	ASSERT_EQ(0, sup_add(&s, "stubborn", argv));
-	sup_tick(&s, sup_now_ms());
+	sup_tick(&s, monotime_ms());
 	usleep(200000);
 	sup_stop_all(&s, 300);
 	EXPECT_NE(NULL, strstr(e.log, "killing"));
@@ -107,7 +108,7 @@ TEST(missing_program_is_reported)
 
 	sup_init(&s, record, &e);
 	ASSERT_EQ(0, sup_add(&s, "ghost", argv));
-	sup_tick(&s, sup_now_ms());
+	sup_tick(&s, monotime_ms());
 	wait_exit(&s, 0);
 	EXPECT_EQ(SUP_BACKOFF, s.svc[0].state);
 	EXPECT_TRUE(WIFEXITED(s.svc[0].last_status));

@@ -19,6 +19,7 @@
  * handshakes, the floor a join cannot go under. */
 #include "../registry_msg.h"
 #include "frame.h"
+#include "monotime.h"
 #include "tls.h"
 
 #include <arpa/inet.h>
@@ -64,13 +65,6 @@ struct node {
 	char *key, *csr, *cert;
 	char err[256];
 };
-
-static long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
 
 static int dial(struct sim *s)
 {
@@ -213,7 +207,7 @@ static void *node_main(void *arg)
 	int rc = do_join(n);
 	if (rc == 0) {
 		atomic_fetch_add(&s->joined, 1);
-		long done = now_ns() - s->t0_ns, prev = atomic_load(&s->join_done_ns_max);
+		long done = monotime_ns() - s->t0_ns, prev = atomic_load(&s->join_done_ns_max);
 		while (done > prev && !atomic_compare_exchange_weak(&s->join_done_ns_max, &prev, done))
 			;
 	}
@@ -272,7 +266,7 @@ static double baseline_handshakes(struct sim *s, int count)
 	struct tls_config_opts co = { .peer_auth = TLS_PEER_PIN, .pin = s->pin };
 	if (count <= 0 || tls_config_new(&co, &cfg, err, sizeof(err)) < 0)
 		return 0;
-	long t0 = now_ns();
+	long t0 = monotime_ns();
 	int ok = 0;
 	for (int i = 0; i < count; i++) {
 		struct tls_conn *t;
@@ -285,7 +279,7 @@ static double baseline_handshakes(struct sim *s, int count)
 			close(fd);
 	}
 	tls_config_free(cfg);
-	return ok ? (double)(now_ns() - t0) / 1e9 / ok : 0;
+	return ok ? (double)(monotime_ns() - t0) / 1e9 / ok : 0;
 }
 
 static int parse_addr(const char *hp, struct sockaddr_in *sa)
@@ -366,7 +360,7 @@ int main(int argc, char **argv)
 		}
 	}
 	double cpu0 = proc_cpu(rpid);
-	s.t0_ns = now_ns();
+	s.t0_ns = monotime_ns();
 	pthread_barrier_wait(&s.go);
 	pthread_barrier_wait(&s.joined_all);       /* every join finished */
 	double join_s = (double)atomic_load(&s.join_done_ns_max) / 1e9;
@@ -403,7 +397,7 @@ int main(int argc, char **argv)
 	atomic_store(&s.stop, 1);
 	for (int i = 0; i < s.nodes; i++)
 		pthread_join(th[i], NULL);
-	double total_s = (double)(now_ns() - s.t0_ns) / 1e9;
+	double total_s = (double)(monotime_ns() - s.t0_ns) / 1e9;
 	int joined = atomic_load(&s.joined), sessions = atomic_load(&s.sessions);
 	long sent = atomic_load(&s.hb_sent), acked = atomic_load(&s.hb_acked);
 	long steady = hb3 - hb2;
