@@ -139,41 +139,6 @@ static int make_tls_dir(const struct roles *r, char *dir, size_t dirlen)
 	return rc;
 }
 
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -EIO;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf[0] ? 0 : -EIO;
-}
-
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	char tmp[420];
-	FILE *f;
-	int rc = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	chmod(tmp, mode);
-	if (fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0)
-		rc = -EIO;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -EIO;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	return rc;
-}
-
 /* The czar's users file, made once: a random password kept next to it
  * (both 0600 on the node's data disk), its hash from qserv-czar itself. */
 static int czar_users(struct roles *r, char *users, size_t ulen)
@@ -186,7 +151,7 @@ static int czar_users(struct roles *r, char *users, size_t ulen)
 	mkdir(dir, 0700);
 	snprintf(pwpath, sizeof(pwpath), "%s/password", dir);
 	snprintf(users, ulen, "%s/users", dir);
-	if (read_line(pwpath, r->password, sizeof(r->password)) == 0 && access(users, R_OK) == 0)
+	if (fileio_read_line(pwpath, r->password, sizeof(r->password)) > 0 && access(users, R_OK) == 0)
 		return 0;
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return -EIO;
@@ -203,7 +168,8 @@ static int czar_users(struct roles *r, char *users, size_t ulen)
 	hash[strcspn(hash, "\r\n")] = '\0';
 	snprintf(line, sizeof(line), "%s:%s\n", ROLES_CZAR_USER, hash);
 	snprintf(hash, sizeof(hash), "%s\n", r->password);
-	if (write_file(users, line, 0600) < 0 || write_file(pwpath, hash, 0600) < 0)
+	if (fileio_write_atomic(users, line, strlen(line), 0600) < 0 ||
+	    fileio_write_atomic(pwpath, hash, strlen(hash), 0600) < 0)
 		return -EIO;
 	return 0;
 }
