@@ -65,7 +65,7 @@ static void handle(void *ud, struct qhttp_req *r)
 		a->spooled = (long long)st.st_size;
 		qhttp_reply_ok(r, json_pack("{s:I}", "bytes", (json_int_t)st.st_size));
 	} else if (!strcmp(r->url, "/file")) {
-		char path[64];
+		char path[sizeof a->spool_dir + sizeof "/data"];
 		snprintf(path, sizeof path, "%s/data", a->spool_dir);
 		int out = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 		if (out < 0 || write(out, "a\tb\n", 4) != 4) {
