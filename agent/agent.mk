@@ -1,5 +1,6 @@
 # agent.mk: qagent, the node agent, and its unit tests.
-AGENT_SRCS := agent/bootmedium.c agent/config.c agent/disks.c agent/inventory.c agent/mariadb.c agent/net.c agent/power.c agent/status.c \
+AGENT_SRCS := agent/bootmedium.c agent/bootmedium_slots.c agent/bootmedium_bless.c agent/bootmedium_install.c \
+	agent/config.c agent/disks.c agent/inventory.c agent/mariadb.c agent/net.c agent/power.c agent/status.c \
 	agent/roles.c \
 	agent/supervise.c \
 	agent/heartbeat.c agent/identity.c agent/join_agent.c agent/netlink.c

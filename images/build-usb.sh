@@ -60,7 +60,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # Staged files, times normalised (mcopy -m keeps them).  The entry and
 # syslinux.cfg formats are also written by the installer
-# (agent/bootmedium.c, bootmedium_write_slots) and images/stick.sh: the
+# (agent/bootmedium_slots.c, bootmedium_write_slots) and images/stick.sh: the
 # loader picks the entry with the highest `version` that boot counting has
 # not marked bad (docs/usb.md, "Boot slots").
 mkdir -p "$tmp/esp/EFI/BOOT" "$tmp/esp/loader/entries" "$tmp/esp/syslinux" "$tmp/esp/qserv/a" "$tmp/conf"
