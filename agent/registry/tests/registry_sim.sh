@@ -21,9 +21,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
 if [ "$(id -u)" != 0 ] || ! ip netns add "$NS" 2>/dev/null; then
-	tap_plan 1
-	tap_skip "registry simulation" "needs root and ip netns"
-	exit 0
+	tap_skip_all "needs root and ip netns"
 fi
 ip -n "$NS" link set lo up
 echo "qserv.role=czar qserv.cluster=sim" > "$T/czar.cmdline"
