@@ -12,7 +12,7 @@ int httpd_start(const struct httpd_opts *o, struct MHD_Daemon **ret_daemon, char
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(o->port) };
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem opts[8];
+	struct MHD_OptionItem opts[12];
 	struct MHD_Daemon *d;
 	int n = 0;
 
@@ -28,6 +28,17 @@ int httpd_start(const struct httpd_opts *o, struct MHD_Daemon **ret_daemon, char
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, o->connection_limit, NULL };
 	if (o->reuse_address)
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL };
+	if (o->tls_cert_pem && o->tls_key_pem) {
+		flags |= MHD_USE_TLS;
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->tls_cert_pem };
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key_pem };
+		if (o->tls_client_ca_pem)
+			opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
+							      (void *)o->tls_client_ca_pem };
+	} else if (o->tls_cert_pem || o->tls_key_pem || o->tls_client_ca_pem) {
+		errbuf_printf(err, errlen, "HTTPS needs both a certificate and its key");
+		return -EINVAL;
+	}
 	if (o->completed)
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
 						      (intptr_t)o->completed, o->completed_cls };
