@@ -57,12 +57,11 @@ static void read_nic(const char *sysfs_root, const char *name, struct inv_nic *n
 
 	memset(nic, 0, sizeof(*nic));
 	snprintf(nic->name, sizeof(nic->name), "%s", name);
+	/* read straight into the fields: a longer value keeps its first bytes */
 	snprintf(path, sizeof(path), "%s/class/net/%s/address", sysfs_root, name);
-	if (fileio_read_line(path, buf, sizeof(buf)) > 0)
-		snprintf(nic->mac, sizeof(nic->mac), "%s", buf);
+	fileio_read_line(path, nic->mac, sizeof(nic->mac));
 	snprintf(path, sizeof(path), "%s/class/net/%s/operstate", sysfs_root, name);
-	if (fileio_read_line(path, buf, sizeof(buf)) > 0)
-		snprintf(nic->operstate, sizeof(nic->operstate), "%s", buf);
+	fileio_read_line(path, nic->operstate, sizeof(nic->operstate));
 	nic->carrier = -1;
 	snprintf(path, sizeof(path), "%s/class/net/%s/carrier", sysfs_root, name);
 	if (fileio_read_line(path, buf, sizeof(buf)) > 0)
@@ -90,14 +89,14 @@ int inventory_read(const char *sysfs_root, const char *proc_root, struct invento
 	ret->mem_bytes = read_mem_total(proc_root);
 	snprintf(path, sizeof(path), "%s/class/dmi/id/product_uuid", sysfs_root);
 	if (fileio_read_line(path, buf, sizeof(buf)) == 36)
-		snprintf(ret->uuid, sizeof(ret->uuid), "%s", buf);
+		memcpy(ret->uuid, buf, 37);
 
 	snprintf(path, sizeof(path), "%s/class/net", sysfs_root);
 	d = opendir(path);
 	if (!d)
 		return -errno;
 	while ((de = readdir(d)) && ret->n_nics < INV_MAX_NICS) {
-		char dev[600];
+		char dev[sizeof(path) + sizeof(de->d_name) + sizeof("/device")];
 
 		/* Physical NICs only: they have a backing device (tunnels,
 		 * bridges and the loopback do not). */

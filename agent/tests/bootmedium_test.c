@@ -493,7 +493,7 @@ FIXTURE_TEARDOWN(inst)
 
 TEST_F(inst, copies_onto_blank_disk_and_moves_backup_gpt)
 {
-	char target[32] = "", err[256] = "", cmd[512];
+	char target[32] = "", err[256] = "", cmd[1024];
 
 	if (!self->have_sfdisk)
 		SKIP(return, "sfdisk (fdisk) not installed");

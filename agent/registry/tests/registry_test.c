@@ -73,7 +73,8 @@ static struct join_opts jopts(FIXTURE_DATA(reg) *self, const char *node, const c
 static char *slurp(const char *dir, const char *file)
 {
 	char p[256], *t = NULL;
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	if (snprintf(p, sizeof(p), "%s/%s", dir, file) >= (int)sizeof(p))
+		return NULL;
 	return tls_file_read(p, &t) == 0 ? t : NULL;
 }
 
