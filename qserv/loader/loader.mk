@@ -1,0 +1,9 @@
+# loader.mk: libqloader.a, the client-side ingest engine `qservctl ingest`
+# drives (dataset reading, the resumable journal, transactions of
+# contributions sent by loader threads, publish and validation).
+# Consumers include "qserv/loader/loader.h" and link
+# libqloader.a libqservcommon.a libqcommon.a with -ljansson -lcurl -llz4 -lpthread.
+PUBLIC_HEADERS += qserv/loader/loader.h
+QLOADER_SRCS := qserv/loader/loader.c qserv/loader/dataset.c qserv/loader/journal.c \
+	qserv/loader/contrib.c qserv/loader/publish.c
+$(eval $(call static_lib,libqloader.a,$(QLOADER_SRCS)))
