@@ -1,16 +1,18 @@
 # common.mk: libqservcommon.a, the pieces the Qserv roles and the ingest
 # client share: the HTTP server (qhttp, libmicrohttpd) and client (qhttpc,
 # libcurl), lenient JSON getters (qjson.h), MariaDB connection helpers
-# (qsql), LZ4-framed streams (qlz4) and the CSV dialect (csvd); their tests.
+# (qsql), the identifier and column type validator (sqlid), LZ4-framed
+# streams (qlz4) and the CSV dialect (csvd); their tests.
 # Users link: $(QSERVCOMMON_LDLIBS) as listed below, and libqcommon.a after
 # this archive.
 QSERVCOMMON_SRCS := qserv/common/qhttp.c qserv/common/qhttpc.c qserv/common/qsql.c \
-	qserv/common/csvd.c qserv/common/qlz4.c
+	qserv/common/csvd.c qserv/common/qlz4.c qserv/common/sqlid.c
 $(eval $(call static_lib,libqservcommon.a,$(QSERVCOMMON_SRCS)))
 PUBLIC_HEADERS += qserv/common/qhttp.h qserv/common/qhttpc.h qserv/common/qjson.h \
-	qserv/common/qsql.h qserv/common/csvd.h qserv/common/qlz4.h
+	qserv/common/qsql.h qserv/common/csvd.h qserv/common/qlz4.h qserv/common/sqlid.h
 
 QSERVCOMMON_LDLIBS := -lmicrohttpd -lmariadb -ljansson -lcurl -llz4 -lpthread
 $(eval $(call unit_test,common_csvd_test,qserv/common/tests/csvd_test.c,,libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,common_qhttp_test,qserv/common/tests/qhttp_test.c,$(QSERVCOMMON_LDLIBS),libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,common_qlz4_test,qserv/common/tests/qlz4_test.c,-llz4,libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,common_sqlid_test,qserv/common/tests/sqlid_test.c,,libqservcommon.a libqcommon.a))
