@@ -99,17 +99,27 @@ void reg_refuse(struct conn *c, struct tls_conn *t, const char *code, const char
 	drain(c->fd);
 }
 
+/* The wall-clock time ms from now: the deadline sem_timedwait and
+ * pthread_cond_timedwait take (CLOCK_REALTIME by POSIX). */
+static struct timespec realtime_in(long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += ms * 1000000;
+	while (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
 /* Wait for a handshake slot; false when the registry is stopping. */
 static bool slot_take(struct registry *r)
 {
 	while (!r->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		struct timespec ts = realtime_in(200);
+
 		if (sem_timedwait(&r->slots, &ts) == 0)
 			return true;
 	}
@@ -496,13 +506,8 @@ void registry_stop(struct registry *r)
 	while (r->nconns > 0) {
 		for (int i = 0; i < r->nconns; i++)
 			shutdown(r->conn_fds[i], SHUT_RDWR);
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		struct timespec ts = realtime_in(100);
+
 		pthread_cond_timedwait(&r->idle, &r->lock, &ts);
 	}
 	pthread_mutex_unlock(&r->lock);

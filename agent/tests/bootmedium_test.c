@@ -25,6 +25,29 @@ static void sh(const char *fmt, const char *a, const char *b)
 		abort();
 }
 
+/* A fresh directory /tmp/qagent-<tag>-XXXXXX in root (64 bytes), and the
+ * names of its sys/ and dev/ in sys and dev (128 bytes each, or NULL):
+ * the shape of every fixture here. */
+static bool make_root(const char *tag, char *root, char *sys, char *dev)
+{
+	snprintf(root, 64, "/tmp/qagent-%s-XXXXXX", tag);
+	if (!mkdtemp(root))
+		return false;
+	if (sys)
+		snprintf(sys, 128, "%s/sys", root);
+	if (dev)
+		snprintf(dev, 128, "%s/dev", root);
+	return true;
+}
+
+static int remove_root(const char *root)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
+
 FIXTURE(tree) {
 	char root[64];
 	char sys[128], dev[128], cmdline[128];
@@ -35,10 +58,7 @@ FIXTURE(tree) {
  * (FAT "QSERVCONF", found second); nvme0n1: no partitions. */
 FIXTURE_SETUP(tree)
 {
-	strcpy(self->root, "/tmp/qagent-bm-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->root));
-	snprintf(self->sys, sizeof(self->sys), "%s/sys", self->root);
-	snprintf(self->dev, sizeof(self->dev), "%s/dev", self->root);
+	ASSERT_TRUE(make_root("bm", self->root, self->sys, self->dev));
 	snprintf(self->cmdline, sizeof(self->cmdline), "%s/cmdline", self->root);
 	sh("mkdir -p %s/block/sda/sda1 %s/block/sda/queue", self->sys, self->sys);
 	sh("mkdir -p %s/block/sda/sda2 %s/block/sdb/sdb1", self->sys, self->sys);
@@ -60,10 +80,7 @@ FIXTURE_SETUP(tree)
 
 FIXTURE_TEARDOWN(tree)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->root);
-	if (system(cmd) != 0)
+	if (remove_root(self->root) != 0)
 		TH_LOG("cleanup failed");
 }
 
@@ -218,10 +235,7 @@ static void gpt_disk(const char *sys, const char *dev, const char *disk, const c
 
 FIXTURE_SETUP(gpt)
 {
-	strcpy(self->root, "/tmp/qagent-bmg-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->root));
-	snprintf(self->sys, sizeof(self->sys), "%s/sys", self->root);
-	snprintf(self->dev, sizeof(self->dev), "%s/dev", self->root);
+	ASSERT_TRUE(make_root("bmg", self->root, self->sys, self->dev));
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->root);
 	snprintf(self->cmdline, sizeof(self->cmdline), "%s/cmdline", self->root);
 	sh("mkdir -p %s/block/sr0 %s", self->sys, self->dev);
@@ -236,10 +250,7 @@ FIXTURE_SETUP(gpt)
 
 FIXTURE_TEARDOWN(gpt)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->root);
-	if (system(cmd) != 0)
+	if (remove_root(self->root) != 0)
 		TH_LOG("cleanup failed");
 }
 
@@ -329,8 +340,7 @@ FIXTURE(esp) {
 
 FIXTURE_SETUP(esp)
 {
-	strcpy(self->root, "/tmp/qagent-bme-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->root));
+	ASSERT_TRUE(make_root("bme", self->root, NULL, NULL));
 	sh("cd %s && mkdir -p loader/entries syslinux qserv/a && echo kernel-a > qserv/a/vmlinuz && "
 	   "echo initramfs-a > qserv/a/initramfs && echo old > syslinux/syslinux.cfg && "
 	   "echo 'title x' > loader/entries/qserv-b+0-3.conf && echo keep > loader/entries/other.conf%s",
@@ -342,10 +352,7 @@ FIXTURE_SETUP(esp)
 
 FIXTURE_TEARDOWN(esp)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->root);
-	if (system(cmd) != 0)
+	if (remove_root(self->root) != 0)
 		TH_LOG("cleanup failed");
 }
 
@@ -455,10 +462,7 @@ static void fake_disk(const char *sys, const char *dev, const char *name, unsign
 
 FIXTURE_SETUP(inst)
 {
-	strcpy(self->root, "/tmp/qagent-bmi-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->root));
-	snprintf(self->sys, sizeof(self->sys), "%s/sys", self->root);
-	snprintf(self->dev, sizeof(self->dev), "%s/dev", self->root);
+	ASSERT_TRUE(make_root("bmi", self->root, self->sys, self->dev));
 	sh("mkdir -p %s %s", self->sys, self->dev);
 	fake_disk(self->sys, self->dev, "sda", 16384);
 	fake_disk(self->sys, self->dev, "vdb", 32768);
@@ -484,10 +488,7 @@ FIXTURE_SETUP(inst)
 
 FIXTURE_TEARDOWN(inst)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->root);
-	if (system(cmd) != 0)
+	if (remove_root(self->root) != 0)
 		TH_LOG("cleanup failed");
 }
 
