@@ -7,3 +7,5 @@ PUBLIC_HEADERS += qserv/loader/loader.h
 QLOADER_SRCS := qserv/loader/loader.c qserv/loader/dataset.c qserv/loader/journal.c \
 	qserv/loader/contrib.c qserv/loader/publish.c
 $(eval $(call static_lib,libqloader.a,$(QLOADER_SRCS)))
+QLOADER_LDLIBS := -ljansson -lcurl -llz4 -lpthread
+$(eval $(call unit_test,qloader_dataset_test,qserv/loader/tests/dataset_test.c,$(QLOADER_LDLIBS),libqloader.a libqservcommon.a libqcommon.a))
