@@ -333,7 +333,8 @@ static void release(struct run *r, unsigned slot, const struct meta_worker *w, s
 }
 
 /* Replaces the dead pooled connection *c by a fresh one and sends the
- * query (b) again.  0, or -1 with why filled (*c then released). */
+ * query (b) again.  0, or a negative errno with why filled (*c then
+ * released and NULL). */
 static int reconnect(struct run *r, unsigned slot, const struct meta_worker *w, struct wconn **c,
 		     struct wire_io *io, const struct buf *b, char *why, size_t whylen)
 {
@@ -342,7 +343,7 @@ static int reconnect(struct run *r, unsigned slot, const struct meta_worker *w, 
 	release(r, slot, w, *c, 0);
 	pool_drain(r->d, w);
 	if (!(*c = conn_get_fresh(r->d, w, why, whylen)))
-		return -1;
+		return -ENOTCONN;
 	pthread_mutex_lock(&r->lock);
 	rc = r->stop ? -ECANCELED : 0;
 	r->active[slot] = rc ? -1 : (*c)->fd;
@@ -354,56 +355,126 @@ static int reconnect(struct run *r, unsigned slot, const struct meta_worker *w, 
 		snprintf(why, whylen, "worker %s: sending a chunk query: %s", w->id, strerror(-rc));
 		release(r, slot, w, *c, 0);
 		*c = NULL;
-		return -1;
+		return rc;
 	}
 	return 0;
 }
 
-/* One attempt of one chunk on one worker. */
-static enum attempt_result attempt(struct run *r, unsigned slot, const struct meta_worker *w, const char *sql,
-				   int32_t chunk, char *why, size_t whylen)
+/* Sends the chunk query q (encoded into b) on *c; a pooled connection
+ * found dead is replaced once.  0, or a negative errno with why filled
+ * (*c NULL when it was released). */
+static int send_query(struct run *r, unsigned slot, const struct meta_worker *w, const struct wire_query *q,
+		      struct wconn **c, struct wire_io *io, struct buf *b, char *why, size_t whylen)
 {
-	struct wire_query q = { .query_id = r->qid, .chunk_id = chunk, .flags = r->flags, .sql = sql,
-				.sql_len = strlen(sql) };
-	struct buf b = { 0 };
-	struct wire_cols cols = { 0 };
-	struct wconn *c = conn_get(r->d, w, why, whylen);
-	struct wire_io io;
-	int delivered = 0, got_frame = 0, rc;
-	enum attempt_result res = ATT_RETRY;
+	int rc = wire_query_encode(q, b);
 
-	if (!c)
-		return ATT_RETRY;
-	pthread_mutex_lock(&r->lock);
-	if (r->stop) {
-		pthread_mutex_unlock(&r->lock);
-		conn_put(r->d, w, c);
-		return ATT_FAILED;
-	}
-	r->active[slot] = c->fd;
-	pthread_mutex_unlock(&r->lock);
-	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, -1 };
-	rc = wire_query_encode(&q, &b);
 	if (rc == 0)
-		rc = wire_send(&io, WIRE_QUERY, 0, b.data, b.len);
-	if (rc < 0 && c->reused) {
-		if (reconnect(r, slot, w, &c, &io, &b, why, whylen) < 0)
-			goto done;
-		rc = 0;
-	}
+		rc = wire_send(io, WIRE_QUERY, 0, b->data, b->len);
+	if (rc < 0 && (*c)->reused)
+		return reconnect(r, slot, w, c, io, b, why, whylen);
+	if (rc < 0)
+		snprintf(why, whylen, "worker %s: sending chunk %d: %s", w->id, (int)q->chunk_id, strerror(-rc));
+	return rc;
+}
+
+/* WIRE_COLUMNS: the first columns any worker sends go to the sink.  0, or
+ * a negative errno (malformed; why filled).  Frees buf. */
+static int take_columns(struct run *r, const struct meta_worker *w, void *buf, uint32_t len,
+			struct wire_cols *cols, char *why, size_t whylen)
+{
+	int rc;
+
+	wire_cols_free(cols);
+	rc = wire_cols_decode(buf, len, cols);
+	free(buf);
 	if (rc < 0) {
-		snprintf(why, whylen, "worker %s: sending chunk %d: %s", w->id, (int)chunk, strerror(-rc));
-		goto out;
+		snprintf(why, whylen, "worker %s: malformed columns", w->id);
+		return rc;
 	}
+	pthread_mutex_lock(&r->lock);
+	if (!r->cols_seen && !r->stop) {
+		r->cols_seen = 1;
+		rc = r->sink->columns(r->sink->ctx, cols);
+		if (rc < 0)
+			fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: cannot take the result columns");
+	}
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+/* WIRE_ROWS: a batch to the sink.  0 to read on, 1 when the run stopped
+ * (enough rows, or it failed), or a negative errno (malformed; why
+ * filled).  Frees buf. */
+static int take_rows(struct run *r, const struct meta_worker *w, void *buf, uint32_t len,
+		     const struct wire_cols *cols, char *why, size_t whylen)
+{
+	struct wire_rows rows;
+	int rc = cols->n ? wire_rows_decode(buf, len, cols->n, &rows) : -EBADMSG, stop;
+
+	free(buf);
+	if (rc < 0) {
+		snprintf(why, whylen, "worker %s: malformed row batch", w->id);
+		return rc;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (!r->stop) {
+		rc = r->sink->rows(r->sink->ctx, &rows);
+		if (rc > 0)
+			r->stop = 1;               /* enough rows */
+		else if (rc < 0)
+			fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: the client or the merge table "
+				 "did not take the rows");
+	}
+	stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	wire_rows_free(&rows);
+	return stop;
+}
+
+/* WIRE_ERROR: a worker that lost its MariaDB before any row was delivered
+ * is retried (ATT_RETRY, why filled); any other error fails the run
+ * (ATT_FAILED).  A negative errno when malformed (why filled).  Frees
+ * buf. */
+static int take_error(struct run *r, const struct meta_worker *w, int32_t chunk, void *buf, uint32_t len,
+		      int delivered, char *why, size_t whylen)
+{
+	struct wire_error e;
+	int rc = wire_error_decode(buf, len, &e);
+
+	free(buf);
+	if (rc < 0) {
+		snprintf(why, whylen, "worker %s: malformed error", w->id);
+		return rc;
+	}
+	if (e.code >= 2000 && !delivered) {     /* the worker lost its MariaDB */
+		snprintf(why, whylen, "worker %s: %s", w->id, e.msg);
+		return ATT_RETRY;
+	}
+	pthread_mutex_lock(&r->lock);
+	fail_run(r, e.code, e.sqlstate, "%s (chunk %d on %s)", e.msg, (int)chunk, w->id);
+	pthread_mutex_unlock(&r->lock);
+	return ATT_FAILED;
+}
+
+/* Reads the worker's answer to the chunk query until WIRE_END, an error
+ * or a stop.  *c is NULL on return when it was released here. */
+static enum attempt_result read_answer(struct run *r, unsigned slot, const struct meta_worker *w, int32_t chunk,
+				       struct wconn **c, struct wire_io *io, const struct buf *b, char *why,
+				       size_t whylen)
+{
+	struct wire_cols cols = { 0 };
+	enum attempt_result res = ATT_RETRY;
+	int delivered = 0, got_frame = 0, rc;
+
 	for (;;) {
 		struct frame_hdr h;
 		void *buf = NULL;
 
-		rc = wire_recv(&io, &h, &buf);
-		if (rc < 0 && !got_frame && c->reused) {
+		rc = wire_recv(io, &h, &buf);
+		if (rc < 0 && !got_frame && (*c)->reused) {
 			/* the pooled connection was dead (its worker restarted):
 			 * nothing ran, so this is not a retry */
-			if (reconnect(r, slot, w, &c, &io, &b, why, whylen) < 0)
+			if (reconnect(r, slot, w, c, io, b, why, whylen) < 0)
 				goto done;
 			continue;
 		}
@@ -414,70 +485,29 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 		}
 		got_frame = 1;
 		if (h.type == WIRE_COLUMNS) {
-			wire_cols_free(&cols);
-			rc = wire_cols_decode(buf, h.len, &cols);
-			free(buf);
-			if (rc < 0) {
-				snprintf(why, whylen, "worker %s: malformed columns", w->id);
+			if (take_columns(r, w, buf, h.len, &cols, why, whylen) < 0)
 				break;
-			}
-			pthread_mutex_lock(&r->lock);
-			if (!r->cols_seen && !r->stop) {
-				r->cols_seen = 1;
-				rc = r->sink->columns(r->sink->ctx, &cols);
-				if (rc < 0)
-					fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: cannot take the result columns");
-			}
-			pthread_mutex_unlock(&r->lock);
 		} else if (h.type == WIRE_ROWS) {
-			struct wire_rows rows;
-			rc = cols.n ? wire_rows_decode(buf, h.len, cols.n, &rows) : -EBADMSG;
-			free(buf);
-			if (rc < 0) {
-				snprintf(why, whylen, "worker %s: malformed row batch", w->id);
+			rc = take_rows(r, w, buf, h.len, &cols, why, whylen);
+			if (rc < 0)
 				break;
-			}
 			delivered = 1;
-			pthread_mutex_lock(&r->lock);
-			if (!r->stop) {
-				rc = r->sink->rows(r->sink->ctx, &rows);
-				if (rc > 0)
-					r->stop = 1;               /* enough rows */
-				else if (rc < 0)
-					fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: the client or the merge table "
-						 "did not take the rows");
-			}
-			rc = r->stop;
-			pthread_mutex_unlock(&r->lock);
-			wire_rows_free(&rows);
 			if (rc) {
 				res = ATT_FAILED;          /* stopped: the connection has unread frames */
-				goto out;
+				goto done;
 			}
 		} else if (h.type == WIRE_END) {
 			free(buf);
 			res = ATT_OK;
 			break;
 		} else if (h.type == WIRE_ERROR) {
-			struct wire_error e;
-			rc = wire_error_decode(buf, h.len, &e);
-			free(buf);
-			if (rc < 0) {
-				snprintf(why, whylen, "worker %s: malformed error", w->id);
+			rc = take_error(r, w, chunk, buf, h.len, delivered, why, whylen);
+			if (rc < 0)
 				break;
-			}
-			if (e.code >= 2000 && !delivered) {     /* the worker lost its MariaDB */
-				snprintf(why, whylen, "worker %s: %s", w->id, e.msg);
-				res = ATT_RETRY;
-				/* the stream is in sync: the connection stays usable */
-				release(r, slot, w, c, 1);
-				goto done;
-			}
-			pthread_mutex_lock(&r->lock);
-			fail_run(r, e.code, e.sqlstate, "%s (chunk %d on %s)", e.msg, (int)chunk, w->id);
-			pthread_mutex_unlock(&r->lock);
-			release(r, slot, w, c, 1);
-			res = ATT_FAILED;
+			/* the stream is in sync: the connection stays usable */
+			release(r, slot, w, *c, 1);
+			*c = NULL;
+			res = (enum attempt_result)rc;
 			goto done;
 		} else {
 			free(buf);
@@ -492,10 +522,37 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 		pthread_mutex_unlock(&r->lock);
 		res = ATT_FAILED;
 	}
-out:
-	release(r, slot, w, c, res == ATT_OK);
 done:
 	wire_cols_free(&cols);
+	return res;
+}
+
+/* One attempt of one chunk on one worker. */
+static enum attempt_result attempt(struct run *r, unsigned slot, const struct meta_worker *w, const char *sql,
+				   int32_t chunk, char *why, size_t whylen)
+{
+	struct wire_query q = { .query_id = r->qid, .chunk_id = chunk, .flags = r->flags, .sql = sql,
+				.sql_len = strlen(sql) };
+	struct buf b = { 0 };
+	struct wconn *c = conn_get(r->d, w, why, whylen);
+	struct wire_io io;
+	enum attempt_result res = ATT_RETRY;
+
+	if (!c)
+		return ATT_RETRY;
+	pthread_mutex_lock(&r->lock);
+	if (r->stop) {
+		pthread_mutex_unlock(&r->lock);
+		conn_put(r->d, w, c);
+		return ATT_FAILED;
+	}
+	r->active[slot] = c->fd;
+	pthread_mutex_unlock(&r->lock);
+	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, -1 };
+	if (send_query(r, slot, w, &q, &c, &io, &b, why, whylen) == 0)
+		res = read_answer(r, slot, w, chunk, &c, &io, &b, why, whylen);
+	if (c)
+		release(r, slot, w, c, res == ATT_OK);
 	buf_free(&b);
 	return res;
 }

@@ -55,7 +55,7 @@ static int cmp_i32(const void *a, const void *b)
 }
 
 /* Narrows chunks[] to those the director index names.  Returns the new
- * count, or -1 after writing an ERR. */
+ * count, or -EIO after writing an ERR. */
 static long index_chunks(struct sess *s, const char *sql, int32_t *chunks, size_t n)
 {
 	char err[256];
@@ -67,12 +67,12 @@ static long index_chunks(struct sess *s, const char *sql, int32_t *chunks, size_
 
 	if (!bc) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
-		return -1;
+		return -EIO;
 	}
 	if (mysql_query(bc->my, sql) != 0 || !(res = mysql_store_result(bc->my))) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "director index lookup failed: %s", mysql_error(bc->my));
 		backend_put(s->cz->backend, bc, mysql_errno(bc->my) >= 2000);
-		return -1;
+		return -EIO;
 	}
 	while ((row = mysql_fetch_row(res))) {
 		if (!row[0])
@@ -211,51 +211,40 @@ static bool lost_chunks(struct sess *s, const struct meta_db *d, const int32_t *
 	return true;
 }
 
-void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m)
+/* The chunk queries to send: the plan's candidate chunks, narrowed by the
+ * director index, each with its replicas; when none is left, one worker's
+ * empty dummy chunk.  0 and *ret_jobs (caller frees), or a negative errno
+ * after writing an ERR. */
+static int chunk_jobs(struct sess *s, const struct plan *p, const struct meta *m, uint64_t qid,
+		      struct dispatch_job **ret_jobs, size_t *ret_njobs)
 {
-	struct czar *cz = s->cz;
-	struct dispatch_job *jobs = NULL;
-	int32_t *chunks = NULL;
 	size_t n = p->nchunks, i, njobs = 0;
-	struct wire_error werr;
-	struct dispatch_sink sink;
-	struct stream st;
-	struct merge mg;
-	struct backend_conn *bc = NULL;
-	uint64_t qid;
-	/* a full scan: no restrictor, no index lookup -- workers run it behind interactive queries */
-	uint32_t flags = (!p->index_sql && !p->area && !p->regular_only) ? WIRE_Q_SCAN : 0;
-	int rc;
+	int32_t *chunks = malloc((n + 1) * sizeof(*chunks));
+	struct dispatch_job *jobs = calloc(n + 1, sizeof(*jobs));
+	int rc = 0;
 
-	if (!cz->dispatch) {
-		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL,
-			"this czar has no worker TLS configuration (--tls-dir): distributed queries are off");
-		return;
-	}
-	if (!m->nworkers) {
-		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "no worker is enabled in qservMeta.workers");
-		return;
-	}
-	qid = __atomic_add_fetch(&cz->next_qid, 1, __ATOMIC_SEQ_CST);
-	chunks = malloc((n + 1) * sizeof(*chunks));
-	jobs = calloc(n + 1, sizeof(*jobs));
 	if (!chunks || !jobs) {
 		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
+		rc = -ENOMEM;
 		goto out;
 	}
 	if (n)
 		memcpy(chunks, p->chunks, n * sizeof(*chunks));
 	if (p->index_sql && !p->regular_only) {
 		long k = index_chunks(s, p->index_sql, chunks, n);
-		if (k < 0)
+		if (k < 0) {
+			rc = (int)k;
 			goto out;
+		}
 		n = (size_t)k;
 	}
 	if (p->regular_only) {
 		n = 0;
 	}
-	if (lost_chunks(s, p->db, chunks, n))
+	if (lost_chunks(s, p->db, chunks, n)) {
+		rc = -ENOENT;
 		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		const struct meta_chunk *c = meta_find_chunk(p->db, chunks[i]);
 		if (!c)
@@ -275,39 +264,65 @@ void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m
 		jobs[0].nreplicas = k;
 		njobs = 1;
 	}
-	pthread_mutex_lock(&cz->lock);
-	s->qid = qid;
-	pthread_mutex_unlock(&cz->lock);
-	if (!p->merge_sql) {
-		memset(&st, 0, sizeof(st));
-		st.s = s;
-		st.skip = p->stream_offset > 0 ? p->stream_offset : 0;
-		st.left = p->stream_limit;
-		sink = (struct dispatch_sink){ &st, stream_columns, stream_rows };
-		rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, flags, jobs, njobs, &sink, &s->killed, s->conn.fd,
-				  &s->progress, &werr);
-		if (rc < 0)
-			myp_err(&s->conn, werr.code, werr.sqlstate, "%s", werr.msg);
-		else if (!st.cols_sent)
-			myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "no worker answered");
-		else
-			myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
-		goto out;
+out:
+	free(chunks);
+	if (rc < 0) {
+		free(jobs);
+		return rc;
 	}
-	{
-		char err[256];
-		bc = backend_get(cz->backend, err, sizeof(err));
-		if (!bc) {
-			myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
-			goto out;
-		}
+	*ret_jobs = jobs;
+	*ret_njobs = njobs;
+	return 0;
+}
+
+/* No merge query: the worker rows go to the client as they arrive. */
+static void run_streamed(struct sess *s, const struct plan *p, const struct meta *m, uint64_t qid, uint32_t flags,
+			 const struct dispatch_job *jobs, size_t njobs)
+{
+	struct wire_error werr;
+	struct dispatch_sink sink;
+	struct stream st;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.s = s;
+	st.skip = p->stream_offset > 0 ? p->stream_offset : 0;
+	st.left = p->stream_limit;
+	sink = (struct dispatch_sink){ &st, stream_columns, stream_rows };
+	rc = dispatch_run(s->cz->dispatch, m, qid, p->worker_sql, flags, jobs, njobs, &sink, &s->killed, s->conn.fd,
+			  &s->progress, &werr);
+	if (rc < 0)
+		myp_err(&s->conn, werr.code, werr.sqlstate, "%s", werr.msg);
+	else if (!st.cols_sent)
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "no worker answered");
+	else
+		myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+}
+
+/* A merge query: the worker rows are collected in a result table of the
+ * czar's MariaDB, and the merge query over it answers the client. */
+static void run_merged(struct sess *s, const struct plan *p, const struct meta *m, uint64_t qid, uint32_t flags,
+		       const struct dispatch_job *jobs, size_t njobs)
+{
+	struct czar *cz = s->cz;
+	struct wire_error werr;
+	struct dispatch_sink sink;
+	struct merge mg;
+	struct backend_conn *bc;
+	char err[256];
+	int rc;
+
+	bc = backend_get(cz->backend, err, sizeof(err));
+	if (!bc) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+		return;
 	}
 	merge_init(&mg, bc->my, qid, cz->max_result_rows);
 	sink = (struct dispatch_sink){ &mg, merge_cols_cb, merge_rows_cb };
 	rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, flags, jobs, njobs, &sink, &s->killed, s->conn.fd,
 			  &s->progress, &werr);
 	if (rc == 0 && merge_flush(&mg) < 0) {
-		rc = -1;
+		rc = -EIO;
 		werr.code = mg.err_code;
 		snprintf(werr.sqlstate, sizeof(werr.sqlstate), "%s", myp_sqlstate(mg.err_code));
 		snprintf(werr.msg, sizeof(werr.msg), "%s", mg.err);
@@ -325,19 +340,45 @@ void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m
 			merge_drop(&mg);
 			free(sql);
 			backend_put(cz->backend, bc, 1);
-			bc = NULL;
-			goto out;
+			return;
 		}
 		free(sql);
 	}
 	merge_drop(&mg);
 	backend_put(cz->backend, bc, 0);
-	bc = NULL;
-out:
+}
+
+void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m)
+{
+	struct czar *cz = s->cz;
+	struct dispatch_job *jobs = NULL;
+	size_t njobs = 0;
+	uint64_t qid;
+	/* a full scan: no restrictor, no index lookup -- workers run it behind interactive queries */
+	uint32_t flags = (!p->index_sql && !p->area && !p->regular_only) ? WIRE_Q_SCAN : 0;
+
+	if (!cz->dispatch) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL,
+			"this czar has no worker TLS configuration (--tls-dir): distributed queries are off");
+		return;
+	}
+	if (!m->nworkers) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "no worker is enabled in qservMeta.workers");
+		return;
+	}
+	qid = __atomic_add_fetch(&cz->next_qid, 1, __ATOMIC_SEQ_CST);
+	if (chunk_jobs(s, p, m, qid, &jobs, &njobs) == 0) {
+		pthread_mutex_lock(&cz->lock);
+		s->qid = qid;
+		pthread_mutex_unlock(&cz->lock);
+		if (!p->merge_sql)
+			run_streamed(s, p, m, qid, flags, jobs, njobs);
+		else
+			run_merged(s, p, m, qid, flags, jobs, njobs);
+	}
 	pthread_mutex_lock(&cz->lock);
 	s->qid = 0;
 	cz->chunk_queries += s->progress.done;
 	pthread_mutex_unlock(&cz->lock);
-	free(chunks);
 	free(jobs);
 }

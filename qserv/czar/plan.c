@@ -279,7 +279,7 @@ static int plan_chunks(struct ctx *c)
 {
 	struct sql_expr *conj[MAX_CONJ];
 	size_t nconj = 0;
-	int npart, rc;
+	int npart = 0, rc;
 
 	if ((rc = start_chunks(c, &npart)) < 0 || (rc = where_terms(c, conj, &nconj)) < 0 ||
 	    (rc = plan_expand_stars(c)) < 0 || (rc = restrict_where(c, conj, nconj, npart)) < 0)
