@@ -452,40 +452,40 @@ static void forget_cert(struct join *j)
 	unlink(p);
 }
 
-/* Mutual-TLS session: HELLO, then heartbeats until something fails.
- * Returns <0 (err filled); sets *ret_ready when the session got ready. */
-static int session(struct join *j, int fd, struct tls_config *cfg, struct tls_conn *t,
-		   bool *ret_ready, char *err, size_t errlen)
+/* A new mutual-TLS connection to the registry with the stored
+ * credentials.  *fd, *cfg and *t are set as far as it got (the caller
+ * frees them); -ENOENT without credentials, -ECANCELED when stopping. */
+static int session_connect(struct join *j, int *fd, struct tls_config **cfg, struct tls_conn **t,
+			   char *err, size_t errlen)
 {
 	char *cert, *key, *ca;
-	json_t *msg = NULL;
-	int type, rc;
-	uint64_t mv;
-	if (t) {               /* continuing on the join's connection */
-		pthread_mutex_lock(&j->lock);
-		j->cur_fd = fd;
-		pthread_mutex_unlock(&j->lock);
-		goto hello;
-	}
+	int rc;
+
 	if (load_creds(j, &cert, &key, &ca) < 0)
 		return -ENOENT;
 	struct tls_config_opts co = { .peer_auth = TLS_PEER_CA, .ca_pem = ca, .cert_pem = cert,
 				      .key_pem = key, .timeout_ms = HANDSHAKE_TIMEOUT_MS };
-	rc = tls_config_new(&co, &cfg, err, errlen);
+	rc = tls_config_new(&co, cfg, err, errlen);
 	free(cert);
 	free(key);
 	free(ca);
 	if (rc < 0)
 		return rc;
-	if ((fd = rc = connect_registry(j->registry, IO_TIMEOUT_MS, err, errlen)) < 0)
-		goto out;
-	pthread_mutex_lock(&j->lock);
-	j->cur_fd = fd;
-	bool stop = j->stopping;
-	pthread_mutex_unlock(&j->lock);
-	if (stop || (rc = tls_conn_new(cfg, fd, "registry", &t, err, errlen)) < 0)
-		goto out;
-hello:
+	if ((*fd = rc = connect_registry(j->registry, IO_TIMEOUT_MS, err, errlen)) < 0)
+		return rc;
+	if (!track_fd(j, *fd))
+		return -ECANCELED;
+	return tls_conn_new(*cfg, *fd, "registry", t, err, errlen);
+}
+
+/* HELLO -> WELCOME: our identity and the map.  0 or <0 (err filled for a
+ * refusal). */
+static int session_hello(struct join *j, struct tls_conn *t, char *err, size_t errlen)
+{
+	json_t *msg = NULL;
+	int type, rc;
+	uint64_t mv;
+
 	pthread_mutex_lock(&j->lock);
 	mv = j->map_version;
 	pthread_mutex_unlock(&j->lock);
@@ -497,65 +497,95 @@ hello:
 		rc = refused(msg, err, errlen);
 	else if (rc == 0 && type != REG_MSG_WELCOME)
 		rc = -EPROTO;
-	if (rc < 0)
-		goto out;
-	take_identity(j, msg);
-	take_map(j, json_object_get(msg, "map"));
+	if (rc == 0) {
+		take_identity(j, msg);
+		take_map(j, json_object_get(msg, "map"));
+	}
 	json_decref(msg);
-	msg = NULL;
+	return rc;
+}
+
+static void session_ready(struct join *j)
+{
 	pthread_mutex_lock(&j->lock);
 	j->sessions++;
 	j->state = J_READY;
 	j->last_error[0] = '\0';
 	pthread_mutex_unlock(&j->lock);
-	*ret_ready = true;
 	jev(j, REG_EV_INFO, "session with the registry %s up as %s%s", j->registry, j->name,
 	    j->removed_told ? " (re-admitted by the operator)" : "");
 	j->removed_told = false;
-	for (uint64_t seq = 1;; seq++) {
-		if (nap(j, j->o.heartbeat_ms > 0 ? j->o.heartbeat_ms : 2000)) {
-			rc = 0;
-			break;
-		}
-		pthread_mutex_lock(&j->lock);
-		json_t *hb = json_pack("{s:I, s:s, s:I}", "seq", (json_int_t)seq, "state", "ready",
-				       "map_version", (json_int_t)j->map_version);
-		json_t *epoch = j->map ? json_object_get(j->map, "epoch") : NULL;
-		if (json_is_string(epoch))
-			json_object_set(hb, "map_epoch", epoch);
-		json_object_set_new(hb, "health", j->health ? json_deep_copy(j->health) : json_object());
-		j->hb_sent++;
-		pthread_mutex_unlock(&j->lock);
-		rc = reg_msg_send(tls_io_write, t, REG_MSG_HEARTBEAT, hb, REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
-		if (rc < 0) {
-			snprintf(err, errlen, "heartbeat: %s", strerror(-rc));
-			break;
-		}
-		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, IO_TIMEOUT_MS, &type, &msg, err, errlen);
-		if (rc == 0 && type == REG_MSG_ERROR)
-			rc = refused(msg, err, errlen);
-		else if (rc == 0 && (type != REG_MSG_ACK ||
-				     json_integer_value(json_object_get(msg, "seq")) != (json_int_t)seq)) {
-			snprintf(err, errlen, "bad heartbeat acknowledgement");
-			rc = -EPROTO;
-		}
-		if (rc < 0)
-			break;
+}
+
+/* HEARTBEAT number seq, with our map version and the newest health. */
+static json_t *heartbeat_msg(struct join *j, uint64_t seq)
+{
+	pthread_mutex_lock(&j->lock);
+	json_t *hb = json_pack("{s:I, s:s, s:I}", "seq", (json_int_t)seq, "state", "ready",
+			       "map_version", (json_int_t)j->map_version);
+	json_t *epoch = j->map ? json_object_get(j->map, "epoch") : NULL;
+	if (json_is_string(epoch))
+		json_object_set(hb, "map_epoch", epoch);
+	json_object_set_new(hb, "health", j->health ? json_deep_copy(j->health) : json_object());
+	j->hb_sent++;
+	pthread_mutex_unlock(&j->lock);
+	return hb;
+}
+
+/* One heartbeat and its ACK (which may carry the map or changes to it). */
+static int heartbeat(struct join *j, struct tls_conn *t, uint64_t seq, char *err, size_t errlen)
+{
+	json_t *msg = NULL;
+	int type, rc;
+
+	rc = reg_msg_send(tls_io_write, t, REG_MSG_HEARTBEAT, heartbeat_msg(j, seq), REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
+	if (rc < 0) {
+		snprintf(err, errlen, "heartbeat: %s", strerror(-rc));
+		return rc;
+	}
+	rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, IO_TIMEOUT_MS, &type, &msg, err, errlen);
+	if (rc == 0 && type == REG_MSG_ERROR)
+		rc = refused(msg, err, errlen);
+	else if (rc == 0 && (type != REG_MSG_ACK ||
+			     json_integer_value(json_object_get(msg, "seq")) != (json_int_t)seq)) {
+		snprintf(err, errlen, "bad heartbeat acknowledgement");
+		rc = -EPROTO;
+	}
+	if (rc == 0) {
 		pthread_mutex_lock(&j->lock);
 		j->acks++;
 		pthread_mutex_unlock(&j->lock);
 		take_map(j, json_object_get(msg, "map"));
 		take_changes(j, msg);
-		json_decref(msg);
-		msg = NULL;
 	}
-out:
 	json_decref(msg);
+	return rc;
+}
+
+/* Mutual-TLS session: HELLO, then heartbeats until something fails or
+ * join_stop.  On the join's connection (t given) or a new one.  Owns fd,
+ * cfg and t.  Returns <0 (err filled), 0 when stopped; sets *ret_ready
+ * when the session got ready. */
+static int session(struct join *j, int fd, struct tls_config *cfg, struct tls_conn *t,
+		   bool *ret_ready, char *err, size_t errlen)
+{
+	int hb_ms = j->o.heartbeat_ms > 0 ? j->o.heartbeat_ms : 2000, rc = 0;
+
+	if (t)                 /* continuing on the join's connection */
+		track_fd(j, fd);
+	else
+		rc = session_connect(j, &fd, &cfg, &t, err, errlen);
+	if (rc == 0)
+		rc = session_hello(j, t, err, errlen);
+	if (rc == 0) {
+		session_ready(j);
+		*ret_ready = true;
+		for (uint64_t seq = 1; rc == 0 && !nap(j, hb_ms); seq++)
+			rc = heartbeat(j, t, seq, err, errlen);
+	}
 	tls_conn_free(t);
 	tls_config_free(cfg);
-	pthread_mutex_lock(&j->lock);
-	j->cur_fd = -1;
-	pthread_mutex_unlock(&j->lock);
+	track_fd(j, -1);
 	if (fd >= 0)
 		close(fd);
 	return rc;
