@@ -520,7 +520,8 @@ static void usage(void)
 		"  --stop              stop the running agent in order and wait for it\n");
 }
 
-int main(int argc, char **argv)
+/* Command-line options into *a; -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct agent *a, bool *ret_check_only)
 {
 	static const struct option opts[] = {
 		{ "host", no_argument, NULL, 'H' }, { "cmdline", required_argument, NULL, 'c' },
@@ -532,35 +533,101 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'n' }, { "stop", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
-	struct agent a = { .sysfs = "/sys", .proc = "/proc", .cmdline_path = "/proc/cmdline",
-			   .conf_path = "/qserv.conf", .pidfile = "/run/qagent.pid",
-			   .status_port = 9400 };
-	bool check_only = false, stop = false;
-	sigset_t mask;
-	char err[256];
-	int c, n;
+	bool stop = false;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "nh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'H': a.host_mode = true; break;
-		case 'c': a.cmdline_path = optarg; break;
-		case 'f': a.conf_path = optarg; break;
-		case 's': a.sysfs = optarg; break;
-		case 'p': a.proc = optarg; break;
-		case 'P': a.status_port = (unsigned)atoi(optarg); break;
-		case 'A': a.status_addr = optarg; break;
-		case 'i': a.pidfile = optarg; break;
-		case 'D': a.data_dir_opt = optarg; break;
-		case 'R': a.registry_port = (unsigned)atoi(optarg); break;
-		case 'M': a.admin_socket = optarg; break;
-		case 'n': check_only = true; break;
+		case 'H': a->host_mode = true; break;
+		case 'c': a->cmdline_path = optarg; break;
+		case 'f': a->conf_path = optarg; break;
+		case 's': a->sysfs = optarg; break;
+		case 'p': a->proc = optarg; break;
+		case 'P': a->status_port = (unsigned)atoi(optarg); break;
+		case 'A': a->status_addr = optarg; break;
+		case 'i': a->pidfile = optarg; break;
+		case 'D': a->data_dir_opt = optarg; break;
+		case 'R': a->registry_port = (unsigned)atoi(optarg); break;
+		case 'M': a->admin_socket = optarg; break;
+		case 'n': *ret_check_only = true; break;
 		case 'S': stop = true; break;
 		default: usage(); return c == 'h' ? 0 : 100;
 		}
 	}
-	if (stop)
-		return stop_running_agent(a.pidfile, 120);
+	return stop ? stop_running_agent(a->pidfile, 120) : -1;
+}
 
+/* The machine itself: signals to the event loop, pidfile, inventory,
+ * identity, hostname, and (image mode) the network. */
+static void setup_node(struct agent *a)
+{
+	sigset_t mask;
+	char err[256];
+	int n;
+
+	/* Signals arrive through the signalfd of the event loop, never in handlers. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if (write_pidfile(a->pidfile) < 0)
+		log_warn("cannot write %s: %s", a->pidfile, strerror(errno));
+
+	if (inventory_read(a->sysfs, a->proc, &a->inv) < 0)
+		log_warn("inventory of %s incomplete: %s", a->sysfs, strerror(errno));
+	read_identity(a);
+	snprintf(a->hostname, sizeof(a->hostname), "%s", a->cfg.hostname);
+	if (a->host_mode)
+		gethostname(a->hostname, sizeof(a->hostname));
+	else if (sethostname(a->hostname, strlen(a->hostname)) < 0)
+		log_warn("sethostname %s: %s", a->hostname, strerror(errno));
+	log_info("machine %s: %d cpus, %llu MiB memory, %zu nics", a->uuid, a->inv.cpus,
+		 (unsigned long long)(a->inv.mem_bytes >> 20), a->inv.n_nics);
+
+	sup_init(&a->sup, on_service_event, a);
+	if (!a->host_mode) {
+		n = bring_up_network(a, err, sizeof(err));
+		if (n < 0)
+			log_error("network: %s", err);
+		else
+			log_info("network: %d interface(s) configured (%s)", n, a->cfg.ip);
+	}
+}
+
+/* What the node runs: disks, membership, MariaDB and the role. */
+static void start_node(struct agent *a)
+{
+	/* Disks after the status server, so a long first provisioning is
+	 * visible from outside.  Host mode only discovers. */
+	if (!a->host_mode && a->cfg.install[0])
+		install_boot_files(a);
+	a->disks.provision = !a->host_mode;
+	a->disks.opts = (struct qstorage_opts){ .sysfs_root = a->sysfs, .selector = a->cfg.disks,
+		.wipe = a->cfg.wipe, .node_uuid = a->uuid, .flags = QSTORAGE_F_TMPFS,
+		.boot_device = a->boot.disk };
+	disks_start(&a->disks);
+	start_membership(a);
+	roles_init(&a->roles, a->cfg.role, a->cfg.role == ROLE_CZAR || a->cfg.join[0], a->data_dir,
+		   a->disks.report ? a->disks.report->staging_dir : "", MARIADB_SOCKET, a->hostname);
+	update_chunk_dirs(a);
+	start_mariadb(a);
+	sup_tick(&a->sup, monotime_ms());
+	publish(a);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = { .sysfs = "/sys", .proc = "/proc", .cmdline_path = "/proc/cmdline",
+			   .conf_path = "/qserv.conf", .pidfile = "/run/qagent.pid",
+			   .status_port = 9400 };
+	bool check_only = false;
+	char err[256];
+	int n;
+
+	if ((n = parse_args(argc, argv, &a, &check_only)) >= 0)
+		return n;
 	a.start_ms = monotime_ms();
 	log_init("qagent", LOG_LVL_INFO);
 	log_info("qserv-node agent %s starting", AGENT_VERSION);
@@ -572,37 +639,7 @@ int main(int argc, char **argv)
 		       a.config_problems);
 		return a.config_problems ? 1 : 0;
 	}
-
-	/* Signals arrive through the signalfd of the event loop, never in handlers. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	if (write_pidfile(a.pidfile) < 0)
-		log_warn("cannot write %s: %s", a.pidfile, strerror(errno));
-
-	if (inventory_read(a.sysfs, a.proc, &a.inv) < 0)
-		log_warn("inventory of %s incomplete: %s", a.sysfs, strerror(errno));
-	read_identity(&a);
-	snprintf(a.hostname, sizeof(a.hostname), "%s", a.cfg.hostname);
-	if (a.host_mode)
-		gethostname(a.hostname, sizeof(a.hostname));
-	else if (sethostname(a.hostname, strlen(a.hostname)) < 0)
-		log_warn("sethostname %s: %s", a.hostname, strerror(errno));
-	log_info("machine %s: %d cpus, %llu MiB memory, %zu nics", a.uuid, a.inv.cpus,
-		 (unsigned long long)(a.inv.mem_bytes >> 20), a.inv.n_nics);
-
-	sup_init(&a.sup, on_service_event, &a);
-	if (!a.host_mode) {
-		n = bring_up_network(&a, err, sizeof(err));
-		if (n < 0)
-			log_error("network: %s", err);
-		else
-			log_info("network: %d interface(s) configured (%s)", n, a.cfg.ip);
-	}
-
+	setup_node(&a);
 	if (!a.host_mode)
 		power_open(&a.power, "/dev/input");
 	if (status_start(a.status_addr, (uint16_t)a.status_port, &a.status, err, sizeof(err)) < 0) {
@@ -613,23 +650,7 @@ int main(int argc, char **argv)
 	log_info("agent ready: /status on port %u", a.status_port);
 	if (!a.host_mode)
 		bless_boot_entry(&a);
-
-	/* Disks after the status server, so a long first provisioning is
-	 * visible from outside.  Host mode only discovers. */
-	if (!a.host_mode && a.cfg.install[0])
-		install_boot_files(&a);
-	a.disks.provision = !a.host_mode;
-	a.disks.opts = (struct qstorage_opts){ .sysfs_root = a.sysfs, .selector = a.cfg.disks,
-		.wipe = a.cfg.wipe, .node_uuid = a.uuid, .flags = QSTORAGE_F_TMPFS,
-		.boot_device = a.boot.disk };
-	disks_start(&a.disks);
-	start_membership(&a);
-	roles_init(&a.roles, a.cfg.role, a.cfg.role == ROLE_CZAR || a.cfg.join[0], a.data_dir,
-		   a.disks.report ? a.disks.report->staging_dir : "", MARIADB_SOCKET, a.hostname);
-	update_chunk_dirs(&a);
-	start_mariadb(&a);
-	sup_tick(&a.sup, monotime_ms());
-	publish(&a);
+	start_node(&a);
 
 	n = event_loop(&a);
 	power_close(&a.power);
