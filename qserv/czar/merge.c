@@ -8,6 +8,8 @@
 
 #include <mariadb/mysqld_error.h>
 
+#include "buf.h"
+
 #define MERGE_INSERT_BYTES (1u << 20)
 
 void merge_init(struct merge *mg, MYSQL *my, uint64_t query_id, uint64_t max_rows)
@@ -76,11 +78,13 @@ void merge_column_type(const struct wire_col *c, char *buf, size_t len)
 	}
 }
 
-static int fail(struct merge *mg, unsigned code, const char *msg)
+/* Records the error the client gets (MySQL code and message); returns
+ * the negative errno the caller passes on. */
+static int fail(struct merge *mg, int rc, unsigned code, const char *msg)
 {
 	mg->err_code = code;
 	snprintf(mg->err, sizeof(mg->err), "%s", msg);
-	return -1;
+	return rc;
 }
 
 static int exec(struct merge *mg, const char *sql, size_t len)
@@ -88,7 +92,7 @@ static int exec(struct merge *mg, const char *sql, size_t len)
 	if (mysql_real_query(mg->my, sql, len) != 0) {
 		char msg[400];
 		snprintf(msg, sizeof(msg), "czar result table: %s", mysql_error(mg->my));
-		return fail(mg, mysql_errno(mg->my), msg);
+		return fail(mg, -EIO, mysql_errno(mg->my), msg);
 	}
 	return 0;
 }
@@ -104,7 +108,7 @@ int merge_columns(struct merge *mg, const struct wire_cols *cols)
 	mg->binary = calloc(cols->n, 1);
 	if (!sql || !mg->binary) {
 		free(sql);
-		return fail(mg, ER_OUT_OF_RESOURCES, "czar out of memory");
+		return fail(mg, -ENOMEM, ER_OUT_OF_RESOURCES, "czar out of memory");
 	}
 	n = (size_t)snprintf(sql, cap, "CREATE TABLE `qservResult`.`%s` (", mg->table);
 	for (i = 0; i < cols->n; i++) {
@@ -138,99 +142,77 @@ int merge_columns(struct merge *mg, const struct wire_cols *cols)
 	return rc;
 }
 
-static int reserve(struct merge *mg, size_t n)
-{
-	if (mg->len + n + 1 > mg->cap) {
-		size_t cap = mg->cap ? mg->cap : MERGE_INSERT_BYTES + 4096;
-		char *b;
-		while (cap < mg->len + n + 1)
-			cap *= 2;
-		b = realloc(mg->buf, cap);
-		if (!b)
-			return fail(mg, ER_OUT_OF_RESOURCES, "czar out of memory");
-		mg->buf = b;
-		mg->cap = cap;
-	}
-	return 0;
-}
-
-static int put(struct merge *mg, const char *s, size_t n)
-{
-	if (reserve(mg, n) < 0)
-		return -1;
-	memcpy(mg->buf + mg->len, s, n);
-	mg->len += n;
-	return 0;
-}
-
 int merge_flush(struct merge *mg)
 {
 	int rc;
 
-	if (mg->len == 0)
+	if (mg->ins.len == 0)
 		return 0;
-	rc = exec(mg, mg->buf, mg->len);
-	mg->len = 0;
+	rc = exec(mg, (const char *)mg->ins.data, mg->ins.len);
+	mg->ins.len = 0;
 	return rc;
+}
+
+/* One row as a VALUES tuple: NULL, X'hex' for binary strings, else an
+ * escaped string literal (MariaDB converts it to the column's type). */
+static void put_row(struct merge *mg, const struct wire_rows *rows, uint32_t r)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf *b = &mg->ins;
+	unsigned i;
+
+	buf_put(b, "(", 1);
+	for (i = 0; i < rows->ncols; i++) {
+		const char *v = rows->vals[(size_t)r * rows->ncols + i];
+		unsigned long n = rows->lens[(size_t)r * rows->ncols + i], k;
+		if (i)
+			buf_put(b, ",", 1);
+		if (!v) {
+			buf_put(b, "NULL", 4);
+		} else if (mg->binary[i]) {
+			buf_put(b, "X'", 2);
+			for (k = 0; k < n; k++) {
+				char h[2] = { hex[(unsigned char)v[k] >> 4], hex[(unsigned char)v[k] & 15] };
+				buf_put(b, h, 2);
+			}
+			buf_put(b, "'", 1);
+		} else if (buf_reserve(b, 2 * (size_t)n + 3) == 0) {   /* worst case: every byte escaped */
+			b->data[b->len++] = '\'';
+			b->len += mysql_real_escape_string(mg->my, (char *)b->data + b->len, v, n);
+			b->data[b->len++] = '\'';
+		}
+	}
+	buf_put(b, ")", 1);
 }
 
 int merge_rows(struct merge *mg, const struct wire_rows *rows)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	uint32_t r;
-	unsigned i;
 	char head[128];
 
 	if (!mg->created || rows->ncols != mg->ncols)
-		return fail(mg, ER_UNKNOWN_ERROR, "czar: rows before columns");
+		return fail(mg, -EPROTO, ER_UNKNOWN_ERROR, "czar: rows before columns");
 	if (mg->rows + rows->nrows > mg->max_rows) {
 		char msg[200];
 		snprintf(msg, sizeof(msg), "The result needs more than %llu rows to be merged on the czar: add LIMIT "
 			 "or narrow the query", (unsigned long long)mg->max_rows);
-		return fail(mg, ER_TOO_BIG_SELECT, msg);
+		return fail(mg, -EFBIG, ER_TOO_BIG_SELECT, msg);
 	}
+	if (!mg->ins.cap)                /* one batch, and its last row, without regrowing */
+		buf_reserve(&mg->ins, MERGE_INSERT_BYTES + 4096);
 	for (r = 0; r < rows->nrows; r++) {
-		if (mg->len == 0) {
+		if (mg->ins.len == 0) {
 			int k = snprintf(head, sizeof(head), "INSERT INTO `qservResult`.`%s` VALUES ", mg->table);
-			if (put(mg, head, (size_t)k) < 0)
-				return -1;
-		} else if (put(mg, ",", 1) < 0) {
-			return -1;
+			buf_put(&mg->ins, head, (size_t)k);
+		} else {
+			buf_put(&mg->ins, ",", 1);
 		}
-		if (put(mg, "(", 1) < 0)
-			return -1;
-		for (i = 0; i < rows->ncols; i++) {
-			const char *v = rows->vals[(size_t)r * rows->ncols + i];
-			unsigned long n = rows->lens[(size_t)r * rows->ncols + i], k;
-			if (i && put(mg, ",", 1) < 0)
-				return -1;
-			if (!v) {
-				if (put(mg, "NULL", 4) < 0)
-					return -1;
-			} else if (mg->binary[i]) {
-				if (put(mg, "X'", 2) < 0)
-					return -1;
-				for (k = 0; k < n; k++) {
-					char h[2] = { hex[(unsigned char)v[k] >> 4], hex[(unsigned char)v[k] & 15] };
-					if (put(mg, h, 2) < 0)
-						return -1;
-				}
-				if (put(mg, "'", 1) < 0)
-					return -1;
-			} else {
-				/* worst case: every byte escaped */
-				if (reserve(mg, 2 * (size_t)n + 3) < 0)
-					return -1;
-				mg->buf[mg->len++] = '\'';
-				mg->len += mysql_real_escape_string(mg->my, mg->buf + mg->len, v, n);
-				mg->buf[mg->len++] = '\'';
-			}
-		}
-		if (put(mg, ")", 1) < 0)
-			return -1;
+		put_row(mg, rows, r);
+		if (mg->ins.oom)
+			return fail(mg, -ENOMEM, ER_OUT_OF_RESOURCES, "czar out of memory");
 		mg->rows++;
-		if (mg->len >= MERGE_INSERT_BYTES && merge_flush(mg) < 0)
-			return -1;
+		if (mg->ins.len >= MERGE_INSERT_BYTES && merge_flush(mg) < 0)
+			return -EIO;
 	}
 	return 0;
 }
@@ -243,9 +225,8 @@ void merge_drop(struct merge *mg)
 		snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS `qservResult`.`%s`", mg->table);
 		mysql_query(mg->my, sql);
 	}
-	free(mg->buf);
+	buf_free(&mg->ins);
 	free(mg->binary);
-	mg->buf = NULL;
 	mg->binary = NULL;
 	mg->created = 0;
 }

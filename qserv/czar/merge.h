@@ -16,6 +16,8 @@
 
 #include <mariadb/mysql.h>
 
+#include "buf.h"
+
 #include "qserv/wire/wire.h"
 
 struct merge {
@@ -25,12 +27,13 @@ struct merge {
 	int created;
 	unsigned ncols;
 	unsigned char *binary;       /* per column: insert as X'hex' */
-	char *buf;                   /* pending INSERT */
-	size_t len, cap;
+	struct buf ins;              /* pending INSERT */
 	char err[512];
 	unsigned err_code;
 };
 
+/* Functions returning int: 0, or a negative errno with err_code and err
+ * (the MySQL error the client gets) filled. */
 void merge_init(struct merge *mg, MYSQL *my, uint64_t query_id, uint64_t max_rows);
 /* Column type of c as DDL ("BIGINT UNSIGNED", "VARCHAR(20) CHARACTER SET
  * utf8mb4", ...) into buf.  Exposed for tests. */
