@@ -292,3 +292,12 @@ void qhttp_stop(struct qhttp_server *s)
 	httpd_stop(s->d);
 	free(s);
 }
+
+const char *qhttp_path_printable(const char *url)
+{
+	size_t n = url ? strlen(url) : 0;
+	if (n && n <= 200 &&
+	    strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-.") == n)
+		return url;
+	return "(path not shown)";
+}

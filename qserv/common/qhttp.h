@@ -49,6 +49,9 @@ void qhttp_stop(struct qhttp_server *s);
  * ending in '*' that matches any rest (even "").  *ret_rest gets what '*'
  * matched, NULL for an exact pattern. */
 bool qhttp_path_match(const char *pattern, const char *url, const char **ret_rest);
+/* url when it is plain (letters, digits, '/', '_', '-', '.'), else a
+ * placeholder: what an error reply may quote of a request path. */
+const char *qhttp_path_printable(const char *url);
 
 /* Query-string argument, or NULL. */
 const char *qhttp_arg(struct qhttp_req *r, const char *key);

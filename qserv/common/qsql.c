@@ -1,6 +1,7 @@
 /* qsql.c: Connector/C helpers (see qsql.h).  Statements are formatted
  * into a growable struct buf (lib/buf.h), so a long schema or IN list
- * never truncates silently. */
+ * never truncates silently.  A failure's MariaDB message and statement go
+ * to a per-thread detail record, the caller's err gets a plain sentence. */
 #include "qsql.h"
 
 #include "buf.h"
@@ -10,6 +11,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static __thread char detail[1024];
+
+const char *qsql_detail(void)
+{
+	return detail;
+}
+
+void qsql_detail_clear(void)
+{
+	detail[0] = '\0';
+}
+
+void qsql_note_failure(MYSQL *m, const char *q)
+{
+	snprintf(detail, sizeof detail, "MariaDB error %u (%s): %s [%.300s]", mysql_errno(m), mysql_sqlstate(m),
+		 mysql_error(m), q ? q : "");
+}
 
 MYSQL *qsql_connect(const struct qsql_conf *c, char *err, size_t errlen)
 {
@@ -25,7 +44,8 @@ MYSQL *qsql_connect(const struct qsql_conf *c, char *err, size_t errlen)
 	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (!mysql_real_connect(m, NULL, c->user ? c->user : "root", c->password ? c->password : "",
 				NULL, 0, c->socket, CLIENT_LOCAL_FILES)) {
-		snprintf(err, errlen, "cannot connect to MariaDB at %s: %s", c->socket, mysql_error(m));
+		snprintf(detail, sizeof detail, "cannot connect to MariaDB at %s: %s", c->socket, mysql_error(m));
+		snprintf(err, errlen, "the database is not reachable");
 		mysql_close(m);
 		return NULL;
 	}
@@ -50,7 +70,8 @@ static int vexec(MYSQL *m, unsigned long long *ret_affected, char *err, size_t e
 	}
 	int ret = 0;
 	if (mysql_real_query(m, q, strlen(q))) {
-		snprintf(err, errlen, "%s [%.300s]", mysql_error(m), q);
+		qsql_note_failure(m, q);
+		snprintf(err, errlen, "the database refused the statement");
 		ret = -EIO;
 	} else {
 		MYSQL_RES *res = mysql_store_result(m);
@@ -89,8 +110,10 @@ static MYSQL_RES *vquery(MYSQL *m, char *err, size_t errlen, const char *fmt, va
 		return NULL;
 	}
 	MYSQL_RES *res = NULL;
-	if (mysql_real_query(m, q, strlen(q)) || !(res = mysql_store_result(m)))
-		snprintf(err, errlen, "%s [%.300s]", mysql_error(m), q);
+	if (mysql_real_query(m, q, strlen(q)) || !(res = mysql_store_result(m))) {
+		qsql_note_failure(m, q);
+		snprintf(err, errlen, "the database refused the query");
+	}
 	free(q);
 	return res;
 }
@@ -120,20 +143,6 @@ int qsql_int(MYSQL *m, long long *ret_value, char *err, size_t errlen, const cha
 	}
 	mysql_free_result(res);
 	return ret;
-}
-
-bool qsql_ident_ok(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '$'))
-			return false;
-	}
-	return true;
 }
 
 char *qsql_quote(MYSQL *m, const char *s)

@@ -26,10 +26,18 @@
  *   GET    /status
  * Replies carry "success" and "error".  With --auth-key-file, every request
  * but a GET must carry the key (X-Qserv-Auth-Key, auth_key argument or JSON
- * field). */
+ * field).
+ *
+ * Every database, table, column and index name of a request passes
+ * qserv/common/sqlid.h (column types its grammar) before anything is
+ * written; an error names the request field and never quotes SQL, the
+ * refused value or MariaDB's message: those are logged here, at the
+ * boundary (qsql_detail()). */
 #include "controller.h"
 #include "qserv/common/qjson.h"
 #include "qserv/common/qhttp.h"
+#include "qserv/common/sqlid.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,6 +58,9 @@ static int status_of(int rc)
 static void reply(struct qhttp_req *r, int rc, const char *err, json_t *ok)
 {
 	if (rc) {
+		const char *d = qsql_detail();
+		if (d[0] || status_of(rc) >= 500)
+			log_warn("%s %s: %s%s%s", r->method, r->url, err, d[0] ? " -- " : "", d);
 		qhttp_reply_error(r, status_of(rc), "%s", err);
 		json_decref(ok);
 	} else {
@@ -68,10 +79,8 @@ static int add_database(MYSQL *m, json_t *b, json_t **out, char *err, size_t err
 	int s = (int)qjson_int(b, "num_stripes", 0), ss = (int)qjson_int(b, "num_sub_stripes", 0);
 	double ov = qjson_real(b, "overlap", -1);
 	int autoidx = qjson_int(b, "auto_build_secondary_index", 1) != 0;
-	if (!qsql_ident_ok(db)) {
-		snprintf(err, errlen, "bad or missing database name");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
 		return -EINVAL;
-	}
 	if (s < 1 || ss < 1 || ov < 0 || ov > 10) {
 		snprintf(err, errlen, "database %s: need num_stripes >= 1, num_sub_stripes >= 1, overlap in [0, 10]", db);
 		return -EINVAL;
@@ -98,6 +107,55 @@ static int add_database(MYSQL *m, json_t *b, json_t **out, char *err, size_t err
 	return r;
 }
 
+/* Every name and type of a POST /ingest/table body, before anything is
+ * looked up or written: 0 or -EINVAL naming the field. */
+static int check_table_names(json_t *b, char *err, size_t errlen)
+{
+	static const struct { const char *field; enum sqlid_kind kind; } opt[] = {
+		{ "director_table", SQLID_TABLE }, { "director_key", SQLID_COLUMN },
+		{ "latitude_key", SQLID_COLUMN }, { "longitude_key", SQLID_COLUMN },
+		{ "chunk_id_key", SQLID_COLUMN }, { "sub_chunk_id_key", SQLID_COLUMN },
+	};
+	json_t *schema = json_object_get(b, "schema"), *col;
+	size_t i;
+	if (sqlid_check(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), err, errlen) ||
+	    sqlid_check(SQLID_TABLE, "table", qjson_str(b, "table", NULL), err, errlen))
+		return -EINVAL;
+	for (i = 0; i < sizeof opt / sizeof *opt; i++) {
+		json_t *v = json_object_get(b, opt[i].field);
+		if (v && !json_is_string(v)) {
+			snprintf(err, errlen, "%s must be a string", opt[i].field);
+			return -EINVAL;
+		}
+		const char *n = json_string_value(v);
+		if (n && *n && sqlid_check_n(opt[i].kind, opt[i].field, n, json_string_length(v), err, errlen))
+			return -EINVAL;
+	}
+	if (!json_is_array(schema) || !json_array_size(schema)) {
+		snprintf(err, errlen, "schema must be a non-empty array of {name, type}");
+		return -EINVAL;
+	}
+	json_array_foreach(schema, i, col) {
+		char field[64], tfield[160], canon[SQLID_TYPE_MAX * 2 + 16];
+		json_t *n = json_object_get(col, "name"), *t = json_object_get(col, "type");
+		snprintf(field, sizeof field, "schema[%zu].name", i);
+		if (!json_is_string(n) || !json_is_string(t)) {
+			snprintf(err, errlen, "schema[%zu] must be an object {\"name\": string, \"type\": string}", i);
+			return -EINVAL;
+		}
+		if (sqlid_check_n(SQLID_COLUMN, field, json_string_value(n), json_string_length(n), err, errlen))
+			return -EINVAL;
+		snprintf(tfield, sizeof tfield, "schema[%zu].type (column %s)", i, json_string_value(n));
+		if (strlen(json_string_value(t)) != json_string_length(t)) {
+			snprintf(err, errlen, "%s: contains a NUL byte", tfield);
+			return -EINVAL;
+		}
+		if (sqlid_type(tfield, json_string_value(t), canon, sizeof canon, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen)
 {
 	const char *db = qjson_str(b, "database", NULL), *t = qjson_str(b, "table", NULL);
@@ -105,32 +163,26 @@ static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen
 	const char *lat = qjson_str(b, "latitude_key", ""), *lon = qjson_str(b, "longitude_key", "");
 	const char *ck = qjson_str(b, "chunk_id_key", "chunkId"), *sck = qjson_str(b, "sub_chunk_id_key", "subChunkId");
 	bool part = qjson_int(b, "is_partitioned", 0) != 0;
-	bool director = part && (!*dt || !strcmp(dt, t ? t : ""));
 	json_t *schema = json_object_get(b, "schema");
 	struct cdb d;
-	int r = cmeta_db(m, db, &d, err, errlen);
+	int r = check_table_names(b, err, errlen);
 	if (r)
 		return r;
-	if (!qsql_ident_ok(t)) {
-		snprintf(err, errlen, "bad or missing table name");
-		return -EINVAL;
-	}
+	bool director = part && (!*dt || !strcmp(dt, t));
+	if ((r = cmeta_db(m, db, &d, err, errlen)))
+		return r;
 	if (d.published) {
 		snprintf(err, errlen, "database %s is published: no new tables", db);
 		return -EPERM;
 	}
-	if (!json_is_array(schema) || !json_array_size(schema)) {
-		snprintf(err, errlen, "table %s: 'schema' must be a non-empty array of {name, type}", t);
-		return -EINVAL;
-	}
 	/* the columns the partitioned layout relies on must be in the schema */
-	const char *need[4] = { part ? dk : "", part ? ck : "", part ? sck : "", director ? lat : "" };
-	const char *what[4] = { "director_key", "chunk_id_key", "sub_chunk_id_key", "latitude_key" };
-	for (int i = 0; i < 4; i++) {
+	const char *need[5] = { part ? dk : "", part ? ck : "", part ? sck : "", lat, lon };
+	const char *what[5] = { "director_key", "chunk_id_key", "sub_chunk_id_key", "latitude_key", "longitude_key" };
+	for (int i = 0; i < 5; i++) {
 		bool found = false;
 		size_t j;
 		json_t *col;
-		if (!need[i][0] && part && i != 3) {
+		if (!need[i][0] && part && i < 3) {
 			snprintf(err, errlen, "partitioned table %s: %s is required", t, what[i]);
 			return -EINVAL;
 		}
@@ -138,8 +190,8 @@ static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen
 			continue;
 		json_array_foreach(schema, j, col)
 			found |= !strcmp(qjson_str(col, "name", ""), need[i]);
-		if (!found || !qsql_ident_ok(need[i])) {
-			snprintf(err, errlen, "table %s: %s '%s' is not a column of the schema", t, what[i], need[i]);
+		if (!found) {
+			snprintf(err, errlen, "%s: %s is not a column of table %s", what[i], need[i], t);
 			return -EINVAL;
 		}
 	}
@@ -147,11 +199,15 @@ static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen
 		snprintf(err, errlen, "director table %s: latitude_key and longitude_key are required", t);
 		return -EINVAL;
 	}
+	if (director && strlen(db) + 2 + strlen(t) > 64) {
+		snprintf(err, errlen, "table: the director index name %s__%s would be longer than 64 bytes", db, t);
+		return -EINVAL;
+	}
 	if (part && !director) {
 		long long n = 0;
-		if (!qsql_ident_ok(dt) || qsql_int(m, &n, err, errlen, "SELECT COUNT(*) FROM qservMeta.tables WHERE"
-						   " db='%s' AND name='%s' AND is_director=1", db, dt) || !n) {
-			snprintf(err, errlen, "child table %s: director table '%s' is not registered", t, dt);
+		if (qsql_int(m, &n, err, errlen, "SELECT COUNT(*) FROM qservMeta.tables WHERE"
+			     " db='%s' AND name='%s' AND is_director=1", db, dt) || !n) {
+			snprintf(err, errlen, "director_table: %s is not a registered director table of %s", dt, db);
 			return -EINVAL;
 		}
 	}
@@ -225,10 +281,8 @@ static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errle
 	int r = db_idle(m, db, "", err, errlen);
 	if (r)
 		return r;
-	if (t && !qsql_ident_ok(t)) {
-		snprintf(err, errlen, "bad table name");
+	if (t && sqlid_check(SQLID_TABLE, "table", t, err, errlen))
 		return -EINVAL;
-	}
 	char path[200];
 	if (t)
 		snprintf(path, sizeof path, "table/%s/%s", db, t);
@@ -273,20 +327,21 @@ static int request_db(MYSQL *m, json_t *b, const char *qdb, const char *qtid, ch
 		}
 		return 0;
 	}
-	if (!qsql_ident_ok(db)) {
+	if (!db) {
 		snprintf(err, errlen, "database or transaction_id is required");
 		return -EINVAL;
 	}
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
+		return -EINVAL;
 	snprintf(ret, 65, "%s", db);
 	return 0;
 }
 
 static int rows(MYSQL *m, const char *db, const char *t, json_t **out, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(db) || !qsql_ident_ok(t)) {
-		snprintf(err, errlen, "use GET /ingest/rows/<database>/<table>");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen) ||
+	    sqlid_check(SQLID_TABLE, "table", t, err, errlen))
 		return -EINVAL;
-	}
 	struct cworker *w;
 	size_t n;
 	int r = cmeta_workers(m, &w, &n, err, errlen);
@@ -438,10 +493,8 @@ static int trans_get(struct call *k)
 {
 	long long id = k->rest ? atoll(k->rest) : 0;
 	const char *d = qhttp_arg(k->r, "database");
-	if (d && !qsql_ident_ok(d)) {
-		snprintf(k->err, sizeof k->err, "bad database name");
+	if (d && sqlid_check(SQLID_DATABASE, "database", d, k->err, sizeof k->err))
 		return -EINVAL;
-	}
 	json_t *t = cmeta_trans_json(k->m, id, d, k->err, sizeof k->err);
 	int rc = !t ? -EIO : (id && !json_array_size(t)) ? -ENOENT : 0;
 	if (rc == -ENOENT)
@@ -517,24 +570,54 @@ static int worker_locations(struct call *k)
 	return locations(k->m, &k->out, k->err, sizeof k->err);
 }
 
+/* The names of a POST /replication/sql/index body (the workers check the
+ * rest again). */
+static int check_index_names(json_t *b, char *err, size_t errlen)
+{
+	json_t *cols = json_object_get(b, "columns"), *c;
+	size_t i;
+	if (sqlid_check(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), err, errlen) ||
+	    sqlid_check(SQLID_TABLE, "table", qjson_str(b, "table", NULL), err, errlen) ||
+	    sqlid_check(SQLID_INDEX, "index", qjson_str(b, "index", NULL), err, errlen))
+		return -EINVAL;
+	if (!json_is_array(cols) || !json_array_size(cols)) {
+		snprintf(err, errlen, "columns must be a non-empty array of {column, length, ascending}");
+		return -EINVAL;
+	}
+	json_array_foreach(cols, i, c) {
+		char field[48];
+		snprintf(field, sizeof field, "columns[%zu].column", i);
+		if (sqlid_check(SQLID_COLUMN, field, qjson_str(c, "column", NULL), err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int sql_index(struct call *k)
 {
 	const char *d = qjson_str(k->b, "database", ""), *t = qjson_str(k->b, "table", "");
 	long long n = 0;
-	snprintf(k->err, sizeof k->err, "table %s.%s is not registered", d, t);
-	if (qsql_ident_ok(d) && qsql_ident_ok(t) &&
-	    !qsql_int(k->m, &n, k->err, sizeof k->err,
-		      "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'", d, t) && n)
-		return ctl_all_workers(k->m, "POST", "sqlindex", k->b, k->err, sizeof k->err);
-	return -EINVAL;
+	if (check_index_names(k->b, k->err, sizeof k->err))
+		return -EINVAL;
+	if (qsql_int(k->m, &n, k->err, sizeof k->err,
+		     "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'", d, t))
+		return -EIO;
+	if (!n) {
+		snprintf(k->err, sizeof k->err, "table %s.%s is not registered", d, t);
+		return -ENOENT;
+	}
+	return ctl_all_workers(k->m, "POST", "sqlindex", k->b, k->err, sizeof k->err);
 }
 
 static int index_rebuild(struct call *k)
 {
 	char db[65];
+	const char *dt = qjson_str(k->b, "director_table", NULL);
 	int rc = request_db(k->m, k->b, NULL, NULL, db, k->err, sizeof k->err);
 	if (rc)
 		return rc;
+	if (dt && *dt && sqlid_check(SQLID_TABLE, "director_table", dt, k->err, sizeof k->err))
+		return -EINVAL;
 	return cindex_rebuild(k->c, k->m, db, qjson_str(k->b, "director_table", NULL), &k->out,
 			      k->err, sizeof k->err);
 }
@@ -598,9 +681,10 @@ static const struct route {
 static void route(struct ctl *c, MYSQL *m, struct qhttp_req *r, json_t *b)
 {
 	struct call k = { .c = c, .m = m, .r = r, .b = b };
+	qsql_detail_clear();
 	int rc = -ENOENT;
 	/* also the message of a handler failing without one of its own */
-	snprintf(k.err, sizeof k.err, "no such endpoint: %s %s", r->method, r->url);
+	snprintf(k.err, sizeof k.err, "no such endpoint: %s %s", r->method, qhttp_path_printable(r->url));
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		if (!strcmp(r->method, routes[i].method) && qhttp_path_match(routes[i].path, r->url, &k.rest)) {
 			rc = routes[i].fn(&k);
@@ -627,8 +711,10 @@ void capi_handle(void *app, struct qhttp_req *r)
 	} else {
 		b = json_object();
 	}
+	qsql_detail_clear();
 	MYSQL *m = qsql_connect(&c->sql, err, sizeof err);
 	if (!m) {
+		log_warn("%s %s: %s", r->method, r->url, qsql_detail());
 		qhttp_reply_error(r, 503, "%s", err);
 	} else {
 		route(c, m, r, b);

@@ -1,7 +1,10 @@
 /* cmeta.c: the qservMeta database of the czar node (schema in META.md):
- * creation and the small queries the controller repeats.  Identifiers are
- * checked by the callers (qsql_ident_ok) before they reach here. */
+ * creation and the small queries the controller repeats.  Database names
+ * are checked here or by the callers (qserv/common/sqlid.h) before they
+ * reach a statement; worker ids and hosts are checked here and go in as
+ * escaped literals. */
 #include "controller.h"
+#include "qserv/common/sqlid.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -49,17 +52,42 @@ static bool worker_id_ok(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
 }
 
+/* A host name or an IPv4/IPv6 address: letters, digits, '.', '-', ':',
+ * 1..253 bytes (it goes into URLs and qservMeta). */
+static bool host_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253)
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") == n;
+}
+
 int cmeta_add_worker(MYSQL *m, const struct cworker *w, char *err, size_t errlen)
 {
-	if (!worker_id_ok(w->id) || w->ingest_port <= 0 || w->ingest_port > 65535 || !w->host[0] ||
-	    strpbrk(w->host, "'\\/ ")) {
-		snprintf(err, errlen, "bad worker '%s' (id, host, ingest_port)", w->id);
+	if (!worker_id_ok(w->id)) {
+		snprintf(err, errlen, "id: a worker id is 1 to 64 letters, digits, '_', '-' or '.'");
 		return -EINVAL;
 	}
-	return qsql_exec(m, err, errlen,
-			 "INSERT INTO qservMeta.workers (id, host, ingest_port, query_port) VALUES ('%s','%s',%d,%d)"
-			 " ON DUPLICATE KEY UPDATE host=VALUES(host), ingest_port=VALUES(ingest_port),"
-			 " query_port=VALUES(query_port)", w->id, w->host, w->ingest_port, w->query_port);
+	if (!host_ok(w->host)) {
+		snprintf(err, errlen, "host: must be a host name or an IP address");
+		return -EINVAL;
+	}
+	if (w->ingest_port <= 0 || w->ingest_port > 65535 || w->query_port < 0 || w->query_port > 65535) {
+		snprintf(err, errlen, "ingest_port, query_port: must be port numbers");
+		return -EINVAL;
+	}
+	char *id = qsql_quote(m, w->id), *host = qsql_quote(m, w->host);
+	int r = -ENOMEM;
+	if (!id || !host)
+		snprintf(err, errlen, "out of memory");
+	else
+		r = qsql_exec(m, err, errlen,
+			      "INSERT INTO qservMeta.workers (id, host, ingest_port, query_port) VALUES ('%s','%s',%d,%d)"
+			      " ON DUPLICATE KEY UPDATE host=VALUES(host), ingest_port=VALUES(ingest_port),"
+			      " query_port=VALUES(query_port)", id, host, w->ingest_port, w->query_port);
+	free(id);
+	free(host);
+	return r;
 }
 
 static void fill_worker(MYSQL_ROW row, struct cworker *w)
@@ -94,6 +122,10 @@ int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size
 
 int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_t errlen)
 {
+	if (!worker_id_ok(id)) {
+		snprintf(err, errlen, "worker id: 1 to 64 letters, digits, '_', '-' or '.'");
+		return -EINVAL;
+	}
 	MYSQL_RES *res = qsql_query(m, err, errlen,
 		"SELECT id, host, ingest_port, query_port FROM qservMeta.workers WHERE id='%s'", id);
 	if (!res)
@@ -112,10 +144,8 @@ int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_
 
 int cmeta_db(MYSQL *m, const char *name, struct cdb *ret, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(name)) {
-		snprintf(err, errlen, "bad database name '%s'", name ? name : "");
+	if (sqlid_check(SQLID_DATABASE, "database", name, err, errlen))
 		return -EINVAL;
-	}
 	MYSQL_RES *res = qsql_query(m, err, errlen,
 		"SELECT num_stripes, num_sub_stripes, overlap, auto_build_secondary_index, published"
 		" FROM qservMeta.dbs WHERE name='%s'", name);
@@ -242,7 +272,7 @@ int cmeta_remove_worker(struct ctl *c, MYSQL *m, const char *id, bool force, jso
 	json_t *per = NULL;
 	int r;
 	if (!worker_id_ok(id)) {
-		snprintf(err, errlen, "bad worker id '%s'", id);
+		snprintf(err, errlen, "worker id: 1 to 64 letters, digits, '_', '-' or '.'");
 		return -EINVAL;
 	}
 	/* under place_mu: no chunk is placed on the worker while it goes */

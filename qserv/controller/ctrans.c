@@ -13,9 +13,12 @@
  * The director index qservMeta.<db>__<T> is MyISAM with the director key as
  * PRIMARY KEY; rows come from each worker's GET /worker/index as TSV and go
  * in with LOAD DATA LOCAL INFILE.  A duplicate key is skipped by MariaDB and
- * reported in the reply as "index_duplicates". */
+ * reported in the reply as "index_duplicates".  The key column's type is
+ * the one registered, re-parsed by qserv/common/sqlid.h's grammar and put
+ * into CREATE TABLE in its canonical form, never as stored. */
 #include "controller.h"
 #include "qserv/common/qhttpc.h"
+#include "qserv/common/sqlid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,9 +76,11 @@ static int director_tables(MYSQL *m, const char *db, MYSQL_RES **ret, char *err,
 	return *ret ? 0 : -EIO;
 }
 
-/* The declared type of column key in a schema_json, or BIGINT. */
-static void key_type(const char *schema_json, const char *key, char *ret, size_t len)
+/* The declared type of column key in a schema_json (canonical, through
+ * the type grammar), or BIGINT NOT NULL; -EINVAL when it does not parse. */
+static int key_type(const char *schema_json, const char *key, char *ret, size_t len, char *err, size_t errlen)
 {
+	int r = 0;
 	snprintf(ret, len, "BIGINT NOT NULL");
 	json_t *s = json_loads(schema_json, 0, NULL);
 	size_t i;
@@ -83,10 +88,11 @@ static void key_type(const char *schema_json, const char *key, char *ret, size_t
 	json_array_foreach(s, i, col) {
 		const char *n = json_string_value(json_object_get(col, "name"));
 		const char *t = json_string_value(json_object_get(col, "type"));
-		if (n && t && !strcmp(n, key))
-			snprintf(ret, len, "%s", t);
+		if (n && t && !strcmp(n, key) && !r)
+			r = sqlid_type("director_key's type", t, ret, len, err, errlen);
 	}
 	json_decref(s);
+	return r;
 }
 
 /* Loads the index rows of table from every worker (of one transaction, or
@@ -95,13 +101,18 @@ static int index_load(struct ctl *c, MYSQL *m, const char *db, const char *table
 		      const char *schema_json, long long trans, json_int_t *ret_rows, json_int_t *ret_dups,
 		      char *err, size_t errlen)
 {
-	char idx[140], type[260];
+	char idx[140], type[2 * SQLID_TYPE_MAX + 16];
+	if (!sqlid_ok(db) || !sqlid_ok(table) || !sqlid_ok(key)) {
+		snprintf(err, errlen, "director table %s of %s: a registered name is not valid", table, db);
+		return -EINVAL;
+	}
 	snprintf(idx, sizeof idx, "%s__%s", db, table);
 	if (strlen(idx) > 64) {
 		snprintf(err, errlen, "director index name %s is longer than 64 characters", idx);
 		return -EINVAL;
 	}
-	key_type(schema_json, key, type, sizeof type);
+	if (key_type(schema_json, key, type, sizeof type, err, errlen))
+		return -EINVAL;
 	if (qsql_exec(m, err, errlen,
 		      "CREATE TABLE IF NOT EXISTS qservMeta.`%s` (`%s` %s, chunkId INT NOT NULL,"
 		      " subChunkId INT NOT NULL, qserv_trans_id INT NOT NULL, PRIMARY KEY (`%s`)) ENGINE=MyISAM",

@@ -24,9 +24,17 @@
  *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
  *   DELETE /worker/subchunks/<db>/<chunk>
  *   GET  /status
- * Every JSON reply carries "success" and "error". */
+ * Every JSON reply carries "success" and "error".
+ *
+ * Every database, table, column, index and character set name of a request
+ * passes qserv/common/sqlid.h (column types its grammar) before it reaches
+ * a statement; an error names the request field and never quotes SQL, the
+ * refused value or MariaDB's message: those are logged here, at the
+ * boundary (qsql_detail()). */
 #include "worker.h"
 #include "qserv/common/qhttp.h"
+#include "qserv/common/sqlid.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,15 +83,38 @@ static long long jint(json_t *o, const char *k, long long dflt)
 	return dflt;
 }
 
+/* A contribution URL: file://, http:// or https://, printable ASCII
+ * without quotes, backslash or spaces, at most 1023 bytes. */
+static int url_check(const char *url, char *err, size_t errlen)
+{
+	size_t n = url ? strlen(url) : 0;
+	bool ok = n > 0 && n < 1024 && (!strncmp(url, "file://", 7) || !strncmp(url, "http://", 7) ||
+					!strncmp(url, "https://", 8));
+	for (size_t i = 0; ok && i < n; i++)
+		ok = url[i] > 0x20 && url[i] < 0x7f && !strchr("'\"`\\<>", url[i]);
+	if (!ok) {
+		snprintf(err, errlen, "url: must be a file://, http:// or https:// URL of printable ASCII"
+			 " without quotes, backslashes or spaces");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Copies the contribution parameters from a JSON object into c. */
 static int contrib_params(struct wcontrib *c, json_t *p, char *err, size_t errlen)
 {
 	long long tid = jint(p, "transaction_id", 0);
-	const char *table = jstr(p, "table");
-	if (tid <= 0 || tid > 0x7fffffff || !table) {
-		snprintf(err, errlen, "transaction_id and table are required");
+	const char *table = jstr(p, "table"), *db = jstr(p, "database");
+	if (tid <= 0 || tid > 0x7fffffff) {
+		snprintf(err, errlen, "transaction_id: a transaction number is required");
 		return -EINVAL;
 	}
+	if (sqlid_check(SQLID_TABLE, "table", table, err, errlen) ||
+	    (db && *db && sqlid_check(SQLID_DATABASE, "database", db, err, errlen)) ||
+	    (jstr(p, "charset_name") && *jstr(p, "charset_name") &&
+	     sqlid_check(SQLID_CHARSET, "charset_name", jstr(p, "charset_name"), err, errlen)) ||
+	    (jstr(p, "url") && url_check(jstr(p, "url"), err, errlen)))
+		return -EINVAL;
 	c->trans_id = (uint32_t)tid;
 	snprintf(c->table, sizeof c->table, "%s", table);
 	snprintf(c->db, sizeof c->db, "%s", jstr(p, "database") ? jstr(p, "database") : "");
@@ -99,7 +130,7 @@ static int contrib_params(struct wcontrib *c, json_t *p, char *err, size_t errle
 	for (int i = 0; i < 4; i++) {
 		const char *s = jstr(p, keys[i]);
 		if (s && strlen(s) > 2) {
-			snprintf(err, errlen, "%s: '%s' is too long", keys[i], s);
+			snprintf(err, errlen, "%s: at most 2 bytes (a character or an escape like \\t)", keys[i]);
 			return -EINVAL;
 		}
 		if (s)
@@ -192,9 +223,10 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 
 static void contrib_status(struct worker *w, struct qhttp_req *r, const char *id)
 {
-	struct wcontrib *c = worker_contrib_find(w, (uint32_t)strtoul(id, NULL, 10));
+	uint32_t n = (uint32_t)strtoul(id, NULL, 10);
+	struct wcontrib *c = worker_contrib_find(w, n);
 	if (!c)
-		qhttp_reply_error(r, 404, "no contribution %s", id);
+		qhttp_reply_error(r, 404, "no contribution %u", n);
 	else
 		qhttp_reply_ok(r, json_pack("{s:o}", "contrib", worker_contrib_snapshot(w, c)));
 }
@@ -204,15 +236,20 @@ static MYSQL *conn(struct worker *w, struct qhttp_req *r)
 {
 	char err[512];
 	MYSQL *m = qsql_connect(&w->sql, err, sizeof err);
-	if (!m)
+	if (!m) {
+		log_warn("%s %s: %s", r->method, r->url, qsql_detail());
 		qhttp_reply_error(r, 503, "%s", err);
+	}
 	return m;
 }
 
 static void reply_rc(struct qhttp_req *r, int rc, const char *err, json_t *ok)
 {
+	int code = rc == -EINVAL ? 400 : rc == -ENOENT ? 404 : 500;
+	if (rc && (qsql_detail()[0] || code >= 500))
+		log_warn("%s %s: %s%s%s", r->method, r->url, err, qsql_detail()[0] ? " -- " : "", qsql_detail());
 	if (rc)
-		qhttp_reply_error(r, rc == -EINVAL ? 400 : rc == -ENOENT ? 404 : 500, "%s", err);
+		qhttp_reply_error(r, code, "%s", err);
 	else
 		qhttp_reply_ok(r, ok);
 	if (rc)
@@ -264,7 +301,7 @@ static int m_trans(struct mreq *k)
 	else if (!strcmp(action, "commit") || !strcmp(action, "abort"))
 		rc = worker_trans_end(k->w, (uint32_t)id, action[0] == 'c', k->err, sizeof k->err);
 	else {
-		snprintf(k->err, sizeof k->err, "unknown action '%s'", action);
+		snprintf(k->err, sizeof k->err, "action: must be begin, commit or abort");
 		rc = -EINVAL;
 	}
 	return rc == -EEXIST ? -EINVAL : rc;
@@ -410,6 +447,7 @@ static void manage(struct worker *w, struct qhttp_req *r, const char *path)
 {
 	struct mreq k = { .w = w, .r = r };
 	int rc = -ENOENT;
+	qsql_detail_clear();
 	if (!strcmp(r->method, "POST") && !(k.body = qhttp_body_json(r, k.err, sizeof k.err))) {
 		qhttp_reply_error(r, 400, "%s", k.err);
 		return;
@@ -426,7 +464,7 @@ static void manage(struct worker *w, struct qhttp_req *r, const char *path)
 	if (rt)
 		rc = rt->fn(&k);
 	else
-		snprintf(k.err, sizeof k.err, "no such endpoint: %s /worker/%s", r->method, path);
+		snprintf(k.err, sizeof k.err, "no such endpoint: %s %s", r->method, qhttp_path_printable(r->url));
 	if (k.m)
 		mysql_close(k.m);
 	json_decref(k.body);
@@ -488,5 +526,5 @@ void wapi_handle(void *app, struct qhttp_req *r)
 			return;
 		}
 	}
-	qhttp_reply_error(r, 404, "no such endpoint: %s %s", r->method, r->url);
+	qhttp_reply_error(r, 404, "no such endpoint: %s %s", r->method, qhttp_path_printable(r->url));
 }

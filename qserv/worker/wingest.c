@@ -16,6 +16,8 @@
 #include "qserv/common/csvd.h"
 #include "qserv/common/qlz4.h"
 #include "qserv/common/qhttpc.h"
+#include "qserv/common/sqlid.h"
+#include "log.h"
 #include "monotime.h"
 
 #include <errno.h>
@@ -203,7 +205,7 @@ static void warnings(MYSQL *m, struct wcontrib *c, unsigned n)
 {
 	char err[256];
 	size_t off = (size_t)snprintf(c->error, sizeof c->error,
-				      "%u MariaDB warning(s) while loading; the transaction must be aborted:", n);
+				      "%u warning(s) while loading; the transaction must be aborted:", n);
 	MYSQL_RES *res = qsql_query(m, err, sizeof err, "SHOW WARNINGS LIMIT 3");
 	MYSQL_ROW row;
 	while (res && (row = mysql_fetch_row(res)) && off < sizeof c->error)
@@ -219,8 +221,8 @@ static int check_request(struct wcontrib *c, struct csvd *d)
 		fail(c, 400, "%s", err);
 		return -EINVAL;
 	}
-	if (!qsql_ident_ok(c->charset)) {
-		fail(c, 400, "bad charset_name '%s'", c->charset);
+	if (sqlid_check(SQLID_CHARSET, "charset_name", c->charset, err, sizeof err)) {
+		fail(c, 400, "%s", err);
 		return -EINVAL;
 	}
 	return 0;
@@ -234,7 +236,9 @@ static int resolve_target(struct wcontrib *c, MYSQL *m, struct wtable *t, char *
 	char err[1024];
 	int r = wmeta_table(m, c->db, c->table, t, err, sizeof err);
 	if (r) {
-		fail(c, r == -ENOENT ? 404 : 500, "%s", err);
+		if (r != -ENOENT && r != -EINVAL)
+			log_warn("contribution %u: %s -- %s", c->id, err, qsql_detail());
+		fail(c, r == -ENOENT ? 404 : r == -EINVAL ? 400 : 500, "%s", err);
 		return r;
 	}
 	if (!t->partitioned) {
@@ -332,6 +336,7 @@ static void bulk_load(struct wcontrib *c, MYSQL *m, const struct csvd *d, const 
 {
 	char err[1024], dialect[256];
 	if (wmeta_touch(m, c->db, target, c->trans_id, err, sizeof err)) {
+		log_warn("contribution %u into %s.%s: %s -- %s", c->id, c->db, target, err, qsql_detail());
 		fail(c, 500, "%s", err);
 		return;
 	}
@@ -347,7 +352,8 @@ static void bulk_load(struct wcontrib *c, MYSQL *m, const struct csvd *d, const 
 	c->load_ms = monotime_ms() - t1;
 	if (r) {
 		*poison = true; /* a failed load may have written some rows */
-		fail(c, 500, "LOAD DATA failed, the transaction must be aborted: %s", err);
+		log_warn("contribution %u into %s.%s: %s -- %s", c->id, c->db, target, err, qsql_detail());
+		fail(c, 500, "loading into %s failed, the transaction must be aborted: %s", target, err);
 		return;
 	}
 	c->num_rows = affected;
@@ -402,8 +408,10 @@ void wingest_run(struct worker *w, struct wcontrib *shared)
 	bool poison = false;
 	char err[512];
 	MYSQL *m = qsql_connect(&w->sql, err, sizeof err);
-	if (!m)
+	if (!m) {
+		log_warn("contribution %u: %s", c->id, qsql_detail());
 		fail(c, 500, "%s", err);
+	}
 	else
 		load(w, c, m, &poison);
 	mysql_close(m);

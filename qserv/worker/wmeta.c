@@ -15,9 +15,12 @@
  * one, and every chunk table of every transaction needed one; with chunk
  * files of a few MB that DDL was most of the ingest time, while aborts are
  * rare.  Plain tables also keep the czar's queries from opening one file
- * pair per partition.  Every identifier reaching here was checked with
- * qsql_ident_ok() by the caller or here. */
+ * pair per partition.  Every name reaching a statement was checked by
+ * qserv/common/sqlid.h here or by the caller; a column type goes into
+ * CREATE TABLE as the canonical text of sqlid's grammar, never as sent. */
 #include "worker.h"
+#include "qserv/common/sqlid.h"
+#include "buf.h"
 #include "log.h"
 
 #include <errno.h>
@@ -79,19 +82,15 @@ int wmeta_save_trans(MYSQL *m, const struct wtrans *t, char *err, size_t errlen)
 
 int wmeta_create_db(MYSQL *m, const char *db, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(db)) {
-		snprintf(err, errlen, "bad database name '%s'", db ? db : "");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
 		return -EINVAL;
-	}
 	return qsql_exec(m, err, errlen, "CREATE DATABASE IF NOT EXISTS `%s`", db);
 }
 
 int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(db)) {
-		snprintf(err, errlen, "bad database name '%s'", db ? db : "");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
 		return -EINVAL;
-	}
 	if (qsql_exec(m, err, errlen, "DROP DATABASE IF EXISTS `%s`", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.tables WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.chunks WHERE db='%s'", db))
@@ -265,12 +264,6 @@ static int create_chunk_tables(MYSQL *m, const char *db, const char *t, bool dir
 	return 0;
 }
 
-/* A column type must not be able to end the statement or open a comment. */
-static bool type_ok(const char *s)
-{
-	return s && *s && strlen(s) < 256 && !strpbrk(s, ";`\\#") && !strstr(s, "--") && !strstr(s, "/*");
-}
-
 static const char *jstr(json_t *o, const char *k, const char *dflt)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -284,6 +277,57 @@ static bool jbool(json_t *o, const char *k)
 	       (json_is_string(v) && atoi(json_string_value(v)) != 0);
 }
 
+/* The names of a POST /worker/table body: 0 or -EINVAL naming the field. */
+static int check_table_names(json_t *req, bool part, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "director_key", "chunk_id_key", "sub_chunk_id_key" };
+	static const char *const dflt[] = { "", "chunkId", "subChunkId" };
+	if (sqlid_check(SQLID_DATABASE, "database", jstr(req, "database", NULL), err, errlen) ||
+	    sqlid_check(SQLID_TABLE, "table", jstr(req, "table", NULL), err, errlen))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		const char *v = jstr(req, keys[i], dflt[i]);
+		if ((*v || (part && i > 0)) && sqlid_check(SQLID_COLUMN, keys[i], *v ? v : NULL, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* "`a` T,`b` U," (canonical types) into defs and "`a`,`b`" into cols. */
+static int column_defs(json_t *schema, struct buf *defs, struct buf *cols, char *err, size_t errlen)
+{
+	char canon[2 * SQLID_TYPE_MAX + 16];
+	size_t n = json_array_size(schema);
+	if (!json_is_array(schema) || n == 0) {
+		snprintf(err, errlen, "schema must be a non-empty array of {name, type}");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = json_array_get(schema, i);
+		json_t *jn = json_object_get(c, "name"), *jt = json_object_get(c, "type");
+		char field[32], tfield[128];
+		snprintf(field, sizeof field, "schema[%zu].name", i);
+		if (!json_is_string(jn) || !json_is_string(jt)) {
+			snprintf(err, errlen, "schema[%zu] must be an object {\"name\": string, \"type\": string}", i);
+			return -EINVAL;
+		}
+		const char *name = json_string_value(jn), *type = json_string_value(jt);
+		if (sqlid_check_n(SQLID_COLUMN, field, name, json_string_length(jn), err, errlen))
+			return -EINVAL;
+		snprintf(tfield, sizeof tfield, "schema[%zu].type (column %s)", i, name);
+		if (strlen(type) != json_string_length(jt)) {
+			snprintf(err, errlen, "%s: contains a NUL byte", tfield);
+			return -EINVAL;
+		}
+		int r = sqlid_type(tfield, type, canon, sizeof canon, err, errlen);
+		if (r)
+			return r == -ENAMETOOLONG ? -EINVAL : r;
+		buf_printf(defs, "`%s` %s,", name, canon);
+		buf_printf(cols, "%s`%s`", i ? "," : "", name);
+	}
+	return 0;
+}
+
 int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen)
 {
 	const char *db = jstr(req, "database", NULL), *t = jstr(req, "table", NULL);
@@ -291,45 +335,35 @@ int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen)
 	const char *sck = jstr(req, "sub_chunk_id_key", "subChunkId");
 	bool part = jbool(req, "is_partitioned"), director = part && jbool(req, "is_director");
 	json_t *schema = json_object_get(req, "schema");
-	if (!qsql_ident_ok(db) || !qsql_ident_ok(t)) {
-		snprintf(err, errlen, "bad database or table name");
+	struct buf defs, cols;
+	if (check_table_names(req, part, err, errlen))
+		return -EINVAL;
+	if (part && strlen(t) + strlen("FullOverlap_1234567890") > 64) {
+		snprintf(err, errlen, "table: a partitioned table's name is at most 42 bytes (its chunk tables"
+			 " are named %sFullOverlap_<chunk>)", t);
 		return -EINVAL;
 	}
-	if (!json_is_array(schema) || json_array_size(schema) == 0) {
-		snprintf(err, errlen, "table %s.%s: 'schema' must be a non-empty array of {name, type}", db, t);
-		return -EINVAL;
-	}
-	if ((*dkey && !qsql_ident_ok(dkey)) || (part && (!qsql_ident_ok(ck) || !qsql_ident_ok(sck)))) {
-		snprintf(err, errlen, "table %s.%s: bad director/chunk column name", db, t);
-		return -EINVAL;
-	}
-	size_t n = json_array_size(schema), dlen = 0, clen = 0;
-	char *defs = calloc(1, n * 330 + 1), *cols = calloc(1, n * 70 + 1);
-	int ret = -EINVAL;
-	if (!defs || !cols) {
+	buf_init(&defs);
+	buf_init(&cols);
+	int ret = column_defs(schema, &defs, &cols, err, errlen);
+	if (ret)
+		goto out;
+	ret = -EIO;
+	if (defs.oom || cols.oom) {
 		snprintf(err, errlen, "out of memory");
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *c = json_array_get(schema, i);
-		const char *name = jstr(c, "name", NULL), *type = jstr(c, "type", NULL);
-		if (!qsql_ident_ok(name) || !type_ok(type) || !strcmp(name, "qserv_trans_id")) {
-			snprintf(err, errlen, "table %s.%s: schema column %zu: bad name or type", db, t, i + 1);
-			goto out;
-		}
-		dlen += (size_t)sprintf(defs + dlen, "`%s` %s,", name, type);
-		clen += (size_t)sprintf(cols + clen, "%s`%s`", i ? "," : "", name);
-	}
-	ret = -EIO;
 	if (qsql_exec(m, err, errlen, "CREATE DATABASE IF NOT EXISTS `%s`", db) ||
 	    qsql_exec(m, err, errlen,
 		      "CREATE TABLE IF NOT EXISTS `%s`.`%s` (%s `qserv_trans_id` INT NOT NULL) ENGINE=MyISAM",
-		      db, t, defs) ||
+		      db, t, buf_str(&defs)) ||
 	    qsql_exec(m, err, errlen,
 		      "REPLACE INTO qservWorker.tables VALUES ('%s','%s',%d,%d,'%s','%s','%s',%zu,'%s')",
-		      db, t, part, director, dkey, ck, sck, n, cols))
+		      db, t, part, director, dkey, ck, sck, json_array_size(schema), buf_str(&cols))) {
+		snprintf(err, errlen, "cannot create table %s.%s: the database refused the statement", db, t);
 		goto out;
+	}
 	if (part) {
 		MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT chunk FROM qservWorker.chunks WHERE db='%s'", db);
 		if (!res)
@@ -344,8 +378,8 @@ int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen)
 	}
 	ret = 0;
 out:
-	free(defs);
-	free(cols);
+	buf_free(&defs);
+	buf_free(&cols);
 	return ret;
 }
 
@@ -367,10 +401,9 @@ static int drop_family(MYSQL *m, const char *db, const char *t, char *err, size_
 
 int wmeta_drop_table(MYSQL *m, const char *db, const char *t, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(db) || !qsql_ident_ok(t)) {
-		snprintf(err, errlen, "bad database or table name");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen) ||
+	    sqlid_check(SQLID_TABLE, "table", t, err, errlen))
 		return -EINVAL;
-	}
 	if (drop_family(m, db, t, err, errlen) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.tables WHERE db='%s' AND name='%s'", db, t))
 		return -EIO;
@@ -394,8 +427,10 @@ static int chunk_tables_all(MYSQL *m, const char *db, int32_t chunk, char *err, 
 
 int wmeta_add_chunk(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(db) || chunk < 0) {
-		snprintf(err, errlen, "bad database name or chunk id");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
+		return -EINVAL;
+	if (chunk < 0) {
+		snprintf(err, errlen, "chunk: must be a chunk number (0 or more)");
 		return -EINVAL;
 	}
 	if (chunk_tables_all(m, db, chunk, err, errlen) ||
@@ -414,19 +449,16 @@ bool wmeta_has_chunk(MYSQL *m, const char *db, int32_t chunk)
 
 int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(db)) {
-		snprintf(err, errlen, "bad database name");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
 		return -EINVAL;
-	}
 	return chunk_tables_all(m, db, WORKER_DUMMY_CHUNK, err, errlen);
 }
 
 int wmeta_table(MYSQL *m, const char *db, const char *table, struct wtable *ret, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(db) || !qsql_ident_ok(table)) {
-		snprintf(err, errlen, "bad database or table name");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen) ||
+	    sqlid_check(SQLID_TABLE, "table", table, err, errlen))
 		return -EINVAL;
-	}
 	MYSQL_RES *res = qsql_query(m, err, errlen,
 		"SELECT is_partitioned, is_director, director_key, chunk_key, sub_chunk_key, ncols, cols"
 		" FROM qservWorker.tables WHERE db='%s' AND name='%s'", db, table);
@@ -507,7 +539,8 @@ int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t tra
 		snprintf(q, sizeof q, "SELECT `%s`, `%s`, `%s`, qserv_trans_id FROM `%s`.`%s_%s`%s", t.director_key, t.chunk_key,
 			 t.sub_chunk_key, db, table, crow[0], where);
 		if (mysql_real_query(m, q, strlen(q))) {
-			snprintf(err, errlen, "%s [%s]", mysql_error(m), q);
+			qsql_note_failure(m, q);
+			snprintf(err, errlen, "reading %s.%s_%s: the database refused the query", db, table, crow[0]);
 			r = -EIO;
 			break;
 		}
@@ -520,7 +553,8 @@ int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t tra
 			rows++;
 		}
 		if (!res || mysql_errno(m)) {
-			snprintf(err, errlen, "reading %s.%s_%s: %s", db, table, crow[0], mysql_error(m));
+			qsql_note_failure(m, q);
+			snprintf(err, errlen, "reading %s.%s_%s: the database failed the query", db, table, crow[0]);
 			r = -EIO;
 		}
 		mysql_free_result(res);
@@ -590,15 +624,15 @@ int wmeta_add_index(MYSQL *m, json_t *req, char *err, size_t errlen)
 	const char *name = jstr(req, "index", NULL), *spec = jstr(req, "spec", "DEFAULT");
 	const char *comment = jstr(req, "comment", "");
 	json_t *cols = json_object_get(req, "columns");
-	if (!qsql_ident_ok(db) || !qsql_ident_ok(t) || !qsql_ident_ok(name)) {
-		snprintf(err, errlen, "bad database, table or index name");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen) ||
+	    sqlid_check(SQLID_TABLE, "table", t, err, errlen) ||
+	    sqlid_check(SQLID_INDEX, "index", name, err, errlen))
 		return -EINVAL;
-	}
 	const char *kind = !strcasecmp(spec, "DEFAULT") ? "" : !strcasecmp(spec, "UNIQUE") ? "UNIQUE " :
 			   !strcasecmp(spec, "FULLTEXT") ? "FULLTEXT " : !strcasecmp(spec, "SPATIAL") ? "SPATIAL " : NULL;
 	if (!kind || !json_is_array(cols) || !json_array_size(cols) || json_array_size(cols) > 32) {
-		snprintf(err, errlen, "index %s: spec must be DEFAULT, UNIQUE, FULLTEXT or SPATIAL and"
-			 " columns a non-empty array", name);
+		snprintf(err, errlen, "spec, columns: spec must be DEFAULT, UNIQUE, FULLTEXT or SPATIAL and"
+			 " columns a non-empty array of at most 32");
 		return -EINVAL;
 	}
 	char list[32 * 90] = "";
@@ -609,8 +643,12 @@ int wmeta_add_index(MYSQL *m, json_t *req, char *err, size_t errlen)
 		json_int_t len = json_integer_value(json_object_get(c, "length"));
 		json_t *asc = json_object_get(c, "ascending");
 		bool desc = asc && (json_is_false(asc) || (json_is_integer(asc) && !json_integer_value(asc)));
-		if (!qsql_ident_ok(col) || len < 0 || len > 65535) {
-			snprintf(err, errlen, "index %s: bad column %zu", name, i + 1);
+		char field[48];
+		snprintf(field, sizeof field, "columns[%zu].column", i);
+		if (sqlid_check(SQLID_COLUMN, field, col, err, errlen))
+			return -EINVAL;
+		if (len < 0 || len > 65535) {
+			snprintf(err, errlen, "columns[%zu].length: must be in 0..65535", i);
 			return -EINVAL;
 		}
 		char lenb[16] = "";

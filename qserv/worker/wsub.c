@@ -10,6 +10,7 @@
  * sub-chunk database when the queries that needed it are done.  Called by
  * the chunk-query executor in-process or through POST /worker/subchunks. */
 #include "worker.h"
+#include "qserv/common/sqlid.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ int wsub_build(MYSQL *m, const char *db, const char *table, int32_t chunk, const
 	r = 0;
 	for (size_t i = 0; !r && i < n; i++) {
 		if (sub[i] < 0) {
-			snprintf(err, errlen, "bad sub-chunk %d", sub[i]);
+			snprintf(err, errlen, "sub_chunks[%zu]: must be a sub-chunk number (0 or more)", i);
 			r = -EINVAL;
 			break;
 		}
@@ -71,8 +72,10 @@ out:
 
 int wsub_drop(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(db) || chunk < 0) {
-		snprintf(err, errlen, "bad database name or chunk");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
+		return -EINVAL;
+	if (chunk < 0) {
+		snprintf(err, errlen, "chunk: must be a chunk number (0 or more)");
 		return -EINVAL;
 	}
 	return qsql_exec(m, err, errlen, "DROP DATABASE IF EXISTS `Subchunks_%s_%d`", db, chunk);

@@ -4,6 +4,7 @@
  * state under the lock first, then waits for the contributions in flight,
  * then (abort) deletes the transaction's rows from every table it touched. */
 #include "worker.h"
+#include "qserv/common/sqlid.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -30,8 +31,10 @@ static int save(struct worker *w, const struct wtrans *t, char *err, size_t errl
 
 int worker_trans_begin(struct worker *w, uint32_t id, const char *db, char *err, size_t errlen)
 {
-	if (!qsql_ident_ok(db) || id == 0) {
-		snprintf(err, errlen, "bad database name or transaction id");
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
+		return -EINVAL;
+	if (id == 0) {
+		snprintf(err, errlen, "transaction_id: must be a transaction number");
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&w->mu);
