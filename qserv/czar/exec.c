@@ -129,7 +129,7 @@ static int stream_columns(void *ctx, const struct wire_cols *cols)
 	myp_eof(&st->s->conn, SERVER_STATUS_AUTOCOMMIT);
 	st->cols_sent = 1;
 	st->ncols = cols->n;
-	return pkt_flush(&st->s->conn) < 0 ? -1 : 0;
+	return pkt_flush(&st->s->conn) < 0 ? -EIO : 0;
 }
 
 static int stream_rows(void *ctx, const struct wire_rows *rows)
@@ -138,7 +138,7 @@ static int stream_rows(void *ctx, const struct wire_rows *rows)
 	uint32_t r;
 
 	if (rows->ncols != st->ncols)
-		return -1;
+		return -EPROTO;
 	for (r = 0; r < rows->nrows; r++) {
 		if (st->skip > 0) {
 			st->skip--;
@@ -151,7 +151,7 @@ static int stream_rows(void *ctx, const struct wire_rows *rows)
 		if (st->left > 0)
 			st->left--;
 		if (st->s->conn.out.len >= 64 * 1024 && pkt_flush(&st->s->conn) < 0)
-			return -1;
+			return -EIO;
 	}
 	return st->left == 0 ? 1 : 0;
 }

@@ -99,7 +99,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'p':
 			if (parse_uint(optarg, 65535, &v) < 0)
-				return fprintf(stderr, "qserv-czar: --port: not a port: %s\n", optarg), -1;
+				return fprintf(stderr, "qserv-czar: --port: not a port: %s\n", optarg), -EINVAL;
 			o->port = (int)v;
 			break;
 		case 'b': o->bind = optarg; break;
@@ -109,46 +109,46 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'P': o->my_password_file = optarg; break;
 		case 'o':
 			if (parse_uint(optarg, 1000, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --pool: want 1..1000: %s\n", optarg), -1;
+				return fprintf(stderr, "qserv-czar: --pool: want 1..1000: %s\n", optarg), -EINVAL;
 			o->pool = (unsigned)v;
 			break;
 		case 'm':
 			if (parse_uint(optarg, 100000, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --max-connections: want 1..100000: %s\n", optarg), -1;
+				return fprintf(stderr, "qserv-czar: --max-connections: want 1..100000: %s\n", optarg), -EINVAL;
 			o->max_conn = (unsigned)v;
 			break;
 		case 't': o->tls_dir = optarg; break;
 		case 'T': o->tls_name = optarg; break;
 		case 'w':
 			if (parse_uint(optarg, 256, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --window: want 1..256: %s\n", optarg), -1;
+				return fprintf(stderr, "qserv-czar: --window: want 1..256: %s\n", optarg), -EINVAL;
 			o->window = (unsigned)v;
 			break;
 		case 'r':
 			if (parse_uint(optarg, 1000000000000ul, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --max-result-rows: not a count: %s\n", optarg), -1;
+				return fprintf(stderr, "qserv-czar: --max-result-rows: not a count: %s\n", optarg), -EINVAL;
 			o->max_result_rows = v;
 			break;
 		case 'S':
 			if (parse_uint(optarg, 86400000, &v) < 0)
-				return fprintf(stderr, "qserv-czar: --slow-ms: not a duration: %s\n", optarg), -1;
+				return fprintf(stderr, "qserv-czar: --slow-ms: not a duration: %s\n", optarg), -EINVAL;
 			o->slow_ms = (unsigned)v;
 			break;
 		case 'M':
 			if (parse_uint(optarg, 65535, &v) < 0)
-				return fprintf(stderr, "qserv-czar: --metrics-port: not a port: %s\n", optarg), -1;
+				return fprintf(stderr, "qserv-czar: --metrics-port: not a port: %s\n", optarg), -EINVAL;
 			o->metrics_port = (int)v;
 			break;
 		case 'n': o->check_only = 1; break;
 		case 'H': o->hash_password = 1; break;
 		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
+		default: usage(stderr); return -EINVAL;
 		}
 	}
 	if (optind != argc)
-		return fprintf(stderr, "qserv-czar: unexpected argument: %s\n", argv[optind]), -1;
+		return fprintf(stderr, "qserv-czar: unexpected argument: %s\n", argv[optind]), -EINVAL;
 	if (!o->hash_password && !o->users)
-		return fprintf(stderr, "qserv-czar: --users FILE is required\n"), -1;
+		return fprintf(stderr, "qserv-czar: --users FILE is required\n"), -EINVAL;
 	return 0;
 }
 
@@ -191,19 +191,16 @@ static int listen_on(const char *addr, int port)
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return -EINVAL;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
+		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0) {
 		int e = errno;
 		close(fd);
-		errno = e;
-		return -1;
+		return -e;
 	}
 	return fd;
 }
@@ -303,9 +300,13 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);   /* inherited by every session */
 	sigdelset(&mask, SIGPIPE);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	lfd = listen_on(o.bind, o.port);
-	if (lfd < 0 || sfd < 0) {
+	if (sfd < 0) {
 		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(errno));
+		return 1;
+	}
+	lfd = listen_on(o.bind, o.port);
+	if (lfd < 0) {
+		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(-lfd));
 		return 1;
 	}
 	if (o.metrics_port && !metrics_start(&cz, o.bind, o.metrics_port, err, sizeof(err))) {

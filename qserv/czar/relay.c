@@ -1,6 +1,7 @@
 /* relay.c: statements on the czar's MariaDB, answers relayed (see relay.h). */
 #include "relay.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,10 +62,12 @@ static void field_to_column(const MYSQL_FIELD *f, struct myp_column *c)
 	c->decimals = f->decimals;
 }
 
-/* Streams res to the client.  Returns -1 when the client went away. */
+/* Streams res to the client.  Returns a negative errno when the client
+ * went away. */
 static int relay_rows(struct sess *s, MYSQL *my, MYSQL_RES *res)
 {
 	unsigned i, n = mysql_num_fields(res);
+	int rc;
 	MYSQL_FIELD *fields = mysql_fetch_fields(res);
 	struct myp_column col;
 	MYSQL_ROW row;
@@ -77,8 +80,8 @@ static int relay_rows(struct sess *s, MYSQL *my, MYSQL_RES *res)
 	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
 	while ((row = mysql_fetch_row(res))) {
 		myp_row(&s->conn, (const char *const *)row, mysql_fetch_lengths(res), n);
-		if (s->conn.out.len >= RELAY_FLUSH_BYTES && pkt_flush(&s->conn) < 0)
-			return -1;
+		if (s->conn.out.len >= RELAY_FLUSH_BYTES && (rc = pkt_flush(&s->conn)) < 0)
+			return rc;
 	}
 	if (mysql_errno(my))
 		forward_error(s, my);   /* an ERR replaces the final EOF */

@@ -97,12 +97,12 @@ static int authenticate(struct sess *s)
 	size_t toklen;
 	int rc, ok;
 
-	if (auth_scramble(scramble) < 0)
-		return -1;
+	if ((rc = auth_scramble(scramble)) < 0)
+		return rc;
 	s->conn.seq = 0;
 	myp_handshake(&s->conn, s->id, scramble);
-	if (pkt_flush(&s->conn) < 0)
-		return -1;
+	if ((rc = pkt_flush(&s->conn)) < 0)
+		return rc;
 	buf_init(&in);
 	rc = pkt_read(&s->conn, &in, 64 * 1024, 1);
 	if (rc < 0)
@@ -172,7 +172,7 @@ static void com_init_db(struct sess *s, const char *db, size_t len)
 	}
 }
 
-/* One command; returns 0 to go on, -1 to close the connection. */
+/* One command; returns 0 to go on, -ECONNRESET when the client quits. */
 static int command(struct sess *s, struct buf *in)
 {
 	const char *arg = (const char *)in->data + 1;
@@ -181,7 +181,7 @@ static int command(struct sess *s, struct buf *in)
 	s->killed = 0;
 	switch (in->data[0]) {
 	case MYP_COM_QUIT:
-		return -1;
+		return -ECONNRESET;
 	case MYP_COM_PING:
 		myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
 		break;

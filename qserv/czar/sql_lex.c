@@ -6,6 +6,7 @@
  * Comments (--, #, C style) are skipped; MySQL's executable comments
  * (slash-star-bang) are refused, since skipping them would change meaning. */
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
 
 #include "sql_internal.h"
@@ -70,13 +71,13 @@ static int skip_space(struct sql_lexer *lx, size_t *ret_bad)
 			size_t j;
 			if (i + 2 < lx->len && (s[i + 2] == '!' || s[i + 2] == 'M')) {
 				*ret_bad = i;
-				return -2;
+				return -ENOTSUP;
 			}
 			for (j = i + 2; j + 1 < lx->len && !(s[j] == '*' && s[j + 1] == '/'); j++)
 				;
 			if (j + 1 >= lx->len) {
 				*ret_bad = i;
-				return -1;
+				return -EINVAL;
 			}
 			lx->off = j + 2;
 		} else {
@@ -151,9 +152,9 @@ struct sql_token sql_lex_next(struct sql_lexer *lx)
 	size_t i, j, n = lx->len, bad = 0;
 	int rc = skip_space(lx, &bad);
 
-	if (rc == -1)
+	if (rc == -EINVAL)
 		return lex_error(lx, bad, "unterminated comment");
-	if (rc == -2)
+	if (rc == -ENOTSUP)
 		return lex_error(lx, bad, "executable comments are not supported");
 	i = lx->off;
 	if (i >= n) {
