@@ -56,7 +56,7 @@ static const char *reserved(enum sqlid_kind kind, const char *s, size_t n)
 	case SQLID_DATABASE:
 		for (size_t i = 0; i < sizeof system_dbs / sizeof *system_dbs; i++)
 			if (n == strlen(system_dbs[i]) && !strncasecmp(s, system_dbs[i], n))
-				return "is a MariaDB system database";
+				return "is a system database of the server";
 		if (has_prefix_ci(s, n, "qserv"))
 			return "starts with \"qserv\", reserved for Qserv's own databases";
 		if (has_prefix_ci(s, n, "Subchunks_"))

@@ -278,11 +278,11 @@ static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
 /* Drops a table (t != NULL) or a whole database on the workers and here. */
 static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errlen)
 {
+	if (t && sqlid_check(SQLID_TABLE, "table", t, err, errlen))
+		return -EINVAL;
 	int r = db_idle(m, db, "", err, errlen);
 	if (r)
 		return r;
-	if (t && sqlid_check(SQLID_TABLE, "table", t, err, errlen))
-		return -EINVAL;
 	char path[200];
 	if (t)
 		snprintf(path, sizeof path, "table/%s/%s", db, t);
@@ -636,8 +636,14 @@ static int table_rows(struct call *k)
 static int worker_add(struct call *k)
 {
 	struct cworker w = { 0 };
-	snprintf(w.id, sizeof w.id, "%s", qjson_str(k->b, "id", ""));
-	snprintf(w.host, sizeof w.host, "%s", qjson_str(k->b, "host", ""));
+	const char *id = qjson_str(k->b, "id", ""), *host = qjson_str(k->b, "host", "");
+	/* too long is refused, never cut to something valid */
+	if (strlen(id) >= sizeof w.id || strlen(host) >= sizeof w.host) {
+		snprintf(k->err, sizeof k->err, "%s: too long", strlen(id) >= sizeof w.id ? "id" : "host");
+		return -EINVAL;
+	}
+	snprintf(w.id, sizeof w.id, "%s", id);
+	snprintf(w.host, sizeof w.host, "%s", host);
 	w.ingest_port = (int)qjson_int(k->b, "ingest_port", 25004);
 	w.query_port = (int)qjson_int(k->b, "query_port", 0);
 	return cmeta_add_worker(k->m, &w, k->err, sizeof k->err);

@@ -122,6 +122,10 @@ static int contrib_params(struct wcontrib *c, json_t *p, char *err, size_t errle
 	c->overlap = jint(p, "overlap", 0) != 0;
 	const char *url = jstr(p, "url");
 	snprintf(c->url, sizeof c->url, "%s", url ? url : "");
+	if (jstr(p, "charset_name") && strlen(jstr(p, "charset_name")) >= sizeof c->charset) {
+		snprintf(err, errlen, "charset_name: at most %zu bytes", sizeof c->charset - 1);
+		return -EINVAL;
+	}
 	if (jstr(p, "charset_name") && *jstr(p, "charset_name"))
 		snprintf(c->charset, sizeof c->charset, "%s", jstr(p, "charset_name"));
 	const char *keys[4] = { "fields_terminated_by", "fields_enclosed_by", "fields_escaped_by",
