@@ -617,6 +617,85 @@ static int client_gone(int fd)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
+/* Per worker, the jobs whose first replica it holds: r->queue[w][0..qlen). */
+static int queue_jobs(struct run *r, const struct dispatch_job *jobs, size_t njobs)
+{
+	const struct meta *m = r->m;
+	size_t i, j;
+
+	r->queue = calloc(m->nworkers + 1, sizeof(*r->queue));
+	r->qlen = calloc(m->nworkers + 1, sizeof(*r->qlen));
+	r->qnext = calloc(m->nworkers + 1, sizeof(*r->qnext));
+	if (!r->queue || !r->qlen || !r->qnext)
+		return -ENOMEM;
+	for (i = 0; i < m->nworkers; i++)
+		if (!(r->queue[i] = malloc((njobs + 1) * sizeof(size_t))))
+			return -ENOMEM;
+	for (j = 0; j < njobs; j++) {
+		unsigned w = jobs[j].replica[0];
+		r->queue[w][r->qlen[w]++] = j;
+	}
+	return 0;
+}
+
+/* At most `window` threads per worker, each slot k with its own active fd.
+ * A thread that cannot start fails the run (the others still finish). */
+static void start_threads(struct run *r, pthread_t *threads, struct worker_arg *args)
+{
+	pthread_attr_t attr;
+	unsigned i, k, t;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	for (i = 0, k = 0; i < r->m->nworkers; i++) {
+		unsigned n = r->qlen[i] < r->d->window ? (unsigned)r->qlen[i] : r->d->window;
+		for (t = 0; t < n; t++, k++) {
+			args[k] = (struct worker_arg){ r, i, k };
+			r->active[k] = -1;
+			pthread_mutex_lock(&r->lock);
+			r->running++;
+			pthread_mutex_unlock(&r->lock);
+			if (pthread_create(&threads[k], &attr, worker_thread, &args[k]) != 0) {
+				pthread_mutex_lock(&r->lock);
+				r->running--;
+				fail_run(r, ER_OUT_OF_RESOURCES, "HY000", "czar: cannot start dispatch threads");
+				pthread_mutex_unlock(&r->lock);
+				threads[k] = 0;
+			}
+		}
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Waits for the threads, watching for KILL and for the client hanging up;
+ * once the run stops, shuts down the connections in use so blocked reads
+ * return. */
+static void wait_threads(struct run *r, unsigned nthreads, volatile sig_atomic_t *cancel, int client_fd)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&r->lock);
+	while (r->running > 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+		if (!r->stop && ((cancel && *cancel) || client_gone(client_fd)))
+			fail_run(r, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
+		if (r->stop)
+			for (i = 0; i < nthreads; i++)
+				if (r->active[i] >= 0) {
+					shutdown(r->active[i], SHUT_RDWR);
+					r->shut[i] = 1;   /* never back into the pool */
+				}
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
 int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, const char *sql, uint32_t flags,
 		 const struct dispatch_job *jobs, size_t njobs, const struct dispatch_sink *sink,
 		 volatile sig_atomic_t *cancel, int client_fd, struct dispatch_progress *progress,
@@ -625,10 +704,8 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	struct run r;
 	struct worker_arg *args = NULL;
 	pthread_t *threads = NULL;
-	pthread_attr_t attr;
-	unsigned nthreads = 0, i, k;
-	size_t j;
-	int rc = 0;
+	unsigned nthreads = 0, i;
+	int rc;
 
 	memset(&r, 0, sizeof(r));
 	r.d = d;
@@ -643,82 +720,33 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	progress->total = (unsigned)njobs;
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
-	r.queue = calloc(m->nworkers + 1, sizeof(*r.queue));
-	r.qlen = calloc(m->nworkers + 1, sizeof(*r.qlen));
-	r.qnext = calloc(m->nworkers + 1, sizeof(*r.qnext));
-	if (!r.queue || !r.qlen || !r.qnext)
-		goto oom;
-	for (i = 0; i < m->nworkers; i++)
-		if (!(r.queue[i] = malloc((njobs + 1) * sizeof(size_t))))
-			goto oom;
-	for (j = 0; j < njobs; j++) {
-		unsigned w = jobs[j].replica[0];
-		r.queue[w][r.qlen[w]++] = j;
+	rc = queue_jobs(&r, jobs, njobs);
+	if (rc == 0) {
+		for (i = 0; i < m->nworkers; i++)
+			nthreads += r.qlen[i] < d->window ? (unsigned)r.qlen[i] : d->window;
+		threads = calloc(nthreads + 1, sizeof(*threads));
+		args = calloc(nthreads + 1, sizeof(*args));
+		r.active = malloc((nthreads + 1) * sizeof(int));
+		r.shut = calloc(nthreads + 1, 1);
+		if (!threads || !args || !r.active || !r.shut)
+			rc = -ENOMEM;
 	}
-	for (i = 0; i < m->nworkers; i++)
-		nthreads += r.qlen[i] < d->window ? (unsigned)r.qlen[i] : d->window;
-	threads = calloc(nthreads + 1, sizeof(*threads));
-	args = calloc(nthreads + 1, sizeof(*args));
-	r.active = malloc((nthreads + 1) * sizeof(int));
-	r.shut = calloc(nthreads + 1, 1);
-	if (!threads || !args || !r.active || !r.shut)
-		goto oom;
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	for (i = 0, k = 0; i < m->nworkers; i++) {
-		unsigned t, n = r.qlen[i] < d->window ? (unsigned)r.qlen[i] : d->window;
-		for (t = 0; t < n; t++, k++) {
-			args[k] = (struct worker_arg){ &r, i, k };
-			r.active[k] = -1;
-			pthread_mutex_lock(&r.lock);
-			r.running++;
-			pthread_mutex_unlock(&r.lock);
-			if (pthread_create(&threads[k], &attr, worker_thread, &args[k]) != 0) {
-				pthread_mutex_lock(&r.lock);
-				r.running--;
-				fail_run(&r, ER_OUT_OF_RESOURCES, "HY000", "czar: cannot start dispatch threads");
-				pthread_mutex_unlock(&r.lock);
-				threads[k] = 0;
-			}
+	if (rc == 0) {
+		start_threads(&r, threads, args);
+		wait_threads(&r, nthreads, cancel, client_fd);
+		for (i = 0; i < nthreads; i++)
+			if (threads[i])
+				pthread_join(threads[i], NULL);
+		if (r.failed) {
+			*ret_err = r.err;
+			rc = -EIO;
 		}
+	} else {
+		memset(ret_err, 0, sizeof(*ret_err));
+		ret_err->code = ER_OUT_OF_RESOURCES;
+		snprintf(ret_err->sqlstate, sizeof(ret_err->sqlstate), "HY000");
+		snprintf(ret_err->msg, sizeof(ret_err->msg), "czar out of memory");
 	}
-	pthread_attr_destroy(&attr);
-	/* wait, watching for KILL and for the client hanging up */
-	pthread_mutex_lock(&r.lock);
-	while (r.running > 0) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&r.cond, &r.lock, &ts);
-		if (!r.stop && ((cancel && *cancel) || client_gone(client_fd)))
-			fail_run(&r, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
-		if (r.stop)
-			for (i = 0; i < nthreads; i++)
-				if (r.active[i] >= 0) {
-					shutdown(r.active[i], SHUT_RDWR);
-					r.shut[i] = 1;   /* never back into the pool */
-				}
-	}
-	pthread_mutex_unlock(&r.lock);
-	for (i = 0; i < nthreads; i++)
-		if (threads[i])
-			pthread_join(threads[i], NULL);
-	if (r.failed) {
-		*ret_err = r.err;
-		rc = -1;
-	}
-	goto out;
-oom:
-	memset(ret_err, 0, sizeof(*ret_err));
-	ret_err->code = ER_OUT_OF_RESOURCES;
-	snprintf(ret_err->sqlstate, sizeof(ret_err->sqlstate), "HY000");
-	snprintf(ret_err->msg, sizeof(ret_err->msg), "czar out of memory");
-	rc = -1;
-out:
 	if (r.queue)
 		for (i = 0; i < m->nworkers; i++)
 			free(r.queue[i]);

@@ -54,8 +54,9 @@ struct dispatch_progress {
 
 /* Runs the jobs: sql has "%CC%" for the chunk id; flags go to the workers
  * (WIRE_Q_SCAN: a full scan, scheduled behind interactive queries).  cancel: set by KILL;
- * client_fd: polled for a hang-up (-1: none).  Returns 0, or -1 with
- * *ret_err (MySQL code, SQLSTATE, message). */
+ * client_fd: polled for a hang-up (-1: none).  Returns 0, or a negative
+ * errno (-EIO: the run failed or was interrupted, -ENOMEM) with *ret_err
+ * (MySQL code, SQLSTATE, message). */
 int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, const char *sql, uint32_t flags,
 		 const struct dispatch_job *jobs, size_t njobs, const struct dispatch_sink *sink,
 		 volatile sig_atomic_t *cancel, int client_fd, struct dispatch_progress *progress,

@@ -241,6 +241,72 @@ static void serve_one(struct czar *cz, int fd, const struct sockaddr_in *peer, p
 	}
 }
 
+/* The users, the MariaDB password and the worker TLS the options name: 0,
+ * or -EINVAL after printing why to stderr. */
+static int configure(struct czar *cz, const struct opts *o, char **ret_password)
+{
+	char err[512];
+
+	if (auth_users_load(o->users, &cz->users, err, sizeof(err)) < 0) {
+		fprintf(stderr, "qserv-czar: %s\n", err);
+		return -EINVAL;
+	}
+	if (o->my_password_file && !(*ret_password = read_secret(o->my_password_file))) {
+		fprintf(stderr, "qserv-czar: %s: %s\n", o->my_password_file, strerror(errno));
+		return -EINVAL;
+	}
+	if (o->tls_dir) {
+		struct dispatch_cfg dc = { .tls_dir = o->tls_dir, .name = o->tls_name, .window = o->window };
+		if (dispatch_new(&dc, &cz->dispatch, err, sizeof(err)) < 0) {
+			fprintf(stderr, "qserv-czar: worker TLS: %s\n", err);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Accepts clients, one detached session thread each, until a signal
+ * arrives on sfd.  The exit status. */
+static int serve(struct czar *cz, int lfd, int sfd)
+{
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* 8 MiB, as a default thread: parsing, planning and printing recurse
+	 * with the expression (200 levels of nesting and 20,000 chained
+	 * operators at most, sql_parse_expr.c), 256 KiB overflowed at ~130
+	 * parentheses; only the pages a session touches are ever committed */
+	pthread_attr_setstacksize(&attr, 8u << 20);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct sockaddr_in peer;
+		socklen_t plen = sizeof(peer);
+		int fd;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (p[1].revents) {
+			log_info("stopping on signal");
+			break;
+		}
+		fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
+				log_warn("accept: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE)
+				usleep(100000);
+			continue;
+		}
+		serve_one(cz, fd, &peer, &attr);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct czar cz;
@@ -248,8 +314,7 @@ int main(int argc, char **argv)
 	struct backend_cfg bcfg;
 	char err[512], *password = NULL;
 	sigset_t mask;
-	pthread_attr_t attr;
-	int lfd, sfd;
+	int lfd, sfd, rc;
 
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
@@ -264,21 +329,8 @@ int main(int argc, char **argv)
 	cz.slow_ms = o.slow_ms;
 	cz.max_packet = 16 * 1024 * 1024;
 	cz.max_connections = o.max_conn;
-	if (auth_users_load(o.users, &cz.users, err, sizeof(err)) < 0) {
-		fprintf(stderr, "qserv-czar: %s\n", err);
+	if (configure(&cz, &o, &password) < 0)
 		return 1;
-	}
-	if (o.my_password_file && !(password = read_secret(o.my_password_file))) {
-		fprintf(stderr, "qserv-czar: %s: %s\n", o.my_password_file, strerror(errno));
-		return 1;
-	}
-	if (o.tls_dir) {
-		struct dispatch_cfg dc = { .tls_dir = o.tls_dir, .name = o.tls_name, .window = o.window };
-		if (dispatch_new(&dc, &cz.dispatch, err, sizeof(err)) < 0) {
-			fprintf(stderr, "qserv-czar: worker TLS: %s\n", err);
-			return 1;
-		}
-	}
 	if (o.check_only) {
 		printf("qserv-czar: configuration OK (%zu users)\n", cz.users.n);
 		return 0;
@@ -313,41 +365,9 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* 8 MiB, as a default thread: parsing, planning and printing recurse
-	 * with the expression (200 levels of nesting and 4000 chained operators
-	 * at most, sql_parse.c), 256 KiB overflowed at ~130 parentheses; only
-	 * the pages a session touches are ever committed */
-	pthread_attr_setstacksize(&attr, 8u << 20);
 	log_info("listening on %s:%d (%zu users, czar MariaDB %s, workers %s)", o.bind, o.port, cz.users.n,
 		 o.socket ? o.socket : "default socket", cz.dispatch ? "over mutual TLS" : "off (no --tls-dir)");
-	for (;;) {
-		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-		struct sockaddr_in peer;
-		socklen_t plen = sizeof(peer);
-		int fd;
-
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("poll: %s", strerror(errno));
-			return 1;
-		}
-		if (p[1].revents) {
-			log_info("stopping on signal");
-			break;
-		}
-		fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
-				log_warn("accept: %s", strerror(errno));
-			if (errno == EMFILE || errno == ENFILE)
-				usleep(100000);
-			continue;
-		}
-		serve_one(&cz, fd, &peer, &attr);
-	}
+	rc = serve(&cz, lfd, sfd);
 	close(lfd);
-	return 0;
+	return rc;
 }

@@ -245,107 +245,163 @@ static size_t worker_index(const struct meta *m, const char *id)
 	return (size_t)-1;
 }
 
-int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
+/* Each loader reads one qservMeta table into m: 0, -EIO (err filled by
+ * the query) or -ENOMEM. */
+static int nomem(char *err, size_t errlen)
 {
-	struct meta *m = meta_new();
-	MYSQL_RES *r = NULL;
-	MYSQL_ROW row;
-	int rc = -EIO, have_lost;
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
 
-	if (!m) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	if (!(r = query(my, "SELECT COALESCE(SUM(TABLE_NAME IN ('workers', 'dbs', 'tables', 'chunks')), 0), "
-			    "COALESCE(SUM(TABLE_NAME = 'lost_chunks'), 0) FROM information_schema.TABLES "
-			    "WHERE TABLE_SCHEMA = 'qservMeta'", err, errlen)))
-		goto fail;
-	row = mysql_fetch_row(r);
-	if (!row || strcmp(row[0], "4") != 0) {       /* no controller yet: nothing published */
-		mysql_free_result(r);
-		*ret = m;
-		return 0;
-	}
-	have_lost = strcmp(row[1], "0") != 0;        /* controllers before decommissioning lack it */
-	mysql_free_result(r);
-	/* every worker, drained ones too: enabled = 0 only stops new chunks from
-	 * being placed there, its chunks are still served from it */
-	if (!(r = query(my, "SELECT id, host, COALESCE(query_port, 0) FROM qservMeta.workers ORDER BY id",
-			err, errlen)))
-		goto fail;
-	while ((row = mysql_fetch_row(r)))
+/* Every worker, drained ones too: enabled = 0 only stops new chunks from
+ * being placed there, its chunks are still served from it. */
+static int load_workers(MYSQL *my, struct meta *m, char *err, size_t errlen)
+{
+	MYSQL_RES *r = query(my, "SELECT id, host, COALESCE(query_port, 0) FROM qservMeta.workers ORDER BY id",
+			     err, errlen);
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if (!r)
+		return -EIO;
+	while (rc == 0 && (row = mysql_fetch_row(r)))
 		if (meta_add_worker(m, row[0], row[1], atoi(row[2])) < 0)
-			goto oom;
+			rc = nomem(err, errlen);
 	mysql_free_result(r);
-	if (!(r = query(my, "SELECT name, num_stripes, num_sub_stripes, overlap FROM qservMeta.dbs "
-			    "WHERE published = 1 ORDER BY name", err, errlen)))
-		goto fail;
-	while ((row = mysql_fetch_row(r)))
+	return rc;
+}
+
+static int load_dbs(MYSQL *my, struct meta *m, char *err, size_t errlen)
+{
+	MYSQL_RES *r = query(my, "SELECT name, num_stripes, num_sub_stripes, overlap FROM qservMeta.dbs "
+			     "WHERE published = 1 ORDER BY name", err, errlen);
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if (!r)
+		return -EIO;
+	while (rc == 0 && (row = mysql_fetch_row(r)))
 		if (!meta_add_db(m, row[0], atoi(row[1]), atoi(row[2]), atof(row[3]), err, errlen))
-			goto fail;
+			rc = -EIO;
 	mysql_free_result(r);
-	if (!(r = query(my, "SELECT db, name, is_partitioned, is_director, director_table, director_key, "
-			    "latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key, schema_json FROM qservMeta.tables "
-			    "ORDER BY db, name", err, errlen)))
-		goto fail;
-	while ((row = mysql_fetch_row(r))) {
-		struct meta_db *d = (struct meta_db *)meta_find_db(m, row[0]);
-		struct meta_table *t;
-		if (!d)
-			continue;             /* unpublished database */
-		if (!(t = meta_add_table(d, row[1])))
-			goto oom;
-		t->partitioned = atoi(row[2]);
-		t->director = atoi(row[3]);
-		copy(t->director_table, sizeof(t->director_table), row[4]);
-		copy(t->director_key, sizeof(t->director_key), row[5]);
-		copy(t->lat_key, sizeof(t->lat_key), row[6]);
-		copy(t->lon_key, sizeof(t->lon_key), row[7]);
-		if (row[8] && *row[8])
-			copy(t->chunk_key, sizeof(t->chunk_key), row[8]);
-		if (row[9] && *row[9])
-			copy(t->sub_chunk_key, sizeof(t->sub_chunk_key), row[9]);
-		if (row[10] && meta_table_schema(t, row[10]) == -ENOMEM)
-			goto oom;
-		if (t->director && !t->director_table[0])
-			copy(t->director_table, sizeof(t->director_table), t->name);
-	}
+	return rc;
+}
+
+/* One row of qservMeta.tables into a table of a published database. */
+static int table_row(struct meta *m, MYSQL_ROW row)
+{
+	struct meta_db *d = (struct meta_db *)meta_find_db(m, row[0]);
+	struct meta_table *t;
+
+	if (!d)
+		return 0;             /* unpublished database */
+	if (!(t = meta_add_table(d, row[1])))
+		return -ENOMEM;
+	t->partitioned = atoi(row[2]);
+	t->director = atoi(row[3]);
+	copy(t->director_table, sizeof(t->director_table), row[4]);
+	copy(t->director_key, sizeof(t->director_key), row[5]);
+	copy(t->lat_key, sizeof(t->lat_key), row[6]);
+	copy(t->lon_key, sizeof(t->lon_key), row[7]);
+	if (row[8] && *row[8])
+		copy(t->chunk_key, sizeof(t->chunk_key), row[8]);
+	if (row[9] && *row[9])
+		copy(t->sub_chunk_key, sizeof(t->sub_chunk_key), row[9]);
+	if (row[10] && meta_table_schema(t, row[10]) == -ENOMEM)
+		return -ENOMEM;
+	if (t->director && !t->director_table[0])
+		copy(t->director_table, sizeof(t->director_table), t->name);
+	return 0;
+}
+
+static int load_tables(MYSQL *my, struct meta *m, char *err, size_t errlen)
+{
+	MYSQL_RES *r = query(my, "SELECT db, name, is_partitioned, is_director, director_table, director_key, "
+			     "latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key, schema_json FROM qservMeta.tables "
+			     "ORDER BY db, name", err, errlen);
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if (!r)
+		return -EIO;
+	while (rc == 0 && (row = mysql_fetch_row(r)))
+		if (table_row(m, row) < 0)
+			rc = nomem(err, errlen);
 	mysql_free_result(r);
-	if (!(r = query(my, "SELECT db, chunk, worker_id FROM qservMeta.chunks ORDER BY db, chunk, worker_id",
-			err, errlen)))
-		goto fail;
-	while ((row = mysql_fetch_row(r))) {
+	return rc;
+}
+
+static int load_chunks(MYSQL *my, struct meta *m, char *err, size_t errlen)
+{
+	MYSQL_RES *r = query(my, "SELECT db, chunk, worker_id FROM qservMeta.chunks ORDER BY db, chunk, worker_id",
+			     err, errlen);
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if (!r)
+		return -EIO;
+	while (rc == 0 && (row = mysql_fetch_row(r))) {
 		struct meta_db *d = (struct meta_db *)meta_find_db(m, row[0]);
 		size_t w = worker_index(m, row[2]);
 		if (!d || w == (size_t)-1)
 			continue;             /* unpublished, or a worker not in the table */
 		if (meta_add_chunk(d, atoi(row[1]), (unsigned)w) < 0)
-			goto oom;
+			rc = nomem(err, errlen);
 	}
 	mysql_free_result(r);
-	r = NULL;
-	/* chunks whose only worker was removed by force: kept, without a replica,
-	 * so a query that needs one fails instead of silently missing rows */
-	if (have_lost && !(r = query(my, "SELECT l.db, l.chunk FROM qservMeta.lost_chunks l WHERE NOT EXISTS "
-				     "(SELECT 1 FROM qservMeta.chunks c WHERE c.db = l.db AND c.chunk = l.chunk) "
-				     "ORDER BY l.db, l.chunk", err, errlen)))
-		goto fail;
-	while (r && (row = mysql_fetch_row(r))) {
+	return rc;
+}
+
+/* Chunks whose only worker was removed by force: kept, without a replica,
+ * so a query that needs one fails instead of silently missing rows. */
+static int load_lost_chunks(MYSQL *my, struct meta *m, char *err, size_t errlen)
+{
+	MYSQL_RES *r = query(my, "SELECT l.db, l.chunk FROM qservMeta.lost_chunks l WHERE NOT EXISTS "
+			     "(SELECT 1 FROM qservMeta.chunks c WHERE c.db = l.db AND c.chunk = l.chunk) "
+			     "ORDER BY l.db, l.chunk", err, errlen);
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if (!r)
+		return -EIO;
+	while (rc == 0 && (row = mysql_fetch_row(r))) {
 		struct meta_db *d = (struct meta_db *)meta_find_db(m, row[0]);
 		if (d && meta_add_lost_chunk(d, atoi(row[1])) < 0)
-			goto oom;
+			rc = nomem(err, errlen);
 	}
-	if (r)
-		mysql_free_result(r);
-	meta_finish(m);
+	mysql_free_result(r);
+	return rc;
+}
+
+int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
+{
+	struct meta *m = meta_new();
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	int rc, published, have_lost;
+
+	if (!m)
+		return nomem(err, errlen);
+	if (!(r = query(my, "SELECT COALESCE(SUM(TABLE_NAME IN ('workers', 'dbs', 'tables', 'chunks')), 0), "
+			    "COALESCE(SUM(TABLE_NAME = 'lost_chunks'), 0) FROM information_schema.TABLES "
+			    "WHERE TABLE_SCHEMA = 'qservMeta'", err, errlen))) {
+		meta_unref(m);
+		return -EIO;
+	}
+	row = mysql_fetch_row(r);
+	published = row && strcmp(row[0], "4") == 0;   /* else no controller yet: nothing published */
+	have_lost = published && strcmp(row[1], "0") != 0;   /* controllers before decommissioning lack it */
+	mysql_free_result(r);
+	rc = 0;
+	if (published && (rc = load_workers(my, m, err, errlen)) == 0 && (rc = load_dbs(my, m, err, errlen)) == 0 &&
+	    (rc = load_tables(my, m, err, errlen)) == 0 && (rc = load_chunks(my, m, err, errlen)) == 0 && have_lost)
+		rc = load_lost_chunks(my, m, err, errlen);
+	if (rc < 0) {
+		meta_unref(m);
+		return rc;
+	}
+	if (published)
+		meta_finish(m);
 	*ret = m;
 	return 0;
-oom:
-	snprintf(err, errlen, "out of memory");
-	rc = -ENOMEM;
-fail:
-	if (r)
-		mysql_free_result(r);
-	meta_unref(m);
-	return rc;
 }
