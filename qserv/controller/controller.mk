@@ -4,5 +4,5 @@ CONTROLLER_SRCS := qserv/controller/main.c qserv/controller/capi.c qserv/control
 	qserv/controller/cplace.c qserv/controller/ctrans.c
 $(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lmariadb -ljansson -lcurl -lpthread,libqservcommon.a libqcommon.a))
 
-INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh
+INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh qserv/controller/tests/injection.sh
 BENCHES += qserv/controller/tests/ingest_bench.sh
