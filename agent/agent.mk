@@ -1,4 +1,6 @@
-# agent.mk: qagent, the node agent, and its unit tests.
+# agent.mk: qagent, the node agent (config, boot medium, network, disks,
+# membership through libqregistry.a, supervision, status), its unit tests and
+# its integration and QEMU tests.  The registry itself is agent/registry/.
 AGENT_SRCS := agent/bootmedium.c agent/bootmedium_slots.c agent/bootmedium_bless.c agent/bootmedium_install.c \
 	agent/config.c agent/disks.c agent/inventory.c agent/mariadb.c agent/net.c agent/power.c agent/status.c \
 	agent/roles.c \
