@@ -199,6 +199,11 @@ static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen
 		snprintf(err, errlen, "director table %s: latitude_key and longitude_key are required", t);
 		return -EINVAL;
 	}
+	if (part && strlen(t) + strlen("FullOverlap_1234567890") > 64) {
+		snprintf(err, errlen, "table: a partitioned table's name is at most 42 bytes (its chunk tables"
+			 " are named %sFullOverlap_<chunk>)", t);
+		return -EINVAL;
+	}
 	if (director && strlen(db) + 2 + strlen(t) > 64) {
 		snprintf(err, errlen, "table: the director index name %s__%s would be longer than 64 bytes", db, t);
 		return -EINVAL;

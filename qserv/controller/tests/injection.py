@@ -301,6 +301,26 @@ def main():
                "the worker still loads a legitimate contribution", [t[:300]])
     st, t = request("PUT", C + "/ingest/trans/%d?abort=1" % tid)
     tap.result(st == 200, "and the transaction aborts cleanly", [t[:300]])
+    # every family the grammar accepts, MariaDB accepts as the worker re-writes it
+    good = ["TINYINT(1) UNSIGNED ZEROFILL", "SMALLINT SIGNED", "MEDIUMINT", "INT(11) NOT NULL DEFAULT 0",
+            "INTEGER", "BIGINT UNSIGNED", "INT8", "BOOL DEFAULT TRUE", "BIT(64)", "DECIMAL(65,30)",
+            "NUMERIC(5)", "FLOAT", "FLOAT(24)", "FLOAT(7,4)", "DOUBLE PRECISION", "REAL(10,2)",
+            "DOUBLE DEFAULT -1.5e3", "DATE", "TIME(6)", "DATETIME(6)",
+            "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)", "YEAR(4)", "CHAR(1) NOT NULL",
+            "NATIONAL CHAR(3)", "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT ''",
+            "CHARACTER VARYING(20)", "VARCHAR(10) BINARY", "BINARY(16)", "VARBINARY(255)", "TINYBLOB", "BLOB",
+            "MEDIUMBLOB", "LONGBLOB", "TINYTEXT", "TEXT(1000)", "MEDIUMTEXT", "LONGTEXT CHARSET latin1",
+            "ENUM('a','b','it''s') DEFAULT 'a'", "SET('x','y')", "JSON", "GEOMETRY", "POINT", "LINESTRING",
+            "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON", "GEOMETRYCOLLECTION", "INET6",
+            "INET4", "UUID", "INT NULL COMMENT 'the id'"]
+    refused = []
+    for i, ty in enumerate(good):
+        st, t = request("POST", W + "/worker/table", {"database": "inj", "table": "Types%d" % i,
+                                                      "is_partitioned": 0,
+                                                      "schema": [{"name": "c", "type": ty}]})
+        if st != 200:
+            refused.append("%r: %d %s" % (ty, st, t[:200]))
+    tap.result(not refused, "MariaDB creates a column of each of %d accepted types" % len(good), refused)
     print("1..%d" % tap.n)
     return 1 if tap.failed else 0
 
