@@ -1,5 +1,7 @@
-/* status.c: libmicrohttpd server for /status and /metrics (see status.h). */
+/* status.c: the node's /status and /metrics on port 9400 (see status.h),
+ * an httpd.h listener. */
 #include "status.h"
+#include "httpd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,24 +87,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 int status_start(const char *addr, uint16_t port, struct status_server **ret, char *err, size_t errlen)
 {
 	struct status_server *s = calloc(1, sizeof(*s));
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct httpd_opts o = { .bind = addr, .port = port, .connection_timeout_s = 10, .handler = handle };
+	int r;
 
 	if (!s)
 		return -ENOMEM;
-	if (addr && inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		snprintf(err, errlen, "bad listen address %s", addr);
-		free(s);
-		return -EINVAL;
-	}
 	pthread_mutex_init(&s->lock, NULL);
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port, NULL,
-				  NULL, handle, s, MHD_OPTION_SOCK_ADDR, &sin,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-	if (!s->mhd) {
-		snprintf(err, errlen, "cannot listen on port %u", port);
+	o.handler_cls = s;
+	r = httpd_start(&o, &s->mhd, err, errlen);
+	if (r < 0) {
 		pthread_mutex_destroy(&s->lock);
 		free(s);
-		return -EADDRINUSE;
+		return r;
 	}
 	*ret = s;
 	return 0;
@@ -137,7 +133,7 @@ void status_stop(struct status_server *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->mhd);
+	httpd_stop(s->mhd);
 	pthread_mutex_destroy(&s->lock);
 	free(s->status_json);
 	free(s->public_json);
