@@ -38,7 +38,7 @@ static int parse_one(const char *s, char dflt, int allow_none, char *ret, const 
 		case '0': if (allow_none) { *ret = 0; return 0; } break;
 		}
 	}
-	snprintf(err, errlen, "%s '%s' is not supported (one byte or a backslash escape)", what, s);
+	snprintf(err, errlen, "%s: one byte or a backslash escape (\\t, \\n, \\r, \\\\, \\', \\\", \\0)", what);
 	return -EINVAL;
 }
 

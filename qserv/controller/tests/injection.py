@@ -266,6 +266,8 @@ def main():
     for f, p in (("table", tc_payloads), ("database", db_payloads), ("charset_name", INJECT), ("url", URLS)):
         body_case(W, "/ingest/file", file_body, f, p)
         body_case(W, "/ingest/file-async", file_body, f, p)
+    for f in ("fields_terminated_by", "fields_enclosed_by", "fields_escaped_by", "lines_terminated_by"):
+        body_case(W, "/ingest/file", file_body, f, INJECT + ["@@", "'\\", "\\x", "--"])
     csv = "/ingest/csv?transaction_id=%d&table=Object&chunk=5" % tid
     query_case(W, "POST", "/ingest/csv?transaction_id=%d&table={}&chunk=5" % tid, "table", tc_payloads,
                ["table"], data=b"1\t2\t3\t5\t1\n")
