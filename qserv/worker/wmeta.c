@@ -305,7 +305,7 @@ static int column_defs(json_t *schema, struct buf *defs, struct buf *cols, char 
 	for (size_t i = 0; i < n; i++) {
 		json_t *c = json_array_get(schema, i);
 		json_t *jn = json_object_get(c, "name"), *jt = json_object_get(c, "type");
-		char field[32], tfield[128];
+		char field[48], tfield[160];
 		snprintf(field, sizeof field, "schema[%zu].name", i);
 		if (!json_is_string(jn) || !json_is_string(jt)) {
 			snprintf(err, errlen, "schema[%zu] must be an object {\"name\": string, \"type\": string}", i);
