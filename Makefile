@@ -24,7 +24,7 @@
 BUILD    ?= build
 CC       ?= gcc
 export SOURCE_DATE_EPOCH ?= 1700000000
-WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS := -D_GNU_SOURCE -I. -Ilib -I$(BUILD)/include
 CFLAGS   := -O2 -g -fPIC $(WARN)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -36,6 +36,7 @@ PUBLIC_HEADERS :=
 LAYER_SOURCES  :=
 LAYER_ARCHIVES :=
 LAYER_LINKS    :=
+FUZZ_TARGETS   :=
 INTEG_TESTS :=
 QEMU_TESTS  :=
 BENCHES     :=
@@ -94,6 +95,31 @@ $(BUILD)/tests/$(1): $(call sanobjs,$(2)) $(addprefix $(BUILD)/lib-san/,$(4))
 	$$(CC) $(SANFLAGS) -o $$@ $$^ $(3)
 endef
 
+# $(call fuzz_target,NAME,SOURCES,LDLIBS,ARCHIVES): a libFuzzer target (its
+# sources define LLVMFuzzerTestOneInput); the corpus, seeds and crash
+# reproducers alike, is the directory <dir of the first source>/corpus/NAME/.
+#   make check: build/tests/fuzz-NAME replays the corpus once under ASan and
+#               UBSan (gcc, lib/tests/fuzz_replay.c as main)
+#   make fuzz:  build/fuzz/fuzzers/NAME (clang-15, -fsanitize=fuzzer) explores for
+#               FUZZ_SECONDS per target, adding new inputs to the corpus and
+#               leaving crash reproducers there (tools/run-fuzz)
+define fuzz_target
+TESTS += $(BUILD)/tests/fuzz-$(1)
+FUZZ_TARGETS += $(1):$(dir $(firstword $(2)))corpus/$(1)
+LAYER_SOURCES += $(addprefix $(lastword $(MAKEFILE_LIST)):,$(2))
+LAYER_LINKS += $(addprefix $(lastword $(MAKEFILE_LIST)):,$(4) $(notdir $(filter %.a,$(3))))
+$(BUILD)/obj-san/fuzz-replay/$(1).o: lib/tests/fuzz_replay.c | $(BUILD)/include/kselftest_harness.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -std=gnu11 $$(SANFLAGS) -DFUZZ_NAME='"$(1)"' \
+		-DFUZZ_CORPUS='"$(abspath $(dir $(firstword $(2)))corpus/$(1))"' -c $$< -o $$@
+$(BUILD)/tests/fuzz-$(1): $(BUILD)/obj-san/fuzz-replay/$(1).o $(call sanobjs,$(2)) $(addprefix $(BUILD)/lib-san/,$(4) libqcommon.a)
+	@mkdir -p $$(@D)
+	$$(CC) $(SANFLAGS) -o $$@ $$^ $(3)
+$(BUILD)/fuzzers/$(1): $(call objs,$(2)) $(addprefix $(BUILD)/lib/,$(4))
+	@mkdir -p $$(@D)
+	$$(CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ $(3)
+endef
+
 # $(call shared_lib,NAME.so,SOURCES,LDLIBS): build/lib/NAME.so (e.g. UDF plugins)
 define shared_lib
 LIBS_BUILT += $(BUILD)/lib/$(1)
@@ -142,6 +168,16 @@ check-integ: binaries unit-tests
 
 check-qemu: image
 	@tools/run-tests $(QEMU_TESTS)
+
+# make fuzz: every libFuzzer target for FUZZ_SECONDS (default 60) each, built
+# with clang-15 in build/fuzz/ (its own objects: coverage instrumentation).
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -O1 -g -fPIC -w -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+.PHONY: fuzz fuzz-build
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang-15 CFLAGS='$(FUZZ_CFLAGS)' fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run-fuzz $(BUILD)/fuzz/fuzzers $(FUZZ_TARGETS)
+fuzz-build: $(foreach t,$(FUZZ_TARGETS),$(BUILD)/fuzzers/$(firstword $(subst :, ,$(t))))
 
 bench: deps binaries image
 	@tools/run-bench $(BENCHES)

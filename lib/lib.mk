@@ -13,3 +13,4 @@ $(eval $(call unit_test,tls_test,lib/tests/tls_test.c,$(LIB_TLS_LIBS) -lpthread,
 $(eval $(call unit_test,frame_test,lib/tests/frame_test.c,,libqcommon.a))
 $(eval $(call unit_test,buf_test,lib/tests/buf_test.c,,libqcommon.a))
 $(eval $(call unit_test,httpd_test,lib/tests/httpd_test.c,-lmicrohttpd -lgnutls -lcurl $(LIB_TLS_LIBS) -lpthread,libqcommon.a))
+$(eval $(call fuzz_target,frame,lib/tests/fuzz_frame.c,,libqcommon.a))
