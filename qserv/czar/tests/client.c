@@ -99,7 +99,7 @@ static unsigned rounds;
 static void *worker(void *arg)
 {
 	long id = (long)arg;
-	static char fail[512];
+	static char fail[600];          /* "session N: " + err */
 	char err[512], sql[128], want[64];
 	MYSQL *my = connect_one(err, sizeof(err));
 	unsigned r;
