@@ -2,7 +2,7 @@
  *
  * The registry (inside the czar's qagent) listens on a unix socket, mode
  * 0600, default /run/qagent/registry.sock; qservctl sends one ADMIN frame
- * {"cmd":...} and reads one reply (agent/registry_msg.h).  Being local and
+ * {"cmd":...} and reads one reply (agent/registry/registry_msg.h).  Being local and
  * root-only is the authentication. */
 #include "ctl.h"
 #include "agent/registry/registry_msg.h"
