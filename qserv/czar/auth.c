@@ -125,8 +125,42 @@ int auth_scramble(unsigned char ret[AUTH_SCRAMBLE_LEN])
 	return 0;
 }
 
-static int add_user(struct auth_users *u, const char *name, const char *hash, char *why, size_t whylen)
+/* The options field of a users line into x.  0, or -EINVAL with why. */
+static int parse_options(struct auth_user *x, char *opts, char *why, size_t whylen)
 {
+	char *save = NULL, *o;
+
+	for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		unsigned long v;
+		char *end;
+
+		while (isspace((unsigned char)*o))
+			o++;
+		o[strcspn(o, " \t")] = 0;
+		if (!strcmp(o, "require_ssl")) {
+			x->require_ssl = 1;
+		} else if (!strcmp(o, "admin")) {
+			x->admin = 1;
+		} else if (!strncmp(o, "max_user_connections=", 21)) {
+			errno = 0;
+			v = strtoul(o + 21, &end, 10);
+			if (errno || end == o + 21 || *end || v > 100000) {
+				snprintf(why, whylen, "max_user_connections wants 0..100000");
+				return -EINVAL;
+			}
+			x->max_connections = (unsigned)v;
+		} else if (*o) {
+			snprintf(why, whylen, "unknown option '%.40s' (require_ssl, admin, max_user_connections=N)", o);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int add_user(struct auth_users *u, const char *name, char *hash, char *why, size_t whylen)
+{
+	char *opts = strchr(hash, ':');
+
 	struct auth_user *nv, *x;
 	size_t i;
 
@@ -148,6 +182,11 @@ static int add_user(struct auth_users *u, const char *name, const char *hash, ch
 	x = &nv[u->n];
 	memset(x, 0, sizeof(*x));
 	strcpy(x->name, name);
+	if (opts) {
+		*opts++ = 0;
+		if (parse_options(x, opts, why, whylen) < 0)
+			return -EINVAL;
+	}
 	if (*hash) {
 		if (auth_hash_parse(hash, x->hash) < 0) {
 			snprintf(why, whylen, "password hash must be '*' and 40 hex digits");

@@ -5,7 +5,11 @@
  * A client proves knowledge of SHA1(password) by sending
  * SHA1(pw) XOR SHA1(scramble . SHA1(SHA1(pw))) for the server's 20-byte
  * random scramble.  The users file holds "name:*HEX" lines (or "name:" for
- * an empty password), '#' comments and blank lines. */
+ * an empty password), '#' comments and blank lines.  A third field lists
+ * options, comma separated: "name:*HEX:require_ssl,admin,max_user_connections=N"
+ *   require_ssl               plain-text logins refused (MySQL's REQUIRE SSL)
+ *   admin                     sees and may KILL every session (PROCESS, SUPER)
+ *   max_user_connections=N    this user's own session limit (0: the default) */
 #ifndef QSERV_CZAR_AUTH_H
 #define QSERV_CZAR_AUTH_H
 
@@ -19,6 +23,8 @@ struct auth_user {
 	char name[AUTH_NAME_MAX + 1];
 	int has_password;
 	unsigned char hash[AUTH_HASH_LEN];     /* SHA1(SHA1(pw)) when has_password */
+	int require_ssl, admin;
+	unsigned max_connections;              /* 0: the czar's --max-user-connections */
 };
 
 struct auth_users {

@@ -3,7 +3,13 @@
  * struct czar is created by main before the first accept and lives until
  * exit.  lock guards the session list and the counters; everything else is
  * read-only after start.  A session is on the list from its first byte to
- * its close, so SHOW PROCESSLIST and KILL see every connection. */
+ * its close, so SHOW PROCESSLIST and KILL see every connection.
+ *
+ * Connections are counted in two pools: npending (accepted, not logged in;
+ * at most max_pending, the oldest evicted for a new one, each closed after
+ * login_timeout_ms) and nsessions (logged in; at most max_connections, and
+ * max_user_connections per user), so idle or slow sockets that never log
+ * in cannot take the places of users. */
 #ifndef QSERV_CZAR_CZAR_H
 #define QSERV_CZAR_CZAR_H
 
@@ -17,16 +23,25 @@
 #include "meta.h"
 
 struct sess;
+struct tls_config;
 
 struct czar {
 	struct auth_users users;
 	struct backend *backend;
 	size_t max_packet;            /* largest client packet accepted */
-	unsigned max_connections;
+	unsigned max_connections;     /* logged-in sessions */
+	unsigned max_user_connections;   /* per user (0: no limit) unless its users line says */
+	unsigned max_pending;         /* connections not logged in yet */
+	int login_timeout_ms;         /* handshake to login */
+	unsigned wait_timeout;        /* default idle timeout of a session (s) */
+	int write_timeout_ms;         /* a client that reads nothing for that long is dropped */
+	struct tls_config *tls;       /* TLS offered on the port (NULL: plain only) */
+	struct backend *user_backend; /* users' local statements: restricted account */
 
 	pthread_mutex_t lock;
 	struct sess *sessions;        /* doubly linked, newest first */
-	unsigned nsessions;
+	unsigned nsessions;           /* logged in */
+	unsigned npending;            /* not yet logged in */
 	uint32_t next_id;
 	uint64_t queries, errors;     /* totals since start */
 	uint64_t chunk_queries;       /* chunk queries completed since start */

@@ -25,11 +25,14 @@
 #include "czar.h"
 #include "metrics.h"
 #include "session.h"
+#include "tls.h"
 
 struct opts {
 	const char *bind, *users, *socket, *my_user, *my_password_file, *tls_dir, *tls_name;
+	const char *ssl_cert, *ssl_key;
 	int port;
 	unsigned pool, max_conn, window, slow_ms;
+	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout;
 	int metrics_port;
 	unsigned long long max_result_rows;
 	int check_only, hash_password;
@@ -47,7 +50,15 @@ static void usage(FILE *f)
 		"  --mariadb-user NAME    its account (default root)\n"
 		"  --mariadb-password-file FILE\n"
 		"  --pool N               connections to the czar MariaDB (default 16)\n"
-		"  --max-connections N    client connections (default 1024)\n"
+		"  --max-connections N    logged-in client sessions (default 1024)\n"
+		"  --max-user-connections N  sessions per user (default 0: no limit; users file may say)\n"
+		"  --max-pending-logins N connections not logged in yet (default 4096; the oldest is\n"
+		"                         closed for a new one)\n"
+		"  --login-timeout S      seconds from connect to login (default 10)\n"
+		"  --wait-timeout S       idle seconds before a session is closed (default 28800)\n"
+		"  --net-write-timeout S  seconds a client may read nothing of an answer (default 60)\n"
+		"  --ssl-cert FILE        certificate (PEM chain) offered to clients asking for SSL\n"
+		"  --ssl-key FILE         its key; with --ssl-cert, MySQL protocol SSL is offered\n"
 		"  --tls-dir DIR          ca.pem and NAME.pem/.key for mutual TLS to the workers\n"
 		"  --tls-name NAME        this czar's certificate name (default czar)\n"
 		"  --window N             chunk queries in flight per worker (default 8)\n"
@@ -70,6 +81,30 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return 0;
 }
 
+/* The limits and timeouts of the port (options x X l W N). */
+static int limit_opt(int c, const char *arg, struct opts *o)
+{
+	static const struct { int c; const char *name; unsigned long min, max; } t[] = {
+		{ 'x', "--max-user-connections", 0, 100000 }, { 'X', "--max-pending-logins", 1, 100000 },
+		{ 'l', "--login-timeout", 1, 3600 }, { 'W', "--wait-timeout", 1, 31536000 },
+		{ 'N', "--net-write-timeout", 1, 3600 },
+	};
+	unsigned *dst[] = { &o->max_user_conn, &o->max_pending, &o->login_timeout, &o->wait_timeout,
+			    &o->write_timeout };
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].c == c) {
+			if (parse_uint(arg, t[i].max, &v) < 0 || v < t[i].min)
+				return fprintf(stderr, "qserv-czar: %s: want %lu..%lu: %s\n", t[i].name, t[i].min,
+					       t[i].max, arg), -EINVAL;
+			*dst[i] = (unsigned)v;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -81,6 +116,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "tls-dir", required_argument, 0, 't' },  { "tls-name", required_argument, 0, 'T' },
 		{ "window", required_argument, 0, 'w' },   { "max-result-rows", required_argument, 0, 'r' },
 		{ "slow-ms", required_argument, 0, 'S' },  { "metrics-port", required_argument, 0, 'M' },
+		{ "max-user-connections", required_argument, 0, 'x' },
+		{ "max-pending-logins", required_argument, 0, 'X' },
+		{ "login-timeout", required_argument, 0, 'l' }, { "wait-timeout", required_argument, 0, 'W' },
+		{ "net-write-timeout", required_argument, 0, 'N' },
+		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
@@ -95,6 +135,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->window = 8;
 	o->max_result_rows = 10000000;
 	o->slow_ms = 10000;
+	o->max_pending = 4096;
+	o->login_timeout = 10;
+	o->wait_timeout = 28800;
+	o->write_timeout = 60;
 	while ((c = getopt_long(argc, argv, "nh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -139,12 +183,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return fprintf(stderr, "qserv-czar: --metrics-port: not a port: %s\n", optarg), -EINVAL;
 			o->metrics_port = (int)v;
 			break;
+		case 'x': case 'X': case 'l': case 'W': case 'N':
+			if (limit_opt(c, optarg, o) < 0)
+				return -EINVAL;
+			break;
+		case 'c': o->ssl_cert = optarg; break;
+		case 'k': o->ssl_key = optarg; break;
 		case 'n': o->check_only = 1; break;
 		case 'H': o->hash_password = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
 	}
+	if (!o->ssl_cert != !o->ssl_key)
+		return fprintf(stderr, "qserv-czar: --ssl-cert and --ssl-key go together\n"), -EINVAL;
 	if (optind != argc)
 		return fprintf(stderr, "qserv-czar: unexpected argument: %s\n", argv[optind]), -EINVAL;
 	if (!o->hash_password && !o->users)
@@ -241,6 +293,38 @@ static void serve_one(struct czar *cz, int fd, const struct sockaddr_in *peer, p
 	}
 }
 
+/* MySQL protocol SSL on the port: the czar's certificate and key (TLS 1.2
+ * with lib/tls.h's ECDHE-ECDSA AEAD suites); the handshake is bounded by
+ * the login timeout.  0, or -EINVAL after printing why. */
+static int configure_ssl(struct czar *cz, const struct opts *o)
+{
+	struct tls_config_opts to = { .server = true, .peer_auth = TLS_PEER_NONE,
+				      .timeout_ms = (int)o->login_timeout * 1000 };
+	char *cert = NULL, *key = NULL, err[512];
+	int rc;
+
+	if ((rc = tls_file_read(o->ssl_cert, &cert)) < 0) {
+		fprintf(stderr, "qserv-czar: --ssl-cert %s: %s\n", o->ssl_cert, strerror(-rc));
+		return -EINVAL;
+	}
+	if ((rc = tls_file_read(o->ssl_key, &key)) < 0) {
+		fprintf(stderr, "qserv-czar: --ssl-key %s: %s\n", o->ssl_key, strerror(-rc));
+		free(cert);
+		return -EINVAL;
+	}
+	to.cert_pem = cert;
+	to.key_pem = key;
+	rc = tls_config_new(&to, &cz->tls, err, sizeof(err));
+	explicit_bzero(key, strlen(key));
+	free(key);
+	free(cert);
+	if (rc < 0) {
+		fprintf(stderr, "qserv-czar: SSL on the SQL port: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The users, the MariaDB password and the worker TLS the options name: 0,
  * or -EINVAL after printing why to stderr. */
 static int configure(struct czar *cz, const struct opts *o, char **ret_password)
@@ -255,6 +339,8 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 		fprintf(stderr, "qserv-czar: %s: %s\n", o->my_password_file, strerror(errno));
 		return -EINVAL;
 	}
+	if (o->ssl_cert && configure_ssl(cz, o) < 0)
+		return -EINVAL;
 	if (o->tls_dir) {
 		struct dispatch_cfg dc = { .tls_dir = o->tls_dir, .name = o->tls_name, .window = o->window };
 		if (dispatch_new(&dc, &cz->dispatch, err, sizeof(err)) < 0) {
@@ -329,6 +415,11 @@ int main(int argc, char **argv)
 	cz.slow_ms = o.slow_ms;
 	cz.max_packet = 16 * 1024 * 1024;
 	cz.max_connections = o.max_conn;
+	cz.max_user_connections = o.max_user_conn;
+	cz.max_pending = o.max_pending;
+	cz.login_timeout_ms = (int)o.login_timeout * 1000;
+	cz.wait_timeout = o.wait_timeout;
+	cz.write_timeout_ms = (int)o.write_timeout * 1000;
 	if (configure(&cz, &o, &password) < 0)
 		return 1;
 	if (o.check_only) {
@@ -365,8 +456,9 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
-	log_info("listening on %s:%d (%zu users, czar MariaDB %s, workers %s)", o.bind, o.port, cz.users.n,
-		 o.socket ? o.socket : "default socket", cz.dispatch ? "over mutual TLS" : "off (no --tls-dir)");
+	log_info("listening on %s:%d (%zu users, SSL %s, czar MariaDB %s, workers %s)", o.bind, o.port, cz.users.n,
+		 cz.tls ? "offered" : "off", o.socket ? o.socket : "default socket",
+		 cz.dispatch ? "over mutual TLS" : "off (no --tls-dir)");
 	rc = serve(&cz, lfd, sfd);
 	close(lfd);
 	return rc;

@@ -17,10 +17,10 @@ uint32_t myp_server_caps(void)
 	       CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | CLIENT_IGNORE_SPACE;
 }
 
-void myp_handshake(struct pkt_conn *c, uint32_t conn_id, const unsigned char scramble[20])
+void myp_handshake(struct pkt_conn *c, uint32_t conn_id, const unsigned char scramble[20], uint32_t extra_caps)
 {
 	struct buf *b = &c->out;
-	uint32_t caps = myp_server_caps();
+	uint32_t caps = myp_server_caps() | extra_caps;
 
 	pkt_begin(c);
 	lebuf_u8(b, 10);

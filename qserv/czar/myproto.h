@@ -27,7 +27,8 @@ enum {
 /* Capabilities offered by the czar. */
 uint32_t myp_server_caps(void);
 
-void myp_handshake(struct pkt_conn *c, uint32_t conn_id, const unsigned char scramble[20]);
+/* extra_caps: CLIENT_SSL when this port offers TLS. */
+void myp_handshake(struct pkt_conn *c, uint32_t conn_id, const unsigned char scramble[20], uint32_t extra_caps);
 
 struct myp_login {
 	uint32_t caps;

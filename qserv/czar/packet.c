@@ -2,9 +2,14 @@
 #include "packet.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include "monotime.h"
+#include "tls.h"
 
 void pkt_put_lenenc(struct buf *b, uint64_t v)
 {
@@ -110,6 +115,8 @@ void pkt_conn_init(struct pkt_conn *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->read_timeout_ms = -1;
+	c->write_timeout_ms = 60000;
 	buf_init(&c->out);
 }
 
@@ -119,16 +126,44 @@ void pkt_conn_free(struct pkt_conn *c)
 		buf_free(&c->out);
 }
 
-static int read_full(int fd, void *buf, size_t n)
+/* Milliseconds left before deadline (-1: no deadline). */
+static int left_ms(int64_t deadline)
+{
+	int64_t now;
+
+	if (deadline < 0)
+		return -1;
+	now = monotime_ms();
+	return now >= deadline ? 0 : (int)(deadline - now > 86400000 ? 86400000 : deadline - now);
+}
+
+static int read_full(struct pkt_conn *c, void *buf, size_t n, int64_t deadline)
 {
 	unsigned char *p = buf;
 
 	while (n > 0) {
-		ssize_t k = read(fd, p, n);
-		if (k < 0) {
-			if (errno == EINTR)
+		ssize_t k;
+		int ms = left_ms(deadline);
+
+		if (c->tls) {
+			k = tls_io_read(c->tls, p, n, ms);
+			if (k < 0)
+				return (int)k;
+		} else {
+			struct pollfd pf = { .fd = c->fd, .events = POLLIN };
+			int r = poll(&pf, 1, ms);
+			if (r < 0 && errno == EINTR)
 				continue;
-			return -errno;
+			if (r < 0)
+				return -errno;
+			if (r == 0)
+				return -ETIMEDOUT;
+			k = read(c->fd, p, n);
+			if (k < 0) {
+				if (errno == EINTR || errno == EAGAIN)
+					continue;
+				return -errno;
+			}
 		}
 		if (k == 0)
 			return -ECONNRESET;
@@ -144,10 +179,12 @@ int pkt_read(struct pkt_conn *c, struct buf *payload, size_t max, int check_seq)
 	size_t n;
 	int rc;
 
+	int64_t deadline = c->read_timeout_ms < 0 ? -1 : monotime_ms() + c->read_timeout_ms;
+
 	payload->len = 0;
 	payload->oom = 0;
 	for (;;) {
-		rc = read_full(c->fd, h, 4);
+		rc = read_full(c, h, 4, deadline);
 		if (rc < 0)
 			return rc;
 		n = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
@@ -158,7 +195,7 @@ int pkt_read(struct pkt_conn *c, struct buf *payload, size_t max, int check_seq)
 			return -EMSGSIZE;
 		if (buf_reserve(payload, n + 1) < 0)
 			return -ENOMEM;
-		rc = read_full(c->fd, payload->data + payload->len, n);
+		rc = read_full(c, payload->data + payload->len, n, deadline);
 		if (rc < 0)
 			return rc;
 		payload->len += n;
@@ -216,9 +253,39 @@ int pkt_end(struct pkt_conn *c)
 	return c->out.oom ? -ENOMEM : 0;
 }
 
+#define PKT_SLICE_MS 250      /* how often a blocked write looks at *cancel */
+#define PKT_TLS_PIECE 16384    /* one TLS record: a timed-out write is retried whole */
+
+/* One step of a flush: >0 bytes written, 0 when the socket stayed full for
+ * a slice, or -errno. */
+static ssize_t write_some(struct pkt_conn *c, const unsigned char *p, size_t n)
+{
+	if (c->tls) {
+		ssize_t k = tls_io_write(c->tls, p, n < PKT_TLS_PIECE ? n : PKT_TLS_PIECE, PKT_SLICE_MS);
+		return k == -ETIMEDOUT ? 0 : k;
+	}
+	for (;;) {
+		struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
+		int r = poll(&pf, 1, PKT_SLICE_MS);
+		ssize_t k;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return 0;
+		k = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return k < 0 ? -errno : k;
+	}
+}
+
 int pkt_flush(struct pkt_conn *c)
 {
 	size_t off = 0;
+	int64_t stall = -1;          /* when the current stall began */
 
 	if (c->out.oom) {
 		c->out.len = 0;
@@ -226,14 +293,26 @@ int pkt_flush(struct pkt_conn *c)
 		return -ENOMEM;
 	}
 	while (off < c->out.len) {
-		ssize_t k = write(c->fd, c->out.data + off, c->out.len - off);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			c->out.len = 0;
-			return -errno;
+		ssize_t k = write_some(c, c->out.data + off, c->out.len - off);
+		int rc = 0;
+
+		if (k > 0) {
+			off += (size_t)k;
+			stall = -1;
+			continue;
 		}
-		off += (size_t)k;
+		if (k < 0)
+			rc = (int)k;
+		else if (c->cancel && *c->cancel)
+			rc = -ECANCELED;
+		else if (stall < 0)
+			stall = monotime_ms();
+		else if (c->write_timeout_ms >= 0 && monotime_ms() - stall >= c->write_timeout_ms)
+			rc = -ETIMEDOUT;
+		if (rc < 0) {
+			c->out.len = 0;
+			return rc;
+		}
 	}
 	c->out.len = 0;
 	return 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <mariadb/mysql.h>
@@ -14,20 +15,45 @@
 #include "monotime.h"
 #include "myproto.h"
 #include "query.h"
+#include "tls.h"
+
+static void refuse(int fd, unsigned code, const char *msg)
+{
+	struct pkt_conn c;
+
+	pkt_conn_init(&c, fd);
+	c.write_timeout_ms = 0;       /* never wait for a client we turn away */
+	myp_err(&c, code, NULL, "%s", msg);
+	pkt_flush(&c);
+	pkt_conn_free(&c);
+	close(fd);
+}
+
+/* Shuts down the oldest pending connection (the list is newest first) to
+ * make room: its thread then fails its read and frees it.  Under cz->lock. */
+static int evict_oldest_pending(struct czar *cz)
+{
+	struct sess *x, *oldest = NULL;
+
+	for (x = cz->sessions; x; x = x->next)
+		if (!x->logged_in && !x->evicted)
+			oldest = x;
+	if (!oldest)
+		return -EAGAIN;
+	oldest->evicted = 1;
+	shutdown(oldest->conn.fd, SHUT_RDWR);
+	return 0;
+}
 
 struct sess *sess_new(struct czar *cz, int fd, const char *host)
 {
 	struct sess *s;
 
 	pthread_mutex_lock(&cz->lock);
-	if (cz->nsessions >= cz->max_connections) {
+	if (cz->nsessions >= cz->max_connections ||
+	    (cz->npending >= cz->max_pending && evict_oldest_pending(cz) < 0)) {
 		pthread_mutex_unlock(&cz->lock);
-		struct pkt_conn c;
-		pkt_conn_init(&c, fd);
-		myp_err(&c, ER_CON_COUNT_ERROR, NULL, "Too many connections");
-		pkt_flush(&c);
-		pkt_conn_free(&c);
-		close(fd);
+		refuse(fd, ER_CON_COUNT_ERROR, "Too many connections");
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -38,6 +64,8 @@ struct sess *sess_new(struct czar *cz, int fd, const char *host)
 	}
 	s->cz = cz;
 	pkt_conn_init(&s->conn, fd);
+	s->conn.cancel = &s->killed;
+	s->wait_timeout = cz->wait_timeout;
 	s->id = ++cz->next_id;
 	snprintf(s->host, sizeof(s->host), "%s", host);
 	s->command = "Connect";
@@ -46,7 +74,7 @@ struct sess *sess_new(struct czar *cz, int fd, const char *host)
 	if (s->next)
 		s->next->prev = s;
 	cz->sessions = s;
-	cz->nsessions++;
+	cz->npending++;
 	pthread_mutex_unlock(&cz->lock);
 	return s;
 }
@@ -62,9 +90,13 @@ static void sess_free(struct sess *s)
 		cz->sessions = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	cz->nsessions--;
+	if (s->logged_in)
+		cz->nsessions--;
+	else
+		cz->npending--;
 	free(s->info);
 	pthread_mutex_unlock(&cz->lock);
+	tls_conn_free(s->tls);
 	close(s->conn.fd);
 	pkt_conn_free(&s->conn);
 	free(s);
@@ -86,10 +118,90 @@ void sess_set_state(struct sess *s, const char *command, const char *info, size_
 	pthread_mutex_unlock(&s->cz->lock);
 }
 
-/* Returns 0 when the client is in, -1 after answering with an error. */
+/* Reads one packet of the login before the deadline. */
+static int login_read(struct sess *s, struct buf *in, size_t max, int64_t deadline)
+{
+	int64_t left = deadline - monotime_ms();
+
+	s->conn.read_timeout_ms = left > 0 ? (int)left : 0;
+	return pkt_read(&s->conn, in, max, 1);
+}
+
+/* The client's login packet into *login, after a TLS handshake when the
+ * client asked for one with an SSL request.  0, a negative errno after
+ * answering with an error (rc -EPROTO), or a negative errno silently (the
+ * connection failed or timed out). */
+static int read_login(struct sess *s, struct buf *in, struct myp_login *login, int64_t deadline)
+{
+	char err[256];
+	int rc = login_read(s, in, 64 * 1024, deadline);
+
+	if (rc < 0)
+		return rc;
+	if (in->len >= 4 && (in->data[1] << 8 & CLIENT_SSL)) {
+		if (!s->cz->tls) {
+			myp_err(&s->conn, ER_HANDSHAKE_ERROR, NULL, "SSL is not offered on this port");
+			return -EPROTO;
+		}
+		if (in->len != 32) {        /* a login claiming SSL without the handshake */
+			myp_err(&s->conn, ER_HANDSHAKE_ERROR, NULL, "Bad handshake");
+			return -EPROTO;
+		}
+		rc = tls_conn_new(s->cz->tls, s->conn.fd, NULL, &s->tls, err, sizeof(err));
+		if (rc < 0) {
+			log_debug("session %u from %s: %s", s->id, s->host, err);
+			return rc;
+		}
+		s->conn.tls = s->tls;
+		if ((rc = login_read(s, in, 64 * 1024, deadline)) < 0)
+			return rc;
+	}
+	rc = myp_parse_login(in->data, in->len, login);
+	if (rc < 0) {
+		myp_err(&s->conn, ER_HANDSHAKE_ERROR, NULL,
+			rc == -EPROTO ? "Client does not speak protocol 4.1" : "Bad handshake");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Counts s among the logged-in sessions, within the czar's and the
+ * user's limits.  0, or the MySQL error written (1040, 1226). */
+static unsigned admit(struct sess *s, const struct auth_user *u)
+{
+	struct czar *cz = s->cz;
+	unsigned limit = u->max_connections ? u->max_connections : cz->max_user_connections, mine = 0;
+	unsigned code = 0;
+	struct sess *x;
+
+	pthread_mutex_lock(&cz->lock);
+	for (x = cz->sessions; x; x = x->next)
+		if (x->logged_in && !strcmp(x->user, s->user))
+			mine++;
+	if (cz->nsessions >= cz->max_connections) {
+		code = ER_CON_COUNT_ERROR;
+	} else if (limit && mine >= limit) {
+		code = ER_USER_LIMIT_REACHED;
+	} else {
+		s->logged_in = 1;
+		cz->npending--;
+		cz->nsessions++;
+	}
+	pthread_mutex_unlock(&cz->lock);
+	if (code == ER_CON_COUNT_ERROR)
+		myp_err(&s->conn, code, NULL, "Too many connections");
+	else if (code)
+		myp_err(&s->conn, code, "42000", "User '%s' has exceeded the 'max_user_connections' resource "
+			"(current value: %u)", s->user, limit);
+	return code;
+}
+
+/* Returns 0 when the client is in, -1 after answering with an error or
+ * when the connection failed or the login timed out. */
 static int authenticate(struct sess *s)
 {
 	unsigned char scramble[AUTH_SCRAMBLE_LEN];
+	int64_t deadline = monotime_ms() + s->cz->login_timeout_ms;
 	struct buf in;
 	struct myp_login login;
 	const struct auth_user *u;
@@ -100,24 +212,16 @@ static int authenticate(struct sess *s)
 	if ((rc = auth_scramble(scramble)) < 0)
 		return rc;
 	s->conn.seq = 0;
-	myp_handshake(&s->conn, s->id, scramble);
+	s->conn.write_timeout_ms = s->cz->login_timeout_ms;
+	myp_handshake(&s->conn, s->id, scramble, s->cz->tls ? CLIENT_SSL : 0);
 	if ((rc = pkt_flush(&s->conn)) < 0)
 		return rc;
 	buf_init(&in);
-	rc = pkt_read(&s->conn, &in, 64 * 1024, 1);
+	rc = read_login(s, &in, &login, deadline);
+	if (rc == -EPROTO)
+		goto out_flush;
 	if (rc < 0)
 		goto out;
-	rc = myp_parse_login(in.data, in.len, &login);
-	if (rc < 0) {
-		myp_err(&s->conn, ER_HANDSHAKE_ERROR, NULL,
-			rc == -EPROTO ? "Client does not speak protocol 4.1" : "Bad handshake");
-		goto out_flush;
-	}
-	if (login.caps & CLIENT_SSL) {
-		myp_err(&s->conn, ER_HANDSHAKE_ERROR, NULL, "SSL is not offered on this port");
-		rc = -EPROTO;
-		goto out_flush;
-	}
 	snprintf(s->user, sizeof(s->user), "%s", login.user);
 	token = login.auth;
 	toklen = login.auth_len;
@@ -125,20 +229,26 @@ static int authenticate(struct sess *s)
 		/* The client began with another plugin: switch it to ours and
 		 * read its new answer, computed over the same scramble. */
 		myp_auth_switch(&s->conn, scramble);
-		if ((rc = pkt_flush(&s->conn)) < 0 || (rc = pkt_read(&s->conn, &in, 1024, 1)) < 0)
+		if ((rc = pkt_flush(&s->conn)) < 0 || (rc = login_read(s, &in, 1024, deadline)) < 0)
 			goto out;
 		token = in.data;
 		toklen = in.len;
 	}
 	u = auth_users_find(&s->cz->users, s->user);
 	ok = u && auth_native_check(u, scramble, token, toklen);
-	if (!ok) {
+	if (!ok || (u->require_ssl && !s->tls)) {
+		/* MySQL answers a REQUIRE SSL user's plain-text login so too */
 		myp_err(&s->conn, ER_ACCESS_DENIED_ERROR, NULL,
 			"Access denied for user '%s'@'%s' (using password: %s)", s->user, s->host,
 			toklen ? "YES" : "NO");
 		rc = -EACCES;
 		goto out_flush;
 	}
+	if (admit(s, u)) {
+		rc = -EUSERS;
+		goto out_flush;
+	}
+	s->admin = u->admin;
 	if (login.db[0]) {
 		unsigned e = query_check_db(s, login.db);
 		if (e) {
@@ -231,8 +341,10 @@ void *sess_thread(void *arg)
 	if (authenticate(s) < 0)
 		goto out;
 	sess_set_state(s, "Sleep", NULL, 0);
+	s->conn.write_timeout_ms = s->cz->write_timeout_ms;
 	for (;;) {
 		s->conn.seq = 0;
+		s->conn.read_timeout_ms = s->wait_timeout > 2000000 ? 2000000000 : (int)s->wait_timeout * 1000;
 		rc = pkt_read(&s->conn, &in, s->cz->max_packet, 1);
 		if (rc == -EMSGSIZE) {
 			myp_err(&s->conn, ER_NET_PACKET_TOO_LARGE, NULL,

@@ -3,7 +3,13 @@
  * A session runs on its own thread: handshake, authentication, then the
  * command loop (COM_QUERY, COM_INIT_DB, COM_PING, COM_FIELD_LIST, COM_QUIT;
  * anything else gets ER_UNKNOWN_COM_ERROR).  Fields shown by SHOW
- * PROCESSLIST (command, info, start) change only under czar.lock. */
+ * PROCESSLIST (command, info, start) change only under czar.lock.
+ *
+ * Limits: the whole login (TLS handshake included) must finish within the
+ * czar's login timeout; a logged-in session idle for wait_timeout seconds
+ * (SET [SESSION] wait_timeout = N changes it) is closed; a client that
+ * reads nothing of an answer for the write timeout, or whose statement is
+ * killed while it does not read, is dropped. */
 #ifndef QSERV_CZAR_SESSION_H
 #define QSERV_CZAR_SESSION_H
 
@@ -21,8 +27,13 @@ struct sess {
 	char user[AUTH_NAME_MAX + 1];
 	char db[65];
 	char host[64];
+	struct tls_conn *tls;         /* the session's TLS (NULL: plain text) */
+	int admin;                    /* its user may see and KILL every session */
+	unsigned wait_timeout;        /* idle seconds before the czar closes it */
 	/* under cz->lock */
 	const char *command;          /* "Connect", "Sleep", "Query", ... */
+	int logged_in;                /* counted in nsessions (else npending) */
+	int evicted;                  /* shut down to make room for a newer login */
 	char *info;                   /* current statement (owned) or NULL */
 	time_t since;
 	unsigned long backend_tid;    /* czar MariaDB thread running our query */
@@ -32,9 +43,10 @@ struct sess {
 	struct sess *prev, *next;
 };
 
-/* Registers a session for fd (the connection is owned from here on).
- * Returns NULL when the connection limit is reached (fd then closed
- * after an ER_CON_COUNT_ERROR packet). */
+/* Registers a session for fd (the connection is owned from here on) as
+ * pending login; when max_pending are pending the oldest one is shut down.
+ * Returns NULL when max_connections users are logged in (fd then closed
+ * after an ER_CON_COUNT_ERROR packet) or out of memory. */
 struct sess *sess_new(struct czar *cz, int fd, const char *host);
 /* Sets what SHOW PROCESSLIST shows (info copied; NULL clears it). */
 void sess_set_state(struct sess *s, const char *command, const char *info, size_t len);
