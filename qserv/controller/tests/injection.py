@@ -323,6 +323,19 @@ def main():
         if st != 200:
             refused.append("%r: %d %s" % (ty, st, t[:200]))
     tap.result(not refused, "MariaDB creates a column of each of %d accepted types" % len(good), refused)
+    # a statement MariaDB refuses (a row too large for MyISAM): a plain sentence for the client,
+    # MariaDB's message in the worker's log
+    st, t = request("POST", W + "/worker/table", {"database": "inj", "table": "TooWide", "is_partitioned": 0,
+                                                  "schema": [{"name": "a", "type": "VARCHAR(65535)"},
+                                                             {"name": "b", "type": "VARCHAR(65535)"}]})
+    err = json.loads(t).get("error", "") if t.startswith("{") else t
+    tap.result(st >= 500 and "cannot create table inj.TooWide: the database refused the statement" in err
+               and not any(f in t for f in FORBIDDEN), "a refused statement: the reply says so plainly",
+               ["%d %s" % (st, t[:300])])
+    with open(a.tmp + "/worker.log", errors="replace") as f:
+        log = f.read()
+    tap.result("MariaDB error" in log and "TooWide" in log, "and the worker's log has MariaDB's message",
+               [log[-300:]])
     print("1..%d" % tap.n)
     return 1 if tap.failed else 0
 
