@@ -18,3 +18,5 @@ $(eval $(call unit_test,registry_test,agent/registry/tests/registry_test.c,$(REG
 $(eval $(call program,qregistry-sim,agent/registry/tests/registry_sim.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
 INTEG_TESTS += agent/registry/tests/registry_sim.sh
 BENCHES += agent/registry/tests/bench_registry.sh
+$(eval $(call fuzz_target,regmsg,agent/registry/tests/fuzz_regmsg.c agent/registry/registry_msg.c,-ljansson,libqcommon.a))
+$(eval $(call fuzz_target,regstate,agent/registry/tests/fuzz_regstate.c agent/registry/registry_state.c,-ljansson -lmbedtls -lmbedx509 -lmbedcrypto,libqcommon.a))
