@@ -9,3 +9,4 @@ PUBLIC_HEADERS += qserv/wire/wire.h
 WIRE_LDLIBS := -llz4 -lmbedtls -lmbedx509 -lmbedcrypto
 $(eval $(call unit_test,wire_test,qserv/wire/tests/wire_test.c,$(WIRE_LDLIBS),libqwire.a libqcommon.a))
 $(eval $(call program,qserv-certs,qserv/wire/tests/certs.c,$(WIRE_LDLIBS),libqcommon.a))
+$(eval $(call fuzz_target,wire,qserv/wire/tests/fuzz_wire.c,-llz4,libqwire.a libqcommon.a))
