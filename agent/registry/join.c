@@ -8,6 +8,7 @@
  * interrupts it by shutting the current socket down. */
 #include "join.h"
 #include "registry_msg.h"
+#include "registry_proof.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -179,7 +180,7 @@ static int refused(json_t *msg, char *err, size_t errlen)
 	return -EPERM;
 }
 
-static int join_io(const struct join_opts *o, int fd, const char *csr, json_t **ret_reply,
+static int join_io(const struct join_opts *o, int fd, const char *key, const char *csr, json_t **ret_reply,
 		   struct tls_config **keep_cfg, struct tls_conn **keep_t, char *err, size_t errlen)
 {
 	struct tls_config *cfg = NULL;
@@ -197,6 +198,12 @@ static int join_io(const struct join_opts *o, int fd, const char *csr, json_t **
 		rc = reg_msg_send(tls_io_write, t, REG_MSG_JOIN, req, REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
 		/* even if sending failed, the registry may have said why */
 		int rr = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, IO_TIMEOUT_MS, &type, &reply, err, errlen);
+		if (rr == 0 && rc == 0 && type == REG_MSG_CHALLENGE) {    /* known machine: prove node.key */
+			rc = reg_proof_reply(t, key, o->uuid, reply, err, errlen);
+			json_decref(reply);
+			reply = NULL;
+			rr = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, IO_TIMEOUT_MS, &type, &reply, err, errlen);
+		}
 		if (rr == 0 && type == REG_MSG_ERROR) {
 			rc = refused(reply, err, errlen);
 		} else if (rr == 0 && type != REG_MSG_JOINED) {
@@ -297,7 +304,7 @@ static int join_run(const struct join_opts *o, struct join *j, int *keep_fd, str
 		rc = -ECANCELED;
 		goto out;
 	}
-	if ((rc = join_io(o, fd, csr, &reply, keep_cfg, keep_t, err, errlen)) < 0)
+	if ((rc = join_io(o, fd, key, csr, &reply, keep_cfg, keep_t, err, errlen)) < 0)
 		goto out;
 	rc = store_join(o, reply, err, errlen);
 	if (rc < 0 && keep_t) {

@@ -164,6 +164,27 @@ const char *reg_node_addr(const struct registry *r, const struct conn *c, const 
 
 /* ---- threads ---------------------------------------------------------------- */
 
+/* Wait up to HELLO_WAIT_MS for the peer's first bytes (its TLS hello)
+ * without holding a slot: a socket that says nothing never takes one.
+ * False when it stayed silent (or the registry is stopping). */
+static bool first_bytes(struct conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int rc;
+
+	do
+		rc = poll(&p, 1, HELLO_WAIT_MS);
+	while (rc < 0 && errno == EINTR);
+	if (rc > 0 && !c->r->stopping)
+		return true;
+	if (rc == 0) {
+		pthread_mutex_lock(&c->r->lock);
+		c->r->idle_closed++;
+		pthread_mutex_unlock(&c->r->lock);
+	}
+	return false;
+}
+
 static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
@@ -176,7 +197,7 @@ static void *conn_main(void *arg)
 		reg_handle_admin(c);
 		goto out;
 	}
-	if (!slot_take(r))
+	if (!first_bytes(c) || !slot_take(r))
 		goto out;
 	c->slot = true;
 	if (tls_conn_new(r->tls, c->fd, NULL, &t, err, sizeof(err)) < 0) {
@@ -192,7 +213,7 @@ static void *conn_main(void *arg)
 	} else {
 		int type, rc;
 		json_t *req = NULL;
-		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, JOIN_TIMEOUT_MS, &type, &req, err, sizeof(err));
+		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, FIRST_MSG_MS, &type, &req, err, sizeof(err));
 		if (rc < 0 || type != REG_MSG_JOIN) {
 			if (rc == -ENODATA) {
 				/* probe or pinned client that refused us: nothing to answer */
@@ -446,6 +467,9 @@ int registry_start(const struct registry_opts *o, struct registry **ret_reg, cha
 	sem_init(&r->slots, 0, HANDSHAKE_SLOTS);
 	r->lfd = r->afd = r->wake[0] = r->wake[1] = -1;
 	r->down_after_ms = o->down_after_ms > 0 ? o->down_after_ms : 10000;
+	r->join_burst = o->join_burst ? o->join_burst : 10;
+	r->join_per_min = o->join_per_min > 0 ? o->join_per_min : 6;
+	r->limit_loopback = o->limit_loopback;
 	r->event = o->event;
 	r->event_ctx = o->event_ctx;
 	r->map_version = 1;

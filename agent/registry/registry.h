@@ -11,12 +11,27 @@
  * signing happens under it too (a few ms), which serializes joins but keeps
  * "assign ordinal, sign, persist" one atomic step.
  *
+ * Who gets a certificate: the join token (or a single-use token) admits
+ * new machines only.  A machine the registry knows already must prove it
+ * holds the key of its current certificate (CHALLENGE/PROOF,
+ * registry_proof.h); otherwise the join is refused (code
+ * node_key_required) unless the operator re-admitted it
+ * (registry_node_readmit: one join without proof).  JOINs are rate-limited
+ * per source address (token bucket, join_burst then join_per_min;
+ * loopback peers, processes of the czar machine itself, are exempt unless
+ * limit_loopback).  A connection must send its TLS hello within a few
+ * seconds before it takes one of the bounded handshake slots, and the
+ * handshake plus first message must finish within a few seconds too, so
+ * idle sockets cannot lock joins out.
+ *
  * The registry never logs: it reports what happened through opts->event
- * (the daemon logs it once, with the peer's address). */
+ * (the daemon logs it once, with the peer's address; a refused takeover of
+ * a known machine is a REG_EV_WARN naming the node and the peer). */
 #ifndef AGENT_REGISTRY_H
 #define AGENT_REGISTRY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,6 +50,9 @@ struct registry_opts {
 	const char *admin_socket;   /* unix socket path for qservctl, NULL = none */
 	const char *self_uuid;      /* the czar machine: the only one allowed role "czar" */
 	int down_after_ms;          /* 0 -> 10000 */
+	int join_burst;             /* JOINs per address at once: 0 -> 10, <0 no limit */
+	int join_per_min;           /* then this many per minute: 0 -> 6 */
+	bool limit_loopback;        /* rate-limit 127.x peers too (tests) */
 	reg_event_fn event;
 	void *event_ctx;
 };
@@ -52,14 +70,23 @@ void registry_secrets(struct registry *r, char ret_token[128], char ret_pin[TLS_
 /* New token for new joins; joined nodes keep their certificates. */
 int registry_token_rotate(struct registry *r, char ret_token[128], char *err, size_t errlen);
 
+/* A token valid for one join (of the machine uuid when uuid is non-empty)
+ * within ttl_s seconds (0 -> 3600), kept in the state until used or
+ * expired.  -EINVAL bad uuid or ttl, -ENOSPC too many outstanding, or a
+ * save failure (nothing changed then). */
+int registry_token_issue(struct registry *r, const char *uuid, int ttl_s, char ret_token[128],
+			 char *err, size_t errlen);
+
 /* Decommission the node called name: persisted; its joins, sessions and
  * heartbeats are refused (code node_removed) until it is re-admitted, and
  * the map shows it "removed".  -ENOENT unknown, -EPERM the czar, -EALREADY
  * already removed (err says which), other <0 when the state cannot be saved
  * (nothing changed then). */
 int registry_node_remove(struct registry *r, const char *name, char *err, size_t errlen);
-/* The same machine may come back under its name.  -ENOENT, -EALREADY (not
- * removed), or a save failure. */
+/* The same machine may come back under its name: a removed node is
+ * re-admitted, and the machine may join once without proving its node key
+ * (its disk was replaced).  -ENOENT, -EALREADY (not removed and already
+ * allowed), or a save failure. */
 int registry_node_readmit(struct registry *r, const char *name, char *err, size_t errlen);
 
 /* {"cluster","ca_pin","token_id","map_version","nodes":[...]} (new reference). */

@@ -64,7 +64,8 @@ int reg_ca_server_tls(struct registry *r, char *err, size_t errlen)
 		strcpy(chain, cert);
 		strcat(chain, r->ca_pem);
 		struct tls_config_opts o = { .server = true, .peer_auth = TLS_PEER_CA_OPTIONAL,
-					     .ca_pem = r->ca_pem, .cert_pem = chain, .key_pem = key };
+					     .ca_pem = r->ca_pem, .cert_pem = chain, .key_pem = key,
+					     .timeout_ms = HANDSHAKE_MS };
 		rc = tls_config_new(&o, &r->tls, err, errlen);
 	}
 	free(key);

@@ -10,6 +10,8 @@
  *                       node certificates
  *   registry_admin.c    the admin socket (qservctl) and the operator API
  *                       behind it: token, remove/readmit, status, metrics
+ *   registry_limit.c    the per-address JOIN rate limit
+ *   registry_proof.c    the node-key proof of a known machine's re-join
  *
  * struct registry: everything below `lock` is guarded by it, except what is
  * set once at start (tls, ca_pem, ca_key_pem, pin, state_path, port,
@@ -31,15 +33,30 @@
  * opens hundreds of connections together; with every handshake sharing the
  * CPU fairly none would finish before its deadline.  Queued connections wait
  * for a slot first, so the work is done in arrival order. */
-#define HANDSHAKE_SLOTS 8
+#define HANDSHAKE_SLOTS 32
+/* A connection must send its first bytes (TLS ClientHello) within
+ * HELLO_WAIT_MS before it queues for a slot; once holding one it has
+ * HANDSHAKE_MS for the handshake and FIRST_MSG_MS for its first message
+ * (JOIN, HELLO, PROOF): an idle or trickling socket holds a slot a few
+ * seconds at most. */
+#define HELLO_WAIT_MS 5000
+#define HANDSHAKE_MS 5000
+#define FIRST_MSG_MS 5000
 #define MAP_LOG 512        /* map changes remembered for deltas */
 #define JOIN_TIMEOUT_MS 10000
+#define RATE_TABLE 1024    /* source addresses the JOIN rate limit remembers */
 #define CERT_DAYS (10 * 365)
 #define CA_DAYS (20 * 365)
 
 struct map_change {
 	uint64_t version;
 	size_t node;            /* index in st.nodes (records are never removed) */
+};
+
+struct rate_entry {
+	char addr[64];
+	double tokens;
+	uint64_t last_ms;       /* 0 = free */
 };
 
 struct registry {
@@ -66,10 +83,14 @@ struct registry {
 	int nconns;
 	pthread_t accept_th, monitor_th;
 	sem_t slots;
+	int join_burst, join_per_min;     /* join_burst < 0: no limit */
+	bool limit_loopback;
+	struct rate_entry rate[RATE_TABLE];
 	reg_event_fn event;
 	void *event_ctx;
 	/* counters */
 	uint64_t joins_ok, joins_refused, heartbeats, sessions, handshake_failures;
+	uint64_t takeovers_refused, rate_limited, idle_closed;
 };
 
 struct conn {
@@ -111,6 +132,10 @@ int reg_ca_server_tls(struct registry *r, char *err, size_t errlen);
 void reg_ca_node_identity(const struct registry *r, const struct reg_node *n, struct tls_identity *ret_id);
 int reg_ca_sign_node(struct registry *r, const struct reg_node *n, const char *csr, uint64_t serial,
 		     char **ret_cert, char *err, size_t errlen);
+
+/* registry_limit.c: true when a JOIN from addr may go on (a token taken);
+ * caller holds the lock. */
+bool reg_rate_take_locked(struct registry *r, const char *addr, uint64_t now_ms);
 
 /* registry_admin.c */
 void reg_handle_admin(struct conn *c);

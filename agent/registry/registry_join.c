@@ -2,9 +2,13 @@
  * (token + CSR -> identity + certificate + map) and the node's session
  * (HELLO -> WELCOME, then HEARTBEAT -> ACK every few seconds).
  *
- * A join is one atomic step under the lock: admit (token, role, identity),
- * sign, persist; a failure anywhere rolls the identity and the serial back,
- * so a refused join changes no state.  A session certificate must be the
+ * A join is rate-limited per address, then, for a machine the registry
+ * knows already, proves the node key (CHALLENGE/PROOF against the key of
+ * its last certificate, without the lock), then is one atomic step under
+ * the lock: admit (token, role, identity, proof or readmit allowance),
+ * sign, persist; a failure anywhere rolls the identity, the serial, the
+ * stored key, the single-use token and the allowance back, so a refused
+ * join changes no state.  A session certificate must be the
  * newest one issued to that machine (serial check), so a re-join retires
  * older certificates; a removed machine is refused on every path (join,
  * HELLO, heartbeat) with code node_removed, naming the node.  Every
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include "monotime.h"
+#include "registry_proof.h"
 
 #define CSR_MAX 16384
 
@@ -48,6 +53,7 @@ static void unassign_new(struct reg_state *st, struct reg_node *n)
 struct join_req {
 	char token[128], uuid[TLS_ID_MAX], role[16];
 	char csr[CSR_MAX];
+	char pubkey[REG_PUBKEY_MAX];      /* the CSR's key */
 };
 
 /* Why a join was refused: the ERROR code, the sentence the joiner reads,
@@ -57,6 +63,14 @@ struct refusal {
 	char what[2 * TLS_ID_MAX + 256];
 	const char *log;                  /* NULL: the same as what */
 	bool machine;                     /* the event names the machine */
+};
+
+/* What admission decided: the node (new or known) and what the issue
+ * consumes (a single-use token, the operator's readmit allowance). */
+struct admit {
+	struct reg_node *n;
+	bool is_new;
+	int single_use;                   /* index in st.single_use, or -1 */
 };
 
 static void join_refused(struct conn *c, struct tls_conn *t, const struct join_req *q, const struct refusal *f)
@@ -70,18 +84,102 @@ static void join_refused(struct conn *c, struct tls_conn *t, const struct join_r
 	reg_refuse(c, t, f->code, f->what);
 }
 
-/* Token, role and identity: 0 with *ret_node (new or known), or -1 with
- * *f filled.  Caller holds the lock. */
-static int join_admit_locked(struct registry *r, const struct join_req *q, struct reg_node **ret_node,
-			     bool *ret_new, struct refusal *f)
+/* The refusal of a known machine that did not prove its node key: the
+ * joiner reads what undoes it, the event names the node and the peer (a
+ * stolen token used to take over a node's identity looks like this). */
+static void takeover_refused(struct conn *c, struct tls_conn *t, const struct join_req *q, const char *name,
+			     const char *why)
+{
+	char what[2 * TLS_ID_MAX + 256];
+
+	pthread_mutex_lock(&c->r->lock);
+	c->r->takeovers_refused++;
+	c->r->joins_refused++;
+	pthread_mutex_unlock(&c->r->lock);
+	snprintf(what, sizeof(what), "machine %s is already %s: it must prove its node key, or the operator "
+		 "re-admits it with `qservctl nodes readmit %s`", q->uuid, name, name);
+	reg_ev(c->r, REG_EV_WARN, "join from %s refused: takeover of %s (machine %s) refused: %s", c->peer, name,
+	       q->uuid, why);
+	reg_refuse(c, t, "node_key_required", what);
+}
+
+/* The cluster token or a single-use one admitting q->uuid: true, with
+ * *ret_once the single-use index or -1.  Caller holds the lock. */
+static bool token_ok_locked(struct registry *r, const struct join_req *q, int *ret_once)
+{
+	bool cluster = tls_secret_equal(q->token, r->st.token);
+	int once = reg_state_single_use_find(&r->st, q->token, q->uuid);
+
+	*ret_once = cluster ? -1 : once;
+	return cluster || once >= 0;
+}
+
+/* A known member machine (not removed, no readmit allowance) with a valid
+ * token must prove its node key: CHALLENGE, PROOF, verified against the
+ * key of the certificate issued before.  1 proven, 0 no proof asked (new,
+ * removed, re-admitted machine or bad token: admission decides), -1
+ * refused (answered). */
+static int join_prove(struct conn *c, struct tls_conn *t, const struct join_req *q)
+{
+	struct registry *r = c->r;
+	char pubkey[REG_PUBKEY_MAX], name[TLS_ID_MAX], nonce[REG_NONCE_HEX + 1], sig[REG_SIG_MAX], why[256];
+	json_t *msg = NULL;
+	int once, type, rc;
+
+	pthread_mutex_lock(&r->lock);
+	struct reg_node *n = reg_state_find(&r->st, q->uuid);
+	bool need = n && !reg_node_removed(n) && !n->readmit && token_ok_locked(r, q, &once);
+	if (need) {
+		snprintf(pubkey, sizeof(pubkey), "%s", n->pubkey);
+		snprintf(name, sizeof(name), "%s", n->name);
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!need)
+		return 0;
+	if (!pubkey[0]) {
+		takeover_refused(c, t, q, name, "the registry holds no key for it (state from before key proofs)");
+		return -1;
+	}
+	if (tls_random_hex(REG_NONCE_HEX / 2, nonce) < 0) {
+		reg_refuse(c, t, "internal", "cannot make a challenge");
+		return -1;
+	}
+	rc = reg_msg_send(tls_io_write, t, REG_MSG_CHALLENGE, json_pack("{s:s, s:s}", "nonce", nonce, "name", name),
+			  REG_MSG_MAX_REPLY, FIRST_MSG_MS);
+	if (rc == 0)
+		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, FIRST_MSG_MS, &type, &msg, why, sizeof(why));
+	if (rc == 0 && type != REG_MSG_PROOF) {
+		snprintf(why, sizeof(why), "answered the challenge with %s", reg_msg_name(type));
+		rc = -EPROTO;
+	}
+	if (rc == 0)
+		rc = reg_msg_str(msg, "sig", sig, sizeof(sig), 1, why, sizeof(why));
+	if (rc == 0)
+		rc = reg_proof_verify(pubkey, q->uuid, nonce, sig, why, sizeof(why));
+	json_decref(msg);
+	if (rc < 0) {
+		if (rc == -ENODATA || rc == -ECONNRESET)
+			snprintf(why, sizeof(why), "no proof of the node key (the joiner hung up)");
+		takeover_refused(c, t, q, name, why);
+		return -1;
+	}
+	return 1;
+}
+
+/* Token, role and identity: 0 with *a filled (new or known node), or -1
+ * with *f filled.  A known member machine is admitted only with its key
+ * proven or the operator's readmit allowance.  Caller holds the lock. */
+static int join_admit_locked(struct registry *r, const struct join_req *q, bool proven, struct admit *a,
+			     struct refusal *f)
 {
 	int rc;
 
 	f->machine = true;
-	if (!tls_secret_equal(q->token, r->st.token)) {
+	if (!token_ok_locked(r, q, &a->single_use)) {
 		f->code = "bad_token";
 		f->log = "wrong token";
-		snprintf(f->what, sizeof(f->what), "wrong join token (check qserv.token; it may have been rotated)");
+		snprintf(f->what, sizeof(f->what), "wrong join token (check qserv.token; it may have been rotated, "
+			 "or a single-use token was used or expired)");
 		return -1;
 	}
 	if (!strcmp(q->role, "czar") && strcmp(q->uuid, r->self_uuid)) {
@@ -90,10 +188,15 @@ static int join_admit_locked(struct registry *r, const struct join_req *q, struc
 		snprintf(f->what, sizeof(f->what), "this cluster already has its czar; join as a worker");
 		return -1;
 	}
-	rc = reg_state_assign(&r->st, q->uuid, q->role, ret_node, ret_new);
+	rc = reg_state_assign(&r->st, q->uuid, q->role, &a->n, &a->is_new);
 	if (rc == -EKEYREVOKED) {
 		f->code = "node_removed";
-		reg_removed_message((*ret_node)->name, f->what, sizeof(f->what));
+		reg_removed_message(a->n->name, f->what, sizeof(f->what));
+		return -1;
+	}
+	if (rc == -ENOSPC) {
+		f->code = "registry_full";
+		snprintf(f->what, sizeof(f->what), "the registry holds %d machines already", REG_MAX_NODES);
 		return -1;
 	}
 	if (rc < 0) {
@@ -101,37 +204,61 @@ static int join_admit_locked(struct registry *r, const struct join_req *q, struc
 		f->code = rc == -EEXIST ? "role_conflict" : "bad_request";
 		if (rc == -EEXIST)
 			snprintf(f->what, sizeof(f->what), "machine %s is registered as %s; it cannot join as %s",
-				 q->uuid, (*ret_node)->name, q->role);
+				 q->uuid, a->n->name, q->role);
 		else
 			snprintf(f->what, sizeof(f->what), "invalid machine uuid or role");
+		return -1;
+	}
+	if (!a->is_new && !proven && !a->n->readmit) {      /* it became known while we asked */
+		f->code = "node_key_required";
+		f->log = "takeover refused: no proof of the node key";
+		snprintf(f->what, sizeof(f->what), "machine %s is already %s: it must prove its node key, or the "
+			 "operator re-admits it with `qservctl nodes readmit %s`", q->uuid, a->n->name, a->n->name);
 		return -1;
 	}
 	return 0;
 }
 
-/* Sign node n's certificate with the next serial and persist the state;
- * on failure everything is as before (a new n is dropped).  Caller holds
- * the lock. */
-static int join_issue_locked(struct registry *r, struct reg_node *n, bool is_new, const char *csr,
+/* Sign node a->n's certificate with the next serial, note its key, use up
+ * the single-use token and the readmit allowance, and persist the state;
+ * on failure everything is as before (a new node is dropped).  Caller
+ * holds the lock. */
+static int join_issue_locked(struct registry *r, const struct admit *a, const struct join_req *q,
 			     uint64_t *ret_serial, char **ret_cert, struct refusal *f)
 {
+	struct reg_node *n = a->n;
+	struct reg_single_use once = { .expires = 0 };
 	uint64_t old_serial = n->serial, serial = reg_state_next_serial(&r->st);
-	char err[256];
+	char err[256], old_pubkey[REG_PUBKEY_MAX];
+	bool old_readmit = n->readmit;
 	int rc;
 
-	rc = reg_ca_sign_node(r, n, csr, serial, ret_cert, f->what, sizeof(f->what));
+	snprintf(old_pubkey, sizeof(old_pubkey), "%s", n->pubkey);
+	rc = reg_ca_sign_node(r, n, q->csr, serial, ret_cert, f->what, sizeof(f->what));
 	if (rc == 0) {
 		n->serial = serial;
+		snprintf(n->pubkey, sizeof(n->pubkey), "%s", q->pubkey);
+		n->readmit = false;
+		if (a->single_use >= 0) {
+			once = r->st.single_use[a->single_use];
+			reg_state_single_use_del(&r->st, a->single_use);
+		}
 		rc = reg_state_save(r->state_path, &r->st, err, sizeof(err));
 		if (rc < 0)
 			snprintf(f->what, sizeof(f->what), "cannot persist the registry: %s", err);
 	}
 	if (rc < 0) {
+		free(*ret_cert);
+		*ret_cert = NULL;
 		n->serial = old_serial;
+		snprintf(n->pubkey, sizeof(n->pubkey), "%s", old_pubkey);
+		n->readmit = old_readmit;
+		if (once.expires)
+			r->st.single_use[r->st.n_single_use++] = once;
 		r->st.next_serial--;
-		if (is_new)
+		if (a->is_new)
 			unassign_new(&r->st, n);
-		f->code = rc == -EIO || rc == -ENOSPC ? "internal" : "bad_csr";
+		f->code = rc == -EIO || rc == -ENOSPC || rc == -EFBIG ? "internal" : "bad_csr";
 		f->machine = true;
 		return rc;
 	}
@@ -139,36 +266,75 @@ static int join_issue_locked(struct registry *r, struct reg_node *n, bool is_new
 	return 0;
 }
 
+/* Fields of a JOIN into q (the CSR's key included): 0, or -1 after
+ * refusing. */
+static int join_parse(struct conn *c, struct tls_conn *t, json_t *req, struct join_req *q)
+{
+	char what[256];
+	const char *code = "bad_request";
+
+	if (reg_msg_str(req, "token", q->token, sizeof(q->token), 1, what, sizeof(what)) < 0 ||
+	    reg_msg_str(req, "uuid", q->uuid, sizeof(q->uuid), 1, what, sizeof(what)) < 0 ||
+	    reg_msg_str(req, "role", q->role, sizeof(q->role), 1, what, sizeof(what)) < 0 ||
+	    reg_msg_str(req, "csr", q->csr, sizeof(q->csr), 1, what, sizeof(what)) < 0 ||
+	    (code = "bad_csr", reg_proof_pubkey_of_csr(q->csr, q->pubkey, sizeof(q->pubkey), what, sizeof(what))) < 0) {
+		pthread_mutex_lock(&c->r->lock);
+		c->r->joins_refused++;
+		pthread_mutex_unlock(&c->r->lock);
+		reg_ev(c->r, REG_EV_WARN, "join from %s refused: bad request: %s", c->peer, what);
+		reg_refuse(c, t, code, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* The JOIN rate limit of the peer's address: true to go on, false after
+ * refusing. */
+static bool join_rate_ok(struct conn *c, struct tls_conn *t)
+{
+	struct registry *r = c->r;
+	char what[160];
+
+	pthread_mutex_lock(&r->lock);
+	bool ok = reg_rate_take_locked(r, c->peer, (uint64_t)monotime_ms());
+	if (!ok) {
+		r->rate_limited++;
+		r->joins_refused++;
+	}
+	int per_min = r->join_per_min;
+	pthread_mutex_unlock(&r->lock);
+	if (ok)
+		return true;
+	snprintf(what, sizeof(what), "too many join attempts from %s (at most %d a minute): try again later",
+		 c->peer, per_min);
+	reg_ev(r, REG_EV_WARN, "join from %s refused: rate limited", c->peer);
+	reg_refuse(c, t, "rate_limited", what);
+	return false;
+}
+
 void reg_handle_join(struct conn *c, struct tls_conn *t, json_t *req)
 {
 	struct registry *r = c->r;
 	struct join_req *q = malloc(sizeof(*q));
 	struct refusal f = { .code = NULL };
+	struct admit a = { .single_use = -1 };
 	struct tls_identity id;
-	struct reg_node *n = NULL;
 	char *cert = NULL;
-	bool is_new = false;
 	uint64_t serial = 0;
-	int rc;
+	int rc, proven;
 
 	if (!q)
 		return;
-	if (reg_msg_str(req, "token", q->token, sizeof(q->token), 1, f.what, sizeof(f.what)) < 0 ||
-	    reg_msg_str(req, "uuid", q->uuid, sizeof(q->uuid), 1, f.what, sizeof(f.what)) < 0 ||
-	    reg_msg_str(req, "role", q->role, sizeof(q->role), 1, f.what, sizeof(f.what)) < 0 ||
-	    reg_msg_str(req, "csr", q->csr, sizeof(q->csr), 1, f.what, sizeof(f.what)) < 0) {
-		reg_ev(r, REG_EV_WARN, "join from %s refused: bad request: %s", c->peer, f.what);
-		reg_refuse(c, t, "bad_request", f.what);
+	if (!join_rate_ok(c, t) || join_parse(c, t, req, q) < 0 || (proven = join_prove(c, t, q)) < 0)
 		goto out;
-	}
 	pthread_mutex_lock(&r->lock);
-	if (join_admit_locked(r, q, &n, &is_new, &f) < 0 ||
-	    join_issue_locked(r, n, is_new, q->csr, &serial, &cert, &f) < 0) {
+	if (join_admit_locked(r, q, proven > 0, &a, &f) < 0 || join_issue_locked(r, &a, q, &serial, &cert, &f) < 0) {
 		r->joins_refused++;
 		pthread_mutex_unlock(&r->lock);
 		join_refused(c, t, q, &f);
 		goto out;
 	}
+	struct reg_node *n = a.n;
 	reg_learn_self_addr_locked(r, c);
 	snprintf(n->addr, sizeof(n->addr), "%s", reg_node_addr(r, c, n));
 	reg_map_changed_locked(r, n);
@@ -179,8 +345,10 @@ void reg_handle_join(struct conn *c, struct tls_conn *t, json_t *req)
 	reg_ca_node_identity(r, n, &id);
 	pthread_mutex_unlock(&r->lock);
 	rc = reg_msg_send(tls_io_write, t, REG_MSG_JOINED, resp, REG_MSG_MAX_REPLY, JOIN_TIMEOUT_MS);
-	reg_ev(r, rc < 0 ? REG_EV_WARN : REG_EV_INFO, "%s %s (machine %s) from %s%s", id.name,
-	       is_new ? "joined" : "re-joined", q->uuid, c->peer, rc < 0 ? ": reply not delivered" : "");
+	reg_ev(r, rc < 0 ? REG_EV_WARN : REG_EV_INFO, "%s %s (machine %s) from %s%s%s", id.name,
+	       a.is_new ? "joined" : "re-joined", q->uuid, c->peer,
+	       a.is_new ? "" : proven > 0 ? " (node key proven)" : " (re-admitted by the operator)",
+	       rc < 0 ? ": reply not delivered" : "");
 	/* The joiner may go on with HELLO on this connection: the token
 	 * authenticated it and it now holds the certificate just issued, so
 	 * it is that node's session (one handshake instead of two at boot).
@@ -217,7 +385,7 @@ static int session_hello(struct conn *c, struct tls_conn *t, const struct tls_id
 	json_t *msg = NULL;
 	int type, rc;
 
-	rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, JOIN_TIMEOUT_MS, &type, &msg, err, sizeof(err));
+	rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, FIRST_MSG_MS, &type, &msg, err, sizeof(err));
 	json_decref(msg);
 	if (after_join && (rc == -ENODATA || rc == -ECONNRESET))
 		return -1;     /* a one-shot join (join_once, qregistry-sim): it hung up */
@@ -253,6 +421,11 @@ static int session_welcome(struct conn *c, struct tls_conn *t, const struct tls_
 		       c->peer, id->name, id->uuid, id->serial);
 		reg_refuse(c, t, "unknown_node", "certificate unknown or superseded: join again with the token");
 		return -1;
+	}
+	if (n->readmit) {         /* it proved itself with its current certificate */
+		n->readmit = false;
+		if (reg_state_save(r->state_path, &r->st, why, sizeof(why)) < 0)
+			n->readmit = true;
 	}
 	reg_learn_self_addr_locked(r, c);
 	bool changed = n->state != REG_NODE_READY || strcmp(n->addr, reg_node_addr(r, c, n));

@@ -13,8 +13,8 @@
 const char *reg_msg_name(int type)
 {
 	static const char *const names[] = { "?", "JOIN", "JOINED", "ERROR", "HELLO", "WELCOME",
-					     "HEARTBEAT", "ACK", "ADMIN", "ADMIN_OK" };
-	return type > 0 && type <= REG_MSG_ADMIN_OK ? names[type] : "?";
+					     "HEARTBEAT", "ACK", "ADMIN", "ADMIN_OK", "CHALLENGE", "PROOF" };
+	return type > 0 && type <= REG_MSG_LAST ? names[type] : "?";
 }
 
 int reg_msg_decode(const void *payload, size_t len, json_t **ret_obj, char *err, size_t errlen)
@@ -92,7 +92,7 @@ int reg_msg_recv(frame_read_fn rd, void *ctx, size_t max, int timeout_ms,
 			snprintf(err, errlen, "%s", strerror(-r));
 		return r;
 	}
-	if (h.type < REG_MSG_JOIN || h.type > REG_MSG_ADMIN_OK) {
+	if (h.type < REG_MSG_JOIN || h.type > REG_MSG_LAST) {
 		free(buf);
 		snprintf(err, errlen, "unknown message type %d", h.type);
 		return -EBADMSG;

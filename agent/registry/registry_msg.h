@@ -6,6 +6,8 @@
  * may carry the cluster map and are capped at REG_MSG_MAX_REPLY.
  *
  *   JOIN      agent -> registry  {token, uuid, role, csr, inventory?}     (pinned TLS)
+ *   CHALLENGE registry -> agent  {nonce, name}  (the uuid is known: prove the node key)
+ *   PROOF     agent -> registry  {sig}          (registry_proof.h)
  *   JOINED    registry -> agent  {name, ordinal, role, cluster, cert, ca, map}
  *   HELLO     agent -> registry  {map_version}                            (mutual TLS)
  *   WELCOME   registry -> agent  {name, ordinal, role, map}
@@ -16,7 +18,8 @@
  *   ERROR     either way         {code, message}; the sender then closes.
  *
  * Error codes: bad_token, bad_request, bad_csr, role_conflict,
- * unknown_node, too_large, internal. */
+ * unknown_node, node_removed, node_key_required (a known machine did not
+ * prove its key), rate_limited, registry_full, too_large, internal. */
 #ifndef AGENT_REGISTRY_MSG_H
 #define AGENT_REGISTRY_MSG_H
 
@@ -35,7 +38,10 @@ enum reg_msg_type {
 	REG_MSG_ACK = 7,
 	REG_MSG_ADMIN = 8,
 	REG_MSG_ADMIN_OK = 9,
+	REG_MSG_CHALLENGE = 10,
+	REG_MSG_PROOF = 11,
 };
+#define REG_MSG_LAST REG_MSG_PROOF
 
 #define REG_MSG_MAX_REQ    (256u << 10)
 #define REG_MSG_MAX_REPLY  (16u << 20)

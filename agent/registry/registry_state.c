@@ -2,12 +2,20 @@
  * (see registry_state.h).  The file is JSON:
  *   {"format":1, "cluster":"...", "token":"...", "next_serial":N,
  *    "next_ordinal":{"worker":N,"czar":N},
- *    "nodes":[{"uuid","name","role","ordinal","serial","addr","joined_at"[,"removed_at"]}]}
- * ("removed_at" only on decommissioned nodes: files written before it
- * existed load unchanged)
+ *    "nodes":[{"uuid","name","role","ordinal","serial","addr","joined_at"[,"removed_at"]
+ *              [,"pubkey"][,"readmit"]}],
+ *    "single_use":[{"token","uuid","expires"}]}
+ * ("removed_at" only on decommissioned nodes, "pubkey" once a certificate
+ * was issued, "readmit" while the operator's allowance is unused,
+ * "single_use" optional: files written before they existed load
+ * unchanged).  Written compact, one node per ~300 bytes: REG_MAX_NODES
+ * records fit in REG_STATE_MAX_BYTES, and the writer refuses a file the
+ * reader would refuse.
  * Loading re-checks every invariant, so a hand-edited file that would give
  * two machines one name is refused with the reason rather than served. */
 #include "registry_state.h"
+
+#include "fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -100,6 +108,8 @@ int reg_state_assign(struct reg_state *st, const char *uuid, const char *role,
 			return -EKEYREVOKED;
 		return strcmp(n->role, role) ? -EEXIST : 0;
 	}
+	if (st->n >= REG_MAX_NODES)
+		return -ENOSPC;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
@@ -150,12 +160,58 @@ int reg_state_readmit(struct reg_state *st, const char *name, struct reg_node **
 	if (!n)
 		return -ENOENT;
 	*ret_node = n;
-	if (!reg_node_removed(n))
-		return -EALREADY;
+	if (!reg_node_removed(n)) {
+		if (n->readmit)
+			return -EALREADY;
+		n->readmit = true;
+		return 0;
+	}
 	n->removed_at = 0;
+	n->readmit = true;
 	n->state = REG_NODE_DOWN;
 	n->last_seen_ms = 0;
 	return 0;
+}
+
+int reg_state_single_use_add(struct reg_state *st, const char *token, const char *uuid, int64_t ttl_s)
+{
+	int64_t now = (int64_t)time(NULL);
+	size_t k = 0;
+
+	for (size_t i = 0; i < st->n_single_use; i++)      /* drop the expired first */
+		if (st->single_use[i].expires > now)
+			st->single_use[k++] = st->single_use[i];
+	st->n_single_use = k;
+	if (k >= REG_SINGLE_USE_MAX)
+		return -ENOSPC;
+	if (strlen(token) >= sizeof(st->single_use[k].token) || strlen(uuid) >= TLS_ID_MAX || ttl_s <= 0 ||
+	    (uuid[0] && !uuid_ok(uuid)))
+		return -EINVAL;
+	snprintf(st->single_use[k].token, sizeof(st->single_use[k].token), "%s", token);
+	snprintf(st->single_use[k].uuid, sizeof(st->single_use[k].uuid), "%s", uuid);
+	st->single_use[k].expires = now + ttl_s;
+	st->n_single_use++;
+	return 0;
+}
+
+int reg_state_single_use_find(struct reg_state *st, const char *token, const char *uuid)
+{
+	int64_t now = (int64_t)time(NULL);
+	int found = -1;
+
+	for (size_t i = 0; i < st->n_single_use; i++) {      /* every entry compared: constant time */
+		const struct reg_single_use *u = &st->single_use[i];
+		if (tls_secret_equal(token, u->token) && u->expires > now && (!u->uuid[0] || !strcmp(u->uuid, uuid)))
+			found = (int)i;
+	}
+	return found;
+}
+
+void reg_state_single_use_del(struct reg_state *st, int idx)
+{
+	if (idx < 0 || (size_t)idx >= st->n_single_use)
+		return;
+	st->single_use[idx] = st->single_use[--st->n_single_use];
 }
 
 uint64_t reg_state_next_serial(struct reg_state *st)
@@ -193,12 +249,25 @@ json_t *reg_state_to_json(const struct reg_state *st)
 			"serial", (json_int_t)n->serial, "addr", n->addr, "joined_at", (json_int_t)n->joined_at);
 		if (reg_node_removed(n))
 			json_object_set_new(o, "removed_at", json_integer((json_int_t)n->removed_at));
+		if (n->pubkey[0])
+			json_object_set_new(o, "pubkey", json_string(n->pubkey));
+		if (n->readmit)
+			json_object_set_new(o, "readmit", json_true());
 		json_array_append_new(nodes, o);
 	}
-	return json_pack("{s:i, s:s, s:s, s:I, s:{s:i, s:i}, s:o}",
+	json_t *once = json_array();
+	int64_t now = (int64_t)time(NULL);
+	for (size_t i = 0; i < st->n_single_use; i++) {
+		const struct reg_single_use *u = &st->single_use[i];
+		if (u->expires > now)
+			json_array_append_new(once, json_pack("{s:s, s:s, s:I}", "token", u->token, "uuid", u->uuid,
+							      "expires", (json_int_t)u->expires));
+	}
+	return json_pack("{s:i, s:s, s:s, s:I, s:{s:i, s:i}, s:o, s:o}",
 		"format", REG_STATE_FORMAT, "cluster", st->cluster, "token", st->token,
 		"next_serial", (json_int_t)st->next_serial,
-		"next_ordinal", "worker", st->next_worker, "czar", st->next_czar, "nodes", nodes);
+		"next_ordinal", "worker", st->next_worker, "czar", st->next_czar, "nodes", nodes,
+		"single_use", once);
 }
 
 static int copy_str(char *dst, size_t size, const char *src)
@@ -211,13 +280,14 @@ static int copy_str(char *dst, size_t size, const char *src)
 
 static int node_from_json(json_t *j, size_t idx, struct reg_node **ret, char *err, size_t errlen)
 {
-	const char *uuid, *name, *role, *addr = "";
-	int ordinal;
+	const char *uuid, *name, *role, *addr = "", *pubkey = "";
+	int ordinal, readmit = 0;
 	json_int_t serial, joined = 0, removed = 0;
 	json_error_t je;
-	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s:s, s:i, s:I, s?s, s?I, s?I}",
+	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s:s, s:i, s:I, s?s, s?I, s?I, s?s, s?b}",
 			   "uuid", &uuid, "name", &name, "role", &role, "ordinal", &ordinal,
-			   "serial", &serial, "addr", &addr, "joined_at", &joined, "removed_at", &removed) < 0) {
+			   "serial", &serial, "addr", &addr, "joined_at", &joined, "removed_at", &removed,
+			   "pubkey", &pubkey, "readmit", &readmit) < 0) {
 		snprintf(err, errlen, "nodes[%zu]: %s", idx, je.text);
 		return -EBADMSG;
 	}
@@ -229,8 +299,9 @@ static int node_from_json(json_t *j, size_t idx, struct reg_node **ret, char *er
 	if (!uuid_ok(uuid) || !role_ok(role) || ordinal < 0 || serial < 0 || removed < 0 || strcmp(want, name) ||
 	    (removed && !strcmp(role, "czar")) ||
 	    copy_str(n->uuid, sizeof(n->uuid), uuid) || copy_str(n->name, sizeof(n->name), name) ||
-	    copy_str(n->role, sizeof(n->role), role) || copy_str(n->addr, sizeof(n->addr), addr)) {
-		snprintf(err, errlen, "nodes[%zu]: invalid uuid, role, ordinal, name or removed_at", idx);
+	    copy_str(n->role, sizeof(n->role), role) || copy_str(n->addr, sizeof(n->addr), addr) ||
+	    copy_str(n->pubkey, sizeof(n->pubkey), pubkey)) {
+		snprintf(err, errlen, "nodes[%zu]: invalid uuid, role, ordinal, name, removed_at or pubkey", idx);
 		free(n);
 		return -EBADMSG;
 	}
@@ -238,8 +309,35 @@ static int node_from_json(json_t *j, size_t idx, struct reg_node **ret, char *er
 	n->serial = (uint64_t)serial;
 	n->joined_at = joined;
 	n->removed_at = removed;
+	n->readmit = readmit != 0;
 	n->state = removed ? REG_NODE_REMOVED : REG_NODE_DOWN;
 	*ret = n;
+	return 0;
+}
+
+/* The "single_use" array (may be NULL): expired entries are dropped. */
+static int single_use_from_json(struct reg_state *st, json_t *once, char *err, size_t errlen)
+{
+	int64_t now = (int64_t)time(NULL);
+	json_t *u;
+	size_t i;
+
+	json_array_foreach(once, i, u) {
+		const char *token, *uuid;
+		json_int_t expires;
+		json_error_t je;
+		if (json_unpack_ex(u, &je, JSON_STRICT, "{s:s, s:s, s:I}", "token", &token, "uuid", &uuid,
+				   "expires", &expires) < 0) {
+			snprintf(err, errlen, "single_use[%zu]: %s", i, je.text);
+			return -EBADMSG;
+		}
+		if (expires <= now)
+			continue;
+		if (reg_state_single_use_add(st, token, uuid, expires - now) < 0) {
+			snprintf(err, errlen, "single_use[%zu]: bad token or uuid, or too many", i);
+			return -EBADMSG;
+		}
+	}
 	return 0;
 }
 
@@ -248,18 +346,19 @@ int reg_state_from_json(json_t *doc, struct reg_state *ret_st, char *err, size_t
 	const char *cluster, *token;
 	json_int_t next_serial;
 	int format, nw, nc;
-	json_t *nodes;
+	json_t *nodes, *once = NULL;
 	json_error_t je;
 	struct reg_state st;
 	int r;
-	if (json_unpack_ex(doc, &je, JSON_STRICT, "{s:i, s:s, s:s, s:I, s:{s:i, s:i}, s:o}",
+	if (json_unpack_ex(doc, &je, JSON_STRICT, "{s:i, s:s, s:s, s:I, s:{s:i, s:i}, s:o, s?o}",
 			   "format", &format, "cluster", &cluster, "token", &token,
 			   "next_serial", &next_serial, "next_ordinal", "worker", &nw, "czar", &nc,
-			   "nodes", &nodes) < 0) {
+			   "nodes", &nodes, "single_use", &once) < 0) {
 		snprintf(err, errlen, "%s", je.text);
 		return -EBADMSG;
 	}
-	if (format != REG_STATE_FORMAT || !json_is_array(nodes) || nw < 0 || nc < 0 || next_serial < 2) {
+	if (format != REG_STATE_FORMAT || !json_is_array(nodes) || nw < 0 || nc < 0 || next_serial < 2 ||
+	    (once && !json_is_array(once)) || json_array_size(nodes) > REG_MAX_NODES) {
 		snprintf(err, errlen, "unsupported format %d or bad counters", format);
 		return -EBADMSG;
 	}
@@ -291,6 +390,8 @@ int reg_state_from_json(json_t *doc, struct reg_state *ret_st, char *err, size_t
 			goto fail;
 		}
 	}
+	if ((r = single_use_from_json(&st, once, err, errlen)) < 0)
+		goto fail;
 	*ret_st = st;
 	return 0;
 fail:
@@ -300,14 +401,22 @@ fail:
 
 int reg_state_load(const char *path, struct reg_state *ret_st, char *err, size_t errlen)
 {
-	char *text;
+	size_t len = 0;
 	json_error_t je;
-	int r = tls_file_read(path, &text);
-	if (r < 0) {
+	int r;
+	char *text = fileio_read_all(path, REG_STATE_MAX_BYTES + 1, &len);
+	if (!text) {
+		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	if (len > REG_STATE_MAX_BYTES) {
+		free(text);
+		snprintf(err, errlen, "%s: larger than the %u bytes a registry state may have", path,
+			 REG_STATE_MAX_BYTES);
+		return -EFBIG;
+	}
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	free(text);
 	if (!doc) {
 		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
@@ -324,13 +433,19 @@ int reg_state_load(const char *path, struct reg_state *ret_st, char *err, size_t
 int reg_state_save(const char *path, const struct reg_state *st, char *err, size_t errlen)
 {
 	json_t *doc = reg_state_to_json(st);
-	char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(doc);
 	if (!text) {
 		snprintf(err, errlen, "cannot encode the registry state");
 		return -ENOMEM;
 	}
 	size_t len = strlen(text);
+	if (len + 1 > REG_STATE_MAX_BYTES) {
+		free(text);
+		snprintf(err, errlen, "%s: the registry state would be %zu bytes, more than the %u it may have",
+			 path, len + 1, REG_STATE_MAX_BYTES);
+		return -EFBIG;
+	}
 	char *withnl = realloc(text, len + 2);
 	if (withnl) {
 		text = withnl;

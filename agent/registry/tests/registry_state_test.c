@@ -247,11 +247,16 @@ TEST_F(dir, removed_node_keeps_its_name_reserved_and_persists)
 	EXPECT_EQ(REG_NODE_DOWN, reg_state_find_name(&back, "worker-0")->state);
 	EXPECT_EQ(-EKEYREVOKED, reg_state_assign(&back, "uuid-b", "worker", &n, &nw));
 	EXPECT_STREQ("worker-3", assign(&back, "uuid-d", "worker", &nw)->name);
-	/* re-admission: the same machine, the same name; no new record */
+	/* re-admission: the same machine, the same name; no new record; on a
+	 * member it is the allowance of one join without the key proof */
+	EXPECT_FALSE(reg_state_find_name(&back, "worker-0")->readmit);
+	EXPECT_EQ(0, reg_state_readmit(&back, "worker-0", &n));
+	EXPECT_TRUE(n->readmit);
 	EXPECT_EQ(-EALREADY, reg_state_readmit(&back, "worker-0", &n));
 	EXPECT_EQ(-ENOENT, reg_state_readmit(&back, "worker-7", &n));
 	ASSERT_EQ(0, reg_state_readmit(&back, "worker-1", &n));
 	EXPECT_FALSE(reg_node_removed(n));
+	EXPECT_TRUE(n->readmit);
 	EXPECT_STREQ("down", reg_node_state_name(n->state));
 	size_t count = back.n;
 	ASSERT_EQ(0, reg_state_assign(&back, "uuid-b", "worker", &n, &nw));

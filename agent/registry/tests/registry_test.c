@@ -117,8 +117,17 @@ TEST_F(reg, join_gives_stable_ordinals)
 	EXPECT_STREQ("worker-0", name);
 	identity_of(d2, name);
 	EXPECT_STREQ("worker-1", name);
-	/* machine a again, even from a wiped node directory: same name */
+	/* machine a again with its node key: same name */
+	ASSERT_EQ(0, join_once(&a, err, sizeof(err))) TH_LOG("%s", err);
+	identity_of(d1, name);
+	EXPECT_STREQ("worker-0", name);
+	/* from a wiped node directory (a new key) it cannot prove the key ... */
 	struct join_opts a2 = jopts(self, "a-reinstalled", "uuid-aaaa", d3);
+	EXPECT_EQ(-EPERM, join_once(&a2, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "machine uuid-aaaa is already worker-0: it must prove its node key, or the "
+			       "operator re-admits it with `qservctl nodes readmit worker-0`")) TH_LOG("%s", err);
+	/* ... until the operator re-admits it: then the same name */
+	ASSERT_EQ(0, registry_node_readmit(self->r, "worker-0", err, sizeof(err))) TH_LOG("%s", err);
 	ASSERT_EQ(0, join_once(&a2, err, sizeof(err))) TH_LOG("%s", err);
 	identity_of(d3, name);
 	EXPECT_STREQ("worker-0", name);
@@ -372,10 +381,13 @@ TEST_F(reg, restart_keeps_ca_and_identities)
 	ASSERT_EQ(0, join_start(&b, &ja, err, sizeof(err)));
 	EXPECT_TRUE(wait_state(self->r, "worker-1", "ready", 10000));
 	join_stop(ja);
-	/* a fresh join of machine b keeps worker-1, and retires the old cert */
-	char d3[256];
+	/* a fresh join of machine b (its node key, another directory) keeps
+	 * worker-1, and retires the old cert */
+	char d3[256], cmd[1024];
 	struct join_opts b2 = jopts(self, "b2", "uuid-bbbb", d3);
-	ASSERT_EQ(0, join_once(&b2, err, sizeof(err)));
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp -p %s/node.key %s/", d3, d2, d3);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(0, join_once(&b2, err, sizeof(err))) TH_LOG("%s", err);
 	identity_of(d3, name);
 	EXPECT_STREQ("worker-1", name);
 	ASSERT_EQ(0, join_start(&b, &ja, err, sizeof(err)));   /* old cert: re-joins by itself */
