@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "account.h"
 #include "czar.h"
 #include "metrics.h"
 #include "session.h"
@@ -273,6 +274,27 @@ static void prepare_result_db(struct czar *cz)
 	backend_put(cz->backend, bc, 0);
 }
 
+/* The restricted account users' statements run as (account.h) and its
+ * pool; a MariaDB not up yet is retried on first use.  0 or -1. */
+static int start_account(struct czar *cz, const struct opts *o)
+{
+	struct backend_cfg ucfg = { .socket = o->socket, .user = ACCOUNT_NAME, .size = o->pool };
+	char err[512];
+
+	if (account_password(cz->account_pw) < 0) {
+		log_error("cannot draw a password for the MariaDB account %s", ACCOUNT_NAME);
+		return -1;
+	}
+	ucfg.password = cz->account_pw;
+	if (backend_new(&ucfg, &cz->user_backend) < 0) {
+		log_error("out of memory");
+		return -1;
+	}
+	if (account_sync(cz, err, sizeof(err)) < 0)
+		log_warn("%s (retried on first use)", err);
+	return 0;
+}
+
 static void serve_one(struct czar *cz, int fd, const struct sockaddr_in *peer, pthread_attr_t *attr)
 {
 	char host[INET_ADDRSTRLEN] = "?";
@@ -436,6 +458,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	prepare_result_db(&cz);
+	if (start_account(&cz, &o) < 0)
+		return 1;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);

@@ -3,9 +3,10 @@
  * Every statement is parsed first; refusals and syntax errors never reach
  * a MariaDB.  SELECTs are sent as the printer writes them back (so what
  * runs is exactly the tree the czar analysed); SHOW and DESCRIBE go to the
- * czar's MariaDB as written; SET is accepted and ignored (the czar is
- * read-only and answers in utf8mb4); USE, KILL and SHOW PROCESSLIST are
- * answered here. */
+ * czar's MariaDB as written (as the restricted account, account.h); SET
+ * is accepted and ignored (the czar is read-only and answers in utf8mb4)
+ * except wait_timeout, kept per session; USE, KILL and SHOW PROCESSLIST
+ * are answered here. */
 #include "query.h"
 
 #include <errno.h>
@@ -48,11 +49,15 @@ static void processlist(struct sess *s, int full)
 		char id[24], t[24], info[401], state[96];
 		const char *v[8];
 		unsigned long len[8];
+		/* MySQL without PROCESS: one's own sessions only; connections
+		 * not logged in yet show as "unauthenticated user" to admins */
+		if (!s->admin && (!x->logged_in || strcmp(x->user, s->user)))
+			continue;
 		snprintf(id, sizeof(id), "%u", x->id);
 		snprintf(t, sizeof(t), "%lld", (long long)(now - x->since));
 		snprintf(info, full ? sizeof(info) : 101, "%s", x->info ? x->info : "");
 		v[0] = id;
-		v[1] = x->user;
+		v[1] = x->logged_in ? x->user : "unauthenticated user";
 		v[2] = x->host;
 		v[3] = x->db[0] ? x->db : NULL;
 		v[4] = x->command;
@@ -73,7 +78,8 @@ static void processlist(struct sess *s, int full)
 }
 
 /* KILL [QUERY] id: stops the statement of session id (and, without QUERY,
- * closes its connection).  Only the session's own user may kill it. */
+ * closes its connection).  Only the session's own user, or an admin, may
+ * kill it (others get MySQL's 1095). */
 static void kill_session(struct sess *s, int64_t id, int query_only)
 {
 	struct sess *x;
@@ -84,7 +90,7 @@ static void kill_session(struct sess *s, int64_t id, int query_only)
 	for (x = s->cz->sessions; x; x = x->next)
 		if ((int64_t)x->id == id) {
 			found = 1;
-			allowed = !strcmp(x->user, s->user);
+			allowed = s->admin || (x->logged_in && !strcmp(x->user, s->user));
 			if (allowed) {
 				x->killed = 1;
 				tid = x->backend_tid;
@@ -165,6 +171,8 @@ void query_run(struct sess *s, const char *sql, size_t len)
 		processlist(s, st->show_full);
 		break;
 	case SQL_SET:
+		if (st->set_wait_timeout >= 0)
+			s->wait_timeout = st->set_wait_timeout ? (unsigned)st->set_wait_timeout : s->cz->wait_timeout;
 		myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
 		break;
 	case SQL_USE:

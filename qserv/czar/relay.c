@@ -9,6 +9,7 @@
 #include <mariadb/mysql.h>
 #include <mariadb/mysqld_error.h>
 
+#include "account.h"
 #include "myproto.h"
 #include "session.h"
 
@@ -30,18 +31,49 @@ static int is_client_error(MYSQL *my)
 	return code >= CR_MIN_ERROR && code <= CR_MAX_ERROR;
 }
 
+/* The pool users' statements run on: the restricted account (account.h). */
+static struct backend *users(struct czar *cz)
+{
+	return cz->user_backend ? cz->user_backend : cz->backend;
+}
+
+/* The account was refused a database or table: perhaps one created since
+ * its last grants (a catalog just published).  1 when account_sync granted
+ * something worth a retry. */
+static int denied_sync(struct czar *cz, unsigned code)
+{
+	char err[256];
+
+	if (!cz->user_backend || (code != ER_DBACCESS_DENIED_ERROR && code != ER_TABLEACCESS_DENIED_ERROR &&
+				  code != ER_COLUMNACCESS_DENIED_ERROR && code != ER_ACCESS_DENIED_ERROR))
+		return 0;
+	return account_sync(cz, err, sizeof(err)) == 0;
+}
+
+/* A connection of the users' pool with db selected, or NULL after writing
+ * the error. */
 static struct backend_conn *lend(struct sess *s, const char *db)
 {
 	char err[256];
-	struct backend_conn *bc = backend_get(s->cz->backend, err, sizeof(err));
+	struct backend *b = users(s->cz);
+	struct backend_conn *bc = backend_get(b, err, sizeof(err));
+	unsigned code;
 
+	if (!bc && s->cz->user_backend && account_sync(s->cz, err, sizeof(err)) == 0)
+		bc = backend_get(b, err, sizeof(err));   /* the MariaDB was not up at start */
 	if (!bc) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
 		return NULL;
 	}
-	if (backend_use_db(s->cz->backend, bc, db) != 0) {
+	code = backend_use_db(b, bc, db);
+	if (code && denied_sync(s->cz, code))
+		code = backend_use_db(b, bc, db);
+	if (code == ER_DBACCESS_DENIED_ERROR)   /* missing, or internal: to the user alike */
+		myp_err(&s->conn, ER_BAD_DB_ERROR, NULL, "Unknown database '%.64s'", db);
+	else if (code)
 		forward_error(s, bc->my);
-		backend_put(s->cz->backend, bc, is_client_error(bc->my));
+	if (code) {
+		backend_put(b, bc, is_client_error(bc->my));
 		return NULL;
 	}
 	return bc;
@@ -90,7 +122,7 @@ static int relay_rows(struct sess *s, MYSQL *my, MYSQL_RES *res)
 	return 0;
 }
 
-int relay_run_conn(struct sess *s, struct backend_conn *bc, const char *sql, size_t len)
+static int run_conn(struct sess *s, struct backend_conn *bc, const char *sql, size_t len, int retry_denied)
 {
 	MYSQL_RES *res;
 	int broken = 0;
@@ -98,7 +130,8 @@ int relay_run_conn(struct sess *s, struct backend_conn *bc, const char *sql, siz
 	pthread_mutex_lock(&s->cz->lock);
 	s->backend_tid = bc->thread_id;
 	pthread_mutex_unlock(&s->cz->lock);
-	if (mysql_real_query(bc->my, sql, len) != 0) {
+	if (mysql_real_query(bc->my, sql, len) != 0 &&
+	    (!retry_denied || !denied_sync(s->cz, mysql_errno(bc->my)) || mysql_real_query(bc->my, sql, len) != 0)) {
 		forward_error(s, bc->my);
 		broken = is_client_error(bc->my);
 		goto out;
@@ -129,13 +162,18 @@ out:
 	return broken;
 }
 
+int relay_run_conn(struct sess *s, struct backend_conn *bc, const char *sql, size_t len)
+{
+	return run_conn(s, bc, sql, len, 0);
+}
+
 void relay_run(struct sess *s, const char *sql, size_t len)
 {
 	struct backend_conn *bc = lend(s, s->db);
 
 	if (!bc)
 		return;
-	backend_put(s->cz->backend, bc, relay_run_conn(s, bc, sql, len));
+	backend_put(users(s->cz), bc, run_conn(s, bc, sql, len, 1));
 }
 
 void relay_field_list(struct sess *s, const char *table)
@@ -158,7 +196,9 @@ void relay_field_list(struct sess *s, const char *table)
 	if (!bc)
 		return;
 	snprintf(sql, sizeof(sql), "SELECT * FROM `%s` LIMIT 0", table);
-	if (mysql_query(bc->my, sql) != 0 || !(res = mysql_store_result(bc->my))) {
+	if ((mysql_query(bc->my, sql) != 0 &&
+	     (!denied_sync(s->cz, mysql_errno(bc->my)) || mysql_query(bc->my, sql) != 0)) ||
+	    !(res = mysql_store_result(bc->my))) {
 		forward_error(s, bc->my);
 		broken = is_client_error(bc->my);
 		goto out;
@@ -172,22 +212,17 @@ void relay_field_list(struct sess *s, const char *table)
 	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
 	mysql_free_result(res);
 out:
-	backend_put(s->cz->backend, bc, broken);
+	backend_put(users(s->cz), bc, broken);
 }
 
+/* lend writes the error, if any. */
 unsigned relay_check_db(struct sess *s, const char *db)
 {
-	char err[256];
-	struct backend_conn *bc = backend_get(s->cz->backend, err, sizeof(err));
-	unsigned code;
+	struct backend_conn *bc;
 
-	if (!bc) {
-		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
-		return ER_UNKNOWN_ERROR;
-	}
-	code = backend_use_db(s->cz->backend, bc, db);
-	if (code)
-		forward_error(s, bc->my);
-	backend_put(s->cz->backend, bc, code && is_client_error(bc->my));
-	return code;
+	bc = lend(s, db);
+	if (!bc)
+		return ER_BAD_DB_ERROR;
+	backend_put(users(s->cz), bc, 0);
+	return 0;
 }

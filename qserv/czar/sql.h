@@ -102,7 +102,7 @@ enum sql_stmt_kind {
 	SQL_SHOW,          /* show_what: "DATABASES", "TABLES", "COLUMNS", "VARIABLES", ...; relayed */
 	SQL_SHOW_PROCESSLIST,
 	SQL_DESCRIBE,      /* table */
-	SQL_SET,           /* session setting: accepted, ignored */
+	SQL_SET,           /* session setting: set_wait_timeout kept, the rest ignored */
 	SQL_USE,           /* db */
 	SQL_KILL,          /* kill_id, kill_query */
 };
@@ -116,6 +116,7 @@ struct sql_stmt {
 	const char *db;               /* USE, SHOW TABLES FROM db */
 	int64_t kill_id;
 	int kill_query;               /* KILL QUERY n (else the whole connection) */
+	int64_t set_wait_timeout;     /* SET wait_timeout = n: n, DEFAULT: 0, none: -1 */
 	struct sql_arena *arena;
 };
 

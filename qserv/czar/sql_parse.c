@@ -632,6 +632,22 @@ static int describe_stmt(struct parser *p, struct sql_stmt *st)
 	return 0;
 }
 
+/* wait_timeout, @@wait_timeout, @@session.wait_timeout or @@local.wait_timeout. */
+static int is_wait_timeout(const struct parser *p)
+{
+	const char *t = p->t.text;
+
+	if (p->t.kind == TK_IDENT)
+		return !strcasecmp(t, "wait_timeout");
+	if (p->t.kind != TK_VAR)
+		return 0;
+	return !strcasecmp(t, "@@wait_timeout") || !strcasecmp(t, "@@session.wait_timeout") ||
+	       !strcasecmp(t, "@@local.wait_timeout");
+}
+
+/* SET: the czar keeps wait_timeout (set_wait_timeout, 0 for DEFAULT);
+ * everything else is accepted and ignored, user variables and
+ * sub-queries refused. */
 static int set_stmt(struct parser *p, struct sql_stmt *st)
 {
 	sqlp_next(p);   /* SET */
@@ -639,7 +655,28 @@ static int set_stmt(struct parser *p, struct sql_stmt *st)
 		return sqlp_refuse(p, p->t.pos, "SET GLOBAL");
 	if (sqlp_is_kw(p, "PASSWORD"))
 		return sqlp_refuse(p, p->t.pos, "SET PASSWORD");
-	if (skip_to_end(p) < 0)
+	st->set_wait_timeout = -1;
+	while (!p->rc && p->t.kind != TK_END && !sqlp_is_op(p, ";")) {
+		int64_t v;
+		if (!is_wait_timeout(p)) {
+			if (p->t.kind == TK_VAR && p->t.text[1] != '@')
+				return sqlp_refuse(p, p->t.pos, "user variables");
+			if (sqlp_is_kw(p, "SELECT"))
+				return sqlp_refuse(p, p->t.pos, "sub-queries");
+			sqlp_next(p);
+			continue;
+		}
+		sqlp_next(p);
+		if (!sqlp_accept_op(p, "=") && !sqlp_accept_op(p, ":="))
+			return sqlp_syntax(p, p->t.pos, "expected = after wait_timeout");
+		if (sqlp_accept_kw(p, "DEFAULT"))
+			st->set_wait_timeout = 0;
+		else if (parse_int(p, &v) < 0)
+			return p->rc;
+		else   /* MySQL's range, clamped like MySQL */
+			st->set_wait_timeout = v < 1 ? 1 : v > 31536000 ? 31536000 : v;
+	}
+	if (p->rc)
 		return p->rc;
 	st->kind = SQL_SET;
 	return 0;

@@ -61,12 +61,31 @@ static struct sql_expr *from_vec(struct parser *p, enum sql_expr_kind kind, stru
 	return e;
 }
 
+/* Functions that reach past the statement into the server: its files
+ * (LOAD_FILE) or locks and replication state shared with other sessions.
+ * The czar's MariaDB account has no FILE privilege either; refusing here
+ * gives the user a clear error instead of a silent NULL. */
+static int server_function(const char *name)
+{
+	static const char *const deny[] = { "LOAD_FILE", "GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS",
+		"IS_FREE_LOCK", "IS_USED_LOCK", "MASTER_POS_WAIT", "MASTER_GTID_WAIT", "SYS_EXEC", "SYS_EVAL",
+		"SYS_GET", "SYS_SET", NULL };
+	size_t i;
+
+	for (i = 0; deny[i]; i++)
+		if (!strcasecmp(name, deny[i]))
+			return 1;
+	return 0;
+}
+
 static struct sql_expr *func_call(struct parser *p, const char *name, int pos)
 {
 	struct vec args = { 0 };
 	struct sql_expr *e;
 	int distinct = 0, star = 0;
 
+	if (server_function(name))
+		return sqlp_refuse(p, pos, "%s(): it acts on the czar's server, not on the catalog", name), NULL;
 	/* current token is '(' */
 	sqlp_next(p);
 	if (sqlp_accept_kw(p, "DISTINCT"))

@@ -1,0 +1,95 @@
+/* account.c: the restricted MariaDB account of users' statements (see account.h). */
+#include "account.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <mariadb/mysql.h>
+
+#include "czar.h"
+#include "tls.h"
+
+static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;
+static int account_ready;        /* created with the current password */
+
+int account_password(char ret[33])
+{
+	return tls_random_hex(16, ret);
+}
+
+static int run(MYSQL *my, const char *sql, char *err, size_t errlen)
+{
+	if (mysql_query(my, sql) == 0)
+		return 0;
+	snprintf(err, errlen, "czar MariaDB: preparing account %s: %s", ACCOUNT_NAME, mysql_error(my));
+	return -EIO;
+}
+
+/* CREATE, ALTER (password) and REVOKE: the account exists with nothing. */
+static int create(MYSQL *my, const char *pw, char *err, size_t errlen)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "CREATE USER IF NOT EXISTS '" ACCOUNT_NAME "'@'localhost' IDENTIFIED BY '%s'", pw);
+	if (run(my, sql, err, errlen) < 0)
+		return -EIO;
+	snprintf(sql, sizeof(sql), "ALTER USER '" ACCOUNT_NAME "'@'localhost' IDENTIFIED BY '%s'", pw);
+	if (run(my, sql, err, errlen) < 0)
+		return -EIO;
+	return run(my, "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '" ACCOUNT_NAME "'@'localhost'", err, errlen);
+}
+
+/* SELECT and SHOW VIEW on each catalog database the account lacks.  The
+ * names come from the server; they are quoted with doubled backquotes. */
+static int grant_missing(MYSQL *my, char *err, size_t errlen)
+{
+	static const char q[] =
+		"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN "
+		"('mysql', 'information_schema', 'performance_schema', 'sys', 'qservMeta', 'qservResult') "
+		"AND SCHEMA_NAME NOT IN (SELECT Db FROM mysql.db WHERE User = '" ACCOUNT_NAME "' AND Host = 'localhost')";
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if (run(my, q, err, errlen) < 0 || !(res = mysql_store_result(my))) {
+		snprintf(err, errlen, "czar MariaDB: listing databases: %s", mysql_error(my));
+		return -EIO;
+	}
+	while ((row = mysql_fetch_row(res)) && rc == 0) {
+		char sql[512], name[200];
+		size_t i, n = 0;
+		for (i = 0; row[0][i] && n + 2 < sizeof(name); i++) {
+			if (row[0][i] == '`')
+				name[n++] = '`';
+			name[n++] = row[0][i];
+		}
+		name[n] = 0;
+		snprintf(sql, sizeof(sql), "GRANT SELECT, SHOW VIEW ON `%s`.* TO '" ACCOUNT_NAME "'@'localhost'", name);
+		rc = run(my, sql, err, errlen);
+	}
+	mysql_free_result(res);
+	return rc;
+}
+
+int account_sync(struct czar *cz, char *err, size_t errlen)
+{
+	struct backend_conn *bc;
+	int rc;
+
+	pthread_mutex_lock(&account_lock);
+	bc = backend_get(cz->backend, err, errlen);
+	if (!bc) {
+		pthread_mutex_unlock(&account_lock);
+		return -EIO;
+	}
+	rc = account_ready ? 0 : create(bc->my, cz->account_pw, err, errlen);
+	if (rc == 0)
+		account_ready = 1;
+	if (rc == 0)
+		rc = grant_missing(bc->my, err, errlen);
+	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+	pthread_mutex_unlock(&account_lock);
+	return rc;
+}

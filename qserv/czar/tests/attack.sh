@@ -1,0 +1,229 @@
+#!/bin/sh
+# attack.sh: port 4040 under attack and as a hostile SQL user: 1,000 idle
+# and 200 half-login connections while a legitimate client logs in and
+# queries (the idle ones closed after the login timeout), the per-user
+# connection limit (1226), wait_timeout, KILL of a statement whose client
+# stopped reading, the restricted MariaDB account of users' local
+# statements (LOAD_FILE, mysql.user, qservMeta refused), SHOW PROCESSLIST
+# filtered per user, MySQL protocol SSL with the mariadb CLI and pymysql,
+# and a REQUIRE SSL user refused in plain text.  Private mariadbd.
+cd "$(dirname "$0")/../../.." || exit 1
+. tools/tap.sh
+. qserv/czar/tests/lib.sh
+T=$(mktemp -d /tmp/czar-attack.XXXXXX)
+trap 'czar_cleanup "$T"' EXIT INT TERM
+PY=/usr/bin/python3
+LOGIN_TIMEOUT=2
+
+tap_plan 22
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+czar_mariadb_start "$T" || { tap_fail "private mariadbd starts" "$(tail -5 "$T/my.err")"; exit 1; }
+direct() { mariadb --no-defaults -S "$T/my.sock" -uroot "$@"; }
+direct -e "CREATE DATABASE LSST; CREATE TABLE LSST.Big (id INT PRIMARY KEY, pad VARCHAR(1000));
+	INSERT INTO LSST.Big SELECT seq, REPEAT('x', 1000) FROM LSST.seq_1_to_30000;
+	CREATE DATABASE qservMeta; CREATE TABLE qservMeta.secret (v INT); INSERT INTO qservMeta.secret VALUES (42);"
+
+# The cluster CA of qserv-certs signs a server certificate naming 127.0.0.1
+# (clients check the name against the address they dialled).
+"$BUILD/bin/qserv-certs" --dir "$T/pki" --cluster attack --name czar --role czar >/dev/null 2>&1
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/pki/srv.key" \
+	-subj "/CN=czar/OU=czar/O=attack" -out "$T/pki/srv.csr" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/pki/san.ext"
+openssl x509 -req -in "$T/pki/srv.csr" -CA "$T/pki/ca.pem" -CAkey "$T/pki/ca.key" -CAcreateserial \
+	-days 2 -extfile "$T/pki/san.ext" -out "$T/pki/srv.pem" >/dev/null 2>&1
+[ -s "$T/pki/srv.pem" ] || { tap_fail "test PKI" "qserv-certs or openssl failed"; exit 1; }
+
+hash() { echo "$1" | "$BUILD/bin/qserv-czar" --hash-password; }
+{
+	printf 'qsmaster:%s\n' "$(hash "$CZAR_PW")"
+	printf 'alice:%s:max_user_connections=2\n' "$(hash alice-pw)"
+	printf 'bob:%s:require_ssl\n' "$(hash bob-pw)"
+	printf 'ops:%s:admin\n' "$(hash ops-pw)"
+} >"$T/users.in"
+PORT=$(czar_free_port)
+"$BUILD/bin/qserv-czar" --bind 127.0.0.1 --port "$PORT" --users "$T/users.in" --mariadb-socket "$T/my.sock" \
+	--login-timeout $LOGIN_TIMEOUT --net-write-timeout 30 --max-pending-logins 4096 \
+	--ssl-cert "$T/pki/srv.pem" --ssl-key "$T/pki/srv.key" >>"$T/czar.log" 2>&1 &
+echo $! >"$T/czar.pid"
+as() { _u=$1 _p=$2; shift 2; mariadb --no-defaults -h127.0.0.1 -P"$PORT" -u"$_u" -p"$_p" "$@"; }
+i=0
+until as qsmaster "$CZAR_PW" -e 'SELECT 1' >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ $i -gt 100 ] || ! kill -0 "$(cat "$T/czar.pid")" 2>/dev/null; then
+		tap_fail "qserv-czar starts" "$(cat "$T/czar.log")"
+		exit 1
+	fi
+	sleep 0.1
+done
+tap_pass "qserv-czar starts with SSL, a 2 s login timeout and four users"
+
+# ---- 1,000 idle and 200 half-login sockets, a legitimate client meanwhile
+$PY - "$PORT" "$CZAR_PW" "$LOGIN_TIMEOUT" >"$T/flood.out" 2>&1 <<'PYEOF'
+import socket, subprocess, sys, time
+port, pw, login_timeout = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+idle, slow = [], []
+for i in range(1000):
+    s = socket.create_connection(("127.0.0.1", port)); idle.append(s)
+for i in range(200):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(10)
+    s.recv(4096)                                   # the handshake
+    s.sendall(b"\x40\x00\x00\x01\x85\xa6\x0f\x00")  # 64-byte login announced, 4 bytes sent
+    slow.append(s)
+t0 = time.monotonic()
+out = subprocess.run(["mariadb", "--no-defaults", "-h127.0.0.1", "-P%d" % port, "-uqsmaster", "-p" + pw,
+                      "-N", "-e", "SELECT 6*7"], capture_output=True, text=True, timeout=60)
+print("legit:", out.stdout.strip(), out.stderr.strip())
+print("legit_before_timeout:", time.monotonic() - t0 < login_timeout)
+# every idle and slow socket must be closed by the czar: EOF or reset
+closed = 0
+deadline = time.monotonic() + login_timeout + 30
+for s in idle + slow:
+    s.settimeout(max(0.1, deadline - time.monotonic()))
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                closed += 1
+                break
+    except ConnectionResetError:
+        closed += 1
+    except socket.timeout:
+        pass
+print("closed:", closed)
+PYEOF
+grep -q '^legit: 42 *$' "$T/flood.out" && tap_pass "a client logs in and queries while 1,200 sockets wait for login" ||
+	tap_fail "a client logs in and queries while 1,200 sockets wait for login" "$(cat "$T/flood.out")"
+tap_is "$(sed -n 's/^closed: //p' "$T/flood.out")" 1200 "the 1,000 idle and 200 half-login sockets are closed after the login timeout"
+grep -q '^legit_before_timeout: True' "$T/flood.out" && tap_pass "the legitimate login did not wait for the flood to time out" ||
+	tap_fail "the legitimate login did not wait for the flood to time out" "$(cat "$T/flood.out")"
+tap_is "$(as qsmaster "$CZAR_PW" -N -e 'SELECT 1')" 1 "the czar answers after the flood"
+
+# ---- per-user connection limit, wait_timeout
+out=$($PY - "$PORT" <<'PYEOF' 2>&1
+import sys, pymysql
+port = int(sys.argv[1])
+held = [pymysql.connect(host="127.0.0.1", port=port, user="alice", password="alice-pw") for _ in range(2)]
+try:
+    pymysql.connect(host="127.0.0.1", port=port, user="alice", password="alice-pw")
+    print("third connection accepted")
+except pymysql.err.OperationalError as e:
+    print(e.args[0], e.args[1])
+c = pymysql.connect(host="127.0.0.1", port=port, user="qsmaster", password="czar-test-pw")
+print("other user:", c.cursor().execute("SELECT 1"))
+PYEOF
+)
+case "$out" in "1226 User 'alice' has exceeded the 'max_user_connections' resource (current value: 2)
+other user: 1") tap_pass "third session of alice (limit 2): 1226, other users unaffected" ;;
+	*) tap_fail "third session of alice (limit 2): 1226, other users unaffected" "$out" ;; esac
+out=$($PY - "$PORT" <<'PYEOF' 2>&1
+import sys, time, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="qsmaster", password="czar-test-pw")
+cur = c.cursor()
+cur.execute("SET SESSION wait_timeout = 1")
+cur.execute("SELECT 1")
+# no command is sent while waiting (each would reset the idle clock): the
+# czar's close shows as end of stream, within a bounded wait
+c._sock.settimeout(20)
+try:
+    print("closed" if c._sock.recv(1) == b"" else "data before close")
+except ConnectionResetError:
+    print("closed")
+except OSError as e:
+    print("still open:", e)
+PYEOF
+)
+case "$out" in closed) tap_pass "SET SESSION wait_timeout = 1: the idle session is closed" ;;
+	*) tap_fail "SET SESSION wait_timeout = 1: the idle session is closed" "$out" ;; esac
+
+# ---- KILL of statements whose client stopped reading
+# pid_of PATTERN: the processlist id of a session whose statement matches
+pid_of() { as qsmaster "$CZAR_PW" -N -e 'SHOW FULL PROCESSLIST' | awk -F'\t' -v p="$1" 'index($8, p) { print $1; exit }'; }
+stall_client() {   # $1: marker; a client that sends a big SELECT and never reads
+	$PY - "$PORT" "$1" <<'PYEOF' &
+import socket, struct, sys, time, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="qsmaster", password="czar-test-pw")
+c._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+q = ("SELECT id, pad, '%s' FROM LSST.Big" % sys.argv[2]).encode()
+c._sock.sendall(struct.pack("<I", len(q) + 1)[:3] + b"\0" + b"\x03" + q)
+time.sleep(60)
+PYEOF
+	echo $! >"$T/stall.pid"
+}
+for kind in QUERY CONNECTION; do
+	stall_client "stall-$kind"
+	id=
+	i=0
+	while [ -z "$id" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); id=$(pid_of "stall-$kind"); done
+	out=$(timeout 20 mariadb --no-defaults -h127.0.0.1 -P"$PORT" -uqsmaster -p"$CZAR_PW" -e "KILL $kind $id" 2>&1; echo "rc=$?")
+	i=0
+	while [ -n "$(pid_of "stall-$kind")" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ -n "$id" ] && [ "$out" = "rc=0" ] && [ -z "$(pid_of "stall-$kind")" ]; then
+		tap_pass "KILL $kind of a statement whose client stopped reading ends it"
+	else
+		tap_fail "KILL $kind of a statement whose client stopped reading ends it" "id=$id $out"
+	fi
+	kill "$(cat "$T/stall.pid")" 2>/dev/null
+	wait "$(cat "$T/stall.pid")" 2>/dev/null
+done
+
+# ---- the SQL user against the czar's MariaDB
+out=$(as qsmaster "$CZAR_PW" -N -e "SELECT LOAD_FILE('/etc/passwd')" 2>&1)
+case "$out" in *root:*) tap_fail "LOAD_FILE('/etc/passwd') refused" "it answered" ;;
+	*"ERROR 1235 (42000)"*"LOAD_FILE()"*) tap_pass "LOAD_FILE('/etc/passwd') refused: 1235" ;;
+	*) tap_fail "LOAD_FILE('/etc/passwd') refused" "$out" ;; esac
+out=$(direct -N -e "SHOW GRANTS FOR 'qserv_sql'@'localhost'" | tr '\n' ' ')
+case "$out" in *FILE* | *PROCESS* | *"ALL PRIVILEGES"* | *\`mysql\`* | *qservMeta* | *qservResult*) tap_fail "the account of users' statements: SELECT on catalogs only" "$out" ;;
+	*"GRANT SELECT, SHOW VIEW ON \`LSST\`.*"*) tap_pass "the account of users' statements: SELECT on catalogs only" ;;
+	*) tap_fail "the account of users' statements: SELECT on catalogs only" "$out" ;; esac
+out=$(as qsmaster "$CZAR_PW" -N -e "SELECT COUNT(*) FROM mysql.user" 2>&1)
+case "$out" in *"ERROR 1142"*"denied"*) tap_pass "SELECT COUNT(*) FROM mysql.user: 1142" ;;
+	*) tap_fail "SELECT COUNT(*) FROM mysql.user: 1142" "$out" ;; esac
+out=$(as qsmaster "$CZAR_PW" -N -e "SELECT v FROM qservMeta.secret" 2>&1)
+case "$out" in *"ERROR 1142"*"denied"* | *"ERROR 1044"*) tap_pass "qservMeta is not readable" ;;
+	*) tap_fail "qservMeta is not readable" "$out" ;; esac
+tap_is "$(as qsmaster "$CZAR_PW" -N -e "SELECT COUNT(*) FROM LSST.Big" 2>&1)" 30000 "catalog tables stay readable"
+out=$(as qsmaster "$CZAR_PW" -N -e "SHOW DATABASES" 2>&1 | tr '\n' ' ')
+case "$out" in *mysql* | *qservMeta*) tap_fail "SHOW DATABASES lists no internal database" "$out" ;;
+	*LSST*) tap_pass "SHOW DATABASES lists no internal database" ;;
+	*) tap_fail "SHOW DATABASES lists no internal database" "$out" ;; esac
+
+# ---- SHOW PROCESSLIST per user
+$PY - "$PORT" >/dev/null 2>&1 <<'PYEOF' &
+import sys, time, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="alice", password="alice-pw")
+c.cursor().execute("SELECT SLEEP(8), 'alice-secret-marker'")
+PYEOF
+sleepy=$!
+i=0
+until as ops ops-pw -N -e 'SHOW FULL PROCESSLIST' | grep -q alice-secret-marker || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+out=$(as qsmaster "$CZAR_PW" -N -e 'SHOW FULL PROCESSLIST')
+case "$out" in *alice*) tap_fail "SHOW PROCESSLIST hides other users' sessions" "$out" ;;
+	*qsmaster*) tap_pass "SHOW PROCESSLIST hides other users' sessions" ;;
+	*) tap_fail "SHOW PROCESSLIST hides other users' sessions" "$out" ;; esac
+out=$(as ops ops-pw -N -e 'SHOW FULL PROCESSLIST')
+case "$out" in *alice-secret-marker*) tap_pass "an admin user sees every session" ;;
+	*) tap_fail "an admin user sees every session" "$out" ;; esac
+id=$(as ops ops-pw -N -e 'SHOW FULL PROCESSLIST' | awk -F'\t' 'index($8, "alice-secret-marker") { print $1 }')
+out=$(as qsmaster "$CZAR_PW" -e "KILL QUERY $id" 2>&1)
+case "$out" in *"ERROR 1095"*) tap_pass "KILL of another user's session: 1095" ;;
+	*) tap_fail "KILL of another user's session: 1095" "$out" ;; esac
+kill $sleepy 2>/dev/null
+wait $sleepy 2>/dev/null
+
+# ---- SSL
+out=$(as qsmaster "$CZAR_PW" --ssl --ssl-verify-server-cert --ssl-ca="$T/pki/ca.pem" -N -e 'SELECT 2+3' 2>&1)
+tap_is "$out" 5 "mariadb --ssl --ssl-verify-server-cert --ssl-ca: logs in and queries"
+out=$($PY - "$PORT" "$T/pki/ca.pem" <<'PYEOF' 2>&1
+import sys, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="bob", password="bob-pw", ssl={"ca": sys.argv[2]})
+cur = c.cursor(); cur.execute("SELECT 7")
+print(cur.fetchall()[0][0], c._sock.version())
+PYEOF
+)
+tap_is "$out" "7 TLSv1.2" "pymysql ssl={'ca': CA}: a REQUIRE SSL user logs in over TLS 1.2"
+out=$(as bob bob-pw --skip-ssl -e 'SELECT 1' 2>&1)
+case "$out" in *"ERROR 1045 (28000)"*"Access denied for user 'bob'"*) tap_pass "REQUIRE SSL user in plain text: 1045" ;;
+	*) tap_fail "REQUIRE SSL user in plain text: 1045" "$out" ;; esac
+out=$(as qsmaster "$CZAR_PW" --ssl --ssl-ca="$T/pki/ca.pem" -N -e 'SELECT id, pad FROM LSST.Big' 2>&1 | awk '{ n++; b += length($0) } END { print n, b }')
+tap_is "$out" "30000 30168894" "a 30 MB result over SSL arrives whole"
