@@ -12,3 +12,5 @@ $(eval $(call unit_test,qpart_csv_test,qserv/partition/tests/csv_test.c,$(QPART_
 INTEG_TESTS += qserv/partition/tests/partition_test.sh
 BENCHES += qserv/partition/tests/partition_bench.sh
 $(eval $(call unit_test,qpart_run_test,qserv/partition/tests/run_test.c,$(QPART_LIBS),libqpartition.a libqchunk.a))
+$(eval $(call fuzz_target,qpart_csv,qserv/partition/tests/fuzz_csv.c,$(QPART_LIBS),libqpartition.a libqchunk.a libqcommon.a))
+$(eval $(call fuzz_target,qpart_config,qserv/partition/tests/fuzz_config.c,$(QPART_LIBS),libqpartition.a libqchunk.a libqcommon.a))
