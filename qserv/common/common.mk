@@ -17,3 +17,4 @@ $(eval $(call unit_test,common_qhttp_test,qserv/common/tests/qhttp_test.c,$(QSER
 $(eval $(call unit_test,common_qlz4_test,qserv/common/tests/qlz4_test.c,-llz4,libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,common_sqlid_test,qserv/common/tests/sqlid_test.c,,libqservcommon.a libqcommon.a))
 $(eval $(call fuzz_target,csvd,qserv/common/tests/fuzz_csvd.c qserv/common/csvd.c,,libqcommon.a))
+$(eval $(call fuzz_target,reqbody,qserv/common/tests/fuzz_reqbody.c qserv/common/sqlid.c qserv/common/csvd.c,-ljansson,libqcommon.a))
