@@ -3,8 +3,10 @@
  * Threads, not an event loop: a chunk query is a blocking conversation on
  * one TLS connection, and the per-worker window bounds both the threads
  * and the connections of a query.  struct run is the state of one query;
- * run.lock guards its queues, the sink, the error and the active fds (the
- * sockets a cancel shuts down). */
+ * run.lock guards its queues, the error and the active fds (the sockets a
+ * cancel shuts down); run.sink_lock serialises the sink, which may block on
+ * a slow client: run.lock is never held across it, so a KILL or a hang-up
+ * is always seen by wait_threads, which shuts the workers' sockets down. */
 #include "dispatch.h"
 
 #include <arpa/inet.h>
@@ -250,6 +252,7 @@ struct run {
 	const struct dispatch_sink *sink;
 	struct dispatch_progress *progress;
 	pthread_mutex_t lock;
+	pthread_mutex_t sink_lock;   /* taken before lock, never after */
 	pthread_cond_t cond;
 	size_t **queue;              /* per worker: job indexes */
 	size_t *qlen, *qnext;
@@ -382,7 +385,7 @@ static int send_query(struct run *r, unsigned slot, const struct meta_worker *w,
 static int take_columns(struct run *r, const struct meta_worker *w, void *buf, uint32_t len,
 			struct wire_cols *cols, char *why, size_t whylen)
 {
-	int rc;
+	int rc, first;
 
 	wire_cols_free(cols);
 	rc = wire_cols_decode(buf, len, cols);
@@ -391,14 +394,17 @@ static int take_columns(struct run *r, const struct meta_worker *w, void *buf, u
 		snprintf(why, whylen, "worker %s: malformed columns", w->id);
 		return rc;
 	}
+	pthread_mutex_lock(&r->sink_lock);
 	pthread_mutex_lock(&r->lock);
-	if (!r->cols_seen && !r->stop) {
-		r->cols_seen = 1;
-		rc = r->sink->columns(r->sink->ctx, cols);
-		if (rc < 0)
-			fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: cannot take the result columns");
-	}
+	first = !r->cols_seen && !r->stop;
+	r->cols_seen = 1;
 	pthread_mutex_unlock(&r->lock);
+	if (first && r->sink->columns(r->sink->ctx, cols) < 0) {
+		pthread_mutex_lock(&r->lock);
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: cannot take the result columns");
+		pthread_mutex_unlock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->sink_lock);
 	return 0;
 }
 
@@ -416,17 +422,22 @@ static int take_rows(struct run *r, const struct meta_worker *w, void *buf, uint
 		snprintf(why, whylen, "worker %s: malformed row batch", w->id);
 		return rc;
 	}
+	pthread_mutex_lock(&r->sink_lock);
 	pthread_mutex_lock(&r->lock);
-	if (!r->stop) {
-		rc = r->sink->rows(r->sink->ctx, &rows);
+	stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	if (!stop) {
+		rc = r->sink->rows(r->sink->ctx, &rows);   /* may wait on the client */
+		pthread_mutex_lock(&r->lock);
 		if (rc > 0)
 			r->stop = 1;               /* enough rows */
 		else if (rc < 0)
 			fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: the client or the merge table "
 				 "did not take the rows");
+		stop = r->stop;
+		pthread_mutex_unlock(&r->lock);
 	}
-	stop = r->stop;
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->sink_lock);
 	wire_rows_free(&rows);
 	return stop;
 }
@@ -719,6 +730,7 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	progress->done = 0;
 	progress->total = (unsigned)njobs;
 	pthread_mutex_init(&r.lock, NULL);
+	pthread_mutex_init(&r.sink_lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
 	rc = queue_jobs(&r, jobs, njobs);
 	if (rc == 0) {
@@ -758,6 +770,7 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	free(threads);
 	free(args);
 	pthread_mutex_destroy(&r.lock);
+	pthread_mutex_destroy(&r.sink_lock);
 	pthread_cond_destroy(&r.cond);
 	return rc;
 }

@@ -4,7 +4,8 @@
  * and, per worker, a pool of idle connections reused across queries.
  * dispatch_run executes one query's chunk jobs: per worker at most `window`
  * chunk queries are in flight (one per connection, one thread each);
- * results reach the sink serialised under one lock, in arrival order.  A
+ * results reach the sink serialised under a lock of their own, in arrival
+ * order (never under the lock cancelling needs, so KILL always acts).  A
  * chunk whose worker fails before delivering any row is retried on its
  * next replica (or the same worker on a fresh connection), up to three
  * attempts; a failure after rows were delivered fails the query, since a
@@ -40,7 +41,7 @@ struct dispatch_job {
 	unsigned nreplicas;
 };
 
-/* Called under the dispatch lock.  Return 0 to go on, 1 to stop the query
+/* Called one at a time (the run's sink lock).  Return 0 to go on, 1 to stop the query
  * early (e.g. LIMIT reached: not an error), <0 to fail it. */
 struct dispatch_sink {
 	void *ctx;
