@@ -11,7 +11,7 @@ $(eval $(call static_lib,libqservcommon.a,$(QSERVCOMMON_SRCS)))
 PUBLIC_HEADERS += qserv/common/qhttp.h qserv/common/qhttpc.h qserv/common/qjson.h \
 	qserv/common/qsql.h qserv/common/csvd.h qserv/common/qlz4.h qserv/common/sqlid.h
 
-QSERVCOMMON_LDLIBS := -lmicrohttpd -lmariadb -ljansson -lcurl -llz4 -lpthread
+QSERVCOMMON_LDLIBS := -lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 $(eval $(call unit_test,common_csvd_test,qserv/common/tests/csvd_test.c,,libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,common_qhttp_test,qserv/common/tests/qhttp_test.c,$(QSERVCOMMON_LDLIBS),libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,common_qlz4_test,qserv/common/tests/qlz4_test.c,-llz4,libqservcommon.a libqcommon.a))

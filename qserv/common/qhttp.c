@@ -3,14 +3,18 @@
  * One struct qhttp_req per connection request, created at the first
  * callback, filled by the upload callbacks, handed to the
  * application handler at the last one and freed by the completion
- * callback (which also removes a spool file the handler left behind). */
+ * callback (which also removes a spool file the handler left behind).
+ * The first callback also decides who may go on (auth_first): nothing of
+ * the body is read before that. */
 #include "qhttp.h"
 
 #include "fileio.h"
 #include "httpd.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,9 +24,9 @@
 
 struct qhttp_server {
 	struct MHD_Daemon *d;
-	qhttp_handler_fn handler;
-	qhttp_spool_fn spool;
-	void *app;
+	struct qhttp_conf conf;
+	char key[QHTTP_KEY_HEX * 4 + 1];   /* copies of the credentials */
+	char key_sha256[65];
 };
 
 static void queue(struct qhttp_req *r, int status, struct MHD_Response *resp)
@@ -128,23 +132,115 @@ static bool same(const char *a, const char *b)
 	return d == 0;
 }
 
-bool qhttp_auth_ok(struct qhttp_req *r, const char *key)
+void qhttp_sha256_hex(const char *s, char hex[65])
 {
-	if (!key || !*key)
-		return true;
-	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Qserv-Auth-Key");
-	if (!h)
-		h = qhttp_arg(r, "auth_key");
-	if (h)
-		return same(h, key);
-	if (r->len && r->body && r->body[0] == '{') {
-		json_t *j = json_loadb(r->body, r->len, 0, NULL);
-		const char *k = json_string_value(json_object_get(j, "auth_key"));
-		bool ok = k && same(k, key);
-		json_decref(j);
-		return ok;
+	unsigned char md[32];
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, s, strlen(s), md);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+static bool has_key(const struct qhttp_server *s)
+{
+	return s->key[0] || s->key_sha256[0];
+}
+
+/* given is the admin key (compared in constant time, or its hash). */
+static bool key_ok(const struct qhttp_server *s, const char *given)
+{
+	if (!given || !given[0])
+		return false;
+	if (s->key[0])
+		return same(given, s->key);
+	if (s->key_sha256[0]) {
+		char hex[65];
+		qhttp_sha256_hex(given, hex);
+		return same(hex, s->key_sha256);
 	}
 	return false;
+}
+
+/* The key a request carries in its headers or query string, or NULL. */
+static const char *header_key(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h && !strncmp(h, "Bearer ", 7))
+		return h + 7;
+	if ((h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Qserv-Auth-Key")))
+		return h;
+	if ((h = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "auth_key")))
+		return h;
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "admin_auth_key");
+}
+
+/* The auth_key / admin_auth_key field of the in-memory JSON body. */
+static bool body_key_ok(const struct qhttp_server *s, struct qhttp_req *r)
+{
+	if (!r->len || !r->body || r->body[0] != '{')
+		return false;
+	json_t *j = json_loadb(r->body, r->len, 0, NULL);
+	bool ok = key_ok(s, json_string_value(json_object_get(j, "auth_key"))) ||
+		  key_ok(s, json_string_value(json_object_get(j, "admin_auth_key")));
+	json_decref(j);
+	return ok;
+}
+
+/* Content-Length of the request, or -1 when it has none. */
+static long long content_length(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+	if (!h)
+		return -1;
+	long long n = strtoll(h, &end, 10);
+	return *end || n < 0 ? -1 : n;
+}
+
+/* First callback, headers only: 0 to go on (r->auth_in_body when the key
+ * must still be found in the body), else the request is answered. */
+static int auth_first(struct qhttp_server *s, struct qhttp_req *r, bool spooled)
+{
+	long long cl = content_length(r->conn);
+	unsigned long long cap = spooled ? s->conf.max_spool : QHTTP_MAX_MEM_BODY;
+	struct tls_identity id;
+	if (cl >= 0 && (unsigned long long)cl > cap) {
+		qhttp_reply_error(r, 413, "request body larger than %llu bytes", cap);
+		return -1;
+	}
+	int peer = httpd_peer_identity(r->conn, &id);
+	if (peer == 0)
+		snprintf(r->peer_role, sizeof r->peer_role, "%s", id.role);
+	enum qhttp_auth need = s->conf.policy ? s->conf.policy(s->conf.app, r->method, r->url) : QHTTP_KEY;
+	if (need == QHTTP_OPEN)
+		return 0;
+	if (peer == -EPERM) {
+		qhttp_reply_error(r, 403, "the client certificate is not one of this cluster's");
+		return -1;
+	}
+	if (need == QHTTP_KEY_OR_CZAR && !strcmp(r->peer_role, "czar"))
+		return 0;
+	const char *given = header_key(r->conn);
+	if (key_ok(s, given))
+		return 0;
+	if (!has_key(s)) {
+		qhttp_reply_error(r, 403, "this service has no admin key configured");
+		return -1;
+	}
+	if (given) {
+		qhttp_reply_error(r, 401, "wrong admin key");
+		return -1;
+	}
+	if (r->peer_role[0]) {
+		qhttp_reply_error(r, 403, "a %s certificate may not call %s %s", r->peer_role, r->method,
+				  qhttp_path_printable(r->url));
+		return -1;
+	}
+	if (!spooled && cl >= 0 && cl <= (long long)QHTTP_AUTH_BODY_MAX) {
+		r->auth_in_body = 1;
+		return 0;
+	}
+	qhttp_reply_error(r, 401, "missing admin key (Authorization: Bearer <key>)");
+	return -1;
 }
 
 int qhttp_read_key(const char *path, char *buf, size_t len, char *err, size_t errlen)
@@ -198,31 +294,32 @@ static int body_append(struct qhttp_req *r, const char *data, size_t n)
 	return 0;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+/* A request's first callback: its state, the auth decision, its spool file. */
+static int request_begin(struct qhttp_server *s, struct MHD_Connection *conn, const char *url,
+			 const char *method, struct qhttp_req **ret)
 {
-	struct qhttp_server *s = cls;
-	struct qhttp_req *r = *con_cls;
-	if (!r) {
-		r = calloc(1, sizeof *r);
-		if (!r)
-			return MHD_NO;
-		r->conn = conn, r->method = method, r->url = url, r->spool_fd = -1;
-		if (s->spool && s->spool(s->app, method, url, r->spool_path, sizeof r->spool_path)) {
-			r->spool_fd = open(r->spool_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			if (r->spool_fd < 0)
-				r->io_error = errno;
-		}
-		*con_cls = r;
-		return MHD_YES;
+	struct qhttp_req *r = calloc(1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	r->conn = conn, r->method = method, r->url = url, r->spool_fd = -1;
+	*ret = r;
+	char path[sizeof r->spool_path];
+	bool spooled = s->conf.spool && s->conf.spool(s->conf.app, method, url, path, sizeof path);
+	if (auth_first(s, r, spooled) < 0)
+		return 0;
+	if (spooled) {
+		memcpy(r->spool_path, path, sizeof path);
+		r->spool_fd = open(r->spool_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (r->spool_fd < 0)
+			r->io_error = errno;
 	}
-	if (*upload_size) {
-		if (!r->too_big && !r->io_error)
-			body_append(r, upload, *upload_size);
-		*upload_size = 0;
-		return MHD_YES;
-	}
+	return 0;
+}
+
+/* The last callback: the body is in; the handler runs with no idle timeout
+ * (a load may take long), the timeout starts again with the reply. */
+static void request_end(struct qhttp_server *s, struct qhttp_req *r)
+{
 	if (r->spool_fd >= 0) {
 		if (fsync(r->spool_fd) < 0 && !r->io_error)
 			r->io_error = errno;
@@ -234,10 +331,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	else if (r->io_error)
 		qhttp_reply_error(r, 500, "cannot store the request body in %s: %s",
 				  r->spool_path, strerror(r->io_error));
-	else
-		s->handler(s->app, r);
+	else if (r->auth_in_body && !body_key_ok(s, r))
+		qhttp_reply_error(r, 401, "missing or wrong admin key (Authorization: Bearer <key>)");
+	else {
+		MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+		s->conf.handler(s->conf.app, r);
+		/* from 0, setting a timeout also restarts the idle clock */
+		MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT, s->conf.timeout_s);
+	}
 	if (!r->replied)
-		qhttp_reply_error(r, 500, "no reply for %s %s", method, url);
+		qhttp_reply_error(r, 500, "no reply for %s %s", r->method, qhttp_path_printable(r->url));
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct qhttp_server *s = cls;
+	struct qhttp_req *r = *con_cls;
+	if (!r) {
+		if (request_begin(s, conn, url, method, &r) < 0)
+			return MHD_NO;
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (r->replied) {        /* refused at the first callback: the body is not kept */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!r->too_big && !r->io_error)
+			body_append(r, upload, *upload_size);
+		if (r->auth_in_body && r->len > QHTTP_AUTH_BODY_MAX)
+			r->too_big = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	request_end(s, r);
 	return MHD_YES;
 }
 
@@ -256,33 +386,74 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-struct qhttp_server *qhttp_start(const char *bind_addr, int port, qhttp_handler_fn h,
-				 qhttp_spool_fn spool, void *app, char *err, size_t errlen)
+struct qhttp_server *qhttp_start(const struct qhttp_conf *conf, char *err, size_t errlen)
 {
 	struct qhttp_server *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->handler = h, s->spool = spool, s->app = app;
-	/* a thread per connection: a handler may block on MariaDB for as long
-	 * as a load takes, so no idle timeout either */
+	s->conf = *conf;
+	if (!s->conf.max_spool)
+		s->conf.max_spool = QHTTP_MAX_SPOOL_BODY;
+	if (!s->conf.timeout_s)
+		s->conf.timeout_s = 30;
+	if (!s->conf.max_conns)
+		s->conf.max_conns = 128;
+	if ((conf->admin_key && strlen(conf->admin_key) >= sizeof s->key) ||
+	    (conf->admin_key_sha256 && conf->admin_key_sha256[0] && strlen(conf->admin_key_sha256) != 64)) {
+		snprintf(err, errlen, "the admin key is too long or its SHA-256 is not 64 hex characters");
+		free(s);
+		return NULL;
+	}
+	snprintf(s->key, sizeof s->key, "%s", conf->admin_key ? conf->admin_key : "");
+	snprintf(s->key_sha256, sizeof s->key_sha256, "%s", conf->admin_key_sha256 ? conf->admin_key_sha256 : "");
+	s->conf.admin_key = s->conf.admin_key_sha256 = NULL;
+	/* a thread per connection (a handler may block on MariaDB for as long
+	 * as a load takes), so the connection cap bounds the threads too */
 	struct httpd_opts o = {
-		.bind = bind_addr,
-		.port = (uint16_t)port,
+		.bind = conf->bind,
+		.port = (uint16_t)conf->port,
 		.thread_per_connection = true,
 		.reuse_address = true,
-		.connection_timeout_s = 0,
+		.connection_timeout_s = s->conf.timeout_s,
+		.connection_limit = s->conf.max_conns,
 		.handler = on_request,
 		.handler_cls = s,
 		.completed = on_done,
 		.completed_cls = s,
+		.tls_cert_pem = conf->cert_pem,
+		.tls_key_pem = conf->key_pem,
+		.tls_client_ca_pem = conf->ca_pem,
 	};
 	if (httpd_start(&o, &s->d, err, errlen) < 0) {
 		free(s);
 		return NULL;
 	}
 	return s;
+}
+
+int qhttp_tls_load(const char *dir, const char *name, char **ret_ca, char **ret_cert, char **ret_key,
+		   char *err, size_t errlen)
+{
+	static const char *const fmt[3] = { "%s/ca.pem", "%s/%s.pem", "%s/%s.key" };
+	char **out[3] = { ret_ca, ret_cert, ret_key };
+	for (int i = 0; i < 3; i++)
+		*out[i] = NULL;
+	for (int i = 0; i < 3; i++) {
+		char path[512];
+		snprintf(path, sizeof path, fmt[i], dir, name);
+		int rc = tls_file_read(path, out[i]);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+			for (int j = 0; j < 3; j++) {
+				free(*out[j]);
+				*out[j] = NULL;
+			}
+			return rc;
+		}
+	}
+	return 0;
 }
 
 void qhttp_stop(struct qhttp_server *s)

@@ -8,7 +8,25 @@
  * handler runs once, after the whole body arrived, and must queue exactly
  * one reply through qhttp_reply_*; if it does not, the layer answers 500.
  * The layer never logs: errors of the listener come back from qhttp_start
- * in err. */
+ * in err.
+ *
+ * Authentication happens here, at the first callback of a request (headers
+ * only), before any body byte is read or spooled.  The application's policy
+ * callback says what a (method, url) needs (enum qhttp_auth: a column of
+ * its route table); credentials are the admin key (Authorization: Bearer,
+ * X-Qserv-Auth-Key, auth_key/admin_auth_key query argument) or a client
+ * certificate of the cluster CA whose role the route allows.  For Qserv's
+ * loaders, which send the key as the auth_key / admin_auth_key field of a
+ * JSON body, a request without a header credential whose Content-Length is
+ * at most QHTTP_AUTH_BODY_MAX (and whose body is not spooled) is read into
+ * memory and checked before the handler runs; anything else is refused at
+ * once (401).  No admin key configured: every route that needs one is
+ * refused (403), never open.
+ *
+ * Limits of every listener: idle connections closed after timeout_s (none
+ * while a handler runs), at most max_conns connections (one thread each),
+ * a body whose Content-Length passes the limit answered 413 before it is
+ * read (in-memory bodies QHTTP_MAX_MEM_BODY, spooled ones max_spool). */
 #ifndef QSERV_QHTTP_H
 #define QSERV_QHTTP_H
 
@@ -18,8 +36,17 @@
 #include <jansson.h>
 
 #define QHTTP_MAX_MEM_BODY (16u << 20)
+#define QHTTP_AUTH_BODY_MAX (64u << 10)   /* JSON body read before its auth_key is checked */
+#define QHTTP_KEY_HEX 64                  /* the admin key: 64 lowercase hex characters */
 
 struct qhttp_server;
+
+/* Who may call a route (the policy column of the route tables). */
+enum qhttp_auth {
+	QHTTP_OPEN,            /* anyone (GETs that reveal nothing sensitive) */
+	QHTTP_KEY,             /* the admin key only */
+	QHTTP_KEY_OR_CZAR,     /* the admin key or a certificate of role "czar" */
+};
 
 struct qhttp_req {
 	void *conn;            /* struct MHD_Connection * */
@@ -31,6 +58,8 @@ struct qhttp_req {
 	char spool_path[256];
 	unsigned long long spooled;
 	int too_big, io_error, replied;
+	int auth_in_body;      /* the credential must be in the JSON body */
+	char peer_role[64];    /* role of a verified client certificate, or "" */
 };
 
 /* Called once when the request headers are in: return 1 and fill
@@ -38,12 +67,36 @@ struct qhttp_req {
 typedef int (*qhttp_spool_fn)(void *app, const char *method, const char *url,
 			      char *ret_path, size_t len);
 typedef void (*qhttp_handler_fn)(void *app, struct qhttp_req *r);
+/* What (method, url) needs; called at the first callback of a request. */
+typedef enum qhttp_auth (*qhttp_policy_fn)(void *app, const char *method, const char *url);
 
-/* Listens on bind_addr:port (IPv4 dotted quad, NULL = any).  Returns the
- * server or NULL with err filled. */
-struct qhttp_server *qhttp_start(const char *bind_addr, int port, qhttp_handler_fn h,
-				 qhttp_spool_fn spool, void *app, char *err, size_t errlen);
+struct qhttp_conf {
+	const char *bind;          /* IPv4 dotted quad, NULL = any */
+	int port;
+	qhttp_handler_fn handler;
+	qhttp_spool_fn spool;      /* may be NULL */
+	qhttp_policy_fn policy;    /* NULL: every route QHTTP_KEY */
+	void *app;
+	const char *cert_pem, *key_pem, *ca_pem;  /* all three: HTTPS asking for client
+						     certificates of ca_pem; none: HTTP */
+	const char *admin_key;          /* the key, or NULL/"" */
+	const char *admin_key_sha256;   /* or its SHA-256 (hex), or NULL/"" */
+	unsigned long long max_spool;   /* spooled body limit; 0: QHTTP_MAX_SPOOL_BODY */
+	unsigned timeout_s;             /* idle connection timeout; 0: 30 */
+	unsigned max_conns;             /* connection (= thread) cap; 0: 128 */
+};
+#define QHTTP_MAX_SPOOL_BODY (64ull << 30)
+
+/* Starts the listener.  Returns the server or NULL with err filled. */
+struct qhttp_server *qhttp_start(const struct qhttp_conf *conf, char *err, size_t errlen);
 void qhttp_stop(struct qhttp_server *s);
+
+/* DIR/ca.pem, DIR/NAME.pem, DIR/NAME.key into malloc'd strings (the caller
+ * frees them); -errno and err naming the file. */
+int qhttp_tls_load(const char *dir, const char *name, char **ret_ca, char **ret_cert, char **ret_key,
+		   char *err, size_t errlen);
+/* Lowercase hex SHA-256 of s into hex[65]. */
+void qhttp_sha256_hex(const char *s, char hex[65]);
 
 /* Route tables: true when url matches pattern, an exact path or a prefix
  * ending in '*' that matches any rest (even "").  *ret_rest gets what '*'
@@ -59,10 +112,6 @@ const char *qhttp_arg(struct qhttp_req *r, const char *key);
  * filled when it does not parse.  Caller owns the result. */
 json_t *qhttp_body_json(struct qhttp_req *r, char *err, size_t errlen);
 
-/* Shared-secret check (Qserv's auth_key): true when key is NULL/"" or the
- * request carries it in the X-Qserv-Auth-Key header, the auth_key query
- * argument or the auth_key field of its JSON body.  Constant time. */
-bool qhttp_auth_ok(struct qhttp_req *r, const char *key);
 /* Reads a key file's first line into buf; -errno + err. */
 int qhttp_read_key(const char *path, char *buf, size_t len, char *err, size_t errlen);
 

@@ -27,13 +27,104 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 static char auth_header[320];
+static struct { char *ca, *cert, *key; } tls;   /* qhttpc_set_tls */
 
 void qhttpc_set_auth_key(const char *key)
 {
 	if (key && *key)
-		snprintf(auth_header, sizeof auth_header, "X-Qserv-Auth-Key: %s", key);
+		snprintf(auth_header, sizeof auth_header, "Authorization: Bearer %s", key);
 	else
 		auth_header[0] = '\0';
+}
+
+int qhttpc_set_tls(const char *ca_pem, const char *cert_pem, const char *key_pem)
+{
+	free(tls.ca), free(tls.cert), free(tls.key);
+	tls.ca = tls.cert = tls.key = NULL;
+	if (!ca_pem)
+		return 0;
+	tls.ca = strdup(ca_pem);
+	tls.cert = cert_pem ? strdup(cert_pem) : NULL;
+	tls.key = key_pem ? strdup(key_pem) : NULL;
+	if (!tls.ca || (cert_pem && !tls.cert) || (key_pem && !tls.key))
+		return -ENOMEM;
+	return 0;
+}
+
+static int read_pem(const char *path, char **ret, char *err, size_t errlen)
+{
+	*ret = NULL;
+	if (!path)
+		return 0;
+	FILE *f = fopen(path, "r");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (1u << 20))
+		if (buf_reserve(&b, n + 1) == 0)
+			buf_put(&b, chunk, n);
+	fclose(f);
+	if (!b.len) {
+		buf_free(&b);
+		snprintf(err, errlen, "%s: empty", path);
+		return -EINVAL;
+	}
+	b.data[b.len] = '\0';
+	*ret = (char *)b.data;
+	return 0;
+}
+
+int qhttpc_set_tls_files(const char *ca_path, const char *cert_path, const char *key_path,
+			 char *err, size_t errlen)
+{
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	int rc = read_pem(ca_path, &ca, err, errlen);
+	if (!rc)
+		rc = read_pem(cert_path, &cert, err, errlen);
+	if (!rc)
+		rc = read_pem(key_path, &key, err, errlen);
+	if (!rc && (rc = qhttpc_set_tls(ca, cert, key)) < 0)
+		snprintf(err, errlen, "out of memory");
+	free(ca), free(cert), free(key);
+	return rc;
+}
+
+static void blob(CURL *c, CURLoption o, char *pem)
+{
+	struct curl_blob b = { .data = pem, .len = strlen(pem), .flags = CURL_BLOB_COPY };
+	curl_easy_setopt(c, o, &b);
+}
+
+/* An own-service request: HTTPS with the pinned CA when configured. */
+static void set_url_ours(CURL *c, const char *url)
+{
+	if (!tls.ca || strncmp(url, "http://", 7)) {
+		curl_easy_setopt(c, CURLOPT_URL, url);
+	} else {
+		char *u = malloc(strlen(url) + 2);
+		if (u) {
+			sprintf(u, "https://%s", url + 7);
+			curl_easy_setopt(c, CURLOPT_URL, u);   /* libcurl copies it */
+			free(u);
+		}
+	}
+	if (!tls.ca)
+		return;
+	blob(c, CURLOPT_CAINFO_BLOB, tls.ca);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	if (tls.cert && tls.key) {
+		blob(c, CURLOPT_SSLCERT_BLOB, tls.cert);
+		blob(c, CURLOPT_SSLKEY_BLOB, tls.key);
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	}
 }
 
 static struct curl_slist *with_auth(struct curl_slist *h)
@@ -85,7 +176,7 @@ static int parse_reply(const char *url, long code, struct buf *b, json_t **ret_r
 static int perform(CURL *c, const char *url, struct buf *b, json_t **ret_reply, char *err, size_t errlen)
 {
 	char cerr[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	set_url_ours(c, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
@@ -187,7 +278,10 @@ static int download(const char *url, int fd, bool auth, unsigned long long *ret_
 	}
 	char cerr[CURL_ERROR_SIZE] = "";
 	struct dl d = { .fd = fd };
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (auth)
+		set_url_ours(c, url);
+	else
+		curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_dl);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);

@@ -14,10 +14,22 @@
 
 int qhttpc_init(void);
 
-/* Sends key in the X-Qserv-Auth-Key header of every later request to our
- * own services (not of downloads from data sources).  Call before threads
- * start; NULL or "" turns it off. */
+/* Sends key as "Authorization: Bearer <key>" with every later request to
+ * our own services (not with downloads from data sources).  Call before
+ * threads start; NULL or "" turns it off. */
 void qhttpc_set_auth_key(const char *key);
+
+/* HTTPS to our own services: the server must have a certificate of ca_pem
+ * (the cluster CA, pinned; the node certificates name no host, so the host
+ * name is not checked); cert_pem/key_pem (may be NULL) are sent as the
+ * client certificate.  From then on an http:// URL of our own services is
+ * sent as https:// (the key never goes in clear).  The strings are copied.
+ * Call before threads start; ca_pem NULL turns it off.  -ENOMEM. */
+int qhttpc_set_tls(const char *ca_pem, const char *cert_pem, const char *key_pem);
+/* Reads the PEM file at ca_path (and, when not NULL, cert and key files)
+ * and calls qhttpc_set_tls; -errno with err naming the file. */
+int qhttpc_set_tls_files(const char *ca_path, const char *cert_path, const char *key_path,
+			 char *err, size_t errlen);
 
 /* method + url with an optional JSON body (borrowed).  On success (HTTP
  * 2xx, JSON object, success == 1) returns 0 and, if ret_reply is not

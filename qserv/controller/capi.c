@@ -24,9 +24,13 @@
  *   DELETE /meta/worker/<id>[?force=1]   decommission: 409 while it holds the
  *                                  only replica of a chunk (unless force)
  *   GET    /status
- * Replies carry "success" and "error".  With --auth-key-file, every request
- * but a GET must carry the key (X-Qserv-Auth-Key, auth_key argument or JSON
- * field).
+ *   GET    /meta/auth-key-sha256  the admin key's SHA-256 (what workers check
+ *                                  a loader's key against; reveals nothing)
+ * Replies carry "success" and "error".  Who may call a route is its policy
+ * column (capi_policy, enforced by qserv/common/qhttp.h before any body is
+ * read): every write is QHTTP_KEY, the admin key only (a node certificate,
+ * even the czar's, never calls the admin API); GETs that reveal no data
+ * are open.
  *
  * Every database, table, column and index name of a request passes
  * qserv/common/sqlid.h (column types its grammar) before anything is
@@ -662,32 +666,59 @@ static int worker_remove(struct call *k)
 
 /* The API (see the top of this file); the first match wins, a pattern
  * ending in '*' takes any rest of the path (k->rest). */
+static int key_sha256(struct call *k)
+{
+	char hex[65];
+	if (!k->c->auth_key[0]) {
+		snprintf(k->err, sizeof k->err, "this service has no admin key configured");
+		return -ENOENT;
+	}
+	qhttp_sha256_hex(k->c->auth_key, hex);
+	k->out = json_pack("{s:s}", "sha256", hex);
+	return 0;
+}
+
+#define KEY QHTTP_KEY
+#define OPEN QHTTP_OPEN
 static const struct route {
 	const char *method, *path;
 	int (*fn)(struct call *k);
+	enum qhttp_auth auth;      /* who may call it (qhttp.h) */
 } routes[] = {
-	{ "POST", "/ingest/database", db_add },
-	{ "GET", "/ingest/database", db_list },
-	{ "PUT", "/ingest/database/*", db_publish },
-	{ "DELETE", "/ingest/database/*", db_drop },
-	{ "POST", "/ingest/table", table_add },
-	{ "DELETE", "/ingest/table/*", table_drop },
-	{ "POST", "/ingest/trans", trans_begin },
-	{ "PUT", "/ingest/trans/*", trans_end },
-	{ "GET", "/ingest/trans", trans_get },
-	{ "GET", "/ingest/trans/*", trans_get },
-	{ "POST", "/ingest/chunk", chunk_place },
-	{ "POST", "/ingest/chunks", chunks_place },
-	{ "GET", "/ingest/regular", worker_locations },
-	{ "GET", "/ingest/regular/*", worker_locations },
-	{ "POST", "/replication/sql/index", sql_index },
-	{ "POST", "/ingest/index/secondary", index_rebuild },
-	{ "GET", "/ingest/rows/*", table_rows },
-	{ "POST", "/meta/worker", worker_add },
-	{ "DELETE", "/meta/worker/*", worker_remove },
-	{ "GET", "/meta/workers", worker_locations },
-	{ "GET", "/status", worker_locations },
+	{ "POST", "/ingest/database", db_add, KEY },
+	{ "GET", "/ingest/database", db_list, OPEN },
+	{ "PUT", "/ingest/database/*", db_publish, KEY },
+	{ "DELETE", "/ingest/database/*", db_drop, KEY },
+	{ "POST", "/ingest/table", table_add, KEY },
+	{ "DELETE", "/ingest/table/*", table_drop, KEY },
+	{ "POST", "/ingest/trans", trans_begin, KEY },
+	{ "PUT", "/ingest/trans/*", trans_end, KEY },
+	{ "GET", "/ingest/trans", trans_get, OPEN },
+	{ "GET", "/ingest/trans/*", trans_get, OPEN },
+	{ "POST", "/ingest/chunk", chunk_place, KEY },
+	{ "POST", "/ingest/chunks", chunks_place, KEY },
+	{ "GET", "/ingest/regular", worker_locations, OPEN },
+	{ "GET", "/ingest/regular/*", worker_locations, OPEN },
+	{ "POST", "/replication/sql/index", sql_index, KEY },
+	{ "POST", "/ingest/index/secondary", index_rebuild, KEY },
+	{ "GET", "/ingest/rows/*", table_rows, OPEN },
+	{ "POST", "/meta/worker", worker_add, KEY },
+	{ "DELETE", "/meta/worker/*", worker_remove, KEY },
+	{ "GET", "/meta/workers", worker_locations, OPEN },
+	{ "GET", "/meta/auth-key-sha256", key_sha256, OPEN },
+	{ "GET", "/status", worker_locations, OPEN },
 };
+#undef KEY
+#undef OPEN
+
+enum qhttp_auth capi_policy(void *app, const char *method, const char *url)
+{
+	const char *rest;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if (!strcmp(method, routes[i].method) && qhttp_path_match(routes[i].path, url, &rest))
+			return routes[i].auth;
+	return QHTTP_KEY;    /* an unknown endpoint is not even told so without the key */
+}
 
 static void route(struct ctl *c, MYSQL *m, struct qhttp_req *r, json_t *b)
 {
@@ -710,10 +741,6 @@ void capi_handle(void *app, struct qhttp_req *r)
 	struct ctl *c = app;
 	char err[1024];
 	json_t *b = NULL;
-	if (strcmp(r->method, "GET") && !qhttp_auth_ok(r, c->auth_key)) {
-		qhttp_reply_error(r, 401, "missing or wrong auth_key");
-		return;
-	}
 	if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT")) {
 		if (!(b = qhttp_body_json(r, err, sizeof err))) {
 			qhttp_reply_error(r, 400, "%s", err);

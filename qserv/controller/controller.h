@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "qserv/common/qhttp.h"
 #include "qserv/common/qsql.h"
 
 #define CTL_MAX_PENDING 256
@@ -93,7 +94,7 @@ int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, j
 		   char *err, size_t errlen);
 
 /* capi.c */
-struct qhttp_req;
 void capi_handle(void *app, struct qhttp_req *r);
+enum qhttp_auth capi_policy(void *app, const char *method, const char *url);
 
 #endif

@@ -2,9 +2,14 @@
  *
  *   qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]
  *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]
+ *                    [--tls-dir DIR --tls-name NAME]
  *
- * --auth-key-file: the shared secret (Qserv's auth_key) that changing
- * requests must carry and that the controller sends to the workers.
+ * --auth-key-file: the cluster admin key (64 hex) that every write must
+ * carry (capi.c's route table; without a key, writes are refused);
+ * --tls-dir: the API is HTTPS with DIR/NAME.pem and NAME.key (the czar's
+ * certificate), asking for client certificates of DIR/ca.pem, and the
+ * controller calls the workers over HTTPS with that same certificate (and
+ * the key); without it, plain HTTP (development only, a warning is logged).
  *
  * Steps: connect to the czar node's MariaDB, create qservMeta (META.md),
  * record the --worker entries, serve the ingest API (capi.c) until SIGTERM
@@ -25,7 +30,8 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
-			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]\n");
+			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]\n"
+			"                        [--tls-dir DIR --tls-name NAME]\n");
 	exit(100);
 }
 
@@ -52,6 +58,7 @@ int main(int argc, char **argv)
 		{ "bind", required_argument, 0, 'b' },   { "staging", required_argument, 0, 'S' },
 		{ "worker", required_argument, 0, 'w' }, { "user", required_argument, 0, 'u' },
 		{ "password", required_argument, 0, 'P' }, { "auth-key-file", required_argument, 0, 'k' },
+		{ "tls-dir", required_argument, 0, 'T' }, { "tls-name", required_argument, 0, 'N' },
 		{ 0, 0, 0, 0 },
 	};
 	struct cworker workers[256];
@@ -60,11 +67,14 @@ int main(int argc, char **argv)
 	c.staging = "/tmp";
 	c.sql.user = "root";
 	c.sql.password = "";
-	const char *keyfile = NULL;
+	const char *keyfile = NULL, *tls_dir = NULL, *tls_name = NULL;
+	char *ca = NULL, *cert = NULL, *key = NULL;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'k': keyfile = optarg; break;
+		case 'T': tls_dir = optarg; break;
+		case 'N': tls_name = optarg; break;
 		case 's': c.sql.socket = optarg; break;
 		case 'p': c.port = atoi(optarg); break;
 		case 'b': c.bind = optarg; break;
@@ -81,7 +91,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!c.sql.socket || c.port <= 0 || c.port > 65535 || optind != argc)
+	if (!c.sql.socket || c.port <= 0 || c.port > 65535 || optind != argc || !tls_dir != !tls_name)
 		usage();
 	log_init("qserv-controller", LOG_LVL_INFO);
 	pthread_mutex_init(&c.place_mu, NULL);
@@ -96,6 +106,14 @@ int main(int argc, char **argv)
 		log_error("auth key: %s", err);
 		return 100;
 	}
+	if (tls_dir && qhttp_tls_load(tls_dir, tls_name, &ca, &cert, &key, err, sizeof err) < 0) {
+		log_error("TLS: %s", err);
+		return 100;
+	}
+	if (!tls_dir)
+		log_warn("ingest API over plain HTTP (no --tls-dir): for development only");
+	if (!c.auth_key[0])
+		log_warn("no --auth-key-file: every write to the ingest API is refused");
 	MYSQL *m = qsql_connect(&c.sql, err, sizeof err);
 	if (!m) {
 		log_error("%s", err);
@@ -114,15 +132,21 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	qhttpc_set_auth_key(c.auth_key);
+	if (ca && qhttpc_set_tls(ca, cert, key) < 0) {
+		log_error("out of memory");
+		return 111;
+	}
 	sigset_t set;
 	daemon_block_stop_signals(&set);
-	struct qhttp_server *http = qhttp_start(c.bind, c.port, capi_handle, NULL, &c, err, sizeof err);
+	struct qhttp_conf hc = { .bind = c.bind, .port = c.port, .handler = capi_handle, .policy = capi_policy,
+				 .app = &c, .admin_key = c.auth_key, .cert_pem = cert, .key_pem = key, .ca_pem = ca };
+	struct qhttp_server *http = qhttp_start(&hc, err, sizeof err);
 	if (!http) {
 		log_error("ingest API: %s", err);
 		return 111;
 	}
-	log_info("ingest API on %s:%d, qservMeta at %s, %zu worker(s) from the command line",
-		 c.bind ? c.bind : "0.0.0.0", c.port, c.sql.socket, nw);
+	log_info("ingest API on %s://%s:%d, qservMeta at %s, %zu worker(s) from the command line",
+		 ca ? "https" : "http", c.bind ? c.bind : "0.0.0.0", c.port, c.sql.socket, nw);
 	log_info("signal %d: stopping", daemon_wait_stop_signal(&set));
 	qhttp_stop(http);
 	return 0;

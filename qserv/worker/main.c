@@ -2,12 +2,18 @@
  *
  *   qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]
  *                [--staging DIR] [--user U] [--password P]
- *                [--auth-key-file F] [--file-root DIR] [--async-loads N]
+ *                [--auth-key-file F | --auth-key-sha256-file F]
+ *                [--tls-dir DIR --tls-name NAME] [--file-root DIR] [--async-loads N]
  *                [--chunk-dir DIR]...   (chunk tables spread over these disks)
  *                [--chunk-dirs-file F]  (or over those F lists, read again when it changes)
  *
- * --auth-key-file: every request but GET /status must carry the key (Qserv's
- * auth_key; X-Qserv-Auth-Key header, auth_key argument or JSON field).
+ * --auth-key-file: the cluster admin key (64 hex); --auth-key-sha256-file:
+ * only its SHA-256 (hex), what the appliance's workers get.  Who may call
+ * what is wapi.c's route table: contributions need the key, management the
+ * key or the czar's certificate; without a key, those are refused (403).
+ * --tls-dir: the API is HTTPS with DIR/NAME.pem and DIR/NAME.key and asks
+ * for client certificates of DIR/ca.pem; without it, plain HTTP
+ * (development only, a warning is logged).
  * --file-root: file:// contributions must name files under DIR.
  * --async-loads: asynchronous contributions loading at once (default 8);
  * the others wait with status QUEUED.
@@ -37,9 +43,35 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]\n"
 			"                    [--staging DIR] [--user U] [--password P]\n"
-			"                    [--auth-key-file F] [--file-root DIR] [--async-loads N]\n"
+			"                    [--auth-key-file F | --auth-key-sha256-file F]\n"
+			"                    [--tls-dir DIR --tls-name NAME] [--file-root DIR] [--async-loads N]\n"
 			"                    [--chunk-dir DIR]... [--chunk-dirs-file FILE]\n");
 	exit(100);
+}
+
+struct api_opts {
+	const char *sha_file, *tls_dir, *tls_name;
+	char sha[65];
+	char *ca, *cert, *key;
+};
+
+/* The API's credentials: the key's hash and the TLS files; warns of what
+ * a production node must not run without. */
+static int api_load(struct api_opts *a, char *err, size_t errlen)
+{
+	if (a->sha_file) {
+		int rc = qhttp_read_key(a->sha_file, a->sha, sizeof a->sha, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (strlen(a->sha) != 64 || strspn(a->sha, "0123456789abcdef") != 64) {
+			snprintf(err, errlen, "%s: not a SHA-256 in hex", a->sha_file);
+			return -EINVAL;
+		}
+	}
+	if (a->tls_dir)
+		return qhttp_tls_load(a->tls_dir, a->tls_name, &a->ca, &a->cert, &a->key, err, errlen);
+	log_warn("ingest API over plain HTTP (no --tls-dir): for development only");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -53,6 +85,8 @@ int main(int argc, char **argv)
 		{ "auth-key-file", required_argument, 0, 'k' }, { "file-root", required_argument, 0, 'r' },
 		{ "async-loads", required_argument, 0, 'a' }, { "chunk-dir", required_argument, 0, 'c' },
 		{ "chunk-dirs-file", required_argument, 0, 'C' },
+		{ "auth-key-sha256-file", required_argument, 0, 'K' }, { "tls-dir", required_argument, 0, 'T' },
+		{ "tls-name", required_argument, 0, 'N' },
 		{ 0, 0, 0, 0 },
 	};
 	w.port = 25004;
@@ -64,12 +98,16 @@ int main(int argc, char **argv)
 	w.sql.user = "root";
 	w.sql.password = "";
 	const char *keyfile = NULL, *chunk_dirs_file = NULL;
+	static struct api_opts api;
 	static const char *chunk_dirs[16];
 	size_t n_chunk_dirs = 0;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'k': keyfile = optarg; break;
+		case 'K': api.sha_file = optarg; break;
+		case 'T': api.tls_dir = optarg; break;
+		case 'N': api.tls_name = optarg; break;
 		case 'c':
 			if (n_chunk_dirs == sizeof(chunk_dirs) / sizeof(chunk_dirs[0]))
 				usage();
@@ -88,7 +126,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!w.sql.socket || w.async_max < 1 || w.port <= 0 || w.port > 65535 || optind != argc)
+	if (!w.sql.socket || w.async_max < 1 || w.port <= 0 || w.port > 65535 || optind != argc ||
+	    (keyfile && api.sha_file) || !api.tls_dir != !api.tls_name)
 		usage();
 	log_init("qserv-worker", LOG_LVL_INFO);
 	pthread_mutex_init(&w.mu, NULL);
@@ -104,6 +143,10 @@ int main(int argc, char **argv)
 	}
 	if (keyfile && qhttp_read_key(keyfile, w.auth_key, sizeof w.auth_key, err, sizeof err)) {
 		log_error("auth key: %s", err);
+		return 100;
+	}
+	if (api_load(&api, err, sizeof err) < 0) {
+		log_error("%s", err);
 		return 100;
 	}
 	MYSQL *m = qsql_connect(&w.sql, err, sizeof err);
@@ -123,7 +166,10 @@ int main(int argc, char **argv)
 	}
 	sigset_t set;
 	daemon_block_stop_signals(&set);
-	struct qhttp_server *http = qhttp_start(w.bind, w.port, wapi_handle, wapi_spool, &w, err, sizeof err);
+	struct qhttp_conf hc = { .bind = w.bind, .port = w.port, .handler = wapi_handle, .spool = wapi_spool,
+				 .policy = wapi_policy, .app = &w, .admin_key = w.auth_key,
+				 .admin_key_sha256 = api.sha, .cert_pem = api.cert, .key_pem = api.key, .ca_pem = api.ca };
+	struct qhttp_server *http = qhttp_start(&hc, err, sizeof err);
 	if (!http) {
 		log_error("ingest API: %s", err);
 		return 111;

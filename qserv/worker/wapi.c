@@ -24,7 +24,12 @@
  *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
  *   DELETE /worker/subchunks/<db>/<chunk>
  *   GET  /status
- * Every JSON reply carries "success" and "error".
+ * Every JSON reply carries "success" and "error".  Who may call a route is
+ * the policy column of `routes` (wapi_policy, enforced by
+ * qserv/common/qhttp.h before any body is read): contributions the admin
+ * key (loaders); the management routes the key or a certificate of role
+ * "czar" (the controller); a worker's certificate never; GET /status and a
+ * contribution's status are open.
  *
  * Every database, table, column, index and character set name of a request
  * passes qserv/common/sqlid.h (column types its grammar) before it reaches
@@ -505,24 +510,31 @@ static void status(struct worker *w, struct qhttp_req *r, const char *rest)
 static const struct route {
 	const char *method, *path;
 	void (*fn)(struct worker *w, struct qhttp_req *r, const char *rest);
+	enum qhttp_auth auth;      /* who may call it (qhttp.h) */
 } routes[] = {
-	{ "POST", "/ingest/file", file_sync },
-	{ "POST", "/ingest/file-async", file_async },
-	{ "POST", "/ingest/csv", csv_sync },
-	{ "POST", "/ingest/csv-async", csv_async },
-	{ "GET", "/ingest/file-async/*", contrib_status },
-	{ NULL, "/worker/*", manage },
-	{ "GET", "/status", status },
+	{ "POST", "/ingest/file", file_sync, QHTTP_KEY },
+	{ "POST", "/ingest/file-async", file_async, QHTTP_KEY },
+	{ "POST", "/ingest/csv", csv_sync, QHTTP_KEY },
+	{ "POST", "/ingest/csv-async", csv_async, QHTTP_KEY },
+	{ "GET", "/ingest/file-async/*", contrib_status, QHTTP_OPEN },
+	{ NULL, "/worker/*", manage, QHTTP_KEY_OR_CZAR },
+	{ "GET", "/status", status, QHTTP_OPEN },
 };
+
+enum qhttp_auth wapi_policy(void *app, const char *method, const char *url)
+{
+	const char *rest;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if ((!routes[i].method || !strcmp(method, routes[i].method)) &&
+		    qhttp_path_match(routes[i].path, url, &rest))
+			return routes[i].auth;
+	return QHTTP_KEY;
+}
 
 void wapi_handle(void *app, struct qhttp_req *r)
 {
 	struct worker *w = app;
 	const char *rest;
-	if (strcmp(r->url, "/status") && !qhttp_auth_ok(r, w->auth_key)) {
-		qhttp_reply_error(r, 401, "missing or wrong auth_key");
-		return;
-	}
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		if ((!routes[i].method || !strcmp(r->method, routes[i].method)) &&
 		    qhttp_path_match(routes[i].path, r->url, &rest)) {

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "qserv/common/qhttp.h"
 #include "qserv/common/qsql.h"
 
 #define WORKER_DUMMY_CHUNK 1234567890
@@ -139,5 +140,6 @@ int wingest_start_async(struct worker *w, struct wcontrib *c);
 struct qhttp_req;
 void wapi_handle(void *app, struct qhttp_req *r);
 int wapi_spool(void *app, const char *method, const char *url, char *ret_path, size_t len);
+enum qhttp_auth wapi_policy(void *app, const char *method, const char *url);
 
 #endif
