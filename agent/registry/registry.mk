@@ -16,6 +16,7 @@ $(eval $(call static_lib,libqregistry.a,$(REGISTRY_SRCS)))
 $(eval $(call unit_test,registry_state_test,agent/registry/tests/registry_state_test.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
 $(eval $(call unit_test,registry_msg_test,agent/registry/tests/registry_msg_test.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
 $(eval $(call unit_test,registry_test,agent/registry/tests/registry_test.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
+$(eval $(call unit_test,registry_security_test,agent/registry/tests/registry_security_test.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
 $(eval $(call program,qregistry-sim,agent/registry/tests/registry_sim.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
 INTEG_TESTS += agent/registry/tests/registry_sim.sh
 BENCHES += agent/registry/tests/bench_registry.sh

@@ -32,7 +32,7 @@
 /* The state file is written compact and never larger than this: the writer
  * refuses (-EFBIG) what the reader would refuse, so the registry can always
  * read back what it wrote.  REG_MAX_NODES records of the largest size fit. */
-#define REG_STATE_MAX_BYTES (4u << 20)
+#define REG_STATE_MAX_BYTES (8u << 20)
 #define REG_MAX_NODES 8192
 #define REG_SINGLE_USE_MAX 256   /* single-use tokens outstanding at once */
 

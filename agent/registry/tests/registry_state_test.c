@@ -1,6 +1,8 @@
 /* registry_state_test.c: ordinal assignment stability, the state file's
- * round trip and validation, and crash safety: a writer killed at random
- * moments leaves the old state or the new one, never a torn file. */
+ * round trip and validation, crash safety (a writer killed at random
+ * moments leaves the old state or the new one, never a torn file), the
+ * size limit the writer and the reader share, and the node keys, readmit
+ * allowances and single-use tokens the file keeps. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -292,6 +294,117 @@ TEST_F(dir, removed_mark_validated_on_load)
 	fclose(f);
 	ASSERT_EQ(0, reg_state_load(self->file, &st, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_FALSE(reg_node_removed(st.nodes[0]));
+	reg_state_free(&st);
+}
+
+/* A record with every field at its longest. */
+static void fill_max(struct reg_node *n, size_t i)
+{
+	snprintf(n->uuid, sizeof(n->uuid), "%0*zu", (int)sizeof(n->uuid) - 1, i);
+	snprintf(n->addr, sizeof(n->addr), "%0*zu", (int)sizeof(n->addr) - 1, i);
+	memset(n->pubkey, 'K', sizeof(n->pubkey) - 1);
+	n->pubkey[sizeof(n->pubkey) - 1] = '\0';
+	n->serial = UINT64_C(0x7fffffffffffffff) - i;
+	n->joined_at = INT64_C(0x7fffffffffffffff);
+	n->readmit = true;
+}
+
+TEST_F(dir, size_limit_shared_by_writer_and_reader)
+{
+	struct reg_state st, back;
+	struct reg_node *n;
+	char err[256];
+	bool nw;
+
+	reg_state_init(&st, "c1");
+	snprintf(st.token, sizeof(st.token), "%0127d", 7);
+	for (size_t i = 0; i < REG_MAX_NODES; i++) {
+		char uuid[32];
+		snprintf(uuid, sizeof(uuid), "u%zu", i);
+		ASSERT_EQ(0, reg_state_assign(&st, uuid, "worker", &n, &nw));
+		fill_max(n, i);
+		if (i % 2)
+			n->removed_at = INT64_C(0x7fffffffffffffff);
+	}
+	EXPECT_EQ(-ENOSPC, reg_state_assign(&st, "one-more", "worker", &n, &nw));
+	/* the most the registry can hold is written and read back */
+	ASSERT_EQ(0, reg_state_save(self->file, &st, err, sizeof(err))) TH_LOG("%s", err);
+	struct stat sb;
+	ASSERT_EQ(0, stat(self->file, &sb));
+	TH_LOG("%d records at their longest: %lld bytes (limit %u)", REG_MAX_NODES, (long long)sb.st_size,
+	       REG_STATE_MAX_BYTES);
+	ASSERT_EQ(0, reg_state_load(self->file, &back, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(REG_MAX_NODES, back.n);
+	EXPECT_STREQ(st.nodes[5]->pubkey, back.nodes[5]->pubkey);
+	EXPECT_TRUE(back.nodes[5]->readmit);
+	reg_state_free(&back);
+	/* a state past the limit (records added behind assign's back) is refused
+	 * by the writer, which leaves the old file */
+	struct reg_node **more = realloc(st.nodes, (st.n + REG_MAX_NODES) * sizeof(*more));
+	ASSERT_NE(NULL, more);
+	st.nodes = more;
+	st.cap = st.n + REG_MAX_NODES;
+	for (size_t i = 0; i < REG_MAX_NODES; i++) {
+		n = calloc(1, sizeof(*n));
+		ASSERT_NE(NULL, n);
+		fill_max(n, REG_MAX_NODES + i);
+		snprintf(n->role, sizeof(n->role), "worker");
+		n->ordinal = (int)(REG_MAX_NODES + i);
+		snprintf(n->name, sizeof(n->name), "worker-%d", n->ordinal);
+		st.nodes[st.n++] = n;
+	}
+	EXPECT_EQ(-EFBIG, reg_state_save(self->file, &st, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "more than")) TH_LOG("%s", err);
+	ASSERT_EQ(0, reg_state_load(self->file, &back, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(REG_MAX_NODES, back.n);
+	reg_state_free(&back);
+	reg_state_free(&st);
+	/* and a file past the limit is refused by the reader, with the reason */
+	FILE *f = fopen(self->file, "w");
+	ASSERT_NE(NULL, f);
+	for (size_t i = 0; i <= REG_STATE_MAX_BYTES; i++)
+		fputc(' ', f);
+	fclose(f);
+	EXPECT_EQ(-EFBIG, reg_state_load(self->file, &back, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "larger than")) TH_LOG("%s", err);
+}
+
+TEST_F(dir, keys_allowances_and_single_use_tokens_persist)
+{
+	struct reg_state st, back;
+	struct reg_node *n;
+	char err[256];
+	bool nw;
+
+	reg_state_init(&st, "c1");
+	ASSERT_EQ(0, reg_state_assign(&st, "uuid-a", "worker", &n, &nw));
+	snprintf(n->pubkey, sizeof(n->pubkey), "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE");
+	ASSERT_EQ(0, reg_state_assign(&st, "uuid-b", "worker", &n, &nw));
+	ASSERT_EQ(0, reg_state_readmit(&st, "worker-1", &n));
+	ASSERT_EQ(0, reg_state_single_use_add(&st, "aaaaaa.0000000000000001", "", 600));
+	ASSERT_EQ(0, reg_state_single_use_add(&st, "bbbbbb.0000000000000002", "uuid-x", 600));
+	ASSERT_EQ(0, reg_state_single_use_add(&st, "cccccc.0000000000000003", "", 600));
+	EXPECT_EQ(-EINVAL, reg_state_single_use_add(&st, "dddddd.0000000000000004", "bad uuid", 600));
+	st.single_use[2].expires = (int64_t)time(NULL) - 1;     /* expired */
+	ASSERT_EQ(0, reg_state_save(self->file, &st, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, reg_state_load(self->file, &back, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE", reg_state_find(&back, "uuid-a")->pubkey);
+	EXPECT_FALSE(reg_state_find(&back, "uuid-a")->readmit);
+	EXPECT_TRUE(reg_state_find(&back, "uuid-b")->readmit);
+	EXPECT_EQ(2, back.n_single_use);                        /* the expired one dropped */
+	EXPECT_LE(0, reg_state_single_use_find(&back, "aaaaaa.0000000000000001", "uuid-q"));
+	EXPECT_EQ(-1, reg_state_single_use_find(&back, "bbbbbb.0000000000000002", "uuid-q"));
+	int i = reg_state_single_use_find(&back, "bbbbbb.0000000000000002", "uuid-x");
+	EXPECT_LE(0, i);
+	EXPECT_EQ(-1, reg_state_single_use_find(&back, "cccccc.0000000000000003", "uuid-q"));
+	EXPECT_EQ(-1, reg_state_single_use_find(&back, "aaaaaa.000000000000000", "uuid-q"));
+	reg_state_single_use_del(&back, i);
+	EXPECT_EQ(-1, reg_state_single_use_find(&back, "bbbbbb.0000000000000002", "uuid-x"));
+	/* bounded */
+	for (int k = (int)back.n_single_use; k < REG_SINGLE_USE_MAX; k++)
+		ASSERT_EQ(0, reg_state_single_use_add(&back, "eeeeee.0000000000000005", "", 60));
+	EXPECT_EQ(-ENOSPC, reg_state_single_use_add(&back, "ffffff.0000000000000006", "", 60));
+	reg_state_free(&back);
 	reg_state_free(&st);
 }
 
