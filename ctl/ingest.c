@@ -5,7 +5,12 @@
  *
  *   qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]
  *            [--transfer auto|file|upload] [--no-publish] [--auth-key-file F]
- *            [--validate input|loaded|none] [-q] DIR
+ *            [--ca F] [--validate input|loaded|none] [-q] DIR
+ *
+ * The admin key: --auth-key-file F or $QSERV_AUTH_KEY; the cluster CA the
+ * controller's and workers' HTTPS certificates must chain to: --ca F or
+ * $QSERV_CA_FILE (cluster.env of tools/dev-cluster and tools/cluster has
+ * both).
  *
  * DIR may be an http(s):// URL, as qserv-ingest serves its datasets.
  * Progress (at most once a second) and notices go to stderr (-q: only
@@ -121,27 +126,6 @@ static int parse_validate(const char *s, enum qloader_validate *ret)
 	return 0;
 }
 
-/* The auth key: the first line of keyfile, else $QSERV_AUTH_KEY. */
-static int set_auth_key(const char *keyfile)
-{
-	char key[256] = "";
-	if (!keyfile) {
-		qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
-		return 0;
-	}
-	FILE *kf = fopen(keyfile, "r");
-	if (!kf || !fgets(key, sizeof key, kf)) {
-		fprintf(stderr, "qservctl ingest: %s: cannot read the auth key\n", keyfile);
-		if (kf)
-			fclose(kf);
-		return -1;
-	}
-	fclose(kf);
-	key[strcspn(key, "\r\n")] = '\0';
-	qhttpc_set_auth_key(key);
-	return 0;
-}
-
 int ctl_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -149,13 +133,13 @@ int ctl_ingest(int argc, char **argv)
 		{ "batch", required_argument, 0, 'b' }, { "state", required_argument, 0, 's' },
 		{ "transfer", required_argument, 0, 't' }, { "no-publish", no_argument, 0, 'n' },
 		{ "quiet", no_argument, 0, 'q' }, { "auth-key-file", required_argument, 0, 'k' },
-		{ "validate", required_argument, 0, 'V' },
+		{ "validate", required_argument, 0, 'V' }, { "ca", required_argument, 0, 'C' },
 		{ 0, 0, 0, 0 },
 	};
 	struct qloader_opts o = { .jobs = 4, .batch = 64, .publish = true };
 	struct view v = { .quiet = false };
 	o.url = ctl_url ? ctl_url : getenv("QSERV_INGEST_URL");
-	const char *keyfile = NULL;
+	const char *keyfile = NULL, *cafile = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:q", opts, NULL)) != -1) {
@@ -171,6 +155,7 @@ int ctl_ingest(int argc, char **argv)
 		case 'n': o.publish = false; break;
 		case 'q': v.quiet = true; break;
 		case 'k': keyfile = optarg; break;
+		case 'C': cafile = optarg; break;
 		case 'V':
 			if (parse_validate(optarg, &o.validate))
 				return usage();
@@ -186,10 +171,11 @@ int ctl_ingest(int argc, char **argv)
 	}
 	o.dir = argv[optind];
 	v.t0 = monotime_s();
-	qhttpc_init();
-	if (set_auth_key(keyfile))
-		return 2;
 	char err[2048] = "";
+	if (qhttpc_init() < 0 || qhttpc_client_setup(keyfile, cafile, err, sizeof err) < 0) {
+		fprintf(stderr, "qservctl ingest: %s\n", err[0] ? err : "cannot set up the HTTP client");
+		return 2;
+	}
 	int r = qloader_run(&o, report, &v, err, sizeof err);
 	if (r)
 		fprintf(stderr, "qservctl ingest: %s\n", err);

@@ -1,12 +1,16 @@
 /* qservctl.c: the operator's command-line tool, a table of subcommands.
  *
- *   qservctl [--url URL] COMMAND [ARGS...]
+ *   qservctl [--url URL] [--auth-key-file F] [--ca F] COMMAND [ARGS...]
  *
+ * --auth-key-file and --ca are every command's admin key and cluster CA
+ * (they become $QSERV_AUTH_KEY and $QSERV_CA_FILE, what the commands and
+ * qserv/common/qhttpc.h read).
  * Each subcommand lives in its own file (ingest.c, ...) and is one row of
  * the table below. */
 #include "ctl.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *ctl_url;
@@ -24,17 +28,38 @@ static const struct {
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: qservctl [--url URL] COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: qservctl [--url URL] [--auth-key-file F] [--ca F] COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	return f == stderr ? 2 : 0;
+}
+
+/* The first line of path into $QSERV_AUTH_KEY. */
+static int key_to_env(const char *path)
+{
+	char key[320] = "";
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(key, sizeof key, f)) {
+		fprintf(stderr, "qservctl: %s: cannot read the admin key\n", path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	key[strcspn(key, "\r\n")] = '\0';
+	return setenv("QSERV_AUTH_KEY", key, 1);
 }
 
 int main(int argc, char **argv)
 {
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--url") && i + 1 < argc)
+		if (!strcmp(argv[i], "--auth-key-file") && i + 1 < argc) {
+			if (key_to_env(argv[++i]) < 0)
+				return 2;
+		} else if (!strcmp(argv[i], "--ca") && i + 1 < argc) {
+			setenv("QSERV_CA_FILE", argv[++i], 1);
+		} else if (!strcmp(argv[i], "--url") && i + 1 < argc)
 			ctl_url = argv[++i];
 		else if (!strncmp(argv[i], "--url=", 6))
 			ctl_url = argv[i] + 6;

@@ -134,7 +134,41 @@ static struct curl_slist *with_auth(struct curl_slist *h)
 
 int qhttpc_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+	char err[256];
+	const char *ca = getenv("QSERV_CA_FILE");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -EIO;
+	if (ca && *ca && qhttpc_set_tls_files(ca, NULL, NULL, err, sizeof err) < 0)
+		return -EIO;
+	return 0;
+}
+
+int qhttpc_client_setup(const char *keyfile, const char *cafile, char *err, size_t errlen)
+{
+	if (!cafile || !*cafile)
+		cafile = getenv("QSERV_CA_FILE");
+	if (cafile && *cafile) {
+		int rc = qhttpc_set_tls_files(cafile, NULL, NULL, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (!keyfile) {
+		qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
+		return 0;
+	}
+	char key[320] = "";
+	FILE *f = fopen(keyfile, "r");
+	if (!f || !fgets(key, sizeof key, f)) {
+		int e = f ? EINVAL : errno;
+		snprintf(err, errlen, "%s: %s", keyfile, f ? "no key in it" : strerror(e));
+		if (f)
+			fclose(f);
+		return -e;
+	}
+	fclose(f);
+	key[strcspn(key, "\r\n")] = '\0';
+	qhttpc_set_auth_key(key);
+	return 0;
 }
 
 char *qhttpc_escape(const char *s)

@@ -12,7 +12,16 @@
 #include <stddef.h>
 #include <jansson.h>
 
+/* Also, as a client's default, trusts the PEM file $QSERV_CA_FILE (when
+ * set) for our own services (qhttpc_set_tls_files). */
 int qhttpc_init(void);
+
+/* An operator's or loader's credentials: the key is the first line of
+ * keyfile, else $QSERV_AUTH_KEY; the cluster CA is the PEM file cafile,
+ * else $QSERV_CA_FILE.  Either may be missing (then the services refuse
+ * writes, or an https:// URL is checked against the system's CAs).  -errno
+ * with err naming the file. */
+int qhttpc_client_setup(const char *keyfile, const char *cafile, char *err, size_t errlen);
 
 /* Sends key as "Authorization: Bearer <key>" with every later request to
  * our own services (not with downloads from data sources).  Call before
