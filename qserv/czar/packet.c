@@ -150,19 +150,18 @@ static int read_full(struct pkt_conn *c, void *buf, size_t n, int64_t deadline)
 			if (k < 0)
 				return (int)k;
 		} else {
-			struct pollfd pf = { .fd = c->fd, .events = POLLIN };
-			int r = poll(&pf, 1, ms);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
+			/* what has arrived is read at once; poll only to wait */
+			k = recv(c->fd, p, n, MSG_DONTWAIT);
+			if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				return -errno;
-			if (r == 0)
-				return -ETIMEDOUT;
-			k = read(c->fd, p, n);
 			if (k < 0) {
-				if (errno == EINTR || errno == EAGAIN)
-					continue;
-				return -errno;
+				struct pollfd pf = { .fd = c->fd, .events = POLLIN };
+				int r = poll(&pf, 1, ms);
+				if (r < 0 && errno != EINTR)
+					return -errno;
+				if (r == 0)
+					return -ETIMEDOUT;
+				continue;
 			}
 		}
 		if (k == 0)
@@ -264,21 +263,19 @@ static ssize_t write_some(struct pkt_conn *c, const unsigned char *p, size_t n)
 		ssize_t k = tls_io_write(c->tls, p, n < PKT_TLS_PIECE ? n : PKT_TLS_PIECE, PKT_SLICE_MS);
 		return k == -ETIMEDOUT ? 0 : k;
 	}
-	for (;;) {
+	for (int waited = 0;; waited = 1) {
+		/* the socket usually has room: send first, poll only when full */
+		ssize_t k = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
-		int r = poll(&pf, 1, PKT_SLICE_MS);
-		ssize_t k;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
+		if (k >= 0)
+			return k;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		if (r == 0)
+		if (waited)
 			return 0;
-		k = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (k < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		return k < 0 ? -errno : k;
+		if (poll(&pf, 1, PKT_SLICE_MS) < 0 && errno != EINTR)
+			return -errno;
 	}
 }
 

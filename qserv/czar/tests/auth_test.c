@@ -91,6 +91,33 @@ TEST(users_file_loads)
 	free(p);
 }
 
+TEST(users_file_options)
+{
+	char *p = write_tmp("a:*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19:require_ssl\n"
+			    "b::admin, max_user_connections=3\n"
+			    "c:*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19\n");
+	struct auth_users u;
+	char err[256];
+	const struct auth_user *x;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, auth_users_load(p, &u, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_NE(NULL, (x = auth_users_find(&u, "a")));
+	EXPECT_EQ(1, x->has_password);
+	EXPECT_EQ(1, x->require_ssl);
+	EXPECT_EQ(0, x->admin);
+	ASSERT_NE(NULL, (x = auth_users_find(&u, "b")));
+	EXPECT_EQ(0, x->has_password);
+	EXPECT_EQ(0, x->require_ssl);
+	EXPECT_EQ(1, x->admin);
+	EXPECT_EQ(3, x->max_connections);
+	ASSERT_NE(NULL, (x = auth_users_find(&u, "c")));
+	EXPECT_EQ(0, x->require_ssl + x->admin + (int)x->max_connections);
+	auth_users_free(&u);
+	unlink(p);
+	free(p);
+}
+
 TEST(users_file_errors_name_the_line)
 {
 	static const struct { const char *text, *want; } cases[] = {
@@ -98,6 +125,9 @@ TEST(users_file_errors_name_the_line)
 		{ "a:\na:\n", ":2: duplicate user 'a'" },
 		{ "x:*1234\n", ":1: password hash must be" },
 		{ ":\n", ":1: user name must be" },
+		{ "a::sudo\n", ":1: unknown option 'sudo'" },
+		{ "a::max_user_connections=x\n", ":1: max_user_connections wants" },
+		{ "a::max_user_connections=100001\n", ":1: max_user_connections wants" },
 	};
 	size_t i;
 

@@ -1,5 +1,6 @@
 /* packet_test.c: MySQL packet framing, field codecs and login decoding. */
 #include <errno.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,54 @@ static size_t build_login(unsigned char *out, uint32_t caps, const char *user, c
 	memcpy(out, b.data, n);
 	buf_free(&b);
 	return n;
+}
+
+TEST_F(pair, read_times_out)
+{
+	self->srv.read_timeout_ms = 50;
+	EXPECT_EQ(-ETIMEDOUT, pkt_read(&self->srv, &self->in, 1024, 1));
+	/* half a header, then nothing: still a timeout, not a hang */
+	ASSERT_EQ(2, write(self->fd[1], "\x05\x00", 2));
+	EXPECT_EQ(-ETIMEDOUT, pkt_read(&self->srv, &self->in, 1024, 1));
+}
+
+/* Fills cli's output with n bytes the peer never reads. */
+static void fill(struct pkt_conn *c, size_t n)
+{
+	pkt_begin(c);
+	buf_reserve(&c->out, n + 8);
+	memset(c->out.data + c->out.len, 'x', n);
+	c->out.len += n;
+	pkt_end(c);
+}
+
+TEST_F(pair, write_to_a_client_that_does_not_read_times_out)
+{
+	self->cli.write_timeout_ms = 300;
+	fill(&self->cli, 8u << 20);
+	EXPECT_EQ(-ETIMEDOUT, pkt_flush(&self->cli));
+	EXPECT_EQ(0, self->cli.out.len);
+}
+
+static void *set_later(void *arg)
+{
+	volatile sig_atomic_t *flag = arg;
+	usleep(100 * 1000);
+	*flag = 1;
+	return NULL;
+}
+
+TEST_F(pair, blocked_write_gives_up_when_cancelled)
+{
+	volatile sig_atomic_t killed = 0;
+	pthread_t t;
+
+	self->cli.write_timeout_ms = -1;      /* only the cancel can end it */
+	self->cli.cancel = &killed;
+	fill(&self->cli, 8u << 20);
+	ASSERT_EQ(0, pthread_create(&t, NULL, set_later, (void *)&killed));
+	EXPECT_EQ(-ECANCELED, pkt_flush(&self->cli));
+	pthread_join(t, NULL);
 }
 
 TEST(login_decodes_user_db_plugin)

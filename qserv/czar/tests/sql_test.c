@@ -81,6 +81,10 @@ TEST(print_round_trips)
 
 static const struct { const char *in; unsigned code; int pos; const char *msg; } error_cases[] = {
 	{ "SELEC 1", ER_PARSE_ERROR, 0, "unknown statement" },
+	{ "SELECT LOAD_FILE('/etc/passwd')", ER_NOT_SUPPORTED_YET, 7, "LOAD_FILE(): it acts on the czar's server" },
+	{ "SELECT a FROM t WHERE get_lock('x', 1)", ER_NOT_SUPPORTED_YET, 22, "get_lock()" },
+	{ "SET wait_timeout 5", ER_PARSE_ERROR, 17, "expected = after wait_timeout" },
+	{ "SET @@session.wait_timeout = 'x'", ER_PARSE_ERROR, 29, "expected a non-negative integer" },
 	{ "SELECT FROM t", ER_PARSE_ERROR, 7, "expected an expression, found FROM" },
 	{ "SELECT a FROM t WHERE", ER_PARSE_ERROR, 21, "unexpected end of statement" },
 	{ "SELECT a\nFROM t\nWHERE a = (1", ER_PARSE_ERROR, 28, "at line 3" },
@@ -111,6 +115,30 @@ static const struct { const char *in; unsigned code; int pos; const char *msg; }
 	{ "SELECT a FROM t GROUP BY a WITH ROLLUP", ER_NOT_SUPPORTED_YET, 27, "WITH ROLLUP" },
 	{ "SELECT UPPER(DISTINCT a) FROM t", ER_PARSE_ERROR, 7, "not an aggregate" },
 };
+
+TEST(set_keeps_wait_timeout_only)
+{
+	static const struct { const char *in; int64_t want; } cases[] = {
+		{ "SET NAMES utf8mb4", -1 },
+		{ "SET wait_timeout = 30", 30 },
+		{ "SET SESSION wait_timeout=5", 5 },
+		{ "set @@session.WAIT_TIMEOUT := 7", 7 },
+		{ "SET @@local.wait_timeout = 0", 1 },               /* clamped like MySQL */
+		{ "SET autocommit = 1, @@wait_timeout = 99999999999", 31536000 },
+		{ "SET SESSION wait_timeout = DEFAULT", 0 },
+		{ "SET interactive_timeout = 5", -1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sql_stmt *st;
+		struct sql_error err;
+		ASSERT_EQ(0, sql_parse(cases[i].in, strlen(cases[i].in), &st, &err)) TH_LOG("%s: %s", cases[i].in, err.msg);
+		EXPECT_EQ(SQL_SET, st->kind);
+		EXPECT_EQ(cases[i].want, st->set_wait_timeout) TH_LOG("%s", cases[i].in);
+		sql_stmt_free(st);
+	}
+}
 
 TEST(error_positions)
 {
