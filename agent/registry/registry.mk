@@ -4,7 +4,8 @@
 # and the join client that speaks the other end (both ends of one protocol,
 # tested together).  The agent and qservctl link it.  Its tests and
 # qregistry-sim, N simulated agents against one registry (tests and bench,
-# not in the image), live in tests/.
+# not in the image), and qregistry-join, one join attempt from the command
+# line (the attack test's joiner), live in tests/.
 REGISTRY_SRCS := agent/registry/registry.c agent/registry/registry_map.c agent/registry/registry_join.c \
 	agent/registry/registry_admin.c agent/registry/registry_ca.c \
 	agent/registry/registry_limit.c agent/registry/registry_proof.c \
@@ -18,7 +19,8 @@ $(eval $(call unit_test,registry_msg_test,agent/registry/tests/registry_msg_test
 $(eval $(call unit_test,registry_test,agent/registry/tests/registry_test.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
 $(eval $(call unit_test,registry_security_test,agent/registry/tests/registry_security_test.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
 $(eval $(call program,qregistry-sim,agent/registry/tests/registry_sim.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
-INTEG_TESTS += agent/registry/tests/registry_sim.sh
+$(eval $(call program,qregistry-join,agent/registry/tests/registry_joinc.c,$(REGISTRY_LDLIBS),libqregistry.a libqcommon.a))
+INTEG_TESTS += agent/registry/tests/registry_sim.sh agent/registry/tests/registry_attack.sh
 BENCHES += agent/registry/tests/bench_registry.sh
 $(eval $(call fuzz_target,regmsg,agent/registry/tests/fuzz_regmsg.c agent/registry/registry_msg.c,-ljansson,libqcommon.a))
 $(eval $(call fuzz_target,regstate,agent/registry/tests/fuzz_regstate.c agent/registry/registry_state.c,-ljansson -lmbedtls -lmbedx509 -lmbedcrypto,libqcommon.a))

@@ -1,0 +1,131 @@
+#!/bin/sh
+# registry_attack.sh: a hostile host on the cluster LAN against the registry,
+# with real processes: a czar qagent (registry) and a worker qagent, each in
+# its own network namespace on a bridge this test creates (10.251.0.0/24,
+# nothing leaves it), an attacker namespace and a second joiner namespace.
+# Covers: a stolen join token plus a known uuid (public in /status) is
+# refused with a clear error, the registry logs the refused takeover with the
+# attacker's address, and the real node keeps its identity and session; 200
+# idle and 40 trickling TCP connections to port 7070 do not stop a
+# legitimate join from finishing; rapid join attempts from one address are
+# refused (rate_limited) while another address joins; token rotation keeps
+# joined nodes and refuses the old token.
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$REPO/tools/tap.sh"
+. "$REPO/agent/tests/netns_agents.sh"
+BUILD=${BUILD:-$REPO/build}
+QAGENT=${QAGENT:-$BUILD/bin/qagent}
+QSERVCTL=$BUILD/bin/qservctl
+JOIN=$BUILD/bin/qregistry-join
+P=qa$$
+T=$(mktemp -d /tmp/qserv-registry-attack.XXXXXX)
+NODES="czar w1 atk w3"     # 10.251.0.1 .2 .3 .4
+
+cleanup() {
+	[ -f "$T/idle.pid" ] && kill "$(cat "$T/idle.pid")" 2>/dev/null
+	netns_cleanup
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
+
+if [ "$(id -u)" != 0 ] || ! ip netns add "$P-br" 2>/dev/null; then
+	tap_skip_all "needs root and ip netns"
+fi
+tap_plan 9
+netns_nodes 10.251.0
+
+# join NS UUID DIR [TOKEN]: one join attempt from namespace NS (output in $T/out)
+join() {
+	ip netns exec "$P-$1" "$JOIN" --registry 10.251.0.1:7070 --token "${4:-$TOKEN}" --pin "$PIN" \
+		--uuid "$2" --dir "$T/$3" > "$T/out" 2>&1
+}
+
+start czar "qserv.role=czar qserv.cluster=attack"
+wait_for 20 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
+TOKEN=$(status czar | jq -r .registry.token)
+PIN=$(status czar | jq -r .registry.ca_pin)
+W="qserv.role=worker qserv.join=10.251.0.1:7070 qserv.token=$TOKEN qserv.ca=$PIN"
+start w1 "$W"
+if wait_for 30 is_state worker-0 ready; then tap_pass "the real worker joined as worker-0"; else tap_fail "the real worker joined as worker-0" "$(nodes)"; fi
+uuid=$(node_field worker-0 uuid)
+w1_ready() { status w1 | jq -e '.membership.state == "ready"' > /dev/null; }
+wait_for 10 w1_ready
+sessions=$(status w1 | jq -r .membership.sessions)
+
+# --- a stolen token and a known uuid -------------------------------------------
+if join atk "$uuid" atk1; then
+	tap_fail "stolen token + known uuid refused" "$(cat "$T/out")"
+elif grep -q "machine $uuid is already worker-0: it must prove its node key, or the operator re-admits it with \`qservctl nodes readmit worker-0\`" "$T/out"; then
+	tap_pass "stolen token + known uuid refused, the attacker told what would admit it"
+else
+	tap_fail "stolen token + known uuid refused, the attacker told what would admit it" "$(cat "$T/out")"
+fi
+if wait_for 5 grep -q "join from 10.251.0.3 refused: takeover of worker-0 (machine $uuid) refused" "$T/czar.log"; then
+	tap_pass "the registry logs the refused takeover with the attacker's address"
+else
+	tap_fail "the registry logs the refused takeover with the attacker's address" "$(grep -i refused "$T/czar.log" | tail -3)"
+fi
+sleep 1
+st=$(status w1)
+if [ "$(node_field worker-0 addr) $(node_field worker-0 state)" = "10.251.0.2 ready" ] &&
+	[ "$(echo "$st" | jq -r '"\(.membership.name) \(.membership.state) \(.membership.sessions)"')" = "worker-0 ready $sessions" ] &&
+	! ip netns exec "$P-atk" test -s "$T/atk1/node.crt"; then
+	tap_pass "the real node keeps its identity, address and session; the attacker got no certificate"
+else
+	tap_fail "the real node keeps its identity, address and session; the attacker got no certificate" \
+		"$(node_field worker-0 addr) $(node_field worker-0 state) $(echo "$st" | jq -c .membership)"
+fi
+
+# --- idle and trickling sockets --------------------------------------------------
+ip netns exec "$P-atk" python3 -c '
+import socket, sys, time
+held = []
+for i in range(240):
+    s = socket.create_connection(("10.251.0.1", 7070), timeout=5)
+    if i >= 200:
+        s.send(b"\x16")          # the first byte of a TLS record, then nothing
+    held.append(s)
+open(sys.argv[1], "w").write("%d\n" % len(held))
+time.sleep(60)
+' "$T/idle.ready" > "$T/idle.log" 2>&1 &
+echo $! > "$T/idle.pid"
+if wait_for 20 test -s "$T/idle.ready"; then tap_pass "240 idle and trickling connections held open to port 7070"
+else tap_fail "240 idle and trickling connections held open to port 7070" "$(cat "$T/idle.log")"; fi
+start w3 "$W"
+if wait_for 40 is_state worker-1 ready; then
+	tap_pass "a legitimate worker joins meanwhile (worker-1)"
+else
+	tap_fail "a legitimate worker joins meanwhile (worker-1)" "$(nodes | jq -c '.nodes[] | [.name, .state]') $(tail -3 "$T/w3.log")"
+fi
+kill "$(cat "$T/idle.pid")" 2>/dev/null
+rm -f "$T/idle.pid"
+
+# --- rapid join attempts from one address -----------------------------------------
+limited=0
+ok=0
+for i in $(seq 1 14); do
+	if join atk "atk-$i" "atk-$i"; then ok=$((ok + 1)); elif grep -q rate_limited "$T/out"; then limited=$((limited + 1)); fi
+done
+msg=$(grep -h rate_limited "$T/out")
+if [ "$limited" -ge 4 ] && echo "$msg" | grep -q "too many join attempts from 10.251.0.3"; then
+	tap_pass "rapid joins from one address refused ($ok admitted, $limited rate_limited, clear error)"
+else
+	tap_fail "rapid joins from one address refused" "$ok admitted, $limited rate_limited: $(cat "$T/out")"
+fi
+if join w3 "other-machine" other && grep -q "^joined worker-" "$T/out"; then
+	tap_pass "another address joins meanwhile"
+else
+	tap_fail "another address joins meanwhile" "$(cat "$T/out")"
+fi
+
+# --- token rotation ----------------------------------------------------------------
+old=$TOKEN
+TOKEN=$("$QSERVCTL" token rotate -s "$T/admin.sock" | sed -n 's/^qserv.token=\([^ ]*\).*/\1/p')
+if [ -n "$TOKEN" ] && [ "$TOKEN" != "$old" ] && ! join w3 "rot-old" rot-old "$old" && grep -q bad_token "$T/out" &&
+	join w3 "rot-new" rot-new && sleep 1 && is_state worker-0 ready; then
+	tap_pass "qservctl token rotate: old token refused, new one joins, joined nodes unaffected"
+else
+	tap_fail "qservctl token rotate: old token refused, new one joins, joined nodes unaffected" "$TOKEN $(cat "$T/out")"
+fi
+tap_done
