@@ -15,7 +15,6 @@
 #include "worker.h"
 #include "qserv/common/csvd.h"
 #include "qserv/common/qlz4.h"
-#include "qserv/common/qhttpc.h"
 #include "qserv/common/sqlid.h"
 #include "log.h"
 #include "monotime.h"
@@ -136,17 +135,69 @@ static int take_trans(struct worker *w, struct wcontrib *c)
 	return r;
 }
 
-static void release_trans(struct worker *w, struct wcontrib *c, bool poison)
+/* Ends c's part in its transaction; a poisoned transaction is written to
+ * qservWorker before c's record stops saying "loading" (wstore.c). */
+static void release_trans(struct worker *w, struct wcontrib *c, bool poison, MYSQL *m)
 {
+	struct wtrans copy = { 0 };
 	pthread_mutex_lock(&w->mu);
 	struct wtrans *t = worker_trans_find(w, c->trans_id);
 	if (t) {
 		t->inflight--;
 		if (poison)
 			t->poisoned = true;
+		copy = *t;
 	}
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	char err[256];
+	if (poison && copy.id && wmeta_save_trans(m, &copy, err, sizeof err))
+		log_warn("transaction %u: cannot record its failed load (%s -- %s); the record of contribution"
+			 " %u still says loading, so a restart marks it failed", copy.id, err, qsql_detail(), c->id);
+}
+
+/* A file:// source: path becomes the file's real path, which must be
+ * under the worker's file root (--file-root, else the staging directory):
+ * realpath() resolves "..", "." and every symlink first, so neither a
+ * ".." nor a symlink leads out of the root; the resolved path, not the
+ * request's, is what is opened and loaded. */
+static int file_source(struct worker *w, struct wcontrib *c, char *path, size_t len)
+{
+	const char *root_opt = w->file_root ? w->file_root : w->staging;
+	char real[PATH_MAX], root[PATH_MAX];
+	size_t n;
+
+	if (c->url[7] != '/') {
+		fail(c, 400, "url: a file:// URL must name an absolute path");
+		return -EINVAL;
+	}
+	if (!realpath(root_opt, root)) {
+		fail(c, 500, "url: the worker's file root %s is not usable: %s", root_opt, strerror(errno));
+		return -EIO;
+	}
+	if (!realpath(c->url + 7, real)) {
+		/* a file that does not exist is only named when it would be under the root */
+		int e = errno;
+		n = strlen(root);
+		if (strncmp(c->url + 7, root, n) || (c->url[7 + n] != '/' && root[n - 1] != '/') ||
+		    strstr(c->url + 7, "/../") || strstr(c->url + 7, "/.."))
+			goto outside;
+		fail(c, 400, "url: cannot read the file: %s", strerror(e));
+		return -ENOENT;
+	}
+	n = strlen(root);
+	if (strncmp(real, root, n) || (real[n] != '/' && root[n - 1] != '/'))
+		goto outside;
+	if (strlen(real) >= len) {
+		fail(c, 400, "url: the file's path is too long");
+		return -ENAMETOOLONG;
+	}
+	memcpy(path, real, strlen(real) + 1);
+	return 0;
+outside:
+	fail(c, 403, "url: the file is not under the worker's file root (--file-root, by default the"
+	     " staging directory): file:// contributions may only read files there");
+	return -EPERM;
 }
 
 /* Gets a local path to load; downloads http:// sources to the spool. */
@@ -156,23 +207,8 @@ static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t
 		snprintf(path, len, "%s", c->spool);
 		return 0;
 	}
-	if (!strncmp(c->url, "file://", 7)) {
-		snprintf(path, len, "%s", c->url + 7);
-		if (path[0] != '/') {
-			fail(c, 400, "file URL must be absolute: %s", c->url);
-			return -EINVAL;
-		}
-		if (w->file_root) {
-			char real[PATH_MAX], root[PATH_MAX];
-			size_t n;
-			if (!realpath(path, real) || !realpath(w->file_root, root) ||
-			    strncmp(real, root, n = strlen(root)) || (real[n] != '/' && root[n - 1] != '/')) {
-				fail(c, 403, "%s is not under the worker's --file-root", c->url);
-				return -EPERM;
-			}
-		}
-		return 0;
-	}
+	if (!strncmp(c->url, "file://", 7))
+		return file_source(w, c, path, len);
 	if (strncmp(c->url, "http://", 7) && strncmp(c->url, "https://", 8)) {
 		fail(c, 400, "unsupported URL '%s' (file://, http:// or https://)", c->url);
 		return -EINVAL;
@@ -190,10 +226,10 @@ static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t
 		return -EIO;
 	}
 	char err[600];
-	int r = qhttpc_download(c->url, fd, NULL, err, sizeof err);
+	int r = wfetch(c->url, fd, wfetch_limits(), NULL, err, sizeof err);
 	close(fd);
 	if (r) {
-		fail(c, 502, "download failed: %s", err);
+		fail(c, r == -EFBIG ? 413 : r == -ETIMEDOUT ? 504 : 502, "download failed: %s", err);
 		return r;
 	}
 	snprintf(path, len, "%s", c->spool);
@@ -340,6 +376,11 @@ static void bulk_load(struct wcontrib *c, MYSQL *m, const struct csvd *d, const 
 		fail(c, 500, "%s", err);
 		return;
 	}
+	if (wstore_save(m, c, true, err, sizeof err)) {
+		log_warn("contribution %u: cannot record the load's start: %s -- %s", c->id, err, qsql_detail());
+		fail(c, 500, "cannot record the contribution before loading it: %s", err);
+		return;
+	}
 	char *qpath = qsql_quote(m, path);
 	csvd_sql(d, dialect, sizeof dialect);
 	unsigned long long affected = 0;
@@ -375,8 +416,14 @@ static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
 	struct csvd d;
 	struct wtable t = { 0 };
 	int64_t t0 = monotime_ms();
+	char err[512];
 	if (check_request(c, &d))
 		return;
+	int r = wstore_published(m, c->db, err, sizeof err);
+	if (r) {
+		fail(c, r == -EPERM ? 409 : 500, "%s", err);
+		return;
+	}
 	if (resolve_target(c, m, &t, target, sizeof target) == 0) {
 		int fd = open_source(w, c, path, sizeof path, plain, sizeof plain);
 		if (fd >= 0 && check_rows(c, fd, &d, &t) == 0) {
@@ -391,32 +438,33 @@ static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
 
 /* Runs on a private copy of c, published under w->mu at the start
  * (IN_PROGRESS) and at the end, so status readers never see a half-written
- * record. */
+ * record; the record is also kept in qservWorker (wstore.c) at each step. */
 void wingest_run(struct worker *w, struct wcontrib *shared)
 {
 	struct wcontrib x, *c = &x;
+	char err[512];
 	pthread_mutex_lock(&w->mu);
 	shared->start_ms = worker_now_ms();
 	shared->status = WC_IN_PROGRESS;
 	x = *shared;
 	pthread_mutex_unlock(&w->mu);
-	if (take_trans(w, c)) {
-		c->status = WC_FAILED;
-		c->http_status = 400;
-		goto out;
-	}
-	bool poison = false;
-	char err[512];
 	MYSQL *m = qsql_connect(&w->sql, err, sizeof err);
 	if (!m) {
 		log_warn("contribution %u: %s", c->id, qsql_detail());
 		fail(c, 500, "%s", err);
-	}
-	else
+	} else if (take_trans(w, c)) {
+		c->status = WC_FAILED;
+		c->http_status = 400;
+	} else {
+		bool poison = false;
+		if (wstore_save(m, c, false, err, sizeof err))
+			log_warn("contribution %u: cannot record it: %s -- %s", c->id, err, qsql_detail());
 		load(w, c, m, &poison);
+		release_trans(w, c, poison, m);
+	}
+	if (m && wstore_save(m, c, false, err, sizeof err))
+		log_warn("contribution %u: cannot record its end: %s -- %s", c->id, err, qsql_detail());
 	mysql_close(m);
-	release_trans(w, c, poison);
-out:
 	if (c->spool[0]) {
 		unlink(c->spool);
 		c->spool[0] = '\0';
@@ -455,6 +503,12 @@ static void *async_main(void *arg)
 
 int wingest_start_async(struct worker *w, struct wcontrib *c)
 {
+	/* queued: recorded now, so a restart before it runs still answers for it */
+	char err[256];
+	MYSQL *m = qsql_connect(&w->sql, err, sizeof err);
+	if (!m || wstore_save(m, c, false, err, sizeof err))
+		log_warn("contribution %u: cannot record it as queued: %s -- %s", c->id, err, qsql_detail());
+	mysql_close(m);
 	void **a = malloc(2 * sizeof *a);
 	if (!a)
 		return -ENOMEM;

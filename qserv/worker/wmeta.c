@@ -44,6 +44,15 @@ static const char *const schema_sql[] = {
 	" db VARCHAR(64) NOT NULL, state TINYINT NOT NULL, poisoned TINYINT NOT NULL) ENGINE=InnoDB",
 	"CREATE TABLE IF NOT EXISTS qservWorker.trans_tables (trans INT UNSIGNED NOT NULL,"
 	" db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, PRIMARY KEY (trans, db, tbl)) ENGINE=InnoDB",
+	/* wstore.c: contribution records and published databases */
+	"CREATE TABLE IF NOT EXISTS qservWorker.contribs (id INT UNSIGNED NOT NULL PRIMARY KEY,"
+	" trans INT UNSIGNED NOT NULL, db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
+	" overlap TINYINT NOT NULL, url VARCHAR(1024) NOT NULL, status TINYINT NOT NULL, loading TINYINT NOT NULL,"
+	" num_bytes BIGINT UNSIGNED NOT NULL, num_rows BIGINT UNSIGNED NOT NULL, create_ms BIGINT NOT NULL,"
+	" start_ms BIGINT NOT NULL, read_ms BIGINT NOT NULL, load_ms BIGINT NOT NULL,"
+	" error VARCHAR(1024) NOT NULL, http_status INT NOT NULL, KEY (trans)) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS qservWorker.dbs (db VARCHAR(64) NOT NULL PRIMARY KEY,"
+	" published TINYINT NOT NULL) ENGINE=InnoDB",
 };
 
 int wmeta_init(MYSQL *m, struct worker *w, char *err, size_t errlen)
@@ -71,7 +80,7 @@ int wmeta_init(MYSQL *m, struct worker *w, char *err, size_t errlen)
 		t->poisoned = atoi(row[3]) != 0;
 	}
 	mysql_free_result(res);
-	return 0;
+	return wstore_load(m, w, err, errlen);
 }
 
 int wmeta_save_trans(MYSQL *m, const struct wtrans *t, char *err, size_t errlen)
@@ -91,9 +100,13 @@ int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen)
 {
 	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
 		return -EINVAL;
+	int r = wguard_writable(m, db, err, errlen);
+	if (r)
+		return r;
 	if (qsql_exec(m, err, errlen, "DROP DATABASE IF EXISTS `%s`", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.tables WHERE db='%s'", db) ||
-	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.chunks WHERE db='%s'", db))
+	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.chunks WHERE db='%s'", db) ||
+	    wstore_set_published(m, db, false, err, errlen))
 		return -EIO;
 	return 0;
 }
@@ -354,13 +367,25 @@ int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen)
 		ret = -ENOMEM;
 		goto out;
 	}
+	struct wtable want = { .partitioned = part, .director = director, .ncols = (unsigned)json_array_size(schema),
+			       .cols = (char *)buf_str(&cols) };
+	snprintf(want.db, sizeof want.db, "%s", db);
+	snprintf(want.name, sizeof want.name, "%s", t);
+	snprintf(want.director_key, sizeof want.director_key, "%s", dkey);
+	snprintf(want.chunk_key, sizeof want.chunk_key, "%s", ck);
+	snprintf(want.sub_chunk_key, sizeof want.sub_chunk_key, "%s", sck);
+	if ((ret = wguard_keys(&want, err, errlen)) || (ret = wguard_writable(m, db, err, errlen)) ||
+	    (ret = wguard_table(m, &want, err, errlen)))
+		goto out;
+	ret = -EIO;
 	if (qsql_exec(m, err, errlen, "CREATE DATABASE IF NOT EXISTS `%s`", db) ||
 	    qsql_exec(m, err, errlen,
 		      "CREATE TABLE IF NOT EXISTS `%s`.`%s` (%s `qserv_trans_id` INT NOT NULL) ENGINE=MyISAM",
 		      db, t, buf_str(&defs)) ||
 	    qsql_exec(m, err, errlen,
-		      "REPLACE INTO qservWorker.tables VALUES ('%s','%s',%d,%d,'%s','%s','%s',%zu,'%s')",
-		      db, t, part, director, dkey, ck, sck, json_array_size(schema), buf_str(&cols))) {
+		      "INSERT IGNORE INTO qservWorker.tables VALUES ('%s','%s',%d,%d,'%s','%s','%s',%zu,'%s')",
+		      db, t, part, director, dkey, want.chunk_key, want.sub_chunk_key, json_array_size(schema),
+		      buf_str(&cols))) {
 		snprintf(err, errlen, "cannot create table %s.%s: the database refused the statement", db, t);
 		goto out;
 	}
@@ -404,6 +429,9 @@ int wmeta_drop_table(MYSQL *m, const char *db, const char *t, char *err, size_t 
 	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen) ||
 	    sqlid_check(SQLID_TABLE, "table", t, err, errlen))
 		return -EINVAL;
+	int r = wguard_writable(m, db, err, errlen);
+	if (r)
+		return r;
 	if (drop_family(m, db, t, err, errlen) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservWorker.tables WHERE db='%s' AND name='%s'", db, t))
 		return -EIO;
@@ -433,6 +461,9 @@ int wmeta_add_chunk(MYSQL *m, const char *db, int32_t chunk, char *err, size_t e
 		snprintf(err, errlen, "chunk: must be a chunk number (0 or more)");
 		return -EINVAL;
 	}
+	int r = wguard_writable(m, db, err, errlen);
+	if (r)
+		return r;
 	if (chunk_tables_all(m, db, chunk, err, errlen) ||
 	    qsql_exec(m, err, errlen, "INSERT IGNORE INTO qservWorker.chunks VALUES ('%s', %d)", db, chunk))
 		return -EIO;
@@ -451,7 +482,28 @@ int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen)
 {
 	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
 		return -EINVAL;
-	return chunk_tables_all(m, db, WORKER_DUMMY_CHUNK, err, errlen);
+	if (chunk_tables_all(m, db, WORKER_DUMMY_CHUNK, err, errlen) ||
+	    wstore_set_published(m, db, true, err, errlen))
+		return -EIO;
+	return 0;
+}
+
+int wmeta_unpublish(MYSQL *m, const char *db, char *err, size_t errlen)
+{
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
+		return -EINVAL;
+	return wstore_set_published(m, db, false, err, errlen) ? -EIO : 0;
+}
+
+int wmeta_publish_req(MYSQL *m, json_t *req, char *err, size_t errlen)
+{
+	const char *db = jstr(req, "database", NULL);
+	json_t *p = json_object_get(req, "publish");
+	if (p && !json_is_boolean(p)) {
+		snprintf(err, errlen, "publish: must be true or false");
+		return -EINVAL;
+	}
+	return json_is_false(p) ? wmeta_unpublish(m, db, err, errlen) : wmeta_publish(m, db, err, errlen);
 }
 
 int wmeta_table(MYSQL *m, const char *db, const char *table, struct wtable *ret, char *err, size_t errlen)
@@ -517,6 +569,12 @@ int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t tra
 	r = -EINVAL;
 	if (!t.director || !t.director_key[0]) {
 		snprintf(err, errlen, "table %s.%s is not a director table", db, table);
+		goto out;
+	}
+	/* only the registered key columns, and only when they are the table's */
+	if (!sqlid_ok(t.director_key) || !sqlid_ok(t.chunk_key) || !sqlid_ok(t.sub_chunk_key) ||
+	    wguard_keys(&t, err, errlen)) {
+		snprintf(err, errlen, "table %s.%s: its registered key columns are not valid", db, table);
 		goto out;
 	}
 	/* one transaction's rows are only in the tables it touched */

@@ -61,7 +61,7 @@ struct worker {
 	const char *staging;
 	const char *bind;
 	int port;
-	const char *file_root;  /* file:// sources must be under it (NULL: any) */
+	const char *file_root;  /* file:// sources must be under it (NULL: staging) */
 	char auth_key[256];     /* shared secret of the API ("" = none) */
 	int async_max;          /* asynchronous loads at once; more wait QUEUED */
 	int async_active;
@@ -89,6 +89,11 @@ int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen);
 int wmeta_drop_table(MYSQL *m, const char *db, const char *table, char *err, size_t errlen);
 int wmeta_add_chunk(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen);
 int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen);
+/* The operator's un-publish: writes to db are accepted again. */
+int wmeta_unpublish(MYSQL *m, const char *db, char *err, size_t errlen);
+/* POST /worker/publish {database, [publish: true|false]}: publish, or
+ * un-publish with "publish": false. */
+int wmeta_publish_req(MYSQL *m, json_t *req, char *err, size_t errlen);
 /* Creates an index ({database, table, index, spec, comment, columns,
  * [overlap]}) on a table and all its chunk (and overlap) tables. */
 int wmeta_add_index(MYSQL *m, json_t *req, char *err, size_t errlen);
@@ -114,6 +119,36 @@ int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t tra
 /* {"rows": N, "overlap_rows": N, "chunks": {"<id>": N, ...}} of committed
  * and open rows alike. */
 int wmeta_count(MYSQL *m, const char *db, const char *table, json_t **ret, char *err, size_t errlen);
+
+/* wstore.c -- durable contribution records and published marks in
+ * qservWorker (see wstore.c for the crash invariant). */
+int wstore_save(MYSQL *m, const struct wcontrib *c, bool loading, char *err, size_t errlen);
+/* At start, after the transactions are known: reads the records back into
+ * w->contribs; a contribution caught in a load poisons its transaction. */
+int wstore_load(MYSQL *m, struct worker *w, char *err, size_t errlen);
+int wstore_set_published(MYSQL *m, const char *db, bool published, char *err, size_t errlen);
+/* 0 when db is not published, -EPERM (err names db) when it is, -EIO. */
+int wstore_published(MYSQL *m, const char *db, char *err, size_t errlen);
+
+/* wguard.c -- what requests may not change (see wguard.c). */
+bool wguard_has_col(const char *cols, const char *name);
+/* The key columns of t (director, chunk, sub-chunk) are columns of t. */
+int wguard_keys(const struct wtable *t, char *err, size_t errlen);
+/* 0 when want->db.want->name is new or registered exactly as want says,
+ * -EEXIST naming the first field that differs. */
+int wguard_table(MYSQL *m, const struct wtable *want, char *err, size_t errlen);
+/* 0 when db takes writes, -EPERM when it is published. */
+int wguard_writable(MYSQL *m, const char *db, char *err, size_t errlen);
+
+/* wfetch.c -- http(s):// contributions downloaded within limits. */
+struct wfetch_limits {
+	long timeout_s;                 /* whole download */
+	unsigned long long max_bytes;   /* announced or counted */
+};
+const struct wfetch_limits *wfetch_limits(void);
+/* url into fd; -ETIMEDOUT, -EFBIG, -EIO... with err starting "url: ". */
+int wfetch(const char *url, int fd, const struct wfetch_limits *lim, unsigned long long *ret_bytes,
+	   char *err, size_t errlen);
 
 /* wsub.c -- sub-chunk tables Subchunks_<db>_<chunk>.<T>_<chunk>_<sc> (and
  * <T>FullOverlap_<chunk>_<sc> for directors) for near-neighbour queries. */

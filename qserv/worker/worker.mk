@@ -3,6 +3,7 @@
 # integration tests.
 WORKER_SRCS := qserv/worker/main.c qserv/worker/wapi.c qserv/worker/wingest.c qserv/worker/wmeta.c \
 	qserv/worker/wtrans.c qserv/worker/wsub.c qserv/worker/query.c qserv/worker/query_sched.c
+WORKER_SRCS += qserv/worker/wstore.c qserv/worker/wguard.c qserv/worker/wfetch.c
 WORKER_LDLIBS := -lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 $(eval $(call program,qserv-worker,$(WORKER_SRCS),$(WORKER_LDLIBS),libqwire.a libqservcommon.a libqcommon.a))
 

@@ -37,6 +37,13 @@ int worker_trans_begin(struct worker *w, uint32_t id, const char *db, char *err,
 		snprintf(err, errlen, "transaction_id: must be a transaction number");
 		return -EINVAL;
 	}
+	MYSQL *m = qsql_connect(&w->sql, err, errlen);
+	if (!m)
+		return -EIO;
+	int pub = wguard_writable(m, db, err, errlen);
+	mysql_close(m);
+	if (pub)
+		return pub;
 	pthread_mutex_lock(&w->mu);
 	struct wtrans *t = worker_trans_find(w, id);
 	int r = 0;

@@ -27,7 +27,7 @@ mkdir -p "$T/disk0/chunks" "$T/disk1/chunks" "$T/staging"
 PORT=$(free_port)
 W=http://127.0.0.1:$PORT
 "$BIN/qserv-worker" --socket "$T/my.sock" --port "$PORT" --bind 127.0.0.1 --id worker-cd \
-	--staging "$T/staging" --chunk-dir "$T/disk0/chunks" --chunk-dir "$T/disk1/chunks" > "$T/worker.log" 2>&1 &
+	--staging "$T/staging" --file-root "$T" --chunk-dir "$T/disk0/chunks" --chunk-dir "$T/disk1/chunks" > "$T/worker.log" 2>&1 &
 WPID=$!
 i=0; until curl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 post() { curl -s -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }

@@ -10,9 +10,10 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/test-mariadb.sh"
 BIN=${QSERV_BIN:-$top/build/bin}
 T=$(mktemp -d /tmp/worker_ingest.XXXXXX)
-WPID= HPID= KPID=
+WPID= HPID= KPID= HUNG=
 cleanup() {
 	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null
+	[ -n "$HUNG" ] && kill "$HUNG" 2>/dev/null
 	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null
 	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null
 	test_mariadb_stop "$T"
@@ -20,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 33
+tap_plan 54
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { mariadb --no-defaults -S "$T/my.sock" -uroot -N -B -e "$1"; }
@@ -28,8 +29,9 @@ test_mariadb_start "$T" --local-infile=1 || tap_diag "mariadbd did not start: $(
 PORT=$(free_port)
 W=http://127.0.0.1:$PORT
 start_worker() {
+	QSERV_FETCH_TIMEOUT_S=3 QSERV_CONTRIB_MAX_BYTES=100000 \
 	"$BIN/qserv-worker" --socket "$T/my.sock" --port "$PORT" --bind 127.0.0.1 --id worker-t \
-		--staging "$T/staging" >> "$T/worker.log" 2>&1 &
+		--staging "$T/staging" --file-root "$T" >> "$T/worker.log" 2>&1 &
 	WPID=$!
 	i=0; until curl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 }
@@ -121,6 +123,11 @@ done
 kill -9 "$WPID"; wait "$WPID" 2>/dev/null; WPID=
 start_worker
 tap_diag "rows of the interrupted load before the abort: $(sql 'SELECT COUNT(*) FROM wt.Filter WHERE qserv_trans_id=10')"
+r=$(post /worker/trans '{"database":"wt","transaction_id":10,"action":"commit"}')
+tap_ok "commit after a restart that interrupted a load is refused" has "$r" 'abort it'
+tap_ok "the interrupted contribution is known after the restart, FAILED" \
+	has "$(curl -s "$W/ingest/file-async/$(sql 'SELECT MAX(id) FROM qservWorker.contribs WHERE trans=10')")" \
+	'"status":"FAILED".*stopped while loading'
 tap_ok "abort after a crash in the middle of a load" ok "$(post /worker/trans '{"database":"wt","transaction_id":10,"action":"abort"}')"
 tap_is "$(sql 'SELECT COUNT(*) FROM wt.Filter WHERE qserv_trans_id=10')" 0 "no partial row of the interrupted load is left"
 
@@ -146,8 +153,80 @@ tap_is "$(curl -s -H 'X-Qserv-Auth-Key: s3cret' "http://127.0.0.1:$KP/worker/cou
 curl -s -X POST "http://127.0.0.1:$KP/worker/trans" -H 'X-Qserv-Auth-Key: s3cret' \
 	-d '{"database":"wt","transaction_id":11,"action":"begin"}' >/dev/null
 r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file:///etc/passwd\"}")
-tap_ok "file:// outside --file-root is refused" has "$r" "not under the worker's --file-root"
+tap_ok "file:// outside --file-root is refused naming the field" has "$r" '"error":"url: the file is not under'
+ln -s /etc/passwd "$T/root/link.tsv"
+r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/link.tsv\"}")
+tap_ok "a symlink out of --file-root is refused" has "$r" '"error":"url: the file is not under'
+r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/../../../../../../etc/passwd\"}")
+tap_ok "a .. out of --file-root is refused" has "$r" '"error":"url: the file is not under'
+tap_is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/nothere.tsv/../../c42.txt\"}")" 403 \
+	"a missing file named through .. is refused as outside (403), not probed"
 cp "$T/www/filter.tsv" "$T/root/"
 r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/../root/filter.tsv\"}")
 tap_is "$(echo "$r" | jq -r .contrib.num_rows)" 2 "file:// inside --file-root loads"
+kill "$KPID"; wait "$KPID" 2>/dev/null; KPID=
+
+# without --file-root, file:// reads only under the staging directory
+KP=$(free_port)
+"$BIN/qserv-worker" --socket "$T/my.sock" --port "$KP" --bind 127.0.0.1 --id worker-d \
+	--staging "$T/staging" >> "$T/worker-d.log" 2>&1 &
+KPID=$!
+i=0; until curl -sf "http://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+curl -s -X POST "http://127.0.0.1:$KP/worker/trans" -d '{"database":"wt","transaction_id":12,"action":"begin"}' >/dev/null
+r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"transaction_id\":12,\"table\":\"Filter\",\"url\":\"file://$T/www/filter.tsv\"}")
+tap_ok "the default file root is the staging directory: a file outside is refused" has "$r" '"error":"url: the file is not under'
+cp "$T/www/filter.tsv" "$T/staging/in-staging.tsv"
+r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"transaction_id\":12,\"table\":\"Filter\",\"url\":\"file://$T/staging/in-staging.tsv\"}")
+tap_is "$(echo "$r" | jq -r .contrib.num_rows)" 2 "and a file in the staging directory loads"
+curl -s -X POST "http://127.0.0.1:$KP/worker/trans" -d '{"database":"wt","transaction_id":12,"action":"abort"}' >/dev/null
+kill "$KPID"; wait "$KPID" 2>/dev/null; KPID=
+
+# a registered table is not rewritten; the index exports only its key
+obj() { echo "{\"database\":\"wt\",\"table\":\"Object\",\"is_partitioned\":1,\"is_director\":1,\"director_key\":\"$1\",\"schema\":$SCHEMA}"; }
+r=$(post /worker/table "$(obj ra)")
+tap_ok "POST /worker/table rewriting director_key is refused naming the field" has "$r" '"error":"director_key: table wt.Object is already registered'
+tap_is "$(sql "SELECT director_key FROM qservWorker.tables WHERE db='wt' AND name='Object'")" objectId "the registered director_key is unchanged"
+tap_ok "the same registration again is accepted" ok "$(post /worker/table "$(obj objectId)")"
+r=$(post /worker/table '{"database":"wt","table":"Odd","is_partitioned":1,"is_director":1,"director_key":"nope","schema":[{"name":"a","type":"INT"},{"name":"chunkId","type":"INT"},{"name":"subChunkId","type":"INT"}]}')
+tap_ok "a director_key that is not a column is refused" has "$r" '"error":"director_key: nope is not a column'
+tap_is "$(curl -s "$W/worker/index?database=wt&table=Object" | cut -f1 | sort -n | tr '\n' ' ')" "1 2 3 " \
+	"GET /worker/index exports the registered director key column"
+tap_ok "GET /worker/index of a regular table is refused" has "$(curl -s "$W/worker/index?database=wt&table=Filter")" 'not a director table'
+
+# http:// sources: a time limit and a size limit
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(8); print(s.getsockname()[1]); sys.stdout.flush()
+conns = []
+end = time.time() + 120
+while time.time() < end:
+    s.settimeout(1)
+    try: conns.append(s.accept()[0])
+    except socket.timeout: pass
+' > "$T/hung.port" &
+HUNG=$!
+i=0; until [ -s "$T/hung.port" ] || [ $i -gt 100 ]; do i=$((i + 1)); sleep 0.1; done
+post /worker/trans '{"database":"wt","transaction_id":13,"action":"begin"}' >/dev/null
+r=$(post /ingest/file "{\"transaction_id\":13,\"table\":\"Filter\",\"url\":\"http://127.0.0.1:$(cat "$T/hung.port")/x.tsv\"}")
+tap_ok "a source that never answers times out (QSERV_FETCH_TIMEOUT_S)" has "$r" 'did not finish within 3 s'
+kill "$HUNG" 2>/dev/null; wait "$HUNG" 2>/dev/null
+awk 'BEGIN { for (i = 0; i < 30000; i++) printf "%d\tq\n", i }' > "$T/www/big.tsv"
+r=$(post /ingest/file "{\"transaction_id\":13,\"table\":\"Filter\",\"url\":\"http://127.0.0.1:$HP/big.tsv\"}")
+tap_ok "a source over QSERV_CONTRIB_MAX_BYTES is refused" has "$r" 'larger than the worker.s limit of 100000 bytes'
+tap_ok "and the transaction still commits (nothing was loaded)" ok "$(post /worker/trans '{"database":"wt","transaction_id":13,"action":"commit"}')"
+
+# a published database takes no writes
+post /worker/database '{"database":"wp"}' >/dev/null
+post /worker/table '{"database":"wp","table":"R","is_partitioned":0,"schema":[{"name":"id","type":"INT"},{"name":"name","type":"CHAR(1)"}]}' >/dev/null
+post /worker/trans '{"database":"wp","transaction_id":14,"action":"begin"}' >/dev/null
+tap_ok "publish wp" ok "$(post /worker/publish '{"database":"wp"}')"
+r=$(post /ingest/file "{\"transaction_id\":14,\"table\":\"R\",\"url\":\"file://$T/www/filter.tsv\"}")
+tap_is "$(echo "$r" | jq -r .contrib.status)/$(echo "$r" | jq -r .error | cut -c1-24)" "FAILED/database wp is published" \
+	"a contribution to a published database is refused naming it"
+r=$(post /worker/trans '{"database":"wp","transaction_id":15,"action":"begin"}')
+tap_ok "a new transaction in a published database is refused" has "$r" 'database wp is published'
+r=$(curl -s -X DELETE "$W/worker/database/wp")
+tap_ok "dropping a published database is refused" has "$r" 'database wp is published'
+tap_is "$(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='wp'")" 1 "and its table is still there"
 tap_done
