@@ -215,7 +215,8 @@ void registry_metrics(struct registry *r, FILE *out)
 typedef json_t *admin_fn(struct registry *r, const char *name, json_t *req, const char **ret_code, char *err,
 			 size_t errlen);
 
-static json_t *admin_nodes(struct registry *r, const char *name, json_t *req, const char **ret_code, char *err, size_t errlen)
+static json_t *admin_nodes(struct registry *r, const char *name, json_t *req, const char **ret_code,
+				 char *err, size_t errlen)
 {
 	pthread_mutex_lock(&r->lock);
 	json_t *resp = json_pack("{s:s, s:I, s:o}", "cluster", r->st.cluster,
@@ -224,7 +225,8 @@ static json_t *admin_nodes(struct registry *r, const char *name, json_t *req, co
 	return resp;
 }
 
-static json_t *admin_token(struct registry *r, const char *name, json_t *req, const char **ret_code, char *err, size_t errlen)
+static json_t *admin_token(struct registry *r, const char *name, json_t *req, const char **ret_code,
+				 char *err, size_t errlen)
 {
 	char token[128], pin[TLS_PIN_LEN];
 
@@ -232,8 +234,8 @@ static json_t *admin_token(struct registry *r, const char *name, json_t *req, co
 	return json_pack("{s:s, s:s}", "token", token, "ca_pin", pin);
 }
 
-static json_t *admin_token_rotate(struct registry *r, const char *name, json_t *req, const char **ret_code, char *err,
-				  size_t errlen)
+static json_t *admin_token_rotate(struct registry *r, const char *name, json_t *req, const char **ret_code,
+				 char *err, size_t errlen)
 {
 	char token[128];
 
@@ -260,14 +262,14 @@ static json_t *admin_membership(struct registry *r, const char *name, bool remov
 			 "changed", rc == 0);
 }
 
-static json_t *admin_node_remove(struct registry *r, const char *name, json_t *req, const char **ret_code, char *err,
-				 size_t errlen)
+static json_t *admin_node_remove(struct registry *r, const char *name, json_t *req, const char **ret_code,
+				 char *err, size_t errlen)
 {
 	return admin_membership(r, name, true, ret_code, err, errlen);
 }
 
-static json_t *admin_node_readmit(struct registry *r, const char *name, json_t *req, const char **ret_code, char *err,
-				  size_t errlen)
+static json_t *admin_node_readmit(struct registry *r, const char *name, json_t *req, const char **ret_code,
+				 char *err, size_t errlen)
 {
 	return admin_membership(r, name, false, ret_code, err, errlen);
 }
@@ -281,7 +283,8 @@ static json_t *admin_token_issue(struct registry *r, const char *name, json_t *r
 	int rc;
 
 	if (reg_msg_str(req, "uuid", uuid, sizeof(uuid), 0, err, errlen) < 0 ||
-	    (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) <= 0 || json_integer_value(ttl) > 30 * 86400))) {
+	    (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) <= 0 ||
+		     json_integer_value(ttl) > 30 * 86400))) {
 		if (ttl)
 			snprintf(err, errlen, "ttl must be 1..2592000 seconds");
 		*ret_code = "bad_request";

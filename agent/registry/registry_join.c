@@ -277,7 +277,8 @@ static int join_parse(struct conn *c, struct tls_conn *t, json_t *req, struct jo
 	    reg_msg_str(req, "uuid", q->uuid, sizeof(q->uuid), 1, what, sizeof(what)) < 0 ||
 	    reg_msg_str(req, "role", q->role, sizeof(q->role), 1, what, sizeof(what)) < 0 ||
 	    reg_msg_str(req, "csr", q->csr, sizeof(q->csr), 1, what, sizeof(what)) < 0 ||
-	    (code = "bad_csr", reg_proof_pubkey_of_csr(q->csr, q->pubkey, sizeof(q->pubkey), what, sizeof(what))) < 0) {
+	    (code = "bad_csr",
+	     reg_proof_pubkey_of_csr(q->csr, q->pubkey, sizeof(q->pubkey), what, sizeof(what))) < 0) {
 		pthread_mutex_lock(&c->r->lock);
 		c->r->joins_refused++;
 		pthread_mutex_unlock(&c->r->lock);
@@ -354,6 +355,7 @@ void reg_handle_join(struct conn *c, struct tls_conn *t, json_t *req)
 	 * it is that node's session (one handshake instead of two at boot).
 	 * Reconnections use mutual TLS with the certificate. */
 	if (rc == 0) {
+		reg_slot_give(c);      /* the costly part is done */
 		snprintf(id.serial, sizeof(id.serial), "%llx", (unsigned long long)serial);
 		free(cert);
 		free(q);
@@ -385,7 +387,10 @@ static int session_hello(struct conn *c, struct tls_conn *t, const struct tls_id
 	json_t *msg = NULL;
 	int type, rc;
 
-	rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, FIRST_MSG_MS, &type, &msg, err, sizeof(err));
+	/* after a join the slot is given back already and the node may be
+	 * slow storing its credentials: the longer timeout */
+	rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, after_join ? JOIN_TIMEOUT_MS : FIRST_MSG_MS, &type, &msg,
+			  err, sizeof(err));
 	json_decref(msg);
 	if (after_join && (rc == -ENODATA || rc == -ECONNRESET))
 		return -1;     /* a one-shot join (join_once, qregistry-sim): it hung up */

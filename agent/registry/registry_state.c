@@ -173,25 +173,34 @@ int reg_state_readmit(struct reg_state *st, const char *name, struct reg_node **
 	return 0;
 }
 
-int reg_state_single_use_add(struct reg_state *st, const char *token, const char *uuid, int64_t ttl_s)
+/* Add a single-use token expiring at `expires` (unix seconds), after
+ * dropping the expired ones. */
+static int single_use_put(struct reg_state *st, const char *token, const char *uuid, int64_t expires)
 {
 	int64_t now = (int64_t)time(NULL);
 	size_t k = 0;
 
-	for (size_t i = 0; i < st->n_single_use; i++)      /* drop the expired first */
+	for (size_t i = 0; i < st->n_single_use; i++)
 		if (st->single_use[i].expires > now)
 			st->single_use[k++] = st->single_use[i];
 	st->n_single_use = k;
 	if (k >= REG_SINGLE_USE_MAX)
 		return -ENOSPC;
-	if (strlen(token) >= sizeof(st->single_use[k].token) || strlen(uuid) >= TLS_ID_MAX || ttl_s <= 0 ||
+	if (strlen(token) >= sizeof(st->single_use[k].token) || strlen(uuid) >= TLS_ID_MAX ||
 	    (uuid[0] && !uuid_ok(uuid)))
 		return -EINVAL;
 	snprintf(st->single_use[k].token, sizeof(st->single_use[k].token), "%s", token);
 	snprintf(st->single_use[k].uuid, sizeof(st->single_use[k].uuid), "%s", uuid);
-	st->single_use[k].expires = now + ttl_s;
+	st->single_use[k].expires = expires;
 	st->n_single_use++;
 	return 0;
+}
+
+int reg_state_single_use_add(struct reg_state *st, const char *token, const char *uuid, int64_t ttl_s)
+{
+	if (ttl_s <= 0)
+		return -EINVAL;
+	return single_use_put(st, token, uuid, (int64_t)time(NULL) + ttl_s);
 }
 
 int reg_state_single_use_find(struct reg_state *st, const char *token, const char *uuid)
@@ -333,7 +342,7 @@ static int single_use_from_json(struct reg_state *st, json_t *once, char *err, s
 		}
 		if (expires <= now)
 			continue;
-		if (reg_state_single_use_add(st, token, uuid, expires - now) < 0) {
+		if (single_use_put(st, token, uuid, expires) < 0) {
 			snprintf(err, errlen, "single_use[%zu]: bad token or uuid, or too many", i);
 			return -EBADMSG;
 		}

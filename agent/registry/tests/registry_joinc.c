@@ -39,7 +39,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!o.registry || !o.token || !o.pin || !o.uuid || !o.state_dir) {
-		fprintf(stderr, "usage: qregistry-join --registry A.B.C.D:PORT --token T --pin P --uuid U --dir D [--role R]\n");
+		fprintf(stderr, "usage: qregistry-join --registry A.B.C.D:PORT --token T --pin P --uuid U --dir D "
+			"[--role R]\n");
 		return 2;
 	}
 	if (join_once(&o, err, sizeof(err)) < 0) {

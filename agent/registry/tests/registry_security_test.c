@@ -118,7 +118,8 @@ enum raw_mode { RAW_FORGED, RAW_GARBAGE, RAW_NO_PROOF, RAW_PLAIN };
 static int raw_join(FIXTURE_DATA(sec) *self, const char *src, const char *uuid, const char *token,
 		    enum raw_mode mode, bool *ret_challenged, char *code, char *message)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(self->port) }, me = { .sin_family = AF_INET };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(self->port) };
+	struct sockaddr_in me = { .sin_family = AF_INET };
 	struct tls_config_opts co = { .peer_auth = TLS_PEER_PIN, .pin = self->pin, .timeout_ms = 20000 };
 	struct tls_identity id = { .name = "joining", .role = "worker" };
 	struct tls_config *cfg = NULL;
