@@ -23,36 +23,37 @@ static int run(MYSQL *my, const char *sql, char *err, size_t errlen)
 {
 	if (mysql_query(my, sql) == 0)
 		return 0;
-	snprintf(err, errlen, "czar MariaDB: preparing account %s: %s", ACCOUNT_NAME, mysql_error(my));
+	snprintf(err, errlen, "czar MariaDB: preparing the account of users' statements: %s", mysql_error(my));
 	return -EIO;
 }
 
 /* CREATE, ALTER (password) and REVOKE: the account exists with nothing. */
-static int create(MYSQL *my, const char *pw, char *err, size_t errlen)
+static int create(MYSQL *my, const char *name, const char *pw, char *err, size_t errlen)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql), "CREATE USER IF NOT EXISTS '" ACCOUNT_NAME "'@'localhost' IDENTIFIED BY '%s'", pw);
+	snprintf(sql, sizeof(sql), "CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED BY '%s'", name, pw);
 	if (run(my, sql, err, errlen) < 0)
 		return -EIO;
-	snprintf(sql, sizeof(sql), "ALTER USER '" ACCOUNT_NAME "'@'localhost' IDENTIFIED BY '%s'", pw);
+	snprintf(sql, sizeof(sql), "ALTER USER '%s'@'localhost' IDENTIFIED BY '%s'", name, pw);
 	if (run(my, sql, err, errlen) < 0)
 		return -EIO;
-	return run(my, "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '" ACCOUNT_NAME "'@'localhost'", err, errlen);
+	snprintf(sql, sizeof(sql), "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '%s'@'localhost'", name);
+	return run(my, sql, err, errlen);
 }
 
 /* SELECT and SHOW VIEW on each catalog database the account lacks.  The
  * names come from the server; they are quoted with doubled backquotes. */
-static int grant_missing(MYSQL *my, char *err, size_t errlen)
+static int grant_missing(MYSQL *my, const char *account, char *err, size_t errlen)
 {
-	static const char q[] =
-		"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN "
-		"('mysql', 'information_schema', 'performance_schema', 'sys', 'qservMeta', 'qservResult') "
-		"AND SCHEMA_NAME NOT IN (SELECT Db FROM mysql.db WHERE User = '" ACCOUNT_NAME "' AND Host = 'localhost')";
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	int rc = 0;
+	char q[512];
 
+	snprintf(q, sizeof(q), "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN "
+		 "('mysql', 'information_schema', 'performance_schema', 'sys', 'qservMeta', 'qservResult') "
+		 "AND SCHEMA_NAME NOT IN (SELECT Db FROM mysql.db WHERE User = '%s' AND Host = 'localhost')", account);
 	if (run(my, q, err, errlen) < 0 || !(res = mysql_store_result(my))) {
 		snprintf(err, errlen, "czar MariaDB: listing databases: %s", mysql_error(my));
 		return -EIO;
@@ -66,14 +67,14 @@ static int grant_missing(MYSQL *my, char *err, size_t errlen)
 			name[n++] = row[0][i];
 		}
 		name[n] = 0;
-		snprintf(sql, sizeof(sql), "GRANT SELECT, SHOW VIEW ON `%s`.* TO '" ACCOUNT_NAME "'@'localhost'", name);
+		snprintf(sql, sizeof(sql), "GRANT SELECT, SHOW VIEW ON `%s`.* TO '%s'@'localhost'", name, account);
 		rc = run(my, sql, err, errlen);
 	}
 	mysql_free_result(res);
 	return rc;
 }
 
-int account_sync(struct czar *cz, char *err, size_t errlen)
+int account_sync(struct czar *cz, int reset, char *err, size_t errlen)
 {
 	struct backend_conn *bc;
 	int rc;
@@ -84,11 +85,13 @@ int account_sync(struct czar *cz, char *err, size_t errlen)
 		pthread_mutex_unlock(&account_lock);
 		return -EIO;
 	}
-	rc = account_ready ? 0 : create(bc->my, cz->account_pw, err, errlen);
+	if (reset)
+		account_ready = 0;
+	rc = account_ready ? 0 : create(bc->my, cz->account_name, cz->account_pw, err, errlen);
 	if (rc == 0)
 		account_ready = 1;
 	if (rc == 0)
-		rc = grant_missing(bc->my, err, errlen);
+		rc = grant_missing(bc->my, cz->account_name, err, errlen);
 	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
 	pthread_mutex_unlock(&account_lock);
 	return rc;

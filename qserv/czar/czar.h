@@ -37,7 +37,8 @@ struct czar {
 	int write_timeout_ms;         /* a client that reads nothing for that long is dropped */
 	struct tls_config *tls;       /* TLS offered on the port (NULL: plain only) */
 	struct backend *user_backend; /* users' local statements: restricted account */
-	char account_pw[33];          /* its password (account.h), in memory only */
+	char account_name[32];        /* its MariaDB user, qserv_sql_<port> (account.h) */
+	char account_pw[33];          /* its password, in memory only */
 
 	pthread_mutex_t lock;
 	struct sess *sessions;        /* doubly linked, newest first */

@@ -278,11 +278,12 @@ static void prepare_result_db(struct czar *cz)
  * pool; a MariaDB not up yet is retried on first use.  0 or -1. */
 static int start_account(struct czar *cz, const struct opts *o)
 {
-	struct backend_cfg ucfg = { .socket = o->socket, .user = ACCOUNT_NAME, .size = o->pool };
+	struct backend_cfg ucfg = { .socket = o->socket, .user = cz->account_name, .size = o->pool };
 	char err[512];
 
+	snprintf(cz->account_name, sizeof(cz->account_name), "qserv_sql_%d", o->port);
 	if (account_password(cz->account_pw) < 0) {
-		log_error("cannot draw a password for the MariaDB account %s", ACCOUNT_NAME);
+		log_error("cannot draw a password for the MariaDB account %s", cz->account_name);
 		return -1;
 	}
 	ucfg.password = cz->account_pw;
@@ -290,7 +291,7 @@ static int start_account(struct czar *cz, const struct opts *o)
 		log_error("out of memory");
 		return -1;
 	}
-	if (account_sync(cz, err, sizeof(err)) < 0)
+	if (account_sync(cz, 0, err, sizeof(err)) < 0)
 		log_warn("%s (retried on first use)", err);
 	return 0;
 }

@@ -40,8 +40,10 @@ char *metrics_text(struct czar *cz)
 	unsigned running = 0;
 
 	pthread_mutex_lock(&cz->lock);
-	buf_printf(&t, "# HELP qserv_czar_connections Client connections open now.\n"
+	buf_printf(&t, "# HELP qserv_czar_connections Logged-in client sessions open now.\n"
 		"# TYPE qserv_czar_connections gauge\nqserv_czar_connections %u\n", cz->nsessions);
+	buf_printf(&t, "# HELP qserv_czar_pending_logins Connections not logged in yet.\n"
+		"# TYPE qserv_czar_pending_logins gauge\nqserv_czar_pending_logins %u\n", cz->npending);
 	buf_printf(&t, "# HELP qserv_czar_statements_total Statements received since start.\n"
 		"# TYPE qserv_czar_statements_total counter\nqserv_czar_statements_total %llu\n",
 	    (unsigned long long)cz->queries);

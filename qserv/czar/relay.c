@@ -47,7 +47,7 @@ static int denied_sync(struct czar *cz, unsigned code)
 	if (!cz->user_backend || (code != ER_DBACCESS_DENIED_ERROR && code != ER_TABLEACCESS_DENIED_ERROR &&
 				  code != ER_COLUMNACCESS_DENIED_ERROR && code != ER_ACCESS_DENIED_ERROR))
 		return 0;
-	return account_sync(cz, err, sizeof(err)) == 0;
+	return account_sync(cz, 0, err, sizeof(err)) == 0;
 }
 
 /* A connection of the users' pool with db selected, or NULL after writing
@@ -59,8 +59,8 @@ static struct backend_conn *lend(struct sess *s, const char *db)
 	struct backend_conn *bc = backend_get(b, err, sizeof(err));
 	unsigned code;
 
-	if (!bc && s->cz->user_backend && account_sync(s->cz, err, sizeof(err)) == 0)
-		bc = backend_get(b, err, sizeof(err));   /* the MariaDB was not up at start */
+	if (!bc && s->cz->user_backend && account_sync(s->cz, 1, err, sizeof(err)) == 0)
+		bc = backend_get(b, err, sizeof(err));   /* MariaDB was down at start, or lost the account */
 	if (!bc) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
 		return NULL;

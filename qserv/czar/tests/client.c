@@ -12,7 +12,8 @@
  *                                        one row; prints queries, errors, qps
  *   czar-client [conn] latency COUNT MAXID    COUNT sequential lookups on one
  *                                        session; prints the mean in ms
- * conn: -h HOST -P PORT -u USER -p PASSWORD [-S SOCKET] [-D DB] */
+ * conn: -h HOST -P PORT -u USER -p PASSWORD [-S SOCKET] [-D DB] [-C CA.pem]
+ * (-C: MySQL protocol SSL, the server's certificate checked against CA). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,17 @@
 
 #include <mariadb/mysql.h>
 
-static const char *host = "127.0.0.1", *user = "root", *pass = NULL, *sock = NULL, *db = NULL;
+static const char *host = "127.0.0.1", *user = "root", *pass = NULL, *sock = NULL, *db = NULL, *ssl_ca = NULL;
 static unsigned port = 0;
 
 static MYSQL *connect_one(char *err, size_t errlen)
 {
 	MYSQL *my = mysql_init(NULL);
+	if (ssl_ca) {
+		my_bool enforce = 1;
+		mysql_options(my, MYSQL_OPT_SSL_CA, ssl_ca);
+		mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &enforce);
+	}
 	if (!mysql_real_connect(my, sock ? NULL : host, user, pass, db, port, sock, 0)) {
 		snprintf(err, errlen, "connect: %u %s", mysql_errno(my), mysql_error(my));
 		mysql_close(my);
@@ -272,7 +278,7 @@ int main(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "+h:P:u:p:S:D:")) != -1) {
+	while ((c = getopt(argc, argv, "+h:P:u:p:S:D:C:")) != -1) {
 		switch (c) {
 		case 'h': host = optarg; break;
 		case 'P': port = (unsigned)atoi(optarg); break;
@@ -280,6 +286,7 @@ int main(int argc, char **argv)
 		case 'p': pass = optarg; break;
 		case 'S': sock = optarg; break;
 		case 'D': db = optarg; break;
+		case 'C': ssl_ca = optarg; break;
 		default: return 2;
 		}
 	}
@@ -293,6 +300,6 @@ int main(int argc, char **argv)
 		return run_lookups(atol(argv[optind + 1]), atof(argv[optind + 2]), atol(argv[optind + 3]));
 	if (argc - optind == 3 && !strcmp(argv[optind], "latency"))
 		return run_latency(atol(argv[optind + 1]), atol(argv[optind + 2]));
-	fprintf(stderr, "usage: czar-client [-h H -P P -u U -p PW -S SOCK -D DB] query SQL | concurrent N ROUNDS\n");
+	fprintf(stderr, "usage: czar-client [-h H -P P -u U -p PW -S SOCK -D DB -C CA] query SQL | concurrent N ROUNDS\n");
 	return 2;
 }

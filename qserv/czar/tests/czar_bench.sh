@@ -9,7 +9,10 @@
 #     (target: under 2 s); the fixture writes qservMeta and the workers'
 #     empty chunk tables directly, as the controller would for placed chunks;
 #  4. 100 concurrent clients doing point lookups for BENCH_SECONDS (60) s:
-#     queries, errors (must be 0) and throughput.
+#     queries, errors (must be 0) and throughput;
+#  5. point-lookup latency over MySQL protocol SSL (a second czar with the
+#     dev cluster's czar certificate) next to plain text, same run, and the
+#     cost of a login (connect + TLS handshake + auth) with and without SSL.
 # Data: qserv-gen, BENCH_OBJECTS (300000) objects with 2 sources each in a
 # 10x10 degree field, S=85 SS=12, ingested with qservctl.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -91,3 +94,27 @@ echo "dispatch: SELECT COUNT(*) over $(wc -l < "$T/chunks") empty chunks: $(f3 "
 # 4. 100 concurrent clients, point lookups
 out=$("$CLIENT" -h 127.0.0.1 -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p "$QSERV_PASSWORD" -D bench lookups 100 "$SECS" "$N")
 echo "100 concurrent clients, point lookups for ${SECS} s: $out"
+
+# 5. SSL on the SQL port: a second czar on the same cluster with the czar
+# node's certificate; latency per lookup on one connection, and per login.
+P2=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN/qserv-czar" --bind 127.0.0.1 --port "$P2" --users "$T/cluster/czar/users" --mariadb-socket "$QSERV_CZAR_DB_SOCKET" \
+	--tls-dir "$T/cluster/pki" --ssl-cert "$T/cluster/pki/czar.pem" --ssl-key "$T/cluster/pki/czar.key" > "$T/czar2.log" 2>&1 &
+Z2=$!
+for _ in $(seq 100); do
+	$CZ -P"$P2" -e 'SELECT 1' > /dev/null 2>&1 && break
+	sleep 0.1
+done
+CA=$T/cluster/pki/ca.pem
+plain=$("$CLIENT" -h 127.0.0.1 -P "$P2" -u "$QSERV_USER" -p "$QSERV_PASSWORD" -D bench latency 300 "$N")
+ssl=$("$CLIENT" -C "$CA" -h 127.0.0.1 -P "$P2" -u "$QSERV_USER" -p "$QSERV_PASSWORD" -D bench latency 300 "$N")
+echo "point lookup over SSL: $(f3 "$ssl") ms, plain text $(f3 "$plain") ms, ratio $(f2 "$(calc "$ssl / $plain")")x"
+logins() { # extra client args...
+	t0=$(now)
+	for _ in $(seq 50); do "$CLIENT" "$@" -h 127.0.0.1 -P "$P2" -u "$QSERV_USER" -p "$QSERV_PASSWORD" query 'SELECT 1' > /dev/null || echo "login failed" >&2; done
+	calc "($(now) - $t0) * 1000 / 50"
+}
+lp=$(logins)
+ls=$(logins -C "$CA")
+echo "login + SELECT 1 (new process each): SSL $(f3 "$ls") ms, plain text $(f3 "$lp") ms"
+kill $Z2; wait $Z2 2>/dev/null
