@@ -6,7 +6,11 @@
 # refused while a transaction is open, abort leaves no row (and no index
 # row), a bad CSV row fails the ingest naming file and line and leaves
 # nothing, resume after a crash (before and after a commit, and a kill -9)
-# without duplicated or lost rows, DELETE of a database.
+# without duplicated or lost rows, DELETE of a database.  The APIs are
+# HTTPS with the cluster CA and the admin key (cluster.env); section 10
+# checks the refusals (no key, wrong key, plain HTTP, a worker's
+# certificate, a controller without a key) and an ingest with
+# --auth-key-file and --ca instead of the environment.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
 BIN=${QSERV_BIN:-$top/build/bin}
@@ -22,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 52
+tap_plan 57
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -41,7 +45,8 @@ mkds() { /usr/bin/python3 "$TD/mkdataset.py" --db "$1" --gen "$T/gen" --part "$T
 tap_ok "dev cluster with 2 workers comes up" "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster"
 set -a; . "$T/cluster/cluster.env"; set +a
 U=$QSERV_INGEST_URL
-api() { curl -s -X "$1" "$U$2" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+. "$TD/qcurl.sh"
+api() { qcurl -s -X "$1" "$U$2" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
 layout() { /usr/bin/python3 "$TD/check_layout.py" "$T/cluster/cluster.env" "$1" Filter > "$T/layout-$1"; }
 val() { sed -n "s/^$1|//p" "$T/layout-$2"; }
 has() { printf '%s' "$1" | grep -q -- "$2"; }
@@ -79,8 +84,8 @@ tap_is "$(jq -r .success "$T/r")" 1 "register a director table"
 tid=$(api POST /ingest/trans '{"database":"e2a"}' | jq -r .transaction.id)
 chunk=$(jq -r '.tables[0].data[0].chunks[0]' "$T/e2e/metadata.json")
 loc=$(api POST /ingest/chunk "{\"transaction_id\":$tid,\"chunk\":$chunk}")
-wurl="http://$(echo "$loc" | jq -r .location.http_host):$(echo "$loc" | jq -r .location.http_port)"
-r=$(curl -s -X POST "$wurl/ingest/file" -d "{\"transaction_id\":$tid,\"table\":\"Object\",\"chunk\":$chunk,\"url\":\"file://$T/e2e/chunks/Object/chunk_$chunk.txt\"}")
+wurl="https://$(echo "$loc" | jq -r .location.http_host):$(echo "$loc" | jq -r .location.http_port)"
+r=$(qcurl -s -X POST "$wurl/ingest/file" -d "{\"transaction_id\":$tid,\"table\":\"Object\",\"chunk\":$chunk,\"url\":\"file://$T/e2e/chunks/Object/chunk_$chunk.txt\"}")
 tap_ok "contribution into the open transaction" test "$(echo "$r" | jq -r .contrib.num_rows)" -gt 0
 r=$(api PUT /ingest/database/e2a)
 tap_ok "publish refused while a transaction is open" has "$r" "open transaction"
@@ -114,7 +119,7 @@ c1=$(jq -r '.tables[0].data[0].chunks[0]' "$T/e2r/metadata.json")
 c2=$(jq -r '.tables[0].data[0].chunks[1]' "$T/e2r/metadata.json")
 load_one() { # trans chunk
 	l=$(api POST /ingest/chunk "{\"transaction_id\":$1,\"chunk\":$2}")
-	curl -s -X POST "http://127.0.0.1:$(echo "$l" | jq -r .location.http_port)/ingest/file" \
+	qcurl -s -X POST "https://127.0.0.1:$(echo "$l" | jq -r .location.http_port)/ingest/file" \
 		-d "{\"transaction_id\":$1,\"table\":\"Object\",\"chunk\":$2,\"url\":\"file://$T/e2r/chunks/Object/chunk_$2.txt\"}" >/dev/null
 }
 t1=$(api POST /ingest/trans '{"database":"e2r"}' | jq -r .transaction.id)
@@ -195,17 +200,32 @@ layout e2h
 tap_is "$(val object_rows e2h)/$(val source_rows e2h)/$(val index_match e2h)" "$NOBJ/$NSRC/$NOBJ" "http dataset: exact rows and index"
 kill "$HPID"; HPID=
 
-# 10. a controller with an auth key (same qservMeta, same workers)
-echo k3y > "$T/key"
+# 10. credentials: the cluster's controller refuses what has none
+code() { qcurl -s -o /dev/null -w '%{http_code}' "$@"; }
+tap_is "$(QSERV_AUTH_KEY= code -X POST "$U/ingest/trans" -d '{"database":"e2k"}')" 401 \
+	"auth key: a write without it is refused (401)"
+tap_is "$(QSERV_AUTH_KEY=0000 code -X POST "$U/ingest/trans" -d '{"database":"e2k"}')" 401 \
+	"auth key: a wrong key is refused (401)"
+tap_is "$(QSERV_AUTH_KEY= qcurl -s "$U/ingest/database" | jq -r .success)" 1 "auth key: listing needs none"
+tap_is "$(curl -s -o /dev/null -w '%{http_code}' "http://${U#https://}/status")" 000 \
+	"plain HTTP to the HTTPS port gets no HTTP answer"
+QCURL_CERT_DIR=$QSERV_DEV_DIR/pki
+qcurl_cert worker-1
+tap_is "$(QSERV_AUTH_KEY= code -X DELETE "$U/ingest/database/e2e")" 403 \
+	"a worker's certificate cannot call the controller's admin API (403)"
+qcurl_cert ""
 KP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/qserv-controller" --socket "$QSERV_CZAR_DB_SOCKET" --port "$KP" --bind 127.0.0.1 --staging "$T" \
-	--auth-key-file "$T/key" > "$T/controller-k.log" 2>&1 &
+	--tls-dir "$QSERV_DEV_DIR/pki" --tls-name czar > "$T/controller-k.log" 2>&1 &
 KPID=$!
-i=0; until curl -sf "http://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
-tap_is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$KP/ingest/trans" -d '{"database":"e2k"}')" 401 \
-	"auth key: a changing request without it is refused"
-tap_is "$(curl -s "http://127.0.0.1:$KP/ingest/database" | jq -r .success)" 1 "auth key: reading needs none"
+i=0; until qcurl -sf "https://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+tap_is "$(code -X POST "https://127.0.0.1:$KP/ingest/trans" -d '{"database":"e2k"}')" 403 \
+	"a controller without an admin key refuses every write, even with a key (403)"
 mkds e2z
-QSERV_AUTH_KEY=k3y "$BIN/qservctl" --url "http://127.0.0.1:$KP" ingest -q "$T/e2z" > "$T/out-k" 2>&1
-tap_is "$?" 0 "auth key: a whole ingest with QSERV_AUTH_KEY works"
+echo "$QSERV_AUTH_KEY" > "$T/key"
+env -u QSERV_AUTH_KEY -u QSERV_CA_FILE "$BIN/qservctl" --auth-key-file "$T/key" ingest --ca "$QSERV_CA_FILE" \
+	-q "$T/e2z" > "$T/out-k" 2>&1
+tap_is "$?" 0 "a whole ingest with --auth-key-file and --ca works"
+env -u QSERV_AUTH_KEY -u QSERV_CA_FILE "$BIN/qservctl" ingest -q "$T/e2z" > "$T/out-n" 2>&1
+tap_is "$?" 1 "without the key and the CA, qservctl ingest fails"
 tap_done
