@@ -4,7 +4,8 @@
 # rejected with its line number and nothing loaded, a value MariaDB cannot
 # convert poisons the transaction (commit refused, abort cleans), abort
 # removes exactly the transaction's rows, a worker killed mid-transaction
-# restarts with the transaction still abortable.
+# restarts with the transaction still abortable.  The API is HTTPS (a PKI
+# from qserv-certs) and every write carries the admin key (qcurl.sh).
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
 . "$top/tools/test-mariadb.sh"
@@ -26,19 +27,28 @@ tap_plan 54
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { mariadb --no-defaults -S "$T/my.sock" -uroot -N -B -e "$1"; }
 test_mariadb_start "$T" --local-infile=1 || tap_diag "mariadbd did not start: $(tail -3 "$T/my.err")"
+# the admin key every write needs (qhttp.h); K2 is the second worker's
+KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n'); echo "$KEY" > "$T/admin.key"
+K2=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n'); echo "$K2" > "$T/key"
+acurl() { qcurl -H "Authorization: Bearer $KEY" "$@"; }
 PORT=$(free_port)
-W=http://127.0.0.1:$PORT
+W=https://127.0.0.1:$PORT
+"$BIN/qserv-certs" --dir "$T/pki" --cluster wt --name worker-t --role worker > /dev/null || tap_diag "qserv-certs failed"
+# qcurl: HTTPS checked against the CA; the key only where a call says so
+QSERV_AUTH_KEY= QSERV_CA_FILE=$T/pki/ca.pem
+. "$top/qserv/controller/tests/qcurl.sh"
+TLS="--tls-dir $T/pki --tls-name worker-t"
 start_worker() {
 	QSERV_FETCH_TIMEOUT_S=3 QSERV_CONTRIB_MAX_BYTES=100000 \
 	"$BIN/qserv-worker" --socket "$T/my.sock" --port "$PORT" --bind 127.0.0.1 --id worker-t \
-		--staging "$T/staging" --file-root "$T" >> "$T/worker.log" 2>&1 &
+		--staging "$T/staging" --file-root "$T" --auth-key-file "$T/admin.key" $TLS >> "$T/worker.log" 2>&1 &
 	WPID=$!
-	i=0; until curl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+	i=0; until qcurl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 }
 start_worker
-tap_ok "worker answers /status" curl -sf -o /dev/null "$W/status"
+tap_ok "worker answers /status" qcurl -sf -o /dev/null "$W/status"
 
-post() { curl -s -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }
+post() { acurl -s -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }
 ok() { echo "$1" | jq -e '.success == 1' >/dev/null; }
 has() { printf '%s' "$1" | grep -q -- "$2"; }
 
@@ -73,10 +83,10 @@ tap_is "$(echo "$r" | jq -r '.contrib.num_rows')" 2 "http:// contribution downlo
 
 # rows in the request body, with a malformed third line
 printf '3\tr\n4\ti\n5\n6\tz\n' > "$T/bad.tsv"
-r=$(curl -s -X POST "$W/ingest/csv?transaction_id=7&table=Filter" --data-binary @"$T/bad.tsv")
+r=$(acurl -s -X POST "$W/ingest/csv?transaction_id=7&table=Filter" --data-binary @"$T/bad.tsv")
 tap_ok "bad CSV rejected naming line 3" has "$(echo "$r" | jq -r .error)" 'line 3: 1 fields, expected 2'
 tap_is "$(sql 'SELECT COUNT(*) FROM wt.Filter')" 2 "nothing of the bad CSV was loaded"
-r=$(printf '3\tr\n4\ti\n' | curl -s -X POST "$W/ingest/csv?transaction_id=7&table=Filter" --data-binary @-)
+r=$(printf '3\tr\n4\ti\n' | acurl -s -X POST "$W/ingest/csv?transaction_id=7&table=Filter" --data-binary @-)
 tap_is "$(echo "$r" | jq -r '.contrib.num_rows')" 2 "CSV body contribution loads after a rejected one"
 
 # async
@@ -84,7 +94,7 @@ r=$(post /ingest/file-async "{\"transaction_id\":7,\"table\":\"Filter\",\"url\":
 id=$(echo "$r" | jq -r .contrib.id)
 st=; i=0
 while [ $i -lt 100 ]; do
-	st=$(curl -s "$W/ingest/file-async/$id" | jq -r .contrib.status)
+	st=$(acurl -s "$W/ingest/file-async/$id" | jq -r .contrib.status)
 	[ "$st" = FINISHED ] || [ "$st" = FAILED ] && break
 	i=$((i + 1)); sleep 0.1
 done
@@ -96,7 +106,7 @@ tap_ok "a committed transaction takes no more rows" has "$r" 'is committed'
 
 # transaction 8: a value MariaDB cannot convert -> poisoned, commit refused, abort cleans
 post /worker/trans '{"database":"wt","transaction_id":8,"action":"begin"}' >/dev/null
-printf '10\tx\nabc\ty\n' | curl -s -X POST "$W/ingest/csv?transaction_id=8&table=Filter" --data-binary @- > "$T/r8"
+printf '10\tx\nabc\ty\n' | acurl -s -X POST "$W/ingest/csv?transaction_id=8&table=Filter" --data-binary @- > "$T/r8"
 tap_ok "a value that does not convert fails the contribution" has "$(jq -r .error "$T/r8")" 'Incorrect integer value'
 r=$(post /worker/trans '{"database":"wt","transaction_id":8,"action":"commit"}')
 tap_ok "commit of a poisoned transaction is refused" has "$r" 'abort it'
@@ -126,7 +136,7 @@ tap_diag "rows of the interrupted load before the abort: $(sql 'SELECT COUNT(*) 
 r=$(post /worker/trans '{"database":"wt","transaction_id":10,"action":"commit"}')
 tap_ok "commit after a restart that interrupted a load is refused" has "$r" 'abort it'
 tap_ok "the interrupted contribution is known after the restart, FAILED" \
-	has "$(curl -s "$W/ingest/file-async/$(sql 'SELECT MAX(id) FROM qservWorker.contribs WHERE trans=10')")" \
+	has "$(acurl -s "$W/ingest/file-async/$(sql 'SELECT MAX(id) FROM qservWorker.contribs WHERE trans=10')")" \
 	'"status":"FAILED".*stopped while loading'
 tap_ok "abort after a crash in the middle of a load" ok "$(post /worker/trans '{"database":"wt","transaction_id":10,"action":"abort"}')"
 tap_is "$(sql 'SELECT COUNT(*) FROM wt.Filter WHERE qserv_trans_id=10')" 0 "no partial row of the interrupted load is left"
@@ -135,50 +145,49 @@ tap_is "$(sql 'SELECT COUNT(*) FROM wt.Filter WHERE qserv_trans_id=10')" 0 "no p
 tap_ok "build sub-chunks 1 and 3 of chunk 42" ok "$(post /worker/subchunks '{"database":"wt","table":"Object","chunk":42,"sub_chunks":[1,3]}')"
 tap_is "$(sql 'SELECT (SELECT GROUP_CONCAT(objectId) FROM Subchunks_wt_42.Object_42_1), (SELECT GROUP_CONCAT(objectId) FROM Subchunks_wt_42.Object_42_3), (SELECT GROUP_CONCAT(objectId) FROM Subchunks_wt_42.ObjectFullOverlap_42_3)')" \
 	"$(printf '1\t3\t9')" "sub-chunk tables hold exactly their sub-chunk's rows and overlap"
-curl -s -X DELETE "$W/worker/subchunks/wt/42" > /dev/null
+acurl -s -X DELETE "$W/worker/subchunks/wt/42" > /dev/null
 tap_is "$(sql "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='Subchunks_wt_42'")" 0 "sub-chunk database dropped"
 
 # a second worker with an auth key and a file root
-echo s3cret > "$T/key"
 KP=$(free_port)
 mkdir -p "$T/root"
 "$BIN/qserv-worker" --socket "$T/my.sock" --port "$KP" --bind 127.0.0.1 --id worker-k \
-	--staging "$T/staging" --auth-key-file "$T/key" --file-root "$T/root" >> "$T/worker-k.log" 2>&1 &
+	--staging "$T/staging" --auth-key-file "$T/key" --file-root "$T/root" $TLS >> "$T/worker-k.log" 2>&1 &
 KPID=$!
-i=0; until curl -sf "http://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
-tap_is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$KP/worker/count?database=wt&table=Filter")" 401 \
+i=0; until qcurl -sf "https://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+tap_is "$(QSERV_AUTH_KEY= qcurl -s -o /dev/null -w '%{http_code}' "https://127.0.0.1:$KP/worker/count?database=wt&table=Filter")" 401 \
 	"with an auth key, a request without it is refused"
-tap_is "$(curl -s -H 'X-Qserv-Auth-Key: s3cret' "http://127.0.0.1:$KP/worker/count?database=wt&table=Filter" | jq -r .success)" 1 \
+tap_is "$(QSERV_AUTH_KEY= qcurl -s -H "X-Qserv-Auth-Key: $K2" "https://127.0.0.1:$KP/worker/count?database=wt&table=Filter" | jq -r .success)" 1 \
 	"and accepted with it"
-curl -s -X POST "http://127.0.0.1:$KP/worker/trans" -H 'X-Qserv-Auth-Key: s3cret' \
+qcurl -s -X POST "https://127.0.0.1:$KP/worker/trans" -H "X-Qserv-Auth-Key: $K2" \
 	-d '{"database":"wt","transaction_id":11,"action":"begin"}' >/dev/null
-r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file:///etc/passwd\"}")
+r=$(qcurl -s -X POST "https://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"$K2\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file:///etc/passwd\"}")
 tap_ok "file:// outside --file-root is refused naming the field" has "$r" '"error":"url: the file is not under'
 ln -s /etc/passwd "$T/root/link.tsv"
-r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/link.tsv\"}")
+r=$(qcurl -s -X POST "https://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"$K2\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/link.tsv\"}")
 tap_ok "a symlink out of --file-root is refused" has "$r" '"error":"url: the file is not under'
-r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/../../../../../../etc/passwd\"}")
+r=$(qcurl -s -X POST "https://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"$K2\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/../../../../../../etc/passwd\"}")
 tap_ok "a .. out of --file-root is refused" has "$r" '"error":"url: the file is not under'
-tap_is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/nothere.tsv/../../c42.txt\"}")" 403 \
+tap_is "$(qcurl -s -o /dev/null -w '%{http_code}' -X POST "https://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"$K2\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/nothere.tsv/../../c42.txt\"}")" 403 \
 	"a missing file named through .. is refused as outside (403), not probed"
 cp "$T/www/filter.tsv" "$T/root/"
-r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"s3cret\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/../root/filter.tsv\"}")
+r=$(qcurl -s -X POST "https://127.0.0.1:$KP/ingest/file" -d "{\"auth_key\":\"$K2\",\"transaction_id\":11,\"table\":\"Filter\",\"url\":\"file://$T/root/../root/filter.tsv\"}")
 tap_is "$(echo "$r" | jq -r .contrib.num_rows)" 2 "file:// inside --file-root loads"
 kill "$KPID"; wait "$KPID" 2>/dev/null; KPID=
 
 # without --file-root, file:// reads only under the staging directory
 KP=$(free_port)
 "$BIN/qserv-worker" --socket "$T/my.sock" --port "$KP" --bind 127.0.0.1 --id worker-d \
-	--staging "$T/staging" >> "$T/worker-d.log" 2>&1 &
+	--staging "$T/staging" --auth-key-file "$T/admin.key" $TLS >> "$T/worker-d.log" 2>&1 &
 KPID=$!
-i=0; until curl -sf "http://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
-curl -s -X POST "http://127.0.0.1:$KP/worker/trans" -d '{"database":"wt","transaction_id":12,"action":"begin"}' >/dev/null
-r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"transaction_id\":12,\"table\":\"Filter\",\"url\":\"file://$T/www/filter.tsv\"}")
+i=0; until qcurl -sf "https://127.0.0.1:$KP/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+acurl -s -X POST "https://127.0.0.1:$KP/worker/trans" -d '{"database":"wt","transaction_id":12,"action":"begin"}' >/dev/null
+r=$(acurl -s -X POST "https://127.0.0.1:$KP/ingest/file" -d "{\"transaction_id\":12,\"table\":\"Filter\",\"url\":\"file://$T/www/filter.tsv\"}")
 tap_ok "the default file root is the staging directory: a file outside is refused" has "$r" '"error":"url: the file is not under'
 cp "$T/www/filter.tsv" "$T/staging/in-staging.tsv"
-r=$(curl -s -X POST "http://127.0.0.1:$KP/ingest/file" -d "{\"transaction_id\":12,\"table\":\"Filter\",\"url\":\"file://$T/staging/in-staging.tsv\"}")
+r=$(acurl -s -X POST "https://127.0.0.1:$KP/ingest/file" -d "{\"transaction_id\":12,\"table\":\"Filter\",\"url\":\"file://$T/staging/in-staging.tsv\"}")
 tap_is "$(echo "$r" | jq -r .contrib.num_rows)" 2 "and a file in the staging directory loads"
-curl -s -X POST "http://127.0.0.1:$KP/worker/trans" -d '{"database":"wt","transaction_id":12,"action":"abort"}' >/dev/null
+acurl -s -X POST "https://127.0.0.1:$KP/worker/trans" -d '{"database":"wt","transaction_id":12,"action":"abort"}' >/dev/null
 kill "$KPID"; wait "$KPID" 2>/dev/null; KPID=
 
 # a registered table is not rewritten; the index exports only its key
@@ -189,9 +198,9 @@ tap_is "$(sql "SELECT director_key FROM qservWorker.tables WHERE db='wt' AND nam
 tap_ok "the same registration again is accepted" ok "$(post /worker/table "$(obj objectId)")"
 r=$(post /worker/table '{"database":"wt","table":"Odd","is_partitioned":1,"is_director":1,"director_key":"nope","schema":[{"name":"a","type":"INT"},{"name":"chunkId","type":"INT"},{"name":"subChunkId","type":"INT"}]}')
 tap_ok "a director_key that is not a column is refused" has "$r" '"error":"director_key: nope is not a column'
-tap_is "$(curl -s "$W/worker/index?database=wt&table=Object" | cut -f1 | sort -n | tr '\n' ' ')" "1 2 3 " \
+tap_is "$(acurl -s "$W/worker/index?database=wt&table=Object" | cut -f1 | sort -n | tr '\n' ' ')" "1 2 3 " \
 	"GET /worker/index exports the registered director key column"
-tap_ok "GET /worker/index of a regular table is refused" has "$(curl -s "$W/worker/index?database=wt&table=Filter")" 'not a director table'
+tap_ok "GET /worker/index of a regular table is refused" has "$(acurl -s "$W/worker/index?database=wt&table=Filter")" 'not a director table'
 
 # http:// sources: a time limit and a size limit
 python3 -c '
@@ -226,7 +235,7 @@ tap_is "$(echo "$r" | jq -r .contrib.status)/$(echo "$r" | jq -r .error | cut -c
 	"a contribution to a published database is refused naming it"
 r=$(post /worker/trans '{"database":"wp","transaction_id":15,"action":"begin"}')
 tap_ok "a new transaction in a published database is refused" has "$r" 'database wp is published'
-r=$(curl -s -X DELETE "$W/worker/database/wp")
+r=$(acurl -s -X DELETE "$W/worker/database/wp")
 tap_ok "dropping a published database is refused" has "$r" 'database wp is published'
 tap_is "$(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='wp'")" 1 "and its table is still there"
 tap_done
