@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ struct qhttp_server {
 	struct qhttp_conf conf;
 	char key[QHTTP_KEY_HEX * 4 + 1];   /* copies of the credentials */
 	char key_sha256[65];
+	char sha_file[256];                /* conf.admin_key_sha256_file, until read */
+	pthread_mutex_t sha_mu;
 };
 
 static void queue(struct qhttp_req *r, int status, struct MHD_Response *resp)
@@ -140,15 +143,35 @@ void qhttp_sha256_hex(const char *s, char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
-static bool has_key(const struct qhttp_server *s)
+/* The digest from conf.admin_key_sha256_file, once it is there. */
+static void sha_file_read(struct qhttp_server *s)
 {
+	char hex[80];
+	pthread_mutex_lock(&s->sha_mu);
+	if (s->sha_file[0] && !s->key_sha256[0]) {
+		FILE *f = fopen(s->sha_file, "r");
+		if (f && fgets(hex, sizeof hex, f)) {
+			hex[strcspn(hex, "\r\n")] = '\0';
+			if (strlen(hex) == 64 && strspn(hex, "0123456789abcdef") == 64)
+				memcpy(s->key_sha256, hex, 65);
+		}
+		if (f)
+			fclose(f);
+	}
+	pthread_mutex_unlock(&s->sha_mu);
+}
+
+static bool has_key(struct qhttp_server *s)
+{
+	if (!s->key[0] && !s->key_sha256[0] && s->sha_file[0])
+		sha_file_read(s);
 	return s->key[0] || s->key_sha256[0];
 }
 
 /* given is the admin key (compared in constant time, or its hash). */
-static bool key_ok(const struct qhttp_server *s, const char *given)
+static bool key_ok(struct qhttp_server *s, const char *given)
 {
-	if (!given || !given[0])
+	if (!given || !given[0] || !has_key(s))
 		return false;
 	if (s->key[0])
 		return same(given, s->key);
@@ -174,7 +197,7 @@ static const char *header_key(struct MHD_Connection *c)
 }
 
 /* The auth_key / admin_auth_key field of the in-memory JSON body. */
-static bool body_key_ok(const struct qhttp_server *s, struct qhttp_req *r)
+static bool body_key_ok(struct qhttp_server *s, struct qhttp_req *r)
 {
 	if (!r->len || !r->body || r->body[0] != '{')
 		return false;
@@ -408,7 +431,10 @@ struct qhttp_server *qhttp_start(const struct qhttp_conf *conf, char *err, size_
 	}
 	snprintf(s->key, sizeof s->key, "%s", conf->admin_key ? conf->admin_key : "");
 	snprintf(s->key_sha256, sizeof s->key_sha256, "%s", conf->admin_key_sha256 ? conf->admin_key_sha256 : "");
-	s->conf.admin_key = s->conf.admin_key_sha256 = NULL;
+	snprintf(s->sha_file, sizeof s->sha_file, "%s",
+		 conf->admin_key_sha256_file ? conf->admin_key_sha256_file : "");
+	pthread_mutex_init(&s->sha_mu, NULL);
+	s->conf.admin_key = s->conf.admin_key_sha256 = s->conf.admin_key_sha256_file = NULL;
 	/* a thread per connection (a handler may block on MariaDB for as long
 	 * as a load takes), so the connection cap bounds the threads too */
 	struct httpd_opts o = {

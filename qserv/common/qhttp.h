@@ -81,6 +81,9 @@ struct qhttp_conf {
 						     certificates of ca_pem; none: HTTP */
 	const char *admin_key;          /* the key, or NULL/"" */
 	const char *admin_key_sha256;   /* or its SHA-256 (hex), or NULL/"" */
+	const char *admin_key_sha256_file;  /* or a file holding it, read when a key is
+					       first needed and until it exists (the
+					       agent may write it after the start) */
 	unsigned long long max_spool;   /* spooled body limit; 0: QHTTP_MAX_SPOOL_BODY */
 	unsigned timeout_s;             /* idle connection timeout; 0: 30 */
 	unsigned max_conns;             /* connection (= thread) cap; 0: 128 */

@@ -2,7 +2,7 @@
  *
  *   qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]
  *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]
- *                    [--tls-dir DIR --tls-name NAME]
+ *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
  *
  * --auth-key-file: the cluster admin key (64 hex) that every write must
  * carry (capi.c's route table; without a key, writes are refused);
@@ -10,6 +10,9 @@
  * certificate), asking for client certificates of DIR/ca.pem, and the
  * controller calls the workers over HTTPS with that same certificate (and
  * the key); without it, plain HTTP (development only, a warning is logged).
+ * --local-port: a second listener, plain HTTP on 127.0.0.1 only, for the
+ * node's own agent (registering workers); the same route policy: its
+ * writes need the key too.
  *
  * Steps: connect to the czar node's MariaDB, create qservMeta (META.md),
  * record the --worker entries, serve the ingest API (capi.c) until SIGTERM
@@ -31,7 +34,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
 			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]\n"
-			"                        [--tls-dir DIR --tls-name NAME]\n");
+			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n");
 	exit(100);
 }
 
@@ -50,6 +53,37 @@ static int parse_worker(const char *s, struct cworker *w)
 	return *end ? -EINVAL : 0;
 }
 
+/* The API (and the agent's loopback copy) until SIGTERM/SIGINT. */
+static int serve(struct ctl *c, int local_port, const char *ca, const char *cert, const char *key, size_t nw)
+{
+	char err[1024];
+	sigset_t set;
+	daemon_block_stop_signals(&set);
+	struct qhttp_conf hc = { .bind = c->bind, .port = c->port, .handler = capi_handle, .policy = capi_policy,
+				 .app = c, .admin_key = c->auth_key, .cert_pem = cert, .key_pem = key, .ca_pem = ca };
+	struct qhttp_server *http = qhttp_start(&hc, err, sizeof err), *local = NULL;
+	if (!http) {
+		log_error("ingest API: %s", err);
+		return 111;
+	}
+	if (local_port > 0) {
+		hc.bind = "127.0.0.1", hc.port = local_port;
+		hc.cert_pem = hc.key_pem = hc.ca_pem = NULL;
+		if (!(local = qhttp_start(&hc, err, sizeof err))) {
+			log_error("local ingest API: %s", err);
+			qhttp_stop(http);
+			return 111;
+		}
+	}
+	log_info("ingest API on %s://%s:%d%s, qservMeta at %s, %zu worker(s) from the command line",
+		 ca ? "https" : "http", c->bind ? c->bind : "0.0.0.0", c->port, local ? " and loopback" : "",
+		 c->sql.socket, nw);
+	log_info("signal %d: stopping", daemon_wait_stop_signal(&set));
+	qhttp_stop(local);
+	qhttp_stop(http);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ctl c;
@@ -59,6 +93,7 @@ int main(int argc, char **argv)
 		{ "worker", required_argument, 0, 'w' }, { "user", required_argument, 0, 'u' },
 		{ "password", required_argument, 0, 'P' }, { "auth-key-file", required_argument, 0, 'k' },
 		{ "tls-dir", required_argument, 0, 'T' }, { "tls-name", required_argument, 0, 'N' },
+		{ "local-port", required_argument, 0, 'L' },
 		{ 0, 0, 0, 0 },
 	};
 	struct cworker workers[256];
@@ -69,11 +104,12 @@ int main(int argc, char **argv)
 	c.sql.password = "";
 	const char *keyfile = NULL, *tls_dir = NULL, *tls_name = NULL;
 	char *ca = NULL, *cert = NULL, *key = NULL;
-	int o;
+	int o, local_port = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'k': keyfile = optarg; break;
 		case 'T': tls_dir = optarg; break;
+		case 'L': local_port = atoi(optarg); break;
 		case 'N': tls_name = optarg; break;
 		case 's': c.sql.socket = optarg; break;
 		case 'p': c.port = atoi(optarg); break;
@@ -136,18 +172,5 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 		return 111;
 	}
-	sigset_t set;
-	daemon_block_stop_signals(&set);
-	struct qhttp_conf hc = { .bind = c.bind, .port = c.port, .handler = capi_handle, .policy = capi_policy,
-				 .app = &c, .admin_key = c.auth_key, .cert_pem = cert, .key_pem = key, .ca_pem = ca };
-	struct qhttp_server *http = qhttp_start(&hc, err, sizeof err);
-	if (!http) {
-		log_error("ingest API: %s", err);
-		return 111;
-	}
-	log_info("ingest API on %s://%s:%d, qservMeta at %s, %zu worker(s) from the command line",
-		 ca ? "https" : "http", c.bind ? c.bind : "0.0.0.0", c.port, c.sql.socket, nw);
-	log_info("signal %d: stopping", daemon_wait_stop_signal(&set));
-	qhttp_stop(http);
-	return 0;
+	return serve(&c, local_port, ca, cert, key, nw);
 }

@@ -8,7 +8,9 @@
  *                [--chunk-dirs-file F]  (or over those F lists, read again when it changes)
  *
  * --auth-key-file: the cluster admin key (64 hex); --auth-key-sha256-file:
- * only its SHA-256 (hex), what the appliance's workers get.  Who may call
+ * only its SHA-256 (hex), what the appliance's workers get (the agent
+ * writes it when the controller answered: read when a key is first needed,
+ * until then writes with a key are refused).  Who may call
  * what is wapi.c's route table: contributions need the key, management the
  * key or the czar's certificate; without a key, those are refused (403).
  * --tls-dir: the API is HTTPS with DIR/NAME.pem and DIR/NAME.key and asks
@@ -51,23 +53,16 @@ static void usage(void)
 
 struct api_opts {
 	const char *sha_file, *tls_dir, *tls_name;
-	char sha[65];
 	char *ca, *cert, *key;
 };
 
-/* The API's credentials: the key's hash and the TLS files; warns of what
- * a production node must not run without. */
+/* The API's TLS files; warns of what a production node must not run
+ * without. */
 static int api_load(struct api_opts *a, char *err, size_t errlen)
 {
-	if (a->sha_file) {
-		int rc = qhttp_read_key(a->sha_file, a->sha, sizeof a->sha, err, errlen);
-		if (rc < 0)
-			return rc;
-		if (strlen(a->sha) != 64 || strspn(a->sha, "0123456789abcdef") != 64) {
-			snprintf(err, errlen, "%s: not a SHA-256 in hex", a->sha_file);
-			return -EINVAL;
-		}
-	}
+	if (a->sha_file && access(a->sha_file, R_OK) < 0)
+		log_warn("%s: %s; writes with the admin key refused until it is there", a->sha_file,
+			 strerror(errno));
 	if (a->tls_dir)
 		return qhttp_tls_load(a->tls_dir, a->tls_name, &a->ca, &a->cert, &a->key, err, errlen);
 	log_warn("ingest API over plain HTTP (no --tls-dir): for development only");
@@ -168,7 +163,7 @@ int main(int argc, char **argv)
 	daemon_block_stop_signals(&set);
 	struct qhttp_conf hc = { .bind = w.bind, .port = w.port, .handler = wapi_handle, .spool = wapi_spool,
 				 .policy = wapi_policy, .app = &w, .admin_key = w.auth_key,
-				 .admin_key_sha256 = api.sha, .cert_pem = api.cert, .key_pem = api.key, .ca_pem = api.ca };
+				 .admin_key_sha256_file = api.sha_file, .cert_pem = api.cert, .key_pem = api.key, .ca_pem = api.ca };
 	struct qhttp_server *http = qhttp_start(&hc, err, sizeof err);
 	if (!http) {
 		log_error("ingest API: %s", err);

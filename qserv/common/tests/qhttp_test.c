@@ -325,6 +325,33 @@ TEST(key_as_sha256)
 	qhttp_stop(s);
 }
 
+TEST(key_sha256_file_read_once_it_is_there)
+{
+	char err[256], url[128], out[256], hex[65], path[] = "/tmp/qhttp_test_sha.XXXXXX";
+	int fd = mkstemp(path);
+	int port = free_port();
+	struct app app = { .key = NULL };
+	ASSERT_LE(0, fd);
+	close(fd);
+	unlink(path);
+	struct qhttp_conf c = { .bind = "127.0.0.1", .port = port, .handler = handle, .policy = policy,
+				.app = &app, .admin_key_sha256_file = path };
+	struct qhttp_server *s = qhttp_start(&c, err, sizeof err);
+	ASSERT_NE(NULL, s) TH_LOG("%s", err);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/czar", port);
+	EXPECT_EQ(403, raw("POST", url, "Authorization: Bearer k3y", 2, out));
+	EXPECT_NE(NULL, strstr(out, "no admin key configured"));
+	qhttp_sha256_hex(KEY, hex);
+	FILE *f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "%s\n", hex);
+	fclose(f);
+	EXPECT_EQ(200, raw("POST", url, "Authorization: Bearer k3y", 2, out)) TH_LOG("%s", out);
+	EXPECT_EQ(401, raw("POST", url, "Authorization: Bearer k3z", 2, out));
+	qhttp_stop(s);
+	unlink(path);
+}
+
 struct cert { char *key, *crt; };
 
 static void issue(const char *ca, const char *cakey, const char *name, const char *role, uint64_t serial,
