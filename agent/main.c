@@ -324,9 +324,10 @@ static void publish(struct agent *a)
 	json_object_set_new(doc, "boot_medium", a->boot.disk[0] ? json_string(a->boot.disk) : json_null());
 	json_object_set_new(doc, "boot_slot", a->boot.slot[0] ? json_string(a->boot.slot) : json_null());
 	json = json_dumps(doc, JSON_COMPACT);
-	/* the public copy: no join token, no SQL password (status.h) */
+	/* the public copy: no join token, no SQL password, no admin key (status.h) */
 	json_object_del(json_object_get(doc, "registry"), "token");
 	json_object_del(json_object_get(doc, "qserv"), "password");
+	json_object_del(json_object_get(doc, "qserv"), "admin_key");
 	public_json = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 

@@ -49,7 +49,7 @@ void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const ch
 	r->registered = json_object();
 	r->removed = json_object();
 	snprintf(r->bin, sizeof(r->bin), "/usr/bin");
-	r->controller_port = ROLES_CONTROLLER_PORT;
+	r->controller_port = ROLES_CONTROLLER_LOCAL_PORT;
 }
 
 static void path_in(char *buf, size_t len, const struct roles *r, const char *rel)
@@ -174,10 +174,34 @@ static int czar_users(struct roles *r, char *users, size_t ulen)
 	return 0;
 }
 
+/* The cluster admin key, made once (64 hex, 0600 beside the users file);
+ * the path into keypath. */
+static int czar_admin_key(struct roles *r, char *keypath, size_t len)
+{
+	char dir[300], hex[80];
+
+	path_in(dir, sizeof(dir), r, "czar");
+	mkdir(dir, 0700);
+	snprintf(keypath, len, "%s/admin.key", dir);
+	if (fileio_read_line(keypath, hex, sizeof(hex)) > 0 && strlen(hex) == 64) {
+		snprintf(r->admin_key, sizeof(r->admin_key), "%s", hex);
+		return 0;
+	}
+	if (tls_random_hex(32, r->admin_key) < 0)
+		return -EIO;
+	snprintf(hex, sizeof(hex), "%s\n", r->admin_key);
+	if (fileio_write_atomic(keypath, hex, strlen(hex), 0600) < 0) {
+		r->admin_key[0] = '\0';
+		return -EIO;
+	}
+	return 0;
+}
+
 static void start_czar(struct roles *r, struct supervisor *sup)
 {
-	char tls[400], users[400], staging[300], ctlbin[160], czarbin[160];
-	char *ctl[] = { ctlbin, "--socket", r->socket, "--staging", staging, NULL };
+	char tls[400], users[400], staging[300], ctlbin[160], czarbin[160], keypath[400], lport[16];
+	char *ctl[] = { ctlbin, "--socket", r->socket, "--staging", staging, "--tls-dir", tls, "--tls-name", r->name,
+			"--local-port", lport, "--auth-key-file", keypath, NULL };
 	char *czar[] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
 			 "--tls-dir", tls, "--tls-name", r->name, NULL };
 	int rc;
@@ -186,8 +210,15 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	snprintf(czarbin, sizeof(czarbin), "%s/qserv-czar", r->bin);
 	snprintf(staging, sizeof(staging), "%s/controller", r->staging);
 	mkdir(staging, 0700);
+	snprintf(lport, sizeof(lport), "%d", ROLES_CONTROLLER_LOCAL_PORT);
 	if ((rc = make_tls_dir(r, tls, sizeof(tls))) < 0)
 		log_error("roles: TLS dir %s: %s", tls, strerror(-rc));
+	if ((rc = czar_admin_key(r, keypath, sizeof(keypath))) < 0) {
+		log_error("roles: admin key %s: %s; the ingest API refuses every write", keypath, strerror(-rc));
+		ctl[11] = NULL;     /* no --auth-key-file */
+	} else {
+		log_info("czar: admin key: %s (kept in %s)", r->admin_key, keypath);
+	}
 	if ((rc = czar_users(r, users, sizeof(users))) < 0) {
 		log_error("roles: czar users file %s: %s; qserv-czar not started", users, strerror(-rc));
 		czar[0] = NULL;
@@ -200,11 +231,21 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	}
 }
 
+/* Where the worker keeps the admin key's SHA-256 (the directory made). */
+static void worker_sha_path(const struct roles *r, char *path, size_t len)
+{
+	char dir[300];
+
+	path_in(dir, sizeof(dir), r, "worker");
+	mkdir(dir, 0700);
+	snprintf(path, len, "%s/admin.key.sha256", dir);
+}
+
 /* The worker's environment goes through env(1): the supervisor execs argv
  * as given, so per-service variables need no supervisor change. */
 static void start_worker(struct roles *r, struct supervisor *sup)
 {
-	char dirs_file[320];
+	char dirs_file[320], sha[400];
 	char tls[400], qport[48], tlsenv[420], bin[160];
 	char *argv[SUP_MAX_ARGS + 1];
 	size_t n = 0;
@@ -230,6 +271,11 @@ static void start_worker(struct roles *r, struct supervisor *sup)
 	path_in(dirs_file, sizeof(dirs_file), r, ROLES_CHUNK_DIRS_FILE);
 	argv[n++] = "--chunk-dirs-file";   /* read again by the worker when it changes */
 	argv[n++] = dirs_file;
+	if (r->in_cluster) {   /* HTTPS from QSERV_TLS_DIR with the certificate named by --id */
+		worker_sha_path(r, sha, sizeof(sha));
+		argv[n++] = "--auth-key-sha256-file";
+		argv[n++] = sha;
+	}
 	argv[n] = NULL;
 	sup_add(sup, "qserv-worker", argv);
 	if (!r->in_cluster)
@@ -243,7 +289,8 @@ static void start_worker(struct roles *r, struct supervisor *sup)
 /* METHOD body to 127.0.0.1:port/path; the HTTP status (0 when there was no
  * answer, err says why).  Bounded by 2 s socket timeouts (the controller is
  * local).  err gets the status line or the reply's error on a non-2xx. */
-static int http_local(int port, const char *method, const char *path, const char *body, char *err, size_t errlen)
+static int http_local(int port, const char *key, const char *method, const char *path, const char *body,
+		      char *err, size_t errlen)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -253,7 +300,8 @@ static int http_local(int port, const char *method, const char *path, const char
 	ssize_t got = 0, k;
 
 	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", method, path, strlen(body), body);
+		     "Authorization: Bearer %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", method, path,
+		     key, strlen(body), body);
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		snprintf(err, errlen, "request too long");
 		return 0;
@@ -289,9 +337,9 @@ out:
 	return code;
 }
 
-static int http_post_local(int port, const char *path, const char *body, char *err, size_t errlen)
+static int http_post_local(int port, const char *key, const char *path, const char *body, char *err, size_t errlen)
 {
-	int code = http_local(port, "POST", path, body, err, errlen);
+	int code = http_local(port, key, "POST", path, body, err, errlen);
 	return code >= 200 && code < 300 ? 0 : -EIO;
 }
 
@@ -307,7 +355,7 @@ static void drop_worker(struct roles *r, const char *name)
 	if (json_is_true(done))
 		return;
 	snprintf(path, sizeof(path), "/meta/worker/%s", name);
-	code = http_local(r->controller_port, "DELETE", path, "", err, sizeof(err));
+	code = http_local(r->controller_port, r->admin_key, "DELETE", path, "", err, sizeof(err));
 	if ((code >= 200 && code < 300) || code == 404) {
 		log_info("czar: worker %s was removed from the cluster; %s", name,
 			 code == 404 ? "the controller does not list it" : "dropped from the controller");
@@ -349,7 +397,7 @@ static void sync_workers(struct roles *r)
 			continue;
 		snprintf(body, sizeof(body), "{\"id\":\"%s\",\"host\":\"%s\",\"ingest_port\":%d,\"query_port\":%d}",
 			 name, addr, ROLES_WORKER_INGEST_PORT, ROLES_WORKER_QUERY_PORT);
-		if (http_post_local(r->controller_port, "/meta/worker", body, err, sizeof(err)) < 0) {
+		if (http_post_local(r->controller_port, r->admin_key, "/meta/worker", body, err, sizeof(err)) < 0) {
 			log_debug("roles: registering %s into the controller: %s (retrying)", name, err);
 			continue;
 		}
@@ -357,6 +405,128 @@ static void sync_workers(struct roles *r)
 		json_object_set_new(r->registered, name, json_string(addr));
 	}
 	json_decref(map);
+}
+
+/* The czar's address from the cluster map, or false. */
+static bool czar_addr(const struct roles *r, char *addr, size_t len)
+{
+	char path[400];
+	json_t *map, *n;
+	size_t i;
+	bool found = false;
+
+	path_in(path, sizeof(path), r, "agent/cluster-map.json");
+	map = json_load_file(path, 0, NULL);
+	json_array_foreach(json_object_get(map, "nodes"), i, n) {
+		const char *role = json_string_value(json_object_get(n, "role"));
+		const char *a = json_string_value(json_object_get(n, "addr"));
+
+		if (role && a && a[0] && !strcmp(role, "czar")) {
+			snprintf(addr, len, "%s", a);
+			found = true;
+			break;
+		}
+	}
+	json_decref(map);
+	return found;
+}
+
+/* GET path over HTTPS from addr:port, the server verified against the
+ * cluster CA and of role "czar"; the reply's body (JSON) or NULL with err.
+ * Bounded: 2 s to connect, 2 s handshake, 2 s per read. */
+static json_t *https_get_czar(const struct roles *r, const char *addr, int port, const char *path,
+			      char *err, size_t errlen)
+{
+	char f[400], req[256], resp[4096];
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	struct tls_config *cfg = NULL;
+	struct tls_conn *c = NULL;
+	struct tls_identity id = { 0 };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct timeval tv = { 2, 0 };
+	json_t *j = NULL;
+	ssize_t got = 0, k;
+	int fd = -1;
+
+	path_in(f, sizeof(f), r, "agent/ca.crt");
+	tls_file_read(f, &ca);
+	path_in(f, sizeof(f), r, "agent/node.crt");
+	tls_file_read(f, &cert);
+	path_in(f, sizeof(f), r, "agent/node.key");
+	tls_file_read(f, &key);
+	struct tls_config_opts o = { .server = false, .peer_auth = TLS_PEER_CA, .ca_pem = ca, .cert_pem = cert,
+				     .key_pem = key, .timeout_ms = 2000 };
+	if (!ca || inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		snprintf(err, errlen, "no CA or a bad address %s", addr);
+		goto out;
+	}
+	if (tls_config_new(&o, &cfg, err, errlen) < 0)
+		goto out;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto out;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(err, errlen, "%s:%d: %s", addr, port, strerror(errno));
+		goto out;
+	}
+	if (tls_conn_new(cfg, fd, NULL, &c, err, errlen) < 0)
+		goto out;
+	if (tls_conn_peer(c, &id) < 0 || strcmp(id.role, "czar")) {
+		snprintf(err, errlen, "%s:%d is not the czar (certificate role '%s')", addr, port, id.role);
+		goto out;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, addr);
+	if (tls_io_write(c, req, strlen(req), 2000) < 0) {
+		snprintf(err, errlen, "%s:%d: write failed", addr, port);
+		goto out;
+	}
+	while (got < (ssize_t)sizeof(resp) - 1 && (k = tls_io_read(c, resp + got, sizeof(resp) - 1 - (size_t)got, 2000)) > 0)
+		got += k;
+	resp[got] = '\0';
+	const char *body = strstr(resp, "\r\n\r\n");
+	if (strncmp(resp, "HTTP/1.1 200", 12) || !body || !(j = json_loads(body + 4, 0, NULL)))
+		snprintf(err, errlen, "%s:%d%s: answer '%.*s'", addr, port, path, (int)strcspn(resp, "\r\n"), resp);
+out:
+	tls_conn_free(c);
+	if (fd >= 0)
+		close(fd);
+	tls_config_free(cfg);
+	free(ca);
+	free(cert);
+	free(key);
+	return j;
+}
+
+/* Worker: the admin key's SHA-256 from the czar's controller, once, into
+ * the file qserv-worker reads (--auth-key-sha256-file). */
+static void fetch_key_sha(struct roles *r)
+{
+	char path[400], addr[64], err[512] = "", line[80];
+	json_t *j;
+	const char *hex;
+
+	worker_sha_path(r, path, sizeof(path));
+	if (fileio_read_line(path, line, sizeof(line)) > 0 && strlen(line) == 64) {
+		r->have_key_sha = true;
+		return;
+	}
+	if (!czar_addr(r, addr, sizeof(addr)))
+		return;
+	j = https_get_czar(r, addr, ROLES_CONTROLLER_PORT, "/meta/auth-key-sha256", err, sizeof(err));
+	hex = json_string_value(json_object_get(j, "sha256"));
+	if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64) {
+		log_debug("roles: the admin key's SHA-256 from %s: %s (retrying)", addr, err[0] ? err : "no sha256");
+	} else {
+		snprintf(line, sizeof(line), "%s\n", hex);
+		if (fileio_write_atomic(path, line, strlen(line), 0600) < 0) {
+			log_error("roles: cannot write %s", path);
+		} else {
+			log_info("worker: the admin key's SHA-256 from the controller at %s is in %s", addr, path);
+			r->have_key_sha = true;
+		}
+	}
+	json_decref(j);
 }
 
 void roles_tick(struct roles *r, struct supervisor *sup, uint64_t now_ms)
@@ -386,6 +556,10 @@ void roles_tick(struct roles *r, struct supervisor *sup, uint64_t now_ms)
 		r->next_sync_ms = now_ms + ROLES_SYNC_MS;
 		sync_workers(r);
 	}
+	if (r->role == ROLE_WORKER && r->in_cluster && !r->have_key_sha && now_ms >= r->next_key_fetch_ms) {
+		r->next_key_fetch_ms = now_ms + ROLES_SYNC_MS;
+		fetch_key_sha(r);
+	}
 }
 
 void roles_status(const struct roles *r, json_t *status)
@@ -401,6 +575,7 @@ void roles_status(const struct roles *r, json_t *status)
 		json_object_set_new(q, "ingest_port", json_integer(ROLES_CONTROLLER_PORT));
 		json_object_set_new(q, "user", json_string(ROLES_CZAR_USER));
 		json_object_set_new(q, "password", r->password[0] ? json_string(r->password) : json_null());
+		json_object_set_new(q, "admin_key", r->admin_key[0] ? json_string(r->admin_key) : json_null());
 		json_object_set_new(q, "registered_workers", json_deep_copy(r->registered));
 	} else {
 		json_object_set_new(q, "ingest_port", json_integer(ROLES_WORKER_INGEST_PORT));

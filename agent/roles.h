@@ -9,8 +9,20 @@
  *                address changes; workers the registry marks removed are
  *                deleted from it (DELETE /meta/worker/<name>) and from
  *                /status qserv.registered_workers.
- *   worker node: qserv-worker --id <registry name> (ingest :25004, chunk
- *                queries over mutual TLS :25005).
+ *                The czar also makes the cluster admin key on first boot
+ *                (<data_dir>/czar/admin.key, 0600, printed on the console
+ *                as "admin key: ..."): qserv-controller takes it with
+ *                --auth-key-file and serves HTTPS with the czar's
+ *                certificate; this agent calls it on its loopback copy
+ *                (:25082) with the key.
+ *   worker node: qserv-worker --id <registry name> (ingest :25004 over
+ *                HTTPS with the node's certificate, chunk queries over
+ *                mutual TLS :25005).  The worker learns the admin key's
+ *                SHA-256, never the key: this agent fetches GET
+ *                /meta/auth-key-sha256 from the czar's controller over
+ *                HTTPS (the cluster CA and the role "czar" checked) into
+ *                <data_dir>/worker/admin.key.sha256, which qserv-worker
+ *                reads (--auth-key-sha256-file) once it is there.
  *
  * The TLS dir the Qserv daemons read (<data_dir>/tls: ca.pem, NAME.pem,
  * NAME.key) is made of symlinks to the join credentials in <data_dir>/agent.
@@ -28,6 +40,7 @@
 
 #define ROLES_SQL_PORT 4040
 #define ROLES_CONTROLLER_PORT 25081
+#define ROLES_CONTROLLER_LOCAL_PORT 25082   /* the controller's loopback copy, for this agent */
 #define ROLES_WORKER_INGEST_PORT 25004
 #define ROLES_WORKER_QUERY_PORT 25005
 #define ROLES_CZAR_USER "qsmaster"
@@ -45,13 +58,16 @@ struct roles {
 	bool started, told_waiting;
 	char name[64];              /* registry name once joined */
 	char password[64];          /* czar: the SQL user's password */
+	char admin_key[72];         /* czar: the cluster admin key (64 hex) */
+	bool have_key_sha;          /* worker: the admin key's SHA-256 is on disk */
+	uint64_t next_key_fetch_ms; /* worker: next try to fetch it from the controller */
 	json_t *registered;         /* czar: {worker name: addr} in the controller */
 	json_t *removed;            /* czar: {worker name: dropped from the controller?} */
 	uint64_t next_sync_ms;
 	char bin[128];              /* where the daemons are (/usr/bin; tests change it) */
 	char chunk_dirs[ROLES_MAX_CHUNK_DIRS][256]; /* worker: chunk tables spread over these */
 	size_t n_chunk_dirs;
-	int controller_port;        /* ROLES_CONTROLLER_PORT; tests change it */
+	int controller_port;        /* ROLES_CONTROLLER_LOCAL_PORT; tests change it */
 };
 
 /* Fills r (nothing starts yet).  data_dir may be "" (no membership). */

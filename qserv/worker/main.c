@@ -14,7 +14,8 @@
  * what is wapi.c's route table: contributions need the key, management the
  * key or the czar's certificate; without a key, those are refused (403).
  * --tls-dir: the API is HTTPS with DIR/NAME.pem and DIR/NAME.key and asks
- * for client certificates of DIR/ca.pem; without it, plain HTTP
+ * for client certificates of DIR/ca.pem (default: $QSERV_TLS_DIR, the
+ * query service's, and the --id as NAME); without either, plain HTTP
  * (development only, a warning is logged).
  * --file-root: file:// contributions must name files under DIR.
  * --async-loads: asynchronous contributions loading at once (default 8);
@@ -140,6 +141,8 @@ int main(int argc, char **argv)
 		log_error("auth key: %s", err);
 		return 100;
 	}
+	if (!api.tls_dir && getenv("QSERV_TLS_DIR") && *getenv("QSERV_TLS_DIR"))
+		api.tls_dir = getenv("QSERV_TLS_DIR"), api.tls_name = w.id;
 	if (api_load(&api, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return 100;
