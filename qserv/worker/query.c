@@ -14,7 +14,19 @@
  *
  * At most QSERV_QUERY_SLOTS (default 4) statements run on MariaDB at once;
  * interactive chunk queries go ahead of waiting scans (query_sched.h).
- * Not done here yet: shared scans of one chunk by concurrent queries. */
+ * Not done here yet: shared scans of one chunk by concurrent queries.
+ *
+ * Least privilege: chunk queries run as the read-only account of
+ * query_acct.c (SELECT on the catalog databases only); only KILL QUERY
+ * uses the worker's admin account.
+ *
+ * Bounds on what an unauthenticated peer can hold: at most
+ * QSERV_QUERY_HANDSHAKES (default 32) connections are in their TLS
+ * handshake at once, each for at most QS_HANDSHAKE_MS; when all are taken
+ * the oldest is cut (shutdown) for the newcomer, so idle sockets cannot
+ * keep a czar out.  Authenticated connections (czars) are at most
+ * QSERV_QUERY_MAX_CONNS (default 256); beyond that a new one is closed.
+ * So the threads of this service are bounded by the sum. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,6 +40,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "tls.h"
 #include "query_sched.h"
 #include "worker.h"
@@ -40,13 +53,88 @@ static struct {
 	int running;
 	struct tls_config *tls;
 	struct worker *w;
+	const struct qsql_conf *reader;   /* the read-only account (query_acct.c) */
 	struct query_sched sched;
 } qs = { .lfd = -1, .stop_pipe = { -1, -1 } };
 
 struct qconn {
 	int fd;
 	char peer[64];
+	int slot;               /* handshake slot while in the handshake, else -1 */
 };
+
+#define QS_HANDSHAKE_MS 5000
+#define QS_MAX_HANDSHAKES 1024
+
+/* Handshake slots (oldest evicted) and the authenticated count. */
+static struct {
+	pthread_mutex_t mu;
+	struct qconn *hs[QS_MAX_HANDSHAKES];
+	int64_t hs_since[QS_MAX_HANDSHAKES];
+	unsigned nslots, nauth, max_auth;
+	unsigned long evicted, refused;
+} lim = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static unsigned env_count(const char *name, unsigned dflt, unsigned max)
+{
+	const char *v = getenv(name);
+	long n = v ? atol(v) : 0;
+	return n > 0 && (unsigned long)n <= max ? (unsigned)n : dflt;
+}
+
+/* Gives qc a handshake slot, cutting the oldest handshake when all are
+ * taken (its thread sees the socket shut and ends). */
+static void slot_take(struct qconn *qc)
+{
+	unsigned i, free_i = lim.nslots, oldest = 0;
+
+	pthread_mutex_lock(&lim.mu);
+	for (i = 0; i < lim.nslots; i++) {
+		if (!lim.hs[i]) {
+			free_i = i;
+			break;
+		}
+		if (lim.hs_since[i] < lim.hs_since[oldest])
+			oldest = i;
+	}
+	if (free_i == lim.nslots) {
+		shutdown(lim.hs[oldest]->fd, SHUT_RDWR);
+		lim.hs[oldest]->slot = -1;
+		lim.evicted++;
+		free_i = oldest;
+	}
+	lim.hs[free_i] = qc;
+	lim.hs_since[free_i] = monotime_ms();
+	qc->slot = (int)free_i;
+	pthread_mutex_unlock(&lim.mu);
+}
+
+/* Ends qc's handshake; with ok, counts it authenticated if there is room
+ * (0), else -EBUSY. */
+static int slot_release(struct qconn *qc, bool ok)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&lim.mu);
+	if (qc->slot >= 0 && lim.hs[qc->slot] == qc)
+		lim.hs[qc->slot] = NULL;
+	qc->slot = -1;
+	if (ok && lim.nauth >= lim.max_auth) {
+		lim.refused++;
+		r = -EBUSY;
+	} else if (ok) {
+		lim.nauth++;
+	}
+	pthread_mutex_unlock(&lim.mu);
+	return r;
+}
+
+static void auth_release(void)
+{
+	pthread_mutex_lock(&lim.mu);
+	lim.nauth--;
+	pthread_mutex_unlock(&lim.mu);
+}
 
 /* Frames of one answer are queued and written together: an answer of a
  * few rows (most chunk queries) leaves in one TLS record, big ones in
@@ -205,15 +293,25 @@ static void *conn_thread(void *arg)
 	char err[512];
 	int rc;
 
+	bool counted = false;
 	rc = tls_conn_new(qs.tls, qc->fd, NULL, &tc, err, sizeof(err));
 	if (rc < 0) {
+		slot_release(qc, false);
 		log_warn("query service: TLS with %s: %s", qc->peer, err);
 		goto out;
 	}
+	memset(&peer, 0, sizeof(peer));
 	if (tls_conn_peer(tc, &peer) < 0 || strcmp(peer.role, "czar") != 0) {
+		slot_release(qc, false);
 		log_warn("query service: %s is not a czar (role '%s'): refused", qc->peer, peer.role);
 		goto out;
 	}
+	if (slot_release(qc, true) < 0) {
+		log_warn("query service: %s: already %u czar connections (QSERV_QUERY_MAX_CONNS): closed",
+			 qc->peer, lim.max_auth);
+		goto out;
+	}
+	counted = true;
 	io = (struct wire_io){ tls_io_read, tls_io_write, tc, -1 };
 	for (;;) {
 		struct frame_hdr h;
@@ -230,7 +328,7 @@ static void *conn_thread(void *arg)
 			free(buf);
 			break;
 		}
-		if (!m && !(m = qsql_connect(&qs.w->sql, err, sizeof(err)))) {
+		if (!m && !(m = qsql_connect(qs.reader, err, sizeof(err)))) {
 			rc = send_error(&io, 2002, "HY000", err);
 			free(buf);
 			if (rc < 0)
@@ -245,6 +343,8 @@ static void *conn_thread(void *arg)
 			break;
 	}
 out:
+	if (counted)
+		auth_release();
 	buf_free(outq());
 	if (m)
 		mysql_close(m);
@@ -284,7 +384,9 @@ static void *accept_thread(void *arg)
 		}
 		qc->fd = fd;
 		inet_ntop(AF_INET, &sa.sin_addr, qc->peer, sizeof(qc->peer));
+		slot_take(qc);
 		if (pthread_create(&t, &attr, conn_thread, qc) != 0) {
+			slot_release(qc, false);
 			close(fd);
 			free(qc);
 		}
@@ -307,7 +409,11 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 	}
 	qs.w = w;
 	query_sched_init(&qs.sched, getenv("QSERV_QUERY_SLOTS") ? (unsigned)atoi(getenv("QSERV_QUERY_SLOTS")) : 4);
-	if (wire_tls_config(dir, w->id, true, 0, &qs.tls, err, errlen) < 0)
+	lim.nslots = env_count("QSERV_QUERY_HANDSHAKES", 32, QS_MAX_HANDSHAKES);
+	lim.max_auth = env_count("QSERV_QUERY_MAX_CONNS", 256, 65536);
+	if (query_acct_setup(w, &qs.reader, err, errlen) < 0)
+		return -1;
+	if (wire_tls_config(dir, w->id, true, QS_HANDSHAKE_MS, &qs.tls, err, errlen) < 0)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -328,7 +434,9 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 		return -1;
 	}
 	qs.running = 1;
-	log_info("%s: chunk queries on port %s (mutual TLS, CA %s/ca.pem)", w->id, port, dir);
+	log_info("%s: chunk queries on port %s (mutual TLS, CA %s/ca.pem; as MariaDB user %s;"
+		 " %u handshakes, %u czar connections at most)", w->id, port, dir, qs.reader->user, lim.nslots,
+		 lim.max_auth);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
  * qserv/common/sqlid.h here or by the caller; a column type goes into
  * CREATE TABLE as the canonical text of sqlid's grammar, never as sent. */
 #include "worker.h"
+#include "query.h"
 #include "qserv/common/sqlid.h"
 #include "buf.h"
 #include "log.h"
@@ -93,7 +94,9 @@ int wmeta_create_db(MYSQL *m, const char *db, char *err, size_t errlen)
 {
 	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
 		return -EINVAL;
-	return qsql_exec(m, err, errlen, "CREATE DATABASE IF NOT EXISTS `%s`", db);
+	if (qsql_exec(m, err, errlen, "CREATE DATABASE IF NOT EXISTS `%s`", db))
+		return -EIO;
+	return query_acct_grant(m, db, err, errlen);
 }
 
 int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen)
@@ -379,6 +382,7 @@ int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen)
 		goto out;
 	ret = -EIO;
 	if (qsql_exec(m, err, errlen, "CREATE DATABASE IF NOT EXISTS `%s`", db) ||
+	    query_acct_grant(m, db, err, errlen) ||
 	    qsql_exec(m, err, errlen,
 		      "CREATE TABLE IF NOT EXISTS `%s`.`%s` (%s `qserv_trans_id` INT NOT NULL) ENGINE=MyISAM",
 		      db, t, buf_str(&defs)) ||

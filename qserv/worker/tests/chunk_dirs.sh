@@ -26,11 +26,12 @@ test_mariadb_start "$T" --local-infile=1 || tap_diag "mariadbd did not start: $(
 mkdir -p "$T/disk0/chunks" "$T/disk1/chunks" "$T/staging"
 PORT=$(free_port)
 W=http://127.0.0.1:$PORT
+KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n'); echo "$KEY" > "$T/admin.key"   # the admin key writes need
 "$BIN/qserv-worker" --socket "$T/my.sock" --port "$PORT" --bind 127.0.0.1 --id worker-cd \
-	--staging "$T/staging" --file-root "$T" --chunk-dir "$T/disk0/chunks" --chunk-dir "$T/disk1/chunks" > "$T/worker.log" 2>&1 &
+	--staging "$T/staging" --file-root "$T" --auth-key-file "$T/admin.key" --chunk-dir "$T/disk0/chunks" --chunk-dir "$T/disk1/chunks" > "$T/worker.log" 2>&1 &
 WPID=$!
 i=0; until curl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
-post() { curl -s -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }
+post() { curl -s -H "Authorization: Bearer $KEY" -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }
 ok() { echo "$1" | jq -e '.success == 1' >/dev/null; }
 
 SCHEMA='[{"name":"objectId","type":"BIGINT NOT NULL"},{"name":"ra","type":"DOUBLE"},{"name":"decl","type":"DOUBLE"},{"name":"chunkId","type":"INT"},{"name":"subChunkId","type":"INT"}]'
@@ -56,10 +57,10 @@ tap_is "$(sql 'SELECT COUNT(*) FROM cd.Object_101')" 2 "and read back"
 echo "$T/disk0/chunks" > "$T/dirs"
 P2=$(free_port)
 "$BIN/qserv-worker" --socket "$T/my.sock" --port "$P2" --bind 127.0.0.1 --id worker-cd2 \
-	--staging "$T/staging" --chunk-dirs-file "$T/dirs" > "$T/worker2.log" 2>&1 &
+	--staging "$T/staging" --auth-key-file "$T/admin.key" --chunk-dirs-file "$T/dirs" > "$T/worker2.log" 2>&1 &
 W2PID=$!
 i=0; until curl -sf "http://127.0.0.1:$P2/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
-post2() { curl -s -X POST "http://127.0.0.1:$P2$1" -H 'Content-Type: application/json' -d "$2"; }
+post2() { curl -s -H "Authorization: Bearer $KEY" -X POST "http://127.0.0.1:$P2$1" -H 'Content-Type: application/json' -d "$2"; }
 post2 /worker/chunk '{"database":"cd","chunk":103}' > /dev/null
 tap_is "$(ls "$T/disk0/chunks/cd" 2>/dev/null | grep -c 'Object.*_103\.MYD')" 2 "one disk listed in the file: chunk 103 on it"
 # the agent rewrites the file when a disk joins the pool (write + rename)
@@ -72,7 +73,7 @@ r=$(post2 /worker/chunk '{"database":"cd","chunk":107}')
 case "$r$(sql "SHOW TABLES FROM cd LIKE 'Object_107'")" in *"absolute path"*"}") tap_pass "a bad line in the file: a clear error, no table" ;;
 	*) tap_fail "a bad line in the file: a clear error, no table" "$r" ;; esac
 post /worker/trans '{"database":"cd","transaction_id":1,"action":"abort"}' > /dev/null
-curl -s -X DELETE "$W/worker/database/cd" > /dev/null
+curl -s -H "Authorization: Bearer $KEY" -X DELETE "$W/worker/database/cd" > /dev/null
 sql "DROP DATABASE IF EXISTS cd" > /dev/null 2>&1
 tap_is "$(find "$T/disk0/chunks" "$T/disk1/chunks" -name '*.MYD' | wc -l)" 0 "dropping the database removes the files on the disks"
 tap_done

@@ -1,0 +1,123 @@
+/* wquery.c: qserv-wquery, a one-statement client of a worker's chunk-query
+ * port, as the czar talks to it (mutual TLS, qserv/wire/wire.h), for
+ * tests.
+ *
+ *   qserv-wquery --tls-dir D --name N --port P [--host 127.0.0.1] SQL
+ *
+ * Uses D/N.pem + D/N.key (qserv-certs) and D/ca.pem; prints the rows as
+ * TSV (\N for NULL) and exits 0, or prints "ERROR <code> <sqlstate>:
+ * <message>" and exits 1 for the worker's error, 2 for a failure of the
+ * connection. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tls.h"
+#include "qserv/wire/wire.h"
+
+static int connect_to(const char *host, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads the answer to one query; 0 rows printed, 1 error, 2 broken. */
+static int answer(const struct wire_io *io)
+{
+	unsigned ncols = 0;
+	for (;;) {
+		struct frame_hdr h;
+		void *p = NULL;
+		if (wire_recv(io, &h, &p) < 0)
+			return 2;
+		int rc = -1;
+		if (h.type == WIRE_COLUMNS) {
+			struct wire_cols c;
+			if ((rc = wire_cols_decode(p, h.len, &c)) == 0) {
+				ncols = c.n;
+				wire_cols_free(&c);
+			}
+		} else if (h.type == WIRE_ROWS) {
+			struct wire_rows r;
+			if ((rc = wire_rows_decode(p, h.len, ncols, &r)) == 0) {
+				for (uint32_t i = 0; i < r.nrows; i++)
+					for (unsigned j = 0; j < ncols; j++) {
+						const char *v = r.vals[i * ncols + j];
+						if (v)
+							fwrite(v, 1, r.lens[i * ncols + j], stdout);
+						else
+							fputs("\\N", stdout);
+						putchar(j + 1 < ncols ? '\t' : '\n');
+					}
+				wire_rows_free(&r);
+			}
+		} else if (h.type == WIRE_END || h.type == WIRE_ERROR) {
+			struct wire_error e;
+			if (h.type == WIRE_ERROR && wire_error_decode(p, h.len, &e) == 0)
+				printf("ERROR %u %s: %s\n", e.code, e.sqlstate, e.msg);
+			free(p);
+			return h.type == WIRE_END ? 0 : 1;
+		}
+		free(p);
+		if (rc < 0)
+			return 2;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tls-dir", required_argument, 0, 'd' }, { "name", required_argument, 0, 'n' },
+		{ "port", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' }, { 0, 0, 0, 0 },
+	};
+	const char *dir = NULL, *name = NULL, *host = "127.0.0.1";
+	int port = 0, o;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd': dir = optarg; break;
+		case 'n': name = optarg; break;
+		case 'p': port = atoi(optarg); break;
+		case 'H': host = optarg; break;
+		default: return 2;
+		}
+	}
+	if (!dir || !name || port <= 0 || optind + 1 != argc) {
+		fprintf(stderr, "usage: qserv-wquery --tls-dir D --name N --port P [--host H] SQL\n");
+		return 2;
+	}
+	char err[512];
+	struct tls_config *cfg;
+	struct tls_conn *tc = NULL;
+	int fd = -1;
+	if (wire_tls_config(dir, name, false, 10000, &cfg, err, sizeof err) < 0 ||
+	    (fd = connect_to(host, port)) < 0 || tls_conn_new(cfg, fd, NULL, &tc, err, sizeof err) < 0) {
+		fprintf(stderr, "qserv-wquery: %s\n", fd < 0 ? "cannot connect" : err);
+		return 2;
+	}
+	struct wire_io io = { tls_io_read, tls_io_write, tc, 30000 };
+	struct wire_query q = { .query_id = 1, .chunk_id = 0, .sql = argv[optind], .sql_len = strlen(argv[optind]) };
+	struct buf b = { 0 };
+	int rc = 2;
+	if (wire_query_encode(&q, &b) == 0 && wire_send(&io, WIRE_QUERY, 0, b.data, b.len) == 0)
+		rc = answer(&io);
+	buf_free(&b);
+	tls_conn_free(tc);
+	close(fd);
+	tls_config_free(cfg);
+	if (rc == 2)
+		fprintf(stderr, "qserv-wquery: the connection broke\n");
+	return rc;
+}
