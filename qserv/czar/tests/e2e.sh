@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 75
+tap_plan 76
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
@@ -218,6 +218,45 @@ for _ in $(seq 100); do
 done
 tap_ok "a client hanging up cancels the query and its chunk queries on the workers" test -n "$gone"
 
+# A client that stops reading a big streamed result: KILL QUERY from
+# another session still ends it (rows are written outside the query's
+# lock), the connection whose result was cut is closed, and no chunk
+# query is left on the workers.
+/usr/bin/python3 - "$QSERV_CZAR_PORT" "$QSERV_USER" "$QSERV_PASSWORD" <<'PYEOF' &
+import socket, struct, sys, time, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user=sys.argv[2], password=sys.argv[3], database="e2e")
+c._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+q = b"SELECT s.*, f.name, REPEAT('x', 500) AS pad, 'stall-e2e' FROM Source s, Filter f"
+c._sock.sendall(struct.pack("<I", len(q) + 1)[:3] + b"\0" + b"\x03" + q)
+time.sleep(120)
+PYEOF
+ST=$!
+id=
+for _ in $(seq 100); do
+	id=$($CZ -N -B -e 'SHOW FULL PROCESSLIST' | awk -F'\t' 'index($8, "stall-e2e") && $5 == "Query" { print $1; exit }')
+	[ -n "$id" ] && break
+	sleep 0.1
+done
+sleep 1   # let the stream fill the client's socket
+out=$(timeout 30 $CZ -e "KILL QUERY $id" 2>&1; echo "rc=$?")
+stalled_gone=
+for _ in $(seq 200); do
+	$CZ -N -B -e 'SHOW FULL PROCESSLIST' | grep -q 'stall-e2e' || { stalled_gone=1; break; }
+	sleep 0.1
+done
+n=0
+for w in 1 2; do
+	eval sock=\$QSERV_WORKER_${w}_SOCKET
+	k=$(mariadb --no-defaults -S "$sock" -uroot -N -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%stall-e2e%' AND INFO NOT LIKE '%PROCESSLIST%'")
+	n=$((n + k))
+done
+kill $ST 2>/dev/null; wait $ST 2>/dev/null
+if [ -n "$id" ] && [ "$out" = "rc=0" ] && [ -n "$stalled_gone" ] && [ "$n" = 0 ]; then
+	tap_pass "KILL QUERY of a distributed query whose client stopped reading ends it"
+else
+	tap_fail "KILL QUERY of a distributed query whose client stopped reading ends it" "id '$id' $out gone '$stalled_gone' on workers $n"
+fi
+
 # A worker that dies: a clear error naming it; once back, queries work
 # again (the czar replaces its dead pooled connections).
 wpid=$(awk '$1 == "worker-2" { print $2 }' "$T/cluster/pids")
@@ -228,9 +267,13 @@ case "$out" in *"ERROR 1105"*"worker-2"*) tap_pass "a dead worker gives an error
 	*) tap_fail "a dead worker gives an error naming it" "$out" ;; esac
 QSERV_QUERY_PORT=$QSERV_WORKER_2_QUERY_PORT QSERV_TLS_DIR=$T/cluster/pki "$BIN/qserv-worker" \
 	--socket "$QSERV_WORKER_2_SOCKET" --port "$QSERV_WORKER_2_INGEST_PORT" --bind 127.0.0.1 --id worker-2 \
-	--staging "$T/cluster/worker-2/staging" >> "$T/cluster/worker-2/worker.log" 2>&1 &
+	--staging "$T/cluster/worker-2/staging" --auth-key-file "$T/cluster/admin.key" \
+	--file-root "${QSERV_FILE_ROOT:-/tmp}" --tls-dir "$T/cluster/pki" --tls-name worker-2 \
+	>> "$T/cluster/worker-2/worker.log" 2>&1 &
 sed -i "s/^worker-2 .*/worker-2 $!/" "$T/cluster/pids"
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$QSERV_WORKER_2_INGEST_PORT/status" > /dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do curl -sf --cacert "$T/cluster/pki/ca.pem" \
+	--connect-to "worker-2:$QSERV_WORKER_2_INGEST_PORT:127.0.0.1:$QSERV_WORKER_2_INGEST_PORT" \
+	"https://worker-2:$QSERV_WORKER_2_INGEST_PORT/status" > /dev/null && break; sleep 0.1; done
 tap_is "$($CZ -D e2e -N -e 'SELECT COUNT(*) FROM Object' 2>&1)" "$(wc -l < "$T/gen/Object.tsv")" \
 	"after the worker restarts the same query succeeds"
 
