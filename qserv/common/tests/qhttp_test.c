@@ -252,13 +252,23 @@ TEST_F(srv, refused_before_the_body_is_spooled)
 	char url[128], out[256], path[160];
 	snprintf(url, sizeof url, "%s/upload", self->base);
 	snprintf(path, sizeof path, "%s/body", self->app.spool_dir);
-	/* a large body without a key: 401 and no spool file ever made */
+	/* a large body without a key: 401, the spool file never opened (a
+	 * file already there is neither truncated nor removed) */
+	char keep[8] = "";
+	FILE *f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	fputs("keep", f);
+	fclose(f);
 	EXPECT_EQ(401, raw("POST", url, NULL, 1 << 20, out));
 	EXPECT_NE(NULL, strstr(out, "missing admin key"));
-	EXPECT_NE(0, access(path, F_OK));
 	EXPECT_EQ(401, raw("POST", url, "Authorization: Bearer nope", 100, out));
-	EXPECT_NE(0, access(path, F_OK));
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	EXPECT_NE(NULL, fgets(keep, sizeof keep, f));
+	fclose(f);
+	EXPECT_STREQ("keep", keep);
 	EXPECT_EQ(200, raw("POST", url, "Authorization: Bearer k3y", 100, out));
+	EXPECT_EQ(100, self->app.spooled);
 	/* an in-memory body past the cap: 413 from Content-Length alone */
 	snprintf(url, sizeof url, "%s/echo", self->base);
 	EXPECT_EQ(413, raw("POST", url, "Authorization: Bearer k3y", QHTTP_MAX_MEM_BODY + 1, out));
