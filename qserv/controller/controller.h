@@ -35,7 +35,12 @@ struct ctl {
 	pthread_cond_t place_cv;
 	struct { char db[65]; int32_t chunk; } pending[CTL_MAX_PENDING];
 	int npending;
+	/* trans_mu guards only the state changes of transaction ends and index
+	 * rebuilds and `busy`, the ones running now (id 0: a rebuild of db's
+	 * director index); the calls to the workers run outside it (ctrans.c) */
 	pthread_mutex_t trans_mu;
+	struct { char db[65]; long long id; } busy[CTL_MAX_PENDING];
+	int nbusy;
 };
 
 struct cworker {
@@ -89,6 +94,11 @@ json_t *cplace_location(const struct cworker *w);
 int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long long *ret_id,
 		 char *err, size_t errlen);
 int ctrans_end(struct ctl *c, MYSQL *m, long long id, bool abort, json_t **ret_info, char *err, size_t errlen);
+/* Publishes db ({"publish": false}: un-publishes it: writes are accepted
+ * again and the czar stops serving it), the operator's
+ * PUT /ingest/database/<db> [{"publish": true|false}] (cpublish.c). */
+int cpublish_request(struct ctl *c, MYSQL *m, const char *db, json_t *body, json_t **ret,
+		     char *err, size_t errlen);
 /* (Re)builds db's director index for table (all its rows). */
 int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, json_t **ret_info,
 		   char *err, size_t errlen);

@@ -8,7 +8,16 @@
  * FINISHED.  abort: record IS_ABORTING, every worker drops the
  * transaction's partitions, index rows of the transaction are deleted,
  * record ABORTED.  Every step is idempotent, so after any failure or crash
- * the same call can be repeated.  Ends are serialized by ctl.trans_mu.
+ * the same call can be repeated.
+ *
+ * Locking: ctl.trans_mu covers only the state change (read the state,
+ * check it, record the next one, mark the transaction busy) and the
+ * final record; the calls to the workers (which wait for their loads in
+ * flight) and the director-index downloads run outside it, so a hung
+ * contribution of one transaction never blocks the end of another.  A
+ * second end of a transaction that is being ended, or an end while its
+ * database's index is being rebuilt (and the reverse), is refused with
+ * -EBUSY (409: try again) instead of waiting.
  *
  * The director index qservMeta.<db>__<T> is MyISAM with the director key as
  * PRIMARY KEY; rows come from each worker's GET /worker/index as TSV and go
@@ -193,15 +202,50 @@ static int drop_index_rows(MYSQL *m, const char *db, long long trans, char *err,
 	return r;
 }
 
-static int end_locked(struct ctl *c, MYSQL *m, long long id, bool abort, json_t *info, char *err, size_t errlen)
+/* The busy list (trans_mu held): the entry of transaction id (id > 0),
+ * of db's index rebuild (id 0), or with id < 0 any entry of db. */
+static int busy_find(struct ctl *c, const char *db, long long id)
 {
-	char db[65], state[17];
-	int r = cmeta_trans(m, id, db, state, err, errlen);
-	if (r)
-		return r;
+	for (int i = 0; i < c->nbusy; i++)
+		if (id > 0 ? c->busy[i].id == id : !strcmp(c->busy[i].db, db) && (id < 0 || !c->busy[i].id))
+			return i;
+	return -1;
+}
+
+static int busy_add(struct ctl *c, const char *db, long long id, char *err, size_t errlen)
+{
+	if (c->nbusy == CTL_MAX_PENDING) {
+		snprintf(err, errlen, "too many transaction ends at once: try again");
+		return -EBUSY;
+	}
+	snprintf(c->busy[c->nbusy].db, sizeof c->busy[0].db, "%s", db);
+	c->busy[c->nbusy++].id = id;
+	return 0;
+}
+
+static void busy_remove(struct ctl *c, const char *db, long long id)
+{
+	pthread_mutex_lock(&c->trans_mu);
+	for (int i = 0; i < c->nbusy; i++)
+		if (c->busy[i].id == id && !strcmp(c->busy[i].db, db)) {
+			c->busy[i] = c->busy[--c->nbusy];
+			break;
+		}
+	pthread_mutex_unlock(&c->trans_mu);
+}
+
+/* Under trans_mu: checks the transaction may end this way, records the
+ * intermediate state and marks it busy.  1 = already in the final state
+ * (nothing to do), 0 = go on (ret_db, ret_auto filled), or the error. */
+static int end_begin(struct ctl *c, MYSQL *m, long long id, bool abort, char *ret_db, bool *ret_auto,
+		     char *err, size_t errlen)
+{
+	char state[17];
 	struct cdb d;
-	if ((r = cmeta_db(m, db, &d, err, errlen)))
+	int r = cmeta_trans(m, id, ret_db, state, err, errlen);
+	if (r || (r = cmeta_db(m, ret_db, &d, err, errlen)))
 		return r;
+	*ret_auto = d.auto_index;
 	if (abort && !strcmp(state, "FINISHED")) {
 		snprintf(err, errlen, "transaction %lld is already committed", id);
 		return -EPERM;
@@ -211,32 +255,52 @@ static int end_locked(struct ctl *c, MYSQL *m, long long id, bool abort, json_t 
 		return -EPERM;
 	}
 	if ((abort && !strcmp(state, "ABORTED")) || (!abort && !strcmp(state, "FINISHED")))
-		return 0;
-	const char *mid = abort ? "IS_ABORTING" : "IS_FINISHING";
-	if ((r = cmeta_set_trans(m, id, mid, err, errlen)))
+		return 1;
+	if (busy_find(c, ret_db, id) >= 0) {
+		snprintf(err, errlen, "transaction %lld is being committed or aborted by another request: try again"
+			 " when it is done", id);
+		return -EBUSY;
+	}
+	if (busy_find(c, ret_db, 0) >= 0) {
+		snprintf(err, errlen, "the director index of database %s is being rebuilt: try again when it is done",
+			 ret_db);
+		return -EBUSY;
+	}
+	if ((r = cmeta_set_trans(m, id, abort ? "IS_ABORTING" : "IS_FINISHING", err, errlen)))
 		return r;
+	return busy_add(c, ret_db, id, err, errlen);
+}
+
+/* The workers' part and the index, outside trans_mu. */
+static int end_work(struct ctl *c, MYSQL *m, const char *db, long long id, bool abort, bool auto_index,
+		    json_t *info, char *err, size_t errlen)
+{
 	json_t *body = json_pack("{s:s, s:I, s:s}", "database", db, "transaction_id", (json_int_t)id,
 				 "action", abort ? "abort" : "commit");
-	r = ctl_all_workers(m, "POST", "trans", body, err, errlen);
+	int r = ctl_all_workers(m, "POST", "trans", body, err, errlen);
 	json_decref(body);
 	if (r)
 		return r;
 	if (abort)
-		r = drop_index_rows(m, db, id, err, errlen);
-	else if (d.auto_index)
-		r = index_trans(c, m, db, id, info, err, errlen);
-	if (r)
-		return r;
-	return cmeta_set_trans(m, id, abort ? "ABORTED" : "FINISHED", err, errlen);
+		return drop_index_rows(m, db, id, err, errlen);
+	return auto_index ? index_trans(c, m, db, id, info, err, errlen) : 0;
 }
 
 int ctrans_end(struct ctl *c, MYSQL *m, long long id, bool abort, json_t **ret_info, char *err, size_t errlen)
 {
 	json_t *info = json_object();
+	char db[65];
+	bool auto_index = false;
 	pthread_mutex_lock(&c->trans_mu);
-	int r = end_locked(c, m, id, abort, info, err, errlen);
+	int r = end_begin(c, m, id, abort, db, &auto_index, err, errlen);
 	pthread_mutex_unlock(&c->trans_mu);
 	*ret_info = info;
+	if (r)
+		return r > 0 ? 0 : r;
+	r = end_work(c, m, db, id, abort, auto_index, info, err, errlen);
+	if (!r)
+		r = cmeta_set_trans(m, id, abort ? "ABORTED" : "FINISHED", err, errlen);
+	busy_remove(c, db, id);
 	return r;
 }
 
@@ -244,27 +308,37 @@ int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, j
 		   char *err, size_t errlen)
 {
 	long long open = 0;
+	/* db is busy for the rebuild: no transaction of it ends meanwhile */
+	pthread_mutex_lock(&c->trans_mu);
 	int r = cmeta_open_trans(m, db, &open, err, errlen);
+	if (!r && open) {
+		snprintf(err, errlen, "database %s has %lld open transaction(s): commit or abort them first", db, open);
+		r = -EBUSY;
+	} else if (!r && busy_find(c, db, -1) >= 0) {
+		snprintf(err, errlen, "database %s has a transaction ending or an index rebuild running: try again"
+			 " when it is done", db);
+		r = -EBUSY;
+	} else if (!r) {
+		r = busy_add(c, db, 0, err, errlen);
+	}
+	pthread_mutex_unlock(&c->trans_mu);
 	if (r)
 		return r;
-	if (open) {
-		snprintf(err, errlen, "database %s has %lld open transaction(s): commit or abort them first", db, open);
-		return -EBUSY;
-	}
 	MYSQL_RES *res;
-	if ((r = director_tables(m, db, &res, err, errlen)))
-		return r;
 	json_int_t rows = 0, dups = 0;
 	int found = 0;
 	MYSQL_ROW row;
-	pthread_mutex_lock(&c->trans_mu);
+	if ((r = director_tables(m, db, &res, err, errlen))) {
+		busy_remove(c, db, 0);
+		return r;
+	}
 	while (!r && (row = mysql_fetch_row(res))) {
 		if (table && *table && strcmp(table, row[0]))
 			continue;
 		found++;
 		r = index_load(c, m, db, row[0], row[1], row[2], 0, &rows, &dups, err, errlen);
 	}
-	pthread_mutex_unlock(&c->trans_mu);
+	busy_remove(c, db, 0);
 	mysql_free_result(res);
 	if (!r && !found) {
 		snprintf(err, errlen, "database %s has no director table%s%s", db, table && *table ? " " : "",

@@ -499,17 +499,6 @@ int wmeta_unpublish(MYSQL *m, const char *db, char *err, size_t errlen)
 	return wstore_set_published(m, db, false, err, errlen) ? -EIO : 0;
 }
 
-int wmeta_publish_req(MYSQL *m, json_t *req, char *err, size_t errlen)
-{
-	const char *db = jstr(req, "database", NULL);
-	json_t *p = json_object_get(req, "publish");
-	if (p && !json_is_boolean(p)) {
-		snprintf(err, errlen, "publish: must be true or false");
-		return -EINVAL;
-	}
-	return json_is_false(p) ? wmeta_unpublish(m, db, err, errlen) : wmeta_publish(m, db, err, errlen);
-}
-
 int wmeta_table(MYSQL *m, const char *db, const char *table, struct wtable *ret, char *err, size_t errlen)
 {
 	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen) ||

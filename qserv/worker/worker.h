@@ -89,11 +89,9 @@ int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen);
 int wmeta_drop_table(MYSQL *m, const char *db, const char *table, char *err, size_t errlen);
 int wmeta_add_chunk(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen);
 int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen);
-/* The operator's un-publish: writes to db are accepted again. */
+/* The operator's un-publish (POST /worker/unpublish {database}, sent by
+ * the controller's cpublish.c): writes to db are accepted again. */
 int wmeta_unpublish(MYSQL *m, const char *db, char *err, size_t errlen);
-/* POST /worker/publish {database, [publish: true|false]}: publish, or
- * un-publish with "publish": false. */
-int wmeta_publish_req(MYSQL *m, json_t *req, char *err, size_t errlen);
 /* Creates an index ({database, table, index, spec, comment, columns,
  * [overlap]}) on a table and all its chunk (and overlap) tables. */
 int wmeta_add_index(MYSQL *m, json_t *req, char *err, size_t errlen);

@@ -1,0 +1,73 @@
+/* cpublish.c: publishing a database, and the operator's way back.
+ *
+ *   PUT /ingest/database/<db>                        publish (Qserv's)
+ *   PUT /ingest/database/<db> {"publish": false}     un-publish
+ *
+ * Publish: refused while a transaction of db is open; every worker creates
+ * its dummy chunk tables and marks db published (from then on it refuses
+ * every write to db: tables, chunks, transactions, contributions, drops),
+ * then qservMeta says published and the czar serves it.
+ *
+ * Un-publish (for an operator who must correct or extend a published
+ * catalog): qservMeta first (the czar stops serving db at its next
+ * metadata load, so nobody queries a catalog being changed), then every
+ * worker drops its mark and takes writes again.  Both are idempotent: a
+ * failure at a worker leaves an error naming it, and the same call again
+ * finishes the job.  The caller holds the admin credential (capi.c). */
+#include "controller.h"
+#include "qserv/common/sqlid.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
+{
+	long long open = 0;
+	int r = cmeta_open_trans(m, db, &open, err, errlen);
+	if (r)
+		return r;
+	if (open) {
+		snprintf(err, errlen, "database %s has %lld open transaction(s): commit or abort them before"
+			 " publishing", db, open);
+		return -EBUSY;
+	}
+	json_t *body = json_pack("{s:s}", "database", db);
+	r = ctl_all_workers(m, "POST", "publish", body, err, errlen);
+	json_decref(body);
+	if (!r && (qsql_exec(m, err, errlen, "UPDATE qservMeta.dbs SET published=1 WHERE name='%s'", db) ||
+		   qsql_exec(m, err, errlen, "UPDATE qservMeta.tables SET published=1 WHERE db='%s'", db)))
+		r = -EIO;
+	return r;
+}
+
+static int unpublish(MYSQL *m, const char *db, char *err, size_t errlen)
+{
+	if (qsql_exec(m, err, errlen, "UPDATE qservMeta.dbs SET published=0 WHERE name='%s'", db) ||
+	    qsql_exec(m, err, errlen, "UPDATE qservMeta.tables SET published=0 WHERE db='%s'", db))
+		return -EIO;
+	json_t *body = json_pack("{s:s}", "database", db);
+	int r = ctl_all_workers(m, "POST", "unpublish", body, err, errlen);
+	json_decref(body);
+	return r;
+}
+
+int cpublish_request(struct ctl *c, MYSQL *m, const char *db, json_t *body, json_t **ret,
+		     char *err, size_t errlen)
+{
+	json_t *p = json_object_get(body, "publish");
+	struct cdb d;
+	(void)c;
+	if (p && !json_is_boolean(p)) {
+		snprintf(err, errlen, "publish: must be true or false");
+		return -EINVAL;
+	}
+	int r = cmeta_db(m, db, &d, err, errlen);
+	if (r)
+		return r;
+	bool want = !json_is_false(p);
+	r = want ? publish(m, db, err, errlen) : unpublish(m, db, err, errlen);
+	if (!r)
+		*ret = json_pack("{s:{s:s, s:b}}", "database", "name", db, "is_published", want);
+	return r;
+}
