@@ -58,7 +58,8 @@ else
 fi
 meta() { mariadb --no-defaults -S "$QSERV_CZAR_DB_SOCKET" -uroot -N -e "$1" 2>&1; }
 sql() { mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" -N -e "$1" 2>&1; }
-ctl_workers() { curl -s "$QSERV_INGEST_URL/meta/workers" | jq -r '[.locations[].worker] | join(",")'; }
+. "$REPO/qserv/controller/tests/qcurl.sh"   # the controller is HTTPS with the cluster CA
+ctl_workers() { qcurl -s "$QSERV_INGEST_URL/meta/workers" | jq -r '[.locations[].worker] | join(",")'; }
 W1CHUNKS=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='dcm' AND worker_id='worker-1'")
 W2CHUNKS=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='dcm' AND worker_id='worker-2'")
 NOBJ=$(wc -l < "$T/gen/Object.tsv")
