@@ -182,6 +182,25 @@ fuzz-build: $(foreach t,$(FUZZ_TARGETS),$(BUILD)/fuzzers/$(firstword $(subst :, 
 bench: deps binaries image
 	@tools/run-bench $(BENCHES)
 
+# make analyze: scan-build (Debian clang-tools) over `binaries`, rebuilt from
+# scratch in $(BUILD)/analyze (a run analyzes only what it compiles); prints
+# each report as "type | file:line | report" and fails when there is one or
+# the build fails.  tools/tests/analyze.sh runs it as TAP.
+.PHONY: analyze
+analyze: $(BUILD)/include/kselftest_harness.h
+	@rm -rf $(BUILD)/analyze && mkdir -p $(BUILD)/analyze/include
+	@cp $(BUILD)/include/kselftest*.h $(BUILD)/analyze/include/
+	@scan-build -o $(BUILD)/analyze/reports $(MAKE) --no-print-directory BUILD=$(BUILD)/analyze \
+		binaries >$(BUILD)/analyze/log 2>&1 || { tail -n 20 $(BUILD)/analyze/log; \
+		echo "analyze: the build failed (see $(BUILD)/analyze/log)"; exit 1; }
+	@find $(BUILD)/analyze/reports -name 'report-*.html' -exec awk -v r={} -v root=$(CURDIR)/ \
+		'sub(/^<!-- BUGTYPE /,""){t=$$0} sub(/^<!-- BUGFILE /,""){f=$$0} sub(/^<!-- BUGLINE /,""){l=$$0} \
+		END{sub(/ -->$$/,"",t); sub(/ -->$$/,"",f); sub(/ -->$$/,"",l); sub(root,"",f); \
+		print t " | " f ":" l " | " r}' {} \; | sort >$(BUILD)/analyze/reports.txt
+	@if [ -s $(BUILD)/analyze/reports.txt ]; then cat $(BUILD)/analyze/reports.txt; \
+		echo "analyze: $$(wc -l <$(BUILD)/analyze/reports.txt) report(s)"; exit 1; fi
+	@echo "analyze: scan-build finds nothing"
+
 musl-check:
 	@tools/musl-check.sh
 
