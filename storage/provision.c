@@ -62,7 +62,8 @@ static bool only_allows(const char *only, const struct qstorage_disk *d)
 	return false;
 }
 
-/* Partition number partno of disk d: kernel name and dev numbers. */
+/* Partition number partno of disk d: kernel name and dev numbers; 0, or
+ * -ENOENT when sysfs does not show it (yet). */
 static int find_partition(const struct ctx *c, const struct qstorage_disk *d, int partno,
 			  char *ret_name, size_t size, unsigned *ret_maj, unsigned *ret_min)
 {
@@ -73,7 +74,7 @@ static int find_partition(const struct ctx *c, const struct qstorage_disk *d, in
 
 	snprintf(dir, sizeof(dir), "%s/block/%s", c->o.sysfs_root, d->name);
 	if (!(dp = opendir(dir)))
-		return -errno;
+		return -ENOENT; /* not there (yet): the caller waits and retries */
 	while ((de = readdir(dp))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -168,7 +169,7 @@ static void mount_ours(struct ctx *c, struct qstorage_disk *d, const struct qsto
 		}
 		return;
 	}
-	if ((r = partition_dev(c, d, p, &maj, &min, err, sizeof(err))) < 0) {
+	if (partition_dev(c, d, p, &maj, &min, err, sizeof(err)) < 0) {
 		d->state = QSTORAGE_ERROR;
 		REASON(d, "ours (%s) but %s", label, err);
 		return;
@@ -178,12 +179,12 @@ static void mount_ours(struct ctx *c, struct qstorage_disk *d, const struct qsto
 		fill_usage(d);
 		return;
 	}
-	if ((r = qs_fsck(d->part_dev, d->fs_type, err, sizeof(err))) < 0) {
+	if (qs_fsck(d->part_dev, d->fs_type, err, sizeof(err)) < 0) {
 		d->state = QSTORAGE_ERROR;
 		REASON(d, "ours (%s): %s", label, err);
 		return;
 	}
-	if ((r = qs_mount(d->part_dev, mnt, d->fs_type, err, sizeof(err))) < 0) {
+	if (qs_mount(d->part_dev, mnt, d->fs_type, err, sizeof(err)) < 0) {
 		d->state = QSTORAGE_ERROR;
 		REASON(d, "ours (%s): %s; not reformatted (check it with %s)", label, err,
 		       strcmp(d->fs_type, "xfs") ? "e2fsck -f" : "xfs_repair");
@@ -245,7 +246,6 @@ static void provision_blank(struct ctx *c, struct qstorage_disk *d, bool wipe)
 	char err[QSTORAGE_REASON_MAX] = "", dev[300], label[40], mnt[256];
 	struct qstorage_probe p;
 	unsigned maj, min;
-	int r;
 
 	d->index = next_index(c, d->pool);
 	if (d->index < 0) {
@@ -261,10 +261,10 @@ static void provision_blank(struct ctx *c, struct qstorage_disk *d, bool wipe)
 		return;
 	}
 	snprintf(dev, sizeof(dev), "%s/%s", c->o.dev_root, d->name);
-	if (wipe && (r = wipe_disk(dev, err, sizeof(err))) < 0)
+	if (wipe && wipe_disk(dev, err, sizeof(err)) < 0)
 		goto fail;
 	/* last look before writing: it must (still) be blank */
-	if ((r = qstorage_probe_disk(dev, &p, err, sizeof(err))) < 0)
+	if (qstorage_probe_disk(dev, &p, err, sizeof(err)) < 0)
 		goto fail;
 	if (p.content != QSTORAGE_CONTENT_BLANK) {
 		d->state = QSTORAGE_FOREIGN;
@@ -274,18 +274,18 @@ static void provision_blank(struct ctx *c, struct qstorage_disk *d, bool wipe)
 		d->index = -1;
 		return;
 	}
-	if ((r = qs_gpt_write(dev, label, err, sizeof(err))) < 0)
+	if (qs_gpt_write(dev, label, err, sizeof(err)) < 0)
 		goto fail;
 	/* read back what we wrote: it must now probe as ours */
-	if ((r = qstorage_probe_disk(dev, &p, err, sizeof(err))) < 0)
+	if (qstorage_probe_disk(dev, &p, err, sizeof(err)) < 0)
 		goto fail;
 	if (p.content != QSTORAGE_CONTENT_OURS || strcmp(p.part_label, label)) {
 		snprintf(err, sizeof(err), "the GPT written reads back as %s", p.signature);
 		goto fail;
 	}
-	if ((r = partition_dev(c, d, &p, &maj, &min, err, sizeof(err))) < 0 ||
-	    (r = qs_mkfs(d->part_dev, c->o.fs_type, label, err, sizeof(err))) < 0 ||
-	    (r = qs_mount(d->part_dev, mnt, c->o.fs_type, err, sizeof(err))) < 0)
+	if (partition_dev(c, d, &p, &maj, &min, err, sizeof(err)) < 0 ||
+	    qs_mkfs(d->part_dev, c->o.fs_type, label, err, sizeof(err)) < 0 ||
+	    qs_mount(d->part_dev, mnt, c->o.fs_type, err, sizeof(err)) < 0)
 		goto fail;
 	qs_strlcpy(d->mountpoint, mnt, sizeof(d->mountpoint));
 	qs_strlcpy(d->fs_type, c->o.fs_type, sizeof(d->fs_type));
@@ -293,7 +293,7 @@ static void provision_blank(struct ctx *c, struct qstorage_disk *d, bool wipe)
 	qs_strlcpy(m.node, c->o.node_uuid ? c->o.node_uuid : "", sizeof(m.node));
 	qs_strlcpy(m.pool, qstorage_pool_name(d->pool), sizeof(m.pool));
 	qs_strlcpy(m.disk, d->id, sizeof(m.disk));
-	if ((r = qs_marker_write(mnt, &m, err, sizeof(err))) < 0)
+	if (qs_marker_write(mnt, &m, err, sizeof(err)) < 0)
 		goto fail;
 	REASON(d, "%s: provisioned now as %s (%s) at %s", wipe ? "wiped (operator allowed)" : "blank",
 	       label, c->o.fs_type, mnt);
@@ -388,7 +388,7 @@ static int discover_and_plan(struct ctx *c, char *err, size_t errlen)
 		snprintf(dev, sizeof(dev), "%s/%s", c->o.dev_root, d->name);
 		bool boot = holds_boot(c, d);
 		memset(&p, 0, sizeof(p));
-		if (!boot && (r = qstorage_probe_disk(dev, &p, perr, sizeof(perr))) < 0) {
+		if (!boot && qstorage_probe_disk(dev, &p, perr, sizeof(perr)) < 0) {
 			d->state = QSTORAGE_ERROR;
 			d->index = -1;
 			REASON(d, "cannot probe: %s", perr);

@@ -127,15 +127,14 @@ static int watch(struct qstorage_opts *o, bool json)
 	struct qstorage_report *cur = NULL, *next;
 	struct qstorage_watch *w;
 	char err[512];
-	int r;
 
-	if ((r = qstorage_watch_open(&w, err, sizeof(err))) < 0) {
+	if (qstorage_watch_open(&w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "qstorage: %s\n", err);
 		return 1;
 	}
 	for (bool rescan = true;;) {
 		if (rescan) {
-			if ((r = qstorage_provision(o, cur, &next, err, sizeof(err))) < 0) {
+			if (qstorage_provision(o, cur, &next, err, sizeof(err)) < 0) {
 				fprintf(stderr, "qstorage: %s\n", err);
 				break;
 			}
@@ -149,7 +148,7 @@ static int watch(struct qstorage_opts *o, bool json)
 		struct pollfd p = { .fd = qstorage_watch_fd(w), .events = POLLIN };
 		if (poll(&p, 1, -1) < 0)
 			continue;
-		if ((r = qstorage_watch_read(w, &rescan, err, sizeof(err))) < 0) {
+		if (qstorage_watch_read(w, &rescan, err, sizeof(err)) < 0) {
 			fprintf(stderr, "qstorage: %s\n", err);
 			break;
 		}

@@ -55,13 +55,23 @@ struct parser {
 	int depth;
 };
 
+/* Parse errors.  They return their constant themselves: a reader (and the
+ * static analyzer, which stops following calls a few levels down the
+ * recursive descent) sees at once that a failed parse returns < 0. */
 static int perr(struct parser *p, size_t pos, const char *fmt, const char *arg)
 {
 	char msg[200];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
 	p->pos = pos;
-	return qs_err(p->err, p->errlen, -EINVAL, "selector: position %zu: %s", pos + 1, msg);
+	qs_err(p->err, p->errlen, -EINVAL, "selector: position %zu: %s", pos + 1, msg);
+	return -EINVAL;
+}
+
+static int oom(struct parser *p)
+{
+	qs_err(p->err, p->errlen, -ENOMEM, "out of memory");
+	return -ENOMEM;
 }
 
 static void skip_ws(struct parser *p)
@@ -150,7 +160,7 @@ static int parse_string(struct parser *p, char **ret)
 	char *out = malloc(strlen(p->s + p->pos) + 1);
 
 	if (!out)
-		return qs_err(p->err, p->errlen, -ENOMEM, "out of memory");
+		return oom(p);
 	p->pos++; /* opening quote */
 	for (;;) {
 		char c = p->s[p->pos];
@@ -200,7 +210,7 @@ static int parse_cmp(struct parser *p, struct qstorage_selector **ret)
 			    "model serial wwid logical_sector physical_sector)", ident);
 	n = node(N_CMP);
 	if (!n)
-		return qs_err(p->err, p->errlen, -ENOMEM, "out of memory");
+		return oom(p);
 	n->field = fields[f].id;
 	n->ftype = fields[f].type;
 	size_t oppos;
@@ -259,7 +269,7 @@ static int parse_unary(struct parser *p, struct qstorage_selector **ret)
 	if (p->s[p->pos] == '!' && p->s[p->pos + 1] != '=' && p->s[p->pos + 1] != '~') {
 		p->pos++;
 		if (!(n = node(N_NOT)))
-			return qs_err(p->err, p->errlen, -ENOMEM, "out of memory");
+			return oom(p);
 		if ((r = parse_unary(p, &n->l)) < 0) {
 			free(n);
 			return r;
@@ -297,7 +307,7 @@ static int parse_binary(struct parser *p, struct qstorage_selector **ret, bool i
 		if (!(n = node(is_or ? N_OR : N_AND))) {
 			qstorage_selector_free(l);
 			qstorage_selector_free(r_);
-			return qs_err(p->err, p->errlen, -ENOMEM, "out of memory");
+			return oom(p);
 		}
 		n->l = l, n->r = r_, l = n;
 	}

@@ -13,14 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-int qs_err(char *err, size_t errlen, int e, const char *fmt, ...)
+int qs_errf(char *err, size_t errlen, int e, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	errbuf_vprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	return e < 0 ? e : -e;
+	return e;
 }
 
 void qs_line(char *dst, size_t size, const char *fmt, ...)

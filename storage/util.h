@@ -3,13 +3,24 @@
 #ifndef QSTORAGE_UTIL_H
 #define QSTORAGE_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Formats err (may be NULL) and returns -abs(e): `return qs_err(err, n, -EIO, "...")`. */
-int qs_err(char *err, size_t errlen, int e, const char *fmt, ...)
+/* Formats err (may be NULL) and returns e, a negative errno, or -EIO when e
+ * is not negative (an errno that was 0 never turns an error into success):
+ * `return qs_err(err, n, -EIO, "...")`.  A macro over qs_errf (which formats
+ * and returns e as given) and the inline qs_neg, so that callers, and the
+ * static analyzer, see that the result is negative (it does not look into
+ * variadic functions).  e is evaluated before the message is formatted. */
+#define qs_err(err, errlen, e, ...) qs_neg(qs_errf((err), (errlen), (e), __VA_ARGS__))
+int qs_errf(char *err, size_t errlen, int e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+static inline int qs_neg(int e)
+{
+	return e < 0 ? e : -EIO;
+}
 /* Formats one human-readable line (a disk's reason, a warning) into dst;
  * a line longer than size is cut and ends in "...", so the cut shows. */
 void qs_line(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

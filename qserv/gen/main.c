@@ -101,7 +101,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			if (i + 1 < argc)
 				v = argv[++i];
 		}
-		double d, d2;
+		/* a numeric option's value: 0 when num() refused it (then ok is false
+		 * and the option is an error; never an indeterminate double cast) */
+		double d = 0;
 		if (!strcmp(key, "-h") || !strcmp(key, "--help")) {
 			usage(stdout);
 			exit(0);
@@ -148,7 +150,6 @@ static int parse(int argc, char **argv, struct opts *o)
 			fprintf(stderr, "qserv-gen: bad value for %s: '%s'\n", key, v);
 			return -1;
 		}
-		(void)d2;
 	}
 	if (o->objects < 0 || !o->out_dir) {
 		fprintf(stderr, "qserv-gen: --objects and --out-dir are required\n");

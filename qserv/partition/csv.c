@@ -94,12 +94,11 @@ int qpart_dialect_from_config(const struct qpart_config *cfg, const char *prefix
 	struct qpart_dialect d;
 	bool noq, noe;
 	memset(&d, 0, sizeof(d));
-	int r;
-	if ((r = get_char(cfg, prefix, "delimiter", '\t', &d.delim, err, errlen)) < 0 ||
-	    (r = get_flag(cfg, prefix, "no-quote", &noq, err, errlen)) < 0 ||
-	    (r = get_flag(cfg, prefix, "no-escape", &noe, err, errlen)) < 0 ||
-	    (r = get_char(cfg, prefix, "quote", '"', &d.quote, err, errlen)) < 0 ||
-	    (r = get_char(cfg, prefix, "escape", '\\', &d.escape, err, errlen)) < 0)
+	if (get_char(cfg, prefix, "delimiter", '\t', &d.delim, err, errlen) < 0 ||
+	    get_flag(cfg, prefix, "no-quote", &noq, err, errlen) < 0 ||
+	    get_flag(cfg, prefix, "no-escape", &noe, err, errlen) < 0 ||
+	    get_char(cfg, prefix, "quote", '"', &d.quote, err, errlen) < 0 ||
+	    get_char(cfg, prefix, "escape", '\\', &d.escape, err, errlen) < 0)
 		return -EINVAL;
 	if (noq)
 		d.quote = '\0';
@@ -108,7 +107,7 @@ int qpart_dialect_from_config(const struct qpart_config *cfg, const char *prefix
 	char key[128];
 	const char *null;
 	snprintf(key, sizeof(key), "%snull", prefix);
-	r = qpart_config_str(cfg, key, &null, err, errlen);
+	int r = qpart_config_str(cfg, key, &null, err, errlen);
 	if (r == -EINVAL)
 		return r;
 	if (r == 0) {

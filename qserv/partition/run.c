@@ -132,9 +132,10 @@ static void bad_row(struct job *j, const char *file, uint64_t line, const char *
 
 /* -- output batch -------------------------------------------------------- */
 
+/* *buf holds at least need bytes (and is allocated, even for need 0). */
 static int reserve(char **buf, size_t *cap, size_t need)
 {
-	if (need <= *cap)
+	if (*buf && need <= *cap)
 		return 0;
 	size_t c = *cap ? *cap : 1 << 16;
 	while (c < need)

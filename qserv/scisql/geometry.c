@@ -53,6 +53,10 @@ QSCISQL_API double scisql_angSep(UDF_INIT *initid, UDF_ARGS *args, char *is_null
 {
 	double a[6];
 	(void)initid, (void)error;
+	if (args->arg_count != 4 && args->arg_count != 6) { /* _init refuses others */
+		*is_null = 1;
+		return 0.0;
+	}
 	for (unsigned i = 0; i < args->arg_count; ++i) {
 		if (!qscisql_arg(args, i, &a[i]) || !isfinite(a[i])) {
 			*is_null = 1;
