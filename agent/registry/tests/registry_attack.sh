@@ -32,7 +32,7 @@ trap 'cleanup; exit 1' INT TERM
 if [ "$(id -u)" != 0 ] || ! ip netns add "$P-br" 2>/dev/null; then
 	tap_skip_all "needs root and ip netns"
 fi
-tap_plan 9
+tap_plan 11
 netns_nodes 10.251.0
 
 # join NS UUID DIR [TOKEN]: one join attempt from namespace NS (output in $T/out)
@@ -127,5 +127,19 @@ if [ -n "$TOKEN" ] && [ "$TOKEN" != "$old" ] && ! join w3 "rot-old" rot-old "$ol
 	tap_pass "qservctl token rotate: old token refused, new one joins, joined nodes unaffected"
 else
 	tap_fail "qservctl token rotate: old token refused, new one joins, joined nodes unaffected" "$TOKEN $(cat "$T/out")"
+fi
+
+# --- single-use tokens (qservctl token issue) ---------------------------------------
+one=$("$QSERVCTL" token issue --uuid single-1 --ttl 600 -s "$T/admin.sock" | sed -n 's/^qserv.token=\([^ ]*\).*/\1/p')
+if [ -n "$one" ] && ! join w3 "single-2" single-2 "$one" && join w3 "single-1" single-1 "$one" &&
+	grep -q "^joined worker-" "$T/out"; then
+	tap_pass "qservctl token issue --uuid: admits that machine only"
+else
+	tap_fail "qservctl token issue --uuid: admits that machine only" "$one $(cat "$T/out")"
+fi
+if ! join w3 "single-3" single-3 "$one"; then
+	tap_pass "a single-use token is spent after one join ($(head -c 80 "$T/out"))"
+else
+	tap_fail "a single-use token is spent after one join" "$(cat "$T/out")"
 fi
 tap_done
