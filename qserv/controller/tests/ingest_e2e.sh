@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 57
+tap_plan 59
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -95,6 +95,8 @@ tap_is "$(val object_rows e2a)" 0 "no row of the aborted transaction is left"
 tap_is "$(val index_rows e2a)" 0 "no index row of the aborted transaction"
 tap_is "$(api PUT /ingest/database/e2a | jq -r .success)" 1 "publish after the abort"
 tap_ok "no transaction on a published database" has "$(api POST /ingest/trans '{"database":"e2a"}')" "published"
+tap_is "$(api DELETE /ingest/database/e2a | jq -r .success)" 0 "a published database is not deleted"
+tap_is "$(api PUT /ingest/database/e2a '{"publish":false}' | jq -r .success)" 1 "the operator un-publishes it"
 tap_is "$(api DELETE /ingest/database/e2a | jq -r .success)" 1 "delete the database"
 n=$(mariadb --no-defaults -S "$QSERV_WORKER_1_SOCKET" -uroot -N -e "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='e2a'")
 tap_is "$n" 0 "the deleted database is gone from the workers"

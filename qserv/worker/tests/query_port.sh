@@ -24,7 +24,7 @@ tap_plan 15
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { mariadb --no-defaults -S "$T/my.sock" -uroot -N -B -e "$1"; }
-post() { curl -s -H "Authorization: Bearer $KEY" -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }
+post() { qcurl -s -H "Authorization: Bearer $KEY" -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }
 ok() { echo "$1" | jq -e '.success == 1' >/dev/null; }
 has() { printf '%s' "$1" | grep -q -- "$2"; }
 q() { "$BIN/qserv-wquery" --tls-dir "$T/pki" --name czar-1 --port "$QP" "$1" 2>&1; }
@@ -35,13 +35,15 @@ for n in worker-q:worker czar-1:czar; do
 done
 PORT=$(free_port) QP=$(free_port)
 KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n'); echo "$KEY" > "$T/admin.key"   # the admin key writes need
-W=http://127.0.0.1:$PORT
+W=https://127.0.0.1:$PORT    # the API is HTTPS with QSERV_TLS_DIR's certificate (qcurl.sh checks it)
+QSERV_AUTH_KEY= QSERV_CA_FILE=$T/pki/ca.pem
+. "$top/qserv/controller/tests/qcurl.sh"
 mkdir -p "$T/staging"
 QSERV_QUERY_PORT=$QP QSERV_TLS_DIR=$T/pki QSERV_QUERY_HANDSHAKES=16 QSERV_QUERY_MAX_CONNS=8 \
 "$BIN/qserv-worker" --socket "$T/my.sock" --port "$PORT" --bind 127.0.0.1 --id worker-q \
 	--staging "$T/staging" --file-root "$T" --auth-key-file "$T/admin.key" >> "$T/worker.log" 2>&1 &
 WPID=$!
-i=0; until curl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+i=0; until qcurl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 
 post /worker/database '{"database":"wq"}' >/dev/null
 post /worker/table '{"database":"wq","table":"R","is_partitioned":0,"schema":[{"name":"id","type":"INT"},{"name":"name","type":"CHAR(1)"}]}' >/dev/null
