@@ -59,12 +59,13 @@ kill "$RPID"; wait "$RPID" 2>/dev/null; RPID=
 
 # the API: qservctl ingest into the 2-worker dev cluster
 set -a; . "$T/cluster/cluster.env"; set +a
+. "$top/qserv/controller/tests/qcurl.sh"   # HTTPS with the cluster CA and the admin key
 s=$(now)
 "$BIN/qservctl" ingest -q -j 4 --no-publish "$T/ds" > "$T/ingest.out" || { cat "$T/ingest.out"; exit 1; }
 api_s=$(calc "$(now) - $s")
-curl -sf -X PUT "$QSERV_INGEST_URL/ingest/database/bench" > /dev/null || exit 1
+qcurl -sf -X PUT "$QSERV_INGEST_URL/ingest/database/bench" > /dev/null || exit 1
 s=$(now)
-idx=$(curl -sf -X POST "$QSERV_INGEST_URL/ingest/index/secondary" -H 'Content-Type: application/json' \
+idx=$(qcurl -sf -X POST "$QSERV_INGEST_URL/ingest/index/secondary" -H 'Content-Type: application/json' \
 	-d '{"database":"bench"}' | jq -r .index_rows)
 idx_s=$(calc "$(now) - $s")
 
