@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <mariadb/mysql.h>
@@ -113,6 +114,30 @@ static void kill_session(struct sess *s, int64_t id, int query_only)
 	myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
 }
 
+/* Tables of the czar's MariaDB that show every session of the shared
+ * account users' statements run as (account.h): other users' statements.
+ * 1 after writing the refusal when st reads one. */
+static int shared_session_table(struct sess *s, const struct sql_stmt *st)
+{
+	static const char *const names[] = { "PROCESSLIST", "USER_STATISTICS", "CLIENT_STATISTICS",
+		"THREAD_POOL_QUEUES", "THREAD_POOL_STATS", NULL };
+	size_t i, k;
+
+	for (i = 0; st->select && i < st->select->nfrom; i++) {
+		const struct sql_table *t = &st->select->from[i];
+		const char *db = t->db ? t->db : s->db;
+		if (!db || strcasecmp(db, "information_schema") || !t->name)
+			continue;
+		for (k = 0; names[k]; k++)
+			if (!strcasecmp(t->name, names[k])) {
+				myp_err(&s->conn, ER_NOT_SUPPORTED_YET, NULL, "Qserv does not support reading "
+					"information_schema.%s (SHOW PROCESSLIST lists your sessions)", names[k]);
+				return 1;
+			}
+	}
+	return 0;
+}
+
 static void run_select(struct sess *s, struct sql_stmt *st, const char *sql)
 {
 	struct sql_error err;
@@ -123,6 +148,10 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql)
 
 	if (!m) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
+		return;
+	}
+	if (shared_session_table(s, st)) {
+		meta_unref(m);
 		return;
 	}
 	rc = plan_build(st, sql, s->db, m, &p, &err);
