@@ -1,9 +1,10 @@
 /* wingest.c: one contribution, from its source to rows in a chunk table.
  *
  * Steps: check the transaction is open (and count the load in flight),
- * resolve the target table (T_<chunk>, TFullOverlap_<chunk> or regular T),
- * get the data as a local file (file:// as is, http:// downloaded into the
- * staging directory, CSV bodies already spooled there; LZ4 frames, as
+ * refuse a published database (409), resolve the target table
+ * (T_<chunk>, TFullOverlap_<chunk> or regular T), get the data as a local
+ * file (file:// under the file root, http:// downloaded into the staging
+ * directory within limits by wfetch.c, CSV bodies already spooled there; LZ4 frames, as
  * qserv-partition writes with out.lz4, decompressed there), check every row's
  * field count (a bad file is rejected with its line number before any row
  * is loaded), record that the transaction touches the table and bulk-load
@@ -11,7 +12,9 @@
  * during the load (a value that does not convert) fail the contribution and
  * mark the transaction poisoned: its rows may be partial, so the worker
  * then refuses to commit it and only an abort (which deletes the
- * transaction's rows) ends it. */
+ * transaction's rows) ends it.  The contribution's record and the poison
+ * mark are kept in qservWorker (wstore.c) so that holds across a crash:
+ * the record says "loading" before LOAD DATA starts. */
 #include "worker.h"
 #include "qserv/common/csvd.h"
 #include "qserv/common/qlz4.h"

@@ -33,7 +33,8 @@ struct wtrans {
 	char db[65];
 	enum wtrans_state state;
 	int inflight;   /* contributions loading now */
-	bool poisoned;  /* a contribution left rows it could not vouch for */
+	bool poisoned;  /* a contribution left rows it could not vouch for
+			   (kept in qservWorker.trans; see wstore.c) */
 };
 
 enum wcontrib_status { WC_QUEUED, WC_IN_PROGRESS, WC_FINISHED, WC_FAILED };
