@@ -16,8 +16,8 @@
  * stopped in the middle of a load: its transaction is marked poisoned (the
  * commit is refused, only an abort ends it) and the contribution FAILED.
  * Rows QUEUED or IN_PROGRESS but not loading loaded nothing: FAILED with
- * "send it again".  Old rows stay (they are small); the newest
- * WSTORE_KEEP are read back at start. */
+ * "send it again" (all such rows, whatever their age).  Old rows stay
+ * (they are small); the newest WSTORE_KEEP are read back into memory. */
 #include "worker.h"
 #include "log.h"
 
@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WSTORE_KEEP 100000
+#define WSTORE_KEEP 10000     /* records read back (~2.5 KB each in memory) */
 
 int wstore_save(MYSQL *m, const struct wcontrib *c, bool loading, char *err, size_t errlen)
 {
@@ -109,15 +109,45 @@ static int settle(struct worker *w, struct wcontrib *c, bool loading, MYSQL *m)
 	return 1;
 }
 
-int wstore_load(MYSQL *m, struct worker *w, char *err, size_t errlen)
+#define WSTORE_COLS "id, trans, db, tbl, chunk, overlap, url, status, loading, num_bytes, num_rows, create_ms," \
+	" start_ms, read_ms, load_ms, error, http_status"
+
+/* Every record the worker stopped during (any age), settled first. */
+static int settle_all(MYSQL *m, struct worker *w, char *err, size_t errlen)
 {
-	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT id, trans, db, tbl, chunk, overlap, url, status, loading, num_bytes, num_rows, create_ms,"
-		" start_ms, read_ms, load_ms, error, http_status FROM qservWorker.contribs ORDER BY id DESC"
-		" LIMIT %d", WSTORE_KEEP);
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT " WSTORE_COLS " FROM qservWorker.contribs"
+				    " WHERE status IN (%d, %d)", (int)WC_QUEUED, (int)WC_IN_PROGRESS);
 	MYSQL_ROW row;
 	int r = 0;
 
+	if (!res)
+		return -EIO;
+	while (!r && (row = mysql_fetch_row(res))) {
+		struct wcontrib c = { 0 };
+		fill(&c, row);
+		int s = settle(w, &c, atoi(row[8]) != 0, m);
+		if (s < 0 || (s > 0 && wstore_save(m, &c, false, err, errlen))) {
+			snprintf(err, errlen, "cannot record the failure of contribution %u", c.id);
+			r = -EIO;
+		}
+	}
+	mysql_free_result(res);
+	return r;
+}
+
+int wstore_load(MYSQL *m, struct worker *w, char *err, size_t errlen)
+{
+	long long max = 0;
+	int r = settle_all(m, w, err, errlen);
+	if (r)
+		return r;
+	if (qsql_int(m, &max, err, errlen, "SELECT COALESCE(MAX(id), 0) FROM qservWorker.contribs"))
+		return -EIO;
+	if ((uint32_t)max >= w->next_contrib)
+		w->next_contrib = (uint32_t)max;
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT " WSTORE_COLS " FROM qservWorker.contribs"
+				    " ORDER BY id DESC LIMIT %d", WSTORE_KEEP);
+	MYSQL_ROW row;
 	if (!res)
 		return -EIO;
 	while (!r && (row = mysql_fetch_row(res))) {
@@ -129,13 +159,6 @@ int wstore_load(MYSQL *m, struct worker *w, char *err, size_t errlen)
 			break;
 		}
 		fill(c, row);
-		if (c->id >= w->next_contrib)
-			w->next_contrib = c->id;
-		int s = settle(w, c, atoi(row[8]) != 0, m);
-		if (s < 0 || (s > 0 && wstore_save(m, c, false, err, errlen))) {
-			snprintf(err, errlen, "cannot record the failure of contribution %u", c->id);
-			r = -EIO;
-		}
 	}
 	mysql_free_result(res);
 	return r;
