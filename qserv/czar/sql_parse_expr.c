@@ -78,12 +78,25 @@ static int server_function(const char *name)
 	return 0;
 }
 
+/* Function names reach the SQL sent on as written: [A-Za-z0-9_$] only. */
+static int plain_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i]; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '$')
+			return 0;
+	return i > 0;
+}
+
 static struct sql_expr *func_call(struct parser *p, const char *name, int pos)
 {
 	struct vec args = { 0 };
 	struct sql_expr *e;
 	int distinct = 0, star = 0;
 
+	if (!plain_name(name))
+		return sqlp_refuse(p, pos, "function names other than letters, digits and _"), NULL;
 	if (server_function(name))
 		return sqlp_refuse(p, pos, "%s(): it acts on the czar's server, not on the catalog", name), NULL;
 	/* current token is '(' */
@@ -209,7 +222,7 @@ static struct sql_expr *column_or_call(struct parser *p)
 {
 	int pos = p->t.pos;
 	const char *parts[3];
-	int n = 0;
+	int n = 0, quoted;
 	struct sql_expr *e;
 
 	if (p->t.kind == TK_IDENT && (sqlp_is_kw(p, "LEFT") || sqlp_is_kw(p, "RIGHT") || sqlp_is_kw(p, "MOD") ||
@@ -219,9 +232,13 @@ static struct sql_expr *column_or_call(struct parser *p)
 		sqlp_next(p);
 		return func_call(p, name, pos);
 	}
+	quoted = p->t.kind == TK_QIDENT;
 	if (!(parts[n++] = sqlp_ident(p, "an expression")))
 		return NULL;
 	if (sqlp_is_op(p, "(")) {
+		/* a function name is printed as written: only a plain one */
+		if (quoted)
+			return sqlp_refuse(p, pos, "back-quoted function names"), NULL;
 		if (!strcasecmp(parts[0], "CAST"))
 			return cast_expr(p, pos);
 		return func_call(p, parts[0], pos);
