@@ -28,14 +28,17 @@ static int run(MYSQL *my, const char *sql, char *err, size_t errlen)
 }
 
 /* CREATE, ALTER (password) and REVOKE: the account exists with nothing. */
-static int create(MYSQL *my, const char *name, const char *pw, char *err, size_t errlen)
+static int create(MYSQL *my, const char *name, const char *pw, unsigned timeout, char *err, size_t errlen)
 {
 	char sql[256];
 
 	snprintf(sql, sizeof(sql), "CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED BY '%s'", name, pw);
 	if (run(my, sql, err, errlen) < 0)
 		return -EIO;
-	snprintf(sql, sizeof(sql), "ALTER USER '%s'@'localhost' IDENTIFIED BY '%s'", name, pw);
+	/* MAX_STATEMENT_TIME: a statement (SELECT SLEEP(1e9)) cannot hold
+	 * one of the pool's few connections for ever */
+	snprintf(sql, sizeof(sql), "ALTER USER '%s'@'localhost' IDENTIFIED BY '%s' WITH MAX_STATEMENT_TIME %u",
+		 name, pw, timeout);
 	if (run(my, sql, err, errlen) < 0)
 		return -EIO;
 	snprintf(sql, sizeof(sql), "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '%s'@'localhost'", name);
@@ -87,7 +90,7 @@ int account_sync(struct czar *cz, int reset, char *err, size_t errlen)
 	}
 	if (reset)
 		account_ready = 0;
-	rc = account_ready ? 0 : create(bc->my, cz->account_name, cz->account_pw, err, errlen);
+	rc = account_ready ? 0 : create(bc->my, cz->account_name, cz->account_pw, cz->local_timeout, err, errlen);
 	if (rc == 0)
 		account_ready = 1;
 	if (rc == 0)

@@ -6,6 +6,8 @@
  * port, so two czars sharing a MariaDB never reset each other's password),
  * which the czar creates (or resets) on its admin connection with a random
  * password it keeps in memory only.
+ * Its statements stop after cz->local_timeout seconds (MAX_STATEMENT_TIME,
+ * MariaDB's error 1969), so none holds a pooled connection for ever.
  * The account holds SELECT and SHOW VIEW on the catalog databases and
  * nothing else: no FILE, no PROCESS, no access to mysql, qservMeta,
  * qservResult, performance_schema or sys.  Databases created later (a

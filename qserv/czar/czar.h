@@ -39,6 +39,7 @@ struct czar {
 	struct backend *user_backend; /* users' local statements: restricted account */
 	char account_name[32];        /* its MariaDB user, qserv_sql_<port> (account.h) */
 	char account_pw[33];          /* its password, in memory only */
+	unsigned local_timeout;       /* its statements' time limit (s) */
 
 	pthread_mutex_t lock;
 	struct sess *sessions;        /* doubly linked, newest first */

@@ -33,7 +33,7 @@ struct opts {
 	const char *ssl_cert, *ssl_key;
 	int port;
 	unsigned pool, max_conn, window, slow_ms;
-	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout;
+	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
 	int metrics_port;
 	unsigned long long max_result_rows;
 	int check_only, hash_password;
@@ -58,6 +58,7 @@ static void usage(FILE *f)
 		"  --login-timeout S      seconds from connect to login (default 10)\n"
 		"  --wait-timeout S       idle seconds before a session is closed (default 28800)\n"
 		"  --net-write-timeout S  seconds a client may read nothing of an answer (default 60)\n"
+		"  --local-statement-timeout S  limit of statements on the czar MariaDB (default 300)\n"
 		"  --ssl-cert FILE        certificate (PEM chain) offered to clients asking for SSL\n"
 		"  --ssl-key FILE         its key; with --ssl-cert, MySQL protocol SSL is offered\n"
 		"  --tls-dir DIR          ca.pem and NAME.pem/.key for mutual TLS to the workers\n"
@@ -88,10 +89,10 @@ static int limit_opt(int c, const char *arg, struct opts *o)
 	static const struct { int c; const char *name; unsigned long min, max; } t[] = {
 		{ 'x', "--max-user-connections", 0, 100000 }, { 'X', "--max-pending-logins", 1, 100000 },
 		{ 'l', "--login-timeout", 1, 3600 }, { 'W', "--wait-timeout", 1, 31536000 },
-		{ 'N', "--net-write-timeout", 1, 3600 },
+		{ 'N', "--net-write-timeout", 1, 3600 }, { 'L', "--local-statement-timeout", 1, 86400 },
 	};
 	unsigned *dst[] = { &o->max_user_conn, &o->max_pending, &o->login_timeout, &o->wait_timeout,
-			    &o->write_timeout };
+			    &o->write_timeout, &o->local_timeout };
 	unsigned long v;
 	size_t i;
 
@@ -121,6 +122,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "max-pending-logins", required_argument, 0, 'X' },
 		{ "login-timeout", required_argument, 0, 'l' }, { "wait-timeout", required_argument, 0, 'W' },
 		{ "net-write-timeout", required_argument, 0, 'N' },
+		{ "local-statement-timeout", required_argument, 0, 'L' },
 		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
@@ -140,6 +142,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->login_timeout = 10;
 	o->wait_timeout = 28800;
 	o->write_timeout = 60;
+	o->local_timeout = 300;
 	while ((c = getopt_long(argc, argv, "nh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -184,7 +187,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return fprintf(stderr, "qserv-czar: --metrics-port: not a port: %s\n", optarg), -EINVAL;
 			o->metrics_port = (int)v;
 			break;
-		case 'x': case 'X': case 'l': case 'W': case 'N':
+		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L':
 			if (limit_opt(c, optarg, o) < 0)
 				return -EINVAL;
 			break;
@@ -443,6 +446,7 @@ int main(int argc, char **argv)
 	cz.login_timeout_ms = (int)o.login_timeout * 1000;
 	cz.wait_timeout = o.wait_timeout;
 	cz.write_timeout_ms = (int)o.write_timeout * 1000;
+	cz.local_timeout = o.local_timeout;
 	if (configure(&cz, &o, &password) < 0)
 		return 1;
 	if (o.check_only) {

@@ -15,7 +15,7 @@ trap 'czar_cleanup "$T"' EXIT INT TERM
 PY=/usr/bin/python3
 LOGIN_TIMEOUT=5
 
-tap_plan 25
+tap_plan 26
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 czar_mariadb_start "$T" || { tap_fail "private mariadbd starts" "$(tail -5 "$T/my.err")"; exit 1; }
 direct() { mariadb --no-defaults -S "$T/my.sock" -uroot "$@"; }
@@ -108,7 +108,7 @@ tap_is "$(as qsmaster "$CZAR_PW" -N -e 'SELECT 1')" 1 "the czar answers after th
 P2=$(czar_free_port)
 M2=$(czar_free_port)
 "$BUILD/bin/qserv-czar" --bind 127.0.0.1 --port "$P2" --users "$T/users.in" --mariadb-socket "$T/my.sock" \
-	--max-pending-logins 50 --login-timeout 60 --metrics-port "$M2" >>"$T/czar2.log" 2>&1 &
+	--max-pending-logins 50 --login-timeout 60 --metrics-port "$M2" --local-statement-timeout 1 >>"$T/czar2.log" 2>&1 &
 Z2=$!
 out=$($PY - "$P2" "$CZAR_PW" "$M2" <<'PYEOF' 2>&1
 import socket, subprocess, sys, time, urllib.request
@@ -140,7 +140,10 @@ for i in range(100):
 print("pending", g["qserv_czar_pending_logins"], "sessions", g["qserv_czar_connections"])
 PYEOF
 )
+out2=$(as qsmaster "$CZAR_PW" -P"$P2" -N -e 'SELECT SLEEP(30)' 2>&1)
 kill $Z2; wait $Z2 2>/dev/null
+case "$out2" in *"ERROR 1969 (70100)"*"max_statement_time exceeded"*) tap_pass "--local-statement-timeout 1: SELECT SLEEP(30) is stopped (1969)" ;;
+	*) tap_fail "--local-statement-timeout 1: SELECT SLEEP(30) is stopped (1969)" "$out2" ;; esac
 case "$out" in "5  evicted"*) tap_pass "--max-pending-logins 50: 100 idle sockets evict the oldest, a client still logs in" ;;
 	*) tap_fail "--max-pending-logins 50: 100 idle sockets evict the oldest, a client still logs in" "$out" ;; esac
 case "$out" in *"pending 49 sessions 0") tap_pass "/metrics: the pending logins within the cap, counted apart from sessions" ;;
