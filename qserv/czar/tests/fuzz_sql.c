@@ -4,9 +4,10 @@
  * prints as SQL that parses again and prints the same, for every kind whose
  * print is SQL (SHOW and SET print a summary with "...").  The input is
  * copied to an exact-size heap block so ASan sees any read past its end.
- * Known and tolerated until fixed: the printer parenthesises each operand
- * of a unary chain, so a chain the parser accepts can print deeper than its
- * 200-level limit; a back-quoted function name is printed raw, so
+ * Tolerated: the printer parenthesises every compound operand, so a long
+ * operator chain (- - - x, a - b - c - ...) the parser accepts can print
+ * deeper than its 200-level limit and be refused when parsed again.
+ * Known and skipped until fixed: a back-quoted function name is printed raw, so
  * `1) FROM mysql.user -- `(2) prints as SQL of another shape: an
  * injection (tests/crashes/sql/; odd_func() skips those statements). */
 #include <ctype.h>
