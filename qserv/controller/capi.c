@@ -270,20 +270,6 @@ static int db_idle(MYSQL *m, const char *db, const char *advice, char *err, size
 	return 0;
 }
 
-static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
-{
-	int r = db_idle(m, db, ": commit or abort them before publishing", err, errlen);
-	if (r)
-		return r;
-	json_t *body = json_pack("{s:s}", "database", db);
-	r = ctl_all_workers(m, "POST", "publish", body, err, errlen);
-	json_decref(body);
-	if (!r && (qsql_exec(m, err, errlen, "UPDATE qservMeta.dbs SET published=1 WHERE name='%s'", db) ||
-		   qsql_exec(m, err, errlen, "UPDATE qservMeta.tables SET published=1 WHERE db='%s'", db)))
-		r = -EIO;
-	return r;
-}
-
 /* Drops a table (t != NULL) or a whole database on the workers and here. */
 static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errlen)
 {
@@ -446,7 +432,7 @@ static int db_list(struct call *k)
 
 static int db_publish(struct call *k)
 {
-	return publish(k->m, k->rest, k->err, sizeof k->err);
+	return cpublish_request(k->c, k->m, k->rest, k->b, &k->out, k->err, sizeof k->err);
 }
 
 static int db_drop(struct call *k)

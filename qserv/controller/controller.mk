@@ -8,3 +8,4 @@ $(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lgnutls 
 INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh qserv/controller/tests/injection.sh qserv/controller/tests/auth.sh
 BENCHES += qserv/controller/tests/ingest_bench.sh
 INTEG_TESTS += qserv/controller/tests/ingest_guard.sh
+INTEG_TESTS += qserv/controller/tests/unpublish.sh

@@ -254,7 +254,8 @@ static MYSQL *conn(struct worker *w, struct qhttp_req *r)
 
 static void reply_rc(struct qhttp_req *r, int rc, const char *err, json_t *ok)
 {
-	int code = rc == -EINVAL ? 400 : rc == -ENOENT ? 404 : 500;
+	int code = rc == -EINVAL ? 400 : rc == -ENOENT ? 404 :
+		   rc == -EPERM || rc == -EEXIST || rc == -EBUSY ? 409 : 500;
 	if (rc && (qsql_detail()[0] || code >= 500))
 		log_warn("%s %s: %s%s%s", r->method, r->url, err, qsql_detail()[0] ? " -- " : "", qsql_detail());
 	if (rc)
@@ -384,6 +385,11 @@ static int m_publish(struct mreq *k)
 	return wmeta_publish(k->m, k->db, k->err, sizeof k->err);
 }
 
+static int m_unpublish(struct mreq *k)
+{
+	return wmeta_unpublish(k->m, k->db, k->err, sizeof k->err);
+}
+
 static int m_count(struct mreq *k)
 {
 	return wmeta_count(k->m, arg_or_empty(k->r, "database"), arg_or_empty(k->r, "table"), &k->out,
@@ -437,6 +443,7 @@ static const struct mroute {
 	{ "POST", "subchunks", m_subchunks_add, false },
 	{ "DELETE", "subchunks/*", m_subchunks_drop, false },
 	{ "POST", "publish", m_publish, false },
+	{ "POST", "unpublish", m_unpublish, false },
 	{ "GET", "count", m_count, false },
 	{ "GET", "index", m_index, false },
 };
