@@ -54,7 +54,7 @@ int ctl_registry_request(const char *sock, json_t *req, json_t **ret_reply)
 	if (rc == 0)
 		rc = reg_msg_recv(frame_fd_read, &fd, REG_MSG_MAX_REPLY, 10000, &type, &reply, err, sizeof(err));
 	close(fd);
-	if (rc < 0) {
+	if (rc != 0) {
 		fprintf(stderr, "qservctl: registry at %s: %s\n", sock, rc == -ENODATA ? "no answer" : err);
 		return rc;
 	}

@@ -147,6 +147,7 @@ static int get_or_make_key(const char *dir, char **ret_key, char *err, size_t er
 	if ((rc = tls_file_write(path, *ret_key, 0600)) < 0) {
 		snprintf(err, errlen, "cannot store %s: %s", path, strerror(-rc));
 		free(*ret_key);
+		*ret_key = NULL;
 	}
 	return rc;
 }

@@ -141,8 +141,9 @@ int main(int argc, char **argv)
 		log_error("auth key: %s", err);
 		return 100;
 	}
-	if (!api.tls_dir && getenv("QSERV_TLS_DIR") && *getenv("QSERV_TLS_DIR"))
-		api.tls_dir = getenv("QSERV_TLS_DIR"), api.tls_name = w.id;
+	const char *tls_env = getenv("QSERV_TLS_DIR");
+	if (!api.tls_dir && tls_env && *tls_env)
+		api.tls_dir = tls_env, api.tls_name = w.id;
 	if (api_load(&api, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return 100;

@@ -408,7 +408,8 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	qs.w = w;
-	query_sched_init(&qs.sched, getenv("QSERV_QUERY_SLOTS") ? (unsigned)atoi(getenv("QSERV_QUERY_SLOTS")) : 4);
+	const char *slots = getenv("QSERV_QUERY_SLOTS");
+	query_sched_init(&qs.sched, slots ? (unsigned)atoi(slots) : 4);
 	lim.nslots = env_count("QSERV_QUERY_HANDSHAKES", 32, QS_MAX_HANDSHAKES);
 	lim.max_auth = env_count("QSERV_QUERY_MAX_CONNS", 256, 65536);
 	if (query_acct_setup(w, &qs.reader, err, errlen) < 0)

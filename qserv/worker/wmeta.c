@@ -242,7 +242,7 @@ static int create_like(MYSQL *m, const char *db, const char *proto, const char *
 	MYSQL_ROW row;
 	int r;
 
-	if (chunk_dir_of(chunk, base, sizeof(base), err, errlen) < 0)
+	if (chunk_dir_of(chunk, base, sizeof(base), err, errlen) != 0)
 		return -EIO;
 	if (!base[0])
 		return qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS `%s`.`%s` LIKE `%s`.`%s`",
@@ -364,7 +364,6 @@ int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen)
 	int ret = column_defs(schema, &defs, &cols, err, errlen);
 	if (ret)
 		goto out;
-	ret = -EIO;
 	if (defs.oom || cols.oom) {
 		snprintf(err, errlen, "out of memory");
 		ret = -ENOMEM;

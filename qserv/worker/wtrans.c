@@ -99,6 +99,11 @@ int worker_trans_end(struct worker *w, uint32_t id, bool commit, char *err, size
 	t->state = commit ? WT_FINISHED : WT_ABORTED;
 	while ((t = worker_trans_find(w, id)) && t->inflight > 0)
 		pthread_cond_wait(&w->cv, &w->mu);
+	if (!t) { /* entries are never removed; a guard, not a path */
+		pthread_mutex_unlock(&w->mu);
+		snprintf(err, errlen, "transaction %u vanished while it ended", id);
+		return -ENOENT;
+	}
 	struct wtrans copy = *t;
 	pthread_mutex_unlock(&w->mu);
 	MYSQL *m = qsql_connect(&w->sql, err, errlen);

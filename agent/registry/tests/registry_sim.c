@@ -344,6 +344,8 @@ int main(int argc, char **argv)
 		if (tls_key_generate(&nodes[i].key, err, sizeof(err)) < 0 ||
 		    tls_csr_create(nodes[i].key, &id, &nodes[i].csr, err, sizeof(err)) < 0) {
 			fprintf(stderr, "qregistry-sim: %s\n", err);
+			free(nodes);
+			free(th);
 			return 1;
 		}
 	}
