@@ -274,8 +274,17 @@ sed -i "s/^worker-2 .*/worker-2 $!/" "$T/cluster/pids"
 for _ in $(seq 100); do curl -sf --cacert "$T/cluster/pki/ca.pem" \
 	--connect-to "worker-2:$QSERV_WORKER_2_INGEST_PORT:127.0.0.1:$QSERV_WORKER_2_INGEST_PORT" \
 	"https://worker-2:$QSERV_WORKER_2_INGEST_PORT/status" > /dev/null && break; sleep 0.1; done
-tap_is "$($CZ -D e2e -N -e 'SELECT COUNT(*) FROM Object' 2>&1)" "$(wc -l < "$T/gen/Object.tsv")" \
-	"after the worker restarts the same query succeeds"
+# and its query port (opened after the HTTPS API), bounded
+/usr/bin/python3 -c '
+import socket, sys, time
+for i in range(200):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close(); break
+    except OSError:
+        time.sleep(0.1)' "$QSERV_WORKER_2_QUERY_PORT"
+out=$($CZ -D e2e -N -e 'SELECT COUNT(*) FROM Object' 2>&1)
+if [ "$out" = "$(wc -l < "$T/gen/Object.tsv")" ]; then tap_pass "after the worker restarts the same query succeeds"
+else tap_fail "after the worker restarts the same query succeeds" "$out / worker-2: $(tail -5 "$T/cluster/worker-2/worker.log")"; fi
 
 # A second czar on the same cluster with a tiny merge limit: a clear error.
 P2=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
