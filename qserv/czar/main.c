@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -377,6 +378,25 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 	return 0;
 }
 
+/* Raises the soft limit of open files to the hard one: every pending login
+ * and session holds a descriptor, and running out of them stops accept()
+ * for everyone.  Warns when even the hard limit is short of the caps. */
+static void raise_nofile(const struct czar *cz, unsigned pool)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cz->max_pending + cz->max_connections + 4 * (rlim_t)pool + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		log_warn("open files limited to %llu, fewer than --max-pending-logins + --max-connections need "
+			 "(%llu): raise LimitNOFILE", (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
 /* Accepts clients, one detached session thread each, until a signal
  * arrives on sfd.  The exit status. */
 static int serve(struct czar *cz, int lfd, int sfd)
@@ -476,6 +496,7 @@ int main(int argc, char **argv)
 		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(errno));
 		return 1;
 	}
+	raise_nofile(&cz, o.pool);
 	lfd = listen_on(o.bind, o.port);
 	if (lfd < 0) {
 		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(-lfd));
