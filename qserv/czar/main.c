@@ -380,21 +380,28 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 
 /* Raises the soft limit of open files to the hard one: every pending login
  * and session holds a descriptor, and running out of them stops accept()
- * for everyone.  Warns when even the hard limit is short of the caps. */
-static void raise_nofile(const struct czar *cz, unsigned pool)
+ * for everyone.  When even the hard limit is short, the pending logins get
+ * what sessions and the MariaDB pools leave (at least 16; the oldest are
+ * evicted for newcomers), so a flood of idle sockets never takes the
+ * descriptors users need. */
+static void fit_nofile(struct czar *cz, unsigned pool)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cz->max_pending + cz->max_connections + 4 * (rlim_t)pool + 64;
+	rlim_t fixed = (rlim_t)cz->max_connections + 4 * (rlim_t)pool + 64, budget;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
-		log_warn("open files limited to %llu, fewer than --max-pending-logins + --max-connections need "
-			 "(%llu): raise LimitNOFILE", (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= fixed + cz->max_pending)
+		return;
+	budget = rl.rlim_cur > fixed + 16 ? rl.rlim_cur - fixed : 16;
+	log_warn("open files limited to %llu: pending logins capped at %llu instead of %u (raise LimitNOFILE)",
+		 (unsigned long long)rl.rlim_cur, (unsigned long long)budget, cz->max_pending);
+	cz->max_pending = (unsigned)budget;
 }
 
 /* Accepts clients, one detached session thread each, until a signal
@@ -428,10 +435,15 @@ static int serve(struct czar *cz, int lfd, int sfd)
 		}
 		fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
-				log_warn("accept: %s", strerror(errno));
-			if (errno == EMFILE || errno == ENFILE)
-				usleep(100000);
+			int e = errno;
+			if (e != EINTR && e != ECONNABORTED && e != EAGAIN)
+				log_warn("accept: %s", strerror(e));
+			/* out of descriptors: free one held by a connection that
+			 * has not logged in (its thread closes it), then retry */
+			if (e == EMFILE || e == ENFILE) {
+				sess_evict_pending(cz);
+				usleep(20000);
+			}
 			continue;
 		}
 		serve_one(cz, fd, &peer, &attr);
@@ -496,7 +508,7 @@ int main(int argc, char **argv)
 		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(errno));
 		return 1;
 	}
-	raise_nofile(&cz, o.pool);
+	fit_nofile(&cz, o.pool);
 	lfd = listen_on(o.bind, o.port);
 	if (lfd < 0) {
 		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(-lfd));

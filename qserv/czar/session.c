@@ -79,6 +79,16 @@ struct sess *sess_new(struct czar *cz, int fd, const char *host)
 	return s;
 }
 
+int sess_evict_pending(struct czar *cz)
+{
+	int rc;
+
+	pthread_mutex_lock(&cz->lock);
+	rc = evict_oldest_pending(cz);
+	pthread_mutex_unlock(&cz->lock);
+	return rc;
+}
+
 static void sess_free(struct sess *s)
 {
 	struct czar *cz = s->cz;

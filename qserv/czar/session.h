@@ -53,6 +53,11 @@ void sess_set_state(struct sess *s, const char *command, const char *info, size_
 /* Thread body: serves the connection, closes it and frees s. */
 void *sess_thread(void *s);
 
+/* Shuts down the oldest connection still waiting for its login (the
+ * accept loop's answer to running out of descriptors).  0, or -EAGAIN
+ * when none is left to evict. */
+int sess_evict_pending(struct czar *cz);
+
 /* Closes and frees a session whose thread could not start. */
 void sess_thread_abort(struct sess *s);
 

@@ -15,7 +15,7 @@ trap 'czar_cleanup "$T"' EXIT INT TERM
 PY=/usr/bin/python3
 LOGIN_TIMEOUT=5
 
-tap_plan 26
+tap_plan 27
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 czar_mariadb_start "$T" || { tap_fail "private mariadbd starts" "$(tail -5 "$T/my.err")"; exit 1; }
 direct() { mariadb --no-defaults -S "$T/my.sock" -uroot "$@"; }
@@ -148,6 +148,35 @@ case "$out" in "5  evicted"*) tap_pass "--max-pending-logins 50: 100 idle socket
 	*) tap_fail "--max-pending-logins 50: 100 idle sockets evict the oldest, a client still logs in" "$out" ;; esac
 case "$out" in *"pending 49 sessions 0") tap_pass "/metrics: the pending logins within the cap, counted apart from sessions" ;;
 	*) tap_fail "/metrics: the pending logins within the cap, counted apart from sessions" "$out" ;; esac
+
+# A third czar allowed 400 open files: the pending logins get what the 50
+# sessions and the MariaDB pools leave, so 600 idle sockets never starve it
+# of descriptors and a client still logs in and queries.
+P3=$(czar_free_port)
+(ulimit -n 400 && exec "$BUILD/bin/qserv-czar" --bind 127.0.0.1 --port "$P3" --users "$T/users.in" \
+	--mariadb-socket "$T/my.sock" --max-connections 50 --login-timeout 60 >>"$T/czar3.log" 2>&1) &
+Z3=$!
+out=$($PY - "$P3" "$CZAR_PW" <<'PYEOF' 2>&1
+import socket, subprocess, sys, time
+port, pw = int(sys.argv[1]), sys.argv[2]
+for i in range(100):                       # bounded wait for the czar
+    try:
+        socket.create_connection(("127.0.0.1", port)).close(); break
+    except OSError:
+        time.sleep(0.1)
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(600)]
+out = subprocess.run(["mariadb", "--no-defaults", "-h127.0.0.1", "-P%d" % port, "-uqsmaster", "-p" + pw,
+                      "-N", "-e", "SELECT 6"], capture_output=True, text=True, timeout=60)
+print(out.stdout.strip(), out.stderr.strip())
+PYEOF
+)
+kill $Z3; wait $Z3 2>/dev/null
+if [ "$out" = "6 " ] && grep -q "pending logins capped at 222" "$T/czar3.log" && ! grep -q "Too many open files" "$T/czar3.log"; then
+	tap_pass "400 open files: pending logins capped at what sessions leave, 600 idle sockets, a client still gets in"
+else
+	tap_fail "400 open files: pending logins capped at what sessions leave, 600 idle sockets, a client still gets in" \
+		"$out / $(tail -3 "$T/czar3.log")"
+fi
 
 # ---- per-user connection limit, wait_timeout
 out=$($PY - "$PORT" <<'PYEOF' 2>&1
