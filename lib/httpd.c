@@ -11,7 +11,10 @@
 int httpd_start(const struct httpd_opts *o, struct MHD_Daemon **ret_daemon, char *err, size_t errlen)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(o->port) };
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* MHD_USE_AUTO: epoll or poll, never select(), which cannot watch a
+	 * descriptor above 1023 (a czar under a flood of 4040 sockets dropped
+	 * its /metrics requests). */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem opts[12];
 	struct MHD_Daemon *d;
 	int n = 0;

@@ -479,10 +479,13 @@ int main(int argc, char **argv)
 	cz.wait_timeout = o.wait_timeout;
 	cz.write_timeout_ms = (int)o.write_timeout * 1000;
 	cz.local_timeout = o.local_timeout;
-	if (configure(&cz, &o, &password) < 0)
+	if (configure(&cz, &o, &password) < 0) {
+		free(password);
 		return 1;
+	}
 	if (o.check_only) {
 		printf("qserv-czar: configuration OK (%zu users)\n", cz.users.n);
+		free(password);
 		return 0;
 	}
 	memset(&bcfg, 0, sizeof(bcfg));
@@ -490,7 +493,9 @@ int main(int argc, char **argv)
 	bcfg.user = o.my_user;
 	bcfg.password = password;
 	bcfg.size = o.pool;
-	if (mysql_library_init(0, NULL, NULL) != 0 || backend_new(&bcfg, &cz.backend) < 0) {
+	int brc = mysql_library_init(0, NULL, NULL) != 0 ? -1 : backend_new(&bcfg, &cz.backend);
+	free(password); /* the backend keeps its own copy */
+	if (brc < 0) {
 		fprintf(stderr, "qserv-czar: cannot initialise the MariaDB client library\n");
 		return 1;
 	}

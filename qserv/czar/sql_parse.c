@@ -375,12 +375,15 @@ static int parse_int(struct parser *p, int64_t *ret)
 	if (p->t.kind != TK_NUM || !isdigit((unsigned char)p->t.text[0]) || strchr(p->t.text, '.') ||
 	    strchr(p->t.text, 'e') || strchr(p->t.text, 'E') || !strncmp(p->t.text, "0x", 2) ||
 	    !strncmp(p->t.text, "0b", 2)) {
-		return sqlp_syntax(p, p->t.pos, "expected a non-negative integer, found %s", sqlp_describe(&p->t));
+		sqlp_syntax(p, p->t.pos, "expected a non-negative integer, found %s", sqlp_describe(&p->t));
+		return -EINVAL;
 	}
 	errno = 0;
 	v = strtoll(p->t.text, &end, 10);
-	if (errno || *end)
-		return sqlp_syntax(p, p->t.pos, "integer out of range: %s", p->t.text);
+	if (errno || *end) {
+		sqlp_syntax(p, p->t.pos, "integer out of range: %s", p->t.text);
+		return -EINVAL;
+	}
 	*ret = v;
 	sqlp_next(p);
 	return 0;
@@ -392,6 +395,8 @@ static int order_list(struct parser *p, struct sql_order **ret, size_t *ret_n)
 	size_t i;
 	struct sql_order *o;
 
+	*ret = NULL;
+	*ret_n = 0;
 	do {
 		struct sql_order *x = sql_alloc(p->a, sizeof(*x));
 		if (!x)
