@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -166,7 +167,7 @@ static int czar_users(struct roles *r, char *users, size_t ulen)
 	if (pclose(p) != 0 || !hash[0])
 		return -EIO;
 	hash[strcspn(hash, "\r\n")] = '\0';
-	snprintf(line, sizeof(line), "%s:%s\n", ROLES_CZAR_USER, hash);
+	snprintf(line, sizeof(line), "%s:%s:admin\n", ROLES_CZAR_USER, hash);   /* the operator's user */
 	snprintf(hash, sizeof(hash), "%s\n", r->password);
 	if (fileio_write_atomic(users, line, strlen(line), 0600) < 0 ||
 	    fileio_write_atomic(pwpath, hash, strlen(hash), 0600) < 0)
@@ -197,13 +198,30 @@ static int czar_admin_key(struct roles *r, char *keypath, size_t len)
 	return 0;
 }
 
+/* qserv-czar holds one descriptor per 4040 connection, logged in or not
+ * (its flood defence counts on thousands): raise the limit its children
+ * inherit (the agent runs as root).  Best effort. */
+static void raise_nofile(void)
+{
+	struct rlimit rl = { 65536, 65536 };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	log_warn("roles: cannot raise the open-files limit to 65536 (%s); using %llu", strerror(errno),
+		 (unsigned long long)rl.rlim_max);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static void start_czar(struct roles *r, struct supervisor *sup)
 {
 	char tls[400], users[400], staging[300], ctlbin[160], czarbin[160], keypath[400], lport[16];
+	char sslcert[520], sslkey[520];
 	char *ctl[] = { ctlbin, "--socket", r->socket, "--staging", staging, "--tls-dir", tls, "--tls-name", r->name,
 			"--local-port", lport, "--auth-key-file", keypath, NULL };
 	char *czar[] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
-			 "--tls-dir", tls, "--tls-name", r->name, NULL };
+			 "--tls-dir", tls, "--tls-name", r->name,
+			 "--ssl-cert", sslcert, "--ssl-key", sslkey, NULL };   /* MySQL SSL on 4040 */
 	int rc;
 
 	snprintf(ctlbin, sizeof(ctlbin), "%s/qserv-controller", r->bin);
@@ -213,6 +231,9 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	snprintf(lport, sizeof(lport), "%d", ROLES_CONTROLLER_LOCAL_PORT);
 	if ((rc = make_tls_dir(r, tls, sizeof(tls))) < 0)
 		log_error("roles: TLS dir %s: %s", tls, strerror(-rc));
+	snprintf(sslcert, sizeof(sslcert), "%s/%s.pem", tls, r->name);
+	snprintf(sslkey, sizeof(sslkey), "%s/%s.key", tls, r->name);
+	raise_nofile();
 	if ((rc = czar_admin_key(r, keypath, sizeof(keypath))) < 0) {
 		log_error("roles: admin key %s: %s; the ingest API refuses every write", keypath, strerror(-rc));
 		ctl[11] = NULL;     /* no --auth-key-file */

@@ -169,7 +169,8 @@ TEST(czar_users_file_and_password_kept)
 	ASSERT_NE(NULL, f);
 	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
 	fclose(f);
-	snprintf(path, sizeof(path), "qsmaster:*HASH-%s\n", r.password);
+	EXPECT_TRUE(has_arg(&s.svc[i], "--ssl-cert"));      /* MySQL SSL on 4040 with the node's certificate */
+	snprintf(path, sizeof(path), "qsmaster:*HASH-%s:admin\n", r.password);
 	EXPECT_STREQ(path, line);
 	snprintf(first, sizeof(first), "%s", r.password);
 	sup_stop_all(&s, 2000);
