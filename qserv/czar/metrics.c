@@ -115,7 +115,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 struct metrics *metrics_start(struct czar *cz, const char *bind, int port, char *err, size_t errlen)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
-	struct httpd_opts o = { .bind = bind, .port = (uint16_t)port, .handler = handle };
+	struct httpd_opts o = { .bind = bind, .port = (uint16_t)port, .handler = handle,
+				.connection_timeout_s = 10, .connection_limit = 64 };   /* scrapers are brief */
 	int rc;
 
 	if (!m) {
