@@ -15,8 +15,9 @@
  * key or the czar's certificate; without a key, those are refused (403).
  * --tls-dir: the API is HTTPS with DIR/NAME.pem and DIR/NAME.key and asks
  * for client certificates of DIR/ca.pem (default: $QSERV_TLS_DIR, the
- * query service's, and the --id as NAME); without either, plain HTTP
- * (development only, a warning is logged).
+ * query service's, and the --id as NAME); without either, or with
+ * --plain-http (benchmarks of what TLS costs), plain HTTP (development
+ * only, a warning is logged).
  * --file-root: file:// contributions must name files under DIR.
  * --async-loads: asynchronous contributions loading at once (default 8);
  * the others wait with status QUEUED.
@@ -47,7 +48,8 @@ static void usage(void)
 	fprintf(stderr, "usage: qserv-worker --socket PATH [--port 25004] [--bind ADDR] [--id NAME]\n"
 			"                    [--staging DIR] [--user U] [--password P]\n"
 			"                    [--auth-key-file F | --auth-key-sha256-file F]\n"
-			"                    [--tls-dir DIR --tls-name NAME] [--file-root DIR] [--async-loads N]\n"
+			"                    [--tls-dir DIR --tls-name NAME | --plain-http] [--file-root DIR]\n"
+			"                    [--async-loads N]\n"
 			"                    [--chunk-dir DIR]... [--chunk-dirs-file FILE]\n");
 	exit(100);
 }
@@ -82,7 +84,7 @@ int main(int argc, char **argv)
 		{ "async-loads", required_argument, 0, 'a' }, { "chunk-dir", required_argument, 0, 'c' },
 		{ "chunk-dirs-file", required_argument, 0, 'C' },
 		{ "auth-key-sha256-file", required_argument, 0, 'K' }, { "tls-dir", required_argument, 0, 'T' },
-		{ "tls-name", required_argument, 0, 'N' },
+		{ "tls-name", required_argument, 0, 'N' }, { "plain-http", no_argument, 0, 'H' },
 		{ 0, 0, 0, 0 },
 	};
 	w.port = 25004;
@@ -94,6 +96,7 @@ int main(int argc, char **argv)
 	w.sql.user = "root";
 	w.sql.password = "";
 	const char *keyfile = NULL, *chunk_dirs_file = NULL;
+	bool plain = false;
 	static struct api_opts api;
 	static const char *chunk_dirs[16];
 	size_t n_chunk_dirs = 0;
@@ -104,6 +107,7 @@ int main(int argc, char **argv)
 		case 'K': api.sha_file = optarg; break;
 		case 'T': api.tls_dir = optarg; break;
 		case 'N': api.tls_name = optarg; break;
+		case 'H': plain = true; break;
 		case 'c':
 			if (n_chunk_dirs == sizeof(chunk_dirs) / sizeof(chunk_dirs[0]))
 				usage();
@@ -142,7 +146,7 @@ int main(int argc, char **argv)
 		return 100;
 	}
 	const char *tls_env = getenv("QSERV_TLS_DIR");
-	if (!api.tls_dir && tls_env && *tls_env)
+	if (!api.tls_dir && !plain && tls_env && *tls_env)
 		api.tls_dir = tls_env, api.tls_name = w.id;
 	if (api_load(&api, err, sizeof err) < 0) {
 		log_error("%s", err);

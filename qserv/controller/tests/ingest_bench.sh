@@ -10,6 +10,9 @@
 # built afterwards by POST /ingest/index/secondary.  Baseline: one private
 # mariadbd, one client, LOAD DATA LOCAL INFILE of every chunk and overlap
 # file into one MyISAM table per catalog table (same column types).
+# The cost of TLS on the ingest path: the same `qservctl ingest` into a
+# second 2-worker dev cluster whose ingest APIs speak plain HTTP
+# (dev-cluster --plain-http), MB/s of both in this run.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 BIN=${QSERV_BIN:-$top/build/bin}
 TD=$top/qserv/controller/tests
@@ -18,6 +21,7 @@ T=$(mktemp -d /tmp/ingest_bench.XXXXXX)
 RPID=
 cleanup() {
 	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
+	"$top/tools/dev-cluster" down --dir "$T/plain" >/dev/null 2>&1
 	if [ -n "$RPID" ]; then kill "$RPID" 2>/dev/null; sleep 1; kill -9 "$RPID" 2>/dev/null; fi
 	rm -rf "$T"
 }
@@ -69,7 +73,21 @@ idx=$(qcurl -sf -X POST "$QSERV_INGEST_URL/ingest/index/secondary" -H 'Content-T
 	-d '{"database":"bench"}' | jq -r .index_rows)
 idx_s=$(calc "$(now) - $s")
 
+# the same ingest with the ingest APIs over plain HTTP (what TLS costs)
+"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
+"$top/tools/dev-cluster" up --workers 2 --plain-http --dir "$T/plain" > /dev/null || exit 1
+(
+	unset QSERV_CA_FILE
+	set -a; . "$T/plain/cluster.env"; set +a
+	s=$(now)
+	"$BIN/qservctl" ingest -q -j 4 --no-publish --state "$T/plain.state" "$T/ds" > "$T/ingest-plain.out" || { cat "$T/ingest-plain.out"; exit 1; }
+	calc "$(now) - $s" > "$T/plain_s"
+) || exit 1
+plain_s=$(cat "$T/plain_s")
+
 echo "raw LOAD DATA, 1 MariaDB:     $(f2 "$raw_s") s, $(calc "$rows / $raw_s" | cut -d. -f1) rows/s, $(f2 "$(calc "$mb / $raw_s")") MB/s"
 echo "API ingest, 2 workers (-j 4): $(f2 "$api_s") s, $(calc "$rows / $api_s" | cut -d. -f1) rows/s, $(f2 "$(calc "$mb / $api_s")") MB/s"
 echo "ingest API / raw LOAD DATA:   $(f2 "$(calc "$raw_s / $api_s")")x rows/s and MB/s (target >= 0.8)"
+echo "API ingest over plain HTTP:   $(f2 "$plain_s") s, $(f2 "$(calc "$mb / $plain_s")") MB/s"
+echo "HTTPS / plain HTTP ingest:    $(f2 "$(calc "$plain_s / $api_s")")x MB/s (the cost of TLS on the ingest path)"
 echo "director index build:         $idx rows in $(f2 "$idx_s") s, $(calc "$idx / $idx_s" | cut -d. -f1) rows/s"
