@@ -2,3 +2,4 @@
 # musl-gcc, and the component layering (tools/check-layers).
 INTEG_TESTS += tools/tests/musl_check.sh tools/check-layers
 INTEG_TESTS += tools/tests/analyze.sh
+INTEG_TESTS += tools/tests/attack_cluster.sh
