@@ -141,8 +141,8 @@ done
 cp "$T/evil/czar.pem" "$T/evil/czar-evil.pem"; cp "$T/evil/czar.key" "$T/evil/czar-evil.key"
 QCURL_CERT_DIR=$T/evil
 qcurl_cert czar-evil
-bad=$(for b in "$C" "$W1" "$W2"; do try "$b" "$T/wrk.routes" 403 | head -2; done)
-bad=$(for b in "$C"; do try "$b" "$T/ctl.routes" 403 | head -2; done)$bad
+bad=$(for b in "$W1" "$W2"; do try "$b" "$T/wrk.routes" 403 | head -2; done)
+bad=$(try "$C" "$T/ctl.routes" 403 | head -2)$bad
 tap_is "$bad" "" "a 'czar' certificate of another CA is refused on every write route (403)"
 QCURL_CERT_DIR=$QSERV_DEV_DIR/pki
 qcurl_cert ""
