@@ -177,7 +177,9 @@ FUZZ_CFLAGS  := -O1 -g -fPIC -w -fsanitize=fuzzer-no-link,address,undefined -fno
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang-15 CFLAGS='$(FUZZ_CFLAGS)' fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run-fuzz $(BUILD)/fuzz/fuzzers $(FUZZ_TARGETS)
-fuzz-build: $(foreach t,$(FUZZ_TARGETS),$(BUILD)/fuzzers/$(firstword $(subst :, ,$(t))))
+# (T=substring builds and runs only the matching targets)
+FUZZ_NAMES := $(foreach t,$(FUZZ_TARGETS),$(firstword $(subst :, ,$(t))))
+fuzz-build: $(addprefix $(BUILD)/fuzzers/,$(if $(T),$(foreach n,$(FUZZ_NAMES),$(if $(findstring $(T),$(n)),$(n))),$(FUZZ_NAMES)))
 
 bench: deps binaries image
 	@tools/run-bench $(BENCHES)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 inc=build/musl-include
 mkdir -p "$inc" build/include
 for h in libmnl mbedtls psa mariadb blkid libfdisk lz4.h lz4frame.h lz4hc.h jansson.h jansson_config.h \
-	 microhttpd.h curl linux asm-generic mtd; do
+	 microhttpd.h curl gnutls linux asm-generic mtd; do
 	for d in /usr/include /usr/include/x86_64-linux-gnu; do
 		[ -e "$d/$h" ] && ln -sfn "$d/$h" "$inc/$h" && break
 	done

@@ -5,6 +5,7 @@
  * UBSan, so an input that once crashed a parser stays a regression test.
  * TAP: one line for the whole corpus; a crash aborts the program, which
  * tools/run-tests counts as a failure. */
+// musl-check-flags: -DFUZZ_CORPUS="corpus"
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>

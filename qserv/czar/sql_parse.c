@@ -245,6 +245,8 @@ static const char *alias(struct parser *p, int required)
 		memcpy(a, s + 1, n - 2);
 		if (strchr(a, '\\') || strchr(a, s[0]))
 			return sqlp_refuse(p, p->t.pos, "escapes inside a quoted alias"), NULL;
+		if (!a[0])   /* would print as `` , which does not parse (fuzz-sql) */
+			return sqlp_syntax(p, p->t.pos, "empty alias"), NULL;
 		sqlp_next(p);
 		return a;
 	}

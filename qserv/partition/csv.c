@@ -236,6 +236,8 @@ long qpart_csv_encode(const struct qpart_dialect *d, const char *value, size_t l
 				return -1;
 			if (value[i] == d->quote)
 				buf[j++] = d->quote;
+			else if (d->escape && value[i] == d->escape)
+				buf[j++] = d->escape;	/* escapes are read inside quotes too */
 			buf[j++] = value[i];
 		}
 		buf[j++] = d->quote;
@@ -257,6 +259,8 @@ long qpart_csv_encode(const struct qpart_dialect *d, const char *value, size_t l
 		}
 		buf[j++] = c;
 	}
+	if (j == d->null_len && memcmp(buf, d->null, j) == 0)
+		return -1;	/* escaped into the NULL string: ambiguous */
 	return (long)j;
 }
 
