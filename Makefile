@@ -6,6 +6,8 @@
 #   make check-unit | check-integ | check-qemu     one layer (T=substring filters)
 #   make musl-check  every project C file through musl-gcc -fsyntax-only
 #   make bench       benchmarks, printed as ratios against a baseline of the same run
+#   make fuzz        libFuzzer targets, FUZZ_SECONDS each (T=substring filters)
+#   make analyze     scan-build over every program (also a test in make check)
 #   make clean       removes build/
 #
 # Components add themselves from their own .mk files through the helpers
