@@ -12,6 +12,8 @@
 #     another CA and a worker's certificate are refused; the czar's works;
 #   - port 4040: a wrong password (1045); a non-admin SQL user reading
 #     mysql.user, LOAD_FILE, qservMeta, and another user's processlist;
+#   - the open status of an async contribution read without credentials:
+#     the source URL's password and signature must not show;
 #   - a few injection payloads per listener (REST fields with the key, SQL
 #     through 4040): refused, no SQL error leaks;
 #   - 1,000 idle and 200 slow connections spread over the six listeners
@@ -37,7 +39,7 @@ ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs qserv-wquery; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
-tap_plan 40
+tap_plan 41
 
 "$top/tools/sample-catalog.sh" "$T" atk --objects 1500 --stripes 18 --sub-stripes 4 || exit 1
 "$top/tools/sample-catalog.sh" "$T/legit" legit --objects 50 --stripes 18 --sub-stripes 4 || exit 1
@@ -73,6 +75,24 @@ set -f; IFS='
 sed -i "s/^czar .*/czar $!/" "$QSERV_DEV_DIR/pids"
 i=0; until as mallory mallory-pw -N -e 'SELECT 1' >/dev/null 2>&1 || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
 tap_is "$(as mallory mallory-pw -N -e 'SELECT 1' 2>&1)" 1 "the czar runs again with two more (non-admin) SQL users"
+
+# ---- the open contribution status must not give away a source URL's
+# credentials: an operator's async contribution from a URL with a password
+# and a signature, then its status read without credentials (the ids are
+# not secret: they follow the clock)
+post() { QSERV_AUTH_KEY=$KEY qcurl -s -m 30 -X "$1" "$2" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+post POST "$C/ingest/database" '{"database":"leak","num_stripes":10,"num_sub_stripes":3,"overlap":0.01}' > /dev/null
+post POST "$C/ingest/table" '{"database":"leak","table":"R","is_partitioned":0,"schema":[{"name":"id","type":"INT"}]}' > /dev/null
+tid=$(post POST "$C/ingest/trans" '{"database":"leak"}' | jq -r '.transaction.id')
+cid=$(post POST "$W1/ingest/file-async" "{\"transaction_id\":$tid,\"table\":\"R\",\"url\":\"http://loader:s3cret-pw@127.0.0.1:9/r.tsv?X-Amz-Signature=c0ffee5ig\"}" | jq -r '.contrib.id')
+out=$(QSERV_AUTH_KEY= qcurl -s -m 30 "$W1/ingest/file-async/$cid")
+case "$out" in
+	*s3cret-pw*|*c0ffee5ig*) tap_fail "the open status of a contribution hides its URL's password and signature" "$out" ;;
+	*'"contrib"'*) tap_pass "the open status of a contribution hides its URL's password and signature" ;;
+	*) tap_fail "the open status of a contribution hides its URL's password and signature" "cid=$cid: $out" ;;
+esac
+post PUT "$C/ingest/trans/$tid?abort=1" > /dev/null
+post DELETE "$C/ingest/database/leak" > /dev/null
 
 # ---- what must not change: checksums and answers
 state() {
