@@ -225,7 +225,10 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 static long raw(const char *method, const char *url, const char *hdr, size_t n, char out[256])
 {
 	CURL *h = curl_easy_init();
-	struct curl_slist *hl = hdr ? curl_slist_append(NULL, hdr) : NULL;
+	/* Expect: 100-continue, so a server that refuses on the headers is
+	 * heard before the body is sent (else a refusal can race the upload
+	 * and reach curl as a reset) */
+	struct curl_slist *hl = curl_slist_append(NULL, "Expect: 100-continue");
 	char *body = calloc(1, n + 1);
 	long code = 0;
 	memset(body, 'x', n);
@@ -237,10 +240,12 @@ static long raw(const char *method, const char *url, const char *hdr, size_t n, 
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-	if (hl)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	if (curl_easy_perform(h) == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (hdr)
+		hl = curl_slist_append(hl, hdr);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 10000L);
+	curl_easy_perform(h);      /* a reply read before a send error still counts */
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(h);
 	free(body);
