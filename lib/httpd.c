@@ -29,6 +29,8 @@ int httpd_start(const struct httpd_opts *o, struct MHD_Daemon **ret_daemon, char
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_s, NULL };
 	if (o->connection_limit)
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, o->connection_limit, NULL };
+	if (o->per_ip_limit)
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit, NULL };
 	if (o->reuse_address)
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL };
 	if (o->tls_cert_pem && o->tls_key_pem) {

@@ -30,6 +30,7 @@ struct httpd_opts {
 	bool reuse_address;                  /* SO_REUSEADDR on the listening socket */
 	unsigned connection_timeout_s;       /* idle connection closed after; 0: never */
 	unsigned connection_limit;           /* 0: libmicrohttpd's default */
+	unsigned per_ip_limit;               /* connections from one address; 0: no limit */
 	MHD_AccessHandlerCallback handler;
 	void *handler_cls;
 	MHD_RequestCompletedCallback completed;   /* may be NULL */

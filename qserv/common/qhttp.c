@@ -422,7 +422,7 @@ struct qhttp_server *qhttp_start(const struct qhttp_conf *conf, char *err, size_
 	if (!s->conf.timeout_s)
 		s->conf.timeout_s = 30;
 	if (!s->conf.max_conns)
-		s->conf.max_conns = 128;
+		s->conf.max_conns = 1024;
 	if ((conf->admin_key && strlen(conf->admin_key) >= sizeof s->key) ||
 	    (conf->admin_key_sha256 && conf->admin_key_sha256[0] && strlen(conf->admin_key_sha256) != 64)) {
 		snprintf(err, errlen, "the admin key is too long or its SHA-256 is not 64 hex characters");
@@ -444,6 +444,7 @@ struct qhttp_server *qhttp_start(const struct qhttp_conf *conf, char *err, size_
 		.reuse_address = true,
 		.connection_timeout_s = s->conf.timeout_s,
 		.connection_limit = s->conf.max_conns,
+		.per_ip_limit = QHTTP_PER_IP_CONNS,
 		.handler = on_request,
 		.handler_cls = s,
 		.completed = on_done,

@@ -24,8 +24,10 @@
  * refused (403), never open.
  *
  * Limits of every listener: idle connections closed after timeout_s (none
- * while a handler runs), at most max_conns connections (one thread each),
- * a body whose Content-Length passes the limit answered 413 before it is
+ * while a handler runs), at most max_conns connections (one thread each)
+ * and QHTTP_PER_IP_CONNS from one address, so idle sockets from a few
+ * hosts cannot take every connection (128 idle sockets locked every client
+ * out when the cap was 128 with no per-address limit), a body whose Content-Length passes the limit answered 413 before it is
  * read (in-memory bodies QHTTP_MAX_MEM_BODY, spooled ones max_spool). */
 #ifndef QSERV_QHTTP_H
 #define QSERV_QHTTP_H
@@ -33,6 +35,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#define QHTTP_PER_IP_CONNS 64   /* a loader's -j 32 twice over; a flood needs 16 hosts */
 #include <jansson.h>
 
 #define QHTTP_MAX_MEM_BODY (16u << 20)
@@ -86,7 +90,7 @@ struct qhttp_conf {
 					       agent may write it after the start) */
 	unsigned long long max_spool;   /* spooled body limit; 0: QHTTP_MAX_SPOOL_BODY */
 	unsigned timeout_s;             /* idle connection timeout; 0: 30 */
-	unsigned max_conns;             /* connection (= thread) cap; 0: 128 */
+	unsigned max_conns;             /* connection (= thread) cap; 0: 1024 */
 };
 #define QHTTP_MAX_SPOOL_BODY (64ull << 30)
 

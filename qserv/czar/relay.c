@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mariadb/errmsg.h>
 #include <mariadb/mysql.h>
@@ -167,9 +169,37 @@ int relay_run_conn(struct sess *s, struct backend_conn *bc, const char *sql, siz
 	return run_conn(s, bc, sql, len, 0);
 }
 
+/* SHOW DATABASES / SHOW SCHEMAS: a database the account was not granted
+ * yet is not refused, only left out, so grant first (a catalog published
+ * since the last grants would be missing from the list). */
+static bool contains_ci(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (!strncasecmp(s + i, word, n))
+			return true;
+	return false;
+}
+
+static void sync_before_listing(struct sess *s, const char *sql, size_t len)
+{
+	char err[256];
+	size_t i = 0;
+
+	while (i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r'))
+		i++;
+	if (s->cz->user_backend && len - i >= 4 && !strncasecmp(sql + i, "SHOW", 4) &&
+	    (contains_ci(sql + i, len - i, "DATABASES") || contains_ci(sql + i, len - i, "SCHEMAS")))
+		account_sync(s->cz, 0, err, sizeof(err));
+}
+
 void relay_run(struct sess *s, const char *sql, size_t len)
 {
-	struct backend_conn *bc = lend(s, s->db);
+	struct backend_conn *bc;
+
+	sync_before_listing(s, sql, len);
+	bc = lend(s, s->db);
 
 	if (!bc)
 		return;

@@ -86,16 +86,46 @@ static const char *status_name(enum wcontrib_status s)
 	}
 }
 
+/* The source URL as status replies show it (they are open GETs): without
+ * the user:password@ part and without the query string and fragment, where
+ * loaders put credentials and signatures.  Cut to fit cap. */
+static void url_public(const char *url, char *out, size_t cap)
+{
+	const char *p = strstr(url, "://"), *host = p ? p + 3 : url, *at, *end;
+	size_t n;
+
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	n = p ? (size_t)(host - url) : 0;
+	snprintf(out, cap, "%.*s%s%.*s", (int)n, url, at ? "***@" : "", (int)strcspn(at ? at + 1 : host, "?#"),
+		 at ? at + 1 : host);
+}
+
+/* error with every copy of the raw URL replaced by its public form. */
+static void error_public(const char *error, const char *url, const char *pub, char *out, size_t cap)
+{
+	const char *hit = url[0] ? strstr(error, url) : NULL;
+
+	if (!hit)
+		snprintf(out, cap, "%s", error);
+	else
+		snprintf(out, cap, "%.*s%s%s", (int)(hit - error), error, pub, hit + strlen(url));
+}
+
 json_t *wcontrib_json(const struct wcontrib *c)
 {
+	char url[sizeof(c->url)], error[sizeof(c->error) + sizeof(c->url)];
+
+	url_public(c->url, url, sizeof(url));
+	error_public(c->error, c->url, url, error, sizeof(error));
 	return json_pack("{s:I, s:I, s:s, s:s, s:I, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
 			 "id", (json_int_t)c->id, "transaction_id", (json_int_t)c->trans_id,
 			 "database", c->db, "table", c->table, "chunk", (json_int_t)c->chunk,
-			 "overlap", c->overlap ? 1 : 0, "url", c->url, "status", status_name(c->status),
+			 "overlap", c->overlap ? 1 : 0, "url", url, "status", status_name(c->status),
 			 "num_bytes", (json_int_t)c->num_bytes, "num_rows", (json_int_t)c->num_rows,
 			 "create_time", (json_int_t)c->create_ms, "start_time", (json_int_t)c->start_ms,
 			 "read_time", (json_int_t)c->read_ms, "load_time", (json_int_t)c->load_ms,
-			 "error", c->error);
+			 "error", error);
 }
 
 /* Marks c failed.  A message longer than c->error is cut and ends in
