@@ -72,9 +72,18 @@ static int api_load(struct api_opts *a, char *err, size_t errlen)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line says beyond struct worker. */
+struct args {
+	const char *keyfile, *chunk_dirs_file;
+	bool plain;
+	struct api_opts api;
+	const char *chunk_dirs[16];
+	size_t n_chunk_dirs;
+};
+
+/* Fills w and a from the command line; usage() (exit 100) when it is wrong. */
+static void parse_args(int argc, char **argv, struct worker *w, struct args *a)
 {
-	static struct worker w;
 	static const struct option opts[] = {
 		{ "socket", required_argument, 0, 's' }, { "port", required_argument, 0, 'p' },
 		{ "bind", required_argument, 0, 'b' },   { "id", required_argument, 0, 'i' },
@@ -87,48 +96,52 @@ int main(int argc, char **argv)
 		{ "tls-name", required_argument, 0, 'N' }, { "plain-http", no_argument, 0, 'H' },
 		{ 0, 0, 0, 0 },
 	};
-	w.port = 25004;
-	w.async_max = 8;
-	/* contribution ids stay unique across restarts (clients poll them) */
-	w.next_contrib = (uint32_t)(time(NULL) % 1000000) * 1000u;
-	w.id = "worker";
-	w.staging = "/tmp";
-	w.sql.user = "root";
-	w.sql.password = "";
-	const char *keyfile = NULL, *chunk_dirs_file = NULL;
-	bool plain = false;
-	static struct api_opts api;
-	static const char *chunk_dirs[16];
-	size_t n_chunk_dirs = 0;
 	int o;
+
+	w->port = 25004;
+	w->async_max = 8;
+	/* contribution ids stay unique across restarts (clients poll them) */
+	w->next_contrib = (uint32_t)(time(NULL) % 1000000) * 1000u;
+	w->id = "worker";
+	w->staging = "/tmp";
+	w->sql.user = "root";
+	w->sql.password = "";
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'k': keyfile = optarg; break;
-		case 'K': api.sha_file = optarg; break;
-		case 'T': api.tls_dir = optarg; break;
-		case 'N': api.tls_name = optarg; break;
-		case 'H': plain = true; break;
+		case 'k': a->keyfile = optarg; break;
+		case 'K': a->api.sha_file = optarg; break;
+		case 'T': a->api.tls_dir = optarg; break;
+		case 'N': a->api.tls_name = optarg; break;
+		case 'H': a->plain = true; break;
 		case 'c':
-			if (n_chunk_dirs == sizeof(chunk_dirs) / sizeof(chunk_dirs[0]))
+			if (a->n_chunk_dirs == sizeof(a->chunk_dirs) / sizeof(a->chunk_dirs[0]))
 				usage();
-			chunk_dirs[n_chunk_dirs++] = optarg;
+			a->chunk_dirs[a->n_chunk_dirs++] = optarg;
 			break;
-		case 'C': chunk_dirs_file = optarg; break;
-		case 'a': w.async_max = atoi(optarg); break;
-		case 'r': w.file_root = optarg; break;
-		case 's': w.sql.socket = optarg; break;
-		case 'p': w.port = atoi(optarg); break;
-		case 'b': w.bind = optarg; break;
-		case 'i': w.id = optarg; break;
-		case 'S': w.staging = optarg; break;
-		case 'u': w.sql.user = optarg; break;
-		case 'P': w.sql.password = optarg; break;
+		case 'C': a->chunk_dirs_file = optarg; break;
+		case 'a': w->async_max = atoi(optarg); break;
+		case 'r': w->file_root = optarg; break;
+		case 's': w->sql.socket = optarg; break;
+		case 'p': w->port = atoi(optarg); break;
+		case 'b': w->bind = optarg; break;
+		case 'i': w->id = optarg; break;
+		case 'S': w->staging = optarg; break;
+		case 'u': w->sql.user = optarg; break;
+		case 'P': w->sql.password = optarg; break;
 		default: usage();
 		}
 	}
-	if (!w.sql.socket || w.async_max < 1 || w.port <= 0 || w.port > 65535 || optind != argc ||
-	    (keyfile && api.sha_file) || !api.tls_dir != !api.tls_name)
+	if (!w->sql.socket || w->async_max < 1 || w->port <= 0 || w->port > 65535 || optind != argc ||
+	    (a->keyfile && a->api.sha_file) || !a->api.tls_dir != !a->api.tls_name)
 		usage();
+}
+
+int main(int argc, char **argv)
+{
+	static struct worker w;
+	static struct args args;
+	struct api_opts *api = &args.api;
+	parse_args(argc, argv, &w, &args);
 	log_init("qserv-worker", LOG_LVL_INFO);
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
@@ -137,18 +150,18 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	char err[1024];
-	if (wmeta_set_chunk_dirs(chunk_dirs, n_chunk_dirs, chunk_dirs_file, err, sizeof err)) {
+	if (wmeta_set_chunk_dirs(args.chunk_dirs, args.n_chunk_dirs, args.chunk_dirs_file, err, sizeof err)) {
 		log_error("%s", err);
 		return 100;
 	}
-	if (keyfile && qhttp_read_key(keyfile, w.auth_key, sizeof w.auth_key, err, sizeof err)) {
+	if (args.keyfile && qhttp_read_key(args.keyfile, w.auth_key, sizeof w.auth_key, err, sizeof err)) {
 		log_error("auth key: %s", err);
 		return 100;
 	}
 	const char *tls_env = getenv("QSERV_TLS_DIR");
-	if (!api.tls_dir && !plain && tls_env && *tls_env)
-		api.tls_dir = tls_env, api.tls_name = w.id;
-	if (api_load(&api, err, sizeof err) < 0) {
+	if (!api->tls_dir && !args.plain && tls_env && *tls_env)
+		api->tls_dir = tls_env, api->tls_name = w.id;
+	if (api_load(api, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return 100;
 	}
@@ -171,7 +184,8 @@ int main(int argc, char **argv)
 	daemon_block_stop_signals(&set);
 	struct qhttp_conf hc = { .bind = w.bind, .port = w.port, .handler = wapi_handle, .spool = wapi_spool,
 				 .policy = wapi_policy, .app = &w, .admin_key = w.auth_key,
-				 .admin_key_sha256_file = api.sha_file, .cert_pem = api.cert, .key_pem = api.key, .ca_pem = api.ca };
+				 .admin_key_sha256_file = api->sha_file, .cert_pem = api->cert, .key_pem = api->key,
+				 .ca_pem = api->ca };
 	struct qhttp_server *http = qhttp_start(&hc, err, sizeof err);
 	if (!http) {
 		log_error("ingest API: %s", err);
