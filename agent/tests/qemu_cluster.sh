@@ -45,8 +45,13 @@ ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 
 node() {
 	VM_WRAP="ip netns exec $NS" VM_NIC="tap,ifname=$2,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:51:00:$3" \
 		vm_boot "$1" -kernel "$KERNEL" -initrd "$INITRD" -append "console=ttyS0 $5" -uuid "$4" \
-		-device virtio-rng-pci
+		-device virtio-rng-pci $6
 }
+# worker-0's NVMe SSD, kept across its power cycle: the agent keeps its node
+# key there, which is how a known machine proves itself to the registry when
+# it joins again (a diskless one would need `qservctl nodes readmit`).
+mkdir -p "$VM_DIR" && truncate -s 1G "$VM_DIR/w0-nvme.img"
+W0_DISK="-drive file=$VM_DIR/w0-nvme.img,if=none,id=dn,format=raw -device nvme,drive=dn,serial=QS-w0-NVME"
 in_ns() { ip netns exec "$NS" "$@"; }
 czar_status() { in_ns curl -sf -m 10 "http://$CZAR:9400/status"; }
 nodes_json() { in_ns "$QSERVCTL" --url "http://$CZAR:9400" nodes --json 2>/dev/null || echo '{}'; }
@@ -78,7 +83,7 @@ tap_is "$(grep -c "qserv.token=$TOKEN qserv.ca=$PIN" "$VM_DIR/czar/console.log" 
 	"yes false" "token and pin on the czar's console; /status from the network shows the pin, not the token"
 W="qserv.role=worker qserv.join=$CZAR:7070 qserv.token=$TOKEN qserv.ca=$PIN"
 
-node w0 tap1 11 5e1f0c2a-0000-4c1e-9a57-0000000000b0 "$W"
+node w0 tap1 11 5e1f0c2a-0000-4c1e-9a57-0000000000b0 "$W" "$W0_DISK"
 wait_for 180 is_state worker-0 ready
 tap_diag "worker-0 ready $(vm_elapsed w0) s after its VM started"
 # worker-1 takes a static address (qserv.ip, applied over rtnetlink) instead of DHCP
@@ -116,7 +121,7 @@ fi
 kill -9 "$(cat "$VM_DIR/w0/pid")"
 if wait_for 30 is_state worker-0 down; then tap_pass "powered-off worker-0 marked down"; else tap_fail "powered-off worker-0 marked down"; fi
 mv "$VM_DIR/w0" "$VM_DIR/w0.first"
-node w0 tap1 11 5e1f0c2a-0000-4c1e-9a57-0000000000b0 "$W"
+node w0 tap1 11 5e1f0c2a-0000-4c1e-9a57-0000000000b0 "$W" "$W0_DISK"
 if wait_for 180 is_state worker-0 ready && [ "$(nodes_json | jq '[.nodes[] | select(.role == "worker")] | length')" = 2 ]; then
 	tap_pass "worker-0 back under the same name, no new identity"
 else
