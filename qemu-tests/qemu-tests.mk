@@ -6,3 +6,4 @@ BENCHES += qemu-tests/bench_boot.sh
 bench-boot: image
 	@qemu-tests/bench_boot.sh
 QEMU_TESTS += qemu-tests/mariadb_node.sh
+QEMU_TESTS += qemu-tests/cluster_attack.sh
