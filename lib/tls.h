@@ -150,5 +150,10 @@ int tls_conn_fd(const struct tls_conn *c);
 int tls_file_read(const char *path, char **ret_text);
 /* Write text to path atomically (tmp + fsync + rename + dir fsync), mode. */
 int tls_file_write(const char *path, const char *text, unsigned mode);
+/* A node's certificate directory, the layout qserv-certs and the agent
+ * write: DIR/ca.pem (the cluster CA), DIR/NAME.pem and DIR/NAME.key.  All
+ * three malloc'd (caller frees) or none, with err naming the file. */
+int tls_dir_load(const char *dir, const char *name, char **ret_ca, char **ret_cert, char **ret_key,
+		 char *err, size_t errlen);
 
 #endif

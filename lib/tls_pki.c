@@ -526,3 +526,29 @@ int tls_file_write(const char *path, const char *text, unsigned mode)
 {
 	return fileio_write_atomic(path, text, strlen(text), (mode_t)mode);
 }
+
+int tls_dir_load(const char *dir, const char *name, char **ret_ca, char **ret_cert, char **ret_key,
+		 char *err, size_t errlen)
+{
+	const char *file[3] = { "ca", name, name }, *ext[3] = { "pem", "pem", "key" };
+	char *text[3] = { NULL, NULL, NULL }, path[4096];
+	int i, rc = 0;
+
+	for (i = 0; i < 3 && rc == 0; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s.%s", dir, file[i], ext[i]) >= (int)sizeof(path))
+			rc = -ENAMETOOLONG;
+		else
+			rc = tls_file_read(path, &text[i]);
+		if (rc < 0)
+			errbuf_printf(err, errlen, "%s: %s", path, strerror(-rc));
+	}
+	if (rc < 0) {
+		for (i = 0; i < 3; i++)
+			free(text[i]);
+		return rc;
+	}
+	*ret_ca = text[0];
+	*ret_cert = text[1];
+	*ret_key = text[2];
+	return 0;
+}

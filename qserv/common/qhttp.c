@@ -460,27 +460,35 @@ struct qhttp_server *qhttp_start(const struct qhttp_conf *conf, char *err, size_
 	return s;
 }
 
-int qhttp_tls_load(const char *dir, const char *name, char **ret_ca, char **ret_cert, char **ret_key,
-		   char *err, size_t errlen)
+int qhttp_status_of(int rc)
 {
-	static const char *const fmt[3] = { "%s/ca.pem", "%s/%s.pem", "%s/%s.key" };
-	char **out[3] = { ret_ca, ret_cert, ret_key };
-	for (int i = 0; i < 3; i++)
-		*out[i] = NULL;
-	for (int i = 0; i < 3; i++) {
-		char path[512];
-		snprintf(path, sizeof path, fmt[i], dir, name);
-		int rc = tls_file_read(path, out[i]);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-			for (int j = 0; j < 3; j++) {
-				free(*out[j]);
-				*out[j] = NULL;
-			}
-			return rc;
-		}
+	switch (rc) {
+	case -EINVAL: return 400;
+	case -ENOENT: return 404;
+	case -EPERM: case -EBUSY: case -EEXIST: return 409;
+	case -ENODEV: return 503;
+	default: return 500;
 	}
-	return 0;
+}
+
+void qhttp_reply_rc(struct qhttp_req *r, int rc, const char *err, json_t *ok)
+{
+	if (rc) {
+		qhttp_reply_error(r, qhttp_status_of(rc), "%s", err);
+		json_decref(ok);
+	} else {
+		qhttp_reply_ok(r, ok);
+	}
+}
+
+const char *qhttp_split_db(const char *s, char db[65])
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || slash - s >= 65)
+		return NULL;
+	memcpy(db, s, (size_t)(slash - s));
+	db[slash - s] = '\0';
+	return slash + 1;
 }
 
 void qhttp_stop(struct qhttp_server *s)

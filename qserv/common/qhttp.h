@@ -98,10 +98,9 @@ struct qhttp_conf {
 struct qhttp_server *qhttp_start(const struct qhttp_conf *conf, char *err, size_t errlen);
 void qhttp_stop(struct qhttp_server *s);
 
-/* DIR/ca.pem, DIR/NAME.pem, DIR/NAME.key into malloc'd strings (the caller
- * frees them); -errno and err naming the file. */
-int qhttp_tls_load(const char *dir, const char *name, char **ret_ca, char **ret_cert, char **ret_key,
-		   char *err, size_t errlen);
+/* Splits a route's rest "<db>/<second>" (db at most 64 bytes) into db;
+ * the part after the slash, or NULL when there is none. */
+const char *qhttp_split_db(const char *s, char db[65]);
 /* Lowercase hex SHA-256 of s into hex[65]. */
 void qhttp_sha256_hex(const char *s, char hex[65]);
 
@@ -122,6 +121,13 @@ json_t *qhttp_body_json(struct qhttp_req *r, char *err, size_t errlen);
 /* Reads a key file's first line into buf; -errno + err. */
 int qhttp_read_key(const char *path, char *buf, size_t len, char *err, size_t errlen);
 
+/* The HTTP status of a handler's negative errno: -EINVAL 400, -ENOENT 404,
+ * -EPERM/-EBUSY/-EEXIST 409 (refused by the current state), -ENODEV 503,
+ * anything else 500. */
+int qhttp_status_of(int rc);
+/* Replies ok (consumed) when rc is 0, else the error err with the status
+ * of rc (ok freed).  The caller logs what it wants first. */
+void qhttp_reply_rc(struct qhttp_req *r, int rc, const char *err, json_t *ok);
 /* Replies; obj is stolen. */
 void qhttp_reply_json(struct qhttp_req *r, int status, json_t *obj);
 /* {"success":1, ...obj's keys} */

@@ -48,28 +48,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int status_of(int rc)
-{
-	switch (rc) {
-	case -EINVAL: return 400;
-	case -ENOENT: return 404;
-	case -EPERM: case -EBUSY: case -EEXIST: return 409;
-	case -ENODEV: return 503;
-	default: return 500;
-	}
-}
-
+/* Replies, logging a server-side failure (and MariaDB's detail) first. */
 static void reply(struct qhttp_req *r, int rc, const char *err, json_t *ok)
 {
-	if (rc) {
-		const char *d = qsql_detail();
-		if (d[0] || status_of(rc) >= 500)
-			log_warn("%s %s: %s%s%s", r->method, r->url, err, d[0] ? " -- " : "", d);
-		qhttp_reply_error(r, status_of(rc), "%s", err);
-		json_decref(ok);
-	} else {
-		qhttp_reply_ok(r, ok);
-	}
+	const char *d = qsql_detail();
+
+	if (rc && (d[0] || qhttp_status_of(rc) >= 500))
+		log_warn("%s %s: %s%s%s", r->method, r->url, err, d[0] ? " -- " : "", d);
+	qhttp_reply_rc(r, rc, err, ok);
 }
 
 static bool same_db(const struct cdb *d, int s, int ss, double ov)
@@ -408,17 +394,6 @@ struct call {
 	char err[1024];
 };
 
-/* Splits "<db>/<second>" (db at most 64 bytes) into db; NULL when not. */
-static const char *split_db(const char *s, char db[65])
-{
-	const char *slash = strchr(s, '/');
-	if (!slash || slash - s >= 65)
-		return NULL;
-	memcpy(db, s, (size_t)(slash - s));
-	db[slash - s] = '\0';
-	return slash + 1;
-}
-
 static int db_add(struct call *k)
 {
 	return add_database(k->m, k->b, &k->out, k->err, sizeof k->err);
@@ -448,7 +423,7 @@ static int table_add(struct call *k)
 static int table_drop(struct call *k)
 {
 	char db[65];
-	const char *t = split_db(k->rest, db);
+	const char *t = qhttp_split_db(k->rest, db);
 	if (!t) {
 		snprintf(k->err, sizeof k->err, "use DELETE /ingest/table/<database>/<table>");
 		return -EINVAL;
@@ -620,7 +595,7 @@ static int index_rebuild(struct call *k)
 static int table_rows(struct call *k)
 {
 	char db[65];
-	const char *t = split_db(k->rest, db);
+	const char *t = qhttp_split_db(k->rest, db);
 	if (!t) {
 		snprintf(k->err, sizeof k->err, "use GET /ingest/rows/<database>/<table>");
 		return -EINVAL;

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "qserv/common/qhttpc.h"
+#include "tls.h"
 #include "qserv/common/qhttp.h"
 
 #include <errno.h>
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
 		log_error("auth key: %s", err);
 		return 100;
 	}
-	if (tls_dir && qhttp_tls_load(tls_dir, tls_name, &ca, &cert, &key, err, sizeof err) < 0) {
+	if (tls_dir && tls_dir_load(tls_dir, tls_name, &ca, &cert, &key, err, sizeof err) < 0) {
 		log_error("TLS: %s", err);
 		return 100;
 	}

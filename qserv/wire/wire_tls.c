@@ -11,29 +11,14 @@
 
 #include "tls.h"
 
-/* DIR/NAME.EXT as a malloc'd string, or NULL with err filled. */
-static char *read_pem(const char *dir, const char *name, const char *ext, char *err, size_t errlen)
-{
-	char path[4096];
-	char *text = NULL;
-
-	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
-	if (tls_file_read(path, &text) < 0) {
-		snprintf(err, errlen, "cannot read %s", path);
-		return NULL;
-	}
-	return text;
-}
-
 int wire_tls_config(const char *dir, const char *name, bool server, int timeout_ms,
 		    struct tls_config **ret_cfg, char *err, size_t errlen)
 {
 	struct tls_config_opts o;
 	char *ca = NULL, *cert = NULL, *key = NULL;
-	int rc = -EINVAL;
+	int rc;
 
-	if (!(ca = read_pem(dir, "ca", "pem", err, errlen)) || !(cert = read_pem(dir, name, "pem", err, errlen)) ||
-	    !(key = read_pem(dir, name, "key", err, errlen)))
+	if ((rc = tls_dir_load(dir, name, &ca, &cert, &key, err, errlen)) < 0)
 		goto out;
 	memset(&o, 0, sizeof(o));
 	o.server = server;

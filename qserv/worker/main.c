@@ -33,6 +33,7 @@
 #include "log.h"
 #include "qserv/common/qhttp.h"
 #include "qserv/common/qhttpc.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -67,7 +68,7 @@ static int api_load(struct api_opts *a, char *err, size_t errlen)
 		log_warn("%s: %s; writes with the admin key refused until it is there", a->sha_file,
 			 strerror(errno));
 	if (a->tls_dir)
-		return qhttp_tls_load(a->tls_dir, a->tls_name, &a->ca, &a->cert, &a->key, err, errlen);
+		return tls_dir_load(a->tls_dir, a->tls_name, &a->ca, &a->cert, &a->key, err, errlen);
 	log_warn("ingest API over plain HTTP (no --tls-dir): for development only");
 	return 0;
 }

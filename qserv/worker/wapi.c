@@ -252,18 +252,14 @@ static MYSQL *conn(struct worker *w, struct qhttp_req *r)
 	return m;
 }
 
+/* Replies, logging a server-side failure (and MariaDB's detail) first. */
 static void reply_rc(struct qhttp_req *r, int rc, const char *err, json_t *ok)
 {
-	int code = rc == -EINVAL ? 400 : rc == -ENOENT ? 404 :
-		   rc == -EPERM || rc == -EEXIST || rc == -EBUSY ? 409 : 500;
-	if (rc && (qsql_detail()[0] || code >= 500))
-		log_warn("%s %s: %s%s%s", r->method, r->url, err, qsql_detail()[0] ? " -- " : "", qsql_detail());
-	if (rc)
-		qhttp_reply_error(r, code, "%s", err);
-	else
-		qhttp_reply_ok(r, ok);
-	if (rc)
-		json_decref(ok);
+	const char *d = qsql_detail();
+
+	if (rc && (d[0] || qhttp_status_of(rc) >= 500))
+		log_warn("%s %s: %s%s%s", r->method, r->url, err, d[0] ? " -- " : "", d);
+	qhttp_reply_rc(r, rc, err, ok);
 }
 
 /* One /worker/ management request: what the handlers read and fill. */
@@ -278,17 +274,6 @@ struct mreq {
 	int replied;            /* the handler queued its own reply */
 	char err[1024];
 };
-
-/* Splits "<db>/<second>" (db at most 64 bytes) into db; NULL when not. */
-static const char *split_db(const char *s, char db[65])
-{
-	const char *slash = strchr(s, '/');
-	if (!slash || slash - s >= 65)
-		return NULL;
-	memcpy(db, s, (size_t)(slash - s));
-	db[slash - s] = '\0';
-	return slash + 1;
-}
 
 static const char *arg_or_empty(struct qhttp_req *r, const char *key)
 {
@@ -335,7 +320,7 @@ static int m_table_add(struct mreq *k)
 static int m_table_drop(struct mreq *k)
 {
 	char d[65];
-	const char *t = split_db(k->rest, d);
+	const char *t = qhttp_split_db(k->rest, d);
 	if (!t) {
 		snprintf(k->err, sizeof k->err, "use DELETE /worker/table/<database>/<table>");
 		return -EINVAL;
@@ -372,7 +357,7 @@ static int m_subchunks_add(struct mreq *k)
 static int m_subchunks_drop(struct mreq *k)
 {
 	char d[65];
-	const char *chunk = split_db(k->rest, d);
+	const char *chunk = qhttp_split_db(k->rest, d);
 	if (!chunk) {
 		snprintf(k->err, sizeof k->err, "use DELETE /worker/subchunks/<database>/<chunk>");
 		return -EINVAL;
