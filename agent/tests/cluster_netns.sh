@@ -51,9 +51,9 @@ if wait_for 20 is_state czar-0 ready; then tap_pass "czar joined itself as czar-
 # --- workers join --------------------------------------------------------------
 W="qserv.role=worker qserv.join=10.250.0.1:7070 qserv.token=$TOKEN qserv.ca=$PIN"
 start w1 "$W"
-wait_for 20 is_state worker-0 ready
+wait_for 60 is_state worker-0 ready
 start w2 "$W"
-if wait_for 20 is_state worker-1 ready && wait_for 5 has_name w1 worker-0 && wait_for 5 has_name w2 worker-1; then
+if wait_for 60 is_state worker-1 ready && wait_for 5 has_name w1 worker-0 && wait_for 5 has_name w2 worker-1; then
 	tap_pass "two workers joined as worker-0 and worker-1"
 else
 	tap_fail "two workers joined as worker-0 and worker-1" "$(nodes)"

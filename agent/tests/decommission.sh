@@ -75,13 +75,15 @@ wait_for 20 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/sta
 TOKEN=$(status czar | jq -r .registry.token)
 PIN=$(status czar | jq -r .registry.ca_pin)
 W="qserv.role=worker qserv.join=10.251.0.1:7070 qserv.token=$TOKEN qserv.ca=$PIN"
-start w0 "$W"; wait_for 20 is_state worker-0 ready
-start w1 "$W"; wait_for 20 is_state worker-1 ready
+# Bounded waits, generous for a loaded CI machine: a join refused once waits
+# 10 s before its next try (agent/registry/join.c).
+start w0 "$W"; wait_for 60 is_state worker-0 ready
+start w1 "$W"; wait_for 60 is_state worker-1 ready
 start w2 "$W"
-if wait_for 20 is_state worker-2 ready && wait_for 5 member_is w0 name worker-0 && wait_for 5 member_is w1 name worker-1; then
+if wait_for 60 is_state worker-2 ready && wait_for 20 member_is w0 name worker-0 && wait_for 20 member_is w1 name worker-1; then
 	tap_pass "three workers joined as worker-0, worker-1, worker-2"
 else
-	tap_fail "three workers joined as worker-0, worker-1, worker-2" "$(nodes)"
+	tap_fail "three workers joined as worker-0, worker-1, worker-2" "$(nodes | jq -c '.nodes[] | [.name, .state, .addr]'; tail -n 5 "$T"/w?.log "$T/czar.log")"
 fi
 
 # --- refusal: worker-1 holds the only replica of its chunks --------------------------
