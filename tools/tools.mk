@@ -3,3 +3,4 @@
 INTEG_TESTS += tools/tests/musl_check.sh tools/check-layers
 INTEG_TESTS += tools/tests/analyze.sh
 INTEG_TESTS += tools/tests/attack_cluster.sh
+INTEG_TESTS += tools/tests/dev_cluster.sh

@@ -53,7 +53,7 @@ if "$REPO/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&
 	"$QSERVCTL" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then
 	tap_pass "dev cluster up, catalog ingested and published"
 else
-	tap_fail "dev cluster up, catalog ingested and published" "$(tail -5 "$T/up.log" "$T/ingest.log")"
+	tap_fail "dev cluster up, catalog ingested and published" "$(tail -n 5 "$T/up.log" "$T/ingest.log")"
 	exit 1
 fi
 meta() { mariadb --no-defaults -S "$QSERV_CZAR_DB_SOCKET" -uroot -N -e "$1" 2>&1; }
