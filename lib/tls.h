@@ -66,6 +66,33 @@ int tls_csr_sign(const char *ca_cert_pem, const char *ca_key_pem,
 		 uint64_t serial, int days, char **ret_cert_pem,
 		 char *err, size_t errlen);
 
+/* Subject alternative names of a leaf certificate, so that clients which
+ * check host names (curl, OpenSSL and GnuTLS defaults, `mariadb
+ * --ssl-verify-server-cert`, pymysql's check_hostname) accept it under the
+ * node's name and address.  Each entry is an IPv4 or IPv6 literal (->
+ * iPAddress) or else a DNS name (-> dNSName): 1 to TLS_SAN_NAME_MAX bytes,
+ * labels of 1 to 63 bytes of [A-Za-z0-9_-] not starting or ending with '-',
+ * no wildcard.  At most TLS_SAN_MAX entries. */
+#define TLS_SAN_MAX      16
+#define TLS_SAN_NAME_MAX 253
+
+/* tls_csr_sign() plus a non-critical subjectAltName extension with the
+ * `nsan` entries of `san` (none: no extension, as tls_csr_sign).
+ * -ENAMETOOLONG: a name or a label too long; -EINVAL: a name that is not
+ * a host name or IP literal, or more than TLS_SAN_MAX entries; the other
+ * errors as tls_csr_sign(). */
+int tls_csr_sign_san(const char *ca_cert_pem, const char *ca_key_pem,
+		     const char *csr_pem, const struct tls_identity *id,
+		     const char *const *san, size_t nsan,
+		     uint64_t serial, int days, char **ret_cert_pem,
+		     char *err, size_t errlen);
+
+/* The subjectAltName entries of the first certificate in cert_pem as text,
+ * "DNS:worker-1,IP:10.0.0.5,IP:fd00::5" (IPv6 as inet_ntop writes it; other
+ * name types as "OTHER:<tag>").  -ENOENT: no such extension; -ENOSPC: ret
+ * too small; -EBADMSG: unparsable certificate. */
+int tls_cert_san(const char *cert_pem, char *ret, size_t retlen, char *err, size_t errlen);
+
 /* Read a certificate's subject identity (and serial). */
 int tls_cert_identity(const char *cert_pem, struct tls_identity *ret_id,
 		      char *err, size_t errlen);

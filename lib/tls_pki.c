@@ -4,12 +4,15 @@
  * Choices: ECDSA P-256 everywhere (key generation in ~1 ms, so 1000 joining
  * nodes cost the registry little).  One process-wide CTR-DRBG, seeded once
  * (pthread_once); mbedTLS is built with MBEDTLS_THREADING_C so the DRBG
- * carries its own mutex.  Connections are tls_conn.c's. */
+ * carries its own mutex.  Connections are tls_conn.c's.  mbedTLS 2.28
+ * (Debian 12) cannot write a subjectAltName, so san_der() encodes the
+ * extension itself and tls_cert_san() walks the entries mbedTLS keeps raw. */
 #include "tls.h"
 #include "tls_internal.h"
 #include "errbuf.h"
 #include "fileio.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -354,23 +357,168 @@ static int csr_verify(mbedtls_x509_csr *csr)
 	return 0;
 }
 
+/* ---- subjectAltName ------------------------------------------------------ */
+
+/* Room for TLS_SAN_MAX entries of TLS_SAN_NAME_MAX bytes with their headers. */
+#define SAN_DER_MAX (TLS_SAN_MAX * (TLS_SAN_NAME_MAX + 4))
+#define SAN_DNS 0x82           /* [2] IMPLICIT IA5String */
+#define SAN_IP  0x87           /* [7] IMPLICIT OCTET STRING */
+
+/* A host name fit for a dNSName (tls.h): 0, -ENAMETOOLONG or -EINVAL. */
+static int dns_name_ok(const char *s)
+{
+	size_t n = strnlen(s, TLS_SAN_NAME_MAX + 1), label = 0;
+
+	if (n == 0)
+		return -EINVAL;
+	if (n > TLS_SAN_NAME_MAX)
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i <= n; i++) {
+		char c = s[i];
+		if (c == '.' || c == '\0') {
+			if (label == 0 || s[i - 1] == '-')
+				return -EINVAL;
+			label = 0;
+			continue;
+		}
+		if (++label > 63)
+			return -ENAMETOOLONG;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || (c == '-' && label > 1)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* DER length octets of len at out (short form, or 0x81/0x82 long form). */
+static size_t der_len(unsigned char *out, size_t len)
+{
+	if (len < 0x80) {
+		out[0] = (unsigned char)len;
+		return 1;
+	}
+	if (len < 0x100) {
+		out[0] = 0x81;
+		out[1] = (unsigned char)len;
+		return 2;
+	}
+	out[0] = 0x82;
+	out[1] = (unsigned char)(len >> 8);
+	out[2] = (unsigned char)len;
+	return 3;
+}
+
+/* The extension's value, SEQUENCE OF GeneralName, into out[SAN_DER_MAX + 4]:
+ * its length, or -EINVAL / -ENAMETOOLONG for a bad entry (err names it). */
+static int san_der(const char *const *san, size_t nsan, unsigned char *out, char *err, size_t errlen)
+{
+	unsigned char body[SAN_DER_MAX];
+	size_t o = 0;
+
+	if (nsan > TLS_SAN_MAX) {
+		errbuf_printf(err, errlen, "too many subjectAltName entries (%zu, at most %d)", nsan, TLS_SAN_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < nsan; i++) {
+		unsigned char ip[16];
+		const unsigned char *val = ip;
+		unsigned char tag = SAN_IP;
+		size_t len = 4;
+		int rc = 0;
+		if (inet_pton(AF_INET, san[i], ip) == 1) {
+			len = 4;
+		} else if (inet_pton(AF_INET6, san[i], ip) == 1) {
+			len = 16;
+		} else if ((rc = dns_name_ok(san[i])) == 0) {
+			tag = SAN_DNS;
+			val = (const unsigned char *)san[i];
+			len = strlen(san[i]);
+		} else {
+			errbuf_printf(err, errlen, "subjectAltName %.64s%s: %s", san[i],
+				      strnlen(san[i], 65) > 64 ? "..." : "",
+				      rc == -ENAMETOOLONG ? "name or label too long" : "not a host name or IP address");
+			return rc;
+		}
+		body[o++] = tag;
+		o += der_len(body + o, len);
+		memcpy(body + o, val, len);
+		o += len;
+	}
+	out[0] = 0x30;   /* SEQUENCE */
+	size_t h = 1 + der_len(out + 1, o);
+	memcpy(out + h, body, o);
+	return (int)(h + o);
+}
+
+int tls_cert_san(const char *cert_pem, char *ret, size_t retlen, char *err, size_t errlen)
+{
+	mbedtls_x509_crt crt;
+	size_t o = 0;
+	int r;
+
+	mbedtls_x509_crt_init(&crt);
+	if ((r = tls__parse_crt(&crt, cert_pem, "certificate", err, errlen)) < 0)
+		goto out;
+	r = -ENOENT;
+	if (!(crt.ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME)) {
+		errbuf_printf(err, errlen, "the certificate has no subjectAltName");
+		goto out;
+	}
+	if (retlen)
+		ret[0] = '\0';
+	for (const mbedtls_x509_sequence *s = &crt.subject_alt_names; s && s->buf.p; s = s->next) {
+		char one[TLS_SAN_NAME_MAX + 16];
+		int tag = s->buf.tag & 0x1f;
+		if (tag == 2 && s->buf.len <= TLS_SAN_NAME_MAX)
+			snprintf(one, sizeof(one), "DNS:%.*s", (int)s->buf.len, (const char *)s->buf.p);
+		else if (tag == 7 && (s->buf.len == 4 || s->buf.len == 16)) {
+			memcpy(one, "IP:", 3);
+			inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6, s->buf.p, one + 3, sizeof(one) - 3);
+		} else
+			snprintf(one, sizeof(one), "OTHER:%d", tag);
+		int n = snprintf(ret + o, retlen > o ? retlen - o : 0, "%s%s", o ? "," : "", one);
+		if (n < 0 || o + (size_t)n >= retlen) {
+			errbuf_printf(err, errlen, "subjectAltName list longer than %zu bytes", retlen);
+			r = -ENOSPC;
+			goto out;
+		}
+		o += (size_t)n;
+	}
+	r = 0;
+out:
+	mbedtls_x509_crt_free(&crt);
+	return r;
+}
+
 int tls_csr_sign(const char *ca_cert_pem, const char *ca_key_pem,
 		 const char *csr_pem, const struct tls_identity *id,
 		 uint64_t serial, int days, char **ret_cert_pem,
 		 char *err, size_t errlen)
 {
+	return tls_csr_sign_san(ca_cert_pem, ca_key_pem, csr_pem, id, NULL, 0, serial, days, ret_cert_pem,
+				err, errlen);
+}
+
+int tls_csr_sign_san(const char *ca_cert_pem, const char *ca_key_pem,
+		     const char *csr_pem, const struct tls_identity *id,
+		     const char *const *san, size_t nsan,
+		     uint64_t serial, int days, char **ret_cert_pem,
+		     char *err, size_t errlen)
+{
 	mbedtls_x509_crt ca;
 	mbedtls_pk_context cakey;
 	mbedtls_x509_csr csr;
 	mbedtls_x509write_cert w;
-	unsigned char buf[PEM_MAX];
+	unsigned char buf[PEM_MAX], ext[SAN_DER_MAX + 4];
 	char dn[512], issuer[256], e[128];
 	struct tls_identity caid;
-	int r;
+	int r, extlen = 0;
 	if (tls_identity_valid(id) < 0 || identity_dn(id, dn, sizeof(dn)) < 0 || serial == 0) {
 		errbuf_printf(err, errlen, "invalid identity or serial for the certificate");
 		return -EINVAL;
 	}
+	if (nsan && (extlen = san_der(san, nsan, ext, err, errlen)) < 0)
+		return extlen;
 	if (tls__rng() < 0)
 		return -EIO;
 	mbedtls_x509_crt_init(&ca);
@@ -408,6 +556,9 @@ int tls_csr_sign(const char *ca_cert_pem, const char *ca_key_pem,
 						    MBEDTLS_X509_KU_KEY_AGREEMENT) != 0 ||
 	    mbedtls_x509write_crt_set_subject_key_identifier(&w) != 0 ||
 	    mbedtls_x509write_crt_set_authority_key_identifier(&w) != 0 ||
+	    (extlen > 0 && mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_SUBJECT_ALT_NAME,
+							       MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
+							       ext, (size_t)extlen) != 0) ||
 	    mbedtls_x509write_crt_pem(&w, buf, sizeof(buf), mbedtls_ctr_drbg_random, &tls__drbg) != 0)
 		goto fail;
 	r = (*ret_cert_pem = pem_dup(buf)) ? 0 : -ENOMEM;

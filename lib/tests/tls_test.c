@@ -1,7 +1,9 @@
 /* tls_test.c: unit tests of lib/tls.c: CA, CSR signing with the signer's
- * identity, pins, and real TLS handshakes over socketpairs (pinned
- * bootstrap, mutual TLS, refusals). */
+ * identity, subjectAltName (parsed back by mbedTLS and, when installed,
+ * checked by `openssl x509`/`openssl verify`), pins, and real TLS
+ * handshakes over socketpairs (pinned bootstrap, mutual TLS, refusals). */
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,148 @@ TEST(sign_uses_signer_identity_not_csr_subject)
 	EXPECT_EQ(-EINVAL, tls_csr_sign(ca, cakey, csr, &bad, 5, 30, &crt, err, sizeof(err)));
 	EXPECT_EQ(-EINVAL, tls_csr_sign(ca, cakey, csr, &given, 0, 30, &crt, err, sizeof(err)));
 	free(ca); free(cakey); free(key); free(csr);
+}
+
+/* A 253-byte name of 63-byte labels (the longest a dNSName may be). */
+static void long_name(char out[TLS_SAN_NAME_MAX + 2], size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		out[i] = (i % 64 == 63) ? '.' : (char)('a' + i % 26);
+	out[len] = '\0';
+}
+
+static char *sign_with_san(const char *const *san, size_t n, int *rc, char *err, size_t errlen)
+{
+	char *ca, *cakey, *key, *csr, *crt = NULL;
+	struct tls_identity id = mkid("worker-1", "worker", "");
+	if (tls_ca_create("test", 30, &ca, &cakey, err, errlen) < 0 || tls_key_generate(&key, err, errlen) < 0 ||
+	    tls_csr_create(key, &id, &csr, err, errlen) < 0)
+		abort();
+	*rc = tls_csr_sign_san(ca, cakey, csr, &id, san, n, 9, 30, &crt, err, errlen);
+	free(ca); free(cakey); free(key); free(csr);
+	return crt;
+}
+
+/* `cmd` run by the shell with file's path as $1: its exit status, and the
+ * first line containing `want` (if given) copied into line. */
+static int run_on(const char *cmd, const char *text, const char *want, char *line, size_t linelen)
+{
+	char path[] = "/tmp/tls_test_san.XXXXXX", sh[1024];
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	snprintf(sh, sizeof(sh), "set -- %s; %s 2>&1", path, cmd);
+	FILE *p = popen(sh, "r");
+	char buf[4096];
+	if (line)
+		line[0] = '\0';
+	while (p && fgets(buf, sizeof(buf), p))
+		if (want && line && !line[0] && strstr(buf, want))
+			snprintf(line, linelen, "%.*s", (int)(linelen - 1), buf);
+	int st = p ? pclose(p) : -1;
+	unlink(path);
+	return st;
+}
+
+TEST(san_ipv4_ipv6_long_names_parse_back)
+{
+	char err[256], name[TLS_SAN_NAME_MAX + 2], got[2048], want[2048], line[1024];
+	int rc;
+	long_name(name, TLS_SAN_NAME_MAX);
+	const char *san[] = { "worker-1", "10.1.2.3", "fd00::5", name, "127.0.0.1" };
+	char *crt = sign_with_san(san, 5, &rc, err, sizeof(err));
+	ASSERT_EQ(0, rc) TH_LOG("%s", err);
+	ASSERT_EQ(0, tls_cert_san(crt, got, sizeof(got), err, sizeof(err))) TH_LOG("%s", err);
+	snprintf(want, sizeof(want), "DNS:worker-1,IP:10.1.2.3,IP:fd00::5,DNS:%s,IP:127.0.0.1", name);
+	EXPECT_STREQ(want, got);
+	EXPECT_EQ(-ENOSPC, tls_cert_san(crt, got, 20, err, sizeof(err)));
+	struct tls_identity id;
+	ASSERT_EQ(0, tls_cert_identity(crt, &id, err, sizeof(err)));
+	EXPECT_STREQ("worker-1", id.name);      /* the subject is unchanged */
+	if (system("command -v openssl >/dev/null 2>&1") != 0) {
+		TH_LOG("openssl not installed: checked with mbedTLS only");
+	} else {
+		EXPECT_EQ(0, run_on("openssl x509 -noout -ext subjectAltName -in \"$1\"", crt, "DNS:worker-1",
+				    line, sizeof(line)));
+		EXPECT_NE(NULL, strstr(line, "IP Address:10.1.2.3")) TH_LOG("openssl: %s", line);
+		EXPECT_NE(NULL, strstr(line, "IP Address:FD00:0:0:0:0:0:0:5")) TH_LOG("openssl: %s", line);
+		EXPECT_NE(NULL, strstr(line, name)) TH_LOG("openssl: %s", line);
+	}
+	free(crt);
+	/* no SAN asked: no extension, as before */
+	crt = sign_with_san(NULL, 0, &rc, err, sizeof(err));
+	ASSERT_EQ(0, rc);
+	EXPECT_EQ(-ENOENT, tls_cert_san(crt, got, sizeof(got), err, sizeof(err)));
+	free(crt);
+}
+
+TEST(san_refuses_names_that_do_not_fit)
+{
+	char err[256], name[TLS_SAN_NAME_MAX + 2], label[70];
+	int rc;
+	long_name(name, TLS_SAN_NAME_MAX + 1);
+	memset(label, 'a', 64);
+	label[64] = '\0';
+	const char *cases[][2] = { { name, "253+1 bytes" }, { label, "64-byte label" } };
+	for (size_t i = 0; i < 2; i++) {
+		const char *san[] = { "worker-1", cases[i][0] };
+		char *crt = sign_with_san(san, 2, &rc, err, sizeof(err));
+		EXPECT_EQ(-ENAMETOOLONG, rc) TH_LOG("%s", cases[i][1]);
+		EXPECT_EQ(NULL, crt);
+	}
+	const char *bad[] = { "", "a..b", ".a", "a.", "-a", "a-", "*.example", "a b", "a,b", "é", "10.0.0.1/8",
+			      "fd00::5%eth0" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *san[] = { bad[i] };
+		char *crt = sign_with_san(san, 1, &rc, err, sizeof(err));
+		EXPECT_EQ(-EINVAL, rc) TH_LOG("'%s' accepted", bad[i]);
+		EXPECT_EQ(NULL, crt);
+	}
+	const char *many[TLS_SAN_MAX + 1];
+	for (size_t i = 0; i <= TLS_SAN_MAX; i++)
+		many[i] = "worker-1";
+	char *crt = sign_with_san(many, TLS_SAN_MAX + 1, &rc, err, sizeof(err));
+	EXPECT_EQ(-EINVAL, rc);
+	EXPECT_EQ(NULL, crt);
+	/* TLS_SAN_MAX names of the longest size still fit in a certificate */
+	long_name(name, TLS_SAN_NAME_MAX);
+	for (size_t i = 0; i < TLS_SAN_MAX; i++)
+		many[i] = name;
+	crt = sign_with_san(many, TLS_SAN_MAX, &rc, err, sizeof(err));
+	EXPECT_EQ(0, rc) TH_LOG("%s", err);
+	free(crt);
+}
+
+/* openssl's own host name and IP checks accept the certificate for its
+ * name and address and refuse another address or name. */
+TEST(san_openssl_verify_hostname_and_ip)
+{
+	char err[256], *ca, *cakey, *key, *csr, *crt, cmd[512], path[] = "/tmp/tls_test_ca.XXXXXX";
+	struct tls_identity id = mkid("worker-1", "worker", "");
+	const char *san[] = { "worker-1", "10.1.2.3", "fd00::5" };
+
+	if (system("command -v openssl >/dev/null 2>&1") != 0)
+		SKIP(return, "openssl not installed");
+	ASSERT_EQ(0, tls_ca_create("test", 30, &ca, &cakey, err, sizeof(err)));
+	ASSERT_EQ(0, tls_key_generate(&key, err, sizeof(err)));
+	ASSERT_EQ(0, tls_csr_create(key, &id, &csr, err, sizeof(err)));
+	ASSERT_EQ(0, tls_csr_sign_san(ca, cakey, csr, &id, san, 3, 9, 30, &crt, err, sizeof(err))) TH_LOG("%s", err);
+	int fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(ca), write(fd, ca, strlen(ca)));
+	close(fd);
+	const struct { const char *opt; int ok; } c[] = {
+		{ "-verify_hostname worker-1", 1 }, { "-verify_ip 10.1.2.3", 1 }, { "-verify_ip fd00::5", 1 },
+		{ "-verify_ip 10.1.2.4", 0 }, { "-verify_hostname worker-2", 0 }, { "-verify_ip 127.0.0.1", 0 },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "openssl verify -CAfile %s %s \"$1\"", path, c[i].opt);
+		int st = run_on(cmd, crt, NULL, NULL, 0);
+		EXPECT_EQ(c[i].ok, st == 0) TH_LOG("%s: exit %d", c[i].opt, st);
+	}
+	unlink(path);
+	free(ca); free(cakey); free(key); free(csr); free(crt);
 }
 
 TEST(tampered_or_garbage_csr_rejected)
