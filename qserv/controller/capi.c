@@ -38,6 +38,7 @@
  * refused value or MariaDB's message: those are logged here, at the
  * boundary (qsql_detail()). */
 #include "controller.h"
+#include "creq.h"
 #include "qserv/common/qjson.h"
 #include "qserv/common/qhttp.h"
 #include "qserv/common/sqlid.h"
@@ -65,26 +66,20 @@ static bool same_db(const struct cdb *d, int s, int ss, double ov)
 
 static int add_database(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen)
 {
-	const char *db = qjson_str(b, "database", NULL);
-	int s = (int)qjson_int(b, "num_stripes", 0), ss = (int)qjson_int(b, "num_sub_stripes", 0);
-	double ov = qjson_real(b, "overlap", -1);
-	int autoidx = qjson_int(b, "auto_build_secondary_index", 1) != 0;
-	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
-		return -EINVAL;
-	if (s < 1 || ss < 1 || ov < 0 || ov > 10) {
-		snprintf(err, errlen, "database %s: need num_stripes >= 1, num_sub_stripes >= 1, overlap in [0, 10]", db);
-		return -EINVAL;
-	}
+	struct creq_database q;
 	struct cdb d;
+	if (creq_database(b, &q, err, errlen))
+		return -EINVAL;
+	const char *db = q.name;
 	int r = cmeta_db(m, db, &d, err, errlen);
 	if (r == 0) {
-		if (!same_db(&d, s, ss, ov)) {
+		if (!same_db(&d, q.num_stripes, q.num_sub_stripes, q.overlap)) {
 			snprintf(err, errlen, "database %s already exists with other partitioning parameters", db);
 			return -EEXIST;
 		}
 	} else if (r == -ENOENT) {
 		if (qsql_exec(m, err, errlen, "INSERT INTO qservMeta.dbs VALUES ('%s', %d, %d, %.17g, %d, 0)",
-			      db, s, ss, ov, autoidx))
+			      db, q.num_stripes, q.num_sub_stripes, q.overlap, q.auto_index))
 			return -EIO;
 	} else {
 		return r;
@@ -92,111 +87,29 @@ static int add_database(MYSQL *m, json_t *b, json_t **out, char *err, size_t err
 	json_t *body = json_pack("{s:s}", "database", db);
 	r = ctl_all_workers(m, "POST", "database", body, err, errlen);
 	json_decref(body);
-	*out = json_pack("{s:{s:s, s:i, s:i, s:f, s:i}}", "database", "name", db, "num_stripes", s,
-			 "num_sub_stripes", ss, "overlap", ov, "auto_build_secondary_index", autoidx);
+	*out = json_pack("{s:{s:s, s:i, s:i, s:f, s:i}}", "database", "name", db, "num_stripes", q.num_stripes,
+			 "num_sub_stripes", q.num_sub_stripes, "overlap", q.overlap, "auto_build_secondary_index",
+			 (int)q.auto_index);
 	return r;
 }
 
-/* Every name and type of a POST /ingest/table body, before anything is
- * looked up or written: 0 or -EINVAL naming the field. */
-static int check_table_names(json_t *b, char *err, size_t errlen)
-{
-	static const struct { const char *field; enum sqlid_kind kind; } opt[] = {
-		{ "director_table", SQLID_TABLE }, { "director_key", SQLID_COLUMN },
-		{ "latitude_key", SQLID_COLUMN }, { "longitude_key", SQLID_COLUMN },
-		{ "chunk_id_key", SQLID_COLUMN }, { "sub_chunk_id_key", SQLID_COLUMN },
-	};
-	json_t *schema = json_object_get(b, "schema"), *col;
-	size_t i;
-	if (sqlid_check(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), err, errlen) ||
-	    sqlid_check(SQLID_TABLE, "table", qjson_str(b, "table", NULL), err, errlen))
-		return -EINVAL;
-	for (i = 0; i < sizeof opt / sizeof *opt; i++) {
-		json_t *v = json_object_get(b, opt[i].field);
-		if (v && !json_is_string(v)) {
-			snprintf(err, errlen, "%s must be a string", opt[i].field);
-			return -EINVAL;
-		}
-		const char *n = json_string_value(v);
-		if (n && *n && sqlid_check_n(opt[i].kind, opt[i].field, n, json_string_length(v), err, errlen))
-			return -EINVAL;
-	}
-	if (!json_is_array(schema) || !json_array_size(schema)) {
-		snprintf(err, errlen, "schema must be a non-empty array of {name, type}");
-		return -EINVAL;
-	}
-	json_array_foreach(schema, i, col) {
-		char field[64], tfield[160], canon[SQLID_TYPE_MAX * 2 + 16];
-		json_t *n = json_object_get(col, "name"), *t = json_object_get(col, "type");
-		snprintf(field, sizeof field, "schema[%zu].name", i);
-		if (!json_is_string(n) || !json_is_string(t)) {
-			snprintf(err, errlen, "schema[%zu] must be an object {\"name\": string, \"type\": string}", i);
-			return -EINVAL;
-		}
-		if (sqlid_check_n(SQLID_COLUMN, field, json_string_value(n), json_string_length(n), err, errlen))
-			return -EINVAL;
-		snprintf(tfield, sizeof tfield, "schema[%zu].type (column %s)", i, json_string_value(n));
-		if (strlen(json_string_value(t)) != json_string_length(t)) {
-			snprintf(err, errlen, "%s: contains a NUL byte", tfield);
-			return -EINVAL;
-		}
-		if (sqlid_type(tfield, json_string_value(t), canon, sizeof canon, err, errlen))
-			return -EINVAL;
-	}
-	return 0;
-}
-
+/* POST /ingest/table: the body checked by creq_table, then what needs
+ * qservMeta (the database registered and not published, the director
+ * registered, the table new or registered alike). */
 static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen)
 {
-	const char *db = qjson_str(b, "database", NULL), *t = qjson_str(b, "table", NULL);
-	const char *dt = qjson_str(b, "director_table", ""), *dk = qjson_str(b, "director_key", "");
-	const char *lat = qjson_str(b, "latitude_key", ""), *lon = qjson_str(b, "longitude_key", "");
-	const char *ck = qjson_str(b, "chunk_id_key", "chunkId"), *sck = qjson_str(b, "sub_chunk_id_key", "subChunkId");
-	bool part = qjson_int(b, "is_partitioned", 0) != 0;
-	json_t *schema = json_object_get(b, "schema");
+	struct creq_table q;
 	struct cdb d;
-	int r = check_table_names(b, err, errlen);
+	int r = creq_table(b, &q, err, errlen);
 	if (r)
 		return r;
-	bool director = part && (!*dt || !strcmp(dt, t));
+	const char *db = q.db, *t = q.table, *dt = q.director_table;
+	bool part = q.partitioned, director = q.director;
 	if ((r = cmeta_db(m, db, &d, err, errlen)))
 		return r;
 	if (d.published) {
 		snprintf(err, errlen, "database %s is published: no new tables", db);
 		return -EPERM;
-	}
-	/* the columns the partitioned layout relies on must be in the schema */
-	const char *need[5] = { part ? dk : "", part ? ck : "", part ? sck : "", lat, lon };
-	const char *what[5] = { "director_key", "chunk_id_key", "sub_chunk_id_key", "latitude_key", "longitude_key" };
-	for (int i = 0; i < 5; i++) {
-		bool found = false;
-		size_t j;
-		json_t *col;
-		if (!need[i][0] && part && i < 3) {
-			snprintf(err, errlen, "partitioned table %s: %s is required", t, what[i]);
-			return -EINVAL;
-		}
-		if (!need[i][0])
-			continue;
-		json_array_foreach(schema, j, col)
-			found |= !strcmp(qjson_str(col, "name", ""), need[i]);
-		if (!found) {
-			snprintf(err, errlen, "%s: %s is not a column of table %s", what[i], need[i], t);
-			return -EINVAL;
-		}
-	}
-	if (director && (!*lat || !*lon)) {
-		snprintf(err, errlen, "director table %s: latitude_key and longitude_key are required", t);
-		return -EINVAL;
-	}
-	if (part && strlen(t) + strlen("FullOverlap_1234567890") > 64) {
-		snprintf(err, errlen, "table: a partitioned table's name is at most 42 bytes (its chunk tables"
-			 " are named %sFullOverlap_<chunk>)", t);
-		return -EINVAL;
-	}
-	if (director && strlen(db) + 2 + strlen(t) > 64) {
-		snprintf(err, errlen, "table: the director index name %s__%s would be longer than 64 bytes", db, t);
-		return -EINVAL;
 	}
 	if (part && !director) {
 		long long n = 0;
@@ -206,15 +119,15 @@ static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen
 			return -EINVAL;
 		}
 	}
-	char *sj = json_dumps(schema, JSON_COMPACT), *q = sj ? qsql_quote(m, sj) : NULL;
+	char *sj = json_dumps(q.schema, JSON_COMPACT), *qs = sj ? qsql_quote(m, sj) : NULL;
 	long long exists = 0;
 	r = -EIO;
-	if (!q) {
+	if (!qs) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	if (qsql_int(m, &exists, err, errlen, "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'"
-		     " AND (schema_json<>'%s' OR is_partitioned<>%d)", db, t, q, part))
+		     " AND (schema_json<>'%s' OR is_partitioned<>%d)", db, t, qs, part))
 		goto out;
 	if (exists) {
 		snprintf(err, errlen, "table %s.%s already exists with another schema", db, t);
@@ -222,19 +135,22 @@ static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen
 		goto out;
 	}
 	if (qsql_exec(m, err, errlen, "INSERT IGNORE INTO qservMeta.tables VALUES ('%s','%s',%d,%d,'%s','%s',"
-		      "'%s','%s','%s','%s','%s',0)", db, t, part, director, director ? t : dt, dk, lat, lon,
-		      part ? ck : "", part ? sck : "", q))
+		      "'%s','%s','%s','%s','%s',0)", db, t, part, director, director ? t : dt, q.director_key,
+		      q.latitude_key, q.longitude_key, q.chunk_key, q.sub_chunk_key, qs))
 		goto out;
+	/* the workers get the keys as sent (defaults when absent), as before */
 	json_t *body = json_pack("{s:s, s:s, s:O, s:i, s:i, s:s, s:s, s:s}", "database", db, "table", t,
-				 "schema", schema, "is_partitioned", part, "is_director", director,
-				 "director_key", dk, "chunk_id_key", ck, "sub_chunk_id_key", sck);
+				 "schema", q.schema, "is_partitioned", part, "is_director", director,
+				 "director_key", q.director_key,
+				 "chunk_id_key", qjson_str(b, "chunk_id_key", "chunkId"),
+				 "sub_chunk_id_key", qjson_str(b, "sub_chunk_id_key", "subChunkId"));
 	r = ctl_all_workers(m, "POST", "table", body, err, errlen);
 	json_decref(body);
 	*out = json_pack("{s:{s:s, s:s, s:i, s:i}}", "table", "database", db, "name", t, "is_partitioned", part,
 			 "is_director", director);
 out:
 	free(sj);
-	free(q);
+	free(qs);
 	return r;
 }
 
@@ -288,33 +204,22 @@ static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errle
 	return 0;
 }
 
-/* The database a request names directly or through its transaction. */
-static int request_db(MYSQL *m, json_t *b, const char *qdb, const char *qtid, char *ret, char *err, size_t errlen)
+/* The database a parsed request names directly or through its (started)
+ * transaction, into ret. */
+static int target_db(MYSQL *m, const struct creq_target *q, char ret[65], char *err, size_t errlen)
 {
-	long long tid = b ? qjson_int(b, "transaction_id", 0) : 0;
-	const char *db = b ? qjson_str(b, "database", NULL) : NULL;
-	if (!tid && qtid)
-		tid = atoll(qtid);
-	if (!db)
-		db = qdb;
-	if (tid > 0) {
-		char state[17];
-		int r = cmeta_trans(m, tid, ret, state, err, errlen);
-		if (r)
-			return r;
-		if (strcmp(state, "STARTED")) {
-			snprintf(err, errlen, "transaction %lld is %s", tid, state);
-			return -EPERM;
-		}
+	if (!q->trans_id) {
+		snprintf(ret, 65, "%s", q->db);
 		return 0;
 	}
-	if (!db) {
-		snprintf(err, errlen, "database or transaction_id is required");
-		return -EINVAL;
+	char state[17];
+	int r = cmeta_trans(m, q->trans_id, ret, state, err, errlen);
+	if (r)
+		return r;
+	if (strcmp(state, "STARTED")) {
+		snprintf(err, errlen, "transaction %lld is %s", q->trans_id, state);
+		return -EPERM;
 	}
-	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
-		return -EINVAL;
-	snprintf(ret, 65, "%s", db);
 	return 0;
 }
 
@@ -407,7 +312,10 @@ static int db_list(struct call *k)
 
 static int db_publish(struct call *k)
 {
-	return cpublish_request(k->c, k->m, k->rest, k->b, &k->out, k->err, sizeof k->err);
+	bool publish;
+	if (creq_publish(k->b, &publish, k->err, sizeof k->err))
+		return -EINVAL;
+	return cpublish_request(k->c, k->m, k->rest, publish, &k->out, k->err, sizeof k->err);
 }
 
 static int db_drop(struct call *k)
@@ -434,13 +342,13 @@ static int table_drop(struct call *k)
 static int trans_begin(struct call *k)
 {
 	long long id = 0;
-	const char *d = qjson_str(k->b, "database", NULL);
-	int rc = ctrans_begin(k->c, k->m, d, json_object_get(k->b, "context"), &id, k->err, sizeof k->err);
-	if (rc)
+	struct creq_trans q;
+	int rc = creq_trans(k->b, &q, k->err, sizeof k->err);
+	if (rc || (rc = ctrans_begin(k->c, k->m, q.db, q.context, &id, k->err, sizeof k->err)))
 		return rc;
 	json_t *t = cmeta_trans_json(k->m, id, NULL, k->err, sizeof k->err);
 	json_t *one = json_array_get(t, 0);
-	k->out = json_pack("{s:O, s:{s:{s:O}}}", "transaction", one, "databases", d, "transactions", t);
+	k->out = json_pack("{s:O, s:{s:{s:O}}}", "transaction", one, "databases", q.db, "transactions", t);
 	json_decref(t);
 	return 0;
 }
@@ -479,10 +387,10 @@ static int trans_get(struct call *k)
 }
 
 /* The database a chunk request places into: registered, not published. */
-static int chunk_db(struct call *k, char db[65])
+static int chunk_db(struct call *k, const struct creq_target *q, char db[65])
 {
 	struct cdb d;
-	int rc = request_db(k->m, k->b, NULL, NULL, db, k->err, sizeof k->err);
+	int rc = target_db(k->m, q, db, k->err, sizeof k->err);
 	if (!rc)
 		rc = cmeta_db(k->m, db, &d, k->err, sizeof k->err);
 	if (!rc && d.published) {
@@ -496,18 +404,14 @@ static int chunk_place(struct call *k)
 {
 	char db[65];
 	struct cworker w;
-	int rc = chunk_db(k, db);
-	if (rc)
+	struct creq_chunk q;
+	int rc = creq_chunk(k->b, &q, k->err, sizeof k->err);
+	if (rc || (rc = chunk_db(k, &q.target, db)))
 		return rc;
-	if (!json_object_get(k->b, "chunk")) {
-		snprintf(k->err, sizeof k->err, "chunk is required");
-		return -EINVAL;
-	}
-	int32_t ch = (int32_t)qjson_int(k->b, "chunk", -1);
-	if ((rc = cplace_chunk(k->c, k->m, db, ch, &w, k->err, sizeof k->err)))
+	if ((rc = cplace_chunk(k->c, k->m, db, q.chunk, &w, k->err, sizeof k->err)))
 		return rc;
 	json_t *loc = cplace_location(&w);
-	json_object_set_new(loc, "chunk", json_integer(qjson_int(k->b, "chunk", -1)));
+	json_object_set_new(loc, "chunk", json_integer(q.chunk));
 	k->out = json_pack("{s:o}", "location", loc);
 	return 0;
 }
@@ -516,20 +420,25 @@ static int chunks_place(struct call *k)
 {
 	char db[65];
 	struct cworker w;
-	int rc = chunk_db(k, db);
+	struct creq_target q;
+	int32_t *chunks;
+	size_t n;
+	int rc = creq_chunks(k->b, &q, &chunks, &n, k->err, sizeof k->err);
 	if (rc)
 		return rc;
-	json_t *chunks = json_object_get(k->b, "chunks"), *v, *a = json_array();
-	size_t i;
-	json_array_foreach(chunks, i, v) {
-		int32_t ch = (int32_t)(json_is_integer(v) ? json_integer_value(v) :
-				       json_is_string(v) ? atoi(json_string_value(v)) : -1);
-		if ((rc = cplace_chunk(k->c, k->m, db, ch, &w, k->err, sizeof k->err)))
+	if ((rc = chunk_db(k, &q, db))) {
+		free(chunks);
+		return rc;
+	}
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = cplace_chunk(k->c, k->m, db, chunks[i], &w, k->err, sizeof k->err)))
 			break;
 		json_t *loc = cplace_location(&w);
-		json_object_set_new(loc, "chunk", json_integer(ch));
+		json_object_set_new(loc, "chunk", json_integer(chunks[i]));
 		json_array_append_new(a, loc);
 	}
+	free(chunks);
 	k->out = json_pack("{s:o}", "location", a);
 	return rc;
 }
@@ -540,40 +449,19 @@ static int worker_locations(struct call *k)
 	return locations(k->m, &k->out, k->err, sizeof k->err);
 }
 
-/* The names of a POST /replication/sql/index body (the workers check the
- * rest again). */
-static int check_index_names(json_t *b, char *err, size_t errlen)
-{
-	json_t *cols = json_object_get(b, "columns"), *c;
-	size_t i;
-	if (sqlid_check(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), err, errlen) ||
-	    sqlid_check(SQLID_TABLE, "table", qjson_str(b, "table", NULL), err, errlen) ||
-	    sqlid_check(SQLID_INDEX, "index", qjson_str(b, "index", NULL), err, errlen))
-		return -EINVAL;
-	if (!json_is_array(cols) || !json_array_size(cols)) {
-		snprintf(err, errlen, "columns must be a non-empty array of {column, length, ascending}");
-		return -EINVAL;
-	}
-	json_array_foreach(cols, i, c) {
-		char field[48];
-		snprintf(field, sizeof field, "columns[%zu].column", i);
-		if (sqlid_check(SQLID_COLUMN, field, qjson_str(c, "column", NULL), err, errlen))
-			return -EINVAL;
-	}
-	return 0;
-}
-
+/* POST /replication/sql/index: the names checked here (creq_index), the
+ * rest by every worker; the table must be registered. */
 static int sql_index(struct call *k)
 {
-	const char *d = qjson_str(k->b, "database", ""), *t = qjson_str(k->b, "table", "");
+	struct creq_index q;
 	long long n = 0;
-	if (check_index_names(k->b, k->err, sizeof k->err))
+	if (creq_index(k->b, &q, k->err, sizeof k->err))
 		return -EINVAL;
 	if (qsql_int(k->m, &n, k->err, sizeof k->err,
-		     "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'", d, t))
+		     "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'", q.db, q.table))
 		return -EIO;
 	if (!n) {
-		snprintf(k->err, sizeof k->err, "table %s.%s is not registered", d, t);
+		snprintf(k->err, sizeof k->err, "table %s.%s is not registered", q.db, q.table);
 		return -ENOENT;
 	}
 	return ctl_all_workers(k->m, "POST", "sqlindex", k->b, k->err, sizeof k->err);
@@ -582,14 +470,11 @@ static int sql_index(struct call *k)
 static int index_rebuild(struct call *k)
 {
 	char db[65];
-	const char *dt = qjson_str(k->b, "director_table", NULL);
-	int rc = request_db(k->m, k->b, NULL, NULL, db, k->err, sizeof k->err);
-	if (rc)
+	struct creq_rebuild q;
+	int rc = creq_rebuild(k->b, &q, k->err, sizeof k->err);
+	if (rc || (rc = target_db(k->m, &q.target, db, k->err, sizeof k->err)))
 		return rc;
-	if (dt && *dt && sqlid_check(SQLID_TABLE, "director_table", dt, k->err, sizeof k->err))
-		return -EINVAL;
-	return cindex_rebuild(k->c, k->m, db, qjson_str(k->b, "director_table", NULL), &k->out,
-			      k->err, sizeof k->err);
+	return cindex_rebuild(k->c, k->m, db, q.director_table, &k->out, k->err, sizeof k->err);
 }
 
 static int table_rows(struct call *k)
@@ -606,16 +491,13 @@ static int table_rows(struct call *k)
 static int worker_add(struct call *k)
 {
 	struct cworker w = { 0 };
-	const char *id = qjson_str(k->b, "id", ""), *host = qjson_str(k->b, "host", "");
-	/* too long is refused, never cut to something valid */
-	if (strlen(id) >= sizeof w.id || strlen(host) >= sizeof w.host) {
-		snprintf(k->err, sizeof k->err, "%s: too long", strlen(id) >= sizeof w.id ? "id" : "host");
+	struct creq_worker q;
+	if (creq_worker(k->b, &q, k->err, sizeof k->err))
 		return -EINVAL;
-	}
-	snprintf(w.id, sizeof w.id, "%s", id);
-	snprintf(w.host, sizeof w.host, "%s", host);
-	w.ingest_port = (int)qjson_int(k->b, "ingest_port", 25004);
-	w.query_port = (int)qjson_int(k->b, "query_port", 0);
+	snprintf(w.id, sizeof w.id, "%s", q.id);
+	snprintf(w.host, sizeof w.host, "%s", q.host);
+	w.ingest_port = q.ingest_port;
+	w.query_port = q.query_port;
 	return cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
 }
 

@@ -4,6 +4,7 @@
  * reach a statement; worker ids and hosts are checked here and go in as
  * escaped literals. */
 #include "controller.h"
+#include "creq.h"
 #include "qserv/common/sqlid.h"
 
 #include <errno.h>
@@ -43,39 +44,10 @@ int cmeta_init(MYSQL *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* Worker ids are names like worker-3: letters, digits, '_', '-', '.'. */
-static bool worker_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64)
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
-}
-
-/* A host name or an IPv4/IPv6 address: letters, digits, '.', '-', ':',
- * 1..253 bytes (it goes into URLs and qservMeta). */
-static bool host_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 253)
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") == n;
-}
-
 int cmeta_add_worker(MYSQL *m, const struct cworker *w, char *err, size_t errlen)
 {
-	if (!worker_id_ok(w->id)) {
-		snprintf(err, errlen, "id: a worker id is 1 to 64 letters, digits, '_', '-' or '.'");
+	if (creq_worker_check(w->id, w->host, w->ingest_port, w->query_port, err, errlen))
 		return -EINVAL;
-	}
-	if (!host_ok(w->host)) {
-		snprintf(err, errlen, "host: must be a host name or an IP address");
-		return -EINVAL;
-	}
-	if (w->ingest_port <= 0 || w->ingest_port > 65535 || w->query_port < 0 || w->query_port > 65535) {
-		snprintf(err, errlen, "ingest_port, query_port: must be port numbers");
-		return -EINVAL;
-	}
 	char *id = qsql_quote(m, w->id), *host = qsql_quote(m, w->host);
 	int r = -ENOMEM;
 	if (!id || !host)
@@ -122,7 +94,7 @@ int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size
 
 int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_t errlen)
 {
-	if (!worker_id_ok(id)) {
+	if (!creq_worker_id_ok(id)) {
 		snprintf(err, errlen, "worker id: 1 to 64 letters, digits, '_', '-' or '.'");
 		return -EINVAL;
 	}
@@ -271,7 +243,7 @@ int cmeta_remove_worker(struct ctl *c, MYSQL *m, const char *id, bool force, jso
 	long long nsole = 0, nall = 0;
 	json_t *per = NULL;
 	int r;
-	if (!worker_id_ok(id)) {
+	if (!creq_worker_id_ok(id)) {
 		snprintf(err, errlen, "worker id: 1 to 64 letters, digits, '_', '-' or '.'");
 		return -EINVAL;
 	}

@@ -4,7 +4,7 @@
  * META.md for the contract with the czar) and drives the workers through
  * their management API.  Files: cmeta.c (qservMeta SQL), cplace.c (chunk
  * placement), ctrans.c (transactions and the director index), capi.c
- * (HTTP API), main.c.
+ * (HTTP API), creq.c (its request bodies, parsed without MariaDB), main.c.
  *
  * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
  * FINISHED or {STARTED, IS_FINISHING, IS_ABORTING} -> IS_ABORTING ->
@@ -94,10 +94,10 @@ json_t *cplace_location(const struct cworker *w);
 int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long long *ret_id,
 		 char *err, size_t errlen);
 int ctrans_end(struct ctl *c, MYSQL *m, long long id, bool abort, json_t **ret_info, char *err, size_t errlen);
-/* Publishes db ({"publish": false}: un-publishes it: writes are accepted
- * again and the czar stops serving it), the operator's
- * PUT /ingest/database/<db> [{"publish": true|false}] (cpublish.c). */
-int cpublish_request(struct ctl *c, MYSQL *m, const char *db, json_t *body, json_t **ret,
+/* Publishes db (want false: un-publishes it: writes are accepted again and
+ * the czar stops serving it), the operator's PUT /ingest/database/<db>
+ * [{"publish": true|false}] (body parsed by creq_publish; cpublish.c). */
+int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, json_t **ret,
 		     char *err, size_t errlen);
 /* (Re)builds db's director index for table (all its rows). */
 int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, json_t **ret_info,

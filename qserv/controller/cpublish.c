@@ -52,20 +52,14 @@ static int unpublish(MYSQL *m, const char *db, char *err, size_t errlen)
 	return r;
 }
 
-int cpublish_request(struct ctl *c, MYSQL *m, const char *db, json_t *body, json_t **ret,
+int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, json_t **ret,
 		     char *err, size_t errlen)
 {
-	json_t *p = json_object_get(body, "publish");
 	struct cdb d;
 	(void)c;
-	if (p && !json_is_boolean(p)) {
-		snprintf(err, errlen, "publish: must be true or false");
-		return -EINVAL;
-	}
 	int r = cmeta_db(m, db, &d, err, errlen);
 	if (r)
 		return r;
-	bool want = !json_is_false(p);
 	r = want ? publish(m, db, err, errlen) : unpublish(m, db, err, errlen);
 	if (!r)
 		*ret = json_pack("{s:{s:s, s:b}}", "database", "name", db, "is_published", want);

@@ -1,0 +1,322 @@
+/* creq.c: the request bodies of the controller's API, parsed and checked
+ * without MariaDB (see creq.h).  Lenient where Qserv's loaders are (numbers
+ * as strings, flags as 0/1 or booleans: qserv/common/qjson.h), strict on
+ * everything that reaches SQL: names through sqlid, column types through
+ * its grammar, numbers range-checked before they are narrowed. */
+#include "creq.h"
+#include "qserv/common/qjson.h"
+#include "qserv/common/sqlid.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* name (may be NULL) into ret when it is a valid name of that kind. */
+static int name(enum sqlid_kind kind, const char *field, const char *s, char ret[CREQ_NAME],
+		char *err, size_t errlen)
+{
+	if (sqlid_check(kind, field, s, err, errlen))
+		return -EINVAL;
+	snprintf(ret, CREQ_NAME, "%s", s);
+	return 0;
+}
+
+int creq_database(json_t *b, struct creq_database *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	if (name(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), ret->name, err, errlen))
+		return -EINVAL;
+	long long s = qjson_int(b, "num_stripes", 0), ss = qjson_int(b, "num_sub_stripes", 0);
+	double ov = qjson_real(b, "overlap", -1);
+	/* !(in range) also refuses a NaN */
+	if (s < 1 || s > INT_MAX || ss < 1 || ss > INT_MAX || !(ov >= 0 && ov <= 10)) {
+		snprintf(err, errlen, "database %s: need num_stripes >= 1, num_sub_stripes >= 1, overlap in [0, 10]",
+			 ret->name);
+		return -EINVAL;
+	}
+	ret->num_stripes = (int)s;
+	ret->num_sub_stripes = (int)ss;
+	ret->overlap = ov;
+	ret->auto_index = qjson_int(b, "auto_build_secondary_index", 1) != 0;
+	return 0;
+}
+
+/* The optional name fields of a table body: a string ("" = unset) that is
+ * a valid name, or absent. */
+static int table_opt_names(json_t *b, struct creq_table *t, char *err, size_t errlen)
+{
+	const struct { const char *field; enum sqlid_kind kind; char *dst; const char *dflt; } opt[] = {
+		{ "director_table", SQLID_TABLE, t->director_table, "" },
+		{ "director_key", SQLID_COLUMN, t->director_key, "" },
+		{ "latitude_key", SQLID_COLUMN, t->latitude_key, "" },
+		{ "longitude_key", SQLID_COLUMN, t->longitude_key, "" },
+		{ "chunk_id_key", SQLID_COLUMN, t->chunk_key, "chunkId" },
+		{ "sub_chunk_id_key", SQLID_COLUMN, t->sub_chunk_key, "subChunkId" },
+	};
+	for (size_t i = 0; i < sizeof opt / sizeof *opt; i++) {
+		json_t *v = json_object_get(b, opt[i].field);
+		if (v && !json_is_string(v)) {
+			snprintf(err, errlen, "%s must be a string", opt[i].field);
+			return -EINVAL;
+		}
+		const char *n = v ? json_string_value(v) : opt[i].dflt;
+		if (*n && sqlid_check_n(opt[i].kind, opt[i].field, n, v ? json_string_length(v) : strlen(n),
+					err, errlen))
+			return -EINVAL;
+		snprintf(opt[i].dst, CREQ_NAME, "%s", n);
+	}
+	return 0;
+}
+
+/* Every schema[] entry is {name, type} with a valid name and type. */
+static int table_schema(json_t *schema, char *err, size_t errlen)
+{
+	json_t *col;
+	size_t i;
+	if (!json_is_array(schema) || !json_array_size(schema)) {
+		snprintf(err, errlen, "schema must be a non-empty array of {name, type}");
+		return -EINVAL;
+	}
+	json_array_foreach(schema, i, col) {
+		char field[64], tfield[160], canon[SQLID_TYPE_MAX * 2 + 16];
+		json_t *n = json_object_get(col, "name"), *t = json_object_get(col, "type");
+		snprintf(field, sizeof field, "schema[%zu].name", i);
+		if (!json_is_string(n) || !json_is_string(t)) {
+			snprintf(err, errlen, "schema[%zu] must be an object {\"name\": string, \"type\": string}", i);
+			return -EINVAL;
+		}
+		if (sqlid_check_n(SQLID_COLUMN, field, json_string_value(n), json_string_length(n), err, errlen))
+			return -EINVAL;
+		snprintf(tfield, sizeof tfield, "schema[%zu].type (column %s)", i, json_string_value(n));
+		if (strlen(json_string_value(t)) != json_string_length(t)) {
+			snprintf(err, errlen, "%s: contains a NUL byte", tfield);
+			return -EINVAL;
+		}
+		if (sqlid_type(tfield, json_string_value(t), canon, sizeof canon, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static bool schema_has(json_t *schema, const char *col)
+{
+	json_t *c;
+	size_t j;
+	json_array_foreach(schema, j, c)
+		if (!strcmp(qjson_str(c, "name", ""), col))
+			return true;
+	return false;
+}
+
+/* The columns the partitioned layout relies on are in the schema, and the
+ * chunk and director index table names fit in 64 bytes. */
+static int table_layout(const struct creq_table *t, char *err, size_t errlen)
+{
+	bool part = t->partitioned;
+	const char *need[5] = { part ? t->director_key : "", part ? t->chunk_key : "",
+				part ? t->sub_chunk_key : "", t->latitude_key, t->longitude_key };
+	const char *what[5] = { "director_key", "chunk_id_key", "sub_chunk_id_key", "latitude_key", "longitude_key" };
+	for (int i = 0; i < 5; i++) {
+		if (!need[i][0] && part && i < 3) {
+			snprintf(err, errlen, "partitioned table %s: %s is required", t->table, what[i]);
+			return -EINVAL;
+		}
+		if (need[i][0] && !schema_has(t->schema, need[i])) {
+			snprintf(err, errlen, "%s: %s is not a column of table %s", what[i], need[i], t->table);
+			return -EINVAL;
+		}
+	}
+	if (t->director && (!t->latitude_key[0] || !t->longitude_key[0])) {
+		snprintf(err, errlen, "director table %s: latitude_key and longitude_key are required", t->table);
+		return -EINVAL;
+	}
+	if (part && strlen(t->table) + strlen("FullOverlap_1234567890") > 64) {
+		snprintf(err, errlen, "table: a partitioned table's name is at most 42 bytes (its chunk tables"
+			 " are named %sFullOverlap_<chunk>)", t->table);
+		return -EINVAL;
+	}
+	if (t->director && strlen(t->db) + 2 + strlen(t->table) > 64) {
+		snprintf(err, errlen, "table: the director index name %s__%s would be longer than 64 bytes",
+			 t->db, t->table);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int creq_table(json_t *b, struct creq_table *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	if (name(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), ret->db, err, errlen) ||
+	    name(SQLID_TABLE, "table", qjson_str(b, "table", NULL), ret->table, err, errlen) ||
+	    table_opt_names(b, ret, err, errlen))
+		return -EINVAL;
+	ret->schema = json_object_get(b, "schema");
+	if (table_schema(ret->schema, err, errlen))
+		return -EINVAL;
+	ret->partitioned = qjson_int(b, "is_partitioned", 0) != 0;
+	ret->director = ret->partitioned && (!ret->director_table[0] || !strcmp(ret->director_table, ret->table));
+	if (table_layout(ret, err, errlen))
+		return -EINVAL;
+	if (!ret->partitioned)
+		ret->chunk_key[0] = ret->sub_chunk_key[0] = '\0';
+	return 0;
+}
+
+int creq_trans(json_t *b, struct creq_trans *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	if (name(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), ret->db, err, errlen))
+		return -EINVAL;
+	ret->context = json_object_get(b, "context");
+	return 0;
+}
+
+int creq_target(json_t *b, struct creq_target *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	ret->trans_id = qjson_int(b, "transaction_id", 0);
+	if (ret->trans_id > 0)
+		return 0;
+	ret->trans_id = 0;
+	const char *db = qjson_str(b, "database", NULL);
+	if (!db) {
+		snprintf(err, errlen, "database or transaction_id is required");
+		return -EINVAL;
+	}
+	return name(SQLID_DATABASE, "database", db, ret->db, err, errlen);
+}
+
+int creq_chunk(json_t *b, struct creq_chunk *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	if (creq_target(b, &ret->target, err, errlen))
+		return -EINVAL;
+	if (!json_object_get(b, "chunk")) {
+		snprintf(err, errlen, "chunk is required");
+		return -EINVAL;
+	}
+	long long c = qjson_int(b, "chunk", -1);
+	ret->chunk = c < INT32_MIN || c > INT32_MAX ? -1 : (int32_t)c;
+	return 0;
+}
+
+int creq_chunks(json_t *b, struct creq_target *ret, int32_t **ret_chunks, size_t *ret_n,
+		char *err, size_t errlen)
+{
+	json_t *chunks = json_object_get(b, "chunks"), *v;
+	size_t i, n = json_array_size(chunks);
+	*ret_chunks = NULL;
+	*ret_n = 0;
+	if (creq_target(b, ret, err, errlen))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	int32_t *a = calloc(n, sizeof *a);
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	json_array_foreach(chunks, i, v) {
+		long long c = json_is_integer(v) ? json_integer_value(v) :
+			      json_is_string(v) ? strtoll(json_string_value(v), NULL, 10) : -1;
+		a[i] = c < INT32_MIN || c > INT32_MAX ? -1 : (int32_t)c;
+	}
+	*ret_chunks = a;
+	*ret_n = n;
+	return 0;
+}
+
+int creq_rebuild(json_t *b, struct creq_rebuild *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	if (creq_target(b, &ret->target, err, errlen))
+		return -EINVAL;
+	const char *dt = qjson_str(b, "director_table", NULL);
+	if (dt && *dt && name(SQLID_TABLE, "director_table", dt, ret->director_table, err, errlen))
+		return -EINVAL;
+	return 0;
+}
+
+int creq_index(json_t *b, struct creq_index *ret, char *err, size_t errlen)
+{
+	json_t *cols = json_object_get(b, "columns"), *c;
+	size_t i;
+	memset(ret, 0, sizeof *ret);
+	if (name(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), ret->db, err, errlen) ||
+	    name(SQLID_TABLE, "table", qjson_str(b, "table", NULL), ret->table, err, errlen) ||
+	    name(SQLID_INDEX, "index", qjson_str(b, "index", NULL), ret->index, err, errlen))
+		return -EINVAL;
+	if (!json_is_array(cols) || !json_array_size(cols)) {
+		snprintf(err, errlen, "columns must be a non-empty array of {column, length, ascending}");
+		return -EINVAL;
+	}
+	json_array_foreach(cols, i, c) {
+		char field[48];
+		snprintf(field, sizeof field, "columns[%zu].column", i);
+		if (sqlid_check(SQLID_COLUMN, field, qjson_str(c, "column", NULL), err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int creq_publish(json_t *b, bool *ret_publish, char *err, size_t errlen)
+{
+	json_t *p = json_object_get(b, "publish");
+	*ret_publish = true;
+	if (p && !json_is_boolean(p)) {
+		snprintf(err, errlen, "publish: must be true or false");
+		return -EINVAL;
+	}
+	*ret_publish = !json_is_false(p);
+	return 0;
+}
+
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+bool creq_worker_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	return n > 0 && n <= 64 && strspn(id, ALNUM "_-.") == n;
+}
+
+int creq_worker_check(const char *id, const char *host, int ingest_port, int query_port,
+		      char *err, size_t errlen)
+{
+	size_t h = strlen(host);
+	if (!creq_worker_id_ok(id)) {
+		snprintf(err, errlen, "id: a worker id is 1 to 64 letters, digits, '_', '-' or '.'");
+		return -EINVAL;
+	}
+	if (h == 0 || h > 253 || strspn(host, ALNUM ".-:") != h) {
+		snprintf(err, errlen, "host: must be a host name or an IP address");
+		return -EINVAL;
+	}
+	if (ingest_port <= 0 || ingest_port > 65535 || query_port < 0 || query_port > 65535) {
+		snprintf(err, errlen, "ingest_port, query_port: must be port numbers");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int creq_worker(json_t *b, struct creq_worker *ret, char *err, size_t errlen)
+{
+	const char *id = qjson_str(b, "id", ""), *host = qjson_str(b, "host", "");
+	long long ip = qjson_int(b, "ingest_port", 25004), qp = qjson_int(b, "query_port", 0);
+	memset(ret, 0, sizeof *ret);
+	/* too long is refused, never cut to something valid */
+	if (strlen(id) >= sizeof ret->id || strlen(host) >= sizeof ret->host) {
+		snprintf(err, errlen, "%s: too long", strlen(id) >= sizeof ret->id ? "id" : "host");
+		return -EINVAL;
+	}
+	if (ip < INT_MIN || ip > INT_MAX || qp < INT_MIN || qp > INT_MAX)
+		ip = qp = -1;   /* refused below, never narrowed to a valid port */
+	if (creq_worker_check(id, host, (int)ip, (int)qp, err, errlen))
+		return -EINVAL;
+	snprintf(ret->id, sizeof ret->id, "%s", id);
+	snprintf(ret->host, sizeof ret->host, "%s", host);
+	ret->ingest_port = (int)ip;
+	ret->query_port = (int)qp;
+	return 0;
+}

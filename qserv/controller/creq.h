@@ -1,0 +1,99 @@
+/* creq.h: the request bodies of the controller's API (capi.c), parsed and
+ * checked without MariaDB: each function takes the parsed JSON body and
+ * fills a plain struct, or returns -EINVAL with err naming the field (never
+ * quoting the refused value).  Every name that comes out of here passed
+ * qserv/common/sqlid.h, every column type its grammar; what is left to the
+ * handlers is what needs the database (registered? published? busy?).
+ * No globals, no logging; the JSON stays the caller's (pointers into it
+ * are borrowed and live as long as the body). */
+#ifndef QSERV_CONTROLLER_CREQ_H
+#define QSERV_CONTROLLER_CREQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define CREQ_NAME 65    /* a name of at most 64 bytes and its NUL */
+
+/* POST /ingest/database {database, num_stripes, num_sub_stripes, overlap,
+ * [auto_build_secondary_index]} */
+struct creq_database {
+	char name[CREQ_NAME];
+	int num_stripes, num_sub_stripes;
+	double overlap;
+	bool auto_index;
+};
+int creq_database(json_t *b, struct creq_database *ret, char *err, size_t errlen);
+
+/* POST /ingest/table {database, table, is_partitioned, director_table,
+ * director_key, latitude_key, longitude_key, schema: [{name, type}...],
+ * [chunk_id_key, sub_chunk_id_key]}: names, types, and the layout rules
+ * that need no lookup (key columns in the schema, lengths of the chunk
+ * and index table names). */
+struct creq_table {
+	char db[CREQ_NAME], table[CREQ_NAME], director_table[CREQ_NAME];
+	char director_key[CREQ_NAME], latitude_key[CREQ_NAME], longitude_key[CREQ_NAME];
+	char chunk_key[CREQ_NAME], sub_chunk_key[CREQ_NAME];   /* "" unless partitioned */
+	bool partitioned, director;
+	json_t *schema;         /* borrowed: the body's non-empty array */
+};
+int creq_table(json_t *b, struct creq_table *ret, char *err, size_t errlen);
+
+/* POST /ingest/trans {database, [context]} */
+struct creq_trans {
+	char db[CREQ_NAME];
+	json_t *context;        /* borrowed, NULL when absent */
+};
+int creq_trans(json_t *b, struct creq_trans *ret, char *err, size_t errlen);
+
+/* The database a request names: {transaction_id} (then db is "" and the
+ * handler looks the transaction up) or {database}. */
+struct creq_target {
+	long long trans_id;     /* > 0, or 0 when the body names a database */
+	char db[CREQ_NAME];
+};
+int creq_target(json_t *b, struct creq_target *ret, char *err, size_t errlen);
+
+/* POST /ingest/chunk {transaction_id | database, chunk} */
+struct creq_chunk {
+	struct creq_target target;
+	int32_t chunk;          /* as sent (cplace_chunk refuses a negative one) */
+};
+int creq_chunk(json_t *b, struct creq_chunk *ret, char *err, size_t errlen);
+
+/* POST /ingest/chunks {transaction_id | database, chunks: [n | "n"...]};
+ * *ret_chunks is malloc'ed (caller frees; NULL when there is none). */
+int creq_chunks(json_t *b, struct creq_target *ret, int32_t **ret_chunks, size_t *ret_n,
+		char *err, size_t errlen);
+
+/* POST /ingest/index/secondary {transaction_id | database, [director_table]} */
+struct creq_rebuild {
+	struct creq_target target;
+	char director_table[CREQ_NAME];     /* "" = every director table */
+};
+int creq_rebuild(json_t *b, struct creq_rebuild *ret, char *err, size_t errlen);
+
+/* POST /replication/sql/index {database, table, index, columns: [{column}...],
+ * ...}: the names (the workers check spec, lengths and the rest again). */
+struct creq_index {
+	char db[CREQ_NAME], table[CREQ_NAME], index[CREQ_NAME];
+};
+int creq_index(json_t *b, struct creq_index *ret, char *err, size_t errlen);
+
+/* PUT /ingest/database/<db> [{"publish": true|false}]: *ret_publish. */
+int creq_publish(json_t *b, bool *ret_publish, char *err, size_t errlen);
+
+/* POST /meta/worker {id, host, [ingest_port], [query_port]} */
+struct creq_worker {
+	char id[CREQ_NAME], host[256];
+	int ingest_port, query_port;
+};
+int creq_worker(json_t *b, struct creq_worker *ret, char *err, size_t errlen);
+/* The rules of a worker's id (1-64 of [A-Za-z0-9_.-]), host (1-253 of
+ * [A-Za-z0-9.:-]) and ports, shared with --worker (cmeta_add_worker). */
+bool creq_worker_id_ok(const char *id);
+int creq_worker_check(const char *id, const char *host, int ingest_port, int query_port,
+		      char *err, size_t errlen);
+
+#endif
