@@ -47,12 +47,16 @@ void reg_ev(struct registry *r, enum reg_event_level lvl, const char *fmt, ...)
 
 /* ---- connection bookkeeping ------------------------------------------------ */
 
-static int conn_register(struct registry *r, int fd)
+/* Track c's fd; a TCP connection is also counted among its address's
+ * connections before their first message (registry_limit.c).  -1 when
+ * stopping, full, or that address is at its cap. */
+static int conn_register(struct registry *r, struct conn *c)
 {
 	int ok = -1;
 	pthread_mutex_lock(&r->lock);
-	if (!r->stopping && r->nconns < MAX_CONNS) {
-		r->conn_fds[r->nconns++] = fd;
+	if (!r->stopping && r->nconns < MAX_CONNS && (c->admin || reg_pending_take_locked(r, c->addr4))) {
+		r->conn_fds[r->nconns++] = c->fd;
+		c->pending = !c->admin;
 		ok = 0;
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -131,6 +135,12 @@ void reg_slot_give(struct conn *c)
 	if (c->slot) {
 		c->slot = false;
 		sem_post(&c->r->slots);
+	}
+	if (c->pending) {
+		c->pending = false;
+		pthread_mutex_lock(&c->r->lock);
+		reg_pending_give_locked(c->r, c->addr4);
+		pthread_mutex_unlock(&c->r->lock);
 	}
 }
 
@@ -245,14 +255,20 @@ static void spawn_conn(struct registry *r, int fd, bool admin, const struct sock
 	pthread_attr_t at;
 	pthread_t th;
 	struct conn *c = calloc(1, sizeof(*c));
-	if (!c || conn_register(r, fd) < 0) {
-		free(c);
+	if (!c) {
 		close(fd);
 		return;
 	}
 	c->r = r;
 	c->fd = fd;
 	c->admin = admin;
+	if (!admin)
+		c->addr4 = sa->sin_addr.s_addr;
+	if (conn_register(r, c) < 0) {      /* at a cap: closed at once */
+		free(c);
+		close(fd);
+		return;
+	}
 	if (admin)
 		snprintf(c->peer, sizeof(c->peer), "admin socket");
 	else
@@ -265,6 +281,7 @@ static void spawn_conn(struct registry *r, int fd, bool admin, const struct sock
 	pthread_attr_setstacksize(&at, 256 << 10);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&th, &at, conn_main, c) != 0) {
+		reg_slot_give(c);
 		conn_unregister(r, fd);
 		close(fd);
 		free(c);

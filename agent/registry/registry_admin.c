@@ -165,7 +165,7 @@ json_t *reg_nodes_json_locked(struct registry *r)
 json_t *registry_status_json(struct registry *r)
 {
 	pthread_mutex_lock(&r->lock);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			      "cluster", r->st.cluster, "ca_pin", r->pin, "token", r->st.token,
 			      "port", r->port, "map_version", (json_int_t)r->map_version,
 			      "nodes", reg_nodes_json_locked(r), "counters",
@@ -173,7 +173,8 @@ json_t *registry_status_json(struct registry *r)
 			      "sessions", (json_int_t)r->sessions, "heartbeats", (json_int_t)r->heartbeats,
 			      "tls_failures", (json_int_t)r->handshake_failures,
 			      "takeovers_refused", (json_int_t)r->takeovers_refused,
-			      "rate_limited", (json_int_t)r->rate_limited, "idle_closed", (json_int_t)r->idle_closed);
+			      "rate_limited", (json_int_t)r->rate_limited, "idle_closed", (json_int_t)r->idle_closed,
+			      "handshakes_capped", (json_int_t)r->handshakes_capped);
 	pthread_mutex_unlock(&r->lock);
 	return j;
 }
@@ -199,11 +200,12 @@ void registry_metrics(struct registry *r, FILE *out)
 		"# TYPE qserv_registry_map_version gauge\nqserv_registry_map_version %llu\n"
 		"# TYPE qserv_registry_takeovers_refused_total counter\nqserv_registry_takeovers_refused_total %llu\n"
 		"# TYPE qserv_registry_joins_rate_limited_total counter\nqserv_registry_joins_rate_limited_total %llu\n"
-		"# TYPE qserv_registry_idle_closed_total counter\nqserv_registry_idle_closed_total %llu\n",
+		"# TYPE qserv_registry_idle_closed_total counter\nqserv_registry_idle_closed_total %llu\n"
+		"# TYPE qserv_registry_handshakes_capped_total counter\nqserv_registry_handshakes_capped_total %llu\n",
 		(unsigned long long)r->joins_ok, (unsigned long long)r->joins_refused,
 		(unsigned long long)r->heartbeats, (unsigned long long)r->map_version,
 		(unsigned long long)r->takeovers_refused, (unsigned long long)r->rate_limited,
-		(unsigned long long)r->idle_closed);
+		(unsigned long long)r->idle_closed, (unsigned long long)r->handshakes_capped);
 	pthread_mutex_unlock(&r->lock);
 }
 

@@ -6,10 +6,19 @@
  * start (serial 1, never written to disk).  Node certificates carry the
  * node's identity (name, role, cluster, machine uuid) and a serial from the
  * state, so the registry can tell the newest certificate of a machine from
- * a retired one. */
+ * a retired one, and a subjectAltName so that clients checking host names
+ * accept it: DNS:<node name> and IP:<the address the registry records for
+ * the node>; the czar's also names every address of this machine (its
+ * agent joins over loopback before any worker showed which address it is
+ * reached at) and 127.0.0.1.  Certificates issued before the SAN carry
+ * none; the join client renews them (join.c). */
 #include "registry_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,13 +93,72 @@ void reg_ca_node_identity(const struct registry *r, const struct reg_node *n, st
 	snprintf(ret_id->uuid, sizeof(ret_id->uuid), "%s", n->uuid);
 }
 
+/* Append addr to list (n entries of 64 bytes, up to TLS_SAN_MAX) unless
+ * it is empty or there already. */
+static void san_add(char (*list)[64], size_t *n, const char *addr)
+{
+	if (!addr[0] || *n >= TLS_SAN_MAX)
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(list[i], addr))
+			return;
+	snprintf(list[(*n)++], 64, "%s", addr);
+}
+
+/* The addresses of this machine's interfaces that are up (the czar's). */
+static void san_add_local(char (*list)[64], size_t *n)
+{
+	struct ifaddrs *ifa = NULL;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		char a[64] = "";
+		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, a, sizeof(a));
+		else if (i->ifa_addr->sa_family == AF_INET6 &&
+			 !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, a, sizeof(a));
+		san_add(list, n, a);
+	}
+	freeifaddrs(ifa);
+}
+
+/* The subjectAltName entries of node n reached at addr into list: its
+ * name, addr, and for the czar the machine's own addresses. */
+size_t reg_ca_node_san(const struct registry *r, const struct reg_node *n, const char *addr,
+		       char (*list)[64])
+{
+	size_t k = 0;
+	unsigned char ip[16];
+
+	san_add(list, &k, n->name);
+	if (inet_pton(AF_INET, addr, ip) == 1 || inet_pton(AF_INET6, addr, ip) == 1)
+		san_add(list, &k, addr);
+	if (r->self_uuid[0] && !strcmp(n->uuid, r->self_uuid)) {
+		san_add(list, &k, r->self_addr);
+		san_add(list, &k, "127.0.0.1");
+		san_add_local(list, &k);
+	}
+	return k;
+}
+
 /* Signs csr (the node's own key) as node n's certificate with `serial`,
- * valid CERT_DAYS: *ret_cert (PEM, caller frees).  Caller holds the lock. */
-int reg_ca_sign_node(struct registry *r, const struct reg_node *n, const char *csr, uint64_t serial,
-		     char **ret_cert, char *err, size_t errlen)
+ * valid CERT_DAYS, for a node reached at addr: *ret_cert (PEM, caller
+ * frees).  Caller holds the lock. */
+int reg_ca_sign_node(struct registry *r, const struct reg_node *n, const char *addr, const char *csr,
+		     uint64_t serial, char **ret_cert, char *err, size_t errlen)
 {
 	struct tls_identity id;
+	char list[TLS_SAN_MAX][64];
+	const char *san[TLS_SAN_MAX];
+	size_t k = reg_ca_node_san(r, n, addr, list);
 
+	for (size_t i = 0; i < k; i++)
+		san[i] = list[i];
 	reg_ca_node_identity(r, n, &id);
-	return tls_csr_sign(r->ca_pem, r->ca_key_pem, csr, &id, serial, CERT_DAYS, ret_cert, err, errlen);
+	return tls_csr_sign_san(r->ca_pem, r->ca_key_pem, csr, &id, san, k, serial, CERT_DAYS, ret_cert,
+				err, errlen);
 }

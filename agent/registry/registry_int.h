@@ -10,7 +10,8 @@
  *                       node certificates
  *   registry_admin.c    the admin socket (qservctl) and the operator API
  *                       behind it: token, remove/readmit, status, metrics
- *   registry_limit.c    the per-address JOIN rate limit
+ *   registry_limit.c    per-address limits: the JOIN rate limit and the
+ *                       cap on connections not past their first message
  *   registry_proof.c    the node-key proof of a known machine's re-join
  *
  * struct registry: everything below `lock` is guarded by it, except what is
@@ -39,6 +40,11 @@
  * HANDSHAKE_MS for the handshake and FIRST_MSG_MS for its first message
  * (JOIN, HELLO, PROOF): an idle or trickling socket holds a slot a few
  * seconds at most. */
+/* Connections of one source address not past their first message (from
+ * accept until the handshake slot is given back): beyond this many the
+ * registry closes a new one at once, so one address cannot hold the slots
+ * (or threads) with idle sockets.  A booting node needs one. */
+#define HANDSHAKES_PER_ADDR 4
 #define HELLO_WAIT_MS 5000
 #define HANDSHAKE_MS 5000
 #define FIRST_MSG_MS 5000
@@ -57,6 +63,11 @@ struct rate_entry {
 	char addr[64];
 	double tokens;
 	uint64_t last_ms;       /* 0 = free */
+};
+
+struct pending_addr {
+	uint32_t addr;          /* IPv4, network order */
+	int n;                  /* its connections not past their first message */
 };
 
 struct registry {
@@ -86,11 +97,13 @@ struct registry {
 	int join_burst, join_per_min;     /* join_burst < 0: no limit */
 	bool limit_loopback;
 	struct rate_entry rate[RATE_TABLE];
+	struct pending_addr pending[MAX_CONNS];   /* addresses with n > 0, first npending */
+	int npending;
 	reg_event_fn event;
 	void *event_ctx;
 	/* counters */
 	uint64_t joins_ok, joins_refused, heartbeats, sessions, handshake_failures;
-	uint64_t takeovers_refused, rate_limited, idle_closed;
+	uint64_t takeovers_refused, rate_limited, idle_closed, handshakes_capped;
 };
 
 struct conn {
@@ -98,6 +111,8 @@ struct conn {
 	int fd;
 	bool admin;
 	bool slot;          /* holds a handshake slot */
+	bool pending;       /* counted in r->pending (until its slot is given back) */
+	uint32_t addr4;     /* peer IPv4, network order */
 	char peer[64];
 	char local[64];     /* our address on this connection */
 };
@@ -130,12 +145,23 @@ int reg_ca_load_or_create(struct registry *r, const char *dir, const char *clust
 int reg_ca_server_tls(struct registry *r, char *err, size_t errlen);
 /* The identity a certificate of node n carries. */
 void reg_ca_node_identity(const struct registry *r, const struct reg_node *n, struct tls_identity *ret_id);
-int reg_ca_sign_node(struct registry *r, const struct reg_node *n, const char *csr, uint64_t serial,
-		     char **ret_cert, char *err, size_t errlen);
+/* The subjectAltName entries of node n reached at addr (TLS_SAN_MAX at
+ * most): its name, addr, for the czar also this machine's addresses. */
+size_t reg_ca_node_san(const struct registry *r, const struct reg_node *n, const char *addr,
+		       char (*list)[64]);
+int reg_ca_sign_node(struct registry *r, const struct reg_node *n, const char *addr, const char *csr,
+		     uint64_t serial, char **ret_cert, char *err, size_t errlen);
 
 /* registry_limit.c: true when a JOIN from addr may go on (a token taken);
  * caller holds the lock. */
 bool reg_rate_take_locked(struct registry *r, const char *addr, uint64_t now_ms);
+/* A new connection from addr (IPv4, network order) not past its first
+ * message: true when counted, false when addr has HANDSHAKES_PER_ADDR
+ * already (handshakes_capped counted; loopback exempt unless
+ * limit_loopback).  reg_pending_give_locked undoes a true.  Caller holds
+ * the lock. */
+bool reg_pending_take_locked(struct registry *r, uint32_t addr);
+void reg_pending_give_locked(struct registry *r, uint32_t addr);
 
 /* registry_admin.c */
 void reg_handle_admin(struct conn *c);

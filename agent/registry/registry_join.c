@@ -223,7 +223,7 @@ static int join_admit_locked(struct registry *r, const struct join_req *q, bool 
  * the single-use token and the readmit allowance, and persist the state;
  * on failure everything is as before (a new node is dropped).  Caller
  * holds the lock. */
-static int join_issue_locked(struct registry *r, const struct admit *a, const struct join_req *q,
+static int join_issue_locked(struct registry *r, const struct admit *a, const struct join_req *q, const char *addr,
 			     uint64_t *ret_serial, char **ret_cert, struct refusal *f)
 {
 	struct reg_node *n = a->n;
@@ -234,7 +234,7 @@ static int join_issue_locked(struct registry *r, const struct admit *a, const st
 	int rc;
 
 	snprintf(old_pubkey, sizeof(old_pubkey), "%s", n->pubkey);
-	rc = reg_ca_sign_node(r, n, q->csr, serial, ret_cert, f->what, sizeof(f->what));
+	rc = reg_ca_sign_node(r, n, addr, q->csr, serial, ret_cert, f->what, sizeof(f->what));
 	if (rc == 0) {
 		n->serial = serial;
 		snprintf(n->pubkey, sizeof(n->pubkey), "%s", q->pubkey);
@@ -329,14 +329,15 @@ void reg_handle_join(struct conn *c, struct tls_conn *t, json_t *req)
 	if (!join_rate_ok(c, t) || join_parse(c, t, req, q) < 0 || (proven = join_prove(c, t, q)) < 0)
 		goto out;
 	pthread_mutex_lock(&r->lock);
-	if (join_admit_locked(r, q, proven > 0, &a, &f) < 0 || join_issue_locked(r, &a, q, &serial, &cert, &f) < 0) {
+	reg_learn_self_addr_locked(r, c);
+	if (join_admit_locked(r, q, proven > 0, &a, &f) < 0 ||
+	    join_issue_locked(r, &a, q, reg_node_addr(r, c, a.n), &serial, &cert, &f) < 0) {
 		r->joins_refused++;
 		pthread_mutex_unlock(&r->lock);
 		join_refused(c, t, q, &f);
 		goto out;
 	}
 	struct reg_node *n = a.n;
-	reg_learn_self_addr_locked(r, c);
 	snprintf(n->addr, sizeof(n->addr), "%s", reg_node_addr(r, c, n));
 	reg_map_changed_locked(r, n);
 	r->joins_ok++;

@@ -1,4 +1,5 @@
-/* registry_limit.c: the JOIN rate limit per source address (registry.h).
+/* registry_limit.c: per source address limits (registry.h): the JOIN rate
+ * limit and the cap on connections not past their first message.
  *
  * A token bucket per address: join_burst tokens, refilled at join_per_min
  * per minute; a JOIN takes one or is refused (code rate_limited) before the
@@ -10,6 +11,7 @@
  * addresses than the table resets only its own buckets). */
 #include "registry_int.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,4 +53,41 @@ bool reg_rate_take_locked(struct registry *r, const char *addr, uint64_t now_ms)
 		return false;
 	e->tokens -= 1.0;
 	return true;
+}
+
+/* The cap on connections before their first message.  An address gets
+ * HANDSHAKES_PER_ADDR such connections at once: it cannot hold the
+ * HANDSHAKE_SLOTS (nor MAX_CONNS threads) with idle or trickling sockets,
+ * while every other address still has its own.  The table holds only the
+ * addresses with such connections (at most MAX_CONNS, one per connection). */
+bool reg_pending_take_locked(struct registry *r, uint32_t addr)
+{
+	int i;
+
+	if (!r->limit_loopback && (ntohl(addr) >> 24) == 127)
+		return true;
+	for (i = 0; i < r->npending && r->pending[i].addr != addr; i++)
+		;
+	if (i < r->npending && r->pending[i].n >= HANDSHAKES_PER_ADDR) {
+		r->handshakes_capped++;
+		return false;
+	}
+	if (i == r->npending) {
+		if (r->npending == MAX_CONNS)
+			return false;
+		r->pending[r->npending++] = (struct pending_addr){ .addr = addr, .n = 0 };
+	}
+	r->pending[i].n++;
+	return true;
+}
+
+void reg_pending_give_locked(struct registry *r, uint32_t addr)
+{
+	for (int i = 0; i < r->npending; i++) {
+		if (r->pending[i].addr == addr) {
+			if (--r->pending[i].n <= 0)
+				r->pending[i] = r->pending[--r->npending];
+			return;
+		}
+	}
 }

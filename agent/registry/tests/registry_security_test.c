@@ -404,4 +404,66 @@ TEST_F(sec, idle_and_trickling_sockets_do_not_block_a_join)
 		close(fds[i]);
 }
 
+TEST(pending_cap_per_address)
+{
+	struct registry *r = calloc(1, sizeof(*r));
+	uint32_t a, b, lo;
+
+	ASSERT_NE(NULL, r);
+	inet_pton(AF_INET, "10.0.0.1", &a);
+	inet_pton(AF_INET, "10.0.0.2", &b);
+	inet_pton(AF_INET, "127.0.0.1", &lo);
+	for (int i = 0; i < HANDSHAKES_PER_ADDR; i++)
+		EXPECT_TRUE(reg_pending_take_locked(r, a));
+	EXPECT_FALSE(reg_pending_take_locked(r, a));
+	EXPECT_FALSE(reg_pending_take_locked(r, a));
+	EXPECT_EQ(2, r->handshakes_capped);
+	EXPECT_TRUE(reg_pending_take_locked(r, b));          /* its own count */
+	reg_pending_give_locked(r, a);
+	EXPECT_TRUE(reg_pending_take_locked(r, a));          /* one given back: one more */
+	EXPECT_FALSE(reg_pending_take_locked(r, a));
+	for (int i = 0; i < HANDSHAKES_PER_ADDR; i++)
+		reg_pending_give_locked(r, a);
+	reg_pending_give_locked(r, b);
+	EXPECT_EQ(0, r->npending);                            /* no address left behind */
+	for (int i = 0; i < 3 * HANDSHAKES_PER_ADDR; i++)     /* loopback exempt unless asked */
+		EXPECT_TRUE(reg_pending_take_locked(r, lo));
+	r->limit_loopback = true;
+	for (int i = 0; i < HANDSHAKES_PER_ADDR; i++)
+		EXPECT_TRUE(reg_pending_take_locked(r, lo));
+	EXPECT_FALSE(reg_pending_take_locked(r, lo));
+	free(r);
+}
+
+/* One address holding many idle and trickling connections gets
+ * HANDSHAKES_PER_ADDR of them, the rest closed at once and counted; a join
+ * from another address goes through meanwhile. */
+TEST_F(sec, one_address_cannot_hold_the_handshake_slots)
+{
+	enum { HELD = 2 * HANDSHAKE_SLOTS + 8 };
+	int fds[HELD];
+	char code[64], message[512];
+	bool challenged;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+
+	reg_up(_metadata, self, 100, 100);          /* limit_loopback: 127.0.0.1 is capped too */
+	sa.sin_port = htons(self->port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	for (int i = 0; i < HELD; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		ASSERT_EQ(0, connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)));
+		if (i % 2)          /* the first byte of a TLS record, then nothing */
+			(void)!write(fds[i], "\x16", 1);
+	}
+	for (int i = 0; i < 500 && counter(self->r, "handshakes_capped") < HELD - HANDSHAKES_PER_ADDR; i++)
+		usleep(20000);
+	EXPECT_EQ(HELD - HANDSHAKES_PER_ADDR, counter(self->r, "handshakes_capped"));
+	EXPECT_EQ(REG_MSG_JOINED, raw_join(self, "127.0.0.2", "uuid-other", self->token, RAW_PLAIN, &challenged,
+					   code, message)) TH_LOG("%s: %s", code, message);
+	EXPECT_EQ(HELD - HANDSHAKES_PER_ADDR, counter(self->r, "handshakes_capped"));
+	EXPECT_EQ(0, counter(self->r, "rate_limited"));
+	for (int i = 0; i < HELD; i++)
+		close(fds[i]);
+}
+
 TEST_HARNESS_MAIN

@@ -151,6 +151,28 @@ TEST_F(reg, join_gives_stable_ordinals)
 	EXPECT_STREQ("czar-0", name);
 }
 
+/* Certificates name the node and the address the registry records for it
+ * (subjectAltName), so clients that check host names accept them. */
+TEST_F(reg, certificates_carry_name_and_address)
+{
+	char d1[256], d2[256], err[256], san[2048];
+	struct join_opts a = jopts(self, "a", "uuid-aaaa", d1), c = jopts(self, "c", "czar-machine", d2);
+	c.role = "czar";
+	ASSERT_EQ(0, join_once(&a, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, join_once(&c, err, sizeof(err))) TH_LOG("%s", err);
+	char *crt = slurp(d1, "node.crt");
+	ASSERT_NE(NULL, crt);
+	ASSERT_EQ(0, tls_cert_san(crt, san, sizeof(san), err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("DNS:worker-0,IP:127.0.0.1", san);
+	free(crt);
+	/* the czar's names its own machine's addresses too (loopback first) */
+	crt = slurp(d2, "node.crt");
+	ASSERT_NE(NULL, crt);
+	ASSERT_EQ(0, tls_cert_san(crt, san, sizeof(san), err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(0, strncmp(san, "DNS:czar-0,IP:127.0.0.1", 23)) TH_LOG("%s", san);
+	free(crt);
+}
+
 TEST_F(reg, wrong_token_and_pin_refused_without_state_change)
 {
 	char d1[256], d2[256], err[256];
