@@ -9,7 +9,11 @@
 # idle and 40 trickling TCP connections to port 7070 do not stop a
 # legitimate join from finishing; rapid join attempts from one address are
 # refused (rate_limited) while another address joins; token rotation keeps
-# joined nodes and refuses the old token.
+# joined nodes and refuses the old token; one address gets at most 4
+# connections before their first message (the rest closed at once,
+# counted as handshakes_capped).  The certificates the registry issued,
+# served by a TLS server (openssl s_server) on the nodes' addresses, are
+# accepted by curl and by openssl s_client's host name and IP checks.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 . "$REPO/agent/tests/netns_agents.sh"
@@ -22,7 +26,9 @@ T=$(mktemp -d /tmp/qserv-registry-attack.XXXXXX)
 NODES="czar w1 atk w3"     # 10.251.0.1 .2 .3 .4
 
 cleanup() {
-	[ -f "$T/idle.pid" ] && kill "$(cat "$T/idle.pid")" 2>/dev/null
+	for _f in idle srv-w1 srv-czar; do
+		[ -f "$T/$_f.pid" ] && kill "$(cat "$T/$_f.pid")" 2>/dev/null
+	done
 	netns_cleanup
 	rm -rf "$T"
 }
@@ -32,7 +38,7 @@ trap 'cleanup; exit 1' INT TERM
 if [ "$(id -u)" != 0 ] || ! ip netns add "$P-br" 2>/dev/null; then
 	tap_skip_all "needs root and ip netns"
 fi
-tap_plan 11
+tap_plan 15
 netns_nodes 10.251.0
 
 # join NS UUID DIR [TOKEN]: one join attempt from namespace NS (output in $T/out)
@@ -92,6 +98,13 @@ time.sleep(60)
 echo $! > "$T/idle.pid"
 if wait_for 20 test -s "$T/idle.ready"; then tap_pass "240 idle and trickling connections held open to port 7070"
 else tap_fail "240 idle and trickling connections held open to port 7070" "$(cat "$T/idle.log")"; fi
+capped() { [ "$(status czar | jq -r '.registry.counters.handshakes_capped // 0')" -ge "$1" ]; }
+if wait_for 20 capped 236; then
+	tap_pass "one address gets 4 connections before their first message, the other 236 closed and counted"
+else
+	tap_fail "one address gets 4 connections before their first message" \
+		"$(status czar | jq -c .registry.counters)"
+fi
 start w3 "$W"
 if wait_for 40 is_state worker-1 ready; then
 	tap_pass "a legitimate worker joins meanwhile (worker-1)"
@@ -100,6 +113,50 @@ else
 fi
 kill "$(cat "$T/idle.pid")" 2>/dev/null
 rm -f "$T/idle.pid"
+
+# --- the issued certificates name the node and its address ------------------------
+# serve NODE ADDR: the node's registry-issued certificate and key on ADDR:7443
+serve() {
+	ip netns exec "$P-$1" openssl s_server -quiet -www -accept "$2:7443" -cert "$T/$1/agent/node.crt" \
+		-key "$T/$1/agent/node.key" > "$T/srv-$1.log" 2>&1 &
+	echo $! > "$T/srv-$1.pid"
+}
+# fetch ADDR: curl from the attacker's namespace, trusting only the cluster CA
+fetch() { ip netns exec "$P-atk" curl -sf -m 5 -o /dev/null --cacert "$T/w1/agent/ca.crt" "https://$1:7443/"; }
+# s_client ADDR OPTS...: openssl's verification of the server's certificate
+s_client() {
+	_a=$1; shift
+	echo | ip netns exec "$P-atk" openssl s_client -connect "$_a:7443" -CAfile "$T/w1/agent/ca.crt" \
+		-verify_return_error "$@" 2>&1 | grep -q "Verify return code: 0 (ok)"
+}
+if ! command -v openssl > /dev/null; then
+	tap_skip "openssl not installed: certificate name checks"
+	tap_skip "openssl not installed: certificate name checks"
+	tap_skip "openssl not installed: certificate name checks"
+else
+	serve w1 10.251.0.2
+	serve czar 10.251.0.1
+	if wait_for 10 fetch 10.251.0.2; then
+		tap_pass "curl --cacert ca.crt https://10.251.0.2:7443/ accepts worker-0's certificate"
+	else
+		tap_fail "curl --cacert ca.crt https://10.251.0.2:7443/ accepts worker-0's certificate" \
+			"$(openssl x509 -noout -ext subjectAltName -in "$T/w1/agent/node.crt" 2>&1) $(cat "$T/srv-w1.log")"
+	fi
+	if s_client 10.251.0.2 -verify_ip 10.251.0.2 && s_client 10.251.0.2 -verify_hostname worker-0 &&
+		! s_client 10.251.0.2 -verify_ip 10.251.0.4 && ! s_client 10.251.0.2 -verify_hostname worker-1; then
+		tap_pass "openssl s_client -verify_ip 10.251.0.2 / -verify_hostname worker-0 accept it, another address or name not"
+	else
+		tap_fail "openssl s_client -verify_ip / -verify_hostname" \
+			"$(echo | ip netns exec "$P-atk" openssl s_client -connect 10.251.0.2:7443 -CAfile "$T/w1/agent/ca.crt" -verify_ip 10.251.0.2 2>&1 | grep -i verif)"
+	fi
+	if wait_for 10 fetch 10.251.0.1 && s_client 10.251.0.1 -verify_ip 10.251.0.1 -verify_hostname czar-0; then
+		tap_pass "the czar's certificate is accepted at 10.251.0.1 as czar-0 (curl, openssl)"
+	else
+		tap_fail "the czar's certificate is accepted at 10.251.0.1 as czar-0" \
+			"$(openssl x509 -noout -ext subjectAltName -in "$T/czar/agent/node.crt" 2>&1) $(cat "$T/srv-czar.log")"
+	fi
+	for _f in srv-w1 srv-czar; do kill "$(cat "$T/$_f.pid")" 2>/dev/null; rm -f "$T/$_f.pid"; done
+fi
 
 # --- rapid join attempts from one address -----------------------------------------
 limited=0
