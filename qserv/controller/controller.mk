@@ -9,3 +9,5 @@ INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh qserv/controller/tests/injec
 BENCHES += qserv/controller/tests/ingest_bench.sh
 INTEG_TESTS += qserv/controller/tests/ingest_guard.sh
 INTEG_TESTS += qserv/controller/tests/unpublish.sh
+# the request bodies (creq.c) under libFuzzer; the first byte picks the body kind
+$(eval $(call fuzz_target,creq,qserv/controller/tests/fuzz_creq.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))

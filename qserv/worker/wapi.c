@@ -38,7 +38,6 @@
  * boundary (qsql_detail()). */
 #include "worker.h"
 #include "qserv/common/qhttp.h"
-#include "qserv/common/sqlid.h"
 #include "log.h"
 
 #include <errno.h>
@@ -70,83 +69,26 @@ int wapi_spool(void *app, const char *method, const char *url, char *ret_path, s
 	return 1;
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static long long jint(json_t *o, const char *k, long long dflt)
-{
-	json_t *v = json_object_get(o, k);
-	if (json_is_integer(v))
-		return json_integer_value(v);
-	if (json_is_string(v) && *json_string_value(v))
-		return strtoll(json_string_value(v), NULL, 10);
-	if (json_is_boolean(v))
-		return json_is_true(v);
-	return dflt;
-}
-
-/* A contribution URL: file://, http:// or https://, printable ASCII
- * without quotes, backslash or spaces, at most 1023 bytes. */
-static int url_check(const char *url, char *err, size_t errlen)
-{
-	size_t n = url ? strlen(url) : 0;
-	bool ok = n > 0 && n < 1024 && (!strncmp(url, "file://", 7) || !strncmp(url, "http://", 7) ||
-					!strncmp(url, "https://", 8));
-	for (size_t i = 0; ok && i < n; i++)
-		ok = url[i] > 0x20 && url[i] < 0x7f && !strchr("'\"`\\<>", url[i]);
-	if (!ok) {
-		snprintf(err, errlen, "url: must be a file://, http:// or https:// URL of printable ASCII"
-			 " without quotes, backslashes or spaces");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Copies the contribution parameters from a JSON object into c. */
+/* A contribution's parameters (JSON body or /ingest/csv's query), parsed
+ * by wreq_contrib, into c (whose charset keeps its default unless one is
+ * named). */
 static int contrib_params(struct wcontrib *c, json_t *p, char *err, size_t errlen)
 {
-	long long tid = jint(p, "transaction_id", 0);
-	const char *table = jstr(p, "table"), *db = jstr(p, "database");
-	if (tid <= 0 || tid > 0x7fffffff) {
-		snprintf(err, errlen, "transaction_id: a transaction number is required");
+	struct wreq_contrib q;
+	if (wreq_contrib(p, &q, err, errlen))
 		return -EINVAL;
-	}
-	if (sqlid_check(SQLID_TABLE, "table", table, err, errlen) ||
-	    (db && *db && sqlid_check(SQLID_DATABASE, "database", db, err, errlen)) ||
-	    (jstr(p, "charset_name") && *jstr(p, "charset_name") &&
-	     sqlid_check(SQLID_CHARSET, "charset_name", jstr(p, "charset_name"), err, errlen)) ||
-	    (jstr(p, "url") && url_check(jstr(p, "url"), err, errlen)))
-		return -EINVAL;
-	c->trans_id = (uint32_t)tid;
-	snprintf(c->table, sizeof c->table, "%s", table);
-	snprintf(c->db, sizeof c->db, "%s", jstr(p, "database") ? jstr(p, "database") : "");
-	c->chunk = (int32_t)jint(p, "chunk", -1);
-	c->overlap = jint(p, "overlap", 0) != 0;
-	const char *url = jstr(p, "url");
-	snprintf(c->url, sizeof c->url, "%s", url ? url : "");
-	if (jstr(p, "charset_name") && strlen(jstr(p, "charset_name")) >= sizeof c->charset) {
-		snprintf(err, errlen, "charset_name: at most %zu bytes", sizeof c->charset - 1);
-		return -EINVAL;
-	}
-	if (jstr(p, "charset_name") && *jstr(p, "charset_name"))
-		snprintf(c->charset, sizeof c->charset, "%s", jstr(p, "charset_name"));
-	const char *keys[4] = { "fields_terminated_by", "fields_enclosed_by", "fields_escaped_by",
-				"lines_terminated_by" };
-	char *dst[4] = { c->ft, c->enc, c->esc, c->lt };
-	for (int i = 0; i < 4; i++) {
-		const char *s = jstr(p, keys[i]);
-		if (s && strlen(s) > 2) {
-			snprintf(err, errlen, "%s: at most 2 bytes (a character or an escape like \\t)", keys[i]);
-			return -EINVAL;
-		}
-		if (s)
-			strcpy(dst[i], s);
-		else if (i == 1 || i == 2)
-			strcpy(dst[i], i == 2 ? "\\\\" : "");
-	}
+	c->trans_id = q.trans_id;
+	memcpy(c->db, q.db, sizeof c->db);
+	memcpy(c->table, q.table, sizeof c->table);
+	c->chunk = q.chunk;
+	c->overlap = q.overlap;
+	memcpy(c->url, q.url, sizeof c->url);
+	if (q.charset[0])
+		memcpy(c->charset, q.charset, sizeof c->charset);
+	memcpy(c->ft, q.ft, sizeof c->ft);
+	memcpy(c->enc, q.enc, sizeof c->enc);
+	memcpy(c->esc, q.esc, sizeof c->esc);
+	memcpy(c->lt, q.lt, sizeof c->lt);
 	return 0;
 }
 
@@ -267,8 +209,7 @@ struct mreq {
 	struct worker *w;
 	struct qhttp_req *r;
 	MYSQL *m;               /* NULL for the routes that need no MariaDB */
-	json_t *body;           /* the JSON body of a POST, else NULL */
-	const char *db;         /* the body's "database", or NULL */
+	json_t *body;           /* the JSON body of a POST, else NULL (wreq.h parses it) */
 	const char *rest;       /* what the pattern's '*' matched, else NULL */
 	json_t *out;            /* reply fields on success */
 	int replied;            /* the handler queued its own reply */
@@ -284,27 +225,22 @@ static const char *arg_or_empty(struct qhttp_req *r, const char *key)
 /* POST /worker/trans {database, transaction_id, action: begin|commit|abort} */
 static int m_trans(struct mreq *k)
 {
-	const char *action = jstr(k->body, "action");
-	long long id = jint(k->body, "transaction_id", 0);
-	int rc;
-	if (!action || id <= 0 || id > 0x7fffffff) {
-		snprintf(k->err, sizeof k->err, "transaction_id and action are required");
-		return -EINVAL;
-	}
-	if (!strcmp(action, "begin"))
-		rc = worker_trans_begin(k->w, (uint32_t)id, k->db, k->err, sizeof k->err);
-	else if (!strcmp(action, "commit") || !strcmp(action, "abort"))
-		rc = worker_trans_end(k->w, (uint32_t)id, action[0] == 'c', k->err, sizeof k->err);
-	else {
-		snprintf(k->err, sizeof k->err, "action: must be begin, commit or abort");
-		rc = -EINVAL;
-	}
+	struct wreq_trans q;
+	int rc = wreq_trans(k->body, &q, k->err, sizeof k->err);
+	if (rc)
+		return rc;
+	if (q.action == WREQ_BEGIN)
+		rc = worker_trans_begin(k->w, q.id, q.db, k->err, sizeof k->err);
+	else
+		rc = worker_trans_end(k->w, q.id, q.action == WREQ_COMMIT, k->err, sizeof k->err);
 	return rc == -EEXIST ? -EINVAL : rc;
 }
 
 static int m_db_add(struct mreq *k)
 {
-	return wmeta_create_db(k->m, k->db, k->err, sizeof k->err);
+	char db[WREQ_NAME];
+	int rc = wreq_db(k->body, db, k->err, sizeof k->err);
+	return rc ? rc : wmeta_create_db(k->m, db, k->err, sizeof k->err);
 }
 
 static int m_db_drop(struct mreq *k)
@@ -314,7 +250,12 @@ static int m_db_drop(struct mreq *k)
 
 static int m_table_add(struct mreq *k)
 {
-	return wmeta_create_table(k->m, k->body, k->err, sizeof k->err);
+	struct wreq_table q;
+	int rc = wreq_table(k->body, &q, k->err, sizeof k->err);
+	if (!rc)
+		rc = wmeta_create_table(k->m, &q, k->err, sizeof k->err);
+	wreq_table_free(&q);
+	return rc;
 }
 
 static int m_table_drop(struct mreq *k)
@@ -330,27 +271,26 @@ static int m_table_drop(struct mreq *k)
 
 static int m_chunk_add(struct mreq *k)
 {
-	return wmeta_add_chunk(k->m, k->db, (int32_t)jint(k->body, "chunk", -1), k->err, sizeof k->err);
+	char db[WREQ_NAME];
+	int32_t chunk;
+	int rc = wreq_chunk(k->body, db, &chunk, k->err, sizeof k->err);
+	return rc ? rc : wmeta_add_chunk(k->m, db, chunk, k->err, sizeof k->err);
 }
 
 static int m_sqlindex(struct mreq *k)
 {
-	return wmeta_add_index(k->m, k->body, k->err, sizeof k->err);
+	struct wreq_index q;
+	int rc = wreq_index(k->body, &q, k->err, sizeof k->err);
+	return rc ? rc : wmeta_add_index(k->m, &q, k->err, sizeof k->err);
 }
 
 static int m_subchunks_add(struct mreq *k)
 {
-	json_t *a = json_object_get(k->body, "sub_chunks"), *v;
-	size_t i, n = json_array_size(a);
-	int32_t *sub = calloc(n ? n : 1, sizeof *sub);
-	if (!sub)
-		return -ENOMEM;
-	json_array_foreach(a, i, v)
-		sub[i] = json_is_integer(v) ? (int32_t)json_integer_value(v) : -1;
-	const char *t = jstr(k->body, "table");
-	int rc = wsub_build(k->m, k->db ? k->db : "", t ? t : "", (int32_t)jint(k->body, "chunk", -1), sub, n,
-			    k->err, sizeof k->err);
-	free(sub);
+	struct wreq_subchunks q;
+	int rc = wreq_subchunks(k->body, &q, k->err, sizeof k->err);
+	if (!rc)
+		rc = wsub_build(k->m, q.db, q.table, q.chunk, q.sub, q.n, k->err, sizeof k->err);
+	free(q.sub);
 	return rc;
 }
 
@@ -367,12 +307,16 @@ static int m_subchunks_drop(struct mreq *k)
 
 static int m_publish(struct mreq *k)
 {
-	return wmeta_publish(k->m, k->db, k->err, sizeof k->err);
+	char db[WREQ_NAME];
+	int rc = wreq_db(k->body, db, k->err, sizeof k->err);
+	return rc ? rc : wmeta_publish(k->m, db, k->err, sizeof k->err);
 }
 
 static int m_unpublish(struct mreq *k)
 {
-	return wmeta_unpublish(k->m, k->db, k->err, sizeof k->err);
+	char db[WREQ_NAME];
+	int rc = wreq_db(k->body, db, k->err, sizeof k->err);
+	return rc ? rc : wmeta_unpublish(k->m, db, k->err, sizeof k->err);
 }
 
 static int m_count(struct mreq *k)
@@ -453,7 +397,6 @@ static void manage(struct worker *w, struct qhttp_req *r, const char *path)
 		qhttp_reply_error(r, 400, "%s", k.err);
 		return;
 	}
-	k.db = k.body ? jstr(k.body, "database") : NULL;
 	const struct mroute *rt = mroute_find(r->method, path, &k.rest);
 	if (!rt || !rt->no_db) {
 		k.m = conn(w, r);

@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -280,135 +279,45 @@ static int create_chunk_tables(MYSQL *m, const char *db, const char *t, bool dir
 	return 0;
 }
 
-static const char *jstr(json_t *o, const char *k, const char *dflt)
+/* POST /worker/table, its body parsed by wreq_table. */
+int wmeta_create_table(MYSQL *m, const struct wreq_table *q, char *err, size_t errlen)
 {
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : dflt;
-}
-
-static bool jbool(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_true(v) || (json_is_integer(v) && json_integer_value(v) != 0) ||
-	       (json_is_string(v) && atoi(json_string_value(v)) != 0);
-}
-
-/* The names of a POST /worker/table body: 0 or -EINVAL naming the field. */
-static int check_table_names(json_t *req, bool part, char *err, size_t errlen)
-{
-	static const char *const keys[] = { "director_key", "chunk_id_key", "sub_chunk_id_key" };
-	static const char *const dflt[] = { "", "chunkId", "subChunkId" };
-	if (sqlid_check(SQLID_DATABASE, "database", jstr(req, "database", NULL), err, errlen) ||
-	    sqlid_check(SQLID_TABLE, "table", jstr(req, "table", NULL), err, errlen))
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-		const char *v = jstr(req, keys[i], dflt[i]);
-		if ((*v || (part && i > 0)) && sqlid_check(SQLID_COLUMN, keys[i], *v ? v : NULL, err, errlen))
-			return -EINVAL;
-	}
-	return 0;
-}
-
-/* "`a` T,`b` U," (canonical types) into defs and "`a`,`b`" into cols. */
-static int column_defs(json_t *schema, struct buf *defs, struct buf *cols, char *err, size_t errlen)
-{
-	char canon[2 * SQLID_TYPE_MAX + 16];
-	size_t n = json_array_size(schema);
-	if (!json_is_array(schema) || n == 0) {
-		snprintf(err, errlen, "schema must be a non-empty array of {name, type}");
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *c = json_array_get(schema, i);
-		json_t *jn = json_object_get(c, "name"), *jt = json_object_get(c, "type");
-		char field[48], tfield[160];
-		snprintf(field, sizeof field, "schema[%zu].name", i);
-		if (!json_is_string(jn) || !json_is_string(jt)) {
-			snprintf(err, errlen, "schema[%zu] must be an object {\"name\": string, \"type\": string}", i);
-			return -EINVAL;
-		}
-		const char *name = json_string_value(jn), *type = json_string_value(jt);
-		if (sqlid_check_n(SQLID_COLUMN, field, name, json_string_length(jn), err, errlen))
-			return -EINVAL;
-		snprintf(tfield, sizeof tfield, "schema[%zu].type (column %s)", i, name);
-		if (strlen(type) != json_string_length(jt)) {
-			snprintf(err, errlen, "%s: contains a NUL byte", tfield);
-			return -EINVAL;
-		}
-		int r = sqlid_type(tfield, type, canon, sizeof canon, err, errlen);
-		if (r)
-			return r == -ENAMETOOLONG ? -EINVAL : r;
-		buf_printf(defs, "`%s` %s,", name, canon);
-		buf_printf(cols, "%s`%s`", i ? "," : "", name);
-	}
-	return 0;
-}
-
-int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen)
-{
-	const char *db = jstr(req, "database", NULL), *t = jstr(req, "table", NULL);
-	const char *dkey = jstr(req, "director_key", ""), *ck = jstr(req, "chunk_id_key", "chunkId");
-	const char *sck = jstr(req, "sub_chunk_id_key", "subChunkId");
-	bool part = jbool(req, "is_partitioned"), director = part && jbool(req, "is_director");
-	json_t *schema = json_object_get(req, "schema");
-	struct buf defs, cols;
-	if (check_table_names(req, part, err, errlen))
-		return -EINVAL;
-	if (part && strlen(t) + strlen("FullOverlap_1234567890") > 64) {
-		snprintf(err, errlen, "table: a partitioned table's name is at most 42 bytes (its chunk tables"
-			 " are named %sFullOverlap_<chunk>)", t);
-		return -EINVAL;
-	}
-	buf_init(&defs);
-	buf_init(&cols);
-	int ret = column_defs(schema, &defs, &cols, err, errlen);
-	if (ret)
-		goto out;
-	if (defs.oom || cols.oom) {
-		snprintf(err, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto out;
-	}
-	struct wtable want = { .partitioned = part, .director = director, .ncols = (unsigned)json_array_size(schema),
-			       .cols = (char *)buf_str(&cols) };
+	const char *db = q->db, *t = q->table;
+	bool part = q->partitioned, director = q->director;
+	struct wtable want = { .partitioned = part, .director = director, .ncols = q->ncols,
+			       .cols = (char *)buf_str(&q->cols) };
 	snprintf(want.db, sizeof want.db, "%s", db);
 	snprintf(want.name, sizeof want.name, "%s", t);
-	snprintf(want.director_key, sizeof want.director_key, "%s", dkey);
-	snprintf(want.chunk_key, sizeof want.chunk_key, "%s", ck);
-	snprintf(want.sub_chunk_key, sizeof want.sub_chunk_key, "%s", sck);
+	snprintf(want.director_key, sizeof want.director_key, "%s", q->director_key);
+	snprintf(want.chunk_key, sizeof want.chunk_key, "%s", q->chunk_key);
+	snprintf(want.sub_chunk_key, sizeof want.sub_chunk_key, "%s", q->sub_chunk_key);
+	int ret;
 	if ((ret = wguard_keys(&want, err, errlen)) || (ret = wguard_writable(m, db, err, errlen)) ||
 	    (ret = wguard_table(m, &want, err, errlen)))
-		goto out;
-	ret = -EIO;
+		return ret;
 	if (qsql_exec(m, err, errlen, "CREATE DATABASE IF NOT EXISTS `%s`", db) ||
 	    query_acct_grant(m, db, err, errlen) ||
 	    qsql_exec(m, err, errlen,
 		      "CREATE TABLE IF NOT EXISTS `%s`.`%s` (%s `qserv_trans_id` INT NOT NULL) ENGINE=MyISAM",
-		      db, t, buf_str(&defs)) ||
+		      db, t, buf_str(&q->defs)) ||
 	    qsql_exec(m, err, errlen,
-		      "INSERT IGNORE INTO qservWorker.tables VALUES ('%s','%s',%d,%d,'%s','%s','%s',%zu,'%s')",
-		      db, t, part, director, dkey, want.chunk_key, want.sub_chunk_key, json_array_size(schema),
-		      buf_str(&cols))) {
+		      "INSERT IGNORE INTO qservWorker.tables VALUES ('%s','%s',%d,%d,'%s','%s','%s',%u,'%s')",
+		      db, t, part, director, q->director_key, q->chunk_key, q->sub_chunk_key, q->ncols,
+		      buf_str(&q->cols))) {
 		snprintf(err, errlen, "cannot create table %s.%s: the database refused the statement", db, t);
-		goto out;
+		return -EIO;
 	}
-	if (part) {
-		MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT chunk FROM qservWorker.chunks WHERE db='%s'", db);
-		if (!res)
-			goto out;
-		MYSQL_ROW row;
-		int r = 0;
-		while (!r && (row = mysql_fetch_row(res)))
-			r = create_chunk_tables(m, db, t, director, atoi(row[0]), err, errlen);
-		mysql_free_result(res);
-		if (r)
-			goto out;
-	}
-	ret = 0;
-out:
-	buf_free(&defs);
-	buf_free(&cols);
-	return ret;
+	if (!part)
+		return 0;
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT chunk FROM qservWorker.chunks WHERE db='%s'", db);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	int r = 0;
+	while (!r && (row = mysql_fetch_row(res)))
+		r = create_chunk_tables(m, db, t, director, atoi(row[0]), err, errlen);
+	mysql_free_result(res);
+	return r ? -EIO : 0;
 }
 
 /* Runs fn(name) for every table of db named t, t_<n> or tFullOverlap_<n>. */
@@ -664,50 +573,14 @@ fail:
 	return r;
 }
 
-/* Qserv's POST /replication/sql/index, on this worker: the index goes on
- * the prototype and every chunk table of a partitioned table (so later
- * chunks, created LIKE the prototype, have it too; the overlap tables too
- * with "overlap": 1), or on the regular table. */
-int wmeta_add_index(MYSQL *m, json_t *req, char *err, size_t errlen)
+/* Qserv's POST /replication/sql/index, on this worker (its body parsed by
+ * wreq_index): the index goes on the prototype and every chunk table of a
+ * partitioned table (so later chunks, created LIKE the prototype, have it
+ * too; the overlap tables too with "overlap": 1), or on the regular table. */
+int wmeta_add_index(MYSQL *m, const struct wreq_index *q, char *err, size_t errlen)
 {
-	const char *db = jstr(req, "database", NULL), *t = jstr(req, "table", NULL);
-	const char *name = jstr(req, "index", NULL), *spec = jstr(req, "spec", "DEFAULT");
-	const char *comment = jstr(req, "comment", "");
-	json_t *cols = json_object_get(req, "columns");
-	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen) ||
-	    sqlid_check(SQLID_TABLE, "table", t, err, errlen) ||
-	    sqlid_check(SQLID_INDEX, "index", name, err, errlen))
-		return -EINVAL;
-	const char *kind = !strcasecmp(spec, "DEFAULT") ? "" : !strcasecmp(spec, "UNIQUE") ? "UNIQUE " :
-			   !strcasecmp(spec, "FULLTEXT") ? "FULLTEXT " : !strcasecmp(spec, "SPATIAL") ? "SPATIAL " : NULL;
-	if (!kind || !json_is_array(cols) || !json_array_size(cols) || json_array_size(cols) > 32) {
-		snprintf(err, errlen, "spec, columns: spec must be DEFAULT, UNIQUE, FULLTEXT or SPATIAL and"
-			 " columns a non-empty array of at most 32");
-		return -EINVAL;
-	}
-	char list[32 * 90] = "";
-	size_t off = 0, i;
-	json_t *c;
-	json_array_foreach(cols, i, c) {
-		const char *col = jstr(c, "column", NULL);
-		json_int_t len = json_integer_value(json_object_get(c, "length"));
-		json_t *asc = json_object_get(c, "ascending");
-		bool desc = asc && (json_is_false(asc) || (json_is_integer(asc) && !json_integer_value(asc)));
-		char field[48];
-		snprintf(field, sizeof field, "columns[%zu].column", i);
-		if (sqlid_check(SQLID_COLUMN, field, col, err, errlen))
-			return -EINVAL;
-		if (len < 0 || len > 65535) {
-			snprintf(err, errlen, "columns[%zu].length: must be in 0..65535", i);
-			return -EINVAL;
-		}
-		char lenb[16] = "";
-		if (len)
-			snprintf(lenb, sizeof lenb, "(%d)", (int)len);
-		off += (size_t)snprintf(list + off, sizeof list - off, "%s`%s`%s%s", i ? "," : "", col, lenb,
-					desc ? " DESC" : "");
-	}
-	char *qc = qsql_quote(m, comment);
+	const char *db = q->db, *t = q->table, *name = q->index, *kind = q->kind, *list = q->list;
+	char *qc = qsql_quote(m, q->comment);
 	if (!qc) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -717,7 +590,7 @@ int wmeta_add_index(MYSQL *m, json_t *req, char *err, size_t errlen)
 	MYSQL_RES *res = qsql_query(m, err, errlen,
 		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA='%s' AND"
 		" (TABLE_NAME='%s' OR TABLE_NAME REGEXP '^%s%s_[0-9]+$')", db, t, t,
-		jbool(req, "overlap") ? "(FullOverlap)?" : "");
+		q->overlap ? "(FullOverlap)?" : "");
 	int r = res ? 0 : -EIO, n = 0;
 	MYSQL_ROW row;
 	while (!r && res && (row = mysql_fetch_row(res))) {

@@ -1,7 +1,8 @@
 /* worker.h: state of the qserv-worker daemon and the interface between its
  * files: wmeta.c (tables, chunks, transactions in the local MariaDB),
  * wtrans.c (transaction states), wingest.c (contributions), wsub.c
- * (sub-chunk tables), wapi.c (the HTTP API), main.c; query.c is the
+ * (sub-chunk tables), wapi.c (the HTTP API), wreq.c (its request bodies,
+ * parsed without MariaDB), main.c; query.c is the
  * chunk-query service (query.h), query_sched.c its slot scheduler.
  *
  * Invariants: a contribution loads only while its transaction is STARTED
@@ -23,6 +24,7 @@
 
 #include "qserv/common/qhttp.h"
 #include "qserv/common/qsql.h"
+#include "wreq.h"
 
 #define WORKER_DUMMY_CHUNK 1234567890
 
@@ -86,16 +88,16 @@ int wmeta_init(MYSQL *m, struct worker *w, char *err, size_t errlen);
 int wmeta_set_chunk_dirs(const char *const *dirs, size_t n, const char *file, char *err, size_t errlen);
 int wmeta_create_db(MYSQL *m, const char *db, char *err, size_t errlen);
 int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen);
-int wmeta_create_table(MYSQL *m, json_t *req, char *err, size_t errlen);
+int wmeta_create_table(MYSQL *m, const struct wreq_table *req, char *err, size_t errlen);
 int wmeta_drop_table(MYSQL *m, const char *db, const char *table, char *err, size_t errlen);
 int wmeta_add_chunk(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen);
 int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen);
 /* The operator's un-publish (POST /worker/unpublish {database}, sent by
  * the controller's cpublish.c): writes to db are accepted again. */
 int wmeta_unpublish(MYSQL *m, const char *db, char *err, size_t errlen);
-/* Creates an index ({database, table, index, spec, comment, columns,
- * [overlap]}) on a table and all its chunk (and overlap) tables. */
-int wmeta_add_index(MYSQL *m, json_t *req, char *err, size_t errlen);
+/* Creates an index (POST /worker/sqlindex, parsed by wreq_index) on a
+ * table and all its chunk (and overlap) tables. */
+int wmeta_add_index(MYSQL *m, const struct wreq_index *req, char *err, size_t errlen);
 
 struct wtable {
 	char db[65], name[65];

@@ -3,7 +3,7 @@
 # integration tests.
 WORKER_SRCS := qserv/worker/main.c qserv/worker/wapi.c qserv/worker/wingest.c qserv/worker/wmeta.c \
 	qserv/worker/wtrans.c qserv/worker/wsub.c qserv/worker/query.c qserv/worker/query_sched.c
-WORKER_SRCS += qserv/worker/wstore.c qserv/worker/wguard.c qserv/worker/wfetch.c qserv/worker/query_acct.c
+WORKER_SRCS += qserv/worker/wreq.c qserv/worker/wstore.c qserv/worker/wguard.c qserv/worker/wfetch.c qserv/worker/query_acct.c
 WORKER_LDLIBS := -lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 $(eval $(call program,qserv-worker,$(WORKER_SRCS),$(WORKER_LDLIBS),libqwire.a libqservcommon.a libqcommon.a))
 
@@ -12,3 +12,5 @@ $(eval $(call unit_test,worker_sched_test,qserv/worker/tests/worker_sched_test.c
 INTEG_TESTS += qserv/worker/tests/worker_ingest.sh qserv/worker/tests/chunk_dirs.sh
 $(eval $(call program,qserv-wquery,qserv/worker/tests/wquery.c,-llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqwire.a libqcommon.a))
 INTEG_TESTS += qserv/worker/tests/query_port.sh
+# the request bodies (wreq.c) under libFuzzer; the first byte picks the body kind
+$(eval $(call fuzz_target,wreq,qserv/worker/tests/fuzz_wreq.c qserv/worker/wreq.c,-ljansson,libqservcommon.a libqcommon.a))

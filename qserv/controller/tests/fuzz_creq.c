@@ -1,0 +1,153 @@
+/* fuzz_creq.c: libFuzzer target for the request bodies of the controller's
+ * API, through the real parsers (creq.c).  The first input byte picks the
+ * body kind (database, table, trans, chunk, chunks, rebuild, index,
+ * publish, worker), the rest is the body as qhttp_body_json parses it.
+ * Invariants of an accepted body (creq.h): every name in the result is
+ * NUL-terminated and passes sqlid_check of its kind, every schema type
+ * sqlid's grammar, a partitioned table's key columns are in its schema and
+ * its chunk and index table names fit in 64 bytes, numbers are in range
+ * (overlap in [0, 10], never NaN), a worker's id, host and ports pass the
+ * same rules --worker does.  A violation aborts. */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qserv/common/sqlid.h"
+#include "qserv/controller/creq.h"
+
+static char err[1024];
+
+static void need(int ok)
+{
+	if (!ok)
+		abort();
+}
+
+/* s is a NUL-terminated name of that kind, or "" when empty is allowed. */
+static void name(enum sqlid_kind kind, const char *s, int empty_ok)
+{
+	need(strnlen(s, CREQ_NAME) < CREQ_NAME);
+	need((empty_ok && !*s) || sqlid_check(kind, "f", s, err, sizeof err) == 0);
+}
+
+static int in_schema(json_t *schema, const char *col)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(schema, i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "name")), col))
+			return 1;
+	return 0;
+}
+
+static void table(json_t *b)
+{
+	struct creq_table t;
+	char canon[2 * SQLID_TYPE_MAX + 16];
+	size_t i;
+	json_t *c;
+	if (creq_table(b, &t, err, sizeof err))
+		return;
+	name(SQLID_DATABASE, t.db, 0);
+	name(SQLID_TABLE, t.table, 0);
+	name(SQLID_TABLE, t.director_table, 1);
+	const char *keys[5] = { t.director_key, t.latitude_key, t.longitude_key, t.chunk_key, t.sub_chunk_key };
+	for (i = 0; i < 5; i++) {
+		name(SQLID_COLUMN, keys[i], 1);
+		need(!*keys[i] || in_schema(t.schema, keys[i]));
+	}
+	need(!t.partitioned || (*t.director_key && *t.chunk_key && *t.sub_chunk_key));
+	need(t.partitioned || (!*t.chunk_key && !*t.sub_chunk_key));
+	need(!t.director || t.partitioned);
+	need(!t.director || (*t.latitude_key && *t.longitude_key));
+	need(!t.partitioned || strlen(t.table) <= 42);
+	need(!t.director || strlen(t.db) + 2 + strlen(t.table) <= 64);
+	need(json_array_size(t.schema) > 0);
+	json_array_foreach(t.schema, i, c) {
+		name(SQLID_COLUMN, json_string_value(json_object_get(c, "name")), 0);
+		need(sqlid_type("t", json_string_value(json_object_get(c, "type")), canon, sizeof canon,
+				err, sizeof err) == 0);
+	}
+}
+
+static void target(const struct creq_target *t)
+{
+	need(t->trans_id >= 0);
+	if (t->trans_id == 0)
+		name(SQLID_DATABASE, t->db, 0);
+}
+
+static void body(uint8_t kind, json_t *b)
+{
+	union {
+		struct creq_database d; struct creq_trans t; struct creq_chunk c; struct creq_target g;
+		struct creq_rebuild r; struct creq_index i; struct creq_worker w;
+	} u;
+	int32_t *chunks;
+	size_t n;
+	bool pub;
+	switch (kind % 9) {
+	case 0:
+		if (!creq_database(b, &u.d, err, sizeof err)) {
+			name(SQLID_DATABASE, u.d.name, 0);
+			need(u.d.num_stripes >= 1 && u.d.num_sub_stripes >= 1);
+			need(u.d.overlap >= 0 && u.d.overlap <= 10);
+		}
+		break;
+	case 1:
+		table(b);
+		break;
+	case 2:
+		if (!creq_trans(b, &u.t, err, sizeof err))
+			name(SQLID_DATABASE, u.t.db, 0);
+		break;
+	case 3:
+		if (!creq_chunk(b, &u.c, err, sizeof err))
+			target(&u.c.target);
+		break;
+	case 4:
+		if (!creq_chunks(b, &u.g, &chunks, &n, err, sizeof err)) {
+			target(&u.g);
+			need(n == json_array_size(json_object_get(b, "chunks")));
+			free(chunks);
+		}
+		break;
+	case 5:
+		if (!creq_rebuild(b, &u.r, err, sizeof err)) {
+			target(&u.r.target);
+			name(SQLID_TABLE, u.r.director_table, 1);
+		}
+		break;
+	case 6:
+		if (!creq_index(b, &u.i, err, sizeof err)) {
+			name(SQLID_DATABASE, u.i.db, 0);
+			name(SQLID_TABLE, u.i.table, 0);
+			name(SQLID_INDEX, u.i.index, 0);
+		}
+		break;
+	case 7:
+		if (!creq_publish(b, &pub, err, sizeof err))
+			need(pub == !json_is_false(json_object_get(b, "publish")));
+		break;
+	default:
+		if (!creq_worker(b, &u.w, err, sizeof err)) {
+			need(strnlen(u.w.host, sizeof u.w.host) < sizeof u.w.host);
+			need(creq_worker_check(u.w.id, u.w.host, u.w.ingest_port, u.w.query_port, err, sizeof err) == 0);
+			need(creq_worker_id_ok(u.w.id) && !strpbrk(u.w.host, "'\"\\/ ?#@%"));
+		}
+	}
+	need(strnlen(err, sizeof err) < sizeof err);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	json_error_t je;
+	json_t *b = json_loadb((const char *)data + 1, size - 1, 0, &je);
+	if (json_is_object(b))
+		body(data[0], b);
+	json_decref(b);
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* wreq.h: the request bodies of the worker's API (wapi.c), parsed and
+ * checked without MariaDB: each function takes the parsed JSON body (for
+ * /ingest/csv, the query string as a JSON object of strings) and fills a
+ * plain struct, or returns -EINVAL with err naming the field (never
+ * quoting the refused value).  Every name that comes out of here passed
+ * qserv/common/sqlid.h, every column type its grammar (in canonical
+ * form); what is left to the handlers is what needs MariaDB or the
+ * worker's state.  No globals, no logging; pointers into the JSON are
+ * borrowed and live as long as the body. */
+#ifndef QSERV_WORKER_WREQ_H
+#define QSERV_WORKER_WREQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "buf.h"
+
+#define WREQ_NAME 65    /* a name of at most 64 bytes and its NUL */
+
+/* POST /ingest/file[-async] {transaction_id, table, chunk, overlap, url,
+ * [database], [charset_name], [fields_terminated_by, fields_enclosed_by,
+ * fields_escaped_by, lines_terminated_by]}, and /ingest/csv's query. */
+struct wreq_contrib {
+	uint32_t trans_id;              /* 1..2^31-1 */
+	char db[WREQ_NAME];             /* "" = the transaction's */
+	char table[WREQ_NAME];
+	int32_t chunk;                  /* -1 when absent */
+	bool overlap;
+	char url[1024];                 /* "" when absent; else file://, http://, https:// */
+	char charset[33];               /* "" = the default */
+	/* dialect strings as sent (at most 2 bytes); ft, lt "" when absent,
+	 * enc "" and esc "\\\\" when absent (csvd_parse reads them) */
+	char ft[4], enc[4], esc[4], lt[4];
+};
+int wreq_contrib(json_t *p, struct wreq_contrib *ret, char *err, size_t errlen);
+
+/* POST /worker/trans {database, transaction_id, action: begin|commit|abort};
+ * database is required (and checked) for begin only. */
+enum wreq_action { WREQ_BEGIN, WREQ_COMMIT, WREQ_ABORT };
+struct wreq_trans {
+	char db[WREQ_NAME];
+	uint32_t id;                    /* 1..2^31-1 */
+	enum wreq_action action;
+};
+int wreq_trans(json_t *b, struct wreq_trans *ret, char *err, size_t errlen);
+
+/* POST /worker/database, /worker/publish, /worker/unpublish {database} */
+int wreq_db(json_t *b, char ret_db[WREQ_NAME], char *err, size_t errlen);
+
+/* POST /worker/chunk {database, chunk}: chunk 0 or more. */
+int wreq_chunk(json_t *b, char ret_db[WREQ_NAME], int32_t *ret_chunk, char *err, size_t errlen);
+
+/* POST /worker/table {database, table, schema: [{name, type}...],
+ * is_partitioned, is_director, director_key, chunk_id_key, sub_chunk_id_key}.
+ * defs is "`a` T,`b` U," with the canonical types, cols "`a`,`b`";
+ * wreq_table_free() frees them (also after a failure). */
+struct wreq_table {
+	char db[WREQ_NAME], table[WREQ_NAME];
+	bool partitioned, director;
+	char director_key[WREQ_NAME], chunk_key[WREQ_NAME], sub_chunk_key[WREQ_NAME];
+	unsigned ncols;
+	struct buf defs, cols;
+};
+int wreq_table(json_t *b, struct wreq_table *ret, char *err, size_t errlen);
+void wreq_table_free(struct wreq_table *t);
+
+/* POST /worker/sqlindex {database, table, index, spec, comment, columns:
+ * [{column, length, ascending}...], [overlap]}: list is the key part list
+ * ("`a`(10),`b` DESC"), kind the SQL word for spec ("" for DEFAULT). */
+struct wreq_index {
+	char db[WREQ_NAME], table[WREQ_NAME], index[WREQ_NAME];
+	const char *kind;               /* "", "UNIQUE ", "FULLTEXT ", "SPATIAL " */
+	const char *comment;            /* borrowed; a literal for qsql_quote */
+	char list[32 * 90];
+	bool overlap;
+};
+int wreq_index(json_t *b, struct wreq_index *ret, char *err, size_t errlen);
+
+/* POST /worker/subchunks {database, table, chunk, sub_chunks: [n...]}:
+ * *ret_sub is malloc'ed (caller frees), a non-integer entry is -1. */
+struct wreq_subchunks {
+	char db[WREQ_NAME], table[WREQ_NAME];
+	int32_t chunk;
+	int32_t *sub;
+	size_t n;
+};
+int wreq_subchunks(json_t *b, struct wreq_subchunks *ret, char *err, size_t errlen);
+
+#endif
