@@ -1,4 +1,5 @@
-/* account.c: the restricted MariaDB account of users' statements (see account.h). */
+/* account.c: the restricted MariaDB accounts of users' statements and of
+ * merges (see account.h). */
 #include "account.h"
 
 #include <errno.h>
@@ -6,13 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <mariadb/mysql.h>
-
 #include "czar.h"
 #include "tls.h"
 
 static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;
-static int account_ready;        /* created with the current password */
+static int account_ready;        /* users' account created with the current password */
 
 int account_password(char ret[33])
 {
@@ -23,12 +22,14 @@ static int run(MYSQL *my, const char *sql, char *err, size_t errlen)
 {
 	if (mysql_query(my, sql) == 0)
 		return 0;
-	snprintf(err, errlen, "czar MariaDB: preparing the account of users' statements: %s", mysql_error(my));
+	snprintf(err, errlen, "czar MariaDB: preparing a restricted account: %s", mysql_error(my));
 	return -EIO;
 }
 
-/* CREATE, ALTER (password) and REVOKE: the account exists with nothing. */
-static int create(MYSQL *my, const char *name, const char *pw, unsigned timeout, char *err, size_t errlen)
+/* CREATE and ALTER (password, statement time limit: 0 is none), then with
+ * revoke_all REVOKE ALL: the account exists with nothing. */
+static int create(MYSQL *my, const char *name, const char *pw, unsigned timeout, int revoke_all, char *err,
+		  size_t errlen)
 {
 	char sql[256];
 
@@ -41,6 +42,9 @@ static int create(MYSQL *my, const char *name, const char *pw, unsigned timeout,
 		 name, pw, timeout);
 	if (run(my, sql, err, errlen) < 0)
 		return -EIO;
+	if (!revoke_all)
+		return 0;
+	/* also the table grants of dropped tables, which MariaDB keeps */
 	snprintf(sql, sizeof(sql), "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '%s'@'localhost'", name);
 	return run(my, sql, err, errlen);
 }
@@ -77,25 +81,90 @@ static int grant_missing(MYSQL *my, const char *account, char *err, size_t errle
 	return rc;
 }
 
-int account_sync(struct czar *cz, int reset, char *err, size_t errlen)
+static int sync_on(struct czar *cz, MYSQL *my, int reset, char *err, size_t errlen)
 {
-	struct backend_conn *bc;
 	int rc;
 
 	pthread_mutex_lock(&account_lock);
-	bc = backend_get(cz->backend, err, errlen);
-	if (!bc) {
-		pthread_mutex_unlock(&account_lock);
-		return -EIO;
-	}
 	if (reset)
 		account_ready = 0;
-	rc = account_ready ? 0 : create(bc->my, cz->account_name, cz->account_pw, cz->local_timeout, err, errlen);
+	rc = account_ready ? 0 : create(my, cz->account_name, cz->account_pw, cz->local_timeout, 1, err, errlen);
 	if (rc == 0)
 		account_ready = 1;
 	if (rc == 0)
-		rc = grant_missing(bc->my, cz->account_name, err, errlen);
-	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+		rc = grant_missing(my, cz->account_name, err, errlen);
 	pthread_mutex_unlock(&account_lock);
 	return rc;
+}
+
+int account_grant_new(struct czar *cz, MYSQL *admin, char *err, size_t errlen)
+{
+	return sync_on(cz, admin, 0, err, errlen);
+}
+
+int account_sync(struct czar *cz, int reset, char *err, size_t errlen)
+{
+	struct backend_conn *bc = backend_get(cz->backend, err, errlen);
+	int rc;
+
+	if (!bc)
+		return -EIO;
+	rc = sync_on(cz, bc->my, reset, err, errlen);
+	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+	return rc;
+}
+
+int account_merge_start(struct czar *cz, char *err, size_t errlen)
+{
+	struct backend_conn *bc = backend_get(cz->backend, err, errlen);
+	int rc;
+
+	if (!bc)
+		return -EIO;
+	pthread_mutex_lock(&account_lock);
+	rc = create(bc->my, cz->merge_name, cz->merge_pw, 0, 1, err, errlen);
+	pthread_mutex_unlock(&account_lock);
+	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+	return rc;
+}
+
+int account_merge_ensure(struct czar *cz, MYSQL *admin, char *err, size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&account_lock);
+	/* called when the account refused our login: make it exist with our
+	 * password again, keeping the grants of merges in flight */
+	rc = create(admin, cz->merge_name, cz->merge_pw, 0, 0, err, errlen);
+	pthread_mutex_unlock(&account_lock);
+	return rc;
+}
+
+/* GRANT or REVOKE SELECT on qservResult.<table> (r_<digits>, merge.c). */
+static int merge_priv(struct czar *cz, MYSQL *admin, const char *verb, const char *table, char *err,
+		      size_t errlen)
+{
+	char sql[256];
+
+	if (!table[0] || strspn(table, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(table) ||
+	    strlen(table) > 64) {
+		snprintf(err, errlen, "czar: invalid result table name");
+		return -EINVAL;
+	}
+	snprintf(sql, sizeof(sql), "%s SELECT ON `qservResult`.`%s` %s '%s'@'localhost'", verb, table,
+		 strcmp(verb, "GRANT") ? "FROM" : "TO", cz->merge_name);
+	if (mysql_query(admin, sql) == 0)
+		return 0;
+	snprintf(err, errlen, "czar MariaDB: %s on the result table: %s", verb, mysql_error(admin));
+	return -EIO;
+}
+
+int account_merge_grant(struct czar *cz, MYSQL *admin, const char *table, char *err, size_t errlen)
+{
+	return merge_priv(cz, admin, "GRANT", table, err, errlen);
+}
+
+int account_merge_revoke(struct czar *cz, MYSQL *admin, const char *table, char *err, size_t errlen)
+{
+	return merge_priv(cz, admin, "REVOKE", table, err, errlen);
 }

@@ -40,6 +40,9 @@ struct czar {
 	char account_name[32];        /* its MariaDB user, qserv_sql_<port> (account.h) */
 	char account_pw[33];          /* its password, in memory only */
 	unsigned local_timeout;       /* its statements' time limit (s) */
+	struct backend *merge_backend;   /* merge SELECTs: the merge account (account.h) */
+	char merge_name[32];          /* its MariaDB user, qserv_merge_<port> */
+	char merge_pw[33];            /* its password, in memory only */
 
 	pthread_mutex_t lock;
 	struct sess *sessions;        /* doubly linked, newest first */

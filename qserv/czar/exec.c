@@ -12,6 +12,7 @@
 
 #include "monotime.h"
 
+#include "account.h"
 #include "merge.h"
 #include "myproto.h"
 #include "relay.h"
@@ -34,8 +35,14 @@ struct meta *exec_meta(struct czar *cz, char *err, size_t errlen)
 	bc = backend_get(cz->backend, err, errlen);
 	if (bc && meta_load(bc->my, &fresh, err, errlen) == 0) {
 		char why[256];
-		if (schema_sync(bc->my, fresh, why, sizeof(why)) > 0 && !cz->meta)
+		unsigned created;
+		if (schema_sync(bc->my, fresh, &created, why, sizeof(why)) > 0 && !cz->meta)
 			snprintf(err, errlen, "some tables are not mirrored on the czar: %s", why);
+		/* a new catalog's mirror: granted to the users' account before
+		 * the snapshot naming it is published (a failure here is
+		 * retried by the relay when the account is refused) */
+		if (created && cz->user_backend)
+			account_grant_new(cz, bc->my, why, sizeof(why));
 		meta_unref(cz->meta);
 		cz->meta = fresh;
 		cz->meta_ms = monotime_ms();
@@ -299,8 +306,59 @@ static void run_streamed(struct sess *s, const struct plan *p, const struct meta
 		myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
 }
 
+/* The merge SELECT, as the merge account (account.h) granted SELECT on
+ * this query's result table for its duration.  A pooled connection the
+ * account refuses (MariaDB lost the account, or was down at start) gets
+ * the account made again on the admin connection, then one more try.
+ * Returns -EIO when the grant may be left (the REVOKE failed), else 0. */
+static int merge_select(struct sess *s, struct backend_conn *bc, const char *table, const char *sql)
+{
+	struct czar *cz = s->cz;
+	struct backend_conn *mc;
+	char err[256];
+
+	if (account_merge_grant(cz, bc->my, table, err, sizeof(err)) < 0) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+		return 0;
+	}
+	mc = backend_get(cz->merge_backend, err, sizeof(err));
+	if (!mc && account_merge_ensure(cz, bc->my, err, sizeof(err)) == 0)
+		mc = backend_get(cz->merge_backend, err, sizeof(err));
+	if (!mc)
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+	else
+		backend_put(cz->merge_backend, mc, relay_run_conn(s, mc, sql, strlen(sql)));
+	return account_merge_revoke(cz, bc->my, table, err, sizeof(err));
+}
+
+/* Revokes what merge_select may have left and drops the result table.
+ * When either fails on bc (MariaDB restarted, connection lost), bc is
+ * discarded and both are tried once more on a fresh connection; what a
+ * czar crash leaves is cleared at the next start (main.c).  bc is given
+ * back either way. */
+static void merge_end(struct czar *cz, struct backend_conn *bc, struct merge *mg, int revoke_failed)
+{
+	char err[256];
+
+	if (!revoke_failed && merge_drop(mg) == 0) {
+		backend_put(cz->backend, bc, 0);
+		return;
+	}
+	backend_put(cz->backend, bc, 1);   /* give it back first: no wait for a second while holding one */
+	bc = backend_get(cz->backend, err, sizeof(err));
+	mg->my = bc ? bc->my : NULL;
+	if (bc && revoke_failed)
+		account_merge_revoke(cz, bc->my, mg->table, err, sizeof(err));
+	if (!bc)
+		mg->created = 0;           /* nothing to drop it on: buffers only */
+	merge_drop(mg);
+	if (bc)
+		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+}
+
 /* A merge query: the worker rows are collected in a result table of the
- * czar's MariaDB, and the merge query over it answers the client. */
+ * czar's MariaDB on the admin account, and the merge query over it, run
+ * as the merge account, answers the client. */
 static void run_merged(struct sess *s, const struct plan *p, const struct meta *m, uint64_t qid, uint32_t flags,
 		       const struct dispatch_job *jobs, size_t njobs)
 {
@@ -310,7 +368,7 @@ static void run_merged(struct sess *s, const struct plan *p, const struct meta *
 	struct merge mg;
 	struct backend_conn *bc;
 	char err[256];
-	int rc;
+	int rc, revoke_failed = 0;
 
 	bc = backend_get(cz->backend, err, sizeof(err));
 	if (!bc) {
@@ -336,16 +394,11 @@ static void run_merged(struct sess *s, const struct plan *p, const struct meta *
 		char *sql = merge_sql(p->merge_sql, mg.table);
 		if (!sql)
 			myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
-		else if (relay_run_conn(s, bc, sql, strlen(sql))) {
-			merge_drop(&mg);
-			free(sql);
-			backend_put(cz->backend, bc, 1);
-			return;
-		}
+		else
+			revoke_failed = merge_select(s, bc, mg.table, sql) < 0;
 		free(sql);
 	}
-	merge_drop(&mg);
-	backend_put(cz->backend, bc, 0);
+	merge_end(cz, bc, &mg, revoke_failed);
 }
 
 void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m)

@@ -51,7 +51,7 @@ static void usage(FILE *f)
 		"  --mariadb-socket PATH  the czar's own MariaDB (unix socket)\n"
 		"  --mariadb-user NAME    its account (default root)\n"
 		"  --mariadb-password-file FILE\n"
-		"  --pool N               connections to the czar MariaDB (default 16)\n"
+		"  --pool N               connections to the czar MariaDB per account (default 16)\n"
 		"  --max-connections N    logged-in client sessions (default 1024)\n"
 		"  --max-user-connections N  sessions per user (default 0: no limit; users file may say)\n"
 		"  --max-pending-logins N connections not logged in yet (default 4096; the oldest is\n"
@@ -300,6 +300,29 @@ static int start_account(struct czar *cz, const struct opts *o)
 	return 0;
 }
 
+/* The merge account (account.h) and its pool.  Its grants are cleared
+ * here, after prepare_result_db dropped the result tables they named:
+ * a czar that crashed mid-merge leaves none behind.  0 or -1. */
+static int start_merge_account(struct czar *cz, const struct opts *o)
+{
+	struct backend_cfg mcfg = { .socket = o->socket, .user = cz->merge_name, .size = o->pool };
+	char err[512];
+
+	snprintf(cz->merge_name, sizeof(cz->merge_name), "qserv_merge_%d", o->port);
+	if (account_password(cz->merge_pw) < 0) {
+		log_error("cannot draw a password for the MariaDB account %s", cz->merge_name);
+		return -1;
+	}
+	mcfg.password = cz->merge_pw;
+	if (backend_new(&mcfg, &cz->merge_backend) < 0) {
+		log_error("out of memory");
+		return -1;
+	}
+	if (account_merge_start(cz, err, sizeof(err)) < 0)
+		log_warn("%s (merges retry on first use)", err);
+	return 0;
+}
+
 static void serve_one(struct czar *cz, int fd, const struct sockaddr_in *peer, pthread_attr_t *attr)
 {
 	char host[INET_ADDRSTRLEN] = "?";
@@ -387,7 +410,8 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 static void fit_nofile(struct czar *cz, unsigned pool)
 {
 	struct rlimit rl;
-	rlim_t fixed = (rlim_t)cz->max_connections + 4 * (rlim_t)pool + 64, budget;
+	/* three pools (admin, users, merge) and KILL connections */
+	rlim_t fixed = (rlim_t)cz->max_connections + 5 * (rlim_t)pool + 64, budget;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return;
@@ -500,7 +524,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	prepare_result_db(&cz);
-	if (start_account(&cz, &o) < 0)
+	if (start_account(&cz, &o) < 0 || start_merge_account(&cz, &o) < 0)
 		return 1;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

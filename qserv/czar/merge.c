@@ -217,16 +217,20 @@ int merge_rows(struct merge *mg, const struct wire_rows *rows)
 	return 0;
 }
 
-void merge_drop(struct merge *mg)
+int merge_drop(struct merge *mg)
 {
 	char sql[128];
+	int rc = 0;
 
 	if (mg->created) {
 		snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS `qservResult`.`%s`", mg->table);
-		mysql_query(mg->my, sql);
+		if (mysql_query(mg->my, sql) != 0)
+			rc = -EIO;          /* created stays set: a second call retries */
+		else
+			mg->created = 0;
 	}
 	buf_free(&mg->ins);
 	free(mg->binary);
 	mg->binary = NULL;
-	mg->created = 0;
+	return rc;
 }

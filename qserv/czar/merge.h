@@ -5,7 +5,8 @@
  * MariaDB: the table is created from the first worker's column definitions
  * (types, lengths, signedness, charsets kept), rows are inserted in
  * multi-row INSERTs of about 1 MiB, so the czar holds at most one batch in
- * memory, and the merge query then runs there.  merge_rows fails once the
+ * memory, and the merge query then runs there (as the merge account,
+ * account.h, granted SELECT on this one table meanwhile).  merge_rows fails once the
  * table would exceed max_rows (a clear error instead of filling the disk).
  * The caller drops the table (merge_drop) whatever happened. */
 #ifndef QSERV_CZAR_MERGE_H
@@ -42,6 +43,9 @@ int merge_columns(struct merge *mg, const struct wire_cols *cols);
 int merge_rows(struct merge *mg, const struct wire_rows *rows);
 /* Sends the pending INSERT. */
 int merge_flush(struct merge *mg);
-void merge_drop(struct merge *mg);
+/* Drops the table (if created) and frees the buffers; -EIO when the DROP
+ * failed, and a later call (on mg->my, which the caller may replace) tries
+ * the DROP again. */
+int merge_drop(struct merge *mg);
 
 #endif

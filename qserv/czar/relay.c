@@ -3,9 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdbool.h>
 #include <string.h>
-#include <strings.h>
 
 #include <mariadb/errmsg.h>
 #include <mariadb/mysql.h>
@@ -50,6 +48,22 @@ static int denied_sync(struct czar *cz, unsigned code)
 				  code != ER_COLUMNACCESS_DENIED_ERROR && code != ER_ACCESS_DENIED_ERROR))
 		return 0;
 	return account_sync(cz, 0, err, sizeof(err)) == 0;
+}
+
+/* Runs sql; a statement the users' account is refused is run once more
+ * when account_sync granted something (a catalog published since its
+ * last grants).  MariaDB applies database-level privileges to a session
+ * at its next USE, so the connection's database is selected again
+ * before the retry.  0, or -1 with the error on bc->my. */
+static int query_granting(struct czar *cz, struct backend_conn *bc, const char *sql, size_t len, int retry_denied)
+{
+	if (mysql_real_query(bc->my, sql, len) == 0)
+		return 0;
+	if (!retry_denied || !denied_sync(cz, mysql_errno(bc->my)))
+		return -1;
+	if (bc->db[0] && mysql_select_db(bc->my, bc->db) != 0)
+		return -1;
+	return mysql_real_query(bc->my, sql, len) == 0 ? 0 : -1;
 }
 
 /* A connection of the users' pool with db selected, or NULL after writing
@@ -132,8 +146,7 @@ static int run_conn(struct sess *s, struct backend_conn *bc, const char *sql, si
 	pthread_mutex_lock(&s->cz->lock);
 	s->backend_tid = bc->thread_id;
 	pthread_mutex_unlock(&s->cz->lock);
-	if (mysql_real_query(bc->my, sql, len) != 0 &&
-	    (!retry_denied || !denied_sync(s->cz, mysql_errno(bc->my)) || mysql_real_query(bc->my, sql, len) != 0)) {
+	if (query_granting(s->cz, bc, sql, len, retry_denied) < 0) {
 		forward_error(s, bc->my);
 		broken = is_client_error(bc->my);
 		goto out;
@@ -169,38 +182,11 @@ int relay_run_conn(struct sess *s, struct backend_conn *bc, const char *sql, siz
 	return run_conn(s, bc, sql, len, 0);
 }
 
-/* SHOW DATABASES / SHOW SCHEMAS: a database the account was not granted
- * yet is not refused, only left out, so grant first (a catalog published
- * since the last grants would be missing from the list). */
-static bool contains_ci(const char *s, size_t len, const char *word)
-{
-	size_t n = strlen(word), i;
-
-	for (i = 0; i + n <= len; i++)
-		if (!strncasecmp(s + i, word, n))
-			return true;
-	return false;
-}
-
-static void sync_before_listing(struct sess *s, const char *sql, size_t len)
-{
-	char err[256];
-	size_t i = 0;
-
-	while (i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r'))
-		i++;
-	if (s->cz->user_backend && len - i >= 4 && !strncasecmp(sql + i, "SHOW", 4) &&
-	    (contains_ci(sql + i, len - i, "DATABASES") || contains_ci(sql + i, len - i, "SCHEMAS")))
-		account_sync(s->cz, 0, err, sizeof(err));
-}
-
 void relay_run(struct sess *s, const char *sql, size_t len)
 {
 	struct backend_conn *bc;
 
-	sync_before_listing(s, sql, len);
 	bc = lend(s, s->db);
-
 	if (!bc)
 		return;
 	backend_put(users(s->cz), bc, run_conn(s, bc, sql, len, 1));
@@ -226,9 +212,7 @@ void relay_field_list(struct sess *s, const char *table)
 	if (!bc)
 		return;
 	snprintf(sql, sizeof(sql), "SELECT * FROM `%s` LIMIT 0", table);
-	if ((mysql_query(bc->my, sql) != 0 &&
-	     (!denied_sync(s->cz, mysql_errno(bc->my)) || mysql_query(bc->my, sql) != 0)) ||
-	    !(res = mysql_store_result(bc->my))) {
+	if (query_granting(s->cz, bc, sql, strlen(sql), 1) < 0 || !(res = mysql_store_result(bc->my))) {
 		forward_error(s, bc->my);
 		broken = is_client_error(bc->my);
 		goto out;

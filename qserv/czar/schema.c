@@ -64,11 +64,13 @@ static char *create_sql(const char *db, const struct meta_table *t)
 	return sql;
 }
 
-int schema_sync(MYSQL *my, const struct meta *m, char *err, size_t errlen)
+int schema_sync(MYSQL *my, const struct meta *m, unsigned *ret_created, char *err, size_t errlen)
 {
 	size_t d, k;
 	int skipped = 0;
 	char sql[200];
+
+	*ret_created = 0;
 
 	for (d = 0; d < m->ndbs; d++) {
 		const struct meta_db *db = &m->dbs[d];
@@ -82,6 +84,8 @@ int schema_sync(MYSQL *my, const struct meta *m, char *err, size_t errlen)
 			skipped += (int)db->ntables;
 			continue;
 		}
+		if (mysql_affected_rows(my) == 1)   /* 0 (and a warning) when it existed */
+			(*ret_created)++;
 		for (k = 0; k < db->ntables; k++) {
 			char *c = ident_ok(db->tables[k].name) ? create_sql(db->name, &db->tables[k]) : NULL;
 			if (!c || mysql_query(my, c) != 0) {
