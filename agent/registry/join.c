@@ -13,6 +13,7 @@
  * shuts down to interrupt either; split, that invariant would live in two
  * files. */
 #include "join.h"
+#include "join_renew.h"
 #include "registry_msg.h"
 #include "registry_proof.h"
 
@@ -38,6 +39,7 @@
 #define HANDSHAKE_TIMEOUT_MS 60000
 #define UNKNOWN_NODE (-10001)   /* internal: registry wants a fresh join */
 #define NODE_REMOVED (-10002)   /* internal: the operator removed this node */
+#define RENEW (-10003)          /* internal: the certificate is stale (join_renew.h) */
 /* A removed node asks again this often (an operator may re-admit it);
  * it says why in the log once, not at every attempt. */
 #define REMOVED_RETRY_MS 10000
@@ -58,6 +60,7 @@ struct join {
 	char last_error[256];
 	bool removed_told;      /* the removal is in the log already */
 	char name[TLS_ID_MAX];
+	char renewed_for[256];  /* why the last renewal was asked: asked once per reason */
 	int ordinal;
 	json_t *health, *map;
 	uint64_t map_version, hb_sent, acks, joins, sessions;
@@ -576,6 +579,28 @@ static int heartbeat(struct join *j, struct tls_conn *t, uint64_t seq, char *err
 	return rc;
 }
 
+/* True when our certificate does not name us as the map shows us and no
+ * renewal was asked for that reason yet (err says why). */
+static bool renew_wanted(struct join *j, char *err, size_t errlen)
+{
+	char p[512], why[256], *crt = NULL;
+	int stale = 0;
+
+	path_of(p, sizeof(p), j->state_dir, "node.crt");
+	if (tls_file_read(p, &crt) < 0)
+		return false;
+	pthread_mutex_lock(&j->lock);
+	if (j->map && j->name[0] && (stale = join_cert_stale(crt, j->map, j->name, why, sizeof(why))) > 0) {
+		stale = strcmp(why, j->renewed_for) != 0;
+		snprintf(j->renewed_for, sizeof(j->renewed_for), "%s", why);
+	}
+	pthread_mutex_unlock(&j->lock);
+	free(crt);
+	if (stale > 0)
+		snprintf(err, errlen, "%s", why);
+	return stale > 0;
+}
+
 /* Mutual-TLS session: HELLO, then heartbeats until something fails or
  * join_stop.  On the join's connection (t given) or a new one.  Owns fd,
  * cfg and t.  Returns <0 (err filled), 0 when stopped; sets *ret_ready
@@ -591,6 +616,8 @@ static int session(struct join *j, int fd, struct tls_config *cfg, struct tls_co
 		rc = session_connect(j, &fd, &cfg, &t, err, errlen);
 	if (rc == 0)
 		rc = session_hello(j, t, err, errlen);
+	if (rc == 0 && renew_wanted(j, err, errlen))
+		rc = RENEW;
 	if (rc == 0) {
 		session_ready(j);
 		*ret_ready = true;
@@ -623,11 +650,17 @@ static void *join_main(void *arg)
 	struct join *j = arg;
 	char err[256];
 	int backoff = 500;
+	bool renew = false;     /* join again although we hold a certificate */
 	while (!j->stopping) {
-		bool ready = false;
+		bool ready = false, have;
 		char *c, *k, *a;
 		int rc;
-		if (load_creds(j, &c, &k, &a) < 0) {
+		if ((have = load_creds(j, &c, &k, &a) == 0)) {
+			free(c);
+			free(k);
+			free(a);
+		}
+		if (!have || renew) {
 			set_state(j, J_JOINING, NULL);
 			int kfd = -1;
 			struct tls_config *kcfg = NULL;
@@ -638,7 +671,9 @@ static void *join_main(void *arg)
 				pthread_mutex_lock(&j->lock);
 				j->joins++;
 				pthread_mutex_unlock(&j->lock);
-				jev(j, REG_EV_INFO, "joined the cluster through %s", j->registry);
+				jev(j, REG_EV_INFO, "%s the cluster through %s", renew ? "certificate renewed: re-joined" :
+				    "joined", j->registry);
+				renew = false;
 				set_state(j, J_CONNECTING, NULL);
 				err[0] = '\0';
 				rc = session(j, kfd, kcfg, kt, &ready, err, sizeof(err));
@@ -651,6 +686,12 @@ static void *join_main(void *arg)
 					break;
 				continue;
 			}
+			if (renew) {    /* e.g. the token was rotated: the old certificate still works */
+				jev(j, REG_EV_WARN, "certificate renewal through %s failed: %s; keeping the current "
+				    "certificate", j->registry, err);
+				renew = false;
+				continue;
+			}
 			jev(j, REG_EV_ERROR, "join through %s failed: %s", j->registry, err);
 			set_state(j, J_RETRY, err);
 			if (nap(j, rc == -EACCES || rc == -EPERM || rc == -EINVAL ? 10000 : backoff))
@@ -658,9 +699,6 @@ static void *join_main(void *arg)
 			backoff = backoff < 5000 ? backoff * 2 : 10000;
 			continue;
 		}
-		free(c);
-		free(k);
-		free(a);
 		set_state(j, J_CONNECTING, NULL);
 		err[0] = '\0';
 		rc = session(j, -1, NULL, NULL, &ready, err, sizeof(err));
@@ -672,6 +710,11 @@ ended:
 		if (rc == NODE_REMOVED) {
 			if (removed(j, err))
 				break;
+			continue;
+		}
+		if (rc == RENEW) {
+			jev(j, REG_EV_INFO, "%s: renewing it (a join proving the node key)", err);
+			renew = true;
 			continue;
 		}
 		if (rc == UNKNOWN_NODE) {

@@ -2,8 +2,10 @@
  * real TLS on loopback: first start, join and stable ordinals, refusals
  * (wrong token, wrong pin, malformed and oversized messages) that change
  * nothing and leave the registry serving, heartbeat sessions with down/ready
- * transitions, token rotation, a registry restart keeping identities, and
- * decommissioning (a removed node refused on every path until re-admitted). */
+ * transitions, token rotation, a registry restart keeping identities,
+ * decommissioning (a removed node refused on every path until re-admitted),
+ * certificates naming the node and its address, and the renewal of one that
+ * does not (issued before subjectAltNames). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,6 +20,7 @@
 #include <kselftest_harness.h>
 
 #include "../join.h"
+#include "../join_renew.h"
 #include "../registry.h"
 #include "../registry_msg.h"
 #include "frame.h"
@@ -496,6 +499,90 @@ TEST_F(reg, removed_node_refused_everywhere_until_readmitted)
 	EXPECT_STREQ("worker-1", json_string_value(json_object_get(st, "name")));
 	json_decref(st);
 	join_stop(jb);
+}
+
+/* Replace the node.crt in dir by one the registry's CA signs for the same
+ * key, identity and serial but without subjectAltName (a certificate
+ * issued before they were added). */
+static void write_old_style_cert(FIXTURE_DATA(reg) *self, const char *dir)
+{
+	char *ca = slurp(self->regdir, "ca.crt"), *cakey = slurp(self->regdir, "ca.key");
+	char *crt = slurp(dir, "node.crt"), *key = slurp(dir, "node.key"), *csr = NULL, *old = NULL, err[256], p[300];
+	struct tls_identity id;
+
+	if (!ca || !cakey || !crt || !key || tls_cert_identity(crt, &id, err, sizeof(err)) < 0 ||
+	    tls_csr_create(key, &id, &csr, err, sizeof(err)) < 0 ||
+	    tls_csr_sign(ca, cakey, csr, &id, strtoull(id.serial, NULL, 16), 30, &old, err, sizeof(err)) < 0)
+		abort();
+	snprintf(p, sizeof(p), "%s/node.crt", dir);
+	if (tls_file_write(p, old, 0644) < 0)
+		abort();
+	free(ca); free(cakey); free(crt); free(key); free(csr); free(old);
+}
+
+static bool has_san(const char *dir, const char *want)
+{
+	char *crt = slurp(dir, "node.crt"), san[1024], err[128];
+	bool yes = crt && tls_cert_san(crt, san, sizeof(san), err, sizeof(err)) == 0 && !strcmp(san, want);
+	free(crt);
+	return yes;
+}
+
+TEST_F(reg, certificate_without_names_is_renewed_keeping_the_identity)
+{
+	char d1[256], d2[256], err[256], name[64];
+	struct join_opts a = jopts(self, "a", "uuid-aaaa", d1), b = jopts(self, "b", "uuid-bbbb", d2);
+	struct join *ja = NULL, *jb = NULL;
+
+	ASSERT_EQ(0, join_once(&a, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, join_once(&b, err, sizeof(err))) TH_LOG("%s", err);
+	write_old_style_cert(self, d1);
+	write_old_style_cert(self, d2);
+	ASSERT_FALSE(has_san(d1, "DNS:worker-0,IP:127.0.0.1"));
+	/* a: renewed at its session start, proving its node key */
+	ASSERT_EQ(0, join_start(&a, &ja, err, sizeof(err)));
+	for (int i = 0; i < 500 && !has_san(d1, "DNS:worker-0,IP:127.0.0.1"); i++)
+		usleep(20000);
+	EXPECT_TRUE(has_san(d1, "DNS:worker-0,IP:127.0.0.1"));
+	EXPECT_TRUE(wait_join(ja, "ready", 10000));
+	identity_of(d1, name);
+	EXPECT_STREQ("worker-0", name);
+	/* b: the renewal is refused (wrong token): it keeps its certificate and session */
+	b.token = "wrong-token";
+	ASSERT_EQ(0, join_start(&b, &jb, err, sizeof(err)));
+	EXPECT_TRUE(wait_join(jb, "ready", 10000));
+	EXPECT_TRUE(wait_state(self->r, "worker-1", "ready", 5000));
+	identity_of(d2, name);
+	EXPECT_STREQ("worker-1", name);
+	char *crt = slurp(d2, "node.crt"), san[256];
+	ASSERT_NE(NULL, crt);
+	EXPECT_EQ(-ENOENT, tls_cert_san(crt, san, sizeof(san), err, sizeof(err)));
+	free(crt);
+	join_stop(ja);
+	join_stop(jb);
+}
+
+TEST(cert_stale_by_name_and_map_address)
+{
+	char *ca, *cakey, *key, *csr, *crt, *plain, why[256], err[256];
+	struct tls_identity id = { .name = "worker-3", .role = "worker" };
+	const char *san[] = { "worker-3", "10.0.0.3" };
+	json_t *map = json_pack("{s:[{s:s, s:s}]}", "nodes", "name", "worker-3", "addr", "10.0.0.3");
+
+	ASSERT_EQ(0, tls_ca_create("t", 30, &ca, &cakey, err, sizeof(err)));
+	ASSERT_EQ(0, tls_key_generate(&key, err, sizeof(err)));
+	ASSERT_EQ(0, tls_csr_create(key, &id, &csr, err, sizeof(err)));
+	ASSERT_EQ(0, tls_csr_sign_san(ca, cakey, csr, &id, san, 2, 5, 30, &crt, err, sizeof(err)));
+	ASSERT_EQ(0, tls_csr_sign(ca, cakey, csr, &id, 5, 30, &plain, err, sizeof(err)));
+	EXPECT_EQ(0, join_cert_stale(crt, map, "worker-3", why, sizeof(why)));
+	EXPECT_EQ(1, join_cert_stale(plain, map, "worker-3", why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "names no host")) TH_LOG("%s", why);
+	EXPECT_EQ(1, join_cert_stale(crt, map, "worker-4", why, sizeof(why)));       /* another name */
+	json_object_set_new(json_array_get(json_object_get(map, "nodes"), 0), "addr", json_string("10.0.0.33"));
+	EXPECT_EQ(1, join_cert_stale(crt, map, "worker-3", why, sizeof(why)));       /* its address moved */
+	EXPECT_NE(NULL, strstr(why, "does not name its address 10.0.0.33")) TH_LOG("%s", why);
+	json_decref(map);
+	free(ca); free(cakey); free(key); free(csr); free(crt); free(plain);
 }
 
 TEST_HARNESS_MAIN
