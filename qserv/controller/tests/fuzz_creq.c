@@ -55,7 +55,8 @@ static void table(json_t *b)
 	const char *keys[5] = { t.director_key, t.latitude_key, t.longitude_key, t.chunk_key, t.sub_chunk_key };
 	for (i = 0; i < 5; i++) {
 		name(SQLID_COLUMN, keys[i], 1);
-		need(!*keys[i] || in_schema(t.schema, keys[i]));
+		/* a regular table's director_key is kept as sent and never used */
+		need(!*keys[i] || in_schema(t.schema, keys[i]) || (i == 0 && !t.partitioned));
 	}
 	need(!t.partitioned || (*t.director_key && *t.chunk_key && *t.sub_chunk_key));
 	need(t.partitioned || (!*t.chunk_key && !*t.sub_chunk_key));
