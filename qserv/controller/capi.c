@@ -32,9 +32,10 @@
  * even the czar's, never calls the admin API); GETs that reveal no data
  * are open.
  *
- * Every database, table, column and index name of a request passes
+ * Every body is parsed by creq.c (no MariaDB there; fuzz target creq):
+ * every database, table, column and index name of a request passes
  * qserv/common/sqlid.h (column types its grammar) before anything is
- * written; an error names the request field and never quotes SQL, the
+ * looked up or written; an error names the request field and never quotes SQL, the
  * refused value or MariaDB's message: those are logged here, at the
  * boundary (qsql_detail()). */
 #include "controller.h"

@@ -31,8 +31,9 @@
  * "czar" (the controller); a worker's certificate never; GET /status and a
  * contribution's status are open.
  *
- * Every database, table, column, index and character set name of a request
- * passes qserv/common/sqlid.h (column types its grammar) before it reaches
+ * Every body (and /ingest/csv's query) is parsed by wreq.c (no MariaDB
+ * there; fuzz target wreq): every database, table, column, index and
+ * character set name of a request passes qserv/common/sqlid.h (column types its grammar) before it reaches
  * a statement; an error names the request field and never quotes SQL, the
  * refused value or MariaDB's message: those are logged here, at the
  * boundary (qsql_detail()). */

@@ -1,14 +1,17 @@
-/* fuzz_reqbody.c: libFuzzer target for the JSON request bodies of the
- * controller's and the worker's ingest APIs, through the public gates their
- * handlers apply (capi.c, wapi.c, wmeta.c, wingest.c): arbitrary bytes
- * parsed as qhttp_body_json parses a body, then every field that names a
- * database, table, column, index or character set goes through sqlid_check,
- * every schema[] entry through sqlid_check_n and sqlid_type, every index
- * columns[] entry through sqlid_check, the four dialect fields through
- * csvd_parse.  Invariants (sqlid.h): an accepted name is 1-64 bytes of
- * [A-Za-z0-9_] not starting with a digit; an accepted type's canonical text
- * parses again to itself and holds nothing that ends a string, a statement
- * or starts a comment outside a '...' literal. */
+/* fuzz_reqbody.c: libFuzzer target for what qserv/common contributes to the
+ * JSON request bodies: the identifier validator and the column type
+ * grammar (sqlid.c) and the CSV dialect (csvd.c), fed with body-shaped
+ * JSON.  The bodies themselves go through their real parsers in the
+ * components' own targets: creq (qserv/controller/creq.c) and wreq
+ * (qserv/worker/wreq.c).  Here: arbitrary bytes parsed as qhttp_body_json
+ * parses a body, then every field that names a database, table, column,
+ * index or character set goes through sqlid_check, every schema[] entry
+ * through sqlid_check_n and sqlid_type, every index columns[] entry
+ * through sqlid_check, the four dialect fields through csvd_parse.
+ * Invariants (sqlid.h): an accepted name is 1-64 bytes of [A-Za-z0-9_]
+ * not starting with a digit; an accepted type's canonical text parses
+ * again to itself and holds nothing that ends a string, a statement or
+ * starts a comment outside a '...' literal. */
 #include <ctype.h>
 #include <jansson.h>
 #include <stdint.h>
