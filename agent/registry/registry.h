@@ -21,8 +21,15 @@
  * loopback peers, processes of the czar machine itself, are exempt unless
  * limit_loopback).  A connection must send its TLS hello within a few
  * seconds before it takes one of the bounded handshake slots, and the
- * handshake plus first message must finish within a few seconds too, so
- * idle sockets cannot lock joins out.
+ * handshake plus first message must finish within a few seconds too; one
+ * source address has at most 4 connections before their first message at
+ * once (more are closed at accept, counted as handshakes_capped; loopback
+ * exempt unless limit_loopback), so idle sockets cannot lock joins out.
+ *
+ * Node certificates carry subjectAltName DNS:<name> and IP:<the address
+ * the registry records> (the czar's also its machine's addresses), so
+ * clients that check host names accept them; the join client renews one
+ * that lacks them (join_renew.h). */
  *
  * The registry never logs: it reports what happened through opts->event
  * (the daemon logs it once, with the peer's address; a refused takeover of
