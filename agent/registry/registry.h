@@ -29,7 +29,7 @@
  * Node certificates carry subjectAltName DNS:<name> and IP:<the address
  * the registry records> (the czar's also its machine's addresses), so
  * clients that check host names accept them; the join client renews one
- * that lacks them (join_renew.h). */
+ * that lacks them (join_renew.h).
  *
  * The registry never logs: it reports what happened through opts->event
  * (the daemon logs it once, with the peer's address; a refused takeover of
