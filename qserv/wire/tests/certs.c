@@ -1,10 +1,12 @@
 /* certs.c: qserv-certs, node certificates for development and test
  * clusters (the registry issues them in a real deployment).
  *
- *   qserv-certs --dir D --cluster C --name N --role R
+ *   qserv-certs --dir D --cluster C --name N --role R [--san NAME]...
  *
  * Creates D/ca.pem + D/ca.key once (cluster C), then D/N.pem + D/N.key for
- * the node identity CN=N, OU=R, signed by that CA.  Existing files are kept,
+ * the node identity CN=N, OU=R, signed by that CA, with a subjectAltName of
+ * N and every --san (a host name or an IP address), as the registry signs
+ * them, so clients that check host names accept it.  Existing files are kept,
  * so running it again is harmless.  Keys are written mode 0600. */
 #include <errno.h>
 #include <getopt.h>
@@ -31,9 +33,11 @@ static int write_pair(const char *dir, const char *base, const char *pem, const 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "dir", 1, 0, 'd' }, { "cluster", 1, 0, 'c' }, { "name", 1, 0, 'n' },
-					     { "role", 1, 0, 'r' }, { 0, 0, 0, 0 } };
+					     { "role", 1, 0, 'r' }, { "san", 1, 0, 's' }, { 0, 0, 0, 0 } };
 	const char *dir = NULL, *cluster = "qserv", *name = NULL, *role = NULL;
 	char path[4096], err[512], *ca = NULL, *cakey = NULL, *key = NULL, *csr = NULL, *cert = NULL;
+	const char *san[TLS_SAN_MAX];
+	size_t nsan = 0;
 	struct tls_identity id;
 	int c;
 
@@ -43,11 +47,18 @@ int main(int argc, char **argv)
 		case 'c': cluster = optarg; break;
 		case 'n': name = optarg; break;
 		case 'r': role = optarg; break;
+		case 's':
+			if (nsan + 1 >= TLS_SAN_MAX) {
+				fprintf(stderr, "qserv-certs: at most %d --san\n", TLS_SAN_MAX - 1);
+				return 2;
+			}
+			san[1 + nsan++] = optarg;
+			break;
 		default: return 2;
 		}
 	}
 	if (!dir || !name || !role) {
-		fprintf(stderr, "usage: qserv-certs --dir D [--cluster C] --name N --role R\n");
+		fprintf(stderr, "usage: qserv-certs --dir D [--cluster C] --name N --role R [--san NAME]...\n");
 		return 2;
 	}
 	mkdir(dir, 0700);
@@ -68,6 +79,7 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
 	if (access(path, F_OK) == 0)
 		return 0;
+	san[0] = name;
 	memset(&id, 0, sizeof(id));
 	snprintf(id.name, sizeof(id.name), "%s", name);
 	snprintf(id.role, sizeof(id.role), "%s", role);
@@ -77,8 +89,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (tls_key_generate(&key, err, sizeof(err)) < 0 || tls_csr_create(key, &id, &csr, err, sizeof(err)) < 0 ||
-	    tls_csr_sign(ca, cakey, csr, &id, (uint64_t)time(NULL) ^ (uint64_t)rand(), 3650, &cert, err,
-			 sizeof(err)) < 0 ||
+	    tls_csr_sign_san(ca, cakey, csr, &id, san, nsan + 1, (uint64_t)time(NULL) ^ (uint64_t)rand(), 3650,
+			     &cert, err, sizeof(err)) < 0 ||
 	    write_pair(dir, name, cert, key) < 0) {
 		fprintf(stderr, "qserv-certs: %s: %s\n", name, err);
 		return 1;
