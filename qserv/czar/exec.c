@@ -23,15 +23,22 @@
 
 struct meta *exec_meta(struct czar *cz, char *err, size_t errlen)
 {
+	return exec_meta_since(cz, monotime_ms() - META_TTL_MS, err, errlen);
+}
+
+struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_t errlen)
+{
 	struct meta *m = NULL, *fresh;
 	struct backend_conn *bc;
+	int64_t t0;
 
 	pthread_mutex_lock(&cz->meta_lock);
-	if (cz->meta && monotime_ms() - cz->meta_ms < META_TTL_MS) {
+	if (cz->meta && cz->meta_ms >= since_ms) {
 		m = meta_ref(cz->meta);
 		pthread_mutex_unlock(&cz->meta_lock);
 		return m;
 	}
+	t0 = monotime_ms();   /* the snapshot holds what was published when its load began */
 	bc = backend_get(cz->backend, err, errlen);
 	if (bc && meta_load(bc->my, &fresh, err, errlen) == 0) {
 		char why[256];
@@ -45,7 +52,7 @@ struct meta *exec_meta(struct czar *cz, char *err, size_t errlen)
 			account_grant_new(cz, bc->my, why, sizeof(why));
 		meta_unref(cz->meta);
 		cz->meta = fresh;
-		cz->meta_ms = monotime_ms();
+		cz->meta_ms = t0;
 	}
 	if (bc)
 		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);

@@ -19,6 +19,8 @@
 #include <mariadb/mysql.h>
 #include <mariadb/mysqld_error.h>
 
+#include "monotime.h"
+
 #include "exec.h"
 #include "myproto.h"
 #include "plan.h"
@@ -138,13 +140,54 @@ static int shared_session_table(struct sess *s, const struct sql_stmt *st)
 	return 0;
 }
 
-static void run_select(struct sess *s, struct sql_stmt *st, const char *sql)
+/* Whether a plan may rest on a snapshot older than a catalog the statement
+ * names: a table or database unknown to it, or tables planned to run
+ * locally (a database published since the snapshot looks like a local
+ * one).  Statements without tables (SELECT 1, @@ probes) never reload. */
+static int may_be_stale(int rc, const struct sql_error *err, const struct plan *p, const struct sql_stmt *st)
+{
+	if (rc < 0)
+		return err->code == ER_NO_SUCH_TABLE || err->code == ER_BAD_DB_ERROR;
+	return p->kind == PLAN_LOCAL && st->select && st->select->nfrom > 0;
+}
+
+/* Plans the statement; when the plan may rest on a stale snapshot, loads
+ * one begun after the statement arrived (since_ms) and, if it is another,
+ * plans again from a fresh parse (planning rewrites the tree).  *m and *st
+ * are replaced then (*own_st set: the caller frees that tree). */
+static int plan_select(struct sess *s, struct sql_stmt **st, int *own_st, const char *sql, size_t len,
+		       int64_t since_ms, struct meta **m, struct plan **p, struct sql_error *err)
+{
+	char why[256];
+	struct meta *fresh;
+	struct sql_stmt *again;
+	int rc = plan_build(*st, sql, s->db, *m, p, err);
+
+	if (rc == -ENOMEM || !may_be_stale(rc, err, rc == 0 ? *p : NULL, *st))
+		return rc;
+	fresh = exec_meta_since(s->cz, since_ms, why, sizeof(why));
+	if (!fresh || fresh == *m || sql_parse(sql, len, &again, err) < 0) {
+		meta_unref(fresh);
+		return rc;
+	}
+	if (rc == 0)
+		plan_free(*p);
+	*p = NULL;
+	meta_unref(*m);
+	*m = fresh;
+	*st = again;
+	*own_st = 1;
+	return plan_build(again, sql, s->db, fresh, p, err);
+}
+
+static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, size_t len)
 {
 	struct sql_error err;
 	struct plan *p = NULL;
 	char why[256];
+	int64_t since = monotime_ms();
 	struct meta *m = exec_meta(s->cz, why, sizeof(why));
-	int rc;
+	int rc, own_st = 0;
 
 	if (!m) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
@@ -154,7 +197,7 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql)
 		meta_unref(m);
 		return;
 	}
-	rc = plan_build(st, sql, s->db, m, &p, &err);
+	rc = plan_select(s, &st, &own_st, sql, len, since, &m, &p, &err);
 	if (rc == -ENOMEM)
 		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
 	else if (rc < 0)
@@ -165,6 +208,8 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql)
 		exec_distributed(s, p, m);
 	plan_free(p);
 	meta_unref(m);
+	if (own_st)
+		sql_stmt_free(st);
 }
 
 void query_run(struct sess *s, const char *sql, size_t len)
@@ -187,7 +232,7 @@ void query_run(struct sess *s, const char *sql, size_t len)
 	}
 	switch (st->kind) {
 	case SQL_SELECT:
-		run_select(s, st, sql);
+		run_select(s, st, sql, len);
 		break;
 	case SQL_SHOW:
 	case SQL_DESCRIBE: {
@@ -236,8 +281,13 @@ void query_field_list(struct sess *s, const char *arg, size_t len)
 unsigned query_check_db(struct sess *s, const char *db)
 {
 	char why[256];
+	int64_t since = monotime_ms();
 	struct meta *m = exec_meta(s->cz, why, sizeof(why));   /* mirrors newly published databases */
 
+	if (m && !meta_find_db(m, db)) {   /* published since the snapshot? */
+		meta_unref(m);
+		m = exec_meta_since(s->cz, since, why, sizeof(why));
+	}
 	meta_unref(m);
 	return relay_check_db(s, db);
 }
