@@ -81,6 +81,33 @@ static int grant_missing(MYSQL *my, const char *account, char *err, size_t errle
 	return rc;
 }
 
+/* Revokes the account's grants on databases that are gone (a dropped
+ * catalog mirror: MariaDB keeps mysql.db rows after DROP DATABASE, and a
+ * database of the same name made later would be readable at once). */
+static int revoke_gone(MYSQL *my, const char *account, char *err, size_t errlen)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = 0;
+	char q[512];
+
+	snprintf(q, sizeof(q), "SELECT Db FROM mysql.db WHERE User = '%s' AND Host = 'localhost' AND Db NOT IN "
+		 "(SELECT SCHEMA_NAME FROM information_schema.SCHEMATA)", account);
+	if (run(my, q, err, errlen) < 0 || !(res = mysql_store_result(my))) {
+		snprintf(err, errlen, "czar MariaDB: listing grants: %s", mysql_error(my));
+		return -EIO;
+	}
+	while ((row = mysql_fetch_row(res)) && rc == 0) {
+		char sql[512];
+		if (strchr(row[0], '`') || strlen(row[0]) > 64)
+			continue;          /* never one of our grants */
+		snprintf(sql, sizeof(sql), "REVOKE ALL PRIVILEGES ON `%s`.* FROM '%s'@'localhost'", row[0], account);
+		rc = run(my, sql, err, errlen);
+	}
+	mysql_free_result(res);
+	return rc;
+}
+
 static int sync_on(struct czar *cz, MYSQL *my, int reset, char *err, size_t errlen)
 {
 	int rc;
@@ -93,6 +120,8 @@ static int sync_on(struct czar *cz, MYSQL *my, int reset, char *err, size_t errl
 		account_ready = 1;
 	if (rc == 0)
 		rc = grant_missing(my, cz->account_name, err, errlen);
+	if (rc == 0)
+		rc = revoke_gone(my, cz->account_name, err, errlen);
 	pthread_mutex_unlock(&account_lock);
 	return rc;
 }

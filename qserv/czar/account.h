@@ -12,8 +12,10 @@
  * nothing else: no FILE, no PROCESS, no access to mysql, qservMeta,
  * qservResult, performance_schema or sys.  A database created later (a
  * newly published catalog's schema mirror) is granted when the mirror is
- * made (exec_meta calls account_grant_new); account_sync runs the same
- * again when the account is refused something (the relay retries once).
+ * made (exec_meta calls account_grant_new), and the grant of a dropped
+ * mirror (a catalog deleted or un-published) is revoked then too;
+ * account_sync runs the same again when the account is refused something
+ * (the relay retries once).
  *
  * Merges.  A distributed query's merge SELECT (its select list carries the
  * user's expressions) runs as qserv_merge_<port>@localhost (cz->merge_name,
@@ -46,7 +48,8 @@ struct czar;
 int account_password(char ret[33]);
 /* Creates or resets the users' account with cz->account_pw (once, or
  * again when reset: the account refused our password), then grants what
- * it lacks on every catalog database.  0, or -EIO with err filled. */
+ * it lacks on every catalog database and revokes its grants on databases
+ * that are gone.  0, or -EIO with err filled. */
 int account_sync(struct czar *cz, int reset, char *err, size_t errlen);
 /* The same (without reset) on an admin connection the caller holds. */
 int account_grant_new(struct czar *cz, MYSQL *admin, char *err, size_t errlen);

@@ -42,13 +42,14 @@ struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_
 	bc = backend_get(cz->backend, err, errlen);
 	if (bc && meta_load(bc->my, &fresh, err, errlen) == 0) {
 		char why[256];
-		unsigned created;
-		if (schema_sync(bc->my, fresh, &created, why, sizeof(why)) > 0 && !cz->meta)
+		unsigned created, dropped;
+		if (schema_sync(bc->my, fresh, &created, &dropped, why, sizeof(why)) > 0 && !cz->meta)
 			snprintf(err, errlen, "some tables are not mirrored on the czar: %s", why);
 		/* a new catalog's mirror: granted to the users' account before
 		 * the snapshot naming it is published (a failure here is
-		 * retried by the relay when the account is refused) */
-		if (created && cz->user_backend)
+		 * retried by the relay when the account is refused); a dropped
+		 * one: its grant revoked (MariaDB keeps it after the DROP) */
+		if ((created || dropped) && cz->user_backend)
 			account_grant_new(cz, bc->my, why, sizeof(why));
 		meta_unref(cz->meta);
 		cz->meta = fresh;

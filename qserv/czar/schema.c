@@ -64,13 +64,63 @@ static char *create_sql(const char *db, const struct meta_table *t)
 	return sql;
 }
 
-int schema_sync(MYSQL *my, const struct meta *m, unsigned *ret_created, char *err, size_t errlen)
+/* Mirrors carry this database comment (MariaDB 10.5+): the czar drops
+ * only what it made, never a database it finds (a test's reference
+ * database, a DBA's scratch database). */
+#define MIRROR_COMMENT "qserv-czar schema mirror"
+
+static int published(const struct meta *m, const char *name)
+{
+	size_t d;
+
+	for (d = 0; d < m->ndbs; d++)
+		if (!strcmp(m->dbs[d].name, name))
+			return 1;
+	return 0;
+}
+
+/* Drops the mirrors of catalogs no longer published (deleted or
+ * un-published on the controller) and marks a database of a published
+ * catalog's name that lacks the comment (a mirror made before comments
+ * were set).  Counts the drops into *ret_dropped. */
+static void prune(MYSQL *my, const struct meta *m, unsigned *ret_dropped, char *err, size_t errlen)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char sql[200];
+
+	if (mysql_query(my, "SELECT SCHEMA_NAME, SCHEMA_COMMENT = '" MIRROR_COMMENT "' FROM information_schema.SCHEMATA "
+			"WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys', "
+			"'qservMeta', 'qservResult')") != 0 || !(res = mysql_store_result(my))) {
+		snprintf(err, errlen, "listing the mirrors: %s", mysql_error(my));
+		return;
+	}
+	while ((row = mysql_fetch_row(res))) {
+		int mine = row[1] && !strcmp(row[1], "1"), keep = published(m, row[0]);
+		if (!ident_ok(row[0]) || mine == keep)
+			continue;
+		if (keep)
+			snprintf(sql, sizeof(sql), "ALTER DATABASE `%s` COMMENT '" MIRROR_COMMENT "'", row[0]);
+		else
+			snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS `%s`", row[0]);
+		if (mysql_query(my, sql) != 0)
+			snprintf(err, errlen, "%s: %s", row[0], mysql_error(my));
+		else if (!keep)
+			(*ret_dropped)++;
+	}
+	mysql_free_result(res);
+}
+
+int schema_sync(MYSQL *my, const struct meta *m, unsigned *ret_created, unsigned *ret_dropped, char *err,
+		size_t errlen)
 {
 	size_t d, k;
 	int skipped = 0;
 	char sql[200];
 
 	*ret_created = 0;
+	*ret_dropped = 0;
+	prune(my, m, ret_dropped, err, errlen);
 
 	for (d = 0; d < m->ndbs; d++) {
 		const struct meta_db *db = &m->dbs[d];
@@ -78,7 +128,7 @@ int schema_sync(MYSQL *my, const struct meta *m, unsigned *ret_created, char *er
 			skipped += (int)db->ntables;
 			continue;
 		}
-		snprintf(sql, sizeof(sql), "CREATE DATABASE IF NOT EXISTS `%s`", db->name);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE IF NOT EXISTS `%s` COMMENT '" MIRROR_COMMENT "'", db->name);
 		if (mysql_query(my, sql) != 0) {
 			snprintf(err, errlen, "%s: %s", db->name, mysql_error(my));
 			skipped += (int)db->ntables;

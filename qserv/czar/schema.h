@@ -6,9 +6,12 @@
  * TABLES, DESCRIBE and COM_FIELD_LIST answer as a client expects without
  * reaching a worker.  Column names must be identifiers and types may use
  * only [A-Za-z0-9_ (),'] -- anything else is skipped, never pasted into
- * SQL.  Returns the number of tables skipped (0 when all mirrored);
- * *ret_created counts the databases created by this call (the caller
- * grants them to the users' account, account.h). */
+ * SQL.  A mirror whose catalog is no longer published (deleted, or
+ * un-published) is dropped; only databases carrying the mirror comment
+ * are ever dropped.  Returns the number of tables skipped (0 when all
+ * mirrored); *ret_created and *ret_dropped count the databases created
+ * and dropped by this call (the caller grants or revokes them for the
+ * users' account, account.h). */
 #ifndef QSERV_CZAR_SCHEMA_H
 #define QSERV_CZAR_SCHEMA_H
 
@@ -18,6 +21,7 @@
 
 #include "meta.h"
 
-int schema_sync(MYSQL *my, const struct meta *m, unsigned *ret_created, char *err, size_t errlen);
+int schema_sync(MYSQL *my, const struct meta *m, unsigned *ret_created, unsigned *ret_dropped, char *err,
+		size_t errlen);
 
 #endif

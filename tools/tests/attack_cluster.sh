@@ -108,8 +108,8 @@ state() {
 	tabs=$(sql "$QSERV_CZAR_DB_SOCKET" "SELECT GROUP_CONCAT(CONCAT('qservMeta.\`',TABLE_NAME,'\`') ORDER BY 1) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'qservMeta' AND TABLE_NAME <> 'trans'")
 	sql "$QSERV_CZAR_DB_SOCKET" "CHECKSUM TABLE $tabs EXTENDED"
 	sql "$QSERV_CZAR_DB_SOCKET" "SELECT * FROM qservMeta.trans WHERE db <> 'legit' ORDER BY id"
-	# (the czar's empty schema mirror of the dropped second catalog stays:
-	# schema.c mirrors published databases and never drops one; known)
+	# (the czar drops its empty schema mirror of the deleted second
+	# catalog at its next metadata reload, which may come after this)
 	sql "$QSERV_CZAR_DB_SOCKET" "SHOW DATABASES" | grep -vx legit
 	sql "$QSERV_CZAR_DB_SOCKET" "SELECT User, Host FROM mysql.user ORDER BY 1, 2"
 }

@@ -9,7 +9,9 @@
 # mysql.tables_priv nor result table is left; a stale grant (a crash
 # mid-merge) is cleared by the czar's restart.  A catalog published while
 # the czar runs is granted to the users' account when its mirror is made:
-# SHOW DATABASES and USE see it at once.
+# SHOW DATABASES and USE see it at once; deleted on the controller, its
+# mirror is dropped and the grant revoked (a database the czar did not
+# make stays).
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
 BIN=${QSERV_BIN:-$top/build/bin}
@@ -23,7 +25,7 @@ trap cleanup EXIT INT TERM
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
-tap_plan 26
+tap_plan 30
 
 "$top/tools/sample-catalog.sh" "$T" mrg --objects 1500 --stripes 18 --sub-stripes 4 || exit 1
 "$top/tools/sample-catalog.sh" "$T/late" late --objects 50 --stripes 18 --sub-stripes 4 || exit 1
@@ -149,4 +151,16 @@ i=0; until CZ -e 'SHOW DATABASES' | grep -qx late || [ $i -gt 100 ]; do sleep 0.
 tap_is "$(CZ -e 'SHOW DATABASES' | grep -cx late)" 1 "SHOW DATABASES lists a catalog published since the czar started"
 tap_ok "the users' account was granted it" sh -c "$ROOT -e \"SHOW GRANTS FOR 'qserv_sql_$ZP'@'localhost'\" | grep -q 'ON \`late\`\\.\\*'"
 tap_is "$(CZ -D late -e 'SHOW TABLES' 2>&1 | sort | tr '\n' ' ')" "Filter Object Source " "USE of it and SHOW TABLES work"
+
+# ---- the catalog deleted on the controller: its mirror and grant go
+. "$top/qserv/controller/tests/qcurl.sh"
+r=$(qcurl -s -m 30 -X PUT "$QSERV_INGEST_URL/ingest/database/late" -d '{"publish":false}' | jq -r .success)
+r=$r$(qcurl -s -m 30 -X DELETE "$QSERV_INGEST_URL/ingest/database/late" | jq -r .success)
+tap_is "$r" 11 "the second catalog is un-published and deleted on the controller"
+i=0; while CZ -e 'SHOW DATABASES' | grep -qx late && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+tap_is "$($ROOT -e 'SHOW DATABASES' | grep -c -x -e late -e mrg -e ref | tr '\n' ' ')" "2 " \
+	"the czar dropped its mirror (the published catalog's and a database it did not make stay)"
+tap_is "$($ROOT -e "SELECT COUNT(*) FROM mysql.db WHERE User = 'qserv_sql_$ZP' AND Db = 'late'")" 0 \
+	"and revoked the users' account's grant on it"
+tap_is "$(CZ -D mrg -e 'SELECT COUNT(*) FROM Object')" "$(wc -l < "$T/gen/Object.tsv")" "the remaining catalog still answers"
 tap_done
