@@ -146,7 +146,7 @@ tap_is "$(CZ -D mrg -e 'SELECT COUNT(DISTINCT nSources) FROM Object')" \
 CZ -e 'SHOW DATABASES' > /dev/null
 "$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q "$T/late/ds" > "$T/late.log" 2>&1 ||
 	tap_diag "the second catalog's ingest failed: $(tail -3 "$T/late.log")"
-# (the czar reloads qservMeta at most every 2 s: META_TTL_MS)
+# (bounded wait: a SHOW may use a metadata snapshot up to META_TTL_MS old)
 i=0; until CZ -e 'SHOW DATABASES' | grep -qx late || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
 tap_is "$(CZ -e 'SHOW DATABASES' | grep -cx late)" 1 "SHOW DATABASES lists a catalog published since the czar started"
 tap_ok "the users' account was granted it" sh -c "$ROOT -e \"SHOW GRANTS FOR 'qserv_sql_$ZP'@'localhost'\" | grep -q 'ON \`late\`\\.\\*'"
