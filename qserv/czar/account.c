@@ -60,7 +60,8 @@ static int grant_missing(MYSQL *my, const char *account, char *err, size_t errle
 
 	snprintf(q, sizeof(q), "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN "
 		 "('mysql', 'information_schema', 'performance_schema', 'sys', 'qservMeta', 'qservResult') "
-		 "AND SCHEMA_NAME NOT IN (SELECT Db FROM mysql.db WHERE User = '%s' AND Host = 'localhost')", account);
+		 "AND REPLACE(REPLACE(SCHEMA_NAME, '_', '\\\\_'), '%%', '\\\\%%') NOT IN "
+		 "(SELECT Db FROM mysql.db WHERE User = '%s' AND Host = 'localhost')", account);
 	if (run(my, q, err, errlen) < 0 || !(res = mysql_store_result(my))) {
 		snprintf(err, errlen, "czar MariaDB: listing databases: %s", mysql_error(my));
 		return -EIO;
@@ -68,9 +69,13 @@ static int grant_missing(MYSQL *my, const char *account, char *err, size_t errle
 	while ((row = mysql_fetch_row(res)) && rc == 0) {
 		char sql[512], name[200];
 		size_t i, n = 0;
+		/* `_` and `%` are wildcards in a grant's database name: escaped,
+		 * so a catalog `qservMet_` is not a grant on qservMeta */
 		for (i = 0; row[0][i] && n + 2 < sizeof(name); i++) {
 			if (row[0][i] == '`')
 				name[n++] = '`';
+			else if (row[0][i] == '_' || row[0][i] == '%')
+				name[n++] = '\\';
 			name[n++] = row[0][i];
 		}
 		name[n] = 0;
@@ -91,7 +96,8 @@ static int revoke_gone(MYSQL *my, const char *account, char *err, size_t errlen)
 	int rc = 0;
 	char q[512];
 
-	snprintf(q, sizeof(q), "SELECT Db FROM mysql.db WHERE User = '%s' AND Host = 'localhost' AND Db NOT IN "
+	snprintf(q, sizeof(q), "SELECT Db FROM mysql.db WHERE User = '%s' AND Host = 'localhost' AND "
+		 "REPLACE(REPLACE(Db, '\\\\_', '_'), '\\\\%%', '%%') NOT IN "
 		 "(SELECT SCHEMA_NAME FROM information_schema.SCHEMATA)", account);
 	if (run(my, q, err, errlen) < 0 || !(res = mysql_store_result(my))) {
 		snprintf(err, errlen, "czar MariaDB: listing grants: %s", mysql_error(my));

@@ -8,7 +8,9 @@
  * on its admin connection with a random password it keeps in memory only.
  * Its statements stop after cz->local_timeout seconds (MAX_STATEMENT_TIME,
  * MariaDB's error 1969), so none holds a pooled connection for ever.
- * The account holds SELECT and SHOW VIEW on the catalog databases and
+ * The account holds SELECT and SHOW VIEW on the catalog databases (every
+ * database but MariaDB's and the czar's own; granted with `_` and `%`
+ * escaped, which are wildcards in a grant's database name) and
  * nothing else: no FILE, no PROCESS, no access to mysql, qservMeta,
  * qservResult, performance_schema or sys.  A database created later (a
  * newly published catalog's schema mirror) is granted when the mirror is

@@ -67,7 +67,6 @@ static char *create_sql(const char *db, const struct meta_table *t)
 /* Mirrors carry this database comment (MariaDB 10.5+): the czar drops
  * only what it made, never a database it finds (a test's reference
  * database, a DBA's scratch database). */
-#define MIRROR_COMMENT "qserv-czar schema mirror"
 
 static int published(const struct meta *m, const char *name)
 {
@@ -89,7 +88,7 @@ static void prune(MYSQL *my, const struct meta *m, unsigned *ret_dropped, char *
 	MYSQL_ROW row;
 	char sql[200];
 
-	if (mysql_query(my, "SELECT SCHEMA_NAME, SCHEMA_COMMENT = '" MIRROR_COMMENT "' FROM information_schema.SCHEMATA "
+	if (mysql_query(my, "SELECT SCHEMA_NAME, SCHEMA_COMMENT = '" SCHEMA_MIRROR_COMMENT "' FROM information_schema.SCHEMATA "
 			"WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys', "
 			"'qservMeta', 'qservResult')") != 0 || !(res = mysql_store_result(my))) {
 		snprintf(err, errlen, "listing the mirrors: %s", mysql_error(my));
@@ -100,7 +99,7 @@ static void prune(MYSQL *my, const struct meta *m, unsigned *ret_dropped, char *
 		if (!ident_ok(row[0]) || mine == keep)
 			continue;
 		if (keep)
-			snprintf(sql, sizeof(sql), "ALTER DATABASE `%s` COMMENT '" MIRROR_COMMENT "'", row[0]);
+			snprintf(sql, sizeof(sql), "ALTER DATABASE `%s` COMMENT '" SCHEMA_MIRROR_COMMENT "'", row[0]);
 		else
 			snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS `%s`", row[0]);
 		if (mysql_query(my, sql) != 0)
@@ -128,7 +127,7 @@ int schema_sync(MYSQL *my, const struct meta *m, unsigned *ret_created, unsigned
 			skipped += (int)db->ntables;
 			continue;
 		}
-		snprintf(sql, sizeof(sql), "CREATE DATABASE IF NOT EXISTS `%s` COMMENT '" MIRROR_COMMENT "'", db->name);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE IF NOT EXISTS `%s` COMMENT '" SCHEMA_MIRROR_COMMENT "'", db->name);
 		if (mysql_query(my, sql) != 0) {
 			snprintf(err, errlen, "%s: %s", db->name, mysql_error(my));
 			skipped += (int)db->ntables;

@@ -21,6 +21,10 @@
 
 #include "meta.h"
 
+/* The comment every mirror database carries (CREATE DATABASE ... COMMENT):
+ * only databases with it are dropped here or granted to the users' account. */
+#define SCHEMA_MIRROR_COMMENT "qserv-czar schema mirror"
+
 int schema_sync(MYSQL *my, const struct meta *m, unsigned *ret_created, unsigned *ret_dropped, char *err,
 		size_t errlen);
 
