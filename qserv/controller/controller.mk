@@ -11,3 +11,4 @@ INTEG_TESTS += qserv/controller/tests/ingest_guard.sh
 INTEG_TESTS += qserv/controller/tests/unpublish.sh
 # the request bodies (creq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,creq,qserv/controller/tests/fuzz_creq.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,controller_creq_test,qserv/controller/tests/creq_test.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))

@@ -14,3 +14,4 @@ $(eval $(call program,qserv-wquery,qserv/worker/tests/wquery.c,-llz4 -lmbedtls -
 INTEG_TESTS += qserv/worker/tests/query_port.sh
 # the request bodies (wreq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,wreq,qserv/worker/tests/fuzz_wreq.c qserv/worker/wreq.c,-ljansson,libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,worker_wreq_test,qserv/worker/tests/wreq_test.c qserv/worker/wreq.c,-ljansson,libqservcommon.a libqcommon.a))

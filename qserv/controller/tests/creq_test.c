@@ -1,0 +1,130 @@
+/* creq_test.c: the controller's request-body parsers (creq.c), table-driven:
+ * the real bodies the tests and the loader send are accepted with the
+ * values the handlers used before creq.c existed, and each refused body
+ * names its field; numbers past int range are refused, never narrowed to
+ * a valid value (a chunk, a stripe count, a port), and an overlap of NaN
+ * or 1e300 is refused. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <kselftest_harness.h>
+
+#include "qserv/controller/creq.h"
+
+enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER };
+
+static const struct body_case {
+	enum kind kind;
+	const char *json;
+	const char *field;      /* NULL: accepted; else part of the error */
+} cases[] = {
+	{ DB, "{\"database\":\"e2e\",\"num_stripes\":85,\"num_sub_stripes\":12,\"overlap\":0.01667,\"auth_key\":\"\"}", NULL },
+	{ DB, "{\"database\":\"e2e\",\"num_stripes\":\"85\",\"num_sub_stripes\":\"12\",\"overlap\":\"0.01\"}", NULL },
+	{ DB, "{\"database\":\"e2e\",\"num_stripes\":4294967381,\"num_sub_stripes\":12,\"overlap\":0.01}", "num_stripes" },
+	{ DB, "{\"database\":\"e2e\",\"num_stripes\":1e300,\"num_sub_stripes\":12,\"overlap\":0.01}", "num_stripes" },
+	{ DB, "{\"database\":\"e2e\",\"num_stripes\":85,\"num_sub_stripes\":12,\"overlap\":\"nan\"}", "overlap" },
+	{ DB, "{\"database\":\"e2e\",\"num_stripes\":85,\"num_sub_stripes\":12,\"overlap\":1e300}", "overlap" },
+	{ DB, "{\"database\":\"x' OR 1=1 -- \",\"num_stripes\":85,\"num_sub_stripes\":12,\"overlap\":0.01}", "database" },
+	{ TABLE, "{\"database\":\"e2e\",\"table\":\"Object\",\"is_partitioned\":1,\"director_key\":\"objectId\","
+		 "\"latitude_key\":\"decl\",\"longitude_key\":\"ra\",\"schema\":[{\"name\":\"objectId\",\"type\":\"BIGINT\"},"
+		 "{\"name\":\"ra\",\"type\":\"DOUBLE\"},{\"name\":\"decl\",\"type\":\"DOUBLE\"},"
+		 "{\"name\":\"chunkId\",\"type\":\"INT\"},{\"name\":\"subChunkId\",\"type\":\"INT\"}]}", NULL },
+	{ TABLE, "{\"database\":\"e2e\",\"table\":\"Filter\",\"is_partitioned\":0,"
+		 "\"schema\":[{\"name\":\"filterId\",\"type\":\"TINYINT\"}]}", NULL },
+	{ TABLE, "{\"database\":\"e2e\",\"table\":\"Object\",\"is_partitioned\":1,\"director_key\":\"objectId\","
+		 "\"latitude_key\":\"decl\",\"longitude_key\":\"ra\",\"schema\":[{\"name\":\"objectId\",\"type\":\"BIGINT\"}]}",
+	  "chunk_id_key" },
+	{ TABLE, "{\"database\":\"e2e\",\"table\":\"Filter\",\"longitude_key\":\"x' AND EXTRACTVALUE(1,@@version) AND '\","
+		 "\"schema\":[{\"name\":\"filterId\",\"type\":\"TINYINT\"}]}", "longitude_key" },
+	{ TABLE, "{\"database\":\"e2e\",\"table\":\"Filter\",\"schema\":[{\"name\":\"a\",\"type\":\"INT); DROP TABLE x; --\"}]}",
+	  "schema[0].type" },
+	{ TABLE, "{\"database\":\"e2e\",\"table\":\"Filter\",\"schema\":[]}", "schema" },
+	{ TRANS, "{\"database\":\"e2e\",\"context\":{\"qservctl\":\"tok\"}}", NULL },
+	{ TRANS, "{}", "database" },
+	{ CHUNK, "{\"transaction_id\":3,\"chunk\":57871}", NULL },
+	{ CHUNK, "{\"database\":\"e2e\"}", "chunk" },
+	{ CHUNK, "{\"chunk\":5}", "transaction_id" },
+	{ CHUNKS, "{\"database\":\"e2e\",\"chunks\":[1,\"2\"]}", NULL },
+	{ REBUILD, "{\"database\":\"e2e\",\"director_table\":\"Obj`ect\"}", "director_table" },
+	{ REBUILD, "{\"transaction_id\":\"4\"}", NULL },
+	{ INDEX, "{\"database\":\"e2e\",\"table\":\"Object\",\"index\":\"idx_ra\",\"columns\":[{\"column\":\"ra\"}]}", NULL },
+	{ INDEX, "{\"database\":\"e2e\",\"table\":\"Object\",\"index\":\"idx_ra\",\"columns\":[{\"column\":\"r a\"}]}",
+	  "columns[0].column" },
+	{ PUBLISH, "{}", NULL },
+	{ PUBLISH, "{\"publish\":\"false\"}", "publish" },
+	{ WORKER, "{\"id\":\"worker-1\",\"host\":\"10.0.0.7\",\"ingest_port\":25004,\"query_port\":25002}", NULL },
+	{ WORKER, "{\"id\":\"worker-1\",\"host\":\"10.0.0.7\",\"ingest_port\":4294992300}", "ingest_port" },
+	{ WORKER, "{\"id\":\"worker-1\",\"host\":\"h/../x\"}", "host" },
+};
+
+static int parse(enum kind k, json_t *b, char *err, size_t errlen)
+{
+	union {
+		struct creq_database d; struct creq_table t; struct creq_trans tr; struct creq_chunk c;
+		struct creq_target g; struct creq_rebuild r; struct creq_index i; struct creq_worker w;
+	} u;
+	int32_t *chunks = NULL;
+	size_t n;
+	bool p;
+	int rc;
+	switch (k) {
+	case DB: return creq_database(b, &u.d, err, errlen);
+	case TABLE: return creq_table(b, &u.t, err, errlen);
+	case TRANS: return creq_trans(b, &u.tr, err, errlen);
+	case CHUNK: return creq_chunk(b, &u.c, err, errlen);
+	case CHUNKS:
+		rc = creq_chunks(b, &u.g, &chunks, &n, err, errlen);
+		free(chunks);
+		return rc;
+	case REBUILD: return creq_rebuild(b, &u.r, err, errlen);
+	case INDEX: return creq_index(b, &u.i, err, errlen);
+	case PUBLISH: return creq_publish(b, &p, err, errlen);
+	default: return creq_worker(b, &u.w, err, errlen);
+	}
+}
+
+TEST(bodies)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char err[1024] = "";
+		json_t *b = json_loads(cases[i].json, 0, NULL);
+		ASSERT_NE(NULL, b);
+		int rc = parse(cases[i].kind, b, err, sizeof err);
+		json_decref(b);
+		if (!cases[i].field) {
+			EXPECT_EQ(0, rc) TH_LOG("case %zu refused: %s", i, err);
+		} else {
+			EXPECT_EQ(-EINVAL, rc) TH_LOG("case %zu accepted", i);
+			EXPECT_NE(NULL, strstr(err, cases[i].field)) TH_LOG("case %zu: \"%s\" lacks %s", i, err,
+									   cases[i].field);
+		}
+	}
+}
+
+/* the values the handlers use, as they read them before */
+TEST(values)
+{
+	char err[256];
+	struct creq_table t;
+	struct creq_chunk c;
+	json_t *b = json_loads("{\"database\":\"e2e\",\"table\":\"Source\",\"is_partitioned\":\"1\","
+			       "\"director_table\":\"Object\",\"director_key\":\"objectId\",\"schema\":"
+			       "[{\"name\":\"objectId\",\"type\":\"BIGINT\"},{\"name\":\"chunkId\",\"type\":\"INT\"},"
+			       "{\"name\":\"subChunkId\",\"type\":\"INT\"}]}", 0, NULL);
+	ASSERT_EQ(0, creq_table(b, &t, err, sizeof err));
+	EXPECT_TRUE(t.partitioned);
+	EXPECT_FALSE(t.director);
+	EXPECT_STREQ("chunkId", t.chunk_key);
+	EXPECT_STREQ("subChunkId", t.sub_chunk_key);
+	EXPECT_STREQ("Object", t.director_table);
+	json_decref(b);
+	b = json_loads("{\"database\":\"e2e\",\"chunk\":4294967301}", 0, NULL);
+	ASSERT_EQ(0, creq_chunk(b, &c, err, sizeof err));
+	EXPECT_EQ(-1, c.chunk);         /* cplace_chunk refuses it; never chunk 5 */
+	EXPECT_STREQ("e2e", c.target.db);
+	json_decref(b);
+}
+
+TEST_HARNESS_MAIN

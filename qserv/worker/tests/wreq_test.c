@@ -1,0 +1,129 @@
+/* wreq_test.c: the worker's request-body parsers (wreq.c), table-driven:
+ * the bodies the controller and the loaders send are accepted with the
+ * values the handlers used before wreq.c existed (defaults of the
+ * contribution dialect and charset, of the chunk key columns, canonical
+ * column types), and each refused body names its field. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <kselftest_harness.h>
+
+#include "qserv/worker/wreq.h"
+
+enum kind { CONTRIB, TRANS, DB, CHUNK, TABLE, INDEX, SUB };
+
+static const struct body_case {
+	enum kind kind;
+	const char *json;
+	const char *field;      /* NULL: accepted; else part of the error */
+} cases[] = {
+	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"chunk\":57871,\"overlap\":0,\"charset_name\":\"latin1\","
+		   "\"database\":\"e2e\",\"url\":\"file:///s/chunk_57871.txt\",\"fields_terminated_by\":\",\"}", NULL },
+	{ CONTRIB, "{\"transaction_id\":\"7\",\"table\":\"Object\",\"chunk\":\"5\",\"overlap\":\"1\"}", NULL },
+	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"url\":\"file:///x' OR 1=1\"}", "url" },
+	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"url\":\"ftp://h/x\"}", "url" },
+	{ CONTRIB, "{\"transaction_id\":2147483648,\"table\":\"Object\"}", "transaction_id" },
+	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"charset_name\":\"latin1; --\"}", "charset_name" },
+	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"fields_enclosed_by\":\"abc\"}", "fields_enclosed_by" },
+	{ TRANS, "{\"database\":\"e2e\",\"transaction_id\":7,\"action\":\"begin\"}", NULL },
+	{ TRANS, "{\"transaction_id\":7,\"action\":\"commit\"}", NULL },
+	{ TRANS, "{\"transaction_id\":7,\"action\":\"begin\"}", "database" },
+	{ TRANS, "{\"database\":\"e2e\",\"transaction_id\":7,\"action\":\"drop\"}", "action" },
+	{ DB, "{\"database\":\"mysql\"}", "database" },
+	{ CHUNK, "{\"database\":\"e2e\",\"chunk\":4294967301}", "chunk" },
+	{ CHUNK, "{\"database\":\"e2e\",\"chunk\":0}", NULL },
+	{ TABLE, "{\"database\":\"e2e\",\"table\":\"Object\",\"is_partitioned\":1,\"is_director\":1,"
+		 "\"director_key\":\"objectId\",\"schema\":[{\"name\":\"objectId\",\"type\":\"bigint not null\"}]}", NULL },
+	{ TABLE, "{\"database\":\"e2e\",\"table\":\"Object\",\"is_partitioned\":1,\"chunk_id_key\":\"\","
+		 "\"schema\":[{\"name\":\"a\",\"type\":\"INT\"}]}", "chunk_id_key" },
+	{ TABLE, "{\"database\":\"e2e\",\"table\":\"Object\",\"schema\":[{\"name\":\"a\",\"type\":\"INT, `evil` TEXT\"}]}",
+	  "schema[0].type" },
+	{ INDEX, "{\"database\":\"e2e\",\"table\":\"Object\",\"index\":\"i\",\"spec\":\"unique\","
+		 "\"columns\":[{\"column\":\"ra\",\"length\":10,\"ascending\":0}]}", NULL },
+	{ INDEX, "{\"database\":\"e2e\",\"table\":\"Object\",\"index\":\"i\",\"spec\":\"HASH\",\"columns\":[{\"column\":\"ra\"}]}",
+	  "spec" },
+	{ INDEX, "{\"database\":\"e2e\",\"table\":\"Object\",\"index\":\"i\",\"columns\":[{\"column\":\"ra\",\"length\":65536}]}",
+	  "columns[0].length" },
+	{ SUB, "{\"database\":\"e2e\",\"table\":\"Object\",\"chunk\":5,\"sub_chunks\":[1,2]}", NULL },
+	{ SUB, "{\"table\":\"Object\",\"chunk\":5,\"sub_chunks\":[1]}", "database" },
+};
+
+static int parse(enum kind k, json_t *b, char *err, size_t errlen)
+{
+	union { struct wreq_contrib c; struct wreq_trans t; struct wreq_index i; struct wreq_subchunks s; } u;
+	struct wreq_table t;
+	char db[WREQ_NAME];
+	int32_t chunk;
+	int rc;
+	switch (k) {
+	case CONTRIB: return wreq_contrib(b, &u.c, err, errlen);
+	case TRANS: return wreq_trans(b, &u.t, err, errlen);
+	case DB: return wreq_db(b, db, err, errlen);
+	case CHUNK: return wreq_chunk(b, db, &chunk, err, errlen);
+	case TABLE:
+		rc = wreq_table(b, &t, err, errlen);
+		wreq_table_free(&t);
+		return rc;
+	case INDEX: return wreq_index(b, &u.i, err, errlen);
+	default:
+		rc = wreq_subchunks(b, &u.s, err, errlen);
+		free(u.s.sub);
+		return rc;
+	}
+}
+
+TEST(bodies)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char err[1024] = "";
+		json_t *b = json_loads(cases[i].json, 0, NULL);
+		ASSERT_NE(NULL, b);
+		int rc = parse(cases[i].kind, b, err, sizeof err);
+		json_decref(b);
+		if (!cases[i].field) {
+			EXPECT_EQ(0, rc) TH_LOG("case %zu refused: %s", i, err);
+		} else {
+			EXPECT_EQ(-EINVAL, rc) TH_LOG("case %zu accepted", i);
+			EXPECT_NE(NULL, strstr(err, cases[i].field)) TH_LOG("case %zu: \"%s\" lacks %s", i, err,
+									   cases[i].field);
+		}
+	}
+}
+
+TEST(values)
+{
+	char err[256];
+	struct wreq_contrib c;
+	struct wreq_table t;
+	struct wreq_index x;
+	json_t *b = json_loads("{\"transaction_id\":7,\"table\":\"Object\"}", 0, NULL);
+	ASSERT_EQ(0, wreq_contrib(b, &c, err, sizeof err));
+	EXPECT_EQ(-1, c.chunk);
+	EXPECT_STREQ("", c.charset);    /* the worker's default (latin1) stays */
+	EXPECT_STREQ("", c.ft);
+	EXPECT_STREQ("", c.enc);
+	EXPECT_STREQ("\\\\", c.esc);
+	EXPECT_STREQ("", c.url);
+	json_decref(b);
+	b = json_loads("{\"database\":\"e2e\",\"table\":\"F\",\"chunk_id_key\":\"\",\"schema\":"
+		       "[{\"name\":\"a\",\"type\":\"decimal(10, 2) unsigned\"},{\"name\":\"b\",\"type\":\"INT\"}]}", 0, NULL);
+	ASSERT_EQ(0, wreq_table(b, &t, err, sizeof err));
+	EXPECT_STREQ("`a` DECIMAL(10,2) UNSIGNED,`b` INT,", buf_str(&t.defs));
+	EXPECT_STREQ("`a`,`b`", buf_str(&t.cols));
+	EXPECT_EQ(2, t.ncols);
+	EXPECT_STREQ("", t.chunk_key);          /* as sent: a regular table */
+	EXPECT_STREQ("subChunkId", t.sub_chunk_key);
+	wreq_table_free(&t);
+	json_decref(b);
+	b = json_loads("{\"database\":\"e2e\",\"table\":\"O\",\"index\":\"i\",\"comment\":\"it's\",\"columns\":"
+		       "[{\"column\":\"a\",\"length\":3},{\"column\":\"b\",\"ascending\":false}]}", 0, NULL);
+	ASSERT_EQ(0, wreq_index(b, &x, err, sizeof err));
+	EXPECT_STREQ("`a`(3),`b` DESC", x.list);
+	EXPECT_STREQ("", x.kind);
+	EXPECT_STREQ("it's", x.comment);
+	json_decref(b);
+}
+
+TEST_HARNESS_MAIN
