@@ -5,7 +5,8 @@
  * Qserv's: SELECT with expressions as MySQL evaluates them, comma joins and
  * JOIN ... ON/USING, WHERE/GROUP BY/HAVING/ORDER BY/LIMIT, DISTINCT,
  * qserv_areaspec_* restrictors and scisql functions, plus the client probes
- * (SHOW DATABASES/TABLES/..., DESCRIBE, SET, USE, KILL).  What it refuses
+ * (SHOW DATABASES/TABLES/..., DESCRIBE, SET, USE, KILL) and the transaction
+ * statements drivers send (BEGIN, COMMIT, ROLLBACK: nothing to do here).  What it refuses
  * (sub-queries, UNION, user variables, DML, DDL, ...) comes back as
  * ER_NOT_SUPPORTED_YET naming the construct; malformed text as ER_PARSE_ERROR
  * with the line and the text near the error.
@@ -105,6 +106,7 @@ enum sql_stmt_kind {
 	SQL_SET,           /* session setting: set_wait_timeout kept, the rest ignored */
 	SQL_USE,           /* db */
 	SQL_KILL,          /* kill_id, kill_query */
+	SQL_TXN,           /* txn: BEGIN / START TRANSACTION, COMMIT, ROLLBACK; answered OK (read-only) */
 };
 
 struct sql_stmt {
@@ -117,6 +119,7 @@ struct sql_stmt {
 	int64_t kill_id;
 	int kill_query;               /* KILL QUERY n (else the whole connection) */
 	int64_t set_wait_timeout;     /* SET wait_timeout = n: n, DEFAULT: 0, none: -1 */
+	const char *txn;              /* SQL_TXN: "BEGIN", "COMMIT" or "ROLLBACK" (static) */
 	struct sql_arena *arena;
 };
 

@@ -1,7 +1,8 @@
 /* sql_parse.c: the czar's SQL parser -- statements (SELECT and its
- * clauses, SHOW, DESCRIBE, SET, USE, KILL), the token and error plumbing
+ * clauses, SHOW, DESCRIBE, USE, KILL), the token and error plumbing
  * every rule shares, and sql_parse() itself.  Expressions are
- * sql_parse_expr.c's.
+ * sql_parse_expr.c's; SET and the transaction statements
+ * sql_parse_session.c's.
  *
  * Recursive descent, one function per grammar rule.  The first error wins:
  * p->rc (a negative errno) stops every rule, and the error names the
@@ -369,7 +370,7 @@ static int from_clause(struct parser *p, struct sql_select *s)
 	return 0;
 }
 
-static int parse_int(struct parser *p, int64_t *ret)
+int sqlp_int(struct parser *p, int64_t *ret)
 {
 	char *end;
 	long long v;
@@ -504,17 +505,17 @@ static int limit_clause(struct parser *p, struct sql_select *s)
 {
 	int64_t a, b;
 
-	if (parse_int(p, &a) < 0)
+	if (sqlp_int(p, &a) < 0)
 		return p->rc;
 	s->has_limit = 1;
 	s->limit = a;
 	if (sqlp_accept_op(p, ",")) {
-		if (parse_int(p, &b) < 0)
+		if (sqlp_int(p, &b) < 0)
 			return p->rc;
 		s->offset = a;
 		s->limit = b;
 	} else if (sqlp_accept_kw(p, "OFFSET")) {
-		if (parse_int(p, &b) < 0)
+		if (sqlp_int(p, &b) < 0)
 			return p->rc;
 		s->offset = b;
 	}
@@ -639,56 +640,6 @@ static int describe_stmt(struct parser *p, struct sql_stmt *st)
 	return 0;
 }
 
-/* wait_timeout, @@wait_timeout, @@session.wait_timeout or @@local.wait_timeout. */
-static int is_wait_timeout(const struct parser *p)
-{
-	const char *t = p->t.text;
-
-	if (p->t.kind == TK_IDENT)
-		return !strcasecmp(t, "wait_timeout");
-	if (p->t.kind != TK_VAR)
-		return 0;
-	return !strcasecmp(t, "@@wait_timeout") || !strcasecmp(t, "@@session.wait_timeout") ||
-	       !strcasecmp(t, "@@local.wait_timeout");
-}
-
-/* SET: the czar keeps wait_timeout (set_wait_timeout, 0 for DEFAULT);
- * everything else is accepted and ignored, user variables and
- * sub-queries refused. */
-static int set_stmt(struct parser *p, struct sql_stmt *st)
-{
-	sqlp_next(p);   /* SET */
-	if (sqlp_is_kw(p, "GLOBAL") || (p->t.kind == TK_VAR && !strncasecmp(p->t.text, "@@global.", 9)))
-		return sqlp_refuse(p, p->t.pos, "SET GLOBAL");
-	if (sqlp_is_kw(p, "PASSWORD"))
-		return sqlp_refuse(p, p->t.pos, "SET PASSWORD");
-	st->set_wait_timeout = -1;
-	while (!p->rc && p->t.kind != TK_END && !sqlp_is_op(p, ";")) {
-		int64_t v;
-		if (!is_wait_timeout(p)) {
-			if (p->t.kind == TK_VAR && p->t.text[1] != '@')
-				return sqlp_refuse(p, p->t.pos, "user variables");
-			if (sqlp_is_kw(p, "SELECT"))
-				return sqlp_refuse(p, p->t.pos, "sub-queries");
-			sqlp_next(p);
-			continue;
-		}
-		sqlp_next(p);
-		if (!sqlp_accept_op(p, "=") && !sqlp_accept_op(p, ":="))
-			return sqlp_syntax(p, p->t.pos, "expected = after wait_timeout");
-		if (sqlp_accept_kw(p, "DEFAULT"))
-			st->set_wait_timeout = 0;
-		else if (parse_int(p, &v) < 0)
-			return p->rc;
-		else   /* MySQL's range, clamped like MySQL */
-			st->set_wait_timeout = v < 1 ? 1 : v > 31536000 ? 31536000 : v;
-	}
-	if (p->rc)
-		return p->rc;
-	st->kind = SQL_SET;
-	return 0;
-}
-
 static int kill_stmt(struct parser *p, struct sql_stmt *st)
 {
 	sqlp_next(p);   /* KILL */
@@ -699,7 +650,7 @@ static int kill_stmt(struct parser *p, struct sql_stmt *st)
 		sqlp_accept_kw(p, "CONNECTION");
 	if (sqlp_is_kw(p, "ID"))
 		sqlp_next(p);
-	if (parse_int(p, &st->kill_id) < 0)
+	if (sqlp_int(p, &st->kill_id) < 0)
 		return p->rc;
 	st->kind = SQL_KILL;
 	return 0;
@@ -710,7 +661,7 @@ int sql_parse(const char *sql, size_t len, struct sql_stmt **ret, struct sql_err
 	static const char *const dml[] = { "INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP",
 		"ALTER", "TRUNCATE", "RENAME", "LOAD", "GRANT", "REVOKE", "CALL", "DO", "HANDLER", "LOCK",
 		"UNLOCK", "FLUSH", "INSTALL", "UNINSTALL", "OPTIMIZE", "REPAIR", "ANALYZE", "CHECK",
-		"PREPARE", "EXECUTE", "DEALLOCATE", "START", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT",
+		"PREPARE", "EXECUTE", "DEALLOCATE", "START", "SAVEPOINT",
 		"RELEASE", "XA", "RESET", "PURGE", "CHANGE", "BACKUP", "CACHE", "SHUTDOWN", "VALUES",
 		"TABLE", "WITH", "BINLOG", NULL };
 	struct parser p;
@@ -745,7 +696,10 @@ int sql_parse(const char *sql, size_t len, struct sql_stmt **ret, struct sql_err
 	} else if (sqlp_is_kw(&p, "DESCRIBE") || sqlp_is_kw(&p, "DESC") || sqlp_is_kw(&p, "EXPLAIN")) {
 		describe_stmt(&p, st);
 	} else if (sqlp_is_kw(&p, "SET")) {
-		set_stmt(&p, st);
+		sqlp_set_stmt(&p, st);
+	} else if (sqlp_is_kw(&p, "BEGIN") || sqlp_is_kw(&p, "COMMIT") || sqlp_is_kw(&p, "ROLLBACK") ||
+		   (sqlp_is_kw(&p, "START") && sqlp_peek(&p).kind == TK_IDENT && !strcasecmp(sqlp_peek(&p).text, "TRANSACTION"))) {
+		sqlp_txn_stmt(&p, st);
 	} else if (sqlp_is_kw(&p, "USE")) {
 		sqlp_next(&p);
 		st->kind = SQL_USE;

@@ -1,6 +1,6 @@
 /* sql_parser.h: the parser state and the token/error plumbing shared by
- * the statement rules (sql_parse.c) and the expression rules
- * (sql_parse_expr.c) only.
+ * the statement rules (sql_parse.c, sql_parse_session.c) and the
+ * expression rules (sql_parse_expr.c) only.
  *
  * Errors: the first one wins.  sqlp_syntax (ER_PARSE_ERROR) and
  * sqlp_refuse (ER_NOT_SUPPORTED_YET) fill p->err and set p->rc to -EINVAL,
@@ -51,6 +51,14 @@ const char *sqlp_ident(struct parser *p, const char *what);
 
 struct sql_expr *sqlp_mk(struct parser *p, enum sql_expr_kind kind, size_t nargs, int pos);
 int sqlp_vec_push(struct parser *p, struct vec *v, void *x);
+
+/* A non-negative decimal integer literal (LIMIT, KILL, SET values). */
+int sqlp_int(struct parser *p, int64_t *ret);
+
+/* sql_parse_session.c: SET, and BEGIN / START TRANSACTION / COMMIT /
+ * ROLLBACK (p->t is the statement's first keyword). */
+int sqlp_set_stmt(struct parser *p, struct sql_stmt *st);
+int sqlp_txn_stmt(struct parser *p, struct sql_stmt *st);
 
 /* sql_parse_expr.c: one expression (the OR level). */
 struct sql_expr *sqlp_expr(struct parser *p);

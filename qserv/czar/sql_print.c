@@ -273,5 +273,8 @@ void sql_print_stmt(struct buf *o, const struct sql_stmt *st)
 	case SQL_KILL:
 		buf_printf(o, "KILL %s%lld", st->kill_query ? "QUERY " : "", (long long)st->kill_id);
 		break;
+	case SQL_TXN:
+		buf_puts(o, st->txn);
+		break;
 	}
 }

@@ -60,6 +60,10 @@ static const struct { const char *in, *out; } round_trips[] = {
 	{ "KILL QUERY 17", "KILL QUERY 17" },
 	{ "USE `LSST`", "USE `LSST`" },
 	{ "SET NAMES utf8mb4", "SET ..." },
+	{ "rollback", "ROLLBACK" },
+	{ "COMMIT WORK AND NO CHAIN NO RELEASE", "COMMIT" },
+	{ "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT;", "BEGIN" },
+	{ "BEGIN WORK", "BEGIN" },
 };
 
 TEST(print_round_trips)
@@ -118,6 +122,15 @@ static const struct { const char *in; unsigned code; int pos; const char *msg; }
 	{ "EXPLAIN SELECT 1", ER_NOT_SUPPORTED_YET, 8, "EXPLAIN" },
 	{ "SELECT a FROM t GROUP BY a WITH ROLLUP", ER_NOT_SUPPORTED_YET, 27, "WITH ROLLUP" },
 	{ "SELECT UPPER(DISTINCT a) FROM t", ER_PARSE_ERROR, 7, "not an aggregate" },
+	{ "ROLLBACK TO SAVEPOINT s", ER_NOT_SUPPORTED_YET, 9, "savepoints" },
+	{ "SAVEPOINT s", ER_NOT_SUPPORTED_YET, 0, "SAVEPOINT: the czar is read-only" },
+	{ "COMMIT RELEASE", ER_NOT_SUPPORTED_YET, 7, "COMMIT RELEASE" },
+	{ "START SLAVE", ER_NOT_SUPPORTED_YET, 0, "START: the czar is read-only" },
+	{ "START TRANSACTION READ", ER_PARSE_ERROR, 22, "expected ONLY or WRITE" },
+	{ "START TRANSACTION ISOLATION LEVEL SERIALIZABLE", ER_PARSE_ERROR, 18, "expected READ ONLY" },
+	{ "BEGIN NOT ATOMIC SELECT 1; END", ER_PARSE_ERROR, 6, "unexpected NOT" },
+	{ "XA START 'x'", ER_NOT_SUPPORTED_YET, 0, "XA" },
+	{ "SET GLOBAL TRANSACTION READ WRITE", ER_NOT_SUPPORTED_YET, 4, "SET GLOBAL" },
 };
 
 TEST(set_keeps_wait_timeout_only)
@@ -131,6 +144,12 @@ TEST(set_keeps_wait_timeout_only)
 		{ "SET autocommit = 1, @@wait_timeout = 99999999999", 31536000 },
 		{ "SET SESSION wait_timeout = DEFAULT", 0 },
 		{ "SET interactive_timeout = 5", -1 },
+		/* what pymysql, SQLAlchemy and Connector/J send on their own */
+		{ "SET AUTOCOMMIT = 0", -1 },
+		{ "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", -1 },
+		{ "SET SESSION TRANSACTION READ ONLY", -1 },
+		{ "SET TRANSACTION READ WRITE", -1 },
+		{ "set autocommit=1, sql_mode = concat(@@sql_mode,',STRICT_TRANS_TABLES')", -1 },
 	};
 	size_t i;
 
