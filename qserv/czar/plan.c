@@ -185,16 +185,18 @@ static int where_terms(struct ctx *c, struct sql_expr **conj, size_t *nconj)
 	return plan_check_joins(c, all, nall);
 }
 
-/* Restrictors (AND terms of WHERE only) become scisql tests and narrow the
- * chunks; a director-key term yields the index lookup; WHERE is rebuilt
- * from the terms. */
+/* Restrictors (AND terms of WHERE only: the bare call, or compared = 1 as
+ * Qserv's own queries write them) become scisql tests on every partitioned
+ * table and narrow the chunks; a director-key term yields the index lookup;
+ * WHERE is rebuilt from the terms. */
 static int restrict_where(struct ctx *c, struct sql_expr **conj, size_t nconj, int npart)
 {
 	struct sql_select *s = c->s;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < nconj; i++)
+	for (i = 0; i < nconj; i++) {
+		plan_bare_areaspec(&conj[i]);
 		if (plan_is_areaspec(conj[i])) {
 			if (npart == 0)
 				return plan_fail(c, ER_NOT_SUPPORTED_YET, "Qserv does not support %s on regular tables",
@@ -202,6 +204,7 @@ static int restrict_where(struct ctx *c, struct sql_expr **conj, size_t nconj, i
 			if ((rc = plan_restrictor(c, &conj[i])) < 0)
 				return rc;
 		}
+	}
 	for (i = 0; i < nconj; i++)
 		if (plan_has_areaspec(conj[i]))
 			return plan_fail(c, ER_NOT_SUPPORTED_YET,

@@ -274,6 +274,24 @@ int plan_is_areaspec(const struct sql_expr *e)
 	return e && e->kind == SQL_E_FUNC && !strncasecmp(e->text, "qserv_areaspec_", 15);
 }
 
+/* `qserv_areaspec_*(...) = 1` or `1 = qserv_areaspec_*(...)` (an AND
+ * term of WHERE, as Qserv's integration queries write it): *slot becomes
+ * the bare call.  Any other comparison stays as it is (and is refused). */
+void plan_bare_areaspec(struct sql_expr **slot)
+{
+	struct sql_expr *e = *slot;
+	double v;
+	int k;
+
+	if (e->kind != SQL_E_BINARY || strcmp(e->text, "="))
+		return;
+	for (k = 0; k < 2; k++)
+		if (plan_is_areaspec(e->args[k]) && plan_literal_double(e->args[1 - k], &v) == 0 && v == 1) {
+			*slot = e->args[k];
+			return;
+		}
+}
+
 int plan_has_areaspec(const struct sql_expr *e)
 {
 	size_t i;
@@ -309,19 +327,28 @@ int plan_literal_double(const struct sql_expr *e, double *ret)
 	return 0;
 }
 
-/* Table instance restrictors apply to: the first director, else the first
- * partitioned table with its own positions. */
-static int area_target(struct ctx *c)
+/* Whether a restrictor applies to table instance r: as Qserv's
+ * QservRestrictorPlugin does, to every partitioned table of the FROM list
+ * (here: those with positions of their own; a child without them sits in
+ * its director's chunk and is restricted through the join). */
+static int area_applies(const struct ctx *c, size_t r)
 {
+	return c->refs[r].mt && c->refs[r].mt->partitioned && c->refs[r].mt->lon_key[0];
+}
+
+/* `udf(r.lon, r.lat, args of e) = 1` for table instance r. */
+static struct sql_expr *area_test(struct ctx *c, const char *udf, const struct sql_expr *e, size_t r)
+{
+	struct sql_expr *call = plan_func(c, udf, e->nargs + 2);
 	size_t i;
 
-	for (i = 0; i < c->nrefs; i++)
-		if (c->refs[i].mt && c->refs[i].mt->director && c->refs[i].mt->lon_key[0])
-			return (int)i;
-	for (i = 0; i < c->nrefs; i++)
-		if (c->refs[i].mt && c->refs[i].mt->partitioned && c->refs[i].mt->lon_key[0])
-			return (int)i;
-	return -1;
+	if (!call)
+		return NULL;
+	call->args[0] = plan_col(c, c->refs[r].qname, c->refs[r].mt->lon_key);
+	call->args[1] = plan_col(c, c->refs[r].qname, c->refs[r].mt->lat_key);
+	for (i = 0; i < e->nargs; i++)
+		call->args[i + 2] = e->args[i];
+	return plan_bin(c, "=", call, plan_num(c, "1"));
 }
 
 static int intersect(int32_t *a, size_t na, const int32_t *b, size_t nb)
@@ -352,13 +379,13 @@ int plan_restrictor(struct ctx *c, struct sql_expr **slot)
 		{ "qserv_areaspec_ellipse", "scisql_s2PtInEllipse", 5, 5 },
 		{ "qserv_areaspec_poly", "scisql_s2PtInCPoly", 6, 2 * QCHUNK_POLY_MAX },
 	};
-	struct sql_expr *e = *slot, *call;
+	struct sql_expr *e = *slot, *all = NULL, *test;
 	struct qchunk_region reg;
 	struct qchunk_ids ids = { 0 };
 	double v[2 * QCHUNK_POLY_MAX];
 	char why[256] = "";
 	size_t i, k;
-	int t, rc;
+	int prune = 0, rc;
 
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 		if (!strcasecmp(e->text, kinds[k].name))
@@ -386,23 +413,23 @@ int plan_restrictor(struct ctx *c, struct sql_expr **slot)
 	}
 	if (rc < 0)
 		return plan_fail(c, ER_WRONG_ARGUMENTS, "Incorrect arguments to %s: %s", e->text, why);
-	t = area_target(c);
-	if (t < 0)
-		return plan_fail(c, ER_NOT_SUPPORTED_YET, "Qserv does not support %s here: no table in FROM has positions",
-				 e->text);
-	call = plan_func(c, kinds[k].udf, e->nargs + 2);
-	if (!call)
-		return c->rc;
-	call->args[0] = plan_col(c, c->refs[t].qname, c->refs[t].mt->lon_key);
-	call->args[1] = plan_col(c, c->refs[t].qname, c->refs[t].mt->lat_key);
-	for (i = 0; i < e->nargs; i++)
-		call->args[i + 2] = e->args[i];
-	*slot = plan_bin(c, "=", call, plan_num(c, "1"));
+	for (i = 0; i < c->nrefs; i++) {
+		if (!area_applies(c, i))
+			continue;
+		if (!(test = area_test(c, kinds[k].udf, e, i)))
+			return c->rc;
+		all = all ? plan_bin(c, "AND", all, test) : test;
+		/* Children sit in their director's chunk, not their own
+		 * position's: only a director's restrictor may prune chunks. */
+		prune |= c->refs[i].mt->director;
+	}
+	if (!all)
+		return c->rc ? c->rc : plan_fail(c, ER_NOT_SUPPORTED_YET,
+					       "Qserv does not support %s here: no table in FROM has positions", e->text);
+	*slot = all;
 	if (!c->p->area)
 		c->p->area = strdup(plan_text(c, e) ? plan_text(c, e) : "");
-	/* Children sit in their director's chunk, not their own position's:
-	 * only a director's restrictor may prune chunks. */
-	if (!c->refs[t].mt->director)
+	if (!prune)
 		return 0;
 	if (qchunk_chunks_in(c->db->chunker, &reg, &ids) < 0) {
 		qchunk_ids_free(&ids);

@@ -68,6 +68,7 @@ void plan_conjuncts(struct sql_expr *e, struct sql_expr **v, size_t *n, size_t c
 struct sql_expr *plan_and_all(struct ctx *c, struct sql_expr **v, size_t n);
 int plan_is_areaspec(const struct sql_expr *e);
 int plan_has_areaspec(const struct sql_expr *e);
+void plan_bare_areaspec(struct sql_expr **slot);
 int plan_literal_double(const struct sql_expr *e, double *ret);
 int plan_restrictor(struct ctx *c, struct sql_expr **slot);
 void plan_index_lookup(struct ctx *c, const struct sql_expr *e);

@@ -148,7 +148,17 @@ static const struct { const char *sql, *want; } shapes[] = {
 	{ "SELECT * FROM Object JOIN Source USING (objectId) WHERE qserv_areaspec_box(0, 0, 1, 1)",
 	  "WORKER: SELECT `Object`.`objectId`, `Object`.`ra`, `Object`.`decl`, `Source`.`sourceId`, `Source`.`flux` "
 	  "FROM `LSST`.`Object_%CC%` AS `Object` JOIN `LSST`.`Source_%CC%` AS `Source` USING (`objectId`) WHERE "
-	  "scisql_s2PtInBox(`Object`.`ra`, `Object`.`decl`, 0, 0, 1, 1) = 1\nMERGE: (stream)" },
+	  "(scisql_s2PtInBox(`Object`.`ra`, `Object`.`decl`, 0, 0, 1, 1) = 1) AND "
+	  "(scisql_s2PtInBox(`Source`.`ra`, `Source`.`decl`, 0, 0, 1, 1) = 1)\nMERGE: (stream)" },
+	/* Qserv restricts every partitioned table of FROM: both instances of a
+	 * near-neighbour join, the second one over chunk + overlap */
+	{ "SELECT COUNT(*) FROM Object o1, Object o2 WHERE qserv_areaspec_box(0, 0, 3, 10) "
+	  "AND scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.01",
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `LSST`.`Object_%CC%` AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM "
+	  "`LSST`.`Object_%CC%` UNION SELECT `objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%`) AS `o2` WHERE "
+	  "((scisql_s2PtInBox(`o1`.`ra`, `o1`.`decl`, 0, 0, 3, 10) = 1) AND (scisql_s2PtInBox(`o2`.`ra`, `o2`.`decl`, 0, 0, "
+	  "3, 10) = 1)) AND (scisql_angSep(`o1`.`ra`, `o1`.`decl`, `o2`.`ra`, `o2`.`decl`) < 0.01)\n"
+	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
 	{ "SELECT s.*, o.ra FROM Object o, Source s WHERE o.objectId = s.objectId ORDER BY 1 LIMIT 2",
 	  "WORKER: SELECT `s`.`sourceId` AS `QS_C1`, `s`.`objectId` AS `QS_C2`, `s`.`flux` AS `QS_C3`, `o`.`ra` AS `QS_C4` "
 	  "FROM `LSST`.`Object_%CC%` AS `o`, `LSST`.`Source_%CC%` AS `s` WHERE `o`.`objectId` = `s`.`objectId` "
@@ -225,6 +235,43 @@ TEST(restrictors_pick_chunks)
 	plan_free(r.p);
 }
 
+/* `qserv_areaspec_*(...) = 1` and `1 = qserv_areaspec_*(...)` (the form of
+ * Qserv's integration queries) plan exactly as the bare call: the same
+ * worker SQL, the same chunks. */
+TEST(areaspec_compared_to_one_plans_as_the_bare_call)
+{
+	static const char *const calls[] = {
+		"qserv_areaspec_box(0, 0, 3, 10)", "qserv_areaspec_circle(359, 0.5, 2)",
+		"qserv_areaspec_ellipse(180, 0, 36000, 18000, 30)", "qserv_areaspec_poly(10, 10, 14, 10, 14, 14, 10, 14)",
+	};
+	static const char *const forms[] = { "%s = 1", "1 = %s", "(%s) = 1.0", "%s = +1" };
+	size_t i, k;
+
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		struct result bare, r;
+		char sql[256], cond[160];
+		snprintf(sql, sizeof(sql), "SELECT objectId FROM Object o JOIN Source s USING (objectId) WHERE %s AND "
+			 "s.flux > 2", calls[i]);
+		run(sql, "LSST", &bare);
+		ASSERT_EQ(0, bare.rc) TH_LOG("%s -> %s", sql, bare.text);
+		EXPECT_NE(NULL, strstr(bare.text, "`s`.`ra`")) TH_LOG("the child is restricted too: %s", bare.text);
+		EXPECT_GT(8983, bare.p->nchunks) TH_LOG("%s prunes chunks", calls[i]);
+		for (k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
+			snprintf(cond, sizeof(cond), forms[k], calls[i]);
+			snprintf(sql, sizeof(sql), "SELECT objectId FROM Object o JOIN Source s USING (objectId) WHERE "
+				 "%s AND s.flux > 2", cond);
+			run(sql, "LSST", &r);
+			ASSERT_EQ(0, r.rc) TH_LOG("%s -> %s", sql, r.text);
+			EXPECT_STREQ(bare.text, r.text) TH_LOG("%s", sql);
+			EXPECT_EQ(bare.p->nchunks, r.p->nchunks) TH_LOG("%s", sql);
+			if (bare.p->nchunks == r.p->nchunks)
+				EXPECT_EQ(0, memcmp(bare.p->chunks, r.p->chunks, r.p->nchunks * sizeof(*r.p->chunks)));
+			plan_free(r.p);
+		}
+		plan_free(bare.p);
+	}
+}
+
 TEST(director_index_lookups)
 {
 	static const struct { const char *sql, *want; } cases[] = {
@@ -279,6 +326,18 @@ TEST(refusals_name_the_problem)
 		{ "SELECT * FROM Nope", ER_NO_SUCH_TABLE, "Table 'LSST.Nope' doesn't exist" },
 		{ "SELECT * FROM Object, mysql.user", ER_NOT_SUPPORTED_YET, "not a table of a published" },
 		{ "SELECT * FROM Filter WHERE qserv_areaspec_box(0, 0, 1, 1)", ER_NOT_SUPPORTED_YET, "regular tables" },
+		/* only `= 1` / `1 =` as an AND term is the restrictor */
+		{ "SELECT * FROM Object WHERE qserv_areaspec_box(0, 0, 1, 1) = 0", ER_NOT_SUPPORTED_YET, "AND term of WHERE" },
+		{ "SELECT * FROM Object WHERE 2 = qserv_areaspec_box(0, 0, 1, 1)", ER_NOT_SUPPORTED_YET, "AND term of WHERE" },
+		{ "SELECT * FROM Object WHERE qserv_areaspec_box(0, 0, 1, 1) = ra", ER_NOT_SUPPORTED_YET, "AND term of WHERE" },
+		{ "SELECT * FROM Object WHERE qserv_areaspec_box(0, 0, 1, 1) <> 1", ER_NOT_SUPPORTED_YET, "AND term of WHERE" },
+		{ "SELECT * FROM Object WHERE NOT qserv_areaspec_box(0, 0, 1, 1) = 1", ER_NOT_SUPPORTED_YET,
+		  "AND term of WHERE" },
+		{ "SELECT * FROM Object WHERE ra > 0 OR 1 = qserv_areaspec_circle(0, 0, 1)", ER_NOT_SUPPORTED_YET,
+		  "AND term of WHERE" },
+		{ "SELECT * FROM Filter WHERE qserv_areaspec_box(0, 0, 1, 1) = 1", ER_NOT_SUPPORTED_YET, "regular tables" },
+		{ "SELECT * FROM Object WHERE 1 = qserv_areaspec_box(0, 0, 1)", ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+		  "qserv_areaspec_box" },
 	};
 	size_t i;
 
