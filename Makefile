@@ -29,7 +29,7 @@ export SOURCE_DATE_EPOCH ?= 1700000000
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS := -D_GNU_SOURCE -I. -Ilib -I$(BUILD)/include
 CFLAGS   := -O2 -g -fPIC $(WARN)
-SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANFLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  :=
 
 BINS        :=
@@ -174,7 +174,7 @@ check-qemu: image
 # make fuzz: every libFuzzer target for FUZZ_SECONDS (default 60) each, built
 # with clang-15 in build/fuzz/ (its own objects: coverage instrumentation).
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS  := -O1 -g -fPIC -w -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -O1 -g -fPIC -w -fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow -fno-omit-frame-pointer
 .PHONY: fuzz fuzz-build
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang-15 CFLAGS='$(FUZZ_CFLAGS)' fuzz-build

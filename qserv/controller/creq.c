@@ -13,19 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* qjson_int's leniency without its undefined cast of a real out of long
- * long's range (1e300: found by fuzz target creq): such a real is clamped,
- * then refused by the caller's range check like any other. */
-static long long jint(json_t *b, const char *k, long long dflt)
-{
-	json_t *v = json_object_get(b, k);
-	if (json_is_real(v)) {
-		double d = json_real_value(v);
-		return !(d == d) ? dflt : d >= 9.2e18 ? LLONG_MAX : d <= -9.2e18 ? LLONG_MIN : (long long)d;
-	}
-	return qjson_int(b, k, dflt);
-}
-
 /* name (may be NULL) into ret when it is a valid name of that kind. */
 static int name(enum sqlid_kind kind, const char *field, const char *s, char ret[CREQ_NAME],
 		char *err, size_t errlen)
@@ -41,7 +28,7 @@ int creq_database(json_t *b, struct creq_database *ret, char *err, size_t errlen
 	memset(ret, 0, sizeof *ret);
 	if (name(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), ret->name, err, errlen))
 		return -EINVAL;
-	long long s = jint(b, "num_stripes", 0), ss = jint(b, "num_sub_stripes", 0);
+	long long s = qjson_int(b, "num_stripes", 0), ss = qjson_int(b, "num_sub_stripes", 0);
 	double ov = qjson_real(b, "overlap", -1);
 	/* !(in range) also refuses a NaN */
 	if (s < 1 || s > INT_MAX || ss < 1 || ss > INT_MAX || !(ov >= 0 && ov <= 10)) {
@@ -52,7 +39,7 @@ int creq_database(json_t *b, struct creq_database *ret, char *err, size_t errlen
 	ret->num_stripes = (int)s;
 	ret->num_sub_stripes = (int)ss;
 	ret->overlap = ov;
-	ret->auto_index = jint(b, "auto_build_secondary_index", 1) != 0;
+	ret->auto_index = qjson_int(b, "auto_build_secondary_index", 1) != 0;
 	return 0;
 }
 
@@ -168,7 +155,7 @@ int creq_table(json_t *b, struct creq_table *ret, char *err, size_t errlen)
 	ret->schema = json_object_get(b, "schema");
 	if (table_schema(ret->schema, err, errlen))
 		return -EINVAL;
-	ret->partitioned = jint(b, "is_partitioned", 0) != 0;
+	ret->partitioned = qjson_int(b, "is_partitioned", 0) != 0;
 	ret->director = ret->partitioned && (!ret->director_table[0] || !strcmp(ret->director_table, ret->table));
 	if (table_layout(ret, err, errlen))
 		return -EINVAL;
@@ -189,7 +176,7 @@ int creq_trans(json_t *b, struct creq_trans *ret, char *err, size_t errlen)
 int creq_target(json_t *b, struct creq_target *ret, char *err, size_t errlen)
 {
 	memset(ret, 0, sizeof *ret);
-	ret->trans_id = jint(b, "transaction_id", 0);
+	ret->trans_id = qjson_int(b, "transaction_id", 0);
 	if (ret->trans_id > 0)
 		return 0;
 	ret->trans_id = 0;
@@ -210,7 +197,7 @@ int creq_chunk(json_t *b, struct creq_chunk *ret, char *err, size_t errlen)
 		snprintf(err, errlen, "chunk is required");
 		return -EINVAL;
 	}
-	long long c = jint(b, "chunk", -1);
+	long long c = qjson_int(b, "chunk", -1);
 	ret->chunk = c < INT32_MIN || c > INT32_MAX ? -1 : (int32_t)c;
 	return 0;
 }
@@ -316,7 +303,7 @@ int creq_worker_check(const char *id, const char *host, int ingest_port, int que
 int creq_worker(json_t *b, struct creq_worker *ret, char *err, size_t errlen)
 {
 	const char *id = qjson_str(b, "id", ""), *host = qjson_str(b, "host", "");
-	long long ip = jint(b, "ingest_port", 25004), qp = jint(b, "query_port", 0);
+	long long ip = qjson_int(b, "ingest_port", 25004), qp = qjson_int(b, "query_port", 0);
 	memset(ret, 0, sizeof *ret);
 	/* too long is refused, never cut to something valid */
 	if (strlen(id) >= sizeof ret->id || strlen(host) >= sizeof ret->host) {
