@@ -6,7 +6,8 @@
 # director-index IN/BETWEEN, restrictor boxes and circles (across RA 0/360
 # and at the poles), ellipses and polygons, aggregates with GROUP BY/HAVING,
 # ORDER BY + LIMIT, DISTINCT, director-child joins, regular-table joins,
-# near-neighbour self-joins through the overlap tables,
+# near-neighbour self-joins through the overlap tables (a restrictor
+# limits both instances, as in Qserv),
 # empty results; refusals; pymysql and mysql2 on distributed queries;
 # SHOW PROCESSLIST progress and KILL of a running distributed query.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -106,7 +107,7 @@ star of a join with USING|SELECT * FROM Filter JOIN Filter f2 USING (id) WHERE i
 scisql function in the select list|SELECT objectId, ROUND(scisql_angSep(ra, decl, 0, 0), 6) FROM Object WHERE objectId < 20|
 expression operators|SELECT objectId, objectId DIV 7, objectId % 5, objectId & 3, objectId << 2, -objectId, CASE WHEN decl > 0 THEN 'N' ELSE 'S' END FROM Object WHERE objectId BETWEEN 50 AND 60|
 near-neighbour pairs|SELECT o1.objectId, o2.objectId FROM Object o1, Object o2 WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.0166 AND o1.objectId <> o2.objectId|
-near-neighbour count, JOIN ON form, in a box|SELECT COUNT(*), MAX(scisql_angSep(a.ra, a.decl, b.ra, b.decl)) < 0.0166 FROM Object a JOIN Object b ON scisql_angSep(a.ra, a.decl, b.ra, b.decl) <= 0.0166 WHERE qserv_areaspec_box(0, -90, 180, 90)|SELECT COUNT(*), MAX(scisql_angSep(a.ra, a.decl, b.ra, b.decl)) < 0.0166 FROM Object a JOIN Object b ON scisql_angSep(a.ra, a.decl, b.ra, b.decl) <= 0.0166 WHERE scisql_s2PtInBox(a.ra, a.decl, 0, -90, 180, 90) = 1
+near-neighbour count, JOIN ON form, in a box|SELECT COUNT(*), MAX(scisql_angSep(a.ra, a.decl, b.ra, b.decl)) < 0.0166 FROM Object a JOIN Object b ON scisql_angSep(a.ra, a.decl, b.ra, b.decl) <= 0.0166 WHERE qserv_areaspec_box(0, -90, 180, 90)|SELECT COUNT(*), MAX(scisql_angSep(a.ra, a.decl, b.ra, b.decl)) < 0.0166 FROM Object a JOIN Object b ON scisql_angSep(a.ra, a.decl, b.ra, b.decl) <= 0.0166 WHERE scisql_s2PtInBox(a.ra, a.decl, 0, -90, 180, 90) = 1 AND scisql_s2PtInBox(b.ra, b.decl, 0, -90, 180, 90) = 1
 IN and LIKE on a child|SELECT COUNT(*) FROM Source WHERE filterName IN ('u', 'g') AND filterName LIKE '_'|
 QEOF
 
