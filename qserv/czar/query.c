@@ -149,7 +149,7 @@ static int may_be_stale(int rc, const struct sql_error *err, const struct plan *
 {
 	if (rc < 0)
 		return err->code == ER_NO_SUCH_TABLE || err->code == ER_BAD_DB_ERROR;
-	return p->kind == PLAN_LOCAL && st->select && st->select->nfrom > 0;
+	return p && p->kind == PLAN_LOCAL && st->select && st->select->nfrom > 0;
 }
 
 /* Plans the statement; when the plan may rest on a stale snapshot, loads
