@@ -33,6 +33,7 @@
 #include "log.h"
 #include "qserv/common/qhttp.h"
 #include "qserv/common/qhttpc.h"
+#include "wcopy.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -172,11 +173,16 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	int r = wmeta_init(m, &w, err, sizeof err);
-	mysql_close(m);
 	if (r) {
+		mysql_close(m);
 		log_error("creating the qservWorker schema: %s", err);
 		return 111;
 	}
+	if (wcopy_cleanup(m, err, sizeof err))
+		log_warn("dropping the staging tables of interrupted chunk copies: %s -- %s", err, qsql_detail());
+	mysql_close(m);
+	w.auth_sha_file = api->sha_file;
+	w.tls_ca = api->ca, w.tls_cert = api->cert, w.tls_key = api->key;
 	if (qhttpc_init()) {
 		log_error("libcurl initialisation failed");
 		return 111;

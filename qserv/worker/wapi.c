@@ -23,12 +23,17 @@
  *   POST /worker/sqlindex {database, table, index, spec, comment, columns}
  *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
  *   DELETE /worker/subchunks/<db>/<chunk>
+ *   POST /worker/replica {database, chunk, source_id, source_url}
+ *                             pull a chunk from another worker (wcopy_in.c)
+ * Worker -> worker:
+ *   GET  /replica/chunk?database=&chunk=   one chunk's tables, LZ4 (wcopy.c);
+ *                             a worker certificate or the admin key
  *   GET  /status
  * Every JSON reply carries "success" and "error".  Who may call a route is
  * the policy column of `routes` (wapi_policy, enforced by
  * qserv/common/qhttp.h before any body is read): contributions the admin
  * key (loaders); the management routes the key or a certificate of role
- * "czar" (the controller); a worker's certificate never; GET /status and a
+ * "czar" (the controller); a worker's certificate only the chunk export; GET /status and a
  * contribution's status are open.
  *
  * Every body (and /ingest/csv's query) is parsed by wreq.c (no MariaDB
@@ -38,6 +43,7 @@
  * refused value or MariaDB's message: those are logged here, at the
  * boundary (qsql_detail()). */
 #include "worker.h"
+#include "wcopy.h"
 #include "qserv/common/qhttp.h"
 #include "log.h"
 
@@ -326,6 +332,23 @@ static int m_count(struct mreq *k)
 			   k->err, sizeof k->err);
 }
 
+/* POST /worker/replica {database, chunk, source_id, source_url}: pull a
+ * chunk from another worker (wcopy_in.c). */
+static int m_replica(struct mreq *k)
+{
+	struct wreq_replica q;
+	int rc = wreq_replica(k->body, &q, k->err, sizeof k->err);
+	if (!rc)
+		rc = wcopy_import(k->w, k->m, &q, &k->out, k->err, sizeof k->err);
+	if (!rc)
+		log_info("chunk copy in: %s chunk %d from %s: %lld bytes (%lld plain), %lld rows in %.3f s", q.db,
+			 q.chunk, q.source_id, json_integer_value(json_object_get(k->out, "bytes")),
+			 json_integer_value(json_object_get(k->out, "plain_bytes")),
+			 json_integer_value(json_object_get(k->out, "rows")),
+			 json_real_value(json_object_get(k->out, "seconds")));
+	return rc;
+}
+
 /* GET /worker/index: the director index as TSV, exported into an unlinked
  * staging file and streamed from there. */
 static int m_index(struct mreq *k)
@@ -376,6 +399,7 @@ static const struct mroute {
 	{ "POST", "unpublish", m_unpublish, false },
 	{ "GET", "count", m_count, false },
 	{ "GET", "index", m_index, false },
+	{ "POST", "replica", m_replica, false },
 };
 
 static const struct mroute *mroute_find(const char *method, const char *path, const char **ret_rest)
@@ -455,6 +479,8 @@ static const struct route {
 	{ "GET", "/ingest/file-async/*", contrib_status, QHTTP_OPEN },
 	{ NULL, "/worker/*", manage, QHTTP_KEY_OR_CZAR },
 	{ "GET", "/status", status, QHTTP_OPEN },
+	/* a worker certificate or the admin key, checked by wcopy_export */
+	{ "GET", "/replica/chunk", wcopy_export, QHTTP_OPEN },
 };
 
 enum qhttp_auth wapi_policy(void *app, const char *method, const char *url)

@@ -264,6 +264,12 @@ static int create_like(MYSQL *m, const char *db, const char *proto, const char *
 	return r;
 }
 
+int wmeta_create_like(MYSQL *m, const char *db, const char *proto, const char *name, int32_t chunk,
+		      char *err, size_t errlen)
+{
+	return create_like(m, db, proto, name, chunk, err, errlen);
+}
+
 /* Creates the chunk tables of one partitioned table for one chunk. */
 static int create_chunk_tables(MYSQL *m, const char *db, const char *t, bool director, int32_t chunk,
 			       char *err, size_t errlen)

@@ -66,6 +66,9 @@ struct worker {
 	int port;
 	const char *file_root;  /* file:// sources must be under it (NULL: staging) */
 	char auth_key[256];     /* shared secret of the API ("" = none) */
+	const char *auth_sha_file;  /* or the file holding its SHA-256 (wcopy.c checks it) */
+	const char *tls_ca, *tls_cert, *tls_key;  /* PEM of the API, also the client side of
+						     chunk copies (NULL: plain HTTP) */
 	int async_max;          /* asynchronous loads at once; more wait QUEUED */
 	int async_active;
 	pthread_mutex_t mu;
@@ -90,6 +93,10 @@ int wmeta_create_db(MYSQL *m, const char *db, char *err, size_t errlen);
 int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen);
 int wmeta_create_table(MYSQL *m, const struct wreq_table *req, char *err, size_t errlen);
 int wmeta_drop_table(MYSQL *m, const char *db, const char *table, char *err, size_t errlen);
+/* CREATE TABLE db.name like db.proto in chunk's data directory (wcopy_in.c's
+ * staging tables); an existing table is kept. */
+int wmeta_create_like(MYSQL *m, const char *db, const char *proto, const char *name, int32_t chunk,
+		      char *err, size_t errlen);
 int wmeta_add_chunk(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen);
 int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen);
 /* The operator's un-publish (POST /worker/unpublish {database}, sent by

@@ -323,3 +323,49 @@ int wreq_subchunks(json_t *b, struct wreq_subchunks *ret, char *err, size_t errl
 	ret->n = n;
 	return 0;
 }
+
+/* http(s)://host[:port][/] with a plain host name or address. */
+static bool base_url_ok(const char *s)
+{
+	const char *h = !strncmp(s, "https://", 8) ? s + 8 : !strncmp(s, "http://", 7) ? s + 7 : NULL;
+	if (!h)
+		return false;
+	size_t hn = strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-");
+	if (hn == 0 || hn > 253)
+		return false;
+	const char *p = h + hn;
+	if (*p == ':') {
+		size_t pn = strspn(p + 1, "0123456789");
+		if (pn == 0 || pn > 5 || atoi(p + 1) > 65535 || atoi(p + 1) < 1)
+			return false;
+		p += 1 + pn;
+	}
+	return !*p || !strcmp(p, "/");
+}
+
+int wreq_replica(json_t *b, struct wreq_replica *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	if (wreq_chunk(b, ret->db, &ret->chunk, err, errlen))
+		return -EINVAL;
+	json_t *v = json_object_get(b, "source_id");
+	const char *id = json_string_value(v);
+	size_t n = id ? json_string_length(v) : 0;
+	if (!id || n == 0 || n >= WREQ_NAME || strlen(id) != n ||
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n) {
+		snprintf(err, errlen, "source_id: must be a worker name (letters, digits, '_', '.', '-')");
+		return -EINVAL;
+	}
+	memcpy(ret->source_id, id, n + 1);
+	v = json_object_get(b, "source_url");
+	const char *u = json_string_value(v);
+	n = u ? json_string_length(v) : 0;
+	if (!u || n >= sizeof ret->source_url || strlen(u) != n || !base_url_ok(u)) {
+		snprintf(err, errlen, "source_url: must be http(s)://<host>[:<port>] of the source worker's API");
+		return -EINVAL;
+	}
+	memcpy(ret->source_url, u, n + 1);
+	if (n && ret->source_url[n - 1] == '/')
+		ret->source_url[n - 1] = '\0';
+	return 0;
+}

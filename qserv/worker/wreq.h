@@ -88,4 +88,16 @@ struct wreq_subchunks {
 };
 int wreq_subchunks(json_t *b, struct wreq_subchunks *ret, char *err, size_t errlen);
 
+/* POST /worker/replica {database, chunk, source_id, source_url}: source_id
+ * is a worker name ([A-Za-z0-9_.-], 1 to 64 bytes), source_url the source's
+ * API base, http(s)://<host>[:<port>] (letters, digits, '.', '-' in the host;
+ * no user, path or query; one trailing '/' allowed and dropped). */
+struct wreq_replica {
+	char db[WREQ_NAME];
+	int32_t chunk;
+	char source_id[WREQ_NAME];
+	char source_url[300];
+};
+int wreq_replica(json_t *b, struct wreq_replica *ret, char *err, size_t errlen);
+
 #endif

@@ -1,6 +1,7 @@
 /* fuzz_wreq.c: libFuzzer target for the request bodies of the worker's API,
  * through the real parsers (wreq.c).  The first input byte picks the body
- * kind (contribution, trans, database, chunk, table, sqlindex, subchunks),
+ * kind (modulo 8: contribution, trans, database, chunk, table, sqlindex,
+ * subchunks, replica),
  * the rest is the body as qhttp_body_json parses it.  Invariants of an
  * accepted body (wreq.h): every name is NUL-terminated and passes
  * sqlid_check of its kind; a contribution's URL has an allowed scheme and
@@ -88,12 +89,28 @@ static void table(json_t *b)
 	wreq_table_free(&t);
 }
 
+/* A replica order: names checked, the URL a bare http(s) base. */
+static void replica(json_t *b)
+{
+	struct wreq_replica q;
+	if (wreq_replica(b, &q, err, sizeof err))
+		return;
+	name(SQLID_DATABASE, q.db, 0);
+	need(q.chunk >= 0);
+	need(strlen(q.source_id) > 0 && strlen(q.source_id) < WREQ_NAME);
+	need(strspn(q.source_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+	     strlen(q.source_id));
+	need(strlen(q.source_url) < sizeof q.source_url);
+	need(!strncmp(q.source_url, "http://", 7) || !strncmp(q.source_url, "https://", 8));
+	need(!strpbrk(strstr(q.source_url, "://") + 3, "'\"`\\<> \t\n?#@/%"));
+}
+
 static void body(uint8_t kind, json_t *b)
 {
 	union { struct wreq_trans t; struct wreq_index i; struct wreq_subchunks s; } u;
 	char db[WREQ_NAME];
 	int32_t chunk;
-	switch (kind % 7) {
+	switch (kind % 8) {
 	case 0:
 		contrib(b);
 		break;
@@ -126,6 +143,9 @@ static void body(uint8_t kind, json_t *b)
 			     strlen(u.i.list));
 			need(u.i.comment != NULL);
 		}
+		break;
+	case 7:
+		replica(b);
 		break;
 	default:
 		if (!wreq_subchunks(b, &u.s, err, sizeof err)) {

@@ -12,7 +12,7 @@
 
 #include "qserv/worker/wreq.h"
 
-enum kind { CONTRIB, TRANS, DB, CHUNK, TABLE, INDEX, SUB };
+enum kind { CONTRIB, TRANS, DB, CHUNK, TABLE, INDEX, SUB, REPLICA };
 
 static const struct body_case {
 	enum kind kind;
@@ -48,11 +48,21 @@ static const struct body_case {
 	  "columns[0].length" },
 	{ SUB, "{\"database\":\"e2e\",\"table\":\"Object\",\"chunk\":5,\"sub_chunks\":[1,2]}", NULL },
 	{ SUB, "{\"table\":\"Object\",\"chunk\":5,\"sub_chunks\":[1]}", "database" },
+	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"worker-1\",\"source_url\":\"https://10.0.0.1:25004/\"}",
+	  NULL },
+	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"http://h\"}", NULL },
+	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"w'1\",\"source_url\":\"http://h\"}", "source_id" },
+	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"file:///etc/passwd\"}",
+	  "source_url" },
+	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"https://u@h/\"}", "source_url" },
+	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"https://h:99999\"}", "source_url" },
+	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":-5,\"source_id\":\"w1\",\"source_url\":\"https://h\"}", "chunk" },
 };
 
 static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 {
-	union { struct wreq_contrib c; struct wreq_trans t; struct wreq_index i; struct wreq_subchunks s; } u;
+	union { struct wreq_contrib c; struct wreq_trans t; struct wreq_index i; struct wreq_subchunks s;
+		struct wreq_replica r; } u;
 	struct wreq_table t;
 	char db[WREQ_NAME];
 	int32_t chunk;
@@ -67,6 +77,11 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 		wreq_table_free(&t);
 		return rc;
 	case INDEX: return wreq_index(b, &u.i, err, errlen);
+	case REPLICA:
+		rc = wreq_replica(b, &u.r, err, errlen);
+		if (!rc && strchr(u.r.source_url + 8, '/'))
+			rc = -EBADMSG; /* the trailing '/' must be gone */
+		return rc;
 	default:
 		rc = wreq_subchunks(b, &u.s, err, errlen);
 		free(u.s.sub);

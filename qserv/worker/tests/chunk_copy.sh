@@ -1,0 +1,241 @@
+#!/bin/sh
+# chunk_copy.sh: worker-to-worker chunk copy (qserv/worker/wcopy*.c) on a
+# dev cluster of 2 workers.
+#
+# Checks: who may call GET /replica/chunk (a worker certificate, the admin
+# key; not anonymous, not a wrong key, not the czar's certificate) and
+# POST /worker/replica (the key, the czar's certificate; not anonymous,
+# not a worker's); bad identifiers and URLs refused (400); a chunk the
+# source lacks (404) and a copy cut short or with a wrong checksum (served
+# by a fake source holding a real stream, truncated or edited) leave no
+# table behind on the target; then every chunk of worker-1 copied to
+# worker-2, and every chunk table's rows (sorted dumps) the same on both
+# MariaDBs.  Prints the copy throughput (not asserted).
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$REPO/tools/tap.sh"
+BIN=${BUILD:-$REPO/build}/bin
+T=$(mktemp -d /tmp/qserv-chunkcopy.XXXXXX)
+DC="$REPO/tools/dev-cluster"
+FAKE_PID=
+cleanup() {
+	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
+	"$DC" down --dir "$T/cluster" > /dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
+
+for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-czar qserv-certs; do
+	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
+done
+command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
+command -v lz4 > /dev/null || tap_skip_all "needs the lz4 command"
+command -v python3 > /dev/null || tap_skip_all "needs python3"
+tap_plan 18
+
+DB=ccp
+"$REPO/tools/sample-catalog.sh" "$T" $DB --objects 20000 --sources-per-object 3 --ra 0,40 --dec -20,20 --stripes 12 --sub-stripes 4 || exit 1
+if "$DC" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
+	set -a && . "$T/cluster/cluster.env" && set +a &&
+	"$BIN/qservctl" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then
+	tap_pass "dev cluster up, catalog ingested and published"
+else
+	tap_fail "dev cluster up, catalog ingested and published" "$(tail -n 5 "$T/up.log" "$T/ingest.log")"
+	exit 1
+fi
+PKI=$T/cluster/pki
+W1=https://127.0.0.1:$QSERV_WORKER_1_INGEST_PORT
+W2=https://127.0.0.1:$QSERV_WORKER_2_INGEST_PORT
+my() { _s=$1; shift; mariadb --no-defaults -S "$_s" -uroot -N -B "$@" 2>&1; }
+chunks_of() { my "$1" -e "SELECT chunk FROM qservWorker.chunks WHERE db='$DB' ORDER BY chunk"; }
+# staging tables (and chunk tables of chunk $2) of worker socket $1
+leftovers() { my "$1" -e "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND
+	(TABLE_NAME LIKE '%\\_\\_copy' OR TABLE_NAME LIKE '%\\_\\_old' OR TABLE_NAME REGEXP '_${2}\$')"; }
+# code URL [curl args]: the HTTP status
+code() { _u=$1; shift; curl -s -o "$T/body" -w '%{http_code}' --cacert "$PKI/ca.pem" "$@" "$_u"; }
+key() { echo "Authorization: Bearer $QSERV_AUTH_KEY"; }
+replica() { # BODY [curl args]: POST /worker/replica to worker-2
+	_b=$1; shift
+	code "$W2/worker/replica" -X POST -H 'Content-Type: application/json' -d "$_b" "$@"
+}
+
+C1=$(chunks_of "$QSERV_WORKER_1_SOCKET")
+C2=$(chunks_of "$QSERV_WORKER_2_SOCKET")
+FIRST=$(echo "$C1" | head -n 1)
+LACK=$(echo "$C2" | head -n 1)
+if [ -n "$FIRST" ] && [ -n "$LACK" ]; then
+	tap_pass "both workers hold chunks ($(echo "$C1" | wc -l) and $(echo "$C2" | wc -l))"
+else
+	tap_fail "both workers hold chunks" "worker-1: $C1; worker-2: $C2"
+	exit 1
+fi
+
+# ---- who may read a chunk ----
+EXP="$W1/replica/chunk?database=$DB&chunk=$FIRST"
+got="$(code "$EXP") $(code "$EXP" -H "Authorization: Bearer 0000") $(code "$EXP" --cert "$PKI/czar.pem" --key "$PKI/czar.key")"
+tap_is "$got" "401 401 403" "GET /replica/chunk: anonymous 401, a wrong key 401, the czar's certificate 403"
+got="$(code "$EXP" --cert "$PKI/worker-2.pem" --key "$PKI/worker-2.key") $(code "$EXP" -H "$(key)")"
+cp "$T/body" "$T/stream.lz4"
+if [ "$got" = "200 200" ] && lz4 -dc "$T/stream.lz4" > "$T/stream.txt" 2>/dev/null &&
+	head -n 1 "$T/stream.txt" | grep -q "^\\\\#chunk $DB $FIRST\$" && tail -n 1 "$T/stream.txt" | grep -q '^\\#done '; then
+	tap_pass "a worker's certificate and the admin key read it: an LZ4 frame from \\#chunk to \\#done"
+else
+	tap_fail "a worker's certificate and the admin key read it" "got $got; $(head -c 300 "$T/stream.txt" 2>/dev/null)"
+fi
+got="$(code "$W1/replica/chunk?database=$DB&chunk=$LACK" -H "$(key)") $(code "$W1/replica/chunk?database=mysql&chunk=1" -H "$(key)") $(code "$W1/replica/chunk?database=$DB&chunk=1x" -H "$(key)")"
+tap_is "$got" "404 400 400" "GET /replica/chunk: a chunk it lacks 404, database mysql 400, chunk 1x 400"
+
+# ---- who may order a copy, bad bodies ----
+GOOD="{\"database\":\"$DB\",\"chunk\":$FIRST,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}"
+got="$(replica "$GOOD") $(replica "$GOOD" --cert "$PKI/worker-1.pem" --key "$PKI/worker-1.key") $(replica "$GOOD" -H "Authorization: Bearer 0000")"
+tap_is "$got" "401 403 401" "POST /worker/replica: anonymous 401, a worker's certificate 403, a wrong key 401"
+bad=
+for b in "{\"database\":\"x;drop\",\"chunk\":$FIRST,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}" \
+	"{\"database\":\"$DB\",\"chunk\":-1,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}" \
+	"{\"database\":\"$DB\",\"chunk\":$FIRST,\"source_id\":\"w'1\",\"source_url\":\"$W1\"}" \
+	"{\"database\":\"$DB\",\"chunk\":$FIRST,\"source_id\":\"worker-1\",\"source_url\":\"file:///etc/passwd\"}" \
+	"{\"database\":\"$DB\",\"chunk\":$FIRST,\"source_id\":\"worker-1\",\"source_url\":\"$W1/x?y\"}" \
+	"{\"database\":\"qservMeta\",\"chunk\":$FIRST,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}"; do
+	bad="$bad $(replica "$b" -H "$(key)")"
+done
+tap_is "$bad" " 400 400 400 400 400 400" "bad database, chunk, source_id and source_url refused (400)"
+MISS="{\"database\":\"$DB\",\"chunk\":$LACK,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}"
+# worker-2 holds LACK: ask worker-2 to pull LACK from worker-1 into... a chunk worker-1 lacks
+got=$(replica "$MISS" -H "$(key)")
+err=$(sed -n 's/.*"error": *"\([^"]*\)".*/\1/p' "$T/body")
+left=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE '%\\_\\_copy'")
+if [ "$got" = 404 ] && [ "$left" = 0 ]; then
+	tap_pass "a chunk the source lacks: 404 ($err), no staging table left"
+else
+	tap_fail "a chunk the source lacks: 404, no staging table left" "got $got ($err), $left staging tables"
+fi
+
+# ---- a fake source: a real stream, cut short or with a wrong checksum ----
+FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$T/fake.py" <<'EOF'
+import http.server, ssl, sys
+port, cert, key, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        data = open(path, "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-lz4")
+        self.send_header("Content-Length", str(len(data) if self.server.honest else 2 * len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", port), H)
+s.honest = True
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+s.serve_forever()
+EOF
+python3 "$T/fake.py" "$FPORT" "$PKI/worker-1.pem" "$PKI/worker-1.key" "$T/served.lz4" 2> "$T/fake.log" &
+FAKE_PID=$!
+FAKE="{\"database\":\"$DB\",\"chunk\":$FIRST,\"source_id\":\"fake\",\"source_url\":\"https://127.0.0.1:$FPORT\"}"
+i=0
+until curl -sk -o /dev/null "https://127.0.0.1:$FPORT/" 2>/dev/null || [ $i -ge 50 ]; do i=$((i + 1)); sleep 0.1; done
+
+# cut short: the first half of the frame (the source died mid-copy)
+size=$(stat -c %s "$T/stream.lz4")
+head -c $((size / 2)) "$T/stream.lz4" > "$T/served.lz4"
+got=$(replica "$FAKE" -H "$(key)")
+err=$(sed -n 's/.*"error": *"\([^"]*\)".*/\1/p' "$T/body")
+left=$(leftovers "$QSERV_WORKER_2_SOCKET" "$FIRST")
+if [ "$got" = 500 ] && [ -z "$left" ] && [ -z "$(ls "$T/cluster/worker-2/staging" | grep copy-in)" ]; then
+	tap_pass "a copy cut short fails ($err) and leaves no table nor file on the target"
+else
+	tap_fail "a copy cut short fails and leaves nothing" "got $got ($err); tables: $left"
+fi
+
+# the stream intact but one checksum wrong
+awk '/^\\#end / && !done { $3 = $3 + 1; done = 1 } { print }' "$T/stream.txt" > "$T/bad.txt"
+lz4 -q -c "$T/bad.txt" > "$T/served.lz4"
+got=$(replica "$FAKE" -H "$(key)")
+err=$(sed -n 's/.*"error": *"\([^"]*\)".*/\1/p' "$T/body")
+left=$(leftovers "$QSERV_WORKER_2_SOCKET" "$FIRST")
+case $err in *checksum*) ck=1 ;; *) ck= ;; esac
+if [ "$got" = 500 ] && [ -n "$ck" ] && [ -z "$left" ]; then
+	tap_pass "a wrong checksum fails ($err) and leaves no table"
+else
+	tap_fail "a wrong checksum fails and leaves no table" "got $got ($err); tables: $left"
+fi
+
+# the same stream, unedited, through the fake source: accepted (the test's fake is sound)
+lz4 -q -c "$T/stream.txt" > "$T/served.lz4"
+got=$(replica "$FAKE" -H "$(key)")
+tap_is "$got" 200 "the unedited stream re-compressed by lz4(1) through the fake source is accepted"
+my "$QSERV_WORKER_2_SOCKET" -e "DELETE FROM qservWorker.chunks WHERE db='$DB' AND chunk=$FIRST" > /dev/null
+for t in $(leftovers "$QSERV_WORKER_2_SOCKET" "$FIRST"); do
+	my "$QSERV_WORKER_2_SOCKET" -e "DROP TABLE \`$DB\`.\`$t\`" > /dev/null
+done
+kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=
+
+# ---- every chunk of worker-1 to worker-2 ----
+fail= bytes=0 plain=0 ms=0 rows=0
+t0=$(date +%s%N)
+for c in $C1; do
+	body="{\"database\":\"$DB\",\"chunk\":$c,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}"
+	got=$(replica "$body" --cert "$PKI/czar.pem" --key "$PKI/czar.key")
+	if [ "$got" != 200 ]; then fail="$fail $c:$got:$(head -c 200 "$T/body")"; continue; fi
+	set -- $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["bytes"], j["plain_bytes"], j["rows"], int(j["seconds"]*1000))' "$T/body")
+	bytes=$((bytes + $1)) plain=$((plain + $2)) rows=$((rows + $3)) ms=$((ms + $4))
+done
+t1=$(date +%s%N)
+if [ -z "$fail" ]; then
+	tap_pass "every chunk of worker-1 copied to worker-2 by the czar's certificate ($(echo "$C1" | wc -l) chunks, $rows rows)"
+else
+	tap_fail "every chunk of worker-1 copied to worker-2" "$fail"
+fi
+wall=$(( (t1 - t0) / 1000000 ))
+tap_diag "copied $plain plain bytes ($bytes on the wire, LZ4) in $ms ms of copies ($wall ms wall):" \
+	"$(awk -v b="$plain" -v ms="$ms" 'BEGIN { if (ms > 0) printf "%.1f MB/s plain", b / ms / 1000; else print "n/a" }')," \
+	"$(awk -v b="$bytes" -v ms="$ms" 'BEGIN { if (ms > 0) printf "%.1f MB/s compressed", b / ms / 1000; else print "n/a" }')"
+
+now=$(chunks_of "$QSERV_WORKER_2_SOCKET" | sort -n | tr '\n' ' ')
+want=$(printf '%s\n%s\n' "$C1" "$C2" | sort -n | uniq | tr '\n' ' ')
+tap_is "$now" "$want" "worker-2 records every chunk of both workers"
+
+diffs= n=0
+for c in $C1; do
+	for t in $(my "$QSERV_WORKER_1_SOCKET" -e "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME REGEXP '_${c}\$'"); do
+		a=$(my "$QSERV_WORKER_1_SOCKET" -e "SELECT * FROM \`$DB\`.\`$t\`" | sort | md5sum)
+		b=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT * FROM \`$DB\`.\`$t\`" | sort | md5sum)
+		[ "$a" = "$b" ] || diffs="$diffs $t"
+		n=$((n + 1))
+	done
+done
+if [ -z "$diffs" ] && [ "$n" -gt 0 ]; then
+	tap_pass "every chunk table's rows are the same on both MariaDBs ($n tables)"
+else
+	tap_fail "every chunk table's rows are the same on both MariaDBs" "differ:$diffs ($n tables)"
+fi
+left=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND (TABLE_NAME LIKE '%\\_\\_copy' OR TABLE_NAME LIKE '%\\_\\_old')")
+tap_is "$left" 0 "no staging table left on worker-2"
+
+# copying a chunk the target holds replaces it (one RENAME, the old one dropped)
+got=$(replica "{\"database\":\"$DB\",\"chunk\":$FIRST,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}" -H "$(key)")
+a=$(my "$QSERV_WORKER_1_SOCKET" -e "SELECT COUNT(*) FROM \`$DB\`.\`Object_$FIRST\`")
+b=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM \`$DB\`.\`Object_$FIRST\`")
+left=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND (TABLE_NAME LIKE '%\\_\\_copy' OR TABLE_NAME LIKE '%\\_\\_old')")
+tap_is "$got $b $left" "200 $a 0" "a second copy of a chunk replaces it (same rows, nothing left over)"
+
+# a worker restarted with a staging table left by a crash drops it
+my "$QSERV_WORKER_2_SOCKET" -e "CREATE TABLE \`$DB\`.\`Object_${FIRST}__copy\` LIKE \`$DB\`.\`Object\`" > /dev/null
+"$DC" kill worker-2 --dir "$T/cluster" > /dev/null 2>&1
+"$DC" start worker-2 --dir "$T/cluster" > "$T/start.log" 2>&1
+left=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE '%\\_\\_copy'")
+tap_is "$left" 0 "a staging table left by a crash is dropped when the worker starts"
+
+# the czar still answers (placement unchanged: the copies are not registered)
+NOBJ=$(wc -l < "$T/gen/Object.tsv")
+got=$(mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" -N -e "SELECT COUNT(*) FROM $DB.Object" 2>&1)
+i=0
+while [ "$got" != "$NOBJ" ] && [ $i -lt 20 ]; do
+	sleep 0.5; i=$((i + 1))
+	got=$(mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" -N -e "SELECT COUNT(*) FROM $DB.Object" 2>&1)
+done
+tap_is "$got" "$NOBJ" "the czar's COUNT(*) is unchanged by the copies"
+tap_done

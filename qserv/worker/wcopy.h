@@ -1,0 +1,80 @@
+/* wcopy.h: worker-to-worker chunk copy (wcopy.c) and its stream format
+ * (wcopy_fmt.c, no MariaDB, fuzz target wcopy).
+ *
+ * The stream a source worker sends for GET /replica/chunk?database=&chunk=
+ * is one LZ4 frame whose plain text is, for every partitioned table's
+ * chunk table (T_<chunk>, and TFullOverlap_<chunk> for directors):
+ *
+ *   \#chunk <db> <chunk>\n                        once, first
+ *   \#table <name>\n                              then its rows, one a line,
+ *   <field>\t<field>...\n                         LOAD DATA's default escapes
+ *   \#end <rows> <checksum>\n                     (\N NULL, \\ \t \n \0)
+ *   ...
+ *   \#done <tables>\n                             last: a stream without it
+ *                                                 was cut short
+ *
+ * A row never starts with the two bytes "\#" (a backslash in a field is
+ * always doubled), so control lines need no length prefix.  <checksum> is
+ * MariaDB's CHECKSUM TABLE of the table on the source, read under LOCK
+ * TABLES ... READ together with the rows: a sum of per-row CRCs, so it does
+ * not depend on row order, and the target compares it with CHECKSUM TABLE
+ * of its staging copy (same definition, same MyISAM row format). */
+#ifndef QSERV_WCOPY_H
+#define QSERV_WCOPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <mariadb/mysql.h>
+
+#define WCOPY_CTL_MAX 256
+
+/* The decoder of the plain stream: fed bytes in any pieces, calls back
+ * once per control line and for every piece of row bytes (whole lines
+ * split anywhere, newline included).  Callbacks return 0 or a negative
+ * errno that stops the stream (their message in err). */
+struct wcopy_dec {
+	int (*on_table)(void *ud, const char *name);
+	int (*on_rows)(void *ud, const char *p, size_t n);
+	int (*on_end)(void *ud, const char *name, unsigned long long rows, unsigned long long checksum);
+	void *ud;
+	char *err;
+	size_t errlen;
+	/* state (zeroed by wcopy_dec_init) */
+	int st;
+	char ctl[WCOPY_CTL_MAX];
+	size_t nctl;
+	char db[65], table[65];
+	int32_t chunk;
+	bool in_table, started, done;
+	unsigned ntables;
+	unsigned long long rows;
+};
+
+void wcopy_dec_init(struct wcopy_dec *d, char *err, size_t errlen);
+/* 0, or -EPROTO (err says what was wrong) or a callback's error. */
+int wcopy_dec_feed(struct wcopy_dec *d, const char *p, size_t n);
+/* At the end of the stream: 0 when "\#done" came and matched, else -EPROTO. */
+int wcopy_dec_finish(struct wcopy_dec *d);
+
+/* Appends field p[0..n) escaped for LOAD DATA (NULL p: \N) to out, which
+ * must have room for 2 * n + 2 bytes; returns the bytes written. */
+size_t wcopy_escape(const char *p, size_t n, char *out);
+
+struct worker;
+struct qhttp_req;
+struct wreq_replica;
+/* GET /replica/chunk?database=&chunk= (source side; callers: a worker
+ * certificate or the admin key, checked here since the route is open at
+ * the HTTP layer, whose policies know no worker role). */
+void wcopy_export(struct worker *w, struct qhttp_req *r, const char *rest);
+/* POST /worker/replica (target side), on the caller's connection m; on
+ * success *ret is {"bytes","plain_bytes","rows","tables","seconds"}. */
+int wcopy_import(struct worker *w, MYSQL *m, const struct wreq_replica *q, json_t **ret, char *err,
+		 size_t errlen);
+/* At start: drops the staging tables (<chunk table>__copy / __old) that a
+ * crash in the middle of a copy left. */
+int wcopy_cleanup(MYSQL *m, char *err, size_t errlen);
+
+#endif
