@@ -289,6 +289,23 @@ int wire_end_decode(const void *p, size_t n, uint64_t *ret_rows)
 	return 0;
 }
 
+int wire_keepalive_encode(uint32_t elapsed_ms, struct buf *out)
+{
+	lebuf_u32(out, elapsed_ms);
+	return out->oom ? -ENOMEM : 0;
+}
+
+int wire_keepalive_decode(const void *p, size_t n, uint32_t *ret_elapsed_ms)
+{
+	struct lerd r = { p, n, 0, 0 };
+	uint32_t v = lerd_u32(&r);
+
+	if (r.err || r.off != n)
+		return -EBADMSG;
+	*ret_elapsed_ms = v;
+	return 0;
+}
+
 int wire_error_encode(const struct wire_error *e, struct buf *out)
 {
 	size_t n = strnlen(e->msg, sizeof(e->msg));
