@@ -22,7 +22,8 @@ $(CZAR_CLIENT): qserv/czar/tests/client.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 -o $@ $< -lmariadb -lpthread
 binaries: $(CZAR_CLIENT)
 
-INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh qserv/czar/tests/attack.sh qserv/czar/tests/merge_account.sh
+INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh qserv/czar/tests/attack.sh qserv/czar/tests/merge_account.sh \
+	qserv/czar/tests/failover.sh
 BENCHES += qserv/czar/tests/czar_bench.sh
 $(eval $(call fuzz_target,sql,qserv/czar/tests/fuzz_sql.c qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_parse_expr.c qserv/czar/sql_print.c,,libqcommon.a))
 $(eval $(call fuzz_target,packet,qserv/czar/tests/fuzz_packet.c qserv/czar/packet.c qserv/czar/myproto.c qserv/czar/auth.c,-lmbedtls -lmbedx509 -lmbedcrypto,libqcommon.a))

@@ -6,7 +6,11 @@
  * run.lock guards its queues, the error and the active fds (the sockets a
  * cancel shuts down); run.sink_lock serialises the sink, which may block on
  * a slow client: run.lock is never held across it, so a KILL or a hang-up
- * is always seen by wait_threads, which shuts the workers' sockets down. */
+ * is always seen by wait_threads, which shuts the workers' sockets down.
+ * Failover (dispatch.h): run_chunk picks the replicas, attempt() says how
+ * an attempt ended (ATT_DEAD: the worker is unreachable or silent), and
+ * run.dead and wpool.suspect_until remember bad workers for the query and,
+ * briefly, for the next ones. */
 #include "dispatch.h"
 
 #include <arpa/inet.h>
@@ -27,10 +31,12 @@
 
 #include <mariadb/mysqld_error.h>
 
+#include "monotime.h"
 #include "tls.h"
 
 #define POOL_IDLE_MAX 32
 #define MAX_ATTEMPTS 3
+#define SUSPECT_MS 10000             /* a failed worker is tried last for this long */
 
 struct wconn {
 	int fd;
@@ -42,12 +48,14 @@ struct wpool {
 	char key[336];               /* id@host:port: 64 + 1 + 255 + 1 + 11 + NUL */
 	struct wconn *idle[POOL_IDLE_MAX];
 	unsigned nidle;
+	int64_t suspect_until;       /* monotime_ms: unreachable or silent lately */
 };
 
 struct dispatch {
 	struct tls_config *tls;
 	unsigned window;
 	int timeout_ms;
+	int silence_ms;
 	pthread_mutex_t lock;        /* pools */
 	struct wpool *pools;
 	size_t npools;
@@ -62,6 +70,7 @@ int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *er
 		return -ENOMEM;
 	d->window = cfg->window ? cfg->window : 8;
 	d->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 10000;
+	d->silence_ms = cfg->silence_ms > 0 ? cfg->silence_ms : 15000;
 	pthread_mutex_init(&d->lock, NULL);
 	rc = wire_tls_config(cfg->tls_dir, cfg->name, false, d->timeout_ms, &d->tls, err, errlen);
 	if (rc < 0) {
@@ -101,7 +110,7 @@ static int tcp_connect(const char *host, int port, int timeout_ms)
 {
 	struct addrinfo hints, *ai = NULL, *a;
 	char ps[16];
-	int fd = -1, one = 1;
+	int fd = -1;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -129,7 +138,7 @@ static int tcp_connect(const char *host, int port, int timeout_ms)
 			continue;
 		}
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		wire_tcp_tune(fd);
 		break;
 	}
 	freeaddrinfo(ai);
@@ -240,6 +249,32 @@ static void conn_put(struct dispatch *d, const struct meta_worker *w, struct wco
 	conn_close(c);
 }
 
+/* w failed to connect or fell silent: its idle connections are dead too,
+ * and for SUSPECT_MS the next queries try its chunks elsewhere first. */
+static void mark_suspect(struct dispatch *d, const struct meta_worker *w)
+{
+	struct wpool *p;
+
+	pool_drain(d, w);
+	pthread_mutex_lock(&d->lock);
+	p = pool_of(d, w);
+	if (p)
+		p->suspect_until = monotime_ms() + SUSPECT_MS;
+	pthread_mutex_unlock(&d->lock);
+}
+
+static int is_suspect(struct dispatch *d, const struct meta_worker *w)
+{
+	struct wpool *p;
+	int r;
+
+	pthread_mutex_lock(&d->lock);
+	p = pool_of(d, w);
+	r = p && p->suspect_until > monotime_ms();
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
 /* ---- one query ----------------------------------------------------------- */
 
 struct run {
@@ -258,6 +293,7 @@ struct run {
 	size_t *qlen, *qnext;
 	int *active;                 /* per thread: fd in use or -1 */
 	unsigned char *shut;         /* per thread: its fd was shut down by a cancel */
+	unsigned char *dead;         /* per meta worker: unreachable or silent in this run */
 	unsigned running;            /* threads not finished */
 	int stop;                    /* cancelled, failed or sink satisfied */
 	int failed;
@@ -316,7 +352,9 @@ static char *subst_chunk(const char *sql, int32_t chunk)
 	return out;
 }
 
-enum attempt_result { ATT_OK, ATT_RETRY, ATT_FAILED };
+/* ATT_RETRY: try another replica (or this one again); ATT_DEAD: the same,
+ * and the worker could not be reached or fell silent: skip it. */
+enum attempt_result { ATT_OK, ATT_RETRY, ATT_FAILED, ATT_DEAD };
 
 /* Ends the slot's use of c: back to the pool when reusable and no cancel
  * shut it down meanwhile, else closed. */
@@ -482,12 +520,20 @@ static enum attempt_result read_answer(struct run *r, unsigned slot, const struc
 		void *buf = NULL;
 
 		rc = wire_recv(io, &h, &buf);
-		if (rc < 0 && !got_frame && (*c)->reused) {
+		if (rc < 0 && rc != -ETIMEDOUT && !got_frame && (*c)->reused) {
 			/* the pooled connection was dead (its worker restarted):
 			 * nothing ran, so this is not a retry */
-			if (reconnect(r, slot, w, c, io, b, why, whylen) < 0)
+			rc = reconnect(r, slot, w, c, io, b, why, whylen);
+			if (rc < 0) {
+				res = rc == -ENOTCONN ? ATT_DEAD : ATT_RETRY;
 				goto done;
+			}
 			continue;
+		}
+		if (rc == -ETIMEDOUT) {
+			snprintf(why, whylen, "worker %s: silent for %d s", w->id, io->timeout_ms / 1000);
+			res = ATT_DEAD;
+			break;
 		}
 		if (rc < 0) {
 			snprintf(why, whylen, "worker %s: chunk %d: connection lost (%s)", w->id, (int)chunk,
@@ -495,7 +541,15 @@ static enum attempt_result read_answer(struct run *r, unsigned slot, const struc
 			break;
 		}
 		got_frame = 1;
-		if (h.type == WIRE_COLUMNS) {
+		if (h.type == WIRE_KEEPALIVE) {
+			uint32_t ms;
+			rc = wire_keepalive_decode(buf, h.len, &ms);
+			free(buf);
+			if (rc < 0) {
+				snprintf(why, whylen, "worker %s: malformed keep-alive", w->id);
+				break;
+			}
+		} else if (h.type == WIRE_COLUMNS) {
 			if (take_columns(r, w, buf, h.len, &cols, why, whylen) < 0)
 				break;
 		} else if (h.type == WIRE_ROWS) {
@@ -526,7 +580,7 @@ static enum attempt_result read_answer(struct run *r, unsigned slot, const struc
 			break;
 		}
 	}
-	if (res == ATT_RETRY && delivered) {
+	if ((res == ATT_RETRY || res == ATT_DEAD) && delivered) {
 		pthread_mutex_lock(&r->lock);
 		fail_run(r, ER_UNKNOWN_ERROR, "HY000",
 			 "%s after sending rows: the query cannot be completed exactly", why);
@@ -548,9 +602,10 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	struct wconn *c = conn_get(r->d, w, why, whylen);
 	struct wire_io io;
 	enum attempt_result res = ATT_RETRY;
+	int rc;
 
 	if (!c)
-		return ATT_RETRY;
+		return ATT_DEAD;
 	pthread_mutex_lock(&r->lock);
 	if (r->stop) {
 		pthread_mutex_unlock(&r->lock);
@@ -559,27 +614,112 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	}
 	r->active[slot] = c->fd;
 	pthread_mutex_unlock(&r->lock);
-	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, -1 };
-	if (send_query(r, slot, w, &q, &c, &io, &b, why, whylen) == 0)
+	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, r->d->silence_ms };
+	rc = send_query(r, slot, w, &q, &c, &io, &b, why, whylen);
+	if (rc == 0)
 		res = read_answer(r, slot, w, chunk, &c, &io, &b, why, whylen);
+	else if (rc == -ENOTCONN || rc == -ETIMEDOUT)
+		res = ATT_DEAD;                    /* no new connection, or a write into silence */
 	if (c)
 		release(r, slot, w, c, res == ATT_OK);
 	buf_free(&b);
 	return res;
 }
 
+/* Which replica of j to try next: one not tried for this chunk and not
+ * found bad by this run, not suspect if possible; else one tried before
+ * that is not bad (its failure may pass, e.g. a lost MariaDB).  -1: none.
+ * Takes r->lock and the pools' lock, one after the other. */
+static int pick_replica(struct run *r, const struct dispatch_job *j, unsigned tried)
+{
+	int suspect[4] = { 0 }, pass;
+	unsigned k, n = j->nreplicas < 4 ? j->nreplicas : 4;
+	int pick = -1;
+
+	for (k = 0; k < n; k++)
+		suspect[k] = is_suspect(r->d, &r->m->workers[j->replica[k]]);
+	pthread_mutex_lock(&r->lock);
+	for (pass = 0; pass < 3 && pick < 0 && !r->stop; pass++)
+		for (k = 0; k < n && pick < 0; k++) {
+			int was_tried = (tried >> k) & 1;
+			if (r->dead[j->replica[k]] || (pass < 2 && was_tried) || (pass == 0 && suspect[k]))
+				continue;
+			pick = (int)k;
+		}
+	pthread_mutex_unlock(&r->lock);
+	return pick;
+}
+
+/* Appends "; " and s to the list in out (size n), cut to fit. */
+static void reasons_add(char *out, size_t n, const char *s)
+{
+	size_t o = strlen(out), k = strlen(s);
+
+	if (o && o + 2 < n) {
+		memcpy(out + o, "; ", 2);
+		o += 2;
+	}
+	if (o + 1 >= n)
+		return;
+	if (k > n - 1 - o)
+		k = n - 1 - o;
+	memcpy(out + o, s, k);
+	out[o + k] = 0;
+}
+
+/* One chunk, on its replicas in turn (at most MAX_ATTEMPTS attempts).
+ * ATT_OK, or ATT_FAILED with the run failed (or stopped). */
+static enum attempt_result run_chunk(struct run *r, unsigned slot, const struct dispatch_job *j, const char *sql)
+{
+	/* room for attempt()'s longest: "worker %s: %s" with a worker's error */
+	char why[8 + sizeof(((struct meta_worker *)0)->id) + 2 + sizeof(((struct wire_error *)0)->msg)];
+	char tried_why[sizeof(((struct wire_error *)0)->msg) - 64] = "";
+	unsigned tried = 0, k, i;
+	enum attempt_result res = ATT_RETRY;
+
+	for (k = 0; k < MAX_ATTEMPTS; k++) {
+		int pick = pick_replica(r, j, tried);
+		const struct meta_worker *w;
+
+		if (pick < 0)
+			break;
+		w = &r->m->workers[j->replica[pick]];
+		tried |= 1u << pick;
+		snprintf(why, sizeof(why), "worker %s: failed", w->id);
+		res = attempt(r, slot, w, sql, j->chunk, why, sizeof(why));
+		if (res == ATT_OK || res == ATT_FAILED)
+			return res;
+		if (res == ATT_DEAD) {
+			pthread_mutex_lock(&r->lock);
+			r->dead[j->replica[pick]] = 1;
+			pthread_mutex_unlock(&r->lock);
+			mark_suspect(r->d, w);
+		}
+		reasons_add(tried_why, sizeof(tried_why), why);
+	}
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < j->nreplicas && i < 4; i++)
+		if (!((tried >> i) & 1) && r->dead[j->replica[i]]) {
+			snprintf(why, sizeof(why), "worker %s: unreachable or silent earlier in this query",
+				 r->m->workers[j->replica[i]].id);
+			reasons_add(tried_why, sizeof(tried_why), why);
+		}
+	if (!r->stop)
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000", "chunk %d: no live replica left (%u attempt%s): %s",
+			 (int)j->chunk, k, k == 1 ? "" : "s", tried_why[0] ? tried_why : "no replica");
+	pthread_mutex_unlock(&r->lock);
+	return ATT_FAILED;
+}
+
 static void *worker_thread(void *arg)
 {
 	struct worker_arg *a = arg;
 	struct run *r = a->r;
-	/* room for attempt()'s longest: "worker %s: %s" with a worker's error */
-	char why[8 + sizeof(((struct meta_worker *)0)->id) + 2 + sizeof(((struct wire_error *)0)->msg)];
 
 	for (;;) {
 		const struct dispatch_job *j;
 		char *sql;
-		unsigned k;
-		enum attempt_result res = ATT_RETRY;
+		enum attempt_result res;
 
 		pthread_mutex_lock(&r->lock);
 		if (r->stop || r->qnext[a->worker] >= r->qlen[a->worker]) {
@@ -595,20 +735,11 @@ static void *worker_thread(void *arg)
 			pthread_mutex_unlock(&r->lock);
 			break;
 		}
-		snprintf(why, sizeof(why), "no replica");
-		for (k = 0; k < MAX_ATTEMPTS && res == ATT_RETRY; k++)
-			res = attempt(r, a->slot, &r->m->workers[j->replica[k % j->nreplicas]], sql, j->chunk, why,
-				      sizeof(why));
+		res = run_chunk(r, a->slot, j, sql);
 		free(sql);
-		pthread_mutex_lock(&r->lock);
-		if (res == ATT_RETRY)
-			fail_run(r, ER_UNKNOWN_ERROR, "HY000", "chunk %d failed %d times: %s", (int)j->chunk,
-				 MAX_ATTEMPTS, why);
-		if (res == ATT_OK)
-			__atomic_add_fetch(&r->progress->done, 1, __ATOMIC_RELAXED);
-		pthread_mutex_unlock(&r->lock);
 		if (res != ATT_OK)
 			break;
+		__atomic_add_fetch(&r->progress->done, 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_lock(&r->lock);
 	r->running--;
@@ -740,7 +871,8 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 		args = calloc(nthreads + 1, sizeof(*args));
 		r.active = malloc((nthreads + 1) * sizeof(int));
 		r.shut = calloc(nthreads + 1, 1);
-		if (!threads || !args || !r.active || !r.shut)
+		r.dead = calloc(m->nworkers + 1, 1);
+		if (!threads || !args || !r.active || !r.shut || !r.dead)
 			rc = -ENOMEM;
 	}
 	if (rc == 0) {
@@ -767,6 +899,7 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	free(r.qnext);
 	free(r.active);
 	free(r.shut);
+	free(r.dead);
 	free(threads);
 	free(args);
 	pthread_mutex_destroy(&r.lock);

@@ -127,6 +127,12 @@ int wire_error_decode(const void *p, size_t n, struct wire_error *ret);
 int wire_keepalive_encode(uint32_t elapsed_ms, struct buf *out);
 int wire_keepalive_decode(const void *p, size_t n, uint32_t *ret_elapsed_ms);
 
+/* Socket options of every czar <-> worker connection, both ends: no Nagle
+ * delay, and TCP keepalive (first probe after 10 s idle, then every 5 s, 3
+ * unanswered probes end it) so that an idle pooled connection to a host
+ * that vanished is found dead by the kernel.  0 or a negative errno. */
+int wire_tcp_tune(int fd);
+
 /* The mutual-TLS configuration of one end (wire_tls.c): its certificate
  * and key from dir/NAME.pem and dir/NAME.key, the peer's checked against
  * dir/ca.pem (the files qserv-certs writes).  server: the worker's end;
