@@ -10,16 +10,12 @@
  * Failover (dispatch.h): run_chunk picks the replicas, attempt() says how
  * an attempt ended (ATT_DEAD: the worker is unreachable or silent), and
  * run.dead and wpool.suspect_until remember bad workers for the query and,
- * briefly, for the next ones. */
+ * briefly, for the next ones.  Connections and their pools:
+ * dispatch_pool.c. */
 #include "dispatch.h"
+#include "dispatch_pool.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,249 +27,9 @@
 
 #include <mariadb/mysqld_error.h>
 
-#include "monotime.h"
 #include "tls.h"
 
-#define POOL_IDLE_MAX 32
 #define MAX_ATTEMPTS 3
-#define SUSPECT_MS 10000             /* a failed worker is tried last for this long */
-
-struct wconn {
-	int fd;
-	int reused;                  /* came from the pool */
-	struct tls_conn *tls;
-};
-
-struct wpool {
-	char key[336];               /* id@host:port: 64 + 1 + 255 + 1 + 11 + NUL */
-	struct wconn *idle[POOL_IDLE_MAX];
-	unsigned nidle;
-	int64_t suspect_until;       /* monotime_ms: unreachable or silent lately */
-};
-
-struct dispatch {
-	struct tls_config *tls;
-	unsigned window;
-	int timeout_ms;
-	int silence_ms;
-	pthread_mutex_t lock;        /* pools */
-	struct wpool *pools;
-	size_t npools;
-};
-
-int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *err, size_t errlen)
-{
-	struct dispatch *d = calloc(1, sizeof(*d));
-	int rc;
-
-	if (!d)
-		return -ENOMEM;
-	d->window = cfg->window ? cfg->window : 8;
-	d->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 10000;
-	d->silence_ms = cfg->silence_ms > 0 ? cfg->silence_ms : 15000;
-	pthread_mutex_init(&d->lock, NULL);
-	rc = wire_tls_config(cfg->tls_dir, cfg->name, false, d->timeout_ms, &d->tls, err, errlen);
-	if (rc < 0) {
-		dispatch_free(d);
-		return rc;
-	}
-	*ret = d;
-	return 0;
-}
-
-static void conn_close(struct wconn *c)
-{
-	if (!c)
-		return;
-	tls_conn_free(c->tls);
-	close(c->fd);
-	free(c);
-}
-
-void dispatch_free(struct dispatch *d)
-{
-	size_t i;
-	unsigned k;
-
-	if (!d)
-		return;
-	for (i = 0; i < d->npools; i++)
-		for (k = 0; k < d->pools[i].nidle; k++)
-			conn_close(d->pools[i].idle[k]);
-	free(d->pools);
-	tls_config_free(d->tls);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
-}
-
-static int tcp_connect(const char *host, int port, int timeout_ms)
-{
-	struct addrinfo hints, *ai = NULL, *a;
-	char ps[16];
-	int fd = -1;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(ps, sizeof(ps), "%d", port);
-	if (getaddrinfo(host, ps, &hints, &ai) != 0)
-		return -EHOSTUNREACH;
-	for (a = ai; a; a = a->ai_next) {
-		struct pollfd p;
-		int err = 0;
-		socklen_t el = sizeof(err);
-
-		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0)
-			continue;
-		if (connect(fd, a->ai_addr, a->ai_addrlen) < 0 && errno != EINPROGRESS) {
-			close(fd);
-			fd = -1;
-			continue;
-		}
-		p.fd = fd;
-		p.events = POLLOUT;
-		if (poll(&p, 1, timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
-			close(fd);
-			fd = -1;
-			continue;
-		}
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		wire_tcp_tune(fd);
-		break;
-	}
-	freeaddrinfo(ai);
-	return fd >= 0 ? fd : -ECONNREFUSED;
-}
-
-static struct wpool *pool_of(struct dispatch *d, const struct meta_worker *w)
-{
-	char key[sizeof(((struct wpool *)0)->key)];
-	size_t i;
-	struct wpool *v;
-
-	snprintf(key, sizeof(key), "%s@%s:%d", w->id, w->host, w->query_port);
-	for (i = 0; i < d->npools; i++)
-		if (!strcmp(d->pools[i].key, key))
-			return &d->pools[i];
-	v = realloc(d->pools, (d->npools + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	d->pools = v;
-	memset(&v[d->npools], 0, sizeof(*v));
-	snprintf(v[d->npools].key, sizeof(v[d->npools].key), "%s", key);
-	return &v[d->npools++];
-}
-
-static struct wconn *conn_get_fresh(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen);
-
-static struct wconn *conn_get(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
-{
-	struct wconn *c = NULL;
-	struct wpool *p;
-
-	pthread_mutex_lock(&d->lock);
-	p = pool_of(d, w);
-	if (p && p->nidle)
-		c = p->idle[--p->nidle];
-	pthread_mutex_unlock(&d->lock);
-	if (c) {
-		c->reused = 1;
-		return c;
-	}
-	return conn_get_fresh(d, w, err, errlen);
-}
-
-static struct wconn *conn_get_fresh(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
-{
-	struct wconn *c;
-	int fd;
-
-	if (w->query_port <= 0) {
-		snprintf(err, errlen, "worker %s has no query port in qservMeta.workers", w->id);
-		return NULL;
-	}
-	fd = tcp_connect(w->host, w->query_port, d->timeout_ms);
-	if (fd < 0) {
-		snprintf(err, errlen, "worker %s (%s:%d): %s", w->id, w->host, w->query_port, strerror(-fd));
-		return NULL;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	c->fd = fd;
-	if (tls_conn_new(d->tls, fd, w->id, &c->tls, err, errlen) < 0) {
-		char why[256];
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "worker %s: TLS: %s", w->id, why);
-		close(fd);
-		free(c);
-		return NULL;
-	}
-	return c;
-}
-
-/* Closes every idle connection to w (after one of them turned out dead:
- * the worker restarted, the others are dead too). */
-static void pool_drain(struct dispatch *d, const struct meta_worker *w)
-{
-	struct wconn *idle[POOL_IDLE_MAX];
-	struct wpool *p;
-	unsigned n = 0, i;
-
-	pthread_mutex_lock(&d->lock);
-	p = pool_of(d, w);
-	if (p) {
-		n = p->nidle;
-		memcpy(idle, p->idle, n * sizeof(*idle));
-		p->nidle = 0;
-	}
-	pthread_mutex_unlock(&d->lock);
-	for (i = 0; i < n; i++)
-		conn_close(idle[i]);
-}
-
-static void conn_put(struct dispatch *d, const struct meta_worker *w, struct wconn *c)
-{
-	struct wpool *p;
-
-	pthread_mutex_lock(&d->lock);
-	p = pool_of(d, w);
-	if (p && p->nidle < POOL_IDLE_MAX) {
-		p->idle[p->nidle++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&d->lock);
-	conn_close(c);
-}
-
-/* w failed to connect or fell silent: its idle connections are dead too,
- * and for SUSPECT_MS the next queries try its chunks elsewhere first. */
-static void mark_suspect(struct dispatch *d, const struct meta_worker *w)
-{
-	struct wpool *p;
-
-	pool_drain(d, w);
-	pthread_mutex_lock(&d->lock);
-	p = pool_of(d, w);
-	if (p)
-		p->suspect_until = monotime_ms() + SUSPECT_MS;
-	pthread_mutex_unlock(&d->lock);
-}
-
-static int is_suspect(struct dispatch *d, const struct meta_worker *w)
-{
-	struct wpool *p;
-	int r;
-
-	pthread_mutex_lock(&d->lock);
-	p = pool_of(d, w);
-	r = p && p->suspect_until > monotime_ms();
-	pthread_mutex_unlock(&d->lock);
-	return r;
-}
 
 /* ---- one query ----------------------------------------------------------- */
 
@@ -368,9 +124,9 @@ static void release(struct run *r, unsigned slot, const struct meta_worker *w, s
 	r->active[slot] = -1;
 	pthread_mutex_unlock(&r->lock);
 	if (reusable && !shut)
-		conn_put(r->d, w, c);
+		wpool_put(r->d, w, c);
 	else
-		conn_close(c);
+		wpool_close_conn(c);
 }
 
 /* Replaces the dead pooled connection *c by a fresh one and sends the
@@ -382,8 +138,8 @@ static int reconnect(struct run *r, unsigned slot, const struct meta_worker *w, 
 	int rc;
 
 	release(r, slot, w, *c, 0);
-	pool_drain(r->d, w);
-	if (!(*c = conn_get_fresh(r->d, w, why, whylen)))
+	wpool_drain(r->d, w);
+	if (!(*c = wpool_get_fresh(r->d, w, why, whylen)))
 		return -ENOTCONN;
 	pthread_mutex_lock(&r->lock);
 	rc = r->stop ? -ECANCELED : 0;
@@ -599,7 +355,7 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	struct wire_query q = { .query_id = r->qid, .chunk_id = chunk, .flags = r->flags, .sql = sql,
 				.sql_len = strlen(sql) };
 	struct buf b = { 0 };
-	struct wconn *c = conn_get(r->d, w, why, whylen);
+	struct wconn *c = wpool_get(r->d, w, why, whylen);
 	struct wire_io io;
 	enum attempt_result res = ATT_RETRY;
 	int rc;
@@ -609,7 +365,7 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	pthread_mutex_lock(&r->lock);
 	if (r->stop) {
 		pthread_mutex_unlock(&r->lock);
-		conn_put(r->d, w, c);
+		wpool_put(r->d, w, c);
 		return ATT_FAILED;
 	}
 	r->active[slot] = c->fd;
@@ -637,7 +393,7 @@ static int pick_replica(struct run *r, const struct dispatch_job *j, unsigned tr
 	int pick = -1;
 
 	for (k = 0; k < n; k++)
-		suspect[k] = is_suspect(r->d, &r->m->workers[j->replica[k]]);
+		suspect[k] = wpool_is_suspect(r->d, &r->m->workers[j->replica[k]]);
 	pthread_mutex_lock(&r->lock);
 	for (pass = 0; pass < 3 && pick < 0 && !r->stop; pass++)
 		for (k = 0; k < n && pick < 0; k++) {
@@ -693,7 +449,7 @@ static enum attempt_result run_chunk(struct run *r, unsigned slot, const struct 
 			pthread_mutex_lock(&r->lock);
 			r->dead[j->replica[pick]] = 1;
 			pthread_mutex_unlock(&r->lock);
-			mark_suspect(r->d, w);
+			wpool_mark_suspect(r->d, w);
 		}
 		reasons_add(tried_why, sizeof(tried_why), why);
 	}
