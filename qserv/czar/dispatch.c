@@ -14,6 +14,7 @@
  * dispatch_pool.c. */
 #include "dispatch.h"
 #include "dispatch_pool.h"
+#include "chunkbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 #include "tls.h"
 
 #define MAX_ATTEMPTS 3
+#define CHUNK_MEM_MAX (8u << 20)     /* a chunk's held-back rows in memory; then a spill file */
 
 /* ---- one query ----------------------------------------------------------- */
 
@@ -202,46 +204,84 @@ static int take_columns(struct run *r, const struct meta_worker *w, void *buf, u
 	return 0;
 }
 
-/* WIRE_ROWS: a batch to the sink.  0 to read on, 1 when the run stopped
- * (enough rows, or it failed), or a negative errno (malformed; why
- * filled).  Frees buf. */
-static int take_rows(struct run *r, const struct meta_worker *w, void *buf, uint32_t len,
-		     const struct wire_cols *cols, char *why, size_t whylen)
+/* WIRE_ROWS: a batch, checked and held back in cb until the chunk
+ * completes.  0 to read on, 1 when the run stopped (enough rows, or it
+ * failed), or a negative errno (malformed; why filled).  Frees buf. */
+static int hold_rows(struct run *r, const struct meta_worker *w, void *buf, uint32_t len,
+		     const struct wire_cols *cols, struct chunkbuf *cb, char *why, size_t whylen)
 {
 	struct wire_rows rows;
+	char err[256];
 	int rc = cols->n ? wire_rows_decode(buf, len, cols->n, &rows) : -EBADMSG, stop;
 
-	free(buf);
 	if (rc < 0) {
+		free(buf);
 		snprintf(why, whylen, "worker %s: malformed row batch", w->id);
 		return rc;
 	}
-	pthread_mutex_lock(&r->sink_lock);
+	wire_rows_free(&rows);
+	rc = chunkbuf_add(cb, buf, len, err, sizeof(err));
+	free(buf);
 	pthread_mutex_lock(&r->lock);
+	if (rc < 0)
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000", "%s", err);
 	stop = r->stop;
 	pthread_mutex_unlock(&r->lock);
-	if (!stop) {
-		rc = r->sink->rows(r->sink->ctx, &rows);   /* may wait on the client */
-		pthread_mutex_lock(&r->lock);
-		if (rc > 0)
-			r->stop = 1;               /* enough rows */
-		else if (rc < 0)
-			fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: the client or the merge table "
-				 "did not take the rows");
-		stop = r->stop;
-		pthread_mutex_unlock(&r->lock);
-	}
-	pthread_mutex_unlock(&r->sink_lock);
-	wire_rows_free(&rows);
 	return stop;
 }
 
-/* WIRE_ERROR: a worker that lost its MariaDB before any row was delivered
- * is retried (ATT_RETRY, why filled); any other error fails the run
- * (ATT_FAILED).  A negative errno when malformed (why filled).  Frees
- * buf. */
+/* One held-back batch to the sink (ctx: the run's columns and the run).
+ * 0 to go on, 1 when the run stopped (enough rows, or it failed). */
+struct deliver { struct run *r; const struct wire_cols *cols; };
+static int deliver_batch(void *ctx, const void *p, uint32_t len)
+{
+	struct deliver *dv = ctx;
+	struct run *r = dv->r;
+	struct wire_rows rows;
+	int rc, stop;
+
+	pthread_mutex_lock(&r->lock);
+	stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	if (stop)
+		return 1;
+	if (wire_rows_decode(p, len, dv->cols->n, &rows) < 0)
+		return -EBADMSG;                  /* it decoded when it came: the buffer is corrupt */
+	rc = r->sink->rows(r->sink->ctx, &rows);   /* may wait on the client */
+	wire_rows_free(&rows);
+	pthread_mutex_lock(&r->lock);
+	if (rc > 0)
+		r->stop = 1;                       /* enough rows */
+	else if (rc < 0)
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: the client or the merge table did not take the rows");
+	stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	return stop;
+}
+
+/* The completed chunk's rows to the sink, in the order they came. */
+static void deliver(struct run *r, const struct wire_cols *cols, struct chunkbuf *cb)
+{
+	struct deliver dv = { r, cols };
+	char err[256] = "czar: a chunk's buffered rows are corrupt";
+	int rc;
+
+	pthread_mutex_lock(&r->sink_lock);
+	rc = chunkbuf_each(cb, deliver_batch, &dv, err, sizeof(err));
+	pthread_mutex_unlock(&r->sink_lock);
+	if (rc < 0) {
+		pthread_mutex_lock(&r->lock);
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000", "%s", err);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+/* WIRE_ERROR: a worker that lost its MariaDB is retried (ATT_RETRY, why
+ * filled: none of the chunk's rows reached the sink); any other error
+ * fails the run (ATT_FAILED).  A negative errno when malformed (why
+ * filled).  Frees buf. */
 static int take_error(struct run *r, const struct meta_worker *w, int32_t chunk, void *buf, uint32_t len,
-		      int delivered, char *why, size_t whylen)
+		      char *why, size_t whylen)
 {
 	struct wire_error e;
 	int rc = wire_error_decode(buf, len, &e);
@@ -251,7 +291,7 @@ static int take_error(struct run *r, const struct meta_worker *w, int32_t chunk,
 		snprintf(why, whylen, "worker %s: malformed error", w->id);
 		return rc;
 	}
-	if (e.code >= 2000 && !delivered) {     /* the worker lost its MariaDB */
+	if (e.code >= 2000) {                   /* the worker lost its MariaDB */
 		snprintf(why, whylen, "worker %s: %s", w->id, e.msg);
 		return ATT_RETRY;
 	}
@@ -262,14 +302,16 @@ static int take_error(struct run *r, const struct meta_worker *w, int32_t chunk,
 }
 
 /* Reads the worker's answer to the chunk query until WIRE_END, an error
- * or a stop.  *c is NULL on return when it was released here. */
+ * or a stop; the rows are held back in cb and reach the sink only after
+ * END, so any failure before it can move to another replica.  *c is NULL
+ * on return when it was released here. */
 static enum attempt_result read_answer(struct run *r, unsigned slot, const struct meta_worker *w, int32_t chunk,
-				       struct wconn **c, struct wire_io *io, const struct buf *b, char *why,
-				       size_t whylen)
+				       struct wconn **c, struct wire_io *io, const struct buf *b,
+				       struct chunkbuf *cb, char *why, size_t whylen)
 {
 	struct wire_cols cols = { 0 };
 	enum attempt_result res = ATT_RETRY;
-	int delivered = 0, got_frame = 0, rc;
+	int got_frame = 0, rc;
 
 	for (;;) {
 		struct frame_hdr h;
@@ -309,20 +351,22 @@ static enum attempt_result read_answer(struct run *r, unsigned slot, const struc
 			if (take_columns(r, w, buf, h.len, &cols, why, whylen) < 0)
 				break;
 		} else if (h.type == WIRE_ROWS) {
-			rc = take_rows(r, w, buf, h.len, &cols, why, whylen);
+			rc = hold_rows(r, w, buf, h.len, &cols, cb, why, whylen);
 			if (rc < 0)
 				break;
-			delivered = 1;
 			if (rc) {
 				res = ATT_FAILED;          /* stopped: the connection has unread frames */
 				goto done;
 			}
 		} else if (h.type == WIRE_END) {
 			free(buf);
+			release(r, slot, w, *c, 1);   /* in sync, and not held while the client reads */
+			*c = NULL;
+			deliver(r, &cols, cb);
 			res = ATT_OK;
 			break;
 		} else if (h.type == WIRE_ERROR) {
-			rc = take_error(r, w, chunk, buf, h.len, delivered, why, whylen);
+			rc = take_error(r, w, chunk, buf, h.len, why, whylen);
 			if (rc < 0)
 				break;
 			/* the stream is in sync: the connection stays usable */
@@ -335,13 +379,6 @@ static enum attempt_result read_answer(struct run *r, unsigned slot, const struc
 			snprintf(why, whylen, "worker %s: unexpected message type %u", w->id, h.type);
 			break;
 		}
-	}
-	if ((res == ATT_RETRY || res == ATT_DEAD) && delivered) {
-		pthread_mutex_lock(&r->lock);
-		fail_run(r, ER_UNKNOWN_ERROR, "HY000",
-			 "%s after sending rows: the query cannot be completed exactly", why);
-		pthread_mutex_unlock(&r->lock);
-		res = ATT_FAILED;
 	}
 done:
 	wire_cols_free(&cols);
@@ -357,6 +394,7 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	struct buf b = { 0 };
 	struct wconn *c = wpool_get(r->d, w, why, whylen);
 	struct wire_io io;
+	struct chunkbuf cb;
 	enum attempt_result res = ATT_RETRY;
 	int rc;
 
@@ -372,14 +410,29 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	pthread_mutex_unlock(&r->lock);
 	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, r->d->silence_ms };
 	rc = send_query(r, slot, w, &q, &c, &io, &b, why, whylen);
+	chunkbuf_init(&cb, CHUNK_MEM_MAX, r->d->spill_dir);
 	if (rc == 0)
-		res = read_answer(r, slot, w, chunk, &c, &io, &b, why, whylen);
+		res = read_answer(r, slot, w, chunk, &c, &io, &b, &cb, why, whylen);
 	else if (rc == -ENOTCONN || rc == -ETIMEDOUT)
 		res = ATT_DEAD;                    /* no new connection, or a write into silence */
+	if (cb.fd >= 0)
+		__atomic_add_fetch(&r->d->stats.spilled, 1, __ATOMIC_RELAXED);
+	chunkbuf_free(&cb);
 	if (c)
-		release(r, slot, w, c, res == ATT_OK);
+		release(r, slot, w, c, 0);
 	buf_free(&b);
 	return res;
+}
+
+/* dispatch_stats: why an attempt failed (attempt() starts why with
+ * "worker ID: silent" for a silence). */
+static void count_failure(struct dispatch *d, enum attempt_result res, const char *why)
+{
+	unsigned long long *n = &d->stats.lost;
+
+	if (res == ATT_DEAD)
+		n = strstr(why, ": silent for ") ? &d->stats.silent : &d->stats.unreachable;
+	__atomic_add_fetch(n, 1, __ATOMIC_RELAXED);
 }
 
 /* Which replica of j to try next: one not tried for this chunk and not
@@ -445,6 +498,7 @@ static enum attempt_result run_chunk(struct run *r, unsigned slot, const struct 
 		res = attempt(r, slot, w, sql, j->chunk, why, sizeof(why));
 		if (res == ATT_OK || res == ATT_FAILED)
 			return res;
+		count_failure(r->d, res, why);
 		if (res == ATT_DEAD) {
 			pthread_mutex_lock(&r->lock);
 			r->dead[j->replica[pick]] = 1;

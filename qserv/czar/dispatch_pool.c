@@ -25,6 +25,10 @@ int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *er
 	d->window = cfg->window ? cfg->window : 8;
 	d->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 10000;
 	d->silence_ms = cfg->silence_ms > 0 ? cfg->silence_ms : 15000;
+	if (cfg->spill_dir && !(d->spill_dir = strdup(cfg->spill_dir))) {
+		dispatch_free(d);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&d->lock, NULL);
 	rc = wire_tls_config(cfg->tls_dir, cfg->name, false, d->timeout_ms, &d->tls, err, errlen);
 	if (rc < 0) {
@@ -44,6 +48,14 @@ void wpool_close_conn(struct wconn *c)
 	free(c);
 }
 
+void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *ret)
+{
+	ret->unreachable = __atomic_load_n(&d->stats.unreachable, __ATOMIC_RELAXED);
+	ret->silent = __atomic_load_n(&d->stats.silent, __ATOMIC_RELAXED);
+	ret->lost = __atomic_load_n(&d->stats.lost, __ATOMIC_RELAXED);
+	ret->spilled = __atomic_load_n(&d->stats.spilled, __ATOMIC_RELAXED);
+}
+
 void dispatch_free(struct dispatch *d)
 {
 	size_t i;
@@ -56,6 +68,7 @@ void dispatch_free(struct dispatch *d)
 			wpool_close_conn(d->pools[i].idle[k]);
 	free(d->pools);
 	tls_config_free(d->tls);
+	free(d->spill_dir);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }

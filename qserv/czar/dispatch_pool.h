@@ -37,6 +37,8 @@ struct dispatch {
 	unsigned window;
 	int timeout_ms;
 	int silence_ms;
+	char *spill_dir;             /* NULL: $TMPDIR or /tmp */
+	struct dispatch_stats stats; /* __atomic updates */
 	pthread_mutex_t lock;        /* pools */
 	struct wpool *pools;
 	size_t npools;

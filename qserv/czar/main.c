@@ -31,7 +31,7 @@
 
 struct opts {
 	const char *bind, *users, *socket, *my_user, *my_password_file, *tls_dir, *tls_name;
-	const char *ssl_cert, *ssl_key;
+	const char *ssl_cert, *ssl_key, *spill_dir;
 	int port;
 	unsigned pool, max_conn, window, slow_ms;
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"  --worker-silence-timeout S  seconds a worker may send nothing in an answer,\n"
 		"                         keep-alives included, before the chunk moves to\n"
 		"                         another replica (default 15, at least 3)\n"
+		"  --spill-dir DIR        where a chunk's rows past 8 MiB wait for the chunk to\n"
+		"                         complete (default $TMPDIR or /tmp)\n"
 		"  --max-result-rows N    rows a merge may collect (default 10000000)\n"
 		"  --slow-ms N            log statements slower than N ms (default 10000, 0 off)\n"
 		"  --metrics-port N       serve GET /metrics on the --bind address (default off)\n"
@@ -130,6 +132,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "net-write-timeout", required_argument, 0, 'N' },
 		{ "local-statement-timeout", required_argument, 0, 'L' },
 		{ "worker-silence-timeout", required_argument, 0, 'Z' },
+		{ "spill-dir", required_argument, 0, 'd' },
 		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
@@ -200,6 +203,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return -EINVAL;
 			break;
 		case 'c': o->ssl_cert = optarg; break;
+		case 'd': o->spill_dir = optarg; break;
 		case 'k': o->ssl_key = optarg; break;
 		case 'n': o->check_only = 1; break;
 		case 'H': o->hash_password = 1; break;
@@ -400,7 +404,8 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 		return -EINVAL;
 	if (o->tls_dir) {
 		struct dispatch_cfg dc = { .tls_dir = o->tls_dir, .name = o->tls_name, .window = o->window,
-					  .silence_ms = (int)o->silence_timeout * 1000 };
+					  .silence_ms = (int)o->silence_timeout * 1000,
+					  .spill_dir = o->spill_dir };
 		if (dispatch_new(&dc, &cz->dispatch, err, sizeof(err)) < 0) {
 			fprintf(stderr, "qserv-czar: worker TLS: %s\n", err);
 			return -EINVAL;

@@ -9,9 +9,14 @@
 # join) are compared with one reference MariaDB holding the unpartitioned
 # rows: before any failure, after `dev-cluster kill worker-1`, after it is
 # started again, while worker-1's qserv-worker is stopped (SIGSTOP: a hung
-# host), after SIGCONT.  Then, with the replicas unregistered, a stopped
+# host), after SIGCONT; the czar's failover counters (/metrics) show each
+# path was taken.  Then worker-1 is stopped in the middle of an answer,
+# after rows of the chunk reached the czar (rows of 70 kB, one per 0.5 s):
+# the chunk is retried on worker-2 and the result is exact, streamed and
+# merged (ORDER BY).  Last, with the replicas unregistered, a stopped
 # worker-1 makes a query fail with an error naming the chunk and the
-# worker.  Every phase counts wrong answers and errors and fails on any;
+# worker.  A failed worker is tried last for 10 s (SUSPECT_MS): the test
+# waits that long where the next step must reach worker-1 again.  Every phase counts wrong answers and errors and fails on any;
 # each query must return within $BOUND s, a bound that only catches a hang
 # (with a 3 s silence deadline and the 10 s TLS handshake deadline a
 # failover takes seconds).
@@ -28,7 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 16
+tap_plan 23
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
@@ -106,21 +111,68 @@ phase() {
 	tap_is "$wrong wrong, $errs errors, $slow slow" "0 wrong, 0 errors, 0 slow" "$1"
 }
 pid_of() { awk -v n="$1" '$1 == n { print $2 }' "$T/cluster/pids"; }
+# failovers REASON...: the sum of the czar's failover counters for the reasons
+failovers() {
+	curl -sf "$QSERV_CZAR_METRICS_URL" | awk -v want=" $* " '/^qserv_czar_chunk_failovers_total/ {
+		r = $1; sub(/.*reason="/, "", r); sub(/".*/, "", r); if (index(want, " " r " ")) n += $2 } END { print n + 0 }'
+}
+selects() { $W1 -N -B -e "SHOW GLOBAL STATUS LIKE 'Com_select'" | cut -f2; }
+SUSPECT_WAIT=11
 
 phase "before any failure"
+f0=$(failovers unreachable lost)
 "$top/tools/dev-cluster" kill worker-1 --dir "$T/cluster" > /dev/null
 phase "worker-1 killed: answers through worker-2"
 phase "worker-1 killed, again (the czar knows it is down)"
+f1=$(failovers unreachable lost)
+tap_ok "the czar counted the failovers from the killed worker ($((f1 - f0)))" test "$f1" -gt "$f0"
 "$top/tools/dev-cluster" start worker-1 --dir "$T/cluster" > "$T/start.log" 2>&1
 tap_ok "worker-1 starts again" grep -q "started again" "$T/start.log"
+sleep $SUSPECT_WAIT
+c0=$(selects)
 phase "worker-1 back"
+tap_ok "worker-1 serves chunk queries again ($(($(selects) - c0)) SELECTs)" test "$(selects)" -gt "$((c0 + 1))"
 
+f0=$(failovers silent unreachable)
 STOPPED=$(pid_of worker-1)
 kill -STOP "$STOPPED"
 phase "worker-1 stopped (SIGSTOP): answers through worker-2"
 phase "worker-1 stopped, again"
+f1=$(failovers silent unreachable)
+tap_ok "the czar counted the failovers from the stopped worker ($((f1 - f0)))" test "$f1" -gt "$f0"
 kill -CONT "$STOPPED"; STOPPED=
 phase "worker-1 continued"
+
+# Stopped in the middle of an answer: the objects of worker-1's fullest
+# chunk, one 70 kB row per 0.5 s (a row fills a ROWS frame, so each leaves
+# the worker at once); worker-1 is stopped once its statement ran 2 s.
+big=$($META -e "SELECT chunk FROM chunks WHERE db = 'fo' AND worker_id = 'worker-1'" | while read -r c; do
+	echo "$($W1 -N -B -e "SELECT COUNT(*) FROM fo.Object_$c") $c"; done | sort -rn | head -1 | cut -d' ' -f2)
+ids=$($W1 -N -B -e "SELECT GROUP_CONCAT(objectId) FROM (SELECT objectId FROM fo.Object_$big ORDER BY objectId LIMIT 8) t")
+tap_diag "chunk $big of worker-1, objects $ids"
+midway() { # name order-by
+	sleep $SUSPECT_WAIT
+	f0=$(failovers silent)
+	timeout $((BOUND + 30)) $CZ -D fo -N -B -e "SELECT objectId, REPEAT('x', 70000) AS pad, SLEEP(0.5) AS s
+		FROM Object WHERE objectId IN ($ids) $2" > "$T/m.out" 2> "$T/m.err" &
+	q=$!
+	i=0
+	until [ "$($W1 -N -B -e "SELECT MAX(TIME) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%REPEAT%'")" -ge 2 ] 2>/dev/null ||
+		[ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+	STOPPED=$(pid_of worker-1)
+	kill -STOP "$STOPPED"
+	wait $q
+	kill -CONT "$STOPPED"; STOPPED=
+	$REF -D ref -N -B -e "SELECT objectId, REPEAT('x', 70000) AS pad, 0 AS s FROM Object WHERE objectId IN ($ids) $2" > "$T/r.out"
+	f1=$(failovers silent)
+	tap_ok "$1: worker-1 stopped after rows of the chunk came, retried on worker-2" test "$f1" -gt "$f0"
+	if [ -s "$T/m.err" ]; then tap_fail "$1: the answer is exact" "$(cut -c1-300 "$T/m.err")"
+	elif [ -n "$2" ]; then tap_ok "$1: the answer is exact ($(wc -l < "$T/r.out") rows, in order)" cmp -s "$T/m.out" "$T/r.out"
+	else tap_ok "$1: the answer is exact ($(wc -l < "$T/r.out") rows)" sh -c "sort '$T/m.out' | cmp -s - '$(sort "$T/r.out" > "$T/r.sorted"; echo "$T/r.sorted")'"
+	fi
+}
+midway "streamed" ""
+midway "merged" "ORDER BY objectId"
 tap_ok "the czar logged nothing about a partial result" sh -c "! grep -q 'cannot be completed exactly' '$T/cluster/czar/czar.log'"
 
 # No replica left: worker-2's copies of worker-1's chunks unregistered.
