@@ -11,7 +11,8 @@
 # started again, while worker-1's qserv-worker is stopped (SIGSTOP: a hung
 # host), after SIGCONT; the czar's failover counters (/metrics) show each
 # path was taken.  Then worker-1 is stopped in the middle of an answer,
-# after rows of the chunk reached the czar (rows of 70 kB, one per 0.5 s):
+# after rows of the chunk reached the czar (rows of 66 kB that LZ4 cannot
+# shrink, so each fills a ROWS frame and leaves at once; one per 0.5 s):
 # the chunk is retried on worker-2 and the result is exact, streamed and
 # merged (ORDER BY).  Last, with the replicas unregistered, a stopped
 # worker-1 makes a query fail with an error naming the chunk and the
@@ -144,26 +145,28 @@ kill -CONT "$STOPPED"; STOPPED=
 phase "worker-1 continued"
 
 # Stopped in the middle of an answer: the objects of worker-1's fullest
-# chunk, one 70 kB row per 0.5 s (a row fills a ROWS frame, so each leaves
-# the worker at once); worker-1 is stopped once its statement ran 2 s.
+# chunk, one row per 0.5 s, each with 520 SHA-512 hex digests (66 kB that
+# LZ4 cannot shrink: a row fills a ROWS frame and leaves the worker at
+# once); worker-1 is stopped once its statement ran 2 s.
 big=$($META -e "SELECT chunk FROM chunks WHERE db = 'fo' AND worker_id = 'worker-1'" | while read -r c; do
 	echo "$($W1 -N -B -e "SELECT COUNT(*) FROM fo.Object_$c") $c"; done | sort -rn | head -1 | cut -d' ' -f2)
 ids=$($W1 -N -B -e "SELECT GROUP_CONCAT(objectId) FROM (SELECT objectId FROM fo.Object_$big ORDER BY objectId LIMIT 8) t")
 tap_diag "chunk $big of worker-1, objects $ids"
+pad="CONCAT($(python3 -c 'print(", ".join("SHA2(objectId + %d, 512)" % k for k in range(520)))'))"
 midway() { # name order-by
 	sleep $SUSPECT_WAIT
 	f0=$(failovers silent)
-	timeout $((BOUND + 30)) $CZ -D fo -N -B -e "SELECT objectId, REPEAT('x', 70000) AS pad, SLEEP(0.5) AS s
+	timeout $((BOUND + 30)) $CZ -D fo -N -B -e "SELECT objectId, $pad AS pad, SLEEP(0.5) AS s
 		FROM Object WHERE objectId IN ($ids) $2" > "$T/m.out" 2> "$T/m.err" &
 	q=$!
 	i=0
-	until [ "$($W1 -N -B -e "SELECT MAX(TIME) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%REPEAT%'")" -ge 2 ] 2>/dev/null ||
+	until [ "$($W1 -N -B -e "SELECT MAX(TIME) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(0.5)%'")" -ge 2 ] 2>/dev/null ||
 		[ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
 	STOPPED=$(pid_of worker-1)
 	kill -STOP "$STOPPED"
 	wait $q
 	kill -CONT "$STOPPED"; STOPPED=
-	$REF -D ref -N -B -e "SELECT objectId, REPEAT('x', 70000) AS pad, 0 AS s FROM Object WHERE objectId IN ($ids) $2" > "$T/r.out"
+	$REF -D ref -N -B -e "SELECT objectId, $pad AS pad, 0 AS s FROM Object WHERE objectId IN ($ids) $2" > "$T/r.out"
 	f1=$(failovers silent)
 	tap_ok "$1: worker-1 stopped after rows of the chunk came, retried on worker-2" test "$f1" -gt "$f0"
 	if [ -s "$T/m.err" ]; then tap_fail "$1: the answer is exact" "$(cut -c1-300 "$T/m.err")"
