@@ -115,6 +115,25 @@ static int limit_opt(int c, const char *arg, struct opts *o)
 	return -EINVAL;
 }
 
+static void opts_defaults(struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->bind = "0.0.0.0";
+	o->port = 4040;
+	o->pool = 16;
+	o->max_conn = 1024;
+	o->tls_name = "czar";
+	o->window = 8;
+	o->max_result_rows = 10000000;
+	o->slow_ms = 10000;
+	o->max_pending = 4096;
+	o->login_timeout = 10;
+	o->wait_timeout = 28800;
+	o->write_timeout = 60;
+	o->local_timeout = 300;
+	o->silence_timeout = 15;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -139,21 +158,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	unsigned long v;
 	int c;
 
-	memset(o, 0, sizeof(*o));
-	o->bind = "0.0.0.0";
-	o->port = 4040;
-	o->pool = 16;
-	o->max_conn = 1024;
-	o->tls_name = "czar";
-	o->window = 8;
-	o->max_result_rows = 10000000;
-	o->slow_ms = 10000;
-	o->max_pending = 4096;
-	o->login_timeout = 10;
-	o->wait_timeout = 28800;
-	o->write_timeout = 60;
-	o->local_timeout = 300;
-	o->silence_timeout = 15;
+	opts_defaults(o);
 	while ((c = getopt_long(argc, argv, "nh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
