@@ -59,12 +59,31 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+void chunkbuf_share(struct chunkbuf *b, uint64_t *held, uint64_t max)
+{
+	b->shared = held;
+	b->shared_max = max;
+}
+
+/* Takes n bytes of the shared budget: 1, or 0 when it has no room. */
+static int charge(struct chunkbuf *b, size_t n)
+{
+	if (!b->shared)
+		return 1;
+	if (__atomic_add_fetch(b->shared, n, __ATOMIC_RELAXED) > b->shared_max) {
+		__atomic_sub_fetch(b->shared, n, __ATOMIC_RELAXED);
+		return 0;
+	}
+	b->charged += n;
+	return 1;
+}
+
 int chunkbuf_add(struct chunkbuf *b, const void *p, uint32_t len, char *err, size_t errlen)
 {
 	unsigned char hdr[4] = { len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, len >> 24 };
 	int rc;
 
-	if (b->fd < 0 && b->mem.len + 4 + len <= b->mem_max) {
+	if (b->fd < 0 && b->mem.len + 4 + len <= b->mem_max && charge(b, 4 + (size_t)len)) {
 		buf_put(&b->mem, hdr, 4);
 		buf_put(&b->mem, p, len);
 		if (b->mem.oom) {
@@ -169,6 +188,9 @@ void chunkbuf_reset(struct chunkbuf *b)
 {
 	b->mem.len = 0;
 	b->mem.oom = 0;
+	if (b->shared && b->charged)
+		__atomic_sub_fetch(b->shared, b->charged, __ATOMIC_RELAXED);
+	b->charged = 0;
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;

@@ -32,6 +32,7 @@
 
 #define MAX_ATTEMPTS 3
 #define CHUNK_MEM_MAX (8u << 20)     /* a chunk's held-back rows in memory; then a spill file */
+#define HELD_MEM_MAX (256ull << 20)  /* all chunks' held-back rows in memory, czar-wide */
 
 /* ---- one query ----------------------------------------------------------- */
 
@@ -411,6 +412,7 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, r->d->silence_ms };
 	rc = send_query(r, slot, w, &q, &c, &io, &b, why, whylen);
 	chunkbuf_init(&cb, CHUNK_MEM_MAX, r->d->spill_dir);
+	chunkbuf_share(&cb, &r->d->held, HELD_MEM_MAX);
 	if (rc == 0)
 		res = read_answer(r, slot, w, chunk, &c, &io, &b, &cb, why, whylen);
 	else if (rc == -ENOTCONN || rc == -ETIMEDOUT)

@@ -25,8 +25,9 @@
  * fails at once with one error naming the chunk and every worker tried.
  *
  * Exactly once: a chunk's rows reach the sink only after its worker's END
- * (held back per chunk by chunkbuf.h, in memory up to 8 MiB, then in an
- * unlinked file in spill_dir), so a failure at any point of a chunk's
+ * (held back per chunk by chunkbuf.h, in memory up to 8 MiB a chunk and
+ * 256 MiB for all queries of the czar, then in an unlinked file in
+ * spill_dir), so a failure at any point of a chunk's
  * answer retries it on another replica without a duplicated or lost row,
  * in streamed and in merged (merge.c) results alike. */
 #ifndef QSERV_CZAR_DISPATCH_H

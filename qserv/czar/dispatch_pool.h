@@ -39,6 +39,7 @@ struct dispatch {
 	int silence_ms;
 	char *spill_dir;             /* NULL: $TMPDIR or /tmp */
 	struct dispatch_stats stats; /* __atomic updates */
+	uint64_t held;               /* bytes all held-back chunk rows take in memory (__atomic) */
 	pthread_mutex_t lock;        /* pools */
 	struct wpool *pools;
 	size_t npools;

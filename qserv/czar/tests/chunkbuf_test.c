@@ -69,7 +69,7 @@ TEST(spills_past_the_bound_and_replays_in_order)
 
 	ASSERT_NE(NULL, mkdtemp(dir));
 	chunkbuf_init(&b, 64 << 10, dir);
-	add_n(_metadata, &b, 400);              /* ~1 MB: most of it spilled */
+	add_n(_metadata, &b, 400);              /* ~80 kB: most of it spilled */
 	EXPECT_LE(0, b.fd);
 	EXPECT_LT(0, b.spilled);
 	EXPECT_GE(64u << 10, b.mem.len);
@@ -114,6 +114,32 @@ TEST(the_callback_stops_the_replay)
 	EXPECT_EQ(7, chunkbuf_each(&b, check, &s, err, sizeof(err)));
 	EXPECT_EQ(5, s.n);
 	chunkbuf_free(&b);
+}
+
+TEST(a_shared_budget_spills_the_buffer_that_finds_it_used)
+{
+	struct chunkbuf a, b;
+	struct seen s = { 0 };
+	uint64_t held = 0;
+	char err[256];
+
+	chunkbuf_init(&a, 1 << 20, NULL);
+	chunkbuf_init(&b, 1 << 20, NULL);
+	chunkbuf_share(&a, &held, 32 << 10);
+	chunkbuf_share(&b, &held, 32 << 10);
+	add_n(_metadata, &a, 60);              /* 60 payloads of 1..60 bytes: in memory */
+	EXPECT_EQ(-1, a.fd);
+	add_n(_metadata, &b, 400);             /* ~80 kB: past the budget, spilled */
+	EXPECT_LE(0, b.fd);
+	EXPECT_GE(32u << 10, held);
+	EXPECT_EQ(a.mem.len + b.mem.len, held);
+	EXPECT_EQ(0, chunkbuf_each(&b, check, &s, err, sizeof(err)));
+	EXPECT_EQ(400, s.n);
+	EXPECT_EQ(0, s.bad);
+	chunkbuf_free(&b);
+	EXPECT_EQ(a.mem.len, held);            /* freed buffers give their share back */
+	chunkbuf_free(&a);
+	EXPECT_EQ(0, held);
 }
 
 TEST(an_unusable_spill_dir_is_an_error)
