@@ -24,11 +24,12 @@ void chunkbuf_init(struct chunkbuf *b, size_t mem_max, const char *spill_dir)
  * system has it, else mkstemp + unlink. */
 static int spill_open(const char *dir, char *err, size_t errlen)
 {
+	const char *tmp = getenv("TMPDIR");
 	char path[4096];
 	int fd;
 
 	if (!dir || !*dir)
-		dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		dir = tmp && *tmp ? tmp : "/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		return fd;
