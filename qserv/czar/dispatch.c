@@ -6,16 +6,17 @@
  * run.lock guards its queues, the error and the active fds (the sockets a
  * cancel shuts down); run.sink_lock serialises the sink, which may block on
  * a slow client: run.lock is never held across it, so a KILL or a hang-up
- * is always seen by wait_threads, which shuts the workers' sockets down. */
+ * is always seen by wait_threads, which shuts the workers' sockets down.
+ * Failover (dispatch.h): run_chunk picks the replicas, attempt() says how
+ * an attempt ended (ATT_DEAD: the worker is unreachable or silent), and
+ * run.dead and wpool.suspect_until remember bad workers for the query and,
+ * briefly, for the next ones.  Connections and their pools:
+ * dispatch_pool.c. */
 #include "dispatch.h"
+#include "dispatch_pool.h"
+#include "chunkbuf.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,216 +30,9 @@
 
 #include "tls.h"
 
-#define POOL_IDLE_MAX 32
 #define MAX_ATTEMPTS 3
-
-struct wconn {
-	int fd;
-	int reused;                  /* came from the pool */
-	struct tls_conn *tls;
-};
-
-struct wpool {
-	char key[336];               /* id@host:port: 64 + 1 + 255 + 1 + 11 + NUL */
-	struct wconn *idle[POOL_IDLE_MAX];
-	unsigned nidle;
-};
-
-struct dispatch {
-	struct tls_config *tls;
-	unsigned window;
-	int timeout_ms;
-	pthread_mutex_t lock;        /* pools */
-	struct wpool *pools;
-	size_t npools;
-};
-
-int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *err, size_t errlen)
-{
-	struct dispatch *d = calloc(1, sizeof(*d));
-	int rc;
-
-	if (!d)
-		return -ENOMEM;
-	d->window = cfg->window ? cfg->window : 8;
-	d->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 10000;
-	pthread_mutex_init(&d->lock, NULL);
-	rc = wire_tls_config(cfg->tls_dir, cfg->name, false, d->timeout_ms, &d->tls, err, errlen);
-	if (rc < 0) {
-		dispatch_free(d);
-		return rc;
-	}
-	*ret = d;
-	return 0;
-}
-
-static void conn_close(struct wconn *c)
-{
-	if (!c)
-		return;
-	tls_conn_free(c->tls);
-	close(c->fd);
-	free(c);
-}
-
-void dispatch_free(struct dispatch *d)
-{
-	size_t i;
-	unsigned k;
-
-	if (!d)
-		return;
-	for (i = 0; i < d->npools; i++)
-		for (k = 0; k < d->pools[i].nidle; k++)
-			conn_close(d->pools[i].idle[k]);
-	free(d->pools);
-	tls_config_free(d->tls);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
-}
-
-static int tcp_connect(const char *host, int port, int timeout_ms)
-{
-	struct addrinfo hints, *ai = NULL, *a;
-	char ps[16];
-	int fd = -1, one = 1;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(ps, sizeof(ps), "%d", port);
-	if (getaddrinfo(host, ps, &hints, &ai) != 0)
-		return -EHOSTUNREACH;
-	for (a = ai; a; a = a->ai_next) {
-		struct pollfd p;
-		int err = 0;
-		socklen_t el = sizeof(err);
-
-		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0)
-			continue;
-		if (connect(fd, a->ai_addr, a->ai_addrlen) < 0 && errno != EINPROGRESS) {
-			close(fd);
-			fd = -1;
-			continue;
-		}
-		p.fd = fd;
-		p.events = POLLOUT;
-		if (poll(&p, 1, timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
-			close(fd);
-			fd = -1;
-			continue;
-		}
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		break;
-	}
-	freeaddrinfo(ai);
-	return fd >= 0 ? fd : -ECONNREFUSED;
-}
-
-static struct wpool *pool_of(struct dispatch *d, const struct meta_worker *w)
-{
-	char key[sizeof(((struct wpool *)0)->key)];
-	size_t i;
-	struct wpool *v;
-
-	snprintf(key, sizeof(key), "%s@%s:%d", w->id, w->host, w->query_port);
-	for (i = 0; i < d->npools; i++)
-		if (!strcmp(d->pools[i].key, key))
-			return &d->pools[i];
-	v = realloc(d->pools, (d->npools + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	d->pools = v;
-	memset(&v[d->npools], 0, sizeof(*v));
-	snprintf(v[d->npools].key, sizeof(v[d->npools].key), "%s", key);
-	return &v[d->npools++];
-}
-
-static struct wconn *conn_get_fresh(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen);
-
-static struct wconn *conn_get(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
-{
-	struct wconn *c = NULL;
-	struct wpool *p;
-
-	pthread_mutex_lock(&d->lock);
-	p = pool_of(d, w);
-	if (p && p->nidle)
-		c = p->idle[--p->nidle];
-	pthread_mutex_unlock(&d->lock);
-	if (c) {
-		c->reused = 1;
-		return c;
-	}
-	return conn_get_fresh(d, w, err, errlen);
-}
-
-static struct wconn *conn_get_fresh(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
-{
-	struct wconn *c;
-	int fd;
-
-	if (w->query_port <= 0) {
-		snprintf(err, errlen, "worker %s has no query port in qservMeta.workers", w->id);
-		return NULL;
-	}
-	fd = tcp_connect(w->host, w->query_port, d->timeout_ms);
-	if (fd < 0) {
-		snprintf(err, errlen, "worker %s (%s:%d): %s", w->id, w->host, w->query_port, strerror(-fd));
-		return NULL;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	c->fd = fd;
-	if (tls_conn_new(d->tls, fd, w->id, &c->tls, err, errlen) < 0) {
-		char why[256];
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "worker %s: TLS: %s", w->id, why);
-		close(fd);
-		free(c);
-		return NULL;
-	}
-	return c;
-}
-
-/* Closes every idle connection to w (after one of them turned out dead:
- * the worker restarted, the others are dead too). */
-static void pool_drain(struct dispatch *d, const struct meta_worker *w)
-{
-	struct wconn *idle[POOL_IDLE_MAX];
-	struct wpool *p;
-	unsigned n = 0, i;
-
-	pthread_mutex_lock(&d->lock);
-	p = pool_of(d, w);
-	if (p) {
-		n = p->nidle;
-		memcpy(idle, p->idle, n * sizeof(*idle));
-		p->nidle = 0;
-	}
-	pthread_mutex_unlock(&d->lock);
-	for (i = 0; i < n; i++)
-		conn_close(idle[i]);
-}
-
-static void conn_put(struct dispatch *d, const struct meta_worker *w, struct wconn *c)
-{
-	struct wpool *p;
-
-	pthread_mutex_lock(&d->lock);
-	p = pool_of(d, w);
-	if (p && p->nidle < POOL_IDLE_MAX) {
-		p->idle[p->nidle++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&d->lock);
-	conn_close(c);
-}
+#define CHUNK_MEM_MAX (8u << 20)     /* a chunk's held-back rows in memory; then a spill file */
+#define HELD_MEM_MAX (256ull << 20)  /* all chunks' held-back rows in memory, czar-wide */
 
 /* ---- one query ----------------------------------------------------------- */
 
@@ -258,6 +52,7 @@ struct run {
 	size_t *qlen, *qnext;
 	int *active;                 /* per thread: fd in use or -1 */
 	unsigned char *shut;         /* per thread: its fd was shut down by a cancel */
+	unsigned char *dead;         /* per meta worker: unreachable or silent in this run */
 	unsigned running;            /* threads not finished */
 	int stop;                    /* cancelled, failed or sink satisfied */
 	int failed;
@@ -316,7 +111,9 @@ static char *subst_chunk(const char *sql, int32_t chunk)
 	return out;
 }
 
-enum attempt_result { ATT_OK, ATT_RETRY, ATT_FAILED };
+/* ATT_RETRY: try another replica (or this one again); ATT_DEAD: the same,
+ * and the worker could not be reached or fell silent: skip it. */
+enum attempt_result { ATT_OK, ATT_RETRY, ATT_FAILED, ATT_DEAD };
 
 /* Ends the slot's use of c: back to the pool when reusable and no cancel
  * shut it down meanwhile, else closed. */
@@ -330,9 +127,9 @@ static void release(struct run *r, unsigned slot, const struct meta_worker *w, s
 	r->active[slot] = -1;
 	pthread_mutex_unlock(&r->lock);
 	if (reusable && !shut)
-		conn_put(r->d, w, c);
+		wpool_put(r->d, w, c);
 	else
-		conn_close(c);
+		wpool_close_conn(c);
 }
 
 /* Replaces the dead pooled connection *c by a fresh one and sends the
@@ -344,8 +141,8 @@ static int reconnect(struct run *r, unsigned slot, const struct meta_worker *w, 
 	int rc;
 
 	release(r, slot, w, *c, 0);
-	pool_drain(r->d, w);
-	if (!(*c = conn_get_fresh(r->d, w, why, whylen)))
+	wpool_drain(r->d, w);
+	if (!(*c = wpool_get_fresh(r->d, w, why, whylen)))
 		return -ENOTCONN;
 	pthread_mutex_lock(&r->lock);
 	rc = r->stop ? -ECANCELED : 0;
@@ -408,46 +205,84 @@ static int take_columns(struct run *r, const struct meta_worker *w, void *buf, u
 	return 0;
 }
 
-/* WIRE_ROWS: a batch to the sink.  0 to read on, 1 when the run stopped
- * (enough rows, or it failed), or a negative errno (malformed; why
- * filled).  Frees buf. */
-static int take_rows(struct run *r, const struct meta_worker *w, void *buf, uint32_t len,
-		     const struct wire_cols *cols, char *why, size_t whylen)
+/* WIRE_ROWS: a batch, checked and held back in cb until the chunk
+ * completes.  0 to read on, 1 when the run stopped (enough rows, or it
+ * failed), or a negative errno (malformed; why filled).  Frees buf. */
+static int hold_rows(struct run *r, const struct meta_worker *w, void *buf, uint32_t len,
+		     const struct wire_cols *cols, struct chunkbuf *cb, char *why, size_t whylen)
 {
 	struct wire_rows rows;
+	char err[256];
 	int rc = cols->n ? wire_rows_decode(buf, len, cols->n, &rows) : -EBADMSG, stop;
 
-	free(buf);
 	if (rc < 0) {
+		free(buf);
 		snprintf(why, whylen, "worker %s: malformed row batch", w->id);
 		return rc;
 	}
-	pthread_mutex_lock(&r->sink_lock);
+	wire_rows_free(&rows);
+	rc = chunkbuf_add(cb, buf, len, err, sizeof(err));
+	free(buf);
 	pthread_mutex_lock(&r->lock);
+	if (rc < 0)
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000", "%s", err);
 	stop = r->stop;
 	pthread_mutex_unlock(&r->lock);
-	if (!stop) {
-		rc = r->sink->rows(r->sink->ctx, &rows);   /* may wait on the client */
-		pthread_mutex_lock(&r->lock);
-		if (rc > 0)
-			r->stop = 1;               /* enough rows */
-		else if (rc < 0)
-			fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: the client or the merge table "
-				 "did not take the rows");
-		stop = r->stop;
-		pthread_mutex_unlock(&r->lock);
-	}
-	pthread_mutex_unlock(&r->sink_lock);
-	wire_rows_free(&rows);
 	return stop;
 }
 
-/* WIRE_ERROR: a worker that lost its MariaDB before any row was delivered
- * is retried (ATT_RETRY, why filled); any other error fails the run
- * (ATT_FAILED).  A negative errno when malformed (why filled).  Frees
- * buf. */
+/* One held-back batch to the sink (ctx: the run's columns and the run).
+ * 0 to go on, 1 when the run stopped (enough rows, or it failed). */
+struct deliver { struct run *r; const struct wire_cols *cols; };
+static int deliver_batch(void *ctx, const void *p, uint32_t len)
+{
+	struct deliver *dv = ctx;
+	struct run *r = dv->r;
+	struct wire_rows rows;
+	int rc, stop;
+
+	pthread_mutex_lock(&r->lock);
+	stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	if (stop)
+		return 1;
+	if (wire_rows_decode(p, len, dv->cols->n, &rows) < 0)
+		return -EBADMSG;                  /* it decoded when it came: the buffer is corrupt */
+	rc = r->sink->rows(r->sink->ctx, &rows);   /* may wait on the client */
+	wire_rows_free(&rows);
+	pthread_mutex_lock(&r->lock);
+	if (rc > 0)
+		r->stop = 1;                       /* enough rows */
+	else if (rc < 0)
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000", "czar: the client or the merge table did not take the rows");
+	stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	return stop;
+}
+
+/* The completed chunk's rows to the sink, in the order they came. */
+static void deliver(struct run *r, const struct wire_cols *cols, struct chunkbuf *cb)
+{
+	struct deliver dv = { r, cols };
+	char err[256] = "czar: a chunk's buffered rows are corrupt";
+	int rc;
+
+	pthread_mutex_lock(&r->sink_lock);
+	rc = chunkbuf_each(cb, deliver_batch, &dv, err, sizeof(err));
+	pthread_mutex_unlock(&r->sink_lock);
+	if (rc < 0) {
+		pthread_mutex_lock(&r->lock);
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000", "%s", err);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+/* WIRE_ERROR: a worker that lost its MariaDB is retried (ATT_RETRY, why
+ * filled: none of the chunk's rows reached the sink); any other error
+ * fails the run (ATT_FAILED).  A negative errno when malformed (why
+ * filled).  Frees buf. */
 static int take_error(struct run *r, const struct meta_worker *w, int32_t chunk, void *buf, uint32_t len,
-		      int delivered, char *why, size_t whylen)
+		      char *why, size_t whylen)
 {
 	struct wire_error e;
 	int rc = wire_error_decode(buf, len, &e);
@@ -457,7 +292,7 @@ static int take_error(struct run *r, const struct meta_worker *w, int32_t chunk,
 		snprintf(why, whylen, "worker %s: malformed error", w->id);
 		return rc;
 	}
-	if (e.code >= 2000 && !delivered) {     /* the worker lost its MariaDB */
+	if (e.code >= 2000) {                   /* the worker lost its MariaDB */
 		snprintf(why, whylen, "worker %s: %s", w->id, e.msg);
 		return ATT_RETRY;
 	}
@@ -468,26 +303,36 @@ static int take_error(struct run *r, const struct meta_worker *w, int32_t chunk,
 }
 
 /* Reads the worker's answer to the chunk query until WIRE_END, an error
- * or a stop.  *c is NULL on return when it was released here. */
+ * or a stop; the rows are held back in cb and reach the sink only after
+ * END, so any failure before it can move to another replica.  *c is NULL
+ * on return when it was released here. */
 static enum attempt_result read_answer(struct run *r, unsigned slot, const struct meta_worker *w, int32_t chunk,
-				       struct wconn **c, struct wire_io *io, const struct buf *b, char *why,
-				       size_t whylen)
+				       struct wconn **c, struct wire_io *io, const struct buf *b,
+				       struct chunkbuf *cb, char *why, size_t whylen)
 {
 	struct wire_cols cols = { 0 };
 	enum attempt_result res = ATT_RETRY;
-	int delivered = 0, got_frame = 0, rc;
+	int got_frame = 0, rc;
 
 	for (;;) {
 		struct frame_hdr h;
 		void *buf = NULL;
 
 		rc = wire_recv(io, &h, &buf);
-		if (rc < 0 && !got_frame && (*c)->reused) {
+		if (rc < 0 && rc != -ETIMEDOUT && !got_frame && (*c)->reused) {
 			/* the pooled connection was dead (its worker restarted):
 			 * nothing ran, so this is not a retry */
-			if (reconnect(r, slot, w, c, io, b, why, whylen) < 0)
+			rc = reconnect(r, slot, w, c, io, b, why, whylen);
+			if (rc < 0) {
+				res = rc == -ENOTCONN ? ATT_DEAD : ATT_RETRY;
 				goto done;
+			}
 			continue;
+		}
+		if (rc == -ETIMEDOUT) {
+			snprintf(why, whylen, "worker %s: silent for %d s", w->id, io->timeout_ms / 1000);
+			res = ATT_DEAD;
+			break;
 		}
 		if (rc < 0) {
 			snprintf(why, whylen, "worker %s: chunk %d: connection lost (%s)", w->id, (int)chunk,
@@ -495,24 +340,34 @@ static enum attempt_result read_answer(struct run *r, unsigned slot, const struc
 			break;
 		}
 		got_frame = 1;
-		if (h.type == WIRE_COLUMNS) {
+		if (h.type == WIRE_KEEPALIVE) {
+			uint32_t ms;
+			rc = wire_keepalive_decode(buf, h.len, &ms);
+			free(buf);
+			if (rc < 0) {
+				snprintf(why, whylen, "worker %s: malformed keep-alive", w->id);
+				break;
+			}
+		} else if (h.type == WIRE_COLUMNS) {
 			if (take_columns(r, w, buf, h.len, &cols, why, whylen) < 0)
 				break;
 		} else if (h.type == WIRE_ROWS) {
-			rc = take_rows(r, w, buf, h.len, &cols, why, whylen);
+			rc = hold_rows(r, w, buf, h.len, &cols, cb, why, whylen);
 			if (rc < 0)
 				break;
-			delivered = 1;
 			if (rc) {
 				res = ATT_FAILED;          /* stopped: the connection has unread frames */
 				goto done;
 			}
 		} else if (h.type == WIRE_END) {
 			free(buf);
+			release(r, slot, w, *c, 1);   /* in sync, and not held while the client reads */
+			*c = NULL;
+			deliver(r, &cols, cb);
 			res = ATT_OK;
 			break;
 		} else if (h.type == WIRE_ERROR) {
-			rc = take_error(r, w, chunk, buf, h.len, delivered, why, whylen);
+			rc = take_error(r, w, chunk, buf, h.len, why, whylen);
 			if (rc < 0)
 				break;
 			/* the stream is in sync: the connection stays usable */
@@ -526,13 +381,6 @@ static enum attempt_result read_answer(struct run *r, unsigned slot, const struc
 			break;
 		}
 	}
-	if (res == ATT_RETRY && delivered) {
-		pthread_mutex_lock(&r->lock);
-		fail_run(r, ER_UNKNOWN_ERROR, "HY000",
-			 "%s after sending rows: the query cannot be completed exactly", why);
-		pthread_mutex_unlock(&r->lock);
-		res = ATT_FAILED;
-	}
 done:
 	wire_cols_free(&cols);
 	return res;
@@ -545,41 +393,145 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	struct wire_query q = { .query_id = r->qid, .chunk_id = chunk, .flags = r->flags, .sql = sql,
 				.sql_len = strlen(sql) };
 	struct buf b = { 0 };
-	struct wconn *c = conn_get(r->d, w, why, whylen);
+	struct wconn *c = wpool_get(r->d, w, why, whylen);
 	struct wire_io io;
+	struct chunkbuf cb;
 	enum attempt_result res = ATT_RETRY;
+	int rc;
 
 	if (!c)
-		return ATT_RETRY;
+		return ATT_DEAD;
 	pthread_mutex_lock(&r->lock);
 	if (r->stop) {
 		pthread_mutex_unlock(&r->lock);
-		conn_put(r->d, w, c);
+		wpool_put(r->d, w, c);
 		return ATT_FAILED;
 	}
 	r->active[slot] = c->fd;
 	pthread_mutex_unlock(&r->lock);
-	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, -1 };
-	if (send_query(r, slot, w, &q, &c, &io, &b, why, whylen) == 0)
-		res = read_answer(r, slot, w, chunk, &c, &io, &b, why, whylen);
+	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, r->d->silence_ms };
+	rc = send_query(r, slot, w, &q, &c, &io, &b, why, whylen);
+	chunkbuf_init(&cb, CHUNK_MEM_MAX, r->d->spill_dir);
+	chunkbuf_share(&cb, &r->d->held, HELD_MEM_MAX);
+	if (rc == 0)
+		res = read_answer(r, slot, w, chunk, &c, &io, &b, &cb, why, whylen);
+	else if (rc == -ENOTCONN || rc == -ETIMEDOUT)
+		res = ATT_DEAD;                    /* no new connection, or a write into silence */
+	if (cb.fd >= 0)
+		__atomic_add_fetch(&r->d->stats.spilled, 1, __ATOMIC_RELAXED);
+	chunkbuf_free(&cb);
 	if (c)
-		release(r, slot, w, c, res == ATT_OK);
+		release(r, slot, w, c, 0);
 	buf_free(&b);
 	return res;
+}
+
+/* dispatch_stats: why an attempt failed (attempt() starts why with
+ * "worker ID: silent" for a silence). */
+static void count_failure(struct dispatch *d, enum attempt_result res, const char *why)
+{
+	unsigned long long *n = &d->stats.lost;
+
+	if (res == ATT_DEAD)
+		n = strstr(why, ": silent for ") ? &d->stats.silent : &d->stats.unreachable;
+	__atomic_add_fetch(n, 1, __ATOMIC_RELAXED);
+}
+
+/* Which replica of j to try next: one not tried for this chunk and not
+ * found bad by this run, not suspect if possible; else one tried before
+ * that is not bad (its failure may pass, e.g. a lost MariaDB).  -1: none.
+ * Takes r->lock and the pools' lock, one after the other. */
+static int pick_replica(struct run *r, const struct dispatch_job *j, unsigned tried)
+{
+	int suspect[4] = { 0 }, pass;
+	unsigned k, n = j->nreplicas < 4 ? j->nreplicas : 4;
+	int pick = -1;
+
+	for (k = 0; k < n; k++)
+		suspect[k] = wpool_is_suspect(r->d, &r->m->workers[j->replica[k]]);
+	pthread_mutex_lock(&r->lock);
+	for (pass = 0; pass < 3 && pick < 0 && !r->stop; pass++)
+		for (k = 0; k < n && pick < 0; k++) {
+			int was_tried = (tried >> k) & 1;
+			if (r->dead[j->replica[k]] || (pass < 2 && was_tried) || (pass == 0 && suspect[k]))
+				continue;
+			pick = (int)k;
+		}
+	pthread_mutex_unlock(&r->lock);
+	return pick;
+}
+
+/* Appends "; " and s to the list in out (size n), cut to fit. */
+static void reasons_add(char *out, size_t n, const char *s)
+{
+	size_t o = strlen(out), k = strlen(s);
+
+	if (o && o + 2 < n) {
+		memcpy(out + o, "; ", 2);
+		o += 2;
+	}
+	if (o + 1 >= n)
+		return;
+	if (k > n - 1 - o)
+		k = n - 1 - o;
+	memcpy(out + o, s, k);
+	out[o + k] = 0;
+}
+
+/* One chunk, on its replicas in turn (at most MAX_ATTEMPTS attempts).
+ * ATT_OK, or ATT_FAILED with the run failed (or stopped). */
+static enum attempt_result run_chunk(struct run *r, unsigned slot, const struct dispatch_job *j, const char *sql)
+{
+	/* room for attempt()'s longest: "worker %s: %s" with a worker's error */
+	char why[8 + sizeof(((struct meta_worker *)0)->id) + 2 + sizeof(((struct wire_error *)0)->msg)];
+	char tried_why[sizeof(((struct wire_error *)0)->msg) - 64] = "";
+	unsigned tried = 0, k, i;
+	enum attempt_result res = ATT_RETRY;
+
+	for (k = 0; k < MAX_ATTEMPTS; k++) {
+		int pick = pick_replica(r, j, tried);
+		const struct meta_worker *w;
+
+		if (pick < 0)
+			break;
+		w = &r->m->workers[j->replica[pick]];
+		tried |= 1u << pick;
+		snprintf(why, sizeof(why), "worker %s: failed", w->id);
+		res = attempt(r, slot, w, sql, j->chunk, why, sizeof(why));
+		if (res == ATT_OK || res == ATT_FAILED)
+			return res;
+		count_failure(r->d, res, why);
+		if (res == ATT_DEAD) {
+			pthread_mutex_lock(&r->lock);
+			r->dead[j->replica[pick]] = 1;
+			pthread_mutex_unlock(&r->lock);
+			wpool_mark_suspect(r->d, w);
+		}
+		reasons_add(tried_why, sizeof(tried_why), why);
+	}
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < j->nreplicas && i < 4; i++)
+		if (!((tried >> i) & 1) && r->dead[j->replica[i]]) {
+			snprintf(why, sizeof(why), "worker %s: unreachable or silent earlier in this query",
+				 r->m->workers[j->replica[i]].id);
+			reasons_add(tried_why, sizeof(tried_why), why);
+		}
+	if (!r->stop)
+		fail_run(r, ER_UNKNOWN_ERROR, "HY000", "chunk %d: no live replica left (%u attempt%s): %s",
+			 (int)j->chunk, k, k == 1 ? "" : "s", tried_why[0] ? tried_why : "no replica");
+	pthread_mutex_unlock(&r->lock);
+	return ATT_FAILED;
 }
 
 static void *worker_thread(void *arg)
 {
 	struct worker_arg *a = arg;
 	struct run *r = a->r;
-	/* room for attempt()'s longest: "worker %s: %s" with a worker's error */
-	char why[8 + sizeof(((struct meta_worker *)0)->id) + 2 + sizeof(((struct wire_error *)0)->msg)];
 
 	for (;;) {
 		const struct dispatch_job *j;
 		char *sql;
-		unsigned k;
-		enum attempt_result res = ATT_RETRY;
+		enum attempt_result res;
 
 		pthread_mutex_lock(&r->lock);
 		if (r->stop || r->qnext[a->worker] >= r->qlen[a->worker]) {
@@ -595,20 +547,11 @@ static void *worker_thread(void *arg)
 			pthread_mutex_unlock(&r->lock);
 			break;
 		}
-		snprintf(why, sizeof(why), "no replica");
-		for (k = 0; k < MAX_ATTEMPTS && res == ATT_RETRY; k++)
-			res = attempt(r, a->slot, &r->m->workers[j->replica[k % j->nreplicas]], sql, j->chunk, why,
-				      sizeof(why));
+		res = run_chunk(r, a->slot, j, sql);
 		free(sql);
-		pthread_mutex_lock(&r->lock);
-		if (res == ATT_RETRY)
-			fail_run(r, ER_UNKNOWN_ERROR, "HY000", "chunk %d failed %d times: %s", (int)j->chunk,
-				 MAX_ATTEMPTS, why);
-		if (res == ATT_OK)
-			__atomic_add_fetch(&r->progress->done, 1, __ATOMIC_RELAXED);
-		pthread_mutex_unlock(&r->lock);
 		if (res != ATT_OK)
 			break;
+		__atomic_add_fetch(&r->progress->done, 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_lock(&r->lock);
 	r->running--;
@@ -740,7 +683,8 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 		args = calloc(nthreads + 1, sizeof(*args));
 		r.active = malloc((nthreads + 1) * sizeof(int));
 		r.shut = calloc(nthreads + 1, 1);
-		if (!threads || !args || !r.active || !r.shut)
+		r.dead = calloc(m->nworkers + 1, 1);
+		if (!threads || !args || !r.active || !r.shut || !r.dead)
 			rc = -ENOMEM;
 	}
 	if (rc == 0) {
@@ -767,6 +711,7 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	free(r.qnext);
 	free(r.active);
 	free(r.shut);
+	free(r.dead);
 	free(threads);
 	free(args);
 	pthread_mutex_destroy(&r.lock);

@@ -4,15 +4,32 @@
  * and, per worker, a pool of idle connections reused across queries.
  * dispatch_run executes one query's chunk jobs: per worker at most `window`
  * chunk queries are in flight (one per connection, one thread each);
- * results reach the sink serialised under a lock of their own, in arrival
- * order (never under the lock cancelling needs, so KILL always acts).  A
- * chunk whose worker fails before delivering any row is retried on its
- * next replica (or the same worker on a fresh connection), up to three
- * attempts; a failure after rows were delivered fails the query, since a
- * retry would duplicate them.  SQL errors from a worker fail the query
- * with the worker's code and message.  Cancelling (the flag, the sink
- * returning non-zero, or the client hanging up) closes every connection of
- * the query, which stops its statements on the workers. */
+ * results reach the sink serialised under a lock of their own, a whole
+ * chunk at a time in completion order (never under the lock cancelling
+ * needs, so KILL always acts).  Cancelling (the flag, the sink returning
+ * non-zero, or the client hanging up) closes every connection of the
+ * query, which stops its statements on the workers.  SQL errors from a
+ * worker fail the query with the worker's code and message.
+ *
+ * Failover.  Every frame of an answer is read with a silence deadline
+ * (silence_ms; workers send WIRE_KEEPALIVE while a statement works) and
+ * the sockets have TCP keepalive, so a hung or unreachable worker is never
+ * waited on for ever.  A chunk whose worker fails (connect or TLS failure,
+ * a pooled connection found dead and no new one, silence, a lost
+ * connection, an error of the "lost its MariaDB" kind) moves to another
+ * replica: first one not tried yet and not known bad, then the same worker
+ * again for the kinds that may pass (a lost MariaDB); at most three
+ * attempts.  A worker that could not be reached or fell silent is skipped
+ * by the rest of the query's chunks, and for a few seconds the dispatcher
+ * tries it only after the other replicas.  With no replica left the query
+ * fails at once with one error naming the chunk and every worker tried.
+ *
+ * Exactly once: a chunk's rows reach the sink only after its worker's END
+ * (held back per chunk by chunkbuf.h, in memory up to 8 MiB a chunk and
+ * 256 MiB for all queries of the czar, then in an unlinked file in
+ * spill_dir), so a failure at any point of a chunk's
+ * answer retries it on another replica without a duplicated or lost row,
+ * in streamed and in merged (merge.c) results alike. */
 #ifndef QSERV_CZAR_DISPATCH_H
 #define QSERV_CZAR_DISPATCH_H
 
@@ -29,8 +46,20 @@ struct dispatch_cfg {
 	const char *tls_dir;         /* ca.pem, <name>.pem, <name>.key */
 	const char *name;            /* the czar's certificate name, e.g. "czar" */
 	unsigned window;             /* chunk queries in flight per worker */
-	int timeout_ms;              /* connect + per-frame deadline */
+	int timeout_ms;              /* connect + TLS handshake deadline (0: 10 s) */
+	int silence_ms;              /* longest silence in an answer (0: 15 s) */
+	const char *spill_dir;       /* chunk results past 8 MiB (NULL: $TMPDIR or /tmp) */
 };
+
+/* Totals since start: chunk attempts that moved on to another replica (or
+ * gave up), by why the worker failed, and chunk results spilled to disk. */
+struct dispatch_stats {
+	unsigned long long unreachable;  /* connect or TLS failed, or no new connection */
+	unsigned long long silent;       /* nothing within silence_ms */
+	unsigned long long lost;         /* connection lost mid-answer, or the worker lost its MariaDB */
+	unsigned long long spilled;      /* chunk answers past 8 MiB held in a spill file */
+};
+void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *ret);
 
 int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *err, size_t errlen);
 void dispatch_free(struct dispatch *d);

@@ -31,10 +31,11 @@
 
 struct opts {
 	const char *bind, *users, *socket, *my_user, *my_password_file, *tls_dir, *tls_name;
-	const char *ssl_cert, *ssl_key;
+	const char *ssl_cert, *ssl_key, *spill_dir;
 	int port;
 	unsigned pool, max_conn, window, slow_ms;
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
+	unsigned silence_timeout;
 	int metrics_port;
 	unsigned long long max_result_rows;
 	int check_only, hash_password;
@@ -65,6 +66,11 @@ static void usage(FILE *f)
 		"  --tls-dir DIR          ca.pem and NAME.pem/.key for mutual TLS to the workers\n"
 		"  --tls-name NAME        this czar's certificate name (default czar)\n"
 		"  --window N             chunk queries in flight per worker (default 8)\n"
+		"  --worker-silence-timeout S  seconds a worker may send nothing in an answer,\n"
+		"                         keep-alives included, before the chunk moves to\n"
+		"                         another replica (default 15, at least 3)\n"
+		"  --spill-dir DIR        where a chunk's rows past 8 MiB wait for the chunk to\n"
+		"                         complete (default $TMPDIR or /tmp)\n"
 		"  --max-result-rows N    rows a merge may collect (default 10000000)\n"
 		"  --slow-ms N            log statements slower than N ms (default 10000, 0 off)\n"
 		"  --metrics-port N       serve GET /metrics on the --bind address (default off)\n"
@@ -84,16 +90,17 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return 0;
 }
 
-/* The limits and timeouts of the port (options x X l W N). */
+/* The limits and timeouts of the port and of the workers (options x X l W N L Z). */
 static int limit_opt(int c, const char *arg, struct opts *o)
 {
 	static const struct { int c; const char *name; unsigned long min, max; } t[] = {
 		{ 'x', "--max-user-connections", 0, 100000 }, { 'X', "--max-pending-logins", 1, 100000 },
 		{ 'l', "--login-timeout", 1, 3600 }, { 'W', "--wait-timeout", 1, 31536000 },
 		{ 'N', "--net-write-timeout", 1, 3600 }, { 'L', "--local-statement-timeout", 1, 86400 },
+		{ 'Z', "--worker-silence-timeout", 3, 3600 },
 	};
 	unsigned *dst[] = { &o->max_user_conn, &o->max_pending, &o->login_timeout, &o->wait_timeout,
-			    &o->write_timeout, &o->local_timeout };
+			    &o->write_timeout, &o->local_timeout, &o->silence_timeout };
 	unsigned long v;
 	size_t i;
 
@@ -106,6 +113,25 @@ static int limit_opt(int c, const char *arg, struct opts *o)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+static void opts_defaults(struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->bind = "0.0.0.0";
+	o->port = 4040;
+	o->pool = 16;
+	o->max_conn = 1024;
+	o->tls_name = "czar";
+	o->window = 8;
+	o->max_result_rows = 10000000;
+	o->slow_ms = 10000;
+	o->max_pending = 4096;
+	o->login_timeout = 10;
+	o->wait_timeout = 28800;
+	o->write_timeout = 60;
+	o->local_timeout = 300;
+	o->silence_timeout = 15;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -124,26 +150,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "login-timeout", required_argument, 0, 'l' }, { "wait-timeout", required_argument, 0, 'W' },
 		{ "net-write-timeout", required_argument, 0, 'N' },
 		{ "local-statement-timeout", required_argument, 0, 'L' },
+		{ "worker-silence-timeout", required_argument, 0, 'Z' },
+		{ "spill-dir", required_argument, 0, 'd' },
 		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
 	int c;
 
-	memset(o, 0, sizeof(*o));
-	o->bind = "0.0.0.0";
-	o->port = 4040;
-	o->pool = 16;
-	o->max_conn = 1024;
-	o->tls_name = "czar";
-	o->window = 8;
-	o->max_result_rows = 10000000;
-	o->slow_ms = 10000;
-	o->max_pending = 4096;
-	o->login_timeout = 10;
-	o->wait_timeout = 28800;
-	o->write_timeout = 60;
-	o->local_timeout = 300;
+	opts_defaults(o);
 	while ((c = getopt_long(argc, argv, "nh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -188,11 +203,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return fprintf(stderr, "qserv-czar: --metrics-port: not a port: %s\n", optarg), -EINVAL;
 			o->metrics_port = (int)v;
 			break;
-		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L':
+		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L': case 'Z':
 			if (limit_opt(c, optarg, o) < 0)
 				return -EINVAL;
 			break;
 		case 'c': o->ssl_cert = optarg; break;
+		case 'd': o->spill_dir = optarg; break;
 		case 'k': o->ssl_key = optarg; break;
 		case 'n': o->check_only = 1; break;
 		case 'H': o->hash_password = 1; break;
@@ -392,7 +408,9 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 	if (o->ssl_cert && configure_ssl(cz, o) < 0)
 		return -EINVAL;
 	if (o->tls_dir) {
-		struct dispatch_cfg dc = { .tls_dir = o->tls_dir, .name = o->tls_name, .window = o->window };
+		struct dispatch_cfg dc = { .tls_dir = o->tls_dir, .name = o->tls_name, .window = o->window,
+					  .silence_ms = (int)o->silence_timeout * 1000,
+					  .spill_dir = o->spill_dir };
 		if (dispatch_new(&dc, &cz->dispatch, err, sizeof(err)) < 0) {
 			fprintf(stderr, "qserv-czar: worker TLS: %s\n", err);
 			return -EINVAL;

@@ -56,6 +56,19 @@ char *metrics_text(struct czar *cz)
 	buf_printf(&t, "# HELP qserv_czar_chunk_queries_total Chunk queries completed on workers.\n"
 		"# TYPE qserv_czar_chunk_queries_total counter\nqserv_czar_chunk_queries_total %llu\n",
 	    (unsigned long long)cz->chunk_queries);
+	if (cz->dispatch) {
+		struct dispatch_stats ds;
+		dispatch_get_stats(cz->dispatch, &ds);
+		buf_printf(&t, "# HELP qserv_czar_chunk_failovers_total Chunk attempts that failed and moved to"
+			" another replica (or gave up), by why the worker failed.\n"
+			"# TYPE qserv_czar_chunk_failovers_total counter\n"
+			"qserv_czar_chunk_failovers_total{reason=\"unreachable\"} %llu\n"
+			"qserv_czar_chunk_failovers_total{reason=\"silent\"} %llu\n"
+			"qserv_czar_chunk_failovers_total{reason=\"lost\"} %llu\n", ds.unreachable, ds.silent, ds.lost);
+		buf_printf(&t, "# HELP qserv_czar_chunk_spills_total Chunk answers held in a spill file (past 8 MiB).\n"
+			"# TYPE qserv_czar_chunk_spills_total counter\nqserv_czar_chunk_spills_total %llu\n",
+			ds.spilled);
+	}
 	buf_printf(&t, "# HELP qserv_czar_query_chunks_done Chunks finished of a running distributed query.\n"
 		"# TYPE qserv_czar_query_chunks_done gauge\n"
 		"# HELP qserv_czar_query_chunks_total Chunks of a running distributed query.\n"

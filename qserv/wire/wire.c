@@ -6,7 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <lz4.h>
+
+int wire_tcp_tune(int fd)
+{
+	int one = 1, idle = 10, intvl = 5, cnt = 3;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0)
+		return -errno;
+	return 0;
+}
 
 int wire_send(const struct wire_io *io, uint8_t type, uint8_t flags, const void *p, size_t n)
 {
@@ -286,6 +303,23 @@ int wire_end_decode(const void *p, size_t n, uint64_t *ret_rows)
 	if (r.err || r.off != n)
 		return -EBADMSG;
 	*ret_rows = v;
+	return 0;
+}
+
+int wire_keepalive_encode(uint32_t elapsed_ms, struct buf *out)
+{
+	lebuf_u32(out, elapsed_ms);
+	return out->oom ? -ENOMEM : 0;
+}
+
+int wire_keepalive_decode(const void *p, size_t n, uint32_t *ret_elapsed_ms)
+{
+	struct lerd r = { p, n, 0, 0 };
+	uint32_t v = lerd_u32(&r);
+
+	if (r.err || r.off != n)
+		return -EBADMSG;
+	*ret_elapsed_ms = v;
 	return 0;
 }
 

@@ -10,7 +10,16 @@
  *                      ROWS*   row batches, LZ4-compressed (FRAME_F_LZ4)
  *                      END     row count           -- or --
  *                      ERROR   MariaDB errno, SQLSTATE and message
+ *                      KEEPALIVE*  anywhere in the answer, before END or
+ *                              ERROR: the worker is alive but had nothing
+ *                              to send for WIRE_KEEPALIVE_MS (the statement
+ *                              waits for a slot or MariaDB is still working);
+ *                              payload: u32 ms since the chunk query arrived
  *
+ * The czar reads each frame of an answer with a silence deadline (a few
+ * keep-alive intervals): a worker whose host hangs, or whose cable is
+ * pulled, is then told from one whose MariaDB is slow, and the czar moves
+ * the chunk to another replica instead of waiting for ever.
  * Cancelling a chunk query is closing its connection: the worker stops
  * its statement when it next writes, and the czar opens a new connection
  * for the next chunk.  Encoding is little-endian; strings are a u16 or u32
@@ -29,6 +38,7 @@
 
 enum wire_type {
 	WIRE_QUERY = 1, WIRE_COLUMNS = 2, WIRE_ROWS = 3, WIRE_END = 4, WIRE_ERROR = 5,
+	WIRE_KEEPALIVE = 6,
 };
 
 #define WIRE_VERSION 1
@@ -36,6 +46,7 @@ enum wire_type {
 #define WIRE_BATCH_BYTES (64u << 10)   /* raw rows per ROWS frame, before LZ4 */
 #define WIRE_MAX_COLS 4096
 #define WIRE_NULL_LEN 0xffffffffu
+#define WIRE_KEEPALIVE_MS 2000       /* the worker's longest silence in an answer */
 
 /* I/O over any transport (tls_io_read/tls_io_write, frame_fd_*). */
 struct wire_io {
@@ -112,6 +123,15 @@ struct wire_error {
 };
 int wire_error_encode(const struct wire_error *e, struct buf *out);
 int wire_error_decode(const void *p, size_t n, struct wire_error *ret);
+/* KEEPALIVE: u32 ms the chunk query has been running (for logs only). */
+int wire_keepalive_encode(uint32_t elapsed_ms, struct buf *out);
+int wire_keepalive_decode(const void *p, size_t n, uint32_t *ret_elapsed_ms);
+
+/* Socket options of every czar <-> worker connection, both ends: no Nagle
+ * delay, and TCP keepalive (first probe after 10 s idle, then every 5 s, 3
+ * unanswered probes end it) so that an idle pooled connection to a host
+ * that vanished is found dead by the kernel.  0 or a negative errno. */
+int wire_tcp_tune(int fd);
 
 /* The mutual-TLS configuration of one end (wire_tls.c): its certificate
  * and key from dir/NAME.pem and dir/NAME.key, the peer's checked against

@@ -10,7 +10,10 @@
  * with mysql_use_result and its rows stream back in LZ4 batches as MariaDB
  * produces them, so worker memory stays at one batch per connection.  When
  * the czar goes away mid-result the statement is killed (KILL QUERY on a
- * second session), not run to completion.
+ * second session), not run to completion.  While a chunk query has
+ * nothing to send (waiting for a slot, MariaDB still working) the
+ * keep-alive thread of query_live.h tells the czar it is alive; sockets
+ * have TCP keepalive on (wire_tcp_tune).
  *
  * At most QSERV_QUERY_SLOTS (default 4) statements run on MariaDB at once;
  * interactive chunk queries go ahead of waiting scans (query_sched.h).
@@ -44,6 +47,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "tls.h"
+#include "query_live.h"
 #include "query_sched.h"
 #include "worker.h"
 #include "query.h"
@@ -291,6 +295,7 @@ static void *conn_thread(void *arg)
 	struct tls_conn *tc = NULL;
 	struct tls_identity peer;
 	struct wire_io io;
+	struct qlive *lv = NULL;
 	MYSQL *m = NULL;
 	char err[512];
 	int rc;
@@ -314,7 +319,9 @@ static void *conn_thread(void *arg)
 		goto out;
 	}
 	counted = true;
-	io = (struct wire_io){ tls_io_read, tls_io_write, tc, -1 };
+	if (!(lv = query_live_open(tc, qc->fd)))
+		goto out;
+	io = (struct wire_io){ query_live_read, query_live_write, lv, -1 };
 	for (;;) {
 		struct frame_hdr h;
 		struct wire_query q;
@@ -337,9 +344,11 @@ static void *conn_thread(void *arg)
 				break;
 			continue;
 		}
+		query_live_busy(lv, 1);
 		query_sched_acquire(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0);
 		rc = run_query(m, &io, &q);
 		query_sched_release(&qs.sched);
+		query_live_busy(lv, 0);
 		free(buf);
 		if (rc < 0)
 			break;
@@ -348,6 +357,7 @@ out:
 	if (counted)
 		auth_release();
 	buf_free(outq());
+	query_live_close(lv);
 	if (m)
 		mysql_close(m);
 	tls_conn_free(tc);
@@ -369,7 +379,7 @@ static void *accept_thread(void *arg)
 		socklen_t sl = sizeof(sa);
 		struct qconn *qc;
 		pthread_t t;
-		int fd, one = 1;
+		int fd;
 
 		if (poll(p, 2, -1) < 0)
 			continue;
@@ -378,7 +388,7 @@ static void *accept_thread(void *arg)
 		fd = accept4(qs.lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		wire_tcp_tune(fd);
 		qc = calloc(1, sizeof(*qc));
 		if (!qc) {
 			close(fd);
@@ -432,6 +442,10 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 		snprintf(err, errlen, "query port %s: %s", port, strerror(errno));
 		return -1;
 	}
+	if (query_live_start(qs.stop_pipe[0]) < 0) {
+		snprintf(err, errlen, "cannot start the keep-alive thread");
+		return -1;
+	}
 	if (pthread_create(&qs.thread, NULL, accept_thread, NULL) != 0) {
 		snprintf(err, errlen, "cannot start the query service thread");
 		return -1;
@@ -452,6 +466,7 @@ void worker_query_stop(struct worker *w)
 		/* the accept thread then stops with the process */
 	}
 	pthread_join(qs.thread, NULL);
+	query_live_stop();
 	close(qs.lfd);
 	qs.running = 0;
 }

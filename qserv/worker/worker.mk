@@ -2,7 +2,8 @@
 # and the chunk-query service over the wire protocol), its unit tests and
 # integration tests.
 WORKER_SRCS := qserv/worker/main.c qserv/worker/wapi.c qserv/worker/wingest.c qserv/worker/wmeta.c \
-	qserv/worker/wtrans.c qserv/worker/wsub.c qserv/worker/query.c qserv/worker/query_sched.c
+	qserv/worker/wtrans.c qserv/worker/wsub.c qserv/worker/query.c qserv/worker/query_sched.c \
+	qserv/worker/query_live.c
 WORKER_SRCS += qserv/worker/wreq.c qserv/worker/wstore.c qserv/worker/wguard.c qserv/worker/wfetch.c qserv/worker/query_acct.c
 WORKER_SRCS += qserv/worker/wcopy.c qserv/worker/wcopy_in.c qserv/worker/wcopy_fmt.c
 WORKER_LDLIBS := -lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread

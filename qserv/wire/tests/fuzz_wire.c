@@ -1,7 +1,7 @@
 /* fuzz_wire.c: libFuzzer target for the czar <-> worker protocol decoders
  * (wire.h), both ends: arbitrary bytes as a stream of frames (wire_recv),
  * each decoded by its type as the worker (QUERY) or the czar (COLUMNS,
- * ROWS with LZ4, END, ERROR) does; ROWS use the column count of the last
+ * ROWS with LZ4, END, ERROR, KEEPALIVE) does; ROWS use the column count of the last
  * COLUMNS (3 before any).  Invariants: decoded COLUMNS and ROWS encode
  * (wire_cols_encode, wire_batch_add + wire_batch_seal) into payloads that
  * decode to the same values; an ERROR's strings are NUL-terminated. */
@@ -78,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct wire_rows w;
 		struct wire_error e;
 		uint64_t rows;
+		uint32_t ms;
 
 		if (h.type == WIRE_QUERY) {
 			wire_query_decode(p, h.len, &q);
@@ -90,6 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			wire_rows_free(&w);
 		} else if (h.type == WIRE_END) {
 			wire_end_decode(p, h.len, &rows);
+		} else if (h.type == WIRE_KEEPALIVE && wire_keepalive_decode(p, h.len, &ms) == 0 && h.len != 4) {
+			abort();
 		} else if (h.type == WIRE_ERROR && wire_error_decode(p, h.len, &e) == 0 &&
 			   (!memchr(e.sqlstate, 0, sizeof(e.sqlstate)) || !memchr(e.msg, 0, sizeof(e.msg)))) {
 			abort();

@@ -1,6 +1,6 @@
 /* wire_test.c: czar <-> worker messages -- round trips, LZ4 row batches,
  * frames over a socketpair, and every truncation / random corruption of
- * each message type (QUERY, COLUMNS, ROWS, END, ERROR) either refused with
+ * each message type (QUERY, COLUMNS, ROWS, END, ERROR, KEEPALIVE) either refused with
  * a clean error or decoded within bounds.  The corruption's seed is
  * printed; SEED=N replays it. */
 #include <errno.h>
@@ -119,8 +119,8 @@ TEST(error_and_end_round_trip)
  * length and corrupted at random.  A decoder must either refuse with a
  * clean error code or succeed with every field within bounds, and never
  * read out of bounds (the test runs under ASan). */
-enum { M_QUERY, M_COLS, M_ROWS, M_END, M_ERROR, M_N };
-static const char *const msg_name[M_N] = { "QUERY", "COLUMNS", "ROWS", "END", "ERROR" };
+enum { M_QUERY, M_COLS, M_ROWS, M_END, M_ERROR, M_KEEPALIVE, M_N };
+static const char *const msg_name[M_N] = { "QUERY", "COLUMNS", "ROWS", "END", "ERROR", "KEEPALIVE" };
 
 static void encode_each_type(struct buf m[M_N])
 {
@@ -143,6 +143,7 @@ static void encode_each_type(struct buf m[M_N])
 	wire_batch_free(&bt);
 	wire_end_encode(12345, &m[M_END]);
 	wire_error_encode(&e, &m[M_ERROR]);
+	wire_keepalive_encode(2001, &m[M_KEEPALIVE]);
 }
 
 static uint64_t le_bytes(const unsigned char *p, int n)
@@ -202,6 +203,7 @@ static int decode_checked(int type, const unsigned char *p, size_t n, bool *ret_
 	struct wire_rows w;
 	struct wire_error e;
 	uint64_t rows;
+	uint32_t ms;
 	int r = -EINVAL;
 
 	*ret_sane = true;
@@ -230,6 +232,10 @@ static int decode_checked(int type, const unsigned char *p, size_t n, bool *ret_
 	case M_ERROR:
 		if ((r = wire_error_decode(p, n, &e)) == 0)
 			*ret_sane = memchr(e.msg, '\0', sizeof(e.msg)) && e.sqlstate[5] == '\0' && e.code <= 0xffff;
+		break;
+	case M_KEEPALIVE:
+		if ((r = wire_keepalive_decode(p, n, &ms)) == 0)
+			*ret_sane = n == 4 && ms == le_bytes(p, 4);
 		break;
 	}
 	return r;
@@ -304,8 +310,8 @@ TEST(corrupted_messages_fail_cleanly_or_decode_in_bounds)
 		free(copy);
 		TH_LOG("%s: %u decoded in bounds, %u refused", msg_name[t], ok[t], refused[t]);
 		EXPECT_EQ(ROUNDS, ok[t] + refused[t]);
-		if (t == M_END) {
-			EXPECT_EQ(ROUNDS, ok[t]);   /* any 8 bytes are a row count */
+		if (t == M_END || t == M_KEEPALIVE) {
+			EXPECT_EQ(ROUNDS, ok[t]);   /* any 8 (4) bytes are a row count (a time) */
 		} else {
 			/* a flipped length is refused, a flipped text byte is not */
 			EXPECT_LT(0, refused[t]);

@@ -5,7 +5,9 @@
 # and writes are refused by MariaDB; a database created later is readable;
 # a catalog named with a GRANT wildcard does not open mysql.*), and 300
 # idle TCP connections neither grow the worker's threads past its bounds
-# nor keep a czar from querying; the idle ones are closed.
+# nor keep a czar from querying; the idle ones are closed.  A statement
+# that runs for 6 s (SLEEP) gets keep-alive frames (query_live.h) in its
+# answer, and its rows after them.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
 . "$top/tools/test-mariadb.sh"
@@ -20,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 15
+tap_plan 17
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { mariadb --no-defaults -S "$T/my.sock" -uroot -N -B -e "$1"; }
@@ -67,6 +69,12 @@ post /worker/table '{"database":"wq2","table":"S","is_partitioned":0,"schema":[{
 tap_is "$(q 'SELECT COUNT(*) FROM wq2.S')" 0 "a database created after the start is readable"
 post /worker/database '{"database":"mysq_"}' >/dev/null
 tap_ok "a catalog named mysq_ (a GRANT wildcard) does not open mysql.*" has "$(q 'SELECT COUNT(*) FROM mysql.user')" '^ERROR 1142'
+
+"$BIN/qserv-wquery" --tls-dir "$T/pki" --name czar-1 --port "$QP" --keepalives \
+	'SELECT SLEEP(6), COUNT(*) FROM wq.R' > "$T/slow.out" 2> "$T/slow.err"
+tap_is "$(cat "$T/slow.out")" "$(printf '0\t3')" "a 6 s chunk query answers after its keep-alives"
+nka=$(grep -c '^KEEPALIVE [0-9]' "$T/slow.err")
+tap_ok "it got keep-alive frames while MariaDB worked ($nka; $(tr '\n' ' ' < "$T/slow.err"))" test "$nka" -ge 1
 
 # 300 idle TCP connections that never start TLS
 python3 - "$QP" > "$T/idle.out" 2>&1 <<'PY' &

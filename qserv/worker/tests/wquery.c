@@ -2,12 +2,14 @@
  * port, as the czar talks to it (mutual TLS, qserv/wire/wire.h), for
  * tests.
  *
- *   qserv-wquery --tls-dir D --name N --port P [--host 127.0.0.1] SQL
+ *   qserv-wquery --tls-dir D --name N --port P [--host 127.0.0.1]
+ *                [--keepalives] SQL
  *
  * Uses D/N.pem + D/N.key (qserv-certs) and D/ca.pem; prints the rows as
  * TSV (\N for NULL) and exits 0, or prints "ERROR <code> <sqlstate>:
  * <message>" and exits 1 for the worker's error, 2 for a failure of the
- * connection. */
+ * connection.  --keepalives: each KEEPALIVE frame of the answer is told on
+ * stderr ("KEEPALIVE <ms>"); without it they are skipped silently. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +37,8 @@ static int connect_to(const char *host, int port)
 }
 
 /* Reads the answer to one query; 0 rows printed, 1 error, 2 broken. */
+static int show_keepalives;
+
 static int answer(const struct wire_io *io)
 {
 	unsigned ncols = 0;
@@ -64,6 +68,10 @@ static int answer(const struct wire_io *io)
 					}
 				wire_rows_free(&r);
 			}
+		} else if (h.type == WIRE_KEEPALIVE) {
+			uint32_t ms;
+			if ((rc = wire_keepalive_decode(p, h.len, &ms)) == 0 && show_keepalives)
+				fprintf(stderr, "KEEPALIVE %u\n", (unsigned)ms);
 		} else if (h.type == WIRE_END || h.type == WIRE_ERROR) {
 			struct wire_error e;
 			if (h.type == WIRE_ERROR && wire_error_decode(p, h.len, &e) == 0)
@@ -81,7 +89,8 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "tls-dir", required_argument, 0, 'd' }, { "name", required_argument, 0, 'n' },
-		{ "port", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' }, { 0, 0, 0, 0 },
+		{ "port", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' },
+		{ "keepalives", no_argument, 0, 'k' }, { 0, 0, 0, 0 },
 	};
 	const char *dir = NULL, *name = NULL, *host = "127.0.0.1";
 	int port = 0, o;
@@ -91,11 +100,12 @@ int main(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'H': host = optarg; break;
+		case 'k': show_keepalives = 1; break;
 		default: return 2;
 		}
 	}
 	if (!dir || !name || port <= 0 || optind + 1 != argc) {
-		fprintf(stderr, "usage: qserv-wquery --tls-dir D --name N --port P [--host H] SQL\n");
+		fprintf(stderr, "usage: qserv-wquery --tls-dir D --name N --port P [--host H] [--keepalives] SQL\n");
 		return 2;
 	}
 	char err[512];
