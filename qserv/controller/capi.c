@@ -23,6 +23,10 @@
  *   POST   /meta/worker {id, host, ingest_port, query_port}   GET /meta/workers
  *   DELETE /meta/worker/<id>[?force=1]   decommission: 409 while it holds the
  *                                  only replica of a chunk (unless force)
+ *   PUT    /replication/level  {level, [database]}  a database's replica level
+ *                                  (none: the cluster's); crepl.c
+ *   GET    /replication/status  {level, databases: [{database, level, chunks,
+ *                                  under_replicated}], workers: [{id, state, chunks}]}
  *   GET    /status
  *   GET    /meta/auth-key-sha256  the admin key's SHA-256 (what workers check
  *                                  a loader's key against; reveals nothing)
@@ -508,6 +512,20 @@ static int worker_remove(struct call *k)
 	return cmeta_remove_worker(k->c, k->m, k->rest, f && atoi(f) != 0, &k->out, k->err, sizeof k->err);
 }
 
+/* PUT /replication/level {"level": N, ["database": DB]} */
+static int repl_level(struct call *k)
+{
+	struct creq_level q;
+	if (creq_level(k->b, &q, k->err, sizeof k->err))
+		return -EINVAL;
+	return crepl_set_level(k->c, k->m, q.db, q.level, &k->out, k->err, sizeof k->err);
+}
+
+static int repl_status(struct call *k)
+{
+	return crepl_status(k->c, k->m, &k->out, k->err, sizeof k->err);
+}
+
 /* The API (see the top of this file); the first match wins, a pattern
  * ending in '*' takes any rest of the path (k->rest). */
 static int key_sha256(struct call *k)
@@ -551,6 +569,8 @@ static const struct route {
 	{ "GET", "/meta/workers", worker_locations, OPEN },
 	{ "GET", "/meta/auth-key-sha256", key_sha256, OPEN },
 	{ "GET", "/status", worker_locations, OPEN },
+	{ "PUT", "/replication/level", repl_level, KEY },
+	{ "GET", "/replication/status", repl_status, OPEN },
 };
 #undef KEY
 #undef OPEN

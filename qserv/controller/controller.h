@@ -3,7 +3,7 @@
  * It owns the metadata database qservMeta of the czar node's MariaDB (see
  * META.md for the contract with the czar) and drives the workers through
  * their management API.  Files: cmeta.c (qservMeta SQL), cplace.c (chunk
- * placement), ctrans.c (transactions and the director index), capi.c
+ * placement), crepl.c (replica levels, copies at publish), ctrans.c (transactions and the director index), capi.c
  * (HTTP API), creq.c (its request bodies, parsed without MariaDB), main.c.
  *
  * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
@@ -31,6 +31,8 @@ struct ctl {
 	int port;
 	const char *staging;
 	char auth_key[256];     /* required on every non-GET request ("" = none) */
+	int repl_level;         /* --replication-level: 0 = auto (2 with 2 enabled workers, else 1) */
+	bool tls;               /* the workers' APIs are HTTPS (chunk copies' source URLs) */
 	pthread_mutex_t place_mu;
 	pthread_cond_t place_cv;
 	struct { char db[65]; int32_t chunk; } pending[CTL_MAX_PENDING];
@@ -102,6 +104,18 @@ int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, json_t 
 /* (Re)builds db's director index for table (all its rows). */
 int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, json_t **ret_info,
 		   char *err, size_t errlen);
+
+/* crepl.c: replica levels (qservMeta.replication) and copies to reach them */
+int crepl_init(MYSQL *m, char *err, size_t errlen);
+/* The level of db ("" = the cluster's default). */
+int crepl_level(struct ctl *c, MYSQL *m, const char *db, int *ret, char *err, size_t errlen);
+/* PUT /replication/level: db "" sets the cluster's; *ret {level, database}. */
+int crepl_set_level(struct ctl *c, MYSQL *m, const char *db, int level, json_t **ret, char *err, size_t errlen);
+/* GET /replication/status */
+int crepl_status(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen);
+/* Copies every chunk of db below its level (at publish); *ret {copies,
+ * bytes, plain_bytes, rows, seconds}; a failed copy -EIO naming it. */
+int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen);
 
 /* capi.c */
 void capi_handle(void *app, struct qhttp_req *r);

@@ -3,14 +3,19 @@
  *   PUT /ingest/database/<db>                        publish (Qserv's)
  *   PUT /ingest/database/<db> {"publish": false}     un-publish
  *
- * Publish: refused while a transaction of db is open; every worker creates
+ * Publish: refused while a transaction of db is open; every chunk is
+ * brought to db's replica level (crepl.c: copies worker to worker, each
+ * recorded in qservMeta.chunks once verified; a failed copy fails the
+ * publish, naming the chunk); every worker creates
  * its dummy chunk tables and marks db published (from then on it refuses
  * every write to db: tables, chunks, transactions, contributions, drops),
  * then qservMeta says published and the czar serves it.
  *
  * Un-publish (for an operator who must correct or extend a published
  * catalog): qservMeta first (the czar stops serving db at its next
- * metadata load, so nobody queries a catalog being changed), then every
+ * metadata load, so nobody queries a catalog being changed; each chunk
+ * keeps only its first holder, the one loads go to, so the replicas the
+ * next publish makes are copies of what was loaded), then every
  * worker drops its mark and takes writes again.  Both are idempotent: a
  * failure at a worker leaves an error naming it, and the same call again
  * finishes the job.  The caller holds the admin credential (capi.c). */
@@ -21,7 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
+static int publish(struct ctl *c, MYSQL *m, const char *db, json_t **ret_repl, char *err, size_t errlen)
 {
 	long long open = 0;
 	int r = cmeta_open_trans(m, db, &open, err, errlen);
@@ -32,6 +37,8 @@ static int publish(MYSQL *m, const char *db, char *err, size_t errlen)
 			 " publishing", db, open);
 		return -EBUSY;
 	}
+	if ((r = crepl_bring(c, m, db, ret_repl, err, errlen)))
+		return r;
 	json_t *body = json_pack("{s:s}", "database", db);
 	r = ctl_all_workers(m, "POST", "publish", body, err, errlen);
 	json_decref(body);
@@ -46,6 +53,12 @@ static int unpublish(MYSQL *m, const char *db, char *err, size_t errlen)
 	if (qsql_exec(m, err, errlen, "UPDATE qservMeta.dbs SET published=0 WHERE name='%s'", db) ||
 	    qsql_exec(m, err, errlen, "UPDATE qservMeta.tables SET published=0 WHERE db='%s'", db))
 		return -EIO;
+	/* loads go to a chunk's first holder only (cplace.c): the other
+	 * replicas are forgotten, and the next publish copies them again */
+	if (qsql_exec(m, err, errlen,
+		      "DELETE FROM qservMeta.chunks WHERE db='%s' AND (chunk, worker_id) NOT IN"
+		      " (SELECT chunk, MIN(worker_id) FROM qservMeta.chunks WHERE db='%s' GROUP BY chunk)", db, db))
+		return -EIO;
 	json_t *body = json_pack("{s:s}", "database", db);
 	int r = ctl_all_workers(m, "POST", "unpublish", body, err, errlen);
 	json_decref(body);
@@ -56,12 +69,15 @@ int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, json_t 
 		     char *err, size_t errlen)
 {
 	struct cdb d;
-	(void)c;
+	json_t *repl = NULL;
 	int r = cmeta_db(m, db, &d, err, errlen);
 	if (r)
 		return r;
-	r = want ? publish(m, db, err, errlen) : unpublish(m, db, err, errlen);
+	r = want ? publish(c, m, db, &repl, err, errlen) : unpublish(m, db, err, errlen);
 	if (!r)
-		*ret = json_pack("{s:{s:s, s:b}}", "database", "name", db, "is_published", want);
+		*ret = json_pack("{s:{s:s, s:b}, s:o?}", "database", "name", db, "is_published", want, "replication",
+				 repl);
+	else
+		json_decref(repl);
 	return r;
 }

@@ -320,3 +320,23 @@ int creq_worker(json_t *b, struct creq_worker *ret, char *err, size_t errlen)
 	ret->query_port = (int)qp;
 	return 0;
 }
+
+int creq_level(json_t *b, struct creq_level *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	json_t *l = json_object_get(b, "level");
+	long long v = json_is_integer(l) ? json_integer_value(l) : -1;
+	if (v < 1 || v > CREQ_MAX_LEVEL) {
+		snprintf(err, errlen, "level: must be an integer from 1 to %d", CREQ_MAX_LEVEL);
+		return -EINVAL;
+	}
+	ret->level = (int)v;
+	json_t *d = json_object_get(b, "database");
+	if (!d || (json_is_string(d) && !json_string_length(d)))
+		return 0;
+	if (!json_is_string(d) || strlen(json_string_value(d)) != json_string_length(d)) {
+		snprintf(err, errlen, "database: must be a database name");
+		return -EINVAL;
+	}
+	return name(SQLID_DATABASE, "database", json_string_value(d), ret->db, err, errlen);
+}

@@ -84,6 +84,15 @@ int creq_index(json_t *b, struct creq_index *ret, char *err, size_t errlen);
 /* PUT /ingest/database/<db> [{"publish": true|false}]: *ret_publish. */
 int creq_publish(json_t *b, bool *ret_publish, char *err, size_t errlen);
 
+/* PUT /replication/level {"level": N, ["database": DB]} (Qserv's shape):
+ * level 1..CREQ_MAX_LEVEL; db "" = the cluster's default. */
+#define CREQ_MAX_LEVEL 16
+struct creq_level {
+	int level;
+	char db[CREQ_NAME];
+};
+int creq_level(json_t *b, struct creq_level *ret, char *err, size_t errlen);
+
 /* POST /meta/worker {id, host, [ingest_port], [query_port]} */
 struct creq_worker {
 	char id[CREQ_NAME], host[256];

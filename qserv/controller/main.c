@@ -3,6 +3,7 @@
  *   qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]
  *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
+ *                    [--replication-level N|auto]
  *
  * --auth-key-file: the cluster admin key (64 hex) that every write must
  * carry (capi.c's route table; without a key, writes are refused);
@@ -10,6 +11,12 @@
  * certificate), asking for client certificates of DIR/ca.pem, and the
  * controller calls the workers over HTTPS with that same certificate (and
  * the key); without it, plain HTTP (development only, a warning is logged).
+ * --replication-level: the cluster's default replica level (crepl.c; an
+ * operator's PUT /replication/level overrides it): N, or auto = 2 once 2
+ * workers are enabled, else 1.  Default 1 for now: tools/tests/dev_cluster.sh
+ * expects a query to fail when one of 2 workers is killed, which replicas
+ * and the czar's retry on another replica make it answer (issue 13 wants
+ * auto as the default once that test says so).
  * --local-port: a second listener, plain HTTP on 127.0.0.1 only, for the
  * node's own agent (registering workers); the same route policy: its
  * writes need the key too.
@@ -18,6 +25,7 @@
  * record the --worker entries, serve the ingest API (capi.c) until SIGTERM
  * or SIGINT.  Logs here only; exit 111 temporary failure, 100 usage. */
 #include "controller.h"
+#include "creq.h"
 #include "daemon.h"
 #include "log.h"
 #include "qserv/common/qhttpc.h"
@@ -35,7 +43,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
 			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]\n"
-			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n");
+			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
+			"                        [--replication-level N|auto]\n");
 	exit(100);
 }
 
@@ -94,12 +103,13 @@ int main(int argc, char **argv)
 		{ "worker", required_argument, 0, 'w' }, { "user", required_argument, 0, 'u' },
 		{ "password", required_argument, 0, 'P' }, { "auth-key-file", required_argument, 0, 'k' },
 		{ "tls-dir", required_argument, 0, 'T' }, { "tls-name", required_argument, 0, 'N' },
-		{ "local-port", required_argument, 0, 'L' },
+		{ "local-port", required_argument, 0, 'L' }, { "replication-level", required_argument, 0, 'R' },
 		{ 0, 0, 0, 0 },
 	};
 	struct cworker workers[256];
 	size_t nw = 0;
 	c.port = 25081;
+	c.repl_level = 1;   /* see --replication-level above */
 	c.staging = "/tmp";
 	c.sql.user = "root";
 	c.sql.password = "";
@@ -111,6 +121,11 @@ int main(int argc, char **argv)
 		case 'k': keyfile = optarg; break;
 		case 'T': tls_dir = optarg; break;
 		case 'L': local_port = atoi(optarg); break;
+		case 'R':
+			c.repl_level = !strcmp(optarg, "auto") ? 0 : atoi(optarg);
+			if (c.repl_level < 0 || c.repl_level > CREQ_MAX_LEVEL || (!c.repl_level && strcmp(optarg, "auto")))
+				usage();
+			break;
 		case 'N': tls_name = optarg; break;
 		case 's': c.sql.socket = optarg; break;
 		case 'p': c.port = atoi(optarg); break;
@@ -157,6 +172,8 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	int r = cmeta_init(m, err, sizeof err);
+	if (!r)
+		r = crepl_init(m, err, sizeof err);
 	for (size_t i = 0; !r && i < nw; i++)
 		r = cmeta_add_worker(m, &workers[i], err, sizeof err);
 	mysql_close(m);
@@ -169,6 +186,7 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	qhttpc_set_auth_key(c.auth_key);
+	c.tls = ca != NULL;
 	if (ca && qhttpc_set_tls(ca, cert, key) < 0) {
 		log_error("out of memory");
 		return 111;

@@ -13,7 +13,7 @@
 
 #include "qserv/controller/creq.h"
 
-enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER };
+enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL };
 
 static const struct body_case {
 	enum kind kind;
@@ -57,6 +57,14 @@ static const struct body_case {
 	{ WORKER, "{\"id\":\"worker-1\",\"host\":\"10.0.0.7\",\"ingest_port\":25004,\"query_port\":25002}", NULL },
 	{ WORKER, "{\"id\":\"worker-1\",\"host\":\"10.0.0.7\",\"ingest_port\":4294992300}", "ingest_port" },
 	{ WORKER, "{\"id\":\"worker-1\",\"host\":\"h/../x\"}", "host" },
+	{ LEVEL, "{\"level\":2}", NULL },
+	{ LEVEL, "{\"level\":3,\"database\":\"e2e\"}", NULL },
+	{ LEVEL, "{\"level\":2,\"database\":\"\"}", NULL },
+	{ LEVEL, "{\"level\":0}", "level" },
+	{ LEVEL, "{\"level\":\"2\"}", "level" },
+	{ LEVEL, "{\"level\":17}", "level" },
+	{ LEVEL, "{\"level\":2,\"database\":\"mysql\"}", "database" },
+	{ LEVEL, "{\"level\":2,\"database\":7}", "database" },
 };
 
 static int parse(enum kind k, json_t *b, char *err, size_t errlen)
@@ -64,6 +72,7 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 	union {
 		struct creq_database d; struct creq_table t; struct creq_trans tr; struct creq_chunk c;
 		struct creq_target g; struct creq_rebuild r; struct creq_index i; struct creq_worker w;
+		struct creq_level l;
 	} u;
 	int32_t *chunks = NULL;
 	size_t n;
@@ -81,6 +90,7 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 	case REBUILD: return creq_rebuild(b, &u.r, err, errlen);
 	case INDEX: return creq_index(b, &u.i, err, errlen);
 	case PUBLISH: return creq_publish(b, &p, err, errlen);
+	case LEVEL: return creq_level(b, &u.l, err, errlen);
 	default: return creq_worker(b, &u.w, err, errlen);
 	}
 }

@@ -1,7 +1,7 @@
 /* fuzz_creq.c: libFuzzer target for the request bodies of the controller's
  * API, through the real parsers (creq.c).  The first input byte picks the
- * body kind (database, table, trans, chunk, chunks, rebuild, index,
- * publish, worker), the rest is the body as qhttp_body_json parses it.
+ * body kind (modulo 10: database, table, trans, chunk, chunks, rebuild,
+ * index, publish, worker, replication level), the rest is the body as qhttp_body_json parses it.
  * Invariants of an accepted body (creq.h): every name in the result is
  * NUL-terminated and passes sqlid_check of its kind, every schema type
  * sqlid's grammar, a partitioned table's key columns are in its schema and
@@ -83,12 +83,12 @@ static void body(uint8_t kind, json_t *b)
 {
 	union {
 		struct creq_database d; struct creq_trans t; struct creq_chunk c; struct creq_target g;
-		struct creq_rebuild r; struct creq_index i; struct creq_worker w;
+		struct creq_rebuild r; struct creq_index i; struct creq_worker w; struct creq_level l;
 	} u;
 	int32_t *chunks;
 	size_t n;
 	bool pub;
-	switch (kind % 9) {
+	switch (kind % 10) {
 	case 0:
 		if (!creq_database(b, &u.d, err, sizeof err)) {
 			name(SQLID_DATABASE, u.d.name, 0);
@@ -130,6 +130,12 @@ static void body(uint8_t kind, json_t *b)
 	case 7:
 		if (!creq_publish(b, &pub, err, sizeof err))
 			need(pub == !json_is_false(json_object_get(b, "publish")));
+		break;
+	case 9:
+		if (!creq_level(b, &u.l, err, sizeof err)) {
+			need(u.l.level >= 1 && u.l.level <= CREQ_MAX_LEVEL);
+			name(SQLID_DATABASE, u.l.db, 1);
+		}
 		break;
 	default:
 		if (!creq_worker(b, &u.w, err, sizeof err)) {

@@ -1,0 +1,352 @@
+/* crepl.c: replica levels and bringing a database's chunks to its level.
+ *
+ *   PUT /replication/level {"level": N, ["database": DB]}   (admin key)
+ *   GET /replication/status                                 (open, like the listings)
+ *
+ * Levels: qservMeta.replication (db, level) holds the operator's choices,
+ * db '' being the cluster's; without a row a database takes the
+ * cluster's, and the cluster's is --replication-level, or with `auto` 2
+ * once 2 workers are enabled, else 1.  A level above the number of
+ * enabled workers cannot be met: the chunks count as under-replicated.
+ *
+ * At publish (cpublish.c), before the database becomes visible, crepl_bring
+ * plans, for every chunk with fewer enabled holders than
+ * min(level, enabled workers), copies to the enabled workers not holding
+ * it, fewest chunks (all databases) first, ties by id, each from one of its
+ * holders in turn; CREPL_PARALLEL copies run at once, each one a POST
+ * /worker/replica to the target (wcopy_in.c), which pulls from the source
+ * over mutual TLS and verifies checksums.  A (db, chunk, worker) row goes
+ * into qservMeta.chunks only after its copy succeeded.  A failed copy fails
+ * the publish with an error naming the chunk and both workers; the copies
+ * that succeeded stay recorded, so the publish retried copies only what is
+ * still missing.  No lock is held during the copies: a publish of the same
+ * database at the same time would copy the same chunks twice (the targets
+ * refuse a second copy of a chunk already running: 409, which fails that
+ * publish; the first one's rows win).
+ *
+ * Trade-off: replicate after the load rather than load every replica: one
+ * load per row (the workers' LOAD DATA is the slow part of an ingest) and
+ * the same path later serves healing. */
+#include "controller.h"
+#include "creq.h"
+#include "log.h"
+#include "monotime.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CREPL_PARALLEL 4
+
+static const char *const schema_sql =
+	"CREATE TABLE IF NOT EXISTS qservMeta.replication (db VARCHAR(64) NOT NULL PRIMARY KEY,"
+	" level INT NOT NULL) ENGINE=InnoDB";
+
+int crepl_init(MYSQL *m, char *err, size_t errlen)
+{
+	return qsql_exec(m, err, errlen, "%s", schema_sql) ? -EIO : 0;
+}
+
+static int enabled_workers(MYSQL *m, long long *ret, char *err, size_t errlen)
+{
+	return qsql_int(m, ret, err, errlen, "SELECT COUNT(*) FROM qservMeta.workers WHERE enabled=1") ? -EIO : 0;
+}
+
+/* The level of db ("" = the cluster's). */
+int crepl_level(struct ctl *c, MYSQL *m, const char *db, int *ret, char *err, size_t errlen)
+{
+	long long v = 0, nw = 0;
+	int r = db[0] ? qsql_int(m, &v, err, errlen, "SELECT level FROM qservMeta.replication WHERE db='%s'", db) : -ENOENT;
+	if (r == 0) {
+		*ret = (int)v;
+		return 0;
+	}
+	if (r != -ENOENT)
+		return r;
+	r = qsql_int(m, &v, err, errlen, "SELECT level FROM qservMeta.replication WHERE db=''");
+	if (r == 0) {
+		*ret = (int)v;
+		return 0;
+	}
+	if (r != -ENOENT)
+		return r;
+	if (c->repl_level > 0) {
+		*ret = c->repl_level;
+		return 0;
+	}
+	if ((r = enabled_workers(m, &nw, err, errlen)))
+		return r;
+	*ret = nw >= 2 ? 2 : 1;
+	return 0;
+}
+
+int crepl_set_level(struct ctl *c, MYSQL *m, const char *db, int level, json_t **ret, char *err, size_t errlen)
+{
+	(void)c;
+	if (db[0]) {
+		struct cdb d;
+		int r = cmeta_db(m, db, &d, err, errlen);
+		if (r)
+			return r;
+	}
+	if (qsql_exec(m, err, errlen, "REPLACE INTO qservMeta.replication VALUES ('%s', %d)", db, level))
+		return -EIO;
+	*ret = json_pack("{s:i, s:s}", "level", level, "database", db);
+	return 0;
+}
+
+/* Chunks of db with fewer enabled holders than level. */
+static int under_replicated(MYSQL *m, const char *db, int level, long long *ret, char *err, size_t errlen)
+{
+	return qsql_int(m, ret, err, errlen,
+		"SELECT COUNT(*) FROM (SELECT c.chunk, SUM(IFNULL(w.enabled, 0)) n FROM qservMeta.chunks c"
+		" LEFT JOIN qservMeta.workers w ON w.id = c.worker_id WHERE c.db='%s' GROUP BY c.chunk) x"
+		" WHERE x.n < %d", db, level) ? -EIO : 0;
+}
+
+static int status_dbs(struct ctl *c, MYSQL *m, json_t *a, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name FROM qservMeta.dbs ORDER BY name");
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	int r = 0;
+	while (!r && (row = mysql_fetch_row(res))) {
+		int level = 0;
+		long long chunks = 0, under = 0;
+		if ((r = crepl_level(c, m, row[0], &level, err, errlen)) ||
+		    (r = qsql_int(m, &chunks, err, errlen,
+				  "SELECT COUNT(DISTINCT chunk) FROM qservMeta.chunks WHERE db='%s'", row[0]) ? -EIO : 0) ||
+		    (r = under_replicated(m, row[0], level, &under, err, errlen)))
+			break;
+		json_array_append_new(a, json_pack("{s:s, s:i, s:I, s:I}", "database", row[0], "level", level,
+						   "chunks", (json_int_t)chunks, "under_replicated", (json_int_t)under));
+	}
+	mysql_free_result(res);
+	return r;
+}
+
+/* Workers' states as the controller knows them: enabled ones "up" (the
+ * controller does not probe them yet), disabled ones "draining". */
+static int status_workers(MYSQL *m, json_t *a, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT w.id, w.enabled, COUNT(c.chunk) FROM qservMeta.workers w LEFT JOIN qservMeta.chunks c"
+		" ON c.worker_id = w.id GROUP BY w.id, w.enabled ORDER BY w.id");
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(res)))
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "id", row[0], "state",
+						   atoi(row[1]) ? "up" : "draining", "chunks",
+						   (json_int_t)strtoll(row[2], NULL, 10)));
+	mysql_free_result(res);
+	return 0;
+}
+
+int crepl_status(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen)
+{
+	int level = 0;
+	json_t *dbs = json_array(), *ws = json_array();
+	int r = crepl_level(c, m, "", &level, err, errlen);
+	if (!r)
+		r = status_dbs(c, m, dbs, err, errlen);
+	if (!r)
+		r = status_workers(m, ws, err, errlen);
+	if (r) {
+		json_decref(dbs);
+		json_decref(ws);
+		return r;
+	}
+	*ret = json_pack("{s:i, s:o, s:o}", "level", level, "databases", dbs, "workers", ws);
+	return 0;
+}
+
+/* ---- bringing a database to its level ---- */
+
+struct rjob {
+	int32_t chunk;
+	size_t src, dst;
+	int rc;
+	char err[768];
+	json_t *out;
+};
+
+struct rplan {
+	struct ctl *c;
+	const char *db;
+	struct cworker *w;
+	size_t nw;
+	struct rjob *jobs;
+	size_t njobs, next;
+	pthread_mutex_t mu;
+};
+
+static void *copier(void *arg)
+{
+	struct rplan *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		size_t i = p->next < p->njobs ? p->next++ : p->njobs;
+		pthread_mutex_unlock(&p->mu);
+		if (i == p->njobs)
+			return NULL;
+		struct rjob *j = &p->jobs[i];
+		const struct cworker *s = &p->w[j->src];
+		char url[300];
+		snprintf(url, sizeof url, "%s://%s:%d", p->c->tls ? "https" : "http", s->host, s->ingest_port);
+		json_t *body = json_pack("{s:s, s:i, s:s, s:s}", "database", p->db, "chunk", j->chunk, "source_id",
+					 s->id, "source_url", url);
+		j->rc = body ? ctl_worker_call(&p->w[j->dst], "POST", "replica", body, &j->out, j->err, sizeof j->err)
+			     : -ENOMEM;
+		json_decref(body);
+	}
+}
+
+static size_t worker_index(const struct cworker *w, size_t nw, const char *id)
+{
+	for (size_t i = 0; i < nw; i++)
+		if (!strcmp(w[i].id, id))
+			return i;
+	return nw;
+}
+
+/* Adds the copies chunk needs: hold[] marks its enabled holders. */
+static int plan_chunk(struct rplan *p, int32_t chunk, bool *hold, long long *count, int level)
+{
+	size_t have = 0, src[64], ns = 0;
+	for (size_t i = 0; i < p->nw; i++)
+		if (hold[i] && ns < 64)
+			src[ns++] = i, have++;
+	for (size_t k = 0; have > 0 && (int)have < level; k++, have++) {
+		size_t best = p->nw;
+		for (size_t i = 0; i < p->nw; i++)
+			if (!hold[i] && (best == p->nw || count[i] < count[best]))
+				best = i;
+		if (best == p->nw)
+			break;
+		struct rjob *v = realloc(p->jobs, (p->njobs + 1) * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		p->jobs = v;
+		v[p->njobs++] = (struct rjob){ .chunk = chunk, .src = src[k % ns], .dst = best };
+		hold[best] = true;
+		count[best]++;
+	}
+	return 0;
+}
+
+/* Every chunk of db below level, from qservMeta.chunks (ordered by chunk). */
+static int make_plan(struct rplan *p, MYSQL *m, int level, char *err, size_t errlen)
+{
+	long long *count = calloc(p->nw + 1, sizeof *count);
+	bool *hold = calloc(p->nw + 1, sizeof *hold);
+	MYSQL_RES *cnt = qsql_query(m, err, errlen, "SELECT worker_id, COUNT(*) FROM qservMeta.chunks GROUP BY worker_id");
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT chunk, worker_id FROM qservMeta.chunks WHERE db='%s' ORDER BY chunk, worker_id", p->db);
+	int r = !count || !hold ? -ENOMEM : !cnt || !res ? -EIO : 0;
+	MYSQL_ROW row;
+	while (!r && cnt && (row = mysql_fetch_row(cnt))) {
+		size_t i = worker_index(p->w, p->nw, row[0]);
+		if (i < p->nw)
+			count[i] = strtoll(row[1], NULL, 10);
+	}
+	int32_t cur = -1;
+	while (!r && (row = mysql_fetch_row(res))) {
+		int32_t ch = (int32_t)atoi(row[0]);
+		if (ch != cur && cur >= 0) {
+			r = plan_chunk(p, cur, hold, count, level);
+			memset(hold, 0, p->nw * sizeof *hold);
+		}
+		cur = ch;
+		size_t i = worker_index(p->w, p->nw, row[1]);
+		if (i < p->nw)
+			hold[i] = true;
+	}
+	if (!r && cur >= 0)
+		r = plan_chunk(p, cur, hold, count, level);
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	mysql_free_result(cnt);
+	mysql_free_result(res);
+	free(count);
+	free(hold);
+	return r;
+}
+
+static void run_plan(struct rplan *p)
+{
+	pthread_t t[CREPL_PARALLEL];
+	size_t n = 0;
+	pthread_mutex_init(&p->mu, NULL);
+	for (; n < CREPL_PARALLEL && n < p->njobs; n++)
+		if (pthread_create(&t[n], NULL, copier, p))
+			break;
+	if (n == 0)
+		copier(p);
+	for (size_t i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	pthread_mutex_destroy(&p->mu);
+}
+
+/* Records the copies that succeeded; sums them into *ret, the first
+ * failure into err. */
+static int record(struct rplan *p, MYSQL *m, double seconds, json_t **ret, char *err, size_t errlen)
+{
+	long long bytes = 0, plain = 0, rows = 0;
+	size_t failed = 0, first = p->njobs;
+	int r = 0;
+	for (size_t i = 0; i < p->njobs; i++) {
+		struct rjob *j = &p->jobs[i];
+		if (j->rc) {
+			failed++;
+			first = first < i ? first : i;
+			continue;
+		}
+		if (!r && qsql_exec(m, err, errlen, "INSERT IGNORE INTO qservMeta.chunks VALUES ('%s', %d, '%s')", p->db,
+				    j->chunk, p->w[j->dst].id))
+			r = -EIO;
+		bytes += json_integer_value(json_object_get(j->out, "bytes"));
+		plain += json_integer_value(json_object_get(j->out, "plain_bytes"));
+		rows += json_integer_value(json_object_get(j->out, "rows"));
+	}
+	if (!r && failed) {
+		struct rjob *j = &p->jobs[first];
+		snprintf(err, errlen, "replicating %s: chunk %d from %s to %s failed: %s (%zu of %zu copies failed;"
+			 " the others are recorded, publishing again copies only what is missing)", p->db, j->chunk,
+			 p->w[j->src].id, p->w[j->dst].id, j->err, failed, p->njobs);
+		r = -EIO;
+	}
+	if (!r)
+		*ret = json_pack("{s:I, s:I, s:I, s:I, s:f}", "copies", (json_int_t)p->njobs, "bytes", (json_int_t)bytes,
+				 "plain_bytes", (json_int_t)plain, "rows", (json_int_t)rows, "seconds", seconds);
+	return r;
+}
+
+int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen)
+{
+	struct rplan p = { .c = c, .db = db };
+	int level = 0;
+	int r = crepl_level(c, m, db, &level, err, errlen);
+	if (!r)
+		r = cmeta_workers(m, &p.w, &p.nw, err, errlen);
+	if (r)
+		return r;
+	int64_t t0 = monotime_ms();
+	r = make_plan(&p, m, level < (int)p.nw ? level : (int)p.nw, err, errlen);
+	if (!r && p.njobs) {
+		log_info("replicating %s to level %d: %zu copies, %d at once", db, level, p.njobs, CREPL_PARALLEL);
+		run_plan(&p);
+	}
+	if (!r)
+		r = record(&p, m, (double)(monotime_ms() - t0) / 1000.0, ret, err, errlen);
+	if (!r && p.njobs)
+		log_info("replicated %s: %zu copies in %.1f s", db, p.njobs, (double)(monotime_ms() - t0) / 1000.0);
+	for (size_t i = 0; i < p.njobs; i++)
+		json_decref(p.jobs[i].out);
+	free(p.jobs);
+	free(p.w);
+	return r;
+}
