@@ -23,6 +23,8 @@ static const struct {
 	{ "ingest", ctl_ingest, "ingest DIR: load a qserv-ingest dataset (metadata.json) through the controller" },
 	{ "nodes", ctl_nodes, "nodes [--json] | nodes remove NAME [--force] | nodes readmit NAME: the cluster's "
 	  "nodes as the registry sees them; decommission a node (on the czar)" },
+	{ "replicas", ctl_replicas, "replicas [--json] | replicas level N [DB]: replica levels, chunks under level, "
+				    "workers (the controller's view)" },
 	{ "token", ctl_token, "token [show|rotate]: print the join token and CA pin, or rotate the token" },
 };
 

@@ -9,7 +9,7 @@
 # rows; the czar's COUNT(*)s right; GET /replication/status says level 2,
 # 0 under-replicated, both workers; a per-database level shows there;
 # un-publish keeps one holder per chunk and publishing again copies the
-# others back.  Then `kill worker-1` and the czar's COUNT(*) is only
+# others back; qservctl replicas [level N DB].  Then `kill worker-1` and the czar's COUNT(*) is only
 # reported (its fail-over is another piece of issue 13), never asserted.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
@@ -25,7 +25,7 @@ for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-
 done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 14
+tap_plan 15
 
 DB=rpl
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 8000 --sources-per-object 2 --ra 0,40 --dec -20,20 \
@@ -103,6 +103,15 @@ got=$(jq -r --arg db $DB '"\(.level) " + (.databases[] | select(.database == $db
 api PUT /replication/level "{\"level\":2,\"database\":\"$DB\"}" -H "$(key)" > /dev/null
 tap_is "$got" "2 1 0" "a level per database shows in the status (the cluster's stays 2)"
 
+QSERV_AUTH_KEY= "$BIN/qservctl" replicas level 1 $DB > "$T/nokey.out" 2>&1
+nokey=$?
+"$BIN/qservctl" replicas level 1 $DB > "$T/lvl.out" 2>&1
+"$BIN/qservctl" replicas > "$T/tbl.out" 2>&1
+line=$(awk -v db=$DB '$1 == db { print $2, $3, $4 }' "$T/tbl.out")
+wline=$(awk '$1 ~ /^worker-/ { printf "%s %s %s;", $1, $2, $3 }' "$T/tbl.out")
+"$BIN/qservctl" replicas level 2 $DB > /dev/null 2>&1
+tap_is "$nokey|$line|$wline" "1|1 $NCH 0|worker-1 up $NCH;worker-2 up $NCH;" \
+	"qservctl replicas level 1 DB (refused without the key), then qservctl replicas prints it as a table"
 ucode=$(api PUT "/ingest/database/$DB" '{"publish":false}' -H "$(key)")
 one=$(meta "SELECT COUNT(*), COUNT(DISTINCT chunk) FROM qservMeta.chunks WHERE db='$DB'" | tr '\t' ' ')
 code=$(api PUT "/ingest/database/$DB" '' -H "$(key)")

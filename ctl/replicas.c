@@ -1,0 +1,101 @@
+/* replicas.c: `qservctl replicas`, replica levels as the controller sees
+ * them (qserv/controller/crepl.c, docs/replication.md).
+ *
+ *   qservctl replicas [--controller URL] [--json]
+ *   qservctl replicas level N [DB] [--controller URL]
+ *
+ * The first prints GET /replication/status as two tables (databases:
+ * level, chunks, under-replicated; workers: state, chunks); --json prints
+ * the reply as is.  The second sets the cluster's level, or DB's (PUT
+ * /replication/level, the admin key from the global --auth-key-file or
+ * $QSERV_AUTH_KEY).  Controller URL: --controller, else $QSERV_INGEST_URL,
+ * else http://127.0.0.1:25081; the cluster CA from the global --ca or
+ * $QSERV_CA_FILE.  Exit 0 on success, 1 when the controller cannot be
+ * reached or refuses, 2 on a usage error. */
+#include "ctl.h"
+
+#include "qserv/common/qhttpc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_status(json_t *r)
+{
+	size_t i;
+	json_t *v;
+	printf("cluster level %lld\n\n%-32s %5s %8s %16s\n", json_integer_value(json_object_get(r, "level")),
+	       "DATABASE", "LEVEL", "CHUNKS", "UNDER-REPLICATED");
+	json_array_foreach(json_object_get(r, "databases"), i, v)
+		printf("%-32s %5lld %8lld %16lld\n", json_string_value(json_object_get(v, "database")),
+		       json_integer_value(json_object_get(v, "level")), json_integer_value(json_object_get(v, "chunks")),
+		       json_integer_value(json_object_get(v, "under_replicated")));
+	printf("\n%-32s %-12s %8s\n", "WORKER", "STATE", "CHUNKS");
+	json_array_foreach(json_object_get(r, "workers"), i, v)
+		printf("%-32s %-12s %8lld\n", json_string_value(json_object_get(v, "id")),
+		       json_string_value(json_object_get(v, "state")), json_integer_value(json_object_get(v, "chunks")));
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: qservctl replicas [--controller URL] [--json]\n"
+			"       qservctl replicas level N [DB] [--controller URL]\n");
+	return 2;
+}
+
+int ctl_replicas(int argc, char **argv)
+{
+	static const struct option opts[] = { { "controller", required_argument, NULL, 'c' },
+					      { "json", no_argument, NULL, 'j' }, { 0 } };
+	const char *url = getenv("QSERV_INGEST_URL");
+	bool as_json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:j", opts, NULL)) != -1) {
+		if (c == 'c')
+			url = optarg;
+		else if (c == 'j')
+			as_json = true;
+		else
+			return usage();
+	}
+	int nargs = argc - optind;
+	bool set = nargs >= 1 && !strcmp(argv[optind], "level");
+	if ((!set && nargs != 0) || (set && (nargs < 2 || nargs > 3)))
+		return usage();
+	char *end;
+	long level = set ? strtol(argv[optind + 1], &end, 10) : 0;
+	if (set && (*end || level < 1))
+		return usage();
+	if (!url || !url[0])
+		url = "http://127.0.0.1:25081";
+	if (qhttpc_init() < 0) {
+		fprintf(stderr, "qservctl replicas: cannot initialize the HTTP client\n");
+		return 1;
+	}
+	qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
+	char full[1024], err[512];
+	json_t *body = NULL, *reply = NULL;
+	snprintf(full, sizeof full, "%s/replication/%s", url, set ? "level" : "status");
+	if (set)
+		body = json_pack("{s:i, s:s}", "level", (int)level, "database", nargs == 3 ? argv[optind + 2] : "");
+	int rc = qhttpc_json(set ? "PUT" : "GET", full, body, &reply, err, sizeof err);
+	json_decref(body);
+	if (rc < 0) {
+		fprintf(stderr, "qservctl replicas: %s\n", err);
+		return 1;
+	}
+	if (set) {
+		const char *db = json_string_value(json_object_get(reply, "database"));
+		printf("replica level of %s%s set to %ld (takes effect at the next publish)\n", db && db[0] ? "" : "the cluster",
+		       db ? db : "", level);
+	} else if (as_json) {
+		json_dumpf(reply, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		print_status(reply);
+	}
+	json_decref(reply);
+	return 0;
+}
