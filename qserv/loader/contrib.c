@@ -57,6 +57,15 @@ static const char *dialect(struct ing *g, struct tbl *t, struct job *j, const ch
 static const char *const dialect_keys[] = { "fields_terminated_by", "fields_enclosed_by", "fields_escaped_by",
 					    "lines_terminated_by" };
 
+int ldr_dialect(struct ing *g, struct job *j, struct csvd *ret, char *err, size_t errlen)
+{
+	struct tbl *t = &g->t[j->t];
+	const char *v[4];
+	for (int i = 0; i < 4; i++)
+		v[i] = dialect(g, t, j, dialect_keys[i]);
+	return csvd_parse(ret, v[0], v[1], v[2], v[3], err, errlen);
+}
+
 /* POST /ingest/file: the worker reads (or fetches) the file itself. */
 static int send_url(struct ing *g, struct job *j, const char *host, int port, json_t **rep, char *e,
 		    size_t elen)

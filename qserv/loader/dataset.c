@@ -1,12 +1,14 @@
 /* dataset.c: reading a qserv-ingest dataset: metadata.json, the database
  * and table JSON files, one job per input file (chunk, overlap or regular
  * file; a chunk file qserv-partition wrote LZ4-framed as .txt.lz4 is found
- * too), and counting an input file's rows for validation.
+ * too), and counting an input file's records for validation (with the
+ * file's CSV dialect: records.h).
  *
  * A dataset given as an http(s):// URL (qserv-ingest serves its datasets
  * over HTTP): the JSON files are fetched here, the data files are fetched
  * by the workers themselves (their size comes back in the reply). */
 #include "internal.h"
+#include "records.h"
 
 #include "errbuf.h"
 #include "qserv/common/qhttpc.h"
@@ -247,48 +249,50 @@ int ldr_read_dataset(struct ing *g, char *err, size_t errlen)
 	return 0;
 }
 
-struct nl {
-	unsigned long long n;
-	char last;
-};
-
-static int count_nl(void *ud, const char *data, size_t len)
+static int count_block(void *ud, const char *data, size_t len)
 {
-	struct nl *c = ud;
-	for (const char *p = data, *end = data + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
-		c->n++;
-	c->last = data[len - 1];
-	return 0;
+	return ldr_records_feed(ud, data, len);
 }
 
-/* Rows in a file: its line terminators (plus a last unterminated line);
- * LZ4-framed files are counted decompressed. */
-int ldr_count_rows(const char *path, unsigned long long *ret)
+/* Records in a file, read with its dialect d (records.h); LZ4-framed
+ * files are counted decompressed.  -EBADMSG names the record whose field
+ * count is not the table's ncols. */
+int ldr_count_rows(const char *path, const struct csvd *d, unsigned ncols, unsigned long long *ret,
+		   char *err, size_t errlen)
 {
-	char err[512];
-	int fd = ldr_is_url(path) ? fetch_tmp(path, err, sizeof err) : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ldr_is_url(path) ? -EIO : -errno;
-	if (qlz4_is_frame(fd)) {
-		struct nl c = { 0, '\n' };
-		int r = qlz4_stream(fd, count_nl, &c, err, sizeof err);
-		close(fd);
-		if (!r)
-			*ret = c.n + (c.last != '\n');
-		return r;
+	int fd = ldr_is_url(path) ? fetch_tmp(path, err, errlen) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (ldr_is_url(path))
+			return -EIO;
+		errbuf_printf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
 	}
 	static __thread char buf[1 << 20];
-	unsigned long long n = 0;
-	char last = '\n';
-	ssize_t k;
-	while ((k = read(fd, buf, sizeof buf)) > 0) {
-		for (char *p = buf, *end = buf + k; (p = memchr(p, '\n', (size_t)(end - p))); p++)
-			n++;
-		last = buf[k - 1];
+	struct ldr_records rc;
+	ldr_records_init(&rc, d, ncols);
+	int r = 0;
+	if (qlz4_is_frame(fd)) {
+		r = qlz4_stream(fd, count_block, &rc, err, errlen);
+	} else {
+		ssize_t k;
+		while (!r && (k = read(fd, buf, sizeof buf)) != 0) {
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				r = -errno;
+				errbuf_printf(err, errlen, "%s: %s", path, strerror(errno));
+				break;
+			}
+			r = ldr_records_feed(&rc, buf, (size_t)k);
+		}
 	}
 	close(fd);
-	if (k < 0)
-		return -EIO;
-	*ret = n + (last != '\n');
-	return 0;
+	if (!r)
+		r = ldr_records_end(&rc);
+	if (r == -EBADMSG)
+		errbuf_printf(err, errlen, "%s: record %llu: %u fields, expected %u", path, rc.c.bad_line,
+			      rc.c.bad_fields, ncols);
+	if (!r)
+		*ret = ldr_records_count(&rc);
+	return r;
 }

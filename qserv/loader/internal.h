@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "loader.h"
+#include "qserv/common/csvd.h"
 
 struct tbl {
 	char name[65];
@@ -69,7 +70,8 @@ void ldr_emit(struct ing *g, const struct qloader_event *ev);
 bool ldr_is_url(const char *s);
 json_t *ldr_load_json(const char *dir, const char *name, char *err, size_t errlen);
 int ldr_read_dataset(struct ing *g, char *err, size_t errlen);
-int ldr_count_rows(const char *path, unsigned long long *ret);
+int ldr_count_rows(const char *path, const struct csvd *d, unsigned ncols, unsigned long long *ret,
+		   char *err, size_t errlen);
 
 /* journal.c: the state file */
 int ldr_journal_open(struct ing *g, char *err, size_t errlen);
@@ -78,6 +80,7 @@ void ldr_journal_note(struct ing *g, const char *fmt, ...) __attribute__((format
 int ldr_journal_resume(struct ing *g, char *err, size_t errlen);
 
 /* contrib.c: transactions of contributions, loader threads */
+int ldr_dialect(struct ing *g, struct job *j, struct csvd *ret, char *err, size_t errlen);
 int ldr_load_all(struct ing *g, char *err, size_t errlen);
 
 /* publish.c: registration, publishing, validation */

@@ -5,7 +5,8 @@
 # libqloader.a libqservcommon.a libqcommon.a with -ljansson -lcurl -llz4 -lpthread.
 PUBLIC_HEADERS += qserv/loader/loader.h
 QLOADER_SRCS := qserv/loader/loader.c qserv/loader/dataset.c qserv/loader/journal.c \
-	qserv/loader/contrib.c qserv/loader/publish.c
+	qserv/loader/contrib.c qserv/loader/publish.c qserv/loader/records.c
 $(eval $(call static_lib,libqloader.a,$(QLOADER_SRCS)))
 QLOADER_LDLIBS := -ljansson -lcurl -llz4 -lpthread
 $(eval $(call unit_test,qloader_dataset_test,qserv/loader/tests/dataset_test.c,$(QLOADER_LDLIBS),libqloader.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,qloader_records_test,qserv/loader/tests/records_test.c,$(QLOADER_LDLIBS),libqloader.a libqservcommon.a libqcommon.a))

@@ -79,7 +79,21 @@ int ldr_publish(struct ing *g, char *err, size_t errlen)
 	return 0;
 }
 
-/* The rows every table should hold, from the input files' lines or from
+/* The records of a job's input file, read with its CSV dialect. */
+static int count_input(struct ing *g, struct job *j, unsigned long long *ret, char *err, size_t errlen)
+{
+	struct csvd d;
+	char e[1024] = "";
+	int r = ldr_dialect(g, j, &d, e, sizeof e);
+	if (!r)
+		r = ldr_count_rows(j->path, &d, (unsigned)json_array_size(json_object_get(g->t[j->t].json, "schema")),
+				   ret, e, sizeof e);
+	if (r)
+		errbuf_printf(err, errlen, "counting the records of %s: %s", j->rel, *e ? e : strerror(-r));
+	return r;
+}
+
+/* The rows every table should hold, from the input files' records or from
  * the rows the workers reported loading. */
 static int expected_rows(struct ing *g, char *err, size_t errlen)
 {
@@ -89,11 +103,9 @@ static int expected_rows(struct ing *g, char *err, size_t errlen)
 		if (g->o.validate == QLOADER_VALIDATE_LOADED && g->j[i].loaded_rows >= 0)
 			n = (unsigned long long)g->j[i].loaded_rows;
 		else
-			r = ldr_count_rows(g->j[i].path, &n);
-		if (r) {
-			errbuf_printf(err, errlen, "%s: %s", g->j[i].path, strerror(-r));
+			r = count_input(g, &g->j[i], &n, err, errlen);
+		if (r)
 			return r;
-		}
 		if (g->j[i].overlap)
 			g->t[g->j[i].t].expect_overlap += n;
 		else
