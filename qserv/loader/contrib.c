@@ -8,7 +8,9 @@
  * file: its table JSON's, else metadata.json's "formats" entry for its
  * extension, else metadata.json's own, else the worker's default (TSV).
  *
- * The first failing contribution stops the batch; its transaction is
+ * A contribution failing for a transient reason is sent again (up to
+ * num_retries times, Qserv's default 1, with a growing pause); the first
+ * contribution that fails for good stops the batch; its transaction is
  * aborted (no row of it stays) and the run fails. */
 #include "internal.h"
 
@@ -124,9 +126,50 @@ static int send_upload(struct ing *g, struct job *j, const char *host, int port,
 	return r;
 }
 
-/* Sends one file to one worker location. */
-static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long long *ret_rows,
-		      unsigned long long *ret_bytes, char *err, size_t errlen)
+/* Whether a failed contribution may succeed if sent again: nothing
+ * reached the worker or the worker said it could not take it now
+ * (connection refused or reset, timeout, no reply, HTTP 5xx), as opposed
+ * to a refusal of the request or its data (4xx), sent again in vain.
+ * qhttpc reports both as -EIO with curl's or the worker's text, so the
+ * transport failures are recognised by curl's messages and 5xx by a reply
+ * that is not Qserv's JSON ("HTTP 503, reply is not ..."); the errnos are
+ * those a client that maps them would return. */
+static bool transient(int r, const char *e)
+{
+	static const char *const marks[] = {
+		"Connection refused", "Couldn't connect", "Failed to connect", "Connection reset",
+		"Recv failure", "Send failure", "Empty reply from server", "timed out", "Timeout was reached",
+		"Failure when receiving data", "Server returned nothing", ": HTTP 5",
+	};
+	if (r == -ECONNREFUSED || r == -ECONNRESET || r == -ETIMEDOUT || r == -EAGAIN || r == -ECONNABORTED ||
+	    r == -EHOSTUNREACH || r == -ENETUNREACH || r == -EPIPE)
+		return true;
+	if (r != -EIO && r != -EPROTO)
+		return false;
+	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++)
+		if (strstr(e, marks[i]))
+			return true;
+	return false;
+}
+
+/* The pause before attempt n + 1: 1 s, 2 s, 4 s ... at most 30 s. */
+static void backoff(int n)
+{
+	long ms = n >= 6 ? 30000 : 1000L << (n - 1);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int retries(const struct ing *g)
+{
+	int n = g->o.num_retries;
+	return n == QLOADER_NO_RETRIES ? 0 : n == 0 ? QLOADER_DEFAULT_RETRIES : n;
+}
+
+/* Sends one file to one worker location, once. */
+static int contribute_once(struct ing *g, struct job *j, json_t *loc, unsigned long long *ret_rows,
+			   unsigned long long *ret_bytes, char *err, size_t errlen)
 {
 	const char *host = qjson_str(loc, "http_host", qjson_str(loc, "host", ""));
 	int port = (int)qjson_int(loc, "http_port", qjson_int(loc, "port", 0));
@@ -146,6 +189,30 @@ static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long l
 	}
 	json_decref(rep);
 	return r;
+}
+
+/* Sends one file to one worker location, again after a transient failure
+ * up to num_retries times with a growing pause; each retry is an event
+ * and a "retry T table ATTEMPT path" line of the state file.  A retry
+ * cannot load rows twice unnoticed: a worker that failed in the middle
+ * of a load marks the transaction failed (the retry and the commit are
+ * refused, the batch is aborted), and validation compares the rows. */
+static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long long *ret_rows,
+		      unsigned long long *ret_bytes, char *err, size_t errlen)
+{
+	const char *worker = qjson_str(loc, "worker", qjson_str(loc, "http_host", ""));
+	for (int attempt = 1;; attempt++) {
+		int r = contribute_once(g, j, loc, ret_rows, ret_bytes, err, errlen);
+		if (!r || attempt > retries(g) || !transient(r, err))
+			return r;
+		pthread_mutex_lock(&g->mu);
+		ldr_journal_note(g, "retry %lld %s %d %s\n", g->trans, g->t[j->t].name, attempt, j->rel);
+		ldr_emit(g, &(struct qloader_event){ .kind = QLOADER_EV_RETRY, .table = g->t[j->t].name,
+						     .worker = worker, .text = err, .attempt = attempt,
+						     .trans = g->trans });
+		pthread_mutex_unlock(&g->mu);
+		backoff(attempt);
+	}
 }
 
 /* Where chunk c goes (cached: placement is stable). */

@@ -122,7 +122,8 @@ static void ing_free(struct ing *g)
 
 int qloader_run(const struct qloader_opts *o, qloader_report_fn report, void *ctx, char *err, size_t errlen)
 {
-	if (!o->url || !*o->url || !o->dir || o->jobs < 1 || o->jobs > QLOADER_MAX_JOBS || o->batch < 1) {
+	if (!o->url || !*o->url || !o->dir || o->jobs < 1 || o->jobs > QLOADER_MAX_JOBS || o->batch < 1 ||
+	    o->num_retries < QLOADER_NO_RETRIES || o->num_retries > QLOADER_MAX_RETRIES) {
 		errbuf_printf(err, errlen, "invalid options");
 		return -EINVAL;
 	}

@@ -45,7 +45,15 @@ struct qloader_opts {
 	enum qloader_transfer transfer;
 	enum qloader_validate validate;
 	bool publish;               /* publish (and index) after loading */
+	int num_retries;            /* Qserv's num_retries: automatic retries of a contribution
+				     * that failed for a transient reason (connection refused or
+				     * reset, timeout, HTTP 5xx), 1..QLOADER_MAX_RETRIES;
+				     * 0 = Qserv's default (1), QLOADER_NO_RETRIES = none */
 };
+
+#define QLOADER_DEFAULT_RETRIES 1   /* Qserv's worker ingest-num-retries */
+#define QLOADER_MAX_RETRIES 10      /* Qserv's worker ingest-max-retries */
+#define QLOADER_NO_RETRIES (-1)
 
 #define QLOADER_MAX_JOBS 64
 
@@ -64,6 +72,9 @@ enum qloader_event_kind {
 				      * rows, want, partitioned, director, ok */
 	QLOADER_EV_OVERLAP_ROWS,     /* a director's overlap rows differ: db, table,
 				      * rows, want */
+	QLOADER_EV_RETRY,            /* a contribution failed for a transient reason and is
+				      * sent again: table, worker, text (the file and the
+				      * error), attempt (the one that failed), trans */
 };
 
 struct qloader_progress {
@@ -77,6 +88,7 @@ struct qloader_event {
 	const char *db, *table, *worker, *text;
 	long long trans, version;
 	long long rows;                  /* WORKER_ROWS, TABLE_ROWS, OVERLAP_ROWS */
+	int attempt;                     /* RETRY */
 	unsigned long long want;
 	bool partitioned, director, ok;  /* TABLE_ROWS */
 	struct qloader_progress progress;
