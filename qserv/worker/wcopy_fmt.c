@@ -149,9 +149,14 @@ int wcopy_dec_feed(struct wcopy_dec *d, const char *p, size_t n)
 			} else if (!d->started || d->done) {
 				r = bad(d, "a row before \\#chunk or after \\#done");
 			} else {
+				/* a row starting with a backslash (a newline ends it
+				 * here: fuzz target wcopy found the miscount) */
 				char two[2] = { '\\', c };
 				r = row_bytes(d, two, 2);
-				d->st = ROW;
+				if (c == '\n')
+					d->rows++, d->st = LS;
+				else
+					d->st = ROW;
 			}
 		} else if (c == '\n') { /* CTL */
 			d->ctl[d->nctl] = '\0';

@@ -147,14 +147,15 @@ static int expect_tables(struct imp *k)
 	return r;
 }
 
-/* Drops every staging table and file (also the __old twins of a swap). */
+/* Drops every staging table and file (k->t is NULL when no table was
+ * expected yet). */
 static void drop_staging(struct imp *k)
 {
 	char e[256];
 	if (k->f)
 		fclose(k->f);
 	k->f = NULL;
-	for (size_t i = 0; i < k->n; i++) {
+	for (size_t i = 0; k->t && i < k->n; i++) {
 		qsql_exec(k->m, e, sizeof e, "DROP TABLE IF EXISTS `%s`.`%s`", k->q->db, k->t[i].stage);
 		unlink(k->t[i].file);
 	}
