@@ -30,8 +30,10 @@
  * A dataset given as a URL is always fetched by the workers themselves. */
 enum qloader_transfer { QLOADER_TRANSFER_AUTO, QLOADER_TRANSFER_FILE, QLOADER_TRANSFER_UPLOAD };
 
-/* What the tables' row counts are compared with: the input files' lines
- * (reads the whole input again), the rows the workers reported loading
+/* What the tables' row counts are compared with: the input files'
+ * records, read with each file's CSV dialect so that an escaped or quoted
+ * line terminator inside a value does not count (reads the whole input
+ * again), the rows the workers reported loading
  * (recorded in the state file), or nothing. */
 enum qloader_validate { QLOADER_VALIDATE_INPUT, QLOADER_VALIDATE_LOADED, QLOADER_VALIDATE_NONE };
 
