@@ -134,7 +134,7 @@ static int send_upload(struct ing *g, struct job *j, const char *host, int port,
  * transport failures are recognised by curl's messages and 5xx by a reply
  * that is not Qserv's JSON ("HTTP 503, reply is not ..."); the errnos are
  * those a client that maps them would return. */
-static bool transient(int r, const char *e)
+bool ldr_transient(int r, const char *e)
 {
 	static const char *const marks[] = {
 		"Connection refused", "Couldn't connect", "Failed to connect", "Connection reset",
@@ -203,7 +203,7 @@ static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long l
 	const char *worker = qjson_str(loc, "worker", qjson_str(loc, "http_host", ""));
 	for (int attempt = 1;; attempt++) {
 		int r = contribute_once(g, j, loc, ret_rows, ret_bytes, err, errlen);
-		if (!r || attempt > retries(g) || !transient(r, err))
+		if (!r || attempt > retries(g) || !ldr_transient(r, err))
 			return r;
 		pthread_mutex_lock(&g->mu);
 		ldr_journal_note(g, "retry %lld %s %d %s\n", g->trans, g->t[j->t].name, attempt, j->rel);

@@ -81,6 +81,8 @@ int ldr_journal_resume(struct ing *g, char *err, size_t errlen);
 
 /* contrib.c: transactions of contributions, loader threads */
 int ldr_dialect(struct ing *g, struct job *j, struct csvd *ret, char *err, size_t errlen);
+/* Whether a contribution that failed with r and message e may succeed if sent again. */
+bool ldr_transient(int r, const char *e);
 int ldr_load_all(struct ing *g, char *err, size_t errlen);
 
 /* publish.c: registration, publishing, validation */
