@@ -206,6 +206,10 @@ static int contribute(struct ing *g, struct job *j, json_t *loc, unsigned long l
 		if (!r || attempt > retries(g) || !ldr_transient(r, err))
 			return r;
 		pthread_mutex_lock(&g->mu);
+		if (g->failed) { /* another file failed the batch: it is aborted anyway */
+			pthread_mutex_unlock(&g->mu);
+			return r;
+		}
 		ldr_journal_note(g, "retry %lld %s %d %s\n", g->trans, g->t[j->t].name, attempt, j->rel);
 		ldr_emit(g, &(struct qloader_event){ .kind = QLOADER_EV_RETRY, .table = g->t[j->t].name,
 						     .worker = worker, .text = err, .attempt = attempt,
