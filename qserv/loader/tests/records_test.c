@@ -81,6 +81,47 @@ TEST(escape_runs_of_every_length)
 	}
 }
 
+/* LOAD DATA's rule without an enclosure, byte by byte: the reference. */
+static unsigned long long reference(const char *s, size_t n)
+{
+	unsigned long long rows = 0;
+	int esc = 0, partial = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (esc)
+			esc = 0, partial = 1;
+		else if (s[i] == '\\')
+			esc = 1;
+		else if (s[i] == '\n')
+			rows++, partial = 0;
+		else
+			partial = 1;
+	}
+	return rows + (partial || esc);
+}
+
+TEST(random_inputs_match_the_byte_by_byte_rule)
+{
+	static const char alphabet[] = "a\t\n\\\\\n";
+	struct csvd d = CSVD_DEFAULT;
+	char s[256];
+	unsigned seed = 12345;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (seed = seed * 1103515245u + 12345u) >> 16 & 255;
+		for (size_t i = 0; i < n; i++)
+			s[i] = alphabet[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof alphabet - 1)];
+		struct ldr_records r;
+		ldr_records_init(&r, &d, 3);
+		for (size_t i = 0, k; i < n; i += k) {
+			k = 1 + (((seed = seed * 1103515245u + 12345u) >> 16) % 40);
+			if (k > n - i)
+				k = n - i;
+			ASSERT_EQ(0, ldr_records_feed(&r, s + i, k));
+		}
+		ASSERT_EQ(0, ldr_records_end(&r));
+		ASSERT_EQ(reference(s, n), ldr_records_count(&r)) TH_LOG("round %d, %zu bytes", round, n);
+	}
+}
+
 TEST(quoted_newline_with_an_enclosure)
 {
 	struct csvd d = dialect(",", "\"", "\\\\", NULL);
