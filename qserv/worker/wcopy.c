@@ -12,7 +12,8 @@
  * consistent table and checksum; readers go on, writers wait) with
  * mysql_use_result, so rows are never all in memory, and written through
  * an LZ4 frame compressor into an unlinked file in the staging directory,
- * which is then streamed to the client.  Trade-off: the chunk is on the
+ * which is then streamed to the client.  A table locked by a writer is
+ * waited for at most 60 s (lock_wait_timeout), then the export fails.  Trade-off: the chunk is on the
  * source's staging disk once, compressed, and the first byte leaves only
  * after the last table was read; qhttp.h has no streaming reply of unknown
  * length to avoid it (asked for).  Character sets: results are read as
@@ -326,7 +327,7 @@ void wcopy_export(struct worker *w, struct qhttp_req *r, const char *rest)
 		rc = -EIO;
 	} else {
 		unlink(tmp);
-		rc = qsql_exec(m, err, sizeof err, "SET character_set_results = binary") ? -EIO :
+		rc = qsql_exec(m, err, sizeof err, "SET character_set_results = binary, lock_wait_timeout = 60") ? -EIO :
 		     lzw_begin(&z, fd) ? -ENOMEM : 0;
 		if (rc == -ENOMEM)
 			snprintf(err, sizeof err, "cannot start the copy stream");

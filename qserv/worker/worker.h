@@ -2,7 +2,8 @@
  * files: wmeta.c (tables, chunks, transactions in the local MariaDB),
  * wtrans.c (transaction states), wingest.c (contributions), wsub.c
  * (sub-chunk tables), wapi.c (the HTTP API), wreq.c (its request bodies,
- * parsed without MariaDB), main.c; query.c is the
+ * parsed without MariaDB), wcopy.c / wcopy_in.c / wcopy_fmt.c (chunk copies
+ * worker to worker, wcopy.h), main.c; query.c is the
  * chunk-query service (query.h), query_sched.c its slot scheduler.
  *
  * Invariants: a contribution loads only while its transaction is STARTED
