@@ -6,7 +6,8 @@
  *
  * The first prints GET /replication/status as two tables (databases:
  * level, chunks, under-replicated; workers: state, chunks); --json prints
- * the reply as is.  The second sets the cluster's level, or DB's (PUT
+ * the reply as is.  The second sets the cluster's level, or DB's, and the
+ * controller copies the chunks of published databases up to it (PUT
  * /replication/level, the admin key from the global --auth-key-file or
  * $QSERV_AUTH_KEY).  Controller URL: --controller, else $QSERV_INGEST_URL,
  * else http://127.0.0.1:25081; the cluster CA from the global --ca or
@@ -88,8 +89,10 @@ int ctl_replicas(int argc, char **argv)
 	}
 	if (set) {
 		const char *db = json_string_value(json_object_get(reply, "database"));
-		printf("replica level of %s%s set to %ld (takes effect at the next publish)\n", db && db[0] ? "" : "the cluster",
-		       db ? db : "", level);
+		json_t *rp = json_object_get(reply, "replication");
+		printf("replica level of %s%s set to %ld: %lld chunk copies made (%.1f s)\n", db && db[0] ? "" : "the cluster",
+		       db ? db : "", level, json_integer_value(json_object_get(rp, "copies")),
+		       json_real_value(json_object_get(rp, "seconds")));
 	} else if (as_json) {
 		json_dumpf(reply, stdout, JSON_INDENT(2));
 		printf("\n");

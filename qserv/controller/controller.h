@@ -109,7 +109,9 @@ int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, j
 int crepl_init(MYSQL *m, char *err, size_t errlen);
 /* The level of db ("" = the cluster's default). */
 int crepl_level(struct ctl *c, MYSQL *m, const char *db, int *ret, char *err, size_t errlen);
-/* PUT /replication/level: db "" sets the cluster's; *ret {level, database}. */
+/* PUT /replication/level: db "" sets the cluster's, then the published
+ * databases it concerns are brought to it; *ret {level, database,
+ * replication: {copies, seconds}}. */
 int crepl_set_level(struct ctl *c, MYSQL *m, const char *db, int level, json_t **ret, char *err, size_t errlen);
 /* GET /replication/status */
 int crepl_status(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen);

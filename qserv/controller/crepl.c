@@ -9,6 +9,10 @@
  * once 2 workers are enabled, else 1.  A level above the number of
  * enabled workers cannot be met: the chunks count as under-replicated.
  *
+ * Setting a level brings the published databases it concerns to it at
+ * once (a lower level trims nothing yet); an error names the first copy
+ * that failed, the level stays set.
+ *
  * At publish (cpublish.c), before the database becomes visible, crepl_bring
  * plans, for every chunk with fewer enabled holders than
  * min(level, enabled workers), copies to the enabled workers not holding
@@ -82,9 +86,30 @@ int crepl_level(struct ctl *c, MYSQL *m, const char *db, int *ret, char *err, si
 	return 0;
 }
 
+/* Brings db (or, db "", every published database) to its level now; the
+ * copies' totals summed into *copies and *seconds. */
+static int bring_published(struct ctl *c, MYSQL *m, const char *db, json_int_t *copies, double *seconds,
+			   char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name FROM qservMeta.dbs WHERE published=1%s%s%s",
+				    db[0] ? " AND name='" : "", db, db[0] ? "'" : "");
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	int r = 0;
+	while (!r && (row = mysql_fetch_row(res))) {
+		json_t *info = NULL;
+		r = crepl_bring(c, m, row[0], &info, err, errlen);
+		*copies += json_integer_value(json_object_get(info, "copies"));
+		*seconds += json_real_value(json_object_get(info, "seconds"));
+		json_decref(info);
+	}
+	mysql_free_result(res);
+	return r;
+}
+
 int crepl_set_level(struct ctl *c, MYSQL *m, const char *db, int level, json_t **ret, char *err, size_t errlen)
 {
-	(void)c;
 	if (db[0]) {
 		struct cdb d;
 		int r = cmeta_db(m, db, &d, err, errlen);
@@ -93,7 +118,13 @@ int crepl_set_level(struct ctl *c, MYSQL *m, const char *db, int level, json_t *
 	}
 	if (qsql_exec(m, err, errlen, "REPLACE INTO qservMeta.replication VALUES ('%s', %d)", db, level))
 		return -EIO;
-	*ret = json_pack("{s:i, s:s}", "level", level, "database", db);
+	json_int_t copies = 0;
+	double seconds = 0;
+	int r = bring_published(c, m, db, &copies, &seconds, err, errlen);
+	if (r)
+		return r;
+	*ret = json_pack("{s:i, s:s, s:{s:I, s:f}}", "level", level, "database", db, "replication", "copies", copies,
+			 "seconds", seconds);
 	return 0;
 }
 

@@ -9,7 +9,8 @@
 # rows; the czar's COUNT(*)s right; GET /replication/status says level 2,
 # 0 under-replicated, both workers; a per-database level shows there;
 # un-publish keeps one holder per chunk and publishing again copies the
-# others back; qservctl replicas [level N DB].  Then `kill worker-1` and the czar's COUNT(*) is only
+# others back; a level raised on a published database copies at once;
+# qservctl replicas [level N DB].  Then `kill worker-1` and the czar's COUNT(*) is only
 # reported (its fail-over is another piece of issue 13), never asserted.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
@@ -25,7 +26,7 @@ for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-
 done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 15
+tap_plan 16
 
 DB=rpl
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 8000 --sources-per-object 2 --ra 0,40 --dec -20,20 \
@@ -118,6 +119,15 @@ code=$(api PUT "/ingest/database/$DB" '' -H "$(key)")
 two=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB'")
 tap_is "$ucode $one|$code $(jq -r .replication.copies "$T/r")|$two" "200 $NCH $NCH|200 $NCH|$((2 * NCH))" \
 	"un-publish keeps one holder per chunk; publishing again copies the $NCH others back"
+# at level 1 a publish copies nothing; raising the level copies at once
+api PUT "/ingest/database/$DB" '{"publish":false}' -H "$(key)" > /dev/null
+api PUT /replication/level "{\"level\":1,\"database\":\"$DB\"}" -H "$(key)" > /dev/null
+code=$(api PUT "/ingest/database/$DB" '' -H "$(key)")
+one="$code $(jq -r .replication.copies "$T/r") $(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB'")"
+code=$(api PUT /replication/level "{\"level\":2,\"database\":\"$DB\"}" -H "$(key)")
+two="$code $(jq -r .replication.copies "$T/r") $(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB'")"
+tap_is "$one|$two" "200 0 $NCH|200 $NCH $((2 * NCH))" \
+	"published at level 1 (no copy), then PUT level 2 copies the $NCH chunks at once"
 tap_is "$(czar_is "SELECT COUNT(*) FROM $DB.Object" "$NOBJ")" "$NOBJ" "the czar's COUNT(*) is right after publishing again"
 
 "$DC" kill worker-1 --dir "$T/cluster" > "$T/kill.log" 2>&1
