@@ -255,6 +255,7 @@ def main():
     body_case(C, "/meta/worker", {"id": "w9", "host": "127.0.0.1", "ingest_port": 1}, "id", ids)
     body_case(C, "/meta/worker", {"id": "w9", "host": "127.0.0.1", "ingest_port": 1}, "host", hosts)
     path_case(C, "DELETE", "/meta/worker/{}", "path", ids, ["id"])
+    body_case(C, "/replication/level", {"level": 2, "database": "inj"}, "database", db_payloads, method="PUT")
 
     # the worker
     body_case(W, "/worker/database", {"database": "x"}, "database", db_payloads)
@@ -279,6 +280,11 @@ def main():
     body_case(W, "/worker/subchunks", {"database": "inj", "table": "Object", "chunk": 5, "sub_chunks": [1]},
               "table", tc_payloads)
     path_case(W, "DELETE", "/worker/subchunks/{}/5", "path", db_payloads, ["database"])
+    replica_body = {"database": "inj", "chunk": 5, "source_id": "worker-1", "source_url": "https://127.0.0.1:1"}
+    body_case(W, "/worker/replica", replica_body, "database", db_payloads)
+    body_case(W, "/worker/replica", replica_body, "source_id", ids)
+    body_case(W, "/worker/replica", replica_body, "source_url", URLS + ["https://h/x", "https://u@h", "http://h:0"])
+    query_case(W, "GET", "/replica/chunk?database={}&chunk=5", "database", db_payloads, ["database"])
     query_case(W, "GET", "/worker/index?database={}&table=Object", "database", db_payloads, ["database"])
     query_case(W, "GET", "/worker/index?database=inj&table={}", "table", tc_payloads, ["table"])
     query_case(W, "GET", "/worker/count?database={}&table=Object", "database", db_payloads, ["database"])
