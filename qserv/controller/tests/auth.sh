@@ -48,7 +48,7 @@ routes_of "$top/qserv/worker/wapi.c" mroutes /worker/ | awk '{ print $1, $2, "KE
 NC=$(wc -l < "$T/ctl.routes") NW=$(wc -l < "$T/wrk.routes")
 NCK=$(grep -vc ' OPEN$' "$T/ctl.routes") NWK=$(grep -vc ' OPEN$' "$T/wrk.routes")
 
-tap_plan 18
+tap_plan 19
 tap_ok "the route tables were read ($NC controller, $NW worker routes)" test "$NC" -ge 20 -a "$NW" -ge 15
 tap_ok "dev cluster with 1 worker comes up" "$top/tools/dev-cluster" up --workers 1 --dir "$T/cluster"
 set -a; . "$T/cluster/cluster.env"; set +a
@@ -92,6 +92,16 @@ qcurl_cert czar
 tap_is "$(try "$C" "$T/ctl.routes" 403)" "" "controller: even the czar's certificate is refused on the admin API (403)"
 code=$(qcurl -s -o /dev/null -w '%{http_code}' "$W/worker/count?database=authdb&table=x")
 tap_ok "worker: the czar's certificate is accepted on a management route (got $code)" test "$code" != 401 -a "$code" != 403
+# GET /replica/chunk is OPEN in the route table (the HTTP layer knows no
+# worker role) and checked by its handler (qserv/worker/wcopy.c): a worker's
+# certificate or the key, never the czar's certificate nor no credential
+RC="$W/replica/chunk?database=authdb&chunk=1"
+got="$(qcurl -s -o /dev/null -w '%{http_code}' "$RC")"
+qcurl_cert worker-1
+got="$got $(qcurl -s -o /dev/null -w '%{http_code}' "$RC")"
+qcurl_cert ""
+got="$got $(qcurl -s -o /dev/null -w '%{http_code}' -H "X-Qserv-Auth-Key: nope" "$RC") $(QSERV_AUTH_KEY=$KEY qcurl -s -o /dev/null -w '%{http_code}' "$RC")"
+tap_is "$got" "403 404 401 404" "worker: GET /replica/chunk refuses the czar's certificate and a wrong key, serves a worker's certificate and the key (404: no such chunk)"
 qcurl_cert ""
 bad=
 while read -r m p pol; do
