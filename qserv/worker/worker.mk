@@ -19,3 +19,5 @@ $(eval $(call fuzz_target,wreq,qserv/worker/tests/fuzz_wreq.c qserv/worker/wreq.
 $(eval $(call unit_test,worker_wreq_test,qserv/worker/tests/wreq_test.c qserv/worker/wreq.c,-ljansson,libqservcommon.a libqcommon.a))
 # the chunk-copy stream decoder (wcopy_fmt.c), the bytes another worker sends
 $(eval $(call fuzz_target,wcopy,qserv/worker/tests/fuzz_wcopy.c qserv/worker/wcopy_fmt.c,,))
+# chunk copy MB/s worker to worker against an in-MariaDB copy of the same tables
+BENCHES += qserv/worker/tests/copy_bench.sh
