@@ -59,7 +59,7 @@ static int grant_missing(MYSQL *my, const char *account, char *err, size_t errle
 	char q[512];
 
 	snprintf(q, sizeof(q), "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN "
-		 "('mysql', 'information_schema', 'performance_schema', 'sys', 'qservMeta', 'qservResult') "
+		 "('mysql', 'information_schema', 'performance_schema', 'sys', 'qservMeta', 'qservResult', 'qservCzar') "
 		 "AND REPLACE(REPLACE(SCHEMA_NAME, '_', '\\\\_'), '%%', '\\\\%%') NOT IN "
 		 "(SELECT Db FROM mysql.db WHERE User = '%s' AND Host = 'localhost')", account);
 	if (run(my, q, err, errlen) < 0 || !(res = mysql_store_result(my))) {

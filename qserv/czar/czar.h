@@ -23,6 +23,7 @@
 #include "meta.h"
 
 struct sess;
+struct async_job;
 struct tls_config;
 
 struct czar {
@@ -56,6 +57,11 @@ struct czar {
 
 	struct dispatch *dispatch;    /* NULL: no worker TLS configured */
 	uint64_t max_result_rows;     /* merge-table limit per query */
+	int port;                     /* CZAR_ID of its query history rows (async.h) */
+	unsigned result_ttl;          /* s an unclaimed SUBMIT result is kept */
+	unsigned history_max;         /* query history rows kept */
+	struct async_job *jobs;       /* running SUBMITs, under lock */
+	struct backend *async_backend;   /* admin connections SUBMIT results are written on */
 	unsigned slow_ms;             /* slow-query log threshold (0: off) */
 
 	pthread_mutex_t meta_lock;    /* meta, meta_ms */

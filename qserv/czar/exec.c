@@ -427,7 +427,7 @@ void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "no worker is enabled in qservMeta.workers");
 		return;
 	}
-	qid = __atomic_add_fetch(&cz->next_qid, 1, __ATOMIC_SEQ_CST);
+	qid = s->hist_id ? s->hist_id : __atomic_add_fetch(&cz->next_qid, 1, __ATOMIC_SEQ_CST);
 	if (chunk_jobs(s, p, m, qid, &jobs, &njobs) == 0) {
 		pthread_mutex_lock(&cz->lock);
 		s->qid = qid;

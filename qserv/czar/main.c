@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "account.h"
+#include "async.h"
 #include "czar.h"
 #include "metrics.h"
 #include "session.h"
@@ -36,6 +37,7 @@ struct opts {
 	unsigned pool, max_conn, window, slow_ms;
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
 	unsigned silence_timeout;
+	unsigned result_ttl, history_max, async_jobs;
 	int metrics_port;
 	unsigned long long max_result_rows;
 	int check_only, hash_password;
@@ -71,7 +73,11 @@ static void usage(FILE *f)
 		"                         another replica (default 15, at least 3)\n"
 		"  --spill-dir DIR        where a chunk's rows past 8 MiB wait for the chunk to\n"
 		"                         complete (default $TMPDIR or /tmp)\n"
-		"  --max-result-rows N    rows a merge may collect (default 10000000)\n"
+		"  --max-result-rows N    rows a merge or a SUBMIT result may collect (default 10000000)\n"
+		"  --async-result-ttl S   an unclaimed SUBMIT result is dropped S seconds after it\n"
+		"                         completed (default 3600)\n"
+		"  --query-history N      query history rows kept (default 10000)\n"
+		"  --async-jobs N         SUBMITs run at once (default 4; more wait their turn)\n"
 		"  --slow-ms N            log statements slower than N ms (default 10000, 0 off)\n"
 		"  --metrics-port N       serve GET /metrics on the --bind address (default off)\n"
 		"  -n, --check            check the configuration and exit\n");
@@ -132,6 +138,9 @@ static void opts_defaults(struct opts *o)
 	o->write_timeout = 60;
 	o->local_timeout = 300;
 	o->silence_timeout = 15;
+	o->result_ttl = 3600;
+	o->history_max = 10000;
+	o->async_jobs = 4;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -152,6 +161,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "local-statement-timeout", required_argument, 0, 'L' },
 		{ "worker-silence-timeout", required_argument, 0, 'Z' },
 		{ "spill-dir", required_argument, 0, 'd' },
+		{ "async-result-ttl", required_argument, 0, 'A' }, { "query-history", required_argument, 0, 'Q' },
+		{ "async-jobs", required_argument, 0, 'J' },
 		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
@@ -192,6 +203,21 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_uint(optarg, 1000000000000ul, &v) < 0 || v == 0)
 				return fprintf(stderr, "qserv-czar: --max-result-rows: not a count: %s\n", optarg), -EINVAL;
 			o->max_result_rows = v;
+			break;
+		case 'A':
+			if (parse_uint(optarg, 31536000, &v) < 0 || v == 0)
+				return fprintf(stderr, "qserv-czar: --async-result-ttl: want 1..31536000: %s\n", optarg), -EINVAL;
+			o->result_ttl = (unsigned)v;
+			break;
+		case 'Q':
+			if (parse_uint(optarg, 100000000, &v) < 0 || v == 0)
+				return fprintf(stderr, "qserv-czar: --query-history: not a count: %s\n", optarg), -EINVAL;
+			o->history_max = (unsigned)v;
+			break;
+		case 'J':
+			if (parse_uint(optarg, 256, &v) < 0 || v == 0)
+				return fprintf(stderr, "qserv-czar: --async-jobs: want 1..256: %s\n", optarg), -EINVAL;
+			o->async_jobs = (unsigned)v;
 			break;
 		case 'S':
 			if (parse_uint(optarg, 86400000, &v) < 0)
@@ -278,20 +304,14 @@ static int listen_on(const char *addr, int port)
 	return fd;
 }
 
-/* The database merge tables live in; leftovers of a crash are dropped. */
+/* The databases merge tables, SUBMIT results and the query history live
+ * in; leftovers of a crash are dropped, claimable results kept (async.h). */
 static void prepare_result_db(struct czar *cz)
 {
 	char err[256];
-	struct backend_conn *bc = backend_get(cz->backend, err, sizeof(err));
 
-	if (!bc) {
-		log_warn("%s (merges will fail until it is up)", err);
-		return;
-	}
-	if (mysql_query(bc->my, "DROP DATABASE IF EXISTS qservResult") != 0 ||
-	    mysql_query(bc->my, "CREATE DATABASE qservResult") != 0)
-		log_warn("czar MariaDB: cannot prepare qservResult: %s", mysql_error(bc->my));
-	backend_put(cz->backend, bc, 0);
+	if (async_start(cz, err, sizeof(err)) < 0)
+		log_warn("%s (merges and SUBMIT will fail until it is up)", err);
 }
 
 /* The restricted account users' statements run as (account.h) and its
@@ -512,6 +532,9 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&cz.meta_lock, NULL);
 	cz.next_qid = (uint64_t)time(NULL) << 24;   /* unique across restarts: result tables never collide */
 	cz.max_result_rows = o.max_result_rows;
+	cz.port = o.port;
+	cz.result_ttl = o.result_ttl;
+	cz.history_max = o.history_max;
 	cz.slow_ms = o.slow_ms;
 	cz.max_packet = 16 * 1024 * 1024;
 	cz.max_connections = o.max_conn;
@@ -536,6 +559,9 @@ int main(int argc, char **argv)
 	bcfg.password = password;
 	bcfg.size = o.pool;
 	int brc = mysql_library_init(0, NULL, NULL) != 0 ? -1 : backend_new(&bcfg, &cz.backend);
+	bcfg.size = o.async_jobs;   /* SUBMITs writing their results at once (async.h) */
+	if (brc == 0)
+		brc = backend_new(&bcfg, &cz.async_backend);
 	free(password); /* the backend keeps its own copy */
 	if (brc < 0) {
 		fprintf(stderr, "qserv-czar: cannot initialise the MariaDB client library\n");

@@ -22,6 +22,7 @@
 
 #include "monotime.h"
 
+#include "async.h"
 #include "exec.h"
 #include "myproto.h"
 #include "plan.h"
@@ -181,6 +182,34 @@ static int plan_select(struct sess *s, struct sql_stmt **st, int *own_st, const 
 	return plan_build(again, sql, s->db, fresh, p, err);
 }
 
+/* A distributed query on a client's session: a SYNC history row around it
+ * (a SUBMIT's detached session has its ASYNC row already). */
+static void run_distributed(struct sess *s, const struct plan *p, const struct meta *m, const char *sql,
+			    size_t len)
+{
+	struct pkt_conn *c = &s->conn;
+	char error[600] = "";
+	const char *status = "COMPLETED";
+	uint64_t id;
+
+	if (s->async) {
+		exec_distributed(s, p, m);
+		return;
+	}
+	id = __atomic_add_fetch(&s->cz->next_qid, 1, __ATOMIC_SEQ_CST);
+	s->hist_id = id;
+	history_begin(s->cz, id, "SYNC", s->user, p->db ? p->db->name : "", sql, len);
+	exec_distributed(s, p, m);
+	s->hist_id = 0;
+	if (c->out.len > c->start + 13 && c->out.data[c->start + 4] == 0xff) {
+		const unsigned char *e = c->out.data + c->start + 4;
+		status = s->killed ? "ABORTED" : "FAILED";
+		snprintf(error, sizeof(error), "%u %.*s", e[1] | e[2] << 8, (int)(c->out.len - c->start - 13),
+			 (const char *)e + 9);
+	}
+	history_end(s->cz, id, status, s->progress.total, s->progress.done, 0, 0, error);
+}
+
 static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, size_t len)
 {
 	struct sql_error err;
@@ -194,7 +223,7 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, siz
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
 		return;
 	}
-	if (shared_session_table(s, st)) {
+	if (history_select(s, st) || shared_session_table(s, st)) {
 		meta_unref(m);
 		return;
 	}
@@ -206,11 +235,68 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, siz
 	else if (p->kind == PLAN_LOCAL)
 		relay_run(s, p->sql, strlen(p->sql));
 	else
-		exec_distributed(s, p, m);
+		run_distributed(s, p, m, sql, len);
 	plan_free(p);
 	meta_unref(m);
 	if (own_st)
 		sql_stmt_free(st);
+}
+
+void query_select(struct sess *s, const char *sql, size_t len)
+{
+	struct sql_stmt *st;
+	struct sql_error err;
+	int rc = sql_parse(sql, len, &st, &err);
+
+	if (rc < 0) {
+		myp_err(&s->conn, rc == -ENOMEM ? ER_OUT_OF_RESOURCES : err.code, NULL, "%s",
+			rc == -ENOMEM ? "Out of memory" : err.msg);
+		return;
+	}
+	if (st->kind == SQL_SELECT)
+		run_select(s, st, sql, len);
+	else
+		myp_err(&s->conn, ER_NOT_SUPPORTED_YET, NULL, "SUBMIT takes a SELECT");
+	sql_stmt_free(st);
+}
+
+int query_check_select(struct sess *s, const char *sql, size_t len)
+{
+	struct sql_stmt *st;
+	struct sql_error err;
+	struct plan *p = NULL;
+	char why[256];
+	int64_t since = monotime_ms();
+	struct meta *m;
+	struct sql_stmt *orig;
+	int rc = sql_parse(sql, len, &st, &err), own_st = 0;
+
+	if (rc == 0 && st->kind != SQL_SELECT) {
+		sql_stmt_free(st);
+		myp_err(&s->conn, ER_NOT_SUPPORTED_YET, NULL, "SUBMIT takes a SELECT");
+		return -EINVAL;
+	}
+	if (rc < 0) {
+		myp_err(&s->conn, rc == -ENOMEM ? ER_OUT_OF_RESOURCES : err.code, NULL, "%s",
+			rc == -ENOMEM ? "Out of memory" : err.msg);
+		return rc;
+	}
+	if (!(m = exec_meta(s->cz, why, sizeof(why)))) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
+		sql_stmt_free(st);
+		return -EIO;
+	}
+	orig = st;
+	rc = plan_select(s, &st, &own_st, sql, len, since, &m, &p, &err);
+	if (own_st)
+		sql_stmt_free(orig);
+	if (rc < 0)
+		myp_err(&s->conn, rc == -ENOMEM ? ER_OUT_OF_RESOURCES : err.code, NULL, "%s",
+			rc == -ENOMEM ? "Out of memory" : err.msg);
+	plan_free(p);
+	meta_unref(m);
+	sql_stmt_free(st);
+	return rc;
 }
 
 void query_run(struct sess *s, const char *sql, size_t len)
@@ -260,6 +346,18 @@ void query_run(struct sess *s, const char *sql, size_t len)
 		break;
 	case SQL_KILL:
 		kill_session(s, st->kill_id, st->kill_query);
+		break;
+	case SQL_SUBMIT:
+		async_submit(s, st, sql, len);
+		break;
+	case SQL_RESULT_FETCH:
+		async_fetch(s, st->job_id);
+		break;
+	case SQL_RESULT_DELETE:
+		async_delete(s, st->job_id);
+		break;
+	case SQL_CANCEL:
+		async_cancel(s, st->job_id);
 		break;
 	case SQL_TXN:   /* read-only, every statement on its own: nothing to begin or undo */
 		myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);

@@ -13,6 +13,10 @@
 struct sess;
 
 void query_run(struct sess *s, const char *sql, size_t len);
+/* A SELECT's text as query_run runs it (a SUBMIT's detached session). */
+void query_select(struct sess *s, const char *sql, size_t len);
+/* 0 when the SELECT parses and plans, else an ERR written and < 0. */
+int query_check_select(struct sess *s, const char *sql, size_t len);
 /* COM_FIELD_LIST: "table\0wildcard". */
 void query_field_list(struct sess *s, const char *arg, size_t len);
 /* 0 when db exists; otherwise writes an ERR packet and returns its code. */

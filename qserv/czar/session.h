@@ -39,6 +39,8 @@ struct sess {
 	unsigned long backend_tid;    /* czar MariaDB thread running our query */
 	volatile sig_atomic_t killed; /* KILL QUERY from another session */
 	uint64_t qid;                 /* Qserv query id of the running statement (0: none) */
+	uint64_t hist_id;             /* its history id, set before it runs (async.h) */
+	int async;                    /* a SUBMIT's detached session (no SYNC history row) */
 	struct dispatch_progress progress;   /* its chunks done/total */
 	struct sess *prev, *next;
 };

@@ -107,6 +107,10 @@ enum sql_stmt_kind {
 	SQL_USE,           /* db */
 	SQL_KILL,          /* kill_id, kill_query */
 	SQL_TXN,           /* txn: BEGIN / START TRANSACTION, COMMIT, ROLLBACK; answered OK (read-only) */
+	SQL_SUBMIT,        /* SUBMIT <select>: select, submit_pos (sql_parse_async.c) */
+	SQL_RESULT_FETCH,  /* SELECT * FROM qserv_result(job_id) */
+	SQL_RESULT_DELETE, /* CALL qserv_result_delete(job_id) */
+	SQL_CANCEL,        /* CANCEL job_id */
 };
 
 struct sql_stmt {
@@ -119,6 +123,8 @@ struct sql_stmt {
 	int64_t kill_id;
 	int kill_query;               /* KILL QUERY n (else the whole connection) */
 	int64_t set_wait_timeout;     /* SET wait_timeout = n: n, DEFAULT: 0, none: -1 */
+	int64_t job_id;               /* SQL_RESULT_FETCH / _DELETE, SQL_CANCEL */
+	int submit_pos;               /* SQL_SUBMIT: offset of its SELECT */
 	const char *txn;              /* SQL_TXN: "BEGIN", "COMMIT" or "ROLLBACK" (static) */
 	struct sql_arena *arena;
 };

@@ -689,8 +689,14 @@ int sql_parse(const char *sql, size_t len, struct sql_stmt **ret, struct sql_err
 	if (p.rc)
 		goto out;
 	if (sqlp_is_kw(&p, "SELECT")) {
-		st->kind = SQL_SELECT;
-		st->select = select_stmt(&p);
+		if (sqlp_result_fetch(&p, st) == 0) {
+			st->kind = SQL_SELECT;
+			st->select = select_stmt(&p);
+		}
+	} else if (sqlp_is_kw(&p, "SUBMIT") || sqlp_is_kw(&p, "CANCEL") ||
+		   (sqlp_is_kw(&p, "CALL") && sqlp_peek(&p).kind == TK_IDENT &&
+		    !strcasecmp(sqlp_peek(&p).text, "qserv_result_delete"))) {
+		sqlp_async_stmt(&p, st, select_stmt);
 	} else if (sqlp_is_kw(&p, "SHOW")) {
 		show_stmt(&p, st);
 	} else if (sqlp_is_kw(&p, "DESCRIBE") || sqlp_is_kw(&p, "DESC") || sqlp_is_kw(&p, "EXPLAIN")) {

@@ -59,6 +59,12 @@ int sqlp_int(struct parser *p, int64_t *ret);
  * ROLLBACK (p->t is the statement's first keyword). */
 int sqlp_set_stmt(struct parser *p, struct sql_stmt *st);
 int sqlp_txn_stmt(struct parser *p, struct sql_stmt *st);
+/* sql_parse_async.c: at SELECT, 1 (and SQL_RESULT_FETCH) for exactly
+ * SELECT * FROM qserv_result(<id>), 0 with p untouched otherwise, or
+ * p->rc; and SUBMIT / CANCEL / CALL qserv_result_delete. */
+int sqlp_result_fetch(struct parser *p, struct sql_stmt *st);
+struct sql_select;
+int sqlp_async_stmt(struct parser *p, struct sql_stmt *st, struct sql_select *(*select)(struct parser *));
 
 /* sql_parse_expr.c: one expression (the OR level). */
 struct sql_expr *sqlp_expr(struct parser *p);

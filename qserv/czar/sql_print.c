@@ -276,5 +276,18 @@ void sql_print_stmt(struct buf *o, const struct sql_stmt *st)
 	case SQL_TXN:
 		buf_puts(o, st->txn);
 		break;
+	case SQL_SUBMIT:
+		buf_puts(o, "SUBMIT ");
+		sql_print_select(o, st->select);
+		break;
+	case SQL_RESULT_FETCH:
+		buf_printf(o, "SELECT * FROM qserv_result(%lld)", (long long)st->job_id);
+		break;
+	case SQL_RESULT_DELETE:
+		buf_printf(o, "CALL qserv_result_delete(%lld)", (long long)st->job_id);
+		break;
+	case SQL_CANCEL:
+		buf_printf(o, "CANCEL %lld", (long long)st->job_id);
+		break;
 	}
 }

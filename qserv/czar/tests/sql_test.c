@@ -64,6 +64,10 @@ static const struct { const char *in, *out; } round_trips[] = {
 	{ "COMMIT WORK AND NO CHAIN NO RELEASE", "COMMIT" },
 	{ "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT;", "BEGIN" },
 	{ "BEGIN WORK", "BEGIN" },
+	{ "SUBMIT SELECT COUNT(*) FROM Object", "SUBMIT SELECT COUNT(*) FROM `Object`" },
+	{ "select * from QSERV_RESULT ( 313689 );", "SELECT * FROM qserv_result(313689)" },
+	{ "CALL qserv_result_delete(7)", "CALL qserv_result_delete(7)" },
+	{ "CANCEL 311818", "CANCEL 311818" },
 };
 
 TEST(print_round_trips)
@@ -131,6 +135,12 @@ static const struct { const char *in; unsigned code; int pos; const char *msg; }
 	{ "BEGIN NOT ATOMIC SELECT 1; END", ER_PARSE_ERROR, 6, "unexpected NOT" },
 	{ "XA START 'x'", ER_NOT_SUPPORTED_YET, 0, "XA" },
 	{ "SET GLOBAL TRANSACTION READ WRITE", ER_NOT_SUPPORTED_YET, 4, "SET GLOBAL" },
+	{ "SUBMIT SHOW TABLES", ER_PARSE_ERROR, 7, "SUBMIT takes a SELECT" },
+	{ "CALL other_proc(1)", ER_NOT_SUPPORTED_YET, 0, "CALL: the czar is read-only" },
+	{ "CALL qserv_result_delete('x')", ER_PARSE_ERROR, 25, "expected a non-negative integer" },
+	{ "CANCEL -1", ER_PARSE_ERROR, 7, "expected a non-negative integer" },
+	{ "SELECT * FROM qserv_result(1) x", ER_PARSE_ERROR, 30, "unexpected x" },
+	{ "SELECT a FROM qserv_result(1)", ER_PARSE_ERROR, 26, "" },
 };
 
 TEST(set_keeps_wait_timeout_only)

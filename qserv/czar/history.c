@@ -1,0 +1,291 @@
+/* history.c: the query history rows of qservCzar.queries and Qserv's
+ * information_schema.queries / .processlist over them (see async.h). */
+#include "async.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <mariadb/mysqld_error.h>
+
+#include "buf.h"
+#include "log.h"
+
+#include "czar.h"
+#include "myproto.h"
+#include "relay.h"
+#include "session.h"
+#include "sql.h"
+
+int history_exec(struct czar *cz, const char *sql, char *err, size_t errlen)
+{
+	struct backend_conn *bc = backend_get(cz->backend, err, errlen);
+	int rc = 0;
+
+	if (!bc)
+		return -EIO;
+	if (mysql_query(bc->my, sql) != 0) {
+		snprintf(err, errlen, "czar history: %s", mysql_error(bc->my));
+		rc = -EIO;
+	}
+	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+	return rc;
+}
+
+/* Appends s (n bytes) as a quoted string literal. */
+static void put_str(struct buf *b, MYSQL *my, const char *s, size_t n)
+{
+	if (buf_reserve(b, 2 * n + 3) < 0)
+		return;
+	b->data[b->len++] = '\'';
+	b->len += mysql_real_escape_string(my, (char *)b->data + b->len, s, n);
+	b->data[b->len++] = '\'';
+}
+
+void history_begin(struct czar *cz, uint64_t id, const char *type, const char *user, const char *dbs,
+		   const char *sql, size_t len)
+{
+	char err[256];
+	struct backend_conn *bc = backend_get(cz->backend, err, sizeof(err));
+	struct buf b;
+
+	if (!bc) {
+		log_warn("query %llu not in the history: %s", (unsigned long long)id, err);
+		return;
+	}
+	buf_init(&b);
+	buf_printf(&b, "INSERT INTO qservCzar.queries (ID, CZAR_ID, TYPE, CZAR, USER, STATUS, SUBMITTED, UPDATED, "
+		   "DBS, QUERY) VALUES (%llu, %d, '%s', 'qserv-czar', ", (unsigned long long)id, cz->port, type);
+	put_str(&b, bc->my, user, strlen(user));
+	buf_puts(&b, ", 'EXECUTING', NOW(), NOW(), ");
+	put_str(&b, bc->my, dbs ? dbs : "", dbs ? strlen(dbs) : 0);
+	buf_puts(&b, ", ");
+	put_str(&b, bc->my, sql, len > 65000 ? 65000 : len);
+	buf_puts(&b, ")");
+	if (b.oom || mysql_real_query(bc->my, (const char *)b.data, b.len) != 0)
+		log_warn("query %llu not in the history: %s", (unsigned long long)id, mysql_error(bc->my));
+	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+	buf_free(&b);
+}
+
+void history_progress(struct czar *cz, uint64_t id, uint64_t chunks, uint64_t chunks_done, uint64_t rows,
+		      uint64_t bytes)
+{
+	char sql[400], err[256];
+
+	snprintf(sql, sizeof(sql), "UPDATE qservCzar.queries SET UPDATED = NOW(), CHUNKS = %llu, CHUNKS_COMP = %llu, "
+		 "ROWS_COLLECTED = %llu, BYTES = %llu WHERE CZAR_ID = %d AND ID = %llu AND STATUS = 'EXECUTING'",
+		 (unsigned long long)chunks, (unsigned long long)chunks_done, (unsigned long long)rows,
+		 (unsigned long long)bytes, cz->port, (unsigned long long)id);
+	if (history_exec(cz, sql, err, sizeof(err)) < 0)
+		log_warn("%s", err);
+}
+
+/* Keeps the newest cz->history_max rows of this czar; older finished
+ * ones go, their result tables first. */
+static void history_prune(struct czar *cz, MYSQL *my)
+{
+	char sql[512];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	unsigned long long floor = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT ID FROM qservCzar.queries WHERE CZAR_ID = %d ORDER BY ID DESC "
+		 "LIMIT 1 OFFSET %u", cz->port, cz->history_max ? cz->history_max - 1 : 0);
+	if (mysql_query(my, sql) != 0 || !(res = mysql_store_result(my)))
+		return;
+	if ((row = mysql_fetch_row(res)) && row[0])
+		floor = strtoull(row[0], NULL, 10);
+	mysql_free_result(res);
+	if (!floor)
+		return;
+	snprintf(sql, sizeof(sql), "SELECT ID FROM qservCzar.queries WHERE CZAR_ID = %d AND ID < %llu AND "
+		 "HAS_RESULT = 1 AND STATUS <> 'EXECUTING'", cz->port, floor);
+	if (mysql_query(my, sql) == 0 && (res = mysql_store_result(my))) {
+		while ((row = mysql_fetch_row(res))) {
+			char drop[128];
+			snprintf(drop, sizeof(drop), "DROP TABLE IF EXISTS qservResult.result_%s", row[0]);
+			mysql_query(my, drop);
+		}
+		mysql_free_result(res);
+	}
+	snprintf(sql, sizeof(sql), "DELETE FROM qservCzar.queries WHERE CZAR_ID = %d AND ID < %llu AND "
+		 "STATUS <> 'EXECUTING'", cz->port, floor);
+	mysql_query(my, sql);
+}
+
+void history_end(struct czar *cz, uint64_t id, const char *status, uint64_t chunks, uint64_t chunks_done,
+		 uint64_t rows, uint64_t bytes, const char *error)
+{
+	static unsigned ends;
+	char err[256];
+	struct backend_conn *bc = backend_get(cz->backend, err, sizeof(err));
+	struct buf b;
+
+	if (!bc) {
+		log_warn("query %llu: history not updated: %s", (unsigned long long)id, err);
+		return;
+	}
+	buf_init(&b);
+	buf_printf(&b, "UPDATE qservCzar.queries SET STATUS = '%s', UPDATED = NOW(), COMPLETED = NOW(), CHUNKS = %llu, "
+		   "CHUNKS_COMP = %llu, ROWS_COLLECTED = %llu, `ROWS` = %llu, BYTES = %llu, HAS_RESULT = (TYPE = 'ASYNC' "
+		   "AND '%s' = 'COMPLETED'), ERROR = ", status, (unsigned long long)chunks,
+		   (unsigned long long)chunks_done, (unsigned long long)rows, (unsigned long long)rows,
+		   (unsigned long long)bytes, status);
+	put_str(&b, bc->my, error ? error : "", error ? strlen(error) : 0);
+	buf_printf(&b, " WHERE CZAR_ID = %d AND ID = %llu", cz->port, (unsigned long long)id);
+	if (b.oom || mysql_real_query(bc->my, (const char *)b.data, b.len) != 0)
+		log_warn("query %llu: history not updated: %s", (unsigned long long)id, mysql_error(bc->my));
+	else if (cz->history_max < 64 || __atomic_add_fetch(&ends, 1, __ATOMIC_RELAXED) % 32 == 0)
+		history_prune(cz, bc->my);   /* at most 31 rows past the bound between prunes */
+	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+	buf_free(&b);
+}
+
+/* ---- information_schema.queries / processlist ---------------------------- */
+
+/* Writes the progress of every running query (sessions and SUBMITs) to
+ * its row, so a read sees the chunks done now. */
+static void flush_progress(struct czar *cz)
+{
+	struct async_progress v[64];
+	size_t n = 0, i;
+	struct sess *x;
+
+	pthread_mutex_lock(&cz->lock);
+	for (x = cz->sessions; x && n < 64; x = x->next)
+		if (x->hist_id && x->qid)
+			v[n++] = (struct async_progress){ x->hist_id, x->progress.total, x->progress.done };
+	pthread_mutex_unlock(&cz->lock);
+	n += async_progress(cz, v + n, 64 - n);
+	for (i = 0; i < n; i++) {
+		char sql[300], err[256];
+		snprintf(sql, sizeof(sql), "UPDATE qservCzar.queries SET UPDATED = NOW(), CHUNKS = %u, CHUNKS_COMP = %u "
+			 "WHERE CZAR_ID = %d AND ID = %llu AND STATUS = 'EXECUTING'", v[i].total, v[i].done, cz->port,
+			 (unsigned long long)v[i].id);
+		history_exec(cz, sql, err, sizeof(err));
+	}
+}
+
+static const char *const queries_cols =
+	"ID, TYPE, CZAR, CZAR_ID, STATUS, SUBMITTED, COMPLETED, RETURNED, CHUNKS, BYTES, ROWS_COLLECTED, `ROWS`, DBS, "
+	"QUERY, ERROR";
+static const char *const processlist_cols = "ID, TYPE, CZAR, CZAR_ID, SUBMITTED, UPDATED, CHUNKS, CHUNKS_COMP, QUERY";
+
+/* Only what cannot reach beyond the derived table: columns of it,
+ * literals, operators, CASE, aggregates. */
+static int safe_expr(const struct sql_expr *e)
+{
+	size_t i;
+
+	if (!e)
+		return 1;
+	switch (e->kind) {
+	case SQL_E_SYSVAR:
+	case SQL_E_CAST:
+		return 0;
+	case SQL_E_COL:
+		if (e->db)
+			return 0;
+		break;
+	case SQL_E_FUNC:
+		if (!sql_is_aggregate(e) || strcasecmp(e->text, "GROUP_CONCAT") == 0)
+			return 0;
+		break;
+	default:
+		break;
+	}
+	for (i = 0; i < e->nargs; i++)
+		if (!safe_expr(e->args[i]))
+			return 0;
+	return 1;
+}
+
+static int safe_select(const struct sql_select *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->nitems; i++)
+		if (!safe_expr(q->items[i].e))
+			return 0;
+	for (i = 0; i < q->ngroup; i++)
+		if (!safe_expr(q->group[i]))
+			return 0;
+	for (i = 0; i < q->norder; i++)
+		if (!safe_expr(q->order[i].e))
+			return 0;
+	return safe_expr(q->where) && safe_expr(q->having);
+}
+
+/* The derived table of the caller's rows (all for an admin). */
+static char *derived_sql(struct sess *s, MYSQL *my, int processlist)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b, "SELECT %s FROM `qservCzar`.`queries` WHERE CZAR_ID = %d", processlist ? processlist_cols :
+		   queries_cols, s->cz->port);
+	if (processlist)
+		buf_puts(&b, " AND STATUS = 'EXECUTING'");
+	if (!s->admin) {
+		buf_puts(&b, " AND USER = ");
+		put_str(&b, my, s->user, strlen(s->user));
+	}
+	if (b.oom) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+int history_select(struct sess *s, const struct sql_stmt *st)
+{
+	struct sql_select *q = st->select;
+	struct sql_table *t;
+	struct backend_conn *bc;
+	struct buf b;
+	char err[256], *derived;
+	const char *db;
+	int processlist;
+
+	if (!q || q->nfrom != 1)
+		return 0;
+	t = &q->from[0];
+	db = t->db ? t->db : s->db;
+	if (!db || strcasecmp(db, "information_schema") || !t->name || t->derived)
+		return 0;
+	if (strcasecmp(t->name, "queries") && strcasecmp(t->name, "processlist"))
+		return 0;
+	processlist = !strcasecmp(t->name, "processlist");
+	if (!safe_select(q)) {
+		myp_err(&s->conn, ER_NOT_SUPPORTED_YET, NULL, "Qserv answers information_schema.%s with columns, "
+			"literals, operators and aggregates only (no other function)", processlist ? "processlist" : "queries");
+		return 1;
+	}
+	flush_progress(s->cz);
+	bc = backend_get(s->cz->backend, err, sizeof(err));
+	if (!bc) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+		return 1;
+	}
+	derived = derived_sql(s, bc->my, processlist);
+	buf_init(&b);
+	if (derived) {
+		t->derived = derived;
+		if (!t->alias)
+			t->alias = t->name;
+		sql_print_select(&b, q);
+		t->derived = NULL;
+	}
+	if (!derived || b.oom)
+		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
+	else
+		backend_put(s->cz->backend, bc, relay_run_conn(s, bc, (const char *)b.data, b.len)), bc = NULL;
+	if (bc)
+		backend_put(s->cz->backend, bc, 0);
+	buf_free(&b);
+	free(derived);
+	return 1;
+}

@@ -1,0 +1,193 @@
+#!/bin/sh
+# async.sh: Qserv's asynchronous queries and query history on 4040 (async.h)
+# on a 2-worker dev cluster with a 3000-object catalog, the czar restarted
+# by the test (same command line, same port: its history rows are keyed by
+# port) with two more users (alice, bob: not admins) and --max-result-rows
+# 2000.  SUBMIT's row (jobId, resultLocation), status polled in
+# information_schema.queries until COMPLETED, qserv_result(id) equal to the
+# synchronous answer; a slow job (SLEEP per row) in
+# information_schema.processlist, CANCELled: ABORTED, its table gone, a
+# second CANCEL answered with Qserv's 4005; CALL qserv_result_delete; bob
+# can neither see, read, cancel nor delete alice's job (MySQL's 1142 and
+# 1095), the admin qsmaster can; a 3000-row result is FAILED_LR with
+# Qserv's MERGE_ERROR message; a czar restart keeps a completed result and
+# the history, and turns a running job ABORTED; pymysql submits and
+# fetches; restarted with --async-result-ttl 2 and --query-history 5, an
+# unclaimed result expires and the history keeps 5 rows.  Every wait is
+# bounded.
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$top/tools/tap.sh"
+BIN=${QSERV_BIN:-$top/build/bin}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/czar-async.XXXXXX)
+CZPID=
+cleanup() {
+	[ -n "$CZPID" ] && kill "$CZPID" 2>/dev/null
+	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
+	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
+done
+[ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
+command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
+tap_plan 31
+
+"$top/tools/sample-catalog.sh" "$T" asy --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
+if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
+	set -a && . "$T/cluster/cluster.env" && set +a &&
+	"$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then
+	tap_pass "dev cluster up, catalog ingested"
+else
+	tap_fail "dev cluster up, catalog ingested" "$(tail -n 5 "$T/up.log" "$T/ingest.log" 2>/dev/null)"
+	exit 1
+fi
+ROOT="mariadb --no-defaults -S $QSERV_CZAR_DB_SOCKET -uroot -N -B"
+
+# The czar's command line, so it can be started again the same way.
+pid=$(awk '$1 == "czar" { print $2 }' "$T/cluster/pids")
+tr '\0' '\n' < "/proc/$pid/cmdline" > "$T/czar.args"
+USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
+hash() { echo "$1" | "$BIN/qserv-czar" --hash-password; }
+printf 'alice:%s\nbob:%s\n' "$(hash alice-pw)" "$(hash bob-pw)" >> "$USERS"
+
+# czar_restart [ARGS]: stops the running czar (bounded), starts it with
+# its command line and ARGS, waits for its port (bounded).
+czar_restart() {
+	old=${CZPID:-$pid}
+	kill "$old" 2>/dev/null
+	i=0
+	while kill -0 "$old" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	extra="$*"
+	set --
+	while IFS= read -r a; do set -- "$@" "$a"; done < "$T/czar.args"
+	# shellcheck disable=SC2086
+	"$@" $extra >> "$T/czar.log" 2>&1 &
+	CZPID=$!
+	i=0
+	until mariadb --no-defaults -h127.0.0.1 -P"$QSERV_CZAR_PORT" -u"$QSERV_USER" -p"$QSERV_PASSWORD" \
+		-e 'SELECT 1' > /dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+tap_ok "czar restarted with users alice and bob and --max-result-rows 2000" czar_restart --max-result-rows 2000
+
+as() { _u=$1 _p=$2; shift 2; mariadb --no-defaults -h127.0.0.1 -P"$QSERV_CZAR_PORT" -u"$_u" -p"$_p" -D asy -N -B "$@" 2>&1; }
+QS() { as "$QSERV_USER" "$QSERV_PASSWORD" "$@"; }
+# status ID [USER PW]: the job's STATUS as its user sees it
+status() { as "${2:-$QSERV_USER}" "${3:-$QSERV_PASSWORD}" -e "SELECT STATUS FROM information_schema.queries WHERE ID = $1"; }
+# wait_done ID [USER PW]: polls until the job is no longer EXECUTING (60 s at most)
+wait_done() {
+	i=0
+	while [ "$(status "$@")" = EXECUTING ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	status "$@"
+}
+
+# ---- SUBMIT, status, result
+Q="SELECT filterName, COUNT(*), MIN(objectId) FROM Source GROUP BY filterName"
+out=$(as "$QSERV_USER" "$QSERV_PASSWORD" --column-names -e "SUBMIT $Q")
+id=$(echo "$out" | awk 'NR == 2 { print $1 }')
+case "$out" in "jobId	resultLocation
+$id	table:result_$id") tap_pass "SUBMIT answers one row: jobId, resultLocation table:result_<id>" ;;
+	*) tap_fail "SUBMIT answers one row: jobId, resultLocation table:result_<id>" "$out" ;; esac
+tap_is "$(wait_done "$id")" COMPLETED "information_schema.queries: the job becomes COMPLETED"
+QS -e "SELECT * FROM qserv_result($id)" | sort > "$T/async.out"
+QS -e "$Q" | sort > "$T/sync.out"
+if [ -s "$T/sync.out" ] && cmp -s "$T/async.out" "$T/sync.out"; then tap_pass "qserv_result(id) equals the synchronous answer"
+else tap_fail "qserv_result(id) equals the synchronous answer" "$(cat "$T/async.out" "$T/sync.out")"; fi
+out=$(QS -e "SELECT TYPE, STATUS, DBS, QUERY, \`ROWS\`, CHUNKS > 0 FROM information_schema.queries WHERE ID = $id")
+tap_is "$out" "ASYNC	COMPLETED	asy	$Q	$(wc -l < "$T/sync.out")	1" "its history row: TYPE, STATUS, DBS, QUERY, ROWS, CHUNKS"
+out=$(QS -e "SELECT TYPE, STATUS FROM information_schema.queries WHERE QUERY = '$Q' AND TYPE = 'SYNC'")
+tap_is "$out" "SYNC	COMPLETED" "the synchronous query is in the history too (TYPE SYNC)"
+
+# ---- CANCEL
+SLOW="SELECT objectId, SLEEP(0.02) FROM Object"
+sid=$(QS -e "SUBMIT $SLOW" | cut -f1)
+out=$(QS -e "SELECT TYPE, QUERY FROM information_schema.processlist WHERE ID = $sid")
+tap_is "$out" "ASYNC	$SLOW" "a running job is in information_schema.processlist"
+out=$(QS -e "CANCEL $sid")
+tap_is "$out" "Trying to kill query: CANCEL $sid" "CANCEL answers as Qserv"
+tap_is "$(wait_done "$sid")" ABORTED "the cancelled job is ABORTED"
+tap_is "$($ROOT -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'qservResult' AND TABLE_NAME = 'result_$sid'")" 0 \
+	"the cancelled job's table is gone"
+out=$(QS -e "CANCEL $sid")
+case "$out" in *"ERROR 4005"*"Unknown or finished query ID: CANCEL $sid"*) tap_pass "CANCEL of a finished job: Qserv's 4005" ;;
+	*) tap_fail "CANCEL of a finished job: Qserv's 4005" "$out" ;; esac
+out=$(QS -e "SELECT * FROM qserv_result($sid)")
+case "$out" in *"ERROR 1146"*"result_$sid"*) tap_pass "qserv_result of a cancelled job: 1146" ;;
+	*) tap_fail "qserv_result of a cancelled job: 1146" "$out" ;; esac
+
+# ---- other users
+aid=$(as alice alice-pw -e "SUBMIT SELECT COUNT(*) FROM Object" | cut -f1)
+tap_is "$(wait_done "$aid" alice alice-pw)" COMPLETED "alice's job completes"
+tap_is "$(as bob bob-pw -e "SELECT COUNT(*) FROM information_schema.queries WHERE ID = $aid")" 0 \
+	"bob does not see alice's job in information_schema.queries"
+out=$(as bob bob-pw -e "SELECT * FROM qserv_result($aid)")
+case "$out" in *"ERROR 1142"*) tap_pass "bob cannot read alice's result: 1142" ;; *) tap_fail "bob cannot read alice's result: 1142" "$out" ;; esac
+out=$(as bob bob-pw -e "CALL qserv_result_delete($aid)")
+case "$out" in *"ERROR 1142"*) tap_pass "bob cannot delete alice's result: 1142" ;; *) tap_fail "bob cannot delete alice's result: 1142" "$out" ;; esac
+slow_a=$(as alice alice-pw -e "SUBMIT $SLOW" | cut -f1)
+out=$(as bob bob-pw -e "CANCEL $slow_a")
+case "$out" in *"ERROR 1095"*) tap_pass "bob cannot cancel alice's job: 1095" ;; *) tap_fail "bob cannot cancel alice's job: 1095" "$out" ;; esac
+tap_is "$(as alice alice-pw -e "SELECT * FROM qserv_result($aid)")" 3000 "alice reads her result"
+tap_is "$(QS -e "SELECT * FROM qserv_result($aid)")" 3000 "the admin user reads it too"
+as alice alice-pw -e "CANCEL $slow_a" > /dev/null
+wait_done "$slow_a" > /dev/null
+
+# ---- delete
+out=$(as alice alice-pw -e "CALL qserv_result_delete($aid)")
+tap_is "$out" "" "CALL qserv_result_delete answers OK"
+out=$(as alice alice-pw -e "SELECT * FROM qserv_result($aid)")
+case "$out" in *"ERROR 1146"*"qservResult.result_$aid"*) tap_pass "a deleted result: 1146" ;; *) tap_fail "a deleted result: 1146" "$out" ;; esac
+
+# ---- large result
+lid=$(QS -e "SUBMIT SELECT objectId FROM Object" | cut -f1)
+tap_is "$(wait_done "$lid")" FAILED_LR "3000 rows past --max-result-rows 2000: FAILED_LR"
+out=$(QS -e "SELECT ERROR FROM information_schema.queries WHERE ID = $lid")
+case "$out" in "MERGE_ERROR 1470 (QI=$lid; cancelling the query, queryResult table result_$lid is too large"*)
+	tap_pass "its ERROR in Qserv's MERGE_ERROR 1470 shape" ;; *) tap_fail "its ERROR in Qserv's MERGE_ERROR 1470 shape" "$out" ;; esac
+
+# ---- restart
+running=$(QS -e "SUBMIT $SLOW" | cut -f1)
+tap_ok "czar restarted while a job runs" czar_restart --max-result-rows 2000
+QS -e "SELECT * FROM qserv_result($id)" | sort > "$T/after.out"
+if cmp -s "$T/after.out" "$T/sync.out"; then tap_pass "a completed result survives the restart"
+else tap_fail "a completed result survives the restart" "$(cat "$T/after.out")"; fi
+tap_is "$(status "$id")	$(status "$running")" "COMPLETED	ABORTED" "the history survives; the running job is ABORTED"
+
+# ---- pymysql
+out=$($PY - "$QSERV_CZAR_PORT" "$QSERV_USER" "$QSERV_PASSWORD" <<'PYEOF' 2>&1
+import sys, time, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user=sys.argv[2], password=sys.argv[3], database="asy")
+cur = c.cursor()
+cur.execute("SUBMIT SELECT COUNT(*) FROM Object WHERE objectId > 100")
+(job, where), = cur.fetchall()
+assert [d[0] for d in cur.description] == ["jobId", "resultLocation"] and where == "table:result_%s" % job
+for _ in range(600):
+    cur.execute("SELECT STATUS FROM information_schema.queries WHERE ID = %s", (job,))
+    if cur.fetchone()[0] != "EXECUTING":
+        break
+    time.sleep(0.1)
+cur.execute("SELECT * FROM qserv_result(%s)" % job)
+a = cur.fetchall()
+cur.execute("SELECT COUNT(*) FROM Object WHERE objectId > 100")
+print("same" if a == cur.fetchall() else "differ %r" % (a,))
+PYEOF
+)
+tap_is "$out" same "pymysql: SUBMIT, poll, qserv_result equals the synchronous answer"
+
+# ---- expiry and the history bound
+tap_ok "czar restarted with --async-result-ttl 2 --query-history 5" czar_restart --async-result-ttl 2 --query-history 5
+eid=$(QS -e "SUBMIT SELECT COUNT(*) FROM Object" | cut -f1)
+wait_done "$eid" > /dev/null
+i=0
+until QS -e "SELECT * FROM qserv_result($eid)" | grep -q "ERROR 1146" || [ $i -gt 300 ]; do sleep 0.1; i=$((i + 1)); done
+out=$(QS -e "SELECT * FROM qserv_result($eid)")
+case "$out" in *"ERROR 1146"*) tap_pass "an unclaimed result expires" ;; *) tap_fail "an unclaimed result expires" "$out" ;; esac
+for n in 1 2 3 4 5 6 7; do QS -e "SELECT COUNT(*) FROM Object WHERE objectId > $n" > /dev/null; done
+tap_is "$(QS -e "SELECT COUNT(*) FROM information_schema.queries")" 5 "the history keeps the newest 5 rows"
+tap_done
