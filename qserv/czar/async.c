@@ -329,9 +329,9 @@ static void one_row(struct sess *s, const char *const *names, const char *const 
 		myp_column(&s->conn, &col, 0);
 		lens[i] = strlen(vals[i]);
 	}
-	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	myp_eof(&s->conn, s->status);
 	myp_row(&s->conn, vals, lens, n);
-	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	myp_eof(&s->conn, s->status);
 }
 
 void async_submit(struct sess *s, const struct sql_stmt *st, const char *sql, size_t len)
@@ -364,6 +364,7 @@ void async_submit(struct sess *s, const struct sql_stmt *st, const char *sql, si
 	j->fake.async = 1;
 	j->fake.admin = s->admin;
 	j->fake.command = "Query";
+	j->fake.status = SERVER_STATUS_AUTOCOMMIT;
 	j->fake.since = time(NULL);
 	snprintf(j->fake.user, sizeof(j->fake.user), "%s", s->user);
 	snprintf(j->fake.db, sizeof(j->fake.db), "%s", s->db);
@@ -502,7 +503,7 @@ void async_delete(struct sess *s, int64_t id)
 			snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS `qservResult`.`result_%lld`", (long long)id);
 			if (mysql_query(bc->my, sql) != 0)
 				log_warn("result_%lld not dropped: %s", (long long)id, mysql_error(bc->my));
-			myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+			myp_ok(&s->conn, 0, s->status, NULL);
 		}
 	}
 	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);

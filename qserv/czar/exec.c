@@ -141,7 +141,7 @@ static int stream_columns(void *ctx, const struct wire_cols *cols)
 					.decimals = w->decimals };
 		myp_column(&st->s->conn, &c, 0);
 	}
-	myp_eof(&st->s->conn, SERVER_STATUS_AUTOCOMMIT);
+	myp_eof(&st->s->conn, st->s->status);
 	st->cols_sent = 1;
 	st->ncols = cols->n;
 	return pkt_flush(&st->s->conn) < 0 ? -EIO : 0;
@@ -311,7 +311,7 @@ static void run_streamed(struct sess *s, const struct plan *p, const struct meta
 	else if (!st.cols_sent)
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "no worker answered");
 	else
-		myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+		myp_eof(&s->conn, s->status);
 }
 
 /* The merge SELECT, as the merge account (account.h) granted SELECT on

@@ -48,7 +48,7 @@ static void processlist(struct sess *s, int full)
 		col.flags = (i == 0 || i == 5) ? (NOT_NULL_FLAG | BINARY_FLAG | NUM_FLAG) : 0;
 		myp_column(&s->conn, &col, 0);
 	}
-	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	myp_eof(&s->conn, s->status);
 	pthread_mutex_lock(&s->cz->lock);
 	for (x = s->cz->sessions; x; x = x->next) {
 		char id[24], t[24], info[401], state[96];
@@ -79,7 +79,7 @@ static void processlist(struct sess *s, int full)
 		myp_row(&s->conn, v, len, 8);
 	}
 	pthread_mutex_unlock(&s->cz->lock);
-	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	myp_eof(&s->conn, s->status);
 }
 
 /* KILL [QUERY] id: stops the statement of session id (and, without QUERY,
@@ -115,7 +115,7 @@ static void kill_session(struct sess *s, int64_t id, int query_only)
 	}
 	if (tid)
 		backend_kill_query(s->cz->backend, tid);
-	myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+	myp_ok(&s->conn, 0, s->status, NULL);
 }
 
 /* Tables of the czar's MariaDB that show every session of the shared
@@ -334,14 +334,16 @@ void query_run(struct sess *s, const char *sql, size_t len)
 	case SQL_SET:
 		if (st->set_wait_timeout >= 0)
 			s->wait_timeout = st->set_wait_timeout ? (unsigned)st->set_wait_timeout : s->cz->wait_timeout;
-		myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+		if (st->set_autocommit >= 0)   /* reported in every OK/EOF, as drivers read it */
+			s->status = st->set_autocommit ? SERVER_STATUS_AUTOCOMMIT : 0;
+		myp_ok(&s->conn, 0, s->status, NULL);
 		break;
 	case SQL_USE:
 		if (strlen(st->db) >= sizeof(s->db))
 			myp_err(&s->conn, ER_BAD_DB_ERROR, NULL, "Unknown database '%.64s'", st->db);
 		else if (query_check_db(s, st->db) == 0) {
 			snprintf(s->db, sizeof(s->db), "%s", st->db);
-			myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+			myp_ok(&s->conn, 0, s->status, NULL);
 		}
 		break;
 	case SQL_KILL:
@@ -360,7 +362,7 @@ void query_run(struct sess *s, const char *sql, size_t len)
 		async_cancel(s, st->job_id);
 		break;
 	case SQL_TXN:   /* read-only, every statement on its own: nothing to begin or undo */
-		myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+		myp_ok(&s->conn, 0, s->status, NULL);
 		break;
 	}
 	sql_stmt_free(st);

@@ -125,7 +125,7 @@ static int relay_rows(struct sess *s, MYSQL *my, MYSQL_RES *res)
 		field_to_column(&fields[i], &col);
 		myp_column(&s->conn, &col, 0);
 	}
-	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	myp_eof(&s->conn, s->status);
 	while ((row = mysql_fetch_row(res))) {
 		myp_row(&s->conn, (const char *const *)row, mysql_fetch_lengths(res), n);
 		if (s->conn.out.len >= RELAY_FLUSH_BYTES && (rc = pkt_flush(&s->conn)) < 0)
@@ -134,7 +134,7 @@ static int relay_rows(struct sess *s, MYSQL *my, MYSQL_RES *res)
 	if (mysql_errno(my))
 		forward_error(s, my);   /* an ERR replaces the final EOF */
 	else
-		myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+		myp_eof(&s->conn, s->status);
 	return 0;
 }
 
@@ -154,7 +154,7 @@ static int run_conn(struct sess *s, struct backend_conn *bc, const char *sql, si
 	res = mysql_use_result(bc->my);
 	if (!res) {
 		if (mysql_errno(bc->my) == 0 && mysql_field_count(bc->my) == 0) {
-			myp_ok(&s->conn, mysql_affected_rows(bc->my), SERVER_STATUS_AUTOCOMMIT, NULL);
+			myp_ok(&s->conn, mysql_affected_rows(bc->my), s->status, NULL);
 		} else {
 			forward_error(s, bc->my);
 			broken = is_client_error(bc->my);
@@ -223,7 +223,7 @@ void relay_field_list(struct sess *s, const char *table)
 		field_to_column(mysql_fetch_field_direct(res, i), &col);
 		myp_column(&s->conn, &col, 1);
 	}
-	myp_eof(&s->conn, SERVER_STATUS_AUTOCOMMIT);
+	myp_eof(&s->conn, s->status);
 	mysql_free_result(res);
 out:
 	backend_put(users(s->cz), bc, broken);

@@ -66,6 +66,7 @@ struct sess *sess_new(struct czar *cz, int fd, const char *host)
 	pkt_conn_init(&s->conn, fd);
 	s->conn.cancel = &s->killed;
 	s->wait_timeout = cz->wait_timeout;
+	s->status = SERVER_STATUS_AUTOCOMMIT;
 	s->id = ++cz->next_id;
 	snprintf(s->host, sizeof(s->host), "%s", host);
 	s->command = "Connect";
@@ -288,7 +289,7 @@ static void com_init_db(struct sess *s, const char *db, size_t len)
 	name[len] = 0;
 	if (query_check_db(s, name) == 0) {
 		snprintf(s->db, sizeof(s->db), "%s", name);
-		myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+		myp_ok(&s->conn, 0, s->status, NULL);
 	}
 }
 
@@ -303,7 +304,7 @@ static int command(struct sess *s, struct buf *in)
 	case MYP_COM_QUIT:
 		return -ECONNRESET;
 	case MYP_COM_PING:
-		myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+		myp_ok(&s->conn, 0, s->status, NULL);
 		break;
 	case MYP_COM_INIT_DB:
 		com_init_db(s, arg, n);
@@ -330,7 +331,9 @@ static int command(struct sess *s, struct buf *in)
 		query_field_list(s, arg, n);
 		break;
 	case MYP_COM_RESET_CONNECTION:
-		myp_ok(&s->conn, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+		s->status = SERVER_STATUS_AUTOCOMMIT;   /* session settings back to their defaults */
+		s->wait_timeout = s->cz->wait_timeout;
+		myp_ok(&s->conn, 0, s->status, NULL);
 		break;
 	default:
 		myp_err(&s->conn, ER_UNKNOWN_COM_ERROR, NULL, "Unknown command %u (qserv-czar speaks the text protocol)",

@@ -30,6 +30,7 @@ struct sess {
 	struct tls_conn *tls;         /* the session's TLS (NULL: plain text) */
 	int admin;                    /* its user may see and KILL every session */
 	unsigned wait_timeout;        /* idle seconds before the czar closes it */
+	uint16_t status;              /* server status of OK/EOF: SERVER_STATUS_AUTOCOMMIT unless SET autocommit = 0 */
 	/* under cz->lock */
 	const char *command;          /* "Connect", "Sleep", "Query", ... */
 	int logged_in;                /* counted in nsessions (else npending) */

@@ -103,7 +103,7 @@ enum sql_stmt_kind {
 	SQL_SHOW,          /* show_what: "DATABASES", "TABLES", "COLUMNS", "VARIABLES", ...; relayed */
 	SQL_SHOW_PROCESSLIST,
 	SQL_DESCRIBE,      /* table */
-	SQL_SET,           /* session setting: set_wait_timeout kept, the rest ignored */
+	SQL_SET,           /* session setting: set_wait_timeout and set_autocommit kept, the rest ignored */
 	SQL_USE,           /* db */
 	SQL_KILL,          /* kill_id, kill_query */
 	SQL_TXN,           /* txn: BEGIN / START TRANSACTION, COMMIT, ROLLBACK; answered OK (read-only) */
@@ -123,6 +123,7 @@ struct sql_stmt {
 	int64_t kill_id;
 	int kill_query;               /* KILL QUERY n (else the whole connection) */
 	int64_t set_wait_timeout;     /* SET wait_timeout = n: n, DEFAULT: 0, none: -1 */
+	int set_autocommit;           /* SET autocommit = 0|1 (ON, OFF, DEFAULT...): 0 or 1, none: -1 */
 	int64_t job_id;               /* SQL_RESULT_FETCH / _DELETE, SQL_CANCEL */
 	int submit_pos;               /* SQL_SUBMIT: offset of its SELECT */
 	const char *txn;              /* SQL_TXN: "BEGIN", "COMMIT" or "ROLLBACK" (static) */

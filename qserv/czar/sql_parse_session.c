@@ -33,7 +33,42 @@ static int is_wait_timeout(const struct parser *p)
 	       !strcasecmp(t, "@@local.wait_timeout");
 }
 
-/* SET: the czar keeps wait_timeout (set_wait_timeout, 0 for DEFAULT);
+/* autocommit, @@autocommit, @@session.autocommit or @@local.autocommit. */
+static int is_autocommit(const struct parser *p)
+{
+	const char *t = p->t.text;
+
+	if (p->t.kind == TK_IDENT)
+		return !strcasecmp(t, "autocommit");
+	if (p->t.kind != TK_VAR)
+		return 0;
+	return !strcasecmp(t, "@@autocommit") || !strcasecmp(t, "@@session.autocommit") ||
+	       !strcasecmp(t, "@@local.autocommit");
+}
+
+/* = 0 | 1 | ON | OFF | TRUE | FALSE | DEFAULT (1), as MySQL takes it. */
+static int autocommit_value(struct parser *p, struct sql_stmt *st)
+{
+	int64_t v;
+
+	sqlp_next(p);
+	if (!sqlp_accept_op(p, "=") && !sqlp_accept_op(p, ":="))
+		return sqlp_syntax(p, p->t.pos, "expected = after autocommit");
+	if (sqlp_accept_kw(p, "ON") || sqlp_accept_kw(p, "TRUE") || sqlp_accept_kw(p, "DEFAULT"))
+		st->set_autocommit = 1;
+	else if (sqlp_accept_kw(p, "OFF") || sqlp_accept_kw(p, "FALSE"))
+		st->set_autocommit = 0;
+	else if (sqlp_int(p, &v) < 0)
+		return p->rc;
+	else if (v > 1)
+		return sqlp_syntax(p, p->t.pos, "autocommit takes 0 or 1");
+	else
+		st->set_autocommit = (int)v;
+	return p->rc;
+}
+
+/* SET: the czar keeps wait_timeout (set_wait_timeout, 0 for DEFAULT) and
+ * autocommit (set_autocommit: what OK and EOF report, session.h);
  * everything else (NAMES, autocommit, SESSION TRANSACTION ISOLATION LEVEL
  * ..., sql_mode, the JDBC drivers' session settings) is accepted and
  * ignored, user variables and sub-queries refused. */
@@ -45,8 +80,14 @@ int sqlp_set_stmt(struct parser *p, struct sql_stmt *st)
 	if (sqlp_is_kw(p, "PASSWORD"))
 		return sqlp_refuse(p, p->t.pos, "SET PASSWORD");
 	st->set_wait_timeout = -1;
+	st->set_autocommit = -1;
 	while (!p->rc && p->t.kind != TK_END && !sqlp_is_op(p, ";")) {
 		int64_t v;
+		if (is_autocommit(p)) {
+			if (autocommit_value(p, st) < 0)
+				return p->rc;
+			continue;
+		}
 		if (!is_wait_timeout(p)) {
 			if (p->t.kind == TK_VAR && p->t.text[1] != '@')
 				return sqlp_refuse(p, p->t.pos, "user variables");

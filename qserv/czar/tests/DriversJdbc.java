@@ -52,6 +52,21 @@ public class DriversJdbc {
             report("Connector/J: read-only, READ COMMITTED, autocommit off, COUNT in a box, commit, rollback",
                    e.getErrorCode() + " " + e.getMessage());
         }
+        try {
+            /* getAutoCommit() reads the server status of the last OK/EOF */
+            c.setAutoCommit(false);
+            boolean off = c.getAutoCommit();
+            try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM Filter")) {
+                r.next();
+            }
+            boolean stillOff = c.getAutoCommit();
+            c.setAutoCommit(true);
+            boolean on = c.getAutoCommit();
+            report("Connector/J getAutoCommit() follows setAutoCommit",
+                   !off && !stillOff && on ? null : "after false: " + off + ", after a query: " + stillOff + ", after true: " + on);
+        } catch (SQLException e) {
+            report("Connector/J getAutoCommit() follows setAutoCommit", e.getErrorCode() + " " + e.getMessage());
+        }
         try (ResultSet r = c.getMetaData().getTables(db, null, "%", null)) {
             int n = 0;
             while (r.next())

@@ -5,8 +5,9 @@
 # SQLAlchemy (create_engine, inspector, a pooled connection used twice:
 # SQLAlchemy sends ROLLBACK at connect and on every return to the pool),
 # pandas.read_sql of qserv_areaspec_circle queries, MariaDB Connector/J
-# over JDBC (autocommit off, read-only, isolation level, commit/rollback,
-# getTables, a write refused), the mariadb CLI with the transaction
+# over JDBC (autocommit off and getAutoCommit() following it, read-only,
+# isolation level, commit/rollback, getTables, a write refused), pymysql's
+# get_autocommit(), the mariadb CLI with the transaction
 # statements and session probes; and Qserv's restrictor forms
 # (`qserv_areaspec_*(...) = 1`, `1 = ...`, the area condition on both
 # instances of a near-neighbour self-join).
@@ -27,7 +28,7 @@ for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-
 done
 [ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-tap_plan 24
+tap_plan 26
 
 # 3000 objects in 2 x 2 degrees: close pairs for the near-neighbour join
 "$top/tools/sample-catalog.sh" "$T" drv --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 || exit 1
@@ -92,11 +93,30 @@ if command -v java > /dev/null && [ -f "$JAR" ]; then
 	run_checks "$T/jdbc.out" \
 		"Connector/J connects" \
 		"Connector/J: read-only, READ COMMITTED, autocommit off, COUNT in a box, commit, rollback" \
+		"Connector/J getAutoCommit() follows setAutoCommit" \
 		"Connector/J DatabaseMetaData.getTables" \
 		"Connector/J: a write inside a transaction is refused (1235)"
 else
-	for _ in 1 2 3 4; do tap_skip "Connector/J" "java and libmariadb-java (make deps)"; done
+	for _ in 1 2 3 4 5; do tap_skip "Connector/J" "java and libmariadb-java (make deps)"; done
 fi
+
+# pymysql's get_autocommit() reads the server status of the last OK/EOF;
+# pymysql.connect sends SET AUTOCOMMIT = 0 itself (its default autocommit=False)
+out=$($PY - "$QSERV_CZAR_PORT" "$QSERV_USER" "$QSERV_PASSWORD" <<'PYEOF' 2>&1
+import sys, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user=sys.argv[2], password=sys.argv[3], database="drv")
+seen = [c.get_autocommit()]
+c.autocommit(False)
+seen.append(c.get_autocommit())
+cur = c.cursor()
+cur.execute("SELECT COUNT(*) FROM Object")
+seen.append(c.get_autocommit())
+c.autocommit(True)
+seen.append(c.get_autocommit())
+print(seen)
+PYEOF
+)
+tap_is "$out" "[False, False, False, True]" "pymysql get_autocommit() follows autocommit(False/True)"
 
 # The mariadb CLI: the transaction statements and session settings of
 # drivers, then a query, in one session.

@@ -135,6 +135,8 @@ static const struct { const char *in; unsigned code; int pos; const char *msg; }
 	{ "BEGIN NOT ATOMIC SELECT 1; END", ER_PARSE_ERROR, 6, "unexpected NOT" },
 	{ "XA START 'x'", ER_NOT_SUPPORTED_YET, 0, "XA" },
 	{ "SET GLOBAL TRANSACTION READ WRITE", ER_NOT_SUPPORTED_YET, 4, "SET GLOBAL" },
+	{ "SET autocommit = 2", ER_PARSE_ERROR, 18, "autocommit takes 0 or 1" },
+	{ "SET autocommit 0", ER_PARSE_ERROR, 15, "expected = after autocommit" },
 	{ "SUBMIT SHOW TABLES", ER_PARSE_ERROR, 7, "SUBMIT takes a SELECT" },
 	{ "CALL other_proc(1)", ER_NOT_SUPPORTED_YET, 0, "CALL: the czar is read-only" },
 	{ "CALL qserv_result_delete('x')", ER_PARSE_ERROR, 25, "expected a non-negative integer" },
@@ -169,6 +171,30 @@ TEST(set_keeps_wait_timeout_only)
 		ASSERT_EQ(0, sql_parse(cases[i].in, strlen(cases[i].in), &st, &err)) TH_LOG("%s: %s", cases[i].in, err.msg);
 		EXPECT_EQ(SQL_SET, st->kind);
 		EXPECT_EQ(cases[i].want, st->set_wait_timeout) TH_LOG("%s", cases[i].in);
+		sql_stmt_free(st);
+	}
+}
+
+TEST(set_keeps_autocommit)
+{
+	static const struct { const char *in; int want; } cases[] = {
+		{ "SET NAMES utf8mb4", -1 },
+		{ "SET AUTOCOMMIT = 0", 0 },
+		{ "SET autocommit=1", 1 },
+		{ "SET SESSION autocommit = OFF", 0 },
+		{ "set @@session.autocommit := on", 1 },
+		{ "SET @@autocommit = FALSE, wait_timeout = 5", 0 },
+		{ "SET @@local.autocommit = DEFAULT", 1 },
+		{ "set autocommit=0, sql_mode = concat(@@sql_mode,',STRICT_TRANS_TABLES')", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sql_stmt *st;
+		struct sql_error err;
+		ASSERT_EQ(0, sql_parse(cases[i].in, strlen(cases[i].in), &st, &err)) TH_LOG("%s: %s", cases[i].in, err.msg);
+		EXPECT_EQ(SQL_SET, st->kind);
+		EXPECT_EQ(cases[i].want, st->set_autocommit) TH_LOG("%s", cases[i].in);
 		sql_stmt_free(st);
 	}
 }
