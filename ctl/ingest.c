@@ -5,8 +5,10 @@
  *
  *   qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]
  *            [--transfer auto|file|upload] [--no-publish] [--auth-key-file F]
- *            [--ca F] [--validate input|loaded|none] [-q] DIR
+ *            [--ca F] [--validate input|loaded|none] [--num-retries N] [-q] DIR
  *
+ * --num-retries N: automatic retries of a contribution that failed for a
+ * transient reason (0..10, Qserv's num_retries; default 1; 0 = none).
  * The admin key: --auth-key-file F or $QSERV_AUTH_KEY; the cluster CA the
  * controller's and workers' HTTPS certificates must chain to: --ca F or
  * $QSERV_CA_FILE (cluster.env of tools/dev-cluster and tools/cluster has
@@ -89,6 +91,10 @@ static void report(void *ctx, const struct qloader_event *ev)
 		if (!v->quiet)
 			fprintf(stderr, "qservctl: database %s is already published: validating only\n", ev->db);
 		break;
+	case QLOADER_EV_RETRY:
+		fprintf(stderr, "qservctl: %s on %s: attempt %d failed (%s); retrying\n", ev->table,
+			ev->worker ? ev->worker : "?", ev->attempt, ev->text ? ev->text : "");
+		break;
 	case QLOADER_EV_NOT_VALIDATED:
 		if (!v->quiet)
 			fprintf(stderr, "qservctl: row counts not validated (--validate none)\n");
@@ -103,7 +109,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]\n"
 			"                [--transfer auto|file|upload] [--no-publish] [--auth-key-file F]\n"
-			"                [--validate input|loaded|none] [-q] DIR\n"
+			"                [--validate input|loaded|none] [--num-retries N] [-q] DIR\n"
 			"  The controller URL defaults to $QSERV_INGEST_URL, the auth key to $QSERV_AUTH_KEY.\n");
 	return 2;
 }
@@ -134,7 +140,7 @@ int ctl_ingest(int argc, char **argv)
 		{ "transfer", required_argument, 0, 't' }, { "no-publish", no_argument, 0, 'n' },
 		{ "quiet", no_argument, 0, 'q' }, { "auth-key-file", required_argument, 0, 'k' },
 		{ "validate", required_argument, 0, 'V' }, { "ca", required_argument, 0, 'C' },
-		{ 0, 0, 0, 0 },
+		{ "num-retries", required_argument, 0, 'r' }, { 0, 0, 0, 0 },
 	};
 	struct qloader_opts o = { .jobs = 4, .batch = 64, .publish = true };
 	struct view v = { .quiet = false };
@@ -160,6 +166,14 @@ int ctl_ingest(int argc, char **argv)
 			if (parse_validate(optarg, &o.validate))
 				return usage();
 			break;
+		case 'r': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 0 || n > QLOADER_MAX_RETRIES)
+				return usage();
+			o.num_retries = n ? (int)n : QLOADER_NO_RETRIES;
+			break;
+		}
 		default: return usage();
 		}
 	}

@@ -219,8 +219,24 @@ static long long content_length(struct MHD_Connection *c)
 	return *end || n < 0 ? -1 : n;
 }
 
+/* A refusal at the headers: sent now, or after the body was drained (see
+ * QHTTP_DRAIN_MAX). */
+static void refuse(struct qhttp_req *r, int status, const char *fmt, ...)
+{
+	long long cl = content_length(r->conn);
+	const char *expect = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->refuse_msg, sizeof r->refuse_msg, fmt, ap);
+	va_end(ap);
+	if (cl > 0 && cl <= (long long)QHTTP_DRAIN_MAX && !expect)
+		r->refuse_status = status;
+	else
+		qhttp_reply_error(r, status, "%s", r->refuse_msg);
+}
+
 /* First callback, headers only: 0 to go on (r->auth_in_body when the key
- * must still be found in the body), else the request is answered. */
+ * must still be found in the body), else the request is refused. */
 static int auth_first(struct qhttp_server *s, struct qhttp_req *r, bool spooled)
 {
 	long long cl = content_length(r->conn);
@@ -237,7 +253,7 @@ static int auth_first(struct qhttp_server *s, struct qhttp_req *r, bool spooled)
 	if (need == QHTTP_OPEN)
 		return 0;
 	if (peer == -EPERM) {
-		qhttp_reply_error(r, 403, "the client certificate is not one of this cluster's");
+		refuse(r, 403, "the client certificate is not one of this cluster's");
 		return -1;
 	}
 	if (need == QHTTP_KEY_OR_CZAR && !strcmp(r->peer_role, "czar"))
@@ -246,15 +262,15 @@ static int auth_first(struct qhttp_server *s, struct qhttp_req *r, bool spooled)
 	if (key_ok(s, given))
 		return 0;
 	if (!has_key(s)) {
-		qhttp_reply_error(r, 403, "this service has no admin key configured");
+		refuse(r, 403, "this service has no admin key configured");
 		return -1;
 	}
 	if (given) {
-		qhttp_reply_error(r, 401, "wrong admin key");
+		refuse(r, 401, "wrong admin key");
 		return -1;
 	}
 	if (r->peer_role[0]) {
-		qhttp_reply_error(r, 403, "a %s certificate may not call %s %s", r->peer_role, r->method,
+		refuse(r, 403, "a %s certificate may not call %s %s", r->peer_role, r->method,
 				  qhttp_path_printable(r->url));
 		return -1;
 	}
@@ -262,7 +278,7 @@ static int auth_first(struct qhttp_server *s, struct qhttp_req *r, bool spooled)
 		r->auth_in_body = 1;
 		return 0;
 	}
-	qhttp_reply_error(r, 401, "missing admin key (Authorization: Bearer <key>)");
+	refuse(r, 401, "missing admin key (Authorization: Bearer <key>)");
 	return -1;
 }
 
@@ -379,6 +395,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (r->replied) {        /* refused at the first callback: the body is not kept */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->refuse_status) {  /* refused: the body read and dropped, then the answer */
+		if (!*upload_size)
+			qhttp_reply_error(r, r->refuse_status, "%s", r->refuse_msg);
 		*upload_size = 0;
 		return MHD_YES;
 	}

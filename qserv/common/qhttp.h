@@ -41,6 +41,12 @@
 
 #define QHTTP_MAX_MEM_BODY (16u << 20)
 #define QHTTP_AUTH_BODY_MAX (64u << 10)   /* JSON body read before its auth_key is checked */
+/* A request refused at its headers whose body (Content-Length, no Expect:
+ * 100-continue) is at most this is answered after its body was read and
+ * dropped: closing on unread bytes sends a TCP reset, which can destroy
+ * the refusal before the client reads it.  Larger ones are answered at
+ * once and the connection closed. */
+#define QHTTP_DRAIN_MAX (1u << 20)
 #define QHTTP_KEY_HEX 64                  /* the admin key: 64 lowercase hex characters */
 
 struct qhttp_server;
@@ -63,6 +69,9 @@ struct qhttp_req {
 	unsigned long long spooled;
 	int too_big, io_error, replied;
 	int auth_in_body;      /* the credential must be in the JSON body */
+	int refuse_status;     /* refused at the headers, answered once the body
+				* (at most QHTTP_DRAIN_MAX) was read and dropped */
+	char refuse_msg[256];
 	char peer_role[64];    /* role of a verified client certificate, or "" */
 };
 

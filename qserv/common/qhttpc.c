@@ -181,6 +181,20 @@ char *qhttpc_escape(const char *s)
 	return r;
 }
 
+/* A transport failure as an errno a caller can act on: the peer is down
+ * or gone (refused, reset, nothing sent back), too slow, or unreachable;
+ * anything else (TLS, protocol) -EIO. */
+static int transport_errno(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT: return -ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
+	case CURLE_RECV_ERROR: case CURLE_SEND_ERROR: case CURLE_GOT_NOTHING: return -ECONNRESET;
+	case CURLE_COULDNT_RESOLVE_HOST: return -EHOSTUNREACH;
+	default: return -EIO;
+	}
+}
+
 /* Parses the reply in b; 0 when it is a successful Qserv-style reply. */
 static int parse_reply(const char *url, long code, struct buf *b, json_t **ret_reply,
 		       char *err, size_t errlen)
@@ -198,7 +212,7 @@ static int parse_reply(const char *url, long code, struct buf *b, json_t **ret_r
 		const char *e = json_string_value(json_object_get(j, "error"));
 		snprintf(err, errlen, "%s", e && *e ? e : "request failed");
 		json_decref(j);
-		return code == 404 ? -ENOENT : code == 409 ? -EBUSY : -EIO;
+		return code == 404 ? -ENOENT : code == 409 ? -EBUSY : code >= 500 ? -EAGAIN : -EIO;
 	}
 	if (ret_reply)
 		*ret_reply = j;
@@ -219,7 +233,7 @@ static int perform(CURL *c, const char *url, struct buf *b, json_t **ret_reply, 
 	CURLcode rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
-		return -EIO;
+		return transport_errno(rc);
 	}
 	long code = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);

@@ -42,7 +42,12 @@ int qhttpc_set_tls_files(const char *ca_path, const char *cert_path, const char 
 
 /* method + url with an optional JSON body (borrowed).  On success (HTTP
  * 2xx, JSON object, success == 1) returns 0 and, if ret_reply is not
- * NULL, the reply object (caller owns it). */
+ * NULL, the reply object (caller owns it).  Failures: the peer refused
+ * (-ECONNREFUSED), reset or sent nothing (-ECONNRESET), timed out
+ * (-ETIMEDOUT), cannot be resolved (-EHOSTUNREACH): worth a retry; a JSON
+ * error reply -ENOENT (404), -EBUSY (409), -EAGAIN (5xx: the server's own
+ * trouble, worth a retry), -EIO (other 4xx); a reply that is not JSON
+ * -EPROTO; other transport failures (TLS) -EIO; err says which. */
 int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_reply,
 		char *err, size_t errlen);
 
