@@ -162,13 +162,13 @@ static void take_row(struct reader *rd)
 		}
 		rd->vals[i] = (const char *)pkt_get_lenstr(&r, &n);
 		rd->lens[i] = n;
+		rd->j->bytes += n;
 		if (!rd->vals[i]) {
 			fail(rd, "FAILED", ER_UNKNOWN_ERROR, "malformed row");
 			return;
 		}
 	}
 	rd->j->rows++;
-	rd->j->bytes += rd->p.len;
 	if (rd->status[0])
 		return;
 	if (merge_rows(&rd->mg, &row) < 0) {

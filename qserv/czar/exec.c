@@ -163,6 +163,9 @@ static int stream_rows(void *ctx, const struct wire_rows *rows)
 			return 1;
 		myp_row(&st->s->conn, rows->vals + (size_t)r * rows->ncols, rows->lens + (size_t)r * rows->ncols,
 			rows->ncols);
+		st->s->rows_sent++;
+		for (unsigned k = 0; k < rows->ncols; k++)
+			st->s->bytes_sent += rows->lens[(size_t)r * rows->ncols + k];
 		if (st->left > 0)
 			st->left--;
 		if (st->s->conn.out.len >= 64 * 1024 && pkt_flush(&st->s->conn) < 0)

@@ -198,6 +198,7 @@ static void run_distributed(struct sess *s, const struct plan *p, const struct m
 	}
 	id = __atomic_add_fetch(&s->cz->next_qid, 1, __ATOMIC_SEQ_CST);
 	s->hist_id = id;
+	s->rows_sent = s->bytes_sent = 0;
 	history_begin(s->cz, id, "SYNC", s->user, p->db ? p->db->name : "", sql, len);
 	exec_distributed(s, p, m);
 	s->hist_id = 0;
@@ -207,7 +208,7 @@ static void run_distributed(struct sess *s, const struct plan *p, const struct m
 		snprintf(error, sizeof(error), "%u %.*s", e[1] | e[2] << 8, (int)(c->out.len - c->start - 13),
 			 (const char *)e + 9);
 	}
-	history_end(s->cz, id, status, s->progress.total, s->progress.done, 0, 0, error);
+	history_end(s->cz, id, status, s->progress.total, s->progress.done, s->rows_sent, s->bytes_sent, error);
 }
 
 static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, size_t len)

@@ -127,7 +127,11 @@ static int relay_rows(struct sess *s, MYSQL *my, MYSQL_RES *res)
 	}
 	myp_eof(&s->conn, s->status);
 	while ((row = mysql_fetch_row(res))) {
-		myp_row(&s->conn, (const char *const *)row, mysql_fetch_lengths(res), n);
+		unsigned long *lens = mysql_fetch_lengths(res);
+		myp_row(&s->conn, (const char *const *)row, lens, n);
+		s->rows_sent++;
+		for (unsigned k = 0; k < n; k++)
+			s->bytes_sent += lens[k];
 		if (s->conn.out.len >= RELAY_FLUSH_BYTES && (rc = pkt_flush(&s->conn)) < 0)
 			return rc;
 	}

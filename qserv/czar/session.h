@@ -43,6 +43,7 @@ struct sess {
 	uint64_t hist_id;             /* its history id, set before it runs (async.h) */
 	int async;                    /* a SUBMIT's detached session (no SYNC history row) */
 	struct dispatch_progress progress;   /* its chunks done/total */
+	uint64_t rows_sent, bytes_sent;      /* result rows (and their value bytes) written for it */
 	struct sess *prev, *next;
 };
 

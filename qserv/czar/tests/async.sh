@@ -101,8 +101,8 @@ if [ -s "$T/sync.out" ] && cmp -s "$T/async.out" "$T/sync.out"; then tap_pass "q
 else tap_fail "qserv_result(id) equals the synchronous answer" "$(cat "$T/async.out" "$T/sync.out")"; fi
 out=$(QS -e "SELECT TYPE, STATUS, DBS, QUERY, \`ROWS\`, CHUNKS > 0 FROM information_schema.queries WHERE ID = $id")
 tap_is "$out" "ASYNC	COMPLETED	asy	$Q	$(wc -l < "$T/sync.out")	1" "its history row: TYPE, STATUS, DBS, QUERY, ROWS, CHUNKS"
-out=$(QS -e "SELECT TYPE, STATUS FROM information_schema.queries WHERE QUERY = '$Q' AND TYPE = 'SYNC'")
-tap_is "$out" "SYNC	COMPLETED" "the synchronous query is in the history too (TYPE SYNC)"
+out=$(QS -e "SELECT TYPE, STATUS, \`ROWS\`, BYTES > 0 FROM information_schema.queries WHERE QUERY = '$Q' AND TYPE = 'SYNC'")
+tap_is "$out" "SYNC	COMPLETED	$(wc -l < "$T/sync.out")	1" "the synchronous query is in the history too (TYPE SYNC, ROWS, BYTES)"
 
 # ---- CANCEL
 SLOW="SELECT objectId, SLEEP(0.02) FROM Object"
