@@ -8,7 +8,7 @@
 # synchronous answer; a slow job (SLEEP per row) in
 # information_schema.processlist, CANCELled: ABORTED, its table gone, a
 # second CANCEL answered with Qserv's 4005; CALL qserv_result_delete; bob
-# can neither see, read, cancel nor delete alice's job (MySQL's 1142 and
+# can neither see (whatever the WHERE), read, cancel nor delete alice's job (MySQL's 1142 and
 # 1095), the admin qsmaster can; a 3000-row result is FAILED_LR with
 # Qserv's MERGE_ERROR message; a czar restart keeps a completed result and
 # the history, and turns a running job ABORTED; pymysql submits and
@@ -33,7 +33,7 @@ for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-
 done
 [ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-tap_plan 31
+tap_plan 33
 
 "$top/tools/sample-catalog.sh" "$T" asy --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
 if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
@@ -126,6 +126,11 @@ aid=$(as alice alice-pw -e "SUBMIT SELECT COUNT(*) FROM Object" | cut -f1)
 tap_is "$(wait_done "$aid" alice alice-pw)" COMPLETED "alice's job completes"
 tap_is "$(as bob bob-pw -e "SELECT COUNT(*) FROM information_schema.queries WHERE ID = $aid")" 0 \
 	"bob does not see alice's job in information_schema.queries"
+tap_is "$(as bob bob-pw -e "SELECT COUNT(*) FROM information_schema.queries WHERE 1 = 1 OR ID = $aid OR TRUE")" 0 \
+	"no WHERE reaches another user's rows"
+out=$(as bob bob-pw -e "SELECT CONCAT(QUERY) FROM information_schema.queries")
+case "$out" in *"ERROR 1235"*"columns, literals, operators and aggregates only"*) tap_pass "information_schema.queries: other functions refused (1235)" ;;
+	*) tap_fail "information_schema.queries: other functions refused (1235)" "$out" ;; esac
 out=$(as bob bob-pw -e "SELECT * FROM qserv_result($aid)")
 case "$out" in *"ERROR 1142"*) tap_pass "bob cannot read alice's result: 1142" ;; *) tap_fail "bob cannot read alice's result: 1142" "$out" ;; esac
 out=$(as bob bob-pw -e "CALL qserv_result_delete($aid)")
