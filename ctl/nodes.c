@@ -5,6 +5,7 @@
  *   qservctl --url http://CZAR:9400 nodes [--json]
  *   qservctl nodes remove NAME [--force] [-s SOCKET] [--controller URL] [--auth-key-file F]
  *   qservctl nodes readmit NAME [-s SOCKET]
+ *   qservctl nodes maintenance NAME on|off [--controller URL]
  *
  * The first form asks the registry over its local admin socket (on the
  * czar node); the second reads the registry view from the czar agent's
@@ -24,6 +25,10 @@
  * else $QSERV_AUTH_KEY.  readmit undoes a remove in the registry (the same
  * machine comes back under its name and is registered into the controller
  * again, without its old chunks).
+ * maintenance: while on, the controller never evicts the worker nor picks
+ * it for a chunk copy, so planned work (a reboot, an upgrade) triggers no
+ * copies (PUT /replication/maintenance, the admin key; `qservctl replicas`
+ * shows the state).
  * Exit 0 on success, 1 when the registry or controller cannot be reached
  * or refuses, 2 on a usage error. */
 #include "ctl.h"
@@ -202,6 +207,46 @@ usage:
 	return 2;
 }
 
+/* qservctl nodes maintenance NAME on|off [--controller URL] */
+static int nodes_maintenance(int argc, char **argv)
+{
+	static const struct option opts[] = { { "controller", required_argument, NULL, 'c' }, { 0 } };
+	const char *url = getenv("QSERV_INGEST_URL");
+	char full[1024], err[1024];
+	json_t *body, *reply = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (c != 'c')
+			goto usage;
+		url = optarg;
+	}
+	if (optind + 2 != argc || (strcmp(argv[optind + 1], "on") && strcmp(argv[optind + 1], "off")))
+		goto usage;
+	if (!url || !url[0])
+		url = "http://127.0.0.1:25081";
+	if (qhttpc_init() < 0) {
+		fprintf(stderr, "qservctl nodes maintenance: cannot initialize the HTTP client\n");
+		return 1;
+	}
+	qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
+	snprintf(full, sizeof(full), "%s%sreplication/maintenance", url, url[strlen(url) - 1] == '/' ? "" : "/");
+	body = json_pack("{s:s, s:b}", "worker", argv[optind], "maintenance", !strcmp(argv[optind + 1], "on"));
+	c = qhttpc_json("PUT", full, body, &reply, err, sizeof(err));
+	json_decref(body);
+	if (c < 0) {
+		fprintf(stderr, "qservctl nodes maintenance: %s\n", err);
+		return 1;
+	}
+	printf("%s: maintenance %s%s\n", argv[optind], argv[optind + 1],
+	       !strcmp(argv[optind + 1], "on") ? " (never evicted, never a copy target)" : "");
+	json_decref(reply);
+	return 0;
+usage:
+	fprintf(stderr, "usage: qservctl nodes maintenance NAME on|off [--controller URL]\n");
+	return 2;
+}
+
 int ctl_nodes(int argc, char **argv)
 {
 	static const struct option opts[] = { { "socket", required_argument, NULL, 's' },
@@ -210,7 +255,9 @@ int ctl_nodes(int argc, char **argv)
 	int as_json = 0, c;
 	json_t *reply, *n;
 	size_t i;
-	/* subcommands come first: qservctl nodes remove|readmit NAME ... */
+	/* subcommands come first: qservctl nodes remove|readmit|maintenance NAME ... */
+	if (argc > 1 && !strcmp(argv[1], "maintenance"))
+		return nodes_maintenance(argc - 1, argv + 1);
 	if (argc > 1 && (!strcmp(argv[1], "remove") || !strcmp(argv[1], "readmit")))
 		return nodes_remove(argc - 1, argv + 1, NULL, !strcmp(argv[1], "readmit"));
 	optind = 1;
@@ -222,7 +269,8 @@ int ctl_nodes(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: qservctl nodes [-s SOCKET] [--json]\n"
 				"       qservctl nodes remove NAME [--force] [-s SOCKET] [--controller URL]\n"
-				"       qservctl nodes readmit NAME [-s SOCKET]\n");
+				"       qservctl nodes readmit NAME [-s SOCKET]\n"
+				"       qservctl nodes maintenance NAME on|off [--controller URL]\n");
 			return 2;
 		}
 	}

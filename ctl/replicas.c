@@ -36,6 +36,17 @@ static void print_status(json_t *r)
 	json_array_foreach(json_object_get(r, "workers"), i, v)
 		printf("%-32s %-12s %8lld\n", json_string_value(json_object_get(v, "id")),
 		       json_string_value(json_object_get(v, "state")), json_integer_value(json_object_get(v, "chunks")));
+	json_t *h = json_object_get(r, "health"), *cp = json_object_get(h, "copies");
+	if (h)
+		printf("\nevict after %lld s, %lld eviction(s); copies: %lld in flight, %lld done, %lld failed,"
+		       " %.1f MB copied; last heal %.1f s (%lld copies)\n",
+		       json_integer_value(json_object_get(h, "evict_after")),
+		       json_integer_value(json_object_get(h, "evictions")),
+		       json_integer_value(json_object_get(cp, "in_flight")), json_integer_value(json_object_get(cp, "done")),
+		       json_integer_value(json_object_get(cp, "failed")),
+		       (double)json_integer_value(json_object_get(cp, "plain_bytes")) / 1e6,
+		       json_real_value(json_object_get(cp, "last_heal_seconds")),
+		       json_integer_value(json_object_get(cp, "last_heal_copies")));
 }
 
 static int usage(void)

@@ -26,7 +26,11 @@
  *   PUT    /replication/level  {level, [database]}  a database's replica level
  *                                  (none: the cluster's); crepl.c
  *   GET    /replication/status  {level, databases: [{database, level, chunks,
- *                                  under_replicated}], workers: [{id, state, chunks}]}
+ *                                  under_replicated}], workers: [{id, state, chunks}],
+ *                                  health: {evict_after, evictions, copies: {...}}}
+ *   PUT    /replication/maintenance {worker, maintenance}  never evicted nor a
+ *                                  copy target while on (chealth.c)
+ *   PUT    /replication/evict-after {seconds}   the silence that evicts
  *   GET    /status
  *   GET    /meta/auth-key-sha256  the admin key's SHA-256 (what workers check
  *                                  a loader's key against; reveals nothing)
@@ -521,6 +525,24 @@ static int repl_level(struct call *k)
 	return crepl_set_level(k->c, k->m, q.db, q.level, &k->out, k->err, sizeof k->err);
 }
 
+static int repl_maint(struct call *k)
+{
+	struct creq_maint q;
+	if (creq_maint(k->b, &q, k->err, sizeof k->err))
+		return -EINVAL;
+	return chealth_maintenance(k->c, k->m, q.worker, q.on, &k->out, k->err, sizeof k->err);
+}
+
+static int repl_evict_after(struct call *k)
+{
+	int s;
+	if (creq_evict_after(k->b, &s, k->err, sizeof k->err))
+		return -EINVAL;
+	chealth_set_evict_after(k->c, s);
+	k->out = json_pack("{s:i}", "evict_after", s);
+	return 0;
+}
+
 static int repl_status(struct call *k)
 {
 	return crepl_status(k->c, k->m, &k->out, k->err, sizeof k->err);
@@ -571,6 +593,8 @@ static const struct route {
 	{ "GET", "/status", worker_locations, OPEN },
 	{ "PUT", "/replication/level", repl_level, KEY },
 	{ "GET", "/replication/status", repl_status, OPEN },
+	{ "PUT", "/replication/maintenance", repl_maint, KEY },
+	{ "PUT", "/replication/evict-after", repl_evict_after, KEY },
 };
 #undef KEY
 #undef OPEN

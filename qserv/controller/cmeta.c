@@ -32,6 +32,7 @@ static const char *const schema_sql[] = {
 	" db VARCHAR(64) NOT NULL, state VARCHAR(16) NOT NULL, begin_time BIGINT NOT NULL,"
 	" end_time BIGINT NOT NULL DEFAULT 0, context TEXT, KEY (db)) ENGINE=InnoDB",
 	"ALTER TABLE qservMeta.trans ADD COLUMN IF NOT EXISTS context TEXT",
+	"ALTER TABLE qservMeta.workers ADD COLUMN IF NOT EXISTS maintenance TINYINT NOT NULL DEFAULT 0",
 	"CREATE TABLE IF NOT EXISTS qservMeta.lost_chunks (db VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
 	" worker_id VARCHAR(64) NOT NULL, lost_at BIGINT NOT NULL, PRIMARY KEY (db, chunk)) ENGINE=InnoDB",
 };
@@ -68,12 +69,13 @@ static void fill_worker(MYSQL_ROW row, struct cworker *w)
 	snprintf(w->host, sizeof w->host, "%s", row[1]);
 	w->ingest_port = atoi(row[2]);
 	w->query_port = atoi(row[3]);
+	w->maint = atoi(row[4]) != 0;
 }
 
 int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen)
 {
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT id, host, ingest_port, query_port FROM qservMeta.workers WHERE enabled=1 ORDER BY id");
+		"SELECT id, host, ingest_port, query_port, maintenance FROM qservMeta.workers WHERE enabled=1 ORDER BY id");
 	if (!res)
 		return -EIO;
 	size_t n = mysql_num_rows(res);
@@ -99,7 +101,7 @@ int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_
 		return -EINVAL;
 	}
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT id, host, ingest_port, query_port FROM qservMeta.workers WHERE id='%s'", id);
+		"SELECT id, host, ingest_port, query_port, maintenance FROM qservMeta.workers WHERE id='%s'", id);
 	if (!res)
 		return -EIO;
 	MYSQL_ROW row = mysql_fetch_row(res);
@@ -281,4 +283,42 @@ out:
 	pthread_mutex_unlock(&c->place_mu);
 	json_decref(per);
 	return r;
+}
+
+/* Eviction (chealth.c): like a forced removal, but the worker stays
+ * registered (it may answer again and become a copy target). */
+int cmeta_evict_worker(struct ctl *c, MYSQL *m, const char *id, long long *ret_dropped, long long *ret_lost,
+		       char *err, size_t errlen)
+{
+	char e2[128];
+	int r = -EIO;
+	if (!creq_worker_id_ok(id)) {
+		snprintf(err, errlen, "worker id: 1 to 64 letters, digits, '_', '-' or '.'");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->place_mu);
+	if (qsql_int(m, ret_dropped, err, errlen, "SELECT COUNT(*) FROM qservMeta.chunks WHERE worker_id='%s'", id) ||
+	    qsql_int(m, ret_lost, err, errlen, "SELECT COUNT(*)" SOLE_CHUNKS, id) ||
+	    qsql_exec(m, err, errlen, "START TRANSACTION"))
+		goto out;
+	if (qsql_exec(m, err, errlen, "REPLACE INTO qservMeta.lost_chunks (db, chunk, worker_id, lost_at)"
+		      " SELECT c.db, c.chunk, c.worker_id, UNIX_TIMESTAMP(NOW(3))*1000" SOLE_CHUNKS, id) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.chunks WHERE worker_id='%s'", id) ||
+	    qsql_exec(m, err, errlen, "COMMIT")) {
+		qsql_exec(m, e2, sizeof e2, "ROLLBACK");
+		goto out;
+	}
+	r = 0;
+out:
+	pthread_mutex_unlock(&c->place_mu);
+	return r;
+}
+
+int cmeta_set_maintenance(MYSQL *m, const char *id, bool on, char *err, size_t errlen)
+{
+	struct cworker w;
+	int r = cmeta_worker(m, id, &w, err, errlen);
+	if (r)
+		return r;
+	return qsql_exec(m, err, errlen, "UPDATE qservMeta.workers SET maintenance=%d WHERE id='%s'", on, id) ? -EIO : 0;
 }

@@ -4,7 +4,8 @@
  * META.md for the contract with the czar) and drives the workers through
  * their management API.  Files: cmeta.c (qservMeta SQL), cplace.c (chunk
  * placement), crepl.c (replica levels, copies at publish), ctrans.c (transactions and the director index), capi.c
- * (HTTP API), creq.c (its request bodies, parsed without MariaDB), main.c.
+ * (HTTP API), creq.c (its request bodies, parsed without MariaDB), chealth.c
+ * (probing the workers, eviction, healing, maintenance), main.c.
  *
  * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
  * FINISHED or {STARTED, IS_FINISHING, IS_ABORTING} -> IS_ABORTING ->
@@ -24,6 +25,29 @@
 #include "qserv/common/qsql.h"
 
 #define CTL_MAX_PENDING 256
+#define CTL_MAX_WORKERS 256
+
+/* What the health thread knows of one worker (chealth.c). */
+struct chealth_w {
+	char id[65];
+	int64_t last_ok_ms;     /* monotonic ms of its last answer (or when first seen) */
+	bool down, evicted;     /* silent now; replicas dropped (until it answers again) */
+};
+
+/* Health and healing state (chealth.c); every field under mu. */
+struct chealth {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* wakes both threads: stop, heal wanted */
+	bool stop, heal_wanted, started;
+	int evict_after_s;      /* --evict-after (PUT /replication/evict-after) */
+	const char *ca, *cert, *key;    /* PEMs of the probes (NULL: plain HTTP) */
+	struct chealth_w w[CTL_MAX_WORKERS];
+	size_t nw;
+	long long in_flight, done, failed, bytes, plain_bytes, heals, evictions;
+	double last_heal_s;     /* duration of the last heal pass that copied */
+	long long last_heal_copies, last_heal_plain_bytes;
+	pthread_t probe_t, heal_t;
+};
 
 struct ctl {
 	struct qsql_conf sql;
@@ -43,11 +67,13 @@ struct ctl {
 	pthread_mutex_t trans_mu;
 	struct { char db[65]; long long id; } busy[CTL_MAX_PENDING];
 	int nbusy;
+	struct chealth h;
 };
 
 struct cworker {
 	char id[65], host[256];
 	int ingest_port, query_port;
+	bool maint;             /* in maintenance: never evicted, never a copy target */
 };
 
 struct cdb {
@@ -77,6 +103,14 @@ int cmeta_open_trans(MYSQL *m, const char *db, long long *ret_n, char *err, size
 json_t *cmeta_trans_json(MYSQL *m, long long id, const char *db_filter, char *err, size_t errlen);
 int cmeta_trans(MYSQL *m, long long id, char *ret_db, char *ret_state, char *err, size_t errlen);
 int cmeta_set_trans(MYSQL *m, long long id, const char *state, char *err, size_t errlen);
+
+/* Eviction of a silent worker (chealth.c): its chunks rows go, those no
+ * other enabled worker holds to lost_chunks (as a forced removal), its
+ * workers row stays; one MariaDB transaction under place_mu. */
+int cmeta_evict_worker(struct ctl *c, MYSQL *m, const char *id, long long *ret_dropped, long long *ret_lost,
+		       char *err, size_t errlen);
+/* qservMeta.workers.maintenance of id; -ENOENT unknown. */
+int cmeta_set_maintenance(MYSQL *m, const char *id, bool on, char *err, size_t errlen);
 
 /* Calls method /worker/<path> on every enabled worker (body borrowed);
  * stops at the first failure, naming the worker in err. */
@@ -118,6 +152,31 @@ int crepl_status(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen
 /* Copies every chunk of db below its level (at publish); *ret {copies,
  * bytes, plain_bytes, rows, seconds}; a failed copy -EIO naming it. */
 int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen);
+
+/* Every published database brought to its level with the usable workers
+ * (the heal pass); *ret_copies planned, *ret_failed failed. */
+int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_failed, char *err, size_t errlen);
+/* Published chunks below their level, over every database. */
+int crepl_under_total(struct ctl *c, MYSQL *m, long long *ret, char *err, size_t errlen);
+
+/* chealth.c: the prober and healer threads (every wait bounded, no lock
+ * across a network call) */
+int chealth_start(struct ctl *c, char *err, size_t errlen);
+void chealth_stop(struct ctl *c);
+/* May id be a copy source or target: answering, not evicted, not in
+ * maintenance (maint: its qservMeta flag). */
+bool chealth_usable(struct ctl *c, const char *id, bool maint);
+bool chealth_evicted(struct ctl *c, const char *id);
+/* "up", "down", "evicted", "maintenance" or "draining". */
+const char *chealth_state(struct ctl *c, const char *id, bool enabled, bool maint);
+void chealth_copy_begin(struct ctl *c);
+void chealth_copy_end(struct ctl *c, int rc, json_t *out);
+/* PUT /replication/maintenance {"worker", "maintenance"}; *ret {worker, maintenance}. */
+int chealth_maintenance(struct ctl *c, MYSQL *m, const char *id, bool on, json_t **ret, char *err, size_t errlen);
+/* PUT /replication/evict-after {"seconds"}. */
+void chealth_set_evict_after(struct ctl *c, int seconds);
+/* {evict_after, probes..., heal: {...}} for GET /replication/status. */
+json_t *chealth_json(struct ctl *c);
 
 /* capi.c */
 void capi_handle(void *app, struct qhttp_req *r);

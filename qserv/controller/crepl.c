@@ -159,20 +159,20 @@ static int status_dbs(struct ctl *c, MYSQL *m, json_t *a, char *err, size_t errl
 	return r;
 }
 
-/* Workers' states as the controller knows them: enabled ones "up" (the
- * controller does not probe them yet), disabled ones "draining". */
-static int status_workers(MYSQL *m, json_t *a, char *err, size_t errlen)
+/* Workers' states as the controller knows them (chealth_state): up, down
+ * (silent, not evicted yet), evicted, maintenance, draining (disabled). */
+static int status_workers(struct ctl *c, MYSQL *m, json_t *a, char *err, size_t errlen)
 {
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT w.id, w.enabled, COUNT(c.chunk) FROM qservMeta.workers w LEFT JOIN qservMeta.chunks c"
-		" ON c.worker_id = w.id GROUP BY w.id, w.enabled ORDER BY w.id");
+		"SELECT w.id, w.enabled, COUNT(c.chunk), w.maintenance FROM qservMeta.workers w LEFT JOIN"
+		" qservMeta.chunks c ON c.worker_id = w.id GROUP BY w.id, w.enabled, w.maintenance ORDER BY w.id");
 	if (!res)
 		return -EIO;
 	MYSQL_ROW row;
 	while ((row = mysql_fetch_row(res)))
 		json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "id", row[0], "state",
-						   atoi(row[1]) ? "up" : "draining", "chunks",
-						   (json_int_t)strtoll(row[2], NULL, 10)));
+						   chealth_state(c, row[0], atoi(row[1]) != 0, atoi(row[3]) != 0),
+						   "chunks", (json_int_t)strtoll(row[2], NULL, 10)));
 	mysql_free_result(res);
 	return 0;
 }
@@ -185,13 +185,14 @@ int crepl_status(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen
 	if (!r)
 		r = status_dbs(c, m, dbs, err, errlen);
 	if (!r)
-		r = status_workers(m, ws, err, errlen);
+		r = status_workers(c, m, ws, err, errlen);
 	if (r) {
 		json_decref(dbs);
 		json_decref(ws);
 		return r;
 	}
-	*ret = json_pack("{s:i, s:o, s:o}", "level", level, "databases", dbs, "workers", ws);
+	*ret = json_pack("{s:i, s:o, s:o, s:o}", "level", level, "databases", dbs, "workers", ws,
+			 "health", chealth_json(c));
 	return 0;
 }
 
@@ -208,7 +209,8 @@ struct rjob {
 struct rplan {
 	struct ctl *c;
 	const char *db;
-	struct cworker *w;
+	struct cworker *w;      /* enabled, not evicted */
+	bool *usable;           /* w[i] may be a source or a target (chealth_usable) */
 	size_t nw;
 	struct rjob *jobs;
 	size_t njobs, next;
@@ -230,8 +232,10 @@ static void *copier(void *arg)
 		snprintf(url, sizeof url, "%s://%s:%d", p->c->tls ? "https" : "http", s->host, s->ingest_port);
 		json_t *body = json_pack("{s:s, s:i, s:s, s:s}", "database", p->db, "chunk", j->chunk, "source_id",
 					 s->id, "source_url", url);
+		chealth_copy_begin(p->c);
 		j->rc = body ? ctl_worker_call(&p->w[j->dst], "POST", "replica", body, &j->out, j->err, sizeof j->err)
 			     : -ENOMEM;
+		chealth_copy_end(p->c, j->rc, j->out);
 		json_decref(body);
 	}
 }
@@ -244,17 +248,21 @@ static size_t worker_index(const struct cworker *w, size_t nw, const char *id)
 	return nw;
 }
 
-/* Adds the copies chunk needs: hold[] marks its enabled holders. */
+/* Adds the copies chunk needs: hold[] marks its enabled holders (a silent
+ * or maintenance one counts as a replica but is neither source nor target:
+ * planned work never triggers copies). */
 static int plan_chunk(struct rplan *p, int32_t chunk, bool *hold, long long *count, int level)
 {
 	size_t have = 0, src[64], ns = 0;
-	for (size_t i = 0; i < p->nw; i++)
-		if (hold[i] && ns < 64)
-			src[ns++] = i, have++;
-	for (size_t k = 0; have > 0 && (int)have < level; k++, have++) {
+	for (size_t i = 0; i < p->nw; i++) {
+		have += hold[i];
+		if (hold[i] && p->usable[i] && ns < 64)
+			src[ns++] = i;
+	}
+	for (size_t k = 0; ns > 0 && (int)have < level; k++, have++) {
 		size_t best = p->nw;
 		for (size_t i = 0; i < p->nw; i++)
-			if (!hold[i] && (best == p->nw || count[i] < count[best]))
+			if (!hold[i] && p->usable[i] && (best == p->nw || count[i] < count[best]))
 				best = i;
 		if (best == p->nw)
 			break;
@@ -336,6 +344,8 @@ static int record(struct rplan *p, MYSQL *m, double seconds, json_t **ret, char 
 			first = first < i ? first : i;
 			continue;
 		}
+		if (chealth_evicted(p->c, p->w[j->dst].id))
+			continue;   /* evicted during the copy: not a replica */
 		if (!r && qsql_exec(m, err, errlen, "INSERT IGNORE INTO qservMeta.chunks VALUES ('%s', %d, '%s')", p->db,
 				    j->chunk, p->w[j->dst].id))
 			r = -EIO;
@@ -356,15 +366,37 @@ static int record(struct rplan *p, MYSQL *m, double seconds, json_t **ret, char 
 	return r;
 }
 
+/* p->w: the enabled workers not evicted, p->usable their health. */
+static int plan_workers(struct rplan *p, MYSQL *m, char *err, size_t errlen)
+{
+	int r = cmeta_workers(m, &p->w, &p->nw, err, errlen);
+	if (r)
+		return r;
+	size_t n = 0;
+	for (size_t i = 0; i < p->nw; i++)
+		if (!chealth_evicted(p->c, p->w[i].id))
+			p->w[n++] = p->w[i];
+	p->nw = n;
+	if (!(p->usable = calloc(n + 1, sizeof *p->usable))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		p->usable[i] = chealth_usable(p->c, p->w[i].id, p->w[i].maint);
+	return 0;
+}
+
 int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen)
 {
 	struct rplan p = { .c = c, .db = db };
 	int level = 0;
 	int r = crepl_level(c, m, db, &level, err, errlen);
 	if (!r)
-		r = cmeta_workers(m, &p.w, &p.nw, err, errlen);
-	if (r)
+		r = plan_workers(&p, m, err, errlen);
+	if (r) {
+		free(p.w);
 		return r;
+	}
 	int64_t t0 = monotime_ms();
 	r = make_plan(&p, m, level < (int)p.nw ? level : (int)p.nw, err, errlen);
 	if (!r && p.njobs) {
@@ -378,6 +410,56 @@ int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err
 	for (size_t i = 0; i < p.njobs; i++)
 		json_decref(p.jobs[i].out);
 	free(p.jobs);
+	free(p.usable);
 	free(p.w);
+	return r;
+}
+
+/* The heal pass: every published database, each on its own (a failed copy
+ * of one does not stop the others). */
+int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_failed, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name FROM qservMeta.dbs WHERE published=1 ORDER BY name");
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	char e[768];
+	*ret_copies = *ret_failed = 0;
+	while ((row = mysql_fetch_row(res))) {
+		json_t *info = NULL;
+		long long failed0 = 0, failed1 = 0;
+		pthread_mutex_lock(&c->h.mu);
+		failed0 = c->h.failed;
+		pthread_mutex_unlock(&c->h.mu);
+		int r = crepl_bring(c, m, row[0], &info, e, sizeof e);
+		pthread_mutex_lock(&c->h.mu);
+		failed1 = c->h.failed;
+		pthread_mutex_unlock(&c->h.mu);
+		*ret_copies += info ? json_integer_value(json_object_get(info, "copies")) : failed1 - failed0;
+		*ret_failed += failed1 - failed0;
+		if (r)
+			snprintf(err, errlen, "%s", e);
+		json_decref(info);
+	}
+	mysql_free_result(res);
+	return *ret_failed ? -EIO : 0;
+}
+
+int crepl_under_total(struct ctl *c, MYSQL *m, long long *ret, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name FROM qservMeta.dbs WHERE published=1");
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	int r = 0;
+	*ret = 0;
+	while (!r && (row = mysql_fetch_row(res))) {
+		int level = 0;
+		long long n = 0;
+		if (!(r = crepl_level(c, m, row[0], &level, err, errlen)) &&
+		    !(r = under_replicated(m, row[0], level, &n, err, errlen)))
+			*ret += n;
+	}
+	mysql_free_result(res);
 	return r;
 }

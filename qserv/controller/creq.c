@@ -340,3 +340,34 @@ int creq_level(json_t *b, struct creq_level *ret, char *err, size_t errlen)
 	}
 	return name(SQLID_DATABASE, "database", json_string_value(d), ret->db, err, errlen);
 }
+
+int creq_maint(json_t *b, struct creq_maint *ret, char *err, size_t errlen)
+{
+	json_t *w = json_object_get(b, "worker"), *on = json_object_get(b, "maintenance");
+	memset(ret, 0, sizeof *ret);
+	if (!json_is_string(w) || strlen(json_string_value(w)) != json_string_length(w) ||
+	    !creq_worker_id_ok(json_string_value(w))) {
+		snprintf(err, errlen, "worker: a worker id is 1 to 64 letters, digits, '_', '-' or '.'");
+		return -EINVAL;
+	}
+	if (!json_is_boolean(on)) {
+		snprintf(err, errlen, "maintenance: must be true or false");
+		return -EINVAL;
+	}
+	snprintf(ret->worker, sizeof ret->worker, "%s", json_string_value(w));
+	ret->on = json_is_true(on);
+	return 0;
+}
+
+int creq_evict_after(json_t *b, int *ret_seconds, char *err, size_t errlen)
+{
+	json_t *s = json_object_get(b, "seconds");
+	long long v = json_is_integer(s) ? json_integer_value(s) : -1;
+	*ret_seconds = 0;
+	if (v < 1 || v > CREQ_MAX_EVICT_AFTER) {
+		snprintf(err, errlen, "seconds: must be an integer from 1 to %d", CREQ_MAX_EVICT_AFTER);
+		return -EINVAL;
+	}
+	*ret_seconds = (int)v;
+	return 0;
+}

@@ -93,6 +93,17 @@ struct creq_level {
 };
 int creq_level(json_t *b, struct creq_level *ret, char *err, size_t errlen);
 
+/* PUT /replication/maintenance {"worker": ID, "maintenance": true|false} */
+struct creq_maint {
+	char worker[CREQ_NAME];
+	bool on;
+};
+int creq_maint(json_t *b, struct creq_maint *ret, char *err, size_t errlen);
+
+/* PUT /replication/evict-after {"seconds": 1..CREQ_MAX_EVICT_AFTER} */
+#define CREQ_MAX_EVICT_AFTER 86400
+int creq_evict_after(json_t *b, int *ret_seconds, char *err, size_t errlen);
+
 /* POST /meta/worker {id, host, [ingest_port], [query_port]} */
 struct creq_worker {
 	char id[CREQ_NAME], host[256];

@@ -3,7 +3,7 @@
  *   qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]
  *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
- *                    [--replication-level N|auto]
+ *                    [--replication-level N|auto] [--evict-after S]
  *
  * --auth-key-file: the cluster admin key (64 hex) that every write must
  * carry (capi.c's route table; without a key, writes are refused);
@@ -17,6 +17,8 @@
  * expects a query to fail when one of 2 workers is killed, which replicas
  * and the czar's retry on another replica make it answer (issue 13 wants
  * auto as the default once that test says so).
+ * --evict-after: seconds a worker may stay silent before it is evicted and
+ * its chunks are copied from the survivors (chealth.c; default 120).
  * --local-port: a second listener, plain HTTP on 127.0.0.1 only, for the
  * node's own agent (registering workers); the same route policy: its
  * writes need the key too.
@@ -44,7 +46,7 @@ static void usage(void)
 	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
 			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]\n"
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
-			"                        [--replication-level N|auto]\n");
+			"                        [--replication-level N|auto] [--evict-after S]\n");
 	exit(100);
 }
 
@@ -88,7 +90,15 @@ static int serve(struct ctl *c, int local_port, const char *ca, const char *cert
 	log_info("ingest API on %s://%s:%d%s, qservMeta at %s, %zu worker(s) from the command line",
 		 ca ? "https" : "http", c->bind ? c->bind : "0.0.0.0", c->port, local ? " and loopback" : "",
 		 c->sql.socket, nw);
+	if (chealth_start(c, err, sizeof err)) {
+		log_error("%s", err);
+		qhttp_stop(local);
+		qhttp_stop(http);
+		return 111;
+	}
+	log_info("probing the workers every 2 s, evicting after %d s of silence", c->h.evict_after_s);
 	log_info("signal %d: stopping", daemon_wait_stop_signal(&set));
+	chealth_stop(c);
 	qhttp_stop(local);
 	qhttp_stop(http);
 	return 0;
@@ -104,12 +114,14 @@ int main(int argc, char **argv)
 		{ "password", required_argument, 0, 'P' }, { "auth-key-file", required_argument, 0, 'k' },
 		{ "tls-dir", required_argument, 0, 'T' }, { "tls-name", required_argument, 0, 'N' },
 		{ "local-port", required_argument, 0, 'L' }, { "replication-level", required_argument, 0, 'R' },
+		{ "evict-after", required_argument, 0, 'E' },
 		{ 0, 0, 0, 0 },
 	};
 	struct cworker workers[256];
 	size_t nw = 0;
 	c.port = 25081;
 	c.repl_level = 1;   /* see --replication-level above */
+	c.h.evict_after_s = 120;
 	c.staging = "/tmp";
 	c.sql.user = "root";
 	c.sql.password = "";
@@ -127,6 +139,11 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'N': tls_name = optarg; break;
+		case 'E':
+			c.h.evict_after_s = atoi(optarg);
+			if (c.h.evict_after_s < 1 || c.h.evict_after_s > CREQ_MAX_EVICT_AFTER)
+				usage();
+			break;
 		case 's': c.sql.socket = optarg; break;
 		case 'p': c.port = atoi(optarg); break;
 		case 'b': c.bind = optarg; break;
@@ -187,6 +204,7 @@ int main(int argc, char **argv)
 	}
 	qhttpc_set_auth_key(c.auth_key);
 	c.tls = ca != NULL;
+	c.h.ca = ca, c.h.cert = cert, c.h.key = key;
 	if (ca && qhttpc_set_tls(ca, cert, key) < 0) {
 		log_error("out of memory");
 		return 111;

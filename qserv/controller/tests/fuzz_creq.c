@@ -1,7 +1,7 @@
 /* fuzz_creq.c: libFuzzer target for the request bodies of the controller's
  * API, through the real parsers (creq.c).  The first input byte picks the
- * body kind (modulo 10: database, table, trans, chunk, chunks, rebuild,
- * index, publish, worker, replication level), the rest is the body as qhttp_body_json parses it.
+ * body kind (modulo 12: database, table, trans, chunk, chunks, rebuild,
+ * index, publish, worker, replication level, maintenance, evict-after), the rest is the body as qhttp_body_json parses it.
  * Invariants of an accepted body (creq.h): every name in the result is
  * NUL-terminated and passes sqlid_check of its kind, every schema type
  * sqlid's grammar, a partitioned table's key columns are in its schema and
@@ -84,11 +84,13 @@ static void body(uint8_t kind, json_t *b)
 	union {
 		struct creq_database d; struct creq_trans t; struct creq_chunk c; struct creq_target g;
 		struct creq_rebuild r; struct creq_index i; struct creq_worker w; struct creq_level l;
+		struct creq_maint m;
 	} u;
 	int32_t *chunks;
 	size_t n;
 	bool pub;
-	switch (kind % 10) {
+	int secs;
+	switch (kind % 12) {
 	case 0:
 		if (!creq_database(b, &u.d, err, sizeof err)) {
 			name(SQLID_DATABASE, u.d.name, 0);
@@ -136,6 +138,14 @@ static void body(uint8_t kind, json_t *b)
 			need(u.l.level >= 1 && u.l.level <= CREQ_MAX_LEVEL);
 			name(SQLID_DATABASE, u.l.db, 1);
 		}
+		break;
+	case 10:
+		if (!creq_maint(b, &u.m, err, sizeof err))
+			need(creq_worker_id_ok(u.m.worker) && u.m.on == json_is_true(json_object_get(b, "maintenance")));
+		break;
+	case 11:
+		if (!creq_evict_after(b, &secs, err, sizeof err))
+			need(secs >= 1 && secs <= CREQ_MAX_EVICT_AFTER);
 		break;
 	default:
 		if (!creq_worker(b, &u.w, err, sizeof err)) {

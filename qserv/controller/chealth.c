@@ -1,0 +1,360 @@
+/* chealth.c: the controller's view of its workers' health, eviction and
+ * healing.
+ *
+ * Two threads.  The prober, every CHEALTH_PERIOD_MS, reads the enabled
+ * workers from qservMeta and GETs each one's /status (HTTPS with the
+ * controller's certificate; CHEALTH_PROBE_MS for the whole request), with
+ * no lock held across the call.  A worker that answered is `up` (an evicted
+ * one that answers again becomes up: a copy target again, holding nothing:
+ * its old chunk tables are stale and are not registered; a copy to it
+ * replaces them).  One silent for `evict_after_s` (--evict-after, default
+ * 120 s; PUT /replication/evict-after) and not in maintenance is evicted:
+ * its qservMeta.chunks rows go (cmeta_evict_worker; chunks nobody else
+ * holds move to lost_chunks), so the czar never sends it a chunk again, and
+ * the healer is woken.  Before that it is `down`: its replicas still count
+ * (a rebooting worker is not copied around) but it is neither a source nor
+ * a target.  A worker in maintenance (qservMeta.workers.maintenance,
+ * PUT /replication/maintenance) is never evicted nor chosen for a copy.
+ *
+ * The healer runs a heal pass (crepl_heal: every published database to
+ * its level from surviving replicas, CREPL_PARALLEL copies at once) when
+ * woken, and every CHEALTH_HEAL_CHECK_MS when some chunk is
+ * under-replicated; after a pass with failed copies it waits
+ * CHEALTH_HEAL_BACKOFF_MS.  Eviction state lives in memory: a restarted
+ * controller starts every worker's silence clock again.
+ *
+ * Invariant: every field of ctl.h is read and written under h.mu; the
+ * threads hold it only to copy or update state, never across MariaDB or
+ * network calls.  Trade-off: probes go one worker after another (a silent
+ * one costs CHEALTH_PROBE_MS of the period); fine for tens of workers. */
+#include "controller.h"
+#include "log.h"
+#include "monotime.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHEALTH_PERIOD_MS 2000
+#define CHEALTH_PROBE_MS 1500L
+#define CHEALTH_HEAL_CHECK_MS 5000
+#define CHEALTH_HEAL_BACKOFF_MS 10000
+
+static size_t discard(char *p, size_t sz, size_t n, void *u)
+{
+	(void)p, (void)u;
+	return sz * n;
+}
+
+static void blob(CURL *k, CURLoption o, const char *pem)
+{
+	struct curl_blob b = { .data = (void *)pem, .len = strlen(pem), .flags = CURL_BLOB_COPY };
+	curl_easy_setopt(k, o, &b);
+}
+
+/* GET /status of w, bounded by CHEALTH_PROBE_MS: true when it answered 200. */
+static bool probe(struct ctl *c, const struct cworker *w)
+{
+	char url[300];
+	long code = 0;
+	CURL *k = curl_easy_init();
+	if (!k)
+		return false;
+	snprintf(url, sizeof url, "%s://%s:%d/status", c->h.ca ? "https" : "http", w->host, w->ingest_port);
+	curl_easy_setopt(k, CURLOPT_URL, url);
+	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, CHEALTH_PROBE_MS);
+	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, CHEALTH_PROBE_MS);
+	curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, discard);
+	if (c->h.ca) {
+		blob(k, CURLOPT_CAINFO_BLOB, c->h.ca);
+		curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 0L);   /* node certificates name no host */
+		if (c->h.cert && c->h.key) {
+			blob(k, CURLOPT_SSLCERT_BLOB, c->h.cert);
+			blob(k, CURLOPT_SSLKEY_BLOB, c->h.key);
+		}
+	}
+	CURLcode rc = curl_easy_perform(k);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(k);
+	return rc == CURLE_OK && code == 200;
+}
+
+/* The entry of id (added, its clock starting now); NULL when full. Under mu. */
+static struct chealth_w *entry(struct chealth *h, const char *id, bool add)
+{
+	for (size_t i = 0; i < h->nw; i++)
+		if (!strcmp(h->w[i].id, id))
+			return &h->w[i];
+	if (!add || h->nw == CTL_MAX_WORKERS)
+		return NULL;
+	struct chealth_w *e = &h->w[h->nw++];
+	memset(e, 0, sizeof *e);
+	snprintf(e->id, sizeof e->id, "%s", id);
+	e->last_ok_ms = monotime_ms();
+	return e;
+}
+
+/* Records one probe; true when w is to be evicted now. */
+static bool note(struct ctl *c, const struct cworker *w, bool ok)
+{
+	struct chealth *h = &c->h;
+	bool evict = false;
+	int64_t now = monotime_ms();
+	pthread_mutex_lock(&h->mu);
+	struct chealth_w *e = entry(h, w->id, true);
+	if (e && ok) {
+		if (e->evicted || e->down)
+			log_info("worker %s answers again%s", w->id, e->evicted ? ": up (a copy target, holding nothing)" : "");
+		e->last_ok_ms = now;
+		e->down = e->evicted = false;
+	} else if (e) {
+		if (!e->down && !e->evicted)
+			log_warn("worker %s does not answer", w->id);
+		e->down = true;
+		if (w->maint)
+			e->last_ok_ms = now;   /* maintenance: its silence does not count */
+		evict = !e->evicted && !w->maint && now - e->last_ok_ms >= (int64_t)h->evict_after_s * 1000;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return evict;
+}
+
+static void evict(struct ctl *c, MYSQL *m, const struct cworker *w)
+{
+	char err[512];
+	long long dropped = 0, lost = 0;
+	int r = cmeta_evict_worker(c, m, w->id, &dropped, &lost, err, sizeof err);
+	if (r) {
+		log_warn("evicting worker %s: %s", w->id, err);
+		return;
+	}
+	pthread_mutex_lock(&c->h.mu);
+	struct chealth_w *e = entry(&c->h, w->id, true);
+	if (e)
+		e->evicted = true;
+	c->h.evictions++;
+	c->h.heal_wanted = true;
+	pthread_cond_broadcast(&c->h.cv);
+	log_warn("worker %s silent for %d s: evicted (%lld replica(s) dropped, %lld chunk(s) lost); healing",
+		 w->id, c->h.evict_after_s, dropped, lost);
+	pthread_mutex_unlock(&c->h.mu);
+}
+
+/* Waits up to ms or until stop; true when stopping. Under mu. */
+static bool nap(struct chealth *h, int ms, bool until_heal)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L)
+		ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+	while (!h->stop && !(until_heal && h->heal_wanted))
+		if (pthread_cond_timedwait(&h->cv, &h->mu, &ts) == ETIMEDOUT)
+			break;
+	return h->stop;
+}
+
+static void probe_round(struct ctl *c)
+{
+	char err[512];
+	struct cworker *w = NULL;
+	size_t n = 0;
+	MYSQL *m = qsql_connect(&c->sql, err, sizeof err);
+	if (!m || cmeta_workers(m, &w, &n, err, sizeof err)) {
+		log_warn("health: %s", err);
+		if (m)
+			mysql_close(m);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (note(c, &w[i], probe(c, &w[i])))
+			evict(c, m, &w[i]);
+	free(w);
+	mysql_close(m);
+}
+
+static void *prober(void *arg)
+{
+	struct ctl *c = arg;
+	for (;;) {
+		int64_t t0 = monotime_ms();
+		probe_round(c);
+		int64_t left = CHEALTH_PERIOD_MS - (monotime_ms() - t0);
+		pthread_mutex_lock(&c->h.mu);
+		bool stop = nap(&c->h, left > 0 ? (int)left : 1, false);
+		pthread_mutex_unlock(&c->h.mu);
+		if (stop)
+			return NULL;
+	}
+}
+
+/* One heal pass if anything is under-replicated; false after failures. */
+static bool heal_pass(struct ctl *c)
+{
+	char err[768];
+	long long under = 0, copies = 0, failed = 0;
+	MYSQL *m = qsql_connect(&c->sql, err, sizeof err);
+	if (!m) {
+		log_warn("heal: %s", err);
+		return false;
+	}
+	if (crepl_under_total(c, m, &under, err, sizeof err) || !under) {
+		mysql_close(m);
+		return true;
+	}
+	int64_t t0 = monotime_ms();
+	pthread_mutex_lock(&c->h.mu);
+	long long plain0 = c->h.plain_bytes;
+	pthread_mutex_unlock(&c->h.mu);
+	int r = crepl_heal(c, m, &copies, &failed, err, sizeof err);
+	double s = (double)(monotime_ms() - t0) / 1000.0;
+	mysql_close(m);
+	pthread_mutex_lock(&c->h.mu);
+	c->h.heals++;
+	if (copies) {
+		c->h.last_heal_s = s;
+		c->h.last_heal_copies = copies;
+		c->h.last_heal_plain_bytes = c->h.plain_bytes - plain0;   /* publishes meanwhile count too */
+	}
+	pthread_mutex_unlock(&c->h.mu);
+	if (copies)
+		log_info("heal: %lld chunk(s) under-replicated, %lld copies (%lld failed) in %.1f s%s%s", under, copies,
+			 failed, s, r ? ": " : "", r ? err : "");
+	return !r;
+}
+
+static void *healer(void *arg)
+{
+	struct ctl *c = arg;
+	int wait_ms = CHEALTH_HEAL_CHECK_MS;
+	for (;;) {
+		pthread_mutex_lock(&c->h.mu);
+		bool stop = nap(&c->h, wait_ms, true);
+		c->h.heal_wanted = false;
+		pthread_mutex_unlock(&c->h.mu);
+		if (stop)
+			return NULL;
+		wait_ms = heal_pass(c) ? CHEALTH_HEAL_CHECK_MS : CHEALTH_HEAL_BACKOFF_MS;
+	}
+}
+
+int chealth_start(struct ctl *c, char *err, size_t errlen)
+{
+	pthread_mutex_init(&c->h.mu, NULL);
+	pthread_cond_init(&c->h.cv, NULL);
+	if (pthread_create(&c->h.probe_t, NULL, prober, c)) {
+		snprintf(err, errlen, "cannot start the health thread");
+		return -EAGAIN;
+	}
+	if (pthread_create(&c->h.heal_t, NULL, healer, c)) {
+		chealth_stop(c);
+		snprintf(err, errlen, "cannot start the heal thread");
+		return -EAGAIN;
+	}
+	c->h.started = true;
+	return 0;
+}
+
+void chealth_stop(struct ctl *c)
+{
+	pthread_mutex_lock(&c->h.mu);
+	c->h.stop = true;
+	pthread_cond_broadcast(&c->h.cv);
+	pthread_mutex_unlock(&c->h.mu);
+	pthread_join(c->h.probe_t, NULL);
+	if (c->h.started)
+		pthread_join(c->h.heal_t, NULL);
+}
+
+bool chealth_usable(struct ctl *c, const char *id, bool maint)
+{
+	pthread_mutex_lock(&c->h.mu);
+	struct chealth_w *e = entry(&c->h, id, false);
+	bool ok = !maint && (!e || (!e->down && !e->evicted));
+	pthread_mutex_unlock(&c->h.mu);
+	return ok;
+}
+
+bool chealth_evicted(struct ctl *c, const char *id)
+{
+	pthread_mutex_lock(&c->h.mu);
+	struct chealth_w *e = entry(&c->h, id, false);
+	bool ev = e && e->evicted;
+	pthread_mutex_unlock(&c->h.mu);
+	return ev;
+}
+
+const char *chealth_state(struct ctl *c, const char *id, bool enabled, bool maint)
+{
+	pthread_mutex_lock(&c->h.mu);
+	struct chealth_w *e = entry(&c->h, id, false);
+	const char *s = e && e->evicted ? "evicted" : maint ? "maintenance" : !enabled ? "draining"
+		      : e && e->down ? "down" : "up";
+	pthread_mutex_unlock(&c->h.mu);
+	return s;
+}
+
+void chealth_copy_begin(struct ctl *c)
+{
+	pthread_mutex_lock(&c->h.mu);
+	c->h.in_flight++;
+	pthread_mutex_unlock(&c->h.mu);
+}
+
+void chealth_copy_end(struct ctl *c, int rc, json_t *out)
+{
+	pthread_mutex_lock(&c->h.mu);
+	c->h.in_flight--;
+	if (rc) {
+		c->h.failed++;
+	} else {
+		c->h.done++;
+		c->h.bytes += json_integer_value(json_object_get(out, "bytes"));
+		c->h.plain_bytes += json_integer_value(json_object_get(out, "plain_bytes"));
+	}
+	pthread_mutex_unlock(&c->h.mu);
+}
+
+int chealth_maintenance(struct ctl *c, MYSQL *m, const char *id, bool on, json_t **ret, char *err, size_t errlen)
+{
+	int r = cmeta_set_maintenance(m, id, on, err, errlen);
+	if (r)
+		return r;
+	pthread_mutex_lock(&c->h.mu);
+	struct chealth_w *e = entry(&c->h, id, true);
+	if (e && !on)
+		e->last_ok_ms = monotime_ms();   /* its silence counts from now */
+	pthread_mutex_unlock(&c->h.mu);
+	log_info("worker %s: maintenance %s", id, on ? "on" : "off");
+	*ret = json_pack("{s:s, s:b}", "worker", id, "maintenance", on);
+	return 0;
+}
+
+void chealth_set_evict_after(struct ctl *c, int seconds)
+{
+	pthread_mutex_lock(&c->h.mu);
+	c->h.evict_after_s = seconds;
+	pthread_mutex_unlock(&c->h.mu);
+	log_info("evict-after %d s", seconds);
+}
+
+json_t *chealth_json(struct ctl *c)
+{
+	struct chealth *h = &c->h;
+	pthread_mutex_lock(&h->mu);
+	json_t *j = json_pack("{s:i, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I}}", "evict_after", h->evict_after_s,
+			      "evictions", (json_int_t)h->evictions, "copies", "in_flight", (json_int_t)h->in_flight,
+			      "done", (json_int_t)h->done, "failed", (json_int_t)h->failed, "bytes", (json_int_t)h->bytes,
+			      "plain_bytes", (json_int_t)h->plain_bytes, "heal_passes", (json_int_t)h->heals,
+			      "last_heal_seconds", h->last_heal_s, "last_heal_copies", (json_int_t)h->last_heal_copies,
+			      "last_heal_plain_bytes", (json_int_t)h->last_heal_plain_bytes);
+	pthread_mutex_unlock(&h->mu);
+	return j;
+}
