@@ -26,6 +26,7 @@
 #include "account.h"
 #include "async.h"
 #include "czar.h"
+#include "http.h"
 #include "metrics.h"
 #include "session.h"
 #include "tls.h"
@@ -38,7 +39,8 @@ struct opts {
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
 	unsigned silence_timeout;
 	unsigned result_ttl, history_max, async_jobs;
-	int metrics_port;
+	int metrics_port, http_port;
+	unsigned long long http_max_bytes;
 	unsigned long long max_result_rows;
 	int check_only, hash_password;
 };
@@ -80,6 +82,9 @@ static void usage(FILE *f)
 		"  --async-jobs N         SUBMITs run at once (default 4; more wait their turn)\n"
 		"  --slow-ms N            log statements slower than N ms (default 10000, 0 off)\n"
 		"  --metrics-port N       serve GET /metrics on the --bind address (default off)\n"
+		"  --http-port N          Qserv's HTTP query frontend, HTTPS with --ssl-cert/--ssl-key,\n"
+		"                         HTTP Basic with the --users (default off; Qserv uses 4041)\n"
+		"  --http-max-result-bytes N  JSON result bound of one HTTP query (default 268435456)\n"
 		"  -n, --check            check the configuration and exit\n");
 }
 
@@ -131,6 +136,7 @@ static void opts_defaults(struct opts *o)
 	o->tls_name = "czar";
 	o->window = 8;
 	o->max_result_rows = 10000000;
+	o->http_max_bytes = 256ull << 20;
 	o->slow_ms = 10000;
 	o->max_pending = 4096;
 	o->login_timeout = 10;
@@ -163,6 +169,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "spill-dir", required_argument, 0, 'd' },
 		{ "async-result-ttl", required_argument, 0, 'A' }, { "query-history", required_argument, 0, 'Q' },
 		{ "async-jobs", required_argument, 0, 'J' },
+		{ "http-port", required_argument, 0, 'G' }, { "http-max-result-bytes", required_argument, 0, 'B' },
 		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
@@ -229,6 +236,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return fprintf(stderr, "qserv-czar: --metrics-port: not a port: %s\n", optarg), -EINVAL;
 			o->metrics_port = (int)v;
 			break;
+		case 'G':
+			if (parse_uint(optarg, 65535, &v) < 0 || v == 0)
+				return fprintf(stderr, "qserv-czar: --http-port: not a port: %s\n", optarg), -EINVAL;
+			o->http_port = (int)v;
+			break;
+		case 'B':
+			if (parse_uint(optarg, 1ull << 40, &v) < 0 || v < 4096)
+				return fprintf(stderr, "qserv-czar: --http-max-result-bytes: want 4096..2^40: %s\n", optarg), -EINVAL;
+			o->http_max_bytes = v;
+			break;
 		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L': case 'Z':
 			if (limit_opt(c, optarg, o) < 0)
 				return -EINVAL;
@@ -244,6 +261,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (!o->ssl_cert != !o->ssl_key)
 		return fprintf(stderr, "qserv-czar: --ssl-cert and --ssl-key go together\n"), -EINVAL;
+	if (o->http_port && !o->ssl_cert)
+		return fprintf(stderr, "qserv-czar: --http-port needs --ssl-cert and --ssl-key (HTTPS only)\n"), -EINVAL;
 	if (optind != argc)
 		return fprintf(stderr, "qserv-czar: unexpected argument: %s\n", argv[optind]), -EINVAL;
 	if (!o->hash_password && !o->users)
@@ -532,6 +551,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&cz.meta_lock, NULL);
 	cz.next_qid = (uint64_t)time(NULL) << 24;   /* unique across restarts: result tables never collide */
 	cz.max_result_rows = o.max_result_rows;
+	cz.http_max_bytes = (size_t)o.http_max_bytes;
 	cz.port = o.port;
 	cz.result_ttl = o.result_ttl;
 	cz.history_max = o.history_max;
@@ -588,6 +608,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.metrics_port && !metrics_start(&cz, o.bind, o.metrics_port, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (o.http_port && !http_start(&cz, o.bind, o.http_port, o.ssl_cert, o.ssl_key, err, sizeof(err))) {
 		log_error("%s", err);
 		return 1;
 	}

@@ -1,0 +1,122 @@
+#!/bin/sh
+# http_frontend.sh: Qserv's HTTP query frontend on the czar (http.h) on a
+# 2-worker dev cluster with a 3000-object catalog, the czar started with
+# --http-port (a free port) and --http-max-result-bytes 65536: HTTPS with
+# the cluster CA, GET /meta/version and Qserv's version check; POST /query
+# of a COUNT(*) and a box query equal to the same statements through the
+# mariadb CLI on the SQL port; a binary value in hex, b64 and array;
+# missing or wrong credentials refused with 401 and WWW-Authenticate; an
+# INSERT, an unknown database and a too large result answered with Qserv's
+# success 0 + error; Python urllib runs one query; the async round trip
+# (POST /query-async, status until COMPLETED, result, result delete,
+# cancel of a slow query, another user's job refused).  Waits bounded.
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$top/tools/tap.sh"
+BIN=${QSERV_BIN:-$top/build/bin}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/czar-http.XXXXXX)
+cleanup() {
+	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
+	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
+done
+[ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
+command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
+command -v curl > /dev/null || tap_skip_all "needs curl"
+command -v jq > /dev/null || tap_skip_all "needs jq"
+tap_plan 18
+
+HP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
+if QSERV_CZAR_ARGS="--http-port $HP --http-max-result-bytes 65536" \
+	"$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
+	set -a && . "$T/cluster/cluster.env" && set +a &&
+	"$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then
+	tap_pass "dev cluster up with the HTTP frontend, catalog ingested"
+else
+	tap_fail "dev cluster up with the HTTP frontend, catalog ingested" "$(tail -n 5 "$T/up.log" "$T/ingest.log" 2>/dev/null)"
+	exit 1
+fi
+URL=${QSERV_HTTP_URL:-https://127.0.0.1:$HP}
+U=$QSERV_USER:$QSERV_PASSWORD
+# hc ARGS...: curl with the cluster CA, bounded, body on stdout
+hc() { curl -sS --max-time 60 --cacert "$QSERV_CA_FILE" "$@"; }
+# q JSON [USER:PW]: POST /query
+q() { hc -u "${2:-$U}" -H 'Content-Type: application/json' -d "$1" "$URL/query"; }
+# sql STATEMENT: the same statement on the SQL port (tab-separated)
+sql() { mariadb --no-defaults -h127.0.0.1 -P"$QSERV_CZAR_PORT" -u"$QSERV_USER" -p"$QSERV_PASSWORD" -D hfe -N -B -e "$1"; }
+# rows: a /query answer's rows as tab-separated lines
+rows() { jq -r '.rows[] | map(if . == null then "NULL" else . end) | @tsv'; }
+
+# ---- version
+out=$(hc "$URL/meta/version" | jq -c '[.kind, .name, .version, .success]')
+tap_is "$out" '["qserv-czar-query-frontend","http",39,1]' "GET /meta/version: Qserv's kind, name, version, success"
+out=$(q '{"query": "SELECT 1", "version": 29}' | jq -c '[.success, .error_ext.max_version, .error_ext.min_version]')
+tap_is "$out" '[0,39,30]' "a request for version 29 is refused with max_version and min_version"
+out=$(hc "$URL/meta/version?version=12" | jq -c '[.success, .error_ext.max_version]')
+tap_is "$out" '[0,39]' "version in the query string of a GET is checked too"
+
+# ---- synchronous queries, compared with the SQL port
+Q="SELECT COUNT(*) FROM Object"
+out=$(q "{\"query\": \"$Q\", \"database\": \"hfe\", \"version\": 39}" | rows)
+tap_is "$out" "$(sql "$Q")" "POST /query COUNT(*) with database: the SQL port's count"
+BOX="SELECT objectId, ra, decl FROM hfe.Object WHERE qserv_areaspec_box(0.9, -0.1, 1.1, 0.1) ORDER BY objectId"
+q "{\"query\": \"$BOX\"}" > "$T/box.json"
+rows < "$T/box.json" > "$T/box.http"
+sql "$BOX" > "$T/box.sql"
+if [ -s "$T/box.sql" ] && cmp -s "$T/box.http" "$T/box.sql"; then tap_pass "POST /query box query: the SQL port's rows"
+else tap_fail "POST /query box query: the SQL port's rows" "$(head -c 300 "$T/box.json")"; fi
+out=$(jq -c '[.success, [.schema[] | .column], [.schema[] | .is_binary], .schema[0].type]' < "$T/box.json")
+tap_is "$out" '[1,["objectId","ra","decl"],[0,0,0],"BIGINT"]' "its schema: column names, is_binary, type"
+
+# ---- binary encodings
+BQ="SELECT UNHEX('0A11FFD2') AS b, 'x' AS s"
+tap_is "$(q "{\"query\": \"$BQ\"}" | jq -c '[.schema[0].is_binary, .schema[1].is_binary, .rows[0]]')" \
+	'[1,0,["0A11FFD2","x"]]' "binary_encoding default (hex): 0A11FFD2, is_binary 1"
+tap_is "$(q "{\"query\": \"$BQ\", \"binary_encoding\": \"b64\"}" | jq -c '.rows[0]')" '["ChH/0g==","x"]' \
+	"binary_encoding b64"
+tap_is "$(q "{\"query\": \"$BQ\", \"binary_encoding\": \"array\"}" | jq -c '.rows[0]')" '[[10,17,255,210],"x"]' \
+	"binary_encoding array"
+
+# ---- authentication
+hc -o /dev/null -D "$T/h1" -w '%{http_code}\n' -u "$QSERV_USER:wrong" -d '{"query": "SELECT 1"}' "$URL/query" > "$T/code1"
+if [ "$(cat "$T/code1")" = 401 ] && grep -qi '^WWW-Authenticate: Basic' "$T/h1"; then tap_pass "a wrong password: 401 with WWW-Authenticate"
+else tap_fail "a wrong password: 401 with WWW-Authenticate" "$(cat "$T/code1" "$T/h1")"; fi
+hc -o /dev/null -D "$T/h2" -w '%{http_code}\n' -d '{"query": "SELECT 1"}' "$URL/query" > "$T/code2"
+if [ "$(cat "$T/code2")" = 401 ] && grep -qi '^WWW-Authenticate: Basic' "$T/h2"; then tap_pass "no credentials: 401 with WWW-Authenticate"
+else tap_fail "no credentials: 401 with WWW-Authenticate" "$(cat "$T/code2" "$T/h2")"; fi
+out=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -u "$U" "http://127.0.0.1:$HP/meta/version" 2>/dev/null)
+case "$out" in 2*) tap_fail "plain HTTP is not answered" "$out" ;; *) tap_pass "plain HTTP is not answered" ;; esac
+
+# ---- refusals in Qserv's shape
+out=$(q '{"query": "INSERT INTO hfe.Filter VALUES (9, \"z\", 1)"}')
+if [ "$(echo "$out" | jq -c '[.success, (.error | length > 0)]')" = '[0,true]' ] && ! echo "$out" | jq -e .rows > /dev/null
+then tap_pass "an INSERT: success 0 and an error, no rows"; else tap_fail "an INSERT: success 0 and an error, no rows" "$out"; fi
+out=$(q '{"query": "SELECT 1", "database": "nosuchdb"}' | jq -c '[.success, .error_ext.code]')
+tap_is "$out" '[0,1049]' "an unknown database: success 0, MySQL's 1049"
+out=$(q '{"query": "SELECT * FROM hfe.Object"}' | jq -r '[.success, .error] | @tsv')
+case "$out" in "0	"*"limit of 65536 bytes"*) tap_pass "a result past --http-max-result-bytes: success 0, the limit named" ;;
+	*) tap_fail "a result past --http-max-result-bytes: success 0, the limit named" "$(echo "$out" | head -c 300)" ;; esac
+out=$(q '{"query": 5}' | jq -c .success)
+tap_is "$out" 0 "a body without a string query: success 0"
+
+# ---- Python urllib
+out=$(URL=$URL U=$QSERV_USER P=$QSERV_PASSWORD CA=$QSERV_CA_FILE $PY - <<'EOF' 2>&1
+import base64, json, os, ssl, urllib.request
+ctx = ssl.create_default_context(cafile=os.environ["CA"])
+req = urllib.request.Request(os.environ["URL"] + "/query", method="POST",
+        data=json.dumps({"query": "SELECT COUNT(*) AS n FROM hfe.Object"}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "Basic " +
+                 base64.b64encode((os.environ["U"] + ":" + os.environ["P"]).encode()).decode()})
+with urllib.request.urlopen(req, context=ctx, timeout=60) as r:
+    j = json.load(r)
+print(j["success"], j["schema"][0]["column"], j["rows"][0][0])
+EOF
+)
+tap_is "$out" "1 n $(sql "SELECT COUNT(*) FROM Object")" "Python urllib: POST /query with Basic auth and the CA"
+
+tap_done
