@@ -28,7 +28,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 18
+tap_plan 30
 
 HP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
@@ -118,5 +118,64 @@ print(j["success"], j["schema"][0]["column"], j["rows"][0][0])
 EOF
 )
 tap_is "$out" "1 n $(sql "SELECT COUNT(*) FROM Object")" "Python urllib: POST /query with Basic auth and the CA"
+
+# ---- async: bob, a second user (not an admin), added by a czar restart
+pid=$(awk '$1 == "czar" { print $2 }' "$T/cluster/pids")
+tr '\0' '\n' < "/proc/$pid/cmdline" > "$T/czar.args"
+USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
+printf 'bob:%s\n' "$(echo bob-pw | "$BIN/qserv-czar" --hash-password)" >> "$USERS"
+restart() {
+	kill "$pid" 2>/dev/null
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	set --
+	while IFS= read -r a; do set -- "$@" "$a"; done < "$T/czar.args"
+	"$@" >> "$T/czar.log" 2>&1 &
+	pid=$!
+	echo "czar $pid" >> "$T/cluster/pids"
+	i=0
+	until hc "$URL/meta/version" > /dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+tap_ok "czar restarted with user bob" restart
+# qid: the queryId of an answer, as text (jq's numbers are doubles; the ids are 64-bit)
+qid() { sed -n 's/.*"queryId":\([0-9]*\).*/\1/p'; }
+# aq METHOD PATH [USER:PW]: an async route
+aq() { hc -u "${3:-$U}" -X "$1" "$URL$2"; }
+# wait_status ID: polls status until it is not EXECUTING (60 s at most)
+wait_status() {
+	i=0
+	while [ "$(aq GET "/query-async/status/$1" | jq -r .status.status)" = EXECUTING ] && [ $i -lt 600 ]; do
+		sleep 0.1; i=$((i + 1)); done
+	aq GET "/query-async/status/$1" | jq -r .status.status
+}
+AQ="SELECT objectId, UNHEX('0A11FFD2') AS b FROM hfe.Object WHERE qserv_areaspec_box(0.9, -0.1, 1.1, 0.1)"
+id=$(hc -u "$U" -H 'Content-Type: application/json' -d "{\"query\": \"$AQ\", \"version\": 39}" "$URL/query-async" | qid)
+case "$id" in [1-9]*) tap_pass "POST /query-async answers a queryId" ;; *) tap_fail "POST /query-async answers a queryId" "$id" ;; esac
+tap_is "$(wait_status "$id")" COMPLETED "GET /query-async/status/:id becomes COMPLETED"
+tap_is "$(aq GET "/query-async/status/$id" | qid)" "$id" "its status names its queryId"
+out=$(aq GET "/query-async/status/$id" | jq -c '[.success, .status.totalChunks > 0,
+	.status.completedChunks == .status.totalChunks, .status.queryBeginEpoch > 1600000000, .status.lastUpdateEpoch > 0]')
+tap_is "$out" '[1,true,true,true,true]' "its status: totalChunks, completedChunks, epochs"
+aq GET "/query-async/result/$id" | rows | sort > "$T/async.http"
+q "{\"query\": \"$AQ\"}" | rows | sort > "$T/async.sync"
+if [ -s "$T/async.sync" ] && cmp -s "$T/async.http" "$T/async.sync"; then tap_pass "GET /query-async/result/:id equals POST /query"
+else tap_fail "GET /query-async/result/:id equals POST /query" "$(head -n 3 "$T/async.http" "$T/async.sync")"; fi
+out=$(aq GET "/query-async/result/$id?binary_encoding=b64" | jq -r '.rows[0][1]'),$(aq GET "/query-async/result/$id?binary_encoding=array" | jq -c '.rows[0][1]')
+tap_is "$out" 'ChH/0g==,[10,17,255,210]' "the result's binary column in b64 and array"
+out=$(aq GET "/query-async/status/$id" bob:bob-pw | jq -c .success),$(aq GET "/query-async/result/$id" bob:bob-pw | jq -c .success),$(aq DELETE "/query-async/result/$id" bob:bob-pw | jq -c .success)
+tap_is "$out" "0,0,0" "another user can neither see the status, read nor delete the result"
+out=$(aq DELETE "/query-async/result/$id" | jq -c .success),$(aq GET "/query-async/result/$id" | jq -c .success)
+tap_is "$out" "1,0" "DELETE /query-async/result/:id: deleted, then not readable"
+SLOW="SELECT objectId, SLEEP(0.02) FROM hfe.Object"
+sid=$(hc -u bob:bob-pw -H 'Content-Type: application/json' -d "{\"query\": \"$SLOW\"}" "$URL/query-async" | qid)
+out=$(aq DELETE "/query-async/$sid" | jq -c .success)
+tap_is "$out" 1 "DELETE /query-async/:id by an admin user cancels bob's slow query"
+tap_is "$(wait_status "$sid")" ABORTED "the cancelled query becomes ABORTED"
+out=$(aq GET "/query-async/status/999999999" | jq -c '[.success, (.error | length > 0)]')
+tap_is "$out" '[0,true]' "status of an unknown query: success 0 and an error"
 
 tap_done
