@@ -56,6 +56,7 @@ struct ctl {
 	const char *staging;
 	char auth_key[256];     /* required on every non-GET request ("" = none) */
 	int repl_level;         /* --replication-level: 0 = auto (2 with 2 enabled workers, else 1) */
+	int heal_max_mbps;      /* --heal-max-mbps: a heal pass's plain MB/s (0 = no cap) */
 	bool tls;               /* the workers' APIs are HTTPS (chunk copies' source URLs) */
 	pthread_mutex_t place_mu;
 	pthread_cond_t place_cv;

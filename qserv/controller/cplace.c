@@ -1,6 +1,7 @@
 /* cplace.c: chunk placement and calls to workers.
  *
- * A new chunk goes to the enabled worker holding the fewest chunks of that
+ * A new chunk goes to the enabled worker (answering, not evicted, not in
+ * maintenance: chealth_usable) holding the fewest chunks of that
  * database (ties: lowest id), which spreads a catalog evenly whatever order
  * its chunks arrive in; the choice is recorded in qservMeta.chunks (and
  * removed again if the worker cannot create the chunk's tables), and an
@@ -93,17 +94,22 @@ int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct 
 		r = cmeta_worker(m, id, ret, err, errlen);
 		goto unlock;
 	}
+	/* a silent, evicted or maintenance worker gets no new chunk (chealth.c) */
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT w.id FROM qservMeta.workers w LEFT JOIN qservMeta.chunks c ON c.worker_id=w.id AND"
-		" c.db='%s' WHERE w.enabled=1 GROUP BY w.id ORDER BY COUNT(c.chunk), w.id LIMIT 1", db);
+		"SELECT w.id, w.maintenance FROM qservMeta.workers w LEFT JOIN qservMeta.chunks c ON c.worker_id=w.id"
+		" AND c.db='%s' WHERE w.enabled=1 GROUP BY w.id, w.maintenance ORDER BY COUNT(c.chunk), w.id", db);
 	r = -EIO;
 	if (!res)
 		goto unlock;
-	MYSQL_ROW row = mysql_fetch_row(res);
-	snprintf(id, sizeof id, "%s", row ? row[0] : "");
+	MYSQL_ROW row;
+	id[0] = '\0';
+	while (!id[0] && (row = mysql_fetch_row(res)))
+		if (chealth_usable(c, row[0], atoi(row[1]) != 0))
+			snprintf(id, sizeof id, "%s", row[0]);
 	mysql_free_result(res);
 	if (!id[0]) {
-		snprintf(err, errlen, "no enabled worker to place chunk %d on", chunk);
+		snprintf(err, errlen, "no enabled worker that answers (and is not in maintenance) to place chunk %d on",
+			 chunk);
 		r = -ENODEV;
 		goto unlock;
 	}

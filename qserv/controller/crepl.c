@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CREPL_PARALLEL 4
 
@@ -215,7 +216,30 @@ struct rplan {
 	struct rjob *jobs;
 	size_t njobs, next;
 	pthread_mutex_t mu;
+	int cap_mbps;           /* heals: plain MB/s over the pass (0 = no cap) */
+	int64_t t0_ms;
+	long long plain;        /* plain bytes copied so far, under mu */
 };
+
+/* The bandwidth cap of a heal: after a copy, waits until the pass's plain
+ * bytes so far fit in cap_mbps (bounded: at most 60 s at a time).  Copies
+ * are not throttled inside; the average over the pass is. */
+static void throttle(struct rplan *p, json_t *out)
+{
+	if (p->cap_mbps <= 0)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->plain += json_integer_value(json_object_get(out, "plain_bytes"));
+	int64_t due = p->t0_ms + p->plain / (p->cap_mbps * 1000LL);
+	pthread_mutex_unlock(&p->mu);
+	int64_t wait = due - monotime_ms();
+	if (wait > 60000)
+		wait = 60000;
+	if (wait > 0) {
+		struct timespec ts = { .tv_sec = wait / 1000, .tv_nsec = (long)(wait % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
 
 static void *copier(void *arg)
 {
@@ -237,6 +261,8 @@ static void *copier(void *arg)
 			     : -ENOMEM;
 		chealth_copy_end(p->c, j->rc, j->out);
 		json_decref(body);
+		if (!j->rc)
+			throttle(p, j->out);
 	}
 }
 
@@ -386,9 +412,10 @@ static int plan_workers(struct rplan *p, MYSQL *m, char *err, size_t errlen)
 	return 0;
 }
 
-int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen)
+/* crepl_bring, heal: with the --heal-max-mbps cap. */
+static int bring(struct ctl *c, MYSQL *m, const char *db, bool heal, json_t **ret, char *err, size_t errlen)
 {
-	struct rplan p = { .c = c, .db = db };
+	struct rplan p = { .c = c, .db = db, .cap_mbps = heal ? c->heal_max_mbps : 0, .t0_ms = monotime_ms() };
 	int level = 0;
 	int r = crepl_level(c, m, db, &level, err, errlen);
 	if (!r)
@@ -415,6 +442,11 @@ int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err
 	return r;
 }
 
+int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen)
+{
+	return bring(c, m, db, false, ret, err, errlen);
+}
+
 /* The heal pass: every published database, each on its own (a failed copy
  * of one does not stop the others). */
 int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_failed, char *err, size_t errlen)
@@ -431,7 +463,7 @@ int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_fa
 		pthread_mutex_lock(&c->h.mu);
 		failed0 = c->h.failed;
 		pthread_mutex_unlock(&c->h.mu);
-		int r = crepl_bring(c, m, row[0], &info, e, sizeof e);
+		int r = bring(c, m, row[0], true, &info, e, sizeof e);
 		pthread_mutex_lock(&c->h.mu);
 		failed1 = c->h.failed;
 		pthread_mutex_unlock(&c->h.mu);

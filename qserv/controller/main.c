@@ -3,7 +3,7 @@
  *   qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]
  *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
- *                    [--replication-level N|auto] [--evict-after S]
+ *                    [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]
  *
  * --auth-key-file: the cluster admin key (64 hex) that every write must
  * carry (capi.c's route table; without a key, writes are refused);
@@ -18,7 +18,9 @@
  * and the czar's retry on another replica make it answer (issue 13 wants
  * auto as the default once that test says so).
  * --evict-after: seconds a worker may stay silent before it is evicted and
- * its chunks are copied from the survivors (chealth.c; default 120).
+ * its chunks are copied from the survivors (chealth.c; default 120);
+ * --heal-max-mbps: those copies' average plain MB/s over a heal pass
+ * (default 0: no cap; publish and level changes are never capped).
  * --local-port: a second listener, plain HTTP on 127.0.0.1 only, for the
  * node's own agent (registering workers); the same route policy: its
  * writes need the key too.
@@ -46,7 +48,7 @@ static void usage(void)
 	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
 			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]\n"
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
-			"                        [--replication-level N|auto] [--evict-after S]\n");
+			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n");
 	exit(100);
 }
 
@@ -114,7 +116,7 @@ int main(int argc, char **argv)
 		{ "password", required_argument, 0, 'P' }, { "auth-key-file", required_argument, 0, 'k' },
 		{ "tls-dir", required_argument, 0, 'T' }, { "tls-name", required_argument, 0, 'N' },
 		{ "local-port", required_argument, 0, 'L' }, { "replication-level", required_argument, 0, 'R' },
-		{ "evict-after", required_argument, 0, 'E' },
+		{ "evict-after", required_argument, 0, 'E' }, { "heal-max-mbps", required_argument, 0, 'M' },
 		{ 0, 0, 0, 0 },
 	};
 	struct cworker workers[256];
@@ -139,6 +141,11 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'N': tls_name = optarg; break;
+		case 'M':
+			c.heal_max_mbps = atoi(optarg);
+			if (c.heal_max_mbps < 0 || c.heal_max_mbps > 100000)
+				usage();
+			break;
 		case 'E':
 			c.h.evict_after_s = atoi(optarg);
 			if (c.h.evict_after_s < 1 || c.h.evict_after_s > CREQ_MAX_EVICT_AFTER)
