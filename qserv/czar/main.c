@@ -39,8 +39,8 @@ struct opts {
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
 	unsigned silence_timeout;
 	unsigned result_ttl, history_max, async_jobs;
-	int metrics_port, http_port;
-	unsigned long long http_max_bytes;
+	int metrics_port;
+	unsigned http_port, http_max_bytes;
 	unsigned long long max_result_rows;
 	int check_only, hash_password;
 };
@@ -101,17 +101,19 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return 0;
 }
 
-/* The limits and timeouts of the port and of the workers (options x X l W N L Z). */
+/* The limits and timeouts of the port and of the workers, the HTTP
+ * frontend's port and bound (options x X l W N L Z G B). */
 static int limit_opt(int c, const char *arg, struct opts *o)
 {
 	static const struct { int c; const char *name; unsigned long min, max; } t[] = {
 		{ 'x', "--max-user-connections", 0, 100000 }, { 'X', "--max-pending-logins", 1, 100000 },
 		{ 'l', "--login-timeout", 1, 3600 }, { 'W', "--wait-timeout", 1, 31536000 },
 		{ 'N', "--net-write-timeout", 1, 3600 }, { 'L', "--local-statement-timeout", 1, 86400 },
-		{ 'Z', "--worker-silence-timeout", 3, 3600 },
+		{ 'Z', "--worker-silence-timeout", 3, 3600 }, { 'G', "--http-port", 1, 65535 },
+		{ 'B', "--http-max-result-bytes", 4096, 4294967295ul },
 	};
 	unsigned *dst[] = { &o->max_user_conn, &o->max_pending, &o->login_timeout, &o->wait_timeout,
-			    &o->write_timeout, &o->local_timeout, &o->silence_timeout };
+			    &o->write_timeout, &o->local_timeout, &o->silence_timeout, &o->http_port, &o->http_max_bytes };
 	unsigned long v;
 	size_t i;
 
@@ -136,7 +138,7 @@ static void opts_defaults(struct opts *o)
 	o->tls_name = "czar";
 	o->window = 8;
 	o->max_result_rows = 10000000;
-	o->http_max_bytes = 256ull << 20;
+	o->http_max_bytes = 256u << 20;
 	o->slow_ms = 10000;
 	o->max_pending = 4096;
 	o->login_timeout = 10;
@@ -236,17 +238,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return fprintf(stderr, "qserv-czar: --metrics-port: not a port: %s\n", optarg), -EINVAL;
 			o->metrics_port = (int)v;
 			break;
-		case 'G':
-			if (parse_uint(optarg, 65535, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --http-port: not a port: %s\n", optarg), -EINVAL;
-			o->http_port = (int)v;
-			break;
-		case 'B':
-			if (parse_uint(optarg, 1ull << 40, &v) < 0 || v < 4096)
-				return fprintf(stderr, "qserv-czar: --http-max-result-bytes: want 4096..2^40: %s\n", optarg), -EINVAL;
-			o->http_max_bytes = v;
-			break;
-		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L': case 'Z':
+		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L': case 'Z': case 'G': case 'B':
 			if (limit_opt(c, optarg, o) < 0)
 				return -EINVAL;
 			break;
@@ -611,7 +603,7 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
-	if (o.http_port && !http_start(&cz, o.bind, o.http_port, o.ssl_cert, o.ssl_key, err, sizeof(err))) {
+	if (o.http_port && !http_start(&cz, o.bind, (int)o.http_port, o.ssl_cert, o.ssl_key, err, sizeof(err))) {
 		log_error("%s", err);
 		return 1;
 	}
