@@ -13,7 +13,10 @@
 # maintenance refused without the key and for a bad body; `qservctl nodes
 # maintenance worker-2 on`, then `kill worker-2` -> no eviction and no
 # copy within 2x evict-after (worker-1 is up: a copy target), the czar
-# still right.  Detection time, healing time and copy MB/s are printed,
+# still right; PUT /replication/evict-after's key and range checks; the
+# qserv-worker of worker-1 stopped (SIGSTOP: it accepts connections and
+# never answers) -> evicted within a bounded wait while the others stay up
+# (a hung worker does not stall the probes), SIGCONT -> up.  Detection time, healing time and copy MB/s are printed,
 # never asserted.  OBJECTS=N grows the catalog (default 8000) to measure
 # healing on bigger chunks; QSERV_CONTROLLER_ARGS="--heal-max-mbps N" caps it.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -22,9 +25,10 @@ BIN=${BUILD:-$REPO/build}/bin
 T=$(mktemp -d /tmp/qserv-heal.XXXXXX)
 DC="$REPO/tools/dev-cluster"
 EVICT=10
-LOOP=
+LOOP= STOPPED=
 cleanup() {
 	[ -n "$LOOP" ] && kill "$LOOP" 2> /dev/null
+	[ -n "$STOPPED" ] && kill -CONT "$STOPPED" 2> /dev/null
 	"$DC" down --dir "$T/cluster" > /dev/null 2>&1
 	rm -rf "$T"
 }
@@ -36,7 +40,7 @@ for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-
 done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 14
+tap_plan 17
 
 DB=heal
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects "${OBJECTS:-8000}" --sources-per-object 2 --ra 0,40 --dec -20,20 \
@@ -167,6 +171,24 @@ tap_is "$(sql "$Q1")|$(sql "$Q2" | cmp -s - "$T/q2.want" && echo same)" "$NOBJ|s
 	"with worker-2 down in maintenance the czar's COUNT(*) and GROUP BY are right"
 "$DC" start worker-2 --dir "$T/cluster" > "$T/start2.log" 2>&1
 "$BIN/qservctl" nodes maintenance worker-2 off > /dev/null 2>&1
+got="$(api PUT /replication/evict-after '{"seconds":10}') $(api PUT /replication/evict-after '{"seconds":0}' -H "$(key)") $(api PUT /replication/evict-after '{"seconds":"10"}' -H "$(key)") $(api PUT /replication/evict-after "{\"seconds\":$EVICT}" -H "$(key)")"
+tap_is "$got $(status | jq -r .health.evict_after)" "401 400 400 200 $EVICT" \
+	"PUT /replication/evict-after: no key 401, 0 and a string 400, $EVICT with the key 200 and in the status"
+
+# a hung worker: connections accepted, no answer
+STOPPED=$(awk '$1 == "worker-1" { p = $2 } END { print p }' "$T/cluster/pids")
+t0=$(now)
+[ -n "$STOPPED" ] && kill -STOP "$STOPPED"
+wait_until 90 evicted
+t1=$(now)
+tap_is "$(wstate worker-1) $(wstate worker-3)" "evicted up" \
+	"worker-1's qserv-worker stopped (SIGSTOP): evicted, worker-3 still up (probes are bounded)"
+tap_diag "detection of a hung worker (SIGSTOP to evicted): $(echo "$t1 - $t0" | bc) s"
+[ -n "$STOPPED" ] && kill -CONT "$STOPPED"
+STOPPED=
+wait_until 60 up1
+tap_is "$(wstate worker-1)" up "SIGCONT: worker-1 is up again"
+
 "$BIN/qservctl" replicas > "$T/tbl.out" 2>&1
 tap_diag "$(cat "$T/tbl.out")"
 tap_ok "dev cluster down" "$DC" down --dir "$T/cluster"
