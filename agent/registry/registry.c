@@ -304,7 +304,7 @@ static void *accept_main(void *arg)
 		if (p[0].revents)
 			break;
 		if (p[1].revents & POLLIN) {
-			struct sockaddr_in sa;
+			struct sockaddr_in sa = { 0 };   /* accept4 fills it; set for the analyzer */
 			socklen_t sl = sizeof(sa);
 			int fd = accept4(r->lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
 			if (fd >= 0) {

@@ -21,6 +21,7 @@
 /* ( <integer> ) into *id; p->rc on failure. */
 static int paren_id(struct parser *p, int64_t *id)
 {
+	*id = 0;   /* set on every path */
 	sqlp_expect_op(p, "(");
 	if (p->rc || sqlp_int(p, id) < 0)
 		return p->rc ? p->rc : sqlp_syntax(p, p->t.pos, "expected a query id");
