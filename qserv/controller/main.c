@@ -106,6 +106,26 @@ static int serve(struct ctl *c, int local_port, const char *ca, const char *cert
 	return 0;
 }
 
+/* qservMeta's tables and the --worker entries; logs its failure. */
+static int init_meta(struct ctl *c, const struct cworker *workers, size_t nw)
+{
+	char err[1024];
+	MYSQL *m = qsql_connect(&c->sql, err, sizeof err);
+	if (!m) {
+		log_error("%s", err);
+		return -EIO;
+	}
+	int r = cmeta_init(m, err, sizeof err);
+	if (!r)
+		r = crepl_init(m, err, sizeof err);
+	for (size_t i = 0; !r && i < nw; i++)
+		r = cmeta_add_worker(m, &workers[i], err, sizeof err);
+	mysql_close(m);
+	if (r)
+		log_error("qservMeta: %s", err);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ctl c;
@@ -190,21 +210,8 @@ int main(int argc, char **argv)
 		log_warn("ingest API over plain HTTP (no --tls-dir): for development only");
 	if (!c.auth_key[0])
 		log_warn("no --auth-key-file: every write to the ingest API is refused");
-	MYSQL *m = qsql_connect(&c.sql, err, sizeof err);
-	if (!m) {
-		log_error("%s", err);
+	if (init_meta(&c, workers, nw))
 		return 111;
-	}
-	int r = cmeta_init(m, err, sizeof err);
-	if (!r)
-		r = crepl_init(m, err, sizeof err);
-	for (size_t i = 0; !r && i < nw; i++)
-		r = cmeta_add_worker(m, &workers[i], err, sizeof err);
-	mysql_close(m);
-	if (r) {
-		log_error("qservMeta: %s", err);
-		return 111;
-	}
 	if (qhttpc_init()) {
 		log_error("libcurl initialisation failed");
 		return 111;

@@ -134,6 +134,6 @@ tap_is "$(czar_is "SELECT COUNT(*) FROM $DB.Object" "$NOBJ")" "$NOBJ" "the czar'
 got=$(sql "SELECT COUNT(*) FROM $DB.Object")
 tap_diag "after kill worker-1, the czar's COUNT(*) of Object (want $NOBJ): $got"
 api GET /replication/status > /dev/null
-tap_diag "status after the kill (the controller does not probe workers yet): $(jq -c .workers "$T/r")"
+tap_diag "status right after the kill (evicted only after --evict-after, heal.sh): $(jq -c .workers "$T/r")"
 tap_ok "dev cluster down" "$DC" down --dir "$T/cluster"
 tap_done
