@@ -13,7 +13,7 @@
 
 #include "qserv/controller/creq.h"
 
-enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL };
+enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL, MAINT, EVICT };
 
 static const struct body_case {
 	enum kind kind;
@@ -65,6 +65,17 @@ static const struct body_case {
 	{ LEVEL, "{\"level\":17}", "level" },
 	{ LEVEL, "{\"level\":2,\"database\":\"mysql\"}", "database" },
 	{ LEVEL, "{\"level\":2,\"database\":7}", "database" },
+	{ MAINT, "{\"worker\":\"worker-2\",\"maintenance\":true}", NULL },
+	{ MAINT, "{\"worker\":\"worker-2\",\"maintenance\":false}", NULL },
+	{ MAINT, "{\"worker\":\"worker-2\",\"maintenance\":1}", "maintenance" },
+	{ MAINT, "{\"worker\":\"worker-2\"}", "maintenance" },
+	{ MAINT, "{\"worker\":\"w'; DROP\",\"maintenance\":true}", "worker" },
+	{ MAINT, "{\"maintenance\":true}", "worker" },
+	{ EVICT, "{\"seconds\":10}", NULL },
+	{ EVICT, "{\"seconds\":0}", "seconds" },
+	{ EVICT, "{\"seconds\":86401}", "seconds" },
+	{ EVICT, "{\"seconds\":\"10\"}", "seconds" },
+	{ EVICT, "{\"seconds\":4294967306}", "seconds" },
 };
 
 static int parse(enum kind k, json_t *b, char *err, size_t errlen)
@@ -72,12 +83,12 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 	union {
 		struct creq_database d; struct creq_table t; struct creq_trans tr; struct creq_chunk c;
 		struct creq_target g; struct creq_rebuild r; struct creq_index i; struct creq_worker w;
-		struct creq_level l;
+		struct creq_level l; struct creq_maint m;
 	} u;
 	int32_t *chunks = NULL;
 	size_t n;
 	bool p;
-	int rc;
+	int rc, secs;
 	switch (k) {
 	case DB: return creq_database(b, &u.d, err, errlen);
 	case TABLE: return creq_table(b, &u.t, err, errlen);
@@ -91,6 +102,8 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 	case INDEX: return creq_index(b, &u.i, err, errlen);
 	case PUBLISH: return creq_publish(b, &p, err, errlen);
 	case LEVEL: return creq_level(b, &u.l, err, errlen);
+	case MAINT: return creq_maint(b, &u.m, err, errlen);
+	case EVICT: return creq_evict_after(b, &secs, err, errlen);
 	default: return creq_worker(b, &u.w, err, errlen);
 	}
 }
