@@ -9,7 +9,9 @@
 # INSERT, an unknown database and a too large result answered with Qserv's
 # success 0 + error; Python urllib runs one query; the async round trip
 # (POST /query-async, status until COMPLETED, result, result delete,
-# cancel of a slow query, another user's job refused).  Waits bounded.
+# cancel of a slow query, another user's job refused); a second user's
+# statement refused as on the SQL port; eight concurrent queries.  Waits
+# bounded.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
 BIN=${QSERV_BIN:-$top/build/bin}
@@ -19,7 +21,8 @@ cleanup() {
 	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -28,7 +31,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 30
+tap_plan 32
 
 HP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
@@ -141,6 +144,18 @@ restart() {
 	done
 }
 tap_ok "czar restarted with user bob" restart
+# bob's statements run as on the SQL port (least-privilege account, same refusal)
+B4040=$(mariadb --no-defaults -h127.0.0.1 -P"$QSERV_CZAR_PORT" -ubob -pbob-pw -N -B -e "SELECT COUNT(*) FROM mysql.user" 2>&1 |
+	tail -n 1 | sed 's/^ERROR [0-9]* ([0-9A-Z]*)\( at line [0-9]*\)\{0,1\}: //')
+out=$(q '{"query": "SELECT COUNT(*) FROM mysql.user"}' bob:bob-pw | jq -r '[.success, .error] | @tsv')
+tap_is "$out" "0	$B4040" "bob's SELECT of mysql.user: refused with the SQL port's message"
+# eight requests at once, each answered in full
+pids=
+for i in 1 2 3 4 5 6 7 8; do q '{"query": "SELECT COUNT(*) FROM hfe.Object"}' | rows > "$T/par.$i" & pids="$pids $!"; done
+for p in $pids; do wait "$p"; done
+n=0
+for i in 1 2 3 4 5 6 7 8; do [ "$(cat "$T/par.$i")" = 3000 ] && n=$((n + 1)); done
+tap_is "$n" 8 "eight concurrent POST /query: each answers 3000"
 # qid: the queryId of an answer, as text (jq's numbers are doubles; the ids are 64-bit)
 qid() { sed -n 's/.*"queryId":\([0-9]*\).*/\1/p'; }
 # aq METHOD PATH [USER:PW]: an async route
