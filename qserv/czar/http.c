@@ -118,6 +118,7 @@ static int authenticate(struct czar *cz, struct MHD_Connection *c, struct http_w
 	}
 	snprintf(who->user, sizeof(who->user), "%s", u->name);
 	who->admin = u->admin;
+	who->u = u;
 	rc = 0;
 out:
 	explicit_bzero(dec, sizeof(dec));

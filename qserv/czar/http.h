@@ -40,6 +40,7 @@ struct http_who {
 	char user[AUTH_NAME_MAX + 1];
 	char host[64];
 	int admin;
+	const struct auth_user *u;    /* its users-file entry (loaded once at start) */
 };
 
 /* What one statement answered: schema and rows (NULL for an error, or

@@ -39,6 +39,7 @@ struct run {
 	const char *sql;
 	size_t len;
 	const char *db;
+	const struct auth_user *u;
 	struct pkt_conn in;
 	struct buf p;
 	unsigned ncols;
@@ -52,10 +53,15 @@ static void *runner(void *arg)
 {
 	struct run *r = arg;
 
-	if (!r->db || !r->db[0] || query_check_db(&r->fake, r->db) == 0) {
-		if (r->db)
-			snprintf(r->fake.db, sizeof(r->fake.db), "%s", r->db);
-		query_run(&r->fake, r->sql, r->len);
+	if (sess_attach(&r->fake, r->u) == 0) {
+		sess_set_state(&r->fake, "Query", r->sql, r->len);
+		if (!r->db || !r->db[0] || query_check_db(&r->fake, r->db) == 0) {
+			if (r->db)
+				snprintf(r->fake.db, sizeof(r->fake.db), "%s", r->db);
+			query_run(&r->fake, r->sql, r->len);
+		}
+		pkt_flush(&r->fake.conn);
+		sess_detach(&r->fake);
 	}
 	pkt_flush(&r->fake.conn);
 	shutdown(r->fds[0], SHUT_WR);
@@ -266,6 +272,7 @@ static int read_answer(struct run *r, struct http_answer *a, size_t max_bytes)
 static void run_init(struct run *r, struct czar *cz, const struct http_who *who)
 {
 	r->fake.cz = cz;
+	r->u = who->u;
 	r->fake.admin = who->admin;
 	r->fake.command = "Query";
 	r->fake.status = SERVER_STATUS_AUTOCOMMIT;

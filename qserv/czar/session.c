@@ -207,6 +207,46 @@ static unsigned admit(struct sess *s, const struct auth_user *u)
 	return code;
 }
 
+unsigned sess_attach(struct sess *s, const struct auth_user *u)
+{
+	struct czar *cz = s->cz;
+	unsigned code;
+
+	pthread_mutex_lock(&cz->lock);
+	s->id = ++cz->next_id;
+	s->next = cz->sessions;
+	if (s->next)
+		s->next->prev = s;
+	cz->sessions = s;
+	cz->npending++;
+	pthread_mutex_unlock(&cz->lock);
+	if ((code = admit(s, u)) != 0)
+		sess_detach(s);
+	return code;
+}
+
+void sess_detach(struct sess *s)
+{
+	struct czar *cz = s->cz;
+
+	pthread_mutex_lock(&cz->lock);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		cz->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	if (s->logged_in)
+		cz->nsessions--;
+	else
+		cz->npending--;
+	s->prev = s->next = NULL;
+	s->logged_in = 0;
+	free(s->info);
+	s->info = NULL;
+	pthread_mutex_unlock(&cz->lock);
+}
+
 /* Returns 0 when the client is in, -1 after answering with an error or
  * when the connection failed or the login timed out. */
 static int authenticate(struct sess *s)

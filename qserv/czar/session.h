@@ -62,6 +62,15 @@ void *sess_thread(void *s);
  * when none is left to evict. */
 int sess_evict_pending(struct czar *cz);
 
+/* A detached session (an HTTP frontend statement, http.h) joins the list
+ * as a logged-in session of user u: in SHOW PROCESSLIST, KILL-able,
+ * counted against max_connections and u's max_user_connections.  0, or
+ * the MySQL error (ER_CON_COUNT_ERROR, ER_USER_LIMIT_REACHED) written to
+ * s->conn and s left off the list.  sess_detach takes it off again (and
+ * frees its info). */
+unsigned sess_attach(struct sess *s, const struct auth_user *u);
+void sess_detach(struct sess *s);
+
 /* Closes and frees a session whose thread could not start. */
 void sess_thread_abort(struct sess *s);
 

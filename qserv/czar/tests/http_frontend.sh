@@ -10,7 +10,8 @@
 # success 0 + error; Python urllib runs one query; the async round trip
 # (POST /query-async, status until COMPLETED, result, result delete,
 # cancel of a slow query, another user's job refused); a second user's
-# statement refused as on the SQL port; eight concurrent queries.  Waits
+# statement refused as on the SQL port, listed in SHOW PROCESSLIST and
+# stopped by KILL QUERY; eight concurrent queries.  Waits
 # bounded.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
@@ -31,7 +32,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 32
+tap_plan 33
 
 HP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
@@ -156,6 +157,19 @@ for p in $pids; do wait "$p"; done
 n=0
 for i in 1 2 3 4 5 6 7 8; do [ "$(cat "$T/par.$i")" = 3000 ] && n=$((n + 1)); done
 tap_is "$n" 8 "eight concurrent POST /query: each answers 3000"
+# an HTTP statement is a session of its user: in SHOW PROCESSLIST, KILL stops it
+q '{"query": "SELECT objectId, SLEEP(0.05) FROM hfe.Object"}' bob:bob-pw > "$T/killed.json" &
+kpid=$!
+i=0 kid=
+while [ -z "$kid" ] && [ $i -lt 200 ]; do
+	kid=$(sql "SHOW FULL PROCESSLIST" | awk -F '\t' '$2 == "bob" && $8 ~ /SLEEP/ { print $1 }')
+	[ -z "$kid" ] && sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$kid" ] && sql "KILL QUERY $kid" > /dev/null 2>&1
+wait "$kpid"
+if [ -n "$kid" ] && [ "$(jq -c .success < "$T/killed.json")" = 0 ]; then tap_pass "bob's HTTP statement is in SHOW PROCESSLIST; KILL QUERY stops it (success 0)"
+else tap_fail "bob's HTTP statement is in SHOW PROCESSLIST; KILL QUERY stops it (success 0)" "id '$kid': $(head -c 300 "$T/killed.json")"; fi
 # qid: the queryId of an answer, as text (jq's numbers are doubles; the ids are 64-bit)
 qid() { sed -n 's/.*"queryId":\([0-9]*\).*/\1/p'; }
 # aq METHOD PATH [USER:PW]: an async route
