@@ -25,8 +25,9 @@
  *
  * Invariant: every field of ctl.h is read and written under h.mu; the
  * threads hold it only to copy or update state, never across MariaDB or
- * network calls.  Trade-off: probes go one worker after another (a silent
- * one costs CHEALTH_PROBE_MS of the period); fine for tens of workers. */
+ * network calls.  Probes of a round run at once, one thread per worker
+ * (joined before the round ends): a hung worker delays nobody; hundreds of
+ * workers would want one curl multi handle instead. */
 #include "controller.h"
 #include "log.h"
 #include "monotime.h"
@@ -161,6 +162,39 @@ static bool nap(struct chealth *h, int ms, bool until_heal)
 	return h->stop;
 }
 
+struct probe_job {
+	struct ctl *c;
+	const struct cworker *w;
+	bool *ok;
+};
+
+static void *probe_one(void *arg)
+{
+	struct probe_job *j = arg;
+	*j->ok = probe(j->c, j->w);
+	return NULL;
+}
+
+/* Probes the n workers at once (one thread each, all joined: a round lasts
+ * at most CHEALTH_PROBE_MS plus thread start); ok[i] their answers. */
+static void probe_all(struct ctl *c, const struct cworker *w, size_t n, bool *ok)
+{
+	pthread_t t[CTL_MAX_WORKERS];
+	struct probe_job j[CTL_MAX_WORKERS];
+	bool started[CTL_MAX_WORKERS] = { 0 };
+	for (size_t i = 0; i < n && i < CTL_MAX_WORKERS; i++) {
+		j[i] = (struct probe_job){ .c = c, .w = &w[i], .ok = &ok[i] };
+		started[i] = pthread_create(&t[i], NULL, probe_one, &j[i]) == 0;
+		if (!started[i])
+			ok[i] = probe(c, &w[i]);
+	}
+	for (size_t i = CTL_MAX_WORKERS; i < n; i++)
+		ok[i] = probe(c, &w[i]);   /* past the table: one after another */
+	for (size_t i = 0; i < n && i < CTL_MAX_WORKERS; i++)
+		if (started[i])
+			pthread_join(t[i], NULL);
+}
+
 static void probe_round(struct ctl *c)
 {
 	char err[512];
@@ -173,9 +207,14 @@ static void probe_round(struct ctl *c)
 			mysql_close(m);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (note(c, &w[i], probe(c, &w[i])))
-			evict(c, m, &w[i]);
+	bool *ok = calloc(n + 1, sizeof *ok);
+	if (ok) {
+		probe_all(c, w, n, ok);
+		for (size_t i = 0; i < n; i++)
+			if (note(c, &w[i], ok[i]))
+				evict(c, m, &w[i]);
+	}
+	free(ok);
 	free(w);
 	mysql_close(m);
 }
