@@ -11,7 +11,7 @@
 # (POST /query-async, status until COMPLETED, result, result delete,
 # cancel of a slow query, another user's job refused); a second user's
 # statement refused as on the SQL port, listed in SHOW PROCESSLIST and
-# stopped by KILL QUERY; eight concurrent queries.  Waits
+# stopped by KILL QUERY, counted against max_user_connections; eight concurrent queries.  Waits
 # bounded.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
@@ -32,7 +32,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 33
+tap_plan 34
 
 HP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
@@ -127,7 +127,7 @@ tap_is "$out" "1 n $(sql "SELECT COUNT(*) FROM Object")" "Python urllib: POST /q
 pid=$(awk '$1 == "czar" { print $2 }' "$T/cluster/pids")
 tr '\0' '\n' < "/proc/$pid/cmdline" > "$T/czar.args"
 USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
-printf 'bob:%s\n' "$(echo bob-pw | "$BIN/qserv-czar" --hash-password)" >> "$USERS"
+printf 'bob:%s:max_user_connections=1\n' "$(echo bob-pw | "$BIN/qserv-czar" --hash-password)" >> "$USERS"
 restart() {
 	kill "$pid" 2>/dev/null
 	i=0
@@ -166,10 +166,12 @@ while [ -z "$kid" ] && [ $i -lt 200 ]; do
 	[ -z "$kid" ] && sleep 0.1
 	i=$((i + 1))
 done
+second=$(q '{"query": "SELECT 1"}' bob:bob-pw | jq -c '[.success, .error_ext.code]')
 [ -n "$kid" ] && sql "KILL QUERY $kid" > /dev/null 2>&1
 wait "$kpid"
 if [ -n "$kid" ] && [ "$(jq -c .success < "$T/killed.json")" = 0 ]; then tap_pass "bob's HTTP statement is in SHOW PROCESSLIST; KILL QUERY stops it (success 0)"
 else tap_fail "bob's HTTP statement is in SHOW PROCESSLIST; KILL QUERY stops it (success 0)" "id '$kid': $(head -c 300 "$T/killed.json")"; fi
+tap_is "$second" '[0,1226]' "bob (max_user_connections=1) gets MySQL's 1226 for a second statement at once"
 # qid: the queryId of an answer, as text (jq's numbers are doubles; the ids are 64-bit)
 qid() { sed -n 's/.*"queryId":\([0-9]*\).*/\1/p'; }
 # aq METHOD PATH [USER:PW]: an async route
