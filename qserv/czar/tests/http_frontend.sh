@@ -32,7 +32,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 34
+tap_plan 36
 
 HP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
@@ -93,6 +93,11 @@ else tap_fail "a wrong password: 401 with WWW-Authenticate" "$(cat "$T/code1" "$
 hc -o /dev/null -D "$T/h2" -w '%{http_code}\n' -d '{"query": "SELECT 1"}' "$URL/query" > "$T/code2"
 if [ "$(cat "$T/code2")" = 401 ] && grep -qi '^WWW-Authenticate: Basic' "$T/h2"; then tap_pass "no credentials: 401 with WWW-Authenticate"
 else tap_fail "no credentials: 401 with WWW-Authenticate" "$(cat "$T/code2" "$T/h2")"; fi
+out=$(hc -o /dev/null -w '%{http_code}' -H 'Authorization: Basic !!!not-base64' -d '{"query": "SELECT 1"}' "$URL/query")
+tap_is "$out" 401 "a malformed Authorization header: 401"
+head -c 1100000 /dev/zero | tr '\0' ' ' > "$T/big"
+out=$(hc -o /dev/null -w '%{http_code}' -u "$U" --data-binary @"$T/big" "$URL/query")
+tap_is "$out" 413 "a body above 1 MiB: 413"
 out=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -u "$U" "http://127.0.0.1:$HP/meta/version" 2>/dev/null)
 case "$out" in 2*) tap_fail "plain HTTP is not answered" "$out" ;; *) tap_pass "plain HTTP is not answered" ;; esac
 
