@@ -89,7 +89,10 @@ static int authenticate(struct czar *cz, struct MHD_Connection *c, struct http_w
 	char *colon;
 	int rc = -EACCES;
 
+	const union MHD_ConnectionInfo *fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
 	memset(who, 0, sizeof(*who));
+	who->fd = fi ? fi->connect_fd : -1;
 	snprintf(who->host, sizeof(who->host), "http");
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, who->host, sizeof(who->host));

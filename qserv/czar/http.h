@@ -41,6 +41,7 @@ struct http_who {
 	char host[64];
 	int admin;
 	const struct auth_user *u;    /* its users-file entry (loaded once at start) */
+	int fd;                       /* its connection's socket (-1: none), watched for a hang-up */
 };
 
 /* What one statement answered: schema and rows (NULL for an error, or

@@ -9,10 +9,11 @@
  * binary_encoding.  Trade-off: decoding packets costs a copy per value but
  * keeps one code path for every statement; the JSON is bounded by
  * cz->http_max_bytes (the query is killed past it, with an error saying
- * so). */
+ * so), and a client that hangs up kills its query too. */
 #include "http.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ struct run {
 	size_t len;
 	const char *db;
 	const struct auth_user *u;
+	int client_fd;                /* the caller's connection, watched for a hang-up (-1: none) */
 	struct pkt_conn in;
 	struct buf p;
 	unsigned ncols;
@@ -218,6 +220,23 @@ static int take_row(struct run *r, size_t max_bytes)
 	return r->bytes > max_bytes ? -E2BIG : 0;
 }
 
+/* The session's next packet; first waits for it, watching the caller's
+ * connection: -ECONNABORTED when the client hung up. */
+static int next_packet(struct run *r)
+{
+	struct pollfd pf[2] = { { .fd = r->in.fd, .events = POLLIN }, { .fd = r->client_fd, .events = POLLRDHUP } };
+
+	for (;;) {
+		int n = poll(pf, r->client_fd >= 0 ? 2 : 1, -1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && (pf[1].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			return -ECONNABORTED;
+		if (n > 0 && pf[0].revents)
+			return pkt_read(&r->in, &r->p, 1u << 30, 0);
+	}
+}
+
 static void err_packet(struct run *r, struct http_answer *a)
 {
 	struct lerd rd;
@@ -234,8 +253,10 @@ static int read_answer(struct run *r, struct http_answer *a, size_t max_bytes)
 {
 	struct lerd rd;
 	unsigned i;
-	int rc = pkt_read(&r->in, &r->p, 1u << 30, 0);
+	int rc = next_packet(r);
 
+	if (rc == -ECONNABORTED)
+		return snprintf(a->error, sizeof(a->error), "the client hung up"), -EIO;
 	if (rc < 0 || r->p.len == 0)
 		return snprintf(a->error, sizeof(a->error), "no answer"), -EIO;
 	if (r->p.data[0] == 0xff)
@@ -247,11 +268,11 @@ static int read_answer(struct run *r, struct http_answer *a, size_t max_bytes)
 	if (rd.err || r->ncols == 0 || r->ncols > 4096 || !(r->binary = calloc(r->ncols, 1)))
 		return snprintf(a->error, sizeof(a->error), "malformed answer"), -EIO;
 	for (i = 0; rc == 0 && i < r->ncols; i++)
-		if ((rc = pkt_read(&r->in, &r->p, 1u << 30, 0)) == 0)
+		if ((rc = next_packet(r)) == 0)
 			rc = take_column(r, i);
 	if (rc == 0)
-		rc = pkt_read(&r->in, &r->p, 1u << 30, 0);   /* EOF */
-	while (rc == 0 && (rc = pkt_read(&r->in, &r->p, 1u << 30, 0)) == 0) {
+		rc = next_packet(r);   /* EOF */
+	while (rc == 0 && (rc = next_packet(r)) == 0) {
 		if (r->p.len > 0 && r->p.len < 9 && r->p.data[0] == 0xfe)
 			return 0;
 		if (r->p.len > 0 && r->p.data[0] == 0xff)
@@ -264,7 +285,8 @@ static int read_answer(struct run *r, struct http_answer *a, size_t max_bytes)
 			 "(%zu rows read); add a LIMIT, or use SUBMIT on the SQL port", max_bytes,
 			 json_array_size(r->rows));
 	} else {
-		snprintf(a->error, sizeof(a->error), "%s", rc == -ENOMEM ? "out of memory" : "answer cut");
+		snprintf(a->error, sizeof(a->error), "%s", rc == -ENOMEM ? "out of memory" :
+			 rc == -ECONNABORTED ? "the client hung up" : "answer cut");
 	}
 	return -EIO;
 }
@@ -273,6 +295,7 @@ static void run_init(struct run *r, struct czar *cz, const struct http_who *who)
 {
 	r->fake.cz = cz;
 	r->u = who->u;
+	r->client_fd = who->fd;
 	r->fake.admin = who->admin;
 	r->fake.command = "Query";
 	r->fake.status = SERVER_STATUS_AUTOCOMMIT;

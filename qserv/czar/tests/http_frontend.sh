@@ -11,7 +11,8 @@
 # (POST /query-async, status until COMPLETED, result, result delete,
 # cancel of a slow query, another user's job refused); a second user's
 # statement refused as on the SQL port, listed in SHOW PROCESSLIST and
-# stopped by KILL QUERY, counted against max_user_connections; eight concurrent queries.  Waits
+# stopped by KILL QUERY, counted against max_user_connections, stopped when its
+# client hangs up; eight concurrent queries.  Waits
 # bounded.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
@@ -32,7 +33,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 36
+tap_plan 37
 
 HP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
@@ -177,6 +178,11 @@ wait "$kpid"
 if [ -n "$kid" ] && [ "$(jq -c .success < "$T/killed.json")" = 0 ]; then tap_pass "bob's HTTP statement is in SHOW PROCESSLIST; KILL QUERY stops it (success 0)"
 else tap_fail "bob's HTTP statement is in SHOW PROCESSLIST; KILL QUERY stops it (success 0)" "id '$kid': $(head -c 300 "$T/killed.json")"; fi
 tap_is "$second" '[0,1226]' "bob (max_user_connections=1) gets MySQL's 1226 for a second statement at once"
+# a client that hangs up stops its statement: bob's session leaves the list
+hc --max-time 2 -u bob:bob-pw -d '{"query": "SELECT objectId, SLEEP(0.05) FROM hfe.Object"}' "$URL/query" > /dev/null 2>&1
+i=0
+while [ -n "$(sql "SHOW FULL PROCESSLIST" | awk -F '\t' '$2 == "bob"')" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+tap_is "$(sql "SHOW FULL PROCESSLIST" | awk -F '\t' '$2 == "bob"')" "" "a client that hangs up: its statement is stopped, its session gone"
 # qid: the queryId of an answer, as text (jq's numbers are doubles; the ids are 64-bit)
 qid() { sed -n 's/.*"queryId":\([0-9]*\).*/\1/p'; }
 # aq METHOD PATH [USER:PW]: an async route
