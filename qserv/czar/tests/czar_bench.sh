@@ -12,7 +12,10 @@
 #     queries, errors (must be 0) and throughput;
 #  5. point-lookup latency over MySQL protocol SSL (a second czar with the
 #     dev cluster's czar certificate) next to plain text, same run, and the
-#     cost of a login (connect + TLS handshake + auth) with and without SSL.
+#     cost of a login (connect + TLS handshake + auth) with and without SSL;
+#  6. HTTP frontend POST /query (curl, HTTPS, a new connection each) vs the
+#     same statement through the mariadb CLI on 4040 (plain text, a new
+#     connection each): a COUNT(*) and a 100,000-row result, best of 3.
 # Data: qserv-gen, BENCH_OBJECTS (300000) objects with 2 sources each in a
 # 10x10 degree field, S=85 SS=12, ingested with qservctl.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -32,7 +35,8 @@ f2() { printf "%.2f" "$1"; }
 f3() { printf "%.3f" "$1"; }
 
 "$top/tools/sample-catalog.sh" "$T" bench --objects "$N" --ra 0,10 --dec -5,5 --no-filter || exit 1
-"$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > /dev/null || exit 1
+HP=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+QSERV_CZAR_ARGS="--http-port $HP ${QSERV_CZAR_ARGS:-}" "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > /dev/null || exit 1
 set -a; . "$T/cluster/cluster.env"; set +a
 "$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q -j 4 "$T/ds" > /dev/null || { echo "ingest failed"; exit 1; }
 
@@ -129,3 +133,14 @@ lp=$(logins)
 ls=$(logins -C "$CA")
 echo "login + SELECT 1 (new process each): SSL $(f3 "$ls") ms, plain text $(f3 "$lp") ms"
 kill $Z2; wait $Z2 2>/dev/null
+
+# 6. the HTTP frontend (http.h) vs the SQL port, each a new connection per query
+http_q() { # statement
+	curl -sS --fail --max-time 300 --cacert "$QSERV_CA_FILE" -u "$QSERV_USER:$QSERV_PASSWORD" \
+		-d "{\"query\": \"$1\", \"database\": \"bench\"}" "https://127.0.0.1:$HP/query" | grep -q '"success":1'
+}
+for q in "SELECT COUNT(*) FROM Object" "SELECT objectId, ra, decl FROM Object LIMIT 100000"; do
+	h=$(best http_q "$q")
+	c=$(best $CZ -D bench -N -B -e "$q")
+	echo "HTTP /query '$q': $(f3 "$h") s, 4040 (mariadb CLI) $(f3 "$c") s, ratio $(f2 "$(calc "$h / $c")")x"
+done
