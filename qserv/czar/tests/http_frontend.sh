@@ -1,7 +1,7 @@
 #!/bin/sh
 # http_frontend.sh: Qserv's HTTP query frontend on the czar (http.h) on a
-# 2-worker dev cluster with a 3000-object catalog, the czar started with
-# --http-port (a free port) and --http-max-result-bytes 65536: HTTPS with
+# 2-worker dev cluster with a 3000-object catalog (dev-cluster starts the
+# frontend, QSERV_HTTP_URL), the czar with --http-max-result-bytes 65536: HTTPS with
 # the cluster CA, GET /meta/version and Qserv's version check; POST /query
 # of a COUNT(*) and a box query equal to the same statements through the
 # mariadb CLI on the SQL port; a binary value in hex, b64 and array;
@@ -35,9 +35,8 @@ command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
 tap_plan 37
 
-HP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
-if QSERV_CZAR_ARGS="--http-port $HP --http-max-result-bytes 65536" \
+if QSERV_CZAR_ARGS="--http-max-result-bytes 65536" \
 	"$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
 	set -a && . "$T/cluster/cluster.env" && set +a &&
 	"$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then
@@ -46,7 +45,8 @@ else
 	tap_fail "dev cluster up with the HTTP frontend, catalog ingested" "$(tail -n 5 "$T/up.log" "$T/ingest.log" 2>/dev/null)"
 	exit 1
 fi
-URL=${QSERV_HTTP_URL:-https://127.0.0.1:$HP}
+URL=$QSERV_HTTP_URL
+HP=${URL##*:}
 U=$QSERV_USER:$QSERV_PASSWORD
 # hc ARGS...: curl with the cluster CA, bounded, body on stdout
 hc() { curl -sS --max-time 60 --cacert "$QSERV_CA_FILE" "$@"; }
