@@ -101,8 +101,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return 0;
 }
 
-/* The limits and timeouts of the port and of the workers, the HTTP
- * frontend's port and bound (options x X l W N L Z G B). */
+/* The numeric options: limits and timeouts of the port and of the
+ * workers, the HTTP frontend's port and bound, pools, async jobs. */
 static int limit_opt(int c, const char *arg, struct opts *o)
 {
 	static const struct { int c; const char *name; unsigned long min, max; } t[] = {
@@ -110,10 +110,14 @@ static int limit_opt(int c, const char *arg, struct opts *o)
 		{ 'l', "--login-timeout", 1, 3600 }, { 'W', "--wait-timeout", 1, 31536000 },
 		{ 'N', "--net-write-timeout", 1, 3600 }, { 'L', "--local-statement-timeout", 1, 86400 },
 		{ 'Z', "--worker-silence-timeout", 3, 3600 }, { 'G', "--http-port", 1, 65535 },
-		{ 'B', "--http-max-result-bytes", 4096, 4294967295ul },
+		{ 'B', "--http-max-result-bytes", 4096, 4294967295ul }, { 'o', "--pool", 1, 1000 },
+		{ 'w', "--window", 1, 256 }, { 'A', "--async-result-ttl", 1, 31536000 },
+		{ 'Q', "--query-history", 1, 100000000 }, { 'J', "--async-jobs", 1, 256 },
+		{ 'S', "--slow-ms", 0, 86400000 },
 	};
 	unsigned *dst[] = { &o->max_user_conn, &o->max_pending, &o->login_timeout, &o->wait_timeout,
-			    &o->write_timeout, &o->local_timeout, &o->silence_timeout, &o->http_port, &o->http_max_bytes };
+			    &o->write_timeout, &o->local_timeout, &o->silence_timeout, &o->http_port, &o->http_max_bytes,
+			    &o->pool, &o->window, &o->result_ttl, &o->history_max, &o->async_jobs, &o->slow_ms };
 	unsigned long v;
 	size_t i;
 
@@ -191,11 +195,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 's': o->socket = optarg; break;
 		case 'U': o->my_user = optarg; break;
 		case 'P': o->my_password_file = optarg; break;
-		case 'o':
-			if (parse_uint(optarg, 1000, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --pool: want 1..1000: %s\n", optarg), -EINVAL;
-			o->pool = (unsigned)v;
-			break;
 		case 'm':
 			if (parse_uint(optarg, 100000, &v) < 0 || v == 0)
 				return fprintf(stderr, "qserv-czar: --max-connections: want 1..100000: %s\n", optarg), -EINVAL;
@@ -203,35 +202,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 't': o->tls_dir = optarg; break;
 		case 'T': o->tls_name = optarg; break;
-		case 'w':
-			if (parse_uint(optarg, 256, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --window: want 1..256: %s\n", optarg), -EINVAL;
-			o->window = (unsigned)v;
-			break;
 		case 'r':
 			if (parse_uint(optarg, 1000000000000ul, &v) < 0 || v == 0)
 				return fprintf(stderr, "qserv-czar: --max-result-rows: not a count: %s\n", optarg), -EINVAL;
 			o->max_result_rows = v;
-			break;
-		case 'A':
-			if (parse_uint(optarg, 31536000, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --async-result-ttl: want 1..31536000: %s\n", optarg), -EINVAL;
-			o->result_ttl = (unsigned)v;
-			break;
-		case 'Q':
-			if (parse_uint(optarg, 100000000, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --query-history: not a count: %s\n", optarg), -EINVAL;
-			o->history_max = (unsigned)v;
-			break;
-		case 'J':
-			if (parse_uint(optarg, 256, &v) < 0 || v == 0)
-				return fprintf(stderr, "qserv-czar: --async-jobs: want 1..256: %s\n", optarg), -EINVAL;
-			o->async_jobs = (unsigned)v;
-			break;
-		case 'S':
-			if (parse_uint(optarg, 86400000, &v) < 0)
-				return fprintf(stderr, "qserv-czar: --slow-ms: not a duration: %s\n", optarg), -EINVAL;
-			o->slow_ms = (unsigned)v;
 			break;
 		case 'M':
 			if (parse_uint(optarg, 65535, &v) < 0)
@@ -239,6 +213,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->metrics_port = (int)v;
 			break;
 		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L': case 'Z': case 'G': case 'B':
+		case 'o': case 'w': case 'A': case 'Q': case 'J': case 'S':
 			if (limit_opt(c, optarg, o) < 0)
 				return -EINVAL;
 			break;
