@@ -92,21 +92,7 @@ int sess_evict_pending(struct czar *cz)
 
 static void sess_free(struct sess *s)
 {
-	struct czar *cz = s->cz;
-
-	pthread_mutex_lock(&cz->lock);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		cz->sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	if (s->logged_in)
-		cz->nsessions--;
-	else
-		cz->npending--;
-	free(s->info);
-	pthread_mutex_unlock(&cz->lock);
+	sess_detach(s);
 	tls_conn_free(s->tls);
 	close(s->conn.fd);
 	pkt_conn_free(&s->conn);
