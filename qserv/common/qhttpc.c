@@ -240,6 +240,30 @@ static int perform(CURL *c, const char *url, struct buf *b, json_t **ret_reply, 
 	return parse_reply(url, code, b, ret_reply, err, errlen);
 }
 
+static size_t discard(char *p, size_t sz, size_t n, void *u)
+{
+	(void)p, (void)u;
+	return sz * n;
+}
+
+int qhttpc_probe(const char *url, long timeout_ms, long *ret_code)
+{
+	CURL *c = curl_easy_init();
+	if (!c)
+		return -ENOMEM;
+	set_url_ours(c, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	CURLcode rc = curl_easy_perform(c);
+	*ret_code = 0;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_code);
+	curl_easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : transport_errno(rc);
+}
+
 int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_reply,
 		char *err, size_t errlen)
 {

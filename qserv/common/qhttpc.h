@@ -51,6 +51,12 @@ int qhttpc_set_tls_files(const char *ca_path, const char *cert_path, const char 
 int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_reply,
 		char *err, size_t errlen);
 
+/* GET url of one of our services (the pinned CA and client certificate,
+ * as qhttpc_json) within timeout_ms for the whole request, the body
+ * dropped: 0 and the HTTP status in *ret_code, or a negative errno as
+ * qhttpc_json's transport failures.  For health probes. */
+int qhttpc_probe(const char *url, long timeout_ms, long *ret_code);
+
 /* POSTs the file at path as the request body (streamed), then as above. */
 int qhttpc_post_file(const char *url, const char *path, json_t **ret_reply, char *err, size_t errlen);
 

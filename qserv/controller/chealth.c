@@ -31,8 +31,8 @@
 #include "controller.h"
 #include "log.h"
 #include "monotime.h"
+#include "qserv/common/qhttpc.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,46 +44,14 @@
 #define CHEALTH_HEAL_CHECK_MS 5000
 #define CHEALTH_HEAL_BACKOFF_MS 10000
 
-static size_t discard(char *p, size_t sz, size_t n, void *u)
-{
-	(void)p, (void)u;
-	return sz * n;
-}
-
-static void blob(CURL *k, CURLoption o, const char *pem)
-{
-	struct curl_blob b = { .data = (void *)pem, .len = strlen(pem), .flags = CURL_BLOB_COPY };
-	curl_easy_setopt(k, o, &b);
-}
-
-/* GET /status of w, bounded by CHEALTH_PROBE_MS: true when it answered 200. */
-static bool probe(struct ctl *c, const struct cworker *w)
+/* GET /status of w, bounded by CHEALTH_PROBE_MS: true when it answered 200
+ * (over HTTPS with the controller's certificate when qhttpc has them). */
+static bool probe(const struct cworker *w)
 {
 	char url[300];
-	long code = 0;
-	CURL *k = curl_easy_init();
-	if (!k)
-		return false;
-	snprintf(url, sizeof url, "%s://%s:%d/status", c->h.ca ? "https" : "http", w->host, w->ingest_port);
-	curl_easy_setopt(k, CURLOPT_URL, url);
-	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, CHEALTH_PROBE_MS);
-	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, CHEALTH_PROBE_MS);
-	curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, discard);
-	if (c->h.ca) {
-		blob(k, CURLOPT_CAINFO_BLOB, c->h.ca);
-		curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 0L);   /* node certificates name no host */
-		if (c->h.cert && c->h.key) {
-			blob(k, CURLOPT_SSLCERT_BLOB, c->h.cert);
-			blob(k, CURLOPT_SSLKEY_BLOB, c->h.key);
-		}
-	}
-	CURLcode rc = curl_easy_perform(k);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(k);
-	return rc == CURLE_OK && code == 200;
+	long code;
+	snprintf(url, sizeof url, "http://%s:%d/status", w->host, w->ingest_port);
+	return qhttpc_probe(url, CHEALTH_PROBE_MS, &code) == 0 && code == 200;
 }
 
 /* The entry of id (added, its clock starting now); NULL when full. Under mu. */
@@ -163,7 +131,6 @@ static bool nap(struct chealth *h, int ms, bool until_heal)
 }
 
 struct probe_job {
-	struct ctl *c;
 	const struct cworker *w;
 	bool *ok;
 };
@@ -171,25 +138,25 @@ struct probe_job {
 static void *probe_one(void *arg)
 {
 	struct probe_job *j = arg;
-	*j->ok = probe(j->c, j->w);
+	*j->ok = probe(j->w);
 	return NULL;
 }
 
 /* Probes the n workers at once (one thread each, all joined: a round lasts
  * at most CHEALTH_PROBE_MS plus thread start); ok[i] their answers. */
-static void probe_all(struct ctl *c, const struct cworker *w, size_t n, bool *ok)
+static void probe_all(const struct cworker *w, size_t n, bool *ok)
 {
 	pthread_t t[CTL_MAX_WORKERS];
 	struct probe_job j[CTL_MAX_WORKERS];
 	bool started[CTL_MAX_WORKERS] = { 0 };
 	for (size_t i = 0; i < n && i < CTL_MAX_WORKERS; i++) {
-		j[i] = (struct probe_job){ .c = c, .w = &w[i], .ok = &ok[i] };
+		j[i] = (struct probe_job){ .w = &w[i], .ok = &ok[i] };
 		started[i] = pthread_create(&t[i], NULL, probe_one, &j[i]) == 0;
 		if (!started[i])
-			ok[i] = probe(c, &w[i]);
+			ok[i] = probe(&w[i]);
 	}
 	for (size_t i = CTL_MAX_WORKERS; i < n; i++)
-		ok[i] = probe(c, &w[i]);   /* past the table: one after another */
+		ok[i] = probe(&w[i]);   /* past the table: one after another */
 	for (size_t i = 0; i < n && i < CTL_MAX_WORKERS; i++)
 		if (started[i])
 			pthread_join(t[i], NULL);
@@ -209,7 +176,7 @@ static void probe_round(struct ctl *c)
 	}
 	bool *ok = calloc(n + 1, sizeof *ok);
 	if (ok) {
-		probe_all(c, w, n, ok);
+		probe_all(w, n, ok);
 		for (size_t i = 0; i < n; i++)
 			if (note(c, &w[i], ok[i]))
 				evict(c, m, &w[i]);

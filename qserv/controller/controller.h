@@ -40,7 +40,6 @@ struct chealth {
 	pthread_cond_t cv;      /* wakes both threads: stop, heal wanted */
 	bool stop, heal_wanted, started;
 	int evict_after_s;      /* --evict-after (PUT /replication/evict-after) */
-	const char *ca, *cert, *key;    /* PEMs of the probes (NULL: plain HTTP) */
 	struct chealth_w w[CTL_MAX_WORKERS];
 	size_t nw;
 	long long in_flight, done, failed, bytes, plain_bytes, heals, evictions;

@@ -218,7 +218,6 @@ int main(int argc, char **argv)
 	}
 	qhttpc_set_auth_key(c.auth_key);
 	c.tls = ca != NULL;
-	c.h.ca = ca, c.h.cert = cert, c.h.key = key;
 	if (ca && qhttpc_set_tls(ca, cert, key) < 0) {
 		log_error("out of memory");
 		return 111;

@@ -130,10 +130,11 @@ static int send_upload(struct ing *g, struct job *j, const char *host, int port,
  * reached the worker or the worker said it could not take it now
  * (connection refused or reset, timeout, no reply, HTTP 5xx), as opposed
  * to a refusal of the request or its data (4xx), sent again in vain.
- * qhttpc reports both as -EIO with curl's or the worker's text, so the
- * transport failures are recognised by curl's messages and 5xx by a reply
- * that is not Qserv's JSON ("HTTP 503, reply is not ..."); the errnos are
- * those a client that maps them would return. */
+ * qhttpc says which by its errno (-ECONNREFUSED, -ECONNRESET, -ETIMEDOUT,
+ * -EHOSTUNREACH; -EAGAIN for a JSON 5xx); a 5xx that is not Qserv's JSON
+ * comes back as -EPROTO ("HTTP 503, reply is not ..."), and curl's
+ * messages on -EIO are still read for a transport failure qhttpc does not
+ * map. */
 bool ldr_transient(int r, const char *e)
 {
 	static const char *const marks[] = {
