@@ -256,7 +256,8 @@ static int auth_first(struct qhttp_server *s, struct qhttp_req *r, bool spooled)
 		refuse(r, 403, "the client certificate is not one of this cluster's");
 		return -1;
 	}
-	if (need == QHTTP_KEY_OR_CZAR && !strcmp(r->peer_role, "czar"))
+	if ((need == QHTTP_KEY_OR_CZAR && !strcmp(r->peer_role, "czar")) ||
+	    (need == QHTTP_KEY_OR_WORKER && !strcmp(r->peer_role, "worker")))
 		return 0;
 	const char *given = header_key(r->conn);
 	if (key_ok(s, given))

@@ -56,6 +56,7 @@ enum qhttp_auth {
 	QHTTP_OPEN,            /* anyone (GETs that reveal nothing sensitive) */
 	QHTTP_KEY,             /* the admin key only */
 	QHTTP_KEY_OR_CZAR,     /* the admin key or a certificate of role "czar" */
+	QHTTP_KEY_OR_WORKER,   /* the admin key or a certificate of role "worker" */
 };
 
 struct qhttp_req {

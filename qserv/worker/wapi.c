@@ -479,8 +479,8 @@ static const struct route {
 	{ "GET", "/ingest/file-async/*", contrib_status, QHTTP_OPEN },
 	{ NULL, "/worker/*", manage, QHTTP_KEY_OR_CZAR },
 	{ "GET", "/status", status, QHTTP_OPEN },
-	/* a worker certificate or the admin key, checked by wcopy_export */
-	{ "GET", "/replica/chunk", wcopy_export, QHTTP_OPEN },
+	/* a worker certificate (another worker copying the chunk) or the admin key */
+	{ "GET", "/replica/chunk", wcopy_export, QHTTP_KEY_OR_WORKER },
 };
 
 enum qhttp_auth wapi_policy(void *app, const char *method, const char *url)

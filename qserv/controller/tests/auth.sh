@@ -87,14 +87,15 @@ tap_is "$(try "$C" "$T/ctl.routes" 401 "Authorization: Bearer 0000$KEY")" "" "co
 tap_is "$(try "$W" "$T/wrk.routes" 401 "X-Qserv-Auth-Key: nope")" "" "worker: a wrong key is refused (401)"
 qcurl_cert worker-1
 tap_is "$(try "$C" "$T/ctl.routes" 403)" "" "controller: a worker's certificate is refused on every admin route (403)"
-tap_is "$(try "$W" "$T/wrk.routes" 403)" "" "worker: a worker's certificate is refused (403)"
+grep -v ' KEY_OR_WORKER$' "$T/wrk.routes" > "$T/wrk.noworker.routes"   # GET /replica/chunk: a worker's copy source
+tap_is "$(try "$W" "$T/wrk.noworker.routes" 403)" "" "worker: a worker's certificate is refused on every route but the chunk export (403)"
 qcurl_cert czar
 tap_is "$(try "$C" "$T/ctl.routes" 403)" "" "controller: even the czar's certificate is refused on the admin API (403)"
 code=$(qcurl -s -o /dev/null -w '%{http_code}' "$W/worker/count?database=authdb&table=x")
 tap_ok "worker: the czar's certificate is accepted on a management route (got $code)" test "$code" != 401 -a "$code" != 403
-# GET /replica/chunk is OPEN in the route table (the HTTP layer knows no
-# worker role) and checked by its handler (qserv/worker/wcopy.c): a worker's
+# GET /replica/chunk is KEY_OR_WORKER in the route table: a worker's
 # certificate or the key, never the czar's certificate nor no credential
+# (the table-driven checks above cover no credential and a wrong key)
 RC="$W/replica/chunk?database=authdb&chunk=1"
 got="$(qcurl -s -o /dev/null -w '%{http_code}' "$RC")"
 qcurl_cert worker-1
