@@ -181,6 +181,18 @@ char *qhttpc_escape(const char *s)
 	return r;
 }
 
+/* Every request: no signals (threads), and TCP keepalive, so a peer that
+ * vanished (powered off, cable pulled) while we wait for its answer ends
+ * the request within about a minute instead of never; a slow answer
+ * (a long load) is not cut. */
+static void no_signals_keepalive(CURL *c)
+{
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
+}
+
 /* A transport failure as an errno a caller can act on: the peer is down
  * or gone (refused, reset, nothing sent back), too slow, or unreachable;
  * anything else (TLS, protocol) -EIO. */
@@ -228,7 +240,7 @@ static int perform(CURL *c, const char *url, struct buf *b, json_t **ret_reply, 
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	no_signals_keepalive(c);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	CURLcode rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
@@ -252,7 +264,7 @@ int qhttpc_probe(const char *url, long timeout_ms, long *ret_code)
 	if (!c)
 		return -ENOMEM;
 	set_url_ours(c, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	no_signals_keepalive(c);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
@@ -357,7 +369,7 @@ static int download(const char *url, int fd, bool auth, unsigned long long *ret_
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_dl);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	no_signals_keepalive(c);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
 	struct curl_slist *h = auth ? with_auth(NULL) : NULL;
 	if (h)
