@@ -181,16 +181,22 @@ char *qhttpc_escape(const char *s)
 	return r;
 }
 
-/* Every request: no signals (threads), and TCP keepalive, so a peer that
+/* Every request: no signals (threads); TCP keepalive, so a peer that
  * vanished (powered off, cable pulled) while we wait for its answer ends
- * the request within about a minute instead of never; a slow answer
- * (a long load) is not cut. */
+ * the request within about a minute; and a bound on silence for a peer
+ * that is up but never answers (hung, stopped): QHTTPC_SILENCE_S without
+ * a byte either way ends it.  The bound is above the longest silence a
+ * request of ours may legitimately have (a worker's chunk copy, 3600 s
+ * by default; a large load), so no slow answer is cut. */
+#define QHTTPC_SILENCE_S 3900L
 static void no_signals_keepalive(CURL *c)
 {
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, QHTTPC_SILENCE_S);
 }
 
 /* A transport failure as an errno a caller can act on: the peer is down
