@@ -11,7 +11,7 @@ INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh qserv/controller/tests/injec
 BENCHES += qserv/controller/tests/ingest_bench.sh
 INTEG_TESTS += qserv/controller/tests/ingest_guard.sh
 INTEG_TESTS += qserv/controller/tests/unpublish.sh qserv/controller/tests/replication.sh
-INTEG_TESTS += qserv/controller/tests/heal.sh
+INTEG_TESTS += qserv/controller/tests/heal.sh qserv/controller/tests/zones.sh
 # the request bodies (creq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,creq,qserv/controller/tests/fuzz_creq.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,controller_creq_test,qserv/controller/tests/creq_test.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))
