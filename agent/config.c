@@ -4,6 +4,7 @@
  * string values that do not fit their field are refused rather than
  * truncated, since a cut token or CA pin would fail later, far from here. */
 #include "config.h"
+#include "agent/registry/registry_msg.h"     /* reg_zone_valid: the registry's rule */
 
 #include <ctype.h>
 #include <errno.h>
@@ -78,6 +79,18 @@ static int parse_ip(void *field, size_t size, const char *value, char *err, size
 	return parse_string(field, size, value, err, errlen);
 }
 
+/* The node's failure zone: replicas of a chunk go to distinct zones, and
+ * the registry and the controller apply the same rule (reg_zone_valid). */
+static int parse_zone(void *field, size_t size, const char *value, char *err, size_t errlen)
+{
+	if (!reg_zone_valid(value)) {
+		snprintf(err, errlen, "zone must be 1-%d characters of A-Z a-z 0-9 . _ -, not '%.80s'",
+			 REG_ZONE_MAX, value);
+		return -EINVAL;
+	}
+	return parse_string(field, size, value, err, errlen);
+}
+
 #define KEY(name, fn, field) \
 	{ name, fn, offsetof(struct agent_config, field), sizeof(((struct agent_config *)0)->field) }
 
@@ -93,6 +106,7 @@ static const struct config_key config_keys[] = {
 	KEY("ip", parse_ip, ip),
 	KEY("debug", parse_string, debug),
 	KEY("hostname", parse_string, hostname),
+	KEY("zone", parse_zone, zone),
 };
 
 void config_defaults(struct agent_config *cfg)

@@ -25,6 +25,7 @@ struct agent_config {
 	char ip[128];       /* "dhcp" (default) or addr/prefix[,gateway] */
 	char debug[32];     /* "shell" adds a console shell */
 	char hostname[64];  /* initial hostname (the registry assigns the real one) */
+	char zone[65];      /* failure zone (e.g. a rack), "" = none: 1-64 of [A-Za-z0-9._-] */
 };
 
 /* Called once per problem found while parsing; src is "cmdline" or a path,

@@ -126,7 +126,8 @@ int join_agent_start(const struct join_agent_opts *o, struct join_agent **ret, c
 	snprintf(agentdir, sizeof(agentdir), "%s/agent", o->data_dir);
 	struct join_opts jo = { .state_dir = agentdir, .uuid = o->uuid, .role = o->czar ? "czar" : "worker",
 				.inventory = o->inventory, .heartbeat_ms = o->heartbeat_ms,
-				.set_hostname = o->set_hostname, .event = on_event, .event_ctx = "cluster" };
+				.set_hostname = o->set_hostname, .zone = o->zone, .event = on_event,
+				.event_ctx = "cluster" };
 	if (o->czar) {
 		const char *sock = o->admin_socket ? o->admin_socket : "/run/qagent/registry.sock";
 		char sockdir[256];

@@ -37,6 +37,7 @@ struct join_agent_opts {
 	bool set_hostname;
 	bool watch_links;           /* image mode: reconnect when a link comes back */
 	json_t *inventory;          /* borrowed, copied */
+	const char *zone;           /* failure zone (qserv.zone), NULL or "" = none */
 };
 
 struct join_agent;

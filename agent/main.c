@@ -100,8 +100,8 @@ static void read_config(struct agent *a)
 		free(text);
 	}
 	config_verify(&a->cfg, warn_config, a);
-	log_info("role %s, cluster %s, ip %s%s%s", config_role_name(a->cfg.role), a->cfg.cluster,
-		 a->cfg.ip, a->cfg.join[0] ? ", join " : "", a->cfg.join);
+	log_info("role %s, cluster %s, ip %s%s%s%s%s", config_role_name(a->cfg.role), a->cfg.cluster,
+		 a->cfg.ip, a->cfg.join[0] ? ", join " : "", a->cfg.join, a->cfg.zone[0] ? ", zone " : "", a->cfg.zone);
 }
 
 /* The boot stick's config partition, mounted read-only: its qserv.conf is
@@ -226,7 +226,8 @@ static void start_membership(struct agent *a)
 				     .join = a->cfg.join, .token = a->cfg.token, .pin = a->cfg.ca,
 				     .uuid = a->uuid, .data_dir = a->data_dir,
 				     .registry_port = (uint16_t)a->registry_port, .admin_socket = a->admin_socket,
-				     .set_hostname = !a->host_mode, .watch_links = !a->host_mode, .inventory = inv };
+				     .set_hostname = !a->host_mode, .watch_links = !a->host_mode, .inventory = inv,
+				     .zone = a->cfg.zone };
 	if (join_agent_start(&o, &a->member, err, sizeof(err)) < 0)
 		log_error("cluster: %s", err);
 	json_decref(inv);
@@ -318,6 +319,7 @@ static void publish(struct agent *a)
 		"mariadb", "dir", a->mariadb_dir, "ready", a->mariadb_ready,
 		"config_problems", a->config_problems);
 	json_object_set_new(doc, "cluster", json_string(a->cfg.cluster));
+	json_object_set_new(doc, "zone", json_string(a->cfg.zone));     /* "" = none (qserv.zone) */
 	join_agent_status(a->member, doc);
 	roles_status(&a->roles, doc);
 	join_agent_tick(a->member, heartbeat_health(a->proc, sup_json(&a->sup, now), disks_storage_json(&a->disks)));
@@ -335,8 +337,8 @@ static void publish(struct agent *a)
 	if (m) {
 		fprintf(m, "# TYPE qserv_node_uptime_seconds gauge\nqserv_node_uptime_seconds %.3f\n",
 			now / 1000.0);
-		fprintf(m, "# TYPE qserv_node_info gauge\nqserv_node_info{role=\"%s\",uuid=\"%s\",hostname=\"%s\",version=\"%s\"} 1\n",
-			config_role_name(a->cfg.role), a->uuid, a->hostname, AGENT_VERSION);
+		fprintf(m, "# TYPE qserv_node_info gauge\nqserv_node_info{role=\"%s\",uuid=\"%s\",hostname=\"%s\",version=\"%s\","
+			"zone=\"%s\"} 1\n", config_role_name(a->cfg.role), a->uuid, a->hostname, AGENT_VERSION, a->cfg.zone);
 		char *dm = disks_metrics(&a->disks);
 
 		if (dm)

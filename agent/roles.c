@@ -9,6 +9,10 @@
  * the registry.  Trade-off: a worker's registration lags the map by up to
  * one sync period; the ingest tool waits for workers anyway.
  *
+ * A worker is registered again when its address or its failure zone (the
+ * map's "zone", qserv.zone of that node) changes: the memo of what the
+ * controller was told is keyed on both (registered, registered_zone).
+ *
  * A worker the map shows "removed" (qservctl nodes remove) is taken out of
  * the controller (DELETE /meta/worker/<name>, never with force: the
  * operator's qservctl already did that, or was refused; this is the
@@ -16,6 +20,7 @@
  * until the registry re-admits it. */
 #include "roles.h"
 
+#include "agent/registry/registry_msg.h"      /* reg_zone_valid */
 #include "fileio.h"
 #include "log.h"
 #include "tls.h"
@@ -48,6 +53,7 @@ void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const ch
 	snprintf(r->socket, sizeof(r->socket), "%s", socket);
 	snprintf(r->hostname, sizeof(r->hostname), "%s", hostname);
 	r->registered = json_object();
+	r->registered_zone = json_object();
 	r->removed = json_object();
 	snprintf(r->bin, sizeof(r->bin), "/usr/bin");
 	r->controller_port = ROLES_CONTROLLER_LOCAL_PORT;
@@ -91,6 +97,8 @@ void roles_free(struct roles *r)
 {
 	json_decref(r->registered);
 	r->registered = NULL;
+	json_decref(r->registered_zone);
+	r->registered_zone = NULL;
 	json_decref(r->removed);
 	r->removed = NULL;
 }
@@ -381,6 +389,7 @@ static void drop_worker(struct roles *r, const char *name)
 		log_info("czar: worker %s was removed from the cluster; %s", name,
 			 code == 404 ? "the controller does not list it" : "dropped from the controller");
 		json_object_del(r->registered, name);
+		json_object_del(r->registered_zone, name);
 		json_object_set_new(r->removed, name, json_true());
 	} else if (!done) {
 		log_warn("czar: worker %s was removed from the cluster but the controller keeps it: %s", name, err);
@@ -388,10 +397,47 @@ static void drop_worker(struct roles *r, const char *name)
 	}
 }
 
-/* Ready workers of the cluster map -> the controller, when new or moved. */
+/* A map entry's failure zone: "" when it has none, or one that is not a
+ * zone (a map from a registry before zones cannot hold one, the registry
+ * checks them: never expected). */
+static const char *map_zone(json_t *node)
+{
+	const char *zone = json_string_value(json_object_get(node, "zone"));
+
+	return zone && reg_zone_valid(zone) ? zone : "";
+}
+
+/* POST /meta/worker for worker name at addr in zone, and the memo of it;
+ * had: the address it was registered with before, or NULL. */
+static void register_worker(struct roles *r, const char *name, const char *addr, const char *zone,
+			    const char *had)
+{
+	char body[384], err[128];
+	const char *zone_had = json_string_value(json_object_get(r->registered_zone, name));
+
+	snprintf(body, sizeof(body), "{\"id\":\"%s\",\"host\":\"%s\",\"ingest_port\":%d,\"query_port\":%d,"
+		 "\"zone\":\"%s\"}", name, addr, ROLES_WORKER_INGEST_PORT, ROLES_WORKER_QUERY_PORT, zone);
+	if (http_post_local(r->controller_port, r->admin_key, "/meta/worker", body, err, sizeof(err)) < 0) {
+		log_debug("roles: registering %s into the controller: %s (retrying)", name, err);
+		return;
+	}
+	if (!had)
+		log_info("czar: worker %s at %s%s%s registered in the controller", name, addr,
+			 zone[0] ? " in zone " : "", zone);
+	else if (strcmp(had, addr))
+		log_info("czar: worker %s at %s registered in the controller (address changed)", name, addr);
+	if (had && zone_had && strcmp(zone_had, zone))
+		log_info("czar: worker %s registered in the controller in zone %s (was %s)", name,
+			 zone[0] ? zone : "none", zone_had[0] ? zone_had : "none");
+	json_object_set_new(r->registered, name, json_string(addr));
+	json_object_set_new(r->registered_zone, name, json_string(zone));
+}
+
+/* Ready workers of the cluster map -> the controller, when new, moved or
+ * in another failure zone. */
 static void sync_workers(struct roles *r)
 {
-	char path[400], body[256], err[128];
+	char path[400];
 	json_t *map, *nodes, *n;
 	size_t i;
 
@@ -403,7 +449,7 @@ static void sync_workers(struct roles *r)
 		const char *role = json_string_value(json_object_get(n, "role"));
 		const char *state = json_string_value(json_object_get(n, "state"));
 		const char *addr = json_string_value(json_object_get(n, "addr"));
-		const char *had;
+		const char *zone = map_zone(n), *had, *zone_had;
 
 		if (name && role && state && !strcmp(role, "worker") && !strcmp(state, "removed")) {
 			drop_worker(r, name);
@@ -414,16 +460,10 @@ static void sync_workers(struct roles *r)
 		if (!name || !role || !state || !addr || !addr[0] || strcmp(role, "worker") || strcmp(state, "ready"))
 			continue;
 		had = json_string_value(json_object_get(r->registered, name));
-		if (had && !strcmp(had, addr))
+		zone_had = json_string_value(json_object_get(r->registered_zone, name));
+		if (had && !strcmp(had, addr) && zone_had && !strcmp(zone_had, zone))
 			continue;
-		snprintf(body, sizeof(body), "{\"id\":\"%s\",\"host\":\"%s\",\"ingest_port\":%d,\"query_port\":%d}",
-			 name, addr, ROLES_WORKER_INGEST_PORT, ROLES_WORKER_QUERY_PORT);
-		if (http_post_local(r->controller_port, r->admin_key, "/meta/worker", body, err, sizeof(err)) < 0) {
-			log_debug("roles: registering %s into the controller: %s (retrying)", name, err);
-			continue;
-		}
-		log_info("czar: worker %s at %s registered in the controller%s", name, addr, had ? " (address changed)" : "");
-		json_object_set_new(r->registered, name, json_string(addr));
+		register_worker(r, name, addr, zone, had);
 	}
 	json_decref(map);
 }
@@ -598,6 +638,7 @@ void roles_status(const struct roles *r, json_t *status)
 		json_object_set_new(q, "password", r->password[0] ? json_string(r->password) : json_null());
 		json_object_set_new(q, "admin_key", r->admin_key[0] ? json_string(r->admin_key) : json_null());
 		json_object_set_new(q, "registered_workers", json_deep_copy(r->registered));
+		json_object_set_new(q, "registered_zones", json_deep_copy(r->registered_zone));
 	} else {
 		json_object_set_new(q, "ingest_port", json_integer(ROLES_WORKER_INGEST_PORT));
 		json_object_set_new(q, "query_port", r->in_cluster ? json_integer(ROLES_WORKER_QUERY_PORT) : json_null());

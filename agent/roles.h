@@ -5,8 +5,9 @@
  *                :4040), supervised; the czar's users file is made on first
  *                boot with a generated password kept on the node's data dir;
  *                ready workers of the cluster map are registered into the
- *                controller (POST /meta/worker) and re-registered when their
- *                address changes; workers the registry marks removed are
+ *                controller (POST /meta/worker {id, host, ingest_port,
+ *                query_port, zone}, zone "" when the map gives none) and
+ *                re-registered when their address or failure zone changes; workers the registry marks removed are
  *                deleted from it (DELETE /meta/worker/<name>) and from
  *                /status qserv.registered_workers.
  *                The czar also makes the cluster admin key on first boot
@@ -62,6 +63,7 @@ struct roles {
 	bool have_key_sha;          /* worker: the admin key's SHA-256 is on disk */
 	uint64_t next_key_fetch_ms; /* worker: next try to fetch it from the controller */
 	json_t *registered;         /* czar: {worker name: addr} in the controller */
+	json_t *registered_zone;    /* czar: {worker name: zone} in the controller ("" none) */
 	json_t *removed;            /* czar: {worker name: dropped from the controller?} */
 	uint64_t next_sync_ms;
 	char bin[128];              /* where the daemons are (/usr/bin; tests change it) */

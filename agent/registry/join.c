@@ -48,7 +48,7 @@ enum join_state { J_START, J_JOINING, J_CONNECTING, J_READY, J_RETRY, J_STOPPED,
 
 struct join {
 	struct join_opts o;
-	char *state_dir, *registry, *token, *pin, *uuid, *role;
+	char *state_dir, *registry, *token, *pin, *uuid, *role, *zone;
 	json_t *inventory;
 	pthread_t th;
 	pthread_mutex_t lock;
@@ -201,8 +201,8 @@ static int join_io(const struct join_opts *o, int fd, const char *key, const cha
 	if (rc == 0)
 		rc = tls_conn_new(cfg, fd, "registry", &t, err, errlen);
 	if (rc == 0) {
-		json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "token", o->token ? o->token : "",
-					"uuid", o->uuid, "role", o->role, "csr", csr);
+		json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", o->token ? o->token : "",
+					"uuid", o->uuid, "role", o->role, "csr", csr, "zone", o->zone ? o->zone : "");
 		if (o->inventory)
 			json_object_set(req, "inventory", o->inventory);
 		rc = reg_msg_send(tls_io_write, t, REG_MSG_JOIN, req, REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
@@ -506,8 +506,8 @@ static int session_hello(struct join *j, struct tls_conn *t, char *err, size_t e
 	pthread_mutex_lock(&j->lock);
 	mv = j->map_version;
 	pthread_mutex_unlock(&j->lock);
-	rc = reg_msg_send(tls_io_write, t, REG_MSG_HELLO, json_pack("{s:I}", "map_version", (json_int_t)mv),
-			  REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
+	rc = reg_msg_send(tls_io_write, t, REG_MSG_HELLO, json_pack("{s:I, s:s}", "map_version", (json_int_t)mv,
+								   "zone", j->zone), REG_MSG_MAX_REQ, IO_TIMEOUT_MS);
 	if (rc == 0)
 		rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REPLY, IO_TIMEOUT_MS, &type, &msg, err, errlen);
 	if (rc == 0 && type == REG_MSG_ERROR)
@@ -763,6 +763,7 @@ int join_start(const struct join_opts *o, struct join **ret_j, char *err, size_t
 	j->pin = dup_or_empty(o->pin);
 	j->uuid = dup_or_empty(o->uuid);
 	j->role = dup_or_empty(o->role);
+	j->zone = dup_or_empty(o->zone);
 	j->inventory = o->inventory ? json_deep_copy(o->inventory) : NULL;
 	j->o = *o;
 	j->o.state_dir = j->state_dir;
@@ -771,6 +772,7 @@ int join_start(const struct join_opts *o, struct join **ret_j, char *err, size_t
 	j->o.pin = j->pin;
 	j->o.uuid = j->uuid;
 	j->o.role = j->role;
+	j->o.zone = j->zone;
 	j->o.inventory = j->inventory;
 	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", o->state_dir, strerror(errno));
@@ -812,6 +814,7 @@ void join_stop(struct join *j)
 	free(j->pin);
 	free(j->uuid);
 	free(j->role);
+	free(j->zone);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
 }
@@ -837,9 +840,9 @@ void join_set_health(struct join *j, json_t *health)
 json_t *join_status_json(struct join *j)
 {
 	pthread_mutex_lock(&j->lock);
-	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
 			      "state", state_name(j->state), "registry", j->registry, "name", j->name,
-			      "role", j->role, "last_error", j->last_error,
+			      "role", j->role, "zone", j->zone, "last_error", j->last_error,
 			      "map_version", (json_int_t)j->map_version, "heartbeats_sent", (json_int_t)j->hb_sent,
 			      "acks", (json_int_t)j->acks, "joins", (json_int_t)j->joins,
 			      "sessions", (json_int_t)j->sessions);

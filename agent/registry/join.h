@@ -18,6 +18,10 @@
  * or a refused join are reported in the status (last_error) and retried
  * slowly; nothing in state_dir is changed by a failed attempt.
  *
+ * The node's failure zone (opts->zone) goes with every JOIN and HELLO: the
+ * registry keeps the newest, so a zone changed in the configuration
+ * reaches it at the next boot or reconnection without a new join.
+ *
  * Events go through opts->event (the daemon logs them); the agent's main
  * loop hands over fresh health data with join_set_health(). */
 #ifndef AGENT_JOIN_H
@@ -36,6 +40,7 @@ struct join_opts {
 	const char *uuid;          /* machine UUID (identity.h) */
 	const char *role;          /* "worker" | "czar" */
 	json_t *inventory;         /* sent with JOIN; copied */
+	const char *zone;          /* failure zone, NULL or "" = none: sent with JOIN and HELLO */
 	int heartbeat_ms;          /* 0 -> 2000 */
 	bool set_hostname;         /* sethostname(name) once joined (image mode) */
 	reg_event_fn event;
@@ -54,8 +59,9 @@ void join_reconnect(struct join *j);
 /* Replace the health object sent with the next heartbeats (stolen). */
 void join_set_health(struct join *j, json_t *health);
 
-/* {"state","registry","name","ordinal","role","last_error","map_version",
- *  "heartbeats_sent","acks","joins","sessions"} (new reference). */
+/* {"state","registry","name","ordinal","role","zone","last_error",
+ *  "map_version","heartbeats_sent","acks","joins","sessions"} (new
+ *  reference). */
 json_t *join_status_json(struct join *j);
 
 /* Copy the current cluster map (new reference, or NULL before the first). */

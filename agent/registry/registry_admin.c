@@ -146,9 +146,9 @@ json_t *reg_nodes_json_locked(struct registry *r)
 	uint64_t now = (uint64_t)monotime_ms();
 	for (size_t i = 0; i < r->st.n; i++) {
 		const struct reg_node *n = r->st.nodes[i];
-		json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:I}", "name", n->name,
+		json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "name", n->name,
 				      "role", n->role, "ordinal", n->ordinal, "uuid", n->uuid, "addr", n->addr,
-				      "state", reg_node_state_name(n->state),
+				      "zone", n->zone, "state", reg_node_state_name(n->state),
 				      "heartbeats", (json_int_t)n->heartbeats,
 				      "sessions", (json_int_t)n->sessions, "joined_at", (json_int_t)n->joined_at);
 		json_object_set_new(o, "last_seen_ms_ago", n->last_seen_ms ?

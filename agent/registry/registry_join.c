@@ -13,7 +13,13 @@
  * older certificates; a removed machine is refused on every path (join,
  * HELLO, heartbeat) with code node_removed, naming the node.  Every
  * refusal sends an ERROR with a code and a sentence and reports it through
- * the event callback. */
+ * the event callback.
+ *
+ * A node's failure zone comes with its JOIN and its HELLO (a node with a
+ * certificate only says HELLO after a reboot): the newest wins, is logged
+ * when it changes, persisted with the node's record and shown in the map.
+ * A zone breaking reg_zone_valid() is refused (bad_request, naming the
+ * field) on either path. */
 #include "registry_int.h"
 
 #include <errno.h>
@@ -52,6 +58,7 @@ static void unassign_new(struct reg_state *st, struct reg_node *n)
 
 struct join_req {
 	char token[128], uuid[TLS_ID_MAX], role[16];
+	char zone[REG_ZONE_MAX + 1];      /* "" = none */
 	char csr[CSR_MAX];
 	char pubkey[REG_PUBKEY_MAX];      /* the CSR's key */
 };
@@ -71,6 +78,7 @@ struct admit {
 	struct reg_node *n;
 	bool is_new;
 	int single_use;                   /* index in st.single_use, or -1 */
+	char zone_was[REG_ZONE_MAX + 1];  /* the node's zone before this join */
 };
 
 static void join_refused(struct conn *c, struct tls_conn *t, const struct join_req *q, const struct refusal *f)
@@ -216,6 +224,7 @@ static int join_admit_locked(struct registry *r, const struct join_req *q, bool 
 			 "operator re-admits it with `qservctl nodes readmit %s`", q->uuid, a->n->name, a->n->name);
 		return -1;
 	}
+	snprintf(a->zone_was, sizeof(a->zone_was), "%s", a->n->zone);
 	return 0;
 }
 
@@ -229,15 +238,17 @@ static int join_issue_locked(struct registry *r, const struct admit *a, const st
 	struct reg_node *n = a->n;
 	struct reg_single_use once = { .expires = 0 };
 	uint64_t old_serial = n->serial, serial = reg_state_next_serial(&r->st);
-	char err[256], old_pubkey[REG_PUBKEY_MAX];
+	char err[256], old_pubkey[REG_PUBKEY_MAX], old_zone[REG_ZONE_MAX + 1];
 	bool old_readmit = n->readmit;
 	int rc;
 
 	snprintf(old_pubkey, sizeof(old_pubkey), "%s", n->pubkey);
+	snprintf(old_zone, sizeof(old_zone), "%s", n->zone);
 	rc = reg_ca_sign_node(r, n, addr, q->csr, serial, ret_cert, f->what, sizeof(f->what));
 	if (rc == 0) {
 		n->serial = serial;
 		snprintf(n->pubkey, sizeof(n->pubkey), "%s", q->pubkey);
+		snprintf(n->zone, sizeof(n->zone), "%s", q->zone);     /* the newest wins */
 		n->readmit = false;
 		if (a->single_use >= 0) {
 			once = r->st.single_use[a->single_use];
@@ -252,6 +263,7 @@ static int join_issue_locked(struct registry *r, const struct admit *a, const st
 		*ret_cert = NULL;
 		n->serial = old_serial;
 		snprintf(n->pubkey, sizeof(n->pubkey), "%s", old_pubkey);
+		snprintf(n->zone, sizeof(n->zone), "%s", old_zone);
 		n->readmit = old_readmit;
 		if (once.expires)
 			r->st.single_use[r->st.n_single_use++] = once;
@@ -266,6 +278,29 @@ static int join_issue_locked(struct registry *r, const struct admit *a, const st
 	return 0;
 }
 
+/* The event of node name's zone changing from was to now (the newest
+ * wins: the configuration it booted with last). */
+static void zone_changed_ev(struct registry *r, const char *name, const char *was, const char *now)
+{
+	reg_ev(r, REG_EV_INFO, "%s's failure zone changed from %s%s%s to %s%s%s (the newest wins)", name,
+	       was[0] ? "'" : "", was[0] ? was : "none", was[0] ? "'" : "",
+	       now[0] ? "'" : "", now[0] ? now : "none", now[0] ? "'" : "");
+}
+
+/* The optional "zone" of a JOIN or HELLO into zone ("" when absent or
+ * empty): 0, or -EBADMSG with what naming the field (the value is not
+ * echoed: it may be anything). */
+static int zone_of(json_t *msg, char zone[REG_ZONE_MAX + 1], char *what, size_t len)
+{
+	if (reg_msg_str(msg, "zone", zone, REG_ZONE_MAX + 1, 0, what, len) < 0 || (zone[0] && !reg_zone_valid(zone))) {
+		snprintf(what, len, "field 'zone' must be a string of 1-%d characters of [A-Za-z0-9._-] "
+			 "(qserv.zone), or empty for none", REG_ZONE_MAX);
+		zone[0] = '\0';
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 /* Fields of a JOIN into q (the CSR's key included): 0, or -1 after
  * refusing. */
 static int join_parse(struct conn *c, struct tls_conn *t, json_t *req, struct join_req *q)
@@ -277,6 +312,7 @@ static int join_parse(struct conn *c, struct tls_conn *t, json_t *req, struct jo
 	    reg_msg_str(req, "uuid", q->uuid, sizeof(q->uuid), 1, what, sizeof(what)) < 0 ||
 	    reg_msg_str(req, "role", q->role, sizeof(q->role), 1, what, sizeof(what)) < 0 ||
 	    reg_msg_str(req, "csr", q->csr, sizeof(q->csr), 1, what, sizeof(what)) < 0 ||
+	    zone_of(req, q->zone, what, sizeof(what)) < 0 ||
 	    (code = "bad_csr",
 	     reg_proof_pubkey_of_csr(q->csr, q->pubkey, sizeof(q->pubkey), what, sizeof(what))) < 0) {
 		pthread_mutex_lock(&c->r->lock);
@@ -347,10 +383,12 @@ void reg_handle_join(struct conn *c, struct tls_conn *t, json_t *req)
 	reg_ca_node_identity(r, n, &id);
 	pthread_mutex_unlock(&r->lock);
 	rc = reg_msg_send(tls_io_write, t, REG_MSG_JOINED, resp, REG_MSG_MAX_REPLY, JOIN_TIMEOUT_MS);
-	reg_ev(r, rc < 0 ? REG_EV_WARN : REG_EV_INFO, "%s %s (machine %s) from %s%s%s", id.name,
-	       a.is_new ? "joined" : "re-joined", q->uuid, c->peer,
+	reg_ev(r, rc < 0 ? REG_EV_WARN : REG_EV_INFO, "%s %s (machine %s) from %s%s%s%s%s", id.name,
+	       a.is_new ? "joined" : "re-joined", q->uuid, c->peer, q->zone[0] ? " in zone " : "", q->zone,
 	       a.is_new ? "" : proven > 0 ? " (node key proven)" : " (re-admitted by the operator)",
 	       rc < 0 ? ": reply not delivered" : "");
+	if (!a.is_new && strcmp(a.zone_was, q->zone))
+		zone_changed_ev(r, id.name, a.zone_was, q->zone);
 	/* The joiner may go on with HELLO on this connection: the token
 	 * authenticated it and it now holds the certificate just issued, so
 	 * it is that node's session (one handshake instead of two at boot).
@@ -380,9 +418,10 @@ static struct reg_node *session_node_locked(struct registry *r, const struct tls
 	return n;
 }
 
-/* The first message of a session must be HELLO.  0, or <0 after
- * refusing (or silently when a one-shot joiner hung up). */
-static int session_hello(struct conn *c, struct tls_conn *t, const struct tls_identity *id, bool after_join)
+/* The first message of a session must be HELLO; its zone into ret_zone.
+ * 0, or <0 after refusing (or silently when a one-shot joiner hung up). */
+static int session_hello(struct conn *c, struct tls_conn *t, const struct tls_identity *id, bool after_join,
+			 char ret_zone[REG_ZONE_MAX + 1])
 {
 	char err[256];
 	json_t *msg = NULL;
@@ -392,6 +431,12 @@ static int session_hello(struct conn *c, struct tls_conn *t, const struct tls_id
 	 * slow storing its credentials: the longer timeout */
 	rc = reg_msg_recv(tls_io_read, t, REG_MSG_MAX_REQ, after_join ? JOIN_TIMEOUT_MS : FIRST_MSG_MS, &type, &msg,
 			  err, sizeof(err));
+	if (rc == 0 && type == REG_MSG_HELLO && zone_of(msg, ret_zone, err, sizeof(err)) < 0) {
+		json_decref(msg);
+		reg_ev(c->r, REG_EV_WARN, "session of %s from %s refused: bad HELLO: %s", id->name, c->peer, err);
+		reg_refuse(c, t, "bad_request", err);
+		return -1;
+	}
 	json_decref(msg);
 	if (after_join && (rc == -ENODATA || rc == -ECONNRESET))
 		return -1;     /* a one-shot join (join_once, qregistry-sim): it hung up */
@@ -404,12 +449,32 @@ static int session_hello(struct conn *c, struct tls_conn *t, const struct tls_id
 	return 0;
 }
 
-/* After HELLO: the node is ready (its address noted), and gets WELCOME
- * with its identity and the map.  0, or <0 when refused or not sent. */
-static int session_welcome(struct conn *c, struct tls_conn *t, const struct tls_identity *id)
+/* Node n said zone in its HELLO: the newest wins, persisted; a change
+ * that cannot be persisted is undone (the registry never serves what its
+ * file would forget).  1 when n's zone changed (ret_was: the old one), 0
+ * when it did not, -1 when it could not (why says so).  Caller holds the
+ * lock. */
+static int session_zone_locked(struct registry *r, struct reg_node *n, const char *zone,
+			       char ret_was[REG_ZONE_MAX + 1], char *why, size_t whylen)
+{
+	if (!strcmp(n->zone, zone))
+		return 0;
+	snprintf(ret_was, REG_ZONE_MAX + 1, "%s", n->zone);
+	snprintf(n->zone, sizeof(n->zone), "%s", zone);
+	if (reg_state_save(r->state_path, &r->st, why, whylen) < 0) {
+		snprintf(n->zone, sizeof(n->zone), "%s", ret_was);
+		return -1;
+	}
+	return 1;
+}
+
+/* After HELLO: the node is ready (its address and zone noted), and gets
+ * WELCOME with its identity and the map.  0, or <0 when refused or not
+ * sent. */
+static int session_welcome(struct conn *c, struct tls_conn *t, const struct tls_identity *id, const char *zone)
 {
 	struct registry *r = c->r;
-	char why[2 * TLS_ID_MAX + 256];
+	char why[2 * TLS_ID_MAX + 256], zone_was[REG_ZONE_MAX + 1];
 
 	pthread_mutex_lock(&r->lock);
 	struct reg_node *n = session_node_locked(r, id);
@@ -434,7 +499,8 @@ static int session_welcome(struct conn *c, struct tls_conn *t, const struct tls_
 			n->readmit = true;
 	}
 	reg_learn_self_addr_locked(r, c);
-	bool changed = n->state != REG_NODE_READY || strcmp(n->addr, reg_node_addr(r, c, n));
+	int rezoned = session_zone_locked(r, n, zone, zone_was, why, sizeof(why));
+	bool changed = rezoned > 0 || n->state != REG_NODE_READY || strcmp(n->addr, reg_node_addr(r, c, n));
 	n->state = REG_NODE_READY;
 	n->last_seen_ms = (uint64_t)monotime_ms();
 	n->sessions++;
@@ -445,6 +511,11 @@ static int session_welcome(struct conn *c, struct tls_conn *t, const struct tls_
 	json_t *w = json_pack("{s:s, s:i, s:s, s:o}", "name", n->name, "ordinal", n->ordinal,
 			      "role", n->role, "map", reg_map_get_locked(r));
 	pthread_mutex_unlock(&r->lock);
+	if (rezoned > 0)
+		zone_changed_ev(r, id->name, zone_was, zone);
+	else if (rezoned < 0)
+		reg_ev(r, REG_EV_WARN, "%s's failure zone stays as it was: cannot persist the registry: %s", id->name,
+		       why);
 	if (changed)
 		reg_ev(r, REG_EV_INFO, "%s is ready (session from %s)", id->name, c->peer);
 	return reg_msg_send(tls_io_write, t, REG_MSG_WELCOME, w, REG_MSG_MAX_REPLY, JOIN_TIMEOUT_MS);
@@ -540,10 +611,11 @@ void reg_handle_session(struct conn *c, struct tls_conn *t, const struct tls_ide
 {
 	struct registry *r = c->r;
 	char err[256];
+	char zone[REG_ZONE_MAX + 1] = "";
 	json_t *msg = NULL;
 	int type, rc;
 
-	if (session_hello(c, t, id, after_join) < 0 || session_welcome(c, t, id) < 0)
+	if (session_hello(c, t, id, after_join, zone) < 0 || session_welcome(c, t, id, zone) < 0)
 		return;
 	reg_slot_give(c);     /* heartbeats are cheap: the slot goes to the next handshake */
 	for (;;) {

@@ -1,5 +1,5 @@
 /* registry_map.c: the cluster map the registry hands to every node (names,
- * roles, addresses, states; "czar" for quick lookup), versioned by
+ * roles, addresses, states, failure zones; "czar" for quick lookup), versioned by
  * map_version and r->epoch.
  *
  * Every change to the map is one node's entry: the change log (MAP_LOG
@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The map's entry for one node. */
+/* The map's entry for one node: {name, role, ordinal, addr, state, zone}
+ * ("zone" is "" when the node has none). */
 json_t *reg_map_node_json(const struct reg_node *n)
 {
-	return json_pack("{s:s, s:s, s:i, s:s, s:s}", "name", n->name, "role", n->role,
-			 "ordinal", n->ordinal, "addr", n->addr, "state", reg_node_state_name(n->state));
+	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "name", n->name, "role", n->role,
+			 "ordinal", n->ordinal, "addr", n->addr, "state", reg_node_state_name(n->state),
+			 "zone", n->zone);
 }
 
 static json_t *map_json_locked(struct registry *r)

@@ -5,17 +5,22 @@
  * small and capped at REG_MSG_MAX_REQ before anything is allocated; replies
  * may carry the cluster map and are capped at REG_MSG_MAX_REPLY.
  *
- *   JOIN      agent -> registry  {token, uuid, role, csr, inventory?}     (pinned TLS)
+ *   JOIN      agent -> registry  {token, uuid, role, csr, inventory?, zone?}  (pinned TLS)
  *   CHALLENGE registry -> agent  {nonce, name}  (the uuid is known: prove the node key)
  *   PROOF     agent -> registry  {sig}          (registry_proof.h)
  *   JOINED    registry -> agent  {name, ordinal, role, cluster, cert, ca, map}
- *   HELLO     agent -> registry  {map_version}                            (mutual TLS)
+ *   HELLO     agent -> registry  {map_version, zone?}                     (mutual TLS)
  *   WELCOME   registry -> agent  {name, ordinal, role, map}
  *   HEARTBEAT agent -> registry  {seq, state, map_version, health{}}
  *   ACK       registry -> agent  {seq, map_version, map?}  (map when versions differ)
  *   ADMIN     qservctl -> registry (unix socket) {cmd, ...}
  *   ADMIN_OK  registry -> qservctl {...}
  *   ERROR     either way         {code, message}; the sender then closes.
+ *
+ * zone: the node's failure zone (qserv.zone, e.g. a rack): "" or absent =
+ * none, else reg_zone_valid().  Sent with every JOIN and HELLO, so the
+ * newest one a node booted with wins (a node with a certificate only says
+ * HELLO).
  *
  * Error codes: bad_token, bad_request, bad_csr, role_conflict,
  * unknown_node, node_removed, node_key_required (a known machine did not
@@ -24,7 +29,9 @@
 #define AGENT_REGISTRY_MSG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "frame.h"
 
@@ -45,6 +52,20 @@ enum reg_msg_type {
 
 #define REG_MSG_MAX_REQ    (256u << 10)
 #define REG_MSG_MAX_REPLY  (16u << 20)
+
+#define REG_ZONE_MAX 64    /* characters of a failure zone */
+
+/* A failure zone: 1..REG_ZONE_MAX characters of [A-Za-z0-9._-], the rule
+ * the controller applies to POST /meta/worker's "zone" too (qserv.zone,
+ * the JOIN's and HELLO's "zone", the state file).  Inline: the state
+ * file's fuzz target links registry_state.c alone. */
+static inline bool reg_zone_valid(const char *zone)
+{
+	size_t n = strlen(zone);
+
+	return n >= 1 && n <= REG_ZONE_MAX &&
+	       strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
 
 const char *reg_msg_name(int type);
 

@@ -3,12 +3,13 @@
  *   {"format":1, "cluster":"...", "token":"...", "next_serial":N,
  *    "next_ordinal":{"worker":N,"czar":N},
  *    "nodes":[{"uuid","name","role","ordinal","serial","addr","joined_at"[,"removed_at"]
- *              [,"pubkey"][,"readmit"]}],
+ *              [,"pubkey"][,"readmit"][,"zone"]}],
  *    "single_use":[{"token","uuid","expires"}]}
  * ("removed_at" only on decommissioned nodes, "pubkey" once a certificate
- * was issued, "readmit" while the operator's allowance is unused,
- * "single_use" optional: files written before they existed load
- * unchanged).  Written compact, one node per ~300 bytes: REG_MAX_NODES
+ * was issued, "readmit" while the operator's allowance is unused, "zone"
+ * when the node has one (reg_zone_valid), "single_use" optional: files
+ * written before they existed load unchanged, a node without "zone" has
+ * none).  Written compact, one node per ~300 bytes: REG_MAX_NODES
  * records fit in REG_STATE_MAX_BYTES, and the writer refuses a file the
  * reader would refuse.
  * Loading re-checks every invariant, so a hand-edited file that would give
@@ -262,6 +263,8 @@ json_t *reg_state_to_json(const struct reg_state *st)
 			json_object_set_new(o, "pubkey", json_string(n->pubkey));
 		if (n->readmit)
 			json_object_set_new(o, "readmit", json_true());
+		if (n->zone[0])
+			json_object_set_new(o, "zone", json_string(n->zone));
 		json_array_append_new(nodes, o);
 	}
 	json_t *once = json_array();
@@ -289,15 +292,19 @@ static int copy_str(char *dst, size_t size, const char *src)
 
 static int node_from_json(json_t *j, size_t idx, struct reg_node **ret, char *err, size_t errlen)
 {
-	const char *uuid, *name, *role, *addr = "", *pubkey = "";
+	const char *uuid, *name, *role, *addr = "", *pubkey = "", *zone = "";
 	int ordinal, readmit = 0;
 	json_int_t serial, joined = 0, removed = 0;
 	json_error_t je;
-	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s:s, s:i, s:I, s?s, s?I, s?I, s?s, s?b}",
+	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s:s, s:i, s:I, s?s, s?I, s?I, s?s, s?b, s?s}",
 			   "uuid", &uuid, "name", &name, "role", &role, "ordinal", &ordinal,
 			   "serial", &serial, "addr", &addr, "joined_at", &joined, "removed_at", &removed,
-			   "pubkey", &pubkey, "readmit", &readmit) < 0) {
+			   "pubkey", &pubkey, "readmit", &readmit, "zone", &zone) < 0) {
 		snprintf(err, errlen, "nodes[%zu]: %s", idx, je.text);
+		return -EBADMSG;
+	}
+	if (zone[0] && !reg_zone_valid(zone)) {
+		snprintf(err, errlen, "nodes[%zu]: zone must be 1-%d characters of [A-Za-z0-9._-]", idx, REG_ZONE_MAX);
 		return -EBADMSG;
 	}
 	struct reg_node *n = calloc(1, sizeof(*n));
@@ -319,6 +326,7 @@ static int node_from_json(json_t *j, size_t idx, struct reg_node **ret, char *er
 	n->joined_at = joined;
 	n->removed_at = removed;
 	n->readmit = readmit != 0;
+	snprintf(n->zone, sizeof(n->zone), "%s", zone);
 	n->state = removed ? REG_NODE_REMOVED : REG_NODE_DOWN;
 	*ret = n;
 	return 0;

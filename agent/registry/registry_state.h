@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "registry_msg.h"
 #include "registry_proof.h"
 #include "tls.h"
 
@@ -52,6 +53,7 @@ struct reg_node {
 	int64_t removed_at;         /* unix seconds of `nodes remove`, 0 = a member */
 	char pubkey[REG_PUBKEY_MAX]; /* key of the newest certificate (base64 SPKI), "" unknown */
 	bool readmit;               /* the operator allowed one join without the key proof */
+	char zone[REG_ZONE_MAX + 1]; /* failure zone the node last said (JOIN, HELLO), "" = none */
 	/* runtime */
 	enum reg_node_state state;
 	uint64_t last_seen_ms;      /* monotonic, 0 = never in this run */

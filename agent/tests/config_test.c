@@ -98,6 +98,43 @@ TEST(ca_pin_and_ip_checked)
 	EXPECT_EQ(-ENOENT, config_set(&c, "colour", "red", err, sizeof(err)));
 }
 
+/* zone: 1-64 of [A-Za-z0-9._-] (the registry's and the controller's rule);
+ * a bad value is reported with its source and position and ignored, the
+ * file's value overriding the command line's like any key. */
+TEST(zone_checked_and_overridden)
+{
+	struct agent_config c;
+	struct warnings w = { 0 };
+	char err[160], long_zone[80];
+
+	config_defaults(&c);
+	EXPECT_STREQ("", c.zone);
+	config_parse_cmdline(&c, "quiet qserv.role=worker qserv.zone=rack1", collect, &w);
+	EXPECT_EQ(0, w.n);
+	EXPECT_STREQ("rack1", c.zone);
+	config_parse_file(&c, "/qserv.conf", "zone=row-2.rack_07\n", collect, &w);
+	EXPECT_EQ(0, w.n);
+	EXPECT_STREQ("row-2.rack_07", c.zone);
+	/* bad values: reported with the source and position, the old zone kept */
+	config_parse_cmdline(&c, "qserv.role=worker qserv.zone=rack/1", collect, &w);
+	EXPECT_EQ(1, w.n);
+	EXPECT_NE(NULL, strstr(w.last, "cmdline:2: zone: zone must be 1-64 characters")) TH_LOG("%s", w.last);
+	EXPECT_NE(NULL, strstr(w.last, "'rack/1'")) TH_LOG("%s", w.last);
+	config_parse_file(&c, "/qserv.conf", "# rack\nzone=\nzone=rack 1\n", collect, &w);
+	EXPECT_EQ(3, w.n);
+	EXPECT_NE(NULL, strstr(w.last, "/qserv.conf:3: zone:")) TH_LOG("%s", w.last);
+	EXPECT_STREQ("row-2.rack_07", c.zone);
+	/* 64 characters are a zone, 65 are not */
+	memset(long_zone, 'z', 64);
+	long_zone[64] = '\0';
+	EXPECT_EQ(0, config_set(&c, "zone", long_zone, err, sizeof(err)));
+	EXPECT_STREQ(long_zone, c.zone);
+	strcat(long_zone, "z");
+	EXPECT_EQ(-EINVAL, config_set(&c, "zone", long_zone, err, sizeof(err)));
+	EXPECT_EQ(-EINVAL, config_set(&c, "zone", "r\xc3\xa4" "ck", err, sizeof(err)));
+	EXPECT_EQ(64, strlen(c.zone));
+}
+
 TEST(verify_reports_incomplete_join)
 {
 	struct agent_config c;

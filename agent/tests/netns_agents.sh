@@ -5,7 +5,9 @@
 # bridge namespace "$P-br" itself (its failure is the test's skip check).
 #
 #   netns_nodes SUBNET      one namespace per node on br0, SUBNET.1, .2, ...
-#   start NAME CMDLINE      qagent in NAME's namespace (log in $T/NAME.log)
+#   start NAME CMDLINE      qagent in NAME's namespace (log in $T/NAME.log);
+#                           $T/NAME.conf, when the test wrote one, is its
+#                           qserv.conf (else none)
 #   stop NAME               TERM, then wait for it
 #   status NAME             GET /status of NAME's agent
 #   nodes                   the registry's node list (qservctl nodes --json)
@@ -34,9 +36,11 @@ start() {
 	echo "$2" > "$T/$1.cmdline"
 	_extra=
 	[ "$1" = czar ] && _extra="--admin-socket $T/admin.sock"
+	_conf=/dev/null
+	[ -f "$T/$1.conf" ] && _conf=$T/$1.conf
 	# shellcheck disable=SC2086
 	ip netns exec "$P-$1" "$QAGENT" --host --data-dir "$T/$1" --cmdline "$T/$1.cmdline" \
-		--conf /dev/null --pidfile "$T/$1.agentpid" --status-port 9400 $_extra >> "$T/$1.log" 2>&1 &
+		--conf "$_conf" --pidfile "$T/$1.agentpid" --status-port 9400 $_extra >> "$T/$1.log" 2>&1 &
 	echo $! > "$T/$1.pid"
 }
 stop() { kill -TERM "$(cat "$T/$1.pid")" 2>/dev/null; wait "$(cat "$T/$1.pid")" 2>/dev/null; rm -f "$T/$1.pid"; }

@@ -2,8 +2,9 @@
  * scripts in a temp bin dir) and fake join credentials: nothing before the
  * credentials, the TLS dir links, the czar's users file and password kept
  * across restarts, the worker's argv and environment, and the sync of the
- * cluster map's ready workers into a fake controller on loopback, and
- * removed workers deleted from it. */
+ * cluster map's ready workers into a fake controller on loopback (again
+ * when a worker moves or changes failure zone), and removed workers
+ * deleted from it. */
 #include <kselftest_harness.h>
 
 #include "agent/roles.h"
@@ -227,7 +228,9 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void write_map_states(const char *root, const char *w1addr, const char *w0state)
+/* The map: worker-0 without "zone" (a registry from before zones),
+ * worker-1 at w1addr in zone w1zone. */
+static void write_map_zone(const char *root, const char *w1addr, const char *w0state, const char *w1zone)
 {
 	char d[512], text[1024];
 
@@ -235,10 +238,16 @@ static void write_map_states(const char *root, const char *w1addr, const char *w
 	snprintf(text, sizeof(text), "{\"nodes\": ["
 		 "{\"name\": \"czar-0\", \"role\": \"czar\", \"addr\": \"10.0.0.1\", \"state\": \"ready\"},"
 		 "{\"name\": \"worker-0\", \"role\": \"worker\", \"addr\": \"10.0.0.2\", \"state\": \"%s\"},"
-		 "{\"name\": \"worker-1\", \"role\": \"worker\", \"addr\": \"%s\", \"state\": \"ready\"},"
+		 "{\"name\": \"worker-1\", \"role\": \"worker\", \"addr\": \"%s\", \"state\": \"ready\", "
+		 "\"zone\": \"%s\"},"
 		 "{\"name\": \"worker-2\", \"role\": \"worker\", \"addr\": \"10.0.0.4\", \"state\": \"down\"}]}",
-		 w0state, w1addr);
+		 w0state, w1addr, w1zone);
 	put(d, "cluster-map.json", text, 0644);
+}
+
+static void write_map_states(const char *root, const char *w1addr, const char *w0state)
+{
+	write_map_zone(root, w1addr, w0state, "");
 }
 
 static void write_map(const char *root, const char *w1addr)
@@ -349,15 +358,42 @@ TEST(ready_workers_registered_once_and_again_when_moved)
 	r.controller_port = ntohs(sa.sin_port);
 	roles_tick(&r, &s, t);                /* starts the daemons */
 	roles_tick(&r, &s, t + 1);            /* first sync */
-	EXPECT_STREQ("{\"id\":\"worker-0\",\"host\":\"10.0.0.2\",\"ingest_port\":25004,\"query_port\":25005};"
-		     "{\"id\":\"worker-1\",\"host\":\"10.0.0.3\",\"ingest_port\":25004,\"query_port\":25005};", c.bodies);
+	EXPECT_STREQ("{\"id\":\"worker-0\",\"host\":\"10.0.0.2\",\"ingest_port\":25004,\"query_port\":25005,\"zone\":\"\"};"
+		     "{\"id\":\"worker-1\",\"host\":\"10.0.0.3\",\"ingest_port\":25004,\"query_port\":25005,\"zone\":\"\"};",
+		     c.bodies);
 	c.bodies[0] = '\0';
 	roles_tick(&r, &s, t + 10000);        /* nothing changed: nothing sent */
 	EXPECT_STREQ("", c.bodies);
 	write_map(root, "10.0.0.9");
 	roles_tick(&r, &s, t + 20000);
-	EXPECT_STREQ("{\"id\":\"worker-1\",\"host\":\"10.0.0.9\",\"ingest_port\":25004,\"query_port\":25005};", c.bodies);
+	EXPECT_STREQ("{\"id\":\"worker-1\",\"host\":\"10.0.0.9\",\"ingest_port\":25004,\"query_port\":25005,\"zone\":\"\"};",
+		     c.bodies);
 	EXPECT_STREQ("10.0.0.9", json_string_value(json_object_get(r.registered, "worker-1")));
+	/* worker-1 declares a zone (same address): registered again with it */
+	c.bodies[0] = '\0';
+	write_map_zone(root, "10.0.0.9", "ready", "rack-1");
+	roles_tick(&r, &s, t + 30000);
+	EXPECT_STREQ("{\"id\":\"worker-1\",\"host\":\"10.0.0.9\",\"ingest_port\":25004,\"query_port\":25005,"
+		     "\"zone\":\"rack-1\"};", c.bodies);
+	EXPECT_STREQ("rack-1", json_string_value(json_object_get(r.registered_zone, "worker-1")));
+	c.bodies[0] = '\0';
+	roles_tick(&r, &s, t + 40000);        /* same zone: nothing sent */
+	EXPECT_STREQ("", c.bodies);
+	/* another zone: again; a zone the map should never hold is sent as none */
+	write_map_zone(root, "10.0.0.9", "ready", "rack_2.b");
+	roles_tick(&r, &s, t + 50000);
+	EXPECT_STREQ("{\"id\":\"worker-1\",\"host\":\"10.0.0.9\",\"ingest_port\":25004,\"query_port\":25005,"
+		     "\"zone\":\"rack_2.b\"};", c.bodies);
+	c.bodies[0] = '\0';
+	write_map_zone(root, "10.0.0.9", "ready", "rack\\\"x");
+	roles_tick(&r, &s, t + 60000);
+	EXPECT_STREQ("{\"id\":\"worker-1\",\"host\":\"10.0.0.9\",\"ingest_port\":25004,\"query_port\":25005,"
+		     "\"zone\":\"\"};", c.bodies);
+	json_t *st = json_object();
+	roles_status(&r, st);
+	EXPECT_STREQ("", json_string_value(json_object_get(json_object_get(json_object_get(st, "qserv"),
+						"registered_zones"), "worker-1")));
+	json_decref(st);
 
 	shutdown(c.lfd, SHUT_RDWR);
 	close(c.lfd);

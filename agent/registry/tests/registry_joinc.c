@@ -4,7 +4,7 @@
  * play a new machine, the real node, or an attacker holding a stolen
  * token and someone else's uuid.
  *
- *   qregistry-join --registry A.B.C.D:PORT --token T --pin P --uuid U --dir D [--role R]
+ *   qregistry-join --registry A.B.C.D:PORT --token T --pin P --uuid U --dir D [--role R] [--zone Z]
  *
  * Prints "joined NAME" and exits 0, or prints the refusal on stderr and
  * exits 1 (2 for bad usage). */
@@ -20,7 +20,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "registry", required_argument, NULL, 'r' }, { "token", required_argument, NULL, 't' },
 		{ "pin", required_argument, NULL, 'p' }, { "uuid", required_argument, NULL, 'u' },
-		{ "dir", required_argument, NULL, 'd' }, { "role", required_argument, NULL, 'R' }, { 0 }
+		{ "dir", required_argument, NULL, 'd' }, { "role", required_argument, NULL, 'R' },
+		{ "zone", required_argument, NULL, 'z' }, { 0 }
 	};
 	struct join_opts o = { .role = "worker" };
 	char err[256], path[600], *crt = NULL;
@@ -35,12 +36,13 @@ int main(int argc, char **argv)
 		case 'u': o.uuid = optarg; break;
 		case 'd': o.state_dir = optarg; break;
 		case 'R': o.role = optarg; break;
+		case 'z': o.zone = optarg; break;      /* sent as given: the registry checks it */
 		default: return 2;
 		}
 	}
 	if (!o.registry || !o.token || !o.pin || !o.uuid || !o.state_dir) {
 		fprintf(stderr, "usage: qregistry-join --registry A.B.C.D:PORT --token T --pin P --uuid U --dir D "
-			"[--role R]\n");
+			"[--role R] [--zone Z]\n");
 		return 2;
 	}
 	if (join_once(&o, err, sizeof(err)) < 0) {

@@ -2,7 +2,7 @@
  * round trip and validation, crash safety (a writer killed at random
  * moments leaves the old state or the new one, never a torn file), the
  * size limit the writer and the reader share, and the node keys, readmit
- * allowances and single-use tokens the file keeps. */
+ * allowances, single-use tokens and failure zones the file keeps. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -304,6 +304,8 @@ static void fill_max(struct reg_node *n, size_t i)
 	snprintf(n->addr, sizeof(n->addr), "%0*zu", (int)sizeof(n->addr) - 1, i);
 	memset(n->pubkey, 'K', sizeof(n->pubkey) - 1);
 	n->pubkey[sizeof(n->pubkey) - 1] = '\0';
+	memset(n->zone, 'Z', sizeof(n->zone) - 1);
+	n->zone[sizeof(n->zone) - 1] = '\0';
 	n->serial = UINT64_C(0x7fffffffffffffff) - i;
 	n->joined_at = INT64_C(0x7fffffffffffffff);
 	n->readmit = true;
@@ -336,6 +338,7 @@ TEST_F(dir, size_limit_shared_by_writer_and_reader)
 	ASSERT_EQ(0, reg_state_load(self->file, &back, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(REG_MAX_NODES, back.n);
 	EXPECT_STREQ(st.nodes[5]->pubkey, back.nodes[5]->pubkey);
+	EXPECT_STREQ(st.nodes[5]->zone, back.nodes[5]->zone);
 	EXPECT_TRUE(back.nodes[5]->readmit);
 	reg_state_free(&back);
 	/* a state past the limit (records added behind assign's back) is refused
@@ -406,6 +409,54 @@ TEST_F(dir, keys_allowances_and_single_use_tokens_persist)
 	EXPECT_EQ(-ENOSPC, reg_state_single_use_add(&back, "ffffff.0000000000000006", "", 60));
 	reg_state_free(&back);
 	reg_state_free(&st);
+}
+
+/* A node's failure zone persists; files from before zones (no "zone")
+ * load with none; a zone breaking the rule is refused with the reason. */
+TEST_F(dir, zones_persist_old_files_load_bad_ones_refused)
+{
+	static const char base[] = "{\"format\":1,\"cluster\":\"c\",\"token\":\"t\",\"next_serial\":9,"
+				   "\"next_ordinal\":{\"worker\":2,\"czar\":0},\"nodes\":[%s]}";
+	struct reg_state st, back;
+	struct reg_node *n;
+	char err[256], text[1024], *file;
+	bool nw;
+
+	reg_state_init(&st, "c1");
+	ASSERT_EQ(0, reg_state_assign(&st, "uuid-a", "worker", &n, &nw));
+	snprintf(n->zone, sizeof(n->zone), "rack-1.row_2");
+	ASSERT_EQ(0, reg_state_assign(&st, "uuid-b", "worker", &n, &nw));
+	ASSERT_EQ(0, reg_state_save(self->file, &st, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, reg_state_load(self->file, &back, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("rack-1.row_2", reg_state_find(&back, "uuid-a")->zone);
+	EXPECT_STREQ("", reg_state_find(&back, "uuid-b")->zone);
+	reg_state_free(&back);
+	reg_state_free(&st);
+	/* written only for a node that has one */
+	ASSERT_EQ(0, tls_file_read(self->file, &file));
+	ASSERT_NE(NULL, strstr(file, "\"zone\":\"rack-1.row_2\""));
+	EXPECT_EQ(NULL, strstr(strstr(file, "\"zone\"") + 1, "\"zone\"")) TH_LOG("%s", file);
+	free(file);
+	/* a file of an older registry: no zone */
+	snprintf(text, sizeof(text), base, "{\"uuid\":\"a\",\"name\":\"worker-0\",\"role\":\"worker\",\"ordinal\":0,"
+		 "\"serial\":2,\"addr\":\"10.0.0.2\",\"joined_at\":1}");
+	write_file(self->file, text);
+	ASSERT_EQ(0, reg_state_load(self->file, &back, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("", back.nodes[0]->zone);
+	reg_state_free(&back);
+	/* bad zones: a slash, 65 characters, not a string */
+	const char *bad[] = { "\"rack/1\"", "\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\"", "7" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char node[256];
+		snprintf(node, sizeof(node), "{\"uuid\":\"a\",\"name\":\"worker-0\",\"role\":\"worker\",\"ordinal\":0,"
+			 "\"serial\":2,\"zone\":%s}", bad[i]);
+		snprintf(text, sizeof(text), base, node);
+		write_file(self->file, text);
+		EXPECT_EQ(-EBADMSG, reg_state_load(self->file, &back, err, sizeof(err))) TH_LOG("%s", bad[i]);
+		EXPECT_NE(NULL, strstr(err, "nodes[0]")) TH_LOG("%s", err);
+		if (i < 2)
+			EXPECT_NE(NULL, strstr(err, "zone must be 1-64 characters")) TH_LOG("%s", err);
+	}
 }
 
 TEST(token_format)

@@ -4,8 +4,9 @@
  * nothing and leave the registry serving, heartbeat sessions with down/ready
  * transitions, token rotation, a registry restart keeping identities,
  * decommissioning (a removed node refused on every path until re-admitted),
- * certificates naming the node and its address, and the renewal of one that
- * does not (issued before subjectAltNames). */
+ * certificates naming the node and its address, the renewal of one that
+ * does not (issued before subjectAltNames), and failure zones (JOIN and
+ * HELLO, the newest wins, persisted, bad ones refused). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -499,6 +500,107 @@ TEST_F(reg, removed_node_refused_everywhere_until_readmitted)
 	EXPECT_STREQ("worker-1", json_string_value(json_object_get(st, "name")));
 	json_decref(st);
 	join_stop(jb);
+}
+
+/* Field `field` of node name in the registry's listing, or "absent". */
+static const char *node_field(struct registry *r, const char *name, const char *field)
+{
+	static char buf[128];
+	json_t *s = registry_status_json(r), *n;
+	size_t i;
+	strcpy(buf, "absent");
+	json_array_foreach(json_object_get(s, "nodes"), i, n)
+		if (!strcmp(json_string_value(json_object_get(n, "name")), name) &&
+		    json_is_string(json_object_get(n, field)))
+			snprintf(buf, sizeof(buf), "%s", json_string_value(json_object_get(n, field)));
+	json_decref(s);
+	return buf;
+}
+
+/* Node name's "zone" in the map stored in dir (cluster-map.json), or
+ * "absent". */
+static const char *map_zone_in(const char *dir, const char *name)
+{
+	static char buf[128];
+	char p[300];
+	json_t *m, *n;
+	size_t k;
+	snprintf(p, sizeof(p), "%s/cluster-map.json", dir);
+	m = json_load_file(p, 0, NULL);
+	strcpy(buf, "absent");
+	json_array_foreach(json_object_get(m, "nodes"), k, n)
+		if (!strcmp(json_string_value(json_object_get(n, "name")), name) &&
+		    json_is_string(json_object_get(n, "zone")))
+			snprintf(buf, sizeof(buf), "%s", json_string_value(json_object_get(n, "zone")));
+	json_decref(m);
+	return buf;
+}
+
+static bool wait_zone(struct registry *r, const char *name, const char *want, int ms)
+{
+	for (int i = 0; i < ms / 20; i++) {
+		if (!strcmp(node_field(r, name, "zone"), want))
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+TEST_F(reg, zones_from_join_and_hello_newest_wins_persisted)
+{
+	char d1[256], d2[256], err[256];
+	struct join *ja;
+	struct join_opts a = jopts(self, "a", "uuid-aaaa", d1), b = jopts(self, "b", "uuid-bbbb", d2);
+
+	/* a joins in rack1, b without a zone: the listing and the map say so */
+	a.zone = "rack1";
+	ASSERT_EQ(0, join_once(&a, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, join_once(&b, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("rack1", node_field(self->r, "worker-0", "zone"));
+	EXPECT_STREQ("", node_field(self->r, "worker-1", "zone"));
+	EXPECT_STREQ("rack1", map_zone_in(d2, "worker-0"));
+	EXPECT_STREQ("", map_zone_in(d2, "worker-1"));
+	/* a bad zone in a JOIN: refused naming the field, nothing changed */
+	char *before = slurp(self->regdir, "state.json");
+	a.zone = "rack/1";
+	EXPECT_EQ(-EPERM, join_once(&a, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "bad_request: field 'zone' must be a string of 1-64 characters")) TH_LOG("%s", err);
+	a.zone = "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";     /* 65 */
+	EXPECT_EQ(-EPERM, join_once(&a, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "field 'zone'")) TH_LOG("%s", err);
+	char *after = slurp(self->regdir, "state.json");
+	EXPECT_STREQ(before, after);
+	free(before);
+	free(after);
+	EXPECT_STREQ("rack1", node_field(self->r, "worker-0", "zone"));
+	/* a reboot with another zone says HELLO only (stored certificate): the newest wins */
+	a.zone = "rack2";
+	ASSERT_EQ(0, join_start(&a, &ja, err, sizeof(err)));
+	EXPECT_TRUE(wait_zone(self->r, "worker-0", "rack2", 10000));
+	EXPECT_TRUE(wait_join(ja, "ready", 10000));
+	json_t *st = join_status_json(ja);
+	EXPECT_EQ(0, json_integer_value(json_object_get(st, "joins")));
+	EXPECT_STREQ("rack2", json_string_value(json_object_get(st, "zone")));
+	json_decref(st);
+	join_stop(ja);
+	/* a bad zone in a HELLO: refused naming the field, the zone kept */
+	a.zone = "rack 3";
+	ASSERT_EQ(0, join_start(&a, &ja, err, sizeof(err)));
+	bool told = false;
+	for (int i = 0; i < 250 && !(told = last_error_has(ja, "field 'zone'")); i++)
+		usleep(20000);
+	EXPECT_TRUE(told);
+	join_stop(ja);
+	EXPECT_STREQ("rack2", node_field(self->r, "worker-0", "zone"));
+	/* persisted: a restarted registry still knows it */
+	registry_stop(self->r);
+	reg_up(_metadata, self);
+	EXPECT_STREQ("rack2", node_field(self->r, "worker-0", "zone"));
+	EXPECT_STREQ("", node_field(self->r, "worker-1", "zone"));
+	/* a re-join without a zone clears it */
+	a.zone = NULL;
+	ASSERT_EQ(0, join_once(&a, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("", node_field(self->r, "worker-0", "zone"));
 }
 
 /* Replace the node.crt in dir by one the registry's CA signs for the same
