@@ -138,6 +138,15 @@ static int init_meta(struct ctl *c, const struct cworker *workers, size_t nw)
 	return r;
 }
 
+static void init_locks(struct ctl *c)
+{
+	pthread_mutex_init(&c->place_mu, NULL);
+	pthread_cond_init(&c->place_cv, NULL);
+	pthread_mutex_init(&c->trans_mu, NULL);
+	pthread_mutex_init(&c->v.mu, NULL);
+	pthread_cond_init(&c->v.cv, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static struct ctl c;
@@ -185,8 +194,7 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'V':
-			c.v.interval_s = atoi(optarg);
-			if (c.v.interval_s < 0 || c.v.interval_s > CREQ_MAX_VERIFY_INTERVAL)
+			if ((c.v.interval_s = atoi(optarg)) < 0 || c.v.interval_s > CREQ_MAX_VERIFY_INTERVAL)
 				usage();
 			break;
 		case 's': c.sql.socket = optarg; break;
@@ -208,11 +216,7 @@ int main(int argc, char **argv)
 	if (!c.sql.socket || c.port <= 0 || c.port > 65535 || optind != argc || !tls_dir != !tls_name)
 		usage();
 	log_init("qserv-controller", LOG_LVL_INFO);
-	pthread_mutex_init(&c.place_mu, NULL);
-	pthread_cond_init(&c.place_cv, NULL);
-	pthread_mutex_init(&c.trans_mu, NULL);
-	pthread_mutex_init(&c.v.mu, NULL);
-	pthread_cond_init(&c.v.cv, NULL);
+	init_locks(&c);
 	if (mkdir(c.staging, 0700) < 0 && errno != EEXIST) {
 		log_error("staging directory %s: %s", c.staging, strerror(errno));
 		return 111;
