@@ -138,8 +138,10 @@ static int init_meta(struct ctl *c, const struct cworker *workers, size_t nw)
 	return r;
 }
 
-static void init_locks(struct ctl *c)
+/* Locks and the verify defaults (before the options). */
+static void init_ctl(struct ctl *c)
 {
+	c->v.interval_s = 86400;
 	pthread_mutex_init(&c->place_mu, NULL);
 	pthread_cond_init(&c->place_cv, NULL);
 	pthread_mutex_init(&c->trans_mu, NULL);
@@ -165,7 +167,7 @@ int main(int argc, char **argv)
 	c.port = 25081;
 	c.repl_level = 1;   /* see --replication-level above */
 	c.h.evict_after_s = 120;
-	c.v.interval_s = 86400;
+	init_ctl(&c);
 	c.staging = "/tmp";
 	c.sql.user = "root";
 	c.sql.password = "";
@@ -216,7 +218,6 @@ int main(int argc, char **argv)
 	if (!c.sql.socket || c.port <= 0 || c.port > 65535 || optind != argc || !tls_dir != !tls_name)
 		usage();
 	log_init("qserv-controller", LOG_LVL_INFO);
-	init_locks(&c);
 	if (mkdir(c.staging, 0700) < 0 && errno != EEXIST) {
 		log_error("staging directory %s: %s", c.staging, strerror(errno));
 		return 111;
