@@ -50,14 +50,14 @@ static void print_status(json_t *r)
 		       (double)json_integer_value(json_object_get(cp, "plain_bytes")) / 1e6,
 		       json_real_value(json_object_get(cp, "last_heal_seconds")),
 		       json_integer_value(json_object_get(cp, "last_heal_copies")));
-	json_t *v = json_object_get(r, "verify");
-	if (v)
+	json_t *vf = json_object_get(r, "verify");
+	if (vf)
 		printf("verify every %lld s (0: never): %lld pass(es), %lld replicas verified, %lld mismatch(es), %lld"
 		       " repaired; returning workers: %lld replicas reused, %lld dropped\n",
-		       json_integer_value(json_object_get(v, "interval")), json_integer_value(json_object_get(v, "passes")),
-		       json_integer_value(json_object_get(v, "replicas")), json_integer_value(json_object_get(v, "mismatches")),
-		       json_integer_value(json_object_get(v, "repaired")), json_integer_value(json_object_get(v, "reused")),
-		       json_integer_value(json_object_get(v, "dropped")));
+		       json_integer_value(json_object_get(vf, "interval")), json_integer_value(json_object_get(vf, "passes")),
+		       json_integer_value(json_object_get(vf, "replicas")), json_integer_value(json_object_get(vf, "mismatches")),
+		       json_integer_value(json_object_get(vf, "repaired")), json_integer_value(json_object_get(vf, "reused")),
+		       json_integer_value(json_object_get(vf, "dropped")));
 }
 
 static void print_verify(json_t *r)
