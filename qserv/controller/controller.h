@@ -5,7 +5,8 @@
  * their management API.  Files: cmeta.c (qservMeta SQL), cplace.c (chunk
  * placement), crepl.c (replica levels, copies at publish), ctrans.c (transactions and the director index), capi.c
  * (HTTP API), creq.c (its request bodies, parsed without MariaDB), chealth.c
- * (probing the workers, eviction, healing, maintenance), cverify.c (replicas
+ * (probing the workers, eviction, healing, maintenance), cjoin.c (a
+ * worker joining: the cluster's databases and tables), cverify.c (replicas
  * checked against reference checksums, returning workers), cmetrics.c
  * (GET /metrics), main.c.
  *
@@ -135,6 +136,11 @@ int ctl_all_workers(MYSQL *m, const char *method, const char *path, json_t *body
 /* Same, on one worker. */
 int ctl_worker_call(const struct cworker *w, const char *method, const char *path, json_t *body,
 		    json_t **ret, char *err, size_t errlen);
+
+/* cjoin.c: a registered worker given every database, table and (for the
+ * published databases) regular table's rows of the cluster; *ret {worker,
+ * databases}. */
+int cjoin_worker(struct ctl *c, MYSQL *m, const struct cworker *w, json_t **ret, char *err, size_t errlen);
 
 /* cplace.c: where chunk `chunk` of db lives (placing it when new). */
 int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct cworker *ret,

@@ -14,10 +14,8 @@
  * the key); without it, plain HTTP (development only, a warning is logged).
  * --replication-level: the cluster's default replica level (crepl.c; an
  * operator's PUT /replication/level overrides it): N, or auto = 2 once 2
- * workers are enabled, else 1.  Default 1 for now: tools/tests/dev_cluster.sh
- * expects a query to fail when one of 2 workers is killed, which replicas
- * and the czar's retry on another replica make it answer (issue 13 wants
- * auto as the default once that test says so).
+ * workers are enabled, else 1 (the default).  Tests about a single copy
+ * of each chunk pass --replication-level 1.
  * --evict-after: seconds a worker may stay silent before it is evicted and
  * its chunks are copied from the survivors (chealth.c; default 120);
  * --heal-max-mbps: those copies' average plain MB/s over a heal pass
@@ -165,7 +163,7 @@ int main(int argc, char **argv)
 	struct cworker workers[256];
 	size_t nw = 0;
 	c.port = 25081;
-	c.repl_level = 1;   /* see --replication-level above */
+	c.repl_level = 0;   /* auto: see --replication-level above */
 	c.h.evict_after_s = 120;
 	init_ctl(&c);
 	c.staging = "/tmp";
