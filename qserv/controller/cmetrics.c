@@ -54,7 +54,7 @@ static long long num(json_t *o, const char *path1, const char *path2)
 static void one(FILE *f, const char *name, const char *type, const char *help, double v)
 {
 	head(f, name, type, help);
-	fprintf(f, "%s %.17g\n", name, v);
+	fprintf(f, "%s %.10g\n", name, v);
 }
 
 static void per_database(FILE *f, json_t *st)

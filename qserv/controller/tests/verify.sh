@@ -147,7 +147,7 @@ wait_until 60 healed
 ref_sums() { meta "SELECT GROUP_CONCAT(CONCAT(tbl, ':', checksum) ORDER BY tbl) FROM qservMeta.chunk_checksums WHERE db='$DB' AND chunk=$1"; }
 holder_sums() { # CHUNK WORKER-INDEX
 	my "$(sock "$2")" -e "CHECKSUM TABLE $DB.ObjectFullOverlap_$1, $DB.Object_$1, $DB.Source_$1" |
-		awk '{ sub(/.*\./, "", $1); printf "%s%s:%s", NR > 1 ? "," : "", $1, $2 } END { print "" }'
+		awk '{ sub(/.*\./, "", $1); printf "%s%s:%s", (NR > 1 ? "," : ""), $1, $2 } END { print "" }'
 }
 ok=1 holders=
 for w in $(meta "SELECT worker_id FROM qservMeta.chunks WHERE db='$DB' AND chunk=$CH"); do
@@ -174,7 +174,7 @@ mariadbd --no-defaults --datadir="$W1/data" --socket="$T/w1.sock" --skip-network
 	$( [ "$(id -u)" -eq 0 ] && echo --user=root ) > /dev/null 2>&1 &
 MPID=$!
 wait_until 60 mariadb-admin --no-defaults -S "$T/w1.sock" -uroot ping
-CH1=$(my "$T/w1.sock" -e "SELECT MIN(CAST(SUBSTRING(TABLE_NAME, 8) AS UNSIGNED)) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE 'Object\\_%' AND TABLE_NAME <> 'Object_1234567890'")
+CH1=$(my "$T/w1.sock" -e "SELECT MIN(CAST(SUBSTRING(TABLE_NAME, 8) AS UNSIGNED)) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE 'Object\\_%' AND TABLE_NAME NOT IN ('Object_1234567890', 'Object_$CH')")
 my "$T/w1.sock" -e "UPDATE $DB.Object_$CH1 SET decl = decl + 0.001 LIMIT 1" > "$T/upd1.out"
 mariadb-admin --no-defaults -S "$T/w1.sock" -uroot shutdown > /dev/null 2>&1
 wait "$MPID" 2> /dev/null; MPID=
