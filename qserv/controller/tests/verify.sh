@@ -17,7 +17,10 @@
 # matching replicas are registered again (the log says reused), the
 # changed one is dropped, not reused, every chunk at level 2; GET
 # /metrics 200, every sample line `name{labels} value`, under-replicated
-# 0, verify mismatches >= 1; PUT /replication/verify-interval's checks.
+# 0, verify mismatches >= 1; PUT /replication/verify-interval's checks;
+# un-publish, a row changed on a chunk's first holder (a load), publish
+# again at level 1: that chunk's reference is new (read from the first
+# holder: the cost printed) and a pass finds 0 mismatches.
 # The czar's COUNT(*) and GROUP BY are right in a loop from before the
 # first corruption to the end.  Verify pass seconds and MB/s are printed,
 # never asserted.  OBJECTS=N grows the catalog (default 8000).
@@ -42,7 +45,7 @@ for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-
 done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 17
+tap_plan 18
 
 DB=vfy
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects "${OBJECTS:-8000}" --sources-per-object 2 --ra 0,40 --dec -20,20 \
@@ -210,5 +213,20 @@ tap_is "$(grep -c -v '^ok$' "$T/during")" 0 \
 	"the czar answered right throughout ($(grep -c '^ok$' "$T/during") rounds of COUNT(*) and GROUP BY; $(grep -v '^ok$' "$T/during" | head -n 1))"
 "$BIN/qservctl" replicas > "$T/tbl.out" 2>&1
 tap_diag "$(cat "$T/tbl.out")"
+
+# references follow loads: un-publish, change a row on a chunk's first
+# holder (what a load does), publish again at level 1 (no copy: every
+# reference is read from the first holder, the publish's cost measured)
+CH2=$(meta "SELECT MIN(chunk) FROM qservMeta.chunks WHERE db='$DB'")
+old=$(ref_sums "$CH2")
+api PUT /replication/level "{\"level\":1,\"database\":\"$DB\"}" -H "$(key)" > /dev/null
+api PUT "/ingest/database/$DB" '{"publish":false}' -H "$(key)" > /dev/null
+F2=$(meta "SELECT worker_id FROM qservMeta.chunks WHERE db='$DB' AND chunk=$CH2")
+my "$(sock "${F2#worker-}")" -e "UPDATE $DB.Source_$CH2 SET qserv_trans_id = qserv_trans_id LIMIT 1; UPDATE $DB.Object_$CH2 SET ra = ra - 0.002 LIMIT 1" > "$T/upd2.out"
+code=$(api PUT "/ingest/database/$DB" '' -H "$(key)")
+verify_pass v5
+tap_is "$code $([ "$(ref_sums "$CH2")" != "$old" ] && echo new) $(jq -r '"\(.mismatches) \(.replicas)"' "$T/v5.json")" "200 new 0 $NCH" \
+	"un-publish, a row of chunk $CH2 changed on its first holder, publish at level 1: its reference is new, a pass finds 0 mismatches"
+tap_diag "publish at level 1: $(grep 'reference checksums of' "$CLOG" | tail -n 1 | sed 's/.*reference/reference/')"
 tap_ok "dev cluster down" "$DC" down --dir "$T/cluster"
 tap_done
