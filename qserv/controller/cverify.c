@@ -492,6 +492,18 @@ static struct vchunk *all_chunks(MYSQL *m, size_t *ret_n, char *err, size_t errl
 	return v;
 }
 
+static void returning(struct ctl *c, const char *id);
+
+/* The returning workers, judged now (between a pass's chunks too: a long
+ * pass does not keep them evicted). */
+static void serve_returning(struct ctl *c)
+{
+	char ids[CVERIFY_MAX_RETURNING][65];
+	size_t n = chealth_returning(c, ids, CVERIFY_MAX_RETURNING);
+	for (size_t i = 0; i < n; i++)
+		returning(c, ids[i]);
+}
+
 static bool stopping(struct cverify *v)
 {
 	pthread_mutex_lock(&v->mu);
@@ -510,8 +522,10 @@ static void one_pass(struct ctl *c)
 	MYSQL *m = qsql_connect(&c->sql, err, sizeof err);
 	struct vchunk *v = m ? all_chunks(m, &n, err, sizeof err) : NULL;
 	bool complete = v != NULL;
-	for (size_t i = 0; v && i < n && !stopping(&c->v); i++)
+	for (size_t i = 0; v && i < n && !stopping(&c->v); i++) {
+		serve_returning(c);
 		verify_chunk(c, m, v[i].db, v[i].chunk, &s);
+	}
 	if (!v)
 		log_warn("verify: %s", err);
 	free(v);
@@ -608,16 +622,18 @@ static void returning(struct ctl *c, const char *id)
 	struct cworker w;
 	MYSQL *m = qsql_connect(&c->sql, err, sizeof err);
 	int r = m ? cmeta_worker(m, id, &w, err, sizeof err) : -EIO;
-	if (!r)
-		r = ret_all(m, &w, counts, err, sizeof err);
-	if (r) {
+	bool older = !r && (r = ret_all(m, &w, counts, err, sizeof err)) == -ENOENT;
+	if (older)
+		log_warn("returning worker %s cannot list its replicas (%s: an older worker?): it holds nothing", id, err);
+	else if (r)
 		log_warn("returning worker %s: %s; it stays evicted until it answers again", id, err);
+	if (r && !older) {
 		chealth_return_done(c, id, false);
 	} else if (!chealth_return_done(c, id, true)) {
 		log_warn("returning worker %s went silent again: its replicas go again", id);
 		if (cmeta_evict_worker(c, m, id, &dropped, &lost, err, sizeof err))
 			log_warn("returning worker %s: %s", id, err);
-	} else {
+	} else if (!older) {
 		log_info("returning worker %s: %lld replica(s) reused (they match the reference checksums), dropped:"
 			 " %lld mismatching, %lld of unknown or unpublished databases, %lld without a reference; %lld left"
 			 " (errors)", id, counts[RET_REUSED], counts[RET_MISMATCH], counts[RET_UNPUBLISHED], counts[RET_NOREF],
@@ -663,10 +679,7 @@ static void *verifier(void *arg)
 	struct ctl *c = arg;
 	bool pass = false;
 	while (!wait_work(&c->v, &pass)) {
-		char ids[CVERIFY_MAX_RETURNING][65];
-		size_t n = chealth_returning(c, ids, CVERIFY_MAX_RETURNING);
-		for (size_t i = 0; i < n; i++)
-			returning(c, ids[i]);
+		serve_returning(c);
 		if (!pass)
 			continue;
 		one_pass(c);
@@ -717,6 +730,11 @@ int cverify_run(struct ctl *c, json_t **ret, char *err, size_t errlen)
 	struct cverify *v = &c->v;
 	int64_t end = monotime_ms() + CVERIFY_REPLY_WAIT_S * 1000LL;
 	pthread_mutex_lock(&v->mu);
+	if (!v->started || v->stop) {
+		pthread_mutex_unlock(&v->mu);
+		snprintf(err, errlen, "the verify thread is not running");
+		return -ENODEV;
+	}
 	long long want = v->passes + (v->running ? 2 : 1);
 	v->wanted = true;
 	pthread_cond_broadcast(&v->cv);
