@@ -555,6 +555,7 @@ static int worker_add(struct call *k)
 	snprintf(w.host, sizeof w.host, "%s", q.host);
 	w.ingest_port = q.ingest_port;
 	w.query_port = q.query_port;
+	snprintf(w.zone, sizeof w.zone, "%s", q.zone);
 	int r = cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
 	return r ? r : cjoin_worker(k->c, k->m, &w, &k->out, k->err, sizeof k->err);
 }

@@ -92,6 +92,7 @@ struct cworker {
 	char id[65], host[256];
 	int ingest_port, query_port;
 	bool maint;             /* in maintenance: never evicted, never a copy target */
+	char zone[65];          /* failure zone, "" = none (replicas of a chunk: distinct zones) */
 };
 
 struct cdb {

@@ -1,7 +1,7 @@
 /* main.c: qserv-controller, the ingest controller on the czar node.
  *
  *   qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]
- *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]
+ *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
  *                    [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]
  *                    [--verify-interval S]
@@ -16,6 +16,8 @@
  * operator's PUT /replication/level overrides it): N, or auto = 2 once 2
  * workers are enabled, else 1 (the default).  Tests about a single copy
  * of each chunk pass --replication-level 1.
+ * --worker ...@ZONE: that worker's failure zone (a rack; POST /meta/worker's
+ * "zone"): the replicas of a chunk go to distinct zones when they can.
  * --evict-after: seconds a worker may stay silent before it is evicted and
  * its chunks are copied from the survivors (chealth.c; default 120);
  * --heal-max-mbps: those copies' average plain MB/s over a heal pass
@@ -48,7 +50,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
-			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]\n"
+			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]\n"
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
 			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n"
 			"                        [--verify-interval S]\n");
@@ -67,6 +69,10 @@ static int parse_worker(const char *s, struct cworker *w)
 	w->ingest_port = (int)strtol(colon + 1, &end, 10);
 	if (*end == ':')
 		w->query_port = (int)strtol(end + 1, &end, 10);
+	if (*end == '@' && strlen(end + 1) < sizeof w->zone && end[1]) {
+		snprintf(w->zone, sizeof w->zone, "%s", end + 1);
+		end += strlen(end);
+	}
 	return *end ? -EINVAL : 0;
 }
 
