@@ -582,8 +582,8 @@ static void ret_one(MYSQL *m, const struct cworker *w, const char *db, int32_t c
 	enum ret_kind k = ret_judge(m, w, db, chunk);
 	counts[k]++;
 	if (k == RET_REUSED) {
-		if (qsql_exec(m, err, sizeof err, "INSERT IGNORE INTO qservMeta.chunks (db, chunk, worker_id) SELECT name, %d, '%s' FROM"
-			      " qservMeta.dbs WHERE name='%s' AND published=1", chunk, w->id, db) ||
+		if (qsql_exec(m, err, sizeof err, "INSERT IGNORE INTO qservMeta.chunks (db, chunk, worker_id)"
+			      " SELECT name, %d, '%s' FROM qservMeta.dbs WHERE name='%s' AND published=1", chunk, w->id, db) ||
 		    qsql_exec(m, err, sizeof err, "DELETE FROM qservMeta.lost_chunks WHERE db='%s' AND chunk=%d", db, chunk))
 			log_warn("returning worker %s: registering %s chunk %d: %s -- %s", w->id, db, chunk, err, qsql_detail());
 	} else if (k != RET_ERROR && drop_replica(w, db, chunk, err, sizeof err)) {
