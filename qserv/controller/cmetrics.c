@@ -103,7 +103,8 @@ static void copies(FILE *f, json_t *h)
 {
 	json_t *cp = json_object_get(h, "copies");
 	one(f, "qserv_replication_copies_in_flight", "gauge", "Chunk copies running now.", (double)num(cp, "in_flight", NULL));
-	head(f, "qserv_replication_copies_total", "counter", "Chunk copies ended since the controller started (publish, level, heal).");
+	head(f, "qserv_replication_copies_total", "counter",
+	     "Chunk copies ended since the controller started (publish, level, heal).");
 	fprintf(f, "qserv_replication_copies_total{result=\"ok\"} %lld\n", num(cp, "done", NULL));
 	fprintf(f, "qserv_replication_copies_total{result=\"failed\"} %lld\n", num(cp, "failed", NULL));
 	one(f, "qserv_replication_bytes_copied_total", "counter", "Bytes of chunk copies on the wire (LZ4).",
