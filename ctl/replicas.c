@@ -3,13 +3,16 @@
  *
  *   qservctl replicas [--controller URL] [--json]
  *   qservctl replicas level N [DB] [--controller URL]
+ *   qservctl replicas verify [--controller URL] [--json]
  *
  * The first prints GET /replication/status as two tables (databases:
  * level, chunks, under-replicated; workers: state, chunks); --json prints
  * the reply as is.  The second sets the cluster's level, or DB's, and the
  * controller copies the chunks of published databases up to it (PUT
  * /replication/level, the admin key from the global --auth-key-file or
- * $QSERV_AUTH_KEY).  Controller URL: --controller, else $QSERV_INGEST_URL,
+ * $QSERV_AUTH_KEY).  The third runs one verify pass now (POST
+ * /replication/verify, the admin key): every replica's checksums against
+ * the reference, mismatching ones replaced; it prints the pass's counts.  Controller URL: --controller, else $QSERV_INGEST_URL,
  * else http://127.0.0.1:25081; the cluster CA from the global --ca or
  * $QSERV_CA_FILE.  Exit 0 on success, 1 when the controller cannot be
  * reached or refuses, 2 on a usage error. */
@@ -47,12 +50,35 @@ static void print_status(json_t *r)
 		       (double)json_integer_value(json_object_get(cp, "plain_bytes")) / 1e6,
 		       json_real_value(json_object_get(cp, "last_heal_seconds")),
 		       json_integer_value(json_object_get(cp, "last_heal_copies")));
+	json_t *vf = json_object_get(r, "verify");
+	if (vf)
+		printf("verify every %lld s (0: never): %lld pass(es), %lld replicas verified, %lld mismatch(es), %lld"
+		       " repaired; returning workers: %lld replicas reused, %lld dropped\n",
+		       json_integer_value(json_object_get(vf, "interval")), json_integer_value(json_object_get(vf, "passes")),
+		       json_integer_value(json_object_get(vf, "replicas")), json_integer_value(json_object_get(vf, "mismatches")),
+		       json_integer_value(json_object_get(vf, "repaired")), json_integer_value(json_object_get(vf, "reused")),
+		       json_integer_value(json_object_get(vf, "dropped")));
+}
+
+static void print_verify(json_t *r)
+{
+	size_t i;
+	json_t *b;
+	printf("verified %lld chunks, %lld replicas in %.2f s: %lld mismatch(es), %lld repaired\n",
+	       json_integer_value(json_object_get(r, "chunks")), json_integer_value(json_object_get(r, "replicas")),
+	       json_real_value(json_object_get(r, "seconds")), json_integer_value(json_object_get(r, "mismatches")),
+	       json_integer_value(json_object_get(r, "repaired")));
+	json_array_foreach(json_object_get(r, "mismatched"), i, b)
+		printf("  %s chunk %lld on %s%s\n", json_string_value(json_object_get(b, "database")),
+		       json_integer_value(json_object_get(b, "chunk")), json_string_value(json_object_get(b, "worker")),
+		       json_is_true(json_object_get(b, "missing")) ? " (missing)" : "");
 }
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: qservctl replicas [--controller URL] [--json]\n"
-			"       qservctl replicas level N [DB] [--controller URL]\n");
+			"       qservctl replicas level N [DB] [--controller URL]\n"
+			"       qservctl replicas verify [--controller URL] [--json]\n");
 	return 2;
 }
 
@@ -74,7 +100,8 @@ int ctl_replicas(int argc, char **argv)
 	}
 	int nargs = argc - optind;
 	bool set = nargs >= 1 && !strcmp(argv[optind], "level");
-	if ((!set && nargs != 0) || (set && (nargs < 2 || nargs > 3)))
+	bool verify = nargs == 1 && !strcmp(argv[optind], "verify");
+	if ((!set && !verify && nargs != 0) || (set && (nargs < 2 || nargs > 3)))
 		return usage();
 	char *end;
 	long level = set ? strtol(argv[optind + 1], &end, 10) : 0;
@@ -89,10 +116,10 @@ int ctl_replicas(int argc, char **argv)
 	qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
 	char full[1024], err[512];
 	json_t *body = NULL, *reply = NULL;
-	snprintf(full, sizeof full, "%s/replication/%s", url, set ? "level" : "status");
+	snprintf(full, sizeof full, "%s/replication/%s", url, set ? "level" : verify ? "verify" : "status");
 	if (set)
 		body = json_pack("{s:i, s:s}", "level", (int)level, "database", nargs == 3 ? argv[optind + 2] : "");
-	int rc = qhttpc_json(set ? "PUT" : "GET", full, body, &reply, err, sizeof err);
+	int rc = qhttpc_json(set ? "PUT" : verify ? "POST" : "GET", full, body, &reply, err, sizeof err);
 	json_decref(body);
 	if (rc < 0) {
 		fprintf(stderr, "qservctl replicas: %s\n", err);
@@ -104,6 +131,8 @@ int ctl_replicas(int argc, char **argv)
 		printf("replica level of %s%s set to %ld: %lld chunk copies made (%.1f s)\n", db && db[0] ? "" : "the cluster",
 		       db ? db : "", level, json_integer_value(json_object_get(rp, "copies")),
 		       json_real_value(json_object_get(rp, "seconds")));
+	} else if (verify && !as_json) {
+		print_verify(reply);
 	} else if (as_json) {
 		json_dumpf(reply, stdout, JSON_INDENT(2));
 		printf("\n");

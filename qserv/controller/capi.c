@@ -33,6 +33,11 @@
  *   PUT    /replication/maintenance {worker, maintenance}  never evicted nor a
  *                                  copy target while on (chealth.c)
  *   PUT    /replication/evict-after {seconds}   the silence that evicts
+ *   POST   /replication/verify  one verify pass now: {chunks, replicas, mismatches,
+ *                                  repaired, seconds, mismatched: [...]} (cverify.c)
+ *   PUT    /replication/verify-interval {seconds}   0: no periodic pass
+ *   GET    /metrics             Prometheus text (cmetrics.c): counts and states
+ *                                  the open /replication/status shows already
  *   GET    /status
  *   GET    /meta/auth-key-sha256  the admin key's SHA-256 (what workers check
  *                                  a loader's key against; reveals nothing)
@@ -209,6 +214,7 @@ static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errle
 	if (qsql_exec(m, err, errlen, "DELETE FROM qservMeta.tables WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.chunks WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.lost_chunks WHERE db='%s'", db) ||
+	    cverify_forget(m, db, err, errlen) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.trans WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.dbs WHERE name='%s'", db))
 		return -EIO;
@@ -346,6 +352,7 @@ struct call {
 	json_t *b;              /* the JSON body ({} without one) */
 	const char *rest;       /* what the pattern's '*' matched, else NULL */
 	json_t *out;            /* reply fields on success (freed on error) */
+	bool replied;           /* the handler replied itself (not JSON) */
 	char err[1024];
 };
 
@@ -591,6 +598,34 @@ static int repl_status(struct call *k)
 	return crepl_status(k->c, k->m, &k->out, k->err, sizeof k->err);
 }
 
+static int repl_verify(struct call *k)
+{
+	return cverify_run(k->c, &k->out, k->err, sizeof k->err);
+}
+
+static int repl_verify_interval(struct call *k)
+{
+	int s;
+	if (creq_verify_interval(k->b, &s, k->err, sizeof k->err))
+		return -EINVAL;
+	cverify_set_interval(k->c, s);
+	k->out = json_pack("{s:i}", "verify_interval", s);
+	return 0;
+}
+
+/* GET /metrics: text, not JSON (an unlinked file in the staging directory). */
+static int metrics(struct call *k)
+{
+	int fd = -1;
+	long long size = 0;
+	int rc = cmetrics_render(k->c, k->m, k->c->staging, &fd, &size, k->err, sizeof k->err);
+	if (rc)
+		return rc;
+	qhttp_reply_fd(k->r, 200, fd, (off_t)size, "text/plain; version=0.0.4; charset=utf-8");
+	k->replied = true;
+	return 0;
+}
+
 /* The API (see the top of this file); the first match wins, a pattern
  * ending in '*' takes any rest of the path (k->rest). */
 static int key_sha256(struct call *k)
@@ -638,6 +673,9 @@ static const struct route {
 	{ "GET", "/replication/status", repl_status, OPEN },
 	{ "PUT", "/replication/maintenance", repl_maint, KEY },
 	{ "PUT", "/replication/evict-after", repl_evict_after, KEY },
+	{ "POST", "/replication/verify", repl_verify, KEY },
+	{ "PUT", "/replication/verify-interval", repl_verify_interval, KEY },
+	{ "GET", "/metrics", metrics, OPEN },
 };
 #undef KEY
 #undef OPEN
@@ -664,7 +702,8 @@ static void route(struct ctl *c, MYSQL *m, struct qhttp_req *r, json_t *b)
 			break;
 		}
 	}
-	reply(r, rc, k.err, k.out);
+	if (!k.replied)
+		reply(r, rc, k.err, k.out);
 }
 
 void capi_handle(void *app, struct qhttp_req *r)

@@ -4,10 +4,11 @@
  * Two threads.  The prober, every CHEALTH_PERIOD_MS, reads the enabled
  * workers from qservMeta and GETs each one's /status (HTTPS with the
  * controller's certificate; CHEALTH_PROBE_MS for the whole request), with
- * no lock held across the call.  A worker that answered is `up` (an evicted
- * one that answers again becomes up: a copy target again, holding nothing:
- * its old chunk tables are stale and are not registered; a copy to it
- * replaces them).  One silent for `evict_after_s` (--evict-after, default
+ * no lock held across the call.  A worker that answered is `up`; an evicted
+ * one that answers again is `returning` (still evicted: neither a copy
+ * source nor a target) until cverify.c has registered again the replicas
+ * it still holds that match the reference checksums and dropped the
+ * others (chealth_return_done), then up.  One silent for `evict_after_s` (--evict-after, default
  * 120 s; PUT /replication/evict-after) and not in maintenance is evicted:
  * its qservMeta.chunks rows go (cmeta_evict_worker; chunks nobody else
  * holds move to lost_chunks), so the czar never sends it a chunk again, and
@@ -69,19 +70,22 @@ static struct chealth_w *entry(struct chealth *h, const char *id, bool add)
 	return e;
 }
 
-/* Records one probe; true when w is to be evicted now. */
+/* Records one probe; true when w is to be evicted now.  An evicted worker
+ * that answers starts returning (cverify.c is woken, outside mu). */
 static bool note(struct ctl *c, const struct cworker *w, bool ok)
 {
 	struct chealth *h = &c->h;
-	bool evict = false;
+	bool evict = false, back = false;
 	int64_t now = monotime_ms();
 	pthread_mutex_lock(&h->mu);
 	struct chealth_w *e = entry(h, w->id, true);
 	if (e && ok) {
-		if (e->evicted || e->down)
-			log_info("worker %s answers again%s", w->id, e->evicted ? ": up (a copy target, holding nothing)" : "");
+		back = e->evicted && !e->returning;
+		if (back || e->down)
+			log_info("worker %s answers again%s", w->id, back ? ": verifying the replicas it still holds" : "");
 		e->last_ok_ms = now;
-		e->down = e->evicted = false;
+		e->down = false;
+		e->returning |= back;   /* evicted until chealth_return_done */
 	} else if (e) {
 		if (!e->down && !e->evicted)
 			log_warn("worker %s does not answer", w->id);
@@ -91,6 +95,8 @@ static bool note(struct ctl *c, const struct cworker *w, bool ok)
 		evict = !e->evicted && !w->maint && now - e->last_ok_ms >= (int64_t)h->evict_after_s * 1000;
 	}
 	pthread_mutex_unlock(&h->mu);
+	if (back)
+		cverify_wake(c);
 	return evict;
 }
 
@@ -283,7 +289,7 @@ bool chealth_usable(struct ctl *c, const char *id, bool maint)
 {
 	pthread_mutex_lock(&c->h.mu);
 	struct chealth_w *e = entry(&c->h, id, false);
-	bool ok = !maint && (!e || (!e->down && !e->evicted));
+	bool ok = !maint && (!e || (!e->down && !e->evicted && e->hold_until_ms <= monotime_ms()));
 	pthread_mutex_unlock(&c->h.mu);
 	return ok;
 }
@@ -363,4 +369,51 @@ json_t *chealth_json(struct ctl *c)
 			      "last_heal_plain_bytes", (json_int_t)h->last_heal_plain_bytes);
 	pthread_mutex_unlock(&h->mu);
 	return j;
+}
+
+size_t chealth_returning(struct ctl *c, char (*ret)[65], size_t max)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&c->h.mu);
+	for (size_t i = 0; i < c->h.nw && n < max; i++)
+		if (c->h.w[i].returning)
+			snprintf(ret[n++], 65, "%s", c->h.w[i].id);
+	pthread_mutex_unlock(&c->h.mu);
+	return n;
+}
+
+bool chealth_return_done(struct ctl *c, const char *id, bool ok)
+{
+	pthread_mutex_lock(&c->h.mu);
+	struct chealth_w *e = entry(&c->h, id, false);
+	if (e) {
+		e->returning = false;
+		if (ok && !e->down)
+			e->evicted = false;
+	}
+	bool up = e && !e->evicted;
+	if (up) {
+		c->h.heal_wanted = true;
+		pthread_cond_broadcast(&c->h.cv);
+		log_info("worker %s: up (a copy source and target again)", id);
+	}
+	pthread_mutex_unlock(&c->h.mu);
+	return up;
+}
+
+void chealth_hold(struct ctl *c, const char *id, int ms)
+{
+	pthread_mutex_lock(&c->h.mu);
+	struct chealth_w *e = entry(&c->h, id, true);
+	if (e)
+		e->hold_until_ms = ms ? monotime_ms() + ms : 0;
+	pthread_mutex_unlock(&c->h.mu);
+}
+
+void chealth_wake_heal(struct ctl *c)
+{
+	pthread_mutex_lock(&c->h.mu);
+	c->h.heal_wanted = true;
+	pthread_cond_broadcast(&c->h.cv);
+	pthread_mutex_unlock(&c->h.mu);
 }

@@ -6,7 +6,9 @@
  * placement), crepl.c (replica levels, copies at publish), ctrans.c (transactions and the director index), capi.c
  * (HTTP API), creq.c (its request bodies, parsed without MariaDB), chealth.c
  * (probing the workers, eviction, healing, maintenance), cjoin.c (a
- * worker joining: the cluster's databases and tables), main.c.
+ * worker joining: the cluster's databases and tables), cverify.c (replicas
+ * checked against reference checksums, returning workers), cmetrics.c
+ * (GET /metrics), main.c.
  *
  * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
  * FINISHED or {STARTED, IS_FINISHING, IS_ABORTING} -> IS_ABORTING ->
@@ -33,6 +35,8 @@ struct chealth_w {
 	char id[65];
 	int64_t last_ok_ms;     /* monotonic ms of its last answer (or when first seen) */
 	bool down, evicted;     /* silent now; replicas dropped (until it answers again) */
+	bool returning;         /* evicted, answering again: cverify.c judges its replicas */
+	int64_t hold_until_ms;  /* not a copy source or target before (chealth_hold) */
 };
 
 /* Health and healing state (chealth.c); every field under mu. */
@@ -47,6 +51,18 @@ struct chealth {
 	double last_heal_s;     /* duration of the last heal pass that copied */
 	long long last_heal_copies, last_heal_plain_bytes;
 	pthread_t probe_t, heal_t;
+};
+
+/* The verify thread's state (cverify.c); every field under mu. */
+struct cverify {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* wakes the thread (stop, a pass wanted, a worker returning) and waiters */
+	bool stop, started, wanted, wake, running;
+	int interval_s;         /* --verify-interval (PUT /replication/verify-interval); 0 = none */
+	int64_t last_end_ms;    /* monotonic end of the last pass (or the start) */
+	long long passes, replicas, mismatches, repaired, reused, dropped;   /* totals */
+	json_t *last;           /* the last pass's summary (owned) */
+	pthread_t t;
 };
 
 struct ctl {
@@ -69,6 +85,7 @@ struct ctl {
 	struct { char db[65]; long long id; } busy[CTL_MAX_PENDING];
 	int nbusy;
 	struct chealth h;
+	struct cverify v;
 };
 
 struct cworker {
@@ -184,6 +201,41 @@ int chealth_maintenance(struct ctl *c, MYSQL *m, const char *id, bool on, json_t
 void chealth_set_evict_after(struct ctl *c, int seconds);
 /* {evict_after, probes..., heal: {...}} for GET /replication/status. */
 json_t *chealth_json(struct ctl *c);
+
+/* chealth.c, for cverify.c: the evicted workers that answer again (at
+ * most max ids); cverify_returning is done with id (ok: its replicas were
+ * judged): true when it is up now, false when it stays evicted (it went
+ * silent meanwhile, or !ok: tried again at its next answer). */
+size_t chealth_returning(struct ctl *c, char (*ret)[65], size_t max);
+bool chealth_return_done(struct ctl *c, const char *id, bool ok);
+/* Keeps id out of copy plans for ms (0: from now on usable again). */
+void chealth_hold(struct ctl *c, const char *id, int ms);
+void chealth_wake_heal(struct ctl *c);
+
+/* cverify.c: reference checksums (qservMeta.chunk_checksums), the verify
+ * pass and returning workers (one thread; no lock across a call) */
+int cverify_init(MYSQL *m, char *err, size_t errlen);
+int cverify_start(struct ctl *c, char *err, size_t errlen);
+void cverify_stop(struct ctl *c);
+/* A worker returns (chealth.c's prober; cheap: wakes the thread). */
+void cverify_wake(struct ctl *c);
+/* POST /replication/verify: one pass now, waited for; *ret {chunks,
+ * replicas, mismatches, repaired, seconds, mismatched: [...], complete}. */
+int cverify_run(struct ctl *c, json_t **ret, char *err, size_t errlen);
+void cverify_set_interval(struct ctl *c, int seconds);
+/* {interval, running, passes, replicas, mismatches, repaired, reused, dropped, last} */
+json_t *cverify_json(struct ctl *c);
+/* A copy's reply (its "checksums") as the reference of a chunk without one. */
+void cverify_note_copy(MYSQL *m, const char *db, int32_t chunk, json_t *out);
+/* At publish: the chunks of db without a reference read from their first holder (logs, never fails). */
+int cverify_record(struct ctl *c, MYSQL *m, const char *db);
+/* Un-publish, drop: db's references go. */
+int cverify_forget(MYSQL *m, const char *db, char *err, size_t errlen);
+
+/* cmetrics.c: GET /metrics (Prometheus text 0.0.4) into a new file
+ * descriptor (an unlinked file in dir) and its size. */
+int cmetrics_render(struct ctl *c, MYSQL *m, const char *dir, int *ret_fd, long long *ret_size,
+		    char *err, size_t errlen);
 
 /* capi.c */
 void capi_handle(void *app, struct qhttp_req *r);

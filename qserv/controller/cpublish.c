@@ -6,7 +6,9 @@
  * Publish: refused while a transaction of db is open; every chunk is
  * brought to db's replica level (crepl.c: copies worker to worker, each
  * recorded in qservMeta.chunks once verified; a failed copy fails the
- * publish, naming the chunk); every worker creates
+ * publish, naming the chunk); its reference checksums are recorded anew
+ * (cverify.c: from the copies, else from each chunk's first holder);
+ * every worker creates
  * its dummy chunk tables and marks db published (from then on it refuses
  * every write to db: tables, chunks, transactions, contributions, drops),
  * then qservMeta says published and the czar serves it.
@@ -15,7 +17,8 @@
  * catalog): qservMeta first (the czar stops serving db at its next
  * metadata load, so nobody queries a catalog being changed; each chunk
  * keeps only its first holder, the one loads go to, so the replicas the
- * next publish makes are copies of what was loaded), then every
+ * next publish makes are copies of what was loaded; its reference
+ * checksums are forgotten), then every
  * worker drops its mark and takes writes again.  Both are idempotent: a
  * failure at a worker leaves an error naming it, and the same call again
  * finishes the job.  The caller holds the admin credential (capi.c). */
@@ -37,8 +40,10 @@ static int publish(struct ctl *c, MYSQL *m, const char *db, json_t **ret_repl, c
 			 " publishing", db, open);
 		return -EBUSY;
 	}
-	if ((r = crepl_bring(c, m, db, ret_repl, err, errlen)))
+	/* loads may have changed its chunks: references anew (cverify.c) */
+	if ((r = cverify_forget(m, db, err, errlen)) || (r = crepl_bring(c, m, db, ret_repl, err, errlen)))
 		return r;
+	cverify_record(c, m, db);
 	json_t *body = json_pack("{s:s}", "database", db);
 	r = ctl_all_workers(m, "POST", "publish", body, err, errlen);
 	json_decref(body);
@@ -51,7 +56,8 @@ static int publish(struct ctl *c, MYSQL *m, const char *db, json_t **ret_repl, c
 static int unpublish(MYSQL *m, const char *db, char *err, size_t errlen)
 {
 	if (qsql_exec(m, err, errlen, "UPDATE qservMeta.dbs SET published=0 WHERE name='%s'", db) ||
-	    qsql_exec(m, err, errlen, "UPDATE qservMeta.tables SET published=0 WHERE db='%s'", db))
+	    qsql_exec(m, err, errlen, "UPDATE qservMeta.tables SET published=0 WHERE db='%s'", db) ||
+	    cverify_forget(m, db, err, errlen))
 		return -EIO;
 	/* loads go to a chunk's first holder only (cplace.c): the other
 	 * replicas are forgotten, and the next publish copies them again */

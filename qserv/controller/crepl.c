@@ -195,8 +195,8 @@ int crepl_status(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen
 		json_decref(ws);
 		return r;
 	}
-	*ret = json_pack("{s:i, s:o, s:o, s:o}", "level", level, "databases", dbs, "workers", ws,
-			 "health", chealth_json(c));
+	*ret = json_pack("{s:i, s:o, s:o, s:o, s:o}", "level", level, "databases", dbs, "workers", ws,
+			 "health", chealth_json(c), "verify", cverify_json(c));
 	return 0;
 }
 
@@ -405,6 +405,7 @@ static int record(struct rplan *p, MYSQL *m, double seconds, json_t **ret, char 
 		if (!r && qsql_exec(m, err, errlen, "INSERT IGNORE INTO qservMeta.chunks VALUES ('%s', %d, '%s')", p->db,
 				    j->chunk, p->w[j->dst].id))
 			r = -EIO;
+		cverify_note_copy(m, p->db, j->chunk, j->out);   /* the source's checksums: a reference if none */
 		bytes += json_integer_value(json_object_get(j->out, "bytes"));
 		plain += json_integer_value(json_object_get(j->out, "plain_bytes"));
 		rows += json_integer_value(json_object_get(j->out, "rows"));

@@ -383,3 +383,17 @@ int creq_evict_after(json_t *b, int *ret_seconds, char *err, size_t errlen)
 	*ret_seconds = (int)v;
 	return 0;
 }
+
+int creq_verify_interval(json_t *b, int *ret_seconds, char *err, size_t errlen)
+{
+	json_t *s = json_object_get(b, "seconds");
+	long long v = json_is_integer(s) ? json_integer_value(s) : -1;
+	*ret_seconds = 0;
+	if (v < 0 || v > CREQ_MAX_VERIFY_INTERVAL) {
+		snprintf(err, errlen, "seconds: must be an integer from 0 (no periodic pass) to %d",
+			 CREQ_MAX_VERIFY_INTERVAL);
+		return -EINVAL;
+	}
+	*ret_seconds = (int)v;
+	return 0;
+}

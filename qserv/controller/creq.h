@@ -104,6 +104,11 @@ int creq_maint(json_t *b, struct creq_maint *ret, char *err, size_t errlen);
 #define CREQ_MAX_EVICT_AFTER 86400
 int creq_evict_after(json_t *b, int *ret_seconds, char *err, size_t errlen);
 
+/* PUT /replication/verify-interval {"seconds": 0..CREQ_MAX_VERIFY_INTERVAL}
+ * (0: no periodic verify pass) */
+#define CREQ_MAX_VERIFY_INTERVAL (366 * 86400)
+int creq_verify_interval(json_t *b, int *ret_seconds, char *err, size_t errlen);
+
 /* POST /meta/worker {id, host, [ingest_port], [query_port]} */
 struct creq_worker {
 	char id[CREQ_NAME], host[256];

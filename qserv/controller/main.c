@@ -4,6 +4,7 @@
  *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
  *                    [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]
+ *                    [--verify-interval S]
  *
  * --auth-key-file: the cluster admin key (64 hex) that every write must
  * carry (capi.c's route table; without a key, writes are refused);
@@ -21,6 +22,9 @@
  * its chunks are copied from the survivors (chealth.c; default 120);
  * --heal-max-mbps: those copies' average plain MB/s over a heal pass
  * (default 0: no cap; publish and level changes are never capped).
+ * --verify-interval: seconds between verify passes (cverify.c: every
+ * replica's checksums against the reference; default 86400, 0 = none;
+ * PUT /replication/verify-interval, POST /replication/verify runs one).
  * --local-port: a second listener, plain HTTP on 127.0.0.1 only, for the
  * node's own agent (registering workers); the same route policy: its
  * writes need the key too.
@@ -48,7 +52,8 @@ static void usage(void)
 	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
 			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]\n"
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
-			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n");
+			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n"
+			"                        [--verify-interval S]\n");
 	exit(100);
 }
 
@@ -103,7 +108,12 @@ static int serve(struct ctl *c, int local_port, const char *ca, const char *cert
 		return 111;
 	}
 	log_info("probing the workers every 2 s, evicting after %d s of silence", c->h.evict_after_s);
+	if (cverify_start(c, err, sizeof err))
+		log_error("%s: no verify pass, returning workers stay evicted", err);
+	else
+		log_info("verifying every replica every %d s%s", c->v.interval_s, c->v.interval_s ? "" : " (off)");
 	log_info("signal %d: stopping", daemon_wait_stop_signal(&set));
+	cverify_stop(c);
 	chealth_stop(c);
 	qhttp_stop(local);
 	qhttp_stop(http);
@@ -122,12 +132,25 @@ static int init_meta(struct ctl *c, const struct cworker *workers, size_t nw)
 	int r = cmeta_init(m, err, sizeof err);
 	if (!r)
 		r = crepl_init(m, err, sizeof err);
+	if (!r)
+		r = cverify_init(m, err, sizeof err);
 	for (size_t i = 0; !r && i < nw; i++)
 		r = cmeta_add_worker(m, &workers[i], err, sizeof err);
 	mysql_close(m);
 	if (r)
 		log_error("qservMeta: %s", err);
 	return r;
+}
+
+/* Locks and the verify defaults (before the options). */
+static void init_ctl(struct ctl *c)
+{
+	c->v.interval_s = 86400;
+	pthread_mutex_init(&c->place_mu, NULL);
+	pthread_cond_init(&c->place_cv, NULL);
+	pthread_mutex_init(&c->trans_mu, NULL);
+	pthread_mutex_init(&c->v.mu, NULL);
+	pthread_cond_init(&c->v.cv, NULL);
 }
 
 int main(int argc, char **argv)
@@ -141,13 +164,14 @@ int main(int argc, char **argv)
 		{ "tls-dir", required_argument, 0, 'T' }, { "tls-name", required_argument, 0, 'N' },
 		{ "local-port", required_argument, 0, 'L' }, { "replication-level", required_argument, 0, 'R' },
 		{ "evict-after", required_argument, 0, 'E' }, { "heal-max-mbps", required_argument, 0, 'M' },
-		{ 0, 0, 0, 0 },
+		{ "verify-interval", required_argument, 0, 'V' }, { 0, 0, 0, 0 },
 	};
 	struct cworker workers[256];
 	size_t nw = 0;
 	c.port = 25081;
 	c.repl_level = 0;   /* auto: see --replication-level above */
 	c.h.evict_after_s = 120;
+	init_ctl(&c);
 	c.staging = "/tmp";
 	c.sql.user = "root";
 	c.sql.password = "";
@@ -175,6 +199,10 @@ int main(int argc, char **argv)
 			if (c.h.evict_after_s < 1 || c.h.evict_after_s > CREQ_MAX_EVICT_AFTER)
 				usage();
 			break;
+		case 'V':
+			if ((c.v.interval_s = atoi(optarg)) < 0 || c.v.interval_s > CREQ_MAX_VERIFY_INTERVAL)
+				usage();
+			break;
 		case 's': c.sql.socket = optarg; break;
 		case 'p': c.port = atoi(optarg); break;
 		case 'b': c.bind = optarg; break;
@@ -194,9 +222,6 @@ int main(int argc, char **argv)
 	if (!c.sql.socket || c.port <= 0 || c.port > 65535 || optind != argc || !tls_dir != !tls_name)
 		usage();
 	log_init("qserv-controller", LOG_LVL_INFO);
-	pthread_mutex_init(&c.place_mu, NULL);
-	pthread_cond_init(&c.place_cv, NULL);
-	pthread_mutex_init(&c.trans_mu, NULL);
 	if (mkdir(c.staging, 0700) < 0 && errno != EEXIST) {
 		log_error("staging directory %s: %s", c.staging, strerror(errno));
 		return 111;

@@ -13,7 +13,7 @@
 
 #include "qserv/controller/creq.h"
 
-enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL, MAINT, EVICT };
+enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL, MAINT, EVICT, VERIFY };
 
 static const struct body_case {
 	enum kind kind;
@@ -81,6 +81,12 @@ static const struct body_case {
 	{ EVICT, "{\"seconds\":86401}", "seconds" },
 	{ EVICT, "{\"seconds\":\"10\"}", "seconds" },
 	{ EVICT, "{\"seconds\":4294967306}", "seconds" },
+	{ VERIFY, "{\"seconds\":0}", NULL },
+	{ VERIFY, "{\"seconds\":86400}", NULL },
+	{ VERIFY, "{\"seconds\":-1}", "seconds" },
+	{ VERIFY, "{\"seconds\":31622401}", "seconds" },
+	{ VERIFY, "{\"seconds\":\"60\"}", "seconds" },
+	{ VERIFY, "{}", "seconds" },
 };
 
 static int parse(enum kind k, json_t *b, char *err, size_t errlen)
@@ -109,6 +115,7 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 	case LEVEL: return creq_level(b, &u.l, err, errlen);
 	case MAINT: return creq_maint(b, &u.m, err, errlen);
 	case EVICT: return creq_evict_after(b, &secs, err, errlen);
+	case VERIFY: return creq_verify_interval(b, &secs, err, errlen);
 	default: return creq_worker(b, &u.w, err, errlen);
 	}
 }

@@ -9,7 +9,10 @@
 # is back at level 2 on worker-2 and worker-3, and their MariaDBs hold
 # every chunk table qservMeta lists with all the rows; the czar's COUNT(*)
 # and a GROUP BY are right during (a query loop from the kill on: no wrong
-# answer, no error) and after; `start worker-1` -> `up` again;
+# answer, no error) and after; `start worker-1` -> `up` again, its
+# replicas (unchanged while it was down) registered again (cverify.c: they
+# match the reference checksums; the log says how many were reused), every
+# chunk at level 2 or above;
 # maintenance refused without the key and for a bad body; `qservctl nodes
 # maintenance worker-2 on`, then `kill worker-2` -> no eviction and no
 # copy within 2x evict-after (worker-1 is up: a copy target), the czar
@@ -104,6 +107,7 @@ query_loop() {
 	done
 }
 
+K1=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB' AND worker_id='worker-1'")
 t0=$(now)
 "$DC" kill worker-1 --dir "$T/cluster" > "$T/kill.log" 2>&1
 query_loop > "$T/during" 2>&1 &
@@ -152,8 +156,8 @@ tap_is "$(sql "$Q1")|$(sql "$Q2" | cmp -s - "$T/q2.want" && echo same)" "$NOBJ|s
 "$DC" start worker-1 --dir "$T/cluster" > "$T/start1.log" 2>&1
 up1() { [ "$(wstate worker-1)" = up ]; }
 wait_until 60 up1
-tap_is "$(wstate worker-1) $(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE worker_id='worker-1'")" "up 0" \
-	"start worker-1: up again, holding no chunk (its old tables are stale)"
+tap_is "$(wstate worker-1) $(grep -c "returning worker worker-1: $K1 replica(s) reused" "$T/cluster/czar/controller.log") $(status | jq -r --arg db $DB '.databases[] | select(.database == $db) | .under_replicated')" \
+	"up 1 0" "start worker-1: up again, its $K1 replicas reused (they match the reference checksums), 0 under-replicated"
 
 got="$(api PUT /replication/maintenance '{"worker":"worker-2","maintenance":true}') $(api PUT /replication/maintenance '{"worker":"a b","maintenance":true}' -H "$(key)") $(api PUT /replication/maintenance '{"worker":"worker-2","maintenance":1}' -H "$(key)") $(api PUT /replication/maintenance '{"worker":"worker-9","maintenance":true}' -H "$(key)")"
 tap_is "$got" "401 400 400 404" "PUT /replication/maintenance: no key 401, a bad id 400, a non-boolean 400, an unknown worker 404"
