@@ -18,5 +18,6 @@ $(eval $(call unit_test,agent_bootmedium_test,agent/tests/bootmedium_test.c,$(AG
 $(eval $(call unit_test,agent_roles_test,agent/tests/roles_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
 $(eval $(call unit_test,netlink_test,agent/tests/netlink_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
 $(eval $(call unit_test,identity_test,agent/tests/identity_test.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
-INTEG_TESTS += agent/tests/cluster_netns.sh agent/tests/decommission.sh
+$(eval $(call program,qroles-sync,agent/tests/roles_sync.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))
+INTEG_TESTS += agent/tests/cluster_netns.sh agent/tests/decommission.sh agent/tests/roles_controller.sh
 QEMU_TESTS += agent/tests/qemu_cluster.sh

@@ -435,7 +435,7 @@ static void register_worker(struct roles *r, const char *name, const char *addr,
 
 /* Ready workers of the cluster map -> the controller, when new, moved or
  * in another failure zone. */
-static void sync_workers(struct roles *r)
+void roles_sync_workers(struct roles *r)
 {
 	char path[400];
 	json_t *map, *nodes, *n;
@@ -615,7 +615,7 @@ void roles_tick(struct roles *r, struct supervisor *sup, uint64_t now_ms)
 	}
 	if (r->role == ROLE_CZAR && now_ms >= r->next_sync_ms) {
 		r->next_sync_ms = now_ms + ROLES_SYNC_MS;
-		sync_workers(r);
+		roles_sync_workers(r);
 	}
 	if (r->role == ROLE_WORKER && r->in_cluster && !r->have_key_sha && now_ms >= r->next_key_fetch_ms) {
 		r->next_key_fetch_ms = now_ms + ROLES_SYNC_MS;

@@ -83,6 +83,10 @@ void roles_set_chunk_dirs(struct roles *r, char *const *dirs, size_t n);
 /* Called every tick once MariaDB answers: starts the daemons when the
  * credentials are there, keeps the controller's worker list in step. */
 void roles_tick(struct roles *r, struct supervisor *sup, uint64_t now_ms);
+/* Czar: one pass of the sync of the cluster map's ready workers into the
+ * controller (roles_tick runs it every few seconds once started; public
+ * for qroles-sync, the host test's driver against a real controller). */
+void roles_sync_workers(struct roles *r);
 /* Adds "qserv": {...} (role state, czar SQL endpoint and user) to status. */
 void roles_status(const struct roles *r, json_t *status);
 void roles_free(struct roles *r);
