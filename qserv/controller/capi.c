@@ -31,6 +31,10 @@
  *   PUT    /replication/maintenance {worker, maintenance}  never evicted nor a
  *                                  copy target while on (chealth.c)
  *   PUT    /replication/evict-after {seconds}   the silence that evicts
+ *   PUT    /replication/drain {worker, drain}  drain a worker (enabled=0): its
+ *                                  chunks move to the others (crebal.c)
+ *   POST   /replication/rebalance  move chunks now until every worker is within
+ *                                  10% of the mean -> {moves, failed, seconds}
  *   GET    /status
  *   GET    /meta/auth-key-sha256  the admin key's SHA-256 (what workers check
  *                                  a loader's key against; reveals nothing)
@@ -507,7 +511,10 @@ static int worker_add(struct call *k)
 	snprintf(w.host, sizeof w.host, "%s", q.host);
 	w.ingest_port = q.ingest_port;
 	w.query_port = q.query_port;
-	return cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
+	int rc = cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
+	if (!rc)
+		crebal_wake(k->c);   /* a new worker: a rebalance check */
+	return rc;
 }
 
 static int worker_remove(struct call *k)
@@ -541,6 +548,19 @@ static int repl_evict_after(struct call *k)
 	chealth_set_evict_after(k->c, s);
 	k->out = json_pack("{s:i}", "evict_after", s);
 	return 0;
+}
+
+static int repl_drain(struct call *k)
+{
+	struct creq_maint q;
+	if (creq_drain(k->b, &q, k->err, sizeof k->err))
+		return -EINVAL;
+	return crebal_drain(k->c, k->m, q.worker, q.on, &k->out, k->err, sizeof k->err);
+}
+
+static int repl_rebalance(struct call *k)
+{
+	return crebal_rebalance(k->c, k->m, &k->out, k->err, sizeof k->err);
 }
 
 static int repl_status(struct call *k)
@@ -595,6 +615,8 @@ static const struct route {
 	{ "GET", "/replication/status", repl_status, OPEN },
 	{ "PUT", "/replication/maintenance", repl_maint, KEY },
 	{ "PUT", "/replication/evict-after", repl_evict_after, KEY },
+	{ "PUT", "/replication/drain", repl_drain, KEY },
+	{ "POST", "/replication/rebalance", repl_rebalance, KEY },
 };
 #undef KEY
 #undef OPEN

@@ -5,7 +5,8 @@
  * their management API.  Files: cmeta.c (qservMeta SQL), cplace.c (chunk
  * placement), crepl.c (replica levels, copies at publish), ctrans.c (transactions and the director index), capi.c
  * (HTTP API), creq.c (its request bodies, parsed without MariaDB), chealth.c
- * (probing the workers, eviction, healing, maintenance), main.c.
+ * (probing the workers, eviction, healing, maintenance), crebal.c (trim,
+ * drain, rebalance: replica moves), main.c.
  *
  * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
  * FINISHED or {STARTED, IS_FINISHING, IS_ABORTING} -> IS_ABORTING ->
@@ -48,6 +49,18 @@ struct chealth {
 	pthread_t probe_t, heal_t;
 };
 
+/* Replica moves (crebal.c); every field under mu.  `busy` is the one
+ * trim or rebalance running (a flag, not a lock held across calls). */
+struct crebal {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool busy, wanted;      /* wanted: a rebalance check asked for (worker added, drain) */
+	long long seen_done;    /* h.done when the healer last trimmed */
+	long long trimmed, drop_failed, moves, move_failed, passes;
+	long long last_moves;
+	double last_s;          /* duration of the last rebalance that moved */
+};
+
 struct ctl {
 	struct qsql_conf sql;
 	const char *bind;
@@ -68,12 +81,14 @@ struct ctl {
 	struct { char db[65]; long long id; } busy[CTL_MAX_PENDING];
 	int nbusy;
 	struct chealth h;
+	struct crebal rb;
 };
 
 struct cworker {
 	char id[65], host[256];
 	int ingest_port, query_port;
 	bool maint;             /* in maintenance: never evicted, never a copy target */
+	bool enabled;           /* 0: draining (a copy source only, crebal.c) */
 };
 
 struct cdb {
@@ -96,6 +111,10 @@ int cmeta_remove_worker(struct ctl *c, MYSQL *m, const char *id, bool force, jso
 			char *err, size_t errlen);
 /* All enabled workers; caller frees *ret. */
 int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen);
+/* Every registered worker, draining ones too (enabled=0); caller frees *ret. */
+int cmeta_workers_all(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen);
+/* qservMeta.workers.enabled of id; -ENOENT unknown. */
+int cmeta_set_enabled(MYSQL *m, const char *id, bool on, char *err, size_t errlen);
 int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_t errlen);
 int cmeta_db(MYSQL *m, const char *name, struct cdb *ret, char *err, size_t errlen);
 /* Number of transactions of db not FINISHED/ABORTED. */
@@ -158,6 +177,37 @@ int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err
 int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_failed, char *err, size_t errlen);
 /* Published chunks below their level, over every database. */
 int crepl_under_total(struct ctl *c, MYSQL *m, long long *ret, char *err, size_t errlen);
+/* One chunk copy: chunk of db from w[src] to w[dst] (POST /worker/replica);
+ * rc, err and out (the worker's reply, caller decrefs) filled by crepl_copy. */
+struct crepl_job {
+	int32_t chunk;
+	size_t src, dst;
+	int rc;
+	char err[768];
+	json_t *out;
+};
+/* Runs the n copies, CREPL_PARALLEL at once, their plain MB/s over the
+ * batch capped at cap_mbps (0: no cap); records nothing. */
+void crepl_copy(struct ctl *c, const char *db, struct cworker *w, struct crepl_job *jobs, size_t n, int cap_mbps);
+
+/* crebal.c: trim, drain, rebalance (every wait bounded, no lock across a
+ * network or MariaDB call) */
+void crebal_init(struct ctl *c);
+/* Drops the replicas of db ("" = every published database) above its
+ * level, draining workers' first; *ret_n replicas trimmed. */
+int crebal_trim(struct ctl *c, MYSQL *m, const char *db, long long *ret_n, char *err, size_t errlen);
+/* PUT /replication/drain {"worker", "drain"}; *ret {worker, drain, chunks}. */
+int crebal_drain(struct ctl *c, MYSQL *m, const char *id, bool on, json_t **ret, char *err, size_t errlen);
+/* POST /replication/rebalance: moves until every usable worker is within
+ * 10% of its database's mean; *ret {moves, failed, seconds}; -EBUSY while
+ * another trim or rebalance runs. */
+int crebal_rebalance(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen);
+/* Asks the healer for a trim and a rebalance check (worker added, drain). */
+void crebal_wake(struct ctl *c);
+/* The healer's turn (chealth.c), after each heal check. */
+void crebal_after_heal(struct ctl *c);
+/* {trim: {...}, rebalance: {...}} members for GET /replication/status. */
+json_t *crebal_json(struct ctl *c);
 
 /* chealth.c: the prober and healer threads (every wait bounded, no lock
  * across a network call) */

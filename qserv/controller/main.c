@@ -193,6 +193,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&c.place_mu, NULL);
 	pthread_cond_init(&c.place_cv, NULL);
 	pthread_mutex_init(&c.trans_mu, NULL);
+	crebal_init(&c);
 	if (mkdir(c.staging, 0700) < 0 && errno != EEXIST) {
 		log_error("staging directory %s: %s", c.staging, strerror(errno));
 		return 111;
