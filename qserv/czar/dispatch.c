@@ -277,10 +277,13 @@ static void deliver(struct run *r, const struct wire_cols *cols, struct chunkbuf
 	}
 }
 
-/* WIRE_ERROR: a worker that lost its MariaDB is retried (ATT_RETRY, why
- * filled: none of the chunk's rows reached the sink); any other error
- * fails the run (ATT_FAILED).  A negative errno when malformed (why
- * filled).  Frees buf. */
+/* WIRE_ERROR: a worker that lost its MariaDB, or that no longer has the
+ * chunk's tables (ER_NO_SUCH_TABLE: the controller trimmed or moved that
+ * replica after this query's metadata snapshot; the tables were checked
+ * against qservMeta before dispatch), is retried on another replica
+ * (ATT_RETRY, why filled: none of the chunk's rows reached the sink); any
+ * other error fails the run (ATT_FAILED).  A negative errno when
+ * malformed (why filled).  Frees buf. */
 static int take_error(struct run *r, const struct meta_worker *w, int32_t chunk, void *buf, uint32_t len,
 		      char *why, size_t whylen)
 {
@@ -293,6 +296,10 @@ static int take_error(struct run *r, const struct meta_worker *w, int32_t chunk,
 		return rc;
 	}
 	if (e.code >= 2000) {                   /* the worker lost its MariaDB */
+		snprintf(why, whylen, "worker %s: %s", w->id, e.msg);
+		return ATT_RETRY;
+	}
+	if (e.code == ER_NO_SUCH_TABLE) {       /* that replica is gone */
 		snprintf(why, whylen, "worker %s: %s", w->id, e.msg);
 		return ATT_RETRY;
 	}
