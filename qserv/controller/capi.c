@@ -512,6 +512,9 @@ static int worker_add(struct call *k)
 	w.ingest_port = q.ingest_port;
 	w.query_port = q.query_port;
 	int rc = cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
+	char e[768];
+	if (!rc && crebal_prepare(k->c, k->m, &w, e, sizeof e))   /* rebalancing retries it */
+		log_warn("worker %s registered, its databases not yet: %s", w.id, e);
 	if (!rc)
 		crebal_wake(k->c);   /* a new worker: a rebalance check */
 	return rc;

@@ -202,6 +202,9 @@ int crebal_drain(struct ctl *c, MYSQL *m, const char *id, bool on, json_t **ret,
  * 10% of its database's mean; *ret {moves, failed, seconds}; -EBUSY while
  * another trim or rebalance runs. */
 int crebal_rebalance(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen);
+/* Registers every database and table of qservMeta on worker w (a new
+ * worker, before it takes copies); idempotent. */
+int crebal_prepare(struct ctl *c, MYSQL *m, const struct cworker *w, char *err, size_t errlen);
 /* Asks the healer for a trim and a rebalance check (worker added, drain). */
 void crebal_wake(struct ctl *c);
 /* The healer's turn (chealth.c), after each heal check. */
