@@ -418,12 +418,15 @@ static int prepare_db(MYSQL *m, const struct cworker *w, const char *db, bool pu
 	json_t *body = json_pack("{s:s}", "database", db);
 	int r = ctl_worker_call(w, "POST", "database", body, NULL, err, errlen);
 	MYSQL_ROW t;
-	while (!r && (t = mysql_fetch_row(res))) {
+	bool had = false;   /* the worker has it published already: prepared before */
+	while (!r && !had && (t = mysql_fetch_row(res))) {
 		json_t *tb = table_body(db, t);
 		r = tb ? ctl_worker_call(w, "POST", "table", tb, NULL, err, errlen) : -EIO;
 		json_decref(tb);
+		had = r && pub && strstr(err, "is published");
+		r = had ? 0 : r;
 	}
-	if (!r && pub)
+	if (!r && pub && !had)
 		r = ctl_worker_call(w, "POST", "publish", body, NULL, err, errlen);
 	json_decref(body);
 	mysql_free_result(res);
