@@ -5,7 +5,8 @@
 # 10.251.0.0/24) give the membership side: worker-0, worker-1, worker-2.  A
 # dev cluster on loopback (tools/dev-cluster: controller, qserv-czar and two
 # qserv-workers with private MariaDBs, ids worker-1 and worker-2) gives the
-# data side, with a small catalog ingested and published.  The names match,
+# data side, with a small catalog ingested and published at replica level
+# 1 (one copy of each chunk).  The names match,
 # so qservctl drives both as it does on a czar node.
 #
 # Checks: a worker holding the only replica of chunks is refused by the
@@ -48,7 +49,7 @@ done
 
 # --- data side: dev cluster, a small published catalog -------------------------
 "$REPO/tools/sample-catalog.sh" "$T" dcm --objects 600 --sources-per-object 1 --ra 0,20 --dec -10,10 || exit 1
-if "$REPO/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
+if QSERV_CONTROLLER_ARGS="--replication-level 1 ${QSERV_CONTROLLER_ARGS:-}" "$REPO/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
 	set -a && . "$T/cluster/cluster.env" && set +a &&
 	"$QSERVCTL" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then
 	tap_pass "dev cluster up, catalog ingested and published"

@@ -19,8 +19,10 @@
  *   POST   /ingest/index/secondary {database, [director_table]}  rebuild
  *   POST   /replication/sql/index  {database, table, index, spec, comment, columns[]}
  *                                  a MariaDB index on a table's every chunk table
- *   GET    /ingest/rows/<db>/<table>   row counts summed over the workers
+ *   GET    /ingest/rows/<db>/<table>   row counts: a chunk counted once (rows())
  *   POST   /meta/worker {id, host, ingest_port, query_port}   GET /meta/workers
+ *                                  registers a worker and gives it the cluster's
+ *                                  databases and regular tables (cjoin.c)
  *   DELETE /meta/worker/<id>[?force=1]   decommission: 409 while it holds the
  *                                  only replica of a chunk (unless force)
  *   PUT    /replication/level  {level, [database]}  a database's replica level
@@ -236,6 +238,38 @@ static int target_db(MYSQL *m, const struct creq_target *q, char ret[65], char *
 	return 0;
 }
 
+/* The chunks of db whose loads went to worker id (their first holder):
+ * a JSON object of chunk -> true; a chunk's other replicas are copies. */
+static json_t *first_held(MYSQL *m, const char *db, const char *id, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT chunk FROM qservMeta.chunks c WHERE db='%s' AND"
+				    " worker_id='%s' AND worker_id = (SELECT MIN(worker_id) FROM qservMeta.chunks"
+				    " WHERE db=c.db AND chunk=c.chunk)", db, id);
+	json_t *o = res ? json_object() : NULL;
+	MYSQL_ROW row;
+	while (res && (row = mysql_fetch_row(res)))
+		json_object_set_new(o, row[0], json_true());
+	mysql_free_result(res);
+	return o;
+}
+
+/* Sums a worker's per-chunk counts (GET /worker/count's "chunks" or
+ * "overlap_chunks") over the chunks in keep. */
+static json_int_t sum_kept(json_t *per_chunk, json_t *keep)
+{
+	const char *ch;
+	json_t *n;
+	json_int_t sum = 0;
+	json_object_foreach(per_chunk, ch, n)
+		if (json_object_get(keep, ch))
+			sum += json_integer_value(n);
+	return sum;
+}
+
+/* GET /ingest/rows: a regular table's rows summed over the workers (each
+ * holds a full copy: the loader checks each); a partitioned table's once
+ * per chunk, from its first holder (replicas, and stale tables a worker
+ * keeps from an earlier placement, are not counted twice). */
 static int rows(MYSQL *m, const char *db, const char *t, json_t **out, char *err, size_t errlen)
 {
 	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen) ||
@@ -250,15 +284,22 @@ static int rows(MYSQL *m, const char *db, const char *t, json_t **out, char *err
 	json_t *per = json_object();
 	for (size_t i = 0; !r && i < n; i++) {
 		char path[200];
-		json_t *c = NULL;
+		json_t *c = NULL, *keep = NULL;
 		snprintf(path, sizeof path, "count?database=%s&table=%s", db, t);
-		r = ctl_worker_call(&w[i], "GET", path, NULL, &c, err, errlen);
-		if (r)
+		if ((r = ctl_worker_call(&w[i], "GET", path, NULL, &c, err, errlen)))
 			break;
-		json_int_t wr = (json_int_t)qjson_int(c, "rows", 0);
+		json_int_t wr = (json_int_t)qjson_int(c, "rows", 0), wo = (json_int_t)qjson_int(c, "overlap_rows", 0);
+		json_t *chunks = json_object_get(c, "chunks"), *ochunks = json_object_get(c, "overlap_chunks");
+		if (json_object_size(chunks) && !(keep = first_held(m, db, w[i].id, err, errlen)))
+			r = -EIO;
+		if (keep) {
+			wr = sum_kept(chunks, keep);
+			wo = json_is_object(ochunks) ? sum_kept(ochunks, keep) : wo;
+		}
 		total += wr;
-		overlap += (json_int_t)qjson_int(c, "overlap_rows", 0);
+		overlap += wo;
 		json_object_set_new(per, w[i].id, json_integer(wr));
+		json_decref(keep);
 		json_decref(c);
 	}
 	free(w);
@@ -511,13 +552,13 @@ static int worker_add(struct call *k)
 	snprintf(w.host, sizeof w.host, "%s", q.host);
 	w.ingest_port = q.ingest_port;
 	w.query_port = q.query_port;
-	int rc = cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
-	char e[768];
-	if (!rc && crebal_prepare(k->c, k->m, &w, e, sizeof e))   /* rebalancing retries it */
-		log_warn("worker %s registered, its databases not yet: %s", w.id, e);
-	if (!rc)
+	snprintf(w.zone, sizeof w.zone, "%s", q.zone);
+	int r = cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
+	if (!r)
+		r = cjoin_worker(k->c, k->m, &w, &k->out, k->err, sizeof k->err);
+	if (!r)
 		crebal_wake(k->c);   /* a new worker: a rebalance check */
-	return rc;
+	return r;
 }
 
 static int worker_remove(struct call *k)

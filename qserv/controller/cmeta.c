@@ -33,6 +33,7 @@ static const char *const schema_sql[] = {
 	" end_time BIGINT NOT NULL DEFAULT 0, context TEXT, KEY (db)) ENGINE=InnoDB",
 	"ALTER TABLE qservMeta.trans ADD COLUMN IF NOT EXISTS context TEXT",
 	"ALTER TABLE qservMeta.workers ADD COLUMN IF NOT EXISTS maintenance TINYINT NOT NULL DEFAULT 0",
+	"ALTER TABLE qservMeta.workers ADD COLUMN IF NOT EXISTS zone VARCHAR(64) NOT NULL DEFAULT ''",
 	"CREATE TABLE IF NOT EXISTS qservMeta.lost_chunks (db VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
 	" worker_id VARCHAR(64) NOT NULL, lost_at BIGINT NOT NULL, PRIMARY KEY (db, chunk)) ENGINE=InnoDB",
 };
@@ -49,15 +50,20 @@ int cmeta_add_worker(MYSQL *m, const struct cworker *w, char *err, size_t errlen
 {
 	if (creq_worker_check(w->id, w->host, w->ingest_port, w->query_port, err, errlen))
 		return -EINVAL;
+	if (!creq_zone_ok(w->zone)) {
+		snprintf(err, errlen, "zone: a failure zone is 1 to 64 letters, digits, '_', '-' or '.'");
+		return -EINVAL;
+	}
 	char *id = qsql_quote(m, w->id), *host = qsql_quote(m, w->host);
 	int r = -ENOMEM;
 	if (!id || !host)
 		snprintf(err, errlen, "out of memory");
 	else
 		r = qsql_exec(m, err, errlen,
-			      "INSERT INTO qservMeta.workers (id, host, ingest_port, query_port) VALUES ('%s','%s',%d,%d)"
-			      " ON DUPLICATE KEY UPDATE host=VALUES(host), ingest_port=VALUES(ingest_port),"
-			      " query_port=VALUES(query_port)", id, host, w->ingest_port, w->query_port);
+			      "INSERT INTO qservMeta.workers (id, host, ingest_port, query_port, zone) VALUES"
+			      " ('%s','%s',%d,%d,'%s') ON DUPLICATE KEY UPDATE host=VALUES(host),"
+			      " ingest_port=VALUES(ingest_port), query_port=VALUES(query_port), zone=VALUES(zone)",
+			      id, host, w->ingest_port, w->query_port, w->zone);
 	free(id);
 	free(host);
 	return r;
@@ -70,12 +76,13 @@ static void fill_worker(MYSQL_ROW row, struct cworker *w)
 	w->ingest_port = atoi(row[2]);
 	w->query_port = atoi(row[3]);
 	w->maint = atoi(row[4]) != 0;
-	w->enabled = atoi(row[5]) != 0;
+	snprintf(w->zone, sizeof w->zone, "%s", row[5] ? row[5] : "");
+	w->enabled = atoi(row[6]) != 0;
 }
 
 static int workers(MYSQL *m, bool all, struct cworker **ret, size_t *ret_n, char *err, size_t errlen)
 {
-	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT id, host, ingest_port, query_port, maintenance, enabled"
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT id, host, ingest_port, query_port, maintenance, zone, enabled"
 				    " FROM qservMeta.workers%s ORDER BY id", all ? "" : " WHERE enabled=1");
 	if (!res)
 		return -EIO;
@@ -112,7 +119,8 @@ int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_
 		return -EINVAL;
 	}
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT id, host, ingest_port, query_port, maintenance, enabled FROM qservMeta.workers WHERE id='%s'", id);
+		"SELECT id, host, ingest_port, query_port, maintenance, zone, enabled FROM qservMeta.workers WHERE id='%s'",
+		id);
 	if (!res)
 		return -EIO;
 	MYSQL_ROW row = mysql_fetch_row(res);

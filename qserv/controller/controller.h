@@ -5,7 +5,8 @@
  * their management API.  Files: cmeta.c (qservMeta SQL), cplace.c (chunk
  * placement), crepl.c (replica levels, copies at publish), ctrans.c (transactions and the director index), capi.c
  * (HTTP API), creq.c (its request bodies, parsed without MariaDB), chealth.c
- * (probing the workers, eviction, healing, maintenance), crebal.c (trim,
+ * (probing the workers, eviction, healing, maintenance), cjoin.c (a
+ * worker joining: the cluster's databases and tables), crebal.c (trim,
  * drain, rebalance: replica moves), main.c.
  *
  * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
@@ -88,6 +89,7 @@ struct cworker {
 	char id[65], host[256];
 	int ingest_port, query_port;
 	bool maint;             /* in maintenance: never evicted, never a copy target */
+	char zone[65];          /* failure zone, "" = none (replicas of a chunk: distinct zones) */
 	bool enabled;           /* 0: draining (a copy source only, crebal.c) */
 };
 
@@ -137,6 +139,11 @@ int ctl_all_workers(MYSQL *m, const char *method, const char *path, json_t *body
 /* Same, on one worker. */
 int ctl_worker_call(const struct cworker *w, const char *method, const char *path, json_t *body,
 		    json_t **ret, char *err, size_t errlen);
+
+/* cjoin.c: a registered worker given every database, table and (for the
+ * published databases) regular table's rows of the cluster; *ret {worker,
+ * databases}. */
+int cjoin_worker(struct ctl *c, MYSQL *m, const struct cworker *w, json_t **ret, char *err, size_t errlen);
 
 /* cplace.c: where chunk `chunk` of db lives (placing it when new). */
 int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct cworker *ret,
@@ -202,9 +209,6 @@ int crebal_drain(struct ctl *c, MYSQL *m, const char *id, bool on, json_t **ret,
  * 10% of its database's mean; *ret {moves, failed, seconds}; -EBUSY while
  * another trim or rebalance runs. */
 int crebal_rebalance(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen);
-/* Registers every database and table of qservMeta on worker w (a new
- * worker, before it takes copies); idempotent. */
-int crebal_prepare(struct ctl *c, MYSQL *m, const struct cworker *w, char *err, size_t errlen);
 /* Asks the healer for a trim and a rebalance check (worker added, drain). */
 void crebal_wake(struct ctl *c);
 /* The healer's turn (chealth.c), after each heal check. */

@@ -3,14 +3,15 @@
 CONTROLLER_SRCS := qserv/controller/main.c qserv/controller/capi.c qserv/controller/cmeta.c \
 	qserv/controller/cplace.c qserv/controller/ctrans.c
 CONTROLLER_SRCS += qserv/controller/cpublish.c qserv/controller/creq.c qserv/controller/crepl.c \
-	qserv/controller/chealth.c qserv/controller/crebal.c
+	qserv/controller/chealth.c
+CONTROLLER_SRCS += qserv/controller/cjoin.c qserv/controller/crebal.c
 $(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqservcommon.a libqcommon.a))
 
 INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh qserv/controller/tests/injection.sh qserv/controller/tests/auth.sh
-BENCHES += qserv/controller/tests/ingest_bench.sh
+BENCHES += qserv/controller/tests/ingest_bench.sh qserv/controller/tests/heal_bench.sh
 INTEG_TESTS += qserv/controller/tests/ingest_guard.sh
 INTEG_TESTS += qserv/controller/tests/unpublish.sh qserv/controller/tests/replication.sh
-INTEG_TESTS += qserv/controller/tests/heal.sh
+INTEG_TESTS += qserv/controller/tests/heal.sh qserv/controller/tests/zones.sh
 INTEG_TESTS += qserv/controller/tests/rebalance.sh
 # the request bodies (creq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,creq,qserv/controller/tests/fuzz_creq.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))

@@ -34,7 +34,8 @@
  * most loaded more than 110%, and they differ by 2 or more, a chunk of the
  * most loaded that the least loaded lacks moves (a copy with crepl_copy,
  * its row recorded, then the source's replica dropped as above); a chunk
- * moves at most once per pass, CREBAL_MAX_MOVES per database per pass.
+ * moves at most once per pass, CREBAL_MAX_MOVES per database per pass;
+ * a chunk whose replicas stay in distinct failure zones is moved first.
  * The healer checks when woken (POST /meta/worker, a drain; an evicted
  * worker that answers again is not: it may flap; POST
  * /replication/rebalance moves now).  Copies are capped by
@@ -324,13 +325,29 @@ static bool holds(const struct view *v, int32_t chunk, size_t w)
 	return false;
 }
 
-/* A row of s whose chunk has not moved this pass and t lacks; nrows if none. */
+/* Whether a holder of chunk other than s is in t's failure zone. */
+static bool zone_taken(const struct view *v, int32_t chunk, size_t s, size_t t)
+{
+	for (size_t k = 0; v->w[t].zone[0] && k < v->nrows; k++)
+		if (v->rows[k].chunk == chunk && v->rows[k].w != s && !strcmp(v->w[v->rows[k].w].zone, v->w[t].zone))
+			return true;
+	return false;
+}
+
+/* A row of s whose chunk has not moved this pass and t lacks, one that
+ * keeps the chunk's replicas in distinct failure zones first; nrows if
+ * none. */
 static size_t pick(const struct view *v, size_t s, size_t t)
 {
-	for (size_t k = 0; k < v->nrows; k++)
-		if (v->rows[k].w == s && !v->rows[k].done && !holds(v, v->rows[k].chunk, t))
+	size_t any = v->nrows;
+	for (size_t k = 0; k < v->nrows; k++) {
+		if (v->rows[k].w != s || v->rows[k].done || holds(v, v->rows[k].chunk, t))
+			continue;
+		if (!zone_taken(v, v->rows[k].chunk, s, t))
 			return k;
-	return v->nrows;
+		any = any < k ? any : k;
+	}
+	return any;
 }
 
 /* The moves of one pass into jobs (at most cap); in[i]: w[i] takes part. */
@@ -393,78 +410,6 @@ static long long finish_moves(struct ctl *c, MYSQL *m, const char *db, const str
 	return moved;
 }
 
-/* A worker's body for POST /worker/table from a qservMeta.tables row
- * (name, is_partitioned, is_director, director_key, chunk_id_key,
- * sub_chunk_id_key, schema_json), as add_table (capi.c) sends it. */
-static json_t *table_body(const char *db, MYSQL_ROW t)
-{
-	json_t *schema = json_loads(t[6], 0, NULL);
-	if (!schema)
-		return NULL;
-	return json_pack("{s:s, s:s, s:o, s:i, s:i, s:s, s:s, s:s}", "database", db, "table", t[0], "schema", schema,
-			 "is_partitioned", atoi(t[1]), "is_director", atoi(t[2]), "director_key", t[3],
-			 "chunk_id_key", t[4][0] ? t[4] : "chunkId", "sub_chunk_id_key", t[5][0] ? t[5] : "subChunkId");
-}
-
-/* db's registration on w: the database, its tables (directors first), and
- * publish when published; every call idempotent on the worker. */
-static int prepare_db(MYSQL *m, const struct cworker *w, const char *db, bool pub, char *err, size_t errlen)
-{
-	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name, is_partitioned, is_director, director_key, chunk_id_key,"
-				    " sub_chunk_id_key, schema_json FROM qservMeta.tables WHERE db='%s'"
-				    " ORDER BY is_director DESC, name", db);
-	if (!res)
-		return -EIO;
-	json_t *body = json_pack("{s:s}", "database", db);
-	int r = ctl_worker_call(w, "POST", "database", body, NULL, err, errlen);
-	MYSQL_ROW t;
-	bool had = false;   /* the worker has it published already: prepared before */
-	while (!r && !had && (t = mysql_fetch_row(res))) {
-		json_t *tb = table_body(db, t);
-		r = tb ? ctl_worker_call(w, "POST", "table", tb, NULL, err, errlen) : -EIO;
-		json_decref(tb);
-		had = r && pub && strstr(err, "is published");
-		r = had ? 0 : r;
-	}
-	if (!r && pub && !had)
-		r = ctl_worker_call(w, "POST", "publish", body, NULL, err, errlen);
-	json_decref(body);
-	mysql_free_result(res);
-	return r;
-}
-
-int crebal_prepare(struct ctl *c, MYSQL *m, const struct cworker *w, char *err, size_t errlen)
-{
-	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name, published FROM qservMeta.dbs ORDER BY name");
-	if (!res)
-		return -EIO;
-	MYSQL_ROW row;
-	int r = 0;
-	while (!r && (row = mysql_fetch_row(res)))
-		r = prepare_db(m, w, row[0], atoi(row[1]) != 0, err, errlen);
-	mysql_free_result(res);
-	return r;
-}
-
-/* Every planned target prepared (crebal_prepare); false if one failed. */
-static bool prepare_targets(struct ctl *c, MYSQL *m, const struct view *v, const struct crepl_job *jobs, size_t n)
-{
-	char err[768];
-	bool *done = calloc(v->nw + 1, sizeof *done);
-	bool ok = done != NULL;
-	for (size_t k = 0; ok && k < n; k++) {
-		if (done[jobs[k].dst])
-			continue;
-		done[jobs[k].dst] = true;
-		if (crebal_prepare(c, m, &v->w[jobs[k].dst], err, sizeof err)) {
-			log_warn("rebalance: preparing %s: %s", v->w[jobs[k].dst].id, err);
-			ok = false;
-		}
-	}
-	free(done);
-	return ok;
-}
-
 /* One pass over db; *ret_more when it stopped at CREBAL_MAX_MOVES. */
 static int rebalance_db(struct ctl *c, MYSQL *m, const char *db, long long *ret_moves, long long *ret_failed,
 			bool *ret_more, char *err, size_t errlen)
@@ -483,8 +428,6 @@ static int rebalance_db(struct ctl *c, MYSQL *m, const char *db, long long *ret_
 		all_usable &= in[i] || !v.w[i].enabled || !v.cnt[i];
 	}
 	size_t n = !r && all_usable ? plan_moves(&v, in, jobs, CREBAL_MAX_MOVES) : 0;
-	if (n && !prepare_targets(c, m, &v, jobs, n))
-		n = 0;
 	if (n) {
 		int64_t t0 = monotime_ms();
 		log_info("rebalance %s: %zu move(s) planned", db, n);

@@ -22,7 +22,10 @@
  * At publish (cpublish.c), before the database becomes visible, crepl_bring
  * plans, for every chunk with fewer enabled holders than
  * min(level, enabled workers), copies to the enabled workers not holding
- * it, fewest chunks (all databases) first, ties by id, each from one of its
+ * it, outside the failure zones of its holders when workers declare zones
+ * (qservMeta.workers.zone; a zone that cannot be avoided is still used:
+ * a replica in the same rack beats none), then fewest chunks (all
+ * databases) first, ties by id, each from one of its
  * holders in turn; CREPL_PARALLEL copies run at once, each one a POST
  * /worker/replica to the target (wcopy_in.c), which pulls from the source
  * over mutual TLS and verifies checksums.  A (db, chunk, worker) row goes
@@ -178,8 +181,8 @@ static int status_dbs(struct ctl *c, MYSQL *m, json_t *a, char *err, size_t errl
 static int status_workers(struct ctl *c, MYSQL *m, json_t *a, char *err, size_t errlen)
 {
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT w.id, w.enabled, COUNT(c.chunk), w.maintenance FROM qservMeta.workers w LEFT JOIN"
-		" qservMeta.chunks c ON c.worker_id = w.id GROUP BY w.id, w.enabled, w.maintenance ORDER BY w.id");
+		"SELECT w.id, w.enabled, COUNT(c.chunk), w.maintenance, w.zone FROM qservMeta.workers w LEFT JOIN"
+		" qservMeta.chunks c ON c.worker_id = w.id GROUP BY w.id, w.enabled, w.maintenance, w.zone ORDER BY w.id");
 	if (!res)
 		return -EIO;
 	MYSQL_ROW row;
@@ -188,7 +191,8 @@ static int status_workers(struct ctl *c, MYSQL *m, json_t *a, char *err, size_t 
 		const char *st = chealth_state(c, row[0], atoi(row[1]) != 0, atoi(row[3]) != 0);
 		if (!strcmp(st, "draining") && !n)
 			st = "drained";   /* holds nothing: DELETE /meta/worker needs no force */
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "id", row[0], "state", st, "chunks", (json_int_t)n));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s}", "id", row[0], "state", st, "chunks",
+						   (json_int_t)n, "zone", row[4]));
 	}
 	mysql_free_result(res);
 	return 0;
@@ -285,6 +289,36 @@ static size_t worker_index(const struct cworker *w, size_t nw, const char *id)
 	return nw;
 }
 
+/* Whether a holder of the chunk (hold[]) is in w[i]'s failure zone; a
+ * worker without a zone shares it with nobody. */
+static bool zone_taken(const struct rplan *p, const bool *hold, size_t i)
+{
+	for (size_t k = 0; p->w[i].zone[0] && k < p->nw; k++)
+		if (hold[k] && p->w[k].enabled && !strcmp(p->w[k].zone, p->w[i].zone))
+			return true;
+	return false;
+}
+
+/* The copy target for a chunk held per hold[]: a usable non-holder,
+ * outside the holders' failure zones when one is, fewest chunks first
+ * (ties by id); p->nw when none. */
+static size_t pick_target(const struct rplan *p, const bool *hold, const long long *count)
+{
+	size_t best = p->nw;
+	bool best_new_zone = false;
+	for (size_t i = 0; i < p->nw; i++) {
+		if (hold[i] || !p->usable[i] || !p->w[i].enabled)
+			continue;
+		bool new_zone = !zone_taken(p, hold, i);
+		if (best == p->nw || (new_zone && !best_new_zone) ||
+		    (new_zone == best_new_zone && count[i] < count[best])) {
+			best = i;
+			best_new_zone = new_zone;
+		}
+	}
+	return best;
+}
+
 /* Adds the copies chunk needs: hold[] marks its holders.  An enabled
  * holder counts as a replica (a silent or maintenance one too, but it is
  * neither source nor target: planned work never triggers copies); a
@@ -298,10 +332,7 @@ static int plan_chunk(struct rplan *p, int32_t chunk, bool *hold, long long *cou
 			src[ns++] = i;
 	}
 	for (size_t k = 0; ns > 0 && (int)have < level; k++, have++) {
-		size_t best = p->nw;
-		for (size_t i = 0; i < p->nw; i++)
-			if (!hold[i] && p->usable[i] && p->w[i].enabled && (best == p->nw || count[i] < count[best]))
-				best = i;
+		size_t best = pick_target(p, hold, count);
 		if (best == p->nw)
 			break;
 		struct crepl_job *v = realloc(p->jobs, (p->njobs + 1) * sizeof *v);

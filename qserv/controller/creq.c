@@ -281,6 +281,11 @@ bool creq_worker_id_ok(const char *id)
 	return n > 0 && n <= 64 && strspn(id, ALNUM "_-.") == n;
 }
 
+bool creq_zone_ok(const char *zone)
+{
+	return !zone[0] || creq_worker_id_ok(zone);
+}
+
 int creq_worker_check(const char *id, const char *host, int ingest_port, int query_port,
 		      char *err, size_t errlen)
 {
@@ -302,7 +307,7 @@ int creq_worker_check(const char *id, const char *host, int ingest_port, int que
 
 int creq_worker(json_t *b, struct creq_worker *ret, char *err, size_t errlen)
 {
-	const char *id = qjson_str(b, "id", ""), *host = qjson_str(b, "host", "");
+	const char *id = qjson_str(b, "id", ""), *host = qjson_str(b, "host", ""), *zone = qjson_str(b, "zone", "");
 	long long ip = qjson_int(b, "ingest_port", 25004), qp = qjson_int(b, "query_port", 0);
 	memset(ret, 0, sizeof *ret);
 	/* too long is refused, never cut to something valid */
@@ -314,6 +319,13 @@ int creq_worker(json_t *b, struct creq_worker *ret, char *err, size_t errlen)
 		ip = qp = -1;   /* refused below, never narrowed to a valid port */
 	if (creq_worker_check(id, host, (int)ip, (int)qp, err, errlen))
 		return -EINVAL;
+	json_t *zv = json_object_get(b, "zone");
+	if (strlen(zone) >= sizeof ret->zone || !creq_zone_ok(zone) || (zv && !json_is_string(zv)) ||
+	    (zv && json_string_length(zv) != strlen(zone))) {
+		snprintf(err, errlen, "zone: a failure zone is 1 to 64 letters, digits, '_', '-' or '.' (or \"\": none)");
+		return -EINVAL;
+	}
+	snprintf(ret->zone, sizeof ret->zone, "%s", zone);
 	snprintf(ret->id, sizeof ret->id, "%s", id);
 	snprintf(ret->host, sizeof ret->host, "%s", host);
 	ret->ingest_port = (int)ip;

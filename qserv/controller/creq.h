@@ -110,11 +110,14 @@ int creq_evict_after(json_t *b, int *ret_seconds, char *err, size_t errlen);
 struct creq_worker {
 	char id[CREQ_NAME], host[256];
 	int ingest_port, query_port;
+	char zone[CREQ_NAME];   /* failure zone ("" = none): 1-64 of [A-Za-z0-9_.-] */
 };
 int creq_worker(json_t *b, struct creq_worker *ret, char *err, size_t errlen);
 /* The rules of a worker's id (1-64 of [A-Za-z0-9_.-]), host (1-253 of
  * [A-Za-z0-9.:-]) and ports, shared with --worker (cmeta_add_worker). */
 bool creq_worker_id_ok(const char *id);
+/* A failure zone: "" (none) or a worker id's rules. */
+bool creq_zone_ok(const char *zone);
 int creq_worker_check(const char *id, const char *host, int ingest_port, int query_port,
 		      char *err, size_t errlen);
 

@@ -1,7 +1,7 @@
 /* main.c: qserv-controller, the ingest controller on the czar node.
  *
  *   qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]
- *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]
+ *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
  *                    [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]
  *
@@ -13,10 +13,10 @@
  * the key); without it, plain HTTP (development only, a warning is logged).
  * --replication-level: the cluster's default replica level (crepl.c; an
  * operator's PUT /replication/level overrides it): N, or auto = 2 once 2
- * workers are enabled, else 1.  Default 1 for now: tools/tests/dev_cluster.sh
- * expects a query to fail when one of 2 workers is killed, which replicas
- * and the czar's retry on another replica make it answer (issue 13 wants
- * auto as the default once that test says so).
+ * workers are enabled, else 1 (the default).  Tests about a single copy
+ * of each chunk pass --replication-level 1.
+ * --worker ...@ZONE: that worker's failure zone (a rack; POST /meta/worker's
+ * "zone"): the replicas of a chunk go to distinct zones when they can.
  * --evict-after: seconds a worker may stay silent before it is evicted and
  * its chunks are copied from the survivors (chealth.c; default 120);
  * --heal-max-mbps: those copies' average plain MB/s over a heal pass
@@ -46,7 +46,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: qserv-controller --socket PATH [--port 25081] [--bind ADDR] [--staging DIR]\n"
-			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT]]... [--auth-key-file F]\n"
+			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]\n"
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
 			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n");
 	exit(100);
@@ -64,6 +64,10 @@ static int parse_worker(const char *s, struct cworker *w)
 	w->ingest_port = (int)strtol(colon + 1, &end, 10);
 	if (*end == ':')
 		w->query_port = (int)strtol(end + 1, &end, 10);
+	if (*end == '@' && strlen(end + 1) < sizeof w->zone && end[1]) {
+		snprintf(w->zone, sizeof w->zone, "%s", end + 1);
+		end += strlen(end);
+	}
 	return *end ? -EINVAL : 0;
 }
 
@@ -142,7 +146,7 @@ int main(int argc, char **argv)
 	struct cworker workers[256];
 	size_t nw = 0;
 	c.port = 25081;
-	c.repl_level = 1;   /* see --replication-level above */
+	c.repl_level = 0;   /* auto: see --replication-level above */
 	c.h.evict_after_s = 120;
 	c.staging = "/tmp";
 	c.sql.user = "root";

@@ -25,6 +25,9 @@
  *   DELETE /worker/subchunks/<db>/<chunk>
  *   POST /worker/replica {database, chunk, source_id, source_url}
  *                             pull a chunk from another worker (wcopy_in.c)
+ *   GET  /worker/replicas[?database=]       the chunks held (wreplica.c)
+ *   GET  /worker/replica?database=&chunk=   its tables' rows and checksums
+ *   DELETE /worker/replica?database=&chunk= drop the chunk here
  * Worker -> worker:
  *   GET  /replica/chunk?database=&chunk=   one chunk's tables, LZ4 (wcopy.c);
  *                             a worker certificate or the admin key
@@ -36,7 +39,7 @@
  * "czar" (the controller); a worker's certificate only the chunk export; GET /status and a
  * contribution's status are open.
  *
- * Every body (and /ingest/csv's query) is parsed by wreq.c (no MariaDB
+ * Every body (and every query string) is parsed by wreq.c (no MariaDB
  * there; fuzz target wreq): every database, table, column, index and
  * character set name of a request passes qserv/common/sqlid.h (column types its grammar) before it reaches
  * a statement; an error names the request field and never quotes SQL, the
@@ -99,19 +102,27 @@ static int contrib_params(struct wcontrib *c, json_t *p, char *err, size_t errle
 	return 0;
 }
 
+json_t *wapi_args(struct qhttp_req *r, const char *const *keys, size_t n)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < n; i++) {
+		const char *v = qhttp_arg(r, keys[i]);
+		/* nocheck: a value that is not UTF-8 reaches wreq.c, which names it */
+		if (v && json_object_set_new(o, keys[i], json_string_nocheck(v))) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 /* The query-string parameters of /ingest/csv as a JSON object. */
 static json_t *csv_params(struct qhttp_req *r)
 {
 	static const char *const keys[] = { "transaction_id", "table", "chunk", "overlap", "database",
 					    "charset_name", "fields_terminated_by", "fields_enclosed_by",
 					    "fields_escaped_by", "lines_terminated_by" };
-	json_t *o = json_object();
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-		const char *v = qhttp_arg(r, keys[i]);
-		if (v)
-			json_object_set_new(o, keys[i], json_string(v));
-	}
-	return o;
+	return wapi_args(r, keys, sizeof keys / sizeof *keys);
 }
 
 static void reply_contrib(struct qhttp_req *r, struct wcontrib *c)
@@ -349,6 +360,55 @@ static int m_replica(struct mreq *k)
 	return rc;
 }
 
+/* ?database=&chunk= of the replica routes, parsed by wreq_chunk_arg. */
+static int chunk_args(struct mreq *k, char db[WREQ_NAME], int32_t *ret_chunk)
+{
+	static const char *const keys[] = { "database", "chunk" };
+	json_t *q = wapi_args(k->r, keys, 2);
+	int rc = q ? wreq_chunk_arg(q, db, ret_chunk, k->err, sizeof k->err) : -ENOMEM;
+	json_decref(q);
+	if (rc == -ENOMEM)
+		snprintf(k->err, sizeof k->err, "out of memory");
+	return rc;
+}
+
+/* GET /worker/replicas[?database=] (wreplica.c) */
+static int m_replicas(struct mreq *k)
+{
+	static const char *const keys[] = { "database" };
+	char db[WREQ_NAME];
+	json_t *q = wapi_args(k->r, keys, 1);
+	int rc = q ? wreq_db_arg(q, db, k->err, sizeof k->err) : -ENOMEM;
+	json_decref(q);
+	if (rc == -ENOMEM)
+		snprintf(k->err, sizeof k->err, "out of memory");
+	return rc ? rc : wreplica_list(k->m, db, &k->out, k->err, sizeof k->err);
+}
+
+/* GET /worker/replica?database=&chunk=: rows and checksum of each table. */
+static int m_replica_get(struct mreq *k)
+{
+	char db[WREQ_NAME];
+	int32_t chunk;
+	int rc = chunk_args(k, db, &chunk);
+	return rc ? rc : wreplica_describe(k->m, db, chunk, &k->out, k->err, sizeof k->err);
+}
+
+/* DELETE /worker/replica?database=&chunk=: a lock wait that timed out is
+ * 503 (the caller retries later), not a server fault. */
+static int m_replica_drop(struct mreq *k)
+{
+	char db[WREQ_NAME];
+	int32_t chunk;
+	int rc = chunk_args(k, db, &chunk);
+	if (!rc)
+		rc = wreplica_drop(k->m, db, chunk, &k->out, k->err, sizeof k->err);
+	if (!rc)
+		log_info("chunk %d of %s dropped: %lld tables", chunk, db,
+			 json_integer_value(json_object_get(k->out, "tables_dropped")));
+	return rc == -ETIMEDOUT ? -ENODEV : rc;
+}
+
 /* GET /worker/index: the director index as TSV, exported into an unlinked
  * staging file and streamed from there. */
 static int m_index(struct mreq *k)
@@ -400,6 +460,9 @@ static const struct mroute {
 	{ "GET", "count", m_count, false },
 	{ "GET", "index", m_index, false },
 	{ "POST", "replica", m_replica, false },
+	{ "GET", "replicas", m_replicas, false },
+	{ "GET", "replica", m_replica_get, false },
+	{ "DELETE", "replica", m_replica_drop, false },
 };
 
 static const struct mroute *mroute_find(const char *method, const char *path, const char **ret_rest)

@@ -4,12 +4,14 @@
  * wcopy_in.c.
  *
  * Who may call: a certificate of role "worker" (the target pulls with its
- * own node certificate) or the admin key (operators, tests).  The HTTP
- * layer's policies (qhttp.h) know no worker role, so the route is open
- * there and checked here, before any MariaDB work.
+ * own node certificate) or the admin key (operators, tests): the route's
+ * policy QHTTP_KEY_OR_WORKER (wapi.c's routes[]), enforced by the HTTP
+ * layer (qhttp.h) before this handler runs.  The query is parsed by
+ * wreq_chunk_arg (wreq.c).
  *
  * Every chunk table of the chunk is read under LOCK TABLES ... READ (a
- * consistent table and checksum; readers go on, writers wait) with
+ * consistent table and checksum, wreplica_checksum() as GET /worker/replica
+ * reports it; readers go on, writers wait) with
  * mysql_use_result, so rows are never all in memory, and written through
  * an LZ4 frame compressor into an unlinked file in the staging directory,
  * which is then streamed to the client.  A table locked by a writer is
@@ -145,21 +147,6 @@ static int lzw_row(struct lzw *z, MYSQL_ROW row, const unsigned long *len, unsig
 
 /* ---- one table ---- */
 
-static int checksum(MYSQL *m, const char *db, const char *t, unsigned long long *ret, char *err, size_t errlen)
-{
-	MYSQL_RES *res = qsql_query(m, err, errlen, "CHECKSUM TABLE `%s`.`%s`", db, t);
-	if (!res)
-		return -EIO;
-	MYSQL_ROW row = mysql_fetch_row(res);
-	int r = row && mysql_num_fields(res) >= 2 && row[1] ? 0 : -ENOENT;
-	if (!r)
-		*ret = strtoull(row[1], NULL, 10);
-	else
-		snprintf(err, errlen, "table %s.%s is missing", db, t);
-	mysql_free_result(res);
-	return r;
-}
-
 /* Rows of db.t and their checksum, under a read lock. */
 static int export_table(MYSQL *m, const char *db, const char *t, struct lzw *z, unsigned long long *ret_rows,
 			char *err, size_t errlen)
@@ -167,7 +154,7 @@ static int export_table(MYSQL *m, const char *db, const char *t, struct lzw *z, 
 	unsigned long long sum = 0, rows = 0;
 	if (qsql_exec(m, err, errlen, "LOCK TABLES `%s`.`%s` READ", db, t))
 		return -EIO;
-	int r = checksum(m, db, t, &sum, err, errlen);
+	int r = wreplica_checksum(m, db, t, &sum, err, errlen);
 	char q[300];
 	snprintf(q, sizeof q, "SELECT * FROM `%s`.`%s`", db, t);
 	if (!r && mysql_real_query(m, q, strlen(q))) {
@@ -230,30 +217,19 @@ static int export_all(MYSQL *m, const char *db, int32_t chunk, struct lzw *z, un
 	return r;
 }
 
-/* chunk=<n>: a decimal chunk number, nothing else. */
-static int32_t chunk_arg(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 10 || strspn(s, "0123456789") != n)
-		return -1;
-	long long v = strtoll(s, NULL, 10);
-	return v > INT32_MAX ? -1 : (int32_t)v;
-}
-
 void wcopy_export(struct worker *w, struct qhttp_req *r, const char *rest)
 {
 	char err[512], db[WREQ_NAME], tmp[300];
 	(void)rest;   /* callers: the admin key or a worker certificate (route policy) */
-	json_t *args = json_pack("{s:s?}", "database", qhttp_arg(r, "database"));
-	int rc = args ? wreq_db(args, db, err, sizeof err) : -ENOMEM;
+	static const char *const keys[] = { "database", "chunk" };
+	int32_t chunk = -1;
+	json_t *args = wapi_args(r, keys, 2);
+	int rc = args ? wreq_chunk_arg(args, db, &chunk, err, sizeof err) : -ENOMEM;
 	json_decref(args);
-	int32_t chunk = chunk_arg(qhttp_arg(r, "chunk"));
-	if (!rc && chunk < 0) {
-		snprintf(err, sizeof err, "chunk: must be a chunk number (0 or more)");
-		rc = -EINVAL;
-	}
+	if (rc == -ENOMEM)
+		snprintf(err, sizeof err, "out of memory");
 	if (rc) {
-		qhttp_reply_error(r, 400, "%s", err);
+		qhttp_reply_error(r, qhttp_status_of(rc), "%s", err);
 		return;
 	}
 	qsql_detail_clear();

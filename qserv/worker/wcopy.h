@@ -66,13 +66,18 @@ struct worker;
 struct qhttp_req;
 struct wreq_replica;
 /* GET /replica/chunk?database=&chunk= (source side; callers: a worker
- * certificate or the admin key, checked here since the route is open at
- * the HTTP layer, whose policies know no worker role). */
+ * certificate or the admin key, the route's policy QHTTP_KEY_OR_WORKER). */
 void wcopy_export(struct worker *w, struct qhttp_req *r, const char *rest);
 /* POST /worker/replica (target side), on the caller's connection m; on
- * success *ret is {"bytes","plain_bytes","rows","tables","seconds"}. */
+ * success *ret is {"database","chunk","source_id","bytes","plain_bytes",
+ * "rows","tables","seconds","checksums":[{"table","rows","checksum"}...]}. */
 int wcopy_import(struct worker *w, MYSQL *m, const struct wreq_replica *q, json_t **ret, char *err,
 		 size_t errlen);
+/* The chunks being copied into (or dropped on) this worker, one request
+ * per chunk: take is 0, or -EBUSY when the chunk's slot is taken (or all
+ * 64 are); give frees it.  A slot, not a lock: nothing waits on it. */
+int wcopy_busy_take(const char *db, int32_t chunk);
+void wcopy_busy_give(const char *db, int32_t chunk);
 /* At start: drops the staging tables (<chunk table>__copy / __old) that a
  * crash in the middle of a copy left. */
 int wcopy_cleanup(MYSQL *m, char *err, size_t errlen);

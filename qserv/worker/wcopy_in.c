@@ -61,12 +61,12 @@ struct imp {
 	size_t errlen;
 };
 
-/* ---- one copy of a chunk at a time ---- */
+/* ---- one copy (or drop, wreplica.c) of a chunk at a time ---- */
 
 static pthread_mutex_t busy_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct { char db[65]; int32_t chunk; } busy[64];
 
-static int busy_take(const char *db, int32_t chunk)
+int wcopy_busy_take(const char *db, int32_t chunk)
 {
 	int r = -EBUSY, slot = -1;
 	pthread_mutex_lock(&busy_mu);
@@ -87,7 +87,7 @@ static int busy_take(const char *db, int32_t chunk)
 	return r;
 }
 
-static void busy_give(const char *db, int32_t chunk)
+void wcopy_busy_give(const char *db, int32_t chunk)
 {
 	pthread_mutex_lock(&busy_mu);
 	for (int i = 0; i < 64; i++)
@@ -367,15 +367,9 @@ static int load_one(struct imp *k, struct itab *t)
 			 mysql_warning_count(k->m) ? ", with warnings" : "");
 		return -EIO;
 	}
-	MYSQL_RES *res = qsql_query(k->m, k->err, k->errlen, "CHECKSUM TABLE `%s`.`%s`", db, t->stage);
-	MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
-	if (row && row[1])
-		sum = strtoull(row[1], NULL, 10);
-	r = row && row[1] ? 0 : -EIO;
-	mysql_free_result(res);
-	if (r) {
+	if (wreplica_checksum(k->m, db, t->stage, &sum, k->err, k->errlen)) {
 		snprintf(k->err, k->errlen, "table %s: cannot read the checksum of its copy", t->name);
-		return r;
+		return -EIO;
 	}
 	if (sum != t->sum) {
 		snprintf(k->err, k->errlen, "table %s: checksum %llu of the copy differs from the source's %llu",
@@ -437,11 +431,32 @@ static int run(struct imp *k)
 	return r;
 }
 
+/* [{"table", "rows", "checksum"}...] of the tables verified, sorted by
+ * name as GET /worker/replica lists them. */
+static json_t *checksums(const struct imp *k)
+{
+	size_t *ix = calloc(k->n + 1, sizeof *ix);
+	json_t *a = json_array();
+	for (size_t i = 0; ix && i < k->n; i++) {
+		size_t j = i;
+		for (; j > 0 && strcmp(k->t[ix[j - 1]].name, k->t[i].name) > 0; j--)
+			ix[j] = ix[j - 1];
+		ix[j] = i;
+	}
+	for (size_t i = 0; ix && i < k->n; i++) {
+		const struct itab *t = &k->t[ix[i]];
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "table", t->name, "rows", (json_int_t)t->rows,
+						   "checksum", (json_int_t)t->sum));
+	}
+	free(ix);
+	return a;
+}
+
 int wcopy_import(struct worker *w, MYSQL *m, const struct wreq_replica *q, json_t **ret, char *err, size_t errlen)
 {
 	struct imp k = { .w = w, .m = m, .q = q, .err = err, .errlen = errlen };
-	if (busy_take(q->db, q->chunk)) {
-		snprintf(err, errlen, "a copy of chunk %d of %s is already running here", q->chunk, q->db);
+	if (wcopy_busy_take(q->db, q->chunk)) {
+		snprintf(err, errlen, "chunk %d of %s is being copied or dropped here", q->chunk, q->db);
 		return -EBUSY;
 	}
 	wcopy_dec_init(&k.dec, err, errlen);
@@ -453,14 +468,16 @@ int wcopy_import(struct worker *w, MYSQL *m, const struct wreq_replica *q, json_
 	int r = run(&k);
 	if (r)
 		drop_staging(&k);
+	json_t *sums = r ? NULL : checksums(&k);
 	LZ4F_freeDecompressionContext(k.dx);
 	free(k.t);
-	busy_give(q->db, q->chunk);
+	wcopy_busy_give(q->db, q->chunk);
 	if (r)
 		return r == -EPROTO || r == -ENAMETOOLONG ? -EIO : r;
 	double s = (double)(monotime_ms() - t0) / 1000.0;
-	*ret = json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:i, s:f}", "database", q->db, "chunk", q->chunk,
+	*ret = json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:i, s:f, s:o}", "database", q->db, "chunk", q->chunk,
 			 "source_id", q->source_id, "bytes", (json_int_t)k.packed, "plain_bytes",
-			 (json_int_t)k.plain, "rows", (json_int_t)k.rows, "tables", (int)k.n, "seconds", s);
+			 (json_int_t)k.plain, "rows", (json_int_t)k.rows, "tables", (int)k.n, "seconds", s,
+			 "checksums", sums);
 	return 0;
 }

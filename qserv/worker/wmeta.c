@@ -544,7 +544,7 @@ int wmeta_count(MYSQL *m, const char *db, const char *table, json_t **ret, char 
 		return r;
 	free(t.cols);
 	long long rows = 0, orows = 0, n;
-	json_t *chunks = json_object();
+	json_t *chunks = json_object(), *ochunks = json_object();
 	if (!t.partitioned) {
 		if ((r = qsql_int(m, &rows, err, errlen, "SELECT COUNT(*) FROM `%s`.`%s`", db, table)))
 			goto fail;
@@ -565,17 +565,19 @@ int wmeta_count(MYSQL *m, const char *db, const char *table, json_t **ret, char 
 				r = qsql_int(m, &n, err, errlen, "SELECT COUNT(*) FROM `%s`.`%sFullOverlap_%s`", db,
 					     table, row[0]);
 				orows += n;
+				json_object_set_new(ochunks, row[0], json_integer(n));
 			}
 		}
 		mysql_free_result(res);
 		if (r)
 			goto fail;
 	}
-	*ret = json_pack("{s:I, s:I, s:o}", "rows", (json_int_t)rows, "overlap_rows", (json_int_t)orows,
-			 "chunks", chunks);
+	*ret = json_pack("{s:I, s:I, s:o, s:o}", "rows", (json_int_t)rows, "overlap_rows", (json_int_t)orows,
+			 "chunks", chunks, "overlap_chunks", ochunks);
 	return 0;
 fail:
 	json_decref(chunks);
+	json_decref(ochunks);
 	return r;
 }
 

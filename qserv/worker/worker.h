@@ -3,7 +3,8 @@
  * wtrans.c (transaction states), wingest.c (contributions), wsub.c
  * (sub-chunk tables), wapi.c (the HTTP API), wreq.c (its request bodies,
  * parsed without MariaDB), wcopy.c / wcopy_in.c / wcopy_fmt.c (chunk copies
- * worker to worker, wcopy.h), main.c; query.c is the
+ * worker to worker, wcopy.h), wreplica.c (the chunks held: list, rows and
+ * checksums, drop), main.c; query.c is the
  * chunk-query service (query.h), query_sched.c its slot scheduler.
  *
  * Invariants: a contribution loads only while its transaction is STARTED
@@ -165,6 +166,24 @@ int wsub_build(MYSQL *m, const char *db, const char *table, int32_t chunk, const
 	       char *err, size_t errlen);
 int wsub_drop(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen);
 
+/* wreplica.c -- the chunks this worker holds (see wreplica.c). */
+/* MariaDB's CHECKSUM TABLE of db.t (-ENOENT when the table is missing). */
+int wreplica_checksum(MYSQL *m, const char *db, const char *t, unsigned long long *ret, char *err, size_t errlen);
+/* The chunk's table names (T_<chunk>, TFullOverlap_<chunk> for directors)
+ * of db's registered partitioned tables, in strcmp order, into *ret
+ * (malloc'ed, caller frees; untouched on failure). */
+int wreplica_tables(MYSQL *m, const char *db, int32_t chunk, char (**ret)[WREQ_NAME], size_t *ret_n, char *err,
+		    size_t errlen);
+/* {"replicas": [{"database", "chunk"}...]} of db ("" = every database). */
+int wreplica_list(MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen);
+/* {"database", "chunk", "tables": [{"table", "rows", "checksum"}...]};
+ * -ENOENT when the chunk is not held here. */
+int wreplica_describe(MYSQL *m, const char *db, int32_t chunk, json_t **ret, char *err, size_t errlen);
+/* {"database", "chunk", "tables_dropped"}; -EINVAL for the dummy chunk,
+ * -EBUSY while the chunk is copied here, -ETIMEDOUT when queries held a
+ * table for 60 s. */
+int wreplica_drop(MYSQL *m, const char *db, int32_t chunk, json_t **ret, char *err, size_t errlen);
+
 /* worker transactions (main state, under w->mu) */
 struct wtrans *worker_trans_find(struct worker *w, uint32_t id);
 int worker_trans_begin(struct worker *w, uint32_t id, const char *db, char *err, size_t errlen);
@@ -182,6 +201,10 @@ int wingest_start_async(struct worker *w, struct wcontrib *c);
 
 /* wapi.c */
 struct qhttp_req;
+/* The query-string arguments keys[0..n) of r as a JSON object of strings
+ * (absent ones left out; bytes as sent, for wreq.c to check); NULL when
+ * out of memory. */
+json_t *wapi_args(struct qhttp_req *r, const char *const *keys, size_t n);
 void wapi_handle(void *app, struct qhttp_req *r);
 int wapi_spool(void *app, const char *method, const char *url, char *ret_path, size_t len);
 enum qhttp_auth wapi_policy(void *app, const char *method, const char *url);

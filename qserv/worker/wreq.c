@@ -369,3 +369,25 @@ int wreq_replica(json_t *b, struct wreq_replica *ret, char *err, size_t errlen)
 		ret->source_url[n - 1] = '\0';
 	return 0;
 }
+
+int wreq_db_arg(json_t *q, char ret_db[WREQ_NAME], char *err, size_t errlen)
+{
+	ret_db[0] = '\0';
+	return name(q, "database", SQLID_DATABASE, "", ret_db, err, errlen);
+}
+
+int wreq_chunk_arg(json_t *q, char ret_db[WREQ_NAME], int32_t *ret_chunk, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(q, "chunk");
+	const char *s = json_string_value(v);
+	size_t n = s ? json_string_length(v) : 0;
+	*ret_chunk = -1;
+	if (wreq_db(q, ret_db, err, errlen))
+		return -EINVAL;
+	if (n == 0 || n > 10 || strspn(s, "0123456789") != n || strtoll(s, NULL, 10) > INT32_MAX) {
+		snprintf(err, errlen, "chunk: must be a chunk number (0 or more)");
+		return -EINVAL;
+	}
+	*ret_chunk = (int32_t)strtoll(s, NULL, 10);
+	return 0;
+}

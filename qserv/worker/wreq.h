@@ -100,4 +100,13 @@ struct wreq_replica {
 };
 int wreq_replica(json_t *b, struct wreq_replica *ret, char *err, size_t errlen);
 
+/* Query strings (the arguments as a JSON object of strings, as wapi.c
+ * builds them).  GET /worker/replicas[?database=]: ret_db "" when database
+ * is absent or empty, else a checked name. */
+int wreq_db_arg(json_t *q, char ret_db[WREQ_NAME], char *err, size_t errlen);
+/* GET|DELETE /worker/replica?database=&chunk=, GET /replica/chunk?...:
+ * database required, chunk a decimal number 0..2^31-1 (digits only, at
+ * most 10). */
+int wreq_chunk_arg(json_t *q, char ret_db[WREQ_NAME], int32_t *ret_chunk, char *err, size_t errlen);
+
 #endif

@@ -2,7 +2,8 @@
 # dev_cluster.sh: tools/dev-cluster's kill and start (a worker crashes and
 # comes back with its data), on loopback with host processes.
 #
-# Checks: up with 2 workers and a small catalog; the statements right
+# Checks: up with 2 workers (replica level 1: one copy of each chunk) and
+# a small catalog; the statements right
 # after its publish (a SELECT and a USE) see it although the czar's
 # metadata snapshot was taken before; `kill worker-1` leaves neither its qserv-worker nor its
 # mariadbd running and drops them from DIR/pids; a query that needs worker-1
@@ -26,7 +27,7 @@ command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 tap_plan 9
 
 "$REPO/tools/sample-catalog.sh" "$T" dcl --objects 400 --sources-per-object 1 --ra 0,20 --dec -10,10 || exit 1
-if "$DC" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
+if QSERV_CONTROLLER_ARGS="--replication-level 1 ${QSERV_CONTROLLER_ARGS:-}" "$DC" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
 	set -a && . "$T/cluster/cluster.env" && set +a &&
 	"$BIN/qservctl" ingest -q --no-publish "$T/ds" > "$T/ingest.log" 2>&1; then
 	tap_pass "dev cluster up, catalog ingested (not yet published)"

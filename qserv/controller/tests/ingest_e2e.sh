@@ -42,7 +42,9 @@ NOBJ=$(wc -l < "$T/gen/Object.tsv")
 NSRC=$(wc -l < "$T/gen/Source.tsv")
 mkds() { /usr/bin/python3 "$TD/mkdataset.py" --db "$1" --gen "$T/gen" --part "$T/part" --out "$T/$1" --regular "$T/Filter.tsv"; }
 
-tap_ok "dev cluster with 2 workers comes up" "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster"
+# replica level 1: the layout checks count each chunk table once (copies: replication.sh)
+tap_ok "dev cluster with 2 workers comes up" env QSERV_CONTROLLER_ARGS="--replication-level 1 ${QSERV_CONTROLLER_ARGS:-}" \
+	"$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster"
 set -a; . "$T/cluster/cluster.env"; set +a
 U=$QSERV_INGEST_URL
 . "$TD/qcurl.sh"

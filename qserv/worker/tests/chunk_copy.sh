@@ -11,14 +11,24 @@
 # table behind on the target; then every chunk of worker-1 copied to
 # worker-2, and every chunk table's rows (sorted dumps) the same on both
 # MariaDBs.  Prints the copy throughput (not asserted).
+# The replica routes (wreplica.c): who may call GET /worker/replicas, GET
+# and DELETE /worker/replica (the key, the czar's certificate; not
+# anonymous, a wrong key, a worker's certificate); bad query strings 400;
+# the list is what qservMeta.chunks places on each worker; rows and
+# checksums the same on the source and the target of every copy and as
+# the copy's reply verified them; a row changed in one MariaDB changes its
+# checksum; DELETE while a copy of the chunk runs is 409, then drops the
+# chunk (tables and listing; again: 0 dropped; the dummy chunk 400), and
+# the chunk copies back.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 BIN=${BUILD:-$REPO/build}/bin
 T=$(mktemp -d /tmp/qserv-chunkcopy.XXXXXX)
 DC="$REPO/tools/dev-cluster"
-FAKE_PID=
+FAKE_PID= STALL_PID=
 cleanup() {
 	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
+	[ -n "$STALL_PID" ] && kill "$STALL_PID" 2>/dev/null
 	"$DC" down --dir "$T/cluster" > /dev/null 2>&1
 	rm -rf "$T"
 }
@@ -31,11 +41,13 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v lz4 > /dev/null || tap_skip_all "needs the lz4 command"
 command -v python3 > /dev/null || tap_skip_all "needs python3"
-tap_plan 18
+tap_plan 29
 
 DB=ccp
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 20000 --sources-per-object 3 --ra 0,40 --dec -20,20 --stripes 12 --sub-stripes 4 || exit 1
-if "$DC" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
+# level 1: each chunk on one worker (the controller's auto level, 2, would
+# copy every chunk to both at publish; this test copies them itself)
+if QSERV_CONTROLLER_ARGS="--replication-level 1 ${QSERV_CONTROLLER_ARGS:-}" "$DC" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
 	set -a && . "$T/cluster/cluster.env" && set +a &&
 	"$BIN/qservctl" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then
 	tap_pass "dev cluster up, catalog ingested and published"
@@ -69,6 +81,42 @@ else
 	tap_fail "both workers hold chunks" "worker-1: $C1; worker-2: $C2"
 	exit 1
 fi
+
+# ---- the replica routes: who may call them, bad queries, the list ----
+drop() { _u=$1; shift; code "$_u" -X DELETE "$@"; }
+RL="$W1/worker/replicas" RG="$W1/worker/replica?database=$DB&chunk=$FIRST" RD="$W1/worker/replica?database=$DB&chunk=0"
+WRONG="Authorization: Bearer 0000"
+got="$(code "$RL") $(code "$RG") $(drop "$RD") $(code "$RL" -H "$WRONG") $(code "$RG" -H "$WRONG") $(drop "$RD" -H "$WRONG")"
+for u in "$RL" "$RG"; do got="$got $(code "$u" --cert "$PKI/worker-2.pem" --key "$PKI/worker-2.key")"; done
+got="$got $(drop "$RD" --cert "$PKI/worker-2.pem" --key "$PKI/worker-2.key")"
+tap_is "$got" "401 401 401 401 401 401 403 403 403" \
+	"GET /worker/replicas, GET and DELETE /worker/replica: anonymous 401, a wrong key 401, a worker's certificate 403"
+got="$(code "$RL" -H "$(key)") $(code "$RG" -H "$(key)") $(drop "$RD" -H "$(key)")"
+got="$got $(code "$RL" --cert "$PKI/czar.pem" --key "$PKI/czar.key") $(code "$RG" --cert "$PKI/czar.pem" --key "$PKI/czar.key")"
+got="$got $(drop "$RD" --cert "$PKI/czar.pem" --key "$PKI/czar.key") $(sed -n 's/.*"tables_dropped": *\([0-9]*\).*/\1/p' "$T/body")"
+tap_is "$got" "200 200 200 200 200 200 0" "the same routes: the key and the czar's certificate 200 (chunk 0, not held: 0 tables dropped)"
+bad= errs=
+for u in "$RL?database=x%3Bdrop" "$W1/worker/replica?database=mysql&chunk=1" "$W1/worker/replica?database=$DB&chunk=1x" \
+	"$W1/worker/replica?chunk=1" "$W1/worker/replica?database=$DB" "$W1/worker/replica?database=$DB&chunk=2147483648"; do
+	bad="$bad $(code "$u" -H "$(key)")"
+	errs="$errs $(sed -n 's/.*"error": *"\([a-z]*\)[: ].*/\1/p' "$T/body")"
+done
+bad="$bad $(drop "$W1/worker/replica?database=$DB&chunk=-1" -H "$(key)") $(drop "$W1/worker/replica?database=a%60b&chunk=1" -H "$(key)")"
+tap_is "$bad|$errs" " 400 400 400 400 400 400 400 400| database database chunk database chunk chunk" \
+	"bad database and chunk in the replica routes' query strings: 400 naming the field"
+listed() { # URL: "db chunk" lines of GET /worker/replicas
+	code "$1" -H "$(key)" > /dev/null
+	python3 -c 'import json,sys; [print(r["database"], r["chunk"]) for r in json.load(open(sys.argv[1]))["replicas"]]' "$T/body"
+}
+placed() { my "$QSERV_CZAR_DB_SOCKET" -e "SELECT db, chunk FROM qservMeta.chunks WHERE worker_id='$1' ORDER BY db, chunk" | tr '\t' ' '; }
+a1=$(listed "$RL") a2=$(listed "$W2/worker/replicas?database=$DB") none=$(listed "$RL?database=nosuchdb")
+if [ -n "$a1" ] && [ "$a1" = "$(placed worker-1)" ] && [ "$a2" = "$(placed worker-2)" ] && [ -z "$none" ]; then
+	tap_pass "GET /worker/replicas lists what qservMeta.chunks places on each worker ($(echo "$a1" | wc -l), $(echo "$a2" | wc -l); another database: none)"
+else
+	tap_fail "GET /worker/replicas lists what qservMeta.chunks places on each worker" "worker-1: $a1 / $(placed worker-1); worker-2 $a2; none: $none"
+fi
+got="$(code "$W1/worker/replica?database=$DB&chunk=$LACK" -H "$(key)") $(drop "$W1/worker/replica?database=$DB&chunk=1234567890" -H "$(key)")"
+tap_is "$got" "404 400" "GET /worker/replica of a chunk not held 404; DELETE of the dummy chunk 400"
 
 # ---- who may read a chunk ----
 EXP="$W1/replica/chunk?database=$DB&chunk=$FIRST"
@@ -173,6 +221,43 @@ for t in $(leftovers "$QSERV_WORKER_2_SOCKET" "$FIRST"); do
 done
 kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=
 
+# a source that answers and then says nothing: the copy waits, and a DELETE
+# of that chunk meanwhile is refused (409)
+cat > "$T/stall.py" <<'EOF'
+import http.server, ssl, sys, time
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        self.wfile.flush()
+        time.sleep(600)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", port), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+s.serve_forever()
+EOF
+python3 "$T/stall.py" "$FPORT" "$PKI/worker-1.pem" "$PKI/worker-1.key" 2> "$T/stall.log" &
+STALL_PID=$!
+i=0
+until python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$FPORT" 2>/dev/null ||
+	[ $i -ge 50 ]; do i=$((i + 1)); sleep 0.1; done
+(replica "$FAKE" -H "$(key)" > "$T/stall.code") &
+POST_PID=$!
+# the copy is running once its staging tables exist (they precede the pull)
+i=0
+until leftovers "$QSERV_WORKER_2_SOCKET" "$FIRST" | grep -q "_${FIRST}__copy\$" || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.1; done
+got=$(drop "$W2/worker/replica?database=$DB&chunk=$FIRST" -H "$(key)")
+err=$(sed -n 's/.*"error": *"\([^"]*\)".*/\1/p' "$T/body")
+kill "$STALL_PID" 2>/dev/null; wait "$STALL_PID" 2>/dev/null; STALL_PID=
+wait "$POST_PID"
+left=$(leftovers "$QSERV_WORKER_2_SOCKET" "$FIRST")
+tap_is "$got $(cat "$T/stall.code") $left" "409 500 " "DELETE /worker/replica while a copy of the chunk runs: 409 ($err); the copy, cut, leaves nothing"
+
 # ---- every chunk of worker-1 to worker-2 ----
 fail= bytes=0 plain=0 ms=0 rows=0
 t0=$(date +%s%N)
@@ -180,6 +265,7 @@ for c in $C1; do
 	body="{\"database\":\"$DB\",\"chunk\":$c,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}"
 	got=$(replica "$body" --cert "$PKI/czar.pem" --key "$PKI/czar.key")
 	if [ "$got" != 200 ]; then fail="$fail $c:$got:$(head -c 200 "$T/body")"; continue; fi
+	cp "$T/body" "$T/post-$c.json"
 	set -- $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["bytes"], j["plain_bytes"], j["rows"], int(j["seconds"]*1000))' "$T/body")
 	bytes=$((bytes + $1)) plain=$((plain + $2)) rows=$((rows + $3)) ms=$((ms + $4))
 done
@@ -214,6 +300,54 @@ else
 fi
 left=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND (TABLE_NAME LIKE '%\\_\\_copy' OR TABLE_NAME LIKE '%\\_\\_old')")
 tap_is "$left" 0 "no staging table left on worker-2"
+
+# ---- rows and checksums: GET /worker/replica on both, and the copy's reply ----
+tables() { # URL: the "tables" of GET /worker/replica, as one line of JSON
+	code "$1" -H "$(key)" > /dev/null
+	python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["tables"], sort_keys=True))' "$T/body" 2>&1
+}
+sums() { # the tables JSON on stdin as "table:rows:checksum" lines
+	python3 -c 'import json,sys; [print("%s:%d:%d" % (t["table"], t["rows"], t["checksum"])) for t in json.loads(sys.stdin.read())]'
+}
+diffs= n=0
+for c in $C1; do
+	a=$(tables "$W1/worker/replica?database=$DB&chunk=$c")
+	b=$(tables "$W2/worker/replica?database=$DB&chunk=$c")
+	p=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["checksums"], sort_keys=True))' "$T/post-$c.json" 2>&1)
+	case $a in '[{"checksum": '*) ok=1 ;; *) ok= ;; esac
+	{ [ -n "$ok" ] && [ "$a" = "$b" ] && [ "$a" = "$p" ]; } || diffs="$diffs $c"
+	n=$((n + 1))
+done
+if [ -z "$diffs" ] && [ "$n" -gt 0 ]; then
+	tap_pass "GET /worker/replica: the same tables, rows and checksums on source and target, as the copy verified them ($n chunks)"
+else
+	tap_fail "GET /worker/replica: the same tables, rows and checksums on source and target" "differ:$diffs"
+fi
+R1="$W1/worker/replica?database=$DB&chunk=$FIRST" R2="$W2/worker/replica?database=$DB&chunk=$FIRST"
+a=$(tables "$R1")
+tap_diag "chunk $FIRST: $(echo "$a" | sums | tr '\n' ' ')"
+
+# a row changed in worker-2's MariaDB changes its checksum there, only there
+my "$QSERV_WORKER_2_SOCKET" -e "UPDATE \`$DB\`.\`Object_$FIRST\` SET qserv_trans_id = qserv_trans_id + 1000 LIMIT 1" > /dev/null
+b=$(tables "$R2")
+changed=$(printf '%s\n%s\n' "$(echo "$a" | sums)" "$(echo "$b" | sums)" | sort | uniq -u | cut -d: -f1,2 | sort -u | tr '\n' ' ')
+want="Object_$FIRST:$(echo "$a" | sums | grep "^Object_$FIRST:" | cut -d: -f2) "
+tap_is "$changed|$(tables "$R1")" "$want|$a" \
+	"a row changed in worker-2's MariaDB changes Object_$FIRST's checksum there (same rows), nothing else"
+
+# DELETE: the chunk is gone from the list and from MariaDB; again: 0; it copies back
+ntab=$(echo "$a" | sums | wc -l)
+got=$(drop "$R2" -H "$(key)")
+got="$got $(sed -n 's/.*"tables_dropped": *\([0-9]*\).*/\1/p' "$T/body")"
+inlist=$(listed "$W2/worker/replicas" | grep -c "^$DB $FIRST\$")
+left=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME REGEXP '_${FIRST}\$'")
+tap_is "$got $inlist $left $(code "$R2" -H "$(key)")" "200 $ntab 0 0 404" \
+	"DELETE /worker/replica drops its $ntab tables: no longer listed, none in information_schema, GET 404"
+got=$(drop "$R2" --cert "$PKI/czar.pem" --key "$PKI/czar.key")
+tap_is "$got $(sed -n 's/.*"tables_dropped": *\([0-9]*\).*/\1/p' "$T/body")" "200 0" "a second DELETE: 200, 0 tables dropped"
+got=$(replica "{\"database\":\"$DB\",\"chunk\":$FIRST,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}" -H "$(key)")
+tap_is "$got $(listed "$W2/worker/replicas" | grep -c "^$DB $FIRST\$") $(tables "$R2")" "200 1 $a" \
+	"a chunk copied again after a DELETE: listed, and the source's rows and checksums again"
 
 # copying a chunk the target holds replaces it (one RENAME, the old one dropped)
 got=$(replica "{\"database\":\"$DB\",\"chunk\":$FIRST,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}" -H "$(key)")

@@ -1,8 +1,9 @@
 /* fuzz_wreq.c: libFuzzer target for the request bodies of the worker's API,
  * through the real parsers (wreq.c).  The first input byte picks the body
- * kind (modulo 8: contribution, trans, database, chunk, table, sqlindex,
- * subchunks, replica),
- * the rest is the body as qhttp_body_json parses it.  Invariants of an
+ * kind (modulo 9: contribution, trans, database, chunk, table, sqlindex,
+ * subchunks, replica, and 8: a query string, ?database= and
+ * ?database=&chunk= through both wreq_db_arg and wreq_chunk_arg), the
+ * rest is the body as qhttp_body_json parses it.  Invariants of an
  * accepted body (wreq.h): every name is NUL-terminated and passes
  * sqlid_check of its kind; a contribution's URL has an allowed scheme and
  * none of the bytes that end a literal, its dialect goes through
@@ -105,12 +106,27 @@ static void replica(json_t *b)
 	need(!strpbrk(strstr(q.source_url, "://") + 3, "'\"`\\<> \t\n?#@/%"));
 }
 
+/* A query string: an optional database, a chunk of digits only. */
+static void args(json_t *q)
+{
+	char db[WREQ_NAME];
+	int32_t chunk;
+	if (!wreq_db_arg(q, db, err, sizeof err))
+		name(SQLID_DATABASE, db, 1);
+	if (!wreq_chunk_arg(q, db, &chunk, err, sizeof err)) {
+		name(SQLID_DATABASE, db, 0);
+		need(chunk >= 0);
+		const char *s = json_string_value(json_object_get(q, "chunk"));
+		need(s && strspn(s, "0123456789") == strlen(s) && strtoll(s, NULL, 10) == chunk);
+	}
+}
+
 static void body(uint8_t kind, json_t *b)
 {
 	union { struct wreq_trans t; struct wreq_index i; struct wreq_subchunks s; } u;
 	char db[WREQ_NAME];
 	int32_t chunk;
-	switch (kind % 8) {
+	switch (kind % 9) {
 	case 0:
 		contrib(b);
 		break;
@@ -146,6 +162,9 @@ static void body(uint8_t kind, json_t *b)
 		break;
 	case 7:
 		replica(b);
+		break;
+	case 8:
+		args(b);
 		break;
 	default:
 		if (!wreq_subchunks(b, &u.s, err, sizeof err)) {

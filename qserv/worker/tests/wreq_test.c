@@ -2,7 +2,8 @@
  * the bodies the controller and the loaders send are accepted with the
  * values the handlers used before wreq.c existed (defaults of the
  * contribution dialect and charset, of the chunk key columns, canonical
- * column types), and each refused body names its field. */
+ * column types), and each refused body names its field; the same for the
+ * query strings of the replica routes. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 
 #include "qserv/worker/wreq.h"
 
-enum kind { CONTRIB, TRANS, DB, CHUNK, TABLE, INDEX, SUB, REPLICA };
+enum kind { CONTRIB, TRANS, DB, CHUNK, TABLE, INDEX, SUB, REPLICA, DBARG, CHUNKARG };
 
 static const struct body_case {
 	enum kind kind;
@@ -57,6 +58,23 @@ static const struct body_case {
 	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"https://u@h/\"}", "source_url" },
 	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"https://h:99999\"}", "source_url" },
 	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":-5,\"source_id\":\"w1\",\"source_url\":\"https://h\"}", "chunk" },
+	/* query strings: ?database= (optional), ?database=&chunk= */
+	{ DBARG, "{}", NULL },
+	{ DBARG, "{\"database\":\"e2e\"}", NULL },
+	{ DBARG, "{\"database\":\"x;drop\"}", "database" },
+	{ DBARG, "{\"database\":\"qservMeta\"}", "database" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"chunk\":\"57\"}", NULL },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"chunk\":\"0\"}", NULL },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"chunk\":\"1x\"}", "chunk" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"chunk\":\"-1\"}", "chunk" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"chunk\":\" 5\"}", "chunk" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"chunk\":\"\"}", "chunk" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"chunk\":\"2147483648\"}", "chunk" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"chunk\":\"12345678901\"}", "chunk" },
+	{ CHUNKARG, "{\"database\":\"e2e\"}", "chunk" },
+	{ CHUNKARG, "{\"chunk\":\"5\"}", "database" },
+	{ CHUNKARG, "{\"database\":\"mysql\",\"chunk\":\"5\"}", "database" },
+	{ CHUNKARG, "{\"database\":\"e2e`x\",\"chunk\":\"5\"}", "database" },
 };
 
 static int parse(enum kind k, json_t *b, char *err, size_t errlen)
@@ -82,6 +100,8 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 		if (!rc && strchr(u.r.source_url + 8, '/'))
 			rc = -EBADMSG; /* the trailing '/' must be gone */
 		return rc;
+	case DBARG: return wreq_db_arg(b, db, err, errlen);
+	case CHUNKARG: return wreq_chunk_arg(b, db, &chunk, err, errlen);
 	default:
 		rc = wreq_subchunks(b, &u.s, err, errlen);
 		free(u.s.sub);
@@ -139,6 +159,30 @@ TEST(values)
 	EXPECT_STREQ("", x.kind);
 	EXPECT_STREQ("it's", x.comment);
 	json_decref(b);
+}
+
+/* The query-string parsers: values as the handlers use them, and bytes
+ * that are not UTF-8 (wapi_args keeps them) refused by name. */
+TEST(args)
+{
+	char err[256], db[WREQ_NAME] = "x";
+	int32_t chunk = 0;
+	json_t *q = json_loads("{\"database\":\"e2e\",\"chunk\":\"2147483647\"}", 0, NULL);
+	ASSERT_EQ(0, wreq_chunk_arg(q, db, &chunk, err, sizeof err));
+	EXPECT_STREQ("e2e", db);
+	EXPECT_EQ(INT32_MAX, chunk);
+	json_decref(q);
+	q = json_object();
+	ASSERT_EQ(0, wreq_db_arg(q, db, err, sizeof err));
+	EXPECT_STREQ("", db);
+	json_object_set_new(q, "database", json_string_nocheck("e2e\xff"));
+	json_object_set_new(q, "chunk", json_string("5"));
+	EXPECT_EQ(-EINVAL, wreq_db_arg(q, db, err, sizeof err));
+	EXPECT_NE(NULL, strstr(err, "database"));
+	EXPECT_EQ(-EINVAL, wreq_chunk_arg(q, db, &chunk, err, sizeof err));
+	EXPECT_NE(NULL, strstr(err, "database"));
+	EXPECT_EQ(-1, chunk);
+	json_decref(q);
 }
 
 TEST_HARNESS_MAIN
