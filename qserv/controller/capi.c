@@ -554,11 +554,10 @@ static int worker_add(struct call *k)
 	w.query_port = q.query_port;
 	snprintf(w.zone, sizeof w.zone, "%s", q.zone);
 	int r = cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
-	if (!r)
-		r = cjoin_worker(k->c, k->m, &w, &k->out, k->err, sizeof k->err);
-	if (!r)
-		crebal_wake(k->c);   /* a new worker: a rebalance check */
-	return r;
+	if (r)
+		return r;
+	crebal_wake(k->c);   /* a new worker: a rebalance check */
+	return cjoin_worker(k->c, k->m, &w, &k->out, k->err, sizeof k->err);
 }
 
 static int worker_remove(struct call *k)
