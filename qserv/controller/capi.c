@@ -556,8 +556,9 @@ static int worker_add(struct call *k)
 	int r = cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
 	if (r)
 		return r;
-	crebal_wake(k->c);   /* a new worker: a rebalance check */
-	return cjoin_worker(k->c, k->m, &w, &k->out, k->err, sizeof k->err);
+	r = cjoin_worker(k->c, k->m, &w, &k->out, k->err, sizeof k->err);
+	crebal_wake(k->c);   /* a new worker, ready or not (a copy to it then fails): a rebalance check */
+	return r;
 }
 
 static int worker_remove(struct call *k)
