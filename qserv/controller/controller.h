@@ -200,8 +200,16 @@ void crepl_copy(struct ctl *c, const char *db, struct cworker *w, struct crepl_j
 /* crebal.c: trim, drain, rebalance (every wait bounded, no lock across a
  * network or MariaDB call) */
 void crebal_init(struct ctl *c);
+/* The token of replica moves (level changes, heal passes, trims,
+ * rebalances: one at a time), waiting up to ms; -EBUSY when another still
+ * holds it.  A flag, not a lock: held across calls, never blocking long. */
+#define CREBAL_API_WAIT_MS 60000  /* what a request waits */
+#define CREBAL_HEAL_WAIT_MS 1000  /* what the healer waits (then next time) */
+int crebal_enter(struct ctl *c, int wait_ms);
+void crebal_leave(struct ctl *c);
 /* Drops the replicas of db ("" = every published database) above its
- * level, draining workers' first; *ret_n replicas trimmed. */
+ * level, draining workers' first; *ret_n replicas trimmed.  The caller
+ * holds the token (crebal_enter). */
 int crebal_trim(struct ctl *c, MYSQL *m, const char *db, long long *ret_n, char *err, size_t errlen);
 /* PUT /replication/drain {"worker", "drain"}; *ret {worker, drain, chunks}. */
 int crebal_drain(struct ctl *c, MYSQL *m, const char *id, bool on, json_t **ret, char *err, size_t errlen);

@@ -41,9 +41,10 @@
  * /replication/rebalance moves now).  Copies are capped by
  * --heal-max-mbps over a batch.
  *
- * Invariant: one trim or rebalance at a time (rb.busy, taken with a
- * bounded wait), so a rebalance's extra replica is never trimmed
- * elsewhere before its source's is; rb.mu is held only to read or update
+ * Invariant: one trim, rebalance, heal pass or level change at a time
+ * (rb.busy, crebal_enter with a bounded wait), so a rebalance's extra
+ * replica is never trimmed elsewhere before its source's is and two
+ * never copy the same chunk; rb.mu is held only to read or update
  * struct crebal, never across MariaDB or network calls.  Not excluded: a
  * publish, an un-publish or an eviction meanwhile (the next pass sees
  * their rows). */
@@ -58,8 +59,6 @@
 #include <time.h>
 
 #define CREBAL_GRACE_MS 5000L     /* the czar's qservMeta re-read (2 s) and margin */
-#define CREBAL_API_WAIT_MS 60000  /* a request waits this long for a running trim/rebalance */
-#define CREBAL_HEAL_WAIT_MS 1000  /* the healer: then next time */
 #define CREBAL_MAX_MOVES 256      /* per database per pass */
 #define CREBAL_MAX_PASSES 64      /* POST /replication/rebalance */
 
@@ -86,8 +85,7 @@ void crebal_init(struct ctl *c)
 	c->rb.wanted = true;    /* a level lowered before a restart trims */
 }
 
-/* Takes rb.busy, waiting up to ms; -EBUSY when another still holds it. */
-static int enter(struct ctl *c, int ms)
+int crebal_enter(struct ctl *c, int ms)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -105,7 +103,7 @@ static int enter(struct ctl *c, int ms)
 	return r;
 }
 
-static void leave(struct ctl *c)
+void crebal_leave(struct ctl *c)
 {
 	pthread_mutex_lock(&c->rb.mu);
 	c->rb.busy = false;
@@ -298,13 +296,7 @@ static int trim_all(struct ctl *c, MYSQL *m, const char *db, long long *ret_n, c
 int crebal_trim(struct ctl *c, MYSQL *m, const char *db, long long *ret_n, char *err, size_t errlen)
 {
 	*ret_n = 0;
-	if (enter(c, CREBAL_API_WAIT_MS)) {
-		snprintf(err, errlen, "a trim or rebalance is running; try again later");
-		return -EBUSY;
-	}
-	int r = trim_all(c, m, db, ret_n, err, errlen);
-	leave(c);
-	return r;
+	return trim_all(c, m, db, ret_n, err, errlen);
 }
 
 /* ---- rebalance ---- */
@@ -477,13 +469,13 @@ static int rebalance_all(struct ctl *c, MYSQL *m, int max_passes, long long *ret
 int crebal_rebalance(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen)
 {
 	long long moves = 0, failed = 0;
-	if (enter(c, CREBAL_API_WAIT_MS)) {
-		snprintf(err, errlen, "a trim or rebalance is running; try again later");
+	if (crebal_enter(c, CREBAL_API_WAIT_MS)) {
+		snprintf(err, errlen, "a heal pass, level change, trim or rebalance is running; try again later");
 		return -EBUSY;
 	}
 	int64_t t0 = monotime_ms();
 	int r = rebalance_all(c, m, CREBAL_MAX_PASSES, &moves, &failed, err, errlen);
-	leave(c);
+	crebal_leave(c);
 	if (!r)
 		*ret = json_pack("{s:I, s:I, s:f}", "moves", (json_int_t)moves, "failed", (json_int_t)failed,
 				 "seconds", (double)(monotime_ms() - t0) / 1000.0);
@@ -547,9 +539,9 @@ void crebal_after_heal(struct ctl *c)
 	if (!due)
 		return;
 	MYSQL *m = qsql_connect(&c->sql, err, sizeof err);
-	if (m && !enter(c, CREBAL_HEAL_WAIT_MS)) {
+	if (m && !crebal_enter(c, CREBAL_HEAL_WAIT_MS)) {
 		healer_turn(c, m, wanted, done);
-		leave(c);
+		crebal_leave(c);
 	} else {
 		pthread_mutex_lock(&c->rb.mu);
 		c->rb.wanted |= wanted;   /* busy or no MariaDB: next time */

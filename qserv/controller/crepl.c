@@ -12,6 +12,9 @@
  * Setting a level brings the published databases it concerns to it at
  * once: copies up to a higher level, a trim (crebal.c) down to a lower
  * one; an error names the first copy that failed, the level stays set.
+ * Level changes, heal passes, trims and rebalances run one at a time
+ * (crebal_enter), so two never copy the same chunk; a level change that
+ * waited CREBAL_API_WAIT_MS is left to the healer ("deferred": true).
  *
  * A draining worker (qservMeta.workers.enabled=0, PUT /replication/drain)
  * is a copy source only: its replicas do not count toward the level, it
@@ -130,18 +133,21 @@ int crepl_set_level(struct ctl *c, MYSQL *m, const char *db, int level, json_t *
 		return -EIO;
 	json_int_t copies = 0;
 	double seconds = 0;
-	int r = bring_published(c, m, db, &copies, &seconds, err, errlen);
 	long long trimmed = 0;
-	if (!r)
-		r = crebal_trim(c, m, db, &trimmed, err, errlen);
-	if (r == -EBUSY) {
-		crebal_wake(c);   /* a rebalance runs: the healer trims after it */
-		r = 0;
+	bool deferred = crebal_enter(c, CREBAL_API_WAIT_MS) != 0;
+	int r = 0;
+	if (deferred) {
+		crebal_wake(c);   /* a long heal or rebalance runs: the healer brings the level after it */
+	} else {
+		r = bring_published(c, m, db, &copies, &seconds, err, errlen);
+		if (!r)
+			r = crebal_trim(c, m, db, &trimmed, err, errlen);
+		crebal_leave(c);
 	}
 	if (r)
 		return r;
-	*ret = json_pack("{s:i, s:s, s:{s:I, s:f, s:I}}", "level", level, "database", db, "replication", "copies", copies,
-			 "seconds", seconds, "trimmed", (json_int_t)trimmed);
+	*ret = json_pack("{s:i, s:s, s:{s:I, s:f, s:I, s:b}}", "level", level, "database", db, "replication", "copies",
+			 copies, "seconds", seconds, "trimmed", (json_int_t)trimmed, "deferred", deferred);
 	return 0;
 }
 
@@ -511,6 +517,10 @@ int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_fa
 	MYSQL_ROW row;
 	char e[768];
 	*ret_copies = *ret_failed = 0;
+	if (crebal_enter(c, CREBAL_HEAL_WAIT_MS)) {   /* a level change or rebalance runs: next check */
+		mysql_free_result(res);
+		return 0;
+	}
 	while ((row = mysql_fetch_row(res))) {
 		json_t *info = NULL;
 		long long failed0 = 0, failed1 = 0;
@@ -527,6 +537,7 @@ int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_fa
 			snprintf(err, errlen, "%s", e);
 		json_decref(info);
 	}
+	crebal_leave(c);
 	mysql_free_result(res);
 	return *ret_failed ? -EIO : 0;
 }
