@@ -14,7 +14,9 @@
  * ABORTED, and is written to qservMeta before the workers are told, so a
  * crash leaves it in a state whose retry is safe; a database with a
  * transaction not FINISHED/ABORTED cannot be published; placement of a
- * chunk is decided under `place_mu` and never changes once recorded. */
+ * chunk is decided under `place_mu` and never changes once recorded
+ * while the database takes loads (replicas of published databases move:
+ * crebal.c, never below their level). */
 #ifndef QSERV_CONTROLLER_H
 #define QSERV_CONTROLLER_H
 
