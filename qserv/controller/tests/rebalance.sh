@@ -13,7 +13,7 @@
 # every chunk on worker-1 and worker-2, no wrong answer and no error;
 # `qservctl nodes remove worker-3 --controller-only` (the dev cluster has
 # no registry) succeeds without --force; `tools/dev-cluster add` (worker-4)
-# with a query storm -> within a bounded wait every worker holds within
+# with a query storm (2 loops) -> within a bounded wait every worker holds within
 # 10% of the mean replicas (or 1 of each other), the tables follow the
 # rows, no wrong answer and no error; POST /replication/rebalance then
 # moves nothing.  Drain and rebalance times are printed, never asserted.
@@ -27,7 +27,7 @@ T=$(mktemp -d /tmp/qserv-rebal.XXXXXX)
 DC="$REPO/tools/dev-cluster"
 LOOP=
 cleanup() {
-	[ -n "$LOOP" ] && kill "$LOOP" 2> /dev/null
+	[ -n "$LOOP" ] && kill $LOOP 2> /dev/null
 	"$DC" down --dir "$T/cluster" > /dev/null 2>&1
 	rm -rf "$T"
 }
@@ -120,8 +120,16 @@ query_loop() {
 		sleep 0.1
 	done
 }
-loop_start() { query_loop > "$T/$1" 2>&1 & LOOP=$!; }
-loop_stop() { kill "$LOOP" 2> /dev/null; wait "$LOOP" 2> /dev/null; LOOP=; }
+# loop_start NAME: a storm of 2 query loops, their lines in $T/NAME
+loop_start() {
+	LOOP=
+	for _k in 1 2; do query_loop > "$T/$1.$_k" 2>&1 & LOOP="$LOOP $!"; done
+	LOOPNAME=$1
+}
+loop_stop() {
+	kill $LOOP 2> /dev/null; wait $LOOP 2> /dev/null; LOOP=
+	cat "$T/$LOOPNAME".? > "$T/$LOOPNAME"
+}
 
 got="$(api PUT /replication/drain '{"worker":"worker-3","drain":true}') $(api PUT /replication/drain '{"worker":"worker-3","drain":"yes"}' -H "$(key)") $(api PUT /replication/drain '{"worker":"a b","drain":true}' -H "$(key)") $(api PUT /replication/drain '{"worker":"worker-9","drain":true}' -H "$(key)") $(api POST /replication/rebalance '{}')"
 tap_is "$got" "401 400 400 404 401" \
