@@ -8,9 +8,12 @@
 # generated catalog is ingested with qservctl ingest; queries through the
 # czar's port 4040 must give the same rows (sorted) as the same queries on a
 # reference MariaDB on the host holding the unpartitioned generated tables.
-# Then one worker VM is power-cycled: it boots from the network again, comes
-# back under its name with its disks mounted as found, and the answers are
-# right again.
+# Replication: every chunk has 2 replicas; one worker VM loses power (QEMU
+# quit): a query storm stays right, the worker is evicted (evict-after 20 s)
+# and the level is restored on the survivors (time printed); then the VM
+# boots from the network again, comes back under its name with its disks
+# mounted as found, and the answers are right again.  Last, a rolling
+# upgrade of the workers (tools/cluster upgrade) under a query storm.
 # Boot/join/ready times are printed (tools/cluster's timings), never asserted.
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/qemu-tests/lib.sh"
@@ -34,7 +37,7 @@ if [ "$(id -u)" != 0 ] || [ ! -f "$BUILD/images/qserv-node.img" ] || [ ! -f "$BU
 	[ ! -f "$BUILD/lib/qserv_scisql.so" ]; then
 	tap_skip_all "needs root, the image and the scisql plugin"
 fi
-N=27
+N=34
 tap_plan $N
 in_ns() { ip netns exec "$QSERV_CLUSTER_NS" "$@"; }
 status_of() { in_ns curl -sf -m 10 "http://$1:9400/status"; }
@@ -127,8 +130,50 @@ director-child join in a box|SELECT o.objectId, COUNT(*) FROM Object o JOIN Sour
 regular-table join|SELECT f.id, f.name, COUNT(*) FROM Source s JOIN Filter f ON f.name = s.filterName GROUP BY f.id, f.name|
 QEOF
 
-# one worker power-cycled: same name, disks mounted as they were, same answers
+# replication (issue 13): the catalog at the default level (2 copies with 3
+# workers); w1 loses power: answers stay right from the replicas, w1 is
+# evicted after evict-after and the survivors copy its chunks back to level
+# 2; then w1 boots again (below)
+api() { in_ns curl -s -m 30 --cacert "$QSERV_CA_FILE" -H "Authorization: Bearer $QSERV_AUTH_KEY" "$@"; }
+repl() { api "$QSERV_INGEST_URL/replication/status"; }
+sample_level() { repl | jq -r '.databases[] | select(.database == "sample") | "\(.level) \(.under_replicated)"'; }
+tap_is "$(sample_level)" "2 0" "every chunk of the catalog has 2 replicas after the publish"
 before=$(status_of "$(cat "$QSERV_CLUSTER_DIR/w1/ip")" | jq -r .membership.name)
+api -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' -d '{"seconds":20}' \
+	"$QSERV_INGEST_URL/replication/evict-after" > "$VM_DIR/evict.code"
+"$REPO/tools/cluster" poweroff w1 > "$VM_DIR/poweroff.log" 2>&1
+t_off=$(date +%s)
+QS="SELECT COUNT(*), SUM(nSources) FROM Object|
+SELECT filterName, COUNT(*) FROM Source GROUP BY filterName|
+SELECT objectId FROM Object WHERE qserv_areaspec_box(0, -30, 90, 30)|SELECT objectId FROM Object WHERE scisql_s2PtInBox(ra, decl, 0, -30, 90, 30) = 1
+SELECT f.name, COUNT(*) FROM Source s JOIN Filter f ON f.name = s.filterName GROUP BY f.name|"
+storm() { # rounds: every query of $QS, each compared with the reference; prints "N wrong, N errors"
+	_w=0 _e=0
+	for _r in $(seq "$1"); do
+		printf '%s\n' "$QS" > "$VM_DIR/qs"
+		while IFS='|' read -r q r; do
+			[ -n "$r" ] || r=$q
+			in_ns $CZ -D sample -N -B -e "$q" 2> "$VM_DIR/s.err" | sort > "$VM_DIR/s.out"
+			$RQ -D ref -N -B -e "$r" | sort > "$VM_DIR/s.ref"
+			if [ -s "$VM_DIR/s.err" ]; then _e=$((_e + 1)); tap_diag "$(head -c 300 "$VM_DIR/s.err")"
+			elif ! cmp -s "$VM_DIR/s.out" "$VM_DIR/s.ref"; then _w=$((_w + 1)); fi
+		done < "$VM_DIR/qs"
+	done
+	echo "$_w wrong, $_e errors"
+}
+tap_is "$(cat "$VM_DIR/evict.code") $(grep -c 'powered off' "$VM_DIR/poweroff.log") $(storm 2)" "200 1 0 wrong, 0 errors" \
+	"w1 powered off (evict-after 20 s): every answer right from the replicas"
+healed() { [ "$(repl | jq -r --arg w "$before" '.workers[] | select(.id == $w) | .state')" = evicted ] &&
+	[ "$(sample_level)" = "2 0" ]; }
+if wait_until 300 healed; then
+	tap_pass "$before evicted and every chunk back at 2 replicas on the survivors"
+	tap_diag "level restored $(($(date +%s) - t_off)) s after the power-off: $(repl | jq -c .health.copies)"
+else
+	tap_fail "$before evicted and every chunk back at 2 replicas on the survivors" "$(repl | jq -c '[.workers, .databases]')"
+fi
+tap_is "$(storm 1)" "0 wrong, 0 errors" "answers right after the healing"
+
+# the same worker boots again: same name, disks mounted as they were, same answers
 if "$REPO/tools/cluster" reboot w1 > "$VM_DIR/reboot.log" 2>&1; then
 	tap_pass "w1 power-cycled and ready again"
 else
@@ -157,4 +202,21 @@ for q in "COUNT(*) after the reboot|SELECT COUNT(*), SUM(nSources) FROM Object|"
 		tap_fail "$name" "$(diff "$VM_DIR/c.sorted" "$VM_DIR/r.sorted" | head -4 | tr '\n' '|')"
 	fi
 done
+
+# rolling upgrade (issue 13): the workers one at a time, each in
+# maintenance, into the boot files PXE serves (the same build here: what
+# is checked is the procedure), with a query storm running throughout
+storm_bg() { while [ ! -f "$VM_DIR/bg.stop" ]; do storm 1 >> "$VM_DIR/bg"; done; }
+rm -f "$VM_DIR/bg.stop"; : > "$VM_DIR/bg"
+storm_bg &
+BG=$!
+"$REPO/tools/cluster" upgrade > "$VM_DIR/upgrade.log" 2>&1
+up_rc=$?
+touch "$VM_DIR/bg.stop"; wait "$BG"
+tap_diag "$(grep 'upgrade' "$VM_DIR/upgrade.log" | tail -2 | tr '\n' '|')"
+tap_is "$up_rc $(grep -c 'upgraded, every chunk at level' "$VM_DIR/upgrade.log")" "0 3" \
+	"tools/cluster upgrade: 3 workers rebooted one at a time, each back at level before the next"
+tap_is "$(awk '/wrong,/ { w += $1; e += $3; n++ } END { printf "%d wrong, %d errors", w, e }' "$VM_DIR/bg")" \
+	"0 wrong, 0 errors" "a query storm during the upgrade ($(grep -c 'wrong,' "$VM_DIR/bg") rounds): every answer right"
+tap_is "$(sample_level)" "2 0" "after the upgrade every chunk has 2 replicas"
 tap_done

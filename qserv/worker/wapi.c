@@ -23,20 +23,23 @@
  *   POST /worker/sqlindex {database, table, index, spec, comment, columns}
  *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
  *   DELETE /worker/subchunks/<db>/<chunk>
- *   POST /worker/replica {database, chunk, source_id, source_url}
- *                             pull a chunk from another worker (wcopy_in.c)
+ *   POST /worker/replica {database, chunk | regular: true, source_id, source_url}
+ *                             pull a chunk, or the database's regular tables,
+ *                             from another worker (wcopy_in.c)
  *   GET  /worker/replicas[?database=]       the chunks held (wreplica.c)
  *   GET  /worker/replica?database=&chunk=   its tables' rows and checksums
+ *   GET  /worker/replica?database=&regular=1   the same of the regular tables
  *   DELETE /worker/replica?database=&chunk= drop the chunk here
  * Worker -> worker:
  *   GET  /replica/chunk?database=&chunk=   one chunk's tables, LZ4 (wcopy.c);
+ *   GET  /replica/chunk?database=&regular=1   the regular tables, the same way;
  *                             a worker certificate or the admin key
  *   GET  /status
  * Every JSON reply carries "success" and "error".  Who may call a route is
  * the policy column of `routes` (wapi_policy, enforced by
  * qserv/common/qhttp.h before any body is read): contributions the admin
  * key (loaders); the management routes the key or a certificate of role
- * "czar" (the controller); a worker's certificate only the chunk export; GET /status and a
+ * "czar" (the controller); a worker's certificate only the replica export; GET /status and a
  * contribution's status are open.
  *
  * Every body (and every query string) is parsed by wreq.c (no MariaDB
@@ -343,28 +346,34 @@ static int m_count(struct mreq *k)
 			   k->err, sizeof k->err);
 }
 
-/* POST /worker/replica {database, chunk, source_id, source_url}: pull a
- * chunk from another worker (wcopy_in.c). */
+/* POST /worker/replica {database, chunk | regular: true, source_id,
+ * source_url}: pull a chunk, or the database's regular tables, from
+ * another worker (wcopy_in.c). */
 static int m_replica(struct mreq *k)
 {
 	struct wreq_replica q;
+	char c[16] = "regular tables";
 	int rc = wreq_replica(k->body, &q, k->err, sizeof k->err);
 	if (!rc)
 		rc = wcopy_import(k->w, k->m, &q, &k->out, k->err, sizeof k->err);
+	if (!rc && q.chunk != WREQ_REGULAR)
+		snprintf(c, sizeof c, "chunk %d", q.chunk);
 	if (!rc)
-		log_info("chunk copy in: %s chunk %d from %s: %lld bytes (%lld plain), %lld rows in %.3f s", q.db,
-			 q.chunk, q.source_id, json_integer_value(json_object_get(k->out, "bytes")),
+		log_info("copy in: %s %s from %s: %lld tables, %lld bytes (%lld plain), %lld rows in %.3f s", q.db, c,
+			 q.source_id, json_integer_value(json_object_get(k->out, "tables")),
+			 json_integer_value(json_object_get(k->out, "bytes")),
 			 json_integer_value(json_object_get(k->out, "plain_bytes")),
 			 json_integer_value(json_object_get(k->out, "rows")),
 			 json_real_value(json_object_get(k->out, "seconds")));
 	return rc;
 }
 
-/* ?database=&chunk= of the replica routes, parsed by wreq_chunk_arg. */
+/* ?database=&chunk= (or &regular=1) of the replica routes, parsed by
+ * wreq_chunk_arg. */
 static int chunk_args(struct mreq *k, char db[WREQ_NAME], int32_t *ret_chunk)
 {
-	static const char *const keys[] = { "database", "chunk" };
-	json_t *q = wapi_args(k->r, keys, 2);
+	static const char *const keys[] = { "database", "chunk", "regular" };
+	json_t *q = wapi_args(k->r, keys, 3);
 	int rc = q ? wreq_chunk_arg(q, db, ret_chunk, k->err, sizeof k->err) : -ENOMEM;
 	json_decref(q);
 	if (rc == -ENOMEM)
@@ -385,7 +394,8 @@ static int m_replicas(struct mreq *k)
 	return rc ? rc : wreplica_list(k->m, db, &k->out, k->err, sizeof k->err);
 }
 
-/* GET /worker/replica?database=&chunk=: rows and checksum of each table. */
+/* GET /worker/replica?database=&chunk= (or &regular=1): rows and checksum
+ * of each table. */
 static int m_replica_get(struct mreq *k)
 {
 	char db[WREQ_NAME];
@@ -395,7 +405,8 @@ static int m_replica_get(struct mreq *k)
 }
 
 /* DELETE /worker/replica?database=&chunk=: a lock wait that timed out is
- * 503 (the caller retries later), not a server fault. */
+ * 503 (the caller retries later), not a server fault; regular=1 is 400
+ * (wreplica_drop). */
 static int m_replica_drop(struct mreq *k)
 {
 	char db[WREQ_NAME];

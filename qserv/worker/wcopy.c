@@ -1,26 +1,34 @@
-/* wcopy.c: the source side of a worker-to-worker chunk copy,
- * GET /replica/chunk?database=<db>&chunk=<n> (stream format in wcopy.h),
- * and the start-up cleanup of staging tables.  The target side is
- * wcopy_in.c.
+/* wcopy.c: the source side of a worker-to-worker copy of a replica (a
+ * chunk's tables or a database's regular tables),
+ * GET /replica/chunk?database=<db>&chunk=<n> or ?database=<db>&regular=1
+ * (stream format in wcopy.h), and the start-up cleanup of staging tables.
+ * The target side is wcopy_in.c.
  *
  * Who may call: a certificate of role "worker" (the target pulls with its
  * own node certificate) or the admin key (operators, tests): the route's
  * policy QHTTP_KEY_OR_WORKER (wapi.c's routes[]), enforced by the HTTP
  * layer (qhttp.h) before this handler runs.  The query is parsed by
- * wreq_chunk_arg (wreq.c).
+ * wreq_chunk_arg (wreq.c); the tables are wreplica_tables() of the chunk
+ * or of WREQ_REGULAR, as the target expects them.  A chunk not held here,
+ * or a database that does not exist here, is 404.
  *
- * Every chunk table of the chunk is read under LOCK TABLES ... READ (a
- * consistent table and checksum, wreplica_checksum() as GET /worker/replica
- * reports it; readers go on, writers wait) with
- * mysql_use_result, so rows are never all in memory, and written through
- * an LZ4 frame compressor into an unlinked file in the staging directory,
- * which is then streamed to the client.  A table locked by a writer is
- * waited for at most 60 s (lock_wait_timeout), then the export fails.  Trade-off: the chunk is on the
- * source's staging disk once, compressed, and the first byte leaves only
- * after the last table was read; qhttp.h has no streaming reply of unknown
- * length to avoid it (asked for).  Character sets: results are read as
- * binary (no conversion), so the bytes loaded on the target are the
- * source's. */
+ * Every table is read under LOCK TABLES ... READ (a consistent table and
+ * checksum, wreplica_checksum() as GET /worker/replica reports it; readers
+ * go on, writers wait) with mysql_use_result, so rows are never all in
+ * memory, and written through an LZ4 frame compressor into an unlinked
+ * file in the staging directory, which is then streamed to the client.  A
+ * table locked by a writer is waited for at most 60 s (lock_wait_timeout),
+ * then the export fails.  Under that lock a regular table is checked for
+ * rows of a transaction not FINISHED here (open, or aborted and being
+ * cleaned): 409, never exported (the controller copies the regular tables
+ * of published databases only, so this is a guard, not a path).  Chunk
+ * tables are not checked so (a full scan each): a chunk is copied by the
+ * controller after its database is published.  Trade-off: the replica is
+ * on the source's staging disk once, compressed, and the first byte leaves
+ * only after the last table was read; qhttp.h has no streaming reply of
+ * unknown length to avoid it (asked for).  Character sets: results are
+ * read as binary (no conversion), so the bytes loaded on the target are
+ * the source's. */
 #include "worker.h"
 #include "wcopy.h"
 #include "qserv/common/qhttp.h"
@@ -30,6 +38,7 @@
 
 #include <errno.h>
 #include <lz4frame.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,14 +156,68 @@ static int lzw_row(struct lzw *z, MYSQL_ROW row, const unsigned long *len, unsig
 
 /* ---- one table ---- */
 
+/* One export: what is read, on which connection, into which stream. */
+struct exp {
+	struct worker *w;
+	MYSQL *m;
+	const char *db;
+	int32_t chunk;          /* or WREQ_REGULAR */
+	struct lzw z;
+	unsigned long long rows;
+	unsigned tables;
+	char *err;
+	size_t errlen;
+};
+
+/* The ids of db's transactions not FINISHED here (open, or aborted: rows
+ * being deleted or gone) as "1,2,3" into b. */
+static void open_trans(struct worker *w, const char *db, struct buf *b)
+{
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->ntrans; i++)
+		if (w->trans[i].state != WT_FINISHED && !strcmp(w->trans[i].db, db))
+			buf_printf(b, "%s%u", b->len ? "," : "", w->trans[i].id);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* A regular table, read-locked by the caller: -EBUSY when it holds rows
+ * of a transaction not FINISHED.  The list is taken under the lock, so it
+ * names every transaction with rows there (none can add any until
+ * UNLOCK, and a transaction only leaves STARTED). */
+static int open_rows(struct exp *x, const char *t)
+{
+	struct buf b;
+	long long id = -1;
+	buf_init(&b);
+	open_trans(x->w, x->db, &b);
+	int r = b.oom ? -ENOMEM : 0;
+	if (r)
+		snprintf(x->err, x->errlen, "out of memory");
+	else if (b.len && qsql_int(x->m, &id, x->err, x->errlen, "SELECT COALESCE(MIN(qserv_trans_id), -1) FROM"
+				   " `%s`.`%s` WHERE qserv_trans_id IN (%s)", x->db, t, buf_str(&b)))
+		r = -EIO;
+	else if (id >= 0) {
+		snprintf(x->err, x->errlen, "table %s.%s holds rows of transaction %lld, not committed here;"
+			 " copy it after the transaction ends", x->db, t, id);
+		r = -EBUSY;
+	}
+	buf_free(&b);
+	return r;
+}
+
 /* Rows of db.t and their checksum, under a read lock. */
-static int export_table(MYSQL *m, const char *db, const char *t, struct lzw *z, unsigned long long *ret_rows,
-			char *err, size_t errlen)
+static int export_table(struct exp *x, const char *t)
 {
 	unsigned long long sum = 0, rows = 0;
+	MYSQL *m = x->m;
+	const char *db = x->db;
+	char *err = x->err;
+	size_t errlen = x->errlen;
 	if (qsql_exec(m, err, errlen, "LOCK TABLES `%s`.`%s` READ", db, t))
 		return -EIO;
-	int r = wreplica_checksum(m, db, t, &sum, err, errlen);
+	int r = x->chunk == WREQ_REGULAR ? open_rows(x, t) : 0;
+	if (!r)
+		r = wreplica_checksum(m, db, t, &sum, err, errlen);
 	char q[300];
 	snprintf(q, sizeof q, "SELECT * FROM `%s`.`%s`", db, t);
 	if (!r && mysql_real_query(m, q, strlen(q))) {
@@ -164,67 +227,93 @@ static int export_table(MYSQL *m, const char *db, const char *t, struct lzw *z, 
 	}
 	MYSQL_RES *res = r ? NULL : mysql_use_result(m);
 	if (!r)
-		r = lzw_printf(z, "\\#table %s\n", t);
+		r = lzw_printf(&x->z, "\\#table %s\n", t);
 	MYSQL_ROW row;
 	while (!r && res && (row = mysql_fetch_row(res))) {
-		r = lzw_row(z, row, mysql_fetch_lengths(res), mysql_num_fields(res));
+		r = lzw_row(&x->z, row, mysql_fetch_lengths(res), mysql_num_fields(res));
 		rows++;
 	}
 	if (!r && (!res || mysql_errno(m))) {
 		qsql_note_failure(m, q);
 		snprintf(err, errlen, "reading %s.%s: the database failed the query", db, t);
 		r = -EIO;
-	} else if (r && r != -EIO && r != -ENOENT) {
+	} else if (r && r != -EIO && r != -ENOENT && r != -EBUSY) {
 		snprintf(err, errlen, "writing the copy of %s.%s: %s", db, t, strerror(-r));
 	}
 	mysql_free_result(res);
 	char e2[128];
 	qsql_exec(m, e2, sizeof e2, "UNLOCK TABLES");
 	if (!r)
-		r = lzw_printf(z, "\\#end %llu %llu\n", rows, sum);
-	*ret_rows += rows;
+		r = lzw_printf(&x->z, "\\#end %llu %llu\n", rows, sum);
+	x->rows += rows;
 	return r;
 }
 
-/* The chunk tables of every partitioned table of db (checked names). */
-static int export_all(MYSQL *m, const char *db, int32_t chunk, struct lzw *z, unsigned long long *ret_rows,
-		      unsigned *ret_tables, char *err, size_t errlen)
+/* Every table of the replica (wreplica_tables), then \#done. */
+static int export_all(struct exp *x)
 {
-	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT name, is_director FROM qservWorker.tables WHERE db='%s' AND is_partitioned=1 ORDER BY name", db);
-	if (!res)
-		return -EIO;
-	int r = lzw_printf(z, "\\#chunk %s %d\n", db, chunk);
-	MYSQL_ROW row;
-	while (!r && (row = mysql_fetch_row(res))) {
-		char t[80];
-		if (!sqlid_ok(row[0])) {
-			snprintf(err, errlen, "a registered table of %s has an invalid name", db);
-			r = -EIO;
-			break;
-		}
-		for (int ov = 0; !r && ov <= (atoi(row[1]) != 0); ov++) {
-			snprintf(t, sizeof t, "%s%s_%d", row[0], ov ? "FullOverlap" : "", chunk);
-			r = export_table(m, db, t, z, ret_rows, err, errlen);
-			++*ret_tables;
-		}
+	struct wreplica_table *t = NULL;
+	size_t n = 0;
+	int r = wreplica_tables(x->m, x->db, x->chunk, &t, &n, x->err, x->errlen);
+	if (!r)
+		r = x->chunk == WREQ_REGULAR ? lzw_printf(&x->z, "\\#regular %s\n", x->db) :
+		    lzw_printf(&x->z, "\\#chunk %s %d\n", x->db, x->chunk);
+	for (size_t i = 0; !r && i < n; i++) {
+		r = export_table(x, t[i].name);
+		x->tables++;
 	}
-	mysql_free_result(res);
+	free(t);
 	if (!r)
-		r = lzw_printf(z, "\\#done %u\n", *ret_tables);
+		r = lzw_printf(&x->z, "\\#done %u\n", x->tables);
 	if (!r)
-		r = lzw_end(z);
+		r = lzw_end(&x->z);
 	return r;
+}
+
+/* "chunk 5 of db" or "the regular tables of db", for messages. */
+static const char *what(const char *db, int32_t chunk, char *buf, size_t n)
+{
+	if (chunk == WREQ_REGULAR)
+		snprintf(buf, n, "the regular tables of %s", db);
+	else
+		snprintf(buf, n, "chunk %d of %s", chunk, db);
+	return buf;
+}
+
+/* The export into the unlinked staging file *ret_fd. */
+static int export_file(struct exp *x, int *ret_fd)
+{
+	char tmp[300];
+	if (!wreplica_held(x->m, x->db, x->chunk)) {
+		if (x->chunk == WREQ_REGULAR)
+			snprintf(x->err, x->errlen, "this worker has no database %s", x->db);
+		else
+			snprintf(x->err, x->errlen, "this worker holds no chunk %d of database %s", x->chunk, x->db);
+		return -ENOENT;
+	}
+	if (snprintf(tmp, sizeof tmp, "%s/copy-out-XXXXXX", x->w->staging) >= (int)sizeof tmp ||
+	    (*ret_fd = mkstemp(tmp)) < 0) {
+		snprintf(x->err, x->errlen, "cannot create a file in the staging directory");
+		return -EIO;
+	}
+	unlink(tmp);
+	if (qsql_exec(x->m, x->err, x->errlen, "SET character_set_results = binary, lock_wait_timeout = 60"))
+		return -EIO;
+	if (lzw_begin(&x->z, *ret_fd)) {
+		snprintf(x->err, x->errlen, "cannot start the copy stream");
+		return -ENOMEM;
+	}
+	return export_all(x);
 }
 
 void wcopy_export(struct worker *w, struct qhttp_req *r, const char *rest)
 {
-	char err[512], db[WREQ_NAME], tmp[300];
+	char err[512], db[WREQ_NAME], wh[120];
 	(void)rest;   /* callers: the admin key or a worker certificate (route policy) */
-	static const char *const keys[] = { "database", "chunk" };
-	int32_t chunk = -1;
-	json_t *args = wapi_args(r, keys, 2);
-	int rc = args ? wreq_chunk_arg(args, db, &chunk, err, sizeof err) : -ENOMEM;
+	static const char *const keys[] = { "database", "chunk", "regular" };
+	struct exp x = { .w = w, .db = db, .chunk = -1, .err = err, .errlen = sizeof err };
+	json_t *args = wapi_args(r, keys, 3);
+	int rc = args ? wreq_chunk_arg(args, db, &x.chunk, err, sizeof err) : -ENOMEM;
 	json_decref(args);
 	if (rc == -ENOMEM)
 		snprintf(err, sizeof err, "out of memory");
@@ -233,47 +322,29 @@ void wcopy_export(struct worker *w, struct qhttp_req *r, const char *rest)
 		return;
 	}
 	qsql_detail_clear();
-	MYSQL *m = qsql_connect(&w->sql, err, sizeof err);
-	if (!m) {
-		log_warn("chunk copy of %s %d: %s", db, chunk, qsql_detail());
+	x.m = qsql_connect(&w->sql, err, sizeof err);
+	if (!x.m) {
+		log_warn("copy of %s: %s", what(db, x.chunk, wh, sizeof wh), qsql_detail());
 		qhttp_reply_error(r, 503, "%s", err);
 		return;
 	}
 	int fd = -1;
-	struct lzw z = { .cx = NULL };
-	unsigned long long rows = 0;
-	unsigned tables = 0;
 	int64_t t0 = monotime_ms();
-	if (!wmeta_has_chunk(m, db, chunk)) {
-		snprintf(err, sizeof err, "this worker holds no chunk %d of database %s", chunk, db);
-		rc = -ENOENT;
-	} else if (snprintf(tmp, sizeof tmp, "%s/copy-out-XXXXXX", w->staging) >= (int)sizeof tmp ||
-		   (fd = mkstemp(tmp)) < 0) {
-		snprintf(err, sizeof err, "cannot create a file in the staging directory");
-		rc = -EIO;
-	} else {
-		unlink(tmp);
-		rc = qsql_exec(m, err, sizeof err, "SET character_set_results = binary, lock_wait_timeout = 60") ? -EIO :
-		     lzw_begin(&z, fd) ? -ENOMEM : 0;
-		if (rc == -ENOMEM)
-			snprintf(err, sizeof err, "cannot start the copy stream");
-		if (!rc)
-			rc = export_all(m, db, chunk, &z, &rows, &tables, err, sizeof err);
-	}
-	mysql_close(m);
+	rc = export_file(&x, &fd);
+	mysql_close(x.m);
 	if (!rc) {
-		log_info("chunk copy out: %s chunk %d, %u tables, %llu rows, %llu bytes (%llu plain) in %lld ms, to a %s",
-			 db, chunk, tables, rows, z.packed, z.plain, (long long)(monotime_ms() - t0),
-			 r->peer_role[0] ? r->peer_role : "key holder");
-		qhttp_reply_fd(r, 200, fd, (off_t)z.packed, "application/x-lz4");
+		log_info("copy out: %s, %u tables, %llu rows, %llu bytes (%llu plain) in %lld ms, to a %s",
+			 what(db, x.chunk, wh, sizeof wh), x.tables, x.rows, x.z.packed, x.z.plain,
+			 (long long)(monotime_ms() - t0), r->peer_role[0] ? r->peer_role : "key holder");
+		qhttp_reply_fd(r, 200, fd, (off_t)x.z.packed, "application/x-lz4");
 	} else {
 		if (qhttp_status_of(rc) >= 500)
-			log_warn("chunk copy of %s %d: %s -- %s", db, chunk, err, qsql_detail());
+			log_warn("copy of %s: %s -- %s", what(db, x.chunk, wh, sizeof wh), err, qsql_detail());
 		if (fd >= 0)
 			close(fd);
 		qhttp_reply_error(r, qhttp_status_of(rc), "%s", err);
 	}
-	lzw_free(&z);
+	lzw_free(&x.z);
 }
 
 /* ---- start-up cleanup ---- */
@@ -282,7 +353,9 @@ int wcopy_cleanup(MYSQL *m, char *err, size_t errlen)
 {
 	MYSQL_RES *res = qsql_query(m, err, errlen,
 		"SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES t WHERE TABLE_SCHEMA IN"
-		" (SELECT DISTINCT db FROM qservWorker.tables) AND TABLE_NAME REGEXP '_[0-9]+__(copy|old)$'"
+		" (SELECT DISTINCT db FROM qservWorker.tables) AND (TABLE_NAME REGEXP '_[0-9]+__(copy|old)$'"
+		" OR EXISTS (SELECT 1 FROM qservWorker.tables k WHERE k.db = t.TABLE_SCHEMA AND k.is_partitioned = 0"
+		" AND t.TABLE_NAME IN (CONCAT(k.name, '__copy'), CONCAT(k.name, '__old'))))"
 		" AND NOT EXISTS (SELECT 1 FROM qservWorker.tables k WHERE k.db = t.TABLE_SCHEMA"
 		" AND k.name = t.TABLE_NAME)");
 	if (!res)

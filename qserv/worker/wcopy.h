@@ -1,4 +1,5 @@
-/* wcopy.h: worker-to-worker chunk copy (wcopy.c) and its stream format
+/* wcopy.h: worker-to-worker copy of a replica, a chunk or a database's
+ * regular tables (wcopy.c, wcopy_in.c), and its stream format
  * (wcopy_fmt.c, no MariaDB, fuzz target wcopy).
  *
  * The stream a source worker sends for GET /replica/chunk?database=&chunk=
@@ -13,6 +14,9 @@
  *   \#done <tables>\n                             last: a stream without it
  *                                                 was cut short
  *
+ * For ?database=&regular=1 the first line is "\#regular <db>" and the
+ * tables are the database's regular tables (T); the rest is the same, and
+ * a database without a regular table is "\#regular <db>", "\#done 0".
  * A row never starts with the two bytes "\#" (a backslash in a field is
  * always doubled), so control lines need no length prefix.  <checksum> is
  * MariaDB's CHECKSUM TABLE of the table on the source, read under LOCK
@@ -29,6 +33,7 @@
 #include <mariadb/mysql.h>
 
 #define WCOPY_CTL_MAX 256
+#define WCOPY_REGULAR (-2)     /* the chunk of a \#regular stream (WREQ_REGULAR) */
 
 /* The decoder of the plain stream: fed bytes in any pieces, calls back
  * once per control line and for every piece of row bytes (whole lines
@@ -46,7 +51,7 @@ struct wcopy_dec {
 	char ctl[WCOPY_CTL_MAX];
 	size_t nctl;
 	char db[65], table[65];
-	int32_t chunk;
+	int32_t chunk;          /* -1 before the first line; WCOPY_REGULAR for \#regular */
 	bool in_table, started, done;
 	unsigned ntables;
 	unsigned long long rows;
@@ -65,21 +70,25 @@ size_t wcopy_escape(const char *p, size_t n, char *out);
 struct worker;
 struct qhttp_req;
 struct wreq_replica;
-/* GET /replica/chunk?database=&chunk= (source side; callers: a worker
- * certificate or the admin key, the route's policy QHTTP_KEY_OR_WORKER). */
+/* GET /replica/chunk?database=&chunk= or ?database=&regular=1 (source
+ * side; callers: a worker certificate or the admin key, the route's policy
+ * QHTTP_KEY_OR_WORKER). */
 void wcopy_export(struct worker *w, struct qhttp_req *r, const char *rest);
 /* POST /worker/replica (target side), on the caller's connection m; on
  * success *ret is {"database","chunk","source_id","bytes","plain_bytes",
- * "rows","tables","seconds","checksums":[{"table","rows","checksum"}...]}. */
+ * "rows","tables","seconds","checksums":[{"table","rows","checksum"}...]},
+ * with "regular": true instead of "chunk" when q->chunk is WREQ_REGULAR. */
 int wcopy_import(struct worker *w, MYSQL *m, const struct wreq_replica *q, json_t **ret, char *err,
 		 size_t errlen);
-/* The chunks being copied into (or dropped on) this worker, one request
- * per chunk: take is 0, or -EBUSY when the chunk's slot is taken (or all
- * 64 are); give frees it.  A slot, not a lock: nothing waits on it. */
+/* The replicas being copied into (or dropped on) this worker, one request
+ * per chunk, or per database for its regular tables (chunk WREQ_REGULAR,
+ * which no real chunk is): take is 0, or -EBUSY when the slot is taken (or
+ * all 64 are); give frees it.  A slot, not a lock: nothing waits on it. */
 int wcopy_busy_take(const char *db, int32_t chunk);
 void wcopy_busy_give(const char *db, int32_t chunk);
-/* At start: drops the staging tables (<chunk table>__copy / __old) that a
- * crash in the middle of a copy left. */
+/* At start: drops the staging tables (<chunk table>__copy / __old, and
+ * <regular table>__copy / __old) that a crash in the middle of a copy
+ * left. */
 int wcopy_cleanup(MYSQL *m, char *err, size_t errlen);
 
 #endif

@@ -7,7 +7,7 @@
  * (BS), inside a control line (CTL, at most WCOPY_CTL_MAX bytes kept),
  * inside a row (ROW, streamed to on_rows without being kept).  Rows are
  * only accepted inside a \#table ... \#end section; the first line must be
- * \#chunk, nothing may follow \#done. */
+ * \#chunk or \#regular, nothing may follow \#done. */
 #include "wcopy.h"
 #include "errbuf.h"
 
@@ -70,11 +70,12 @@ static int control(struct wcopy_dec *d)
 		return bad(d, "empty control line");
 	unsigned long long a, b;
 	if (!d->started) {
-		if (strcmp(words[0], "chunk") || nw != 3 || !plain_name(words[1]) || !number(words[2], &a) ||
-		    a > INT32_MAX)
-			return bad(d, "it does not start with \\#chunk <database> <chunk>");
+		bool regular = !strcmp(words[0], "regular") && nw == 2 && plain_name(words[1]);
+		if (!regular && (strcmp(words[0], "chunk") || nw != 3 || !plain_name(words[1]) ||
+				 !number(words[2], &a) || a > INT32_MAX))
+			return bad(d, "it does not start with \\#chunk <database> <chunk> or \\#regular <database>");
 		snprintf(d->db, sizeof d->db, "%s", words[1]);
-		d->chunk = (int32_t)a;
+		d->chunk = regular ? WCOPY_REGULAR : (int32_t)a;
 		d->started = true;
 		return 0;
 	}

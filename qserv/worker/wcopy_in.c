@@ -1,23 +1,33 @@
-/* wcopy_in.c: the target side of a chunk copy, POST /worker/replica
- * {database, chunk, source_id, source_url} (body parsed by wreq_replica).
+/* wcopy_in.c: the target side of a copy of a replica, POST /worker/replica
+ * {database, chunk | regular: true, source_id, source_url} (body parsed by
+ * wreq_replica; a chunk, or the database's regular tables as the replica
+ * WREQ_REGULAR).
  *
- * Steps: the chunk tables this worker expects (from its own registered
- * partitioned tables of the database) get staging twins `<T>_<chunk>__copy`
- * (created like the prototype, in the chunk's data directory); the stream
- * of GET <source_url>/replica/chunk (wcopy.h) is pulled with this node's
- * certificate (mutual TLS, pinned cluster CA, bounded: 10 s to connect,
- * QSERV_COPY_TIMEOUT_S for the whole transfer, 600 s without a byte),
- * decompressed as it arrives and each table's rows written to a plain file
- * in the staging directory (never the chunk in memory); after the stream
- * ended with "\#done" every file is loaded with LOAD DATA LOCAL INFILE
- * into its staging table, its row count and CHECKSUM TABLE compared with
- * the source's, and only then are all the staging tables swapped in by
- * one RENAME TABLE (an existing chunk table is renamed to `__old` in the
- * same statement and dropped after) and the chunk recorded in
- * qservWorker.chunks.  Any failure drops every staging table and file:
- * the target holds the chunk completely or not at all.  A crash in the
+ * Steps: the tables this worker expects (wreplica_tables: for a chunk
+ * `<T>_<chunk>` (and `<T>FullOverlap_<chunk>`) of its own registered
+ * partitioned tables of the database, at least one; for the regular
+ * tables its registered regular tables `<T>`, possibly none) get staging
+ * twins `<name>__copy` (created like the prototype: in the chunk's data
+ * directory, or where MariaDB keeps the regular table); the stream of
+ * GET <source_url>/replica/chunk?database=&chunk= (or &regular=1; wcopy.h)
+ * is pulled with this node's certificate (mutual TLS, pinned cluster CA,
+ * bounded: 10 s to connect, QSERV_COPY_TIMEOUT_S for the whole transfer,
+ * 600 s without a byte), decompressed as it arrives and each table's rows
+ * written to a plain file in the staging directory (never the replica in
+ * memory); after the stream ended with "\#done" (and named the database
+ * and chunk, or \#regular, asked for) every file is loaded with LOAD DATA
+ * LOCAL INFILE into its staging table, its row count and CHECKSUM TABLE
+ * compared with the source's, and only then are all the staging tables
+ * swapped in by one RENAME TABLE (an existing table is renamed to `__old`
+ * in the same statement and dropped after) and a chunk recorded in
+ * qservWorker.chunks (the regular tables are not recorded: they are the
+ * database's).  Any failure drops every staging table and file: the
+ * target holds the replica completely or not at all.  A crash in the
  * middle leaves staging tables that wcopy_cleanup() drops at the next
- * start.  One copy of a given chunk at a time (409 for a second). */
+ * start.  One copy of a given chunk, or of a database's regular tables,
+ * at a time (409 for a second; wcopy_busy_take with the chunk, or
+ * WREQ_REGULAR).  A database with no regular table here copies nothing:
+ * 200, tables 0, once the source agreed it has none either. */
 #include "worker.h"
 #include "wcopy.h"
 #include "qserv/common/sqlid.h"
@@ -33,6 +43,8 @@
 #include <unistd.h>
 
 #define DEC_OUT (1 << 16)   /* plain bytes per LZ4F_decompress call */
+
+_Static_assert(WCOPY_REGULAR == WREQ_REGULAR, "a \\#regular stream is the replica WREQ_REGULAR");
 
 struct itab {
 	char proto[65], name[65], stage[65], file[320];
@@ -61,7 +73,7 @@ struct imp {
 	size_t errlen;
 };
 
-/* ---- one copy (or drop, wreplica.c) of a chunk at a time ---- */
+/* ---- one copy (or drop, wreplica.c) of a replica at a time ---- */
 
 static pthread_mutex_t busy_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct { char db[65]; int32_t chunk; } busy[64];
@@ -98,18 +110,22 @@ void wcopy_busy_give(const char *db, int32_t chunk)
 
 /* ---- the tables expected ---- */
 
-static int add_tab(struct imp *k, const char *proto, bool overlap, int seq)
+/* The twin and the staging file of the replica's table r. */
+static int add_tab(struct imp *k, const struct wreplica_table *r)
 {
 	struct itab *t = &k->t[k->n];
-	int32_t c = k->q->chunk;
-	snprintf(t->proto, sizeof t->proto, "%s", proto);
-	if (snprintf(t->name, sizeof t->name, "%s%s_%d", proto, overlap ? "FullOverlap" : "", c) >= (int)sizeof t->name ||
-	    snprintf(t->stage, sizeof t->stage, "%s__copy", t->name) >= (int)sizeof t->stage) {
-		snprintf(k->err, k->errlen, "table %s: the name of its chunk %d staging copy is longer than 64", proto, c);
+	char c[16] = "regular";
+	if (k->q->chunk != WREQ_REGULAR)
+		snprintf(c, sizeof c, "%d", k->q->chunk);
+	snprintf(t->proto, sizeof t->proto, "%s", r->proto);
+	snprintf(t->name, sizeof t->name, "%s", r->name);
+	if (snprintf(t->stage, sizeof t->stage, "%s__copy", t->name) >= (int)sizeof t->stage) {
+		snprintf(k->err, k->errlen, "table %s: the name of its staging copy %s__copy is longer than 64",
+			 r->proto, t->name);
 		return -ENAMETOOLONG;
 	}
-	if (snprintf(t->file, sizeof t->file, "%s/copy-in-%d-%s-%d-%d.tsv", k->w->staging, (int)getpid(), k->q->db, c,
-		     seq) >= (int)sizeof t->file) {
+	if (snprintf(t->file, sizeof t->file, "%s/copy-in-%d-%s-%s-%zu.tsv", k->w->staging, (int)getpid(),
+		     k->q->db, c, k->n) >= (int)sizeof t->file) {
 		snprintf(k->err, k->errlen, "staging directory name too long");
 		return -ENAMETOOLONG;
 	}
@@ -121,30 +137,33 @@ static int add_tab(struct imp *k, const char *proto, bool overlap, int seq)
 	return 0;
 }
 
+/* The tables of the replica as this worker registers them
+ * (wreplica_tables, as the source exports them): a chunk needs at least
+ * one; the regular tables may be none (the database must exist). */
 static int expect_tables(struct imp *k)
 {
-	MYSQL_RES *res = qsql_query(k->m, k->err, k->errlen,
-		"SELECT name, is_director FROM qservWorker.tables WHERE db='%s' AND is_partitioned=1", k->q->db);
-	if (!res)
-		return -EIO;
-	size_t nr = mysql_num_rows(res);
-	k->t = calloc(2 * nr + 1, sizeof *k->t);
-	int r = k->t ? 0 : -ENOMEM;
-	MYSQL_ROW row;
-	while (!r && (row = mysql_fetch_row(res))) {
-		if (!sqlid_ok(row[0])) {
-			snprintf(k->err, k->errlen, "a registered table of %s has an invalid name", k->q->db);
-			r = -EIO;
-		}
-		for (int ov = 0; !r && ov <= (atoi(row[1]) != 0); ov++)
-			r = add_tab(k, row[0], ov, (int)k->n);
+	struct wreplica_table *r = NULL;
+	size_t n = 0;
+	bool regular = k->q->chunk == WREQ_REGULAR;
+	if (regular && !wreplica_held(k->m, k->q->db, WREQ_REGULAR)) {
+		snprintf(k->err, k->errlen, "this worker has no database %s", k->q->db);
+		return -ENOENT;
 	}
-	mysql_free_result(res);
-	if (!r && k->n == 0) {
+	int rc = wreplica_tables(k->m, k->q->db, k->q->chunk, &r, &n, k->err, k->errlen);
+	if (rc)
+		return rc;
+	k->t = calloc(n + 1, sizeof *k->t);
+	rc = k->t ? 0 : -ENOMEM;
+	if (rc)
+		snprintf(k->err, k->errlen, "out of memory");
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = add_tab(k, &r[i]);
+	free(r);
+	if (!rc && k->n == 0 && !regular) {
 		snprintf(k->err, k->errlen, "database %s has no partitioned table registered on this worker", k->q->db);
-		r = -ENOENT;
+		rc = -ENOENT;
 	}
-	return r;
+	return rc;
 }
 
 /* Drops every staging table and file (k->t is NULL when no table was
@@ -290,7 +309,11 @@ static int fetch(struct imp *k)
 {
 	struct worker *w = k->w;
 	char url[600], cerr[CURL_ERROR_SIZE] = "";
-	snprintf(url, sizeof url, "%s/replica/chunk?database=%s&chunk=%d", k->q->source_url, k->q->db, k->q->chunk);
+	if (k->q->chunk == WREQ_REGULAR)
+		snprintf(url, sizeof url, "%s/replica/chunk?database=%s&regular=1", k->q->source_url, k->q->db);
+	else
+		snprintf(url, sizeof url, "%s/replica/chunk?database=%s&chunk=%d", k->q->source_url, k->q->db,
+			 k->q->chunk);
 	CURL *c = curl_easy_init();
 	if (!c || LZ4F_isError(LZ4F_createDecompressionContext(&k->dx, LZ4F_VERSION))) {
 		curl_easy_cleanup(c);
@@ -345,7 +368,13 @@ static int fetch(struct imp *k)
 		snprintf(k->err, k->errlen, "copy stream from %s: the LZ4 frame was cut short", k->q->source_id);
 		return -EPROTO;
 	}
-	return wcopy_dec_finish(&k->dec);
+	int r = wcopy_dec_finish(&k->dec);
+	if (!r && (strcmp(k->dec.db, k->q->db) || k->dec.chunk != k->q->chunk)) {
+		snprintf(k->err, k->errlen, "copy stream from %s: it is not of the %s asked for", k->q->source_id,
+			 k->q->chunk == WREQ_REGULAR ? "regular tables" : "chunk");
+		r = -EPROTO;
+	}
+	return r;
 }
 
 /* ---- load, verify, swap ---- */
@@ -381,7 +410,8 @@ static int load_one(struct imp *k, struct itab *t)
 }
 
 /* One RENAME TABLE puts every copy in place (an existing table goes to
- * __old in the same statement), then the chunk is recorded. */
+ * __old in the same statement), then a chunk is recorded.  No table: no
+ * statement. */
 static int swap_in(struct imp *k)
 {
 	const char *db = k->q->db;
@@ -398,13 +428,15 @@ static int swap_in(struct imp *k)
 		}
 		buf_printf(&b, "`%s`.`%s` TO `%s`.`%s`%s", db, t->stage, db, t->name, i + 1 < k->n ? ", " : "");
 	}
-	int r = b.oom ? -ENOMEM : qsql_exec(k->m, k->err, k->errlen, "%s", buf_str(&b)) ? -EIO : 0;
+	int r = b.oom ? -ENOMEM : !k->n ? 0 : qsql_exec(k->m, k->err, k->errlen, "%s", buf_str(&b)) ? -EIO : 0;
 	buf_free(&b);
 	if (r)
 		return r;
 	for (size_t i = 0; i < k->n; i++)
 		if (k->t[i].existed)
 			qsql_exec(k->m, e, sizeof e, "DROP TABLE IF EXISTS `%s`.`%s__old`", db, k->t[i].name);
+	if (k->q->chunk == WREQ_REGULAR)
+		return 0;       /* regular tables: no sub-chunks, no qservWorker.chunks row */
 	if (any_old)
 		wsub_drop(k->m, db, k->q->chunk, e, sizeof e); /* its sub-chunk tables are stale */
 	return qsql_exec(k->m, k->err, k->errlen, "INSERT IGNORE INTO qservWorker.chunks VALUES ('%s', %d)", db,
@@ -456,7 +488,10 @@ int wcopy_import(struct worker *w, MYSQL *m, const struct wreq_replica *q, json_
 {
 	struct imp k = { .w = w, .m = m, .q = q, .err = err, .errlen = errlen };
 	if (wcopy_busy_take(q->db, q->chunk)) {
-		snprintf(err, errlen, "chunk %d of %s is being copied or dropped here", q->chunk, q->db);
+		if (q->chunk == WREQ_REGULAR)
+			snprintf(err, errlen, "the regular tables of %s are being copied here", q->db);
+		else
+			snprintf(err, errlen, "chunk %d of %s is being copied or dropped here", q->chunk, q->db);
 		return -EBUSY;
 	}
 	wcopy_dec_init(&k.dec, err, errlen);
@@ -475,9 +510,12 @@ int wcopy_import(struct worker *w, MYSQL *m, const struct wreq_replica *q, json_
 	if (r)
 		return r == -EPROTO || r == -ENAMETOOLONG ? -EIO : r;
 	double s = (double)(monotime_ms() - t0) / 1000.0;
-	*ret = json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:i, s:f, s:o}", "database", q->db, "chunk", q->chunk,
-			 "source_id", q->source_id, "bytes", (json_int_t)k.packed, "plain_bytes",
-			 (json_int_t)k.plain, "rows", (json_int_t)k.rows, "tables", (int)k.n, "seconds", s,
-			 "checksums", sums);
+	*ret = json_pack("{s:s, s:s, s:I, s:I, s:I, s:i, s:f, s:o}", "database", q->db, "source_id", q->source_id,
+			 "bytes", (json_int_t)k.packed, "plain_bytes", (json_int_t)k.plain, "rows", (json_int_t)k.rows,
+			 "tables", (int)k.n, "seconds", s, "checksums", sums);
+	if (q->chunk == WREQ_REGULAR)
+		json_object_set_new(*ret, "regular", json_true());
+	else
+		json_object_set_new(*ret, "chunk", json_integer(q->chunk));
 	return 0;
 }

@@ -241,7 +241,9 @@ static int create_like(MYSQL *m, const char *db, const char *proto, const char *
 	MYSQL_ROW row;
 	int r;
 
-	if (chunk_dir_of(chunk, base, sizeof(base), err, errlen) != 0)
+	if (chunk == WREQ_REGULAR)
+		base[0] = '\0';       /* a regular table's twin lives where the table does */
+	else if (chunk_dir_of(chunk, base, sizeof(base), err, errlen) != 0)
 		return -EIO;
 	if (!base[0])
 		return qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS `%s`.`%s` LIKE `%s`.`%s`",

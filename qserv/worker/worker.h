@@ -2,9 +2,9 @@
  * files: wmeta.c (tables, chunks, transactions in the local MariaDB),
  * wtrans.c (transaction states), wingest.c (contributions), wsub.c
  * (sub-chunk tables), wapi.c (the HTTP API), wreq.c (its request bodies,
- * parsed without MariaDB), wcopy.c / wcopy_in.c / wcopy_fmt.c (chunk copies
- * worker to worker, wcopy.h), wreplica.c (the chunks held: list, rows and
- * checksums, drop), main.c; query.c is the
+ * parsed without MariaDB), wcopy.c / wcopy_in.c / wcopy_fmt.c (copies of a
+ * chunk or of a database's regular tables worker to worker, wcopy.h),
+ * wreplica.c (the replicas held: list, rows and checksums, drop), main.c; query.c is the
  * chunk-query service (query.h), query_sched.c its slot scheduler.
  *
  * Invariants: a contribution loads only while its transaction is STARTED
@@ -95,7 +95,8 @@ int wmeta_create_db(MYSQL *m, const char *db, char *err, size_t errlen);
 int wmeta_drop_db(MYSQL *m, const char *db, char *err, size_t errlen);
 int wmeta_create_table(MYSQL *m, const struct wreq_table *req, char *err, size_t errlen);
 int wmeta_drop_table(MYSQL *m, const char *db, const char *table, char *err, size_t errlen);
-/* CREATE TABLE db.name like db.proto in chunk's data directory (wcopy_in.c's
+/* CREATE TABLE db.name like db.proto in chunk's data directory, or where
+ * MariaDB puts the regular tables for chunk WREQ_REGULAR (wcopy_in.c's
  * staging tables); an existing table is kept. */
 int wmeta_create_like(MYSQL *m, const char *db, const char *proto, const char *name, int32_t chunk,
 		      char *err, size_t errlen);
@@ -166,20 +167,31 @@ int wsub_build(MYSQL *m, const char *db, const char *table, int32_t chunk, const
 	       char *err, size_t errlen);
 int wsub_drop(MYSQL *m, const char *db, int32_t chunk, char *err, size_t errlen);
 
-/* wreplica.c -- the chunks this worker holds (see wreplica.c). */
+/* wreplica.c -- the replicas this worker holds: chunks, and a database's
+ * regular tables as the replica WREQ_REGULAR (see wreplica.c). */
 /* MariaDB's CHECKSUM TABLE of db.t (-ENOENT when the table is missing). */
 int wreplica_checksum(MYSQL *m, const char *db, const char *t, unsigned long long *ret, char *err, size_t errlen);
-/* The chunk's table names (T_<chunk>, TFullOverlap_<chunk> for directors)
- * of db's registered partitioned tables, in strcmp order, into *ret
- * (malloc'ed, caller frees; untouched on failure). */
-int wreplica_tables(MYSQL *m, const char *db, int32_t chunk, char (**ret)[WREQ_NAME], size_t *ret_n, char *err,
-		    size_t errlen);
+/* One table of a replica: its name and the registered table it is made
+ * like (a chunk table's partitioned table; a regular table is its own). */
+struct wreplica_table {
+	char name[WREQ_NAME], proto[WREQ_NAME];
+};
+/* The tables of a replica of db, in strcmp order of their names, into
+ * *ret (malloc'ed, caller frees; untouched on failure): for a chunk (0 or
+ * more) T_<chunk> and TFullOverlap_<chunk> (directors) of db's registered
+ * partitioned tables; for WREQ_REGULAR db's registered regular tables. */
+int wreplica_tables(MYSQL *m, const char *db, int32_t chunk, struct wreplica_table **ret, size_t *ret_n,
+		    char *err, size_t errlen);
+/* This worker holds the replica: the chunk is in qservWorker.chunks, or
+ * (WREQ_REGULAR) the database exists here. */
+bool wreplica_held(MYSQL *m, const char *db, int32_t chunk);
 /* {"replicas": [{"database", "chunk"}...]} of db ("" = every database). */
 int wreplica_list(MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen);
-/* {"database", "chunk", "tables": [{"table", "rows", "checksum"}...]};
- * -ENOENT when the chunk is not held here. */
+/* {"database", "chunk" (or "regular": true), "tables": [{"table", "rows",
+ * "checksum"}...]}; -ENOENT when the replica is not held here. */
 int wreplica_describe(MYSQL *m, const char *db, int32_t chunk, json_t **ret, char *err, size_t errlen);
-/* {"database", "chunk", "tables_dropped"}; -EINVAL for the dummy chunk,
+/* {"database", "chunk", "tables_dropped"}; -EINVAL for the dummy chunk
+ * and WREQ_REGULAR,
  * -EBUSY while the chunk is copied here, -ETIMEDOUT when queries held a
  * table for 60 s. */
 int wreplica_drop(MYSQL *m, const char *db, int32_t chunk, json_t **ret, char *err, size_t errlen);

@@ -2,15 +2,22 @@
  * for replica moves and verification:
  *   GET    /worker/replicas[?database=]        the chunks of qservWorker.chunks
  *   GET    /worker/replica?database=&chunk=    each chunk table's rows and checksum
+ *   GET    /worker/replica?database=&regular=1 the same of the regular tables
  *   DELETE /worker/replica?database=&chunk=    drop the chunk here
- * and the one table checksum every path uses (wreplica_checksum: the copy's
+ * the one table checksum every path uses (wreplica_checksum: the copy's
  * source, wcopy.c, and its target, wcopy_in.c, compare the same numbers the
- * controller reads here).
+ * controller reads here) and the one list of a replica's tables
+ * (wreplica_tables: what the source exports, the target expects, GET
+ * describes and DELETE drops).
  *
- * A chunk's tables are those of its database's registered partitioned
- * tables: T_<chunk>, and TFullOverlap_<chunk> for directors, listed in
- * strcmp order of their names.  Each is read under LOCK TABLES ... READ
- * (writers wait, readers go on) with a lock wait of at most 60 s.
+ * A replica is a chunk or, WREQ_REGULAR (wreq.h), the database's regular
+ * tables.  A chunk's tables are those of its database's registered
+ * partitioned tables: T_<chunk>, and TFullOverlap_<chunk> for directors;
+ * the regular replica's are the registered regular tables T themselves;
+ * both listed in strcmp order of their names.  Each is read under LOCK
+ * TABLES ... READ (writers wait, readers go on) with a lock wait of at
+ * most 60 s.  The regular tables are never dropped as a replica (400):
+ * they go with their table or database.
  *
  * A drop first forgets the chunk (its qservWorker.chunks row, so it is no
  * longer listed), then drops whichever of its tables exist and its
@@ -49,29 +56,47 @@ int wreplica_checksum(MYSQL *m, const char *db, const char *t, unsigned long lon
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	return strcmp(((const struct wreplica_table *)a)->name, ((const struct wreplica_table *)b)->name);
 }
 
-int wreplica_tables(MYSQL *m, const char *db, int32_t chunk, char (**ret)[WREQ_NAME], size_t *ret_n, char *err,
-		    size_t errlen)
+bool wreplica_held(MYSQL *m, const char *db, int32_t chunk)
+{
+	char err[256];
+	long long n = 0;
+	if (chunk != WREQ_REGULAR)
+		return wmeta_has_chunk(m, db, chunk);
+	return qsql_int(m, &n, err, sizeof err, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE"
+			" SCHEMA_NAME='%s'", db) == 0 && n > 0;
+}
+
+/* Fills t (the next of the list) for registered table proto; overlap: its
+ * FullOverlap table.  A regular table is its own prototype. */
+static int name_table(struct wreplica_table *t, const char *proto, int32_t chunk, bool overlap)
+{
+	int k = chunk == WREQ_REGULAR ? snprintf(t->name, WREQ_NAME, "%s", proto) :
+		snprintf(t->name, WREQ_NAME, "%s%s_%d", proto, overlap ? "FullOverlap" : "", chunk);
+	snprintf(t->proto, WREQ_NAME, "%s", proto);
+	return sqlid_ok(proto) && k < WREQ_NAME ? 0 : -EIO;
+}
+
+int wreplica_tables(MYSQL *m, const char *db, int32_t chunk, struct wreplica_table **ret, size_t *ret_n,
+		    char *err, size_t errlen)
 {
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT name, is_director FROM qservWorker.tables WHERE db='%s' AND is_partitioned=1", db);
+		"SELECT name, is_director FROM qservWorker.tables WHERE db='%s' AND is_partitioned=%d", db,
+		chunk != WREQ_REGULAR);
 	if (!res)
 		return -EIO;
-	char (*t)[WREQ_NAME] = calloc(2 * mysql_num_rows(res) + 1, sizeof *t);
+	struct wreplica_table *t = calloc(2 * mysql_num_rows(res) + 1, sizeof *t);
 	size_t n = 0;
 	int r = t ? 0 : -ENOMEM;
 	MYSQL_ROW row;
 	while (!r && (row = mysql_fetch_row(res))) {
-		for (int ov = 0; !r && ov <= (atoi(row[1]) != 0); ov++) {
-			int k = snprintf(t[n], WREQ_NAME, "%s%s_%d", row[0], ov ? "FullOverlap" : "", chunk);
-			if (!sqlid_ok(row[0]) || k >= WREQ_NAME) {
-				snprintf(err, errlen, "a registered table of %s has an invalid name", db);
-				r = -EIO;
-			}
-			n++;
-		}
+		bool director = chunk != WREQ_REGULAR && atoi(row[1]) != 0;
+		for (int ov = 0; !r && ov <= director; ov++)
+			r = name_table(&t[n++], row[0], chunk, ov);
+		if (r)
+			snprintf(err, errlen, "a registered table of %s has an invalid name", db);
 	}
 	mysql_free_result(res);
 	if (r == -ENOMEM)
@@ -127,23 +152,29 @@ static int describe_table(MYSQL *m, const char *db, const char *t, json_t *out, 
 
 int wreplica_describe(MYSQL *m, const char *db, int32_t chunk, json_t **ret, char *err, size_t errlen)
 {
-	char (*t)[WREQ_NAME] = NULL;
+	struct wreplica_table *t = NULL;
 	size_t n = 0;
-	if (chunk == WORKER_DUMMY_CHUNK || !wmeta_has_chunk(m, db, chunk)) {
-		snprintf(err, errlen, "this worker holds no chunk %d of database %s", chunk, db);
+	if (chunk == WORKER_DUMMY_CHUNK || !wreplica_held(m, db, chunk)) {
+		if (chunk == WREQ_REGULAR)
+			snprintf(err, errlen, "this worker has no database %s", db);
+		else
+			snprintf(err, errlen, "this worker holds no chunk %d of database %s", chunk, db);
 		return -ENOENT;
 	}
 	int r = qsql_exec(m, err, errlen, "SET SESSION lock_wait_timeout = 60") ? -EIO :
 		wreplica_tables(m, db, chunk, &t, &n, err, errlen);
 	json_t *a = json_array();
 	for (size_t i = 0; !r && i < n; i++)
-		r = describe_table(m, db, t[i], a, err, errlen);
+		r = describe_table(m, db, t[i].name, a, err, errlen);
 	free(t);
 	if (r) {
 		json_decref(a);
 		return r;
 	}
-	*ret = json_pack("{s:s, s:i, s:o}", "database", db, "chunk", chunk, "tables", a);
+	if (chunk == WREQ_REGULAR)
+		*ret = json_pack("{s:s, s:b, s:o}", "database", db, "regular", 1, "tables", a);
+	else
+		*ret = json_pack("{s:s, s:i, s:o}", "database", db, "chunk", chunk, "tables", a);
 	return 0;
 }
 
@@ -168,13 +199,13 @@ static int drop_table(MYSQL *m, const char *db, const char *t, unsigned *ret_dro
 
 static int drop_tables(MYSQL *m, const char *db, int32_t chunk, unsigned *ret_dropped, char *err, size_t errlen)
 {
-	char (*t)[WREQ_NAME] = NULL;
+	struct wreplica_table *t = NULL;
 	size_t n = 0;
 	int r = qsql_exec(m, err, errlen, "DELETE FROM qservWorker.chunks WHERE db='%s' AND chunk=%d", db, chunk) ||
 		qsql_exec(m, err, errlen, "SET SESSION lock_wait_timeout = 60") ? -EIO :
 		wreplica_tables(m, db, chunk, &t, &n, err, errlen);
 	for (size_t i = 0; !r && i < n; i++)
-		r = drop_table(m, db, t[i], ret_dropped, err, errlen);
+		r = drop_table(m, db, t[i].name, ret_dropped, err, errlen);
 	free(t);
 	if (!r && wsub_drop(m, db, chunk, err, errlen))
 		r = mysql_errno(m) == ER_LOCK_WAIT_TIMEOUT ? -ETIMEDOUT : -EIO;
@@ -187,8 +218,12 @@ static int drop_tables(MYSQL *m, const char *db, int32_t chunk, unsigned *ret_dr
 int wreplica_drop(MYSQL *m, const char *db, int32_t chunk, json_t **ret, char *err, size_t errlen)
 {
 	unsigned dropped = 0;
-	if (chunk == WORKER_DUMMY_CHUNK) {
-		snprintf(err, errlen, "chunk: %d is the dummy chunk, never dropped", chunk);
+	if (chunk == WORKER_DUMMY_CHUNK || chunk == WREQ_REGULAR) {
+		if (chunk == WREQ_REGULAR)
+			snprintf(err, errlen, "regular: the regular tables are dropped with their table or database,"
+				 " never as a replica");
+		else
+			snprintf(err, errlen, "chunk: %d is the dummy chunk, never dropped", chunk);
 		return -EINVAL;
 	}
 	if (wcopy_busy_take(db, chunk)) {

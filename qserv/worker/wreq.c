@@ -343,10 +343,41 @@ static bool base_url_ok(const char *s)
 	return !*p || !strcmp(p, "/");
 }
 
+/* A flag of a replica request: absent, null, false, 0, "0" or "" is
+ * false; true, 1 or "1" is true; anything else is refused. */
+static int flag(json_t *o, const char *k, bool *ret, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, k);
+	const char *s = json_string_value(v);
+	json_int_t i = json_is_integer(v) ? json_integer_value(v) : -1;
+	*ret = json_is_true(v) || i == 1 || (s && !strcmp(s, "1"));
+	if (*ret || !v || json_is_null(v) || json_is_false(v) || i == 0 || (s && (!*s || !strcmp(s, "0"))))
+		return 0;
+	snprintf(err, errlen, "%s: must be true or false (1 or 0)", k);
+	return -EINVAL;
+}
+
+/* The database and either the chunk or "regular": true of a replica body. */
+static int replica_target(json_t *b, struct wreq_replica *ret, char *err, size_t errlen)
+{
+	bool regular;
+	json_t *c = json_object_get(b, "chunk");
+	bool has_chunk = c && !json_is_null(c);
+	if (wreq_db(b, ret->db, err, errlen) || flag(b, "regular", &regular, err, errlen))
+		return -EINVAL;
+	if (regular == has_chunk) {
+		snprintf(err, errlen, "chunk, regular: %s", regular ? "a copy is of one chunk or of the regular"
+			 " tables, not both" : "one of the two is required (a chunk number, or regular: true)");
+		return -EINVAL;
+	}
+	ret->chunk = regular ? WREQ_REGULAR : -1;
+	return regular ? 0 : wreq_chunk(b, ret->db, &ret->chunk, err, errlen);
+}
+
 int wreq_replica(json_t *b, struct wreq_replica *ret, char *err, size_t errlen)
 {
 	memset(ret, 0, sizeof *ret);
-	if (wreq_chunk(b, ret->db, &ret->chunk, err, errlen))
+	if (replica_target(b, ret, err, errlen))
 		return -EINVAL;
 	json_t *v = json_object_get(b, "source_id");
 	const char *id = json_string_value(v);
@@ -381,9 +412,18 @@ int wreq_chunk_arg(json_t *q, char ret_db[WREQ_NAME], int32_t *ret_chunk, char *
 	json_t *v = json_object_get(q, "chunk");
 	const char *s = json_string_value(v);
 	size_t n = s ? json_string_length(v) : 0;
+	bool regular;
 	*ret_chunk = -1;
-	if (wreq_db(q, ret_db, err, errlen))
+	if (wreq_db(q, ret_db, err, errlen) || flag(q, "regular", &regular, err, errlen))
 		return -EINVAL;
+	if (regular && v) {
+		snprintf(err, errlen, "chunk, regular: one chunk or the regular tables, not both");
+		return -EINVAL;
+	}
+	if (regular) {
+		*ret_chunk = WREQ_REGULAR;
+		return 0;
+	}
 	if (n == 0 || n > 10 || strspn(s, "0123456789") != n || strtoll(s, NULL, 10) > INT32_MAX) {
 		snprintf(err, errlen, "chunk: must be a chunk number (0 or more)");
 		return -EINVAL;

@@ -88,13 +88,22 @@ struct wreq_subchunks {
 };
 int wreq_subchunks(json_t *b, struct wreq_subchunks *ret, char *err, size_t errlen);
 
-/* POST /worker/replica {database, chunk, source_id, source_url}: source_id
- * is a worker name ([A-Za-z0-9_.-], 1 to 64 bytes), source_url the source's
- * API base, http(s)://<host>[:<port>] (letters, digits, '.', '-' in the host;
- * no user, path or query; one trailing '/' allowed and dropped). */
+/* The chunk number of a replica request that names a database's regular
+ * (non-partitioned) tables instead of a chunk: "regular": true in a body,
+ * regular=1 in a query string.  Never a real chunk (those are 0 or more),
+ * nor the -1 the parsers leave for an absent or refused chunk. */
+#define WREQ_REGULAR (-2)
+
+/* POST /worker/replica {database, chunk | regular, source_id, source_url}:
+ * exactly one of chunk (0 or more) and "regular": true (chunk is then
+ * WREQ_REGULAR); regular is a flag (true/false, 0/1, "0"/"1"), false or
+ * absent when a chunk is given.  source_id is a worker name
+ * ([A-Za-z0-9_.-], 1 to 64 bytes), source_url the source's API base,
+ * http(s)://<host>[:<port>] (letters, digits, '.', '-' in the host; no
+ * user, path or query; one trailing '/' allowed and dropped). */
 struct wreq_replica {
 	char db[WREQ_NAME];
-	int32_t chunk;
+	int32_t chunk;                  /* or WREQ_REGULAR */
 	char source_id[WREQ_NAME];
 	char source_url[300];
 };
@@ -106,7 +115,9 @@ int wreq_replica(json_t *b, struct wreq_replica *ret, char *err, size_t errlen);
 int wreq_db_arg(json_t *q, char ret_db[WREQ_NAME], char *err, size_t errlen);
 /* GET|DELETE /worker/replica?database=&chunk=, GET /replica/chunk?...:
  * database required, chunk a decimal number 0..2^31-1 (digits only, at
- * most 10). */
+ * most 10); or, instead of chunk, regular=1 (*ret_chunk WREQ_REGULAR;
+ * regular=0 or regular= is the same as no regular; the handlers that take
+ * no regular tables refuse WREQ_REGULAR themselves). */
 int wreq_chunk_arg(json_t *q, char ret_db[WREQ_NAME], int32_t *ret_chunk, char *err, size_t errlen);
 
 #endif

@@ -99,11 +99,11 @@ heal_run() {
 	done
 	avail=$(stop_storm)
 	s=$(status)
-	mbps=$(echo "$s" | jq -r '.health | if .last_heal_seconds > 0 then (.last_heal_plain_bytes / 1e6 / .last_heal_seconds * 10 | floor / 10) else "?" end')
+	mbps=$(echo "$s" | jq -r '.health.copies | if .last_heal_seconds > 0 then (.last_heal_plain_bytes / 1e6 / .last_heal_seconds * 10 | floor / 10) else "?" end')
 	echo "objects $1 ($chunks chunks, 2 replicas each):"
 	echo "  detection ${det:-none in 300} s (evict-after 10 s: x$(echo "${det:-0}" | awk '{ printf "%.2f", $1 / 10 }'))"
-	echo "  level restored ${heal:-not in 300} s after the kill; heal copies $(echo "$s" | jq -r .health.last_heal_copies)," \
-		"$(echo "$s" | jq -r '.health.last_heal_plain_bytes / 1e6 | floor') MB plain at $mbps MB/s" \
+	echo "  level restored ${heal:-not in 300} s after the kill; heal copies $(echo "$s" | jq -r .health.copies.last_heal_copies)," \
+		"$(echo "$s" | jq -r '.health.copies.last_heal_plain_bytes / 1e6 | floor') MB plain at $mbps MB/s" \
 		"(baseline INSERT ... SELECT in one MariaDB: $base MB/s)"
 	echo "  availability from the kill to the end: $avail"
 }

@@ -20,6 +20,13 @@
 # checksum; DELETE while a copy of the chunk runs is 409, then drops the
 # chunk (tables and listing; again: 0 dropped; the dummy chunk 400), and
 # the chunk copies back.
+# The regular tables (POST /worker/replica {regular: true}, GET
+# /replica/chunk?regular=1, GET /worker/replica?regular=1): worker-2's
+# Filter changed by hand is made worker-1's again (rows, CHECKSUM TABLE,
+# the reply's checksums); who may call; bad bodies and queries 400; a
+# refusing, a stalled (a second copy 409) source leave nothing; the source
+# refuses rows of an open transaction (409); a crash's Filter__copy is
+# dropped at start; `dev-cluster add` gives the new worker the same Filter.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 BIN=${BUILD:-$REPO/build}/bin
@@ -41,7 +48,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v lz4 > /dev/null || tap_skip_all "needs the lz4 command"
 command -v python3 > /dev/null || tap_skip_all "needs python3"
-tap_plan 29
+tap_plan 41
 
 DB=ccp
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 20000 --sources-per-object 3 --ra 0,40 --dec -20,20 --stripes 12 --sub-stripes 4 || exit 1
@@ -356,12 +363,101 @@ b=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM \`$DB\`.\`Object_$FIRST
 left=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND (TABLE_NAME LIKE '%\\_\\_copy' OR TABLE_NAME LIKE '%\\_\\_old')")
 tap_is "$got $b $left" "200 $a 0" "a second copy of a chunk replaces it (same rows, nothing left over)"
 
+# ---- the regular tables (Filter): POST /worker/replica {regular: true} ----
+fcount() { my "$1" -e "SELECT COUNT(*) FROM \`$DB\`.Filter"; }
+fsum() { my "$1" -e "CHECKSUM TABLE \`$DB\`.Filter" | cut -f2; }
+fdump() { my "$1" -e "SELECT * FROM \`$DB\`.Filter" | sort | md5sum | cut -c1-32; }
+fleft() { my "$1" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME IN ('Filter__copy', 'Filter__old')"; }
+nchunks() { my "$1" -e "SELECT COUNT(*) FROM qservWorker.chunks WHERE db='$DB'"; }
+REG="{\"database\":\"$DB\",\"regular\":true,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}"
+S1=$(fsum "$QSERV_WORKER_1_SOCKET") N1=$(fcount "$QSERV_WORKER_1_SOCKET")
+my "$QSERV_WORKER_2_SOCKET" -e "DELETE FROM \`$DB\`.Filter ORDER BY id LIMIT 2" > /dev/null
+S2=$(fsum "$QSERV_WORKER_2_SOCKET")
+[ "$S1" != "$S2" ] && same=differ || same=same
+tap_is "$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT is_partitioned FROM qservWorker.tables WHERE db='$DB' AND name='Filter'") $N1 $(fcount "$QSERV_WORKER_2_SOCKET") $same" \
+	"0 6 4 differ" "the regular table Filter on both workers; worker-2's changed by hand (2 of its 6 rows deleted)"
+
+EXR="$W1/replica/chunk?database=$DB&regular=1"
+got="$(replica "$REG") $(replica "$REG" --cert "$PKI/worker-1.pem" --key "$PKI/worker-1.key") $(code "$EXR") $(code "$EXR" --cert "$PKI/czar.pem" --key "$PKI/czar.key")"
+tap_is "$got" "401 403 401 403" \
+	"regular: POST /worker/replica anonymous 401, a worker's certificate 403; GET /replica/chunk?regular=1 anonymous 401, the czar's certificate 403"
+got=$(code "$EXR" --cert "$PKI/worker-2.pem" --key "$PKI/worker-2.key")
+if [ "$got" = 200 ] && lz4 -dc "$T/body" > "$T/reg.txt" 2>/dev/null && [ "$(head -n 1 "$T/reg.txt")" = "\\#regular $DB" ] &&
+	grep -qx '\\#table Filter' "$T/reg.txt" && [ "$(tail -n 1 "$T/reg.txt")" = '\#done 1' ]; then
+	tap_pass "GET /replica/chunk?database=$DB&regular=1 with a worker's certificate: \\#regular $DB, \\#table Filter, \\#done 1"
+else
+	tap_fail "GET /replica/chunk?regular=1 with a worker's certificate" "got $got; $(head -c 300 "$T/reg.txt" 2>/dev/null)"
+fi
+
+bad=
+for b in "{\"database\":\"$DB\",\"regular\":true,\"chunk\":$FIRST,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}" \
+	"{\"database\":\"$DB\",\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}" \
+	"{\"database\":\"$DB\",\"regular\":false,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}" \
+	"{\"database\":\"$DB\",\"regular\":\"yes\",\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}"; do
+	bad="$bad $(replica "$b" -H "$(key)")"
+done
+bad="$bad $(drop "$W2/worker/replica?database=$DB&regular=1" -H "$(key)") $(code "$EXR&chunk=$FIRST" -H "$(key)")"
+bad="$bad $(code "$W1/replica/chunk?database=nosuchdb&regular=1" -H "$(key)") $(code "$W2/worker/replica?database=nosuchdb&regular=1" -H "$(key)")"
+tap_is "$bad" " 400 400 400 400 400 400 404 404" \
+	"regular: chunk and regular, neither, regular false alone, regular \"yes\": 400; DELETE ?regular=1 400; ?regular=1&chunk= 400; a database not there 404"
+
+# a source that refuses (nothing listens on its port): fails, leaves nothing
+NOPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+got=$(replica "{\"database\":\"$DB\",\"regular\":true,\"source_id\":\"worker-1\",\"source_url\":\"https://127.0.0.1:$NOPORT\"}" -H "$(key)")
+tap_is "$got $(fleft "$QSERV_WORKER_2_SOCKET") $(fsum "$QSERV_WORKER_2_SOCKET")" "500 0 $S2" \
+	"regular: a copy from a source that refuses (wrong port) fails, no Filter__copy left, Filter untouched"
+
+# a copy that stalls: a second copy of the same regular tables is 409; the first, cut, leaves nothing
+python3 "$T/stall.py" "$FPORT" "$PKI/worker-1.pem" "$PKI/worker-1.key" 2> "$T/stall.log" &
+STALL_PID=$!
+i=0
+until python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$FPORT" 2>/dev/null ||
+	[ $i -ge 50 ]; do i=$((i + 1)); sleep 0.1; done
+(replica "{\"database\":\"$DB\",\"regular\":true,\"source_id\":\"fake\",\"source_url\":\"https://127.0.0.1:$FPORT\"}" -H "$(key)" > "$T/stall.code") &
+POST_PID=$!
+i=0
+until [ "$(fleft "$QSERV_WORKER_2_SOCKET")" = 1 ] || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.1; done
+got=$(replica "$REG" -H "$(key)")
+kill "$STALL_PID" 2>/dev/null; wait "$STALL_PID" 2>/dev/null; STALL_PID=
+wait "$POST_PID"
+tap_is "$got $(cat "$T/stall.code") $(fleft "$QSERV_WORKER_2_SOCKET") $(fcount "$QSERV_WORKER_2_SOCKET")" "409 500 0 4" \
+	"regular: a second copy while one runs 409; the first, cut, leaves no staging table and Filter as it was"
+
+# the copy, ordered by the czar's certificate (as the controller's join does)
+nc=$(nchunks "$QSERV_WORKER_2_SOCKET")
+got=$(replica "$REG" --cert "$PKI/czar.pem" --key "$PKI/czar.key")
+cp "$T/body" "$T/post-regular.json"
+reply=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j.get("regular"), "chunk" in j, j["tables"], j["rows"], j["source_id"], " ".join("%s:%d:%d" % (c["table"], c["rows"], c["checksum"]) for c in j["checksums"]))' "$T/body" 2>&1)
+tap_is "$got|$reply" "200|True False 1 $N1 worker-1 Filter:$N1:$S1" \
+	"regular: POST /worker/replica {regular: true} from worker-1: 200, {regular: true, no chunk, tables 1, rows $N1, checksums [Filter:$N1:$S1]}"
+tap_is "$(fsum "$QSERV_WORKER_2_SOCKET") $(fdump "$QSERV_WORKER_2_SOCKET") $(fleft "$QSERV_WORKER_2_SOCKET") $(nchunks "$QSERV_WORKER_2_SOCKET")" \
+	"$S1 $(fdump "$QSERV_WORKER_1_SOCKET") 0 $nc" \
+	"regular: worker-2's Filter now has worker-1's rows and CHECKSUM TABLE; no staging table left, no qservWorker.chunks row written"
+a=$(tables "$W1/worker/replica?database=$DB&regular=1")
+b=$(tables "$W2/worker/replica?database=$DB&regular=1")
+p=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["checksums"], sort_keys=True))' "$T/post-regular.json" 2>&1)
+isreg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("regular"))' "$T/body" 2>&1)
+tap_is "$b|$p|$isreg" "$a|$a|True" "GET /worker/replica?database=$DB&regular=1: the same rows and checksums on both workers, as the copy verified them"
+
+# the source refuses rows of a transaction not committed there (409), and exports again once it is aborted
+W1K="$W1/worker"
+wpost() { code "$W1K/$1" -X POST -H 'Content-Type: application/json' -d "$2" -H "$(key)"; }
+got="$(wpost unpublish "{\"database\":\"$DB\"}") $(wpost trans "{\"database\":\"$DB\",\"transaction_id\":900001,\"action\":\"begin\"}")"
+got="$got $(printf '9\tq\n' | code "$W1/ingest/csv?transaction_id=900001&table=Filter&database=$DB" -X POST --data-binary @- -H "$(key)")"
+got="$got $(code "$EXR" -H "$(key)") $(sed -n 's/.*"error": *"\([^"]*\)".*/\1/p' "$T/body" | grep -c 'transaction 900001')"
+got="$got $(wpost trans '{"transaction_id":900001,"action":"abort"}') $(code "$EXR" -H "$(key)") $(wpost publish "{\"database\":\"$DB\"}")"
+tap_is "$got $(fsum "$QSERV_WORKER_1_SOCKET")" "200 200 200 409 1 200 200 200 $S1" \
+	"regular: GET /replica/chunk?regular=1 while Filter holds rows of an open transaction 409 (naming it); after its abort 200"
+
 # a worker restarted with a staging table left by a crash drops it
 my "$QSERV_WORKER_2_SOCKET" -e "CREATE TABLE \`$DB\`.\`Object_${FIRST}__copy\` LIKE \`$DB\`.\`Object\`" > /dev/null
+my "$QSERV_WORKER_2_SOCKET" -e "CREATE TABLE \`$DB\`.Filter__copy LIKE \`$DB\`.Filter; CREATE TABLE \`$DB\`.Filter__old LIKE \`$DB\`.Filter" > /dev/null
 "$DC" kill worker-2 --dir "$T/cluster" > /dev/null 2>&1
 "$DC" start worker-2 --dir "$T/cluster" > "$T/start.log" 2>&1
 left=$(my "$QSERV_WORKER_2_SOCKET" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE '%\\_\\_copy'")
 tap_is "$left" 0 "a staging table left by a crash is dropped when the worker starts"
+tap_is "$(fleft "$QSERV_WORKER_2_SOCKET") $(fsum "$QSERV_WORKER_2_SOCKET")" "0 $S1" \
+	"and so are a regular table's Filter__copy and Filter__old; Filter itself stays"
 
 # the czar still answers (placement unchanged: the copies are not registered)
 NOBJ=$(wc -l < "$T/gen/Object.tsv")
@@ -372,4 +468,13 @@ while [ "$got" != "$NOBJ" ] && [ $i -lt 20 ]; do
 	got=$(mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" -N -e "SELECT COUNT(*) FROM $DB.Object" 2>&1)
 done
 tap_is "$got" "$NOBJ" "the czar's COUNT(*) is unchanged by the copies"
+
+# scale-out: a worker added to the cluster gets the regular tables (the controller's join, cjoin.c)
+if "$DC" add --dir "$T/cluster" > "$T/add.log" 2>&1 && set -a && . "$T/cluster/cluster.env" && set +a &&
+	[ -n "${QSERV_WORKER_3_SOCKET:-}" ]; then
+	got="$(fcount "$QSERV_WORKER_3_SOCKET") $(fsum "$QSERV_WORKER_3_SOCKET") $(fleft "$QSERV_WORKER_3_SOCKET")"
+else
+	got="dev-cluster add failed: $(tail -n 3 "$T/add.log")"
+fi
+tap_is "$got" "$N1 $S1 0" "dev-cluster add: worker-3 holds Filter with worker-1's rows and checksum, no staging table"
 tap_done

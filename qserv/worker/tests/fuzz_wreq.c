@@ -1,8 +1,9 @@
 /* fuzz_wreq.c: libFuzzer target for the request bodies of the worker's API,
  * through the real parsers (wreq.c).  The first input byte picks the body
  * kind (modulo 9: contribution, trans, database, chunk, table, sqlindex,
- * subchunks, replica, and 8: a query string, ?database= and
- * ?database=&chunk= through both wreq_db_arg and wreq_chunk_arg), the
+ * subchunks, replica (a chunk or "regular": true), and 8: a query string,
+ * ?database= and ?database=&chunk= or &regular=1 through both wreq_db_arg
+ * and wreq_chunk_arg), the
  * rest is the body as qhttp_body_json parses it.  Invariants of an
  * accepted body (wreq.h): every name is NUL-terminated and passes
  * sqlid_check of its kind; a contribution's URL has an allowed scheme and
@@ -97,7 +98,9 @@ static void replica(json_t *b)
 	if (wreq_replica(b, &q, err, sizeof err))
 		return;
 	name(SQLID_DATABASE, q.db, 0);
-	need(q.chunk >= 0);
+	json_t *c = json_object_get(b, "chunk");
+	need(q.chunk >= 0 || q.chunk == WREQ_REGULAR);
+	need((q.chunk == WREQ_REGULAR) == (!c || json_is_null(c)));   /* exactly one of the two */
 	need(strlen(q.source_id) > 0 && strlen(q.source_id) < WREQ_NAME);
 	need(strspn(q.source_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
 	     strlen(q.source_id));
@@ -106,7 +109,8 @@ static void replica(json_t *b)
 	need(!strpbrk(strstr(q.source_url, "://") + 3, "'\"`\\<> \t\n?#@/%"));
 }
 
-/* A query string: an optional database, a chunk of digits only. */
+/* A query string: an optional database, a chunk of digits only, or
+ * regular=1 and no chunk (WREQ_REGULAR). */
 static void args(json_t *q)
 {
 	char db[WREQ_NAME];
@@ -115,8 +119,13 @@ static void args(json_t *q)
 		name(SQLID_DATABASE, db, 1);
 	if (!wreq_chunk_arg(q, db, &chunk, err, sizeof err)) {
 		name(SQLID_DATABASE, db, 0);
-		need(chunk >= 0);
 		const char *s = json_string_value(json_object_get(q, "chunk"));
+		const char *reg = json_string_value(json_object_get(q, "regular"));
+		if (chunk == WREQ_REGULAR) {
+			need(!json_object_get(q, "chunk") && reg && !strcmp(reg, "1"));
+			return;
+		}
+		need(chunk >= 0);
 		need(s && strspn(s, "0123456789") == strlen(s) && strtoll(s, NULL, 10) == chunk);
 	}
 }

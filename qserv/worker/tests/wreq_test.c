@@ -3,7 +3,8 @@
  * values the handlers used before wreq.c existed (defaults of the
  * contribution dialect and charset, of the chunk key columns, canonical
  * column types), and each refused body names its field; the same for the
- * query strings of the replica routes. */
+ * query strings of the replica routes; a replica of the regular tables
+ * (WREQ_REGULAR) from a body and from a query string. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -58,6 +59,21 @@ static const struct body_case {
 	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"https://u@h/\"}", "source_url" },
 	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"https://h:99999\"}", "source_url" },
 	{ REPLICA, "{\"database\":\"e2e\",\"chunk\":-5,\"source_id\":\"w1\",\"source_url\":\"https://h\"}", "chunk" },
+	/* the regular tables: "regular": true instead of a chunk, exactly one of the two */
+	{ REPLICA, "{\"database\":\"e2e\",\"regular\":true,\"source_id\":\"w1\",\"source_url\":\"https://h:25004\"}", NULL },
+	{ REPLICA, "{\"database\":\"e2e\",\"regular\":1,\"source_id\":\"w1\",\"source_url\":\"http://h\"}", NULL },
+	{ REPLICA, "{\"database\":\"e2e\",\"regular\":\"1\",\"chunk\":null,\"source_id\":\"w1\",\"source_url\":\"http://h\"}",
+	  NULL },
+	{ REPLICA, "{\"database\":\"e2e\",\"regular\":false,\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"http://h\"}", NULL },
+	{ REPLICA, "{\"database\":\"e2e\",\"regular\":true,\"chunk\":5,\"source_id\":\"w1\",\"source_url\":\"http://h\"}",
+	  "regular" },
+	{ REPLICA, "{\"database\":\"e2e\",\"regular\":false,\"source_id\":\"w1\",\"source_url\":\"http://h\"}", "chunk" },
+	{ REPLICA, "{\"database\":\"e2e\",\"source_id\":\"w1\",\"source_url\":\"http://h\"}", "regular" },
+	{ REPLICA, "{\"database\":\"e2e\",\"regular\":\"yes\",\"source_id\":\"w1\",\"source_url\":\"http://h\"}", "regular" },
+	{ REPLICA, "{\"database\":\"e2e\",\"regular\":2,\"source_id\":\"w1\",\"source_url\":\"http://h\"}", "regular" },
+	{ REPLICA, "{\"database\":\"mysql\",\"regular\":true,\"source_id\":\"w1\",\"source_url\":\"http://h\"}", "database" },
+	{ REPLICA, "{\"database\":\"e2e\",\"regular\":true,\"source_id\":\"w1\",\"source_url\":\"http://h/x\"}",
+	  "source_url" },
 	/* query strings: ?database= (optional), ?database=&chunk= */
 	{ DBARG, "{}", NULL },
 	{ DBARG, "{\"database\":\"e2e\"}", NULL },
@@ -75,6 +91,16 @@ static const struct body_case {
 	{ CHUNKARG, "{\"chunk\":\"5\"}", "database" },
 	{ CHUNKARG, "{\"database\":\"mysql\",\"chunk\":\"5\"}", "database" },
 	{ CHUNKARG, "{\"database\":\"e2e`x\",\"chunk\":\"5\"}", "database" },
+	/* ?database=&regular=1: the regular tables, instead of a chunk */
+	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"1\"}", NULL },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"0\",\"chunk\":\"5\"}", NULL },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"\",\"chunk\":\"5\"}", NULL },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"1\",\"chunk\":\"5\"}", "regular" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"1\",\"chunk\":\"\"}", "regular" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"0\"}", "chunk" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"true\"}", "regular" },
+	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"01\"}", "regular" },
+	{ CHUNKARG, "{\"regular\":\"1\"}", "database" },
 };
 
 static int parse(enum kind k, json_t *b, char *err, size_t errlen)
@@ -181,6 +207,36 @@ TEST(args)
 	EXPECT_NE(NULL, strstr(err, "database"));
 	EXPECT_EQ(-EINVAL, wreq_chunk_arg(q, db, &chunk, err, sizeof err));
 	EXPECT_NE(NULL, strstr(err, "database"));
+	EXPECT_EQ(-1, chunk);
+	json_decref(q);
+}
+
+/* The regular tables: chunk WREQ_REGULAR, never a real chunk nor the -1
+ * of a refused one, from a body and from a query string. */
+TEST(regular)
+{
+	char err[256], db[WREQ_NAME] = "";
+	int32_t chunk = 0;
+	struct wreq_replica r;
+	json_t *b = json_loads("{\"database\":\"e2e\",\"regular\":true,\"source_id\":\"worker-1\","
+			       "\"source_url\":\"https://10.0.0.1:25004/\"}", 0, NULL);
+	ASSERT_EQ(0, wreq_replica(b, &r, err, sizeof err));
+	EXPECT_EQ(WREQ_REGULAR, r.chunk);
+	EXPECT_STREQ("e2e", r.db);
+	EXPECT_STREQ("https://10.0.0.1:25004", r.source_url);
+	EXPECT_NE(-1, WREQ_REGULAR);
+	json_decref(b);
+	b = json_loads("{\"database\":\"e2e\",\"regular\":0,\"chunk\":\"7\",\"source_id\":\"w\",\"source_url\":\"http://h\"}",
+		       0, NULL);
+	ASSERT_EQ(0, wreq_replica(b, &r, err, sizeof err));
+	EXPECT_EQ(7, r.chunk);
+	json_decref(b);
+	json_t *q = json_loads("{\"database\":\"e2e\",\"regular\":\"1\"}", 0, NULL);
+	ASSERT_EQ(0, wreq_chunk_arg(q, db, &chunk, err, sizeof err));
+	EXPECT_EQ(WREQ_REGULAR, chunk);
+	EXPECT_STREQ("e2e", db);
+	json_object_set_new(q, "chunk", json_string("3"));
+	EXPECT_EQ(-EINVAL, wreq_chunk_arg(q, db, &chunk, err, sizeof err));
 	EXPECT_EQ(-1, chunk);
 	json_decref(q);
 }
