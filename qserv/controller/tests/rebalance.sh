@@ -17,9 +17,7 @@
 # 10% of the mean replicas (or 1 of each other), the tables follow the
 # rows, no wrong answer and no error; POST /replication/rebalance then
 # moves nothing.  Drain and rebalance times are printed, never asserted.
-# OBJECTS=N grows the catalog (default 8000).  The catalog has no regular
-# table (--no-filter): a joining worker's regular-table copy is cjoin.c's,
-# tested by zones.sh.
+# OBJECTS=N grows the catalog (default 8000).
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 BIN=${BUILD:-$REPO/build}/bin
@@ -43,7 +41,7 @@ tap_plan 18
 
 DB=rebal
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects "${OBJECTS:-8000}" --sources-per-object 2 --ra 0,40 --dec -20,20 \
-	--stripes 24 --sub-stripes 4 --no-filter > "$T/gen.log" 2>&1 || { cat "$T/gen.log"; exit 1; }
+	--stripes 24 --sub-stripes 4 > "$T/gen.log" 2>&1 || { cat "$T/gen.log"; exit 1; }
 if QSERV_CONTROLLER_ARGS="--replication-level 2" "$DC" up --workers 3 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
 	set -a && . "$T/cluster/cluster.env" && set +a; then
 	tap_pass "dev cluster with 3 workers up (--replication-level 2)"
