@@ -28,8 +28,10 @@
  * chunk GET /replication/status says "drained" and DELETE /meta/worker
  * needs no force.
  *
- * Rebalance, per published database, when every enabled worker is usable
- * and nothing is under-replicated: while the least loaded usable enabled
+ * Rebalance, per published database, when no replica of it is on a down
+ * or maintenance worker (the healer's check also waits until nothing is
+ * under-replicated; POST /replication/rebalance does not): while the least
+ * loaded usable enabled
  * worker holds fewer than 90% of the mean replicas of the database or the
  * most loaded more than 110%, and they differ by 2 or more, a chunk of the
  * most loaded that the least loaded lacks moves (a copy with crepl_copy,
