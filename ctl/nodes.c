@@ -6,6 +6,7 @@
  *   qservctl nodes remove NAME [--force] [-s SOCKET] [--controller URL] [--auth-key-file F]
  *   qservctl nodes readmit NAME [-s SOCKET]
  *   qservctl nodes maintenance NAME on|off [--controller URL]
+ *   qservctl nodes drain NAME [--off] [--wait] [--timeout S] [--controller URL]
  *
  * The first form asks the registry over its local admin socket (on the
  * czar node); the second reads the registry view from the czar agent's
@@ -14,6 +15,8 @@
  * address, seconds since its last heartbeat, heartbeats this registry run,
  * machine UUID.  Removed nodes stay listed as `removed` (their names stay
  * reserved).  --json prints the registry's answer as is.
+ * remove --controller-only: only the controller's step, for clusters
+ * without a registry (tools/dev-cluster).
  *
  * remove: the controller first (DELETE /meta/worker/NAME[?force=1]; it
  * refuses, changing nothing, while the worker holds the only replica of a
@@ -29,6 +32,12 @@
  * it for a chunk copy, so planned work (a reboot, an upgrade) triggers no
  * copies (PUT /replication/maintenance, the admin key; `qservctl replicas`
  * shows the state).
+ * drain: the controller copies every chunk of the worker to the enabled
+ * workers, then drops its replicas (PUT /replication/drain, the admin key;
+ * --off enables it again); --wait polls GET /replication/status every 2 s,
+ * printing the chunks it still holds, until it holds none (then `nodes
+ * remove` needs no --force), for at most --timeout seconds (default 3600:
+ * exit 1 when they pass).
  * Exit 0 on success, 1 when the registry or controller cannot be reached
  * or refuses, 2 on a usage error. */
 #include "ctl.h"
@@ -40,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* GET <url>/status -> its "registry" member in the admin reply's shape. */
@@ -137,23 +147,40 @@ static int controller_remove(const char *url, const char *name, bool force)
 	return 0;
 }
 
+/* remove --controller-only: the controller's step alone (no registry). */
+static int controller_step(const char *url, const char *keyfile, const char *name, bool force)
+{
+	char key[256] = "";
+	if (keyfile && read_key(keyfile, key, sizeof(key)) < 0)
+		return 2;
+	if (qhttpc_init() < 0) {
+		fprintf(stderr, "qservctl nodes remove: cannot initialize the HTTP client\n");
+		return 1;
+	}
+	qhttpc_set_auth_key(keyfile ? key : getenv("QSERV_AUTH_KEY"));
+	return controller_remove(url && url[0] ? url : "http://127.0.0.1:25081", name, force) < 0 ? 1 : 0;
+}
+
 static int nodes_remove(int argc, char **argv, const char *sock, bool readmit)
 {
 	static const struct option opts[] = { { "socket", required_argument, NULL, 's' },
 					      { "force", no_argument, NULL, 'f' },
 					      { "controller", required_argument, NULL, 'c' },
+					      { "controller-only", no_argument, NULL, 'C' },
 					      { "auth-key-file", required_argument, NULL, 'k' }, { 0 } };
 	const char *curl_ = getenv("QSERV_INGEST_URL"), *keyfile = NULL, *name;
 	char key[256] = "";
-	bool force = false;
+	bool force = false, only = false;
 	int c;
 	json_t *node, *reply;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:fc:k:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:fc:k:C", opts, NULL)) != -1) {
 		if (c == 's')
 			sock = optarg;
 		else if (c == 'f' && !readmit)
 			force = true;
+		else if (c == 'C' && !readmit)
+			only = true;
 		else if (c == 'c' && !readmit)
 			curl_ = optarg;
 		else if (c == 'k' && !readmit)
@@ -173,6 +200,8 @@ static int nodes_remove(int argc, char **argv, const char *sock, bool readmit)
 		json_decref(reply);
 		return 0;
 	}
+	if (only)
+		return controller_step(curl_, keyfile, name, force);
 	if (!(node = registry_node(sock, name)))
 		return 1;
 	if (!strcmp(json_string_value(json_object_get(node, "role")), "czar")) {
@@ -203,6 +232,7 @@ static int nodes_remove(int argc, char **argv, const char *sock, bool readmit)
 	return 0;
 usage:
 	fprintf(stderr, "usage: qservctl nodes remove NAME [--force] [-s SOCKET] [--controller URL] [--auth-key-file F]\n"
+		"                                [--controller-only]\n"
 		"       qservctl nodes readmit NAME [-s SOCKET]\n");
 	return 2;
 }
@@ -247,6 +277,102 @@ usage:
 	return 2;
 }
 
+/* The chunks worker name holds in GET /replication/status, -1 if unknown. */
+static long long drain_left(const char *url, const char *name, char *state, size_t slen)
+{
+	char full[1024], err[512];
+	json_t *reply = NULL, *w;
+	size_t i;
+	long long n = -1;
+	snprintf(full, sizeof(full), "%s%sreplication/status", url, url[strlen(url) - 1] == '/' ? "" : "/");
+	if (qhttpc_json("GET", full, NULL, &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "qservctl nodes drain: %s\n", err);
+		return -1;
+	}
+	json_array_foreach(json_object_get(reply, "workers"), i, w)
+		if (!strcmp(json_string_value(json_object_get(w, "id")), name)) {
+			n = json_integer_value(json_object_get(w, "chunks"));
+			snprintf(state, slen, "%s", json_string_value(json_object_get(w, "state")));
+		}
+	json_decref(reply);
+	return n;
+}
+
+/* --wait: until name holds no chunk or timeout_s pass; 0 when drained. */
+static int drain_wait(const char *url, const char *name, long timeout_s)
+{
+	time_t end = time(NULL) + timeout_s, t0 = time(NULL);
+	long long last = -2, n;
+	char state[32] = "";
+	for (;;) {
+		n = drain_left(url, name, state, sizeof(state));
+		if (n != last && n >= 0)
+			printf("%s: %s, %lld chunk(s) left (%lds)\n", name, state, n, (long)(time(NULL) - t0));
+		fflush(stdout);
+		last = n;
+		if (n == 0)
+			return 0;
+		if (time(NULL) >= end) {
+			fprintf(stderr, "qservctl nodes drain: %s still holds %lld chunk(s) after %ld s\n", name, n, timeout_s);
+			return -1;
+		}
+		sleep(2);
+	}
+}
+
+/* qservctl nodes drain NAME [--off] [--wait] [--timeout S] [--controller URL] */
+static int nodes_drain(int argc, char **argv)
+{
+	static const struct option opts[] = { { "controller", required_argument, NULL, 'c' },
+					      { "off", no_argument, NULL, 'o' }, { "wait", no_argument, NULL, 'w' },
+					      { "timeout", required_argument, NULL, 't' }, { 0 } };
+	const char *url = getenv("QSERV_INGEST_URL");
+	char full[1024], err[1024], *end;
+	bool off = false, wait = false;
+	long timeout_s = 3600;
+	json_t *body, *reply = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:owt:", opts, NULL)) != -1) {
+		if (c == 'c')
+			url = optarg;
+		else if (c == 'o')
+			off = true;
+		else if (c == 'w')
+			wait = true;
+		else if (c == 't' && (timeout_s = strtol(optarg, &end, 10)) > 0 && !*end)
+			continue;
+		else
+			goto usage;
+	}
+	if (optind + 1 != argc)
+		goto usage;
+	if (!url || !url[0])
+		url = "http://127.0.0.1:25081";
+	if (qhttpc_init() < 0) {
+		fprintf(stderr, "qservctl nodes drain: cannot initialize the HTTP client\n");
+		return 1;
+	}
+	qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
+	snprintf(full, sizeof(full), "%s%sreplication/drain", url, url[strlen(url) - 1] == '/' ? "" : "/");
+	body = json_pack("{s:s, s:b}", "worker", argv[optind], "drain", !off);
+	c = qhttpc_json("PUT", full, body, &reply, err, sizeof(err));
+	json_decref(body);
+	if (c < 0) {
+		fprintf(stderr, "qservctl nodes drain: %s\n", err);
+		return 1;
+	}
+	printf("%s: %s (%lld chunk(s) held)\n", argv[optind], off ? "enabled again" : "draining: its chunks move to the "
+	       "enabled workers", (long long)json_integer_value(json_object_get(reply, "chunks")));
+	json_decref(reply);
+	if (!wait || off)
+		return 0;
+	return drain_wait(url, argv[optind], timeout_s) < 0 ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: qservctl nodes drain NAME [--off] [--wait] [--timeout S] [--controller URL]\n");
+	return 2;
+}
+
 int ctl_nodes(int argc, char **argv)
 {
 	static const struct option opts[] = { { "socket", required_argument, NULL, 's' },
@@ -258,6 +384,8 @@ int ctl_nodes(int argc, char **argv)
 	/* subcommands come first: qservctl nodes remove|readmit|maintenance NAME ... */
 	if (argc > 1 && !strcmp(argv[1], "maintenance"))
 		return nodes_maintenance(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "drain"))
+		return nodes_drain(argc - 1, argv + 1);
 	if (argc > 1 && (!strcmp(argv[1], "remove") || !strcmp(argv[1], "readmit")))
 		return nodes_remove(argc - 1, argv + 1, NULL, !strcmp(argv[1], "readmit"));
 	optind = 1;
@@ -270,7 +398,8 @@ int ctl_nodes(int argc, char **argv)
 			fprintf(stderr, "usage: qservctl nodes [-s SOCKET] [--json]\n"
 				"       qservctl nodes remove NAME [--force] [-s SOCKET] [--controller URL]\n"
 				"       qservctl nodes readmit NAME [-s SOCKET]\n"
-				"       qservctl nodes maintenance NAME on|off [--controller URL]\n");
+				"       qservctl nodes maintenance NAME on|off [--controller URL]\n"
+				"       qservctl nodes drain NAME [--off] [--wait] [--timeout S] [--controller URL]\n");
 			return 2;
 		}
 	}

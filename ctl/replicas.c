@@ -4,15 +4,19 @@
  *   qservctl replicas [--controller URL] [--json]
  *   qservctl replicas level N [DB] [--controller URL]
  *   qservctl replicas verify [--controller URL] [--json]
+ *   qservctl replicas rebalance [--controller URL]
  *
  * The first prints GET /replication/status as two tables (databases:
- * level, chunks, under-replicated; workers: state, chunks); --json prints
- * the reply as is.  The second sets the cluster's level, or DB's, and the
- * controller copies the chunks of published databases up to it (PUT
+ * level, chunks, under-replicated; workers: state, chunks) and the trim
+ * and rebalance counters; --json prints the reply as is.  The second sets
+ * the cluster's level, or DB's, and the controller copies the chunks of
+ * published databases up to it or trims them down to it (PUT
  * /replication/level, the admin key from the global --auth-key-file or
  * $QSERV_AUTH_KEY).  The third runs one verify pass now (POST
  * /replication/verify, the admin key): every replica's checksums against
- * the reference, mismatching ones replaced; it prints the pass's counts.  Controller URL: --controller, else $QSERV_INGEST_URL,
+ * the reference, mismatching ones replaced; it prints the pass's counts.
+ * The fourth moves chunks now until every worker holds within 10% of the
+ * mean (POST /replication/rebalance, the admin key).  Controller URL: --controller, else $QSERV_INGEST_URL,
  * else http://127.0.0.1:25081; the cluster CA from the global --ca or
  * $QSERV_CA_FILE.  Exit 0 on success, 1 when the controller cannot be
  * reached or refuses, 2 on a usage error. */
@@ -50,6 +54,15 @@ static void print_status(json_t *r)
 		       (double)json_integer_value(json_object_get(cp, "plain_bytes")) / 1e6,
 		       json_real_value(json_object_get(cp, "last_heal_seconds")),
 		       json_integer_value(json_object_get(cp, "last_heal_copies")));
+	json_t *t = json_object_get(r, "trim"), *b = json_object_get(r, "rebalance");
+	if (t && b)
+		printf("trim: %lld replica(s) dropped, %lld worker drop(s) failed; rebalance%s: %lld move(s) (%lld failed),"
+		       " last %lld in %.1f s\n", json_integer_value(json_object_get(t, "replicas_dropped")),
+		       json_integer_value(json_object_get(t, "drop_failed")),
+		       json_is_true(json_object_get(b, "running")) ? " (running)" : "",
+		       json_integer_value(json_object_get(b, "moves")), json_integer_value(json_object_get(b, "failed")),
+		       json_integer_value(json_object_get(b, "last_moves")),
+		       json_real_value(json_object_get(b, "last_seconds")));
 	json_t *vf = json_object_get(r, "verify");
 	if (vf)
 		printf("verify every %lld s (0: never): %lld pass(es), %lld replicas verified, %lld mismatch(es), %lld"
@@ -78,7 +91,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: qservctl replicas [--controller URL] [--json]\n"
 			"       qservctl replicas level N [DB] [--controller URL]\n"
-			"       qservctl replicas verify [--controller URL] [--json]\n");
+			"       qservctl replicas verify [--controller URL] [--json]\n"
+			"       qservctl replicas rebalance [--controller URL]\n");
 	return 2;
 }
 
@@ -101,7 +115,8 @@ int ctl_replicas(int argc, char **argv)
 	int nargs = argc - optind;
 	bool set = nargs >= 1 && !strcmp(argv[optind], "level");
 	bool verify = nargs == 1 && !strcmp(argv[optind], "verify");
-	if ((!set && !verify && nargs != 0) || (set && (nargs < 2 || nargs > 3)))
+	bool rebal = nargs == 1 && !strcmp(argv[optind], "rebalance");
+	if ((!set && !verify && !rebal && nargs != 0) || (set && (nargs < 2 || nargs > 3)))
 		return usage();
 	char *end;
 	long level = set ? strtol(argv[optind + 1], &end, 10) : 0;
@@ -116,10 +131,12 @@ int ctl_replicas(int argc, char **argv)
 	qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
 	char full[1024], err[512];
 	json_t *body = NULL, *reply = NULL;
-	snprintf(full, sizeof full, "%s/replication/%s", url, set ? "level" : verify ? "verify" : "status");
+	snprintf(full, sizeof full, "%s/replication/%s", url, set ? "level" : verify ? "verify" : rebal ? "rebalance" : "status");
 	if (set)
 		body = json_pack("{s:i, s:s}", "level", (int)level, "database", nargs == 3 ? argv[optind + 2] : "");
-	int rc = qhttpc_json(set ? "PUT" : verify ? "POST" : "GET", full, body, &reply, err, sizeof err);
+	else if (rebal)
+		body = json_object();
+	int rc = qhttpc_json(set ? "PUT" : verify || rebal ? "POST" : "GET", full, body, &reply, err, sizeof err);
 	json_decref(body);
 	if (rc < 0) {
 		fprintf(stderr, "qservctl replicas: %s\n", err);
@@ -128,11 +145,15 @@ int ctl_replicas(int argc, char **argv)
 	if (set) {
 		const char *db = json_string_value(json_object_get(reply, "database"));
 		json_t *rp = json_object_get(reply, "replication");
-		printf("replica level of %s%s set to %ld: %lld chunk copies made (%.1f s)\n", db && db[0] ? "" : "the cluster",
-		       db ? db : "", level, json_integer_value(json_object_get(rp, "copies")),
-		       json_real_value(json_object_get(rp, "seconds")));
+		printf("replica level of %s%s set to %ld: %lld chunk copies made (%.1f s), %lld replica(s) trimmed\n",
+		       db && db[0] ? "" : "the cluster", db ? db : "", level, json_integer_value(json_object_get(rp, "copies")),
+		       json_real_value(json_object_get(rp, "seconds")), json_integer_value(json_object_get(rp, "trimmed")));
 	} else if (verify && !as_json) {
 		print_verify(reply);
+	} else if (rebal) {
+		printf("rebalance: %lld chunk(s) moved, %lld failed, in %.1f s\n",
+		       json_integer_value(json_object_get(reply, "moves")), json_integer_value(json_object_get(reply, "failed")),
+		       json_real_value(json_object_get(reply, "seconds")));
 	} else if (as_json) {
 		json_dumpf(reply, stdout, JSON_INDENT(2));
 		printf("\n");

@@ -38,6 +38,10 @@
  *   PUT    /replication/verify-interval {seconds}   0: no periodic pass
  *   GET    /metrics             Prometheus text (cmetrics.c): counts and states
  *                                  the open /replication/status shows already
+ *   PUT    /replication/drain {worker, drain}  drain a worker (enabled=0): its
+ *                                  chunks move to the others (crebal.c)
+ *   POST   /replication/rebalance  move chunks now until every worker is within
+ *                                  10% of the mean -> {moves, failed, seconds}
  *   GET    /status
  *   GET    /meta/auth-key-sha256  the admin key's SHA-256 (what workers check
  *                                  a loader's key against; reveals nothing)
@@ -557,7 +561,11 @@ static int worker_add(struct call *k)
 	w.query_port = q.query_port;
 	snprintf(w.zone, sizeof w.zone, "%s", q.zone);
 	int r = cmeta_add_worker(k->m, &w, k->err, sizeof k->err);
-	return r ? r : cjoin_worker(k->c, k->m, &w, &k->out, k->err, sizeof k->err);
+	if (r)
+		return r;
+	r = cjoin_worker(k->c, k->m, &w, &k->out, k->err, sizeof k->err);
+	crebal_wake(k->c);   /* a new worker, ready or not (a copy to it then fails): a rebalance check */
+	return r;
 }
 
 static int worker_remove(struct call *k)
@@ -591,6 +599,19 @@ static int repl_evict_after(struct call *k)
 	chealth_set_evict_after(k->c, s);
 	k->out = json_pack("{s:i}", "evict_after", s);
 	return 0;
+}
+
+static int repl_drain(struct call *k)
+{
+	struct creq_maint q;
+	if (creq_drain(k->b, &q, k->err, sizeof k->err))
+		return -EINVAL;
+	return crebal_drain(k->c, k->m, q.worker, q.on, &k->out, k->err, sizeof k->err);
+}
+
+static int repl_rebalance(struct call *k)
+{
+	return crebal_rebalance(k->c, k->m, &k->out, k->err, sizeof k->err);
 }
 
 static int repl_status(struct call *k)
@@ -676,6 +697,8 @@ static const struct route {
 	{ "POST", "/replication/verify", repl_verify, KEY },
 	{ "PUT", "/replication/verify-interval", repl_verify_interval, KEY },
 	{ "GET", "/metrics", metrics, OPEN },
+	{ "PUT", "/replication/drain", repl_drain, KEY },
+	{ "POST", "/replication/rebalance", repl_rebalance, KEY },
 };
 #undef KEY
 #undef OPEN

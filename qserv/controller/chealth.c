@@ -21,7 +21,10 @@
  * its level from surviving replicas, CREPL_PARALLEL copies at once) when
  * woken, and every CHEALTH_HEAL_CHECK_MS when some chunk is
  * under-replicated; after a pass with failed copies it waits
- * CHEALTH_HEAL_BACKOFF_MS.  Eviction state lives in memory: a restarted
+ * CHEALTH_HEAL_BACKOFF_MS; after each check it gives crebal.c its turn
+ * (a trim after copies, a rebalance when asked).  Draining workers
+ * (enabled=0) are probed too: they are copy sources until they hold
+ * nothing.  Eviction state lives in memory: a restarted
  * controller starts every worker's silence clock again.
  *
  * Invariant: every field of ctl.h is read and written under h.mu; the
@@ -174,7 +177,7 @@ static void probe_round(struct ctl *c)
 	struct cworker *w = NULL;
 	size_t n = 0;
 	MYSQL *m = qsql_connect(&c->sql, err, sizeof err);
-	if (!m || cmeta_workers(m, &w, &n, err, sizeof err)) {
+	if (!m || cmeta_workers_all(m, &w, &n, err, sizeof err)) {   /* draining ones are copy sources */
 		log_warn("health: %s", err);
 		if (m)
 			mysql_close(m);
@@ -254,6 +257,7 @@ static void *healer(void *arg)
 		if (stop)
 			return NULL;
 		wait_ms = heal_pass(c) ? CHEALTH_HEAL_CHECK_MS : CHEALTH_HEAL_BACKOFF_MS;
+		crebal_after_heal(c);   /* trim, rebalance (crebal.c) */
 	}
 }
 

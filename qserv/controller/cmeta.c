@@ -77,12 +77,13 @@ static void fill_worker(MYSQL_ROW row, struct cworker *w)
 	w->query_port = atoi(row[3]);
 	w->maint = atoi(row[4]) != 0;
 	snprintf(w->zone, sizeof w->zone, "%s", row[5] ? row[5] : "");
+	w->enabled = atoi(row[6]) != 0;
 }
 
-int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen)
+static int workers(MYSQL *m, bool all, struct cworker **ret, size_t *ret_n, char *err, size_t errlen)
 {
-	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT id, host, ingest_port, query_port, maintenance, zone FROM qservMeta.workers WHERE enabled=1 ORDER BY id");
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT id, host, ingest_port, query_port, maintenance, zone, enabled"
+				    " FROM qservMeta.workers%s ORDER BY id", all ? "" : " WHERE enabled=1");
 	if (!res)
 		return -EIO;
 	size_t n = mysql_num_rows(res);
@@ -101,6 +102,16 @@ int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size
 	return 0;
 }
 
+int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen)
+{
+	return workers(m, false, ret, ret_n, err, errlen);
+}
+
+int cmeta_workers_all(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen)
+{
+	return workers(m, true, ret, ret_n, err, errlen);
+}
+
 int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_t errlen)
 {
 	if (!creq_worker_id_ok(id)) {
@@ -108,7 +119,8 @@ int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_
 		return -EINVAL;
 	}
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT id, host, ingest_port, query_port, maintenance, zone FROM qservMeta.workers WHERE id='%s'", id);
+		"SELECT id, host, ingest_port, query_port, maintenance, zone, enabled FROM qservMeta.workers WHERE id='%s'",
+		id);
 	if (!res)
 		return -EIO;
 	MYSQL_ROW row = mysql_fetch_row(res);
@@ -328,4 +340,13 @@ int cmeta_set_maintenance(MYSQL *m, const char *id, bool on, char *err, size_t e
 	if (r)
 		return r;
 	return qsql_exec(m, err, errlen, "UPDATE qservMeta.workers SET maintenance=%d WHERE id='%s'", on, id) ? -EIO : 0;
+}
+
+int cmeta_set_enabled(MYSQL *m, const char *id, bool on, char *err, size_t errlen)
+{
+	struct cworker w;
+	int r = cmeta_worker(m, id, &w, err, errlen);
+	if (r)
+		return r;
+	return qsql_exec(m, err, errlen, "UPDATE qservMeta.workers SET enabled=%d WHERE id='%s'", on, id) ? -EIO : 0;
 }

@@ -6,16 +6,19 @@
  * placement), crepl.c (replica levels, copies at publish), ctrans.c (transactions and the director index), capi.c
  * (HTTP API), creq.c (its request bodies, parsed without MariaDB), chealth.c
  * (probing the workers, eviction, healing, maintenance), cjoin.c (a
- * worker joining: the cluster's databases and tables), cverify.c (replicas
- * checked against reference checksums, returning workers), cmetrics.c
- * (GET /metrics), main.c.
+ * worker joining: the cluster's databases and tables), crebal.c (trim,
+ * drain, rebalance: replica moves), cverify.c (replicas checked against
+ * reference checksums, returning workers), cmetrics.c (GET /metrics),
+ * main.c.
  *
  * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
  * FINISHED or {STARTED, IS_FINISHING, IS_ABORTING} -> IS_ABORTING ->
  * ABORTED, and is written to qservMeta before the workers are told, so a
  * crash leaves it in a state whose retry is safe; a database with a
  * transaction not FINISHED/ABORTED cannot be published; placement of a
- * chunk is decided under `place_mu` and never changes once recorded. */
+ * chunk is decided under `place_mu` and never changes once recorded
+ * while the database takes loads (replicas of published databases move:
+ * crebal.c, never below their level). */
 #ifndef QSERV_CONTROLLER_H
 #define QSERV_CONTROLLER_H
 
@@ -65,6 +68,18 @@ struct cverify {
 	pthread_t t;
 };
 
+/* Replica moves (crebal.c); every field under mu.  `busy` is the one
+ * trim or rebalance running (a flag, not a lock held across calls). */
+struct crebal {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool busy, wanted;      /* wanted: a rebalance check asked for (worker added, drain) */
+	long long seen_done;    /* h.done when the healer last trimmed */
+	long long trimmed, drop_failed, moves, move_failed, passes;
+	long long last_moves;
+	double last_s;          /* duration of the last rebalance that moved */
+};
+
 struct ctl {
 	struct qsql_conf sql;
 	const char *bind;
@@ -86,6 +101,7 @@ struct ctl {
 	int nbusy;
 	struct chealth h;
 	struct cverify v;
+	struct crebal rb;
 };
 
 struct cworker {
@@ -93,6 +109,7 @@ struct cworker {
 	int ingest_port, query_port;
 	bool maint;             /* in maintenance: never evicted, never a copy target */
 	char zone[65];          /* failure zone, "" = none (replicas of a chunk: distinct zones) */
+	bool enabled;           /* 0: draining (a copy source only, crebal.c) */
 };
 
 struct cdb {
@@ -115,6 +132,10 @@ int cmeta_remove_worker(struct ctl *c, MYSQL *m, const char *id, bool force, jso
 			char *err, size_t errlen);
 /* All enabled workers; caller frees *ret. */
 int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen);
+/* Every registered worker, draining ones too (enabled=0); caller frees *ret. */
+int cmeta_workers_all(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen);
+/* qservMeta.workers.enabled of id; -ENOENT unknown. */
+int cmeta_set_enabled(MYSQL *m, const char *id, bool on, char *err, size_t errlen);
 int cmeta_worker(MYSQL *m, const char *id, struct cworker *ret, char *err, size_t errlen);
 int cmeta_db(MYSQL *m, const char *name, struct cdb *ret, char *err, size_t errlen);
 /* Number of transactions of db not FINISHED/ABORTED. */
@@ -182,6 +203,45 @@ int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err
 int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_failed, char *err, size_t errlen);
 /* Published chunks below their level, over every database. */
 int crepl_under_total(struct ctl *c, MYSQL *m, long long *ret, char *err, size_t errlen);
+/* One chunk copy: chunk of db from w[src] to w[dst] (POST /worker/replica);
+ * rc, err and out (the worker's reply, caller decrefs) filled by crepl_copy. */
+struct crepl_job {
+	int32_t chunk;
+	size_t src, dst;
+	int rc;
+	char err[768];
+	json_t *out;
+};
+/* Runs the n copies, CREPL_PARALLEL at once, their plain MB/s over the
+ * batch capped at cap_mbps (0: no cap); records nothing. */
+void crepl_copy(struct ctl *c, const char *db, struct cworker *w, struct crepl_job *jobs, size_t n, int cap_mbps);
+
+/* crebal.c: trim, drain, rebalance (every wait bounded, no lock across a
+ * network or MariaDB call) */
+void crebal_init(struct ctl *c);
+/* The token of replica moves (level changes, heal passes, trims,
+ * rebalances: one at a time), waiting up to ms; -EBUSY when another still
+ * holds it.  A flag, not a lock: held across calls, never blocking long. */
+#define CREBAL_API_WAIT_MS 60000  /* what a request waits */
+#define CREBAL_HEAL_WAIT_MS 1000  /* what the healer waits (then next time) */
+int crebal_enter(struct ctl *c, int wait_ms);
+void crebal_leave(struct ctl *c);
+/* Drops the replicas of db ("" = every published database) above its
+ * level, draining workers' first; *ret_n replicas trimmed.  The caller
+ * holds the token (crebal_enter). */
+int crebal_trim(struct ctl *c, MYSQL *m, const char *db, long long *ret_n, char *err, size_t errlen);
+/* PUT /replication/drain {"worker", "drain"}; *ret {worker, drain, chunks}. */
+int crebal_drain(struct ctl *c, MYSQL *m, const char *id, bool on, json_t **ret, char *err, size_t errlen);
+/* POST /replication/rebalance: moves until every usable worker is within
+ * 10% of its database's mean; *ret {moves, failed, seconds}; -EBUSY while
+ * another trim or rebalance runs. */
+int crebal_rebalance(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen);
+/* Asks the healer for a trim and a rebalance check (worker added, drain). */
+void crebal_wake(struct ctl *c);
+/* The healer's turn (chealth.c), after each heal check. */
+void crebal_after_heal(struct ctl *c);
+/* {trim: {...}, rebalance: {...}} members for GET /replication/status. */
+json_t *crebal_json(struct ctl *c);
 
 /* chealth.c: the prober and healer threads (every wait bounded, no lock
  * across a network call) */

@@ -4,7 +4,7 @@ CONTROLLER_SRCS := qserv/controller/main.c qserv/controller/capi.c qserv/control
 	qserv/controller/cplace.c qserv/controller/ctrans.c
 CONTROLLER_SRCS += qserv/controller/cpublish.c qserv/controller/creq.c qserv/controller/crepl.c \
 	qserv/controller/chealth.c
-CONTROLLER_SRCS += qserv/controller/cjoin.c
+CONTROLLER_SRCS += qserv/controller/cjoin.c qserv/controller/crebal.c
 CONTROLLER_SRCS += qserv/controller/cverify.c qserv/controller/cmetrics.c
 $(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqservcommon.a libqcommon.a))
 
@@ -14,6 +14,7 @@ INTEG_TESTS += qserv/controller/tests/ingest_guard.sh
 INTEG_TESTS += qserv/controller/tests/unpublish.sh qserv/controller/tests/replication.sh
 INTEG_TESTS += qserv/controller/tests/heal.sh qserv/controller/tests/zones.sh
 INTEG_TESTS += qserv/controller/tests/verify.sh
+INTEG_TESTS += qserv/controller/tests/rebalance.sh
 # the request bodies (creq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,creq,qserv/controller/tests/fuzz_creq.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,controller_creq_test,qserv/controller/tests/creq_test.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))

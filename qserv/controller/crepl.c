@@ -10,8 +10,17 @@
  * enabled workers cannot be met: the chunks count as under-replicated.
  *
  * Setting a level brings the published databases it concerns to it at
- * once (a lower level trims nothing yet); an error names the first copy
- * that failed, the level stays set.
+ * once: copies up to a higher level, a trim (crebal.c) down to a lower
+ * one; an error names the first copy that failed, the level stays set.
+ * Level changes, heal passes, trims and rebalances run one at a time
+ * (crebal_enter), so two never copy the same chunk; a level change that
+ * waited CREBAL_API_WAIT_MS is left to the healer ("deferred": true).
+ *
+ * A draining worker (qservMeta.workers.enabled=0, PUT /replication/drain)
+ * is a copy source only: its replicas do not count toward the level, it
+ * is never a target, so its chunks are copied to enabled workers; the
+ * trim then drops its replicas (crebal.c).  crepl_copy runs the copies of
+ * a rebalance with the same machinery.
  *
  * At publish (cpublish.c), before the database becomes visible, crepl_bring
  * plans, for every chunk with fewer enabled holders than
@@ -124,11 +133,21 @@ int crepl_set_level(struct ctl *c, MYSQL *m, const char *db, int level, json_t *
 		return -EIO;
 	json_int_t copies = 0;
 	double seconds = 0;
-	int r = bring_published(c, m, db, &copies, &seconds, err, errlen);
+	long long trimmed = 0;
+	bool deferred = crebal_enter(c, CREBAL_API_WAIT_MS) != 0;
+	int r = 0;
+	if (deferred) {
+		crebal_wake(c);   /* a long heal or rebalance runs: the healer brings the level after it */
+	} else {
+		r = bring_published(c, m, db, &copies, &seconds, err, errlen);
+		if (!r)
+			r = crebal_trim(c, m, db, &trimmed, err, errlen);
+		crebal_leave(c);
+	}
 	if (r)
 		return r;
-	*ret = json_pack("{s:i, s:s, s:{s:I, s:f}}", "level", level, "database", db, "replication", "copies", copies,
-			 "seconds", seconds);
+	*ret = json_pack("{s:i, s:s, s:{s:I, s:f, s:I, s:b}}", "level", level, "database", db, "replication", "copies",
+			 copies, "seconds", seconds, "trimmed", (json_int_t)trimmed, "deferred", deferred);
 	return 0;
 }
 
@@ -173,10 +192,14 @@ static int status_workers(struct ctl *c, MYSQL *m, json_t *a, char *err, size_t 
 	if (!res)
 		return -EIO;
 	MYSQL_ROW row;
-	while ((row = mysql_fetch_row(res)))
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s}", "id", row[0], "state",
-						   chealth_state(c, row[0], atoi(row[1]) != 0, atoi(row[3]) != 0),
-						   "chunks", (json_int_t)strtoll(row[2], NULL, 10), "zone", row[4]));
+	while ((row = mysql_fetch_row(res))) {
+		long long n = strtoll(row[2], NULL, 10);
+		const char *st = chealth_state(c, row[0], atoi(row[1]) != 0, atoi(row[3]) != 0);
+		if (!strcmp(st, "draining") && !n)
+			st = "drained";   /* holds nothing: DELETE /meta/worker needs no force */
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s}", "id", row[0], "state", st, "chunks",
+						   (json_int_t)n, "zone", row[4]));
+	}
 	mysql_free_result(res);
 	return 0;
 }
@@ -197,26 +220,21 @@ int crepl_status(struct ctl *c, MYSQL *m, json_t **ret, char *err, size_t errlen
 	}
 	*ret = json_pack("{s:i, s:o, s:o, s:o, s:o}", "level", level, "databases", dbs, "workers", ws,
 			 "health", chealth_json(c), "verify", cverify_json(c));
+	json_t *rb = crebal_json(c);   /* its "trim" and "rebalance" */
+	json_object_update(*ret, rb);
+	json_decref(rb);
 	return 0;
 }
 
 /* ---- bringing a database to its level ---- */
 
-struct rjob {
-	int32_t chunk;
-	size_t src, dst;
-	int rc;
-	char err[768];
-	json_t *out;
-};
-
 struct rplan {
 	struct ctl *c;
 	const char *db;
-	struct cworker *w;      /* enabled, not evicted */
+	struct cworker *w;      /* registered (draining too: w[i].enabled), not evicted */
 	bool *usable;           /* w[i] may be a source or a target (chealth_usable) */
 	size_t nw;
-	struct rjob *jobs;
+	struct crepl_job *jobs;
 	size_t njobs, next;
 	pthread_mutex_t mu;
 	int cap_mbps;           /* heals: plain MB/s over the pass (0 = no cap) */
@@ -253,7 +271,7 @@ static void *copier(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (i == p->njobs)
 			return NULL;
-		struct rjob *j = &p->jobs[i];
+		struct crepl_job *j = &p->jobs[i];
 		const struct cworker *s = &p->w[j->src];
 		char url[300];
 		snprintf(url, sizeof url, "%s://%s:%d", p->c->tls ? "https" : "http", s->host, s->ingest_port);
@@ -282,7 +300,7 @@ static size_t worker_index(const struct cworker *w, size_t nw, const char *id)
 static bool zone_taken(const struct rplan *p, const bool *hold, size_t i)
 {
 	for (size_t k = 0; p->w[i].zone[0] && k < p->nw; k++)
-		if (hold[k] && !strcmp(p->w[k].zone, p->w[i].zone))
+		if (hold[k] && p->w[k].enabled && !strcmp(p->w[k].zone, p->w[i].zone))
 			return true;
 	return false;
 }
@@ -295,7 +313,7 @@ static size_t pick_target(const struct rplan *p, const bool *hold, const long lo
 	size_t best = p->nw;
 	bool best_new_zone = false;
 	for (size_t i = 0; i < p->nw; i++) {
-		if (hold[i] || !p->usable[i])
+		if (hold[i] || !p->usable[i] || !p->w[i].enabled)
 			continue;
 		bool new_zone = !zone_taken(p, hold, i);
 		if (best == p->nw || (new_zone && !best_new_zone) ||
@@ -307,14 +325,15 @@ static size_t pick_target(const struct rplan *p, const bool *hold, const long lo
 	return best;
 }
 
-/* Adds the copies chunk needs: hold[] marks its enabled holders (a silent
- * or maintenance one counts as a replica but is neither source nor target:
- * planned work never triggers copies). */
+/* Adds the copies chunk needs: hold[] marks its holders.  An enabled
+ * holder counts as a replica (a silent or maintenance one too, but it is
+ * neither source nor target: planned work never triggers copies); a
+ * draining one (enabled=0) is a source only, never a replica nor a target. */
 static int plan_chunk(struct rplan *p, int32_t chunk, bool *hold, long long *count, int level)
 {
 	size_t have = 0, src[64], ns = 0;
 	for (size_t i = 0; i < p->nw; i++) {
-		have += hold[i];
+		have += hold[i] && p->w[i].enabled;
 		if (hold[i] && p->usable[i] && ns < 64)
 			src[ns++] = i;
 	}
@@ -322,11 +341,11 @@ static int plan_chunk(struct rplan *p, int32_t chunk, bool *hold, long long *cou
 		size_t best = pick_target(p, hold, count);
 		if (best == p->nw)
 			break;
-		struct rjob *v = realloc(p->jobs, (p->njobs + 1) * sizeof *v);
+		struct crepl_job *v = realloc(p->jobs, (p->njobs + 1) * sizeof *v);
 		if (!v)
 			return -ENOMEM;
 		p->jobs = v;
-		v[p->njobs++] = (struct rjob){ .chunk = chunk, .src = src[k % ns], .dst = best };
+		v[p->njobs++] = (struct crepl_job){ .chunk = chunk, .src = src[k % ns], .dst = best };
 		hold[best] = true;
 		count[best]++;
 	}
@@ -394,7 +413,7 @@ static int record(struct rplan *p, MYSQL *m, double seconds, json_t **ret, char 
 	size_t failed = 0, first = p->njobs;
 	int r = 0;
 	for (size_t i = 0; i < p->njobs; i++) {
-		struct rjob *j = &p->jobs[i];
+		struct crepl_job *j = &p->jobs[i];
 		if (j->rc) {
 			failed++;
 			first = first < i ? first : i;
@@ -411,7 +430,7 @@ static int record(struct rplan *p, MYSQL *m, double seconds, json_t **ret, char 
 		rows += json_integer_value(json_object_get(j->out, "rows"));
 	}
 	if (!r && failed) {
-		struct rjob *j = &p->jobs[first];
+		struct crepl_job *j = &p->jobs[first];
 		snprintf(err, errlen, "replicating %s: chunk %d from %s to %s failed: %s (%zu of %zu copies failed;"
 			 " the others are recorded, publishing again copies only what is missing)", p->db, j->chunk,
 			 p->w[j->src].id, p->w[j->dst].id, j->err, failed, p->njobs);
@@ -423,10 +442,11 @@ static int record(struct rplan *p, MYSQL *m, double seconds, json_t **ret, char 
 	return r;
 }
 
-/* p->w: the enabled workers not evicted, p->usable their health. */
+/* p->w: the registered workers not evicted (draining ones are sources),
+ * p->usable their health. */
 static int plan_workers(struct rplan *p, MYSQL *m, char *err, size_t errlen)
 {
-	int r = cmeta_workers(m, &p->w, &p->nw, err, errlen);
+	int r = cmeta_workers_all(m, &p->w, &p->nw, err, errlen);
 	if (r)
 		return r;
 	size_t n = 0;
@@ -456,7 +476,10 @@ static int bring(struct ctl *c, MYSQL *m, const char *db, bool heal, json_t **re
 		return r;
 	}
 	int64_t t0 = monotime_ms();
-	r = make_plan(&p, m, level < (int)p.nw ? level : (int)p.nw, err, errlen);
+	int nen = 0;
+	for (size_t i = 0; i < p.nw; i++)
+		nen += p.w[i].enabled;
+	r = make_plan(&p, m, level < nen ? level : nen, err, errlen);
 	if (!r && p.njobs) {
 		log_info("replicating %s to level %d: %zu copies, %d at once", db, level, p.njobs, CREPL_PARALLEL);
 		run_plan(&p);
@@ -471,6 +494,13 @@ static int bring(struct ctl *c, MYSQL *m, const char *db, bool heal, json_t **re
 	free(p.usable);
 	free(p.w);
 	return r;
+}
+
+void crepl_copy(struct ctl *c, const char *db, struct cworker *w, struct crepl_job *jobs, size_t n, int cap_mbps)
+{
+	struct rplan p = { .c = c, .db = db, .w = w, .jobs = jobs, .njobs = n, .cap_mbps = cap_mbps,
+			   .t0_ms = monotime_ms() };
+	run_plan(&p);
 }
 
 int crepl_bring(struct ctl *c, MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen)
@@ -488,6 +518,10 @@ int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_fa
 	MYSQL_ROW row;
 	char e[768];
 	*ret_copies = *ret_failed = 0;
+	if (crebal_enter(c, CREBAL_HEAL_WAIT_MS)) {   /* a level change or rebalance runs: next check */
+		mysql_free_result(res);
+		return 0;
+	}
 	while ((row = mysql_fetch_row(res))) {
 		json_t *info = NULL;
 		long long failed0 = 0, failed1 = 0;
@@ -504,6 +538,7 @@ int crepl_heal(struct ctl *c, MYSQL *m, long long *ret_copies, long long *ret_fa
 			snprintf(err, errlen, "%s", e);
 		json_decref(info);
 	}
+	crebal_leave(c);
 	mysql_free_result(res);
 	return *ret_failed ? -EIO : 0;
 }

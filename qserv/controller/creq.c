@@ -353,9 +353,10 @@ int creq_level(json_t *b, struct creq_level *ret, char *err, size_t errlen)
 	return name(SQLID_DATABASE, "database", json_string_value(d), ret->db, err, errlen);
 }
 
-int creq_maint(json_t *b, struct creq_maint *ret, char *err, size_t errlen)
+/* {"worker": ID, flag: true|false}: maintenance, drain. */
+static int worker_flag(json_t *b, const char *flag, struct creq_maint *ret, char *err, size_t errlen)
 {
-	json_t *w = json_object_get(b, "worker"), *on = json_object_get(b, "maintenance");
+	json_t *w = json_object_get(b, "worker"), *on = json_object_get(b, flag);
 	memset(ret, 0, sizeof *ret);
 	if (!json_is_string(w) || strlen(json_string_value(w)) != json_string_length(w) ||
 	    !creq_worker_id_ok(json_string_value(w))) {
@@ -363,12 +364,22 @@ int creq_maint(json_t *b, struct creq_maint *ret, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (!json_is_boolean(on)) {
-		snprintf(err, errlen, "maintenance: must be true or false");
+		snprintf(err, errlen, "%s: must be true or false", flag);
 		return -EINVAL;
 	}
 	snprintf(ret->worker, sizeof ret->worker, "%s", json_string_value(w));
 	ret->on = json_is_true(on);
 	return 0;
+}
+
+int creq_maint(json_t *b, struct creq_maint *ret, char *err, size_t errlen)
+{
+	return worker_flag(b, "maintenance", ret, err, errlen);
+}
+
+int creq_drain(json_t *b, struct creq_maint *ret, char *err, size_t errlen)
+{
+	return worker_flag(b, "drain", ret, err, errlen);
 }
 
 int creq_evict_after(json_t *b, int *ret_seconds, char *err, size_t errlen)

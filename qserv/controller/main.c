@@ -151,6 +151,7 @@ static void init_ctl(struct ctl *c)
 	pthread_mutex_init(&c->trans_mu, NULL);
 	pthread_mutex_init(&c->v.mu, NULL);
 	pthread_cond_init(&c->v.cv, NULL);
+	crebal_init(c);
 }
 
 int main(int argc, char **argv)

@@ -13,7 +13,7 @@
 
 #include "qserv/controller/creq.h"
 
-enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL, MAINT, EVICT, VERIFY };
+enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL, MAINT, EVICT, VERIFY, DRAIN };
 
 static const struct body_case {
 	enum kind kind;
@@ -76,6 +76,12 @@ static const struct body_case {
 	{ MAINT, "{\"worker\":\"worker-2\"}", "maintenance" },
 	{ MAINT, "{\"worker\":\"w'; DROP\",\"maintenance\":true}", "worker" },
 	{ MAINT, "{\"maintenance\":true}", "worker" },
+	{ DRAIN, "{\"worker\":\"worker-3\",\"drain\":true}", NULL },
+	{ DRAIN, "{\"worker\":\"worker-3\",\"drain\":false}", NULL },
+	{ DRAIN, "{\"worker\":\"worker-3\",\"drain\":\"yes\"}", "drain" },
+	{ DRAIN, "{\"worker\":\"worker-3\",\"maintenance\":true}", "drain" },
+	{ DRAIN, "{\"worker\":\"../x\",\"drain\":true}", "worker" },
+	{ DRAIN, "{\"drain\":true}", "worker" },
 	{ EVICT, "{\"seconds\":10}", NULL },
 	{ EVICT, "{\"seconds\":0}", "seconds" },
 	{ EVICT, "{\"seconds\":86401}", "seconds" },
@@ -116,6 +122,7 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 	case MAINT: return creq_maint(b, &u.m, err, errlen);
 	case EVICT: return creq_evict_after(b, &secs, err, errlen);
 	case VERIFY: return creq_verify_interval(b, &secs, err, errlen);
+	case DRAIN: return creq_drain(b, &u.m, err, errlen);
 	default: return creq_worker(b, &u.w, err, errlen);
 	}
 }

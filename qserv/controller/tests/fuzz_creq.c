@@ -1,7 +1,7 @@
 /* fuzz_creq.c: libFuzzer target for the request bodies of the controller's
  * API, through the real parsers (creq.c).  The first input byte picks the
  * body kind (modulo 12: database, table, trans, chunk, chunks, rebuild,
- * index, publish, worker, replication level, maintenance, evict-after), the rest is the body as qhttp_body_json parses it.
+ * index, publish, worker, replication level, maintenance and drain, evict-after), the rest is the body as qhttp_body_json parses it.
  * Invariants of an accepted body (creq.h): every name in the result is
  * NUL-terminated and passes sqlid_check of its kind, every schema type
  * sqlid's grammar, a partitioned table's key columns are in its schema and
@@ -139,9 +139,11 @@ static void body(uint8_t kind, json_t *b)
 			name(SQLID_DATABASE, u.l.db, 1);
 		}
 		break;
-	case 10:
+	case 10:   /* maintenance and drain bodies share a kind (the corpus keeps its meaning) */
 		if (!creq_maint(b, &u.m, err, sizeof err))
 			need(creq_worker_id_ok(u.m.worker) && u.m.on == json_is_true(json_object_get(b, "maintenance")));
+		if (!creq_drain(b, &u.m, err, sizeof err))
+			need(creq_worker_id_ok(u.m.worker) && u.m.on == json_is_true(json_object_get(b, "drain")));
 		break;
 	case 11:
 		if (!creq_evict_after(b, &secs, err, sizeof err))

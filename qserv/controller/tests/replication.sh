@@ -110,9 +110,11 @@ nokey=$?
 "$BIN/qservctl" replicas > "$T/tbl.out" 2>&1
 line=$(awk -v db=$DB '$1 == db { print $2, $3, $4 }' "$T/tbl.out")
 wline=$(awk '$1 ~ /^worker-/ { printf "%s %s %s;", $1, $2, $3 }' "$T/tbl.out")
+n1=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB' AND worker_id='worker-1'")
+n2=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB' AND worker_id='worker-2'")
 "$BIN/qservctl" replicas level 2 $DB > /dev/null 2>&1
-tap_is "$nokey|$line|$wline" "1|1 $NCH 0|worker-1 up $NCH;worker-2 up $NCH;" \
-	"qservctl replicas level 1 DB (refused without the key), then qservctl replicas prints it as a table"
+tap_is "$nokey|$line|$wline|$((n1 + n2))" "1|1 $NCH 0|worker-1 up $n1;worker-2 up $n2;|$NCH" \
+	"qservctl replicas level 1 DB (refused without the key) trims every chunk to one worker, then qservctl replicas prints it as a table"
 ucode=$(api PUT "/ingest/database/$DB" '{"publish":false}' -H "$(key)")
 one=$(meta "SELECT COUNT(*), COUNT(DISTINCT chunk) FROM qservMeta.chunks WHERE db='$DB'" | tr '\t' ' ')
 code=$(api PUT "/ingest/database/$DB" '' -H "$(key)")
