@@ -145,15 +145,18 @@ static void body(uint8_t kind, json_t *b)
 		if (!creq_drain(b, &u.m, err, sizeof err))
 			need(creq_worker_id_ok(u.m.worker) && u.m.on == json_is_true(json_object_get(b, "drain")));
 		break;
-	case 11:
+	case 11:   /* evict-after and verify-interval bodies share a kind */
 		if (!creq_evict_after(b, &secs, err, sizeof err))
 			need(secs >= 1 && secs <= CREQ_MAX_EVICT_AFTER);
+		if (!creq_verify_interval(b, &secs, err, sizeof err))
+			need(secs >= 0 && secs <= CREQ_MAX_VERIFY_INTERVAL);
 		break;
 	default:
 		if (!creq_worker(b, &u.w, err, sizeof err)) {
 			need(strnlen(u.w.host, sizeof u.w.host) < sizeof u.w.host);
 			need(creq_worker_check(u.w.id, u.w.host, u.w.ingest_port, u.w.query_port, err, sizeof err) == 0);
 			need(creq_worker_id_ok(u.w.id) && !strpbrk(u.w.host, "'\"\\/ ?#@%"));
+			need(creq_zone_ok(u.w.zone));
 		}
 	}
 	need(strnlen(err, sizeof err) < sizeof err);
