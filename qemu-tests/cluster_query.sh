@@ -37,7 +37,7 @@ if [ "$(id -u)" != 0 ] || [ ! -f "$BUILD/images/qserv-node.img" ] || [ ! -f "$BU
 	[ ! -f "$BUILD/lib/qserv_scisql.so" ]; then
 	tap_skip_all "needs root, the image and the scisql plugin"
 fi
-N=34
+N=35
 tap_plan $N
 in_ns() { ip netns exec "$QSERV_CLUSTER_NS" "$@"; }
 status_of() { in_ns curl -sf -m 10 "http://$1:9400/status"; }
@@ -202,6 +202,16 @@ for q in "COUNT(*) after the reboot|SELECT COUNT(*), SUM(nSources) FROM Object|"
 		tap_fail "$name" "$(diff "$VM_DIR/c.sorted" "$VM_DIR/r.sorted" | head -4 | tr '\n' '|')"
 	fi
 done
+
+# the returning worker: what it still holds matches the references, so it
+# is used again (verify), and chunks above the level are trimmed
+back() { repl | jq -e --arg w "$before" '([.workers[] | select(.id == $w) | select(.state == "up" and .chunks > 0)]
+	| length) == 1 and ([.databases[].under_replicated] | add) == 0' > /dev/null; }
+if wait_until 180 back; then
+	tap_pass "$before up again and holding replicas, every chunk at level ($(repl | jq -c '[.workers[] | {(.id): .chunks}] | add'))"
+else
+	tap_fail "$before up again and holding replicas, every chunk at level" "$(repl | jq -c '[.workers, .databases, .verify]')"
+fi
 
 # rolling upgrade (issue 13): the workers one at a time, each in
 # maintenance, into the boot files PXE serves (the same build here: what
