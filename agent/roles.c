@@ -55,6 +55,7 @@ void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const ch
 	r->registered = json_object();
 	r->registered_zone = json_object();
 	r->removed = json_object();
+	r->health = json_object();
 	snprintf(r->bin, sizeof(r->bin), "/usr/bin");
 	r->controller_port = ROLES_CONTROLLER_LOCAL_PORT;
 }
@@ -101,6 +102,8 @@ void roles_free(struct roles *r)
 	r->registered_zone = NULL;
 	json_decref(r->removed);
 	r->removed = NULL;
+	json_decref(r->health);
+	r->health = NULL;
 }
 
 /* The registry name from <data_dir>/agent/identity.json, once node.crt (the
@@ -435,6 +438,37 @@ static void register_worker(struct roles *r, const char *name, const char *addr,
 
 /* Ready workers of the cluster map -> the controller, when new, moved or
  * in another failure zone. */
+/* The registry's word on a worker to the controller (POST
+ * /replication/health), once per change: "down" when its heartbeat
+ * stopped, "up" when it is ready again after that (a worker the
+ * controller does not know is refused there: nothing to tell). */
+static void tell_health(struct roles *r, const char *name, const char *state)
+{
+	const char *h = !strcmp(state, "down") ? "down" : !strcmp(state, "ready") ? "up" : NULL;
+	const char *told = json_string_value(json_object_get(r->health, name));
+	char err[256], *body;
+	json_t *b;
+	int rc;
+
+	if (!h || (told && !strcmp(told, h)) || (!told && !strcmp(h, "up")))
+		return;
+	b = json_pack("{s:s, s:b}", "worker", name, "up", !strcmp(h, "up"));
+	body = b ? json_dumps(b, JSON_COMPACT) : NULL;
+	json_decref(b);
+	if (!body)
+		return;
+	rc = http_post_local(r->controller_port, r->admin_key, "/replication/health", body, err, sizeof(err));
+	free(body);
+	if (rc < 0) {
+		log_debug("roles: telling the controller %s is %s: %s", name, h, err);
+		if (!strcmp(h, "down"))
+			return;   /* unknown to it yet, or it is restarting: the next map tries again */
+	} else {
+		log_info("czar: the registry says worker %s is %s; told the controller", name, h);
+	}
+	json_object_set_new(r->health, name, json_string(h));
+}
+
 void roles_sync_workers(struct roles *r)
 {
 	char path[400];
@@ -457,6 +491,8 @@ void roles_sync_workers(struct roles *r)
 		}
 		if (name && json_object_get(r->removed, name))
 			json_object_del(r->removed, name);       /* re-admitted */
+		if (name && role && state && !strcmp(role, "worker"))
+			tell_health(r, name, state);
 		if (!name || !role || !state || !addr || !addr[0] || strcmp(role, "worker") || strcmp(state, "ready"))
 			continue;
 		had = json_string_value(json_object_get(r->registered, name));
@@ -639,6 +675,7 @@ void roles_status(const struct roles *r, json_t *status)
 		json_object_set_new(q, "admin_key", r->admin_key[0] ? json_string(r->admin_key) : json_null());
 		json_object_set_new(q, "registered_workers", json_deep_copy(r->registered));
 		json_object_set_new(q, "registered_zones", json_deep_copy(r->registered_zone));
+		json_object_set_new(q, "registry_health", json_deep_copy(r->health));
 	} else {
 		json_object_set_new(q, "ingest_port", json_integer(ROLES_WORKER_INGEST_PORT));
 		json_object_set_new(q, "query_port", r->in_cluster ? json_integer(ROLES_WORKER_QUERY_PORT) : json_null());

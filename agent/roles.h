@@ -65,6 +65,7 @@ struct roles {
 	json_t *registered;         /* czar: {worker name: addr} in the controller */
 	json_t *registered_zone;    /* czar: {worker name: zone} in the controller ("" none) */
 	json_t *removed;            /* czar: {worker name: dropped from the controller?} */
+	json_t *health;             /* czar: {worker name: "down"|"up"} last told to the controller */
 	uint64_t next_sync_ms;
 	char bin[128];              /* where the daemons are (/usr/bin; tests change it) */
 	char chunk_dirs[ROLES_MAX_CHUNK_DIRS][256]; /* worker: chunk tables spread over these */

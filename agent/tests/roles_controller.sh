@@ -6,7 +6,9 @@
 # czar node) and qroles-sync, one pass of the sync over a cluster map this
 # test writes.  Checks that the map's failure zone arrives in
 # qservMeta.workers.zone (issue 13), that another zone replaces it, and that
-# a worker without one is registered with none ('').
+# a worker without one is registered with none (''); and that a worker
+# the map shows down is reported to the controller (POST
+# /replication/health), which marks it down at once.
 #
 # The dev cluster is a throwaway one: the registration points worker-1 at
 # the appliance's ports (25004/25005), which this test never uses.
@@ -27,7 +29,7 @@ for b in qroles-sync qserv-controller qserv-worker qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
 command -v mariadbd > /dev/null || command -v /usr/sbin/mariadbd > /dev/null || tap_skip_all "no mariadbd"
-tap_plan 4
+tap_plan 6
 
 LPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 if QSERV_CONTROLLER_ARGS="--local-port $LPORT ${QSERV_CONTROLLER_ARGS:-}" \
@@ -72,4 +74,22 @@ tap_is "$(zone_of worker-1)" "[rack-b.2]" "another zone replaces it"
 write_map ""
 sync_once > /dev/null
 tap_is "$(zone_of worker-1)" "[]" "a worker without a zone is registered with none ('')"
+
+# the registry's up/down events: worker-1 down in the map -> told to the
+# controller (POST /replication/health), which marks it down at once;
+# worker-9 (down, unknown to the controller) is refused there, not kept
+write_map rack-a
+sed -i 's/"worker-1", "role": "worker", "addr": "127.0.0.1", "state": "ready"/"worker-1", "role": "worker", "addr": "127.0.0.1", "state": "down"/' \
+	"$T/data/agent/cluster-map.json"
+out=$(sync_once)
+if [ "$(echo "$out" | jq -c '.registry_health')" = '{"worker-1":"down"}' ] &&
+	grep -q "registry: worker worker-1 is down" "$T/cluster/czar/controller.log"; then
+	tap_pass "a worker down in the registry's map is reported to the controller, which marks it down"
+else
+	tap_fail "a worker down in the registry's map is reported to the controller, which marks it down" \
+		"sync: $(echo "$out" | jq -c .registry_health); $(grep -i registry "$T/cluster/czar/controller.log" | tail -n 2)"
+fi
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$QSERV_CA_FILE" -X POST -H 'Content-Type: application/json' \
+	-d '{"worker":"worker-1","up":false}' "$QSERV_INGEST_URL/replication/health")
+tap_is "$code" 401 "POST /replication/health without the admin key: 401"
 tap_done

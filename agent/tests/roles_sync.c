@@ -48,8 +48,9 @@ int main(int argc, char **argv)
 	st = json_object();
 	roles_status(&r, st);
 	q = json_object_get(st, "qserv");
-	out = json_pack("{s:O, s:O}", "registered_workers", json_object_get(q, "registered_workers"),
-			"registered_zones", json_object_get(q, "registered_zones"));
+	out = json_pack("{s:O, s:O, s:O}", "registered_workers", json_object_get(q, "registered_workers"),
+			"registered_zones", json_object_get(q, "registered_zones"), "registry_health",
+			json_object_get(q, "registry_health"));
 	json_dumpf(out, stdout, JSON_COMPACT);
 	putchar('\n');
 	json_decref(out);

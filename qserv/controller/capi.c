@@ -33,6 +33,8 @@
  *   PUT    /replication/maintenance {worker, maintenance}  never evicted nor a
  *                                  copy target while on (chealth.c)
  *   PUT    /replication/evict-after {seconds}   the silence that evicts
+ *   POST   /replication/health {worker, up}   the registry's word on a worker
+ *                                  (the czar's agent): down now, or probe now
  *   POST   /replication/verify  one verify pass now: {chunks, replicas, mismatches,
  *                                  repaired, seconds, mismatched: [...]} (cverify.c)
  *   PUT    /replication/verify-interval {seconds}   0: no periodic pass
@@ -591,6 +593,16 @@ static int repl_maint(struct call *k)
 	return chealth_maintenance(k->c, k->m, q.worker, q.on, &k->out, k->err, sizeof k->err);
 }
 
+/* POST /replication/health {"worker", "up"}: the registry's view of a
+ * worker, from the czar's agent (chealth_registry). */
+static int repl_health(struct call *k)
+{
+	struct creq_maint q;
+	if (creq_health(k->b, &q, k->err, sizeof k->err))
+		return -EINVAL;
+	return chealth_registry(k->c, k->m, q.worker, q.on, &k->out, k->err, sizeof k->err);
+}
+
 static int repl_evict_after(struct call *k)
 {
 	int s;
@@ -694,6 +706,7 @@ static const struct route {
 	{ "GET", "/replication/status", repl_status, OPEN },
 	{ "PUT", "/replication/maintenance", repl_maint, KEY },
 	{ "PUT", "/replication/evict-after", repl_evict_after, KEY },
+	{ "POST", "/replication/health", repl_health, KEY },
 	{ "POST", "/replication/verify", repl_verify, KEY },
 	{ "PUT", "/replication/verify-interval", repl_verify_interval, KEY },
 	{ "GET", "/metrics", metrics, OPEN },

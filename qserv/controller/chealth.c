@@ -14,7 +14,10 @@
  * holds move to lost_chunks), so the czar never sends it a chunk again, and
  * the healer is woken.  Before that it is `down`: its replicas still count
  * (a rebooting worker is not copied around) but it is neither a source nor
- * a target.  A worker in maintenance (qservMeta.workers.maintenance,
+ * a target.  On the appliance the czar's agent also passes on the
+ * registry's view (POST /replication/health, chealth_registry): a worker
+ * whose heartbeat stopped is down at once, one back is probed at once.
+ * A worker in maintenance (qservMeta.workers.maintenance,
  * PUT /replication/maintenance) is never evicted nor chosen for a copy.
  *
  * The healer runs a heal pass (crepl_heal: every published database to
@@ -133,9 +136,11 @@ static bool nap(struct chealth *h, int ms, bool until_heal)
 	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L)
 		ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-	while (!h->stop && !(until_heal && h->heal_wanted))
+	while (!h->stop && !(until_heal && h->heal_wanted) && !(!until_heal && h->probe_now))
 		if (pthread_cond_timedwait(&h->cv, &h->mu, &ts) == ETIMEDOUT)
 			break;
+	if (!until_heal)
+		h->probe_now = false;
 	return h->stop;
 }
 
@@ -350,6 +355,31 @@ int chealth_maintenance(struct ctl *c, MYSQL *m, const char *id, bool on, json_t
 	pthread_mutex_unlock(&c->h.mu);
 	log_info("worker %s: maintenance %s", id, on ? "on" : "off");
 	*ret = json_pack("{s:s, s:b}", "worker", id, "maintenance", on);
+	return 0;
+}
+
+/* What the registry (the czar's agent, from the cluster map) says of a
+ * worker: down makes it `down` at once (neither a copy source nor target;
+ * its silence clock still runs from its last answer: the registry's word
+ * never evicts it sooner), up makes the prober look at once. */
+int chealth_registry(struct ctl *c, MYSQL *m, const char *id, bool up, json_t **ret, char *err, size_t errlen)
+{
+	struct cworker w;
+	int r = cmeta_worker(m, id, &w, err, errlen);
+	if (r)
+		return r;
+	pthread_mutex_lock(&c->h.mu);
+	struct chealth_w *e = entry(&c->h, id, true);
+	if (e && !up && !e->down && !e->evicted) {
+		e->down = true;
+		log_warn("registry: worker %s is down (its heartbeat stopped): not a copy source or target", id);
+	}
+	if (up) {
+		c->h.probe_now = true;
+		pthread_cond_broadcast(&c->h.cv);
+	}
+	pthread_mutex_unlock(&c->h.mu);
+	*ret = json_pack("{s:s, s:b}", "worker", id, "up", up);
 	return 0;
 }
 

@@ -47,6 +47,7 @@ struct chealth {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;      /* wakes both threads: stop, heal wanted */
 	bool stop, heal_wanted, started;
+	bool probe_now;         /* the registry reported a worker up: probe without waiting */
 	int evict_after_s;      /* --evict-after (PUT /replication/evict-after) */
 	struct chealth_w w[CTL_MAX_WORKERS];
 	size_t nw;
@@ -257,6 +258,9 @@ void chealth_copy_begin(struct ctl *c);
 void chealth_copy_end(struct ctl *c, int rc, json_t *out);
 /* PUT /replication/maintenance {"worker", "maintenance"}; *ret {worker, maintenance}. */
 int chealth_maintenance(struct ctl *c, MYSQL *m, const char *id, bool on, json_t **ret, char *err, size_t errlen);
+/* POST /replication/health {"worker", "up"}: the registry's word on a
+ * worker (the czar's agent); -ENOENT unknown.  *ret {worker, up}. */
+int chealth_registry(struct ctl *c, MYSQL *m, const char *id, bool up, json_t **ret, char *err, size_t errlen);
 /* PUT /replication/evict-after {"seconds"}. */
 void chealth_set_evict_after(struct ctl *c, int seconds);
 /* {evict_after, probes..., heal: {...}} for GET /replication/status. */

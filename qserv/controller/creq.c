@@ -382,6 +382,11 @@ int creq_drain(json_t *b, struct creq_maint *ret, char *err, size_t errlen)
 	return worker_flag(b, "drain", ret, err, errlen);
 }
 
+int creq_health(json_t *b, struct creq_maint *ret, char *err, size_t errlen)
+{
+	return worker_flag(b, "up", ret, err, errlen);
+}
+
 int creq_evict_after(json_t *b, int *ret_seconds, char *err, size_t errlen)
 {
 	json_t *s = json_object_get(b, "seconds");

@@ -101,6 +101,8 @@ struct creq_maint {
 int creq_maint(json_t *b, struct creq_maint *ret, char *err, size_t errlen);
 /* PUT /replication/drain {"worker": ID, "drain": true|false}: ret->on = drain. */
 int creq_drain(json_t *b, struct creq_maint *ret, char *err, size_t errlen);
+/* POST /replication/health {"worker": ID, "up": true|false}: ret->on = up. */
+int creq_health(json_t *b, struct creq_maint *ret, char *err, size_t errlen);
 
 /* PUT /replication/evict-after {"seconds": 1..CREQ_MAX_EVICT_AFTER} */
 #define CREQ_MAX_EVICT_AFTER 86400

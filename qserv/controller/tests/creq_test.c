@@ -13,7 +13,7 @@
 
 #include "qserv/controller/creq.h"
 
-enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL, MAINT, EVICT, VERIFY, DRAIN };
+enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL, MAINT, EVICT, VERIFY, DRAIN, HEALTH };
 
 static const struct body_case {
 	enum kind kind;
@@ -82,6 +82,10 @@ static const struct body_case {
 	{ DRAIN, "{\"worker\":\"worker-3\",\"maintenance\":true}", "drain" },
 	{ DRAIN, "{\"worker\":\"../x\",\"drain\":true}", "worker" },
 	{ DRAIN, "{\"drain\":true}", "worker" },
+	{ HEALTH, "{\"worker\":\"worker-3\",\"up\":false}", NULL },
+	{ HEALTH, "{\"worker\":\"worker-3\",\"up\":true}", NULL },
+	{ HEALTH, "{\"worker\":\"worker-3\",\"up\":\"down\"}", "up" },
+	{ HEALTH, "{\"worker\":\"w'; DROP\",\"up\":false}", "worker" },
 	{ EVICT, "{\"seconds\":10}", NULL },
 	{ EVICT, "{\"seconds\":0}", "seconds" },
 	{ EVICT, "{\"seconds\":86401}", "seconds" },
@@ -123,6 +127,7 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 	case EVICT: return creq_evict_after(b, &secs, err, errlen);
 	case VERIFY: return creq_verify_interval(b, &secs, err, errlen);
 	case DRAIN: return creq_drain(b, &u.m, err, errlen);
+	case HEALTH: return creq_health(b, &u.m, err, errlen);
 	default: return creq_worker(b, &u.w, err, errlen);
 	}
 }

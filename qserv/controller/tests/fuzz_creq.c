@@ -139,11 +139,13 @@ static void body(uint8_t kind, json_t *b)
 			name(SQLID_DATABASE, u.l.db, 1);
 		}
 		break;
-	case 10:   /* maintenance and drain bodies share a kind (the corpus keeps its meaning) */
+	case 10:   /* maintenance, drain and health bodies share a kind (the corpus keeps its meaning) */
 		if (!creq_maint(b, &u.m, err, sizeof err))
 			need(creq_worker_id_ok(u.m.worker) && u.m.on == json_is_true(json_object_get(b, "maintenance")));
 		if (!creq_drain(b, &u.m, err, sizeof err))
 			need(creq_worker_id_ok(u.m.worker) && u.m.on == json_is_true(json_object_get(b, "drain")));
+		if (!creq_health(b, &u.m, err, sizeof err))
+			need(creq_worker_id_ok(u.m.worker) && u.m.on == json_is_true(json_object_get(b, "up")));
 		break;
 	case 11:   /* evict-after and verify-interval bodies share a kind */
 		if (!creq_evict_after(b, &secs, err, sizeof err))
