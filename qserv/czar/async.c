@@ -173,13 +173,8 @@ static void take_row(struct reader *rd)
 		return;
 	if (merge_rows(&rd->mg, &row) < 0) {
 		if (rd->mg.err_code == ER_TOO_BIG_SELECT) {
-			char msg[400];
-			snprintf(msg, sizeof(msg), "(QI=%llu; cancelling the query, queryResult table result_%llu is too "
-				 "large at %llu rows, max allowed size is %llu rows)", (unsigned long long)rd->j->fake.hist_id,
-				 (unsigned long long)rd->j->fake.hist_id, (unsigned long long)rd->j->rows,
-				 (unsigned long long)rd->mg.max_rows);
-			fail(rd, "FAILED_LR", 1470, msg);
-			snprintf(rd->error, sizeof(rd->error), "MERGE_ERROR 1470 %s", msg);
+			fail(rd, "FAILED_LR", 1470, rd->mg.err);
+			snprintf(rd->error, sizeof(rd->error), "%s", rd->mg.err);
 		} else {
 			fail(rd, "FAILED", rd->mg.err_code, rd->mg.err);
 		}
@@ -267,7 +262,7 @@ static void *job_thread(void *arg)
 	if (!bc || pthread_create(&runner, NULL, job_runner, j) != 0) {
 		fail(&rd, "FAILED", ER_UNKNOWN_ERROR, bc ? "cannot start a thread" : err);
 	} else {
-		merge_init(&rd.mg, bc->my, 0, cz->max_result_rows);
+		merge_init(&rd.mg, bc->my, j->fake.hist_id, cz->max_result_rows);
 		snprintf(rd.mg.table, sizeof(rd.mg.table), "result_%llu", (unsigned long long)j->fake.hist_id);
 		read_answer(&rd);
 		while (pkt_read(&rd.in, &rd.p, 1u << 30, 0) == 0)
@@ -509,11 +504,14 @@ void async_delete(struct sess *s, int64_t id)
 	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
 }
 
-/* CANCEL id: Qserv's answers (a one-row result set, or its error 4005). */
+/* CANCEL id: Qserv's answers (a one-row result set, or its error 4005).
+ * id is a SUBMIT's job or a running synchronous query (Qserv cancels
+ * any query by its id): the latter stops as KILL QUERY would, ABORTED. */
 void async_cancel(struct sess *s, int64_t id)
 {
 	struct czar *cz = s->cz;
 	struct async_job *j;
+	struct sess *x;
 	unsigned long tid = 0;
 	int found = 0, allowed = 0;
 
@@ -526,6 +524,16 @@ void async_cancel(struct sess *s, int64_t id)
 				j->cancelled = 1;
 				j->fake.killed = 1;
 				tid = j->fake.backend_tid;
+			}
+			break;
+		}
+	for (x = found ? NULL : cz->sessions; x; x = x->next)
+		if (x->hist_id && (int64_t)x->hist_id == id) {   /* a synchronous query, as Qserv's CANCEL */
+			found = 1;
+			allowed = s->admin || (x->logged_in && !strcmp(x->user, s->user));
+			if (allowed) {
+				x->killed = 1;
+				tid = x->backend_tid;
 			}
 			break;
 		}

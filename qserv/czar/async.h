@@ -25,7 +25,9 @@
  * by its user or an admin user; unclaimed results are dropped
  * cz->result_ttl seconds after completion.
  *
- * information_schema.queries / .processlist (history.c) are answered from
+ * information_schema.queries / .processlist and SHOW [FULL] PROCESSLIST
+ * (Qserv's layout: ID, TYPE, CZAR, CZAR_ID, SUBMITTED, UPDATED, CHUNKS,
+ * CHUNKS_COMP, QUERY) (history.c) are answered from
  * that table, restricted to the user's rows (all for admins); their
  * SELECT may use columns, literals, operators and aggregates only (no
  * other function, no join), printed back over a derived table of the
@@ -62,6 +64,8 @@ size_t async_progress(struct czar *cz, struct async_progress *v, size_t max);
 /* 1 after answering st when it reads information_schema.queries or
  * .processlist, else 0. */
 int history_select(struct sess *s, const struct sql_stmt *st);
+/* SHOW [FULL] PROCESSLIST in Qserv's layout (the caller's running queries). */
+void history_show_processlist(struct sess *s, int full);
 /* A synchronous distributed query's row: begin (EXECUTING) and end. */
 void history_begin(struct czar *cz, uint64_t id, const char *type, const char *user, const char *dbs,
 		   const char *sql, size_t len);

@@ -240,6 +240,40 @@ static char *derived_sql(struct sess *s, MYSQL *my, int processlist)
 	return buf_steal(&b);
 }
 
+/* SHOW [FULL] PROCESSLIST as Qserv's czar answers it
+ * (ccontrol/UserQueryProcessList.cc): the EXECUTING queries, ordered by
+ * SUBMITTED; QUERY cut to 32 characters unless FULL, where the column is
+ * Qserv's unaliased `query`.  The caller's rows only (all for an admin),
+ * as information_schema.processlist. */
+void history_show_processlist(struct sess *s, int full)
+{
+	struct backend_conn *bc;
+	struct buf b;
+	char err[256];
+
+	flush_progress(s->cz);
+	if (!(bc = backend_get(s->cz->backend, err, sizeof(err)))) {
+		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+		return;
+	}
+	buf_init(&b);
+	buf_printf(&b, "SELECT ID, TYPE, CZAR, CZAR_ID, SUBMITTED, UPDATED, CHUNKS, CHUNKS_COMP, %s FROM "
+		   "`qservCzar`.`queries` WHERE CZAR_ID = %d AND STATUS = 'EXECUTING'", full ? "QUERY AS `query`" :
+		   "SUBSTR(QUERY, 1, 32) AS QUERY", s->cz->port);
+	if (!s->admin) {
+		buf_puts(&b, " AND USER = ");
+		put_str(&b, bc->my, s->user, strlen(s->user));
+	}
+	buf_puts(&b, " ORDER BY SUBMITTED, ID");
+	if (b.oom) {
+		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
+		backend_put(s->cz->backend, bc, 0);
+	} else {
+		backend_put(s->cz->backend, bc, relay_run_conn(s, bc, (const char *)b.data, b.len));
+	}
+	buf_free(&b);
+}
+
 int history_select(struct sess *s, const struct sql_stmt *st)
 {
 	struct sql_select *q = st->select;

@@ -17,6 +17,7 @@ void merge_init(struct merge *mg, MYSQL *my, uint64_t query_id, uint64_t max_row
 	memset(mg, 0, sizeof(*mg));
 	mg->my = my;
 	mg->max_rows = max_rows;
+	mg->qid = query_id;
 	snprintf(mg->table, sizeof(mg->table), "r_%llu", (unsigned long long)query_id);
 }
 
@@ -193,9 +194,13 @@ int merge_rows(struct merge *mg, const struct wire_rows *rows)
 	if (!mg->created || rows->ncols != mg->ncols)
 		return fail(mg, -EPROTO, ER_UNKNOWN_ERROR, "czar: rows before columns");
 	if (mg->rows + rows->nrows > mg->max_rows) {
-		char msg[200];
-		snprintf(msg, sizeof(msg), "The result needs more than %llu rows to be merged on the czar: add LIMIT "
-			 "or narrow the query", (unsigned long long)mg->max_rows);
+		/* Qserv's "Large Result" message (the query ends FAILED_LR);
+		 * Qserv's limit is in bytes, the czar's in rows */
+		char msg[300];
+		snprintf(msg, sizeof(msg), "MERGE_ERROR 1470 (QI=%llu; cancelling the query, queryResult table result_%llu "
+			 "is too large at %llu rows, max allowed size is %llu rows)", (unsigned long long)mg->qid,
+			 (unsigned long long)mg->qid, (unsigned long long)(mg->rows + rows->nrows),
+			 (unsigned long long)mg->max_rows);
 		return fail(mg, -EFBIG, ER_TOO_BIG_SELECT, msg);
 	}
 	if (!mg->ins.cap)                /* one batch, and its last row, without regrowing */

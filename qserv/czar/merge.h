@@ -25,6 +25,7 @@ struct merge {
 	MYSQL *my;
 	char table[64];              /* r_<qid> */
 	uint64_t rows, max_rows;
+	uint64_t qid;                /* the Qserv query id, for Qserv's FAILED_LR message */
 	int created;
 	unsigned ncols;
 	unsigned char *binary;       /* per column: insert as X'hex' */

@@ -5,8 +5,8 @@
  * runs is exactly the tree the czar analysed); SHOW and DESCRIBE go to the
  * czar's MariaDB as written (as the restricted account, account.h); SET
  * is accepted and ignored (the czar is read-only and answers in utf8mb4)
- * except wait_timeout, kept per session; USE, KILL and SHOW PROCESSLIST
- * are answered here, and so are BEGIN / START TRANSACTION / COMMIT /
+ * except wait_timeout, kept per session; USE, KILL and SHOW SESSIONS
+ * are answered here (SHOW PROCESSLIST in history.c), and so are BEGIN / START TRANSACTION / COMMIT /
  * ROLLBACK (OK: the czar is read-only, a transaction holds nothing). */
 #include "query.h"
 
@@ -30,7 +30,9 @@
 #include "session.h"
 #include "sql.h"
 
-static void processlist(struct sess *s, int full)
+/* SHOW [FULL] SESSIONS: MySQL's SHOW PROCESSLIST layout of the czar's
+ * connections (SHOW PROCESSLIST itself answers Qserv's query layout). */
+static void sessions(struct sess *s, int full)
 {
 	static const char *const names[] = { "Id", "User", "Host", "db", "Command", "Time", "State", "Info" };
 	struct myp_column col;
@@ -135,7 +137,7 @@ static int shared_session_table(struct sess *s, const struct sql_stmt *st)
 		for (k = 0; names[k]; k++)
 			if (!strcasecmp(t->name, names[k])) {
 				myp_err(&s->conn, ER_NOT_SUPPORTED_YET, NULL, "Qserv does not support reading "
-					"information_schema.%s (SHOW PROCESSLIST lists your sessions)", names[k]);
+					"information_schema.%s (SHOW SESSIONS lists your sessions)", names[k]);
 				return 1;
 			}
 	}
@@ -204,9 +206,15 @@ static void run_distributed(struct sess *s, const struct plan *p, const struct m
 	s->hist_id = 0;
 	if (c->out.len > c->start + 13 && c->out.data[c->start + 4] == 0xff) {
 		const unsigned char *e = c->out.data + c->start + 4;
-		status = s->killed ? "ABORTED" : "FAILED";
-		snprintf(error, sizeof(error), "%u %.*s", e[1] | e[2] << 8, (int)(c->out.len - c->start - 13),
-			 (const char *)e + 9);
+		unsigned code = e[1] | e[2] << 8;
+		int n = (int)(c->out.len - c->start - 13);
+		/* the merge's Large Result: Qserv's FAILED_LR and its message */
+		int lr = !s->killed && code == ER_TOO_BIG_SELECT && n > 16 && !memcmp(e + 9, "MERGE_ERROR 1470", 16);
+		status = s->killed ? "ABORTED" : lr ? "FAILED_LR" : "FAILED";
+		if (lr)
+			snprintf(error, sizeof(error), "%.*s", n, (const char *)e + 9);
+		else
+			snprintf(error, sizeof(error), "%u %.*s", code, n, (const char *)e + 9);
 	}
 	history_end(s->cz, id, status, s->progress.total, s->progress.done, s->rows_sent, s->bytes_sent, error);
 }
@@ -330,7 +338,10 @@ void query_run(struct sess *s, const char *sql, size_t len)
 		break;
 	}
 	case SQL_SHOW_PROCESSLIST:
-		processlist(s, st->show_full);
+		history_show_processlist(s, st->show_full);
+		break;
+	case SQL_SHOW_SESSIONS:
+		sessions(s, st->show_full);
 		break;
 	case SQL_SET:
 		if (st->set_wait_timeout >= 0)

@@ -101,7 +101,8 @@ struct sql_select {
 enum sql_stmt_kind {
 	SQL_SELECT,
 	SQL_SHOW,          /* show_what: "DATABASES", "TABLES", "COLUMNS", "VARIABLES", ...; relayed */
-	SQL_SHOW_PROCESSLIST,
+	SQL_SHOW_PROCESSLIST,  /* Qserv's layout: the running distributed queries (history.c) */
+	SQL_SHOW_SESSIONS,     /* the czar's extension: MySQL's SHOW PROCESSLIST layout of sessions */
 	SQL_DESCRIBE,      /* table */
 	SQL_SET,           /* session setting: set_wait_timeout and set_autocommit kept, the rest ignored */
 	SQL_USE,           /* db */

@@ -590,7 +590,7 @@ static int show_stmt(struct parser *p, struct sql_stmt *st)
 {
 	static const char *const ok[] = { "DATABASES", "SCHEMAS", "TABLES", "COLUMNS", "FIELDS", "CREATE",
 		"TABLE", "INDEX", "INDEXES", "KEYS", "VARIABLES", "STATUS", "WARNINGS", "ERRORS", "COLLATION",
-		"CHARACTER", "CHARSET", "ENGINES", "PROCESSLIST", NULL };
+		"CHARACTER", "CHARSET", "ENGINES", "PROCESSLIST", "SESSIONS", NULL };
 	size_t i;
 	int pos;
 
@@ -608,9 +608,9 @@ static int show_stmt(struct parser *p, struct sql_stmt *st)
 	if (!ok[i])
 		return sqlp_refuse(p, pos, "SHOW %s", p->t.text);
 	st->show_what = ok[i];
-	if (sqlp_is_kw(p, "PROCESSLIST")) {
+	if (sqlp_is_kw(p, "PROCESSLIST") || sqlp_is_kw(p, "SESSIONS")) {
+		st->kind = sqlp_is_kw(p, "PROCESSLIST") ? SQL_SHOW_PROCESSLIST : SQL_SHOW_SESSIONS;
 		sqlp_next(p);
-		st->kind = SQL_SHOW_PROCESSLIST;
 		return p->rc;
 	}
 	if (sqlp_is_kw(p, "CREATE")) {

@@ -259,6 +259,9 @@ void sql_print_stmt(struct buf *o, const struct sql_stmt *st)
 	case SQL_SHOW_PROCESSLIST:
 		buf_puts(o, st->show_full ? "SHOW FULL PROCESSLIST" : "SHOW PROCESSLIST");
 		break;
+	case SQL_SHOW_SESSIONS:
+		buf_puts(o, st->show_full ? "SHOW FULL SESSIONS" : "SHOW SESSIONS");
+		break;
 	case SQL_DESCRIBE:
 		buf_puts(o, "DESCRIBE ");
 		table_ref(o, st->table);

@@ -33,7 +33,7 @@ for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-
 done
 [ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-tap_plan 33
+tap_plan 45
 
 "$top/tools/sample-catalog.sh" "$T" asy --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
 if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
@@ -109,6 +109,27 @@ SLOW="SELECT objectId, SLEEP(0.02) FROM Object"
 sid=$(QS -e "SUBMIT $SLOW" | cut -f1)
 out=$(QS -e "SELECT TYPE, QUERY FROM information_schema.processlist WHERE ID = $sid")
 tap_is "$out" "ASYNC	$SLOW" "a running job is in information_schema.processlist"
+# SHOW [FULL] PROCESSLIST: Qserv's layout, QUERY cut to 32 characters
+# unless FULL (there Qserv's column is its unaliased `query`)
+out=$(QS --column-names -e "SHOW PROCESSLIST" | awk -F '\t' -v id="$sid" -v p="$QSERV_CZAR_PORT" \
+	'NR == 1 { $1 = $1; print } $1 == id { print $1, $2, $3, ($4 == p), ($7 > 0), $9 }')
+tap_is "$out" "ID TYPE CZAR CZAR_ID SUBMITTED UPDATED CHUNKS CHUNKS_COMP QUERY
+$sid ASYNC qserv-czar 1 1 $(printf %.32s "$SLOW")" "SHOW PROCESSLIST: Qserv's columns, the running job, QUERY cut to 32 characters"
+out=$(QS --column-names -e "SHOW FULL PROCESSLIST" | awk -F '\t' -v id="$sid" 'NR == 1 || $1 == id { print $9 }')
+tap_is "$out" "query
+$SLOW" "SHOW FULL PROCESSLIST: the whole query, in Qserv's column 'query'"
+out=$(QS -e "SHOW PROCESSLIST" | awk -F '\t' '$2 == "SYNC" || $1 !~ /^[0-9]+$/')
+tap_is "$out" "" "SHOW PROCESSLIST lists no session, only running queries"
+out=$($PY - "$QSERV_CZAR_PORT" "$QSERV_USER" "$QSERV_PASSWORD" "$sid" <<'PYEOF' 2>&1
+import sys, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user=sys.argv[2], password=sys.argv[3], database="asy")
+cur = c.cursor()
+cur.execute("SHOW FULL PROCESSLIST")
+rows = [r for r in cur.fetchall() if str(r[0]) == sys.argv[4]]
+print(",".join(d[0] for d in cur.description), len(rows), rows[0][1] if rows else "")
+PYEOF
+)
+tap_is "$out" "ID,TYPE,CZAR,CZAR_ID,SUBMITTED,UPDATED,CHUNKS,CHUNKS_COMP,query 1 ASYNC" "pymysql: SHOW FULL PROCESSLIST's columns and the job's row"
 out=$(QS -e "CANCEL $sid")
 tap_is "$out" "Trying to kill query: CANCEL $sid" "CANCEL answers as Qserv"
 tap_is "$(wait_done "$sid")" ABORTED "the cancelled job is ABORTED"
@@ -138,6 +159,10 @@ case "$out" in *"ERROR 1142"*) tap_pass "bob cannot delete alice's result: 1142"
 slow_a=$(as alice alice-pw -e "SUBMIT $SLOW" | cut -f1)
 out=$(as bob bob-pw -e "CANCEL $slow_a")
 case "$out" in *"ERROR 1095"*) tap_pass "bob cannot cancel alice's job: 1095" ;; *) tap_fail "bob cannot cancel alice's job: 1095" "$out" ;; esac
+tap_is "$(as bob bob-pw -e "SHOW FULL PROCESSLIST" | awk -F '\t' -v id="$slow_a" '$1 == id')" "" \
+	"bob does not see alice's running job in SHOW PROCESSLIST"
+tap_is "$(as alice alice-pw -e "SHOW PROCESSLIST" | awk -F '\t' -v id="$slow_a" '$1 == id { print $2 }')	$(QS -e "SHOW PROCESSLIST" | awk -F '\t' -v id="$slow_a" '$1 == id { print $2 }')" \
+	"ASYNC	ASYNC" "alice and the admin user see it"
 tap_is "$(as alice alice-pw -e "SELECT * FROM qserv_result($aid)")" 3000 "alice reads her result"
 tap_is "$(QS -e "SELECT * FROM qserv_result($aid)")" 3000 "the admin user reads it too"
 as alice alice-pw -e "CANCEL $slow_a" > /dev/null
@@ -155,6 +180,28 @@ tap_is "$(wait_done "$lid")" FAILED_LR "3000 rows past --max-result-rows 2000: F
 out=$(QS -e "SELECT ERROR FROM information_schema.queries WHERE ID = $lid")
 case "$out" in "MERGE_ERROR 1470 (QI=$lid; cancelling the query, queryResult table result_$lid is too large"*)
 	tap_pass "its ERROR in Qserv's MERGE_ERROR 1470 shape" ;; *) tap_fail "its ERROR in Qserv's MERGE_ERROR 1470 shape" "$out" ;; esac
+
+# ---- a synchronous query: FAILED_LR past the limit, CANCEL by its query id
+out=$(QS -e "SELECT objectId FROM Object ORDER BY objectId")
+syid=$(QS -e "SELECT MAX(ID) FROM information_schema.queries WHERE TYPE = 'SYNC' AND QUERY = 'SELECT objectId FROM Object ORDER BY objectId'")
+case "$out" in *"ERROR 1104"*"MERGE_ERROR 1470 (QI=$syid; cancelling the query, queryResult table result_$syid is too large at "*" rows, max allowed size is 2000 rows)"*)
+	tap_pass "a synchronous query past --max-result-rows: Qserv's MERGE_ERROR 1470 message" ;;
+	*) tap_fail "a synchronous query past --max-result-rows: Qserv's MERGE_ERROR 1470 message" "$out (id $syid)" ;; esac
+out=$(QS -e "SELECT STATUS, ERROR FROM information_schema.queries WHERE ID = $syid")
+case "$out" in "FAILED_LR	MERGE_ERROR 1470 (QI=$syid; cancelling the query, queryResult table result_$syid is too large"*)
+	tap_pass "its history row: FAILED_LR, Qserv's ERROR" ;; *) tap_fail "its history row: FAILED_LR, Qserv's ERROR" "$out" ;; esac
+QS -e "$SLOW" > "$T/sync_cancel.out" 2>&1 &
+spid=$!
+i=0
+until [ -n "$(QS -e "SHOW PROCESSLIST" | awk -F '\t' '$2 == "SYNC" { print $1 }')" ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+syid=$(QS -e "SHOW PROCESSLIST" | awk -F '\t' '$2 == "SYNC" { print $1; exit }')
+tap_is "$(as bob bob-pw -e "CANCEL $syid" | grep -c "ERROR 1095")" 1 "bob cannot CANCEL the admin's synchronous query: 1095"
+out=$(QS -e "CANCEL $syid")
+tap_is "$out" "Trying to kill query: CANCEL $syid" "a running synchronous query in SHOW PROCESSLIST is CANCELled by its ID"
+i=0
+while kill -0 $spid 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+case "$(cat "$T/sync_cancel.out")" in *ERROR*) tap_pass "its client gets an error" ;; *) tap_fail "its client gets an error" "$(head -c 200 "$T/sync_cancel.out")" ;; esac
+tap_is "$(status "$syid")" ABORTED "the cancelled synchronous query is ABORTED in information_schema.queries"
 
 # ---- restart
 running=$(QS -e "SUBMIT $SLOW" | cut -f1)

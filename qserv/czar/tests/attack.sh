@@ -4,7 +4,7 @@
 # queries (the idle ones closed after the login timeout), the per-user
 # connection limit (1226), wait_timeout, KILL of a statement whose client
 # stopped reading, the restricted MariaDB account of users' local
-# statements (LOAD_FILE, mysql.user, qservMeta refused), SHOW PROCESSLIST
+# statements (LOAD_FILE, mysql.user, qservMeta refused), SHOW SESSIONS
 # filtered per user, MySQL protocol SSL with the mariadb CLI and pymysql,
 # and a REQUIRE SSL user refused in plain text.  Private mariadbd.
 cd "$(dirname "$0")/../../.." || exit 1
@@ -218,7 +218,7 @@ case "$out" in closed) tap_pass "SET SESSION wait_timeout = 1: the idle session 
 
 # ---- KILL of statements whose client stopped reading
 # pid_of PATTERN: the processlist id of a session whose statement matches
-pid_of() { as qsmaster "$CZAR_PW" -N -e 'SHOW FULL PROCESSLIST' | awk -F'\t' -v p="$1" 'index($8, p) { print $1; exit }'; }
+pid_of() { as qsmaster "$CZAR_PW" -N -e 'SHOW FULL SESSIONS' | awk -F'\t' -v p="$1" 'index($8, p) { print $1; exit }'; }
 stall_client() {   # $1: marker; a client that sends a big SELECT and never reads
 	$PY - "$PORT" "$1" <<'PYEOF' &
 import socket, struct, sys, time, pymysql
@@ -268,7 +268,7 @@ case "$out" in *mysql* | *qservMeta*) tap_fail "SHOW DATABASES lists no internal
 	*LSST*) tap_pass "SHOW DATABASES lists no internal database" ;;
 	*) tap_fail "SHOW DATABASES lists no internal database" "$out" ;; esac
 
-# ---- SHOW PROCESSLIST per user
+# ---- SHOW SESSIONS per user
 $PY - "$PORT" >/dev/null 2>&1 <<'PYEOF' &
 import sys, time, pymysql
 c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="alice", password="alice-pw")
@@ -276,15 +276,15 @@ c.cursor().execute("SELECT SLEEP(8), 'alice-secret-marker'")
 PYEOF
 sleepy=$!
 i=0
-until as ops ops-pw -N -e 'SHOW FULL PROCESSLIST' | grep -q alice-secret-marker || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
-out=$(as qsmaster "$CZAR_PW" -N -e 'SHOW FULL PROCESSLIST')
-case "$out" in *alice*) tap_fail "SHOW PROCESSLIST hides other users' sessions" "$out" ;;
-	*qsmaster*) tap_pass "SHOW PROCESSLIST hides other users' sessions" ;;
-	*) tap_fail "SHOW PROCESSLIST hides other users' sessions" "$out" ;; esac
-out=$(as ops ops-pw -N -e 'SHOW FULL PROCESSLIST')
+until as ops ops-pw -N -e 'SHOW FULL SESSIONS' | grep -q alice-secret-marker || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+out=$(as qsmaster "$CZAR_PW" -N -e 'SHOW FULL SESSIONS')
+case "$out" in *alice*) tap_fail "SHOW SESSIONS hides other users' sessions" "$out" ;;
+	*qsmaster*) tap_pass "SHOW SESSIONS hides other users' sessions" ;;
+	*) tap_fail "SHOW SESSIONS hides other users' sessions" "$out" ;; esac
+out=$(as ops ops-pw -N -e 'SHOW FULL SESSIONS')
 case "$out" in *alice-secret-marker*) tap_pass "an admin user sees every session" ;;
 	*) tap_fail "an admin user sees every session" "$out" ;; esac
-id=$(as ops ops-pw -N -e 'SHOW FULL PROCESSLIST' | awk -F'\t' 'index($8, "alice-secret-marker") { print $1 }')
+id=$(as ops ops-pw -N -e 'SHOW FULL SESSIONS' | awk -F'\t' 'index($8, "alice-secret-marker") { print $1 }')
 out=$(as qsmaster "$CZAR_PW" -e "KILL QUERY $id" 2>&1)
 case "$out" in *"ERROR 1095"*) tap_pass "KILL of another user's session: 1095" ;;
 	*) tap_fail "KILL of another user's session: 1095" "$out" ;; esac

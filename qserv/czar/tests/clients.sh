@@ -157,16 +157,16 @@ while IFS= read -r e; do
 done <"$T/exprs"
 tap_is "$bad" 0 "$n expressions: printed SQL gives MariaDB's own values and types"
 
-# SHOW PROCESSLIST and KILL QUERY of a running statement.
+# SHOW SESSIONS and KILL QUERY of a running statement.
 "$CLIENT" -h 127.0.0.1 -P "$PORT" -u qsmaster -p "$CZAR_PW" query 'SELECT SLEEP(60) AS s' >"$T/sleep.out" 2>&1 &
 SLEEPER=$!
 id=
 for _ in $(seq 100); do
-	id=$(viacz -N -e 'SHOW PROCESSLIST' | awk -F'\t' '$5 == "Query" && $8 ~ /SLEEP/ { print $1 }')
+	id=$(viacz -N -e 'SHOW SESSIONS' | awk -F'\t' '$5 == "Query" && $8 ~ /SLEEP/ { print $1 }')
 	[ -n "$id" ] && break
 	sleep 0.1
 done
-tap_ok "SHOW PROCESSLIST shows the running statement" test -n "$id"
+tap_ok "SHOW SESSIONS shows the running statement" test -n "$id"
 viacz -e "KILL QUERY $id" >/dev/null 2>&1
 wait $SLEEPER
 out=$(cat "$T/sleep.out")

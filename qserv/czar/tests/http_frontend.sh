@@ -10,7 +10,7 @@
 # success 0 + error; Python urllib runs one query; the async round trip
 # (POST /query-async, status until COMPLETED, result, result delete,
 # cancel of a slow query, another user's job refused); a second user's
-# statement refused as on the SQL port, listed in SHOW PROCESSLIST and
+# statement refused as on the SQL port, listed in SHOW SESSIONS and
 # stopped by KILL QUERY, counted against max_user_connections, stopped when its
 # client hangs up; eight concurrent queries.  Waits
 # bounded.
@@ -163,26 +163,26 @@ for p in $pids; do wait "$p"; done
 n=0
 for i in 1 2 3 4 5 6 7 8; do [ "$(cat "$T/par.$i")" = 3000 ] && n=$((n + 1)); done
 tap_is "$n" 8 "eight concurrent POST /query: each answers 3000"
-# an HTTP statement is a session of its user: in SHOW PROCESSLIST, KILL stops it
+# an HTTP statement is a session of its user: in SHOW SESSIONS, KILL stops it
 q '{"query": "SELECT objectId, SLEEP(0.05) FROM hfe.Object"}' bob:bob-pw > "$T/killed.json" &
 kpid=$!
 i=0 kid=
 while [ -z "$kid" ] && [ $i -lt 200 ]; do
-	kid=$(sql "SHOW FULL PROCESSLIST" | awk -F '\t' '$2 == "bob" && $8 ~ /SLEEP/ { print $1 }')
+	kid=$(sql "SHOW FULL SESSIONS" | awk -F '\t' '$2 == "bob" && $8 ~ /SLEEP/ { print $1 }')
 	[ -z "$kid" ] && sleep 0.1
 	i=$((i + 1))
 done
 second=$(q '{"query": "SELECT 1"}' bob:bob-pw | jq -c '[.success, .error_ext.code]')
 [ -n "$kid" ] && sql "KILL QUERY $kid" > /dev/null 2>&1
 wait "$kpid"
-if [ -n "$kid" ] && [ "$(jq -c .success < "$T/killed.json")" = 0 ]; then tap_pass "bob's HTTP statement is in SHOW PROCESSLIST; KILL QUERY stops it (success 0)"
-else tap_fail "bob's HTTP statement is in SHOW PROCESSLIST; KILL QUERY stops it (success 0)" "id '$kid': $(head -c 300 "$T/killed.json")"; fi
+if [ -n "$kid" ] && [ "$(jq -c .success < "$T/killed.json")" = 0 ]; then tap_pass "bob's HTTP statement is in SHOW SESSIONS; KILL QUERY stops it (success 0)"
+else tap_fail "bob's HTTP statement is in SHOW SESSIONS; KILL QUERY stops it (success 0)" "id '$kid': $(head -c 300 "$T/killed.json")"; fi
 tap_is "$second" '[0,1226]' "bob (max_user_connections=1) gets MySQL's 1226 for a second statement at once"
 # a client that hangs up stops its statement: bob's session leaves the list
 hc --max-time 2 -u bob:bob-pw -d '{"query": "SELECT objectId, SLEEP(0.05) FROM hfe.Object"}' "$URL/query" > /dev/null 2>&1
 i=0
-while [ -n "$(sql "SHOW FULL PROCESSLIST" | awk -F '\t' '$2 == "bob"')" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-tap_is "$(sql "SHOW FULL PROCESSLIST" | awk -F '\t' '$2 == "bob"')" "" "a client that hangs up: its statement is stopped, its session gone"
+while [ -n "$(sql "SHOW FULL SESSIONS" | awk -F '\t' '$2 == "bob"')" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+tap_is "$(sql "SHOW FULL SESSIONS" | awk -F '\t' '$2 == "bob"')" "" "a client that hangs up: its statement is stopped, its session gone"
 # qid: the queryId of an answer, as text (jq's numbers are doubles; the ids are 64-bit)
 qid() { sed -n 's/.*"queryId":\([0-9]*\).*/\1/p'; }
 # aq METHOD PATH [USER:PW]: an async route

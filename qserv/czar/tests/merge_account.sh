@@ -96,7 +96,7 @@ qt=$($ROOT -e "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHE
 tap_is "$during" "$USAGE
 GRANT SELECT ON \`qservResult\`.\`$qt\` TO \`$MACC\`@\`localhost\`" \
 	"during the merge it holds USAGE and SELECT on that query's result table only"
-id=$(CZ -e 'SHOW PROCESSLIST' | awk -F'\t' 'index($8, "SLEEP(0.4)") { print $1; exit }')
+id=$(CZ -e 'SHOW SESSIONS' | awk -F'\t' 'index($8, "SLEEP(0.4)") { print $1; exit }')
 CZ -e "KILL QUERY $id" > /dev/null 2>&1
 wait $SLOW
 case "$(cat "$T/slow.out")" in *"ERROR 1317"*|*"ERROR 1969"*|*"ERROR 1927"*) tap_pass "KILL QUERY of the running merge SELECT ends it" ;;
