@@ -10,6 +10,12 @@
  *                                   director_key, latitude_key, longitude_key, schema,
  *                                   [chunk_id_key, sub_chunk_id_key]}
  *   DELETE /ingest/table/<db>/<table>
+ *   GET    /ingest/table/<db>      {tables: [{name, is_partitioned, ...}]}
+ *   GET    /ingest/config?database=   PUT /ingest/config {database, KEY: value...}
+ *                                  Qserv's per-database keys (qservMeta.ingest_config)
+ *   GET    /ingest/trans/<id>?contrib=1[&contrib_long=1][&include_warnings=1]
+ *                                  + contrib {summary, files} from the workers
+ *   GET    /ingest/trans/contrib/<id>[?worker=]   {contribution} from the workers
  *   POST   /ingest/trans           {database, [context]} -> transaction id
  *   PUT    /ingest/trans/<id>?abort=0|1                   commit / abort
  *   GET    /ingest/trans[?database=]  GET /ingest/trans/<id>
@@ -220,6 +226,7 @@ static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errle
 	if (qsql_exec(m, err, errlen, "DELETE FROM qservMeta.tables WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.chunks WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.lost_chunks WHERE db='%s'", db) ||
+	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.ingest_config WHERE db='%s'", db) ||
 	    cverify_forget(m, db, err, errlen) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.trans WHERE db='%s'", db) ||
 	    qsql_exec(m, err, errlen, "DELETE FROM qservMeta.dbs WHERE name='%s'", db))
@@ -350,6 +357,190 @@ static json_t *list_dbs(MYSQL *m, char *err, size_t errlen)
 	return json_pack("{s:o}", "databases", a);
 }
 
+/* GET /ingest/table/<db>: Qserv's {"tables": [...]} of a registered
+ * database, each {name, is_partitioned, is_director, director_table,
+ * director_key, latitude_key, longitude_key, chunk_id_key,
+ * sub_chunk_id_key, is_published}. */
+static int list_tables(MYSQL *m, const char *db, json_t **out, char *err, size_t errlen)
+{
+	struct cdb d;
+	if (sqlid_check(SQLID_DATABASE, "database", db, err, errlen))
+		return -EINVAL;
+	int r = cmeta_db(m, db, &d, err, errlen);
+	if (r)
+		return r;
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name, is_partitioned, is_director, director_table,"
+				    " director_key, latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key"
+				    " FROM qservMeta.tables WHERE db='%s' ORDER BY name", db);
+	if (!res)
+		return -EIO;
+	json_t *a = json_array();
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(res))) {
+		bool part = atoi(row[1]) != 0, dir = atoi(row[2]) != 0;
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
+			"name", row[0], "database", db, "is_partitioned", part, "is_director", dir,
+			"director_table", part && !dir ? row[3] : "", "director_key", row[4], "latitude_key", row[5],
+			"longitude_key", row[6], "chunk_id_key", row[7], "sub_chunk_id_key", row[8],
+			"is_published", d.published));
+	}
+	mysql_free_result(res);
+	*out = json_pack("{s:o}", "tables", a);
+	return 0;
+}
+
+/* The ingest configuration of db: every Qserv key, the value set or
+ * Qserv's default (numbers as numbers), beside "database". */
+static int config_json(MYSQL *m, const char *db, json_t **out, char *err, size_t errlen)
+{
+	size_t n;
+	const struct creq_config_key *k = creq_config_keys(&n);
+	json_t *o = json_pack("{s:s}", "database", db);
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, k[i].name, k[i].numeric ? json_integer(atoll(k[i].dflt)) : json_string(k[i].dflt));
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT param, value FROM qservMeta.ingest_config WHERE db='%s'",
+				    db);
+	MYSQL_ROW row;
+	if (!res) {
+		json_decref(o);
+		return -EIO;
+	}
+	while ((row = mysql_fetch_row(res)))
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(row[0], k[i].name))
+				json_object_set_new(o, k[i].name, k[i].numeric ? json_integer(atoll(row[1]))
+									     : json_string(row[1]));
+	mysql_free_result(res);
+	*out = o;
+	return 0;
+}
+
+/* PUT /ingest/config: the keys the body names, stored (creq_config
+ * checked them; values go in as escaped literals). */
+static int config_put(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen)
+{
+	struct cdb d;
+	size_t n;
+	const struct creq_config_key *k = creq_config_keys(&n);
+	struct creq_config *q = malloc(sizeof *q);   /* ~1 MB: not on a thread's stack */
+	int r = q ? creq_config(b, q, err, errlen) : -ENOMEM;
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (!r)
+		r = cmeta_db(m, q->db, &d, err, errlen);
+	for (size_t i = 0; !r && i < n; i++) {
+		if (!q->set[i])
+			continue;
+		char *v = qsql_quote(m, q->value[i]);
+		if (!v || qsql_exec(m, err, errlen, "REPLACE INTO qservMeta.ingest_config VALUES ('%s', '%s', '%s')",
+				    q->db, k[i].name, v))
+			r = -EIO;
+		free(v);
+	}
+	if (!r)
+		r = config_json(m, q->db, out, err, errlen);
+	free(q);
+	return r;
+}
+
+/* GET /worker/contribs?<query> of every registered worker into one array
+ * (each entry has "worker"); a worker that does not answer is named in
+ * *ret_missing (an array) and left out. */
+static int worker_contribs(MYSQL *m, const char *query, json_t **ret, json_t **ret_missing, char *err,
+			   size_t errlen)
+{
+	struct cworker *w;
+	size_t n;
+	int r = cmeta_workers_all(m, &w, &n, err, errlen);
+	if (r)
+		return r;
+	json_t *all = json_array(), *missing = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char path[128], e[512];
+		json_t *o = NULL;
+		snprintf(path, sizeof path, "contribs?%s", query);
+		if (ctl_worker_call(&w[i], "GET", path, NULL, &o, e, sizeof e)) {
+			log_warn("contribution report: %s", e);
+			json_array_append_new(missing, json_string(w[i].id));
+		} else {
+			json_array_extend(all, json_object_get(o, "contribs"));
+		}
+		json_decref(o);
+	}
+	free(w);
+	*ret = all;
+	*ret_missing = missing;
+	return 0;
+}
+
+/* Qserv's "warnings" only with include_warnings=1 (num_warnings always). */
+static void strip_warnings(json_t *contribs, bool keep)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(contribs, i, c)
+		if (!keep)
+			json_object_set_new(c, "warnings", json_array());
+}
+
+/* Adds a contribution's counters to the summary object o (Qserv's
+ * names); overlap and regular pick the file counter. */
+static void add_counts(json_t *o, json_t *c, const char *files_key)
+{
+	static const char *const keys[] = { "num_rows", "num_rows_loaded", "num_warnings", "num_failed_retries" };
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		json_object_set_new(o, keys[i], json_integer(json_integer_value(json_object_get(o, keys[i])) +
+							    json_integer_value(json_object_get(c, keys[i]))));
+	double gb = json_number_value(json_object_get(o, "data_size_gb")) +
+		    (double)json_integer_value(json_object_get(c, "num_bytes")) / (1024.0 * 1024.0 * 1024.0);
+	json_object_set_new(o, "data_size_gb", json_real(gb));
+	json_object_set_new(o, files_key, json_integer(json_integer_value(json_object_get(o, files_key)) + 1));
+}
+
+static json_t *member(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v) {
+		v = json_object();
+		json_object_set_new(o, key, v);
+	}
+	return v;
+}
+
+/* Qserv's contrib.summary of a transaction's contributions. */
+static json_t *contrib_summary(json_t *files)
+{
+	json_t *s = json_pack("{s:I, s:I, s:{}, s:{}, s:{s:i, s:i, s:i}}", "first_contrib_begin", (json_int_t)0,
+			      "last_contrib_end", (json_int_t)0, "table", "worker", "num_files_by_status",
+			      "IN_PROGRESS", 0, "FINISHED", 0, "LOAD_FAILED", 0);
+	size_t i;
+	json_t *c;
+	json_array_foreach(files, i, c) {
+		bool ov = json_integer_value(json_object_get(c, "overlap")) != 0;
+		bool reg = json_integer_value(json_object_get(c, "chunk")) < 0;
+		const char *kind = reg ? "num_regular_files" : ov ? "num_chunk_overlap_files" : "num_chunk_files";
+		json_t *tab = member(member(s, "table"), json_string_value(json_object_get(c, "table")));
+		add_counts(s, c, kind);
+		add_counts(ov ? member(tab, "overlap") : tab, c, "num_files");
+		add_counts(member(member(s, "worker"), json_string_value(json_object_get(c, "worker"))), c, kind);
+		const char *st = json_string_value(json_object_get(c, "status"));
+		st = !strcmp(st, "FAILED") ? "LOAD_FAILED" : !strcmp(st, "QUEUED") ? "IN_PROGRESS" : st;
+		json_t *by = json_object_get(s, "num_files_by_status");
+		json_object_set_new(by, st, json_integer(json_integer_value(json_object_get(by, st)) + 1));
+		json_int_t b = json_integer_value(json_object_get(c, "start_time"));
+		/* read_time and load_time are durations here (ms), not Qserv's timestamps */
+		json_int_t e = json_integer_value(json_object_get(c, "read_time")) +
+			       json_integer_value(json_object_get(c, "load_time"));
+		json_int_t first = json_integer_value(json_object_get(s, "first_contrib_begin"));
+		if (b && (!first || b < first))
+			json_object_set_new(s, "first_contrib_begin", json_integer(b));
+		if (b + e > json_integer_value(json_object_get(s, "last_contrib_end")))
+			json_object_set_new(s, "last_contrib_end", json_integer(b + e));
+	}
+	json_object_set_new(s, "num_workers", json_integer((json_int_t)json_object_size(json_object_get(s, "worker"))));
+	return s;
+}
+
 /* One request being routed: what the handlers read and fill. */
 struct call {
 	struct ctl *c;
@@ -429,17 +620,24 @@ static int trans_end(struct call *k)
 	return 0;
 }
 
-/* GET /ingest/trans (all, or ?database=) and /ingest/trans/<id>. */
+static int trans_contrib(struct call *k, long long id, json_t *t);
+
+/* GET /ingest/trans (all, or ?database=) and /ingest/trans/<id>
+ * [?contrib=1[&contrib_long=1][&include_warnings=1]]. */
 static int trans_get(struct call *k)
 {
-	long long id = k->rest ? atoll(k->rest) : 0;
-	const char *d = qhttp_arg(k->r, "database");
+	long long id = 0;
+	const char *d = qhttp_arg(k->r, "database"), *ct = qhttp_arg(k->r, "contrib");
+	if (k->rest && creq_trans_id(k->rest, &id, k->err, sizeof k->err))
+		return -EINVAL;
 	if (d && sqlid_check(SQLID_DATABASE, "database", d, k->err, sizeof k->err))
 		return -EINVAL;
 	json_t *t = cmeta_trans_json(k->m, id, d, k->err, sizeof k->err);
 	int rc = !t ? -EIO : (id && !json_array_size(t)) ? -ENOENT : 0;
 	if (rc == -ENOENT)
 		snprintf(k->err, sizeof k->err, "no transaction %lld", id);
+	if (!rc && id && ct && atoi(ct))
+		rc = trans_contrib(k, id, json_array_get(t, 0));
 	if (!rc && id)
 		k->out = json_pack("{s:O, s:o}", "transaction", json_array_get(t, 0), "transactions", t);
 	else if (!rc)
@@ -447,6 +645,88 @@ static int trans_get(struct call *k)
 	else
 		json_decref(t);
 	return rc;
+}
+
+/* ?contrib=1 of GET /ingest/trans/<id>: Qserv's "contrib" {summary,
+ * files (contrib_long=1: the descriptors, warnings with
+ * include_warnings=1)} added to transaction t, asked of every worker
+ * (each keeps its contributions: the controller never sees them). */
+static int trans_contrib(struct call *k, long long id, json_t *t)
+{
+	char q[64];
+	json_t *files, *missing;
+	const char *lng = qhttp_arg(k->r, "contrib_long"), *w = qhttp_arg(k->r, "include_warnings");
+	snprintf(q, sizeof q, "transaction_id=%lld", id);
+	int rc = worker_contribs(k->m, q, &files, &missing, k->err, sizeof k->err);
+	if (rc)
+		return rc;
+	strip_warnings(files, w && atoi(w));
+	json_t *summary = contrib_summary(files);
+	if (!(lng && atoi(lng))) {
+		json_decref(files);
+		files = json_array();
+	}
+	json_object_set_new(t, "contrib", json_pack("{s:o, s:o, s:o}", "summary", summary, "files", files,
+						    "unreachable_workers", missing));
+	return 0;
+}
+
+/* GET /ingest/trans/contrib/<id>[?worker=][&include_warnings=1]: Qserv's
+ * {"contribution": {...}}, asked of every worker.  Contribution ids are
+ * each worker's own: when several workers have one of that id, 409
+ * lists them and ?worker= picks one. */
+static int contrib_get(struct call *k)
+{
+	long long id;
+	char q[64];
+	json_t *all, *missing, *pick = NULL;
+	const char *wk = qhttp_arg(k->r, "worker"), *w = qhttp_arg(k->r, "include_warnings");
+	if (creq_contrib_id(k->rest, &id, k->err, sizeof k->err))
+		return -EINVAL;
+	snprintf(q, sizeof q, "id=%lld", id);
+	int rc = worker_contribs(k->m, q, &all, &missing, k->err, sizeof k->err);
+	if (rc)
+		return rc;
+	size_t i, n = 0;
+	json_t *c;
+	json_array_foreach(all, i, c)
+		if (!wk || !strcmp(wk, json_string_value(json_object_get(c, "worker"))))
+			pick = c, n++;
+	if (n == 1) {
+		strip_warnings(all, w && atoi(w));
+		k->out = json_pack("{s:O}", "contribution", pick);
+	} else if (n == 0) {
+		snprintf(k->err, sizeof k->err, "no contribution %lld%s", id,
+			 json_array_size(missing) ? " (some workers did not answer)" : "");
+		rc = -ENOENT;
+	} else {
+		snprintf(k->err, sizeof k->err, "contribution %lld exists on %zu workers: name one with ?worker=", id, n);
+		rc = -EBUSY;
+	}
+	json_decref(all);
+	json_decref(missing);
+	return rc;
+}
+
+static int table_list(struct call *k)
+{
+	return list_tables(k->m, k->rest, &k->out, k->err, sizeof k->err);
+}
+
+/* GET /ingest/config?database= */
+static int config_get(struct call *k)
+{
+	const char *d = qhttp_arg(k->r, "database");
+	struct cdb db;
+	if (sqlid_check(SQLID_DATABASE, "database", d, k->err, sizeof k->err))
+		return -EINVAL;
+	int rc = cmeta_db(k->m, d, &db, k->err, sizeof k->err);
+	return rc ? rc : config_json(k->m, d, &k->out, k->err, sizeof k->err);
+}
+
+static int config_set(struct call *k)
+{
+	return config_put(k->m, k->b, &k->out, k->err, sizeof k->err);
 }
 
 /* The database a chunk request places into: registered, not published. */
@@ -686,9 +966,13 @@ static const struct route {
 	{ "DELETE", "/ingest/database/*", db_drop, KEY },
 	{ "POST", "/ingest/table", table_add, KEY },
 	{ "DELETE", "/ingest/table/*", table_drop, KEY },
+	{ "GET", "/ingest/table/*", table_list, OPEN },
+	{ "GET", "/ingest/config", config_get, OPEN },
+	{ "PUT", "/ingest/config", config_set, KEY },
 	{ "POST", "/ingest/trans", trans_begin, KEY },
 	{ "PUT", "/ingest/trans/*", trans_end, KEY },
 	{ "GET", "/ingest/trans", trans_get, OPEN },
+	{ "GET", "/ingest/trans/contrib/*", contrib_get, OPEN },
 	{ "GET", "/ingest/trans/*", trans_get, OPEN },
 	{ "POST", "/ingest/chunk", chunk_place, KEY },
 	{ "POST", "/ingest/chunks", chunks_place, KEY },

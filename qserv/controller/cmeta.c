@@ -36,6 +36,9 @@ static const char *const schema_sql[] = {
 	"ALTER TABLE qservMeta.workers ADD COLUMN IF NOT EXISTS zone VARCHAR(64) NOT NULL DEFAULT ''",
 	"CREATE TABLE IF NOT EXISTS qservMeta.lost_chunks (db VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
 	" worker_id VARCHAR(64) NOT NULL, lost_at BIGINT NOT NULL, PRIMARY KEY (db, chunk)) ENGINE=InnoDB",
+	/* PUT /ingest/config: Qserv's per-database keys as set (capi.c) */
+	"CREATE TABLE IF NOT EXISTS qservMeta.ingest_config (db VARCHAR(64) NOT NULL, param VARCHAR(64) NOT NULL,"
+	" value MEDIUMTEXT NOT NULL, PRIMARY KEY (db, param)) ENGINE=InnoDB",
 };
 
 int cmeta_init(MYSQL *m, char *err, size_t errlen)

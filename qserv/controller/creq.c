@@ -413,3 +413,98 @@ int creq_verify_interval(json_t *b, int *ret_seconds, char *err, size_t errlen)
 	*ret_seconds = (int)v;
 	return 0;
 }
+
+/* Qserv's per-database ingest configuration keys (PUT /ingest/config):
+ * name, numeric or string, and its default (GET reports it when unset). */
+static const struct creq_config_key config_keys[] = {
+	{ "SSL_VERIFYHOST", true, "2" }, { "SSL_VERIFYPEER", true, "1" },
+	{ "CAPATH", false, "/etc/ssl/certs" }, { "CAINFO", false, "/etc/ssl/certs/ca-certificates.crt" },
+	{ "CAINFO_VAL", false, "" }, { "PROXY_SSL_VERIFYHOST", true, "2" },
+	{ "PROXY_SSL_VERIFYPEER", true, "1" }, { "PROXY_CAPATH", false, "" }, { "PROXY_CAINFO", false, "" },
+	{ "PROXY_CAINFO_VAL", false, "" }, { "CURLOPT_PROXY", false, "" }, { "CURLOPT_NOPROXY", false, "" },
+	{ "CURLOPT_HTTPPROXYTUNNEL", true, "0" }, { "CONNECTTIMEOUT", true, "0" }, { "TIMEOUT", true, "0" },
+	{ "LOW_SPEED_LIMIT", true, "0" }, { "LOW_SPEED_TIME", true, "0" }, { "ASYNC_PROC_LIMIT", true, "0" },
+};
+
+const struct creq_config_key *creq_config_keys(size_t *ret_n)
+{
+	*ret_n = sizeof config_keys / sizeof *config_keys;
+	return config_keys;
+}
+
+/* One configuration value v of key k: a number 0..2^31-1 (a JSON integer
+ * or a string of digits, as loaders send them) or a string of at most
+ * CREQ_CONFIG_VALUE bytes without NUL, into ret (a JSON text). */
+static int config_value(const struct creq_config_key *k, json_t *v, char *ret, size_t cap, char *err,
+			size_t errlen)
+{
+	if (k->numeric) {
+		long long n = -1;
+		const char *s = json_string_value(v);
+		if (json_is_integer(v))
+			n = json_integer_value(v);
+		else if (s && *s && strlen(s) == json_string_length(v) && strlen(s) <= 10 &&
+			 strspn(s, "0123456789") == strlen(s))
+			n = strtoll(s, NULL, 10);
+		if (n < 0 || n > INT_MAX) {
+			snprintf(err, errlen, "%s: must be a number 0 to %d", k->name, INT_MAX);
+			return -EINVAL;
+		}
+		snprintf(ret, cap, "%lld", n);
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) > CREQ_CONFIG_VALUE ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(err, errlen, "%s: must be a string of at most %d bytes", k->name, CREQ_CONFIG_VALUE);
+		return -EINVAL;
+	}
+	snprintf(ret, cap, "%s", json_string_value(v));
+	return 0;
+}
+
+int creq_config(json_t *b, struct creq_config *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	if (name(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), ret->db, err, errlen))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof config_keys / sizeof *config_keys; i++) {
+		json_t *v = json_object_get(b, config_keys[i].name);
+		if (!v)
+			continue;
+		ret->set[i] = true;
+		if (config_value(&config_keys[i], v, ret->value[i], sizeof ret->value[i], err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* digits only, 1..max */
+static int id_arg(const char *s, long long max, long long *ret)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 10 || strspn(s, "0123456789") != n)
+		return -EINVAL;
+	long long v = strtoll(s, NULL, 10);
+	if (v < 1 || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int creq_contrib_id(const char *s, long long *ret, char *err, size_t errlen)
+{
+	if (id_arg(s, 0xffffffffLL, ret)) {
+		snprintf(err, errlen, "id: must be a contribution number (1 to 4294967295)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int creq_trans_id(const char *s, long long *ret, char *err, size_t errlen)
+{
+	if (id_arg(s, 0x7fffffffLL, ret)) {
+		snprintf(err, errlen, "id: must be a transaction number (1 to 2147483647)");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -128,4 +128,29 @@ bool creq_zone_ok(const char *zone);
 int creq_worker_check(const char *id, const char *host, int ingest_port, int query_port,
 		      char *err, size_t errlen);
 
+/* PUT /ingest/config {database, KEY: value...}: Qserv's per-database keys
+ * (creq_config_keys: SSL_VERIFYHOST, CAINFO, LOW_SPEED_LIMIT,
+ * ASYNC_PROC_LIMIT, ...); the keys present are set (numbers 0..2^31-1 as
+ * integers or digit strings, strings of at most CREQ_CONFIG_VALUE bytes),
+ * any other member (auth_key, version, ...) is ignored, as Qserv does. */
+struct creq_config_key {
+	const char *name;
+	bool numeric;
+	const char *dflt;       /* Qserv's default, as text */
+};
+const struct creq_config_key *creq_config_keys(size_t *ret_n);
+#define CREQ_CONFIG_KEYS 18
+#define CREQ_CONFIG_VALUE 65536          /* a CA bundle (CAINFO_VAL) fits */
+struct creq_config {
+	char db[CREQ_NAME];
+	bool set[CREQ_CONFIG_KEYS];
+	char value[CREQ_CONFIG_KEYS][CREQ_CONFIG_VALUE + 1];
+};
+int creq_config(json_t *b, struct creq_config *ret, char *err, size_t errlen);
+
+/* Path ids: a contribution (GET /ingest/trans/contrib/<id>) 1..2^32-1, a
+ * transaction 1..2^31-1; digits only. */
+int creq_contrib_id(const char *s, long long *ret, char *err, size_t errlen);
+int creq_trans_id(const char *s, long long *ret, char *err, size_t errlen);
+
 #endif

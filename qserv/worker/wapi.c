@@ -7,8 +7,14 @@
  *                              lines_terminated_by]}
  *   POST /ingest/file-async   same, answers at once with the contribution id
  *   GET  /ingest/file-async/<id>   status of one contribution
+ *   GET  /ingest/file-async/trans/<id>   {contribs: [...]} of a transaction
+ *   PUT  /ingest/file/<id>, PUT /ingest/file-async/<id>   retry a failed
+ *                             contribution (Qserv's rules: wingest_retry)
+ *   POST /ingest/csv          multipart/form-data as Qserv: the fields
+ *                             (transaction_id, table, chunk, overlap, ...), then
+ *                             one file part (wreq_multipart)
  *   POST /ingest/csv?transaction_id=&table=&chunk=&overlap=[&database=...]
- *                             the rows are the request body
+ *                             extension: the rows are the raw request body
  *   POST /ingest/csv-async?...     same, asynchronous
  * Controller -> worker (management):
  *   POST /worker/database {database}          DELETE /worker/database/<db>
@@ -20,6 +26,7 @@
  *   POST /worker/publish {database}
  *   GET  /worker/index?database=&table=[&transaction_id=]   TSV key/chunk/subchunk
  *   GET  /worker/count?database=&table=
+ *   GET  /worker/contribs?transaction_id= | ?id=   contribution descriptors
  *   POST /worker/sqlindex {database, table, index, spec, comment, columns}
  *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
  *   DELETE /worker/subchunks/<db>/<chunk>
@@ -58,8 +65,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <microhttpd.h>
 
 static int csv_upload(const char *method, const char *url)
 {
@@ -102,6 +112,7 @@ static int contrib_params(struct wcontrib *c, json_t *p, char *err, size_t errle
 	memcpy(c->enc, q.enc, sizeof c->enc);
 	memcpy(c->esc, q.esc, sizeof c->esc);
 	memcpy(c->lt, q.lt, sizeof c->lt);
+	c->max_warnings = q.max_warnings;
 	return 0;
 }
 
@@ -124,8 +135,75 @@ static json_t *csv_params(struct qhttp_req *r)
 {
 	static const char *const keys[] = { "transaction_id", "table", "chunk", "overlap", "database",
 					    "charset_name", "fields_terminated_by", "fields_enclosed_by",
-					    "fields_escaped_by", "lines_terminated_by" };
+					    "fields_escaped_by", "lines_terminated_by", "max_num_warnings" };
 	return wapi_args(r, keys, sizeof keys / sizeof *keys);
+}
+
+/* The file part [off, off+len) of the spooled form in fd into a new file
+ * path (the contribution's own spool). */
+static int copy_part(int fd, off_t off, size_t len, const char *path, char *err, size_t errlen)
+{
+	int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0) {
+		snprintf(err, errlen, "cannot create the contribution's file: %s", strerror(errno));
+		return -EIO;
+	}
+	while (len > 0) {
+		ssize_t n = copy_file_range(fd, &off, out, NULL, len, 0);
+		if (n <= 0) {
+			snprintf(err, errlen, "cannot copy the uploaded file: %s", n < 0 ? strerror(errno) : "short");
+			close(out);
+			unlink(path);
+			return -EIO;
+		}
+		len -= (size_t)n;
+	}
+	close(out);
+	return 0;
+}
+
+/* POST /ingest/csv as Qserv takes it: a multipart/form-data body (spooled
+ * to r->spool_path by the HTTP layer, within its size cap), parsed by
+ * wreq_multipart over a read-only mapping; the form's fields go to
+ * *ret_fields, the file part is copied to c->spool.  400 (-EINVAL) with
+ * err for a body that is not such a form. */
+static int csv_form(struct qhttp_req *r, const char *ctype, struct wcontrib *c, json_t **ret_fields,
+		    char *err, size_t errlen)
+{
+	char b[WREQ_BOUNDARY];
+	size_t off = 0, len = 0;
+	*ret_fields = NULL;
+	if (wreq_boundary(ctype, b, err, errlen))
+		return -EINVAL;
+	int fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !r->spooled) {
+		snprintf(err, errlen, "multipart: the request has no body");
+		if (fd >= 0)
+			close(fd);
+		return -EINVAL;
+	}
+	void *map = mmap(NULL, (size_t)r->spooled, PROT_READ, MAP_PRIVATE, fd, 0);
+	int rc = map == MAP_FAILED ? -EIO : wreq_multipart(map, (size_t)r->spooled, b, ret_fields, &off, &len,
+							    err, errlen);
+	if (map == MAP_FAILED)
+		snprintf(err, errlen, "cannot read the uploaded body: %s", strerror(errno));
+	else
+		munmap(map, (size_t)r->spooled);
+	if (!rc && (size_t)snprintf(c->spool, sizeof c->spool, "%s.c%u", r->spool_path, c->id) >= sizeof c->spool) {
+		snprintf(err, errlen, "staging directory name too long");
+		rc = -ENAMETOOLONG;
+	}
+	if (!rc && (rc = copy_part(fd, (off_t)off, len, c->spool, err, errlen)))
+		c->spool[0] = '\0';
+	close(fd);
+	if (!rc)
+		unlink(r->spool_path);
+	if (rc) {
+		json_decref(*ret_fields);
+		*ret_fields = NULL;
+		c->spool[0] = '\0';
+	}
+	return rc;
 }
 
 static void reply_contrib(struct qhttp_req *r, struct wcontrib *c)
@@ -141,7 +219,9 @@ static void reply_contrib(struct qhttp_req *r, struct wcontrib *c)
 static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool async)
 {
 	char err[512];
-	json_t *p = csv ? csv_params(r) : qhttp_body_json(r, err, sizeof err);
+	const char *ctype = csv ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type") : NULL;
+	bool form = ctype && !strncasecmp(ctype, "multipart/", 10);
+	json_t *p = !csv ? qhttp_body_json(r, err, sizeof err) : form ? json_object() : csv_params(r);
 	if (!p) {
 		qhttp_reply_error(r, 400, "%s", err);
 		return;
@@ -152,8 +232,15 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 		qhttp_reply_error(r, 500, "out of memory");
 		return;
 	}
-	int rc = contrib_params(c, p, err, sizeof err);
+	int rc = 0;
+	if (form) {
+		json_decref(p);
+		rc = csv_form(r, ctype, c, &p, err, sizeof err);
+	}
+	if (!rc)
+		rc = contrib_params(c, p, err, sizeof err);
 	json_decref(p);
+	c->async = async;
 	if (!rc && !csv && !c->url[0]) {
 		snprintf(err, sizeof err, "url is required");
 		rc = -EINVAL;
@@ -161,10 +248,15 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 	if (rc) {
 		c->status = WC_FAILED;
 		snprintf(c->error, sizeof c->error, "%s", err);
-		qhttp_reply_error(r, 400, "%s", err);
+		if (c->spool[0])
+			unlink(c->spool);
+		c->spool[0] = '\0';
+		qhttp_reply_error(r, rc == -EINVAL ? 400 : 500, "%s", err);
 		return;
 	}
-	if (csv) {
+	if (form) {
+		snprintf(c->url, sizeof c->url, "data-csv");   /* Qserv's placeholder */
+	} else if (csv) {
 		/* take the spooled body over from the HTTP layer */
 		snprintf(c->url, sizeof c->url, "csv-body:%llu-bytes", r->spooled);
 		int n = snprintf(c->spool, sizeof c->spool, "%s.c%u", r->spool_path, c->id);
@@ -195,12 +287,60 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 
 static void contrib_status(struct worker *w, struct qhttp_req *r, const char *id)
 {
-	uint32_t n = (uint32_t)strtoul(id, NULL, 10);
+	char err[128];
+	uint32_t n;
+	if (wreq_id(id, &n, err, sizeof err)) {
+		qhttp_reply_error(r, 400, "%s", err);
+		return;
+	}
 	struct wcontrib *c = worker_contrib_find(w, n);
 	if (!c)
 		qhttp_reply_error(r, 404, "no contribution %u", n);
 	else
 		qhttp_reply_ok(r, json_pack("{s:o}", "contrib", worker_contrib_snapshot(w, c)));
+}
+
+/* GET /ingest/file-async/trans/<id>: the contributions of a transaction
+ * (Qserv's shape, {"contribs": [...]}). */
+static void trans_contribs(struct worker *w, struct qhttp_req *r, const char *id)
+{
+	char err[128];
+	uint32_t n;
+	if (wreq_id(id, &n, err, sizeof err) || n > 0x7fffffff) {
+		qhttp_reply_error(r, 400, "transaction_id: must be a transaction number (1 to 2147483647)");
+		return;
+	}
+	qhttp_reply_ok(r, json_pack("{s:o}", "contribs", worker_contribs_json(w, n, 0)));
+}
+
+/* PUT /ingest/file/<id>, PUT /ingest/file-async/<id>: a manual retry of a
+ * failed contribution (wingest_retry: Qserv's rules), run at once or
+ * queued; the reply is the contribution as POST gives it. */
+static void contrib_retry(struct worker *w, struct qhttp_req *r, const char *id, bool async)
+{
+	char err[512];
+	uint32_t n;
+	struct wcontrib *c = NULL;
+	if (wreq_id(id, &n, err, sizeof err)) {
+		qhttp_reply_error(r, 400, "%s", err);
+		return;
+	}
+	int rc = wingest_retry(w, n, &c, err, sizeof err);
+	if (rc) {
+		qhttp_reply_error(r, rc == -ENOENT ? 404 : 409, "%s", err);
+		return;
+	}
+	c->async = async;
+	if (!async) {
+		wingest_run(w, c);
+		reply_contrib(r, c);
+	} else if (wingest_start_async(w, c)) {
+		c->status = WC_FAILED;
+		snprintf(c->error, sizeof c->error, "cannot start the contribution thread");
+		qhttp_reply_error(r, 500, "%s", c->error);
+	} else {
+		qhttp_reply_ok(r, json_pack("{s:o}", "contrib", worker_contrib_snapshot(w, c)));
+	}
 }
 
 /* Runs a management request that needs a MariaDB connection. */
@@ -420,6 +560,22 @@ static int m_replica_drop(struct mreq *k)
 	return rc == -ETIMEDOUT ? -ENODEV : rc;
 }
 
+/* GET /worker/contribs?transaction_id= | ?id=: the controller's
+ * contribution reports (capi.c) */
+static int m_contribs(struct mreq *k)
+{
+	static const char *const keys[] = { "transaction_id", "id" };
+	uint32_t trans, id;
+	json_t *q = wapi_args(k->r, keys, 2);
+	int rc = q ? wreq_contribs_arg(q, &trans, &id, k->err, sizeof k->err) : -ENOMEM;
+	json_decref(q);
+	if (rc == -ENOMEM)
+		snprintf(k->err, sizeof k->err, "out of memory");
+	if (!rc)
+		k->out = json_pack("{s:o}", "contribs", worker_contribs_json(k->w, trans, id));
+	return rc;
+}
+
 /* GET /worker/index: the director index as TSV, exported into an unlinked
  * staging file and streamed from there. */
 static int m_index(struct mreq *k)
@@ -474,6 +630,7 @@ static const struct mroute {
 	{ "GET", "replicas", m_replicas, false },
 	{ "GET", "replica", m_replica_get, false },
 	{ "DELETE", "replica", m_replica_drop, false },
+	{ "GET", "contribs", m_contribs, true },
 };
 
 static const struct mroute *mroute_find(const char *method, const char *path, const char **ret_rest)
@@ -535,6 +692,16 @@ static void csv_async(struct worker *w, struct qhttp_req *r, const char *rest)
 	contribute(w, r, true, true);
 }
 
+static void retry_sync(struct worker *w, struct qhttp_req *r, const char *rest)
+{
+	contrib_retry(w, r, rest, false);
+}
+
+static void retry_async(struct worker *w, struct qhttp_req *r, const char *rest)
+{
+	contrib_retry(w, r, rest, true);
+}
+
 static void status(struct worker *w, struct qhttp_req *r, const char *rest)
 {
 	qhttp_reply_ok(r, json_pack("{s:s, s:i}", "worker", w->id, "port", w->port));
@@ -550,7 +717,10 @@ static const struct route {
 	{ "POST", "/ingest/file-async", file_async, QHTTP_KEY },
 	{ "POST", "/ingest/csv", csv_sync, QHTTP_KEY },
 	{ "POST", "/ingest/csv-async", csv_async, QHTTP_KEY },
+	{ "GET", "/ingest/file-async/trans/*", trans_contribs, QHTTP_OPEN },
 	{ "GET", "/ingest/file-async/*", contrib_status, QHTTP_OPEN },
+	{ "PUT", "/ingest/file/*", retry_sync, QHTTP_KEY },
+	{ "PUT", "/ingest/file-async/*", retry_async, QHTTP_KEY },
 	{ NULL, "/worker/*", manage, QHTTP_KEY_OR_CZAR },
 	{ "GET", "/status", status, QHTTP_OPEN },
 	/* a worker certificate (another worker copying the chunk) or the admin key */

@@ -9,10 +9,14 @@
  * field count (a bad file is rejected with its line number before any row
  * is loaded), record that the transaction touches the table and bulk-load
  * it with LOAD DATA LOCAL INFILE ... SET qserv_trans_id = <id>.  MariaDB warnings
- * during the load (a value that does not convert) fail the contribution and
- * mark the transaction poisoned: its rows may be partial, so the worker
- * then refuses to commit it and only an abort (which deletes the
- * transaction's rows) ends it.  The contribution's record and the poison
+ * during the load (a value that does not convert, a string cut) do not fail
+ * the contribution, as in Qserv: it is FINISHED with num_warnings (MariaDB's
+ * count) and the first max_num_warnings of them (level, code, message: the
+ * session's max_error_count is set to that) in `warnings`, beside num_rows
+ * (rows parsed) and num_rows_loaded (rows LOAD DATA wrote): the loader
+ * judges.  A failed LOAD DATA marks the transaction poisoned: its rows may
+ * be partial, so the worker then refuses to commit it and only an abort
+ * (which deletes the transaction's rows) ends it.  The contribution's record and the poison
  * mark are kept in qservWorker (wstore.c) so that holds across a crash:
  * the record says "loading" before LOAD DATA starts. */
 #include "worker.h"
@@ -61,6 +65,7 @@ struct wcontrib *worker_contrib_new(struct worker *w)
 	pthread_mutex_unlock(&w->mu);
 	c->create_ms = worker_now_ms();
 	c->status = WC_QUEUED;
+	c->max_warnings = WREQ_MAX_WARNINGS;
 	strcpy(c->charset, "latin1");
 	return c;
 }
@@ -118,14 +123,25 @@ json_t *wcontrib_json(const struct wcontrib *c)
 
 	url_public(c->url, url, sizeof(url));
 	error_public(c->error, c->url, url, error, sizeof(error));
-	return json_pack("{s:I, s:I, s:s, s:s, s:I, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-			 "id", (json_int_t)c->id, "transaction_id", (json_int_t)c->trans_id,
-			 "database", c->db, "table", c->table, "chunk", (json_int_t)c->chunk,
-			 "overlap", c->overlap ? 1 : 0, "url", url, "status", status_name(c->status),
-			 "num_bytes", (json_int_t)c->num_bytes, "num_rows", (json_int_t)c->num_rows,
-			 "create_time", (json_int_t)c->create_ms, "start_time", (json_int_t)c->start_ms,
-			 "read_time", (json_int_t)c->read_ms, "load_time", (json_int_t)c->load_ms,
-			 "error", error);
+	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:I, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+			      "id", (json_int_t)c->id, "transaction_id", (json_int_t)c->trans_id,
+			      "database", c->db, "table", c->table, "chunk", (json_int_t)c->chunk,
+			      "overlap", c->overlap ? 1 : 0, "url", url, "status", status_name(c->status),
+			      "num_bytes", (json_int_t)c->num_bytes, "num_rows", (json_int_t)c->num_rows,
+			      "create_time", (json_int_t)c->create_ms, "start_time", (json_int_t)c->start_ms,
+			      "read_time", (json_int_t)c->read_ms, "load_time", (json_int_t)c->load_ms,
+			      "error", error);
+	/* Qserv's descriptor: the warning counters and list, the retry fields */
+	json_object_set_new(o, "num_rows_loaded", json_integer((json_int_t)c->num_rows_loaded));
+	json_object_set_new(o, "num_warnings", json_integer((json_int_t)c->num_warnings));
+	json_object_set_new(o, "max_num_warnings", json_integer(c->max_warnings));
+	json_object_set_new(o, "warnings", c->warnings ? json_copy(c->warnings) : json_array());
+	json_object_set_new(o, "async", json_integer(c->async));
+	json_object_set_new(o, "charset_name", json_string(c->charset));
+	json_object_set_new(o, "http_error", json_integer(c->status == WC_FAILED ? c->http_status : 0));
+	json_object_set_new(o, "retry_allowed", json_integer(c->status == WC_FAILED && !c->partial));
+	json_object_set_new(o, "num_failed_retries", json_integer(c->retries));
+	return o;
 }
 
 /* Marks c failed.  A message longer than c->error is cut and ends in
@@ -269,16 +285,22 @@ static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t
 	return 0;
 }
 
-/* Collects up to three MariaDB warnings into c->error. */
+/* Keeps the first c->max_warnings of the load's n warnings (SHOW
+ * WARNINGS holds at most max_error_count, set to that before the load) as
+ * [{level, code, message}]. */
 static void warnings(MYSQL *m, struct wcontrib *c, unsigned n)
 {
 	char err[256];
-	size_t off = (size_t)snprintf(c->error, sizeof c->error,
-				      "%u warning(s) while loading; the transaction must be aborted:", n);
-	MYSQL_RES *res = qsql_query(m, err, sizeof err, "SHOW WARNINGS LIMIT 3");
+	c->num_warnings = n;
+	c->warnings = json_array();
+	if (!c->max_warnings)
+		return;
+	MYSQL_RES *res = qsql_query(m, err, sizeof err, "SHOW WARNINGS LIMIT %u", c->max_warnings);
 	MYSQL_ROW row;
-	while (res && (row = mysql_fetch_row(res)) && off < sizeof c->error)
-		off += (size_t)snprintf(c->error + off, sizeof c->error - off, " [%s]", row[2] ? row[2] : "");
+	while (res && (row = mysql_fetch_row(res)))
+		json_array_append_new(c->warnings, json_pack("{s:s, s:i, s:s}", "level", row[0] ? row[0] : "",
+							      "code", row[1] ? atoi(row[1]) : 0,
+							      "message", row[2] ? row[2] : ""));
 	mysql_free_result(res);
 }
 
@@ -311,6 +333,10 @@ static int resolve_target(struct wcontrib *c, MYSQL *m, struct wtable *t, char *
 		return r;
 	}
 	if (!t->partitioned) {
+		/* chunk and overlap mean nothing for a regular table (Qserv
+		 * ignores them): the descriptor says -1, 0 (reports count it so) */
+		c->chunk = -1;
+		c->overlap = false;
 		snprintf(target, len, "%s", c->table);
 		return 0;
 	}
@@ -391,6 +417,7 @@ static int check_rows(struct wcontrib *c, int fd, const struct csvd *d, const st
 	unsigned long long rows = 0;
 	int r = csvd_check_fd(fd, d, t->ncols, &rows, err, sizeof err);
 	close(fd);
+	c->num_rows = rows;
 	if (r)
 		fail(c, 400, "%s: %s (table %s has %u columns); nothing was loaded", c->url, err, c->table,
 		     t->ncols);
@@ -414,6 +441,11 @@ static void bulk_load(struct wcontrib *c, MYSQL *m, const struct csvd *d, const 
 		fail(c, 500, "cannot record the contribution before loading it: %s", err);
 		return;
 	}
+	if (qsql_exec(m, err, sizeof err, "SET SESSION max_error_count = %u", c->max_warnings)) {
+		log_warn("contribution %u: %s -- %s", c->id, err, qsql_detail());
+		fail(c, 500, "%s", err);
+		return;
+	}
 	char *qpath = qsql_quote(m, path);
 	csvd_sql(d, dialect, sizeof dialect);
 	unsigned long long affected = 0;
@@ -430,15 +462,10 @@ static void bulk_load(struct wcontrib *c, MYSQL *m, const struct csvd *d, const 
 		fail(c, 500, "loading into %s failed, the transaction must be aborted: %s", target, err);
 		return;
 	}
-	c->num_rows = affected;
+	c->num_rows_loaded = affected;
 	unsigned nw = mysql_warning_count(m);
-	if (nw) {
-		*poison = true;
+	if (nw)
 		warnings(m, c, nw);
-		c->status = WC_FAILED;
-		c->http_status = 400;
-		return;
-	}
 	c->status = WC_FINISHED;
 }
 
@@ -481,6 +508,12 @@ void wingest_run(struct worker *w, struct wcontrib *shared)
 	shared->status = WC_IN_PROGRESS;
 	x = *shared;
 	pthread_mutex_unlock(&w->mu);
+	json_t *old = x.warnings;       /* the shared copy's, until this run ends */
+	x.warnings = NULL;
+	x.num_warnings = x.num_rows = x.num_rows_loaded = 0;
+	x.error[0] = '\0';
+	x.http_status = 0;
+	x.partial = false;
 	MYSQL *m = qsql_connect(&w->sql, err, sizeof err);
 	if (!m) {
 		log_warn("contribution %u: %s", c->id, qsql_detail());
@@ -493,6 +526,7 @@ void wingest_run(struct worker *w, struct wcontrib *shared)
 		if (wstore_save(m, c, false, err, sizeof err))
 			log_warn("contribution %u: cannot record it: %s -- %s", c->id, err, qsql_detail());
 		load(w, c, m, &poison);
+		c->partial = poison;
 		release_trans(w, c, poison, m);
 	}
 	if (m && wstore_save(m, c, false, err, sizeof err))
@@ -505,14 +539,18 @@ void wingest_run(struct worker *w, struct wcontrib *shared)
 	pthread_mutex_lock(&w->mu);
 	*shared = x;
 	pthread_mutex_unlock(&w->mu);
+	json_decref(old);
 }
 
 json_t *worker_contrib_snapshot(struct worker *w, const struct wcontrib *c)
 {
 	pthread_mutex_lock(&w->mu);
 	struct wcontrib x = *c;
+	json_incref(x.warnings);
 	pthread_mutex_unlock(&w->mu);
-	return wcontrib_json(&x);
+	json_t *o = wcontrib_json(&x);
+	json_decref(x.warnings);
+	return o;
 }
 
 static void *async_main(void *arg)
@@ -557,4 +595,61 @@ int wingest_start_async(struct worker *w, struct wcontrib *c)
 		return -r;
 	}
 	return 0;
+}
+
+json_t *worker_contribs_json(struct worker *w, uint32_t trans, uint32_t id)
+{
+	json_t *a = json_array();
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->ncontribs; i++) {
+		const struct wcontrib *c = w->contribs[i];
+		if ((trans && c->trans_id == trans) || (id && c->id == id)) {
+			json_t *o = wcontrib_json(c);
+			json_object_set_new(o, "worker", json_string(w->id ? w->id : ""));
+			json_array_append_new(a, o);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return a;
+}
+
+/* Qserv's rules for a manual retry: a by-reference contribution (its
+ * source can be read again) that failed before any row of it could be
+ * in a table, of a transaction still open here. */
+int wingest_retry(struct worker *w, uint32_t id, struct wcontrib **ret, char *err, size_t errlen)
+{
+	int r = 0;
+	pthread_mutex_lock(&w->mu);
+	struct wcontrib *c = NULL;
+	for (size_t i = 0; i < w->ncontribs && !c; i++)
+		if (w->contribs[i]->id == id)
+			c = w->contribs[i];
+	struct wtrans *t = c ? worker_trans_find(w, c->trans_id) : NULL;
+	if (!c) {
+		snprintf(err, errlen, "no contribution %u", id);
+		r = -ENOENT;
+	} else if (c->status != WC_FAILED) {
+		snprintf(err, errlen, "contribution %u is %s: only a failed contribution is retried", id,
+			 status_name(c->status));
+		r = -EBUSY;
+	} else if (c->partial) {
+		snprintf(err, errlen, "contribution %u failed while loading (its rows may be partial): it cannot be"
+			 " retried, the transaction must be aborted", id);
+		r = -EBUSY;
+	} else if (!c->table[0] || (strncmp(c->url, "file://", 7) && strncmp(c->url, "http://", 7) &&
+				    strncmp(c->url, "https://", 8))) {
+		snprintf(err, errlen, "contribution %u cannot be retried: only a contribution by reference (a"
+			 " file:// or http(s):// url) that was accepted can be; send the data again", id);
+		r = -EBUSY;
+	} else if (!t || t->state != WT_STARTED) {
+		snprintf(err, errlen, "contribution %u cannot be retried: transaction %u is not open", id, c->trans_id);
+		r = -EBUSY;
+	} else {
+		c->status = WC_QUEUED;
+		c->retries++;
+		c->create_ms = worker_now_ms();
+		*ret = c;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return r;
 }

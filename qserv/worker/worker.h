@@ -54,7 +54,15 @@ struct wcontrib {
 	char charset[33];
 	char ft[4], enc[4], esc[4], lt[4];
 	enum wcontrib_status status;
-	unsigned long long num_bytes, num_rows;
+	unsigned long long num_bytes, num_rows;  /* num_rows: rows parsed in the input */
+	unsigned long long num_rows_loaded;      /* what LOAD DATA reported */
+	unsigned max_warnings;                   /* max_num_warnings: kept in `warnings` */
+	unsigned long long num_warnings;         /* MariaDB's count, all of them */
+	json_t *warnings;       /* [{level, code, message}...], at most max_warnings; owned,
+				   replaced (under w->mu) only when the contribution ends */
+	bool async;             /* came through a -async route */
+	bool partial;           /* failed during LOAD DATA: rows may be in (no retry) */
+	unsigned retries;       /* manual retries (PUT /ingest/file[-async]/<id>) */
 	int64_t create_ms, start_ms, read_ms, load_ms;
 	char error[1024];
 	int http_status;        /* for a failed sync request */
@@ -210,6 +218,13 @@ json_t *worker_contrib_snapshot(struct worker *w, const struct wcontrib *c);
 void wingest_run(struct worker *w, struct wcontrib *c);
 /* Runs c in a detached thread. */
 int wingest_start_async(struct worker *w, struct wcontrib *c);
+/* The contributions of transaction trans (or the one numbered id), each
+ * with "worker" (w->id): a new array. */
+json_t *worker_contribs_json(struct worker *w, uint32_t trans, uint32_t id);
+/* PUT /ingest/file[-async]/<id>: makes failed contribution id QUEUED
+ * again (*ret) when Qserv's rules allow; -ENOENT, or -EBUSY naming why
+ * not.  The caller runs it (wingest_run or wingest_start_async). */
+int wingest_retry(struct worker *w, uint32_t id, struct wcontrib **ret, char *err, size_t errlen);
 
 /* wapi.c */
 struct qhttp_req;

@@ -123,6 +123,12 @@ int wreq_contrib(json_t *p, struct wreq_contrib *ret, char *err, size_t errlen)
 	snprintf(ret->url, sizeof ret->url, "%s", json_is_string(url) ? json_string_value(url) : "");
 	ret->chunk = jint32(p, "chunk");
 	ret->overlap = jint(p, "overlap", 0) != 0;
+	long long mw = jint(p, "max_num_warnings", WREQ_MAX_WARNINGS);
+	if (mw < 0 || mw > WREQ_MAX_WARNINGS_LIMIT) {
+		snprintf(err, errlen, "max_num_warnings: must be 0 to %d", WREQ_MAX_WARNINGS_LIMIT);
+		return -EINVAL;
+	}
+	ret->max_warnings = (unsigned)mw;
 	return contrib_dialect(p, ret, err, errlen);
 }
 
@@ -429,5 +435,259 @@ int wreq_chunk_arg(json_t *q, char ret_db[WREQ_NAME], int32_t *ret_chunk, char *
 		return -EINVAL;
 	}
 	*ret_chunk = (int32_t)strtoll(s, NULL, 10);
+	return 0;
+}
+
+/* A decimal id of digits only, 1..max, from a string of n bytes. */
+static int id_str(const char *s, size_t n, unsigned long long max, unsigned long long *ret)
+{
+	if (!s || n == 0 || n > 10 || strspn(s, "0123456789") != n || strlen(s) != n)
+		return -EINVAL;
+	unsigned long long v = strtoull(s, NULL, 10);
+	if (v == 0 || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int wreq_id(const char *s, uint32_t *ret, char *err, size_t errlen)
+{
+	unsigned long long v = 0;
+	if (id_str(s, s ? strlen(s) : 0, 0xffffffffULL, &v)) {
+		snprintf(err, errlen, "id: must be a contribution number (1 to 4294967295)");
+		return -EINVAL;
+	}
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+int wreq_contribs_arg(json_t *q, uint32_t *ret_trans, uint32_t *ret_id, char *err, size_t errlen)
+{
+	json_t *t = json_object_get(q, "transaction_id"), *i = json_object_get(q, "id");
+	unsigned long long v = 0;
+	*ret_trans = *ret_id = 0;
+	if (!t == !i) {
+		snprintf(err, errlen, "transaction_id, id: exactly one of the two is required");
+		return -EINVAL;
+	}
+	if (t && id_str(json_string_value(t), json_string_length(t), 0x7fffffff, &v)) {
+		snprintf(err, errlen, "transaction_id: must be a transaction number (1 to 2147483647)");
+		return -EINVAL;
+	}
+	if (t) {
+		*ret_trans = (uint32_t)v;
+		return 0;
+	}
+	if (id_str(json_string_value(i), json_string_length(i), 0xffffffffULL, &v)) {
+		snprintf(err, errlen, "id: must be a contribution number (1 to 4294967295)");
+		return -EINVAL;
+	}
+	*ret_id = (uint32_t)v;
+	return 0;
+}
+
+/* multipart/form-data (RFC 7578) of POST /ingest/csv, as Qserv's loaders
+ * send it: form fields, then exactly one file part.  The parser works on
+ * the whole body in memory (the worker maps its spool file): a boundary
+ * line is "--B" at the start of the body or after CRLF, followed by CRLF
+ * (another part) or "--" (the end); each part's headers end at an empty
+ * line and may not exceed WREQ_MP_HEADERS bytes; a field value at most
+ * WREQ_MP_VALUE bytes; at most WREQ_MP_FIELDS fields. */
+#define WREQ_MP_HEADERS 4096
+#define WREQ_MP_VALUE 1024
+#define WREQ_MP_FIELDS 32
+
+int wreq_boundary(const char *content_type, char ret[WREQ_BOUNDARY], char *err, size_t errlen)
+{
+	const char *ct = content_type ? content_type : "";
+	size_t n = strcspn(ct, ";");
+	while (n && ct[n - 1] == ' ')
+		n--;
+	if (n != 19 || strncasecmp(ct, "multipart/form-data", 19)) {
+		snprintf(err, errlen, "Content-Type: multipart/form-data is required");
+		return -EINVAL;
+	}
+	const char *b = strcasestr(ct, "boundary=");
+	if (!b) {
+		snprintf(err, errlen, "Content-Type: multipart/form-data without a boundary");
+		return -EINVAL;
+	}
+	b += 9;
+	bool quoted = *b == '"';
+	b += quoted;
+	size_t len = quoted ? strcspn(b, "\"") : strcspn(b, "; \t");
+	if (len == 0 || len > 70 || (quoted && b[len] != '"')) {
+		snprintf(err, errlen, "Content-Type: the multipart boundary must be 1 to 70 characters");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (b[i] < 0x20 || b[i] > 0x7e) {
+			snprintf(err, errlen, "Content-Type: the multipart boundary has a byte that is not printable");
+			return -EINVAL;
+		}
+	memcpy(ret, b, len);
+	ret[len] = '\0';
+	return 0;
+}
+
+/* The next "\r\n--B" in [p, end), or NULL. */
+static const char *mp_delim(const char *p, const char *end, const char *b, size_t bn)
+{
+	while (p + 4 + bn <= end) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		if (!cr || cr + 4 + bn > end)
+			return NULL;
+		if (cr[1] == '\n' && cr[2] == '-' && cr[3] == '-' && !memcmp(cr + 4, b, bn))
+			return cr;
+		p = cr + 1;
+	}
+	return NULL;
+}
+
+/* The value of parameter key (name, filename) in a Content-Disposition
+ * line [h, he): quoted or not, into ret (at most cap-1 bytes); 1 found. */
+static int mp_param(const char *h, const char *he, const char *key, char *ret, size_t cap)
+{
+	size_t kn = strlen(key);
+	for (const char *p = h; p + kn + 1 < he; p++) {
+		if ((p > h && p[-1] != ';' && p[-1] != ' ') || strncasecmp(p, key, kn) || p[kn] != '=')
+			continue;
+		const char *v = p + kn + 1;
+		bool q = v < he && *v == '"';
+		v += q;
+		const char *e = v;
+		while (e < he && (q ? *e != '"' : (*e != ';' && *e != ' ')))
+			e++;
+		if ((size_t)(e - v) >= cap || (q && e == he))
+			return -1;
+		memcpy(ret, v, (size_t)(e - v));
+		ret[e - v] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* One part's headers [h, he): its field name and whether it is a file. */
+static int mp_headers(const char *h, const char *he, char name[WREQ_NAME], bool *file, char *err, size_t errlen)
+{
+	char fname[256];
+	bool disp = false;
+	*file = false;
+	name[0] = '\0';
+	while (h < he) {
+		const char *eol = h;
+		while (eol + 1 < he && !(eol[0] == '\r' && eol[1] == '\n'))
+			eol++;
+		if (eol + 1 >= he)
+			eol = he;
+		if ((size_t)(eol - h) > 20 && !strncasecmp(h, "Content-Disposition:", 20)) {
+			disp = true;
+			if (mp_param(h + 20, eol, "name", name, WREQ_NAME) != 1) {
+				snprintf(err, errlen, "multipart: a part's name is missing or longer than 64 bytes");
+				return -EINVAL;
+			}
+			int f = mp_param(h + 20, eol, "filename", fname, sizeof fname);
+			if (f < 0) {
+				snprintf(err, errlen, "multipart: a part's filename is longer than 255 bytes");
+				return -EINVAL;
+			}
+			*file = f == 1;
+		}
+		h = eol + 2;
+	}
+	if (!disp || !name[0]) {
+		snprintf(err, errlen, "multipart: a part has no Content-Disposition with a name");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One field part: value [v, ve) as a JSON string member of fields. */
+static int mp_field(json_t *fields, const char *name, const char *v, const char *ve, char *err, size_t errlen)
+{
+	if ((size_t)(ve - v) > WREQ_MP_VALUE) {
+		snprintf(err, errlen, "multipart: field %s: at most %d bytes", name, WREQ_MP_VALUE);
+		return -EINVAL;
+	}
+	if (json_object_size(fields) >= WREQ_MP_FIELDS || json_object_get(fields, name)) {
+		snprintf(err, errlen, "multipart: field %s: repeated, or more than %d fields", name, WREQ_MP_FIELDS);
+		return -EINVAL;
+	}
+	/* nocheck: a value that is not UTF-8 reaches wreq_contrib, which names it */
+	json_object_set_new_nocheck(fields, name, json_stringn_nocheck(v, (size_t)(ve - v)));
+	return 0;
+}
+
+int wreq_multipart(const char *body, size_t n, const char *boundary, json_t **ret_fields,
+		   size_t *ret_off, size_t *ret_len, char *err, size_t errlen)
+{
+	size_t bn = strlen(boundary);
+	const char *end = body + n, *p;
+	json_t *fields = json_object();
+	int files = 0, r = 0;
+	*ret_fields = NULL;
+	*ret_off = *ret_len = 0;
+	/* the first delimiter may start the body (no CRLF before it) */
+	if (n >= 2 + bn && body[0] == '-' && body[1] == '-' && !memcmp(body + 2, boundary, bn))
+		p = body;
+	else if ((p = mp_delim(body, end, boundary, bn)))
+		p += 2;
+	if (!p) {
+		snprintf(err, errlen, "multipart: the body has no boundary line");
+		r = -EINVAL;
+	}
+	while (!r) {
+		p += 2 + bn;                    /* past "--B" */
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+			break;                  /* the close delimiter */
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p < 2 || p[0] != '\r' || p[1] != '\n') {
+			snprintf(err, errlen, "multipart: a boundary line is not followed by CRLF");
+			r = -EINVAL;
+			break;
+		}
+		p += 2;
+		const char *hl = end - p > WREQ_MP_HEADERS ? p + WREQ_MP_HEADERS : end;
+		const char *he = p;
+		while (he + 4 <= hl && memcmp(he, "\r\n\r\n", 4))
+			he++;
+		bool file;
+		char name[WREQ_NAME];
+		if (p + 2 <= end && !memcmp(p, "\r\n", 2))
+			he = p - 2;             /* a part without headers */
+		else if (he + 4 > hl) {
+			snprintf(err, errlen, "multipart: a part's headers do not end within %d bytes", WREQ_MP_HEADERS);
+			r = -EINVAL;
+			break;
+		}
+		if ((r = mp_headers(p, he, name, &file, err, errlen)))
+			break;
+		const char *v = he + 4, *d = mp_delim(v - 2, end, boundary, bn);
+		if (!d) {
+			snprintf(err, errlen, "multipart: part %s is not closed by a boundary line", name);
+			r = -EINVAL;
+			break;
+		}
+		if (file && ++files > 1) {
+			snprintf(err, errlen, "multipart: exactly one file part is allowed");
+			r = -EINVAL;
+		} else if (file) {
+			*ret_off = (size_t)(v - body);
+			*ret_len = d > v ? (size_t)(d - v) : 0;
+		} else {
+			r = mp_field(fields, name, v, d > v ? d : v, err, errlen);
+		}
+		p = d + 2;
+	}
+	if (!r && !files) {
+		snprintf(err, errlen, "multipart: the file part (a part with a filename) is missing");
+		r = -EINVAL;
+	}
+	if (r) {
+		json_decref(fields);
+		return r;
+	}
+	*ret_fields = fields;
 	return 0;
 }

@@ -21,7 +21,8 @@
 
 /* POST /ingest/file[-async] {transaction_id, table, chunk, overlap, url,
  * [database], [charset_name], [fields_terminated_by, fields_enclosed_by,
- * fields_escaped_by, lines_terminated_by]}, and /ingest/csv's query. */
+ * fields_escaped_by, lines_terminated_by], [max_num_warnings]}, and
+ * /ingest/csv's query or form fields. */
 struct wreq_contrib {
 	uint32_t trans_id;              /* 1..2^31-1 */
 	char db[WREQ_NAME];             /* "" = the transaction's */
@@ -33,7 +34,12 @@ struct wreq_contrib {
 	/* dialect strings as sent (at most 2 bytes); ft, lt "" when absent,
 	 * enc "" and esc "\\\\" when absent (csvd_parse reads them) */
 	char ft[4], enc[4], esc[4], lt[4];
+	/* max_num_warnings: MariaDB warnings kept with the contribution,
+	 * 0..65535 (Qserv's range), WREQ_MAX_WARNINGS when absent */
+	unsigned max_warnings;
 };
+#define WREQ_MAX_WARNINGS 64            /* Qserv's default (MariaDB's max_error_count) */
+#define WREQ_MAX_WARNINGS_LIMIT 65535   /* Qserv's (and MariaDB's) upper bound */
 int wreq_contrib(json_t *p, struct wreq_contrib *ret, char *err, size_t errlen);
 
 /* POST /worker/trans {database, transaction_id, action: begin|commit|abort};
@@ -119,5 +125,25 @@ int wreq_db_arg(json_t *q, char ret_db[WREQ_NAME], char *err, size_t errlen);
  * regular=0 or regular= is the same as no regular; the handlers that take
  * no regular tables refuse WREQ_REGULAR themselves). */
 int wreq_chunk_arg(json_t *q, char ret_db[WREQ_NAME], int32_t *ret_chunk, char *err, size_t errlen);
+
+/* A contribution id (PUT /ingest/file/<id>, GET /ingest/file-async/<id>):
+ * digits only, 1..2^32-1. */
+int wreq_id(const char *s, uint32_t *ret, char *err, size_t errlen);
+/* GET /worker/contribs?transaction_id= | ?id= (the controller's reports):
+ * exactly one, digits only; the other is 0. */
+int wreq_contribs_arg(json_t *q, uint32_t *ret_trans, uint32_t *ret_id, char *err, size_t errlen);
+
+/* POST /ingest/csv as Qserv takes it: multipart/form-data.  The boundary
+ * of a Content-Type header (1..70 printable bytes, quoted or not). */
+#define WREQ_BOUNDARY 71
+int wreq_boundary(const char *content_type, char ret[WREQ_BOUNDARY], char *err, size_t errlen);
+/* The form of body[0..n): its fields as a JSON object of strings
+ * (*ret_fields, caller decrefs; at most 32 fields of 1 KB, names at most
+ * 64 bytes, each once) and where the one file part's content lies
+ * (*ret_off, *ret_len).  -EINVAL, err naming what is wrong, when the body
+ * is not such a form (no boundary, a part unclosed or without a name,
+ * headers over 4 KB, no file part or two). */
+int wreq_multipart(const char *body, size_t n, const char *boundary, json_t **ret_fields,
+		   size_t *ret_off, size_t *ret_len, char *err, size_t errlen);
 
 #endif

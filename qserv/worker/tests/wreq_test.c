@@ -29,6 +29,10 @@ static const struct body_case {
 	{ CONTRIB, "{\"transaction_id\":2147483648,\"table\":\"Object\"}", "transaction_id" },
 	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"charset_name\":\"latin1; --\"}", "charset_name" },
 	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"fields_enclosed_by\":\"abc\"}", "fields_enclosed_by" },
+	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"max_num_warnings\":65535}", NULL },
+	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"max_num_warnings\":\"0\"}", NULL },
+	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"max_num_warnings\":65536}", "max_num_warnings" },
+	{ CONTRIB, "{\"transaction_id\":7,\"table\":\"Object\",\"max_num_warnings\":-1}", "max_num_warnings" },
 	{ TRANS, "{\"database\":\"e2e\",\"transaction_id\":7,\"action\":\"begin\"}", NULL },
 	{ TRANS, "{\"transaction_id\":7,\"action\":\"commit\"}", NULL },
 	{ TRANS, "{\"transaction_id\":7,\"action\":\"begin\"}", "database" },
@@ -167,6 +171,7 @@ TEST(values)
 	EXPECT_STREQ("", c.enc);
 	EXPECT_STREQ("\\\\", c.esc);
 	EXPECT_STREQ("", c.url);
+	EXPECT_EQ(WREQ_MAX_WARNINGS, c.max_warnings);   /* Qserv's default */
 	json_decref(b);
 	b = json_loads("{\"database\":\"e2e\",\"table\":\"F\",\"chunk_id_key\":\"\",\"schema\":"
 		       "[{\"name\":\"a\",\"type\":\"decimal(10, 2) unsigned\"},{\"name\":\"b\",\"type\":\"INT\"}]}", 0, NULL);
