@@ -15,7 +15,11 @@
 #     cost of a login (connect + TLS handshake + auth) with and without SSL;
 #  6. HTTP frontend POST /query (curl, HTTPS, a new connection each) vs the
 #     same statement through the mariadb CLI on 4040 (plain text, a new
-#     connection each): a COUNT(*) and a 100,000-row result, best of 3.
+#     connection each): a COUNT(*) and a 100,000-row result, best of 3;
+#  7. SUBMIT to COMPLETED (polling information_schema.queries every 5 ms)
+#     and SUBMIT to the result read with qserv_result(), vs the same
+#     statement run synchronously, on one pymysql connection: a COUNT(*)
+#     and a 100,000-row result, best of 3 each.
 # Data: qserv-gen, BENCH_OBJECTS (300000) objects with 2 sources each in a
 # 10x10 degree field, S=85 SS=12, ingested with qservctl.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -144,3 +148,36 @@ for q in "SELECT COUNT(*) FROM Object" "SELECT objectId, ra, decl FROM Object LI
 	c=$(best $CZ -D bench -N -B -e "$q")
 	echo "HTTP /query '$q': $(f3 "$h") s, 4040 (mariadb CLI) $(f3 "$c") s, ratio $(f2 "$(calc "$h / $c")")x"
 done
+
+# 7. asynchronous queries (async.h) vs the same synchronous statement
+/usr/bin/python3 - "$QSERV_CZAR_PORT" "$QSERV_USER" "$QSERV_PASSWORD" <<'PYEOF'
+import sys, time, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user=sys.argv[2], password=sys.argv[3], database="bench")
+cur = c.cursor()
+def sync(q):
+    t0 = time.monotonic(); cur.execute(q); n = len(cur.fetchall()); return time.monotonic() - t0, n
+def submit(q):
+    t0 = time.monotonic()
+    cur.execute("SUBMIT " + q)
+    job = cur.fetchone()[0]
+    while True:
+        cur.execute("SELECT STATUS FROM information_schema.queries WHERE ID = %s", (job,))
+        st = cur.fetchone()[0]
+        if st != "EXECUTING":
+            break
+        time.sleep(0.005)
+    done = time.monotonic() - t0
+    if st != "COMPLETED":
+        raise SystemExit("job %s: %s" % (job, st))
+    cur.execute("SELECT * FROM qserv_result(%s)" % job)
+    n = len(cur.fetchall())
+    read = time.monotonic() - t0
+    cur.execute("CALL qserv_result_delete(%s)" % job)
+    return done, read, n
+for q in ("SELECT COUNT(*) FROM Object", "SELECT objectId, ra, decl FROM Object LIMIT 100000"):
+    s = min(sync(q) for _ in range(3))
+    a = min(submit(q) for _ in range(3))
+    assert a[2] == s[1], (a, s)
+    print("SUBMIT '%s' (%d rows): to COMPLETED %.3f s, to the result read %.3f s; synchronous %.3f s; "
+          "ratios %.2fx and %.2fx" % (q, s[1], a[0], a[1], s[0], a[0] / s[0], a[1] / s[0]))
+PYEOF
