@@ -174,4 +174,65 @@ TEST(values)
 	json_decref(b);
 }
 
+/* PUT /ingest/config: Qserv's keys as loaders send them (numbers as
+ * integers or digit strings), others ignored, bad values named; the path
+ * ids digits only and in range. */
+TEST(config)
+{
+	static struct creq_config q;    /* ~1 MB */
+	static const struct { const char *json; const char *field; } cases[] = {
+		{ "{\"database\":\"e2e\",\"SSL_VERIFYHOST\":0,\"CAINFO\":\"/x.pem\",\"LOW_SPEED_LIMIT\":\"100\","
+		  "\"auth_key\":\"k\",\"version\":39,\"num_retries\":3}", NULL },
+		{ "{\"database\":\"e2e\"}", NULL },
+		{ "{\"SSL_VERIFYHOST\":0}", "database" },
+		{ "{\"database\":\"e2e\",\"TIMEOUT\":-1}", "TIMEOUT" },
+		{ "{\"database\":\"e2e\",\"TIMEOUT\":\"1x\"}", "TIMEOUT" },
+		{ "{\"database\":\"e2e\",\"TIMEOUT\":2147483648}", "TIMEOUT" },
+		{ "{\"database\":\"e2e\",\"TIMEOUT\":1.5}", "TIMEOUT" },
+		{ "{\"database\":\"e2e\",\"CAINFO\":5}", "CAINFO" },
+		{ "{\"database\":\"e2e\",\"CAPATH\":\"a\\u0000b\"}", "CAPATH" },
+	};
+	char err[256];
+	size_t n;
+	const struct creq_config_key *k = creq_config_keys(&n);
+	ASSERT_EQ(CREQ_CONFIG_KEYS, n);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		json_t *b = json_loads(cases[i].json, JSON_ALLOW_NUL, NULL);
+		ASSERT_NE(NULL, b);
+		int rc = creq_config(b, &q, err, sizeof err);
+		json_decref(b);
+		if (!cases[i].field) {
+			EXPECT_EQ(0, rc) TH_LOG("case %zu refused: %s", i, err);
+		} else {
+			EXPECT_NE(NULL, strstr(err, cases[i].field)) TH_LOG("case %zu: %s", i, err);
+		}
+	}
+	json_t *b = json_loads(cases[0].json, 0, NULL);
+	ASSERT_EQ(0, creq_config(b, &q, err, sizeof err));
+	json_decref(b);
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(k[i].name, "SSL_VERIFYHOST")) {
+			EXPECT_STREQ("0", q.value[i]);
+		}
+		if (!strcmp(k[i].name, "LOW_SPEED_LIMIT")) {
+			EXPECT_STREQ("100", q.value[i]);
+		}
+		if (!strcmp(k[i].name, "CAINFO")) {
+			EXPECT_STREQ("/x.pem", q.value[i]);
+		}
+		EXPECT_EQ(!strcmp(k[i].name, "SSL_VERIFYHOST") || !strcmp(k[i].name, "LOW_SPEED_LIMIT") ||
+			  !strcmp(k[i].name, "CAINFO"), q.set[i]);
+	}
+	long long id = 0;
+	EXPECT_EQ(0, creq_contrib_id("4294967295", &id, err, sizeof err));
+	EXPECT_EQ(4294967295LL, id);
+	EXPECT_EQ(-EINVAL, creq_contrib_id("4294967296", &id, err, sizeof err));
+	EXPECT_EQ(-EINVAL, creq_contrib_id("0", &id, err, sizeof err));
+	EXPECT_EQ(-EINVAL, creq_contrib_id("1/2", &id, err, sizeof err));
+	EXPECT_EQ(-EINVAL, creq_contrib_id(NULL, &id, err, sizeof err));
+	EXPECT_EQ(0, creq_trans_id("2147483647", &id, err, sizeof err));
+	EXPECT_EQ(-EINVAL, creq_trans_id("2147483648", &id, err, sizeof err));
+	EXPECT_EQ(-EINVAL, creq_trans_id("-1", &id, err, sizeof err));
+}
+
 TEST_HARNESS_MAIN

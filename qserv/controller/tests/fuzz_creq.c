@@ -79,6 +79,31 @@ static void target(const struct creq_target *t)
 		name(SQLID_DATABASE, t->db, 0);
 }
 
+/* PUT /ingest/config, and the path ids (the database string as a path
+ * rest): numbers come out as digits in range, strings within their cap. */
+static void config(json_t *b)
+{
+	static struct creq_config q;    /* ~1 MB */
+	size_t n;
+	const struct creq_config_key *k = creq_config_keys(&n);
+	long long id;
+	const char *s = json_string_value(json_object_get(b, "database"));
+	need(n == CREQ_CONFIG_KEYS);
+	if (!creq_config(b, &q, err, sizeof err)) {
+		name(SQLID_DATABASE, q.db, 0);
+		for (size_t i = 0; i < n; i++) {
+			need(q.set[i] == (json_object_get(b, k[i].name) != NULL));
+			need(strlen(q.value[i]) <= CREQ_CONFIG_VALUE);
+			need(!k[i].numeric || (strspn(q.value[i], "0123456789") == strlen(q.value[i]) &&
+					       (!q.set[i] || (q.value[i][0] && atoll(q.value[i]) <= INT32_MAX))));
+		}
+	}
+	if (!creq_contrib_id(s, &id, err, sizeof err))
+		need(id >= 1 && id <= 0xffffffffLL && strspn(s, "0123456789") == strlen(s));
+	if (!creq_trans_id(s, &id, err, sizeof err))
+		need(id >= 1 && id <= 0x7fffffffLL);
+}
+
 static void body(uint8_t kind, json_t *b)
 {
 	union {
@@ -101,9 +126,10 @@ static void body(uint8_t kind, json_t *b)
 	case 1:
 		table(b);
 		break;
-	case 2:
+	case 2:    /* trans, config bodies and path ids share a kind ({database, ...}) */
 		if (!creq_trans(b, &u.t, err, sizeof err))
 			name(SQLID_DATABASE, u.t.db, 0);
+		config(b);
 		break;
 	case 3:
 		if (!creq_chunk(b, &u.c, err, sizeof err))

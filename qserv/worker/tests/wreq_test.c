@@ -246,4 +246,90 @@ TEST(regular)
 	json_decref(q);
 }
 
+/* multipart/form-data of POST /ingest/csv: what curl -F and requests'
+ * MultipartEncoder send is taken (fields, the file part's bytes exactly),
+ * and each malformed form is refused naming what is wrong. */
+static int form(const char *body, json_t **f, size_t *off, size_t *len, char *err, size_t errlen)
+{
+	return wreq_multipart(body, strlen(body), "XyZ", f, off, len, err, errlen);
+}
+
+TEST(multipart)
+{
+	char err[256], b[WREQ_BOUNDARY];
+	json_t *f = NULL;
+	size_t off = 0, len = 0;
+	const char *ok = "--XyZ\r\nContent-Disposition: form-data; name=\"transaction_id\"\r\n\r\n7\r\n"
+			 "--XyZ\r\nContent-Disposition: form-data; name=\"table\"\r\n\r\nObject\r\n"
+			 "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n"
+			 "Content-Type: text/csv\r\n\r\n1,2\r\n3,4\n\r\n--XyZ--\r\n";
+	ASSERT_EQ(0, form(ok, &f, &off, &len, err, sizeof err)) TH_LOG("%s", err);
+	EXPECT_STREQ("7", json_string_value(json_object_get(f, "transaction_id")));
+	EXPECT_STREQ("Object", json_string_value(json_object_get(f, "table")));
+	EXPECT_EQ(9, len);
+	EXPECT_EQ(0, memcmp(ok + off, "1,2\r\n3,4\n", 9));
+	struct wreq_contrib c;
+	EXPECT_EQ(0, wreq_contrib(f, &c, err, sizeof err));
+	EXPECT_EQ(7, c.trans_id);
+	json_decref(f);
+	/* an empty file part, a preamble before the first boundary */
+	ASSERT_EQ(0, form("junk\r\n--XyZ\r\nContent-Disposition: form-data; name=file; filename=x\r\n\r\n"
+			  "\r\n--XyZ--", &f, &off, &len, err, sizeof err)) TH_LOG("%s", err);
+	EXPECT_EQ(0, len);
+	json_decref(f);
+	static const struct { const char *body, *why; } bad[] = {
+		{ "no boundary at all", "no boundary line" },
+		{ "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZ--", "file part" },
+		{ "--XyZ\r\nContent-Disposition: form-data; name=f; filename=a\r\n\r\n1\r\n"
+		  "--XyZ\r\nContent-Disposition: form-data; name=g; filename=b\r\n\r\n2\r\n--XyZ--", "one file part" },
+		{ "--XyZ\r\nContent-Disposition: form-data; name=f; filename=a\r\n\r\n1,2\n", "not closed" },
+		{ "--XyZ\r\nContent-Type: text/plain\r\n\r\nv\r\n--XyZ--", "Content-Disposition" },
+		{ "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n2\r\n--XyZ--", "repeated" },
+		{ "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n", "headers do not end" },
+		{ "--XyZx\r\n", "not followed by CRLF" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		err[0] = '\0';
+		EXPECT_EQ(-EINVAL, form(bad[i].body, &f, &off, &len, err, sizeof err)) TH_LOG("case %zu accepted", i);
+		EXPECT_NE(NULL, strstr(err, bad[i].why)) TH_LOG("case %zu: \"%s\" lacks %s", i, err, bad[i].why);
+		EXPECT_EQ(NULL, f);
+	}
+	EXPECT_EQ(0, wreq_boundary("multipart/form-data; boundary=------------------------abc", b, err, sizeof err));
+	EXPECT_STREQ("------------------------abc", b);
+	EXPECT_EQ(0, wreq_boundary("Multipart/Form-Data; charset=utf-8; boundary=\"a b\"", b, err, sizeof err));
+	EXPECT_STREQ("a b", b);
+	EXPECT_EQ(-EINVAL, wreq_boundary("multipart/form-data", b, err, sizeof err));
+	EXPECT_EQ(-EINVAL, wreq_boundary("multipart/mixed; boundary=x", b, err, sizeof err));
+	EXPECT_EQ(-EINVAL, wreq_boundary("multipart/form-data; boundary=\"unclosed", b, err, sizeof err));
+	EXPECT_EQ(-EINVAL, wreq_boundary(NULL, b, err, sizeof err));
+}
+
+/* ids of the retry and report routes */
+TEST(ids)
+{
+	char err[256];
+	uint32_t id = 0, tr = 0;
+	EXPECT_EQ(0, wreq_id("4294967295", &id, err, sizeof err));
+	EXPECT_EQ(4294967295u, id);
+	EXPECT_EQ(-EINVAL, wreq_id("4294967296", &id, err, sizeof err));
+	EXPECT_EQ(-EINVAL, wreq_id("0", &id, err, sizeof err));
+	EXPECT_EQ(-EINVAL, wreq_id("trans/5", &id, err, sizeof err));
+	EXPECT_EQ(-EINVAL, wreq_id("", &id, err, sizeof err));
+	json_t *q = json_loads("{\"transaction_id\":\"5\"}", 0, NULL);
+	EXPECT_EQ(0, wreq_contribs_arg(q, &tr, &id, err, sizeof err));
+	EXPECT_EQ(5, tr);
+	EXPECT_EQ(0, id);
+	json_decref(q);
+	q = json_loads("{\"transaction_id\":\"5\",\"id\":\"6\"}", 0, NULL);
+	EXPECT_EQ(-EINVAL, wreq_contribs_arg(q, &tr, &id, err, sizeof err));
+	json_decref(q);
+	q = json_loads("{\"transaction_id\":\"2147483648\"}", 0, NULL);
+	EXPECT_EQ(-EINVAL, wreq_contribs_arg(q, &tr, &id, err, sizeof err));
+	json_decref(q);
+	q = json_loads("{}", 0, NULL);
+	EXPECT_EQ(-EINVAL, wreq_contribs_arg(q, &tr, &id, err, sizeof err));
+	json_decref(q);
+}
+
 TEST_HARNESS_MAIN
