@@ -38,8 +38,8 @@
  * its row recorded, then the source's replica dropped as above); a chunk
  * moves at most once per pass, CREBAL_MAX_MOVES per database per pass;
  * a chunk whose replicas stay in distinct failure zones is moved first.
- * The healer checks when woken (POST /meta/worker, a drain; an evicted
- * worker that answers again is not: it may flap; POST
+ * The healer checks when woken (POST /meta/worker, a drain, a returning
+ * worker once cverify.c judged what it holds: it is up by then; POST
  * /replication/rebalance moves now).  Copies are capped by
  * --heal-max-mbps over a batch.
  *

@@ -42,7 +42,9 @@
  * lost); the others (mismatching, of an unknown or unpublished database,
  * without a reference) are dropped there.  Qserv's dummy chunk is left
  * alone.  chealth_return_done then makes it up (if it went silent
- * meanwhile, the rows just written go again).
+ * meanwhile, the rows just written go again); the trim after the next heal
+ * pass removes the replicas now above level from the fullest holders, and
+ * a rebalance check (crebal_wake) gives it its share again.
  *
  * One thread does both, one job at a time; its state (struct cverify) is
  * under v.mu, never held across a MariaDB or network call.  Trade-off: a
@@ -642,6 +644,7 @@ static void returning(struct ctl *c, const char *id)
 		c->v.reused += counts[RET_REUSED];
 		c->v.dropped += counts[RET_MISMATCH] + counts[RET_UNPUBLISHED] + counts[RET_NOREF];
 		pthread_mutex_unlock(&c->v.mu);
+		crebal_wake(c);   /* what it lost while away: a rebalance gives it its share again */
 	}
 	if (m)
 		mysql_close(m);
