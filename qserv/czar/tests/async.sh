@@ -10,8 +10,12 @@
 # second CANCEL answered with Qserv's 4005; CALL qserv_result_delete; bob
 # can neither see (whatever the WHERE), read, cancel nor delete alice's job (MySQL's 1142 and
 # 1095), the admin qsmaster can; a 3000-row result is FAILED_LR with
-# Qserv's MERGE_ERROR message; a czar restart keeps a completed result and
-# the history, and turns a running job ABORTED; pymysql submits and
+# Qserv's MERGE_ERROR message, and so is a synchronous merge past it
+# (the client's 1104 carries the message); SHOW [FULL] PROCESSLIST in
+# Qserv's layout (CLI and pymysql), the caller's rows only; CANCEL of a
+# running synchronous query by its id (ABORTED); a czar restart keeps a
+# completed result and the history, and turns a running job and a running
+# synchronous query ABORTED; pymysql submits and
 # fetches; restarted with --async-result-ttl 2 and --query-history 5, an
 # unclaimed result expires and the history keeps 5 rows.  Every wait is
 # bounded.
@@ -33,7 +37,7 @@ for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-
 done
 [ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-tap_plan 45
+tap_plan 46
 
 "$top/tools/sample-catalog.sh" "$T" asy --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
 if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
@@ -205,11 +209,19 @@ tap_is "$(status "$syid")" ABORTED "the cancelled synchronous query is ABORTED i
 
 # ---- restart
 running=$(QS -e "SUBMIT $SLOW" | cut -f1)
-tap_ok "czar restarted while a job runs" czar_restart --max-result-rows 2000
+QS -e "$SLOW" > /dev/null 2>&1 &
+spid=$!
+i=0
+until [ -n "$(QS -e "SHOW PROCESSLIST" | awk -F '\t' '$2 == "SYNC" { print $1 }')" ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+srun=$(QS -e "SHOW PROCESSLIST" | awk -F '\t' '$2 == "SYNC" { print $1; exit }')
+tap_ok "czar restarted while a job and a synchronous query run" czar_restart --max-result-rows 2000
+wait $spid 2>/dev/null
 QS -e "SELECT * FROM qserv_result($id)" | sort > "$T/after.out"
 if cmp -s "$T/after.out" "$T/sync.out"; then tap_pass "a completed result survives the restart"
 else tap_fail "a completed result survives the restart" "$(cat "$T/after.out")"; fi
 tap_is "$(status "$id")	$(status "$running")" "COMPLETED	ABORTED" "the history survives; the running job is ABORTED"
+out=$(QS -e "SELECT TYPE, STATUS, ERROR FROM information_schema.queries WHERE ID = ${srun:-0}")
+tap_is "$out" "SYNC	ABORTED	the czar restarted while the query ran" "the running synchronous query is ABORTED too, with the reason"
 
 # ---- pymysql
 out=$($PY - "$QSERV_CZAR_PORT" "$QSERV_USER" "$QSERV_PASSWORD" <<'PYEOF' 2>&1
