@@ -5,10 +5,14 @@
  *
  *   qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]
  *            [--transfer auto|file|upload] [--no-publish] [--auth-key-file F]
- *            [--ca F] [--validate input|loaded|none] [--num-retries N] [-q] DIR
+ *            [--ca F] [--validate input|loaded|none] [--num-retries N]
+ *            [--max-warnings N] [-q] DIR
  *
  * --num-retries N: automatic retries of a contribution that failed for a
  * transient reason (0..10, Qserv's num_retries; default 1; 0 = none).
+ * --max-warnings N: MariaDB warnings a contribution may raise (a value cut
+ * or not converted; the workers count and keep them as Qserv's do); more
+ * fail its batch, which is aborted.  Default 0: none.
  * The admin key: --auth-key-file F or $QSERV_AUTH_KEY; the cluster CA the
  * controller's and workers' HTTPS certificates must chain to: --ca F or
  * $QSERV_CA_FILE (cluster.env of tools/dev-cluster and tools/cluster has
@@ -109,7 +113,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: qservctl [--url URL] ingest [-j N] [--batch N] [--state FILE]\n"
 			"                [--transfer auto|file|upload] [--no-publish] [--auth-key-file F]\n"
-			"                [--validate input|loaded|none] [--num-retries N] [-q] DIR\n"
+			"                [--validate input|loaded|none] [--num-retries N] [--max-warnings N] [-q] DIR\n"
 			"  The controller URL defaults to $QSERV_INGEST_URL, the auth key to $QSERV_AUTH_KEY.\n");
 	return 2;
 }
@@ -140,7 +144,8 @@ int ctl_ingest(int argc, char **argv)
 		{ "transfer", required_argument, 0, 't' }, { "no-publish", no_argument, 0, 'n' },
 		{ "quiet", no_argument, 0, 'q' }, { "auth-key-file", required_argument, 0, 'k' },
 		{ "validate", required_argument, 0, 'V' }, { "ca", required_argument, 0, 'C' },
-		{ "num-retries", required_argument, 0, 'r' }, { 0, 0, 0, 0 },
+		{ "num-retries", required_argument, 0, 'r' }, { "max-warnings", required_argument, 0, 'W' },
+		{ 0, 0, 0, 0 },
 	};
 	struct qloader_opts o = { .jobs = 4, .batch = 64, .publish = true };
 	struct view v = { .quiet = false };
@@ -172,6 +177,14 @@ int ctl_ingest(int argc, char **argv)
 			if (*end || end == optarg || n < 0 || n > QLOADER_MAX_RETRIES)
 				return usage();
 			o.num_retries = n ? (int)n : QLOADER_NO_RETRIES;
+			break;
+		}
+		case 'W': {
+			char *end;
+			long long n = strtoll(optarg, &end, 10);
+			if (*end || end == optarg || n < 0)
+				return usage();
+			o.max_warnings = n;
 			break;
 		}
 		default: return usage();

@@ -184,7 +184,17 @@ static int contribute_once(struct ing *g, struct job *j, json_t *loc, unsigned l
 	if (r)
 		errbuf_printf(err, errlen, "%s (table %s) -> %s: %s", j->rel, g->t[j->t].name,
 			      qjson_str(loc, "worker", host), e);
-	else {
+	json_t *c = json_object_get(rep, "contrib");
+	long long nw = r ? 0 : qjson_int(c, "num_warnings", 0);
+	if (nw > g->o.max_warnings) {
+		/* the rows are in, some not as sent: the batch is aborted (the
+		 * operator raises --max-warnings to accept them) */
+		const char *first = qjson_str(json_array_get(json_object_get(c, "warnings"), 0), "message", "");
+		errbuf_printf(err, errlen, "%s (table %s) -> %s: %lld MariaDB warning(s) while loading%s%s (at most"
+			      " %lld allowed: --max-warnings)", j->rel, g->t[j->t].name, qjson_str(loc, "worker", host),
+			      nw, *first ? ", the first: " : "", first, g->o.max_warnings);
+		r = -EBADMSG;
+	} else if (!r) {
 		*ret_rows = (unsigned long long)qjson_int(json_object_get(rep, "contrib"), "num_rows", 0);
 		*ret_bytes = (unsigned long long)qjson_int(json_object_get(rep, "contrib"), "num_bytes", 0);
 	}

@@ -51,6 +51,9 @@ struct qloader_opts {
 				     * that failed for a transient reason (connection refused or
 				     * reset, timeout, HTTP 5xx), 1..QLOADER_MAX_RETRIES;
 				     * 0 = Qserv's default (1), QLOADER_NO_RETRIES = none */
+	long long max_warnings;     /* MariaDB warnings a contribution may raise (the workers
+				     * keep and count them, as Qserv's do); more fail its batch,
+				     * which is aborted.  0 (the default): none */
 };
 
 #define QLOADER_DEFAULT_RETRIES 1   /* Qserv's worker ingest-num-retries */

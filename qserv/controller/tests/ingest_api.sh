@@ -18,9 +18,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 54
+tap_plan 57
 
-for b in qserv-worker qserv-controller; do
+for b in qserv-worker qserv-controller qserv-gen qserv-partition qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
 tap_ok "dev cluster with 2 workers comes up" env QSERV_CONTROLLER_ARGS="--replication-level 1 ${QSERV_CONTROLLER_ARGS:-}" \
@@ -169,4 +169,20 @@ api PUT "/ingest/trans/$tid?abort=1" >/dev/null
 cp "$T/later.tsv" "$T/later3.tsv"
 tap_is "$(code -X PUT "$W1/ingest/file/$c4"):$(jq -r .error "$T/body")" \
 	"409:contribution $c4 cannot be retried: transaction $tid is not open" "no retry after the abort"
+# 8. qservctl ingest: a contribution with MariaDB warnings fails its batch
+#    unless --max-warnings allows them
+"$BIN/qserv-gen" --objects 200 --sources-per-object 1 --out-dir "$T/gen" --ra 0,2 --dec -1,1 \
+	--num-stripes 85 --num-sub-stripes 12 --overlap 0.01667 > "$T/gen.log" 2>&1
+for t in Object Source; do
+	"$BIN/qserv-partition" --config-file="$T/gen/$t.json" --in.path="$T/gen/$t.tsv" \
+		--out.dir="$T/part/$t" > "$T/part-$t.log" 2>&1
+done
+printf '1\tu\n2\tthis name is much longer than thirty-two characters\n' > "$T/Filter.tsv"
+/usr/bin/python3 "$TD/mkdataset.py" --db iwarn --gen "$T/gen" --part "$T/part" --out "$T/iwarn" --regular "$T/Filter.tsv"
+"$BIN/qservctl" ingest -q "$T/iwarn" > "$T/out-w" 2> "$T/err-w"
+tap_is "$?" 1 "qservctl ingest: a file raising a MariaDB warning fails the batch"
+tap_ok "naming the file, the count and --max-warnings" \
+	grep -q "Filter.tsv (table Filter) -> worker-.: 1 MariaDB warning(s) while loading, the first: Data truncated.*--max-warnings" "$T/err-w"
+"$BIN/qservctl" ingest -q --max-warnings 1 "$T/iwarn" > "$T/out-w2" 2>&1
+tap_is "$?" 0 "with --max-warnings 1 it loads and validates"
 tap_done
