@@ -444,7 +444,8 @@ static int config_put(MYSQL *m, json_t *b, json_t **out, char *err, size_t errle
 }
 
 /* GET /worker/contribs?<query> of every registered worker into one array
- * (each entry has "worker"); a worker that does not answer is named in
+ * (each entry has "worker"; "warnings" listed only with warnings=1 in
+ * query: Qserv's include_warnings); a worker that does not answer is named in
  * *ret_missing (an array) and left out. */
 static int worker_contribs(MYSQL *m, const char *query, json_t **ret, json_t **ret_missing, char *err,
 			   size_t errlen)
@@ -471,16 +472,6 @@ static int worker_contribs(MYSQL *m, const char *query, json_t **ret, json_t **r
 	*ret = all;
 	*ret_missing = missing;
 	return 0;
-}
-
-/* Qserv's "warnings" only with include_warnings=1 (num_warnings always). */
-static void strip_warnings(json_t *contribs, bool keep)
-{
-	size_t i;
-	json_t *c;
-	json_array_foreach(contribs, i, c)
-		if (!keep)
-			json_object_set_new(c, "warnings", json_array());
 }
 
 /* Adds a contribution's counters to the summary object o (Qserv's
@@ -656,11 +647,10 @@ static int trans_contrib(struct call *k, long long id, json_t *t)
 	char q[64];
 	json_t *files, *missing;
 	const char *lng = qhttp_arg(k->r, "contrib_long"), *w = qhttp_arg(k->r, "include_warnings");
-	snprintf(q, sizeof q, "transaction_id=%lld", id);
+	snprintf(q, sizeof q, "transaction_id=%lld&warnings=%d", id, lng && atoi(lng) && w && atoi(w));
 	int rc = worker_contribs(k->m, q, &files, &missing, k->err, sizeof k->err);
 	if (rc)
 		return rc;
-	strip_warnings(files, w && atoi(w));
 	json_t *summary = contrib_summary(files);
 	if (!(lng && atoi(lng))) {
 		json_decref(files);
@@ -683,7 +673,7 @@ static int contrib_get(struct call *k)
 	const char *wk = qhttp_arg(k->r, "worker"), *w = qhttp_arg(k->r, "include_warnings");
 	if (creq_contrib_id(k->rest, &id, k->err, sizeof k->err))
 		return -EINVAL;
-	snprintf(q, sizeof q, "id=%lld", id);
+	snprintf(q, sizeof q, "id=%lld&warnings=%d", id, w && atoi(w) ? 1 : 0);
 	int rc = worker_contribs(k->m, q, &all, &missing, k->err, sizeof k->err);
 	if (rc)
 		return rc;
@@ -693,7 +683,6 @@ static int contrib_get(struct call *k)
 		if (!wk || !strcmp(wk, json_string_value(json_object_get(c, "worker"))))
 			pick = c, n++;
 	if (n == 1) {
-		strip_warnings(all, w && atoi(w));
 		k->out = json_pack("{s:O}", "contribution", pick);
 	} else if (n == 0) {
 		snprintf(k->err, sizeof k->err, "no contribution %lld%s", id,

@@ -26,7 +26,7 @@
  *   POST /worker/publish {database}
  *   GET  /worker/index?database=&table=[&transaction_id=]   TSV key/chunk/subchunk
  *   GET  /worker/count?database=&table=
- *   GET  /worker/contribs?transaction_id= | ?id=   contribution descriptors
+ *   GET  /worker/contribs?transaction_id= | ?id= [&warnings=1]   contribution descriptors
  *   POST /worker/sqlindex {database, table, index, spec, comment, columns}
  *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
  *   DELETE /worker/subchunks/<db>/<chunk>
@@ -310,7 +310,7 @@ static void trans_contribs(struct worker *w, struct qhttp_req *r, const char *id
 		qhttp_reply_error(r, 400, "transaction_id: must be a transaction number (1 to 2147483647)");
 		return;
 	}
-	qhttp_reply_ok(r, json_pack("{s:o}", "contribs", worker_contribs_json(w, n, 0)));
+	qhttp_reply_ok(r, json_pack("{s:o}", "contribs", worker_contribs_json(w, n, 0, true)));
 }
 
 /* PUT /ingest/file/<id>, PUT /ingest/file-async/<id>: a manual retry of a
@@ -560,11 +560,13 @@ static int m_replica_drop(struct mreq *k)
 	return rc == -ETIMEDOUT ? -ENODEV : rc;
 }
 
-/* GET /worker/contribs?transaction_id= | ?id=: the controller's
- * contribution reports (capi.c) */
+/* GET /worker/contribs?transaction_id= | ?id=[&warnings=1]: the
+ * controller's contribution reports (capi.c); the warning lists only
+ * when asked for (they are most of a report's bytes). */
 static int m_contribs(struct mreq *k)
 {
 	static const char *const keys[] = { "transaction_id", "id" };
+	const char *wa = qhttp_arg(k->r, "warnings");
 	uint32_t trans, id;
 	json_t *q = wapi_args(k->r, keys, 2);
 	int rc = q ? wreq_contribs_arg(q, &trans, &id, k->err, sizeof k->err) : -ENOMEM;
@@ -572,7 +574,7 @@ static int m_contribs(struct mreq *k)
 	if (rc == -ENOMEM)
 		snprintf(k->err, sizeof k->err, "out of memory");
 	if (!rc)
-		k->out = json_pack("{s:o}", "contribs", worker_contribs_json(k->w, trans, id));
+		k->out = json_pack("{s:o}", "contribs", worker_contribs_json(k->w, trans, id, wa && !strcmp(wa, "1")));
 	return rc;
 }
 

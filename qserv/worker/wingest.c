@@ -597,7 +597,7 @@ int wingest_start_async(struct worker *w, struct wcontrib *c)
 	return 0;
 }
 
-json_t *worker_contribs_json(struct worker *w, uint32_t trans, uint32_t id)
+json_t *worker_contribs_json(struct worker *w, uint32_t trans, uint32_t id, bool warnings)
 {
 	json_t *a = json_array();
 	pthread_mutex_lock(&w->mu);
@@ -606,6 +606,8 @@ json_t *worker_contribs_json(struct worker *w, uint32_t trans, uint32_t id)
 		if ((trans && c->trans_id == trans) || (id && c->id == id)) {
 			json_t *o = wcontrib_json(c);
 			json_object_set_new(o, "worker", json_string(w->id ? w->id : ""));
+			if (!warnings)
+				json_object_set_new(o, "warnings", json_array());
 			json_array_append_new(a, o);
 		}
 	}
@@ -643,6 +645,12 @@ int wingest_retry(struct worker *w, uint32_t id, struct wcontrib **ret, char *er
 		r = -EBUSY;
 	} else if (!t || t->state != WT_STARTED) {
 		snprintf(err, errlen, "contribution %u cannot be retried: transaction %u is not open", id, c->trans_id);
+		r = -EBUSY;
+	} else if (t->poisoned) {
+		/* also a contribution caught in a load by a restart (its record
+		 * does not say partial): the transaction can only be aborted */
+		snprintf(err, errlen, "contribution %u cannot be retried: transaction %u had a load fail midway and"
+			 " must be aborted", id, c->trans_id);
 		r = -EBUSY;
 	} else {
 		c->status = WC_QUEUED;

@@ -219,8 +219,8 @@ void wingest_run(struct worker *w, struct wcontrib *c);
 /* Runs c in a detached thread. */
 int wingest_start_async(struct worker *w, struct wcontrib *c);
 /* The contributions of transaction trans (or the one numbered id), each
- * with "worker" (w->id): a new array. */
-json_t *worker_contribs_json(struct worker *w, uint32_t trans, uint32_t id);
+ * with "worker" (w->id), "warnings" empty unless warnings: a new array. */
+json_t *worker_contribs_json(struct worker *w, uint32_t trans, uint32_t id, bool warnings);
 /* PUT /ingest/file[-async]/<id>: makes failed contribution id QUEUED
  * again (*ret) when Qserv's rules allow; -ENOENT, or -EBUSY naming why
  * not.  The caller runs it (wingest_run or wingest_start_async). */

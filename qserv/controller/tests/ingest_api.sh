@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 57
+tap_plan 59
 
 for b in qserv-worker qserv-controller qserv-gen qserv-partition qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -134,6 +134,9 @@ tap_is "$(echo "$r" | jq -r '.transaction.contrib.summary.table.W | [.num_rows, 
 tap_is "$(echo "$r" | jq -r '.transaction.contrib.files | length')" 0 "no files without contrib_long"
 r=$(api GET "/ingest/trans/$tid?contrib=1&contrib_long=1")
 tap_is "$(echo "$r" | jq -r '.transaction.contrib.files | length')" 8 "contrib_long=1: every contribution"
+tap_is "$(echo "$r" | jq -r '[.transaction.contrib.files[].warnings | length] | add')" 0 "no warning lists without include_warnings"
+r=$(api GET "/ingest/trans/$tid?contrib=1&contrib_long=1&include_warnings=1")
+tap_is "$(echo "$r" | jq -r '[.transaction.contrib.files[].warnings | length] | add')" 130 "include_warnings=1: the lists kept (64 + 2 + 64)"
 tap_is "$(qcurl -s "$W1/ingest/file-async/trans/$tid" | jq -r '.contribs | length')" 8 \
 	"the worker's GET /ingest/file-async/trans/<id>"
 
