@@ -41,7 +41,7 @@ error_has() { last_error "$1" | grep -q "$2"; }
 
 # --- czar --------------------------------------------------------------------
 start czar "qserv.role=czar qserv.cluster=nstest"
-wait_for 20 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
+wait_for 90 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
 TOKEN=$(status czar | jq -r .registry.token)
 PIN=$(status czar | jq -r .registry.ca_pin)
 case "$PIN" in sha256:????????????????????????????????????????????????????????????????) tap_pass "czar prints a CA pin in /status" ;;
@@ -172,7 +172,7 @@ if wait_for 20 is_state worker-1 ready; then tap_pass "restarted agent ready aga
 # --- registry restart -------------------------------------------------------------
 stop czar
 start czar "qserv.role=czar qserv.cluster=nstest"
-wait_for 20 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
+wait_for 90 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
 PIN2=$(status czar | jq -r .registry.ca_pin)
 if [ "$PIN2" = "$PIN" ] && wait_for 30 is_state worker-0 ready && wait_for 30 is_state worker-1 ready &&
 	wait_for 30 is_state worker-2 ready && [ "$(node_field worker-0 uuid)" = "$uuid1" ]; then
