@@ -221,10 +221,10 @@ case "$out" in *"ERROR 1142"*|*"ERROR 1044"*) tap_pass "4040 mallory: qservMeta 
 	*) tap_fail "4040 mallory: qservMeta is not readable" "$out" ;; esac
 as alice alice-pw -N -e "SELECT SLEEP(10), 'alice-secret-marker'" >/dev/null 2>&1 &
 apid=$!
-i=0; until CZ -e 'SHOW FULL PROCESSLIST' | grep -q alice-secret-marker || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
-aid=$(CZ -e 'SHOW FULL PROCESSLIST' | awk -F'\t' 'index($8, "alice-secret-marker") { print $1 }')
+i=0; until CZ -e 'SHOW FULL SESSIONS' | grep -q alice-secret-marker || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+aid=$(CZ -e 'SHOW FULL SESSIONS' | awk -F'\t' 'index($8, "alice-secret-marker") { print $1 }')
 # (information_schema.PROCESSLIST is Qserv's query list, the caller's rows only)
-out="$(M 'SHOW FULL PROCESSLIST') / $(M 'SELECT QUERY FROM information_schema.PROCESSLIST') / $(M "KILL QUERY $aid")"
+out="$(M 'SHOW FULL SESSIONS') / $(M 'SELECT QUERY FROM information_schema.PROCESSLIST') / $(M "KILL QUERY $aid")"
 case "$out" in *alice-secret-marker*|*"/ ") tap_fail "4040 mallory: alice's session is not shown nor killable" "$out" ;;
 	*mallory*" / "*"ERROR 1095"*) tap_ok "4040 mallory: alice's session is not shown nor killable" test -n "$aid" ;;
 	*) tap_fail "4040 mallory: alice's session is not shown nor killable" "$out" ;; esac
