@@ -24,58 +24,21 @@
 # healing on bigger chunks; QSERV_CONTROLLER_ARGS="--heal-max-mbps N" caps it.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
-BIN=${BUILD:-$REPO/build}/bin
-T=$(mktemp -d /tmp/qserv-heal.XXXXXX)
-DC="$REPO/tools/dev-cluster"
+. "$REPO/tools/dc-test.sh"
+dc_init heal
 EVICT=10
-LOOP= STOPPED=
-cleanup() {
-	[ -n "$LOOP" ] && kill "$LOOP" 2> /dev/null
-	[ -n "$STOPPED" ] && kill -CONT "$STOPPED" 2> /dev/null
-	"$DC" down --dir "$T/cluster" > /dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
-
-for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-czar qserv-certs; do
-	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
-done
-command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-command -v jq > /dev/null || tap_skip_all "needs jq"
 tap_plan 17
 
 DB=heal
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects "${OBJECTS:-8000}" --sources-per-object 2 --ra 0,40 --dec -20,20 \
 	--stripes 12 --sub-stripes 4 > "$T/gen.log" 2>&1 || { cat "$T/gen.log"; exit 1; }
-if "$DC" up --workers 3 --evict-after $EVICT --dir "$T/cluster" > "$T/up.log" 2>&1 &&
-	set -a && . "$T/cluster/cluster.env" && set +a; then
+if dc_up 3 --evict-after $EVICT; then
 	tap_pass "dev cluster with 3 workers up (--evict-after $EVICT)"
 else
 	tap_fail "dev cluster with 3 workers up (--evict-after $EVICT)" "$(tail -n 5 "$T/up.log")"
 	exit 1
 fi
 C=$QSERV_INGEST_URL
-api() {
-	_m=$1 _p=$2 _b=${3:-}
-	if [ $# -ge 3 ]; then shift 3; else shift $#; fi
-	curl -s -o "$T/r" -w '%{http_code}' --cacert "$QSERV_CA_FILE" -X "$_m" ${_b:+-H 'Content-Type: application/json' -d "$_b"} "$@" "$C$_p"
-}
-key() { echo "Authorization: Bearer $QSERV_AUTH_KEY"; }
-my() { _s=$1; shift; mariadb --no-defaults -S "$_s" -uroot -N -B "$@" 2>&1; }
-meta() { my "$QSERV_CZAR_DB_SOCKET" -e "$1"; }
-sql() { mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" -N -e "$1" 2>&1; }
-status() { curl -s --cacert "$QSERV_CA_FILE" "$C/replication/status"; }
-wstate() { status | jq -r --arg w "$1" '.workers[] | select(.id == $w) | .state'; }
-now() { date +%s.%N | cut -c1-14; }
-# wait_until SECONDS CMD...: retries CMD every 0.5 s; 0 when it succeeded
-wait_until() {
-	_end=$(($(date +%s) + $1)); shift
-	until "$@" > /dev/null 2>&1; do
-		[ "$(date +%s)" -ge $_end ] && return 1
-		sleep 0.5
-	done
-}
 
 api PUT /replication/level '{"level":2}' -H "$(key)" > /dev/null
 # published by the API: qservctl ingest's row check after its own publish
@@ -112,6 +75,7 @@ t0=$(now)
 "$DC" kill worker-1 --dir "$T/cluster" > "$T/kill.log" 2>&1
 query_loop > "$T/during" 2>&1 &
 LOOP=$!
+DC_PIDS="$DC_PIDS $LOOP"
 evicted() { [ "$(wstate worker-1)" = evicted ]; }
 if wait_until 120 evicted; then
 	t1=$(now)
@@ -182,14 +146,14 @@ tap_is "$got $(status | jq -r .health.evict_after)" "401 400 400 200 $EVICT" \
 # a hung worker: connections accepted, no answer
 STOPPED=$(awk '$1 == "worker-1" { p = $2 } END { print p }' "$T/cluster/pids")
 t0=$(now)
-[ -n "$STOPPED" ] && kill -STOP "$STOPPED"
+[ -n "$STOPPED" ] && kill -STOP "$STOPPED" && DC_STOPPED=$STOPPED
 wait_until 90 evicted
 t1=$(now)
 tap_is "$(wstate worker-1) $(wstate worker-3)" "evicted up" \
 	"worker-1's qserv-worker stopped (SIGSTOP): evicted, worker-3 still up (probes are bounded)"
 tap_diag "detection of a hung worker (SIGSTOP to evicted): $(echo "$t1 - $t0" | bc) s"
 [ -n "$STOPPED" ] && kill -CONT "$STOPPED"
-STOPPED=
+STOPPED= DC_STOPPED=
 wait_until 60 up1
 tap_is "$(wstate worker-1)" up "SIGCONT: worker-1 is up again"
 

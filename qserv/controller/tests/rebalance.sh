@@ -20,57 +20,20 @@
 # OBJECTS=N grows the catalog (default 8000).
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
-BIN=${BUILD:-$REPO/build}/bin
-T=$(mktemp -d /tmp/qserv-rebal.XXXXXX)
-DC="$REPO/tools/dev-cluster"
-LOOP=
-cleanup() {
-	[ -n "$LOOP" ] && kill $LOOP 2> /dev/null
-	"$DC" down --dir "$T/cluster" > /dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
-
-for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-czar qserv-certs; do
-	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
-done
-command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-command -v jq > /dev/null || tap_skip_all "needs jq"
+. "$REPO/tools/dc-test.sh"
+dc_init rebal
 tap_plan 18
 
 DB=rebal
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects "${OBJECTS:-8000}" --sources-per-object 2 --ra 0,40 --dec -20,20 \
 	--stripes 24 --sub-stripes 4 > "$T/gen.log" 2>&1 || { cat "$T/gen.log"; exit 1; }
-if QSERV_CONTROLLER_ARGS="--replication-level 2" "$DC" up --workers 3 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
-	set -a && . "$T/cluster/cluster.env" && set +a; then
+if QSERV_CONTROLLER_ARGS="--replication-level 2" dc_up 3; then
 	tap_pass "dev cluster with 3 workers up (--replication-level 2)"
 else
 	tap_fail "dev cluster with 3 workers up (--replication-level 2)" "$(tail -n 5 "$T/up.log")"
 	exit 1
 fi
 C=$QSERV_INGEST_URL
-# api METHOD PATH [BODY] [curl args]: the HTTP status; the reply in $T/r
-api() {
-	_m=$1 _p=$2 _b=${3:-}
-	if [ $# -ge 3 ]; then shift 3; else shift $#; fi
-	curl -s -o "$T/r" -w '%{http_code}' --cacert "$QSERV_CA_FILE" -X "$_m" ${_b:+-H 'Content-Type: application/json' -d "$_b"} "$@" "$C$_p"
-}
-key() { echo "Authorization: Bearer $QSERV_AUTH_KEY"; }
-my() { _s=$1; shift; mariadb --no-defaults -S "$_s" -uroot -N -B "$@" 2>&1; }
-meta() { my "$QSERV_CZAR_DB_SOCKET" -e "$1"; }
-sql() { mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" -N -e "$1" 2>&1; }
-status() { curl -s --cacert "$QSERV_CA_FILE" "$C/replication/status"; }
-wstate() { status | jq -r --arg w "$1" '.workers[] | select(.id == $w) | .state'; }
-now() { date +%s.%N | cut -c1-14; }
-# wait_until SECONDS CMD...: retries CMD every 0.5 s; 0 when it succeeded
-wait_until() {
-	_end=$(($(date +%s) + $1)); shift
-	until "$@" > /dev/null 2>&1; do
-		[ "$(date +%s)" -ge $_end ] && return 1
-		sleep 0.5
-	done
-}
 # holders: "worker-a,worker-b" per chunk -> how many chunks are held otherwise than $1
 held_other() {
 	meta "SELECT COUNT(*) FROM (SELECT chunk, GROUP_CONCAT(worker_id ORDER BY worker_id) w FROM qservMeta.chunks WHERE db='$DB' GROUP BY chunk) x WHERE w <> '$1'"
@@ -120,12 +83,12 @@ query_loop() {
 }
 # loop_start NAME: a storm of 2 query loops, their lines in $T/NAME
 loop_start() {
-	LOOP=
-	for _k in 1 2; do query_loop > "$T/$1.$_k" 2>&1 & LOOP="$LOOP $!"; done
+	DC_PIDS=
+	for _k in 1 2; do query_loop > "$T/$1.$_k" 2>&1 & DC_PIDS="$DC_PIDS $!"; done
 	LOOPNAME=$1
 }
 loop_stop() {
-	kill $LOOP 2> /dev/null; wait $LOOP 2> /dev/null; LOOP=
+	kill $DC_PIDS 2> /dev/null; wait $DC_PIDS 2> /dev/null; DC_PIDS=
 	cat "$T/$LOOPNAME".? > "$T/$LOOPNAME"
 }
 

@@ -14,40 +14,20 @@
 # reported (its fail-over is another piece of issue 13), never asserted.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
-BIN=${BUILD:-$REPO/build}/bin
-T=$(mktemp -d /tmp/qserv-repl.XXXXXX)
-DC="$REPO/tools/dev-cluster"
-cleanup() { "$DC" down --dir "$T/cluster" > /dev/null 2>&1; rm -rf "$T"; }
-trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
-
-for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-czar qserv-certs; do
-	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
-done
-command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-command -v jq > /dev/null || tap_skip_all "needs jq"
+. "$REPO/tools/dc-test.sh"
+dc_init repl
 tap_plan 16
 
 DB=rpl
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 8000 --sources-per-object 2 --ra 0,40 --dec -20,20 \
 	--stripes 12 --sub-stripes 4 || exit 1
-if "$DC" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 && set -a && . "$T/cluster/cluster.env" && set +a; then
+if dc_up 2; then
 	tap_pass "dev cluster with 2 workers up"
 else
 	tap_fail "dev cluster with 2 workers up" "$(tail -n 5 "$T/up.log")"
 	exit 1
 fi
 C=$QSERV_INGEST_URL
-# api METHOD PATH [BODY] [curl args]: the HTTP status; the reply in $T/r
-api() {
-	_m=$1 _p=$2 _b=${3:-}
-	if [ $# -ge 3 ]; then shift 3; else shift $#; fi
-	curl -s -o "$T/r" -w '%{http_code}' --cacert "$QSERV_CA_FILE" -X "$_m" ${_b:+-H 'Content-Type: application/json' -d "$_b"} "$@" "$C$_p"
-}
-key() { echo "Authorization: Bearer $QSERV_AUTH_KEY"; }
-my() { _s=$1; shift; mariadb --no-defaults -S "$_s" -uroot -N -B "$@" 2>&1; }
-meta() { my "$QSERV_CZAR_DB_SOCKET" -e "$1"; }
-sql() { mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" -N -e "$1" 2>&1; }
 # the czar's answer, retried while its metadata catches up (bounded)
 czar_is() {
 	_i=0

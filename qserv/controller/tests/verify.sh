@@ -26,33 +26,15 @@
 # never asserted.  OBJECTS=N grows the catalog (default 8000).
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
-BIN=${BUILD:-$REPO/build}/bin
-T=$(mktemp -d /tmp/qserv-verify.XXXXXX)
-DC="$REPO/tools/dev-cluster"
+. "$REPO/tools/dc-test.sh"
+dc_init verify
 EVICT=10
-LOOP= MPID=
-cleanup() {
-	[ -n "$LOOP" ] && kill "$LOOP" 2> /dev/null
-	[ -n "$MPID" ] && kill "$MPID" 2> /dev/null
-	"$DC" down --dir "$T/cluster" > /dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
-
-for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-czar qserv-certs; do
-	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
-done
-command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-command -v jq > /dev/null || tap_skip_all "needs jq"
 tap_plan 18
 
 DB=vfy
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects "${OBJECTS:-8000}" --sources-per-object 2 --ra 0,40 --dec -20,20 \
 	--stripes 12 --sub-stripes 4 > "$T/gen.log" 2>&1 || { cat "$T/gen.log"; exit 1; }
-if QSERV_CONTROLLER_ARGS="--replication-level 2 --verify-interval 0" \
-	"$DC" up --workers 3 --evict-after $EVICT --dir "$T/cluster" > "$T/up.log" 2>&1 &&
-	set -a && . "$T/cluster/cluster.env" && set +a; then
+if QSERV_CONTROLLER_ARGS="--replication-level 2 --verify-interval 0" dc_up 3 --evict-after $EVICT; then
 	tap_pass "dev cluster with 3 workers up (level 2, --evict-after $EVICT, --verify-interval 0)"
 else
 	tap_fail "dev cluster with 3 workers up" "$(tail -n 5 "$T/up.log")"
@@ -60,28 +42,8 @@ else
 fi
 C=$QSERV_INGEST_URL
 CLOG=$T/cluster/czar/controller.log
-api() {
-	_m=$1 _p=$2 _b=${3:-}
-	if [ $# -ge 3 ]; then shift 3; else shift $#; fi
-	curl -s -o "$T/r" -w '%{http_code}' --cacert "$QSERV_CA_FILE" -X "$_m" ${_b:+-H 'Content-Type: application/json' -d "$_b"} "$@" "$C$_p"
-}
-key() { echo "Authorization: Bearer $QSERV_AUTH_KEY"; }
-my() { _s=$1; shift; mariadb --no-defaults -S "$_s" -uroot -N -B "$@" 2>&1; }
-meta() { my "$QSERV_CZAR_DB_SOCKET" -e "$1"; }
-sql() { mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" -N -e "$1" 2>&1; }
-status() { curl -s --cacert "$QSERV_CA_FILE" "$C/replication/status"; }
-wstate() { status | jq -r --arg w "$1" '.workers[] | select(.id == $w) | .state'; }
 under() { status | jq -r --arg db $DB '.databases[] | select(.database == $db) | .under_replicated'; }
 sock() { eval echo "\$QSERV_WORKER_$1_SOCKET"; }
-now() { date +%s.%N | cut -c1-14; }
-# wait_until SECONDS CMD...: retries CMD every 0.5 s; 0 when it succeeded
-wait_until() {
-	_end=$(($(date +%s) + $1)); shift
-	until "$@" > /dev/null 2>&1; do
-		[ "$(date +%s)" -ge $_end ] && return 1
-		sleep 0.5
-	done
-}
 # verify_pass NAME: POST /replication/verify with the key, reply in $T/NAME.json
 verify_pass() { api POST /replication/verify '' -H "$(key)" > "$T/$1.code"; cp "$T/r" "$T/$1.json"; }
 # replica_mb: MB of the chunk tables of every registered replica (information_schema)
@@ -131,6 +93,7 @@ tap_is "$(sql "$Q1")|$(awk '{ s += $2 } END { print s }' "$T/q2.want")" "$NOBJ|$
 	"the czar's COUNT(*) and GROUP BY sums equal the input's ($NOBJ objects, $NSRC sources)"
 query_loop > "$T/during" 2>&1 &
 LOOP=$!
+DC_PIDS="$DC_PIDS $LOOP"
 
 got="$(api POST /replication/verify '') $(api POST /replication/verify '' -H 'Authorization: Bearer 0000')"
 verify_pass v1
@@ -176,6 +139,7 @@ mariadbd --no-defaults --datadir="$W1/data" --socket="$T/w1.sock" --skip-network
 	--pid-file="$T/w1.pid" --log-error="$T/w1.err" --plugin-dir="${QSERV_LIB:-$REPO/build/lib}" \
 	$( [ "$(id -u)" -eq 0 ] && echo --user=root ) > /dev/null 2>&1 &
 MPID=$!
+DC_PIDS="$DC_PIDS $MPID"
 wait_until 60 mariadb-admin --no-defaults -S "$T/w1.sock" -uroot ping
 CH1=$(my "$T/w1.sock" -e "SELECT MIN(CAST(SUBSTRING(TABLE_NAME, 8) AS UNSIGNED)) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE 'Object\\_%' AND TABLE_NAME NOT IN ('Object_1234567890', 'Object_$CH')")
 my "$T/w1.sock" -e "UPDATE $DB.Object_$CH1 SET decl = decl + 0.001 LIMIT 1" > "$T/upd1.out"

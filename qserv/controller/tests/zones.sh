@@ -12,34 +12,15 @@
 # gives it the catalog's databases and tables (cjoin.c).
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
-BIN=${BUILD:-$REPO/build}/bin
-T=$(mktemp -d /tmp/qserv-zones.XXXXXX)
-DC="$REPO/tools/dev-cluster"
-cleanup() { "$DC" down --dir "$T/cluster" > /dev/null 2>&1; rm -rf "$T"; }
-trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
-
-for b in qservctl qserv-gen qserv-partition qserv-worker qserv-controller qserv-czar qserv-certs; do
-	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
-done
-command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-command -v jq > /dev/null || tap_skip_all "needs jq"
+. "$REPO/tools/dc-test.sh"
+dc_init zones
 tap_plan 8
 
 DB=zones
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 3000 --sources-per-object 1 --ra 0,40 --dec -20,20 \
 	--stripes 12 --sub-stripes 4 > "$T/gen.log" 2>&1 || { cat "$T/gen.log"; exit 1; }
-if "$DC" up --workers 4 --zones r1,r1,r2,r2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
-	set -a && . "$T/cluster/cluster.env" && set +a; then
-	:
-else
-	echo "Bail out! dev cluster: $(tail -n 5 "$T/up.log")"
-	exit 1
-fi
+dc_up 4 --zones r1,r1,r2,r2 || { echo "Bail out! dev cluster: $(tail -n 5 "$T/up.log")"; exit 1; }
 C=$QSERV_INGEST_URL
-key() { echo "Authorization: Bearer $QSERV_AUTH_KEY"; }
-meta() { mariadb --no-defaults -S "$QSERV_CZAR_DB_SOCKET" -uroot -N -B -e "$1" 2>&1; }
-status() { curl -s --cacert "$QSERV_CA_FILE" "$C/replication/status"; }
 
 got=$(status | jq -r '[.workers[] | "\(.id)=\(.zone)"] | join(" ")')
 tap_is "$got $QSERV_WORKER_3_ZONE" "worker-1=r1 worker-2=r1 worker-3=r2 worker-4=r2 r2" \
@@ -63,9 +44,7 @@ else
 fi
 
 want=$(wc -l < "$T/gen/Object.tsv")
-got=$(mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" \
-	-N -e "SELECT COUNT(*) FROM $DB.Object" 2>&1)
-tap_is "$got" "$want" "the czar counts every object once"
+tap_is "$(sql "SELECT COUNT(*) FROM $DB.Object")" "$want" "the czar counts every object once"
 
 code() { curl -s -o "$T/r" -w '%{http_code}' --cacert "$QSERV_CA_FILE" "$@"; }
 bodyz='{"id":"worker-9","host":"127.0.0.1","ingest_port":1,"query_port":1,"zone":"rack 9"}'
