@@ -416,7 +416,10 @@ static int config_json(MYSQL *m, const char *db, json_t **out, char *err, size_t
 }
 
 /* PUT /ingest/config: the keys the body names, stored (creq_config
- * checked them; values go in as escaped literals). */
+ * checked them; values go in as escaped literals), then TIMEOUT and
+ * ASYNC_PROC_LIMIT sent to every worker (POST /worker/config), which
+ * applies them; a worker that misses them fails the request (send it
+ * again). */
 static int config_put(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen)
 {
 	struct cdb d;
@@ -440,6 +443,18 @@ static int config_put(MYSQL *m, json_t *b, json_t **out, char *err, size_t errle
 	if (!r)
 		r = config_json(m, q->db, out, err, errlen);
 	free(q);
+	if (!r) {
+		/* the keys the workers apply, as now in effect */
+		json_t *body = json_pack("{s:O, s:O, s:O}", "database", json_object_get(*out, "database"), "TIMEOUT",
+					 json_object_get(*out, "TIMEOUT"), "ASYNC_PROC_LIMIT",
+					 json_object_get(*out, "ASYNC_PROC_LIMIT"));
+		r = ctl_all_workers(m, "POST", "config", body, err, errlen);
+		json_decref(body);
+		if (r) {
+			json_decref(*out);
+			*out = NULL;
+		}
+	}
 	return r;
 }
 

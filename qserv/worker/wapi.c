@@ -26,6 +26,7 @@
  *   POST /worker/publish {database}
  *   GET  /worker/index?database=&table=[&transaction_id=]   TSV key/chunk/subchunk
  *   GET  /worker/count?database=&table=
+ *   POST /worker/config {database, TIMEOUT, ASYNC_PROC_LIMIT}   applied ingest keys
  *   GET  /worker/contribs?transaction_id= | ?id= [&warnings=1]   contribution descriptors
  *   POST /worker/sqlindex {database, table, index, spec, comment, columns}
  *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
@@ -578,6 +579,16 @@ static int m_contribs(struct mreq *k)
 	return rc;
 }
 
+/* POST /worker/config {database, TIMEOUT, ASYNC_PROC_LIMIT}: the keys of
+ * Qserv's ingest configuration this worker applies (the controller's PUT
+ * /ingest/config sends them) */
+static int m_config(struct mreq *k)
+{
+	struct wreq_config q;
+	int rc = wreq_config(k->body, &q, k->err, sizeof k->err);
+	return rc ? rc : wingest_config_save(k->m, &q, k->err, sizeof k->err);
+}
+
 /* GET /worker/index: the director index as TSV, exported into an unlinked
  * staging file and streamed from there. */
 static int m_index(struct mreq *k)
@@ -633,6 +644,7 @@ static const struct mroute {
 	{ "GET", "replica", m_replica_get, false },
 	{ "DELETE", "replica", m_replica_drop, false },
 	{ "GET", "contribs", m_contribs, true },
+	{ "POST", "config", m_config, false },
 };
 
 static const struct mroute *mroute_find(const char *method, const char *path, const char **ret_rest)

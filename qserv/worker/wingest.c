@@ -249,6 +249,51 @@ outside:
 	return -EPERM;
 }
 
+/* qservWorker.ingest_config: the keys of Qserv's per-database ingest
+ * configuration this worker applies, as the controller last sent them
+ * (POST /worker/config).  Created here, on first use. */
+static int config_table(MYSQL *m, char *err, size_t errlen)
+{
+	static int made;
+	if (__atomic_load_n(&made, __ATOMIC_ACQUIRE))
+		return 0;
+	if (qsql_exec(m, err, errlen, "CREATE TABLE IF NOT EXISTS qservWorker.ingest_config (db VARCHAR(64) NOT NULL"
+		      " PRIMARY KEY, timeout_s BIGINT NOT NULL, async_limit INT NOT NULL) ENGINE=InnoDB"))
+		return -EIO;
+	__atomic_store_n(&made, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int wingest_config_save(MYSQL *m, const struct wreq_config *q, char *err, size_t errlen)
+{
+	if (config_table(m, err, errlen))
+		return -EIO;
+	return qsql_exec(m, err, errlen, "REPLACE INTO qservWorker.ingest_config VALUES ('%s', %ld, %ld)", q->db,
+			 q->timeout_s, q->async_limit) ? -EIO : 0;
+}
+
+/* c->timeout_s and c->async_limit from its database's configuration (a
+ * failure to read it is logged and leaves them 0: the worker's own). */
+static void config_read(MYSQL *m, struct wcontrib *c)
+{
+	char err[256];
+	MYSQL_RES *res = NULL;
+	if (!c->db[0] || config_table(m, err, sizeof err) ||
+	    !(res = qsql_query(m, err, sizeof err, "SELECT timeout_s, async_limit FROM qservWorker.ingest_config"
+			       " WHERE db='%s'", c->db))) {
+		if (c->db[0])
+			log_warn("contribution %u: its database's ingest configuration: %s -- %s", c->id, err,
+				 qsql_detail());
+		return;
+	}
+	MYSQL_ROW row = mysql_fetch_row(res);
+	if (row) {
+		c->timeout_s = atol(row[0]);
+		c->async_limit = atol(row[1]);
+	}
+	mysql_free_result(res);
+}
+
 /* Gets a local path to load; downloads http:// sources to the spool. */
 static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t len)
 {
@@ -275,7 +320,10 @@ static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t
 		return -EIO;
 	}
 	char err[600];
-	int r = wfetch(c->url, fd, wfetch_limits(), NULL, err, sizeof err);
+	struct wfetch_limits lim = *wfetch_limits();
+	if (c->timeout_s > 0 && c->timeout_s < lim.timeout_s)
+		lim.timeout_s = c->timeout_s;   /* the database's TIMEOUT, never above the worker's */
+	int r = wfetch(c->url, fd, &lim, NULL, err, sizeof err);
 	close(fd);
 	if (r) {
 		fail(c, r == -EFBIG ? 413 : r == -ETIMEDOUT ? 504 : 502, "download failed: %s", err);
@@ -480,6 +528,7 @@ static void load(struct worker *w, struct wcontrib *c, MYSQL *m, bool *poison)
 	if (check_request(c, &d))
 		return;
 	int r = wstore_published(m, c->db, err, sizeof err);
+	config_read(m, c);
 	if (r) {
 		fail(c, r == -EPERM ? 409 : 500, "%s", err);
 		return;
@@ -553,6 +602,18 @@ json_t *worker_contrib_snapshot(struct worker *w, const struct wcontrib *c)
 	return o;
 }
 
+/* The asynchronous loads of db running now (w->mu held). */
+static long db_active(struct worker *w, const char *db)
+{
+	long n = 0;
+	for (size_t i = 0; i < w->ncontribs; i++)
+		n += w->contribs[i]->async && w->contribs[i]->status == WC_IN_PROGRESS &&
+		     !strcmp(w->contribs[i]->db, db);
+	return n;
+}
+
+/* Waits for a slot: at most w->async_max loads at once, and at most the
+ * database's ASYNC_PROC_LIMIT (read when the load was queued). */
 static void *async_main(void *arg)
 {
 	void **a = arg;
@@ -560,9 +621,10 @@ static void *async_main(void *arg)
 	struct wcontrib *c = a[1];
 	free(a);
 	pthread_mutex_lock(&w->mu);
-	while (w->async_active >= w->async_max)
+	while (w->async_active >= w->async_max || (c->async_limit > 0 && db_active(w, c->db) >= c->async_limit))
 		pthread_cond_wait(&w->cv, &w->mu);
 	w->async_active++;
+	c->status = WC_IN_PROGRESS;     /* counted by db_active from now on */
 	pthread_mutex_unlock(&w->mu);
 	wingest_run(w, c);
 	pthread_mutex_lock(&w->mu);
@@ -579,6 +641,18 @@ int wingest_start_async(struct worker *w, struct wcontrib *c)
 	MYSQL *m = qsql_connect(&w->sql, err, sizeof err);
 	if (!m || wstore_save(m, c, false, err, sizeof err))
 		log_warn("contribution %u: cannot record it as queued: %s -- %s", c->id, err, qsql_detail());
+	if (m) {
+		struct wcontrib x = { 0 };      /* its ASYNC_PROC_LIMIT, for async_main */
+		pthread_mutex_lock(&w->mu);
+		struct wtrans *t = worker_trans_find(w, c->trans_id);
+		snprintf(x.db, sizeof x.db, "%s", c->db[0] || !t ? c->db : t->db);
+		pthread_mutex_unlock(&w->mu);
+		x.id = c->id;
+		config_read(m, &x);
+		pthread_mutex_lock(&w->mu);
+		c->async_limit = x.async_limit;
+		pthread_mutex_unlock(&w->mu);
+	}
 	mysql_close(m);
 	void **a = malloc(2 * sizeof *a);
 	if (!a)

@@ -63,6 +63,8 @@ struct wcontrib {
 	bool async;             /* came through a -async route */
 	bool partial;           /* failed during LOAD DATA: rows may be in (no retry) */
 	unsigned retries;       /* manual retries (PUT /ingest/file[-async]/<id>) */
+	long timeout_s;         /* the database's TIMEOUT (0: the worker's limit) */
+	long async_limit;       /* the database's ASYNC_PROC_LIMIT (0: none) */
 	int64_t create_ms, start_ms, read_ms, load_ms;
 	char error[1024];
 	int http_status;        /* for a failed sync request */
@@ -221,6 +223,9 @@ int wingest_start_async(struct worker *w, struct wcontrib *c);
 /* The contributions of transaction trans (or the one numbered id), each
  * with "worker" (w->id), "warnings" empty unless warnings: a new array. */
 json_t *worker_contribs_json(struct worker *w, uint32_t trans, uint32_t id, bool warnings);
+/* POST /worker/config: the database's applied ingest configuration
+ * (TIMEOUT, ASYNC_PROC_LIMIT) kept in qservWorker.ingest_config. */
+int wingest_config_save(MYSQL *m, const struct wreq_config *q, char *err, size_t errlen);
 /* PUT /ingest/file[-async]/<id>: makes failed contribution id QUEUED
  * again (*ret) when Qserv's rules allow; -ENOENT, or -EBUSY naming why
  * not.  The caller runs it (wingest_run or wingest_start_async). */

@@ -691,3 +691,28 @@ int wreq_multipart(const char *body, size_t n, const char *boundary, json_t **re
 	*ret_fields = fields;
 	return 0;
 }
+
+/* A number 0..2^31-1: an integer or a string of digits; absent is 0. */
+static int conf_num(json_t *b, const char *k, long *ret, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(b, k);
+	const char *s = json_string_value(v);
+	long long n = !v ? 0 : json_is_integer(v) ? json_integer_value(v) : -1;
+	if (s && *s && strlen(s) <= 10 && strlen(s) == json_string_length(v) && strspn(s, "0123456789") == strlen(s))
+		n = strtoll(s, NULL, 10);
+	if (n < 0 || n > 0x7fffffff) {
+		snprintf(err, errlen, "%s: must be a number 0 to 2147483647", k);
+		return -EINVAL;
+	}
+	*ret = (long)n;
+	return 0;
+}
+
+int wreq_config(json_t *b, struct wreq_config *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	if (wreq_db(b, ret->db, err, errlen) || conf_num(b, "TIMEOUT", &ret->timeout_s, err, errlen) ||
+	    conf_num(b, "ASYNC_PROC_LIMIT", &ret->async_limit, err, errlen))
+		return -EINVAL;
+	return 0;
+}

@@ -146,4 +146,15 @@ int wreq_boundary(const char *content_type, char ret[WREQ_BOUNDARY], char *err, 
 int wreq_multipart(const char *body, size_t n, const char *boundary, json_t **ret_fields,
 		   size_t *ret_off, size_t *ret_len, char *err, size_t errlen);
 
+/* POST /worker/config {database, [TIMEOUT], [ASYNC_PROC_LIMIT]}: the keys
+ * of Qserv's per-database ingest configuration the worker applies (the
+ * controller sends them on PUT /ingest/config); numbers 0..2^31-1 as
+ * integers or digit strings, 0 or absent = not set. */
+struct wreq_config {
+	char db[WREQ_NAME];
+	long timeout_s;         /* TIMEOUT: a download's time limit, at most the worker's */
+	long async_limit;       /* ASYNC_PROC_LIMIT: the database's async loads at once */
+};
+int wreq_config(json_t *b, struct wreq_config *ret, char *err, size_t errlen);
+
 #endif

@@ -12,13 +12,16 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 BIN=${QSERV_BIN:-$top/build/bin}
 TD=$top/qserv/controller/tests
 T=$(mktemp -d /tmp/ingest_api.XXXXXX)
+[ -n "${KEEP:-}" ] && echo "# T=$T"
 cleanup() {
+	[ -n "${SLOWPID:-}" ] && kill "$SLOWPID" 2>/dev/null
+	[ -n "${KEEP:-}" ] && return
 	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 59
+tap_plan 61
 
 for b in qserv-worker qserv-controller qserv-gen qserv-partition qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -157,6 +160,48 @@ tap_is "$(echo "$r" | jq -r '[.SSL_VERIFYHOST, .CAINFO, .LOW_SPEED_LIMIT, .ASYNC
 tap_is "$(api PUT /ingest/config '{"database":"iapi","TIMEOUT":"ten"}' | jq -r .error)" \
 	"TIMEOUT: must be a number 0 to 2147483647" "a bad value: refused naming the key"
 tap_is "$(code -X PUT "$U/ingest/config" -d '{"database":"nodb","TIMEOUT":1}')" 404 "config of an unknown database: 404"
+
+# 5b. the keys the workers apply: ASYNC_PROC_LIMIT (async loads of the
+#     database at once) and TIMEOUT (a download's limit), from a slow source
+cat > "$T/slow.py" <<'PY'
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(float(self.path.split("/")[1]))
+        body = b"401\tp\t1\n"
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+/usr/bin/python3 "$T/slow.py" > "$T/slow.port" & SLOWPID=$!
+for _ in $(seq 50); do [ -s "$T/slow.port" ] && break; sleep 0.1; done
+SP=$(cat "$T/slow.port")
+api PUT /ingest/config '{"database":"iapi","ASYNC_PROC_LIMIT":1,"TIMEOUT":2}' > /dev/null
+ids=
+for n in 1 2 3; do
+	ids="$ids $(qcurl -s -X POST "$W1/ingest/file-async" -d "{\"transaction_id\":$tid,\"table\":\"W\",\"url\":\"http://127.0.0.1:$SP/1/$n\"}" | jq -r .contrib.id)"
+done
+left=3
+for _ in $(seq 100); do
+	left=0
+	for i in $ids; do
+		s=$(qcurl -s "$W1/ingest/file-async/$i" | jq -r .contrib.status)
+		[ "$s" = FINISHED ] || [ "$s" = FAILED ] || left=$((left + 1))
+	done
+	[ $left -eq 0 ] && break
+	sleep 0.2
+done
+# each load's [start, start + read + load) (durations in ms): none overlaps the next
+for i in $ids; do qcurl -s "$W1/ingest/file-async/$i" | jq -c '.contrib | [.start_time, .start_time + .read_time + .load_time, .status]'; done > "$T/spans"
+tap_is "$left:$(jq -s 'sort_by(.[0]) | [range(1; length) as $k | select(.[$k][0] < .[$k - 1][1])] | length' "$T/spans"):$(grep -c FINISHED "$T/spans")" \
+	"0:0:3" "ASYNC_PROC_LIMIT 1: three async loads of the database ran one at a time"
+r=$(qcurl -s -X POST "$W1/ingest/file" -d "{\"transaction_id\":$tid,\"table\":\"W\",\"url\":\"http://127.0.0.1:$SP/4/x\"}")
+tap_ok "TIMEOUT 2: a download of 4 s fails within it" sh -c "echo '$(echo "$r" | jq -r .error)' | grep -q 'did not finish within 2 s'"
+api PUT /ingest/config '{"database":"iapi","ASYNC_PROC_LIMIT":0,"TIMEOUT":0}' > /dev/null
+kill "$SLOWPID" 2>/dev/null
 
 # 6. the writes need the admin key
 tap_is "$(QSERV_AUTH_KEY= code -X PUT "$U/ingest/config" -d '{"database":"iapi","TIMEOUT":1}')" 401 \

@@ -145,9 +145,17 @@ static void body(uint8_t kind, json_t *b)
 			need(u.t.action != WREQ_BEGIN || sqlid_check(SQLID_DATABASE, "f", u.t.db, err, sizeof err) == 0);
 		}
 		break;
-	case 2:
+	case 2:    /* {database} and POST /worker/config share a kind */
 		if (!wreq_db(b, db, err, sizeof err))
 			name(SQLID_DATABASE, db, 0);
+		{
+			struct wreq_config q;
+			if (!wreq_config(b, &q, err, sizeof err)) {
+				name(SQLID_DATABASE, q.db, 0);
+				need(q.timeout_s >= 0 && q.timeout_s <= 0x7fffffff);
+				need(q.async_limit >= 0 && q.async_limit <= 0x7fffffff);
+			}
+		}
 		break;
 	case 3:
 		if (!wreq_chunk(b, db, &chunk, err, sizeof err)) {

@@ -14,7 +14,7 @@
 
 #include "qserv/worker/wreq.h"
 
-enum kind { CONTRIB, TRANS, DB, CHUNK, TABLE, INDEX, SUB, REPLICA, DBARG, CHUNKARG };
+enum kind { CONTRIB, TRANS, DB, CHUNK, TABLE, INDEX, SUB, REPLICA, DBARG, CHUNKARG, CONFIG };
 
 static const struct body_case {
 	enum kind kind;
@@ -105,12 +105,19 @@ static const struct body_case {
 	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"true\"}", "regular" },
 	{ CHUNKARG, "{\"database\":\"e2e\",\"regular\":\"01\"}", "regular" },
 	{ CHUNKARG, "{\"regular\":\"1\"}", "database" },
+	/* POST /worker/config: the applied ingest keys */
+	{ CONFIG, "{\"database\":\"e2e\",\"TIMEOUT\":2,\"ASYNC_PROC_LIMIT\":\"4\"}", NULL },
+	{ CONFIG, "{\"database\":\"e2e\"}", NULL },
+	{ CONFIG, "{\"TIMEOUT\":2}", "database" },
+	{ CONFIG, "{\"database\":\"e2e\",\"TIMEOUT\":-1}", "TIMEOUT" },
+	{ CONFIG, "{\"database\":\"e2e\",\"ASYNC_PROC_LIMIT\":\"4x\"}", "ASYNC_PROC_LIMIT" },
+	{ CONFIG, "{\"database\":\"e2e\",\"ASYNC_PROC_LIMIT\":2147483648}", "ASYNC_PROC_LIMIT" },
 };
 
 static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 {
 	union { struct wreq_contrib c; struct wreq_trans t; struct wreq_index i; struct wreq_subchunks s;
-		struct wreq_replica r; } u;
+		struct wreq_replica r; struct wreq_config g; } u;
 	struct wreq_table t;
 	char db[WREQ_NAME];
 	int32_t chunk;
@@ -132,6 +139,7 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 		return rc;
 	case DBARG: return wreq_db_arg(b, db, err, errlen);
 	case CHUNKARG: return wreq_chunk_arg(b, db, &chunk, err, errlen);
+	case CONFIG: return wreq_config(b, &u.g, err, errlen);
 	default:
 		rc = wreq_subchunks(b, &u.s, err, errlen);
 		free(u.s.sub);
