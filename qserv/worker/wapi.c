@@ -46,9 +46,11 @@
  * Every JSON reply carries "success" and "error".  Who may call a route is
  * the policy column of `routes` (wapi_policy, enforced by
  * qserv/common/qhttp.h before any body is read): contributions the admin
- * key (loaders); the management routes the key or a certificate of role
- * "czar" (the controller); a worker's certificate only the replica export; GET /status and a
- * contribution's status are open.
+ * key (loaders), retries (PUT) too; the management routes the key or a
+ * certificate of role "czar" (the controller); a worker's certificate only
+ * the replica export; GET /status, a contribution's status and a
+ * transaction's contributions are open (their warnings quote MariaDB's
+ * messages, which may name a refused value).
  *
  * Every body (and every query string) is parsed by wreq.c (no MariaDB
  * there; fuzz target wreq): every database, table, column, index and
