@@ -12,7 +12,8 @@
 # answer, no error) and after; `start worker-1` -> `up` again, its
 # replicas (unchanged while it was down) registered again (cverify.c: they
 # match the reference checksums; the log says how many were reused), every
-# chunk at level 2 or above;
+# chunk at level 2 or above; then the extra replicas trimmed and worker-1
+# back to its share (rebalanced: chunk counts within 2);
 # maintenance refused without the key and for a bad body; `qservctl nodes
 # maintenance worker-2 on`, then `kill worker-2` -> no eviction and no
 # copy within 2x evict-after (worker-1 is up: a copy target), the czar
@@ -27,7 +28,7 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/dc-test.sh"
 dc_init heal
 EVICT=10
-tap_plan 17
+tap_plan 18
 
 DB=heal
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects "${OBJECTS:-8000}" --sources-per-object 2 --ra 0,40 --dec -20,20 \
@@ -122,6 +123,18 @@ up1() { [ "$(wstate worker-1)" = up ]; }
 wait_until 60 up1
 tap_is "$(wstate worker-1) $(grep -c "returning worker worker-1: $K1 replica(s) reused" "$T/cluster/czar/controller.log") $(status | jq -r --arg db $DB '.databases[] | select(.database == $db) | .under_replicated')" \
 	"up 1 0" "start worker-1: up again, its $K1 replicas reused (they match the reference checksums), 0 under-replicated"
+# then the replicas above level are trimmed and worker-1 gets its share
+# again: every chunk on exactly 2 workers, worker chunk counts within 2
+balanced() {
+	[ "$(meta "SELECT GROUP_CONCAT(DISTINCT n) FROM (SELECT COUNT(*) n FROM qservMeta.chunks WHERE db='$DB' GROUP BY chunk) x")" = 2 ] &&
+		[ "$(meta "SELECT MAX(n) - MIN(n) <= 2 AND COUNT(*) = 3 FROM (SELECT COUNT(*) n FROM qservMeta.chunks WHERE db='$DB' GROUP BY worker_id) x")" = 1 ]
+}
+if wait_until 90 balanced; then
+	tap_pass "extra replicas trimmed, every chunk on 2 workers, worker-1 back to its share ($(meta "SELECT GROUP_CONCAT(n ORDER BY w) FROM (SELECT worker_id w, COUNT(*) n FROM qservMeta.chunks WHERE db='$DB' GROUP BY worker_id) x"))"
+else
+	tap_fail "extra replicas trimmed, every chunk on 2 workers, worker-1 back to its share" \
+		"$(meta "SELECT worker_id, COUNT(*) FROM qservMeta.chunks WHERE db='$DB' GROUP BY worker_id" | tr '\n' ' ')"
+fi
 
 got="$(api PUT /replication/maintenance '{"worker":"worker-2","maintenance":true}') $(api PUT /replication/maintenance '{"worker":"a b","maintenance":true}' -H "$(key)") $(api PUT /replication/maintenance '{"worker":"worker-2","maintenance":1}' -H "$(key)") $(api PUT /replication/maintenance '{"worker":"worker-9","maintenance":true}' -H "$(key)")"
 tap_is "$got" "401 400 400 404" "PUT /replication/maintenance: no key 401, a bad id 400, a non-boolean 400, an unknown worker 404"
