@@ -250,8 +250,10 @@ static int auth_first(struct qhttp_server *s, struct qhttp_req *r, bool spooled)
 	if (peer == 0)
 		snprintf(r->peer_role, sizeof r->peer_role, "%s", id.role);
 	enum qhttp_auth need = s->conf.policy ? s->conf.policy(s->conf.app, r->method, r->url) : QHTTP_KEY;
-	if (need == QHTTP_OPEN)
+	if (need == QHTTP_OPEN) {
+		r->key_given = peer != -EPERM && key_ok(s, header_key(r->conn));
 		return 0;
+	}
 	if (peer == -EPERM) {
 		refuse(r, 403, "the client certificate is not one of this cluster's");
 		return -1;
@@ -260,8 +262,10 @@ static int auth_first(struct qhttp_server *s, struct qhttp_req *r, bool spooled)
 	    (need == QHTTP_KEY_OR_WORKER && !strcmp(r->peer_role, "worker")))
 		return 0;
 	const char *given = header_key(r->conn);
-	if (key_ok(s, given))
+	if (key_ok(s, given)) {
+		r->key_given = 1;
 		return 0;
+	}
 	if (!has_key(s)) {
 		refuse(r, 403, "this service has no admin key configured");
 		return -1;

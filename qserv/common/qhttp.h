@@ -74,6 +74,8 @@ struct qhttp_req {
 				* (at most QHTTP_DRAIN_MAX) was read and dropped */
 	char refuse_msg[256];
 	char peer_role[64];    /* role of a verified client certificate, or "" */
+	int key_given;         /* the headers carry the admin key (checked on open
+				* routes too: they may show the key holder more) */
 };
 
 /* Called once when the request headers are in: return 1 and fill

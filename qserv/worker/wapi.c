@@ -49,8 +49,8 @@
  * key (loaders), retries (PUT) too; the management routes the key or a
  * certificate of role "czar" (the controller); a worker's certificate only
  * the replica export; GET /status, a contribution's status and a
- * transaction's contributions are open (their warnings quote MariaDB's
- * messages, which may name a refused value).
+ * transaction's contributions are open, but their warnings (MariaDB's
+ * messages, which may quote a refused value) only reach the key's holder.
  *
  * Every body (and every query string) is parsed by wreq.c (no MariaDB
  * there; fuzz target wreq): every database, table, column, index and
@@ -288,6 +288,16 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 	qhttp_reply_ok(r, json_pack("{s:o}", "contrib", worker_contrib_snapshot(w, c)));
 }
 
+/* A contribution for an open route: its MariaDB warnings (they may quote
+ * a refused value, i.e. catalog data) only for the admin key's holder;
+ * num_warnings always. */
+static json_t *contrib_shown(struct qhttp_req *r, json_t *o)
+{
+	if (!r->key_given && json_array_size(json_object_get(o, "warnings")))
+		json_object_set_new(o, "warnings", json_array());
+	return o;
+}
+
 static void contrib_status(struct worker *w, struct qhttp_req *r, const char *id)
 {
 	char err[128];
@@ -300,7 +310,7 @@ static void contrib_status(struct worker *w, struct qhttp_req *r, const char *id
 	if (!c)
 		qhttp_reply_error(r, 404, "no contribution %u", n);
 	else
-		qhttp_reply_ok(r, json_pack("{s:o}", "contrib", worker_contrib_snapshot(w, c)));
+		qhttp_reply_ok(r, json_pack("{s:o}", "contrib", contrib_shown(r, worker_contrib_snapshot(w, c))));
 }
 
 /* GET /ingest/file-async/trans/<id>: the contributions of a transaction
@@ -313,7 +323,7 @@ static void trans_contribs(struct worker *w, struct qhttp_req *r, const char *id
 		qhttp_reply_error(r, 400, "transaction_id: must be a transaction number (1 to 2147483647)");
 		return;
 	}
-	qhttp_reply_ok(r, json_pack("{s:o}", "contribs", worker_contribs_json(w, n, 0, true)));
+	qhttp_reply_ok(r, json_pack("{s:o}", "contribs", worker_contribs_json(w, n, 0, r->key_given)));
 }
 
 /* PUT /ingest/file/<id>, PUT /ingest/file-async/<id>: a manual retry of a
