@@ -389,74 +389,6 @@ static int list_tables(MYSQL *m, const char *db, json_t **out, char *err, size_t
 	return 0;
 }
 
-/* The ingest configuration of db: every Qserv key, the value set or
- * Qserv's default (numbers as numbers), beside "database". */
-static int config_json(MYSQL *m, const char *db, json_t **out, char *err, size_t errlen)
-{
-	size_t n;
-	const struct creq_config_key *k = creq_config_keys(&n);
-	json_t *o = json_pack("{s:s}", "database", db);
-	for (size_t i = 0; i < n; i++)
-		json_object_set_new(o, k[i].name, k[i].numeric ? json_integer(atoll(k[i].dflt)) : json_string(k[i].dflt));
-	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT param, value FROM qservMeta.ingest_config WHERE db='%s'",
-				    db);
-	MYSQL_ROW row;
-	if (!res) {
-		json_decref(o);
-		return -EIO;
-	}
-	while ((row = mysql_fetch_row(res)))
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(row[0], k[i].name))
-				json_object_set_new(o, k[i].name, k[i].numeric ? json_integer(atoll(row[1]))
-									     : json_string(row[1]));
-	mysql_free_result(res);
-	*out = o;
-	return 0;
-}
-
-/* PUT /ingest/config: the keys the body names, stored (creq_config
- * checked them; values go in as escaped literals), then TIMEOUT and
- * ASYNC_PROC_LIMIT sent to every worker (POST /worker/config), which
- * applies them; a worker that misses them fails the request (send it
- * again). */
-static int config_put(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen)
-{
-	struct cdb d;
-	size_t n;
-	const struct creq_config_key *k = creq_config_keys(&n);
-	struct creq_config *q = malloc(sizeof *q);   /* ~1 MB: not on a thread's stack */
-	int r = q ? creq_config(b, q, err, errlen) : -ENOMEM;
-	if (r == -ENOMEM)
-		snprintf(err, errlen, "out of memory");
-	if (!r)
-		r = cmeta_db(m, q->db, &d, err, errlen);
-	for (size_t i = 0; !r && i < n; i++) {
-		if (!q->set[i])
-			continue;
-		char *v = qsql_quote(m, q->value[i]);
-		if (!v || qsql_exec(m, err, errlen, "REPLACE INTO qservMeta.ingest_config VALUES ('%s', '%s', '%s')",
-				    q->db, k[i].name, v))
-			r = -EIO;
-		free(v);
-	}
-	if (!r)
-		r = config_json(m, q->db, out, err, errlen);
-	free(q);
-	if (!r) {
-		/* the keys the workers apply, as now in effect */
-		json_t *body = json_pack("{s:O, s:O, s:O}", "database", json_object_get(*out, "database"), "TIMEOUT",
-					 json_object_get(*out, "TIMEOUT"), "ASYNC_PROC_LIMIT",
-					 json_object_get(*out, "ASYNC_PROC_LIMIT"));
-		r = ctl_all_workers(m, "POST", "config", body, err, errlen);
-		json_decref(body);
-		if (r) {
-			json_decref(*out);
-			*out = NULL;
-		}
-	}
-	return r;
-}
 
 /* GET /worker/contribs?<query> of every registered worker into one array
  * (each entry has "worker"; "warnings" listed only with warnings=1 in
@@ -728,12 +660,12 @@ static int config_get(struct call *k)
 	if (sqlid_check(SQLID_DATABASE, "database", d, k->err, sizeof k->err))
 		return -EINVAL;
 	int rc = cmeta_db(k->m, d, &db, k->err, sizeof k->err);
-	return rc ? rc : config_json(k->m, d, &k->out, k->err, sizeof k->err);
+	return rc ? rc : cconfig_get(k->m, d, &k->out, k->err, sizeof k->err);
 }
 
 static int config_set(struct call *k)
 {
-	return config_put(k->m, k->b, &k->out, k->err, sizeof k->err);
+	return cconfig_put(k->m, k->b, &k->out, k->err, sizeof k->err);
 }
 
 /* The database a chunk request places into: registered, not published. */

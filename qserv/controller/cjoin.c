@@ -5,7 +5,8 @@
  * it can take chunks or answer a query that joins a regular table:
  * cjoin_worker gives it, in order, every database (POST /worker/database)
  * and every registered table with its schema (POST /worker/table, rebuilt
- * from qservMeta.tables), then, for each published database, a copy of its
+ * from qservMeta.tables) and the ingest configuration it applies (POST
+ * /worker/config, when one is set: cconfig.c), then, for each published database, a copy of its
  * regular tables from another worker (POST /worker/replica {database,
  * regular: true, source_id, source_url}: the same pull over mutual TLS,
  * checksums compared, swapped in at once, as a chunk copy; wcopy_in.c) and
@@ -115,6 +116,8 @@ int cjoin_worker(struct ctl *c, MYSQL *m, const struct cworker *w, json_t **ret,
 		json_decref(body);
 		if (!r)
 			r = join_tables(w, m, row[0], e, sizeof e);
+		if (!r)
+			r = cconfig_apply(w, m, row[0], e, sizeof e);
 		if (!r && atoi(row[1]))
 			r = join_published(c, w, m, row[0], e, sizeof e);
 		if (r)

@@ -5,7 +5,8 @@
  * their management API.  Files: cmeta.c (qservMeta SQL), cplace.c (chunk
  * placement), crepl.c (replica levels, copies at publish), ctrans.c (transactions and the director index), capi.c
  * (HTTP API), creq.c (its request bodies, parsed without MariaDB), chealth.c
- * (probing the workers, eviction, healing, maintenance), cjoin.c (a
+ * (probing the workers, eviction, healing, maintenance), cconfig.c (Qserv's
+ * ingest configuration), cjoin.c (a
  * worker joining: the cluster's databases and tables), crebal.c (trim,
  * drain, rebalance: replica moves), cverify.c (replicas checked against
  * reference checksums, returning workers), cmetrics.c (GET /metrics),
@@ -164,6 +165,12 @@ int ctl_worker_call(const struct cworker *w, const char *method, const char *pat
  * published databases) regular table's rows of the cluster; *ret {worker,
  * databases}. */
 int cjoin_worker(struct ctl *c, MYSQL *m, const struct cworker *w, json_t **ret, char *err, size_t errlen);
+
+/* cconfig.c: GET/PUT /ingest/config (*ret: every key of db, set or
+ * default); cconfig_apply sends a joining worker what it applies. */
+int cconfig_get(MYSQL *m, const char *db, json_t **ret, char *err, size_t errlen);
+int cconfig_put(MYSQL *m, json_t *b, json_t **ret, char *err, size_t errlen);
+int cconfig_apply(const struct cworker *w, MYSQL *m, const char *db, char *err, size_t errlen);
 
 /* cplace.c: where chunk `chunk` of db lives (placing it when new). */
 int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct cworker *ret,

@@ -4,7 +4,7 @@ CONTROLLER_SRCS := qserv/controller/main.c qserv/controller/capi.c qserv/control
 	qserv/controller/cplace.c qserv/controller/ctrans.c
 CONTROLLER_SRCS += qserv/controller/cpublish.c qserv/controller/creq.c qserv/controller/crepl.c \
 	qserv/controller/chealth.c
-CONTROLLER_SRCS += qserv/controller/cjoin.c qserv/controller/crebal.c
+CONTROLLER_SRCS += qserv/controller/cjoin.c qserv/controller/crebal.c qserv/controller/cconfig.c
 CONTROLLER_SRCS += qserv/controller/cverify.c qserv/controller/cmetrics.c
 $(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqservcommon.a libqcommon.a))
 
