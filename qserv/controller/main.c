@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!c.sql.socket || c.port <= 0 || c.port > 65535 || optind != argc || !tls_dir != !tls_name)
+	if (!c.sql.socket || !c.staging || c.port <= 0 || c.port > 65535 || optind != argc || !tls_dir != !tls_name)
 		usage();
 	log_init("qserv-controller", LOG_LVL_INFO);
 	if (mkdir(c.staging, 0700) < 0 && errno != EEXIST) {
