@@ -48,21 +48,24 @@ storm() {
 # cluster N OBJECTS [up args]: a dev cluster of N workers with the catalog
 cluster() {
 	"$DC" down --dir "$T/cluster" > /dev/null 2>&1
-	rm -rf "$T/cluster" "$T/ds" "$T/gen"
-	"$REPO/tools/sample-catalog.sh" "$T" hb --objects "$2" --sources-per-object 2 --ra 0,40 --dec -20,20 \
+	rm -rf "$T/cluster" "$T/cat"   # a catalog of its own: partitions of an earlier run are not loaded again
+	"$REPO/tools/sample-catalog.sh" "$T/cat" hb --objects "$2" --sources-per-object 2 --ra 0,40 --dec -20,20 \
 		--stripes 12 --sub-stripes 4 > "$T/gen.log" 2>&1 || { tail -3 "$T/gen.log"; return 1; }
 	_n=$1; shift 2
 	"$DC" up --workers "$_n" "$@" --dir "$T/cluster" > "$T/up.log" 2>&1 || { tail -3 "$T/up.log"; return 1; }
 	set -a; . "$T/cluster/cluster.env"; set +a
-	"$BIN/qservctl" ingest -q "$T/ds" > "$T/ingest.log" 2>&1 || { tail -3 "$T/ingest.log"; return 1; }
-	WANT=$(wc -l < "$T/gen/Object.tsv")
+	"$BIN/qservctl" ingest -q "$T/cat/ds" > "$T/ingest.log" 2>&1 || { tail -3 "$T/ingest.log"; return 1; }
+	WANT=$(wc -l < "$T/cat/gen/Object.tsv")
+	# the reference GROUP BY once the czar sees the whole catalog
+	_i=0
+	until [ "$(sql "SELECT COUNT(*) FROM hb.Object")" = "$WANT" ] || [ $_i -ge 60 ]; do sleep 0.5; _i=$((_i + 1)); done
 	GRP=$(sql "SELECT filterName, COUNT(*) FROM hb.Source GROUP BY filterName ORDER BY filterName" | md5sum)
 }
 
 start_storm() { : > "$T/storm"; storm "$T/storm" "$WANT" "$GRP" & STORM=$!; }
 stop_storm() {
 	kill "$STORM" 2> /dev/null; wait "$STORM" 2> /dev/null; STORM=
-	echo "$(grep -c '^ok' "$T/storm") right of $(wc -l < "$T/storm") issued"
+	echo "$(grep -c '^ok' "$T/storm") right of $(wc -l < "$T/storm") issued$(grep -m 2 '^bad' "$T/storm" | sed 's/^/; /' | tr -d '\n')"
 }
 
 # the baseline copy: every chunk table of the catalog copied inside
