@@ -357,9 +357,10 @@ TEST(ready_workers_registered_once_and_again_when_moved)
 	start(&r, root, ROLE_CZAR);
 	r.controller_port = ntohs(sa.sin_port);
 	roles_tick(&r, &s, t);                /* starts the daemons */
-	roles_tick(&r, &s, t + 1);            /* first sync */
+	roles_tick(&r, &s, t + 1);            /* first sync; worker-2 is down in the map: told once */
 	EXPECT_STREQ("{\"id\":\"worker-0\",\"host\":\"10.0.0.2\",\"ingest_port\":25004,\"query_port\":25005,\"zone\":\"\"};"
-		     "{\"id\":\"worker-1\",\"host\":\"10.0.0.3\",\"ingest_port\":25004,\"query_port\":25005,\"zone\":\"\"};",
+		     "{\"id\":\"worker-1\",\"host\":\"10.0.0.3\",\"ingest_port\":25004,\"query_port\":25005,\"zone\":\"\"};"
+		     "{\"worker\":\"worker-2\",\"up\":false};",
 		     c.bodies);
 	c.bodies[0] = '\0';
 	roles_tick(&r, &s, t + 10000);        /* nothing changed: nothing sent */
