@@ -7,14 +7,20 @@
  * removed again if the worker cannot create the chunk's tables), and an
  * existing record always wins, so placement is stable.  Decided under ctl.place_mu (the worker call
  * itself runs outside it): two loaders asking for the same new chunk get
- * the same worker, and the second returns only once the tables exist. */
+ * the same worker, and the second returns only once the tables exist.
+ * With no usable worker (one just registered is not probed yet) it waits
+ * up to CPLACE_WAIT_MS for one before refusing. */
 #include "controller.h"
+#include "monotime.h"
 #include "qserv/common/qhttpc.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define CPLACE_WAIT_MS 30000
 
 int ctl_worker_call(const struct cworker *w, const char *method, const char *path, json_t *body,
 		    json_t **ret, char *err, size_t errlen)
@@ -73,7 +79,7 @@ static int lookup(MYSQL *m, const char *db, int32_t chunk, char *ret_id, char *e
 	return 0;
 }
 
-int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct cworker *ret,
+static int place(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct cworker *ret,
 		 char *err, size_t errlen)
 {
 	if (chunk < 0) {
@@ -145,5 +151,21 @@ int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct 
 	pthread_cond_broadcast(&c->place_cv);
 unlock:
 	pthread_mutex_unlock(&c->place_mu);
+	return r;
+}
+
+/* A worker registered a moment ago has not answered a probe yet (the
+ * prober looks every 2 s; its daemon may still be starting): with no
+ * usable worker, placement waits for one, at most CPLACE_WAIT_MS, before
+ * it refuses. */
+int cplace_chunk(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struct cworker *ret,
+		 char *err, size_t errlen)
+{
+	int64_t end = monotime_ms() + CPLACE_WAIT_MS;
+	int r;
+	while ((r = place(c, m, db, chunk, ret, err, errlen)) == -ENODEV && monotime_ms() < end) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 500 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 	return r;
 }
