@@ -234,6 +234,8 @@ tap_is "$up_rc $(grep -c 'upgraded, every chunk at level' "$VM_DIR/upgrade.log")
 tap_diag "storm during the upgrade: $(awk '/wrong,/ { d += $5 } END { printf "%d", d }' "$VM_DIR/bg") queries failed while the czar rebooted (one czar: expected)"
 tap_is "$(awk '/wrong,/ { w += $1; e += $3; n++ } END { printf "%d wrong, %d errors", w, e }' "$VM_DIR/bg")" \
 	"0 wrong, 0 errors" "a query storm during the upgrade ($(grep -c 'wrong,' "$VM_DIR/bg") rounds): every answer right, no error but while the czar reboots"
+czar_sql() { in_ns $CZ -N -e 'SELECT 1' > /dev/null 2>&1 && [ -n "$(sample_level)" ]; }
+wait_until 180 czar_sql || tap_diag "the upgraded czar's SQL or controller did not answer within 180 s"
 tap_is "$(storm 1)" "0 wrong, 0 errors" "answers right through the upgraded czar"
 tap_is "$(sample_level)" "2 0" "after the upgrade every chunk has 2 replicas"
 tap_done
