@@ -503,10 +503,7 @@ void crebal_wake(struct ctl *c)
 	pthread_mutex_lock(&c->rb.mu);
 	c->rb.wanted = true;
 	pthread_mutex_unlock(&c->rb.mu);
-	pthread_mutex_lock(&c->h.mu);
-	c->h.heal_wanted = true;
-	pthread_cond_broadcast(&c->h.cv);
-	pthread_mutex_unlock(&c->h.mu);
+	chealth_wake_heal(c);
 }
 
 /* The healer's part: a trim when copies completed since the last one or
