@@ -227,12 +227,13 @@ static void raise_nofile(void)
 static void start_czar(struct roles *r, struct supervisor *sup)
 {
 	char tls[400], users[400], staging[300], ctlbin[160], czarbin[160], keypath[400], lport[16];
-	char sslcert[520], sslkey[520];
+	char sslcert[520], sslkey[520], hport[16];
 	char *ctl[] = { ctlbin, "--socket", r->socket, "--staging", staging, "--tls-dir", tls, "--tls-name", r->name,
 			"--local-port", lport, "--auth-key-file", keypath, NULL };
 	char *czar[] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
 			 "--tls-dir", tls, "--tls-name", r->name,
-			 "--ssl-cert", sslcert, "--ssl-key", sslkey, NULL };   /* MySQL SSL on 4040 */
+			 "--ssl-cert", sslcert, "--ssl-key", sslkey,   /* MySQL SSL on 4040 */
+			 "--http-port", hport, NULL };                 /* HTTPS frontend, same certificate */
 	int rc;
 
 	snprintf(ctlbin, sizeof(ctlbin), "%s/qserv-controller", r->bin);
@@ -240,6 +241,7 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	snprintf(staging, sizeof(staging), "%s/controller", r->staging);
 	mkdir(staging, 0700);
 	snprintf(lport, sizeof(lport), "%d", ROLES_CONTROLLER_LOCAL_PORT);
+	snprintf(hport, sizeof(hport), "%d", ROLES_HTTP_PORT);
 	if ((rc = make_tls_dir(r, tls, sizeof(tls))) < 0)
 		log_error("roles: TLS dir %s: %s", tls, strerror(-rc));
 	snprintf(sslcert, sizeof(sslcert), "%s/%s.pem", tls, r->name);
@@ -258,8 +260,8 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	sup_add(sup, "qserv-controller", ctl);
 	if (czar[0]) {
 		sup_add(sup, "qserv-czar", czar);
-		log_info("czar: SQL on port %d, user %s password %s (kept in %s/czar/password)",
-			 ROLES_SQL_PORT, ROLES_CZAR_USER, r->password, r->data_dir);
+		log_info("czar: SQL on port %d, HTTPS frontend on %d, user %s password %s (kept in %s/czar/password)",
+			 ROLES_SQL_PORT, ROLES_HTTP_PORT, ROLES_CZAR_USER, r->password, r->data_dir);
 	}
 }
 

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #define ROLES_SQL_PORT 4040
+#define ROLES_HTTP_PORT 4041        /* the czar's HTTPS query frontend (Qserv's port) */
 #define ROLES_CONTROLLER_PORT 25081
 #define ROLES_CONTROLLER_LOCAL_PORT 25082   /* the controller's loopback copy, for this agent */
 #define ROLES_WORKER_INGEST_PORT 25004

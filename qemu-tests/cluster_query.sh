@@ -39,7 +39,7 @@ if [ "$(id -u)" != 0 ] || [ ! -f "$BUILD/images/qserv-node.img" ] || [ ! -f "$BU
 	[ ! -f "$BUILD/lib/qserv_scisql.so" ]; then
 	tap_skip_all "needs root, the image and the scisql plugin"
 fi
-N=36
+N=38
 tap_plan $N
 in_ns() { ip netns exec "$QSERV_CLUSTER_NS" "$@"; }
 status_of() { in_ns curl -sf -m 10 "http://$1:9400/status"; }
@@ -131,6 +131,14 @@ GROUP BY over the child table|SELECT filterName, COUNT(*), ROUND(AVG(psFlux), 3)
 director-child join in a box|SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s USING (objectId) WHERE qserv_areaspec_box(0, 0, 30, 30) GROUP BY o.objectId|SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s USING (objectId) WHERE scisql_s2PtInBox(o.ra, o.decl, 0, 0, 30, 30) = 1 GROUP BY o.objectId
 regular-table join|SELECT f.id, f.name, COUNT(*) FROM Source s JOIN Filter f ON f.name = s.filterName GROUP BY f.id, f.name|
 QEOF
+
+# the HTTPS query frontend on 4041 (Qserv's port), the SQL users' Basic auth
+http_q() { in_ns curl -s -m 60 --cacert "$QSERV_CA_FILE" -u "$1" -H 'Content-Type: application/json' \
+	-d '{"query":"SELECT COUNT(*) FROM sample.Object"}' "$QSERV_HTTP_URL/query"; }
+tap_is "$(http_q "$QSERV_USER:$QSERV_PASSWORD" | jq -c '[.success, .rows[0][0]]')" \
+	"[1,\"$($RQ -N -B -e 'SELECT COUNT(*) FROM ref.Object')\"]" "POST /query on the czar's HTTPS frontend (4041) answers the count"
+tap_is "$(in_ns curl -s -m 30 -o /dev/null -w '%{http_code}' --cacert "$QSERV_CA_FILE" -u "$QSERV_USER:wrong" \
+	-d '{"query":"SELECT 1"}' "$QSERV_HTTP_URL/query")" 401 "the frontend refuses a wrong password (401)"
 
 # replication (issue 13): the catalog at the default level (2 copies with 3
 # workers); w1 loses power: answers stay right from the replicas, w1 is
