@@ -153,12 +153,9 @@ static int controller_step(const char *url, const char *keyfile, const char *nam
 	char key[256] = "";
 	if (keyfile && read_key(keyfile, key, sizeof(key)) < 0)
 		return 2;
-	if (qhttpc_init() < 0) {
-		fprintf(stderr, "qservctl nodes remove: cannot initialize the HTTP client\n");
+	if (ctl_controller_init("nodes remove", keyfile ? key : NULL) < 0)
 		return 1;
-	}
-	qhttpc_set_auth_key(keyfile ? key : getenv("QSERV_AUTH_KEY"));
-	return controller_remove(url && url[0] ? url : "http://127.0.0.1:25081", name, force) < 0 ? 1 : 0;
+	return controller_remove(ctl_controller_url(url), name, force) < 0 ? 1 : 0;
 }
 
 static int nodes_remove(int argc, char **argv, const char *sock, bool readmit)
@@ -168,10 +165,9 @@ static int nodes_remove(int argc, char **argv, const char *sock, bool readmit)
 					      { "controller", required_argument, NULL, 'c' },
 					      { "controller-only", no_argument, NULL, 'C' },
 					      { "auth-key-file", required_argument, NULL, 'k' }, { 0 } };
-	const char *curl_ = getenv("QSERV_INGEST_URL"), *keyfile = NULL, *name;
-	char key[256] = "";
+	const char *curl_ = NULL, *keyfile = NULL, *name;
 	bool force = false, only = false;
-	int c;
+	int c, rc;
 	json_t *node, *reply;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:fc:k:C", opts, NULL)) != -1) {
@@ -212,15 +208,8 @@ static int nodes_remove(int argc, char **argv, const char *sock, bool readmit)
 	if (!strcmp(json_string_value(json_object_get(node, "state")), "removed"))
 		printf("%s is already removed in the registry; making sure the controller dropped it\n", name);
 	json_decref(node);
-	if (keyfile && read_key(keyfile, key, sizeof(key)) < 0)
-		return 2;
-	if (qhttpc_init() < 0) {
-		fprintf(stderr, "qservctl nodes remove: cannot initialize the HTTP client\n");
-		return 1;
-	}
-	qhttpc_set_auth_key(keyfile ? key : getenv("QSERV_AUTH_KEY"));
-	if (controller_remove(curl_ && curl_[0] ? curl_ : "http://127.0.0.1:25081", name, force) < 0)
-		return 1;
+	if ((rc = controller_step(curl_, keyfile, name, force)) != 0)
+		return rc;
 	if (ctl_registry_request(sock, json_pack("{s:s, s:s}", "cmd", "node-remove", "name", name), &reply) < 0) {
 		fprintf(stderr, "qservctl nodes remove: the controller already dropped %s; run the same command "
 			"again once the registry answers\n", name);
@@ -241,9 +230,8 @@ usage:
 static int nodes_maintenance(int argc, char **argv)
 {
 	static const struct option opts[] = { { "controller", required_argument, NULL, 'c' }, { 0 } };
-	const char *url = getenv("QSERV_INGEST_URL");
-	char full[1024], err[1024];
-	json_t *body, *reply = NULL;
+	const char *url = NULL;
+	json_t *reply;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -253,23 +241,13 @@ static int nodes_maintenance(int argc, char **argv)
 	}
 	if (optind + 2 != argc || (strcmp(argv[optind + 1], "on") && strcmp(argv[optind + 1], "off")))
 		goto usage;
-	if (!url || !url[0])
-		url = "http://127.0.0.1:25081";
-	if (qhttpc_init() < 0) {
-		fprintf(stderr, "qservctl nodes maintenance: cannot initialize the HTTP client\n");
+	bool on = !strcmp(argv[optind + 1], "on");
+	if (ctl_controller_init("nodes maintenance", NULL) < 0 ||
+	    ctl_controller_call("nodes maintenance", ctl_controller_url(url), "PUT", "replication/maintenance",
+				json_pack("{s:s, s:b}", "worker", argv[optind], "maintenance", on), &reply) < 0)
 		return 1;
-	}
-	qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
-	snprintf(full, sizeof(full), "%s%sreplication/maintenance", url, url[strlen(url) - 1] == '/' ? "" : "/");
-	body = json_pack("{s:s, s:b}", "worker", argv[optind], "maintenance", !strcmp(argv[optind + 1], "on"));
-	c = qhttpc_json("PUT", full, body, &reply, err, sizeof(err));
-	json_decref(body);
-	if (c < 0) {
-		fprintf(stderr, "qservctl nodes maintenance: %s\n", err);
-		return 1;
-	}
 	printf("%s: maintenance %s%s\n", argv[optind], argv[optind + 1],
-	       !strcmp(argv[optind + 1], "on") ? " (never evicted, never a copy target)" : "");
+	       on ? " (never evicted, never a copy target)" : "");
 	json_decref(reply);
 	return 0;
 usage:
@@ -280,15 +258,11 @@ usage:
 /* The chunks worker name holds in GET /replication/status, -1 if unknown. */
 static long long drain_left(const char *url, const char *name, char *state, size_t slen)
 {
-	char full[1024], err[512];
-	json_t *reply = NULL, *w;
+	json_t *reply, *w;
 	size_t i;
 	long long n = -1;
-	snprintf(full, sizeof(full), "%s%sreplication/status", url, url[strlen(url) - 1] == '/' ? "" : "/");
-	if (qhttpc_json("GET", full, NULL, &reply, err, sizeof(err)) < 0) {
-		fprintf(stderr, "qservctl nodes drain: %s\n", err);
+	if (ctl_controller_call("nodes drain", url, "GET", "replication/status", NULL, &reply) < 0)
 		return -1;
-	}
 	json_array_foreach(json_object_get(reply, "workers"), i, w)
 		if (!strcmp(json_string_value(json_object_get(w, "id")), name)) {
 			n = json_integer_value(json_object_get(w, "chunks"));
@@ -326,11 +300,11 @@ static int nodes_drain(int argc, char **argv)
 	static const struct option opts[] = { { "controller", required_argument, NULL, 'c' },
 					      { "off", no_argument, NULL, 'o' }, { "wait", no_argument, NULL, 'w' },
 					      { "timeout", required_argument, NULL, 't' }, { 0 } };
-	const char *url = getenv("QSERV_INGEST_URL");
-	char full[1024], err[1024], *end;
+	const char *url = NULL;
+	char *end;
 	bool off = false, wait = false;
 	long timeout_s = 3600;
-	json_t *body, *reply = NULL;
+	json_t *reply;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:owt:", opts, NULL)) != -1) {
@@ -347,21 +321,11 @@ static int nodes_drain(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		goto usage;
-	if (!url || !url[0])
-		url = "http://127.0.0.1:25081";
-	if (qhttpc_init() < 0) {
-		fprintf(stderr, "qservctl nodes drain: cannot initialize the HTTP client\n");
+	url = ctl_controller_url(url);
+	if (ctl_controller_init("nodes drain", NULL) < 0 ||
+	    ctl_controller_call("nodes drain", url, "PUT", "replication/drain",
+				json_pack("{s:s, s:b}", "worker", argv[optind], "drain", !off), &reply) < 0)
 		return 1;
-	}
-	qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
-	snprintf(full, sizeof(full), "%s%sreplication/drain", url, url[strlen(url) - 1] == '/' ? "" : "/");
-	body = json_pack("{s:s, s:b}", "worker", argv[optind], "drain", !off);
-	c = qhttpc_json("PUT", full, body, &reply, err, sizeof(err));
-	json_decref(body);
-	if (c < 0) {
-		fprintf(stderr, "qservctl nodes drain: %s\n", err);
-		return 1;
-	}
 	printf("%s: %s (%lld chunk(s) held)\n", argv[optind], off ? "enabled again" : "draining: its chunks move to the "
 	       "enabled workers", (long long)json_integer_value(json_object_get(reply, "chunks")));
 	json_decref(reply);

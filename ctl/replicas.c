@@ -100,7 +100,7 @@ int ctl_replicas(int argc, char **argv)
 {
 	static const struct option opts[] = { { "controller", required_argument, NULL, 'c' },
 					      { "json", no_argument, NULL, 'j' }, { 0 } };
-	const char *url = getenv("QSERV_INGEST_URL");
+	const char *url = NULL;
 	bool as_json = false;
 	int c;
 	optind = 1;
@@ -122,26 +122,16 @@ int ctl_replicas(int argc, char **argv)
 	long level = set ? strtol(argv[optind + 1], &end, 10) : 0;
 	if (set && (*end || level < 1))
 		return usage();
-	if (!url || !url[0])
-		url = "http://127.0.0.1:25081";
-	if (qhttpc_init() < 0) {
-		fprintf(stderr, "qservctl replicas: cannot initialize the HTTP client\n");
-		return 1;
-	}
-	qhttpc_set_auth_key(getenv("QSERV_AUTH_KEY"));
-	char full[1024], err[512];
-	json_t *body = NULL, *reply = NULL;
-	snprintf(full, sizeof full, "%s/replication/%s", url, set ? "level" : verify ? "verify" : rebal ? "rebalance" : "status");
+	json_t *body = NULL, *reply;
 	if (set)
 		body = json_pack("{s:i, s:s}", "level", (int)level, "database", nargs == 3 ? argv[optind + 2] : "");
 	else if (rebal)
 		body = json_object();
-	int rc = qhttpc_json(set ? "PUT" : verify || rebal ? "POST" : "GET", full, body, &reply, err, sizeof err);
-	json_decref(body);
-	if (rc < 0) {
-		fprintf(stderr, "qservctl replicas: %s\n", err);
+	if (ctl_controller_init("replicas", NULL) < 0 ||
+	    ctl_controller_call("replicas", ctl_controller_url(url), set ? "PUT" : verify || rebal ? "POST" : "GET",
+				set ? "replication/level" : verify ? "replication/verify" : rebal ? "replication/rebalance" :
+				"replication/status", body, &reply) < 0)
 		return 1;
-	}
 	if (set) {
 		const char *db = json_string_value(json_object_get(reply, "database"));
 		json_t *rp = json_object_get(reply, "replication");

@@ -1,0 +1,171 @@
+#!/bin/sh
+# peer_bench.sh: the czar beside its two peers, on the same data, in one run
+# on this machine (issue 15's table): one MariaDB holding every row (the
+# single-node limit), MariaDB Spider over 2 backend MariaDB servers
+# (PARTITION BY HASH(objectId), what a MariaDB user would shard with), and
+# the czar on a 2-worker dev cluster.  BENCH_ROWS (1,000,000) Object rows of
+# objectId, ra, decl and 20 doubles over the whole sky, MyISAM everywhere
+# with a primary key on objectId, loopback / unix sockets; the czar's
+# database has num-stripes 8, num-sub-stripes 4.
+#
+# Measured, each as a ratio to one MariaDB:
+#   point lookup by objectId, 1 client, pymysql (mean of 300)
+#   point lookups, 16 clients (processes), BENCH_SECONDS (5) s: throughput
+#   SELECT COUNT(*) (mariadb CLI, best of 3)
+#   a box count (qserv_areaspec_box vs BETWEEN), best of 3
+#   AVG/MAX with a filter, best of 3
+#   load: qserv-partition + qservctl ingest vs one LOAD DATA (Spider: LOAD
+#   DATA through the Spider table)
+# Every answer of the czar and of Spider is compared with one MariaDB's;
+# a difference is printed (and the bench exits 1).  Asserts no timing.
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+BIN=${QSERV_BIN:-$top/build/bin}
+TD=$(cd "$(dirname "$0")" && pwd)
+N=${BENCH_ROWS:-1000000}
+SECS=${BENCH_SECONDS:-5}
+CLIENTS=16
+T=$(mktemp -d /tmp/peer_bench.XXXXXX)
+. "$top/tools/test-mariadb.sh"
+cleanup() {
+	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
+	for d in one b0 b1 spider; do test_mariadb_stop "$T/$d"; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+now() { date +%s.%N; }
+calc() { echo "scale=4; $*" | bc; }
+f2() { printf "%.2f" "$1"; }
+bad=0
+
+# the data
+cols="objectId BIGINT NOT NULL, ra DOUBLE NOT NULL, decl DOUBLE NOT NULL"
+fields='"objectId", "ra", "decl"'
+schema='{"name": "objectId", "type": "BIGINT NOT NULL"}, {"name": "ra", "type": "DOUBLE NOT NULL"}, {"name": "decl", "type": "DOUBLE NOT NULL"}'
+for k in $(seq -w 1 20); do
+	cols="$cols, c$k DOUBLE"; fields="$fields, \"c$k\""; schema="$schema, {\"name\": \"c$k\", \"type\": \"DOUBLE\"}"
+done
+awk -v n="$N" 'BEGIN { srand(15); pi = 3.141592653589793
+	for (i = 1; i <= n; i++) {
+		z = 2 * rand() - 1
+		printf "%d\t%.8f\t%.8f", i, rand() * 360, atan2(z, sqrt(1 - z * z)) * 180 / pi
+		for (k = 0; k < 20; k++) printf "\t%.6f", rand() * 1000
+		printf "\n"
+	} }' > "$T/Object.tsv"
+echo "data: $N Object rows (objectId, ra, decl, 20 doubles), $(du -m "$T/Object.tsv" | cut -f1) MB of TSV"
+
+# one MariaDB, the two Spider backends and the Spider front end
+for d in one b0 b1 spider; do
+	test_mariadb_start "$T/$d" --local-infile=1 || { echo "mariadbd $d does not start: $(tail -3 "$T/$d/my.err")"; exit 1; }
+done
+my() { d=$1; shift; mariadb --no-defaults -S "$T/$d/my.sock" -uroot --local-infile=1 -N -B "$@"; }
+for d in one b0 b1; do
+	my $d -e "CREATE DATABASE peer; CREATE TABLE peer.Object ($cols, PRIMARY KEY (objectId)) ENGINE=MyISAM" || exit 1
+done
+my spider -e "INSTALL SONAME 'ha_spider';
+	CREATE SERVER b0 FOREIGN DATA WRAPPER mysql OPTIONS (SOCKET '$T/b0/my.sock', DATABASE 'peer', USER 'root');
+	CREATE SERVER b1 FOREIGN DATA WRAPPER mysql OPTIONS (SOCKET '$T/b1/my.sock', DATABASE 'peer', USER 'root');
+	CREATE DATABASE peer;
+	CREATE TABLE peer.Object ($cols, PRIMARY KEY (objectId)) ENGINE=SPIDER COMMENT='wrapper \"mysql\", table \"Object\"'
+		PARTITION BY HASH (objectId) (PARTITION p0 COMMENT = 'srv \"b0\"', PARTITION p1 COMMENT = 'srv \"b1\"')" || exit 1
+
+t0=$(now); my one -e "LOAD DATA LOCAL INFILE '$T/Object.tsv' INTO TABLE peer.Object" || exit 1; t1=$(now)
+load_one=$(calc "$t1 - $t0")
+t0=$(now); my spider -e "LOAD DATA LOCAL INFILE '$T/Object.tsv' INTO TABLE peer.Object" || exit 1; t1=$(now)
+load_spider=$(calc "$t1 - $t0")
+
+# the czar: partition, ingest
+cat > "$T/Object.cfg" <<EOF
+{"part": {"num-stripes": 8, "num-sub-stripes": 4, "overlap": 0.01667, "pos": "ra,decl", "id": "objectId",
+          "chunk": "chunkId", "sub-chunk": "subChunkId"},
+ "in": {"csv": {"delimiter": "\t", "null": "\\\\N", "escape": "\\\\", "no-quote": true, "field": [$fields]}},
+ "out": {"csv": {"delimiter": "\t", "null": "\\\\N", "escape": "\\\\", "no-quote": true}}}
+EOF
+"$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 || { echo "dev cluster: $(tail -5 "$T/up.log")"; exit 1; }
+set -a; . "$T/cluster/cluster.env"; set +a
+t0=$(now)
+"$BIN/qserv-partition" --config-file="$T/Object.cfg" --in.path="$T/Object.tsv" --out.dir="$T/ds/chunks/Object" \
+	> "$T/part.log" 2>&1 || { echo "qserv-partition: $(tail -3 "$T/part.log")"; exit 1; }
+/usr/bin/python3 - "$T/ds" "[$schema]" <<'PYEOF'
+import json, os, re, sys
+out, schema = sys.argv[1], json.loads(sys.argv[2])
+schema += [{"name": "chunkId", "type": "INT NOT NULL"}, {"name": "subChunkId", "type": "INT NOT NULL"}]
+json.dump({"database": "peer", "num_stripes": 8, "num_sub_stripes": 4, "overlap": 0.01667,
+           "auto_build_secondary_index": 1}, open(os.path.join(out, "db.json"), "w"))
+json.dump({"database": "peer", "table": "Object", "is_partitioned": 1, "director_table": "",
+           "director_key": "objectId", "latitude_key": "decl", "longitude_key": "ra", "schema": schema},
+          open(os.path.join(out, "Object.json"), "w"))
+chunks, overlaps = [], []
+for f in sorted(os.listdir(os.path.join(out, "chunks", "Object"))):
+    m = re.fullmatch(r"chunk_(\d+)(_overlap)?\.txt", f)
+    if m:
+        (overlaps if m.group(2) else chunks).append(int(m.group(1)))
+json.dump({"version": 12, "database": "db.json", "tables": [{"schema": "Object.json", "indexes": [],
+           "data": [{"directory": "chunks/Object", "chunks": chunks, "overlaps": overlaps}]}]},
+          open(os.path.join(out, "metadata.json"), "w"))
+PYEOF
+"$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q -j 4 "$T/ds" > "$T/ingest.log" 2>&1 ||
+	{ echo "qservctl ingest: $(tail -5 "$T/ingest.log")"; exit 1; }
+t1=$(now)
+load_czar=$(calc "$t1 - $t0")
+nchunks=$(mariadb --no-defaults -S "$QSERV_CZAR_DB_SOCKET" -uroot -N -e "SELECT COUNT(DISTINCT chunk) FROM qservMeta.chunks WHERE db = 'peer'")
+echo "czar: $nchunks chunks on 2 workers"
+CZ="mariadb --no-defaults -h127.0.0.1 -P$QSERV_CZAR_PORT -u$QSERV_USER -p$QSERV_PASSWORD -D peer -N -B"
+
+# best of 3 of one statement on one system; the answer kept in $T/<sys>.out
+best() { # SYS SQL
+	b=
+	for _ in 1 2 3; do
+		t0=$(now)
+		if [ "$1" = czar ]; then $CZ -e "$2" > "$T/$1.out" 2>&1; else my "$1" -D peer -e "$2" > "$T/$1.out" 2>&1; fi
+		t1=$(now)
+		d=$(calc "$t1 - $t0")
+		if [ -z "$b" ] || [ "$(echo "$d < $b" | bc)" = 1 ]; then b=$d; fi
+	done
+	echo "$b"
+}
+same() { # NAME: the czar's and Spider's answers against one MariaDB's
+	for s in czar spider; do
+		if ! cmp -s "$T/one.out" "$T/$s.out"; then
+			echo "ANSWER DIFFERS ($1, $s): $(head -c 200 "$T/$s.out") vs one MariaDB: $(head -c 200 "$T/one.out")"
+			bad=1
+		fi
+	done
+}
+row() { # MEASURE CZAR_RATIO SPIDER_RATIO TARGET
+	printf '| %-52s | %8s | %8s | %-20s |\n' "$1" "$2" "$3" "$4"
+}
+
+# point lookups
+pc() { /usr/bin/python3 "$TD/peer_client.py" "$@"; }
+S1="unix:$T/one/my.sock:root::peer" SS="unix:$T/spider/my.sock:root::peer"
+SC="127.0.0.1:$QSERV_CZAR_PORT:$QSERV_USER:$QSERV_PASSWORD:peer"
+l_one=$(pc latency "$S1" "$N" 300) || bad=1
+l_sp=$(pc latency "$SS" "$N" 300) || bad=1
+l_cz=$(pc latency "$SC" "$N" 300) || bad=1
+t_one=$(pc throughput "$S1" "$N" $CLIENTS "$SECS") || bad=1
+t_sp=$(pc throughput "$SS" "$N" $CLIENTS "$SECS") || bad=1
+t_cz=$(pc throughput "$SC" "$N" $CLIENTS "$SECS") || bad=1
+
+q_count="SELECT COUNT(*) FROM Object"
+q_box_cz="SELECT COUNT(*) FROM Object WHERE qserv_areaspec_box(10, -10, 50, 20)"
+q_box="SELECT COUNT(*) FROM Object WHERE ra BETWEEN 10 AND 50 AND decl BETWEEN -10 AND 20"
+q_agg="SELECT ROUND(AVG(c01), 4), MAX(c02) FROM Object WHERE c03 > 500"
+c_one=$(best one "$q_count"); c_sp=$(best spider "$q_count"); c_cz=$(best czar "$q_count"); same "COUNT(*)"
+b_one=$(best one "$q_box"); b_sp=$(best spider "$q_box"); b_cz=$(best czar "$q_box_cz"); same "box"
+a_one=$(best one "$q_agg"); a_sp=$(best spider "$q_agg"); a_cz=$(best czar "$q_agg"); same "AVG/MAX"
+
+echo
+echo "one MariaDB: lookup $l_one ms, $t_one lookups/s with $CLIENTS clients, COUNT(*) $c_one s, box $b_one s, AVG/MAX $a_one s, LOAD DATA $load_one s"
+echo "Spider:      lookup $l_sp ms, $t_sp lookups/s, COUNT(*) $c_sp s, box $b_sp s, AVG/MAX $a_sp s, LOAD DATA $load_spider s"
+echo "czar:        lookup $l_cz ms, $t_cz lookups/s, COUNT(*) $c_cz s, box $b_cz s, AVG/MAX $a_cz s, partition + ingest $load_czar s"
+echo
+row "measure (ratio to one MariaDB)" "czar" "Spider" "target (czar)"
+row "---" "---" "---" "---"
+row "point lookup by objectId, 1 client" "$(f2 "$(calc "$l_cz / $l_one")")x" "$(f2 "$(calc "$l_sp / $l_one")")x" "<= 2x and <= Spider"
+row "point lookups, $CLIENTS clients: throughput (higher is better)" "$(f2 "$(calc "$t_cz / $t_one")")x" "$(f2 "$(calc "$t_sp / $t_one")")x" ">= 0.7x"
+row "SELECT COUNT(*)" "$(f2 "$(calc "$c_cz / $c_one")")x" "$(f2 "$(calc "$c_sp / $c_one")")x" "<= 1.2x"
+row "box count" "$(f2 "$(calc "$b_cz / $b_one")")x" "$(f2 "$(calc "$b_sp / $b_one")")x" "<= 0.5x"
+row "AVG/MAX with a filter" "$(f2 "$(calc "$a_cz / $a_one")")x" "$(f2 "$(calc "$a_sp / $a_one")")x" "<= 1.0x"
+row "load (partition + ingest vs LOAD DATA)" "$(f2 "$(calc "$load_czar / $load_one")")x" "$(f2 "$(calc "$load_spider / $load_one")")x" "<= 1.25x"
+[ "$bad" = 0 ] && echo "answers: the czar's and Spider's equal one MariaDB's"
+exit $bad
