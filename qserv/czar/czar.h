@@ -64,6 +64,7 @@ struct czar {
 	struct async_job *jobs;       /* running SUBMITs, under lock */
 	struct backend *async_backend;   /* admin connections SUBMIT results are written on */
 	unsigned slow_ms;             /* slow-query log threshold (0: off) */
+	int row_counters;             /* atomic; SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION (default 1) */
 
 	pthread_mutex_t meta_lock;    /* meta, meta_ms */
 	struct meta *meta;            /* latest snapshot of qservMeta */

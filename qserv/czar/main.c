@@ -523,6 +523,7 @@ int main(int argc, char **argv)
 	cz.result_ttl = o.result_ttl;
 	cz.history_max = o.history_max;
 	cz.slow_ms = o.slow_ms;
+	cz.row_counters = 1;
 	cz.max_packet = 16 * 1024 * 1024;
 	cz.max_connections = o.max_conn;
 	cz.max_user_connections = o.max_user_conn;

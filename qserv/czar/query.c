@@ -27,6 +27,7 @@
 #include "myproto.h"
 #include "plan.h"
 #include "relay.h"
+#include "rowcount.h"
 #include "session.h"
 #include "sql.h"
 
@@ -232,7 +233,7 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, siz
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
 		return;
 	}
-	if (history_select(s, st) || shared_session_table(s, st)) {
+	if (history_select(s, st) || shared_session_table(s, st) || rowcount_try(s, st, sql, m)) {
 		meta_unref(m);
 		return;
 	}
@@ -348,6 +349,13 @@ void query_run(struct sess *s, const char *sql, size_t len)
 			s->wait_timeout = st->set_wait_timeout ? (unsigned)st->set_wait_timeout : s->cz->wait_timeout;
 		if (st->set_autocommit >= 0)   /* reported in every OK/EOF, as drivers read it */
 			s->status = st->set_autocommit ? SERVER_STATUS_AUTOCOMMIT : 0;
+		if (st->set_row_counters >= 0 && !s->admin) {   /* global: MySQL's SUPER, here the czar's admins */
+			myp_err(&s->conn, ER_SPECIFIC_ACCESS_DENIED_ERROR, NULL, "Access denied; you need (at least one of) "
+				"the SUPER privilege(s) for this operation");
+			break;
+		}
+		if (st->set_row_counters >= 0)
+			__atomic_store_n(&s->cz->row_counters, st->set_row_counters, __ATOMIC_SEQ_CST);
 		myp_ok(&s->conn, 0, s->status, NULL);
 		break;
 	case SQL_USE:

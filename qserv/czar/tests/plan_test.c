@@ -11,6 +11,7 @@
 
 #include "../meta.h"
 #include "../plan.h"
+#include "../rowcount.h"
 #include "../sql.h"
 
 /* LSST: S=85, SS=12, overlap 0.01667; Object director, Source child with
@@ -475,6 +476,36 @@ TEST(match_table_refusals)
 		EXPECT_NE(NULL, strstr(r.text, cases[i].msg)) TH_LOG("%s -> %s", cases[i].sql, r.text);
 		if (r.rc == 0)
 			plan_free(r.p);
+	}
+}
+
+/* Only the bare COUNT(*) shape may be answered from row counters. */
+TEST(row_counter_shape)
+{
+	static const struct { const char *sql; int yes; } cases[] = {
+		{ "SELECT COUNT(*) FROM Object", 1 },
+		{ "select count(*) AS n from LSST.Object LIMIT 1", 1 },
+		{ "SELECT COUNT(*) FROM Object o", 1 },
+		{ "SELECT COUNT(*) FROM Object WHERE ra > 0", 0 },
+		{ "SELECT COUNT(ra) FROM Object", 0 },
+		{ "SELECT COUNT(DISTINCT ra) FROM Object", 0 },
+		{ "SELECT COUNT(*), 1 FROM Object", 0 },
+		{ "SELECT COUNT(*) FROM Object GROUP BY ra", 0 },
+		{ "SELECT COUNT(*) FROM Object HAVING COUNT(*) > 1", 0 },
+		{ "SELECT COUNT(*) FROM Object o JOIN Source s USING (objectId)", 0 },
+		{ "SELECT COUNT(*) FROM Object, Filter", 0 },
+		{ "SELECT DISTINCT COUNT(*) FROM Object", 0 },
+		{ "SELECT COUNT(*) FROM Object ORDER BY 1", 0 },
+		{ "SELECT COUNT(*) + 1 FROM Object", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sql_stmt *st;
+		struct sql_error err;
+		ASSERT_EQ(0, sql_parse(cases[i].sql, strlen(cases[i].sql), &st, &err)) TH_LOG("%s", cases[i].sql);
+		EXPECT_EQ(cases[i].yes, rowcount_table(st) != NULL) TH_LOG("%s", cases[i].sql);
+		sql_stmt_free(st);
 	}
 }
 
