@@ -69,6 +69,8 @@ struct czar {
 	pthread_mutex_t meta_lock;    /* meta, meta_ms */
 	struct meta *meta;            /* latest snapshot of qservMeta */
 	int64_t meta_ms;              /* when it was loaded (monotonic ms) */
+	uint64_t meta_gen;            /* atomic; bumped by each metadata notice (notify.h) */
+	uint64_t meta_loaded_gen;     /* meta_gen when meta's load began */
 };
 
 #endif

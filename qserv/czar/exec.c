@@ -31,9 +31,11 @@ struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_
 	struct meta *m = NULL, *fresh;
 	struct backend_conn *bc;
 	int64_t t0;
+	uint64_t gen = __atomic_load_n(&cz->meta_gen, __ATOMIC_SEQ_CST);
 
 	pthread_mutex_lock(&cz->meta_lock);
-	if (cz->meta && cz->meta_ms >= since_ms) {
+	/* a notice since the load (notify.h) makes the snapshot stale at once */
+	if (cz->meta && cz->meta_ms >= since_ms && cz->meta_loaded_gen == gen) {
 		m = meta_ref(cz->meta);
 		pthread_mutex_unlock(&cz->meta_lock);
 		return m;
@@ -54,6 +56,7 @@ struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_
 		meta_unref(cz->meta);
 		cz->meta = fresh;
 		cz->meta_ms = t0;
+		cz->meta_loaded_gen = gen;
 	}
 	if (bc)
 		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);

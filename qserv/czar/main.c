@@ -28,12 +28,14 @@
 #include "czar.h"
 #include "http.h"
 #include "metrics.h"
+#include "notify.h"
 #include "session.h"
 #include "tls.h"
 
 struct opts {
 	const char *bind, *users, *socket, *my_user, *my_password_file, *tls_dir, *tls_name;
 	const char *ssl_cert, *ssl_key, *spill_dir;
+	const char *meta_notify;
 	int port;
 	unsigned pool, max_conn, window, slow_ms;
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
@@ -76,6 +78,7 @@ static void usage(FILE *f)
 		"  --spill-dir DIR        where a chunk's rows past 8 MiB wait for the chunk to\n"
 		"                         complete (default $TMPDIR or /tmp)\n"
 		"  --max-result-rows N    rows a merge or a SUBMIT result may collect (default 10000000)\n"
+		"  --meta-notify PATH     unix datagram socket the controller's `reload` notices arrive on\n"
 		"  --async-result-ttl S   an unclaimed SUBMIT result is dropped S seconds after it\n"
 		"                         completed (default 3600)\n"
 		"  --query-history N      query history rows kept (default 10000)\n"
@@ -177,6 +180,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "async-jobs", required_argument, 0, 'J' },
 		{ "http-port", required_argument, 0, 'G' }, { "http-max-result-bytes", required_argument, 0, 'B' },
 		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
+		{ "meta-notify", required_argument, 0, 'O' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
@@ -220,6 +224,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'c': o->ssl_cert = optarg; break;
 		case 'd': o->spill_dir = optarg; break;
 		case 'k': o->ssl_key = optarg; break;
+		case 'O': o->meta_notify = optarg; break;
 		case 'n': o->check_only = 1; break;
 		case 'H': o->hash_password = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -581,6 +586,10 @@ int main(int argc, char **argv)
 	}
 	if (o.http_port && !http_start(&cz, o.bind, (int)o.http_port, o.ssl_cert, o.ssl_key, err, sizeof(err))) {
 		log_error("%s", err);
+		return 1;
+	}
+	if (o.meta_notify && notify_start(&cz, o.meta_notify, err, sizeof(err)) < 0) {
+		log_error("--meta-notify: %s", err);
 		return 1;
 	}
 	log_info("listening on %s:%d (%zu users, SSL %s, czar MariaDB %s, workers %s)", o.bind, o.port, cz.users.n,
