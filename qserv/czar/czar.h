@@ -57,6 +57,7 @@ struct czar {
 
 	struct dispatch *dispatch;    /* NULL: no worker TLS configured */
 	uint64_t max_result_rows;     /* merge-table limit per query */
+	uint64_t max_result_bytes;    /* result bytes (values) per query, Qserv's FAILED_LR (0: none) */
 	size_t http_max_bytes;        /* an HTTP frontend result's JSON bound (http.h) */
 	int port;                     /* CZAR_ID of its query history rows (async.h) */
 	unsigned result_ttl;          /* s an unclaimed SUBMIT result is kept */

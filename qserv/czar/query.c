@@ -202,10 +202,14 @@ static void run_distributed(struct sess *s, const struct plan *p, const struct m
 	id = __atomic_add_fetch(&s->cz->next_qid, 1, __ATOMIC_SEQ_CST);
 	s->hist_id = id;
 	s->rows_sent = s->bytes_sent = 0;
+	s->lr_error[0] = 0;
 	history_begin(s->cz, id, "SYNC", s->user, p->db ? p->db->name : "", sql, len);
 	exec_distributed(s, p, m);
 	s->hist_id = 0;
-	if (c->out.len > c->start + 13 && c->out.data[c->start + 4] == 0xff) {
+	if (s->lr_error[0] && !s->killed) {   /* streamed rows, then the Large Result ERR */
+		status = "FAILED_LR";
+		snprintf(error, sizeof(error), "%s", s->lr_error);
+	} else if (c->out.len > c->start + 13 && c->out.data[c->start + 4] == 0xff) {
 		const unsigned char *e = c->out.data + c->start + 4;
 		unsigned code = e[1] | e[2] << 8;
 		int n = (int)(c->out.len - c->start - 13);
