@@ -39,7 +39,7 @@ for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-
 done
 [ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-tap_plan 51
+tap_plan 52
 
 "$top/tools/sample-catalog.sh" "$T" asy --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
 if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
@@ -229,6 +229,9 @@ case "$out|$st" in *"ERROR 1104"*"max allowed size is 10000 bytes)|FAILED_LR	MER
 	tap_pass "a streamed synchronous result past it ends on 1104; its history row is FAILED_LR" ;;
 	*) tap_fail "a streamed synchronous result past it ends on 1104; its history row is FAILED_LR" "$out|$st" ;; esac
 tap_is "$(QS -e "SELECT COUNT(*) FROM Object")" 3000 "a small result under the bound is answered"
+out="$(as bob bob-pw -e "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 0")|$(QS -e "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 1")"
+case "$out" in *"ERROR 1227"*"SUPER"*"|") tap_pass "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION: bob (not admin) gets 1227, the admin OK" ;;
+	*) tap_fail "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION: bob (not admin) gets 1227, the admin OK" "$out" ;; esac
 
 # ---- restart
 running=$(QS -e "SUBMIT $SLOW" | cut -f1)
