@@ -99,6 +99,12 @@ static void on_err_packet(struct reader *rd)
 	lerd_init(&r, rd->p.data, rd->p.len);
 	lerd_u8(&r);
 	code = lerd_u16(&r);
+	if (!rd->j->cancelled && code == ER_TOO_BIG_SELECT && n > 16 && !memcmp(rd->p.data + 9, "MERGE_ERROR 1470", 16)) {
+		/* the query's own merge table was too large: Qserv's FAILED_LR */
+		fail(rd, "FAILED_LR", 1470, "");
+		snprintf(rd->error, sizeof(rd->error), "%.*s", (int)n, (const char *)rd->p.data + 9);
+		return;
+	}
 	fail(rd, rd->j->cancelled ? "ABORTED" : "FAILED", code, n ? "" : "error");
 	if (n && !strcmp(rd->status, "FAILED"))
 		snprintf(rd->error, sizeof(rd->error), "%u %.*s", code, (int)n, (const char *)rd->p.data + 9);
@@ -263,6 +269,7 @@ static void *job_thread(void *arg)
 		fail(&rd, "FAILED", ER_UNKNOWN_ERROR, bc ? "cannot start a thread" : err);
 	} else {
 		merge_init(&rd.mg, bc->my, j->fake.hist_id, cz->max_result_rows);
+		rd.mg.max_bytes = cz->max_result_bytes;
 		snprintf(rd.mg.table, sizeof(rd.mg.table), "result_%llu", (unsigned long long)j->fake.hist_id);
 		read_answer(&rd);
 		while (pkt_read(&rd.in, &rd.p, 1u << 30, 0) == 0)

@@ -57,6 +57,7 @@ struct czar {
 
 	struct dispatch *dispatch;    /* NULL: no worker TLS configured */
 	uint64_t max_result_rows;     /* merge-table limit per query */
+	uint64_t max_result_bytes;    /* result bytes (values) per query, Qserv's FAILED_LR (0: none) */
 	size_t http_max_bytes;        /* an HTTP frontend result's JSON bound (http.h) */
 	int port;                     /* CZAR_ID of its query history rows (async.h) */
 	unsigned result_ttl;          /* s an unclaimed SUBMIT result is kept */
@@ -64,10 +65,13 @@ struct czar {
 	struct async_job *jobs;       /* running SUBMITs, under lock */
 	struct backend *async_backend;   /* admin connections SUBMIT results are written on */
 	unsigned slow_ms;             /* slow-query log threshold (0: off) */
+	int row_counters;             /* atomic; SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION (default 1) */
 
 	pthread_mutex_t meta_lock;    /* meta, meta_ms */
 	struct meta *meta;            /* latest snapshot of qservMeta */
 	int64_t meta_ms;              /* when it was loaded (monotonic ms) */
+	uint64_t meta_gen;            /* atomic; bumped by each metadata notice (notify.h) */
+	uint64_t meta_loaded_gen;     /* meta_gen when meta's load began */
 };
 
 #endif

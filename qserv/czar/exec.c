@@ -31,9 +31,11 @@ struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_
 	struct meta *m = NULL, *fresh;
 	struct backend_conn *bc;
 	int64_t t0;
+	uint64_t gen = __atomic_load_n(&cz->meta_gen, __ATOMIC_SEQ_CST);
 
 	pthread_mutex_lock(&cz->meta_lock);
-	if (cz->meta && cz->meta_ms >= since_ms) {
+	/* a notice since the load (notify.h) makes the snapshot stale at once */
+	if (cz->meta && cz->meta_ms >= since_ms && cz->meta_loaded_gen == gen) {
 		m = meta_ref(cz->meta);
 		pthread_mutex_unlock(&cz->meta_lock);
 		return m;
@@ -54,6 +56,7 @@ struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_
 		meta_unref(cz->meta);
 		cz->meta = fresh;
 		cz->meta_ms = t0;
+		cz->meta_loaded_gen = gen;
 	}
 	if (bc)
 		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
@@ -125,6 +128,8 @@ struct stream {
 	int cols_sent;
 	unsigned ncols;
 	int64_t skip, left;        /* OFFSET still to skip; rows still wanted (-1: all) */
+	uint64_t bytes, max_bytes; /* value bytes sent; the bound (0: none) */
+	int too_large;             /* the bound stopped it */
 };
 
 static int stream_columns(void *ctx, const struct wire_cols *cols)
@@ -161,6 +166,17 @@ static int stream_rows(void *ctx, const struct wire_rows *rows)
 		}
 		if (st->left == 0)
 			return 1;
+		if (st->max_bytes) {
+			uint64_t nb = 0;
+			for (unsigned k = 0; k < rows->ncols; k++)
+				nb += rows->lens[(size_t)r * rows->ncols + k];
+			if (st->bytes + nb > st->max_bytes) {
+				st->too_large = 1;
+				st->bytes += nb;
+				return -EFBIG;
+			}
+			st->bytes += nb;
+		}
 		myp_row(&st->s->conn, rows->vals + (size_t)r * rows->ncols, rows->lens + (size_t)r * rows->ncols,
 			rows->ncols);
 		st->s->rows_sent++;
@@ -306,10 +322,16 @@ static void run_streamed(struct sess *s, const struct plan *p, const struct meta
 	st.s = s;
 	st.skip = p->stream_offset > 0 ? p->stream_offset : 0;
 	st.left = p->stream_limit;
+	/* a SUBMIT's rows are bounded where its result table is written (async.c) */
+	st.max_bytes = s->async ? 0 : s->cz->max_result_bytes;
 	sink = (struct dispatch_sink){ &st, stream_columns, stream_rows };
 	rc = dispatch_run(s->cz->dispatch, m, qid, p->worker_sql, flags, jobs, njobs, &sink, &s->killed, s->conn.fd,
 			  &s->progress, &werr);
-	if (rc < 0)
+	if (rc < 0 && st.too_large) {
+		/* rows went out already: the client ends on this ERR instead of an EOF */
+		merge_lr_message(s->lr_error, sizeof(s->lr_error), qid, st.bytes, st.max_bytes, "bytes");
+		myp_err(&s->conn, ER_TOO_BIG_SELECT, NULL, "%s", s->lr_error);
+	} else if (rc < 0)
 		myp_err(&s->conn, werr.code, werr.sqlstate, "%s", werr.msg);
 	else if (!st.cols_sent)
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "no worker answered");
@@ -387,6 +409,7 @@ static void run_merged(struct sess *s, const struct plan *p, const struct meta *
 		return;
 	}
 	merge_init(&mg, bc->my, qid, cz->max_result_rows);
+	mg.max_bytes = cz->max_result_bytes;
 	sink = (struct dispatch_sink){ &mg, merge_cols_cb, merge_rows_cb };
 	rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, flags, jobs, njobs, &sink, &s->killed, s->conn.fd,
 			  &s->progress, &werr);

@@ -28,12 +28,14 @@
 #include "czar.h"
 #include "http.h"
 #include "metrics.h"
+#include "notify.h"
 #include "session.h"
 #include "tls.h"
 
 struct opts {
 	const char *bind, *users, *socket, *my_user, *my_password_file, *tls_dir, *tls_name;
 	const char *ssl_cert, *ssl_key, *spill_dir;
+	const char *meta_notify;
 	int port;
 	unsigned pool, max_conn, window, slow_ms;
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
@@ -41,7 +43,7 @@ struct opts {
 	unsigned result_ttl, history_max, async_jobs;
 	int metrics_port;
 	unsigned http_port, http_max_bytes;
-	unsigned long long max_result_rows;
+	unsigned long long max_result_rows, max_result_bytes;
 	int check_only, hash_password;
 };
 
@@ -76,6 +78,8 @@ static void usage(FILE *f)
 		"  --spill-dir DIR        where a chunk's rows past 8 MiB wait for the chunk to\n"
 		"                         complete (default $TMPDIR or /tmp)\n"
 		"  --max-result-rows N    rows a merge or a SUBMIT result may collect (default 10000000)\n"
+		"  --max-result-bytes N   result bytes of one query, SUBMIT or not (default 5001 MiB, Qserv's; 0: none)\n"
+		"  --meta-notify PATH     unix datagram socket the controller's `reload` notices arrive on\n"
 		"  --async-result-ttl S   an unclaimed SUBMIT result is dropped S seconds after it\n"
 		"                         completed (default 3600)\n"
 		"  --query-history N      query history rows kept (default 10000)\n"
@@ -142,6 +146,7 @@ static void opts_defaults(struct opts *o)
 	o->tls_name = "czar";
 	o->window = 8;
 	o->max_result_rows = 10000000;
+	o->max_result_bytes = 5001ull << 20;   /* Qserv's resultdb.maxtablesize_mb default */
 	o->http_max_bytes = 256u << 20;
 	o->slow_ms = 10000;
 	o->max_pending = 4096;
@@ -177,6 +182,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "async-jobs", required_argument, 0, 'J' },
 		{ "http-port", required_argument, 0, 'G' }, { "http-max-result-bytes", required_argument, 0, 'B' },
 		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
+		{ "meta-notify", required_argument, 0, 'O' }, { "max-result-bytes", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
@@ -220,6 +226,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'c': o->ssl_cert = optarg; break;
 		case 'd': o->spill_dir = optarg; break;
 		case 'k': o->ssl_key = optarg; break;
+		case 'O': o->meta_notify = optarg; break;
+		case 'R':
+			if (parse_uint(optarg, (unsigned long)-1, &v) < 0)
+				return fprintf(stderr, "qserv-czar: --max-result-bytes: not a count: %s\n", optarg), -EINVAL;
+			o->max_result_bytes = v;
+			break;
 		case 'n': o->check_only = 1; break;
 		case 'H': o->hash_password = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -518,11 +530,13 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&cz.meta_lock, NULL);
 	cz.next_qid = (uint64_t)time(NULL) << 24;   /* unique across restarts: result tables never collide */
 	cz.max_result_rows = o.max_result_rows;
+	cz.max_result_bytes = o.max_result_bytes;
 	cz.http_max_bytes = (size_t)o.http_max_bytes;
 	cz.port = o.port;
 	cz.result_ttl = o.result_ttl;
 	cz.history_max = o.history_max;
 	cz.slow_ms = o.slow_ms;
+	cz.row_counters = 1;
 	cz.max_packet = 16 * 1024 * 1024;
 	cz.max_connections = o.max_conn;
 	cz.max_user_connections = o.max_user_conn;
@@ -580,6 +594,10 @@ int main(int argc, char **argv)
 	}
 	if (o.http_port && !http_start(&cz, o.bind, (int)o.http_port, o.ssl_cert, o.ssl_key, err, sizeof(err))) {
 		log_error("%s", err);
+		return 1;
+	}
+	if (o.meta_notify && notify_start(&cz, o.meta_notify, err, sizeof(err)) < 0) {
+		log_error("--meta-notify: %s", err);
 		return 1;
 	}
 	log_info("listening on %s:%d (%zu users, SSL %s, czar MariaDB %s, workers %s)", o.bind, o.port, cz.users.n,

@@ -186,23 +186,38 @@ static void put_row(struct merge *mg, const struct wire_rows *rows, uint32_t r)
 	buf_put(b, ")", 1);
 }
 
+/* Qserv's "Large Result" message (the query ends FAILED_LR). */
+static int too_large(struct merge *mg, uint64_t at, uint64_t max, const char *unit)
+{
+	char msg[300];
+
+	merge_lr_message(msg, sizeof(msg), mg->qid, at, max, unit);
+	return fail(mg, -EFBIG, ER_TOO_BIG_SELECT, msg);
+}
+
+void merge_lr_message(char *buf, size_t len, uint64_t qid, uint64_t at, uint64_t max, const char *unit)
+{
+	snprintf(buf, len, "MERGE_ERROR 1470 (QI=%llu; cancelling the query, queryResult table result_%llu is too "
+		 "large at %llu %s, max allowed size is %llu %s)", (unsigned long long)qid, (unsigned long long)qid,
+		 (unsigned long long)at, unit, (unsigned long long)max, unit);
+}
+
 int merge_rows(struct merge *mg, const struct wire_rows *rows)
 {
 	uint32_t r;
 	char head[128];
+	uint64_t nb = 0;
+	size_t k;
 
 	if (!mg->created || rows->ncols != mg->ncols)
 		return fail(mg, -EPROTO, ER_UNKNOWN_ERROR, "czar: rows before columns");
-	if (mg->rows + rows->nrows > mg->max_rows) {
-		/* Qserv's "Large Result" message (the query ends FAILED_LR);
-		 * Qserv's limit is in bytes, the czar's in rows */
-		char msg[300];
-		snprintf(msg, sizeof(msg), "MERGE_ERROR 1470 (QI=%llu; cancelling the query, queryResult table result_%llu "
-			 "is too large at %llu rows, max allowed size is %llu rows)", (unsigned long long)mg->qid,
-			 (unsigned long long)mg->qid, (unsigned long long)(mg->rows + rows->nrows),
-			 (unsigned long long)mg->max_rows);
-		return fail(mg, -EFBIG, ER_TOO_BIG_SELECT, msg);
-	}
+	if (mg->rows + rows->nrows > mg->max_rows)   /* Qserv's limit is in bytes; the czar has both */
+		return too_large(mg, mg->rows + rows->nrows, mg->max_rows, "rows");
+	for (k = 0; k < (size_t)rows->nrows * rows->ncols; k++)
+		nb += rows->vals[k] ? rows->lens[k] : 0;
+	if (mg->max_bytes && mg->bytes + nb > mg->max_bytes)
+		return too_large(mg, mg->bytes + nb, mg->max_bytes, "bytes");
+	mg->bytes += nb;
 	if (!mg->ins.cap)                /* one batch, and its last row, without regrowing */
 		buf_reserve(&mg->ins, MERGE_INSERT_BYTES + 4096);
 	for (r = 0; r < rows->nrows; r++) {

@@ -7,7 +7,8 @@
  * multi-row INSERTs of about 1 MiB, so the czar holds at most one batch in
  * memory, and the merge query then runs there (as the merge account,
  * account.h, granted SELECT on this one table meanwhile).  merge_rows fails once the
- * table would exceed max_rows (a clear error instead of filling the disk).
+ * table would exceed max_rows rows or max_bytes bytes of values (Qserv's
+ * FAILED_LR "Large Result" error instead of filling the disk).
  * The caller drops the table (merge_drop) whatever happened. */
 #ifndef QSERV_CZAR_MERGE_H
 #define QSERV_CZAR_MERGE_H
@@ -25,6 +26,7 @@ struct merge {
 	MYSQL *my;
 	char table[64];              /* r_<qid> */
 	uint64_t rows, max_rows;
+	uint64_t bytes, max_bytes;   /* value bytes collected; bound (0: none), set after merge_init */
 	uint64_t qid;                /* the Qserv query id, for Qserv's FAILED_LR message */
 	int created;
 	unsigned ncols;
@@ -42,6 +44,10 @@ void merge_init(struct merge *mg, MYSQL *my, uint64_t query_id, uint64_t max_row
 void merge_column_type(const struct wire_col *c, char *buf, size_t len);
 int merge_columns(struct merge *mg, const struct wire_cols *cols);
 int merge_rows(struct merge *mg, const struct wire_rows *rows);
+/* Qserv's Large Result message for query qid: "MERGE_ERROR 1470 (QI=...;
+ * cancelling the query, queryResult table result_<qid> is too large at
+ * <at> <unit>, max allowed size is <max> <unit>)". */
+void merge_lr_message(char *buf, size_t len, uint64_t qid, uint64_t at, uint64_t max, const char *unit);
 /* Sends the pending INSERT. */
 int merge_flush(struct merge *mg);
 /* Drops the table (if created) and frees the buffers; -EIO when the DROP

@@ -311,14 +311,28 @@ static int table_row(struct meta *m, MYSQL_ROW row)
 		return -ENOMEM;
 	if (t->director && !t->director_table[0])
 		copy(t->director_table, sizeof(t->director_table), t->name);
+	if (row[11] && atoi(row[11])) {     /* the match columns, when present */
+		t->match = 1;
+		t->director = 0;
+		copy(t->director_table2, sizeof(t->director_table2), row[12]);
+		copy(t->director_key2, sizeof(t->director_key2), row[13]);
+		copy(t->flag_key, sizeof(t->flag_key), row[14]);
+		t->ang_sep = row[15] ? atof(row[15]) : 0;
+	}
 	return 0;
 }
 
-static int load_tables(MYSQL *my, struct meta *m, char *err, size_t errlen)
+/* have_match: the match columns exist (controllers before them lack
+ * them: every table reads as not a match table). */
+static int load_tables(MYSQL *my, struct meta *m, int have_match, char *err, size_t errlen)
 {
-	MYSQL_RES *r = query(my, "SELECT db, name, is_partitioned, is_director, director_table, director_key, "
-			     "latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key, schema_json FROM qservMeta.tables "
-			     "ORDER BY db, name", err, errlen);
+	MYSQL_RES *r = query(my, have_match ?
+			     "SELECT db, name, is_partitioned, is_director, director_table, director_key, "
+			     "latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key, schema_json, is_match, "
+			     "director_table2, director_key2, flag_key, ang_sep FROM qservMeta.tables ORDER BY db, name" :
+			     "SELECT db, name, is_partitioned, is_director, director_table, director_key, "
+			     "latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key, schema_json, NULL, NULL, NULL, "
+			     "NULL, NULL FROM qservMeta.tables ORDER BY db, name", err, errlen);
 	MYSQL_ROW row;
 	int rc = 0;
 
@@ -378,23 +392,25 @@ int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
 	struct meta *m = meta_new();
 	MYSQL_RES *r;
 	MYSQL_ROW row;
-	int rc, published, have_lost;
+	int rc, published, have_lost, have_match;
 
 	if (!m)
 		return nomem(err, errlen);
 	if (!(r = query(my, "SELECT COALESCE(SUM(TABLE_NAME IN ('workers', 'dbs', 'tables', 'chunks')), 0), "
-			    "COALESCE(SUM(TABLE_NAME = 'lost_chunks'), 0) FROM information_schema.TABLES "
-			    "WHERE TABLE_SCHEMA = 'qservMeta'", err, errlen))) {
+			    "COALESCE(SUM(TABLE_NAME = 'lost_chunks'), 0), (SELECT COUNT(*) FROM information_schema.COLUMNS "
+			    "WHERE TABLE_SCHEMA = 'qservMeta' AND TABLE_NAME = 'tables' AND COLUMN_NAME = 'is_match') "
+			    "FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'qservMeta'", err, errlen))) {
 		meta_unref(m);
 		return -EIO;
 	}
 	row = mysql_fetch_row(r);
 	published = row && strcmp(row[0], "4") == 0;   /* else no controller yet: nothing published */
 	have_lost = published && strcmp(row[1], "0") != 0;   /* controllers before decommissioning lack it */
+	have_match = published && row[2] && strcmp(row[2], "0") != 0;   /* and before match tables, these */
 	mysql_free_result(r);
 	rc = 0;
 	if (published && (rc = load_workers(my, m, err, errlen)) == 0 && (rc = load_dbs(my, m, err, errlen)) == 0 &&
-	    (rc = load_tables(my, m, err, errlen)) == 0 && (rc = load_chunks(my, m, err, errlen)) == 0 && have_lost)
+	    (rc = load_tables(my, m, have_match, err, errlen)) == 0 && (rc = load_chunks(my, m, err, errlen)) == 0 && have_lost)
 		rc = load_lost_chunks(my, m, err, errlen);
 	if (rc < 0) {
 		meta_unref(m);

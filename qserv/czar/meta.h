@@ -27,6 +27,14 @@ struct meta_table {
 	char director_key[65];       /* directors: unique id; children: foreign key */
 	char lat_key[65], lon_key[65];
 	char chunk_key[65], sub_chunk_key[65];
+	/* match tables (Qserv's ref-match tables; partitioned, not a
+	 * director): director_table/director_key name the first director and
+	 * the column holding its key, these the second; flag_key holds the
+	 * partitioner's flags (bit 0: the first director's object is in this
+	 * chunk, bit 1: the second's); ang_sep <= the overlap */
+	int match;
+	char director_table2[65], director_key2[65], flag_key[65];
+	double ang_sep;
 	char *schema_json;           /* [{"name":..,"type":..},...] as registered (owned) */
 	char **cols;                 /* its column names, in order (owned; NULL if unknown) */
 	size_t ncols;

@@ -285,7 +285,17 @@ static int plan_chunks(struct ctx *c)
 	int npart = 0, rc;
 
 	if ((rc = start_chunks(c, &npart)) < 0 || (rc = where_terms(c, conj, &nconj)) < 0 ||
-	    (rc = plan_expand_stars(c)) < 0 || (rc = restrict_where(c, conj, nconj, npart)) < 0)
+	    (rc = plan_expand_stars(c)) < 0)
+		return rc;
+	if (c->match_filter) {           /* Qserv's duplicate filter goes first */
+		struct sql_expr *f = plan_match_filter(c);
+		if (!f)
+			return c->rc;
+		memmove(conj + 1, conj, nconj * sizeof(*conj));
+		conj[0] = f;
+		nconj++;
+	}
+	if ((rc = restrict_where(c, conj, nconj, npart)) < 0)
 		return rc;
 	strip_db_all(c->s);
 	return worker_query(c);

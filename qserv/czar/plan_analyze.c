@@ -88,6 +88,8 @@ static int key_ref(struct ctx *c, const struct sql_expr *e)
 			continue;
 		if (c->nn && i == c->nn_second)
 			continue;        /* its rows also come from other chunks' overlap */
+		if (r->mt->match && c->match_no_index)
+			continue;        /* its rows are found in the other side's chunks */
 		if (e->table && strcmp(e->table, r->qname))
 			continue;
 		if (found >= 0)
@@ -202,8 +204,10 @@ int plan_check_joins(struct ctx *c, struct sql_expr **conj, size_t nconj)
 {
 	const char *family = NULL;
 	size_t i, k, npart = 0, ndir = 0;
-	int first = -1;
+	int first = -1, rc;
 
+	if ((rc = plan_match_joins(c, conj, nconj)) != 0)
+		return rc < 0 ? rc : 0;
 	for (i = 0; i < c->nrefs; i++) {
 		const struct meta_table *mt = c->refs[i].mt;
 		const char *fam;

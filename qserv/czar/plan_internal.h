@@ -1,5 +1,6 @@
 /* plan_internal.h: the planner's working state, shared by its four files
- * only (plan.c drives, plan_analyze.c reads the query, plan_rewrite.c and
+ * only (plan.c drives, plan_analyze.c reads the query, plan_match.c plans
+ * match tables, plan_rewrite.c and
  * plan_merge.c write the worker and merge queries).
  *
  * Errors: the first failure wins.  It sets c->rc (a negative errno:
@@ -48,6 +49,8 @@ struct ctx {
 	size_t nw_distinct[MAX_DISTINCT];   /* worker column of each DISTINCT argument */
 	int nn;                       /* near-neighbour self-join: refs[nn_second] reads chunk + overlap */
 	size_t nn_second;
+	int match_filter;             /* 1 + the match table instance read alone (duplicate filter), or 0 */
+	int match_no_index;           /* the match table's key may not narrow chunks (plan_match.c) */
 };
 
 /* plan.c: failures and AST builders (NULL after a failure). */
@@ -72,6 +75,11 @@ void plan_bare_areaspec(struct sql_expr **slot);
 int plan_literal_double(const struct sql_expr *e, double *ret);
 int plan_restrictor(struct ctx *c, struct sql_expr **slot);
 void plan_index_lookup(struct ctx *c, const struct sql_expr *e);
+
+/* plan_match.c: match tables.  1 when the query has one (planned), 0
+ * when not, or the failure. */
+int plan_match_joins(struct ctx *c, struct sql_expr **conj, size_t nconj);
+struct sql_expr *plan_match_filter(struct ctx *c);
 
 /* plan_rewrite.c: the query as the workers run it. */
 void plan_strip_db(struct sql_expr *e);

@@ -27,6 +27,7 @@
 #include "myproto.h"
 #include "plan.h"
 #include "relay.h"
+#include "rowcount.h"
 #include "session.h"
 #include "sql.h"
 
@@ -201,10 +202,14 @@ static void run_distributed(struct sess *s, const struct plan *p, const struct m
 	id = __atomic_add_fetch(&s->cz->next_qid, 1, __ATOMIC_SEQ_CST);
 	s->hist_id = id;
 	s->rows_sent = s->bytes_sent = 0;
+	s->lr_error[0] = 0;
 	history_begin(s->cz, id, "SYNC", s->user, p->db ? p->db->name : "", sql, len);
 	exec_distributed(s, p, m);
 	s->hist_id = 0;
-	if (c->out.len > c->start + 13 && c->out.data[c->start + 4] == 0xff) {
+	if (s->lr_error[0] && !s->killed) {   /* streamed rows, then the Large Result ERR */
+		status = "FAILED_LR";
+		snprintf(error, sizeof(error), "%s", s->lr_error);
+	} else if (c->out.len > c->start + 13 && c->out.data[c->start + 4] == 0xff) {
 		const unsigned char *e = c->out.data + c->start + 4;
 		unsigned code = e[1] | e[2] << 8;
 		int n = (int)(c->out.len - c->start - 13);
@@ -232,7 +237,7 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, siz
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
 		return;
 	}
-	if (history_select(s, st) || shared_session_table(s, st)) {
+	if (history_select(s, st) || shared_session_table(s, st) || rowcount_try(s, st, sql, m)) {
 		meta_unref(m);
 		return;
 	}
@@ -348,6 +353,13 @@ void query_run(struct sess *s, const char *sql, size_t len)
 			s->wait_timeout = st->set_wait_timeout ? (unsigned)st->set_wait_timeout : s->cz->wait_timeout;
 		if (st->set_autocommit >= 0)   /* reported in every OK/EOF, as drivers read it */
 			s->status = st->set_autocommit ? SERVER_STATUS_AUTOCOMMIT : 0;
+		if (st->set_row_counters >= 0 && !s->admin) {   /* global: MySQL's SUPER, here the czar's admins */
+			myp_err(&s->conn, ER_SPECIFIC_ACCESS_DENIED_ERROR, NULL, "Access denied; you need (at least one of) "
+				"the SUPER privilege(s) for this operation");
+			break;
+		}
+		if (st->set_row_counters >= 0)
+			__atomic_store_n(&s->cz->row_counters, st->set_row_counters, __ATOMIC_SEQ_CST);
 		myp_ok(&s->conn, 0, s->status, NULL);
 		break;
 	case SQL_USE:

@@ -44,6 +44,7 @@ struct sess {
 	int async;                    /* a SUBMIT's detached session (no SYNC history row) */
 	struct dispatch_progress progress;   /* its chunks done/total */
 	uint64_t rows_sent, bytes_sent;      /* result rows (and their value bytes) written for it */
+	char lr_error[300];           /* a streamed result stopped by --max-result-bytes: Qserv's message */
 	struct sess *prev, *next;
 };
 

@@ -125,6 +125,7 @@ struct sql_stmt {
 	int kill_query;               /* KILL QUERY n (else the whole connection) */
 	int64_t set_wait_timeout;     /* SET wait_timeout = n: n, DEFAULT: 0, none: -1 */
 	int set_autocommit;           /* SET autocommit = 0|1 (ON, OFF, DEFAULT...): 0 or 1, none: -1 */
+	int set_row_counters;         /* SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 0|1, none: -1 */
 	int64_t job_id;               /* SQL_RESULT_FETCH / _DELETE, SQL_CANCEL */
 	int submit_pos;               /* SQL_SUBMIT: offset of its SELECT */
 	const char *txn;              /* SQL_TXN: "BEGIN", "COMMIT" or "ROLLBACK" (static) */

@@ -67,6 +67,37 @@ static int autocommit_value(struct parser *p, struct sql_stmt *st)
 	return p->rc;
 }
 
+/* SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 0|1 (or @@global.): the one
+ * global variable of the czar, as Qserv's; any other SET GLOBAL refused. */
+static int set_global(struct parser *p, struct sql_stmt *st)
+{
+	int pos = p->t.pos;
+	int64_t v;
+
+	if (sqlp_accept_kw(p, "GLOBAL")) {
+		if (p->t.kind != TK_IDENT || strcasecmp(p->t.text, "QSERV_ROW_COUNTER_OPTIMIZATION"))
+			return sqlp_refuse(p, pos, "SET GLOBAL (except QSERV_ROW_COUNTER_OPTIMIZATION)");
+	} else if (strcasecmp(p->t.text, "@@global.QSERV_ROW_COUNTER_OPTIMIZATION")) {
+		return sqlp_refuse(p, pos, "SET GLOBAL (except QSERV_ROW_COUNTER_OPTIMIZATION)");
+	}
+	sqlp_next(p);
+	if (!sqlp_accept_op(p, "=") && !sqlp_accept_op(p, ":="))
+		return sqlp_syntax(p, p->t.pos, "expected = after QSERV_ROW_COUNTER_OPTIMIZATION");
+	if (sqlp_accept_kw(p, "ON") || sqlp_accept_kw(p, "TRUE") || sqlp_accept_kw(p, "DEFAULT"))
+		v = 1;
+	else if (sqlp_accept_kw(p, "OFF") || sqlp_accept_kw(p, "FALSE"))
+		v = 0;
+	else if (sqlp_int(p, &v) < 0)
+		return p->rc;
+	else if (v > 1)
+		return sqlp_syntax(p, p->t.pos, "QSERV_ROW_COUNTER_OPTIMIZATION takes 0 or 1");
+	if (p->t.kind != TK_END && !sqlp_is_op(p, ";"))
+		return sqlp_syntax(p, p->t.pos, "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION takes one value");
+	st->set_row_counters = (int)v;
+	st->kind = SQL_SET;
+	return 0;
+}
+
 /* SET: the czar keeps wait_timeout (set_wait_timeout, 0 for DEFAULT) and
  * autocommit (set_autocommit: what OK and EOF report, session.h);
  * everything else (NAMES, autocommit, SESSION TRANSACTION ISOLATION LEVEL
@@ -75,12 +106,13 @@ static int autocommit_value(struct parser *p, struct sql_stmt *st)
 int sqlp_set_stmt(struct parser *p, struct sql_stmt *st)
 {
 	sqlp_next(p);   /* SET */
-	if (sqlp_is_kw(p, "GLOBAL") || (p->t.kind == TK_VAR && !strncasecmp(p->t.text, "@@global.", 9)))
-		return sqlp_refuse(p, p->t.pos, "SET GLOBAL");
-	if (sqlp_is_kw(p, "PASSWORD"))
-		return sqlp_refuse(p, p->t.pos, "SET PASSWORD");
 	st->set_wait_timeout = -1;
 	st->set_autocommit = -1;
+	st->set_row_counters = -1;
+	if (sqlp_is_kw(p, "GLOBAL") || (p->t.kind == TK_VAR && !strncasecmp(p->t.text, "@@global.", 9)))
+		return set_global(p, st);
+	if (sqlp_is_kw(p, "PASSWORD"))
+		return sqlp_refuse(p, p->t.pos, "SET PASSWORD");
 	while (!p->rc && p->t.kind != TK_END && !sqlp_is_op(p, ";")) {
 		int64_t v;
 		if (is_autocommit(p)) {

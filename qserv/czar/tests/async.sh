@@ -3,7 +3,9 @@
 # on a 2-worker dev cluster with a 3000-object catalog, the czar restarted
 # by the test (same command line, same port: its history rows are keyed by
 # port) with two more users (alice, bob: not admins) and --max-result-rows
-# 2000.  SUBMIT's row (jobId, resultLocation), status polled in
+# 2000 (then --max-result-bytes 10000: a SUBMIT, a synchronous merge and a
+# streamed synchronous result past it fail as FAILED_LR with Qserv's bytes
+# message).  SUBMIT's row (jobId, resultLocation), status polled in
 # information_schema.queries until COMPLETED, qserv_result(id) equal to the
 # synchronous answer; a slow job (SLEEP per row) in
 # information_schema.processlist, CANCELled: ABORTED, its table gone, a
@@ -37,7 +39,7 @@ for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-
 done
 [ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
-tap_plan 46
+tap_plan 52
 
 "$top/tools/sample-catalog.sh" "$T" asy --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
 if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
@@ -206,6 +208,30 @@ i=0
 while kill -0 $spid 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 case "$(cat "$T/sync_cancel.out")" in *ERROR*) tap_pass "its client gets an error" ;; *) tap_fail "its client gets an error" "$(head -c 200 "$T/sync_cancel.out")" ;; esac
 tap_is "$(status "$syid")" ABORTED "the cancelled synchronous query is ABORTED in information_schema.queries"
+
+# ---- the byte bound (--max-result-bytes, Qserv's resultdb.maxtablesize_mb):
+# 3000 objectIds are more than 10000 bytes; a COUNT(*) is not
+tap_ok "czar restarted with --max-result-bytes 10000" czar_restart --max-result-bytes 10000
+bid=$(QS -e "SUBMIT SELECT objectId FROM Object" | cut -f1)
+st=$(wait_done "$bid")
+out=$(QS -e "SELECT ERROR FROM information_schema.queries WHERE ID = $bid")
+case "$st $out" in "FAILED_LR MERGE_ERROR 1470 (QI=$bid; cancelling the query, queryResult table result_$bid is too large at "*" bytes, max allowed size is 10000 bytes)")
+	tap_pass "a SUBMIT past --max-result-bytes: FAILED_LR, Qserv's bytes message" ;;
+	*) tap_fail "a SUBMIT past --max-result-bytes: FAILED_LR, Qserv's bytes message" "$st $out" ;; esac
+out=$(QS -e "SELECT objectId FROM Object ORDER BY objectId")
+case "$out" in *"ERROR 1104"*"max allowed size is 10000 bytes)"*)
+	tap_pass "a synchronous merge past it: 1104 with Qserv's message" ;;
+	*) tap_fail "a synchronous merge past it: 1104 with Qserv's message" "$(echo "$out" | tail -c 300)" ;; esac
+out=$(QS -e "SELECT objectId FROM Object" 2>&1 | tail -n 1)
+syid=$(QS -e "SELECT MAX(ID) FROM information_schema.queries WHERE TYPE = 'SYNC' AND QUERY = 'SELECT objectId FROM Object'")
+st=$(QS -e "SELECT STATUS, ERROR FROM information_schema.queries WHERE ID = ${syid:-0}")
+case "$out|$st" in *"ERROR 1104"*"max allowed size is 10000 bytes)|FAILED_LR	MERGE_ERROR 1470 (QI=$syid;"*)
+	tap_pass "a streamed synchronous result past it ends on 1104; its history row is FAILED_LR" ;;
+	*) tap_fail "a streamed synchronous result past it ends on 1104; its history row is FAILED_LR" "$out|$st" ;; esac
+tap_is "$(QS -e "SELECT COUNT(*) FROM Object")" 3000 "a small result under the bound is answered"
+out="$(as bob bob-pw -e "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 0")|$(QS -e "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 1")"
+case "$out" in *"ERROR 1227"*"SUPER"*"|") tap_pass "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION: bob (not admin) gets 1227, the admin OK" ;;
+	*) tap_fail "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION: bob (not admin) gets 1227, the admin OK" "$out" ;; esac
 
 # ---- restart
 running=$(QS -e "SUBMIT $SLOW" | cut -f1)

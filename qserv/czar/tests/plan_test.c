@@ -11,6 +11,7 @@
 
 #include "../meta.h"
 #include "../plan.h"
+#include "../rowcount.h"
 #include "../sql.h"
 
 /* LSST: S=85, SS=12, overlap 0.01667; Object director, Source child with
@@ -51,6 +52,25 @@ static struct meta *test_meta(void)
 	meta_table_schema(t, "[{\"name\":\"sourceId\",\"type\":\"BIGINT\"},{\"name\":\"objectId\",\"type\":\"BIGINT\"},"
 			     "{\"name\":\"flux\",\"type\":\"DOUBLE\"}]");
 	t = meta_add_table(d, "Filter");
+	/* a second director and a match table between it and Object */
+	t = meta_add_table(d, "RefObject");
+	t->partitioned = t->director = 1;
+	strcpy(t->director_table, "RefObject");
+	strcpy(t->director_key, "refId");
+	strcpy(t->lon_key, "ra");
+	strcpy(t->lat_key, "decl");
+	meta_table_schema(t, "[{\"name\":\"refId\",\"type\":\"BIGINT\"},{\"name\":\"ra\",\"type\":\"DOUBLE\"},"
+			     "{\"name\":\"decl\",\"type\":\"DOUBLE\"},{\"name\":\"chunkId\",\"type\":\"INT\"}]");
+	t = meta_add_table(d, "RefMatch");
+	t->partitioned = t->match = 1;
+	strcpy(t->director_table, "RefObject");
+	strcpy(t->director_key, "refId");
+	strcpy(t->director_table2, "Object");
+	strcpy(t->director_key2, "objId");
+	strcpy(t->flag_key, "flags");
+	t->ang_sep = 0.01;
+	meta_table_schema(t, "[{\"name\":\"refId\",\"type\":\"BIGINT\"},{\"name\":\"objId\",\"type\":\"BIGINT\"},"
+			     "{\"name\":\"dist\",\"type\":\"DOUBLE\"},{\"name\":\"flags\",\"type\":\"INT\"}]");
 	qchunk_all_chunks(d->chunker, &all);
 	for (i = 0; i < all.n; i++)
 		meta_add_chunk(d, all.v[i], (unsigned)(i % 2));
@@ -348,6 +368,144 @@ TEST(refusals_name_the_problem)
 		EXPECT_NE(NULL, strstr(r.text, cases[i].msg)) TH_LOG("%s -> %s", cases[i].sql, r.text);
 		if (r.rc == 0)
 			plan_free(r.p);
+	}
+}
+
+/* Match tables: alone with Qserv's duplicate filter; with one side
+ * chunk-local; with both sides, the second director from chunk + overlap. */
+static const struct { const char *sql, *want; } match_shapes[] = {
+	{ "SELECT COUNT(*) FROM RefMatch",
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `LSST`.`RefMatch_%CC%` AS `RefMatch` WHERE "
+	  "(`RefMatch`.`refId` IS NULL) OR (`RefMatch`.`flags` <> 2)\n"
+	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
+	{ "SELECT objId, COUNT(*) FROM RefMatch m WHERE dist < 0.001 GROUP BY objId",
+	  "WORKER: SELECT `objId` AS `QS_G1`, COUNT(*) AS `QS_A2` FROM `LSST`.`RefMatch_%CC%` AS `m` WHERE "
+	  "((`m`.`refId` IS NULL) OR (`m`.`flags` <> 2)) AND (`dist` < 0.001) GROUP BY `objId`\n"
+	  "MERGE: SELECT `QS_G1` AS `objId`, CAST(COALESCE(SUM(`QS_A2`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%` "
+	  "GROUP BY `QS_G1`" },
+	{ "SELECT m.refId, f.name FROM RefMatch m, Filter f WHERE m.dist = f.filterId",
+	  "WORKER: SELECT `m`.`refId`, `f`.`name` FROM `LSST`.`RefMatch_%CC%` AS `m`, `LSST`.`Filter` AS `f` WHERE "
+	  "((`m`.`refId` IS NULL) OR (`m`.`flags` <> 2)) AND (`m`.`dist` = `f`.`filterId`)\nMERGE: (stream)" },
+	{ "SELECT r.refId, m.objId FROM RefObject r JOIN RefMatch m ON r.refId = m.refId",
+	  "WORKER: SELECT `r`.`refId`, `m`.`objId` FROM `LSST`.`RefObject_%CC%` AS `r` JOIN `LSST`.`RefMatch_%CC%` AS `m` "
+	  "ON `r`.`refId` = `m`.`refId`\nMERGE: (stream)" },
+	{ "SELECT COUNT(*) FROM Object o, RefMatch m, Source s WHERE m.objId = o.objectId AND s.objectId = o.objectId",
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `LSST`.`Object_%CC%` AS `o`, `LSST`.`RefMatch_%CC%` AS `m`, "
+	  "`LSST`.`Source_%CC%` AS `s` WHERE (`m`.`objId` = `o`.`objectId`) AND (`s`.`objectId` = `o`.`objectId`)\n"
+	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
+	{ "SELECT r.refId, s.objectId FROM RefObject r JOIN RefMatch m ON r.refId = m.refId JOIN Object s ON m.objId = s.objectId",
+	  "WORKER: SELECT `r`.`refId`, `s`.`objectId` FROM `LSST`.`RefObject_%CC%` AS `r` JOIN `LSST`.`RefMatch_%CC%` AS `m` "
+	  "ON `r`.`refId` = `m`.`refId` JOIN (SELECT `objectId`, `ra`, `decl` FROM `LSST`.`Object_%CC%` UNION SELECT "
+	  "`objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%`) AS `s` ON `m`.`objId` = `s`.`objectId`\n"
+	  "MERGE: (stream)" },
+	{ "SELECT COUNT(*) FROM RefObject r, RefMatch m, Object o WHERE r.refId = m.refId AND o.objectId = m.objId",
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `LSST`.`RefObject_%CC%` AS `r`, `LSST`.`RefMatch_%CC%` AS `m`, "
+	  "(SELECT `objectId`, `ra`, `decl` FROM `LSST`.`Object_%CC%` UNION SELECT `objectId`, `ra`, `decl` FROM "
+	  "`LSST`.`ObjectFullOverlap_%CC%`) AS `o` WHERE (`r`.`refId` = `m`.`refId`) AND (`o`.`objectId` = `m`.`objId`)\n"
+	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
+	/* children on the second side: the first director is read with its overlap */
+	{ "SELECT COUNT(*) FROM RefObject r, RefMatch m, Object o, Source s WHERE r.refId = m.refId AND "
+	  "o.objectId = m.objId AND s.objectId = o.objectId",
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM (SELECT `refId`, `ra`, `decl` FROM `LSST`.`RefObject_%CC%` UNION SELECT "
+	  "`refId`, `ra`, `decl` FROM `LSST`.`RefObjectFullOverlap_%CC%`) AS `r`, `LSST`.`RefMatch_%CC%` AS `m`, "
+	  "`LSST`.`Object_%CC%` AS `o`, `LSST`.`Source_%CC%` AS `s` WHERE ((`r`.`refId` = `m`.`refId`) AND "
+	  "(`o`.`objectId` = `m`.`objId`)) AND (`s`.`objectId` = `o`.`objectId`)\n"
+	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
+};
+
+TEST(match_tables)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(match_shapes) / sizeof(match_shapes[0]); i++) {
+		struct result r;
+		run(match_shapes[i].sql, "LSST", &r);
+		EXPECT_STREQ(match_shapes[i].want, r.text);
+		plan_free(r.p);
+	}
+}
+
+/* The match table's key narrows chunks through the first director's index
+ * only where the rows are found in that director's chunks. */
+TEST(match_table_index_lookups)
+{
+	static const struct { const char *sql, *want; } cases[] = {
+		{ "SELECT * FROM RefMatch WHERE refId = 3",
+		  "SELECT DISTINCT `chunkId` FROM `qservMeta`.`LSST__RefObject` WHERE `refId` = 3" },
+		{ "SELECT * FROM RefObject r, RefMatch m, Object o WHERE r.refId = m.refId AND o.objectId = m.objId AND "
+		  "m.refId = 3", "SELECT DISTINCT `chunkId` FROM `qservMeta`.`LSST__RefObject` WHERE `refId` = 3" },
+		{ "SELECT * FROM RefObject r, RefMatch m, Object o WHERE r.refId = m.refId AND o.objectId = m.objId AND "
+		  "o.objectId = 3", NULL },
+		{ "SELECT * FROM Object o, RefMatch m WHERE o.objectId = m.objId AND m.refId = 3", NULL },
+		{ "SELECT * FROM Object o, RefMatch m WHERE o.objectId = m.objId AND o.objectId = 3",
+		  "SELECT DISTINCT `chunkId` FROM `qservMeta`.`LSST__Object` WHERE `objectId` = 3" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result r;
+		run(cases[i].sql, "LSST", &r);
+		ASSERT_EQ(0, r.rc) TH_LOG("%s", r.text);
+		EXPECT_STREQ(cases[i].want ? cases[i].want : "(none)", r.p->index_sql ? r.p->index_sql : "(none)")
+			TH_LOG("%s", cases[i].sql);
+		plan_free(r.p);
+	}
+}
+
+TEST(match_table_refusals)
+{
+	static const struct { const char *sql; const char *msg; } cases[] = {
+		{ "SELECT * FROM RefMatch a, RefMatch b WHERE a.refId = b.refId", "two match tables" },
+		{ "SELECT * FROM RefObject r LEFT JOIN RefMatch m ON r.refId = m.refId", "outer joins" },
+		{ "SELECT * FROM Object o JOIN RefMatch m USING (objectId)", "USING" },
+		{ "SELECT * FROM RefObject r, RefMatch m WHERE r.ra = m.dist", "must be joined on its director key" },
+		{ "SELECT * FROM Object o, RefMatch m WHERE o.objectId = m.refId", "holds keys of RefObject" },
+		{ "SELECT * FROM Object o, RefMatch m WHERE o.objectId = m.objId AND o.objectId = m.refId",
+		  "holds keys of RefObject" },
+		{ "SELECT * FROM RefObject r, RefMatch m, Object o WHERE r.refId = m.refId", "o must be joined on its "
+		  "director key to m.refId or m.objId" },
+		{ "SELECT * FROM RefObject r, RefMatch m, Object o WHERE r.refId = m.refId AND o.ra = m.dist",
+		  "must be joined on its director key" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result r;
+		run(cases[i].sql, "LSST", &r);
+		EXPECT_EQ(-EINVAL, r.rc) TH_LOG("%s", cases[i].sql);
+		EXPECT_NE(NULL, strstr(r.text, cases[i].msg)) TH_LOG("%s -> %s", cases[i].sql, r.text);
+		if (r.rc == 0)
+			plan_free(r.p);
+	}
+}
+
+/* Only the bare COUNT(*) shape may be answered from row counters. */
+TEST(row_counter_shape)
+{
+	static const struct { const char *sql; int yes; } cases[] = {
+		{ "SELECT COUNT(*) FROM Object", 1 },
+		{ "select count(*) AS n from LSST.Object LIMIT 1", 1 },
+		{ "SELECT COUNT(*) FROM Object o", 1 },
+		{ "SELECT COUNT(*) FROM Object WHERE ra > 0", 0 },
+		{ "SELECT COUNT(ra) FROM Object", 0 },
+		{ "SELECT COUNT(DISTINCT ra) FROM Object", 0 },
+		{ "SELECT COUNT(*), 1 FROM Object", 0 },
+		{ "SELECT COUNT(*) FROM Object GROUP BY ra", 0 },
+		{ "SELECT COUNT(*) FROM Object HAVING COUNT(*) > 1", 0 },
+		{ "SELECT COUNT(*) FROM Object o JOIN Source s USING (objectId)", 0 },
+		{ "SELECT COUNT(*) FROM Object, Filter", 0 },
+		{ "SELECT DISTINCT COUNT(*) FROM Object", 0 },
+		{ "SELECT COUNT(*) FROM Object ORDER BY 1", 0 },
+		{ "SELECT COUNT(*) + 1 FROM Object", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sql_stmt *st;
+		struct sql_error err;
+		ASSERT_EQ(0, sql_parse(cases[i].sql, strlen(cases[i].sql), &st, &err)) TH_LOG("%s", cases[i].sql);
+		EXPECT_EQ(cases[i].yes, rowcount_table(st) != NULL) TH_LOG("%s", cases[i].sql);
+		sql_stmt_free(st);
 	}
 }
 

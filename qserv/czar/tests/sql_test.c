@@ -138,6 +138,9 @@ static const struct { const char *in; unsigned code; int pos; const char *msg; }
 	{ "BEGIN NOT ATOMIC SELECT 1; END", ER_PARSE_ERROR, 6, "unexpected NOT" },
 	{ "XA START 'x'", ER_NOT_SUPPORTED_YET, 0, "XA" },
 	{ "SET GLOBAL TRANSACTION READ WRITE", ER_NOT_SUPPORTED_YET, 4, "SET GLOBAL" },
+	{ "SET @@global.max_connections = 5", ER_NOT_SUPPORTED_YET, 4, "SET GLOBAL" },
+	{ "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 2", ER_PARSE_ERROR, 45, "takes 0 or 1" },
+	{ "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 1, x = 2", ER_PARSE_ERROR, 45, "takes one value" },
 	{ "SET autocommit = 2", ER_PARSE_ERROR, 18, "autocommit takes 0 or 1" },
 	{ "SET autocommit 0", ER_PARSE_ERROR, 15, "expected = after autocommit" },
 	{ "SUBMIT SHOW TABLES", ER_PARSE_ERROR, 7, "SUBMIT takes a SELECT" },
@@ -198,6 +201,28 @@ TEST(set_keeps_autocommit)
 		ASSERT_EQ(0, sql_parse(cases[i].in, strlen(cases[i].in), &st, &err)) TH_LOG("%s: %s", cases[i].in, err.msg);
 		EXPECT_EQ(SQL_SET, st->kind);
 		EXPECT_EQ(cases[i].want, st->set_autocommit) TH_LOG("%s", cases[i].in);
+		sql_stmt_free(st);
+	}
+}
+
+/* The one SET GLOBAL the czar takes (Qserv's). */
+TEST(set_global_row_counter_optimization)
+{
+	static const struct { const char *in; int want; } cases[] = {
+		{ "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 0", 0 },
+		{ "set global qserv_row_counter_optimization=1;", 1 },
+		{ "SET @@global.QSERV_ROW_COUNTER_OPTIMIZATION = OFF", 0 },
+		{ "SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION := ON", 1 },
+		{ "SET wait_timeout = 5", -1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sql_stmt *st;
+		struct sql_error err;
+		ASSERT_EQ(0, sql_parse(cases[i].in, strlen(cases[i].in), &st, &err)) TH_LOG("%s: %s", cases[i].in, err.msg);
+		EXPECT_EQ(SQL_SET, st->kind);
+		EXPECT_EQ(cases[i].want, st->set_row_counters) TH_LOG("%s", cases[i].in);
 		sql_stmt_free(st);
 	}
 }
