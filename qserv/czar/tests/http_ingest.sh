@@ -32,7 +32,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 28
+tap_plan 29
 
 done_line() { echo "$((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"; }
 if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
@@ -149,6 +149,10 @@ PYEOF
 )
 tap_is "$out" "1 " "POST /ingest/csv from Python urllib (a multipart body built by hand)"
 tap_is "$(sql "SELECT id, s FROM user_bob.pyt ORDER BY id" | tr '\t\n' ':;')" "10:ten;20:twenty;" "its rows through the SQL port"
+
+# ---- an admin user may write any user_* database; a table of no rows
+out=$(data '{"database": "user_bob", "table": "empty", "schema": [{"name": "x", "type": "DOUBLE NOT NULL DEFAULT 0"}], "rows": []}' "$U" | jq -c '[.success, .num_rows]')
+tap_is "$out:$(sql "SELECT COUNT(*) FROM user_bob.empty")" "[1,0]:0" "an admin user ingests a table of no rows into bob's database"
 
 # ---- refusals
 err() { data "$1" | jq -r '[.success, .error] | @tsv'; }
