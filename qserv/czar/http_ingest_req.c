@@ -270,6 +270,19 @@ static int parse_options(json_t *b, struct ingest_req *r, char *err, size_t errl
 	return csvd_parse(&r->d, r->dialect[0], r->dialect[1], r->dialect[2], r->dialect[3], err, errlen) ? -EINVAL : 0;
 }
 
+/* Whether is_partitioned asks for a partitioned table (anything but
+ * absent, 0, "0", "", false). */
+static bool partitioned(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (!v || json_is_false(v) || json_is_null(v))
+		return false;
+	if (json_is_integer(v))
+		return json_integer_value(v) != 0;
+	return !s || (strcmp(s, "0") && strcmp(s, ""));
+}
+
 int ingest_req_parse(json_t *b, const char *user, bool admin, struct ingest_req *ret, int *ret_status, char *err,
 		     size_t errlen)
 {
@@ -292,6 +305,11 @@ int ingest_req_parse(json_t *b, const char *user, bool admin, struct ingest_req 
 		if (r == -EPERM)
 			*ret_status = MHD_HTTP_FORBIDDEN;
 		return r;
+	}
+	if (partitioned(json_object_get(b, "is_partitioned"))) {
+		snprintf(err, errlen, "is_partitioned: partitioned (director and dependent) user tables are not "
+			 "supported here yet; leave it out or 0 for a fully replicated table");
+		return -EINVAL;
 	}
 	snprintf(ret->db, sizeof ret->db, "%s", db);
 	snprintf(ret->table, sizeof ret->table, "%s", t);

@@ -32,7 +32,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 29
+tap_plan 30
 
 done_line() { echo "$((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"; }
 if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
@@ -182,6 +182,10 @@ case "$(err "$(emp '.table = "t3" | .rows = [["abc", "x", 1, "00"]]')")" in "0	"
 	*) tap_fail "a value that does not convert (abc into INT): refused" "$(err "$(emp '.table = "t3" | .rows = [["abc", "x", 1, "00"]]')")" ;; esac
 tap_is "$(sql "SELECT COUNT(*) FROM user_bob.t3" | grep -c 1146)" 1 "... and leaves no table behind"
 case "$(err "$EMP")" in "0	table user_bob.employee exists"*) tap_pass "an existing table: refused" ;; *) tap_fail "an existing table: refused" "$(err "$EMP")" ;; esac
+out=$(hc -u "$B" -F database=user_bob -F table=dir1 -F is_partitioned=1 -F is_director=1 -F "schema=@$T/schema.json" \
+	-F "rows=@$T/rows.csv" "$URL/ingest/csv" | jq -r '[.success, .error] | @tsv')
+case "$out" in "0	is_partitioned:"*) tap_pass "/ingest/csv of a partitioned table: refused, not loaded as a regular one" ;;
+	*) tap_fail "/ingest/csv of a partitioned table: refused, not loaded as a regular one" "$out" ;; esac
 tap_is "$(data "$(emp '.version = 29')" | jq -c '[.success, .error_ext.max_version]')" '[0,39]' \
 	"version 29: Qserv's version error"
 
