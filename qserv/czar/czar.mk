@@ -6,16 +6,17 @@ CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/meta.c qserv/czar/plan.c qserv/czar/plan_analyze.c qserv/czar/plan_rewrite.c qserv/czar/plan_merge.c qserv/czar/plan_match.c qserv/czar/rowcount.c qserv/czar/notify.c \
 	qserv/czar/dispatch.c qserv/czar/dispatch_pool.c qserv/czar/chunkbuf.c qserv/czar/merge.c qserv/czar/exec.c qserv/czar/schema.c qserv/czar/metrics.c \
 	qserv/czar/account.c qserv/czar/async.c qserv/czar/history.c \
-	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c
-CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
+	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c \
+	qserv/czar/http_ingest.c qserv/czar/http_ingest_req.c
+CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))
-$(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
+$(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 
-$(eval $(call unit_test,czar_packet_test,qserv/czar/tests/packet_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
-$(eval $(call unit_test,czar_sql_test,qserv/czar/tests/sql_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
-$(eval $(call unit_test,czar_plan_test,qserv/czar/tests/plan_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
-$(eval $(call unit_test,czar_chunkbuf_test,qserv/czar/tests/chunkbuf_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
-$(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
+$(eval $(call unit_test,czar_packet_test,qserv/czar/tests/packet_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_sql_test,qserv/czar/tests/sql_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_plan_test,qserv/czar/tests/plan_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_chunkbuf_test,qserv/czar/tests/chunkbuf_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 
 # A Connector/C client the integration tests drive (many concurrent sessions).
 CZAR_CLIENT := $(BUILD)/tests/czar-client
@@ -27,6 +28,9 @@ binaries: $(CZAR_CLIENT)
 INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh qserv/czar/tests/attack.sh qserv/czar/tests/merge_account.sh \
 	qserv/czar/tests/drivers.sh qserv/czar/tests/failover.sh qserv/czar/tests/async.sh qserv/czar/tests/http_frontend.sh \
 	qserv/czar/tests/counters_notice.sh qserv/czar/tests/match_e2e.sh
+INTEG_TESTS += qserv/czar/tests/http_ingest.sh
 BENCHES += qserv/czar/tests/czar_bench.sh qserv/czar/tests/peer_bench.sh
 $(eval $(call fuzz_target,sql,qserv/czar/tests/fuzz_sql.c qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_parse_session.c qserv/czar/sql_parse_async.c qserv/czar/sql_parse_expr.c qserv/czar/sql_print.c,,libqcommon.a))
 $(eval $(call fuzz_target,packet,qserv/czar/tests/fuzz_packet.c qserv/czar/packet.c qserv/czar/myproto.c qserv/czar/auth.c,-lmbedtls -lmbedx509 -lmbedcrypto,libqcommon.a))
+# the HTTP frontend's user-table ingest requests (http_ingest_req.c: JSON body, multipart form, rows)
+$(eval $(call fuzz_target,ingest,qserv/czar/tests/fuzz_ingest.c qserv/czar/http_ingest_req.c,-ljansson -lmbedcrypto,libqservcommon.a libqcommon.a))

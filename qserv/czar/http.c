@@ -3,6 +3,7 @@
  * statement and its JSON in http_result.c. */
 #include "http.h"
 #include "http_internal.h"
+#include "http_ingest.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +30,8 @@ struct http_frontend {
 struct req {
 	struct buf body;
 	int too_big;
+	size_t cap;                   /* body bytes kept (HTTP_MAX_BODY, or the ingest cap) */
+	int replied;                  /* answered at the first callback: the body is dropped */
 };
 
 /* ---- answers ------------------------------------------------------------- */
@@ -225,8 +228,11 @@ static enum MHD_Result route(struct http_frontend *h, struct MHD_Connection *c, 
 		return http_fail(c, MHD_HTTP_UNAUTHORIZED, NULL, "Authentication failed: HTTP Basic credentials of a "
 				 "czar user are required.");
 	if (rq->too_big)
-		return http_fail(c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "The request body is larger than %u bytes.",
-				 HTTP_MAX_BODY);
+		return http_fail(c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "The request body is larger than %zu bytes.",
+				 rq->cap);
+	if (!strncmp(url, "/ingest/", 8))
+		return http_ingest_route(c, url, method, &who, (const char *)rq->body.data, rq->body.len,
+					 MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
 	if (!strcmp(method, "POST")) {
 		body = json_loadb(rq->body.len ? (const char *)rq->body.data : "{}", rq->body.len ? rq->body.len : 2, 0,
 				  &je);
@@ -243,6 +249,27 @@ static enum MHD_Result route(struct http_frontend *h, struct MHD_Connection *c, 
 	return ret;
 }
 
+/* The first callback of an ingest route (large bodies): the body cap and
+ * the credentials checked on the headers, before any byte of the body is
+ * kept.  0, or answered (rq->replied). */
+static int ingest_first(struct http_frontend *h, struct MHD_Connection *c, struct req *rq)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct http_who who;
+
+	if (cl && strtoull(cl, NULL, 10) > rq->cap) {
+		rq->replied = 1;
+		return http_fail(c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "The request body is larger than %zu bytes.",
+				 rq->cap) == MHD_YES ? 0 : -1;
+	}
+	if (authenticate(h->cz, c, &who) < 0) {
+		rq->replied = 1;
+		return http_fail(c, MHD_HTTP_UNAUTHORIZED, NULL, "Authentication failed: HTTP Basic credentials of "
+				 "a czar user are required.") == MHD_YES ? 0 : -1;
+	}
+	return 0;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -254,10 +281,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return MHD_NO;
 		buf_init(&rq->body);
 		*con_cls = rq;
+		rq->cap = http_ingest_body_cap(url);
+		if (!rq->cap)
+			rq->cap = HTTP_MAX_BODY;
+		else if (ingest_first(cls, c, rq) < 0)
+			return MHD_NO;
+		return MHD_YES;
+	}
+	if (rq->replied) {
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (rq->body.len + *upload_size > HTTP_MAX_BODY)
+		if (rq->body.len + *upload_size > rq->cap)
 			rq->too_big = 1;
 		else
 			buf_put(&rq->body, upload, *upload_size);

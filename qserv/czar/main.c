@@ -27,6 +27,7 @@
 #include "async.h"
 #include "czar.h"
 #include "http.h"
+#include "http_ingest.h"
 #include "metrics.h"
 #include "notify.h"
 #include "session.h"
@@ -46,6 +47,45 @@ struct opts {
 	unsigned long long max_result_rows, max_result_bytes;
 	int check_only, hash_password;
 };
+
+/* ---- user-table ingest of the HTTP frontend (http_ingest.h) ---- */
+enum { OPT_INGEST_URL = 1000, OPT_INGEST_KEY_FILE, OPT_INGEST_MAX_BYTES };
+static struct {
+	const char *url, *key_file;
+	unsigned long max_bytes;
+} ingest_opts;
+
+static int ingest_opt(int c, const char *arg)
+{
+	char *end;
+
+	if (c == OPT_INGEST_URL)
+		ingest_opts.url = arg;
+	else if (c == OPT_INGEST_KEY_FILE)
+		ingest_opts.key_file = arg;
+	else {
+		errno = 0;
+		ingest_opts.max_bytes = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || ingest_opts.max_bytes < 4096 || ingest_opts.max_bytes > 4294967295ul)
+			return fprintf(stderr, "qserv-czar: --ingest-max-bytes: want 4096..4294967295: %s\n", arg),
+			       -EINVAL;
+	}
+	return 0;
+}
+
+/* Before any thread starts (libcurl's global init). */
+static int ingest_setup(const char *tls_dir)
+{
+	char err[512];
+
+	if (!ingest_opts.url != !ingest_opts.key_file)
+		return fprintf(stderr, "qserv-czar: --ingest-url and --ingest-key-file go together\n"), -EINVAL;
+	if (http_ingest_setup(ingest_opts.url, ingest_opts.key_file, tls_dir, ingest_opts.max_bytes, err,
+			      sizeof(err)) < 0)
+		return fprintf(stderr, "qserv-czar: ingest: %s\n", err), -EINVAL;
+	return 0;
+}
+/* ---- end of the ingest options ---- */
 
 static void usage(FILE *f)
 {
@@ -89,6 +129,12 @@ static void usage(FILE *f)
 		"  --http-port N          Qserv's HTTP query frontend, HTTPS with --ssl-cert/--ssl-key,\n"
 		"                         HTTP Basic with the --users (default off; Qserv uses 4041)\n"
 		"  --http-max-result-bytes N  JSON result bound of one HTTP query (default 268435456)\n"
+		"  --ingest-url URL       the cluster's ingest controller (https://HOST:PORT) the HTTP\n"
+		"                         frontend's /ingest/data, /ingest/csv and DELETE /ingest/...\n"
+		"                         drive (default off: they answer that ingest is off)\n"
+		"  --ingest-key-file FILE the cluster admin key sent to it (with --ingest-url; its\n"
+		"                         certificate is checked against --tls-dir's ca.pem)\n"
+		"  --ingest-max-bytes N   body cap of an ingest request (default 67108864)\n"
 		"  -n, --check            check the configuration and exit\n");
 }
 
@@ -183,6 +229,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "http-port", required_argument, 0, 'G' }, { "http-max-result-bytes", required_argument, 0, 'B' },
 		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
 		{ "meta-notify", required_argument, 0, 'O' }, { "max-result-bytes", required_argument, 0, 'R' },
+		{ "ingest-url", required_argument, 0, OPT_INGEST_URL },
+		{ "ingest-key-file", required_argument, 0, OPT_INGEST_KEY_FILE },
+		{ "ingest-max-bytes", required_argument, 0, OPT_INGEST_MAX_BYTES },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
@@ -235,6 +284,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'n': o->check_only = 1; break;
 		case 'H': o->hash_password = 1; break;
 		case 'h': usage(stdout); exit(0);
+		case OPT_INGEST_URL: case OPT_INGEST_KEY_FILE: case OPT_INGEST_MAX_BYTES:
+			if (ingest_opt(c, optarg) < 0)
+				return -EINVAL;
+			break;
 		default: usage(stderr); return -EINVAL;
 		}
 	}
@@ -525,6 +578,8 @@ int main(int argc, char **argv)
 	if (o.hash_password)
 		return hash_password();
 	log_init("qserv-czar", LOG_LVL_INFO);
+	if (ingest_setup(o.tls_dir) < 0)
+		return 2;
 	memset(&cz, 0, sizeof(cz));
 	pthread_mutex_init(&cz.lock, NULL);
 	pthread_mutex_init(&cz.meta_lock, NULL);

@@ -12,7 +12,7 @@
  *                             contribution (Qserv's rules: wingest_retry)
  *   POST /ingest/csv          multipart/form-data as Qserv: the fields
  *                             (transaction_id, table, chunk, overlap, ...), then
- *                             one file part (wreq_multipart)
+ *                             one file part (mpart_form)
  *   POST /ingest/csv?transaction_id=&table=&chunk=&overlap=[&database=...]
  *                             extension: the rows are the raw request body
  *   POST /ingest/csv-async?...     same, asynchronous
@@ -60,6 +60,7 @@
  * boundary (qsql_detail()). */
 #include "worker.h"
 #include "wcopy.h"
+#include "qserv/common/mpart.h"
 #include "qserv/common/qhttp.h"
 #include "log.h"
 
@@ -167,16 +168,16 @@ static int copy_part(int fd, off_t off, size_t len, const char *path, char *err,
 
 /* POST /ingest/csv as Qserv takes it: a multipart/form-data body (spooled
  * to r->spool_path by the HTTP layer, within its size cap), parsed by
- * wreq_multipart over a read-only mapping; the form's fields go to
+ * mpart_form over a read-only mapping; the form's fields go to
  * *ret_fields, the file part is copied to c->spool.  400 (-EINVAL) with
  * err for a body that is not such a form. */
 static int csv_form(struct qhttp_req *r, const char *ctype, struct wcontrib *c, json_t **ret_fields,
 		    char *err, size_t errlen)
 {
-	char b[WREQ_BOUNDARY];
+	char b[MPART_BOUNDARY];
 	size_t off = 0, len = 0;
 	*ret_fields = NULL;
-	if (wreq_boundary(ctype, b, err, errlen))
+	if (mpart_boundary(ctype, b, err, errlen))
 		return -EINVAL;
 	int fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || !r->spooled) {
@@ -186,8 +187,8 @@ static int csv_form(struct qhttp_req *r, const char *ctype, struct wcontrib *c, 
 		return -EINVAL;
 	}
 	void *map = mmap(NULL, (size_t)r->spooled, PROT_READ, MAP_PRIVATE, fd, 0);
-	int rc = map == MAP_FAILED ? -EIO : wreq_multipart(map, (size_t)r->spooled, b, ret_fields, &off, &len,
-							    err, errlen);
+	int rc = map == MAP_FAILED ? -EIO : mpart_form(map, (size_t)r->spooled, b, ret_fields, &off, &len,
+							 err, errlen);
 	if (map == MAP_FAILED)
 		snprintf(err, errlen, "cannot read the uploaded body: %s", strerror(errno));
 	else

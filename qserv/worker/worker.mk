@@ -16,8 +16,7 @@ $(eval $(call program,qserv-wquery,qserv/worker/tests/wquery.c,-llz4 -lmbedtls -
 INTEG_TESTS += qserv/worker/tests/query_port.sh qserv/worker/tests/chunk_copy.sh
 # the request bodies (wreq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,wreq,qserv/worker/tests/fuzz_wreq.c qserv/worker/wreq.c,-ljansson,libqservcommon.a libqcommon.a))
-# POST /ingest/csv's multipart/form-data parser (wreq.c): Content-Type line, then the body
-$(eval $(call fuzz_target,wmultipart,qserv/worker/tests/fuzz_wmultipart.c qserv/worker/wreq.c,-ljansson,libqservcommon.a libqcommon.a))
+# POST /ingest/csv's multipart/form-data parser: qserv/common/mpart.c (fuzz target mpart, common.mk)
 $(eval $(call unit_test,worker_wreq_test,qserv/worker/tests/wreq_test.c qserv/worker/wreq.c,-ljansson,libqservcommon.a libqcommon.a))
 # the chunk-copy stream decoder (wcopy_fmt.c), the bytes another worker sends
 $(eval $(call fuzz_target,wcopy,qserv/worker/tests/fuzz_wcopy.c qserv/worker/wcopy_fmt.c,,))

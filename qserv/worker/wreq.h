@@ -133,18 +133,7 @@ int wreq_id(const char *s, uint32_t *ret, char *err, size_t errlen);
  * exactly one, digits only; the other is 0. */
 int wreq_contribs_arg(json_t *q, uint32_t *ret_trans, uint32_t *ret_id, char *err, size_t errlen);
 
-/* POST /ingest/csv as Qserv takes it: multipart/form-data.  The boundary
- * of a Content-Type header (1..70 printable bytes, quoted or not). */
-#define WREQ_BOUNDARY 71
-int wreq_boundary(const char *content_type, char ret[WREQ_BOUNDARY], char *err, size_t errlen);
-/* The form of body[0..n): its fields as a JSON object of strings
- * (*ret_fields, caller decrefs; at most 32 fields of 1 KB, names at most
- * 64 bytes, each once) and where the one file part's content lies
- * (*ret_off, *ret_len).  -EINVAL, err naming what is wrong, when the body
- * is not such a form (no boundary, a part unclosed or without a name,
- * headers over 4 KB, no file part or two). */
-int wreq_multipart(const char *body, size_t n, const char *boundary, json_t **ret_fields,
-		   size_t *ret_off, size_t *ret_len, char *err, size_t errlen);
+/* POST /ingest/csv as Qserv takes it, multipart/form-data: qserv/common/mpart.h. */
 
 /* POST /worker/config {database, [TIMEOUT], [ASYNC_PROC_LIMIT]}: the keys
  * of Qserv's per-database ingest configuration the worker applies (the

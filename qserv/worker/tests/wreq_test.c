@@ -12,6 +12,7 @@
 
 #include <kselftest_harness.h>
 
+#include "qserv/common/mpart.h"
 #include "qserv/worker/wreq.h"
 
 enum kind { CONTRIB, TRANS, DB, CHUNK, TABLE, INDEX, SUB, REPLICA, DBARG, CHUNKARG, CONFIG };
@@ -259,12 +260,12 @@ TEST(regular)
  * and each malformed form is refused naming what is wrong. */
 static int form(const char *body, json_t **f, size_t *off, size_t *len, char *err, size_t errlen)
 {
-	return wreq_multipart(body, strlen(body), "XyZ", f, off, len, err, errlen);
+	return mpart_form(body, strlen(body), "XyZ", f, off, len, err, errlen);
 }
 
 TEST(multipart)
 {
-	char err[256], b[WREQ_BOUNDARY];
+	char err[256], b[MPART_BOUNDARY];
 	json_t *f = NULL;
 	size_t off = 0, len = 0;
 	const char *ok = "--XyZ\r\nContent-Disposition: form-data; name=\"transaction_id\"\r\n\r\n7\r\n"
@@ -303,14 +304,14 @@ TEST(multipart)
 		EXPECT_NE(NULL, strstr(err, bad[i].why)) TH_LOG("case %zu: \"%s\" lacks %s", i, err, bad[i].why);
 		EXPECT_EQ(NULL, f);
 	}
-	EXPECT_EQ(0, wreq_boundary("multipart/form-data; boundary=------------------------abc", b, err, sizeof err));
+	EXPECT_EQ(0, mpart_boundary("multipart/form-data; boundary=------------------------abc", b, err, sizeof err));
 	EXPECT_STREQ("------------------------abc", b);
-	EXPECT_EQ(0, wreq_boundary("Multipart/Form-Data; charset=utf-8; boundary=\"a b\"", b, err, sizeof err));
+	EXPECT_EQ(0, mpart_boundary("Multipart/Form-Data; charset=utf-8; boundary=\"a b\"", b, err, sizeof err));
 	EXPECT_STREQ("a b", b);
-	EXPECT_EQ(-EINVAL, wreq_boundary("multipart/form-data", b, err, sizeof err));
-	EXPECT_EQ(-EINVAL, wreq_boundary("multipart/mixed; boundary=x", b, err, sizeof err));
-	EXPECT_EQ(-EINVAL, wreq_boundary("multipart/form-data; boundary=\"unclosed", b, err, sizeof err));
-	EXPECT_EQ(-EINVAL, wreq_boundary(NULL, b, err, sizeof err));
+	EXPECT_EQ(-EINVAL, mpart_boundary("multipart/form-data", b, err, sizeof err));
+	EXPECT_EQ(-EINVAL, mpart_boundary("multipart/mixed; boundary=x", b, err, sizeof err));
+	EXPECT_EQ(-EINVAL, mpart_boundary("multipart/form-data; boundary=\"unclosed", b, err, sizeof err));
+	EXPECT_EQ(-EINVAL, mpart_boundary(NULL, b, err, sizeof err));
 }
 
 /* ids of the retry and report routes */
