@@ -14,40 +14,6 @@
 /* Qserv's EPSILON_DEG (src/partition/Constants.h): 1 milli-arcsecond. */
 #define MATCH_EPSILON_DEG (0.001 / 3600.0)
 
-static int field_index(const struct qpart_spec *s, const char *name)
-{
-	for (size_t i = 0; i < s->nin; ++i)
-		if (!strcmp(s->in_fields[i], name))
-			return (int)i;
-	return -1;
-}
-
-/* One "LON,LAT" option into two input indexes. */
-static int pos_pair(const struct qpart_config *cfg, const struct qpart_spec *s, const char *key,
-		    int *ret_lon, int *ret_lat, char *err, size_t errlen)
-{
-	char **pos = NULL;
-	size_t n = 0;
-	int r = qpart_config_list(cfg, key, &pos, &n, err, errlen);
-	if (r < 0)
-		return r;
-	if (n != 2) {
-		snprintf(err, errlen, "--%s is not a comma separated field name pair", key);
-		qpart_strv_free(pos);
-		return -EINVAL;
-	}
-	int lon = field_index(s, pos[0]), lat = field_index(s, pos[1]);
-	if (lon < 0 || lat < 0 || lon == lat) {
-		snprintf(err, errlen, "--%s=%s,%s: %s is not an input field (in.csv.field)", key,
-			 pos[0], pos[1], lon < 0 ? pos[0] : pos[1]);
-		qpart_strv_free(pos);
-		return -EINVAL;
-	}
-	qpart_strv_free(pos);
-	*ret_lon = lon, *ret_lat = lat;
-	return 0;
-}
-
 int qpart_match_columns(const struct qpart_config *cfg, struct qpart_spec *s, char *err,
 			size_t errlen)
 {
@@ -68,9 +34,9 @@ int qpart_match_columns(const struct qpart_config *cfg, struct qpart_spec *s, ch
 			 "if either was provided.");
 		return -EINVAL;
 	}
-	int r = pos_pair(cfg, s, "part.pos1", &s->lon_idx, &s->lat_idx, err, errlen);
+	int r = qpart_spec_pos(cfg, s, "part.pos1", &s->lon_idx, &s->lat_idx, err, errlen);
 	if (r == 0)
-		r = pos_pair(cfg, s, "part.pos2", &s->lon2_idx, &s->lat2_idx, err, errlen);
+		r = qpart_spec_pos(cfg, s, "part.pos2", &s->lon2_idx, &s->lat2_idx, err, errlen);
 	return r;
 }
 

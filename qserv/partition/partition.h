@@ -61,6 +61,11 @@ int qpart_spec_from_config(const struct qpart_config *cfg, struct qpart_spec *re
 int qpart_spec_resolve(const struct qpart_config *cfg, bool matches, struct qpart_spec *ret,
 		       char *err, size_t errlen);
 void qpart_spec_free(struct qpart_spec *spec);
+/* Resolves a "LON,LAT" option (part.pos, part.pos1, part.pos2) into two
+ * distinct input field indexes: 0, -ENOENT (absent) or -EINVAL (message
+ * naming the option in err). */
+int qpart_spec_pos(const struct qpart_config *cfg, const struct qpart_spec *spec, const char *key,
+		   int *ret_lon, int *ret_lat, char *err, size_t errlen);
 
 struct qpart_stats {
 	uint64_t rows_in;	/* records read */

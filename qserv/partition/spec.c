@@ -96,36 +96,42 @@ static int id_column(const struct qpart_config *cfg, struct qpart_spec *s, char 
 	return qpart_index_load(url, &s->in, &s->index, err, errlen);
 }
 
-static int position(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+int qpart_spec_pos(const struct qpart_config *cfg, const struct qpart_spec *s, const char *key,
+		   int *ret_lon, int *ret_lat, char *err, size_t errlen)
 {
 	char **pos = NULL;
 	size_t n = 0;
+	int r = qpart_config_list(cfg, key, &pos, &n, err, errlen);
+	if (r < 0)
+		return r;
+	if (n != 2) {
+		snprintf(err, errlen, "--%s is not a comma separated field name pair", key);
+		qpart_strv_free(pos);
+		return -EINVAL;
+	}
+	int lon = find_field(s->in_fields, s->nin, pos[0]);
+	int lat = find_field(s->in_fields, s->nin, pos[1]);
+	if (lon < 0 || lat < 0 || lon == lat) {
+		snprintf(err, errlen, "--%s=%s,%s: %s is not an input field (in.csv.field)", key,
+			 pos[0], pos[1], lon < 0 ? pos[0] : pos[1]);
+		qpart_strv_free(pos);
+		return -EINVAL;
+	}
+	qpart_strv_free(pos);
+	*ret_lon = lon, *ret_lat = lat;
+	return 0;
+}
+
+static int position(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+{
 	if (s->matches)
 		return qpart_match_columns(cfg, s, err, errlen);
 	int r = id_column(cfg, s, err, errlen);
 	if (r < 0)
 		return r;
 	s->lon_idx = s->lat_idx = -1;
-	r = qpart_config_list(cfg, "part.pos", &pos, &n, err, errlen);
-	if (r == -ENOENT)
-		return 0;	/* id mode */
-	if (r < 0)
-		return r;
-	if (n != 2) {
-		snprintf(err, errlen, "--part.pos is not a comma separated field name pair");
-		qpart_strv_free(pos);
-		return -EINVAL;
-	}
-	s->lon_idx = find_field(s->in_fields, s->nin, pos[0]);
-	s->lat_idx = find_field(s->in_fields, s->nin, pos[1]);
-	if (s->lon_idx < 0 || s->lat_idx < 0 || s->lon_idx == s->lat_idx) {
-		snprintf(err, errlen, "--part.pos=%s,%s: %s is not an input field (in.csv.field)",
-			 pos[0], pos[1], s->lon_idx < 0 ? pos[0] : pos[1]);
-		qpart_strv_free(pos);
-		return -EINVAL;
-	}
-	qpart_strv_free(pos);
-	return 0;
+	r = qpart_spec_pos(cfg, s, "part.pos", &s->lon_idx, &s->lat_idx, err, errlen);
+	return r == -ENOENT ? 0 : r;	/* absent: id mode */
 }
 
 /* The output column names: part.chunk, part.sub-chunk and, for a match

@@ -15,15 +15,8 @@
 
 #include "qserv/common/qjson.h"
 #include "qserv/loader/internal.h"
+#include "testfiles.h"
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
 
 static const char *MATCH_JSON =
 	"{\"table\": \"RefDeepSrcMatch\", \"is_partitioned\": 1, \"is_director\": 0,"
@@ -82,15 +75,22 @@ static void cleanup(const char *dir)
 		fprintf(stderr, "# %s failed\n", cmd);
 }
 
+/* Writes the dataset into a new directory dir and reads it into g. */
+static int read_dataset(char *dir, bool overlaps, struct ing *g, char *err, size_t errlen)
+{
+	if (!mkdtemp(dir))
+		return -errno;
+	dataset(dir, overlaps);
+	memset(g, 0, sizeof *g);
+	snprintf(g->dir, sizeof g->dir, "%s", dir);
+	return ldr_read_dataset(g, err, errlen);
+}
+
 TEST(directors_then_children_then_match_tables)
 {
 	char dir[] = "/tmp/qloader_order_XXXXXX", err[2048] = "";
-	ASSERT_NE(NULL, mkdtemp(dir));
-	dataset(dir, false);
 	struct ing g;
-	memset(&g, 0, sizeof g);
-	snprintf(g.dir, sizeof g.dir, "%s", dir);
-	ASSERT_EQ(0, ldr_read_dataset(&g, err, sizeof err)) TH_LOG("%s", err);
+	ASSERT_EQ(0, read_dataset(dir, false, &g, err, sizeof err)) TH_LOG("%s", err);
 	ASSERT_EQ(5, g.nt);
 	const char *want[] = { "RunDeepSource", "RefObject", "DeepSrc", "Filter", "RefDeepSrcMatch" };
 	for (size_t i = 0; i < 5; i++)
@@ -120,12 +120,8 @@ TEST(directors_then_children_then_match_tables)
 TEST(match_table_overlap_file_refused)
 {
 	char dir[] = "/tmp/qloader_order_XXXXXX", err[2048] = "";
-	ASSERT_NE(NULL, mkdtemp(dir));
-	dataset(dir, true);
 	struct ing g;
-	memset(&g, 0, sizeof g);
-	snprintf(g.dir, sizeof g.dir, "%s", dir);
-	EXPECT_EQ(-EINVAL, ldr_read_dataset(&g, err, sizeof err));
+	EXPECT_EQ(-EINVAL, read_dataset(dir, true, &g, err, sizeof err));
 	EXPECT_NE(NULL, strstr(err, "RefDeepSrcMatch: a match table has no overlap files")) TH_LOG("%s", err);
 	ing_release(&g);
 	cleanup(dir);
