@@ -384,32 +384,42 @@ static bool coord(const struct qpart_spec *s, const struct qpart_field *f, doubl
 	return true;
 }
 
+/* A record's position from its lon/lat fields; false (a bad row,
+ * reported) when one is NULL, not a number, or the latitude is outside
+ * [-90, 90]. */
+static bool position(struct worker *w, const char *file, uint64_t line, int lon_idx, int lat_idx,
+		     double *ret_lon, double *ret_lat)
+{
+	const struct qpart_spec *s = w->job->spec;
+	const char *why;
+	if (!coord(s, &w->fields[lon_idx], ret_lon, &why)) {
+		bad_row(w->job, file, line, "longitude %s %s", s->in_fields[lon_idx], why);
+		return false;
+	}
+	if (!coord(s, &w->fields[lat_idx], ret_lat, &why)) {
+		bad_row(w->job, file, line, "latitude %s %s", s->in_fields[lat_idx], why);
+		return false;
+	}
+	if (*ret_lat < -90.0 || *ret_lat > 90.0) {
+		bad_row(w->job, file, line, "latitude %s=%.17g is outside [-90, 90]",
+			s->in_fields[lat_idx], *ret_lat);
+		return false;
+	}
+	return true;
+}
+
 /* One position of a match row: false (a bad row, reported) when it is
  * not NULL and does not parse; NULL (either coordinate) leaves it invalid. */
 static bool match_pos(struct worker *w, const char *file, uint64_t line, int lon_idx, int lat_idx,
 		      struct qpart_match_pos *ret)
 {
 	const struct qpart_spec *s = w->job->spec;
-	const char *why;
 	ret->valid = false;
 	if (qpart_csv_is_null(&s->in, &w->fields[lon_idx]) ||
 	    qpart_csv_is_null(&s->in, &w->fields[lat_idx]))
 		return true;
-	if (!coord(s, &w->fields[lon_idx], &ret->lon, &why)) {
-		bad_row(w->job, file, line, "longitude %s %s", s->in_fields[lon_idx], why);
-		return false;
-	}
-	if (!coord(s, &w->fields[lat_idx], &ret->lat, &why)) {
-		bad_row(w->job, file, line, "latitude %s %s", s->in_fields[lat_idx], why);
-		return false;
-	}
-	if (ret->lat < -90.0 || ret->lat > 90.0) {
-		bad_row(w->job, file, line, "latitude %s=%.17g is outside [-90, 90]",
-			s->in_fields[lat_idx], ret->lat);
-		return false;
-	}
-	ret->valid = true;
-	return true;
+	ret->valid = position(w, file, line, lon_idx, lat_idx, &ret->lon, &ret->lat);
+	return ret->valid;
 }
 
 /* A match row: to the chunk of each of its positions (match.h). */
@@ -431,9 +441,13 @@ static int match_record(struct worker *w, const char *file, uint64_t line, const
 			s->in_fields[s->lon2_idx], s->in_fields[s->lat2_idx]);
 		return 0;
 	}
-	if (r < 0) {
+	if (r == -ERANGE) {
 		bad_row(w->job, file, line, "the positions are %.6g deg apart, not less than "
 			"--part.overlap=%g", sep, qchunk_overlap(s->chunker));
+		return 0;
+	}
+	if (r < 0) {
+		bad_row(w->job, file, line, "a position cannot be located");
 		return 0;
 	}
 	size_t nrec = w->nrec, len0 = w->len;
@@ -481,20 +495,8 @@ static int record(struct worker *w, const char *file, uint64_t line, const char 
 		return r;
 	}
 	double lon, lat;
-	const char *why;
-	if (!coord(s, &w->fields[s->lon_idx], &lon, &why)) {
-		bad_row(j, file, line, "longitude %s %s", s->in_fields[s->lon_idx], why);
+	if (!position(w, file, line, s->lon_idx, s->lat_idx, &lon, &lat))
 		return 0;
-	}
-	if (!coord(s, &w->fields[s->lat_idx], &lat, &why)) {
-		bad_row(j, file, line, "latitude %s %s", s->in_fields[s->lat_idx], why);
-		return 0;
-	}
-	if (lat < -90.0 || lat > 90.0) {
-		bad_row(j, file, line, "latitude %s=%.17g is outside [-90, 90]",
-			s->in_fields[s->lat_idx], lat);
-		return 0;
-	}
 	w->locs.n = 0;
 	if (qchunk_locate_all(s->chunker, lon, lat, -1, &w->locs) < 0)
 		return -ENOMEM;
