@@ -13,7 +13,8 @@
       row, position 1's sub-chunk); rows with both positions NULL or
       positions R or more apart go nowhere.  The output must equal that
       multiset, chunk file by chunk file (STRIP: input columns the
-      partitioner fills in place, 0 or 3).  No overlap file may exist.
+      partitioner fills in place, 0 or 3; or keep=K: only the first K input
+      columns are written).  No overlap file may exist.
 Chunk math: check_partition.py's transcription of Qserv's Chunker.
 Prints "# ok" or the first differences, exits non-zero on mismatch."""
 import collections
@@ -88,9 +89,9 @@ def gen(out, n, seed, S, SS, R, inplace):
 
 def expected(rows, lay, R, strip):
     want = collections.defaultdict(collections.Counter)
-    bad = 0
+    bad = straddle = 0
     for f in rows:
-        base = f[:len(f) - strip]
+        base = f[:strip[1]] if isinstance(strip, tuple) else f[:len(f) - strip]
         p1 = None if "NULL" in f[3:5] else (float(f[3]), float(f[4]))
         p2 = None if "NULL" in f[5:7] else (float(f[5]), float(f[6]))
         if p1 is None and p2 is None or (p1 and p2 and ang_sep(*p1, *p2) > R - EPS):
@@ -101,15 +102,16 @@ def expected(rows, lay, R, strip):
         if l1 and l2 and l1[0] == l2[0]:
             want[l1[0]]["\t".join(base + [str(l1[0]), str(l1[1]), "3"])] += 1
             continue
+        straddle += bool(l1 and l2)
         for loc, flag in ((l1, "1"), (l2, "2")):
             if loc:
                 want[loc[0]]["\t".join(base + [str(loc[0]), str(loc[1]), flag])] += 1
-    return want, bad
+    return want, bad, straddle
 
 
 def check(in_file, out_dir, S, SS, R, strip):
     lay = Layout(S, SS, R)
-    want, nbad = expected(list(read_rows(in_file, "\t")), lay, R, strip)
+    want, nbad, straddle = expected(list(read_rows(in_file, "\t")), lay, R, strip)
     got = collections.defaultdict(collections.Counter)
     for cid, path in chunk_files(out_dir, False):
         for f in read_rows(path, "\t"):
@@ -123,8 +125,6 @@ def check(in_file, out_dir, S, SS, R, strip):
     if list(chunk_files(out_dir, True)):
         bad.append("overlap files written for a match table")
     flags = collections.Counter(r.rsplit("\t", 1)[1] for c in want.values() for r in c.elements())
-    straddle = sum(1 for c in want.values() for r in c.elements() if r.endswith("\t1")
-                   and "NULL" not in r.split("\t")[5:7])
     if not (flags["1"] and flags["2"] and flags["3"] and straddle):
         bad.append("test data does not exercise every flag: %s" % dict(flags))
     print("# rows out %d in %d chunks, flags %s, straddling pairs %d, bad rows %d" % (
@@ -140,7 +140,8 @@ def main():
         gen(a[2], int(a[3]), int(a[4]), int(a[5]), int(a[6]), float(a[7]),
             len(a) > 8 and a[8] == "inplace")
     else:
-        check(a[2], a[3], int(a[4]), int(a[5]), float(a[6]), int(a[7]))
+        strip = ("keep", int(a[7][5:])) if a[7].startswith("keep=") else int(a[7])
+        check(a[2], a[3], int(a[4]), int(a[5]), float(a[6]), strip)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ BIN=build/bin/qserv-partition-matches
 HERE=qserv/partition/tests
 T=$(mktemp -d /tmp/qpartm_test.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
-tap_plan 20
+tap_plan 22
 N=20000
 FIELDS=matchId,refId,srcId,ra1,decl1,ra2,decl2
 python3 $HERE/check_matches.py gen "$T/m.tsv" $N 11 85 12 0.01667
@@ -61,7 +61,22 @@ tap_ok "in-place columns: every row and flag as the reference says" \
 tap_ok "in-place columns: rows keep their 10 columns" sh -c \
 	"cat '$T'/oi/chunk_*.txt | awk -F'\t' 'NF != 10 {exit 1}'"
 
-# 11-13: bad rows
+# 11-12: a config shaped like Qserv's own match configs (PT1.2
+# RefSrcMatch.json): "ra1, dec1" with a blank, positions not in the output
+# (out.csv.field), \N NULLs without quoting on output
+cat > "$T/q.json" <<JSON
+{"part": {"pos1": "ra1, decl1", "pos2": "ra2, decl2", "flags": "partitioningFlags",
+          "num-stripes": 85, "num-sub-stripes": 12, "overlap": 0.01667},
+ "in": {"csv": {"field": ["matchId", "refId", "srcId", "ra1", "decl1", "ra2", "decl2"]}},
+ "out": {"csv": {"null": "\\\\N", "delimiter": "\\t", "escape": "\\\\", "no-quote": true,
+                 "field": ["matchId", "refId", "srcId"]}}}
+JSON
+$BIN -c "$T/q.json" -i "$T/m.tsv" --out.dir="$T/oq" --max-errors=2 > /dev/null 2> "$T/oq.err"
+tap_is "$?" 0 "a Qserv-shaped config (positions dropped from the output): exits 0"
+tap_ok "Qserv-shaped config: 3 kept columns + chunkId, subChunkId, partitioningFlags, as the reference says" \
+	python3 $HERE/check_matches.py check "$T/m.tsv" "$T/oq" 85 12 0.01667 keep=3
+
+# 13-15: bad rows
 $BIN --in.path="$T/m.tsv" --in.csv.field=$FIELDS --part.pos1=ra1,decl1 --part.pos2=ra2,decl2 \
 	--out.dir="$T/ob" > /dev/null 2> "$T/ob.err"
 tap_is "$?" 1 "bad rows beyond --max-errors (default 0): exit 1"
@@ -74,7 +89,7 @@ tap_ok "latitude out of range, unparsable longitude, short row: 3 bad rows named
 	grep -q 'bad.tsv:2: longitude ra1 is not' '$T/obb.err' &&
 	grep -q 'bad.tsv:3: expected 7 fields, found 6' '$T/obb.err'"
 
-# 14-20: option errors (exit 2, the option named)
+# 16-22: option errors (exit 2, the option named)
 # refused NAME PATTERN ARGS...: exit 2 and PATTERN on stderr
 refused() {
 	_name=$1 _pat=$2
