@@ -6,7 +6,15 @@
  *
  * A dataset given as an http(s):// URL (qserv-ingest serves its datasets
  * over HTTP): the JSON files are fetched here, the data files are fetched
- * by the workers themselves (their size comes back in the reply). */
+ * by the workers themselves (their size comes back in the reply).
+ *
+ * Tables are kept in registration order: directors, then children and
+ * regular tables, then match tables (Qserv's ref-match tables: a table
+ * JSON with director_table2; the controller checks both their directors
+ * exist).  A match table's chunk files load like a child's: no overlaps.
+ * Its row count is the records of its chunk files: a match whose two
+ * objects lie in different chunks is one record in each chunk file, and
+ * one row in each chunk table on the workers, so the two counts agree. */
 #include "internal.h"
 #include "records.h"
 
@@ -172,6 +180,11 @@ static int add_table_data(struct ing *g, size_t ti, json_t *data, char *err, siz
 		}
 		json_array_foreach(json_object_get(d, "overlaps"), k, v) {
 			int32_t c = chunk_of(v);
+			if (g->t[ti].match) {
+				errbuf_printf(err, errlen, "table %s: a match table has no overlap files "
+					      "(metadata.json lists chunk_%d_overlap.txt)", g->t[ti].name, c);
+				return -EINVAL;
+			}
 			snprintf(name, sizeof name, "chunk_%d_overlap.txt", c);
 			if ((r = add_job(g, ti, dir, name, c, true, err, errlen)))
 				return r;
@@ -188,8 +201,19 @@ static int add_table_data(struct ing *g, size_t ti, json_t *data, char *err, siz
 	return 0;
 }
 
+int ldr_table_pass(json_t *tj)
+{
+	const char *dt = qjson_str(tj, "director_table", "");
+	const char *name = qjson_str(tj, "table", "");
+	if (qjson_int(tj, "is_partitioned", 0) == 0)
+		return LDR_PASS_OTHERS;
+	if (*qjson_str(tj, "director_table2", ""))
+		return LDR_PASS_MATCHES;
+	return !*dt || !strcmp(dt, name) ? LDR_PASS_DIRECTORS : LDR_PASS_OTHERS;
+}
+
 /* Reads the table JSON of metadata.json's tables[i] and, when it belongs
- * to this pass (0: directors, 1: the others), adds it and its files. */
+ * to this pass (ldr_table_pass), adds it and its files. */
 static int add_table(struct ing *g, json_t *e, size_t i, int pass, char *err, size_t errlen)
 {
 	const char *sf = qjson_str(e, "schema", NULL);
@@ -199,17 +223,14 @@ static int add_table(struct ing *g, json_t *e, size_t i, int pass, char *err, si
 			errbuf_printf(err, errlen, "metadata.json: table %zu has no \"schema\"", i + 1);
 		return -EINVAL;
 	}
-	const char *dt = qjson_str(tj, "director_table", "");
-	const char *name = qjson_str(tj, "table", "");
-	bool part = qjson_int(tj, "is_partitioned", 0) != 0;
-	bool director = part && (!*dt || !strcmp(dt, name));
-	if ((pass == 0) != director) {
+	if (ldr_table_pass(tj) != pass) {
 		json_decref(tj);
 		return 0;
 	}
 	struct tbl *t = &g->t[g->nt];
-	snprintf(t->name, sizeof t->name, "%s", name);
-	t->json = tj, t->partitioned = part, t->director = director;
+	snprintf(t->name, sizeof t->name, "%s", qjson_str(tj, "table", ""));
+	t->json = tj, t->partitioned = qjson_int(tj, "is_partitioned", 0) != 0;
+	t->director = pass == LDR_PASS_DIRECTORS, t->match = pass == LDR_PASS_MATCHES;
 	json_object_set_new(tj, "database", json_string(g->db));
 	return add_table_data(g, g->nt++, json_object_get(e, "data"), err, errlen);
 }
@@ -236,8 +257,9 @@ int ldr_read_dataset(struct ing *g, char *err, size_t errlen)
 		errbuf_printf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	/* directors first: children name them when they are registered */
-	for (int pass = 0; pass < 2; pass++) {
+	/* directors first: children name them when they are registered, and
+	 * match tables both of theirs */
+	for (int pass = LDR_PASS_DIRECTORS; pass <= LDR_PASS_MATCHES; pass++) {
 		size_t i;
 		json_t *e;
 		json_array_foreach(tables, i, e) {

@@ -23,6 +23,7 @@ struct tbl {
 	char name[65];
 	json_t *json;               /* the table JSON as read */
 	bool partitioned, director;
+	bool match;                 /* a match table (director_table2): no overlaps */
 	unsigned long long expect_rows, expect_overlap;
 };
 
@@ -70,6 +71,10 @@ void ldr_emit(struct ing *g, const struct qloader_event *ev);
 bool ldr_is_url(const char *s);
 json_t *ldr_load_json(const char *dir, const char *name, char *err, size_t errlen);
 int ldr_read_dataset(struct ing *g, char *err, size_t errlen);
+/* The registration pass a table JSON belongs to: directors, then children
+ * and regular tables, then match tables (after both their directors). */
+enum { LDR_PASS_DIRECTORS, LDR_PASS_OTHERS, LDR_PASS_MATCHES };
+int ldr_table_pass(json_t *tj);
 int ldr_count_rows(const char *path, const struct csvd *d, unsigned ncols, unsigned long long *ret,
 		   char *err, size_t errlen);
 

@@ -7,7 +7,9 @@
  * "tables"[] each with a "schema" table JSON and "data"[] entries of a
  * "directory" with "chunks"/"overlaps" lists (chunk_<id>.txt,
  * chunk_<id>_overlap.txt) or "files" for regular tables).  qloader_run()
- * registers the database and tables (directors first), loads the files in
+ * registers the database and tables (directors first, then children and
+ * regular tables, then match tables: Qserv's ref-match tables, whose
+ * table JSON names director_table2; chunk files only), loads the files in
  * transactions of `batch` files with `jobs` contributions in parallel,
  * commits, publishes, builds the director index when the database does not
  * build it at commit, creates the table indexes the dataset lists, then

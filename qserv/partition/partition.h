@@ -23,13 +23,17 @@ struct qpart_index;
 
 #define QPART_COL_CHUNK (-1)
 #define QPART_COL_SUB (-2)
+#define QPART_COL_FLAGS (-3)	/* match tables: the partitioning flags */
 
 struct qpart_spec {
 	struct qchunk *chunker;
 	struct qpart_dialect in, out;
 	char **in_fields;
 	size_t nin;
-	int lon_idx, lat_idx;	/* position columns (input indexes), -1 in id mode */
+	int lon_idx, lat_idx;	/* position columns (input indexes), -1 in id mode;
+				 * a match table's first position */
+	bool matches;		/* qserv-partition-matches: two positions, flags (match.h) */
+	int lon2_idx, lat2_idx;	/* matches: the second position */
 	int id_idx;		/* part.id column, -1 if none */
 	bool write_index;	/* part.pos and part.id: write <prefix>_object_index.txt */
 	struct qpart_index *index;	/* id mode (part.id-url): the director's index */
@@ -51,7 +55,17 @@ struct qpart_spec {
  * 0 or a negative errno with a message naming the option in err. */
 int qpart_spec_from_config(const struct qpart_config *cfg, struct qpart_spec *ret, char *err,
 			   size_t errlen);
+/* The same for either partitioner: matches selects qserv-partition-matches'
+ * keys (part.pos1, part.pos2, part.flags; no part.pos/part.id, no overlap
+ * rows).  qpart_spec_from_config(c, ...) is qpart_spec_resolve(c, false, ...). */
+int qpart_spec_resolve(const struct qpart_config *cfg, bool matches, struct qpart_spec *ret,
+		       char *err, size_t errlen);
 void qpart_spec_free(struct qpart_spec *spec);
+/* Resolves a "LON,LAT" option (part.pos, part.pos1, part.pos2) into two
+ * distinct input field indexes: 0, -ENOENT (absent) or -EINVAL (message
+ * naming the option in err). */
+int qpart_spec_pos(const struct qpart_config *cfg, const struct qpart_spec *spec, const char *key,
+		   int *ret_lon, int *ret_lat, char *err, size_t errlen);
 
 struct qpart_stats {
 	uint64_t rows_in;	/* records read */

@@ -10,6 +10,9 @@
  * appended to the chunk files, one write per chunk file.  Within a chunk
  * file rows of one batch keep their input order.
  *
+ * A match table's rows (spec->matches) are placed by match.c: once per
+ * distinct chunk of their two positions, with the flags column.
+ *
  * Bad rows (wrong column count, NULL/unparsable/out-of-range position) are
  * reported as "file:line: reason" and skipped; once more than max_errors
  * were seen the run stops (abort flag) and returns -ECANCELED. */
@@ -26,6 +29,7 @@
 
 #include "qserv/chunk/chunk.h"
 #include "index.h"
+#include "match.h"
 #include "output.h"
 #include "partition.h"
 
@@ -285,9 +289,10 @@ static char *put_int(char *p, int32_t v)
 	return p;
 }
 
-/* Appends one output row for location loc of the record. */
+/* Appends one output row for location loc of the record (flags: the
+ * match flags column's value, unused for other tables). */
 static int emit(struct worker *w, const char *rec, size_t len, size_t nf,
-		const struct qchunk_loc *loc)
+		const struct qchunk_loc *loc, int flags)
 {
 	const struct qpart_spec *s = w->job->spec;
 	size_t need = w->len + (s->fast ? len : 2 * len + 16 * s->nout) + 32;
@@ -301,6 +306,10 @@ static int emit(struct worker *w, const char *rec, size_t len, size_t nf,
 		p = put_int(p, loc->chunk_id);
 		*p++ = s->out.delim;
 		p = put_int(p, loc->sub_chunk_id);
+		if (s->matches) {
+			*p++ = s->out.delim;
+			p = put_int(p, flags);
+		}
 	} else {
 		for (size_t i = 0; i < s->nout; ++i) {
 			int m = s->out_map[i];
@@ -310,6 +319,8 @@ static int emit(struct worker *w, const char *rec, size_t len, size_t nf,
 				p = put_int(p, loc->chunk_id);
 			} else if (m == QPART_COL_SUB) {
 				p = put_int(p, loc->sub_chunk_id);
+			} else if (m == QPART_COL_FLAGS) {
+				p = put_int(p, flags);
 			} else if (qpart_dialect_equal(&s->in, &s->out)) {
 				memcpy(p, w->fields[m].p, w->fields[m].len);
 				p += w->fields[m].len;
@@ -373,6 +384,88 @@ static bool coord(const struct qpart_spec *s, const struct qpart_field *f, doubl
 	return true;
 }
 
+/* A record's position from its lon/lat fields; false (a bad row,
+ * reported) when one is NULL, not a number, or the latitude is outside
+ * [-90, 90]. */
+static bool position(struct worker *w, const char *file, uint64_t line, int lon_idx, int lat_idx,
+		     double *ret_lon, double *ret_lat)
+{
+	const struct qpart_spec *s = w->job->spec;
+	const char *why;
+	if (!coord(s, &w->fields[lon_idx], ret_lon, &why)) {
+		bad_row(w->job, file, line, "longitude %s %s", s->in_fields[lon_idx], why);
+		return false;
+	}
+	if (!coord(s, &w->fields[lat_idx], ret_lat, &why)) {
+		bad_row(w->job, file, line, "latitude %s %s", s->in_fields[lat_idx], why);
+		return false;
+	}
+	if (*ret_lat < -90.0 || *ret_lat > 90.0) {
+		bad_row(w->job, file, line, "latitude %s=%.17g is outside [-90, 90]",
+			s->in_fields[lat_idx], *ret_lat);
+		return false;
+	}
+	return true;
+}
+
+/* One position of a match row: false (a bad row, reported) when it is
+ * not NULL and does not parse; NULL (either coordinate) leaves it invalid. */
+static bool match_pos(struct worker *w, const char *file, uint64_t line, int lon_idx, int lat_idx,
+		      struct qpart_match_pos *ret)
+{
+	const struct qpart_spec *s = w->job->spec;
+	ret->valid = false;
+	if (qpart_csv_is_null(&s->in, &w->fields[lon_idx]) ||
+	    qpart_csv_is_null(&s->in, &w->fields[lat_idx]))
+		return true;
+	ret->valid = position(w, file, line, lon_idx, lat_idx, &ret->lon, &ret->lat);
+	return ret->valid;
+}
+
+/* A match row: to the chunk of each of its positions (match.h). */
+static int match_record(struct worker *w, const char *file, uint64_t line, const char *rec,
+			size_t len, size_t nf)
+{
+	const struct qpart_spec *s = w->job->spec;
+	struct qpart_match_pos p1, p2;
+	struct qpart_match_place pl[2];
+	size_t n = 0;
+	double sep = 0;
+	if (!match_pos(w, file, line, s->lon_idx, s->lat_idx, &p1) ||
+	    !match_pos(w, file, line, s->lon2_idx, s->lat2_idx, &p2))
+		return 0;
+	int r = qpart_match_place(s->chunker, &p1, &p2, pl, &n, &sep);
+	if (r == -EINVAL) {
+		bad_row(w->job, file, line, "both positions (%s,%s and %s,%s) are NULL",
+			s->in_fields[s->lon_idx], s->in_fields[s->lat_idx],
+			s->in_fields[s->lon2_idx], s->in_fields[s->lat2_idx]);
+		return 0;
+	}
+	if (r == -ERANGE) {
+		bad_row(w->job, file, line, "the positions are %.6g deg apart, not less than "
+			"--part.overlap=%g", sep, qchunk_overlap(s->chunker));
+		return 0;
+	}
+	if (r < 0) {
+		bad_row(w->job, file, line, "a position cannot be located");
+		return 0;
+	}
+	size_t nrec = w->nrec, len0 = w->len;
+	uint64_t out0 = w->rows_out;
+	for (size_t i = 0; i < n; ++i) {
+		struct qchunk_loc loc = { pl[i].chunk_id, pl[i].sub_chunk_id, false };
+		r = emit(w, rec, len, nf, &loc, pl[i].flags);
+		if (r == -EINVAL) {
+			w->nrec = nrec, w->len = len0, w->rows_out = out0;
+			bad_row(w->job, file, line, "a value cannot be written in the output dialect");
+			return 0;
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int record(struct worker *w, const char *file, uint64_t line, const char *rec, size_t len)
 {
 	struct job *j = w->job;
@@ -383,6 +476,8 @@ static int record(struct worker *w, const char *file, uint64_t line, const char 
 		bad_row(j, file, line, "expected %zu fields, found %zu", s->nin, nf);
 		return 0;
 	}
+	if (s->matches)
+		return match_record(w, file, line, rec, len, nf);
 	if (s->lon_idx < 0) {
 		/* id mode: the director's location, no overlap */
 		const struct qpart_field *id = &w->fields[s->id_idx];
@@ -392,7 +487,7 @@ static int record(struct worker *w, const char *file, uint64_t line, const char 
 				s->in_fields[s->id_idx], (int)(id->len > 64 ? 64 : id->len), id->p);
 			return 0;
 		}
-		int r = emit(w, rec, len, nf, &loc);
+		int r = emit(w, rec, len, nf, &loc, 0);
 		if (r == -EINVAL) {	/* emit() stores nothing when it fails */
 			bad_row(j, file, line, "a value cannot be written in the output dialect");
 			return 0;
@@ -400,20 +495,8 @@ static int record(struct worker *w, const char *file, uint64_t line, const char 
 		return r;
 	}
 	double lon, lat;
-	const char *why;
-	if (!coord(s, &w->fields[s->lon_idx], &lon, &why)) {
-		bad_row(j, file, line, "longitude %s %s", s->in_fields[s->lon_idx], why);
+	if (!position(w, file, line, s->lon_idx, s->lat_idx, &lon, &lat))
 		return 0;
-	}
-	if (!coord(s, &w->fields[s->lat_idx], &lat, &why)) {
-		bad_row(j, file, line, "latitude %s %s", s->in_fields[s->lat_idx], why);
-		return 0;
-	}
-	if (lat < -90.0 || lat > 90.0) {
-		bad_row(j, file, line, "latitude %s=%.17g is outside [-90, 90]",
-			s->in_fields[s->lat_idx], lat);
-		return 0;
-	}
 	w->locs.n = 0;
 	if (qchunk_locate_all(s->chunker, lon, lat, -1, &w->locs) < 0)
 		return -ENOMEM;
@@ -422,7 +505,7 @@ static int record(struct worker *w, const char *file, uint64_t line, const char 
 	size_t nrec = w->nrec, len0 = w->len;
 	uint64_t out0 = w->rows_out, ov0 = w->overlap_out;
 	for (size_t i = 0; i < w->locs.n; ++i) {
-		int r = emit(w, rec, len, nf, &w->locs.v[i]);
+		int r = emit(w, rec, len, nf, &w->locs.v[i], 0);
 		if (r == -EINVAL) {
 			w->nrec = nrec, w->len = len0, w->rows_out = out0, w->overlap_out = ov0;
 			bad_row(j, file, line, "a value cannot be written in the output dialect");

@@ -4,7 +4,9 @@
  * and dialects (in.csv.*, out.csv.*), inputs (in.path, directories
  * expanded, empty files skipped as sph-partition does), output (out.dir,
  * part.prefix, out.lz4, out.num-nodes) and run limits (mr.num-workers, mr.block-size,
- * max-errors).  Every error names the option at fault. */
+ * max-errors).  Every error names the option at fault.  For a match table
+ * (qserv-partition-matches) the positions come from match.c and the flags
+ * column joins the chunk and sub-chunk output columns. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "qserv/chunk/chunk.h"
 #include "config.h"
 #include "index.h"
+#include "match.h"
 #include "partition.h"
 
 static int find_field(char **fields, size_t n, const char *name)
@@ -49,8 +52,9 @@ static int layout(const struct qpart_config *cfg, struct qpart_spec *s, char *er
 		r = qpart_config_double(cfg, "part.default-overlap", &overlap, err, errlen);
 	if (r == -EINVAL)
 		return r;
-	if (!qpart_config_has(cfg, "part.pos"))
-		overlap = 0.0;	/* as Qserv: no overlap without positions */
+	if (!s->matches && !qpart_config_has(cfg, "part.pos"))
+		overlap = 0.0;	/* as Qserv: no overlap without positions; a match
+				 * table keeps it as its maximum match distance */
 	char why[200];
 	r = qchunk_new((int32_t)ns, (int32_t)nss, overlap, &s->chunker, why, sizeof(why));
 	if (r < 0)
@@ -92,49 +96,80 @@ static int id_column(const struct qpart_config *cfg, struct qpart_spec *s, char 
 	return qpart_index_load(url, &s->in, &s->index, err, errlen);
 }
 
-static int position(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+int qpart_spec_pos(const struct qpart_config *cfg, const struct qpart_spec *s, const char *key,
+		   int *ret_lon, int *ret_lat, char *err, size_t errlen)
 {
 	char **pos = NULL;
 	size_t n = 0;
-	int r = id_column(cfg, s, err, errlen);
-	if (r < 0)
-		return r;
-	s->lon_idx = s->lat_idx = -1;
-	r = qpart_config_list(cfg, "part.pos", &pos, &n, err, errlen);
-	if (r == -ENOENT)
-		return 0;	/* id mode */
+	int r = qpart_config_list(cfg, key, &pos, &n, err, errlen);
 	if (r < 0)
 		return r;
 	if (n != 2) {
-		snprintf(err, errlen, "--part.pos is not a comma separated field name pair");
+		snprintf(err, errlen, "--%s is not a comma separated field name pair", key);
 		qpart_strv_free(pos);
 		return -EINVAL;
 	}
-	s->lon_idx = find_field(s->in_fields, s->nin, pos[0]);
-	s->lat_idx = find_field(s->in_fields, s->nin, pos[1]);
-	if (s->lon_idx < 0 || s->lat_idx < 0 || s->lon_idx == s->lat_idx) {
-		snprintf(err, errlen, "--part.pos=%s,%s: %s is not an input field (in.csv.field)",
-			 pos[0], pos[1], s->lon_idx < 0 ? pos[0] : pos[1]);
+	int lon = find_field(s->in_fields, s->nin, pos[0]);
+	int lat = find_field(s->in_fields, s->nin, pos[1]);
+	if (lon < 0 || lat < 0 || lon == lat) {
+		snprintf(err, errlen, "--%s=%s,%s: %s is not an input field (in.csv.field)", key,
+			 pos[0], pos[1], lon < 0 ? pos[0] : pos[1]);
 		qpart_strv_free(pos);
 		return -EINVAL;
 	}
 	qpart_strv_free(pos);
+	*ret_lon = lon, *ret_lat = lat;
 	return 0;
 }
 
-/* Output columns: out.csv.field (default the input fields) with the chunk
- * and sub-chunk columns appended unless already listed. */
-static int columns(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+static int position(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
 {
-	const char *chunk = "chunkId", *sub = "subChunkId";
-	int r;
-	if ((r = qpart_config_str(cfg, "part.chunk", &chunk, err, errlen)) == -EINVAL ||
-	    (r = qpart_config_str(cfg, "part.sub-chunk", &sub, err, errlen)) == -EINVAL)
+	if (s->matches)
+		return qpart_match_columns(cfg, s, err, errlen);
+	int r = id_column(cfg, s, err, errlen);
+	if (r < 0)
 		return r;
-	if (!strcmp(chunk, sub)) {
+	s->lon_idx = s->lat_idx = -1;
+	r = qpart_spec_pos(cfg, s, "part.pos", &s->lon_idx, &s->lat_idx, err, errlen);
+	return r == -ENOENT ? 0 : r;	/* absent: id mode */
+}
+
+/* The output column names: part.chunk, part.sub-chunk and, for a match
+ * table, part.flags (Qserv's default partitioningFlags); NULL flags for
+ * other tables. */
+static int column_names(const struct qpart_config *cfg, const struct qpart_spec *s,
+			const char **chunk, const char **sub, const char **flags, char *err,
+			size_t errlen)
+{
+	int r;
+	*flags = NULL;
+	if ((r = qpart_config_str(cfg, "part.chunk", chunk, err, errlen)) == -EINVAL ||
+	    (r = qpart_config_str(cfg, "part.sub-chunk", sub, err, errlen)) == -EINVAL)
+		return r;
+	if (s->matches) {
+		*flags = "partitioningFlags";
+		if ((r = qpart_config_str(cfg, "part.flags", flags, err, errlen)) == -EINVAL)
+			return r;
+		if (!**flags || !strcmp(*flags, *chunk) || !strcmp(*flags, *sub)) {
+			snprintf(err, errlen, "--part.flags=%s: must name a column of its own", *flags);
+			return -EINVAL;
+		}
+	}
+	if (!strcmp(*chunk, *sub)) {
 		snprintf(err, errlen, "--part.chunk and --part.sub-chunk name the same column");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* Output columns: out.csv.field (default the input fields) with the chunk,
+ * sub-chunk (and match flags) columns appended unless already listed. */
+static int columns(const struct qpart_config *cfg, struct qpart_spec *s, char *err, size_t errlen)
+{
+	const char *chunk = "chunkId", *sub = "subChunkId", *flags;
+	int r = column_names(cfg, s, &chunk, &sub, &flags, err, errlen);
+	if (r < 0)
+		return r;
 	char **out = NULL;
 	size_t n = 0;
 	r = qpart_config_list(cfg, "out.csv.field", &out, &n, err, errlen);
@@ -143,14 +178,16 @@ static int columns(const struct qpart_config *cfg, struct qpart_spec *s, char *e
 	char **names = out ? out : s->in_fields;
 	if (!out)
 		n = s->nin;
-	s->out_map = calloc(n + 2, sizeof(int));
+	s->out_map = calloc(n + 3, sizeof(int));
 	if (!s->out_map) {
 		qpart_strv_free(out);
 		return -ENOMEM;
 	}
-	bool has_chunk = false, has_sub = false;
+	bool has_chunk = false, has_sub = false, has_flags = !flags;
 	for (size_t i = 0; i < n; ++i) {
-		if (!strcmp(names[i], chunk)) {
+		if (flags && !strcmp(names[i], flags)) {
+			s->out_map[i] = QPART_COL_FLAGS, has_flags = true;
+		} else if (!strcmp(names[i], chunk)) {
 			s->out_map[i] = QPART_COL_CHUNK, has_chunk = true;
 		} else if (!strcmp(names[i], sub)) {
 			s->out_map[i] = QPART_COL_SUB, has_sub = true;
@@ -164,9 +201,13 @@ static int columns(const struct qpart_config *cfg, struct qpart_spec *s, char *e
 		s->out_map[n++] = QPART_COL_CHUNK;
 	if (!has_sub)
 		s->out_map[n++] = QPART_COL_SUB;
+	if (!has_flags)
+		s->out_map[n++] = QPART_COL_FLAGS;
 	s->nout = n;
 	qpart_strv_free(out);
-	s->fast = qpart_dialect_equal(&s->in, &s->out) && n == s->nin + 2;
+	/* fast: the input record as it is, then the appended columns */
+	s->fast = qpart_dialect_equal(&s->in, &s->out) && n == s->nin + 2 + (flags != NULL) &&
+		  (!flags || s->out_map[n - 1] == QPART_COL_FLAGS);
 	for (size_t i = 0; s->fast && i < s->nin; ++i)
 		s->fast = s->out_map[i] == (int)i;
 	return 0;
@@ -314,8 +355,15 @@ static int limits(const struct qpart_config *cfg, struct qpart_spec *s, char *er
 int qpart_spec_from_config(const struct qpart_config *cfg, struct qpart_spec *ret, char *err,
 			   size_t errlen)
 {
+	return qpart_spec_resolve(cfg, false, ret, err, errlen);
+}
+
+int qpart_spec_resolve(const struct qpart_config *cfg, bool matches, struct qpart_spec *ret,
+		       char *err, size_t errlen)
+{
 	struct qpart_spec s;
 	memset(&s, 0, sizeof(s));
+	s.matches = matches;
 	int r = qpart_config_list(cfg, "in.csv.field", &s.in_fields, &s.nin, err, errlen);
 	if (r == -ENOENT)
 		snprintf(err, errlen, "Input CSV field names not specified (in.csv.field).");

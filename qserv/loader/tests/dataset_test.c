@@ -13,6 +13,7 @@
 
 #include "qserv/common/qhttpc.h"
 #include "qserv/loader/loader.h"
+#include "testfiles.h"
 
 struct seen {
 	int version_events;
@@ -28,14 +29,6 @@ static void collect(void *ctx, const struct qloader_event *ev)
 	}
 }
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
 
 /* A dataset of one director table with chunk 5 listed. */
 static void dataset(const char *dir, int version)

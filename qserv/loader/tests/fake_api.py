@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """fake_api.py: a controller and a worker in one plain-HTTP process, just
-enough of the ingest API for `qservctl ingest` of a dataset of regular
-tables, whose worker fails the first contributions as told:
+enough of the ingest API for `qservctl ingest` of a dataset (regular
+tables; partitioned ones too: every chunk is placed on the one worker),
+whose worker fails the first contributions as told:
 
   fake_api.py PORTFILE MODE N
     MODE 503:   the first N contributions get HTTP 503 with a non-JSON body
@@ -9,14 +10,15 @@ tables, whose worker fails the first contributions as told:
     MODE 400:   every contribution gets 400 {"success":0,"error":"..."}
     MODE ok:    no failure
 Writes its port to PORTFILE; GET /fake/attempts answers the number of
-contributions received.  Rows loaded = the records the worker was sent,
+contributions received, GET /fake/tables the tables registered, in order,
+one per line.  Rows loaded = the records the worker was sent,
 counted as lines (the test data has no escapes)."""
 import json, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 MODE, FAILS = sys.argv[2], int(sys.argv[3])
-state = {"attempts": 0, "rows": {}}
+state = {"attempts": 0, "rows": {}, "overlap": {}, "tables": []}
 
 
 class H(BaseHTTPRequestHandler):
@@ -39,6 +41,8 @@ class H(BaseHTTPRequestHandler):
         p = urlparse(self.path).path
         if p == "/fake/attempts":
             return self.reply(200, text=str(state["attempts"]))
+        if p == "/fake/tables":
+            return self.reply(200, text="".join(t + "\n" for t in state["tables"]))
         if p == "/ingest/database":
             return self.reply(200, {"success": 1, "databases": []})
         if p == "/ingest/regular":
@@ -47,14 +51,20 @@ class H(BaseHTTPRequestHandler):
         if p.startswith("/ingest/rows/"):
             t = p.split("/")[-1]
             n = state["rows"].get(t, 0)
-            return self.reply(200, {"success": 1, "rows": n, "overlap_rows": 0, "workers": {"fake-worker": n}})
+            o = state["overlap"].get(t, 0)
+            return self.reply(200, {"success": 1, "rows": n, "overlap_rows": o, "workers": {"fake-worker": n}})
         self.reply(404, {"success": 0, "error": "no route " + p})
 
     def do_POST(self):
         p = urlparse(self.path).path
         b = self.body()
+        if p == "/ingest/table":
+            state["tables"].append(b.get("table", "?"))
         if p in ("/ingest/database", "/ingest/table"):
             return self.reply(200, {"success": 1})
+        if p == "/ingest/chunk":
+            return self.reply(200, {"success": 1, "location": {
+                "worker": "fake-worker", "http_host": "127.0.0.1", "http_port": self.server.server_port}})
         if p == "/ingest/trans":
             return self.reply(200, {"success": 1, "transaction": {"id": 7, "state": "STARTED"}})
         if p == "/ingest/file":
@@ -68,7 +78,8 @@ class H(BaseHTTPRequestHandler):
                 self.connection.shutdown(2)
                 return
             rows = sum(1 for _ in open(b["url"][len("file://"):], "rb"))
-            state["rows"][b["table"]] = state["rows"].get(b["table"], 0) + rows
+            key = "overlap" if b.get("overlap") else "rows"
+            state[key][b["table"]] = state[key].get(b["table"], 0) + rows
             return self.reply(200, {"success": 1, "contrib": {"num_rows": rows, "num_bytes": 1}})
         self.reply(404, {"success": 0, "error": "no route " + p})
 

@@ -1,7 +1,9 @@
 /* fuzz_config.c: libFuzzer target for the partitioner's configuration:
  * arbitrary bytes as a JSON config file (qpart_config_merge_text, merged
  * twice: merge-patch onto itself), then resolved into a run specification
- * (qpart_spec_from_config: dialects, fields, chunker parameters, outputs).
+ * (qpart_spec_from_config: dialects, fields, chunker parameters, outputs),
+ * and again as qserv-partition-matches resolves it (part.pos1/pos2, the
+ * flags column).
  * The input paths are pinned to one file (out.dir defaults to a missing
  * directory, never created here) and an index URL to a missing file, so a config cannot make the target scan or load anything. */
 #include <stdint.h>
@@ -27,6 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	     qpart_config_set(cfg, "part.id-url", "/nonexistent/fuzz-index", false) == 0)) {
 		memset(&spec, 0, sizeof(spec));
 		qpart_spec_from_config(cfg, &spec, err, sizeof(err));
+		qpart_spec_free(&spec);
+		memset(&spec, 0, sizeof(spec));
+		qpart_spec_resolve(cfg, true, &spec, err, sizeof(err));
 		qpart_spec_free(&spec);
 	}
 	qpart_config_free(cfg);
