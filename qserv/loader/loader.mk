@@ -13,5 +13,5 @@ $(eval $(call unit_test,qloader_records_test,qserv/loader/tests/records_test.c,$
 $(eval $(call unit_test,qloader_order_test,qserv/loader/tests/order_test.c,$(QLOADER_LDLIBS),libqloader.a libqservcommon.a libqcommon.a))
 INTEG_TESTS += qserv/loader/tests/retry.sh
 INTEG_TESTS += qserv/loader/tests/records_e2e.sh
-INTEG_TESTS += qserv/loader/tests/match_e2e.sh
+INTEG_TESTS += qserv/loader/tests/match_load.sh
 $(eval $(call unit_test,qloader_transient_test,qserv/loader/tests/transient_test.c,$(QLOADER_LDLIBS),libqloader.a libqservcommon.a libqcommon.a))

@@ -1,5 +1,5 @@
 #!/bin/sh
-# match_e2e.sh: a match table from qserv-partition-matches through
+# match_load.sh: a match table from qserv-partition-matches through
 # `qservctl ingest` against fake_api.py (a controller and worker in one
 # process that records what it is sent): the two directors (partitioned by
 # qserv-partition, with overlaps) and the match table listed match table
