@@ -5,7 +5,8 @@ CONTROLLER_SRCS := qserv/controller/main.c qserv/controller/capi.c qserv/control
 CONTROLLER_SRCS += qserv/controller/cpublish.c qserv/controller/creq.c qserv/controller/crepl.c \
 	qserv/controller/chealth.c
 CONTROLLER_SRCS += qserv/controller/cjoin.c qserv/controller/crebal.c qserv/controller/cconfig.c
-CONTROLLER_SRCS += qserv/controller/cverify.c qserv/controller/cmetrics.c
+CONTROLLER_SRCS += qserv/controller/cverify.c qserv/controller/cmetrics.c qserv/controller/cnotify.c \
+	qserv/controller/cstats.c
 $(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqservcommon.a libqcommon.a))
 
 INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh qserv/controller/tests/injection.sh qserv/controller/tests/auth.sh
