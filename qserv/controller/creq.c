@@ -86,10 +86,15 @@ static int table_opt_names(json_t *b, struct creq_table *t, char *err, size_t er
 			return -EINVAL;
 		}
 		const char *n = v ? json_string_value(v) : opt[i].dflt;
-		if (v && opt[i].kind == SQLID_TABLE && !(n = director_in_db(t->db, opt[i].field, v, err, errlen)))
-			return -EINVAL;
-		if (*n && sqlid_check_n(opt[i].kind, opt[i].field, n, v ? json_string_length(v) : strlen(n),
-					err, errlen))
+		size_t len = v ? json_string_length(v) : strlen(n);
+		if (v && opt[i].kind == SQLID_TABLE) {
+			const char *tn = director_in_db(t->db, opt[i].field, v, err, errlen);
+			if (!tn)
+				return -EINVAL;
+			len -= (size_t)(tn - n);
+			n = tn;
+		}
+		if (*n && sqlid_check_n(opt[i].kind, opt[i].field, n, len, err, errlen))
 			return -EINVAL;
 		snprintf(opt[i].dst, CREQ_NAME, "%s", n);
 	}
