@@ -18,7 +18,10 @@
  * be partial, so the worker then refuses to commit it and only an abort
  * (which deletes the transaction's rows) ends it.  The contribution's record and the poison
  * mark are kept in qservWorker (wstore.c) so that holds across a crash:
- * the record says "loading" before LOAD DATA starts. */
+ * the record says "loading" before LOAD DATA starts.  An http(s) download
+ * that fails transiently (refused, reset, timed out, 5xx) is retried up to
+ * max_retries times (Qserv's num_retries, async only; download()), each
+ * failed attempt kept in failed_retries. */
 #include "worker.h"
 #include "qserv/common/csvd.h"
 #include "qserv/common/qlz4.h"
