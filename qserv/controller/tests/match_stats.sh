@@ -17,7 +17,10 @@
 # (chunk and overlap), deployed; GET's Qserv shape; DELETE qserv_only
 # undeploys, DELETE removes; publish's row_counters_deploy_at_qserv
 # deploys every table; a transaction on the database sets deployed=0; a
-# table drop deletes its rows; every committed change sends one datagram
+# table drop deletes its rows; at level 2 the match table's chunks are
+# copied (both workers hold Match_<chunk> and the dummy chunk's, no
+# FullOverlap), have reference checksums and pass a verify; every
+# committed change sends one datagram
 # `reload` to --czar-notify's socket (a python3 receiver), and a
 # controller with nobody bound keeps answering.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -27,7 +30,7 @@ dc_init match_stats
 command -v python3 > /dev/null || tap_skip_all "needs python3"
 . "$REPO/qserv/controller/tests/qcurl.sh"
 
-tap_plan 46
+tap_plan 52
 
 # the czar's side of the notice: counts the datagrams it gets
 SOCK=$T/czar-notify.sock
@@ -199,6 +202,22 @@ tap_is "$(meta "SELECT tbl, COUNT(*), SUM(deployed), SUM(num_rows) FROM qservMet
 	"Match 2 2 $(truth Match '') Object 4 4 $(($(truth Object '') + $(truth Object FullOverlap))) Source 4 4 $(truth Source '') " \
 	"every table's counters scanned and deployed (directors with overlap rows)"
 tap_is "$(sql "SELECT COUNT(*) FROM $DB.Match")" "$(truth Match '')" "the czar counts the match table's rows alike"
+
+# 5b. replicas of the match table: copies, checksums, verify, dummy chunk
+wt() { my "$1" -e "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME SEPARATOR ' ') FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE 'Match%'"; }
+n0=$(notices)
+c=$(api PUT /replication/level "{\"level\":2,\"database\":\"$DB\"}" -H "$K")
+tap_is "$c $(jq -r .replication.copies "$T/r")" "200 2" \
+	"level 2: each chunk copied to the other worker"
+tap_ok "copies registered: a notice" got_notice "$n0"
+tap_is "$(wt "$QSERV_WORKER_1_SOCKET") | $(wt "$QSERV_WORKER_2_SOCKET")" \
+	"Match Match_1234567890 Match_6630 Match_6631 | Match Match_1234567890 Match_6630 Match_6631" \
+	"both workers hold Match_<chunk> of both chunks and the dummy chunk's, no FullOverlap"
+tap_is "$(meta "SELECT GROUP_CONCAT(tbl ORDER BY tbl) FROM qservMeta.chunk_checksums WHERE db='$DB' AND tbl LIKE 'Match%'")" \
+	"Match_6630,Match_6631" "the match table's chunk tables have reference checksums"
+c=$(api POST /replication/verify '' -H "$K")
+tap_is "$c $(jq -r '[.mismatches, .replicas] | join(" ")' "$T/r")" "200 0 4" "a verify pass: 4 replicas, 0 mismatches"
+tap_is "$(sql "SELECT COUNT(*) FROM $DB.Match")" "$(truth Match '')" "the czar still counts the match table's rows once"
 
 # 6. un-publish, a transaction makes them stale; drops delete them
 n0=$(notices)
