@@ -4,11 +4,13 @@
  *   POST   /ingest/database        {database, num_stripes, num_sub_stripes, overlap,
  *                                   auto_build_secondary_index}
  *   GET    /ingest/database        list
- *   PUT    /ingest/database/<db>   publish (refused while a transaction is open)
+ *   PUT    /ingest/database/<db>   publish (refused while a transaction is open),
+ *                                  [row_counters_deploy_at_qserv]
  *   DELETE /ingest/database/<db>   (refused while a transaction is open)
  *   POST   /ingest/table           {database, table, is_partitioned, director_table,
  *                                   director_key, latitude_key, longitude_key, schema,
- *                                   [chunk_id_key, sub_chunk_id_key]}
+ *                                   [chunk_id_key, sub_chunk_id_key], ref-match tables:
+ *                                   [director_table2, director_key2, flag, ang_sep]}
  *   DELETE /ingest/table/<db>/<table>
  *   GET    /ingest/table/<db>      {tables: [{name, is_partitioned, ...}]}
  *   GET    /ingest/config?database=   PUT /ingest/config {database, KEY: value...}
@@ -26,6 +28,8 @@
  *   POST   /replication/sql/index  {database, table, index, spec, comment, columns[]}
  *                                  a MariaDB index on a table's every chunk table
  *   GET    /ingest/rows/<db>/<table>   row counts: a chunk counted once (rows())
+ *   POST   /ingest/table-stats  GET|DELETE /ingest/table-stats/<db>/<table>
+ *                                  Qserv's row counters (cstats.c)
  *   POST   /meta/worker {id, host, ingest_port, query_port}   GET /meta/workers
  *                                  registers a worker and gives it the cluster's
  *                                  databases and regular tables (cjoin.c)
@@ -121,6 +125,21 @@ static int add_database(MYSQL *m, json_t *b, json_t **out, char *err, size_t err
 	return r;
 }
 
+/* 0 when dt is a registered director table of db, else -EINVAL naming field. */
+static int is_director(MYSQL *m, const char *db, const char *dt, const char *field, char *err, size_t errlen)
+{
+	long long n = 0;
+	if (qsql_int(m, &n, err, errlen, "SELECT COUNT(*) FROM qservMeta.tables WHERE"
+		     " db='%s' AND name='%s' AND is_director=1", db, dt))
+		return -EIO;
+	if (!n) {
+		snprintf(err, errlen, "%s: %s is not a registered director table of %s (register the directors"
+			 " first)", field, dt, db);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* POST /ingest/table: the body checked by creq_table, then what needs
  * qservMeta (the database registered and not published, the director
  * registered, the table new or registered alike). */
@@ -139,13 +158,13 @@ static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen
 		snprintf(err, errlen, "database %s is published: no new tables", db);
 		return -EPERM;
 	}
-	if (part && !director) {
-		long long n = 0;
-		if (qsql_int(m, &n, err, errlen, "SELECT COUNT(*) FROM qservMeta.tables WHERE"
-			     " db='%s' AND name='%s' AND is_director=1", db, dt) || !n) {
-			snprintf(err, errlen, "director_table: %s is not a registered director table of %s", dt, db);
-			return -EINVAL;
-		}
+	if (part && !director && ((r = is_director(m, db, dt, "director_table", err, errlen)) ||
+				  (q.match && (r = is_director(m, db, q.director_table2, "director_table2", err, errlen)))))
+		return r;
+	if (q.match && q.ang_sep > d.overlap) {
+		snprintf(err, errlen, "ref-match table %s: ang_sep %g is more than database %s's overlap %g", t, q.ang_sep,
+			 db, d.overlap);
+		return -EINVAL;
 	}
 	char *sj = json_dumps(q.schema, JSON_COMPACT), *qs = sj ? qsql_quote(m, sj) : NULL;
 	long long exists = 0;
@@ -162,9 +181,12 @@ static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen
 		r = -EEXIST;
 		goto out;
 	}
-	if (qsql_exec(m, err, errlen, "INSERT IGNORE INTO qservMeta.tables VALUES ('%s','%s',%d,%d,'%s','%s',"
-		      "'%s','%s','%s','%s','%s',0)", db, t, part, director, director ? t : dt, q.director_key,
-		      q.latitude_key, q.longitude_key, q.chunk_key, q.sub_chunk_key, qs))
+	if (qsql_exec(m, err, errlen, "INSERT IGNORE INTO qservMeta.tables (db, name, is_partitioned, is_director,"
+		      " director_table, director_key, latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key,"
+		      " schema_json, published, is_match, director_table2, director_key2, flag_key, ang_sep) VALUES"
+		      " ('%s','%s',%d,%d,'%s','%s','%s','%s','%s','%s','%s',0,%d,'%s','%s','%s',%.17g)", db, t, part,
+		      director, director ? t : dt, q.director_key, q.latitude_key, q.longitude_key, q.chunk_key,
+		      q.sub_chunk_key, qs, q.match, q.director_table2, q.director_key2, q.flag, q.ang_sep))
 		goto out;
 	/* the workers get the keys as sent (defaults when absent), as before */
 	json_t *body = json_pack("{s:s, s:s, s:O, s:i, s:i, s:s, s:s, s:s}", "database", db, "table", t,
@@ -176,6 +198,10 @@ static int add_table(MYSQL *m, json_t *b, json_t **out, char *err, size_t errlen
 	json_decref(body);
 	*out = json_pack("{s:{s:s, s:s, s:i, s:i}}", "table", "database", db, "name", t, "is_partitioned", part,
 			 "is_director", director);
+	if (*out && q.match)
+		json_object_update_new(json_object_get(*out, "table"), json_pack("{s:s, s:s, s:s, s:s, s:s, s:f}",
+			"director_table", dt, "director_key", q.director_key, "director_table2", q.director_table2,
+			"director_key2", q.director_key2, "flag", q.flag, "ang_sep", q.ang_sep));
 out:
 	free(sj);
 	free(qs);
@@ -221,6 +247,8 @@ static int drop(MYSQL *m, const char *db, const char *t, char *err, size_t errle
 	while (res && (row = mysql_fetch_row(res)))
 		qsql_exec(m, err, errlen, "DROP TABLE IF EXISTS qservMeta.`%s__%s`", db, row[0]);
 	mysql_free_result(res);
+	if (cstats_forget(m, db, t, err, errlen))
+		return -EIO;
 	if (t)
 		return qsql_exec(m, err, errlen, "DELETE FROM qservMeta.tables WHERE db='%s' AND name='%s'", db, t);
 	if (qsql_exec(m, err, errlen, "DELETE FROM qservMeta.tables WHERE db='%s'", db) ||
@@ -370,7 +398,8 @@ static int list_tables(MYSQL *m, const char *db, json_t **out, char *err, size_t
 	if (r)
 		return r;
 	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name, is_partitioned, is_director, director_table,"
-				    " director_key, latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key"
+				    " director_key, latitude_key, longitude_key, chunk_id_key, sub_chunk_id_key,"
+				    " is_match, director_table2, director_key2, flag_key, ang_sep"
 				    " FROM qservMeta.tables WHERE db='%s' ORDER BY name", db);
 	if (!res)
 		return -EIO;
@@ -378,11 +407,13 @@ static int list_tables(MYSQL *m, const char *db, json_t **out, char *err, size_t
 	MYSQL_ROW row;
 	while ((row = mysql_fetch_row(res))) {
 		bool part = atoi(row[1]) != 0, dir = atoi(row[2]) != 0;
-		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s,"
+			" s:s, s:s, s:f}",
 			"name", row[0], "database", db, "is_partitioned", part, "is_director", dir,
 			"director_table", part && !dir ? row[3] : "", "director_key", row[4], "latitude_key", row[5],
 			"longitude_key", row[6], "chunk_id_key", row[7], "sub_chunk_id_key", row[8],
-			"is_published", d.published));
+			"is_published", d.published, "is_ref_match", atoi(row[9]), "director_table2", row[10],
+			"director_key2", row[11], "flag", row[12], "ang_sep", strtod(row[13], NULL)));
 	}
 	mysql_free_result(res);
 	*out = json_pack("{s:o}", "tables", a);
@@ -504,15 +535,19 @@ static int db_list(struct call *k)
 
 static int db_publish(struct call *k)
 {
-	bool publish;
-	if (creq_publish(k->b, &publish, k->err, sizeof k->err))
+	bool publish, counters;
+	if (creq_publish(k->b, &publish, k->err, sizeof k->err) ||
+	    creq_publish_counters(k->b, &counters, k->err, sizeof k->err))
 		return -EINVAL;
-	return cpublish_request(k->c, k->m, k->rest, publish, &k->out, k->err, sizeof k->err);
+	return cpublish_request(k->c, k->m, k->rest, publish, counters, &k->out, k->err, sizeof k->err);
 }
 
 static int db_drop(struct call *k)
 {
-	return drop(k->m, k->rest, NULL, k->err, sizeof k->err);
+	int rc = drop(k->m, k->rest, NULL, k->err, sizeof k->err);
+	if (!rc)
+		cnotify_czar(k->c, "database drop");
+	return rc;
 }
 
 static int table_add(struct call *k)
@@ -528,7 +563,10 @@ static int table_drop(struct call *k)
 		snprintf(k->err, sizeof k->err, "use DELETE /ingest/table/<database>/<table>");
 		return -EINVAL;
 	}
-	return drop(k->m, db, t, k->err, sizeof k->err);
+	int rc = drop(k->m, db, t, k->err, sizeof k->err);
+	if (!rc)
+		cnotify_czar(k->c, "table drop");
+	return rc;
 }
 
 static int trans_begin(struct call *k)
@@ -770,6 +808,25 @@ static int table_rows(struct call *k)
 	return rows(k->m, db, t, &k->out, k->err, sizeof k->err);
 }
 
+/* Row counters (cstats.c) */
+static int stats_post(struct call *k)
+{
+	return cstats_post(k->c, k->m, k->b, &k->out, k->err, sizeof k->err);
+}
+
+static int stats_get_or_delete(struct call *k)
+{
+	char db[65];
+	const char *t = qhttp_split_db(k->rest, db);
+	if (!t) {
+		snprintf(k->err, sizeof k->err, "use %s /ingest/table-stats/<database>/<table>", k->r->method);
+		return -EINVAL;
+	}
+	if (!strcmp(k->r->method, "GET"))
+		return cstats_get(k->m, db, t, &k->out, k->err, sizeof k->err);
+	return cstats_delete(k->c, k->m, db, t, k->b, &k->out, k->err, sizeof k->err);
+}
+
 static int worker_add(struct call *k)
 {
 	struct cworker w = { 0 };
@@ -920,6 +977,9 @@ static const struct route {
 	{ "POST", "/replication/sql/index", sql_index, KEY },
 	{ "POST", "/ingest/index/secondary", index_rebuild, KEY },
 	{ "GET", "/ingest/rows/*", table_rows, OPEN },
+	{ "POST", "/ingest/table-stats", stats_post, KEY },
+	{ "GET", "/ingest/table-stats/*", stats_get_or_delete, OPEN },
+	{ "DELETE", "/ingest/table-stats/*", stats_get_or_delete, KEY },
 	{ "POST", "/meta/worker", worker_add, KEY },
 	{ "DELETE", "/meta/worker/*", worker_remove, KEY },
 	{ "GET", "/meta/workers", worker_locations, OPEN },
@@ -970,7 +1030,8 @@ void capi_handle(void *app, struct qhttp_req *r)
 	struct ctl *c = app;
 	char err[1024];
 	json_t *b = NULL;
-	if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT")) {
+	/* DELETE too: Qserv's DELETE /ingest/table-stats has a JSON body */
+	if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT") || !strcmp(r->method, "DELETE")) {
 		if (!(b = qhttp_body_json(r, err, sizeof err))) {
 			qhttp_reply_error(r, 400, "%s", err);
 			return;

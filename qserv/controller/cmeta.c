@@ -34,6 +34,16 @@ static const char *const schema_sql[] = {
 	"ALTER TABLE qservMeta.trans ADD COLUMN IF NOT EXISTS context TEXT",
 	"ALTER TABLE qservMeta.workers ADD COLUMN IF NOT EXISTS maintenance TINYINT NOT NULL DEFAULT 0",
 	"ALTER TABLE qservMeta.workers ADD COLUMN IF NOT EXISTS zone VARCHAR(64) NOT NULL DEFAULT ''",
+	/* ref-match tables (capi.c's add_table; older rows: not a match table) */
+	"ALTER TABLE qservMeta.tables ADD COLUMN IF NOT EXISTS is_match TINYINT NOT NULL DEFAULT 0,"
+	" ADD COLUMN IF NOT EXISTS director_table2 VARCHAR(64) NOT NULL DEFAULT '',"
+	" ADD COLUMN IF NOT EXISTS director_key2 VARCHAR(64) NOT NULL DEFAULT '',"
+	" ADD COLUMN IF NOT EXISTS flag_key VARCHAR(64) NOT NULL DEFAULT '',"
+	" ADD COLUMN IF NOT EXISTS ang_sep DOUBLE NOT NULL DEFAULT 0",
+	/* row counters (cstats.c) */
+	"CREATE TABLE IF NOT EXISTS qservMeta.row_counters (db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL,"
+	" chunk INT NOT NULL, overlap TINYINT NOT NULL, num_rows BIGINT NOT NULL, deployed TINYINT NOT NULL"
+	" DEFAULT 0, updated BIGINT NOT NULL, PRIMARY KEY (db, tbl, chunk, overlap)) ENGINE=InnoDB",
 	"CREATE TABLE IF NOT EXISTS qservMeta.lost_chunks (db VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
 	" worker_id VARCHAR(64) NOT NULL, lost_at BIGINT NOT NULL, PRIMARY KEY (db, chunk)) ENGINE=InnoDB",
 	/* PUT /ingest/config: Qserv's per-database keys as set (capi.c) */
@@ -298,6 +308,7 @@ int cmeta_remove_worker(struct ctl *c, MYSQL *m, const char *id, bool force, jso
 		qsql_exec(m, e2, sizeof e2, "ROLLBACK");
 		goto out;
 	}
+	cnotify_czar(c, "worker removed");
 	*ret = json_pack("{s:s, s:I, s:I, s:O}", "worker", id, "chunks_dropped", (json_int_t)nall,
 			 "chunks_lost", (json_int_t)nsole, "lost_chunks", per);
 	r = 0;
@@ -330,6 +341,7 @@ int cmeta_evict_worker(struct ctl *c, MYSQL *m, const char *id, long long *ret_d
 		qsql_exec(m, e2, sizeof e2, "ROLLBACK");
 		goto out;
 	}
+	cnotify_czar(c, "eviction");
 	r = 0;
 out:
 	pthread_mutex_unlock(&c->place_mu);

@@ -10,7 +10,7 @@
  * worker joining: the cluster's databases and tables), crebal.c (trim,
  * drain, rebalance: replica moves), cverify.c (replicas checked against
  * reference checksums, returning workers), cmetrics.c (GET /metrics),
- * main.c.
+ * cnotify.c (the czar's metadata notice), cstats.c (row counters), main.c.
  *
  * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
  * FINISHED or {STARTED, IS_FINISHING, IS_ABORTING} -> IS_ABORTING ->
@@ -91,6 +91,7 @@ struct ctl {
 	int repl_level;         /* --replication-level: 0 = auto (2 with 2 enabled workers, else 1) */
 	int heal_max_mbps;      /* --heal-max-mbps: a heal pass's plain MB/s (0 = no cap) */
 	bool tls;               /* the workers' APIs are HTTPS (chunk copies' source URLs) */
+	const char *czar_notify; /* --czar-notify: the czar's unix datagram socket (NULL = none) */
 	pthread_mutex_t place_mu;
 	pthread_cond_t place_cv;
 	struct { char db[65]; int32_t chunk; } pending[CTL_MAX_PENDING];
@@ -185,8 +186,9 @@ int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long 
 int ctrans_end(struct ctl *c, MYSQL *m, long long id, bool abort, json_t **ret_info, char *err, size_t errlen);
 /* Publishes db (want false: un-publishes it: writes are accepted again and
  * the czar stops serving it), the operator's PUT /ingest/database/<db>
- * [{"publish": true|false}] (body parsed by creq_publish; cpublish.c). */
-int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, json_t **ret,
+ * [{"publish": true|false}] (body parsed by creq_publish; cpublish.c);
+ * deploy_counters: Qserv's row_counters_deploy_at_qserv (cstats.c). */
+int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, bool deploy_counters, json_t **ret,
 		     char *err, size_t errlen);
 /* (Re)builds db's director index for table (all its rows). */
 int cindex_rebuild(struct ctl *c, MYSQL *m, const char *db, const char *table, json_t **ret_info,
@@ -307,6 +309,25 @@ int cverify_forget(MYSQL *m, const char *db, char *err, size_t errlen);
  * descriptor (an unlinked file in dir) and its size. */
 int cmetrics_render(struct ctl *c, MYSQL *m, const char *dir, int *ret_fd, long long *ret_size,
 		    char *err, size_t errlen);
+
+/* cnotify.c: one datagram "reload" to the czar (--czar-notify), after a
+ * committed change of what the czar reads (META.md); never blocks, never
+ * fails (a czar not listening is logged at debug); why: for the log. */
+void cnotify_czar(const struct ctl *c, const char *why);
+
+/* cstats.c: Qserv's row counters (qservMeta.row_counters): POST
+ * /ingest/table-stats (body b), GET and DELETE /ingest/table-stats/<db>/<t>
+ * (DELETE's body b: overlap_selector, qserv_only). */
+int cstats_post(struct ctl *c, MYSQL *m, json_t *b, json_t **ret, char *err, size_t errlen);
+int cstats_get(MYSQL *m, const char *db, const char *t, json_t **ret, char *err, size_t errlen);
+int cstats_delete(struct ctl *c, MYSQL *m, const char *db, const char *t, json_t *b, json_t **ret,
+		  char *err, size_t errlen);
+/* At publish with row_counters_deploy_at_qserv: every table of db scanned and deployed. */
+int cstats_deploy_db(struct ctl *c, MYSQL *m, const char *db, char *err, size_t errlen);
+/* A transaction starts on db: its counters are not deployed any more. */
+int cstats_stale(struct ctl *c, MYSQL *m, const char *db, char *err, size_t errlen);
+/* A table (t) or the whole database (t NULL) dropped: its counters go. */
+int cstats_forget(MYSQL *m, const char *db, const char *t, char *err, size_t errlen);
 
 /* capi.c */
 void capi_handle(void *app, struct qhttp_req *r);

@@ -21,7 +21,8 @@
  * checksums are forgotten), then every
  * worker drops its mark and takes writes again.  Both are idempotent: a
  * failure at a worker leaves an error naming it, and the same call again
- * finishes the job.  The caller holds the admin credential (capi.c). */
+ * finishes the job.  With row_counters_deploy_at_qserv, publishing also
+ * scans and deploys every table's row counters (cstats.c).  The caller holds the admin credential (capi.c). */
 #include "controller.h"
 #include "qserv/common/sqlid.h"
 
@@ -71,7 +72,7 @@ static int unpublish(MYSQL *m, const char *db, char *err, size_t errlen)
 	return r;
 }
 
-int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, json_t **ret,
+int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, bool deploy_counters, json_t **ret,
 		     char *err, size_t errlen)
 {
 	struct cdb d;
@@ -80,6 +81,10 @@ int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, json_t 
 	if (r)
 		return r;
 	r = want ? publish(c, m, db, &repl, err, errlen) : unpublish(m, db, err, errlen);
+	if (!r && want && deploy_counters)   /* Qserv's row_counters_deploy_at_qserv */
+		r = cstats_deploy_db(c, m, db, err, errlen);
+	if (!r)
+		cnotify_czar(c, want ? "publish" : "un-publish");
 	if (!r)
 		*ret = json_pack("{s:{s:s, s:b}, s:o?}", "database", "name", db, "is_published", want, "replication",
 				 repl);

@@ -195,8 +195,10 @@ static long long drop_replicas(struct ctl *c, MYSQL *m, const char *db, const st
 			log_warn("trim %s chunk %d on %s: %s", db, x->chunk, v->w[x->w].id, err);
 		done += gone[k];
 	}
-	if (done)
+	if (done) {
+		cnotify_czar(c, "trim");
 		nap_ms(CREBAL_GRACE_MS);
+	}
 	for (size_t k = 0; gone && k < d->n; k++) {
 		const struct drop *x = &d->v[k];
 		snprintf(path, sizeof path, "replica?database=%s&chunk=%d", db, x->chunk);
@@ -398,8 +400,10 @@ static long long finish_moves(struct ctl *c, MYSQL *m, const char *db, const str
 		json_decref(j->out);
 	}
 	long long moved = (long long)d.n;
-	if (d.n)
+	if (d.n) {
+		cnotify_czar(c, "rebalance copies");
 		drop_replicas(c, m, db, v, &d);
+	}
 	free(d.v);
 	return moved;
 }

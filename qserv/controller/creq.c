@@ -43,6 +43,27 @@ int creq_database(json_t *b, struct creq_database *ret, char *err, size_t errlen
 	return 0;
 }
 
+/* A director_table[2] value v (Qserv's `[<database>.]<table>`): the table
+ * part when the database part is absent or t's own database; NULL (err
+ * set) when it names another database, which is not supported here. */
+static const char *director_in_db(const char *db, const char *field, json_t *v, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v), *dot = strchr(s, '.');
+	if (!dot || strlen(s) != json_string_length(v))
+		return s;
+	size_t n = (size_t)(dot - s);
+	if (n == strlen(db) && !strncmp(s, db, n))
+		return dot + 1;
+	if (n < CREQ_NAME && !sqlid_ok_n(s, n)) {
+		snprintf(err, errlen, "%s: not a valid <database>.<table>", field);
+		return NULL;
+	}
+	snprintf(err, errlen, "%s: names a table of database %.*s: the directors of a table must be tables of its"
+		 " own database %s here (directors in another database of the family are not supported)", field,
+		 (int)(n < CREQ_NAME ? n : 0), s, db);
+	return NULL;
+}
+
 /* The optional name fields of a table body: a string ("" = unset) that is
  * a valid name, or absent. */
 static int table_opt_names(json_t *b, struct creq_table *t, char *err, size_t errlen)
@@ -54,6 +75,9 @@ static int table_opt_names(json_t *b, struct creq_table *t, char *err, size_t er
 		{ "longitude_key", SQLID_COLUMN, t->longitude_key, "" },
 		{ "chunk_id_key", SQLID_COLUMN, t->chunk_key, "chunkId" },
 		{ "sub_chunk_id_key", SQLID_COLUMN, t->sub_chunk_key, "subChunkId" },
+		{ "director_table2", SQLID_TABLE, t->director_table2, "" },
+		{ "director_key2", SQLID_COLUMN, t->director_key2, "" },
+		{ "flag", SQLID_COLUMN, t->flag, "" },
 	};
 	for (size_t i = 0; i < sizeof opt / sizeof *opt; i++) {
 		json_t *v = json_object_get(b, opt[i].field);
@@ -62,8 +86,15 @@ static int table_opt_names(json_t *b, struct creq_table *t, char *err, size_t er
 			return -EINVAL;
 		}
 		const char *n = v ? json_string_value(v) : opt[i].dflt;
-		if (*n && sqlid_check_n(opt[i].kind, opt[i].field, n, v ? json_string_length(v) : strlen(n),
-					err, errlen))
+		size_t len = v ? json_string_length(v) : strlen(n);
+		if (v && opt[i].kind == SQLID_TABLE) {
+			const char *tn = director_in_db(t->db, opt[i].field, v, err, errlen);
+			if (!tn)
+				return -EINVAL;
+			len -= (size_t)(tn - n);
+			n = tn;
+		}
+		if (*n && sqlid_check_n(opt[i].kind, opt[i].field, n, len, err, errlen))
 			return -EINVAL;
 		snprintf(opt[i].dst, CREQ_NAME, "%s", n);
 	}
@@ -145,6 +176,51 @@ static int table_layout(const struct creq_table *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* A ref-match table's own rules (ref-match.rst): director_table2 makes it
+ * one; then both directors, both keys and the flags column are required,
+ * the three columns distinct and in the schema, 0 < ang_sep. */
+static int table_match(json_t *b, struct creq_table *t, char *err, size_t errlen)
+{
+	t->match = t->partitioned && t->director_table2[0];
+	if (!t->match) {
+		if (t->director_table2[0] || t->director_key2[0] || t->flag[0] || json_object_get(b, "ang_sep")) {
+			snprintf(err, errlen, "table %s: director_table2, director_key2, flag and ang_sep are for"
+				 " partitioned ref-match tables only", t->table);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	const char *need[4] = { t->director_table, t->director_key, t->director_key2, t->flag };
+	const char *what[4] = { "director_table", "director_key", "director_key2", "flag" };
+	for (int i = 0; i < 4; i++) {
+		if (!need[i][0]) {
+			snprintf(err, errlen, "ref-match table %s: %s is required", t->table, what[i]);
+			return -EINVAL;
+		}
+		if (i && !schema_has(t->schema, need[i])) {
+			snprintf(err, errlen, "%s: %s is not a column of table %s", what[i], need[i], t->table);
+			return -EINVAL;
+		}
+	}
+	if (!strcmp(t->director_key, t->director_key2) || !strcmp(t->director_key, t->flag) ||
+	    !strcmp(t->director_key2, t->flag)) {
+		snprintf(err, errlen, "ref-match table %s: director_key, director_key2 and flag must be distinct"
+			 " columns", t->table);
+		return -EINVAL;
+	}
+	if (!strcmp(t->director_table2, t->table) || !strcmp(t->director_table, t->table)) {
+		snprintf(err, errlen, "ref-match table %s: its directors must be other tables", t->table);
+		return -EINVAL;
+	}
+	t->ang_sep = qjson_real(b, "ang_sep", 0);
+	if (!(t->ang_sep > 0 && t->ang_sep <= 10)) {
+		snprintf(err, errlen, "ref-match table %s: ang_sep must be a number of degrees > 0 (and at most the"
+			 " database's overlap)", t->table);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int creq_table(json_t *b, struct creq_table *ret, char *err, size_t errlen)
 {
 	memset(ret, 0, sizeof *ret);
@@ -157,6 +233,10 @@ int creq_table(json_t *b, struct creq_table *ret, char *err, size_t errlen)
 		return -EINVAL;
 	ret->partitioned = qjson_int(b, "is_partitioned", 0) != 0;
 	ret->director = ret->partitioned && (!ret->director_table[0] || !strcmp(ret->director_table, ret->table));
+	if (table_match(b, ret, err, errlen))
+		return -EINVAL;
+	if (ret->match)   /* ignored for ref-match tables, as in Qserv */
+		ret->latitude_key[0] = ret->longitude_key[0] = '\0';
 	if (table_layout(ret, err, errlen))
 		return -EINVAL;
 	if (!ret->partitioned)
@@ -506,5 +586,63 @@ int creq_trans_id(const char *s, long long *ret, char *err, size_t errlen)
 		snprintf(err, errlen, "id: must be a transaction number (1 to 2147483647)");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* overlap_selector (absent: CHUNK_AND_OVERLAP) */
+static int overlap_sel(json_t *b, enum creq_overlap *ret, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(b, "overlap_selector");
+	const char *s = json_string_value(v);
+	*ret = CREQ_CHUNK_AND_OVERLAP;
+	if (!v)
+		return 0;
+	if (s && !strcmp(s, "CHUNK"))
+		*ret = CREQ_CHUNK;
+	else if (s && !strcmp(s, "OVERLAP"))
+		*ret = CREQ_OVERLAP;
+	else if (!s || strcmp(s, "CHUNK_AND_OVERLAP")) {
+		snprintf(err, errlen, "overlap_selector must be CHUNK, OVERLAP or CHUNK_AND_OVERLAP");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int creq_stats(json_t *b, struct creq_stats *ret, char *err, size_t errlen)
+{
+	memset(ret, 0, sizeof *ret);
+	if (name(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), ret->db, err, errlen) ||
+	    name(SQLID_TABLE, "table", qjson_str(b, "table", NULL), ret->table, err, errlen) ||
+	    overlap_sel(b, &ret->overlap, err, errlen))
+		return -EINVAL;
+	ret->force_rescan = qjson_int(b, "force_rescan", 0) != 0;
+	ret->deploy = qjson_int(b, "row_counters_deploy_at_qserv", 0) != 0;
+	json_t *v = json_object_get(b, "row_counters_state_update_policy");
+	const char *p = json_string_value(v);
+	ret->policy = CREQ_POLICY_DISABLED;
+	if (p && !strcmp(p, "ENABLED"))
+		ret->policy = CREQ_POLICY_ENABLED;
+	else if (p && !strcmp(p, "FORCED"))
+		ret->policy = CREQ_POLICY_FORCED;
+	else if (v && (!p || strcmp(p, "DISABLED"))) {
+		snprintf(err, errlen, "row_counters_state_update_policy must be DISABLED, ENABLED or FORCED");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int creq_stats_delete(json_t *b, enum creq_overlap *ret_overlap, bool *ret_qserv_only, char *err, size_t errlen)
+{
+	if (overlap_sel(b, ret_overlap, err, errlen))
+		return -EINVAL;
+	*ret_qserv_only = qjson_int(b, "qserv_only", 0) != 0;
+	return 0;
+}
+
+int creq_publish_counters(json_t *b, bool *ret_deploy, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	*ret_deploy = qjson_int(b, "row_counters_deploy_at_qserv", 0) != 0;
 	return 0;
 }

@@ -28,7 +28,9 @@ int creq_database(json_t *b, struct creq_database *ret, char *err, size_t errlen
 
 /* POST /ingest/table {database, table, is_partitioned, director_table,
  * director_key, latitude_key, longitude_key, schema: [{name, type}...],
- * [chunk_id_key, sub_chunk_id_key]}: names, types, and the layout rules
+ * [chunk_id_key, sub_chunk_id_key], [director_table2, director_key2, flag,
+ * ang_sep]}; director_table and director_table2 may be Qserv's
+ * `<database>.<table>` of the same database (another one is refused): names, types, and the layout rules
  * that need no lookup (key columns in the schema, lengths of the chunk
  * and index table names). */
 struct creq_table {
@@ -37,6 +39,12 @@ struct creq_table {
 	char chunk_key[CREQ_NAME], sub_chunk_key[CREQ_NAME];   /* "" unless partitioned */
 	bool partitioned, director;
 	json_t *schema;         /* borrowed: the body's non-empty array */
+	/* a ref-match table (Qserv's director_table2 given): both directors'
+	 * keys and the flags column distinct columns of the schema, 0 < ang_sep
+	 * (the handler checks <= the database's overlap and the directors) */
+	bool match;
+	char director_table2[CREQ_NAME], director_key2[CREQ_NAME], flag[CREQ_NAME];
+	double ang_sep;
 };
 int creq_table(json_t *b, struct creq_table *ret, char *err, size_t errlen);
 
@@ -152,5 +160,25 @@ int creq_config(json_t *b, struct creq_config *ret, char *err, size_t errlen);
  * transaction 1..2^31-1; digits only. */
 int creq_contrib_id(const char *s, long long *ret, char *err, size_t errlen);
 int creq_trans_id(const char *s, long long *ret, char *err, size_t errlen);
+
+/* Row counters (cstats.c).  overlap_selector: CHUNK | OVERLAP |
+ * CHUNK_AND_OVERLAP (the default); policy: Qserv's
+ * row_counters_state_update_policy DISABLED (the default) | ENABLED | FORCED. */
+enum creq_overlap { CREQ_CHUNK = 1, CREQ_OVERLAP = 2, CREQ_CHUNK_AND_OVERLAP = 3 };
+enum creq_policy { CREQ_POLICY_DISABLED, CREQ_POLICY_ENABLED, CREQ_POLICY_FORCED };
+/* POST /ingest/table-stats {database, table, [overlap_selector], [force_rescan],
+ * [row_counters_state_update_policy], [row_counters_deploy_at_qserv]} */
+struct creq_stats {
+	char db[CREQ_NAME], table[CREQ_NAME];
+	enum creq_overlap overlap;
+	bool force_rescan, deploy;
+	enum creq_policy policy;
+};
+int creq_stats(json_t *b, struct creq_stats *ret, char *err, size_t errlen);
+/* DELETE /ingest/table-stats/<db>/<table> {[overlap_selector], [qserv_only]}
+ * (db and table from the path: the caller checks them) */
+int creq_stats_delete(json_t *b, enum creq_overlap *ret_overlap, bool *ret_qserv_only, char *err, size_t errlen);
+/* PUT /ingest/database/<db> {[publish], [row_counters_deploy_at_qserv]} */
+int creq_publish_counters(json_t *b, bool *ret_deploy, char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,7 @@
 #include "controller.h"
 #include "qserv/common/qhttpc.h"
 #include "qserv/common/sqlid.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +63,9 @@ int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long 
 	if (r)
 		return -EIO;
 	long long id = (long long)mysql_insert_id(m);
+	/* its rows would make db's row counters stale (META.md, row_counters) */
+	if (cstats_stale(c, m, db, err, errlen))
+		log_warn("transaction %lld of %s: row counters not marked stale: %s", id, db, err);
 	json_t *body = json_pack("{s:s, s:I, s:s}", "database", db, "transaction_id", (json_int_t)id,
 				 "action", "begin");
 	r = ctl_all_workers(m, "POST", "trans", body, err, errlen);

@@ -4,7 +4,7 @@
  *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
  *                    [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]
- *                    [--verify-interval S]
+ *                    [--verify-interval S] [--czar-notify PATH]
  *
  * --auth-key-file: the cluster admin key (64 hex) that every write must
  * carry (capi.c's route table; without a key, writes are refused);
@@ -25,6 +25,8 @@
  * --verify-interval: seconds between verify passes (cverify.c: every
  * replica's checksums against the reference; default 86400, 0 = none;
  * PUT /replication/verify-interval, POST /replication/verify runs one).
+ * --czar-notify: the czar's unix datagram socket (its --meta-notify): one
+ * datagram "reload" after every committed change the czar reads (cnotify.c).
  * --local-port: a second listener, plain HTTP on 127.0.0.1 only, for the
  * node's own agent (registering workers); the same route policy: its
  * writes need the key too.
@@ -53,7 +55,7 @@ static void usage(void)
 			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]\n"
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
 			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n"
-			"                        [--verify-interval S]\n");
+			"                        [--verify-interval S] [--czar-notify PATH]\n");
 	exit(100);
 }
 
@@ -165,7 +167,8 @@ int main(int argc, char **argv)
 		{ "tls-dir", required_argument, 0, 'T' }, { "tls-name", required_argument, 0, 'N' },
 		{ "local-port", required_argument, 0, 'L' }, { "replication-level", required_argument, 0, 'R' },
 		{ "evict-after", required_argument, 0, 'E' }, { "heal-max-mbps", required_argument, 0, 'M' },
-		{ "verify-interval", required_argument, 0, 'V' }, { 0, 0, 0, 0 },
+		{ "verify-interval", required_argument, 0, 'V' }, { "czar-notify", required_argument, 0, 'Z' },
+		{ 0, 0, 0, 0 },
 	};
 	struct cworker workers[256];
 	size_t nw = 0;
@@ -190,6 +193,7 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'N': tls_name = optarg; break;
+		case 'Z': c.czar_notify = optarg; break;
 		case 'M':
 			c.heal_max_mbps = atoi(optarg);
 			if (c.heal_max_mbps < 0 || c.heal_max_mbps > 100000)

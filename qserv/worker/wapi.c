@@ -117,6 +117,11 @@ static int contrib_params(struct wcontrib *c, json_t *p, char *err, size_t errle
 	memcpy(c->esc, q.esc, sizeof c->esc);
 	memcpy(c->lt, q.lt, sizeof c->lt);
 	c->max_warnings = q.max_warnings;
+	/* automatic retries (Qserv's num_retries): the request's, else the
+	 * worker's default, never above its max; the caller zeroes them for sync */
+	const struct wfetch_limits *lim = wfetch_limits();
+	c->max_retries = q.num_retries < 0 ? lim->num_retries :
+			 (unsigned)q.num_retries > lim->max_retries ? lim->max_retries : (unsigned)q.num_retries;
 	return 0;
 }
 
@@ -245,6 +250,8 @@ static void contribute(struct worker *w, struct qhttp_req *r, bool csv, bool asy
 		rc = contrib_params(c, p, err, sizeof err);
 	json_decref(p);
 	c->async = async;
+	if (!async)
+		c->max_retries = 0;   /* Qserv: num_retries is for the async service only */
 	if (!rc && !csv && !c->url[0]) {
 		snprintf(err, sizeof err, "url is required");
 		rc = -EINVAL;

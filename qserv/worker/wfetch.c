@@ -11,7 +11,9 @@
  *   - http and https only, also after a redirect (at most 5).
  * The limits come from the environment of qserv-worker:
  * QSERV_FETCH_TIMEOUT_S (default 3600) and QSERV_CONTRIB_MAX_BYTES
- * (default 64 GiB), read once.  No lock is held here: the caller's
+ * (default 64 GiB), read once; QSERV_INGEST_NUM_RETRIES and
+ * QSERV_INGEST_MAX_RETRIES the automatic retries of a transient failure
+ * (wfetch_transient: refused, reset, timed out, 5xx; wingest.c retries).  No lock is held here: the caller's
  * contribution thread is the only one waiting. */
 #include "worker.h"
 #include "fileio.h"
@@ -33,6 +35,15 @@ static void limits_init(void)
 	const char *t = getenv("QSERV_FETCH_TIMEOUT_S"), *b = getenv("QSERV_CONTRIB_MAX_BYTES");
 	limits.timeout_s = t && atol(t) > 0 ? atol(t) : 3600;
 	limits.max_bytes = b && strtoull(b, NULL, 10) > 0 ? strtoull(b, NULL, 10) : 64ULL << 30;
+	const char *n = getenv("QSERV_INGEST_NUM_RETRIES"), *mx = getenv("QSERV_INGEST_MAX_RETRIES");
+	long nv = n && *n ? atol(n) : 1, mv = mx && *mx ? atol(mx) : 10;
+	limits.max_retries = (unsigned)(mv < 0 ? 0 : mv > WFETCH_RETRIES_CAP ? WFETCH_RETRIES_CAP : mv);
+	limits.num_retries = (unsigned)(nv < 0 ? 0 : nv > (long)limits.max_retries ? (long)limits.max_retries : nv);
+}
+
+bool wfetch_transient(int rc, long http)
+{
+	return rc == -ETIMEDOUT || (rc == -EIO && (http == 0 || http >= 500));
 }
 
 const struct wfetch_limits *wfetch_limits(void)
@@ -90,8 +101,9 @@ static void setup(CURL *c, const char *url, const struct wfetch_limits *lim, str
 }
 
 int wfetch(const char *url, int fd, const struct wfetch_limits *lim, unsigned long long *ret_bytes,
-	   char *err, size_t errlen)
+	   long *ret_http, char *err, size_t errlen)
 {
+	long http = 0;
 	CURL *c = curl_easy_init();
 	char cerr[CURL_ERROR_SIZE] = "";
 	struct sink s = { .fd = fd, .max = lim->max_bytes };
@@ -101,7 +113,10 @@ int wfetch(const char *url, int fd, const struct wfetch_limits *lim, unsigned lo
 	}
 	setup(c, url, lim, &s, cerr);
 	CURLcode rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
 	curl_easy_cleanup(c);
+	if (ret_http)
+		*ret_http = http;
 	if (rc == CURLE_OK) {
 		if (ret_bytes)
 			*ret_bytes = s.n;

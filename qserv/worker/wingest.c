@@ -18,7 +18,10 @@
  * be partial, so the worker then refuses to commit it and only an abort
  * (which deletes the transaction's rows) ends it.  The contribution's record and the poison
  * mark are kept in qservWorker (wstore.c) so that holds across a crash:
- * the record says "loading" before LOAD DATA starts. */
+ * the record says "loading" before LOAD DATA starts.  An http(s) download
+ * that fails transiently (refused, reset, timed out, 5xx) is retried up to
+ * max_retries times (Qserv's num_retries, async only; download()), each
+ * failed attempt kept in failed_retries. */
 #include "worker.h"
 #include "qserv/common/csvd.h"
 #include "qserv/common/qlz4.h"
@@ -141,6 +144,8 @@ json_t *wcontrib_json(const struct wcontrib *c)
 	json_object_set_new(o, "http_error", json_integer(c->status == WC_FAILED ? c->http_status : 0));
 	json_object_set_new(o, "retry_allowed", json_integer(c->status == WC_FAILED && !c->partial));
 	json_object_set_new(o, "num_failed_retries", json_integer(c->retries));
+	json_object_set_new(o, "max_retries", json_integer(c->max_retries));
+	json_object_set_new(o, "failed_retries", c->failed_retries ? json_copy(c->failed_retries) : json_array());
 	return o;
 }
 
@@ -294,6 +299,47 @@ static void config_read(MYSQL *m, struct wcontrib *c)
 	mysql_free_result(res);
 }
 
+/* One failed attempt that is retried, in Qserv's failed_retries shape. */
+static void note_retry(struct wcontrib *c, int64_t start_ms, long http, int rc, const char *err)
+{
+	if (!c->failed_retries)
+		c->failed_retries = json_array();
+	json_array_append_new(c->failed_retries, json_pack("{s:I, s:I, s:s, s:I, s:I, s:i, s:i, s:s}",
+		"start_time", (json_int_t)start_ms, "read_time", (json_int_t)worker_now_ms(), "tmp_file", c->spool,
+		"num_bytes", (json_int_t)0, "num_rows", (json_int_t)0, "http_error", (int)http,
+		"system_error", -rc, "error", err));
+	c->retries++;
+}
+
+/* Downloads c->url into fd, retrying a transient failure (wfetch_transient)
+ * up to c->max_retries times, each recorded; a growing pause between
+ * attempts (1 s, 2 s, ... at most 5 s) bounds the total to about
+ * (max_retries + 1) downloads' time limit plus the pauses.  Fails c. */
+static int download(struct wcontrib *c, int fd)
+{
+	char err[600];
+	struct wfetch_limits lim = *wfetch_limits();
+	if (c->timeout_s > 0 && c->timeout_s < lim.timeout_s)
+		lim.timeout_s = c->timeout_s;   /* the database's TIMEOUT, never above the worker's */
+	for (unsigned attempt = 0;; attempt++) {
+		long http = 0;
+		int64_t t0 = worker_now_ms();
+		int r = wfetch(c->url, fd, &lim, NULL, &http, err, sizeof err);
+		if (!r)
+			return 0;
+		if (attempt >= c->max_retries || !wfetch_transient(r, http) || ftruncate(fd, 0) < 0 ||
+		    lseek(fd, 0, SEEK_SET) < 0) {
+			fail(c, r == -EFBIG ? 413 : r == -ETIMEDOUT ? 504 : 502, "download failed: %s", err);
+			return r;
+		}
+		note_retry(c, t0, http, r, err);
+		log_info("contribution %u: download attempt %u of %u failed (%s): retrying", c->id, attempt + 1,
+			 c->max_retries + 1, err);
+		struct timespec ts = { .tv_sec = attempt < 4 ? (time_t)attempt + 1 : 5 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Gets a local path to load; downloads http:// sources to the spool. */
 static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t len)
 {
@@ -319,16 +365,10 @@ static int local_source(struct worker *w, struct wcontrib *c, char *path, size_t
 		c->spool[0] = '\0';
 		return -EIO;
 	}
-	char err[600];
-	struct wfetch_limits lim = *wfetch_limits();
-	if (c->timeout_s > 0 && c->timeout_s < lim.timeout_s)
-		lim.timeout_s = c->timeout_s;   /* the database's TIMEOUT, never above the worker's */
-	int r = wfetch(c->url, fd, &lim, NULL, err, sizeof err);
+	int r = download(c, fd);
 	close(fd);
-	if (r) {
-		fail(c, r == -EFBIG ? 413 : r == -ETIMEDOUT ? 504 : 502, "download failed: %s", err);
+	if (r)
 		return r;
-	}
 	snprintf(path, len, "%s", c->spool);
 	return 0;
 }
@@ -558,7 +598,9 @@ void wingest_run(struct worker *w, struct wcontrib *shared)
 	x = *shared;
 	pthread_mutex_unlock(&w->mu);
 	json_t *old = x.warnings;       /* the shared copy's, until this run ends */
+	json_t *old_fr = x.failed_retries;
 	x.warnings = NULL;
+	x.failed_retries = old_fr ? json_copy(old_fr) : NULL;   /* this run adds to a copy */
 	x.num_warnings = x.num_rows = x.num_rows_loaded = 0;
 	x.error[0] = '\0';
 	x.http_status = 0;
@@ -589,6 +631,7 @@ void wingest_run(struct worker *w, struct wcontrib *shared)
 	*shared = x;
 	pthread_mutex_unlock(&w->mu);
 	json_decref(old);
+	json_decref(old_fr);
 }
 
 json_t *worker_contrib_snapshot(struct worker *w, const struct wcontrib *c)
@@ -596,9 +639,11 @@ json_t *worker_contrib_snapshot(struct worker *w, const struct wcontrib *c)
 	pthread_mutex_lock(&w->mu);
 	struct wcontrib x = *c;
 	json_incref(x.warnings);
+	json_incref(x.failed_retries);
 	pthread_mutex_unlock(&w->mu);
 	json_t *o = wcontrib_json(&x);
 	json_decref(x.warnings);
+	json_decref(x.failed_retries);
 	return o;
 }
 
@@ -729,6 +774,7 @@ int wingest_retry(struct worker *w, uint32_t id, struct wcontrib **ret, char *er
 	} else {
 		c->status = WC_QUEUED;
 		c->retries++;
+		c->max_retries = 0;   /* Qserv: no automatic retries of a manual one */
 		c->create_ms = worker_now_ms();
 		*ret = c;
 	}

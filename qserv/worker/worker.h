@@ -62,7 +62,12 @@ struct wcontrib {
 				   replaced (under w->mu) only when the contribution ends */
 	bool async;             /* came through a -async route */
 	bool partial;           /* failed during LOAD DATA: rows may be in (no retry) */
-	unsigned retries;       /* manual retries (PUT /ingest/file[-async]/<id>) */
+	unsigned retries;       /* failed attempts retried: manual (PUT /ingest/file[-async]/<id>)
+				   and automatic (Qserv's num_failed_retries) */
+	unsigned max_retries;   /* automatic retries of a transient read failure (Qserv's
+				   num_retries, bounded by the worker's max; 0 for sync) */
+	json_t *failed_retries; /* [{start_time, read_time, tmp_file, num_bytes, num_rows,
+				   http_error, system_error, error}...]; owned like warnings */
 	long timeout_s;         /* the database's TIMEOUT (0: the worker's limit) */
 	long async_limit;       /* the database's ASYNC_PROC_LIMIT (0: none) */
 	int64_t create_ms, start_ms, read_ms, load_ms;
@@ -165,11 +170,21 @@ int wguard_writable(MYSQL *m, const char *db, char *err, size_t errlen);
 struct wfetch_limits {
 	long timeout_s;                 /* whole download */
 	unsigned long long max_bytes;   /* announced or counted */
+	/* automatic retries of async contributions (Qserv's worker keys
+	 * ingest-num-retries, ingest-max-retries): QSERV_INGEST_NUM_RETRIES
+	 * (default 1) when a request gives no num_retries, and
+	 * QSERV_INGEST_MAX_RETRIES (default 10, at most WFETCH_RETRIES_CAP)
+	 * above which a request's num_retries is lowered */
+	unsigned num_retries, max_retries;
 };
+#define WFETCH_RETRIES_CAP 100
 const struct wfetch_limits *wfetch_limits(void);
-/* url into fd; -ETIMEDOUT, -EFBIG, -EIO... with err starting "url: ". */
+/* url into fd; -ETIMEDOUT, -EFBIG, -EIO... with err starting "url: ";
+ * *ret_http (may be NULL) the source's HTTP status when it answered one. */
 int wfetch(const char *url, int fd, const struct wfetch_limits *lim, unsigned long long *ret_bytes,
-	   char *err, size_t errlen);
+	   long *ret_http, char *err, size_t errlen);
+/* Worth retrying: the source refused, reset, timed out or answered 5xx. */
+bool wfetch_transient(int rc, long http);
 
 /* wsub.c -- sub-chunk tables Subchunks_<db>_<chunk>.<T>_<chunk>_<sc> (and
  * <T>FullOverlap_<chunk>_<sc> for directors) for near-neighbour queries. */

@@ -14,6 +14,7 @@ $(eval $(call unit_test,worker_sched_test,qserv/worker/tests/worker_sched_test.c
 INTEG_TESTS += qserv/worker/tests/worker_ingest.sh qserv/worker/tests/chunk_dirs.sh
 $(eval $(call program,qserv-wquery,qserv/worker/tests/wquery.c,-llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqwire.a libqcommon.a))
 INTEG_TESTS += qserv/worker/tests/query_port.sh qserv/worker/tests/chunk_copy.sh
+INTEG_TESTS += qserv/worker/tests/contrib_retry.sh
 # the request bodies (wreq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,wreq,qserv/worker/tests/fuzz_wreq.c qserv/worker/wreq.c,-ljansson,libqservcommon.a libqcommon.a))
 # POST /ingest/csv's multipart/form-data parser: qserv/common/mpart.c (fuzz target mpart, common.mk)

@@ -129,6 +129,12 @@ int wreq_contrib(json_t *p, struct wreq_contrib *ret, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	ret->max_warnings = (unsigned)mw;
+	long long nr = jint(p, "num_retries", -1);
+	if (json_object_get(p, "num_retries") && (nr < 0 || nr > WREQ_MAX_RETRIES_LIMIT)) {
+		snprintf(err, errlen, "num_retries: must be 0 to %d", WREQ_MAX_RETRIES_LIMIT);
+		return -EINVAL;
+	}
+	ret->num_retries = json_object_get(p, "num_retries") ? (int)nr : -1;
 	return contrib_dialect(p, ret, err, errlen);
 }
 

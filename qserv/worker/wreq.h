@@ -21,7 +21,7 @@
 
 /* POST /ingest/file[-async] {transaction_id, table, chunk, overlap, url,
  * [database], [charset_name], [fields_terminated_by, fields_enclosed_by,
- * fields_escaped_by, lines_terminated_by], [max_num_warnings]}, and
+ * fields_escaped_by, lines_terminated_by], [max_num_warnings], [num_retries]}, and
  * /ingest/csv's query or form fields. */
 struct wreq_contrib {
 	uint32_t trans_id;              /* 1..2^31-1 */
@@ -37,7 +37,11 @@ struct wreq_contrib {
 	/* max_num_warnings: MariaDB warnings kept with the contribution,
 	 * 0..65535 (Qserv's range), WREQ_MAX_WARNINGS when absent */
 	unsigned max_warnings;
+	/* num_retries: automatic retries of a transient read failure (async
+	 * only, as in Qserv), 0..WREQ_MAX_RETRIES_LIMIT; -1 when absent */
+	int num_retries;
 };
+#define WREQ_MAX_RETRIES_LIMIT 65535
 #define WREQ_MAX_WARNINGS 64            /* Qserv's default (MariaDB's max_error_count) */
 #define WREQ_MAX_WARNINGS_LIMIT 65535   /* Qserv's (and MariaDB's) upper bound */
 int wreq_contrib(json_t *p, struct wreq_contrib *ret, char *err, size_t errlen);

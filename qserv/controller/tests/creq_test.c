@@ -13,7 +13,14 @@
 
 #include "qserv/controller/creq.h"
 
-enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL, MAINT, EVICT, VERIFY, DRAIN, HEALTH };
+enum kind { DB, TABLE, TRANS, CHUNK, CHUNKS, REBUILD, INDEX, PUBLISH, WORKER, LEVEL, MAINT, EVICT, VERIFY, DRAIN, HEALTH,
+	    STATS, STATS_DEL };
+
+#define MSCHEMA "\"schema\":[{\"name\":\"objectId\",\"type\":\"BIGINT\"},{\"name\":\"sourceId\",\"type\":\"BIGINT\"}," \
+	"{\"name\":\"flags\",\"type\":\"INT\"},{\"name\":\"chunkId\",\"type\":\"INT\"},{\"name\":\"subChunkId\",\"type\":\"INT\"}]"
+#define MATCH(d1, d2, k2, flag, sep) "{\"database\":\"ms\",\"table\":\"Match\",\"is_partitioned\":1," \
+	"\"director_table\":\"" d1 "\",\"director_key\":\"objectId\",\"director_table2\":\"" d2 "\"," \
+	"\"director_key2\":\"" k2 "\",\"flag\":\"" flag "\",\"ang_sep\":" sep "," MSCHEMA "}"
 
 static const struct body_case {
 	enum kind kind;
@@ -97,6 +104,29 @@ static const struct body_case {
 	{ VERIFY, "{\"seconds\":31622401}", "seconds" },
 	{ VERIFY, "{\"seconds\":\"60\"}", "seconds" },
 	{ VERIFY, "{}", "seconds" },
+	/* ref-match tables (Qserv's ref-match.rst) */
+	{ TABLE, MATCH("Object", "Source", "sourceId", "flags", "0.01"), NULL },
+	{ TABLE, MATCH("ms.Object", "ms.Source", "sourceId", "flags", "0.01"), NULL },
+	{ TABLE, MATCH("Object", "other.Source", "sourceId", "flags", "0.01"), "names a table of database other" },
+	{ TABLE, MATCH("Object", "x`y.Source", "sourceId", "flags", "0.01"), "director_table2: not a valid" },
+	{ TABLE, MATCH("Object", "Source", "nope", "flags", "0.01"), "director_key2: nope is not a column" },
+	{ TABLE, MATCH("Object", "Source", "objectId", "flags", "0.01"), "distinct" },
+	{ TABLE, MATCH("Object", "Source", "sourceId", "", "0.01"), "flag is required" },
+	{ TABLE, MATCH("Object", "Source", "sourceId", "flags", "0"), "ang_sep" },
+	{ TABLE, MATCH("Object", "Source", "sourceId", "flags", "\"nan\""), "ang_sep" },
+	{ TABLE, MATCH("Match", "Source", "sourceId", "flags", "0.01"), "must be other tables" },
+	{ TABLE, "{\"database\":\"ms\",\"table\":\"R\",\"ang_sep\":1,\"schema\":[{\"name\":\"a\",\"type\":\"INT\"}]}",
+	  "ref-match tables only" },
+	/* row counters (Qserv's /ingest/table-stats) */
+	{ STATS, "{\"database\":\"test101\",\"table\":\"Object\",\"overlap_selector\":\"CHUNK_AND_OVERLAP\","
+		 "\"force_rescan\":1,\"row_counters_state_update_policy\":\"ENABLED\",\"row_counters_deploy_at_qserv\":1}", NULL },
+	{ STATS, "{\"database\":\"test101\",\"table\":\"Object\"}", NULL },
+	{ STATS, "{\"database\":\"test101\",\"table\":\"Object\",\"overlap_selector\":\"BOTH\"}", "overlap_selector" },
+	{ STATS, "{\"database\":\"test101\",\"table\":\"Object\",\"row_counters_state_update_policy\":\"YES\"}",
+	  "row_counters_state_update_policy" },
+	{ STATS, "{\"database\":\"test101\"}", "table" },
+	{ STATS_DEL, "{\"overlap_selector\":\"OVERLAP\",\"qserv_only\":1}", NULL },
+	{ STATS_DEL, "{\"overlap_selector\":3}", "overlap_selector" },
 };
 
 static int parse(enum kind k, json_t *b, char *err, size_t errlen)
@@ -110,6 +140,8 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 	size_t n;
 	bool p;
 	int rc, secs;
+	struct creq_stats st;
+	enum creq_overlap ov;
 	switch (k) {
 	case DB: return creq_database(b, &u.d, err, errlen);
 	case TABLE: return creq_table(b, &u.t, err, errlen);
@@ -128,6 +160,8 @@ static int parse(enum kind k, json_t *b, char *err, size_t errlen)
 	case VERIFY: return creq_verify_interval(b, &secs, err, errlen);
 	case DRAIN: return creq_drain(b, &u.m, err, errlen);
 	case HEALTH: return creq_health(b, &u.m, err, errlen);
+	case STATS: return creq_stats(b, &st, err, errlen);
+	case STATS_DEL: return creq_stats_delete(b, &ov, &p, err, errlen);
 	default: return creq_worker(b, &u.w, err, errlen);
 	}
 }

@@ -1,6 +1,6 @@
 /* fuzz_creq.c: libFuzzer target for the request bodies of the controller's
  * API, through the real parsers (creq.c).  The first input byte picks the
- * body kind (modulo 12: database, table, trans, chunk, chunks, rebuild,
+ * body kind (modulo 12: database, table (and table-stats), trans, chunk, chunks, rebuild,
  * index, publish, worker, replication level, maintenance and drain, evict-after), the rest is the body as qhttp_body_json parses it.
  * Invariants of an accepted body (creq.h): every name in the result is
  * NUL-terminated and passes sqlid_check of its kind, every schema type
@@ -64,12 +64,39 @@ static void table(json_t *b)
 	need(!t.director || (*t.latitude_key && *t.longitude_key));
 	need(!t.partitioned || strlen(t.table) <= 42);
 	need(!t.director || strlen(t.db) + 2 + strlen(t.table) <= 64);
+	/* a ref-match table: both keys and the flags column distinct columns of
+	 * the schema, a second director, 0 < ang_sep <= 10; else none of it */
+	name(SQLID_TABLE, t.director_table2, 1);
+	name(SQLID_COLUMN, t.director_key2, 1);
+	name(SQLID_COLUMN, t.flag, 1);
+	need(t.match == (t.partitioned && *t.director_table2));
+	need(t.match || (!*t.director_table2 && !*t.director_key2 && !*t.flag && t.ang_sep == 0));
+	need(!t.match || (!t.director && *t.director_table && in_schema(t.schema, t.director_key2) &&
+			  in_schema(t.schema, t.flag) && strcmp(t.director_key, t.director_key2) &&
+			  strcmp(t.director_key, t.flag) && strcmp(t.director_key2, t.flag) &&
+			  t.ang_sep > 0 && t.ang_sep <= 10));
 	need(json_array_size(t.schema) > 0);
 	json_array_foreach(t.schema, i, c) {
 		name(SQLID_COLUMN, json_string_value(json_object_get(c, "name")), 0);
 		need(sqlid_type("t", json_string_value(json_object_get(c, "type")), canon, sizeof canon,
 				err, sizeof err) == 0);
 	}
+}
+
+/* POST /ingest/table-stats, DELETE's body: names checked, enums in range. */
+static void stats(json_t *b)
+{
+	struct creq_stats q;
+	enum creq_overlap o;
+	bool only;
+	if (!creq_stats(b, &q, err, sizeof err)) {
+		name(SQLID_DATABASE, q.db, 0);
+		name(SQLID_TABLE, q.table, 0);
+		need(q.overlap >= CREQ_CHUNK && q.overlap <= CREQ_CHUNK_AND_OVERLAP);
+		need(q.policy >= CREQ_POLICY_DISABLED && q.policy <= CREQ_POLICY_FORCED);
+	}
+	if (!creq_stats_delete(b, &o, &only, err, sizeof err))
+		need(o >= CREQ_CHUNK && o <= CREQ_CHUNK_AND_OVERLAP);
 }
 
 static void target(const struct creq_target *t)
@@ -123,8 +150,9 @@ static void body(uint8_t kind, json_t *b)
 			need(u.d.overlap >= 0 && u.d.overlap <= 10);
 		}
 		break;
-	case 1:
+	case 1:    /* table and table-stats bodies share a kind ({database, table, ...}) */
 		table(b);
+		stats(b);
 		break;
 	case 2:    /* trans, config bodies and path ids share a kind ({database, ...}) */
 		if (!creq_trans(b, &u.t, err, sizeof err))
