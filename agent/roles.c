@@ -227,13 +227,15 @@ static void raise_nofile(void)
 static void start_czar(struct roles *r, struct supervisor *sup)
 {
 	char tls[400], users[400], staging[300], ctlbin[160], czarbin[160], keypath[400], lport[16];
-	char sslcert[520], sslkey[520], hport[16];
+	char sslcert[520], sslkey[520], hport[16], notify[400], ingest[64];
 	char *ctl[] = { ctlbin, "--socket", r->socket, "--staging", staging, "--tls-dir", tls, "--tls-name", r->name,
-			"--local-port", lport, "--auth-key-file", keypath, NULL };
+			"--local-port", lport, "--czar-notify", notify, "--auth-key-file", keypath, NULL };
 	char *czar[] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
 			 "--tls-dir", tls, "--tls-name", r->name,
 			 "--ssl-cert", sslcert, "--ssl-key", sslkey,   /* MySQL SSL on 4040 */
-			 "--http-port", hport, NULL };                 /* HTTPS frontend, same certificate */
+			 "--http-port", hport,                         /* HTTPS frontend, same certificate */
+			 "--meta-notify", notify,                      /* the controller's metadata notice */
+			 "--ingest-url", ingest, "--ingest-key-file", keypath, NULL };   /* user-table ingest */
 	int rc;
 
 	snprintf(ctlbin, sizeof(ctlbin), "%s/qserv-controller", r->bin);
@@ -242,6 +244,8 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	mkdir(staging, 0700);
 	snprintf(lport, sizeof(lport), "%d", ROLES_CONTROLLER_LOCAL_PORT);
 	snprintf(hport, sizeof(hport), "%d", ROLES_HTTP_PORT);
+	/* the frontend's ingest calls the controller's loopback listener (its writes need the key too) */
+	snprintf(ingest, sizeof(ingest), "http://127.0.0.1:%d", ROLES_CONTROLLER_LOCAL_PORT);
 	if ((rc = make_tls_dir(r, tls, sizeof(tls))) < 0)
 		log_error("roles: TLS dir %s: %s", tls, strerror(-rc));
 	snprintf(sslcert, sizeof(sslcert), "%s/%s.pem", tls, r->name);
@@ -249,7 +253,8 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	raise_nofile();
 	if ((rc = czar_admin_key(r, keypath, sizeof(keypath))) < 0) {
 		log_error("roles: admin key %s: %s; the ingest API refuses every write", keypath, strerror(-rc));
-		ctl[11] = NULL;     /* no --auth-key-file */
+		ctl[13] = NULL;     /* no --auth-key-file */
+		czar[17] = NULL;    /* no user-table ingest */
 	} else {
 		log_info("czar: admin key: %s (kept in %s)", r->admin_key, keypath);
 	}
@@ -257,6 +262,7 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 		log_error("roles: czar users file %s: %s; qserv-czar not started", users, strerror(-rc));
 		czar[0] = NULL;
 	}
+	path_in(notify, sizeof(notify), r, "czar/meta.sock");
 	sup_add(sup, "qserv-controller", ctl);
 	if (czar[0]) {
 		sup_add(sup, "qserv-czar", czar);
