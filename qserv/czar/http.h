@@ -30,7 +30,8 @@
 struct czar;
 struct http_frontend;
 
-#define HTTP_API_VERSION 39       /* Qserv's frontend API version answered */
+#define HTTP_API_VERSION 54       /* Qserv's frontend API version answered (its docs' current one;
+					 * Rubin's qserv-kafka bridge asks for 51) */
 #define HTTP_API_MIN_VERSION 30   /* oldest `version` a request may ask for */
 
 enum http_binenc { HTTP_BIN_HEX, HTTP_BIN_B64, HTTP_BIN_ARRAY };

@@ -61,31 +61,39 @@ static enum MHD_Result submit(struct czar *cz, struct MHD_Connection *c, const s
 	return ret;
 }
 
+static json_int_t num(const char *v)
+{
+	return v ? (json_int_t)strtoll(v, NULL, 10) : 0;
+}
+
 /* GET /query-async/status/:id from the query's history row. */
 static enum MHD_Result status(struct czar *cz, struct MHD_Connection *c, const struct http_who *who, long long id)
 {
 	struct backend_conn *bc;
 	MYSQL_RES *res = NULL;
 	MYSQL_ROW row;
-	char sql[300], err[256];
+	char sql[400], err[256];
 	json_t *st = NULL;
 
 	if (!(bc = backend_get(cz->backend, err, sizeof(err))))
 		return http_fail(c, MHD_HTTP_OK, NULL, "czar history: %s", err);
 	snprintf(sql, sizeof(sql), "SELECT USER, STATUS, CHUNKS, CHUNKS_COMP, UNIX_TIMESTAMP(SUBMITTED), "
-		 "UNIX_TIMESTAMP(UPDATED) FROM qservCzar.queries WHERE CZAR_ID = %d AND ID = %lld", cz->port, id);
+		 "UNIX_TIMESTAMP(UPDATED), QUERY, ERROR, BYTES, ROWS_COLLECTED, `ROWS` "
+		 "FROM qservCzar.queries WHERE CZAR_ID = %d AND ID = %lld", cz->port, id);
 	if (mysql_query(bc->my, sql) != 0 || !(res = mysql_store_result(bc->my))) {
 		snprintf(err, sizeof(err), "czar history: %s", mysql_error(bc->my));
 		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
 		return http_fail(c, MHD_HTTP_OK, NULL, "%s", err);
 	}
 	row = mysql_fetch_row(res);
+	/* Qserv's fields up to API version 54; one czar serves 4040 and this
+	 * frontend, so czarType is "http" as Qserv's frontend czar reports */
 	if (row && row[0] && row[1] && (who->admin || !strcmp(row[0], who->user)))
-		st = json_pack("{s:I,s:s,s:I,s:I,s:I,s:I}", "queryId", (json_int_t)id, "status", row[1], "totalChunks",
-			       (json_int_t)strtoll(row[2] ? row[2] : "0", NULL, 10), "completedChunks",
-			       (json_int_t)strtoll(row[3] ? row[3] : "0", NULL, 10), "queryBeginEpoch",
-			       (json_int_t)strtoll(row[4] ? row[4] : "0", NULL, 10), "lastUpdateEpoch",
-			       (json_int_t)strtoll(row[5] ? row[5] : "0", NULL, 10));
+		st = json_pack("{s:I,s:s,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "queryId", (json_int_t)id,
+			       "query", row[6] ? row[6] : "", "status", row[1], "error", row[7] ? row[7] : "",
+			       "czarId", cz->port, "czarType", "http", "totalChunks", num(row[2]),
+			       "completedChunks", num(row[3]), "collectedBytes", num(row[8]), "collectedRows", num(row[9]),
+			       "finalRows", num(row[10]), "queryBeginEpoch", num(row[4]), "lastUpdateEpoch", num(row[5]));
 	mysql_free_result(res);
 	backend_put(cz->backend, bc, 0);
 	if (!st)

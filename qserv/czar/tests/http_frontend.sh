@@ -33,7 +33,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 37
+tap_plan 38
 
 "$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
 if QSERV_CZAR_ARGS="--http-max-result-bytes 65536" \
@@ -59,11 +59,11 @@ rows() { jq -r '.rows[] | map(if . == null then "NULL" else . end) | @tsv'; }
 
 # ---- version
 out=$(hc "$URL/meta/version" | jq -c '[.kind, .name, .version, .success]')
-tap_is "$out" '["qserv-czar-query-frontend","http",39,1]' "GET /meta/version: Qserv's kind, name, version, success"
+tap_is "$out" '["qserv-czar-query-frontend","http",54,1]' "GET /meta/version: Qserv's kind, name, version, success"
 out=$(q '{"query": "SELECT 1", "version": 29}' | jq -c '[.success, .error_ext.max_version, .error_ext.min_version]')
-tap_is "$out" '[0,39,30]' "a request for version 29 is refused with max_version and min_version"
+tap_is "$out" '[0,54,30]' "a request for version 29 is refused with max_version and min_version"
 out=$(hc "$URL/meta/version?version=12" | jq -c '[.success, .error_ext.max_version]')
-tap_is "$out" '[0,39]' "version in the query string of a GET is checked too"
+tap_is "$out" '[0,54]' "version in the query string of a GET is checked too"
 
 # ---- synchronous queries, compared with the SQL port
 Q="SELECT COUNT(*) FROM Object"
@@ -195,13 +195,17 @@ wait_status() {
 	aq GET "/query-async/status/$1" | jq -r .status.status
 }
 AQ="SELECT objectId, UNHEX('0A11FFD2') AS b FROM hfe.Object WHERE qserv_areaspec_box(0.9, -0.1, 1.1, 0.1)"
-id=$(hc -u "$U" -H 'Content-Type: application/json' -d "{\"query\": \"$AQ\", \"version\": 39}" "$URL/query-async" | qid)
+# version 51: what Rubin's qserv-kafka bridge sends
+id=$(hc -u "$U" -H 'Content-Type: application/json' -d "{\"query\": \"$AQ\", \"version\": 51}" "$URL/query-async" | qid)
 case "$id" in [1-9]*) tap_pass "POST /query-async answers a queryId" ;; *) tap_fail "POST /query-async answers a queryId" "$id" ;; esac
 tap_is "$(wait_status "$id")" COMPLETED "GET /query-async/status/:id becomes COMPLETED"
 tap_is "$(aq GET "/query-async/status/$id" | qid)" "$id" "its status names its queryId"
 out=$(aq GET "/query-async/status/$id" | jq -c '[.success, .status.totalChunks > 0,
 	.status.completedChunks == .status.totalChunks, .status.queryBeginEpoch > 1600000000, .status.lastUpdateEpoch > 0]')
 tap_is "$out" '[1,true,true,true,true]' "its status: totalChunks, completedChunks, epochs"
+out=$(aq GET "/query-async/status/$id?version=51" | jq -c --arg q "$AQ" '[.status.query == $q, .status.error, .status.czarType,
+	(.status.czarId | type), .status.finalRows > 0, .status.collectedRows > 0, .status.collectedBytes > 0]')
+tap_is "$out" '[true,"","http","number",true,true,true]' "its status has the fields of API 54 qserv-kafka reads (query, error, czarId, czarType, rows, bytes)"
 aq GET "/query-async/result/$id" | rows | sort > "$T/async.http"
 q "{\"query\": \"$AQ\"}" | rows | sort > "$T/async.sync"
 if [ -s "$T/async.sync" ] && cmp -s "$T/async.http" "$T/async.sync"; then tap_pass "GET /query-async/result/:id equals POST /query"
