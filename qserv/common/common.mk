@@ -3,14 +3,15 @@
 # libcurl), lenient JSON getters (qjson.h), MariaDB connection helpers
 # (qsql), the identifier and column type validator (sqlid), LZ4-framed
 # streams (qlz4), the CSV dialect (csvd) and multipart/form-data bodies
-# (mpart); their tests.
+# (mpart), alerts to the log, a webhook, Slack and Sentry (alert); their
+# tests.
 # Users link: $(QSERVCOMMON_LDLIBS) as listed below, and libqcommon.a after
 # this archive.
 QSERVCOMMON_SRCS := qserv/common/qhttp.c qserv/common/qhttpc.c qserv/common/qsql.c \
-	qserv/common/csvd.c qserv/common/qlz4.c qserv/common/sqlid.c qserv/common/mpart.c
+	qserv/common/csvd.c qserv/common/qlz4.c qserv/common/sqlid.c qserv/common/mpart.c qserv/common/alert.c
 $(eval $(call static_lib,libqservcommon.a,$(QSERVCOMMON_SRCS)))
 PUBLIC_HEADERS += qserv/common/qhttp.h qserv/common/qhttpc.h qserv/common/qjson.h \
-	qserv/common/qsql.h qserv/common/csvd.h qserv/common/qlz4.h qserv/common/sqlid.h qserv/common/mpart.h
+	qserv/common/qsql.h qserv/common/csvd.h qserv/common/qlz4.h qserv/common/sqlid.h qserv/common/mpart.h qserv/common/alert.h
 
 QSERVCOMMON_LDLIBS := -lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 $(eval $(call unit_test,common_csvd_test,qserv/common/tests/csvd_test.c,,libqservcommon.a libqcommon.a))

@@ -11,13 +11,19 @@
  *              [--duration S] [--ramp S] [--wait-ms N] [--report-every S]
  *              [--json] [--metrics-port N] [--metrics-bind ADDR]
  *              [--director T] [--key C] [--ra C] [--decl C] [--child T] [--cone-radius DEG]
+ *              [--alert-below RATIO [--alert-window S] [--alert-webhook URL] [--alert-slack URL]
+ *               [--alert-sentry DSN] [--alert-cluster NAME]]
  *
+ * With --alert-below a flock whose success rate over a window (60 s) is
+ * under RATIO raises a "firefighter" alert (watch.h) to the log and the
+ * sinks named (qserv/common/alert.h).
  * The password may come from $QSERV_PASSWORD.  Exit status: 0 when every
  * run succeeded, 1 when any failed, 2 for a usage error, 3 when the
  * reference answers could not be taken. */
 #include "business.h"
 #include "report.h"
 #include "stats.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "qserv/common/alert.h"
 #include "qserv/common/sqlid.h"
 
 #define MAX_FLOCKS 16
@@ -46,6 +53,8 @@ struct run {
 	int nflocks;
 	double duration_s, ramp_s;
 	unsigned wait_ms;
+	struct watch watch;
+	struct alert_config alerts;
 	volatile sig_atomic_t stop;
 	struct timespec t0;
 };
@@ -183,6 +192,8 @@ static int usage(void)
 		"                  [--metrics-port N] [--metrics-bind ADDR (127.0.0.1)]\n"
 		"                  [--director Object] [--key objectId] [--ra ra] [--decl decl] [--child Source]\n"
 		"                  [--cone-radius 0.05]\n"
+		"                  [--alert-below RATIO [--alert-window S (60)] [--alert-webhook URL] [--alert-slack URL]\n"
+		"                   [--alert-sentry DSN] [--alert-cluster NAME]]\n"
 		"businesses: lookup cone join scan async sql (business.h)\n");
 	return 2;
 }
@@ -210,6 +221,9 @@ static int parse_args(int argc, char **argv, struct report_opts *ro)
 		{ "director", required_argument, 0, 'T' }, { "key", required_argument, 0, 'K' },
 		{ "ra", required_argument, 0, 'A' }, { "decl", required_argument, 0, 'E' },
 		{ "child", required_argument, 0, 'S' }, { "cone-radius", required_argument, 0, 'R' },
+		{ "alert-below", required_argument, 0, 'a' }, { "alert-window", required_argument, 0, 'W' },
+		{ "alert-webhook", required_argument, 0, 'k' }, { "alert-slack", required_argument, 0, 'l' },
+		{ "alert-sentry", required_argument, 0, 'y' }, { "alert-cluster", required_argument, 0, 'c' },
 		{ "help", no_argument, 0, 'H' }, { 0, 0, 0, 0 },
 	};
 	int c, bad = 0;
@@ -240,6 +254,12 @@ static int parse_args(int argc, char **argv, struct report_opts *ro)
 		case 'E': R.cat.decl = optarg; break;
 		case 'S': R.cat.child = optarg; break;
 		case 'R': R.cat.cone_radius = num_arg(optarg, 1e-6, 10, &bad); break;
+		case 'a': R.watch.below = num_arg(optarg, 0, 1, &bad); break;
+		case 'W': R.watch.window_s = num_arg(optarg, 1, 86400, &bad); break;
+		case 'k': R.alerts.webhook_url = optarg; break;
+		case 'l': R.alerts.slack_url = optarg; break;
+		case 'y': R.alerts.sentry_dsn = optarg; break;
+		case 'c': R.alerts.cluster = optarg; break;
 		default: return usage();
 		}
 	}
@@ -263,6 +283,7 @@ static void defaults(void)
 	R.cat = (struct catalog){ "Object", "objectId", "ra", "decl", "Source", 0.05 };
 	R.duration_s = 60;
 	R.ramp_s = 5;
+	R.watch.window_s = 60;
 }
 
 static int start_monkeys(struct monkey **ret, pthread_t **tids, int *n)
@@ -322,7 +343,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &R.t0);
-	if (report_start(&ro, R.flocks, R.nflocks, err, sizeof(err)) < 0) {
+	if ((R.watch.below > 0 && alert_start(&R.alerts, err, sizeof(err)) < 0) ||
+	    report_start(&ro, R.flocks, R.nflocks, err, sizeof(err)) < 0) {
 		fprintf(stderr, "qserv-mobu: %s\n", err);
 		return 2;
 	}
@@ -331,11 +353,13 @@ int main(int argc, char **argv)
 	while (!over()) {
 		nap_ms(200);
 		report_tick(&ro, R.flocks, R.nflocks, since(&R.t0));
+		watch_tick(&R.watch, R.flocks, R.nflocks, since(&R.t0));
 	}
 	for (int i = 0; i < n; i++)
 		pthread_join(tids[i], NULL);
 	rc = report_final(&ro, R.flocks, R.nflocks, since(&R.t0));
 	report_stop(&ro);
+	alert_stop();
 	free(monkeys);
 	free(tids);
 	mysql_library_end();

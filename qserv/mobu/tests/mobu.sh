@@ -14,7 +14,7 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 . "$REPO/tools/dc-test.sh"
 dc_init mobu
-tap_plan 13
+tap_plan 16
 [ -x "$BIN/qserv-mobu" ] || { echo "Bail out! $BIN/qserv-mobu is not built"; exit 1; }
 
 DB=mobu
@@ -70,6 +70,28 @@ tap_ok "the scan flock reports a wrong answer, not an error" \
 	       (.last_errors[-1].error | test(\"wrong answer\"))' '$T/run.json' > /dev/null"
 tap_ok "so does the sql flock against its first answer" \
 	sh -c "jq -e '.flocks[] | select(.flock == \"counts\") | .failures > 0 and (.last_errors[-1].error | test(\"wrong answer\"))' '$T/run.json' > /dev/null"
+
+# the firefighter's alert, to a local receiver standing in for a webhook,
+# Slack and Sentry: one alert per failing flock (deduplicated), none for
+# the healthy one
+/usr/bin/python3 "$REPO/tools/alert-receiver.py" 0 "$T/alerts.log" > "$T/receiver.port" &
+DC_PIDS="$DC_PIDS $!"
+wait_until 10 test -s "$T/receiver.port"
+RP=$(head -1 "$T/receiver.port")
+mobu --duration 7 --ramp 0 --alert-below 0.9 --alert-window 2 --alert-cluster test \
+	--alert-webhook "http://127.0.0.1:$RP/hook" --alert-slack "http://127.0.0.1:$RP/slack" \
+	--alert-sentry "http://pubkey1@127.0.0.1:$RP/42" \
+	--flock fine:lookup:2 --flock broken:sql:1:"SELECT COUNT(*) FROM NoSuchTable" > "$T/ff.out" 2> "$T/ff.err"
+hook=$(jq -c 'select(.path == "/hook") | .body | fromjson | [.cluster, .kind, .subject, (.message | test("1146"))]' "$T/alerts.log")
+tap_is "$hook" '["test","firefighter","broken",true]' \
+	"webhook: one firefighter alert for the failing flock (deduplicated across windows), its last error named"
+tap_ok "Slack: one incoming-webhook text naming the flock" \
+	sh -c "[ \"\$(jq -r 'select(.path == \"/slack\") | .body | fromjson | .text' '$T/alerts.log' | grep -c 'firefighter.*broken')\" = 1 ]"
+tap_ok "Sentry: one envelope to /api/42/envelope/ with the DSN's key and an error event" \
+	sh -c "jq -e -s '[.[] | select(.path == \"/api/42/envelope/\")] | length == 1 and
+		(.[0].headers[\"X-Sentry-Auth\"] | test(\"sentry_key=pubkey1\")) and
+		(.[0].body | split(\"\\n\") | (.[1] | fromjson | .type == \"event\") and
+		 (.[2] | fromjson | .level == \"error\" and .tags.kind == \"firefighter\"))' '$T/alerts.log' > /dev/null"
 
 out=$(mobu --flock x:nosuch:3 2>&1); rc=$?
 tap_is "$rc:$(echo "$out" | grep -c 'BUSINESS one of')" "2:1" "an unknown business: exit 2, the businesses named"
