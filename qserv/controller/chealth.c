@@ -36,6 +36,7 @@
  * (joined before the round ends): a hung worker delays nobody; hundreds of
  * workers would want one curl multi handle instead. */
 #include "controller.h"
+#include "qserv/common/alert.h"
 #include "log.h"
 #include "monotime.h"
 #include "qserv/common/qhttpc.h"
@@ -87,14 +88,20 @@ static bool note(struct ctl *c, const struct cworker *w, bool ok)
 	struct chealth_w *e = entry(h, w->id, true);
 	if (e && ok) {
 		back = e->evicted && !e->returning;
-		if (back || e->down)
+		if (back || e->down) {
 			log_info("worker %s answers again%s", w->id, back ? ": verifying the replicas it still holds" : "");
+			alert_clear("worker_down", w->id);
+			alert_clear("worker_evicted", w->id);
+		}
 		e->last_ok_ms = now;
 		e->down = false;
 		e->returning |= back;   /* evicted until chealth_return_done */
 	} else if (e) {
-		if (!e->down && !e->evicted)
-			log_warn("worker %s does not answer", w->id);
+		if (!e->down && !e->evicted && !w->maint)
+			alert_raise("worker_down", w->id, "worker %s does not answer the controller's probe "
+				    "(evicted after %d s of silence)", w->id, h->evict_after_s);
+		else if (!e->down && !e->evicted)
+			log_warn("worker %s does not answer (in maintenance)", w->id);
 		e->down = true;
 		if (w->maint)
 			e->last_ok_ms = now;   /* maintenance: its silence does not count */
@@ -122,9 +129,10 @@ static void evict(struct ctl *c, MYSQL *m, const struct cworker *w)
 	c->h.evictions++;
 	c->h.heal_wanted = true;
 	pthread_cond_broadcast(&c->h.cv);
-	log_warn("worker %s silent for %d s: evicted (%lld replica(s) dropped, %lld chunk(s) lost); healing",
-		 w->id, c->h.evict_after_s, dropped, lost);
+	int after = c->h.evict_after_s;
 	pthread_mutex_unlock(&c->h.mu);
+	alert_raise("worker_evicted", w->id, "worker %s silent for %d s: evicted (%lld replica(s) dropped, "
+		    "%lld chunk(s) lost); healing from the other replicas", w->id, after, dropped, lost);
 }
 
 /* Waits up to ms or until stop; true when stopping. Under mu. */
@@ -215,6 +223,28 @@ static void *prober(void *arg)
 	}
 }
 
+/* Chunks under their level for longer than --alert-under-replicated-after
+ * raise an alert (once, until every chunk is at its level again). */
+static void under_alert(struct ctl *c, long long under)
+{
+	int64_t now = monotime_ms(), since;
+	int after;
+
+	pthread_mutex_lock(&c->h.mu);
+	if (!under)
+		c->h.under_since_ms = 0;
+	else if (!c->h.under_since_ms)
+		c->h.under_since_ms = now;
+	since = c->h.under_since_ms;
+	after = c->h.alert_under_s;
+	pthread_mutex_unlock(&c->h.mu);
+	if (!under)
+		alert_clear("under_replicated", "cluster");
+	else if (after > 0 && now - since >= (int64_t)after * 1000)
+		alert_raise("under_replicated", "cluster", "%lld chunk(s) under their replica level for %lld s", under,
+			    (long long)(now - since) / 1000);
+}
+
 /* One heal pass if anything is under-replicated; false after failures. */
 static bool heal_pass(struct ctl *c)
 {
@@ -227,8 +257,11 @@ static bool heal_pass(struct ctl *c)
 	}
 	if (crepl_under_total(c, m, &under, err, sizeof err) || !under) {
 		mysql_close(m);
+		if (!under)
+			under_alert(c, 0);
 		return true;
 	}
+	under_alert(c, under);
 	int64_t t0 = monotime_ms();
 	pthread_mutex_lock(&c->h.mu);
 	long long plain0 = c->h.plain_bytes;

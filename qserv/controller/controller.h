@@ -55,6 +55,8 @@ struct chealth {
 	long long in_flight, done, failed, bytes, plain_bytes, heals, evictions;
 	double last_heal_s;     /* duration of the last heal pass that copied */
 	long long last_heal_copies, last_heal_plain_bytes;
+	int alert_under_s;      /* --alert-under-replicated-after: alert when chunks stay under the level this long */
+	int64_t under_since_ms; /* monotonic time the healer first saw chunks under the level; 0: none */
 	pthread_t probe_t, heal_t;
 };
 

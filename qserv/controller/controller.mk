@@ -17,7 +17,7 @@ INTEG_TESTS += qserv/controller/tests/heal.sh qserv/controller/tests/zones.sh
 INTEG_TESTS += qserv/controller/tests/verify.sh
 INTEG_TESTS += qserv/controller/tests/rebalance.sh
 INTEG_TESTS += qserv/controller/tests/ingest_api.sh
-INTEG_TESTS += qserv/controller/tests/match_stats.sh
+INTEG_TESTS += qserv/controller/tests/match_stats.sh qserv/controller/tests/alerts.sh
 # the request bodies (creq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,creq,qserv/controller/tests/fuzz_creq.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,controller_creq_test,qserv/controller/tests/creq_test.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))

@@ -27,6 +27,11 @@
  * PUT /replication/verify-interval, POST /replication/verify runs one).
  * --czar-notify: the czar's unix datagram socket (its --meta-notify): one
  * datagram "reload" after every committed change the czar reads (cnotify.c).
+ * --alert-webhook, --alert-slack, --alert-sentry, --alert-cluster: where
+ * the controller's alerts go besides its log (qserv/common/alert.h):
+ * worker_down (a probe unanswered), worker_evicted, under_replicated
+ * (chunks under their level for --alert-under-replicated-after seconds,
+ * default 600, 0 = never).
  * --local-port: a second listener, plain HTTP on 127.0.0.1 only, for the
  * node's own agent (registering workers); the same route policy: its
  * writes need the key too.
@@ -38,6 +43,7 @@
 #include "creq.h"
 #include "daemon.h"
 #include "log.h"
+#include "qserv/common/alert.h"
 #include "qserv/common/qhttpc.h"
 #include "tls.h"
 #include "qserv/common/qhttp.h"
@@ -55,7 +61,9 @@ static void usage(void)
 			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]\n"
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
 			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n"
-			"                        [--verify-interval S] [--czar-notify PATH]\n");
+			"                        [--verify-interval S] [--czar-notify PATH]\n"
+			"                        [--alert-webhook URL] [--alert-slack URL] [--alert-sentry DSN]\n"
+			"                        [--alert-cluster NAME] [--alert-under-replicated-after S]\n");
 	exit(100);
 }
 
@@ -156,9 +164,17 @@ static void init_ctl(struct ctl *c)
 	crebal_init(c);
 }
 
-int main(int argc, char **argv)
+/* What the command line says beside struct ctl's own fields. */
+struct args {
+	const char *keyfile, *tls_dir, *tls_name;
+	int local_port;
+	struct cworker workers[256];
+	size_t nw;
+	struct alert_config alerts;
+};
+
+static void parse_args(int argc, char **argv, struct ctl *c, struct args *a)
 {
-	static struct ctl c;
 	static const struct option opts[] = {
 		{ "socket", required_argument, 0, 's' }, { "port", required_argument, 0, 'p' },
 		{ "bind", required_argument, 0, 'b' },   { "staging", required_argument, 0, 'S' },
@@ -168,83 +184,104 @@ int main(int argc, char **argv)
 		{ "local-port", required_argument, 0, 'L' }, { "replication-level", required_argument, 0, 'R' },
 		{ "evict-after", required_argument, 0, 'E' }, { "heal-max-mbps", required_argument, 0, 'M' },
 		{ "verify-interval", required_argument, 0, 'V' }, { "czar-notify", required_argument, 0, 'Z' },
+		{ "alert-webhook", required_argument, 0, 'h' }, { "alert-slack", required_argument, 0, 'l' },
+		{ "alert-sentry", required_argument, 0, 'y' }, { "alert-cluster", required_argument, 0, 'c' },
+		{ "alert-under-replicated-after", required_argument, 0, 'U' },
 		{ 0, 0, 0, 0 },
 	};
-	struct cworker workers[256];
-	size_t nw = 0;
-	c.port = 25081;
-	c.repl_level = 0;   /* auto: see --replication-level above */
-	c.h.evict_after_s = 120;
-	init_ctl(&c);
-	c.staging = "/tmp";
-	c.sql.user = "root";
-	c.sql.password = "";
-	const char *keyfile = NULL, *tls_dir = NULL, *tls_name = NULL;
-	char *ca = NULL, *cert = NULL, *key = NULL;
-	int o, local_port = 0;
+	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'k': keyfile = optarg; break;
-		case 'T': tls_dir = optarg; break;
-		case 'L': local_port = atoi(optarg); break;
+		case 'k': a->keyfile = optarg; break;
+		case 'T': a->tls_dir = optarg; break;
+		case 'L': a->local_port = atoi(optarg); break;
 		case 'R':
-			c.repl_level = !strcmp(optarg, "auto") ? 0 : atoi(optarg);
-			if (c.repl_level < 0 || c.repl_level > CREQ_MAX_LEVEL || (!c.repl_level && strcmp(optarg, "auto")))
+			c->repl_level = !strcmp(optarg, "auto") ? 0 : atoi(optarg);
+			if (c->repl_level < 0 || c->repl_level > CREQ_MAX_LEVEL || (!c->repl_level && strcmp(optarg, "auto")))
 				usage();
 			break;
-		case 'N': tls_name = optarg; break;
-		case 'Z': c.czar_notify = optarg; break;
+		case 'N': a->tls_name = optarg; break;
+		case 'Z': c->czar_notify = optarg; break;
 		case 'M':
-			c.heal_max_mbps = atoi(optarg);
-			if (c.heal_max_mbps < 0 || c.heal_max_mbps > 100000)
+			c->heal_max_mbps = atoi(optarg);
+			if (c->heal_max_mbps < 0 || c->heal_max_mbps > 100000)
 				usage();
 			break;
 		case 'E':
-			c.h.evict_after_s = atoi(optarg);
-			if (c.h.evict_after_s < 1 || c.h.evict_after_s > CREQ_MAX_EVICT_AFTER)
+			c->h.evict_after_s = atoi(optarg);
+			if (c->h.evict_after_s < 1 || c->h.evict_after_s > CREQ_MAX_EVICT_AFTER)
 				usage();
 			break;
 		case 'V':
-			if ((c.v.interval_s = atoi(optarg)) < 0 || c.v.interval_s > CREQ_MAX_VERIFY_INTERVAL)
+			if ((c->v.interval_s = atoi(optarg)) < 0 || c->v.interval_s > CREQ_MAX_VERIFY_INTERVAL)
 				usage();
 			break;
-		case 's': c.sql.socket = optarg; break;
-		case 'p': c.port = atoi(optarg); break;
-		case 'b': c.bind = optarg; break;
-		case 'S': c.staging = optarg; break;
-		case 'u': c.sql.user = optarg; break;
-		case 'P': c.sql.password = optarg; break;
+		case 'h': a->alerts.webhook_url = optarg; break;
+		case 'l': a->alerts.slack_url = optarg; break;
+		case 'y': a->alerts.sentry_dsn = optarg; break;
+		case 'c': a->alerts.cluster = optarg; break;
+		case 'U':
+			if ((c->h.alert_under_s = atoi(optarg)) < 0 || c->h.alert_under_s > 86400 * 30)
+				usage();
+			break;
+		case 's': c->sql.socket = optarg; break;
+		case 'p': c->port = atoi(optarg); break;
+		case 'b': c->bind = optarg; break;
+		case 'S': c->staging = optarg; break;
+		case 'u': c->sql.user = optarg; break;
+		case 'P': c->sql.password = optarg; break;
 		case 'w':
-			if (nw == 256 || parse_worker(optarg, &workers[nw])) {
+			if (a->nw == 256 || parse_worker(optarg, &a->workers[a->nw])) {
 				fprintf(stderr, "qserv-controller: bad --worker '%s'\n", optarg);
 				usage();
 			}
-			nw++;
+			a->nw++;
 			break;
 		default: usage();
 		}
 	}
-	if (!c.sql.socket || !c.staging || c.port <= 0 || c.port > 65535 || optind != argc || !tls_dir != !tls_name)
+	if (!c->sql.socket || !c->staging || c->port <= 0 || c->port > 65535 || optind != argc ||
+	    !a->tls_dir != !a->tls_name)
 		usage();
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctl c;
+	static struct args a;
+	c.port = 25081;
+	c.repl_level = 0;   /* auto: see --replication-level above */
+	c.h.evict_after_s = 120;
+	c.h.alert_under_s = 600;
+	init_ctl(&c);
+	c.staging = "/tmp";
+	c.sql.user = "root";
+	c.sql.password = "";
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	parse_args(argc, argv, &c, &a);
 	log_init("qserv-controller", LOG_LVL_INFO);
 	if (mkdir(c.staging, 0700) < 0 && errno != EEXIST) {
 		log_error("staging directory %s: %s", c.staging, strerror(errno));
 		return 111;
 	}
 	char err[1024];
-	if (keyfile && qhttp_read_key(keyfile, c.auth_key, sizeof c.auth_key, err, sizeof err)) {
+	if (alert_start(&a.alerts, err, sizeof err) < 0) {
+		log_error("alerts: %s", err);
+		return 100;
+	}
+	if (a.keyfile && qhttp_read_key(a.keyfile, c.auth_key, sizeof c.auth_key, err, sizeof err)) {
 		log_error("auth key: %s", err);
 		return 100;
 	}
-	if (tls_dir && tls_dir_load(tls_dir, tls_name, &ca, &cert, &key, err, sizeof err) < 0) {
+	if (a.tls_dir && tls_dir_load(a.tls_dir, a.tls_name, &ca, &cert, &key, err, sizeof err) < 0) {
 		log_error("TLS: %s", err);
 		return 100;
 	}
-	if (!tls_dir)
+	if (!a.tls_dir)
 		log_warn("ingest API over plain HTTP (no --tls-dir): for development only");
 	if (!c.auth_key[0])
 		log_warn("no --auth-key-file: every write to the ingest API is refused");
-	if (init_meta(&c, workers, nw))
+	if (init_meta(&c, a.workers, a.nw))
 		return 111;
 	if (qhttpc_init()) {
 		log_error("libcurl initialisation failed");
@@ -256,5 +293,7 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 		return 111;
 	}
-	return serve(&c, local_port, ca, cert, key, nw);
+	int rc = serve(&c, a.local_port, ca, cert, key, a.nw);
+	alert_stop();   /* what is queued goes out */
+	return rc;
 }
