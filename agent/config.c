@@ -91,6 +91,28 @@ static int parse_zone(void *field, size_t size, const char *value, char *err, si
 	return parse_string(field, size, value, err, errlen);
 }
 
+/* An alert sink's address: http:// or https:// (a Sentry DSN carries its
+ * key before the host), no blanks. */
+static int parse_url(void *field, size_t size, const char *value, char *err, size_t errlen)
+{
+	if ((strncmp(value, "https://", 8) && strncmp(value, "http://", 7)) || strpbrk(value, " \t\"'\\")) {
+		snprintf(err, errlen, "want an http:// or https:// address, not '%.80s'", value);
+		return -EINVAL;
+	}
+	return parse_string(field, size, value, err, errlen);
+}
+
+/* The firefighter's catalog: a database name. */
+static int parse_db(void *field, size_t size, const char *value, char *err, size_t errlen)
+{
+	if (!value[0] || strlen(value) > 64 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						  "0123456789_") != strlen(value)) {
+		snprintf(err, errlen, "want a database name of 1-64 A-Z a-z 0-9 _, not '%.80s'", value);
+		return -EINVAL;
+	}
+	return parse_string(field, size, value, err, errlen);
+}
+
 #define KEY(name, fn, field) \
 	{ name, fn, offsetof(struct agent_config, field), sizeof(((struct agent_config *)0)->field) }
 
@@ -107,6 +129,10 @@ static const struct config_key config_keys[] = {
 	KEY("debug", parse_string, debug),
 	KEY("hostname", parse_string, hostname),
 	KEY("zone", parse_zone, zone),
+	KEY("alert_webhook", parse_url, alert_webhook),
+	KEY("alert_slack", parse_url, alert_slack),
+	KEY("alert_sentry", parse_url, alert_sentry),
+	KEY("firefighter", parse_db, firefighter),
 };
 
 void config_defaults(struct agent_config *cfg)

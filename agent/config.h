@@ -26,6 +26,10 @@ struct agent_config {
 	char debug[32];     /* "shell" adds a console shell */
 	char hostname[64];  /* initial hostname (the registry assigns the real one) */
 	char zone[65];      /* failure zone (e.g. a rack), "" = none: 1-64 of [A-Za-z0-9._-] */
+	char alert_webhook[256];   /* czar: where alerts go (docs/operations.md), "" = none */
+	char alert_slack[256];
+	char alert_sentry[256];
+	char firefighter[65];      /* czar: the catalog the firefighter flock reads, "" = no flock */
 };
 
 /* Called once per problem found while parsing; src is "cmdline" or a path,

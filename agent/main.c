@@ -614,6 +614,8 @@ static void start_node(struct agent *a)
 	start_membership(a);
 	roles_init(&a->roles, a->cfg.role, a->cfg.role == ROLE_CZAR || a->cfg.join[0], a->data_dir,
 		   a->disks.report ? a->disks.report->staging_dir : "", MARIADB_SOCKET, a->hostname);
+	roles_set_ops(&a->roles, a->cfg.cluster, a->cfg.alert_webhook, a->cfg.alert_slack, a->cfg.alert_sentry,
+		      a->cfg.firefighter);
 	update_chunk_dirs(a);
 	start_mariadb(a);
 	sup_tick(&a->sup, monotime_ms());

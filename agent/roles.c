@@ -224,19 +224,85 @@ static void raise_nofile(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+void roles_set_ops(struct roles *r, const char *cluster, const char *webhook, const char *slack, const char *sentry,
+		   const char *firefighter)
+{
+	snprintf(r->cluster, sizeof(r->cluster), "%s", cluster ? cluster : "");
+	snprintf(r->alert_webhook, sizeof(r->alert_webhook), "%s", webhook ? webhook : "");
+	snprintf(r->alert_slack, sizeof(r->alert_slack), "%s", slack ? slack : "");
+	snprintf(r->alert_sentry, sizeof(r->alert_sentry), "%s", sentry ? sentry : "");
+	snprintf(r->firefighter, sizeof(r->firefighter), "%s", firefighter ? firefighter : "");
+}
+
+static void add(struct supervisor *sup, const char *name, char *const argv[])
+{
+	int rc = sup_add(sup, name, argv);
+
+	if (rc < 0)
+		log_error("roles: %s not started: %s", name, strerror(-rc));
+}
+
+/* argv grows by pairs; the arrays are the caller's, NULL-terminated. */
+#define ARGV_MAX 48
+static void arg2(char **argv, int *n, const char *flag, const char *value)
+{
+	if (!value || !value[0] || *n + 3 > ARGV_MAX)
+		return;
+	argv[(*n)++] = (char *)flag;
+	argv[(*n)++] = (char *)value;
+	argv[*n] = NULL;
+}
+
+/* The alert sinks of the node's configuration, for a daemon's argv. */
+static void alert_args(struct roles *r, char **argv, int *n)
+{
+	arg2(argv, n, "--alert-webhook", r->alert_webhook);
+	arg2(argv, n, "--alert-slack", r->alert_slack);
+	arg2(argv, n, "--alert-sentry", r->alert_sentry);
+	arg2(argv, n, "--alert-cluster", r->cluster);
+}
+
+/* The firefighter: a few monkeys checking lookups, cone searches and async
+ * queries on the node's own catalog for ever (until the catalog exists its
+ * setup fails and the supervisor restarts it with back-off). */
+static void start_firefighter(struct roles *r, struct supervisor *sup)
+{
+	static char bin[160], port[16], mport[16];
+	static char *argv[ARGV_MAX];
+	int n = 0;
+
+	if (!r->firefighter[0])
+		return;
+	snprintf(bin, sizeof(bin), "%s/qserv-mobu", r->bin);
+	snprintf(port, sizeof(port), "%d", ROLES_SQL_PORT);
+	snprintf(mport, sizeof(mport), "%d", ROLES_FIREFIGHTER_METRICS_PORT);
+	const char *fixed[] = { bin, "-h", "127.0.0.1", "-P", port, "-u", ROLES_CZAR_USER, "-p", r->password,
+				"-D", r->firefighter, "--duration", "0", "--ramp", "10", "--wait-ms", "1000",
+				"--flock", "firefighter-lookup:lookup:2", "--flock", "firefighter-cone:cone:1",
+				"--flock", "firefighter-async:async:1", "--metrics-port", mport,
+				"--alert-below", "0.95", "--alert-window", "60" };
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		argv[n++] = (char *)fixed[i];
+	argv[n] = NULL;
+	alert_args(r, argv, &n);
+	add(sup, "qserv-mobu", argv);
+	log_info("czar: firefighter flock on catalog %s (metrics on 127.0.0.1:%d)", r->firefighter,
+		 ROLES_FIREFIGHTER_METRICS_PORT);
+}
+
 static void start_czar(struct roles *r, struct supervisor *sup)
 {
 	char tls[400], users[400], staging[300], ctlbin[160], czarbin[160], keypath[400], lport[16];
 	char sslcert[520], sslkey[520], hport[16], notify[400], ingest[64];
-	char *ctl[] = { ctlbin, "--socket", r->socket, "--staging", staging, "--tls-dir", tls, "--tls-name", r->name,
-			"--local-port", lport, "--czar-notify", notify, "--auth-key-file", keypath, NULL };
+	char *ctl[ARGV_MAX] = { ctlbin, "--socket", r->socket, "--staging", staging, "--tls-dir", tls, "--tls-name",
+				r->name, "--local-port", lport, "--czar-notify", notify, NULL };
 	char *czar[] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
 			 "--tls-dir", tls, "--tls-name", r->name,
 			 "--ssl-cert", sslcert, "--ssl-key", sslkey,   /* MySQL SSL on 4040 */
 			 "--http-port", hport,                         /* HTTPS frontend, same certificate */
 			 "--meta-notify", notify,                      /* the controller's metadata notice */
 			 "--ingest-url", ingest, "--ingest-key-file", keypath, NULL };   /* user-table ingest */
-	int rc;
+	int rc, nctl = 13;
 
 	snprintf(ctlbin, sizeof(ctlbin), "%s/qserv-controller", r->bin);
 	snprintf(czarbin, sizeof(czarbin), "%s/qserv-czar", r->bin);
@@ -253,21 +319,23 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	raise_nofile();
 	if ((rc = czar_admin_key(r, keypath, sizeof(keypath))) < 0) {
 		log_error("roles: admin key %s: %s; the ingest API refuses every write", keypath, strerror(-rc));
-		ctl[13] = NULL;     /* no --auth-key-file */
 		czar[17] = NULL;    /* no user-table ingest */
 	} else {
+		arg2(ctl, &nctl, "--auth-key-file", keypath);
 		log_info("czar: admin key: %s (kept in %s)", r->admin_key, keypath);
 	}
+	alert_args(r, ctl, &nctl);
 	if ((rc = czar_users(r, users, sizeof(users))) < 0) {
 		log_error("roles: czar users file %s: %s; qserv-czar not started", users, strerror(-rc));
 		czar[0] = NULL;
 	}
 	path_in(notify, sizeof(notify), r, "czar/meta.sock");
-	sup_add(sup, "qserv-controller", ctl);
+	add(sup, "qserv-controller", ctl);
 	if (czar[0]) {
-		sup_add(sup, "qserv-czar", czar);
+		add(sup, "qserv-czar", czar);
 		log_info("czar: SQL on port %d, HTTPS frontend on %d, user %s password %s (kept in %s/czar/password)",
 			 ROLES_SQL_PORT, ROLES_HTTP_PORT, ROLES_CZAR_USER, r->password, r->data_dir);
+		start_firefighter(r, sup);
 	}
 }
 
@@ -317,7 +385,7 @@ static void start_worker(struct roles *r, struct supervisor *sup)
 		argv[n++] = sha;
 	}
 	argv[n] = NULL;
-	sup_add(sup, "qserv-worker", argv);
+	add(sup, "qserv-worker", argv);
 	if (!r->in_cluster)
 		log_info("worker: not in a cluster; qserv-worker as %s without the query service, %zu chunk dir(s)",
 			 r->hostname, r->n_chunk_dirs);

@@ -72,7 +72,19 @@ struct roles {
 	char chunk_dirs[ROLES_MAX_CHUNK_DIRS][256]; /* worker: chunk tables spread over these */
 	size_t n_chunk_dirs;
 	int controller_port;        /* ROLES_CONTROLLER_LOCAL_PORT; tests change it */
+	/* czar: alert sinks and the firefighter flock's catalog (roles_set_ops) */
+	char cluster[64], alert_webhook[256], alert_slack[256], alert_sentry[256], firefighter[65];
 };
+
+/* The czar node's operations settings (config keys alert_webhook,
+ * alert_slack, alert_sentry, firefighter; docs/operations.md): the
+ * controller sends its alerts there, and with a firefighter catalog a
+ * qserv-mobu flock runs on the node for ever (ROLES_FIREFIGHTER_METRICS_PORT,
+ * loopback), alerting below a 95% success rate.  Before roles_tick starts
+ * the role. */
+void roles_set_ops(struct roles *r, const char *cluster, const char *webhook, const char *slack, const char *sentry,
+		   const char *firefighter);
+#define ROLES_FIREFIGHTER_METRICS_PORT 9402
 
 /* Fills r (nothing starts yet).  data_dir may be "" (no membership). */
 void roles_init(struct roles *r, enum agent_role role, bool in_cluster, const char *data_dir,

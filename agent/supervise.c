@@ -40,6 +40,9 @@ int sup_add(struct supervisor *s, const char *name, char *const argv[])
 
 	if (s->n >= SUP_MAX_SERVICES)
 		return -ENOSPC;
+	for (i = 0; argv[i]; i++)
+		if (i == SUP_MAX_ARGS)
+			return -E2BIG;   /* a daemon started without its last options would be worse */
 	svc = &s->svc[s->n];
 	memset(svc, 0, sizeof(*svc));
 	snprintf(svc->name, sizeof(svc->name), "%s", name);

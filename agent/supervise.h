@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #define SUP_MAX_SERVICES 8
-#define SUP_MAX_ARGS 16
+#define SUP_MAX_ARGS 64    /* sup_add refuses a longer argv (-E2BIG), never truncates */
 
 enum sup_state { SUP_DOWN, SUP_UP, SUP_BACKOFF, SUP_STOPPING };
 
@@ -47,7 +47,8 @@ struct supervisor {
 };
 
 void sup_init(struct supervisor *s, sup_event_fn event, void *ctx);
-/* Adds a service; argv is copied.  Returns its index or -ENOSPC/-ENOMEM. */
+/* Adds a service; argv is copied.  Returns its index or -ENOSPC/-ENOMEM,
+ * -E2BIG for more than SUP_MAX_ARGS words. */
 int sup_add(struct supervisor *s, const char *name, char *const argv[]);
 /* Starts services that are DOWN (first call) or whose back-off expired.
  * Returns ms until the next due start (or -1 if none pending). */

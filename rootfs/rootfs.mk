@@ -4,7 +4,7 @@
 # programs that exist in this tree, the scisql UDF plugin and its install SQL
 # (applied by mariadb-run on a new data directory).  Expanded late
 # (.SECONDEXPANSION), so every component's .mk has been read by then.
-IMAGE_PROGRAMS := qagent qstorage qservctl qserv-worker qserv-czar qserv-controller
+IMAGE_PROGRAMS := qagent qstorage qservctl qserv-worker qserv-czar qserv-controller qserv-mobu
 IMAGE_FILES = $(filter $(addprefix $(BUILD)/bin/,$(IMAGE_PROGRAMS)),$(BINS)) \
 	$(filter %/qserv_scisql.so,$(LIBS_BUILT)) $(wildcard qserv/scisql/install.sql)
 IMAGES := $(BUILD)/images

@@ -89,6 +89,15 @@ static bool has_arg(const struct sup_service *svc, const char *a)
 	return false;
 }
 
+/* The word after flag in svc's argv, NULL when flag is absent or last. */
+static const char *arg_after(const struct sup_service *svc, const char *flag)
+{
+	for (int i = 0; svc->argv[i]; i++)
+		if (!strcmp(svc->argv[i], flag))
+			return svc->argv[i + 1];
+	return NULL;
+}
+
 static void rmtree(const char *root)
 {
 	char cmd[600];
@@ -142,6 +151,45 @@ TEST(worker_argv_env_and_tls_links)
 	EXPECT_STREQ(link, target);
 	snprintf(link, sizeof(link), "%s/data/tls/ca.pem", root);
 	EXPECT_EQ(0, access(link, R_OK));
+	sup_stop_all(&s, 2000);
+	roles_free(&r);
+	sup_free(&s);
+	rmtree(root);
+}
+
+/* Every option reaches the daemons whole (a supervisor that cut argv at 16
+ * words once left the czar's --meta-notify without its path); the
+ * firefighter flock and the alert sinks of the node's configuration. */
+TEST(czar_node_daemons_get_every_option)
+{
+	char root[256];
+	struct roles r;
+	struct supervisor s;
+	int z, c, m;
+
+	make_tree(root, sizeof(root), true, "czar-0");
+	put(root, "bin/qserv-mobu", "#!/bin/sh\nexec sleep 30\n", 0755);
+	sup_init(&s, NULL, NULL);
+	start(&r, root, ROLE_CZAR);
+	roles_set_ops(&r, "rubin", "https://hooks.example/h", "", "https://k@sentry.example/3", "dp1");
+	roles_tick(&r, &s, monotime_ms());
+	ASSERT_GE(z = find(&s, "qserv-czar"), 0);
+	ASSERT_GE(c = find(&s, "qserv-controller"), 0);
+	ASSERT_GE(m = find(&s, "qserv-mobu"), 0);
+	ASSERT_NE(NULL, arg_after(&s.svc[z], "--meta-notify"));
+	EXPECT_NE(NULL, strstr(arg_after(&s.svc[z], "--meta-notify"), "czar/meta.sock"));
+	EXPECT_STREQ("4041", arg_after(&s.svc[z], "--http-port"));
+	ASSERT_NE(NULL, arg_after(&s.svc[z], "--ingest-key-file"));
+	EXPECT_STREQ(arg_after(&s.svc[z], "--meta-notify"), arg_after(&s.svc[c], "--czar-notify"));
+	EXPECT_NE(NULL, arg_after(&s.svc[c], "--auth-key-file"));
+	EXPECT_STREQ("https://hooks.example/h", arg_after(&s.svc[c], "--alert-webhook"));
+	EXPECT_STREQ("https://k@sentry.example/3", arg_after(&s.svc[c], "--alert-sentry"));
+	EXPECT_STREQ("rubin", arg_after(&s.svc[c], "--alert-cluster"));
+	EXPECT_EQ(NULL, arg_after(&s.svc[c], "--alert-slack"));   /* not configured */
+	EXPECT_STREQ("dp1", arg_after(&s.svc[m], "-D"));
+	EXPECT_STREQ(r.password, arg_after(&s.svc[m], "-p"));
+	EXPECT_STREQ("0.95", arg_after(&s.svc[m], "--alert-below"));
+	EXPECT_STREQ("https://hooks.example/h", arg_after(&s.svc[m], "--alert-webhook"));
 	sup_stop_all(&s, 2000);
 	roles_free(&r);
 	sup_free(&s);

@@ -1,5 +1,6 @@
 /* supervise_test.c: the supervisor's state machine with real child
  * processes: restart with back-off, crash-loop detection, ordered stop. */
+#include <errno.h>
 #include <kselftest_harness.h>
 
 #include "agent/supervise.h"
@@ -113,6 +114,23 @@ TEST(missing_program_is_reported)
 	EXPECT_EQ(SUP_BACKOFF, s.svc[0].state);
 	EXPECT_TRUE(WIFEXITED(s.svc[0].last_status));
 	EXPECT_EQ(127, WEXITSTATUS(s.svc[0].last_status));
+	sup_free(&s);
+}
+
+TEST(too_long_argv_is_refused_not_cut)
+{
+	struct supervisor s;
+	char *argv[SUP_MAX_ARGS + 2];
+	int i;
+
+	for (i = 0; i <= SUP_MAX_ARGS; i++)
+		argv[i] = "/bin/true";
+	argv[i] = NULL;
+	sup_init(&s, NULL, NULL);
+	EXPECT_EQ(-E2BIG, sup_add(&s, "long", argv));
+	argv[SUP_MAX_ARGS] = NULL;   /* exactly SUP_MAX_ARGS words: kept whole */
+	ASSERT_EQ(0, sup_add(&s, "fits", argv));
+	EXPECT_STREQ("/bin/true", s.svc[0].argv[SUP_MAX_ARGS - 1]);
 	sup_free(&s);
 }
 
