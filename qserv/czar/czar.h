@@ -24,6 +24,7 @@
 
 struct sess;
 struct async_job;
+struct history_queue;
 struct tls_config;
 
 struct czar {
@@ -62,6 +63,7 @@ struct czar {
 	int port;                     /* CZAR_ID of its query history rows (async.h) */
 	unsigned result_ttl;          /* s an unclaimed SUBMIT result is kept */
 	unsigned history_max;         /* query history rows kept */
+	struct history_queue *hq;     /* the history writer (history_queue.h); NULL: write inline */
 	struct async_job *jobs;       /* running SUBMITs, under lock */
 	struct backend *async_backend;   /* admin connections SUBMIT results are written on */
 	unsigned slow_ms;             /* slow-query log threshold (0: off) */

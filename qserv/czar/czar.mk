@@ -6,6 +6,7 @@ CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/meta.c qserv/czar/plan.c qserv/czar/plan_analyze.c qserv/czar/plan_rewrite.c qserv/czar/plan_merge.c qserv/czar/plan_match.c qserv/czar/rowcount.c qserv/czar/notify.c \
 	qserv/czar/dispatch.c qserv/czar/dispatch_pool.c qserv/czar/chunkbuf.c qserv/czar/merge.c qserv/czar/exec.c qserv/czar/schema.c qserv/czar/metrics.c \
 	qserv/czar/account.c qserv/czar/async.c qserv/czar/history.c \
+	qserv/czar/history_queue.c \
 	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c
 CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <mariadb/mysqld_error.h>
 
@@ -14,6 +15,7 @@
 #include "log.h"
 
 #include "czar.h"
+#include "history_queue.h"
 #include "myproto.h"
 #include "relay.h"
 #include "session.h"
@@ -44,29 +46,63 @@ static void put_str(struct buf *b, MYSQL *my, const char *s, size_t n)
 	b->data[b->len++] = '\'';
 }
 
+static char *dup_n(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = 0;
+	}
+	return d;
+}
+
+void history_op_free(struct history_op *op)
+{
+	if (!op)
+		return;
+	free(op->user);
+	free(op->dbs);
+	free(op->sql);
+	free(op->error);
+	free(op);
+}
+
 void history_begin(struct czar *cz, uint64_t id, const char *type, const char *user, const char *dbs,
 		   const char *sql, size_t len)
 {
-	char err[256];
-	struct backend_conn *bc = backend_get(cz->backend, err, sizeof(err));
-	struct buf b;
+	struct history_op *op = calloc(1, sizeof(*op));
 
-	if (!bc) {
-		log_warn("query %llu not in the history: %s", (unsigned long long)id, err);
+	if (len > 65000)
+		len = 65000;
+	if (!op || !(op->user = strdup(user)) || !(op->dbs = strdup(dbs ? dbs : "")) || !(op->sql = dup_n(sql, len))) {
+		log_warn("query %llu not in the history: out of memory", (unsigned long long)id);
+		history_op_free(op);
 		return;
 	}
+	op->id = id;
+	op->at = time(NULL);
+	op->sql_len = len;
+	snprintf(op->type, sizeof(op->type), "%s", type);
+	history_queue_put(cz, op, strcmp(type, "SYNC") == 0);
+}
+
+static void write_begin(struct czar *cz, MYSQL *my, const struct history_op *op)
+{
+	struct buf b;
+
 	buf_init(&b);
 	buf_printf(&b, "INSERT INTO qservCzar.queries (ID, CZAR_ID, TYPE, CZAR, USER, STATUS, SUBMITTED, UPDATED, "
-		   "DBS, QUERY) VALUES (%llu, %d, '%s', 'qserv-czar', ", (unsigned long long)id, cz->port, type);
-	put_str(&b, bc->my, user, strlen(user));
-	buf_puts(&b, ", 'EXECUTING', NOW(), NOW(), ");
-	put_str(&b, bc->my, dbs ? dbs : "", dbs ? strlen(dbs) : 0);
+		   "DBS, QUERY) VALUES (%llu, %d, '%s', 'qserv-czar', ", (unsigned long long)op->id, cz->port, op->type);
+	put_str(&b, my, op->user, strlen(op->user));
+	buf_printf(&b, ", 'EXECUTING', FROM_UNIXTIME(%lld), FROM_UNIXTIME(%lld), ", (long long)op->at,
+		   (long long)op->at);
+	put_str(&b, my, op->dbs, strlen(op->dbs));
 	buf_puts(&b, ", ");
-	put_str(&b, bc->my, sql, len > 65000 ? 65000 : len);
+	put_str(&b, my, op->sql, op->sql_len);
 	buf_puts(&b, ")");
-	if (b.oom || mysql_real_query(bc->my, (const char *)b.data, b.len) != 0)
-		log_warn("query %llu not in the history: %s", (unsigned long long)id, mysql_error(bc->my));
-	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+	if (b.oom || mysql_real_query(my, (const char *)b.data, b.len) != 0)
+		log_warn("query %llu not in the history: %s", (unsigned long long)op->id, mysql_error(my));
 	buf_free(&b);
 }
 
@@ -116,32 +152,54 @@ static void history_prune(struct czar *cz, MYSQL *my)
 	mysql_query(my, sql);
 }
 
-void history_end(struct czar *cz, uint64_t id, const char *status, uint64_t chunks, uint64_t chunks_done,
-		 uint64_t rows, uint64_t bytes, const char *error)
+void history_end(struct czar *cz, uint64_t id, int queued, const char *status, uint64_t chunks,
+		 uint64_t chunks_done, uint64_t rows, uint64_t bytes, const char *error)
 {
-	static unsigned ends;
-	char err[256];
-	struct backend_conn *bc = backend_get(cz->backend, err, sizeof(err));
-	struct buf b;
+	struct history_op *op = calloc(1, sizeof(*op));
 
-	if (!bc) {
-		log_warn("query %llu: history not updated: %s", (unsigned long long)id, err);
+	if (!op || !(op->error = strdup(error ? error : ""))) {
+		log_warn("query %llu: history not updated: out of memory", (unsigned long long)id);
+		history_op_free(op);
 		return;
 	}
+	op->end = 1;
+	op->id = id;
+	op->at = time(NULL);
+	snprintf(op->status, sizeof(op->status), "%s", status);
+	op->chunks = chunks;
+	op->chunks_done = chunks_done;
+	op->rows = rows;
+	op->bytes = bytes;
+	history_queue_put(cz, op, queued);
+}
+
+static void write_end(struct czar *cz, MYSQL *my, const struct history_op *op)
+{
+	static unsigned ends;
+	struct buf b;
+
 	buf_init(&b);
-	buf_printf(&b, "UPDATE qservCzar.queries SET STATUS = '%s', UPDATED = NOW(), COMPLETED = NOW(), CHUNKS = %llu, "
-		   "CHUNKS_COMP = %llu, ROWS_COLLECTED = %llu, `ROWS` = %llu, BYTES = %llu, HAS_RESULT = (TYPE = 'ASYNC' "
-		   "AND '%s' = 'COMPLETED'), ERROR = ", status, (unsigned long long)chunks,
-		   (unsigned long long)chunks_done, (unsigned long long)rows, (unsigned long long)rows,
-		   (unsigned long long)bytes, status);
-	put_str(&b, bc->my, error ? error : "", error ? strlen(error) : 0);
-	buf_printf(&b, " WHERE CZAR_ID = %d AND ID = %llu", cz->port, (unsigned long long)id);
-	if (b.oom || mysql_real_query(bc->my, (const char *)b.data, b.len) != 0)
-		log_warn("query %llu: history not updated: %s", (unsigned long long)id, mysql_error(bc->my));
+	buf_printf(&b, "UPDATE qservCzar.queries SET STATUS = '%s', UPDATED = FROM_UNIXTIME(%lld), COMPLETED = "
+		   "FROM_UNIXTIME(%lld), CHUNKS = %llu, CHUNKS_COMP = %llu, ROWS_COLLECTED = %llu, `ROWS` = %llu, "
+		   "BYTES = %llu, HAS_RESULT = (TYPE = 'ASYNC' AND '%s' = 'COMPLETED'), ERROR = ", op->status,
+		   (long long)op->at, (long long)op->at, (unsigned long long)op->chunks,
+		   (unsigned long long)op->chunks_done, (unsigned long long)op->rows, (unsigned long long)op->rows,
+		   (unsigned long long)op->bytes, op->status);
+	put_str(&b, my, op->error, strlen(op->error));
+	buf_printf(&b, " WHERE CZAR_ID = %d AND ID = %llu", cz->port, (unsigned long long)op->id);
+	if (b.oom || mysql_real_query(my, (const char *)b.data, b.len) != 0)
+		log_warn("query %llu: history not updated: %s", (unsigned long long)op->id, mysql_error(my));
 	else if (cz->history_max < 64 || __atomic_add_fetch(&ends, 1, __ATOMIC_RELAXED) % 32 == 0)
-		history_prune(cz, bc->my);   /* at most 31 rows past the bound between prunes */
-	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+		history_prune(cz, my);   /* at most 31 rows past the bound between prunes */
 	buf_free(&b);
+}
+
+void history_op_write(struct czar *cz, MYSQL *my, const struct history_op *op)
+{
+	if (op->end)
+		write_end(cz, my, op);
+	else
+		write_begin(cz, my, op);
 }
 
 /* ---- information_schema.queries / processlist ---------------------------- */
@@ -251,6 +309,7 @@ void history_show_processlist(struct sess *s, int full)
 	struct buf b;
 	char err[256];
 
+	history_queue_sync(s->cz, 2000);   /* what ran before this statement is in the table */
 	flush_progress(s->cz);
 	if (!(bc = backend_get(s->cz->backend, err, sizeof(err)))) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
@@ -298,6 +357,7 @@ int history_select(struct sess *s, const struct sql_stmt *st)
 			"literals, operators and aggregates only (no other function)", processlist ? "processlist" : "queries");
 		return 1;
 	}
+	history_queue_sync(s->cz, 2000);   /* what ran before this statement is in the table */
 	flush_progress(s->cz);
 	bc = backend_get(s->cz->backend, err, sizeof(err));
 	if (!bc) {

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "account.h"
 #include "async.h"
+#include "history_queue.h"
 #include "czar.h"
 #include "http.h"
 #include "metrics.h"
@@ -605,5 +606,6 @@ int main(int argc, char **argv)
 		 cz.dispatch ? "over mutual TLS" : "off (no --tls-dir)");
 	rc = serve(&cz, lfd, sfd);
 	close(lfd);
+	history_queue_stop(&cz);   /* the queued history rows are written before exit */
 	return rc;
 }

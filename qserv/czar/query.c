@@ -221,7 +221,7 @@ static void run_distributed(struct sess *s, const struct plan *p, const struct m
 		else
 			snprintf(error, sizeof(error), "%u %.*s", code, n, (const char *)e + 9);
 	}
-	history_end(s->cz, id, status, s->progress.total, s->progress.done, s->rows_sent, s->bytes_sent, error);
+	history_end(s->cz, id, 1, status, s->progress.total, s->progress.done, s->rows_sent, s->bytes_sent, error);
 }
 
 static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, size_t len)
