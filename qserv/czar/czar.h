@@ -69,11 +69,15 @@ struct czar {
 	unsigned slow_ms;             /* slow-query log threshold (0: off) */
 	int row_counters;             /* atomic; SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION (default 1) */
 
+	struct index_cache *index_cache;   /* director-index answers (index_cache.h); NULL: off */
+	uint64_t index_epoch;         /* atomic; the cache's epoch, bumped when published databases change */
+
 	pthread_mutex_t meta_lock;    /* meta, meta_ms */
 	struct meta *meta;            /* latest snapshot of qservMeta */
 	int64_t meta_ms;              /* when it was loaded (monotonic ms) */
 	uint64_t meta_gen;            /* atomic; bumped by each metadata notice (notify.h) */
 	uint64_t meta_loaded_gen;     /* meta_gen when meta's load began */
+	uint64_t meta_print;          /* meta_fingerprint of meta */
 };
 
 #endif

@@ -6,7 +6,7 @@ CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/meta.c qserv/czar/plan.c qserv/czar/plan_analyze.c qserv/czar/plan_rewrite.c qserv/czar/plan_merge.c qserv/czar/plan_match.c qserv/czar/rowcount.c qserv/czar/notify.c \
 	qserv/czar/dispatch.c qserv/czar/dispatch_pool.c qserv/czar/chunkbuf.c qserv/czar/merge.c qserv/czar/exec.c qserv/czar/schema.c qserv/czar/metrics.c \
 	qserv/czar/account.c qserv/czar/async.c qserv/czar/history.c \
-	qserv/czar/history_queue.c \
+	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/stages.c qserv/czar/tpool.c \
 	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c
 CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))
@@ -16,6 +16,7 @@ $(eval $(call unit_test,czar_packet_test,qserv/czar/tests/packet_test.c,$(CZAR_L
 $(eval $(call unit_test,czar_sql_test,qserv/czar/tests/sql_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
 $(eval $(call unit_test,czar_plan_test,qserv/czar/tests/plan_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
 $(eval $(call unit_test,czar_chunkbuf_test,qserv/czar/tests/chunkbuf_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
+$(eval $(call unit_test,czar_perf_path_test,qserv/czar/tests/perf_path_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
 $(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqcommon.a))
 
 # A Connector/C client the integration tests drive (many concurrent sessions).

@@ -28,7 +28,9 @@
 
 #include <mariadb/mysqld_error.h>
 
+#include "monotime.h"
 #include "tls.h"
+#include "tpool.h"
 
 #define MAX_ATTEMPTS 3
 #define CHUNK_MEM_MAX (8u << 20)     /* a chunk's held-back rows in memory; then a spill file */
@@ -109,6 +111,15 @@ static char *subst_chunk(const char *sql, int32_t chunk)
 	}
 	out[o] = 0;
 	return out;
+}
+
+/* Sets *t to now (monotonic us) unless it is set already. */
+static void first_time(int64_t *t)
+{
+	int64_t zero = 0;
+
+	if (!__atomic_load_n(t, __ATOMIC_RELAXED))
+		__atomic_compare_exchange_n(t, &zero, monotime_ns() / 1000, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 /* ATT_RETRY: try another replica (or this one again); ATT_DEAD: the same,
@@ -347,6 +358,7 @@ static enum attempt_result read_answer(struct run *r, unsigned slot, const struc
 			break;
 		}
 		got_frame = 1;
+		first_time(&r->progress->first_us);
 		if (h.type == WIRE_KEEPALIVE) {
 			uint32_t ms;
 			rc = wire_keepalive_decode(buf, h.len, &ms);
@@ -418,6 +430,8 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	pthread_mutex_unlock(&r->lock);
 	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, r->d->silence_ms };
 	rc = send_query(r, slot, w, &q, &c, &io, &b, why, whylen);
+	if (rc == 0)
+		first_time(&r->progress->sent_us);
 	chunkbuf_init(&cb, CHUNK_MEM_MAX, r->d->spill_dir);
 	chunkbuf_share(&cb, &r->d->held, HELD_MEM_MAX);
 	if (rc == 0)
@@ -530,7 +544,7 @@ static enum attempt_result run_chunk(struct run *r, unsigned slot, const struct 
 	return ATT_FAILED;
 }
 
-static void *worker_thread(void *arg)
+static void worker_thread(void *arg)
 {
 	struct worker_arg *a = arg;
 	struct run *r = a->r;
@@ -563,8 +577,7 @@ static void *worker_thread(void *arg)
 	pthread_mutex_lock(&r->lock);
 	r->running--;
 	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
+	pthread_mutex_unlock(&r->lock);   /* the last touch of r: dispatch_run may return now */
 }
 
 static int client_gone(int fd)
@@ -599,15 +612,13 @@ static int queue_jobs(struct run *r, const struct dispatch_job *jobs, size_t njo
 	return 0;
 }
 
-/* At most `window` threads per worker, each slot k with its own active fd.
- * A thread that cannot start fails the run (the others still finish). */
-static void start_threads(struct run *r, pthread_t *threads, struct worker_arg *args)
+/* At most `window` threads per worker (from the pool, tpool.h), each
+ * slot k with its own active fd.  A thread that cannot start fails the
+ * run (the others still finish). */
+static void start_threads(struct run *r, struct worker_arg *args)
 {
-	pthread_attr_t attr;
 	unsigned i, k, t;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (i = 0, k = 0; i < r->m->nworkers; i++) {
 		unsigned n = r->qlen[i] < r->d->window ? (unsigned)r->qlen[i] : r->d->window;
 		for (t = 0; t < n; t++, k++) {
@@ -616,16 +627,14 @@ static void start_threads(struct run *r, pthread_t *threads, struct worker_arg *
 			pthread_mutex_lock(&r->lock);
 			r->running++;
 			pthread_mutex_unlock(&r->lock);
-			if (pthread_create(&threads[k], &attr, worker_thread, &args[k]) != 0) {
+			if (tpool_run(r->d->threads, worker_thread, &args[k]) != 0) {
 				pthread_mutex_lock(&r->lock);
 				r->running--;
 				fail_run(r, ER_OUT_OF_RESOURCES, "HY000", "czar: cannot start dispatch threads");
 				pthread_mutex_unlock(&r->lock);
-				threads[k] = 0;
 			}
 		}
 	}
-	pthread_attr_destroy(&attr);
 }
 
 /* Waits for the threads, watching for KILL and for the client hanging up;
@@ -664,7 +673,6 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 {
 	struct run r;
 	struct worker_arg *args = NULL;
-	pthread_t *threads = NULL;
 	unsigned nthreads = 0, i;
 	int rc;
 
@@ -686,20 +694,16 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	if (rc == 0) {
 		for (i = 0; i < m->nworkers; i++)
 			nthreads += r.qlen[i] < d->window ? (unsigned)r.qlen[i] : d->window;
-		threads = calloc(nthreads + 1, sizeof(*threads));
 		args = calloc(nthreads + 1, sizeof(*args));
 		r.active = malloc((nthreads + 1) * sizeof(int));
 		r.shut = calloc(nthreads + 1, 1);
 		r.dead = calloc(m->nworkers + 1, 1);
-		if (!threads || !args || !r.active || !r.shut || !r.dead)
+		if (!args || !r.active || !r.shut || !r.dead)
 			rc = -ENOMEM;
 	}
 	if (rc == 0) {
-		start_threads(&r, threads, args);
-		wait_threads(&r, nthreads, cancel, client_fd);
-		for (i = 0; i < nthreads; i++)
-			if (threads[i])
-				pthread_join(threads[i], NULL);
+		start_threads(&r, args);
+		wait_threads(&r, nthreads, cancel, client_fd);   /* every task has left r when it returns */
 		if (r.failed) {
 			*ret_err = r.err;
 			rc = -EIO;
@@ -719,7 +723,6 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	free(r.active);
 	free(r.shut);
 	free(r.dead);
-	free(threads);
 	free(args);
 	pthread_mutex_destroy(&r.lock);
 	pthread_mutex_destroy(&r.sink_lock);

@@ -80,6 +80,7 @@ struct dispatch_sink {
 
 struct dispatch_progress {
 	volatile unsigned done, total;   /* chunks */
+	int64_t sent_us, first_us;       /* monotonic us: first chunk query sent, first answer frame (stages.h) */
 };
 
 /* Runs the jobs: sql has "%CC%" for the chunk id; flags go to the workers

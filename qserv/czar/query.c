@@ -242,6 +242,7 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, siz
 		return;
 	}
 	rc = plan_select(s, &st, &own_st, sql, len, since, &m, &p, &err);
+	stages_mark(&s->stages, STAGE_PLAN);
 	if (rc == -ENOMEM)
 		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
 	else if (rc < 0)
@@ -323,6 +324,7 @@ void query_run(struct sess *s, const char *sql, size_t len)
 	s->cz->queries++;
 	pthread_mutex_unlock(&s->cz->lock);
 	rc = sql_parse(sql, len, &st, &err);
+	stages_mark(&s->stages, STAGE_PARSE);
 	if (rc == -ENOMEM) {
 		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
 		return;

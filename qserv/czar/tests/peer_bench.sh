@@ -142,6 +142,12 @@ SC="127.0.0.1:$QSERV_CZAR_PORT:$QSERV_USER:$QSERV_PASSWORD:peer"
 l_one=$(pc latency "$S1" "$N" 300) || bad=1
 l_sp=$(pc latency "$SS" "$N" 300) || bad=1
 l_cz=$(pc latency "$SC" "$N" 300) || bad=1
+# where the czar's lookup time goes: the mean of each stage (stages.h) over those lookups
+stages=$(curl -s "$QSERV_CZAR_METRICS_URL" | awk '
+	/^qserv_czar_stage_seconds_sum/ { match($0, /stage="[a-z_]+"/); s = substr($0, RSTART + 7, RLENGTH - 8); sum[s] = $2 }
+	/^qserv_czar_stage_seconds_count/ { match($0, /stage="[a-z_]+"/); s = substr($0, RSTART + 7, RLENGTH - 8); n[s] = $2 }
+	/^qserv_czar_index_cache_total/ { hits = hits " " $0 }
+	END { for (s in sum) if (n[s] > 0) printf "%s %.3f ms, ", s, 1000 * sum[s] / n[s] }')
 t_one=$(pc throughput "$S1" "$N" $CLIENTS "$SECS") || bad=1
 t_sp=$(pc throughput "$SS" "$N" $CLIENTS "$SECS") || bad=1
 t_cz=$(pc throughput "$SC" "$N" $CLIENTS "$SECS") || bad=1
@@ -157,6 +163,7 @@ a_one=$(best one "$q_agg"); a_sp=$(best spider "$q_agg"); a_cz=$(best czar "$q_a
 echo
 echo "one MariaDB: lookup $l_one ms, $t_one lookups/s with $CLIENTS clients, COUNT(*) $c_one s, box $b_one s, AVG/MAX $a_one s, LOAD DATA $load_one s"
 echo "Spider:      lookup $l_sp ms, $t_sp lookups/s, COUNT(*) $c_sp s, box $b_sp s, AVG/MAX $a_sp s, LOAD DATA $load_spider s"
+[ -n "$stages" ] && echo "czar lookup stages (mean): $stages"
 echo "czar:        lookup $l_cz ms, $t_cz lookups/s, COUNT(*) $c_cz s, box $b_cz s, AVG/MAX $a_cz s, partition + ingest $load_czar s"
 echo
 row "measure (ratio to one MariaDB)" "czar" "Spider" "target (czar)"
