@@ -64,6 +64,7 @@ struct czar {
 	unsigned result_ttl;          /* s an unclaimed SUBMIT result is kept */
 	unsigned history_max;         /* query history rows kept */
 	struct history_queue *hq;     /* the history writer (history_queue.h); NULL: write inline */
+	unsigned hq_ends;             /* atomic; finished rows written, for pruning every 32 */
 	struct async_job *jobs;       /* running SUBMITs, under lock */
 	struct backend *async_backend;   /* admin connections SUBMIT results are written on */
 	unsigned slow_ms;             /* slow-query log threshold (0: off) */

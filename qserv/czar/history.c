@@ -87,23 +87,48 @@ void history_begin(struct czar *cz, uint64_t id, const char *type, const char *u
 	history_queue_put(cz, op, strcmp(type, "SYNC") == 0);
 }
 
-static void write_begin(struct czar *cz, MYSQL *my, const struct history_op *op)
+/* One row of the batch INSERT: op's begin, with its end (NULL: still
+ * EXECUTING) when both are in the batch. */
+static void put_row(struct buf *b, struct czar *cz, MYSQL *my, const struct history_op *op,
+		    const struct history_op *end)
 {
-	struct buf b;
+	int has_result = end && !strcmp(op->type, "ASYNC") && !strcmp(end->status, "COMPLETED");
 
-	buf_init(&b);
-	buf_printf(&b, "INSERT INTO qservCzar.queries (ID, CZAR_ID, TYPE, CZAR, USER, STATUS, SUBMITTED, UPDATED, "
-		   "DBS, QUERY) VALUES (%llu, %d, '%s', 'qserv-czar', ", (unsigned long long)op->id, cz->port, op->type);
-	put_str(&b, my, op->user, strlen(op->user));
-	buf_printf(&b, ", 'EXECUTING', FROM_UNIXTIME(%lld), FROM_UNIXTIME(%lld), ", (long long)op->at,
-		   (long long)op->at);
-	put_str(&b, my, op->dbs, strlen(op->dbs));
-	buf_puts(&b, ", ");
-	put_str(&b, my, op->sql, op->sql_len);
-	buf_puts(&b, ")");
-	if (b.oom || mysql_real_query(my, (const char *)b.data, b.len) != 0)
-		log_warn("query %llu not in the history: %s", (unsigned long long)op->id, mysql_error(my));
-	buf_free(&b);
+	buf_printf(b, "%s(%llu, %d, '%s', 'qserv-czar', ", b->len ? ", " : "", (unsigned long long)op->id, cz->port,
+		   op->type);
+	put_str(b, my, op->user, strlen(op->user));
+	buf_printf(b, ", '%s', FROM_UNIXTIME(%lld), FROM_UNIXTIME(%lld), ", end ? end->status : "EXECUTING",
+		   (long long)op->at, (long long)(end ? end->at : op->at));
+	if (end)
+		buf_printf(b, "FROM_UNIXTIME(%lld), %llu, %llu, %llu, %llu, %llu, %d, ", (long long)end->at,
+			   (unsigned long long)end->chunks, (unsigned long long)end->chunks_done,
+			   (unsigned long long)end->rows, (unsigned long long)end->rows, (unsigned long long)end->bytes,
+			   has_result);
+	else
+		buf_puts(b, "NULL, 0, 0, 0, 0, 0, 0, ");
+	put_str(b, my, op->dbs, strlen(op->dbs));
+	buf_puts(b, ", ");
+	put_str(b, my, op->sql, op->sql_len);
+	buf_puts(b, ", ");
+	put_str(b, my, end ? end->error : "", end ? strlen(end->error) : 0);
+	buf_puts(b, ")");
+}
+
+static void insert_rows(MYSQL *my, struct buf *rows, unsigned n)
+{
+	static const char head[] = "INSERT INTO qservCzar.queries (ID, CZAR_ID, TYPE, CZAR, USER, STATUS, SUBMITTED, "
+		"UPDATED, COMPLETED, CHUNKS, CHUNKS_COMP, ROWS_COLLECTED, `ROWS`, BYTES, HAS_RESULT, DBS, QUERY, ERROR) "
+		"VALUES ";
+	struct buf q;
+
+	if (!n)
+		return;
+	buf_init(&q);
+	buf_put(&q, head, sizeof(head) - 1);
+	buf_put(&q, rows->data, rows->len);
+	if (rows->oom || q.oom || mysql_real_query(my, (const char *)q.data, q.len) != 0)
+		log_warn("%u queries not in the history: %s", n, rows->oom || q.oom ? "out of memory" : mysql_error(my));
+	buf_free(&q);
 }
 
 void history_progress(struct czar *cz, uint64_t id, uint64_t chunks, uint64_t chunks_done, uint64_t rows,
@@ -175,7 +200,6 @@ void history_end(struct czar *cz, uint64_t id, int queued, const char *status, u
 
 static void write_end(struct czar *cz, MYSQL *my, const struct history_op *op)
 {
-	static unsigned ends;
 	struct buf b;
 
 	buf_init(&b);
@@ -189,17 +213,52 @@ static void write_end(struct czar *cz, MYSQL *my, const struct history_op *op)
 	buf_printf(&b, " WHERE CZAR_ID = %d AND ID = %llu", cz->port, (unsigned long long)op->id);
 	if (b.oom || mysql_real_query(my, (const char *)b.data, b.len) != 0)
 		log_warn("query %llu: history not updated: %s", (unsigned long long)op->id, mysql_error(my));
-	else if (cz->history_max < 64 || __atomic_add_fetch(&ends, 1, __ATOMIC_RELAXED) % 32 == 0)
+	else if (cz->history_max < 64 || __atomic_add_fetch(&cz->hq_ends, 1, __ATOMIC_RELAXED) % 32 == 0)
 		history_prune(cz, my);   /* at most 31 rows past the bound between prunes */
 	buf_free(&b);
 }
 
-void history_op_write(struct czar *cz, MYSQL *my, const struct history_op *op)
+/* The end of the same query later in the batch, or NULL. */
+static struct history_op *end_of(struct history_op *op)
 {
-	if (op->end)
-		write_end(cz, my, op);
-	else
-		write_begin(cz, my, op);
+	struct history_op *e;
+
+	for (e = op->next; e; e = e->next)
+		if (e->end && e->id == op->id)
+			return e;
+	return NULL;
+}
+
+/* Rows first (a begin with its end in the batch is one finished row),
+ * in multi-row INSERTs of at most 1 MiB, then the UPDATEs of ends whose
+ * begin was written before. */
+void history_write_batch(struct czar *cz, MYSQL *my, struct history_op *ops)
+{
+	struct history_op *op, *end;
+	struct buf rows;
+	unsigned n = 0;
+
+	buf_init(&rows);
+	for (op = ops; op; op = op->next) {
+		if (op->end)
+			continue;
+		if ((end = end_of(op)))
+			end->end = 2;                 /* written with its begin */
+		put_row(&rows, cz, my, op, end);
+		if (++n, rows.len >= (1u << 20)) {
+			insert_rows(my, &rows, n);
+			buf_free(&rows);
+			n = 0;
+		}
+	}
+	insert_rows(my, &rows, n);
+	buf_free(&rows);
+	for (op = ops; op; op = op->next)
+		if (op->end == 1)
+			write_end(cz, my, op);
+		else if (op->end == 2 && (cz->history_max < 64 ||
+					  __atomic_add_fetch(&cz->hq_ends, 1, __ATOMIC_RELAXED) % 32 == 0))
+			history_prune(cz, my);
 }
 
 /* ---- information_schema.queries / processlist ---------------------------- */

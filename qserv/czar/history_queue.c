@@ -20,6 +20,7 @@
 
 #define BATCH_MAX 256
 #define END_WAIT_MS 2000
+#define LINGER_MS 5
 
 struct history_queue {
 	pthread_mutex_t lock;
@@ -29,6 +30,7 @@ struct history_queue {
 	unsigned depth;
 	uint64_t put_seq, done_seq;
 	int stop;
+	unsigned syncing;            /* readers waiting in history_queue_sync */
 	pthread_t thread;
 	struct history_queue_stats stats;
 };
@@ -58,8 +60,7 @@ static void write_batch(struct czar *cz, struct history_op *ops, unsigned n)
 		pthread_mutex_unlock(&cz->hq->lock);
 	} else {
 		int txn = n > 1 && mysql_query(bc->my, "START TRANSACTION") == 0;
-		for (op = ops; op; op = op->next)
-			history_op_write(cz, bc->my, op);
+		history_write_batch(cz, bc->my, ops);
 		if (txn && mysql_query(bc->my, "COMMIT") != 0)
 			log_warn("query history: COMMIT: %s", mysql_error(bc->my));
 		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
@@ -68,6 +69,18 @@ static void write_batch(struct czar *cz, struct history_op *ops, unsigned n)
 		next = op->next;
 		history_op_free(op);
 	}
+}
+
+/* Lets a batch gather for LINGER_MS (not when stopping, not when full,
+ * not when a reader waits for it). */
+static void linger(struct history_queue *q)
+{
+	struct timespec ts;
+
+	deadline(&ts, LINGER_MS);
+	while (!q->stop && !q->syncing && q->depth < BATCH_MAX)
+		if (pthread_cond_timedwait(&q->more, &q->lock, &ts) == ETIMEDOUT)
+			break;
 }
 
 static void *writer(void *arg)
@@ -87,6 +100,7 @@ static void *writer(void *arg)
 		}
 		if (!q->head)
 			break;                   /* stopping, all written */
+		linger(q);
 		ops = last = q->head;
 		while (last->next && n < BATCH_MAX) {
 			last = last->next;
@@ -201,9 +215,12 @@ void history_queue_sync(struct czar *cz, int timeout_ms)
 	deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&q->lock);
 	want = q->put_seq;
+	q->syncing++;
+	pthread_cond_signal(&q->more);   /* no lingering: a reader waits */
 	while (q->done_seq < want)
 		if (pthread_cond_timedwait(&q->done, &q->lock, &ts) == ETIMEDOUT)
 			break;
+	q->syncing--;
 	pthread_mutex_unlock(&q->lock);
 }
 

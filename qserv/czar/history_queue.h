@@ -4,7 +4,9 @@
  * begins and ends: one writer thread takes what is queued and writes it
  * in one transaction on one admin connection, so the client gets its
  * rows without waiting for two round trips to the czar's MariaDB and two
- * InnoDB commits.  The queue is bounded: a begin (or progress) finding
+ * InnoDB commits.  The writer lets events gather for LINGER_MS after the
+ * first, so a short query's begin and end usually meet in one batch and
+ * become one INSERTed row, and many queries one multi-row INSERT.  The queue is bounded: a begin (or progress) finding
  * it at HQ_MAX is dropped and counted; an end waits up to 2 s for room
  * (a begin written without its end would show EXECUTING for ever), then
  * is dropped and counted too.  The timestamps are taken when the event
@@ -31,7 +33,7 @@ struct czar;
 /* One history event; strings owned by the event (history_op_free). */
 struct history_op {
 	struct history_op *next;
-	int end;                     /* 0: begin (INSERT), 1: end (UPDATE) */
+	int end;                     /* 0: begin (INSERT), 1: end (UPDATE), 2: end written with its begin */
 	uint64_t id;
 	time_t at;                   /* when it happened */
 	char type[8];                /* begin: SYNC / ASYNC */
@@ -59,8 +61,10 @@ void history_queue_put(struct czar *cz, struct history_op *op, int queued);
 void history_queue_sync(struct czar *cz, int timeout_ms);
 void history_queue_get_stats(struct czar *cz, struct history_queue_stats *ret);
 
-/* history.c: one event as SQL on my (the writer's connection). */
-void history_op_write(struct czar *cz, MYSQL *my, const struct history_op *op);
+/* history.c: the events (a list, in order) as SQL on my: the begins as
+ * rows of multi-row INSERTs (a begin whose end is in the list too as one
+ * finished row), then the other ends as UPDATEs. */
+void history_write_batch(struct czar *cz, MYSQL *my, struct history_op *ops);
 void history_op_free(struct history_op *op);
 
 #endif
