@@ -2,7 +2,9 @@
  *
  * Threads, not an event loop: a chunk query is a blocking conversation on
  * one TLS connection, and the per-worker window bounds both the threads
- * and the connections of a query.  struct run is the state of one query;
+ * and the connections of a query.  The threads come from a pool (tpool.h);
+ * a run of one job runs on the caller's thread (run_inline), and the one
+ * watcher thread does for it what wait_threads does for the others.  struct run is the state of one query;
  * run.lock guards its queues, the error and the active fds (the sockets a
  * cancel shuts down); run.sink_lock serialises the sink, which may block on
  * a slow client: run.lock is never held across it, so a KILL or a hang-up
@@ -637,13 +639,120 @@ static void start_threads(struct run *r, struct worker_arg *args)
 	}
 }
 
+/* One look at a run (caller holds r->lock): a KILL or a client that hung
+ * up stops it; a stopped run's connections in use are shut down so
+ * blocked reads return. */
+static void watch_once(struct run *r, unsigned nthreads, volatile sig_atomic_t *cancel, int client_fd)
+{
+	unsigned i;
+
+	if (!r->stop && ((cancel && *cancel) || client_gone(client_fd)))
+		fail_run(r, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
+	if (r->stop)
+		for (i = 0; i < nthreads; i++)
+			if (r->active[i] >= 0) {
+				shutdown(r->active[i], SHUT_RDWR);
+				r->shut[i] = 1;   /* never back into the pool */
+			}
+}
+
+/* ---- the single-chunk case on the caller's thread ------------------------ */
+
+/* Runs that execute on their caller's thread (one chunk job: no thread
+ * handoff on the point-lookup path) are watched by one thread of the
+ * dispatcher instead, every WATCH_MS: what wait_threads does for the
+ * others.  watch.lock is taken before a run's lock, never after. */
+#define WATCH_MS 50
+
+struct watched {
+	struct run *r;
+	volatile sig_atomic_t *cancel;
+	int client_fd;
+	struct watched *next;
+};
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct watched *watch_list;
+static int watch_started;
+
+static void *watcher(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct watched *w;
+		usleep(WATCH_MS * 1000);
+		pthread_mutex_lock(&watch_lock);
+		for (w = watch_list; w; w = w->next) {
+			pthread_mutex_lock(&w->r->lock);
+			watch_once(w->r, 1, w->cancel, w->client_fd);
+			pthread_mutex_unlock(&w->r->lock);
+		}
+		pthread_mutex_unlock(&watch_lock);
+	}
+	return NULL;
+}
+
+/* Registers w; 0, or -EAGAIN when the watcher cannot start (the caller
+ * then uses a pool thread and wait_threads). */
+static int watch_add(struct watched *w)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&watch_lock);
+	if (!watch_started) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, watcher, NULL) == 0) {
+			pthread_detach(t);
+			watch_started = 1;
+		}
+	}
+	if (watch_started) {
+		w->next = watch_list;
+		watch_list = w;
+	} else {
+		rc = -EAGAIN;
+	}
+	pthread_mutex_unlock(&watch_lock);
+	return rc;
+}
+
+static void watch_remove(struct watched *w)
+{
+	struct watched **pp;
+
+	pthread_mutex_lock(&watch_lock);
+	for (pp = &watch_list; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&watch_lock);
+}
+
+/* One job on this thread, watched; 0, or -EAGAIN when it could not be
+ * watched (nothing ran). */
+static int run_inline(struct run *r, struct worker_arg *a, volatile sig_atomic_t *cancel, int client_fd)
+{
+	struct watched w = { r, cancel, client_fd, NULL };
+
+	*a = (struct worker_arg){ r, r->jobs[0].replica[0], 0 };
+	r->active[0] = -1;
+	if (watch_add(&w) < 0)
+		return -EAGAIN;
+	pthread_mutex_lock(&r->lock);
+	r->running++;
+	watch_once(r, 1, cancel, client_fd);   /* killed before it began */
+	pthread_mutex_unlock(&r->lock);
+	worker_thread(a);
+	watch_remove(&w);
+	return 0;
+}
+
 /* Waits for the threads, watching for KILL and for the client hanging up;
  * once the run stops, shuts down the connections in use so blocked reads
  * return. */
 static void wait_threads(struct run *r, unsigned nthreads, volatile sig_atomic_t *cancel, int client_fd)
 {
-	unsigned i;
-
 	pthread_mutex_lock(&r->lock);
 	while (r->running > 0) {
 		struct timespec ts;
@@ -654,14 +763,7 @@ static void wait_threads(struct run *r, unsigned nthreads, volatile sig_atomic_t
 			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
-		if (!r->stop && ((cancel && *cancel) || client_gone(client_fd)))
-			fail_run(r, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
-		if (r->stop)
-			for (i = 0; i < nthreads; i++)
-				if (r->active[i] >= 0) {
-					shutdown(r->active[i], SHUT_RDWR);
-					r->shut[i] = 1;   /* never back into the pool */
-				}
+		watch_once(r, nthreads, cancel, client_fd);
 	}
 	pthread_mutex_unlock(&r->lock);
 }
@@ -702,8 +804,11 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 			rc = -ENOMEM;
 	}
 	if (rc == 0) {
-		start_threads(&r, args);
-		wait_threads(&r, nthreads, cancel, client_fd);   /* every task has left r when it returns */
+		/* one chunk (a point lookup): on this thread, no handoff */
+		if (nthreads != 1 || run_inline(&r, args, cancel, client_fd) < 0) {
+			start_threads(&r, args);
+			wait_threads(&r, nthreads, cancel, client_fd);   /* every task has left r when it returns */
+		}
 		if (r.failed) {
 			*ret_err = r.err;
 			rc = -EIO;
