@@ -9,8 +9,8 @@
  * ROWS_COLLECTED, ROWS, DBS, QUERY, ERROR, plus USER (who may read it) and
  * HAS_RESULT (qservResult.result_<ID> holds the result).  The history is
  * bounded (cz->history_max newest rows; older ones pruned with their
- * results every 32 completed queries, or at each one when the bound is
- * below 64) and survives a restart; a query EXECUTING when the czar
+ * results every max(32, history_max / 16) completed queries, or at each
+ * one when the bound is below 64) and survives a restart; a query EXECUTING when the czar
  * stopped becomes ABORTED at the next start.
  *
  * SUBMIT runs the SELECT in the background (async.c): a thread plays the

@@ -198,6 +198,17 @@ void history_end(struct czar *cz, uint64_t id, int queued, const char *status, u
 	history_queue_put(cz, op, queued);
 }
 
+/* Whether this finished row is the one to prune after: every row when
+ * the bound is below 64, else every max(32, bound / 16) rows -- a prune
+ * reads `bound` index entries, so that keeps it to at most 16 per query,
+ * and the table at most bound + bound / 16 rows between prunes. */
+static int prune_due(struct czar *cz)
+{
+	unsigned every = cz->history_max / 16 > 32 ? cz->history_max / 16 : 32;
+
+	return cz->history_max < 64 || __atomic_add_fetch(&cz->hq_ends, 1, __ATOMIC_RELAXED) % every == 0;
+}
+
 static void write_end(struct czar *cz, MYSQL *my, const struct history_op *op)
 {
 	struct buf b;
@@ -213,8 +224,8 @@ static void write_end(struct czar *cz, MYSQL *my, const struct history_op *op)
 	buf_printf(&b, " WHERE CZAR_ID = %d AND ID = %llu", cz->port, (unsigned long long)op->id);
 	if (b.oom || mysql_real_query(my, (const char *)b.data, b.len) != 0)
 		log_warn("query %llu: history not updated: %s", (unsigned long long)op->id, mysql_error(my));
-	else if (cz->history_max < 64 || __atomic_add_fetch(&cz->hq_ends, 1, __ATOMIC_RELAXED) % 32 == 0)
-		history_prune(cz, my);   /* at most 31 rows past the bound between prunes */
+	else if (prune_due(cz))
+		history_prune(cz, my);
 	buf_free(&b);
 }
 
@@ -256,8 +267,7 @@ void history_write_batch(struct czar *cz, MYSQL *my, struct history_op *ops)
 	for (op = ops; op; op = op->next)
 		if (op->end == 1)
 			write_end(cz, my, op);
-		else if (op->end == 2 && (cz->history_max < 64 ||
-					  __atomic_add_fetch(&cz->hq_ends, 1, __ATOMIC_RELAXED) % 32 == 0))
+		else if (op->end == 2 && prune_due(cz))
 			history_prune(cz, my);
 }
 
