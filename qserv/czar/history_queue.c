@@ -152,11 +152,8 @@ void history_queue_stop(struct czar *cz)
 	pthread_cond_signal(&q->more);
 	pthread_mutex_unlock(&q->lock);
 	pthread_join(q->thread, NULL);   /* it writes what is queued first */
-	cz->hq = NULL;
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->more);
-	pthread_cond_destroy(&q->done);
-	free(q);
+	/* q stays: sessions still finishing may read cz->hq; their events are
+	 * written on their own thread from now on (history_queue_put) */
 }
 
 /* Whether op may wait for room (an end), and until when it is queued. */
@@ -185,7 +182,12 @@ void history_queue_put(struct czar *cz, struct history_op *op, int queued)
 		return;
 	}
 	pthread_mutex_lock(&q->lock);
-	if (q->stop || !room(q, op)) {
+	if (q->stop) {                     /* the writer is gone: write it here */
+		pthread_mutex_unlock(&q->lock);
+		write_batch(cz, op, 1);
+		return;
+	}
+	if (!room(q, op)) {
 		q->stats.dropped++;
 		pthread_mutex_unlock(&q->lock);
 		log_warn("query %llu: history event dropped (queue full)", (unsigned long long)op->id);

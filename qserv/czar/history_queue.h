@@ -51,7 +51,8 @@ struct history_queue_stats {
 
 /* Starts the writer (cz->hq).  0, or a negative errno. */
 int history_queue_start(struct czar *cz);
-/* Writes what is queued, stops the writer, frees the queue.  NULL-safe. */
+/* Writes what is queued and stops the writer; later events are written
+ * on their caller's thread (the queue is kept: sessions may still end). */
 void history_queue_stop(struct czar *cz);
 /* Takes op (ownership passes; freed when dropped).  Queued when queued
  * is set and the writer runs, else written at once (a SUBMIT's ASYNC row:

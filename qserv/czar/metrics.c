@@ -45,7 +45,7 @@ static void perf_metrics(struct czar *cz, struct buf *t)
 	stages_metrics(t);
 	index_cache_get_stats(cz->index_cache, &ic);
 	buf_printf(t, "# HELP qserv_czar_index_cache_total Director-index lookups answered from the cache (hit) "
-		"or by the czar's MariaDB (miss).\n# TYPE qserv_czar_index_cache_total counter\n"
+		"or by the czar MariaDB (miss).\n# TYPE qserv_czar_index_cache_total counter\n"
 		"qserv_czar_index_cache_total{result=\"hit\"} %llu\nqserv_czar_index_cache_total{result=\"miss\"} %llu\n",
 		ic.hits, ic.misses);
 	buf_printf(t, "# HELP qserv_czar_index_cache_entries Director-index answers held.\n"
