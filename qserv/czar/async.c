@@ -15,6 +15,7 @@
 #include "monotime.h"
 
 #include "czar.h"
+#include "history_queue.h"
 #include "merge.h"
 #include "myproto.h"
 #include "query.h"
@@ -289,7 +290,7 @@ static void *job_thread(void *arg)
 	if (bc)
 		backend_put(cz->async_backend, bc, mysql_errno(bc->my) >= 2000);
 	job_unlink(cz, j);
-	history_end(cz, j->fake.hist_id, rd.status[0] ? rd.status : "COMPLETED", j->fake.progress.total,
+	history_end(cz, j->fake.hist_id, 0, rd.status[0] ? rd.status : "COMPLETED", j->fake.progress.total,
 		    j->fake.progress.done, j->rows, j->bytes, rd.status[0] && strcmp(rd.status, "ABORTED") ? rd.error :
 		    (rd.status[0] ? "cancelled" : ""));
 	free(rd.vals);
@@ -384,7 +385,7 @@ void async_submit(struct sess *s, const struct sql_stmt *st, const char *sql, si
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, job_thread, j) != 0) {
 		job_unlink(cz, j);
-		history_end(cz, j->fake.hist_id, "FAILED", 0, 0, 0, 0, "cannot start a thread");
+		history_end(cz, j->fake.hist_id, 0, "FAILED", 0, 0, 0, 0, "cannot start a thread");
 		job_free(j);
 		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "cannot start a thread");
 	} else {
@@ -648,5 +649,7 @@ int async_start(struct czar *cz, char *err, size_t errlen)
 	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
 	if (rc == 0 && pthread_create(&t, NULL, expiry_thread, cz) == 0)
 		pthread_detach(t);
+	if (rc == 0 && !cz->hq && history_queue_start(cz) < 0)
+		log_warn("query history: no writer thread: SYNC rows are written on the statement's path");
 	return rc;
 }

@@ -9,8 +9,8 @@
  * ROWS_COLLECTED, ROWS, DBS, QUERY, ERROR, plus USER (who may read it) and
  * HAS_RESULT (qservResult.result_<ID> holds the result).  The history is
  * bounded (cz->history_max newest rows; older ones pruned with their
- * results every 32 completed queries, or at each one when the bound is
- * below 64) and survives a restart; a query EXECUTING when the czar
+ * results every max(32, history_max / 16) completed queries, or at each
+ * one when the bound is below 64) and survives a restart; a query EXECUTING when the czar
  * stopped becomes ABORTED at the next start.
  *
  * SUBMIT runs the SELECT in the background (async.c): a thread plays the
@@ -66,12 +66,14 @@ size_t async_progress(struct czar *cz, struct async_progress *v, size_t max);
 int history_select(struct sess *s, const struct sql_stmt *st);
 /* SHOW [FULL] PROCESSLIST in Qserv's layout (the caller's running queries). */
 void history_show_processlist(struct sess *s, int full);
-/* A synchronous distributed query's row: begin (EXECUTING) and end. */
+/* A query's row: begin (EXECUTING) and end.  SYNC rows go through the
+ * writer thread (history_queue.h), ASYNC ones are written at once;
+ * history_end's queued says which. */
 void history_begin(struct czar *cz, uint64_t id, const char *type, const char *user, const char *dbs,
 		   const char *sql, size_t len);
 /* status: NULL derives it from the session's last packet (ERR: FAILED). */
-void history_end(struct czar *cz, uint64_t id, const char *status, uint64_t chunks, uint64_t chunks_done,
-		 uint64_t rows, uint64_t bytes, const char *error);
+void history_end(struct czar *cz, uint64_t id, int queued, const char *status, uint64_t chunks,
+		 uint64_t chunks_done, uint64_t rows, uint64_t bytes, const char *error);
 /* Progress of a running query (CHUNKS, CHUNKS_COMP, ROWS_COLLECTED, BYTES). */
 void history_progress(struct czar *cz, uint64_t id, uint64_t chunks, uint64_t chunks_done, uint64_t rows,
 		      uint64_t bytes);

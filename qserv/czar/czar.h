@@ -24,6 +24,7 @@
 
 struct sess;
 struct async_job;
+struct history_queue;
 struct tls_config;
 
 struct czar {
@@ -62,16 +63,22 @@ struct czar {
 	int port;                     /* CZAR_ID of its query history rows (async.h) */
 	unsigned result_ttl;          /* s an unclaimed SUBMIT result is kept */
 	unsigned history_max;         /* query history rows kept */
+	struct history_queue *hq;     /* the history writer (history_queue.h); NULL: write inline */
+	unsigned hq_ends;             /* atomic; finished rows written, for pruning every 32 */
 	struct async_job *jobs;       /* running SUBMITs, under lock */
 	struct backend *async_backend;   /* admin connections SUBMIT results are written on */
 	unsigned slow_ms;             /* slow-query log threshold (0: off) */
 	int row_counters;             /* atomic; SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION (default 1) */
+
+	struct index_cache *index_cache;   /* director-index answers (index_cache.h); NULL: off */
+	uint64_t index_epoch;         /* atomic; the cache's epoch, bumped when published databases change */
 
 	pthread_mutex_t meta_lock;    /* meta, meta_ms */
 	struct meta *meta;            /* latest snapshot of qservMeta */
 	int64_t meta_ms;              /* when it was loaded (monotonic ms) */
 	uint64_t meta_gen;            /* atomic; bumped by each metadata notice (notify.h) */
 	uint64_t meta_loaded_gen;     /* meta_gen when meta's load began */
+	uint64_t meta_print;          /* meta_fingerprint of meta */
 };
 
 #endif

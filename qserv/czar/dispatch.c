@@ -2,7 +2,9 @@
  *
  * Threads, not an event loop: a chunk query is a blocking conversation on
  * one TLS connection, and the per-worker window bounds both the threads
- * and the connections of a query.  struct run is the state of one query;
+ * and the connections of a query.  The threads come from a pool (tpool.h);
+ * a run of one job runs on the caller's thread (run_inline), and the one
+ * watcher thread does for it what wait_threads does for the others.  struct run is the state of one query;
  * run.lock guards its queues, the error and the active fds (the sockets a
  * cancel shuts down); run.sink_lock serialises the sink, which may block on
  * a slow client: run.lock is never held across it, so a KILL or a hang-up
@@ -28,7 +30,9 @@
 
 #include <mariadb/mysqld_error.h>
 
+#include "monotime.h"
 #include "tls.h"
+#include "tpool.h"
 
 #define MAX_ATTEMPTS 3
 #define CHUNK_MEM_MAX (8u << 20)     /* a chunk's held-back rows in memory; then a spill file */
@@ -109,6 +113,15 @@ static char *subst_chunk(const char *sql, int32_t chunk)
 	}
 	out[o] = 0;
 	return out;
+}
+
+/* Sets *t to now (monotonic us) unless it is set already. */
+static void first_time(int64_t *t)
+{
+	int64_t zero = 0;
+
+	if (!__atomic_load_n(t, __ATOMIC_RELAXED))
+		__atomic_compare_exchange_n(t, &zero, monotime_ns() / 1000, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 /* ATT_RETRY: try another replica (or this one again); ATT_DEAD: the same,
@@ -347,6 +360,7 @@ static enum attempt_result read_answer(struct run *r, unsigned slot, const struc
 			break;
 		}
 		got_frame = 1;
+		first_time(&r->progress->first_us);
 		if (h.type == WIRE_KEEPALIVE) {
 			uint32_t ms;
 			rc = wire_keepalive_decode(buf, h.len, &ms);
@@ -418,6 +432,8 @@ static enum attempt_result attempt(struct run *r, unsigned slot, const struct me
 	pthread_mutex_unlock(&r->lock);
 	io = (struct wire_io){ tls_io_read, tls_io_write, c->tls, r->d->silence_ms };
 	rc = send_query(r, slot, w, &q, &c, &io, &b, why, whylen);
+	if (rc == 0)
+		first_time(&r->progress->sent_us);
 	chunkbuf_init(&cb, CHUNK_MEM_MAX, r->d->spill_dir);
 	chunkbuf_share(&cb, &r->d->held, HELD_MEM_MAX);
 	if (rc == 0)
@@ -530,7 +546,7 @@ static enum attempt_result run_chunk(struct run *r, unsigned slot, const struct 
 	return ATT_FAILED;
 }
 
-static void *worker_thread(void *arg)
+static void worker_thread(void *arg)
 {
 	struct worker_arg *a = arg;
 	struct run *r = a->r;
@@ -563,8 +579,7 @@ static void *worker_thread(void *arg)
 	pthread_mutex_lock(&r->lock);
 	r->running--;
 	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
+	pthread_mutex_unlock(&r->lock);   /* the last touch of r: dispatch_run may return now */
 }
 
 static int client_gone(int fd)
@@ -599,15 +614,13 @@ static int queue_jobs(struct run *r, const struct dispatch_job *jobs, size_t njo
 	return 0;
 }
 
-/* At most `window` threads per worker, each slot k with its own active fd.
- * A thread that cannot start fails the run (the others still finish). */
-static void start_threads(struct run *r, pthread_t *threads, struct worker_arg *args)
+/* At most `window` threads per worker (from the pool, tpool.h), each
+ * slot k with its own active fd.  A thread that cannot start fails the
+ * run (the others still finish). */
+static void start_threads(struct run *r, struct worker_arg *args)
 {
-	pthread_attr_t attr;
 	unsigned i, k, t;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (i = 0, k = 0; i < r->m->nworkers; i++) {
 		unsigned n = r->qlen[i] < r->d->window ? (unsigned)r->qlen[i] : r->d->window;
 		for (t = 0; t < n; t++, k++) {
@@ -616,16 +629,123 @@ static void start_threads(struct run *r, pthread_t *threads, struct worker_arg *
 			pthread_mutex_lock(&r->lock);
 			r->running++;
 			pthread_mutex_unlock(&r->lock);
-			if (pthread_create(&threads[k], &attr, worker_thread, &args[k]) != 0) {
+			if (tpool_run(r->d->threads, worker_thread, &args[k]) != 0) {
 				pthread_mutex_lock(&r->lock);
 				r->running--;
 				fail_run(r, ER_OUT_OF_RESOURCES, "HY000", "czar: cannot start dispatch threads");
 				pthread_mutex_unlock(&r->lock);
-				threads[k] = 0;
 			}
 		}
 	}
-	pthread_attr_destroy(&attr);
+}
+
+/* One look at a run (caller holds r->lock): a KILL or a client that hung
+ * up stops it; a stopped run's connections in use are shut down so
+ * blocked reads return. */
+static void watch_once(struct run *r, unsigned nthreads, volatile sig_atomic_t *cancel, int client_fd)
+{
+	unsigned i;
+
+	if (!r->stop && ((cancel && *cancel) || client_gone(client_fd)))
+		fail_run(r, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
+	if (r->stop)
+		for (i = 0; i < nthreads; i++)
+			if (r->active[i] >= 0) {
+				shutdown(r->active[i], SHUT_RDWR);
+				r->shut[i] = 1;   /* never back into the pool */
+			}
+}
+
+/* ---- the single-chunk case on the caller's thread ------------------------ */
+
+/* Runs that execute on their caller's thread (one chunk job: no thread
+ * handoff on the point-lookup path) are watched by one thread of the
+ * dispatcher instead, every WATCH_MS: what wait_threads does for the
+ * others.  watch.lock is taken before a run's lock, never after. */
+#define WATCH_MS 50
+
+struct watched {
+	struct run *r;
+	volatile sig_atomic_t *cancel;
+	int client_fd;
+	struct watched *next;
+};
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct watched *watch_list;
+static int watch_started;
+
+static void *watcher(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct watched *w;
+		usleep(WATCH_MS * 1000);
+		pthread_mutex_lock(&watch_lock);
+		for (w = watch_list; w; w = w->next) {
+			pthread_mutex_lock(&w->r->lock);
+			watch_once(w->r, 1, w->cancel, w->client_fd);
+			pthread_mutex_unlock(&w->r->lock);
+		}
+		pthread_mutex_unlock(&watch_lock);
+	}
+	return NULL;
+}
+
+/* Registers w; 0, or -EAGAIN when the watcher cannot start (the caller
+ * then uses a pool thread and wait_threads). */
+static int watch_add(struct watched *w)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&watch_lock);
+	if (!watch_started) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, watcher, NULL) == 0) {
+			pthread_detach(t);
+			watch_started = 1;
+		}
+	}
+	if (watch_started) {
+		w->next = watch_list;
+		watch_list = w;
+	} else {
+		rc = -EAGAIN;
+	}
+	pthread_mutex_unlock(&watch_lock);
+	return rc;
+}
+
+static void watch_remove(struct watched *w)
+{
+	struct watched **pp;
+
+	pthread_mutex_lock(&watch_lock);
+	for (pp = &watch_list; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&watch_lock);
+}
+
+/* One job on this thread, watched; 0, or -EAGAIN when it could not be
+ * watched (nothing ran). */
+static int run_inline(struct run *r, struct worker_arg *a, volatile sig_atomic_t *cancel, int client_fd)
+{
+	struct watched w = { r, cancel, client_fd, NULL };
+
+	*a = (struct worker_arg){ r, r->jobs[0].replica[0], 0 };
+	r->active[0] = -1;
+	if (watch_add(&w) < 0)
+		return -EAGAIN;
+	pthread_mutex_lock(&r->lock);
+	r->running++;
+	watch_once(r, 1, cancel, client_fd);   /* killed before it began */
+	pthread_mutex_unlock(&r->lock);
+	worker_thread(a);
+	watch_remove(&w);
+	return 0;
 }
 
 /* Waits for the threads, watching for KILL and for the client hanging up;
@@ -633,8 +753,6 @@ static void start_threads(struct run *r, pthread_t *threads, struct worker_arg *
  * return. */
 static void wait_threads(struct run *r, unsigned nthreads, volatile sig_atomic_t *cancel, int client_fd)
 {
-	unsigned i;
-
 	pthread_mutex_lock(&r->lock);
 	while (r->running > 0) {
 		struct timespec ts;
@@ -645,14 +763,7 @@ static void wait_threads(struct run *r, unsigned nthreads, volatile sig_atomic_t
 			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
-		if (!r->stop && ((cancel && *cancel) || client_gone(client_fd)))
-			fail_run(r, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
-		if (r->stop)
-			for (i = 0; i < nthreads; i++)
-				if (r->active[i] >= 0) {
-					shutdown(r->active[i], SHUT_RDWR);
-					r->shut[i] = 1;   /* never back into the pool */
-				}
+		watch_once(r, nthreads, cancel, client_fd);
 	}
 	pthread_mutex_unlock(&r->lock);
 }
@@ -664,7 +775,6 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 {
 	struct run r;
 	struct worker_arg *args = NULL;
-	pthread_t *threads = NULL;
 	unsigned nthreads = 0, i;
 	int rc;
 
@@ -686,20 +796,19 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	if (rc == 0) {
 		for (i = 0; i < m->nworkers; i++)
 			nthreads += r.qlen[i] < d->window ? (unsigned)r.qlen[i] : d->window;
-		threads = calloc(nthreads + 1, sizeof(*threads));
 		args = calloc(nthreads + 1, sizeof(*args));
 		r.active = malloc((nthreads + 1) * sizeof(int));
 		r.shut = calloc(nthreads + 1, 1);
 		r.dead = calloc(m->nworkers + 1, 1);
-		if (!threads || !args || !r.active || !r.shut || !r.dead)
+		if (!args || !r.active || !r.shut || !r.dead)
 			rc = -ENOMEM;
 	}
 	if (rc == 0) {
-		start_threads(&r, threads, args);
-		wait_threads(&r, nthreads, cancel, client_fd);
-		for (i = 0; i < nthreads; i++)
-			if (threads[i])
-				pthread_join(threads[i], NULL);
+		/* one chunk (a point lookup): on this thread, no handoff */
+		if (nthreads != 1 || run_inline(&r, args, cancel, client_fd) < 0) {
+			start_threads(&r, args);
+			wait_threads(&r, nthreads, cancel, client_fd);   /* every task has left r when it returns */
+		}
 		if (r.failed) {
 			*ret_err = r.err;
 			rc = -EIO;
@@ -719,7 +828,6 @@ int dispatch_run(struct dispatch *d, const struct meta *m, uint64_t query_id, co
 	free(r.active);
 	free(r.shut);
 	free(r.dead);
-	free(threads);
 	free(args);
 	pthread_mutex_destroy(&r.lock);
 	pthread_mutex_destroy(&r.sink_lock);

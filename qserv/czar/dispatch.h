@@ -3,7 +3,9 @@
  * struct dispatch (one per czar) holds the mutual-TLS client configuration
  * and, per worker, a pool of idle connections reused across queries.
  * dispatch_run executes one query's chunk jobs: per worker at most `window`
- * chunk queries are in flight (one per connection, one thread each);
+ * chunk queries are in flight (one per connection, one pool thread each,
+ * tpool.h; a query of one chunk -- a point lookup -- runs on the caller's
+ * thread, watched for KILL and hang-ups by the dispatcher's watcher);
  * results reach the sink serialised under a lock of their own, a whole
  * chunk at a time in completion order (never under the lock cancelling
  * needs, so KILL always acts).  Cancelling (the flag, the sink returning
@@ -80,6 +82,7 @@ struct dispatch_sink {
 
 struct dispatch_progress {
 	volatile unsigned done, total;   /* chunks */
+	int64_t sent_us, first_us;       /* monotonic us: first chunk query sent, first answer frame (stages.h) */
 };
 
 /* Runs the jobs: sql has "%CC%" for the chunk id; flags go to the workers

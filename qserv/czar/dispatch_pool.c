@@ -14,6 +14,7 @@
 
 #include "monotime.h"
 #include "tls.h"
+#include "tpool.h"
 
 int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *err, size_t errlen)
 {
@@ -30,6 +31,10 @@ int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *er
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	if (tpool_new(256 * 1024, 256, &d->threads) < 0) {
+		dispatch_free(d);
+		return -ENOMEM;
+	}
 	rc = wire_tls_config(cfg->tls_dir, cfg->name, false, d->timeout_ms, &d->tls, err, errlen);
 	if (rc < 0) {
 		dispatch_free(d);

@@ -40,6 +40,7 @@ struct dispatch {
 	char *spill_dir;             /* NULL: $TMPDIR or /tmp */
 	struct dispatch_stats stats; /* __atomic updates */
 	uint64_t held;               /* bytes all held-back chunk rows take in memory (__atomic) */
+	struct tpool *threads;       /* chunk conversations run on these (tpool.h; lives with the process) */
 	pthread_mutex_t lock;        /* pools */
 	struct wpool *pools;
 	size_t npools;

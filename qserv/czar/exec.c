@@ -13,6 +13,7 @@
 #include "monotime.h"
 
 #include "account.h"
+#include "index_cache.h"
 #include "merge.h"
 #include "myproto.h"
 #include "relay.h"
@@ -53,6 +54,12 @@ struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_
 		 * one: its grant revoked (MariaDB keeps it after the DROP) */
 		if ((created || dropped) && cz->user_backend)
 			account_grant_new(cz, bc->my, why, sizeof(why));
+		uint64_t print = meta_fingerprint(fresh);
+		/* the director-index cache (index_cache.h) forgets everything
+		 * when a notice came or the published catalog changed */
+		if (!cz->meta || gen != cz->meta_loaded_gen || print != cz->meta_print)
+			__atomic_add_fetch(&cz->index_epoch, 1, __ATOMIC_SEQ_CST);
+		cz->meta_print = print;
 		meta_unref(cz->meta);
 		cz->meta = fresh;
 		cz->meta_ms = t0;
@@ -72,18 +79,45 @@ static int cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Narrows chunks[] to those the director index names.  Returns the new
- * count, or -EIO after writing an ERR. */
-static long index_chunks(struct sess *s, const char *sql, int32_t *chunks, size_t n)
+/* chunks[] (ascending, n) narrowed to those in found[] (nf); the new count. */
+static long narrow(int32_t *chunks, size_t n, int32_t *found, size_t nf)
+{
+	size_t i = 0, j = 0, out = 0;
+
+	if (nf)
+		qsort(found, nf, sizeof(*found), cmp_i32);
+	while (i < n && j < nf) {
+		if (chunks[i] < found[j])
+			i++;
+		else if (chunks[i] > found[j])
+			j++;
+		else {
+			chunks[out++] = chunks[i++];
+			j++;
+		}
+	}
+	return (long)out;
+}
+
+/* Narrows chunks[] to those the director index names; an equality's
+ * single-chunk answer is kept in (and taken from) cz->index_cache.
+ * Returns the new count, or -EIO after writing an ERR. */
+static long index_chunks(struct sess *s, const char *sql, int eq, int32_t *chunks, size_t n)
 {
 	char err[256];
-	struct backend_conn *bc = backend_get(s->cz->backend, err, sizeof(err));
+	uint64_t epoch = __atomic_load_n(&s->cz->index_epoch, __ATOMIC_SEQ_CST);
+	struct backend_conn *bc;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	int32_t *found = NULL;
-	size_t nf = 0, cap = 0, i = 0, j = 0, out = 0;
+	int32_t *found = NULL, one;
+	size_t nf = 0, cap = 0;
+	long out;
 
-	if (!bc) {
+	if (eq && index_cache_get(s->cz->index_cache, epoch, sql, &one)) {
+		s->stages.index_hit = 1;
+		return narrow(chunks, n, &one, 1);
+	}
+	if (!(bc = backend_get(s->cz->backend, err, sizeof(err)))) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
 		return -EIO;
 	}
@@ -105,20 +139,11 @@ static long index_chunks(struct sess *s, const char *sql, int32_t *chunks, size_
 	}
 	mysql_free_result(res);
 	backend_put(s->cz->backend, bc, 0);
-	if (nf)
-		qsort(found, nf, sizeof(*found), cmp_i32);
-	while (i < n && j < nf) {
-		if (chunks[i] < found[j])
-			i++;
-		else if (chunks[i] > found[j])
-			j++;
-		else {
-			chunks[out++] = chunks[i++];
-			j++;
-		}
-	}
+	if (eq && nf == 1)
+		index_cache_put(s->cz->index_cache, epoch, sql, found[0]);
+	out = narrow(chunks, n, found, nf);
 	free(found);
-	return (long)out;
+	return out;
 }
 
 /* ---- streaming sink ------------------------------------------------------ */
@@ -265,7 +290,7 @@ static int chunk_jobs(struct sess *s, const struct plan *p, const struct meta *m
 	if (n)
 		memcpy(chunks, p->chunks, n * sizeof(*chunks));
 	if (p->index_sql && !p->regular_only) {
-		long k = index_chunks(s, p->index_sql, chunks, n);
+		long k = index_chunks(s, p->index_sql, p->index_eq, chunks, n);
 		if (k < 0) {
 			rc = (int)k;
 			goto out;
@@ -454,7 +479,10 @@ void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m
 		return;
 	}
 	qid = s->hist_id ? s->hist_id : __atomic_add_fetch(&cz->next_qid, 1, __ATOMIC_SEQ_CST);
+	s->progress.sent_us = s->progress.first_us = 0;
 	if (chunk_jobs(s, p, m, qid, &jobs, &njobs) == 0) {
+		stages_mark(&s->stages, STAGE_INDEX);
+		s->stages.distributed = 1;
 		pthread_mutex_lock(&cz->lock);
 		s->qid = qid;
 		pthread_mutex_unlock(&cz->lock);
@@ -463,6 +491,8 @@ void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m
 		else
 			run_merged(s, p, m, qid, flags, jobs, njobs);
 	}
+	s->stages.mark[STAGE_DISPATCH] = s->progress.sent_us;
+	s->stages.mark[STAGE_FIRST_ROW] = s->progress.first_us;
 	pthread_mutex_lock(&cz->lock);
 	s->qid = 0;
 	cz->chunk_queries += s->progress.done;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <mariadb/mysqld_error.h>
 
@@ -14,6 +15,7 @@
 #include "log.h"
 
 #include "czar.h"
+#include "history_queue.h"
 #include "myproto.h"
 #include "relay.h"
 #include "session.h"
@@ -44,30 +46,89 @@ static void put_str(struct buf *b, MYSQL *my, const char *s, size_t n)
 	b->data[b->len++] = '\'';
 }
 
+static char *dup_n(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = 0;
+	}
+	return d;
+}
+
+void history_op_free(struct history_op *op)
+{
+	if (!op)
+		return;
+	free(op->user);
+	free(op->dbs);
+	free(op->sql);
+	free(op->error);
+	free(op);
+}
+
 void history_begin(struct czar *cz, uint64_t id, const char *type, const char *user, const char *dbs,
 		   const char *sql, size_t len)
 {
-	char err[256];
-	struct backend_conn *bc = backend_get(cz->backend, err, sizeof(err));
-	struct buf b;
+	struct history_op *op = calloc(1, sizeof(*op));
 
-	if (!bc) {
-		log_warn("query %llu not in the history: %s", (unsigned long long)id, err);
+	if (len > 65000)
+		len = 65000;
+	if (!op || !(op->user = strdup(user)) || !(op->dbs = strdup(dbs ? dbs : "")) || !(op->sql = dup_n(sql, len))) {
+		log_warn("query %llu not in the history: out of memory", (unsigned long long)id);
+		history_op_free(op);
 		return;
 	}
-	buf_init(&b);
-	buf_printf(&b, "INSERT INTO qservCzar.queries (ID, CZAR_ID, TYPE, CZAR, USER, STATUS, SUBMITTED, UPDATED, "
-		   "DBS, QUERY) VALUES (%llu, %d, '%s', 'qserv-czar', ", (unsigned long long)id, cz->port, type);
-	put_str(&b, bc->my, user, strlen(user));
-	buf_puts(&b, ", 'EXECUTING', NOW(), NOW(), ");
-	put_str(&b, bc->my, dbs ? dbs : "", dbs ? strlen(dbs) : 0);
-	buf_puts(&b, ", ");
-	put_str(&b, bc->my, sql, len > 65000 ? 65000 : len);
-	buf_puts(&b, ")");
-	if (b.oom || mysql_real_query(bc->my, (const char *)b.data, b.len) != 0)
-		log_warn("query %llu not in the history: %s", (unsigned long long)id, mysql_error(bc->my));
-	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
-	buf_free(&b);
+	op->id = id;
+	op->at = time(NULL);
+	op->sql_len = len;
+	snprintf(op->type, sizeof(op->type), "%s", type);
+	history_queue_put(cz, op, strcmp(type, "SYNC") == 0);
+}
+
+/* One row of the batch INSERT: op's begin, with its end (NULL: still
+ * EXECUTING) when both are in the batch. */
+static void put_row(struct buf *b, struct czar *cz, MYSQL *my, const struct history_op *op,
+		    const struct history_op *end)
+{
+	int has_result = end && !strcmp(op->type, "ASYNC") && !strcmp(end->status, "COMPLETED");
+
+	buf_printf(b, "%s(%llu, %d, '%s', 'qserv-czar', ", b->len ? ", " : "", (unsigned long long)op->id, cz->port,
+		   op->type);
+	put_str(b, my, op->user, strlen(op->user));
+	buf_printf(b, ", '%s', FROM_UNIXTIME(%lld), FROM_UNIXTIME(%lld), ", end ? end->status : "EXECUTING",
+		   (long long)op->at, (long long)(end ? end->at : op->at));
+	if (end)
+		buf_printf(b, "FROM_UNIXTIME(%lld), %llu, %llu, %llu, %llu, %llu, %d, ", (long long)end->at,
+			   (unsigned long long)end->chunks, (unsigned long long)end->chunks_done,
+			   (unsigned long long)end->rows, (unsigned long long)end->rows, (unsigned long long)end->bytes,
+			   has_result);
+	else
+		buf_puts(b, "NULL, 0, 0, 0, 0, 0, 0, ");
+	put_str(b, my, op->dbs, strlen(op->dbs));
+	buf_puts(b, ", ");
+	put_str(b, my, op->sql, op->sql_len);
+	buf_puts(b, ", ");
+	put_str(b, my, end ? end->error : "", end ? strlen(end->error) : 0);
+	buf_puts(b, ")");
+}
+
+static void insert_rows(MYSQL *my, struct buf *rows, unsigned n)
+{
+	static const char head[] = "INSERT INTO qservCzar.queries (ID, CZAR_ID, TYPE, CZAR, USER, STATUS, SUBMITTED, "
+		"UPDATED, COMPLETED, CHUNKS, CHUNKS_COMP, ROWS_COLLECTED, `ROWS`, BYTES, HAS_RESULT, DBS, QUERY, ERROR) "
+		"VALUES ";
+	struct buf q;
+
+	if (!n)
+		return;
+	buf_init(&q);
+	buf_put(&q, head, sizeof(head) - 1);
+	buf_put(&q, rows->data, rows->len);
+	if (rows->oom || q.oom || mysql_real_query(my, (const char *)q.data, q.len) != 0)
+		log_warn("%u queries not in the history: %s", n, rows->oom || q.oom ? "out of memory" : mysql_error(my));
+	buf_free(&q);
 }
 
 void history_progress(struct czar *cz, uint64_t id, uint64_t chunks, uint64_t chunks_done, uint64_t rows,
@@ -116,32 +177,98 @@ static void history_prune(struct czar *cz, MYSQL *my)
 	mysql_query(my, sql);
 }
 
-void history_end(struct czar *cz, uint64_t id, const char *status, uint64_t chunks, uint64_t chunks_done,
-		 uint64_t rows, uint64_t bytes, const char *error)
+void history_end(struct czar *cz, uint64_t id, int queued, const char *status, uint64_t chunks,
+		 uint64_t chunks_done, uint64_t rows, uint64_t bytes, const char *error)
 {
-	static unsigned ends;
-	char err[256];
-	struct backend_conn *bc = backend_get(cz->backend, err, sizeof(err));
-	struct buf b;
+	struct history_op *op = calloc(1, sizeof(*op));
 
-	if (!bc) {
-		log_warn("query %llu: history not updated: %s", (unsigned long long)id, err);
+	if (!op || !(op->error = strdup(error ? error : ""))) {
+		log_warn("query %llu: history not updated: out of memory", (unsigned long long)id);
+		history_op_free(op);
 		return;
 	}
+	op->end = 1;
+	op->id = id;
+	op->at = time(NULL);
+	snprintf(op->status, sizeof(op->status), "%s", status);
+	op->chunks = chunks;
+	op->chunks_done = chunks_done;
+	op->rows = rows;
+	op->bytes = bytes;
+	history_queue_put(cz, op, queued);
+}
+
+/* Whether this finished row is the one to prune after: every row when
+ * the bound is below 64, else every max(32, bound / 16) rows -- a prune
+ * reads `bound` index entries, so that keeps it to at most 16 per query,
+ * and the table at most bound + bound / 16 rows between prunes. */
+static int prune_due(struct czar *cz)
+{
+	unsigned every = cz->history_max / 16 > 32 ? cz->history_max / 16 : 32;
+
+	return cz->history_max < 64 || __atomic_add_fetch(&cz->hq_ends, 1, __ATOMIC_RELAXED) % every == 0;
+}
+
+static void write_end(struct czar *cz, MYSQL *my, const struct history_op *op)
+{
+	struct buf b;
+
 	buf_init(&b);
-	buf_printf(&b, "UPDATE qservCzar.queries SET STATUS = '%s', UPDATED = NOW(), COMPLETED = NOW(), CHUNKS = %llu, "
-		   "CHUNKS_COMP = %llu, ROWS_COLLECTED = %llu, `ROWS` = %llu, BYTES = %llu, HAS_RESULT = (TYPE = 'ASYNC' "
-		   "AND '%s' = 'COMPLETED'), ERROR = ", status, (unsigned long long)chunks,
-		   (unsigned long long)chunks_done, (unsigned long long)rows, (unsigned long long)rows,
-		   (unsigned long long)bytes, status);
-	put_str(&b, bc->my, error ? error : "", error ? strlen(error) : 0);
-	buf_printf(&b, " WHERE CZAR_ID = %d AND ID = %llu", cz->port, (unsigned long long)id);
-	if (b.oom || mysql_real_query(bc->my, (const char *)b.data, b.len) != 0)
-		log_warn("query %llu: history not updated: %s", (unsigned long long)id, mysql_error(bc->my));
-	else if (cz->history_max < 64 || __atomic_add_fetch(&ends, 1, __ATOMIC_RELAXED) % 32 == 0)
-		history_prune(cz, bc->my);   /* at most 31 rows past the bound between prunes */
-	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+	buf_printf(&b, "UPDATE qservCzar.queries SET STATUS = '%s', UPDATED = FROM_UNIXTIME(%lld), COMPLETED = "
+		   "FROM_UNIXTIME(%lld), CHUNKS = %llu, CHUNKS_COMP = %llu, ROWS_COLLECTED = %llu, `ROWS` = %llu, "
+		   "BYTES = %llu, HAS_RESULT = (TYPE = 'ASYNC' AND '%s' = 'COMPLETED'), ERROR = ", op->status,
+		   (long long)op->at, (long long)op->at, (unsigned long long)op->chunks,
+		   (unsigned long long)op->chunks_done, (unsigned long long)op->rows, (unsigned long long)op->rows,
+		   (unsigned long long)op->bytes, op->status);
+	put_str(&b, my, op->error, strlen(op->error));
+	buf_printf(&b, " WHERE CZAR_ID = %d AND ID = %llu", cz->port, (unsigned long long)op->id);
+	if (b.oom || mysql_real_query(my, (const char *)b.data, b.len) != 0)
+		log_warn("query %llu: history not updated: %s", (unsigned long long)op->id, mysql_error(my));
+	else if (prune_due(cz))
+		history_prune(cz, my);
 	buf_free(&b);
+}
+
+/* The end of the same query later in the batch, or NULL. */
+static struct history_op *end_of(struct history_op *op)
+{
+	struct history_op *e;
+
+	for (e = op->next; e; e = e->next)
+		if (e->end && e->id == op->id)
+			return e;
+	return NULL;
+}
+
+/* Rows first (a begin with its end in the batch is one finished row),
+ * in multi-row INSERTs of at most 1 MiB, then the UPDATEs of ends whose
+ * begin was written before. */
+void history_write_batch(struct czar *cz, MYSQL *my, struct history_op *ops)
+{
+	struct history_op *op, *end;
+	struct buf rows;
+	unsigned n = 0;
+
+	buf_init(&rows);
+	for (op = ops; op; op = op->next) {
+		if (op->end)
+			continue;
+		if ((end = end_of(op)))
+			end->end = 2;                 /* written with its begin */
+		put_row(&rows, cz, my, op, end);
+		if (++n, rows.len >= (1u << 20)) {
+			insert_rows(my, &rows, n);
+			buf_free(&rows);
+			n = 0;
+		}
+	}
+	insert_rows(my, &rows, n);
+	buf_free(&rows);
+	for (op = ops; op; op = op->next)
+		if (op->end == 1)
+			write_end(cz, my, op);
+		else if (op->end == 2 && prune_due(cz))
+			history_prune(cz, my);
 }
 
 /* ---- information_schema.queries / processlist ---------------------------- */
@@ -251,6 +378,7 @@ void history_show_processlist(struct sess *s, int full)
 	struct buf b;
 	char err[256];
 
+	history_queue_sync(s->cz, 2000);   /* what ran before this statement is in the table */
 	flush_progress(s->cz);
 	if (!(bc = backend_get(s->cz->backend, err, sizeof(err)))) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
@@ -298,6 +426,7 @@ int history_select(struct sess *s, const struct sql_stmt *st)
 			"literals, operators and aggregates only (no other function)", processlist ? "processlist" : "queries");
 		return 1;
 	}
+	history_queue_sync(s->cz, 2000);   /* what ran before this statement is in the table */
 	flush_progress(s->cz);
 	bc = backend_get(s->cz->backend, err, sizeof(err));
 	if (!bc) {

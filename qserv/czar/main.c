@@ -25,6 +25,8 @@
 #include "log.h"
 #include "account.h"
 #include "async.h"
+#include "history_queue.h"
+#include "index_cache.h"
 #include "czar.h"
 #include "http.h"
 #include "http_ingest.h"
@@ -41,7 +43,7 @@ struct opts {
 	unsigned pool, max_conn, window, slow_ms;
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
 	unsigned silence_timeout;
-	unsigned result_ttl, history_max, async_jobs;
+	unsigned result_ttl, history_max, async_jobs, index_cache;
 	int metrics_port;
 	unsigned http_port, http_max_bytes;
 	unsigned long long max_result_rows, max_result_bytes;
@@ -125,6 +127,7 @@ static void usage(FILE *f)
 		"  --query-history N      query history rows kept (default 10000)\n"
 		"  --async-jobs N         SUBMITs run at once (default 4; more wait their turn)\n"
 		"  --slow-ms N            log statements slower than N ms (default 10000, 0 off)\n"
+		"  --index-cache N        director-index answers kept in memory (default 100000, 0 off)\n"
 		"  --metrics-port N       serve GET /metrics on the --bind address (default off)\n"
 		"  --http-port N          Qserv's HTTP query frontend, HTTPS with --ssl-cert/--ssl-key,\n"
 		"                         HTTP Basic with the --users (default off; Qserv uses 4041)\n"
@@ -163,11 +166,12 @@ static int limit_opt(int c, const char *arg, struct opts *o)
 		{ 'B', "--http-max-result-bytes", 4096, 4294967295ul }, { 'o', "--pool", 1, 1000 },
 		{ 'w', "--window", 1, 256 }, { 'A', "--async-result-ttl", 1, 31536000 },
 		{ 'Q', "--query-history", 1, 100000000 }, { 'J', "--async-jobs", 1, 256 },
-		{ 'S', "--slow-ms", 0, 86400000 },
+		{ 'S', "--slow-ms", 0, 86400000 }, { 'K', "--index-cache", 0, 100000000 },
 	};
 	unsigned *dst[] = { &o->max_user_conn, &o->max_pending, &o->login_timeout, &o->wait_timeout,
 			    &o->write_timeout, &o->local_timeout, &o->silence_timeout, &o->http_port, &o->http_max_bytes,
-			    &o->pool, &o->window, &o->result_ttl, &o->history_max, &o->async_jobs, &o->slow_ms };
+			    &o->pool, &o->window, &o->result_ttl, &o->history_max, &o->async_jobs, &o->slow_ms,
+			    &o->index_cache };
 	unsigned long v;
 	size_t i;
 
@@ -204,6 +208,7 @@ static void opts_defaults(struct opts *o)
 	o->result_ttl = 3600;
 	o->history_max = 10000;
 	o->async_jobs = 4;
+	o->index_cache = 100000;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -232,6 +237,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "ingest-url", required_argument, 0, OPT_INGEST_URL },
 		{ "ingest-key-file", required_argument, 0, OPT_INGEST_KEY_FILE },
 		{ "ingest-max-bytes", required_argument, 0, OPT_INGEST_MAX_BYTES },
+		{ "index-cache", required_argument, 0, 'K' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
@@ -268,7 +274,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->metrics_port = (int)v;
 			break;
 		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L': case 'Z': case 'G': case 'B':
-		case 'o': case 'w': case 'A': case 'Q': case 'J': case 'S':
+		case 'o': case 'w': case 'A': case 'Q': case 'J': case 'S': case 'K':
 			if (limit_opt(c, optarg, o) < 0)
 				return -EINVAL;
 			break;
@@ -591,6 +597,8 @@ int main(int argc, char **argv)
 	cz.result_ttl = o.result_ttl;
 	cz.history_max = o.history_max;
 	cz.slow_ms = o.slow_ms;
+	if (index_cache_new(o.index_cache, &cz.index_cache) < 0)
+		return 1;
 	cz.row_counters = 1;
 	cz.max_packet = 16 * 1024 * 1024;
 	cz.max_connections = o.max_conn;
@@ -660,5 +668,6 @@ int main(int argc, char **argv)
 		 cz.dispatch ? "over mutual TLS" : "off (no --tls-dir)");
 	rc = serve(&cz, lfd, sfd);
 	close(lfd);
+	history_queue_stop(&cz);   /* the queued history rows are written before exit */
 	return rc;
 }

@@ -421,3 +421,31 @@ int meta_load(MYSQL *my, struct meta **ret, char *err, size_t errlen)
 	*ret = m;
 	return 0;
 }
+
+/* FNV-1a over n bytes, continuing h. */
+static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 1099511628211ull;
+	return h;
+}
+
+uint64_t meta_fingerprint(const struct meta *m)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i, k;
+
+	for (i = 0; i < m->ndbs; i++) {
+		const struct meta_db *d = &m->dbs[i];
+		h = fnv_add(h, d->name, strlen(d->name) + 1);
+		h = fnv_add(h, &d->num_stripes, sizeof(d->num_stripes));
+		h = fnv_add(h, &d->num_sub_stripes, sizeof(d->num_sub_stripes));
+		for (k = 0; k < d->ntables; k++)
+			h = fnv_add(h, d->tables[k].name, strlen(d->tables[k].name) + 1);
+		for (k = 0; k < d->nchunks; k++)
+			h = fnv_add(h, &d->chunks[k].id, sizeof(d->chunks[k].id));
+	}
+	return h;
+}

@@ -91,6 +91,10 @@ int meta_add_lost_chunk(struct meta_db *d, int32_t chunk);
 /* Sorts chunk lists; call once after the last meta_add_chunk. */
 void meta_finish(struct meta *m);
 
+/* A hash of the published databases, their tables and chunk ids (not of
+ * replicas): equal for two snapshots of the same published catalog. */
+uint64_t meta_fingerprint(const struct meta *m);
+
 const struct meta_db *meta_find_db(const struct meta *m, const char *name);
 const struct meta_table *meta_find_table(const struct meta_db *d, const char *name);
 const struct meta_chunk *meta_find_chunk(const struct meta_db *d, int32_t id);

@@ -12,7 +12,10 @@
 #include "buf.h"
 #include "httpd.h"
 
+#include "history_queue.h"
+#include "index_cache.h"
 #include "session.h"
+#include "stages.h"
 
 struct metrics {
 	struct MHD_Daemon *d;
@@ -30,6 +33,30 @@ static void label(char *dst, size_t cap, const char *s)
 		dst[o++] = *s == '\n' ? ' ' : *s;
 	}
 	dst[o] = 0;
+}
+
+/* The lookup path's counters: stage histograms, the director-index cache,
+ * the history writer's queue. */
+static void perf_metrics(struct czar *cz, struct buf *t)
+{
+	struct index_cache_stats ic;
+	struct history_queue_stats hq;
+
+	stages_metrics(t);
+	index_cache_get_stats(cz->index_cache, &ic);
+	buf_printf(t, "# HELP qserv_czar_index_cache_total Director-index lookups answered from the cache (hit) "
+		"or by the czar MariaDB (miss).\n# TYPE qserv_czar_index_cache_total counter\n"
+		"qserv_czar_index_cache_total{result=\"hit\"} %llu\nqserv_czar_index_cache_total{result=\"miss\"} %llu\n",
+		ic.hits, ic.misses);
+	buf_printf(t, "# HELP qserv_czar_index_cache_entries Director-index answers held.\n"
+		"# TYPE qserv_czar_index_cache_entries gauge\nqserv_czar_index_cache_entries %llu\n", ic.entries);
+	history_queue_get_stats(cz, &hq);
+	buf_printf(t, "# HELP qserv_czar_history_events_total Query history events (row begins and ends) by "
+		"what became of them.\n# TYPE qserv_czar_history_events_total counter\n"
+		"qserv_czar_history_events_total{result=\"written\"} %llu\n"
+		"qserv_czar_history_events_total{result=\"dropped\"} %llu\n", hq.written, hq.dropped);
+	buf_printf(t, "# HELP qserv_czar_history_queue_depth History events waiting for the writer.\n"
+		"# TYPE qserv_czar_history_queue_depth gauge\nqserv_czar_history_queue_depth %u\n", hq.depth);
 }
 
 char *metrics_text(struct czar *cz)
@@ -90,6 +117,7 @@ char *metrics_text(struct czar *cz)
 	buf_printf(&t, "# HELP qserv_czar_queries_running Distributed queries running now.\n"
 		"# TYPE qserv_czar_queries_running gauge\nqserv_czar_queries_running %u\n", running);
 	pthread_mutex_unlock(&cz->lock);
+	perf_metrics(cz, &t);
 	return buf_steal(&t);
 }
 

@@ -42,6 +42,7 @@ struct plan {
 	int32_t *chunks;              /* candidate chunks, ascending */
 	size_t nchunks;
 	char *index_sql;              /* NULL, or returns chunk ids in column 1 */
+	int index_eq;                 /* index_sql is one `key = literal` (its answer may be cached) */
 	char *area;                   /* the restrictor applied, for logs/tests */
 };
 

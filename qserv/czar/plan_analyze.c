@@ -515,4 +515,5 @@ void plan_index_lookup(struct ctx *c, const struct sql_expr *e)
 		return;
 	}
 	c->p->index_sql = buf_steal(&o);
+	c->p->index_eq = e->kind == SQL_E_BINARY;
 }

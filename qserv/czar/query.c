@@ -221,7 +221,7 @@ static void run_distributed(struct sess *s, const struct plan *p, const struct m
 		else
 			snprintf(error, sizeof(error), "%u %.*s", code, n, (const char *)e + 9);
 	}
-	history_end(s->cz, id, status, s->progress.total, s->progress.done, s->rows_sent, s->bytes_sent, error);
+	history_end(s->cz, id, 1, status, s->progress.total, s->progress.done, s->rows_sent, s->bytes_sent, error);
 }
 
 static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, size_t len)
@@ -242,6 +242,7 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, siz
 		return;
 	}
 	rc = plan_select(s, &st, &own_st, sql, len, since, &m, &p, &err);
+	stages_mark(&s->stages, STAGE_PLAN);
 	if (rc == -ENOMEM)
 		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
 	else if (rc < 0)
@@ -323,6 +324,7 @@ void query_run(struct sess *s, const char *sql, size_t len)
 	s->cz->queries++;
 	pthread_mutex_unlock(&s->cz->lock);
 	rc = sql_parse(sql, len, &st, &err);
+	stages_mark(&s->stages, STAGE_PARSE);
 	if (rc == -ENOMEM) {
 		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
 		return;

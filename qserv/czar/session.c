@@ -339,7 +339,9 @@ static int command(struct sess *s, struct buf *in)
 		int64_t t0 = monotime_ms();
 		long long ms;
 		sess_set_state(s, "Query", arg, n);
+		stages_start(&s->stages);
 		query_run(s, arg, n);
+		stages_finish(&s->stages);
 		ms = (long long)(monotime_ms() - t0);
 		pthread_mutex_lock(&s->cz->lock);
 		s->cz->statement_ms += (uint64_t)ms;
@@ -347,9 +349,12 @@ static int command(struct sess *s, struct buf *in)
 		if (s->conn.out.len > 4 && s->conn.out.data[4] == 0xff)
 			s->cz->errors++;
 		pthread_mutex_unlock(&s->cz->lock);
-		if (s->cz->slow_ms && ms >= s->cz->slow_ms)
-			log_warn("slow query: session %u user %s: %lld ms, %u/%u chunks: %.300s", s->id, s->user, ms,
-				 s->progress.done, s->progress.total, arg);
+		if (s->cz->slow_ms && ms >= s->cz->slow_ms) {
+			char st[200];
+			stages_format(&s->stages, st, sizeof(st));
+			log_warn("slow query: session %u user %s: %lld ms, %u/%u chunks (%s): %.300s", s->id, s->user,
+				 ms, s->progress.done, s->progress.total, st, arg);
+		}
 		break;
 	}
 	case MYP_COM_FIELD_LIST:

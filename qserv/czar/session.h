@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "czar.h"
+#include "stages.h"
 #include "packet.h"
 
 struct sess {
@@ -43,6 +44,7 @@ struct sess {
 	uint64_t hist_id;             /* its history id, set before it runs (async.h) */
 	int async;                    /* a SUBMIT's detached session (no SYNC history row) */
 	struct dispatch_progress progress;   /* its chunks done/total */
+	struct stage_times stages;    /* the running statement's stage timers (stages.h) */
 	uint64_t rows_sent, bytes_sent;      /* result rows (and their value bytes) written for it */
 	char lr_error[300];           /* a streamed result stopped by --max-result-bytes: Qserv's message */
 	struct sess *prev, *next;

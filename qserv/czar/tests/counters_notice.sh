@@ -12,6 +12,9 @@
 # turns it back on).  The notice: the socket is 0600; a chunk's row deleted
 # from qservMeta.chunks then a `reload` datagram: the very next COUNT(*)
 # misses exactly that chunk's rows; restored + datagram: all rows again.
+# The director-index cache (index_cache.h): a repeated point lookup is a
+# cache hit with the same row; after a `reload` datagram the next one asks
+# the index again (a miss); the stage histograms count the lookups.
 # The row_counters table is created here when the controller of this tree
 # does not (its POST /ingest/table-stats is another piece of work).
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -19,7 +22,7 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/dc-test.sh"
 dc_init counters
 command -v python3 > /dev/null || tap_skip_all "needs python3"
-tap_plan 12
+tap_plan 14
 
 DB=cnt
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 3000 --sources-per-object 2 --ra 0,40 --dec -20,20 \
@@ -109,5 +112,20 @@ notice
 b=$(sql "SELECT COUNT(*) FROM $DB.Source")
 tap_is "$a|$b" "$((NSRC - inch))|$NSRC" \
 	"after a 'reload' datagram the very next statement sees chunk $ch gone ($inch sources), then back"
+# the director-index cache, forgotten on a notice
+metric() { curl -s "$QSERV_CZAR_METRICS_URL" | awk -v k="$1" 'index($0, k) == 1 { print $2 }'; }
+oid=$(my "$QSERV_WORKER_1_SOCKET" -e "SELECT MIN(objectId) FROM $DB.Object_$ch")
+l1=$(sql "SELECT objectId, ra FROM $DB.Object WHERE objectId = $oid")
+h1=$(metric 'qserv_czar_index_cache_total{result="hit"}')
+l2=$(sql "SELECT objectId, ra FROM $DB.Object WHERE objectId = $oid")
+h2=$(metric 'qserv_czar_index_cache_total{result="hit"}')
+tap_is "$l2|$((h2 - h1))" "$l1|1" "a repeated point lookup ($oid) is a director-index cache hit, same row"
+notice
+m1=$(metric 'qserv_czar_index_cache_total{result="miss"}')
+l3=$(sql "SELECT objectId, ra FROM $DB.Object WHERE objectId = $oid")
+m2=$(metric 'qserv_czar_index_cache_total{result="miss"}')
+n=$(metric 'qserv_czar_stage_seconds_count{stage="index"}')
+tap_is "$l3|$((m2 - m1))|$([ "${n:-0}" -ge 3 ] && echo counted)" "$l1|1|counted" \
+	"after a 'reload' datagram the cache is forgotten (a miss), same row; the stage histograms count lookups"
 tap_ok "dev cluster down" "$DC" down --dir "$T/cluster"
 tap_done

@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 76
+tap_plan 77
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
@@ -195,6 +195,21 @@ wait $LONG
 if grep -q "ERROR 1317" "$T/long.out"; then tap_pass "KILL QUERY interrupts the distributed query"
 else tap_fail "KILL QUERY interrupts the distributed query" "id '$id': $(cat "$T/long.out")"; fi
 tap_is "$($CZ -D e2e -N -e 'SELECT COUNT(*) FROM Object')" "$(wc -l < "$T/gen/Object.tsv")" "the czar answers after the kill"
+# A one-chunk query runs on the session's thread (dispatch.c run_inline): KILL reaches it too.
+oid1=$(head -1 "$T/gen/Object.tsv" | cut -f1)
+$CZ -D e2e -N -e "SELECT objectId, SLEEP(5) FROM Object WHERE objectId = $oid1" > "$T/long1.out" 2>&1 &
+LONG=$!
+id=
+for _ in $(seq 100); do
+	line=$($CZ -N -B -e 'SHOW SESSIONS' | grep 'SLEEP(5)' | grep chunks | head -1)
+	id=$(echo "$line" | cut -f1)
+	[ -n "$id" ] && break
+	sleep 0.1
+done
+$CZ -e "KILL QUERY $id" > /dev/null 2>&1
+wait $LONG
+if grep -q "ERROR 1317" "$T/long1.out"; then tap_pass "KILL QUERY interrupts a one-chunk query (point lookup)"
+else tap_fail "KILL QUERY interrupts a one-chunk query (point lookup)" "id '$id': $(cat "$T/long1.out")"; fi
 # A client that hangs up mid-query cancels its chunk queries on the workers.
 $CZ -D e2e -N -e "SELECT COUNT(*) FROM Object WHERE SLEEP(0.051) = 0" > /dev/null 2>&1 &
 CL=$!

@@ -14,6 +14,8 @@
 #   SELECT COUNT(*) (mariadb CLI, best of 3)
 #   a box count (qserv_areaspec_box vs BETWEEN), best of 3
 #   AVG/MAX with a filter, best of 3
+#   a near-neighbour count (pairs < 1 arcmin) in a 2-degree box, best of 3
+#   (the czar only: Spider would pull both sides to its front end)
 #   load: qserv-partition + qservctl ingest vs one LOAD DATA (Spider: LOAD
 #   DATA through the Spider table)
 # Every answer of the czar and of Spider is compared with one MariaDB's;
@@ -54,8 +56,10 @@ awk -v n="$N" 'BEGIN { srand(15); pi = 3.141592653589793
 echo "data: $N Object rows (objectId, ra, decl, 20 doubles), $(du -m "$T/Object.tsv" | cut -f1) MB of TSV"
 
 # one MariaDB, the two Spider backends and the Spider front end
+LIBDIR=${QSERV_LIB:-$top/build/lib}
 for d in one b0 b1 spider; do
-	test_mariadb_start "$T/$d" --local-infile=1 || { echo "mariadbd $d does not start: $(tail -3 "$T/$d/my.err")"; exit 1; }
+	pd=; [ $d = one ] && pd="--plugin-dir=$LIBDIR"   # scisql for the near-neighbour join (Spider keeps its own)
+	test_mariadb_start "$T/$d" --local-infile=1 $pd || { echo "mariadbd $d does not start: $(tail -3 "$T/$d/my.err")"; exit 1; }
 done
 my() { d=$1; shift; mariadb --no-defaults -S "$T/$d/my.sock" -uroot --local-infile=1 -N -B "$@"; }
 for d in one b0 b1; do
@@ -142,6 +146,12 @@ SC="127.0.0.1:$QSERV_CZAR_PORT:$QSERV_USER:$QSERV_PASSWORD:peer"
 l_one=$(pc latency "$S1" "$N" 300) || bad=1
 l_sp=$(pc latency "$SS" "$N" 300) || bad=1
 l_cz=$(pc latency "$SC" "$N" 300) || bad=1
+# where the czar's lookup time goes: the mean of each stage (stages.h) over those lookups
+stages=$(curl -s "$QSERV_CZAR_METRICS_URL" | awk '
+	/^qserv_czar_stage_seconds_sum/ { match($0, /stage="[a-z_]+"/); s = substr($0, RSTART + 7, RLENGTH - 8); sum[s] = $2 }
+	/^qserv_czar_stage_seconds_count/ { match($0, /stage="[a-z_]+"/); s = substr($0, RSTART + 7, RLENGTH - 8); n[s] = $2 }
+	/^qserv_czar_index_cache_total/ { hits = hits " " $0 }
+	END { for (s in sum) if (n[s] > 0) printf "%s %.3f ms, ", s, 1000 * sum[s] / n[s] }')
 t_one=$(pc throughput "$S1" "$N" $CLIENTS "$SECS") || bad=1
 t_sp=$(pc throughput "$SS" "$N" $CLIENTS "$SECS") || bad=1
 t_cz=$(pc throughput "$SC" "$N" $CLIENTS "$SECS") || bad=1
@@ -154,10 +164,26 @@ c_one=$(best one "$q_count"); c_sp=$(best spider "$q_count"); c_cz=$(best czar "
 b_one=$(best one "$q_box"); b_sp=$(best spider "$q_box"); b_cz=$(best czar "$q_box_cz"); same "box"
 a_one=$(best one "$q_agg"); a_sp=$(best spider "$q_agg"); a_cz=$(best czar "$q_agg"); same "AVG/MAX"
 
+# near-neighbour: pairs closer than 1 arcmin in a 2-degree box, the czar's
+# self-join (chunk x chunk + overlap) vs one MariaDB's with scisql_angSep
+# (the box on both sides, as the czar applies a restrictor to both)
+my one < "$top/qserv/scisql/install.sql" > "$T/scisql.out" 2>&1 || echo "scisql on one MariaDB: $(tail -1 "$T/scisql.out")"
+nn_pair="scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.0166 AND o1.objectId <> o2.objectId"
+q_nn_cz="SELECT COUNT(*) FROM Object o1, Object o2 WHERE qserv_areaspec_box(20, -1, 22, 1) AND $nn_pair"
+q_nn="SELECT COUNT(*) FROM Object o1, Object o2 WHERE o1.ra BETWEEN 20 AND 22 AND o1.decl BETWEEN -1 AND 1 AND
+	o2.ra BETWEEN 20 AND 22 AND o2.decl BETWEEN -1 AND 1 AND $nn_pair"
+n_one=$(best one "$q_nn"); n_cz=$(best czar "$q_nn_cz")
+if ! cmp -s "$T/one.out" "$T/czar.out"; then
+	echo "ANSWER DIFFERS (near-neighbour, czar): $(head -c 200 "$T/czar.out") vs one MariaDB: $(head -c 200 "$T/one.out")"
+	bad=1
+fi
+
 echo
 echo "one MariaDB: lookup $l_one ms, $t_one lookups/s with $CLIENTS clients, COUNT(*) $c_one s, box $b_one s, AVG/MAX $a_one s, LOAD DATA $load_one s"
 echo "Spider:      lookup $l_sp ms, $t_sp lookups/s, COUNT(*) $c_sp s, box $b_sp s, AVG/MAX $a_sp s, LOAD DATA $load_spider s"
+[ -n "$stages" ] && echo "czar lookup stages (mean): $stages"
 echo "czar:        lookup $l_cz ms, $t_cz lookups/s, COUNT(*) $c_cz s, box $b_cz s, AVG/MAX $a_cz s, partition + ingest $load_czar s"
+echo "near-neighbour pairs in the box: $(cat "$T/one.out"); one MariaDB $n_one s, czar $n_cz s"
 echo
 row "measure (ratio to one MariaDB)" "czar" "Spider" "target (czar)"
 row "---" "---" "---" "---"
@@ -166,6 +192,7 @@ row "point lookups, $CLIENTS clients: throughput (higher is better)" "$(f2 "$(ca
 row "SELECT COUNT(*)" "$(f2 "$(calc "$c_cz / $c_one")")x" "$(f2 "$(calc "$c_sp / $c_one")")x" "<= 1.2x"
 row "box count" "$(f2 "$(calc "$b_cz / $b_one")")x" "$(f2 "$(calc "$b_sp / $b_one")")x" "<= 0.5x"
 row "AVG/MAX with a filter" "$(f2 "$(calc "$a_cz / $a_one")")x" "$(f2 "$(calc "$a_sp / $a_one")")x" "<= 1.0x"
+row "near-neighbour count, 2-degree box (1 arcmin)" "$(f2 "$(calc "$n_cz / $n_one")")x" "-" "< 1x"
 row "load (partition + ingest vs LOAD DATA)" "$(f2 "$(calc "$load_czar / $load_one")")x" "$(f2 "$(calc "$load_spider / $load_one")")x" "<= 1.25x"
 [ "$bad" = 0 ] && echo "answers: the czar's and Spider's equal one MariaDB's"
 exit $bad
