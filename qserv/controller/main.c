@@ -4,7 +4,7 @@
  *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
  *                    [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]
- *                    [--verify-interval S] [--czar-notify PATH]
+ *                    [--verify-interval S] [--czar-notify PATH] [--no-default-index]
  *
  * --auth-key-file: the cluster admin key (64 hex) that every write must
  * carry (capi.c's route table; without a key, writes are refused);
@@ -27,6 +27,8 @@
  * PUT /replication/verify-interval, POST /replication/verify runs one).
  * --czar-notify: the czar's unix datagram socket (its --meta-notify): one
  * datagram "reload" after every committed change the czar reads (cnotify.c).
+ * --no-default-index: publish builds no index on the director keys of the
+ * chunk tables (csqlidx.c; by default it does, where one is missing).
  * --local-port: a second listener, plain HTTP on 127.0.0.1 only, for the
  * node's own agent (registering workers); the same route policy: its
  * writes need the key too.
@@ -55,7 +57,7 @@ static void usage(void)
 			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]\n"
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
 			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n"
-			"                        [--verify-interval S] [--czar-notify PATH]\n");
+			"                        [--verify-interval S] [--czar-notify PATH] [--no-default-index]\n");
 	exit(100);
 }
 
@@ -168,7 +170,7 @@ int main(int argc, char **argv)
 		{ "local-port", required_argument, 0, 'L' }, { "replication-level", required_argument, 0, 'R' },
 		{ "evict-after", required_argument, 0, 'E' }, { "heal-max-mbps", required_argument, 0, 'M' },
 		{ "verify-interval", required_argument, 0, 'V' }, { "czar-notify", required_argument, 0, 'Z' },
-		{ 0, 0, 0, 0 },
+		{ "no-default-index", no_argument, 0, 'I' }, { 0, 0, 0, 0 },
 	};
 	struct cworker workers[256];
 	size_t nw = 0;
@@ -194,6 +196,7 @@ int main(int argc, char **argv)
 			break;
 		case 'N': tls_name = optarg; break;
 		case 'Z': c.czar_notify = optarg; break;
+		case 'I': c.no_default_index = true; break;
 		case 'M':
 			c.heal_max_mbps = atoi(optarg);
 			if (c.heal_max_mbps < 0 || c.heal_max_mbps > 100000)
