@@ -16,8 +16,9 @@
  * have TCP keepalive on (wire_tcp_tune).
  *
  * At most QSERV_QUERY_SLOTS (default 4) statements run on MariaDB at once;
- * interactive chunk queries go ahead of waiting scans (query_sched.h).
- * Not done here yet: shared scans of one chunk by concurrent queries.
+ * interactive chunk queries go ahead of waiting scans, and the waiting
+ * scans start in one walk over the chunks, those of one chunk together
+ * (Qserv's shared scans: query_sched.h).
  *
  * Least privilege: chunk queries run as the read-only account of
  * query_acct.c (SELECT on the catalog databases only); only KILL QUERY
@@ -345,7 +346,7 @@ static void *conn_thread(void *arg)
 			continue;
 		}
 		query_live_busy(lv, 1);
-		query_sched_acquire(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0);
+		query_sched_acquire(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0, q.chunk_id);
 		rc = run_query(m, &io, &q);
 		query_sched_release(&qs.sched);
 		query_live_busy(lv, 0);
@@ -469,4 +470,8 @@ void worker_query_stop(struct worker *w)
 	query_live_stop();
 	close(qs.lfd);
 	qs.running = 0;
+	pthread_mutex_lock(&qs.sched.lock);
+	log_info("query service stopped: %lu interactive and %lu scan chunk queries, %lu scans shared a chunk"
+		 " with the one before", qs.sched.started_interactive, qs.sched.started_scans, qs.sched.shared_scans);
+	pthread_mutex_unlock(&qs.sched.lock);
 }

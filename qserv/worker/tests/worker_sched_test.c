@@ -1,6 +1,9 @@
 /* worker_sched_test.c: the worker's chunk-query scheduler
- * (qserv/worker/query_sched.c): the slot limit holds, and a waiting
- * interactive query starts before a scan that was queued earlier. */
+ * (qserv/worker/query_sched.c): the slot limit holds, a waiting
+ * interactive query starts before a scan that was queued earlier, waiting
+ * scans start in one ascending walk over the chunks from the cursor
+ * (wrapping around, oldest first on one chunk), and the scans of one
+ * chunk take the free slots together. */
 #include <pthread.h>
 #include <unistd.h>
 
@@ -12,6 +15,7 @@ struct job {
 	struct query_sched *s;
 	int scan;
 	int order;                  /* position in which it started */
+	int32_t chunk;
 };
 
 static int started;
@@ -21,7 +25,7 @@ static void *run(void *arg)
 {
 	struct job *j = arg;
 
-	query_sched_acquire(j->s, j->scan);
+	query_sched_acquire(j->s, j->scan, j->chunk);
 	pthread_mutex_lock(&order_lock);
 	j->order = ++started;
 	pthread_mutex_unlock(&order_lock);
@@ -46,11 +50,11 @@ static void wait_queued(struct query_sched *s, unsigned inter, unsigned scans)
 TEST(interactive_goes_ahead_of_a_queued_scan)
 {
 	struct query_sched s;
-	struct job scan = { &s, 1, 0 }, inter = { &s, 0, 0 };
+	struct job scan = { &s, 1, 0, 7 }, inter = { &s, 0, 0, 7 };
 	pthread_t a, b;
 
 	query_sched_init(&s, 1);
-	query_sched_acquire(&s, 1);          /* a running scan holds the only slot */
+	query_sched_acquire(&s, 1, 7);       /* a running scan holds the only slot */
 	ASSERT_EQ(0, pthread_create(&a, NULL, run, &scan));
 	wait_queued(&s, 0, 1);               /* the scan queued first */
 	ASSERT_EQ(0, pthread_create(&b, NULL, run, &inter));
@@ -74,7 +78,7 @@ static void *busy(void *arg)
 	int i;
 
 	for (i = 0; i < 50; i++) {
-		query_sched_acquire(&limit_s, (int)(long)arg & 1);
+		query_sched_acquire(&limit_s, (int)(long)arg & 1, (int32_t)((long)arg % 5));
 		pthread_mutex_lock(&inside_lock);
 		if (++inside > max_inside)
 			max_inside = inside;
@@ -102,6 +106,100 @@ TEST(never_more_than_the_slots)
 	EXPECT_EQ(0, inside);
 	EXPECT_EQ(600, limit_s.started_scans + limit_s.started_interactive);
 	query_sched_destroy(&limit_s);
+}
+
+/* slots 1, the cursor on chunk 50: scans queued on 70, 10, 50, 60, 50
+ * start 50, 50 (oldest first), 60, 70, then 10 (wrapped around). */
+TEST(scans_walk_the_chunks_from_the_cursor)
+{
+	struct query_sched s;
+	int32_t chunks[5] = { 70, 10, 50, 60, 50 };
+	struct job j[5];
+	pthread_t t[5];
+
+	started = 0;
+	query_sched_init(&s, 1);
+	query_sched_acquire(&s, 1, 50);
+	for (int i = 0; i < 5; i++) {
+		j[i] = (struct job){ &s, 1, 0, chunks[i] };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, run, &j[i]));
+		wait_queued(&s, 0, (unsigned)i + 1);
+	}
+	query_sched_release(&s);
+	for (int i = 0; i < 5; i++)
+		pthread_join(t[i], NULL);
+	EXPECT_EQ(1, j[2].order);
+	EXPECT_EQ(2, j[4].order);
+	EXPECT_EQ(3, j[3].order);
+	EXPECT_EQ(4, j[0].order);
+	EXPECT_EQ(5, j[1].order);
+	EXPECT_EQ(2, s.shared_scans);   /* the two on 50 after the one holding it */
+	query_sched_destroy(&s);
+}
+
+static int go;
+static void *hold(void *arg)
+{
+	struct job *j = arg;
+
+	query_sched_acquire(j->s, j->scan, j->chunk);
+	pthread_mutex_lock(&order_lock);
+	j->order = ++started;
+	pthread_mutex_unlock(&order_lock);
+	for (;;) {
+		pthread_mutex_lock(&order_lock);
+		int g = go;
+		pthread_mutex_unlock(&order_lock);
+		if (g)
+			break;
+		usleep(1000);
+	}
+	query_sched_release(j->s);
+	return NULL;
+}
+
+/* slots 3 held by interactive queries, scans queued on chunks 2 1 2 1 3 1:
+ * when the slots free up, the three scans of chunk 1 take them together. */
+TEST(scans_of_one_chunk_run_together)
+{
+	struct query_sched s;
+	int32_t chunks[6] = { 2, 1, 2, 1, 3, 1 };
+	struct job j[6];
+	pthread_t t[6];
+
+	started = 0;
+	go = 0;
+	query_sched_init(&s, 3);
+	for (int i = 0; i < 3; i++)
+		query_sched_acquire(&s, 0, 0);
+	for (int i = 0; i < 6; i++) {
+		j[i] = (struct job){ &s, 1, 0, chunks[i] };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, hold, &j[i]));
+	}
+	wait_queued(&s, 0, 6);
+	for (int i = 0; i < 3; i++)
+		query_sched_release(&s);
+	for (;;) {
+		pthread_mutex_lock(&order_lock);
+		int n = started;
+		pthread_mutex_unlock(&order_lock);
+		if (n == 3)
+			break;
+		usleep(1000);
+	}
+	usleep(20000);                  /* no fourth may start meanwhile */
+	pthread_mutex_lock(&order_lock);
+	EXPECT_EQ(3, started);
+	EXPECT_NE(0, j[1].order);
+	EXPECT_NE(0, j[3].order);
+	EXPECT_NE(0, j[5].order);
+	go = 1;
+	pthread_mutex_unlock(&order_lock);
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	EXPECT_EQ(0, s.running);        /* all released */
+	EXPECT_EQ(6, s.started_scans);
+	query_sched_destroy(&s);
 }
 
 TEST_HARNESS_MAIN
