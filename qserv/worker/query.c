@@ -18,7 +18,8 @@
  * At most QSERV_QUERY_SLOTS (default 4) statements run on MariaDB at once;
  * interactive chunk queries go ahead of waiting scans, and the waiting
  * scans start in one walk over the chunks, those of one chunk together
- * (Qserv's shared scans: query_sched.h).
+ * (Qserv's shared scans: query_sched.h); QSERV_SHARED_SCANS=0 starts the
+ * waiting scans oldest first instead (for benchmarks: the "before").
  *
  * Least privilege: chunk queries run as the read-only account of
  * query_acct.c (SELECT on the catalog databases only); only KILL QUERY
@@ -423,6 +424,8 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 	qs.w = w;
 	const char *slots = getenv("QSERV_QUERY_SLOTS");
 	query_sched_init(&qs.sched, slots ? (unsigned)atoi(slots) : 4);
+	const char *shared = getenv("QSERV_SHARED_SCANS");
+	qs.sched.fifo = shared && !strcmp(shared, "0");   /* scan_bench.sh's "before" */
 	lim.nslots = env_count("QSERV_QUERY_HANDSHAKES", 128, QS_MAX_HANDSHAKES);
 	lim.max_auth = env_count("QSERV_QUERY_MAX_CONNS", 256, 65536);
 	if (query_acct_setup(w, &qs.reader, err, errlen) < 0)

@@ -18,6 +18,7 @@ void query_sched_init(struct query_sched *s, unsigned slots)
 	s->scans = NULL;
 	s->cursor = INT32_MIN;
 	s->started_interactive = s->started_scans = s->shared_scans = 0;
+	s->fifo = 0;
 }
 
 void query_sched_destroy(struct query_sched *s)
@@ -31,7 +32,7 @@ void query_sched_destroy(struct query_sched *s)
 static struct query_sched_wait **pick(struct query_sched *s)
 {
 	struct query_sched_wait **p, **ahead = NULL, **low = NULL;
-	if (s->scans->passed >= QUERY_SCHED_MAX_PASS)
+	if (s->fifo || s->scans->passed >= QUERY_SCHED_MAX_PASS)
 		return &s->scans;
 	for (p = &s->scans; *p; p = &(*p)->next) {
 		int32_t c = (*p)->chunk;

@@ -41,6 +41,7 @@ struct query_sched {
 	int32_t cursor;                 /* chunk of the last scan started */
 	unsigned long started_interactive, started_scans;   /* totals, for tests and logs */
 	unsigned long shared_scans;     /* scans started on the chunk of the scan before */
+	int fifo;                       /* 1: waiting scans start oldest first (no walk) */
 };
 
 void query_sched_init(struct query_sched *s, unsigned slots);

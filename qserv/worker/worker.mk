@@ -24,3 +24,5 @@ $(eval $(call unit_test,worker_wreq_test,qserv/worker/tests/wreq_test.c qserv/wo
 $(eval $(call fuzz_target,wcopy,qserv/worker/tests/fuzz_wcopy.c qserv/worker/wcopy_fmt.c,,))
 # chunk copy MB/s worker to worker against an in-MariaDB copy of the same tables
 BENCHES += qserv/worker/tests/copy_bench.sh
+# shared scans: 4 concurrent full scans, data bigger than the cgroup-capped cache, before/after
+BENCHES += qserv/worker/tests/scan_bench.sh
