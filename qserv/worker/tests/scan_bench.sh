@@ -1,11 +1,13 @@
 #!/bin/sh
 # scan_bench.sh: shared scans on the worker (qserv/worker/query_sched.c)
 # against the same worker starting waiting scans oldest first
-# (QSERV_SHARED_SCANS=0, the scheduler before shared scans), with more data
+# on any chunk (QSERV_SHARED_SCANS=0, the scheduler before shared scans),
+# with more data
 # than the cache holds.
 #
 # A 1-worker dev cluster holds BENCH_ROWS (400,000) Object rows (objectId,
-# ra, decl, 20 doubles; num-stripes 8: 62 chunks, MyISAM); the worker's
+# ra, decl, 20 doubles; num-stripes BENCH_STRIPES (3: 7 chunks of ~11 MB,
+# big beside the cache as Qserv's chunks are), MyISAM); the worker's
 # MariaDB runs in a memory cgroup (v1) capped at what it holds already +
 # BENCH_CACHE_MB (32) so its page cache cannot keep the table, its
 # key_buffer_size is 8 MB, and before each run the cgroup's page cache is
@@ -26,6 +28,7 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 BIN=${QSERV_BIN:-$top/build/bin}
 DC=$top/tools/dev-cluster
 N=${BENCH_ROWS:-400000}
+S=${BENCH_STRIPES:-3}
 CACHE_MB=${BENCH_CACHE_MB:-32}
 SCANS=${BENCH_SCANS:-4}
 ROUNDS=${BENCH_ROUNDS:-2}
@@ -57,18 +60,18 @@ awk -v n="$N" 'BEGIN { srand(15); pi = 3.141592653589793
 		printf "\n"
 	} }' > "$T/Object.tsv"
 cat > "$T/Object.cfg" <<EOF
-{"part": {"num-stripes": 8, "num-sub-stripes": 4, "overlap": 0.01667, "pos": "ra,decl", "id": "objectId",
+{"part": {"num-stripes": $S, "num-sub-stripes": 4, "overlap": 0.01667, "pos": "ra,decl", "id": "objectId",
           "chunk": "chunkId", "sub-chunk": "subChunkId"},
  "in": {"csv": {"delimiter": "\t", "null": "\\\\N", "escape": "\\\\", "no-quote": true, "field": [$cols]}},
  "out": {"csv": {"delimiter": "\t", "null": "\\\\N", "escape": "\\\\", "no-quote": true}}}
 EOF
 "$BIN/qserv-partition" --config-file="$T/Object.cfg" --in.path="$T/Object.tsv" --out.dir="$T/ds/chunks/Object" \
 	> "$T/part.log" 2>&1 || { echo "qserv-partition: $(tail -3 "$T/part.log")"; exit 1; }
-/usr/bin/python3 - "$T/ds" "[$schema]" <<'PYEOF'
+/usr/bin/python3 - "$T/ds" "[$schema]" "$S" <<'PYEOF'
 import json, os, re, sys
 out, schema = sys.argv[1], json.loads(sys.argv[2])
 schema += [{"name": "chunkId", "type": "INT NOT NULL"}, {"name": "subChunkId", "type": "INT NOT NULL"}]
-json.dump({"database": "scan", "num_stripes": 8, "num_sub_stripes": 4, "overlap": 0.01667,
+json.dump({"database": "scan", "num_stripes": int(sys.argv[3]), "num_sub_stripes": 4, "overlap": 0.01667,
            "auto_build_secondary_index": 1}, open(os.path.join(out, "db.json"), "w"))
 json.dump({"database": "scan", "table": "Object", "is_partitioned": 1, "director_table": "",
            "director_key": "objectId", "latitude_key": "decl", "longitude_key": "ra", "schema": schema},

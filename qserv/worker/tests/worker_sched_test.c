@@ -3,7 +3,8 @@
  * interactive query starts before a scan that was queued earlier, waiting
  * scans start in one ascending walk over the chunks from the cursor
  * (wrapping around, oldest first on one chunk), and the scans of one
- * chunk take the free slots together. */
+ * chunk take the free slots together, and scans run on at most max_chunks
+ * chunks at once, a scan on one of them joining at once. */
 #include <pthread.h>
 #include <unistd.h>
 
@@ -29,7 +30,7 @@ static void *run(void *arg)
 	pthread_mutex_lock(&order_lock);
 	j->order = ++started;
 	pthread_mutex_unlock(&order_lock);
-	query_sched_release(j->s);
+	query_sched_release(j->s, j->scan, j->chunk);
 	return NULL;
 }
 
@@ -53,13 +54,13 @@ TEST(interactive_goes_ahead_of_a_queued_scan)
 	struct job scan = { &s, 1, 0, 7 }, inter = { &s, 0, 0, 7 };
 	pthread_t a, b;
 
-	query_sched_init(&s, 1);
+	query_sched_init(&s, 1, 0);
 	query_sched_acquire(&s, 1, 7);       /* a running scan holds the only slot */
 	ASSERT_EQ(0, pthread_create(&a, NULL, run, &scan));
 	wait_queued(&s, 0, 1);               /* the scan queued first */
 	ASSERT_EQ(0, pthread_create(&b, NULL, run, &inter));
 	wait_queued(&s, 1, 1);
-	query_sched_release(&s);
+	query_sched_release(&s, 1, 7);
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);
 	EXPECT_EQ(1, inter.order);
@@ -87,7 +88,7 @@ static void *busy(void *arg)
 		pthread_mutex_lock(&inside_lock);
 		inside--;
 		pthread_mutex_unlock(&inside_lock);
-		query_sched_release(&limit_s);
+		query_sched_release(&limit_s, (int)(long)arg & 1, (int32_t)((long)arg % 5));
 	}
 	return NULL;
 }
@@ -97,7 +98,7 @@ TEST(never_more_than_the_slots)
 	pthread_t t[12];
 	long i;
 
-	query_sched_init(&limit_s, 3);
+	query_sched_init(&limit_s, 3, 0);
 	for (i = 0; i < 12; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, busy, (void *)i));
 	for (i = 0; i < 12; i++)
@@ -118,14 +119,14 @@ TEST(scans_walk_the_chunks_from_the_cursor)
 	pthread_t t[5];
 
 	started = 0;
-	query_sched_init(&s, 1);
+	query_sched_init(&s, 1, 0);
 	query_sched_acquire(&s, 1, 50);
 	for (int i = 0; i < 5; i++) {
 		j[i] = (struct job){ &s, 1, 0, chunks[i] };
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, run, &j[i]));
 		wait_queued(&s, 0, (unsigned)i + 1);
 	}
-	query_sched_release(&s);
+	query_sched_release(&s, 1, 50);
 	for (int i = 0; i < 5; i++)
 		pthread_join(t[i], NULL);
 	EXPECT_EQ(1, j[2].order);
@@ -133,7 +134,7 @@ TEST(scans_walk_the_chunks_from_the_cursor)
 	EXPECT_EQ(3, j[3].order);
 	EXPECT_EQ(4, j[0].order);
 	EXPECT_EQ(5, j[1].order);
-	EXPECT_EQ(2, s.shared_scans);   /* the two on 50 after the one holding it */
+	EXPECT_EQ(0, s.shared_scans);   /* one slot: none joined a running pass */
 	query_sched_destroy(&s);
 }
 
@@ -154,7 +155,7 @@ static void *hold(void *arg)
 			break;
 		usleep(1000);
 	}
-	query_sched_release(j->s);
+	query_sched_release(j->s, j->scan, j->chunk);
 	return NULL;
 }
 
@@ -169,7 +170,7 @@ TEST(scans_of_one_chunk_run_together)
 
 	started = 0;
 	go = 0;
-	query_sched_init(&s, 3);
+	query_sched_init(&s, 3, 0);
 	for (int i = 0; i < 3; i++)
 		query_sched_acquire(&s, 0, 0);
 	for (int i = 0; i < 6; i++) {
@@ -178,7 +179,7 @@ TEST(scans_of_one_chunk_run_together)
 	}
 	wait_queued(&s, 0, 6);
 	for (int i = 0; i < 3; i++)
-		query_sched_release(&s);
+		query_sched_release(&s, 0, 0);
 	for (;;) {
 		pthread_mutex_lock(&order_lock);
 		int n = started;
@@ -199,6 +200,61 @@ TEST(scans_of_one_chunk_run_together)
 		pthread_join(t[i], NULL);
 	EXPECT_EQ(0, s.running);        /* all released */
 	EXPECT_EQ(6, s.started_scans);
+	query_sched_destroy(&s);
+}
+
+static void wait_started(int n)
+{
+	for (;;) {
+		pthread_mutex_lock(&order_lock);
+		int got = started;
+		pthread_mutex_unlock(&order_lock);
+		if (got == n)
+			return;
+		usleep(1000);
+	}
+}
+
+/* slots 4, max_chunks 2: scans queued on chunks 1, 2, 3: only those on 1
+ * and 2 start (two slots stay free); a new scan on chunk 1 joins at once;
+ * the one on 3 starts when chunk 1's pass is over. */
+TEST(scans_on_at_most_max_chunks)
+{
+	struct query_sched s;
+	int32_t chunks[4] = { 1, 2, 3, 1 };
+	struct job j[4];
+	pthread_t t[4];
+
+	started = 0;
+	go = 0;
+	query_sched_init(&s, 4, 2);
+	for (int i = 0; i < 4; i++)
+		query_sched_acquire(&s, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		j[i] = (struct job){ &s, 1, 0, chunks[i] };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, hold, &j[i]));
+	}
+	wait_queued(&s, 0, 3);
+	for (int i = 0; i < 4; i++)
+		query_sched_release(&s, 0, 0);
+	wait_started(2);
+	usleep(20000);
+	pthread_mutex_lock(&order_lock);
+	EXPECT_EQ(2, started);
+	EXPECT_EQ(0, j[2].order);       /* chunk 3 waits: 2 chunks are scanned */
+	pthread_mutex_unlock(&order_lock);
+	j[3] = (struct job){ &s, 1, 0, chunks[3] };
+	ASSERT_EQ(0, pthread_create(&t[3], NULL, hold, &j[3]));
+	wait_started(3);                /* joined chunk 1's pass */
+	EXPECT_EQ(1, s.shared_scans);
+	pthread_mutex_lock(&order_lock);
+	go = 1;
+	pthread_mutex_unlock(&order_lock);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	EXPECT_EQ(4, j[2].order);
+	EXPECT_EQ(0, s.running);
+	EXPECT_EQ(0, s.nactive);
 	query_sched_destroy(&s);
 }
 
