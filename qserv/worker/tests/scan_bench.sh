@@ -23,7 +23,10 @@
 # Qserv sends a scan's every chunk query at once, a window of at least
 # the chunk count).  Needs root (the cgroup).
 # Prints both modes and the ratios; the answers of the two modes must be
-# equal (exit 1 otherwise).  Asserts no timing.
+# equal (exit 1 otherwise).  Then point lookups by objectId straight on the
+# worker's MariaDB (BENCH_LOOKUPS (200) SELECTs in one session, best of 3):
+# with the default index publish built (qserv_director_key), then after
+# DELETE /replication/sql/index dropped it.  Asserts no timing.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 BIN=${QSERV_BIN:-$top/build/bin}
 DC=$top/tools/dev-cluster
@@ -156,7 +159,37 @@ for r in $(seq 1 "$ROUNDS"); do
 		done
 	done
 done
-grep -h "shared a chunk" "$T/cluster/worker-1/worker.log" | tail -n 2 | sed 's/^/worker log: /'
+
+# point lookups on the worker's MariaDB (the default index, qserv_director_key,
+# then without it): LOOKUPS statements in one session, uncapped, warm
+echo -1 > "$CG/memory.limit_in_bytes"
+LOOKUPS=${BENCH_LOOKUPS:-200}
+my -e "SELECT CONCAT('SELECT * FROM scan.', TABLE_NAME, ' WHERE objectId=') FROM information_schema.TABLES
+	WHERE TABLE_SCHEMA='scan' AND TABLE_NAME REGEXP '^Object_[0-9]+\$' AND TABLE_ROWS > 0" > "$T/tables"
+: > "$T/lookups.sql"
+while read -r q; do
+	t=${q#SELECT \* FROM }; t=${t%% *}
+	my -e "SELECT objectId FROM $t ORDER BY RAND(1) LIMIT $((LOOKUPS / $(wc -l < "$T/tables") + 1))" |
+		while read -r id; do echo "$q$id;"; done >> "$T/lookups.sql"
+done < "$T/tables"
+nl=$(wc -l < "$T/lookups.sql")
+lookups() { # prints ms per lookup (best of 3)
+	b=
+	for _ in 1 2 3; do
+		t0=$(now); my < "$T/lookups.sql" > /dev/null || exit 1; t1=$(now)
+		d=$(calc "($t1 - $t0) * 1000 / $nl")
+		if [ -z "$b" ] || [ "$(echo "$d < $b" | bc)" = 1 ]; then b=$d; fi
+	done
+	echo "$b"
+}
+rows=$(my -e "SELECT ROUND(AVG(TABLE_ROWS)) FROM information_schema.TABLES WHERE TABLE_SCHEMA='scan' AND TABLE_NAME REGEXP '^Object_[0-9]+\$' AND TABLE_ROWS > 0")
+l_idx=$(lookups)
+code=$(curl -s -o "$T/r" -w '%{http_code}' --cacert "$QSERV_CA_FILE" -X DELETE -H "Authorization: Bearer $QSERV_AUTH_KEY" \
+	-H 'Content-Type: application/json' -d '{"database":"scan","table":"Object","index":"qserv_director_key"}' \
+	"$QSERV_INGEST_URL/replication/sql/index")
+[ "$code" = 200 ] || { echo "DELETE /replication/sql/index: $code $(cat "$T/r")"; bad=1; }
+l_scan=$(lookups)
+grep -h "joined a chunk" "$T/cluster/worker-1/worker.log" | tail -n 2 | sed 's/^/worker log: /'
 sum() { echo "$*" | tr ' ' '\n' | awk 'NF { s += $1 } END { printf "%.2f", s }'; }
 sf=$(sum $s_fifo) ss=$(sum $s_shared) mf=$(sum $m_fifo) ms=$(sum $m_shared)
 echo
@@ -164,5 +197,9 @@ echo "| $SCANS concurrent full scans, $mb MB, cache +$CACHE_MB MB | oldest first
 echo "|---|---|---|---|"
 echo "| time to all done, sum of $ROUNDS runs (s) | $sf | $ss | $(printf %.2f "$(calc "$ss / $sf")")x |"
 echo "| read from disk, sum of $ROUNDS runs (MB) | $(printf %.0f "$mf") | $(printf %.0f "$ms") | $(printf %.2f "$(calc "$ms / ($mf + 0.001)")")x |"
+echo
+echo "| point lookup by objectId on a chunk table of ~$rows rows, on the worker's MariaDB ($nl lookups, one session) | no index | qserv_director_key | ratio |"
+echo "|---|---|---|---|"
+echo "| ms per lookup (best of 3) | $(printf %.3f "$l_scan") | $(printf %.3f "$l_idx") | $(printf %.3f "$(calc "$l_idx / $l_scan")")x |"
 [ "$bad" = 0 ] && echo "answers: the same in both modes"
 exit $bad
