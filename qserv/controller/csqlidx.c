@@ -17,8 +17,9 @@
  * key (a director's objectId, a child's foreign key to its director, a
  * match table's two director keys): `qserv_director_key` (and
  * `qserv_director_key2`), on its prototype, every chunk table, the dummy
- * chunk, a director's FullOverlap tables too, on every worker; where the
- * index exists already nothing is rebuilt.  Chunk tables made later LIKE
+ * chunk, a director's FullOverlap tables too, on every worker (all
+ * workers at once, a thread each); where the index exists already nothing
+ * is rebuilt.  Chunk tables made later LIKE
  * the prototype (a heal's or a rebalance's copy) carry it; a joining
  * worker gets it with its published databases (cjoin.c).  Off with
  * --no-default-index.  Trade-off: built after the loads (MyISAM sorts the
@@ -29,6 +30,7 @@
 #include "qserv/common/sqlid.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,20 +158,86 @@ int csqlidx_get(MYSQL *m, const char *db, const char *t, bool ov, json_t **ret, 
 	return r;
 }
 
-/* One default index on w (NULL: every enabled worker). */
-static int default_one(const struct cworker *w, MYSQL *m, const char *db, const char *t, const char *index,
-		       const char *col, bool ov, char *err, size_t errlen)
+/* The POST /worker/sqlindex bodies of db's default indexes, appended to a. */
+static int default_bodies(MYSQL *m, const char *db, json_t *a, char *err, size_t errlen)
 {
-	json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s}], s:b}", "database", db, "table", t, "index", index,
-			      "spec", "DEFAULT", "comment", "the default index on the director key (qserv-node)",
-			      "columns", "column", col, "overlap", ov);
-	if (!b) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	MYSQL_RES *res = qsql_query(m, err, errlen,
+		"SELECT name, is_director, director_key, director_key2 FROM qservMeta.tables"
+		" WHERE db='%s' AND is_partitioned=1 ORDER BY name", db);
+	if (!res)
+		return -EIO;
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(res))) {
+		const char *keys[2] = { row[2], row[3] }, *names[2] = { "qserv_director_key", "qserv_director_key2" };
+		for (int k = 0; k < 2; k++) {
+			if (!keys[k] || !keys[k][0] || !sqlid_ok(keys[k]))
+				continue;
+			json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s}], s:b}", "database", db,
+				"table", row[0], "index", names[k], "spec", "DEFAULT", "comment",
+				"the default index on the director key (qserv-node)", "columns", "column", keys[k],
+				"overlap", k == 0 && atoi(row[1]) != 0));
+		}
 	}
-	int r = w ? ctl_worker_call(w, "POST", "sqlindex", b, NULL, err, errlen) :
-		    ctl_all_workers(m, "POST", "sqlindex", b, err, errlen);
-	json_decref(b);
+	mysql_free_result(res);
+	return 0;
+}
+
+/* One worker's share: every body, in order (a thread of csqlidx_defaults). */
+struct dflt_job {
+	const struct cworker *w;
+	json_t *bodies;
+	int rc;
+	char err[768];
+};
+
+static void *dflt_run(void *arg)
+{
+	struct dflt_job *j = arg;
+	size_t i;
+	json_t *b;
+	json_array_foreach(j->bodies, i, b) {
+		if ((j->rc = ctl_worker_call(j->w, "POST", "sqlindex", b, NULL, j->err, sizeof j->err)))
+			break;
+	}
+	return NULL;
+}
+
+/* Every worker at once (one thread each; each worker's ALTERs run one after
+ * the other on its own MariaDB): the publish waits for the slowest worker,
+ * not for their sum.  No lock is held; every call is bounded by qhttpc. */
+static int defaults_all(MYSQL *m, json_t *bodies, char *err, size_t errlen)
+{
+	struct cworker *v;
+	size_t n;
+	int r = cmeta_workers(m, &v, &n, err, errlen);
+	if (r)
+		return r;
+	struct dflt_job *j = calloc(n ? n : 1, sizeof *j);
+	pthread_t *t = calloc(n ? n : 1, sizeof *t);
+	bool *started = calloc(n ? n : 1, sizeof *started);
+	if (!j || !t || !started) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		n = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		j[i] = (struct dflt_job){ .w = &v[i], .bodies = bodies };
+		started[i] = pthread_create(&t[i], NULL, dflt_run, &j[i]) == 0;
+		if (!started[i])
+			dflt_run(&j[i]);   /* no thread: here, in turn */
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(t[i], NULL);
+		if (j[i].rc && !r) {
+			r = j[i].rc;
+			snprintf(err, errlen, "%s", j[i].err);
+		}
+	}
+	free(started);
+	free(t);
+	free(j);
+	free(v);
 	return r;
 }
 
@@ -178,20 +246,16 @@ int csqlidx_defaults(const struct ctl *c, MYSQL *m, const char *db, const struct
 {
 	if (c->no_default_index)
 		return 0;
-	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT name, is_director, director_key, director_key2 FROM qservMeta.tables"
-		" WHERE db='%s' AND is_partitioned=1 ORDER BY name", db);
-	if (!res)
-		return -EIO;
-	MYSQL_ROW row;
-	int r = 0;
-	while (!r && (row = mysql_fetch_row(res))) {
-		bool dir = atoi(row[1]) != 0;
-		if (row[2][0] && sqlid_ok(row[2]))
-			r = default_one(w, m, db, row[0], "qserv_director_key", row[2], dir, err, errlen);
-		if (!r && row[3] && row[3][0] && sqlid_ok(row[3]))
-			r = default_one(w, m, db, row[0], "qserv_director_key2", row[3], false, err, errlen);
+	json_t *bodies = json_array();
+	int r = default_bodies(m, db, bodies, err, errlen);
+	if (!r && w) {
+		struct dflt_job j = { .w = w, .bodies = bodies };
+		dflt_run(&j);
+		if ((r = j.rc))
+			snprintf(err, errlen, "%s", j.err);
+	} else if (!r && json_array_size(bodies)) {
+		r = defaults_all(m, bodies, err, errlen);
 	}
-	mysql_free_result(res);
+	json_decref(bodies);
 	return r;
 }

@@ -11,13 +11,14 @@
 # GET /replication/sql/index/<db>/<table>[?overlap=1] (open) says COMPLETE
 # with the replica counts per worker; DELETE needs the key (401), then drops
 # it (GET: gone, SHOW INDEX: none); POST (key) adds one back only where
-# missing; un-publish + publish rebuilds the default where missing; the
-# czar's answers stay right.
+# missing; un-publish + publish rebuilds the default where missing; a
+# worker added later has it on its prototype and on the chunks the
+# rebalancer moves to it; the czar's answers stay right.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 . "$REPO/tools/dc-test.sh"
 dc_init sqlidx
-tap_plan 12
+tap_plan 13
 
 DB=sqi
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 6000 --sources-per-object 2 --ra 0,40 --dec -20,20 \
@@ -91,6 +92,17 @@ api GET "/replication/sql/index/$DB/Source" > /dev/null
 got=$(jq -r '.status.indexes[] | select(.name == "qserv_director_key") | "\(.status) \(.num_replicas)"' "$T/r")
 tap_is "$ucode $pcode $got $(lacking "$W1" 'Object_[0-9]+')" "200 200 COMPLETE $((2 * NCH + 2)) 0/$((NCH + 1))" \
 	"un-publish + publish: the default index built again where it was missing (Source), kept elsewhere"
+
+# a worker joining: its prototypes get the default index (cjoin.c), so the
+# chunks the rebalancer moves to it carry it
+"$DC" add --dir "$T/cluster" > "$T/add.log" 2>&1 && set -a && . "$T/cluster/cluster.env" && set +a
+W3=${QSERV_WORKER_3_SOCKET:-none}
+has3() { [ "$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB' AND worker_id='worker-3'")" -gt 0 ]; }
+wait_until 60 has3
+n3=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB' AND worker_id='worker-3'")
+tap_is "$(lacking "$W3" 'Object') $(lacking "$W3" 'Object_[0-9]+') $(lacking "$W3" 'ObjectFullOverlap_[0-9]+')" \
+	"0/1 0/$((n3 + 1)) 0/$((n3 + 1))" \
+	"a worker added later: its prototype has the index, and the $n3 chunks moved to it carry it"
 
 NOBJ=$(wc -l < "$T/gen/Object.tsv")
 i=0
