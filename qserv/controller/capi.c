@@ -553,9 +553,15 @@ static int db_drop(struct call *k)
 	return rc;
 }
 
+/* A partitioned table's default index goes on its prototypes at once
+ * (csqlidx.c: its chunk tables are then created with it). */
 static int table_add(struct call *k)
 {
-	return add_table(k->m, k->b, &k->out, k->err, sizeof k->err);
+	int rc = add_table(k->m, k->b, &k->out, k->err, sizeof k->err);
+	if (!rc)
+		rc = csqlidx_defaults(k->c, k->m, qjson_str(k->b, "database", ""), qjson_str(k->b, "table", ""), NULL,
+				      k->err, sizeof k->err);
+	return rc;
 }
 
 static int table_drop(struct call *k)

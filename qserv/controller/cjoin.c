@@ -103,7 +103,7 @@ static int join_published(struct ctl *c, const struct cworker *w, MYSQL *m, cons
 	}
 	/* on its prototypes: the chunks copied to it later inherit them */
 	if (!r)
-		r = csqlidx_defaults(c, m, db, w, err, errlen);
+		r = csqlidx_defaults(c, m, db, NULL, w, err, errlen);
 	return r;
 }
 

@@ -336,11 +336,11 @@ int cstats_forget(MYSQL *m, const char *db, const char *t, char *err, size_t err
 int csqlidx_post(MYSQL *m, json_t *b, char *err, size_t errlen);
 int csqlidx_get(MYSQL *m, const char *db, const char *table, bool overlap, json_t **ret, char *err, size_t errlen);
 int csqlidx_delete(MYSQL *m, json_t *b, json_t **ret, char *err, size_t errlen);
-/* The default indexes on the director keys of db's partitioned tables, on
- * w (NULL: every enabled worker), where missing; nothing with
- * --no-default-index. */
-int csqlidx_defaults(const struct ctl *c, MYSQL *m, const char *db, const struct cworker *w, char *err,
-		     size_t errlen);
+/* The default indexes on the director keys of db's partitioned tables
+ * (table only, unless NULL), on w (NULL: every enabled worker, at once),
+ * where missing; nothing with --no-default-index. */
+int csqlidx_defaults(const struct ctl *c, MYSQL *m, const char *db, const char *table, const struct cworker *w,
+		     char *err, size_t errlen);
 
 /* capi.c */
 void capi_handle(void *app, struct qhttp_req *r);

@@ -51,7 +51,7 @@ static int publish(struct ctl *c, MYSQL *m, const char *db, json_t **ret_repl, c
 	json_decref(body);
 	/* after the dummy chunk exists, before the czar may serve db */
 	if (!r)
-		r = csqlidx_defaults(c, m, db, NULL, err, errlen);
+		r = csqlidx_defaults(c, m, db, NULL, NULL, err, errlen);
 	if (!r && (qsql_exec(m, err, errlen, "UPDATE qservMeta.dbs SET published=1 WHERE name='%s'", db) ||
 		   qsql_exec(m, err, errlen, "UPDATE qservMeta.tables SET published=1 WHERE db='%s'", db)))
 		r = -EIO;
