@@ -13,9 +13,11 @@
  * GET and DELETE take Qserv's selector: overlap 0 the chunk tables (DELETE:
  * and the prototype), 1 the FullOverlap tables; a regular table is itself.
  *
- * MyISAM: ALTER TABLE ... ADD INDEX after the bulk load sorts the keys
- * once per table, the fast path (cheaper than keeping the index up to date
- * row by row during the loads); so the controller asks at publish.
+ * MyISAM: the controller asks when a table is registered (an ALTER of the
+ * empty prototype), so chunk tables are created with the index and the
+ * first LOAD DATA into each builds it by sorting the keys; an ALTER TABLE
+ * on a loaded table (publish, for tables made without it) copies the data
+ * file, about twice the cost.
  * Every name was checked by sqlid (wreq_index, or here for GET/DELETE). */
 #include "worker.h"
 #include "qserv/common/sqlid.h"
