@@ -27,6 +27,9 @@
  *   POST   /ingest/index/secondary {database, [director_table]}  rebuild
  *   POST   /replication/sql/index  {database, table, index, spec, comment, columns[]}
  *                                  a MariaDB index on a table's every chunk table
+ *   GET    /replication/sql/index/<db>/<table>[?overlap=0|1]   its indexes, per
+ *                                  worker, COMPLETE/INCOMPLETE/INCONSISTENT
+ *   DELETE /replication/sql/index  {database, table, index[, overlap]}  (csqlidx.c)
  *   GET    /ingest/rows/<db>/<table>   row counts: a chunk counted once (rows())
  *   POST   /ingest/table-stats  GET|DELETE /ingest/table-stats/<db>/<table>
  *                                  Qserv's row counters (cstats.c)
@@ -550,9 +553,15 @@ static int db_drop(struct call *k)
 	return rc;
 }
 
+/* A partitioned table's default index goes on its prototypes at once
+ * (csqlidx.c: its chunk tables are then created with it). */
 static int table_add(struct call *k)
 {
-	return add_table(k->m, k->b, &k->out, k->err, sizeof k->err);
+	int rc = add_table(k->m, k->b, &k->out, k->err, sizeof k->err);
+	if (!rc)
+		rc = csqlidx_defaults(k->c, k->m, qjson_str(k->b, "database", ""), qjson_str(k->b, "table", ""), NULL,
+				      k->err, sizeof k->err);
+	return rc;
 }
 
 static int table_drop(struct call *k)
@@ -769,22 +778,26 @@ static int worker_locations(struct call *k)
 	return locations(k->m, &k->out, k->err, sizeof k->err);
 }
 
-/* POST /replication/sql/index: the names checked here (creq_index), the
- * rest by every worker; the table must be registered. */
+/* /replication/sql/index (csqlidx.c) */
 static int sql_index(struct call *k)
 {
-	struct creq_index q;
-	long long n = 0;
-	if (creq_index(k->b, &q, k->err, sizeof k->err))
+	return csqlidx_post(k->m, k->b, k->err, sizeof k->err);
+}
+
+static int sql_index_get(struct call *k)
+{
+	char db[65];
+	const char *t = qhttp_split_db(k->rest, db), *ov = qhttp_arg(k->r, "overlap");
+	if (!t) {
+		snprintf(k->err, sizeof k->err, "use GET /replication/sql/index/<database>/<table>[?overlap=0|1]");
 		return -EINVAL;
-	if (qsql_int(k->m, &n, k->err, sizeof k->err,
-		     "SELECT COUNT(*) FROM qservMeta.tables WHERE db='%s' AND name='%s'", q.db, q.table))
-		return -EIO;
-	if (!n) {
-		snprintf(k->err, sizeof k->err, "table %s.%s is not registered", q.db, q.table);
-		return -ENOENT;
 	}
-	return ctl_all_workers(k->m, "POST", "sqlindex", k->b, k->err, sizeof k->err);
+	return csqlidx_get(k->m, db, t, ov && atoi(ov), &k->out, k->err, sizeof k->err);
+}
+
+static int sql_index_delete(struct call *k)
+{
+	return csqlidx_delete(k->m, k->b, &k->out, k->err, sizeof k->err);
 }
 
 static int index_rebuild(struct call *k)
@@ -975,6 +988,8 @@ static const struct route {
 	{ "GET", "/ingest/regular", worker_locations, OPEN },
 	{ "GET", "/ingest/regular/*", worker_locations, OPEN },
 	{ "POST", "/replication/sql/index", sql_index, KEY },
+	{ "GET", "/replication/sql/index/*", sql_index_get, OPEN },
+	{ "DELETE", "/replication/sql/index", sql_index_delete, KEY },
 	{ "POST", "/ingest/index/secondary", index_rebuild, KEY },
 	{ "GET", "/ingest/rows/*", table_rows, OPEN },
 	{ "POST", "/ingest/table-stats", stats_post, KEY },

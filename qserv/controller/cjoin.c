@@ -10,14 +10,16 @@
  * regular tables from another worker (POST /worker/replica {database,
  * regular: true, source_id, source_url}: the same pull over mutual TLS,
  * checksums compared, swapped in at once, as a chunk copy; wcopy_in.c) and
- * the publish (POST /worker/publish: the dummy chunk).  Every step is
+ * the publish (POST /worker/publish: the dummy chunk), and the default
+ * indexes on its prototypes (csqlidx.c: chunks copied to it inherit them).  Every step is
  * idempotent, so a worker registered again (a restarted agent) goes
  * through it harmlessly; a failure names the step and leaves the worker
  * registered: registering it again retries.  Chunks reach it later, by
  * rebalancing and healing (crepl.c), never here.
  *
- * Not carried over: MariaDB indexes added by POST /replication/sql/index
- * after the tables were made (qservMeta does not record them). */
+ * Not carried over: other MariaDB indexes added by POST
+ * /replication/sql/index after the tables were made (qservMeta does not
+ * record them). */
 #include "controller.h"
 #include "log.h"
 
@@ -99,6 +101,9 @@ static int join_published(struct ctl *c, const struct cworker *w, MYSQL *m, cons
 		r = ctl_worker_call(w, "POST", "publish", body, NULL, err, errlen);
 		json_decref(body);
 	}
+	/* on its prototypes: the chunks copied to it later inherit them */
+	if (!r)
+		r = csqlidx_defaults(c, m, db, NULL, w, err, errlen);
 	return r;
 }
 

@@ -10,7 +10,8 @@
  * worker joining: the cluster's databases and tables), crebal.c (trim,
  * drain, rebalance: replica moves), cverify.c (replicas checked against
  * reference checksums, returning workers), cmetrics.c (GET /metrics),
- * cnotify.c (the czar's metadata notice), cstats.c (row counters), main.c.
+ * cnotify.c (the czar's metadata notice), cstats.c (row counters),
+ * csqlidx.c (MariaDB indexes of the chunk tables, the default index), main.c.
  *
  * Invariants: a transaction's state only moves STARTED -> IS_FINISHING ->
  * FINISHED or {STARTED, IS_FINISHING, IS_ABORTING} -> IS_ABORTING ->
@@ -94,6 +95,7 @@ struct ctl {
 	int heal_max_mbps;      /* --heal-max-mbps: a heal pass's plain MB/s (0 = no cap) */
 	bool tls;               /* the workers' APIs are HTTPS (chunk copies' source URLs) */
 	const char *czar_notify; /* --czar-notify: the czar's unix datagram socket (NULL = none) */
+	bool no_default_index;  /* --no-default-index: publish adds no index on the director keys */
 	pthread_mutex_t place_mu;
 	pthread_cond_t place_cv;
 	struct { char db[65]; int32_t chunk; } pending[CTL_MAX_PENDING];
@@ -330,6 +332,17 @@ int cstats_deploy_db(struct ctl *c, MYSQL *m, const char *db, char *err, size_t 
 int cstats_stale(struct ctl *c, MYSQL *m, const char *db, char *err, size_t errlen);
 /* A table (t) or the whole database (t NULL) dropped: its counters go. */
 int cstats_forget(MYSQL *m, const char *db, const char *t, char *err, size_t errlen);
+
+/* csqlidx.c: Qserv's /replication/sql/index on every worker: POST (body
+ * b), GET (*ret Qserv's {status: {indexes: [...]}}), DELETE (body b). */
+int csqlidx_post(MYSQL *m, json_t *b, char *err, size_t errlen);
+int csqlidx_get(MYSQL *m, const char *db, const char *table, bool overlap, json_t **ret, char *err, size_t errlen);
+int csqlidx_delete(MYSQL *m, json_t *b, json_t **ret, char *err, size_t errlen);
+/* The default indexes on the director keys of db's partitioned tables
+ * (table only, unless NULL), on w (NULL: every enabled worker, at once),
+ * where missing; nothing with --no-default-index. */
+int csqlidx_defaults(const struct ctl *c, MYSQL *m, const char *db, const char *table, const struct cworker *w,
+		     char *err, size_t errlen);
 
 /* capi.c */
 void capi_handle(void *app, struct qhttp_req *r);

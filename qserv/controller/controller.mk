@@ -6,7 +6,7 @@ CONTROLLER_SRCS += qserv/controller/cpublish.c qserv/controller/creq.c qserv/con
 	qserv/controller/chealth.c
 CONTROLLER_SRCS += qserv/controller/cjoin.c qserv/controller/crebal.c qserv/controller/cconfig.c
 CONTROLLER_SRCS += qserv/controller/cverify.c qserv/controller/cmetrics.c qserv/controller/cnotify.c \
-	qserv/controller/cstats.c
+	qserv/controller/cstats.c qserv/controller/csqlidx.c
 $(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqservcommon.a libqcommon.a))
 
 INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh qserv/controller/tests/injection.sh qserv/controller/tests/auth.sh
@@ -18,6 +18,8 @@ INTEG_TESTS += qserv/controller/tests/verify.sh
 INTEG_TESTS += qserv/controller/tests/rebalance.sh
 INTEG_TESTS += qserv/controller/tests/ingest_api.sh
 INTEG_TESTS += qserv/controller/tests/match_stats.sh qserv/controller/tests/alerts.sh
+# the default index on the director keys, GET/POST/DELETE /replication/sql/index
+INTEG_TESTS += qserv/controller/tests/sql_index.sh
 # the request bodies (creq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,creq,qserv/controller/tests/fuzz_creq.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,controller_creq_test,qserv/controller/tests/creq_test.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))

@@ -11,7 +11,8 @@
  * every worker creates
  * its dummy chunk tables and marks db published (from then on it refuses
  * every write to db: tables, chunks, transactions, contributions, drops),
- * then qservMeta says published and the czar serves it.
+ * the default indexes on the director keys are built where missing
+ * (csqlidx.c), then qservMeta says published and the czar serves it.
  *
  * Un-publish (for an operator who must correct or extend a published
  * catalog): qservMeta first (the czar stops serving db at its next
@@ -48,6 +49,9 @@ static int publish(struct ctl *c, MYSQL *m, const char *db, json_t **ret_repl, c
 	json_t *body = json_pack("{s:s}", "database", db);
 	r = ctl_all_workers(m, "POST", "publish", body, err, errlen);
 	json_decref(body);
+	/* after the dummy chunk exists, before the czar may serve db */
+	if (!r)
+		r = csqlidx_defaults(c, m, db, NULL, NULL, err, errlen);
 	if (!r && (qsql_exec(m, err, errlen, "UPDATE qservMeta.dbs SET published=1 WHERE name='%s'", db) ||
 		   qsql_exec(m, err, errlen, "UPDATE qservMeta.tables SET published=1 WHERE db='%s'", db)))
 		r = -EIO;

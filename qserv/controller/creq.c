@@ -341,6 +341,22 @@ int creq_index(json_t *b, struct creq_index *ret, char *err, size_t errlen)
 	return 0;
 }
 
+int creq_index_drop(json_t *b, struct creq_index *ret, bool *ret_overlap, char *err, size_t errlen)
+{
+	json_t *ov = json_object_get(b, "overlap");
+	memset(ret, 0, sizeof *ret);
+	if (name(SQLID_DATABASE, "database", qjson_str(b, "database", NULL), ret->db, err, errlen) ||
+	    name(SQLID_TABLE, "table", qjson_str(b, "table", NULL), ret->table, err, errlen) ||
+	    name(SQLID_INDEX, "index", qjson_str(b, "index", NULL), ret->index, err, errlen))
+		return -EINVAL;
+	if (ov && !json_is_boolean(ov) && !json_is_integer(ov)) {
+		snprintf(err, errlen, "overlap: must be 0 or 1");
+		return -EINVAL;
+	}
+	*ret_overlap = json_is_true(ov) || (json_is_integer(ov) && json_integer_value(ov) != 0);
+	return 0;
+}
+
 int creq_publish(json_t *b, bool *ret_publish, char *err, size_t errlen)
 {
 	json_t *p = json_object_get(b, "publish");

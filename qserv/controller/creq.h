@@ -88,6 +88,9 @@ struct creq_index {
 	char db[CREQ_NAME], table[CREQ_NAME], index[CREQ_NAME];
 };
 int creq_index(json_t *b, struct creq_index *ret, char *err, size_t errlen);
+/* DELETE /replication/sql/index {database, table, index, [overlap]}
+ * (Qserv's body): overlap 1 the FullOverlap tables, 0 the chunk tables. */
+int creq_index_drop(json_t *b, struct creq_index *ret, bool *ret_overlap, char *err, size_t errlen);
 
 /* PUT /ingest/database/<db> [{"publish": true|false}]: *ret_publish. */
 int creq_publish(json_t *b, bool *ret_publish, char *err, size_t errlen);

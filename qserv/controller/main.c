@@ -4,7 +4,7 @@
  *                    [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
  *                    [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]
- *                    [--verify-interval S] [--czar-notify PATH]
+ *                    [--verify-interval S] [--czar-notify PATH] [--no-default-index]
  *
  * --auth-key-file: the cluster admin key (64 hex) that every write must
  * carry (capi.c's route table; without a key, writes are refused);
@@ -32,6 +32,8 @@
  * worker_down (a probe unanswered), worker_evicted, under_replicated
  * (chunks under their level for --alert-under-replicated-after seconds,
  * default 600, 0 = never).
+ * --no-default-index: publish builds no index on the director keys of the
+ * chunk tables (csqlidx.c; by default it does, where one is missing).
  * --local-port: a second listener, plain HTTP on 127.0.0.1 only, for the
  * node's own agent (registering workers); the same route policy: its
  * writes need the key too.
@@ -61,7 +63,7 @@ static void usage(void)
 			"                        [--worker ID=HOST:INGEST_PORT[:QUERY_PORT][@ZONE]]... [--auth-key-file F]\n"
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
 			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n"
-			"                        [--verify-interval S] [--czar-notify PATH]\n"
+			"                        [--verify-interval S] [--czar-notify PATH] [--no-default-index]\n"
 			"                        [--alert-webhook URL] [--alert-slack URL] [--alert-sentry DSN]\n"
 			"                        [--alert-cluster NAME] [--alert-under-replicated-after S]\n");
 	exit(100);
@@ -187,7 +189,7 @@ static void parse_args(int argc, char **argv, struct ctl *c, struct args *a)
 		{ "alert-webhook", required_argument, 0, 'h' }, { "alert-slack", required_argument, 0, 'l' },
 		{ "alert-sentry", required_argument, 0, 'y' }, { "alert-cluster", required_argument, 0, 'c' },
 		{ "alert-under-replicated-after", required_argument, 0, 'U' },
-		{ 0, 0, 0, 0 },
+		{ "no-default-index", no_argument, 0, 'I' }, { 0, 0, 0, 0 },
 	};
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -202,6 +204,7 @@ static void parse_args(int argc, char **argv, struct ctl *c, struct args *a)
 			break;
 		case 'N': a->tls_name = optarg; break;
 		case 'Z': c->czar_notify = optarg; break;
+		case 'I': c->no_default_index = true; break;
 		case 'M':
 			c->heal_max_mbps = atoi(optarg);
 			if (c->heal_max_mbps < 0 || c->heal_max_mbps > 100000)

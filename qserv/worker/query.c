@@ -16,8 +16,11 @@
  * have TCP keepalive on (wire_tcp_tune).
  *
  * At most QSERV_QUERY_SLOTS (default 4) statements run on MariaDB at once;
- * interactive chunk queries go ahead of waiting scans (query_sched.h).
- * Not done here yet: shared scans of one chunk by concurrent queries.
+ * interactive chunk queries go ahead of waiting scans, and scans run on
+ * at most QSERV_SCAN_MAX_CHUNKS (default 2) chunks at once, joining the
+ * pass of a chunk in progress, in one walk over the chunks (Qserv's shared
+ * scans: query_sched.h); QSERV_SHARED_SCANS=0 starts the waiting scans
+ * oldest first on any chunk instead (for benchmarks: the "before").
  *
  * Least privilege: chunk queries run as the read-only account of
  * query_acct.c (SELECT on the catalog databases only); only KILL QUERY
@@ -345,9 +348,9 @@ static void *conn_thread(void *arg)
 			continue;
 		}
 		query_live_busy(lv, 1);
-		query_sched_acquire(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0);
+		query_sched_acquire(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0, q.chunk_id);
 		rc = run_query(m, &io, &q);
-		query_sched_release(&qs.sched);
+		query_sched_release(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0, q.chunk_id);
 		query_live_busy(lv, 0);
 		free(buf);
 		if (rc < 0)
@@ -421,7 +424,10 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 	}
 	qs.w = w;
 	const char *slots = getenv("QSERV_QUERY_SLOTS");
-	query_sched_init(&qs.sched, slots ? (unsigned)atoi(slots) : 4);
+	const char *maxch = getenv("QSERV_SCAN_MAX_CHUNKS");
+	query_sched_init(&qs.sched, slots ? (unsigned)atoi(slots) : 4, maxch ? (unsigned)atoi(maxch) : 0);
+	const char *shared = getenv("QSERV_SHARED_SCANS");
+	qs.sched.fifo = shared && !strcmp(shared, "0");   /* scan_bench.sh's "before" */
 	lim.nslots = env_count("QSERV_QUERY_HANDSHAKES", 128, QS_MAX_HANDSHAKES);
 	lim.max_auth = env_count("QSERV_QUERY_MAX_CONNS", 256, 65536);
 	if (query_acct_setup(w, &qs.reader, err, errlen) < 0)
@@ -469,4 +475,8 @@ void worker_query_stop(struct worker *w)
 	query_live_stop();
 	close(qs.lfd);
 	qs.running = 0;
+	pthread_mutex_lock(&qs.sched.lock);
+	log_info("query service stopped: %lu interactive and %lu scan chunk queries, %lu scans joined a chunk"
+		 " being scanned", qs.sched.started_interactive, qs.sched.started_scans, qs.sched.shared_scans);
+	pthread_mutex_unlock(&qs.sched.lock);
 }

@@ -29,6 +29,8 @@
  *   POST /worker/config {database, TIMEOUT, ASYNC_PROC_LIMIT}   applied ingest keys
  *   GET  /worker/contribs?transaction_id= | ?id= [&warnings=1]   contribution descriptors
  *   POST /worker/sqlindex {database, table, index, spec, comment, columns}
+ *   GET  /worker/sqlindex?database=&table=[&overlap=]   its indexes (windex.c)
+ *   DELETE /worker/sqlindex?database=&table=&index=[&overlap=]
  *   POST /worker/subchunks {database, table, chunk, sub_chunks: [...]}
  *   DELETE /worker/subchunks/<db>/<chunk>
  *   POST /worker/replica {database, chunk | regular: true, source_id, source_url}
@@ -463,7 +465,22 @@ static int m_sqlindex(struct mreq *k)
 {
 	struct wreq_index q;
 	int rc = wreq_index(k->body, &q, k->err, sizeof k->err);
-	return rc ? rc : wmeta_add_index(k->m, &q, k->err, sizeof k->err);
+	return rc ? rc : windex_add(k->m, &q, k->err, sizeof k->err);
+}
+
+/* GET /worker/sqlindex?database=&table=[&overlap=], DELETE the same with &index= */
+static int m_sqlindex_get(struct mreq *k)
+{
+	const char *ov = qhttp_arg(k->r, "overlap");
+	return windex_get(k->m, arg_or_empty(k->r, "database"), arg_or_empty(k->r, "table"), ov && atoi(ov),
+			  &k->out, k->err, sizeof k->err);
+}
+
+static int m_sqlindex_drop(struct mreq *k)
+{
+	const char *ov = qhttp_arg(k->r, "overlap");
+	return windex_drop(k->m, arg_or_empty(k->r, "database"), arg_or_empty(k->r, "table"),
+			   arg_or_empty(k->r, "index"), ov && atoi(ov), &k->out, k->err, sizeof k->err);
 }
 
 static int m_subchunks_add(struct mreq *k)
@@ -653,6 +670,8 @@ static const struct mroute {
 	{ "DELETE", "table/*", m_table_drop, false },
 	{ "POST", "chunk", m_chunk_add, false },
 	{ "POST", "sqlindex", m_sqlindex, false },
+	{ "GET", "sqlindex", m_sqlindex_get, false },
+	{ "DELETE", "sqlindex", m_sqlindex_drop, false },
 	{ "POST", "subchunks", m_subchunks_add, false },
 	{ "DELETE", "subchunks/*", m_subchunks_drop, false },
 	{ "POST", "publish", m_publish, false },

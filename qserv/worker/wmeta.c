@@ -582,37 +582,3 @@ fail:
 	json_decref(ochunks);
 	return r;
 }
-
-/* Qserv's POST /replication/sql/index, on this worker (its body parsed by
- * wreq_index): the index goes on the prototype and every chunk table of a
- * partitioned table (so later chunks, created LIKE the prototype, have it
- * too; the overlap tables too with "overlap": 1), or on the regular table. */
-int wmeta_add_index(MYSQL *m, const struct wreq_index *q, char *err, size_t errlen)
-{
-	const char *db = q->db, *t = q->table, *name = q->index, *kind = q->kind, *list = q->list;
-	char *qc = qsql_quote(m, q->comment);
-	if (!qc) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	/* overlap tables only on request: an object is in a chunk's overlap once
-	 * per neighbouring sub-chunk, so a UNIQUE key would not hold there */
-	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA='%s' AND"
-		" (TABLE_NAME='%s' OR TABLE_NAME REGEXP '^%s%s_[0-9]+$')", db, t, t,
-		q->overlap ? "(FullOverlap)?" : "");
-	int r = res ? 0 : -EIO, n = 0;
-	MYSQL_ROW row;
-	while (!r && res && (row = mysql_fetch_row(res))) {
-		r = qsql_exec(m, err, errlen, "ALTER TABLE `%s`.`%s` ADD %sINDEX IF NOT EXISTS `%s` (%s) COMMENT '%s'",
-			      db, row[0], kind, name, list, qc);
-		n++;
-	}
-	mysql_free_result(res);
-	free(qc);
-	if (!r && !n) {
-		snprintf(err, errlen, "table %s.%s does not exist on this worker", db, t);
-		r = -ENOENT;
-	}
-	return r;
-}

@@ -120,9 +120,18 @@ int wmeta_publish(MYSQL *m, const char *db, char *err, size_t errlen);
 /* The operator's un-publish (POST /worker/unpublish {database}, sent by
  * the controller's cpublish.c): writes to db are accepted again. */
 int wmeta_unpublish(MYSQL *m, const char *db, char *err, size_t errlen);
+
+/* windex.c -- MariaDB indexes of a table's prototype and chunk tables. */
 /* Creates an index (POST /worker/sqlindex, parsed by wreq_index) on a
- * table and all its chunk (and overlap) tables. */
-int wmeta_add_index(MYSQL *m, const struct wreq_index *req, char *err, size_t errlen);
+ * table and all its chunk (and overlap) tables, where it is missing. */
+int windex_add(MYSQL *m, const struct wreq_index *req, char *err, size_t errlen);
+/* GET /worker/sqlindex: *ret {database, table, overlap, tables (how many
+ * chunk tables, or overlap ones), indexes: {name: {name, unique, type,
+ * comment, columns, def, tables, consistent}}}. */
+int windex_get(MYSQL *m, const char *db, const char *table, bool overlap, json_t **ret, char *err, size_t errlen);
+/* DELETE /worker/sqlindex: *ret {tables} (how many lost the index). */
+int windex_drop(MYSQL *m, const char *db, const char *table, const char *index, bool overlap, json_t **ret,
+		char *err, size_t errlen);
 
 struct wtable {
 	char db[65], name[65];

@@ -6,6 +6,7 @@ WORKER_SRCS := qserv/worker/main.c qserv/worker/wapi.c qserv/worker/wingest.c qs
 	qserv/worker/query_live.c
 WORKER_SRCS += qserv/worker/wreq.c qserv/worker/wstore.c qserv/worker/wguard.c qserv/worker/wfetch.c qserv/worker/query_acct.c
 WORKER_SRCS += qserv/worker/wcopy.c qserv/worker/wcopy_in.c qserv/worker/wcopy_fmt.c qserv/worker/wreplica.c
+WORKER_SRCS += qserv/worker/windex.c
 WORKER_LDLIBS := -lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 $(eval $(call program,qserv-worker,$(WORKER_SRCS),$(WORKER_LDLIBS),libqwire.a libqservcommon.a libqcommon.a))
 
@@ -23,3 +24,5 @@ $(eval $(call unit_test,worker_wreq_test,qserv/worker/tests/wreq_test.c qserv/wo
 $(eval $(call fuzz_target,wcopy,qserv/worker/tests/fuzz_wcopy.c qserv/worker/wcopy_fmt.c,,))
 # chunk copy MB/s worker to worker against an in-MariaDB copy of the same tables
 BENCHES += qserv/worker/tests/copy_bench.sh
+# shared scans: 4 concurrent full scans, data bigger than the cgroup-capped cache, before/after
+BENCHES += qserv/worker/tests/scan_bench.sh

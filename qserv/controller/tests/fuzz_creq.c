@@ -182,6 +182,11 @@ static void body(uint8_t kind, json_t *b)
 			name(SQLID_TABLE, u.i.table, 0);
 			name(SQLID_INDEX, u.i.index, 0);
 		}
+		if (!creq_index_drop(b, &u.i, &pub, err, sizeof err)) {   /* DELETE's body: the same kind */
+			name(SQLID_DATABASE, u.i.db, 0);
+			name(SQLID_TABLE, u.i.table, 0);
+			name(SQLID_INDEX, u.i.index, 0);
+		}
 		break;
 	case 7:
 		if (!creq_publish(b, &pub, err, sizeof err))

@@ -12,7 +12,10 @@
 # file into one MyISAM table per catalog table (same column types).
 # The cost of TLS on the ingest path: the same `qservctl ingest` into a
 # second 2-worker dev cluster whose ingest APIs speak plain HTTP
-# (dev-cluster --plain-http), MB/s of both in this run.
+# (dev-cluster --plain-http), MB/s of both in this run.  The publish's
+# time, and the default index (qserv_director_key on Object, its
+# FullOverlap tables and Source; built with the loads) timed alone: dropped, then built again
+# through POST /replication/sql/index on both workers.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 BIN=${QSERV_BIN:-$top/build/bin}
 TD=$top/qserv/controller/tests
@@ -67,7 +70,20 @@ set -a; . "$T/cluster/cluster.env"; set +a
 s=$(now)
 "$BIN/qservctl" ingest -q -j 4 --no-publish "$T/ds" > "$T/ingest.out" || { cat "$T/ingest.out"; exit 1; }
 api_s=$(calc "$(now) - $s")
+s=$(now)
 qcurl -sf -X PUT "$QSERV_INGEST_URL/ingest/database/bench" > /dev/null || exit 1
+pub_s=$(calc "$(now) - $s")
+# the default index publish builds (csqlidx.c), dropped and built again alone
+sqlidx() { # METHOD TABLE OVERLAP [COLUMN]
+	_cols=
+	[ -n "${4:-}" ] && _cols=",\"spec\":\"DEFAULT\",\"comment\":\"\",\"columns\":[{\"column\":\"$4\"}]"
+	qcurl -sf -X "$1" "$QSERV_INGEST_URL/replication/sql/index" -H 'Content-Type: application/json' -d \
+		"{\"database\":\"bench\",\"table\":\"$2\",\"index\":\"qserv_director_key\",\"overlap\":$3$_cols}" > /dev/null
+}
+sqlidx DELETE Object 0 && sqlidx DELETE Object 1 && sqlidx DELETE Source 0 || exit 1
+s=$(now)
+sqlidx POST Object 1 objectId && sqlidx POST Source 0 objectId || exit 1
+dix_s=$(calc "$(now) - $s")
 s=$(now)
 idx=$(qcurl -sf -X POST "$QSERV_INGEST_URL/ingest/index/secondary" -H 'Content-Type: application/json' \
 	-d '{"database":"bench"}' | jq -r .index_rows)
@@ -91,3 +107,4 @@ echo "ingest API / raw LOAD DATA:   $(f2 "$(calc "$raw_s / $api_s")")x rows/s an
 echo "API ingest over plain HTTP:   $(f2 "$plain_s") s, $(f2 "$(calc "$mb / $plain_s")") MB/s"
 echo "HTTPS / plain HTTP ingest:    $(f2 "$(calc "$plain_s / $api_s")")x MB/s (the cost of TLS on the ingest path)"
 echo "director index build:         $idx rows in $(f2 "$idx_s") s, $(calc "$idx / $idx_s" | cut -d. -f1) rows/s"
+echo "publish (copies to level 2): $(f2 "$pub_s") s; the default index built by ALTER TABLE after the load instead (Object, its overlap, Source): $(f2 "$dix_s") s, $(f2 "$(calc "$dix_s / $api_s")")x the ingest time"

@@ -30,7 +30,7 @@ dc_init match_stats
 command -v python3 > /dev/null || tap_skip_all "needs python3"
 . "$REPO/qserv/controller/tests/qcurl.sh"
 
-tap_plan 52
+tap_plan 53
 
 # the czar's side of the notice: counts the datagrams it gets
 SOCK=$T/czar-notify.sock
@@ -213,6 +213,10 @@ tap_ok "copies registered: a notice" got_notice "$n0"
 tap_is "$(wt "$QSERV_WORKER_1_SOCKET") | $(wt "$QSERV_WORKER_2_SOCKET")" \
 	"Match Match_1234567890 Match_6630 Match_6631 | Match Match_1234567890 Match_6630 Match_6631" \
 	"both workers hold Match_<chunk> of both chunks and the dummy chunk's, no FullOverlap"
+wi() { my "$1" -e "SELECT GROUP_CONCAT(DISTINCT CONCAT(INDEX_NAME, ':', COLUMN_NAME) ORDER BY INDEX_NAME SEPARATOR ' '), COUNT(DISTINCT TABLE_NAME, INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE 'Match%' AND INDEX_NAME LIKE 'qserv_director_key%'" | tr '\t' ' '; }
+tap_is "$(wi "$QSERV_WORKER_1_SOCKET") | $(wi "$QSERV_WORKER_2_SOCKET")" \
+	"qserv_director_key:objectId qserv_director_key2:sourceId 8 | qserv_director_key:objectId qserv_director_key2:sourceId 8" \
+	"the default indexes on the match table's two director keys, on all its tables of both workers (copies too)"
 tap_is "$(meta "SELECT GROUP_CONCAT(tbl ORDER BY tbl) FROM qservMeta.chunk_checksums WHERE db='$DB' AND tbl LIKE 'Match%'")" \
 	"Match_6630,Match_6631" "the match table's chunk tables have reference checksums"
 c=$(api POST /replication/verify '' -H "$K")
