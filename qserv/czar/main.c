@@ -570,6 +570,29 @@ static int serve(struct czar *cz, int lfd, int sfd)
 	return 0;
 }
 
+/* The czar's limits and counters from the command line. */
+static int set_limits(struct czar *cz, const struct opts *o)
+{
+	cz->next_qid = (uint64_t)time(NULL) << 24;   /* unique across restarts: result tables never collide */
+	cz->max_result_rows = o->max_result_rows;
+	cz->max_result_bytes = o->max_result_bytes;
+	cz->http_max_bytes = (size_t)o->http_max_bytes;
+	cz->port = o->port;
+	cz->result_ttl = o->result_ttl;
+	cz->history_max = o->history_max;
+	cz->slow_ms = o->slow_ms;
+	cz->row_counters = 1;
+	cz->max_packet = 16 * 1024 * 1024;
+	cz->max_connections = o->max_conn;
+	cz->max_user_connections = o->max_user_conn;
+	cz->max_pending = o->max_pending;
+	cz->login_timeout_ms = (int)o->login_timeout * 1000;
+	cz->wait_timeout = o->wait_timeout;
+	cz->write_timeout_ms = (int)o->write_timeout * 1000;
+	cz->local_timeout = o->local_timeout;
+	return index_cache_new(o->index_cache, &cz->index_cache);
+}
+
 int main(int argc, char **argv)
 {
 	struct czar cz;
@@ -589,25 +612,8 @@ int main(int argc, char **argv)
 	memset(&cz, 0, sizeof(cz));
 	pthread_mutex_init(&cz.lock, NULL);
 	pthread_mutex_init(&cz.meta_lock, NULL);
-	cz.next_qid = (uint64_t)time(NULL) << 24;   /* unique across restarts: result tables never collide */
-	cz.max_result_rows = o.max_result_rows;
-	cz.max_result_bytes = o.max_result_bytes;
-	cz.http_max_bytes = (size_t)o.http_max_bytes;
-	cz.port = o.port;
-	cz.result_ttl = o.result_ttl;
-	cz.history_max = o.history_max;
-	cz.slow_ms = o.slow_ms;
-	if (index_cache_new(o.index_cache, &cz.index_cache) < 0)
+	if (set_limits(&cz, &o) < 0)
 		return 1;
-	cz.row_counters = 1;
-	cz.max_packet = 16 * 1024 * 1024;
-	cz.max_connections = o.max_conn;
-	cz.max_user_connections = o.max_user_conn;
-	cz.max_pending = o.max_pending;
-	cz.login_timeout_ms = (int)o.login_timeout * 1000;
-	cz.wait_timeout = o.wait_timeout;
-	cz.write_timeout_ms = (int)o.write_timeout * 1000;
-	cz.local_timeout = o.local_timeout;
 	if (configure(&cz, &o, &password) < 0) {
 		free(password);
 		return 1;
