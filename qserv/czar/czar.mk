@@ -13,10 +13,12 @@ CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -lcurl -llz4 -lmbedtls -lmbedx50
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))
 $(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 
-	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/stages.c qserv/czar/tpool.c \
-	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c \
-	qserv/czar/http_ingest.c qserv/czar/http_ingest_req.c
-CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
+$(eval $(call unit_test,czar_packet_test,qserv/czar/tests/packet_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_sql_test,qserv/czar/tests/sql_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_plan_test,qserv/czar/tests/plan_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_chunkbuf_test,qserv/czar/tests/chunkbuf_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_perf_path_test,qserv/czar/tests/perf_path_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 
 # A Connector/C client the integration tests drive (many concurrent sessions).
 CZAR_CLIENT := $(BUILD)/tests/czar-client
