@@ -284,20 +284,6 @@ static int target_db(MYSQL *m, const struct creq_target *q, char ret[65], char *
 	return 0;
 }
 
-/* The chunks of db whose loads went to worker id (their first holder):
- * a JSON object of chunk -> true; a chunk's other replicas are copies. */
-static json_t *first_held(MYSQL *m, const char *db, const char *id, char *err, size_t errlen)
-{
-	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT chunk FROM qservMeta.chunks c WHERE db='%s' AND"
-				    " worker_id='%s' AND worker_id = (SELECT MIN(worker_id) FROM qservMeta.chunks"
-				    " WHERE db=c.db AND chunk=c.chunk)", db, id);
-	json_t *o = res ? json_object() : NULL;
-	MYSQL_ROW row;
-	while (res && (row = mysql_fetch_row(res)))
-		json_object_set_new(o, row[0], json_true());
-	mysql_free_result(res);
-	return o;
-}
 
 /* Sums a worker's per-chunk counts (GET /worker/count's "chunks" or
  * "overlap_chunks") over the chunks in keep. */
@@ -336,7 +322,7 @@ static int rows(MYSQL *m, const char *db, const char *t, json_t **out, char *err
 			break;
 		json_int_t wr = (json_int_t)qjson_int(c, "rows", 0), wo = (json_int_t)qjson_int(c, "overlap_rows", 0);
 		json_t *chunks = json_object_get(c, "chunks"), *ochunks = json_object_get(c, "overlap_chunks");
-		if (json_object_size(chunks) && !(keep = first_held(m, db, w[i].id, err, errlen)))
+		if (json_object_size(chunks) && !(keep = cmeta_first_held(m, db, w[i].id, err, errlen)))
 			r = -EIO;
 		if (keep) {
 			wr = sum_kept(chunks, keep);

@@ -365,3 +365,16 @@ int cmeta_set_enabled(MYSQL *m, const char *id, bool on, char *err, size_t errle
 		return r;
 	return qsql_exec(m, err, errlen, "UPDATE qservMeta.workers SET enabled=%d WHERE id='%s'", on, id) ? -EIO : 0;
 }
+
+json_t *cmeta_first_held(MYSQL *m, const char *db, const char *id, char *err, size_t errlen)
+{
+	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT chunk FROM qservMeta.chunks c WHERE db='%s' AND"
+				    " worker_id='%s' AND worker_id = (SELECT MIN(worker_id) FROM qservMeta.chunks"
+				    " WHERE db=c.db AND chunk=c.chunk)", db, id);
+	json_t *o = res ? json_object() : NULL;
+	MYSQL_ROW row;
+	while (res && (row = mysql_fetch_row(res)))
+		json_object_set_new(o, row[0], json_true());
+	mysql_free_result(res);
+	return o;
+}

@@ -138,6 +138,10 @@ int cmeta_add_worker(MYSQL *m, const struct cworker *w, char *err, size_t errlen
 int cmeta_remove_worker(struct ctl *c, MYSQL *m, const char *id, bool force, json_t **ret,
 			char *err, size_t errlen);
 /* All enabled workers; caller frees *ret. */
+/* The chunks of db whose loads go to worker id (their first holder, the
+ * lowest worker_id): a JSON object chunk -> true (NULL on error, err set);
+ * a chunk's other replicas are copies. */
+json_t *cmeta_first_held(MYSQL *m, const char *db, const char *id, char *err, size_t errlen);
 int cmeta_workers(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen);
 /* Every registered worker, draining ones too (enabled=0); caller frees *ret. */
 int cmeta_workers_all(MYSQL *m, struct cworker **ret, size_t *ret_n, char *err, size_t errlen);

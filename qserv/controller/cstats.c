@@ -101,19 +101,6 @@ static int count_worker(const struct cworker *w, const char *db, const char *t, 
 	return r;
 }
 
-/* The chunks of db whose first holder is w: {chunk: true} (NULL on error). */
-static json_t *first_held(MYSQL *m, const char *db, const char *id, char *err, size_t errlen)
-{
-	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT chunk FROM qservMeta.chunks c WHERE db='%s' AND"
-				    " worker_id='%s' AND worker_id = (SELECT MIN(worker_id) FROM qservMeta.chunks"
-				    " WHERE db=c.db AND chunk=c.chunk)", db, id);
-	json_t *o = res ? json_object() : NULL;
-	MYSQL_ROW row;
-	while (res && (row = mysql_fetch_row(res)))
-		json_object_set_new(o, row[0], json_true());
-	mysql_free_result(res);
-	return o;
-}
 
 /* Scans t: *ret an array of {chunk, overlap, num_rows}. */
 static int scan(MYSQL *m, const char *db, const char *t, const struct ctab *ti, enum creq_overlap sel,
@@ -138,7 +125,7 @@ static int scan(MYSQL *m, const char *db, const char *t, const struct ctab *ti, 
 		json_decref(c);
 	}
 	for (size_t i = 0; !r && ti->partitioned && i < n; i++) {
-		json_t *keep = first_held(m, db, w[i].id, err, errlen);
+		json_t *keep = cmeta_first_held(m, db, w[i].id, err, errlen);
 		if (!keep)
 			r = -EIO;
 		else if (json_object_size(keep))
