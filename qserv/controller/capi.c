@@ -284,7 +284,6 @@ static int target_db(MYSQL *m, const struct creq_target *q, char ret[65], char *
 	return 0;
 }
 
-
 /* Sums a worker's per-chunk counts (GET /worker/count's "chunks" or
  * "overlap_chunks") over the chunks in keep. */
 static json_int_t sum_kept(json_t *per_chunk, json_t *keep)
@@ -408,7 +407,6 @@ static int list_tables(MYSQL *m, const char *db, json_t **out, char *err, size_t
 	*out = json_pack("{s:o}", "tables", a);
 	return 0;
 }
-
 
 /* GET /worker/contribs?<query> of every registered worker into one array
  * (each entry has "worker"; "warnings" listed only with warnings=1 in

@@ -101,7 +101,6 @@ static int count_worker(const struct cworker *w, const char *db, const char *t, 
 	return r;
 }
 
-
 /* Scans t: *ret an array of {chunk, overlap, num_rows}. */
 static int scan(MYSQL *m, const char *db, const char *t, const struct ctab *ti, enum creq_overlap sel,
 		json_t **ret, char *err, size_t errlen)
