@@ -55,9 +55,11 @@ static void write_batch(struct czar *cz, struct history_op *ops, unsigned n)
 
 	if (!bc) {
 		log_warn("query history: %u event(s) not written: %s", n, err);
-		pthread_mutex_lock(&cz->hq->lock);
-		cz->hq->stats.dropped += n;
-		pthread_mutex_unlock(&cz->hq->lock);
+		if (cz->hq) {   /* the writer's own queue: always there while it writes */
+			pthread_mutex_lock(&cz->hq->lock);
+			cz->hq->stats.dropped += n;
+			pthread_mutex_unlock(&cz->hq->lock);
+		}
 	} else {
 		int txn = n > 1 && mysql_query(bc->my, "START TRANSACTION") == 0;
 		history_write_batch(cz, bc->my, ops);

@@ -404,7 +404,7 @@ static enum MHD_Result ingest(struct MHD_Connection *c, const struct http_who *w
 
 	snprintf(r.db, sizeof r.db, "%s", rq->db);
 	snprintf(r.table, sizeof r.table, "%s", rq->table);
-	if ((rc = busy_take(&r)))
+	if (busy_take(&r))
 		return http_fail(c, MHD_HTTP_OK, NULL, "%s", r.err);
 	if ((rc = spool(rows, n, path, r.err, sizeof r.err)) == 0) {
 		rc = prepare(&r, rq);
@@ -505,7 +505,7 @@ static enum MHD_Result drop(struct MHD_Connection *c, const struct http_who *who
 		return http_fail(c, rc == -EPERM ? MHD_HTTP_FORBIDDEN : MHD_HTTP_OK, NULL, "%s", r.err);
 	snprintf(r.db, sizeof r.db, "%s", db);
 	snprintf(r.table, sizeof r.table, "%s", table ? table : "");
-	if ((rc = busy_take(&r)))
+	if (busy_take(&r))
 		return http_fail(c, MHD_HTTP_OK, NULL, "%s", r.err);
 	rc = db_state(&r, &exists, &published, &has_table, &nt);
 	if (!rc && (!exists || (table && !has_table))) {

@@ -125,10 +125,8 @@ static int collect_edges(struct ctx *c, int mi, struct sql_expr **conj, size_t n
 				c->refs[find_set(c, a)].set = find_set(c, b);
 			continue;
 		}
-		if (sb) {                 /* a: the director side, sa: the match column */
-			int t = a;
-			a = b;
-			b = t;
+		if (sb) {                 /* b: the director side, sa: the match column */
+			b = a;
 			sa = sb;
 		}
 		if (strcmp(family(c->refs[b].mt), sa == 1 ? m->director_table : m->director_table2))
@@ -156,7 +154,7 @@ static int assign_sides(struct ctx *c, int mi, int ties[][2], size_t nties, int 
 		set_side[find_set(c, ties[i][0])] |= ties[i][1];
 	for (i = 0; i < c->nrefs; i++) {
 		int s;
-		if ((int)i == mi || !c->refs[i].mt->partitioned)
+		if ((int)i == mi || !c->refs[i].mt || !c->refs[i].mt->partitioned)
 			continue;
 		s = set_side[find_set(c, (int)i)];
 		if (s == 0)

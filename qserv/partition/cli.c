@@ -85,8 +85,8 @@ int qpart_cli_config(int argc, char **argv, const char *prog, void (*usage)(FILE
 		     struct qpart_config **ret)
 {
 	struct qpart_config *cfg;
-	char key[256];
-	const char *value;
+	char key[256] = "";
+	const char *value = "";
 	if (qpart_config_new(&cfg) < 0)
 		return 2;
 	int r = load_files(argc, argv, prog, usage, cfg);
