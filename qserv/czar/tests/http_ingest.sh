@@ -56,22 +56,20 @@ rows() { jq -r '.rows[] | map(if . == null then "NULL" else . end) | @tsv'; }
 # ---- before the czar knows the controller: a clear error, not 404
 pid=$(awk '$1 == "czar" { print $2 }' "$T/cluster/pids")
 tr '\0' '\n' < "/proc/$pid/cmdline" > "$T/czar.args"
-if grep -qx -- --ingest-url "$T/czar.args"; then
-	tap_skip "ingest off without --ingest-url" "tools/dev-cluster passes --ingest-url already"
-else
-	out=$(hc -o "$T/off.json" -w '%{http_code}' -u "$U" -H 'Content-Type: application/json' -d '{}' "$URL/ingest/data")
-	tap_is "$out:$(jq -c '[.success, (.error | test("--ingest-url"))]' < "$T/off.json")" '200:[0,true]' \
-		"without --ingest-url: success 0 naming the flag (not 404)"
+grep -qx -- --ingest-url "$T/czar.args" ||
 	printf -- '--ingest-url\n%s\n--ingest-key-file\n%s\n' "$QSERV_INGEST_URL" "$T/cluster/admin.key" >> "$T/czar.args"
-fi
+# the same czar without the two options
+awk 'skip { skip = 0; next } $0 == "--ingest-url" || $0 == "--ingest-key-file" { skip = 1; next } { print }' \
+	"$T/czar.args" > "$T/czar.off.args"
 USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
 printf 'bob:%s\n' "$(echo bob-pw | "$BIN/qserv-czar" --hash-password)" >> "$USERS"
-restart() {
+restart() {   # [ARGS FILE]: the czar again with those options (one per line)
+	argsf=${1:-$T/czar.args}
 	kill "$pid" 2>/dev/null
 	i=0
 	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	set --
-	while IFS= read -r a; do set -- "$@" "$a"; done < "$T/czar.args"
+	while IFS= read -r a; do set -- "$@" "$a"; done < "$argsf"
 	"$@" >> "$T/czar.log" 2>&1 &
 	pid=$!
 	echo "czar $pid" >> "$T/cluster/pids"
@@ -82,6 +80,12 @@ restart() {
 		sleep 0.1
 	done
 }
+restart "$T/czar.off.args"
+out=$(hc -o "$T/off.json" -w '%{http_code}' -u "$U" -H 'Content-Type: application/json' \
+	-d '{"database": "user_qsmaster", "table": "t1", "schema": [{"name": "a", "type": "INT"}], "rows": [["1"]]}' \
+	"$URL/ingest/data")
+tap_is "$out:$(jq -c '[.success, (.error | test("--ingest-url"))]' < "$T/off.json")" '200:[0,true]' \
+	"without --ingest-url: success 0 naming the flag (not 404)"
 tap_ok "czar restarted with --ingest-url, --ingest-key-file and user bob" restart
 
 # ---- /ingest/data: JSON rows, a BINARY column in hex, a UNIQUE index
