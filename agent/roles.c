@@ -333,8 +333,10 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	add(sup, "qserv-controller", ctl);
 	if (czar[0]) {
 		add(sup, "qserv-czar", czar);
-		log_info("czar: SQL on port %d, HTTPS frontend on %d, user %s password %s (kept in %s/czar/password)",
-			 ROLES_SQL_PORT, ROLES_HTTP_PORT, ROLES_CZAR_USER, r->password, r->data_dir);
+		/* tools/cluster reads the password from this line: keep its shape */
+		log_info("czar: SQL on port %d, user %s password %s (kept in %s/czar/password)",
+			 ROLES_SQL_PORT, ROLES_CZAR_USER, r->password, r->data_dir);
+		log_info("czar: HTTPS query frontend on port %d (the SQL users, HTTP Basic)", ROLES_HTTP_PORT);
 		start_firefighter(r, sup);
 	}
 }
