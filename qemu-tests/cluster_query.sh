@@ -169,6 +169,7 @@ storm() { # rounds: every query of $QS, each compared with the reference; prints
 			$RQ -D ref -N -B -e "$r" | sort > "$VM_DIR/s.ref"
 			if [ -s "$VM_DIR/s.err" ] && [ -f "$QSERV_CLUSTER_DIR/upgrade.phase" ]; then _d=$((_d + 1))
 			elif [ -s "$VM_DIR/s.err" ]; then _e=$((_e + 1)); tap_diag "$(head -c 300 "$VM_DIR/s.err")"
+				{ date +%T; cat "$VM_DIR/s.err"; } >> "$VM_DIR/storm.errors"
 			elif ! cmp -s "$VM_DIR/s.out" "$VM_DIR/s.ref"; then _w=$((_w + 1)); fi
 		done < "$VM_DIR/qs"
 	done
@@ -240,6 +241,7 @@ tap_diag "$(grep 'upgrade' "$VM_DIR/upgrade.log" | tail -2 | tr '\n' '|')"
 tap_is "$up_rc $(grep -c 'upgraded, every chunk at level' "$VM_DIR/upgrade.log") $(grep -c 'czar upgraded' "$VM_DIR/upgrade.log")" "0 3 1" \
 	"tools/cluster upgrade: 3 workers rebooted one at a time, each back at level before the next, then the czar"
 tap_diag "storm during the upgrade: $(awk '/wrong,/ { d += $5 } END { printf "%d", d }' "$VM_DIR/bg") queries failed while the czar rebooted (one czar: expected)"
+[ -s "$VM_DIR/storm.errors" ] && tap_diag "storm errors: $(tr '\n' '|' < "$VM_DIR/storm.errors" | head -c 900)"
 tap_is "$(awk '/wrong,/ { w += $1; e += $3; n++ } END { printf "%d wrong, %d errors", w, e }' "$VM_DIR/bg")" \
 	"0 wrong, 0 errors" "a query storm during the upgrade ($(grep -c 'wrong,' "$VM_DIR/bg") rounds): every answer right, no error but while the czar reboots"
 czar_sql() { in_ns $CZ -N -e 'SELECT 1' > /dev/null 2>&1 && [ -n "$(sample_level)" ]; }
