@@ -89,24 +89,7 @@ set -a; . "$T/cluster/cluster.env"; set +a
 t0=$(now)
 "$BIN/qserv-partition" --config-file="$T/Object.cfg" --in.path="$T/Object.tsv" --out.dir="$T/ds/chunks/Object" \
 	> "$T/part.log" 2>&1 || { echo "qserv-partition: $(tail -3 "$T/part.log")"; exit 1; }
-/usr/bin/python3 - "$T/ds" "[$schema]" <<'PYEOF'
-import json, os, re, sys
-out, schema = sys.argv[1], json.loads(sys.argv[2])
-schema += [{"name": "chunkId", "type": "INT NOT NULL"}, {"name": "subChunkId", "type": "INT NOT NULL"}]
-json.dump({"database": "peer", "num_stripes": 8, "num_sub_stripes": 4, "overlap": 0.01667,
-           "auto_build_secondary_index": 1}, open(os.path.join(out, "db.json"), "w"))
-json.dump({"database": "peer", "table": "Object", "is_partitioned": 1, "director_table": "",
-           "director_key": "objectId", "latitude_key": "decl", "longitude_key": "ra", "schema": schema},
-          open(os.path.join(out, "Object.json"), "w"))
-chunks, overlaps = [], []
-for f in sorted(os.listdir(os.path.join(out, "chunks", "Object"))):
-    m = re.fullmatch(r"chunk_(\d+)(_overlap)?\.txt", f)
-    if m:
-        (overlaps if m.group(2) else chunks).append(int(m.group(1)))
-json.dump({"version": 12, "database": "db.json", "tables": [{"schema": "Object.json", "indexes": [],
-           "data": [{"directory": "chunks/Object", "chunks": chunks, "overlaps": overlaps}]}]},
-          open(os.path.join(out, "metadata.json"), "w"))
-PYEOF
+/usr/bin/python3 "$top/tools/director-dataset.py" "$T/ds" peer Object 8 4 "[$schema]"
 "$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q -j 4 "$T/ds" > "$T/ingest.log" 2>&1 ||
 	{ echo "qservctl ingest: $(tail -5 "$T/ingest.log")"; exit 1; }
 t1=$(now)

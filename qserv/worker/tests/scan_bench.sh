@@ -70,24 +70,7 @@ cat > "$T/Object.cfg" <<EOF
 EOF
 "$BIN/qserv-partition" --config-file="$T/Object.cfg" --in.path="$T/Object.tsv" --out.dir="$T/ds/chunks/Object" \
 	> "$T/part.log" 2>&1 || { echo "qserv-partition: $(tail -3 "$T/part.log")"; exit 1; }
-/usr/bin/python3 - "$T/ds" "[$schema]" "$S" <<'PYEOF'
-import json, os, re, sys
-out, schema = sys.argv[1], json.loads(sys.argv[2])
-schema += [{"name": "chunkId", "type": "INT NOT NULL"}, {"name": "subChunkId", "type": "INT NOT NULL"}]
-json.dump({"database": "scan", "num_stripes": int(sys.argv[3]), "num_sub_stripes": 4, "overlap": 0.01667,
-           "auto_build_secondary_index": 1}, open(os.path.join(out, "db.json"), "w"))
-json.dump({"database": "scan", "table": "Object", "is_partitioned": 1, "director_table": "",
-           "director_key": "objectId", "latitude_key": "decl", "longitude_key": "ra", "schema": schema},
-          open(os.path.join(out, "Object.json"), "w"))
-chunks, overlaps = [], []
-for f in sorted(os.listdir(os.path.join(out, "chunks", "Object"))):
-    m = re.fullmatch(r"chunk_(\d+)(_overlap)?\.txt", f)
-    if m:
-        (overlaps if m.group(2) else chunks).append(int(m.group(1)))
-json.dump({"version": 12, "database": "db.json", "tables": [{"schema": "Object.json", "indexes": [],
-           "data": [{"directory": "chunks/Object", "chunks": chunks, "overlaps": overlaps}]}]},
-          open(os.path.join(out, "metadata.json"), "w"))
-PYEOF
+/usr/bin/python3 "$top/tools/director-dataset.py" "$T/ds" scan Object "$S" 4 "[$schema]"
 rm -f "$T/Object.tsv"
 QSERV_CZAR_ARGS="${QSERV_CZAR_ARGS:-} ${BENCH_WINDOW:+--window $BENCH_WINDOW}" \
 	"$DC" up --workers 1 --dir "$T/cluster" > "$T/up.log" 2>&1 || { echo "dev cluster: $(tail -5 "$T/up.log")"; exit 1; }
