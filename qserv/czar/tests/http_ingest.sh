@@ -32,7 +32,7 @@ done
 command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
 command -v jq > /dev/null || tap_skip_all "needs jq"
-tap_plan 30
+tap_plan 31
 
 done_line() { echo "$((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"; }
 if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
@@ -164,6 +164,8 @@ err() { data "$1" | jq -r '[.success, .error] | @tsv'; }
 emp() { printf '%s' "$EMP" | jq -c "$1"; }
 code=$(hc -o /dev/null -w '%{http_code}' -u bob:wrong -H 'Content-Type: application/json' --data-binary "$EMP" "$URL/ingest/data")
 tap_is "$code" 401 "a wrong password: 401"
+code=$(hc -o /dev/null -w '%{http_code}' -X DELETE "$URL/ingest/table/user_bob/employee")
+tap_is "$code" 401 "no credentials (a DELETE): 401"
 out=$(hc -o "$T/r" -w '%{http_code}' -u "$B" -H 'Content-Type: application/json' \
 	--data-binary "$(emp '.database = "user_qsmaster"')" "$URL/ingest/data")
 tap_is "$out:$(jq -c '[.success, (.error | test("belongs to another user"))]' < "$T/r")" '403:[0,true]' \
