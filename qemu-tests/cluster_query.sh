@@ -26,6 +26,7 @@
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/qemu-tests/lib.sh"
 . "$REPO/tools/tap.sh"
+. "$REPO/tools/compare-queries.sh"
 . "$REPO/tools/test-mariadb.sh"
 export QSERV_CLUSTER_NS=qcq$$ QSERV_CLUSTER_DIR=$VM_DIR/cluster QSERV_CLUSTER_NET=10.254.0
 export QSERV_CLUSTER_TIMEOUT=300
@@ -122,20 +123,7 @@ tap_is "$($RQ -N -e 'SELECT COUNT(*) FROM ref.Object') $($RQ -N -e 'SELECT COUNT
 
 . "$QSERV_CLUSTER_DIR/cluster.env"
 CZ="mariadb --no-defaults -h $CZAR -P 4040 -u $QSERV_USER -p$QSERV_PASSWORD"
-while IFS='|' read -r name q r; do
-	case "$name" in ''|'#'*) continue ;; esac
-	[ -n "$r" ] || r=$q
-	in_ns $CZ -D sample -N -B -e "$q" > "$VM_DIR/c.out" 2> "$VM_DIR/c.err"
-	$RQ -D ref -N -B -e "$r" > "$VM_DIR/r.out" 2> "$VM_DIR/r.err"
-	sort "$VM_DIR/c.out" > "$VM_DIR/c.sorted"; sort "$VM_DIR/r.out" > "$VM_DIR/r.sorted"
-	if [ -s "$VM_DIR/c.err" ] || [ -s "$VM_DIR/r.err" ] || [ ! -s "$VM_DIR/r.out" ]; then
-		tap_fail "$name" "czar: $(cat "$VM_DIR/c.err") / ref: $(cat "$VM_DIR/r.err")"
-	elif cmp -s "$VM_DIR/c.sorted" "$VM_DIR/r.sorted"; then
-		tap_pass "$name ($(wc -l < "$VM_DIR/r.out") rows)"
-	else
-		tap_fail "$name" "$(diff "$VM_DIR/c.sorted" "$VM_DIR/r.sorted" | head -6 | tr '\n' '|')"
-	fi
-done <<'QEOF'
+COMPARE_NONEMPTY=1 compare_queries "in_ns $CZ -D sample" "$RQ -D ref" "$VM_DIR" <<'QEOF'
 COUNT(*) of the director table|SELECT COUNT(*) FROM Object|
 COUNT(*) of the child table|SELECT COUNT(*) FROM Source|
 objectId lookup (director index)|SELECT objectId, ra, decl, r_psFlux, nSources FROM Object WHERE objectId = 42|
