@@ -8,7 +8,8 @@ CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/account.c qserv/czar/async.c qserv/czar/history.c \
 	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/stages.c qserv/czar/tpool.c \
 	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c \
-	qserv/czar/http_ingest.c qserv/czar/http_ingest_req.c
+	qserv/czar/http_ingest.c qserv/czar/http_ingest_req.c \
+	qserv/czar/quota.c qserv/czar/quota_json.c qserv/czar/quota_czar.c qserv/czar/http_quota.c
 CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))
 $(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))

@@ -50,6 +50,7 @@ struct http_who {
 struct http_answer {
 	json_t *schema, *rows;
 	unsigned code;                /* MySQL error number (0: none) */
+	unsigned retry_after;         /* a quota refused it: seconds to wait (quota_czar.h) */
 	char error[600];
 };
 
