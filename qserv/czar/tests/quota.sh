@@ -10,6 +10,7 @@
 #     spatial restrictor is not;
 #   concurrent: a second statement while one runs is refused; the slot
 #     comes back when it ends, when it is KILLed and when its client hangs up;
+#     a SUBMIT's job holds it until it ends (here: CANCEL);
 #   result_bytes: once used up, the next query is refused;
 #   blocked (0): ERROR 4151 on 4040, 403 on 4041, and a quota_block alert
 #     reaches tools/alert-receiver.py (the czar's --alert-webhook);
@@ -22,7 +23,7 @@ REPO=$top
 . "$top/tools/dc-test.sh"
 dc_init quota
 command -v curl > /dev/null || tap_skip_all "needs curl"
-tap_plan 34
+tap_plan 36
 done_line() { echo "$((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"; }
 
 /usr/bin/python3 "$REPO/tools/alert-receiver.py" 0 "$T/alerts.log" > "$T/receiver.port" &
@@ -144,6 +145,12 @@ wait_until 20 running
 kill "$bg"
 wait "$bg" 2> /dev/null
 tap_ok "the slot comes back after the client hangs up" wait_until 30 free_slot
+jid=$(as dave "SUBMIT SELECT SLEEP(20) FROM information_schema.TABLES LIMIT 1" | awk '{ print $1 }')
+out=$(as dave "$SCAN")
+case $out in *"ERROR 1226"*"'concurrent' quota"*) tap_pass "a SUBMIT's job holds the slot while it runs" ;;
+*) tap_fail "a SUBMIT's job holds the slot while it runs" "job '$jid': $out" ;; esac
+as dave "CANCEL $jid" > /dev/null
+tap_ok "and gives it back when cancelled" wait_until 40 free_slot
 
 # ---- result bytes
 ctl set user erin result_bytes=10 > /dev/null
