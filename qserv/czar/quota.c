@@ -7,13 +7,13 @@
 #include "quota.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "monotime.h"
 
 const char *const quota_names[QUOTA_NKINDS] = { "queries", "scans", "concurrent", "result_bytes" };
@@ -184,7 +184,7 @@ void quota_release(struct quota *q, const char *user)
 	pthread_mutex_unlock(&q->lock);
 }
 
-void quota_charge_bytes(struct quota *q, const char *user, uint64_t n)
+void quota_charge_bytes(struct quota *q, const char *user, const char *const *groups, size_t ngroups, uint64_t n)
 {
 	struct quota_limits l;
 	struct quota_usage *u;
@@ -192,7 +192,7 @@ void quota_charge_bytes(struct quota *q, const char *user, uint64_t n)
 	if (!n)
 		return;
 	pthread_mutex_lock(&q->lock);
-	effective(q, user, NULL, 0, &l);
+	effective(q, user, groups, ngroups, &l);
 	if ((u = usage(q, user, l.window, 1)))
 		u->used[QUOTA_RESULT_BYTES] += n;
 	pthread_mutex_unlock(&q->lock);
@@ -257,39 +257,17 @@ json_t *quota_users_json(struct quota *q)
 	return a;
 }
 
-/* Writes the configuration to path.tmp, fsyncs it and renames it over
- * path, then fsyncs the directory.  0 or -errno. */
+/* The configuration into the file, durably (fileio_write_atomic: a
+ * temporary file, fsync, rename, directory fsync).  0 or -errno. */
 static int save(const struct quota *q)
 {
-	char tmp[4096], dir[4096], *slash;
 	json_t *j = config_json(q);
-	int fd, rc = 0;
+	char *text = j ? json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+	int rc = text ? fileio_write_atomic(q->path, text, strlen(text), 0600) : -ENOMEM;
 
-	if (!j)
-		return -ENOMEM;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", q->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || json_dumpfd(j, fd, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) < 0)
-		rc = errno ? -errno : -EIO;
+	free(text);
 	json_decref(j);
-	if (fd >= 0 && close(fd) < 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, q->path) < 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	snprintf(dir, sizeof(dir), "%s", q->path);
-	slash = strrchr(dir, '/');
-	snprintf(slash ? slash + (slash == dir) : dir, sizeof(dir) - (size_t)(slash ? slash - dir : 0), "%s",
-		 slash ? "" : ".");
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	return 0;
+	return rc;
 }
 
 static struct entries *scope_entries(struct quota *q, const char *scope)
@@ -339,10 +317,11 @@ int quota_set(struct quota *q, const char *scope, const char *name, const json_t
 	pthread_mutex_lock(&q->lock);
 	x = isdef ? NULL : find(e, name);
 	existed = isdef || x;
-	old = isdef ? q->def : x ? x->l : old;
-	l = existed ? old : l;
-	if (!existed)
-		limits_unset(&l);
+	if (existed)
+		old = isdef ? q->def : x->l;
+	else
+		limits_unset(&old);
+	l = old;
 	if ((rc = quota_limits_parse(body, replace, &l, err, errlen)) == 0) {
 		rc = isdef ? (q->def = l, 0) : put_entry(e, name, &l);
 		if (rc == 0 && (rc = save(q)) < 0) {

@@ -83,8 +83,9 @@ int quota_admit(struct quota *q, const char *user, const char *const *groups, si
 		struct quota_refusal *ret);
 /* Gives back the concurrent slot a QUOTA_ADMIT_QUERY took. */
 void quota_release(struct quota *q, const char *user);
-/* Counts n result bytes sent to user. */
-void quota_charge_bytes(struct quota *q, const char *user, uint64_t n);
+/* Counts n result bytes sent to user (groups as quota_admit's, for the
+ * window a first charge begins). */
+void quota_charge_bytes(struct quota *q, const char *user, const char *const *groups, size_t ngroups, uint64_t n);
 /* user's four quotas now. */
 void quota_status(struct quota *q, const char *user, const char *const *groups, size_t ngroups,
 		  struct quota_row ret[QUOTA_NKINDS]);

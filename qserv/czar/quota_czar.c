@@ -147,7 +147,12 @@ void quota_stmt_end(struct sess *s)
 	if (s->quota_held)
 		quota_release(s->cz->quota, s->user);
 	s->quota_held = 0;
-	quota_charge_bytes(s->cz->quota, s->user, s->bytes_sent);
+	if (s->bytes_sent) {
+		char names[QUOTA_MAX_GROUPS][AUTH_NAME_MAX + 1];
+		const char *groups[QUOTA_MAX_GROUPS];
+		size_t n = groups_of(s->cz, s->user, names, groups);
+		quota_charge_bytes(s->cz->quota, s->user, groups, n, s->bytes_sent);
+	}
 }
 
 unsigned quota_scan_check(struct sess *s, const struct plan *p)

@@ -98,7 +98,7 @@ TEST(admission_refusal_and_release)
 	ASSERT_EQ(0, set(q, "user", "b", "{\"result_bytes\": 10}", 1));
 	ASSERT_EQ(0, quota_admit(q, "b", NULL, 0, QUOTA_ADMIT_QUERY, &r));
 	quota_release(q, "b");
-	quota_charge_bytes(q, "b", 11);
+	quota_charge_bytes(q, "b", NULL, 0, 11);
 	ASSERT_EQ(-EDQUOT, quota_admit(q, "b", NULL, 0, QUOTA_ADMIT_QUERY, &r));
 	EXPECT_EQ(QUOTA_RESULT_BYTES, r.kind);
 	quota_free(q);
