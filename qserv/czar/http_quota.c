@@ -12,7 +12,8 @@
  * entry or route, 405 method, 500 the file could not be written.
  *
  * Also the answer of a statement a quota refused: 429 with Retry-After
- * (over a quota), 403 (blocked by a quota of 0). */
+ * (over a quota), 403 (blocked by a quota of 0); other refusals keep
+ * Qserv's HTTP 200 with "success": 0. */
 #include "http_internal.h"
 
 #include <errno.h>
@@ -128,12 +129,13 @@ int http_quota_refused(struct MHD_Connection *c, const struct http_answer *a, en
 		*ret = http_fail(c, MHD_HTTP_FORBIDDEN, json_pack("{s:i}", "code", (int)a->code), "%s", a->error);
 		return 1;
 	}
-	if (a->code != ER_USER_LIMIT_REACHED)
+	/* 1226 from a quota only (retry_after set): max_user_connections keeps Qserv's 200 */
+	if (a->code != ER_USER_LIMIT_REACHED || !a->retry_after)
 		return 0;
-	snprintf(secs, sizeof(secs), "%u", a->retry_after ? a->retry_after : 1);
+	snprintf(secs, sizeof(secs), "%u", a->retry_after);
 	*ret = http_reply_hdr(c, MHD_HTTP_TOO_MANY_REQUESTS,
 			      json_pack("{s:i,s:s,s:{s:i,s:i}}", "success", 0, "error", a->error, "error_ext", "code",
-					(int)a->code, "retry_after", (int)(a->retry_after ? a->retry_after : 1)),
+					(int)a->code, "retry_after", (int)a->retry_after),
 			      "Retry-After", secs);
 	return 1;
 }
