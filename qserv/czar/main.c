@@ -32,6 +32,7 @@
 #include "http_ingest.h"
 #include "metrics.h"
 #include "notify.h"
+#include "quota_czar.h"
 #include "session.h"
 #include "tls.h"
 
@@ -138,6 +139,7 @@ static void usage(FILE *f)
 		"  --ingest-key-file FILE the cluster admin key sent to it (with --ingest-url; its\n"
 		"                         certificate is checked against --tls-dir's ca.pem)\n"
 		"  --ingest-max-bytes N   body cap of an ingest request (default 67108864)\n"
+		QUOTA_USAGE
 		"  -n, --check            check the configuration and exit\n");
 }
 
@@ -237,7 +239,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "ingest-url", required_argument, 0, OPT_INGEST_URL },
 		{ "ingest-key-file", required_argument, 0, OPT_INGEST_KEY_FILE },
 		{ "ingest-max-bytes", required_argument, 0, OPT_INGEST_MAX_BYTES },
-		{ "index-cache", required_argument, 0, 'K' },
+		{ "index-cache", required_argument, 0, 'K' },     QUOTA_LONG_OPTIONS,
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
@@ -292,6 +294,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'h': usage(stdout); exit(0);
 		case OPT_INGEST_URL: case OPT_INGEST_KEY_FILE: case OPT_INGEST_MAX_BYTES:
 			if (ingest_opt(c, optarg) < 0)
+				return -EINVAL;
+			break;
+		case QUOTA_OPT_FILE: case QUOTA_OPT_WINDOW: case QUOTA_OPT_WEBHOOK: case QUOTA_OPT_SLACK:
+		case QUOTA_OPT_SENTRY: case QUOTA_OPT_CLUSTER:
+			if (quota_czar_opt(c, optarg) < 0)
 				return -EINVAL;
 			break;
 		default: usage(stderr); return -EINVAL;
@@ -484,6 +491,10 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 	}
 	if (o->ssl_cert && configure_ssl(cz, o) < 0)
 		return -EINVAL;
+	if (quota_czar_setup(cz, o->users, err, sizeof(err)) < 0) {
+		fprintf(stderr, "qserv-czar: quotas: %s\n", err);
+		return -EINVAL;
+	}
 	if (o->tls_dir) {
 		struct dispatch_cfg dc = { .tls_dir = o->tls_dir, .name = o->tls_name, .window = o->window,
 					  .silence_ms = (int)o->silence_timeout * 1000,
@@ -646,6 +657,10 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);   /* inherited by every session */
 	sigdelset(&mask, SIGPIPE);
+	if (quota_czar_alerts(err, sizeof(err)) < 0) {   /* its thread after the mask: signals stay ours */
+		log_error("alerts: %s", err);
+		return 1;
+	}
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
 		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(errno));
