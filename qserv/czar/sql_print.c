@@ -292,5 +292,11 @@ void sql_print_stmt(struct buf *o, const struct sql_stmt *st)
 	case SQL_CANCEL:
 		buf_printf(o, "CANCEL %lld", (long long)st->job_id);
 		break;
+	case SQL_USER: {   /* never the password */
+		static const char *const ops[] = { "CREATE USER", "DROP USER", "ALTER USER", "SET PASSWORD",
+			"CREATE ROLE", "DROP ROLE", "GRANT", "REVOKE", "GRANT SELECT", "REVOKE SELECT", "SHOW GRANTS" };
+		buf_printf(o, "%s ...", ops[st->user->op]);
+		break;
+	}
 	}
 }
