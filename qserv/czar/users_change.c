@@ -208,32 +208,52 @@ static unsigned restrict_user(struct czar *cz, struct auth_user *u, struct users
 	return code;
 }
 
+/* A GRANT (or REVOKE) once its names are checked: a role membership
+ * (member: a = user, b = role) or a SELECT (a = who, b = database); i is
+ * the entry's index (-1: none), u the grantee when a user.  Locked. */
+static unsigned grant_change(struct czar *cz, struct auth_user *u, int member, const char *a, const char *b,
+			     long i, int revoke, struct users_err *e)
+{
+	struct users_grants *g = &db_of(cz)->g;
+	unsigned code;
+
+	if (revoke && i < 0)
+		return fail(e, ER_NONEXISTING_GRANT, "There is no such grant defined for user '%s' on host '%%'", a);
+	if (revoke) {
+		if (member)
+			g->members[i] = g->members[--g->nmembers];
+		else
+			g->privs[i] = g->privs[--g->nprivs];
+		return save_grants(cz, e);
+	}
+	if (i >= 0 || (code = restrict_user(cz, u, e)) != 0)
+		return i >= 0 ? 0 : code;
+	if ((member ? users_grants_add_member(g, a, b) : users_grants_add_priv(g, a, b)) < 0)
+		return fail(e, ER_OUT_OF_RESOURCES, "Out of memory");
+	if ((code = save_grants(cz, e)) != 0) {
+		if (member)
+			g->nmembers--;
+		else
+			g->nprivs--;
+	}
+	return code;
+}
+
 unsigned users_grant_role(struct czar *cz, const char *role, const char *user, int revoke, struct users_err *e)
 {
 	struct users_db *db = db_of(cz);
 	struct auth_user *u;
-	unsigned code = 0;
-	long i;
+	unsigned code;
 
 	e->code = 0;
 	pthread_mutex_lock(&db->lock);
 	u = find(cz, user);
-	i = users_grants_member(&db->g, user, role);
-	if (users_grants_role(&db->g, role) < 0) {
+	if (users_grants_role(&db->g, role) < 0)
 		code = fail(e, ER_INVALID_ROLE, "Invalid role specification `%s`", role);
-	} else if (!u) {
+	else if (!u)
 		code = fail(e, ER_PASSWORD_NO_MATCH, "Can't find any matching row in the user table");
-	} else if (revoke && i < 0) {
-		code = fail(e, ER_NONEXISTING_GRANT, "There is no such grant defined for user '%s' on host '%%'", user);
-	} else if (revoke) {
-		db->g.members[i] = db->g.members[--db->g.nmembers];
-		code = save_grants(cz, e);
-	} else if (i < 0 && (code = restrict_user(cz, u, e)) == 0) {
-		if (users_grants_add_member(&db->g, user, role) < 0)
-			code = fail(e, ER_OUT_OF_RESOURCES, "Out of memory");
-		else if ((code = save_grants(cz, e)) != 0)
-			db->g.nmembers--;
-	}
+	else
+		code = grant_change(cz, u, 1, user, role, users_grants_member(&db->g, user, role), revoke, e);
 	pthread_mutex_unlock(&db->lock);
 	return code;
 }
@@ -242,26 +262,15 @@ unsigned users_grant_select(struct czar *cz, const char *dbname, const char *who
 {
 	struct users_db *db = db_of(cz);
 	struct auth_user *u;
-	unsigned code = 0;
-	long i;
+	unsigned code;
 
 	e->code = 0;
 	pthread_mutex_lock(&db->lock);
 	u = find(cz, who);
-	i = users_grants_priv(&db->g, who, dbname);
-	if (!u && users_grants_role(&db->g, who) < 0) {
+	if (!u && users_grants_role(&db->g, who) < 0)
 		code = fail(e, ER_PASSWORD_NO_MATCH, "Can't find any matching row in the user table");
-	} else if (revoke && i < 0) {
-		code = fail(e, ER_NONEXISTING_GRANT, "There is no such grant defined for user '%s' on host '%%'", who);
-	} else if (revoke) {
-		db->g.privs[i] = db->g.privs[--db->g.nprivs];
-		code = save_grants(cz, e);
-	} else if (i < 0 && (code = restrict_user(cz, u, e)) == 0) {
-		if (users_grants_add_priv(&db->g, who, dbname) < 0)
-			code = fail(e, ER_OUT_OF_RESOURCES, "Out of memory");
-		else if ((code = save_grants(cz, e)) != 0)
-			db->g.nprivs--;
-	}
+	else
+		code = grant_change(cz, u, 0, who, dbname, users_grants_priv(&db->g, who, dbname), revoke, e);
 	pthread_mutex_unlock(&db->lock);
 	return code;
 }

@@ -18,7 +18,7 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 dc_init users
 command -v python3 > /dev/null || tap_skip_all "needs python3"
 command -v curl > /dev/null || tap_skip_all "needs curl"
-tap_plan 40
+tap_plan 44
 
 for db in ua ub; do
 	"$REPO/tools/sample-catalog.sh" "$T/$db" $db --objects 300 --sources-per-object 1 --ra 0,10 --dec -5,5 \
@@ -37,7 +37,11 @@ done
 tap_is "$ok" 1 "catalogs ua and ub ingested and published"
 
 # as NAME PASSWORD SQL: through the SQL port (errors on stdout too)
-as() { mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$1" -p"$2" -N -B -e "$3" 2>&1; }
+# (the CLI's echo of a failed statement between dashes left out)
+as() {
+	mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$1" -p"$2" -N -B -e "$3" 2>&1 |
+		sed '/^--------------$/,/^--------------$/d; /^$/d'
+}
 adm() { as "$QSERV_USER" "$QSERV_PASSWORD" "$1"; }
 code() { sed -n 's/^ERROR \([0-9]*\).*/\1/p' | head -n 1; }   # the MySQL error number of an answer
 N=$(adm "SELECT COUNT(*) FROM ua.Object")
@@ -55,7 +59,8 @@ restart() {   # the czar again with the same options, until its port answers
 	"$@" >> "$T/czar.log" 2>&1 &
 	pid=$!
 	echo "czar $pid" >> "$T/cluster/pids"
-	wait_until 30 adm "SELECT 1"
+	wait_until 30 mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" \
+		-p"$QSERV_PASSWORD" -e "SELECT 1"
 }
 tap_ok "czar restarted with dave in its users file" restart
 
