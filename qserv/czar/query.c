@@ -417,6 +417,8 @@ void query_field_list(struct sess *s, const char *arg, size_t len)
 	}
 	memcpy(table, arg, n);
 	table[n] = 0;
+	if (s->db[0] && users_check_db(s, s->db))   /* a grant revoked since USE */
+		return;
 	relay_field_list(s, table);
 }
 

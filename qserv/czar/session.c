@@ -355,7 +355,8 @@ static int command(struct sess *s, struct buf *in)
 			char st[200];
 			stages_format(&s->stages, st, sizeof(st));
 			log_warn("slow query: session %u user %s: %lld ms, %u/%u chunks (%s): %.300s", s->id, s->user,
-				 ms, s->progress.done, s->progress.total, st, arg);
+				 ms, s->progress.done, s->progress.total, st, s->info ? s->info : "");   /* an account
+				 * statement's info is its summary, without the password (users.h) */
 		}
 		break;
 	}

@@ -139,7 +139,12 @@ void users_sql_run(struct sess *s, const struct sql_stmt *st)
 	unsigned char hash[AUTH_HASH_LEN];
 	struct users_attrs a;
 	struct users_err e;
+	struct buf summary;
 
+	buf_init(&summary);   /* SHOW SESSIONS shows "CREATE USER ...", never the password */
+	sql_print_stmt(&summary, st);
+	sess_set_state(s, "Query", summary.oom ? NULL : buf_str(&summary), summary.len);
+	buf_free(&summary);
 	if (u->op == SQL_U_SHOW_GRANTS) {
 		if (!s->admin && !self && !holds_role(s, who))
 			myp_err(&s->conn, ER_DBACCESS_DENIED_ERROR, "42000", "Access denied for user '%s'@'%%' to "
