@@ -34,19 +34,6 @@ int users_open(struct czar *cz, const char *users_path, char *err, size_t errlen
 	return 0;
 }
 
-void users_close(struct czar *cz)
-{
-	struct users_db *db = cz->users_db;
-
-	if (!db)
-		return;
-	users_grants_free(&db->g);
-	free(db->h);
-	pthread_mutex_destroy(&db->lock);
-	free(db);
-	cz->users_db = NULL;
-}
-
 static void lock(struct czar *cz)
 {
 	pthread_mutex_lock(&cz->users_db->lock);

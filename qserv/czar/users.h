@@ -34,7 +34,6 @@ struct czar;
 /* Loads users_path.grants beside the users file cz->users came from.
  * 0, or -errno with err filled. */
 int users_open(struct czar *cz, const char *users_path, char *err, size_t errlen);
-void users_close(struct czar *cz);
 
 /* A copy of user name's entry: 0, or -ENOENT. */
 int users_get(struct czar *cz, const char *name, struct auth_user *ret);
