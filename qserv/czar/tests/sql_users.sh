@@ -18,7 +18,7 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 dc_init users
 command -v python3 > /dev/null || tap_skip_all "needs python3"
 command -v curl > /dev/null || tap_skip_all "needs curl"
-tap_plan 44
+tap_plan 45
 
 for db in ua ub; do
 	"$REPO/tools/sample-catalog.sh" "$T/$db" $db --objects 300 --sources-per-object 1 --ra 0,10 --dec -5,5 \
@@ -134,7 +134,9 @@ tap_is "$(as dan d "SELECT 1" | sed 's/ (42000).*exceeded/ exceeded/')" \
 	"MAX_USER_CONNECTIONS 1: a second session gets 1226"
 kill "$hold" 2>/dev/null
 
-# ---- a restart keeps everything
+# ---- a restart keeps everything (the users file and FILE.grants, owner-only)
+tap_is "$(stat -c %a "$USERS" "$USERS.grants" | tr '\n' ' ')$(grep -c '^member alice reader$' "$USERS.grants")" "600 600 1" \
+	"users file and grants file written 0600, alice's role on disk"
 before=$(adm "SHOW GRANTS FOR alice; SHOW GRANTS FOR reader")
 tap_ok "czar restarted" restart
 tap_is "$(adm "SHOW GRANTS FOR alice; SHOW GRANTS FOR reader")" "$before" "after the restart: the same grants"
