@@ -61,6 +61,13 @@ static int attrs_of(struct sess *s, const struct sql_user_stmt *u, struct users_
 	}
 	if (u->hash)
 		a->hash = hash;
+	/* the port faces the network: no account without a password (MariaDB's
+	 * answer when a password validation plugin refuses one) */
+	if ((u->op == SQL_U_CREATE_USER && !u->password && !u->hash) || (u->password && !u->password[0])) {
+		myp_err(&s->conn, ER_NOT_VALID_PASSWORD, "HY000", "Your password does not satisfy the current policy "
+			"requirements (the czar wants a non-empty password)");
+		return 1;
+	}
 	return 0;
 }
 

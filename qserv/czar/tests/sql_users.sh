@@ -18,7 +18,7 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 dc_init users
 command -v python3 > /dev/null || tap_skip_all "needs python3"
 command -v curl > /dev/null || tap_skip_all "needs curl"
-tap_plan 45
+tap_plan 46
 
 for db in ua ub; do
 	"$REPO/tools/sample-catalog.sh" "$T/$db" $db --objects 300 --sources-per-object 1 --ra 0,10 --dec -5,5 \
@@ -71,6 +71,8 @@ tap_is "$(adm "CREATE USER IF NOT EXISTS alice@localhost IDENTIFIED BY 'x'")" ""
 tap_is "$(adm "CREATE USER 'bad-name' IDENTIFIED BY 'x'" | code)" 1221 "CREATE USER of a bad name: 1221"
 tap_is "$(adm "CREATE USER alice IDENTIFIED 'x'" | code)" 1064 "CREATE USER syntax error: 1064"
 tap_is "$(adm "ALTER USER nobody IDENTIFIED BY 'x'" | code)" 1396 "ALTER USER of a missing user: 1396"
+tap_is "$(adm "CREATE USER nopw" | code):$(adm "ALTER USER alice IDENTIFIED BY ''" | code)" 1819:1819 \
+	"an account without a password, or an empty one: 1819"
 tap_is "$(as alice a-pw "SELECT COUNT(*) FROM ua.Object")" \
 	"ERROR 1142 (42000) at line 1: SELECT command denied to user 'alice'@'%' for table 'ua.Object'" \
 	"a new user reads nothing: 1142 with MySQL's message"
