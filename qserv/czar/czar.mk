@@ -9,7 +9,7 @@ CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/stages.c qserv/czar/tpool.c \
 	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c \
 	qserv/czar/http_ingest.c qserv/czar/http_ingest_req.c \
-	qserv/czar/users.c qserv/czar/users_change.c qserv/czar/users_store.c qserv/czar/users_sql.c qserv/czar/sql_parse_user.c
+	qserv/czar/users.c qserv/czar/users_change.c qserv/czar/users_store.c qserv/czar/users_sql.c qserv/czar/users_schema.c qserv/czar/sql_parse_user.c
 CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))
 $(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))

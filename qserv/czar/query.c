@@ -183,6 +183,8 @@ static int plan_select(struct sess *s, struct sql_stmt **st, int *own_st, const 
 	*m = fresh;
 	*st = again;
 	*own_st = 1;
+	if (users_filter_schema(s, again) < 0)   /* the fresh tree gets the same condition */
+		return -ENOMEM;
 	return plan_build(again, sql, s->db, fresh, p, err);
 }
 
@@ -238,8 +240,13 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, siz
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
 		return;
 	}
-	if (users_check_select(s, st) || history_select(s, st) || shared_session_table(s, st) ||
-	    rowcount_try(s, st, sql, m)) {
+	if (users_check_select(s, st) || users_check_schema(s, st) || history_select(s, st) ||
+	    shared_session_table(s, st) || rowcount_try(s, st, sql, m)) {
+		meta_unref(m);
+		return;
+	}
+	if (users_filter_schema(s, st) < 0) {
+		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
 		meta_unref(m);
 		return;
 	}
@@ -298,7 +305,7 @@ int query_check_select(struct sess *s, const char *sql, size_t len)
 			rc == -ENOMEM ? "Out of memory" : err.msg);
 		return rc;
 	}
-	if (users_check_select(s, st)) {
+	if (users_check_select(s, st) || users_check_schema(s, st)) {
 		sql_stmt_free(st);
 		return -EACCES;
 	}

@@ -92,6 +92,12 @@ void users_sql_run(struct sess *s, const struct sql_stmt *st);
 /* 1 after writing 1142 when the SELECT st reads a table of a database
  * s's user may not read (a table without a database: s->db). */
 int users_check_select(struct sess *s, const struct sql_stmt *st);
+/* users_schema.c, for a restricted user: 1 after writing 1142 when st
+ * reads an information_schema table not known to be safe; and the
+ * condition keeping information_schema rows to the databases it reads,
+ * added to st's WHERE (0, or -ENOMEM). */
+int users_check_schema(struct sess *s, const struct sql_stmt *st);
+int users_filter_schema(struct sess *s, struct sql_stmt *st);
 /* A SHOW or DESCRIBE: 1 after answering it (an error, or SHOW DATABASES
  * listing only what a restricted user reads), 0 to run it as usual. */
 int users_check_show(struct sess *s, const struct sql_stmt *st);

@@ -9,7 +9,8 @@
 # (SELECT on an ungranted database), 1044 (USE), 1227 (a non-admin managing
 # users), 4151 (locked), 1226 for each of max_questions,
 # max_connections_per_hour and max_user_connections, 1045 (old password).
-# SHOW DATABASES lists only what a restricted user reads; SHOW GRANTS; the
+# SHOW DATABASES and information_schema list only what a restricted user
+# reads; SHOW GRANTS; the
 # HTTP frontend's /query refuses the same SELECT; a czar restart keeps
 # users, roles and grants.  Waits bounded.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -18,7 +19,7 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 dc_init users
 command -v python3 > /dev/null || tap_skip_all "needs python3"
 command -v curl > /dev/null || tap_skip_all "needs curl"
-tap_plan 46
+tap_plan 50
 
 for db in ua ub; do
 	"$REPO/tools/sample-catalog.sh" "$T/$db" $db --objects 300 --sources-per-object 1 --ra 0,10 --dec -5,5 \
@@ -86,6 +87,14 @@ tap_is "$(adm "CREATE ROLE reader; GRANT SELECT ON ua.* TO reader; GRANT reader 
 	"CREATE ROLE, GRANT SELECT ON ua.* TO the role, GRANT the role TO alice"
 tap_is "$(as alice a-pw "SELECT COUNT(*) FROM ua.Object")" "$N" "alice reads ua through her role (distributed)"
 tap_is "$(as alice a-pw "USE ua; SHOW TABLES LIKE 'Obj%'")" "Object" "alice: USE ua, SHOW TABLES (local)"
+IS="SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = 'Object' ORDER BY 1"
+tap_is "$(as alice a-pw "$IS" | tr '\n' ' ')|$(as dave dave-pw "$IS" | tr '\n' ' ')" "ua |ua ub " \
+	"information_schema.TABLES: alice sees ua's tables only, dave (unrestricted) every catalog's"
+tap_is "$(as alice a-pw "SELECT t.TABLE_SCHEMA FROM information_schema.TABLES t WHERE t.TABLE_NAME = 'Object' OR t.TABLE_NAME = 'Source'" | sort -u)" \
+	"ua" "information_schema with an alias and an OR: still ua only"
+tap_is "$(as alice a-pw "SELECT COUNT(*) > 0 FROM information_schema.COLLATIONS")" 1 "information_schema.COLLATIONS: read as it is"
+tap_is "$(as alice a-pw "SELECT COUNT(*) FROM information_schema.INNODB_BUFFER_PAGE" | code)" 1142 \
+	"an information_schema table not known to be safe: 1142"
 tap_is "$(as alice a-pw "SELECT COUNT(*) FROM ub.Object" | code)" 1142 "alice still refused on ub"
 tap_is "$(as alice a-pw "SHOW TABLES FROM ub" | code)" 1044 "SHOW TABLES FROM ub: 1044"
 tap_is "$(as alice a-pw "SHOW DATABASES" | tr '\n' ' ')" "information_schema ua " "SHOW DATABASES lists ua only"
