@@ -10,6 +10,9 @@
 
 #include <mbedtls/sha1.h>
 
+#include "buf.h"
+#include "fileio.h"
+
 static void sha1(const void *a, size_t alen, const void *b, size_t blen, unsigned char out[20])
 {
 	mbedtls_sha1_context ctx;
@@ -141,6 +144,10 @@ static int parse_options(struct auth_user *x, char *opts, char *why, size_t whyl
 			x->require_ssl = 1;
 		} else if (!strcmp(o, "admin")) {
 			x->admin = 1;
+		} else if (!strcmp(o, "locked")) {
+			x->locked = 1;
+		} else if (!strcmp(o, "restricted")) {
+			x->restricted = 1;
 		} else if (!strncmp(o, "max_user_connections=", 21)) {
 			errno = 0;
 			v = strtoul(o + 21, &end, 10);
@@ -149,8 +156,21 @@ static int parse_options(struct auth_user *x, char *opts, char *why, size_t whyl
 				return -EINVAL;
 			}
 			x->max_connections = (unsigned)v;
+		} else if (!strncmp(o, "max_questions=", 14) || !strncmp(o, "max_connections_per_hour=", 25)) {
+			const char *num = strchr(o, '=') + 1;
+			errno = 0;
+			v = strtoul(num, &end, 10);
+			if (errno || end == num || *end || v > 4000000000UL) {
+				snprintf(why, whylen, "%.*s wants 0..4000000000", (int)(num - 1 - o), o);
+				return -EINVAL;
+			}
+			if (o[4] == 'q')
+				x->max_questions = (unsigned)v;
+			else
+				x->max_conn_hour = (unsigned)v;
 		} else if (*o) {
-			snprintf(why, whylen, "unknown option '%.40s' (require_ssl, admin, max_user_connections=N)", o);
+			snprintf(why, whylen, "unknown option '%.40s' (require_ssl, admin, locked, restricted, "
+				 "max_user_connections=N, max_questions=N, max_connections_per_hour=N)", o);
 			return -EINVAL;
 		}
 	}
@@ -201,7 +221,7 @@ static int add_user(struct auth_users *u, const char *name, char *hash, char *wh
 int auth_users_load(const char *path, struct auth_users *ret, char *err, size_t errlen)
 {
 	struct auth_users u = { 0 };
-	char line[512], why[128];
+	char line[512], why[256];
 	int lineno = 0, rc = 0;
 	FILE *f = fopen(path, "re");
 
@@ -263,4 +283,39 @@ const struct auth_user *auth_users_find(const struct auth_users *u, const char *
 		if (!strcmp(u->v[i].name, name))
 			return &u->v[i];
 	return NULL;
+}
+
+int auth_user_format(const struct auth_user *x, char *line, size_t len)
+{
+	char hash[42] = "";
+	int n;
+
+	if (x->has_password)
+		auth_hash_format(x->hash, hash);
+	n = snprintf(line, len, "%s:%s:%s%s%s%s", x->name, hash, x->admin ? "admin," : "",
+		     x->require_ssl ? "require_ssl," : "", x->locked ? "locked," : "", x->restricted ? "restricted," : "");
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	n += snprintf(line + n, len - (size_t)n, "max_user_connections=%u,max_questions=%u,max_connections_per_hour=%u",
+		      x->max_connections, x->max_questions, x->max_conn_hour);
+	return (size_t)n >= len ? -ENOSPC : n;
+}
+
+int auth_users_save(const char *path, const struct auth_users *u, char *err, size_t errlen)
+{
+	struct buf b;
+	char line[512];
+	size_t i;
+	int rc;
+
+	buf_init(&b);
+	buf_puts(&b, "# qserv-czar users (rewritten by CREATE/DROP/ALTER USER and SET PASSWORD)\n");
+	for (i = 0; i < u->n; i++)
+		if (auth_user_format(&u->v[i], line, sizeof(line)) >= 0)
+			buf_printf(&b, "%s\n", line);
+	rc = b.oom ? -ENOMEM : fileio_write_atomic(path, b.data, b.len, 0600);   /* hashes: owner only */
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	buf_free(&b);
+	return rc;
 }

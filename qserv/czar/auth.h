@@ -9,7 +9,14 @@
  * options, comma separated: "name:*HEX:require_ssl,admin,max_user_connections=N"
  *   require_ssl               plain-text logins refused (MySQL's REQUIRE SSL)
  *   admin                     sees and may KILL every session (PROCESS, SUPER)
- *   max_user_connections=N    this user's own session limit (0: the default) */
+ *   max_user_connections=N    this user's own session limit (0: the default)
+ *   max_questions=N           statements per hour (MySQL's MAX_QUERIES_PER_HOUR; 0: none)
+ *   max_connections_per_hour=N  logins per hour (0: none)
+ *   locked                    logins refused (ALTER USER .. ACCOUNT LOCK, error 4151)
+ *   restricted                reads only the databases granted to it (users.h);
+ *                             without it a non-admin reads every catalog
+ * The czar rewrites the file (auth_users_save: fsync, then an atomic
+ * rename) when CREATE/DROP/ALTER USER or SET PASSWORD change it (users.h). */
 #ifndef QSERV_CZAR_AUTH_H
 #define QSERV_CZAR_AUTH_H
 
@@ -25,6 +32,10 @@ struct auth_user {
 	unsigned char hash[AUTH_HASH_LEN];     /* SHA1(SHA1(pw)) when has_password */
 	int require_ssl, admin;
 	unsigned max_connections;              /* 0: the czar's --max-user-connections */
+	unsigned max_questions;                /* statements per hour (0: no limit) */
+	unsigned max_conn_hour;                /* logins per hour (0: no limit) */
+	int locked;                            /* ACCOUNT LOCK */
+	int restricted;                        /* reads granted databases only */
 };
 
 struct auth_users {
@@ -53,5 +64,11 @@ int auth_scramble(unsigned char ret[AUTH_SCRAMBLE_LEN]);
 int auth_users_load(const char *path, struct auth_users *ret, char *err, size_t errlen);
 void auth_users_free(struct auth_users *u);
 const struct auth_user *auth_users_find(const struct auth_users *u, const char *name);
+/* One users-file line of x (no newline) into line.  Returns its length,
+ * or -ENOSPC when it does not fit. */
+int auth_user_format(const struct auth_user *x, char *line, size_t len);
+/* Writes every user to path (a temporary file next to it, fsync, rename,
+ * fsync of the directory).  0, or -errno with err filled. */
+int auth_users_save(const char *path, const struct auth_users *u, char *err, size_t errlen);
 
 #endif

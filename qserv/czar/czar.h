@@ -23,13 +23,15 @@
 #include "meta.h"
 
 struct sess;
+struct users_db;
 struct async_job;
 struct history_queue;
 struct tls_config;
 struct quota;
 
 struct czar {
-	struct auth_users users;
+	struct auth_users users;      /* under users_db's lock (users.h) */
+	struct users_db *users_db;    /* roles, grants, limits (users.h) */
 	struct backend *backend;
 	size_t max_packet;            /* largest client packet accepted */
 	unsigned max_connections;     /* logged-in sessions */

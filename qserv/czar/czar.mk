@@ -9,7 +9,8 @@ CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/stages.c qserv/czar/tpool.c \
 	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c \
 	qserv/czar/http_ingest.c qserv/czar/http_ingest_req.c \
-	qserv/czar/quota.c qserv/czar/quota_json.c qserv/czar/quota_czar.c qserv/czar/http_quota.c
+	qserv/czar/quota.c qserv/czar/quota_json.c qserv/czar/quota_czar.c qserv/czar/http_quota.c \
+	qserv/czar/users.c qserv/czar/users_change.c qserv/czar/users_store.c qserv/czar/users_sql.c qserv/czar/users_schema.c qserv/czar/sql_parse_user.c
 CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))
 $(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
@@ -19,6 +20,7 @@ $(eval $(call unit_test,czar_sql_test,qserv/czar/tests/sql_test.c,$(CZAR_LDLIBS)
 $(eval $(call unit_test,czar_plan_test,qserv/czar/tests/plan_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,czar_chunkbuf_test,qserv/czar/tests/chunkbuf_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,czar_perf_path_test,qserv/czar/tests/perf_path_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_users_store_test,qserv/czar/tests/users_store_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,czar_quota_test,qserv/czar/tests/quota_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 
@@ -33,8 +35,9 @@ INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh qserv/czar/te
 	qserv/czar/tests/drivers.sh qserv/czar/tests/failover.sh qserv/czar/tests/async.sh qserv/czar/tests/http_frontend.sh \
 	qserv/czar/tests/counters_notice.sh qserv/czar/tests/match_e2e.sh qserv/czar/tests/match_ingest.sh
 INTEG_TESTS += qserv/czar/tests/http_ingest.sh qserv/czar/tests/quota.sh
+INTEG_TESTS += qserv/czar/tests/sql_users.sh
 BENCHES += qserv/czar/tests/czar_bench.sh qserv/czar/tests/peer_bench.sh
-$(eval $(call fuzz_target,sql,qserv/czar/tests/fuzz_sql.c qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_parse_session.c qserv/czar/sql_parse_async.c qserv/czar/sql_parse_expr.c qserv/czar/sql_print.c,,libqcommon.a))
+$(eval $(call fuzz_target,sql,qserv/czar/tests/fuzz_sql.c qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_parse_session.c qserv/czar/sql_parse_async.c qserv/czar/sql_parse_expr.c qserv/czar/sql_parse_user.c qserv/czar/sql_print.c,,libqcommon.a))
 $(eval $(call fuzz_target,packet,qserv/czar/tests/fuzz_packet.c qserv/czar/packet.c qserv/czar/myproto.c qserv/czar/auth.c,-lmbedtls -lmbedx509 -lmbedcrypto,libqcommon.a))
 # the HTTP frontend's user-table ingest requests (http_ingest_req.c: JSON body, multipart form, rows)
 $(eval $(call fuzz_target,ingest,qserv/czar/tests/fuzz_ingest.c qserv/czar/http_ingest_req.c,-ljansson -lmbedcrypto,libqservcommon.a libqcommon.a))

@@ -2,6 +2,7 @@
  * check and routes (see http.h); async routes in http_async.c, the
  * statement and its JSON in http_result.c. */
 #include "http.h"
+#include "users.h"
 #include "http_internal.h"
 #include "http_ingest.h"
 
@@ -118,8 +119,9 @@ static int authenticate(struct czar *cz, struct MHD_Connection *c, struct http_w
 	if (!(colon = memchr(dec, ':', n)) || (size_t)(colon - (char *)dec) > AUTH_NAME_MAX)
 		goto out;
 	*colon = 0;
-	if (!(u = auth_users_find(&cz->users, (const char *)dec)))
+	if (users_get(cz, (const char *)dec, &who->acct) < 0 || who->acct.locked)
 		goto out;
+	u = &who->acct;
 	k = n - (size_t)(colon + 1 - (char *)dec);
 	if (u->has_password) {
 		auth_hash_password(colon + 1, k, hash);

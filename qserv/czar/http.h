@@ -43,7 +43,8 @@ struct http_who {
 	char user[AUTH_NAME_MAX + 1];
 	char host[64];
 	int admin;
-	const struct auth_user *u;    /* its users-file entry (loaded once at start) */
+	const struct auth_user *u;    /* &acct */
+	struct auth_user acct;        /* a copy of its entry at authentication (users.h) */
 	int fd;                       /* its connection's socket (-1: none), watched for a hang-up */
 };
 

@@ -35,6 +35,7 @@
 #include "quota_czar.h"
 #include "session.h"
 #include "tls.h"
+#include "users.h"
 
 struct opts {
 	const char *bind, *users, *socket, *my_user, *my_password_file, *tls_dir, *tls_name;
@@ -481,7 +482,8 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 {
 	char err[512];
 
-	if (auth_users_load(o->users, &cz->users, err, sizeof(err)) < 0) {
+	if (auth_users_load(o->users, &cz->users, err, sizeof(err)) < 0 ||
+	    users_open(cz, o->users, err, sizeof(err)) < 0) {
 		fprintf(stderr, "qserv-czar: %s\n", err);
 		return -EINVAL;
 	}

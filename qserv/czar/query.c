@@ -31,6 +31,7 @@
 #include "rowcount.h"
 #include "session.h"
 #include "sql.h"
+#include "users.h"
 
 /* SHOW [FULL] SESSIONS: MySQL's SHOW PROCESSLIST layout of the czar's
  * connections (SHOW PROCESSLIST itself answers Qserv's query layout). */
@@ -183,6 +184,8 @@ static int plan_select(struct sess *s, struct sql_stmt **st, int *own_st, const 
 	*m = fresh;
 	*st = again;
 	*own_st = 1;
+	if (users_filter_schema(s, again) < 0)   /* the fresh tree gets the same condition */
+		return -ENOMEM;
 	return plan_build(again, sql, s->db, fresh, p, err);
 }
 
@@ -238,7 +241,13 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, siz
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
 		return;
 	}
-	if (history_select(s, st) || shared_session_table(s, st) || rowcount_try(s, st, sql, m)) {
+	if (users_check_select(s, st) || users_check_schema(s, st) || history_select(s, st) ||
+	    shared_session_table(s, st) || rowcount_try(s, st, sql, m)) {
+		meta_unref(m);
+		return;
+	}
+	if (users_filter_schema(s, st) < 0) {
+		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
 		meta_unref(m);
 		return;
 	}
@@ -297,6 +306,10 @@ int query_check_select(struct sess *s, const char *sql, size_t len)
 			rc == -ENOMEM ? "Out of memory" : err.msg);
 		return rc;
 	}
+	if (users_check_select(s, st) || users_check_schema(s, st)) {
+		sql_stmt_free(st);
+		return -EACCES;
+	}
 	if (!(m = exec_meta(s->cz, why, sizeof(why)))) {
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "cannot read the Qserv metadata: %s", why);
 		sql_stmt_free(st);
@@ -324,6 +337,8 @@ void query_run(struct sess *s, const char *sql, size_t len)
 	pthread_mutex_lock(&s->cz->lock);
 	s->cz->queries++;
 	pthread_mutex_unlock(&s->cz->lock);
+	if (users_check_question(s))
+		return;
 	rc = sql_parse(sql, len, &st, &err);
 	stages_mark(&s->stages, STAGE_PARSE);
 	if (rc == -ENOMEM) {
@@ -346,9 +361,13 @@ void query_run(struct sess *s, const char *sql, size_t len)
 	case SQL_DESCRIBE: {
 		char why[256];
 		meta_unref(exec_meta(s->cz, why, sizeof(why)));   /* mirror newly published schema */
-		relay_run(s, sql, len);
+		if (!users_check_show(s, st))
+			relay_run(s, sql, len);
 		break;
 	}
+	case SQL_USER:
+		users_sql_run(s, st);
+		break;
 	case SQL_SHOW_PROCESSLIST:
 		history_show_processlist(s, st->show_full);
 		break;
@@ -414,6 +433,8 @@ void query_field_list(struct sess *s, const char *arg, size_t len)
 	}
 	memcpy(table, arg, n);
 	table[n] = 0;
+	if (s->db[0] && users_check_db(s, s->db))   /* a grant revoked since USE */
+		return;
 	relay_field_list(s, table);
 }
 
@@ -421,8 +442,11 @@ unsigned query_check_db(struct sess *s, const char *db)
 {
 	char why[256];
 	int64_t since = monotime_ms();
-	struct meta *m = exec_meta(s->cz, why, sizeof(why));   /* mirrors newly published databases */
+	struct meta *m;
 
+	if (users_check_db(s, db))
+		return ER_DBACCESS_DENIED_ERROR;
+	m = exec_meta(s->cz, why, sizeof(why));   /* mirrors newly published databases */
 	if (m && !meta_find_db(m, db)) {   /* published since the snapshot? */
 		meta_unref(m);
 		m = exec_meta_since(s->cz, since, why, sizeof(why));

@@ -44,8 +44,8 @@ int quota_czar_setup(struct czar *cz, const char *users_path, char *err, size_t 
 /* Starts the alert sender (after the signal mask: its thread inherits it). */
 int quota_czar_alerts(char *err, size_t errlen);
 
-/* The groups (SQL roles) of user, at most max.  No roles yet: 0.  The
- * one place the users helper's users_roles() is wired in. */
+/* The groups of user, at most max: Gafaelfawr's groups are the SQL roles
+ * granted to the user (users_roles, users.h). */
 size_t quota_user_groups(struct czar *cz, const char *user, char ret[][AUTH_NAME_MAX + 1], size_t max);
 
 /* Before a statement: charges a query (and a concurrent slot) when st

@@ -16,6 +16,7 @@
 #include "myproto.h"
 #include "query.h"
 #include "tls.h"
+#include "users.h"
 
 static void refuse(int fd, unsigned code, const char *msg)
 {
@@ -242,6 +243,7 @@ static int authenticate(struct sess *s)
 	struct buf in;
 	struct myp_login login;
 	const struct auth_user *u;
+	struct auth_user acct;
 	const unsigned char *token;
 	size_t toklen;
 	int rc, ok;
@@ -271,7 +273,7 @@ static int authenticate(struct sess *s)
 		token = in.data;
 		toklen = in.len;
 	}
-	u = auth_users_find(&s->cz->users, s->user);
+	u = users_get(s->cz, s->user, &acct) == 0 ? &acct : NULL;
 	ok = u && auth_native_check(u, scramble, token, toklen);
 	if (!ok || (u->require_ssl && !s->tls)) {
 		/* MySQL answers a REQUIRE SSL user's plain-text login so too */
@@ -281,7 +283,7 @@ static int authenticate(struct sess *s)
 		rc = -EACCES;
 		goto out_flush;
 	}
-	if (admit(s, u)) {
+	if (users_check_login(s, u) || admit(s, u)) {
 		rc = -EUSERS;
 		goto out_flush;
 	}
@@ -353,7 +355,8 @@ static int command(struct sess *s, struct buf *in)
 			char st[200];
 			stages_format(&s->stages, st, sizeof(st));
 			log_warn("slow query: session %u user %s: %lld ms, %u/%u chunks (%s): %.300s", s->id, s->user,
-				 ms, s->progress.done, s->progress.total, st, arg);
+				 ms, s->progress.done, s->progress.total, st, s->info ? s->info : "");   /* an account
+				 * statement's info is its summary, without the password (users.h) */
 		}
 		break;
 	}

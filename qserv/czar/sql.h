@@ -113,6 +113,27 @@ enum sql_stmt_kind {
 	SQL_RESULT_DELETE, /* CALL qserv_result_delete(job_id) */
 	SQL_CANCEL,        /* CANCEL job_id */
 	SQL_SHOW_QUOTA,    /* SHOW QUOTA [FOR 'user']: quota_user (NULL: one's own) */
+	SQL_USER,          /* user: an account statement (sql_parse_user.c; run by users_sql.c) */
+};
+
+/* Account statements (MySQL's; hosts `@'%'`, `@'localhost'` accepted and
+ * ignored: one account per name). */
+enum sql_user_op {
+	SQL_U_CREATE_USER, SQL_U_DROP_USER, SQL_U_ALTER_USER, SQL_U_SET_PASSWORD, SQL_U_CREATE_ROLE,
+	SQL_U_DROP_ROLE, SQL_U_GRANT_ROLE, SQL_U_REVOKE_ROLE, SQL_U_GRANT_SELECT, SQL_U_REVOKE_SELECT,
+	SQL_U_SHOW_GRANTS,
+};
+
+struct sql_user_stmt {
+	enum sql_user_op op;
+	int if_exists;                /* IF [NOT] EXISTS */
+	const char *name;             /* the user or role; NULL: the current user (SET PASSWORD =, SHOW GRANTS) */
+	const char *role;             /* GRANT role TO name */
+	const char *db;               /* GRANT SELECT ON db.* ("*": *.*) */
+	const char *password;         /* IDENTIFIED BY 'pw', PASSWORD('pw'): the text; NULL: none */
+	const char *hash;             /* IDENTIFIED BY PASSWORD '*HEX', SET PASSWORD = '*HEX' */
+	int64_t max_questions, max_conn_hour, max_user_conn;   /* -1: not named */
+	int lock;                     /* ACCOUNT LOCK 1, UNLOCK 0, -1: not named */
 };
 
 struct sql_stmt {
@@ -121,7 +142,9 @@ struct sql_stmt {
 	const char *show_what;
 	int show_full;
 	struct sql_table *table;      /* DESCRIBE, SHOW COLUMNS/TABLES FROM */
-	const char *db;               /* USE, SHOW TABLES FROM db */
+	const char *db;               /* USE; SHOW ... FROM|IN db, SHOW ... db.t (sqlp_show_note) */
+	const char *show_like;        /* SHOW ... LIKE: the pattern as written (quotes kept) */
+	int show_where;               /* SHOW ... WHERE */
 	int64_t kill_id;
 	int kill_query;               /* KILL QUERY n (else the whole connection) */
 	int64_t set_wait_timeout;     /* SET wait_timeout = n: n, DEFAULT: 0, none: -1 */
@@ -131,6 +154,7 @@ struct sql_stmt {
 	int submit_pos;               /* SQL_SUBMIT: offset of its SELECT */
 	const char *quota_user;       /* SQL_SHOW_QUOTA FOR 'user' */
 	const char *txn;              /* SQL_TXN: "BEGIN", "COMMIT" or "ROLLBACK" (static) */
+	struct sql_user_stmt *user;   /* SQL_USER */
 	struct sql_arena *arena;
 };
 

@@ -574,13 +574,16 @@ static struct sql_select *select_stmt(struct parser *p)
 /* Passes over the rest of a statement the czar's MariaDB checks (SHOW ...,
  * SET ...), refusing user variables and sub-queries in it.  0, or the
  * parse's negative errno. */
-static int skip_to_end(struct parser *p)
+static int skip_to_end(struct parser *p, struct sql_stmt *st)
 {
+	int froms = 0;
+
 	while (!p->rc && p->t.kind != TK_END && !sqlp_is_op(p, ";")) {
 		if (p->t.kind == TK_VAR && p->t.text[1] != '@')
 			return sqlp_refuse(p, p->t.pos, "user variables");
 		if (sqlp_is_kw(p, "SELECT"))
 			return sqlp_refuse(p, p->t.pos, "sub-queries");
+		sqlp_show_note(p, st, &froms);
 		sqlp_next(p);
 	}
 	return p->rc;
@@ -647,7 +650,7 @@ static int show_stmt(struct parser *p, struct sql_stmt *st)
 	st->kind = SQL_SHOW;
 	/* The rest (FROM db, LIKE 'x', WHERE ...) is checked by the czar's
 	 * MariaDB, which answers SHOW; only its tokens are validated here. */
-	return skip_to_end(p);
+	return skip_to_end(p, st);
 }
 
 static int describe_stmt(struct parser *p, struct sql_stmt *st)
@@ -723,6 +726,8 @@ int sql_parse(const char *sql, size_t len, struct sql_stmt **ret, struct sql_err
 		   (sqlp_is_kw(&p, "CALL") && sqlp_peek(&p).kind == TK_IDENT &&
 		    !strcasecmp(sqlp_peek(&p).text, "qserv_result_delete"))) {
 		sqlp_async_stmt(&p, st, select_stmt);
+	} else if (sqlp_is_user_stmt(&p)) {
+		sqlp_user_stmt(&p, st);
 	} else if (sqlp_is_kw(&p, "SHOW")) {
 		show_stmt(&p, st);
 	} else if (sqlp_is_kw(&p, "DESCRIBE") || sqlp_is_kw(&p, "DESC") || sqlp_is_kw(&p, "EXPLAIN")) {

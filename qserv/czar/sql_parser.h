@@ -66,6 +66,17 @@ int sqlp_result_fetch(struct parser *p, struct sql_stmt *st);
 struct sql_select;
 int sqlp_async_stmt(struct parser *p, struct sql_stmt *st, struct sql_select *(*select)(struct parser *));
 
+/* sql_parse_user.c: 1 when p->t starts an account statement (CREATE/DROP
+ * USER or ROLE, ALTER USER, GRANT, REVOKE, SET PASSWORD, SHOW GRANTS), and
+ * the rule parsing it. */
+int sqlp_is_user_stmt(struct parser *p);
+int sqlp_user_stmt(struct parser *p, struct sql_stmt *st);
+/* Called at each token of a SHOW's tail: notes in st->db the database it
+ * names (FROM|IN db of SHOW TABLES / TABLE STATUS, the second FROM|IN of
+ * SHOW COLUMNS / INDEX, the db of any db.table), and LIKE / WHERE.
+ * *froms counts the FROM|IN seen. */
+void sqlp_show_note(struct parser *p, struct sql_stmt *st, int *froms);
+
 /* sql_parse_expr.c: one expression (the OR level). */
 struct sql_expr *sqlp_expr(struct parser *p);
 

@@ -297,5 +297,11 @@ void sql_print_stmt(struct buf *o, const struct sql_stmt *st)
 		if (st->quota_user)
 			buf_printf(o, " FOR '%s'", st->quota_user);   /* [A-Za-z0-9_.@-] or an identifier */
 		break;
+	case SQL_USER: {   /* never the password */
+		static const char *const ops[] = { "CREATE USER", "DROP USER", "ALTER USER", "SET PASSWORD",
+			"CREATE ROLE", "DROP ROLE", "GRANT", "REVOKE", "GRANT SELECT", "REVOKE SELECT", "SHOW GRANTS" };
+		buf_printf(o, "%s ...", ops[st->user->op]);
+		break;
+	}
 	}
 }

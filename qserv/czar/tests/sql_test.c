@@ -125,7 +125,13 @@ static const struct { const char *in; unsigned code; int pos; const char *msg; }
 	{ "SELECT ?", ER_NOT_SUPPORTED_YET, 7, "parameters" },
 	{ "SET GLOBAL x = 1", ER_NOT_SUPPORTED_YET, 4, "SET GLOBAL" },
 	{ "SET @a = 1", ER_NOT_SUPPORTED_YET, 4, "user variables" },
-	{ "SHOW GRANTS", ER_NOT_SUPPORTED_YET, 5, "SHOW GRANTS" },
+	{ "SHOW PRIVILEGES", ER_NOT_SUPPORTED_YET, 5, "SHOW PRIVILEGES" },
+	{ "GRANT INSERT ON db.* TO a", ER_NOT_SUPPORTED_YET, 6, "privileges other than SELECT" },
+	{ "GRANT SELECT ON db.t TO a", ER_NOT_SUPPORTED_YET, 19, "table-level grants" },
+	{ "CREATE USER a IDENTIFIED 'x'", ER_PARSE_ERROR, 25, "" },
+	{ "CREATE USER a, b", ER_NOT_SUPPORTED_YET, 13, "more than one account" },
+	{ "ALTER USER a", ER_PARSE_ERROR, 12, "expected IDENTIFIED BY, WITH or ACCOUNT" },
+	{ "GRANT SELECT ON *.* TO a WITH GRANT OPTION", ER_NOT_SUPPORTED_YET, 25, "WITH GRANT OPTION" },
 	{ "EXPLAIN SELECT 1", ER_NOT_SUPPORTED_YET, 8, "EXPLAIN" },
 	{ "SELECT a FROM t GROUP BY a WITH ROLLUP", ER_NOT_SUPPORTED_YET, 27, "WITH ROLLUP" },
 	{ "SELECT UPPER(DISTINCT a) FROM t", ER_PARSE_ERROR, 7, "not an aggregate" },
@@ -150,6 +156,48 @@ static const struct { const char *in; unsigned code; int pos; const char *msg; }
 	{ "SELECT * FROM qserv_result(1) x", ER_PARSE_ERROR, 30, "unexpected x" },
 	{ "SELECT a FROM qserv_result(1)", ER_PARSE_ERROR, 26, "" },
 };
+
+TEST(user_statements)
+{
+	struct sql_stmt *st;
+	struct sql_error err;
+	const char *sql = "CREATE USER IF NOT EXISTS 'al''ice'@'%' IDENTIFIED BY 'p\\'w' WITH MAX_QUERIES_PER_HOUR 5 "
+			  "MAX_USER_CONNECTIONS 2 ACCOUNT LOCK";
+
+	ASSERT_EQ(0, sql_parse(sql, strlen(sql), &st, &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(SQL_USER, st->kind);
+	EXPECT_EQ(SQL_U_CREATE_USER, st->user->op);
+	EXPECT_EQ(1, st->user->if_exists);
+	EXPECT_STREQ("al'ice", st->user->name);
+	EXPECT_STREQ("p'w", st->user->password);
+	EXPECT_EQ(5, st->user->max_questions);
+	EXPECT_EQ(2, st->user->max_user_conn);
+	EXPECT_EQ(-1, st->user->max_conn_hour);
+	EXPECT_EQ(1, st->user->lock);
+	sql_stmt_free(st);
+	sql = "GRANT reader TO bob@localhost";
+	ASSERT_EQ(0, sql_parse(sql, strlen(sql), &st, &err)) TH_LOG("%s", err.msg);
+	EXPECT_EQ(SQL_U_GRANT_ROLE, st->user->op);
+	EXPECT_STREQ("reader", st->user->role);
+	EXPECT_STREQ("bob", st->user->name);
+	sql_stmt_free(st);
+	sql = "REVOKE SELECT ON *.* FROM `bob`";
+	ASSERT_EQ(0, sql_parse(sql, strlen(sql), &st, &err)) TH_LOG("%s", err.msg);
+	EXPECT_EQ(SQL_U_REVOKE_SELECT, st->user->op);
+	EXPECT_STREQ("*", st->user->db);
+	sql_stmt_free(st);
+	sql = "SET PASSWORD = PASSWORD('x')";
+	ASSERT_EQ(0, sql_parse(sql, strlen(sql), &st, &err)) TH_LOG("%s", err.msg);
+	EXPECT_EQ(SQL_U_SET_PASSWORD, st->user->op);
+	EXPECT_EQ(NULL, st->user->name);
+	EXPECT_STREQ("x", st->user->password);
+	sql_stmt_free(st);
+	sql = "SHOW COLUMNS FROM Object FROM lsst LIKE 'ra%'";
+	ASSERT_EQ(0, sql_parse(sql, strlen(sql), &st, &err)) TH_LOG("%s", err.msg);
+	EXPECT_STREQ("lsst", st->db);
+	EXPECT_STREQ("'ra%'", st->show_like);
+	sql_stmt_free(st);
+}
 
 TEST(set_keeps_wait_timeout_only)
 {

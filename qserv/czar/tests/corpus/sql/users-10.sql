@@ -1,0 +1,1 @@
+REVOKE 'reader' FROM alice

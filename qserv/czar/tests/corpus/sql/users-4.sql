@@ -1,0 +1,1 @@
+ALTER USER IF EXISTS "alice" IDENTIFIED BY 'it''s\'x'

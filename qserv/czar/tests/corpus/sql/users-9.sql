@@ -1,0 +1,1 @@
+GRANT reader TO alice@'%'
