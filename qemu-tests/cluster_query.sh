@@ -97,7 +97,7 @@ for v in w1 w2 w3; do
 		"mariadb=up qserv-worker=up $(echo "$st" | jq -r .membership.name)" "VM $v: MariaDB and qserv-worker up, worker id is its registry name"
 done
 st=$(status_of "$CZAR")
-tap_is "$(echo "$st" | jq -r '[.processes[] | select(.name | test("mariadb|qserv")) | "\(.name)=\(.state)"] | sort | join(" ")')" \
+tap_is "$(echo "$st" | jq -r '[.processes[] | select(.name | test("mariadb|qserv-c")) | "\(.name)=\(.state)"] | sort | join(" ")')" \
 	"mariadb=up qserv-controller=up qserv-czar=up" "czar: MariaDB, qserv-controller and qserv-czar up"
 tap_is "$(echo "$st" | jq -r '.qserv.registered_workers | to_entries | map("\(.key)@\(.value)") | sort | join(" ")')" \
 	"$(echo "$nodes" | jq -r '[.nodes[] | select(.role == "worker") | "\(.name)@\(.addr)"] | sort | join(" ")')" \

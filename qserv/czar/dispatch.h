@@ -51,6 +51,7 @@ struct dispatch_cfg {
 	int timeout_ms;              /* connect + TLS handshake deadline (0: 10 s) */
 	int silence_ms;              /* longest silence in an answer (0: 15 s) */
 	const char *spill_dir;       /* chunk results past 8 MiB (NULL: $TMPDIR or /tmp) */
+	unsigned max_conns;          /* open connections per worker (0: POOL_OPEN_MAX, dispatch_pool.h) */
 };
 
 /* Totals since start: chunk attempts that moved on to another replica (or
@@ -60,6 +61,9 @@ struct dispatch_stats {
 	unsigned long long silent;       /* nothing within silence_ms */
 	unsigned long long lost;         /* connection lost mid-answer, or the worker lost its MariaDB */
 	unsigned long long spilled;      /* chunk answers past 8 MiB held in a spill file */
+	unsigned long long opened;       /* worker connections opened (TLS handshakes) */
+	unsigned long long waits;        /* chunk queries that waited for a connection to come back */
+	unsigned long long open_max;     /* most connections open to one worker at once */
 };
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *ret);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "monotime.h"
@@ -26,11 +27,17 @@ int dispatch_new(const struct dispatch_cfg *cfg, struct dispatch **ret, char *er
 	d->window = cfg->window ? cfg->window : 8;
 	d->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 10000;
 	d->silence_ms = cfg->silence_ms > 0 ? cfg->silence_ms : 15000;
+	d->max_conns = cfg->max_conns && cfg->max_conns <= POOL_OPEN_MAX ? cfg->max_conns : POOL_OPEN_MAX;
 	if (cfg->spill_dir && !(d->spill_dir = strdup(cfg->spill_dir))) {
 		dispatch_free(d);
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->freed, &ca);
+	pthread_condattr_destroy(&ca);
 	if (tpool_new(256 * 1024, 256, &d->threads) < 0) {
 		dispatch_free(d);
 		return -ENOMEM;
@@ -50,6 +57,12 @@ void wpool_close_conn(struct wconn *c)
 		return;
 	tls_conn_free(c->tls);
 	close(c->fd);
+	if (c->d) {
+		pthread_mutex_lock(&c->d->lock);
+		c->d->pools[c->pool].nopen--;
+		pthread_cond_broadcast(&c->d->freed);
+		pthread_mutex_unlock(&c->d->lock);
+	}
 	free(c);
 }
 
@@ -59,6 +72,9 @@ void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *ret)
 	ret->silent = __atomic_load_n(&d->stats.silent, __ATOMIC_RELAXED);
 	ret->lost = __atomic_load_n(&d->stats.lost, __ATOMIC_RELAXED);
 	ret->spilled = __atomic_load_n(&d->stats.spilled, __ATOMIC_RELAXED);
+	ret->opened = __atomic_load_n(&d->stats.opened, __ATOMIC_RELAXED);
+	ret->waits = __atomic_load_n(&d->stats.waits, __ATOMIC_RELAXED);
+	ret->open_max = __atomic_load_n(&d->stats.open_max, __ATOMIC_RELAXED);
 }
 
 void dispatch_free(struct dispatch *d)
@@ -69,9 +85,12 @@ void dispatch_free(struct dispatch *d)
 	if (!d)
 		return;
 	for (i = 0; i < d->npools; i++)
-		for (k = 0; k < d->pools[i].nidle; k++)
+		for (k = 0; k < d->pools[i].nidle; k++) {
+			d->pools[i].idle[k]->d = NULL;
 			wpool_close_conn(d->pools[i].idle[k]);
+		}
 	free(d->pools);
+	pthread_cond_destroy(&d->freed);
 	tls_config_free(d->tls);
 	free(d->spill_dir);
 	pthread_mutex_destroy(&d->lock);
@@ -136,53 +155,105 @@ static struct wpool *wpool_of(struct dispatch *d, const struct meta_worker *w)
 	return &v[d->npools++];
 }
 
-struct wconn *wpool_get(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
+/* A new connection to w, counted in pool ix (nopen and nconnecting were
+ * raised by the caller under the lock; both set right here). */
+static struct wconn *connect_counted(struct dispatch *d, const struct meta_worker *w, size_t ix, char *err,
+				     size_t errlen)
 {
 	struct wconn *c = NULL;
-	struct wpool *p;
+	int fd = -1;
 
+	if (w->query_port <= 0)
+		snprintf(err, errlen, "worker %s has no query port in qservMeta.workers", w->id);
+	else if ((fd = tcp_connect(w->host, w->query_port, d->timeout_ms)) < 0)
+		snprintf(err, errlen, "worker %s (%s:%d): %s", w->id, w->host, w->query_port, strerror(-fd));
+	else if (!(c = calloc(1, sizeof(*c))))
+		snprintf(err, errlen, "out of memory");
+	else if (c->fd = fd, tls_conn_new(d->tls, fd, w->id, &c->tls, err, errlen) < 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "worker %s: TLS: %s", w->id, why);
+		free(c);
+		c = NULL;
+	}
+	if (!c && fd >= 0)
+		close(fd);
 	pthread_mutex_lock(&d->lock);
-	p = wpool_of(d, w);
-	if (p && p->nidle)
-		c = p->idle[--p->nidle];
+	d->pools[ix].nconnecting--;
+	if (!c)
+		d->pools[ix].nopen--;
+	pthread_cond_broadcast(&d->freed);
 	pthread_mutex_unlock(&d->lock);
 	if (c) {
-		c->reused = 1;
-		return c;
+		c->d = d;
+		c->pool = ix;
+		__atomic_add_fetch(&d->stats.opened, 1, __ATOMIC_RELAXED);
 	}
-	return wpool_get_fresh(d, w, err, errlen);
+	return c;
+}
+
+struct wconn *wpool_get(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
+{
+	struct timespec until;
+	struct wconn *c = NULL;
+	struct wpool *p;
+	size_t ix;
+	int waited = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += POOL_WAIT_MS / 1000;
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		if (!(p = wpool_of(d, w))) {
+			pthread_mutex_unlock(&d->lock);
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		if (p->nidle) {
+			c = p->idle[--p->nidle];
+			pthread_mutex_unlock(&d->lock);
+			c->reused = 1;
+			return c;
+		}
+		if (p->nopen < d->max_conns && p->nconnecting < POOL_CONNECTING_MAX)
+			break;
+		if (!waited++)
+			__atomic_add_fetch(&d->stats.waits, 1, __ATOMIC_RELAXED);
+		if (pthread_cond_timedwait(&d->freed, &d->lock, &until) == ETIMEDOUT) {
+			unsigned n = p->nopen;
+			pthread_mutex_unlock(&d->lock);
+			snprintf(err, errlen, "worker %s: all %u connections of this czar busy for %d s", w->id, n,
+				 POOL_WAIT_MS / 1000);
+			return NULL;
+		}
+	}
+	p->nopen++;
+	p->nconnecting++;
+	if (p->nopen > d->stats.open_max)
+		d->stats.open_max = p->nopen;   /* under d->lock; read atomically */
+	ix = (size_t)(p - d->pools);
+	pthread_mutex_unlock(&d->lock);
+	return connect_counted(d, w, ix, err, errlen);
 }
 
 struct wconn *wpool_get_fresh(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
 {
-	struct wconn *c;
-	int fd;
+	struct wpool *p;
+	size_t ix;
 
-	if (w->query_port <= 0) {
-		snprintf(err, errlen, "worker %s has no query port in qservMeta.workers", w->id);
-		return NULL;
-	}
-	fd = tcp_connect(w->host, w->query_port, d->timeout_ms);
-	if (fd < 0) {
-		snprintf(err, errlen, "worker %s (%s:%d): %s", w->id, w->host, w->query_port, strerror(-fd));
-		return NULL;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
+	pthread_mutex_lock(&d->lock);
+	if (!(p = wpool_of(d, w))) {
+		pthread_mutex_unlock(&d->lock);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	c->fd = fd;
-	if (tls_conn_new(d->tls, fd, w->id, &c->tls, err, errlen) < 0) {
-		char why[256];
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "worker %s: TLS: %s", w->id, why);
-		close(fd);
-		free(c);
-		return NULL;
-	}
-	return c;
+	p->nopen++;
+	p->nconnecting++;
+	if (p->nopen > d->stats.open_max)
+		d->stats.open_max = p->nopen;   /* under d->lock; read atomically */
+	ix = (size_t)(p - d->pools);
+	pthread_mutex_unlock(&d->lock);
+	return connect_counted(d, w, ix, err, errlen);
 }
 
 /* Closes every idle connection to w (after one of them turned out dead:
@@ -214,6 +285,7 @@ void wpool_put(struct dispatch *d, const struct meta_worker *w, struct wconn *c)
 	if (p && p->nidle < POOL_IDLE_MAX) {
 		p->idle[p->nidle++] = c;
 		c = NULL;
+		pthread_cond_broadcast(&d->freed);
 	}
 	pthread_mutex_unlock(&d->lock);
 	wpool_close_conn(c);

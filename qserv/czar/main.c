@@ -44,7 +44,7 @@ struct opts {
 	int port;
 	unsigned pool, max_conn, window, slow_ms;
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
-	unsigned silence_timeout;
+	unsigned silence_timeout, worker_conns;
 	unsigned result_ttl, history_max, async_jobs, index_cache;
 	int metrics_port;
 	unsigned http_port, http_max_bytes;
@@ -119,6 +119,9 @@ static void usage(FILE *f)
 		"  --worker-silence-timeout S  seconds a worker may send nothing in an answer,\n"
 		"                         keep-alives included, before the chunk moves to\n"
 		"                         another replica (default 15, at least 3)\n"
+		"  --worker-connections N connections open to one worker at most (default and\n"
+		"                         most 128, the worker's handshake budget); more chunk\n"
+		"                         queries wait for one to come back (60 s at most)\n"
 		"  --spill-dir DIR        where a chunk's rows past 8 MiB wait for the chunk to\n"
 		"                         complete (default $TMPDIR or /tmp)\n"
 		"  --max-result-rows N    rows a merge or a SUBMIT result may collect (default 10000000)\n"
@@ -170,11 +173,12 @@ static int limit_opt(int c, const char *arg, struct opts *o)
 		{ 'w', "--window", 1, 256 }, { 'A', "--async-result-ttl", 1, 31536000 },
 		{ 'Q', "--query-history", 1, 100000000 }, { 'J', "--async-jobs", 1, 256 },
 		{ 'S', "--slow-ms", 0, 86400000 }, { 'K', "--index-cache", 0, 100000000 },
+		{ 'V', "--worker-connections", 1, 128 },
 	};
 	unsigned *dst[] = { &o->max_user_conn, &o->max_pending, &o->login_timeout, &o->wait_timeout,
 			    &o->write_timeout, &o->local_timeout, &o->silence_timeout, &o->http_port, &o->http_max_bytes,
 			    &o->pool, &o->window, &o->result_ttl, &o->history_max, &o->async_jobs, &o->slow_ms,
-			    &o->index_cache };
+			    &o->index_cache, &o->worker_conns };
 	unsigned long v;
 	size_t i;
 
@@ -214,40 +218,43 @@ static void opts_defaults(struct opts *o)
 	o->index_cache = 100000;
 }
 
+/* The options getopt_long reads (usage() says what each does). */
+static const struct option long_opts[] = {
+	{ "port", required_argument, 0, 'p' },     { "bind", required_argument, 0, 'b' },
+	{ "users", required_argument, 0, 'u' },    { "mariadb-socket", required_argument, 0, 's' },
+	{ "mariadb-user", required_argument, 0, 'U' }, { "mariadb-password-file", required_argument, 0, 'P' },
+	{ "pool", required_argument, 0, 'o' },     { "max-connections", required_argument, 0, 'm' },
+	{ "check", no_argument, 0, 'n' },          { "hash-password", no_argument, 0, 'H' },
+	{ "tls-dir", required_argument, 0, 't' },  { "tls-name", required_argument, 0, 'T' },
+	{ "window", required_argument, 0, 'w' },   { "max-result-rows", required_argument, 0, 'r' },
+	{ "slow-ms", required_argument, 0, 'S' },  { "metrics-port", required_argument, 0, 'M' },
+	{ "max-user-connections", required_argument, 0, 'x' },
+	{ "max-pending-logins", required_argument, 0, 'X' },
+	{ "login-timeout", required_argument, 0, 'l' }, { "wait-timeout", required_argument, 0, 'W' },
+	{ "net-write-timeout", required_argument, 0, 'N' },
+	{ "local-statement-timeout", required_argument, 0, 'L' },
+	{ "worker-silence-timeout", required_argument, 0, 'Z' },
+	{ "worker-connections", required_argument, 0, 'V' },
+	{ "spill-dir", required_argument, 0, 'd' },
+	{ "async-result-ttl", required_argument, 0, 'A' }, { "query-history", required_argument, 0, 'Q' },
+	{ "async-jobs", required_argument, 0, 'J' },
+	{ "http-port", required_argument, 0, 'G' }, { "http-max-result-bytes", required_argument, 0, 'B' },
+	{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
+	{ "meta-notify", required_argument, 0, 'O' }, { "max-result-bytes", required_argument, 0, 'R' },
+	{ "ingest-url", required_argument, 0, OPT_INGEST_URL },
+	{ "ingest-key-file", required_argument, 0, OPT_INGEST_KEY_FILE },
+	{ "ingest-max-bytes", required_argument, 0, OPT_INGEST_MAX_BYTES },
+	{ "index-cache", required_argument, 0, 'K' },     QUOTA_LONG_OPTIONS,
+	{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
+};
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {
-		{ "port", required_argument, 0, 'p' },     { "bind", required_argument, 0, 'b' },
-		{ "users", required_argument, 0, 'u' },    { "mariadb-socket", required_argument, 0, 's' },
-		{ "mariadb-user", required_argument, 0, 'U' }, { "mariadb-password-file", required_argument, 0, 'P' },
-		{ "pool", required_argument, 0, 'o' },     { "max-connections", required_argument, 0, 'm' },
-		{ "check", no_argument, 0, 'n' },          { "hash-password", no_argument, 0, 'H' },
-		{ "tls-dir", required_argument, 0, 't' },  { "tls-name", required_argument, 0, 'T' },
-		{ "window", required_argument, 0, 'w' },   { "max-result-rows", required_argument, 0, 'r' },
-		{ "slow-ms", required_argument, 0, 'S' },  { "metrics-port", required_argument, 0, 'M' },
-		{ "max-user-connections", required_argument, 0, 'x' },
-		{ "max-pending-logins", required_argument, 0, 'X' },
-		{ "login-timeout", required_argument, 0, 'l' }, { "wait-timeout", required_argument, 0, 'W' },
-		{ "net-write-timeout", required_argument, 0, 'N' },
-		{ "local-statement-timeout", required_argument, 0, 'L' },
-		{ "worker-silence-timeout", required_argument, 0, 'Z' },
-		{ "spill-dir", required_argument, 0, 'd' },
-		{ "async-result-ttl", required_argument, 0, 'A' }, { "query-history", required_argument, 0, 'Q' },
-		{ "async-jobs", required_argument, 0, 'J' },
-		{ "http-port", required_argument, 0, 'G' }, { "http-max-result-bytes", required_argument, 0, 'B' },
-		{ "ssl-cert", required_argument, 0, 'c' }, { "ssl-key", required_argument, 0, 'k' },
-		{ "meta-notify", required_argument, 0, 'O' }, { "max-result-bytes", required_argument, 0, 'R' },
-		{ "ingest-url", required_argument, 0, OPT_INGEST_URL },
-		{ "ingest-key-file", required_argument, 0, OPT_INGEST_KEY_FILE },
-		{ "ingest-max-bytes", required_argument, 0, OPT_INGEST_MAX_BYTES },
-		{ "index-cache", required_argument, 0, 'K' },     QUOTA_LONG_OPTIONS,
-		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
-	};
 	unsigned long v;
 	int c;
 
 	opts_defaults(o);
-	while ((c = getopt_long(argc, argv, "nh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "nh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_uint(optarg, 65535, &v) < 0)
@@ -277,7 +284,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->metrics_port = (int)v;
 			break;
 		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L': case 'Z': case 'G': case 'B':
-		case 'o': case 'w': case 'A': case 'Q': case 'J': case 'S': case 'K':
+		case 'o': case 'w': case 'A': case 'Q': case 'J': case 'S': case 'K': case 'V':
 			if (limit_opt(c, optarg, o) < 0)
 				return -EINVAL;
 			break;
@@ -500,7 +507,7 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 	if (o->tls_dir) {
 		struct dispatch_cfg dc = { .tls_dir = o->tls_dir, .name = o->tls_name, .window = o->window,
 					  .silence_ms = (int)o->silence_timeout * 1000,
-					  .spill_dir = o->spill_dir };
+					  .spill_dir = o->spill_dir, .max_conns = o->worker_conns };
 		if (dispatch_new(&dc, &cz->dispatch, err, sizeof(err)) < 0) {
 			fprintf(stderr, "qserv-czar: worker TLS: %s\n", err);
 			return -EINVAL;

@@ -92,6 +92,15 @@ char *metrics_text(struct czar *cz)
 			"qserv_czar_chunk_failovers_total{reason=\"unreachable\"} %llu\n"
 			"qserv_czar_chunk_failovers_total{reason=\"silent\"} %llu\n"
 			"qserv_czar_chunk_failovers_total{reason=\"lost\"} %llu\n", ds.unreachable, ds.silent, ds.lost);
+		buf_printf(&t, "# HELP qserv_czar_worker_connections_opened_total Worker connections opened (TLS handshakes).\n"
+			"# TYPE qserv_czar_worker_connections_opened_total counter\n"
+			"qserv_czar_worker_connections_opened_total %llu\n"
+			"# HELP qserv_czar_worker_connection_waits_total Chunk queries that waited for a worker connection.\n"
+			"# TYPE qserv_czar_worker_connection_waits_total counter\n"
+			"qserv_czar_worker_connection_waits_total %llu\n"
+			"# HELP qserv_czar_worker_connections_open_max Most connections open to one worker at once.\n"
+			"# TYPE qserv_czar_worker_connections_open_max gauge\n"
+			"qserv_czar_worker_connections_open_max %llu\n", ds.opened, ds.waits, ds.open_max);
 		buf_printf(&t, "# HELP qserv_czar_chunk_spills_total Chunk answers held in a spill file (past 8 MiB).\n"
 			"# TYPE qserv_czar_chunk_spills_total counter\nqserv_czar_chunk_spills_total %llu\n",
 			ds.spilled);
