@@ -4,6 +4,7 @@
 #include "http.h"
 #include "http_internal.h"
 #include "http_ingest.h"
+#include "http_dash.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -230,6 +231,8 @@ static enum MHD_Result route(struct http_frontend *h, struct MHD_Connection *c, 
 	if (rq->too_big)
 		return http_fail(c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "The request body is larger than %zu bytes.",
 				 rq->cap);
+	if (!strncmp(url, "/dashboard", 10) && (!url[10] || url[10] == '/'))
+		return http_dash_route(h->cz, c, url, method, &who);
 	if (!strncmp(url, "/ingest/", 8))
 		return http_ingest_route(c, url, method, &who, (const char *)rq->body.data, rq->body.len,
 					 MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
