@@ -33,7 +33,9 @@ static const char *const cols[] = { "id", "type", "user", "status", "submitted",
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 
 /* Rows of `sql` (the columns above, in order) as an array of objects;
- * the numbers (all but type, user, status, query, error) as integers. */
+ * the numbers (all but id, type, user, status, query, error) as integers.
+ * The id is a string: query ids (start time << 24 | n) pass 2^53, past
+ * what JavaScript's (and jq's) numbers hold exactly. */
 static json_t *select_rows(struct czar *cz, const char *sql, char *err, size_t errlen)
 {
 	struct backend_conn *bc;
@@ -52,7 +54,7 @@ static json_t *select_rows(struct czar *cz, const char *sql, char *err, size_t e
 	while (a && (row = mysql_fetch_row(res))) {
 		json_t *o = json_object();
 		for (size_t i = 0; o && i < NCOLS; i++) {
-			int text = i == 1 || i == 2 || i == 3 || i == 9 || i == 10;
+			int text = i == 0 || i == 1 || i == 2 || i == 3 || i == 9 || i == 10;
 			json_object_set_new(o, cols[i], !row[i] ? json_null() : text ? json_string(row[i]) :
 						       json_integer(strtoll(row[i], NULL, 10)));
 		}
