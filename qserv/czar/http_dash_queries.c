@@ -126,9 +126,10 @@ json_t *dash_queries(struct czar *cz, const struct http_who *who, char *err, siz
 	pthread_mutex_lock(&mu);
 	n = live_progress(cz, v, DASH_MAX_RUNNING);
 	json_array_foreach(run, i, q) {
-		json_int_t id = json_integer_value(json_object_get(q, "id"));
+		const char *ids = json_string_value(json_object_get(q, "id"));
+		uint64_t id = ids ? strtoull(ids, NULL, 10) : 0;
 		for (k = 0; k < n; k++)
-			if ((json_int_t)v[k].id == id && v[k].total) {
+			if (v[k].id == id && v[k].total) {
 				json_object_set_new(q, "chunks", json_integer(v[k].total));
 				json_object_set_new(q, "chunks_done", json_integer(v[k].done));
 			}

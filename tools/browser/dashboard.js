@@ -3,7 +3,7 @@
 // by tools/deps.sh; no browser download), for qserv/czar/tests/dashboard.sh.
 //
 //   node dashboard.js summary      the page as USER sees it, as one JSON line:
-//                                  {status, who, sections, workers, running, quotas}
+//                                  {status, who, sections, workers, running, quotas, mobu}
 //   node dashboard.js cancel ID    waits for running query ID (with its chunks),
 //                                  clicks its Cancel, waits until it is gone:
 //                                  {id, chunks, gone, who}
@@ -66,6 +66,7 @@ function scrape() {
       query: tr.querySelector("td.q").textContent,
     })),
     quotas: document.getElementById("quotas-body")?.innerText || "",
+    mobu: document.getElementById("mobu-body")?.innerText || "",
   };
 }
 

@@ -112,9 +112,23 @@ async function adminView(name, show) {
   fill(name + "-body", show ? show(r.j) : render(r.j));
 }
 
+// A registry node: who it is, its state, and what its heartbeats report
+// (role processes, storage: disks and pools, boot slot, image version).
+function nodeRow(n) {
+  const h = n.health || {};
+  return {
+    name: n.name, role: n.role, state: n.state, addr: n.addr, zone: n.zone,
+    last_seen_s: n.last_seen_ms_ago === null || n.last_seen_ms_ago === undefined ? "" : Math.round(n.last_seen_ms_ago / 1000),
+    role_state: h.role_state ?? "", load1: h.load1 ?? "",
+    boot_slot: h.boot_slot ?? n.boot_slot ?? "", image_version: h.image_version ?? n.image_version ?? "",
+    storage: h.storage ?? "",
+  };
+}
+
 function clusterView(j) {
   if (j.source === "registry")
-    return el("div", {}, el("p", { class: "muted" }, `from the registry, map version ${j.map_version}`), render(j.nodes));
+    return el("div", { id: "nodes" }, el("p", { class: "muted" }, `from the registry, map version ${j.map_version}`),
+      render((j.nodes || []).map(nodeRow)));
   const health = Object.fromEntries((j.health || []).map((w) => [w.id, w]));
   const rows = (j.workers || []).map((w) => Object.assign({}, w, health[w.id || w.worker] || {}));
   return el("div", { id: "workers" }, el("p", { class: "muted" }, "from the controller (no registry configured)"),

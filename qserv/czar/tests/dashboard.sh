@@ -9,13 +9,17 @@
 #     served from the binary with a same-origin-only CSP; the admin's JSON
 #     views answer (cluster: both workers, ingest: the catalog, replication);
 #   - the browser as qsmaster: every view, the cluster's workers listed,
-#     quotas "not configured" while GET /quota is 404; as bob: only the
+#     quotas "not configured" while GET /quota is 404, qserv-mobu's flock
+#     (--mobu-url) with its successes; as bob: only the
 #     queries view; with a wrong password: 401;
 #   - bob's slow distributed query (SLEEP in every chunk query) from the
 #     mariadb CLI: bob sees it with chunks done / total moving, alice does
 #     not see it and cannot cancel it; qsmaster's page shows it with its
 #     chunks and its Cancel button stops it: the CLI gets its error, the
-#     query leaves the running list and its history row is ABORTED.
+#     query leaves the running list and its history row is ABORTED;
+#   - with --registry-url (a stand-in agent /status): the cluster map is the
+#     registry's nodes (role, state, boot slot, image version), without its
+#     join token or CA pin.
 # Every wait is bounded.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 REPO=$top
@@ -27,8 +31,9 @@ export NODE_PATH
 [ -x /usr/bin/chromium ] || tap_skip_all "needs chromium (make deps)"
 command -v node > /dev/null || tap_skip_all "needs node (make deps)"
 [ -d "$NODE_PATH/puppeteer-core" ] || tap_skip_all "needs build/npm puppeteer-core (make deps)"
-tap_plan 24
+tap_plan 28
 done_line() { echo "$((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"; }
+jqe() { jq -e "$@" > /dev/null; }
 
 "$top/tools/sample-catalog.sh" "$T" dsh --objects 2000 --sources-per-object 1 --ra 0,40 --dec -20,20 \
 	> "$T/gen.log" 2>&1 || { echo "Bail out! sample catalog: $(tail -n 3 "$T/gen.log")"; exit 1; }
@@ -47,16 +52,22 @@ USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
 CERT=$(awk 'p { print; exit } $0 == "--ssl-cert" { p = 1 }' "$T/czar.args")
 hash() { echo "$1" | "$BIN/qserv-czar" --hash-password; }
 printf 'bob:%s\nalice:%s\n' "$(hash bob-pw)" "$(hash alice-pw)" >> "$USERS"
+MPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf -- '--mobu-url\nhttp://127.0.0.1:%s\n' "$MPORT" >> "$T/czar.args"
 URL=$QSERV_HTTP_URL
 hc() { curl -sS --max-time 30 --cacert "$QSERV_CA_FILE" "$@"; }
-kill "$pid"
-i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-set --
-while IFS= read -r a; do set -- "$@" "$a"; done < "$T/czar.args"
-"$@" >> "$T/czar.log" 2>&1 &
-echo "czar $!" >> "$T/cluster/pids"
-tap_ok "czar restarted with users bob and alice" wait_until 30 hc -f -u bob:bob-pw "$URL/dashboard/api/me"
+restart() {   # the czar again with the options of $T/czar.args (one a line)
+	kill "$pid"
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	set --
+	while IFS= read -r a; do set -- "$@" "$a"; done < "$T/czar.args"
+	"$@" >> "$T/czar.log" 2>&1 &
+	pid=$!
+	echo "czar $pid" >> "$T/cluster/pids"
+}
+restart
+tap_ok "czar restarted with users bob and alice, --mobu-url" wait_until 30 hc -f -u bob:bob-pw "$URL/dashboard/api/me"
 
 # ---- curl: credentials, roles, files
 code() { hc -o "$T/r" -w '%{http_code}' "$@"; }
@@ -77,6 +88,14 @@ tap_is "$(hc -u "$U" "$URL/dashboard/api/ingest" | jq -r '[.success, ([.database
 tap_is "$(hc -u "$U" "$URL/dashboard/api/replication" | jq -r '[.success, (.status.level | type), (.status.databases | length > 0)] | join(",")')" \
 	"1,number,true" "admin replication view: the level and the databases' under-replicated chunks"
 
+# ---- qserv-mobu's flock, read by the czar
+"$BIN/qserv-mobu" -h 127.0.0.1 -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p "$QSERV_PASSWORD" -D dsh \
+	--flock look:lookup:1 --duration 0 --wait-ms 200 --metrics-port "$MPORT" > "$T/mobu.log" 2>&1 &
+MOBU=$!
+DC_PIDS="$DC_PIDS $MOBU"
+mobu_ok() { hc -u "$U" "$URL/dashboard/api/mobu" | jq -e '.success == 1 and (.metrics | test("result=\"success\"} [1-9]"))'; }
+tap_ok "admin mobu view: qserv-mobu's metrics with successful runs" wait_until 30 mobu_ok
+
 # ---- the browser
 SPKI=$(openssl x509 -in "$CERT" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
 browse() {   # USER PW ARGS...
@@ -95,6 +114,9 @@ if [ "$(code -u "$U" "$URL/quota")" = 404 ]; then
 else
 	tap_is "$(jq -r '.quotas | length > 0' "$T/admin.json")" true "browser: GET /quota answers, the quota view shows it"
 fi
+tap_ok "browser: the load runner view shows flock look (lookup) with its successes" \
+	jqe '.mobu | test("look\tlookup\t[1-9]")' "$T/admin.json"
+kill "$MOBU"
 browse bob bob-pw summary > "$T/bob.json"
 tap_is "$(jq -r '[.status, (.sections | join(" ")), .who] | join(",")' "$T/bob.json")" "200,queries,bob" \
 	"browser as bob (not an admin): the queries view only"
@@ -127,6 +149,31 @@ hist() { hc -u bob:bob-pw "$URL/dashboard/api/queries" | jq -r --arg id "$QID" '
 aborted() { [ "$(hist)" = ABORTED ]; }
 tap_ok "its history row is ABORTED" wait_until 20 aborted
 tap_is "$(running bob:bob-pw)" "[]" "no query of bob's runs any more"
+# ---- the cluster map from the registry (--registry-url): a stand-in for
+# the czar node agent's /status, its join token and CA pin included
+RPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$T/reg"
+cat > "$T/reg/status" <<'EOF'
+{"registry": {"cluster": "dev", "token": "SECRET-JOIN-TOKEN", "ca_pin": "SECRET-PIN", "map_version": 7,
+ "nodes": [{"name": "czar-0", "role": "czar", "state": "ready", "addr": "10.0.0.1", "zone": "", "last_seen_ms_ago": 500,
+            "health": {"role_state": "running", "boot_slot": "A", "image_version": "v42",
+                       "storage": {"disks": [{"dev": "vda", "pool": "data"}]}}},
+           {"name": "worker-7", "role": "worker", "state": "down", "addr": "10.0.0.7", "zone": "z1",
+            "last_seen_ms_ago": 90000, "health": {"role_state": "stopped", "boot_slot": "B", "image_version": "v41"}}]}}
+EOF
+/usr/bin/python3 -m http.server --bind 127.0.0.1 "$RPORT" --directory "$T/reg" > "$T/reg.log" 2>&1 &
+DC_PIDS="$DC_PIDS $!"
+printf -- '--registry-url\nhttp://127.0.0.1:%s/status\n' "$RPORT" >> "$T/czar.args"
+restart
+wait_until 30 hc -f -u bob:bob-pw "$URL/dashboard/api/me"
+reg_ok() { hc -u "$U" "$URL/dashboard/api/cluster" > "$T/reg.json" && jq -e '.source == "registry"' "$T/reg.json"; }
+wait_until 20 reg_ok
+tap_is "$(jq -r '[.success, .source, .map_version, ([.nodes[].name] | join(" "))] | join(",")' "$T/reg.json"):$(grep -c SECRET "$T/reg.json")" \
+	"1,registry,7,czar-0 worker-7:0" "with --registry-url: the registry's nodes, never its join token or CA pin"
+browse qsmaster "$QSERV_PASSWORD" summary > "$T/reg-page.json"
+tap_ok "browser: the cluster map shows the nodes' roles, states, boot slots and image versions" \
+	jqe '.workers | test("czar-0\tczar\tready") and test("worker-7\tworker\tdown") and test("\tA\tv42") and test("\tB\tv41")' \
+	"$T/reg-page.json"
 tap_is "$(sql 'SELECT COUNT(*) FROM dsh.Filter')" 6 "the czar still answers queries"
 done_line
 tap_done
