@@ -12,6 +12,7 @@
  *   GET    /query-async/result/:id         ?binary_encoding=
  *   DELETE /query-async/result/:id
  *   DELETE /query-async/:id                (cancel)
+ *   /dashboard/...                         the operations dashboard (http_dash.h)
  * Every answer is a JSON object with Qserv's success/error/error_ext/warning;
  * a failed request is HTTP 200 with "success": 0, as in Qserv.  Missing or
  * wrong credentials get 401 with WWW-Authenticate.
