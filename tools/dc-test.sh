@@ -19,6 +19,10 @@
 #   wstate WORKER         that worker's state in it
 #   now                   seconds since the epoch, to 0.01 s
 #   wait_until SECONDS CMD...   CMD retried every 0.5 s; 1 when time ran out
+#   dc_czar_args          the running czar's options, one a line, into
+#                         $T/czar.args (edit it, then dc_czar_restart)
+#   dc_czar_restart       the czar stopped (bounded) and started again with
+#                         $T/czar.args, recorded in the cluster's pids
 
 dc_cleanup() {
 	for _p in ${DC_STOPPED:-}; do kill -CONT "$_p" 2> /dev/null; done
@@ -66,4 +70,18 @@ wait_until() {
 		[ "$(date +%s)" -ge $_end ] && return 1
 		sleep 0.5
 	done
+}
+dc_czar_args() {
+	DC_CZAR=$(awk '$1 == "czar" { p = $2 } END { print p }' "$T/cluster/pids")
+	tr '\0' '\n' < "/proc/$DC_CZAR/cmdline" > "$T/czar.args"
+}
+dc_czar_restart() {
+	kill "$DC_CZAR" 2> /dev/null
+	_i=0
+	while kill -0 "$DC_CZAR" 2> /dev/null && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+	set --
+	while IFS= read -r _a; do set -- "$@" "$_a"; done < "$T/czar.args"
+	"$@" >> "$T/czar.log" 2>&1 &
+	DC_CZAR=$!
+	echo "czar $DC_CZAR" >> "$T/cluster/pids"
 }

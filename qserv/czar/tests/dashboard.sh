@@ -46,8 +46,7 @@ else
 fi
 
 # ---- the czar again with users bob and alice
-pid=$(awk '$1 == "czar" { print $2 }' "$T/cluster/pids")
-tr '\0' '\n' < "/proc/$pid/cmdline" > "$T/czar.args"
+dc_czar_args
 USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
 CERT=$(awk 'p { print; exit } $0 == "--ssl-cert" { p = 1 }' "$T/czar.args")
 hash() { echo "$1" | "$BIN/qserv-czar" --hash-password; }
@@ -56,17 +55,7 @@ MPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.
 printf -- '--mobu-url\nhttp://127.0.0.1:%s\n' "$MPORT" >> "$T/czar.args"
 URL=$QSERV_HTTP_URL
 hc() { curl -sS --max-time 30 --cacert "$QSERV_CA_FILE" "$@"; }
-restart() {   # the czar again with the options of $T/czar.args (one a line)
-	kill "$pid"
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	set --
-	while IFS= read -r a; do set -- "$@" "$a"; done < "$T/czar.args"
-	"$@" >> "$T/czar.log" 2>&1 &
-	pid=$!
-	echo "czar $pid" >> "$T/cluster/pids"
-}
-restart
+dc_czar_restart
 tap_ok "czar restarted with users bob and alice, --mobu-url" wait_until 30 hc -f -u bob:bob-pw "$URL/dashboard/api/me"
 
 # ---- curl: credentials, roles, files
@@ -164,7 +153,7 @@ EOF
 /usr/bin/python3 -m http.server --bind 127.0.0.1 "$RPORT" --directory "$T/reg" > "$T/reg.log" 2>&1 &
 DC_PIDS="$DC_PIDS $!"
 printf -- '--registry-url\nhttp://127.0.0.1:%s/status\n' "$RPORT" >> "$T/czar.args"
-restart
+dc_czar_restart
 wait_until 30 hc -f -u bob:bob-pw "$URL/dashboard/api/me"
 reg_ok() { hc -u "$U" "$URL/dashboard/api/cluster" > "$T/reg.json" && jq -e '.source == "registry"' "$T/reg.json"; }
 wait_until 20 reg_ok
