@@ -3,11 +3,11 @@
 # its integration and QEMU tests.  The registry itself is agent/registry/.
 AGENT_SRCS := agent/bootmedium.c agent/bootmedium_slots.c agent/bootmedium_bless.c agent/bootmedium_install.c \
 	agent/config.c agent/disks.c agent/inventory.c agent/mariadb.c agent/net.c agent/power.c agent/status.c \
-	agent/roles.c \
+	agent/roles.c agent/node_alerts.c \
 	agent/supervise.c \
 	agent/heartbeat.c agent/identity.c agent/join_agent.c agent/netlink.c
-AGENT_LDLIBS := -lblkid -lfdisk -ljansson -lmnl -lmicrohttpd -lpthread -lmbedtls -lmbedx509 -lmbedcrypto
-AGENT_ARCHIVES := libqregistry.a libqstorage.a libqcommon.a
+AGENT_LDLIBS := -lblkid -lfdisk -ljansson -lmnl -lmicrohttpd -lcurl -lpthread -lmbedtls -lmbedx509 -lmbedcrypto
+AGENT_ARCHIVES := libqregistry.a libqstorage.a libqservcommon.a libqcommon.a
 
 $(eval $(call static_lib,libqagent.a,$(AGENT_SRCS)))
 $(eval $(call program,qagent,agent/main.c,$(AGENT_LDLIBS),libqagent.a $(AGENT_ARCHIVES)))

@@ -118,6 +118,21 @@ json_t *disks_json(const struct agent_disks *d)
 	return qstorage_disks_json(d->found, d->n_found);
 }
 
+/* The disks in state foreign or error, for the heartbeat's health (the
+ * registry alerts on them: agent/registry/registry_disks.c). */
+static json_t *problems_json(const struct qstorage_report *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct qstorage_disk *k = &r->disks[i];
+		if (k->state == QSTORAGE_FOREIGN || k->state == QSTORAGE_ERROR)
+			json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}", "id", k->id, "name", k->name, "state",
+							   qstorage_state_name(k->state), "reason", k->reason));
+	}
+	return a;
+}
+
 json_t *disks_storage_json(const struct agent_disks *d)
 {
 	json_t *s;
@@ -126,6 +141,7 @@ json_t *disks_storage_json(const struct agent_disks *d)
 		return json_null();
 	s = qstorage_report_json(d->report);
 	json_object_del(s, "disks");
+	json_object_set_new(s, "problems", problems_json(d->report));
 	return s;
 }
 

@@ -140,7 +140,7 @@ int join_agent_start(const struct join_agent_opts *o, struct join_agent **ret, c
 		struct registry_opts ro = { .state_dir = regdir, .cluster = o->cluster && o->cluster[0] ? o->cluster : "qserv",
 					    .port = port, .admin_socket = sock, .self_uuid = o->uuid,
 					    .down_after_ms = o->down_after_ms, .event = on_event,
-					    .event_ctx = "registry" };
+					    .event_ctx = "registry", .disk_alert = o->disk_alert };
 		if ((rc = registry_start(&ro, &a->reg, err, errlen)) < 0) {
 			free(a);
 			return rc;

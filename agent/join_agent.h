@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "agent/registry/registry.h"
+
 struct join_agent_opts {
 	bool czar;                  /* run the registry here */
 	const char *cluster;        /* czar: cluster name on first start */
@@ -38,6 +40,7 @@ struct join_agent_opts {
 	bool watch_links;           /* image mode: reconnect when a link comes back */
 	json_t *inventory;          /* borrowed, copied */
 	const char *zone;           /* failure zone (qserv.zone), NULL or "" = none */
+	reg_disk_alert_fn disk_alert;   /* czar: the nodes' disk problems (registry.h), NULL = none */
 };
 
 struct join_agent;

@@ -17,6 +17,7 @@
 #include "inventory.h"
 #include "join_agent.h"
 #include "netlink.h"
+#include "node_alerts.h"
 #include "mariadb.h"
 #include "net.h"
 #include "power.h"
@@ -227,7 +228,8 @@ static void start_membership(struct agent *a)
 				     .uuid = a->uuid, .data_dir = a->data_dir,
 				     .registry_port = (uint16_t)a->registry_port, .admin_socket = a->admin_socket,
 				     .set_hostname = !a->host_mode, .watch_links = !a->host_mode, .inventory = inv,
-				     .zone = a->cfg.zone };
+				     .zone = a->cfg.zone, .disk_alert = node_alerts_disk };
+	node_alerts_start(&a->cfg);
 	if (join_agent_start(&o, &a->member, err, sizeof(err)) < 0)
 		log_error("cluster: %s", err);
 	json_decref(inv);
@@ -658,6 +660,7 @@ int main(int argc, char **argv)
 	start_node(&a);
 
 	n = event_loop(&a);
+	node_alerts_stop();
 	power_close(&a.power);
 	sup_free(&a.sup);
 	disks_stop(&a.disks);

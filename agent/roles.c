@@ -296,13 +296,13 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	char sslcert[520], sslkey[520], hport[16], notify[400], ingest[64];
 	char *ctl[ARGV_MAX] = { ctlbin, "--socket", r->socket, "--staging", staging, "--tls-dir", tls, "--tls-name",
 				r->name, "--local-port", lport, "--czar-notify", notify, NULL };
-	char *czar[] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
-			 "--tls-dir", tls, "--tls-name", r->name,
-			 "--ssl-cert", sslcert, "--ssl-key", sslkey,   /* MySQL SSL on 4040 */
-			 "--http-port", hport,                         /* HTTPS frontend, same certificate */
-			 "--meta-notify", notify,                      /* the controller's metadata notice */
-			 "--ingest-url", ingest, "--ingest-key-file", keypath, NULL };   /* user-table ingest */
-	int rc, nctl = 13;
+	char *czar[ARGV_MAX] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
+				 "--tls-dir", tls, "--tls-name", r->name,
+				 "--ssl-cert", sslcert, "--ssl-key", sslkey,   /* MySQL SSL on 4040 */
+				 "--http-port", hport,                         /* HTTPS frontend, same certificate */
+				 "--meta-notify", notify,                      /* the controller's metadata notice */
+				 NULL };
+	int rc, nctl = 13, nczar = 17;
 
 	snprintf(ctlbin, sizeof(ctlbin), "%s/qserv-controller", r->bin);
 	snprintf(czarbin, sizeof(czarbin), "%s/qserv-czar", r->bin);
@@ -319,12 +319,15 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	raise_nofile();
 	if ((rc = czar_admin_key(r, keypath, sizeof(keypath))) < 0) {
 		log_error("roles: admin key %s: %s; the ingest API refuses every write", keypath, strerror(-rc));
-		czar[17] = NULL;    /* no user-table ingest */
 	} else {
 		arg2(ctl, &nctl, "--auth-key-file", keypath);
+		/* user-table ingest through the frontend drives the controller with the key */
+		arg2(czar, &nczar, "--ingest-url", ingest);
+		arg2(czar, &nczar, "--ingest-key-file", keypath);
 		log_info("czar: admin key: %s (kept in %s)", r->admin_key, keypath);
 	}
 	alert_args(r, ctl, &nctl);
+	alert_args(r, czar, &nczar);   /* quota blocks */
 	if ((rc = czar_users(r, users, sizeof(users))) < 0) {
 		log_error("roles: czar users file %s: %s; qserv-czar not started", users, strerror(-rc));
 		czar[0] = NULL;

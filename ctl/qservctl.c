@@ -25,6 +25,7 @@ static const struct {
 	  "nodes as the registry sees them; decommission a node (on the czar)" },
 	{ "replicas", ctl_replicas, "replicas [--json] | replicas level N [DB]: replica levels, chunks under level, "
 				    "workers (the controller's view)" },
+	{ "quota", ctl_quota, "quota show|set|delete ...: the czar's per-user quotas (its HTTPS /quota API, an admin)" },
 	{ "token", ctl_token, "token [show|rotate]: print the join token and CA pin, or rotate the token" },
 };
 

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """alert-receiver.py: a local stand-in for the alert sinks (a JSON webhook,
 Slack's incoming webhook, Sentry's envelope API) for tests: listens on
-127.0.0.1:PORT (0: a free port, printed on stdout as its first line) and
-appends every POST as one JSON line {path, headers, body} to LOG.
+ADDR:PORT (ADDR 127.0.0.1 unless given; PORT 0: a free port, printed on
+stdout as its first line) and appends every POST as one JSON line
+{path, headers, body} to LOG.
 
-  alert-receiver.py PORT LOG"""
+  alert-receiver.py PORT LOG [ADDR]"""
 import http.server, json, sys
 
 
@@ -23,6 +24,6 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 
 
-s = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+s = http.server.ThreadingHTTPServer((sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1", int(sys.argv[1])), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()

@@ -19,10 +19,13 @@
 #   wstate WORKER         that worker's state in it
 #   now                   seconds since the epoch, to 0.01 s
 #   wait_until SECONDS CMD...   CMD retried every 0.5 s; 1 when time ran out
-#   dc_czar_args          the running czar's options, one a line, into
-#                         $T/czar.args (edit it, then dc_czar_restart)
-#   dc_czar_restart       the czar stopped (bounded) and started again with
-#                         $T/czar.args, recorded in the cluster's pids
+#   czar_args FILE        the running czar's options, one a line, into FILE
+#                         (edit it, then czar_restart it)
+#   czar_restart [FILE]   the czar stopped and started again with FILE's
+#                         options (default $T/czar.args), its output to
+#                         $T/czar.log; 0 once its SQL port and (with
+#                         QSERV_HTTP_URL) its HTTPS frontend answer, 1
+#                         after 30 s; the cluster's pids file follows
 
 dc_cleanup() {
 	for _p in ${DC_STOPPED:-}; do kill -CONT "$_p" 2> /dev/null; done
@@ -71,17 +74,25 @@ wait_until() {
 		sleep 0.5
 	done
 }
-dc_czar_args() {
-	DC_CZAR=$(awk '$1 == "czar" { p = $2 } END { print p }' "$T/cluster/pids")
-	tr '\0' '\n' < "/proc/$DC_CZAR/cmdline" > "$T/czar.args"
+
+czar_pid() { awk '$1 == "czar" { p = $2 } END { print p }' "$T/cluster/pids"; }
+czar_args() { tr '\0' '\n' < "/proc/$(czar_pid)/cmdline" > "$1"; }
+czar_ready() {
+	mariadb --no-defaults -h "$QSERV_CZAR_HOST" -P "$QSERV_CZAR_PORT" -u "$QSERV_USER" -p"$QSERV_PASSWORD" \
+		-N -e 'SELECT 1' > /dev/null 2>&1 &&
+		{ [ -z "${QSERV_HTTP_URL:-}" ] ||
+			curl -s -o /dev/null -m 5 --cacert "$QSERV_CA_FILE" "$QSERV_HTTP_URL/meta/version"; }
 }
-dc_czar_restart() {
-	kill "$DC_CZAR" 2> /dev/null
+czar_restart() {
+	_f=${1:-$T/czar.args} _p=$(czar_pid)
+	kill "$_p" 2> /dev/null
 	_i=0
-	while kill -0 "$DC_CZAR" 2> /dev/null && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
-	set --
-	while IFS= read -r _a; do set -- "$@" "$_a"; done < "$T/czar.args"
-	"$@" >> "$T/czar.log" 2>&1 &
-	DC_CZAR=$!
-	echo "czar $DC_CZAR" >> "$T/cluster/pids"
+	while kill -0 "$_p" 2> /dev/null && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+	(
+		set --
+		while IFS= read -r _a; do set -- "$@" "$_a"; done < "$_f"
+		exec "$@" >> "$T/czar.log" 2>&1
+	) &
+	echo "czar $!" >> "$T/cluster/pids"
+	wait_until 30 czar_ready
 }

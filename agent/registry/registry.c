@@ -489,6 +489,8 @@ int registry_start(const struct registry_opts *o, struct registry **ret_reg, cha
 	r->limit_loopback = o->limit_loopback;
 	r->event = o->event;
 	r->event_ctx = o->event_ctx;
+	r->disk_alert = o->disk_alert;
+	r->disk_alert_ctx = o->disk_alert_ctx;
 	r->map_version = 1;
 	tls_random_hex(8, r->epoch);
 	snprintf(r->self_uuid, sizeof(r->self_uuid), "%s", o->self_uuid ? o->self_uuid : "");

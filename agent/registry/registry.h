@@ -48,6 +48,13 @@
 
 enum reg_event_level { REG_EV_INFO, REG_EV_WARN, REG_EV_ERROR };
 typedef void (*reg_event_fn)(void *ctx, enum reg_event_level lvl, const char *msg);
+/* A disk problem a node's heartbeat reports (health.storage.problems: a
+ * disk in state foreign or error, registry_disks.c): raise when it first
+ * appears, !raise when the node no longer reports it.  kind "disk_foreign"
+ * or "disk_error", subject "<node>/<disk id>".  Called with the
+ * registry's lock held: it must not block (alert_raise does not). */
+typedef void (*reg_disk_alert_fn)(void *ctx, bool raise, const char *kind, const char *subject,
+				  const char *message);
 
 struct registry_opts {
 	const char *state_dir;      /* CA, keys, state.json (created 0700) */
@@ -62,6 +69,8 @@ struct registry_opts {
 	bool limit_loopback;        /* rate-limit 127.x peers too (tests) */
 	reg_event_fn event;
 	void *event_ctx;
+	reg_disk_alert_fn disk_alert;   /* NULL: disk problems only in the nodes' health */
+	void *disk_alert_ctx;
 };
 
 struct registry;

@@ -9,7 +9,7 @@
 REGISTRY_SRCS := agent/registry/registry.c agent/registry/registry_map.c agent/registry/registry_join.c \
 	agent/registry/registry_admin.c agent/registry/registry_ca.c \
 	agent/registry/registry_limit.c agent/registry/registry_proof.c \
-	agent/registry/registry_state.c agent/registry/registry_msg.c agent/registry/join.c \
+	agent/registry/registry_state.c agent/registry/registry_disks.c agent/registry/registry_msg.c agent/registry/join.c \
 	agent/registry/join_renew.c
 REGISTRY_LDLIBS := -ljansson -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 PUBLIC_HEADERS += agent/registry/registry.h agent/registry/registry_msg.h agent/registry/join.h

@@ -101,6 +101,8 @@ struct registry {
 	int npending;
 	reg_event_fn event;
 	void *event_ctx;
+	reg_disk_alert_fn disk_alert;
+	void *disk_alert_ctx;
 	/* counters */
 	uint64_t joins_ok, joins_refused, heartbeats, sessions, handshake_failures;
 	uint64_t takeovers_refused, rate_limited, idle_closed, handshakes_capped;
@@ -116,6 +118,10 @@ struct conn {
 	char peer[64];
 	char local[64];     /* our address on this connection */
 };
+
+/* registry_disks.c: tell opts.disk_alert what changed between a node's
+ * previous health and its new one.  Caller holds the lock. */
+void reg_disk_problems_locked(struct registry *r, const char *node, json_t *old_health, json_t *new_health);
 
 /* registry.c */
 void reg_ev(struct registry *r, enum reg_event_level lvl, const char *fmt, ...)

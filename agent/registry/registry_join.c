@@ -563,6 +563,7 @@ static void heartbeat_seen_locked(struct registry *r, struct reg_node *n, json_t
 	n->heartbeats++;
 	r->heartbeats++;
 	if (json_is_object(health)) {
+		reg_disk_problems_locked(r, n->name, n->health, health);
 		json_decref(n->health);
 		n->health = json_incref(health);
 	}

@@ -186,6 +186,9 @@ TEST(czar_node_daemons_get_every_option)
 	EXPECT_STREQ("https://k@sentry.example/3", arg_after(&s.svc[c], "--alert-sentry"));
 	EXPECT_STREQ("rubin", arg_after(&s.svc[c], "--alert-cluster"));
 	EXPECT_EQ(NULL, arg_after(&s.svc[c], "--alert-slack"));   /* not configured */
+	EXPECT_STREQ("https://hooks.example/h", arg_after(&s.svc[z], "--alert-webhook"));   /* quota blocks */
+	EXPECT_STREQ("rubin", arg_after(&s.svc[z], "--alert-cluster"));
+	EXPECT_NE(NULL, arg_after(&s.svc[z], "--ingest-url"));
 	EXPECT_STREQ("dp1", arg_after(&s.svc[m], "-D"));
 	EXPECT_STREQ(r.password, arg_after(&s.svc[m], "-p"));
 	EXPECT_STREQ("0.95", arg_after(&s.svc[m], "--alert-below"));

@@ -1,6 +1,7 @@
 /* alert.c: deduplicated, rate-limited alerts delivered to the log, a JSON
  * webhook, Slack and Sentry by one sender thread (alert.h). */
 #include "alert.h"
+#include "qhttpc.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,7 +13,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "log.h"
@@ -64,46 +64,10 @@ static int sentry_parse(const char *dsn, char *err, size_t errlen)
 	return 0;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *u)
-{
-	(void)p, (void)u;
-	return size * n;
-}
-
-/* One bounded POST; 0 on a 2xx answer. */
+/* One bounded POST (5 s to connect, 10 s in all); 0 on a 2xx answer. */
 static int post(const char *url, const char *body, const char *extra_header, char *err, size_t errlen)
 {
-	CURL *h = curl_easy_init();
-	struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
-	long code = 0;
-	CURLcode rc;
-
-	if (extra_header)
-		hd = curl_slist_append(hd, extra_header);
-	if (!h) {
-		curl_slist_free_all(hd);
-		snprintf(err, errlen, "no curl handle");
-		return -ENOMEM;
-	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hd);
-	if (rc != CURLE_OK || code < 200 || code > 299) {
-		snprintf(err, errlen, "%s", rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP error");
-		if (rc == CURLE_OK)
-			snprintf(err, errlen, "HTTP %ld", code);
-		return -EIO;
-	}
-	return 0;
+	return qhttpc_post_out(url, body, extra_header, 10000, err, errlen);
 }
 
 static void iso_time(time_t t, char *buf, size_t len)

@@ -282,6 +282,45 @@ int qhttpc_probe(const char *url, long timeout_ms, long *ret_code)
 	return rc == CURLE_OK ? 0 : transport_errno(rc);
 }
 
+int qhttpc_post_out(const char *url, const char *body, const char *extra_header, long timeout_ms,
+		    char *err, size_t errlen)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	long code = 0;
+
+	if (h && extra_header)
+		h = curl_slist_append(h, extra_header);
+	if (!c || !h) {
+		curl_easy_cleanup(c);
+		curl_slist_free_all(h);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+		return transport_errno(rc);
+	}
+	if (code < 200 || code > 299) {
+		snprintf(err, errlen, "HTTP %ld", code);
+		return -EIO;
+	}
+	return 0;
+}
+
 int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_reply,
 		char *err, size_t errlen)
 {

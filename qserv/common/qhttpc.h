@@ -57,6 +57,15 @@ int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_
  * qhttpc_json's transport failures.  For health probes. */
 int qhttpc_probe(const char *url, long timeout_ms, long *ret_code);
 
+/* POSTs a JSON body to an outside service (an alert sink: no auth key,
+ * no pinned CA -- https:// is checked against the system's CAs; http and
+ * https only), with one more header line when extra_header is not NULL,
+ * bounded by 5 s (or timeout_ms if less) to connect and timeout_ms in all,
+ * the reply dropped: 0 on HTTP 2xx; a transport failure as qhttpc_json's,
+ * another status -EIO ("HTTP <code>" in err). */
+int qhttpc_post_out(const char *url, const char *body, const char *extra_header, long timeout_ms,
+		    char *err, size_t errlen);
+
 /* POSTs the file at path as the request body (streamed), then as above. */
 int qhttpc_post_file(const char *url, const char *path, json_t **ret_reply, char *err, size_t errlen);
 

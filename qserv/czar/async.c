@@ -20,6 +20,7 @@
 #include "myproto.h"
 #include "query.h"
 #include "relay.h"
+#include "quota.h"
 #include "session.h"
 #include "sql.h"
 
@@ -289,6 +290,8 @@ static void *job_thread(void *arg)
 		snprintf(rd.status, sizeof(rd.status), "ABORTED");
 	if (bc)
 		backend_put(cz->async_backend, bc, mysql_errno(bc->my) >= 2000);
+	if (j->fake.quota_held)   /* the SUBMIT's concurrent slot, held while the job waits and runs (quota_czar.h) */
+		quota_release(cz->quota, j->fake.user);
 	job_unlink(cz, j);
 	history_end(cz, j->fake.hist_id, 0, rd.status[0] ? rd.status : "COMPLETED", j->fake.progress.total,
 		    j->fake.progress.done, j->rows, j->bytes, rd.status[0] && strcmp(rd.status, "ABORTED") ? rd.error :
@@ -381,10 +384,13 @@ void async_submit(struct sess *s, const struct sql_stmt *st, const char *sql, si
 	cz->jobs = j;
 	pthread_mutex_unlock(&cz->lock);
 	jid = j->fake.hist_id;   /* j is the thread's once it runs */
+	j->fake.quota_held = s->quota_held;   /* the job takes over the SUBMIT's slot */
+	s->quota_held = 0;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, job_thread, j) != 0) {
 		job_unlink(cz, j);
+		s->quota_held = j->fake.quota_held;
 		history_end(cz, j->fake.hist_id, 0, "FAILED", 0, 0, 0, 0, "cannot start a thread");
 		job_free(j);
 		myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "cannot start a thread");

@@ -26,6 +26,7 @@ struct sess;
 struct async_job;
 struct history_queue;
 struct tls_config;
+struct quota;
 
 struct czar {
 	struct auth_users users;
@@ -79,6 +80,8 @@ struct czar {
 	uint64_t meta_gen;            /* atomic; bumped by each metadata notice (notify.h) */
 	uint64_t meta_loaded_gen;     /* meta_gen when meta's load began */
 	uint64_t meta_print;          /* meta_fingerprint of meta */
+
+	struct quota *quota;          /* per-user quotas (quota.h); NULL: none enforced */
 };
 
 #endif

@@ -9,7 +9,8 @@ CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/stages.c qserv/czar/tpool.c \
 	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c \
 	qserv/czar/http_ingest.c qserv/czar/http_ingest_req.c \
-	qserv/czar/http_dash.c qserv/czar/http_dash_queries.c qserv/czar/http_dash_fetch.c qserv/czar/http_dash_assets.c
+	qserv/czar/http_dash.c qserv/czar/http_dash_queries.c qserv/czar/http_dash_fetch.c qserv/czar/http_dash_assets.c \
+	qserv/czar/quota.c qserv/czar/quota_json.c qserv/czar/quota_czar.c qserv/czar/http_quota.c
 CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 # The dashboard's files compiled into qserv-czar (http_dash.h).
 DASH_FILES := $(sort $(wildcard qserv/czar/dashboard/*.html qserv/czar/dashboard/*.js qserv/czar/dashboard/*.css))
@@ -26,6 +27,7 @@ $(eval $(call unit_test,czar_plan_test,qserv/czar/tests/plan_test.c,$(CZAR_LDLIB
 $(eval $(call unit_test,czar_chunkbuf_test,qserv/czar/tests/chunkbuf_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,czar_perf_path_test,qserv/czar/tests/perf_path_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,czar_auth_test,qserv/czar/tests/auth_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
+$(eval $(call unit_test,czar_quota_test,qserv/czar/tests/quota_test.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 
 # A Connector/C client the integration tests drive (many concurrent sessions).
 CZAR_CLIENT := $(BUILD)/tests/czar-client
@@ -37,7 +39,7 @@ binaries: $(CZAR_CLIENT)
 INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh qserv/czar/tests/attack.sh qserv/czar/tests/merge_account.sh \
 	qserv/czar/tests/drivers.sh qserv/czar/tests/failover.sh qserv/czar/tests/async.sh qserv/czar/tests/http_frontend.sh \
 	qserv/czar/tests/counters_notice.sh qserv/czar/tests/match_e2e.sh qserv/czar/tests/match_ingest.sh
-INTEG_TESTS += qserv/czar/tests/http_ingest.sh qserv/czar/tests/dashboard.sh
+INTEG_TESTS += qserv/czar/tests/http_ingest.sh qserv/czar/tests/quota.sh qserv/czar/tests/dashboard.sh
 BENCHES += qserv/czar/tests/czar_bench.sh qserv/czar/tests/peer_bench.sh
 $(eval $(call fuzz_target,sql,qserv/czar/tests/fuzz_sql.c qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_parse_session.c qserv/czar/sql_parse_async.c qserv/czar/sql_parse_expr.c qserv/czar/sql_print.c,,libqcommon.a))
 $(eval $(call fuzz_target,packet,qserv/czar/tests/fuzz_packet.c qserv/czar/packet.c qserv/czar/myproto.c qserv/czar/auth.c,-lmbedtls -lmbedx509 -lmbedcrypto,libqcommon.a))

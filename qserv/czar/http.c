@@ -39,6 +39,12 @@ struct req {
 
 enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status, json_t *j)
 {
+	return http_reply_hdr(c, status, j, NULL, NULL);
+}
+
+enum MHD_Result http_reply_hdr(struct MHD_Connection *c, unsigned status, json_t *j, const char *name,
+			       const char *value)
+{
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	char *s;
@@ -60,6 +66,8 @@ enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status, json_t *j)
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (name)
+		MHD_add_response_header(r, name, value);
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"qserv\", charset=\"UTF-8\"");
 	ret = MHD_queue_response(c, status, r);
@@ -188,6 +196,10 @@ int http_binenc(const char *s, enum http_binenc *ret)
 /* The answer of a statement run through http_run. */
 enum MHD_Result http_result_reply(struct MHD_Connection *c, int rc, struct http_answer *a)
 {
+	enum MHD_Result ret;
+
+	if (rc < 0 && http_quota_refused(c, a, &ret))   /* 429 / 403 */
+		return ret;
 	if (rc < 0)
 		return http_fail(c, MHD_HTTP_OK, a->code ? json_pack("{s:i}", "code", (int)a->code) : NULL, "%s",
 				 a->error);
@@ -233,6 +245,8 @@ static enum MHD_Result route(struct http_frontend *h, struct MHD_Connection *c, 
 				 rq->cap);
 	if (!strncmp(url, "/dashboard", 10) && (!url[10] || url[10] == '/'))
 		return http_dash_route(h->cz, c, url, method, &who);
+	if (!strncmp(url, "/quota", 6) && (!url[6] || url[6] == '/'))
+		return http_quota_route(h->cz, c, url, method, &who, (const char *)rq->body.data, rq->body.len);
 	if (!strncmp(url, "/ingest/", 8))
 		return http_ingest_route(c, url, method, &who, (const char *)rq->body.data, rq->body.len,
 					 MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));

@@ -13,6 +13,8 @@
  *   DELETE /query-async/result/:id
  *   DELETE /query-async/:id                (cancel)
  *   /dashboard/...                         the operations dashboard (http_dash.h)
+ *   GET    /quota, PUT|POST /quota/{default,group/:name,user/:name},
+ *   DELETE /quota/{group,user}/:name      (admins only; http_quota.c)
  * Every answer is a JSON object with Qserv's success/error/error_ext/warning;
  * a failed request is HTTP 200 with "success": 0, as in Qserv.  Missing or
  * wrong credentials get 401 with WWW-Authenticate.
@@ -51,6 +53,7 @@ struct http_who {
 struct http_answer {
 	json_t *schema, *rows;
 	unsigned code;                /* MySQL error number (0: none) */
+	unsigned retry_after;         /* a quota refused it: seconds to wait (quota_czar.h) */
 	char error[600];
 };
 

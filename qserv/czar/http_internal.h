@@ -10,6 +10,9 @@
 
 /* Queues j (consumed; success/error/error_ext/warning added when absent). */
 enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status, json_t *j);
+/* The same with one more header (name NULL: none). */
+enum MHD_Result http_reply_hdr(struct MHD_Connection *c, unsigned status, json_t *j, const char *name,
+			       const char *value);
 /* Queues {"success":0,"error":msg,"error_ext":ext (consumed; NULL: {})}. */
 enum MHD_Result http_fail(struct MHD_Connection *c, unsigned status, json_t *ext, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -23,5 +26,11 @@ enum MHD_Result http_result_reply(struct MHD_Connection *c, int rc, struct http_
  * parsed JSON of a POST (else NULL). */
 enum MHD_Result http_async_route(struct czar *cz, struct MHD_Connection *c, const char *url, const char *method,
 				 const struct http_who *who, json_t *body);
+/* http_quota.c: GET/PUT/POST/DELETE /quota... (admins only). */
+enum MHD_Result http_quota_route(struct czar *cz, struct MHD_Connection *c, const char *url, const char *method,
+				 const struct http_who *who, const char *body, size_t len);
+/* A statement a quota refused (a->code 1226 or 4151): 1 and *ret queued
+ * (429 with Retry-After, or 403), else 0. */
+int http_quota_refused(struct MHD_Connection *c, const struct http_answer *a, enum MHD_Result *ret);
 
 #endif

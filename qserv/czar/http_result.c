@@ -339,6 +339,7 @@ int http_run(struct czar *cz, const struct http_who *who, const char *db, const 
 		while (pkt_read(&r->in, &r->p, 1u << 30, 0) == 0)
 			;
 		pthread_join(t, NULL);
+		a->retry_after = r->fake.quota_retry_s;
 	}
 	if (rc == 0) {
 		a->schema = r->schema;

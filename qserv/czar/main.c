@@ -33,6 +33,7 @@
 #include "http_dash.h"
 #include "metrics.h"
 #include "notify.h"
+#include "quota_czar.h"
 #include "session.h"
 #include "tls.h"
 
@@ -91,7 +92,7 @@ static int ingest_setup(const char *tls_dir)
 /* ---- end of the ingest options ---- */
 
 /* ---- the dashboard's services (http_dash.h) ---- */
-enum { OPT_REGISTRY_URL = 1100, OPT_MOBU_URL };
+enum { OPT_REGISTRY_URL = 1200, OPT_MOBU_URL };   /* after ingest (1000) and quota (1100) */
 static const char *dash_registry, *dash_mobu;
 
 /* Before any thread starts; the controller is --ingest-url's. */
@@ -160,6 +161,7 @@ static void usage(FILE *f)
 		"                         the dashboard's cluster map (default: the controller's workers)\n"
 		"  --mobu-url URL         qserv-mobu's metrics listener (http://127.0.0.1:9402) the\n"
 		"                         dashboard shows (default off)\n"
+		QUOTA_USAGE
 		"  -n, --check            check the configuration and exit\n");
 }
 
@@ -261,6 +263,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "ingest-max-bytes", required_argument, 0, OPT_INGEST_MAX_BYTES },
 		{ "index-cache", required_argument, 0, 'K' },
 		{ "registry-url", required_argument, 0, OPT_REGISTRY_URL }, { "mobu-url", required_argument, 0, OPT_MOBU_URL },
+		{ "index-cache", required_argument, 0, 'K' },     QUOTA_LONG_OPTIONS,
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long v;
@@ -319,6 +322,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_REGISTRY_URL: dash_registry = optarg; break;
 		case OPT_MOBU_URL: dash_mobu = optarg; break;
+		case QUOTA_OPT_FILE: case QUOTA_OPT_WINDOW: case QUOTA_OPT_WEBHOOK: case QUOTA_OPT_SLACK:
+		case QUOTA_OPT_SENTRY: case QUOTA_OPT_CLUSTER:
+			if (quota_czar_opt(c, optarg) < 0)
+				return -EINVAL;
+			break;
 		default: usage(stderr); return -EINVAL;
 		}
 	}
@@ -509,6 +517,10 @@ static int configure(struct czar *cz, const struct opts *o, char **ret_password)
 	}
 	if (o->ssl_cert && configure_ssl(cz, o) < 0)
 		return -EINVAL;
+	if (quota_czar_setup(cz, o->users, err, sizeof(err)) < 0) {
+		fprintf(stderr, "qserv-czar: quotas: %s\n", err);
+		return -EINVAL;
+	}
 	if (o->tls_dir) {
 		struct dispatch_cfg dc = { .tls_dir = o->tls_dir, .name = o->tls_name, .window = o->window,
 					  .silence_ms = (int)o->silence_timeout * 1000,
@@ -671,6 +683,10 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);   /* inherited by every session */
 	sigdelset(&mask, SIGPIPE);
+	if (quota_czar_alerts(err, sizeof(err)) < 0) {   /* its thread after the mask: signals stay ours */
+		log_error("alerts: %s", err);
+		return 1;
+	}
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
 		log_error("cannot listen on %s:%d: %s", o.bind, o.port, strerror(errno));

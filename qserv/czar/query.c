@@ -26,6 +26,7 @@
 #include "exec.h"
 #include "myproto.h"
 #include "plan.h"
+#include "quota_czar.h"
 #include "relay.h"
 #include "rowcount.h"
 #include "session.h"
@@ -249,7 +250,7 @@ static void run_select(struct sess *s, struct sql_stmt *st, const char *sql, siz
 		myp_err(&s->conn, err.code, NULL, "%s", err.msg);
 	else if (p->kind == PLAN_LOCAL)
 		relay_run(s, p->sql, strlen(p->sql));
-	else
+	else if (quota_scan_check(s, p) == 0)
 		run_distributed(s, p, m, sql, len);
 	plan_free(p);
 	meta_unref(m);
@@ -333,6 +334,10 @@ void query_run(struct sess *s, const char *sql, size_t len)
 		myp_err(&s->conn, err.code, NULL, "%s", err.msg);
 		return;
 	}
+	if (quota_stmt_begin(s, st)) {
+		sql_stmt_free(st);
+		return;
+	}
 	switch (st->kind) {
 	case SQL_SELECT:
 		run_select(s, st, sql, len);
@@ -390,7 +395,11 @@ void query_run(struct sess *s, const char *sql, size_t len)
 	case SQL_TXN:   /* read-only, every statement on its own: nothing to begin or undo */
 		myp_ok(&s->conn, 0, s->status, NULL);
 		break;
+	case SQL_SHOW_QUOTA:
+		quota_show(s, st->quota_user);
+		break;
 	}
+	quota_stmt_end(s);
 	sql_stmt_free(st);
 }
 

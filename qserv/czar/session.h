@@ -46,6 +46,8 @@ struct sess {
 	struct dispatch_progress progress;   /* its chunks done/total */
 	struct stage_times stages;    /* the running statement's stage timers (stages.h) */
 	uint64_t rows_sent, bytes_sent;      /* result rows (and their value bytes) written for it */
+	int quota_held;               /* its statement holds a concurrent slot (quota_czar.h) */
+	unsigned quota_retry_s;       /* a quota refused its statement: seconds to wait */
 	char lr_error[300];           /* a streamed result stopped by --max-result-bytes: Qserv's message */
 	struct sess *prev, *next;
 };

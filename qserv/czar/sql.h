@@ -112,6 +112,7 @@ enum sql_stmt_kind {
 	SQL_RESULT_FETCH,  /* SELECT * FROM qserv_result(job_id) */
 	SQL_RESULT_DELETE, /* CALL qserv_result_delete(job_id) */
 	SQL_CANCEL,        /* CANCEL job_id */
+	SQL_SHOW_QUOTA,    /* SHOW QUOTA [FOR 'user']: quota_user (NULL: one's own) */
 };
 
 struct sql_stmt {
@@ -128,6 +129,7 @@ struct sql_stmt {
 	int set_row_counters;         /* SET GLOBAL QSERV_ROW_COUNTER_OPTIMIZATION = 0|1, none: -1 */
 	int64_t job_id;               /* SQL_RESULT_FETCH / _DELETE, SQL_CANCEL */
 	int submit_pos;               /* SQL_SUBMIT: offset of its SELECT */
+	const char *quota_user;       /* SQL_SHOW_QUOTA FOR 'user' */
 	const char *txn;              /* SQL_TXN: "BEGIN", "COMMIT" or "ROLLBACK" (static) */
 	struct sql_arena *arena;
 };

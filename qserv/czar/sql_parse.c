@@ -586,11 +586,35 @@ static int skip_to_end(struct parser *p)
 	return p->rc;
 }
 
+/* SHOW QUOTA [FOR 'user' | FOR user] (quota_czar.h); the name's quotes dropped. */
+static int show_quota(struct parser *p, struct sql_stmt *st)
+{
+	size_t n;
+
+	st->kind = SQL_SHOW_QUOTA;
+	sqlp_next(p);
+	if (!sqlp_accept_kw(p, "FOR"))
+		return p->rc;
+	if (p->t.kind == TK_STR && p->t.text[0] != 'x' && p->t.text[0] != 'X' && p->t.text[0] != 'b' &&
+	    p->t.text[0] != 'B' && p->t.text[0] != 'n' && p->t.text[0] != 'N') {
+		n = strlen(p->t.text);
+		if (n < 3 || memchr(p->t.text + 1, p->t.text[0], n - 2) || memchr(p->t.text, '\\', n))
+			return sqlp_syntax(p, p->t.pos, "expected a user name");
+		st->quota_user = sql_strdup(p->a, p->t.text + 1);
+		if (st->quota_user)
+			((char *)st->quota_user)[n - 2] = 0;
+		sqlp_next(p);
+	} else {
+		st->quota_user = sqlp_ident(p, "a user name");
+	}
+	return st->quota_user || p->rc ? p->rc : sqlp_nomem(p);
+}
+
 static int show_stmt(struct parser *p, struct sql_stmt *st)
 {
 	static const char *const ok[] = { "DATABASES", "SCHEMAS", "TABLES", "COLUMNS", "FIELDS", "CREATE",
 		"TABLE", "INDEX", "INDEXES", "KEYS", "VARIABLES", "STATUS", "WARNINGS", "ERRORS", "COLLATION",
-		"CHARACTER", "CHARSET", "ENGINES", "PROCESSLIST", "SESSIONS", NULL };
+		"CHARACTER", "CHARSET", "ENGINES", "PROCESSLIST", "SESSIONS", "QUOTA", NULL };
 	size_t i;
 	int pos;
 
@@ -613,6 +637,8 @@ static int show_stmt(struct parser *p, struct sql_stmt *st)
 		sqlp_next(p);
 		return p->rc;
 	}
+	if (sqlp_is_kw(p, "QUOTA"))
+		return show_quota(p, st);
 	if (sqlp_is_kw(p, "CREATE")) {
 		struct sql_token nt = sqlp_peek(p);
 		if (nt.kind != TK_IDENT || strcasecmp(nt.text, "TABLE"))

@@ -292,5 +292,10 @@ void sql_print_stmt(struct buf *o, const struct sql_stmt *st)
 	case SQL_CANCEL:
 		buf_printf(o, "CANCEL %lld", (long long)st->job_id);
 		break;
+	case SQL_SHOW_QUOTA:
+		buf_puts(o, "SHOW QUOTA");
+		if (st->quota_user)
+			buf_printf(o, " FOR '%s'", st->quota_user);   /* [A-Za-z0-9_.@-] or an identifier */
+		break;
 	}
 }

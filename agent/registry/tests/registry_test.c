@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include <kselftest_harness.h>
 
 #include "../join.h"
@@ -662,6 +665,63 @@ TEST_F(reg, certificate_without_names_is_renewed_keeping_the_identity)
 	free(crt);
 	join_stop(ja);
 	join_stop(jb);
+}
+
+/* Disk problems a node's heartbeat reports reach opts.disk_alert once when
+ * they appear, and are cleared when the node no longer reports them. */
+static pthread_mutex_t D_lock = PTHREAD_MUTEX_INITIALIZER;
+static char D_log[1024];
+
+static void disk_seen(void *ctx, bool raise, const char *kind, const char *subject, const char *message)
+{
+	(void)ctx, (void)message;
+	pthread_mutex_lock(&D_lock);
+	size_t n = strlen(D_log);
+	snprintf(D_log + n, sizeof(D_log) - n, "%s %s %s;", raise ? "raise" : "clear", kind, subject);
+	pthread_mutex_unlock(&D_lock);
+}
+
+static bool disk_log_is(const char *want, int ms)
+{
+	for (int i = 0; i < ms / 20; i++) {
+		pthread_mutex_lock(&D_lock);
+		bool same = !strcmp(D_log, want);
+		pthread_mutex_unlock(&D_lock);
+		if (same)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+TEST_F(reg, disk_problems_in_heartbeats_alert_once_and_clear)
+{
+	char d1[256], err[256], name[64], want[512];
+	struct join *ja;
+
+	registry_stop(self->r);
+	struct registry_opts o = { .state_dir = self->regdir, .cluster = "testc", .listen_addr = "127.0.0.1",
+				   .self_uuid = "czar-machine", .down_after_ms = 600, .event = quiet,
+				   .disk_alert = disk_seen };
+	ASSERT_EQ(0, registry_start(&o, &self->r, err, sizeof(err))) TH_LOG("%s", err);
+	snprintf(self->addr, sizeof(self->addr), "127.0.0.1:%u", registry_port(self->r));
+	struct join_opts a = jopts(self, "a", "uuid-disk", d1);
+	ASSERT_EQ(0, join_start(&a, &ja, err, sizeof(err)));
+	ASSERT_TRUE(wait_join(ja, "ready", 10000));
+	json_t *st = join_status_json(ja);
+	snprintf(name, sizeof(name), "%s", json_string_value(json_object_get(st, "name")));
+	json_decref(st);
+	const char *foreign = "{\"storage\":{\"problems\":[{\"id\":\"wwn-1\",\"name\":\"sdb\","
+			      "\"state\":\"foreign\",\"reason\":\"ext4 signature\"}]}}";
+	join_set_health(ja, json_loads(foreign, 0, NULL));
+	snprintf(want, sizeof(want), "raise disk_foreign %s/wwn-1;", name);
+	EXPECT_TRUE(disk_log_is(want, 5000)) TH_LOG("%s", D_log);
+	usleep(400000);   /* more heartbeats with the same problem: no second alert */
+	EXPECT_TRUE(disk_log_is(want, 100)) TH_LOG("%s", D_log);
+	join_set_health(ja, json_loads("{\"storage\":{\"problems\":[]}}", 0, NULL));
+	snprintf(want + strlen(want), sizeof(want) - strlen(want), "clear disk_foreign %s/wwn-1;", name);
+	EXPECT_TRUE(disk_log_is(want, 5000)) TH_LOG("%s", D_log);
+	join_stop(ja);
 }
 
 TEST(cert_stale_by_name_and_map_address)

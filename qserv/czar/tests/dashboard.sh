@@ -46,7 +46,7 @@ else
 fi
 
 # ---- the czar again with users bob and alice
-dc_czar_args
+czar_args "$T/czar.args"
 USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
 CERT=$(awk 'p { print; exit } $0 == "--ssl-cert" { p = 1 }' "$T/czar.args")
 hash() { echo "$1" | "$BIN/qserv-czar" --hash-password; }
@@ -55,8 +55,7 @@ MPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.
 printf -- '--mobu-url\nhttp://127.0.0.1:%s\n' "$MPORT" >> "$T/czar.args"
 URL=$QSERV_HTTP_URL
 hc() { curl -sS --max-time 30 --cacert "$QSERV_CA_FILE" "$@"; }
-dc_czar_restart
-tap_ok "czar restarted with users bob and alice, --mobu-url" wait_until 30 hc -f -u bob:bob-pw "$URL/dashboard/api/me"
+tap_ok "czar restarted with users bob and alice, --mobu-url" czar_restart
 
 # ---- curl: credentials, roles, files
 code() { hc -o "$T/r" -w '%{http_code}' "$@"; }
@@ -153,8 +152,7 @@ EOF
 /usr/bin/python3 -m http.server --bind 127.0.0.1 "$RPORT" --directory "$T/reg" > "$T/reg.log" 2>&1 &
 DC_PIDS="$DC_PIDS $!"
 printf -- '--registry-url\nhttp://127.0.0.1:%s/status\n' "$RPORT" >> "$T/czar.args"
-dc_czar_restart
-wait_until 30 hc -f -u bob:bob-pw "$URL/dashboard/api/me"
+czar_restart
 reg_ok() { hc -u "$U" "$URL/dashboard/api/cluster" > "$T/reg.json" && jq -e '.source == "registry"' "$T/reg.json"; }
 wait_until 20 reg_ok
 tap_is "$(jq -r '[.success, .source, .map_version, ([.nodes[].name] | join(" "))] | join(",")' "$T/reg.json"):$(grep -c SECRET "$T/reg.json")" \

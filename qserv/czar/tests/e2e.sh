@@ -12,6 +12,7 @@
 # SHOW SESSIONS progress and KILL of a running distributed query.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
+. "$top/tools/compare-queries.sh"
 BIN=${QSERV_BIN:-$top/build/bin}
 T=$(mktemp -d /tmp/czar-e2e.XXXXXX)
 cleanup() {
@@ -49,22 +50,7 @@ tap_is "$($REF -N -e 'SELECT COUNT(*) FROM ref.Object')" "$(wc -l < "$T/gen/Obje
 
 CZ="mariadb --no-defaults -h127.0.0.1 -P$QSERV_CZAR_PORT -u$QSERV_USER -p$QSERV_PASSWORD"
 # Each line: name | czar SQL | reference SQL (empty: the same text)
-n=0
-while IFS='|' read -r name q r; do
-	case "$name" in ''|'#'*) continue ;; esac
-	n=$((n + 1))
-	[ -n "$r" ] || r=$q
-	$CZ -D e2e -N -B -e "$q" > "$T/c.out" 2> "$T/c.err"
-	$REF -D ref -N -B -e "$r" > "$T/r.out" 2> "$T/r.err"
-	sort "$T/c.out" > "$T/c.sorted"; sort "$T/r.out" > "$T/r.sorted"
-	if [ -s "$T/c.err" ] || [ -s "$T/r.err" ]; then
-		tap_fail "$name" "czar: $(cat "$T/c.err") / ref: $(cat "$T/r.err")"
-	elif cmp -s "$T/c.sorted" "$T/r.sorted"; then
-		tap_pass "$name ($(wc -l < "$T/r.out") rows)"
-	else
-		tap_fail "$name" "$(diff "$T/c.sorted" "$T/r.sorted" | head -6)"
-	fi
-done <<'QEOF'
+compare_queries "$CZ -D e2e" "$REF -D ref" "$T" <<'QEOF'
 point lookup objectId =|SELECT objectId, ra, decl, r_psFlux, i_psFlux FROM Object WHERE objectId = 42|
 index IN with a missing id|SELECT objectId, ra FROM Object WHERE objectId IN (1, 7, 999, 2500, 99999)|
 index BETWEEN|SELECT objectId, decl, nSources FROM Object WHERE objectId BETWEEN 100 AND 140|

@@ -16,29 +16,16 @@
 # bounded.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
-BIN=${QSERV_BIN:-$top/build/bin}
+REPO=$top
+. "$top/tools/dc-test.sh"
 PY=/usr/bin/python3
-T=$(mktemp -d /tmp/czar-http.XXXXXX)
-cleanup() {
-	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
-	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
-done
+dc_init czar-http
 [ -f "$top/build/lib/qserv_scisql.so" ] || { echo "Bail out! build/lib/qserv_scisql.so is not built"; exit 1; }
-command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
 command -v curl > /dev/null || tap_skip_all "needs curl"
-command -v jq > /dev/null || tap_skip_all "needs jq"
 tap_plan 38
 
 "$top/tools/sample-catalog.sh" "$T" hfe --objects 3000 --sources-per-object 1 --ra 0,2 --dec -1,1 > "$T/gen.log" 2>&1 || exit 1
-if QSERV_CZAR_ARGS="--http-max-result-bytes 65536" \
-	"$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
-	set -a && . "$T/cluster/cluster.env" && set +a &&
+if QSERV_CZAR_ARGS="--http-max-result-bytes 65536" dc_up 2 &&
 	"$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then
 	tap_pass "dev cluster up with the HTTP frontend, catalog ingested"
 else
@@ -130,27 +117,10 @@ EOF
 tap_is "$out" "1 n $(sql "SELECT COUNT(*) FROM Object")" "Python urllib: POST /query with Basic auth and the CA"
 
 # ---- async: bob, a second user (not an admin), added by a czar restart
-pid=$(awk '$1 == "czar" { print $2 }' "$T/cluster/pids")
-tr '\0' '\n' < "/proc/$pid/cmdline" > "$T/czar.args"
+czar_args "$T/czar.args"
 USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
 printf 'bob:%s:max_user_connections=1\n' "$(echo bob-pw | "$BIN/qserv-czar" --hash-password)" >> "$USERS"
-restart() {
-	kill "$pid" 2>/dev/null
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	set --
-	while IFS= read -r a; do set -- "$@" "$a"; done < "$T/czar.args"
-	"$@" >> "$T/czar.log" 2>&1 &
-	pid=$!
-	echo "czar $pid" >> "$T/cluster/pids"
-	i=0
-	until hc "$URL/meta/version" > /dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
-		sleep 0.1
-	done
-}
-tap_ok "czar restarted with user bob" restart
+tap_ok "czar restarted with user bob" czar_restart
 # bob's statements run as on the SQL port (least-privilege account, same refusal)
 B4040=$(mariadb --no-defaults -h127.0.0.1 -P"$QSERV_CZAR_PORT" -ubob -pbob-pw -N -B -e "SELECT COUNT(*) FROM mysql.user" 2>&1 |
 	tail -n 1 | sed 's/^ERROR [0-9]* ([0-9A-Z]*)\( at line [0-9]*\)\{0,1\}: //')

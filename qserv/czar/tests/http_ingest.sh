@@ -16,27 +16,15 @@
 # Waits bounded.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
-BIN=${QSERV_BIN:-$top/build/bin}
+REPO=$top
+. "$top/tools/dc-test.sh"
 PY=/usr/bin/python3
-T=$(mktemp -d /tmp/czar-ingest.XXXXXX)
-cleanup() {
-	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-for b in qserv-worker qserv-controller qserv-czar qserv-certs; do
-	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
-done
-command -v mariadbd > /dev/null || tap_skip_all "needs mariadbd"
+dc_init czar-ingest
 command -v curl > /dev/null || tap_skip_all "needs curl"
-command -v jq > /dev/null || tap_skip_all "needs jq"
 tap_plan 31
 
 done_line() { echo "$((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"; }
-if "$top/tools/dev-cluster" up --workers 2 --dir "$T/cluster" > "$T/up.log" 2>&1 &&
-	set -a && . "$T/cluster/cluster.env" && set +a; then
+if dc_up 2; then
 	tap_pass "dev cluster up with the HTTP frontend"
 else
 	tap_fail "dev cluster up with the HTTP frontend" "$(tail -n 5 "$T/up.log" 2>/dev/null)"
@@ -54,8 +42,7 @@ sql() { mariadb --no-defaults -h127.0.0.1 -P"$QSERV_CZAR_PORT" -ubob -pbob-pw -N
 rows() { jq -r '.rows[] | map(if . == null then "NULL" else . end) | @tsv'; }
 
 # ---- before the czar knows the controller: a clear error, not 404
-pid=$(awk '$1 == "czar" { print $2 }' "$T/cluster/pids")
-tr '\0' '\n' < "/proc/$pid/cmdline" > "$T/czar.args"
+czar_args "$T/czar.args"
 grep -qx -- --ingest-url "$T/czar.args" ||
 	printf -- '--ingest-url\n%s\n--ingest-key-file\n%s\n' "$QSERV_INGEST_URL" "$T/cluster/admin.key" >> "$T/czar.args"
 # the same czar without the two options
@@ -63,30 +50,13 @@ awk 'skip { skip = 0; next } $0 == "--ingest-url" || $0 == "--ingest-key-file" {
 	"$T/czar.args" > "$T/czar.off.args"
 USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
 printf 'bob:%s\n' "$(echo bob-pw | "$BIN/qserv-czar" --hash-password)" >> "$USERS"
-restart() {   # [ARGS FILE]: the czar again with those options (one per line)
-	argsf=${1:-$T/czar.args}
-	kill "$pid" 2>/dev/null
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	set --
-	while IFS= read -r a; do set -- "$@" "$a"; done < "$argsf"
-	"$@" >> "$T/czar.log" 2>&1 &
-	pid=$!
-	echo "czar $pid" >> "$T/cluster/pids"
-	i=0
-	until hc "$URL/meta/version" > /dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -gt 150 ] && return 1
-		sleep 0.1
-	done
-}
-restart "$T/czar.off.args"
+czar_restart "$T/czar.off.args"
 out=$(hc -o "$T/off.json" -w '%{http_code}' -u "$U" -H 'Content-Type: application/json' \
 	-d '{"database": "user_qsmaster", "table": "t1", "schema": [{"name": "a", "type": "INT"}], "rows": [["1"]]}' \
 	"$URL/ingest/data")
 tap_is "$out:$(jq -c '[.success, (.error | test("--ingest-url"))]' < "$T/off.json")" '200:[0,true]' \
 	"without --ingest-url: success 0 naming the flag (not 404)"
-tap_ok "czar restarted with --ingest-url, --ingest-key-file and user bob" restart
+tap_ok "czar restarted with --ingest-url, --ingest-key-file and user bob" czar_restart
 
 # ---- /ingest/data: JSON rows, a BINARY column in hex, a UNIQUE index
 EMP='{"version": 39, "database": "user_bob", "table": "employee", "timeout": 120,

@@ -13,6 +13,7 @@
 # as Qserv plans it: every pair exactly once).
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tools/tap.sh"
+. "$top/tools/compare-queries.sh"
 BIN=${QSERV_BIN:-$top/build/bin}
 TD=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/czar-match-ingest.XXXXXX)
@@ -119,20 +120,7 @@ tap_is "$($REF -N -e 'SELECT COUNT(*) FROM ref.RefMatch')" "$nin" "reference Mar
 
 CZ="mariadb --no-defaults -h127.0.0.1 -P$QSERV_CZAR_PORT -u$QSERV_USER -p$QSERV_PASSWORD"
 # Each line: name | czar SQL | reference SQL (empty: the same text)
-while IFS='|' read -r name q r; do
-	case "$name" in ''|'#'*) continue ;; esac
-	[ -n "$r" ] || r=$q
-	$CZ -D mt -N -B -e "$q" > "$T/c.out" 2> "$T/c.err"
-	$REF -D ref -N -B -e "$r" > "$T/r.out" 2> "$T/r.err"
-	sort "$T/c.out" > "$T/c.sorted"; sort "$T/r.out" > "$T/r.sorted"
-	if [ -s "$T/c.err" ] || [ -s "$T/r.err" ]; then
-		tap_fail "$name" "czar: $(cat "$T/c.err") / ref: $(cat "$T/r.err")"
-	elif cmp -s "$T/c.sorted" "$T/r.sorted"; then
-		tap_pass "$name ($(wc -l < "$T/r.out") rows)"
-	else
-		tap_fail "$name" "$(diff "$T/c.sorted" "$T/r.sorted" | head -6)"
-	fi
-done <<'QEOF'
+compare_queries "$CZ -D mt" "$REF -D ref" "$T" <<'QEOF'
 COUNT(*) of the match table: each match once|SELECT COUNT(*) FROM RefMatch|
 a filter on the match table|SELECT refObjectId, deepSourceId FROM RefMatch WHERE angSep < 0.03|
 GROUP BY on the match table|SELECT refObjectId, COUNT(*) FROM RefMatch GROUP BY refObjectId|
