@@ -324,7 +324,11 @@ static void publish(struct agent *a)
 	json_object_set_new(doc, "zone", json_string(a->cfg.zone));     /* "" = none (qserv.zone) */
 	join_agent_status(a->member, doc);
 	roles_status(&a->roles, doc);
-	join_agent_tick(a->member, heartbeat_health(a->proc, sup_json(&a->sup, now), disks_storage_json(&a->disks)));
+	json_t *health = heartbeat_health(a->proc, sup_json(&a->sup, now), disks_storage_json(&a->disks));
+	/* for the registry's view of the node (the czar's dashboard) */
+	json_object_set_new(health, "image_version", json_string(AGENT_VERSION));
+	json_object_set_new(health, "boot_slot", a->boot.slot[0] ? json_string(a->boot.slot) : json_null());
+	join_agent_tick(a->member, health);
 	json_object_set_new(doc, "boot_medium", a->boot.disk[0] ? json_string(a->boot.disk) : json_null());
 	json_object_set_new(doc, "boot_slot", a->boot.slot[0] ? json_string(a->boot.slot) : json_null());
 	json = json_dumps(doc, JSON_COMPACT);
@@ -628,7 +632,7 @@ int main(int argc, char **argv)
 {
 	struct agent a = { .sysfs = "/sys", .proc = "/proc", .cmdline_path = "/proc/cmdline",
 			   .conf_path = "/qserv.conf", .pidfile = "/run/qagent.pid",
-			   .status_port = 9400 };
+			   .status_port = ROLES_AGENT_STATUS_PORT };
 	bool check_only = false;
 	char err[256];
 	int n;

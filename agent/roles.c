@@ -293,7 +293,7 @@ static void start_firefighter(struct roles *r, struct supervisor *sup)
 static void start_czar(struct roles *r, struct supervisor *sup)
 {
 	char tls[400], users[400], staging[300], ctlbin[160], czarbin[160], keypath[400], lport[16];
-	char sslcert[520], sslkey[520], hport[16], notify[400], ingest[64];
+	char sslcert[520], sslkey[520], hport[16], notify[400], ingest[64], statusurl[64], mobuurl[64];
 	char *ctl[ARGV_MAX] = { ctlbin, "--socket", r->socket, "--staging", staging, "--tls-dir", tls, "--tls-name",
 				r->name, "--local-port", lport, "--czar-notify", notify, NULL };
 	char *czar[ARGV_MAX] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
@@ -328,6 +328,14 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	}
 	alert_args(r, ctl, &nctl);
 	alert_args(r, czar, &nczar);   /* quota blocks */
+	/* the dashboard's cluster map (the registry's nodes in this agent's
+	 * /status) and load-runner view (the firefighter's listener) */
+	snprintf(statusurl, sizeof(statusurl), "http://127.0.0.1:%d/status", ROLES_AGENT_STATUS_PORT);
+	arg2(czar, &nczar, "--registry-url", statusurl);
+	if (r->firefighter[0]) {
+		snprintf(mobuurl, sizeof(mobuurl), "http://127.0.0.1:%d", ROLES_FIREFIGHTER_METRICS_PORT);
+		arg2(czar, &nczar, "--mobu-url", mobuurl);
+	}
 	if ((rc = czar_users(r, users, sizeof(users))) < 0) {
 		log_error("roles: czar users file %s: %s; qserv-czar not started", users, strerror(-rc));
 		czar[0] = NULL;

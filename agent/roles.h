@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define ROLES_AGENT_STATUS_PORT 9400   /* the agent's /status (qagent --status-port default) */
 #define ROLES_SQL_PORT 4040
 #define ROLES_HTTP_PORT 4041        /* the czar's HTTPS query frontend (Qserv's port) */
 #define ROLES_CONTROLLER_PORT 25081

@@ -22,3 +22,8 @@ if [ ! -d build/npm/node_modules/mysql2 ]; then
 	mkdir -p build/npm
 	npm install --silent --no-audit --no-fund --prefix build/npm mysql2@3 >/dev/null
 fi
+# The dashboard's browser test driver (Debian's chromium, no browser download).
+if [ ! -d build/npm/node_modules/puppeteer-core ]; then
+	mkdir -p build/npm
+	PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix build/npm puppeteer-core@24.10.0 >/dev/null
+fi

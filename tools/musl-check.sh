@@ -15,6 +15,7 @@ for h in libmnl mbedtls psa mariadb blkid libfdisk lz4.h lz4frame.h lz4hc.h jans
 done
 ln -sfn /usr/include/x86_64-linux-gnu/asm "$inc/asm"
 [ -f build/include/kselftest_harness.h ] || make -s build/include/kselftest_harness.h
+[ -f build/include/dash_assets.inc ] || make -s build/include/dash_assets.inc   # the czar dashboard's files (http_dash_assets.c)
 n=0 bad=0
 for f in $(git ls-files '*.c' 2>/dev/null || find . -name '*.c' -not -path './build/*'); do
 	std=-std=c11; case "$f" in */tests/*) std=-std=gnu11 ;; esac

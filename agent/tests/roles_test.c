@@ -189,6 +189,8 @@ TEST(czar_node_daemons_get_every_option)
 	EXPECT_STREQ("https://hooks.example/h", arg_after(&s.svc[z], "--alert-webhook"));   /* quota blocks */
 	EXPECT_STREQ("rubin", arg_after(&s.svc[z], "--alert-cluster"));
 	EXPECT_NE(NULL, arg_after(&s.svc[z], "--ingest-url"));
+	EXPECT_STREQ("http://127.0.0.1:9400/status", arg_after(&s.svc[z], "--registry-url"));   /* dashboard */
+	EXPECT_STREQ("http://127.0.0.1:9402", arg_after(&s.svc[z], "--mobu-url"));
 	EXPECT_STREQ("dp1", arg_after(&s.svc[m], "-D"));
 	EXPECT_STREQ(r.password, arg_after(&s.svc[m], "-p"));
 	EXPECT_STREQ("0.95", arg_after(&s.svc[m], "--alert-below"));

@@ -9,9 +9,16 @@ CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/stages.c qserv/czar/tpool.c \
 	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c \
 	qserv/czar/http_ingest.c qserv/czar/http_ingest_req.c \
+	qserv/czar/http_dash.c qserv/czar/http_dash_queries.c qserv/czar/http_dash_fetch.c qserv/czar/http_dash_assets.c \
 	qserv/czar/quota.c qserv/czar/quota_json.c qserv/czar/quota_czar.c qserv/czar/http_quota.c \
 	qserv/czar/users.c qserv/czar/users_change.c qserv/czar/users_store.c qserv/czar/users_sql.c qserv/czar/users_schema.c qserv/czar/sql_parse_user.c
 CZAR_LDLIBS := -lmariadb -lmicrohttpd -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
+# The dashboard's files compiled into qserv-czar (http_dash.h).
+DASH_FILES := $(sort $(wildcard qserv/czar/dashboard/*.html qserv/czar/dashboard/*.js qserv/czar/dashboard/*.css))
+$(BUILD)/include/dash_assets.inc: $(DASH_FILES) qserv/czar/dashboard/embed.sh
+	@mkdir -p $(@D)
+	qserv/czar/dashboard/embed.sh $@ $(DASH_FILES)
+$(BUILD)/obj/qserv/czar/http_dash_assets.o $(BUILD)/obj-san/qserv/czar/http_dash_assets.o: $(BUILD)/include/dash_assets.inc
 $(eval $(call static_lib,libqczar.a,$(CZAR_LIB_SRCS)))
 $(eval $(call program,qserv-czar,qserv/czar/main.c,$(CZAR_LDLIBS),libqczar.a libqwire.a libqchunk.a libqservcommon.a libqcommon.a))
 
@@ -34,7 +41,7 @@ binaries: $(CZAR_CLIENT)
 INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh qserv/czar/tests/attack.sh qserv/czar/tests/merge_account.sh \
 	qserv/czar/tests/drivers.sh qserv/czar/tests/failover.sh qserv/czar/tests/async.sh qserv/czar/tests/http_frontend.sh \
 	qserv/czar/tests/counters_notice.sh qserv/czar/tests/match_e2e.sh qserv/czar/tests/match_ingest.sh
-INTEG_TESTS += qserv/czar/tests/http_ingest.sh qserv/czar/tests/quota.sh
+INTEG_TESTS += qserv/czar/tests/http_ingest.sh qserv/czar/tests/quota.sh qserv/czar/tests/dashboard.sh
 INTEG_TESTS += qserv/czar/tests/sql_users.sh qserv/czar/tests/worker_pool.sh
 BENCHES += qserv/czar/tests/czar_bench.sh qserv/czar/tests/peer_bench.sh
 $(eval $(call fuzz_target,sql,qserv/czar/tests/fuzz_sql.c qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_parse_session.c qserv/czar/sql_parse_async.c qserv/czar/sql_parse_expr.c qserv/czar/sql_parse_user.c qserv/czar/sql_print.c,,libqcommon.a))

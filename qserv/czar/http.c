@@ -5,6 +5,7 @@
 #include "users.h"
 #include "http_internal.h"
 #include "http_ingest.h"
+#include "http_dash.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -244,6 +245,8 @@ static enum MHD_Result route(struct http_frontend *h, struct MHD_Connection *c, 
 	if (rq->too_big)
 		return http_fail(c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "The request body is larger than %zu bytes.",
 				 rq->cap);
+	if (!strncmp(url, "/dashboard", 10) && (!url[10] || url[10] == '/'))
+		return http_dash_route(h->cz, c, url, method, &who);
 	if (!strncmp(url, "/quota", 6) && (!url[6] || url[6] == '/'))
 		return http_quota_route(h->cz, c, url, method, &who, (const char *)rq->body.data, rq->body.len);
 	if (!strncmp(url, "/ingest/", 8))

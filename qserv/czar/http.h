@@ -12,6 +12,7 @@
  *   GET    /query-async/result/:id         ?binary_encoding=
  *   DELETE /query-async/result/:id
  *   DELETE /query-async/:id                (cancel)
+ *   /dashboard/...                         the operations dashboard (http_dash.h)
  *   GET    /quota, PUT|POST /quota/{default,group/:name,user/:name},
  *   DELETE /quota/{group,user}/:name      (admins only; http_quota.c)
  * Every answer is a JSON object with Qserv's success/error/error_ext/warning;

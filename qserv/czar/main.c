@@ -30,6 +30,7 @@
 #include "czar.h"
 #include "http.h"
 #include "http_ingest.h"
+#include "http_dash.h"
 #include "metrics.h"
 #include "notify.h"
 #include "quota_czar.h"
@@ -91,6 +92,23 @@ static int ingest_setup(const char *tls_dir)
 }
 /* ---- end of the ingest options ---- */
 
+/* ---- the dashboard's services (http_dash.h) ---- */
+enum { OPT_REGISTRY_URL = 1200, OPT_MOBU_URL };   /* after ingest (1000) and quota (1100) */
+static const char *dash_registry, *dash_mobu;
+
+/* Before any thread starts; the controller is --ingest-url's. */
+static int dash_setup(const char *tls_dir)
+{
+	char err[600], ca[4096];
+
+	if (tls_dir && (size_t)snprintf(ca, sizeof ca, "%s/ca.pem", tls_dir) >= sizeof ca)
+		return fprintf(stderr, "qserv-czar: --tls-dir: path too long\n"), -EINVAL;
+	if (http_dash_setup(ingest_opts.url, tls_dir ? ca : NULL, dash_registry, dash_mobu, err, sizeof(err)) < 0)
+		return fprintf(stderr, "qserv-czar: dashboard: %s\n", err), -EINVAL;
+	return 0;
+}
+/* ---- end of the dashboard's options ---- */
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -143,6 +161,10 @@ static void usage(FILE *f)
 		"  --ingest-key-file FILE the cluster admin key sent to it (with --ingest-url; its\n"
 		"                         certificate is checked against --tls-dir's ca.pem)\n"
 		"  --ingest-max-bytes N   body cap of an ingest request (default 67108864)\n"
+		"  --registry-url URL     the czar node agent's status (http://127.0.0.1:9400/status):\n"
+		"                         the dashboard's cluster map (default: the controller's workers)\n"
+		"  --mobu-url URL         qserv-mobu's metrics listener (http://127.0.0.1:9402) the\n"
+		"                         dashboard shows (default off)\n"
 		QUOTA_USAGE
 		"  -n, --check            check the configuration and exit\n");
 }
@@ -245,6 +267,7 @@ static const struct option long_opts[] = {
 	{ "ingest-key-file", required_argument, 0, OPT_INGEST_KEY_FILE },
 	{ "ingest-max-bytes", required_argument, 0, OPT_INGEST_MAX_BYTES },
 	{ "index-cache", required_argument, 0, 'K' },     QUOTA_LONG_OPTIONS,
+	{ "registry-url", required_argument, 0, OPT_REGISTRY_URL }, { "mobu-url", required_argument, 0, OPT_MOBU_URL },
 	{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 };
 
@@ -304,6 +327,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (ingest_opt(c, optarg) < 0)
 				return -EINVAL;
 			break;
+		case OPT_REGISTRY_URL: dash_registry = optarg; break;
+		case OPT_MOBU_URL: dash_mobu = optarg; break;
 		case QUOTA_OPT_FILE: case QUOTA_OPT_WINDOW: case QUOTA_OPT_WEBHOOK: case QUOTA_OPT_SLACK:
 		case QUOTA_OPT_SENTRY: case QUOTA_OPT_CLUSTER:
 			if (quota_czar_opt(c, optarg) < 0)
@@ -627,7 +652,7 @@ int main(int argc, char **argv)
 	if (o.hash_password)
 		return hash_password();
 	log_init("qserv-czar", LOG_LVL_INFO);
-	if (ingest_setup(o.tls_dir) < 0)
+	if (ingest_setup(o.tls_dir) < 0 || dash_setup(o.tls_dir) < 0)
 		return 2;
 	memset(&cz, 0, sizeof(cz));
 	pthread_mutex_init(&cz.lock, NULL);
