@@ -270,7 +270,7 @@ tap_is "$(sample_level)" "2 0" "after the upgrade every chunk has 2 replicas"
 # 95 % in its 60 s window and its alert reaches the receiver
 alerts() { jq -r '.body | fromjson? | .kind' "$VM_DIR/alerts.log" 2>/dev/null | grep -c "^$1\$" || true; }
 one_copy() { [ "$(sample_level)" = "1 0" ] && repl | jq -e '[.workers[] | select(.state == "up") | .chunks] | add > 0' > /dev/null; }
-tap_is "$(api -X PUT -d '{"level": 1, "database": "sample"}' -o /dev/null -w '%{http_code}' "$QSERV_INGEST_URL/replication/level")" 200 \
+tap_is "$(api -m 300 -X PUT -d '{"level": 1, "database": "sample"}' -o /dev/null -w '%{http_code}' "$QSERV_INGEST_URL/replication/level")" 200 \
 	"catalog trimmed to one replica per chunk (PUT /replication/level)"
 wait_until 180 one_copy || tap_diag "the trim to one replica did not finish: $(repl | jq -c .databases)"
 ff_before=$(alerts firefighter)
