@@ -15,7 +15,10 @@
 #   blocked (0): ERROR 4151 on 4040, 403 on 4041, and a quota_block alert
 #     reaches tools/alert-receiver.py (the czar's --alert-webhook);
 #   SHOW QUOTA (own, FOR another only for admins); a non-admin cannot read
-#   or change quotas (403, qservctl fails); a restart keeps the config.
+#   or change quotas (403, qservctl fails); a restart keeps the config;
+#   groups are the SQL roles granted to a user (CREATE ROLE, GRANT role TO):
+#   a group's grant is added to the default, and raising it lets the
+#   user's queries run again.
 # Every wait is bounded (wait_until); nothing asserts a timing.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 REPO=$top
@@ -23,7 +26,7 @@ REPO=$top
 . "$top/tools/dc-test.sh"
 dc_init quota
 command -v curl > /dev/null || tap_skip_all "needs curl"
-tap_plan 36
+tap_plan 40
 done_line() { echo "$((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"; }
 
 /usr/bin/python3 "$REPO/tools/alert-receiver.py" 0 "$T/alerts.log" > "$T/receiver.port" &
@@ -51,23 +54,12 @@ SCAN="SELECT MAX(ra) FROM Object"
 BOX="SELECT COUNT(*) FROM Object WHERE qserv_areaspec_box(0.9, -0.1, 1.1, 0.1)"
 
 # ---- users (non-admins) and a czar that knows them
-pid=$(awk '$1 == "czar" { print $2 }' "$T/cluster/pids" | tail -1)
-tr '\0' '\n' < "/proc/$pid/cmdline" > "$T/czar.args"
+czar_args "$T/czar.args"
 USERS=$(awk 'p { print; exit } $0 == "--users" { p = 1 }' "$T/czar.args")
 for u in bob carol dave erin frank; do
 	printf '%s:%s\n' "$u" "$(echo "$u-pw" | "$BIN/qserv-czar" --hash-password)" >> "$USERS"
 done
-restart() {
-	kill "$pid" 2>/dev/null
-	wait_until 20 sh -c "! kill -0 $pid"
-	set --
-	while IFS= read -r a; do set -- "$@" "$a"; done < "$T/czar.args"
-	"$@" >> "$T/czar.log" 2>&1 &
-	pid=$!
-	echo "czar $pid" >> "$T/cluster/pids"
-	wait_until 30 hc "$URL/meta/version"
-}
-tap_ok "the czar restarted with five more users" restart
+tap_ok "the czar restarted with five more users" czar_restart
 export QSERV_USER QSERV_PASSWORD
 
 # ---- queries on 4040 and 4041, a change at run time
@@ -183,7 +175,7 @@ code=$(hc -o "$T/r" -w '%{http_code}' -u "$QSERV_USER:$QSERV_PASSWORD" -X PUT -d
 tap_is "$code" 400 "a bad value is 400"
 
 # ---- a restart keeps the configuration
-tap_ok "the czar restarted" restart
+tap_ok "the czar restarted" czar_restart
 out=$(ctl show --json | jq -c '[.users.bob.queries, .users.carol.scans, .users.frank.queries]')
 tap_is "$out" '[10,1,0]' "GET /quota after the restart: the entries kept"
 tap_ok "quota.json sits next to the users file" test -s "$(dirname "$USERS")/quota.json"
@@ -191,6 +183,25 @@ ctl delete user frank > /dev/null
 out=$(as frank "$SCAN")
 case $out in *ERROR*) tap_fail "frank's entry deleted: his queries run again" "$out" ;;
 *) tap_pass "frank's entry deleted: his queries run again" ;; esac
+
+# ---- groups: the SQL roles granted to a user, Gafaelfawr's grants per group
+adm() { mariadb --no-defaults -h127.0.0.1 -P"$QSERV_CZAR_PORT" -u"$QSERV_USER" -p"$QSERV_PASSWORD" -N -B -e "$1" 2>&1; }
+out=$(adm "CREATE ROLE astro; CREATE USER gina IDENTIFIED BY 'gina-pw'; GRANT SELECT ON qq.* TO astro;
+	GRANT astro TO gina")
+tap_is "$out" "" "role astro (SELECT on qq) granted to a new user gina"
+ctl set group astro queries=2 > /dev/null
+for i in 1 2; do as gina "$SCAN" > "$T/gina.$i"; done
+out=$(as gina "$SCAN")
+case "$(cat "$T/gina.1" "$T/gina.2")|$out" in
+*ERROR*"|"*) tap_fail "gina's group grant (queries=2): two run, the third is 1226" "$(cat "$T/gina.1" "$T/gina.2") | $out" ;;
+*"|ERROR 1226"*"'queries' quota (limit 2 per 900 s)"*) tap_pass "gina's group grant (queries=2): two run, the third is 1226" ;;
+*) tap_fail "gina's group grant (queries=2): two run, the third is 1226" "$out" ;; esac
+tap_is "$(ctl show --json | jq -c '[.usage[] | select(.user == "gina") | .groups[]]')" \
+	'["astro"]' "GET /quota names gina's group"
+ctl set group astro queries=5 > /dev/null
+out=$(as gina "$SCAN")
+case $out in *ERROR*) tap_fail "the group's grant raised at run time: gina's next query runs" "$out" ;;
+*) tap_pass "the group's grant raised at run time: gina's next query runs" ;; esac
 
 done_line
 tap_done
