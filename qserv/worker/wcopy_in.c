@@ -305,14 +305,40 @@ static int refused(struct imp *k)
 	return k->http == 404 ? -ENOENT : -EIO;
 }
 
+void wcopy_curl_peer(const struct worker *w, void *curl, struct curl_slist **h)
+{
+	CURL *c = curl;
+	if (w->tls_ca) {
+		struct curl_blob ca = { .data = (void *)w->tls_ca, .len = strlen(w->tls_ca), .flags = CURL_BLOB_COPY };
+		struct curl_blob ce = { .data = (void *)w->tls_cert, .len = strlen(w->tls_cert), .flags = CURL_BLOB_COPY };
+		struct curl_blob ke = { .data = (void *)w->tls_key, .len = strlen(w->tls_key), .flags = CURL_BLOB_COPY };
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+		curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &ce);
+		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &ke);
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L); /* pinned CA; as qhttpc.c */
+	} else if (w->auth_key[0]) {
+		/* plain-HTTP development clusters only: no certificate to show */
+		char hdr[300];
+		snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", w->auth_key);
+		*h = curl_slist_append(*h, hdr);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
+	}
+}
+
 static int fetch(struct imp *k)
 {
 	struct worker *w = k->w;
 	char url[600], cerr[CURL_ERROR_SIZE] = "";
+	char bf[200] = "";
+	if (k->q->backup_file[0])   /* a backup file of the source (wbackup.c), served under this prefix */
+		snprintf(bf, sizeof bf, "/backup/file/%s", k->q->backup_file);
 	if (k->q->chunk == WREQ_REGULAR)
-		snprintf(url, sizeof url, "%s/replica/chunk?database=%s&regular=1", k->q->source_url, k->q->db);
+		snprintf(url, sizeof url, "%s%s/replica/chunk?database=%s&regular=1", k->q->source_url, bf, k->q->db);
 	else
-		snprintf(url, sizeof url, "%s/replica/chunk?database=%s&chunk=%d", k->q->source_url, k->q->db,
+		snprintf(url, sizeof url, "%s%s/replica/chunk?database=%s&chunk=%d", k->q->source_url, bf, k->q->db,
 			 k->q->chunk);
 	CURL *c = curl_easy_init();
 	if (!c || LZ4F_isError(LZ4F_createDecompressionContext(&k->dx, LZ4F_VERSION))) {
@@ -332,24 +358,7 @@ static int fetch(struct imp *k)
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, k);
-	if (w->tls_ca) {
-		struct curl_blob ca = { .data = (void *)w->tls_ca, .len = strlen(w->tls_ca), .flags = CURL_BLOB_COPY };
-		struct curl_blob ce = { .data = (void *)w->tls_cert, .len = strlen(w->tls_cert), .flags = CURL_BLOB_COPY };
-		struct curl_blob ke = { .data = (void *)w->tls_key, .len = strlen(w->tls_key), .flags = CURL_BLOB_COPY };
-		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
-		curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &ce);
-		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &ke);
-		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L); /* pinned CA; as qhttpc.c */
-	} else if (w->auth_key[0]) {
-		/* plain-HTTP development clusters only: no certificate to show */
-		char hdr[300];
-		snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", w->auth_key);
-		h = curl_slist_append(h, hdr);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	}
+	wcopy_curl_peer(w, c, &h);
 	CURLcode cr = curl_easy_perform(c);
 	if (!k->http)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &k->http);
@@ -369,7 +378,8 @@ static int fetch(struct imp *k)
 		return -EPROTO;
 	}
 	int r = wcopy_dec_finish(&k->dec);
-	if (!r && (strcmp(k->dec.db, k->q->db) || k->dec.chunk != k->q->chunk)) {
+	/* a backup restored under another name (--as) names the old database */
+	if (!r && ((!k->q->backup_file[0] && strcmp(k->dec.db, k->q->db)) || k->dec.chunk != k->q->chunk)) {
 		snprintf(k->err, k->errlen, "copy stream from %s: it is not of the %s asked for", k->q->source_id,
 			 k->q->chunk == WREQ_REGULAR ? "regular tables" : "chunk");
 		r = -EPROTO;
