@@ -108,7 +108,7 @@ static int wait_job(const char *who, const char *url, const char *name, long tim
 			int r = strcmp(st, "done") ? 1 : 0;
 			if (r)
 				fprintf(stderr, "qservctl %s: %s failed: %s\n", who, name,
-					json_string_value(json_object_get(s, "error")));
+					json_string_value(json_object_get(s, "reason")));
 			if (ret_status && !r)
 				*ret_status = s;
 			else

@@ -330,6 +330,8 @@ static void *job_main(void *arg)
 				    : backup_run(c, m, db, name, &man, err, sizeof err);
 	if (m)
 		mysql_close(m);
+	if (r && !err[0])
+		snprintf(err, sizeof err, "%s (no detail)", strerror(r < 0 ? -r : r));
 	if (r)
 		log_warn("%s %s: %s", restore ? "restore" : "backup", name, err);
 	else

@@ -12,7 +12,7 @@
 /* POST /backup {database, [name]} and POST /restore {name, [as]}: start
  * the one job (409 while another runs); *ret {name, kind, state}.
  * GET /backup/status: the job {name, kind, database, state (running, done,
- * failed), done, total, error, manifest}. */
+ * failed), done, total, reason (why it failed), manifest}. */
 int cbackup_start(struct ctl *c, MYSQL *m, json_t *b, json_t **ret, char *err, size_t errlen);
 int crestore_start(struct ctl *c, MYSQL *m, json_t *b, json_t **ret, char *err, size_t errlen);
 json_t *cbackup_status(void);

@@ -8,8 +8,8 @@
  *      the first bad or missing file stops the restore, naming it, before
  *      anything is written (nothing already in the cluster is touched);
  *   4. the metadata rows (cbackup_meta_load: unpublished) and, on every
- *      usable worker, the database and its tables (cjoin_worker, as for a
- *      joining worker);
+ *      usable worker, the database and its tables (cjoin_database, as for a
+ *      joining worker) with the default index (csqlidx_defaults);
  *   5. every chunk placed by the controller (cplace_chunk: the current
  *      workers) and loaded there from its backup file: POST /worker/replica
  *      {..., backup_file: NAME/FILE} pulls the file from the worker holding
@@ -246,12 +246,11 @@ static int steps(struct rs *x)
 		return -EIO;
 	}
 	r = cbackup_meta_load(x->m, meta, x->db, x->err, x->errlen);
-	for (size_t i = 0; !r && i < x->nw; i++) {
+	for (size_t i = 0; !r && i < x->nw; i++)
 		if (x->usable[i])
-			r = cjoin_worker(x->c, x->m, &x->w[i], &out, x->err, x->errlen);
-		json_decref(out);
-		out = NULL;
-	}
+			r = cjoin_database(x->c, x->m, &x->w[i], x->db, x->err, x->errlen);
+	if (!r)   /* the default index on the prototypes: the chunk tables are made like them */
+		r = csqlidx_defaults(x->c, x->m, x->db, NULL, NULL, x->err, x->errlen);
 	if (!r)
 		r = load_tables(x);
 	if (!r)

@@ -174,6 +174,8 @@ int ctl_worker_call(const struct cworker *w, const char *method, const char *pat
  * published databases) regular table's rows of the cluster; *ret {worker,
  * databases}. */
 int cjoin_worker(struct ctl *c, MYSQL *m, const struct cworker *w, json_t **ret, char *err, size_t errlen);
+/* The same for database db only (a restore, cbackup_restore.c). */
+int cjoin_database(struct ctl *c, MYSQL *m, const struct cworker *w, const char *db, char *err, size_t errlen);
 
 /* cconfig.c: GET/PUT /ingest/config (*ret: every key of db, set or
  * default); cconfig_apply sends a joining worker what it applies. */
