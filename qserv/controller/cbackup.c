@@ -77,7 +77,7 @@ json_t *cbackup_status(void)
 	json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:O?}", "name", J.name, "kind",
 			      J.restore ? "restore" : "backup", "database", J.restore && J.as[0] ? J.as : J.db,
 			      "state", J.state[0] ? J.state : "none", "done", (json_int_t)J.done, "total",
-			      (json_int_t)J.total, "error", J.err, "manifest", J.manifest);
+			      (json_int_t)J.total, "reason", J.err, "manifest", J.manifest);
 	pthread_mutex_unlock(&J.mu);
 	return r;
 }

@@ -135,12 +135,6 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 	return fwrite(p, 1, n, s->f) == n ? n : 0;
 }
 
-static long timeout_s(void)
-{
-	const char *s = getenv("QSERV_COPY_TIMEOUT_S");
-	return s && atol(s) > 0 ? atol(s) : 3600;
-}
-
 /* GET url into path (a new file), bounded as a chunk copy. */
 static int pull(const struct worker *w, const char *url, const char *src, const char *path, char *err, size_t errlen)
 {
@@ -155,17 +149,9 @@ static int pull(const struct worker *w, const char *url, const char *src, const 
 		return -EIO;
 	}
 	s.c = c;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s());
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout_s() < 600 ? timeout_s() : 600L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	wcopy_curl_peer(w, c, url, cerr, &h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	wcopy_curl_peer(w, c, &h);
 	CURLcode cr = curl_easy_perform(c);
 	if (!s.http)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &s.http);

@@ -305,9 +305,17 @@ static int refused(struct imp *k)
 	return k->http == 404 ? -ENOENT : -EIO;
 }
 
-void wcopy_curl_peer(const struct worker *w, void *curl, struct curl_slist **h)
+void wcopy_curl_peer(const struct worker *w, void *curl, const char *url, char *cerr, struct curl_slist **h)
 {
 	CURL *c = curl;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, copy_timeout_s());
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, copy_timeout_s() < 600 ? copy_timeout_s() : 600L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	if (w->tls_ca) {
 		struct curl_blob ca = { .data = (void *)w->tls_ca, .len = strlen(w->tls_ca), .flags = CURL_BLOB_COPY };
 		struct curl_blob ce = { .data = (void *)w->tls_cert, .len = strlen(w->tls_cert), .flags = CURL_BLOB_COPY };
@@ -348,17 +356,9 @@ static int fetch(struct imp *k)
 	}
 	k->curl = c;
 	struct curl_slist *h = NULL;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, copy_timeout_s());
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, copy_timeout_s() < 600 ? copy_timeout_s() : 600L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	wcopy_curl_peer(w, c, url, cerr, &h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, k);
-	wcopy_curl_peer(w, c, &h);
 	CURLcode cr = curl_easy_perform(c);
 	if (!k->http)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &k->http);

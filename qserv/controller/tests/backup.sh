@@ -13,12 +13,13 @@
 # whose chunk file was corrupted on its worker is refused naming the file
 # and creates nothing; the good one restored: the same answers; a
 # corrupted DIR refused before anything is sent; then a fresh cluster
-# restores DIR (and again --as another name): the same answers.
+# restores DIR (and again --as another name): the same answers; DELETE
+# /worker/backup/NAME removes a backup from a pool.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 . "$REPO/tools/dc-test.sh"
 dc_init backup
-tap_plan 19
+tap_plan 21
 
 DB=bak
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 3000 --sources-per-object 2 --ra 0,40 --dec -20,20 \
@@ -119,13 +120,14 @@ api PUT "/ingest/database/$DB" '' -H "$(key)" > /dev/null || tap_diag "publish: 
 # the database dropped; b2's first chunk file corrupted on its pool
 got="$(api PUT "/ingest/database/$DB" '{"publish":false}' -H "$(key)") $(api DELETE "/ingest/database/$DB" '' -H "$(key)")"
 tap_is "$got" "200 200" "database un-published and dropped"
-[ "$got" = 200 ] || tap_diag "$(cat "$T/r")"
+[ "$got" = "200 200" ] || tap_diag "$(cat "$T/r")"
 cp "$T/dir/manifest.json" "$T/man-b2.json"
 set -- $(jq -r '[.files[] | select(.chunk != null)][0] | "\(.worker) \(.file)"' "$T/man-b2.json")
 printf 'XXXX' | dd of="$T/cluster/$1/staging/backups/b2/$2" bs=1 seek=100 conv=notrunc 2> /dev/null
 ctl restore b2 > "$T/r2.log" 2>&1; rc=$?
 tap_is "$rc $(grep -c "file $2 on $1: checksum" "$T/r2.log") $(meta "SELECT COUNT(*) FROM qservMeta.dbs WHERE name='$DB'")" "1 1 0" \
 	"restore of a corrupted backup fails naming the file ($2 on $1) and creates nothing"
+[ "$rc" = 1 ] && grep -q "file $2 on $1: checksum" "$T/r2.log" || tap_diag "$(tail -n 3 "$T/r2.log")"
 
 if ctl restore b1 > "$T/r1.log" 2>&1; then
 	tap_pass "qservctl restore b1: $(tail -n 1 "$T/r1.log")"
@@ -157,4 +159,11 @@ fi
 tap_is "$(answers $DB)" "$WANT" "the fresh cluster gives the same answers"
 ctl restore b2 --as ${DB}2 > "$T/r4.log" 2>&1 || tap_diag "$(tail -n 3 "$T/r4.log")"
 tap_is "$(answers ${DB}2)" "$WANT" "restore --as ${DB}2 (the pools' copy of DIR): the same answers under the new name"
+got=""
+for i in 1 2 3; do
+	eval "u=${QSERV_INGEST_URL%%://*}://\$QSERV_WORKER_${i}_HOST:\$QSERV_WORKER_${i}_INGEST_PORT"
+	got="$got$(curl -s -o /dev/null -w '%{http_code}' --cacert "$QSERV_CA_FILE" -X DELETE -H "$(key)" "$u/worker/backup/b2")"
+	[ -d "$T/cluster/worker-$i/staging/backups/b2" ] && got="$got-left"
+done
+tap_is "$got" "200200200" "DELETE /worker/backup/b2 on each worker removes its files"
 tap_done
