@@ -10,7 +10,8 @@
  *   chunk_<n>.lz4   every chunk table of chunk n (and its overlap): the
  *                   worker-to-worker copy stream (wcopy.h), pulled by a
  *                   worker that holds no replica of n (when one is usable;
- *                   else by a holder), from its first usable holder
+ *                   else by a holder), from its first usable holder;
+ *                   CBACKUP_PARALLEL pulls at once, spread by file count
  *   regular.lz4     the regular tables (the same stream, \#regular)
  *   meta.json.lz4   the database's qservMeta rows (cbackup_meta.c)
  *   index_<T>.lz4   the director index of director table T (TSV)
@@ -98,6 +99,7 @@ struct bk {
 	long long *count;       /* files placed on each worker by this backup */
 	size_t nw;
 	json_t *files;
+	long long total;        /* the pulls: chunks + the regular tables */
 	char *err;
 	size_t errlen;
 };
@@ -113,32 +115,94 @@ static size_t pick(const struct bk *x, const bool *hold)
 	return best;
 }
 
-/* Worker dst pulls chunk (or, chunk < 0, the regular tables) from src. */
-static int take(struct bk *x, int32_t chunk, size_t src, size_t dst)
+/* ---- calls in parallel ---- */
+
+struct batch {
+	struct cbackup_call *v;
+	size_t n, next;
+	long long done0, total, ended;
+	pthread_mutex_t mu;
+};
+
+static void *caller(void *arg)
 {
-	char url[300];
-	json_t *out = NULL;
-	cbackup_worker_url(x->c, &x->w[src], url, sizeof url);
-	json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "database", x->db, "name", x->name, "source_id", x->w[src].id,
-			      "source_url", url);
-	json_object_set_new(b, chunk < 0 ? "regular" : "chunk", chunk < 0 ? json_true() : json_integer(chunk));
-	int r = ctl_worker_call(&x->w[dst], "POST", "backup", b, &out, x->err, x->errlen);
-	json_decref(b);
-	if (r)
-		return r;
-	json_t *e = json_pack("{s:O, s:s, s:O, s:O, s:s}", "file", json_object_get(out, "file"), "worker",
-			      x->w[dst].id, "bytes", json_object_get(out, "bytes"), "sha256",
-			      json_object_get(out, "sha256"), "source", x->w[src].id);
-	if (chunk >= 0)
-		json_object_set_new(e, "chunk", json_integer(chunk));
-	json_array_append_new(x->files, e);
-	x->count[dst]++;
-	json_decref(out);
-	return 0;
+	struct batch *b = arg;
+	for (;;) {
+		pthread_mutex_lock(&b->mu);
+		size_t i = b->next < b->n ? b->next++ : b->n;
+		pthread_mutex_unlock(&b->mu);
+		if (i == b->n)
+			return NULL;
+		struct cbackup_call *k = &b->v[i];
+		k->rc = ctl_worker_call(&k->w, "POST", k->path, k->body, &k->out, k->err, sizeof k->err);
+		pthread_mutex_lock(&b->mu);
+		long long e = ++b->ended;
+		pthread_mutex_unlock(&b->mu);
+		if (b->total)
+			cbackup_progress(b->done0 + e, b->total);
+	}
 }
 
-/* One chunk whose holders are hold[]. */
-static int take_chunk(struct bk *x, int32_t chunk, const bool *hold)
+void cbackup_calls(struct cbackup_call *v, size_t n, long long done0, long long total)
+{
+	struct batch b = { .v = v, .n = n, .done0 = done0, .total = total };
+	pthread_t t[CBACKUP_PARALLEL];
+	size_t nt = 0;
+	pthread_mutex_init(&b.mu, NULL);
+	for (; nt < CBACKUP_PARALLEL && nt < n; nt++)
+		if (pthread_create(&t[nt], NULL, caller, &b))
+			break;
+	if (nt == 0)
+		caller(&b);
+	for (size_t i = 0; i < nt; i++)
+		pthread_join(t[i], NULL);
+	pthread_mutex_destroy(&b.mu);
+	for (size_t i = 0; i < n; i++) {
+		json_decref(v[i].body);
+		v[i].body = NULL;
+	}
+}
+
+/* ---- the backup's pulls ---- */
+
+/* The call making worker dst pull chunk (or, chunk < 0, the regular tables) from src. */
+static void plan(struct bk *x, int32_t chunk, size_t src, size_t dst, struct cbackup_call *k)
+{
+	char url[300];
+	cbackup_worker_url(x->c, &x->w[src], url, sizeof url);
+	*k = (struct cbackup_call){ .w = x->w[dst], .path = "backup", .chunk = chunk, .src = src };
+	k->body = json_pack("{s:s, s:s, s:s, s:s}", "database", x->db, "name", x->name, "source_id", x->w[src].id,
+			    "source_url", url);
+	json_object_set_new(k->body, chunk < 0 ? "regular" : "chunk", chunk < 0 ? json_true() : json_integer(chunk));
+	x->count[dst]++;
+}
+
+/* Runs the n planned pulls; their manifest entries, or the first failure. */
+static int pulls(struct bk *x, struct cbackup_call *v, size_t n, long long done0, long long total)
+{
+	int r = 0;
+	cbackup_calls(v, n, done0, total);
+	for (size_t i = 0; i < n; i++) {
+		struct cbackup_call *k = &v[i];
+		if (k->rc && !r) {
+			snprintf(x->err, x->errlen, "%s", k->err);
+			r = k->rc;
+		}
+		if (!k->rc && !r) {
+			json_t *e = json_pack("{s:O, s:s, s:O, s:O, s:s}", "file", json_object_get(k->out, "file"),
+					      "worker", k->w.id, "bytes", json_object_get(k->out, "bytes"), "sha256",
+					      json_object_get(k->out, "sha256"), "source", x->w[k->src].id);
+			if (k->chunk >= 0)
+				json_object_set_new(e, "chunk", json_integer(k->chunk));
+			json_array_append_new(x->files, e);
+		}
+		json_decref(k->out);
+	}
+	return r;
+}
+
+/* The pull of one chunk whose holders are hold[], added to *v. */
+static int plan_chunk(struct bk *x, int32_t chunk, const bool *hold, struct cbackup_call **v, size_t *n)
 {
 	size_t src = x->nw;
 	for (size_t i = 0; i < x->nw && src == x->nw; i++)
@@ -149,7 +213,14 @@ static int take_chunk(struct bk *x, int32_t chunk, const bool *hold)
 		snprintf(x->err, x->errlen, "chunk %d of %s: no usable worker holds it", chunk, x->db);
 		return -EAGAIN;
 	}
-	return take(x, chunk, src, dst);
+	struct cbackup_call *nv = realloc(*v, (*n + 1) * sizeof *nv);
+	if (!nv) {
+		snprintf(x->err, x->errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*v = nv;
+	plan(x, chunk, src, dst, &nv[(*n)++]);
+	return 0;
 }
 
 static size_t index_of(const struct bk *x, const char *id)
@@ -160,25 +231,22 @@ static size_t index_of(const struct bk *x, const char *id)
 	return x->nw;
 }
 
+/* Every chunk planned from qservMeta.chunks, then pulled CBACKUP_PARALLEL at once. */
 static int take_chunks(struct bk *x)
 {
-	long long total = 0, done = 0;
-	if (qsql_int(x->m, &total, x->err, x->errlen, "SELECT COUNT(DISTINCT chunk) FROM qservMeta.chunks WHERE db='%s'",
-		     x->db))
-		return -EIO;
 	MYSQL_RES *res = qsql_query(x->m, x->err, x->errlen,
 		"SELECT chunk, worker_id FROM qservMeta.chunks WHERE db='%s' ORDER BY chunk, worker_id", x->db);
 	bool *hold = calloc(x->nw + 1, sizeof *hold);
+	struct cbackup_call *v = NULL;
+	size_t n = 0;
 	int r = !res ? -EIO : !hold ? -ENOMEM : 0;
 	MYSQL_ROW row;
 	int32_t cur = -1;
-	cbackup_progress(0, total + 1);
 	while (!r && (row = mysql_fetch_row(res))) {
 		int32_t ch = (int32_t)atoi(row[0]);
 		if (ch != cur && cur >= 0) {
-			r = take_chunk(x, cur, hold);
+			r = plan_chunk(x, cur, hold, &v, &n);
 			memset(hold, 0, x->nw * sizeof *hold);
-			cbackup_progress(++done, total + 1);
 		}
 		cur = ch;
 		size_t i = index_of(x, row[1]);
@@ -186,10 +254,18 @@ static int take_chunks(struct bk *x)
 			hold[i] = true;
 	}
 	if (!r && cur >= 0)
-		r = take_chunk(x, cur, hold);
-	cbackup_progress(done + (cur >= 0), total + 1);
+		r = plan_chunk(x, cur, hold, &v, &n);
 	if (res)
 		mysql_free_result(res);
+	if (r) {
+		for (size_t i = 0; i < n; i++)
+			json_decref(v[i].body);
+	} else {
+		x->total = (long long)n + 1;
+		cbackup_progress(0, x->total);
+		r = pulls(x, v, n, 0, x->total);
+	}
+	free(v);
 	free(hold);
 	return r;
 }
@@ -295,8 +371,10 @@ static int backup_run(struct ctl *c, MYSQL *m, const char *db, const char *name,
 		r = take_chunks(&x);
 	if (!r) {   /* the regular tables, from the first usable worker, onto another one when there is one */
 		bool hold[CTL_MAX_WORKERS] = { false };
+		struct cbackup_call k;
 		hold[first] = true;
-		r = take(&x, -1, first, pick(&x, hold));
+		plan(&x, -1, first, pick(&x, hold), &k);
+		r = pulls(&x, &k, 1, x.total - 1, x.total);
 	}
 	long long open = 0;
 	if (!r)

@@ -43,6 +43,22 @@ int cbackup_index_load(struct ctl *c, MYSQL *m, json_t *meta, const char *as, co
 /* data[0..n) as one LZ4 frame in a new file at path. */
 int cbackup_lz4_write(const char *path, const void *data, size_t n, char *err, size_t errlen);
 
+/* One worker call of a batch (cbackup_calls). */
+struct cbackup_call {
+	struct cworker w;
+	const char *path;       /* POST /worker/<path> */
+	json_t *body;           /* freed by cbackup_calls */
+	json_t *out;            /* the reply, caller decrefs */
+	int rc;
+	char err[768];
+	int32_t chunk;          /* the caller's: the chunk, or -1 */
+	size_t src;             /* the caller's: the source worker's index */
+};
+#define CBACKUP_PARALLEL 4
+/* Runs the n calls, CBACKUP_PARALLEL at once (each bounded by qhttpc's
+ * timeouts), the progress done0 + those ended / total. */
+void cbackup_calls(struct cbackup_call *v, size_t n, long long done0, long long total);
+
 /* The base URL of worker w's API (https when the cluster has TLS). */
 void cbackup_worker_url(const struct ctl *c, const struct cworker *w, char *ret, size_t len);
 

@@ -11,7 +11,8 @@
  *      usable worker, the database and its tables (cjoin_database, as for a
  *      joining worker) with the default index (csqlidx_defaults);
  *   5. every chunk placed by the controller (cplace_chunk: the current
- *      workers) and loaded there from its backup file: POST /worker/replica
+ *      workers) and loaded there from its backup file, CBACKUP_PARALLEL
+ *      loads at once (cbackup_calls): POST /worker/replica
  *      {..., backup_file: NAME/FILE} pulls the file from the worker holding
  *      it as a copy stream (wcopy_in.c: every table's rows and CHECKSUM
  *      TABLE compared with the backed-up ones before it is swapped in);
@@ -151,47 +152,56 @@ static json_t *file_named(struct rs *x, const char *name)
 	return NULL;
 }
 
-/* Worker dst loads chunk (or, < 0, the regular tables) from the file f. */
-static int load(struct rs *x, const struct cworker *dst, int32_t chunk, json_t *f)
+/* The call making worker dst load chunk (or, < 0, the regular tables) from the file f. */
+static void plan(struct rs *x, const struct cworker *dst, int32_t chunk, json_t *f, struct cbackup_call *k)
 {
 	char url[300], bf[CBACKUP_NAME_MAX * 2 + 2];
 	size_t i = worker_of(x, json_string_value(json_object_get(f, "worker")));
 	cbackup_worker_url(x->c, &x->w[i], url, sizeof url);
 	snprintf(bf, sizeof bf, "%s/%s", x->name, json_string_value(json_object_get(f, "file")));
-	json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "database", x->db, "source_id", x->w[i].id, "source_url", url,
-			      "backup_file", bf);
-	json_object_set_new(b, chunk < 0 ? "regular" : "chunk", chunk < 0 ? json_true() : json_integer(chunk));
-	int r = ctl_worker_call(dst, "POST", "replica", b, NULL, x->err, x->errlen);
-	json_decref(b);
-	return r;
+	*k = (struct cbackup_call){ .w = *dst, .path = "replica", .chunk = chunk, .src = i };
+	k->body = json_pack("{s:s, s:s, s:s, s:s}", "database", x->db, "source_id", x->w[i].id, "source_url", url,
+			    "backup_file", bf);
+	json_object_set_new(k->body, chunk < 0 ? "regular" : "chunk", chunk < 0 ? json_true() : json_integer(chunk));
 }
 
-/* Steps 5 and 6. */
+/* Steps 5 and 6: every chunk placed (one at a time: placement is the
+ * controller's, on this connection), then every load, CBACKUP_PARALLEL at once. */
 static int load_tables(struct rs *x)
 {
 	json_t *files = json_object_get(x->man, "files"), *f, *reg = file_named(x, "regular.lz4");
-	size_t k;
-	long long total = 1, done = 0;
-	json_array_foreach(files, k, f)
-		total += json_object_get(f, "chunk") != NULL;
-	cbackup_progress(0, total);
+	size_t k, n = 0;
+	int r = 0;
+	struct cbackup_call *v = calloc(json_array_size(files) + x->nw + 1, sizeof *v);
+	if (!v) {
+		snprintf(x->err, x->errlen, "out of memory");
+		return -ENOMEM;
+	}
 	json_array_foreach(files, k, f) {
-		if (!json_object_get(f, "chunk"))
+		struct cworker t;
+		if (r || !json_object_get(f, "chunk"))
 			continue;
 		int32_t chunk = (int32_t)json_integer_value(json_object_get(f, "chunk"));
-		struct cworker t;
-		int r = cplace_chunk(x->c, x->m, x->db, chunk, &t, x->err, x->errlen);
-		if (r || (r = load(x, &t, chunk, f)))
-			return r;
-		cbackup_progress(++done, total);
+		if (!(r = cplace_chunk(x->c, x->m, x->db, chunk, &t, x->err, x->errlen)))
+			plan(x, &t, chunk, f, &v[n++]);
 	}
-	for (size_t i = 0; reg && i < x->nw; i++) {
-		int r = x->usable[i] ? load(x, &x->w[i], -1, reg) : 0;
-		if (r)
-			return r;
+	for (size_t i = 0; !r && reg && i < x->nw; i++)
+		if (x->usable[i])
+			plan(x, &x->w[i], -1, reg, &v[n++]);
+	if (!r) {
+		cbackup_progress(0, (long long)n);
+		cbackup_calls(v, n, 0, (long long)n);
 	}
-	cbackup_progress(total, total);
-	return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!r && v[i].rc) {
+			snprintf(x->err, x->errlen, "%s", v[i].err);
+			r = v[i].rc;
+		}
+		json_decref(v[i].body);
+		json_decref(v[i].out);
+	}
+	free(v);
+	return r;
 }
 
 /* Step 7. */

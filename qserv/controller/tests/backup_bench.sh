@@ -32,8 +32,8 @@ OBJECTS=${OBJECTS:-100000}
 DB=bb
 now() { date +%s.%N | cut -c1-14; }
 since() { echo "$1" | awk -v t="$(now)" '{ printf "%.2f", t - $1 }'; }
-rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", s > 0 ? b / s / 1e6 : 0 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", (s > 0 ? b / s / 1e6 : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 my() { _s=$1; shift; mariadb --no-defaults -S "$_s" -uroot -N -B "$@"; }
 
 "$REPO/tools/sample-catalog.sh" "$T/cat" $DB --objects "$OBJECTS" --sources-per-object 2 --ra 0,40 --dec -20,20 \
