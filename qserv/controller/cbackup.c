@@ -15,6 +15,8 @@
  *   regular.lz4     the regular tables (the same stream, \#regular)
  *   meta.json.lz4   the database's qservMeta rows (cbackup_meta.c)
  *   index_<T>.lz4   the director index of director table T (TSV)
+ *   extra_<name>    each --backup-include file of the czar node (its SQL
+ *                   users and grants), as it is
  *   manifest.json   {format, name, database, created_ms, files: [{file,
  *                   worker, bytes, sha256, [chunk], [rows]}]}, on every
  *                   usable worker (plain JSON: a restore reads it first)
@@ -325,6 +327,32 @@ static int take_meta(struct bk *x)
 	return r;
 }
 
+/* Every --backup-include file (the czar's users and grants) as
+ * extra_<its name>, {"extra": true} in the manifest; a restore checks its
+ * checksum and leaves it on the pool (and in DIR) for the operator. */
+static int take_extra(struct bk *x)
+{
+	bool none[CTL_MAX_WORKERS] = { false };
+	int r = 0;
+	for (int i = 0; !r && i < x->c->nbackup_include; i++) {
+		const char *path = x->c->backup_include[i], *base = strrchr(path, '/');
+		char file[CBACKUP_NAME_MAX + 1];
+		base = base ? base + 1 : path;
+		if (snprintf(file, sizeof file, "extra_%s", base) >= (int)sizeof file || !cbackup_name_ok(file)) {
+			snprintf(x->err, x->errlen, "--backup-include %s: its name is not a backup file name", path);
+			return -EINVAL;
+		}
+		if (access(path, R_OK) < 0) {
+			snprintf(x->err, x->errlen, "--backup-include %s: %s", path, strerror(errno));
+			return -EIO;
+		}
+		json_t *extra = json_pack("{s:b}", "extra", 1);
+		r = upload(x, pick(x, none), file, path, x->files, extra);
+		json_decref(extra);
+	}
+	return r;
+}
+
 /* manifest.json on every usable worker; *ret the manifest. */
 static int put_manifest(struct bk *x, json_t **ret)
 {
@@ -379,6 +407,8 @@ static int backup_run(struct ctl *c, MYSQL *m, const char *db, const char *name,
 	long long open = 0;
 	if (!r)
 		r = take_meta(&x);
+	if (!r)
+		r = take_extra(&x);
 	if (!r && !(r = cmeta_open_trans(m, db, &open, err, errlen)) && open) {
 		snprintf(err, errlen, "a transaction of %s began during the backup: it is not consistent", db);
 		r = -EBUSY;

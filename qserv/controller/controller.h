@@ -96,6 +96,9 @@ struct ctl {
 	bool tls;               /* the workers' APIs are HTTPS (chunk copies' source URLs) */
 	const char *czar_notify; /* --czar-notify: the czar's unix datagram socket (NULL = none) */
 	bool no_default_index;  /* --no-default-index: publish adds no index on the director keys */
+#define CTL_MAX_INCLUDE 8
+	const char *backup_include[CTL_MAX_INCLUDE];   /* --backup-include: files every backup carries */
+	int nbackup_include;
 	pthread_mutex_t place_mu;
 	pthread_cond_t place_cv;
 	struct { char db[65]; int32_t chunk; } pending[CTL_MAX_PENDING];

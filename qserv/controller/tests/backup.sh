@@ -6,7 +6,8 @@
 # Checks: no admin key -> 401 (POST /backup, POST /restore, a worker's
 # POST /backup/file); a catalog (director Object, child Source, regular
 # Filter) ingested and published, the czar's answers recorded; a backup to
-# the workers' pools: every file of the manifest there with its SHA-256,
+# the workers' pools: every file of the manifest there with its SHA-256
+# (the czar's users file too, --backup-include),
 # every chunk's file on a worker holding no replica of it; a backup --to
 # DIR: the files and the manifest in DIR, checksums right; a backup is
 # refused while a transaction is open; the database dropped, a backup
@@ -19,11 +20,13 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 . "$REPO/tools/dc-test.sh"
 dc_init backup
-tap_plan 21
+tap_plan 22
 
 DB=bak
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 3000 --sources-per-object 2 --ra 0,40 --dec -20,20 \
 	--stripes 12 --sub-stripes 4 || exit 1
+# the czar's users file travels with every backup (--backup-include)
+export QSERV_CONTROLLER_ARGS="--backup-include $T/cluster/czar/users"
 if dc_up 3; then
 	tap_pass "dev cluster with 3 workers up"
 else
@@ -89,6 +92,8 @@ NCH=$(meta "SELECT COUNT(DISTINCT chunk) FROM qservMeta.chunks WHERE db='$DB'")
 got=$(jq -r '[.files[] | select(.chunk != null)] | length' "$T/man-b1.json")
 got="$got $(jq -r '[.files[].file | select(. == "regular.lz4" or . == "meta.json.lz4" or . == "index_Object.lz4")] | length' "$T/man-b1.json")"
 tap_is "$got" "$NCH 3" "the manifest lists the $NCH chunk files, regular.lz4, meta.json.lz4, index_Object.lz4"
+got=$(jq -r '.files[] | select(.file == "extra_users") | .sha256' "$T/man-b1.json")
+tap_is "$got" "$(sha256sum < "$T/cluster/czar/users" | cut -d' ' -f1)" "--backup-include: the czar's users file is in the backup (extra_users)"
 tap_is "$(pool_check b1 | tr '\n' ' ')" "ok " "every file of b1 is on its worker's pool with the manifest's SHA-256"
 bad=0
 for pair in $(jq -r '.files[] | select(.chunk != null) | "\(.chunk):\(.worker)"' "$T/man-b1.json"); do
@@ -104,7 +109,7 @@ else
 	tap_fail "qservctl backup --to DIR" "$(tail -n 5 "$T/b2.log")"
 fi
 got=$(jq -r '.files[] | "\(.sha256)  \(.file)"' "$T/dir/manifest.json" | (cd "$T/dir" && sha256sum -c --quiet - 2>&1) | wc -l)
-tap_is "$got $(jq '.files | length' "$T/dir/manifest.json")" "0 $((NCH + 3))" "DIR holds every file of the manifest, each checksum right"
+tap_is "$got $(jq '.files | length' "$T/dir/manifest.json")" "0 $((NCH + 4))" "DIR holds every file of the manifest, each checksum right"
 
 # an open transaction: the database un-published, a transaction begun
 api PUT "/ingest/database/$DB" '{"publish":false}' -H "$(key)" > /dev/null
