@@ -294,6 +294,7 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 {
 	char tls[400], users[400], staging[300], ctlbin[160], czarbin[160], keypath[400], lport[16];
 	char sslcert[520], sslkey[520], hport[16], notify[400], ingest[64], statusurl[64], mobuurl[64];
+	char grants[420], quotas[420];
 	char *ctl[ARGV_MAX] = { ctlbin, "--socket", r->socket, "--staging", staging, "--tls-dir", tls, "--tls-name",
 				r->name, "--local-port", lport, "--czar-notify", notify, NULL };
 	char *czar[ARGV_MAX] = { czarbin, "--users", users, "--mariadb-socket", r->socket,
@@ -339,6 +340,13 @@ static void start_czar(struct roles *r, struct supervisor *sup)
 	if ((rc = czar_users(r, users, sizeof(users))) < 0) {
 		log_error("roles: czar users file %s: %s; qserv-czar not started", users, strerror(-rc));
 		czar[0] = NULL;
+	} else {
+		/* backups carry the czar's users, grants (users.h) and quotas (quota.h) */
+		snprintf(grants, sizeof(grants), "%s.grants", users);
+		snprintf(quotas, sizeof(quotas), "%.*s/quota.json", (int)(strrchr(users, '/') - users), users);
+		arg2(ctl, &nctl, "--backup-include", users);
+		arg2(ctl, &nctl, "--backup-include", grants);
+		arg2(ctl, &nctl, "--backup-include", quotas);
 	}
 	path_in(notify, sizeof(notify), r, "czar/meta.sock");
 	add(sup, "qserv-controller", ctl);

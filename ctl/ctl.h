@@ -12,6 +12,8 @@ int ctl_nodes(int argc, char **argv);
 int ctl_token(int argc, char **argv);
 int ctl_replicas(int argc, char **argv);
 int ctl_quota(int argc, char **argv);
+int ctl_backup(int argc, char **argv);
+int ctl_restore(int argc, char **argv);
 
 /* Registry admin socket (admin.c): the path from -s, else
  * $QSERV_REGISTRY_SOCKET, else /run/qagent/registry.sock; one request ->

@@ -20,6 +20,10 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "backup", ctl_backup, "backup DB [--to DIR] [--name NAME]: a consistent backup of a published database "
+				"(on the workers' bulk pools, or downloaded to DIR)" },
+	{ "restore", ctl_restore, "restore NAME|DIR [--as DB]: a backup back into the cluster (the database must not "
+				  "exist), published" },
 	{ "ingest", ctl_ingest, "ingest DIR: load a qserv-ingest dataset (metadata.json) through the controller" },
 	{ "nodes", ctl_nodes, "nodes [--json] | nodes remove NAME [--force] | nodes readmit NAME: the cluster's "
 	  "nodes as the registry sees them; decommission a node (on the czar)" },

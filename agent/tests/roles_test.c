@@ -182,6 +182,8 @@ TEST(czar_node_daemons_get_every_option)
 	ASSERT_NE(NULL, arg_after(&s.svc[z], "--ingest-key-file"));
 	EXPECT_STREQ(arg_after(&s.svc[z], "--meta-notify"), arg_after(&s.svc[c], "--czar-notify"));
 	EXPECT_NE(NULL, arg_after(&s.svc[c], "--auth-key-file"));
+	ASSERT_NE(NULL, arg_after(&s.svc[c], "--backup-include"));   /* the czar's users file first */
+	EXPECT_NE(NULL, strstr(arg_after(&s.svc[c], "--backup-include"), "users"));
 	EXPECT_STREQ("https://hooks.example/h", arg_after(&s.svc[c], "--alert-webhook"));
 	EXPECT_STREQ("https://k@sentry.example/3", arg_after(&s.svc[c], "--alert-sentry"));
 	EXPECT_STREQ("rubin", arg_after(&s.svc[c], "--alert-cluster"));

@@ -73,6 +73,7 @@
  * refused value or MariaDB's message: those are logged here, at the
  * boundary (qsql_detail()). */
 #include "controller.h"
+#include "cbackup.h"
 #include "creq.h"
 #include "qserv/common/qjson.h"
 #include "qserv/common/qhttp.h"
@@ -932,6 +933,23 @@ static int metrics(struct call *k)
 	return 0;
 }
 
+/* Backups and restores (cbackup.c) */
+static int backup_post(struct call *k)
+{
+	return cbackup_start(k->c, k->m, k->b, &k->out, k->err, sizeof k->err);
+}
+
+static int restore_post(struct call *k)
+{
+	return crestore_start(k->c, k->m, k->b, &k->out, k->err, sizeof k->err);
+}
+
+static int backup_status(struct call *k)
+{
+	k->out = cbackup_status();
+	return 0;
+}
+
 /* The API (see the top of this file); the first match wins, a pattern
  * ending in '*' takes any rest of the path (k->rest). */
 static int key_sha256(struct call *k)
@@ -994,6 +1012,9 @@ static const struct route {
 	{ "GET", "/metrics", metrics, OPEN },
 	{ "PUT", "/replication/drain", repl_drain, KEY },
 	{ "POST", "/replication/rebalance", repl_rebalance, KEY },
+	{ "POST", "/backup", backup_post, KEY },
+	{ "POST", "/restore", restore_post, KEY },
+	{ "GET", "/backup/status", backup_status, OPEN },
 };
 #undef KEY
 #undef OPEN

@@ -107,6 +107,29 @@ static int join_published(struct ctl *c, const struct cworker *w, MYSQL *m, cons
 	return r;
 }
 
+/* Database db (published or not) made on w as on the others. */
+static int join_db(struct ctl *c, MYSQL *m, const struct cworker *w, const char *db, bool published, char *e,
+		   size_t elen)
+{
+	json_t *body = json_pack("{s:s}", "database", db);
+	int r = ctl_worker_call(w, "POST", "database", body, NULL, e, elen);
+	json_decref(body);
+	if (!r)
+		r = join_tables(w, m, db, e, elen);
+	if (!r)
+		r = cconfig_apply(w, m, db, e, elen);
+	if (!r && published)
+		r = join_published(c, w, m, db, e, elen);
+	return r;
+}
+
+int cjoin_database(struct ctl *c, MYSQL *m, const struct cworker *w, const char *db, char *err, size_t errlen)
+{
+	struct cdb d;
+	int r = cmeta_db(m, db, &d, err, errlen);
+	return r ? r : join_db(c, m, w, db, d.published, err, errlen);
+}
+
 int cjoin_worker(struct ctl *c, MYSQL *m, const struct cworker *w, json_t **ret, char *err, size_t errlen)
 {
 	MYSQL_RES *res = qsql_query(m, err, errlen, "SELECT name, published FROM qservMeta.dbs ORDER BY name");
@@ -116,15 +139,7 @@ int cjoin_worker(struct ctl *c, MYSQL *m, const struct cworker *w, json_t **ret,
 	int r = 0, ndb = 0;
 	char e[768] = "";
 	while (!r && (row = mysql_fetch_row(res))) {
-		json_t *body = json_pack("{s:s}", "database", row[0]);
-		r = ctl_worker_call(w, "POST", "database", body, NULL, e, sizeof e);
-		json_decref(body);
-		if (!r)
-			r = join_tables(w, m, row[0], e, sizeof e);
-		if (!r)
-			r = cconfig_apply(w, m, row[0], e, sizeof e);
-		if (!r && atoi(row[1]))
-			r = join_published(c, w, m, row[0], e, sizeof e);
+		r = join_db(c, m, w, row[0], atoi(row[1]) != 0, e, sizeof e);
 		if (r)
 			snprintf(err, errlen, "worker %s registered, but giving it database %s failed (register it"
 				 " again to retry): %s", w->id, row[0], e);

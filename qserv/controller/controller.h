@@ -96,6 +96,9 @@ struct ctl {
 	bool tls;               /* the workers' APIs are HTTPS (chunk copies' source URLs) */
 	const char *czar_notify; /* --czar-notify: the czar's unix datagram socket (NULL = none) */
 	bool no_default_index;  /* --no-default-index: publish adds no index on the director keys */
+#define CTL_MAX_INCLUDE 8
+	const char *backup_include[CTL_MAX_INCLUDE];   /* --backup-include: files every backup carries */
+	int nbackup_include;
 	pthread_mutex_t place_mu;
 	pthread_cond_t place_cv;
 	struct { char db[65]; int32_t chunk; } pending[CTL_MAX_PENDING];
@@ -174,6 +177,8 @@ int ctl_worker_call(const struct cworker *w, const char *method, const char *pat
  * published databases) regular table's rows of the cluster; *ret {worker,
  * databases}. */
 int cjoin_worker(struct ctl *c, MYSQL *m, const struct cworker *w, json_t **ret, char *err, size_t errlen);
+/* The same for database db only (a restore, cbackup_restore.c). */
+int cjoin_database(struct ctl *c, MYSQL *m, const struct cworker *w, const char *db, char *err, size_t errlen);
 
 /* cconfig.c: GET/PUT /ingest/config (*ret: every key of db, set or
  * default); cconfig_apply sends a joining worker what it applies. */

@@ -7,7 +7,8 @@ CONTROLLER_SRCS += qserv/controller/cpublish.c qserv/controller/creq.c qserv/con
 CONTROLLER_SRCS += qserv/controller/cjoin.c qserv/controller/crebal.c qserv/controller/cconfig.c
 CONTROLLER_SRCS += qserv/controller/cverify.c qserv/controller/cmetrics.c qserv/controller/cnotify.c \
 	qserv/controller/cstats.c qserv/controller/csqlidx.c
-$(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqservcommon.a libqcommon.a))
+CONTROLLER_SRCS += qserv/controller/cbackup.c qserv/controller/cbackup_meta.c qserv/controller/cbackup_restore.c
+$(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqservcommon.a libqcommon.a))
 
 INTEG_TESTS += qserv/controller/tests/ingest_e2e.sh qserv/controller/tests/injection.sh qserv/controller/tests/auth.sh
 BENCHES += qserv/controller/tests/ingest_bench.sh qserv/controller/tests/heal_bench.sh
@@ -20,6 +21,9 @@ INTEG_TESTS += qserv/controller/tests/ingest_api.sh
 INTEG_TESTS += qserv/controller/tests/match_stats.sh qserv/controller/tests/alerts.sh
 # the default index on the director keys, GET/POST/DELETE /replication/sql/index
 INTEG_TESTS += qserv/controller/tests/sql_index.sh
+# backups and restores (cbackup*.c, the workers' wbackup.c, qservctl backup/restore)
+INTEG_TESTS += qserv/controller/tests/backup.sh
+BENCHES += qserv/controller/tests/backup_bench.sh
 # the request bodies (creq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,creq,qserv/controller/tests/fuzz_creq.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,controller_creq_test,qserv/controller/tests/creq_test.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))

@@ -25,6 +25,7 @@
  * finishes the job.  With row_counters_deploy_at_qserv, publishing also
  * scans and deploys every table's row counters (cstats.c).  The caller holds the admin credential (capi.c). */
 #include "controller.h"
+#include "cbackup.h"
 #include "qserv/common/sqlid.h"
 
 #include <errno.h>
@@ -84,6 +85,10 @@ int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, bool de
 	int r = cmeta_db(m, db, &d, err, errlen);
 	if (r)
 		return r;
+	if (!r && !want && cbackup_locked(db)) {   /* an un-published database would take loads */
+		snprintf(err, errlen, "database %s is being backed up: un-publish it after the backup", db);
+		return -EBUSY;
+	}
 	r = want ? publish(c, m, db, &repl, err, errlen) : unpublish(m, db, err, errlen);
 	if (!r && want && deploy_counters)   /* Qserv's row_counters_deploy_at_qserv */
 		r = cstats_deploy_db(c, m, db, err, errlen);

@@ -26,6 +26,7 @@
  * the one registered, re-parsed by qserv/common/sqlid.h's grammar and put
  * into CREATE TABLE in its canonical form, never as stored. */
 #include "controller.h"
+#include "cbackup.h"
 #include "qserv/common/qhttpc.h"
 #include "qserv/common/sqlid.h"
 #include "log.h"
@@ -47,6 +48,10 @@ int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long 
 	if (d.published) {
 		snprintf(err, errlen, "database %s is published: no new transactions", db);
 		return -EPERM;
+	}
+	if (cbackup_locked(db)) {
+		snprintf(err, errlen, "database %s is being backed up: no new transactions until the backup ends", db);
+		return -EBUSY;
 	}
 	unsigned long long n;
 	char *cj = context ? json_dumps(context, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("{}");

@@ -5,6 +5,7 @@
  *                    [--tls-dir DIR --tls-name NAME] [--local-port P]
  *                    [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]
  *                    [--verify-interval S] [--czar-notify PATH] [--no-default-index]
+ *                    [--backup-include FILE]...
  *
  * --auth-key-file: the cluster admin key (64 hex) that every write must
  * carry (capi.c's route table; without a key, writes are refused);
@@ -27,6 +28,8 @@
  * PUT /replication/verify-interval, POST /replication/verify runs one).
  * --czar-notify: the czar's unix datagram socket (its --meta-notify): one
  * datagram "reload" after every committed change the czar reads (cnotify.c).
+ * --backup-include: a file of this node every backup carries as it is
+ * (extra_<name>; the czar's users and grants files), at most 8 (cbackup.c).
  * --alert-webhook, --alert-slack, --alert-sentry, --alert-cluster: where
  * the controller's alerts go besides its log (qserv/common/alert.h):
  * worker_down (a probe unanswered), worker_evicted, under_replicated
@@ -64,6 +67,7 @@ static void usage(void)
 			"                        [--tls-dir DIR --tls-name NAME] [--local-port P]\n"
 			"                        [--replication-level N|auto] [--evict-after S] [--heal-max-mbps N]\n"
 			"                        [--verify-interval S] [--czar-notify PATH] [--no-default-index]\n"
+			"                        [--backup-include FILE]...\n"
 			"                        [--alert-webhook URL] [--alert-slack URL] [--alert-sentry DSN]\n"
 			"                        [--alert-cluster NAME] [--alert-under-replicated-after S]\n");
 	exit(100);
@@ -189,7 +193,8 @@ static void parse_args(int argc, char **argv, struct ctl *c, struct args *a)
 		{ "alert-webhook", required_argument, 0, 'h' }, { "alert-slack", required_argument, 0, 'l' },
 		{ "alert-sentry", required_argument, 0, 'y' }, { "alert-cluster", required_argument, 0, 'c' },
 		{ "alert-under-replicated-after", required_argument, 0, 'U' },
-		{ "no-default-index", no_argument, 0, 'I' }, { 0, 0, 0, 0 },
+		{ "no-default-index", no_argument, 0, 'I' }, { "backup-include", required_argument, 0, 'i' },
+		{ 0, 0, 0, 0 },
 	};
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -205,6 +210,11 @@ static void parse_args(int argc, char **argv, struct ctl *c, struct args *a)
 		case 'N': a->tls_name = optarg; break;
 		case 'Z': c->czar_notify = optarg; break;
 		case 'I': c->no_default_index = true; break;
+		case 'i':   /* a file of this node every backup carries (cbackup.c: the czar's users, grants) */
+			if (c->nbackup_include == CTL_MAX_INCLUDE)
+				usage();
+			c->backup_include[c->nbackup_include++] = optarg;
+			break;
 		case 'M':
 			c->heal_max_mbps = atoi(optarg);
 			if (c->heal_max_mbps < 0 || c->heal_max_mbps > 100000)

@@ -86,7 +86,7 @@ int wapi_spool(void *app, const char *method, const char *url, char *ret_path, s
 {
 	struct worker *w = app;
 	static unsigned seq;
-	if (!csv_upload(method, url))
+	if (!csv_upload(method, url) && !wbackup_upload_url(method, url))
 		return 0;
 	/* a staging name too long: the body stays in memory and the request
 	 * fails when it cannot take the spool file over */
@@ -546,6 +546,22 @@ static int m_replica(struct mreq *k)
 	return rc;
 }
 
+/* wbackup.c's routes */
+static int m_backup(struct mreq *k)
+{
+	return wbackup_take(k->w, k->body, &k->out, k->err, sizeof k->err);
+}
+
+static int m_backup_verify(struct mreq *k)
+{
+	return wbackup_verify(k->w, k->body, &k->out, k->err, sizeof k->err);
+}
+
+static int m_backup_remove(struct mreq *k)
+{
+	return wbackup_remove(k->w, k->rest, &k->out, k->err, sizeof k->err);
+}
+
 /* ?database=&chunk= (or &regular=1) of the replica routes, parsed by
  * wreq_chunk_arg. */
 static int chunk_args(struct mreq *k, char db[WREQ_NAME], int32_t *ret_chunk)
@@ -684,6 +700,9 @@ static const struct mroute {
 	{ "DELETE", "replica", m_replica_drop, false },
 	{ "GET", "contribs", m_contribs, true },
 	{ "POST", "config", m_config, false },
+	{ "POST", "backup/verify", m_backup_verify, true },
+	{ "POST", "backup", m_backup, true },
+	{ "DELETE", "backup/*", m_backup_remove, true },
 };
 
 static const struct mroute *mroute_find(const char *method, const char *path, const char **ret_rest)
@@ -778,6 +797,9 @@ static const struct route {
 	{ "GET", "/status", status, QHTTP_OPEN },
 	/* a worker certificate (another worker copying the chunk) or the admin key */
 	{ "GET", "/replica/chunk", wcopy_export, QHTTP_KEY_OR_WORKER },
+	/* backup files (wbackup.c): read by a restoring worker or an operator; written by the admin key */
+	{ "GET", "/backup/file/*", wbackup_get, QHTTP_KEY_OR_WORKER },
+	{ "POST", "/backup/file/*", wbackup_put, QHTTP_KEY },
 };
 
 enum qhttp_auth wapi_policy(void *app, const char *method, const char *url)

@@ -86,6 +86,15 @@ int wcopy_import(struct worker *w, MYSQL *m, const struct wreq_replica *q, json_
  * all 64 are); give frees it.  A slot, not a lock: nothing waits on it. */
 int wcopy_busy_take(const char *db, int32_t chunk);
 void wcopy_busy_give(const char *db, int32_t chunk);
+/* The client side of a pull of url from another worker on curl (a CURL
+ * *): bounded (10 s to connect, QSERV_COPY_TIMEOUT_S (default 3600) in
+ * all, at most 600 s without a byte), curl's message into cerr
+ * (CURL_ERROR_SIZE), this node's certificate and the pinned CA (mutual
+ * TLS), or on plain-HTTP development clusters the admin key as a header
+ * appended to *h (the caller frees *h after the transfer).  wcopy_in.c
+ * and wbackup.c. */
+struct curl_slist;
+void wcopy_curl_peer(const struct worker *w, void *curl, const char *url, char *cerr, struct curl_slist **h);
 /* At start: drops the staging tables (<chunk table>__copy / __old, and
  * <regular table>__copy / __old) that a crash in the middle of a copy
  * left. */

@@ -305,23 +305,9 @@ static int refused(struct imp *k)
 	return k->http == 404 ? -ENOENT : -EIO;
 }
 
-static int fetch(struct imp *k)
+void wcopy_curl_peer(const struct worker *w, void *curl, const char *url, char *cerr, struct curl_slist **h)
 {
-	struct worker *w = k->w;
-	char url[600], cerr[CURL_ERROR_SIZE] = "";
-	if (k->q->chunk == WREQ_REGULAR)
-		snprintf(url, sizeof url, "%s/replica/chunk?database=%s&regular=1", k->q->source_url, k->q->db);
-	else
-		snprintf(url, sizeof url, "%s/replica/chunk?database=%s&chunk=%d", k->q->source_url, k->q->db,
-			 k->q->chunk);
-	CURL *c = curl_easy_init();
-	if (!c || LZ4F_isError(LZ4F_createDecompressionContext(&k->dx, LZ4F_VERSION))) {
-		curl_easy_cleanup(c);
-		snprintf(k->err, k->errlen, "out of memory");
-		return -ENOMEM;
-	}
-	k->curl = c;
-	struct curl_slist *h = NULL;
+	CURL *c = curl;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -330,8 +316,6 @@ static int fetch(struct imp *k)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, copy_timeout_s() < 600 ? copy_timeout_s() : 600L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, k);
 	if (w->tls_ca) {
 		struct curl_blob ca = { .data = (void *)w->tls_ca, .len = strlen(w->tls_ca), .flags = CURL_BLOB_COPY };
 		struct curl_blob ce = { .data = (void *)w->tls_cert, .len = strlen(w->tls_cert), .flags = CURL_BLOB_COPY };
@@ -347,9 +331,34 @@ static int fetch(struct imp *k)
 		/* plain-HTTP development clusters only: no certificate to show */
 		char hdr[300];
 		snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", w->auth_key);
-		h = curl_slist_append(h, hdr);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		*h = curl_slist_append(*h, hdr);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
 	}
+}
+
+static int fetch(struct imp *k)
+{
+	struct worker *w = k->w;
+	char url[600], cerr[CURL_ERROR_SIZE] = "";
+	char bf[200] = "";
+	if (k->q->backup_file[0])   /* a backup file of the source (wbackup.c), served under this prefix */
+		snprintf(bf, sizeof bf, "/backup/file/%s", k->q->backup_file);
+	if (k->q->chunk == WREQ_REGULAR)
+		snprintf(url, sizeof url, "%s%s/replica/chunk?database=%s&regular=1", k->q->source_url, bf, k->q->db);
+	else
+		snprintf(url, sizeof url, "%s%s/replica/chunk?database=%s&chunk=%d", k->q->source_url, bf, k->q->db,
+			 k->q->chunk);
+	CURL *c = curl_easy_init();
+	if (!c || LZ4F_isError(LZ4F_createDecompressionContext(&k->dx, LZ4F_VERSION))) {
+		curl_easy_cleanup(c);
+		snprintf(k->err, k->errlen, "out of memory");
+		return -ENOMEM;
+	}
+	k->curl = c;
+	struct curl_slist *h = NULL;
+	wcopy_curl_peer(w, c, url, cerr, &h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, k);
 	CURLcode cr = curl_easy_perform(c);
 	if (!k->http)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &k->http);
@@ -369,7 +378,8 @@ static int fetch(struct imp *k)
 		return -EPROTO;
 	}
 	int r = wcopy_dec_finish(&k->dec);
-	if (!r && (strcmp(k->dec.db, k->q->db) || k->dec.chunk != k->q->chunk)) {
+	/* a backup restored under another name (--as) names the old database */
+	if (!r && ((!k->q->backup_file[0] && strcmp(k->dec.db, k->q->db)) || k->dec.chunk != k->q->chunk)) {
 		snprintf(k->err, k->errlen, "copy stream from %s: it is not of the %s asked for", k->q->source_id,
 			 k->q->chunk == WREQ_REGULAR ? "regular tables" : "chunk");
 		r = -EPROTO;

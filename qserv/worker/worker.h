@@ -263,6 +263,14 @@ struct qhttp_req;
 json_t *wapi_args(struct qhttp_req *r, const char *const *keys, size_t n);
 void wapi_handle(void *app, struct qhttp_req *r);
 int wapi_spool(void *app, const char *method, const char *url, char *ret_path, size_t len);
+
+/* wbackup.c: backup files on the bulk pool (<staging>/backups/NAME/) */
+int wbackup_take(struct worker *w, json_t *b, json_t **ret, char *err, size_t errlen);
+int wbackup_verify(struct worker *w, json_t *b, json_t **ret, char *err, size_t errlen);
+int wbackup_remove(struct worker *w, const char *name, json_t **ret, char *err, size_t errlen);
+void wbackup_get(struct worker *w, struct qhttp_req *r, const char *rest);
+void wbackup_put(struct worker *w, struct qhttp_req *r, const char *rest);
+bool wbackup_upload_url(const char *method, const char *url);
 enum qhttp_auth wapi_policy(void *app, const char *method, const char *url);
 
 #endif

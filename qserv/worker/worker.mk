@@ -6,7 +6,7 @@ WORKER_SRCS := qserv/worker/main.c qserv/worker/wapi.c qserv/worker/wingest.c qs
 	qserv/worker/query_live.c
 WORKER_SRCS += qserv/worker/wreq.c qserv/worker/wstore.c qserv/worker/wguard.c qserv/worker/wfetch.c qserv/worker/query_acct.c
 WORKER_SRCS += qserv/worker/wcopy.c qserv/worker/wcopy_in.c qserv/worker/wcopy_fmt.c qserv/worker/wreplica.c
-WORKER_SRCS += qserv/worker/windex.c
+WORKER_SRCS += qserv/worker/windex.c qserv/worker/wbackup.c
 WORKER_LDLIBS := -lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 $(eval $(call program,qserv-worker,$(WORKER_SRCS),$(WORKER_LDLIBS),libqwire.a libqservcommon.a libqcommon.a))
 

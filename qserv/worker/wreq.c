@@ -386,6 +386,25 @@ static int replica_target(json_t *b, struct wreq_replica *ret, char *err, size_t
 	return regular ? 0 : wreq_chunk(b, ret->db, &ret->chunk, err, errlen);
 }
 
+/* "backup_file": "<backup>/<file>" (optional): names of letters, digits,
+ * '_', '-', '.', not starting with '.'. */
+static int backup_file(json_t *b, struct wreq_replica *ret, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(b, "backup_file");
+	const char *s = json_string_value(v), *slash = s ? strchr(s, '/') : NULL;
+	size_t n = s ? json_string_length(v) : 0;
+	if (!v)
+		return 0;
+	if (!s || !slash || n >= sizeof ret->backup_file || strlen(s) != n || s[0] == '.' || slash[1] == '.' ||
+	    strchr(slash + 1, '/') || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-/") != n ||
+	    slash == s || !slash[1]) {
+		snprintf(err, errlen, "backup_file: must be <backup name>/<file name>");
+		return -EINVAL;
+	}
+	memcpy(ret->backup_file, s, n + 1);
+	return 0;
+}
+
 int wreq_replica(json_t *b, struct wreq_replica *ret, char *err, size_t errlen)
 {
 	memset(ret, 0, sizeof *ret);
@@ -410,7 +429,7 @@ int wreq_replica(json_t *b, struct wreq_replica *ret, char *err, size_t errlen)
 	memcpy(ret->source_url, u, n + 1);
 	if (n && ret->source_url[n - 1] == '/')
 		ret->source_url[n - 1] = '\0';
-	return 0;
+	return backup_file(b, ret, err, errlen);
 }
 
 int wreq_db_arg(json_t *q, char ret_db[WREQ_NAME], char *err, size_t errlen)

@@ -116,6 +116,8 @@ struct wreq_replica {
 	int32_t chunk;                  /* or WREQ_REGULAR */
 	char source_id[WREQ_NAME];
 	char source_url[300];
+	char backup_file[160];          /* "" or <backup>/<file>: the stream is that backup file
+					 * of the source (wbackup.c), its database may differ */
 };
 int wreq_replica(json_t *b, struct wreq_replica *ret, char *err, size_t errlen);
 

@@ -194,7 +194,7 @@ for i in 1 2; do as gina "$SCAN" > "$T/gina.$i"; done
 out=$(as gina "$SCAN")
 case "$(cat "$T/gina.1" "$T/gina.2")|$out" in
 *ERROR*"|"*) tap_fail "gina's group grant (queries=2): two run, the third is 1226" "$(cat "$T/gina.1" "$T/gina.2") | $out" ;;
-*"|ERROR 1226"*"'queries' quota (limit 2 per 900 s)"*) tap_pass "gina's group grant (queries=2): two run, the third is 1226" ;;
+*"|"*"ERROR 1226"*"'queries' quota (limit 2 per 900 s)"*) tap_pass "gina's group grant (queries=2): two run, the third is 1226" ;;
 *) tap_fail "gina's group grant (queries=2): two run, the third is 1226" "$out" ;; esac
 tap_is "$(ctl show --json | jq -c '[.usage[] | select(.user == "gina") | .groups[]]')" \
 	'["astro"]' "GET /quota names gina's group"
