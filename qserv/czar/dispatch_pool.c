@@ -192,12 +192,26 @@ static struct wconn *connect_counted(struct dispatch *d, const struct meta_worke
 	return c;
 }
 
+/* Counts a new connection to w in p and opens it; called with d->lock
+ * held, which it releases. */
+static struct wconn *open_unlock(struct dispatch *d, struct wpool *p, const struct meta_worker *w, char *err,
+				 size_t errlen)
+{
+	size_t ix = (size_t)(p - d->pools);
+
+	p->nopen++;
+	p->nconnecting++;
+	if (p->nopen > d->stats.open_max)
+		d->stats.open_max = p->nopen;   /* under d->lock; read atomically */
+	pthread_mutex_unlock(&d->lock);
+	return connect_counted(d, w, ix, err, errlen);
+}
+
 struct wconn *wpool_get(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
 {
 	struct timespec until;
 	struct wconn *c = NULL;
 	struct wpool *p;
-	size_t ix;
 	int waited = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
@@ -227,19 +241,12 @@ struct wconn *wpool_get(struct dispatch *d, const struct meta_worker *w, char *e
 			return NULL;
 		}
 	}
-	p->nopen++;
-	p->nconnecting++;
-	if (p->nopen > d->stats.open_max)
-		d->stats.open_max = p->nopen;   /* under d->lock; read atomically */
-	ix = (size_t)(p - d->pools);
-	pthread_mutex_unlock(&d->lock);
-	return connect_counted(d, w, ix, err, errlen);
+	return open_unlock(d, p, w, err, errlen);
 }
 
 struct wconn *wpool_get_fresh(struct dispatch *d, const struct meta_worker *w, char *err, size_t errlen)
 {
 	struct wpool *p;
-	size_t ix;
 
 	pthread_mutex_lock(&d->lock);
 	if (!(p = wpool_of(d, w))) {
@@ -247,13 +254,7 @@ struct wconn *wpool_get_fresh(struct dispatch *d, const struct meta_worker *w, c
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	p->nopen++;
-	p->nconnecting++;
-	if (p->nopen > d->stats.open_max)
-		d->stats.open_max = p->nopen;   /* under d->lock; read atomically */
-	ix = (size_t)(p - d->pools);
-	pthread_mutex_unlock(&d->lock);
-	return connect_counted(d, w, ix, err, errlen);
+	return open_unlock(d, p, w, err, errlen);
 }
 
 /* Closes every idle connection to w (after one of them turned out dead:
