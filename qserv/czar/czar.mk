@@ -3,7 +3,7 @@
 CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/backend.c qserv/czar/relay.c qserv/czar/session.c qserv/czar/query.c \
 	qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_parse_session.c qserv/czar/sql_parse_async.c qserv/czar/sql_parse_expr.c qserv/czar/sql_print.c \
-	qserv/czar/meta.c qserv/czar/plan.c qserv/czar/plan_analyze.c qserv/czar/plan_rewrite.c qserv/czar/plan_merge.c qserv/czar/plan_match.c qserv/czar/rowcount.c qserv/czar/notify.c \
+	qserv/czar/meta.c qserv/czar/plan.c qserv/czar/plan_analyze.c qserv/czar/plan_rewrite.c qserv/czar/plan_merge.c qserv/czar/plan_match.c qserv/czar/plan_nn.c qserv/czar/rowcount.c qserv/czar/notify.c \
 	qserv/czar/dispatch.c qserv/czar/dispatch_pool.c qserv/czar/chunkbuf.c qserv/czar/merge.c qserv/czar/exec.c qserv/czar/schema.c qserv/czar/metrics.c \
 	qserv/czar/account.c qserv/czar/async.c qserv/czar/history.c \
 	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/stages.c qserv/czar/tpool.c \
