@@ -8,7 +8,9 @@
  * max_heap_table_size, MyISAM otherwise; IF NOT EXISTS makes concurrent
  * builders of the same sub-chunk harmless.  wsub_drop() removes a chunk's
  * sub-chunk database when the queries that needed it are done.  Called by
- * the chunk-query executor in-process or through POST /worker/subchunks. */
+ * the chunk-query executor in-process (query_nn.c: also for the empty
+ * dummy chunk, which near-neighbour plans with no candidate chunk name) or
+ * through POST /worker/subchunks. */
 #include "worker.h"
 #include "qserv/common/sqlid.h"
 
@@ -44,7 +46,7 @@ int wsub_build(MYSQL *m, const char *db, const char *table, int32_t chunk, const
 		snprintf(err, errlen, "table %s.%s is not partitioned", db, table);
 		goto out;
 	}
-	if (!wmeta_has_chunk(m, db, chunk)) {
+	if (chunk != WORKER_DUMMY_CHUNK && !wmeta_has_chunk(m, db, chunk)) {
 		snprintf(err, errlen, "chunk %d of %s is not on this worker", chunk, db);
 		r = -ENOENT;
 		goto out;
