@@ -30,8 +30,8 @@ binaries: $(CZAR_CLIENT)
 INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh qserv/czar/tests/attack.sh qserv/czar/tests/merge_account.sh \
 	qserv/czar/tests/drivers.sh qserv/czar/tests/failover.sh qserv/czar/tests/async.sh qserv/czar/tests/http_frontend.sh \
 	qserv/czar/tests/counters_notice.sh qserv/czar/tests/match_e2e.sh qserv/czar/tests/match_ingest.sh
-INTEG_TESTS += qserv/czar/tests/http_ingest.sh
-BENCHES += qserv/czar/tests/czar_bench.sh qserv/czar/tests/peer_bench.sh
+INTEG_TESTS += qserv/czar/tests/http_ingest.sh qserv/czar/tests/near_neighbour.sh
+BENCHES += qserv/czar/tests/czar_bench.sh qserv/czar/tests/peer_bench.sh qserv/czar/tests/nn_bench.sh
 $(eval $(call fuzz_target,sql,qserv/czar/tests/fuzz_sql.c qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_parse_session.c qserv/czar/sql_parse_async.c qserv/czar/sql_parse_expr.c qserv/czar/sql_print.c,,libqcommon.a))
 $(eval $(call fuzz_target,packet,qserv/czar/tests/fuzz_packet.c qserv/czar/packet.c qserv/czar/myproto.c qserv/czar/auth.c,-lmbedtls -lmbedx509 -lmbedcrypto,libqcommon.a))
 # the HTTP frontend's user-table ingest requests (http_ingest_req.c: JSON body, multipart form, rows)
