@@ -299,10 +299,20 @@ static int run_statement(MYSQL *m, const struct wire_io *io, const char *sql, si
 	return rc;
 }
 
+/* The czar sends nothing while an answer is under way: a readable or
+ * hung-up socket means it closed the connection (cancelled the query). */
+static bool czar_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* Runs one chunk query -- once, or once per sub-chunk of a near-neighbour
- * query with "%SS%" replaced (query_nn.c) -- and ends its answer; returns
- * <0 when the connection to the czar is gone. */
-static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query *q)
+ * query with "%SS%" replaced (query_nn.c; the next sub-chunk only while the
+ * czar, on fd, is still there) -- and ends its answer; returns <0 when the
+ * connection to the czar is gone. */
+static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query *q, int fd)
 {
 	struct answer a = { 0 };
 	uint32_t i, n = q->nsub ? q->nsub : 1;
@@ -310,6 +320,10 @@ static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query
 
 	for (i = 0; rc == 0 && i < n; i++) {
 		size_t len = q->sql_len;
+		if (i && czar_gone(fd)) {
+			rc = -EPIPE;
+			break;
+		}
 		char *sql = q->nsub ? query_nn_sql(q, wire_query_sub(q, i), &len) : NULL;
 		if (q->nsub && !sql) {
 			rc = send_error(io, 1041, "HY000", "worker out of memory") < 0 ? -EPIPE : 1;
@@ -337,14 +351,14 @@ static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query
 
 /* A near-neighbour chunk query: its sub-chunk tables built first, dropped
  * after (with the last query of the chunk), whatever the outcome. */
-static int run_nn_query(MYSQL *m, const struct wire_io *io, const struct wire_query *q)
+static int run_nn_query(MYSQL *m, const struct wire_io *io, const struct wire_query *q, int fd)
 {
 	char db[65], table[65], err[512];
 	int rc = query_nn_acquire(&qs.w->sql, q, db, table, err, sizeof(err));
 
 	if (rc < 0)
 		return send_error(io, rc == -EINVAL ? 1105 : 1030, "HY000", err);
-	rc = run_query(m, io, q);
+	rc = run_query(m, io, q, fd);
 	query_nn_release(&qs.w->sql, db, q->chunk_id);
 	return rc;
 }
@@ -406,7 +420,7 @@ static void *conn_thread(void *arg)
 		}
 		query_live_busy(lv, 1);
 		query_sched_acquire(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0, q.chunk_id);
-		rc = q.nsub ? run_nn_query(m, &io, &q) : run_query(m, &io, &q);
+		rc = q.nsub ? run_nn_query(m, &io, &q, qc->fd) : run_query(m, &io, &q, -1);
 		query_sched_release(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0, q.chunk_id);
 		query_live_busy(lv, 0);
 		free(buf);
