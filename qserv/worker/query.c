@@ -356,8 +356,11 @@ static int run_nn_query(MYSQL *m, const struct wire_io *io, const struct wire_qu
 	char db[65], table[65], err[512];
 	int rc = query_nn_acquire(&qs.w->sql, q, db, table, err, sizeof(err));
 
+	/* the czar tries another replica for a missing chunk or a lost MariaDB */
+	if (rc == -ENOENT)
+		return send_error(io, 1146, "42S02", err);
 	if (rc < 0)
-		return send_error(io, rc == -EINVAL ? 1105 : 1030, "HY000", err);
+		return send_error(io, rc == -ECONNREFUSED ? 2002 : 1105, "HY000", err);
 	rc = run_query(m, io, q, fd);
 	query_nn_release(&qs.w->sql, db, q->chunk_id);
 	return rc;

@@ -28,7 +28,8 @@ int query_acct_grant(MYSQL *m, const char *db, char *err, size_t errlen);
 /* query_nn.c: near-neighbour chunk queries (a QUERY with sub-chunks).
  * acquire copies q's database and table into db and table (65 bytes
  * each), takes a reference on (db, chunk) and builds the listed sub-chunk
- * tables as admin; on failure it holds no reference.  release drops the
+ * tables as admin; on failure it holds no reference (-ENOENT: the chunk
+ * is not on this worker, -ECONNREFUSED: no MariaDB session).  release drops the
  * reference and, with the last, the chunk's Subchunks_ database.
  * query_nn_sql: q's SQL with "%SS%" replaced by sub (malloc'd, NULL on
  * no memory). */

@@ -106,7 +106,7 @@ int query_nn_acquire(const struct qsql_conf *admin, const struct wire_query *q, 
 		sub[i] = wire_query_sub(q, i);
 	if ((rc = take_ref(db, q->chunk_id, err, errlen)) == 0) {
 		if (!(m = qsql_connect(admin, err, errlen)))
-			rc = -EIO;
+			rc = -ECONNREFUSED;
 		else
 			rc = wsub_build(m, db, table, q->chunk_id, sub, q->nsub, err, errlen);
 		if (m)
