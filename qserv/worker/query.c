@@ -506,6 +506,7 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 	lim.max_auth = env_count("QSERV_QUERY_MAX_CONNS", 256, 65536);
 	if (query_acct_setup(w, &qs.reader, err, errlen) < 0)
 		return -1;
+	query_nn_sweep(&w->sql);
 	if (wire_tls_config(dir, w->id, true, QS_HANDSHAKE_MS, &qs.tls, err, errlen) < 0)
 		return -1;
 	memset(&sa, 0, sizeof(sa));

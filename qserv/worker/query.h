@@ -38,5 +38,8 @@ int query_nn_acquire(const struct qsql_conf *admin, const struct wire_query *q, 
 		     char *err, size_t errlen);
 void query_nn_release(const struct qsql_conf *admin, const char *db, int32_t chunk);
 char *query_nn_sql(const struct wire_query *q, int32_t sub, size_t *ret_len);
+/* At start (no chunk query runs yet): drops every Subchunks_* database an
+ * earlier run of the worker left (killed mid-query, its counts lost). */
+void query_nn_sweep(const struct qsql_conf *admin);
 
 #endif

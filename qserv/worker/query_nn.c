@@ -10,7 +10,9 @@
  * table of QNN_MAX entries: at most the chunk queries running at once
  * (QSERV_QUERY_SLOTS) hold one, so a full table is refused, not waited on.
  * Taking the first reference and dropping on the last are serialised by
- * one lock, so a build never races the drop of the same database. */
+ * one lock, so a build never races the drop of the same database.  A
+ * worker killed mid-query loses its counts: at start the service drops
+ * every Subchunks_* database (query_nn_sweep). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -44,22 +46,32 @@ static int find(const char *db, int32_t chunk, int add)
 	return add ? free_slot : -1;
 }
 
-static int take_ref(const char *db, int32_t chunk, char *err, size_t errlen)
+/* Takes a reference on (db, chunk).  The first one drops what an earlier
+ * run may have left of the chunk's sub-chunk tables (a MariaDB restart
+ * leaves MEMORY tables empty, and a build skips tables that exist) before
+ * anyone builds; later ones share what is built. */
+static int take_ref(const struct qsql_conf *admin, const char *db, int32_t chunk, char *err, size_t errlen)
 {
-	int i;
+	int i, rc = 0;
 
 	pthread_mutex_lock(&nn.mu);
 	i = find(db, chunk, 1);
 	if (i >= 0 && !nn.v[i].refs) {
+		MYSQL *m = qsql_connect(admin, err, errlen);
+		rc = !m ? -ECONNREFUSED : wsub_drop(m, db, chunk, err, errlen) ? -EIO : 0;
+		if (m)
+			mysql_close(m);
 		snprintf(nn.v[i].db, sizeof(nn.v[i].db), "%s", db);
 		nn.v[i].chunk = chunk;
 	}
-	if (i >= 0)
+	if (i >= 0 && !rc)
 		nn.v[i].refs++;
 	pthread_mutex_unlock(&nn.mu);
-	if (i < 0)
+	if (i < 0) {
 		snprintf(err, errlen, "too many near-neighbour chunks in use on this worker (%d)", QNN_MAX);
-	return i < 0 ? -EBUSY : 0;
+		rc = -EBUSY;
+	}
+	return rc;
 }
 
 void query_nn_release(const struct qsql_conf *admin, const char *db, int32_t chunk)
@@ -104,7 +116,7 @@ int query_nn_acquire(const struct qsql_conf *admin, const struct wire_query *q, 
 	}
 	for (i = 0; i < q->nsub; i++)
 		sub[i] = wire_query_sub(q, i);
-	if ((rc = take_ref(db, q->chunk_id, err, errlen)) == 0) {
+	if ((rc = take_ref(admin, db, q->chunk_id, err, errlen)) == 0) {
 		if (!(m = qsql_connect(admin, err, errlen)))
 			rc = -ECONNREFUSED;
 		else
@@ -143,4 +155,34 @@ char *query_nn_sql(const struct wire_query *q, int32_t sub, size_t *ret_len)
 	out[o] = 0;
 	*ret_len = o;
 	return out;
+}
+
+void query_nn_sweep(const struct qsql_conf *admin)
+{
+	char err[512], names[QNN_MAX][72];
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	size_t n = 0, i;
+	MYSQL *m = qsql_connect(admin, err, sizeof(err));
+
+	if (!m) {
+		log_warn("query service: no sweep of old Subchunks_* databases: %s", err);
+		return;
+	}
+	if (mysql_query(m, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'Subchunks\\_%'") ||
+	    !(res = mysql_store_result(m)))
+		log_warn("query service: listing old Subchunks_* databases: %s", mysql_error(m));
+	while (res && n < QNN_MAX && (row = mysql_fetch_row(res)))
+		if (row[0] && strlen(row[0]) < sizeof(names[0]))
+			snprintf(names[n++], sizeof(names[0]), "%s", row[0]);
+	if (res)
+		mysql_free_result(res);
+	for (i = 0; i < n; i++) {
+		/* (sqlid_check refuses the reserved prefix: a name as MariaDB listed it, no backquote) */
+		if (strchr(names[i], '`') || qsql_exec(m, err, sizeof(err), "DROP DATABASE IF EXISTS `%s`", names[i]))
+			log_warn("query service: dropping %s: %s", names[i], err);
+		else
+			log_info("query service: dropped %s, left by an earlier run", names[i]);
+	}
+	mysql_close(m);
 }

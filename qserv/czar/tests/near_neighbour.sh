@@ -10,12 +10,13 @@
 # JOIN ... ON form, all equal the reference; the worker built sub-chunk
 # tables (a Subchunks_* database appears while a slow query runs) and
 # leaves no Subchunks_* database behind after the queries, nor after a
-# query whose client is killed mid-way.
+# query whose client is killed mid-way; a worker killed mid-query (its
+# databases left behind) drops them when it starts again.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 . "$REPO/tools/dc-test.sh"
 dc_init nn
-tap_plan 12
+tap_plan 13
 
 DB=nn
 dc_catalog $DB 1 --objects 6000 --sources-per-object 1 --ra 1,3 --dec -2,0
@@ -26,6 +27,8 @@ s=
 for c in $CH; do s="$s${s:+ UNION ALL }SELECT objectId, ra, decl FROM $DB.Object_$c"; done
 w "CREATE DATABASE ref; CREATE TABLE ref.Object (INDEX (decl)) AS $s" > "$T/ref.log"
 subdbs() { w "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'Subchunks\\_%'"; }
+some_subdbs() { [ "$(subdbs)" -gt 0 ]; }
+no_subdbs() { [ "$(subdbs)" = 0 ]; }
 
 # same CZAR_SQL REF_SQL NAME: the czar's rows (sorted) equal the reference's
 same() {
@@ -37,7 +40,8 @@ same() {
 		tap_fail "$3" "czar: $(head -c 300 "$T/czar.out") | ref: $(head -c 300 "$T/ref.out")"
 	fi
 }
-i=0; until [ "$(sql "SELECT COUNT(*) FROM $DB.Object" | grep -c ERROR)" = 0 ] || [ $i -ge 20 ]; do sleep 0.5; i=$((i + 1)); done
+czar_ready() { i=0; until [ "$(sql "SELECT COUNT(*) FROM $DB.Object" | grep -c ERROR)" = 0 ] || [ $i -ge 40 ]; do sleep 0.5; i=$((i + 1)); done; }
+czar_ready
 NN="scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.015"
 BOX="qserv_areaspec_box(1.5, -1.6, 2.4, -0.4)"
 RBOX="scisql_s2PtInBox(o1.ra, o1.decl, 1.5, -1.6, 2.4, -0.4) = 1 AND scisql_s2PtInBox(o2.ra, o2.decl, 1.5, -1.6, 2.4, -0.4) = 1"
@@ -65,19 +69,38 @@ n=$(subdbs)
 SLOW="SELECT o1.objectId, o2.objectId, SLEEP(0.002) FROM $DB.Object o1, $DB.Object o2 WHERE $NN"
 sql "$SLOW" > /dev/null 2>&1 &
 pid=$!
-if wait_until 30 sh -c "[ \"\$(mariadb --no-defaults -S '$W' -uroot -N -B -e \"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'Subchunks\\\\_%'\")\" -gt 0 ]"; then
+if wait_until 30 some_subdbs; then
 	tap_pass "a running near-neighbour query has its sub-chunk tables built ($(w "SHOW DATABASES LIKE 'Subchunks%'" | head -n 1))"
 else
 	tap_fail "a running near-neighbour query has its sub-chunk tables built" "$(subdbs)"
 fi
 kill "$pid" 2> /dev/null
 wait "$pid" 2> /dev/null
-if wait_until 90 sh -c "[ \"\$(mariadb --no-defaults -S '$W' -uroot -N -B -e \"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'Subchunks\\\\_%'\")\" = 0 ]"; then
+if wait_until 90 no_subdbs; then
 	tap_pass "client killed mid-way: no Subchunks_* database left"
 else
 	tap_fail "client killed mid-way: no Subchunks_* database left" "$(w "SHOW DATABASES LIKE 'Subchunks%'")"
 fi
+
+# The worker (and its MariaDB) killed mid-query: its Subchunks_* databases
+# stay behind, their MEMORY tables empty, until it starts again and drops
+# them (else a later query would skip the existing, empty tables).
+sql "$SLOW" > /dev/null 2>&1 &
+pid=$!
+wait_until 30 some_subdbs
+left=$(subdbs)
+"$DC" kill worker-1 --dir "$T/cluster" > "$T/kill.log" 2>&1   # (its MariaDB too)
+kill "$pid" 2> /dev/null
+wait "$pid" 2> /dev/null
+"$DC" start worker-1 --dir "$T/cluster" > "$T/start.log" 2>&1
+if [ "${left:-0}" -gt 0 ] &&
+   wait_until 60 no_subdbs; then
+	tap_pass "worker killed mid-query: its $left Subchunks_* database(s) dropped when it starts again"
+else
+	tap_fail "worker killed mid-query: Subchunks_* dropped when it starts again" "left $left, now $(subdbs); $(tail -n 3 "$T/start.log")"
+fi
+czar_ready
 q="SELECT COUNT(*) FROM Object o1, Object o2 WHERE $NN"
-same "$q" "$q" "after the kill, the same COUNT(*) again"
+same "$q" "$q" "after the kills, the same COUNT(*) again"
 tap_ok "dev cluster down" "$DC" down --dir "$T/cluster"
 tap_done
