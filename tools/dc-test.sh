@@ -9,6 +9,9 @@
 #   dc_up N [UP ARGS]     tools/dev-cluster up --workers N UP ARGS --dir
 #                         $T/cluster, its cluster.env exported; 1 on failure
 #                         (the log is $T/up.log)
+#   dc_catalog DB N [SAMPLE-CATALOG ARGS]   tools/sample-catalog.sh's catalog
+#                         DB ingested into a new dev cluster of N workers:
+#                         one TAP check, and the script exits when it fails
 #   api METHOD PATH [BODY] [CURL ARGS]   a controller call: prints the HTTP
 #                         status, the reply goes to $T/r
 #   key                   the admin key's Authorization header
@@ -52,6 +55,18 @@ dc_up() {
 	_n=$1; shift
 	"$DC" up --workers "$_n" "$@" --dir "$T/cluster" > "$T/up.log" 2>&1 &&
 		set -a && . "$T/cluster/cluster.env" && set +a
+}
+
+dc_catalog() {
+	_db=$1 _n=$2; shift 2
+	"$REPO/tools/sample-catalog.sh" "$T" "$_db" "$@" || exit 1
+	if dc_up "$_n" && "$BIN/qservctl" ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then
+		tap_pass "dev cluster with $_n worker(s) up, catalog ingested"
+	else
+		tap_fail "dev cluster with $_n worker(s) up, catalog ingested" \
+			"$(tail -n 5 "$T/up.log" "$T/ingest.log" 2>/dev/null)"
+		exit 1
+	fi
 }
 
 api() {

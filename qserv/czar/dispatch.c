@@ -409,10 +409,13 @@ done:
 
 /* One attempt of one chunk on one worker. */
 static enum attempt_result attempt(struct run *r, unsigned slot, const struct meta_worker *w, const char *sql,
-				   int32_t chunk, char *why, size_t whylen)
+				   const struct dispatch_job *j, char *why, size_t whylen)
 {
+	int32_t chunk = j->chunk;
 	struct wire_query q = { .query_id = r->qid, .chunk_id = chunk, .flags = r->flags, .sql = sql,
-				.sql_len = strlen(sql) };
+				.sql_len = strlen(sql), .nsub = j->nsub, .sub = j->sub, .sub_db = j->sub_db,
+				.sub_db_len = j->sub_db ? strlen(j->sub_db) : 0, .sub_table = j->sub_table,
+				.sub_table_len = j->sub_table ? strlen(j->sub_table) : 0 };
 	struct buf b = { 0 };
 	struct wconn *c = wpool_get(r->d, w, why, whylen);
 	struct wire_io io;
@@ -520,7 +523,7 @@ static enum attempt_result run_chunk(struct run *r, unsigned slot, const struct 
 		w = &r->m->workers[j->replica[pick]];
 		tried |= 1u << pick;
 		snprintf(why, sizeof(why), "worker %s: failed", w->id);
-		res = attempt(r, slot, w, sql, j->chunk, why, sizeof(why));
+		res = attempt(r, slot, w, sql, j, why, sizeof(why));
 		if (res == ATT_OK || res == ATT_FAILED)
 			return res;
 		count_failure(r->d, res, why);

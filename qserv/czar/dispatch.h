@@ -74,6 +74,12 @@ struct dispatch_job {
 	int32_t chunk;
 	unsigned replica[4];         /* indexes into meta.workers */
 	unsigned nreplicas;
+	/* a near-neighbour query (plan_nn.c): the worker builds the sub-chunk
+	 * tables of sub_db.sub_table for these nsub sub-chunks and runs sql
+	 * once per sub-chunk ("%SS%"); nsub 0: a plain chunk query */
+	const char *sub_db, *sub_table;
+	const int32_t *sub;
+	uint32_t nsub;
 };
 
 /* Called one at a time (the run's sink lock).  Return 0 to go on, 1 to stop the query

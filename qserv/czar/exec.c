@@ -311,6 +311,11 @@ static int chunk_jobs(struct sess *s, const struct plan *p, const struct meta *m
 		jobs[njobs].chunk = c->id;
 		memcpy(jobs[njobs].replica, c->worker, sizeof(c->worker));
 		jobs[njobs].nreplicas = c->nworkers;
+		if (p->nn_table) {
+			jobs[njobs].sub_db = p->db->name;
+			jobs[njobs].sub_table = p->nn_table;
+			jobs[njobs].sub = plan_nn_sub_chunks(p, c->id, &jobs[njobs].nsub);
+		}
 		njobs++;
 	}
 	if (njobs == 0) {
@@ -321,6 +326,13 @@ static int chunk_jobs(struct sess *s, const struct plan *p, const struct meta *m
 		for (k = 0; k < 4 && k < m->nworkers; k++)
 			jobs[0].replica[k] = (w + k) % (unsigned)m->nworkers;
 		jobs[0].nreplicas = k;
+		if (p->nn_table) {            /* the dummy chunk's (empty) sub-chunk 0 */
+			static const int32_t sub0;
+			jobs[0].sub_db = p->db->name;
+			jobs[0].sub_table = p->nn_table;
+			jobs[0].sub = &sub0;
+			jobs[0].nsub = 1;
+		}
 		njobs = 1;
 	}
 out:

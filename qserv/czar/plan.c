@@ -136,6 +136,9 @@ void plan_free(struct plan *p)
 	free(p->chunks);
 	free(p->index_sql);
 	free(p->area);
+	free(p->nn_table);
+	free(p->nn_sub);
+	free(p->nn_off);
 	free(p);
 }
 
@@ -295,7 +298,7 @@ static int plan_chunks(struct ctx *c)
 		conj[0] = f;
 		nconj++;
 	}
-	if ((rc = restrict_where(c, conj, nconj, npart)) < 0)
+	if ((rc = restrict_where(c, conj, nconj, npart)) < 0 || (c->nn_sub && (rc = plan_nn_subchunks(c)) < 0))
 		return rc;
 	strip_db_all(c->s);
 	return worker_query(c);

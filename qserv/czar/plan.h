@@ -44,7 +44,17 @@ struct plan {
 	char *index_sql;              /* NULL, or returns chunk ids in column 1 */
 	int index_eq;                 /* index_sql is one `key = literal` (its answer may be cached) */
 	char *area;                   /* the restrictor applied, for logs/tests */
+	/* A near-neighbour plan (plan_nn.c): the director whose sub-chunk
+	 * tables the workers build, and for chunks[i] the sub-chunks to run,
+	 * nn_sub[nn_off[i] .. nn_off[i + 1]); worker_sql then has "%SS%" for
+	 * the sub-chunk id.  nn_table NULL: not one. */
+	char *nn_table;
+	int32_t *nn_sub;
+	size_t *nn_off;
 };
+/* The sub-chunks of candidate chunk `chunk` of a near-neighbour plan
+ * (NULL and *ret_n 0 when p is not one or chunk is not a candidate). */
+const int32_t *plan_nn_sub_chunks(const struct plan *p, int32_t chunk, uint32_t *ret_n);
 
 /* Plans st (whose AST it rewrites in place) against meta m, with the
  * session's current database (may be ""), src being the statement text

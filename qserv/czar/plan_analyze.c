@@ -194,6 +194,7 @@ static int near_neighbour(struct ctx *c, struct sql_expr **conj, size_t nconj)
 				 c->refs[j].mt->name);
 	c->nn = 1;
 	c->nn_second = j;
+	c->nn_sub = 1;
 	return 0;
 }
 
@@ -435,6 +436,8 @@ int plan_restrictor(struct ctx *c, struct sql_expr **slot)
 		c->p->area = strdup(plan_text(c, e) ? plan_text(c, e) : "");
 	if (!prune)
 		return 0;
+	if (c->nn_nreg < (int)(sizeof(c->nn_reg) / sizeof(c->nn_reg[0])))
+		c->nn_reg[c->nn_nreg++] = reg;
 	if (qchunk_chunks_in(c->db->chunker, &reg, &ids) < 0) {
 		qchunk_ids_free(&ids);
 		return plan_enomem(c);

@@ -49,6 +49,9 @@ struct ctx {
 	size_t nw_distinct[MAX_DISTINCT];   /* worker column of each DISTINCT argument */
 	int nn;                       /* near-neighbour self-join: refs[nn_second] reads chunk + overlap */
 	size_t nn_second;
+	int nn_sub;                   /* a self-join (not a match table): run per sub-chunk (plan_nn.c) */
+	struct qchunk_region nn_reg[4];   /* the director restrictors' regions (sub-chunk pruning) */
+	int nn_nreg;
 	int match_filter;             /* 1 + the match table instance read alone (duplicate filter), or 0 */
 	int match_no_index;           /* the match table's key may not narrow chunks (plan_match.c) */
 };
@@ -85,6 +88,9 @@ struct sql_expr *plan_match_filter(struct ctx *c);
 void plan_strip_db(struct sql_expr *e);
 struct sql_table *plan_worker_from(struct ctx *c);
 int plan_expand_stars(struct ctx *c);
+
+/* plan_nn.c: a near-neighbour plan's sub-chunks per candidate chunk. */
+int plan_nn_subchunks(struct ctx *c);
 
 /* plan_merge.c: worker select lists and the merge query. */
 const char *plan_final_name(struct ctx *c, const struct sql_item *it);

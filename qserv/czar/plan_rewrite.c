@@ -1,7 +1,8 @@
 /* plan_rewrite.c: the statement as the workers run it -- SELECT * and t.*
  * expanded to the registered columns, column references without database
- * names, and the FROM list on chunk tables (`T_%CC%` aliased back to T, a
- * near-neighbour second instance as chunk UNION overlap).  The select
+ * names, and the FROM list on chunk tables (`T_%CC%` aliased back to T; a
+ * near-neighbour join on sub-chunk tables, `Subchunks_D_%CC%`.`T_%CC%_%SS%`
+ * and, for the second instance, that table UNION its full overlap).  The select
  * lists, GROUP BY and ORDER BY the workers get are plan_merge.c's. */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,40 @@ void plan_strip_db(struct sql_expr *e)
 		plan_strip_db(e->args[i]);
 }
 
+/* The second instance of a near-neighbour or match join: the chunk table
+ * UNION its full overlap (deduplicated: an overlap row can repeat one of
+ * the chunk's own), without the chunk and sub-chunk columns, which differ
+ * between a row and its overlap copies; per sub-chunk (sub) the sub-chunk
+ * table and its full overlap.  NULL: out of memory. */
+static char *second_from(struct ctx *c, const struct tref *r, int sub)
+{
+	struct buf o = { 0 }, cols = { 0 };
+	size_t k, n = 0;
+	int i;
+	char *ret;
+
+	for (k = 0; k < r->mt->ncols; k++) {
+		if (!strcasecmp(r->mt->cols[k], r->mt->chunk_key) || !strcasecmp(r->mt->cols[k], r->mt->sub_chunk_key))
+			continue;
+		buf_puts(&cols, n++ ? ", " : "SELECT ");
+		sql_print_ident(&cols, r->mt->cols[k]);
+	}
+	for (i = 0; i < 2; i++) {
+		buf_printf(&o, "%s%s FROM ", i ? " UNION " : "", buf_str(&cols));
+		if (sub) {
+			buf_printf(&o, "`Subchunks_%s_%%CC%%`.`%s%s_%%CC%%_%%SS%%`", c->db->name, r->mt->name,
+				   i ? "FullOverlap" : "");
+		} else {
+			sql_print_ident(&o, c->db->name);
+			buf_printf(&o, ".`%s%s_%%CC%%`", r->t->name, i ? "FullOverlap" : "");
+		}
+	}
+	ret = o.oom || cols.oom ? NULL : sql_strdup(c->a, buf_str(&o));
+	buf_free(&o);
+	buf_free(&cols);
+	return ret;
+}
+
 struct sql_table *plan_worker_from(struct ctx *c)
 {
 	struct sql_table *f = sql_alloc(c->a, c->s->nfrom * sizeof(*f));
@@ -38,29 +73,17 @@ struct sql_table *plan_worker_from(struct ctx *c)
 		f[i].db = c->db->name;
 		f[i].alias = r->qname;
 		if (c->nn && i == c->nn_second) {
-			struct buf o = { 0 };
-			size_t k, n = 0;
-			for (k = 0; k < r->mt->ncols; k++) {
-				if (!strcasecmp(r->mt->cols[k], r->mt->chunk_key) ||
-				    !strcasecmp(r->mt->cols[k], r->mt->sub_chunk_key))
-					continue;
-				buf_puts(&o, n++ ? ", " : "SELECT ");
-				sql_print_ident(&o, r->mt->cols[k]);
-			}
-			{
-				char *cols = strdup(buf_str(&o));
-				buf_puts(&o, " FROM ");
-				sql_print_ident(&o, c->db->name);
-				buf_printf(&o, ".`%s_%%CC%%` UNION %s FROM ", r->t->name, cols ? cols : "");
-				sql_print_ident(&o, c->db->name);
-				buf_printf(&o, ".`%sFullOverlap_%%CC%%`", r->t->name);
-				free(cols);
-			}
-			if (o.oom || !(f[i].derived = sql_strdup(c->a, buf_str(&o)))) {
-				buf_free(&o);
+			if (!(f[i].derived = second_from(c, r, c->nn_sub)))
 				return plan_oom(c);
-			}
-			buf_free(&o);
+		} else if (c->nn_sub && r->mt->partitioned) {
+			char *d = sql_alloc(c->a, strlen(c->db->name) + 20);
+			char *n = sql_alloc(c->a, strlen(r->mt->name) + 16);
+			if (!d || !n)
+				return plan_oom(c);
+			sprintf(d, "Subchunks_%s_%%CC%%", c->db->name);
+			sprintf(n, "%s_%%CC%%_%%SS%%", r->mt->name);
+			f[i].db = d;
+			f[i].name = n;
 		} else if (r->mt->partitioned) {
 			char *n = sql_alloc(c->a, strlen(r->t->name) + 6);
 			if (!n)

@@ -37,30 +37,58 @@ int wire_recv(const struct wire_io *io, struct frame_hdr *ret_h, void **ret_buf)
 
 int wire_query_encode(const struct wire_query *q, struct buf *out)
 {
-	if (q->sql_len > WIRE_MAX_FRAME - 64)
+	uint32_t i;
+
+	if (q->sql_len > WIRE_MAX_FRAME - 64 || q->nsub > WIRE_MAX_SUBS || q->sub_db_len > 0xffff ||
+	    q->sub_table_len > 0xffff)
 		return -EMSGSIZE;
-	lebuf_u16(out, WIRE_VERSION);
+	lebuf_u16(out, q->nsub ? WIRE_VERSION : 1);
 	lebuf_u64(out, q->query_id);
 	lebuf_u32(out, (uint32_t)q->chunk_id);
 	lebuf_u32(out, q->flags);
 	lebuf_u32(out, (uint32_t)q->sql_len);
 	buf_put(out, q->sql, q->sql_len);
+	if (q->nsub) {
+		lebuf_u16(out, (unsigned)q->sub_db_len);
+		buf_put(out, q->sub_db, q->sub_db_len);
+		lebuf_u16(out, (unsigned)q->sub_table_len);
+		buf_put(out, q->sub_table, q->sub_table_len);
+		lebuf_u32(out, q->nsub);
+		for (i = 0; i < q->nsub; i++)
+			lebuf_u32(out, (uint32_t)q->sub[i]);
+	}
 	return out->oom ? -ENOMEM : 0;
+}
+
+int32_t wire_query_sub(const struct wire_query *q, uint32_t i)
+{
+	const uint8_t *b = q->sub_raw + 4 * (size_t)i;
+	return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
 }
 
 int wire_query_decode(const void *p, size_t n, struct wire_query *ret)
 {
 	struct lerd r = { p, n, 0, 0 };
-	struct wire_query q;
+	struct wire_query q = { 0 };
 	unsigned version = lerd_u16(&r);
 
-	if (!r.err && version != WIRE_VERSION)
+	if (!r.err && version != 1 && version != WIRE_VERSION)
 		return -EPROTONOSUPPORT;
 	q.query_id = lerd_u64(&r);
 	q.chunk_id = (int32_t)lerd_u32(&r);
 	q.flags = lerd_u32(&r);
 	q.sql_len = lerd_u32(&r);
 	q.sql = (const char *)lerd_take(&r, q.sql_len);
+	if (!r.err && version == 2) {
+		q.sub_db_len = lerd_u16(&r);
+		q.sub_db = (const char *)lerd_take(&r, q.sub_db_len);
+		q.sub_table_len = lerd_u16(&r);
+		q.sub_table = (const char *)lerd_take(&r, q.sub_table_len);
+		q.nsub = lerd_u32(&r);
+		if (!r.err && (q.nsub == 0 || q.nsub > WIRE_MAX_SUBS))
+			return -EBADMSG;
+		q.sub_raw = lerd_take(&r, 4 * (size_t)q.nsub);
+	}
 	if (r.err || r.off != n)
 		return -EBADMSG;
 	*ret = q;

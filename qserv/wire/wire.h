@@ -5,7 +5,12 @@
  * is "czar", a worker's CN is its worker id.  One connection carries one
  * chunk query at a time and is reused for the next:
  *
- *   czar   -> worker   QUERY   query id, chunk id, flags, SQL
+ *   czar   -> worker   QUERY   query id, chunk id, flags, SQL; version 2
+ *                      adds the sub-chunks of a near-neighbour query
+ *                      (database, director table, sub-chunk ids): the
+ *                      worker builds their tables and runs the SQL once
+ *                      per sub-chunk, "%SS%" standing for its id, the
+ *                      answers concatenated into one result
  *   worker -> czar     COLUMNS column definitions of the result
  *                      ROWS*   row batches, LZ4-compressed (FRAME_F_LZ4)
  *                      END     row count           -- or --
@@ -41,7 +46,8 @@ enum wire_type {
 	WIRE_KEEPALIVE = 6,
 };
 
-#define WIRE_VERSION 1
+#define WIRE_VERSION 2           /* sent only with sub-chunks; 1 otherwise */
+#define WIRE_MAX_SUBS 65536      /* sub-chunks in one QUERY */
 #define WIRE_MAX_FRAME (16u << 20)     /* any frame payload */
 #define WIRE_BATCH_BYTES (64u << 10)   /* raw rows per ROWS frame, before LZ4 */
 #define WIRE_MAX_COLS 4096
@@ -66,7 +72,17 @@ struct wire_query {
 	uint32_t flags;              /* WIRE_Q_SCAN: a full-scan query (lower priority) */
 	const char *sql;             /* not NUL-terminated when decoded: use sql_len */
 	size_t sql_len;
+	/* version 2: nsub > 0 sub-chunks of sub_db.sub_table (not
+	 * NUL-terminated when decoded: use the lengths); encode from sub,
+	 * decoded ids through wire_query_sub() */
+	const char *sub_db, *sub_table;
+	size_t sub_db_len, sub_table_len;
+	uint32_t nsub;
+	const int32_t *sub;
+	const uint8_t *sub_raw;
 };
+/* The i-th sub-chunk id of a decoded QUERY (i < nsub). */
+int32_t wire_query_sub(const struct wire_query *q, uint32_t i);
 #define WIRE_Q_SCAN 1u
 int wire_query_encode(const struct wire_query *q, struct buf *out);
 /* q->sql points into p. */

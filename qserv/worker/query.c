@@ -216,34 +216,24 @@ static void kill_query(unsigned long tid)
 	mysql_close(k);
 }
 
-/* Runs one chunk query; returns <0 when the connection to the czar is gone. */
-static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query *q)
-{
-	struct buf b = { 0 };
+/* One answer under construction: COLUMNS goes once, before the first
+ * statement's rows; the rows of every statement go in the same batches. */
+struct answer {
+	struct buf b;
 	struct wire_batch bt;
-	struct wire_col *cols = NULL;
-	MYSQL_RES *res;
-	MYSQL_FIELD *f;
-	MYSQL_ROW row;
-	uint64_t nrows = 0;
-	unsigned i, n;
-	int rc = 0;
+	unsigned ncols;              /* 0: COLUMNS not sent yet */
+	uint64_t nrows;
+};
 
-	if (mysql_real_query(m, q->sql, q->sql_len) != 0)
-		return send_error(io, mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
-	res = mysql_use_result(m);
-	if (!res) {
-		if (mysql_errno(m))
-			return send_error(io, mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
-		return send_error(io, 1105, "HY000", "chunk query returned no result set");
-	}
-	n = mysql_num_fields(res);
-	f = mysql_fetch_fields(res);
-	cols = calloc(n, sizeof(*cols));
-	if (!cols) {
-		mysql_free_result(res);
-		return send_error(io, 1041, "HY000", "worker out of memory");
-	}
+static int send_columns(const struct wire_io *io, struct answer *a, MYSQL_RES *res)
+{
+	unsigned i, n = mysql_num_fields(res);
+	MYSQL_FIELD *f = mysql_fetch_fields(res);
+	struct wire_col *cols = calloc(n, sizeof(*cols));
+	int rc;
+
+	if (!cols)
+		return send_error(io, 1041, "HY000", "worker out of memory") < 0 ? -EPIPE : 1;
 	for (i = 0; i < n; i++) {
 		cols[i] = (struct wire_col){ .name = f[i].name, .org_name = f[i].org_name, .table = f[i].table,
 					     .org_table = f[i].org_table, .db = f[i].db,
@@ -251,18 +241,47 @@ static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query
 					     .charset = (uint16_t)f[i].charsetnr, .type = (uint8_t)f[i].type,
 					     .decimals = (uint8_t)f[i].decimals };
 	}
-	rc = wire_cols_encode(cols, n, &b);
+	rc = wire_cols_encode(cols, n, &a->b);
 	free(cols);
 	if (rc == 0)
-		rc = send_buf(io, WIRE_COLUMNS, 0, &b);
-	wire_batch_init(&bt, n);
+		rc = send_buf(io, WIRE_COLUMNS, 0, &a->b);
+	a->ncols = n;
+	wire_batch_init(&a->bt, n);
+	return rc < 0 ? -EPIPE : 0;
+}
+
+/* Runs one statement of a chunk query into the answer: 0 done, 1 an ERROR
+ * was sent (the answer is over), <0 the connection to the czar is gone. */
+static int run_statement(MYSQL *m, const struct wire_io *io, const char *sql, size_t len, struct answer *a)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if (mysql_real_query(m, sql, len) != 0 || !(res = mysql_use_result(m))) {
+		if (mysql_errno(m))
+			rc = send_error(io, mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
+		else
+			rc = send_error(io, 1105, "HY000", "chunk query returned no result set");
+		return rc < 0 ? rc : 1;
+	}
+	if (!a->ncols && (rc = send_columns(io, a, res)) != 0) {
+		mysql_free_result(res);
+		return rc;
+	}
+	if (mysql_num_fields(res) != a->ncols) {
+		mysql_free_result(res);
+		rc = send_error(io, 1105, "HY000", "sub-chunk statements returned different columns");
+		return rc < 0 ? rc : 1;
+	}
 	while (rc == 0 && (row = mysql_fetch_row(res))) {
-		rc = wire_batch_add(&bt, (const char *const *)row, mysql_fetch_lengths(res));
-		nrows++;
-		if (rc == 0 && bt.raw.len >= WIRE_BATCH_BYTES) {
-			rc = wire_batch_seal(&bt, &b);
+		rc = wire_batch_add(&a->bt, (const char *const *)row, mysql_fetch_lengths(res));
+		a->nrows++;
+		if (rc == 0 && a->bt.raw.len >= WIRE_BATCH_BYTES) {
+			a->b.len = 0;
+			rc = wire_batch_seal(&a->bt, &a->b);
 			if (rc == 0)
-				rc = send_buf(io, WIRE_ROWS, FRAME_F_LZ4, &b);
+				rc = send_buf(io, WIRE_ROWS, FRAME_F_LZ4, &a->b);
 		}
 	}
 	if (rc < 0) {
@@ -270,25 +289,80 @@ static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query
 		outq()->len = 0;
 		kill_query(mysql_thread_id(m));
 		mysql_free_result(res);
-		wire_batch_free(&bt);
-		buf_free(&b);
-		return rc == -EMSGSIZE ? send_error(io, 1153, "08S01", "a row is larger than a wire frame") : -EPIPE;
+		return rc == -EMSGSIZE ? (send_error(io, 1153, "08S01", "a row is larger than a wire frame") < 0 ? -EPIPE : 1)
+				       : -EPIPE;
 	}
-	if (mysql_errno(m)) {
-		rc = send_error(io, mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
-	} else {
-		if (bt.nrows) {
-			rc = wire_batch_seal(&bt, &b);
-			if (rc == 0)
-				rc = send_buf(io, WIRE_ROWS, FRAME_F_LZ4, &b);
-		}
-		b.len = 0;
-		if (rc == 0 && (rc = wire_end_encode(nrows, &b)) == 0)
-			rc = send_buf(io, WIRE_END, 0, &b);
-	}
+	rc = 0;
+	if (mysql_errno(m))
+		rc = send_error(io, mysql_errno(m), mysql_sqlstate(m), mysql_error(m)) < 0 ? -EPIPE : 1;
 	mysql_free_result(res);
-	wire_batch_free(&bt);
-	buf_free(&b);
+	return rc;
+}
+
+/* The czar sends nothing while an answer is under way: a readable or
+ * hung-up socket means it closed the connection (cancelled the query). */
+static bool czar_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Runs one chunk query -- once, or once per sub-chunk of a near-neighbour
+ * query with "%SS%" replaced (query_nn.c; the next sub-chunk only while the
+ * czar, on fd, is still there) -- and ends its answer; returns <0 when the
+ * connection to the czar is gone. */
+static int run_query(MYSQL *m, const struct wire_io *io, const struct wire_query *q, int fd)
+{
+	struct answer a = { 0 };
+	uint32_t i, n = q->nsub ? q->nsub : 1;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		size_t len = q->sql_len;
+		if (i && czar_gone(fd)) {
+			rc = -EPIPE;
+			break;
+		}
+		char *sql = q->nsub ? query_nn_sql(q, wire_query_sub(q, i), &len) : NULL;
+		if (q->nsub && !sql) {
+			rc = send_error(io, 1041, "HY000", "worker out of memory") < 0 ? -EPIPE : 1;
+			break;
+		}
+		rc = run_statement(m, io, sql ? sql : q->sql, len, &a);
+		free(sql);
+	}
+	if (rc == 0) {
+		if (a.bt.nrows) {
+			a.b.len = 0;
+			rc = wire_batch_seal(&a.bt, &a.b);
+			if (rc == 0)
+				rc = send_buf(io, WIRE_ROWS, FRAME_F_LZ4, &a.b);
+		}
+		a.b.len = 0;
+		if (rc == 0 && (rc = wire_end_encode(a.nrows, &a.b)) == 0)
+			rc = send_buf(io, WIRE_END, 0, &a.b);
+	}
+	if (a.ncols)
+		wire_batch_free(&a.bt);
+	buf_free(&a.b);
+	return rc < 0 ? rc : 0;
+}
+
+/* A near-neighbour chunk query: its sub-chunk tables built first, dropped
+ * after (with the last query of the chunk), whatever the outcome. */
+static int run_nn_query(MYSQL *m, const struct wire_io *io, const struct wire_query *q, int fd)
+{
+	char db[65], table[65], err[512];
+	int rc = query_nn_acquire(&qs.w->sql, q, db, table, err, sizeof(err));
+
+	/* the czar tries another replica for a missing chunk or a lost MariaDB */
+	if (rc == -ENOENT)
+		return send_error(io, 1146, "42S02", err);
+	if (rc < 0)
+		return send_error(io, rc == -ECONNREFUSED ? 2002 : 1105, "HY000", err);
+	rc = run_query(m, io, q, fd);
+	query_nn_release(&qs.w->sql, db, q->chunk_id);
 	return rc;
 }
 
@@ -349,7 +423,7 @@ static void *conn_thread(void *arg)
 		}
 		query_live_busy(lv, 1);
 		query_sched_acquire(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0, q.chunk_id);
-		rc = run_query(m, &io, &q);
+		rc = q.nsub ? run_nn_query(m, &io, &q, qc->fd) : run_query(m, &io, &q, -1);
 		query_sched_release(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0, q.chunk_id);
 		query_live_busy(lv, 0);
 		free(buf);
@@ -432,6 +506,7 @@ int worker_query_start(struct worker *w, char *err, size_t errlen)
 	lim.max_auth = env_count("QSERV_QUERY_MAX_CONNS", 256, 65536);
 	if (query_acct_setup(w, &qs.reader, err, errlen) < 0)
 		return -1;
+	query_nn_sweep(&w->sql);
 	if (wire_tls_config(dir, w->id, true, QS_HANDSHAKE_MS, &qs.tls, err, errlen) < 0)
 		return -1;
 	memset(&sa, 0, sizeof(sa));

@@ -6,6 +6,7 @@
 #define QSERV_WORKER_QUERY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qserv/common/qsql.h"
 
@@ -23,5 +24,22 @@ void worker_query_stop(struct worker *w);
 int query_acct_setup(struct worker *w, const struct qsql_conf **ret_conf, char *err, size_t errlen);
 /* Grants SELECT on db (a new catalog database); a no-op before setup. */
 int query_acct_grant(MYSQL *m, const char *db, char *err, size_t errlen);
+
+/* query_nn.c: near-neighbour chunk queries (a QUERY with sub-chunks).
+ * acquire copies q's database and table into db and table (65 bytes
+ * each), takes a reference on (db, chunk) and builds the listed sub-chunk
+ * tables as admin; on failure it holds no reference (-ENOENT: the chunk
+ * is not on this worker, -ECONNREFUSED: no MariaDB session).  release drops the
+ * reference and, with the last, the chunk's Subchunks_ database.
+ * query_nn_sql: q's SQL with "%SS%" replaced by sub (malloc'd, NULL on
+ * no memory). */
+struct wire_query;
+int query_nn_acquire(const struct qsql_conf *admin, const struct wire_query *q, char *db, char *table,
+		     char *err, size_t errlen);
+void query_nn_release(const struct qsql_conf *admin, const char *db, int32_t chunk);
+char *query_nn_sql(const struct wire_query *q, int32_t sub, size_t *ret_len);
+/* At start (no chunk query runs yet): drops every Subchunks_* database an
+ * earlier run of the worker left (killed mid-query, its counts lost). */
+void query_nn_sweep(const struct qsql_conf *admin);
 
 #endif

@@ -2,7 +2,7 @@
 # and the chunk-query service over the wire protocol), its unit tests and
 # integration tests.
 WORKER_SRCS := qserv/worker/main.c qserv/worker/wapi.c qserv/worker/wingest.c qserv/worker/wmeta.c \
-	qserv/worker/wtrans.c qserv/worker/wsub.c qserv/worker/query.c qserv/worker/query_sched.c \
+	qserv/worker/wtrans.c qserv/worker/wsub.c qserv/worker/query.c qserv/worker/query_nn.c qserv/worker/query_sched.c \
 	qserv/worker/query_live.c
 WORKER_SRCS += qserv/worker/wreq.c qserv/worker/wstore.c qserv/worker/wguard.c qserv/worker/wfetch.c qserv/worker/query_acct.c
 WORKER_SRCS += qserv/worker/wcopy.c qserv/worker/wcopy_in.c qserv/worker/wcopy_fmt.c qserv/worker/wreplica.c

@@ -171,11 +171,11 @@ static const struct { const char *sql, *want; } shapes[] = {
 	  "(scisql_s2PtInBox(`Object`.`ra`, `Object`.`decl`, 0, 0, 1, 1) = 1) AND "
 	  "(scisql_s2PtInBox(`Source`.`ra`, `Source`.`decl`, 0, 0, 1, 1) = 1)\nMERGE: (stream)" },
 	/* Qserv restricts every partitioned table of FROM: both instances of a
-	 * near-neighbour join, the second one over chunk + overlap */
+	 * near-neighbour join, per sub-chunk, the second one over sub-chunk + overlap */
 	{ "SELECT COUNT(*) FROM Object o1, Object o2 WHERE qserv_areaspec_box(0, 0, 3, 10) "
 	  "AND scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.01",
-	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `LSST`.`Object_%CC%` AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM "
-	  "`LSST`.`Object_%CC%` UNION SELECT `objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%`) AS `o2` WHERE "
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM "
+	  "`Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` UNION SELECT `objectId`, `ra`, `decl` FROM `Subchunks_LSST_%CC%`.`ObjectFullOverlap_%CC%_%SS%`) AS `o2` WHERE "
 	  "((scisql_s2PtInBox(`o1`.`ra`, `o1`.`decl`, 0, 0, 3, 10) = 1) AND (scisql_s2PtInBox(`o2`.`ra`, `o2`.`decl`, 0, 0, "
 	  "3, 10) = 1)) AND (scisql_angSep(`o1`.`ra`, `o1`.`decl`, `o2`.`ra`, `o2`.`decl`) < 0.01)\n"
 	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
@@ -188,13 +188,13 @@ static const struct { const char *sql, *want; } shapes[] = {
 	{ "SELECT o1.objectId, o2.objectId, scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) AS d FROM Object o1, Object o2 "
 	  "WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.015 AND o1.objectId <> o2.objectId",
 	  "WORKER: SELECT `o1`.`objectId`, `o2`.`objectId`, scisql_angSep(`o1`.`ra`, `o1`.`decl`, `o2`.`ra`, `o2`.`decl`) AS `d` "
-	  "FROM `LSST`.`Object_%CC%` AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM `LSST`.`Object_%CC%` UNION "
-	  "SELECT `objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%`) AS `o2` WHERE "
+	  "FROM `Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM `Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` UNION "
+	  "SELECT `objectId`, `ra`, `decl` FROM `Subchunks_LSST_%CC%`.`ObjectFullOverlap_%CC%_%SS%`) AS `o2` WHERE "
 	  "(scisql_angSep(`o1`.`ra`, `o1`.`decl`, `o2`.`ra`, `o2`.`decl`) < 0.015) AND (`o1`.`objectId` <> `o2`.`objectId`)\n"
 	  "MERGE: (stream)" },
 	{ "SELECT COUNT(*) FROM Object a JOIN Object b ON 0.01 > scisql_angSep(b.ra, b.decl, a.ra, a.decl) WHERE a.objectId = 5",
-	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `LSST`.`Object_%CC%` AS `a` JOIN (SELECT `objectId`, `ra`, `decl` FROM "
-	  "`LSST`.`Object_%CC%` UNION SELECT `objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%`) AS `b` ON "
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` AS `a` JOIN (SELECT `objectId`, `ra`, `decl` FROM "
+	  "`Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` UNION SELECT `objectId`, `ra`, `decl` FROM `Subchunks_LSST_%CC%`.`ObjectFullOverlap_%CC%_%SS%`) AS `b` ON "
 	  "0.01 > scisql_angSep(`b`.`ra`, `b`.`decl`, `a`.`ra`, `a`.`decl`) WHERE `a`.`objectId` = 5\n"
 	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
 	{ "SELECT filterId, COUNT(DISTINCT objectId) AS n, COUNT(*), SUM(DISTINCT flux) FROM Source GROUP BY filterId",
@@ -215,6 +215,60 @@ TEST(worker_and_merge_sql_per_shape)
 		EXPECT_STREQ(shapes[i].want, r.text);
 		plan_free(r.p);
 	}
+}
+
+/* A near-neighbour self-join runs per sub-chunk: every sub-chunk of each
+ * chunk, or with a restrictor only those its region may meet; a match
+ * table join or a plain query has no sub-chunk list. */
+TEST(near_neighbour_sub_chunks)
+{
+	const char *nn = "SELECT COUNT(*) FROM Object o1, Object o2 WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.01";
+	struct qchunk_ids all = { 0 };
+	struct qchunk_box b;
+	struct result r;
+	const int32_t *sub;
+	uint32_t n, k;
+	size_t i;
+
+	run(nn, "LSST", &r);
+	ASSERT_EQ(0, r.rc);
+	ASSERT_EQ(8983, r.p->nchunks);
+	EXPECT_STREQ("Object", r.p->nn_table);
+	for (i = 0; i < r.p->nchunks; i += 997) {
+		all.n = 0;
+		ASSERT_EQ(0, qchunk_all_sub_chunks(r.p->db->chunker, r.p->chunks[i], &all));
+		sub = plan_nn_sub_chunks(r.p, r.p->chunks[i], &n);
+		ASSERT_EQ(all.n, n);
+		EXPECT_EQ(0, memcmp(all.v, sub, n * sizeof(*sub)));
+	}
+	EXPECT_EQ(NULL, plan_nn_sub_chunks(r.p, -5, &n));
+	plan_free(r.p);
+
+	run("SELECT o1.objectId, o2.objectId FROM Object o1, Object o2 WHERE qserv_areaspec_box(0.5, 0.5, 1.5, 1.5) "
+	    "AND scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.01", "LSST", &r);
+	ASSERT_EQ(0, r.rc);
+	ASSERT_LE(1, r.p->nchunks);
+	for (i = 0; i < r.p->nchunks; i++) {
+		all.n = 0;
+		ASSERT_EQ(0, qchunk_all_sub_chunks(r.p->db->chunker, r.p->chunks[i], &all));
+		sub = plan_nn_sub_chunks(r.p, r.p->chunks[i], &n);
+		ASSERT_LE(1, n);
+		EXPECT_GT(all.n, n);
+		for (k = 0; k < n; k++) {
+			ASSERT_EQ(0, qchunk_sub_chunk_bounds(r.p->db->chunker, r.p->chunks[i], sub[k], &b));
+			EXPECT_EQ(1, b.lon_min <= 1.5 + 1e-9 && b.lon_max >= 0.5 - 1e-9 && b.lat_min <= 1.5 + 1e-9 &&
+				     b.lat_max >= 0.5 - 1e-9);
+		}
+	}
+	plan_free(r.p);
+	qchunk_ids_free(&all);
+
+	run("SELECT ra FROM Object", "LSST", &r);
+	ASSERT_EQ(0, r.rc);
+	EXPECT_EQ(NULL, r.p->nn_table);
+	EXPECT_EQ(NULL, plan_nn_sub_chunks(r.p, r.p->chunks[0], &n));
+	EXPECT_EQ(0, n);
+	plan_free(r.p);
 }
 
 TEST(restrictors_pick_chunks)

@@ -4,7 +4,8 @@
  * ROWS with LZ4, END, ERROR, KEEPALIVE) does; ROWS use the column count of the last
  * COLUMNS (3 before any).  Invariants: decoded COLUMNS and ROWS encode
  * (wire_cols_encode, wire_batch_add + wire_batch_seal) into payloads that
- * decode to the same values; an ERROR's strings are NUL-terminated. */
+ * decode to the same values, and so does a decoded QUERY (with its
+ * sub-chunk list, version 2); an ERROR's strings are NUL-terminated. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,30 @@ static void rows_round_trip(const struct wire_rows *w)
 	buf_free(&out);
 }
 
+static void query_round_trip(const struct wire_query *q)
+{
+	struct wire_query q2;
+	struct buf out = { 0 };
+	int32_t *sub = q->nsub ? malloc(q->nsub * sizeof(*sub)) : NULL;
+	uint32_t i;
+	struct wire_query e = *q;
+
+	if (q->nsub && !sub)
+		return;
+	for (i = 0; i < q->nsub; i++)
+		sub[i] = wire_query_sub(q, i);
+	e.sub = sub;
+	if (wire_query_encode(&e, &out) < 0 || wire_query_decode(out.data, out.len, &q2) < 0 ||
+	    q2.chunk_id != q->chunk_id || q2.sql_len != q->sql_len || memcmp(q2.sql, q->sql, q->sql_len) ||
+	    q2.nsub != q->nsub || q2.sub_db_len != q->sub_db_len || q2.sub_table_len != q->sub_table_len)
+		abort();
+	for (i = 0; i < q->nsub; i++)
+		if (wire_query_sub(&q2, i) != sub[i])
+			abort();
+	free(sub);
+	buf_free(&out);
+}
+
 static void cols_round_trip(const struct wire_cols *c)
 {
 	struct wire_cols c2;
@@ -80,8 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t rows;
 		uint32_t ms;
 
-		if (h.type == WIRE_QUERY) {
-			wire_query_decode(p, h.len, &q);
+		if (h.type == WIRE_QUERY && wire_query_decode(p, h.len, &q) == 0) {
+			query_round_trip(&q);
 		} else if (h.type == WIRE_COLUMNS && wire_cols_decode(p, h.len, &c) == 0) {
 			cols_round_trip(&c);
 			ncols = c.n;

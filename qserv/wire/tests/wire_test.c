@@ -34,6 +34,37 @@ TEST(query_round_trip)
 	buf_free(&b);
 }
 
+TEST(query_sub_chunks_round_trip)
+{
+	static const int32_t sub[3] = { 0, 17, 1000000 };
+	struct wire_query q = { .query_id = 7, .chunk_id = 6630, .sql = "SELECT %SS%", .sql_len = 11,
+				.sub_db = "e2e", .sub_db_len = 3, .sub_table = "Object", .sub_table_len = 6,
+				.nsub = 3, .sub = sub }, d;
+	struct buf b = { 0 };
+	uint32_t i;
+
+	ASSERT_EQ(0, wire_query_encode(&q, &b));
+	EXPECT_EQ(2, b.data[0]);          /* version 2 only with sub-chunks */
+	ASSERT_EQ(0, wire_query_decode(b.data, b.len, &d));
+	EXPECT_EQ(6630, d.chunk_id);
+	EXPECT_EQ(11, d.sql_len);
+	ASSERT_EQ(3, d.sub_db_len);
+	EXPECT_EQ(0, memcmp(d.sub_db, "e2e", 3));
+	ASSERT_EQ(6, d.sub_table_len);
+	EXPECT_EQ(0, memcmp(d.sub_table, "Object", 6));
+	ASSERT_EQ(3, d.nsub);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(sub[i], wire_query_sub(&d, i));
+	EXPECT_EQ(-EBADMSG, wire_query_decode(b.data, b.len - 1, &d));   /* truncated list */
+	b.len = 0;
+	q.nsub = 0;                       /* an old-style query stays version 1 */
+	ASSERT_EQ(0, wire_query_encode(&q, &b));
+	EXPECT_EQ(1, b.data[0]);
+	ASSERT_EQ(0, wire_query_decode(b.data, b.len, &d));
+	EXPECT_EQ(0, d.nsub);
+	buf_free(&b);
+}
+
 TEST(columns_round_trip)
 {
 	struct wire_col c[2] = {
