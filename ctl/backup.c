@@ -41,7 +41,7 @@ static int parse(int argc, char **argv, struct opts *o, const char **ret_arg)
 {
 	*o = (struct opts){ .timeout_s = 21600 };
 	*ret_arg = NULL;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && argv[i]; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--to") && v)
 			o->to = v, i++;
