@@ -120,9 +120,11 @@ static void args(json_t *q)
 	if (!wreq_chunk_arg(q, db, &chunk, err, sizeof err)) {
 		name(SQLID_DATABASE, db, 0);
 		const char *s = json_string_value(json_object_get(q, "chunk"));
-		const char *reg = json_string_value(json_object_get(q, "regular"));
-		if (chunk == WREQ_REGULAR) {
-			need(!json_object_get(q, "chunk") && reg && !strcmp(reg, "1"));
+		json_t *rv = json_object_get(q, "regular");
+		const char *reg = json_string_value(rv);
+		if (chunk == WREQ_REGULAR) {   /* regular=1 (a query string's), or a body's true or 1 */
+			need(!json_object_get(q, "chunk") && (json_is_true(rv) || (reg && !strcmp(reg, "1")) ||
+							      (json_is_integer(rv) && json_integer_value(rv) == 1)));
 			return;
 		}
 		need(chunk >= 0);
