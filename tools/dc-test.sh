@@ -22,6 +22,9 @@
 #   wstate WORKER         that worker's state in it
 #   now                   seconds since the epoch, to 0.01 s
 #   wait_until SECONDS CMD...   CMD retried every 0.5 s; 1 when time ran out
+#   czar_is SQL WANT      sql SQL's answer, retried every 0.5 s (10 s at
+#                         most) until it is WANT (the czar's metadata
+#                         catching up); prints the last answer
 #   czar_args FILE        the running czar's options, one a line, into FILE
 #                         (edit it, then czar_restart it)
 #   czar_restart [FILE]   the czar stopped and started again with FILE's
@@ -88,6 +91,16 @@ wait_until() {
 		[ "$(date +%s)" -ge $_end ] && return 1
 		sleep 0.5
 	done
+}
+
+czar_is() {
+	_i=0
+	while :; do
+		_got=$(sql "$1")
+		[ "$_got" = "$2" ] || [ $_i -ge 20 ] && break
+		_i=$((_i + 1)); sleep 0.5
+	done
+	echo "$_got"
 }
 
 czar_pid() { awk '$1 == "czar" { p = $2 } END { print p }' "$T/cluster/pids"; }

@@ -33,16 +33,6 @@ else
 	tap_fail "dev cluster with 3 workers up" "$(tail -n 5 "$T/up.log")"
 	exit 1
 fi
-# the czar's answer, retried while its metadata catches up (bounded)
-czar_is() {
-	_i=0
-	while :; do
-		_got=$(sql "$1")
-		[ "$_got" = "$2" ] || [ $_i -ge 20 ] && break
-		_i=$((_i + 1)); sleep 0.5
-	done
-	echo "$_got"
-}
 ctl() { "$BIN/qservctl" "$@"; }
 
 if ctl ingest -q "$T/ds" > "$T/ingest.log" 2>&1; then

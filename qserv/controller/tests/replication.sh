@@ -28,16 +28,6 @@ else
 	exit 1
 fi
 C=$QSERV_INGEST_URL
-# the czar's answer, retried while its metadata catches up (bounded)
-czar_is() {
-	_i=0
-	while :; do
-		_got=$(sql "$1")
-		[ "$_got" = "$2" ] || [ $_i -ge 20 ] && break
-		_i=$((_i + 1)); sleep 0.5
-	done
-	echo "$_got"
-}
 
 got="$(api PUT /replication/level '{"level":2}') $(api PUT /replication/level '{"level":0}' -H "$(key)") $(api PUT /replication/level '{"level":2,"database":"nosuchdb"}' -H "$(key)") $(api PUT /replication/level '{"level":2,"database":"x;y"}' -H "$(key)")"
 tap_is "$got" "401 400 404 400" "PUT /replication/level: no key 401, level 0 400, an unknown database 404, a bad name 400"

@@ -44,16 +44,6 @@ fi
 notice() {
 	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"reload", sys.argv[1])' "$SOCK"
 }
-# the czar's answer, retried while its metadata catches up (bounded)
-czar_is() {
-	_i=0
-	while :; do
-		_got=$(sql "$1")
-		[ "$_got" = "$2" ] || [ $_i -ge 20 ] && break
-		_i=$((_i + 1)); sleep 0.5
-	done
-	echo "$_got"
-}
 NOBJ=$(wc -l < "$T/gen/Object.tsv")
 NSRC=$(wc -l < "$T/gen/Source.tsv")
 NCH=$(meta "SELECT COUNT(DISTINCT chunk) FROM qservMeta.chunks WHERE db='$DB'")
