@@ -123,15 +123,8 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct sink *s = ud;
 	size_t n = size * nmemb;
-	if (!s->http)
-		curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &s->http);
-	if (s->http != 200) {
-		size_t room = sizeof s->reply - 1 - s->nreply, take = n < room ? n : room;
-		memcpy(s->reply + s->nreply, p, take);
-		s->nreply += take;
-		s->reply[s->nreply] = '\0';
+	if (wcopy_refusal(s->c, &s->http, s->reply, sizeof s->reply, &s->nreply, p, n))
 		return n;
-	}
 	return fwrite(p, 1, n, s->f) == n ? n : 0;
 }
 

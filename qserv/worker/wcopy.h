@@ -95,6 +95,11 @@ void wcopy_busy_give(const char *db, int32_t chunk);
  * and wbackup.c. */
 struct curl_slist;
 void wcopy_curl_peer(const struct worker *w, void *curl, const char *url, char *cerr, struct curl_slist **h);
+/* The first step of such a pull's write callback: the source's HTTP status
+ * read once into *http; unless it is 200 the n bytes at p are the start of
+ * a refusal's body, kept NUL-terminated (what fits in reply[cap]) after
+ * *nreply, and the answer is true.  False: the bytes are data. */
+bool wcopy_refusal(void *curl, long *http, char *reply, size_t cap, size_t *nreply, const char *p, size_t n);
 /* At start: drops the staging tables (<chunk table>__copy / __old, and
  * <regular table>__copy / __old) that a crash in the middle of a copy
  * left. */

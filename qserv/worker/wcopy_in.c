@@ -246,15 +246,8 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 	struct imp *k = ud;
 	size_t n = size * nmemb, left = n;
 	k->packed += n;
-	if (!k->http)
-		curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &k->http);
-	if (k->http != 200) {
-		size_t room = sizeof k->reply - 1 - k->nreply, take = n < room ? n : room;
-		memcpy(k->reply + k->nreply, p, take);
-		k->nreply += take;
-		k->reply[k->nreply] = '\0';
+	if (wcopy_refusal(k->curl, &k->http, k->reply, sizeof k->reply, &k->nreply, p, n))
 		return n;
-	}
 	char *o = malloc(DEC_OUT);
 	if (!o) {
 		k->rc = -ENOMEM;
@@ -303,6 +296,19 @@ static int refused(struct imp *k)
 		 e ? e : "(no error text)");
 	json_decref(j);
 	return k->http == 404 ? -ENOENT : -EIO;
+}
+
+bool wcopy_refusal(void *curl, long *http, char *reply, size_t cap, size_t *nreply, const char *p, size_t n)
+{
+	if (!*http)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, http);
+	if (*http == 200)
+		return false;
+	size_t room = cap - 1 - *nreply, take = n < room ? n : room;
+	memcpy(reply + *nreply, p, take);
+	*nreply += take;
+	reply[*nreply] = '\0';
+	return true;
 }
 
 void wcopy_curl_peer(const struct worker *w, void *curl, const char *url, char *cerr, struct curl_slist **h)
