@@ -26,7 +26,7 @@ REPO=$top
 . "$top/tools/dc-test.sh"
 dc_init quota
 command -v curl > /dev/null || tap_skip_all "needs curl"
-tap_plan 40
+tap_plan 41
 done_line() { echo "$((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"; }
 
 /usr/bin/python3 "$REPO/tools/alert-receiver.py" 0 "$T/alerts.log" > "$T/receiver.port" &
@@ -173,6 +173,8 @@ tap_is "$code" 403 "nor read GET /quota (403)"
 tap_ok "nor through qservctl" sh -c "! QSERV_PASSWORD=bob-pw $BIN/qservctl --ca $QSERV_CA_FILE quota --czar $URL --user bob set user bob queries=1000 2>/dev/null"
 code=$(hc -o "$T/r" -w '%{http_code}' -u "$QSERV_USER:$QSERV_PASSWORD" -X PUT -d '{"queries":-1}' "$URL/quota/user/bob")
 tap_is "$code" 400 "a bad value is 400"
+code="$(hc -o /dev/null -w '%{http_code}' "$URL/quota") $(hc -o /dev/null -w '%{http_code}' -X PUT -d '{"queries":1000}' "$URL/quota/user/bob")"
+tap_is "$code" "401 401" "without credentials GET /quota and PUT /quota/user/bob are 401"
 
 # ---- a restart keeps the configuration
 tap_ok "the czar restarted" czar_restart
