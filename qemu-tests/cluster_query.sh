@@ -235,7 +235,7 @@ done
 
 # the returning worker: what it still holds matches the references, so it
 # is used again (verify), and chunks above the level are trimmed
-back() { repl | jq -e --arg w "$before" '([.workers[] | select(.id == $w) | select(.state == "up" and .chunks > 0)]
+back() { repl | jq -en --arg w "$before" 'input | ([.workers[] | select(.id == $w) | select(.state == "up" and .chunks > 0)]
 	| length) == 1 and ([.databases[].under_replicated] | add) == 0' > /dev/null; }
 if wait_until 180 back; then
 	tap_pass "$before up again and holding replicas, every chunk at level ($(repl | jq -c '[.workers[] | {(.id): .chunks}] | add'))"
@@ -269,7 +269,7 @@ tap_is "$(sample_level)" "2 0" "after the upgrade every chunk has 2 replicas"
 # power: lookups of its chunks fail, the flock's success rate drops under
 # 95 % in its 60 s window and its alert reaches the receiver
 alerts() { jq -r '.body | fromjson? | .kind' "$VM_DIR/alerts.log" 2>/dev/null | grep -c "^$1\$" || true; }
-one_copy() { [ "$(sample_level)" = "1 0" ] && repl | jq -e '[.workers[] | select(.state == "up") | .chunks] | add > 0' > /dev/null; }
+one_copy() { [ "$(sample_level)" = "1 0" ] && repl | jq -en 'input | [.workers[] | select(.state == "up") | .chunks] | add > 0' > /dev/null; }
 tap_is "$(api -m 300 -X PUT -d '{"level": 1, "database": "sample"}' -o /dev/null -w '%{http_code}' "$QSERV_INGEST_URL/replication/level")" 200 \
 	"catalog trimmed to one replica per chunk (PUT /replication/level)"
 wait_until 180 one_copy || tap_diag "the trim to one replica did not finish: $(repl | jq -c .databases)"

@@ -41,9 +41,11 @@ error_has() { last_error "$1" | grep -q "$2"; }
 
 # --- czar --------------------------------------------------------------------
 start czar "qserv.role=czar qserv.cluster=nstest"
-wait_for 90 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
-TOKEN=$(status czar | jq -r .registry.token)
-PIN=$(status czar | jq -r .registry.ca_pin)
+# one document for both secrets: two fetches could see one answer and one
+# timeout on a loaded machine (an empty token then failed every join)
+secrets() { status czar | jq -er '.registry | select(.token and .ca_pin) | "\(.token) \(.ca_pin)"' > "$T/secrets" && [ -s "$T/secrets" ]; }
+wait_for 90 secrets
+read -r TOKEN PIN < "$T/secrets"
 case "$PIN" in sha256:????????????????????????????????????????????????????????????????) tap_pass "czar prints a CA pin in /status" ;;
 	*) tap_fail "czar prints a CA pin in /status" "got '$PIN'" ;; esac
 if grep -q "qserv.token=$TOKEN qserv.ca=$PIN" "$T/czar.log"; then tap_pass "token and pin on the console"; else tap_fail "token and pin on the console"; fi
@@ -70,7 +72,7 @@ if "$QSERVCTL" nodes -s "$T/admin.sock" | grep -q "^worker-1 .*ready .*10.250.0.
 else
 	tap_fail "qservctl nodes lists worker-1 ready" "$("$QSERVCTL" nodes -s "$T/admin.sock" 2>&1)"
 fi
-if wait_for 10 sh -c "ip netns exec $P-w1 curl -sf http://127.0.0.1:9400/status | jq -e '.cluster_map.nodes | map(select(.name == \"worker-1\" and .state == \"ready\")) | length == 1' > /dev/null"; then
+if wait_for 10 sh -c "ip netns exec $P-w1 curl -sf http://127.0.0.1:9400/status | jq -en 'input | .cluster_map.nodes | map(select(.name == \"worker-1\" and .state == \"ready\")) | length == 1' > /dev/null"; then
 	tap_pass "cluster map pushed to worker-0 shows worker-1"
 else
 	tap_fail "cluster map pushed to worker-0 shows worker-1"
@@ -161,7 +163,7 @@ fi
 kill -9 "$(cat "$T/w2.pid")"
 wait "$(cat "$T/w2.pid")" 2>/dev/null
 if wait_for 25 is_state worker-1 down; then tap_pass "killed agent marked down"; else tap_fail "killed agent marked down" "$(node_field worker-1 state)"; fi
-if wait_for 10 sh -c "ip netns exec $P-w1 curl -sf http://127.0.0.1:9400/status | jq -e '.cluster_map.nodes[] | select(.name == \"worker-1\") | .state == \"down\"' > /dev/null"; then
+if wait_for 10 sh -c "ip netns exec $P-w1 curl -sf http://127.0.0.1:9400/status | jq -en 'input | .cluster_map.nodes[] | select(.name == \"worker-1\") | .state == \"down\"' > /dev/null"; then
 	tap_pass "other nodes' maps show it down"
 else
 	tap_fail "other nodes' maps show it down"
@@ -172,7 +174,7 @@ if wait_for 20 is_state worker-1 ready; then tap_pass "restarted agent ready aga
 # --- registry restart -------------------------------------------------------------
 stop czar
 start czar "qserv.role=czar qserv.cluster=nstest"
-wait_for 90 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
+wait_for 90 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -en 'input | .registry.ca_pin' > /dev/null"
 PIN2=$(status czar | jq -r .registry.ca_pin)
 if [ "$PIN2" = "$PIN" ] && wait_for 30 is_state worker-0 ready && wait_for 30 is_state worker-1 ready &&
 	wait_for 30 is_state worker-2 ready && [ "$(node_field worker-0 uuid)" = "$uuid1" ]; then

@@ -74,7 +74,7 @@ remove() { "$QSERVCTL" nodes remove "$@" -s "$T/admin.sock" --controller "$QSERV
 start czar "qserv.role=czar qserv.cluster=dctest"
 # generous: on a loaded machine the czar's agent may take long to start its
 # registry, and a join with no token is refused for good
-wait_for 90 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null" ||
+wait_for 90 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -en 'input | .registry.ca_pin' > /dev/null" ||
 	echo "# the czar's registry did not answer within 90 s: $(tail -n 3 "$T/czar.log")"
 TOKEN=$(status czar | jq -r .registry.token)
 PIN=$(status czar | jq -r .registry.ca_pin)

@@ -69,7 +69,7 @@ wait_for() {
 }
 # keeps the czar's /status in $ST once it has the registry view
 pin_ready() {
-	ST=$(czar_status) && echo "$ST" | jq -e '.registry.ca_pin' > /dev/null 2>&1 &&
+	ST=$(czar_status) && echo "$ST" | jq -en 'input | .registry.ca_pin' > /dev/null 2>&1 &&
 		grep -q 'registry:   qserv.token=' "$VM_DIR/czar/console.log"
 }
 

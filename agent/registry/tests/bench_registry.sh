@@ -39,7 +39,7 @@ ip netns exec "$NS" "$QAGENT" --host --data-dir "$T/czar" --cmdline "$T/czar.cmd
 	--pidfile "$T/czar.agentpid" --status-port 9400 --admin-socket "$T/admin.sock" > "$T/czar.log" 2>&1 &
 echo $! > "$T/czar.pid"
 i=0
-until in_ns curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null 2>&1; do
+until in_ns curl -sf -m 2 http://127.0.0.1:9400/status | jq -en 'input | .registry.ca_pin' > /dev/null 2>&1; do
 	i=$((i + 1)); [ "$i" -gt 100 ] && { echo "# registry did not start"; tail "$T/czar.log"; exit 1; }
 	sleep 0.2
 done

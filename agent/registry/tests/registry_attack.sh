@@ -48,14 +48,14 @@ join() {
 }
 
 start czar "qserv.role=czar qserv.cluster=attack"
-wait_for 20 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null"
+wait_for 20 sh -c "ip netns exec $P-czar curl -sf -m 2 http://127.0.0.1:9400/status | jq -en 'input | .registry.ca_pin' > /dev/null"
 TOKEN=$(status czar | jq -r .registry.token)
 PIN=$(status czar | jq -r .registry.ca_pin)
 W="qserv.role=worker qserv.join=10.251.0.1:7070 qserv.token=$TOKEN qserv.ca=$PIN"
 start w1 "$W"
 if wait_for 30 is_state worker-0 ready; then tap_pass "the real worker joined as worker-0"; else tap_fail "the real worker joined as worker-0" "$(nodes)"; fi
 uuid=$(node_field worker-0 uuid)
-w1_ready() { status w1 | jq -e '.membership.state == "ready"' > /dev/null; }
+w1_ready() { status w1 | jq -en 'input | .membership.state == "ready"' > /dev/null; }
 wait_for 10 w1_ready
 sessions=$(status w1 | jq -r .membership.sessions)
 

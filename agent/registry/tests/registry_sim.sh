@@ -29,7 +29,7 @@ ip netns exec "$NS" "$QAGENT" --host --data-dir "$T/czar" --cmdline "$T/czar.cmd
 	--pidfile "$T/czar.agentpid" --status-port 9400 --admin-socket "$T/admin.sock" > "$T/czar.log" 2>&1 &
 echo $! > "$T/czar.pid"
 i=0
-until ip netns exec "$NS" curl -sf -m 2 http://127.0.0.1:9400/status | jq -e .registry.ca_pin > /dev/null 2>&1; do
+until ip netns exec "$NS" curl -sf -m 2 http://127.0.0.1:9400/status | jq -en 'input | .registry.ca_pin' > /dev/null 2>&1; do
 	i=$((i + 1))
 	if [ "$i" -gt 100 ]; then tap_plan 1; tap_fail "registry started" "$(tail -3 "$T/czar.log")"; exit 1; fi
 	sleep 0.2

@@ -32,7 +32,7 @@ wapi() { qcurl -s -X "$1" "$WU$2" -H 'Content-Type: application/json' ${3:+-d "$
 wsql() { mariadb --no-defaults -S "$QSERV_WORKER_1_SOCKET" -uroot -N -B -e "$1"; }
 has() { printf '%s' "$1" | grep -q -- "$2"; }
 state() { api GET "/ingest/trans/$1" | jq -r .transaction.state; }
-ok() { echo "$1" | jq -e '.success == 1' >/dev/null; }
+ok() { echo "$1" | jq -en 'input | .success == 1' >/dev/null; }
 
 api POST /ingest/database '{"database":"g","num_stripes":85,"num_sub_stripes":12,"overlap":0.01667}' > /dev/null
 api POST /ingest/table '{"database":"g","table":"R","is_partitioned":0,"schema":[{"name":"id","type":"INT"},{"name":"name","type":"CHAR(1)"}]}' > /dev/null

@@ -25,7 +25,7 @@ WU=https://$QSERV_WORKER_1_HOST:$QSERV_WORKER_1_INGEST_PORT
 api() { qcurl -s -X "$1" "$U$2" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
 wapi() { qcurl -s -X "$1" "$WU$2" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
 wsql() { mariadb --no-defaults -S "$QSERV_WORKER_1_SOCKET" -uroot -N -B -e "$1"; }
-ok() { echo "$1" | jq -e '.success == 1' >/dev/null; }
+ok() { echo "$1" | jq -en 'input | .success == 1' >/dev/null; }
 code() { qcurl -s -o "$T/r" -w '%{http_code}' -X "$1" "$U$2" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
 load() {   # load DATA: a transaction with one contribution, committed
 	printf "$1" > "$T/r.tsv"

@@ -33,7 +33,8 @@ command -v node > /dev/null || tap_skip_all "needs node (make deps)"
 [ -d "$NODE_PATH/puppeteer-core" ] || tap_skip_all "needs build/npm puppeteer-core (make deps)"
 tap_plan 28
 done_line() { echo "$((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"; }
-jqe() { jq -e "$@" > /dev/null; }
+# a filter true of one document (jq -e alone passes an empty file)
+jqe() { _f=$1; shift; jq -en "input | ($_f)" "$@" > /dev/null; }
 
 "$top/tools/sample-catalog.sh" "$T" dsh --objects 2000 --sources-per-object 1 --ra 0,40 --dec -20,20 \
 	> "$T/gen.log" 2>&1 || { echo "Bail out! sample catalog: $(tail -n 3 "$T/gen.log")"; exit 1; }
@@ -81,7 +82,7 @@ tap_is "$(hc -u "$U" "$URL/dashboard/api/replication" | jq -r '[.success, (.stat
 	--flock look:lookup:1 --duration 0 --wait-ms 200 --metrics-port "$MPORT" > "$T/mobu.log" 2>&1 &
 MOBU=$!
 DC_PIDS="$DC_PIDS $MOBU"
-mobu_ok() { hc -u "$U" "$URL/dashboard/api/mobu" | jq -e '.success == 1 and (.metrics | test("result=\"success\"} [1-9]"))'; }
+mobu_ok() { hc -u "$U" "$URL/dashboard/api/mobu" | jq -en 'input | .success == 1 and (.metrics | test("result=\"success\"} [1-9]"))'; }
 tap_ok "admin mobu view: qserv-mobu's metrics with successful runs" wait_until 30 mobu_ok
 
 # ---- the browser
@@ -94,7 +95,7 @@ browse qsmaster "$QSERV_PASSWORD" summary > "$T/admin.json"
 tap_is "$(jq -r '[.status, (.sections | join(" "))] | join(",")' "$T/admin.json")" \
 	"200,queries cluster replication ingest quotas mobu" "browser as qsmaster: every view" 
 missing=
-for w in $WORKERS; do jq -e --arg w "$w" '.workers | contains($w)' "$T/admin.json" > /dev/null || missing="$missing $w"; done
+for w in $WORKERS; do jq -en --arg w "$w" 'input | .workers | contains($w)' "$T/admin.json" > /dev/null || missing="$missing $w"; done
 if [ -n "$WORKERS" ] && [ -z "$missing" ]; then tap_pass "browser: the cluster view lists the workers ($WORKERS)"
 else tap_fail "browser: the cluster view lists the workers ($WORKERS)" "missing:$missing; $(head -c 400 "$T/admin.json")"; fi
 if [ "$(code -u "$U" "$URL/quota")" = 404 ]; then
@@ -117,7 +118,7 @@ timeout 300 mariadb --no-defaults -h127.0.0.1 -P"$QSERV_CZAR_PORT" -ubob -pbob-p
 SLOWPID=$!
 DC_PIDS="$DC_PIDS $SLOWPID"
 running() { hc -u "$1" "$URL/dashboard/api/queries" | jq -c '[.running[] | {id, user, chunks, chunks_done}]'; }
-moving() { running bob:bob-pw | jq -e '.[0] | .chunks_done >= 1 and .chunks > .chunks_done' > /dev/null; }
+moving() { running bob:bob-pw | jq -en 'input | .[0] | .chunks_done >= 1 and .chunks > .chunks_done' > /dev/null; }
 if wait_until 60 moving; then tap_pass "bob sees his running query, chunks done / total moving: $(running bob:bob-pw)"
 else tap_fail "bob sees his running query, chunks done / total moving" "$(running bob:bob-pw); $(cat "$T/slow.out")"; fi
 QID=$(running bob:bob-pw | jq -r '.[0].id')
@@ -153,7 +154,7 @@ EOF
 DC_PIDS="$DC_PIDS $!"
 printf -- '--registry-url\nhttp://127.0.0.1:%s/status\n' "$RPORT" >> "$T/czar.args"
 czar_restart
-reg_ok() { hc -u "$U" "$URL/dashboard/api/cluster" > "$T/reg.json" && jq -e '.source == "registry"' "$T/reg.json"; }
+reg_ok() { hc -u "$U" "$URL/dashboard/api/cluster" > "$T/reg.json" && jq -en 'input | .source == "registry"' "$T/reg.json"; }
 wait_until 20 reg_ok
 tap_is "$(jq -r '[.success, .source, .map_version, ([.nodes[].name] | join(" "))] | join(",")' "$T/reg.json"):$(grep -c SECRET "$T/reg.json")" \
 	"1,registry,7,czar-0 worker-7:0" "with --registry-url: the registry's nodes, never its join token or CA pin"

@@ -91,7 +91,7 @@ case "$out" in 2*) tap_fail "plain HTTP is not answered" "$out" ;; *) tap_pass "
 
 # ---- refusals in Qserv's shape
 out=$(q '{"query": "INSERT INTO hfe.Filter VALUES (9, \"z\", 1)"}')
-if [ "$(echo "$out" | jq -c '[.success, (.error | length > 0)]')" = '[0,true]' ] && ! echo "$out" | jq -e .rows > /dev/null
+if [ "$(echo "$out" | jq -c '[.success, (.error | length > 0)]')" = '[0,true]' ] && ! echo "$out" | jq -en 'input | .rows' > /dev/null
 then tap_pass "an INSERT: success 0 and an error, no rows"; else tap_fail "an INSERT: success 0 and an error, no rows" "$out"; fi
 out=$(q '{"query": "SELECT 1", "database": "nosuchdb"}' | jq -c '[.success, .error_ext.code]')
 tap_is "$out" '[0,1049]' "an unknown database: success 0, MySQL's 1049"

@@ -44,9 +44,9 @@ tap_is "$good" '["lookups","cones","joins","scans","async","filters"]' \
 	"every business succeeds with checked answers and no failure"
 tap_ok "the broken flock fails every run, MySQL's 1146 among its last errors" \
 	sh -c "flock() { jq -c --arg f \"\$1\" '.flocks[] | select(.flock == \$f)' '$T/run.json'; }
-	       flock broken | jq -e '.successes == 0 and .failures > 0 and (.last_errors[0].error | test(\"1146\"))' > /dev/null"
+	       flock broken | jq -en 'input | .successes == 0 and .failures > 0 and (.last_errors[0].error | test(\"1146\"))' > /dev/null"
 tap_ok "latency percentiles are ordered (p50 <= p95 <= p99 <= max)" \
-	sh -c "jq -e '[.flocks[] | .latency_ms | .p50 <= .p95 and .p95 <= .p99 and .p99 <= .max] | all' '$T/run.json' > /dev/null"
+	sh -c "jq -en 'input | [.flocks[] | .latency_ms | .p50 <= .p95 and .p95 <= .p99 and .p99 <= .max] | all' '$T/run.json' > /dev/null"
 tap_ok "GET /metrics while running: runs and latency per flock" \
 	sh -c "grep -q 'qserv_mobu_runs_total{flock=\"lookups\",business=\"lookup\",result=\"success\"} [1-9]' '$T/metrics' &&
 	       grep -q 'qserv_mobu_latency_ms{flock=\"cones\",quantile=\"0.99\"}' '$T/metrics' &&
@@ -66,10 +66,10 @@ done
 wait $pid
 tap_is "$?" 1 "a run whose answers turned wrong exits 1"
 tap_ok "the scan flock reports a wrong answer, not an error" \
-	sh -c "jq -e '.flocks[] | select(.flock == \"scans\") | .successes > 0 and .failures > 0 and
+	sh -c "jq -en 'input | .flocks[] | select(.flock == \"scans\") | .successes > 0 and .failures > 0 and
 	       (.last_errors[-1].error | test(\"wrong answer\"))' '$T/run.json' > /dev/null"
 tap_ok "so does the sql flock against its first answer" \
-	sh -c "jq -e '.flocks[] | select(.flock == \"counts\") | .failures > 0 and (.last_errors[-1].error | test(\"wrong answer\"))' '$T/run.json' > /dev/null"
+	sh -c "jq -en 'input | .flocks[] | select(.flock == \"counts\") | .failures > 0 and (.last_errors[-1].error | test(\"wrong answer\"))' '$T/run.json' > /dev/null"
 
 # the firefighter's alert, to a local receiver standing in for a webhook,
 # Slack and Sentry: one alert per failing flock (deduplicated), none for

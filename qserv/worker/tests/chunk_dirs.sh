@@ -32,7 +32,7 @@ KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n'); echo "$KEY" > "$T/admin.key"
 WPID=$!
 i=0; until curl -sf "$W/status" >/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 post() { curl -s -H "Authorization: Bearer $KEY" -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }
-ok() { echo "$1" | jq -e '.success == 1' >/dev/null; }
+ok() { echo "$1" | jq -en 'input | .success == 1' >/dev/null; }
 
 SCHEMA='[{"name":"objectId","type":"BIGINT NOT NULL"},{"name":"ra","type":"DOUBLE"},{"name":"decl","type":"DOUBLE"},{"name":"chunkId","type":"INT"},{"name":"subChunkId","type":"INT"}]'
 post /worker/database '{"database":"cd"}' > /dev/null

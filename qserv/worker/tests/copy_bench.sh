@@ -37,7 +37,7 @@ for c in $(my "SELECT chunk FROM qservWorker.chunks WHERE db='$DB' ORDER BY chun
 	curl -s --cacert "$QSERV_CA_FILE" -H "Authorization: Bearer $QSERV_AUTH_KEY" -X POST -H 'Content-Type: application/json' \
 		-d "{\"database\":\"$DB\",\"chunk\":$c,\"source_id\":\"worker-1\",\"source_url\":\"$W1\"}" \
 		"$W2/worker/replica" > "$T/r"
-	jq -e .success "$T/r" > /dev/null || { echo "copy of chunk $c failed: $(cat "$T/r")"; exit 1; }
+	jq -en 'input | .success' "$T/r" > /dev/null || { echo "copy of chunk $c failed: $(cat "$T/r")"; exit 1; }
 	set -- $(jq -r '"\(.plain_bytes) \(.bytes) \(.rows) \(.seconds * 1000 | floor)"' "$T/r")
 	[ "$4" -gt 0 ] || set -- "$1" "$2" "$3" 1
 	[ "$local_ms" -gt 0 ] || local_ms=1

@@ -27,7 +27,7 @@ tap_plan 17
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { mariadb --no-defaults -S "$T/my.sock" -uroot -N -B -e "$1"; }
 post() { qcurl -s -H "Authorization: Bearer $KEY" -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }
-ok() { echo "$1" | jq -e '.success == 1' >/dev/null; }
+ok() { echo "$1" | jq -en 'input | .success == 1' >/dev/null; }
 has() { printf '%s' "$1" | grep -q -- "$2"; }
 q() { "$BIN/qserv-wquery" --tls-dir "$T/pki" --name czar-1 --port "$QP" "$1" 2>&1; }
 

@@ -49,7 +49,7 @@ start_worker
 tap_ok "worker answers /status" qcurl -sf -o /dev/null "$W/status"
 
 post() { acurl -s -X POST "$W$1" -H 'Content-Type: application/json' -d "$2"; }
-ok() { echo "$1" | jq -e '.success == 1' >/dev/null; }
+ok() { echo "$1" | jq -en 'input | .success == 1' >/dev/null; }
 has() { printf '%s' "$1" | grep -q -- "$2"; }
 
 SCHEMA='[{"name":"objectId","type":"BIGINT NOT NULL"},{"name":"ra","type":"DOUBLE"},{"name":"decl","type":"DOUBLE"},{"name":"chunkId","type":"INT"},{"name":"subChunkId","type":"INT"}]'
