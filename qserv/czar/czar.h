@@ -75,6 +75,7 @@ struct czar {
 
 	struct index_cache *index_cache;   /* director-index answers (index_cache.h); NULL: off */
 	uint64_t index_epoch;         /* atomic; the cache's epoch, bumped when published databases change */
+	struct dmap *dmap;            /* director indexes in memory (director_map.h); NULL: off */
 
 	pthread_mutex_t meta_lock;    /* meta, meta_ms */
 	struct meta *meta;            /* latest snapshot of qservMeta */

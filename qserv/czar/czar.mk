@@ -6,7 +6,7 @@ CZAR_LIB_SRCS := qserv/czar/packet.c qserv/czar/auth.c qserv/czar/myproto.c \
 	qserv/czar/meta.c qserv/czar/plan.c qserv/czar/plan_analyze.c qserv/czar/plan_rewrite.c qserv/czar/plan_merge.c qserv/czar/plan_match.c qserv/czar/plan_nn.c qserv/czar/rowcount.c qserv/czar/notify.c \
 	qserv/czar/dispatch.c qserv/czar/dispatch_pool.c qserv/czar/chunkbuf.c qserv/czar/merge.c qserv/czar/exec.c qserv/czar/schema.c qserv/czar/metrics.c \
 	qserv/czar/account.c qserv/czar/async.c qserv/czar/history.c \
-	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/stages.c qserv/czar/tpool.c \
+	qserv/czar/history_queue.c qserv/czar/index_cache.c qserv/czar/director_map.c qserv/czar/stages.c qserv/czar/tpool.c \
 	qserv/czar/http.c qserv/czar/http_result.c qserv/czar/http_async.c \
 	qserv/czar/http_ingest.c qserv/czar/http_ingest_req.c \
 	qserv/czar/http_dash.c qserv/czar/http_dash_queries.c qserv/czar/http_dash_fetch.c qserv/czar/http_dash_assets.c \
@@ -42,7 +42,7 @@ INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh qserv/czar/te
 	qserv/czar/tests/drivers.sh qserv/czar/tests/failover.sh qserv/czar/tests/async.sh qserv/czar/tests/http_frontend.sh \
 	qserv/czar/tests/counters_notice.sh qserv/czar/tests/match_e2e.sh qserv/czar/tests/match_ingest.sh
 INTEG_TESTS += qserv/czar/tests/http_ingest.sh qserv/czar/tests/quota.sh qserv/czar/tests/dashboard.sh
-INTEG_TESTS += qserv/czar/tests/sql_users.sh qserv/czar/tests/worker_pool.sh qserv/czar/tests/near_neighbour.sh
+INTEG_TESTS += qserv/czar/tests/sql_users.sh qserv/czar/tests/worker_pool.sh qserv/czar/tests/near_neighbour.sh qserv/czar/tests/director_map.sh
 BENCHES += qserv/czar/tests/czar_bench.sh qserv/czar/tests/peer_bench.sh qserv/czar/tests/nn_bench.sh
 $(eval $(call fuzz_target,sql,qserv/czar/tests/fuzz_sql.c qserv/czar/sql_ast.c qserv/czar/sql_lex.c qserv/czar/sql_parse.c qserv/czar/sql_parse_session.c qserv/czar/sql_parse_async.c qserv/czar/sql_parse_expr.c qserv/czar/sql_parse_user.c qserv/czar/sql_print.c,,libqcommon.a))
 $(eval $(call fuzz_target,packet,qserv/czar/tests/fuzz_packet.c qserv/czar/packet.c qserv/czar/myproto.c qserv/czar/auth.c,-lmbedtls -lmbedx509 -lmbedcrypto,libqcommon.a))

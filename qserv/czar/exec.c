@@ -13,6 +13,7 @@
 #include "monotime.h"
 
 #include "account.h"
+#include "director_map.h"
 #include "index_cache.h"
 #include "merge.h"
 #include "myproto.h"
@@ -58,7 +59,7 @@ struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_
 		/* the director-index cache (index_cache.h) forgets everything
 		 * when a notice came or the published catalog changed */
 		if (!cz->meta || gen != cz->meta_loaded_gen || print != cz->meta_print)
-			__atomic_add_fetch(&cz->index_epoch, 1, __ATOMIC_SEQ_CST);
+			dmap_kick(cz->dmap, __atomic_add_fetch(&cz->index_epoch, 1, __ATOMIC_SEQ_CST), fresh);
 		cz->meta_print = print;
 		meta_unref(cz->meta);
 		cz->meta = fresh;
@@ -99,13 +100,32 @@ static long narrow(int32_t *chunks, size_t n, int32_t *found, size_t nf)
 	return (long)out;
 }
 
-/* Narrows chunks[] to those the director index names; an equality's
- * single-chunk answer is kept in (and taken from) cz->index_cache.
+/* The chunks of p's integer keys from the in-memory director index
+ * (director_map.h) into found[] (room for p->nindex_keys); their count,
+ * or -1 when a key is not known there (ask the director index). */
+static long map_chunks(struct sess *s, const struct plan *p, uint64_t epoch, int32_t *found)
+{
+	size_t nf = 0;
+
+	for (size_t i = 0; i < p->nindex_keys; i++) {
+		int r = dmap_find(s->cz->dmap, epoch, p->db->name, p->index_table, p->index_keys[i], &found[nf]);
+		if (r < 0)
+			return -1;
+		nf += (size_t)r;
+	}
+	return (long)nf;
+}
+
+/* Narrows chunks[] to those the director index names: from the in-memory
+ * map when it knows every key, else by the SQL lookup, an equality's
+ * single-chunk answer kept in (and taken from) cz->index_cache.
  * Returns the new count, or -EIO after writing an ERR. */
-static long index_chunks(struct sess *s, const char *sql, int eq, int32_t *chunks, size_t n)
+static long index_chunks(struct sess *s, const struct plan *p, int32_t *chunks, size_t n)
 {
 	char err[256];
 	uint64_t epoch = __atomic_load_n(&s->cz->index_epoch, __ATOMIC_SEQ_CST);
+	const char *sql = p->index_sql;
+	int eq = p->index_eq;
 	struct backend_conn *bc;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
@@ -113,6 +133,21 @@ static long index_chunks(struct sess *s, const char *sql, int eq, int32_t *chunk
 	size_t nf = 0, cap = 0;
 	long out;
 
+	if (p->nindex_keys && s->cz->dmap) {
+		if (!(found = malloc(p->nindex_keys * sizeof(*found)))) {
+			myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
+			return -EIO;
+		}
+		long k = map_chunks(s, p, epoch, found);
+		if (k >= 0) {
+			s->stages.index_hit = 1;
+			out = narrow(chunks, n, found, (size_t)k);
+			free(found);
+			return out;
+		}
+		free(found);
+		found = NULL;
+	}
 	if (eq && index_cache_get(s->cz->index_cache, epoch, sql, &one)) {
 		s->stages.index_hit = 1;
 		return narrow(chunks, n, &one, 1);
@@ -290,7 +325,7 @@ static int chunk_jobs(struct sess *s, const struct plan *p, const struct meta *m
 	if (n)
 		memcpy(chunks, p->chunks, n * sizeof(*chunks));
 	if (p->index_sql && !p->regular_only) {
-		long k = index_chunks(s, p->index_sql, p->index_eq, chunks, n);
+		long k = index_chunks(s, p, chunks, n);
 		if (k < 0) {
 			rc = (int)k;
 			goto out;

@@ -26,6 +26,7 @@
 #include "account.h"
 #include "async.h"
 #include "history_queue.h"
+#include "director_map.h"
 #include "index_cache.h"
 #include "czar.h"
 #include "http.h"
@@ -46,7 +47,7 @@ struct opts {
 	unsigned pool, max_conn, window, slow_ms;
 	unsigned max_user_conn, max_pending, login_timeout, wait_timeout, write_timeout, local_timeout;
 	unsigned silence_timeout, worker_conns;
-	unsigned result_ttl, history_max, async_jobs, index_cache;
+	unsigned result_ttl, history_max, async_jobs, index_cache, director_map_mb;
 	int metrics_port;
 	unsigned http_port, http_max_bytes;
 	unsigned long long max_result_rows, max_result_bytes;
@@ -151,6 +152,7 @@ static void usage(FILE *f)
 		"  --async-jobs N         SUBMITs run at once (default 4; more wait their turn)\n"
 		"  --slow-ms N            log statements slower than N ms (default 10000, 0 off)\n"
 		"  --index-cache N        director-index answers kept in memory (default 100000, 0 off)\n"
+		"  --director-map-mb N    published director indexes held in memory, MB (default 256, 0 off)\n"
 		"  --metrics-port N       serve GET /metrics on the --bind address (default off)\n"
 		"  --http-port N          Qserv's HTTP query frontend, HTTPS with --ssl-cert/--ssl-key,\n"
 		"                         HTTP Basic with the --users (default off; Qserv uses 4041)\n"
@@ -195,12 +197,12 @@ static int limit_opt(int c, const char *arg, struct opts *o)
 		{ 'w', "--window", 1, 256 }, { 'A', "--async-result-ttl", 1, 31536000 },
 		{ 'Q', "--query-history", 1, 100000000 }, { 'J', "--async-jobs", 1, 256 },
 		{ 'S', "--slow-ms", 0, 86400000 }, { 'K', "--index-cache", 0, 100000000 },
-		{ 'V', "--worker-connections", 1, 128 },
+		{ 'V', "--worker-connections", 1, 128 }, { 'Y', "--director-map-mb", 0, 1048576 },
 	};
 	unsigned *dst[] = { &o->max_user_conn, &o->max_pending, &o->login_timeout, &o->wait_timeout,
 			    &o->write_timeout, &o->local_timeout, &o->silence_timeout, &o->http_port, &o->http_max_bytes,
 			    &o->pool, &o->window, &o->result_ttl, &o->history_max, &o->async_jobs, &o->slow_ms,
-			    &o->index_cache, &o->worker_conns };
+			    &o->index_cache, &o->worker_conns, &o->director_map_mb };
 	unsigned long v;
 	size_t i;
 
@@ -238,6 +240,7 @@ static void opts_defaults(struct opts *o)
 	o->history_max = 10000;
 	o->async_jobs = 4;
 	o->index_cache = 100000;
+	o->director_map_mb = 256;
 }
 
 /* The options getopt_long reads (usage() says what each does). */
@@ -266,7 +269,8 @@ static const struct option long_opts[] = {
 	{ "ingest-url", required_argument, 0, OPT_INGEST_URL },
 	{ "ingest-key-file", required_argument, 0, OPT_INGEST_KEY_FILE },
 	{ "ingest-max-bytes", required_argument, 0, OPT_INGEST_MAX_BYTES },
-	{ "index-cache", required_argument, 0, 'K' },     QUOTA_LONG_OPTIONS,
+	{ "index-cache", required_argument, 0, 'K' },     { "director-map-mb", required_argument, 0, 'Y' },
+	QUOTA_LONG_OPTIONS,
 	{ "registry-url", required_argument, 0, OPT_REGISTRY_URL }, { "mobu-url", required_argument, 0, OPT_MOBU_URL },
 	{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 };
@@ -307,7 +311,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->metrics_port = (int)v;
 			break;
 		case 'x': case 'X': case 'l': case 'W': case 'N': case 'L': case 'Z': case 'G': case 'B':
-		case 'o': case 'w': case 'A': case 'Q': case 'J': case 'S': case 'K': case 'V':
+		case 'o': case 'w': case 'A': case 'Q': case 'J': case 'S': case 'K': case 'V': case 'Y':
 			if (limit_opt(c, optarg, o) < 0)
 				return -EINVAL;
 			break;
@@ -693,6 +697,10 @@ int main(int argc, char **argv)
 	sigdelset(&mask, SIGPIPE);
 	if (quota_czar_alerts(err, sizeof(err)) < 0) {   /* its thread after the mask: signals stay ours */
 		log_error("alerts: %s", err);
+		return 1;
+	}
+	if (dmap_new(cz.backend, (size_t)o.director_map_mb << 20, &cz.dmap) < 0) {   /* (after the mask too) */
+		log_error("director map: cannot start its loader");
 		return 1;
 	}
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);

@@ -13,6 +13,7 @@
 #include "httpd.h"
 
 #include "history_queue.h"
+#include "director_map.h"
 #include "index_cache.h"
 #include "session.h"
 #include "stages.h"
@@ -35,7 +36,8 @@ static void label(char *dst, size_t cap, const char *s)
 	dst[o] = 0;
 }
 
-/* The lookup path's counters: stage histograms, the director-index cache,
+/* The lookup path's counters: stage histograms, the director-index cache
+ * and map,
  * the history writer's queue. */
 static void perf_metrics(struct czar *cz, struct buf *t)
 {
@@ -50,6 +52,22 @@ static void perf_metrics(struct czar *cz, struct buf *t)
 		ic.hits, ic.misses);
 	buf_printf(t, "# HELP qserv_czar_index_cache_entries Director-index answers held.\n"
 		"# TYPE qserv_czar_index_cache_entries gauge\nqserv_czar_index_cache_entries %llu\n", ic.entries);
+	struct dmap_stats dm;
+	dmap_get_stats(cz->dmap, &dm);
+	buf_printf(t, "# HELP qserv_czar_director_map_keys_total Point-lookup keys answered from the director "
+		"indexes in memory (hit) or sent to the director index (miss).\n"
+		"# TYPE qserv_czar_director_map_keys_total counter\n"
+		"qserv_czar_director_map_keys_total{result=\"hit\"} %llu\n"
+		"qserv_czar_director_map_keys_total{result=\"miss\"} %llu\n", dm.hits, dm.misses);
+	buf_printf(t, "# HELP qserv_czar_director_map_loads_total Director-index sets loaded into memory.\n"
+		"# TYPE qserv_czar_director_map_loads_total counter\nqserv_czar_director_map_loads_total %llu\n"
+		"# HELP qserv_czar_director_map_keys Director-index keys held in memory.\n"
+		"# TYPE qserv_czar_director_map_keys gauge\nqserv_czar_director_map_keys %llu\n"
+		"# HELP qserv_czar_director_map_bytes Memory the director indexes held take.\n"
+		"# TYPE qserv_czar_director_map_bytes gauge\nqserv_czar_director_map_bytes %llu\n"
+		"# HELP qserv_czar_director_map_skipped Directors of the last load left on SQL lookups.\n"
+		"# TYPE qserv_czar_director_map_skipped gauge\nqserv_czar_director_map_skipped %llu\n",
+		dm.loads, dm.keys, dm.bytes, dm.skipped);
 	history_queue_get_stats(cz, &hq);
 	buf_printf(t, "# HELP qserv_czar_history_events_total Query history events (row begins and ends) by "
 		"what became of them.\n# TYPE qserv_czar_history_events_total counter\n"

@@ -135,6 +135,7 @@ void plan_free(struct plan *p)
 	free(p->merge_sql);
 	free(p->chunks);
 	free(p->index_sql);
+	free(p->index_keys);
 	free(p->area);
 	free(p->nn_table);
 	free(p->nn_sub);

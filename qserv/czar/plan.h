@@ -43,6 +43,12 @@ struct plan {
 	size_t nchunks;
 	char *index_sql;              /* NULL, or returns chunk ids in column 1 */
 	int index_eq;                 /* index_sql is one `key = literal` (its answer may be cached) */
+	/* `key = v` or `key IN (v, ...)` with integer literals only: those
+	 * keys, for the in-memory director index (director_map.h) of
+	 * director index_table of db; nindex_keys 0 otherwise */
+	int64_t *index_keys;
+	size_t nindex_keys;
+	const char *index_table;
 	char *area;                   /* the restrictor applied, for logs/tests */
 	/* A near-neighbour plan (plan_nn.c): the director whose sub-chunk
 	 * tables the workers build, and for chunks[i] the sub-chunks to run,

@@ -455,6 +455,45 @@ static int const_literal(const struct sql_expr *e)
 	return e && (e->kind == SQL_E_STR || plan_literal_double(e, &d) == 0);
 }
 
+/* A decimal integer literal (no sign, point, exponent or base) into *v. */
+static int int_literal(const struct sql_expr *e, int64_t *v)
+{
+	const char *t = e && e->kind == SQL_E_NUM ? e->text : NULL;
+	char *end;
+
+	if (!t || !*t || strspn(t, "0123456789") != strlen(t))
+		return 0;
+	errno = 0;
+	long long x = strtoll(t, &end, 10);
+	if (errno || *end)
+		return 0;
+	*v = x;
+	return 1;
+}
+
+/* The integer keys of `key = v` / `key IN (...)` e into the plan
+ * (index_keys); none when a value is anything else. */
+static void int_keys(struct ctx *c, const struct sql_expr *e, const struct meta_table *dir)
+{
+	int64_t *v = malloc(e->nargs * sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < e->nargs; i++) {
+		if (key_ref(c, e->args[i]) >= 0)
+			continue;
+		if (!int_literal(e->args[i], &v[n])) {
+			free(v);
+			return;
+		}
+		n++;
+	}
+	c->p->index_keys = v;
+	c->p->nindex_keys = n;
+	c->p->index_table = dir->name;
+}
+
 /* If e is `key = v`, `key IN (...)` or `key BETWEEN a AND b` on a director
  * key (or a child's foreign key), writes the index lookup. */
 void plan_index_lookup(struct ctx *c, const struct sql_expr *e)
@@ -519,4 +558,6 @@ void plan_index_lookup(struct ctx *c, const struct sql_expr *e)
 	}
 	c->p->index_sql = buf_steal(&o);
 	c->p->index_eq = e->kind == SQL_E_BINARY;
+	if (e->kind != SQL_E_BETWEEN)
+		int_keys(c, e, dir);
 }

@@ -1,0 +1,103 @@
+#!/bin/sh
+# director_map.sh: the czar's director indexes in memory (director_map.h)
+# on a dev cluster of 2 workers.
+#
+# Checks: after a catalog is published the czar holds every object's key
+# (qserv_czar_director_map_keys); point lookups by objectId and IN lists
+# are answered from memory (hits counted, no miss) with the rows the
+# workers' chunk tables hold; an id that is in no chunk gives no row; a
+# quoted key is not taken from memory (the SQL lookup answers, same row);
+# a child table's foreign key (Source.objectId) is looked up the same way;
+# the index changed under the czar + a metadata notice: the next lookup
+# follows the changed index, never the old memory (the row is gone while
+# the index names another chunk, back after the restore); the czar
+# restarted with --director-map-mb 0 answers the same rows from SQL.
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$REPO/tools/tap.sh"
+. "$REPO/tools/dc-test.sh"
+dc_init dmap
+command -v python3 > /dev/null || tap_skip_all "needs python3"
+tap_plan 11
+
+DB=dmap
+dc_catalog $DB 2 --objects 3000 --sources-per-object 2 --ra 0,40 --dec -20,20 --stripes 12 --sub-stripes 4
+NOBJ=$(wc -l < "$T/gen/Object.tsv")
+metric() { curl -s "$QSERV_CZAR_METRICS_URL" | awk -v k="$1" '$1 == k { print $2 }'; }
+hits() { metric 'qserv_czar_director_map_keys_total{result="hit"}'; }
+misses() { metric 'qserv_czar_director_map_keys_total{result="miss"}'; }
+notice() {
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"reload", sys.argv[1])' \
+		"$T/cluster/czar/meta.sock"
+}
+loaded() { sql "SELECT COUNT(*) FROM $DB.Filter" > /dev/null; [ "$(metric qserv_czar_director_map_keys)" = "$NOBJ" ]; }
+if wait_until 30 loaded; then
+	tap_pass "the czar holds the $NOBJ object keys in memory"
+else
+	tap_fail "the czar holds the $NOBJ object keys in memory" "$(curl -s "$QSERV_CZAR_METRICS_URL" | grep director_map)"
+fi
+
+# ten ids over the chunks; what the workers' chunk tables hold for each
+meta "SELECT objectId, chunkId FROM qservMeta.${DB}__Object ORDER BY objectId" > "$T/index.tsv"
+awk -v n="$NOBJ" 'NR % int(n / 10) == 1' "$T/index.tsv" | head -n 10 > "$T/ids.tsv"
+: > "$T/want"
+: > "$T/got"
+while read -r id chunk; do
+	for s in "$QSERV_WORKER_0_SOCKET" "$QSERV_WORKER_1_SOCKET"; do
+		my "$s" -e "SELECT objectId, ra, decl FROM $DB.Object_$chunk WHERE objectId = $id" 2> /dev/null
+	done | sort -u | grep -v ERROR >> "$T/want"
+done < "$T/ids.tsv"
+h0=$(hits) m0=$(misses)
+while read -r id chunk; do
+	sql "SELECT objectId, ra, decl FROM $DB.Object WHERE objectId = $id" >> "$T/got"
+done < "$T/ids.tsv"
+h1=$(hits) m1=$(misses)
+tap_is "$(wc -l < "$T/want")|$(cmp -s "$T/want" "$T/got" && echo same)|$((h1 - h0))|$((m1 - m0))" "10|same|10|0" \
+	"10 point lookups answered from memory: the chunk tables' rows, 10 hits, no miss"
+
+ids=$(cut -f1 "$T/ids.tsv" | head -n 3 | paste -sd,)
+got=$(sql "SELECT objectId FROM $DB.Object WHERE objectId IN ($ids) ORDER BY objectId" | paste -sd,)
+h2=$(hits)
+tap_is "$got|$((h2 - h1))" "$ids|3" "IN ($ids): three rows, three keys from memory"
+
+last=$(tail -n 1 "$T/index.tsv" | cut -f1)
+h3=$(hits)
+got=$(sql "SELECT COUNT(*) FROM $DB.Object WHERE objectId = $((last + 1000))")
+tap_is "$got|$(($(hits) - h3))" "0|1" "an id in no chunk ($((last + 1000))): no row, known from memory"
+
+id1=$(head -n 1 "$T/ids.tsv" | cut -f1)
+h4=$(hits)
+got=$(sql "SELECT objectId, ra, decl FROM $DB.Object WHERE objectId = '$id1'")
+tap_is "$got|$(($(hits) - h4))" "$(head -n 1 "$T/want")|0" "a quoted key goes to the SQL lookup (no hit), same row"
+
+want=$(sql "SELECT COUNT(*) FROM $DB.Source WHERE objectId + 0 = $id1")
+h5=$(hits)
+got=$(sql "SELECT COUNT(*) FROM $DB.Source WHERE objectId = $id1")
+tap_is "$got|$(($(hits) - h5))" "$want|1" "a child's foreign key (Source.objectId = $id1): $want sources, from memory"
+
+# the index changed under the czar (its object named in another chunk)
+ch1=$(head -n 1 "$T/ids.tsv" | cut -f2)
+other=$(cut -f2 "$T/index.tsv" | sort -un | grep -vx "$ch1" | head -n 1)
+meta "UPDATE qservMeta.${DB}__Object SET chunkId = $other WHERE objectId = $id1" > /dev/null
+notice
+got=$(czar_is "SELECT COUNT(*) FROM $DB.Object WHERE objectId = $id1" 0)
+tap_is "$got" 0 "index names chunk $other for $id1 + notice: no row (the old memory does not answer)"
+meta "UPDATE qservMeta.${DB}__Object SET chunkId = $ch1 WHERE objectId = $id1" > /dev/null
+notice
+got=$(czar_is "SELECT COUNT(*) FROM $DB.Object WHERE objectId = $id1" 1)
+tap_is "$got" 1 "restored + notice: the row is back"
+if wait_until 30 loaded; then
+	tap_pass "reloaded after the notices ($(metric qserv_czar_director_map_loads_total) loads)"
+else
+	tap_fail "reloaded after the notices" "$(curl -s "$QSERV_CZAR_METRICS_URL" | grep director_map)"
+fi
+
+czar_args "$T/czar.args"
+echo --director-map-mb=0 >> "$T/czar.args"
+czar_restart
+: > "$T/got0"
+while read -r id chunk; do
+	sql "SELECT objectId, ra, decl FROM $DB.Object WHERE objectId = $id" >> "$T/got0"
+done < "$T/ids.tsv"
+tap_is "$(cmp -s "$T/want" "$T/got0" && echo same)|$(hits)|$(metric qserv_czar_director_map_keys)" "same|0|0" \
+	"--director-map-mb 0: the same rows from the SQL lookup, nothing held"
+tap_done
