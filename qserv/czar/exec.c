@@ -209,7 +209,7 @@ static int stream_columns(void *ctx, const struct wire_cols *cols)
 	myp_eof(&st->s->conn, st->s->status);
 	st->cols_sent = 1;
 	st->ncols = cols->n;
-	return pkt_flush(&st->s->conn) < 0 ? -EIO : 0;
+	return 0;     /* sent with the first rows (or the EOF): one write for a lookup's answer */
 }
 
 static int stream_rows(void *ctx, const struct wire_rows *rows)
@@ -344,7 +344,14 @@ static int chunk_jobs(struct sess *s, const struct plan *p, const struct meta *m
 		if (!c)
 			continue;
 		jobs[njobs].chunk = c->id;
-		memcpy(jobs[njobs].replica, c->worker, sizeof(c->worker));
+		/* the replica tried first: one per chunk, spread over the chunk's
+		 * replicas by a hash of its id (qservMeta lists them by worker
+		 * id, so the first would send every query to the lowest id);
+		 * the same for every query, so a worker's cache and shared
+		 * scans keep their chunks */
+		unsigned first = c->nworkers ? ((uint32_t)c->id * 2654435761u >> 16) % c->nworkers : 0;
+		for (unsigned k = 0; k < c->nworkers; k++)
+			jobs[njobs].replica[k] = c->worker[(first + k) % c->nworkers];
 		jobs[njobs].nreplicas = c->nworkers;
 		if (p->nn_table) {
 			jobs[njobs].sub_db = p->db->name;

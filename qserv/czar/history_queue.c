@@ -204,7 +204,11 @@ void history_queue_put(struct czar *cz, struct history_op *op, int queued)
 	q->depth++;
 	q->put_seq++;
 	q->stats.queued++;
-	pthread_cond_signal(&q->more);
+	/* the writer waits for a first event, or lingers until a batch is
+	 * full: a wake-up for any other event would only put it back to
+	 * sleep (a context switch per query under load) */
+	if (q->depth == 1 || q->depth >= BATCH_MAX)
+		pthread_cond_signal(&q->more);
 	pthread_mutex_unlock(&q->lock);
 }
 
