@@ -266,7 +266,7 @@ static json_t *nics_json(const struct inventory *inv)
 static void start_mariadb(struct agent *a)
 {
 	const char *dir = disks_mariadb_dir(&a->disks);
-	char *argv[] = { MARIADB_RUN, a->mariadb_dir, NULL };
+	char *argv[] = { MARIADB_RUN, a->mariadb_dir, (char *)config_role_name(a->cfg.role), NULL };
 
 	if (a->host_mode || a->cfg.role == ROLE_NONE || access(MARIADB_RUN, X_OK) < 0)
 		return;
