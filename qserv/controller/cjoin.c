@@ -10,8 +10,9 @@
  * regular tables from another worker (POST /worker/replica {database,
  * regular: true, source_id, source_url}: the same pull over mutual TLS,
  * checksums compared, swapped in at once, as a chunk copy; wcopy_in.c) and
- * the publish (POST /worker/publish: the dummy chunk), and the default
- * indexes on its prototypes (csqlidx.c: chunks copied to it inherit them).  Every step is
+ * the publish (POST /worker/publish: the dummy chunk); the default
+ * indexes go on its prototypes right after the tables (csqlidx.c: chunks
+ * copied to it, and the dummy chunk, inherit them).  Every step is
  * idempotent, so a worker registered again (a restarted agent) goes
  * through it harmlessly; a failure names the step and leaves the worker
  * registered: registering it again retries.  Chunks reach it later, by
@@ -101,9 +102,6 @@ static int join_published(struct ctl *c, const struct cworker *w, MYSQL *m, cons
 		r = ctl_worker_call(w, "POST", "publish", body, NULL, err, errlen);
 		json_decref(body);
 	}
-	/* on its prototypes: the chunks copied to it later inherit them */
-	if (!r)
-		r = csqlidx_defaults(c, m, db, NULL, w, err, errlen);
 	return r;
 }
 
@@ -116,6 +114,11 @@ static int join_db(struct ctl *c, MYSQL *m, const struct cworker *w, const char 
 	json_decref(body);
 	if (!r)
 		r = join_tables(w, m, db, e, elen);
+	/* the default indexes on its prototypes at once, before the slower
+	 * steps: the chunks copied to it later (a rebalance may start before
+	 * the join ends) and its dummy chunk are made like them */
+	if (!r)
+		r = csqlidx_defaults(c, m, db, NULL, w, e, elen);
 	if (!r)
 		r = cconfig_apply(w, m, db, e, elen);
 	if (!r && published)

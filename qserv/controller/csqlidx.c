@@ -22,7 +22,10 @@
  * partitioned table gets a plain index on its director
  * key (a director's objectId, a child's foreign key to its director, a
  * match table's two director keys): `qserv_director_key` (and
- * `qserv_director_key2`), on its prototype, every chunk table, the dummy
+ * `qserv_director_key2`), and a director also `qserv_sub_chunk` on its
+ * sub-chunk key (a near-neighbour join reads one sub-chunk of a chunk
+ * table and of its overlap by it, plan_rewrite.c), on its prototype, every
+ * chunk table, the dummy
  * chunk, a director's FullOverlap tables too, on every worker (all
  * workers at once, a thread each); where the index exists already nothing
  * is rebuilt.  Chunk tables made later LIKE
@@ -164,13 +167,14 @@ int csqlidx_get(MYSQL *m, const char *db, const char *t, bool ov, json_t **ret, 
 }
 
 /* The POST /worker/sqlindex bodies of db's default indexes (of table t
- * only unless NULL), appended to a. */
+ * only unless NULL), appended to a: the director keys, and a director's
+ * sub-chunk key. */
 static int default_bodies(MYSQL *m, const char *db, const char *t, json_t *a, char *err, size_t errlen)
 {
 	if (t && sqlid_check(SQLID_TABLE, "table", t, err, errlen))
 		return -EINVAL;
 	MYSQL_RES *res = qsql_query(m, err, errlen,
-		"SELECT name, is_director, director_key, director_key2 FROM qservMeta.tables"
+		"SELECT name, is_director, director_key, director_key2, sub_chunk_id_key FROM qservMeta.tables"
 		" WHERE db='%s' AND is_partitioned=1%s%s%s ORDER BY name", db, t ? " AND name='" : "", t ? t : "",
 		t ? "'" : "");
 	if (!res)
@@ -186,6 +190,11 @@ static int default_bodies(MYSQL *m, const char *db, const char *t, json_t *a, ch
 				"the default index on the director key (qserv-node)", "columns", "column", keys[k],
 				"overlap", k == 0 && atoi(row[1]) != 0));
 		}
+		if (atoi(row[1]) && row[4] && row[4][0] && sqlid_ok(row[4]))
+			json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s}], s:b}", "database", db,
+				"table", row[0], "index", "qserv_sub_chunk", "spec", "DEFAULT", "comment",
+				"the default index on the sub-chunk key (qserv-node)", "columns", "column", row[4],
+				"overlap", 1));
 	}
 	mysql_free_result(res);
 	return 0;

@@ -1,8 +1,9 @@
 /* plan_nn.c: the sub-chunks of a near-neighbour plan.  As in Qserv, a
  * near-neighbour self-join runs per sub-chunk S of each candidate chunk C:
- * the first instance reads Subchunks_<db>_C.<T>_C_S, the second that table
- * UNION <T>FullOverlap_C_S (plan_rewrite.c writes the FROM list), so the
- * cost is rows per sub-chunk squared instead of rows per chunk squared.
+ * the first instance reads the rows of <T>_C with sub-chunk key S, the
+ * second those UNION the rows of <T>FullOverlap_C with S (plan_rewrite.c
+ * writes the FROM list; the default index qserv_sub_chunk serves both), so
+ * the cost is rows per sub-chunk squared instead of rows per chunk squared.
  * Every sub-chunk of C runs, or only those a director restrictor's region
  * may intersect (qchunk_sub_chunks_in): the first instance's rows lie in
  * the region, so the others hold none of its rows. */

@@ -1,9 +1,11 @@
 /* plan_rewrite.c: the statement as the workers run it -- SELECT * and t.*
  * expanded to the registered columns, column references without database
  * names, and the FROM list on chunk tables (`T_%CC%` aliased back to T; a
- * near-neighbour join on sub-chunk tables, `Subchunks_D_%CC%`.`T_%CC%_%SS%`
- * and, for the second instance, that table UNION its full overlap).  The select
- * lists, GROUP BY and ORDER BY the workers get are plan_merge.c's. */
+ * near-neighbour join per sub-chunk reads `T_%CC%` restricted to the
+ * sub-chunk key = %SS% and, for the second instance, that UNION its full
+ * overlap, both through the default index qserv_sub_chunk, csqlidx.c: no
+ * table is built).  The select lists, GROUP BY and ORDER BY the workers get
+ * are plan_merge.c's. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +28,25 @@ void plan_strip_db(struct sql_expr *e)
 		plan_strip_db(e->args[i]);
 }
 
+/* " FROM `db`.`<name><suffix>_%CC%`", and " WHERE `sck` = %SS%" when sub
+ * (one sub-chunk: an index range read on qserv_sub_chunk), onto o. */
+static void chunk_from(struct ctx *c, struct buf *o, const struct tref *r, const char *suffix, int sub)
+{
+	buf_puts(o, " FROM ");
+	sql_print_ident(o, c->db->name);
+	buf_printf(o, ".`%s%s_%%CC%%`", r->t->name, suffix);
+	if (sub) {
+		buf_puts(o, " WHERE ");
+		sql_print_ident(o, r->mt->sub_chunk_key);
+		buf_puts(o, " = %SS%");
+	}
+}
+
 /* The second instance of a near-neighbour or match join: the chunk table
  * UNION its full overlap (deduplicated: an overlap row can repeat one of
  * the chunk's own), without the chunk and sub-chunk columns, which differ
- * between a row and its overlap copies; per sub-chunk (sub) the sub-chunk
- * table and its full overlap.  NULL: out of memory. */
+ * between a row and its overlap copies; per sub-chunk (sub) the rows of
+ * sub-chunk %SS% of each.  NULL: out of memory. */
 static char *second_from(struct ctx *c, const struct tref *r, int sub)
 {
 	struct buf o = { 0 }, cols = { 0 };
@@ -45,18 +61,27 @@ static char *second_from(struct ctx *c, const struct tref *r, int sub)
 		sql_print_ident(&cols, r->mt->cols[k]);
 	}
 	for (i = 0; i < 2; i++) {
-		buf_printf(&o, "%s%s FROM ", i ? " UNION " : "", buf_str(&cols));
-		if (sub) {
-			buf_printf(&o, "`Subchunks_%s_%%CC%%`.`%s%s_%%CC%%_%%SS%%`", c->db->name, r->mt->name,
-				   i ? "FullOverlap" : "");
-		} else {
-			sql_print_ident(&o, c->db->name);
-			buf_printf(&o, ".`%s%s_%%CC%%`", r->t->name, i ? "FullOverlap" : "");
-		}
+		buf_printf(&o, "%s%s", i ? " UNION " : "", buf_str(&cols));
+		chunk_from(c, &o, r, i ? "FullOverlap" : "", sub);
 	}
 	ret = o.oom || cols.oom ? NULL : sql_strdup(c->a, buf_str(&o));
 	buf_free(&o);
 	buf_free(&cols);
+	return ret;
+}
+
+/* The first instance per sub-chunk: SELECT * of sub-chunk %SS% of the
+ * chunk table, a derived table MariaDB merges into the join (a ref read
+ * on qserv_sub_chunk).  NULL: out of memory. */
+static char *sub_from(struct ctx *c, const struct tref *r)
+{
+	struct buf o = { 0 };
+	char *ret;
+
+	buf_puts(&o, "SELECT *");
+	chunk_from(c, &o, r, "", 1);
+	ret = o.oom ? NULL : sql_strdup(c->a, buf_str(&o));
+	buf_free(&o);
 	return ret;
 }
 
@@ -76,14 +101,8 @@ struct sql_table *plan_worker_from(struct ctx *c)
 			if (!(f[i].derived = second_from(c, r, c->nn_sub)))
 				return plan_oom(c);
 		} else if (c->nn_sub && r->mt->partitioned) {
-			char *d = sql_alloc(c->a, strlen(c->db->name) + 20);
-			char *n = sql_alloc(c->a, strlen(r->mt->name) + 16);
-			if (!d || !n)
+			if (!(f[i].derived = sub_from(c, r)))
 				return plan_oom(c);
-			sprintf(d, "Subchunks_%s_%%CC%%", c->db->name);
-			sprintf(n, "%s_%%CC%%_%%SS%%", r->mt->name);
-			f[i].db = d;
-			f[i].name = n;
 		} else if (r->mt->partitioned) {
 			char *n = sql_alloc(c->a, strlen(r->t->name) + 6);
 			if (!n)

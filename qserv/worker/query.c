@@ -423,7 +423,7 @@ static void *conn_thread(void *arg)
 		}
 		query_live_busy(lv, 1);
 		query_sched_acquire(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0, q.chunk_id);
-		rc = q.nsub ? run_nn_query(m, &io, &q, qc->fd) : run_query(m, &io, &q, -1);
+		rc = q.nsub && query_nn_builds(&q) ? run_nn_query(m, &io, &q, qc->fd) : run_query(m, &io, &q, qc->fd);
 		query_sched_release(&qs.sched, (q.flags & WIRE_Q_SCAN) != 0, q.chunk_id);
 		query_live_busy(lv, 0);
 		free(buf);

@@ -32,12 +32,15 @@ int query_acct_grant(MYSQL *m, const char *db, char *err, size_t errlen);
  * is not on this worker, -ECONNREFUSED: no MariaDB session).  release drops the
  * reference and, with the last, the chunk's Subchunks_ database.
  * query_nn_sql: q's SQL with "%SS%" replaced by sub (malloc'd, NULL on
- * no memory). */
+ * no memory).  query_nn_builds: 1 when q's SQL names `Subchunks_ (an
+ * older czar's plan: build its tables), 0 when it reads the chunk tables
+ * by the sub-chunk key (run as is, once per sub-chunk). */
 struct wire_query;
 int query_nn_acquire(const struct qsql_conf *admin, const struct wire_query *q, char *db, char *table,
 		     char *err, size_t errlen);
 void query_nn_release(const struct qsql_conf *admin, const char *db, int32_t chunk);
 char *query_nn_sql(const struct wire_query *q, int32_t sub, size_t *ret_len);
+int query_nn_builds(const struct wire_query *q);
 /* At start (no chunk query runs yet): drops every Subchunks_* database an
  * earlier run of the worker left (killed mid-query, its counts lost). */
 void query_nn_sweep(const struct qsql_conf *admin);

@@ -1,7 +1,11 @@
 /* query_nn.c: the sub-chunk tables of near-neighbour chunk queries
  * (wire version 2, query.c runs the statement once per sub-chunk).
  *
- * Before a near-neighbour chunk query runs, the worker builds the tables of
+ * Today's czar reads each sub-chunk of the chunk tables through their
+ * default index qserv_sub_chunk (no table built, query_nn_builds 0).  An
+ * older czar's statement names `Subchunks_<db>_%CC%` (workers are upgraded
+ * before the czar, docs/sql.md): for it, before the chunk query runs, the
+ * worker builds the tables of
  * its sub-chunks (wsub_build, as the worker's admin account: the chunk
  * queries' own account only reads); when the last running query of that
  * database and chunk is done -- answered, failed, or cut off by a czar that
@@ -128,6 +132,17 @@ int query_nn_acquire(const struct qsql_conf *admin, const struct wire_query *q, 
 	}
 	free(sub);
 	return rc ? (rc < 0 ? rc : -EIO) : 0;
+}
+
+int query_nn_builds(const struct wire_query *q)
+{
+	static const char mark[] = "`Subchunks_";
+	size_t i, k = sizeof(mark) - 1;
+
+	for (i = 0; i + k <= q->sql_len; i++)
+		if (!memcmp(q->sql + i, mark, k))
+			return 1;
+	return 0;
 }
 
 char *query_nn_sql(const struct wire_query *q, int32_t sub, size_t *ret_len)

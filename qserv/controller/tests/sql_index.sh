@@ -5,7 +5,9 @@
 #
 # Checks: a catalog (Object director, Source child) published at level 1:
 # every chunk table of Object (FullOverlap and the dummy chunk too) and of
-# Source on its worker has qserv_director_key on objectId; PUT level 2 copies
+# Source on its worker has qserv_director_key on objectId, and every Object
+# and ObjectFullOverlap table qserv_sub_chunk on subChunkId (a director's
+# sub-chunk key; Source none), GET says COMPLETE for it; PUT level 2 copies
 # every chunk to the other worker and the copies carry it (SHOW INDEX on
 # each worker's MariaDB); a point lookup on a chunk table uses it (EXPLAIN);
 # GET /replication/sql/index/<db>/<table>[?overlap=1] (open) says COMPLETE
@@ -18,7 +20,7 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 . "$REPO/tools/dc-test.sh"
 dc_init sqlidx
-tap_plan 13
+tap_plan 14
 
 DB=sqi
 "$REPO/tools/sample-catalog.sh" "$T" $DB --objects 6000 --sources-per-object 2 --ra 0,40 --dec -20,20 \
@@ -34,11 +36,12 @@ fi
 	code=$(api PUT "/ingest/database/$DB" '' -H "$(key)")
 tap_is "${code:-none} $(jq -r .replication.copies "$T/r")" "200 0" "catalog ingested and published at level 1 (no copy)"
 
-# chunk tables of $2 on worker socket $1 without index $3 ($4: a table name
-# pattern), then how many there are: "missing/total"
+# tables of $2 (a table name pattern) on worker socket $1 without index $3
+# on column $4 (qserv_director_key, objectId), then how many there are:
+# "missing/total"
 lacking() {
 	_tot=$(my "$1" -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME REGEXP '^$2\$'")
-	_has=$(my "$1" -e "SELECT COUNT(DISTINCT TABLE_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME REGEXP '^$2\$' AND INDEX_NAME='${3:-qserv_director_key}' AND COLUMN_NAME='objectId'")
+	_has=$(my "$1" -e "SELECT COUNT(DISTINCT TABLE_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME REGEXP '^$2\$' AND INDEX_NAME='${3:-qserv_director_key}' AND COLUMN_NAME='${4:-objectId}'")
 	echo "$((_tot - _has))/$_tot"
 }
 W1=$QSERV_WORKER_1_SOCKET W2=$QSERV_WORKER_2_SOCKET
@@ -49,10 +52,16 @@ n2=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB' AND worker_id='w
 got="$(lacking "$W1" 'Object_[0-9]+') $(lacking "$W1" 'ObjectFullOverlap_[0-9]+') $(lacking "$W1" 'Source_[0-9]+') $(lacking "$W2" 'Object_[0-9]+') $(lacking "$W2" 'ObjectFullOverlap_[0-9]+') $(lacking "$W2" 'Source_[0-9]+')"
 want="0/$((n1 + 1)) 0/$((n1 + 1)) 0/$((n1 + 1)) 0/$((n2 + 1)) 0/$((n2 + 1)) 0/$((n2 + 1))"
 tap_is "$got" "$want" "published: every Object, ObjectFullOverlap and Source chunk table (the dummy chunk too) has qserv_director_key on objectId, on both workers"
+sub() { lacking "$1" "$2" qserv_sub_chunk subChunkId; }
+nsrc=$(my "$W1" -e "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE 'Source%' AND INDEX_NAME='qserv_sub_chunk'")
+api GET "/replication/sql/index/$DB/Object?overlap=1" > /dev/null
+got="$(sub "$W1" 'Object(_[0-9]+)?') $(sub "$W1" 'ObjectFullOverlap_[0-9]+') $(sub "$W2" 'Object(_[0-9]+)?') $(sub "$W2" 'ObjectFullOverlap_[0-9]+') $nsrc $(jq -r '.status.indexes[] | select(.name == "qserv_sub_chunk") | "\(.status) \(.columns[0].name)"' "$T/r")"
+tap_is "$got" "0/$((n1 + 2)) 0/$((n1 + 1)) 0/$((n2 + 2)) 0/$((n2 + 1)) 0 COMPLETE subChunkId" \
+	"published: the director's prototype, chunk and FullOverlap tables have qserv_sub_chunk on subChunkId (GET: COMPLETE), Source none"
 
 code=$(api PUT /replication/level "{\"level\":2,\"database\":\"$DB\"}" -H "$(key)")
-got="$code $(jq -r .replication.copies "$T/r") $(lacking "$W1" 'Object_[0-9]+') $(lacking "$W1" 'Source_[0-9]+') $(lacking "$W2" 'Object_[0-9]+') $(lacking "$W2" 'ObjectFullOverlap_[0-9]+')"
-tap_is "$got" "200 $NCH 0/$((NCH + 1)) 0/$((NCH + 1)) 0/$((NCH + 1)) 0/$((NCH + 1))" \
+got="$code $(jq -r .replication.copies "$T/r") $(lacking "$W1" 'Object_[0-9]+') $(lacking "$W1" 'Source_[0-9]+') $(lacking "$W2" 'Object_[0-9]+') $(lacking "$W2" 'ObjectFullOverlap_[0-9]+') $(sub "$W1" 'Object_[0-9]+') $(sub "$W2" 'ObjectFullOverlap_[0-9]+')"
+tap_is "$got" "200 $NCH 0/$((NCH + 1)) 0/$((NCH + 1)) 0/$((NCH + 1)) 0/$((NCH + 1)) 0/$((NCH + 1)) 0/$((NCH + 1))" \
 	"PUT level 2 copies the $NCH chunks to the other worker and every copy carries the index"
 
 CH=$(meta "SELECT MIN(chunk) FROM qservMeta.chunks WHERE db='$DB'")
@@ -100,8 +109,8 @@ W3=${QSERV_WORKER_3_SOCKET:-none}
 has3() { [ "$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB' AND worker_id='worker-3'")" -gt 0 ]; }
 wait_until 60 has3
 n3=$(meta "SELECT COUNT(*) FROM qservMeta.chunks WHERE db='$DB' AND worker_id='worker-3'")
-tap_is "$(lacking "$W3" 'Object') $(lacking "$W3" 'Object_[0-9]+') $(lacking "$W3" 'ObjectFullOverlap_[0-9]+')" \
-	"0/1 0/$((n3 + 1)) 0/$((n3 + 1))" \
+tap_is "$(lacking "$W3" 'Object') $(lacking "$W3" 'Object_[0-9]+') $(lacking "$W3" 'ObjectFullOverlap_[0-9]+') $(sub "$W3" 'Object(_[0-9]+)?')" \
+	"0/1 0/$((n3 + 1)) 0/$((n3 + 1)) 0/$((n3 + 2))" \
 	"a worker added later: its prototype has the index, and the $n3 chunks moved to it carry it"
 
 NOBJ=$(wc -l < "$T/gen/Object.tsv")

@@ -1,6 +1,7 @@
 #!/bin/sh
 # nn_bench.sh: a near-neighbour self-join through the czar, which runs it
-# per sub-chunk (plan_nn.c, the worker's query_nn.c), against one MariaDB
+# per sub-chunk (plan_nn.c; each sub-chunk read through the default index
+# qserv_sub_chunk, plan_rewrite.c), against one MariaDB
 # running the same self-join with scisql_angSep (issue 15).  BENCH_ROWS
 # (200,000) Object rows of objectId, ra, decl in a 10 x 10 degree field
 # (ra 15..25, dec -5..5), Qserv's layout (85 stripes, 12 sub-stripes,

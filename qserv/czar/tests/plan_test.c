@@ -174,8 +174,8 @@ static const struct { const char *sql, *want; } shapes[] = {
 	 * near-neighbour join, per sub-chunk, the second one over sub-chunk + overlap */
 	{ "SELECT COUNT(*) FROM Object o1, Object o2 WHERE qserv_areaspec_box(0, 0, 3, 10) "
 	  "AND scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.01",
-	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM "
-	  "`Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` UNION SELECT `objectId`, `ra`, `decl` FROM `Subchunks_LSST_%CC%`.`ObjectFullOverlap_%CC%_%SS%`) AS `o2` WHERE "
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM (SELECT * FROM `LSST`.`Object_%CC%` WHERE `subChunkId` = %SS%) AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM "
+	  "`LSST`.`Object_%CC%` WHERE `subChunkId` = %SS% UNION SELECT `objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%` WHERE `subChunkId` = %SS%) AS `o2` WHERE "
 	  "((scisql_s2PtInBox(`o1`.`ra`, `o1`.`decl`, 0, 0, 3, 10) = 1) AND (scisql_s2PtInBox(`o2`.`ra`, `o2`.`decl`, 0, 0, "
 	  "3, 10) = 1)) AND (scisql_angSep(`o1`.`ra`, `o1`.`decl`, `o2`.`ra`, `o2`.`decl`) < 0.01)\n"
 	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
@@ -188,13 +188,13 @@ static const struct { const char *sql, *want; } shapes[] = {
 	{ "SELECT o1.objectId, o2.objectId, scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) AS d FROM Object o1, Object o2 "
 	  "WHERE scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < 0.015 AND o1.objectId <> o2.objectId",
 	  "WORKER: SELECT `o1`.`objectId`, `o2`.`objectId`, scisql_angSep(`o1`.`ra`, `o1`.`decl`, `o2`.`ra`, `o2`.`decl`) AS `d` "
-	  "FROM `Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM `Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` UNION "
-	  "SELECT `objectId`, `ra`, `decl` FROM `Subchunks_LSST_%CC%`.`ObjectFullOverlap_%CC%_%SS%`) AS `o2` WHERE "
+	  "FROM (SELECT * FROM `LSST`.`Object_%CC%` WHERE `subChunkId` = %SS%) AS `o1`, (SELECT `objectId`, `ra`, `decl` FROM `LSST`.`Object_%CC%` WHERE `subChunkId` = %SS% UNION "
+	  "SELECT `objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%` WHERE `subChunkId` = %SS%) AS `o2` WHERE "
 	  "(scisql_angSep(`o1`.`ra`, `o1`.`decl`, `o2`.`ra`, `o2`.`decl`) < 0.015) AND (`o1`.`objectId` <> `o2`.`objectId`)\n"
 	  "MERGE: (stream)" },
 	{ "SELECT COUNT(*) FROM Object a JOIN Object b ON 0.01 > scisql_angSep(b.ra, b.decl, a.ra, a.decl) WHERE a.objectId = 5",
-	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM `Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` AS `a` JOIN (SELECT `objectId`, `ra`, `decl` FROM "
-	  "`Subchunks_LSST_%CC%`.`Object_%CC%_%SS%` UNION SELECT `objectId`, `ra`, `decl` FROM `Subchunks_LSST_%CC%`.`ObjectFullOverlap_%CC%_%SS%`) AS `b` ON "
+	  "WORKER: SELECT COUNT(*) AS `QS_A1` FROM (SELECT * FROM `LSST`.`Object_%CC%` WHERE `subChunkId` = %SS%) AS `a` JOIN (SELECT `objectId`, `ra`, `decl` FROM "
+	  "`LSST`.`Object_%CC%` WHERE `subChunkId` = %SS% UNION SELECT `objectId`, `ra`, `decl` FROM `LSST`.`ObjectFullOverlap_%CC%` WHERE `subChunkId` = %SS%) AS `b` ON "
 	  "0.01 > scisql_angSep(`b`.`ra`, `b`.`decl`, `a`.`ra`, `a`.`decl`) WHERE `a`.`objectId` = 5\n"
 	  "MERGE: SELECT CAST(COALESCE(SUM(`QS_A1`), 0) AS SIGNED) AS `COUNT(*)` FROM `%RT%`" },
 	{ "SELECT filterId, COUNT(DISTINCT objectId) AS n, COUNT(*), SUM(DISTINCT flux) FROM Source GROUP BY filterId",

@@ -3,13 +3,15 @@
  * tests.
  *
  *   qserv-wquery --tls-dir D --name N --port P [--host 127.0.0.1]
- *                [--keepalives] SQL
+ *                [--keepalives] [--chunk C] [--subs DB.TABLE:S,S,...] SQL
  *
  * Uses D/N.pem + D/N.key (qserv-certs) and D/ca.pem; prints the rows as
  * TSV (\N for NULL) and exits 0, or prints "ERROR <code> <sqlstate>:
  * <message>" and exits 1 for the worker's error, 2 for a failure of the
  * connection.  --keepalives: each KEEPALIVE frame of the answer is told on
- * stderr ("KEEPALIVE <ms>"); without it they are skipped silently. */
+ * stderr ("KEEPALIVE <ms>"); without it they are skipped silently.
+ * --chunk: the QUERY's chunk id (0); --subs: a near-neighbour QUERY (wire
+ * version 2) of those sub-chunks of DB.TABLE, run once per sub-chunk. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -90,10 +92,12 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "tls-dir", required_argument, 0, 'd' }, { "name", required_argument, 0, 'n' },
 		{ "port", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' },
-		{ "keepalives", no_argument, 0, 'k' }, { 0, 0, 0, 0 },
+		{ "keepalives", no_argument, 0, 'k' }, { "chunk", required_argument, 0, 'c' },
+		{ "subs", required_argument, 0, 's' }, { 0, 0, 0, 0 },
 	};
 	const char *dir = NULL, *name = NULL, *host = "127.0.0.1";
-	int port = 0, o;
+	int port = 0, o, chunk = 0;
+	char *subs = NULL;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'd': dir = optarg; break;
@@ -101,11 +105,13 @@ int main(int argc, char **argv)
 		case 'p': port = atoi(optarg); break;
 		case 'H': host = optarg; break;
 		case 'k': show_keepalives = 1; break;
+		case 'c': chunk = atoi(optarg); break;
+		case 's': subs = optarg; break;
 		default: return 2;
 		}
 	}
 	if (!dir || !name || port <= 0 || optind + 1 != argc) {
-		fprintf(stderr, "usage: qserv-wquery --tls-dir D --name N --port P [--host H] [--keepalives] SQL\n");
+		fprintf(stderr, "usage: qserv-wquery --tls-dir D --name N --port P [--host H] [--keepalives] [--chunk C] [--subs DB.TABLE:S,S,...] SQL\n");
 		return 2;
 	}
 	char err[512];
@@ -118,7 +124,22 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct wire_io io = { tls_io_read, tls_io_write, tc, 30000 };
-	struct wire_query q = { .query_id = 1, .chunk_id = 0, .sql = argv[optind], .sql_len = strlen(argv[optind]) };
+	struct wire_query q = { .query_id = 1, .chunk_id = chunk, .sql = argv[optind], .sql_len = strlen(argv[optind]) };
+	int32_t sub[1024];
+	char *dot = subs ? strchr(subs, '.') : NULL, *colon = dot ? strchr(dot, ':') : NULL;
+	if (subs && (!dot || !colon)) {
+		fprintf(stderr, "qserv-wquery: --subs DB.TABLE:S,S,...\n");
+		return 2;
+	}
+	if (subs) {
+		q.sub_db = subs;
+		q.sub_db_len = (size_t)(dot - subs);
+		q.sub_table = dot + 1;
+		q.sub_table_len = (size_t)(colon - dot - 1);
+		for (char *t = strtok(colon + 1, ","); t && q.nsub < 1024; t = strtok(NULL, ","))
+			sub[q.nsub++] = atoi(t);
+		q.sub = sub;
+	}
 	struct buf b = { 0 };
 	int rc = 2;
 	if (wire_query_encode(&q, &b) == 0 && wire_send(&io, WIRE_QUERY, 0, b.data, b.len) == 0)
