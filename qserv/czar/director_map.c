@@ -162,7 +162,9 @@ static struct set *load_set(struct dmap *d, struct meta *m, uint64_t epoch)
 		return NULL;
 	}
 	s->epoch = epoch;
-	if (ndir && !(bc = backend_get(d->backend, err, sizeof err))) {
+	if (!ndir)
+		return s;                 /* no director: an empty set for this epoch */
+	if (!(bc = backend_get(d->backend, err, sizeof err))) {
 		log_warn("director map: no connection: %s", err);
 		s->skipped = ndir;
 		return s;
@@ -186,8 +188,7 @@ static struct set *load_set(struct dmap *d, struct meta *m, uint64_t epoch)
 		}
 	}
 	s->bytes = d->max_bytes - budget;
-	if (bc)
-		backend_put(d->backend, bc, mysql_errno(bc->my) >= 2000);
+	backend_put(d->backend, bc, mysql_errno(bc->my) >= 2000);
 	return s;
 }
 
