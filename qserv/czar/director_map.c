@@ -78,6 +78,12 @@ static bool int_key(const char *s, int64_t *v)
 	return true;
 }
 
+static bool int_column(enum enum_field_types t)
+{
+	return t == MYSQL_TYPE_TINY || t == MYSQL_TYPE_SHORT || t == MYSQL_TYPE_INT24 || t == MYSQL_TYPE_LONG ||
+	       t == MYSQL_TYPE_LONGLONG;
+}
+
 /* The newest snapshot asked for moved past epoch: this load is moot. */
 static bool superseded(struct dmap *d, uint64_t epoch)
 {
@@ -93,55 +99,64 @@ static int load_dir(MYSQL *my, const char *db, const struct meta_table *t, size_
 		    struct dir *o)
 {
 	char sql[400];
-	size_t cap = 0;
+	long long count = -1;
 	MYSQL_ROW row;
+	MYSQL_RES *res;
 	const char *why = NULL;
 
 	memset(o, 0, sizeof *o);
 	if (!sqlid_ok(t->director_key) || !sqlid_ok(t->name) || !sqlid_ok(db))
 		return -1;        /* (registration refuses such names) */
-	snprintf(sql, sizeof sql, "SELECT `%s`, chunkId FROM qservMeta.`%s__%s`", t->director_key, db, t->name);
 	snprintf(o->db, sizeof o->db, "%s", db);
 	snprintf(o->table, sizeof o->table, "%s", t->name);
-	if (mysql_query(my, sql) || !mysql_field_count(my)) {
+	/* its size first (the index is MyISAM: an exact count for free), so
+	 * an index too large is left out without reading a row of it */
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM qservMeta.`%s__%s`", db, t->name);
+	if (!mysql_query(my, sql) && (res = mysql_store_result(my))) {
+		if ((row = mysql_fetch_row(res)) && row[0])
+			count = atoll(row[0]);
+		mysql_free_result(res);
+	}
+	if (count < 0) {
 		log_warn("director map: %s.%s: %s", db, t->name, mysql_error(my));
 		return -1;
 	}
-	MYSQL_RES *res = mysql_use_result(my);
-	if (!res) {
-		log_warn("director map: %s.%s: %s", db, t->name, mysql_error(my));
+	if ((unsigned long long)count > *budget / sizeof *o->v) {
+		log_info("director map: %s.%s stays on SQL lookups: %lld keys, more than --director-map-mb holds",
+			 db, t->name, count);
 		return -1;
 	}
+	if (!(o->v = malloc((count ? (size_t)count : 1) * sizeof *o->v)))
+		return -1;
+	snprintf(sql, sizeof sql, "SELECT `%s`, chunkId FROM qservMeta.`%s__%s`", t->director_key, db, t->name);
+	res = mysql_query(my, sql) ? NULL : mysql_use_result(my);
+	if (!res)
+		why = mysql_error(my);
+	else if (!int_column(mysql_fetch_fields(res)[0].type))
+		why = "its key is not an integer column";
 	while (!why && (row = mysql_fetch_row(res))) {
 		if (!row[1])
 			continue;
-		if (o->n == cap) {
-			size_t ncap = cap ? 2 * cap : 4096;
-			if (ncap * sizeof *o->v > *budget)
-				ncap = *budget / sizeof *o->v;
-			struct pair *v = ncap > cap ? realloc(o->v, ncap * sizeof *v) : NULL;
-			if (!v) {
-				why = ncap > cap ? "out of memory" : "more keys than --director-map-mb holds";
-				break;
-			}
-			o->v = v;
-			cap = ncap;
-		}
-		if (!int_key(row[0], &o->v[o->n].key))
-			why = "a key is not an integer";
-		o->v[o->n++].chunk = (int32_t)atol(row[1]);
+		if (o->n == (size_t)count)
+			why = "keys were added while it was read";
+		else if (!int_key(row[0], &o->v[o->n].key))
+			why = "a key is not a 64-bit integer";
+		else
+			o->v[o->n++].chunk = (int32_t)atol(row[1]);
 	}
 	if (!why && mysql_errno(my))
 		why = mysql_error(my);
-	mysql_free_result(res);   /* reads what is left when stopped early */
+	if (res)
+		mysql_free_result(res);   /* reads what is left when stopped early (at most count rows) */
 	if (why) {
 		log_info("director map: %s.%s stays on SQL lookups: %s", db, t->name, why);
 		free(o->v);
 		o->v = NULL;
+		o->n = 0;
 		return -1;
 	}
 	qsort(o->v, o->n, sizeof *o->v, cmp_pair);
-	*budget -= cap * sizeof *o->v;
+	*budget -= (count ? (size_t)count : 1) * sizeof *o->v;
 	return 0;
 }
 

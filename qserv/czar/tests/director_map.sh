@@ -11,16 +11,18 @@
 # the index changed under the czar + a metadata notice: the next lookup
 # follows the changed index, never the old memory (the row is gone while
 # the index names another chunk, back after the restore); the czar
-# restarted with --director-map-mb 0 answers the same rows from SQL.
+# restarted with --director-map-mb 1 (too small for the index) leaves it
+# on SQL without reading it and says so in its log, with 0 holds nothing;
+# both answer the same rows from SQL.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
 . "$REPO/tools/dc-test.sh"
 dc_init dmap
 command -v python3 > /dev/null || tap_skip_all "needs python3"
-tap_plan 11
+tap_plan 13
 
 DB=dmap
-dc_catalog $DB 2 --objects 3000 --sources-per-object 2 --ra 0,40 --dec -20,20 --stripes 12 --sub-stripes 4
+dc_catalog $DB 2 --objects 70000 --sources-per-object 1 --ra 0,40 --dec -20,20 --stripes 12 --sub-stripes 4
 NOBJ=$(wc -l < "$T/gen/Object.tsv")
 metric() { curl -s "$QSERV_CZAR_METRICS_URL" | awk -v k="$1" '$1 == k { print $2 }'; }
 hits() { metric 'qserv_czar_director_map_keys_total{result="hit"}'; }
@@ -91,7 +93,23 @@ else
 	tap_fail "reloaded after the notices" "$(curl -s "$QSERV_CZAR_METRICS_URL" | grep director_map)"
 fi
 
-czar_args "$T/czar.args"
+# 70,000 keys take 1.1 MB: with 1 MB the index stays on SQL, unread
+czar_args "$T/czar.args.orig"
+cp "$T/czar.args.orig" "$T/czar.args"
+echo --director-map-mb=1 >> "$T/czar.args"
+czar_restart
+sql "SELECT COUNT(*) FROM $DB.Filter" > /dev/null
+wait_until 10 sh -c "curl -s '$QSERV_CZAR_METRICS_URL' | grep -q '^qserv_czar_director_map_loads_total [1-9]'"
+: > "$T/got1"
+while read -r id chunk; do
+	sql "SELECT objectId, ra, decl FROM $DB.Object WHERE objectId = $id" >> "$T/got1"
+done < "$T/ids.tsv"
+tap_is "$(cmp -s "$T/want" "$T/got1" && echo same)|$(hits)|$(misses)|$(metric qserv_czar_director_map_keys)|$(metric qserv_czar_director_map_skipped)" \
+	"same|0|10|0|1" "--director-map-mb 1 (the index needs 1.1 MB): left on SQL (skipped 1), the same rows, 10 misses"
+grep -q "stays on SQL lookups: $NOBJ keys, more than --director-map-mb holds" "$T/czar.log" &&
+	tap_pass "the czar's log says why" || tap_fail "the czar's log says why" "$(grep 'director map' "$T/czar.log" | tail -3)"
+
+cp "$T/czar.args.orig" "$T/czar.args"
 echo --director-map-mb=0 >> "$T/czar.args"
 czar_restart
 : > "$T/got0"
