@@ -63,21 +63,6 @@ static int cmp_pair(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* A decimal integer, all of s, into *v. */
-static bool int_key(const char *s, int64_t *v)
-{
-	char *end;
-
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	long long x = strtoll(s, &end, 10);
-	if (errno || *end)
-		return false;
-	*v = x;
-	return true;
-}
-
 static bool int_column(enum enum_field_types t)
 {
 	return t == MYSQL_TYPE_TINY || t == MYSQL_TYPE_SHORT || t == MYSQL_TYPE_INT24 || t == MYSQL_TYPE_LONG ||
@@ -139,7 +124,7 @@ static int load_dir(MYSQL *my, const char *db, const struct meta_table *t, size_
 			continue;
 		if (o->n == (size_t)count)
 			why = "keys were added while it was read";
-		else if (!int_key(row[0], &o->v[o->n].key))
+		else if (!dmap_int_key(row[0], &o->v[o->n].key))
 			why = "a key is not a 64-bit integer";
 		else
 			o->v[o->n++].chunk = (int32_t)atol(row[1]);
@@ -238,6 +223,20 @@ static void *loader(void *arg)
 	}
 	pthread_mutex_unlock(&d->mu);
 	return NULL;
+}
+
+bool dmap_int_key(const char *s, int64_t *v)
+{
+	char *end;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*v = x;
+	return true;
 }
 
 int dmap_new(struct backend *b, size_t max_bytes, struct dmap **ret)

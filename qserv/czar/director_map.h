@@ -25,6 +25,7 @@
 #ifndef QSERV_CZAR_DIRECTOR_MAP_H
 #define QSERV_CZAR_DIRECTOR_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,5 +53,7 @@ void dmap_kick(struct dmap *d, uint64_t epoch, struct meta *m);
  * 0 (in no chunk), -1 (not known here: ask the director index). */
 int dmap_find(struct dmap *d, uint64_t epoch, const char *db, const char *table, int64_t key, int32_t *ret_chunk);
 void dmap_get_stats(struct dmap *d, struct dmap_stats *ret);
+/* A key as the map holds it: s, all of it, a decimal 64-bit integer. */
+bool dmap_int_key(const char *s, int64_t *v);
 
 #endif

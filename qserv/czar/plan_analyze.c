@@ -16,6 +16,7 @@
 
 #include <mariadb/mysqld_error.h>
 
+#include "director_map.h"
 #include "plan_internal.h"
 
 /* ---- tables -------------------------------------------------------------- */
@@ -459,16 +460,8 @@ static int const_literal(const struct sql_expr *e)
 static int int_literal(const struct sql_expr *e, int64_t *v)
 {
 	const char *t = e && e->kind == SQL_E_NUM ? e->text : NULL;
-	char *end;
 
-	if (!t || !*t || strspn(t, "0123456789") != strlen(t))
-		return 0;
-	errno = 0;
-	long long x = strtoll(t, &end, 10);
-	if (errno || *end)
-		return 0;
-	*v = x;
-	return 1;
+	return t && strspn(t, "0123456789") == strlen(t) && dmap_int_key(t, v);
 }
 
 /* The integer keys of `key = v` / `key IN (...)` e into the plan
