@@ -149,6 +149,19 @@ int account_sync(struct czar *cz, int reset, char *err, size_t errlen)
 	return rc;
 }
 
+/* The merge account as account.h says: made (cleared of everything else
+ * when revoke_all), then allowed its session's own result tables. */
+static int merge_account(struct czar *cz, MYSQL *my, int revoke_all, char *err, size_t errlen)
+{
+	char sql[256];
+
+	if (create(my, cz->merge_name, cz->merge_pw, 0, revoke_all, err, errlen) < 0)
+		return -EIO;
+	snprintf(sql, sizeof(sql), "GRANT CREATE TEMPORARY TABLES ON `qservResult`.* TO '%s'@'localhost'",
+		 cz->merge_name);
+	return run(my, sql, err, errlen);
+}
+
 int account_merge_start(struct czar *cz, char *err, size_t errlen)
 {
 	struct backend_conn *bc = backend_get(cz->backend, err, errlen);
@@ -157,7 +170,7 @@ int account_merge_start(struct czar *cz, char *err, size_t errlen)
 	if (!bc)
 		return -EIO;
 	pthread_mutex_lock(&account_lock);
-	rc = create(bc->my, cz->merge_name, cz->merge_pw, 0, 1, err, errlen);
+	rc = merge_account(cz, bc->my, 1, err, errlen);
 	pthread_mutex_unlock(&account_lock);
 	backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
 	return rc;
@@ -169,37 +182,8 @@ int account_merge_ensure(struct czar *cz, MYSQL *admin, char *err, size_t errlen
 
 	pthread_mutex_lock(&account_lock);
 	/* called when the account refused our login: make it exist with our
-	 * password again, keeping the grants of merges in flight */
-	rc = create(admin, cz->merge_name, cz->merge_pw, 0, 0, err, errlen);
+	 * password again, without touching sessions in flight */
+	rc = merge_account(cz, admin, 0, err, errlen);
 	pthread_mutex_unlock(&account_lock);
 	return rc;
-}
-
-/* GRANT or REVOKE SELECT on qservResult.<table> (r_<digits>, merge.c). */
-static int merge_priv(struct czar *cz, MYSQL *admin, const char *verb, const char *table, char *err,
-		      size_t errlen)
-{
-	char sql[256];
-
-	if (!table[0] || strspn(table, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(table) ||
-	    strlen(table) > 64) {
-		snprintf(err, errlen, "czar: invalid result table name");
-		return -EINVAL;
-	}
-	snprintf(sql, sizeof(sql), "%s SELECT ON `qservResult`.`%s` %s '%s'@'localhost'", verb, table,
-		 strcmp(verb, "GRANT") ? "FROM" : "TO", cz->merge_name);
-	if (mysql_query(admin, sql) == 0)
-		return 0;
-	snprintf(err, errlen, "czar MariaDB: %s on the result table: %s", verb, mysql_error(admin));
-	return -EIO;
-}
-
-int account_merge_grant(struct czar *cz, MYSQL *admin, const char *table, char *err, size_t errlen)
-{
-	return merge_priv(cz, admin, "GRANT", table, err, errlen);
-}
-
-int account_merge_revoke(struct czar *cz, MYSQL *admin, const char *table, char *err, size_t errlen)
-{
-	return merge_priv(cz, admin, "REVOKE", table, err, errlen);
 }

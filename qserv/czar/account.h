@@ -19,19 +19,18 @@
  * account_sync runs the same again when the account is refused something
  * (the relay retries once).
  *
- * Merges.  A distributed query's merge SELECT (its select list carries the
+ * Merges.  A distributed query's merge (its select list carries the
  * user's expressions) runs as qserv_merge_<port>@localhost (cz->merge_name,
- * random in-memory password too), which holds USAGE only, plus SELECT on
- * qservResult.r_<qid> while that query's merge runs: account_merge_grant
- * before the SELECT, account_merge_revoke after, both on the admin
- * connection that created the table.  MariaDB keeps a table grant after
- * DROP TABLE (mysql.tables_priv), so the revoke comes before the drop, and
- * account_merge_start (czar start) revokes everything the account holds,
- * which clears what a crashed czar left.  No MAX_STATEMENT_TIME: a merge
- * of a big query runs as long as it did on the admin account (KILL QUERY
- * still ends it).  Trade-off not taken: one account per query (CREATE USER
- * and a fresh login per merge); the shared account can read the result
- * table of another query only while that one merges too, and the merge
+ * random in-memory password too), which holds USAGE and CREATE TEMPORARY
+ * TABLES on qservResult only: the query's rows are collected in a
+ * TEMPORARY table of the account's own session (merge.h), and the merge
+ * SELECT runs in that session.  MariaDB checks no privilege on a session's
+ * own temporary table and shows it to no other session, so the account
+ * reads that query's rows and nothing else, with no grant, no DDL on disk
+ * and nothing left after a crash.  account_merge_start (czar start)
+ * revokes everything else the account holds (an older czar's table grants
+ * included).  No MAX_STATEMENT_TIME: a merge of a big query runs as long
+ * as it did on the admin account (KILL QUERY still ends it).  The merge
  * SQL names one table, the czar's own (the parser refuses sub-queries).
  *
  * Locking: callers hold an admin connection before an account function
@@ -56,13 +55,11 @@ int account_sync(struct czar *cz, int reset, char *err, size_t errlen);
 /* The same (without reset) on an admin connection the caller holds. */
 int account_grant_new(struct czar *cz, MYSQL *admin, char *err, size_t errlen);
 
-/* Creates or resets the merge account and revokes all it holds.  0 or -EIO. */
+/* Creates or resets the merge account, revokes all it holds and grants
+ * CREATE TEMPORARY TABLES on qservResult.  0 or -EIO. */
 int account_merge_start(struct czar *cz, char *err, size_t errlen);
 /* Creates the merge account if it is missing (MariaDB lost it, or was
- * down at start), without touching the grants of merges in flight. */
+ * down at start) with that grant, without touching sessions in flight. */
 int account_merge_ensure(struct czar *cz, MYSQL *admin, char *err, size_t errlen);
-/* SELECT on qservResult.<table> to the merge account, and back. */
-int account_merge_grant(struct czar *cz, MYSQL *admin, const char *table, char *err, size_t errlen);
-int account_merge_revoke(struct czar *cz, MYSQL *admin, const char *table, char *err, size_t errlen);
 
 #endif

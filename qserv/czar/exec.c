@@ -418,59 +418,32 @@ static void run_streamed(struct sess *s, const struct plan *p, const struct meta
 		myp_eof(&s->conn, s->status);
 }
 
-/* The merge SELECT, as the merge account (account.h) granted SELECT on
- * this query's result table for its duration.  A pooled connection the
- * account refuses (MariaDB lost the account, or was down at start) gets
- * the account made again on the admin connection, then one more try.
- * Returns -EIO when the grant may be left (the REVOKE failed), else 0. */
-static int merge_select(struct sess *s, struct backend_conn *bc, const char *table, const char *sql)
+/* A connection of the merge account (account.h), or NULL with the
+ * client told why.  A pool the account refuses (MariaDB lost the account,
+ * or was down at start) gets the account made again on an admin
+ * connection, then one more try. */
+static struct backend_conn *merge_conn(struct sess *s)
 {
 	struct czar *cz = s->cz;
-	struct backend_conn *mc;
+	struct backend_conn *mc, *bc;
 	char err[256];
 
-	if (account_merge_grant(cz, bc->my, table, err, sizeof(err)) < 0) {
-		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
-		return 0;
-	}
 	mc = backend_get(cz->merge_backend, err, sizeof(err));
-	if (!mc && account_merge_ensure(cz, bc->my, err, sizeof(err)) == 0)
-		mc = backend_get(cz->merge_backend, err, sizeof(err));
+	if (!mc && (bc = backend_get(cz->backend, err, sizeof(err)))) {
+		int rc = account_merge_ensure(cz, bc->my, err, sizeof(err));
+		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
+		if (rc == 0)
+			mc = backend_get(cz->merge_backend, err, sizeof(err));
+	}
 	if (!mc)
 		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
-	else
-		backend_put(cz->merge_backend, mc, relay_run_conn(s, mc, sql, strlen(sql)));
-	return account_merge_revoke(cz, bc->my, table, err, sizeof(err));
+	return mc;
 }
 
-/* Revokes what merge_select may have left and drops the result table.
- * When either fails on bc (MariaDB restarted, connection lost), bc is
- * discarded and both are tried once more on a fresh connection; what a
- * czar crash leaves is cleared at the next start (main.c).  bc is given
- * back either way. */
-static void merge_end(struct czar *cz, struct backend_conn *bc, struct merge *mg, int revoke_failed)
-{
-	char err[256];
-
-	if (!revoke_failed && merge_drop(mg) == 0) {
-		backend_put(cz->backend, bc, 0);
-		return;
-	}
-	backend_put(cz->backend, bc, 1);   /* give it back first: no wait for a second while holding one */
-	bc = backend_get(cz->backend, err, sizeof(err));
-	mg->my = bc ? bc->my : NULL;
-	if (bc && revoke_failed)
-		account_merge_revoke(cz, bc->my, mg->table, err, sizeof(err));
-	if (!bc)
-		mg->created = 0;           /* nothing to drop it on: buffers only */
-	merge_drop(mg);
-	if (bc)
-		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);
-}
-
-/* A merge query: the worker rows are collected in a result table of the
- * czar's MariaDB on the admin account, and the merge query over it, run
- * as the merge account, answers the client. */
+/* A merge query: the worker rows are collected in a TEMPORARY result
+ * table of a merge account's session (merge.h), and the merge query over
+ * it, run in that session, answers the client.  The table dies with the
+ * session: a connection whose DROP failed is closed, not pooled. */
 static void run_merged(struct sess *s, const struct plan *p, const struct meta *m, uint64_t qid, uint32_t flags,
 		       const struct dispatch_job *jobs, size_t njobs)
 {
@@ -478,17 +451,14 @@ static void run_merged(struct sess *s, const struct plan *p, const struct meta *
 	struct wire_error werr;
 	struct dispatch_sink sink;
 	struct merge mg;
-	struct backend_conn *bc;
-	char err[256];
-	int rc, revoke_failed = 0;
+	struct backend_conn *mc = merge_conn(s);
+	int rc, broken = 0;
 
-	bc = backend_get(cz->backend, err, sizeof(err));
-	if (!bc) {
-		myp_err(&s->conn, ER_UNKNOWN_ERROR, NULL, "%s", err);
+	if (!mc)
 		return;
-	}
-	merge_init(&mg, bc->my, qid, cz->max_result_rows);
+	merge_init(&mg, mc->my, qid, cz->max_result_rows);
 	mg.max_bytes = cz->max_result_bytes;
+	mg.temporary = 1;
 	sink = (struct dispatch_sink){ &mg, merge_cols_cb, merge_rows_cb };
 	rc = dispatch_run(cz->dispatch, m, qid, p->worker_sql, flags, jobs, njobs, &sink, &s->killed, s->conn.fd,
 			  &s->progress, &werr);
@@ -508,10 +478,12 @@ static void run_merged(struct sess *s, const struct plan *p, const struct meta *
 		if (!sql)
 			myp_err(&s->conn, ER_OUT_OF_RESOURCES, NULL, "Out of memory");
 		else
-			revoke_failed = merge_select(s, bc, mg.table, sql) < 0;
+			broken = relay_run_conn(s, mc, sql, strlen(sql));
 		free(sql);
 	}
-	merge_end(cz, bc, &mg, revoke_failed);
+	if (merge_drop(&mg) < 0)
+		broken = 1;
+	backend_put(cz->merge_backend, mc, broken);
 }
 
 void exec_distributed(struct sess *s, const struct plan *p, const struct meta *m)

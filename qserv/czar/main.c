@@ -437,9 +437,9 @@ static int start_account(struct czar *cz, const struct opts *o)
 	return 0;
 }
 
-/* The merge account (account.h) and its pool.  Its grants are cleared
- * here, after prepare_result_db dropped the result tables they named:
- * a czar that crashed mid-merge leaves none behind.  0 or -1. */
+/* The merge account (account.h) and its pool.  Its grants are reset
+ * here (an older czar's table grants go), after prepare_result_db dropped
+ * the result tables an older czar left.  0 or -1. */
 static int start_merge_account(struct czar *cz, const struct opts *o)
 {
 	struct backend_cfg mcfg = { .socket = o->socket, .user = cz->merge_name, .size = o->pool };

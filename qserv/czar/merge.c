@@ -111,7 +111,8 @@ int merge_columns(struct merge *mg, const struct wire_cols *cols)
 		free(sql);
 		return fail(mg, -ENOMEM, ER_OUT_OF_RESOURCES, "czar out of memory");
 	}
-	n = (size_t)snprintf(sql, cap, "CREATE TABLE `qservResult`.`%s` (", mg->table);
+	n = (size_t)snprintf(sql, cap, "CREATE %sTABLE `qservResult`.`%s` (", mg->temporary ? "TEMPORARY " : "",
+			     mg->table);
 	for (i = 0; i < cols->n; i++) {
 		const char *name = cols->v[i].name;
 		size_t k;
@@ -243,7 +244,8 @@ int merge_drop(struct merge *mg)
 	int rc = 0;
 
 	if (mg->created) {
-		snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS `qservResult`.`%s`", mg->table);
+		snprintf(sql, sizeof(sql), "DROP %sTABLE IF EXISTS `qservResult`.`%s`",
+			 mg->temporary ? "TEMPORARY " : "", mg->table);
 		if (mysql_query(mg->my, sql) != 0)
 			rc = -EIO;          /* created stays set: a second call retries */
 		else

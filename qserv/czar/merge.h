@@ -5,8 +5,11 @@
  * MariaDB: the table is created from the first worker's column definitions
  * (types, lengths, signedness, charsets kept), rows are inserted in
  * multi-row INSERTs of about 1 MiB, so the czar holds at most one batch in
- * memory, and the merge query then runs there (as the merge account,
- * account.h, granted SELECT on this one table meanwhile).  merge_rows fails once the
+ * memory, and the merge query then runs there.  A query's merge (exec.c)
+ * uses a TEMPORARY table of the merge account's own session (account.h):
+ * no DDL on disk, no grant, nothing another session can see, and gone with
+ * the session whatever happens; an async query's result (async.c) is a
+ * real table that outlives it.  merge_rows fails once the
  * table would exceed max_rows rows or max_bytes bytes of values (Qserv's
  * FAILED_LR "Large Result" error instead of filling the disk).
  * The caller drops the table (merge_drop) whatever happened. */
@@ -29,6 +32,7 @@ struct merge {
 	uint64_t bytes, max_bytes;   /* value bytes collected; bound (0: none), set after merge_init */
 	uint64_t qid;                /* the Qserv query id, for Qserv's FAILED_LR message */
 	int created;
+	int temporary;               /* CREATE TEMPORARY TABLE (set after merge_init) */
 	unsigned ncols;
 	unsigned char *binary;       /* per column: insert as X'hex' */
 	struct buf ins;              /* pending INSERT */

@@ -2,12 +2,14 @@
 # merge_account.sh: least privilege of what the czar runs on its own
 # MariaDB, on a 2-worker dev cluster.  Merges run as qserv_merge_<port>
 # (account.h): merged answers (GROUP BY, HAVING, ORDER BY, DISTINCT,
-# aggregates) equal a reference MariaDB's; during a merge the account runs
-# the SELECT and holds USAGE plus SELECT on that query's result table only;
-# afterwards, also after a merge that fails, after KILL QUERY of a running
-# merge and after concurrent merges, it holds USAGE only and no row of
-# mysql.tables_priv nor result table is left; a stale grant (a crash
-# mid-merge) is cleared by the czar's restart.  A catalog published while
+# aggregates) equal a reference MariaDB's; the account holds USAGE and
+# CREATE TEMPORARY TABLES on qservResult only, and a merge's rows sit in a
+# TEMPORARY table of its session: during a merge the account runs the
+# SELECT, no result table exists for any other session (root's SELECT of
+# it fails); afterwards, also after a merge that fails, after KILL QUERY of
+# a running merge and after concurrent merges, its grants are the same and
+# no row of mysql.tables_priv nor result table is left; a stale grant (an
+# older czar's, or a crash mid-merge) is cleared by the czar's restart.  A catalog published while
 # the czar runs is granted to the users' account when its mirror is made:
 # SHOW DATABASES and USE see it at once; deleted on the controller, its
 # mirror is dropped and the grant revoked (a database the czar did not
@@ -25,7 +27,7 @@ trap cleanup EXIT INT TERM
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl qserv-czar qserv-certs; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
 done
-tap_plan 31
+tap_plan 32
 
 "$top/tools/sample-catalog.sh" "$T" mrg --objects 1500 --stripes 18 --sub-stripes 4 || exit 1
 "$top/tools/sample-catalog.sh" "$T/late" mysq_ --objects 50 --stripes 18 --sub-stripes 4 || exit 1
@@ -45,7 +47,8 @@ leftovers() { # rows of mysql.tables_priv of the merge account, result tables
 	$ROOT -e "SELECT (SELECT COUNT(*) FROM mysql.tables_priv WHERE User = '$MACC'),
 		(SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'qservResult')"
 }
-USAGE="GRANT USAGE ON *.* TO \`$MACC\`@\`localhost\`"
+USAGE="GRANT USAGE ON *.* TO \`$MACC\`@\`localhost\`
+GRANT CREATE TEMPORARY TABLES ON \`qservResult\`.* TO \`$MACC\`@\`localhost\`"
 
 # The reference: the same rows, unpartitioned, in one MariaDB (as e2e.sh).
 REF="mariadb --no-defaults -S $QSERV_CZAR_DB_SOCKET -uroot --local-infile=1"
@@ -78,36 +81,38 @@ ORDER BY LIMIT|SELECT objectId, r_psFlux FROM Object WHERE r_psFlux IS NOT NULL 
 DISTINCT|SELECT DISTINCT nSources FROM Object
 COUNT(DISTINCT) per group|SELECT filterName, COUNT(DISTINCT objectId), COUNT(*) FROM Source GROUP BY filterName
 QEOF
-tap_is "$(grants)" "$USAGE" "after merges the merge account holds USAGE only"
+tap_is "$(grants)" "$USAGE" "after merges the merge account holds USAGE and CREATE TEMPORARY TABLES on qservResult only"
 tap_is "$(leftovers)" "0	0" "no grant row (mysql.tables_priv) nor result table is left"
 
 # ---- during a merge: HAVING is evaluated by the merge SELECT, so
 # SLEEP there keeps it running while the account is looked at
 CZ -D mrg -e "SELECT nSources, COUNT(*) FROM Object GROUP BY nSources HAVING SLEEP(0.4) = 0" > "$T/slow.out" 2>&1 &
 SLOW=$!
-who= during=
+who= during= info=
 for _ in $(seq 150); do
-	who=$($ROOT -e "SELECT USER FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(0.4)%' AND INFO LIKE '%qservResult%' AND ID <> CONNECTION_ID()" | head -1)
-	[ -n "$who" ] && { during=$(grants); break; }
+	info=$($ROOT -e "SELECT USER, INFO FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(0.4)%' AND INFO LIKE '%qservResult%' AND ID <> CONNECTION_ID()" | head -1)
+	who=${info%%	*}
+	[ -n "$who" ] && { during="$(grants) / $(leftovers)"; break; }
 	sleep 0.1
 done
 tap_is "$who" "$MACC" "the merge SELECT runs as $MACC"
-qt=$($ROOT -e "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'qservResult'" | head -1)
-tap_is "$during" "$USAGE
-GRANT SELECT ON \`qservResult\`.\`$qt\` TO \`$MACC\`@\`localhost\`" \
-	"during the merge it holds USAGE and SELECT on that query's result table only"
+qt=$(echo "$info" | grep -o 'r_[0-9]*' | head -1)
+tap_is "$during" "$USAGE / 0	0" "during the merge its grants are the same and no result table exists but its session's own"
+out=$($ROOT -e "SELECT COUNT(*) FROM qservResult.\`$qt\`" 2>&1)
+case "$qt/$out" in r_[0-9]*/*"ERROR 1146"*) tap_pass "another session (root) cannot read the merging query's rows ($qt: 1146)" ;;
+	*) tap_fail "another session (root) cannot read the merging query's rows" "'$qt': $out" ;; esac
 id=$(CZ -e 'SHOW SESSIONS' | awk -F'\t' 'index($8, "SLEEP(0.4)") { print $1; exit }')
 CZ -e "KILL QUERY $id" > /dev/null 2>&1
 wait $SLOW
 case "$(cat "$T/slow.out")" in *"ERROR 1317"*|*"ERROR 1969"*|*"ERROR 1927"*) tap_pass "KILL QUERY of the running merge SELECT ends it" ;;
 	*) tap_fail "KILL QUERY of the running merge SELECT ends it" "id '$id': $(cat "$T/slow.out")" ;; esac
-tap_is "$(grants) / $(leftovers)" "$USAGE / 0	0" "after the killed merge: USAGE only, no grant row, no result table"
+tap_is "$(grants) / $(leftovers)" "$USAGE / 0	0" "after the killed merge: the same grants, no grant row, no result table"
 
 # ---- a merge SELECT that fails in MariaDB (out of range at the merge step)
 out=$(CZ -D mrg -e 'SELECT MAX(objectId) * 9223372036854775807 FROM Object' 2>&1)
 case "$out" in *"ERROR 1690"*) tap_pass "a merge failing in MariaDB gives its error (1690)" ;;
 	*) tap_fail "a merge failing in MariaDB gives its error (1690)" "$out" ;; esac
-tap_is "$(grants) / $(leftovers)" "$USAGE / 0	0" "after the failed merge: USAGE only, no grant row, no result table"
+tap_is "$(grants) / $(leftovers)" "$USAGE / 0	0" "after the failed merge: the same grants, no grant row, no result table"
 out=$(CZ -D mrg -e 'SELECT objectId FROM Object WHERE SLEEP(0) = 0 ORDER BY nope' 2>&1)
 tap_is "$(grants) / $(leftovers)" "$USAGE / 0	0" "after a query refused before its merge: nothing left either"
 
@@ -123,7 +128,7 @@ for c in 1 2 3 4 5 6 7 8; do
 	sort "$T/conc.$c" | cmp -s - "$T/r5" || bad=$((bad + 1))
 done
 tap_is "$bad" 0 "40 concurrent merges answer right"
-tap_is "$(grants) / $(leftovers)" "$USAGE / 0	0" "after concurrent merges: USAGE only, no grant row, no result table"
+tap_is "$(grants) / $(leftovers)" "$USAGE / 0	0" "after concurrent merges: the same grants, no grant row, no result table"
 
 # ---- a grant a crashed czar left behind is cleared at the next start
 $ROOT -e "CREATE TABLE qservResult.r_1 (a INT); GRANT SELECT ON qservResult.r_1 TO '$MACC'@'localhost';

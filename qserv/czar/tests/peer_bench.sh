@@ -97,11 +97,14 @@ api_put() { curl -s -o "$T/put.json" -w '%{http_code}' --cacert "$QSERV_CA_FILE"
 t0=$(now)
 "$BIN/qserv-partition" --config-file="$T/Object.cfg" --in.path="$T/Object.tsv" --out.dir="$T/ds/chunks/Object" \
 	> "$T/part.log" 2>&1 || { echo "qserv-partition: $(tail -3 "$T/part.log")"; exit 1; }
+tp=$(now)
 /usr/bin/python3 "$top/tools/director-dataset.py" "$T/ds" peer Object 8 4 "[$schema]"
+td=$(now)
 "$BIN/qservctl" --url "$QSERV_INGEST_URL" ingest -q -j 4 "$T/ds" > "$T/ingest.log" 2>&1 ||
 	{ echo "qservctl ingest: $(tail -5 "$T/ingest.log")"; exit 1; }
 t1=$(now)
 load_czar=$(calc "$t1 - $t0")
+echo "czar load: partition $(calc "$tp - $t0") s, dataset files $(calc "$td - $tp") s, ingest $(calc "$t1 - $td") s"
 t0=$(now)
 [ "$(api_put /replication/level '{"level": 2}')" = 200 ] || { echo "level 2: $(cat "$T/put.json")"; exit 1; }
 t1=$(now)
