@@ -13,7 +13,8 @@
  * values it verified against its source: free), then, for the chunks no
  * copy touched (level 1, or already at level), with one GET
  * /worker/replica on the chunk's first holder, where loads went
- * (cverify_record; a CHECKSUM TABLE of every table there).  A later copy
+ * (cverify_record; a CHECKSUM TABLE of every table there; 4 GETs at once,
+ * the writes to qservMeta on the caller's connection).  A later copy
  * (heal, level change) only fills in a chunk that has no reference.  A
  * chunk still without one (a database published by an older controller,
  * a first holder that did not answer at publish) gets it in the next
@@ -57,12 +58,14 @@
 #include "qserv/common/sqlid.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define CVERIFY_GRACE_MS 5000           /* row removed -> tables dropped */
+#define CVERIFY_RECORD_PARALLEL 4       /* a publish's reference GETs at once */
 #define CVERIFY_HOLD_MS 60000           /* the longest a worker is kept out of copy plans */
 #define CVERIFY_DUMMY_CHUNK 1234567890  /* Qserv's dummy chunk, on every worker */
 #define CVERIFY_REPLY_WAIT_S 3600       /* POST /replication/verify waits at most this long */
@@ -220,18 +223,57 @@ int cverify_forget(MYSQL *m, const char *db, char *err, size_t errlen)
 	return qsql_exec(m, err, errlen, "DELETE FROM qservMeta.chunk_checksums WHERE db='%s'", db) ? -EIO : 0;
 }
 
-/* One chunk's reference from its first holder (id). */
-static int record_one(MYSQL *m, const char *db, int32_t chunk, const char *id, char *err, size_t errlen)
+/* A chunk's reference read from its first holder (record_fetch), stored
+ * by cverify_record. */
+struct rec_job {
+	int32_t chunk;
+	const struct cworker *w;     /* NULL: the holder is not registered */
+	struct ctabs t;
+	int r;
+	char err[384];
+};
+
+struct rec_run {
+	pthread_mutex_t mu;
+	struct rec_job *v;
+	size_t n, next;
+	const char *db;
+};
+
+/* Takes jobs until none is left: the GETs of a publish run
+ * CVERIFY_RECORD_PARALLEL at once (each holder works on its own chunks
+ * meanwhile), the MariaDB writes stay with the caller. */
+static void *record_fetch(void *arg)
 {
-	struct cworker w;
-	struct ctabs t = { 0 };
-	int r = cmeta_worker(m, id, &w, err, errlen);
-	if (!r)
-		r = tabs_get(&w, db, chunk, &t, err, errlen);
-	if (!r)
-		r = tabs_store(m, db, chunk, &t, true, err, errlen);
-	free(t.t);
-	return r;
+	struct rec_run *x = arg;
+	for (;;) {
+		pthread_mutex_lock(&x->mu);
+		struct rec_job *j = x->next < x->n ? &x->v[x->next++] : NULL;
+		pthread_mutex_unlock(&x->mu);
+		if (!j)
+			return NULL;
+		if (!j->w) {
+			snprintf(j->err, sizeof j->err, "its holder is not a registered worker");
+			j->r = -ENOENT;
+		} else {
+			j->r = tabs_get(j->w, x->db, j->chunk, &j->t, j->err, sizeof j->err);
+		}
+	}
+}
+
+static void record_fetch_all(struct rec_run *x)
+{
+	pthread_t th[CVERIFY_RECORD_PARALLEL];
+	size_t started = 0;
+	pthread_mutex_init(&x->mu, NULL);
+	for (size_t i = 0; i < CVERIFY_RECORD_PARALLEL && i < x->n; i++)
+		if (pthread_create(&th[started], NULL, record_fetch, x) == 0)
+			started++;
+	if (!started)
+		record_fetch(x);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&x->mu);
 }
 
 /* The chunks of db without a reference, their first holder's tables as
@@ -242,7 +284,9 @@ int cverify_record(struct ctl *c, MYSQL *m, const char *db)
 	char err[512];
 	int64_t t0 = monotime_ms();
 	long long have = 0;
-	size_t n = 0, failed = 0;
+	size_t n = 0, failed = 0, nw = 0;
+	struct cworker *w = NULL;
+	struct rec_run x = { .db = db };
 	(void)c;
 	MYSQL_RES *res = qsql_query(m, err, sizeof err, "SELECT c.chunk, MIN(c.worker_id) FROM qservMeta.chunks c WHERE"
 		" c.db='%s' AND NOT EXISTS (SELECT 1 FROM qservMeta.chunk_checksums k WHERE k.db=c.db AND"
@@ -250,15 +294,39 @@ int cverify_record(struct ctl *c, MYSQL *m, const char *db)
 	if (res && qsql_int(m, &have, err, sizeof err, "SELECT COUNT(DISTINCT chunk) FROM qservMeta.chunk_checksums"
 			    " WHERE db='%s'", db))
 		have = -1;
+	if (res && cmeta_workers_all(m, &w, &nw, err, sizeof err)) {
+		mysql_free_result(res);
+		res = NULL;
+	}
+	if (res && !(x.v = calloc(mysql_num_rows(res) + 1, sizeof *x.v))) {
+		snprintf(err, sizeof err, "out of memory");
+		mysql_free_result(res);
+		res = NULL;
+	}
 	MYSQL_ROW row;
 	while (res && (row = mysql_fetch_row(res))) {   /* a stored result: the connection is free */
-		n++;
-		if (record_one(m, db, (int32_t)atoi(row[0]), row[1], err, sizeof err) && !failed++)
-			log_warn("reference checksums of %s chunk %s: %s", db, row[0], err);
+		struct rec_job *j = &x.v[x.n++];
+		j->chunk = (int32_t)atoi(row[0]);
+		for (size_t i = 0; i < nw && !j->w; i++)
+			if (!strcmp(w[i].id, row[1]))
+				j->w = &w[i];
 	}
 	if (!res)
 		log_warn("reference checksums of %s: %s", db, err);
 	mysql_free_result(res);
+	record_fetch_all(&x);
+	for (size_t i = 0; i < x.n; i++) {
+		struct rec_job *j = &x.v[i];
+		n++;
+		if (!j->r && (j->r = tabs_store(m, db, j->chunk, &j->t, true, j->err, sizeof j->err)))
+			snprintf(j->err + strlen(j->err), sizeof j->err - strlen(j->err), " -- %s", qsql_detail());
+		if (j->r && !failed++)
+			log_warn("reference checksums of %s chunk %d (worker %s): %s", db, (int)j->chunk,
+				 j->w ? j->w->id : "?", j->err);
+		free(j->t.t);
+	}
+	free(x.v);
+	free(w);
 	log_info("reference checksums of %s: %lld chunk(s) from the publish's copies, %zu read from their first"
 		 " holder (%zu failed) in %.3f s", db, have, n, failed, (double)(monotime_ms() - t0) / 1000.0);
 	return 0;
