@@ -11,10 +11,10 @@
 # Measured, each as a ratio to one MariaDB:
 #   point lookup by objectId, 1 client, pymysql (mean of 300)
 #   point lookups, 16 clients (processes), BENCH_SECONDS (5) s: throughput
-#   SELECT COUNT(*) (mariadb CLI, best of 3)
-#   a box count (qserv_areaspec_box vs BETWEEN), best of 3
-#   AVG/MAX with a filter, best of 3
-#   a near-neighbour count (pairs < 1 arcmin) in a 2-degree box, best of 3
+#   SELECT COUNT(*) (mariadb CLI, best of 5)
+#   a box count (qserv_areaspec_box vs BETWEEN), best of 5
+#   AVG/MAX with a filter, best of 5
+#   a near-neighbour count (pairs < 1 arcmin) in a 2-degree box, best of 5
 #   (the czar only: Spider would pull both sides to its front end)
 #   load: qserv-partition + qservctl ingest at replication level 1 (one
 #   copy of each row, as one MariaDB holds it) vs one LOAD DATA (Spider:
@@ -123,10 +123,10 @@ echo "czar: $nchunks chunks on 2 workers"
 # strace), which would swamp every CLI measure below
 CZ="mariadb --no-defaults --skip-ssl -h127.0.0.1 -P$QSERV_CZAR_PORT -u$QSERV_USER -p$QSERV_PASSWORD -D peer -N -B"
 
-# best of 3 of one statement on one system; the answer kept in $T/<sys>.out
+# best of 5 of one statement on one system; the answer kept in $T/<sys>.out
 best() { # SYS SQL
 	b=
-	for _ in 1 2 3; do
+	for _ in 1 2 3 4 5; do
 		t0=$(now)
 		if [ "$1" = czar ]; then $CZ -e "$2" > "$T/$1.out" 2>&1; else my "$1" -D peer -e "$2" > "$T/$1.out" 2>&1; fi
 		t1=$(now)
@@ -163,6 +163,14 @@ stages=$(curl -s "$QSERV_CZAR_METRICS_URL" | awk '
 t_one=$(pc throughput "$S1" "$N" $CLIENTS "$SECS") || bad=1
 t_sp=$(pc throughput "$SS" "$N" $CLIENTS "$SECS") || bad=1
 t_cz=$(pc throughput "$SC" "$N" $CLIENTS "$SECS") || bad=1
+# the czar writes the query history of those lookups after them: the
+# measures below start once its queue is empty (at most 30 s), as one
+# MariaDB's start with nothing left to do
+i=0
+while [ "$(curl -s "$QSERV_CZAR_METRICS_URL" | awk '/^qserv_czar_history_queue_depth/ { print $2 }')" != 0 ] && [ $i -lt 300 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+sleep 1
 
 q_count="SELECT COUNT(*) FROM Object"
 q_box_cz="SELECT COUNT(*) FROM Object WHERE qserv_areaspec_box(10, -10, 50, 20)"
