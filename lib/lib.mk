@@ -1,8 +1,10 @@
 # lib.mk: small pieces shared by agent, storage and qserv -> libqcommon.a
 # (log, file I/O with the one atomic replace, the one growable buffer and
 # its little-endian encoders, the one monotonic clock, frames, TLS: PKI and
-# connections, the libmicrohttpd listener, daemon signals), and their tests.
-LIB_SRCS := lib/fileio.c lib/log.c lib/tls_pki.c lib/tls_conn.c lib/frame.c lib/daemon.c lib/buf.c lib/lebuf.c lib/httpd.c lib/httpd_auth.c
+# connections, the libmicrohttpd listener, daemon signals, a job list on a
+# few threads), and their tests.
+LIB_SRCS := lib/fileio.c lib/log.c lib/tls_pki.c lib/tls_conn.c lib/frame.c lib/daemon.c lib/buf.c lib/lebuf.c lib/httpd.c lib/httpd_auth.c \
+	lib/parallel.c
 # Users of tls_*.c link -lmbedtls -lmbedx509 -lmbedcrypto, of httpd.c
 # -lmicrohttpd, of httpd_auth.c also -lgnutls and the mbedTLS libraries.
 $(eval $(call static_lib,libqcommon.a,$(LIB_SRCS)))

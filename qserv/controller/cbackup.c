@@ -33,6 +33,7 @@
 #include "qserv/common/qhttpc.h"
 #include "qserv/common/sqlid.h"
 #include "log.h"
+#include "parallel.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -148,16 +149,8 @@ static void *caller(void *arg)
 void cbackup_calls(struct cbackup_call *v, size_t n, long long done0, long long total)
 {
 	struct batch b = { .v = v, .n = n, .done0 = done0, .total = total };
-	pthread_t t[CBACKUP_PARALLEL];
-	size_t nt = 0;
 	pthread_mutex_init(&b.mu, NULL);
-	for (; nt < CBACKUP_PARALLEL && nt < n; nt++)
-		if (pthread_create(&t[nt], NULL, caller, &b))
-			break;
-	if (nt == 0)
-		caller(&b);
-	for (size_t i = 0; i < nt; i++)
-		pthread_join(t[i], NULL);
+	parallel_run(caller, &b, n < CBACKUP_PARALLEL ? n : CBACKUP_PARALLEL);
 	pthread_mutex_destroy(&b.mu);
 	for (size_t i = 0; i < n; i++) {
 		json_decref(v[i].body);
@@ -225,14 +218,6 @@ static int plan_chunk(struct bk *x, int32_t chunk, const bool *hold, struct cbac
 	return 0;
 }
 
-static size_t index_of(const struct bk *x, const char *id)
-{
-	for (size_t i = 0; i < x->nw; i++)
-		if (!strcmp(x->w[i].id, id))
-			return i;
-	return x->nw;
-}
-
 /* Every chunk planned from qservMeta.chunks, then pulled CBACKUP_PARALLEL at once. */
 static int take_chunks(struct bk *x)
 {
@@ -251,7 +236,7 @@ static int take_chunks(struct bk *x)
 			memset(hold, 0, x->nw * sizeof *hold);
 		}
 		cur = ch;
-		size_t i = index_of(x, row[1]);
+		size_t i = ctl_worker_index(x->w, x->nw, row[1]);
 		if (i < x->nw)
 			hold[i] = true;
 	}

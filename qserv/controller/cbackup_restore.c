@@ -47,14 +47,6 @@ struct rs {
 	size_t errlen;
 };
 
-static size_t worker_of(const struct rs *x, const char *id)
-{
-	for (size_t i = 0; id && i < x->nw; i++)
-		if (!strcmp(x->w[i].id, id))
-			return i;
-	return x->nw;
-}
-
 /* NAME/file from worker i into the new file path. */
 static int fetch(struct rs *x, size_t i, const char *file, const char *path)
 {
@@ -94,7 +86,7 @@ static int verify(struct rs *x)
 	json_t *files = json_object_get(x->man, "files"), *f;
 	size_t k;
 	json_array_foreach(files, k, f) {
-		size_t i = worker_of(x, json_string_value(json_object_get(f, "worker")));
+		size_t i = ctl_worker_index(x->w, x->nw, json_string_value(json_object_get(f, "worker")));
 		if (i == x->nw || !x->usable[i]) {
 			snprintf(x->err, x->errlen, "backup %s: file %s is on worker %s, which is not usable now", x->name,
 				 json_string_value(json_object_get(f, "file")),
@@ -122,7 +114,7 @@ static int verify(struct rs *x)
 static json_t *fetch_json(struct rs *x, json_t *f)
 {
 	char path[400], plain[400];
-	size_t i = worker_of(x, json_string_value(json_object_get(f, "worker")));
+	size_t i = ctl_worker_index(x->w, x->nw, json_string_value(json_object_get(f, "worker")));
 	snprintf(path, sizeof path, "%s/restore-%d-meta.lz4", x->c->staging, (int)getpid());
 	snprintf(plain, sizeof plain, "%s/restore-%d-meta.json", x->c->staging, (int)getpid());
 	int r = fetch(x, i, json_string_value(json_object_get(f, "file")), path);
@@ -156,7 +148,7 @@ static json_t *file_named(struct rs *x, const char *name)
 static void plan(struct rs *x, const struct cworker *dst, int32_t chunk, json_t *f, struct cbackup_call *k)
 {
 	char url[300], bf[CBACKUP_NAME_MAX * 2 + 2];
-	size_t i = worker_of(x, json_string_value(json_object_get(f, "worker")));
+	size_t i = ctl_worker_index(x->w, x->nw, json_string_value(json_object_get(f, "worker")));
 	cbackup_worker_url(x->c, &x->w[i], url, sizeof url);
 	snprintf(bf, sizeof bf, "%s/%s", x->name, json_string_value(json_object_get(f, "file")));
 	*k = (struct cbackup_call){ .w = *dst, .path = "replica", .chunk = chunk, .src = i };
@@ -216,7 +208,7 @@ static int load_indexes(struct rs *x, json_t *meta)
 		long long rows = 0, want = json_integer_value(json_object_get(f, "rows"));
 		if (!t)
 			continue;
-		size_t i = worker_of(x, json_string_value(json_object_get(f, "worker")));
+		size_t i = ctl_worker_index(x->w, x->nw, json_string_value(json_object_get(f, "worker")));
 		int r = fetch(x, i, json_string_value(json_object_get(f, "file")), path);
 		if (!r)
 			r = cbackup_index_load(x->c, x->m, meta, x->db, t, path, &rows, x->err, x->errlen);

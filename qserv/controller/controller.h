@@ -172,6 +172,8 @@ int ctl_all_workers(MYSQL *m, const char *method, const char *path, json_t *body
 /* Same, on one worker. */
 int ctl_worker_call(const struct cworker *w, const char *method, const char *path, json_t *body,
 		    json_t **ret, char *err, size_t errlen);
+/* The index of worker id in w[0..nw), nw when it is not there (or id is NULL). */
+size_t ctl_worker_index(const struct cworker *w, size_t nw, const char *id);
 
 /* cjoin.c: a registered worker given every database, table and (for the
  * published databases) regular table's rows of the cluster; *ret {worker,

@@ -33,6 +33,14 @@ int ctl_worker_call(const struct cworker *w, const char *method, const char *pat
 	return r;
 }
 
+size_t ctl_worker_index(const struct cworker *w, size_t nw, const char *id)
+{
+	for (size_t i = 0; id && i < nw; i++)
+		if (!strcmp(w[i].id, id))
+			return i;
+	return nw;
+}
+
 int ctl_all_workers(MYSQL *m, const char *method, const char *path, json_t *body, char *err, size_t errlen)
 {
 	struct cworker *v;

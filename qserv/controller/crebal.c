@@ -121,14 +121,6 @@ static void view_free(struct view *v)
 	free(v->rows);
 }
 
-static size_t widx(const struct view *v, const char *id)
-{
-	for (size_t i = 0; i < v->nw; i++)
-		if (!strcmp(v->w[i].id, id))
-			return i;
-	return v->nw;
-}
-
 /* db's level, workers and replica rows (rows of unregistered workers skipped). */
 static int view_load(struct ctl *c, MYSQL *m, const char *db, struct view *v, char *err, size_t errlen)
 {
@@ -147,7 +139,7 @@ static int view_load(struct ctl *c, MYSQL *m, const char *db, struct view *v, ch
 	v->rows = calloc(mysql_num_rows(res) + 1, sizeof *v->rows);
 	MYSQL_ROW row;
 	while (v->usable && v->cnt && v->rows && (row = mysql_fetch_row(res))) {
-		size_t i = widx(v, row[1]);
+		size_t i = ctl_worker_index(v->w, v->nw, row[1]);
 		if (i < v->nw) {
 			v->rows[v->nrows++] = (struct vrow){ .chunk = (int32_t)atoi(row[0]), .w = i };
 			v->cnt[i]++;

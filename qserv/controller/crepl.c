@@ -44,6 +44,7 @@
  * load per row (the workers' LOAD DATA is the slow part of an ingest) and
  * the same path later serves healing. */
 #include "controller.h"
+#include "parallel.h"
 #include "creq.h"
 #include "log.h"
 #include "monotime.h"
@@ -287,14 +288,6 @@ static void *copier(void *arg)
 	}
 }
 
-static size_t worker_index(const struct cworker *w, size_t nw, const char *id)
-{
-	for (size_t i = 0; i < nw; i++)
-		if (!strcmp(w[i].id, id))
-			return i;
-	return nw;
-}
-
 /* Whether a holder of the chunk (hold[]) is in w[i]'s failure zone; a
  * worker without a zone shares it with nobody. */
 static bool zone_taken(const struct rplan *p, const bool *hold, size_t i)
@@ -363,7 +356,7 @@ static int make_plan(struct rplan *p, MYSQL *m, int level, char *err, size_t err
 	int r = !count || !hold ? -ENOMEM : !cnt || !res ? -EIO : 0;
 	MYSQL_ROW row;
 	while (!r && cnt && (row = mysql_fetch_row(cnt))) {
-		size_t i = worker_index(p->w, p->nw, row[0]);
+		size_t i = ctl_worker_index(p->w, p->nw, row[0]);
 		if (i < p->nw)
 			count[i] = strtoll(row[1], NULL, 10);
 	}
@@ -375,7 +368,7 @@ static int make_plan(struct rplan *p, MYSQL *m, int level, char *err, size_t err
 			memset(hold, 0, p->nw * sizeof *hold);
 		}
 		cur = ch;
-		size_t i = worker_index(p->w, p->nw, row[1]);
+		size_t i = ctl_worker_index(p->w, p->nw, row[1]);
 		if (i < p->nw)
 			hold[i] = true;
 	}
@@ -392,16 +385,8 @@ static int make_plan(struct rplan *p, MYSQL *m, int level, char *err, size_t err
 
 static void run_plan(struct rplan *p)
 {
-	pthread_t t[CREPL_PARALLEL];
-	size_t n = 0;
 	pthread_mutex_init(&p->mu, NULL);
-	for (; n < CREPL_PARALLEL && n < p->njobs; n++)
-		if (pthread_create(&t[n], NULL, copier, p))
-			break;
-	if (n == 0)
-		copier(p);
-	for (size_t i = 0; i < n; i++)
-		pthread_join(t[i], NULL);
+	parallel_run(copier, p, p->njobs < CREPL_PARALLEL ? p->njobs : CREPL_PARALLEL);
 	pthread_mutex_destroy(&p->mu);
 }
 

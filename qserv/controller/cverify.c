@@ -53,6 +53,7 @@
  * interval is a day; comparing only the first holder with the reference
  * would halve it but miss a bad second replica. */
 #include "controller.h"
+#include "parallel.h"
 #include "log.h"
 #include "monotime.h"
 #include "qserv/common/sqlid.h"
@@ -261,21 +262,6 @@ static void *record_fetch(void *arg)
 	}
 }
 
-static void record_fetch_all(struct rec_run *x)
-{
-	pthread_t th[CVERIFY_RECORD_PARALLEL];
-	size_t started = 0;
-	pthread_mutex_init(&x->mu, NULL);
-	for (size_t i = 0; i < CVERIFY_RECORD_PARALLEL && i < x->n; i++)
-		if (pthread_create(&th[started], NULL, record_fetch, x) == 0)
-			started++;
-	if (!started)
-		record_fetch(x);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&x->mu);
-}
-
 /* The chunks of db without a reference, their first holder's tables as
  * theirs.  A failure is logged, not returned: the verify pass records a
  * missing reference later. */
@@ -284,7 +270,7 @@ int cverify_record(struct ctl *c, MYSQL *m, const char *db)
 	char err[512];
 	int64_t t0 = monotime_ms();
 	long long have = 0;
-	size_t n = 0, failed = 0, nw = 0;
+	size_t failed = 0, nw = 0;
 	struct cworker *w = NULL;
 	struct rec_run x = { .db = db };
 	(void)c;
@@ -306,18 +292,18 @@ int cverify_record(struct ctl *c, MYSQL *m, const char *db)
 	MYSQL_ROW row;
 	while (res && (row = mysql_fetch_row(res))) {   /* a stored result: the connection is free */
 		struct rec_job *j = &x.v[x.n++];
+		size_t k = ctl_worker_index(w, nw, row[1]);
 		j->chunk = (int32_t)atoi(row[0]);
-		for (size_t i = 0; i < nw && !j->w; i++)
-			if (!strcmp(w[i].id, row[1]))
-				j->w = &w[i];
+		j->w = k < nw ? &w[k] : NULL;
 	}
 	if (!res)
 		log_warn("reference checksums of %s: %s", db, err);
 	mysql_free_result(res);
-	record_fetch_all(&x);
+	pthread_mutex_init(&x.mu, NULL);
+	parallel_run(record_fetch, &x, x.n < CVERIFY_RECORD_PARALLEL ? x.n : CVERIFY_RECORD_PARALLEL);
+	pthread_mutex_destroy(&x.mu);
 	for (size_t i = 0; i < x.n; i++) {
 		struct rec_job *j = &x.v[i];
-		n++;
 		if (!j->r && (j->r = tabs_store(m, db, j->chunk, &j->t, true, j->err, sizeof j->err)))
 			snprintf(j->err + strlen(j->err), sizeof j->err - strlen(j->err), " -- %s", qsql_detail());
 		if (j->r && !failed++)
@@ -328,7 +314,7 @@ int cverify_record(struct ctl *c, MYSQL *m, const char *db)
 	free(x.v);
 	free(w);
 	log_info("reference checksums of %s: %lld chunk(s) from the publish's copies, %zu read from their first"
-		 " holder (%zu failed) in %.3f s", db, have, n, failed, (double)(monotime_ms() - t0) / 1000.0);
+		 " holder (%zu failed) in %.3f s", db, have, x.n, failed, (double)(monotime_ms() - t0) / 1000.0);
 	return 0;
 }
 

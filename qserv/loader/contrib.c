@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "errbuf.h"
+#include "parallel.h"
 #include "qserv/common/qhttpc.h"
 #include "qserv/common/qjson.h"
 
@@ -353,16 +354,7 @@ static void run_threads(struct ing *g)
 {
 	g->next = 0;
 	g->failed = false;
-	int nth = g->o.jobs < (int)g->batch_n ? g->o.jobs : (int)g->batch_n;
-	pthread_t th[QLOADER_MAX_JOBS];
-	int started = 0;
-	for (int i = 0; i < nth; i++)
-		if (pthread_create(&th[started], NULL, loader_thread, g) == 0)
-			started++;
-	if (!started)
-		loader_thread(g);
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	parallel_run(loader_thread, g, (size_t)g->o.jobs < g->batch_n ? (size_t)g->o.jobs : g->batch_n);
 }
 
 /* One transaction over the files batch_v[0..batch_n): committed, or
