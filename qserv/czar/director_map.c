@@ -111,7 +111,8 @@ static int load_dir(MYSQL *my, const char *db, const struct meta_table *t, size_
 			 db, t->name, count);
 		return -1;
 	}
-	if (!(o->v = malloc((count ? (size_t)count : 1) * sizeof *o->v)))
+	size_t slots = count ? (size_t)count : 1;   /* what the budget pays for */
+	if (!(o->v = malloc(slots * sizeof *o->v)))
 		return -1;
 	snprintf(sql, sizeof sql, "SELECT `%s`, chunkId FROM qservMeta.`%s__%s`", t->director_key, db, t->name);
 	res = mysql_query(my, sql) ? NULL : mysql_use_result(my);
@@ -141,7 +142,7 @@ static int load_dir(MYSQL *my, const char *db, const struct meta_table *t, size_
 		return -1;
 	}
 	qsort(o->v, o->n, sizeof *o->v, cmp_pair);
-	*budget -= (count ? (size_t)count : 1) * sizeof *o->v;
+	*budget -= slots * sizeof *o->v;
 	return 0;
 }
 
