@@ -199,7 +199,9 @@ int ctl_ingest(int argc, char **argv)
 	o.dir = argv[optind];
 	v.t0 = monotime_s();
 	char err[2048] = "";
-	if (qhttpc_init() < 0 || qhttpc_client_setup(keyfile, cafile, err, sizeof err) < 0) {
+	/* one connection per loader thread and service, not a TLS handshake per file */
+	if (qhttpc_init() < 0 || qhttpc_client_setup(keyfile, cafile, err, sizeof err) < 0 ||
+	    qhttpc_keep_connections() < 0) {
 		fprintf(stderr, "qservctl ingest: %s\n", err[0] ? err : "cannot set up the HTTP client");
 		return 2;
 	}

@@ -1,6 +1,9 @@
 /* qhttpc.c: libcurl requests with JSON replies (see qhttpc.h).  One easy
  * handle per call: calls are rare next to the loads they start, and a
- * handle per call keeps the functions thread-safe without a pool. */
+ * handle per call keeps the functions thread-safe without a pool.  A
+ * client that sends many (the loader) keeps its connections to our own
+ * services open between calls through one libcurl share
+ * (qhttpc_keep_connections). */
 #include "qhttpc.h"
 
 #include "buf.h"
@@ -8,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,41 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 
 static char auth_header[320];
 static struct { char *ca, *cert, *key; } tls;   /* qhttpc_set_tls */
+
+/* qhttpc_keep_connections: the connection cache and TLS sessions every
+ * request to our own services shares, one lock per kind of shared data */
+static CURLSH *share;
+static pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *u)
+{
+	(void)c, (void)a, (void)u;
+	pthread_mutex_lock(&share_mu[d]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data d, void *u)
+{
+	(void)c, (void)u;
+	pthread_mutex_unlock(&share_mu[d]);
+}
+
+int qhttpc_keep_connections(void)
+{
+	if (share)
+		return 0;
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_mu[i], NULL);
+	CURLSH *s = curl_share_init();
+	if (!s || curl_share_setopt(s, CURLSHOPT_LOCKFUNC, share_lock) ||
+	    curl_share_setopt(s, CURLSHOPT_UNLOCKFUNC, share_unlock) ||
+	    curl_share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) ||
+	    curl_share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION)) {
+		curl_share_cleanup(s);
+		return -ENOMEM;
+	}
+	share = s;
+	return 0;
+}
 
 void qhttpc_set_auth_key(const char *key)
 {
@@ -114,6 +153,8 @@ static void set_url_ours(CURL *c, const char *url)
 			free(u);
 		}
 	}
+	if (share)
+		curl_easy_setopt(c, CURLOPT_SHARE, share);
 	if (!tls.ca)
 		return;
 	blob(c, CURLOPT_CAINFO_BLOB, tls.ca);
@@ -350,6 +391,11 @@ int qhttpc_json(const char *method, const char *url, json_t *body, json_t **ret_
 	return ret;
 }
 
+static int seek_file(void *f, curl_off_t off, int origin)
+{
+	return fseeko(f, (off_t)off, origin) ? CURL_SEEKFUNC_CANTSEEK : CURL_SEEKFUNC_OK;
+}
+
 int qhttpc_post_file(const char *url, const char *path, json_t **ret_reply, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
@@ -369,6 +415,8 @@ int qhttpc_post_file(const char *url, const char *path, json_t **ret_reply, char
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_READDATA, f);
+	curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_file);   /* a kept connection that died: sent again */
+	curl_easy_setopt(c, CURLOPT_SEEKDATA, f);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)st.st_size);
 	int ret = perform(c, url, &b, ret_reply, err, errlen);
 	curl_slist_free_all(h);

@@ -40,6 +40,14 @@ int qhttpc_set_tls(const char *ca_pem, const char *cert_pem, const char *key_pem
 int qhttpc_set_tls_files(const char *ca_path, const char *cert_path, const char *key_path,
 			 char *err, size_t errlen);
 
+/* From then on, requests to our own services keep their connections (and
+ * TLS sessions) open in one cache the process's threads share, and a
+ * later request to the same service reuses one: for a client that sends
+ * many, such as the loader (one TLS handshake per file otherwise; the
+ * services close a connection idle for their timeout).  Call before
+ * threads start.  -ENOMEM. */
+int qhttpc_keep_connections(void);
+
 /* method + url with an optional JSON body (borrowed).  On success (HTTP
  * 2xx, JSON object, success == 1) returns 0 and, if ret_reply is not
  * NULL, the reply object (caller owns it).  Failures: the peer refused

@@ -6,7 +6,7 @@ CONTROLLER_SRCS += qserv/controller/cpublish.c qserv/controller/creq.c qserv/con
 	qserv/controller/chealth.c
 CONTROLLER_SRCS += qserv/controller/cjoin.c qserv/controller/crebal.c qserv/controller/cconfig.c
 CONTROLLER_SRCS += qserv/controller/cverify.c qserv/controller/cmetrics.c qserv/controller/cnotify.c \
-	qserv/controller/cstats.c qserv/controller/csqlidx.c
+	qserv/controller/cstats.c qserv/controller/csqlidx.c qserv/controller/cindex_rows.c
 CONTROLLER_SRCS += qserv/controller/cbackup.c qserv/controller/cbackup_meta.c qserv/controller/cbackup_restore.c
 $(eval $(call program,qserv-controller,$(CONTROLLER_SRCS),-lmicrohttpd -lgnutls -lmariadb -ljansson -lcurl -llz4 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread,libqservcommon.a libqcommon.a))
 
@@ -27,3 +27,6 @@ BENCHES += qserv/controller/tests/backup_bench.sh
 # the request bodies (creq.c) under libFuzzer; the first byte picks the body kind
 $(eval $(call fuzz_target,creq,qserv/controller/tests/fuzz_creq.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))
 $(eval $(call unit_test,controller_creq_test,qserv/controller/tests/creq_test.c qserv/controller/creq.c,-ljansson,libqservcommon.a libqcommon.a))
+# the director index's rows from a worker's TSV as INSERT values (cindex_rows.c)
+$(eval $(call unit_test,controller_cindex_rows_test,qserv/controller/tests/cindex_rows_test.c qserv/controller/cindex_rows.c,,libqcommon.a))
+$(eval $(call fuzz_target,cindex_rows,qserv/controller/tests/fuzz_cindex_rows.c qserv/controller/cindex_rows.c,,libqcommon.a))

@@ -21,12 +21,13 @@
  *
  * The director index qservMeta.<db>__<T> is MyISAM with the director key as
  * PRIMARY KEY; rows come from each worker's GET /worker/index as TSV and go
- * in with LOAD DATA LOCAL INFILE.  A duplicate key is skipped by MariaDB and
- * reported in the reply as "index_duplicates".  The key column's type is
+ * in by multi-row INSERT IGNORE (cindex_rows.h).  A duplicate key is skipped
+ * by MariaDB and reported in the reply as "index_duplicates".  The key column's type is
  * the one registered, re-parsed by qserv/common/sqlid.h's grammar and put
  * into CREATE TABLE in its canonical form, never as stored. */
 #include "controller.h"
 #include "cbackup.h"
+#include "cindex_rows.h"
 #include "qserv/common/qhttpc.h"
 #include "qserv/common/sqlid.h"
 #include "log.h"
@@ -37,6 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The size of one INSERT of index rows (well under max_allowed_packet). */
+#define INDEX_INSERT_BYTES (256 << 10)
 
 int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long long *ret_id,
 		 char *err, size_t errlen)
@@ -113,6 +117,69 @@ static int key_type(const char *schema_json, const char *key, char *ret, size_t 
 	return r;
 }
 
+/* Sends the pending rows (sent of them) as one INSERT IGNORE: the rows it
+ * skipped are duplicate keys. */
+static int index_flush(MYSQL *m, struct buf *sql, size_t head_len, unsigned long long *sent, json_int_t *ret_rows,
+		       json_int_t *ret_dups, char *err, size_t errlen)
+{
+	if (!*sent)
+		return 0;
+	if (sql->oom) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (mysql_real_query(m, (const char *)sql->data, sql->len)) {
+		qsql_note_failure(m, "INSERT IGNORE INTO qservMeta.<director index>");
+		snprintf(err, errlen, "director index: the database refused the rows: %s", mysql_error(m));
+		return -EIO;
+	}
+	unsigned long long in = mysql_affected_rows(m);
+	*ret_rows += (json_int_t)in;
+	*ret_dups += (json_int_t)(*sent - in);
+	*sent = 0;
+	sql->len = head_len;
+	return 0;
+}
+
+/* One worker's index TSV (fd) into the index table by multi-row INSERT
+ * IGNORE statements of about 256 KiB (cindex_rows.h says why not LOAD DATA). */
+static int index_insert(MYSQL *m, int fd, const char *head, const char *worker, json_int_t *ret_rows,
+			json_int_t *ret_dups, char *err, size_t errlen)
+{
+	FILE *f = fdopen(dup(fd), "r");
+	if (!f) {
+		snprintf(err, errlen, "director index from worker %s: %s", worker, strerror(errno));
+		return -EIO;
+	}
+	struct buf sql;
+	buf_init(&sql);
+	buf_puts(&sql, head);
+	size_t head_len = sql.len, cap = 0;
+	char *line = NULL, e[256];
+	unsigned long long sent = 0, lineno = 0;
+	ssize_t n;
+	int r = 0;
+	while (!r && (n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (line[n - 1] == '\n')
+			n--;
+		if (sent)
+			buf_puts(&sql, ",");
+		if (cindex_row_values(&sql, line, (size_t)n, e, sizeof e)) {
+			snprintf(err, errlen, "director index from worker %s: line %llu: %s", worker, lineno, e);
+			r = -EBADMSG;
+		} else if (++sent && sql.len >= INDEX_INSERT_BYTES) {
+			r = index_flush(m, &sql, head_len, &sent, ret_rows, ret_dups, err, errlen);
+		}
+	}
+	if (!r)
+		r = index_flush(m, &sql, head_len, &sent, ret_rows, ret_dups, err, errlen);
+	free(line);
+	fclose(f);
+	buf_free(&sql);
+	return r;
+}
+
 /* Loads the index rows of table from every worker (of one transaction, or
  * all rows when trans == 0 after emptying the index). */
 static int index_load(struct ctl *c, MYSQL *m, const char *db, const char *table, const char *key,
@@ -157,17 +224,16 @@ static int index_load(struct ctl *c, MYSQL *m, const char *db, const char *table
 			break;
 		}
 		r = qhttpc_download_ours(url, fd, NULL, e, sizeof e);
-		close(fd);
 		if (r) {
 			snprintf(err, errlen, "director index from worker %s: %s", w[i].id, e);
 		} else {
-			unsigned long long rows = 0;
-			r = qsql_exec_n(m, &rows, err, errlen,
-					"LOAD DATA LOCAL INFILE '%s' IGNORE INTO TABLE qservMeta.`%s`"
-					" (`%s`, chunkId, subChunkId, qserv_trans_id)", path, idx, key);
-			*ret_rows += (json_int_t)rows;
-			*ret_dups += mysql_warning_count(m);
+			char head[256];
+			snprintf(head, sizeof head, "INSERT IGNORE INTO qservMeta.`%s` (`%s`, chunkId, subChunkId,"
+				 " qserv_trans_id) VALUES ", idx, key);
+			lseek(fd, 0, SEEK_SET);
+			r = index_insert(m, fd, head, w[i].id, ret_rows, ret_dups, err, errlen);
 		}
+		close(fd);
 		unlink(path);
 	}
 	free(w);

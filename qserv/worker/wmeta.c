@@ -468,6 +468,20 @@ int wmeta_drop_trans(MYSQL *m, const char *db, uint32_t trans, char *err, size_t
 	return r;
 }
 
+/* A director key as LOAD DATA and the controller (cindex_rows.h) read a
+ * TSV field: a backslash, tab, newline, CR or NUL byte escaped. */
+static void index_key(FILE *f, const char *k, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		const char *e = k[i] == '\\' ? "\\\\" : k[i] == '\t' ? "\\t" : k[i] == '\n' ? "\\n" :
+				k[i] == '\r' ? "\\r" : k[i] == '\0' ? "\\0" : NULL;
+		if (e)
+			fputs(e, f);
+		else
+			putc(k[i], f);
+	}
+}
+
 int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t trans, int fd,
 		       unsigned long long *ret_rows, char *err, size_t errlen)
 {
@@ -516,7 +530,8 @@ int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t tra
 		while (res && (row = mysql_fetch_row(res))) {
 			if (!row[0])
 				continue; /* a NULL key cannot be indexed */
-			fprintf(f, "%s\t%s\t%s\t%s\n", row[0], row[1] ? row[1] : "\\N", row[2] ? row[2] : "\\N", row[3]);
+			index_key(f, row[0], mysql_fetch_lengths(res)[0]);
+			fprintf(f, "\t%s\t%s\t%s\n", row[1] ? row[1] : "\\N", row[2] ? row[2] : "\\N", row[3]);
 			rows++;
 		}
 		if (!res || mysql_errno(m)) {
