@@ -296,7 +296,9 @@ int main(int argc, char **argv)
 		log_warn("no --auth-key-file: every write to the ingest API is refused");
 	if (init_meta(&c, a.workers, a.nw))
 		return 111;
-	if (qhttpc_init()) {
+	/* the calls to the workers (placements, commits, copies, probes every
+	 * 2 s) reuse their connections instead of a TLS handshake each */
+	if (qhttpc_init() || qhttpc_keep_connections()) {
 		log_error("libcurl initialisation failed");
 		return 111;
 	}

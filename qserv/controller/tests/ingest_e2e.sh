@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-tap_plan 59
+tap_plan 63
 
 for b in qserv-gen qserv-partition qserv-worker qserv-controller qservctl; do
 	[ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built"; exit 1; }
@@ -203,6 +203,30 @@ tap_ok "ingest of a dataset given as an http:// URL" "$BIN/qservctl" ingest -q -
 layout e2h
 tap_is "$(val object_rows e2h)/$(val source_rows e2h)/$(val index_match e2h)" "$NOBJ/$NSRC/$NOBJ" "http dataset: exact rows and index"
 kill "$HPID"; HPID=
+
+# 9b. a director key that is a string: the index keeps every byte of it
+# (a tab, a backslash, a quote, a newline travel escaped from the worker
+# and go in as hex), and a key loaded twice counts as a duplicate
+api POST /ingest/database '{"database":"e2s","num_stripes":8,"num_sub_stripes":4,"overlap":0.01,"auto_build_secondary_index":1}' >/dev/null
+api POST /ingest/table '{"database":"e2s","table":"Obj","is_partitioned":1,"director_key":"name","latitude_key":"decl","longitude_key":"ra","schema":[{"name":"name","type":"VARCHAR(32) NOT NULL"},{"name":"ra","type":"DOUBLE NOT NULL"},{"name":"decl","type":"DOUBLE NOT NULL"},{"name":"chunkId","type":"INT NOT NULL"},{"name":"subChunkId","type":"INT NOT NULL"}]}' >/dev/null
+printf '%s\t%s\t%s\t%s\t%s\n' 'a\tb' 10 1 5 50 'back\\slash' 11 1 5 50 "it's" 12 1 5 50 'new\nline' 13 1 5 50 \
+	plain 14 1 5 50 > "$T/e2s-5.tsv"
+printf '%s\t%s\t%s\t%s\t%s\n' plain 15 1 6 60 other 16 1 6 60 > "$T/e2s-6.tsv"
+load_str() { # trans chunk
+	l=$(api POST /ingest/chunk "{\"transaction_id\":$1,\"chunk\":$2}")
+	qcurl -s -X POST "https://127.0.0.1:$(echo "$l" | jq -r .location.http_port)/ingest/file" \
+		-d "{\"transaction_id\":$1,\"table\":\"Obj\",\"chunk\":$2,\"url\":\"file://$T/e2s-$2.tsv\"}" | jq -r .contrib.num_rows_loaded
+}
+ts=$(api POST /ingest/trans '{"database":"e2s"}' | jq -r .transaction.id)
+tap_is "$(load_str "$ts" 5)" 5 "string keys: five rows with a tab, a backslash, a quote and a newline in them loaded"
+r=$(api PUT "/ingest/trans/$ts?abort=0")
+tap_is "$(echo "$r" | jq -r '"\(.index_rows)/\(.index_duplicates)"')" 5/0 "their commit indexed five keys"
+n=$(mariadb --no-defaults -S "$QSERV_CZAR_DB_SOCKET" -uroot -N -e "SELECT COUNT(*) FROM qservMeta.e2s__Obj WHERE chunkId = 5 AND name IN ('a\\tb', 'back\\\\slash', 'it\\'s', 'new\\nline', 'plain')")
+tap_is "$n" 5 "the index holds each key byte for byte"
+ts=$(api POST /ingest/trans '{"database":"e2s"}' | jq -r .transaction.id)
+load_str "$ts" 6 >/dev/null
+r=$(api PUT "/ingest/trans/$ts?abort=0")
+tap_is "$(echo "$r" | jq -r '"\(.index_rows)/\(.index_duplicates)"')" 1/1 "a key already indexed is skipped and counted as a duplicate"
 
 # 10. credentials: the cluster's controller refuses what has none
 code() { qcurl -s -o /dev/null -w '%{http_code}' "$@"; }
