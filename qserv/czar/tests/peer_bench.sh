@@ -74,8 +74,13 @@ my spider -e "INSTALL SONAME 'ha_spider';
 	CREATE TABLE peer.Object ($cols, PRIMARY KEY (objectId)) ENGINE=SPIDER COMMENT='wrapper \"mysql\", table \"Object\"'
 		PARTITION BY HASH (objectId) (PARTITION p0 COMMENT = 'srv \"b0\"', PARTITION p1 COMMENT = 'srv \"b1\"')" || exit 1
 
+# each load starts with nothing of the one before it still being written
+# back to the disk (sync): Spider's load leaves ~150 MB of dirty pages,
+# whose writeback slowed the czar's fsyncs and CREATE TABLEs that follow
+sync
 t0=$(now); my one -e "LOAD DATA LOCAL INFILE '$T/Object.tsv' INTO TABLE peer.Object" || exit 1; t1=$(now)
 load_one=$(calc "$t1 - $t0")
+sync
 t0=$(now); my spider -e "LOAD DATA LOCAL INFILE '$T/Object.tsv' INTO TABLE peer.Object" || exit 1; t1=$(now)
 load_spider=$(calc "$t1 - $t0")
 
@@ -94,6 +99,7 @@ set -a; . "$T/cluster/cluster.env"; set +a
 api_put() { curl -s -o "$T/put.json" -w '%{http_code}' --cacert "$QSERV_CA_FILE" -X PUT \
 	-H "Authorization: Bearer $QSERV_AUTH_KEY" -H 'Content-Type: application/json' -d "$2" "$QSERV_INGEST_URL$1"; }
 [ "$(api_put /replication/level '{"level": 1}')" = 200 ] || { echo "level 1: $(cat "$T/put.json")"; exit 1; }
+sync
 t0=$(now)
 "$BIN/qserv-partition" --config-file="$T/Object.cfg" --in.path="$T/Object.tsv" --out.dir="$T/ds/chunks/Object" \
 	> "$T/part.log" 2>&1 || { echo "qserv-partition: $(tail -3 "$T/part.log")"; exit 1; }
