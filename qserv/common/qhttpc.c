@@ -11,10 +11,13 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,9 +143,27 @@ static void blob(CURL *c, CURLoption o, char *pem)
 	curl_easy_setopt(c, o, &b);
 }
 
+/* A kept connection to a peer that vanished (powered off, cable pulled)
+ * looks alive until a request is sent on it, and then TCP would resend
+ * that request for about 15 minutes: bytes sent and not acknowledged for
+ * QHTTPC_UNACKED_S end the connection (TCP_USER_TIMEOUT), and the request
+ * fails as a connection to a vanished peer always did.  A live peer's
+ * kernel acknowledges at once however long its answer takes, so no slow
+ * answer is cut. */
+#define QHTTPC_UNACKED_S 30
+static int unacked_bound(void *u, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)u;
+	unsigned ms = QHTTPC_UNACKED_S * 1000;
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);   /* best effort: AF_UNIX has none */
+	return CURL_SOCKOPT_OK;
+}
+
 /* An own-service request: HTTPS with the pinned CA when configured. */
 static void set_url_ours(CURL *c, const char *url)
 {
+	curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, unacked_bound);
 	if (!tls.ca || strncmp(url, "http://", 7)) {
 		curl_easy_setopt(c, CURLOPT_URL, url);
 	} else {
