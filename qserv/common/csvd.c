@@ -6,10 +6,27 @@
  * row.  It does not convert values: type errors are MariaDB's to find. */
 #include "csvd.h"
 
+#include "buf.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+void csvd_escape(struct buf *out, const void *v, size_t n)
+{
+	const unsigned char *p = v;
+	for (size_t i = 0; i < n; i++) {
+		switch (p[i]) {
+		case '\\': buf_put(out, "\\\\", 2); break;
+		case '\t': buf_put(out, "\\t", 2); break;
+		case '\n': buf_put(out, "\\n", 2); break;
+		case '\r': buf_put(out, "\\r", 2); break;
+		case '\0': buf_put(out, "\\0", 2); break;
+		default: buf_put(out, &p[i], 1);
+		}
+	}
+}
 
 static int parse_one(const char *s, char dflt, int allow_none, char *ret, const char *what,
 		     char *err, size_t errlen)

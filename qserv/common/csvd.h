@@ -26,6 +26,12 @@ int csvd_parse(struct csvd *d, const char *fields_terminated_by, const char *fie
  * into buf (at least 128 bytes). */
 void csvd_sql(const struct csvd *d, char *buf, size_t len);
 
+struct buf;
+/* Appends n bytes of v to out as one field of Qserv's default dialect
+ * reads it (LOAD DATA's backslash escapes): a backslash, tab, newline, CR
+ * or NUL byte escaped, every other byte as it is. */
+void csvd_escape(struct buf *out, const void *v, size_t n);
+
 /* Streaming field counter. */
 struct csvd_counter {
 	struct csvd d;

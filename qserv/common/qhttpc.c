@@ -1,9 +1,9 @@
 /* qhttpc.c: libcurl requests with JSON replies (see qhttpc.h).  One easy
  * handle per call: calls are rare next to the loads they start, and a
  * handle per call keeps the functions thread-safe without a pool.  A
- * client that sends many (the loader) keeps its connections to our own
- * services open between calls through one libcurl share
- * (qhttpc_keep_connections). */
+ * process that sends many (the loader, the controller) keeps its
+ * connections to our own services open between calls through one libcurl
+ * share (qhttpc_keep_connections). */
 #include "qhttpc.h"
 
 #include "buf.h"

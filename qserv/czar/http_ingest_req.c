@@ -17,6 +17,7 @@
 
 #include <mbedtls/base64.h>
 
+#include "qserv/common/csvd.h"
 #include "qserv/common/mpart.h"
 #include "qserv/common/sqlid.h"
 
@@ -331,21 +332,6 @@ void ingest_req_free(struct ingest_req *r)
 
 /* ---- /ingest/data's rows as TSV ----------------------------------------- */
 
-/* Bytes as a LOAD DATA field with backslash escapes. */
-static void put_escaped(struct buf *out, const unsigned char *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		switch (v[i]) {
-		case '\\': buf_put(out, "\\\\", 2); break;
-		case '\t': buf_put(out, "\\t", 2); break;
-		case '\n': buf_put(out, "\\n", 2); break;
-		case '\r': buf_put(out, "\\r", 2); break;
-		case '\0': buf_put(out, "\\0", 2); break;
-		default: buf_put(out, &v[i], 1);
-		}
-	}
-}
-
 static int hexval(int c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
@@ -398,11 +384,11 @@ static int put_value(const struct ingest_req *r, unsigned i, json_t *v, struct b
 	} else if (r->binary[i]) {
 		rc = decode_binary(v, r->enc, &bin, &n);
 		if (!rc)
-			put_escaped(out, bin, n);
+			csvd_escape(out, bin, n);
 		free(bin);
 		return rc;
 	} else if (json_is_string(v)) {
-		put_escaped(out, (const unsigned char *)json_string_value(v), json_string_length(v));
+		csvd_escape(out, json_string_value(v), json_string_length(v));
 	} else if (json_is_integer(v)) {
 		buf_put(out, num, (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
 	} else if (json_is_real(v)) {

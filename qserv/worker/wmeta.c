@@ -20,6 +20,7 @@
  * CREATE TABLE as the canonical text of sqlid's grammar, never as sent. */
 #include "worker.h"
 #include "query.h"
+#include "qserv/common/csvd.h"
 #include "qserv/common/sqlid.h"
 #include "buf.h"
 #include "log.h"
@@ -468,20 +469,6 @@ int wmeta_drop_trans(MYSQL *m, const char *db, uint32_t trans, char *err, size_t
 	return r;
 }
 
-/* A director key as LOAD DATA and the controller (cindex_rows.h) read a
- * TSV field: a backslash, tab, newline, CR or NUL byte escaped. */
-static void index_key(FILE *f, const char *k, unsigned long n)
-{
-	for (unsigned long i = 0; i < n; i++) {
-		const char *e = k[i] == '\\' ? "\\\\" : k[i] == '\t' ? "\\t" : k[i] == '\n' ? "\\n" :
-				k[i] == '\r' ? "\\r" : k[i] == '\0' ? "\\0" : NULL;
-		if (e)
-			fputs(e, f);
-		else
-			putc(k[i], f);
-	}
-}
-
 int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t trans, int fd,
 		       unsigned long long *ret_rows, char *err, size_t errlen)
 {
@@ -509,6 +496,8 @@ int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t tra
 	if (!chunks)
 		goto out;
 	FILE *f = fdopen(dup(fd), "w");
+	struct buf key;
+	buf_init(&key);
 	unsigned long long rows = 0;
 	MYSQL_ROW crow;
 	r = f ? 0 : -errno;
@@ -530,7 +519,14 @@ int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t tra
 		while (res && (row = mysql_fetch_row(res))) {
 			if (!row[0])
 				continue; /* a NULL key cannot be indexed */
-			index_key(f, row[0], mysql_fetch_lengths(res)[0]);
+			key.len = 0;   /* escaped as the controller reads it (cindex_rows.h) */
+			csvd_escape(&key, row[0], mysql_fetch_lengths(res)[0]);
+			if (key.oom) {
+				snprintf(err, errlen, "out of memory");
+				r = -ENOMEM;
+				break;
+			}
+			fwrite(key.data, 1, key.len, f);
 			fprintf(f, "\t%s\t%s\t%s\n", row[1] ? row[1] : "\\N", row[2] ? row[2] : "\\N", row[3]);
 			rows++;
 		}
@@ -542,6 +538,7 @@ int wmeta_index_export(MYSQL *m, const char *db, const char *table, uint32_t tra
 		mysql_free_result(res);
 	}
 	mysql_free_result(chunks);
+	buf_free(&key);
 	if (f && (fclose(f) != 0) && !r) {
 		snprintf(err, errlen, "writing the index: %s", strerror(errno));
 		r = -EIO;
