@@ -13,7 +13,7 @@
 # Components add themselves from their own .mk files through the helpers
 # below: $(call program,...) for build/bin/ programs, $(call unit_test,...) for
 # kselftest-style unit tests (built with ASan/UBSan), and by appending scripts
-# to INTEG_TESTS / QEMU_TESTS / BENCHES.  Output goes to build/ only.
+# to INTEG_TESTS / IMAGE_TESTS / QEMU_TESTS / BENCHES.  Output goes to build/ only.
 #
 # The layering rules (docs/development.md), checked by tools/check-layers in
 # `make check`: a .mk compiles only its own directory's sources, names other
@@ -40,6 +40,7 @@ LAYER_ARCHIVES :=
 LAYER_LINKS    :=
 FUZZ_TARGETS   :=
 INTEG_TESTS :=
+IMAGE_TESTS :=
 QEMU_TESTS  :=
 BENCHES     :=
 LIBS_BUILT  :=
@@ -157,10 +158,13 @@ unit-tests: $(TESTS)
 deps:
 	@tools/deps.sh
 
+# make check builds the boot image (the kernel alone is ~15 minutes on 2
+# cores) at low priority while the unit and integration tests run, and
+# awaits it before the tests that read it (IMAGE_TESTS) or boot it.
 check: deps
 	@$(MAKE) --no-print-directory binaries unit-tests
-	@$(MAKE) --no-print-directory image
-	@tools/run-tests $(TESTS) $(INTEG_TESTS) $(QEMU_TESTS)
+	@tools/run-tests '--background=MAKEFLAGS= MAKELEVEL= $(MAKE) --no-print-directory image' \
+		$(TESTS) $(INTEG_TESTS) --await $(IMAGE_TESTS) $(QEMU_TESTS)
 
 check-unit: binaries unit-tests
 	@tools/run-tests $(TESTS)
@@ -169,7 +173,7 @@ check-integ: binaries unit-tests
 	@tools/run-tests $(INTEG_TESTS)
 
 check-qemu: image
-	@tools/run-tests $(QEMU_TESTS)
+	@tools/run-tests $(IMAGE_TESTS) $(QEMU_TESTS)
 
 # make fuzz: every libFuzzer target for FUZZ_SECONDS (default 60) each, built
 # with clang-15 in build/fuzz/ (its own objects: coverage instrumentation).

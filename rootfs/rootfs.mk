@@ -23,7 +23,7 @@ $(IMAGES)/qserv-node.initramfs: $$(IMAGE_FILES) rootfs/build-rootfs.sh rootfs/pa
 	rootfs/build-rootfs.sh $(BUILD) $@ $(IMAGE_FILES)
 	echo $(abspath $(IMAGE_FILES)) > $(IMAGES)/image-files.txt
 
-INTEG_TESTS += rootfs/tests/image_test.sh
+IMAGE_TESTS += rootfs/tests/image_test.sh
 
 # make demo: boot one node of the image, show its status, power it off
 # (a smaller look than the main job, `make cluster`).
