@@ -14,6 +14,8 @@
 #   SELECT COUNT(*) (mariadb CLI, best of 5)
 #   a box count (qserv_areaspec_box vs BETWEEN), best of 5
 #   AVG/MAX with a filter, best of 5
+#   the last three again on an open connection (pymysql, best of 20): the
+#   statement's own time without the CLI's start and connection
 #   a near-neighbour count (pairs < 1 arcmin) in a 2-degree box, best of 5
 #   (the czar only: Spider would pull both sides to its front end)
 #   load: qserv-partition + qservctl ingest at replication level 1 (one
@@ -185,6 +187,13 @@ q_agg="SELECT ROUND(AVG(c01), 4), MAX(c02) FROM Object WHERE c03 > 500"
 c_one=$(best one "$q_count"); c_sp=$(best spider "$q_count"); c_cz=$(best czar "$q_count"); same "COUNT(*)"
 b_one=$(best one "$q_box"); b_sp=$(best spider "$q_box"); b_cz=$(best czar "$q_box_cz"); same "box"
 a_one=$(best one "$q_agg"); a_sp=$(best spider "$q_agg"); a_cz=$(best czar "$q_agg"); same "AVG/MAX"
+# the same statements on an open connection (pymysql, best of 20): their own
+# time, without the mariadb CLI's process start and connection (~20 ms on
+# this machine) that every figure above includes on each side
+ob() { pc best "$1" 20 "$T/$2.out" "$3" || bad=1; }   # CONN SYS SQL
+oc_one=$(ob "$S1" one "$q_count"); oc_sp=$(ob "$SS" spider "$q_count"); oc_cz=$(ob "$SC" czar "$q_count"); same "COUNT(*), open connection"
+ob_one=$(ob "$S1" one "$q_box"); ob_sp=$(ob "$SS" spider "$q_box"); ob_cz=$(ob "$SC" czar "$q_box_cz"); same "box, open connection"
+oa_one=$(ob "$S1" one "$q_agg"); oa_sp=$(ob "$SS" spider "$q_agg"); oa_cz=$(ob "$SC" czar "$q_agg"); same "AVG/MAX, open connection"
 
 # near-neighbour: pairs closer than 1 arcmin in a 2-degree box, the czar's
 # self-join (chunk x chunk + overlap) vs one MariaDB's with scisql_angSep
@@ -207,6 +216,7 @@ echo "Spider:      lookup $l_sp ms, $t_sp lookups/s, COUNT(*) $c_sp s, box $b_sp
 echo "czar: the second copy of every chunk (PUT /replication/level 2, worker to worker) $level2 s"
 echo "czar:        lookup $l_cz ms, $t_cz lookups/s, COUNT(*) $c_cz s, box $b_cz s, AVG/MAX $a_cz s, partition + ingest $load_czar s"
 echo "near-neighbour pairs in the box: $(cat "$T/one.out"); one MariaDB $n_one s, czar $n_cz s"
+echo "open connection: COUNT(*) one $oc_one s, Spider $oc_sp s, czar $oc_cz s; box one $ob_one s, Spider $ob_sp s, czar $ob_cz s; AVG/MAX one $oa_one s, Spider $oa_sp s, czar $oa_cz s"
 echo
 row "measure (ratio to one MariaDB)" "czar" "Spider" "target (czar)"
 row "---" "---" "---" "---"
@@ -215,6 +225,9 @@ row "point lookups, $CLIENTS clients: throughput (higher is better)" "$(f2 "$(ca
 row "SELECT COUNT(*)" "$(f2 "$(calc "$c_cz / $c_one")")x" "$(f2 "$(calc "$c_sp / $c_one")")x" "<= 1.2x"
 row "box count" "$(f2 "$(calc "$b_cz / $b_one")")x" "$(f2 "$(calc "$b_sp / $b_one")")x" "<= 0.5x"
 row "AVG/MAX with a filter" "$(f2 "$(calc "$a_cz / $a_one")")x" "$(f2 "$(calc "$a_sp / $a_one")")x" "<= 1.0x"
+row "SELECT COUNT(*), open connection" "$(f2 "$(calc "$oc_cz / $oc_one")")x" "$(f2 "$(calc "$oc_sp / $oc_one")")x" "-"
+row "box count, open connection" "$(f2 "$(calc "$ob_cz / $ob_one")")x" "$(f2 "$(calc "$ob_sp / $ob_one")")x" "<= 0.5x"
+row "AVG/MAX with a filter, open connection" "$(f2 "$(calc "$oa_cz / $oa_one")")x" "$(f2 "$(calc "$oa_sp / $oa_one")")x" "<= 1.0x"
 row "near-neighbour count, 2-degree box (1 arcmin)" "$(f2 "$(calc "$n_cz / $n_one")")x" "-" "< 1x"
 row "load (partition + ingest, level 1, vs LOAD DATA)" "$(f2 "$(calc "$load_czar / $load_one")")x" "$(f2 "$(calc "$load_spider / $load_one")")x" "<= 1.25x"
 [ "$bad" = 0 ] && echo "answers: the czar's and Spider's equal one MariaDB's"

@@ -5,6 +5,13 @@ one MariaDB, MariaDB Spider), for peer_bench.sh.
 
   peer_client.py latency    CONN N_IDS LOOKUPS   -> mean milliseconds per lookup
   peer_client.py throughput CONN N_IDS CLIENTS SECONDS -> lookups per second
+  peer_client.py best       CONN RUNS OUTFILE SQL -> best seconds of RUNS runs
+
+best runs SQL once to warm the connection, then RUNS times on it, and
+writes the last run's rows to OUTFILE as the mariadb client's -N -B does
+(tab-separated text as the server sent it, NULL as "NULL"), so answers of
+different servers compare byte for byte: the statement's own time, without
+the client's process start and connection that a mariadb CLI run adds.
 
 CONN is host:port:user:password:db or unix:SOCKET:user:password:db.  Every
 lookup checks its answer (one row, the id asked for); a wrong answer or an
@@ -74,7 +81,35 @@ def throughput(spec, nids, clients, seconds):
     return bad
 
 
+def best(spec, runs, outfile, sql):
+    # no decoders: every value stays the text the server sent
+    kind, where, user, pw, db = spec.split(":", 4)
+    conv = {}
+    if kind == "unix":
+        conn = pymysql.connect(unix_socket=where, user=user, password=pw, database=db, conv=conv)
+    else:
+        conn = pymysql.connect(host=kind, port=int(where), user=user, password=pw, database=db, conv=conv)
+    cur = conn.cursor()
+    cur.execute(sql)
+    cur.fetchall()
+    b = None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        cur.execute(sql)
+        rows = cur.fetchall()
+        dt = time.perf_counter() - t0
+        b = dt if b is None or dt < b else b
+    conn.close()
+    with open(outfile, "w") as f:
+        for r in rows:
+            f.write("\t".join("NULL" if v is None else (v.decode() if isinstance(v, bytes) else str(v)) for v in r) + "\n")
+    print("%.6f" % b)
+    return 0
+
+
 def main():
+    if sys.argv[1] == "best":
+        sys.exit(best(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]))
     mode, spec, nids = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "latency":
         bad = latency(spec, nids, int(sys.argv[4]))
