@@ -190,10 +190,13 @@ a_one=$(best one "$q_agg"); a_sp=$(best spider "$q_agg"); a_cz=$(best czar "$q_a
 # the same statements on an open connection (pymysql, best of 20): their own
 # time, without the mariadb CLI's process start and connection (~20 ms on
 # this machine) that every figure above includes on each side
-ob() { pc best "$1" 20 "$T/$2.out" "$3" || bad=1; }   # CONN SYS SQL
-oc_one=$(ob "$S1" one "$q_count"); oc_sp=$(ob "$SS" spider "$q_count"); oc_cz=$(ob "$SC" czar "$q_count"); same "COUNT(*), open connection"
-ob_one=$(ob "$S1" one "$q_box"); ob_sp=$(ob "$SS" spider "$q_box"); ob_cz=$(ob "$SC" czar "$q_box_cz"); same "box, open connection"
-oa_one=$(ob "$S1" one "$q_agg"); oa_sp=$(ob "$SS" spider "$q_agg"); oa_cz=$(ob "$SC" czar "$q_agg"); same "AVG/MAX, open connection"
+ob() { # VAR CONN SYS SQL: VAR = the best time; a failed run sets bad
+	_t=$(pc best "$2" 20 "$T/$3.out" "$4") || { bad=1; echo "open-connection run failed ($3): $4"; }
+	eval "$1=\$_t"
+}
+ob oc_one "$S1" one "$q_count"; ob oc_sp "$SS" spider "$q_count"; ob oc_cz "$SC" czar "$q_count"; same "COUNT(*), open connection"
+ob ob_one "$S1" one "$q_box"; ob ob_sp "$SS" spider "$q_box"; ob ob_cz "$SC" czar "$q_box_cz"; same "box, open connection"
+ob oa_one "$S1" one "$q_agg"; ob oa_sp "$SS" spider "$q_agg"; ob oa_cz "$SC" czar "$q_agg"; same "AVG/MAX, open connection"
 
 # near-neighbour: pairs closer than 1 arcmin in a 2-degree box, the czar's
 # self-join (chunk x chunk + overlap) vs one MariaDB's with scisql_angSep
