@@ -21,11 +21,11 @@ import multiprocessing, random, sys, time
 import pymysql
 
 
-def connect(spec):
+def connect(spec, **options):
     kind, where, user, pw, db = spec.split(":", 4)
     if kind == "unix":
-        return pymysql.connect(unix_socket=where, user=user, password=pw, database=db)
-    return pymysql.connect(host=kind, port=int(where), user=user, password=pw, database=db)
+        return pymysql.connect(unix_socket=where, user=user, password=pw, database=db, **options)
+    return pymysql.connect(host=kind, port=int(where), user=user, password=pw, database=db, **options)
 
 
 def lookup(cur, oid):
@@ -82,13 +82,7 @@ def throughput(spec, nids, clients, seconds):
 
 
 def best(spec, runs, outfile, sql):
-    # no decoders: every value stays the text the server sent
-    kind, where, user, pw, db = spec.split(":", 4)
-    conv = {}
-    if kind == "unix":
-        conn = pymysql.connect(unix_socket=where, user=user, password=pw, database=db, conv=conv)
-    else:
-        conn = pymysql.connect(host=kind, port=int(where), user=user, password=pw, database=db, conv=conv)
+    conn = connect(spec, conv={})   # no decoders: every value stays the text the server sent
     cur = conn.cursor()
     cur.execute(sql)
     cur.fetchall()
