@@ -534,7 +534,7 @@ static int db_drop(struct call *k)
 {
 	int rc = drop(k->m, k->rest, NULL, k->err, sizeof k->err);
 	if (!rc)
-		cnotify_czar(k->c, "database drop");
+		cnotify_czar(k->c, CNOTIFY_CATALOG, "database drop");
 	return rc;
 }
 
@@ -559,7 +559,7 @@ static int table_drop(struct call *k)
 	}
 	int rc = drop(k->m, db, t, k->err, sizeof k->err);
 	if (!rc)
-		cnotify_czar(k->c, "table drop");
+		cnotify_czar(k->c, CNOTIFY_CATALOG, "table drop");
 	return rc;
 }
 

@@ -308,7 +308,7 @@ int cmeta_remove_worker(struct ctl *c, MYSQL *m, const char *id, bool force, jso
 		qsql_exec(m, e2, sizeof e2, "ROLLBACK");
 		goto out;
 	}
-	cnotify_czar(c, "worker removed");
+	cnotify_czar(c, CNOTIFY_CHUNKS, "worker removed");
 	*ret = json_pack("{s:s, s:I, s:I, s:O}", "worker", id, "chunks_dropped", (json_int_t)nall,
 			 "chunks_lost", (json_int_t)nsole, "lost_chunks", per);
 	r = 0;
@@ -341,7 +341,7 @@ int cmeta_evict_worker(struct ctl *c, MYSQL *m, const char *id, long long *ret_d
 		qsql_exec(m, e2, sizeof e2, "ROLLBACK");
 		goto out;
 	}
-	cnotify_czar(c, "eviction");
+	cnotify_czar(c, CNOTIFY_CHUNKS, "eviction");
 	r = 0;
 out:
 	pthread_mutex_unlock(&c->place_mu);

@@ -1,13 +1,18 @@
 /* cnotify.c: the czar's metadata notice (META.md, "The czar's metadata
  * notice").  After the controller commits a change the czar must see at
- * its very next statement (publish, un-publish, a database or table drop,
- * a row-counter change, a change of qservMeta.chunks), it sends one
- * datagram "reload" to the czar's unix datagram socket (--czar-notify
- * PATH).  Sending never blocks (MSG_DONTWAIT) and never fails the caller:
- * a czar that is not listening (no socket, nobody bound, its queue full)
- * only loses a hint; it re-reads its snapshot every 2 s anyway.  A new
- * socket per notice: notices are rare (one per committed change), and no
- * descriptor is shared between the API's threads. */
+ * its very next statement it sends one datagram to the czar's unix
+ * datagram socket (--czar-notify PATH): "reload" after a publish, an
+ * un-publish, a database or table drop (the published catalog changed);
+ * "reload chunks" after a change of qservMeta.chunks or workers or of the
+ * row counters only (replicas copied, trimmed, moved, lost; counters
+ * deployed), which leaves every published director index as it was, so
+ * the czar keeps the copy it holds in memory (director_map.h) instead of
+ * reading it again during every heal.  Sending never blocks (MSG_DONTWAIT)
+ * and never fails the caller: a czar that is not listening (no socket,
+ * nobody bound, its queue full) only loses a hint; it re-reads its
+ * snapshot every 2 s anyway.  A new socket per notice: notices are rare
+ * (one per committed change), and no descriptor is shared between the
+ * API's threads. */
 #include "controller.h"
 #include "log.h"
 
@@ -18,8 +23,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-void cnotify_czar(const struct ctl *c, const char *why)
+void cnotify_czar(const struct ctl *c, enum cnotify_what what, const char *why)
 {
+	const char *msg = what == CNOTIFY_CHUNKS ? "reload chunks" : "reload";
+
 	if (!c->czar_notify || !c->czar_notify[0])
 		return;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -33,9 +40,9 @@ void cnotify_czar(const struct ctl *c, const char *why)
 		log_debug("czar notice (%s): socket: %s", why, strerror(errno));
 		return;
 	}
-	if (sendto(fd, "reload", 6, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&a, sizeof a) < 0)
+	if (sendto(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&a, sizeof a) < 0)
 		log_debug("czar notice (%s) to %s: %s (czar not listening)", why, c->czar_notify, strerror(errno));
 	else
-		log_debug("czar notice (%s) sent", why);
+		log_debug("czar notice '%s' (%s) sent", msg, why);
 	close(fd);
 }

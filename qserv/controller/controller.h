@@ -325,10 +325,15 @@ int cverify_forget(MYSQL *m, const char *db, char *err, size_t errlen);
 int cmetrics_render(struct ctl *c, MYSQL *m, const char *dir, int *ret_fd, long long *ret_size,
 		    char *err, size_t errlen);
 
-/* cnotify.c: one datagram "reload" to the czar (--czar-notify), after a
- * committed change of what the czar reads (META.md); never blocks, never
- * fails (a czar not listening is logged at debug); why: for the log. */
-void cnotify_czar(const struct ctl *c, const char *why);
+/* cnotify.c: one datagram to the czar (--czar-notify), after a committed
+ * change of what the czar reads (META.md): CNOTIFY_CATALOG ("reload": the
+ * published catalog may have changed: publish, un-publish, drops) or
+ * CNOTIFY_CHUNKS ("reload chunks": only where chunks live or their row
+ * counters; every published director index is as it was, so the czar
+ * keeps the copy it holds in memory).  Never blocks, never fails (a czar
+ * not listening is logged at debug); why: for the log. */
+enum cnotify_what { CNOTIFY_CATALOG, CNOTIFY_CHUNKS };
+void cnotify_czar(const struct ctl *c, enum cnotify_what what, const char *why);
 
 /* cstats.c: Qserv's row counters (qservMeta.row_counters): POST
  * /ingest/table-stats (body b), GET and DELETE /ingest/table-stats/<db>/<t>

@@ -93,7 +93,7 @@ int cpublish_request(struct ctl *c, MYSQL *m, const char *db, bool want, bool de
 	if (!r && want && deploy_counters)   /* Qserv's row_counters_deploy_at_qserv */
 		r = cstats_deploy_db(c, m, db, err, errlen);
 	if (!r)
-		cnotify_czar(c, want ? "publish" : "un-publish");
+		cnotify_czar(c, CNOTIFY_CATALOG, want ? "publish" : "un-publish");
 	if (!r)
 		*ret = json_pack("{s:{s:s, s:b}, s:o?}", "database", "name", db, "is_published", want, "replication",
 				 repl);

@@ -188,7 +188,7 @@ static long long drop_replicas(struct ctl *c, MYSQL *m, const char *db, const st
 		done += gone[k];
 	}
 	if (done) {
-		cnotify_czar(c, "trim");
+		cnotify_czar(c, CNOTIFY_CHUNKS, "trim");
 		nap_ms(CREBAL_GRACE_MS);
 	}
 	for (size_t k = 0; gone && k < d->n; k++) {
@@ -393,7 +393,7 @@ static long long finish_moves(struct ctl *c, MYSQL *m, const char *db, const str
 	}
 	long long moved = (long long)d.n;
 	if (d.n) {
-		cnotify_czar(c, "rebalance copies");
+		cnotify_czar(c, CNOTIFY_CHUNKS, "rebalance copies");
 		drop_replicas(c, m, db, v, &d);
 	}
 	free(d.v);

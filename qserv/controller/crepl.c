@@ -422,7 +422,7 @@ static int record(struct rplan *p, MYSQL *m, double seconds, json_t **ret, char 
 		r = -EIO;
 	}
 	if (p->njobs > failed)
-		cnotify_czar(p->c, "copies registered");
+		cnotify_czar(p->c, CNOTIFY_CHUNKS, "copies registered");
 	if (!r)
 		*ret = json_pack("{s:I, s:I, s:I, s:I, s:f}", "copies", (json_int_t)p->njobs, "bytes", (json_int_t)bytes,
 				 "plain_bytes", (json_int_t)plain, "rows", (json_int_t)rows, "seconds", seconds);

@@ -212,7 +212,7 @@ static int collect(struct ctl *c, MYSQL *m, const struct creq_stats *q, json_t *
 						 scope(&ti, q->overlap)))
 		r = -EIO;
 	if (!r && (write || q->deploy))
-		cnotify_czar(c, "row counters");
+		cnotify_czar(c, CNOTIFY_CHUNKS, "row counters");
 	if (!r)
 		*ret = json_pack("{s:s, s:s, s:b, s:b, s:b, s:O?}", "database", q->db, "table", q->table, "scanned",
 				 rescan, "stored", rescan && write, "deployed", q->deploy, "counters", a);
@@ -262,7 +262,7 @@ int cstats_delete(struct ctl *c, MYSQL *m, const char *db, const char *t, json_t
 				" AND %s", db, t, scope(&ti, sel));
 	if (r)
 		return -EIO;
-	cnotify_czar(c, "row counters");
+	cnotify_czar(c, CNOTIFY_CHUNKS, "row counters");
 	*ret = json_pack("{s:s, s:s, s:b, s:I}", "database", db, "table", t, "qserv_only", qserv_only, "rows",
 			 (json_int_t)n);
 	return 0;
@@ -295,7 +295,7 @@ int cstats_stale(struct ctl *c, MYSQL *m, const char *db, char *err, size_t errl
 			" deployed=1", db))
 		return -EIO;
 	if (n)
-		cnotify_czar(c, "row counters stale");
+		cnotify_czar(c, CNOTIFY_CHUNKS, "row counters stale");
 	return 0;
 }
 

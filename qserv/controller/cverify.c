@@ -451,7 +451,7 @@ static void repair(struct ctl *c, MYSQL *m, const char *db, int32_t chunk, struc
 	}
 	if (!any)
 		return;
-	cnotify_czar(c, "verify removed replicas");
+	cnotify_czar(c, CNOTIFY_CHUNKS, "verify removed replicas");
 	bool stop = vnap(&c->v, CVERIFY_GRACE_MS);
 	for (size_t i = 0; i < n; i++) {
 		if (!h[i].removed)
@@ -681,7 +681,7 @@ static void returning(struct ctl *c, const char *id)
 	int r = m ? cmeta_worker(m, id, &w, err, sizeof err) : -EIO;
 	bool older = !r && (r = ret_all(m, &w, counts, err, sizeof err)) == -ENOENT;
 	if (counts[RET_REUSED])
-		cnotify_czar(c, "returning worker's replicas registered");
+		cnotify_czar(c, CNOTIFY_CHUNKS, "returning worker's replicas registered");
 	if (older)
 		log_warn("returning worker %s cannot list its replicas (%s: an older worker?): it holds nothing", id, err);
 	else if (r)

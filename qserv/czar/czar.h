@@ -82,6 +82,8 @@ struct czar {
 	int64_t meta_ms;              /* when it was loaded (monotonic ms) */
 	uint64_t meta_gen;            /* atomic; bumped by each metadata notice (notify.h) */
 	uint64_t meta_loaded_gen;     /* meta_gen when meta's load began */
+	uint64_t catalog_gen;         /* atomic; bumped by each notice that the published catalog changed */
+	uint64_t meta_loaded_catalog_gen;   /* catalog_gen when meta's load began */
 	uint64_t meta_print;          /* meta_fingerprint of meta */
 
 	struct quota *quota;          /* per-user quotas (quota.h); NULL: none enforced */

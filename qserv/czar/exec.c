@@ -34,6 +34,7 @@ struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_
 	struct backend_conn *bc;
 	int64_t t0;
 	uint64_t gen = __atomic_load_n(&cz->meta_gen, __ATOMIC_SEQ_CST);
+	uint64_t cgen = __atomic_load_n(&cz->catalog_gen, __ATOMIC_SEQ_CST);
 
 	pthread_mutex_lock(&cz->meta_lock);
 	/* a notice since the load (notify.h) makes the snapshot stale at once */
@@ -56,15 +57,18 @@ struct meta *exec_meta_since(struct czar *cz, int64_t since_ms, char *err, size_
 		if ((created || dropped) && cz->user_backend)
 			account_grant_new(cz, bc->my, why, sizeof(why));
 		uint64_t print = meta_fingerprint(fresh);
-		/* the director-index cache (index_cache.h) forgets everything
-		 * when a notice came or the published catalog changed */
-		if (!cz->meta || gen != cz->meta_loaded_gen || print != cz->meta_print)
+		/* the director indexes in memory and the director-index cache
+		 * (index_cache.h) forget everything when the published catalog
+		 * changed, seen here or told by a `reload` notice; a `reload
+		 * chunks` notice (replicas, workers, row counters) keeps them */
+		if (!cz->meta || cgen != cz->meta_loaded_catalog_gen || print != cz->meta_print)
 			dmap_kick(cz->dmap, __atomic_add_fetch(&cz->index_epoch, 1, __ATOMIC_SEQ_CST), fresh);
 		cz->meta_print = print;
 		meta_unref(cz->meta);
 		cz->meta = fresh;
 		cz->meta_ms = t0;
 		cz->meta_loaded_gen = gen;
+		cz->meta_loaded_catalog_gen = cgen;
 	}
 	if (bc)
 		backend_put(cz->backend, bc, mysql_errno(bc->my) >= 2000);

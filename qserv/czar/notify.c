@@ -1,15 +1,19 @@
 /* notify.c: the metadata notice's receiving end (see notify.h).
  *
  * One thread, one socket: each datagram of at most NOTIFY_MAX bytes that
- * reads `reload` (a trailing newline allowed) bumps cz->meta_gen; a
- * snapshot loaded under an older generation is not served again
- * (exec_meta_since), so the next statement reloads.  The thread holds no
- * lock: the generation is an atomic counter, and a load running while a
- * notice arrives is simply stale at once (it may predate the change).
- * Other datagrams are ignored; the socket is 0600, so only the czar's own
- * user (and root) can send.  The receive wait is bounded (1 s) only so
- * the thread never sleeps on a socket forever unnoticed; it lives as long
- * as the process. */
+ * reads `reload` or `reload chunks` (a trailing newline allowed) bumps
+ * cz->meta_gen; a snapshot loaded under an older generation is not served
+ * again (exec_meta_since), so the next statement reloads.  `reload` (the
+ * published catalog may have changed) bumps cz->catalog_gen first, and the
+ * reload then drops the director indexes held in memory and the
+ * director-index cache; `reload chunks` (only replicas, workers or row
+ * counters changed: qserv/controller/cnotify.c) keeps them.  The thread
+ * holds no lock: the generations are atomic counters, and a load running
+ * while a notice arrives is simply stale at once (it may predate the
+ * change).  Other datagrams are ignored; the socket is 0600, so only the
+ * czar's own user (and root) can send.  The receive wait is bounded (1 s)
+ * only so the thread never sleeps on a socket forever unnoticed; it lives
+ * as long as the process. */
 #include "notify.h"
 
 #include <errno.h>
@@ -31,16 +35,21 @@ struct notify {
 	int fd;
 };
 
-void notify_meta_stale(struct czar *cz)
+void notify_meta_stale(struct czar *cz, bool catalog)
 {
+	if (catalog)
+		__atomic_add_fetch(&cz->catalog_gen, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&cz->meta_gen, 1, __ATOMIC_SEQ_CST);
 }
 
-static int is_reload(const char *b, ssize_t n)
+/* 2: `reload`, 1: `reload chunks`, 0: anything else. */
+static int reload_kind(const char *b, ssize_t n)
 {
 	while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r'))
 		n--;
-	return n == 6 && !memcmp(b, "reload", 6);
+	if (n == 6 && !memcmp(b, "reload", 6))
+		return 2;
+	return n == 13 && !memcmp(b, "reload chunks", 13);
 }
 
 static void *notify_thread(void *arg)
@@ -57,8 +66,9 @@ static void *notify_thread(void *arg)
 			}
 			continue;
 		}
-		if (n <= NOTIFY_MAX && is_reload(b, n))
-			notify_meta_stale(nt->cz);
+		int kind = n <= NOTIFY_MAX ? reload_kind(b, n) : 0;
+		if (kind)
+			notify_meta_stale(nt->cz, kind == 2);
 	}
 	return NULL;
 }

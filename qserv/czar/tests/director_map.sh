@@ -8,6 +8,9 @@
 # workers' chunk tables hold; an id that is in no chunk gives no row; a
 # quoted key is not taken from memory (the SQL lookup answers, same row);
 # a child table's foreign key (Source.objectId) is looked up the same way;
+# replicas trimmed and copied again by the controller (its notices say
+# `reload chunks`) and a bare `reload chunks` datagram: the czar keeps the
+# keys it holds (no new load, lookups from memory, the same rows);
 # the index changed under the czar + a metadata notice: the next lookup
 # follows the changed index, never the old memory (the row is gone while
 # the index names another chunk, back after the restore); the czar
@@ -19,7 +22,7 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/dc-test.sh"
 dc_init dmap
 command -v python3 > /dev/null || tap_skip_all "needs python3"
-tap_plan 13
+tap_plan 15
 
 DB=dmap
 dc_catalog $DB 2 --objects 70000 --sources-per-object 1 --ra 0,40 --dec -20,20 --stripes 12 --sub-stripes 4
@@ -76,9 +79,40 @@ h5=$(hits)
 got=$(sql "SELECT COUNT(*) FROM $DB.Source WHERE objectId = $id1")
 tap_is "$got|$(($(hits) - h5))" "$want|1" "a child's foreign key (Source.objectId = $id1): $want sources, from memory"
 
-# the index changed under the czar (its object named in another chunk)
+# replicas change, the published catalog does not: the controller's trim
+# to one copy and its copies back to two each send `reload chunks`; the
+# czar reloads its snapshot (the trimmed replicas are no longer asked) but
+# keeps the keys it holds: every lookup meanwhile from memory, no new load
+loads0=$(metric qserv_czar_director_map_loads_total)
+h6=$(hits) m6=$(misses)
+c1=$(api PUT /replication/level '{"level":1}' -H "$(key)")
+: > "$T/got_trim"
+while read -r id chunk; do
+	sql "SELECT objectId, ra, decl FROM $DB.Object WHERE objectId = $id" >> "$T/got_trim"
+done < "$T/ids.tsv"
+c2=$(api PUT /replication/level '{"level":2}' -H "$(key)")
+sql "SELECT objectId, ra, decl FROM $DB.Object WHERE objectId = $id1" >> "$T/got_trim"
+head -n 1 "$T/want" > "$T/want1"
+cat "$T/want" "$T/want1" > "$T/want_trim"
+tap_is "$c1 $c2|$(cmp -s "$T/want_trim" "$T/got_trim" && echo same)|$(($(hits) - h6))|$(($(misses) - m6))|$(metric qserv_czar_director_map_loads_total)|$(metric qserv_czar_director_map_keys)" \
+	"200 200|same|11|0|$loads0|$NOBJ" \
+	"replication level 1 then 2 (notices 'reload chunks'): the same rows, 11 keys from memory, no miss, no new load"
+notice_chunks() {
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"reload chunks", sys.argv[1])' \
+		"$T/cluster/czar/meta.sock"
+}
+# the index changed under the czar (its object named in another chunk):
+# with `reload chunks` the czar keeps what it holds, with `reload` it
+# follows the index
 ch1=$(head -n 1 "$T/ids.tsv" | cut -f2)
 other=$(cut -f2 "$T/index.tsv" | sort -un | grep -vx "$ch1" | head -n 1)
+meta "UPDATE qservMeta.${DB}__Object SET chunkId = $other WHERE objectId = $id1" > /dev/null
+notice_chunks
+sleep 0.2
+h7=$(hits)
+got=$(sql "SELECT COUNT(*) FROM $DB.Object WHERE objectId = $id1")
+tap_is "$got|$(($(hits) - h7))|$(metric qserv_czar_director_map_loads_total)" "1|1|$loads0" \
+	"a 'reload chunks' notice: the keys in memory kept (chunk $ch1 still named for $id1 from memory, no new load)"
 meta "UPDATE qservMeta.${DB}__Object SET chunkId = $other WHERE objectId = $id1" > /dev/null
 notice
 got=$(czar_is "SELECT COUNT(*) FROM $DB.Object WHERE objectId = $id1" 0)
