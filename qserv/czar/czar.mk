@@ -38,6 +38,13 @@ $(CZAR_CLIENT): qserv/czar/tests/client.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 -o $@ $< -lmariadb -lpthread
 binaries: $(CZAR_CLIENT)
 
+# peer_bench.sh's floor: one MariaDB behind two relays that only copy bytes.
+BYTE_RELAY := $(BUILD)/tests/byte-relay
+$(BYTE_RELAY): qserv/czar/tests/byte_relay.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 -o $@ $< -lpthread
+binaries: $(BYTE_RELAY)
+
 INTEG_TESTS += qserv/czar/tests/clients.sh qserv/czar/tests/e2e.sh qserv/czar/tests/attack.sh qserv/czar/tests/merge_account.sh \
 	qserv/czar/tests/drivers.sh qserv/czar/tests/failover.sh qserv/czar/tests/async.sh qserv/czar/tests/http_frontend.sh \
 	qserv/czar/tests/counters_notice.sh qserv/czar/tests/match_e2e.sh qserv/czar/tests/match_ingest.sh

@@ -13,6 +13,9 @@
 # Measured, each as a ratio to one MariaDB:
 #   point lookup by objectId, 1 client, pymysql (mean of 300)
 #   point lookups, 16 clients (processes), BENCH_SECONDS (5) s: throughput
+#   both again against one MariaDB behind two byte relays (byte_relay.c):
+#   the hops of the czar's chain alone, its floor on this machine; and the
+#   CPU each of the cluster's processes spends per lookup
 #   SELECT COUNT(*) (mariadb CLI, best of 5)
 #   a box count (qserv_areaspec_box vs BETWEEN), best of 5
 #   AVG/MAX with a filter, best of 5
@@ -36,6 +39,7 @@ CLIENTS=16
 T=$(mktemp -d /tmp/peer_bench.XXXXXX)
 . "$top/tools/test-mariadb.sh"
 cleanup() {
+	[ -f "$T/relay.pids" ] && kill $(cat "$T/relay.pids") 2> /dev/null
 	"$top/tools/dev-cluster" down --dir "$T/cluster" >/dev/null 2>&1
 	for d in one b0 b1 spider; do test_mariadb_stop "$T/$d"; done
 	rm -rf "$T"
@@ -175,6 +179,15 @@ SC="127.0.0.1:$QSERV_CZAR_PORT:$QSERV_USER:$QSERV_PASSWORD:peer"
 l_one=$(pc latency "$S1" "$N" 300) || bad=1
 l_sp=$(pc latency "$SS" "$N" 300) || bad=1
 l_cz=$(pc latency "$SC" "$N" 300) || bad=1
+# the CPU each process of the cluster spends per lookup, over 2,000 more
+# (/proc/PID/stat, user + system; the client's own is not counted)
+ticks() { while read -r name pid; do
+	echo "$name $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2> /dev/null || echo 0)"; done < "$T/cluster/pids" | sort; }
+ticks > "$T/cpu0"
+pc latency "$SC" "$N" 2000 > /dev/null || bad=1
+ticks > "$T/cpu1"
+cpu=$(join "$T/cpu0" "$T/cpu1" | awk -v hz="$(getconf CLK_TCK)" '
+	{ d = ($3 - $2) * 1e6 / hz / 2000; t += d; if (d > 0) printf "%s %.0f us, ", $1, d } END { printf "in all %.0f us", t }')
 # where the czar's lookup time goes: the mean of each stage (stages.h) over those lookups
 stages=$(curl -s "$QSERV_CZAR_METRICS_URL" | awk '
 	/^qserv_czar_stage_seconds_sum/ { match($0, /stage="[a-z_]+"/); s = substr($0, RSTART + 7, RLENGTH - 8); sum[s] = $2 }
@@ -184,6 +197,23 @@ stages=$(curl -s "$QSERV_CZAR_METRICS_URL" | awk '
 t_one=$(pc throughput "$S1" "$N" $CLIENTS "$SECS") || bad=1
 t_sp=$(pc throughput "$SS" "$N" $CLIENTS "$SECS") || bad=1
 t_cz=$(pc throughput "$SC" "$N" $CLIENTS "$SECS") || bad=1
+# the floor of the czar's topology on this machine: one MariaDB behind two
+# relays that only copy bytes (byte_relay.c), the hops client -> czar ->
+# worker -> MariaDB with none of their work (no parsing, planning, TLS,
+# history); the czar's lookups cannot be faster than these
+relay() { # NAME TARGET: a relay in the background, its port in $T/NAME.port once listening
+	"$top/build/tests/byte-relay" "$2" > "$T/$1.port" 2> "$T/$1.err" &
+	echo $! >> "$T/relay.pids"
+	_i=0
+	while [ ! -s "$T/$1.port" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	cat "$T/$1.port"
+}
+r1=$(relay relay1 "$T/one/my.sock") && r2=$(relay relay2 "$r1") && [ -n "$r2" ] ||
+	{ echo "byte-relay: $(cat "$T/relay1.err" "$T/relay2.err")"; bad=1; }
+SR="127.0.0.1:$r2:root::peer"
+l_re=$(pc latency "$SR" "$N" 300) || bad=1
+t_re=$(pc throughput "$SR" "$N" $CLIENTS "$SECS") || bad=1
+kill $(cat "$T/relay.pids") 2> /dev/null
 # the czar writes the query history of those lookups after them: the
 # measures below start once its queue is empty (at most 30 s), as one
 # MariaDB's start with nothing left to do
@@ -229,6 +259,8 @@ echo
 echo "one MariaDB: lookup $l_one ms, $t_one lookups/s with $CLIENTS clients, COUNT(*) $c_one s, box $b_one s, AVG/MAX $a_one s, LOAD DATA $load_one s"
 echo "Spider:      lookup $l_sp ms, $t_sp lookups/s, COUNT(*) $c_sp s, box $b_sp s, AVG/MAX $a_sp s, LOAD DATA $load_spider s"
 [ -n "$stages" ] && echo "czar lookup stages (mean): $stages"
+echo "czar lookup CPU per lookup (2,000 lookups): $cpu"
+echo "one MariaDB behind 2 byte relays: lookup $l_re ms, $t_re lookups/s with $CLIENTS clients"
 echo "czar: the second copy of every chunk (PUT /replication/level 2, worker to worker) $level2 s"
 echo "czar:        lookup $l_cz ms, $t_cz lookups/s, COUNT(*) $c_cz s, box $b_cz s, AVG/MAX $a_cz s, partition + ingest $load_czar s"
 echo "near-neighbour pairs in the box: $(cat "$T/one.out"); one MariaDB $n_one s, czar $n_cz s"
@@ -238,6 +270,8 @@ row "measure (ratio to one MariaDB)" "czar" "Spider" "target (czar)"
 row "---" "---" "---" "---"
 row "point lookup by objectId, 1 client" "$(f2 "$(calc "$l_cz / $l_one")")x" "$(f2 "$(calc "$l_sp / $l_one")")x" "<= 2x and <= Spider"
 row "point lookups, $CLIENTS clients: throughput (higher is better)" "$(f2 "$(calc "$t_cz / $t_one")")x" "$(f2 "$(calc "$t_sp / $t_one")")x" ">= 0.7x"
+row "the same behind 2 byte relays (the hops alone): 1 client" "$(f2 "$(calc "$l_re / $l_one")")x" "-" "-"
+row "the same behind 2 byte relays: $CLIENTS clients" "$(f2 "$(calc "$t_re / $t_one")")x" "-" "-"
 row "SELECT COUNT(*)" "$(f2 "$(calc "$c_cz / $c_one")")x" "$(f2 "$(calc "$c_sp / $c_one")")x" "<= 1.2x"
 row "box count" "$(f2 "$(calc "$b_cz / $b_one")")x" "$(f2 "$(calc "$b_sp / $b_one")")x" "<= 0.5x"
 row "AVG/MAX with a filter" "$(f2 "$(calc "$a_cz / $a_one")")x" "$(f2 "$(calc "$a_sp / $a_one")")x" "<= 1.0x"
