@@ -21,8 +21,13 @@
  *
  * The director index qservMeta.<db>__<T> is MyISAM with the director key as
  * PRIMARY KEY; rows come from each worker's GET /worker/index as TSV and go
- * in by multi-row INSERT IGNORE (cindex_rows.h).  A duplicate key is skipped
- * by MariaDB and reported in the reply as "index_duplicates".  The key column's type is
+ * in by multi-row INSERT IGNORE (cindex_rows.h), CTRANS_INDEX_PARALLEL
+ * workers at once, each downloaded to a staging file and inserted on a
+ * connection of its own (one worker's download and MariaDB's parsing of its
+ * INSERTs overlap another's; MyISAM's table lock takes the inserts one at
+ * a time).  A duplicate key is skipped by MariaDB and reported in the reply
+ * as "index_duplicates"; a key two workers hold (an input error) keeps the
+ * chunk of whichever was inserted first.  The key column's type is
  * the one registered, re-parsed by qserv/common/sqlid.h's grammar and put
  * into CREATE TABLE in its canonical form, never as stored. */
 #include "controller.h"
@@ -31,9 +36,11 @@
 #include "qserv/common/qhttpc.h"
 #include "qserv/common/sqlid.h"
 #include "log.h"
+#include "parallel.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +48,8 @@
 
 /* The size of one INSERT of index rows (well under max_allowed_packet). */
 #define INDEX_INSERT_BYTES (256 << 10)
+/* Workers whose index rows are downloaded and inserted at once. */
+#define CTRANS_INDEX_PARALLEL 4
 
 int ctrans_begin(struct ctl *c, MYSQL *m, const char *db, json_t *context, long long *ret_id,
 		 char *err, size_t errlen)
@@ -180,6 +189,81 @@ static int index_insert(MYSQL *m, int fd, const char *head, const char *worker, 
 	return r;
 }
 
+/* One worker's share of an index load: its rows downloaded to a staging
+ * file, then inserted on a connection of its own. */
+struct index_job {
+	json_int_t rows, dups;
+	int r;
+	char err[900];
+};
+
+struct index_run {
+	pthread_mutex_t mu;
+	size_t next;                 /* under mu, with failed */
+	int failed;
+	struct ctl *c;
+	const char *db, *table;
+	long long trans;
+	const struct cworker *w;
+	size_t n;
+	struct index_job *jobs;
+	char head[256];
+};
+
+static void index_one(struct index_run *x, size_t i)
+{
+	struct index_job *j = &x->jobs[i];
+	const struct cworker *w = &x->w[i];
+	char path[300], url[600], tq[64] = "", e[700];
+
+	if (x->trans)
+		snprintf(tq, sizeof tq, "&transaction_id=%lld", x->trans);
+	snprintf(url, sizeof url, "http://%s:%d/worker/index?database=%s&table=%s%s", w->host, w->ingest_port,
+		 x->db, x->table, tq);
+	snprintf(path, sizeof path, "%s/index-XXXXXX", x->c->staging);
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		snprintf(j->err, sizeof j->err, "mkstemp %s: %s", path, strerror(errno));
+		j->r = -EIO;
+		return;
+	}
+	j->r = qhttpc_download_ours(url, fd, NULL, e, sizeof e);
+	if (j->r) {
+		snprintf(j->err, sizeof j->err, "director index from worker %s: %s", w->id, e);
+	} else {
+		MYSQL *m = qsql_connect(&x->c->sql, e, sizeof e);
+		if (!m) {
+			snprintf(j->err, sizeof j->err, "director index from worker %s: %s", w->id, e);
+			j->r = -EIO;
+		} else {
+			lseek(fd, 0, SEEK_SET);
+			j->r = index_insert(m, fd, x->head, w->id, &j->rows, &j->dups, j->err, sizeof j->err);
+			mysql_close(m);
+		}
+	}
+	close(fd);
+	unlink(path);
+}
+
+/* Takes workers until none is left (or one failed: the load fails). */
+static void *index_worker(void *arg)
+{
+	struct index_run *x = arg;
+	for (;;) {
+		pthread_mutex_lock(&x->mu);
+		size_t i = x->next < x->n && !x->failed ? x->next++ : x->n;
+		pthread_mutex_unlock(&x->mu);
+		if (i >= x->n)
+			return NULL;
+		index_one(x, i);
+		if (x->jobs[i].r) {
+			pthread_mutex_lock(&x->mu);
+			x->failed = 1;               /* the load fails: take no more */
+			pthread_mutex_unlock(&x->mu);
+		}
+	}
+}
+
 /* Loads the index rows of table from every worker (of one transaction, or
  * all rows when trans == 0 after emptying the index). */
 static int index_load(struct ctl *c, MYSQL *m, const char *db, const char *table, const char *key,
@@ -210,32 +294,27 @@ static int index_load(struct ctl *c, MYSQL *m, const char *db, const char *table
 	int r = cmeta_workers(m, &w, &n, err, errlen);
 	if (r)
 		return r;
-	for (size_t i = 0; !r && i < n; i++) {
-		char path[300], url[600], tq[64] = "", e[700];
-		if (trans)
-			snprintf(tq, sizeof tq, "&transaction_id=%lld", trans);
-		snprintf(url, sizeof url, "http://%s:%d/worker/index?database=%s&table=%s%s", w[i].host,
-			 w[i].ingest_port, db, table, tq);
-		snprintf(path, sizeof path, "%s/index-XXXXXX", c->staging);
-		int fd = mkstemp(path);
-		if (fd < 0) {
-			snprintf(err, errlen, "mkstemp %s: %s", path, strerror(errno));
-			r = -EIO;
-			break;
-		}
-		r = qhttpc_download_ours(url, fd, NULL, e, sizeof e);
-		if (r) {
-			snprintf(err, errlen, "director index from worker %s: %s", w[i].id, e);
-		} else {
-			char head[256];
-			snprintf(head, sizeof head, "INSERT IGNORE INTO qservMeta.`%s` (`%s`, chunkId, subChunkId,"
-				 " qserv_trans_id) VALUES ", idx, key);
-			lseek(fd, 0, SEEK_SET);
-			r = index_insert(m, fd, head, w[i].id, ret_rows, ret_dups, err, errlen);
-		}
-		close(fd);
-		unlink(path);
+	struct index_run x = { .c = c, .db = db, .table = table, .trans = trans, .w = w, .n = n,
+			       .jobs = calloc(n + 1, sizeof(struct index_job)) };
+	if (!x.jobs) {
+		free(w);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
+	snprintf(x.head, sizeof x.head, "INSERT IGNORE INTO qservMeta.`%s` (`%s`, chunkId, subChunkId,"
+		 " qserv_trans_id) VALUES ", idx, key);
+	pthread_mutex_init(&x.mu, NULL);
+	parallel_run(index_worker, &x, n < CTRANS_INDEX_PARALLEL ? n : CTRANS_INDEX_PARALLEL);
+	pthread_mutex_destroy(&x.mu);
+	for (size_t i = 0; i < n; i++) {
+		*ret_rows += x.jobs[i].rows;
+		*ret_dups += x.jobs[i].dups;
+		if (x.jobs[i].r && !r) {
+			r = x.jobs[i].r;
+			snprintf(err, errlen, "%s", x.jobs[i].err);
+		}
+	}
+	free(x.jobs);
 	free(w);
 	return r;
 }
