@@ -20,8 +20,9 @@
 # table drop deletes its rows; at level 2 the match table's chunks are
 # copied (both workers hold Match_<chunk> and the dummy chunk's, no
 # FullOverlap), have reference checksums and pass a verify; every
-# committed change sends one datagram
-# `reload` to --czar-notify's socket (a python3 receiver), and a
+# committed change sends one datagram to --czar-notify's socket (a
+# python3 receiver): `reload chunks` for row counters and copies, `reload`
+# for an un-publish and a drop; and a
 # controller with nobody bound keeps answering.
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$REPO/tools/tap.sh"
@@ -158,6 +159,7 @@ tap_is "$(api DELETE "/ingest/table-stats/$DB/Object" '{}')" 401 "DELETE /ingest
 c=$(api POST /ingest/table-stats "{\"database\":\"$DB\",\"table\":\"Object\",\"overlap_selector\":\"CHUNK_AND_OVERLAP\",\"force_rescan\":1,\"row_counters_state_update_policy\":\"ENABLED\",\"row_counters_deploy_at_qserv\":1}" -H "$K")
 tap_is "$c $(jq -r '[.scanned, .stored, .deployed] | join(" ")' "$T/r")" "200 true true true" "POST /ingest/table-stats: scanned, stored, deployed"
 tap_ok "one notice for it" got_notice "$n0"
+k_stats=$(sed -n "$((n0 + 1))p" "$T/notices")
 truth() {   # truth TABLE SUFFIX: SELECT COUNT(*) of every chunk table on the workers
 	s=0
 	for ch in 6630 6631; do
@@ -227,6 +229,7 @@ tap_is "$(sql "SELECT COUNT(*) FROM $DB.Match")" "$(truth Match '')" "the czar s
 n0=$(notices)
 api PUT "/ingest/database/$DB" '{"publish":false}' -H "$K" > /dev/null
 tap_ok "un-publish: one notice" got_notice "$n0"
+k_unpub=$(sed -n "$((n0 + 1))p" "$T/notices")
 api POST /ingest/trans "{\"database\":\"$DB\"}" -H "$K" > /dev/null
 tid=$(jq -r .transaction.id "$T/r")
 tap_is "$(meta "SELECT COUNT(*), SUM(deployed) FROM qservMeta.row_counters WHERE db='$DB'" | tr '\t' ' ')" "10 0" \
@@ -240,7 +243,9 @@ n0=$(notices)
 c=$(api DELETE "/ingest/database/$DB" '' -H "$K")
 tap_is "$c $(meta "SELECT COUNT(*) FROM qservMeta.row_counters WHERE db='$DB'")" "200 0" "a database drop deletes its counters"
 tap_ok "database drop: one notice" got_notice "$n0"
-tap_is "$(sort -u "$T/notices")" reload "every datagram is 'reload'"
+k_drop=$(sed -n "$((n0 + 1))p" "$T/notices")
+tap_is "$(sort -u "$T/notices" | paste -sd,)|$k_stats|$k_unpub|$k_drop" "reload,reload chunks|reload chunks|reload|reload" \
+	"the datagrams: 'reload chunks' for row counters, 'reload' for an un-publish and a drop, nothing else"
 
 # 7. nobody listening: the controller carries on
 for p in $DC_PIDS; do kill "$p" 2> /dev/null; done
