@@ -122,36 +122,27 @@ static size_t pick(const struct bk *x, const bool *hold)
 
 struct batch {
 	struct cbackup_call *v;
-	size_t n, next;
-	long long done0, total, ended;
-	pthread_mutex_t mu;
+	long long done0, total;
+	long long ended;             /* atomic */
 };
 
-static void *caller(void *arg)
+/* parallel_each's job i. */
+static int caller(void *arg, size_t i)
 {
 	struct batch *b = arg;
-	for (;;) {
-		pthread_mutex_lock(&b->mu);
-		size_t i = b->next < b->n ? b->next++ : b->n;
-		pthread_mutex_unlock(&b->mu);
-		if (i == b->n)
-			return NULL;
-		struct cbackup_call *k = &b->v[i];
-		k->rc = ctl_worker_call(&k->w, "POST", k->path, k->body, &k->out, k->err, sizeof k->err);
-		pthread_mutex_lock(&b->mu);
-		long long e = ++b->ended;
-		pthread_mutex_unlock(&b->mu);
-		if (b->total)
-			cbackup_progress(b->done0 + e, b->total);
-	}
+	struct cbackup_call *k = &b->v[i];
+
+	k->rc = ctl_worker_call(&k->w, "POST", k->path, k->body, &k->out, k->err, sizeof k->err);
+	long long e = __atomic_add_fetch(&b->ended, 1, __ATOMIC_SEQ_CST);
+	if (b->total)
+		cbackup_progress(b->done0 + e, b->total);
+	return 0;
 }
 
 void cbackup_calls(struct cbackup_call *v, size_t n, long long done0, long long total)
 {
-	struct batch b = { .v = v, .n = n, .done0 = done0, .total = total };
-	pthread_mutex_init(&b.mu, NULL);
-	parallel_run(caller, &b, n < CBACKUP_PARALLEL ? n : CBACKUP_PARALLEL);
-	pthread_mutex_destroy(&b.mu);
+	struct batch b = { .v = v, .done0 = done0, .total = total };
+	parallel_each(n, CBACKUP_PARALLEL, caller, &b);
 	for (size_t i = 0; i < n; i++) {
 		json_decref(v[i].body);
 		v[i].body = NULL;

@@ -236,8 +236,8 @@ struct rplan {
 	bool *usable;           /* w[i] may be a source or a target (chealth_usable) */
 	size_t nw;
 	struct crepl_job *jobs;
-	size_t njobs, next;
-	pthread_mutex_t mu;
+	size_t njobs;
+	pthread_mutex_t mu;     /* plain */
 	int cap_mbps;           /* heals: plain MB/s over the pass (0 = no cap) */
 	int64_t t0_ms;
 	long long plain;        /* plain bytes copied so far, under mu */
@@ -263,29 +263,25 @@ static void throttle(struct rplan *p, json_t *out)
 	}
 }
 
-static void *copier(void *arg)
+/* parallel_each's job i: one copy. */
+static int copier(void *arg, size_t i)
 {
 	struct rplan *p = arg;
-	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		size_t i = p->next < p->njobs ? p->next++ : p->njobs;
-		pthread_mutex_unlock(&p->mu);
-		if (i == p->njobs)
-			return NULL;
-		struct crepl_job *j = &p->jobs[i];
-		const struct cworker *s = &p->w[j->src];
-		char url[300];
-		snprintf(url, sizeof url, "%s://%s:%d", p->c->tls ? "https" : "http", s->host, s->ingest_port);
-		json_t *body = json_pack("{s:s, s:i, s:s, s:s}", "database", p->db, "chunk", j->chunk, "source_id",
-					 s->id, "source_url", url);
-		chealth_copy_begin(p->c);
-		j->rc = body ? ctl_worker_call(&p->w[j->dst], "POST", "replica", body, &j->out, j->err, sizeof j->err)
-			     : -ENOMEM;
-		chealth_copy_end(p->c, j->rc, j->out);
-		json_decref(body);
-		if (!j->rc)
-			throttle(p, j->out);
-	}
+	struct crepl_job *j = &p->jobs[i];
+	const struct cworker *s = &p->w[j->src];
+	char url[300];
+
+	snprintf(url, sizeof url, "%s://%s:%d", p->c->tls ? "https" : "http", s->host, s->ingest_port);
+	json_t *body = json_pack("{s:s, s:i, s:s, s:s}", "database", p->db, "chunk", j->chunk, "source_id",
+				 s->id, "source_url", url);
+	chealth_copy_begin(p->c);
+	j->rc = body ? ctl_worker_call(&p->w[j->dst], "POST", "replica", body, &j->out, j->err, sizeof j->err)
+		     : -ENOMEM;
+	chealth_copy_end(p->c, j->rc, j->out);
+	json_decref(body);
+	if (!j->rc)
+		throttle(p, j->out);
+	return 0;
 }
 
 /* Whether a holder of the chunk (hold[]) is in w[i]'s failure zone; a
@@ -386,7 +382,7 @@ static int make_plan(struct rplan *p, MYSQL *m, int level, char *err, size_t err
 static void run_plan(struct rplan *p)
 {
 	pthread_mutex_init(&p->mu, NULL);
-	parallel_run(copier, p, p->njobs < CREPL_PARALLEL ? p->njobs : CREPL_PARALLEL);
+	parallel_each(p->njobs, CREPL_PARALLEL, copier, p);
 	pthread_mutex_destroy(&p->mu);
 }
 

@@ -40,7 +40,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,20 +197,18 @@ struct index_job {
 };
 
 struct index_run {
-	pthread_mutex_t mu;
-	size_t next;                 /* under mu, with failed */
-	int failed;
 	struct ctl *c;
 	const char *db, *table;
 	long long trans;
 	const struct cworker *w;
-	size_t n;
 	struct index_job *jobs;
 	char head[256];
 };
 
-static void index_one(struct index_run *x, size_t i)
+/* parallel_each's job i; nonzero (the load fails) stops the others. */
+static int index_one(void *arg, size_t i)
 {
+	struct index_run *x = arg;
 	struct index_job *j = &x->jobs[i];
 	const struct cworker *w = &x->w[i];
 	char path[300], url[600], tq[64] = "", e[700];
@@ -224,8 +221,7 @@ static void index_one(struct index_run *x, size_t i)
 	int fd = mkstemp(path);
 	if (fd < 0) {
 		snprintf(j->err, sizeof j->err, "mkstemp %s: %s", path, strerror(errno));
-		j->r = -EIO;
-		return;
+		return j->r = -EIO;
 	}
 	j->r = qhttpc_download_ours(url, fd, NULL, e, sizeof e);
 	if (j->r) {
@@ -243,25 +239,7 @@ static void index_one(struct index_run *x, size_t i)
 	}
 	close(fd);
 	unlink(path);
-}
-
-/* Takes workers until none is left (or one failed: the load fails). */
-static void *index_worker(void *arg)
-{
-	struct index_run *x = arg;
-	for (;;) {
-		pthread_mutex_lock(&x->mu);
-		size_t i = x->next < x->n && !x->failed ? x->next++ : x->n;
-		pthread_mutex_unlock(&x->mu);
-		if (i >= x->n)
-			return NULL;
-		index_one(x, i);
-		if (x->jobs[i].r) {
-			pthread_mutex_lock(&x->mu);
-			x->failed = 1;               /* the load fails: take no more */
-			pthread_mutex_unlock(&x->mu);
-		}
-	}
+	return j->r;
 }
 
 /* Loads the index rows of table from every worker (of one transaction, or
@@ -294,7 +272,7 @@ static int index_load(struct ctl *c, MYSQL *m, const char *db, const char *table
 	int r = cmeta_workers(m, &w, &n, err, errlen);
 	if (r)
 		return r;
-	struct index_run x = { .c = c, .db = db, .table = table, .trans = trans, .w = w, .n = n,
+	struct index_run x = { .c = c, .db = db, .table = table, .trans = trans, .w = w,
 			       .jobs = calloc(n + 1, sizeof(struct index_job)) };
 	if (!x.jobs) {
 		free(w);
@@ -303,9 +281,7 @@ static int index_load(struct ctl *c, MYSQL *m, const char *db, const char *table
 	}
 	snprintf(x.head, sizeof x.head, "INSERT IGNORE INTO qservMeta.`%s` (`%s`, chunkId, subChunkId,"
 		 " qserv_trans_id) VALUES ", idx, key);
-	pthread_mutex_init(&x.mu, NULL);
-	parallel_run(index_worker, &x, n < CTRANS_INDEX_PARALLEL ? n : CTRANS_INDEX_PARALLEL);
-	pthread_mutex_destroy(&x.mu);
+	parallel_each(n, CTRANS_INDEX_PARALLEL, index_one, &x);
 	for (size_t i = 0; i < n; i++) {
 		*ret_rows += x.jobs[i].rows;
 		*ret_dups += x.jobs[i].dups;

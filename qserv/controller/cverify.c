@@ -235,31 +235,26 @@ struct rec_job {
 };
 
 struct rec_run {
-	pthread_mutex_t mu;
 	struct rec_job *v;
-	size_t n, next;
+	size_t n;
 	const char *db;
 };
 
-/* Takes jobs until none is left: the GETs of a publish run
- * CVERIFY_RECORD_PARALLEL at once (each holder works on its own chunks
- * meanwhile), the MariaDB writes stay with the caller. */
-static void *record_fetch(void *arg)
+/* parallel_each's job i: the GETs of a publish run CVERIFY_RECORD_PARALLEL
+ * at once (each holder works on its own chunks meanwhile), the MariaDB
+ * writes stay with the caller. */
+static int record_fetch(void *arg, size_t i)
 {
 	struct rec_run *x = arg;
-	for (;;) {
-		pthread_mutex_lock(&x->mu);
-		struct rec_job *j = x->next < x->n ? &x->v[x->next++] : NULL;
-		pthread_mutex_unlock(&x->mu);
-		if (!j)
-			return NULL;
-		if (!j->w) {
-			snprintf(j->err, sizeof j->err, "its holder is not a registered worker");
-			j->r = -ENOENT;
-		} else {
-			j->r = tabs_get(j->w, x->db, j->chunk, &j->t, j->err, sizeof j->err);
-		}
+	struct rec_job *j = &x->v[i];
+
+	if (!j->w) {
+		snprintf(j->err, sizeof j->err, "its holder is not a registered worker");
+		j->r = -ENOENT;
+	} else {
+		j->r = tabs_get(j->w, x->db, j->chunk, &j->t, j->err, sizeof j->err);
 	}
+	return 0;
 }
 
 /* The chunks of db without a reference, their first holder's tables as
@@ -299,9 +294,7 @@ int cverify_record(struct ctl *c, MYSQL *m, const char *db)
 	if (!res)
 		log_warn("reference checksums of %s: %s", db, err);
 	mysql_free_result(res);
-	pthread_mutex_init(&x.mu, NULL);
-	parallel_run(record_fetch, &x, x.n < CVERIFY_RECORD_PARALLEL ? x.n : CVERIFY_RECORD_PARALLEL);
-	pthread_mutex_destroy(&x.mu);
+	parallel_each(x.n, CVERIFY_RECORD_PARALLEL, record_fetch, &x);
 	for (size_t i = 0; i < x.n; i++) {
 		struct rec_job *j = &x.v[i];
 		if (!j->r && (j->r = tabs_store(m, db, j->chunk, &j->t, true, j->err, sizeof j->err)))
