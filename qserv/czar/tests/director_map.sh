@@ -30,9 +30,9 @@ NOBJ=$(wc -l < "$T/gen/Object.tsv")
 metric() { curl -s "$QSERV_CZAR_METRICS_URL" | awk -v k="$1" '$1 == k { print $2 }'; }
 hits() { metric 'qserv_czar_director_map_keys_total{result="hit"}'; }
 misses() { metric 'qserv_czar_director_map_keys_total{result="miss"}'; }
-notice() {
-	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"reload", sys.argv[1])' \
-		"$T/cluster/czar/meta.sock"
+notice() { # [DATAGRAM]: the controller's notice, `reload` unless told
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(sys.argv[2].encode(), sys.argv[1])' \
+		"$T/cluster/czar/meta.sock" "${1:-reload}"
 }
 loaded() { sql "SELECT COUNT(*) FROM $DB.Filter" > /dev/null; [ "$(metric qserv_czar_director_map_keys)" = "$NOBJ" ]; }
 if wait_until 30 loaded; then
@@ -97,17 +97,13 @@ cat "$T/want" "$T/want1" > "$T/want_trim"
 tap_is "$c1 $c2|$(cmp -s "$T/want_trim" "$T/got_trim" && echo same)|$(($(hits) - h6))|$(($(misses) - m6))|$(metric qserv_czar_director_map_loads_total)|$(metric qserv_czar_director_map_keys)" \
 	"200 200|same|11|0|$loads0|$NOBJ" \
 	"replication level 1 then 2 (notices 'reload chunks'): the same rows, 11 keys from memory, no miss, no new load"
-notice_chunks() {
-	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"reload chunks", sys.argv[1])' \
-		"$T/cluster/czar/meta.sock"
-}
 # the index changed under the czar (its object named in another chunk):
 # with `reload chunks` the czar keeps what it holds, with `reload` it
 # follows the index
 ch1=$(head -n 1 "$T/ids.tsv" | cut -f2)
 other=$(cut -f2 "$T/index.tsv" | sort -un | grep -vx "$ch1" | head -n 1)
 meta "UPDATE qservMeta.${DB}__Object SET chunkId = $other WHERE objectId = $id1" > /dev/null
-notice_chunks
+notice "reload chunks"
 sleep 0.2
 h7=$(hits)
 got=$(sql "SELECT COUNT(*) FROM $DB.Object WHERE objectId = $id1")
